@@ -1,0 +1,1 @@
+"""Mitoshi core: everything that can be imported and tested without Streamlit."""

@@ -1,0 +1,53 @@
+"""Canonical names of the one data shape every part of Mitoshi speaks.
+
+A dataset is stored long: one row per (series, date). The user's columns are mapped
+onto these roles at import time; key, attribute and exogenous columns keep their
+(sanitised) names, the three core columns get the canonical names below.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+SERIES_ID = "unique_id"  # the series key columns joined by SERIES_SEP
+DATE = "ds"
+TARGET = "y"
+SERIES_SEP = "/"
+
+
+class Role(StrEnum):
+    """What a column of a dataset means."""
+
+    KEY = "key"  # part of the series key (store, item, ...)
+    DATE = "date"
+    TARGET = "target"
+    ATTRIBUTE = "attribute"  # constant within a series: category, region -> segments
+    EXOG_KNOWN = "exog_known"  # known in advance: planned price, promotion, holiday
+    EXOG_UNKNOWN = "exog_unknown"  # only observed after the fact: weather, traffic
+    STOCKOUT = "stockout"  # 1 where sales were censored by an empty shelf
+    ORDERS = "orders"  # today's ordering practice: units ordered for that date
+
+
+class Freq(StrEnum):
+    DAILY = "D"
+    WEEKLY = "W"
+    MONTHLY = "M"
+
+    @property
+    def label(self) -> str:
+        return {"D": "daily", "W": "weekly", "M": "monthly"}[self.value]
+
+    @property
+    def season_length(self) -> int:
+        """The main seasonal period: a week of days, a year of weeks or months."""
+        return {"D": 7, "W": 52, "M": 12}[self.value]
+
+    @property
+    def pandas_freq(self) -> str:
+        """The pandas offset alias of one period (weeks keep their weekday)."""
+        return {"D": "D", "W": "7D", "M": "MS"}[self.value]
+
+    @property
+    def min_history(self) -> int:
+        """Periods a series needs before it can be backtested at all."""
+        return {"D": 56, "W": 26, "M": 24}[self.value]

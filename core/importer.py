@@ -1,0 +1,738 @@
+"""Import a user's sales file into the warehouse: read, map columns, validate, repair.
+
+The flow is ``read_table`` -> ``suggest_mapping`` (the user edits it) -> ``validate``
+(a report of every problem with example rows) -> ``import_table``. Problems block the
+import unless the user explicitly chose a repair for them (``Repairs``); a blocked or
+failed import writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq
+from core.errors import ImportProblemError
+from core.warehouse import Dataset, DatasetSpec, Warehouse
+
+MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
+EXAMPLES = 5
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ENCODINGS = {"auto": "detect", "utf-8": "UTF-8", "cp932": "Shift_JIS (CP932, Japanese Excel)"}
+
+# Date formats tried in turn on text dates; the one that parses most values wins.
+_DATE_FORMATS = (
+    "ISO8601", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%Y.%m.%d", "%d.%m.%Y",
+    "%Y年%m月%d日", "%Y %b", "%b %Y", "%Y-%m", "%Y/%m", "%Y年%m月", "%d-%b-%Y",
+)
+
+
+# ---------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RawTable:
+    """A file as read, before any mapping: columns keep the file's names."""
+
+    frame: pd.DataFrame
+    file_name: str
+    size_bytes: int
+    encoding: str | None = None
+    sheets: tuple[str, ...] = ()
+
+
+def _suffix(file_name: str) -> str:
+    name = file_name.lower()
+    for suffix in CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return Path(name).suffix
+
+
+def _decode(data: bytes, encoding: str) -> tuple[str, str]:
+    if encoding != "auto":
+        try:
+            return data.decode("utf-8-sig" if encoding == "utf-8" else encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise ImportProblemError(
+                f"The file is not valid {ENCODINGS.get(encoding, encoding)} (byte {exc.start} cannot "
+                "be read). Choose another encoding, or save the file as UTF-8."
+            ) from exc
+    for candidate in ("utf-8", "cp932"):
+        try:
+            return data.decode("utf-8-sig" if candidate == "utf-8" else candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    raise ImportProblemError(
+        "The file's text is neither UTF-8 nor Shift_JIS (CP932). Save it as UTF-8 CSV and try again."
+    )
+
+
+def _read_csv(data: bytes, file_name: str, encoding: str) -> tuple[pd.DataFrame, str]:
+    if file_name.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except OSError as exc:
+            raise ImportProblemError(f"'{file_name}' ends in .gz but is not gzip-compressed: {exc}.") from exc
+    text, used = _decode(data, encoding)
+    if not text.strip():
+        raise ImportProblemError(f"'{file_name}' is empty. Choose a file with a header row and data rows.")
+    try:
+        delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    header = [h.strip() for h in next(csv.reader(io.StringIO(text.lstrip().splitlines()[0]), delimiter=delimiter))]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise ImportProblemError(
+            f"'{file_name}' has more than one column called {repeated}; rename them so each is unique and retry."
+        )
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportProblemError(
+            f"'{file_name}' cannot be read as a table: {str(exc).strip()}. Check that every row has "
+            "the same number of separators as the header."
+        ) from exc
+    return frame, used
+
+
+def read_table(
+    data: bytes,
+    file_name: str,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    max_mb: float = MAX_UPLOAD_MB,
+) -> RawTable:
+    """Read CSV (UTF-8 or Shift_JIS, optionally gzipped), Parquet or Excel bytes."""
+    size = len(data)
+    if size > max_mb * 1024 * 1024:
+        raise ImportProblemError(
+            f"'{file_name}' is {size / 1024 / 1024:,.1f} MB; the limit is {max_mb:,.0f} MB. Export only "
+            "the columns you need, save it as Parquet (much smaller), or split it by period."
+        )
+    if size == 0:
+        raise ImportProblemError(f"'{file_name}' is empty (0 bytes). Choose a file with data in it.")
+    suffix = _suffix(file_name)
+    used_encoding = None
+    sheets: tuple[str, ...] = ()
+    if suffix in CSV_SUFFIXES:
+        frame, used_encoding = _read_csv(data, file_name, encoding)
+    elif suffix in PARQUET_SUFFIXES:
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise ImportProblemError(f"'{file_name}' is not a readable Parquet file: {exc}.") from exc
+    elif suffix in EXCEL_SUFFIXES:
+        try:
+            book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
+            sheets = tuple(str(s) for s in book.sheet_names)
+            chosen = sheet if sheet is not None else sheets[0]
+            if chosen not in sheets:
+                raise ImportProblemError(f"'{file_name}' has no sheet '{chosen}'; its sheets are {list(sheets)}.")
+            frame = pd.read_excel(book, sheet_name=chosen)
+        except ImportProblemError:
+            raise
+        except Exception as exc:  # calamine raises its own error types for broken files
+            raise ImportProblemError(f"'{file_name}' is not a readable Excel workbook: {exc}.") from exc
+    else:
+        raise ImportProblemError(
+            f"'{file_name}': files of type '{suffix or 'unknown'}' cannot be imported. Use CSV, "
+            "Parquet or Excel (.xlsx)."
+        )
+    frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].notna().any() for c in frame.columns]]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty or frame.dropna(how="all").empty:
+        raise ImportProblemError(
+            f"'{file_name}' has no data rows. Choose a file with a header row and at least one row of data."
+        )
+    if len(set(frame.columns)) != len(frame.columns):
+        raise ImportProblemError(f"'{file_name}' has two columns with the same name; rename one and retry.")
+    return RawTable(frame=frame, file_name=file_name, size_bytes=size, encoding=used_encoding, sheets=sheets)
+
+
+# ---------------------------------------------------------------------------------
+# Mapping
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which of the file's columns plays which role. Unmapped columns are not imported."""
+
+    keys: tuple[str, ...]
+    date: str
+    target: str
+    attributes: tuple[str, ...] = ()
+    exog_known: tuple[str, ...] = ()
+    exog_unknown: tuple[str, ...] = ()
+    stockout: str | None = None
+    orders: str | None = None
+    freq: Freq | None = None  # None: infer from the dates
+
+    def used(self) -> list[str]:
+        single = [c for c in (self.date, self.target, self.stockout, self.orders) if c]
+        return [*self.keys, *single, *self.attributes, *self.exog_known, *self.exog_unknown]
+
+
+_TARGET_NAMES = re.compile(r"sales|units|qty|quantity|demand|turnover|amount|volume|^y$|売上|数量|販売", re.I)
+_DATE_NAMES = re.compile(r"date|day|month|week|time|period|^ds$|日付|年月|日", re.I)
+_KNOWN_NAMES = re.compile(r"price|promo|discount|holiday|event|snap|campaign|価格|売価|特売|祝", re.I)
+_STOCKOUT_NAMES = re.compile(r"stock_?out|out_of_stock|欠品", re.I)
+_ORDER_NAMES = re.compile(r"^order|ordered|発注", re.I)
+_ID_NAMES = re.compile(r"id$|code|key|series|コード|番号", re.I)
+
+
+def _parse_share(values: pd.Series) -> float:
+    sample = values.dropna().head(500)
+    if sample.empty:
+        return 0.0
+    return float(parse_dates(sample)[0].notna().mean())
+
+
+def suggest_mapping(frame: pd.DataFrame) -> ColumnMapping:
+    """A first guess at the roles, for the user to correct."""
+    columns = list(frame.columns)
+    numeric = {c for c in columns if pd.to_numeric(frame[c].head(500), errors="coerce").notna().mean() > 0.9}
+    dates = [c for c in columns if _DATE_NAMES.search(c) and _parse_share(frame[c]) > 0.9]
+    dates += [c for c in columns if c not in dates and c not in numeric and _parse_share(frame[c]) > 0.9]
+    date_col = dates[0] if dates else columns[0]
+    numeric.discard(date_col)
+    targets = [c for c in columns if c in numeric and _TARGET_NAMES.search(c)]
+    target = targets[0] if targets else next((c for c in reversed(columns) if c in numeric), columns[-1])
+    stockout = next((c for c in columns if c in numeric and c != target and _STOCKOUT_NAMES.search(c)), None)
+    orders = next((c for c in columns if c in numeric and c not in (target, stockout) and _ORDER_NAMES.search(c)), None)
+    known = tuple(c for c in columns if c in numeric and c not in (target, stockout, orders) and _KNOWN_NAMES.search(c))
+    labels = [c for c in columns if c not in numeric and c != date_col]
+    keys, attributes = _split_keys(frame, labels)
+    return ColumnMapping(
+        keys=keys, date=date_col, target=target, attributes=attributes, exog_known=known,
+        stockout=stockout, orders=orders,
+    )
+
+
+def _split_keys(frame: pd.DataFrame, labels: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Fewest label columns that identify every series; the rest become attributes."""
+    if not labels:
+        return (), ()
+    sample = frame[labels].astype(str)
+    n_combos = len(sample.drop_duplicates())
+    keys: list[str] = []
+    # Most distinct values first; on a tie, a column named like an id wins.
+    for column in sorted(labels, key=lambda c: (-sample[c].nunique(), not _ID_NAMES.search(c))):
+        keys.append(column)
+        if len(sample[keys].drop_duplicates()) == n_combos:
+            break
+    rest = [c for c in labels if c not in keys]
+    constant = sample.groupby(keys)[rest].nunique().le(1).all() if rest else pd.Series(dtype=bool)
+    attributes = tuple(c for c in rest if bool(constant.get(c, False)))
+    return tuple(c for c in labels if c in keys), attributes
+
+
+def safe_names(columns: list[str]) -> dict[str, str]:
+    """Map each original column name onto a unique identifier the warehouse accepts."""
+    taken = {SERIES_ID, DATE, TARGET}
+    out: dict[str, str] = {}
+    for column in columns:
+        name = re.sub(r"\W+", "_", str(column).strip()).strip("_") or "column"
+        if name[0].isdigit():
+            name = f"c_{name}"
+        name = name[:60]
+        base, i = name, 2
+        while name.lower() in taken:
+            name, i = f"{base}_{i}", i + 1
+        taken.add(name.lower())
+        out[column] = name
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Repairs:
+    """Fixes the user chose explicitly. Nothing is repaired unless asked."""
+
+    drop_bad_dates: bool = False
+    bad_targets: Literal["drop", "zero"] | None = None
+    negatives: Literal["zero", "drop"] | None = None
+    drop_missing_keys: bool = False
+    align_dates: bool = False
+    duplicates: Literal["sum", "mean", "last"] | None = None
+    fill_gaps: Literal["zero", "interpolate"] | None = None
+    fill_missing_exog: bool = False
+    drop_short_series: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file, with rows that show it."""
+
+    code: str
+    message: str
+    count: int
+    examples: pd.DataFrame
+    repair: str | None = None  # the Repairs field that would fix it; None: fix the file or mapping
+    options: tuple[str, ...] = ()  # values that field can take, for choices like "sum" / "last"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    frame: pd.DataFrame | None = None  # the canonical frame, when nothing blocks
+    spec: DatasetSpec | None = None
+    freq: Freq | None = None
+    info: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.frame is not None
+
+
+class _Blocked(Exception):
+    """Stops validation early when later checks would only repeat the same cause."""
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
+    """Parse a column of dates with the format that fits most values; NaT where none does."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else values, None
+    text = values.astype("string").str.strip()
+    numeric = pd.to_numeric(text, errors="coerce").astype("float64")
+    best, best_format, best_share = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), None, -1.0
+    for fmt in _DATE_FORMATS:
+        if fmt == "%Y%m%d" and not numeric.between(10000101, 99991231).mean() > 0.9:
+            continue
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        share = parsed.notna().mean()
+        if share > best_share:
+            best, best_format, best_share = parsed, fmt, share
+        if share == 1.0:
+            break
+    return best, best_format
+
+
+def infer_freq(dates: pd.Series, series: pd.Series) -> Freq | None:
+    """The frequency from the most common gap between consecutive dates of a series."""
+    frame = pd.DataFrame({"s": series.to_numpy(), "d": dates.to_numpy()}).drop_duplicates().sort_values(["s", "d"])
+    gaps = frame.groupby("s")["d"].diff().dropna().dt.days
+    if gaps.empty:
+        return None
+    mode = int(gaps.mode().iloc[0])
+    if mode == 1:
+        return Freq.DAILY
+    if mode == 7:
+        return Freq.WEEKLY
+    if 28 <= mode <= 31:
+        return Freq.MONTHLY
+    return None
+
+
+def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
+    rows = frame.loc[mask, columns].head(EXAMPLES).copy()
+    rows.insert(0, "row", rows.index + 2)  # +2: the header is row 1 in the user's file
+    return rows.reset_index(drop=True)
+
+
+def _to_flag(values: pd.Series) -> pd.Series:
+    """Numbers as they are; yes/no, true/false, y/n, ○/× as 1/0; anything else NaN."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    numeric = pd.to_numeric(values, errors="coerce")
+    words = values.astype("string").str.strip().str.lower().map(
+        {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "○": 1.0, "×": 0.0}
+    )
+    return numeric.fillna(words.astype(float))
+
+
+def validate(
+    raw: RawTable,
+    mapping: ColumnMapping,
+    repairs: Repairs = Repairs(),
+    name: str | None = None,
+) -> ImportReport:
+    """Check ``raw`` under ``mapping``; apply only the repairs asked for.
+
+    Returns every problem found (each with example rows and the repair that would fix
+    it) and, if none is left, the canonical frame ready for the warehouse.
+    """
+    problems: list[Problem] = []
+    notes: list[str] = []
+    try:
+        frame = _check_mapping(raw.frame, mapping)
+        result = _validate_rows(frame, mapping, repairs, problems, notes)
+    except _Blocked:
+        return ImportReport(problems=tuple(problems), notes=tuple(notes))
+    frame, freq = result
+    if problems:
+        return ImportReport(problems=tuple(problems), notes=tuple(notes), freq=freq)
+    renames = safe_names([*mapping.keys, *mapping.attributes, *mapping.exog_known, *mapping.exog_unknown,
+                          *[c for c in (mapping.stockout, mapping.orders) if c]])
+    frame = frame.rename(columns=renames)
+    spec = DatasetSpec(
+        name=(name or Path(raw.file_name).name.split(".")[0]).strip(),
+        freq=freq,
+        keys=tuple(renames[c] for c in mapping.keys),
+        attributes=tuple(renames[c] for c in mapping.attributes),
+        exog_known=tuple(renames[c] for c in mapping.exog_known),
+        exog_unknown=tuple(renames[c] for c in mapping.exog_unknown),
+        stockout=renames.get(mapping.stockout) if mapping.stockout else None,
+        orders=renames.get(mapping.orders) if mapping.orders else None,
+        source=f"imported: {raw.file_name}" + (f" ({raw.encoding})" if raw.encoding else ""),
+        original_names={v: k for k, v in renames.items()} | {DATE: mapping.date, TARGET: mapping.target},
+    )
+    columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
+    frame = frame[columns].reset_index(drop=True)
+    series = frame[list(spec.keys)].astype(str).agg(SERIES_SEP.join, axis=1) if len(spec.keys) > 1 else frame[spec.keys[0]]
+    info = {
+        "series": int(series.nunique()),
+        "rows": len(frame),
+        "start": frame[DATE].min().date(),
+        "end": frame[DATE].max().date(),
+        "frequency": freq.label,
+    }
+    return ImportReport(problems=(), notes=tuple(notes), frame=frame, spec=spec, freq=freq, info=info)
+
+
+def _check_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    used = mapping.used()
+    missing = [c for c in used if c not in frame.columns]
+    if missing:
+        raise ImportProblemError(f"The file has no column(s) {missing}. Pick columns that exist in the file.")
+    if not mapping.keys:
+        raise ImportProblemError(
+            "Choose at least one column that identifies a series (for example store and item)."
+        )
+    twice = sorted({c for c in used if used.count(c) > 1})
+    if twice:
+        raise ImportProblemError(f"Column(s) {twice} were given two roles; give each column one role.")
+    return frame[used].copy()
+
+
+def _validate_rows(
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    repairs: Repairs,
+    problems: list[Problem],
+    notes: list[str],
+) -> tuple[pd.DataFrame, Freq]:
+    keys, date_col, target = list(mapping.keys), mapping.date, mapping.target
+    shown = [*keys, date_col, target]
+
+    # Series keys must be present.
+    missing_key = frame[keys].isna().any(axis=1)
+    if missing_key.any():
+        if repairs.drop_missing_keys:
+            notes.append(f"Dropped {missing_key.sum():,} row(s) with an empty series key.")
+            frame = frame.loc[~missing_key]
+        else:
+            problems.append(Problem(
+                "missing_keys", f"{missing_key.sum():,} row(s) have an empty {', '.join(keys)}: they belong "
+                "to no series. Fill them in the file, or drop these rows.",
+                int(missing_key.sum()), _examples(frame, missing_key, shown), "drop_missing_keys",
+            ))
+    for key in keys:
+        frame[key] = frame[key].astype("string").str.strip()
+
+    # Dates.
+    parsed, _ = parse_dates(frame[date_col])
+    bad_date = parsed.isna()
+    if bad_date.mean() > 0.5:
+        problems.append(Problem(
+            "not_a_date", f"Column '{date_col}' does not look like a date: {bad_date.mean():.0%} of its values "
+            "cannot be read as dates (for example 2024-04-01, 2024/04/01 or 2024年4月1日). Choose the "
+            "column that holds the dates.",
+            int(bad_date.sum()), _examples(frame, bad_date, shown),
+        ))
+        raise _Blocked
+    if bad_date.any():
+        if repairs.drop_bad_dates:
+            notes.append(f"Dropped {bad_date.sum():,} row(s) whose date could not be read.")
+            frame, parsed = frame.loc[~bad_date], parsed.loc[~bad_date]
+        else:
+            problems.append(Problem(
+                "bad_dates", f"{bad_date.sum():,} row(s) have a date that cannot be read. Correct them in "
+                "the file, or drop these rows.",
+                int(bad_date.sum()), _examples(frame, bad_date, shown), "drop_bad_dates",
+            ))
+    frame[date_col] = parsed
+
+    # Target: numeric, present, not negative.
+    values = pd.to_numeric(frame[target], errors="coerce")
+    if values.notna().mean() < 0.5:
+        problems.append(Problem(
+            "target_not_numeric", f"Column '{target}' is not a number in {values.isna().mean():.0%} of rows, so it "
+            "cannot be the target. Choose the column with the quantity to forecast (units sold, sales).",
+            int(values.isna().sum()), _examples(frame, values.isna(), shown),
+        ))
+        raise _Blocked
+    bad_target = values.isna()
+    if bad_target.any():
+        if repairs.bad_targets == "drop":
+            notes.append(f"Dropped {bad_target.sum():,} row(s) with an empty or non-numeric target.")
+            frame, values = frame.loc[~bad_target], values.loc[~bad_target]
+        elif repairs.bad_targets == "zero":
+            notes.append(f"Set {bad_target.sum():,} empty or non-numeric target value(s) to 0.")
+            values = values.fillna(0.0)
+        else:
+            problems.append(Problem(
+                "bad_targets", f"{bad_target.sum():,} row(s) have an empty or non-numeric '{target}'. Correct "
+                "them in the file, drop these rows, or count them as 0.",
+                int(bad_target.sum()), _examples(frame, bad_target, shown), "bad_targets", ("drop", "zero"),
+            ))
+    negative = values < 0
+    if negative.any():
+        if repairs.negatives == "zero":
+            notes.append(f"Set {negative.sum():,} negative target value(s) (returns?) to 0.")
+            values = values.clip(lower=0)
+        elif repairs.negatives == "drop":
+            notes.append(f"Dropped {negative.sum():,} row(s) with a negative target.")
+            frame, values = frame.loc[~negative], values.loc[~negative]
+        else:
+            problems.append(Problem(
+                "negative_targets", f"{negative.sum():,} row(s) have a negative '{target}' (returns or "
+                "corrections?). Demand cannot be negative: set them to 0 or drop them.",
+                int(negative.sum()), _examples(frame, negative, shown), "negatives", ("zero", "drop"),
+            ))
+    frame[target] = values.astype(float)
+
+    # Value columns: numbers or yes/no flags.
+    for column in [*mapping.exog_known, *mapping.exog_unknown, *[c for c in (mapping.stockout, mapping.orders) if c]]:
+        flags = _to_flag(frame[column])
+        not_numeric = flags.isna() & frame[column].notna()
+        if not_numeric.any():
+            problems.append(Problem(
+                "exog_not_numeric", f"Column '{column}' holds text that is not a number or yes/no (for example "
+                f"'{frame.loc[not_numeric, column].iloc[0]}'). Models need numbers: leave this column out, "
+                "or map it as a series attribute if it describes the series.",
+                int(not_numeric.sum()), _examples(frame, not_numeric, [*shown, column]),
+            ))
+            continue
+        empty = flags.isna()
+        if empty.any():
+            if repairs.fill_missing_exog:
+                notes.append(f"Filled {empty.sum():,} empty value(s) of '{column}' with 0.")
+                flags = flags.fillna(0.0)
+            else:
+                problems.append(Problem(
+                    "missing_exog", f"Column '{column}' is empty in {empty.sum():,} row(s). Fill them in the "
+                    "file, or fill them with 0.",
+                    int(empty.sum()), _examples(frame, empty, [*shown, column]), "fill_missing_exog",
+                ))
+        frame[column] = flags
+    if problems:
+        raise _Blocked
+
+    # Frequency and the period grid.
+    series = frame[keys].astype(str).agg(SERIES_SEP.join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
+    freq = mapping.freq or infer_freq(frame[date_col], series)
+    if freq is None:
+        problems.append(Problem(
+            "unknown_freq", "The frequency cannot be inferred from the dates (no regular daily, weekly or monthly "
+            "step). Choose the frequency yourself.",
+            0, frame[[*keys, date_col]].head(EXAMPLES),
+        ))
+        raise _Blocked
+    frame, problem = _align(frame, series, date_col, freq, repairs, notes)
+    if problem:
+        problems.append(problem)
+        raise _Blocked
+
+    # One row per series and period.
+    duplicated = frame.duplicated([*keys, date_col], keep=False)
+    if duplicated.any():
+        if repairs.duplicates:
+            before = len(frame)
+            frame = _merge_duplicates(frame, keys, date_col, [target, *filter(None, [mapping.orders])],
+                                      repairs.duplicates)
+            notes.append(f"Merged duplicate (series, date) rows by taking the {repairs.duplicates}: "
+                         f"{before:,} rows became {len(frame):,}.")
+        else:
+            problems.append(Problem(
+                "duplicates", f"{duplicated.sum():,} rows share a series and a date with another row. A series "
+                "has one value per date: fix the file, or merge them (sum for sales split over several lines, "
+                "last for corrections).",
+                int(duplicated.sum()), _examples(frame.sort_values([*keys, date_col]), duplicated, shown),
+                "duplicates", ("sum", "mean", "last"),
+            ))
+            raise _Blocked
+
+    # Attributes describe a series: one value per series.
+    for column in mapping.attributes:
+        varying = frame.groupby(keys)[column].nunique(dropna=False) > 1
+        if varying.any():
+            bad = frame.set_index(keys).index.isin(varying[varying].index)
+            problems.append(Problem(
+                "attribute_varies", f"Column '{column}' changes within {varying.sum():,} series, so it cannot be a "
+                "series attribute. Make it part of the series key, or leave it out.",
+                int(varying.sum()), _examples(frame, pd.Series(bad, index=frame.index), [*shown, column]),
+            ))
+    if problems:
+        raise _Blocked
+
+    frame = frame.sort_values([*keys, date_col]).reset_index(drop=True)
+    frame = _fill_gaps(frame, keys, date_col, target, freq, mapping, repairs, problems, notes)
+    frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
+    return frame.rename(columns={date_col: DATE, target: TARGET}), freq
+
+
+def _period_index(dates: pd.Series, freq: Freq) -> np.ndarray:
+    """Integer period number of each date: days, weeks or months since the epoch."""
+    if freq is Freq.MONTHLY:
+        return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
+    days = (dates - pd.Timestamp("1970-01-05")).dt.days.to_numpy()  # 1970-01-05 is a Monday
+    return days // 7 if freq is Freq.WEEKLY else days
+
+
+def _align(
+    frame: pd.DataFrame, series: pd.Series, date_col: str, freq: Freq, repairs: Repairs, notes: list[str]
+) -> tuple[pd.DataFrame, Problem | None]:
+    """Dates must sit on the period grid: midnight; weeks on one weekday; months on the 1st."""
+    dates = frame[date_col]
+    if freq is Freq.MONTHLY:
+        aligned = dates.dt.to_period("M").dt.to_timestamp()
+        if (aligned != dates).any():
+            notes.append("Monthly dates were set to the first day of their month.")
+        return frame.assign(**{date_col: aligned}), None
+    if freq is Freq.DAILY:
+        off = dates != dates.dt.normalize()
+        snapped = dates.dt.normalize()
+        what = "carry a time of day"
+    else:
+        weekday = dates.dt.day_of_week
+        off = weekday != weekday.groupby(series.to_numpy()).transform(lambda w: w.mode().iloc[0])
+        snapped = dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+        what = "fall on another weekday than the rest of their series"
+    if not off.any():
+        return frame, None
+    if repairs.align_dates:
+        notes.append(f"Moved {off.sum():,} date(s) that {what} onto the {freq.label} grid"
+                     + (" (Monday of their week)." if freq is Freq.WEEKLY else " (their day)."))
+        return frame.assign(**{date_col: snapped}), None
+    return frame, Problem(
+        "off_grid", f"{off.sum():,} date(s) {what}. For {freq.label} data each series needs one date per "
+        "period: correct the file, or move them onto the grid (then merge any duplicates this makes).",
+        int(off.sum()), _examples(frame, off, [*frame.columns[: len(frame.columns)]]), "align_dates",
+    )
+
+
+def _merge_duplicates(
+    frame: pd.DataFrame, keys: list[str], date_col: str, quantities: list[str], how: str
+) -> pd.DataFrame:
+    """Quantities (target, orders) are merged as asked; prices and flags by their mean
+    (a sum of prices means nothing), or their last value when the user chose 'last'."""
+    others = [c for c in frame.columns if c not in (*keys, date_col, *quantities)]
+    agg = {c: how for c in quantities} | {
+        c: ("mean" if how != "last" and pd.api.types.is_numeric_dtype(frame[c]) else "last") for c in others
+    }
+    return frame.groupby([*keys, date_col], as_index=False, sort=False).agg(agg)
+
+
+def _fill_gaps(
+    frame: pd.DataFrame, keys: list[str], date_col: str, target: str, freq: Freq,
+    mapping: ColumnMapping, repairs: Repairs, problems: list[Problem], notes: list[str],
+) -> pd.DataFrame:
+    period = _period_index(frame[date_col], freq)
+    group = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    step = np.diff(period)
+    same = group[1:] == group[:-1]
+    gap_after = np.flatnonzero(same & (step > 1))
+    if gap_after.size == 0:
+        return frame
+    missing_periods = int((step[gap_after] - 1).sum())
+    if repairs.fill_gaps is None:
+        examples = frame.iloc[gap_after][[*keys, date_col]].head(EXAMPLES).copy()
+        examples["next date in file"] = frame.iloc[gap_after + 1][date_col].head(EXAMPLES).to_numpy()
+        examples["missing periods"] = (step[gap_after] - 1)[:EXAMPLES]
+        n_series = len(np.unique(group[gap_after]))
+        problems.append(Problem(
+            "gaps", f"{missing_periods:,} {freq.label} period(s) are missing inside {n_series:,} series (a date "
+            "with no row). Forecasts need a complete calendar: add the rows, fill them with 0 (no sales that "
+            "day), or interpolate (the value was not recorded).",
+            missing_periods, examples.reset_index(drop=True), "fill_gaps", ("zero", "interpolate"),
+        ))
+        return frame
+    # Build the full grid of each series from its first to its last period; the frame
+    # is sorted by series then date, so each series is one contiguous block.
+    starts = np.r_[0, np.flatnonzero(~same) + 1]
+    ends = np.r_[starts[1:] - 1, len(period) - 1]
+    counts = period[ends] - period[starts] + 1
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    grid = frame.iloc[np.repeat(starts, counts)][keys].reset_index(drop=True)
+    if freq is Freq.MONTHLY:
+        months = np.repeat(period[starts], counts) + offsets
+        grid[date_col] = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
+    else:
+        first = frame[date_col].to_numpy()[np.repeat(starts, counts)]
+        grid[date_col] = first + pd.to_timedelta(offsets * (7 if freq is Freq.WEEKLY else 1), unit="D").to_numpy()
+    filled = grid.merge(frame, on=[*keys, date_col], how="left")
+    if repairs.fill_gaps == "zero":
+        filled[target] = filled[target].fillna(0.0)
+        how = "with 0"
+    else:
+        filled[target] = filled.groupby(keys, sort=False)[target].transform(lambda s: s.interpolate())
+        how = "by linear interpolation"
+    for column in [*mapping.exog_known, *mapping.exog_unknown, *[c for c in (mapping.stockout, mapping.orders) if c]]:
+        filled[column] = filled[column].fillna(0.0)
+    for column in mapping.attributes:
+        filled[column] = filled.groupby(keys, sort=False)[column].transform("first")
+    notes.append(f"Filled {missing_periods:,} missing {freq.label} period(s) {how}.")
+    return filled
+
+
+def _drop_short(
+    frame: pd.DataFrame, keys: list[str], date_col: str, freq: Freq,
+    repairs: Repairs, problems: list[Problem], notes: list[str],
+) -> pd.DataFrame:
+    lengths = frame.groupby(keys, sort=False)[date_col].transform("size")
+    short = lengths < freq.min_history
+    if not short.any():
+        return frame
+    n_short = frame.loc[short, keys].drop_duplicates().shape[0]
+    if short.all():
+        problems.append(Problem(
+            "all_short", f"Every series has fewer than {freq.min_history} {freq.label} periods, too few to "
+            "train a model and test it on later dates. Import a longer history, or check the frequency.",
+            n_short, frame.loc[short, [*keys, date_col]].drop_duplicates(keys).head(EXAMPLES),
+        ))
+        return frame
+    if repairs.drop_short_series:
+        notes.append(f"Dropped {n_short:,} series with fewer than {freq.min_history} {freq.label} periods.")
+        return frame.loc[~short].reset_index(drop=True)
+    examples = frame.loc[short].groupby(keys, as_index=False).agg(
+        first_date=(date_col, "min"), periods=(date_col, "size")).head(EXAMPLES)
+    problems.append(Problem(
+        "short_series", f"{n_short:,} series have fewer than {freq.min_history} {freq.label} periods, too few to "
+        "backtest (new items?). Drop them, or import a longer history.",
+        n_short, examples, "drop_short_series",
+    ))
+    return frame
+
+
+# ---------------------------------------------------------------------------------
+# Import
+# ---------------------------------------------------------------------------------
+def import_table(
+    warehouse: Warehouse, raw: RawTable, mapping: ColumnMapping, repairs: Repairs = Repairs(), name: str | None = None
+) -> Dataset:
+    """Validate and store ``raw`` as a new dataset; raise with every problem if blocked."""
+    report = validate(raw, mapping, repairs, name)
+    if not report.ok:
+        first = report.problems[0].message if report.problems else "nothing to import"
+        more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
+        raise ImportProblemError(f"Not imported: {first}{more}", list(report.problems))
+    return warehouse.create_dataset(report.spec, report.frame, notes=report.notes)
+
+
+def with_freq(mapping: ColumnMapping, freq: Freq | None) -> ColumnMapping:
+    return replace(mapping, freq=freq)

@@ -1,0 +1,223 @@
+"""Read queries behind the Data page: profile, totals over time, seasonal profiles,
+promotion effect and today's ordering practice against sales.
+
+Each function builds one statement from small named pieces and runs it through
+``Warehouse.query``. Column names come only from the dataset's registered roles;
+values chosen in the browser (filters) are bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.errors import WarehouseError
+from core.warehouse.store import Dataset, Warehouse, quote
+
+TOTAL = "Total"
+OTHER = "Other"
+_GRAIN_TRUNC = {Freq.DAILY: "day", Freq.WEEKLY: "week", Freq.MONTHLY: "month"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a chart looks at: segment filters and an optional grouping."""
+
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    by: str | None = None  # a key or attribute column, or None for the chain total
+    top: int = 8  # groups beyond the largest ``top`` are summed into "Other"
+
+
+def _segment(dataset: Dataset, column: str) -> str:
+    if column not in dataset.segment_columns and column != SERIES_ID:
+        raise WarehouseError(
+            f"'{column}' is not a key or attribute of dataset '{dataset.name}'; choose one of "
+            f"{list(dataset.segment_columns)}."
+        )
+    return quote(column) if column != SERIES_ID else SERIES_ID
+
+
+def _where(dataset: Dataset, scope: Scope) -> tuple[str, list]:
+    clauses, params = [], []
+    for column, values in scope.filters.items():
+        if values:
+            clauses.append(f"list_contains(?, CAST({_segment(dataset, column)} AS VARCHAR))")
+            params.append([str(v) for v in values])
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _group_expr(dataset: Dataset, scope: Scope) -> str:
+    return f"CAST({_segment(dataset, scope.by)} AS VARCHAR)" if scope.by else f"'{TOTAL}'"
+
+
+def _flag_or_zero(column: str | None) -> str:
+    return f"CAST({quote(column)} AS DOUBLE)" if column else "0.0"
+
+
+def profile(warehouse: Warehouse, dataset: Dataset) -> dict[str, object]:
+    """Headline facts of a dataset, for the quality panel."""
+    table = dataset.table_name
+    step = {Freq.DAILY: "1 day", Freq.WEEKLY: "7 days", Freq.MONTHLY: "1 month"}[dataset.freq]
+    row = warehouse.query(
+        f"""WITH spans AS (
+                SELECT {SERIES_ID}, min({DATE}) AS first, max({DATE}) AS last, count(*) AS n
+                FROM {table} GROUP BY {SERIES_ID})
+            SELECT
+                (SELECT count(*) FROM {table}) AS rows,
+                (SELECT count(*) FROM spans) AS series,
+                (SELECT avg(CASE WHEN {TARGET} = 0 THEN 1.0 ELSE 0.0 END) FROM {table}) AS zero_share,
+                (SELECT count(*) FILTER (WHERE {TARGET} IS NULL OR isnan({TARGET})) FROM {table}) AS missing_target,
+                (SELECT avg({_flag_or_zero(dataset.spec.stockout)}) FROM {table}) AS stockout_share,
+                (SELECT sum(len(generate_series(first, last, INTERVAL '{step}')) - n) FROM spans) AS missing_periods,
+                (SELECT count(*) FILTER (WHERE first > (SELECT min(first) FROM spans)) FROM spans) AS late_start,
+                (SELECT count(*) FILTER (WHERE last < (SELECT max(last) FROM spans)) FROM spans) AS early_end,
+                (SELECT min(n) FROM spans) AS shortest,
+                (SELECT median(n) FROM spans) AS median_length"""
+    ).iloc[0]
+    facts = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+    facts["has_stockouts"] = dataset.spec.stockout is not None
+    return facts
+
+
+def missing_values(warehouse: Warehouse, dataset: Dataset) -> pd.DataFrame:
+    """Empty cells per stored column (after import repairs)."""
+    columns = [*dataset.spec.keys, TARGET, *dataset.spec.value_columns()]
+    counts = ", ".join(f"count(*) - count({quote(c) if c != TARGET else TARGET})" for c in columns)
+    values = warehouse.query(f"SELECT {counts} FROM {dataset.table_name}").iloc[0].to_numpy()
+    return pd.DataFrame({"column": [dataset.label(c) for c in columns], "missing": values.astype(int)})
+
+
+def segment_values(warehouse: Warehouse, dataset: Dataset, column: str, limit: int = 5000) -> list[str]:
+    frame = warehouse.query(
+        f"SELECT DISTINCT CAST({_segment(dataset, column)} AS VARCHAR) AS v FROM {dataset.table_name} "
+        "ORDER BY v LIMIT ?",
+        [limit],
+    )
+    return frame["v"].tolist()
+
+
+def _top_groups(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> list[str] | None:
+    if not scope.by:
+        return None
+    where, params = _where(dataset, scope)
+    frame = warehouse.query(
+        f"SELECT {_group_expr(dataset, scope)} AS g, sum({TARGET}) AS total FROM {dataset.table_name} {where} "
+        "GROUP BY g ORDER BY total DESC, g",
+        params,
+    )
+    return frame["g"].head(scope.top).tolist() if len(frame) > scope.top else None
+
+
+def _grouped(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> tuple[str, list]:
+    """The group expression, keeping the largest groups and summing the rest into Other."""
+    group = _group_expr(dataset, scope)
+    top = _top_groups(warehouse, dataset, scope)
+    if top is None:
+        return group, []
+    return f"CASE WHEN list_contains(?, {group}) THEN {group} ELSE '{OTHER}' END", [top]
+
+
+def totals_over_time(warehouse: Warehouse, dataset: Dataset, scope: Scope, grain: Freq) -> pd.DataFrame:
+    """Units per period and group; with orders and stockout counts where the data has them."""
+    if list(Freq).index(grain) < list(Freq).index(dataset.freq):
+        raise WarehouseError(f"A {dataset.freq.label} dataset cannot be shown {grain.label}; choose a coarser grain.")
+    group, group_params = _grouped(warehouse, dataset, scope)
+    where, params = _where(dataset, scope)
+    orders = f"sum({quote(dataset.spec.orders)})" if dataset.spec.orders else "NULL"
+    return warehouse.query(
+        f"""SELECT date_trunc('{_GRAIN_TRUNC[grain]}', {DATE}) AS period, {group} AS grp,
+                   sum({TARGET}) AS y, {orders} AS orders,
+                   sum({_flag_or_zero(dataset.spec.stockout)}) AS stockouts,
+                   count(DISTINCT {SERIES_ID}) AS series
+            FROM {dataset.table_name} {where}
+            GROUP BY period, grp ORDER BY period, grp""",
+        group_params + params,
+    )
+
+
+def seasonal_profile(warehouse: Warehouse, dataset: Dataset, scope: Scope, part: str) -> pd.DataFrame:
+    """Average units per series and period by ISO weekday (1 = Monday) or month (1-12).
+
+    Averaging per series-period keeps the profile free of the chain's growth and of
+    items entering or leaving the range.
+    """
+    if part not in ("isodow", "month"):
+        raise WarehouseError("A seasonal profile is by 'isodow' (weekday) or 'month'.")
+    group, group_params = _grouped(warehouse, dataset, scope)
+    where, params = _where(dataset, scope)
+    return warehouse.query(
+        f"""SELECT date_part('{part}', {DATE}) AS part, {group} AS grp, avg({TARGET}) AS mean_y,
+                   count(*) AS n
+            FROM {dataset.table_name} {where}
+            GROUP BY part, grp ORDER BY grp, part""",
+        group_params + params,
+    )
+
+
+def flag_effect(warehouse: Warehouse, dataset: Dataset, scope: Scope, flag: str) -> pd.DataFrame:
+    """Mean units per series-period with ``flag`` on against off, per group, and the uplift.
+
+    Compared within each series (its own on/off average) so that items that are
+    promoted more often do not bias the result.
+    """
+    if flag not in dataset.spec.exog_known + dataset.spec.exog_unknown:
+        raise WarehouseError(f"'{flag}' is not an exogenous column of '{dataset.name}'.")
+    group, group_params = _grouped(warehouse, dataset, scope)
+    where, params = _where(dataset, scope)
+    return warehouse.query(
+        f"""WITH per_series AS (
+                SELECT {SERIES_ID}, {group} AS grp,
+                       avg({TARGET}) FILTER (WHERE {quote(flag)} > 0) AS on_y,
+                       avg({TARGET}) FILTER (WHERE {quote(flag)} = 0) AS off_y,
+                       count(*) FILTER (WHERE {quote(flag)} > 0) AS on_n
+                FROM {dataset.table_name} {where}
+                GROUP BY {SERIES_ID}, grp)
+            SELECT grp, sum(on_n) AS periods_on, count(*) AS series,
+                   avg(on_y) AS mean_on, avg(off_y) AS mean_off,
+                   sum(on_y) / nullif(sum(off_y), 0) - 1 AS uplift
+            FROM per_series WHERE on_y IS NOT NULL AND off_y IS NOT NULL
+            GROUP BY grp ORDER BY uplift DESC""",
+        group_params + params,
+    )
+
+
+def practice_summary(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.DataFrame:
+    """Today's ordering practice against sales, per group: units ordered, sold, left
+    over (ordered but not sold that day) and the share of stockout days."""
+    if not dataset.spec.orders:
+        raise WarehouseError(f"Dataset '{dataset.name}' has no column with today's orders.")
+    group, group_params = _grouped(warehouse, dataset, scope)
+    where, params = _where(dataset, scope)
+    orders = quote(dataset.spec.orders)
+    return warehouse.query(
+        f"""SELECT {group} AS grp, sum({orders}) AS ordered, sum({TARGET}) AS sold,
+                   sum(greatest({orders} - {TARGET}, 0)) AS left_over,
+                   avg({_flag_or_zero(dataset.spec.stockout)}) AS stockout_share
+            FROM {dataset.table_name} {where}
+            GROUP BY grp ORDER BY sold DESC""",
+        group_params + params,
+    )
+
+
+def series_list(warehouse: Warehouse, dataset: Dataset, scope: Scope, limit: int = 2000) -> list[str]:
+    """Series ids in scope, largest first."""
+    where, params = _where(dataset, scope)
+    frame = warehouse.query(
+        f"SELECT {SERIES_ID} AS s FROM {dataset.table_name} {where} GROUP BY s ORDER BY sum({TARGET}) DESC, s LIMIT ?",
+        params + [limit],
+    )
+    return frame["s"].tolist()
+
+
+def series_frame(warehouse: Warehouse, dataset: Dataset, series_id: str) -> pd.DataFrame:
+    """Every stored column of one series, by date."""
+    return warehouse.query(
+        f"SELECT * FROM {dataset.table_name} WHERE {SERIES_ID} = ? ORDER BY {DATE}", [series_id]
+    )
+
+
+def sample_rows(warehouse: Warehouse, dataset: Dataset, limit: int = 200) -> pd.DataFrame:
+    return warehouse.query(f"SELECT * FROM {dataset.table_name} ORDER BY {SERIES_ID}, {DATE} LIMIT ?", [limit])

@@ -1,0 +1,410 @@
+"""The embedded DuckDB warehouse: the one place that owns the connection and runs SQL.
+
+Every statement of Mitoshi is built and executed here. User values are always bound
+parameters; identifiers that come from a user's file (column names) are checked
+against an allow-list pattern and quoted; table names are made by this module only.
+One connection is opened per warehouse file and each call works on its own
+``cursor()``, so Streamlit sessions on several threads can share it safely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq, Role
+from core.errors import DatasetExistsError, DatasetNotFoundError, WarehouseError
+
+ENV_VAR = "MITOSHI_WAREHOUSE"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "mitoshi.duckdb"
+
+# Column names from a user's file: letters (any script), digits and underscores,
+# not starting with a digit. The importer renames everything else onto this.
+_IDENTIFIER = re.compile(r"^[^\W\d]\w{0,62}$")
+# Side tables a dataset may carry besides its observations.
+SIDE_TABLES = ("items", "stores")
+_RESERVED = {SERIES_ID, DATE, TARGET}
+
+
+def warehouse_path() -> Path:
+    """Where the warehouse lives: $MITOSHI_WAREHOUSE, else data/mitoshi.duckdb."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def check_identifier(name: str) -> str:
+    """Return ``name`` if it is safe to use as a column name, else raise."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name) or name.lower() in _RESERVED:
+        raise WarehouseError(
+            f"'{name}' cannot be used as a column name: use letters, digits and '_' "
+            f"(not starting with a digit, at most 63 characters, not {sorted(_RESERVED)})."
+        )
+    return name
+
+
+def quote(name: str) -> str:
+    return '"' + check_identifier(name) + '"'
+
+
+# ---------------------------------------------------------------------------------
+# Schema migrations. Append only: a released migration is never edited, so that a
+# warehouse written by any older version opens in this one.
+# ---------------------------------------------------------------------------------
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the dataset registry.
+    (
+        """CREATE TABLE datasets (
+            dataset_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL UNIQUE,
+            freq VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            description VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            n_series BIGINT NOT NULL,
+            n_rows BIGINT NOT NULL,
+            start_date DATE,
+            end_date DATE,
+            fingerprint VARCHAR NOT NULL,
+            table_name VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE dataset_columns (
+            dataset_id VARCHAR NOT NULL,
+            column_name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            original_name VARCHAR NOT NULL,
+            PRIMARY KEY (dataset_id, column_name)
+        )""",
+    ),
+    # 2: side tables (item and store masters) and the import's quality notes.
+    (
+        """CREATE TABLE dataset_tables (
+            dataset_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            table_name VARCHAR NOT NULL,
+            PRIMARY KEY (dataset_id, kind)
+        )""",
+        "ALTER TABLE datasets ADD COLUMN notes VARCHAR DEFAULT '[]'",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to version ``upto``; each migration is its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+    )
+    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"This warehouse was written by a newer Mitoshi (schema {current}, this app knows "
+            f"{SCHEMA_VERSION}). Update the app, or point {ENV_VAR} at another file."
+        )
+    for version in range(current + 1, upto + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in MIGRATIONS[version - 1]:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return max(current, upto)
+
+
+# ---------------------------------------------------------------------------------
+# Dataset description
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What the columns of a dataset mean, given when it is created."""
+
+    name: str
+    freq: Freq
+    keys: tuple[str, ...]
+    attributes: tuple[str, ...] = ()
+    exog_known: tuple[str, ...] = ()
+    exog_unknown: tuple[str, ...] = ()
+    stockout: str | None = None
+    orders: str | None = None
+    source: str = ""
+    description: str = ""
+    # sanitised name -> name in the user's file, for display
+    original_names: Mapping[str, str] = field(default_factory=dict)
+
+    def roles(self) -> list[tuple[str, Role]]:
+        pairs = [(k, Role.KEY) for k in self.keys]
+        pairs += [(DATE, Role.DATE), (TARGET, Role.TARGET)]
+        pairs += [(c, Role.ATTRIBUTE) for c in self.attributes]
+        pairs += [(c, Role.EXOG_KNOWN) for c in self.exog_known]
+        pairs += [(c, Role.EXOG_UNKNOWN) for c in self.exog_unknown]
+        if self.stockout:
+            pairs.append((self.stockout, Role.STOCKOUT))
+        if self.orders:
+            pairs.append((self.orders, Role.ORDERS))
+        return pairs
+
+    def value_columns(self) -> list[str]:
+        """Columns besides keys, date and target, in storage order."""
+        return [c for c, r in self.roles() if r not in (Role.KEY, Role.DATE, Role.TARGET)]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A registered dataset, as read back from the warehouse."""
+
+    dataset_id: str
+    name: str
+    spec: DatasetSpec
+    created_at: datetime
+    n_series: int
+    n_rows: int
+    start_date: date | None
+    end_date: date | None
+    fingerprint: str
+    table_name: str
+    side_tables: Mapping[str, str]
+    notes: tuple[str, ...]
+
+    @property
+    def freq(self) -> Freq:
+        return self.spec.freq
+
+    @property
+    def segment_columns(self) -> tuple[str, ...]:
+        """Columns one can group series by: the keys and the static attributes."""
+        return self.spec.keys + self.spec.attributes
+
+    def label(self, column: str) -> str:
+        """The column's name as the user knows it."""
+        return self.spec.original_names.get(column) or {DATE: "date", TARGET: "target"}.get(column, column)
+
+
+# ---------------------------------------------------------------------------------
+# The warehouse
+# ---------------------------------------------------------------------------------
+class Warehouse:
+    """One DuckDB file holding datasets side by side, and later runs and decisions."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else warehouse_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            raise WarehouseError(
+                f"Cannot open the warehouse {self.path}: {exc}. Another Mitoshi may be using "
+                f"it; close it or set {ENV_VAR} to another file."
+            ) from exc
+        self._write_lock = threading.Lock()
+        self.schema_version = migrate(self._con)
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: on any exception the warehouse is left as it was."""
+        with self._write_lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, params: Sequence | Mapping | None = None) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def tables(self) -> list[str]:
+        frame = self.query("SELECT table_name FROM information_schema.tables ORDER BY table_name")
+        return frame["table_name"].tolist()
+
+    # -- datasets ------------------------------------------------------------------
+    def create_dataset(
+        self,
+        spec: DatasetSpec,
+        frame: pd.DataFrame,
+        side_tables: Mapping[str, pd.DataFrame] | None = None,
+        notes: Sequence[str] = (),
+    ) -> Dataset:
+        """Store ``frame`` (canonical long shape) as a new dataset, atomically.
+
+        ``frame`` holds the key columns, ``ds``, ``y`` and the value columns of
+        ``spec``. The series id is made here by joining the keys. Nothing is written
+        unless everything is.
+        """
+        name = spec.name.strip()
+        if not name:
+            raise WarehouseError("Give the dataset a name.")
+        if not spec.keys:
+            raise WarehouseError("Choose at least one column that identifies a series.")
+        columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
+        for column in [*spec.keys, *spec.value_columns()]:
+            check_identifier(column)
+        if len(set(columns)) != len(columns):
+            raise WarehouseError("Each column can have only one role; a column was chosen twice.")
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise WarehouseError(f"The data has no column(s) {missing} named in the spec.")
+        unknown_side = set(side_tables or {}) - set(SIDE_TABLES)
+        if unknown_side:
+            raise WarehouseError(f"Unknown side table(s) {sorted(unknown_side)}; allowed: {SIDE_TABLES}.")
+        if self.find_dataset(name) is not None:
+            raise DatasetExistsError(
+                f"A dataset called '{name}' already exists. Choose another name, or delete the "
+                "old one first on the Data page."
+            )
+
+        dataset_id = uuid.uuid4().hex[:12]
+        table = f"obs_{dataset_id}"
+        series_expr = f" || '{SERIES_SEP}' || ".join(f"CAST({quote(k)} AS VARCHAR)" for k in spec.keys)
+        select_cols = ", ".join(
+            [f"{series_expr} AS {SERIES_ID}"]
+            + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
+            + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
+            + [quote(c) for c in spec.value_columns()]
+        )
+        view = f"incoming_{dataset_id}"
+        with self.transaction() as cur:
+            cur.register(view, frame)
+            try:
+                cur.execute(
+                    f"CREATE TABLE {table} AS SELECT {select_cols} FROM {view} "
+                    f"ORDER BY {SERIES_ID}, {DATE}"
+                )
+            finally:
+                cur.unregister(view)
+            stats = cur.execute(
+                f"""SELECT count(DISTINCT {SERIES_ID}), count(*), min({DATE}), max({DATE}),
+                           coalesce(sum(hash({SERIES_ID}, {DATE}, {TARGET})::HUGEINT) % 18446744073709551616, 0)
+                    FROM {table}"""
+            ).fetchone()
+            n_series, n_rows, start, end, digest = stats
+            fingerprint = f"{n_rows}-{int(digest):016x}"  # order-free: a sum of row hashes
+            cur.execute(
+                """INSERT INTO datasets (dataset_id, name, freq, source, description, created_at,
+                       n_series, n_rows, start_date, end_date, fingerprint, table_name, notes)
+                   VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)""",
+                [dataset_id, name, spec.freq.value, spec.source, spec.description, n_series,
+                 n_rows, start, end, fingerprint, table, json.dumps(list(notes), ensure_ascii=False)],
+            )
+            cur.executemany(
+                "INSERT INTO dataset_columns VALUES (?, ?, ?, ?, ?)",
+                [
+                    [dataset_id, col, role.value, pos, spec.original_names.get(col, col)]
+                    for pos, (col, role) in enumerate(spec.roles())
+                ],
+            )
+            for kind, side in (side_tables or {}).items():
+                for column in side.columns:
+                    check_identifier(column)
+                side_name = f"{kind}_{dataset_id}"
+                side_view = f"incoming_{side_name}"
+                cur.register(side_view, side)
+                try:
+                    cur.execute(f"CREATE TABLE {side_name} AS SELECT * FROM {side_view}")
+                finally:
+                    cur.unregister(side_view)
+                cur.execute("INSERT INTO dataset_tables VALUES (?, ?, ?)", [dataset_id, kind, side_name])
+        return self.get_dataset(dataset_id)
+
+    def list_datasets(self) -> list[Dataset]:
+        ids = self.query("SELECT dataset_id FROM datasets ORDER BY created_at, name")["dataset_id"]
+        return [self.get_dataset(i) for i in ids]
+
+    def find_dataset(self, name: str) -> Dataset | None:
+        found = self.query("SELECT dataset_id FROM datasets WHERE name = ?", [name.strip()])
+        return self.get_dataset(found["dataset_id"].iloc[0]) if len(found) else None
+
+    def get_dataset(self, dataset_id: str) -> Dataset:
+        rows = self.query("SELECT * FROM datasets WHERE dataset_id = ?", [dataset_id])
+        if rows.empty:
+            raise DatasetNotFoundError(
+                f"No dataset with id '{dataset_id}' in the warehouse; it may have been deleted. "
+                "Pick another dataset on the Data page."
+            )
+        row = rows.iloc[0]
+        cols = self.query(
+            "SELECT column_name, role, original_name FROM dataset_columns WHERE dataset_id = ? ORDER BY position",
+            [dataset_id],
+        )
+        by_role: dict[str, list[str]] = {}
+        for column, role in zip(cols["column_name"], cols["role"], strict=True):
+            by_role.setdefault(role, []).append(column)
+        side = self.query("SELECT kind, table_name FROM dataset_tables WHERE dataset_id = ?", [dataset_id])
+        spec = DatasetSpec(
+            name=row["name"],
+            freq=Freq(row["freq"]),
+            keys=tuple(by_role.get(Role.KEY, [])),
+            attributes=tuple(by_role.get(Role.ATTRIBUTE, [])),
+            exog_known=tuple(by_role.get(Role.EXOG_KNOWN, [])),
+            exog_unknown=tuple(by_role.get(Role.EXOG_UNKNOWN, [])),
+            stockout=(by_role.get(Role.STOCKOUT) or [None])[0],
+            orders=(by_role.get(Role.ORDERS) or [None])[0],
+            source=row["source"],
+            description=row["description"],
+            original_names=dict(zip(cols["column_name"], cols["original_name"], strict=True)),
+        )
+        return Dataset(
+            dataset_id=dataset_id,
+            name=row["name"],
+            spec=spec,
+            created_at=row["created_at"].to_pydatetime(),
+            n_series=int(row["n_series"]),
+            n_rows=int(row["n_rows"]),
+            start_date=None if pd.isna(row["start_date"]) else pd.Timestamp(row["start_date"]).date(),
+            end_date=None if pd.isna(row["end_date"]) else pd.Timestamp(row["end_date"]).date(),
+            fingerprint=row["fingerprint"],
+            table_name=row["table_name"],
+            side_tables=dict(zip(side["kind"], side["table_name"], strict=True)),
+            notes=tuple(json.loads(row["notes"] or "[]")),
+        )
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        dataset = self.get_dataset(dataset_id)
+        with self.transaction() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {dataset.table_name}")
+            for side in dataset.side_tables.values():
+                cur.execute(f"DROP TABLE IF EXISTS {side}")
+            for registry in ("dataset_tables", "dataset_columns", "datasets"):
+                cur.execute(f"DELETE FROM {registry} WHERE dataset_id = ?", [dataset_id])
+
+    def rename_dataset(self, dataset_id: str, new_name: str) -> Dataset:
+        new_name = new_name.strip()
+        if not new_name:
+            raise WarehouseError("Give the dataset a name.")
+        other = self.find_dataset(new_name)
+        if other is not None and other.dataset_id != dataset_id:
+            raise DatasetExistsError(f"A dataset called '{new_name}' already exists; choose another name.")
+        self.get_dataset(dataset_id)
+        with self.transaction() as cur:
+            cur.execute("UPDATE datasets SET name = ? WHERE dataset_id = ?", [new_name, dataset_id])
+        return self.get_dataset(dataset_id)
+
+    def side_table(self, dataset: Dataset, kind: str) -> pd.DataFrame | None:
+        table = dataset.side_tables.get(kind)
+        return None if table is None else self.query(f"SELECT * FROM {table}")
