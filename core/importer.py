@@ -536,6 +536,14 @@ def _validate_rows(
     # Frequency and the period grid.
     series = frame[keys].astype(str).agg(SERIES_SEP.join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
     freq = mapping.freq or infer_freq(frame[date_col], series)
+    if freq is None and series.nunique() == len(series):
+        problems.append(Problem(
+            "one_row_per_series", f"Every series has a single date: the series key {keys} seems to identify rows, "
+            "not series. Choose the columns that identify a series (for example store and item), or check that "
+            "this is a sales table.",
+            len(series), frame[[*keys, date_col]].head(EXAMPLES),
+        ))
+        raise _Blocked
     if freq is None:
         problems.append(Problem(
             "unknown_freq", "The frequency cannot be inferred from the dates (no regular daily, weekly or monthly "

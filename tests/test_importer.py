@@ -264,6 +264,20 @@ def test_weekly_dates_on_mixed_weekdays_block_until_aligned():
     assert report.ok and report.freq is Freq.WEEKLY
 
 
+def test_a_key_that_identifies_rows_not_series_is_explained():
+    frame = sales()
+    frame["row_id"] = range(len(frame))
+    _, found = problems_of(frame, ColumnMapping(keys=("row_id",), date="日付", target="販売数"))
+    assert "seems to identify rows" in found["one_row_per_series"].message
+
+
+def test_irregular_dates_ask_for_the_frequency():
+    frame = sales(days=80)
+    frame = frame[pd.to_datetime(frame["日付"]).dt.day % 3 == 0]  # every third day, month ends irregular
+    _, found = problems_of(frame)
+    assert "Choose the frequency yourself" in found["unknown_freq"].message
+
+
 def test_mapping_errors_are_refused():
     raw = read_table(as_csv(sales()), "s.csv")
     with pytest.raises(ImportProblemError, match="two roles"):

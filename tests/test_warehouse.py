@@ -146,3 +146,13 @@ def test_concurrent_readers_share_one_connection(warehouse, small_spec):
 def test_missing_spec_columns_are_reported(warehouse, small_spec):
     with pytest.raises(WarehouseError, match="no column"):
         warehouse.create_dataset(small_spec, small_frame().drop(columns=["promo"]))
+
+
+def test_categorical_attributes_are_stored_as_text(warehouse, small_spec):
+    frame = small_frame().astype({"category": "category", "store": "category"})
+    dataset = warehouse.create_dataset(small_spec, frame, side_tables={"items": frame[["item", "category"]]})
+    types = warehouse.query(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE column_name IN ('category', 'store')"
+    )
+    assert set(types["data_type"]) == {"VARCHAR"}, types
+    assert dataset.n_series == 6

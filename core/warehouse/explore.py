@@ -127,15 +127,32 @@ def totals_over_time(warehouse: Warehouse, dataset: Dataset, scope: Scope, grain
     group, group_params = _grouped(warehouse, dataset, scope)
     where, params = _where(dataset, scope)
     orders = f"sum({quote(dataset.spec.orders)})" if dataset.spec.orders else "NULL"
+    period = f"date_trunc('{_GRAIN_TRUNC[grain]}', {DATE})"
     return warehouse.query(
-        f"""SELECT date_trunc('{_GRAIN_TRUNC[grain]}', {DATE}) AS period, {group} AS grp,
+        f"""WITH complete AS ({_complete_periods(dataset, grain)})
+            SELECT {period} AS period, {group} AS grp,
                    sum({TARGET}) AS y, {orders} AS orders,
                    sum({_flag_or_zero(dataset.spec.stockout)}) AS stockouts,
                    count(DISTINCT {SERIES_ID}) AS series
             FROM {dataset.table_name} {where}
+            {"AND" if where else "WHERE"} {period} IN (SELECT period FROM complete)
             GROUP BY period, grp ORDER BY period, grp""",
         group_params + params,
     )
+
+
+def _complete_periods(dataset: Dataset, grain: Freq) -> str:
+    """Periods of ``grain`` that the data covers fully: a week or month cut by the
+    first or last date would show as a false drop."""
+    period = f"date_trunc('{_GRAIN_TRUNC[grain]}', {DATE})"
+    if grain is dataset.freq:
+        expected = "1"
+    elif dataset.freq is Freq.DAILY:
+        expected = "7" if grain is Freq.WEEKLY else "day(last_day(period))"
+    else:  # weekly dates into months: a month holds four or five of them
+        expected = "4"
+    return (f"SELECT {period} AS period FROM {dataset.table_name} GROUP BY period "
+            f"HAVING count(DISTINCT {DATE}) >= {expected}")
 
 
 def seasonal_profile(warehouse: Warehouse, dataset: Dataset, scope: Scope, part: str) -> pd.DataFrame:

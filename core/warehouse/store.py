@@ -192,6 +192,12 @@ class Dataset:
         return self.spec.original_names.get(column) or {DATE: "date", TARGET: "target"}.get(column, column)
 
 
+def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain text, so that stored tables hold VARCHAR, not ENUM."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: str for c in categorical}) if categorical else frame
+
+
 # ---------------------------------------------------------------------------------
 # The warehouse
 # ---------------------------------------------------------------------------------
@@ -250,12 +256,15 @@ class Warehouse:
         frame: pd.DataFrame,
         side_tables: Mapping[str, pd.DataFrame] | None = None,
         notes: Sequence[str] = (),
+        presorted: bool = False,
     ) -> Dataset:
         """Store ``frame`` (canonical long shape) as a new dataset, atomically.
 
         ``frame`` holds the key columns, ``ds``, ``y`` and the value columns of
-        ``spec``. The series id is made here by joining the keys. Nothing is written
-        unless everything is.
+        ``spec``. The series id is made here by joining the keys. Rows are stored by
+        series then date; a caller that already has them in that order says
+        ``presorted`` and spares the sort (gigabytes at 50,000 series). Nothing is
+        written unless everything is.
         """
         name = spec.name.strip()
         if not name:
@@ -286,15 +295,17 @@ class Warehouse:
             [f"{series_expr} AS {SERIES_ID}"]
             + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
             + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
-            + [quote(c) for c in spec.value_columns()]
+            # Attributes are text whatever the source type (pandas categoricals arrive as enums).
+            + [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if c in spec.attributes else quote(c)
+               for c in spec.value_columns()]
         )
+        order = "" if presorted else f"ORDER BY {SERIES_ID}, {DATE}"
         view = f"incoming_{dataset_id}"
         with self.transaction() as cur:
             cur.register(view, frame)
             try:
                 cur.execute(
-                    f"CREATE TABLE {table} AS SELECT {select_cols} FROM {view} "
-                    f"ORDER BY {SERIES_ID}, {DATE}"
+                    f"CREATE TABLE {table} AS SELECT {select_cols} FROM {view} {order}"
                 )
             finally:
                 cur.unregister(view)
@@ -324,7 +335,7 @@ class Warehouse:
                     check_identifier(column)
                 side_name = f"{kind}_{dataset_id}"
                 side_view = f"incoming_{side_name}"
-                cur.register(side_view, side)
+                cur.register(side_view, _plain_text(side))
                 try:
                     cur.execute(f"CREATE TABLE {side_name} AS SELECT * FROM {side_view}")
                 finally:

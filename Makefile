@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    install what the app needs, then start it on the AI Shop demo chain
+#   make test   install what the tests need (Debian's Chromium too), then run every test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test test-fast browser demo bench clean
+
+run: $(VENV)/.app-installed
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev-installed browser
+	$(PY) -m pytest
+
+# Unit and page tests only, without the browser journeys.
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not browser"
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.app-installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not
+# work offline). Japanese fonts so that pages and screenshots show 日本語.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+demo: $(VENV)/.app-installed
+	$(PY) -m core.demo
+
+bench: $(VENV)/.app-installed
+	$(PY) benchmarks/bench_demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache data/*.duckdb data/*.duckdb.wal

@@ -1,0 +1,27 @@
+"""Mitoshi entry point: page config, the shared warehouse, and the navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import MitoshiError
+from ui.state import get_warehouse, show_error
+
+st.set_page_config(page_title="Mitoshi 見通し", page_icon=":material/visibility:", layout="wide")
+
+try:
+    get_warehouse()
+except MitoshiError as error:
+    show_error(error)
+    st.stop()
+
+navigation = st.navigation(
+    {
+        "Mitoshi": [st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True)],
+        "1 · Data and current state": [
+            st.Page("pages/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
+            st.Page("pages/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
+        ],
+    }
+)
+navigation.run()

@@ -1,0 +1,55 @@
+"""Overview: what Mitoshi is for, and where each step of the PoC lives."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import fmt
+from ui.state import current_dataset, get_warehouse
+
+warehouse = get_warehouse()
+dataset = current_dataset(warehouse)
+
+st.title("Mitoshi 見通し")
+st.markdown(
+    "**Is this machine-learning PoC worth taking to production?** Mitoshi answers that one question "
+    "for **AI Shop (AI商店)**, a Japanese retail chain asking whether store × item demand forecasting "
+    "should move from PoC to production — on evidence, in money, against criteria fixed up front."
+)
+
+if dataset is not None:
+    st.markdown(f"Current dataset: **{dataset.name}** — {dataset.spec.source}")
+    cols = st.columns(4)
+    cols[0].metric("Series", fmt.count(dataset.n_series))
+    cols[1].metric("Rows", fmt.count(dataset.n_rows))
+    cols[2].metric("From", f"{dataset.start_date:%Y-%m-%d}")
+    cols[3].metric("To", f"{dataset.end_date:%Y-%m-%d}")
+
+st.subheader("The steps of the PoC")
+st.markdown("**1 · Data and current state (現状調査)** — before any model, look at the data and at how "
+            "ordering is done today.")
+left, right = st.columns(2)
+left.page_link("pages/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
+right.page_link("pages/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
+st.markdown(
+    """
+The next steps of the talk this product follows are being built, in this order:
+
+2. **Problem definition** — the decision it supports, KPI, value in yen, what we will *not* do, and the
+   GO/NO-GO criteria fixed before any result is known.
+3. **Effort / impact map** — start where effort is little and impact large.
+4. **Backtests** of the ladder *rules → statistics → GBDT*, time-ordered, never a random split.
+5. **Money impact** — forecast errors as stockouts, waste and yen against today's ordering.
+6. **GO / NO-GO report** as a PDF, and the hand-off: batch forecasts written to a table.
+"""
+)
+with st.expander("The principles behind it (機械学習を実用化するエンジニアリングスキル, Developers Summit 2023)"):
+    st.markdown(
+        """
+- Start from a problem that can be evaluated; effort is not value.
+- Try rules and statistics before GBDT, and give up when nothing pays.
+- Never split a time series at random: evaluate on the future only.
+- Design from inference: the first production form is batch forecasts in a well-designed table.
+- Build everything to be changed.
+"""
+    )

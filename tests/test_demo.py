@@ -1,0 +1,537 @@
+"""The AI Shop demo chain: shape, determinism, the patterns it must show, the practice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import holidays
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.columns import Freq, Role
+from core.demo import (
+    CATEGORY_NAMES,
+    LOOKBACK_WEEKS,
+    MIN_DISPLAY,
+    PERISHABLE_MAX_DAYS,
+    DemoChain,
+    DemoConfig,
+    demo_spec,
+    generate_chain,
+    load_demo,
+    main,
+)
+from core.errors import MitoshiError
+from core.warehouse import Warehouse
+
+SALES_COLUMNS = [
+    "store_id", "item_id", "region", "category", "ds", "y",
+    "price", "promo", "holiday", "stockout", "ordered",
+]
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SMALL = DemoConfig(stores=3, items=20, years=2)
+# Big enough that category-level patterns stand out of the noise, still well under a second.
+MEDIUM = DemoConfig(stores=6, items=60, years=2)
+
+
+@pytest.fixture(scope="module")
+def small() -> DemoChain:
+    return generate_chain(SMALL)
+
+
+@pytest.fixture(scope="module")
+def medium() -> DemoChain:
+    return generate_chain(MEDIUM)
+
+
+@pytest.fixture(scope="module")
+def uncensored() -> DemoChain:
+    """The medium chain ordered so generously that sales almost never hit the stock."""
+    return generate_chain(DemoConfig(stores=6, items=60, years=2, buffer=5.0))
+
+
+def established(chain: DemoChain, config: DemoConfig) -> pd.DataFrame:
+    """Sales of items on sale for the whole history (no launch or discontinuation inside)."""
+    items = chain.items
+    whole = (items["launch_date"] < pd.Timestamp(config.start_date)) & items["discontinue_date"].isna()
+    return chain.sales[chain.sales["item_id"].isin(items["item_id"][whole])]
+
+
+def with_location(chain: DemoChain) -> pd.DataFrame:
+    return chain.sales.merge(chain.stores[["store_id", "location"]], on="store_id")
+
+
+def per_day(sales: pd.DataFrame) -> pd.DataFrame:
+    """Units a day summed over the given rows, with the day's holiday flag."""
+    return sales.groupby("ds").agg(y=("y", "sum"), holiday=("holiday", "max"))
+
+
+def period_lift(sales: pd.DataFrame, in_period) -> float:
+    """Mean units a day in the period over the same weekdays 2-4 weeks before it."""
+    daily = per_day(sales)
+    days = daily.index[in_period(daily.index)]
+    before = pd.DatetimeIndex([d - pd.Timedelta(weeks=k) for d in days for k in (2, 3, 4)])
+    before = before[before.isin(daily.index)]
+    before = before[~in_period(before) & (daily.loc[before, "holiday"].to_numpy() == 0)]
+    return daily.loc[days, "y"].mean() / daily.loc[before, "y"].mean()
+
+
+def days_of(month: int, first: int, last: int):
+    return lambda ds: (ds.month == month) & (ds.day >= first) & (ds.day <= last)
+
+
+GOLDEN_WEEK = lambda ds: days_of(4, 29, 30)(ds) | days_of(5, 1, 5)(ds)  # noqa: E731
+OBON = days_of(8, 13, 16)
+YEAR_END = days_of(12, 28, 31)
+NEW_YEAR = days_of(1, 1, 3)
+
+
+# ---------------------------------------------------------------------------------
+# Shape
+# ---------------------------------------------------------------------------------
+def test_sales_columns_and_types(small: DemoChain) -> None:
+    sales = small.sales
+    assert list(sales.columns) == SALES_COLUMNS
+    for column in ("store_id", "item_id", "region", "category"):
+        assert isinstance(sales[column].dtype, pd.CategoricalDtype), column
+    assert pd.api.types.is_datetime64_dtype(sales["ds"])
+    assert (sales["ds"] == sales["ds"].dt.normalize()).all()
+    for column in ("y", "price", "ordered"):
+        assert sales[column].dtype == np.float64, column
+    for column in ("promo", "holiday", "stockout"):
+        assert sales[column].dtype == np.int8, column
+        assert set(sales[column].unique()) <= {0, 1}
+    assert (sales["y"] >= 0).all() and (sales["ordered"] >= 0).all() and (sales["price"] > 0).all()
+
+
+def test_rows_are_unique_and_sorted_by_series_then_date(small: DemoChain) -> None:
+    keys = small.sales[["store_id", "item_id", "ds"]].astype({"store_id": str, "item_id": str})
+    assert not keys.duplicated().any()
+    pd.testing.assert_frame_equal(keys, keys.sort_values(["store_id", "item_id", "ds"]))
+
+
+def test_dates_span_years_times_365_days_ending_on_end_date(small: DemoChain) -> None:
+    assert small.sales["ds"].max() == pd.Timestamp(SMALL.end_date)
+    assert small.sales["ds"].min() == pd.Timestamp(SMALL.end_date - timedelta(days=2 * 365 - 1))
+    assert small.sales["ds"].nunique() == 2 * 365
+
+
+@pytest.mark.parametrize("stores,items", [(1, 1), (2, 7), (5, 30)])
+def test_series_are_stores_times_items(stores: int, items: int) -> None:
+    chain = generate_chain(DemoConfig(stores=stores, items=items, years=1))
+    assert len(chain.stores) == stores and len(chain.items) == items
+    assert chain.sales.groupby(["store_id", "item_id"], observed=True).ngroups == stores * items
+
+
+def test_attributes_are_constant_within_a_series(small: DemoChain) -> None:
+    per_series = small.sales.groupby(["store_id", "item_id"], observed=True)[["region", "category"]].nunique()
+    assert (per_series == 1).all().all()
+    merged = small.sales.merge(small.items[["item_id", "category"]], on="item_id", suffixes=("", "_master"))
+    assert (merged["category"].astype(str) == merged["category_master"].astype(str)).all()
+
+
+def test_item_master(medium: DemoChain) -> None:
+    items = medium.items
+    assert list(items.columns) == [
+        "item_id", "item_name", "category", "unit_price", "unit_cost",
+        "shelf_life_days", "launch_date", "discontinue_date",
+    ]
+    assert items["item_id"].iloc[0] == "I0001" and items["item_id"].is_unique
+    assert set(items["category"].astype(str)) == set(CATEGORY_NAMES)
+    assert items["item_name"].is_unique  # a number is added once a category runs out of names
+    assert items["item_name"].str.contains(r"[\u3040-\u30ff\u4e00-\u9fff]").all()  # Japanese
+    share = items["unit_cost"] / items["unit_price"]
+    assert share.between(0.595, 0.755).all()
+    shelf = dict(zip(items["category"].astype(str), items["shelf_life_days"], strict=True))
+    assert shelf == {"bento": 1, "bread": 2, "dairy": 3, "hot_food": 1, "grocery": 180,
+                     "beverages": 365, "daily_goods": 730}
+
+
+def test_store_master(medium: DemoChain) -> None:
+    stores = medium.stores
+    assert {"store_id", "store_name", "region", "size"} <= set(stores.columns)
+    assert stores["store_id"].tolist() == [f"S{i:03d}" for i in range(1, 7)]
+    assert stores["store_name"].str.endswith("店").all() and stores["store_name"].is_unique
+    assert stores["size"].between(0.5, 1.5).all()
+    assert set(stores["location"]) == {"office", "residential"}
+    region = medium.sales.groupby("store_id", observed=True)["region"].first().astype(str)
+    assert region.to_dict() == dict(zip(stores["store_id"], stores["region"].astype(str), strict=True))
+
+
+def test_many_stores_get_numbered_names() -> None:
+    stores = generate_chain(DemoConfig(stores=45, items=1, years=1)).stores
+    assert stores["store_name"].is_unique
+    assert stores["store_name"].str.contains("2号店").any()
+
+
+# ---------------------------------------------------------------------------------
+# Determinism
+# ---------------------------------------------------------------------------------
+def test_same_config_gives_identical_frames(small: DemoChain) -> None:
+    again = generate_chain(SMALL)
+    pd.testing.assert_frame_equal(small.sales, again.sales)
+    pd.testing.assert_frame_equal(small.items, again.items)
+    pd.testing.assert_frame_equal(small.stores, again.stores)
+
+
+def test_different_seed_gives_different_data(small: DemoChain) -> None:
+    other = generate_chain(DemoConfig(stores=3, items=20, years=2, seed=7))
+    assert not small.items.equals(other.items)
+    common = min(len(small.sales), len(other.sales))
+    assert not np.array_equal(small.sales["y"].to_numpy()[:common], other.sales["y"].to_numpy()[:common])
+
+
+# ---------------------------------------------------------------------------------
+# Seasonality, holidays and peaks
+# ---------------------------------------------------------------------------------
+def weekend_ratio(sales: pd.DataFrame) -> float:
+    ordinary = sales[sales["holiday"] == 0]
+    weekend = ordinary["ds"].dt.day_of_week >= 5
+    return ordinary.loc[weekend, "y"].mean() / ordinary.loc[~weekend, "y"].mean()
+
+
+def test_weekly_seasonality_by_category_and_location(medium: DemoChain) -> None:
+    sales = with_location(medium)
+    office, category = sales["location"] == "office", sales["category"]
+    assert weekend_ratio(sales[office & category.isin(["bento", "hot_food"])]) < 0.7
+    assert weekend_ratio(sales[~office & category.isin(["bento", "hot_food"])]) > 1.0
+    for name in ("beverages", "daily_goods"):
+        assert weekend_ratio(sales[category == name]) > 1.1, name
+
+
+def test_yearly_seasonality(medium: DemoChain) -> None:
+    sales = established(medium, MEDIUM)
+    month = sales["ds"].dt.month
+    summer, winter = month.isin([7, 8]), month.isin([1, 2])
+    seasons = [sales["category"].astype(str), summer.rename("summer"), winter.rename("winter")]
+    by_season = sales.groupby(seasons)["y"].mean()
+
+    def summer_over_winter(name: str) -> float:
+        return by_season[(name, True, False)] / by_season[(name, False, True)]
+
+    assert summer_over_winter("beverages") > 1.5
+    assert summer_over_winter("hot_food") < 0.5
+    assert summer_over_winter("bento") < 0.9
+
+
+def test_holiday_flag_is_the_japanese_calendar(small: DemoChain) -> None:
+    flags = small.sales.groupby("ds")["holiday"].agg(["min", "max"])
+    assert (flags["min"] == flags["max"]).all()  # a date is a holiday in every store
+    japan = holidays.Japan(years=[2024, 2025, 2026])
+    expected = pd.Series([int(d.date() in japan) for d in flags.index], index=flags.index)
+    assert (flags["max"] == expected).all()
+    assert flags.loc["2025-01-01", "max"] == 1 and flags.loc["2025-05-05", "max"] == 1
+    assert flags.loc["2025-01-02", "max"] == 0 and flags.loc["2025-08-14", "max"] == 0
+
+
+def test_offices_buy_less_lunch_on_weekday_holidays(medium: DemoChain) -> None:
+    sales = with_location(medium)
+    lunch = sales[(sales["location"] == "office") & (sales["category"] == "bento")]
+    weekday = lunch["ds"].dt.day_of_week < 5
+    holiday = lunch[weekday & (lunch["holiday"] == 1)]["y"].mean()
+    assert holiday < 0.75 * lunch[weekday & (lunch["holiday"] == 0)]["y"].mean()
+
+
+def test_seasonal_peaks_by_category(medium: DemoChain) -> None:
+    sales = with_location(medium)
+    category, office = sales["category"], sales["location"] == "office"
+    assert period_lift(sales[category == "beverages"], GOLDEN_WEEK) > 1.15
+    assert period_lift(sales[office & (category == "bento")], GOLDEN_WEEK) < 0.75
+    assert period_lift(sales[office & (category == "bento")], OBON) < 0.8
+    assert period_lift(sales[category == "beverages"], OBON) > 1.05
+    assert period_lift(sales[category == "grocery"], YEAR_END) > 1.15
+    assert period_lift(sales[category == "daily_goods"], YEAR_END) > 1.15
+    assert period_lift(sales[category == "bread"], NEW_YEAR) < 0.8
+    assert period_lift(sales[~office & (category == "hot_food")], NEW_YEAR) > 1.1
+
+
+def test_peaks_are_flattened_by_stockouts(medium: DemoChain, uncensored: DemoChain) -> None:
+    """Last week's sales + 20 % cannot follow a year-end rush: sales understate it."""
+    grocery = [c.sales[c.sales["category"] == "grocery"] for c in (medium, uncensored)]
+    censored_lift, demand_lift = (period_lift(g, YEAR_END) for g in grocery)
+    assert demand_lift > censored_lift + 0.2
+    assert grocery[0].loc[YEAR_END(grocery[0]["ds"].dt), "stockout"].mean() > grocery[0]["stockout"].mean()
+
+
+# ---------------------------------------------------------------------------------
+# Prices and promotions
+# ---------------------------------------------------------------------------------
+def item_days(chain: DemoChain) -> pd.DataFrame:
+    """Price and promotion per item and date (the same in every store)."""
+    per_store = chain.sales.groupby(["item_id", "ds"], observed=True)[["price", "promo"]].agg(["min", "max"])
+    assert (per_store.xs("min", axis=1, level=1) == per_store.xs("max", axis=1, level=1)).all().all()
+    return per_store.xs("min", axis=1, level=1).reset_index()
+
+
+def regular_price(days: pd.DataFrame) -> pd.Series:
+    """The shelf price without promotion on each item-day, filled in over promotions."""
+    regular = days["price"].where(days["promo"] == 0)
+    return regular.groupby(days["item_id"], observed=True).transform(lambda p: p.ffill().bfill())
+
+
+def promo_runs(days: pd.DataFrame) -> pd.DataFrame:
+    """Each item's runs of consecutive promotion days, with whether they touch an end."""
+    days = days.sort_values(["item_id", "ds"])
+    item = days["item_id"].astype(str)
+    start = (days["promo"] == 1) & ((days["promo"].shift() != 1) | (item != item.shift()))
+    run = start.cumsum().where(days["promo"] == 1)
+    edges = (item != item.shift()) | (item != item.shift(-1))
+    runs = days.assign(run=run, edge=edges).dropna(subset=["run"]).groupby("run")
+    return pd.DataFrame({"length": runs.size(), "at_edge": runs["edge"].any()})
+
+
+def test_promotions_are_runs_of_3_to_7_days_on_a_few_percent_of_days(medium: DemoChain) -> None:
+    days = item_days(medium)
+    assert 0.02 < days["promo"].mean() < 0.07
+    runs = promo_runs(days)
+    inner = runs[~runs["at_edge"]]
+    assert len(inner) > 50
+    assert inner["length"].between(3, 7).all()
+    assert set(inner["length"]) == {3, 4, 5, 6, 7}
+
+
+def test_promotions_cut_the_price_by_10_to_30_percent(medium: DemoChain) -> None:
+    days = item_days(medium)
+    cut = 1 - days["price"] / regular_price(days)
+    promo = days["promo"] == 1
+    assert cut[promo].between(0.09, 0.31).all()
+    assert (cut[~promo] == 0).all()
+    assert cut[promo].min() < 0.13 and cut[promo].max() > 0.27
+
+
+def test_promotions_lift_demand_by_price_elasticity(uncensored: DemoChain) -> None:
+    sales = uncensored.sales
+    mean = sales.groupby(["store_id", "item_id"], observed=True)["y"].transform("mean")
+    relative = sales["y"] / mean.where(mean > 1)
+    lift = relative[sales["promo"] == 1].mean() / relative[sales["promo"] == 0].mean()
+    # 10-30 % off at elasticity -1.5 to -3: between 1.17 and 2.9 times the demand.
+    assert 1.3 < lift < 2.5
+
+
+def test_promotions_under_todays_practice_sell_out(medium: DemoChain) -> None:
+    """Orders ignore the promotion calendar, so promotions sell more but run out more."""
+    sales = medium.sales
+    promo = sales["promo"] == 1
+    assert sales.loc[promo, "y"].mean() > 1.05 * sales.loc[~promo, "y"].mean()
+    assert sales.loc[promo, "stockout"].mean() > sales.loc[~promo, "stockout"].mean() + 0.1
+
+
+def test_some_items_get_a_permanent_5_to_10_percent_price_rise(medium: DemoChain) -> None:
+    days = item_days(medium)
+    days["regular"] = regular_price(days)
+    by_item = days.sort_values("ds").groupby("item_id", observed=True)["regular"]
+    first_last = by_item.agg(["first", "last", "nunique"])
+    assert (first_last["nunique"] <= 2).all()
+    risen = first_last[first_last["nunique"] == 2]
+    assert len(risen) == round(0.2 * MEDIUM.items)
+    assert ((risen["last"] / risen["first"] - 1).between(0.045, 0.105)).all()
+    master = medium.items.set_index("item_id")["unit_price"]
+    assert (master.loc[first_last.index] == first_last["last"]).all()  # unit_price = today's shelf price
+
+
+# ---------------------------------------------------------------------------------
+# Demand shape, slow movers, item life
+# ---------------------------------------------------------------------------------
+def test_demand_is_overdispersed(uncensored: DemoChain) -> None:
+    """Within a series, month and weekday the mean is nearly constant; Poisson would give var ~ mean."""
+    sales = uncensored.sales[(uncensored.sales["promo"] == 0) & (uncensored.sales["holiday"] == 0)]
+    cells = sales.groupby(
+        ["store_id", "item_id", sales["ds"].dt.to_period("M"), sales["ds"].dt.day_of_week], observed=True
+    )["y"].agg(["mean", "var", "size"])
+    cells = cells[(cells["size"] >= 4) & (cells["mean"] >= 3)]
+    assert cells["var"].sum() / cells["mean"].sum() > 1.5
+
+
+def test_series_levels_vary_lognormally(medium: DemoChain) -> None:
+    level = established(medium, MEDIUM).groupby(["store_id", "item_id"], observed=True)["y"].mean()
+    busy = level[level > 0.5]
+    assert np.log(busy).std() > 0.5  # store size x item popularity spreads levels widely
+    store = busy.groupby(level="store_id", observed=True).mean()
+    assert store.max() / store.min() > 1.2
+
+
+def test_about_15_percent_of_items_are_intermittent_slow_movers(medium: DemoChain) -> None:
+    stats = medium.sales.groupby(["store_id", "item_id"], observed=True)["y"].agg(
+        mean="mean", zeros=lambda y: (y == 0).mean()
+    )
+    slow = stats["mean"] < 0.5
+    assert 0.10 <= slow.mean() <= 0.25
+    assert stats.loc[slow, "zeros"].median() > 0.6
+
+
+def test_new_items_have_no_rows_before_launch(medium: DemoChain) -> None:
+    start, end = pd.Timestamp(MEDIUM.start_date), pd.Timestamp(MEDIUM.end_date)
+    items = medium.items.set_index("item_id")
+    new = items[items["launch_date"] >= start]
+    assert len(new) == round(0.10 * MEDIUM.items)
+    assert (new["launch_date"] >= end - pd.Timedelta(days=365)).all()
+    assert (new["launch_date"] <= end - pd.Timedelta(days=120)).all()
+    span = medium.sales.groupby(["item_id", "store_id"], observed=True)["ds"].agg(["min", "max", "size"])
+    first = span["min"].groupby(level="item_id", observed=True).agg(["min", "max"])
+    assert (first.loc[new.index, "min"] == new["launch_date"]).all()
+    assert (first.loc[new.index, "max"] == new["launch_date"]).all()  # in every store the same day
+    old = items.index.difference(new.index)
+    assert (first.loc[old, "min"] == start).all()
+    assert (span["size"] == (span["max"] - span["min"]).dt.days + 1).all()  # no gaps
+
+
+def test_discontinued_items_have_no_rows_after_discontinuation(medium: DemoChain) -> None:
+    start, end = pd.Timestamp(MEDIUM.start_date), pd.Timestamp(MEDIUM.end_date)
+    items = medium.items.set_index("item_id")
+    gone = items[items["discontinue_date"].notna()]
+    assert len(gone) == round(0.05 * MEDIUM.items)
+    span = medium.sales.groupby("item_id", observed=True)["ds"].agg(["min", "max"])
+    assert (span.loc[gone.index, "max"] == gone["discontinue_date"] - pd.Timedelta(days=1)).all()
+    assert ((span.loc[gone.index, "max"] - span.loc[gone.index, "min"]).dt.days + 1 >= 120).all()
+    assert (span.loc[items.index.difference(gone.index), "max"] == end).all()
+    assert (gone["launch_date"] < start).all()  # launched and discontinued items are distinct
+
+
+# ---------------------------------------------------------------------------------
+# Today's ordering practice
+# ---------------------------------------------------------------------------------
+def replay_practice(series: pd.DataFrame, shelf_life: int, buffer: float) -> None:
+    """Re-run the ordering practice on one series' own sales and orders, and check them.
+
+    An independent, plain-Python statement of the rule: stock by age, sold oldest first,
+    perishables thrown away at their shelf life; the order tops the shelf up to the best
+    sales of the same weekday over the last LOOKBACK_WEEKS weeks + buffer (rounded up, at least MIN_DISPLAY); sales are capped
+    by the stock and flagged as a stockout only when they hit it.
+    """
+    y = series["y"].to_numpy()
+    ordered = series["ordered"].to_numpy()
+    stockout = series["stockout"].to_numpy()
+    ages: list[float] = []  # units on hand, oldest first
+    for d in range(len(series)):
+        carried = sum(ages)
+        if d >= 7:
+            best = max(y[d - 7 * k] for k in range(1, LOOKBACK_WEEKS + 1) if d >= 7 * k)
+            target = max(np.ceil(best * (1 + buffer)), MIN_DISPLAY)
+            assert ordered[d] == max(0.0, target - carried), f"day {d}"
+        available = carried + ordered[d]
+        assert y[d] <= available
+        if stockout[d]:
+            assert y[d] == available, f"day {d}"
+        ages.append(ordered[d])
+        to_sell = y[d]
+        for i, units in enumerate(ages):  # oldest first
+            taken = min(units, to_sell)
+            ages[i], to_sell = units - taken, to_sell - taken
+        if shelf_life <= PERISHABLE_MAX_DAYS:
+            ages = ages[-(shelf_life - 1):] if shelf_life > 1 else []  # what reaches its shelf life goes
+        else:
+            ages = [sum(ages)]
+
+
+def test_orders_follow_todays_practice(small: DemoChain) -> None:
+    shelf = small.items.set_index("item_id")["shelf_life_days"]
+    checked = set()
+    for (store, item), series in small.sales.groupby(["store_id", "item_id"], observed=True):
+        replay_practice(series, int(shelf[item]), SMALL.buffer)
+        checked.add(int(shelf[item]))
+    assert checked == {1, 2, 3, 180, 365, 730}
+
+
+def test_replay_catches_a_wrong_order(small: DemoChain) -> None:
+    """The replay above can fail: a single changed order breaks it."""
+    series = small.sales[(small.sales["store_id"] == "S001") & (small.sales["item_id"] == "I0002")].copy()
+    series.iloc[100, series.columns.get_loc("ordered")] += 1
+    with pytest.raises(AssertionError):
+        replay_practice(series, 365, SMALL.buffer)
+
+
+def test_stockouts_censor_sales(medium: DemoChain, uncensored: DemoChain) -> None:
+    sales = medium.sales
+    assert 0.05 < sales["stockout"].mean() < 0.3
+    # One-day items: with nothing carried over, a stockout sells exactly what was delivered.
+    one_day = sales[sales["category"].isin(["bento", "hot_food"]) & (sales["stockout"] == 1)]
+    assert (one_day["y"] == one_day["ordered"]).all()
+    # Same demand, generous orders: fewer stockouts and more sold.
+    assert uncensored.sales["stockout"].mean() < 0.02
+    assert uncensored.sales["y"].sum() > 1.1 * sales["y"].sum()
+
+
+def test_perishables_are_thrown_away_and_shelf_stable_stock_is_not(medium: DemoChain) -> None:
+    sales = medium.sales
+    totals = sales.groupby(sales["category"].astype(str))[["y", "ordered"]].sum()
+    waste = 1 - totals["y"] / totals["ordered"]
+    assert (waste[["bento", "hot_food", "bread", "dairy"]] > 0.03).all()
+    assert (waste[["bento", "hot_food"]] > 0.1).all()  # one day on the shelf: the most waste
+    # Shelf-stable stock is sold in the end: over two years orders and sales nearly match.
+    assert (waste[["grocery", "beverages", "daily_goods"]].abs() < 0.05).all()
+
+
+# ---------------------------------------------------------------------------------
+# Warehouse and command line
+# ---------------------------------------------------------------------------------
+def test_demo_spec_roles() -> None:
+    spec = demo_spec(SMALL)
+    assert spec.keys == ("store_id", "item_id")
+    assert spec.attributes == ("region", "category")
+    assert spec.exog_known == ("price", "promo", "holiday")
+    assert spec.stockout == "stockout" and spec.orders == "ordered"
+    assert spec.freq is Freq.DAILY
+    assert spec.source == "generated: AI Shop demo (seed=42, 3 stores x 20 items x 2 years)"
+    assert "ordering" in spec.description and "10%" in spec.description
+
+
+def test_load_demo_registers_the_dataset() -> None:
+    warehouse = Warehouse(":memory:")
+    try:
+        dataset = load_demo(warehouse, SMALL)
+        assert dataset.name == SMALL.name
+        assert dataset.n_series == SMALL.stores * SMALL.items
+        assert dataset.n_rows == len(generate_chain(SMALL).sales)
+        assert dataset.start_date == SMALL.start_date and dataset.end_date == SMALL.end_date
+        assert set(dataset.side_tables) == {"items", "stores"}
+        assert len(warehouse.side_table(dataset, "items")) == SMALL.items
+        assert len(warehouse.side_table(dataset, "stores")) == SMALL.stores
+        roles = dict(dataset.spec.roles())
+        assert roles["store_id"] is Role.KEY and roles["item_id"] is Role.KEY
+        assert roles["region"] is Role.ATTRIBUTE and roles["category"] is Role.ATTRIBUTE
+        assert {c for c, r in roles.items() if r is Role.EXOG_KNOWN} == {"price", "promo", "holiday"}
+        assert roles["stockout"] is Role.STOCKOUT and roles["ordered"] is Role.ORDERS
+        assert any("stockout" in note for note in dataset.notes)
+        stored = warehouse.query(f"SELECT unique_id, ds FROM {dataset.table_name}")  # storage order
+        assert stored["unique_id"].iloc[0] == "S001/I0001"
+        # load_demo skips the sort (presorted): the rows must really be in (series, date) order.
+        pd.testing.assert_frame_equal(stored, stored.sort_values(["unique_id", "ds"]).reset_index(drop=True))
+    finally:
+        warehouse.close()
+
+
+def test_invalid_config_is_refused() -> None:
+    bad_configs = (DemoConfig(stores=0), DemoConfig(items=10_000), DemoConfig(years=0), DemoConfig(buffer=-0.1))
+    for bad in bad_configs:
+        with pytest.raises(MitoshiError):
+            generate_chain(bad)
+
+
+def test_command_line_loads_and_reports(tmp_path, capsys) -> None:
+    path = str(tmp_path / "w.duckdb")
+    args = ["--stores", "2", "--items", "5", "--years", "1", "--seed", "3", "--warehouse", path]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "10 series" in out and "rows" in out
+    # The same name again: a one-line error, non-zero exit.
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "already has a dataset" in err and "\n" not in err
+    assert main(["--stores", "0", "--warehouse", path]) == 1
+    with pytest.raises(SystemExit):
+        main(["--stores", "many"])
+
+
+def test_core_demo_does_not_import_streamlit() -> None:
+    code = "import sys, core.demo; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0
+
+
+def test_defaults_match_the_brief() -> None:
+    config = DemoConfig()
+    assert (config.stores, config.items, config.years, config.seed) == (10, 50, 3, 42)
+    assert config.end_date == date(2026, 10, 31) and config.buffer == 0.1

@@ -1,0 +1,139 @@
+"""Streamlit AppTest for every page: renders without exception on the default
+warehouse, and its main interactions change what is shown."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.demo import DemoConfig, load_demo
+from core.warehouse import ENV_VAR, Warehouse
+
+TIMEOUT = 60
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse_file(tmp_path_factory):
+    """The default demo chain, generated once and copied into each test."""
+    path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
+    warehouse = Warehouse(path)
+    load_demo(warehouse, DemoConfig())
+    warehouse.close()
+    return path
+
+
+@pytest.fixture
+def app(demo_warehouse_file, tmp_path, monkeypatch):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse_file, path)
+    monkeypatch.setenv(ENV_VAR, str(path))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plotly_titles(at: AppTest) -> list[str]:
+    import json
+    return [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
+
+
+def test_first_run_creates_the_demo_chain(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "fresh.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Mitoshi 見通し"
+    assert any(m.label == "Series" and m.value == "500" for m in at.metric)
+
+
+def test_overview_links_to_the_data_pages(app):
+    assert "PoC worth taking to production" in app.markdown[0].value
+    links = [link.proto.page for link in app.get("page_link")]
+    assert any("data" in link for link in links)
+
+
+def test_data_page_shows_the_demo_chain(app):
+    at = open_page(app, "pages/data.py")
+    assert at.title[0].value == "Data and current state"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Series"] == "500" and metrics["Stockout share"].endswith("%")
+    titles = plotly_titles(at)
+    assert any("sold per weekly period" in t for t in titles)
+    assert any("ordering practice" in t for t in titles)
+
+
+def test_data_page_filters_and_splits_change_the_charts(app):
+    at = open_page(app, "pages/data.py")
+    before = at.get("plotly_chart")[0].proto.spec
+    at.multiselect(key=f"filter_{_dataset_id(at)}_category").select("beverages").run()
+    at.selectbox(key=f"by_{_dataset_id(at)}").select("store_id").run()
+    assert not at.exception
+    after = at.get("plotly_chart")[0].proto.spec
+    assert after != before and "S001" in after
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Units ordered"] != ""
+
+
+def _dataset_id(at: AppTest) -> str:
+    return at.selectbox(key="dataset_select").value
+
+
+def test_import_page_imports_a_csv_and_reports_problems(app):
+    at = open_page(app, "pages/import_data.py")
+    frame = pd.DataFrame({
+        "店舗": ["渋谷"] * 60 + ["梅田"] * 60,
+        "日付": list(pd.date_range("2025-01-01", periods=60).strftime("%Y/%m/%d")) * 2,
+        "販売数": list(range(60)) * 2,
+    })
+    frame = frame.drop(index=[5])  # one missing day: must block until the user fills it
+    at.file_uploader(key="upload").set_value(("売上.csv", frame.to_csv(index=False).encode("cp932"), "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("missing inside 1 series" in m.value for m in at.markdown)
+    import_button = next(b for b in at.button if b.label == "Import")
+    assert import_button.disabled
+    fill = next(r for r in at.radio if r.key.startswith("repair_fill_gaps"))
+    fill.set_value("zero").run()
+    assert any("Filled 1 missing daily period" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert any("is in the warehouse: 2 series" in s.value for s in at.success)
+    at = open_page(at, "pages/data.py")
+    assert {m.label: m.value for m in at.metric}["Series"] == "2"
+
+
+def test_import_page_explains_an_unreadable_file(app):
+    at = open_page(app, "pages/import_data.py")
+    at.file_uploader(key="upload").set_value(("empty.csv", b"a,b\n", "text/csv")).run()
+    assert not at.exception
+    assert any("no data rows" in e.value for e in at.error)
+
+
+def test_manage_tab_renames_and_deletes_with_confirmation(app):
+    at = open_page(app, "pages/import_data.py")
+    rename = at.get("form")
+    assert rename
+    name_input = next(t for t in at.text_input if t.label == "New name")
+    name_input.set_value("AI商店 デモ")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception
+    assert "AI商店 デモ" in at.dataframe[0].value["name"].tolist()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert any("Tick 'Yes, delete it'" in w.value for w in at.warning)
+    next(c for c in at.checkbox if c.label == "Yes, delete it").check()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert not at.exception
+    assert any("No dataset yet" in i.value for i in at.info)

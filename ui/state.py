@@ -1,0 +1,62 @@
+"""Streamlit glue shared by the pages: the one warehouse, the current dataset, errors.
+
+Kept out of core on purpose: this is the only module besides the pages that
+imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.demo import DemoConfig, load_demo
+from core.errors import MitoshiError
+from core.warehouse import Dataset, Warehouse, warehouse_path
+
+DATASET_KEY = "dataset_id"
+
+
+@st.cache_resource(show_spinner="Opening the warehouse (on the first run this generates the AI Shop demo chain)…")
+def _open(path: str) -> Warehouse:
+    warehouse = Warehouse(path)
+    if not warehouse.list_datasets():
+        load_demo(warehouse, DemoConfig())
+    return warehouse
+
+
+def get_warehouse() -> Warehouse:
+    """The process-wide warehouse; every session shares it through cursors."""
+    return _open(str(warehouse_path()))
+
+
+def current_dataset(warehouse: Warehouse) -> Dataset | None:
+    """The dataset chosen last, remembered in the session and in the address bar."""
+    datasets = warehouse.list_datasets()
+    if not datasets:
+        return None
+    by_id = {d.dataset_id: d for d in datasets}
+    chosen = st.session_state.get(DATASET_KEY) or st.query_params.get("dataset")
+    return by_id.get(chosen, datasets[0])
+
+
+def set_current_dataset(dataset_id: str) -> None:
+    st.session_state[DATASET_KEY] = dataset_id
+    st.query_params["dataset"] = dataset_id
+
+
+def dataset_picker(warehouse: Warehouse, label: str = "Dataset") -> Dataset | None:
+    """A select box over the registered datasets that keeps the choice across pages."""
+    datasets = warehouse.list_datasets()
+    if not datasets:
+        st.info("The warehouse holds no dataset yet. Import one on the **Import** page.")
+        return None
+    current = current_dataset(warehouse)
+    ids = [d.dataset_id for d in datasets]
+    names = {d.dataset_id: f"{d.name} · {d.n_series:,} series · {d.freq.label}" for d in datasets}
+    chosen = st.selectbox(label, ids, index=ids.index(current.dataset_id), format_func=names.get, key="dataset_select")
+    if chosen != st.session_state.get(DATASET_KEY):
+        set_current_dataset(chosen)
+    return next(d for d in datasets if d.dataset_id == chosen)
+
+
+def show_error(error: MitoshiError) -> None:
+    st.error(str(error), icon=":material/error:")
