@@ -17,10 +17,10 @@ except MitoshiError as error:
 
 navigation = st.navigation(
     {
-        "Mitoshi": [st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True)],
+        "Mitoshi": [st.Page("views/home.py", title="Overview", icon=":material/home:", default=True)],
         "1 · Data and current state": [
-            st.Page("pages/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
-            st.Page("pages/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
+            st.Page("views/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
+            st.Page("views/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
         ],
     }
 )

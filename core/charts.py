@@ -23,7 +23,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
         yaxis_title=y,
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        # Below the plot: above it, a legend of many groups wraps into the title.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
         hovermode="x unified",
         template="plotly_white",
         separators=".,",
@@ -41,7 +42,7 @@ def totals_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.Fig
             line={"color": PALETTE[i % len(PALETTE)], "width": 1.6},
             hovertemplate="%{y:,.0f} " + unit + "<extra>" + str(group) + "</extra>",
         ))
-    return _layout(fig, f"{unit.capitalize()} sold per {grain_label} period", "Date", f"{unit} per period")
+    return _layout(fig, f"{unit[:1].upper() + unit[1:]} per {grain_label} period", "Date", f"{unit} per period")
 
 
 def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
@@ -55,16 +56,18 @@ def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
             x=[labels[int(p) - 1] for p in rows["part"]], y=index, name=str(group), mode="lines+markers",
             line={"color": PALETTE[i % len(PALETTE)]},
             customdata=rows["mean_y"],
-            hovertemplate="index %{y:.0f} (%{customdata:,.2f} " + unit + " per series)<extra>" + str(group) + "</extra>",
+            hovertemplate="index %{y:.0f} (%{customdata:,.2f} " + unit + " per series and period)<extra>"
+                          + str(group) + "</extra>",
         ))
     fig.add_hline(y=100, line={"color": "#999", "dash": "dot"})
     what = "weekday" if part == "isodow" else "month"
-    fig = _layout(fig, f"Sales by {what} (index, 100 = the group's average)", what.capitalize(), "Index (100 = average)")
+    fig = _layout(fig, f"{unit[:1].upper() + unit[1:]} by {what} (index, 100 = the group's average)",
+                  what.capitalize(), "Index (100 = average)")
     fig.update_yaxes(tickformat=",.0f", rangemode="normal")
     return fig
 
 
-def flag_effect(frame: pd.DataFrame, flag: str) -> go.Figure:
+def flag_effect(frame: pd.DataFrame, flag: str, unit: str) -> go.Figure:
     """Uplift of mean units per series-period when ``flag`` is on."""
     rows = frame.sort_values("uplift")
     fig = go.Figure(go.Bar(
@@ -72,10 +75,10 @@ def flag_effect(frame: pd.DataFrame, flag: str) -> go.Figure:
         marker_color=[PALETTE[1] if u >= 0 else PALETTE[3] for u in rows["uplift"]],
         customdata=rows[["mean_off", "mean_on", "periods_on"]],
         text=[f"{u * 100:+.0f}%" for u in rows["uplift"]], textposition="outside",
-        hovertemplate="%{customdata[0]:,.2f} → %{customdata[1]:,.2f} units per series-period "
+        hovertemplate="%{customdata[0]:,.2f} → %{customdata[1]:,.2f} per series and period "
                       "(%{customdata[2]:,.0f} periods on)<extra></extra>",
     ))
-    fig = _layout(fig, f"Sales uplift when '{flag}' is on (within each series)", "Uplift (%)", "",
+    fig = _layout(fig, f"Uplift of {unit} when '{flag}' is on (within each series)", f"Uplift of {unit} (%)", "",
                   height=max(260, 60 + 32 * len(rows)))
     fig.update_xaxes(ticksuffix="%", zeroline=True)
     fig.update_yaxes(tickformat=None, rangemode="normal")
@@ -107,7 +110,7 @@ def practice_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.F
 
 
 def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None, stockout: str | None,
-                  promo: str | None) -> go.Figure:
+                  promo: str | None, window: int = 91) -> go.Figure:
     """One series: sales, orders, promotion periods shaded and stockout days marked."""
     fig = go.Figure()
     if promo and promo in frame:
@@ -119,12 +122,18 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
     fig.add_trace(go.Scatter(x=frame[DATE], y=frame[TARGET], name="Sold", mode="lines",
                              line={"color": PALETTE[0], "width": 1.4}))
     if orders and orders in frame:
-        fig.add_trace(go.Scatter(x=frame[DATE], y=frame[orders], name="Ordered", mode="lines",
-                                 line={"color": PALETTE[1], "width": 1, "dash": "dot"}))
+        fig.add_trace(go.Scatter(x=frame[DATE], y=frame[orders], name="Ordered (today's practice)",
+                                 mode="lines", line={"color": PALETTE[1], "width": 1.2, "shape": "hv"}))
     if stockout and stockout in frame:
         out = frame[frame[stockout] > 0]
         fig.add_trace(go.Scatter(x=out[DATE], y=out[TARGET], name="Stockout (sales censored)", mode="markers",
                                  marker={"color": PALETTE[3], "size": 6, "symbol": "x"}))
-    fig = _layout(fig, title, "Date", f"{unit} per period")
-    fig.update_layout(barmode="overlay")
+    fig = _layout(fig, title, "Date", f"{unit} per period", height=460)
+    # Four entries fit beside the title; below, they would collide with the range slider.
+    fig.update_layout(barmode="overlay", legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    if len(frame) > window:
+        # Open on the most recent periods, where weekdays, promotions and stockouts are
+        # readable; the slider under the chart reaches the whole history.
+        fig.update_xaxes(range=[frame[DATE].iloc[-window], frame[DATE].iloc[-1]],
+                         rangeslider={"visible": True, "thickness": 0.08})
     return fig

@@ -297,6 +297,7 @@ def demo_spec(config: DemoConfig) -> DatasetSpec:
             f"generated: AI Shop demo (seed={config.seed}, {config.stores} stores x "
             f"{config.items} items x {config.years} years)"
         ),
+        original_names={TARGET: "units sold", DATE: "date"},
         description=(
             "AI Shop (AI商店), a generated Japanese convenience chain: daily unit sales per store "
             "and item across bento, bread, dairy, hot food, grocery, beverages and daily goods, "

@@ -119,3 +119,15 @@ def test_series_list_and_frame(shop):
     assert set(ids) == {"S0/I1", "S1/I1"}
     one = ex.series_frame(warehouse, dataset, "S1/I1")
     assert len(one) == 70 and one["ds"].is_monotonic_increasing
+
+
+def test_series_names_come_from_the_masters(warehouse, small_spec):
+    items = pd.DataFrame({"item": ["I0", "I1", "I2"], "item_name": ["幕の内弁当", "緑茶", "食パン"]})
+    dataset = warehouse.create_dataset(small_spec, small_frame(), side_tables={"items": items})
+    names = ex.series_names(warehouse, dataset)
+    assert names["S1/I0"] == "S1 / I0 幕の内弁当" and len(names) == 6
+
+
+def test_series_names_are_empty_without_masters(shop):
+    warehouse, dataset, _ = shop
+    assert ex.series_names(warehouse, dataset) == {}

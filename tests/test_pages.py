@@ -66,7 +66,7 @@ def test_overview_links_to_the_data_pages(app):
 
 
 def test_data_page_shows_the_demo_chain(app):
-    at = open_page(app, "pages/data.py")
+    at = open_page(app, "views/data.py")
     assert at.title[0].value == "Data and current state"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Series"] == "500" and metrics["Stockout share"].endswith("%")
@@ -76,7 +76,7 @@ def test_data_page_shows_the_demo_chain(app):
 
 
 def test_data_page_filters_and_splits_change_the_charts(app):
-    at = open_page(app, "pages/data.py")
+    at = open_page(app, "views/data.py")
     before = at.get("plotly_chart")[0].proto.spec
     at.multiselect(key=f"filter_{_dataset_id(at)}_category").select("beverages").run()
     at.selectbox(key=f"by_{_dataset_id(at)}").select("store_id").run()
@@ -92,7 +92,7 @@ def _dataset_id(at: AppTest) -> str:
 
 
 def test_import_page_imports_a_csv_and_reports_problems(app):
-    at = open_page(app, "pages/import_data.py")
+    at = open_page(app, "views/import_data.py")
     frame = pd.DataFrame({
         "店舗": ["渋谷"] * 60 + ["梅田"] * 60,
         "日付": list(pd.date_range("2025-01-01", periods=60).strftime("%Y/%m/%d")) * 2,
@@ -111,19 +111,19 @@ def test_import_page_imports_a_csv_and_reports_problems(app):
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     assert any("is in the warehouse: 2 series" in s.value for s in at.success)
-    at = open_page(at, "pages/data.py")
+    at = open_page(at, "views/data.py")
     assert {m.label: m.value for m in at.metric}["Series"] == "2"
 
 
 def test_import_page_explains_an_unreadable_file(app):
-    at = open_page(app, "pages/import_data.py")
+    at = open_page(app, "views/import_data.py")
     at.file_uploader(key="upload").set_value(("empty.csv", b"a,b\n", "text/csv")).run()
     assert not at.exception
     assert any("no data rows" in e.value for e in at.error)
 
 
 def test_manage_tab_renames_and_deletes_with_confirmation(app):
-    at = open_page(app, "pages/import_data.py")
+    at = open_page(app, "views/import_data.py")
     rename = at.get("form")
     assert rename
     name_input = next(t for t in at.text_input if t.label == "New name")

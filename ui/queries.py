@@ -76,3 +76,11 @@ def sample_rows(dataset_id: str) -> pd.DataFrame:
 def side_table(dataset_id: str, kind: str) -> pd.DataFrame | None:
     warehouse, dataset = _dataset(dataset_id)
     return warehouse.side_table(dataset, kind)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def series_names(dataset_id: str) -> dict[str, str]:
+    """Readable series labels ("S001 渋谷店 / I0001 幕の内弁当") where the dataset's
+    masters name its keys; otherwise an empty mapping and the ids are shown."""
+    warehouse, dataset = _dataset(dataset_id)
+    return explore.series_names(warehouse, dataset)

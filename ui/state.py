@@ -6,6 +6,7 @@ imports Streamlit.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.demo import DemoConfig, load_demo
@@ -35,7 +36,8 @@ def current_dataset(warehouse: Warehouse) -> Dataset | None:
         return None
     by_id = {d.dataset_id: d for d in datasets}
     chosen = st.session_state.get(DATASET_KEY) or st.query_params.get("dataset")
-    return by_id.get(chosen, datasets[0])
+    # With no choice yet, the newest: a user who just imported a file means that one.
+    return by_id.get(chosen, datasets[-1])
 
 
 def set_current_dataset(dataset_id: str) -> None:
@@ -60,3 +62,15 @@ def dataset_picker(warehouse: Warehouse, label: str = "Dataset") -> Dataset | No
 
 def show_error(error: MitoshiError) -> None:
     st.error(str(error), icon=":material/error:")
+
+
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """st.dataframe with dates shown as dates and numbers with thousands separators."""
+    config = {}
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            config[column] = st.column_config.DateColumn(format="YYYY-MM-DD")
+        elif pd.api.types.is_float_dtype(frame[column]) or pd.api.types.is_integer_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(format="localized")
+    config.update(kwargs.pop("column_config", {}))
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)

@@ -238,3 +238,38 @@ def series_frame(warehouse: Warehouse, dataset: Dataset, series_id: str) -> pd.D
 
 def sample_rows(warehouse: Warehouse, dataset: Dataset, limit: int = 200) -> pd.DataFrame:
     return warehouse.query(f"SELECT * FROM {dataset.table_name} ORDER BY {SERIES_ID}, {DATE} LIMIT ?", [limit])
+
+
+def series_names(warehouse: Warehouse, dataset: Dataset) -> dict[str, str]:
+    """Series id -> label joining each key with its name from a master table
+    ("S001 渋谷店 / I0001 幕の内弁当"); empty when no master names the keys."""
+    parts, joins = [], []
+    for key in dataset.spec.keys:
+        part = f"CAST(o.{quote(key)} AS VARCHAR)"
+        master = _master_naming(warehouse, dataset, key)
+        if master:
+            table, name, alias = *master, f"m{len(joins)}"
+            joins.append(f"LEFT JOIN {table} {alias} ON CAST({alias}.{quote(key)} AS VARCHAR) = {part}")
+            part = f"{part} || ' ' || coalesce(CAST({alias}.{quote(name)} AS VARCHAR), '')"
+        parts.append(part)
+    if not joins:
+        return {}
+    label = " || ' / ' || ".join(parts)
+    frame = warehouse.query(
+        f"SELECT DISTINCT o.{SERIES_ID} AS s, {label} AS label "
+        f"FROM {dataset.table_name} o {' '.join(joins)}"
+    )
+    return dict(zip(frame["s"], frame["label"], strict=True))
+
+
+def _master_naming(warehouse: Warehouse, dataset: Dataset, key: str) -> tuple[str, str] | None:
+    """(table, name column) of a side table that holds ``key`` and a ``*_name`` column."""
+    for table in dataset.side_tables.values():
+        columns = warehouse.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        )["column_name"].tolist()
+        names = [c for c in columns if c.endswith("_name")]
+        if key in columns and names:
+            preferred = key.removesuffix("_id") + "_name"
+            return table, preferred if preferred in names else names[0]
+    return None

@@ -23,7 +23,7 @@ from core.importer import (
     suggest_mapping,
     validate,
 )
-from ui.state import get_warehouse, set_current_dataset, show_error
+from ui.state import get_warehouse, set_current_dataset, show_error, table
 
 warehouse = get_warehouse()
 st.title("Import & manage datasets")
@@ -168,7 +168,7 @@ with tab_import:
                 with st.container(border=True):
                     st.markdown(f"**{problem.message}**")
                     if not problem.examples.empty:
-                        st.dataframe(problem.examples, hide_index=True, width="stretch")
+                        table(problem.examples)
         for note in report.notes:
             st.info(note, icon=":material/build:")
         if report.ok:
@@ -186,7 +186,7 @@ with tab_import:
                 set_current_dataset(dataset.dataset_id)
                 st.success(f"'{dataset.name}' is in the warehouse: {dataset.n_series:,} series, "
                            f"{dataset.n_rows:,} rows.")
-                st.page_link("pages/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
+                st.page_link("views/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
             except MitoshiError as error:
                 show_error(error)
 

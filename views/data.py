@@ -9,7 +9,7 @@ from core import charts, fmt
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from ui import queries
-from ui.state import dataset_picker, get_warehouse, show_error
+from ui.state import dataset_picker, get_warehouse, show_error, table
 
 st.title("Data and current state")
 st.caption("現状調査 — before any model, look at the data and at how ordering is done today.")
@@ -50,7 +50,8 @@ with st.expander("Data quality", expanded=False):
         f"{fmt.count(facts['median_length'])})\n"
         f"- Empty targets: **{fmt.count(facts['missing_target'])}**"
     )
-    right.dataframe(queries.missing_values(dataset.dataset_id), hide_index=True, width="stretch")
+    with right:
+        table(queries.missing_values(dataset.dataset_id))
     if dataset.notes:
         st.markdown("**Notes stored with the dataset** (repairs chosen at import, how it was made)")
         st.markdown("\n".join(f"- {note}" for note in dataset.notes))
@@ -71,7 +72,7 @@ with st.container(border=True):
         key=f"by_{dataset.dataset_id}",
     )
 
-unit = f"units of {dataset.label(TARGET)}" if dataset.label(TARGET) != "y" else "units"
+unit = dataset.label(TARGET)  # what the target measures, in the user's own words
 grains = [g for g in Freq if list(Freq).index(g) >= list(Freq).index(dataset.freq)]
 
 tab_time, tab_season, tab_promo, tab_practice, tab_series, tab_rows = st.tabs(
@@ -100,7 +101,7 @@ with tab_season:
         frame = queries.seasonal_profile(dataset.dataset_id, filters, by, part)
         if not frame.empty:
             slot.plotly_chart(charts.seasonal_profile(frame, part, unit), width="stretch")
-    st.caption("Each line is an index of the average units per series and period: 100 is that group's own "
+    st.caption(f"Each line is an index of the average {unit} per series and period: 100 is that group's own "
                "average, so groups of different size can be compared.")
 
 with tab_promo:
@@ -116,7 +117,7 @@ with tab_promo:
             st.info(f"'{dataset.label(flag)}' is never both on and off within a series in this scope, so its "
                     "effect cannot be measured here.")
         else:
-            st.plotly_chart(charts.flag_effect(effect, dataset.label(flag)), width="stretch")
+            st.plotly_chart(charts.flag_effect(effect, dataset.label(flag), unit), width="stretch")
             st.caption("Uplift compares each series with itself: its average sales when the column is above 0 "
                        "against when it is 0. Prices fall during promotions, so this mixes both effects.")
 
@@ -137,16 +138,10 @@ with tab_practice:
         grain = Freq.WEEKLY if dataset.freq is Freq.DAILY else dataset.freq
         practice = queries.totals_over_time(dataset.dataset_id, filters, None, grain)
         st.plotly_chart(charts.practice_over_time(practice, unit, grain.label), width="stretch")
-        table = summary.rename(columns={"grp": dataset.label(by) if by else "scope", "ordered": "ordered",
-                                        "sold": "sold", "left_over": "left over", "stockout_share": "stockout share"})
-        st.dataframe(
-            table, hide_index=True, width="stretch",
-            column_config={
-                "ordered": st.column_config.NumberColumn(format="localized"),
-                "sold": st.column_config.NumberColumn(format="localized"),
-                "left over": st.column_config.NumberColumn(format="localized"),
-                "stockout share": st.column_config.NumberColumn(format="percent"),
-            },
+        table(
+            summary.rename(columns={"grp": dataset.label(by) if by else "scope", "left_over": "left over",
+                                    "stockout_share": "stockout share"}),
+            column_config={"stockout share": st.column_config.NumberColumn(format="percent")},
         )
         if facts["has_stockouts"]:
             st.warning(
@@ -160,21 +155,23 @@ with tab_series:
     if not series_ids:
         st.info("No series match these filters.")
     else:
+        names = queries.series_names(dataset.dataset_id)
         sid = st.selectbox(f"Series ({len(series_ids):,} in scope, largest first)", series_ids,
-                           key=f"series_{dataset.dataset_id}")
+                           format_func=lambda s: names.get(s, s), key=f"series_{dataset.dataset_id}")
         frame = queries.series_frame(dataset.dataset_id, sid)
         promo = next((c for c in dataset.spec.exog_known if "promo" in c.lower()), None)
         st.plotly_chart(
-            charts.series_detail(frame, f"Series {sid}", unit, dataset.spec.orders, dataset.spec.stockout, promo),
+            charts.series_detail(frame, names.get(sid, sid), unit, dataset.spec.orders, dataset.spec.stockout, promo,
+                                 window={Freq.DAILY: 91, Freq.WEEKLY: 104, Freq.MONTHLY: 120}[dataset.freq]),
             width="stretch",
         )
 
 with tab_rows:
     st.markdown(f"First rows as stored (`{SERIES_ID}` joins the series key; `{DATE}` is the date, "
                 f"`{TARGET}` the target):")
-    st.dataframe(queries.sample_rows(dataset.dataset_id), hide_index=True, width="stretch")
+    table(queries.sample_rows(dataset.dataset_id))
     for kind, title in (("items", "Item master"), ("stores", "Store master")):
-        table = queries.side_table(dataset.dataset_id, kind) if kind in dataset.side_tables else None
-        if table is not None:
-            st.markdown(f"**{title}** ({len(table):,} rows)")
-            st.dataframe(table, hide_index=True, width="stretch")
+        master = queries.side_table(dataset.dataset_id, kind) if kind in dataset.side_tables else None
+        if master is not None:
+            st.markdown(f"**{title}** ({len(master):,} rows)")
+            table(master)

@@ -29,8 +29,8 @@ st.subheader("The steps of the PoC")
 st.markdown("**1 · Data and current state (現状調査)** — before any model, look at the data and at how "
             "ordering is done today.")
 left, right = st.columns(2)
-left.page_link("pages/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
-right.page_link("pages/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
+left.page_link("views/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
+right.page_link("views/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
 st.markdown(
     """
 The next steps of the talk this product follows are being built, in this order:
