@@ -273,3 +273,9 @@ def _master_naming(warehouse: Warehouse, dataset: Dataset, key: str) -> tuple[st
             preferred = key.removesuffix("_id") + "_name"
             return table, preferred if preferred in names else names[0]
     return None
+
+
+def dataset_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.DataFrame:
+    """Every stored column of the series in scope, sorted by series then date."""
+    where, params = _where(dataset, scope)
+    return warehouse.query(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)

@@ -96,6 +96,49 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "ALTER TABLE datasets ADD COLUMN notes VARCHAR DEFAULT '[]'",
     ),
+    # 3: backtest runs (experiments): config, provenance, timings, forecasts, metrics.
+    (
+        """CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            dataset_id VARCHAR,
+            dataset_name VARCHAR NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            code_version VARCHAR NOT NULL,
+            freq VARCHAR NOT NULL,
+            config VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL,
+            n_series BIGINT NOT NULL,
+            wall_seconds DOUBLE NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE run_timings (
+            run_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            cutoff DATE NOT NULL,
+            seconds DOUBLE NOT NULL,
+            series BIGINT NOT NULL,
+            PRIMARY KEY (run_id, model, cutoff)
+        )""",
+        """CREATE TABLE run_forecasts (
+            run_id VARCHAR NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            ds DATE NOT NULL,
+            cutoff DATE NOT NULL,
+            step INTEGER NOT NULL,
+            actual DOUBLE NOT NULL,
+            model VARCHAR NOT NULL,
+            forecast DOUBLE NOT NULL
+        )""",
+        """CREATE TABLE run_metrics (
+            run_id VARCHAR NOT NULL,
+            level VARCHAR NOT NULL,
+            "group" VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

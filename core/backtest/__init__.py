@@ -1,0 +1,1 @@
+"""Time-ordered, leak-free rolling-origin backtests of the forecasting ladder."""

@@ -1,0 +1,256 @@
+"""Run the ladder over rolling-origin folds and score it.
+
+``run_backtest`` owns the time: it makes each fold's task (history up to the cutoff,
+known-in-advance columns after it), asks every model for its forecasts, times them,
+joins the actuals and computes every metric at every level. It writes nothing; the
+warehouse stores the returned result in one transaction.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import core
+from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
+from core.backtest.splits import SplitConfig, cutoffs, make_task
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.errors import MitoshiError
+from core.forecast.base import Forecaster
+from core.forecast.registry import MODELS, make_model
+from core.warehouse import Dataset, Warehouse
+from core.warehouse.explore import Scope, dataset_frame
+
+
+class BacktestCancelled(MitoshiError):
+    """The user stopped the run; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model alias and its settings, as chosen by the user."""
+
+    alias: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, alias: str, **params: object) -> ModelSpec:
+        return cls(alias, tuple(sorted(params.items())))
+
+    def build(self) -> Forecaster:
+        return make_model(self.alias, **dict(self.params))
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    split: SplitConfig
+    models: tuple[ModelSpec, ...]
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise MitoshiError("Choose at least one model to backtest.")
+        aliases = [m.alias for m in self.models]
+        if len(set(aliases)) != len(aliases):
+            raise MitoshiError("A model was chosen twice; each alias can run once per backtest.")
+        unknown = [a for a in aliases if a not in MODELS]
+        if unknown:
+            raise MitoshiError(f"Unknown model(s) {unknown}. Known models: {', '.join(MODELS)}.")
+
+    def to_dict(self) -> dict:
+        return {"split": asdict(self.split), "models": [{"alias": m.alias, "params": dict(m.params)} for m in self.models],
+                "seed": self.seed}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> BacktestConfig:
+        return cls(split=SplitConfig(**data["split"]),
+                   models=tuple(ModelSpec.of(m["alias"], **m.get("params", {})) for m in data["models"]),
+                   seed=data.get("seed", 0))
+
+
+@dataclass(frozen=True)
+class BacktestData:
+    """The series to backtest, long and sorted, with the roles of their columns."""
+
+    frame: pd.DataFrame  # unique_id, keys, ds, y, attributes, exogenous, orders, stockout
+    freq: Freq
+    name: str
+    keys: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    exog_known: tuple[str, ...] = ()
+    orders: str | None = None
+    stockout: str | None = None
+    dataset_id: str | None = None
+    scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return self.keys + self.attributes if len(self.keys) > 1 else self.attributes
+
+    def fingerprint(self) -> str:
+        """Order-free digest of the series, dates and targets that were backtested."""
+        digest = pd.util.hash_pandas_object(self.frame[[SERIES_ID, DATE, TARGET]], index=False).sum()
+        return f"{len(self.frame)}-{int(digest) % 2**64:016x}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelTiming:
+    model: str
+    cutoff: pd.Timestamp
+    seconds: float
+    series: int
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    config: BacktestConfig
+    data_name: str
+    dataset_id: str | None
+    fingerprint: str
+    code_version: str
+    freq: Freq
+    n_series: int
+    forecasts: pd.DataFrame  # unique_id, ds, cutoff, step, actual, model, forecast
+    metrics: pd.DataFrame  # level, group, model, metric, value (long)
+    timings: tuple[ModelTiming, ...]
+    wall_seconds: float
+    scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Overall metrics, one row per model, with its rung and seconds."""
+        overall = self.metrics[self.metrics["level"] == "overall"].pivot(index="model", columns="metric", values="value")
+        seconds = pd.Series({t.model: 0.0 for t in self.timings})
+        for t in self.timings:
+            seconds[t.model] += t.seconds
+        overall["seconds"] = seconds
+        overall["rung"] = [MODELS[m].rung.value for m in overall.index]
+        return overall.reset_index().sort_values("wape")
+
+    def summary(self) -> dict:
+        """What the command line writes as JSON: per model, every metric and its seconds."""
+        board = self.leaderboard().set_index("model")
+        return {
+            "dataset": self.data_name, "fingerprint": self.fingerprint, "code_version": self.code_version,
+            "config": self.config.to_dict(), "series": self.n_series, "wall_seconds": round(self.wall_seconds, 3),
+            "models": {m: {k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
+                           for k, v in row.items()} for m, row in board.iterrows()},
+        }
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The app version and, when run from a git checkout, its commit."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "no-git"
+    return f"{core.__version__}+{commit}"
+
+
+def run_backtest(
+    data: BacktestData,
+    config: BacktestConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BacktestResult:
+    """Backtest every model of ``config`` on ``data``; see the module docstring."""
+    started = time.perf_counter()
+    frame = data.frame
+    if frame.empty:
+        raise MitoshiError("There are no series to backtest: widen the scope.")
+    folds = cutoffs(frame[DATE].max(), data.freq, config.split)
+    first_date = frame[DATE].min()
+    if folds[0] <= first_date:
+        raise MitoshiError(
+            f"The history is too short for {config.split.folds} folds of {config.split.horizon} periods: the first "
+            f"cutoff would be {folds[0]:%Y-%m-%d}, before the data starts. Use fewer folds, a shorter horizon or step."
+        )
+    models = [spec.build() for spec in config.models]
+    total = len(folds) * len(models)
+    scored_parts, timings = [], []
+    for f, cutoff in enumerate(folds):
+        task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
+                                  exog_known=data.exog_known, orders=data.orders, seed=config.seed)
+        mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
+        fold_scales = pd.DataFrame({SERIES_ID: task.series_ids, SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale})
+        base = actuals.rename(columns={TARGET: ACTUAL}).merge(fold_scales, on=SERIES_ID)
+        base[CUTOFF] = cutoff
+        base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
+                             len(task.series_ids))
+        for m, model in enumerate(models):
+            if should_stop is not None and should_stop():
+                raise BacktestCancelled("The backtest was stopped; nothing was stored.")
+            if on_progress:
+                on_progress(Progress(f * len(models) + m, total,
+                                     f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): {model.alias}"))
+            tic = time.perf_counter()
+            forecast = model.forecast(task)
+            timings.append(ModelTiming(model.alias, cutoff, time.perf_counter() - tic, len(task.series_ids)))
+            part = base.copy()
+            part[MODEL] = model.alias
+            part[FORECAST] = forecast[FORECAST].to_numpy()
+            scored_parts.append(part)
+    if on_progress:
+        on_progress(Progress(total, total, "scoring"))
+    scored = pd.concat(scored_parts, ignore_index=True)
+    scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
+    scored = _with_segments(scored, data)
+    metrics = _all_metrics(scored, data.segments)
+    forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
+    return BacktestResult(
+        config=config, data_name=data.name, dataset_id=data.dataset_id, fingerprint=data.fingerprint(),
+        code_version=code_version(), freq=data.freq, n_series=int(frame[SERIES_ID].nunique()), forecasts=forecasts,
+        metrics=metrics, timings=tuple(timings), wall_seconds=time.perf_counter() - started, scope=data.scope,
+    )
+
+
+def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
+    if not data.segments:
+        return scored
+    lookup = data.frame.groupby(SERIES_ID, sort=False)[list(data.segments)].first()
+    return scored.join(lookup, on=SERIES_ID)
+
+
+def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
+    """Every metric per model: overall, per fold, per horizon step, per series, per segment."""
+    levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
+    levels |= {f"segment:{column}": [column] for column in segments}
+    parts = []
+    for level, by in levels.items():
+        table = evaluate(scored, [MODEL, *by])
+        group = table[by[0]].astype(str) if by else pd.Series("", index=table.index)
+        if by == [CUTOFF]:
+            group = pd.to_datetime(table[CUTOFF]).dt.strftime("%Y-%m-%d")
+        long = table.drop(columns=by).assign(level=level, group=group.to_numpy()).melt(
+            id_vars=["level", "group", MODEL], var_name="metric", value_name="value")
+        parts.append(long)
+    return pd.concat(parts, ignore_index=True)[["level", "group", MODEL, "metric", "value"]]
+
+
+def dataset_data(
+    warehouse: Warehouse, dataset: Dataset, filters: Mapping[str, tuple[str, ...]] | None = None
+) -> BacktestData:
+    """The series of a stored dataset (optionally filtered by key or attribute values)."""
+    frame = dataset_frame(warehouse, dataset, Scope(filters=dict(filters or {})))
+    frame[DATE] = pd.to_datetime(frame[DATE])
+    spec = dataset.spec
+    return BacktestData(
+        frame=frame, freq=dataset.freq, name=dataset.name, keys=spec.keys, attributes=spec.attributes,
+        exog_known=spec.exog_known, orders=spec.orders, stockout=spec.stockout, dataset_id=dataset.dataset_id,
+        scope={k: tuple(v) for k, v in (filters or {}).items() if v},
+    )

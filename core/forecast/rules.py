@@ -1,0 +1,169 @@
+"""The first rungs: rules anyone could run in a spreadsheet, and today's practice.
+
+Each works on the whole panel at once; where a series is too short for its rule
+(a new item), it falls back to the next simpler rule rather than to nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from core.columns import Freq
+from core.forecast.base import ForecastError, Forecaster, ForecastTask, LocalForecaster, Panel, Rung
+
+_MA_WINDOW = {Freq.DAILY: 28, Freq.WEEKLY: 8, Freq.MONTHLY: 6}
+_YEAR = {Freq.DAILY: 364, Freq.WEEKLY: 52, Freq.MONTHLY: 12}  # 364 days keeps the weekday
+
+
+def _naive(panel: Panel, steps: int) -> np.ndarray:
+    return np.repeat(panel.values[:, -1:], steps, axis=1)
+
+
+def _seasonal(panel: Panel, steps: int, season: int) -> np.ndarray:
+    """Repeat the last full season; series shorter than a season repeat their last value."""
+    tiled = np.tile(panel.last(season), (1, -(-steps // season)))[:, :steps]
+    short = (panel.lengths < season)[:, None]
+    return np.where(short, _naive(panel, steps), tiled)
+
+
+@dataclass(frozen=True)
+class Naive(LocalForecaster):
+    alias: ClassVar[str] = "naive"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 1
+    summary: ClassVar[str] = "Tomorrow sells what today sold: the last value, repeated."
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        return _naive(panel, steps)
+
+
+@dataclass(frozen=True)
+class SeasonalNaive(LocalForecaster):
+    alias: ClassVar[str] = "snaive"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 1
+    summary: ClassVar[str] = ("The same period one season ago: last week's same weekday for daily data, "
+                              "last year's for weekly or monthly.")
+    season_length: int | None = None
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        return _seasonal(panel, steps, self.season_length or task.season_length)
+
+
+@dataclass(frozen=True)
+class MovingAverage(LocalForecaster):
+    alias: ClassVar[str] = "ma"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 1
+    summary: ClassVar[str] = "The average of the last few weeks (28 days, 8 weeks or 6 months), flat."
+    window: int | None = None
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        window = self.window or _MA_WINDOW[task.freq]
+        if window < 1:
+            raise ForecastError("The moving-average window must be at least 1 period.")
+        mean = np.nanmean(panel.last(window), axis=1)  # a series always has its cutoff value
+        return np.repeat(mean[:, None], steps, axis=1)
+
+
+@dataclass(frozen=True)
+class SameLastYear(LocalForecaster):
+    alias: ClassVar[str] = "lastyear"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 1
+    summary: ClassVar[str] = ("The same period last year (364 days back for daily data, keeping the weekday); "
+                              "items younger than a year use the seasonal naive.")
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        year = _YEAR[task.freq]
+        fallback = _seasonal(panel, steps, task.season_length)
+        if steps > year or panel.values.shape[1] < year:
+            return fallback
+        # step k (1-based) looks at period cutoff + k - year: column (width - year + k - 1)
+        start = panel.values.shape[1] - year
+        ago = panel.values[:, start:start + steps]
+        return np.where(np.isnan(ago), fallback, ago)
+
+
+def _smooth_demand(panel: Panel, alpha_size: float, alpha_rate: float, tsb: bool) -> np.ndarray:
+    """Croston (sizes over intervals) or TSB (sizes times probability), all series at once."""
+    values = panel.values
+    n = len(values)
+    size = np.full(n, np.nan)  # smoothed non-zero demand size
+    rate = np.full(n, np.nan)  # Croston: smoothed interval; TSB: smoothed probability of demand
+    since = np.ones(n)  # periods since the last demand (Croston)
+    for t in range(values.shape[1]):
+        y = values[:, t]
+        seen = ~np.isnan(y)
+        demand = seen & (y > 0)
+        first = np.isnan(size) & demand
+        size = np.where(first, y, size)
+        if tsb:
+            starting = seen & np.isnan(rate)
+            updated = np.where(seen, rate + alpha_rate * (demand - rate), rate)
+            rate = np.where(starting, demand.astype(float), updated)
+            size = np.where(demand & ~first, size + alpha_size * (y - size), size)
+        else:
+            rate = np.where(first, since, rate)
+            later = demand & ~first
+            size = np.where(later, size + alpha_size * (y - size), size)
+            rate = np.where(later, rate + alpha_rate * (since - rate), rate)
+            since = np.where(demand, 1.0, since + seen)
+    level = size * rate if tsb else size / rate
+    return np.nan_to_num(level, nan=0.0)  # a series that never sold forecasts 0
+
+
+@dataclass(frozen=True)
+class Croston(LocalForecaster):
+    alias: ClassVar[str] = "croston"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 2
+    summary: ClassVar[str] = ("Croston's method for slow movers: smoothed size of a sale over smoothed "
+                              "interval between sales.")
+    alpha: float = 0.1
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        level = _smooth_demand(panel, self.alpha, self.alpha, tsb=False)
+        return np.repeat(level[:, None], steps, axis=1)
+
+
+@dataclass(frozen=True)
+class TSB(LocalForecaster):
+    alias: ClassVar[str] = "tsb"
+    rung: ClassVar[Rung] = Rung.RULE
+    complexity: ClassVar[int] = 2
+    summary: ClassVar[str] = ("Teunter-Syntetos-Babai for slow movers: smoothed size times smoothed probability "
+                              "of a sale, so items that stop selling fade out.")
+    alpha_size: float = 0.1
+    alpha_probability: float = 0.1
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+        level = _smooth_demand(panel, self.alpha_size, self.alpha_probability, tsb=True)
+        return np.repeat(level[:, None], steps, axis=1)
+
+
+@dataclass(frozen=True)
+class CurrentPractice(Forecaster):
+    """Today's ordering practice, read as a forecast: the units it ordered for each day.
+
+    Orders for a day are placed before it, so they are known in advance. For items
+    whose stock carries over, an order is a top-up, not the whole expectation: judge
+    practice on perishables, or in money, where carried stock is counted.
+    """
+
+    alias: ClassVar[str] = "practice"
+    rung: ClassVar[Rung] = Rung.PRACTICE
+    complexity: ClassVar[int] = 0
+    summary: ClassVar[str] = "Today's ordering practice: what the stores actually ordered for each day."
+
+    def _forecast(self, task: ForecastTask) -> np.ndarray:
+        if not task.orders or task.orders not in task.future:
+            raise ForecastError(
+                "'practice' needs the dataset's column of today's orders; this dataset has none. "
+                "Leave it out, or map an orders column at import."
+            )
+        return task.future[task.orders].to_numpy(dtype=float)
+

@@ -1,0 +1,131 @@
+"""Backtest runs in the warehouse: written in one transaction, read back as they were."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from core.backtest.engine import BacktestConfig, BacktestResult, ModelTiming
+from core.columns import Freq
+from core.errors import WarehouseError
+from core.warehouse.store import Warehouse
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    name: str
+    dataset_id: str | None
+    dataset_name: str
+    fingerprint: str
+    code_version: str
+    freq: Freq
+    config: BacktestConfig
+    scope: dict
+    n_series: int
+    wall_seconds: float
+    created_at: datetime
+
+
+def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = None) -> str:
+    """Store a finished backtest; all of it or, on any error, none of it."""
+    run_id = uuid.uuid4().hex[:12]
+    label = (name or f"{result.data_name} · {', '.join(m.alias for m in result.config.models)}").strip()
+    timings = pd.DataFrame([{"run_id": run_id, "model": t.model, "cutoff": t.cutoff, "seconds": t.seconds,
+                             "series": t.series} for t in result.timings])
+    forecasts = result.forecasts.assign(run_id=run_id)[
+        ["run_id", "unique_id", "ds", "cutoff", "step", "actual", "model", "forecast"]]
+    metrics = result.metrics.assign(run_id=run_id)[["run_id", "level", "group", "model", "metric", "value"]]
+    with warehouse.transaction() as cur:
+        cur.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [run_id, label, result.dataset_id, result.data_name, result.fingerprint, result.code_version,
+             result.freq.value, json.dumps(result.config.to_dict()), json.dumps({k: list(v) for k, v in result.scope.items()},
+                                                                             ensure_ascii=False),
+             result.n_series, result.wall_seconds],
+        )
+        for table, frame in (("run_timings", timings), ("run_forecasts", forecasts), ("run_metrics", metrics)):
+            view = f"incoming_{table}_{run_id}"
+            cur.register(view, frame)
+            try:
+                cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+            finally:
+                cur.unregister(view)
+    return run_id
+
+
+def list_runs(warehouse: Warehouse) -> list[RunInfo]:
+    rows = warehouse.query("SELECT * FROM runs ORDER BY created_at DESC")
+    return [_info(row) for _, row in rows.iterrows()]
+
+
+def get_run(warehouse: Warehouse, run_id: str) -> RunInfo:
+    rows = warehouse.query("SELECT * FROM runs WHERE run_id = ?", [run_id])
+    if rows.empty:
+        raise WarehouseError(f"No run with id '{run_id}'; it may have been deleted.")
+    return _info(rows.iloc[0])
+
+
+def _info(row: pd.Series) -> RunInfo:
+    return RunInfo(
+        run_id=row["run_id"], name=row["name"], dataset_id=row["dataset_id"], dataset_name=row["dataset_name"],
+        fingerprint=row["fingerprint"], code_version=row["code_version"], freq=Freq(row["freq"]),
+        config=BacktestConfig.from_dict(json.loads(row["config"])), scope=json.loads(row["scope"]),
+        n_series=int(row["n_series"]), wall_seconds=float(row["wall_seconds"]),
+        created_at=pd.Timestamp(row["created_at"]).to_pydatetime(),
+    )
+
+
+def run_metrics(warehouse: Warehouse, run_id: str, level: str | None = None) -> pd.DataFrame:
+    if level is None:
+        return warehouse.query('SELECT level, "group", model, metric, value FROM run_metrics WHERE run_id = ?', [run_id])
+    return warehouse.query(
+        'SELECT level, "group", model, metric, value FROM run_metrics WHERE run_id = ? AND level = ?', [run_id, level])
+
+
+def run_timings(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    return warehouse.query("SELECT model, cutoff, seconds, series FROM run_timings WHERE run_id = ? ORDER BY cutoff, model",
+                           [run_id])
+
+
+def run_forecasts(warehouse: Warehouse, run_id: str, series_id: str | None = None) -> pd.DataFrame:
+    if series_id is None:
+        return warehouse.query(
+            "SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts WHERE run_id = ? "
+            "ORDER BY model, unique_id, cutoff, ds", [run_id])
+    return warehouse.query(
+        "SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts "
+        "WHERE run_id = ? AND unique_id = ? ORDER BY model, cutoff, ds", [run_id, series_id])
+
+
+def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
+    """The stored run as a result object, exactly as it was saved."""
+    info = get_run(warehouse, run_id)
+    timings = run_timings(warehouse, run_id)
+    return BacktestResult(
+        config=info.config, data_name=info.dataset_name, dataset_id=info.dataset_id, fingerprint=info.fingerprint,
+        code_version=info.code_version, freq=info.freq, n_series=info.n_series,
+        forecasts=run_forecasts(warehouse, run_id), metrics=run_metrics(warehouse, run_id),
+        timings=tuple(ModelTiming(r.model, pd.Timestamp(r.cutoff), float(r.seconds), int(r.series))
+                      for r in timings.itertuples()),
+        wall_seconds=info.wall_seconds, scope={k: tuple(v) for k, v in info.scope.items()},
+    )
+
+
+def rename_run(warehouse: Warehouse, run_id: str, name: str) -> None:
+    if not name.strip():
+        raise WarehouseError("Give the run a name.")
+    get_run(warehouse, run_id)
+    with warehouse.transaction() as cur:
+        cur.execute("UPDATE runs SET name = ? WHERE run_id = ?", [name.strip(), run_id])
+
+
+def delete_run(warehouse: Warehouse, run_id: str) -> None:
+    get_run(warehouse, run_id)
+    with warehouse.transaction() as cur:
+        for table in ("run_forecasts", "run_metrics", "run_timings", "runs"):
+            cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])

@@ -1,0 +1,93 @@
+"""One generic contract, run over every registered model.
+
+Shape and dates, no NaN, deterministic, inputs untouched, and no look-ahead:
+changing any target or undeclared column after a fold's cutoff leaves that fold's
+forecasts unchanged (while a change before the cutoff may change them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest.splits import SplitConfig, cutoffs, make_task
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.demo import DemoConfig, generate_chain
+from core.forecast.base import FORECAST
+from core.forecast.registry import MODELS, make_model
+
+SPLIT = SplitConfig(horizon=14, folds=2, gap=2)
+ROLES = {"keys": ("store_id", "item_id"), "attributes": ("region", "category"),
+         "exog_known": ("price", "promo", "holiday"), "orders": "ordered"}
+SLOW = {"arima"}  # per-series statsmodels fits: tested on fewer series
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    sales = generate_chain(DemoConfig(stores=2, items=12, years=2, seed=5)).sales
+    sales[SERIES_ID] = sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str)
+    return sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
+
+
+def data_for(alias: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if alias in SLOW:
+        keep = frame[SERIES_ID].isin(frame[SERIES_ID].unique()[:4])
+        return frame[keep].reset_index(drop=True)
+    return frame
+
+
+def fold(frame: pd.DataFrame):
+    cutoff = cutoffs(frame[DATE].max(), Freq.DAILY, SPLIT)[0]
+    return cutoff, make_task(frame, cutoff, Freq.DAILY, SPLIT, **ROLES)[0]
+
+
+@pytest.mark.parametrize("alias", sorted(MODELS))
+def test_model_contract(alias, frame):
+    frame = data_for(alias, frame)
+    cutoff, task = fold(frame)
+    history_before, future_before = task.history.copy(deep=True), task.future.copy(deep=True)
+    model = make_model(alias)
+
+    first = model.forecast(task)
+    # shape and dates: exactly the future grid, horizon dates after the gap
+    assert list(first.columns) == [SERIES_ID, DATE, FORECAST]
+    pd.testing.assert_frame_equal(first[[SERIES_ID, DATE]], task.future[[SERIES_ID, DATE]])
+    per_series = first.groupby(SERIES_ID)[DATE].agg(["min", "size"])
+    assert (per_series["size"] == SPLIT.horizon).all()
+    assert (per_series["min"] == cutoff + pd.Timedelta(days=SPLIT.gap + 1)).all()
+    # no NaN, non-negative demand
+    assert np.isfinite(first[FORECAST]).all() and (first[FORECAST] >= 0).all()
+    # deterministic
+    pd.testing.assert_frame_equal(first, model.forecast(task))
+    # inputs untouched
+    pd.testing.assert_frame_equal(task.history, history_before)
+    pd.testing.assert_frame_equal(task.future, future_before)
+
+    # no look-ahead: scramble every target and undeclared column after the cutoff
+    later = frame[DATE] > cutoff
+    rng = np.random.default_rng(0)
+    changed = frame.copy()
+    changed.loc[later, TARGET] = rng.integers(0, 500, later.sum()).astype(float)
+    changed.loc[later, "stockout"] = 1 - changed.loc[later, "stockout"]
+    _, changed_task = fold(changed)
+    pd.testing.assert_frame_equal(model.forecast(changed_task), first)
+
+
+@pytest.mark.parametrize("alias", sorted(set(MODELS) - {"practice"}))
+def test_models_do_use_the_history(alias, frame):
+    """The look-ahead test above could pass for a model that ignores its data: it must not."""
+    frame = data_for(alias, frame)
+    cutoff, task = fold(frame)
+    bumped = frame.copy()
+    recent = (bumped[DATE] > cutoff - pd.Timedelta(days=60)) & (bumped[DATE] <= cutoff)
+    bumped.loc[recent, TARGET] = bumped.loc[recent, TARGET] * 3 + 5
+    _, bumped_task = fold(bumped)
+    model = make_model(alias)
+    assert not np.allclose(model.forecast(task)[FORECAST], model.forecast(bumped_task)[FORECAST])
+
+
+def test_practice_forecasts_the_orders(frame):
+    _, task = fold(frame)
+    result = make_model("practice").forecast(task)
+    assert (result[FORECAST].to_numpy() == task.future["ordered"].to_numpy()).all()
