@@ -228,6 +228,8 @@ def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
 
 def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
     """Every metric per model: overall, per fold, per horizon step, per series, per segment."""
+    # Categorical keys make the dozens of group-bys below several times faster.
+    scored = scored.astype({column: "category" for column in (MODEL, SERIES_ID, *segments)})
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
     parts = []
@@ -236,6 +238,7 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFram
         group = table[by[0]].astype(str) if by else pd.Series("", index=table.index)
         if by == [CUTOFF]:
             group = pd.to_datetime(table[CUTOFF]).dt.strftime("%Y-%m-%d")
+        table[MODEL] = table[MODEL].astype(str)
         long = table.drop(columns=by).assign(level=level, group=group.to_numpy()).melt(
             id_vars=["level", "group", MODEL], var_name="metric", value_name="value")
         parts.append(long)

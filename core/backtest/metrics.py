@@ -19,61 +19,102 @@ from core.columns import SERIES_ID
 
 ACTUAL, FORECAST, MODEL, CUTOFF, STEP = "actual", "forecast", "model", "cutoff", "step"
 SCALE_MASE, SCALE_RMSSE = "scale_mase", "scale_rmsse"
+GROUP = "_group"
 
 Metric = Callable[[pd.DataFrame, list[str]], pd.Series]
 
 
-def _grouped(scored: pd.DataFrame, by: list[str], values: pd.Series):
-    return values.groupby([scored[c] for c in by], sort=True, observed=True) if by else values.groupby(
-        np.zeros(len(values), dtype=int))
+class _Groups:
+    """Integer group ids of the rows, with sums and means done by ``np.bincount``."""
+
+    def __init__(self, scored: pd.DataFrame, by: list[str]) -> None:
+        if not by:
+            self.ids, self.index = np.zeros(len(scored), dtype=np.intp), pd.RangeIndex(1)
+        elif by == [GROUP]:  # already numbered by evaluate()
+            self.ids = scored[GROUP].to_numpy()
+            self.index = pd.RangeIndex(int(self.ids.max()) + 1 if len(self.ids) else 0)
+        else:
+            grouped = scored.groupby(by, observed=True, sort=True)
+            self.ids, self.index = grouped.ngroup().to_numpy(), grouped.size().index
+        self.n = len(self.index)
+
+    def regroup(self, ids: np.ndarray) -> _Groups:
+        """The same groups over other items, given each item's group id."""
+        other = object.__new__(_Groups)
+        other.ids, other.index, other.n = ids, self.index, self.n
+        return other
+
+    def sum(self, values: pd.Series | np.ndarray) -> pd.Series:
+        values = np.asarray(values, dtype=float)
+        return pd.Series(np.bincount(self.ids, weights=np.nan_to_num(values), minlength=self.n), index=self.index)
+
+    def mean(self, values: pd.Series | np.ndarray) -> pd.Series:
+        """Mean of the non-missing values of each group (NaN for a group with none)."""
+        values = np.asarray(values, dtype=float)
+        present = ~np.isnan(values)
+        totals = np.bincount(self.ids[present], weights=values[present], minlength=self.n)
+        counts = np.bincount(self.ids[present], minlength=self.n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.Series(np.where(counts > 0, totals / np.maximum(counts, 1), np.nan), index=self.index)
+
+
+def _errors(scored: pd.DataFrame) -> np.ndarray:
+    return scored[FORECAST].to_numpy(dtype=float) - scored[ACTUAL].to_numpy(dtype=float)
 
 
 def mae(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Mean absolute error, in units."""
-    return _grouped(scored, by, (scored[FORECAST] - scored[ACTUAL]).abs()).mean()
+    return _Groups(scored, by).mean(np.abs(_errors(scored)))
 
 
 def rmse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Root mean squared error, in units: punishes large misses."""
-    return np.sqrt(_grouped(scored, by, (scored[FORECAST] - scored[ACTUAL]) ** 2).mean())
+    return np.sqrt(_Groups(scored, by).mean(_errors(scored) ** 2))
 
 
 def bias(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Mean of forecast minus actual, in units: above 0 over-forecasts (waste), below 0
     under-forecasts (stockouts)."""
-    return _grouped(scored, by, scored[FORECAST] - scored[ACTUAL]).mean()
+    return _Groups(scored, by).mean(_errors(scored))
 
 
 def wape(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Weighted absolute percentage error: total absolute error over total actual."""
-    errors = _grouped(scored, by, (scored[FORECAST] - scored[ACTUAL]).abs()).sum()
-    volume = _grouped(scored, by, scored[ACTUAL].abs()).sum()
-    return errors / volume.replace(0, np.nan)
+    groups = _Groups(scored, by)
+    volume = groups.sum(np.abs(scored[ACTUAL].to_numpy(dtype=float)))
+    return groups.sum(np.abs(_errors(scored))) / volume.replace(0, np.nan)
 
 
 def smape(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Symmetric MAPE, 0..2 (shown as %); a period where both are 0 counts as no error."""
-    denominator = scored[ACTUAL].abs() + scored[FORECAST].abs()
-    terms = 2 * (scored[FORECAST] - scored[ACTUAL]).abs() / denominator.replace(0, np.nan)
-    return _grouped(scored, by, terms.fillna(0.0)).mean()
+    denominator = np.abs(scored[ACTUAL].to_numpy(dtype=float)) + np.abs(scored[FORECAST].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(denominator > 0, 2 * np.abs(_errors(scored)) / denominator, 0.0)
+    return _Groups(scored, by).mean(terms)
+
+
+def _scaled(scored: pd.DataFrame, column: str, errors: np.ndarray) -> np.ndarray:
+    scale = scored[column].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(scale > 0, errors / scale, np.nan)
 
 
 def mase(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of the
     series on the fold's training data; below 1 beats that naive method. Series with
     a zero scale (constant history) are left out."""
-    scaled = (scored[FORECAST] - scored[ACTUAL]).abs() / scored[SCALE_MASE].replace(0, np.nan)
-    return _grouped(scored, by, scaled).mean()
+    return _Groups(scored, by).mean(_scaled(scored, SCALE_MASE, np.abs(_errors(scored))))
 
 
 def rmsse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Root mean squared scaled error (the M5 competition's): per series, RMSE over the
     in-sample one-step naive RMSE on the fold's training data; averaged over series."""
-    scaled = (scored[FORECAST] - scored[ACTUAL]) ** 2 / scored[SCALE_RMSSE].replace(0, np.nan)
-    per_series = np.sqrt(_grouped(scored, [*by, SERIES_ID, CUTOFF], scaled).mean())
-    if not by:
-        return pd.Series([per_series.mean()], index=[0])
-    return per_series.groupby(level=list(range(len(by))), observed=True).mean()
+    inner = _Groups(scored, [*by, SERIES_ID, CUTOFF])
+    per_series = np.sqrt(inner.mean(_scaled(scored, SCALE_RMSSE, _errors(scored) ** 2)).to_numpy())
+    outer = _Groups(scored, by)
+    owner = np.empty(inner.n, dtype=np.intp)
+    owner[inner.ids] = outer.ids  # all rows of one (series, fold) share their outer group
+    return outer.regroup(owner).mean(per_series)
 
 
 METRICS: dict[str, Metric] = {
@@ -85,11 +126,14 @@ PERCENT_METRICS = frozenset({"wape", "smape"})
 
 def evaluate(scored: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Every metric per group: one row per group, one column per metric."""
-    table = pd.DataFrame({name: metric(scored, by) for name, metric in METRICS.items()})
-    if by:
-        table.index.names = by
-        return table.reset_index()
-    return table.reset_index(drop=True)
+    if not by:
+        return pd.DataFrame({name: metric(scored, []) for name, metric in METRICS.items()}).reset_index(drop=True)
+    # Factorise the groups once; every metric then groups by one integer column.
+    grouped = scored.groupby(by, observed=True, sort=True)
+    numbered = scored.assign(**{GROUP: grouped.ngroup().to_numpy()})
+    table = pd.DataFrame({name: metric(numbered, [GROUP]).to_numpy() for name, metric in METRICS.items()},
+                         index=grouped.size().index)
+    return table.reset_index()
 
 
 def scales(panel_values: np.ndarray, season_length: int) -> tuple[np.ndarray, np.ndarray]:
