@@ -61,6 +61,8 @@ def test_backtest_is_time_ordered_and_complete(demo):
     assert {"mae", "rmse", "bias", "wape", "smape", "mase", "rmsse", "seconds", "rung"} <= set(board.columns)
     levels = set(result.metrics["level"])
     assert {"overall", "fold", "step", "series", "segment:category", "segment:store_id"} <= levels
+    pairs = result.metrics[result.metrics["level"] == "pair:store_id | category"]
+    assert set(pairs["group"]) >= {"S001 | bento", "S002 | beverages"}
     # snaive's in-sample MASE scale: its own out-of-sample MASE is near 1 on seasonal data
     assert 0.5 < board.set_index("model").loc["snaive", "mase"] < 2
 

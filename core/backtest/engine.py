@@ -94,6 +94,14 @@ class BacktestData:
     def segments(self) -> tuple[str, ...]:
         return self.keys + self.attributes if len(self.keys) > 1 else self.attributes
 
+    @property
+    def segment_pair(self) -> tuple[str, str] | None:
+        """The two segments of the error heatmap: the first key by the last attribute
+        (store x category on a chain), when the data has both."""
+        if len(self.keys) > 1 and self.attributes:
+            return self.keys[0], self.attributes[-1]
+        return None
+
     def fingerprint(self) -> str:
         """Order-free digest of the series, dates and targets that were backtested."""
         digest = pd.util.hash_pandas_object(self.frame[[SERIES_ID, DATE, TARGET]], index=False).sum()
@@ -210,7 +218,7 @@ def run_backtest(
     scored = pd.concat(scored_parts, ignore_index=True)
     scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
     scored = _with_segments(scored, data)
-    metrics = _all_metrics(scored, data.segments)
+    metrics = _all_metrics(scored, data.segments, data.segment_pair)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
     return BacktestResult(
         config=config, data_name=data.name, dataset_id=data.dataset_id, fingerprint=data.fingerprint(),
@@ -226,12 +234,20 @@ def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
     return scored.join(lookup, on=SERIES_ID)
 
 
-def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...]) -> pd.DataFrame:
-    """Every metric per model: overall, per fold, per horizon step, per series, per segment."""
-    # Categorical keys make the dozens of group-bys below several times faster.
+PAIR_SEP = " | "
+
+
+def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[str, str] | None) -> pd.DataFrame:
+    """Every metric per model: overall, per fold, per horizon step, per series, per
+    segment, and per pair of segments (group "S001 | bento") for the heatmap."""
+    # Categorical keys make the group-bys below faster.
     scored = scored.astype({column: "category" for column in (MODEL, SERIES_ID, *segments)})
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
+    if pair:
+        name = f"{pair[0]}{PAIR_SEP}{pair[1]}"
+        scored[name] = (scored[pair[0]].astype(str) + PAIR_SEP + scored[pair[1]].astype(str)).astype("category")
+        levels[f"pair:{name}"] = [name]
     parts = []
     for level, by in levels.items():
         table = evaluate(scored, [MODEL, *by])
