@@ -22,6 +22,11 @@ navigation = st.navigation(
             st.Page("views/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
             st.Page("views/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
         ],
+        "4 · Backtests": [
+            st.Page("views/backtest.py", title="Backtest", icon=":material/science:", url_path="backtest"),
+            st.Page("views/experiments.py", title="Experiments", icon=":material/compare_arrows:",
+                    url_path="experiments"),
+        ],
     }
 )
 navigation.run()

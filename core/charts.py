@@ -137,3 +137,127 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
         fig.update_xaxes(range=[frame[DATE].iloc[-window], frame[DATE].iloc[-1]],
                          rangeslider={"visible": True, "thickness": 0.08})
     return fig
+
+
+# ---------------------------------------------------------------------------------
+# Backtest runs
+# ---------------------------------------------------------------------------------
+RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "GBDT": "#e07b39"}
+RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
+METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
+                 "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
+                 "bias": "Bias (units, forecast − actual)"}
+PERCENT = {"wape", "smape"}
+
+
+def _metric_values(values: pd.Series, metric: str) -> pd.Series:
+    return values * 100 if metric in PERCENT else values
+
+
+def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
+    """Accuracy against effort, one point per model, coloured by rung: is the next rung worth it?"""
+    fig = go.Figure()
+    rows = board.assign(rank=board["rung"].map({r: i for i, r in enumerate(RUNG_ORDER)}),
+                        complexity=board["model"].map(complexity)).sort_values(["rank", "seconds"])
+    best = rows.groupby("rank", as_index=False).apply(lambda g: g.nsmallest(1, "wape"), include_groups=False)
+    fig.add_trace(go.Scatter(
+        x=best["seconds"].clip(lower=1e-3), y=best["wape"] * 100, mode="lines", name="best of each rung",
+        line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
+    for rung in RUNG_ORDER:
+        part = rows[rows["rung"] == rung]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["seconds"].clip(lower=1e-3), y=part["wape"] * 100, mode="markers+text", name=rung,
+            text=part["model"], textposition="top center",
+            marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
+            customdata=part[["mase", "complexity"]],
+            hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
+                          "%{x:,.2f} s compute<br>complexity %{customdata[1]}/5<extra></extra>",
+        ))
+    fig = _layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
+                  "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
+    fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
+    fig.update_yaxes(tickformat=".0f", rangemode="normal")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
+    """WAPE reduction of each model against a baseline, in %."""
+    rows = gains.drop(baseline, errors="ignore").sort_values()
+    fig = go.Figure(go.Bar(
+        x=rows * 100, y=rows.index, orientation="h",
+        marker_color=[PALETTE[2] if g > 0 else PALETTE[3] for g in rows],
+        text=[f"{g * 100:+.1f}%" for g in rows], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: WAPE %{x:+.1f}% lower than " + baseline + "<extra></extra>",
+    ))
+    span = max(float((rows.abs() * 100).max()) if len(rows) else 1.0, 1.0)
+    low = min(float(rows.min() * 100), 0.0) if len(rows) else 0.0
+    fig = _layout(fig, f"WAPE reduction against {baseline}", f"Lower WAPE than {baseline} (%)", "",
+                  height=max(240, 60 + 34 * len(rows)))
+    # Room beyond the longest bar on each side for its label.
+    fig.update_xaxes(ticksuffix="%", zeroline=True, zerolinecolor="#888",
+                     range=[low - 0.3 * span if low < 0 else 0, max(float(rows.max() * 100), 0.0) + 0.3 * span])
+    fig.update_yaxes(tickformat=None, rangemode="normal")
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: str) -> go.Figure:
+    """One line per model of ``metric`` against ``x`` (horizon step, fold cutoff)."""
+    fig = go.Figure()
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        part = part.sort_values(x)
+        fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=str(model),
+                                 mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
+    fig = _layout(fig, title, x_label, METRIC_LABELS.get(metric, metric))
+    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT else ".0f", rangemode="normal")
+    return fig
+
+
+def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metric: str, model: str) -> go.Figure:
+    """``metric`` of one model per pair of segments; ``frame`` has columns row, col, value."""
+    table = frame.pivot(index="row", columns="col", values="value")
+    values = _metric_values(table, metric)
+    fig = go.Figure(go.Heatmap(
+        z=values.to_numpy(), x=values.columns.astype(str), y=values.index.astype(str), colorscale="Blues",
+        colorbar={"title": METRIC_LABELS.get(metric, metric)},
+        text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT else f"{v:.2f}") for v in row]
+              for row in values.to_numpy()],
+        texttemplate="%{text}", hovertemplate=f"{rows_label} %{{y}} · {cols_label} %{{x}}: %{{z:.2f}}<extra></extra>",
+    ))
+    fig = _layout(fig, f"{METRIC_LABELS.get(metric, metric)} of {model} by {rows_label} and {cols_label}",
+                  cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
+    fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
+    """Per-series values of ``metric``, one box per model."""
+    fig = go.Figure()
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=str(model), boxpoints="outliers",
+                             marker_color=PALETTE[i % len(PALETTE)]))
+    fig = _layout(fig, f"Distribution of per-series {METRIC_LABELS.get(metric, metric)}", "Model",
+                  METRIC_LABELS.get(metric, metric))
+    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT else ".0f", rangemode="normal")
+    fig.update_layout(showlegend=False, hovermode="closest")
+    return fig
+
+
+def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: str, unit: str) -> go.Figure:
+    """Actuals (before and during the folds) with each model's forecast per fold and the cutoffs marked."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name="Actual", mode="lines",
+                             line={"color": "#222222", "width": 1.4}))
+    for i, (model, part) in enumerate(forecasts.groupby("model", sort=True)):
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        for j, (_, fold) in enumerate(part.groupby("cutoff", sort=True)):
+            fig.add_trace(go.Scatter(x=fold[DATE], y=fold["forecast"], name=str(model), legendgroup=str(model),
+                                     showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
+    for cutoff in sorted(forecasts["cutoff"].unique()):
+        fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})
+    fig = _layout(fig, title, "Date (dashed lines: fold cutoffs)", f"{unit} per period", height=420)
+    return fig

@@ -137,3 +137,70 @@ def test_manage_tab_renames_and_deletes_with_confirmation(app):
     next(b for b in at.button if b.label == "Delete").click().run()
     assert not at.exception
     assert any("No dataset yet" in i.value for i in at.info)
+
+
+def run_small_backtest(at: AppTest, name: str, horizon: int = 7, folds: int = 2) -> AppTest:
+    at = open_page(at, "views/backtest.py")
+    at.number_input[0].set_value(horizon)
+    at.number_input[1].set_value(folds)
+    models = next(m for m in at.multiselect if m.label == "Models")
+    models.set_value(["practice", "naive", "snaive", "ma"])
+    next(t for t in at.text_input if t.label == "Run name (optional)").set_value(name)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_backtest_page_runs_a_small_ladder_and_shows_results(app):
+    at = run_small_backtest(app, "小さな実験")
+    assert any("Best model" in m.value for m in at.markdown)
+    assert at.subheader[0].value == "小さな実験"
+    titles = plotly_titles(at)
+    assert any("The ladder" in t for t in titles)
+    assert any("WAPE reduction against snaive" in t for t in titles)
+    assert any("by periods ahead" in t for t in titles)
+    board = at.dataframe[0].value
+    assert set(board["model"]) == {"practice", "naive", "snaive", "ma"}
+    assert {"wape", "mase", "seconds", "vs snaive", "vs practice"} <= set(board.columns)
+
+
+def test_backtest_page_explains_bad_settings(app):
+    at = open_page(app, "views/backtest.py")
+    at.number_input[0].set_value(400)  # horizon longer than the history allows with 3 folds
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert any("too short" in e.value for e in at.error)
+
+
+def test_experiments_page_compares_two_runs(app):
+    at = run_small_backtest(app, "run A", horizon=7)
+    at = run_small_backtest(at, "run B", horizon=14)
+    at = open_page(at, "views/experiments.py")
+    assert set(at.dataframe[0].value["name"]) == {"run A", "run B"}
+    at.multiselect(key="exp_compare").set_value(["run A", "run B"]).run()
+    assert not at.exception, at.exception
+    assert any("Comparing 2 runs" in s.value for s in at.subheader)
+    differences = at.dataframe[1].value
+    assert "split.horizon" in differences.index
+    assert any("lower WAPE in" in m.value for m in at.markdown)
+    dm = [d.value for d in at.dataframe if "p-value" in d.value.columns][0]
+    assert set(dm["baseline"]) == {"snaive", "practice"}
+
+
+def test_experiments_page_renames_and_deletes_a_run(app):
+    at = run_small_backtest(app, "to rename")
+    at = open_page(at, "views/experiments.py")
+    next(t for t in at.text_input if t.label == "New name").set_value("renamed run")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert "renamed run" in at.dataframe[0].value["name"].tolist()
+    next(c for c in at.checkbox if c.label == "Yes, delete this run").check()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert not at.exception
+    assert any("No run yet" in i.value for i in at.info)
+
+
+def test_empty_experiments_page_points_to_the_backtest(app):
+    at = open_page(app, "views/experiments.py")
+    assert any("No run yet" in i.value for i in at.info)

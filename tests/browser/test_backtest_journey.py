@@ -1,0 +1,40 @@
+"""An ML engineer runs a small ladder in the browser, reads it, and compares two runs."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import screenshot, wait_idle
+
+
+def run_ladder(page, server: str, name: str, horizon: str) -> None:
+    page.goto(f"{server}/backtest")
+    wait_idle(page)
+    horizon_input = page.get_by_label("Horizon (daily periods)")
+    horizon_input.fill(horizon)
+    page.get_by_label("Run name (optional)").fill(name)
+    page.get_by_role("button", name="Run backtest").click()
+    page.wait_for_selector("text=Best model", timeout=120_000)
+    wait_idle(page)
+
+
+def test_run_read_and_compare(server, page):
+    run_ladder(page, server, "browser run A", "14")
+    main = page.locator("[data-testid='stMain']")
+    assert main.get_by_role("heading", name="browser run A").is_visible()
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert "The ladder: accuracy against effort" in main.inner_text()
+    screenshot(page, "10_backtest_results")
+
+    run_ladder(page, server, "browser run B", "7")
+    page.get_by_role("link", name="Experiments").first.click()
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Experiments").is_visible()
+    compare = page.get_by_role("combobox", name="Runs to compare (two or more; the first is the reference)")
+    for label in ("browser run A", "browser run B"):
+        compare.click()
+        page.get_by_role("option", name=label).click()
+        wait_idle(page)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("text=Comparing 2 runs", timeout=30_000)
+    wait_idle(page)
+    assert page.get_by_text("What differs between the configs").is_visible()
+    screenshot(page, "11_experiments_compare")

@@ -1,0 +1,166 @@
+"""Render one stored backtest run: everything is read back from the warehouse, so a
+run reopened later shows exactly what it showed when it finished."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, fmt
+from core.backtest.compare import BASELINES, improvement
+from core.backtest.engine import PAIR_SEP
+from core.backtest.metrics import PERCENT_METRICS
+from core.columns import DATE
+from core.errors import MitoshiError
+from core.forecast.registry import MODELS
+from core.warehouse import explore, runs
+from ui.state import get_warehouse, table
+
+METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _metrics(run_id: str) -> pd.DataFrame:
+    return runs.run_metrics(get_warehouse(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _timings(run_id: str) -> pd.DataFrame:
+    return runs.run_timings(get_warehouse(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _series_forecasts(run_id: str, series_id: str) -> pd.DataFrame:
+    return runs.run_forecasts(get_warehouse(), run_id, series_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _series_history(dataset_id: str, series_id: str) -> pd.DataFrame:
+    warehouse = get_warehouse()
+    return explore.series_frame(warehouse, warehouse.get_dataset(dataset_id), series_id)
+
+
+def leaderboard(run_id: str) -> pd.DataFrame:
+    """Overall metrics per model with rung, seconds and gains over the baselines."""
+    metrics = _metrics(run_id)
+    board = metrics[metrics["level"] == "overall"].pivot(index="model", columns="metric", values="value")
+    board["seconds"] = _timings(run_id).groupby("model")["seconds"].sum()
+    board["rung"] = [MODELS[m].rung.value if m in MODELS else "?" for m in board.index]
+    board = board.reset_index().sort_values("wape").reset_index(drop=True)
+    for baseline in BASELINES:
+        gains = improvement(board, baseline)
+        if not gains.empty:
+            board[f"vs {baseline}"] = board["model"].map(gains)
+    return board
+
+
+def config_summary(info: runs.RunInfo) -> str:
+    split = info.config.split
+    parts = [f"horizon {split.horizon}", f"{split.folds} folds", f"step {split.step or split.horizon}",
+             f"{split.window} window" + (f" of {split.train_periods}" if split.train_periods else "")]
+    if split.gap:
+        parts.append(f"gap {split.gap}")
+    scope = "; ".join(f"{k} = {', '.join(v)}" for k, v in info.scope.items()) or "all series"
+    return f"{', '.join(parts)} · {scope}"
+
+
+def render_run(run_id: str, key: str = "run") -> None:
+    warehouse = get_warehouse()
+    try:
+        info = runs.get_run(warehouse, run_id)
+    except MitoshiError as error:
+        st.error(str(error))
+        return
+    board = leaderboard(run_id)
+    st.subheader(info.name)
+    st.caption(f"{info.dataset_name} · {info.n_series:,} series · {config_summary(info)} · run {info.run_id} · "
+               f"{info.created_at:%Y-%m-%d %H:%M} · {info.wall_seconds:,.1f} s · code {info.code_version} · "
+               f"data {info.fingerprint}")
+
+    best = board.iloc[0]
+    sentence = f"Best model: **{best['model']}** ({best['rung']}), WAPE **{fmt.pct(best['wape'])}**"
+    for baseline in BASELINES:
+        column = f"vs {baseline}"
+        if column in board and best["model"] != baseline:
+            sentence += f", {fmt.pct(best[column])} lower than {baseline}"
+    st.markdown(sentence + ".")
+
+    shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
+    config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f")
+              for m in METRIC_ORDER}
+    config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
+               for c in board if c.startswith("vs ")}
+    config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
+    table(board[shown], column_config=config)
+
+    complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
+    st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+    baselines = [b for b in BASELINES if b in set(board["model"])]
+    if baselines:
+        cols = st.columns(len(baselines))
+        for baseline, slot in zip(baselines, cols, strict=True):
+            slot.plotly_chart(charts.improvement_bars(improvement(board, baseline).set_axis(board["model"]), baseline),
+                              width="stretch", key=f"{key}_gain_{baseline}")
+
+    metric = st.segmented_control("Metric", METRIC_ORDER, default="wape", key=f"{key}_metric",
+                                  format_func=lambda m: m.upper()) or "wape"
+    metrics = _metrics(run_id)
+    metrics = metrics[metrics["metric"] == metric]
+    tab_step, tab_fold, tab_segment, tab_series, tab_spread = st.tabs(
+        ["By horizon step", "By fold", "By segment", "One series", "Per-series spread"])
+    with tab_step:
+        steps = metrics[metrics["level"] == "step"].assign(step=lambda f: f["group"].astype(int))
+        st.plotly_chart(charts.metric_lines(steps, "step", metric, f"{metric.upper()} by periods ahead",
+                                            f"Periods after the cutoff ({info.freq.label})"),
+                        width="stretch", key=f"{key}_step")
+    with tab_fold:
+        folds = metrics[metrics["level"] == "fold"].assign(cutoff=lambda f: pd.to_datetime(f["group"]))
+        st.plotly_chart(charts.metric_lines(folds, "cutoff", metric, f"{metric.upper()} by fold: is it stable?",
+                                            "Fold cutoff"), width="stretch", key=f"{key}_fold")
+    with tab_segment:
+        _segments(metrics, board, metric, key)
+    with tab_series:
+        _one_series(info, metrics, key)
+    with tab_spread:
+        per_series = metrics[metrics["level"] == "series"]
+        st.plotly_chart(charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
+
+
+def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str) -> None:
+    pairs = metrics[metrics["level"].str.startswith("pair:")]
+    model = st.selectbox("Model", board["model"].tolist(), key=f"{key}_segment_model")
+    if not pairs.empty:
+        rows_label, cols_label = pairs["level"].iloc[0].removeprefix("pair:").split(PAIR_SEP)
+        cells = pairs[pairs["model"] == model]
+        split = cells["group"].str.split(PAIR_SEP, regex=False, expand=True)
+        frame = pd.DataFrame({"row": split[0], "col": split[1], "value": cells["value"].to_numpy()})
+        st.plotly_chart(charts.segment_heatmap(frame, rows_label, cols_label, metric, model), width="stretch",
+                        key=f"{key}_heat")
+    singles = metrics[metrics["level"].str.startswith("segment:") & (metrics["model"] == model)]
+    for level, part in singles.groupby("level"):
+        column = level.removeprefix("segment:")
+        if part["group"].nunique() <= 60:
+            st.plotly_chart(charts.metric_lines(part.assign(x=part["group"]), "x", metric,
+                                                f"{metric.upper()} of {model} by {column}", column),
+                            width="stretch", key=f"{key}_seg_{column}")
+
+
+def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
+    per_series = metrics[metrics["level"] == "series"]
+    order = per_series.groupby("group")["value"].mean().sort_values(ascending=False)
+    series_id = st.selectbox(f"Series ({len(order):,}; worst first by the chosen metric)", order.index.tolist(),
+                             key=f"{key}_series")
+    forecasts = _series_forecasts(info.run_id, series_id)
+    history = forecasts.drop_duplicates(DATE)[[DATE, "actual"]].rename(columns={"actual": "y"})
+    if info.dataset_id:
+        try:
+            stored = _series_history(info.dataset_id, series_id)
+            start = forecasts["cutoff"].min() - pd.Timedelta(days=120 if info.freq.value == "D" else 800)
+            history = stored[stored[DATE] >= start][[DATE, "y"]]
+        except MitoshiError:
+            st.caption("The run's dataset has been deleted since: only the scored periods are shown.")
+    models = st.multiselect("Models", sorted(forecasts["model"].unique()),
+                            default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models")
+    st.plotly_chart(charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)],
+                                              f"Series {series_id}: forecasts per fold against actuals", "units"),
+                    width="stretch", key=f"{key}_series_chart")
