@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from core.errors import MitoshiError
 from core.forecast.base import Forecaster
+from core.forecast.gbdt import LightGBM
 from core.forecast.rules import TSB, Croston, CurrentPractice, MovingAverage, Naive, SameLastYear, SeasonalNaive
 from core.forecast.stats import ARIMA, ETS, Theta
 
 MODELS: dict[str, type[Forecaster]] = {
     cls.alias: cls
-    for cls in (CurrentPractice, Naive, SeasonalNaive, MovingAverage, SameLastYear, Croston, TSB, ETS, Theta, ARIMA)
+    for cls in (CurrentPractice, Naive, SeasonalNaive, MovingAverage, SameLastYear, Croston, TSB, ETS, Theta, ARIMA,
+                LightGBM)
 }
 
 # The ladder run by default: rules, then statistics, then GBDT (ARIMA is slower; opt in).
-DEFAULT_LADDER: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "theta")
+DEFAULT_LADDER: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "theta", "lgbm")
 
 
 def make_model(alias: str, **params: object) -> Forecaster:
