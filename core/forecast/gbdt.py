@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import holidays
-import lightgbm as lgb
+
+# LightGBM's OpenMP threads spin while they wait. When another process holds a core (a
+# second Streamlit session, a test run) two spinning threads ran 3-5x slower than one;
+# passive waiting keeps two threads at least as fast as one. Read when libgomp loads,
+# so it is set before lightgbm is imported, and only if the user has not chosen.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 
