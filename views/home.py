@@ -31,14 +31,18 @@ st.markdown("**1 · Data and current state (現状調査)** — before any model
 left, right = st.columns(2)
 left.page_link("views/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
 right.page_link("views/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
+st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, time-ordered, never a random split; "
+            "experiments stored and compared.")
+left, right = st.columns(2)
+left.page_link("views/backtest.py", label="Backtest: run the ladder and read it", icon=":material/science:")
+right.page_link("views/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
 st.markdown(
     """
-The next steps of the talk this product follows are being built, in this order:
+The other steps of the talk this product follows are being built:
 
 2. **Problem definition** — the decision it supports, KPI, value in yen, what we will *not* do, and the
    GO/NO-GO criteria fixed before any result is known.
 3. **Effort / impact map** — start where effort is little and impact large.
-4. **Backtests** of the ladder *rules → statistics → GBDT*, time-ordered, never a random split.
 5. **Money impact** — forecast errors as stockouts, waste and yen against today's ordering.
 6. **GO / NO-GO report** as a PDF, and the hand-off: batch forecasts written to a table.
 """
