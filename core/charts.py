@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE, TARGET
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
@@ -147,11 +148,10 @@ RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
 METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
                  "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
                  "bias": "Bias (units, forecast − actual)"}
-PERCENT = {"wape", "smape"}
 
 
 def _metric_values(values: pd.Series, metric: str) -> pd.Series:
-    return values * 100 if metric in PERCENT else values
+    return values * 100 if metric in PERCENT_METRICS else values
 
 
 def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
@@ -212,7 +212,7 @@ def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: 
         fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=str(model),
                                  mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
     fig = _layout(fig, title, x_label, METRIC_LABELS.get(metric, metric))
-    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT else ".0f", rangemode="normal")
+    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT_METRICS else ".0f", rangemode="normal")
     return fig
 
 
@@ -223,7 +223,7 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
     fig = go.Figure(go.Heatmap(
         z=values.to_numpy(), x=values.columns.astype(str), y=values.index.astype(str), colorscale="Blues",
         colorbar={"title": METRIC_LABELS.get(metric, metric)},
-        text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT else f"{v:.2f}") for v in row]
+        text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT_METRICS else f"{v:.2f}") for v in row]
               for row in values.to_numpy()],
         texttemplate="%{text}", hovertemplate=f"{rows_label} %{{y}} · {cols_label} %{{x}}: %{{z:.2f}}<extra></extra>",
     ))
@@ -242,7 +242,7 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
                              marker_color=PALETTE[i % len(PALETTE)]))
     fig = _layout(fig, f"Distribution of per-series {METRIC_LABELS.get(metric, metric)}", "Model",
                   METRIC_LABELS.get(metric, metric))
-    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT else ".0f", rangemode="normal")
+    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT_METRICS else ".0f", rangemode="normal")
     fig.update_layout(showlegend=False, hovermode="closest")
     return fig
 

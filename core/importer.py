@@ -13,7 +13,7 @@ import gzip
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -740,7 +740,3 @@ def import_table(
         more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
         raise ImportProblemError(f"Not imported: {first}{more}", list(report.problems))
     return warehouse.create_dataset(report.spec, report.frame, notes=report.notes)
-
-
-def with_freq(mapping: ColumnMapping, freq: Freq | None) -> ColumnMapping:
-    return replace(mapping, freq=freq)
