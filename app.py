@@ -22,6 +22,13 @@ navigation = st.navigation(
             st.Page("views/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
             st.Page("views/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
         ],
+        "2 · Problem and plan": [
+            st.Page("views/projects.py", title="Projects", icon=":material/folder_open:", url_path="projects"),
+            st.Page("views/problem.py", title="Problem definition", icon=":material/assignment:", url_path="problem"),
+            st.Page("views/effort_impact.py", title="Effort / impact", icon=":material/scatter_plot:",
+                    url_path="effort-impact"),
+            st.Page("views/poc_plan.py", title="PoC plan", icon=":material/timeline:", url_path="poc-plan"),
+        ],
         "4 · Backtests": [
             st.Page("views/backtest.py", title="Backtest", icon=":material/science:", url_path="backtest"),
             st.Page("views/experiments.py", title="Experiments", icon=":material/compare_arrows:",

@@ -11,9 +11,11 @@ import streamlit as st
 
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
-from core.warehouse import Dataset, Warehouse, warehouse_path
+from core.warehouse import Dataset, Warehouse, planning, warehouse_path
 
 DATASET_KEY = "dataset_id"
+PROJECT_KEY = "project_id"
+_PICKER = "project_select"
 
 
 @st.cache_resource(show_spinner="Opening the warehouse (on the first run this generates the AI Shop demo chain)…")
@@ -58,6 +60,46 @@ def dataset_picker(warehouse: Warehouse, label: str = "Dataset") -> Dataset | No
     if chosen != st.session_state.get(DATASET_KEY):
         set_current_dataset(chosen)
     return next(d for d in datasets if d.dataset_id == chosen)
+
+
+def current_project(warehouse: Warehouse) -> planning.Project | None:
+    """The project chosen last: in this session, in the address bar (?project=), or the
+    one opened last in the warehouse. A new warehouse gets the AI Shop example first."""
+    planning.ensure_example_project(warehouse)
+    projects = planning.list_projects(warehouse)
+    if not projects:
+        return None
+    by_id = {p.project_id: p for p in projects}
+    candidates = (st.session_state.get(PROJECT_KEY), st.query_params.get("project"),
+                  planning.last_project_id(warehouse))
+    chosen = next((by_id[c] for c in candidates if c in by_id), projects[-1])
+    st.session_state[PROJECT_KEY] = chosen.project_id
+    if st.query_params.get("project") != chosen.project_id:
+        st.query_params["project"] = chosen.project_id  # a reload or a shared link opens the same project
+    return chosen
+
+
+def set_current_project(warehouse: Warehouse, project_id: str) -> None:
+    st.session_state[PROJECT_KEY] = project_id
+    st.query_params["project"] = project_id
+    planning.remember_project(warehouse, project_id)
+
+
+def project_picker(warehouse: Warehouse) -> planning.Project | None:
+    """A select box over the projects that keeps the choice across pages and visits."""
+    current = current_project(warehouse)
+    if current is None:
+        st.info("There is no project yet. Create one on the **Projects** page.", icon=":material/info:")
+        st.page_link("views/projects.py", label="Go to Projects", icon=":material/folder_open:")
+        return None
+    projects = {p.project_id: p for p in planning.list_projects(warehouse)}
+    ids = list(projects)
+    # Keyed by the current project: a project chosen elsewhere (created, deleted, another
+    # page) gets a fresh box showing it, never a stale value the browser still holds.
+    key = f"{_PICKER}_{current.project_id}"
+    st.selectbox("Project", ids, index=ids.index(current.project_id), format_func=lambda i: projects[i].name,
+                 key=key, on_change=lambda: set_current_project(warehouse, st.session_state[key]))
+    return current
 
 
 def show_error(error: MitoshiError) -> None:

@@ -31,6 +31,13 @@ st.markdown("**1 · Data and current state (現状調査)** — before any model
 left, right = st.columns(2)
 left.page_link("views/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
 right.page_link("views/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
+st.markdown("**2 · Problem and plan (課題定義・計画)** — a problem that can be evaluated, its value in yen, what not to "
+            "do, GO/NO-GO criteria fixed up front; where to start; and the PoC plan.")
+links = st.columns(4)
+links[0].page_link("views/projects.py", label="Projects", icon=":material/folder_open:")
+links[1].page_link("views/problem.py", label="Problem definition", icon=":material/assignment:")
+links[2].page_link("views/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
+links[3].page_link("views/poc_plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
 st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, time-ordered, never a random split; "
             "experiments stored and compared.")
 left, right = st.columns(2)
@@ -38,11 +45,8 @@ left.page_link("views/backtest.py", label="Backtest: run the ladder and read it"
 right.page_link("views/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
 st.markdown(
     """
-The other steps of the talk this product follows are being built:
+The last steps of the talk this product follows are being built next:
 
-2. **Problem definition** — the decision it supports, KPI, value in yen, what we will *not* do, and the
-   GO/NO-GO criteria fixed before any result is known.
-3. **Effort / impact map** — start where effort is little and impact large.
 5. **Money impact** — forecast errors as stockouts, waste and yen against today's ordering.
 6. **GO / NO-GO report** as a PDF, and the hand-off: batch forecasts written to a table.
 """

@@ -139,6 +139,87 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value DOUBLE
         )""",
     ),
+    # 4: planning (core/warehouse/planning.py): projects and their links, problem-definition
+    # versions and unsaved drafts, initiatives, PoC phases and ladder steps. Editable rows
+    # carry a revision for optimistic saves.
+    (
+        """CREATE TABLE projects (
+            project_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            description VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            revision INTEGER NOT NULL,
+            effort_threshold_weeks DOUBLE NOT NULL,
+            impact_threshold_yen DOUBLE NOT NULL
+        )""",
+        """CREATE TABLE project_links (
+            project_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            target_id VARCHAR NOT NULL,
+            linked_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE problem_versions (
+            project_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            note VARCHAR NOT NULL,
+            content VARCHAR NOT NULL,
+            criteria VARCHAR NOT NULL,
+            PRIMARY KEY (project_id, version)
+        )""",
+        """CREATE TABLE problem_drafts (
+            draft_id VARCHAR PRIMARY KEY,
+            project_id VARCHAR NOT NULL,
+            base_version INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            form VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE initiatives (
+            project_id VARCHAR NOT NULL,
+            initiative_id VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            description VARCHAR NOT NULL,
+            effort_weeks DOUBLE NOT NULL,
+            impact_yen DOUBLE NOT NULL,
+            confidence DOUBLE NOT NULL,
+            reach DOUBLE NOT NULL,
+            revision INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, initiative_id)
+        )""",
+        """CREATE TABLE plan_phases (
+            project_id VARCHAR NOT NULL,
+            phase_key VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            owner VARCHAR NOT NULL,
+            start_date DATE,
+            end_date DATE,
+            status VARCHAR NOT NULL,
+            notes VARCHAR NOT NULL,
+            revision INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, phase_key)
+        )""",
+        """CREATE TABLE ladder_steps (
+            project_id VARCHAR NOT NULL,
+            step_key VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            methods VARCHAR NOT NULL,
+            stop_rule VARCHAR NOT NULL,
+            timebox_weeks DOUBLE,
+            status VARCHAR NOT NULL,
+            result VARCHAR NOT NULL,
+            revision INTEGER NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, step_key)
+        )""",
+        """CREATE TABLE planning_settings (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
