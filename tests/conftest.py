@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.columns import Freq
-from core.warehouse import DatasetSpec, Warehouse
+from core.demo import DemoConfig, load_demo
+from core.warehouse import ENV_VAR, DatasetSpec, Warehouse
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+TIMEOUT = 60
 
 
 @pytest.fixture
@@ -32,3 +40,37 @@ def small_frame(stores: int = 2, items: int = 3, days: int = 70, seed: int = 0) 
 def small_spec() -> DatasetSpec:
     return DatasetSpec(name="small", freq=Freq.DAILY, keys=("store", "item"), attributes=("category",),
                        exog_known=("promo",), source="test")
+
+
+# ---- AppTest: every page test runs on its own copy of the default demo warehouse ----
+@pytest.fixture(scope="session")
+def demo_warehouse_file(tmp_path_factory):
+    """The default demo chain, generated once and copied into each test."""
+    path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
+    warehouse = Warehouse(path)
+    load_demo(warehouse, DemoConfig())
+    warehouse.close()
+    return path
+
+
+@pytest.fixture
+def warehouse_env(demo_warehouse_file, tmp_path, monkeypatch):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse_file, path)
+    monkeypatch.setenv(ENV_VAR, str(path))
+    return path
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def new_session(page: str | None = None) -> AppTest:
+    """A new browser session (a tab) on the test's warehouse, opened on ``page``."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return open_page(at, page) if page else at

@@ -3,46 +3,17 @@ warehouse, and its main interactions change what is shown."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.demo import DemoConfig, load_demo
-from core.warehouse import ENV_VAR, Warehouse
-
-TIMEOUT = 60
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-@pytest.fixture(scope="session")
-def demo_warehouse_file(tmp_path_factory):
-    """The default demo chain, generated once and copied into each test."""
-    path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
-    warehouse = Warehouse(path)
-    load_demo(warehouse, DemoConfig())
-    warehouse.close()
-    return path
+from core.warehouse import ENV_VAR
+from tests.conftest import APP, TIMEOUT, new_session, open_page
 
 
 @pytest.fixture
-def app(demo_warehouse_file, tmp_path, monkeypatch):
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_warehouse_file, path)
-    monkeypatch.setenv(ENV_VAR, str(path))
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+def app(warehouse_env):
+    return new_session()
 
 
 def plotly_titles(at: AppTest) -> list[str]:

@@ -4,52 +4,14 @@ interactions change what is shown; two sessions on one warehouse stand for two t
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.demo import DemoConfig, load_demo
-from core.warehouse import ENV_VAR, Warehouse
-
-TIMEOUT = 60
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-@pytest.fixture(scope="session")
-def planning_warehouse_file(tmp_path_factory):
-    """The default demo chain, generated once and copied into each test."""
-    path = tmp_path_factory.mktemp("wh_planning") / "demo.duckdb"
-    warehouse = Warehouse(path)
-    load_demo(warehouse, DemoConfig())
-    warehouse.close()
-    return path
-
-
-@pytest.fixture
-def warehouse_env(planning_warehouse_file, tmp_path, monkeypatch):
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copy(planning_warehouse_file, path)
-    monkeypatch.setenv(ENV_VAR, str(path))
-    return path
+from tests.conftest import new_session, open_page
 
 
 def session(page: str | None = None) -> AppTest:
-    """A new browser session (a tab) on the test's warehouse, opened on ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        open_page(at, page)
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return new_session(page)
 
 
 def run(at: AppTest) -> AppTest:
