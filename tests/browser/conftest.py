@@ -77,11 +77,21 @@ def browser():
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
     page = context.new_page()
     yield page
+    if getattr(request.node, "failed_call", False):  # what the page showed when the journey failed
+        screenshot(page, f"failed_{request.node.name}")
     context.close()
 
 

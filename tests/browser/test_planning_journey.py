@@ -68,6 +68,9 @@ def edit_first_effort(page, value: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.type(value)
     page.wait_for_function(f"() => document.activeElement.value === {value!r}", timeout=10_000)
+    # The grid's number editor takes the typed value a moment after the input shows it: an
+    # Enter pressed at once (no person is that fast) commits the old value. Pause as a person does.
+    page.wait_for_timeout(300)
     page.keyboard.press("Enter")
 
 
