@@ -220,6 +220,49 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value VARCHAR NOT NULL
         )""",
     ),
+    # 5: GO/NO-GO decisions (immutable snapshots: the JSON holds everything the report
+    # and the PDF show, so a later change to the run or the project never alters one),
+    # and the hand-off to production: versioned batch forecasts (core/warehouse/publish.py).
+    (
+        """CREATE TABLE decisions (
+            decision_id VARCHAR PRIMARY KEY,
+            project_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            verdict VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            snapshot VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE forecast_batches (
+            dataset_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            dataset_name VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            model_params VARCHAR NOT NULL,
+            run_id VARCHAR,
+            decision_id VARCHAR,
+            key_names VARCHAR[] NOT NULL,
+            trained_until DATE NOT NULL,
+            horizon INTEGER NOT NULL,
+            service_level DOUBLE,
+            n_series BIGINT NOT NULL,
+            code_version VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (dataset_id, version)
+        )""",
+        """CREATE TABLE batch_forecasts (
+            dataset_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            key_values VARCHAR[] NOT NULL,
+            ds DATE NOT NULL,
+            step INTEGER NOT NULL,
+            forecast DOUBLE NOT NULL,
+            order_quantity DOUBLE,
+            model VARCHAR NOT NULL,
+            run_id VARCHAR,
+            created_at TIMESTAMP NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
