@@ -1,0 +1,621 @@
+"""Money impact: a run's forecasts turned into orders, stockouts, waste and yen.
+
+For every model of a stored run, each fold is replayed as if the stores had ordered
+from that model's forecasts since the fold's first forecast day: each morning the
+order tops the shelf up to ``forecast + z(service level) x sigma``, where sigma is the
+RMSE of that model's own errors for that series in the run's *other* folds (the
+safety stock never sees the errors it has to cover). Stock sells oldest first;
+perishables (shelf life up to ``PERISHABLE_MAX_DAYS``) are thrown away when they
+reach their shelf life; other stock never expires and costs a yearly holding rate.
+Against the same demand, today's practice is replayed from its recorded orders, so
+every policy is scored by one simulator:
+
+* sold = min(demand, stock on the shelf); lost = demand - sold, worth its margin;
+* waste = units that expire, worth their cost; holding = stock kept overnight;
+* profit = sold x (price - cost) - waste cost - holding cost; savings = profit - the
+  baseline's profit (today's practice where the data records its orders).
+
+Every policy starts a fold with the stock today's practice really had that morning
+(its recorded orders and sales replayed from the start of the history), so a model
+inherits the shelf it would have found.
+
+Observed sales understate demand on stockout days. Where the data flags them, demand
+on those days is estimated as the recent same-weekday demand *above* what sold out (the
+mean of a normal truncated at the units sold) — an estimate, reported with how much it
+added. Money is annualised from the folds' days and scaled
+from the run's series to the whole dataset by their share of sales.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from core.backtest.engine import BacktestData
+from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.errors import MitoshiError
+
+PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
+LOOKBACK_WEEKS = 8
+SERVICE_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+OPTIMAL = "profit-optimal"  # each item's newsvendor service level: margin / (margin + cost of a leftover)
+PRACTICE = "practice"
+FALLBACK_BASELINE = "snaive"
+PERIODS_PER_YEAR = {Freq.DAILY: 365.0, Freq.WEEKLY: 52.0, Freq.MONTHLY: 12.0}
+DAYS_PER_PERIOD = {Freq.DAILY: 1, Freq.WEEKLY: 7, Freq.MONTHLY: 30}
+PRICE_NAMES = ("price", "sell_price", "unit_price", "価格", "売価", "単価")
+
+
+class ImpactInputError(MitoshiError):
+    """The money impact cannot be computed as asked; the message says what to give."""
+
+
+@dataclass(frozen=True)
+class Economics:
+    """Average values for datasets that do not carry them (used only where missing).
+
+    ``holding_rate`` is the yearly cost of keeping stock, as a share of its cost
+    (capital, space, shrinkage): 25 % is a common retail rule of thumb.
+    """
+
+    unit_price: float | None = None
+    unit_cost: float | None = None
+    shelf_life_days: int | None = None
+    holding_rate: float = 0.25
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.unit_price is not None and not self.unit_price > 0:
+            problems.append("The average unit price must be above ¥0.")
+        if self.unit_cost is not None and not self.unit_cost >= 0:
+            problems.append("The average unit cost cannot be negative.")
+        if self.unit_price and self.unit_cost is not None and self.unit_cost >= self.unit_price:
+            problems.append("The average unit cost must be below the unit price, or nothing sells at a profit.")
+        if self.shelf_life_days is not None and not self.shelf_life_days >= 1:
+            problems.append("The shelf life must be at least 1 day.")
+        if not 0 <= self.holding_rate <= 2:
+            problems.append("The yearly holding rate must be between 0 % and 200 % of the stock's cost.")
+        if problems:
+            raise ImpactInputError(" ".join(problems))
+
+
+@dataclass(frozen=True)
+class ImpactConfig:
+    """How the stores would order from forecasts.
+
+    ``service_level`` is the chance a day's demand is covered: one level for every
+    item, or ``None`` for each item's profit-optimal level (the newsvendor's critical
+    ratio, margin / (margin + what a leftover unit costs): about 30 % for a one-day
+    bento at 30 % margin, 99 % for a drink that keeps).
+    """
+
+    service_level: float | None = None
+    economics: Economics = field(default_factory=Economics)
+    correct_censoring: bool = True
+    sensitivity: tuple[float, ...] = SERVICE_LEVELS
+
+    def __post_init__(self) -> None:
+        levels = (*(() if self.service_level is None else (self.service_level,)), *self.sensitivity)
+        for level in levels:
+            if not 0.05 <= level <= 0.995:
+                raise ImpactInputError(f"A service level must be between 5 % and 99.5 % (got {level:.1%}).")
+
+    @property
+    def level_label(self) -> str:
+        return "profit-optimal per item" if self.service_level is None else f"{self.service_level:.0%} service level"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Censoring:
+    """How far observed sales understate demand in the folds."""
+
+    recorded: bool  # the data flags stockout days
+    stockout_days: int
+    series_days: int
+    corrected: bool
+    units_added: float
+    observed_units: float
+
+    @property
+    def share_of_days(self) -> float:
+        return self.stockout_days / self.series_days if self.series_days else 0.0
+
+    def sentence(self) -> str:
+        if not self.recorded:
+            return ("This dataset does not record stockout days. Where shelves ran empty, sales understate demand, so "
+                    "lost sales are undercounted for every policy — most for today's practice.")
+        text = (f"Shelves ran empty on {self.stockout_days:,} of {self.series_days:,} store-item-days "
+                f"({self.share_of_days:.1%}) in the folds: on those days sales understate demand.")
+        if self.corrected and self.observed_units:
+            text += (f" Demand on them was estimated as the recent same-weekday demand above what sold out, adding "
+                     f"{self.units_added:,.0f} units ({self.units_added / self.observed_units:.1%} of sales) — an "
+                     "estimate; without it today's practice would show no lost sales at all.")
+        elif not self.corrected:
+            text += " They were not corrected: today's practice shows no lost sales on them, which flatters it."
+        return text
+
+
+@dataclass(frozen=True)
+class ImpactResult:
+    config: ImpactConfig
+    baseline: str  # the policy savings are measured against
+    baseline_label: str
+    summary: pd.DataFrame  # one row per policy at the chosen service level
+    sensitivity: pd.DataFrame  # policy, service_level, yearly money and rates
+    by_segment: pd.DataFrame  # segment, group, policy, yearly profit and savings
+    censoring: Censoring
+    sources: dict[str, str]  # where prices, costs and shelf lives came from
+    n_series: int
+    fold_days: int  # series-independent days simulated (folds x horizon)
+    periods_per_year: float
+    chain_scale: float  # dataset sales / the run's series' sales over the folds' dates
+
+    def row(self, policy: str) -> pd.Series:
+        return self.summary.set_index("policy").loc[policy]
+
+    @property
+    def notes(self) -> list[str]:
+        notes = [self.censoring.sentence()]
+        if self.baseline != PRACTICE:
+            notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
+                         f"{self.baseline_label}.")
+        if self.chain_scale > 1.0001:
+            notes.append(f"The run covers part of the dataset: chain figures scale the run's money by "
+                         f"{self.chain_scale:.2f}×, the whole dataset's sales over the run's.")
+        return notes
+
+
+# ---------------------------------------------------------------------------------
+# Item economics
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Items:
+    cost: np.ndarray  # (series,) yen
+    shelf_periods: np.ndarray  # (series,) periods; 0 = never expires
+    price_column: str | None
+    unit_price: np.ndarray  # (series,) yen, used where there is no price column
+    sources: dict[str, str]
+
+
+def price_column(data: BacktestData) -> str | None:
+    """The dataset's column of prices charged, if it has one."""
+    candidates = [c for c in data.frame.columns if c.lower() in PRICE_NAMES]
+    return candidates[0] if candidates else None
+
+
+def _item_values(data: BacktestData, series: pd.Index, items: pd.DataFrame | None, column: str) -> pd.Series | None:
+    """A per-series value from the item master (joined on the key columns they share)."""
+    if items is None or column not in items.columns:
+        return None
+    on = [k for k in data.keys if k in items.columns]
+    if not on:
+        return None
+    keys = data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[on]
+    master = items.drop_duplicates(on).set_index(on)[column]
+    joined = keys.join(master, on=on)[column].reindex(series)
+    return None if joined.isna().all() else pd.to_numeric(joined, errors="coerce")
+
+
+def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None, economics: Economics) -> _Items:
+    sources: dict[str, str] = {}
+    missing: list[str] = []
+    column = price_column(data)
+
+    def pick(name: str, average: float | None, label: str) -> np.ndarray:
+        found = _item_values(data, series, items, name)
+        if found is not None and found.notna().all():
+            sources[label] = f"the item master ({name})"
+            return found.to_numpy(float)
+        if average is None:
+            missing.append(label)
+            return np.zeros(len(series))
+        if found is not None:
+            sources[label] = f"the item master ({name}), and your average {average:,g} where it has none"
+            return found.fillna(average).to_numpy(float)
+        sources[label] = f"your average ({average:,g})"
+        return np.full(len(series), float(average))
+
+    unit_price = pick("unit_price", economics.unit_price, "unit price")
+    if column is not None:
+        sources["unit price"] = f"the dataset's '{column}' column (the price charged each day)"
+        missing = [m for m in missing if m != "unit price"]
+    cost = pick("unit_cost", economics.unit_cost, "unit cost")
+    shelf_days = pick("shelf_life_days", economics.shelf_life_days, "shelf life")
+    if missing:
+        raise ImpactInputError(
+            f"This dataset has no {' or '.join(missing)}: give an average {', '.join(missing)} for its items, and "
+            "the money impact will use it (an item master with unit_price, unit_cost and shelf_life_days columns "
+            "would give each item its own).")
+    period = DAYS_PER_PERIOD[data.freq]
+    shelf = np.where(shelf_days <= PERISHABLE_MAX_DAYS, np.ceil(shelf_days / period), 0).astype(int)
+    return _Items(cost=cost, shelf_periods=shelf, price_column=column, unit_price=unit_price, sources=sources)
+
+
+# ---------------------------------------------------------------------------------
+# The shelf simulator: vectors of columns (fold x series), a loop over days
+# ---------------------------------------------------------------------------------
+@dataclass
+class _Shelf:
+    """Stock by age: columns 0..A-1 are perishable units by nights on the shelf, the
+    last column durable units that never expire."""
+
+    stock: np.ndarray  # (columns, A + 1)
+    shelf: np.ndarray  # (columns,) periods of life, 0 = never expires
+
+    @classmethod
+    def empty(cls, shelf: np.ndarray) -> _Shelf:
+        ages = int(shelf.max()) if shelf.size and shelf.max() > 0 else 0
+        return cls(np.zeros((len(shelf), ages + 1)), shelf)
+
+    def copy(self) -> _Shelf:
+        return _Shelf(self.stock.copy(), self.shelf)
+
+    @property
+    def on_hand(self) -> np.ndarray:
+        return self.stock.sum(axis=1)
+
+    def day(self, order: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Receive ``order``, sell oldest first against ``demand``, age overnight.
+        Returns (sold, expired)."""
+        perishable = self.shelf > 0
+        ages = self.stock.shape[1] - 1
+        self.stock[:, 0] += np.where(perishable, order, 0)
+        self.stock[:, -1] += np.where(perishable, 0, order)
+        sold = np.minimum(demand, self.stock.sum(axis=1))
+        remaining = sold.copy()
+        for age in [ages, *range(ages - 1, -1, -1)]:  # durable first (oldest), then by age
+            take = np.minimum(self.stock[:, age], remaining)
+            self.stock[:, age] -= take
+            remaining -= take
+        expired = np.zeros(len(order))
+        if ages:
+            life = np.arange(1, ages + 1)[None, :]  # nights on the shelf after tonight
+            dies = perishable[:, None] & (life >= self.shelf[:, None])
+            expired = (self.stock[:, :ages] * dies).sum(axis=1)
+            aged = np.where(dies, 0.0, self.stock[:, :ages])
+            self.stock[:, 1:ages] = aged[:, :-1]
+            self.stock[:, 0] = 0.0
+            # Nothing perishable outlives ``ages`` nights: the last age column always dies.
+        return sold, expired
+
+
+def _replay_practice(orders: np.ndarray, sales: np.ndarray, shelf: np.ndarray, snapshots: dict[int, int]
+                     ) -> dict[int, np.ndarray]:
+    """Today's practice replayed from its recorded orders and sales (days x series):
+    the shelf's stock by age at the start of each requested day index."""
+    shelf_state = _Shelf.empty(shelf)
+    states: dict[int, np.ndarray] = {}
+    wanted = sorted(set(snapshots.values()))
+    last = max(wanted) if wanted else -1
+    for d in range(last + 1):
+        if d in wanted:
+            states[d] = shelf_state.stock.copy()
+        shelf_state.day(orders[d], sales[d])
+    return states
+
+
+# ---------------------------------------------------------------------------------
+# Demand
+# ---------------------------------------------------------------------------------
+def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.ndarray:
+    """Sales, lifted on stockout days to the expected demand given that it exceeded what
+    was on the shelf (days x series).
+
+    Demand on a day is taken as normal with the mean and spread of the same season day
+    (weekday) over the previous ``LOOKBACK_WEEKS`` seasons (spread at least Poisson's);
+    a sell-out says only that demand reached the units sold ``a``, so the estimate is
+    the mean of that normal above ``a``: ``mu + sigma x pdf(z) / sf(z)``, z = (a - mu) / sigma.
+    Averaging recent days alone would not do: days that did not sell out are the quieter ones.
+    """
+    total = np.zeros_like(sales)
+    squares = np.zeros_like(sales)
+    count = np.zeros_like(sales)
+    for k in range(1, LOOKBACK_WEEKS + 1):
+        shift = k * season
+        if shift >= len(sales):
+            break
+        total[shift:] += sales[:-shift]
+        squares[shift:] += sales[:-shift] ** 2
+        count[shift:] += 1
+    enough = count >= 3
+    mean = np.divide(total, count, out=np.zeros_like(total), where=enough)
+    variance = np.divide(squares, count, out=np.zeros_like(total), where=enough) - mean**2
+    sigma = np.sqrt(np.maximum(variance, np.maximum(mean, 0.5)))
+    z = np.clip((sales - mean) / sigma, -8, 8)
+    above = mean + sigma * stats.norm.pdf(z) / stats.norm.sf(z)
+    lift = (stockout > 0) & enough
+    return np.where(lift, np.maximum(sales, above), sales)
+
+
+# ---------------------------------------------------------------------------------
+# The impact of one run
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Folds:
+    """Everything per horizon step (rows) and (fold, series) column."""
+
+    columns: pd.MultiIndex  # (cutoff, unique_id)
+    series_of_column: np.ndarray  # index into the run's series
+    demand: np.ndarray  # (steps, columns)
+    observed: np.ndarray  # sales as recorded
+    stockout: np.ndarray
+    price: np.ndarray
+    practice_orders: np.ndarray | None
+    on_sale: np.ndarray  # bool: the series has a row that day
+    start: dict[pd.Timestamp, pd.Timestamp]  # first forecast day of each fold
+
+
+def money_impact(
+    forecasts: pd.DataFrame,
+    data: BacktestData,
+    config: ImpactConfig = ImpactConfig(),
+    items: pd.DataFrame | None = None,
+    dataset_sales: float | None = None,
+    on_progress: Callable[[float, str], None] | None = None,
+) -> ImpactResult:
+    """The money impact of every model in a run's long ``forecasts`` (unique_id, ds,
+    cutoff, step, actual, model, forecast) on the series of ``data``.
+
+    ``items`` is the dataset's item master, if any; ``dataset_sales`` the whole
+    dataset's sales over the folds' dates (to scale the run's series to the chain).
+    """
+    report = on_progress or (lambda share, text: None)
+    if forecasts.empty:
+        raise ImpactInputError("The run has no forecasts to turn into money.")
+    models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
+    has_orders = data.orders is not None and data.orders in data.frame.columns
+    baseline = PRACTICE if has_orders else FALLBACK_BASELINE
+    if not has_orders and baseline not in models:
+        raise ImpactInputError(
+            "This dataset does not record today's orders, and the run has no seasonal naive (snaive) to stand in "
+            "for them: run a backtest that includes snaive to measure savings against.")
+    baseline_label = "today's practice" if has_orders else "seasonal naive ordering (a same-weekday rule)"
+
+    series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
+    frame = data.frame[data.frame[SERIES_ID].isin(series)]
+    economics = _economics(data, series, items, config.economics)
+    report(0.05, "Reading sales, orders and stockouts")
+    history = _history(frame, data, economics, series, config.correct_censoring)
+    folds = _folds(forecasts, history, series)
+    censoring = Censoring(
+        recorded=history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
+        series_days=int(folds.on_sale.sum()), corrected=history["recorded"] and config.correct_censoring,
+        units_added=float(((folds.demand - folds.observed) * folds.on_sale).sum()),
+        observed_units=float((folds.observed * folds.on_sale).sum()))
+
+    starts = {c: history["days"].get_loc(s) for c, s in folds.start.items()}
+    shelf_cols = economics.shelf_periods[folds.series_of_column]
+    if has_orders:
+        states = _replay_practice(history["orders"], history["sales"], economics.shelf_periods, starts)
+        cutoffs = folds.columns.get_level_values(0)
+        initial = np.vstack([states[starts[c]][s] for c, s in zip(cutoffs, folds.series_of_column, strict=True)])
+    else:
+        initial = np.zeros((len(folds.columns), int(economics.shelf_periods.max(initial=0)) + 1))
+    cost = economics.cost[folds.series_of_column]
+    holding = config.economics.holding_rate / PERIODS_PER_YEAR[data.freq]
+    periods_per_year = PERIODS_PER_YEAR[data.freq]
+    steps = folds.demand.shape[0]
+    fold_days = steps * folds.columns.get_level_values(0).nunique()
+    yearly = periods_per_year / fold_days
+
+    def simulate(orders_for: Callable[[int, np.ndarray], np.ndarray]) -> dict[str, np.ndarray]:
+        shelf = _Shelf(initial.copy(), shelf_cols)
+        totals = {k: np.zeros(len(folds.columns)) for k in
+                  ("ordered", "sold", "lost", "waste", "demand", "revenue", "margin", "lost_margin", "waste_cost",
+                   "holding_cost", "stockout_days", "days")}
+        for d in range(steps):
+            order = np.where(folds.on_sale[d], orders_for(d, shelf.on_hand), 0.0)
+            demand = folds.demand[d]
+            sold, expired = shelf.day(order, demand)
+            lost = demand - sold
+            unit_margin = folds.price[d] - cost
+            totals["ordered"] += order
+            totals["sold"] += sold
+            totals["lost"] += lost
+            totals["waste"] += expired
+            totals["demand"] += demand
+            totals["revenue"] += sold * folds.price[d]
+            totals["margin"] += sold * unit_margin
+            totals["lost_margin"] += lost * np.maximum(unit_margin, 0)
+            totals["waste_cost"] += expired * cost
+            totals["holding_cost"] += shelf.on_hand * cost * holding
+            totals["stockout_days"] += folds.on_sale[d] & (lost > 1e-9)
+            totals["days"] += folds.on_sale[d]
+        return totals
+
+    errors = _error_scale(forecasts, folds.columns)
+    optimal = _critical_ratio(history, economics, config.economics.holding_rate, periods_per_year)
+    optimal_z = stats.norm.ppf(optimal[folds.series_of_column])
+    policies: dict[tuple[str, float | None], dict[str, np.ndarray]] = {}
+    if has_orders:
+        policies[(PRACTICE, None)] = simulate(lambda d, on_hand: folds.practice_orders[d])
+    chosen_level = OPTIMAL if config.service_level is None else config.service_level
+    levels = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
+    wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps) for m in models}
+    for i, model in enumerate(models):
+        report(0.15 + 0.8 * i / len(models), f"Ordering from {model}'s forecasts")
+        for level in levels:
+            z = optimal_z if level == OPTIMAL else stats.norm.ppf(level)
+            target = wide[model] + z * errors[model][None, :]
+            policies[(model, level)] = simulate(
+                lambda d, on_hand, t=target: np.maximum(np.ceil(t[d] - on_hand - 1e-9), 0.0))
+    report(0.97, "Adding up")
+    scale = (dataset_sales / censoring.observed_units) if dataset_sales and censoring.observed_units else 1.0
+    chosen = {m: policies[(m, chosen_level)] for m in models}
+    if has_orders:
+        chosen = {PRACTICE: policies[(PRACTICE, None)], **chosen}
+    base_profit = float(_profit(chosen[baseline]).sum())
+    summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale)
+                            for p, totals in chosen.items()])
+    summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
+    sensitivity = pd.DataFrame([_row(m, level, policies[(m, level)], yearly, base_profit, scale)
+                                for m in models for level in levels if level != OPTIMAL])
+    return ImpactResult(
+        config=config, baseline=baseline, baseline_label=baseline_label,
+        summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
+        sensitivity=sensitivity[["policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate",
+                                 "fill_rate", "yearly_waste_cost", "yearly_lost_margin"]],
+        by_segment=_by_segment(chosen, baseline, folds, data, series, yearly),
+        censoring=censoring, sources=economics.sources, n_series=len(series), fold_days=fold_days,
+        periods_per_year=periods_per_year, chain_scale=scale,
+    )
+
+
+def _critical_ratio(history: dict, economics: _Items, holding_rate: float, periods_per_year: float) -> np.ndarray:
+    """Each series' profit-optimal service level (the newsvendor's critical ratio).
+
+    Running short loses the margin; a leftover perishable is thrown away (its cost), a
+    leftover that keeps only waits on the shelf until it sells (its holding cost for
+    the periods one more unit takes to sell)."""
+    on_sale = history["on_sale"]
+    days = np.maximum(on_sale.sum(axis=0), 1)
+    price = np.where(on_sale, history["price"], 0).sum(axis=0) / days
+    rate = np.maximum(history["demand"].sum(axis=0) / days, 1 / periods_per_year)
+    margin = np.maximum(price - economics.cost, 0.0)
+    perishable = economics.shelf_periods > 0
+    leftover = np.where(perishable, economics.cost,
+                        economics.cost * holding_rate / periods_per_year * np.minimum(1 / rate, periods_per_year))
+    ratio = np.divide(margin, margin + leftover, out=np.full_like(margin, 0.5), where=(margin + leftover) > 0)
+    return np.clip(ratio, 0.05, 0.99)
+
+
+def _profit(totals: dict[str, np.ndarray]) -> np.ndarray:
+    return totals["margin"] - totals["waste_cost"] - totals["holding_cost"]
+
+
+def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], yearly: float, base_profit: float,
+         scale: float) -> dict:
+    total = {k: float(v.sum()) for k, v in totals.items()}
+    profit = float(_profit(totals).sum())
+    return {
+        "policy": policy,
+        "ordering": ("its recorded orders" if level is None else
+                     "profit-optimal per item" if level == OPTIMAL else f"{level:.0%} service level"),
+        "service_level": level if isinstance(level, float) else math.nan,
+        "ordered": total["ordered"], "sold": total["sold"], "lost": total["lost"], "waste": total["waste"],
+        "demand": total["demand"], "revenue": total["revenue"], "lost_margin": total["lost_margin"],
+        "waste_cost": total["waste_cost"], "holding_cost": total["holding_cost"], "profit": profit,
+        "stockout_rate": total["stockout_days"] / total["days"] if total["days"] else math.nan,
+        "fill_rate": total["sold"] / total["demand"] if total["demand"] else math.nan,
+        "waste_rate": total["waste"] / total["ordered"] if total["ordered"] else math.nan,
+        "yearly_profit": profit * yearly,
+        "yearly_waste_cost": total["waste_cost"] * yearly,
+        "yearly_lost_margin": total["lost_margin"] * yearly,
+        "yearly_holding_cost": total["holding_cost"] * yearly,
+        "yearly_savings": (profit - base_profit) * yearly,
+        "yearly_savings_chain": (profit - base_profit) * yearly * scale,
+    }
+
+
+def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, folds: _Folds, data: BacktestData,
+                series: pd.Index, yearly: float) -> pd.DataFrame:
+    segments = [s for s in data.segments if s in data.frame.columns]
+    if not segments:
+        return pd.DataFrame(columns=["segment", "group", "policy", "yearly_profit", "yearly_savings"])
+    attributes = data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID).reindex(series)[segments]
+    base = _profit(chosen[baseline])
+    parts = []
+    for policy, totals in chosen.items():
+        profit = _profit(totals)
+        for segment in segments:
+            groups = attributes[segment].astype(str).to_numpy()[folds.series_of_column]
+            frame = pd.DataFrame({"group": groups, "profit": profit, "base": base, "waste_cost": totals["waste_cost"],
+                                  "lost_margin": totals["lost_margin"]})
+            summed = frame.groupby("group", observed=True).sum()
+            parts.append(pd.DataFrame({
+                "segment": segment, "group": summed.index, "policy": policy,
+                "yearly_profit": summed["profit"].to_numpy() * yearly,
+                "yearly_savings": (summed["profit"] - summed["base"]).to_numpy() * yearly,
+                "yearly_waste_cost": summed["waste_cost"].to_numpy() * yearly,
+                "yearly_lost_margin": summed["lost_margin"].to_numpy() * yearly,
+            }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _history(frame: pd.DataFrame, data: BacktestData, economics: _Items, series: pd.Index, correct: bool) -> dict:
+    """Days x series matrices of the whole history: sales, demand, price, orders."""
+    days = pd.DatetimeIndex(sorted(frame[DATE].unique()))
+
+    def pivot(column: str) -> np.ndarray:
+        return (frame.pivot(index=DATE, columns=SERIES_ID, values=column)
+                .reindex(index=days, columns=series).to_numpy(float))
+
+    sales = pivot(TARGET)
+    on_sale = ~np.isnan(sales)
+    sales = np.nan_to_num(sales)
+    recorded = data.stockout is not None and data.stockout in frame.columns
+    stockout = np.nan_to_num(pivot(data.stockout)) if recorded else np.zeros_like(sales)
+    demand = _lifted_demand(sales, stockout, data.freq.season_length) if recorded and correct else sales
+    if economics.price_column is not None:
+        price = pivot(economics.price_column)
+        price = np.where(np.isnan(price), economics.unit_price[None, :], price)
+        if (on_sale & ~(price > 0)).any() and not economics.unit_price.any():
+            raise ImpactInputError(f"Some rows have no price in '{economics.price_column}': fill them, or give an "
+                                   "average unit price for the days without one.")
+    else:
+        price = np.broadcast_to(economics.unit_price[None, :], sales.shape)
+    orders = np.nan_to_num(pivot(data.orders)) if data.orders and data.orders in frame.columns else None
+    return {"days": days, "sales": sales, "demand": demand, "price": price, "orders": orders, "on_sale": on_sale,
+            "stockout": stockout, "recorded": recorded}
+
+
+def _folds(forecasts: pd.DataFrame, history: dict, series: pd.Index) -> _Folds:
+    """The run's (fold, series, step) grid, filled from the history's matrices."""
+    grid = forecasts[forecasts[MODEL] == forecasts[MODEL].iloc[0]][[CUTOFF, SERIES_ID, STEP, DATE]]
+    grid = grid.assign(**{CUTOFF: pd.to_datetime(grid[CUTOFF]), DATE: pd.to_datetime(grid[DATE])})
+    columns = pd.MultiIndex.from_frame(grid[[CUTOFF, SERIES_ID]].drop_duplicates().sort_values([CUTOFF, SERIES_ID]))
+    steps = int(grid[STEP].max())
+    col = columns.get_indexer(pd.MultiIndex.from_frame(grid[[CUTOFF, SERIES_ID]]))
+    row = grid[STEP].to_numpy() - 1
+    day = history["days"].get_indexer(grid[DATE])
+    series_of_column = series.get_indexer(columns.get_level_values(1))
+    s = series_of_column[col]
+    valid = day >= 0
+
+    def take(matrix: np.ndarray | None) -> np.ndarray | None:
+        if matrix is None:
+            return None
+        out = np.zeros((steps, len(columns)))
+        out[row[valid], col[valid]] = matrix[day[valid], s[valid]]
+        return out
+
+    return _Folds(
+        columns=columns, series_of_column=series_of_column, demand=take(history["demand"]),
+        observed=take(history["sales"]), stockout=take(history["stockout"]), price=take(np.asarray(history["price"])),
+        practice_orders=take(history["orders"]), on_sale=take(history["on_sale"].astype(float)) > 0,
+        start=grid.groupby(CUTOFF)[DATE].min().to_dict(),
+    )
+
+
+def _wide(rows: pd.DataFrame, columns: pd.MultiIndex, steps: int) -> np.ndarray:
+    """One model's forecasts as (steps, columns); none where it has no row."""
+    out = np.zeros((steps, len(columns)))
+    col = columns.get_indexer(pd.MultiIndex.from_arrays([pd.to_datetime(rows[CUTOFF]), rows[SERIES_ID]]))
+    out[rows[STEP].to_numpy() - 1, col] = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
+    return out
+
+
+def _error_scale(forecasts: pd.DataFrame, columns: pd.MultiIndex) -> dict[str, np.ndarray]:
+    """Per model and (fold, series): the RMSE of the model's errors for the series in
+    the other folds (in all folds when the run has only one)."""
+    errors = forecasts.assign(sq=(forecasts[FORECAST] - forecasts[ACTUAL]) ** 2, n=1,
+                              **{CUTOFF: pd.to_datetime(forecasts[CUTOFF])})
+    per_fold = errors.groupby([MODEL, SERIES_ID, CUTOFF], observed=True)[["sq", "n"]].sum()
+    per_series = per_fold.groupby(level=[0, 1]).transform("sum")
+    single = per_fold.index.get_level_values(CUTOFF).nunique() == 1
+    others = per_series if single else per_series - per_fold
+    rmse = np.sqrt(others["sq"] / others["n"].where(others["n"] > 0)).fillna(0.0)
+    out = {}
+    for model, values in rmse.groupby(level=0):
+        values = values.droplevel(0).reorder_levels([CUTOFF, SERIES_ID])
+        out[model] = values.reindex(columns).fillna(0.0).to_numpy()
+    return out
