@@ -108,7 +108,8 @@ class ImpactConfig:
 
     @property
     def level_label(self) -> str:
-        return "profit-optimal per item" if self.service_level is None else f"{self.service_level:.0%} service level"
+        return ("each item's profit-optimal service level" if self.service_level is None
+                else f"a {self.service_level:.0%} service level")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -518,7 +519,9 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
 
 def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, folds: _Folds, data: BacktestData,
                 series: pd.Index, yearly: float) -> pd.DataFrame:
-    segments = [s for s in data.segments if s in data.frame.columns]
+    # Stores, regions, categories: the first key (when there are several) and the attributes, not every item.
+    wanted = (data.keys[:1] if len(data.keys) > 1 else ()) + tuple(data.attributes)
+    segments = [s for s in wanted if s in data.frame.columns]
     if not segments:
         return pd.DataFrame(columns=["segment", "group", "policy", "yearly_profit", "yearly_savings"])
     attributes = data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID).reindex(series)[segments]

@@ -279,3 +279,11 @@ def dataset_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.Da
     """Every stored column of the series in scope, sorted by series then date."""
     where, params = _where(dataset, scope)
     return warehouse.query(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)
+
+
+def target_total(warehouse: Warehouse, dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """The whole dataset's target summed over [start, end] (money impact scales the run's
+    series to the chain with it)."""
+    rows = warehouse.query(f"SELECT coalesce(sum({TARGET}), 0) AS total FROM {dataset.table_name} "
+                           f"WHERE {DATE} BETWEEN ? AND ?", [start.date(), end.date()])
+    return float(rows["total"].iloc[0])

@@ -1,0 +1,646 @@
+"""The GO / NO-GO decision: a project's criteria, fixed before any result was known,
+evaluated against a stored run and its money impact.
+
+``evaluate_decision`` is a pure function of its inputs and returns a ``Decision``: an
+immutable snapshot holding everything the report page and the PDF show — the verdict
+and its reasons, each criterion with its evidence, significance, stability, value
+against cost, the production-readiness score and the tables behind the charts. It
+serialises to JSON and back unchanged (``to_json`` / ``from_json``), so a decision
+reads the same years later, whatever happened to the run or the project since.
+
+Readiness follows the four areas of Google's ML Test Score (Breck et al., 2017: "The
+ML Test Score: A Rubric for ML Production Readiness and Technical Debt Reduction"):
+data, model, infrastructure, monitoring. Each item scores 0, 0.5 (done by hand,
+documented) or 1 (automated, repeated); an area's score is the sum of its items and
+the overall score is the *lowest* area, as in the paper.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+
+import pandas as pd
+
+from core import fmt
+from core.backtest.compare import diebold_mariano
+from core.backtest.metrics import CUTOFF, MODEL
+from core.errors import MitoshiError
+from core.impact import PRACTICE, ImpactResult
+from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
+from core.planning.definition import ProblemDefinition
+from core.planning.errors import CriterionError
+
+GO, CONDITIONAL_GO, NO_GO = "GO", "CONDITIONAL GO", "NO-GO"
+VERDICTS = (GO, CONDITIONAL_GO, NO_GO)
+SNAPSHOT_FORMAT = 1
+SIGNIFICANCE = 0.05
+
+
+class DecisionError(MitoshiError):
+    """A decision cannot be evaluated as asked; the message says what to do first."""
+
+
+# ---------------------------------------------------------------------------------
+# Readiness: the ML Test Score's four areas, worded for a store x item forecast
+# ---------------------------------------------------------------------------------
+DATA, MODEL_AREA, INFRA, MONITORING = "Data", "Model", "Infrastructure", "Monitoring"
+AREAS = (DATA, MODEL_AREA, INFRA, MONITORING)
+SCORES = (0.0, 0.5, 1.0)
+SCORE_MEANING = {0.0: "not done", 0.5: "done by hand, documented", 1.0: "automated and repeated"}
+
+
+@dataclass(frozen=True)
+class ReadinessCheck:
+    key: str
+    area: str
+    text: str
+    auto: bool = False  # scored from evidence in the warehouse, not by the team
+
+
+CHECKS: tuple[ReadinessCheck, ...] = (
+    ReadinessCheck("schema", DATA, "The data's expectations are written down: each column's role, type and frequency.",
+                   auto=True),
+    ReadinessCheck("quality", DATA, "Every load is checked: unreadable dates, negatives, duplicates, calendar gaps.",
+                   auto=True),
+    ReadinessCheck("no_leak", DATA, "Every input is known when the forecast is made (exogenous columns declared "
+                   "known in advance; nothing after the cutoff).", auto=True),
+    ReadinessCheck("censoring", DATA, "Stockouts are recorded, so censored sales can be told from low demand.",
+                   auto=True),
+    ReadinessCheck("feed", DATA, "A daily sales and orders feed for production exists and has an owner."),
+    ReadinessCheck("privacy", DATA, "Personal and contractual data rules were reviewed for the data used."),
+    ReadinessCheck("baseline", MODEL_AREA, "The model is compared with simple baselines (today's practice, seasonal "
+                   "naive).", auto=True),
+    ReadinessCheck("time_split", MODEL_AREA, "Evaluated on the future only: rolling origin over several folds, never "
+                   "a random split.", auto=True),
+    ReadinessCheck("significant", MODEL_AREA, "The improvement over the baseline is statistically significant.",
+                   auto=True),
+    ReadinessCheck("slices", MODEL_AREA, "Quality holds on important slices: every store and category beats the "
+                   "baseline.", auto=True),
+    ReadinessCheck("reproducible", MODEL_AREA, "Experiments are reproducible: config, data fingerprint and code "
+                   "version are stored with each run.", auto=True),
+    ReadinessCheck("staleness", MODEL_AREA, "How fast the model goes stale is known, and a retraining cadence is set."),
+    ReadinessCheck("batch", INFRA, "The model retrains on all data and writes the next horizon to a batch forecast "
+                   "table.", auto=True),
+    ReadinessCheck("rollback", INFRA, "Forecast table versions are kept, so the previous one can be served again.",
+                   auto=True),
+    ReadinessCheck("integration", INFRA, "The pipeline from sales feed to forecast table is tested end to end."),
+    ReadinessCheck("canary", INFRA, "A new model's forecasts are checked against the previous version before the "
+                   "stores see them."),
+    ReadinessCheck("fallback", INFRA, "Ordering falls back to today's practice when the forecast is late or missing."),
+    ReadinessCheck("input_monitor", MONITORING, "Input data is monitored: missing days, volumes, new or vanished "
+                   "items."),
+    ReadinessCheck("accuracy_monitor", MONITORING, "Forecast accuracy (WAPE) against actual sales is tracked every "
+                   "week."),
+    ReadinessCheck("kpi_monitor", MONITORING, "Stockouts and waste are tracked as the business KPIs the model should "
+                   "move."),
+    ReadinessCheck("skew", MONITORING, "Training and serving use the same feature code (no skew between backtest "
+                   "and production)."),
+    ReadinessCheck("alerts", MONITORING, "Alerts with an owner fire when the forecast table is late or looks wrong."),
+)
+CHECK_BY_KEY = {c.key: c for c in CHECKS}
+
+
+def score_band(score: float) -> str:
+    """The ML Test Score paper's reading of an overall score."""
+    if score <= 0:
+        return "more of a research project than a production system"
+    if score <= 1:
+        return "not totally untested, but serious holes in reliability are possible"
+    if score <= 2:
+        return "a first pass at basic productionisation; more investment may be needed"
+    if score <= 3:
+        return "reasonably tested; more of it could be automated"
+    if score <= 5:
+        return "strong automated testing and monitoring, fit for mission-critical use"
+    return "exceptional levels of automated testing and monitoring"
+
+
+# ---------------------------------------------------------------------------------
+# The snapshot
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: str  # the criterion as a sentence
+    metric: str
+    comparator: str
+    threshold: float
+    baseline: str | None
+    note: str  # why this threshold, as the PM wrote it
+    measured: float | None
+    measured_text: str
+    baseline_value: float | None
+    passed: bool | None  # None: could not be evaluated
+    evidence: str
+
+
+@dataclass(frozen=True)
+class ReadinessScore:
+    key: str
+    area: str
+    text: str
+    score: float
+    evidence: str
+    auto: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One GO / NO-GO decision, exactly as it was taken. Tables are lists of records."""
+
+    decision_id: str
+    created_at: str  # ISO time
+    verdict: str
+    reasons: list[str]
+    next_steps: list[str]
+    project_id: str
+    project_name: str
+    definition_version: int
+    problem: str
+    decision_supported: str
+    kpi: str
+    value_yen_per_year: float | None
+    running_cost_yen_per_year: float | None
+    investment_yen: float | None
+    run_id: str
+    run_name: str
+    dataset_name: str
+    run_created_at: str
+    n_series: int
+    horizon: int
+    folds: int
+    code_version: str
+    model: str
+    baseline: str
+    baseline_label: str
+    ordering: str  # how the simulated stores order: service level
+    criteria: list[CriterionResult]
+    significance: list[dict]
+    stability: dict
+    value: dict
+    money: list[dict]
+    money_notes: list[str]
+    money_sources: dict[str, str]
+    sensitivity: list[dict]
+    by_segment: list[dict]
+    leaderboard: list[dict]
+    readiness: list[ReadinessScore]
+    readiness_areas: dict[str, float]
+    readiness_overall: float
+    risks: list[str]
+    notes: str
+    format: int = SNAPSHOT_FORMAT
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.criteria if c.passed)
+
+    def to_json(self) -> str:
+        return json.dumps(_plain(asdict(self)), ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Decision:
+        data = json.loads(text)
+        if data.get("format", 0) > SNAPSHOT_FORMAT:
+            raise DecisionError("This decision was written by a newer Mitoshi; update the app to read it.")
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["criteria"] = [CriterionResult(**c) for c in data["criteria"]]
+        data["readiness"] = [ReadinessScore(**r) for r in data["readiness"]]
+        return cls(**data)
+
+
+def _plain(value: object) -> object:
+    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [_plain(r) for r in frame.to_dict(orient="records")]
+
+
+# ---------------------------------------------------------------------------------
+# Inputs and evaluation
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunEvidence:
+    """What a stored run says, as the decision needs it."""
+
+    run_id: str
+    run_name: str
+    dataset_name: str
+    created_at: datetime
+    code_version: str
+    horizon: int
+    folds: int
+    n_series: int
+    leaderboard: pd.DataFrame  # one row per model: metrics, seconds, rung
+    metrics: pd.DataFrame  # long: level, group, model, metric, value
+    forecasts: pd.DataFrame  # long: unique_id, ds, cutoff, step, actual, model, forecast
+    has_stockouts: bool
+    generated_data: bool
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    project_id: str
+    project_name: str
+    definition_version: int
+    definition: ProblemDefinition
+    run: RunEvidence
+    impact: ImpactResult
+    model: str | None = None  # None: the model that saves the most
+    readiness: Mapping[str, float] = field(default_factory=dict)  # the team's scores of the hand-scored checks
+    published_versions: int = 0  # batch forecast versions published for the run's dataset
+    notes: str = ""
+    risks: Sequence[str] = ()  # the team's own, one a line
+
+
+def best_model(impact: ImpactResult, leaderboard: pd.DataFrame) -> str:
+    """The model that saves the most money; WAPE breaks ties."""
+    wape = leaderboard.set_index(MODEL)["wape"] if MODEL in leaderboard else pd.Series(dtype=float)
+    rows = impact.summary[impact.summary["policy"] != PRACTICE]
+    if rows.empty:
+        raise DecisionError("The run has no model besides today's practice: run a backtest with models to compare.")
+    ranked = sorted(rows.itertuples(), key=lambda r: (-r.yearly_savings, wape.get(r.policy, math.inf)))
+    return ranked[0].policy
+
+
+def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> Decision:
+    definition, run, impact = inputs.definition, inputs.run, inputs.impact
+    if not definition.criteria:
+        raise DecisionError("The project has no GO/NO-GO criteria. Fix them on the Problem definition page first — "
+                            "before looking at results, so that the results cannot move the goalposts.")
+    model = inputs.model or best_model(impact, run.leaderboard)
+    board = run.leaderboard.set_index(MODEL)
+    if model not in board.index or model not in set(impact.summary["policy"]):
+        raise DecisionError(f"The run has no model '{model}'; choose one of its models.")
+
+    measured = _measured(model, board, impact, definition)
+    criteria = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+    significance = _significance(model, run)
+    stability = _stability(model, run, impact)
+    value = _value(model, impact, definition)
+    readiness = _readiness(inputs, run, significance, stability)
+    areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
+    overall = min(areas.values())
+    verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model)
+
+    summary = impact.summary.copy()
+    money = summary[["policy", "label", "ordering", "yearly_profit", "yearly_savings", "yearly_savings_chain",
+                     "yearly_waste_cost", "yearly_lost_margin", "yearly_holding_cost", "stockout_rate", "fill_rate",
+                     "waste_rate"]]
+    leaderboard = run.leaderboard.copy()
+    if PRACTICE in board.index:
+        leaderboard["vs_practice"] = 1 - leaderboard["wape"] / board.loc[PRACTICE, "wape"]
+    if "snaive" in board.index:
+        leaderboard["vs_snaive"] = 1 - leaderboard["wape"] / board.loc["snaive", "wape"]
+    keep = [c for c in (MODEL, "rung", "wape", "mase", "bias", "rmse", "seconds", "vs_practice", "vs_snaive")
+            if c in leaderboard]
+    sensitivity = impact.sensitivity[impact.sensitivity["policy"].isin([model, impact.baseline])]
+    segments = impact.by_segment[impact.by_segment["policy"] == model]
+    return Decision(
+        decision_id=uuid.uuid4().hex[:12], created_at=(now or datetime.now()).isoformat(timespec="seconds"),
+        verdict=verdict, reasons=reasons, next_steps=steps,
+        project_id=inputs.project_id, project_name=inputs.project_name, definition_version=inputs.definition_version,
+        problem=definition.problem, decision_supported=definition.decision,
+        kpi=_kpi(definition), value_yen_per_year=definition.value_yen_per_year,
+        running_cost_yen_per_year=definition.running_cost_yen_per_year, investment_yen=definition.investment_yen,
+        run_id=run.run_id, run_name=run.run_name, dataset_name=run.dataset_name,
+        run_created_at=run.created_at.isoformat(timespec="seconds"), n_series=run.n_series, horizon=run.horizon,
+        folds=run.folds, code_version=run.code_version, model=model, baseline=impact.baseline,
+        baseline_label=impact.baseline_label, ordering=impact.config.level_label, criteria=criteria,
+        significance=significance, stability=stability, value=value, money=_records(money),
+        money_notes=impact.notes, money_sources=dict(impact.sources), sensitivity=_records(sensitivity),
+        by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
+        readiness_areas=areas, readiness_overall=overall,
+        risks=_risks(inputs, model, impact, stability) + [r.strip() for r in inputs.risks if r.strip()],
+        notes=inputs.notes.strip(),
+    )
+
+
+def _kpi(definition: ProblemDefinition) -> str:
+    if not definition.kpi_name:
+        return ""
+    unit = f" {definition.kpi_unit}" if definition.kpi_unit else ""
+    now = f"today {fmt.number(definition.kpi_current, 2).rstrip('0').rstrip('.')}{unit}" \
+        if definition.kpi_current is not None else ""
+    target = f"target {fmt.number(definition.kpi_target, 2).rstrip('0').rstrip('.')}{unit}" \
+        if definition.kpi_target is not None else ""
+    detail = ", ".join(p for p in (now, target) if p)
+    return definition.kpi_name + (f" ({detail})" if detail else "")
+
+
+def _measured(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
+              ) -> dict[str, dict[str, float | None]]:
+    """Every criterion metric's value for the model and for each baseline."""
+    values: dict[str, dict[str, float | None]] = {}
+    money = impact.summary.set_index("policy")
+    scale = impact.chain_scale
+    running = definition.running_cost_yen_per_year
+    for metric in METRICS:
+        row: dict[str, float | None] = {}
+        if metric in board.columns:
+            row[model] = _num(board.loc[model, metric])
+            for base in MODEL_BASELINES:
+                row[base] = _num(board.loc[base, metric]) if base in board.index else None
+        values[metric] = row
+    for who in money.index:
+        values["stockout_rate"][who] = _num(money.loc[who, "stockout_rate"])
+        values["waste_yen_per_year"][who] = _num(money.loc[who, "yearly_waste_cost"]) * scale
+    savings = _num(money.loc[model, "yearly_savings_chain"])
+    values["yearly_savings_yen"][model] = savings
+    net = savings - running if running is not None else None
+    values["yearly_net_benefit_yen"][model] = net
+    investment = definition.investment_yen
+    if investment is not None and net is not None:
+        values["payback_months"][model] = investment / (net / 12) if net > 0 else math.inf
+    for metric in ("yearly_savings_yen", "yearly_net_benefit_yen"):
+        values[metric].update(definition.money_baselines())
+    return values
+
+
+def _num(value: object) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _criterion_result(criterion: Criterion, model: str, measured: dict, board: pd.DataFrame, impact: ImpactResult,
+                      definition: ProblemDefinition) -> CriterionResult:
+    values = measured.get(criterion.metric, {})
+    value = values.get(model)
+    base_value = values.get(criterion.baseline) if criterion.baseline else None
+    common = dict(criterion=criterion.describe(), metric=criterion.metric, comparator=criterion.comparator,
+                  threshold=criterion.threshold, baseline=criterion.baseline, note=criterion.description)
+    if criterion.metric == "payback_months" and value == math.inf:
+        return CriterionResult(**common, measured=None, measured_text="never", baseline_value=None, passed=False,
+                               evidence="The yearly net benefit is not positive, so the investment is never paid "
+                                        "back: failed.")
+    try:
+        passed, evidence = evaluate_criterion(criterion, value, base_value)
+    except CriterionError as error:
+        return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
+                               baseline_value=base_value, passed=None, evidence=f"{error} {_how_to_measure(criterion)}")
+    source = _source(criterion.metric, model, impact)
+    return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
+                           baseline_value=base_value, passed=passed, evidence=f"{evidence} {source}".strip())
+
+
+def _shown(metric: str, value: float | None) -> str:
+    return "–" if value is None else format_value(metric, value)
+
+
+def _how_to_measure(criterion: Criterion) -> str:
+    if criterion.baseline in MODEL_BASELINES:
+        return f"Include {criterion.baseline} in the backtest to measure it."
+    if criterion.baseline in ("yearly_running_cost", "initial_investment") or criterion.metric in (
+            "yearly_net_benefit_yen", "payback_months"):
+        return "Give the running cost and the investment on the Problem definition page."
+    return ""
+
+
+def _source(metric: str, model: str, impact: ImpactResult) -> str:
+    if METRICS[metric].unit in ("yen", "months"):
+        scaled = " scaled to the whole dataset" if impact.chain_scale > 1.0001 else ""
+        return (f"(From the money impact: stores ordering from {model}'s forecasts at "
+                f"{impact.config.level_label}, against {impact.baseline_label}{scaled}.)")
+    if metric == "stockout_rate":
+        return "(From the money impact's shelf simulation.)"
+    return "(From the backtest over every fold and series.)"
+
+
+def _significance(model: str, run: RunEvidence) -> list[dict]:
+    out = []
+    available = set(run.forecasts[MODEL].unique())
+    for base in MODEL_BASELINES:
+        if base not in available or base == model:
+            continue
+        test = diebold_mariano(run.forecasts, model, base, run.horizon)
+        p = _num(test.p_value)
+        verdict = ("significantly better" if test.significant else
+                   "not significantly better" if p is not None else "not testable (too few periods)")
+        out.append({"model": model, "baseline": base, "baseline_label": BASELINES[base], "p_value": p,
+                    "statistic": _num(test.statistic), "periods": test.periods, "significant": test.significant,
+                    "statement": f"{model} is {verdict} than {BASELINES[base]} in absolute error "
+                                 f"(Diebold–Mariano, one-sided, p = {fmt.number(p, 3) if p is not None else '–'}, "
+                                 f"{test.periods} periods)."})
+    return out
+
+
+def _stability(model: str, run: RunEvidence, impact: ImpactResult) -> dict:
+    """The worst fold and the worst segment, against the baseline."""
+    metrics = run.metrics[run.metrics["metric"] == "wape"]
+    base = PRACTICE if PRACTICE in set(metrics[MODEL]) else "snaive"
+    folds = metrics[metrics["level"] == "fold"].pivot(index="group", columns=MODEL, values="value")
+    result: dict = {"baseline": base, "folds": [], "worst_fold": None, "worst_segment": None, "segments_worse": 0,
+                    "segments": 0, "segment_column": None}
+    if model in folds:
+        for cutoff, row in folds.iterrows():
+            result["folds"].append({"cutoff": cutoff, "wape": _num(row[model]),
+                                    "baseline_wape": _num(row.get(base)) if base in folds else None})
+        worst = max(result["folds"], key=lambda f: f["wape"] if f["wape"] is not None else -1)
+        result["worst_fold"] = worst
+    seg_levels = [lvl for lvl in metrics["level"].unique() if str(lvl).startswith("segment:")]
+    # The finest segment level with a baseline: the last attribute (category) reads best.
+    for level in reversed(seg_levels):
+        table = metrics[metrics["level"] == level].pivot(index="group", columns=MODEL, values="value")
+        if model not in table or base not in table:
+            continue
+        gap = (table[model] - table[base]) / table[base]
+        worst_group = gap.idxmax()
+        result.update(segment_column=level.split(":", 1)[1], segments=int(gap.notna().sum()),
+                      segments_worse=int((gap > 0).sum()),
+                      worst_segment={"group": str(worst_group), "wape": _num(table.loc[worst_group, model]),
+                                     "baseline_wape": _num(table.loc[worst_group, base]),
+                                     "change": _num(gap.loc[worst_group])})
+        break
+    money = impact.by_segment[impact.by_segment["policy"] == model]
+    result["money_losing"] = {
+        column: [int((part["yearly_savings"] < 0).sum()), int(len(part))]
+        for column, part in money.groupby("segment", sort=False) if (part["yearly_savings"] < 0).any()}
+    return result
+
+
+def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> dict:
+    row = impact.row(model)
+    savings = float(row["yearly_savings_chain"])
+    running = definition.running_cost_yen_per_year
+    investment = definition.investment_yen
+    net = savings - running if running is not None else None
+    payback = (investment / (net / 12) if net and net > 0 else None) if investment is not None else None
+    return {"yearly_savings": savings, "yearly_savings_run": float(row["yearly_savings"]),
+            "running_cost": running, "net_benefit": net, "investment": investment, "payback_months": payback,
+            "value_claimed": definition.value_yen_per_year, "chain_scale": impact.chain_scale,
+            "pays": net is None or net > 0}
+
+
+def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict
+               ) -> list[ReadinessScore]:
+    auto: dict[str, tuple[float, str]] = {
+        "schema": (1.0, "The warehouse registry declares every column's role, type and the data's frequency."),
+        "quality": (1.0, "Every import runs the quality checks; problems block it or are repaired by choice."),
+        "no_leak": (1.0, "The backtest hides everything after each cutoff except columns declared known in advance "
+                         "(a contract test proves it for every model)."),
+        "censoring": ((1.0, "Stockout days are recorded in the data.") if run.has_stockouts else
+                      (0.0, "The data does not flag stockout days: censored sales look like low demand.")),
+        "baseline": _baseline_evidence(run),
+        "time_split": ((1.0, f"Rolling origin, {run.folds} folds of {run.horizon} periods.") if run.folds >= 2 else
+                       (0.5, "Rolling origin with a single fold: one period of evidence.")),
+        "significant": _significance_evidence(significance),
+        "slices": _slices_evidence(stability),
+        "reproducible": (1.0, f"The run stores its config, data fingerprint and code version ({run.code_version})."),
+        "batch": ((1.0, f"{inputs.published_versions} batch forecast version(s) published for this dataset.")
+                  if inputs.published_versions else
+                  (0.0, "No batch forecast published yet: publish one on the Hand-off page.")),
+        "rollback": ((1.0, "Several forecast table versions are kept; any can be served again.")
+                     if inputs.published_versions >= 2 else
+                     (0.5, "One forecast table version: versions are kept, none to roll back to yet.")
+                     if inputs.published_versions == 1 else (0.0, "No forecast table version yet.")),
+    }
+    scores = []
+    for check in CHECKS:
+        if check.auto:
+            score, evidence = auto[check.key]
+        else:
+            score = float(inputs.readiness.get(check.key, 0.0))
+            if score not in SCORES:
+                raise DecisionError(f"A readiness score must be 0, 0.5 or 1 (got {score} for '{check.text}').")
+            evidence = f"Scored by the team: {SCORE_MEANING[score]}."
+        scores.append(ReadinessScore(check.key, check.area, check.text, score, evidence, check.auto))
+    return scores
+
+
+def _baseline_evidence(run: RunEvidence) -> tuple[float, str]:
+    present = [b for b in MODEL_BASELINES if b in set(run.leaderboard[MODEL])]
+    if len(present) == len(MODEL_BASELINES):
+        return 1.0, "The run includes today's practice and seasonal naive."
+    if present:
+        return 0.5, f"The run includes {BASELINES[present[0]]} only."
+    return 0.0, "The run has no baseline: add practice and snaive to the backtest."
+
+
+def _significance_evidence(significance: list[dict]) -> tuple[float, str]:
+    if not significance:
+        return 0.0, "No baseline in the run to test against."
+    good = [s for s in significance if s["significant"]]
+    if len(good) == len(significance):
+        return 1.0, " ".join(s["statement"] for s in significance)
+    return (0.5 if good else 0.0), " ".join(s["statement"] for s in significance)
+
+
+def _slices_evidence(stability: dict) -> tuple[float, str]:
+    worst = stability.get("worst_segment")
+    if not worst:
+        return 0.0, "No segment-level comparison with a baseline in the run."
+    column = stability["segment_column"]
+    if stability["segments_worse"] == 0:
+        return 1.0, f"Every {column} ({stability['segments']}) beats {stability['baseline']}."
+    return 0.5, (f"{stability['segments_worse']} of {stability['segments']} {column} values are worse than "
+                 f"{stability['baseline']}; the worst is {worst['group']} ({fmt.pct(worst['change'], signed=True)} "
+                 "WAPE).")
+
+
+def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
+             overall: float, definition: ProblemDefinition, model: str) -> tuple[str, list[str], list[str]]:
+    failed = [c for c in criteria if c.passed is False]
+    unknown = [c for c in criteria if c.passed is None]
+    reasons: list[str] = []
+    if failed or not value["pays"]:
+        reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
+        if not value["pays"]:
+            reasons.append(f"It does not pay: yearly savings {fmt.yen(value['yearly_savings'])} do not cover the "
+                           f"yearly running cost {fmt.yen(value['running_cost'])}.")
+        steps = ["Do not take this model to production as it is. Giving up is a valid result of a PoC: the criteria "
+                 "were fixed up front so that this answer could be trusted.",
+                 "If the gap is small, go back down the ladder: a cheaper rule or statistical model, a better "
+                 "safety-stock policy, or more data (stockouts, promotions) — then evaluate again against the same "
+                 "criteria."]
+        return NO_GO, reasons, steps
+
+    conditions: list[str] = []
+    conditions += [f"Not evaluated: {c.criterion} — {c.evidence}" for c in unknown]
+    weak = [s for s in significance if not s["significant"]]
+    conditions += [f"Not significant: {s['statement']}" for s in weak]
+    worst = stability.get("worst_segment")
+    if worst and stability["segments_worse"]:
+        conditions.append(f"Not stable everywhere: {stability['segments_worse']} of {stability['segments']} "
+                          f"{stability['segment_column']} values are worse than {stability['baseline']} (worst: "
+                          f"{worst['group']}, {fmt.pct(worst['change'], signed=True)} WAPE).")
+    if overall <= 1:
+        conditions.append(f"Production readiness is low: ML Test Score {fmt.number(overall, 1)} — "
+                          f"{score_band(overall)}.")
+    passed_text = f"All {len(criteria) - len(unknown)} evaluated criteria passed" if criteria else ""
+    money_text = (f"{model} saves {fmt.yen(value['yearly_savings'])} a year"
+                  + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
+                     else "")
+                  + (f", paying back in {fmt.number(value['payback_months'], 1)} months"
+                     if value["payback_months"] is not None else "") + ".")
+    reasons.append(f"{passed_text}: {money_text}")
+    online = definition.online_plan.strip()
+    pilot = f"Start the online evaluation as planned: {online}" if online else \
+        "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others."
+    if conditions:
+        steps = [f"Close the conditions first: {c}" for c in conditions] + [
+            "Publish the forecasts as a batch table on the Hand-off page for the pilot.", pilot]
+        return CONDITIONAL_GO, reasons + conditions, steps
+    steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.", pilot,
+             "Decide again after the online evaluation, on the same criteria."]
+    return GO, reasons, steps
+
+
+def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: dict) -> list[str]:
+    risks = []
+    run = inputs.run
+    censoring = impact.censoring
+    if censoring.recorded and censoring.share_of_days > 0.05:
+        risks.append(f"Sales are censored on {censoring.share_of_days:.0%} of store-item-days; lost sales rest on an "
+                     "estimate of demand on those days.")
+    if not censoring.recorded:
+        risks.append("Stockouts are not recorded: lost sales are undercounted for every policy.")
+    if run.generated_data:
+        risks.append("The data is the generated demo chain: nothing here is a real shop's sales.")
+    chosen, base = impact.row(model), impact.row(impact.baseline)
+    if chosen["stockout_rate"] > base["stockout_rate"] + 0.01:
+        risks.append(f"Ordering from {model} runs out more often than {impact.baseline_label} "
+                     f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}): it "
+                     "saves on waste and accepts more empty shelves, which customers notice.")
+    rung = run.leaderboard.set_index(MODEL).get("rung", pd.Series(dtype=str)).get(model, "")
+    if rung == "GBDT":
+        risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
+                     "ways to break than a rule.")
+    if run.folds < 3:
+        risks.append(f"Only {run.folds} fold(s) of evidence: results may depend on the season tested.")
+    if impact.chain_scale > 1.0001:
+        risks.append(f"The run covers part of the dataset; money is scaled by {impact.chain_scale:.2f}× to the whole.")
+    losing = stability.get("money_losing") or {}
+    if losing:
+        parts = ", ".join(f"{n} of {total} {column} values" for column, (n, total) in losing.items())
+        risks.append(f"Not every group gains: {parts} lose money against {impact.baseline_label}.")
+    return risks
+
+
+def run_evidence(info, leaderboard: pd.DataFrame, metrics: pd.DataFrame, forecasts: pd.DataFrame, has_stockouts: bool,
+                 generated: bool) -> RunEvidence:
+    """A stored run (``core.warehouse.runs.RunInfo`` and its tables) as decision evidence."""
+    return RunEvidence(
+        run_id=info.run_id, run_name=info.name, dataset_name=info.dataset_name, created_at=info.created_at,
+        code_version=info.code_version, horizon=info.config.split.horizon,
+        folds=int(pd.to_datetime(forecasts[CUTOFF]).nunique()), n_series=info.n_series, leaderboard=leaderboard,
+        metrics=metrics, forecasts=forecasts, has_stockouts=has_stockouts, generated_data=generated)

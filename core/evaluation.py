@@ -1,0 +1,97 @@
+"""From the warehouse to a decision: a stored run's money impact, its evidence, and the
+GO / NO-GO evaluation of a project's criteria against them, saved as a snapshot.
+
+The pure parts live in ``core.impact`` and ``core.decision``; this module only reads
+what they need from the warehouse and writes the result back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.backtest.engine import BacktestData, dataset_data
+from core.columns import DATE
+from core.decision import Decision, DecisionError, DecisionInputs, evaluate_decision, run_evidence
+from core.errors import DatasetNotFoundError
+from core.impact import ImpactConfig, ImpactResult, money_impact
+from core.warehouse import Warehouse, decisions, planning, runs
+from core.warehouse.explore import target_total
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class RunImpact:
+    run: runs.RunInfo
+    data: BacktestData
+    impact: ImpactResult
+
+
+def run_data(warehouse: Warehouse, run: runs.RunInfo) -> BacktestData:
+    """The run's series as they are in the warehouse now (the same rows, unless the
+    dataset was replaced: the fingerprint tells)."""
+    if run.dataset_id is None:
+        raise DatasetNotFoundError(f"The run '{run.name}' has no dataset in the warehouse to price its orders with.")
+    try:
+        dataset = warehouse.get_dataset(run.dataset_id)
+    except DatasetNotFoundError:
+        raise DatasetNotFoundError(
+            f"The dataset of run '{run.name}' ('{run.dataset_name}') was deleted: the money impact needs its sales, "
+            "orders and prices. Import it again and run a new backtest.") from None
+    return dataset_data(warehouse, dataset, run.scope)
+
+
+def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactConfig(),
+               on_progress: Progress | None = None) -> RunImpact:
+    """The money impact of every model of a stored run."""
+    run = runs.get_run(warehouse, run_id)
+    data = run_data(warehouse, run)
+    dataset = warehouse.get_dataset(run.dataset_id)
+    forecasts = runs.run_forecasts(warehouse, run_id)
+    dates = pd.to_datetime(forecasts[DATE])
+    total = target_total(warehouse, dataset, dates.min(), dates.max()) if not forecasts.empty else None
+    impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
+                          dataset_sales=total, on_progress=on_progress)
+    return RunImpact(run=run, data=data, impact=impact)
+
+
+def decide(
+    warehouse: Warehouse,
+    project_id: str,
+    run_id: str,
+    config: ImpactConfig = ImpactConfig(),
+    model: str | None = None,
+    readiness: Mapping[str, float] | None = None,
+    notes: str = "",
+    risks: Sequence[str] = (),
+    on_progress: Progress | None = None,
+    impact: RunImpact | None = None,
+) -> Decision:
+    """Evaluate the project's latest criteria against a run and store the decision."""
+    report = on_progress or (lambda share, text: None)
+    project = planning.get_project(warehouse, project_id)
+    latest = planning.latest_definition(warehouse, project_id)
+    if latest is None:
+        raise DecisionError(f"Project '{project.name}' has no problem definition yet: write one, with its GO/NO-GO "
+                            "criteria, on the Problem definition page before evaluating a run.")
+    report(0.0, "Reading the run")
+    if impact is None or impact.run.run_id != run_id or impact.impact.config != config:
+        impact = run_impact(warehouse, run_id, config,
+                            on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
+    result = runs.load_result(warehouse, run_id)
+    report(0.85, "Testing significance and stability")
+    dataset = warehouse.get_dataset(impact.run.dataset_id)
+    evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
+                            has_stockouts=impact.data.stockout is not None,
+                            generated=dataset.spec.source.startswith("generated"))
+    decision = evaluate_decision(DecisionInputs(
+        project_id=project_id, project_name=project.name, definition_version=latest.version,
+        definition=latest.definition, run=evidence, impact=impact.impact, model=model,
+        readiness=dict(readiness or {}), published_versions=decisions.published_versions(warehouse, dataset.dataset_id),
+        notes=notes, risks=risks))
+    report(0.95, "Saving the decision")
+    decisions.save_decision(warehouse, decision)
+    return decision
