@@ -263,6 +263,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_at TIMESTAMP NOT NULL
         )""",
     ),
+    # 6: what a reader of a published batch must know (e.g. known-in-advance columns left
+    # out because their future is not in the warehouse), and the newest version of each
+    # dataset's batch as one view, so a downstream system never has to find the version.
+    (
+        "ALTER TABLE forecast_batches ADD COLUMN notes VARCHAR DEFAULT '[]'",
+        """CREATE VIEW latest_batch_forecasts AS
+           SELECT b.dataset_name, b.key_names, f.*
+           FROM batch_forecasts f
+           JOIN forecast_batches b ON b.dataset_id = f.dataset_id AND b.version = f.version
+           WHERE (f.dataset_id, f.version) IN (
+               SELECT dataset_id, max(version) FROM forecast_batches GROUP BY dataset_id)""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -568,7 +580,9 @@ class Warehouse:
             cur.execute(f"DROP TABLE IF EXISTS {dataset.table_name}")
             for side in dataset.side_tables.values():
                 cur.execute(f"DROP TABLE IF EXISTS {side}")
-            for registry in ("dataset_tables", "dataset_columns", "datasets"):
+            # Published batches go with their data: a forecast of series that no longer
+            # exist in the warehouse would be read downstream as if it were current.
+            for registry in ("batch_forecasts", "forecast_batches", "dataset_tables", "dataset_columns", "datasets"):
                 cur.execute(f"DELETE FROM {registry} WHERE dataset_id = ?", [dataset_id])
 
     def rename_dataset(self, dataset_id: str, new_name: str) -> Dataset:
