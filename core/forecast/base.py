@@ -143,6 +143,12 @@ class Forecaster(ABC):
     @abstractmethod
     def _forecast(self, task: ForecastTask) -> np.ndarray: ...
 
+    def reads_exog_known(self) -> bool:
+        """Whether the model uses the task's known-in-advance columns. Publishing fits
+        without them (their future is not in the warehouse) and must say so for the
+        models that would have used them."""
+        return False
+
     def params(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)} if hasattr(self, "__dataclass_fields__") else {}
 

@@ -143,6 +143,9 @@ class LightGBM(Forecaster):
         booster = lgb.train(params, data, num_boost_round=self.n_estimators)
         return np.clip(booster.predict(design.future, num_threads=params["num_threads"]), 0, None)
 
+    def reads_exog_known(self) -> bool:
+        return True
+
     def _lags(self, task: ForecastTask) -> tuple[int, ...]:
         lags = self.lags or default_lags(task.freq, task.steps)
         if min(lags) < task.steps:

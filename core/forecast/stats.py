@@ -606,6 +606,9 @@ class ARIMA(LocalForecaster):
             raise ForecastError("arima: order is (p, d, q) and seasonal_order (P, D, Q, m).")
         _check_counts(self.alias, max_history=self.max_history)
 
+    def reads_exog_known(self) -> bool:
+        return self.use_exog
+
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
         m = task.season_length
         seasonal_order = tuple(self.seasonal_order) if self.seasonal_order is not None else (1, 0, 1, m)
