@@ -1,0 +1,232 @@
+"""Publish the chosen model: fit on every date up to the last one, forecast the next horizon.
+
+The talk's first production form of a forecast is a batch job that writes a carefully
+designed table; this module makes the rows of one such batch and
+``core.warehouse.publish`` writes them as a new version. The model is the one a stored
+backtest run chose, with the settings, window and gap it was evaluated with; only the
+cutoff moves, to the dataset's last date.
+
+Two honest limits, both written into the batch's notes:
+
+- Known-in-advance columns (planned price, promotion, holiday flags) are not in the
+  warehouse beyond the last date, so the published model is fitted without them. A model
+  that read them in the backtest (``Forecaster.reads_exog_known``) may forecast less well
+  than its leaderboard says; LightGBM still derives the calendar (weekday, Japanese
+  holidays and peaks) from the dates themselves.
+- A model that needs data nobody has yet is refused: today's practice reads the orders
+  placed for each future day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_data
+from core.backtest.splits import SplitConfig, make_task
+from core.columns import DATE, SERIES_ID
+from core.errors import DatasetNotFoundError, MitoshiError
+from core.forecast.base import FORECAST, Rung
+from core.forecast.registry import MODELS
+from core.warehouse import Warehouse
+from core.warehouse.runs import RunInfo, get_run, run_metrics
+
+STEP = "step"
+ORDER_QUANTITY = "order_quantity"
+# Columns of a batch besides the series keys; a key with one of these names would be
+# ambiguous in the exported table.
+BATCH_COLUMNS = (SERIES_ID, DATE, STEP, FORECAST, ORDER_QUANTITY, "model", "run_id", "version", "created_at", "date")
+
+
+class PublishError(MitoshiError):
+    """A batch cannot be made as asked; the message says why and what to do instead."""
+
+
+def unpublishable_reason(alias: str) -> str | None:
+    """Why a model cannot forecast dates after the data ends, or None when it can."""
+    if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
+        return (f"'{alias}' is today's ordering practice: it reads the orders placed for each day, and no "
+                "orders exist yet for the days after the data ends. Publish a forecasting model instead.")
+    return None
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """How to fit and forecast for a batch: the model as backtested, and what to produce."""
+
+    model: ModelSpec
+    horizon: int
+    service_level: float | None = None  # None: no order quantities
+    gap: int = 0
+    window: Literal["expanding", "sliding"] = "expanding"
+    train_periods: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.model.alias not in MODELS:
+            raise PublishError(f"Unknown model '{self.model.alias}'. Known models: {', '.join(MODELS)}.")
+        if self.horizon < 1:
+            raise PublishError("The horizon must be at least 1 period.")
+        if self.service_level is not None and not 0 < self.service_level < 1:
+            raise PublishError(
+                f"The service level is a probability of not running out, between 0 and 1 (e.g. 0.95); "
+                f"got {self.service_level}.")
+        # The window and gap are checked where they are used, with the split's own messages.
+        self.split()
+
+    @classmethod
+    def from_run(cls, run: RunInfo, alias: str, horizon: int | None = None,
+                 service_level: float | None = None) -> PublishOptions:
+        """The model ``alias`` with the settings, window, gap and seed it had in ``run``."""
+        spec = next((m for m in run.config.models if m.alias == alias), None)
+        if spec is None:
+            raise PublishError(
+                f"The run '{run.name}' did not backtest '{alias}'; choose one of "
+                f"{', '.join(m.alias for m in run.config.models)}, or run a backtest that includes it.")
+        split = run.config.split
+        return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level, gap=split.gap,
+                   window=split.window, train_periods=split.train_periods, seed=run.config.seed)
+
+    def split(self) -> SplitConfig:
+        return SplitConfig(horizon=self.horizon, folds=1, gap=self.gap, window=self.window,
+                           train_periods=self.train_periods)
+
+
+@dataclass(frozen=True)
+class BatchForecast:
+    """One batch, ready to be written: its rows and everything a reader needs to trust them."""
+
+    dataset_id: str
+    dataset_name: str
+    key_names: tuple[str, ...]
+    run_id: str
+    options: PublishOptions
+    trained_until: date
+    frame: pd.DataFrame  # unique_id, the key columns, ds, step, forecast, order_quantity
+    exog_left_out: tuple[str, ...]
+    notes: tuple[str, ...]
+    code_version: str
+
+    @property
+    def n_series(self) -> int:
+        return int(self.frame[SERIES_ID].nunique())
+
+    def model_params(self) -> dict[str, object]:
+        """Everything needed to fit the same model again, as stored with the batch."""
+        options = self.options
+        return {"settings": dict(options.model.params), "exog_known": [], "exog_left_out": list(self.exog_left_out),
+                "gap": options.gap, "window": options.window, "train_periods": options.train_periods,
+                "seed": options.seed}
+
+
+def forecast_next(data: BacktestData, options: PublishOptions) -> pd.DataFrame:
+    """The next ``horizon`` periods after the last date, for every series active on it.
+
+    Returns unique_id, the key columns, ds, step (1 = the first period after the last
+    date, shifted by the gap) and forecast, sorted by series then date. Series that
+    ended before the last date (discontinued items) get no rows. Known-in-advance
+    columns are left out (see the module docstring); forecasts are never negative.
+    """
+    reason = unpublishable_reason(options.model.alias)
+    if reason:
+        raise PublishError(reason)
+    frame = data.frame
+    if frame.empty:
+        raise PublishError("There are no series in the run's scope to forecast.")
+    clash = sorted(set(data.keys) & set(BATCH_COLUMNS))
+    if clash:
+        raise PublishError(f"The key column(s) {clash} have the names of columns of the batch table; rename them "
+                           "at import to publish this dataset.")
+    trained_until = frame[DATE].max()
+    # The cutoff is the last date: the task's history is all the data, its future the
+    # periods nobody has seen. Orders and known-in-advance columns stay out of both.
+    task, _ = make_task(frame, trained_until, data.freq, options.split(), keys=data.keys,
+                        attributes=data.attributes, exog_known=(), orders=None, seed=options.seed)
+    forecast = options.model.build().forecast(task)
+    out = task.future[[SERIES_ID, *data.keys, DATE]].copy()
+    out[STEP] = np.tile(np.arange(options.gap + 1, options.gap + options.horizon + 1), len(task.series_ids))
+    out[FORECAST] = np.clip(forecast[FORECAST].to_numpy(dtype=float), 0, None)
+    return out.reset_index(drop=True)
+
+
+def safety_stock(rmse: np.ndarray, service_level: float) -> np.ndarray:
+    """Units to hold above the forecast so that demand exceeds it in only ``1 - service_level``
+    of periods, if errors are normal with the backtest's RMSE: z × RMSE."""
+    return norm.ppf(service_level) * rmse
+
+
+def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
+                  on_progress: Callable[[str], None] | None = None) -> BatchForecast:
+    """The batch of ``options.model`` from run ``run_id``: its data, forecasts, order
+    quantities and notes. Reads the warehouse, writes nothing."""
+    report = on_progress or (lambda message: None)
+    run = get_run(warehouse, run_id)
+    if options.model not in run.config.models:
+        raise PublishError(f"'{options.model.alias}' with these settings is not a model of the run '{run.name}'; "
+                           "make the options from the run (PublishOptions.from_run).")
+    if run.dataset_id is None:
+        raise PublishError(f"The run '{run.name}' was made from a file, not from a dataset in the warehouse. "
+                           "Import the file on the Import page, backtest it there, and publish that run.")
+    try:
+        dataset = warehouse.get_dataset(run.dataset_id)
+    except DatasetNotFoundError as error:
+        raise PublishError(f"The dataset of the run '{run.name}' ({run.dataset_name}) has been deleted since the "
+                           "run. Backtest the data you want to publish for, then publish that run.") from error
+    report(f"Loading the series of {dataset.name}…")
+    data = dataset_data(warehouse, dataset, {k: tuple(v) for k, v in run.scope.items()})
+    if data.fingerprint() != run.fingerprint:
+        raise PublishError(f"The data in the run's scope is not what the run '{run.name}' backtested "
+                           f"(fingerprint {data.fingerprint()} against {run.fingerprint}). Run the backtest again.")
+    trained_until = pd.Timestamp(data.frame[DATE].max())
+    report(f"Fitting {options.model.alias} on {data.frame[SERIES_ID].nunique():,} series up to "
+           f"{trained_until:%Y-%m-%d} and forecasting {options.horizon} periods…")
+    frame = forecast_next(data, options)
+
+    notes: list[str] = []
+    exog_left_out = tuple(data.exog_known) if options.model.build().reads_exog_known() else ()
+    if exog_left_out:
+        notes.append(f"Fitted without the known-in-advance column(s) {', '.join(exog_left_out)}: their values after "
+                     f"{trained_until:%Y-%m-%d} are not in the warehouse. The backtest used them, so this forecast "
+                     "may be less accurate than the run's leaderboard says.")
+    ended = data.frame[SERIES_ID].nunique() - frame[SERIES_ID].nunique()
+    if ended:
+        notes.append(f"{ended:,} series of the run's scope have no sales on {trained_until:%Y-%m-%d} (ended "
+                     "earlier) and are not forecast.")
+    frame[ORDER_QUANTITY] = np.nan
+    if options.service_level is not None:
+        report("Computing order quantities from the backtest's errors…")
+        frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
+                                                      options.service_level, frame)
+        notes.extend(note)
+    return BatchForecast(
+        dataset_id=dataset.dataset_id, dataset_name=dataset.name, key_names=dataset.spec.keys, run_id=run_id,
+        options=options, trained_until=trained_until.date(), frame=frame, exog_left_out=exog_left_out,
+        notes=tuple(notes), code_version=code_version(),
+    )
+
+
+def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float,
+                    frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Forecast plus safety stock from each series' own backtest RMSE for this model.
+
+    A series the run never scored (it started after the first cutoff) gets no order
+    quantity rather than one borrowed from other series: an empty cell tells the
+    ordering system to decide itself.
+    """
+    metrics = run_metrics(warehouse, run_id, level="series")
+    rmse = metrics[(metrics["model"] == alias) & (metrics["metric"] == "rmse")].set_index("group")["value"]
+    per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
+    quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
+    notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
+             f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
+    unscored = frame.loc[np.isnan(per_row), SERIES_ID].nunique()
+    if unscored:
+        notes.append(f"{unscored:,} series have no backtest errors for {alias} (too new when the run was made): "
+                     "their order quantity is empty.")
+    return quantity, notes
