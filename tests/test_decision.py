@@ -1,0 +1,152 @@
+"""GO / NO-GO evaluation: criteria against a stored run, verdicts, readiness and the
+snapshot's round trip through the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.splits import SplitConfig
+from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
+from core.demo import DemoConfig, load_demo
+from core.evaluation import decide, run_impact
+from core.impact import ImpactConfig
+from core.planning.criteria import Criterion
+from core.planning.definition import ProblemDefinition
+from core.warehouse import decisions, planning
+from core.warehouse.runs import save_run
+
+SMALL = DemoConfig(stores=2, items=8, years=1, seed=5)
+MANUAL = [c.key for c in CHECKS if not c.auto]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A small chain with one stored run of practice, snaive, ma and ets."""
+    from core.warehouse import Warehouse
+
+    warehouse = Warehouse(tmp_path_factory.mktemp("decision") / "wh.duckdb")
+    dataset = load_demo(warehouse, SMALL)
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=2),
+                            models=tuple(ModelSpec.of(m) for m in ("practice", "snaive", "ma", "ets")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "small ladder")
+    yield warehouse, run_id
+    warehouse.close()
+
+
+def project_with(warehouse, name: str, *criteria: Criterion, running: float = 1_000_000, investment: float = 0):
+    project = planning.create_project(warehouse, name)
+    definition = ProblemDefinition(problem="弁当の廃棄を減らす", running_cost_yen_per_year=running,
+                                   investment_yen=investment, criteria=criteria)
+    planning.save_definition(warehouse, project.project_id, definition, 0, "test")
+    return project
+
+
+def test_passing_criteria_with_low_readiness_is_a_conditional_go(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "条件付き", Criterion("wape", "improves_by_at_least", 0.05, "snaive"),
+                           Criterion("yearly_savings_yen", ">=", 1.0, "yearly_running_cost"), running=0)
+    decision = decide(warehouse, project.project_id, run_id)
+    assert [c.passed for c in decision.criteria] == [True, True]
+    assert decision.verdict == CONDITIONAL_GO  # nothing hand-scored: readiness 0
+    assert decision.readiness_overall == min(decision.readiness_areas.values()) == 0
+    assert any("readiness" in r for r in decision.reasons)
+    assert decision.model in {"ma", "ets", "snaive"} and decision.project_name == "条件付き"
+    assert "WAPE" in decision.criteria[0].evidence and "passed" in decision.criteria[0].evidence
+
+
+def test_full_readiness_and_significant_gains_make_a_go(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "go", Criterion("wape", "improves_by_at_least", 0.05, "practice"), running=0)
+    decision = decide(warehouse, project.project_id, run_id, readiness={k: 1.0 for k in MANUAL})
+    if decision.verdict != GO:  # only significance or slices may hold it back on so little data
+        assert decision.verdict == CONDITIONAL_GO
+        assert all(r.startswith(("All", "Not significant", "Not stable")) for r in decision.reasons)
+    assert all(area > 1 for area in decision.readiness_areas.values()) or decision.readiness_areas["Infrastructure"]
+
+
+def test_a_failed_criterion_is_a_no_go_with_the_reason(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "no-go", Criterion("wape", "<=", 0.01, None, "unrealistic on purpose"))
+    decision = decide(warehouse, project.project_id, run_id, readiness={k: 1.0 for k in MANUAL})
+    assert decision.verdict == NO_GO
+    assert decision.criteria[0].passed is False and "failed" in decision.criteria[0].evidence
+    assert decision.reasons[0].startswith("Failed: WAPE ≤ 1.0%")
+    assert any("Giving up is a valid result" in step for step in decision.next_steps)
+
+
+def test_savings_below_the_running_cost_do_not_pay(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "too dear", Criterion("wape", "improves_by_at_least", 0.01, "snaive"),
+                           running=1e12, investment=1e6)
+    decision = decide(warehouse, project.project_id, run_id)
+    assert decision.verdict == NO_GO and any("does not pay" in r for r in decision.reasons)
+
+
+def test_payback_that_never_comes_fails_and_missing_money_is_not_evaluated(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "payback", Criterion("payback_months", "<=", 18),
+                           Criterion("stockout_rate", "<=", 1.0, "practice"), running=1e12, investment=1e6)
+    decision = decide(warehouse, project.project_id, run_id)
+    assert decision.criteria[0].passed is False and decision.criteria[0].measured_text == "never"
+    project = planning.create_project(warehouse, "no money")
+    planning.save_definition(warehouse, project.project_id, ProblemDefinition(
+        criteria=(Criterion("yearly_net_benefit_yen", ">", 0),)), 0)
+    decision = decide(warehouse, project.project_id, run_id)
+    assert decision.criteria[0].passed is None and "running cost" in decision.criteria[0].evidence
+    assert decision.verdict == CONDITIONAL_GO
+
+
+def test_criteria_must_be_fixed_before_evaluating(stored):
+    warehouse, run_id = stored
+    empty = planning.create_project(warehouse, "empty")
+    with pytest.raises(DecisionError, match="no problem definition"):
+        decide(warehouse, empty.project_id, run_id)
+    planning.save_definition(warehouse, empty.project_id, ProblemDefinition(problem="x"), 0)
+    with pytest.raises(DecisionError, match="no GO/NO-GO criteria"):
+        decide(warehouse, empty.project_id, run_id)
+
+
+def test_readiness_scores_are_zero_half_or_one(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "bad score", Criterion("wape", "<=", 0.9))
+    with pytest.raises(DecisionError, match="0, 0.5 or 1"):
+        decide(warehouse, project.project_id, run_id, readiness={MANUAL[0]: 0.7})
+
+
+def test_snapshot_round_trips_and_is_kept_in_the_history(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "履歴 history", Criterion("wape", "<=", 0.9))
+    first = decide(warehouse, project.project_id, run_id, notes="最初の判断", risks=["店長の抵抗 resistance"])
+    second = decide(warehouse, project.project_id, run_id, config=ImpactConfig(service_level=0.9), model="ma")
+    assert Decision.from_json(first.to_json()) == first
+    assert decisions.get_decision(warehouse, first.decision_id) == first
+    listed = decisions.list_decisions(warehouse, project.project_id)
+    assert {d.decision_id for d in listed} == {first.decision_id, second.decision_id}
+    assert second.model == "ma" and second.ordering == "a 90% service level"
+    assert "店長の抵抗 resistance" in first.risks and first.notes == "最初の判断"
+    assert set(first.readiness_areas) == set(AREAS)
+
+
+def test_money_impact_of_a_stored_run_reads_the_item_master(stored):
+    warehouse, run_id = stored
+    impact = run_impact(warehouse, run_id).impact
+    assert impact.sources["unit cost"].startswith("the item master")
+    assert set(impact.summary["policy"]) == {"practice", "snaive", "ma", "ets"}
+    assert impact.censoring.recorded and impact.chain_scale == pytest.approx(1.0)
+
+
+def test_score_bands_follow_the_paper():
+    assert "research project" in score_band(0)
+    assert "first pass" in score_band(1.5)
+    assert "exceptional" in score_band(6)
+
+
+def test_a_newer_snapshot_format_is_refused(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "future", Criterion("wape", "<=", 0.9))
+    decision = decide(warehouse, project.project_id, run_id)
+    with pytest.raises(DecisionError, match="newer Mitoshi"):
+        Decision.from_json(replace(decision, format=99).to_json())
