@@ -34,6 +34,10 @@ navigation = st.navigation(
             st.Page("views/experiments.py", title="Experiments", icon=":material/compare_arrows:",
                     url_path="experiments"),
         ],
+        # The Report page (GO/NO-GO) goes first in this section; the hand-off follows the decision.
+        "6 · Decision and hand-off": [
+            st.Page("views/handoff.py", title="Hand-off to production", icon=":material/publish:", url_path="handoff"),
+        ],
     }
 )
 navigation.run()

@@ -1,0 +1,66 @@
+"""AppTest of the Hand-off page: it renders on a warehouse with a run, and Publish adds versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.splits import SplitConfig
+from core.warehouse import Warehouse
+from core.warehouse.runs import save_run
+from tests.conftest import new_session, open_page
+
+PAGE = "views/handoff.py"
+
+
+@pytest.fixture
+def warehouse_with_run(warehouse_env):
+    """The demo chain with a small stored run: one store's 50 series, practice and three rules."""
+    warehouse = Warehouse(warehouse_env)
+    dataset = warehouse.list_datasets()[0]
+    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001",)}),
+                          BacktestConfig(split=SplitConfig(horizon=7, folds=2),
+                                         models=tuple(ModelSpec.of(a) for a in ("practice", "naive", "snaive", "ma"))))
+    save_run(warehouse, result, "S001 rules")
+    warehouse.close()
+    return warehouse_env
+
+
+def test_empty_handoff_page_points_to_the_backtest(warehouse_env):
+    at = new_session(PAGE)
+    assert any("No backtest run yet" in i.value for i in at.info)
+
+
+def test_handoff_page_publishes_versions(warehouse_with_run):
+    at = new_session(PAGE)
+    assert at.title[0].value == "Hand-off to production"
+    model = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Model (best WAPE first)"))
+    assert model.value != "practice" and "practice" not in model.options[0]
+    assert "WAPE" in model.options[0] and "best" in model.options[0]
+    assert any("no orders exist yet" in c.value for c in at.caption)
+    assert any("Nothing has been published" in i.value for i in at.info)
+
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    versions = at.dataframe[0].value
+    # Two of S001's items were discontinued before the last date: not forecast, and said so.
+    assert versions["version"].tolist() == [1] and versions["n_series"].tolist() == [48]
+    assert any("2 series of the run's scope" in c.value for c in at.caption)
+
+    at.toggle(key="handoff_orders").set_value(True).run()
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception, at.exception
+    versions = at.dataframe[0].value
+    assert versions["version"].tolist() == [2, 1]
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Version")).value == 2
+    rows = at.dataframe[1].value
+    assert {"store_id", "item_id", "date", "forecast", "order_quantity"} <= set(rows.columns)
+    assert rows["order_quantity"].notna().all() and (rows["store_id"] == "S001").all()
+    assert at.get("download_button") and at.get("plotly_chart")
+
+
+def test_handoff_page_is_in_the_navigation(warehouse_with_run):
+    at = new_session()
+    at = open_page(at, PAGE)
+    assert at.title[0].value == "Hand-off to production"

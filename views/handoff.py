@@ -1,0 +1,136 @@
+"""Hand-off to production: publish the chosen model's forecasts as a versioned batch table."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, fmt
+from core.columns import DATE, Freq
+from core.errors import MitoshiError
+from core.publish import PublishOptions, prepare_batch, unpublishable_reason
+from core.warehouse import publish, runs
+from ui import queries
+from ui.run_view import config_summary, leaderboard
+from ui.state import get_warehouse, show_error, table
+
+def markdown_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
+    """A Markdown table: unlike a data grid, its long cells wrap and are read in full."""
+    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+    lines += [" | ".join([f"`{name}`", *(cell.replace("|", "\\|") for cell in rest)]) for name, *rest in rows]
+    return "\n".join(lines)
+
+
+# History shown before the forecast: three months of days, a year of weeks, two of months.
+HISTORY_TAIL = {Freq.DAILY: 91, Freq.WEEKLY: 52, Freq.MONTHLY: 24}
+
+st.title("Hand-off to production")
+st.caption("The first production form of a forecast is a batch job writing a carefully designed table. Fit the "
+           "chosen model on every date up to the last one, forecast the next periods and publish them as a new "
+           "version of the dataset's batch forecasts; older versions are kept.")
+
+warehouse = get_warehouse()
+all_runs = runs.list_runs(warehouse)
+if not all_runs:
+    st.info("No backtest run yet: the model to publish is chosen by a backtest. Run one on the **Backtest** page.")
+    st.page_link("views/backtest.py", label="Go to Backtest", icon=":material/science:")
+    st.stop()
+
+run_labels = {r.run_id: f"{r.name} · {r.dataset_name} · {r.created_at:%Y-%m-%d %H:%M}" for r in all_runs}
+run_id = st.selectbox("Backtest run (newest first)", list(run_labels), format_func=run_labels.get, key="handoff_run")
+info = next(r for r in all_runs if r.run_id == run_id)
+st.caption(f"{info.n_series:,} series · {config_summary(info)}")
+
+board = leaderboard(run_id)
+publishable = board[[unpublishable_reason(m) is None for m in board["model"]]].reset_index(drop=True)
+wape = dict(zip(publishable["model"], publishable["wape"], strict=True))
+left, middle, right = st.columns(3)
+alias = left.selectbox(
+    "Model (best WAPE first)", publishable["model"].tolist(), key=f"handoff_model_{run_id}",
+    format_func=lambda m: f"{m} · WAPE {fmt.pct(wape[m])}" + (" · best" if m == publishable["model"].iloc[0] else ""),
+)
+horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, info.config.split.horizon,
+                              key=f"handoff_horizon_{run_id}")
+with right:
+    with_orders = st.toggle("Order quantities (forecast + safety stock)", key="handoff_orders",
+                            help="Safety stock = z × the series' RMSE of this model in the backtest, z from the "
+                                 "service level (normal errors).")
+    level = st.slider("Service level (%)", 50.0, 99.9, 95.0, 0.1, format="%.1f", key="handoff_level",
+                      disabled=not with_orders,
+                      help="The share of periods in which the order should cover demand.")
+for refused in board["model"]:
+    reason = unpublishable_reason(refused)
+    if reason:
+        st.caption(f":material/block: {reason}")
+
+if st.button("Publish", type="primary", icon=":material/publish:", disabled=alias is None):
+    try:
+        options = PublishOptions.from_run(info, alias, int(horizon), level / 100 if with_orders else None)
+        with st.status(f"Publishing {alias}…", expanded=True) as status:
+            batch = prepare_batch(warehouse, run_id, options, on_progress=st.write)
+            st.write("Writing the new version in one transaction…")
+            version = publish.publish_batch(warehouse, batch)
+            status.update(label=f"Published version {version} of {batch.dataset_name}: {batch.n_series:,} series × "
+                                f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}",
+                          state="complete", expanded=False)
+        st.session_state[f"handoff_version_{batch.dataset_id}"] = version  # show what was just published
+    except MitoshiError as error:
+        show_error(error)
+
+st.subheader("Published versions")
+batches = publish.list_batches(warehouse, info.dataset_id) if info.dataset_id else pd.DataFrame()
+if batches.empty:
+    st.info(f"Nothing has been published for {info.dataset_name} yet: choose the model and **Publish**.")
+else:
+    overview = batches.assign(run=batches["run_name"].fillna(batches["run_id"] + " (deleted)"))
+    table(overview[["version", "model", "run", "created_at", "n_series", "first_date", "last_date", "horizon",
+                    "service_level", "trained_until"]],
+          column_config={"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+                         "n_series": st.column_config.NumberColumn("series", format="localized"),
+                         "first_date": st.column_config.DateColumn("first date", format="YYYY-MM-DD"),
+                         "last_date": st.column_config.DateColumn("last date", format="YYYY-MM-DD"),
+                         "trained_until": st.column_config.DateColumn("trained until", format="YYYY-MM-DD"),
+                         "service_level": st.column_config.NumberColumn("service level", format="percent")})
+    versions = batches.set_index("version")
+    version = st.selectbox("Version", versions.index.tolist(), key=f"handoff_version_{info.dataset_id}",
+                           format_func=lambda v: f"v{v} · {versions.loc[v, 'model']} · "
+                                                 f"{versions.loc[v, 'created_at']:%Y-%m-%d %H:%M}")
+    chosen = versions.loc[version]
+    for note in chosen["notes"]:
+        st.caption(f":material/info: {note}")
+
+    rows = publish.batch_forecasts(warehouse, info.dataset_id, version)
+    names = queries.series_names(info.dataset_id)
+    series_ids = rows["unique_id"].drop_duplicates().tolist()
+    series_id = st.selectbox(f"Series ({len(series_ids):,})", series_ids, format_func=lambda s: names.get(s, s),
+                             key=f"handoff_series_{info.dataset_id}")
+    history = queries.series_frame(info.dataset_id, series_id).tail(HISTORY_TAIL[info.freq])
+    st.plotly_chart(charts.published_forecast(history, rows[rows["unique_id"] == series_id],
+                                              f"{names.get(series_id, series_id)} · published forecast "
+                                              f"v{version} ({chosen['model']})", "units"),
+                    width="stretch", key="handoff_chart")
+
+    export = publish.batch_export(warehouse, info.dataset_id, version)
+    st.markdown(f"**Rows of version {version}** — {fmt.count(len(export))} rows"
+                + (", the first 200 shown" if len(export) > 200 else ""))
+    table(export.head(200), column_config={
+        "created_at": st.column_config.DatetimeColumn("created_at", format="YYYY-MM-DD HH:mm:ss"),
+        "forecast": st.column_config.NumberColumn(format="%.2f"),
+        "order_quantity": st.column_config.NumberColumn(format="%.2f"),
+        "version": st.column_config.NumberColumn(format="%d")})
+    slug = re.sub(r"\W+", "_", str(chosen["dataset_name"])).strip("_")
+    # UTF-8 with a byte-order mark: Excel on Japanese Windows then reads keys like 渋谷 correctly.
+    st.download_button(f"Download version {version} as CSV", export.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"batch_forecasts_{slug}_v{version}.csv", mime="text/csv",
+                       icon=":material/download:", key="handoff_download")
+
+with st.expander("The batch forecast table: what each column means, and how to read it"):
+    st.markdown("`batch_forecasts` holds one row per series, date and version; the view `latest_batch_forecasts` "
+                "holds the rows of each dataset's newest version, with `dataset_name` and `key_names`.")
+    st.markdown(markdown_table(("column", "type", "meaning"), publish.BATCH_TABLE_DOC))
+    st.markdown("`forecast_batches` holds one row per published version:")
+    st.markdown(markdown_table(("columns", "type", "meaning"), publish.BATCHES_TABLE_DOC))
+    st.markdown("What a downstream ordering system runs against the warehouse:")
+    st.code(publish.EXAMPLE_QUERY, language="sql")
