@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -191,3 +192,8 @@ def test_model_params_round_trip_the_fit(demo_run):
     assert params == {"settings": {}, "exog_known": [], "exog_left_out": [], "gap": 0, "window": "expanding",
                       "train_periods": None, "seed": 0}
     assert json.loads(warehouse.query("SELECT model_params FROM forecast_batches")["model_params"][0]) == params
+
+
+def test_the_readme_shows_the_same_example_query():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert publish.EXAMPLE_QUERY in readme
