@@ -77,7 +77,7 @@ class PublishOptions:
             raise PublishError(
                 f"The service level is a probability of not running out, between 0 and 1 (e.g. 0.95); "
                 f"got {self.service_level}.")
-        # The window and gap are checked where they are used, with the split's own messages.
+        # The gap and window are checked by the split they make, with its messages.
         self.split()
 
     @classmethod
