@@ -34,8 +34,11 @@ navigation = st.navigation(
             st.Page("views/experiments.py", title="Experiments", icon=":material/compare_arrows:",
                     url_path="experiments"),
         ],
-        # The Report page (GO/NO-GO) goes first in this section; the hand-off follows the decision.
+        "5 · Money impact": [
+            st.Page("views/money.py", title="Money impact", icon=":material/payments:", url_path="money"),
+        ],
         "6 · Decision and hand-off": [
+            st.Page("views/report.py", title="GO / NO-GO report", icon=":material/gavel:", url_path="report"),
             st.Page("views/handoff.py", title="Hand-off to production", icon=":material/publish:", url_path="handoff"),
         ],
     }

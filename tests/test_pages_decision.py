@@ -1,0 +1,83 @@
+"""AppTest of the Money impact and GO / NO-GO report pages on the demo chain with a stored run."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.splits import SplitConfig
+from core.warehouse import Warehouse, decisions
+from core.warehouse.runs import save_run
+from tests.conftest import new_session
+
+MONEY, REPORT = "views/money.py", "views/report.py"
+
+
+@pytest.fixture
+def warehouse_with_run(warehouse_env):
+    """The demo chain with a small stored run: two stores' 100 series, practice and three rules."""
+    warehouse = Warehouse(warehouse_env)
+    dataset = warehouse.list_datasets()[0]
+    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001", "S002")}),
+                          BacktestConfig(split=SplitConfig(horizon=14, folds=2),
+                                         models=tuple(ModelSpec.of(a) for a in ("practice", "snaive", "ma"))))
+    save_run(warehouse, result, "two stores")
+    warehouse.close()
+    return warehouse_env
+
+
+def test_money_page_without_a_run_points_to_the_backtest(warehouse_env):
+    at = new_session(MONEY)
+    assert any("No backtest is stored yet" in i.value for i in at.info)
+
+
+def test_money_page_shows_savings_and_changes_with_the_service_level(warehouse_with_run):
+    at = new_session(MONEY)
+    assert not at.error, [e.value for e in at.error]
+    savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
+    assert savings.value.startswith(("¥", "-¥"))
+    assert any("scaled" in m.value for m in at.markdown if "a year" in m.value)  # 2 of 10 stores: scaled to all
+    assert any("Shelves ran empty" in i.value for i in at.info)
+    at.radio[0].set_value("One service level for every item").run()
+    at.select_slider[0].set_value(0.99).run()
+    assert not at.exception, at.exception
+    assert next(m for m in at.metric if m.label.startswith("Yearly savings")).value != savings.value
+    assert any("99% service level" in m.value for m in at.markdown)
+
+
+def test_money_page_explains_bad_averages(warehouse_with_run):
+    at = new_session(MONEY)
+    at.number_input(key="money_price").set_value(100.0).run()
+    at.number_input(key="money_cost").set_value(150.0).run()
+    assert any("below the unit price" in e.value for e in at.error)
+
+
+def test_report_evaluates_the_example_project_and_keeps_the_decision(warehouse_with_run):
+    at = new_session(REPORT)
+    assert at.title[0].value == "GO / NO-GO report"
+    assert any("No decision yet" in i.value for i in at.info)
+    assert any("WAPE at least 10% better" in m.value for m in at.markdown)  # the example's criteria
+    at.segmented_control(key=next(s.key for s in at.segmented_control if "feed" in s.key)).set_value(1.0).run()
+    next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    banners = [a.value for a in [*at.success, *at.warning, *at.error] if a.value.startswith("### ")]
+    assert len(banners) == 1 and banners[0].split("\n")[0] in ("### GO", "### CONDITIONAL GO", "### NO-GO")
+    assert any("saved after this run was made" in w.value for w in at.warning)  # the example was made after the run
+    assert any("GO/NO-GO criteria:" in s.value for s in at.subheader)
+    warehouse = Warehouse(warehouse_with_run)
+    stored = decisions.list_decisions(warehouse)
+    decision = decisions.get_decision(warehouse, stored[0].decision_id)
+    warehouse.close()
+    assert len(stored) == 1 and decision.project_name.startswith("AI Shop")
+    assert next(r for r in decision.readiness if r.key == "feed").score == 1.0
+
+
+def test_report_page_refuses_a_project_without_criteria(warehouse_with_run):
+    at = new_session("views/projects.py")
+    at.text_input(key=next(t.key for t in at.text_input if t.label == "Project name")).set_value("空のプロジェクト")
+    next(b for b in at.button if b.label == "Create project").click().run()
+    at.switch_page(REPORT)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("no GO/NO-GO criteria yet" in w.value for w in at.warning)

@@ -1,0 +1,152 @@
+"""The GO / NO-GO report in the browser: the evaluation form and the rendering of a
+stored decision snapshot (everything shown comes from the snapshot)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, decision_charts, fmt
+from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, SCORE_MEANING, SCORES, Decision, score_band
+from core.forecast.registry import MODELS
+from core.planning.criteria import format_value
+from ui.state import table
+
+BANNER: dict[str, tuple[Callable, str]] = {
+    GO: (st.success, ":material/check_circle:"),
+    CONDITIONAL_GO: (st.warning, ":material/rule:"),
+}
+
+
+def readiness_form(key: str, previous: Decision | None) -> dict[str, float]:
+    """The hand-scored readiness checks, pre-filled from the project's last decision."""
+    before = {r.key: r.score for r in previous.readiness} if previous else {}
+    scores: dict[str, float] = {}
+    columns = st.columns(len(AREAS))
+    for area, column in zip(AREAS, columns, strict=True):
+        with column:
+            st.markdown(f"**{area}**")
+            for check in (c for c in CHECKS if c.area == area):
+                if check.auto:
+                    st.caption(f":material/bolt: {check.text} *(scored from the evidence)*")
+                    continue
+                scores[check.key] = st.segmented_control(
+                    check.text, SCORES, default=before.get(check.key, 0.0), key=f"{key}_{check.key}",
+                    format_func=lambda s: {0.0: "0", 0.5: "½", 1.0: "1"}[s],
+                    help=" · ".join(f"{s:g} = {m}" for s, m in SCORE_MEANING.items())) or 0.0
+    return scores
+
+
+def render_decision(decision: Decision, key: str) -> None:
+    show, icon = BANNER.get(decision.verdict, (st.error, ":material/block:"))
+    show(f"### {decision.verdict}\n" + "\n".join(f"- {r}" for r in decision.reasons), icon=icon)
+    st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{decision.project_name}** (problem "
+               f"definition version {decision.definition_version}) · run *{decision.run_name}* on "
+               f"{decision.dataset_name} ({decision.n_series:,} series, {decision.folds} folds × {decision.horizon}) · "
+               f"model **{decision.model}** · ordering at {decision.ordering} · decision {decision.decision_id}")
+
+    st.subheader("Next steps", anchor=False)
+    st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(decision.next_steps, start=1)))
+
+    st.subheader(f"GO/NO-GO criteria: {decision.passed} of {len(decision.criteria)} passed", anchor=False)
+    for c in decision.criteria:
+        with st.container(border=True):
+            mark = {True: ":green[**✓ passed**]", False: ":red[**✗ failed**]", None: ":orange[**? not evaluated**]"}
+            st.markdown(f"{mark[c.passed]} &nbsp; **{c.criterion}** — measured **{c.measured_text}**")
+            st.caption(c.evidence + (f"  \nWhy this threshold: {c.note}" if c.note else ""))
+
+    value = decision.value
+    cols = st.columns(4)
+    cols[0].metric("Yearly savings", fmt.yen(value["yearly_savings"]), help=f"Against {decision.baseline_label}.")
+    cols[1].metric("Yearly running cost", fmt.yen(value["running_cost"]))
+    cols[2].metric("Yearly net benefit", fmt.yen(value["net_benefit"]))
+    cols[3].metric("Payback", "–" if value["payback_months"] is None else
+                   f"{fmt.number(value['payback_months'], 1)} months",
+                   help=f"Initial investment {fmt.yen(value['investment'])}.")
+
+    _charts(decision, key)
+    _evidence(decision)
+    _readiness(decision, key)
+
+    st.subheader("Risks and open questions", anchor=False)
+    st.markdown("\n".join(f"- {r}" for r in decision.risks) or "None recorded.")
+    with st.expander("The problem this decision is about", icon=":material/assignment:"):
+        st.markdown(f"**Problem:** {decision.problem or '–'}\n\n**Decision supported:** "
+                    f"{decision.decision_supported or '–'}\n\n**KPI:** {decision.kpi or '–'}\n\n**Value claimed:** "
+                    f"{fmt.yen(decision.value_yen_per_year)} a year")
+    if decision.notes:
+        st.markdown(f"**Notes:** {decision.notes}")
+
+
+def _charts(decision: Decision, key: str) -> None:
+    board = pd.DataFrame(decision.leaderboard)
+    money = pd.DataFrame(decision.money)
+    st.subheader("The evidence in pictures", anchor=False)
+    if not board.empty:
+        complexity = {m: MODELS[m].complexity for m in board["model"] if m in MODELS}
+        board = board.assign(mase=board.get("mase", pd.Series(dtype=float)))
+        left, right = st.columns(2)
+        left.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+        if "vs_practice" in board:
+            right.plotly_chart(charts.improvement_bars(board.set_index("model")["vs_practice"], "practice"),
+                               width="stretch", key=f"{key}_gain")
+        elif "vs_snaive" in board:
+            right.plotly_chart(charts.improvement_bars(board.set_index("model")["vs_snaive"], "snaive"),
+                               width="stretch", key=f"{key}_gain")
+    if not money.empty:
+        left, right = st.columns(2)
+        left.plotly_chart(decision_charts.savings_bars(money, decision.baseline_label), width="stretch",
+                          key=f"{key}_savings")
+        right.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
+    sensitivity = pd.DataFrame(decision.sensitivity)
+    if not sensitivity.empty:
+        optimal = money if decision.ordering.startswith("each item") else None
+        st.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal), width="stretch",
+                        key=f"{key}_sensitivity")
+    for note in decision.money_notes:
+        st.caption(f":material/info: {note}")
+
+
+def _evidence(decision: Decision) -> None:
+    st.subheader("Significance and stability", anchor=False)
+    for test in decision.significance:
+        st.markdown(f"- {test['statement']}")
+    stability = decision.stability
+    worst = stability.get("worst_fold")
+    if worst:
+        base = f" ({stability['baseline']}: {fmt.pct(worst['baseline_wape'])})" if worst.get("baseline_wape") else ""
+        st.markdown(f"- Worst fold: cutoff {worst['cutoff']}, WAPE {fmt.pct(worst['wape'])}{base}.")
+    segment = stability.get("worst_segment")
+    if segment:
+        st.markdown(f"- Worst {stability['segment_column']}: **{segment['group']}**, WAPE {fmt.pct(segment['wape'])} "
+                    f"against {fmt.pct(segment['baseline_wape'])} for {stability['baseline']} "
+                    f"({fmt.pct(segment['change'], signed=True)}); {stability['segments_worse']} of "
+                    f"{stability['segments']} worse than the baseline.")
+
+
+def _readiness(decision: Decision, key: str) -> None:
+    st.subheader(f"Production readiness: ML Test Score {decision.readiness_overall:g}", anchor=False)
+    st.caption(f"{score_band(decision.readiness_overall).capitalize()}. Four areas modelled on Google's ML Test Score "
+               "(Breck et al., 2017); each check scores 0, ½ (by hand, documented) or 1 (automated); the overall "
+               "score is the lowest area.")
+    per_area = {a: sum(1 for c in CHECKS if c.area == a) for a in AREAS}
+    st.plotly_chart(decision_charts.readiness_bars(decision.readiness_areas, per_area), width="stretch",
+                    key=f"{key}_readiness")
+    with st.expander("Every check and its evidence", icon=":material/checklist:"):
+        table(pd.DataFrame([{"area": r.area, "score": r.score, "check": r.text, "evidence": r.evidence}
+                            for r in decision.readiness]),
+              column_config={"score": st.column_config.NumberColumn(format="%.1f", width="small"),
+                             "check": st.column_config.TextColumn(width="large"),
+                             "evidence": st.column_config.TextColumn(width="large")})
+
+
+def criteria_preview(criteria, money_baselines: dict[str, float | None]) -> str:
+    """The project's criteria as a list, with the money they are measured against."""
+    lines = [f"- {c.describe()}" + (f" — *{c.description}*" if c.description else "") for c in criteria]
+    known = {k: v for k, v in money_baselines.items() if v is not None}
+    if known:
+        lines.append("\nMoney baselines: " + ", ".join(
+            f"{k.replace('_', ' ')} {format_value('yearly_savings_yen', v)}" for k, v in known.items()))
+    return "\n".join(lines)

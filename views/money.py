@@ -1,0 +1,25 @@
+"""Money impact: forecast errors turned into stockouts, waste and yen against today's ordering."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.money_view import compute_impact, impact_settings, render_impact, run_picker
+
+st.title("Money impact")
+st.caption("Accuracy is not the goal; money is. Each model's forecasts are replayed as the stores' orders over the "
+           "backtest's days — forecast plus a safety stock from the model's own errors — against the same demand "
+           "as today's recorded ordering: units sold, sales lost to empty shelves, perishables thrown away, in yen "
+           "a year.")
+
+run = run_picker("money_run_select")
+if run is None:
+    st.stop()
+config = impact_settings("money")
+if config is None:
+    st.stop()
+impact = compute_impact(run, config)
+if impact is None:
+    st.stop()
+render_impact(impact, "money")
+st.page_link("views/report.py", label="Next: evaluate the GO/NO-GO criteria on this run", icon=":material/gavel:")

@@ -1,0 +1,102 @@
+"""GO / NO-GO report: the project's criteria, fixed up front, evaluated against a stored
+run and its money impact; the decision kept as an immutable snapshot, and as a PDF."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.decision import DecisionError
+from core.errors import MitoshiError
+from core.evaluation import decide
+from core.warehouse import decisions, planning
+from ui.decision_view import criteria_preview, readiness_form, render_decision
+from ui.money_view import impact_settings, run_picker
+from ui.state import get_warehouse, project_picker, show_error, table
+
+st.title("GO / NO-GO report")
+st.caption("Is this PoC worth taking to production? The criteria were fixed before any result was known; here they "
+           "meet the evidence — accuracy, money, significance, stability and production readiness — and the "
+           "decision is kept exactly as it was taken.")
+
+warehouse = get_warehouse()
+project = project_picker(warehouse)
+if project is None:
+    st.stop()
+pid = project.project_id
+latest = planning.latest_definition(warehouse, pid)
+history = decisions.list_decisions(warehouse, pid)
+SHOWN = f"report_shown_{pid}"
+
+with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"):
+    if latest is None or not latest.definition.criteria:
+        st.warning("This project has no GO/NO-GO criteria yet. Fix them on the Problem definition page first — "
+                   "before looking at results.", icon=":material/flag:")
+        st.page_link("views/problem.py", label="Go to Problem definition", icon=":material/assignment:")
+        st.stop()
+    st.markdown(f"**Criteria** (problem definition version {latest.version}, saved {latest.saved_at:%Y-%m-%d %H:%M}):")
+    st.markdown(criteria_preview(latest.definition.criteria, latest.definition.money_baselines()))
+    run = run_picker(f"report_run_{pid}")
+    if run is None:
+        st.stop()
+    if latest.saved_at > run.created_at:
+        st.warning(f"The criteria (version {latest.version}) were saved after this run was made: were they changed "
+                   "once its results were known? The report will say which version it used.", icon=":material/history:")
+    models = ["(the one that saves the most)", *[m.alias for m in run.config.models if m.alias != "practice"]]
+    model = st.selectbox("Model to take to production", models, key=f"report_model_{pid}")
+    config = impact_settings(f"report_{pid}")
+    st.markdown("**Production readiness** — score what the team has done (the checks marked with a bolt are scored from the "
+                "evidence):")
+    previous = decisions.get_decision(warehouse, history[0].decision_id) if history else None
+    readiness = readiness_form(f"report_ready_{pid}", previous)
+    a, b = st.columns(2)
+    notes = a.text_area("Notes for the report", key=f"report_notes_{pid}", placeholder="例: 店長会議で共有する")
+    risks = b.text_area("Risks and open questions (one a line)", key=f"report_risks_{pid}")
+    if st.button("Evaluate and save the decision", type="primary", icon=":material/gavel:", key=f"report_go_{pid}",
+                 disabled=config is None):
+        bar = st.progress(0.0, text="Evaluating…")
+        try:
+            decision = decide(warehouse, pid, run.run_id, config, model=None if model.startswith("(") else model,
+                              readiness=readiness, notes=notes, risks=risks.splitlines(),
+                              on_progress=lambda share, text: bar.progress(min(share, 1.0), text=text))
+            st.session_state[SHOWN] = decision.decision_id
+            st.rerun()
+        except (DecisionError, MitoshiError) as error:
+            bar.empty()
+            show_error(error)
+
+if not history:
+    st.info("No decision yet for this project: evaluate a run above.", icon=":material/info:")
+    st.stop()
+
+ids = [d.decision_id for d in history]
+chosen = st.session_state.get(SHOWN) if st.session_state.get(SHOWN) in ids else ids[0]
+try:
+    decision = decisions.get_decision(warehouse, chosen)
+except MitoshiError as error:
+    show_error(error)
+    st.stop()
+
+st.divider()
+top = st.columns([3, 1], vertical_alignment="bottom")
+top[0].subheader(f"Decision of {decision.created_at.replace('T', ' ')}", anchor=False)
+try:
+    from core.report_pdf import decision_pdf
+
+    top[1].download_button("Download the PDF", data=lambda: decision_pdf(decision), file_name=(
+        f"mitoshi-decision-{decision.created_at[:10]}-{decision.decision_id}.pdf"), mime="application/pdf",
+        icon=":material/picture_as_pdf:", key=f"report_pdf_{decision.decision_id}", width="stretch")
+except ImportError:
+    top[1].caption("PDF export is not installed.")
+render_decision(decision, f"report_{decision.decision_id}")
+
+st.divider()
+st.subheader("The project's decisions", anchor=False)
+table(pd.DataFrame([{"decided": d.created_at, "verdict": d.verdict, "run": d.run_id, "decision": d.decision_id}
+                    for d in history]),
+      column_config={"decided": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+labels = {d.decision_id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.verdict}" for d in history}
+picked = st.selectbox("Show decision", ids, index=ids.index(chosen), format_func=labels.get, key=f"report_pick_{pid}")
+if picked != chosen:
+    st.session_state[SHOWN] = picked
+    st.rerun()
