@@ -43,14 +43,13 @@ st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, 
 left, right = st.columns(2)
 left.page_link("views/backtest.py", label="Backtest: run the ladder and read it", icon=":material/science:")
 right.page_link("views/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
-st.markdown(
-    """
-The last steps of the talk this product follows are being built next:
-
-5. **Money impact** — forecast errors as stockouts, waste and yen against today's ordering.
-6. **GO / NO-GO report** as a PDF, and the hand-off: batch forecasts written to a table.
-"""
-)
+st.markdown("**5 · Money impact** — forecast errors as stockouts, waste and yen, against today's ordering.")
+st.page_link("views/money.py", label="Money impact: orders, stockouts and waste in yen", icon=":material/payments:")
+st.markdown("**6 · Decision and hand-off** — the criteria meet the evidence: GO, CONDITIONAL GO or NO-GO, kept as a "
+            "snapshot and a PDF; then the chosen model's forecasts written to a batch table.")
+left, right = st.columns(2)
+left.page_link("views/report.py", label="GO / NO-GO report and PDF", icon=":material/gavel:")
+right.page_link("views/handoff.py", label="Hand-off: publish batch forecasts", icon=":material/publish:")
 with st.expander("The principles behind it (機械学習を実用化するエンジニアリングスキル, Developers Summit 2023)"):
     st.markdown(
         """

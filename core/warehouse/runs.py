@@ -49,12 +49,12 @@ def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = No
              result.n_series, result.wall_seconds],
         )
         for table, frame in (("run_timings", timings), ("run_forecasts", forecasts), ("run_metrics", metrics)):
+            # Registered for the life of this cursor, which the transaction closes: an
+            # unregister after a failed insert would raise "transaction is aborted" and
+            # hide the error that says what went wrong.
             view = f"incoming_{table}_{run_id}"
             cur.register(view, frame)
-            try:
-                cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
-            finally:
-                cur.unregister(view)
+            cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
     return run_id
 
 
