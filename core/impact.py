@@ -133,7 +133,7 @@ class Censoring:
     def sentence(self) -> str:
         if not self.recorded:
             return ("This dataset does not record stockout days. Where shelves ran empty, sales understate demand, so "
-                    "lost sales are undercounted for every policy — most for today's practice.")
+                    "lost sales are undercounted for every policy.")
         text = (f"Shelves ran empty on {self.stockout_days:,} of {self.series_days:,} store-item-days "
                 f"({self.share_of_days:.1%}) in the folds: on those days sales understate demand.")
         if self.corrected and self.observed_units:
@@ -232,10 +232,11 @@ def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None,
     cost = pick("unit_cost", economics.unit_cost, "unit cost")
     shelf_days = pick("shelf_life_days", economics.shelf_life_days, "shelf life")
     if missing:
+        listed = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
         raise ImpactInputError(
-            f"This dataset has no {' or '.join(missing)}: give an average {', '.join(missing)} for its items, and "
-            "the money impact will use it (an item master with unit_price, unit_cost and shelf_life_days columns "
-            "would give each item its own).")
+            f"This dataset has no {listed} for its items. Give an average {listed.replace(' or ', ' and ')} under "
+            "'Prices, costs, shelf life and demand on stockout days', and the money impact will use them (an item "
+            "master with unit_price, unit_cost and shelf_life_days columns would give each item its own).")
     period = DAYS_PER_PERIOD[data.freq]
     shelf = np.where(shelf_days <= PERISHABLE_MAX_DAYS, np.ceil(shelf_days / period), 0).astype(int)
     return _Items(cost=cost, shelf_periods=shelf, price_column=column, unit_price=unit_price, sources=sources)

@@ -132,7 +132,7 @@ def test_sensitivity_covers_every_level_and_saves_less_when_overstocking():
 
 def test_average_economics_stand_in_for_missing_item_data():
     data = tiny(price_in_data=False)
-    with pytest.raises(ImpactInputError, match="unit price or unit cost or shelf life"):
+    with pytest.raises(ImpactInputError, match="unit price, unit cost or shelf life"):
         money_impact(forecasts({"m": [5, 5]}), data)
     result = money_impact(forecasts({"m": [5, 5]}), data,
                           ImpactConfig(service_level=0.9, economics=Economics(100, 60, 1)))
