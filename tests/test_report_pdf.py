@@ -1,0 +1,113 @@
+"""The GO / NO-GO decision on paper: one snapshot in, a readable A4 PDF out."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from pathlib import Path
+
+import pypdf
+import pypdfium2
+import pytest
+
+from core.decision import NO_GO, Decision
+from core.report_pdf import FONT, _document, _wrap, decision_pdf
+
+SAMPLE = Path(__file__).parent / "data" / "decision_sample.json"
+
+
+@pytest.fixture(scope="module")
+def sample() -> Decision:
+    return Decision.from_json(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample) -> bytes:
+    return decision_pdf(sample)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def flat(text: str) -> str:
+    """Whitespace removed: a sentence wrapped over lines or table cells still matches."""
+    return re.sub(r"\s+", "", text)
+
+
+def test_is_a_pdf_with_numbered_pages(sample_pdf):
+    assert sample_pdf.startswith(b"%PDF")
+    texts = page_texts(sample_pdf)
+    assert len(texts) >= 2
+    for number, text in enumerate(texts, 1):
+        assert f"page {number} of {len(texts)}" in text
+
+
+def test_text_holds_the_verdict_criteria_model_and_japanese(sample, sample_pdf):
+    text = flat("\n".join(page_texts(sample_pdf)))
+    assert flat(sample.verdict) in text
+    for criterion in sample.criteria:
+        assert flat(criterion.criterion) in text
+        assert flat(criterion.note) in text  # the PM's note, in Japanese
+    assert flat(f"Chosen model {sample.model}") in text
+    assert "需要予測" in sample.project_name and flat(sample.project_name) in text
+    assert flat(sample.problem) in text  # a long Japanese paragraph, wrapped inside a table cell
+    assert sample.decision_id in text
+
+
+def test_money_is_in_yen_and_percent_with_one_decimal(sample, sample_pdf):
+    text = "\n".join(page_texts(sample_pdf))
+    assert "¥19,835,966" in text
+    assert "37.9%" in text
+
+
+def test_no_go_shows_no_go_and_failed(sample):
+    failed = dataclasses.replace(sample.criteria[0], passed=False,
+                                 evidence="WAPE 37.9% is only 3.0% better than today's practice: failed.")
+    decision = dataclasses.replace(sample, verdict=NO_GO, criteria=[failed, *sample.criteria[1:]],
+                                   reasons=[f"Failed: {failed.criterion} — {failed.evidence}"])
+    text = "\n".join(page_texts(decision_pdf(decision)))
+    assert "NO-GO" in text
+    assert "failed" in text
+    assert "CONDITIONAL GO" not in text.split("Criteria")[0]
+
+
+def test_empty_lists_still_render(sample):
+    decision = dataclasses.replace(sample, risks=[], significance=[], sensitivity=[], next_steps=[], reasons=[],
+                                   money_notes=[], money_sources={}, stability={}, by_segment=[], notes="",
+                                   value_yen_per_year=None, running_cost_yen_per_year=None, investment_yen=None,
+                                   value={"yearly_savings": None, "running_cost": None, "net_benefit": None,
+                                          "investment": None, "payback_months": None, "pays": True})
+    pdf = decision_pdf(decision)
+    text = "\n".join(page_texts(pdf))
+    assert "No risks were recorded." in text
+    assert "No significance test" in text
+    assert "–" in text  # missing money shows as a dash, not None or nan
+    assert "None" not in text and "nan" not in text
+
+
+def test_team_notes_in_japanese_render(sample):
+    notes = "店長会議で説明済み。パイロット店舗は渋谷店と横浜店を予定しています。" * 4
+    text = flat("\n".join(page_texts(decision_pdf(dataclasses.replace(sample, notes=notes)))))
+    assert flat(notes) in text
+
+
+def test_every_page_renders_to_an_image(sample_pdf):
+    document = pypdfium2.PdfDocument(sample_pdf)
+    assert len(document) >= 2
+    for page in document:
+        image = page.render(scale=0.5).to_pil()
+        assert image.width > 100 and image.height > 100
+        assert image.convert("L").getextrema()[0] < 100  # something dark was drawn: text, not a blank page
+
+
+def test_long_japanese_wraps_inside_the_width_and_never_starts_a_line_with_a_closing_mark(sample):
+    pdf = _document(sample)
+    pdf.set_font(FONT, size=8.5)
+    text = sample.next_steps[-1]  # Japanese without spaces, then English
+    lines = _wrap(pdf, text, 60).split("\n")
+    assert len(lines) > 3
+    assert all(pdf.get_string_width(line) <= 60 for line in lines)
+    assert not [line for line in lines if line[:1] in "、。）」,."]
+    assert flat("".join(lines)) == flat(text)  # nothing lost or added but line breaks
