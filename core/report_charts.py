@@ -6,8 +6,8 @@ label, every bar and point carries its value, and lines differ by marker and das
 Text uses the same IPAexGothic font as the PDF (shipped by the ``matplotlib-fontja``
 package), with DejaVu Sans — matplotlib's own — for the few symbols it lacks.
 
-matplotlib is imported inside the functions: importing this module stays cheap, and
-only the Agg backend is ever used (no GUI).
+matplotlib is imported inside the functions, so importing this module stays cheap;
+figures are bare ``Figure`` objects rendered by Agg, never pyplot or a GUI.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from core import fmt
@@ -56,38 +57,40 @@ def symbol_font_path() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
+@cache
+def _register_fonts() -> None:
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(font_path()))
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
-    from matplotlib import font_manager
-
-    font_manager.fontManager.addfont(str(font_path()))
+    _register_fonts()
     rc = {"font.family": ["IPAexGothic", "DejaVu Sans"], "font.size": 8.5, "axes.edgecolor": MUTED,
           "axes.labelcolor": INK, "axes.titlesize": 9.5, "axes.titlelocation": "left",
           "axes.spines.top": False, "axes.spines.right": False, "xtick.color": INK, "ytick.color": INK,
           "text.color": INK, "hatch.linewidth": 0.6, "legend.frameon": False, "legend.fontsize": 7.5,
-          "svg.fonttype": "none", "axes.unicode_minus": False}
+          "axes.unicode_minus": False}
     with matplotlib.rc_context(rc):
         yield
 
 
 def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
-    plt.close(fig)
     return buffer.getvalue()
 
 
 def _figure(width_mm: float, height_mm: float, columns: int = 1, width_ratios: Sequence[float] | None = None):
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: no global figure registry and no GUI backend, safe in the app's threads.
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(1, columns, figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained",
-                             width_ratios=width_ratios)
-    return fig, (axes if columns > 1 else [axes])
+    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
+    axes = fig.subplots(1, columns, width_ratios=width_ratios, squeeze=False)[0]
+    return fig, list(axes)
 
 
 def _ladder_rows(leaderboard: list[dict]) -> list[dict]:
