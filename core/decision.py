@@ -621,6 +621,12 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(f"Ordering from {model} runs out more often than {impact.baseline_label} "
                      f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}): it "
                      "saves on waste and accepts more empty shelves, which customers notice.")
+    cheaper = cheaper_alternative(model, run.leaderboard, impact)
+    if cheaper is not None:
+        risks.append(f"The ordering policy does much of the work: {cheaper['model']} ({cheaper['rung']}) already saves "
+                     f"{fmt.yen(cheaper['yearly_savings'])} a year, and {model} adds {fmt.yen(cheaper['extra'])} "
+                     f"({fmt.pct(cheaper['extra_share'])}) over it. The cheapest rung that is good enough wins: "
+                     f"weigh that gain against what running {model} costs more than {cheaper['model']}.")
     rung = run.leaderboard.set_index(MODEL).get("rung", pd.Series(dtype=str)).get(model, "")
     if rung == "GBDT":
         risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
@@ -634,6 +640,31 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         parts = ", ".join(f"{n} of {total} {column} values" for column, (n, total) in losing.items())
         risks.append(f"Not every group gains: {parts} lose money against {impact.baseline_label}.")
     return risks
+
+
+RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
+
+
+def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactResult, share: float = 0.9
+                        ) -> dict | None:
+    """The best model of a cheaper rung when it saves at least ``share`` of what
+    ``model`` saves — the talk's "try rules and statistics before GBDT", in yen."""
+    rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
+    if model not in rungs or rungs[model] not in RUNG_ORDER:
+        return None
+    savings = impact.summary.set_index("policy")["yearly_savings_chain"]
+    if savings.get(model, 0) <= 0:
+        return None
+    level = RUNG_ORDER.index(rungs[model])
+    cheaper = [m for m in savings.index if m in rungs and rungs[m] in RUNG_ORDER[1:level] and m != PRACTICE]
+    if not cheaper:
+        return None
+    best = max(cheaper, key=lambda m: savings[m])
+    if savings[best] < share * savings[model]:
+        return None
+    extra = float(savings[model] - savings[best])
+    return {"model": best, "rung": rungs[best], "yearly_savings": float(savings[best]), "extra": extra,
+            "extra_share": extra / float(savings[model])}
 
 
 def run_evidence(info, leaderboard: pd.DataFrame, metrics: pd.DataFrame, forecasts: pd.DataFrame, has_stockouts: bool,

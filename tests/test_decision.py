@@ -150,3 +150,20 @@ def test_a_newer_snapshot_format_is_refused(stored):
     decision = decide(warehouse, project.project_id, run_id)
     with pytest.raises(DecisionError, match="newer Mitoshi"):
         Decision.from_json(replace(decision, format=99).to_json())
+
+
+def test_a_cheaper_rung_that_saves_nearly_as_much_is_named(stored):
+    warehouse, run_id = stored
+    impact = run_impact(warehouse, run_id).impact
+    from core.decision import cheaper_alternative
+    from core.warehouse.runs import load_result
+
+    board = load_result(warehouse, run_id).leaderboard()
+    savings = impact.summary.set_index("policy")["yearly_savings_chain"]
+    found = cheaper_alternative("ets", board, impact, share=0.0)
+    rules = [m for m in ("snaive", "ma") if m in savings]
+    if savings["ets"] > 0:
+        assert found is not None and found["model"] == max(rules, key=lambda m: savings[m])
+        assert found["extra"] == pytest.approx(savings["ets"] - savings[found["model"]])
+    assert cheaper_alternative("ma", board, impact, share=0.0) is None  # no cheaper rung than a rule
+    assert cheaper_alternative("ets", board, impact, share=10.0) is None  # never 10 x as much

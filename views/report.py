@@ -9,6 +9,7 @@ import streamlit as st
 from core.decision import DecisionError
 from core.errors import MitoshiError
 from core.evaluation import decide
+from core.report_pdf import decision_pdf
 from core.warehouse import decisions, planning
 from ui.decision_view import criteria_preview, readiness_form, render_decision
 from ui.money_view import impact_settings, run_picker
@@ -80,14 +81,10 @@ except MitoshiError as error:
 st.divider()
 top = st.columns([3, 1], vertical_alignment="bottom")
 top[0].subheader(f"Decision of {decision.created_at.replace('T', ' ')}", anchor=False)
-try:
-    from core.report_pdf import decision_pdf
-
-    top[1].download_button("Download the PDF", data=lambda: decision_pdf(decision), file_name=(
-        f"mitoshi-decision-{decision.created_at[:10]}-{decision.decision_id}.pdf"), mime="application/pdf",
-        icon=":material/picture_as_pdf:", key=f"report_pdf_{decision.decision_id}", width="stretch")
-except ImportError:
-    top[1].caption("PDF export is not installed.")
+top[1].download_button("Download the PDF", data=lambda: decision_pdf(decision), file_name=(
+    f"mitoshi-decision-{decision.created_at[:10]}-{decision.decision_id}.pdf"), mime="application/pdf",
+    icon=":material/picture_as_pdf:", key=f"report_pdf_{decision.decision_id}", width="stretch",
+    help="A4, verdict first; readable in black and white.")
 render_decision(decision, f"report_{decision.decision_id}")
 
 st.divider()
