@@ -26,7 +26,7 @@ def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly
         text=[f"¥{v / 1e6:+,.1f}M" for v in rows[column]], textposition="outside", cliponaxis=False,
         customdata=rows[["ordering"]], hovertemplate="%{y} (%{customdata[0]}): %{x:,.0f} ¥ a year<extra></extra>"))
     span = float(rows[column].abs().max()) if len(rows) else 1.0
-    fig = _layout(fig, f"Yearly savings against {baseline_label}", "¥ per year (more is better)", "",
+    fig = _layout(fig, f"Yearly savings against {baseline_label.split(' (')[0]}", "¥ per year (more is better)", "",
                   height=max(240, 70 + 36 * len(rows)))
     _yen_axis(fig)
     low = min(float(rows[column].min()) if len(rows) else 0.0, 0.0)
@@ -47,7 +47,7 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=rows[column], y=rows["label"], orientation="h", name=name,
                              marker={"color": colour, "pattern": {"shape": pattern}},
                              hovertemplate="%{y}: %{x:,.0f} ¥ a year<extra>" + name + "</extra>"))
-    fig = _layout(fig, "Where the money goes: waste against empty shelves (¥ a year, less is better)", "", "",
+    fig = _layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
                   height=max(280, 110 + 36 * len(rows)))
     fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.12})
     _yen_axis(fig)
@@ -70,7 +70,7 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
         if optimal is not None and policy in set(optimal["policy"]):
             value = float(optimal.loc[optimal["policy"] == policy, "yearly_savings"].iloc[0])
             fig.add_hline(y=value, line={"color": colour, "dash": "dash", "width": 1})
-    fig = _layout(fig, "Savings against the service level (dashed: each item at its profit-optimal level)",
+    fig = _layout(fig, "Savings by service level (dashed: profit-optimal per item)",
                   "Service level: share of days whose demand the order covers (%)", "¥ per year saved", height=400)
     fig.update_xaxes(ticksuffix="%")
     fig.update_yaxes(tickprefix="¥", tickformat="~s", rangemode="normal", zeroline=True, zerolinecolor="#888")

@@ -86,25 +86,23 @@ def _charts(decision: Decision, key: str) -> None:
     st.subheader("The evidence in pictures", anchor=False)
     if not board.empty:
         complexity = {m: MODELS[m].complexity for m in board["model"] if m in MODELS}
-        board = board.assign(mase=board.get("mase", pd.Series(dtype=float)))
-        left, right = st.columns(2)
-        left.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
-        if "vs_practice" in board:
-            right.plotly_chart(charts.improvement_bars(board.set_index("model")["vs_practice"], "practice"),
-                               width="stretch", key=f"{key}_gain")
-        elif "vs_snaive" in board:
-            right.plotly_chart(charts.improvement_bars(board.set_index("model")["vs_snaive"], "snaive"),
-                               width="stretch", key=f"{key}_gain")
+        st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+    left, right = st.columns(2)
+    for baseline in ("practice", "snaive"):
+        if f"vs_{baseline}" in board:
+            left.plotly_chart(charts.improvement_bars(board.set_index("model")[f"vs_{baseline}"], baseline),
+                              width="stretch", key=f"{key}_gain")
+            break
     if not money.empty:
+        right.plotly_chart(decision_charts.savings_bars(money, decision.baseline_label), width="stretch",
+                           key=f"{key}_savings")
         left, right = st.columns(2)
-        left.plotly_chart(decision_charts.savings_bars(money, decision.baseline_label), width="stretch",
-                          key=f"{key}_savings")
-        right.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
-    sensitivity = pd.DataFrame(decision.sensitivity)
-    if not sensitivity.empty:
-        optimal = money if decision.ordering.startswith("each item") else None
-        st.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal), width="stretch",
-                        key=f"{key}_sensitivity")
+        left.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
+        sensitivity = pd.DataFrame(decision.sensitivity)
+        if not sensitivity.empty:
+            optimal = money if decision.ordering.startswith("each item") else None
+            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal), width="stretch",
+                               key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {note}")
 
