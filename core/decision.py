@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from core import fmt
@@ -220,6 +221,10 @@ def _plain(value: object) -> object:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -286,6 +291,8 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         raise DecisionError("The project has no GO/NO-GO criteria. Fix them on the Problem definition page first — "
                             "before looking at results, so that the results cannot move the goalposts.")
     model = inputs.model or best_model(impact, run.leaderboard)
+    if model == PRACTICE:
+        raise DecisionError("Today's practice is the baseline, not a model to take to production: choose a model.")
     board = run.leaderboard.set_index(MODEL)
     if model not in board.index or model not in set(impact.summary["policy"]):
         raise DecisionError(f"The run has no model '{model}'; choose one of its models.")
@@ -301,7 +308,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model)
 
     summary = impact.summary.copy()
-    money = summary[["policy", "label", "ordering", "yearly_profit", "yearly_savings", "yearly_savings_chain",
+    money = summary[["policy", "label", "ordering", "yearly_profit", "yearly_savings", "yearly_savings_run",
                      "yearly_waste_cost", "yearly_lost_margin", "yearly_holding_cost", "stockout_rate", "fill_rate",
                      "waste_rate"]]
     leaderboard = run.leaderboard.copy()
@@ -350,7 +357,6 @@ def _measured(model: str, board: pd.DataFrame, impact: ImpactResult, definition:
     """Every criterion metric's value for the model and for each baseline."""
     values: dict[str, dict[str, float | None]] = {}
     money = impact.summary.set_index("policy")
-    scale = impact.chain_scale
     running = definition.running_cost_yen_per_year
     for metric in METRICS:
         row: dict[str, float | None] = {}
@@ -361,8 +367,8 @@ def _measured(model: str, board: pd.DataFrame, impact: ImpactResult, definition:
         values[metric] = row
     for who in money.index:
         values["stockout_rate"][who] = _num(money.loc[who, "stockout_rate"])
-        values["waste_yen_per_year"][who] = _num(money.loc[who, "yearly_waste_cost"]) * scale
-    savings = _num(money.loc[model, "yearly_savings_chain"])
+        values["waste_yen_per_year"][who] = _num(money.loc[who, "yearly_waste_cost"])
+    savings = _num(money.loc[model, "yearly_savings"])
     values["yearly_savings_yen"][model] = savings
     net = savings - running if running is not None else None
     values["yearly_net_benefit_yen"][model] = net
@@ -399,6 +405,10 @@ def _criterion_result(criterion: Criterion, model: str, measured: dict, board: p
         return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
                                baseline_value=base_value, passed=None, evidence=f"{error} {_how_to_measure(criterion)}")
     source = _source(criterion.metric, model, impact)
+    if criterion.baseline == PRACTICE and METRICS[criterion.metric].unit not in ("yen", "months") \
+            and criterion.metric != "stockout_rate":
+        source += (" Today's practice is scored on its recorded orders, which for goods that keep are top-ups "
+                   "rather than a forecast of demand: the money impact compares them fairly.")
     return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
                            baseline_value=base_value, passed=passed, evidence=f"{evidence} {source}".strip())
 
@@ -463,7 +473,9 @@ def _stability(model: str, run: RunEvidence, impact: ImpactResult) -> dict:
         table = metrics[metrics["level"] == level].pivot(index="group", columns=MODEL, values="value")
         if model not in table or base not in table:
             continue
-        gap = (table[model] - table[base]) / table[base]
+        gap = ((table[model] - table[base]) / table[base]).dropna()
+        if gap.empty:
+            continue
         worst_group = gap.idxmax()
         result.update(segment_column=level.split(":", 1)[1], segments=int(gap.notna().sum()),
                       segments_worse=int((gap > 0).sum()),
@@ -480,15 +492,16 @@ def _stability(model: str, run: RunEvidence, impact: ImpactResult) -> dict:
 
 def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> dict:
     row = impact.row(model)
-    savings = float(row["yearly_savings_chain"])
+    savings = float(row["yearly_savings"])
     running = definition.running_cost_yen_per_year
     investment = definition.investment_yen
     net = savings - running if running is not None else None
     payback = (investment / (net / 12) if net and net > 0 else None) if investment is not None else None
-    return {"yearly_savings": savings, "yearly_savings_run": float(row["yearly_savings"]),
+    return {"yearly_savings": savings, "yearly_savings_run": float(row["yearly_savings_run"]),
             "running_cost": running, "net_benefit": net, "investment": investment, "payback_months": payback,
             "value_claimed": definition.value_yen_per_year, "chain_scale": impact.chain_scale,
-            "pays": net is None or net > 0}
+            # Without a running cost the savings alone must be positive.
+            "pays": net > 0 if net is not None else savings > 0}
 
 
 def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict
@@ -562,9 +575,16 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     failed = [c for c in criteria if c.passed is False]
     unknown = [c for c in criteria if c.passed is None]
     reasons: list[str] = []
+    if len(unknown) == len(criteria):
+        return NO_GO, ["No criterion could be measured, so nothing supports a GO: "
+                       + " ".join(f"{c.criterion} — {c.evidence}" for c in unknown)], [
+            "Give what the criteria need (running cost, investment, baselines in the run) and evaluate again."]
     if failed or not value["pays"]:
         reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
-        if not value["pays"]:
+        if not value["pays"] and value["yearly_savings"] <= 0:
+            reasons.append(f"It does not pay: ordering from {model} loses {fmt.yen(-value['yearly_savings'])} a year "
+                           "against today's ordering.")
+        elif not value["pays"]:
             reasons.append(f"It does not pay: yearly savings {fmt.yen(value['yearly_savings'])} do not cover the "
                            f"yearly running cost {fmt.yen(value['running_cost'])}.")
         steps = ["Do not take this model to production as it is. Giving up is a valid result of a PoC: the criteria "
@@ -621,6 +641,9 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(f"Ordering from {model} runs out more often than {impact.baseline_label} "
                      f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}): it "
                      "saves on waste and accepts more empty shelves, which customers notice.")
+    if inputs.model is None:
+        risks.append(f"{model} was chosen as the model that saves the most on the same folds its savings are quoted "
+                     "from: expect a little less in production, and check it in the online evaluation.")
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
         risks.append(f"The ordering policy does much of the work: {cheaper['model']} ({cheaper['rung']}) already saves "
@@ -652,7 +675,7 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
     rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
     if model not in rungs or rungs[model] not in RUNG_ORDER:
         return None
-    savings = impact.summary.set_index("policy")["yearly_savings_chain"]
+    savings = impact.summary.set_index("policy")["yearly_savings"]
     if savings.get(model, 0) <= 0:
         return None
     level = RUNG_ORDER.index(rungs[model])

@@ -17,7 +17,7 @@ def _yen_axis(fig: go.Figure, axis: str = "x") -> None:
     update(tickprefix="¥", tickformat="~s", zeroline=True, zerolinecolor="#888")
 
 
-def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly_savings_chain") -> go.Figure:
+def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly_savings") -> go.Figure:
     """Yearly savings of each policy against the baseline, in yen."""
     rows = money[money[column].abs() > 0].sort_values(column) if len(money) > 1 else money
     fig = go.Figure(go.Bar(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.backtest.engine import BacktestData, dataset_data
+from core.backtest.metrics import CUTOFF
 from core.columns import DATE
 from core.decision import Decision, DecisionError, DecisionInputs, evaluate_decision, run_evidence
 from core.errors import DatasetNotFoundError
@@ -51,8 +52,10 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     data = run_data(warehouse, run)
     dataset = warehouse.get_dataset(run.dataset_id)
     forecasts = runs.run_forecasts(warehouse, run_id)
+    # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
     dates = pd.to_datetime(forecasts[DATE])
-    total = target_total(warehouse, dataset, dates.min(), dates.max()) if not forecasts.empty else None
+    total = sum(target_total(warehouse, dataset, days.min(), days.max())
+                for _, days in dates.groupby(forecasts[CUTOFF])) if not forecasts.empty else None
     impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
                           dataset_sales=total, on_progress=on_progress)
     return RunImpact(run=run, data=data, impact=impact)

@@ -157,8 +157,9 @@ class ImpactResult:
     sources: dict[str, str]  # where prices, costs and shelf lives came from
     n_series: int
     fold_days: int  # series-independent days simulated (folds x horizon)
+    folds: int
     periods_per_year: float
-    chain_scale: float  # dataset sales / the run's series' sales over the folds' dates
+    chain_scale: float  # dataset sales / the run's series' sales over the folds' dates; yearly money includes it
 
     def row(self, policy: str) -> pd.Series:
         return self.summary.set_index("policy").loc[policy]
@@ -166,6 +167,9 @@ class ImpactResult:
     @property
     def notes(self) -> list[str]:
         notes = [self.censoring.sentence()]
+        if self.folds == 1:
+            notes.append("With a single fold the safety stock is sized on the very errors it has to cover: the "
+                         "models' money is an optimistic estimate. Run several folds to size it on the others.")
         if self.baseline != PRACTICE:
             notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
                          f"{self.baseline_label}.")
@@ -374,6 +378,9 @@ def money_impact(
     if forecasts.empty:
         raise ImpactInputError("The run has no forecasts to turn into money.")
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
+    if not models:
+        raise ImpactInputError("The run has only today's practice: run a backtest with at least one model besides "
+                               "practice to see what ordering from a forecast would change.")
     has_orders = data.orders is not None and data.orders in data.frame.columns
     baseline = PRACTICE if has_orders else FALLBACK_BASELINE
     if not has_orders and baseline not in models:
@@ -435,14 +442,16 @@ def money_impact(
         return totals
 
     errors = _error_scale(forecasts, folds.columns)
-    optimal = _critical_ratio(history, economics, config.economics.holding_rate, periods_per_year)
+    before = history["days"] < min(folds.start.values())  # no look at the folds' own prices and demand
+    optimal = _critical_ratio(history, before, economics, config.economics.holding_rate, periods_per_year)
     optimal_z = stats.norm.ppf(optimal[folds.series_of_column])
     policies: dict[tuple[str, float | None], dict[str, np.ndarray]] = {}
     if has_orders:
         policies[(PRACTICE, None)] = simulate(lambda d, on_hand: folds.practice_orders[d])
     chosen_level = OPTIMAL if config.service_level is None else config.service_level
     levels = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
-    wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps) for m in models}
+    first_step = int(forecasts[STEP].min())
+    wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps, first_step) for m in models}
     for i, model in enumerate(models):
         report(0.15 + 0.8 * i / len(models), f"Ordering from {model}'s forecasts")
         for level in levels:
@@ -466,22 +475,25 @@ def money_impact(
         summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
         sensitivity=sensitivity[["policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate",
                                  "fill_rate", "yearly_waste_cost", "yearly_lost_margin"]],
-        by_segment=_by_segment(chosen, baseline, folds, data, series, yearly),
+        by_segment=_by_segment(chosen, baseline, folds, data, series, yearly * scale),
         censoring=censoring, sources=economics.sources, n_series=len(series), fold_days=fold_days,
+        folds=int(folds.columns.get_level_values(0).nunique()),
         periods_per_year=periods_per_year, chain_scale=scale,
     )
 
 
-def _critical_ratio(history: dict, economics: _Items, holding_rate: float, periods_per_year: float) -> np.ndarray:
+def _critical_ratio(history: dict, before: np.ndarray, economics: _Items, holding_rate: float,
+                    periods_per_year: float) -> np.ndarray:
     """Each series' profit-optimal service level (the newsvendor's critical ratio).
 
     Running short loses the margin; a leftover perishable is thrown away (its cost), a
     leftover that keeps only waits on the shelf until it sells (its holding cost for
     the periods one more unit takes to sell)."""
-    on_sale = history["on_sale"]
+    on_sale = history["on_sale"][before]
     days = np.maximum(on_sale.sum(axis=0), 1)
-    price = np.where(on_sale, history["price"], 0).sum(axis=0) / days
-    rate = np.maximum(history["demand"].sum(axis=0) / days, 1 / periods_per_year)
+    price = np.where(on_sale, np.asarray(history["price"])[before], 0).sum(axis=0) / days
+    price = np.where(on_sale.any(axis=0), price, economics.unit_price)  # launched in the folds: the list price
+    rate = np.maximum(history["demand"][before].sum(axis=0) / days, 1 / periods_per_year)
     margin = np.maximum(price - economics.cost, 0.0)
     perishable = economics.shelf_periods > 0
     leftover = np.where(perishable, economics.cost,
@@ -509,12 +521,13 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
         "stockout_rate": total["stockout_days"] / total["days"] if total["days"] else math.nan,
         "fill_rate": total["sold"] / total["demand"] if total["demand"] else math.nan,
         "waste_rate": total["waste"] / total["ordered"] if total["ordered"] else math.nan,
-        "yearly_profit": profit * yearly,
-        "yearly_waste_cost": total["waste_cost"] * yearly,
-        "yearly_lost_margin": total["lost_margin"] * yearly,
-        "yearly_holding_cost": total["holding_cost"] * yearly,
-        "yearly_savings": (profit - base_profit) * yearly,
-        "yearly_savings_chain": (profit - base_profit) * yearly * scale,
+        # Yearly money is for the whole dataset: the run's days annualised, its series scaled by sales.
+        "yearly_profit": profit * yearly * scale,
+        "yearly_waste_cost": total["waste_cost"] * yearly * scale,
+        "yearly_lost_margin": total["lost_margin"] * yearly * scale,
+        "yearly_holding_cost": total["holding_cost"] * yearly * scale,
+        "yearly_savings": (profit - base_profit) * yearly * scale,
+        "yearly_savings_run": (profit - base_profit) * yearly,
     }
 
 
@@ -577,9 +590,11 @@ def _folds(forecasts: pd.DataFrame, history: dict, series: pd.Index) -> _Folds:
     grid = forecasts[forecasts[MODEL] == forecasts[MODEL].iloc[0]][[CUTOFF, SERIES_ID, STEP, DATE]]
     grid = grid.assign(**{CUTOFF: pd.to_datetime(grid[CUTOFF]), DATE: pd.to_datetime(grid[DATE])})
     columns = pd.MultiIndex.from_frame(grid[[CUTOFF, SERIES_ID]].drop_duplicates().sort_values([CUTOFF, SERIES_ID]))
-    steps = int(grid[STEP].max())
+    # With a gap the first forecast step is gap + 1: the simulation starts on it.
+    first = int(grid[STEP].min())
+    steps = int(grid[STEP].max()) - first + 1
     col = columns.get_indexer(pd.MultiIndex.from_frame(grid[[CUTOFF, SERIES_ID]]))
-    row = grid[STEP].to_numpy() - 1
+    row = grid[STEP].to_numpy() - first
     day = history["days"].get_indexer(grid[DATE])
     series_of_column = series.get_indexer(columns.get_level_values(1))
     s = series_of_column[col]
@@ -600,11 +615,11 @@ def _folds(forecasts: pd.DataFrame, history: dict, series: pd.Index) -> _Folds:
     )
 
 
-def _wide(rows: pd.DataFrame, columns: pd.MultiIndex, steps: int) -> np.ndarray:
-    """One model's forecasts as (steps, columns); none where it has no row."""
+def _wide(rows: pd.DataFrame, columns: pd.MultiIndex, steps: int, first: int) -> np.ndarray:
+    """One model's forecasts as (steps, columns) from step ``first``; none where it has no row."""
     out = np.zeros((steps, len(columns)))
     col = columns.get_indexer(pd.MultiIndex.from_arrays([pd.to_datetime(rows[CUTOFF]), rows[SERIES_ID]]))
-    out[rows[STEP].to_numpy() - 1, col] = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
+    out[rows[STEP].to_numpy() - first, col] = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
     return out
 
 
@@ -615,8 +630,9 @@ def _error_scale(forecasts: pd.DataFrame, columns: pd.MultiIndex) -> dict[str, n
                               **{CUTOFF: pd.to_datetime(forecasts[CUTOFF])})
     per_fold = errors.groupby([MODEL, SERIES_ID, CUTOFF], observed=True)[["sq", "n"]].sum()
     per_series = per_fold.groupby(level=[0, 1]).transform("sum")
-    single = per_fold.index.get_level_values(CUTOFF).nunique() == 1
-    others = per_series if single else per_series - per_fold
+    others = per_series - per_fold
+    # A single fold, or a series scored in one fold only: its own errors are all there is.
+    others = others.where(others["n"] > 0, per_series)
     rmse = np.sqrt(others["sq"] / others["n"].where(others["n"] > 0)).fillna(0.0)
     out = {}
     for model, values in rmse.groupby(level=0):

@@ -96,7 +96,7 @@ def test_payback_that_never_comes_fails_and_missing_money_is_not_evaluated(store
         criteria=(Criterion("yearly_net_benefit_yen", ">", 0),)), 0)
     decision = decide(warehouse, project.project_id, run_id)
     assert decision.criteria[0].passed is None and "running cost" in decision.criteria[0].evidence
-    assert decision.verdict == CONDITIONAL_GO
+    assert decision.verdict == NO_GO  # nothing measured supports a GO
 
 
 def test_criteria_must_be_fixed_before_evaluating(stored):
@@ -159,7 +159,7 @@ def test_a_cheaper_rung_that_saves_nearly_as_much_is_named(stored):
     from core.warehouse.runs import load_result
 
     board = load_result(warehouse, run_id).leaderboard()
-    savings = impact.summary.set_index("policy")["yearly_savings_chain"]
+    savings = impact.summary.set_index("policy")["yearly_savings"]
     found = cheaper_alternative("ets", board, impact, share=0.0)
     rules = [m for m in ("snaive", "ma") if m in savings]
     if savings["ets"] > 0:
@@ -167,3 +167,43 @@ def test_a_cheaper_rung_that_saves_nearly_as_much_is_named(stored):
         assert found["extra"] == pytest.approx(savings["ets"] - savings[found["model"]])
     assert cheaper_alternative("ma", board, impact, share=0.0) is None  # no cheaper rung than a rule
     assert cheaper_alternative("ets", board, impact, share=10.0) is None  # never 10 x as much
+
+
+def test_overlapping_folds_scale_to_the_dataset_by_each_folds_own_days(stored):
+    """A run over every series has a chain scale of 1 whatever its step between folds."""
+    warehouse, _ = stored
+    dataset = warehouse.list_datasets()[0]
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=3, step=5),
+                            models=tuple(ModelSpec.of(m) for m in ("practice", "snaive", "ma")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "overlapping")
+    assert run_impact(warehouse, run_id).impact.chain_scale == pytest.approx(1.0)
+
+
+def test_losing_money_without_a_running_cost_is_a_no_go(stored):
+    warehouse, run_id = stored
+    project = planning.create_project(warehouse, "no running cost")
+    planning.save_definition(warehouse, project.project_id, ProblemDefinition(
+        criteria=(Criterion("wape", "<=", 0.99),)), 0)
+    # At a 99 % service level perishables are over-ordered: snaive loses money against practice.
+    decision = decide(warehouse, project.project_id, run_id, config=ImpactConfig(service_level=0.99), model="snaive",
+                      readiness={k: 1.0 for k in MANUAL})
+    if decision.value["yearly_savings"] < 0:
+        assert decision.verdict == NO_GO and any("loses" in r for r in decision.reasons)
+    else:
+        assert decision.verdict in (GO, CONDITIONAL_GO)
+
+
+def test_nothing_measured_is_a_no_go(stored):
+    warehouse, run_id = stored
+    project = planning.create_project(warehouse, "unmeasured")
+    planning.save_definition(warehouse, project.project_id, ProblemDefinition(
+        criteria=(Criterion("yearly_net_benefit_yen", ">", 0),)), 0)
+    decision = decide(warehouse, project.project_id, run_id)
+    assert decision.verdict == NO_GO and decision.reasons[0].startswith("No criterion could be measured")
+
+
+def test_practice_cannot_be_the_model_taken_to_production(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "practice model", Criterion("wape", "<=", 0.9))
+    with pytest.raises(DecisionError, match="baseline, not a model"):
+        decide(warehouse, project.project_id, run_id, model="practice")

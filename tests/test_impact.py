@@ -155,3 +155,28 @@ def test_bad_settings_are_refused_with_a_reason():
         Economics(unit_price=100, unit_cost=150)
     with pytest.raises(ImpactInputError, match="service level"):
         ImpactConfig(service_level=1.0)
+
+
+def test_a_gap_after_the_cutoff_simulates_only_the_forecast_days():
+    """The hand-computed case again, forecast with a one-day gap (cutoff a day earlier,
+    steps 2 and 3): the same two days, the same money, the same year."""
+    gapped = forecasts({"m": [5, 5]}).assign(cutoff=pd.Timestamp("2026-01-02"), step=lambda f: f["step"] + 1)
+    result = money_impact(gapped, tiny(), ImpactConfig(service_level=0.9), items=ITEMS)
+    practice, model = result.row("practice"), result.row("m")
+    assert (practice["ordered"], practice["sold"], practice["waste"]) == (12, 9, 3)
+    assert model["yearly_savings"] == pytest.approx(220 * 365 / 2) and result.fold_days == 2
+
+
+def test_a_run_of_practice_alone_is_refused_with_a_reason():
+    with pytest.raises(ImpactInputError, match="at least one model besides practice"):
+        money_impact(forecasts({"practice": [8, 4]}), tiny(), items=ITEMS)
+
+
+def test_yearly_money_is_scaled_to_the_whole_dataset_and_the_run_share_kept():
+    result = money_impact(forecasts({"m": [5, 5]}), tiny(), ImpactConfig(service_level=0.9), items=ITEMS,
+                          dataset_sales=40.0)  # the run's 10 units are a quarter of the dataset's sales
+    model = result.row("m")
+    assert result.chain_scale == 4
+    assert model["yearly_savings_run"] == pytest.approx(220 * 365 / 2)
+    assert model["yearly_savings"] == pytest.approx(4 * 220 * 365 / 2)
+    assert model["yearly_profit"] == pytest.approx(4 * 400 * 365 / 2)

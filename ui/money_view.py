@@ -89,25 +89,25 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
 def render_impact(impact: ImpactResult, key: str) -> None:
     summary = impact.summary
     models = summary[summary["policy"] != impact.baseline]
-    best = models.sort_values("yearly_savings_chain", ascending=False).iloc[0] if not models.empty else None
+    best = models.sort_values("yearly_savings", ascending=False).iloc[0] if not models.empty else None
     base = impact.row(impact.baseline)
     if best is not None:
         cols = st.columns(4)
-        cols[0].metric(f"Yearly savings · {best['policy']}", fmt.yen(best["yearly_savings_chain"]),
+        cols[0].metric(f"Yearly savings · {best['policy']}", fmt.yen(best["yearly_savings"]),
                        help=f"Against {impact.baseline_label}, for the whole dataset, ordering at "
                             f"{impact.config.level_label}.")
-        cols[1].metric("Waste a year", fmt.yen(best["yearly_waste_cost"] * impact.chain_scale),
-                       delta=fmt.yen((best["yearly_waste_cost"] - base["yearly_waste_cost"]) * impact.chain_scale),
+        cols[1].metric("Waste a year", fmt.yen(best["yearly_waste_cost"]),
+                       delta=fmt.yen((best["yearly_waste_cost"] - base["yearly_waste_cost"])),
                        delta_color="inverse")
-        cols[2].metric("Lost sales margin a year", fmt.yen(best["yearly_lost_margin"] * impact.chain_scale),
-                       delta=fmt.yen((best["yearly_lost_margin"] - base["yearly_lost_margin"]) * impact.chain_scale),
+        cols[2].metric("Lost sales margin a year", fmt.yen(best["yearly_lost_margin"]),
+                       delta=fmt.yen((best["yearly_lost_margin"] - base["yearly_lost_margin"])),
                        delta_color="inverse")
         cols[3].metric("Days out of stock", fmt.pct(best["stockout_rate"]),
                        delta=fmt.pct(best["stockout_rate"] - base["stockout_rate"], signed=True),
                        delta_color="inverse")
-        verdict = "saves" if best["yearly_savings_chain"] > 0 else "loses"
+        verdict = "saves" if best["yearly_savings"] > 0 else "loses"
         st.markdown(f"Ordering from **{best['policy']}** at {impact.config.level_label} **{verdict} "
-                    f"{fmt.yen(abs(best['yearly_savings_chain']))} a year** against {impact.baseline_label} "
+                    f"{fmt.yen(abs(best['yearly_savings']))} a year** against {impact.baseline_label} "
                     f"({impact.n_series:,} series, {impact.fold_days} days of backtest, annualised"
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")

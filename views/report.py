@@ -48,7 +48,10 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
     config = impact_settings(f"report_{pid}")
     st.markdown("**Production readiness** — score what the team has done (the checks marked with a bolt are scored from the "
                 "evidence):")
-    previous = decisions.get_decision(warehouse, history[0].decision_id) if history else None
+    try:
+        previous = decisions.get_decision(warehouse, history[0].decision_id) if history else None
+    except MitoshiError:
+        previous = None  # a snapshot this version cannot read: start the scores from zero
     readiness = readiness_form(f"report_ready_{pid}", previous)
     a, b = st.columns(2)
     notes = a.text_area("Notes for the report", key=f"report_notes_{pid}", placeholder="例: 店長会議で共有する")
