@@ -49,7 +49,7 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
                              hovertemplate="%{y}: %{x:,.0f} ¥ a year<extra>" + name + "</extra>"))
     fig = _layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
                   height=max(280, 110 + 36 * len(rows)))
-    fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.12})
+    fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.2})
     _yen_axis(fig)
     fig.update_yaxes(tickformat=None, rangemode="normal")
     return fig

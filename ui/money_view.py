@@ -128,11 +128,11 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         if model:
             st.plotly_chart(decision_charts.segment_savings(impact.by_segment, segment, model, impact.baseline_label),
                             width="stretch", key=f"{key}_by_segment")
-    st.markdown("**Every policy over the backtest's days** (units and yen for the run's series; yearly columns "
-                "annualised)")
+    st.markdown("**Every policy** (units: the run's series over the backtest's days; yearly money: the whole "
+                "dataset, annualised)")
     units = ["ordered", "sold", "lost", "waste"]
-    shown = summary[["label", *units, "stockout_rate", "fill_rate", "waste_rate", "yearly_profit",
-                     "yearly_waste_cost", "yearly_lost_margin", "yearly_savings"]].round({u: 0 for u in units})
+    shown = summary[["label", "yearly_savings", "yearly_profit", "yearly_waste_cost", "yearly_lost_margin",
+                     "stockout_rate", "fill_rate", "waste_rate", *units]].round({u: 0 for u in units})
     table(shown, column_config={
         "label": st.column_config.TextColumn("policy"),
         **{c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
