@@ -81,3 +81,25 @@ def test_report_page_refuses_a_project_without_criteria(warehouse_with_run):
     at.run()
     assert not at.exception, at.exception
     assert any("no GO/NO-GO criteria yet" in w.value for w in at.warning)
+
+
+def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_with_run):
+    from core.evaluation import decide
+    from core.warehouse import planning, runs
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    run_id = runs.list_runs(warehouse)[0].run_id
+    decision = decide(warehouse, project.project_id, run_id, model="snaive")
+    warehouse.close()
+
+    at = new_session("views/handoff.py")
+    assert any("GO / NO-GO decision" in a.value for a in [*at.info, *at.warning])
+    model = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Model (best WAPE first)"))
+    assert model.value == "snaive"
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warehouse = Warehouse(warehouse_with_run)
+    recorded = warehouse.query("SELECT decision_id FROM forecast_batches")
+    warehouse.close()
+    assert recorded["decision_id"].tolist() == [decision.decision_id]

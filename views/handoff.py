@@ -11,7 +11,7 @@ from core import charts, fmt
 from core.columns import DATE, Freq
 from core.errors import MitoshiError
 from core.publish import PublishOptions, prepare_batch, unpublishable_reason
-from core.warehouse import publish, runs
+from core.warehouse import decisions, publish, runs
 from ui import queries
 from ui.run_view import config_summary, leaderboard
 from ui.state import get_warehouse, show_error, table
@@ -46,9 +46,21 @@ st.caption(f"{info.n_series:,} series · {config_summary(info)}")
 board = leaderboard(run_id)
 publishable = board[[unpublishable_reason(m) is None for m in board["model"]]].reset_index(drop=True)
 wape = dict(zip(publishable["model"], publishable["wape"], strict=True))
+# The GO/NO-GO decision taken on this run, if any, names the model to hand off.
+taken = next((d for d in decisions.list_decisions(warehouse) if d.run_id == run_id), None)
+decision = decisions.get_decision(warehouse, taken.decision_id) if taken else None
+if decision is not None:
+    note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
+            f"({decision.project_name}) is **{decision.verdict}** for **{decision.model}**; publishing it records "
+            "the decision with the batch.")
+    (st.warning if decision.verdict == "NO-GO" else st.info)(
+        note + (" A NO-GO model can still be published, for a test, but not for the stores." if
+                decision.verdict == "NO-GO" else ""), icon=":material/gavel:")
+models = publishable["model"].tolist()
 left, middle, right = st.columns(3)
 alias = left.selectbox(
-    "Model (best WAPE first)", publishable["model"].tolist(), key=f"handoff_model_{run_id}",
+    "Model (best WAPE first)", models, key=f"handoff_model_{run_id}",
+    index=models.index(decision.model) if decision is not None and decision.model in models else 0,
     format_func=lambda m: f"{m} · WAPE {fmt.pct(wape[m])}" + (" · best" if m == publishable["model"].iloc[0] else ""),
 )
 horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, info.config.split.horizon,
@@ -71,7 +83,8 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
         with st.status(f"Publishing {alias}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=st.write)
             st.write("Writing the new version in one transaction…")
-            version = publish.publish_batch(warehouse, batch)
+            version = publish.publish_batch(warehouse, batch, decision_id=decision.decision_id
+                                            if decision is not None and decision.model == alias else None)
             status.update(label=f"Published version {version} of {batch.dataset_name}: {batch.n_series:,} series × "
                                 f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}",
                           state="complete", expanded=False)
