@@ -61,6 +61,17 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     return RunImpact(run=run, data=data, impact=impact)
 
 
+def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> str | None:
+    """A sentence when the criteria in force at the run's creation differ from the latest
+    ones: the goalposts moved after the results could be seen."""
+    history = planning.definition_history(warehouse, project_id)
+    earlier = [v for v in history if v.saved_at <= run.created_at]
+    if not earlier or not history or earlier[-1].definition.criteria == history[-1].definition.criteria:
+        return None
+    return (f"The GO/NO-GO criteria were changed after the run was made (version {earlier[-1].version} → "
+            f"{history[-1].version}): were they moved once its results were known?")
+
+
 def decide(
     warehouse: Warehouse,
     project_id: str,
@@ -90,11 +101,12 @@ def decide(
     evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
                             has_stockouts=impact.data.stockout is not None,
                             generated=dataset.spec.source.startswith("generated"))
+    moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,
         definition=latest.definition, run=evidence, impact=impact.impact, model=model,
         readiness=dict(readiness or {}), published_versions=decisions.published_versions(warehouse, dataset.dataset_id),
-        notes=notes, risks=risks))
+        notes=notes, risks=[*([moved] if moved else []), *risks]))
     report(0.95, "Saving the decision")
     decisions.save_decision(warehouse, decision)
     return decision

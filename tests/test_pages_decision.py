@@ -63,7 +63,7 @@ def test_report_evaluates_the_example_project_and_keeps_the_decision(warehouse_w
     assert not at.error, [e.value for e in at.error]
     banners = [a.value for a in [*at.success, *at.warning, *at.error] if a.value.startswith("### ")]
     assert len(banners) == 1 and banners[0].split("\n")[0] in ("### GO", "### CONDITIONAL GO", "### NO-GO")
-    assert any("saved after this run was made" in w.value for w in at.warning)  # the example was made after the run
+    assert any("first written after this run" in c.value for c in at.caption)  # the example was made after the run
     assert any("GO/NO-GO criteria:" in s.value for s in at.subheader)
     warehouse = Warehouse(warehouse_with_run)
     stored = decisions.list_decisions(warehouse)
@@ -103,3 +103,28 @@ def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_
     recorded = warehouse.query("SELECT decision_id FROM forecast_batches")
     warehouse.close()
     assert recorded["decision_id"].tolist() == [decision.decision_id]
+
+
+def test_report_warns_when_the_criteria_moved_after_the_run(warehouse_env):
+    from core.planning.criteria import Criterion
+    from core.planning.definition import ProblemDefinition
+    from core.warehouse import planning
+
+    warehouse = Warehouse(warehouse_env)
+    project = planning.create_project(warehouse, "moved goalposts")
+    first = ProblemDefinition(criteria=(Criterion("wape", "improves_by_at_least", 0.2, "practice"),))
+    planning.save_definition(warehouse, project.project_id, first, 0)
+    dataset = warehouse.list_datasets()[0]
+    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001",)}),
+                          BacktestConfig(split=SplitConfig(horizon=7, folds=2),
+                                         models=tuple(ModelSpec.of(a) for a in ("practice", "snaive"))))
+    save_run(warehouse, result, "after v1")
+    moved = ProblemDefinition(criteria=(Criterion("wape", "improves_by_at_least", 0.05, "practice"),))
+    planning.save_definition(warehouse, project.project_id, moved, 1, "lowered after seeing the results")
+    planning.remember_project(warehouse, project.project_id)
+    warehouse.close()
+    at = new_session(REPORT)
+    assert any("changed after the run was made (version 1 → 2)" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
+    assert not at.exception and all(e.value.startswith("### ") for e in at.error)  # only a NO-GO banner
+    assert any("changed after the run was made" in m.value for m in at.markdown)  # among the decision's risks

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.decision import DecisionError
 from core.errors import MitoshiError
-from core.evaluation import decide
+from core.evaluation import criteria_moved, decide
 from core.report_pdf import decision_pdf
 from core.warehouse import decisions, planning
 from ui.decision_view import criteria_preview, readiness_form, render_decision
@@ -40,9 +40,11 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
     run = run_picker(f"report_run_{pid}")
     if run is None:
         st.stop()
-    if latest.saved_at > run.created_at:
-        st.warning(f"The criteria (version {latest.version}) were saved after this run was made: were they changed "
-                   "once its results were known? The report will say which version it used.", icon=":material/history:")
+    moved = criteria_moved(warehouse, pid, run)
+    if moved:
+        st.warning(moved + " The decision will list this among its risks.", icon=":material/history:")
+    elif latest.saved_at > run.created_at:
+        st.caption(":material/history: The criteria were first written after this run was made.")
     models = ["(the one that saves the most)", *[m.alias for m in run.config.models if m.alias != "practice"]]
     model = st.selectbox("Model to take to production", models, key=f"report_model_{pid}")
     config = impact_settings(f"report_{pid}")
