@@ -502,6 +502,19 @@ def _critical_ratio(history: dict, before: np.ndarray, economics: _Items, holdin
     return np.clip(ratio, 0.05, 0.99)
 
 
+def profit_optimal_levels(data: BacktestData, items: pd.DataFrame | None = None,
+                          economics: Economics = Economics()) -> pd.Series:
+    """Each series' profit-optimal service level from its whole history (for ordering
+    from now on, as the hand-off does); raises ``ImpactInputError`` when prices, costs
+    or shelf lives are missing and no averages are given."""
+    series = pd.Index(sorted(data.frame[SERIES_ID].unique()), name=SERIES_ID)
+    known = _economics(data, series, items, economics)
+    history = _history(data.frame, data, known, series, correct=True)
+    everything = np.ones(len(history["days"]), dtype=bool)
+    ratio = _critical_ratio(history, everything, known, economics.holding_rate, PERIODS_PER_YEAR[data.freq])
+    return pd.Series(ratio, index=series, name="service_level")
+
+
 def _profit(totals: dict[str, np.ndarray]) -> np.ndarray:
     return totals["margin"] - totals["waste_cost"] - totals["holding_cost"]
 

@@ -34,6 +34,7 @@ from core.columns import DATE, SERIES_ID
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Rung
 from core.forecast.registry import MODELS
+from core.impact import profit_optimal_levels
 from core.warehouse import Warehouse
 from core.warehouse.runs import RunInfo, get_run, run_metrics
 
@@ -62,7 +63,8 @@ class PublishOptions:
 
     model: ModelSpec
     horizon: int
-    service_level: float | None = None  # None: no order quantities
+    service_level: float | None = None  # None: no order quantities, unless profit_optimal
+    profit_optimal: bool = False  # each item at its newsvendor level (core.impact), as the money impact orders
     gap: int = 0
     window: Literal["expanding", "sliding"] = "expanding"
     train_periods: int | None = None
@@ -82,7 +84,7 @@ class PublishOptions:
 
     @classmethod
     def from_run(cls, run: RunInfo, alias: str, horizon: int | None = None,
-                 service_level: float | None = None) -> PublishOptions:
+                 service_level: float | None = None, profit_optimal: bool = False) -> PublishOptions:
         """The model ``alias`` with the settings, window, gap and seed it had in ``run``."""
         spec = next((m for m in run.config.models if m.alias == alias), None)
         if spec is None:
@@ -90,7 +92,8 @@ class PublishOptions:
                 f"The run '{run.name}' did not backtest '{alias}'; choose one of "
                 f"{', '.join(m.alias for m in run.config.models)}, or run a backtest that includes it.")
         split = run.config.split
-        return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level, gap=split.gap,
+        return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level,
+                   profit_optimal=profit_optimal, gap=split.gap,
                    window=split.window, train_periods=split.train_periods, seed=run.config.seed)
 
     def split(self) -> SplitConfig:
@@ -199,7 +202,13 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
         notes.append(f"{ended:,} series of the run's scope have no sales on {trained_until:%Y-%m-%d} (ended "
                      "earlier) and are not forecast.")
     frame[ORDER_QUANTITY] = np.nan
-    if options.service_level is not None:
+    if options.profit_optimal:
+        report("Computing each item's profit-optimal service level and order quantities…")
+        levels = profit_optimal_levels(data, warehouse.side_table(dataset, "items"))
+        frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
+                                                      frame[SERIES_ID].map(levels).to_numpy(float), frame)
+        notes.extend(note)
+    elif options.service_level is not None:
         report("Computing order quantities from the backtest's errors…")
         frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
                                                       options.service_level, frame)
@@ -211,7 +220,7 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
     )
 
 
-def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float,
+def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
                     frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Forecast plus safety stock from each series' own backtest RMSE for this model.
 
@@ -223,8 +232,13 @@ def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level
     rmse = metrics[(metrics["model"] == alias) & (metrics["metric"] == "rmse")].set_index("group")["value"]
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
     quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
-    notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
-             f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
+    if np.ndim(service_level):
+        notes = [f"Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's "
+                 f"profit-optimal service level, margin ÷ (margin + what a leftover costs) (median "
+                 f"{np.nanmedian(service_level):.0%}; errors assumed normal); not rounded to packs."]
+    else:
+        notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
+                 f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
     unscored = frame.loc[np.isnan(per_row), SERIES_ID].nunique()
     if unscored:
         notes.append(f"{unscored:,} series have no backtest errors for {alias} (too new when the run was made): "

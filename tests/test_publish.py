@@ -197,3 +197,13 @@ def test_model_params_round_trip_the_fit(demo_run):
 def test_the_readme_shows_the_same_example_query():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert publish.EXAMPLE_QUERY in readme
+
+
+def test_profit_optimal_order_quantities_follow_each_items_economics(demo_run):
+    warehouse, _, run = demo_run
+    batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", profit_optimal=True))
+    quantities = batch.frame["order_quantity"]
+    assert quantities.notna().any() and (quantities.dropna() >= 0).all()
+    assert any("profit-optimal" in note for note in batch.notes)
+    fixed = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", service_level=0.99))
+    assert (quantities.fillna(0) <= fixed.frame["order_quantity"].fillna(0) + 1e-9).all()  # never above 99 %

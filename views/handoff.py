@@ -69,8 +69,12 @@ with right:
     with_orders = st.toggle("Order quantities (forecast + safety stock)", key="handoff_orders",
                             help="Safety stock = z × the series' RMSE of this model in the backtest, z from the "
                                  "service level (normal errors).")
+    optimal = st.radio("Service level", ["profit-optimal per item", "one level for all"], horizontal=True,
+                       key="handoff_level_mode", disabled=not with_orders, label_visibility="collapsed",
+                       help="Profit-optimal: each item at margin ÷ (margin + what a leftover costs), as the money "
+                            "impact orders.") == "profit-optimal per item"
     level = st.slider("Service level (%)", 50.0, 99.9, 95.0, 0.1, format="%.1f", key="handoff_level",
-                      disabled=not with_orders,
+                      disabled=not with_orders or optimal,
                       help="The share of periods in which the order should cover demand.")
 for refused in board["model"]:
     reason = unpublishable_reason(refused)
@@ -79,7 +83,9 @@ for refused in board["model"]:
 
 if st.button("Publish", type="primary", icon=":material/publish:", disabled=alias is None):
     try:
-        options = PublishOptions.from_run(info, alias, int(horizon), level / 100 if with_orders else None)
+        options = PublishOptions.from_run(info, alias, int(horizon),
+                                          level / 100 if with_orders and not optimal else None,
+                                          profit_optimal=with_orders and optimal)
         with st.status(f"Publishing {alias}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=st.write)
             st.write("Writing the new version in one transaction…")

@@ -42,7 +42,7 @@ BATCHES_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
     ("run_id, decision_id", "VARCHAR", "The backtest run, and the GO/NO-GO decision when there is one."),
     ("key_names", "VARCHAR[]", "The names of the series key columns, e.g. ['store_id', 'item_id']."),
     ("trained_until", "DATE", "The last date of the data the model was fitted on."),
-    ("horizon, service_level", "INTEGER, DOUBLE", "Periods forecast; the service level of order_quantity (or empty)."),
+    ("horizon, service_level", "INTEGER, DOUBLE", "Periods forecast; the one service level of order_quantity (empty when none, or per item: profit-optimal, see notes)."),
     ("n_series, code_version, created_at", "BIGINT, VARCHAR, TIMESTAMP", "Series forecast, app version, when."),
     ("notes", "JSON", "What a reader must know, e.g. columns left out because their future is not known."),
 )
