@@ -31,6 +31,7 @@ from core import fmt
 from core.backtest.compare import diebold_mariano
 from core.backtest.metrics import CUTOFF, MODEL
 from core.errors import MitoshiError
+from core.forecast.registry import MODELS
 from core.impact import PRACTICE, ImpactResult
 from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
 from core.planning.definition import ProblemDefinition
@@ -258,6 +259,7 @@ class RunEvidence:
     forecasts: pd.DataFrame  # long: unique_id, ds, cutoff, step, actual, model, forecast
     has_stockouts: bool
     generated_data: bool
+    exog_known: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -285,12 +287,42 @@ def best_model(impact: ImpactResult, leaderboard: pd.DataFrame) -> str:
     return ranked[0].policy
 
 
+def ladder_choice(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition
+                  ) -> tuple[str, str | None]:
+    """The talk's ladder as the default choice: the cheapest rung whose best model (in
+    money) meets every criterion that can be measured; the model that saves the most
+    when none does. Returns the model and, when the ladder stopped below the model that
+    saves the most, a sentence saying so."""
+    richest = best_model(impact, leaderboard)
+    rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
+    board = leaderboard.set_index(MODEL)
+    savings = impact.summary.set_index("policy")["yearly_savings"]
+    candidates = [m for m in savings.index if m != PRACTICE and m in board.index]
+    rank = {r: i for i, r in enumerate(RUNG_ORDER)}
+    candidates.sort(key=lambda m: (rank.get(rungs.get(m, ""), len(RUNG_ORDER)), -savings[m]))
+    for model in candidates:
+        measured = _measured(model, board, impact, definition)
+        results = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+        if any(r.passed for r in results) and not any(r.passed is False for r in results):
+            if model == richest:
+                return model, None
+            return model, (f"Chosen by the ladder: {model} ({rungs.get(model, '?')}) is the cheapest rung that meets "
+                           f"every criterion. {richest} ({rungs.get(richest, '?')}) would save "
+                           f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
+                           f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays.")
+    return richest, None
+
+
 def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> Decision:
     definition, run, impact = inputs.definition, inputs.run, inputs.impact
     if not definition.criteria:
         raise DecisionError("The project has no GO/NO-GO criteria. Fix them on the Problem definition page first — "
                             "before looking at results, so that the results cannot move the goalposts.")
-    model = inputs.model or best_model(impact, run.leaderboard)
+    ladder_note = None
+    if inputs.model is None:
+        model, ladder_note = ladder_choice(impact, run.leaderboard, definition)
+    else:
+        model = inputs.model
     if model == PRACTICE:
         raise DecisionError("Today's practice is the baseline, not a model to take to production: choose a model.")
     board = run.leaderboard.set_index(MODEL)
@@ -305,7 +337,10 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     readiness = _readiness(inputs, run, significance, stability)
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
-    verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model)
+    verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
+                                       readiness)
+    if ladder_note:
+        reasons.insert(0, ladder_note)
 
     summary = impact.summary.copy()
     money = summary[["policy", "label", "ordering", "yearly_profit", "yearly_savings", "yearly_savings_run",
@@ -454,6 +489,19 @@ def _significance(model: str, run: RunEvidence) -> list[dict]:
     return out
 
 
+def segment_sentence(model: str, stability: dict) -> str:
+    """The weakest segment against the baseline, worded by the sign of the change."""
+    worst, column, base = stability["worst_segment"], stability["segment_column"], stability["baseline"]
+    change = worst["change"] or 0.0
+    against = f"WAPE {fmt.pct(worst['wape'])} against {fmt.pct(worst['baseline_wape'])} for {base}"
+    if change < 0:
+        return (f"Smallest gain by {column}: {worst['group']}, {against} ({fmt.pct(-change)} lower); {model} beats "
+                f"{base} in every {column}." if not stability["segments_worse"] else
+                f"Smallest gain by {column}: {worst['group']}, {against} ({fmt.pct(-change)} lower).")
+    return (f"Worst {column}: {worst['group']}, {against} ({fmt.pct(change)} higher); "
+            f"{stability['segments_worse']} of {stability['segments']} are worse than {base}.")
+
+
 def _stability(model: str, run: RunEvidence, impact: ImpactResult) -> dict:
     """The worst fold and the worst segment, against the baseline."""
     metrics = run.metrics[run.metrics["metric"] == "wape"]
@@ -497,7 +545,16 @@ def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> d
     investment = definition.investment_yen
     net = savings - running if running is not None else None
     payback = (investment / (net / 12) if net and net > 0 else None) if investment is not None else None
+    base = impact.row(impact.baseline)
+
+    def loss_share(r: pd.Series) -> float | None:
+        lost = r["yearly_waste_cost"] + r["yearly_lost_margin"]
+        return float(lost / r["yearly_revenue"]) if r["yearly_revenue"] else None
+
     return {"yearly_savings": savings, "yearly_savings_run": float(row["yearly_savings_run"]),
+            "yearly_sales": float(base["yearly_revenue"]), "loss_share_baseline": loss_share(base),
+            "loss_share_model": loss_share(row), "fill_rate_baseline": float(base["fill_rate"]),
+            "fill_rate_model": float(row["fill_rate"]),
             "running_cost": running, "net_benefit": net, "investment": investment, "payback_months": payback,
             "value_claimed": definition.value_yen_per_year, "chain_scale": impact.chain_scale,
             # Without a running cost the savings alone must be positive.
@@ -571,7 +628,8 @@ def _slices_evidence(stability: dict) -> tuple[float, str]:
 
 
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
-             overall: float, definition: ProblemDefinition, model: str) -> tuple[str, list[str], list[str]]:
+             overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore]
+             ) -> tuple[str, list[str], list[str]]:
     failed = [c for c in criteria if c.passed is False]
     unknown = [c for c in criteria if c.passed is None]
     reasons: list[str] = []
@@ -617,7 +675,13 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     pilot = f"Start the online evaluation as planned: {online}" if online else \
         "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others."
     if conditions:
-        steps = [f"Close the conditions first: {c}" for c in conditions] + [
+        open_checks = [r for r in readiness if r.score < 1 and not r.auto]
+        lowest = min(AREAS, key=lambda a: sum(r.score for r in readiness if r.area == a))
+        readiness_steps = ([f"Raise the lowest readiness area ({lowest}) first: "
+                            + "; ".join(r.text.rstrip(".") for r in open_checks if r.area == lowest)
+                            + ". Then evaluate again: the decision is a snapshot."] if overall <= 1 else [])
+        steps = [f"Close the conditions first: {c}" for c in conditions if not c.startswith("Production readiness")]
+        steps = steps + readiness_steps + [
             "Publish the forecasts as a batch table on the Hand-off page for the pilot.", pilot]
         return CONDITIONAL_GO, reasons + conditions, steps
     steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.", pilot,
@@ -639,11 +703,17 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     chosen, base = impact.row(model), impact.row(impact.baseline)
     if chosen["stockout_rate"] > base["stockout_rate"] + 0.01:
         risks.append(f"Ordering from {model} runs out more often than {impact.baseline_label} "
-                     f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}): it "
-                     "saves on waste and accepts more empty shelves, which customers notice.")
+                     f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}; demand "
+                     f"filled {fmt.pct(chosen['fill_rate'])} against {fmt.pct(base['fill_rate'])}): it saves on waste "
+                     "and accepts more empty shelves, which customers notice.")
+    risks += _concentration(model, impact)
+    if run.exog_known and MODELS.get(model) is not None and model_reads_exog(model):
+        risks.append(f"The backtest gave {model} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
+                     "future values are not in the warehouse, so the published batch forecasts without them and may "
+                     "be less accurate than measured here. Feed planned prices and promotions to production.")
     if inputs.model is None:
-        risks.append(f"{model} was chosen as the model that saves the most on the same folds its savings are quoted "
-                     "from: expect a little less in production, and check it in the online evaluation.")
+        risks.append(f"{model} was chosen on the same folds its savings are quoted from: expect a little less in "
+                     "production, and check it in the online evaluation.")
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
         risks.append(f"The ordering policy does much of the work: {cheaper['model']} ({cheaper['rung']}) already saves "
@@ -658,14 +728,36 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(f"Only {run.folds} fold(s) of evidence: results may depend on the season tested.")
     if impact.chain_scale > 1.0001:
         risks.append(f"The run covers part of the dataset; money is scaled by {impact.chain_scale:.2f}× to the whole.")
-    losing = stability.get("money_losing") or {}
-    if losing:
-        parts = ", ".join(f"{n} of {total} {column} values" for column, (n, total) in losing.items())
-        risks.append(f"Not every group gains: {parts} lose money against {impact.baseline_label}.")
     return risks
 
 
 RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
+
+
+def model_reads_exog(alias: str) -> bool:
+    return MODELS[alias]().reads_exog_known()
+
+
+def _concentration(model: str, impact: ImpactResult) -> list[str]:
+    """Where the savings come from, by the last attribute (category): a saving made in
+    one group, or a group that loses, is something a business owner must hear."""
+    money = impact.by_segment[impact.by_segment["policy"] == model]
+    if money.empty:
+        return []
+    column = list(dict.fromkeys(money["segment"]))[-1]
+    part = money[money["segment"] == column].sort_values("yearly_savings", ascending=False)
+    total = float(part["yearly_savings"].sum())
+    out = []
+    top = part.iloc[0]
+    if total > 0 and top["yearly_savings"] >= 0.5 * total:
+        out.append(f"The savings are concentrated: {top['group']} gives {fmt.yen(top['yearly_savings'])} of "
+                   f"{fmt.yen(total)} ({top['yearly_savings'] / total:.0%}).")
+    losing = part[part["yearly_savings"] < 0]
+    if not losing.empty:
+        out.append(f"By {column}, " + ", ".join(f"{r.group} loses {fmt.yen(-r.yearly_savings)}"
+                                                  for r in losing.itertuples()) + " a year against "
+                   f"{impact.baseline_label}: consider ordering those as today.")
+    return out
 
 
 def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactResult, share: float = 0.9
@@ -691,10 +783,11 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
 
 
 def run_evidence(info, leaderboard: pd.DataFrame, metrics: pd.DataFrame, forecasts: pd.DataFrame, has_stockouts: bool,
-                 generated: bool) -> RunEvidence:
+                 generated: bool, exog_known: tuple[str, ...] = ()) -> RunEvidence:
     """A stored run (``core.warehouse.runs.RunInfo`` and its tables) as decision evidence."""
     return RunEvidence(
         run_id=info.run_id, run_name=info.name, dataset_name=info.dataset_name, created_at=info.created_at,
         code_version=info.code_version, horizon=info.config.split.horizon,
         folds=int(pd.to_datetime(forecasts[CUTOFF]).nunique()), n_series=info.n_series, leaderboard=leaderboard,
-        metrics=metrics, forecasts=forecasts, has_stockouts=has_stockouts, generated_data=generated)
+        metrics=metrics, forecasts=forecasts, has_stockouts=has_stockouts, generated_data=generated,
+        exog_known=tuple(exog_known))

@@ -100,7 +100,8 @@ def decide(
     dataset = warehouse.get_dataset(impact.run.dataset_id)
     evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
                             has_stockouts=impact.data.stockout is not None,
-                            generated=dataset.spec.source.startswith("generated"))
+                            generated=dataset.spec.source.startswith("generated"),
+                            exog_known=impact.data.exog_known)
     moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,

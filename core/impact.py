@@ -535,6 +535,7 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
         "fill_rate": total["sold"] / total["demand"] if total["demand"] else math.nan,
         "waste_rate": total["waste"] / total["ordered"] if total["ordered"] else math.nan,
         # Yearly money is for the whole dataset: the run's days annualised, its series scaled by sales.
+        "yearly_revenue": total["revenue"] * yearly * scale,
         "yearly_profit": profit * yearly * scale,
         "yearly_waste_cost": total["waste_cost"] * yearly * scale,
         "yearly_lost_margin": total["lost_margin"] * yearly * scale,

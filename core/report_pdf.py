@@ -444,8 +444,11 @@ def _stability_sentences(model: str, stability: dict) -> list[str]:
         total = stability.get("segments") or 0
         out.append(f"By {column}: {model} beats {base} in every one of {total} values." if worse == 0 else
                    f"By {column}: {worse} of {total} values are worse than {base}.")
-        out.append(f"Its weakest {column} is {worst.get('group')}: WAPE {fmt.pct(worst.get('wape'))} against "
-                   f"{fmt.pct(worst.get('baseline_wape'))} for {base} ({fmt.pct(worst.get('change'), signed=True)}).")
+        change = worst.get("change") or 0.0
+        out.append(f"Its smallest gain by {column} is {worst.get('group')}: WAPE {fmt.pct(worst.get('wape'))} against "
+                   f"{fmt.pct(worst.get('baseline_wape'))} for {base} ({fmt.pct(-change)} lower)." if change < 0 else
+                   f"Its worst {column} is {worst.get('group')}: WAPE {fmt.pct(worst.get('wape'))} against "
+                   f"{fmt.pct(worst.get('baseline_wape'))} for {base} ({fmt.pct(change)} higher).")
     for segment, (losing, count) in (stability.get("money_losing") or {}).items():
         out.append(f"In money, {losing} of {count} {segment} values lose against {base}.")
     return out
@@ -469,6 +472,14 @@ def _value(pdf, d: Decision) -> None:
                                                        "of it" if claimed and savings is not None else "")),
         ("Does it pay?", _pays(v)),
     ]
+    if v.get("yearly_sales"):
+        pairs.insert(-1, ("Yearly sales in the data", fmt.yen(v["yearly_sales"]) + " (the scale the value claimed "
+                                                                                   "should be read against)"))
+    if v.get("loss_share_baseline") is not None and v.get("loss_share_model") is not None:
+        pairs.insert(-1, ("Waste + stockout loss", f"{fmt.pct(v['loss_share_baseline'])} of sales today → "
+                                                   f"{fmt.pct(v['loss_share_model'])} with {d.model}; demand filled "
+                                                   f"{fmt.pct(v.get('fill_rate_baseline'))} → "
+                                                   f"{fmt.pct(v.get('fill_rate_model'))}"))
     _key_values(pdf, pairs)
 
 

@@ -207,3 +207,17 @@ def test_practice_cannot_be_the_model_taken_to_production(stored):
     project = project_with(warehouse, "practice model", Criterion("wape", "<=", 0.9))
     with pytest.raises(DecisionError, match="baseline, not a model"):
         decide(warehouse, project.project_id, run_id, model="practice")
+
+
+def test_the_ladder_stops_at_the_cheapest_rung_that_meets_every_criterion(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "ladder", Criterion("wape", "<=", 0.95), running=0)
+    decision = decide(warehouse, project.project_id, run_id)
+    rungs = {row["model"]: row["rung"] for row in decision.leaderboard}
+    assert rungs[decision.model] == "rule"  # a rule meets WAPE <= 95 %: no statistics needed
+    savings = {row["policy"]: row["yearly_savings"] for row in decision.money}
+    richest = max((m for m in savings if m != "practice"), key=savings.get)
+    if richest != decision.model:
+        assert decision.reasons[0].startswith(f"Chosen by the ladder: {decision.model} (rule)")
+    chosen = decide(warehouse, project.project_id, run_id, model="ets")
+    assert chosen.model == "ets" and not chosen.reasons[0].startswith("Chosen by the ladder")

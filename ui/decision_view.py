@@ -9,7 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, decision_charts, fmt
-from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, SCORE_MEANING, SCORES, Decision, score_band
+from core.decision import (
+    AREAS,
+    CHECKS,
+    CONDITIONAL_GO,
+    GO,
+    SCORE_MEANING,
+    SCORES,
+    Decision,
+    score_band,
+    segment_sentence,
+)
 from core.forecast.registry import MODELS
 from core.planning.criteria import format_value
 from ui.state import table
@@ -66,6 +76,19 @@ def render_decision(decision: Decision, key: str) -> None:
                    f"{fmt.number(value['payback_months'], 1)} months",
                    help=f"Initial investment {fmt.yen(value['investment'])}.")
 
+    if value.get("loss_share_baseline") is not None:
+        cols = st.columns(4)
+        cols[0].metric("Yearly sales in the data", fmt.yen(value.get("yearly_sales")),
+                       help="Read the value claimed up front against it.")
+        cols[1].metric("Waste + stockout loss, share of sales", fmt.pct(value["loss_share_model"]),
+                       delta=fmt.pct(value["loss_share_model"] - value["loss_share_baseline"], signed=True),
+                       delta_color="inverse", help=f"Today: {fmt.pct(value['loss_share_baseline'])}.")
+        cols[2].metric("Demand filled", fmt.pct(value["fill_rate_model"]),
+                       delta=fmt.pct(value["fill_rate_model"] - value["fill_rate_baseline"], signed=True),
+                       help=f"Today: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
+        if value.get("value_claimed"):
+            cols[3].metric("Measured ÷ value claimed", fmt.pct(value["yearly_savings"] / value["value_claimed"]),
+                           help=f"Value claimed up front: {fmt.yen(value['value_claimed'])} a year.")
     _charts(decision, key)
     _evidence(decision)
     _readiness(decision, key)
@@ -116,12 +139,8 @@ def _evidence(decision: Decision) -> None:
     if worst:
         base = f" ({stability['baseline']}: {fmt.pct(worst['baseline_wape'])})" if worst.get("baseline_wape") else ""
         st.markdown(f"- Worst fold: cutoff {worst['cutoff']}, WAPE {fmt.pct(worst['wape'])}{base}.")
-    segment = stability.get("worst_segment")
-    if segment:
-        st.markdown(f"- Worst {stability['segment_column']}: **{segment['group']}**, WAPE {fmt.pct(segment['wape'])} "
-                    f"against {fmt.pct(segment['baseline_wape'])} for {stability['baseline']} "
-                    f"({fmt.pct(segment['change'], signed=True)}); {stability['segments_worse']} of "
-                    f"{stability['segments']} worse than the baseline.")
+    if stability.get("worst_segment"):
+        st.markdown(f"- {segment_sentence(decision.model, stability)}")
 
 
 def _readiness(decision: Decision, key: str) -> None:
