@@ -22,7 +22,7 @@ navigation = st.navigation(
             st.Page("views/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
             st.Page("views/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
         ],
-        "2 · Problem and plan": [
+        "2–3 · Problem, initiatives and plan": [
             st.Page("views/projects.py", title="Projects", icon=":material/folder_open:", url_path="projects"),
             st.Page("views/problem.py", title="Problem definition", icon=":material/assignment:", url_path="problem"),
             st.Page("views/effort_impact.py", title="Effort / impact", icon=":material/scatter_plot:",

@@ -69,7 +69,12 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
                            "%{customdata[0]:.1%} of days, waste %{customdata[1]:,.0f} ¥<extra></extra>")))
         if optimal is not None and policy in set(optimal["policy"]):
             value = float(optimal.loc[optimal["policy"] == policy, "yearly_savings"].iloc[0])
-            fig.add_hline(y=value, line={"color": colour, "dash": "dash", "width": 1})
+            fig.add_trace(go.Scatter(
+                x=[part["service_level"].min() * 100, part["service_level"].max() * 100], y=[value, value],
+                mode="lines", line={"color": colour, "dash": "dash", "width": 1}, showlegend=False,
+                name=f"{policy}, profit-optimal per item",
+                hovertemplate=f"<b>{policy}</b>, each item at its profit-optimal level: %{{y:,.0f}} ¥ a year"
+                              "<extra></extra>"))
     fig = _layout(fig, "Savings by service level (dashed: profit-optimal per item)",
                   "Service level: share of days whose demand the order covers (%)", "¥ per year saved", height=400)
     fig.update_xaxes(ticksuffix="%")

@@ -233,9 +233,12 @@ def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
     quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
     if np.ndim(service_level):
+        below = frame.loc[np.asarray(service_level) < 0.5, SERIES_ID].nunique()
         notes = [f"Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's "
-                 f"profit-optimal service level, margin ÷ (margin + what a leftover costs) (median "
-                 f"{np.nanmedian(service_level):.0%}; errors assumed normal); not rounded to packs."]
+                 "profit-optimal service level, margin ÷ (margin + what a leftover costs); errors assumed normal; "
+                 "not rounded to packs.",
+                 f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on purpose: "
+                 "for them (short-lived perishables) a unit thrown away costs more than the margin of a lost sale."]
     else:
         notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
                  f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]

@@ -117,6 +117,10 @@ else:
                            format_func=lambda v: f"v{v} · {versions.loc[v, 'model']} · "
                                                  f"{versions.loc[v, 'created_at']:%Y-%m-%d %H:%M}")
     chosen = versions.loc[version]
+    if pd.Timestamp(chosen["first_date"]) <= pd.Timestamp.today().normalize():
+        st.warning(f"Version {version} forecasts from {pd.Timestamp(chosen['first_date']):%Y-%m-%d}, which is not in "
+                   f"the future any more: the data ends on {pd.Timestamp(chosen['trained_until']):%Y-%m-%d}. Load "
+                   "the latest sales and publish again before the stores order from it.", icon=":material/event_busy:")
     for note in chosen["notes"]:
         st.caption(f":material/info: {note}")
 

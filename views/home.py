@@ -31,7 +31,7 @@ st.markdown("**1 · Data and current state (現状調査)** — before any model
 left, right = st.columns(2)
 left.page_link("views/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
 right.page_link("views/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
-st.markdown("**2 · Problem and plan (課題定義・計画)** — a problem that can be evaluated, its value in yen, what not to "
+st.markdown("**2–3 · Problem, initiatives and plan (課題定義・計画)** — a problem that can be evaluated, its value in yen, what not to "
             "do, GO/NO-GO criteria fixed up front; where to start; and the PoC plan.")
 links = st.columns(4)
 links[0].page_link("views/projects.py", label="Projects", icon=":material/folder_open:")

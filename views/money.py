@@ -21,5 +21,8 @@ if config is None:
 impact = compute_impact(run, config)
 if impact is None:
     st.stop()
+if impact.n_series < run.n_series:
+    st.caption(f":material/info: {run.n_series - impact.n_series:,} of the run's {run.n_series:,} series have no "
+               "forecast in any fold (they ended before the first cutoff): they are not in the money.")
 render_impact(impact, "money")
 st.page_link("views/report.py", label="Next: evaluate the GO/NO-GO criteria on this run", icon=":material/gavel:")
