@@ -549,8 +549,10 @@ def _money_assumptions(pdf, d: Decision) -> None:
 
 
 def _notes(pdf, d: Decision) -> None:
+    if not d.notes.strip():
+        return  # no page for an empty section
     _heading(pdf, "The team's notes", keep=6)
-    _paragraph(pdf, d.notes if d.notes.strip() else "No notes.", color=INK if d.notes.strip() else MUTED)
+    _paragraph(pdf, d.notes, color=INK)
 
 
 def _when(iso: str) -> str:

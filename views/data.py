@@ -131,9 +131,10 @@ with tab_practice:
         m = st.columns(4)
         m[0].metric("Units ordered", fmt.count(ordered))
         m[1].metric("Units sold", fmt.count(sold))
-        m[2].metric("Left over", fmt.pct(left / ordered if ordered else None),
-                    help="Units ordered for a day but not sold that day, as a share of units ordered. "
-                         "For 1-day perishables this is waste.")
+        m[2].metric("Not sold on the day", fmt.pct(left / ordered if ordered else None),
+                    help="Units ordered for a day but not sold that day, as a share of units ordered. For 1-day "
+                         "perishables this is waste; other goods stay on the shelf (the Money impact page counts "
+                         "what is really thrown away).")
         m[3].metric("Stockout share", fmt.pct(facts["stockout_share"]) if facts["has_stockouts"] else "–")
         grain = Freq.WEEKLY if dataset.freq is Freq.DAILY else dataset.freq
         practice = queries.totals_over_time(dataset.dataset_id, filters, None, grain)

@@ -49,9 +49,9 @@ def initiatives() -> tuple[Initiative, ...]:
 
 def definition() -> ProblemDefinition:
     return ProblemDefinition(
-        problem=("店舗×商品の発注数は「先週同曜日の販売数＋バッファ」で決めており、欠品と廃棄がどちらも多い。"
-                 "Store × item orders are set from last week's same-day sales plus a buffer, which leaves both "
-                 "stockouts and waste."),
+        problem=("店舗×商品の発注数は「直近3週の同曜日で最も売れた数＋バッファ」から在庫を引いて決めており、欠品と廃棄が"
+                 "どちらも多い。Store × item orders top the shelf up to the best same-weekday sales of the last three "
+                 "weeks plus a buffer, which leaves both stockouts and waste."),
         processes=("Ordering 発注", "Inventory 在庫管理"),
         decision=("各店舗の担当者が毎朝10時に翌日分の発注数を商品ごとに決める。The store's order for tomorrow, "
                   "per item, placed at 10:00 each morning."),
