@@ -17,6 +17,15 @@ from core.warehouse import explore, runs
 from ui.state import get_warehouse, table
 
 METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
+METRIC_HELP = {
+    "wape": "Weighted absolute percentage error: total |forecast − actual| ÷ total actual sales. Lower is better.",
+    "mase": "Mean absolute scaled error: mean |error| ÷ the in-sample seasonal naive's. Below 1 beats it.",
+    "rmsse": "Root mean squared scaled error: like MASE on squared errors (punishes big misses). Below 1 beats naive.",
+    "smape": "Symmetric mean absolute percentage error, per series and day (0–200 %). Lower is better.",
+    "mae": "Mean absolute error, in units per series and period.",
+    "rmse": "Root mean squared error, in units: big misses weigh more.",
+    "bias": "Mean of forecast − actual, in units: 0 is unbiased, negative forecasts too low.",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -86,8 +95,8 @@ def render_run(run_id: str, key: str = "run") -> None:
     st.markdown(sentence + ".")
 
     shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
-    config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f")
-              for m in METRIC_ORDER}
+    config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
+                                               help=METRIC_HELP[m]) for m in METRIC_ORDER}
     config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
                for c in board if c.startswith("vs ")}
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
