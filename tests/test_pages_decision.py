@@ -128,3 +128,17 @@ def test_report_warns_when_the_criteria_moved_after_the_run(warehouse_env):
     next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
     assert not at.exception and all(e.value.startswith("### ") for e in at.error)  # only a NO-GO banner
     assert any("changed after the run was made" in m.value for m in at.markdown)  # among the decision's risks
+
+
+def test_poc_plan_shows_what_each_rung_achieved_in_the_latest_decision(warehouse_with_run):
+    from core.evaluation import decide
+    from core.warehouse import planning, runs
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    decide(warehouse, project.project_id, runs.list_runs(warehouse)[0].run_id)
+    warehouse.close()
+    at = new_session("views/poc_plan.py")
+    assert not at.exception
+    evidence = next(i.value for i in at.info if "Measured by the decision" in i.value)
+    assert "**rule**: best" in evidence and "the ladder stopped at" in evidence

@@ -167,3 +167,16 @@ def criteria_preview(criteria, money_baselines: dict[str, float | None]) -> str:
         lines.append("\nMoney baselines: " + ", ".join(
             f"{k.replace('_', ' ')} {format_value('yearly_savings_yen', v)}" for k, v in known.items()))
     return "\n".join(lines)
+
+
+def ladder_evidence(decision: Decision) -> str:
+    """What the project's latest decision measured on each rung: best WAPE and money."""
+    savings = {r["policy"]: r.get("yearly_savings") for r in decision.money}
+    best: dict[str, dict] = {}
+    for row in sorted(decision.leaderboard, key=lambda r: r.get("wape") if r.get("wape") is not None else 9e9):
+        if row.get("rung") and row["rung"] != "current practice":
+            best.setdefault(row["rung"], row)
+    lines = [f"- **{rung}**: best {row['model']}, WAPE {fmt.pct(row.get('wape'))}, saves "
+             f"{fmt.yen(savings.get(row['model']))} a year" for rung, row in best.items()]
+    return (f"**Measured by the decision of {decision.created_at.replace('T', ' ')}** ({decision.verdict}, run "
+            f"*{decision.run_name}*): the ladder stopped at **{decision.model}**.\n" + "\n".join(lines))

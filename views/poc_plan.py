@@ -21,8 +21,9 @@ from core.planning.plan import (
     plan_warnings,
     progress,
 )
-from core.warehouse import planning
-from ui.state import get_warehouse, project_picker, table
+from core.warehouse import decisions, planning
+from ui.decision_view import ladder_evidence
+from ui.state import get_warehouse, project_picker, show_error, table
 
 st.title("PoC plan")
 st.caption("The talk's phases — current-state survey and problem definition → offline evaluation → online evaluation "
@@ -124,6 +125,15 @@ for number, stored in enumerate(phases, start=1):
 st.subheader("The ladder: what to try, and when to stop", anchor=False)
 st.caption("Climb only while the next rung pays for itself: rules and statistics first, a simple model next, GBDT "
            "last — and giving up is a valid result. Backtest each rung on the Backtest page.")
+latest_decision = decisions.list_decisions(warehouse, pid)
+if latest_decision:
+    try:
+        st.info(ladder_evidence(decisions.get_decision(warehouse, latest_decision[0].decision_id)),
+                icon=":material/gavel:")
+    except MitoshiError as error:
+        show_error(error)
+else:
+    st.caption("Once a run is evaluated on the GO / NO-GO report page, what each rung achieved shows here.")
 steps = planning.list_ladder(warehouse, pid)
 step_statuses = [s.value for s in StepStatus]
 for number, stored in enumerate(steps, start=1):
