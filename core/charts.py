@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE, TARGET
+from core.forecast.base import Rung
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -144,7 +145,7 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
 # Backtest runs
 # ---------------------------------------------------------------------------------
 RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "GBDT": "#e07b39"}
-RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
+RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
 METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
                  "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
                  "bias": "Bias (units, forecast − actual)"}

@@ -31,6 +31,7 @@ from core import fmt
 from core.backtest.compare import diebold_mariano
 from core.backtest.metrics import CUTOFF, MODEL
 from core.errors import MitoshiError
+from core.forecast.base import Rung
 from core.forecast.registry import MODELS
 from core.impact import PRACTICE, ImpactResult
 from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
@@ -731,7 +732,7 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     return risks
 
 
-RUNG_ORDER = ("current practice", "rule", "statistical", "GBDT")
+RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
 
 
 def model_reads_exog(alias: str) -> bool:

@@ -410,8 +410,8 @@ def money_impact(
     else:
         initial = np.zeros((len(folds.columns), int(economics.shelf_periods.max(initial=0)) + 1))
     cost = economics.cost[folds.series_of_column]
-    holding = config.economics.holding_rate / PERIODS_PER_YEAR[data.freq]
     periods_per_year = PERIODS_PER_YEAR[data.freq]
+    holding = config.economics.holding_rate / periods_per_year
     steps = folds.demand.shape[0]
     fold_days = steps * folds.columns.get_level_values(0).nunique()
     yearly = periods_per_year / fold_days

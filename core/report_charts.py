@@ -36,7 +36,7 @@ RUNG_STYLE: dict[str, dict[str, str]] = {
     Rung.GBDT: {"color": "#23456b", "hatch": "xx", "hatchcolor": "#e8e8e8"},
 }
 OTHER_RUNG = {"color": "#a6a6a6", "hatch": "\\\\", "hatchcolor": INK}
-RUNG_ORDER = tuple(RUNG_STYLE)
+RUNG_ORDER = tuple(Rung)
 CHOSEN = "#23456b"
 OTHER = "#b8cfe0"
 NEGATIVE = "#e6e6e6"

@@ -21,7 +21,6 @@ from core.decision import (
     segment_sentence,
 )
 from core.forecast.registry import MODELS
-from core.planning.criteria import format_value
 from ui.state import table
 
 BANNER: dict[str, tuple[Callable, str]] = {
@@ -165,7 +164,7 @@ def criteria_preview(criteria, money_baselines: dict[str, float | None]) -> str:
     known = {k: v for k, v in money_baselines.items() if v is not None}
     if known:
         lines.append("\nMoney baselines: " + ", ".join(
-            f"{k.replace('_', ' ')} {format_value('yearly_savings_yen', v)}" for k, v in known.items()))
+            f"{k.replace('_', ' ')} {fmt.yen(v)}" for k, v in known.items()))
     return "\n".join(lines)
 
 
