@@ -18,7 +18,7 @@ from core.columns import DATE
 from core.decision import Decision, DecisionError, DecisionInputs, evaluate_decision, run_evidence
 from core.errors import DatasetNotFoundError
 from core.impact import ImpactConfig, ImpactResult, money_impact
-from core.warehouse import Warehouse, decisions, planning, runs
+from core.warehouse import Dataset, Warehouse, decisions, planning, runs
 from core.warehouse.explore import target_total
 
 Progress = Callable[[float, str], None]
@@ -27,38 +27,39 @@ Progress = Callable[[float, str], None]
 @dataclass(frozen=True)
 class RunImpact:
     run: runs.RunInfo
+    dataset: Dataset
     data: BacktestData
     impact: ImpactResult
 
 
-def run_data(warehouse: Warehouse, run: runs.RunInfo) -> BacktestData:
-    """The run's series as they are in the warehouse now (the same rows, unless the
-    dataset was replaced: the fingerprint tells)."""
+def _run_dataset(warehouse: Warehouse, run: runs.RunInfo) -> Dataset:
     if run.dataset_id is None:
         raise DatasetNotFoundError(f"The run '{run.name}' has no dataset in the warehouse to price its orders with.")
     try:
-        dataset = warehouse.get_dataset(run.dataset_id)
+        return warehouse.get_dataset(run.dataset_id)
     except DatasetNotFoundError:
         raise DatasetNotFoundError(
             f"The dataset of run '{run.name}' ('{run.dataset_name}') was deleted: the money impact needs its sales, "
             "orders and prices. Import it again and run a new backtest.") from None
-    return dataset_data(warehouse, dataset, run.scope)
 
 
 def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactConfig(),
-               on_progress: Progress | None = None) -> RunImpact:
-    """The money impact of every model of a stored run."""
+               on_progress: Progress | None = None, forecasts: pd.DataFrame | None = None) -> RunImpact:
+    """The money impact of every model of a stored run (``forecasts``: the run's, when
+    the caller has already read them)."""
     run = runs.get_run(warehouse, run_id)
-    data = run_data(warehouse, run)
-    dataset = warehouse.get_dataset(run.dataset_id)
-    forecasts = runs.run_forecasts(warehouse, run_id)
+    dataset = _run_dataset(warehouse, run)
+    # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
+    data = dataset_data(warehouse, dataset, run.scope)
+    if forecasts is None:
+        forecasts = runs.run_forecasts(warehouse, run_id)
     # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
     dates = pd.to_datetime(forecasts[DATE])
     total = sum(target_total(warehouse, dataset, days.min(), days.max())
                 for _, days in dates.groupby(forecasts[CUTOFF])) if not forecasts.empty else None
     impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
                           dataset_sales=total, on_progress=on_progress)
-    return RunImpact(run=run, data=data, impact=impact)
+    return RunImpact(run=run, dataset=dataset, data=data, impact=impact)
 
 
 def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> str | None:
@@ -82,7 +83,6 @@ def decide(
     notes: str = "",
     risks: Sequence[str] = (),
     on_progress: Progress | None = None,
-    impact: RunImpact | None = None,
 ) -> Decision:
     """Evaluate the project's latest criteria against a run and store the decision."""
     report = on_progress or (lambda share, text: None)
@@ -92,12 +92,11 @@ def decide(
         raise DecisionError(f"Project '{project.name}' has no problem definition yet: write one, with its GO/NO-GO "
                             "criteria, on the Problem definition page before evaluating a run.")
     report(0.0, "Reading the run")
-    if impact is None or impact.run.run_id != run_id or impact.impact.config != config:
-        impact = run_impact(warehouse, run_id, config,
-                            on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
     result = runs.load_result(warehouse, run_id)
+    impact = run_impact(warehouse, run_id, config, forecasts=result.forecasts,
+                        on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
     report(0.85, "Testing significance and stability")
-    dataset = warehouse.get_dataset(impact.run.dataset_id)
+    dataset = impact.dataset
     evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
                             has_stockouts=impact.data.stockout is not None,
                             generated=dataset.spec.source.startswith("generated"),
