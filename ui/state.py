@@ -102,6 +102,20 @@ def project_picker(warehouse: Warehouse) -> planning.Project | None:
     return current
 
 
+def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
+    """A save refused because someone else saved the same field first: their values are
+    shown in ``shown_in`` ("table", "form"), the user's edit is listed to type again."""
+    conflict = st.session_state.get(conflict_key)
+    if not conflict:
+        return
+    st.error(conflict["message"], icon=":material/sync_problem:")
+    if conflict["rows"]:
+        st.markdown(f"**Your edit, kept** — the {shown_in} now shows their values; type yours again if you still "
+                    "want it:")
+        table(pd.DataFrame(conflict["rows"]))
+    st.button("Dismiss", on_click=lambda: st.session_state.pop(conflict_key, None), icon=":material/close:", key=key)
+
+
 def show_error(error: MitoshiError) -> None:
     st.error(str(error), icon=":material/error:")
 

@@ -3,7 +3,6 @@ placed on the talk's 2×2 and ranked; the chosen one becomes the problem in one 
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core import fmt
@@ -22,7 +21,7 @@ from core.planning.initiatives import (
     to_definition,
 )
 from core.warehouse import planning
-from ui.state import get_warehouse, project_picker, show_error, table
+from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 
 EFFORT_STOPS = (1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 26, 39, 52, 78, 104)
 IMPACT_STOPS = (1e6, 2e6, 3e6, 5e6, 1e7, 1.5e7, 2e7, 3e7, 5e7, 7.5e7, 1e8, 2e8, 5e8, 1e9)
@@ -41,14 +40,7 @@ EDITOR, CONFLICT, FLASH = f"ei_editor_{pid}", f"ei_conflict_{pid}", f"ei_flash_{
 flash = st.session_state.pop(FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
-conflict = st.session_state.get(CONFLICT)
-if conflict:
-    st.error(conflict["message"], icon=":material/sync_problem:")
-    if conflict["rows"]:
-        st.markdown("**Your edit, kept** — the table now shows their values; type yours again if you still want it:")
-        table(pd.DataFrame(conflict["rows"]))
-    st.button("Dismiss", on_click=lambda: st.session_state.pop(CONFLICT, None), icon=":material/close:",
-              key="ei_dismiss")
+saved_conflict(CONFLICT, "table", "ei_dismiss")
 
 stored = planning.list_initiatives(warehouse, pid)
 current = {s.key: s for s in stored}

@@ -23,7 +23,7 @@ from core.planning.plan import (
 )
 from core.warehouse import decisions, planning
 from ui.decision_view import ladder_evidence
-from ui.state import get_warehouse, project_picker, show_error, table
+from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 
 st.title("PoC plan")
 st.caption("The talk's phases — current-state survey and problem definition → offline evaluation → online evaluation "
@@ -39,14 +39,7 @@ STATE, CONFLICT = f"plan_{pid}", f"plan_conflict_{pid}"
 today = date.today()
 
 summary = st.container()
-conflict = st.session_state.get(CONFLICT)
-if conflict:
-    st.error(conflict["message"], icon=":material/sync_problem:")
-    if conflict["rows"]:
-        st.markdown("**Your edit, kept** — the form now shows their values; type yours again if you still want it:")
-        table(pd.DataFrame(conflict["rows"]))
-    st.button("Dismiss", on_click=lambda: st.session_state.pop(CONFLICT, None), icon=":material/close:",
-              key="plan_dismiss")
+saved_conflict(CONFLICT, "form", "plan_dismiss")
 
 # What each row's widgets were opened on: {row key: (Stored, token)}. A save names
 # that revision; a row someone else saved while nothing is typed here is reloaded.
