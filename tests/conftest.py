@@ -61,6 +61,19 @@ def warehouse_env(demo_warehouse_file, tmp_path, monkeypatch):
     return path
 
 
+def store_run(warehouse: Warehouse, stores: tuple[str, ...], models: tuple[str, ...], horizon: int, name: str,
+              folds: int = 2) -> str:
+    """Backtest ``models`` on some stores of the warehouse's first dataset and store the run."""
+    from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+    from core.backtest.splits import SplitConfig
+    from core.warehouse.runs import save_run
+
+    dataset = warehouse.list_datasets()[0]
+    config = BacktestConfig(split=SplitConfig(horizon=horizon, folds=folds),
+                            models=tuple(ModelSpec.of(a) for a in models))
+    return save_run(warehouse, run_backtest(dataset_data(warehouse, dataset, {"store_id": stores}), config), name)
+
+
 def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()

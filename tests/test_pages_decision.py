@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
-from core.backtest.splits import SplitConfig
 from core.warehouse import Warehouse, decisions
-from core.warehouse.runs import save_run
-from tests.conftest import new_session
+from tests.conftest import new_session, store_run
 
 MONEY, REPORT = "views/money.py", "views/report.py"
 
@@ -17,11 +14,7 @@ MONEY, REPORT = "views/money.py", "views/report.py"
 def warehouse_with_run(warehouse_env):
     """The demo chain with a small stored run: two stores' 100 series, practice and three rules."""
     warehouse = Warehouse(warehouse_env)
-    dataset = warehouse.list_datasets()[0]
-    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001", "S002")}),
-                          BacktestConfig(split=SplitConfig(horizon=14, folds=2),
-                                         models=tuple(ModelSpec.of(a) for a in ("practice", "snaive", "ma"))))
-    save_run(warehouse, result, "two stores")
+    store_run(warehouse, ("S001", "S002"), ("practice", "snaive", "ma"), horizon=14, name="two stores")
     warehouse.close()
     return warehouse_env
 
@@ -114,11 +107,7 @@ def test_report_warns_when_the_criteria_moved_after_the_run(warehouse_env):
     project = planning.create_project(warehouse, "moved goalposts")
     first = ProblemDefinition(criteria=(Criterion("wape", "improves_by_at_least", 0.2, "practice"),))
     planning.save_definition(warehouse, project.project_id, first, 0)
-    dataset = warehouse.list_datasets()[0]
-    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001",)}),
-                          BacktestConfig(split=SplitConfig(horizon=7, folds=2),
-                                         models=tuple(ModelSpec.of(a) for a in ("practice", "snaive"))))
-    save_run(warehouse, result, "after v1")
+    store_run(warehouse, ("S001",), ("practice", "snaive"), horizon=7, name="after v1")
     moved = ProblemDefinition(criteria=(Criterion("wape", "improves_by_at_least", 0.05, "practice"),))
     planning.save_definition(warehouse, project.project_id, moved, 1, "lowered after seeing the results")
     planning.remember_project(warehouse, project.project_id)

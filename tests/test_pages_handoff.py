@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
-from core.backtest.splits import SplitConfig
 from core.warehouse import Warehouse
-from core.warehouse.runs import save_run
-from tests.conftest import new_session, open_page
+from tests.conftest import new_session, open_page, store_run
 
 PAGE = "views/handoff.py"
 
@@ -17,11 +14,7 @@ PAGE = "views/handoff.py"
 def warehouse_with_run(warehouse_env):
     """The demo chain with a small stored run: one store's 50 series, practice and three rules."""
     warehouse = Warehouse(warehouse_env)
-    dataset = warehouse.list_datasets()[0]
-    result = run_backtest(dataset_data(warehouse, dataset, {"store_id": ("S001",)}),
-                          BacktestConfig(split=SplitConfig(horizon=7, folds=2),
-                                         models=tuple(ModelSpec.of(a) for a in ("practice", "naive", "snaive", "ma"))))
-    save_run(warehouse, result, "S001 rules")
+    store_run(warehouse, ("S001",), ("practice", "naive", "snaive", "ma"), horizon=7, name="S001 rules")
     warehouse.close()
     return warehouse_env
 
