@@ -1,0 +1,1 @@
+"""Step 1 of the journey: reading users' files as their systems export them."""
