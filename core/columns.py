@@ -7,12 +7,34 @@ onto these roles at import time; key, attribute and exogenous columns keep their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
-SERIES_ID = "unique_id"  # the series key columns joined by SERIES_SEP
+import pandas as pd
+
+SERIES_ID = "unique_id"  # the series key columns joined by SERIES_SEP (see series_ids)
 DATE = "ds"
 TARGET = "y"
 SERIES_SEP = "/"
+SERIES_ESCAPE = "\\"
+
+
+def series_ids(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
+    """The series id of each row: its key values joined by ``SERIES_SEP``.
+
+    With several keys, a ``/`` or ``\\`` inside a value is escaped with ``\\`` first, so
+    the id is unique per tuple of key values whatever characters they hold: (``a/b``, ``c``)
+    is ``a\\/b/c`` and (``a``, ``b/c``) is ``a/b\\/c``. A single key is its value as is.
+    The warehouse builds the same ids in SQL (``core.warehouse.store.series_id_sql``).
+    """
+    if len(keys) == 1:
+        return frame[keys[0]].astype(str)
+    parts = [frame[k].astype(str).str.replace(SERIES_ESCAPE, SERIES_ESCAPE * 2, regex=False)
+             .str.replace(SERIES_SEP, SERIES_ESCAPE + SERIES_SEP, regex=False) for k in keys]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + SERIES_SEP + part
+    return joined
 
 
 class Role(StrEnum):

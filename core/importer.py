@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq
+from core.columns import DATE, SERIES_ID, TARGET, Freq, series_ids
 from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI import them from here)
     CSV_SUFFIXES,
     ENCODINGS,
@@ -27,17 +27,11 @@ from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI i
     RawTable,
     read_table,
 )
+from core.data.parsing import parse_dates, parse_numbers
 from core.errors import ImportProblemError
 from core.warehouse import Dataset, DatasetSpec, Warehouse
 
 EXAMPLES = 5
-
-# Date formats tried in turn on text dates; the one that parses most values wins.
-_DATE_FORMATS = (
-    "ISO8601", "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%Y.%m.%d", "%d.%m.%Y",
-    "%Y年%m月%d日", "%Y %b", "%b %Y", "%Y-%m", "%Y/%m", "%Y年%m月", "%d-%b-%Y",
-)
-
 
 # ---------------------------------------------------------------------------------
 # Mapping
@@ -73,13 +67,14 @@ def _parse_share(values: pd.Series) -> float:
     sample = values.dropna().head(500)
     if sample.empty:
         return 0.0
-    return float(parse_dates(sample)[0].notna().mean())
+    return float(parse_dates(sample).values.notna().mean())
 
 
-def suggest_mapping(frame: pd.DataFrame) -> ColumnMapping:
-    """A first guess at the roles, for the user to correct."""
+def suggest_mapping(frame: pd.DataFrame, decimal_comma: bool = False) -> ColumnMapping:
+    """A first guess at the roles, for the user to correct; each column gets one role at most."""
     columns = list(frame.columns)
-    numeric = {c for c in columns if pd.to_numeric(frame[c].head(500), errors="coerce").notna().mean() > 0.9}
+    numeric = {c for c in columns
+               if parse_numbers(frame[c].head(500), decimal_comma).values.notna().mean() > 0.9}
     dates = [c for c in columns if _DATE_NAMES.search(c) and _parse_share(frame[c]) > 0.9]
     dates += [c for c in columns if c not in dates and c not in numeric and _parse_share(frame[c]) > 0.9]
     date_col = dates[0] if dates else columns[0]
@@ -180,25 +175,6 @@ class _Blocked(Exception):
     """Stops validation early when later checks would only repeat the same cause."""
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
-    """Parse a column of dates with the format that fits most values; NaT where none does."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else values, None
-    text = values.astype("string").str.strip()
-    numeric = pd.to_numeric(text, errors="coerce").astype("float64")
-    best, best_format, best_share = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"), None, -1.0
-    for fmt in _DATE_FORMATS:
-        if fmt == "%Y%m%d" and not numeric.between(10000101, 99991231).mean() > 0.9:
-            continue
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        share = parsed.notna().mean()
-        if share > best_share:
-            best, best_format, best_share = parsed, fmt, share
-        if share == 1.0:
-            break
-    return best, best_format
-
-
 def infer_freq(dates: pd.Series, series: pd.Series) -> Freq | None:
     """The frequency from the most common gap between consecutive dates of a series."""
     frame = pd.DataFrame({"s": series.to_numpy(), "d": dates.to_numpy()}).drop_duplicates().sort_values(["s", "d"])
@@ -221,15 +197,16 @@ def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.Da
     return rows.reset_index(drop=True)
 
 
-def _to_flag(values: pd.Series) -> pd.Series:
-    """Numbers as they are; yes/no, true/false, y/n, ○/× as 1/0; anything else NaN."""
+def _to_flag(values: pd.Series, decimal_comma: bool, column: str) -> tuple[pd.Series, str | None]:
+    """Numbers as exported (see ``parse_numbers``); yes/no, true/false, y/n, ○/× as 1/0;
+    anything else NaN."""
     if pd.api.types.is_bool_dtype(values):
-        return values.astype(float)
-    numeric = pd.to_numeric(values, errors="coerce")
+        return values.astype(float), None
+    numeric = parse_numbers(values, decimal_comma, column)
     words = values.astype("string").str.strip().str.lower().map(
         {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "○": 1.0, "×": 0.0}
     )
-    return numeric.fillna(words.astype(float))
+    return numeric.values.fillna(words.astype(float)), numeric.note
 
 
 def validate(
@@ -244,10 +221,10 @@ def validate(
     it) and, if none is left, the canonical frame ready for the warehouse.
     """
     problems: list[Problem] = []
-    notes: list[str] = []
+    notes: list[str] = list(raw.notes)
     try:
         frame = _check_mapping(raw.frame, mapping)
-        result = _validate_rows(frame, mapping, repairs, problems, notes)
+        result = _validate_rows(frame, mapping, repairs, problems, notes, decimal_comma=raw.delimiter == ";")
     except _Blocked:
         return ImportReport(problems=tuple(problems), notes=tuple(notes))
     frame, freq = result
@@ -255,7 +232,9 @@ def validate(
         return ImportReport(problems=tuple(problems), notes=tuple(notes), freq=freq)
     renames = safe_names([*mapping.keys, *mapping.attributes, *mapping.exog_known, *mapping.exog_unknown,
                           *[c for c in (mapping.stockout, mapping.orders) if c]])
-    frame = frame.rename(columns=renames)
+    # One simultaneous rename, so a user's column called 'ds', 'y' or 'unique_id' never
+    # collides with the canonical names (safe_names keeps those free).
+    frame = frame.rename(columns=renames | {mapping.date: DATE, mapping.target: TARGET})
     spec = DatasetSpec(
         name=(name or Path(raw.file_name).name.split(".")[0]).strip(),
         freq=freq,
@@ -270,9 +249,8 @@ def validate(
     )
     columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
     frame = frame[columns].reset_index(drop=True)
-    series = frame[list(spec.keys)].astype(str).agg(SERIES_SEP.join, axis=1) if len(spec.keys) > 1 else frame[spec.keys[0]]
     info = {
-        "series": int(series.nunique()),
+        "series": int(series_ids(frame, spec.keys).nunique()),
         "rows": len(frame),
         "start": frame[DATE].min().date(),
         "end": frame[DATE].max().date(),
@@ -302,12 +280,15 @@ def _validate_rows(
     repairs: Repairs,
     problems: list[Problem],
     notes: list[str],
+    decimal_comma: bool = False,
 ) -> tuple[pd.DataFrame, Freq]:
     keys, date_col, target = list(mapping.keys), mapping.date, mapping.target
     shown = [*keys, date_col, target]
 
-    # Series keys must be present.
-    missing_key = frame[keys].isna().any(axis=1)
+    # Series keys are text ('NA', 'None' and 'null' are values) and must be present.
+    for key in keys:
+        frame[key] = frame[key].astype("string").str.strip()
+    missing_key = frame[keys].isna().any(axis=1) | frame[keys].eq("").any(axis=1)
     if missing_key.any():
         if repairs.drop_missing_keys:
             notes.append(f"Dropped {missing_key.sum():,} row(s) with an empty series key.")
@@ -318,11 +299,14 @@ def _validate_rows(
                 "to no series. Fill them in the file, or drop these rows.",
                 int(missing_key.sum()), _examples(frame, missing_key, shown), "drop_missing_keys",
             ))
-    for key in keys:
-        frame[key] = frame[key].astype("string").str.strip()
+    _require_rows(frame, problems)
 
-    # Dates.
-    parsed, _ = parse_dates(frame[date_col])
+    # Dates, read by the whole column (day/month order, offsets, Excel serials).
+    series = series_ids(frame, keys)
+    dates = parse_dates(frame[date_col], mapping.freq, series, date_col)
+    if dates.note:
+        notes.append(dates.note)
+    parsed = dates.values
     bad_date = parsed.isna()
     if bad_date.mean() > 0.5:
         problems.append(Problem(
@@ -336,6 +320,7 @@ def _validate_rows(
         if repairs.drop_bad_dates:
             notes.append(f"Dropped {bad_date.sum():,} row(s) whose date could not be read.")
             frame, parsed = frame.loc[~bad_date], parsed.loc[~bad_date]
+            _require_rows(frame, problems)
         else:
             problems.append(Problem(
                 "bad_dates", f"{bad_date.sum():,} row(s) have a date that cannot be read. Correct them in "
@@ -344,8 +329,11 @@ def _validate_rows(
             ))
     frame[date_col] = parsed
 
-    # Target: numeric, present, not negative.
-    values = pd.to_numeric(frame[target], errors="coerce")
+    # Target: numeric (as exported: thousands separators, full-width, ¥), present, not negative.
+    numbers = parse_numbers(frame[target], decimal_comma, target)
+    if numbers.note:
+        notes.append(numbers.note)
+    values = numbers.values
     if values.notna().mean() < 0.5:
         problems.append(Problem(
             "target_not_numeric", f"Column '{target}' is not a number in {values.isna().mean():.0%} of rows, so it "
@@ -358,6 +346,7 @@ def _validate_rows(
         if repairs.bad_targets == "drop":
             notes.append(f"Dropped {bad_target.sum():,} row(s) with an empty or non-numeric target.")
             frame, values = frame.loc[~bad_target], values.loc[~bad_target]
+            _require_rows(frame, problems)
         elif repairs.bad_targets == "zero":
             notes.append(f"Set {bad_target.sum():,} empty or non-numeric target value(s) to 0.")
             values = values.fillna(0.0)
@@ -375,6 +364,7 @@ def _validate_rows(
         elif repairs.negatives == "drop":
             notes.append(f"Dropped {negative.sum():,} row(s) with a negative target.")
             frame, values = frame.loc[~negative], values.loc[~negative]
+            _require_rows(frame, problems)
         else:
             problems.append(Problem(
                 "negative_targets", f"{negative.sum():,} row(s) have a negative '{target}' (returns or "
@@ -385,7 +375,9 @@ def _validate_rows(
 
     # Value columns: numbers or yes/no flags.
     for column in [*mapping.exog_known, *mapping.exog_unknown, *[c for c in (mapping.stockout, mapping.orders) if c]]:
-        flags = _to_flag(frame[column])
+        flags, note = _to_flag(frame[column], decimal_comma, column)
+        if note:
+            notes.append(note)
         not_numeric = flags.isna() & frame[column].notna()
         if not_numeric.any():
             problems.append(Problem(
@@ -411,7 +403,7 @@ def _validate_rows(
         raise _Blocked
 
     # Frequency and the period grid.
-    series = frame[keys].astype(str).agg(SERIES_SEP.join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
+    series = series_ids(frame, keys)
     freq = mapping.freq or infer_freq(frame[date_col], series)
     if freq is None and series.nunique() == len(series):
         problems.append(Problem(
@@ -468,7 +460,18 @@ def _validate_rows(
     frame = frame.sort_values([*keys, date_col]).reset_index(drop=True)
     frame = _fill_gaps(frame, keys, date_col, target, freq, mapping, repairs, problems, notes)
     frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
-    return frame.rename(columns={date_col: DATE, target: TARGET}), freq
+    return frame, freq
+
+
+def _require_rows(frame: pd.DataFrame, problems: list[Problem]) -> None:
+    """Stop when a repair (or the file) leaves no row to import."""
+    if frame.empty:
+        problems.append(Problem(
+            "no_rows_left", "No row is left to import: every row was dropped by the repairs chosen (or had no "
+            "usable value). Untick a repair that drops rows, or check the column roles.",
+            0, pd.DataFrame(),
+        ))
+        raise _Blocked
 
 
 def _period_index(dates: pd.Series, freq: Freq) -> np.ndarray:
@@ -499,7 +502,7 @@ def _align(
         snapped = dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
         what = "fall on another weekday than the rest of their series"
     if not off.any():
-        return frame, None
+        return (_one_weekly_grid(frame, series, date_col, notes), None) if freq is Freq.WEEKLY else (frame, None)
     if repairs.align_dates:
         notes.append(f"Moved {off.sum():,} date(s) that {what} onto the {freq.label} grid"
                      + (" (Monday of their week)." if freq is Freq.WEEKLY else " (their day)."))
@@ -509,6 +512,26 @@ def _align(
         "period: correct the file, or move them onto the grid (then merge any duplicates this makes).",
         int(off.sum()), _examples(frame, off, [*frame.columns[: len(frame.columns)]]), "align_dates",
     )
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _one_weekly_grid(frame: pd.DataFrame, series: pd.Series, date_col: str, notes: list[str]) -> pd.DataFrame:
+    """Weekly series that each keep one weekday but not the same one (one store's system
+    dates a week by its Sunday, another's by its Friday) are put on one grid: every date
+    moves to the Monday of its ISO week (Monday to Sunday), so each week stays one period
+    and every series is scored on the same dates."""
+    weekday = frame[date_col].dt.day_of_week
+    per_series = weekday.groupby(series.to_numpy()).first()
+    if per_series.nunique() < 2:
+        return frame
+    counts = per_series.map(lambda d: _WEEKDAYS[d]).value_counts()
+    named = ", ".join(f"{day} ({n:,} series)" for day, n in counts.items())
+    notes.append(f"The weekly dates fall on different weekdays by series: {named}. Each date was moved to the Monday "
+                 "of its week (weeks run Monday to Sunday), so all series share one weekly grid; a week's sales "
+                 "are unchanged.")
+    return frame.assign(**{date_col: frame[date_col].dt.normalize() - pd.to_timedelta(weekday, unit="D")})
 
 
 def _merge_duplicates(

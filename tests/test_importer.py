@@ -126,8 +126,7 @@ def test_suggested_mapping_prefers_one_id_column_and_keeps_the_rest_as_attribute
      (["20240401", "20240402"], "2024-04-01")],
 )
 def test_date_formats(values, expected):
-    parsed, _ = parse_dates(pd.Series(values))
-    assert parsed.iloc[0] == pd.Timestamp(expected)
+    assert parse_dates(pd.Series(values)).values.iloc[0] == pd.Timestamp(expected)
 
 
 def test_frequency_is_inferred():

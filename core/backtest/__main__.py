@@ -1,13 +1,16 @@
 """Batch backtests on any long-format file:
 
     python -m core.backtest --data FILE --series-cols a,b --date-col d --target-col y --freq D|W|M \\
-        --horizon 28 --folds 3 [--step S] --models snaive,ets,theta,lgbm --json OUT.json --forecasts OUT.parquet
+        --horizon 28 --folds 3 [--step S] --models snaive,ets,theta,lgbm --json OUT.json --forecasts OUT.parquet \\
+        [--repair fill_gaps=zero ...]
 
-The file is read and validated like an import (CSV, Parquet or Excel); the run is stored
-in the warehouse ($MITOSHI_WAREHOUSE or --warehouse) and summarised as JSON (run id and,
-per model, every metric and its seconds); the long forecasts go to Parquet with columns
-series, date, cutoff, actual, model, forecast. Bad arguments or a bad file: one line on
-stderr and a non-zero exit.
+The file is read and validated like an import (CSV, Parquet or Excel), with the repairs
+the Import page offers given as ``--repair NAME=VALUE``; the importer's notes go to stderr.
+The warehouse ($MITOSHI_WAREHOUSE or --warehouse) is opened before any work, so a path
+that cannot be written fails at once. The run is summarised as JSON (run id and, per
+model, every metric and its seconds) and the long forecasts go to Parquet with columns
+series, date, cutoff, actual, model, forecast; both are written even when storing the
+run fails. Bad arguments or a bad file: one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args, get_type_hints
 
-from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest
+from core.backtest.engine import BacktestConfig, BacktestData, BacktestResult, ModelSpec, Progress, run_backtest
 from core.backtest.splits import SplitConfig
-from core.columns import DATE, SERIES_ID, SERIES_SEP, Freq
+from core.columns import DATE, SERIES_ID, Freq, series_ids
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
-from core.importer import ColumnMapping, read_table, validate
+from core.importer import ColumnMapping, Repairs, read_table, validate
 from core.warehouse import Warehouse, warehouse_path
 from core.warehouse.runs import save_run
 
@@ -33,6 +37,31 @@ PARQUET_COLUMNS = {SERIES_ID: "series", DATE: "date", "cutoff": "cutoff", "actua
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def repair_choices() -> dict[str, tuple[str, ...]]:
+    """Each repair of the Import page and the values ``--repair NAME=VALUE`` takes for it."""
+    choices = {}
+    for name, hint in get_type_hints(Repairs).items():  # bool, or Literal[...] | None
+        options = tuple(value for arg in get_args(hint) for value in get_args(arg) if isinstance(value, str))
+        choices[name] = options or ("yes",)
+    return choices
+
+
+def _repair(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    choices = repair_choices()
+    name, value = name.strip(), value.strip() or "yes"
+    if name not in choices:
+        raise argparse.ArgumentTypeError(
+            f"unknown repair '{name}'; known: " + ", ".join(f"{n}={'|'.join(v)}" for n, v in choices.items()))
+    if choices[name] == ("yes",):
+        if value.lower() not in ("yes", "true", "1"):
+            raise argparse.ArgumentTypeError(f"--repair {name} takes no value other than yes")
+        return name, True
+    if value not in choices[name]:
+        raise argparse.ArgumentTypeError(f"--repair {name}= takes one of {', '.join(choices[name])}, not '{value}'")
+    return name, value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--models", type=_names, default=DEFAULT_LADDER,
                    help=f"comma-separated aliases of {', '.join(MODELS)} (default: {','.join(DEFAULT_LADDER)})")
     p.add_argument("--exog-known", type=_names, default=(), help="columns known in advance (price, promo, ...)")
+    p.add_argument("--repair", type=_repair, action="append", default=[], metavar="NAME=VALUE",
+                   help="a repair the Import page offers, e.g. fill_gaps=zero or drop_short_series=yes; "
+                        "repeat for several (names: " + ", ".join(repair_choices()) + ")")
     p.add_argument("--json", type=Path, help="write the summary here")
     p.add_argument("--forecasts", type=Path, help="write the long forecasts here (Parquet)")
     p.add_argument("--warehouse", type=Path, default=None, help="warehouse file (default: $MITOSHI_WAREHOUSE)")
@@ -62,15 +94,19 @@ def _load(args: argparse.Namespace) -> BacktestData:
     raw = read_table(args.data.read_bytes(), args.data.name)
     mapping = ColumnMapping(keys=args.series_cols, date=args.date_col, target=args.target_col,
                             exog_known=args.exog_known, freq=Freq(args.freq))
-    report = validate(raw, mapping, name=args.data.name)
+    report = validate(raw, mapping, Repairs(**dict(args.repair)), name=args.data.name)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not report.ok:
         problem = report.problems[0]
         more = f" (+{len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
-        raise MitoshiError(f"{args.data.name}: {problem.message}{more}")
+        fix = ""
+        if problem.repair:
+            fix = f" To repair: --repair {problem.repair}={'|'.join(repair_choices()[problem.repair])}."
+        raise MitoshiError(f"{args.data.name}: {problem.message}{fix}{more}")
     frame = report.frame
     keys = report.spec.keys
-    joined = frame[list(keys)].astype(str).agg(SERIES_SEP.join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
-    frame.insert(0, SERIES_ID, joined)
+    frame.insert(0, SERIES_ID, series_ids(frame, keys))
     frame = frame.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
     return BacktestData(frame=frame, freq=report.freq, name=args.data.name, keys=keys,
                         exog_known=report.spec.exog_known)
@@ -83,6 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             split=SplitConfig(horizon=args.horizon, folds=args.folds, step=args.step, gap=args.gap),
             models=tuple(ModelSpec.of(alias) for alias in args.models),
         )
+        # Open the warehouse first: a path that cannot be written fails before minutes of work.
+        warehouse = Warehouse(args.warehouse or warehouse_path())
+    except MitoshiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         data = _load(args)
         print(f"{data.name}: {data.frame[SERIES_ID].nunique():,} {data.freq.label} series, {len(data.frame):,} rows",
               file=sys.stderr)
@@ -91,23 +133,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{progress.done}/{progress.total}] {progress.message}", file=sys.stderr, flush=True)
 
         result = run_backtest(data, config, on_progress=report)
-        warehouse = Warehouse(args.warehouse or warehouse_path())
-        try:
-            run_id = save_run(warehouse, result, args.name)
-        finally:
-            warehouse.close()
+        # The results are written before storing, so a failed store loses nothing computed.
+        _write_outputs(args, None, result)
+        run_id = save_run(warehouse, result, args.name)
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    summary = {"run_id": run_id, **result.summary()}
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-    if args.forecasts:
-        result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts, index=False)
+    finally:
+        warehouse.close()
+    _write_outputs(args, run_id, result)
     board = result.leaderboard()
     print(f"run {run_id} stored in {result.wall_seconds:.1f} s", file=sys.stderr)
     print(board[["model", "rung", "wape", "mase", "rmsse", "bias", "seconds"]].to_string(index=False, float_format="%.3f"))
     return 0
+
+
+def _write_outputs(args: argparse.Namespace, run_id: str | None, result: BacktestResult) -> None:
+    """The JSON summary (``run_id`` null until the run is stored) and the long forecasts."""
+    if args.json:
+        summary = {"run_id": run_id, **result.summary()}
+        args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+    if args.forecasts and run_id is None:
+        result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts, index=False)
 
 
 if __name__ == "__main__":

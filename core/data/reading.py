@@ -32,6 +32,8 @@ class RawTable:
     size_bytes: int
     encoding: str | None = None
     sheets: tuple[str, ...] = ()
+    delimiter: str | None = None  # the CSV delimiter used; ';' means decimal commas are read
+    notes: tuple[str, ...] = ()  # what reading decided or left out, shown with the import notes
 
 
 def _suffix(file_name: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq, Role
+from core.columns import DATE, SERIES_ESCAPE, SERIES_ID, SERIES_SEP, TARGET, Freq, Role
 from core.errors import DatasetExistsError, DatasetNotFoundError, WarehouseError
 
 ENV_VAR = "MITOSHI_WAREHOUSE"
@@ -54,6 +54,17 @@ def check_identifier(name: str) -> str:
 
 def quote(name: str) -> str:
     return '"' + check_identifier(name) + '"'
+
+
+def series_id_sql(keys: Sequence[str]) -> str:
+    """The SQL expression of ``core.columns.series_ids``: keys joined by '/', each value's
+    '/' and '\\' escaped when there are several keys, so the id is unique per key tuple."""
+    if len(keys) == 1:
+        return f"CAST({quote(keys[0])} AS VARCHAR)"
+    esc, sep = SERIES_ESCAPE, SERIES_SEP
+    parts = [f"replace(replace(CAST({quote(k)} AS VARCHAR), '{esc}', '{esc * 2}'), '{sep}', '{esc}{sep}')"
+             for k in keys]
+    return f" || '{sep}' || ".join(parts)
 
 
 # ---------------------------------------------------------------------------------
@@ -385,14 +396,24 @@ class Warehouse:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else warehouse_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(self.path))
+        except OSError as exc:
+            raise WarehouseError(
+                f"Cannot create the warehouse {self.path}: its folder cannot be made or written "
+                f"({exc.strerror or exc}). Choose a writable path (--warehouse, or {ENV_VAR})."
+            ) from exc
         except duckdb.IOException as exc:
             raise WarehouseError(
-                f"Cannot open the warehouse {self.path}: {exc}. Another Mitoshi may be using "
-                f"it; close it or set {ENV_VAR} to another file."
+                f"Cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}. Another Mitoshi may be "
+                f"using it, or it is not a DuckDB file; close it or set {ENV_VAR} to another file."
+            ) from exc
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"Cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}. Set {ENV_VAR} (or "
+                "--warehouse) to another file."
             ) from exc
         self._write_lock = threading.Lock()
         self.schema_version = migrate(self._con)
@@ -469,7 +490,7 @@ class Warehouse:
 
         dataset_id = uuid.uuid4().hex[:12]
         table = f"obs_{dataset_id}"
-        series_expr = f" || '{SERIES_SEP}' || ".join(f"CAST({quote(k)} AS VARCHAR)" for k in spec.keys)
+        series_expr = series_id_sql(spec.keys)
         select_cols = ", ".join(
             [f"{series_expr} AS {SERIES_ID}"]
             + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
