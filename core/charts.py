@@ -1,7 +1,9 @@
 """Plotly figures built from the frames the warehouse returns.
 
 Pure functions of data (no Streamlit), so that the pages and, later, the PDF report
-draw the same pictures. Every figure has a title and labelled axes with units.
+draw the same pictures. Every figure has a title and labelled axes with units. Titles,
+axis titles, group names and keys may be what users typed or their files hold: they go
+through ``chart_label``, so Plotly shows them as text and never as its HTML.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import plotly.graph_objects as go
 from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE, TARGET
 from core.forecast.base import Rung
+from core.text import chart_label, chart_labels
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -20,9 +23,9 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        xaxis_title=x,
-        yaxis_title=y,
+        title={"text": chart_label(title), "x": 0, "xanchor": "left"},
+        xaxis_title=chart_label(x),
+        yaxis_title=chart_label(y),
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         # Below the plot: above it, a legend of many groups wraps into the title.
@@ -40,9 +43,9 @@ def totals_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.Fig
     fig = go.Figure()
     for i, (group, part) in enumerate(frame.groupby("grp", sort=False)):
         fig.add_trace(go.Scatter(
-            x=part["period"], y=part["y"], name=str(group), mode="lines",
+            x=part["period"], y=part["y"], name=chart_label(group), mode="lines",
             line={"color": PALETTE[i % len(PALETTE)], "width": 1.6},
-            hovertemplate="%{y:,.0f} " + unit + "<extra>" + str(group) + "</extra>",
+            hovertemplate="%{y:,.0f} " + chart_label(unit) + "<extra>" + chart_label(group) + "</extra>",
         ))
     return _layout(fig, f"{unit[:1].upper() + unit[1:]} per {grain_label} period", "Date", f"{unit} per period")
 
@@ -55,11 +58,11 @@ def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
         rows = rows.sort_values("part")
         index = rows["mean_y"] / rows["mean_y"].mean() * 100
         fig.add_trace(go.Scatter(
-            x=[labels[int(p) - 1] for p in rows["part"]], y=index, name=str(group), mode="lines+markers",
+            x=[labels[int(p) - 1] for p in rows["part"]], y=index, name=chart_label(group), mode="lines+markers",
             line={"color": PALETTE[i % len(PALETTE)]},
             customdata=rows["mean_y"],
-            hovertemplate="index %{y:.0f} (%{customdata:,.2f} " + unit + " per series and period)<extra>"
-                          + str(group) + "</extra>",
+            hovertemplate="index %{y:.0f} (%{customdata:,.2f} " + chart_label(unit) + " per series and period)"
+                          "<extra>" + chart_label(group) + "</extra>",
         ))
     fig.add_hline(y=100, line={"color": "#999", "dash": "dot"})
     what = "weekday" if part == "isodow" else "month"
@@ -73,7 +76,7 @@ def flag_effect(frame: pd.DataFrame, flag: str, unit: str) -> go.Figure:
     """Uplift of mean units per series-period when ``flag`` is on."""
     rows = frame.sort_values("uplift")
     fig = go.Figure(go.Bar(
-        x=rows["uplift"] * 100, y=rows["grp"].astype(str), orientation="h",
+        x=rows["uplift"] * 100, y=chart_labels(rows["grp"].astype(str)), orientation="h",
         marker_color=[PALETTE[1] if u >= 0 else PALETTE[3] for u in rows["uplift"]],
         customdata=rows[["mean_off", "mean_on", "periods_on"]],
         text=[f"{u * 100:+.0f}%" for u in rows["uplift"]], textposition="outside",
@@ -118,7 +121,7 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
     if promo and promo in frame:
         on = frame.loc[frame[promo] > 0, DATE]
         fig.add_trace(go.Bar(
-            x=on, y=[frame[TARGET].max() * 1.05] * len(on), name=f"{promo} on", marker_color="rgba(58,157,93,0.18)",
+            x=on, y=[frame[TARGET].max() * 1.05] * len(on), name=chart_label(f"{promo} on"), marker_color="rgba(58,157,93,0.18)",
             hoverinfo="skip", width=86_400_000,
         ))
     fig.add_trace(go.Scatter(x=frame[DATE], y=frame[TARGET], name="Sold", mode="lines",
@@ -210,7 +213,8 @@ def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: 
     fig = go.Figure()
     for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
         part = part.sort_values(x)
-        fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=str(model),
+        labels = chart_labels(part[x]) if pd.api.types.is_string_dtype(part[x]) else part[x]  # segment values
+        fig.add_trace(go.Scatter(x=labels, y=_metric_values(part["value"], metric), name=str(model),
                                  mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
     fig = _layout(fig, title, x_label, METRIC_LABELS.get(metric, metric))
     fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT_METRICS else ".0f", rangemode="normal")
@@ -222,11 +226,13 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
     table = frame.pivot(index="row", columns="col", values="value")
     values = _metric_values(table, metric)
     fig = go.Figure(go.Heatmap(
-        z=values.to_numpy(), x=values.columns.astype(str), y=values.index.astype(str), colorscale="Blues",
+        z=values.to_numpy(), x=[chart_label(c) for c in values.columns], y=[chart_label(r) for r in values.index],
+        colorscale="Blues",
         colorbar={"title": METRIC_LABELS.get(metric, metric)},
         text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT_METRICS else f"{v:.2f}") for v in row]
               for row in values.to_numpy()],
-        texttemplate="%{text}", hovertemplate=f"{rows_label} %{{y}} · {cols_label} %{{x}}: %{{z:.2f}}<extra></extra>",
+        texttemplate="%{text}",
+        hovertemplate=f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: %{{z:.2f}}<extra></extra>",
     ))
     fig = _layout(fig, f"{METRIC_LABELS.get(metric, metric)} of {model} by {rows_label} and {cols_label}",
                   cols_label, rows_label, height=max(320, 80 + 26 * len(values)))

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.charts import PALETTE, _layout
+from core.text import chart_labels
 
 GAIN, LOSS, BASE = PALETTE[2], PALETTE[3], "#7f7f7f"
 
@@ -87,7 +88,7 @@ def segment_savings(by_segment: pd.DataFrame, segment: str, model: str, baseline
     rows = by_segment[(by_segment["segment"] == segment) & (by_segment["policy"] == model)].sort_values(
         "yearly_savings")
     fig = go.Figure(go.Bar(
-        x=rows["yearly_savings"], y=rows["group"].astype(str), orientation="h",
+        x=rows["yearly_savings"], y=chart_labels(rows["group"].astype(str)), orientation="h",
         marker_color=[GAIN if v > 0 else LOSS for v in rows["yearly_savings"]],
         hovertemplate="%{y}: %{x:,.0f} ¥ a year<extra></extra>"))
     fig = _layout(fig, f"Yearly savings of {model} by {segment}, against {baseline_label}", "¥ per year", "",

@@ -1,6 +1,7 @@
 """Figures of the planning pages: the effort/impact 2×2 and the PoC timeline.
 
-Pure functions of data, like ``core.charts``: titled, axes labelled with units.
+Pure functions of data, like ``core.charts``: titled, axes labelled with units; what users
+typed (initiative names, owners) goes through ``chart_label``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from core import fmt
 from core.charts import PALETTE
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
+from core.text import chart_label, chart_labels
 
 QUADRANT_COLOURS = {Quadrant.AIM: PALETTE[2], Quadrant.WAIT: PALETTE[0], Quadrant.START: PALETTE[1],
                     Quadrant.DOUBT: PALETTE[3]}
@@ -80,7 +82,7 @@ def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
             continue
         fig.add_trace(go.Scatter(
             x=part["effort_weeks"], y=part["impact_yen"].clip(lower=1e5), mode="markers+text", name=q.value,
-            text=part["name"], textfont={"size": 11},
+            text=chart_labels(part["name"]), textfont={"size": 11},
             # Alternate label sides by rank so that neighbours' names do not overprint.
             textposition=["top center" if r % 2 else "bottom center" for r in part["rank"]],
             marker={"color": QUADRANT_COLOURS[q], "size": 10 + 22 * part["reach"], "opacity": 0.85,
@@ -118,9 +120,9 @@ def plan_timeline(phases: pd.DataFrame, today: date) -> go.Figure:
         fig.add_trace(go.Bar(
             y=part["name"], x=(ends - starts).dt.total_seconds() * 1000, base=starts, orientation="h",
             name=status.value, marker_color=STATUS_COLOURS[status],
-            text=part["owner"], textposition="auto", insidetextanchor="start", cliponaxis=False,
+            text=chart_labels(part["owner"]), textposition="auto", insidetextanchor="start", cliponaxis=False,
             customdata=list(zip(starts.dt.strftime("%Y-%m-%d"), pd.to_datetime(part["end"]).dt.strftime("%Y-%m-%d"),
-                                part["owner"].replace("", "no owner"), strict=True)),
+                                [chart_label(o) if o else "no owner" for o in part["owner"]], strict=True)),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]} → %{customdata[1]}<br>%{customdata[2]}<extra>"
                           + status.value + "</extra>",
         ))
