@@ -32,7 +32,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 raw = read_table(path.read_bytes(), path.name)
                 t1 = time.perf_counter()
-                mapping = suggest_mapping(raw.frame)
+                mapping = suggest_mapping(raw.frame, raw.decimal_comma)
                 report = validate(raw, mapping)
                 t2 = time.perf_counter()
                 dataset = import_table(warehouse, raw, mapping)

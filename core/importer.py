@@ -224,7 +224,7 @@ def validate(
     notes: list[str] = list(raw.notes)
     try:
         frame = _check_mapping(raw.frame, mapping)
-        result = _validate_rows(frame, mapping, repairs, problems, notes, decimal_comma=raw.delimiter == ";")
+        result = _validate_rows(frame, mapping, repairs, problems, notes, decimal_comma=raw.decimal_comma)
     except _Blocked:
         return ImportReport(problems=tuple(problems), notes=tuple(notes))
     frame, freq = result

@@ -107,7 +107,7 @@ def preview(raw: RawTable) -> None:
 
 def mapping_form(upload: Upload, raw: RawTable) -> ColumnMapping:
     """What each column means, starting from Mitoshi's guess."""
-    suggestion = suggest_mapping(raw.frame)
+    suggestion = suggest_mapping(raw.frame, raw.decimal_comma)
     key = upload.key
     columns = list(raw.frame.columns)
     optional = [None, *columns]

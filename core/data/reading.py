@@ -35,6 +35,11 @@ class RawTable:
     delimiter: str | None = None  # the CSV delimiter used; ';' means decimal commas are read
     notes: tuple[str, ...] = ()  # what reading decided or left out, shown with the import notes
 
+    @property
+    def decimal_comma(self) -> bool:
+        """Numbers may use decimal commas: the file is separated by ';', as where ',' is the decimal mark."""
+        return self.delimiter == ";"
+
 
 def _suffix(file_name: str) -> str:
     name = file_name.lower()
