@@ -1,44 +1,140 @@
 """Read a user's file as its system exported it: containers (gzip, Excel, Parquet),
-encodings and delimiters, into a frame of text columns with the file's own names.
+encodings and delimiters, into a frame with the file's own column names.
+
+A file is read right or refused with one line that says what is wrong and how to fix
+it. Sizes are checked on what a file holds once unpacked, before or while it is
+unpacked, so a small archive cannot eat the machine. Only empty cells are missing:
+``NA``, ``null`` or ``-`` stay text, and the importer decides per role what they mean.
+Whatever is left out (a column of an unsupported type, a name too long to be one,
+empty rows) is said in ``RawTable.notes``.
 
 Nothing here knows what the columns mean; ``core.importer`` maps and validates them.
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
 import gzip
 import io
-from dataclasses import dataclass
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from core.errors import ImportProblemError
 
 MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
+MAX_NAME_CHARS = 200  # a longer header cell is not a column name (a stray text or a broken file)
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-ENCODINGS = {"auto": "detect", "utf-8": "UTF-8", "cp932": "Shift_JIS (CP932, Japanese Excel)"}
+ENCODINGS = {
+    "auto": "detect",
+    "utf-8": "UTF-8",
+    "cp932": "Shift_JIS (CP932, Japanese Excel)",
+    "utf-16": "UTF-16 (Excel's “Unicode text”)",
+}
+DELIMITERS = (",", "\t", ";", "|")  # in order of preference when two read a file equally well
+
+_MB = 1024 * 1024
+_CHUNK = _MB
+_SNIFF_BYTES = 256 * 1024
+_SNIFF_RECORDS = 50
+_ZIP_CONTAINERS = (".xlsx", ".xlsm", ".ods")
+# A sheet is read as a dense grid from A1 to its last cell; each cell costs ~150 bytes
+# while calamine and pandas read it. Allowing one cell per 48 bytes of the limit keeps a
+# sheet at the limit (4.4 million cells for 200 MB) under about 700 MB.
+_BYTES_PER_SHEET_CELL = 48
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """A file as read, before any mapping: columns keep the file's names."""
+    """A file as read, before any mapping: columns keep the file's names.
+
+    ``encoding`` is the text encoding a CSV was decoded with (a key of ``ENCODINGS``) and
+    ``delimiter`` its field separator; both are None for Excel and Parquet. ``notes`` say
+    in one line each what reading did that the user should know: columns left out, empty
+    rows skipped, an encoding other than UTF-8.
+    """
 
     frame: pd.DataFrame
     file_name: str
     size_bytes: int
     encoding: str | None = None
     sheets: tuple[str, ...] = ()
-    delimiter: str | None = None  # the CSV delimiter used; ';' means decimal commas are read
-    notes: tuple[str, ...] = ()  # what reading decided or left out, shown with the import notes
+    delimiter: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def decimal_comma(self) -> bool:
-        """Numbers may use decimal commas: the file is separated by ';', as where ',' is the decimal mark."""
+        """Numbers may use a decimal comma: the file separates its fields with ';' (as
+        European Excel does), so a comma cannot be a field separator inside a number."""
         return self.delimiter == ";"
+
+
+def read_table(
+    data: bytes,
+    file_name: str,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    max_mb: float = MAX_UPLOAD_MB,
+) -> RawTable:
+    """Read CSV (UTF-8, Shift_JIS or UTF-16, optionally gzipped), Parquet or Excel bytes.
+
+    ``max_mb`` bounds both the file and what it holds once decompressed.
+    """
+    size = len(data)
+    limit = _Limit(file_name, max_mb)
+    if size > limit.bytes:
+        raise ImportProblemError(
+            f"'{file_name}' is {size / _MB:,.1f} MB; the limit is {max_mb:,.0f} MB. Export only "
+            "the columns you need, save it as Parquet (much smaller), or split it by period."
+        )
+    if size == 0:
+        raise ImportProblemError(f"'{file_name}' is empty (0 bytes). Choose a file with data in it.")
+    suffix = _suffix(file_name)
+    if suffix in CSV_SUFFIXES:
+        raw = _read_csv(data, file_name, encoding, limit)
+    elif suffix in PARQUET_SUFFIXES:
+        raw = _read_parquet(data, file_name, limit)
+    elif suffix in EXCEL_SUFFIXES:
+        raw = _read_excel(data, file_name, sheet, limit)
+    else:
+        raise ImportProblemError(
+            f"'{file_name}': files of type '{suffix or 'unknown'}' cannot be imported. Use CSV, "
+            "Parquet or Excel (.xlsx)."
+        )
+    return _tidy(replace(raw, size_bytes=size))
+
+
+# ---------------------------------------------------------------------------------
+# The shared ground
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Limit:
+    """The size limit, and the one-line refusal when a file holds more than it."""
+
+    file_name: str
+    max_mb: float
+
+    @property
+    def bytes(self) -> int:
+        return int(self.max_mb * _MB)
+
+    def exceeded(self, what: str) -> ImportProblemError:
+        return ImportProblemError(
+            f"'{self.file_name}' {what}; the limit is {self.max_mb:,.0f} MB of data. Export only the columns "
+            "and the period you need, or save the table as Parquet."
+        )
 
 
 def _suffix(file_name: str) -> str:
@@ -49,103 +145,453 @@ def _suffix(file_name: str) -> str:
     return Path(name).suffix
 
 
-def _decode(data: bytes, encoding: str) -> tuple[str, str]:
-    if encoding != "auto":
-        try:
-            return data.decode("utf-8-sig" if encoding == "utf-8" else encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise ImportProblemError(
-                f"The file is not valid {ENCODINGS.get(encoding, encoding)} (byte {exc.start} cannot "
-                "be read). Choose another encoding, or save the file as UTF-8."
-            ) from exc
-    for candidate in ("utf-8", "cp932"):
-        try:
-            return data.decode("utf-8-sig" if candidate == "utf-8" else candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    raise ImportProblemError(
-        "The file's text is neither UTF-8 nor Shift_JIS (CP932). Save it as UTF-8 CSV and try again."
-    )
+def _brief(exc: BaseException) -> str:
+    """A library's error as one short line (they can span many lines, or be empty)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
-def _read_csv(data: bytes, file_name: str, encoding: str) -> tuple[pd.DataFrame, str]:
-    if file_name.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except OSError as exc:
-            raise ImportProblemError(f"'{file_name}' ends in .gz but is not gzip-compressed: {exc}.") from exc
-    text, used = _decode(data, encoding)
-    if not text.strip():
-        raise ImportProblemError(f"'{file_name}' is empty. Choose a file with a header row and data rows.")
-    try:
-        delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    header = [h.strip() for h in next(csv.reader(io.StringIO(text.lstrip().splitlines()[0]), delimiter=delimiter))]
-    repeated = sorted({h for h in header if header.count(h) > 1})
+def _shorten(name: str, chars: int = 40) -> str:
+    return name if len(name) <= chars else name[: chars - 1] + "…"
+
+
+def _tidy(raw: RawTable) -> RawTable:
+    """The same finish for every format: usable column names, blank cells missing, empty
+    rows skipped; refuse a file with nothing left to import."""
+    frame, notes, name = raw.frame, list(raw.notes), raw.file_name
+    names = [
+        f"Unnamed: {i}" if pd.isna(c) else " ".join(str(c).split()) or f"Unnamed: {i}"
+        for i, c in enumerate(frame.columns)
+    ]
+    frame = frame.set_axis(range(len(names)), axis=1)  # positions: names may repeat or be overlong
+    too_long = [i for i, n in enumerate(names) if len(n) > MAX_NAME_CHARS]
+    if too_long:
+        described = ", ".join(f"column {i + 1} ('{_shorten(names[i], 30)}', {len(names[i]):,} characters)"
+                              for i in too_long[:3])
+        notes.append(f"Left out {len(too_long)} column(s) whose header is too long to be a name: {described}. "
+                     f"Column names can have at most {MAX_NAME_CHARS} characters; shorten them in the file "
+                     "if you need these columns.")
+    for column in frame.columns:
+        frame[column] = _blank_as_missing(frame[column])
+    kept = [i for i in range(len(names)) if i not in too_long
+            and not (names[i].startswith("Unnamed:") and frame[i].isna().all())]
+    frame = frame[kept].set_axis([names[i] for i in kept], axis=1)
+    repeated = sorted({n for n in frame.columns if list(frame.columns).count(n) > 1})
     if repeated:
         raise ImportProblemError(
-            f"'{file_name}' has more than one column called {repeated}; rename them so each is unique and retry."
+            f"'{name}' has more than one column called {[_shorten(n) for n in repeated[:5]]}; rename them so "
+            "each is unique and retry."
+        )
+    if frame.columns.empty:
+        raise ImportProblemError(f"'{name}' has no column that can be read; check that its first row holds "
+                                 "the column names.")
+    empty = frame.isna().all(axis=1)
+    if empty.all():
+        raise ImportProblemError(
+            f"'{name}' has no data rows. Choose a file with a header row and at least one row of data."
+        )
+    if empty.any():
+        frame = frame.loc[~empty]
+        notes.append(f"Skipped {int(empty.sum()):,} completely empty row(s).")
+    return replace(raw, frame=frame.reset_index(drop=True), notes=tuple(notes))
+
+
+def _blank_as_missing(values: pd.Series) -> pd.Series:
+    """Only empty cells are missing; a cell of spaces (ASCII or full-width) is empty too."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.mask(values.str.strip().eq(""))
+    if values.dtype == object:
+        return values.mask(values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
+                           .fillna(False).astype(bool))
+    return values
+
+
+# ---------------------------------------------------------------------------------
+# CSV: containers, encodings, delimiters
+# ---------------------------------------------------------------------------------
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "utf-16"))
+
+
+def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawTable:
+    notes: list[str] = []
+    if file_name.lower().endswith(".gz") and not data.startswith(_GZIP_MAGIC):
+        raise ImportProblemError(f"'{file_name}' ends in .gz but is not gzip-compressed; rename it without "
+                                 ".gz, or compress it with gzip.")
+    if data.startswith(_GZIP_MAGIC):
+        if not file_name.lower().endswith(".gz"):
+            notes.append(f"'{file_name}' is gzip-compressed although its name does not end in .gz; it was "
+                         "decompressed.")
+        buffer = _gunzip(data, limit)
+    else:
+        buffer = io.BytesIO(data)
+    with buffer.getbuffer() as view:
+        if view[:4] == _ZIP_MAGIC:
+            raise ImportProblemError(f"'{file_name}' is a zip archive (an Excel workbook?), not text. Save "
+                                     "it as .xlsx to import it as Excel, or export it as CSV.")
+        codec, used, why, sample = _decode(view, encoding, file_name)
+    if used in ("cp932", "utf-16"):
+        notes.append(f"'{file_name}' was read as {ENCODINGS[used]}{why}.")
+    delimiter = _sniff_delimiter(sample, complete=len(sample) < _SNIFF_BYTES // 4)
+    options = dict(sep=delimiter, dtype=str, encoding=codec, keep_default_na=False, na_values=[""],
+                   skipinitialspace=True, engine="c")
+    try:
+        header = pd.read_csv(buffer, header=None, nrows=1, **options).iloc[0].tolist()
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, header=0, **options)
+    except pd.errors.EmptyDataError as exc:
+        raise ImportProblemError(f"'{file_name}' has no rows. Choose a file with a header row and data "
+                                 "rows.") from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = _brief(exc).removeprefix("Error tokenizing data. C error: ")
+        raise ImportProblemError(
+            f"'{file_name}' cannot be read as a table separated by {_DELIMITER_NAMES[delimiter]}: {detail}. "
+            "Check that every row has the same number of separators as the header."
+        ) from exc
+    if not isinstance(frame.index, pd.RangeIndex) or len(frame.columns) != len(header):
+        # pandas silently makes an index of the first fields when rows have more than the header
+        raise ImportProblemError(
+            f"The rows of '{file_name}' have more fields than its header ({len(header)} separated by "
+            f"{_DELIMITER_NAMES[delimiter]}); give every column a name in the first row, or remove the extra "
+            "separators at the ends of the rows."
+        )
+    frame.columns = header
+    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), encoding=used,
+                    delimiter=delimiter, notes=tuple(notes))
+
+
+_DELIMITER_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+
+
+def _gunzip(data: bytes, limit: _Limit) -> io.BytesIO:
+    """Decompress chunk by chunk and stop as soon as the output passes the limit."""
+    out = io.BytesIO()
+    name = limit.file_name
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(_CHUNK):
+                if out.tell() + len(chunk) > limit.bytes:
+                    raise limit.exceeded(f"holds more than {limit.max_mb:,.0f} MB once decompressed")
+                out.write(chunk)
+    except EOFError as exc:
+        raise ImportProblemError(f"'{name}' is cut short: the gzip file ends before its data does. Copy or "
+                                 "download it again, complete this time.") from exc
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise ImportProblemError(f"'{name}' is a damaged gzip file ({_brief(exc)}). Compress the CSV again, "
+                                 "or upload it uncompressed.") from exc
+    out.seek(0)
+    return out
+
+
+
+def _decode(view: memoryview, encoding: str, file_name: str) -> tuple[str, str, str, str]:
+    """Prove the file is text in one encoding by decoding all of it chunk by chunk,
+    without keeping it. Returns (Python codec, the ENCODINGS key it is reported as, why it
+    was chosen, the text's beginning for sniffing). A byte-order mark is unambiguous and
+    wins over the choice made in the app; "auto" tries UTF-8, then Shift_JIS."""
+    bom_failed = ""
+    for bom, codec, used in _BOMS:
+        if view[: len(bom)] == bom:
+            why = "" if encoding in ("auto", used) else f" (its byte-order mark says so, not {encoding})"
+            try:
+                return codec, used, why, _decoded_sample(view, codec, used, file_name, strict=encoding == "auto")
+            except UnicodeDecodeError:  # looked like a mark, but what follows is not that text
+                bom_failed = f", although it starts like {ENCODINGS[used]}"
+    if encoding in ("auto", "utf-16"):
+        order = _utf16_without_bom(bytes(view[:4096]))
+        if order or encoding == "utf-16":
+            codec = order or "utf-16-le"
+            why = " (recognised without a byte-order mark)" if encoding == "auto" else ""
+            return codec, "utf-16", why, _decoded_sample(view, codec, "utf-16", file_name)
+    if encoding == "auto":
+        for codec, used in (("utf-8", "utf-8"), ("cp932", "cp932")):
+            try:
+                return codec, used, "", _decoded_sample(view, codec, used, file_name, strict=True)
+            except UnicodeDecodeError:
+                continue
+        raise ImportProblemError(
+            f"The file's text is neither UTF-8 nor Shift_JIS (CP932){bom_failed}. Save it as UTF-8 CSV and "
+            "try again."
         )
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ImportProblemError(
-            f"'{file_name}' cannot be read as a table: {str(exc).strip()}. Check that every row has "
-            "the same number of separators as the header."
-        ) from exc
-    return frame, used
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ImportProblemError(f"'{encoding}' is not an encoding Mitoshi knows; choose one of "
+                                 f"{[e for e in ENCODINGS if e != 'auto']}.") from exc
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    return codec, encoding, "", _decoded_sample(view, codec, encoding, file_name)
 
 
-def read_table(
-    data: bytes,
-    file_name: str,
-    encoding: str = "auto",
-    sheet: str | None = None,
-    max_mb: float = MAX_UPLOAD_MB,
-) -> RawTable:
-    """Read CSV (UTF-8 or Shift_JIS, optionally gzipped), Parquet or Excel bytes."""
-    size = len(data)
-    if size > max_mb * 1024 * 1024:
-        raise ImportProblemError(
-            f"'{file_name}' is {size / 1024 / 1024:,.1f} MB; the limit is {max_mb:,.0f} MB. Export only "
-            "the columns you need, save it as Parquet (much smaller), or split it by period."
-        )
-    if size == 0:
-        raise ImportProblemError(f"'{file_name}' is empty (0 bytes). Choose a file with data in it.")
-    suffix = _suffix(file_name)
-    used_encoding = None
-    sheets: tuple[str, ...] = ()
-    if suffix in CSV_SUFFIXES:
-        frame, used_encoding = _read_csv(data, file_name, encoding)
-    elif suffix in PARQUET_SUFFIXES:
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark: ASCII characters leave zero bytes on one side."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) > len(odd) / 4 and even.count(0) < len(even) / 20:
+        return "utf-16-le"
+    if even.count(0) > len(even) / 4 and odd.count(0) < len(odd) / 20:
+        return "utf-16-be"
+    return None
+
+
+def _decoded_sample(view: memoryview, codec: str, used: str, file_name: str, strict: bool = False) -> str:
+    """Decode everything (refusing bytes that are not ``codec``, NUL characters and files
+    of only blanks) and return about the first ``_SNIFF_BYTES`` bytes as text. With
+    ``strict`` a decoding error is raised as is, so that the caller can try another codec."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    sample, has_text = "", False
+    for start in range(0, max(len(view), 1), _CHUNK):
         try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-            raise ImportProblemError(f"'{file_name}' is not a readable Parquet file: {exc}.") from exc
-    elif suffix in EXCEL_SUFFIXES:
-        try:
-            book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
-            sheets = tuple(str(s) for s in book.sheet_names)
-            chosen = sheet if sheet is not None else sheets[0]
-            if chosen not in sheets:
-                raise ImportProblemError(f"'{file_name}' has no sheet '{chosen}'; its sheets are {list(sheets)}.")
-            frame = pd.read_excel(book, sheet_name=chosen)
-        except ImportProblemError:
-            raise
-        except Exception as exc:  # calamine raises its own error types for broken files
-            raise ImportProblemError(f"'{file_name}' is not a readable Excel workbook: {exc}.") from exc
-    else:
-        raise ImportProblemError(
-            f"'{file_name}': files of type '{suffix or 'unknown'}' cannot be imported. Use CSV, "
-            "Parquet or Excel (.xlsx)."
-        )
-    frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].notna().any() for c in frame.columns]]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty or frame.dropna(how="all").empty:
-        raise ImportProblemError(
-            f"'{file_name}' has no data rows. Choose a file with a header row and at least one row of data."
-        )
-    if len(set(frame.columns)) != len(frame.columns):
-        raise ImportProblemError(f"'{file_name}' has two columns with the same name; rename one and retry.")
-    return RawTable(frame=frame, file_name=file_name, size_bytes=size, encoding=used_encoding, sheets=sheets)
+            text = decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(view))
+        except UnicodeDecodeError as exc:
+            if strict:
+                raise
+            raise ImportProblemError(
+                f"'{file_name}' is not valid {ENCODINGS.get(used, used)} (byte {start + exc.start:,} cannot be "
+                "read). Choose another encoding, or save the file as UTF-8."
+            ) from exc
+        if "\x00" in text:
+            raise ImportProblemError(
+                f"'{file_name}' holds NUL characters, so it is not plain text in {ENCODINGS.get(used, used)}. "
+                "If it is Excel's \u201cUnicode text\u201d, choose UTF-16; otherwise save it from Excel as "
+                "\u201cCSV UTF-8\u201d."
+            )
+        has_text = has_text or not text.isspace() and text != ""
+        if len(sample) < _SNIFF_BYTES // 4:
+            sample += text[:_SNIFF_BYTES]
+    if not has_text:
+        raise ImportProblemError(f"'{file_name}' is empty. Choose a file with a header row and data rows.")
+    return sample
+
+
+def _sniff_delimiter(sample: str, complete: bool) -> str:
+    """The separator that splits the first records of ``sample`` into the same number of
+    fields each, counting only separators outside quotes; the most fields wins, then the
+    order of ``DELIMITERS``. ``complete``: the sample is the whole file."""
+    sample = sample.replace("\r\n", "\n").replace("\r", "\n")
+    scores = {}
+    for delimiter in DELIMITERS:
+        counts = _fields_per_record(sample, delimiter, complete)
+        if counts and counts[0] > 1:
+            same = sum(c == counts[0] for c in counts) / len(counts)
+            scores[delimiter] = (same == 1, same, counts[0], -DELIMITERS.index(delimiter))
+    return max(scores, key=scores.__getitem__) if scores else ","
+
+
+def _fields_per_record(sample: str, delimiter: str, complete: bool) -> list[int]:
+    """Fields in each of the first records, as a CSV reader splits them: a quote opens a
+    quoted field only at the start of a field, and "" inside one is a quote."""
+    token = re.compile(f'"|\n|{re.escape(delimiter)}|[^"\n{re.escape(delimiter)}]+')
+    counts: list[int] = []
+    fields, quoted, just_closed, at_field_start, has_content = 1, False, False, True, False
+    for tok in token.findall(sample):
+        if quoted:
+            if tok == '"':
+                quoted, just_closed = False, True
+            continue
+        if tok == '"':
+            quoted = at_field_start or just_closed
+            just_closed, at_field_start, has_content = False, False, True
+            continue
+        just_closed = False
+        if tok == "\n":
+            if has_content:
+                counts.append(fields)
+                if len(counts) == _SNIFF_RECORDS:
+                    return counts
+            fields, at_field_start, has_content = 1, True, False
+        elif tok == delimiter:
+            fields, at_field_start, has_content = fields + 1, True, True
+        elif tok.strip():
+            at_field_start, has_content = False, True
+    if has_content and (complete or not counts):  # the last record is whole, or the only one seen
+        counts.append(fields)
+    return counts
+
+
+# ---------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------
+def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -> RawTable:
+    archive = _open_zip(data, file_name, limit) if _suffix(file_name) in _ZIP_CONTAINERS else None
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
+        sheets = tuple(str(s) for s in book.sheet_names)
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise _not_a_workbook(file_name, exc) from exc
+    if not sheets:
+        raise ImportProblemError(f"'{file_name}' has no sheets. Save the workbook with the data on a sheet.")
+    chosen = sheet if sheet is not None else sheets[0]
+    if chosen not in sheets:
+        raise ImportProblemError(f"'{file_name}' has no sheet '{chosen}'; its sheets are {list(sheets)}.")
+    if archive is not None and _suffix(file_name) != ".ods":
+        rows, columns = _sheet_extent(archive, chosen)
+        if rows * columns > limit.bytes // _BYTES_PER_SHEET_CELL:
+            raise limit.exceeded(
+                f"sheet '{chosen}' spans {rows:,} rows × {columns:,} columns from A1 to its last filled cell, "
+                f"more than {limit.bytes // _BYTES_PER_SHEET_CELL:,} cells (delete stray cells far from the data, "
+                "or save the sheet as CSV)"
+            )
+    try:
+        grid = pd.read_excel(book, sheet_name=chosen, header=None, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # calamine raises its own error types for broken sheets
+        raise _not_a_workbook(file_name, exc) from exc
+    filled = grid.notna().any(axis=1).to_numpy()
+    if not filled.any():
+        raise ImportProblemError(f"Sheet '{chosen}' of '{file_name}' is empty. Choose the sheet with the data.")
+    grid = grid.iloc[filled.argmax():]  # the header is the first row with something in it
+    frame = grid.iloc[1:].reset_index(drop=True).infer_objects()  # the header made every column text
+    frame.columns = grid.iloc[0].tolist()
+    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), sheets=sheets)
+
+
+def _not_a_workbook(file_name: str, exc: BaseException) -> ImportProblemError:
+    return ImportProblemError(f"'{file_name}' is not a readable Excel workbook ({_brief(exc)}). Open it in "
+                              "Excel and save it again as .xlsx, or export the sheet as CSV.")
+
+
+def _open_zip(data: bytes, file_name: str, limit: _Limit) -> zipfile.ZipFile:
+    """The workbook's zip, refused when damaged or when its parts, unzipped, pass the limit
+    (the sizes declared in its central directory, read before anything is unzipped)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _not_a_workbook(file_name, exc) from exc
+    if unzipped > limit.bytes:
+        raise limit.exceeded(f"holds {unzipped / _MB:,.0f} MB once unzipped")
+    return archive
+
+
+def _sheet_members(archive: zipfile.ZipFile, sheet: str) -> list[str]:
+    """The part holding ``sheet``'s cells, found through the workbook's relationships; every
+    worksheet part when they cannot be followed."""
+    names = set(archive.namelist())
+    every = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        rel_id = next(value for el in book.iter() if local(el.tag) == "sheet" and el.get("name") == sheet
+                      for key, value in el.attrib.items() if local(key) == "id")
+        target = next(el.get("Target", "") for el in rels.iter() if el.get("Id") == rel_id)
+    except (KeyError, StopIteration, ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return every
+    member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return [member] if member in names else every
+
+
+_CELL_WITH_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
+_CELL_WITH_VALUE = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*)?(?<!/)>")
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,7})"')
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>]")
+
+
+def _sheet_extent(archive: zipfile.ZipFile, sheet: str) -> tuple[int, int]:
+    """Rows and columns from A1 to the last cell with a value, which is the grid calamine
+    allocates whatever lies between (a lone cell at XFD1048576 is 17 billion cells).
+    Streams the sheet's XML; cells without a reference are counted as extra columns."""
+    rows = columns = placed = with_value = row_refs = row_tags = 0
+    for member in _sheet_members(archive, sheet):
+        pending = b""
+        with archive.open(member) as stream:
+            while True:
+                chunk = stream.read(_CHUNK)
+                data = pending + chunk
+                cut = data.rfind(b">") + 1 if chunk else len(data)  # never split a tag
+                body, pending = data[:cut], data[cut:]
+                refs = _CELL_WITH_REF.findall(body)
+                if refs:
+                    letters, numbers = zip(*refs)
+                    columns = max(columns, max(_column_number(c) for c in set(letters)))
+                    rows = max(rows, max(map(int, set(numbers))))
+                placed += len(refs)
+                with_value += len(_CELL_WITH_VALUE.findall(body))
+                row_refs = max([row_refs, *map(int, _ROW_REF.findall(body))])
+                row_tags += len(_ROW.findall(body))
+                if not chunk:
+                    break
+    unplaced = with_value - placed
+    if unplaced > 0:  # cells placed by position: bound them by where they could be
+        rows, columns = max(rows, row_refs + row_tags), columns + unplaced
+    return rows, columns
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+# ---------------------------------------------------------------------------------
+# Parquet
+# ---------------------------------------------------------------------------------
+def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        schema, meta = parquet.schema_arrow, parquet.metadata
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise _not_parquet(file_name, exc) from exc
+    fields = [f for f in schema if not _PANDAS_INDEX.fullmatch(f.name)]  # pandas' unnamed index: not data
+    names = [f.name for f in fields]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ImportProblemError(f"'{file_name}' has more than one column called {repeated[:5]}; rename them "
+                                 "so each is unique and retry.")
+    kept = [f for f in fields if _readable(f.type)]
+    left_out = [f for f in fields if not _readable(f.type)]
+    kept_names = {f.name for f in kept}
+    unpacked = sum(
+        meta.row_group(g).column(c).total_uncompressed_size
+        for g in range(meta.num_row_groups) for c in range(meta.num_columns)
+        if meta.row_group(g).column(c).path_in_schema.split(".")[0] in kept_names
+    )
+    in_memory = max(unpacked, meta.num_rows * len(kept) * 8)  # at least 8 bytes a cell once read
+    if in_memory > limit.bytes:
+        raise limit.exceeded(f"holds {meta.num_rows:,} rows × {len(kept)} columns, about "
+                             f"{in_memory / _MB:,.0f} MB once read")
+    try:
+        table = parquet.read(columns=[f.name for f in kept], use_pandas_metadata=False)
+        table = pa.table([_plain(table.column(f.name), f.type) for f in kept], names=[f.name for f in kept])
+        frame = table.to_pandas(ignore_metadata=True, date_as_object=False)
+    except Exception as exc:  # a damaged page is only found when it is read
+        raise _not_parquet(file_name, exc) from exc
+    notes = []
+    if left_out:
+        described = ", ".join(f"'{_shorten(f.name)}' ({_shorten(str(f.type), 30)})" for f in left_out)
+        notes.append(f"Left out {len(left_out)} column(s) of a type Mitoshi does not read: {described}. Only "
+                     "text, numbers, true/false, dates and timestamps are read; convert these in the file if "
+                     "you need them.")
+    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), notes=tuple(notes))
+
+
+def _not_parquet(file_name: str, exc: BaseException) -> ImportProblemError:
+    return ImportProblemError(f"'{file_name}' is not a readable Parquet file ({_brief(exc)}). Export it "
+                              "again, or save the table as CSV.")
+
+
+def _readable(kind: pa.DataType) -> bool:
+    """Text, numbers, true/false, dates and timestamps (and categories of those)."""
+    if pa.types.is_dictionary(kind):
+        return _readable(kind.value_type)
+    return any(test(kind) for test in (
+        pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_integer,
+        pa.types.is_floating, pa.types.is_decimal, pa.types.is_boolean, pa.types.is_date,
+        pa.types.is_timestamp, pa.types.is_null,
+    ))
+
+
+def _plain(values: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """Categories as their values and decimals as floats, so that the frame holds only
+    plain text, number, bool and datetime columns."""
+    if pa.types.is_dictionary(kind):
+        return _plain(pc.cast(values, kind.value_type), kind.value_type)
+    if pa.types.is_decimal(kind):
+        return pc.cast(values, pa.float64())
+    return values
