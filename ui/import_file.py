@@ -25,6 +25,7 @@ from core.importer import (
     suggest_mapping,
     validate,
 )
+from core.text import md
 from core.warehouse import Warehouse
 from ui.state import set_current_dataset, show_error, table
 
@@ -100,7 +101,7 @@ def read_upload(file: UploadedFile) -> tuple[Upload, RawTable]:
 
 
 def preview(raw: RawTable) -> None:
-    st.caption(f"{raw.file_name}: {len(raw.frame):,} rows × {len(raw.frame.columns)} columns"
+    st.caption(f"{md(raw.file_name)}: {len(raw.frame):,} rows × {len(raw.frame.columns)} columns"
                + (f" · read as {ENCODINGS[raw.encoding]}" if raw.encoding else ""))
     st.dataframe(raw.frame.head(20), hide_index=True, width="stretch")
 
@@ -167,11 +168,11 @@ def report_outcome(report: ImportReport) -> None:
                  "you can choose appear above.", icon=":material/block:")
         for problem in report.problems:
             with st.container(border=True):
-                st.markdown(f"**{problem.message}**")
+                st.markdown(f"**{md(problem.message)}**")
                 if not problem.examples.empty:
                     table(problem.examples)
     for note in report.notes:
-        st.info(note, icon=":material/build:")
+        st.info(md(note), icon=":material/build:")
     if report.ok:
         info = report.info
         st.success(f"Ready: {info['series']:,} {info['frequency']} series, {info['rows']:,} rows, "
@@ -187,10 +188,10 @@ def import_button(warehouse: Warehouse, upload: Upload, report: ImportReport) ->
             st.write("Writing the dataset to the warehouse in one transaction…")
             started = time.perf_counter()
             dataset = warehouse.create_dataset(report.spec, report.frame, notes=report.notes)
-            status.update(label=f"Imported '{dataset.name}' in {time.perf_counter() - started:.1f} s",
+            status.update(label=f"Imported '{md(dataset.name)}' in {time.perf_counter() - started:.1f} s",
                           state="complete")
         set_current_dataset(dataset.dataset_id)
-        st.success(f"'{dataset.name}' is in the warehouse: {dataset.n_series:,} series, "
+        st.success(f"'{md(dataset.name)}' is in the warehouse: {dataset.n_series:,} series, "
                    f"{dataset.n_rows:,} rows.")
         st.page_link("views/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
     except MitoshiError as error:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
+from core.text import md
 from core.warehouse import Dataset, Warehouse, planning, warehouse_path
 
 DATASET_KEY = "dataset_id"
@@ -108,7 +109,7 @@ def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
     conflict = st.session_state.get(conflict_key)
     if not conflict:
         return
-    st.error(conflict["message"], icon=":material/sync_problem:")
+    st.error(md(conflict["message"]), icon=":material/sync_problem:")
     if conflict["rows"]:
         st.markdown(f"**Your edit, kept** — the {shown_in} now shows their values; type yours again if you still "
                     "want it:")
@@ -117,7 +118,8 @@ def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
 
 
 def show_error(error: MitoshiError) -> None:
-    st.error(str(error), icon=":material/error:")
+    """Core's messages are plain text that may quote a name or a value from a file."""
+    st.error(md(error), icon=":material/error:")
 
 
 def table(frame: pd.DataFrame, **kwargs) -> None:

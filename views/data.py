@@ -8,6 +8,7 @@ import streamlit as st
 from core import charts, fmt
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
+from core.text import md
 from ui import queries
 from ui.state import dataset_picker, get_warehouse, show_error, table
 
@@ -19,10 +20,10 @@ dataset = dataset_picker(warehouse)
 if dataset is None:
     st.stop()
 st.caption(f"**{dataset.freq.label.capitalize()}, {dataset.start_date:%Y-%m-%d} → {dataset.end_date:%Y-%m-%d}** · "
-           f"{dataset.spec.source} · stored {dataset.created_at:%Y-%m-%d %H:%M}")
+           f"{md(dataset.spec.source)} · stored {dataset.created_at:%Y-%m-%d %H:%M}")
 if dataset.spec.description:
     with st.expander("About this dataset"):
-        st.markdown(dataset.spec.description)
+        st.markdown(md(dataset.spec.description))
 
 try:
     facts = queries.profile(dataset.dataset_id)
@@ -54,7 +55,7 @@ with st.expander("Data quality", expanded=False):
         table(queries.missing_values(dataset.dataset_id))
     if dataset.notes:
         st.markdown("**Notes stored with the dataset** (repairs chosen at import, how it was made)")
-        st.markdown("\n".join(f"- {note}" for note in dataset.notes))
+        st.markdown("\n".join(f"- {md(note)}" for note in dataset.notes))
 
 # ---- scope ------------------------------------------------------------------------
 segments = list(dataset.segment_columns)
@@ -62,7 +63,7 @@ with st.container(border=True):
     filter_cols = st.columns(len(segments) + 1)
     filters = []
     for column, slot in zip(segments, filter_cols, strict=False):
-        chosen = slot.multiselect(dataset.label(column), queries.segment_values(dataset.dataset_id, column),
+        chosen = slot.multiselect(md(dataset.label(column)), queries.segment_values(dataset.dataset_id, column),
                                   key=f"filter_{dataset.dataset_id}_{column}", placeholder="all")
         if chosen:
             filters.append((column, tuple(chosen)))
@@ -101,7 +102,7 @@ with tab_season:
         frame = queries.seasonal_profile(dataset.dataset_id, filters, by, part)
         if not frame.empty:
             slot.plotly_chart(charts.seasonal_profile(frame, part, unit), width="stretch")
-    st.caption(f"Each line is an index of the average {unit} per series and period: 100 is that group's own "
+    st.caption(f"Each line is an index of the average {md(unit)} per series and period: 100 is that group's own "
                "average, so groups of different size can be compared.")
 
 with tab_promo:
@@ -114,7 +115,7 @@ with tab_promo:
         flag = st.selectbox("Column", flags, index=default, format_func=dataset.label, key=f"flag_{dataset.dataset_id}")
         effect = queries.flag_effect(dataset.dataset_id, filters, by, flag)
         if effect.empty:
-            st.info(f"'{dataset.label(flag)}' is never both on and off within a series in this scope, so its "
+            st.info(f"'{md(dataset.label(flag))}' is never both on and off within a series in this scope, so its "
                     "effect cannot be measured here.")
         else:
             st.plotly_chart(charts.flag_effect(effect, dataset.label(flag), unit), width="stretch")

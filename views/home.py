@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import fmt
+from core.text import md
 from ui.state import current_dataset, get_warehouse
 
 warehouse = get_warehouse()
@@ -18,7 +19,7 @@ st.markdown(
 )
 
 if dataset is not None:
-    st.markdown(f"Current dataset: **{dataset.name}** — {dataset.spec.source}")
+    st.markdown(f"Current dataset: **{md(dataset.name)}** — {md(dataset.spec.source)}")
     cols = st.columns(4)
     cols[0].metric("Series", fmt.count(dataset.n_series))
     cols[1].metric("Rows", fmt.count(dataset.n_rows))

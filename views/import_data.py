@@ -10,6 +10,7 @@ import streamlit as st
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
 from core.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
+from core.text import md
 from ui import import_file
 from ui.state import get_warehouse, set_current_dataset, show_error
 
@@ -68,12 +69,12 @@ with tab_manage:
             if st.form_submit_button("Rename"):
                 try:
                     warehouse.rename_dataset(target_id, new_name)
-                    st.success(f"Renamed to '{new_name.strip()}'.")
+                    st.success(f"Renamed to '{md(new_name.strip())}'.")
                     st.rerun()
                 except MitoshiError as error:
                     show_error(error)
         with right.form("delete"):
-            st.markdown(f"Delete **{names[target_id]}** and all its rows. This cannot be undone.")
+            st.markdown(f"Delete **{md(names[target_id])}** and all its rows. This cannot be undone.")
             sure = st.checkbox("Yes, delete it")
             if st.form_submit_button("Delete", type="secondary"):
                 if not sure:
@@ -109,7 +110,7 @@ with tab_demo:
                     config = DemoConfig(stores=int(stores), items=int(items), years=int(years), seed=int(seed),
                                         name=demo_name)
                     dataset = load_demo(warehouse, config)
-                    status.update(label=f"Stored '{dataset.name}': {dataset.n_series:,} series, "
+                    status.update(label=f"Stored '{md(dataset.name)}': {dataset.n_series:,} series, "
                                         f"{dataset.n_rows:,} rows in {time.perf_counter() - started:.1f} s",
                                   state="complete")
                 set_current_dataset(dataset.dataset_id)

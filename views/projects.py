@@ -10,6 +10,7 @@ from core import fmt
 from core.errors import MitoshiError
 from core.planning.definition import readiness
 from core.planning.errors import ConflictError, conflict_rows
+from core.text import md
 from core.warehouse import planning, runs
 from ui.state import PROJECT_KEY, get_warehouse, project_picker, set_current_project, show_error, table
 
@@ -21,7 +22,7 @@ st.caption("A project is one ML initiative taken from idea to GO/NO-GO: its prob
 warehouse = get_warehouse()
 flash = st.session_state.pop("projects_flash", None)
 if flash:
-    st.success(flash, icon=":material/check_circle:")
+    st.success(md(flash), icon=":material/check_circle:")
 
 project = project_picker(warehouse)
 summaries = planning.project_summaries(warehouse)
@@ -31,9 +32,9 @@ if project is not None:
     latest = planning.latest_definition(warehouse, project.project_id)
     ready = readiness(latest.definition) if latest else []
     with st.container(border=True):
-        st.subheader(project.name)
+        st.subheader(md(project.name), anchor=False)
         if project.description:
-            st.markdown(project.description)
+            st.markdown(md(project.description))
         cols = st.columns(4)
         cols[0].metric("Problem definition", f"version {summary.version}" if summary.version else "not written",
                        help="Saved versions of the problem definition; every save keeps the one before.")
@@ -80,8 +81,8 @@ if project is not None:
                 except MitoshiError as error:
                     show_error(error)
         if project.dataset_ids or project.run_ids:
-            st.caption("Linked: " + ", ".join([datasets[d] for d in project.dataset_ids if d in datasets]
-                                               + [all_runs[r] for r in project.run_ids if r in all_runs]))
+            st.caption("Linked: " + ", ".join([md(datasets[d]) for d in project.dataset_ids if d in datasets]
+                                               + [md(all_runs[r]) for r in project.run_ids if r in all_runs]))
 
 st.subheader("All projects")
 overview = pd.DataFrame([{
@@ -118,7 +119,7 @@ with new.form("new_project", clear_on_submit=True):
 
 if project is not None:
     with remove.form("delete_project"):
-        st.markdown(f"**Delete '{project.name}'** with all its definition versions, initiatives and plan. "
+        st.markdown(f"**Delete '{md(project.name)}'** with all its definition versions, initiatives and plan. "
                     "Datasets and runs stay. This cannot be undone.")
         sure = st.checkbox("Yes, delete this project")
         if st.form_submit_button("Delete project", icon=":material/delete:"):
