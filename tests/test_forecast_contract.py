@@ -2,7 +2,9 @@
 
 Shape and dates, no NaN, deterministic, inputs untouched, and no look-ahead:
 changing any target or undeclared column after a fold's cutoff leaves that fold's
-forecasts unchanged (while a change before the cutoff may change them).
+forecasts unchanged (while a change before the cutoff may change them). And every
+series gets a forecast, even one that never sold, a constant one and a short one: a
+model that cannot fit them falls back to a simple rule and names the series.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.demo import DemoConfig, generate_chain
-from core.forecast.base import FORECAST
+from core.forecast.base import FORECAST, LocalForecaster
 from core.forecast.registry import MODELS, make_model
 
 SPLIT = SplitConfig(horizon=14, folds=2, gap=2)
@@ -91,3 +93,59 @@ def test_practice_forecasts_the_orders(frame):
     _, task = fold(frame)
     result = make_model("practice").forecast(task)
     assert (result[FORECAST].to_numpy() == task.future["ordered"].to_numpy()).all()
+
+
+# Series a model may not be able to fit: never sold, constant, and five days old at the cutoff.
+ODD = ("odd/never-sold", "odd/constant", "odd/short")
+RULES = {"zero", "naive", "snaive", "ses"}
+
+
+@pytest.fixture(scope="module")
+def odd_frame(frame) -> pd.DataFrame:
+    """The demo frame plus the odd series, each a copy of a full demo series with new sales."""
+    donor = frame[frame[SERIES_ID] == frame[SERIES_ID].iloc[0]]
+    cutoff = cutoffs(frame[DATE].max(), Freq.DAILY, SPLIT)[0]
+    never = donor.assign(**{SERIES_ID: ODD[0], "item_id": "never", TARGET: 0.0})
+    constant = donor.assign(**{SERIES_ID: ODD[1], "item_id": "constant", TARGET: 5.0})
+    short = donor[donor[DATE] > cutoff - pd.Timedelta(days=5)].assign(**{SERIES_ID: ODD[2], "item_id": "short"})
+    odd = pd.concat([frame, never, constant, short], ignore_index=True)
+    return odd.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("alias", sorted(MODELS))
+def test_odd_series_get_a_forecast_or_a_named_fallback(alias, frame, odd_frame):
+    keep = odd_frame[SERIES_ID].isin(set(data_for(alias, frame)[SERIES_ID]) | set(ODD))
+    _, task = fold(odd_frame[keep].reset_index(drop=True))
+    model = make_model(alias)
+    out, fallbacks = model.forecast_with_fallbacks(task)
+    pd.testing.assert_frame_equal(out, model.forecast(task))
+    assert np.isfinite(out[FORECAST]).all() and (out[FORECAST] >= 0).all()
+    assert set(ODD) <= set(out[SERIES_ID]) and (out.groupby(SERIES_ID).size() == SPLIT.horizon).all()
+    forecast = out.groupby(SERIES_ID)[FORECAST]
+    if alias != "practice":  # practice forecasts the orders, whatever sold
+        # a local model forecasts 0 for a series that never sold and 5 for one always at 5;
+        # the global model learns them among the others
+        tolerance = 0.0 if isinstance(model, LocalForecaster) else 0.5
+        assert forecast.get_group(ODD[0]).abs().max() <= tolerance
+        assert (forecast.get_group(ODD[1]) - 5).abs().max() <= tolerance
+    # each fallback names a rule, a reason and series of the task, each series once
+    named = [s for f in fallbacks for s in f.series]
+    assert len(named) == len(set(named)) and set(named) <= set(task.series_ids)
+    assert all(f.rule in RULES and f.reason for f in fallbacks)
+    # a full demo series is the model's own forecast
+    full = task.history.groupby(SERIES_ID)[DATE].min() == task.history[DATE].min()
+    assert not set(named) & (set(full[full].index) - set(ODD))
+
+
+@pytest.mark.parametrize("alias", sorted(set(MODELS) - {"practice"}))
+def test_a_fold_where_nothing_ever_sold_forecasts_zero(alias, odd_frame):
+    """Even a global model with nothing to learn from (LightGBM stops on "sum of labels
+    is zero") forecasts: every series falls back to zero, named as never sold."""
+    never = odd_frame[odd_frame[SERIES_ID] == ODD[0]]
+    frame = pd.concat([never, never.assign(**{SERIES_ID: "odd/never-sold-2"})], ignore_index=True)
+    _, task = fold(frame)
+    out, fallbacks = make_model(alias).forecast_with_fallbacks(task)
+    assert (out[FORECAST] == 0).all() and len(out) == 2 * SPLIT.horizon
+    assert all((f.rule, f.reason) == ("zero", "never sold") for f in fallbacks)
+    if alias == "lgbm":
+        assert sorted(s for f in fallbacks for s in f.series) == [ODD[0], "odd/never-sold-2"]

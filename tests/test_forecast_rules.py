@@ -8,7 +8,7 @@ import pytest
 
 from core.backtest.splits import SplitConfig, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.forecast.base import FORECAST
+from core.forecast.base import FORECAST, Fallback
 from core.forecast.registry import make_model
 
 
@@ -38,6 +38,8 @@ def test_seasonal_naive_repeats_the_last_week_and_falls_back_when_short():
     result = forecast("snaive", task_for({"a": [9, 9] + week, "new": [4, 5]}, horizon=9))
     assert result["a"] == [1, 2, 3, 4, 5, 6, 7, 1, 2]
     assert result["new"] == [5] * 9  # younger than a week: the last value
+    _, fallbacks = make_model("snaive").forecast_with_fallbacks(task_for({"a": [9, 9] + week, "new": [4, 5]}))
+    assert fallbacks == (Fallback("naive", "shorter than a season (7 periods)", ("new",)),)
 
 
 def test_gap_periods_are_skipped():

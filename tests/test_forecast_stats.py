@@ -10,7 +10,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from core.backtest.splits import SplitConfig, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.forecast.base import FORECAST, ForecastError, ForecastTask, Panel
+from core.forecast.base import FORECAST, Fallback, ForecastError, ForecastTask, Panel
 from core.forecast.stats import (
     ARIMA,
     ETS,
@@ -273,5 +273,5 @@ def test_arima_falls_back_to_seasonal_naive_when_too_short():
     values = np.array([[np.nan, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]])
     panel = Panel(ids=np.array(["a"]), values=values, lengths=np.array([8]))
     out, fallbacks = arima_panel(panel, 9, 7, (1, 0, 1), (1, 0, 1, 7), None, None)
-    assert fallbacks == 1
+    assert fallbacks == (Fallback("snaive", "shorter than two seasons plus 10 periods (24)", ("a",)),)
     np.testing.assert_array_equal(out[0], [2, 3, 4, 5, 6, 7, 8, 2, 3])

@@ -1,4 +1,11 @@
-"""The forecaster contract: ``ForecastTask`` in, one forecast per future row out."""
+"""The forecaster contract: ``ForecastTask`` in, one forecast per future row out.
+
+Every series of the task gets a forecast. A series the model cannot forecast itself
+(it never sold, it is too short for the model's season or lags, a fit failed or gave
+no finite value) gets a named simple rule instead, and the model says so: each
+``Fallback`` names the rule, the reason and the series. ``forecast_with_fallbacks``
+returns them with the forecasts, so a backtest can record and show them.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,35 @@ FORECAST = "forecast"
 
 class ForecastError(MitoshiError):
     """A model could not forecast a task; the message says which and why."""
+
+
+class FitError(ForecastError):
+    """The model cannot be fitted to this task's data (nothing sold, too short, a failed
+    fit). Not the user's settings: the base falls back to a simple rule and records why."""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Series a model did not forecast itself, and the simple rule that did instead."""
+
+    rule: str  # the rule's name: "zero", "naive", "snaive", "ses"
+    reason: str  # why, in words a user can act on: "never sold", "shorter than a season (7 periods)"
+    series: tuple[str, ...]
+
+    @classmethod
+    def where(cls, panel: Panel, mask: np.ndarray, rule: str, reason: str) -> tuple[Fallback, ...]:
+        """The series of ``panel`` picked by ``mask`` (none: no fallback)."""
+        ids = panel.ids[np.asarray(mask, dtype=bool)]
+        return (cls(rule, reason, tuple(str(i) for i in ids)),) if len(ids) else ()
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What a model may return instead of bare values: the values, and the series for
+    which they come from a simpler rule than the model's own."""
+
+    values: np.ndarray
+    fallbacks: tuple[Fallback, ...] = ()
 
 
 class Rung(StrEnum):
@@ -67,6 +103,38 @@ class Panel:
         """The last ``n`` columns (NaN where a series is shorter)."""
         return self.values[:, -n:] if n <= self.values.shape[1] else np.pad(
             self.values, ((0, 0), (n - self.values.shape[1], 0)), constant_values=np.nan)
+
+
+def naive_panel(panel: Panel, steps: int) -> np.ndarray:
+    """The last value, repeated."""
+    return np.repeat(panel.values[:, -1:], steps, axis=1)
+
+
+def seasonal_panel(panel: Panel, steps: int, season: int) -> np.ndarray:
+    """Repeat the last full season; series shorter than a season repeat their last value."""
+    tiled = np.tile(panel.last(season), (1, -(-steps // season)))[:, :steps]
+    short = (panel.lengths < season)[:, None]
+    return np.where(short, naive_panel(panel, steps), tiled)
+
+
+def never_sold(panel: Panel) -> np.ndarray:
+    """Series without a single sale in their history."""
+    with np.errstate(invalid="ignore"):
+        return ~(panel.values > 0).any(axis=1)
+
+
+def fallback_rule(panel: Panel, steps: int, season: int) -> tuple[np.ndarray, np.ndarray]:
+    """The simple rule a model falls back to: (series, steps) forecasts and each series' rule.
+
+    Zero for a series that never sold; otherwise the seasonal naive, or the naive
+    (last value) for a series shorter than a season. A missing value inside a series
+    carries the previous one, so the rule always gives a number.
+    """
+    values = pd.DataFrame(panel.values.T).ffill().to_numpy().T if panel.values.size else panel.values
+    filled = Panel(ids=panel.ids, values=np.nan_to_num(values, nan=0.0), lengths=panel.lengths)
+    never, short = never_sold(panel), panel.lengths < season
+    forecasts = np.where(never[:, None], 0.0, seasonal_panel(filled, steps, season))
+    return forecasts, np.where(never, "zero", np.where(short, "naive", "snaive"))
 
 
 @dataclass(frozen=True)
@@ -124,24 +192,62 @@ class Forecaster(ABC):
     complexity: ClassVar[int]  # 1 (a rule anyone can run) .. 5 (a model to operate)
     summary: ClassVar[str]
 
+    # Errors that mean "this data cannot be fitted", not "these settings are wrong": the
+    # series get the fallback rule instead of stopping the run.
+    fit_errors: ClassVar[tuple[type[Exception], ...]] = (FitError, np.linalg.LinAlgError, FloatingPointError)
+
     def forecast(self, task: ForecastTask) -> pd.DataFrame:
+        """One forecast per ``future`` row (see ``forecast_with_fallbacks``)."""
+        return self.forecast_with_fallbacks(task)[0]
+
+    def forecast_with_fallbacks(self, task: ForecastTask) -> tuple[pd.DataFrame, tuple[Fallback, ...]]:
+        """The forecasts, and the series that got a simple rule instead of the model.
+
+        A model that cannot be fitted to the task (one of ``fit_errors``) and a series
+        with a missing or infinite forecast fall back to ``fallback_rule``; a series
+        that never sold gets zero. Wrong settings still raise ``ForecastError``.
+        """
         if task.horizon < 1:
             raise ForecastError(f"{self.alias}: the horizon must be at least 1 period.")
         if task.history.empty:
             raise ForecastError(f"{self.alias}: no history before the cutoff {task.cutoff:%Y-%m-%d}.")
-        values = np.asarray(self._forecast(task), dtype=float)
+        try:
+            result = self._forecast(task)
+            failure = "no finite forecast"
+        except self.fit_errors as error:
+            result, failure = np.full(len(task.future), np.nan), f"could not fit: {error}"
+        values, fallbacks = (result.values, result.fallbacks) if isinstance(result, Forecast) else (result, ())
+        values = np.asarray(values, dtype=float)
         if values.shape != (len(task.future),):
             raise ForecastError(
                 f"{self.alias} returned {values.shape} values for {len(task.future)} future rows."
             )
         if not np.isfinite(values).all():
-            raise ForecastError(f"{self.alias} produced missing or infinite forecasts.")
+            values, fallbacks = self._fall_back(task, values, fallbacks, failure)
         out = task.future[[SERIES_ID, DATE]].copy()
         out[FORECAST] = values
-        return out
+        return out, tuple(f for f in fallbacks if f.series)
+
+    def _fall_back(self, task: ForecastTask, values: np.ndarray, fallbacks: tuple[Fallback, ...],
+                   reason: str) -> tuple[np.ndarray, tuple[Fallback, ...]]:
+        """The fallback rule for every series with a missing or infinite forecast."""
+        ids = task.future[SERIES_ID].to_numpy()
+        failed = pd.unique(ids[~np.isfinite(values)])
+        panel = task.panel.rows(pd.Index(task.series_ids).get_indexer(failed))
+        rule_values, rules = fallback_rule(panel, task.steps, task.season_length)
+        rows = np.flatnonzero(pd.Index(failed).get_indexer(ids) >= 0)
+        position = task.future.groupby(SERIES_ID, sort=False).cumcount().to_numpy()[rows]
+        values = values.copy()
+        values[rows] = rule_values[pd.Index(failed).get_indexer(ids[rows]), task.gap + position]
+        taken = set(str(i) for i in failed)
+        kept = tuple(Fallback(f.rule, f.reason, tuple(s for s in f.series if s not in taken)) for f in fallbacks)
+        new = tuple(f for rule in ("zero", "snaive", "naive")
+                    for f in Fallback.where(panel, rules == rule, rule, "never sold" if rule == "zero" else reason))
+        return values, kept + new
 
     @abstractmethod
-    def _forecast(self, task: ForecastTask) -> np.ndarray: ...
+    def _forecast(self, task: ForecastTask) -> np.ndarray | Forecast:
+        """One value per ``future`` row, or a ``Forecast`` naming the series that fell back."""
 
     def reads_exog_known(self) -> bool:
         """Whether the model uses the task's known-in-advance columns. Publishing fits
@@ -167,18 +273,28 @@ class LocalForecaster(Forecaster):
 
     parallel_from: ClassVar[int] = 2000  # series; below this, threads cost more than they save
 
-    def _forecast(self, task: ForecastTask) -> np.ndarray:
+    def _forecast(self, task: ForecastTask) -> Forecast:
         panel, workers = task.panel, os.cpu_count() or 1
         if len(panel.ids) < self.parallel_from or workers == 1:
-            matrix = self._forecast_panel(panel, task.steps, task)
+            parts = [self._forecast_panel(panel, task.steps, task)]
         else:
             blocks = np.array_split(np.arange(len(panel.ids)), workers)
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 parts = list(pool.map(lambda rows: self._forecast_panel(panel.rows(rows), task.steps, task), blocks))
-            matrix = np.vstack(parts)
+        parts = [p if isinstance(p, Forecast) else Forecast(p) for p in parts]
+        matrix = parts[0].values if len(parts) == 1 else np.vstack([p.values for p in parts])
         # Drop the gap periods: the future holds the last ``horizon`` of ``steps``.
-        return np.clip(matrix[:, task.gap:], 0, None).ravel()
+        return Forecast(np.clip(matrix[:, task.gap:], 0, None).ravel(), merge(f for p in parts for f in p.fallbacks))
 
     @abstractmethod
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
-        """(series, steps) forecasts for the periods after the cutoff."""
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray | Forecast:
+        """(series, steps) forecasts for the periods after the cutoff, or a ``Forecast``
+        of them naming the series that fell back."""
+
+
+def merge(fallbacks) -> tuple[Fallback, ...]:
+    """One ``Fallback`` per rule and reason (blocks of one panel report separately)."""
+    merged: dict[tuple[str, str], list[str]] = {}
+    for f in fallbacks:
+        merged.setdefault((f.rule, f.reason), []).extend(f.series)
+    return tuple(Fallback(rule, reason, tuple(series)) for (rule, reason), series in merged.items() if series)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.forecast.base import ForecastError, Forecaster, ForecastTask, Rung
+from core.forecast.base import FitError, ForecastError, Forecaster, ForecastTask, Rung
 
 Objective = Literal["l2", "poisson", "tweedie"]
 _LGB_OBJECTIVE: dict[str, str] = {"l2": "regression", "poisson": "poisson", "tweedie": "tweedie"}
@@ -112,6 +112,9 @@ class LightGBM(Forecaster):
     n_jobs: int | None = None  # None: every core this process may use
     seed: int | None = None  # None: the task's seed
 
+    # A global model: when it cannot be fitted, every series of the fold falls back.
+    fit_errors: ClassVar[tuple[type[Exception], ...]] = (*Forecaster.fit_errors, lgb.basic.LightGBMError)
+
     def __post_init__(self) -> None:
         if self.objective not in _LGB_OBJECTIVE:
             raise ForecastError(
@@ -132,12 +135,12 @@ class LightGBM(Forecaster):
         lags = self._lags(task)
         design = _Design.build(task, lags, self._windows(task), self._train_periods(task))
         if len(design.target) == 0:
-            raise ForecastError(
-                f"lgbm: no series has {min(lags)} periods of history before the cutoff "
-                f"{task.cutoff:%Y-%m-%d}; use a shorter horizon or a simpler model."
-            )
+            raise FitError(f"too short for its lags: no series has {min(lags)} periods of history before the cutoff")
         # Log-link objectives need counts: a negative value (a return) counts as no sale.
         target = design.target if self.objective == "l2" else np.clip(design.target, 0, None)
+        if self.objective != "l2" and not (target > 0).any():
+            # LightGBM would stop with "sum of labels is zero": there is nothing to learn.
+            raise FitError(f"no sale in its {self._train_periods(task)} training periods")
         params = self._params(task)
         data = lgb.Dataset(design.train, label=target, params=params)
         booster = lgb.train(params, data, num_boost_round=self.n_estimators)

@@ -1,7 +1,8 @@
 """The first rungs: rules anyone could run in a spreadsheet, and today's practice.
 
 Each works on the whole panel at once; where a series is too short for its rule
-(a new item), it falls back to the next simpler rule rather than to nothing.
+(a new item), it falls back to the next simpler rule rather than to nothing, and says
+so (a ``Fallback``).
 """
 
 from __future__ import annotations
@@ -12,21 +13,27 @@ from typing import ClassVar
 import numpy as np
 
 from core.columns import Freq
-from core.forecast.base import ForecastError, Forecaster, ForecastTask, LocalForecaster, Panel, Rung
+from core.forecast.base import (
+    Fallback,
+    Forecast,
+    ForecastError,
+    Forecaster,
+    ForecastTask,
+    LocalForecaster,
+    Panel,
+    Rung,
+    naive_panel,
+    seasonal_panel,
+)
 
 _MA_WINDOW = {Freq.DAILY: 28, Freq.WEEKLY: 8, Freq.MONTHLY: 6}
 _YEAR = {Freq.DAILY: 364, Freq.WEEKLY: 52, Freq.MONTHLY: 12}  # 364 days keeps the weekday
 
 
-def _naive(panel: Panel, steps: int) -> np.ndarray:
-    return np.repeat(panel.values[:, -1:], steps, axis=1)
-
-
-def _seasonal(panel: Panel, steps: int, season: int) -> np.ndarray:
-    """Repeat the last full season; series shorter than a season repeat their last value."""
-    tiled = np.tile(panel.last(season), (1, -(-steps // season)))[:, :steps]
-    short = (panel.lengths < season)[:, None]
-    return np.where(short, _naive(panel, steps), tiled)
+def _seasonal(panel: Panel, steps: int, season: int) -> Forecast:
+    """The seasonal naive; series shorter than a season get the naive, and are named."""
+    return Forecast(seasonal_panel(panel, steps, season),
+                    Fallback.where(panel, panel.lengths < season, "naive", f"shorter than a season ({season} periods)"))
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class Naive(LocalForecaster):
     summary: ClassVar[str] = "Tomorrow sells what today sold: the last value, repeated."
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
-        return _naive(panel, steps)
+        return naive_panel(panel, steps)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class SeasonalNaive(LocalForecaster):
                               "last year's for weekly or monthly.")
     season_length: int | None = None
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         return _seasonal(panel, steps, self.season_length or task.season_length)
 
 
@@ -77,15 +84,22 @@ class SameLastYear(LocalForecaster):
     summary: ClassVar[str] = ("The same period last year (364 days back for daily data, keeping the weekday); "
                               "items younger than a year use the seasonal naive.")
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         year = _YEAR[task.freq]
         fallback = _seasonal(panel, steps, task.season_length)
         if steps > year or panel.values.shape[1] < year:
-            return fallback
-        # step k (1-based) looks at period cutoff + k - year: column (width - year + k - 1)
-        start = panel.values.shape[1] - year
-        ago = panel.values[:, start:start + steps]
-        return np.where(np.isnan(ago), fallback, ago)
+            young = np.ones(len(panel.ids), dtype=bool)
+            values = fallback.values
+        else:
+            # step k (1-based) looks at period cutoff + k - year: column (width - year + k - 1)
+            start = panel.values.shape[1] - year
+            ago = panel.values[:, start:start + steps]
+            young = np.isnan(ago).any(axis=1)
+            values = np.where(np.isnan(ago), fallback.values, ago)
+        reason = "horizon longer than a year" if steps > year else "less than a year of history"
+        short = panel.lengths < task.season_length
+        return Forecast(values, Fallback.where(panel, young & ~short, "snaive", reason)
+                        + Fallback.where(panel, young & short, "naive", reason))
 
 
 def _smooth_demand(panel: Panel, alpha_size: float, alpha_rate: float, tsb: bool) -> np.ndarray:
@@ -112,8 +126,14 @@ def _smooth_demand(panel: Panel, alpha_size: float, alpha_rate: float, tsb: bool
             size = np.where(later, size + alpha_size * (y - size), size)
             rate = np.where(later, rate + alpha_rate * (since - rate), rate)
             since = np.where(demand, 1.0, since + seen)
-    level = size * rate if tsb else size / rate
-    return np.nan_to_num(level, nan=0.0)  # a series that never sold forecasts 0
+    return size * rate if tsb else size / rate  # NaN: a series that never sold
+
+
+def _flat(panel: Panel, level: np.ndarray, steps: int) -> Forecast:
+    """The level repeated; a series that never sold has no demand size to smooth and forecasts 0."""
+    never = np.isnan(level)
+    return Forecast(np.repeat(np.where(never, 0.0, level)[:, None], steps, axis=1),
+                    Fallback.where(panel, never, "zero", "never sold"))
 
 
 @dataclass(frozen=True)
@@ -125,9 +145,8 @@ class Croston(LocalForecaster):
                               "interval between sales.")
     alpha: float = 0.1
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
-        level = _smooth_demand(panel, self.alpha, self.alpha, tsb=False)
-        return np.repeat(level[:, None], steps, axis=1)
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        return _flat(panel, _smooth_demand(panel, self.alpha, self.alpha, tsb=False), steps)
 
 
 @dataclass(frozen=True)
@@ -140,9 +159,8 @@ class TSB(LocalForecaster):
     alpha_size: float = 0.1
     alpha_probability: float = 0.1
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
-        level = _smooth_demand(panel, self.alpha_size, self.alpha_probability, tsb=True)
-        return np.repeat(level[:, None], steps, axis=1)
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        return _flat(panel, _smooth_demand(panel, self.alpha_size, self.alpha_probability, tsb=True), steps)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ that possible; the price is a grid point instead of the exact optimum.
 
 ARIMA is the exception: statsmodels' SARIMAX, one series at a time. It is slow and
 opt-in, and a series whose fit fails falls back to the seasonal naive forecast.
+
+A series a model cannot fit gets a simpler rule, named in a ``Fallback``: too short for
+the season (ETS's season, ARIMA), constant (ARIMA), a failed fit (ARIMA). A forecast
+that diverges to a missing or infinite value is left so: the base gives that series
+its fallback rule and names it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import itertools
-import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +35,16 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from core.columns import Freq
-from core.forecast.base import ForecastError, ForecastTask, LocalForecaster, Panel, Rung
-
-log = logging.getLogger(__name__)
+from core.forecast.base import (
+    Fallback,
+    Forecast,
+    ForecastError,
+    ForecastTask,
+    LocalForecaster,
+    Panel,
+    Rung,
+    never_sold,
+)
 
 # Fitting on the recent past only is a deliberate speed/accuracy trade-off: two
 # years of days hold every weekly pattern and a year-on-year repeat, and older
@@ -257,10 +268,6 @@ def positive(y: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return (np.where(inside, y, 1.0) > 0).all(axis=0)
 
 
-def _last_value(y: np.ndarray, lengths: np.ndarray, steps: int) -> np.ndarray:
-    return np.repeat(y[lengths - 1, np.arange(len(lengths))][:, None], steps, axis=1)
-
-
 @dataclass(frozen=True)
 class ETS(LocalForecaster):
     """Holt-Winters exponential smoothing, parameters from a grid, all series at once.
@@ -290,15 +297,17 @@ class ETS(LocalForecaster):
                                 f"(got {self.trend!r}, {self.seasonal!r}).")
         _check_counts(self.alias, season_length=self.season_length, max_history=self.max_history)
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         y, lengths = left_align(panel, _pick(self.max_history, _RECENT_HISTORY, task))
         m = self.season_length or task.season_length
         out = np.empty((len(lengths), steps))
-        for trend, seasonal, rows in self._groups(y, lengths, m):
+        groups = self._groups(y, lengths, m)
+        for trend, seasonal, rows in groups:
             if rows.any():
                 out[rows] = _fit_holt_winters(y[:lengths[rows].max(), rows], lengths[rows], steps, m,
                                               trend, self.damped and trend, seasonal)
-        return np.where(np.isfinite(out), out, _last_value(y, lengths, steps))
+        simple = groups[0][2] if self.trend or self.seasonal else np.zeros(len(lengths), dtype=bool)
+        return Forecast(out, Fallback.where(panel, simple, "ses", f"shorter than two seasons ({2 * m} periods)"))
 
     def _groups(self, y: np.ndarray, lengths: np.ndarray, m: int) -> list[tuple[bool, Seasonality, np.ndarray]]:
         """Which series get which model: (trend, season, mask of series), masks disjoint."""
@@ -469,8 +478,7 @@ class Theta(LocalForecaster):
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
         y, lengths = left_align(panel, _pick(self.max_history, _RECENT_HISTORY, task))
         m = self.season_length or task.season_length
-        out = theta_panel(y, lengths, steps, m, self._seasonal(y, lengths, m))
-        return np.where(np.isfinite(out), out, _last_value(y, lengths, steps))
+        return theta_panel(y, lengths, steps, m, self._seasonal(y, lengths, m))
 
     def _seasonal(self, y: np.ndarray, lengths: np.ndarray, m: int) -> np.ndarray:
         if self.deseasonalize is None:
@@ -555,29 +563,37 @@ def fit_sarimax(y: np.ndarray, past: np.ndarray | None, ahead: np.ndarray | None
 
 def arima_panel(panel: Panel, steps: int, m: int, order: tuple[int, int, int],
                 seasonal_order: tuple[int, int, int, int], max_history: int | None,
-                exog: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, int]:
-    """(series, steps) SARIMAX forecasts and how many series fell back to the seasonal naive.
+                exog: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, tuple[Fallback, ...]]:
+    """(series, steps) SARIMAX forecasts and the series that fell back to a simple rule.
 
-    A constant series forecasts its value. A series too short for the model (fewer
-    than two seasons plus ten periods) or whose fit fails gets the seasonal naive.
+    A constant series forecasts its value (the naive, or zero for a series that never
+    sold: ARMA cannot be fitted to it). A series too short for the model (fewer than two
+    seasons plus ten periods) or whose fit fails gets the seasonal naive.
     """
     width = panel.values.shape[1]
     out = np.empty((len(panel.ids), steps))
-    fallbacks = 0
+    needed = 2 * seasonal_order[3] + 10
+    constant, short, failed = (np.zeros(len(panel.ids), dtype=bool) for _ in range(3))
+    never = never_sold(panel)
     for i, length in enumerate(np.minimum(panel.lengths, max_history or width)):
         y = np.nan_to_num(panel.values[i, width - max(int(length), 1):])
         if np.ptp(y) == 0:
-            out[i] = y[-1]
+            out[i], constant[i] = y[-1], True
             continue
         forecast = None
-        if len(y) >= 2 * seasonal_order[3] + 10:
+        if len(y) >= needed:
             past, ahead = (exog[0][i, width - len(y):], exog[1][i]) if exog is not None else (None, None)
             forecast = fit_sarimax(y, past, ahead, steps, order, seasonal_order)
+            failed[i] = forecast is None
+        else:
+            short[i] = True
         if forecast is None:
-            fallbacks += 1
             forecast = seasonal_naive(y, steps, m)
         out[i] = forecast
-    return out, fallbacks
+    return out, (Fallback.where(panel, constant & never, "zero", "never sold")
+                 + Fallback.where(panel, constant & ~never, "naive", "constant history")
+                 + Fallback.where(panel, short, "snaive", f"shorter than two seasons plus 10 periods ({needed})")
+                 + Fallback.where(panel, failed, "snaive", "the fit failed or did not converge"))
 
 
 @dataclass(frozen=True)
@@ -585,7 +601,7 @@ class ARIMA(LocalForecaster):
     """Seasonal ARIMA with the known-in-advance columns as regressors (statsmodels SARIMAX).
 
     One fit per series: slow, so not in the default ladder. A series whose fit raises
-    or does not converge gets the seasonal naive forecast; the count is logged.
+    or does not converge gets the seasonal naive forecast, and is named as a fallback.
     """
 
     alias: ClassVar[str] = "arima"
@@ -609,7 +625,7 @@ class ARIMA(LocalForecaster):
     def reads_exog_known(self) -> bool:
         return self.use_exog
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         m = task.season_length
         seasonal_order = tuple(self.seasonal_order) if self.seasonal_order is not None else (1, 0, 1, m)
         exog = None
@@ -619,6 +635,4 @@ class ARIMA(LocalForecaster):
         with one_blas_thread():
             out, fallbacks = arima_panel(panel, steps, seasonal_order[3] or m, tuple(self.order), seasonal_order,
                                          _pick(self.max_history, _ARIMA_HISTORY, task), exog)
-        if fallbacks:
-            log.warning("arima: %d of %d series fell back to the seasonal naive forecast.", fallbacks, len(out))
-        return out
+        return Forecast(out, fallbacks)
