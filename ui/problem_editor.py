@@ -16,6 +16,7 @@ import streamlit as st
 from core.errors import MitoshiError
 from core.planning.definition import LABELS, ProblemDefinition, from_form, to_form
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows, when
+from core.text import md
 from core.warehouse import Warehouse, planning
 
 
@@ -103,7 +104,8 @@ class ProblemEditor:
         return st.session_state.get(self._conflict_key)
 
     def take_flash(self) -> str | tuple[str, str] | None:
-        """The outcome of the last action, once: a text, or ("error", text)."""
+        """The outcome of the last action, once: Markdown (what users typed in it
+        escaped), or ("error", Markdown)."""
         return st.session_state.pop(self._flash_key, None)
 
     def other_drafts(self) -> list[planning.Draft]:
@@ -168,17 +170,17 @@ class ProblemEditor:
     # ---- saving --------------------------------------------------------------------
     def save(self, form: dict, base: int, note: str) -> str | None:
         """Save the form as the next version. On success the outcome is flashed on the
-        next run and None returned; otherwise the reason, to show beside the button
-        pressed (a conflict is also kept for the panel at the top)."""
+        next run and None returned; otherwise the reason as Markdown, to show beside the
+        button pressed (a conflict is also kept for the panel at the top)."""
         try:
             saved = planning.save_definition(self.warehouse, self.pid, from_form(form), base, note)
         except ConflictError as error:
             st.session_state[self._conflict_key] = Conflict(str(error), conflict_rows(error), form)
-            return str(error)
+            return md(error)
         except InvalidInputError as error:
-            return "The problem definition was not saved:\n\n" + "\n".join(f"- {p}" for p in error.problems)
+            return "The problem definition was not saved:\n\n" + "\n".join(f"- {md(p)}" for p in error.problems)
         except MitoshiError as error:
-            return str(error)
+            return md(error)
         self.dismiss_conflict()
         planning.delete_draft(self.warehouse, self.state.draft_id)
         self.load(to_form(saved.version.definition), saved.version.version)

@@ -22,6 +22,7 @@ from core.planning.definition import (
     row_to_criterion,
 )
 from core.planning.errors import InvalidInputError, when
+from core.text import md
 from core.warehouse import planning
 from ui.problem_editor import Conflict, ProblemEditor
 from ui.state import table
@@ -43,7 +44,7 @@ def flash(editor: ProblemEditor) -> None:
 
 def conflict_panel(editor: ProblemEditor, conflict: Conflict, where: str) -> None:
     with st.container(border=True):
-        st.error(conflict.message, icon=":material/sync_problem:")
+        st.error(md(conflict.message), icon=":material/sync_problem:")
         st.markdown("**Your text, kept** (nothing of it is lost: it also stays under *Unsaved changes*):")
         table(pd.DataFrame(conflict.rows), column_config={"yours": st.column_config.TextColumn(width="large"),
                                                           "theirs": st.column_config.TextColumn(width="large")})
@@ -154,7 +155,7 @@ def scope_section(editor: ProblemEditor) -> dict:
                                            key=key("data_sources"), height=150)
         names = {d.dataset_id: d.name for d in editor.warehouse.list_datasets()}
         linked = [names[i] for i in editor.project.dataset_ids if i in names]
-        a.caption("Datasets linked to this project: " + (", ".join(linked) if linked else "none")
+        a.caption("Datasets linked to this project: " + (", ".join(map(md, linked)) if linked else "none")
                   + " (link more on the Projects page).")
         form["out_of_scope"] = b.text_area("What we will not do (one a line)", value=init["out_of_scope"],
                                            key=key("out_of_scope"), height=150,
@@ -247,7 +248,7 @@ def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
             st.caption(f":material/check: {number}. Reads: **{reads}**")
         except MitoshiError as error:
             unit = threshold_unit(values["metric"], values["comparator"], values["baseline"])[1]
-            st.caption(f":red[:material/error: {number}. {error}]" + (f" (threshold in {unit})" if unit else ""))
+            st.caption(f":red[:material/error: {number}. {md(error)}]" + (f" (threshold in {unit})" if unit else ""))
     return values
 
 
@@ -338,5 +339,5 @@ def version_history(editor: ProblemEditor) -> None:
         with st.container(border=True):
             st.markdown(f"**{change.label}**")
             before, after = st.columns(2)
-            before.markdown(":gray[Before]  \n" + change.before.replace("\n", "  \n"))
-            after.markdown(":gray[After]  \n" + change.after.replace("\n", "  \n"))
+            before.markdown(":gray[Before]  \n" + md(change.before))
+            after.markdown(":gray[After]  \n" + md(change.after))

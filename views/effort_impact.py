@@ -20,6 +20,7 @@ from core.planning.initiatives import (
     score_table,
     to_definition,
 )
+from core.text import md
 from core.warehouse import planning
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 
@@ -39,7 +40,7 @@ EDITOR, CONFLICT, FLASH = f"ei_editor_{pid}", f"ei_conflict_{pid}", f"ei_flash_{
 
 flash = st.session_state.pop(FLASH, None)
 if flash:
-    st.success(flash, icon=":material/check_circle:")
+    st.success(md(flash), icon=":material/check_circle:")
 saved_conflict(CONFLICT, "table", "ei_dismiss")
 
 stored = planning.list_initiatives(warehouse, pid)
@@ -100,9 +101,10 @@ edited = st.data_editor(
 
 changes = editor_changes({k: s.item for k, s in opened.items()}, edited)
 for line in changes.waiting:
-    st.info(line + " Edits to other rows are saved together with it, or delete the row.", icon=":material/pending:")
+    st.info(md(line) + " Edits to other rows are saved together with it, or delete the row.",
+            icon=":material/pending:")
 for line in changes.problems:
-    st.error(line, icon=":material/error:")
+    st.error(md(line), icon=":material/error:")
 if changes.any and not changes.waiting and not changes.problems:
     try:
         planning.apply_initiative_changes(warehouse, pid, opened, changes)
@@ -179,8 +181,8 @@ if go:
     try:
         planning.save_definition(warehouse, pid, to_definition(base, chosen), latest.version if latest else 0,
                                  f"From the initiative '{chosen.name}'")
-        st.session_state[f"pd_flash_{pid}"] = (f"'{chosen.name}' is now the problem: review the rest of the definition "
-                                               "and save.")
+        st.session_state[f"pd_flash_{pid}"] = (f"'{md(chosen.name)}' is now the problem: review the rest of the "
+                                               "definition and save.")
         st.switch_page("views/problem.py")
     except MitoshiError as error:
         show_error(error)

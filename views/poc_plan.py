@@ -21,6 +21,7 @@ from core.planning.plan import (
     plan_warnings,
     progress,
 )
+from core.text import md
 from core.warehouse import decisions, planning
 from ui.decision_view import ladder_evidence
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
@@ -72,16 +73,16 @@ def autosave(key: str, opened: planning.Stored, values: dict, build: Callable[[d
     try:
         saved = save(opened, build(values))
     except InvalidInputError as error:
-        st.error(str(error), icon=":material/error:")
+        show_error(error)
         return
     except ConflictError as error:
         st.session_state[CONFLICT] = {"message": str(error), "rows": conflict_rows(error)}
         reload_row(key)  # fresh widgets on their values; the user's are in the message
         st.rerun()
     except MitoshiError as error:
-        st.error(str(error), icon=":material/error:")
+        show_error(error)
         return
-    st.toast(f"Saved {opened.item.name}", icon=":material/check:")
+    st.toast(f"Saved {md(opened.item.name)}", icon=":material/check:")
     # After a merge the widgets must show the other person's fields too: reload them.
     reload_row(key, new_widgets=saved.merged)
     if saved.merged:
@@ -102,7 +103,7 @@ for number, stored in enumerate(phases, start=1):
     opened, prefix = opened_row(stored.key, stored, fields)
     item: Phase = opened.item
     with st.container(border=True):
-        st.markdown(f"**{number}. {item.name}**")
+        st.markdown(f"**{number}. {md(item.name)}**")
         a, b, c, d = st.columns([2.2, 1.2, 1.2, 1.4])
         values = {
             "owner": a.text_input("Owner", value=item.owner, key=f"{prefix}.owner", placeholder="Who is accountable?"),
@@ -134,7 +135,7 @@ for number, stored in enumerate(steps, start=1):
     opened, prefix = opened_row(stored.key, stored, fields)
     step: LadderStep = opened.item
     with st.container(border=True):
-        st.markdown(f"**{number}. {step.name}**")
+        st.markdown(f"**{number}. {md(step.name)}**")
         a, b = st.columns(2)
         values = {
             "methods": a.text_area("Methods to try", value=step.methods, key=f"{prefix}.methods", height=90),
@@ -166,15 +167,15 @@ with summary:
     cols[3].metric("Ladder time boxes", f"{sum(timeboxes):g} weeks" if timeboxes else "–",
                    help="The weeks allowed for climbing the ladder before giving up.")
     if done.current:
-        owner = f", {done.current.owner}" if done.current.owner else ""
-        st.markdown(f"**Now:** {done.current.name} ({done.current.status.value}{owner})")
-    st.markdown(f"**Ladder:** {ladder_position(steps_now)}")
+        owner = f", {md(done.current.owner)}" if done.current.owner else ""
+        st.markdown(f"**Now:** {md(done.current.name)} ({done.current.status.value}{owner})")
+    st.markdown(f"**Ladder:** {md(ladder_position(steps_now))}")
     frame = pd.DataFrame([{"name": p.label_lines, "owner": p.owner, "start": p.start, "end": p.end,
                            "status": p.status.value} for p in phases_now])
     if frame["start"].notna().any():
         st.plotly_chart(plan_timeline(frame, today), width="stretch", key=f"plan_timeline_{pid}")
     undated = [p.name for p in phases_now if p.start is None]
     if undated:
-        st.caption("Not on the timeline until they have a start date: " + ", ".join(undated) + ".")
+        st.caption("Not on the timeline until they have a start date: " + ", ".join(map(md, undated)) + ".")
     for warning in plan_warnings(phases_now, today):
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")

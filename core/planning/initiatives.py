@@ -23,6 +23,7 @@ import pandas as pd
 from core import fmt
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import InvalidInputError
+from core.text import md
 
 MAX_EFFORT_WEEKS = 1000.0
 
@@ -152,7 +153,7 @@ def score_table(items: Sequence[tuple[str, Initiative]], thresholds: Thresholds)
 
 
 def recommendation(table: pd.DataFrame) -> list[str]:
-    """The ranked table in sentences a PM can act on (markdown)."""
+    """The ranked table in sentences a PM can act on (Markdown; the names are text)."""
     if table.empty:
         return ["Add candidate initiatives to see where to start."]
     by = {q: table[table["quadrant"] == q.value] for q in Quadrant}
@@ -160,11 +161,11 @@ def recommendation(table: pd.DataFrame) -> list[str]:
     aim = by[Quadrant.AIM]
     if not aim.empty:
         top = aim.iloc[0]
-        lines.append(f"**Start with {top['name']}**: little effort ({fmt.number(top['effort_weeks'], 0)} person-weeks) "
+        lines.append(f"**Start with {md(top['name'])}**: little effort ({fmt.number(top['effort_weeks'], 0)} person-weeks) "
                      f"and large impact ({fmt.yen(top['impact_yen'])} a year at full scale) — RICE "
                      f"{fmt.yen(top['rice'])} per person-week, ICE {fmt.count(top['ice'])}.")
         if len(aim) > 1:
-            lines.append("Also aim here: " + ", ".join(f"**{n}**" for n in aim["name"].iloc[1:]) + ".")
+            lines.append("Also aim here: " + ", ".join(f"**{md(n)}**" for n in aim["name"].iloc[1:]) + ".")
     else:
         lines.append("Nothing is both little effort and large impact. Start small with a low-risk starting point to "
                      "learn, or look again at the estimates — effort is not value.")
@@ -173,7 +174,7 @@ def recommendation(table: pd.DataFrame) -> list[str]:
                     (Quadrant.DOUBT, "Are you sure? A huge effort for a small impact: drop them unless the estimates "
                                      "change")):
         if not by[q].empty:
-            lines.append(f"{text}: " + ", ".join(by[q]["name"]) + ".")
+            lines.append(f"{text}: " + ", ".join(map(md, by[q]["name"])) + ".")
     return lines
 
 
