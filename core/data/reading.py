@@ -130,11 +130,9 @@ class _Limit:
     def bytes(self) -> int:
         return int(self.max_mb * _MB)
 
-    def exceeded(self, what: str) -> ImportProblemError:
-        return ImportProblemError(
-            f"'{self.file_name}' {what}; the limit is {self.max_mb:,.0f} MB of data. Export only the columns "
-            "and the period you need, or save the table as Parquet."
-        )
+    def exceeded(self, what: str, fix: str = "Export only the columns and the period you need, or save the "
+                 "table as Parquet.") -> ImportProblemError:
+        return ImportProblemError(f"'{self.file_name}' {what}; the limit is {self.max_mb:,.0f} MB of data. {fix}")
 
 
 def _suffix(file_name: str) -> str:
@@ -183,7 +181,8 @@ def _tidy(raw: RawTable) -> RawTable:
             "each is unique and retry."
         )
     if frame.columns.empty:
-        raise ImportProblemError(f"'{name}' has no column that can be read; check that its first row holds "
+        why = f": every header cell is longer than {MAX_NAME_CHARS} characters" if too_long else ""
+        raise ImportProblemError(f"'{name}' has no column that can be read{why}. Check that its first row holds "
                                  "the column names.")
     empty = frame.isna().all(axis=1)
     if empty.all():
@@ -427,12 +426,15 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
     if chosen not in sheets:
         raise ImportProblemError(f"'{file_name}' has no sheet '{chosen}'; its sheets are {list(sheets)}.")
     if archive is not None and _suffix(file_name) != ".ods":
-        rows, columns = _sheet_extent(archive, chosen)
+        try:
+            rows, columns = _sheet_extent(archive, chosen)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise _not_a_workbook(file_name, exc) from exc
         if rows * columns > limit.bytes // _BYTES_PER_SHEET_CELL:
             raise limit.exceeded(
                 f"sheet '{chosen}' spans {rows:,} rows × {columns:,} columns from A1 to its last filled cell, "
-                f"more than {limit.bytes // _BYTES_PER_SHEET_CELL:,} cells (delete stray cells far from the data, "
-                "or save the sheet as CSV)"
+                f"more than the {limit.bytes // _BYTES_PER_SHEET_CELL:,} cells that fit",
+                "Delete stray cells far from the data, or save the sheet as CSV.",
             )
     try:
         grid = pd.read_excel(book, sheet_name=chosen, header=None, keep_default_na=False, na_values=[""])
