@@ -21,6 +21,7 @@ from core.decision import (
     segment_sentence,
 )
 from core.forecast.registry import MODELS
+from core.text import md
 from ui.state import table
 
 BANNER: dict[str, tuple[Callable, str]] = {
@@ -50,21 +51,22 @@ def readiness_form(key: str, previous: Decision | None) -> dict[str, float]:
 
 def render_decision(decision: Decision, key: str) -> None:
     show, icon = BANNER.get(decision.verdict, (st.error, ":material/block:"))
-    show(f"### {decision.verdict}\n" + "\n".join(f"- {r}" for r in decision.reasons), icon=icon)
-    st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{decision.project_name}** (problem "
-               f"definition version {decision.definition_version}) · run *{decision.run_name}* on "
-               f"{decision.dataset_name} ({decision.n_series:,} series, {decision.folds} folds × {decision.horizon}) · "
-               f"model **{decision.model}** · ordering at {decision.ordering} · decision {decision.decision_id}")
+    show(f"### {decision.verdict}\n" + "\n".join(f"- {md(r)}" for r in decision.reasons), icon=icon)
+    st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
+               f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
+               f"{md(decision.dataset_name)} ({decision.n_series:,} series, {decision.folds} folds × "
+               f"{decision.horizon}) · model **{md(decision.model)}** · ordering at {md(decision.ordering)} · "
+               f"decision {decision.decision_id}")
 
     st.subheader("Next steps", anchor=False)
-    st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(decision.next_steps, start=1)))
+    st.markdown("\n".join(f"{i}. {md(s)}" for i, s in enumerate(decision.next_steps, start=1)))
 
     st.subheader(f"GO/NO-GO criteria: {decision.passed} of {len(decision.criteria)} passed", anchor=False)
     for c in decision.criteria:
         with st.container(border=True):
             mark = {True: ":green[**✓ passed**]", False: ":red[**✗ failed**]", None: ":orange[**? not evaluated**]"}
-            st.markdown(f"{mark[c.passed]} &nbsp; **{c.criterion}** — measured **{c.measured_text}**")
-            st.caption(c.evidence + (f"  \nWhy this threshold: {c.note}" if c.note else ""))
+            st.markdown(f"{mark[c.passed]} &nbsp; **{md(c.criterion)}** — measured **{md(c.measured_text)}**")
+            st.caption(md(c.evidence) + (f"  \nWhy this threshold: {md(c.note)}" if c.note else ""))
 
     value = decision.value
     cols = st.columns(4)
@@ -93,13 +95,13 @@ def render_decision(decision: Decision, key: str) -> None:
     _readiness(decision, key)
 
     st.subheader("Risks and open questions", anchor=False)
-    st.markdown("\n".join(f"- {r}" for r in decision.risks) or "None recorded.")
+    st.markdown("\n".join(f"- {md(r)}" for r in decision.risks) or "None recorded.")
     with st.expander("The problem this decision is about", icon=":material/assignment:"):
-        st.markdown(f"**Problem:** {decision.problem or '–'}\n\n**Decision supported:** "
-                    f"{decision.decision_supported or '–'}\n\n**KPI:** {decision.kpi or '–'}\n\n**Value claimed:** "
-                    f"{fmt.yen(decision.value_yen_per_year)} a year")
+        st.markdown(f"**Problem:** {md(decision.problem or '–')}\n\n**Decision supported:** "
+                    f"{md(decision.decision_supported or '–')}\n\n**KPI:** {md(decision.kpi or '–')}\n\n"
+                    f"**Value claimed:** {fmt.yen(decision.value_yen_per_year)} a year")
     if decision.notes:
-        st.markdown(f"**Notes:** {decision.notes}")
+        st.markdown(f"**Notes:** {md(decision.notes)}")
 
 
 def _charts(decision: Decision, key: str) -> None:
@@ -126,20 +128,20 @@ def _charts(decision: Decision, key: str) -> None:
             right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal), width="stretch",
                                key=f"{key}_sensitivity")
     for note in decision.money_notes:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {md(note)}")
 
 
 def _evidence(decision: Decision) -> None:
     st.subheader("Significance and stability", anchor=False)
     for test in decision.significance:
-        st.markdown(f"- {test['statement']}")
+        st.markdown(f"- {md(test['statement'])}")
     stability = decision.stability
     worst = stability.get("worst_fold")
     if worst:
         base = f" ({stability['baseline']}: {fmt.pct(worst['baseline_wape'])})" if worst.get("baseline_wape") else ""
         st.markdown(f"- Worst fold: cutoff {worst['cutoff']}, WAPE {fmt.pct(worst['wape'])}{base}.")
     if stability.get("worst_segment"):
-        st.markdown(f"- {segment_sentence(decision.model, stability)}")
+        st.markdown(f"- {md(segment_sentence(decision.model, stability))}")
 
 
 def _readiness(decision: Decision, key: str) -> None:
@@ -160,7 +162,7 @@ def _readiness(decision: Decision, key: str) -> None:
 
 def criteria_preview(criteria, money_baselines: dict[str, float | None]) -> str:
     """The project's criteria as a list, with the money they are measured against."""
-    lines = [f"- {c.describe()}" + (f" — *{c.description}*" if c.description else "") for c in criteria]
+    lines = [f"- {md(c.describe())}" + (f" — *{md(c.description)}*" if c.description else "") for c in criteria]
     known = {k: v for k, v in money_baselines.items() if v is not None}
     if known:
         lines.append("\nMoney baselines: " + ", ".join(
@@ -175,7 +177,7 @@ def ladder_evidence(decision: Decision) -> str:
     for row in sorted(decision.leaderboard, key=lambda r: r.get("wape") if r.get("wape") is not None else 9e9):
         if row.get("rung") and row["rung"] != "current practice":
             best.setdefault(row["rung"], row)
-    lines = [f"- **{rung}**: best {row['model']}, WAPE {fmt.pct(row.get('wape'))}, saves "
+    lines = [f"- **{md(rung)}**: best {md(row['model'])}, WAPE {fmt.pct(row.get('wape'))}, saves "
              f"{fmt.yen(savings.get(row['model']))} a year" for rung, row in best.items()]
     return (f"**Measured by the decision of {decision.created_at.replace('T', ' ')}** ({decision.verdict}, run "
-            f"*{decision.run_name}*): the ladder stopped at **{decision.model}**.\n" + "\n".join(lines))
+            f"*{md(decision.run_name)}*): the ladder stopped at **{md(decision.model)}**.\n" + "\n".join(lines))

@@ -9,6 +9,7 @@ from core import decision_charts, fmt
 from core.errors import MitoshiError
 from core.evaluation import run_impact
 from core.impact import PRACTICE, Economics, ImpactConfig, ImpactResult
+from core.text import md
 from core.warehouse import runs
 from ui.state import get_warehouse, show_error, table
 
@@ -112,7 +113,7 @@ def render_impact(impact: ImpactResult, key: str) -> None:
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
     for note in impact.notes:
-        st.info(note, icon=":material/info:")
+        st.info(md(note), icon=":material/info:")
     left, right = st.columns(2)
     left.plotly_chart(decision_charts.savings_bars(summary, impact.baseline_label), width="stretch",
                       key=f"{key}_savings")
@@ -140,7 +141,7 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         **{c: st.column_config.NumberColumn(c.replace("_", " "), format="yen")
            for c in ("yearly_profit", "yearly_waste_cost", "yearly_lost_margin", "yearly_savings")},
     })
-    st.caption("Sources: " + "; ".join(f"{k} from {v}" for k, v in impact.sources.items()) + ". "
+    st.caption("Sources: " + "; ".join(f"{md(k)} from {md(v)}" for k, v in impact.sources.items()) + ". "
                "Profit = units sold × (price − cost) − waste × cost − holding cost. "
                f"{'Today’s practice is replayed from its recorded orders. ' if impact.baseline == PRACTICE else ''}"
                "Every policy starts each fold with the stock practice really had.")

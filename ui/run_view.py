@@ -13,8 +13,9 @@ from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE
 from core.errors import MitoshiError
 from core.forecast.registry import MODELS
+from core.text import md
 from core.warehouse import explore, runs
-from ui.state import get_warehouse, table
+from ui.state import csv_download, get_warehouse, show_error, table
 
 METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
 METRIC_HELP = {
@@ -78,11 +79,12 @@ def render_run(run_id: str, key: str = "run") -> None:
     try:
         info = runs.get_run(warehouse, run_id)
     except MitoshiError as error:
-        st.error(str(error))
+        show_error(error)
         return
     board = leaderboard(run_id)
-    st.subheader(info.name)
-    st.caption(f"{info.dataset_name} · {info.n_series:,} series · {config_summary(info)} · run {info.run_id} · "
+    st.subheader(md(info.name), anchor=False)
+    st.caption(f"{md(info.dataset_name)} · {info.n_series:,} series · {md(config_summary(info))} · "
+               f"run {info.run_id} · "
                f"{info.created_at:%Y-%m-%d %H:%M} · {info.wall_seconds:,.1f} s · code {info.code_version} · "
                f"data {info.fingerprint}")
 
@@ -101,6 +103,7 @@ def render_run(run_id: str, key: str = "run") -> None:
                for c in board if c.startswith("vs ")}
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
     table(board[shown], column_config=config)
+    csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
 
     complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
     st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")

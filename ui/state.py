@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
-from core.text import md
+from core.text import csv_bytes, md
 from core.warehouse import Dataset, Warehouse, planning, warehouse_path
 
 DATASET_KEY = "dataset_id"
@@ -120,6 +120,14 @@ def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
 def show_error(error: MitoshiError) -> None:
     """Core's messages are plain text that may quote a name or a value from a file."""
     st.error(md(error), icon=":material/error:")
+
+
+def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:
+    """A CSV of ``frame`` to open in Excel: text cells that would run as formulas are
+    neutralised (``core.text.csv_bytes``). The tables' own export is switched off in
+    .streamlit/config.toml (client.disableDataExport) because it writes them as they are."""
+    st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", icon=":material/download:",
+                       key=key)
 
 
 def table(frame: pd.DataFrame, **kwargs) -> None:

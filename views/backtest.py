@@ -9,6 +9,7 @@ from core.backtest.splits import SplitConfig
 from core.columns import Freq
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
+from core.text import md
 from core.warehouse.runs import save_run
 from ui import queries
 from ui.run_view import render_run
@@ -32,7 +33,7 @@ with st.form("backtest"):
     cols = st.columns(max(1, len(segments)))
     filters = {}
     for column, slot in zip(segments, cols, strict=False):
-        chosen = slot.multiselect(dataset.label(column), queries.segment_values(dataset.dataset_id, column),
+        chosen = slot.multiselect(md(dataset.label(column)), queries.segment_values(dataset.dataset_id, column),
                                   placeholder="all", key=f"bt_filter_{column}")
         if chosen:
             filters[column] = tuple(chosen)

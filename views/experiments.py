@@ -8,9 +8,10 @@ import streamlit as st
 from core import fmt
 from core.backtest.compare import BASELINES, config_differences, diebold_mariano, segment_wins
 from core.errors import MitoshiError
+from core.text import md
 from core.warehouse import runs
 from ui.run_view import config_summary, leaderboard, render_run
-from ui.state import get_warehouse, show_error, table
+from ui.state import csv_download, get_warehouse, show_error, table
 
 st.title("Experiments")
 st.caption("Every backtest run is stored with its config, data fingerprint, code version, timings, forecasts "
@@ -46,6 +47,7 @@ table(
         "seconds": st.column_config.NumberColumn(format="%.1f"),
     },
 )
+csv_download(overview, "Download the runs as CSV", "mitoshi_experiments.csv", key="exp_download")
 repeated = overview["name"].duplicated(keep=False)
 names = {rid: f"{name} ({rid[:6]})" if twice else name
          for rid, name, twice in zip(overview["run_id"], overview["name"], repeated, strict=True)}
@@ -69,7 +71,7 @@ if len(selected) >= 2:
     models = sorted(set.intersection(*[set(b.index) for b in boards.values()]))
     first = selected[0]
     deltas = pd.DataFrame({names[r]: boards[r]["wape"] for r in selected})
-    st.markdown(f"**WAPE per model** (the first ticked run, *{names[first]}*, is the reference)")
+    st.markdown(f"**WAPE per model** (the first ticked run, *{md(names[first])}*, is the reference)")
     for r in selected[1:]:
         deltas[f"Δ {names[r]} (points)"] = boards[r]["wape"] - boards[first]["wape"]
     table(deltas.reset_index(), column_config={c: st.column_config.NumberColumn(format="percent")
@@ -85,7 +87,7 @@ if len(selected) >= 2:
             other = selected[1]
             wins = segment_wins(runs.run_metrics(warehouse, first), runs.run_metrics(warehouse, other),
                                 model, model, level)
-            st.markdown(f"*{names[other]}* against *{names[first]}*: lower WAPE in "
+            st.markdown(f"*{md(names[other])}* against *{md(names[first])}*: lower WAPE in "
                         f"**{(wins['winner'] == 'B').sum()}** of {len(wins)} segments, higher in "
                         f"**{(wins['winner'] == 'A').sum()}**.")
             table(wins.rename(columns={"group": level.removeprefix("segment:"), "a": names[first], "b": names[other]}),
@@ -131,7 +133,7 @@ with left.form("rename_run"):
         except MitoshiError as error:
             show_error(error)
 with right.form("delete_run"):
-    st.markdown(f"Delete **{names[chosen]}** with its forecasts and metrics. This cannot be undone.")
+    st.markdown(f"Delete **{md(names[chosen])}** with its forecasts and metrics. This cannot be undone.")
     sure = st.checkbox("Yes, delete this run")
     if st.form_submit_button("Delete"):
         if not sure:
@@ -139,7 +141,7 @@ with right.form("delete_run"):
         else:
             runs.delete_run(warehouse, chosen)
             st.rerun()
-with st.expander(f"Open '{names[chosen]}'", expanded=False):
+with st.expander(f"Open '{md(names[chosen])}'", expanded=False):
     render_run(chosen, key="exp")
 st.caption(f"{len(all_runs):,} runs stored · best WAPE overall "
            f"{fmt.pct(min(r['best WAPE'] for r in rows))}")

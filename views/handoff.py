@@ -11,10 +11,11 @@ from core import charts, fmt
 from core.columns import DATE, Freq
 from core.errors import MitoshiError
 from core.publish import PublishOptions, prepare_batch, unpublishable_reason
+from core.text import md
 from core.warehouse import decisions, publish, runs
 from ui import queries
 from ui.run_view import config_summary, leaderboard
-from ui.state import get_warehouse, show_error, table
+from ui.state import csv_download, get_warehouse, show_error, table
 
 def markdown_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
     """A Markdown table: unlike a data grid, its long cells wrap and are read in full."""
@@ -41,7 +42,7 @@ if not all_runs:
 run_labels = {r.run_id: f"{r.name} · {r.dataset_name} · {r.created_at:%Y-%m-%d %H:%M}" for r in all_runs}
 run_id = st.selectbox("Backtest run (newest first)", list(run_labels), format_func=run_labels.get, key="handoff_run")
 info = next(r for r in all_runs if r.run_id == run_id)
-st.caption(f"{info.n_series:,} series · {config_summary(info)}")
+st.caption(f"{info.n_series:,} series · {md(config_summary(info))}")
 
 board = leaderboard(run_id)
 publishable = board[[unpublishable_reason(m) is None for m in board["model"]]].reset_index(drop=True)
@@ -51,8 +52,8 @@ taken = next((d for d in decisions.list_decisions(warehouse) if d.run_id == run_
 decision = decisions.get_decision(warehouse, taken.decision_id) if taken else None
 if decision is not None:
     note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
-            f"({decision.project_name}) is **{decision.verdict}** for **{decision.model}**; publishing it records "
-            "the decision with the batch.")
+            f"({md(decision.project_name)}) is **{decision.verdict}** for **{md(decision.model)}**; publishing it "
+            "records the decision with the batch.")
     (st.warning if decision.verdict == "NO-GO" else st.info)(
         note + (" A NO-GO model can still be published, for a test, but not for the stores." if
                 decision.verdict == "NO-GO" else ""), icon=":material/gavel:")
@@ -91,7 +92,8 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
             st.write("Writing the new version in one transaction…")
             version = publish.publish_batch(warehouse, batch, decision_id=decision.decision_id
                                             if decision is not None and decision.model == alias else None)
-            status.update(label=f"Published version {version} of {batch.dataset_name}: {batch.n_series:,} series × "
+            status.update(label=f"Published version {version} of {md(batch.dataset_name)}: "
+                                f"{batch.n_series:,} series × "
                                 f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}",
                           state="complete", expanded=False)
         st.session_state[f"handoff_version_{batch.dataset_id}"] = version  # show what was just published
@@ -101,7 +103,7 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
 st.subheader("Published versions")
 batches = publish.list_batches(warehouse, info.dataset_id) if info.dataset_id else pd.DataFrame()
 if batches.empty:
-    st.info(f"Nothing has been published for {info.dataset_name} yet: choose the model and **Publish**.")
+    st.info(f"Nothing has been published for {md(info.dataset_name)} yet: choose the model and **Publish**.")
 else:
     overview = batches.assign(run=batches["run_name"].fillna(batches["run_id"] + " (deleted)"))
     table(overview[["version", "model", "run", "created_at", "n_series", "first_date", "last_date", "horizon",
@@ -122,7 +124,7 @@ else:
                    f"the future any more: the data ends on {pd.Timestamp(chosen['trained_until']):%Y-%m-%d}. Load "
                    "the latest sales and publish again before the stores order from it.", icon=":material/event_busy:")
     for note in chosen["notes"]:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {md(note)}")
 
     rows = publish.batch_forecasts(warehouse, info.dataset_id, version)
     names = queries.series_names(info.dataset_id)
@@ -144,10 +146,8 @@ else:
         "order_quantity": st.column_config.NumberColumn(format="%.2f"),
         "version": st.column_config.NumberColumn(format="%d")})
     slug = re.sub(r"\W+", "_", str(chosen["dataset_name"])).strip("_")
-    # UTF-8 with a byte-order mark: Excel on Japanese Windows then reads keys like 渋谷 correctly.
-    st.download_button(f"Download version {version} as CSV", export.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"batch_forecasts_{slug}_v{version}.csv", mime="text/csv",
-                       icon=":material/download:", key="handoff_download")
+    csv_download(export, f"Download version {version} as CSV", f"batch_forecasts_{slug}_v{version}.csv",
+                 key="handoff_download")
 
 with st.expander("The batch forecast table: what each column means, and how to read it"):
     st.markdown("`batch_forecasts` holds one row per series, date and version; the view `latest_batch_forecasts` "

@@ -10,6 +10,7 @@ from core.decision import DecisionError
 from core.errors import MitoshiError
 from core.evaluation import criteria_moved, decide
 from core.report_pdf import decision_pdf
+from core.text import md
 from core.warehouse import decisions, planning
 from ui.decision_view import criteria_preview, readiness_form, render_decision
 from ui.money_view import impact_settings, run_picker
@@ -42,7 +43,7 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
         st.stop()
     moved = criteria_moved(warehouse, pid, run)
     if moved:
-        st.warning(moved + " The decision will list this among its risks.", icon=":material/history:")
+        st.warning(md(moved) + " The decision will list this among its risks.", icon=":material/history:")
     elif latest.saved_at > run.created_at:
         st.caption(":material/history: The criteria were first written after this run was made.")
     models = ["(the one that saves the most)", *[m.alias for m in run.config.models if m.alias != "practice"]]
