@@ -125,6 +125,18 @@ def test_a_gzip_bomb_is_refused_by_what_it_inflates_to(tmp_path):
     assert read_table(data, "bomb.csv.gz", max_mb=80).frame.shape == (64 * 65536, 3)
 
 
+def test_a_gzip_that_starts_repetitive_but_fits_is_read_whole(tmp_path):
+    # the start inflates as if the whole would pass the limit; the rest does not
+    path = tmp_path / "mixed.csv.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"store,units\n" + b"s1,1\n" * 600_000)
+        out.write(b"".join(b"s%d,%d\n" % (i, i * 7919 % 1000) for i in range(200_000)))
+    data = path.read_bytes()
+    raw = read_table(data, "mixed.csv.gz", max_mb=8)
+    assert len(raw.frame) == 800_000 and raw.frame["units"].iloc[-1] == str(199_999 * 7919 % 1000)
+    assert "more than 5 MB" in refusal(data, "mixed.csv.gz", max_mb=5)
+
+
 # ---- delimiters and long fields ----------------------------------------------------
 def test_a_semicolon_inside_a_quoted_header_does_not_fool_the_sniffer():
     text = '"store; name",date,units\r\n"a; b",2025-01-06,3\r\nc,2025-01-07,4\r\n'

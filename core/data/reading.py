@@ -265,24 +265,38 @@ _DELIMITER_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "vertic
 
 
 def _gunzip(data: bytes, limit: _Limit) -> io.BytesIO:
-    """Decompress chunk by chunk and stop as soon as the output passes the limit."""
-    out = io.BytesIO()
-    name = limit.file_name
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while chunk := stream.read(_CHUNK):
-                if out.tell() + len(chunk) > limit.bytes:
-                    raise limit.exceeded(f"holds more than {limit.max_mb:,.0f} MB once decompressed")
-                out.write(chunk)
-    except EOFError as exc:
-        raise ImportProblemError(f"'{name}' is cut short: the gzip file ends before its data does. Copy or "
-                                 "download it again, complete this time.") from exc
-    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise ImportProblemError(f"'{name}' is a damaged gzip file ({_brief(exc)}). Compress the CSV again, "
-                                 "or upload it uncompressed.") from exc
-    out.seek(0)
-    return out
+    """Decompress chunk by chunk and refuse as soon as the output passes the limit.
 
+    The output is kept only while the file looks as if it fits (the output so far, scaled
+    by the share of the input read): a file that looks too big is only counted from then
+    on, so that a bomb is refused without filling memory; one that fits after all is
+    decompressed a second time, to be kept."""
+    kept = _inflate(data, limit, hopeful=True)
+    return kept if kept is not None else _inflate(data, limit, hopeful=False)
+
+
+def _inflate(data: bytes, limit: _Limit, hopeful: bool) -> io.BytesIO | None:
+    """The decompressed bytes, or None when ``hopeful`` stopped keeping them."""
+    source, out, size = io.BytesIO(data), io.BytesIO(), 0
+    try:
+        with gzip.GzipFile(fileobj=source) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit.bytes:
+                    raise limit.exceeded(f"holds more than {limit.max_mb:,.0f} MB once decompressed")
+                if hopeful and size * len(data) > limit.bytes * max(source.tell(), 1):
+                    out = None  # looks too big: count the rest without keeping it
+                if out is not None:
+                    out.write(chunk)
+    except EOFError as exc:
+        raise ImportProblemError(f"'{limit.file_name}' is cut short: the gzip file ends before its data does. "
+                                 "Copy or download it again, complete this time.") from exc
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise ImportProblemError(f"'{limit.file_name}' is a damaged gzip file ({_brief(exc)}). Compress the CSV "
+                                 "again, or upload it uncompressed.") from exc
+    if out is not None:
+        out.seek(0)
+    return out
 
 
 def _decode(view: memoryview, encoding: str, file_name: str) -> tuple[str, str, str, str]:
