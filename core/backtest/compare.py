@@ -70,11 +70,13 @@ def diebold_mariano(forecasts: pd.DataFrame, model: str, baseline: str, horizon:
 
 
 def improvement(leaderboard: pd.DataFrame, baseline: str, metric: str = "wape") -> pd.Series:
-    """Relative reduction of ``metric`` against ``baseline`` per model (0.2 = 20 % lower)."""
+    """Relative reduction of ``metric`` against ``baseline`` per model (0.2 = 20 % lower);
+    missing where the baseline's is missing or zero (no reduction of nothing)."""
     values = leaderboard.set_index("model")[metric]
     if baseline not in values:
         return pd.Series(dtype=float)
-    return 1 - values / values[baseline]
+    reference = values[baseline]
+    return 1 - values / (reference if reference > 0 else np.nan)
 
 
 def config_differences(configs: Mapping[str, Mapping]) -> pd.DataFrame:

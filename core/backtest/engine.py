@@ -4,6 +4,10 @@
 known-in-advance columns after it), asks every model for its forecasts, times them,
 joins the actuals and computes every metric at every level. It writes nothing; the
 warehouse stores the returned result in one transaction.
+
+Every series is accounted for (``core.backtest.accounting``): the result lists each
+series in scope that a fold did not score, with the reason, and each series a model
+left to a simple rule, with the rule and the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 import core
+from core.backtest import accounting
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
 from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
@@ -137,6 +142,23 @@ class BacktestResult:
     timings: tuple[ModelTiming, ...]
     wall_seconds: float
     scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # cutoff, unique_id, reason: series in scope that a fold did not score
+    excluded: pd.DataFrame = field(default_factory=accounting.empty_excluded)
+    # model, cutoff, unique_id, rule, reason: series a model left to a simple rule
+    fallbacks: pd.DataFrame = field(default_factory=accounting.empty_fallbacks)
+
+    @property
+    def cutoffs(self) -> list[pd.Timestamp]:
+        return sorted({pd.Timestamp(t.cutoff) for t in self.timings})
+
+    @property
+    def n_scored(self) -> int:
+        """Series scored in at least one fold."""
+        return self.n_series - len(accounting.never_scored(self.excluded, len(self.cutoffs)))
+
+    def accounting(self) -> list[str]:
+        """What was left out and what fell back, in words."""
+        return accounting.sentences(self.excluded, self.fallbacks, self.n_series, self.cutoffs)
 
     def leaderboard(self) -> pd.DataFrame:
         """Overall metrics, one row per model, with its rung and seconds."""
@@ -149,13 +171,18 @@ class BacktestResult:
         return overall.reset_index().sort_values("wape")
 
     def summary(self) -> dict:
-        """What the command line writes as JSON: per model, every metric and its seconds."""
+        """What the command line writes as JSON: per model, every metric and its seconds;
+        the series left out of folds (``excluded``) and the models' fallbacks."""
         board = self.leaderboard().set_index("model")
         return {
             "dataset": self.data_name, "fingerprint": self.fingerprint, "code_version": self.code_version,
-            "config": self.config.to_dict(), "series": self.n_series, "wall_seconds": round(self.wall_seconds, 3),
+            "config": self.config.to_dict(), "series": self.n_series, "series_scored": self.n_scored,
+            "wall_seconds": round(self.wall_seconds, 3),
             "models": {m: {k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
                            for k, v in row.items()} for m, row in board.iterrows()},
+            "excluded": accounting.excluded_summary(self.excluded, self.n_series, self.cutoffs),
+            "fallbacks": accounting.fallback_summary(self.fallbacks),
+            "accounting": self.accounting(),
         }
 
 
@@ -188,9 +215,11 @@ def run_backtest(
             f"The history is too short for {config.split.folds} folds of {config.split.horizon} periods: the first "
             f"cutoff would be {folds[0]:%Y-%m-%d}, before the data starts. Use fewer folds, a shorter horizon or step."
         )
+    _check_folds_have_series(frame, folds)
     models = [spec.build() for spec in config.models]
     total = len(folds) * len(models)
-    scored_parts, timings = [], []
+    spans = accounting.series_spans(frame)
+    scored_parts, timings, excluded, fallbacks = [], [], [], []
     for f, cutoff in enumerate(folds):
         task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
                                   exog_known=data.exog_known, orders=data.orders, seed=config.seed)
@@ -200,6 +229,8 @@ def run_backtest(
         base[CUTOFF] = cutoff
         base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
                              len(task.series_ids))
+        with_actual = base.loc[base[ACTUAL].notna(), SERIES_ID].unique()
+        excluded.append(accounting.left_out(spans, cutoff, task.series_ids, with_actual))
         for m, model in enumerate(models):
             if should_stop is not None and should_stop():
                 raise BacktestCancelled("The backtest was stopped; nothing was stored.")
@@ -207,8 +238,9 @@ def run_backtest(
                 on_progress(Progress(f * len(models) + m, total,
                                      f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): {model.alias}"))
             tic = time.perf_counter()
-            forecast = model.forecast(task)
+            forecast, fell_back = model.forecast_with_fallbacks(task)
             timings.append(ModelTiming(model.alias, cutoff, time.perf_counter() - tic, len(task.series_ids)))
+            fallbacks.append(accounting.fallback_rows(model.alias, cutoff, fell_back))
             part = base.copy()
             part[MODEL] = model.alias
             part[FORECAST] = forecast[FORECAST].to_numpy()
@@ -217,14 +249,31 @@ def run_backtest(
         on_progress(Progress(total, total, "scoring"))
     scored = pd.concat(scored_parts, ignore_index=True)
     scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
+    if scored.empty:
+        raise MitoshiError("No series has an actual on any fold's forecast dates, so there is nothing to score: "
+                           "use fewer folds or a shorter horizon.")
     scored = _with_segments(scored, data)
     metrics = _all_metrics(scored, data.segments, data.segment_pair)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
+    fallbacks = [f for f in fallbacks if f is not None]
     return BacktestResult(
         config=config, data_name=data.name, dataset_id=data.dataset_id, fingerprint=data.fingerprint(),
         code_version=code_version(), freq=data.freq, n_series=int(frame[SERIES_ID].nunique()), forecasts=forecasts,
         metrics=metrics, timings=tuple(timings), wall_seconds=time.perf_counter() - started, scope=data.scope,
+        excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
+        fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
     )
+
+
+def _check_folds_have_series(frame: pd.DataFrame, folds: list[pd.Timestamp]) -> None:
+    """Refuse before any model runs when a cutoff has no series at all, rather than
+    fail half way through the run."""
+    dates = set(pd.DatetimeIndex(frame[DATE].unique()))
+    empty = [c for c in folds if c not in dates]
+    if empty:
+        raise MitoshiError(
+            f"No series has data on the cutoff {empty[0]:%Y-%m-%d}: use fewer folds or a smaller step."
+        )
 
 
 def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Backtest runs in the warehouse: written in one transaction, read back as they were."""
+"""Backtest runs in the warehouse: written in one transaction, read back as they were,
+with every series accounted for (the series each fold left out, the models' fallbacks)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 
+from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, BacktestResult, ModelTiming
 from core.columns import Freq
 from core.errors import WarehouseError
@@ -29,6 +32,7 @@ class RunInfo:
     n_series: int
     wall_seconds: float
     created_at: datetime
+    n_scored: int | None = None  # series scored in at least one fold; None: stored before it was counted
 
 
 def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = None) -> str:
@@ -40,21 +44,32 @@ def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = No
     forecasts = result.forecasts.assign(run_id=run_id)[
         ["run_id", "unique_id", "ds", "cutoff", "step", "actual", "model", "forecast"]]
     metrics = result.metrics.assign(run_id=run_id)[["run_id", "level", "group", "model", "metric", "value"]]
-    with warehouse.transaction() as cur:
-        cur.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [run_id, label, result.dataset_id, result.data_name, result.fingerprint, result.code_version,
-             result.freq.value, json.dumps(result.config.to_dict()), json.dumps({k: list(v) for k, v in result.scope.items()},
-                                                                             ensure_ascii=False),
-             result.n_series, result.wall_seconds],
-        )
-        for table, frame in (("run_timings", timings), ("run_forecasts", forecasts), ("run_metrics", metrics)):
-            # Registered for the life of this cursor, which the transaction closes: an
-            # unregister after a failed insert would raise "transaction is aborted" and
-            # hide the error that says what went wrong.
-            view = f"incoming_{table}_{run_id}"
-            cur.register(view, frame)
-            cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+    excluded = result.excluded.assign(run_id=run_id)[["run_id", *accounting.EXCLUDED_COLUMNS]]
+    fallbacks = result.fallbacks.assign(run_id=run_id)[["run_id", *accounting.FALLBACK_COLUMNS]]
+    try:
+        with warehouse.transaction() as cur:
+            cur.execute(
+                "INSERT INTO runs (run_id, name, dataset_id, dataset_name, fingerprint, code_version, freq, config, "
+                "scope, n_series, wall_seconds, created_at, n_scored) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                [run_id, label, result.dataset_id, result.data_name, result.fingerprint, result.code_version,
+                 result.freq.value, json.dumps(result.config.to_dict()),
+                 json.dumps({k: list(v) for k, v in result.scope.items()}, ensure_ascii=False),
+                 result.n_series, result.wall_seconds, result.n_scored],
+            )
+            for table, frame in (("run_timings", timings), ("run_forecasts", forecasts), ("run_metrics", metrics),
+                                 ("run_excluded", excluded), ("run_fallbacks", fallbacks)):
+                if frame.empty:
+                    continue
+                # Registered for the life of this cursor, which the transaction closes: an
+                # unregister after a failed insert would raise "transaction is aborted" and
+                # hide the error that says what went wrong.
+                view = f"incoming_{table}_{run_id}"
+                cur.register(view, frame)
+                cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+    except duckdb.Error as error:
+        raise WarehouseError(f"The run could not be stored, and nothing of it was: {str(error).splitlines()[0]}") \
+            from error
     return run_id
 
 
@@ -77,6 +92,7 @@ def _info(row: pd.Series) -> RunInfo:
         config=BacktestConfig.from_dict(json.loads(row["config"])), scope=json.loads(row["scope"]),
         n_series=int(row["n_series"]), wall_seconds=float(row["wall_seconds"]),
         created_at=pd.Timestamp(row["created_at"]).to_pydatetime(),
+        n_scored=None if pd.isna(row["n_scored"]) else int(row["n_scored"]),
     )
 
 
@@ -102,6 +118,20 @@ def run_forecasts(warehouse: Warehouse, run_id: str, series_id: str | None = Non
         "WHERE run_id = ? AND unique_id = ? ORDER BY model, cutoff, ds", [run_id, series_id])
 
 
+def run_excluded(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """Series in scope that a fold of the run did not score: cutoff, unique_id, reason."""
+    frame = warehouse.query("SELECT cutoff, unique_id, reason FROM run_excluded WHERE run_id = ? "
+                            "ORDER BY cutoff, reason, unique_id", [run_id])
+    return frame.astype({"cutoff": "datetime64[ns]"})
+
+
+def run_fallbacks(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """Series a model of the run left to a simple rule: model, cutoff, unique_id, rule, reason."""
+    frame = warehouse.query("SELECT model, cutoff, unique_id, rule, reason FROM run_fallbacks WHERE run_id = ? "
+                            "ORDER BY model, cutoff, rule, reason, unique_id", [run_id])
+    return frame.astype({"cutoff": "datetime64[ns]"})
+
+
 def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
     """The stored run as a result object, exactly as it was saved."""
     info = get_run(warehouse, run_id)
@@ -113,6 +143,7 @@ def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
         timings=tuple(ModelTiming(r.model, pd.Timestamp(r.cutoff), float(r.seconds), int(r.series))
                       for r in timings.itertuples()),
         wall_seconds=info.wall_seconds, scope={k: tuple(v) for k, v in info.scope.items()},
+        excluded=run_excluded(warehouse, run_id), fallbacks=run_fallbacks(warehouse, run_id),
     )
 
 
@@ -127,5 +158,5 @@ def rename_run(warehouse: Warehouse, run_id: str, name: str) -> None:
 def delete_run(warehouse: Warehouse, run_id: str) -> None:
     get_run(warehouse, run_id)
     with warehouse.transaction() as cur:
-        for table in ("run_forecasts", "run_metrics", "run_timings", "runs"):
+        for table in ("run_forecasts", "run_metrics", "run_timings", "run_excluded", "run_fallbacks", "runs"):
             cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])

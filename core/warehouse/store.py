@@ -286,6 +286,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            WHERE (f.dataset_id, f.version) IN (
                SELECT dataset_id, max(version) FROM forecast_batches GROUP BY dataset_id)""",
     ),
+    # 7: every series accounted for (core/backtest/accounting.py): the series each fold of a
+    # run left out and why, the series each model left to a simple rule, and how many
+    # series a run scored (NULL for runs stored before it was counted).
+    (
+        "ALTER TABLE runs ADD COLUMN n_scored BIGINT",
+        """CREATE TABLE run_excluded (
+            run_id VARCHAR NOT NULL,
+            cutoff DATE NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE run_fallbacks (
+            run_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            cutoff DATE NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            rule VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,170 @@
+"""Every series accounted for: what a backtest left out, and what a model did not forecast itself.
+
+Two long tables travel with a run and are stored with it:
+
+- ``excluded`` (cutoff, unique_id, reason): each series in scope that a fold did not
+  score, and why (it started after the cutoff, ended before it, had no value on the
+  cutoff date, or had no actual on the fold's forecast dates);
+- ``fallbacks`` (model, cutoff, unique_id, rule, reason): each series a model left to a
+  simple rule in a fold, the rule, and why (never sold, too short for its season, a
+  fit that failed).
+
+``excluded_summary`` and ``fallback_summary`` are their JSON shapes (the command line
+writes them); ``sentences`` says them in words for the pages, the decision and the PDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.backtest.metrics import CUTOFF, MODEL
+from core.columns import DATE, SERIES_ID
+
+REASON, RULE = "reason", "rule"
+EXCLUDED_COLUMNS = (CUTOFF, SERIES_ID, REASON)
+FALLBACK_COLUMNS = (MODEL, CUTOFF, SERIES_ID, RULE, REASON)
+
+# Why a series in scope was not scored in a fold, checked in this order.
+STARTED_LATE = "started after the cutoff"
+ENDED_EARLY = "ended before the cutoff"
+OFF_GRID = "no value on the cutoff date"  # its dates are off the common grid, or that period is missing
+NO_ACTUAL = "no actual on the forecast dates"  # forecast, but it ended at the cutoff or its dates are off the grid
+REASONS = (STARTED_LATE, ENDED_EARLY, OFF_GRID, NO_ACTUAL)
+
+# What a user can do about a reason, said after it.
+REASON_HINTS = {OFF_GRID: "its dates are off the fold's grid (another weekday?) or that period is missing",
+                NO_ACTUAL: "it ended at the cutoff, or its dates are off the grid"}
+
+# The simple rules a model falls back to, in words.
+RULE_WORDS = {"zero": "a zero forecast", "naive": "naive", "snaive": "seasonal naive",
+              "ses": "simple exponential smoothing"}
+
+
+def empty_excluded() -> pd.DataFrame:
+    return pd.DataFrame({CUTOFF: pd.Series(dtype="datetime64[ns]"), SERIES_ID: pd.Series(dtype=object),
+                         REASON: pd.Series(dtype=object)})
+
+
+def empty_fallbacks() -> pd.DataFrame:
+    return pd.DataFrame({MODEL: pd.Series(dtype=object), CUTOFF: pd.Series(dtype="datetime64[ns]"),
+                         SERIES_ID: pd.Series(dtype=object), RULE: pd.Series(dtype=object),
+                         REASON: pd.Series(dtype=object)})
+
+
+def series_spans(frame: pd.DataFrame) -> pd.DataFrame:
+    """First and last date of each series (index: unique_id; columns: first, last)."""
+    grouped = frame.groupby(SERIES_ID, sort=True, observed=True)[DATE]
+    return pd.DataFrame({"first": grouped.min(), "last": grouped.max()})
+
+
+def left_out(spans: pd.DataFrame, cutoff: pd.Timestamp, forecast: np.ndarray, scored: np.ndarray) -> pd.DataFrame:
+    """The series of ``spans`` a fold did not score, each with its reason.
+
+    ``forecast``: the series active on the cutoff (the fold forecast them); ``scored``:
+    those of them with at least one actual on the forecast dates.
+    """
+    ids = spans.index
+    missing = ~ids.isin(scored)
+    if not missing.any():
+        return empty_excluded()
+    spans = spans[missing]
+    reason = np.select(
+        [spans["first"].to_numpy() > cutoff, spans["last"].to_numpy() < cutoff, ~spans.index.isin(forecast)],
+        [STARTED_LATE, ENDED_EARLY, OFF_GRID], default=NO_ACTUAL)
+    return pd.DataFrame({CUTOFF: np.full(len(spans), np.datetime64(pd.Timestamp(cutoff), "ns")),
+                         SERIES_ID: spans.index.to_numpy(dtype=object), REASON: reason.astype(object)})
+
+
+def fallback_rows(model: str, cutoff: pd.Timestamp, fallbacks: Sequence) -> pd.DataFrame | None:
+    """One row per series of a model's ``Fallback`` records in one fold (None: none)."""
+    rows = [(f.rule, f.reason, s) for f in fallbacks for s in f.series]
+    if not rows:
+        return None
+    rules, reasons, series = zip(*rows, strict=True)
+    return pd.DataFrame({MODEL: model, CUTOFF: np.full(len(series), np.datetime64(pd.Timestamp(cutoff), "ns")),
+                         SERIES_ID: list(series), RULE: list(rules), REASON: list(reasons)})
+
+
+def folds_of(cutoffs: Sequence) -> dict[pd.Timestamp, int]:
+    """Fold number (1 = oldest) of each cutoff."""
+    return {c: i for i, c in enumerate(sorted({pd.Timestamp(c) for c in cutoffs}), start=1)}
+
+
+def never_scored(excluded: pd.DataFrame, n_folds: int) -> list[str]:
+    """Series left out of every fold, sorted."""
+    if excluded.empty or n_folds == 0:
+        return []
+    folds = excluded.groupby(SERIES_ID)[CUTOFF].nunique()
+    return sorted(folds.index[folds >= n_folds].astype(str))
+
+
+def excluded_summary(excluded: pd.DataFrame, n_series: int, cutoffs: Sequence) -> dict:
+    """The JSON shape: series in scope and scored, left-out (series, fold) pairs by
+    reason, the series never scored, and per fold its cutoff, its scored count and the
+    ids left out by reason."""
+    numbers = folds_of(cutoffs)
+    never = never_scored(excluded, len(numbers))
+    folds = []
+    for cutoff, fold in numbers.items():
+        part = excluded[pd.to_datetime(excluded[CUTOFF]) == cutoff]
+        folds.append({
+            "fold": fold, "cutoff": f"{cutoff:%Y-%m-%d}", "scored": n_series - len(part),
+            "left_out": {reason: sorted(ids.astype(str)) for reason, ids in part.groupby(REASON)[SERIES_ID]
+                         if len(ids)},
+        })
+    counts = excluded[REASON].value_counts()
+    return {
+        "series_in_scope": int(n_series), "series_scored": int(n_series - len(never)),
+        "left_out": int(len(excluded)), "by_reason": {r: int(counts[r]) for r in REASONS if r in counts},
+        "never_scored": never, "folds": folds,
+    }
+
+
+def fallback_summary(fallbacks: pd.DataFrame) -> dict[str, list[dict]]:
+    """The JSON shape: per model, one entry per rule and reason with the number of
+    series, the number of folds it happened in, and the series ids."""
+    out: dict[str, list[dict]] = {}
+    for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True):
+        series = sorted(part[SERIES_ID].astype(str).unique())
+        out.setdefault(str(model), []).append({
+            "rule": rule, "reason": reason, "series": len(series), "folds": int(part[CUTOFF].nunique()),
+            "ids": series,
+        })
+    return out
+
+
+def _where(folds: Sequence[int], n_folds: int) -> str:
+    folds = sorted(set(folds))
+    if len(folds) == n_folds and n_folds > 1:
+        return "every fold"
+    if len(folds) == 1:
+        return f"fold {folds[0]}"
+    return "folds " + ", ".join(str(f) for f in folds[:-1]) + f" and {folds[-1]}"
+
+
+def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cutoffs: Sequence) -> list[str]:
+    """The accounting in words, e.g. "Scored 498 of 500 series." "2 series left out of
+    fold 1: started after the cutoff." "lgbm fell back to a zero forecast for 3 series
+    in every fold (never sold)." Only counts, reasons and model names: no series ids."""
+    numbers = folds_of(cutoffs)
+    n_folds = len(numbers)
+    scored = n_series - len(never_scored(excluded, n_folds))
+    lines = [f"Scored {scored:,} of {n_series:,} series" + (" in at least one fold." if scored < n_series else ".")
+             if n_folds > 1 else f"Scored {scored:,} of {n_series:,} series."]
+    if not excluded.empty:
+        fold = pd.to_datetime(excluded[CUTOFF]).map(numbers)
+        for reason in REASONS:
+            mine = excluded[REASON] == reason
+            if mine.any():
+                count = excluded.loc[mine, SERIES_ID].nunique()
+                hint = f" ({REASON_HINTS[reason]})" if reason in REASON_HINTS else ""
+                lines.append(f"{count:,} series left out of {_where(fold[mine].tolist(), n_folds)}: {reason}{hint}.")
+    if not fallbacks.empty:
+        fold = pd.to_datetime(fallbacks[CUTOFF]).map(numbers)
+        for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True):
+            lines.append(f"{model} fell back to {RULE_WORDS.get(rule, rule)} for {part[SERIES_ID].nunique():,} "
+                         f"series in {_where(fold[part.index].tolist(), n_folds)} ({reason}).")
+    return lines
