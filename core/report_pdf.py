@@ -29,6 +29,10 @@ from core.decision import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, Crite
 PRODUCT = "Mitoshi 見通し — GO / NO-GO report"
 FONT, SYMBOLS = "ipaexg", "dejavu"
 MARGIN = 15.0  # mm, every side
+# fpdf2 writes the page count wherever this alias stands, in any text: private-use
+# characters that nobody types, so that "{nb}" in a project name stays as typed. Three,
+# as fpdf2 leaves the width of three digits for "{nb}".
+TOTAL_PAGES = "\ue000" * 3
 INK = (26, 26, 26)
 MUTED = (90, 90, 90)
 RULE = (150, 150, 150)
@@ -96,12 +100,12 @@ def _document(decision: Decision):
             self.set_xy(MARGIN, self.h - 12)
             self.cell(0, 4, f"{PRODUCT}  ·  decision {decision.decision_id}")
             self.set_xy(MARGIN, self.h - 12)
-            self.cell(0, 4, f"page {self.page_no()} of {{nb}}", align="R")
+            self.cell(0, 4, f"page {self.page_no()} of {TOTAL_PAGES}", align="R")
 
     pdf = Report(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=18)
-    pdf.alias_nb_pages()
+    pdf.alias_nb_pages(TOTAL_PAGES)
     pdf.add_font(FONT, fname=str(font_path()))
     pdf.add_font(SYMBOLS, fname=str(symbol_font_path()))
     pdf.set_fallback_fonts([SYMBOLS])

@@ -88,7 +88,7 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
                                           level / 100 if with_orders and not optimal else None,
                                           profit_optimal=with_orders and optimal)
         with st.status(f"Publishing {alias}…", expanded=True) as status:
-            batch = prepare_batch(warehouse, run_id, options, on_progress=st.write)
+            batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
             st.write("Writing the new version in one transaction…")
             version = publish.publish_batch(warehouse, batch, decision_id=decision.decision_id
                                             if decision is not None and decision.model == alias else None)
