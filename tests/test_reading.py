@@ -370,3 +370,34 @@ def test_gzip_stream_damage_is_refused_not_half_read():
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     broken = header + body[: len(body) // 2] + b"\x00\x00\xff\xff" * 4
     assert len(refusal(broken, "s.csv.gz")) > 0
+
+
+# ---- the Import page ---------------------------------------------------------------
+def test_import_page_gives_each_sheet_its_own_mapping(tmp_path, warehouse_env):
+    """Choosing another sheet of the same workbook starts from that sheet's suggestion,
+    not from the key columns chosen on the first sheet."""
+    from tests.conftest import new_session
+
+    def month(start: str) -> list[list]:
+        days = pd.date_range(start, periods=40)
+        return [["店舗", "商品", "日付", "販売数"]] + [
+            [store, item, day.to_pydatetime(), (n + k) % 7]
+            for k, (store, item) in enumerate([("渋谷", "弁当"), ("渋谷", "牛乳"), ("梅田", "弁当")])
+            for n, day in enumerate(days)
+        ]
+
+    data = workbook(tmp_path / "売上.xlsx", {"1月": month("2025-01-01"), "2月": month("2025-02-10")})
+    at = new_session("views/import_data.py")
+    at.file_uploader(key="upload").set_value(("売上.xlsx", data, "application/octet-stream")).run()
+    assert not at.exception
+
+    def keys_widget():
+        return next(m for m in at.multiselect if m.label == "Series key (one or more)")
+
+    assert sorted(keys_widget().value) == ["商品", "店舗"]
+    keys_widget().set_value(["店舗"]).run()  # a choice that is right for neither sheet
+    assert keys_widget().value == ["店舗"]
+    at.selectbox(key="sheet").set_value("2月").run()
+    assert not at.exception
+    assert sorted(keys_widget().value) == ["商品", "店舗"]
+    assert "_2月" in keys_widget().key

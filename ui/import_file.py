@@ -47,7 +47,8 @@ _RAW, _REPORT = "import_raw", "import_report"  # session keys: (cache key, value
 @dataclass(frozen=True)
 class Upload:
     """An uploaded file and how it is read. The mapping and repair widgets are keyed by
-    the file, so another file starts from fresh suggestions."""
+    the file and its sheet, so another file or another sheet of the same workbook starts
+    from fresh suggestions."""
 
     file: UploadedFile
     encoding: str
@@ -58,7 +59,7 @@ class Upload:
         return (self.file.file_id, self.encoding, self.sheet)
 
     def key(self, widget: str) -> str:
-        return f"{widget}_{self.file.file_id}"
+        return f"{widget}_{self.file.file_id}" + ("" if self.sheet is None else f"_{self.sheet}")
 
     def read(self) -> RawTable:
         """Read once per (file, encoding, sheet); a new read forgets the last check."""
