@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, fmt
+from core.backtest import accounting
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP
 from core.backtest.metrics import PERCENT_METRICS
@@ -37,6 +38,13 @@ def _metrics(run_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _timings(run_id: str) -> pd.DataFrame:
     return runs.run_timings(get_warehouse(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def left_out_and_fallbacks(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's series left out of folds, and its models' fallbacks."""
+    warehouse = get_warehouse()
+    return runs.run_excluded(warehouse, run_id), runs.run_fallbacks(warehouse, run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -83,7 +91,9 @@ def render_run(run_id: str, key: str = "run") -> None:
         return
     board = leaderboard(run_id)
     st.subheader(md(info.name), anchor=False)
-    st.caption(f"{md(info.dataset_name)} · {info.n_series:,} series · {md(config_summary(info))} · "
+    scored = f"{info.n_series:,} series" if info.n_scored is None else \
+        f"{info.n_scored:,} of {info.n_series:,} series scored"
+    st.caption(f"{md(info.dataset_name)} · {scored} · {md(config_summary(info))} · "
                f"run {info.run_id} · "
                f"{info.created_at:%Y-%m-%d %H:%M} · {info.wall_seconds:,.1f} s · code {info.code_version} · "
                f"data {info.fingerprint}")
@@ -95,6 +105,7 @@ def render_run(run_id: str, key: str = "run") -> None:
         if column in board and best["model"] != baseline:
             sentence += f", {fmt.pct(best[column])} lower than {baseline}"
     st.markdown(sentence + ".")
+    _accounted(info)
 
     shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
     config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
@@ -136,6 +147,29 @@ def render_run(run_id: str, key: str = "run") -> None:
     with tab_spread:
         per_series = metrics[metrics["level"] == "series"]
         st.plotly_chart(charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
+
+
+def _accounted(info: runs.RunInfo) -> None:
+    """Every series accounted for: what the folds left out and which models fell back."""
+    if info.n_scored is None:
+        st.caption("This run was stored before Mitoshi counted the series a fold left out and the models' "
+                   "fallbacks.")
+        return
+    excluded, fallbacks = left_out_and_fallbacks(info.run_id)
+    if excluded.empty and fallbacks.empty:
+        st.caption("Every series was scored in every fold, and every model forecast every series itself.")
+        return
+    cutoffs = _timings(info.run_id)["cutoff"].unique()
+    lines = accounting.sentences(excluded, fallbacks, info.n_series, cutoffs)
+    st.info("\n".join(f"- {md(line)}" for line in lines), icon=":material/fact_check:")
+    with st.expander("Which series were left out or fell back", icon=":material/list:"):
+        if not excluded.empty:
+            st.markdown("**Left out of a fold**")
+            table(accounting.left_out_table(excluded, cutoffs),
+                  column_config={"cutoff": st.column_config.DateColumn(format="YYYY-MM-DD")})
+        if not fallbacks.empty:
+            st.markdown("**Forecast by a simple rule instead of the model**")
+            table(accounting.fallback_table(fallbacks, cutoffs))
 
 
 def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str) -> None:

@@ -98,7 +98,8 @@ if submitted:
             bar.progress(1.0, text="Saving the run…")
             run_id = save_run(warehouse, result, name or None)
             status.update(label=f"Done in {result.wall_seconds:,.1f} s: {len(config.models)} models × "
-                                f"{config.split.folds} folds on {result.n_series:,} series", state="complete",
+                                f"{config.split.folds} folds, {result.n_scored:,} of {result.n_series:,} series "
+                                "scored", state="complete",
                           expanded=False)
         st.session_state[RUN_KEY] = run_id
     except MitoshiError as error:

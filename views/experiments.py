@@ -10,7 +10,7 @@ from core.backtest.compare import BASELINES, config_differences, diebold_mariano
 from core.errors import MitoshiError
 from core.text import md
 from core.warehouse import runs
-from ui.run_view import config_summary, leaderboard, render_run
+from ui.run_view import config_summary, leaderboard, left_out_and_fallbacks, render_run
 from ui.state import csv_download, get_warehouse, show_error, table
 
 st.title("Experiments")
@@ -28,8 +28,11 @@ rows = []
 for info in all_runs:
     board = leaderboard(info.run_id)
     best = board.iloc[0]
+    fallbacks = left_out_and_fallbacks(info.run_id)[1].groupby("model")["unique_id"].nunique()
     rows.append({"name": info.name, "dataset": info.dataset_name, "created": info.created_at,
-                 "series": info.n_series, "config": config_summary(info),
+                 "series": info.n_series, "scored": info.n_scored,
+                 "fallbacks": ", ".join(f"{model} {count:,}" for model, count in fallbacks.items()),
+                 "config": config_summary(info),
                  "models": ", ".join(board["model"]), "best model": best["model"], "best WAPE": best["wape"],
                  "best MASE": best["mase"], "seconds": board["seconds"].sum(), "run_id": info.run_id})
 overview = pd.DataFrame(rows)
@@ -38,10 +41,14 @@ shown_datasets = st.multiselect("Datasets", datasets, default=datasets, key="exp
 overview = overview[overview["dataset"].isin(shown_datasets)]
 table(
     overview.drop(columns=["run_id"]),
-    column_order=["name", "dataset", "created", "series", "best model", "best WAPE", "best MASE", "seconds",
-                  "models", "config"],
+    column_order=["name", "dataset", "created", "series", "scored", "fallbacks", "best model", "best WAPE",
+                  "best MASE", "seconds", "models", "config"],
     column_config={
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "scored": st.column_config.NumberColumn(
+            help="Series scored in at least one fold (empty: stored before Mitoshi counted them)"),
+        "fallbacks": st.column_config.TextColumn(
+            help="Series each model left to a simple rule (never sold, too short, a failed fit)"),
         "best WAPE": st.column_config.NumberColumn(format="percent"),
         "best MASE": st.column_config.NumberColumn(format="%.3f"),
         "seconds": st.column_config.NumberColumn(format="%.1f"),

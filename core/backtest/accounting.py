@@ -168,3 +168,29 @@ def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cu
             lines.append(f"{model} fell back to {RULE_WORDS.get(rule, rule)} for {part[SERIES_ID].nunique():,} "
                          f"series in {_where(fold[part.index].tolist(), n_folds)} ({reason}).")
     return lines
+
+
+def _ids(series: pd.Series, shown: int = 30) -> str:
+    ids = sorted(series.astype(str).unique())
+    more = f" … and {len(ids) - shown:,} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+def left_out_table(excluded: pd.DataFrame, cutoffs: Sequence) -> pd.DataFrame:
+    """One row per fold and reason: the fold, its cutoff, the reason, how many series, which."""
+    numbers = folds_of(cutoffs)
+    rows = [{"fold": numbers.get(pd.Timestamp(cutoff)), "cutoff": pd.Timestamp(cutoff), "reason": reason,
+             "series": part[SERIES_ID].nunique(), "ids": _ids(part[SERIES_ID])}
+            for (cutoff, reason), part in excluded.groupby([CUTOFF, REASON], sort=True)]
+    return pd.DataFrame(rows, columns=["fold", "cutoff", "reason", "series", "ids"])
+
+
+def fallback_table(fallbacks: pd.DataFrame, cutoffs: Sequence) -> pd.DataFrame:
+    """One row per model, rule and reason: how many series, in which folds, which series."""
+    numbers = folds_of(cutoffs)
+    rows = [{"model": model, "rule": RULE_WORDS.get(rule, rule), "reason": reason,
+             "series": part[SERIES_ID].nunique(),
+             "folds": ", ".join(str(numbers.get(pd.Timestamp(c), "?")) for c in sorted(part[CUTOFF].unique())),
+             "ids": _ids(part[SERIES_ID])}
+            for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True)]
+    return pd.DataFrame(rows, columns=["model", "rule", "reason", "series", "folds", "ids"])

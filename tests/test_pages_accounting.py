@@ -1,0 +1,82 @@
+"""Every series accounted for, on the pages: the Backtest page's stored run and the
+Experiments page show how many series were scored, which were left out and why, and
+which models fell back to a simple rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamlit.testing.v1 import AppTest
+
+from core.text import md
+from core.warehouse import Warehouse
+from tests.conftest import new_session, open_page, store_run
+
+# The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50
+# were launched less than a year before its end.
+SCORED = "Scored 480 of 500 series in at least one fold."
+LEFT_OUT = "20 series left out of every fold: ended before the cutoff."
+FELL_BACK = "lastyear fell back to seasonal naive for 50 series in every fold (less than a year of history)."
+
+
+@pytest.fixture
+def app(warehouse_env):
+    return new_session()
+
+
+def run_small_backtest(at: AppTest, name: str, models: list[str], item: str | None = None) -> AppTest:
+    """The Backtest page's form: 2 folds of 7 days, these models, all items or one."""
+    at = open_page(at, "views/backtest.py")
+    at.number_input[0].set_value(7)
+    at.number_input[1].set_value(2)
+    next(m for m in at.multiselect if m.label == "Models").set_value(models)
+    if item:
+        at.multiselect(key="bt_filter_item_id").set_value([item])
+    next(t for t in at.text_input if t.label == "Run name (optional)").set_value(name)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def accounting_block(at: AppTest) -> str:
+    return next(i.value for i in at.info if md("Scored") in i.value)
+
+
+def test_backtest_page_shows_the_series_left_out_and_the_fallbacks(app):
+    at = run_small_backtest(app, "accounted", models=["naive", "snaive", "lastyear"])
+    block = accounting_block(at)
+    for line in (SCORED, LEFT_OUT, FELL_BACK):
+        assert md(line) in block
+    assert any("480 of 500 series scored" in c.value for c in at.caption)
+    left_out, fallbacks = (d.value for d in at.dataframe if "ids" in d.value.columns)
+    assert left_out["fold"].tolist() == [1, 2] and set(left_out["reason"]) == {"ended before the cutoff"}
+    assert left_out["series"].tolist() == [20, 20]
+    assert fallbacks[["model", "rule", "series", "folds"]].values.tolist() == [
+        ["lastyear", "seasonal naive", 50, "1, 2"]]
+
+
+def test_a_run_that_left_nothing_out_says_so_in_one_line(app):
+    at = run_small_backtest(app, "one item", models=["naive"], item="I0001")
+    assert any("10 of 10 series scored" in c.value for c in at.caption)  # the item in each of 10 stores
+    assert any("Every series was scored in every fold" in c.value for c in at.caption)
+    assert not [i for i in at.info if md("Scored") in i.value]
+
+
+def test_experiments_page_counts_scored_series_and_fallbacks(app):
+    at = run_small_backtest(app, "with fallbacks", models=["snaive", "lastyear"])
+    at = open_page(at, "views/experiments.py")
+    overview = at.dataframe[0].value.set_index("name")
+    assert overview.loc["with fallbacks", "series"] == 500 and overview.loc["with fallbacks", "scored"] == 480
+    assert overview.loc["with fallbacks", "fallbacks"] == "lastyear 50"
+
+
+def test_a_run_stored_before_the_counting_says_so(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("naive",), horizon=7, name="old")
+    with warehouse.transaction() as cur:
+        cur.execute("UPDATE runs SET n_scored = NULL")
+    warehouse.close()
+    at = new_session("views/experiments.py")
+    assert at.dataframe[0].value["scored"].isna().all()
+    assert any("stored before Mitoshi counted" in c.value for c in at.caption)
