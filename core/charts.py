@@ -121,7 +121,8 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
     if promo and promo in frame:
         on = frame.loc[frame[promo] > 0, DATE]
         fig.add_trace(go.Bar(
-            x=on, y=[frame[TARGET].max() * 1.05] * len(on), name=chart_label(f"{promo} on"), marker_color="rgba(58,157,93,0.18)",
+            x=on, y=[frame[TARGET].max() * 1.05] * len(on), name=chart_label(f"{promo} on"),
+            marker_color="rgba(58,157,93,0.18)",
             hoverinfo="skip", width=86_400_000,
         ))
     fig.add_trace(go.Scatter(x=frame[DATE], y=frame[TARGET], name="Sold", mode="lines",
@@ -232,7 +233,8 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
         text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT_METRICS else f"{v:.2f}") for v in row]
               for row in values.to_numpy()],
         texttemplate="%{text}",
-        hovertemplate=f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: %{{z:.2f}}<extra></extra>",
+        hovertemplate=(f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: "
+                       "%{z:.2f}<extra></extra>"),
     ))
     fig = _layout(fig, f"{METRIC_LABELS.get(metric, metric)} of {model} by {rows_label} and {cols_label}",
                   cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
