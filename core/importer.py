@@ -84,7 +84,7 @@ def suggest_mapping(frame: pd.DataFrame, decimal_comma: bool = False) -> ColumnM
     stockout = next((c for c in columns if c in numeric and c != target and _STOCKOUT_NAMES.search(c)), None)
     orders = next((c for c in columns if c in numeric and c not in (target, stockout) and _ORDER_NAMES.search(c)), None)
     known = tuple(c for c in columns if c in numeric and c not in (target, stockout, orders) and _KNOWN_NAMES.search(c))
-    labels = [c for c in columns if c not in numeric and c != date_col]
+    labels = [c for c in columns if c not in numeric and c not in (date_col, target)]
     keys, attributes = _split_keys(frame, labels)
     return ColumnMapping(
         keys=keys, date=date_col, target=target, attributes=attributes, exog_known=known,
@@ -287,7 +287,7 @@ def _validate_rows(
 
     # Series keys are text ('NA', 'None' and 'null' are values) and must be present.
     for key in keys:
-        frame[key] = frame[key].astype("string").str.strip()
+        frame[key] = _key_text(frame[key])
     missing_key = frame[keys].isna().any(axis=1) | frame[keys].eq("").any(axis=1)
     if missing_key.any():
         if repairs.drop_missing_keys:
@@ -461,6 +461,16 @@ def _validate_rows(
     frame = _fill_gaps(frame, keys, date_col, target, freq, mapping, repairs, problems, notes)
     frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
     return frame, freq
+
+
+def _key_text(values: pd.Series) -> pd.Series:
+    """A key column as text: store 1001 stays '1001' even where Excel or Parquet typed the
+    column as floats (1001.0) because of an empty cell."""
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if present.eq(present.round()).all():
+            values = values.astype("Int64")
+    return values.astype("string").str.strip()
 
 
 def _require_rows(frame: pd.DataFrame, problems: list[Problem]) -> None:

@@ -13,7 +13,7 @@ from core.backtest import __main__ as cli
 from core.columns import Freq, series_ids
 from core.data.parsing import parse_dates, parse_numbers
 from core.errors import ImportProblemError, MitoshiError
-from core.importer import ColumnMapping, RawTable, Repairs, import_table, validate
+from core.importer import ColumnMapping, RawTable, Repairs, import_table, suggest_mapping, validate
 from core.warehouse import Warehouse
 
 
@@ -250,3 +250,17 @@ def test_cli_writes_its_outputs_when_storing_fails(tmp_path, capsys, monkeypatch
     assert summary["run_id"] is None and summary["series"] == 1
     assert len(pd.read_parquet(tmp_path / "o.parquet")) == 14  # 2 folds x 7 days
     assert "disk full" in capsys.readouterr().err
+
+
+def test_numeric_keys_typed_as_floats_stay_whole_numbers():
+    frame = daily(60)
+    frame["store"] = 1001.0
+    report = validate(raw(frame), ColumnMapping(keys=("store",), date="date", target="units"))
+    assert report.ok and set(report.frame["store"]) == {"1001"}
+
+
+def test_a_target_that_reads_as_text_is_never_also_suggested_as_a_key():
+    frame = pd.DataFrame({"store": ["a", "b"] * 30, "date": pd.date_range("2024-01-01", periods=60).astype(str),
+                          "units": ["x"] * 60})
+    mapping = suggest_mapping(frame)
+    assert mapping.target not in mapping.keys + mapping.attributes and mapping.date not in mapping.keys
