@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
+from core.backtest import accounting
 from core.backtest.compare import diebold_mariano
 from core.backtest.metrics import CUTOFF, MODEL
+from core.columns import SERIES_ID
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
@@ -197,6 +199,10 @@ class Decision:
     risks: list[str]
     notes: str
     format: int = SNAPSHOT_FORMAT
+    # Every series accounted for: series the run scored (None: a run stored before it was
+    # counted) and, in words, what its folds left out and which models fell back.
+    series_scored: int | None = None
+    accounting: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -261,6 +267,9 @@ class RunEvidence:
     has_stockouts: bool
     generated_data: bool
     exog_known: tuple[str, ...] = ()
+    n_scored: int | None = None  # None: stored before the run counted its series
+    excluded: pd.DataFrame = field(default_factory=accounting.empty_excluded)  # cutoff, unique_id, reason
+    fallbacks: pd.DataFrame = field(default_factory=accounting.empty_fallbacks)  # model, cutoff, unique_id, rule, reason
 
 
 @dataclass(frozen=True)
@@ -372,7 +381,10 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
         risks=_risks(inputs, model, impact, stability) + [r.strip() for r in inputs.risks if r.strip()],
-        notes=inputs.notes.strip(),
+        notes=inputs.notes.strip(), series_scored=run.n_scored,
+        accounting=(accounting.sentences(run.excluded, run.fallbacks, run.n_series,
+                                         pd.to_datetime(run.forecasts[CUTOFF]).unique())
+                    if run.n_scored is not None else []),
     )
 
 
@@ -708,6 +720,7 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
                      f"filled {fmt.pct(chosen['fill_rate'])} against {fmt.pct(base['fill_rate'])}): it saves on waste "
                      "and accepts more empty shelves, which customers notice.")
     risks += _concentration(model, impact)
+    risks += _unaccounted(model, run)
     if run.exog_known and MODELS.get(model) is not None and model_reads_exog(model):
         risks.append(f"The backtest gave {model} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
                      "future values are not in the warehouse, so the published batch forecasts without them and may "
@@ -730,6 +743,21 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     if impact.chain_scale > 1.0001:
         risks.append(f"The run covers part of the dataset; money is scaled by {impact.chain_scale:.2f}× to the whole.")
     return risks
+
+
+def _unaccounted(model: str, run: RunEvidence) -> list[str]:
+    """Series the evidence says nothing about, and series the chosen model did not forecast itself."""
+    out = []
+    if run.n_scored is not None and run.n_scored < run.n_series:
+        out.append(f"{run.n_series - run.n_scored:,} of the {run.n_series:,} series in the run were never scored "
+                   "(see the series accounted for): the evidence says nothing about them.")
+    mine = run.fallbacks[run.fallbacks[MODEL] == model]
+    if not mine.empty:
+        how = "; ".join(f"{part[SERIES_ID].nunique():,} to {accounting.RULE_WORDS.get(rule, rule)} ({reason})"
+                        for (rule, reason), part in mine.groupby([accounting.RULE, accounting.REASON]))
+        out.append(f"{model} did not forecast every series itself: it fell back for {how}. Its scores and savings "
+                   "on those series are the rule's; production needs the same fallback.")
+    return out
 
 
 RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
@@ -784,11 +812,14 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
 
 
 def run_evidence(info, leaderboard: pd.DataFrame, metrics: pd.DataFrame, forecasts: pd.DataFrame, has_stockouts: bool,
-                 generated: bool, exog_known: tuple[str, ...] = ()) -> RunEvidence:
+                 generated: bool, exog_known: tuple[str, ...] = (), excluded: pd.DataFrame | None = None,
+                 fallbacks: pd.DataFrame | None = None) -> RunEvidence:
     """A stored run (``core.warehouse.runs.RunInfo`` and its tables) as decision evidence."""
     return RunEvidence(
         run_id=info.run_id, run_name=info.name, dataset_name=info.dataset_name, created_at=info.created_at,
         code_version=info.code_version, horizon=info.config.split.horizon,
         folds=int(pd.to_datetime(forecasts[CUTOFF]).nunique()), n_series=info.n_series, leaderboard=leaderboard,
         metrics=metrics, forecasts=forecasts, has_stockouts=has_stockouts, generated_data=generated,
-        exog_known=tuple(exog_known))
+        exog_known=tuple(exog_known), n_scored=info.n_scored,
+        excluded=accounting.empty_excluded() if excluded is None else excluded,
+        fallbacks=accounting.empty_fallbacks() if fallbacks is None else fallbacks)

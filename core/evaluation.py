@@ -100,7 +100,7 @@ def decide(
     evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
                             has_stockouts=impact.data.stockout is not None,
                             generated=dataset.spec.source.startswith("generated"),
-                            exog_known=impact.data.exog_known)
+                            exog_known=impact.data.exog_known, excluded=result.excluded, fallbacks=result.fallbacks)
     moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,

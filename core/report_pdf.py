@@ -58,6 +58,7 @@ def decision_pdf(decision: Decision) -> bytes:
     _verdict(pdf, decision)
     _criteria(pdf, decision)
     _ladder(pdf, decision, report_charts)
+    _accounted(pdf, decision)
     _money(pdf, decision, report_charts)
     _significance_and_stability(pdf, decision)
     _value(pdf, decision)
@@ -282,8 +283,7 @@ def _title_block(pdf, d: Decision) -> None:
     _key_values(pdf, [
         ("Decided", f"{_when(d.created_at)}  (problem definition version {d.definition_version})"),
         ("Run", f"{d.run_name}  ·  run {d.run_id} of {_when(d.run_created_at)}  ·  code {d.code_version}"),
-        ("Dataset", f"{d.dataset_name}  ·  {fmt.count(d.n_series)} series, {d.folds} folds of {d.horizon} periods "
-                    "(rolling origin)"),
+        ("Dataset", f"{d.dataset_name}  ·  {_series(d)}, {d.folds} folds of {d.horizon} periods (rolling origin)"),
         ("Chosen model", f"{d.model}" + (f" ({rung})" if rung else "") + f", against {d.baseline_label}; stores "
                          f"order at {d.ordering}"),
         ("Decision id", d.decision_id),
@@ -374,6 +374,20 @@ def _ladder(pdf, d: Decision, charts) -> None:
             f"Backtest over {d.folds} folds of {d.horizon} periods, {fmt.count(d.n_series)} series. Hatches mark "
             "the rung; the chosen model is starred. The cheapest rung that is good enough wins: a costlier model "
             "must earn its running cost.")
+
+
+def _series(d: Decision) -> str:
+    if d.series_scored is None:
+        return f"{fmt.count(d.n_series)} series"
+    return f"{fmt.count(d.series_scored)} of {fmt.count(d.n_series)} series scored"
+
+
+def _accounted(pdf, d: Decision) -> None:
+    """What the folds left out and which models fell back (nothing for an older snapshot)."""
+    if not d.accounting:
+        return
+    _heading(pdf, "Every series accounted for", keep=25)
+    _list(pdf, d.accounting)
 
 
 def _money(pdf, d: Decision, charts) -> None:

@@ -3,6 +3,7 @@ snapshot's round trip through the warehouse."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -221,3 +222,26 @@ def test_the_ladder_stops_at_the_cheapest_rung_that_meets_every_criterion(stored
         assert decision.reasons[0].startswith(f"Chosen by the ladder: {decision.model} (rule)")
     chosen = decide(warehouse, project.project_id, run_id, model="ets")
     assert chosen.model == "ets" and not chosen.reasons[0].startswith("Chosen by the ladder")
+
+
+def test_the_decision_accounts_for_every_series_and_names_the_chosen_models_fallbacks(stored):
+    warehouse, _ = stored
+    dataset = warehouse.list_datasets()[0]
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=2),
+                            models=tuple(ModelSpec.of(m) for m in ("practice", "snaive", "lastyear")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "a year of data")
+    project = project_with(warehouse, "accounted", Criterion("wape", "<=", 0.9))
+    decision = decide(warehouse, project.project_id, run_id, model="lastyear")
+    # one year of data: last year's rule had no year to look back on, for any of the 16 series
+    assert decision.series_scored == decision.n_series == 16
+    assert decision.accounting == [
+        "Scored 16 of 16 series.",
+        "lastyear fell back to seasonal naive for 16 series in every fold (less than a year of history)."]
+    assert ("lastyear did not forecast every series itself: it fell back for 16 to seasonal naive (less than a year "
+            "of history). Its scores and savings on those series are the rule's; production needs the same "
+            "fallback.") in decision.risks
+    assert Decision.from_json(decision.to_json()) == decision
+    # a snapshot written before the accounting reads back without it
+    old = json.loads(decision.to_json())
+    del old["series_scored"], old["accounting"]
+    assert Decision.from_json(json.dumps(old)).accounting == []

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.text import md
 from core.warehouse import Warehouse
+from core.warehouse.runs import load_result
 from tests.conftest import new_session, open_page, store_run
 
 # The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50
@@ -80,3 +81,19 @@ def test_a_run_stored_before_the_counting_says_so(warehouse_env):
     at = new_session("views/experiments.py")
     assert at.dataframe[0].value["scored"].isna().all()
     assert any("stored before Mitoshi counted" in c.value for c in at.caption)
+
+
+def test_report_page_shows_the_series_accounted_for_in_the_decision(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    run_id = store_run(warehouse, ("S001", "S002"), ("practice", "snaive", "lastyear"), horizon=14, name="two stores")
+    lines = load_result(warehouse, run_id).accounting()
+    warehouse.close()
+    assert lines[:2] == ["Scored 96 of 100 series in at least one fold.",
+                         "4 series left out of every fold: ended before the cutoff."]
+    at = new_session("views/report.py")
+    next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value == "Every series accounted for" for s in at.subheader)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert all(md(line) in shown for line in lines)
+    assert any("96 of 100 series scored" in c.value for c in at.caption)

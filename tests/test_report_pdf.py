@@ -111,3 +111,16 @@ def test_long_japanese_wraps_inside_the_width_and_never_starts_a_line_with_a_clo
     assert all(pdf.get_string_width(line) <= 60 for line in lines)
     assert not [line for line in lines if line[:1] in "、。）」,."]
     assert flat("".join(lines)) == flat(text)  # nothing lost or added but line breaks
+
+
+def test_the_series_accounted_for_are_printed(sample):
+    lines = ["Scored 498 of 500 series in at least one fold.",
+             "2 series left out of fold 1: started after the cutoff.",
+             "lgbm fell back to a zero forecast for 3 series in every fold (never sold)."]
+    text = flat("".join(page_texts(decision_pdf(dataclasses.replace(sample, series_scored=498, n_series=500,
+                                                                    accounting=lines)))))
+    assert flat("498 of 500 series scored") in text and flat("Every series accounted for") in text
+    assert all(flat(line) in text for line in lines)
+    # a snapshot from before the counting prints the series as it did
+    older = flat("".join(page_texts(decision_pdf(dataclasses.replace(sample, series_scored=None, accounting=[])))))
+    assert flat(f"{sample.n_series:,} series") in older and flat("Every series accounted for") not in older

@@ -54,7 +54,7 @@ def render_decision(decision: Decision, key: str) -> None:
     show(f"### {decision.verdict}\n" + "\n".join(f"- {md(r)}" for r in decision.reasons), icon=icon)
     st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
                f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
-               f"{md(decision.dataset_name)} ({decision.n_series:,} series, {decision.folds} folds × "
+               f"{md(decision.dataset_name)} ({_series(decision)}, {decision.folds} folds × "
                f"{decision.horizon}) · model **{md(decision.model)}** · ordering at {md(decision.ordering)} · "
                f"decision {decision.decision_id}")
 
@@ -91,6 +91,7 @@ def render_decision(decision: Decision, key: str) -> None:
             cols[3].metric("Measured ÷ value claimed", fmt.pct(value["yearly_savings"] / value["value_claimed"]),
                            help=f"Value claimed up front: {fmt.yen(value['value_claimed'])} a year.")
     _charts(decision, key)
+    _accounted(decision)
     _evidence(decision)
     _readiness(decision, key)
 
@@ -129,6 +130,20 @@ def _charts(decision: Decision, key: str) -> None:
                                key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {md(note)}")
+
+
+def _series(decision: Decision) -> str:
+    if decision.series_scored is None:
+        return f"{decision.n_series:,} series"
+    return f"{decision.series_scored:,} of {decision.n_series:,} series scored"
+
+
+def _accounted(decision: Decision) -> None:
+    """What the run's folds left out and which models fell back (nothing for an older snapshot)."""
+    if not decision.accounting:
+        return
+    st.subheader("Every series accounted for", anchor=False)
+    st.markdown("\n".join(f"- {md(line)}" for line in decision.accounting))
 
 
 def _evidence(decision: Decision) -> None:
