@@ -65,3 +65,15 @@ def test_scales_from_the_training_history():
     assert mase_scale[1] == 0 and rmsse_scale[1] == 0
     short_mase, _ = scales(np.array([[np.nan, np.nan, np.nan, 2.0, 5.0]]), season_length=4)
     assert short_mase[0] == pytest.approx(3.0)  # too short for a season: one-step naive
+
+
+def test_a_one_period_history_and_a_never_sold_series_give_missing_scaled_errors_not_infinite():
+    # scales: a one-period history has no difference to scale by; a never-sold one scales by 0
+    mase_scale, rmsse_scale = scales(np.array([[np.nan, np.nan, 3.0], [0.0, 0.0, 0.0]]), season_length=7)
+    assert np.isnan(mase_scale[0]) and np.isnan(rmsse_scale[0]) and mase_scale[1] == rmsse_scale[1] == 0
+    frame = scored().assign(scale_mase=[np.nan, np.nan, 0.0, 0.0], scale_rmsse=[np.nan, np.nan, 0.0, 0.0])
+    row = evaluate(frame, []).iloc[0]
+    assert np.isnan(row["mase"]) and np.isnan(row["rmsse"]) and row["wape"] == pytest.approx(6 / 12)
+    # per series, only the series whose scale exists gets a value
+    table = evaluate(scored().assign(scale_mase=[2.0, 2.0, 0.0, 0.0]), ["unique_id"]).set_index("unique_id")
+    assert table.loc["a", "mase"] == pytest.approx(0.75) and np.isnan(table.loc["b", "mase"])
