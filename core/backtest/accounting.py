@@ -66,16 +66,19 @@ def left_out(spans: pd.DataFrame, cutoff: pd.Timestamp, forecast: np.ndarray, sc
     ``forecast``: the series active on the cutoff (the fold forecast them); ``scored``:
     those of them with at least one actual on the forecast dates.
     """
-    ids = spans.index
-    missing = ~ids.isin(scored)
+    ids = spans.index.to_numpy(dtype=object)
+    scored, forecast = set(scored), set(forecast)  # set look-ups: pandas' isin on Arrow strings is slow
+    missing = np.fromiter((i not in scored for i in ids), dtype=bool, count=len(ids))
     if not missing.any():
         return empty_excluded()
-    spans = spans[missing]
+    spans, ids = spans[missing], ids[missing]
+    off_grid = np.fromiter((i not in forecast for i in ids), dtype=bool, count=len(ids))
+    cutoff = pd.Timestamp(cutoff).to_datetime64()
     reason = np.select(
-        [spans["first"].to_numpy() > cutoff, spans["last"].to_numpy() < cutoff, ~spans.index.isin(forecast)],
+        [spans["first"].to_numpy() > cutoff, spans["last"].to_numpy() < cutoff, off_grid],
         [STARTED_LATE, ENDED_EARLY, OFF_GRID], default=NO_ACTUAL)
-    return pd.DataFrame({CUTOFF: np.full(len(spans), np.datetime64(pd.Timestamp(cutoff), "ns")),
-                         SERIES_ID: spans.index.to_numpy(dtype=object), REASON: reason.astype(object)})
+    return pd.DataFrame({CUTOFF: np.full(len(spans), cutoff.astype("datetime64[ns]")),
+                         SERIES_ID: ids, REASON: reason.astype(object)})
 
 
 def fallback_rows(model: str, cutoff: pd.Timestamp, fallbacks: Sequence) -> pd.DataFrame | None:
