@@ -49,7 +49,7 @@ DELIMITERS = (",", "\t", ";", "|")  # in order of preference when two read a fil
 
 _MB = 1024 * 1024
 _CHUNK = _MB
-_SNIFF_BYTES = 256 * 1024
+_SNIFF_CHARS = 256 * 1024
 _SNIFF_RECORDS = 50
 _ZIP_CONTAINERS = (".xlsx", ".xlsm", ".ods")
 # A sheet is read as a dense grid from A1 to its last cell; each cell costs ~150 bytes
@@ -233,11 +233,11 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
         if view[:4] == _ZIP_MAGIC:
             raise ImportProblemError(f"'{file_name}' is a zip archive (an Excel workbook?), not text. Save "
                                      "it as .xlsx to import it as Excel, or export it as CSV.")
-        codec, used, why, sample = _decode(view, encoding, file_name)
-    if used in ("cp932", "utf-16"):
-        notes.append(f"'{file_name}' was read as {ENCODINGS[used]}{why}.")
-    delimiter = _sniff_delimiter(sample, complete=len(sample) < _SNIFF_BYTES // 4)
-    options = dict(sep=delimiter, dtype=str, encoding=codec, keep_default_na=False, na_values=[""],
+        text = _decode(view, encoding, file_name)
+    if text.encoding in ("cp932", "utf-16"):
+        notes.append(f"'{file_name}' was read as {ENCODINGS[text.encoding]}{text.why}.")
+    delimiter = _sniff_delimiter(text.start, complete=text.complete)
+    options = dict(sep=delimiter, dtype=str, encoding=text.codec, keep_default_na=False, na_values=[""],
                    skipinitialspace=True, engine="c")
     try:
         header = pd.read_csv(buffer, header=None, nrows=1, **options).iloc[0].tolist()
@@ -260,7 +260,7 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
             "separators at the ends of the rows."
         )
     frame.columns = header
-    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), encoding=used,
+    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), encoding=text.encoding,
                     delimiter=delimiter, notes=tuple(notes))
 
 
@@ -302,29 +302,38 @@ def _inflate(data: bytes, limit: _Limit, hopeful: bool) -> io.BytesIO | None:
     return out
 
 
-def _decode(view: memoryview, encoding: str, file_name: str) -> tuple[str, str, str, str]:
+class _Text(NamedTuple):
+    """How a file's bytes are text: the Python codec, the ENCODINGS key it is reported as
+    (and why it was chosen, when that is worth saying), and the text's start for sniffing."""
+
+    codec: str
+    encoding: str
+    why: str
+    start: str
+    complete: bool  # the start is the whole text
+
+
+def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
     """Prove the file is text in one encoding by decoding all of it chunk by chunk,
-    without keeping it. Returns (Python codec, the ENCODINGS key it is reported as, why it
-    was chosen, the text's beginning for sniffing). A byte-order mark is unambiguous and
-    wins over the choice made in the app; "auto" tries UTF-8, then Shift_JIS."""
+    without keeping it. A byte-order mark is unambiguous and wins over the choice made in
+    the app; "auto" then tries UTF-16 without a mark, UTF-8 and Shift_JIS."""
     bom_failed = ""
     for bom, codec, used in _BOMS:
         if view[: len(bom)] == bom:
             why = "" if encoding in ("auto", used) else f" (its byte-order mark says so, not {encoding})"
             try:
-                return codec, used, why, _decoded_sample(view, codec, used, file_name, strict=encoding == "auto")
+                return _decoded(view, codec, used, why, file_name, strict=encoding == "auto")
             except UnicodeDecodeError:  # looked like a mark, but what follows is not that text
                 bom_failed = f", although it starts like {ENCODINGS[used]}"
     if encoding in ("auto", "utf-16"):
         order = _utf16_without_bom(bytes(view[:4096]))
         if order or encoding == "utf-16":
-            codec = order or "utf-16-le"
             why = " (recognised without a byte-order mark)" if encoding == "auto" else ""
-            return codec, "utf-16", why, _decoded_sample(view, codec, "utf-16", file_name)
+            return _decoded(view, order or "utf-16-le", "utf-16", why, file_name)
     if encoding == "auto":
-        for codec, used in (("utf-8", "utf-8"), ("cp932", "cp932")):
+        for codec in ("utf-8", "cp932"):
             try:
-                return codec, used, "", _decoded_sample(view, codec, used, file_name, strict=True)
+                return _decoded(view, codec, codec, "", file_name, strict=True)
             except UnicodeDecodeError:
                 continue
         raise ImportProblemError(
@@ -336,8 +345,7 @@ def _decode(view: memoryview, encoding: str, file_name: str) -> tuple[str, str, 
     except LookupError as exc:
         raise ImportProblemError(f"'{encoding}' is not an encoding Mitoshi knows; choose one of "
                                  f"{[e for e in ENCODINGS if e != 'auto']}.") from exc
-    codec = "utf-8-sig" if encoding == "utf-8" else encoding
-    return codec, encoding, "", _decoded_sample(view, codec, encoding, file_name)
+    return _decoded(view, "utf-8-sig" if encoding == "utf-8" else encoding, encoding, "", file_name)
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -352,20 +360,20 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _decoded_sample(view: memoryview, codec: str, used: str, file_name: str, strict: bool = False) -> str:
-    """Decode everything (refusing bytes that are not ``codec``, NUL characters and files
-    of only blanks) and return about the first ``_SNIFF_BYTES`` bytes as text. With
-    ``strict`` a decoding error is raised as is, so that the caller can try another codec."""
+def _decoded(view: memoryview, codec: str, used: str, why: str, file_name: str, strict: bool = False) -> _Text:
+    """Decode everything, refusing bytes that are not ``codec``, NUL characters and files
+    of only blanks. With ``strict`` a decoding error is raised as is, so that the caller
+    can try another codec."""
     decoder = codecs.getincrementaldecoder(codec)()
-    sample, has_text = "", False
-    for start in range(0, max(len(view), 1), _CHUNK):
+    start, length, has_text = "", 0, False
+    for at in range(0, max(len(view), 1), _CHUNK):
         try:
-            text = decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(view))
+            text = decoder.decode(view[at:at + _CHUNK], final=at + _CHUNK >= len(view))
         except UnicodeDecodeError as exc:
             if strict:
                 raise
             raise ImportProblemError(
-                f"'{file_name}' is not valid {ENCODINGS.get(used, used)} (byte {start + exc.start:,} cannot be "
+                f"'{file_name}' is not valid {ENCODINGS.get(used, used)} (byte {at + exc.start:,} cannot be "
                 "read). Choose another encoding, or save the file as UTF-8."
             ) from exc
         if "\x00" in text:
@@ -374,12 +382,13 @@ def _decoded_sample(view: memoryview, codec: str, used: str, file_name: str, str
                 "If it is Excel's \u201cUnicode text\u201d, choose UTF-16; otherwise save it from Excel as "
                 "\u201cCSV UTF-8\u201d."
             )
-        has_text = has_text or not text.isspace() and text != ""
-        if len(sample) < _SNIFF_BYTES // 4:
-            sample += text[:_SNIFF_BYTES]
+        has_text = has_text or (bool(text) and not text.isspace())
+        if len(start) < _SNIFF_CHARS:
+            start += text[: _SNIFF_CHARS - len(start)]
+        length += len(text)
     if not has_text:
         raise ImportProblemError(f"'{file_name}' is empty. Choose a file with a header row and data rows.")
-    return sample
+    return _Text(codec, used, why, start, complete=length <= _SNIFF_CHARS)
 
 
 def _sniff_delimiter(sample: str, complete: bool) -> str:
@@ -402,7 +411,8 @@ def _fields_per_record(sample: str, delimiter: str, complete: bool) -> list[int]
     token = re.compile(f'"|\n|{re.escape(delimiter)}|[^"\n{re.escape(delimiter)}]+')
     counts: list[int] = []
     fields, quoted, just_closed, at_field_start, has_content = 1, False, False, True, False
-    for tok in token.findall(sample):
+    for match in token.finditer(sample):  # stops reading at the last record needed
+        tok = match.group()
         if quoted:
             if tok == '"':
                 quoted, just_closed = False, True
