@@ -73,8 +73,8 @@ def _parse_share(values: pd.Series) -> float:
 def suggest_mapping(frame: pd.DataFrame, decimal_comma: bool = False) -> ColumnMapping:
     """A first guess at the roles, for the user to correct; each column gets one role at most."""
     columns = list(frame.columns)
-    numeric = {c for c in columns
-               if parse_numbers(frame[c].head(500), decimal_comma).values.notna().mean() > 0.9}
+    numeric = {c for c in columns if not _looks_like_codes(frame[c], c)
+               and parse_numbers(frame[c].head(500), decimal_comma).values.notna().mean() > 0.9}
     dates = [c for c in columns if _DATE_NAMES.search(c) and _parse_share(frame[c]) > 0.9]
     dates += [c for c in columns if c not in dates and c not in numeric and _parse_share(frame[c]) > 0.9]
     date_col = dates[0] if dates else columns[0]
@@ -90,6 +90,16 @@ def suggest_mapping(frame: pd.DataFrame, decimal_comma: bool = False) -> ColumnM
         keys=keys, date=date_col, target=target, attributes=attributes, exog_known=known,
         stockout=stockout, orders=orders,
     )
+
+
+def _looks_like_codes(values: pd.Series, name: str) -> bool:
+    """Digits that name things, not count them: item codes with leading zeros (00123) or a
+    numeric column named like an id (store_code, item_id) that is not named like a quantity."""
+    if _ID_NAMES.search(name) and not _TARGET_NAMES.search(name):
+        return True
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    return bool(values.head(500).astype("string").str.strip().str.match(r"^0\d", na=False).any())
 
 
 def _split_keys(frame: pd.DataFrame, labels: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

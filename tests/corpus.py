@@ -807,7 +807,7 @@ def nixtla_long_format() -> Case:
 @case("keys")
 def item_codes_with_leading_zeros() -> Case:
     """Item codes with leading zeros (00123, 04567) and a 13-digit JAN, which are keys, not numbers."""
-    rows = daily([("S1", "00123"), ("S1", "04567"), ("S2", "4901234567894")])
+    rows = daily([("S1", "00123"), ("S2", "00123"), ("S2", "4901234567894")])  # items sold in several stores
     text = csv_text(["store", "item_code", "date", "units"], records(rows, iso))
     return made("item_codes.csv", text.encode(), mapping(("store", "item_code"), "date", "units"),
                 Imported(tuple(rows), Freq.DAILY))

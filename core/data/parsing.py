@@ -32,7 +32,7 @@ _DATE_FORMATS = (
     "ISO8601", "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日",
     "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
     "%d.%m.%Y", "%m.%d.%Y", "%d-%m-%Y", "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y",
-    "%Y %b", "%b %Y", "%Y-%m", "%Y/%m", "%Y年%m月", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y",
+    "%Y %b", "%b %Y", "%b-%y", "%b-%Y", "%Y-%m", "%Y/%m", "%Y年%m月", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y",
 )
 # Day-first format -> its month-first twin.
 _DAY_MONTH_PAIRS = {
@@ -89,8 +89,8 @@ def parse_dates(
 ) -> ParsedDates:
     """Read a column of dates as its system wrote them.
 
-    ``values`` may be datetimes (naive or with a zone), numbers (YYYYMMDD or Excel
-    serial days) or text in any of ``_DATE_FORMATS``, optionally with a UTC offset, a
+    ``values`` may be datetimes (naive or with a zone), numbers (YYYYMMDD, YYYYMM or
+    Excel serial days) or text in any of ``_DATE_FORMATS``, optionally with a UTC offset, a
     Japanese era or a weekday suffix. ``freq`` and ``series`` (one label per row), when
     given, decide between day-first and month-first readings: the one that puts each
     series on a regular grid at ``freq`` wins. Timestamps with offsets become each row's
@@ -118,6 +118,9 @@ def _numeric_dates(numbers: pd.Series, column: str) -> ParsedDates:
     if whole and present.between(10_000_101, 99_991_231).mean() > 0.9:
         text = numbers.map(lambda v: "" if pd.isna(v) else f"{int(v):08d}")
         return ParsedDates(pd.to_datetime(text, format="%Y%m%d", errors="coerce"), "%Y%m%d")
+    if whole and present.between(190_001, 210_012).mean() > 0.9 and (present % 100).between(1, 12).all():
+        text = numbers.map(lambda v: "" if pd.isna(v) else f"{int(v):06d}")
+        return ParsedDates(pd.to_datetime(text, format="%Y%m", errors="coerce"), "%Y%m")
     if whole and present.between(*_EXCEL_SERIALS).mean() > 0.9:
         days = numbers.where(numbers.between(*_EXCEL_SERIALS))
         values = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
