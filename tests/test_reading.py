@@ -401,3 +401,13 @@ def test_import_page_gives_each_sheet_its_own_mapping(tmp_path, warehouse_env):
     assert not at.exception
     assert sorted(keys_widget().value) == ["商品", "店舗"]
     assert "_2月" in keys_widget().key
+
+
+def test_western_european_windows_1252_is_not_read_as_shift_jis():
+    # "Crème" and "Bäckerei" in Windows-1252 are also valid Shift_JIS bytes ("Cr鑪e")
+    text = "store,date,units\r\nBäckerei,2025-01-06,3\r\nCrème,2025-01-06,4\r\nGröße,2025-01-07,5\r\n"
+    raw = read_table(text.encode("cp1252"), "eu.csv")
+    assert raw.encoding == "cp1252" and raw.frame["store"].tolist() == ["Bäckerei", "Crème", "Größe"]
+    assert "Windows-1252" in raw.notes[0]
+    japanese = "店舗,商品名,数量\r\n渋谷店,iPhone用ケース,3\r\nA店,ｺｰﾋｰ豆,4\r\n".encode("cp932")
+    assert read_table(japanese, "jp.csv").frame["商品名"].tolist() == ["iPhone用ケース", "ｺｰﾋｰ豆"]

@@ -18,6 +18,7 @@ import gzip
 import io
 import posixpath
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -44,6 +45,7 @@ ENCODINGS = {
     "utf-8": "UTF-8",
     "cp932": "Shift_JIS (CP932, Japanese Excel)",
     "utf-16": "UTF-16 (Excel's “Unicode text”)",
+    "cp1252": "Windows-1252 (Western European Excel)",
 }
 DELIMITERS = (",", "\t", ";", "|")  # in order of preference when two read a file equally well
 
@@ -234,7 +236,7 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
             raise ImportProblemError(f"'{file_name}' is a zip archive (an Excel workbook?), not text. Save "
                                      "it as .xlsx to import it as Excel, or export it as CSV.")
         text = _decode(view, encoding, file_name)
-    if text.encoding in ("cp932", "utf-16"):
+    if text.encoding in ("cp932", "utf-16", "cp1252"):
         notes.append(f"'{file_name}' was read as {ENCODINGS[text.encoding]}{text.why}.")
     delimiter = _sniff_delimiter(text.start, complete=text.complete)
     options = dict(sep=delimiter, dtype=str, encoding=text.codec, keep_default_na=False, na_values=[""],
@@ -316,7 +318,8 @@ class _Text(NamedTuple):
 def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
     """Prove the file is text in one encoding by decoding all of it chunk by chunk,
     without keeping it. A byte-order mark is unambiguous and wins over the choice made in
-    the app; "auto" then tries UTF-16 without a mark, UTF-8 and Shift_JIS."""
+    the app; "auto" then tries UTF-16 without a mark, UTF-8, Shift_JIS and, for text that
+    reads as Western European rather than Japanese, Windows-1252."""
     bom_failed = ""
     for bom, codec, used in _BOMS:
         if view[: len(bom)] == bom:
@@ -331,14 +334,21 @@ def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
             why = " (recognised without a byte-order mark)" if encoding == "auto" else ""
             return _decoded(view, order or "utf-16-le", "utf-16", why, file_name)
     if encoding == "auto":
-        for codec in ("utf-8", "cp932"):
+        found = {}
+        for codec in ("utf-8", "cp932", "cp1252"):
             try:
-                return _decoded(view, codec, codec, "", file_name, strict=True)
+                found[codec] = _decoded(view, codec, codec, "", file_name, strict=True)
             except UnicodeDecodeError:
                 continue
+            if codec == "utf-8" or (codec == "cp932" and not _accents_seen_as_kanji(found[codec].start)):
+                return found[codec]
+        if "cp1252" in found and _western(found["cp1252"].start):
+            return found["cp1252"]
+        if "cp932" in found:
+            return found["cp932"]
         raise ImportProblemError(
-            f"The file's text is neither UTF-8 nor Shift_JIS (CP932){bom_failed}. Save it as UTF-8 CSV and "
-            "try again."
+            f"The file's text is neither UTF-8 nor Shift_JIS (CP932) nor Windows-1252{bom_failed}. Save it as "
+            "UTF-8 CSV and try again."
         )
     try:
         codecs.lookup(encoding)
@@ -346,6 +356,25 @@ def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
         raise ImportProblemError(f"'{encoding}' is not an encoding Mitoshi knows; choose one of "
                                  f"{[e for e in ENCODINGS if e != 'auto']}.") from exc
     return _decoded(view, "utf-8-sig" if encoding == "utf-8" else encoding, encoding, "", file_name)
+
+
+def _accents_seen_as_kanji(text: str) -> bool:
+    """Western European text read as Shift_JIS: an accented letter's byte swallows the
+    next letter into one kanji, so most non-ASCII runs are one character inside a Latin
+    word ("Cr鑪e" for "Crème"); in Japanese text they are words of their own."""
+    runs = list(re.finditer(r"[^\x00-\x7f]+", text))  # so their neighbours are ASCII
+    inside = sum(1 for m in runs if len(m.group()) == 1 and text[m.start() - 1:m.start()].isalpha()
+                 and text[m.end():m.end() + 1].isalpha())
+    return bool(runs) and inside >= len(runs) / 2
+
+
+def _western(text: str) -> bool:
+    """Text whose non-ASCII characters are mostly Latin letters (é, ß, Ø), as a Western
+    European file reads in Windows-1252, rather than the symbols (“Œ‹ž) that Japanese
+    bytes become in it."""
+    others = [c for c in text if not c.isascii()]
+    latin = sum(1 for c in others if "LATIN" in unicodedata.name(c, ""))
+    return bool(others) and latin >= 0.7 * len(others)
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -627,7 +656,7 @@ def _column_number(letters: bytes) -> int:
 # ---------------------------------------------------------------------------------
 def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data), page_checksum_verification=True)  # where written
         schema, meta = parquet.schema_arrow, parquet.metadata
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise _not_parquet(file_name, exc) from exc
