@@ -411,3 +411,9 @@ def test_western_european_windows_1252_is_not_read_as_shift_jis():
     assert "Windows-1252" in raw.notes[0]
     japanese = "店舗,商品名,数量\r\n渋谷店,iPhone用ケース,3\r\nA店,ｺｰﾋｰ豆,4\r\n".encode("cp932")
     assert read_table(japanese, "jp.csv").frame["商品名"].tolist() == ["iPhone用ケース", "ｺｰﾋｰ豆"]
+
+
+def test_excel_separator_hint_line_is_used_and_skipped():
+    raw = read_table(("sep=;\r\n" + csv_text(";")).encode(), "hint.csv")
+    assert raw.delimiter == ";" and "separator hint" in raw.notes[0]
+    assert_sales(raw)

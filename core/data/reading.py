@@ -238,9 +238,12 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
         text = _decode(view, encoding, file_name)
     if text.encoding in ("cp932", "utf-16", "cp1252"):
         notes.append(f"'{file_name}' was read as {ENCODINGS[text.encoding]}{text.why}.")
-    delimiter = _sniff_delimiter(text.start, complete=text.complete)
+    hint = _SEPARATOR_HINT.match(text.start)
+    if hint:
+        notes.append(f"The first line, '{hint.group().strip()}', is Excel's separator hint: it was used and skipped.")
+    delimiter = hint.group(1) if hint else _sniff_delimiter(text.start, complete=text.complete)
     options = dict(sep=delimiter, dtype=str, encoding=text.codec, keep_default_na=False, na_values=[""],
-                   skipinitialspace=True, engine="c")
+                   skipinitialspace=True, engine="c", skiprows=1 if hint else None)
     try:
         header = pd.read_csv(buffer, header=None, nrows=1, **options).iloc[0].tolist()
         buffer.seek(0)
@@ -267,6 +270,7 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
 
 
 _DELIMITER_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+_SEPARATOR_HINT = re.compile(r"sep=([,;\t|])[ \t]*\r?\n")
 
 
 def _gunzip(data: bytes, limit: _Limit) -> io.BytesIO:
