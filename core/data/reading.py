@@ -492,7 +492,7 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
             raise _not_a_workbook(file_name, exc) from exc
         if rows * columns > limit.bytes // _BYTES_PER_SHEET_CELL:
             raise limit.exceeded(
-                f"sheet '{chosen}' spans {rows:,} rows × {columns:,} columns from A1 to its last filled cell, "
+                f"has sheet '{chosen}' spanning {rows:,} rows × {columns:,} columns from A1 to its last filled cell, "
                 f"more than the {limit.bytes // _BYTES_PER_SHEET_CELL:,} cells that fit",
                 "Delete stray cells far from the data, or save the sheet as CSV.",
             )
@@ -681,7 +681,8 @@ def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
     in_memory = max(unpacked, meta.num_rows * len(kept) * 8)  # at least 8 bytes a cell once read
     if in_memory > limit.bytes:
         raise limit.exceeded(f"holds {meta.num_rows:,} rows × {len(kept)} columns, about "
-                             f"{in_memory / _MB:,.0f} MB once read")
+                             f"{in_memory / _MB:,.0f} MB once read",
+                             "Export only the columns and the period you need, or split the file by period.")
     try:
         table = parquet.read(columns=[f.name for f in kept], use_pandas_metadata=False)
         table = pa.table([_plain(table.column(f.name), f.type) for f in kept], names=[f.name for f in kept])
