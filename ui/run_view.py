@@ -105,7 +105,6 @@ def render_run(run_id: str, key: str = "run") -> None:
         if column in board and best["model"] != baseline:
             sentence += f", {fmt.pct(best[column])} lower than {baseline}"
     st.markdown(sentence + ".")
-    _accounted(info)
 
     shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
     config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
@@ -115,6 +114,7 @@ def render_run(run_id: str, key: str = "run") -> None:
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
     table(board[shown], column_config=config)
     csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
+    _accounted(info)
 
     complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
     st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
