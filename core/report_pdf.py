@@ -371,7 +371,7 @@ def _ladder(pdf, d: Decision, charts) -> None:
         return
     width, height = _width(pdf), 78
     _figure(pdf, charts.ladder_png(d.leaderboard, d.model, width, height), width, height,
-            f"Backtest over {d.folds} folds of {d.horizon} periods, {fmt.count(d.n_series)} series. Hatches mark "
+            f"Backtest over {d.folds} folds of {d.horizon} periods, {_series(d)}. Hatches mark "
             "the rung; the chosen model is starred. The cheapest rung that is good enough wins: a costlier model "
             "must earn its running cost.")
 
