@@ -53,7 +53,10 @@ def test_weekly_series_on_different_weekdays_are_scored_in_every_fold(tmp_path, 
     # Both stores' weeks moved to the Monday that starts them: Sunday 2023-01-01 is in the
     # week of Monday 2022-12-26, Friday 2023-01-06 in that of Monday 2023-01-02.
     assert set(pd.to_datetime(fc["date"]).dt.day_of_week) == {0}
-    assert "Sunday (1 series), Friday (1 series)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Sunday (1 series), Friday (1 series)" in err
+    assert info["series_scored"] == 2 and info["excluded"]["left_out"] == 0
+    assert "accounted: " in err
 
 
 def never_sold(path: Path) -> Path:
@@ -69,6 +72,7 @@ def test_never_sold_items_are_forecast_by_every_model(tmp_path):
     assert fc["forecast"].abs().max() < 1e-6
     for model in ("snaive", "lgbm"):
         assert info["models"][model]["wape"] is None  # undefined on zero actuals, not inf
+    assert info["fallbacks"]["lgbm"][0]["series"] == 2
 
 
 def us_month_first(path: Path) -> Path:

@@ -133,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{progress.done}/{progress.total}] {progress.message}", file=sys.stderr, flush=True)
 
         result = run_backtest(data, config, on_progress=report)
+        for sentence in result.accounting():
+            print(f"accounted: {sentence}", file=sys.stderr)
         # The results are written before storing, so a failed store loses nothing computed.
         _write_outputs(args, None, result)
         run_id = save_run(warehouse, result, args.name)
