@@ -32,7 +32,7 @@ from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_
 from core.backtest.splits import SplitConfig, make_task
 from core.columns import DATE, SERIES_ID
 from core.errors import DatasetNotFoundError, MitoshiError
-from core.forecast.base import FORECAST, Rung
+from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
 from core.impact import profit_optimal_levels
 from core.warehouse import Warehouse
@@ -128,12 +128,13 @@ class BatchForecast:
                 "seed": options.seed}
 
 
-def forecast_next(data: BacktestData, options: PublishOptions) -> pd.DataFrame:
+def forecast_next(data: BacktestData, options: PublishOptions) -> tuple[pd.DataFrame, tuple[Fallback, ...]]:
     """The next ``horizon`` periods after the last date, for every series active on it.
 
     Returns unique_id, the key columns, ds, step (1 = the first period after the last
-    date, shifted by the gap) and forecast, sorted by series then date. Series that
-    ended before the last date (discontinued items) get no rows. Known-in-advance
+    date, shifted by the gap) and forecast, sorted by series then date, and the series
+    the model could not forecast itself with the rule that did (``Fallback``). Series
+    that ended before the last date (discontinued items) get no rows. Known-in-advance
     columns are left out (see the module docstring); forecasts are never negative.
     """
     reason = unpublishable_reason(options.model.alias)
@@ -151,11 +152,11 @@ def forecast_next(data: BacktestData, options: PublishOptions) -> pd.DataFrame:
     # periods nobody has seen. Orders and known-in-advance columns stay out of both.
     task, _ = make_task(frame, trained_until, data.freq, options.split(), keys=data.keys,
                         attributes=data.attributes, exog_known=(), orders=None, seed=options.seed)
-    forecast = options.model.build().forecast(task)
+    forecast, fallbacks = options.model.build().forecast_with_fallbacks(task)
     out = task.future[[SERIES_ID, *data.keys, DATE]].copy()
     out[STEP] = np.tile(np.arange(options.gap + 1, options.gap + options.horizon + 1), len(task.series_ids))
     out[FORECAST] = np.clip(forecast[FORECAST].to_numpy(dtype=float), 0, None)
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), fallbacks
 
 
 def safety_stock(rmse: np.ndarray, service_level: float) -> np.ndarray:
@@ -189,9 +190,10 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
     trained_until = pd.Timestamp(data.frame[DATE].max())
     report(f"Fitting {options.model.alias} on {data.frame[SERIES_ID].nunique():,} series up to "
            f"{trained_until:%Y-%m-%d} and forecasting {options.horizon} periods…")
-    frame = forecast_next(data, options)
+    frame, fallbacks = forecast_next(data, options)
 
-    notes: list[str] = []
+    notes: list[str] = [f"{options.model.alias} could not forecast {len(f.series):,} series itself ({f.reason}): "
+                        f"they got the {f.rule} rule instead." for f in fallbacks]
     exog_left_out = tuple(data.exog_known) if options.model.build().reads_exog_known() else ()
     if exog_left_out:
         notes.append(f"Fitted without the known-in-advance column(s) {', '.join(exog_left_out)}: their values after "

@@ -171,7 +171,8 @@ def test_series_that_ended_before_the_last_date_are_not_forecast():
     ended = frame[(frame[SERIES_ID] == "S0/I1") & (frame[DATE] > frame[DATE].max() - pd.Timedelta(days=10))].index
     data = BacktestData(frame=frame.drop(index=ended).reset_index(drop=True), freq=Freq.DAILY, name="small",
                         keys=("store", "item"), exog_known=("promo",))
-    out = forecast_next(data, PublishOptions(model=ModelSpec.of("naive"), horizon=3))
+    out, fallbacks = forecast_next(data, PublishOptions(model=ModelSpec.of("naive"), horizon=3))
+    assert fallbacks == ()
     assert out[SERIES_ID].nunique() == 5 and "S0/I1" not in set(out[SERIES_ID])
     assert list(out.columns) == [SERIES_ID, "store", "item", DATE, "step", "forecast"]
 
@@ -207,3 +208,13 @@ def test_profit_optimal_order_quantities_follow_each_items_economics(demo_run):
     assert any("profit-optimal" in note for note in batch.notes)
     fixed = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", service_level=0.99))
     assert (quantities.fillna(0) <= fixed.frame["order_quantity"].fillna(0) + 1e-9).all()  # never above 99 %
+
+
+def test_a_never_sold_series_is_published_with_its_fallback_named():
+    frame = small_frame()
+    frame[SERIES_ID] = frame["store"] + "/" + frame["item"]
+    frame.loc[frame[SERIES_ID] == "S0/I1", "y"] = 0.0
+    data = BacktestData(frame=frame, freq=Freq.DAILY, name="small", keys=("store", "item"))
+    out, fallbacks = forecast_next(data, PublishOptions(model=ModelSpec.of("croston"), horizon=3))
+    assert [(f.rule, f.series) for f in fallbacks] == [("zero", ("S0/I1",))]
+    assert (out.loc[out[SERIES_ID] == "S0/I1", "forecast"] == 0).all() and len(out) == 18
