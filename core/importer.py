@@ -519,7 +519,7 @@ def _align(
     else:
         weekday = dates.dt.day_of_week
         off = weekday != weekday.groupby(series.to_numpy()).transform(lambda w: w.mode().iloc[0])
-        snapped = dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+        snapped = _monday_of_week(dates)
         what = "fall on another weekday than the rest of their series"
     if not off.any():
         return (_one_weekly_grid(frame, series, date_col, notes), None) if freq is Freq.WEEKLY else (frame, None)
@@ -549,9 +549,15 @@ def _one_weekly_grid(frame: pd.DataFrame, series: pd.Series, date_col: str, note
     counts = per_series.map(lambda d: _WEEKDAYS[d]).value_counts()
     named = ", ".join(f"{day} ({n:,} series)" for day, n in counts.items())
     notes.append(f"The weekly dates fall on different weekdays by series: {named}. Each date was moved to the Monday "
-                 "of its week (weeks run Monday to Sunday), so all series share one weekly grid; a week's sales "
-                 "are unchanged.")
-    return frame.assign(**{date_col: frame[date_col].dt.normalize() - pd.to_timedelta(weekday, unit="D")})
+                 "of its week (weeks run Monday to Sunday, so a week dated by its Sunday is taken as the week ending "
+                 "that Sunday), and all series share one weekly grid; a week's sales are unchanged. If a system "
+                 "dates its weeks by the Sunday they start on, shift its dates by a day in the file first.")
+    return frame.assign(**{date_col: _monday_of_week(frame[date_col])})
+
+
+def _monday_of_week(dates: pd.Series) -> pd.Series:
+    """The Monday that starts each date's ISO week (Monday to Sunday), at midnight."""
+    return dates.dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
 
 
 def _merge_duplicates(

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from core.backtest.__main__ import main
+from core.columns import Freq
+from core.importer import ColumnMapping, read_table, validate
 
 HV = {"D": (7, 2), "W": (4, 3), "M": (6, 2)}
 
@@ -88,7 +90,13 @@ def test_us_month_first_dates_are_read_month_first(tmp_path, capsys):
     code, fc, info = _run(tmp_path, us_month_first(tmp_path), "item", "month", "qty", "M")
     assert code == 0
     assert pd.to_datetime(fc["date"]).max() == pd.Timestamp("2024-12-01")
+    assert info["series"] == 2 and len(fc) == 2 * 2 * 6  # 2 items x 2 folds x 6 months, nothing zero-filled
     assert "read month-first" in capsys.readouterr().err
+    # 36 monthly periods per item, 2022-01 to 2024-12: the importer's frame.
+    raw = read_table(us_month_first(tmp_path).read_bytes(), "us_monthly.csv")
+    report = validate(raw, ColumnMapping(keys=("item",), date="month", target="qty"))
+    assert report.freq is Freq.MONTHLY and report.frame.groupby("item")["ds"].agg(["size", "min", "max"]).values.tolist() \
+        == [[36, pd.Timestamp("2022-01-01"), pd.Timestamp("2024-12-01")]] * 2
 
 
 def thousands_sjis(path: Path) -> tuple[Path, pd.DataFrame]:

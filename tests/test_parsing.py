@@ -15,6 +15,7 @@ from core.data.parsing import parse_dates, parse_numbers
 from core.errors import ImportProblemError, MitoshiError
 from core.importer import ColumnMapping, RawTable, Repairs, import_table, suggest_mapping, validate
 from core.warehouse import Warehouse
+from core.warehouse.store import series_id_sql
 
 
 def raw(frame: pd.DataFrame, delimiter: str | None = ",") -> RawTable:
@@ -264,3 +265,47 @@ def test_a_target_that_reads_as_text_is_never_also_suggested_as_a_key():
                           "units": ["x"] * 60})
     mapping = suggest_mapping(frame)
     assert mapping.target not in mapping.keys + mapping.attributes and mapping.date not in mapping.keys
+
+
+def test_utc_noon_keeps_the_written_date():
+    # 12:00Z is midnight in no zone people mean: it is the convention for a date without a zone.
+    text = pd.Series([f"2024-04-{d:02d}T12:00:00Z" for d in range(10, 20)])
+    parsed = parse_dates(text, column="date")
+    assert parsed.values.tolist() == list(pd.date_range("2024-04-10", periods=10))
+    assert "12:00" in parsed.note
+
+
+def test_utc_midnights_in_a_zone_behind_utc_keep_the_same_day_and_say_so():
+    days = pd.date_range("2024-01-01", periods=5, tz="America/New_York")
+    parsed = parse_dates(pd.Series(days.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")), column="date")
+    assert parsed.values.tolist() == list(days.tz_localize(None))
+    assert "America/New_York" in parsed.note and "one day early" not in parsed.note
+
+
+def test_thousands_points_in_semicolon_files():
+    # Continental Excel writes 1157 as 1.157 under #.##0; 0.500 and 1.25 are decimals.
+    assert parse_numbers(pd.Series(["12", "1.157", "980"]), decimal_comma=True).values.tolist() == [12, 1157, 980]
+    assert parse_numbers(pd.Series(["0.500", "1.250"]), decimal_comma=True).values.tolist() == [0.5, 1.25]
+    assert parse_numbers(pd.Series(["1.25", "3"]), decimal_comma=True).values.tolist() == [1.25, 3.0]
+    assert parse_numbers(pd.Series(["12", "1.157"]), decimal_comma=False).values.tolist() == [12, 1.157]
+
+
+def test_excel_serials_with_a_time_of_day_keep_it():
+    parsed = parse_dates(pd.Series([45383.375, 45384.375]), column="d")
+    assert parsed.values.tolist() == [pd.Timestamp("2024-04-01 09:00"), pd.Timestamp("2024-04-02 09:00")]
+
+
+@pytest.mark.parametrize("values", [
+    (["a/b", "c"], ["a", "b/c"]), (["a\\", "b"], ["a", "\\b"]), (["x\\/", "y"], ["x", "\\/y"]),
+    (["", "/"], ["/", ""]), (["NA", "店舗/1"], ["NA/店舗", "1"]),
+])
+def test_series_ids_in_python_and_sql_agree_and_stay_unique(values):
+    frame = pd.DataFrame({"a": [values[0][0], values[1][0]], "b": [values[0][1], values[1][1]]})
+    ids = series_ids(frame, ["a", "b"]).tolist()
+    assert len(set(ids)) == 2
+    warehouse = Warehouse(":memory:")
+    with warehouse.cursor() as cur:
+        cur.register("keys_frame", frame)
+        sql = cur.execute(f"SELECT {series_id_sql(['a', 'b'])} FROM keys_frame").fetchall()
+    assert [row[0] for row in sql] == ids
+    warehouse.close()

@@ -41,7 +41,7 @@ REPAIR_LABELS = {
     "fill_gaps": {"zero": "Fill missing periods with 0", "interpolate": "Interpolate missing periods"},
     "drop_short_series": "Drop series too short to backtest",
 }
-_RAW, _REPORT = "import_raw", "import_report"  # session keys: (cache key, value)
+_RAW, _REPORT, _SUGGESTED = "import_raw", "import_report", "import_suggested"  # session keys: (cache key, value)
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,14 @@ class Upload:
             st.session_state[_RAW] = (self.read_key, raw)
             st.session_state.pop(_REPORT, None)
         return st.session_state[_RAW][1]
+
+    def suggestion(self, raw: RawTable) -> ColumnMapping:
+        """Mitoshi's guess at the roles, made once per read (it parses dates and numbers of
+        every column, too slow to repeat on each widget change)."""
+        cached = st.session_state.get(_SUGGESTED)
+        if cached is None or cached[0] != self.read_key:
+            st.session_state[_SUGGESTED] = (self.read_key, suggest_mapping(raw.frame, raw.decimal_comma))
+        return st.session_state[_SUGGESTED][1]
 
     def check(self, raw: RawTable, mapping: ColumnMapping, repairs: Repairs, name: str) -> ImportReport:
         """Validate every row once per (file, mapping, repairs, name)."""
@@ -109,7 +117,7 @@ def preview(raw: RawTable) -> None:
 
 def mapping_form(upload: Upload, raw: RawTable) -> ColumnMapping:
     """What each column means, starting from Mitoshi's guess."""
-    suggestion = suggest_mapping(raw.frame, raw.decimal_comma)
+    suggestion = upload.suggestion(raw)
     key = upload.key
     columns = list(raw.frame.columns)
     optional = [None, *columns]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import get_args, get_type_hints
 
-from core.backtest.engine import BacktestConfig, BacktestData, BacktestResult, ModelSpec, Progress, run_backtest
+from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, Freq, series_ids
 from core.errors import MitoshiError
@@ -135,28 +135,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_backtest(data, config, on_progress=report)
         for sentence in result.accounting():
             print(f"accounted: {sentence}", file=sys.stderr)
-        # The results are written before storing, so a failed store loses nothing computed.
-        _write_outputs(args, None, result)
+        # The results are written before storing, so a failed store loses nothing computed;
+        # the JSON gets its run id once the run is stored.
+        summary = {"run_id": None, **result.summary()}
+        _write_json(args, summary)
+        if args.forecasts:
+            result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts,
+                                                                                                index=False)
         run_id = save_run(warehouse, result, args.name)
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
         warehouse.close()
-    _write_outputs(args, run_id, result)
+    _write_json(args, summary | {"run_id": run_id})
     board = result.leaderboard()
     print(f"run {run_id} stored in {result.wall_seconds:.1f} s", file=sys.stderr)
     print(board[["model", "rung", "wape", "mase", "rmsse", "bias", "seconds"]].to_string(index=False, float_format="%.3f"))
     return 0
 
 
-def _write_outputs(args: argparse.Namespace, run_id: str | None, result: BacktestResult) -> None:
-    """The JSON summary (``run_id`` null until the run is stored) and the long forecasts."""
+def _write_json(args: argparse.Namespace, summary: dict) -> None:
     if args.json:
-        summary = {"run_id": run_id, **result.summary()}
         args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-    if args.forecasts and run_id is None:
-        result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts, index=False)
 
 
 if __name__ == "__main__":

@@ -121,13 +121,14 @@ def _numeric_dates(numbers: pd.Series, column: str) -> ParsedDates:
     if whole and present.between(190_001, 210_012).mean() > 0.9 and (present % 100).between(1, 12).all():
         text = numbers.map(lambda v: "" if pd.isna(v) else f"{int(v):06d}")
         return ParsedDates(pd.to_datetime(text, format="%Y%m", errors="coerce"), "%Y%m")
-    if whole and present.between(*_EXCEL_SERIALS).mean() > 0.9:
+    if len(present) and present.between(*_EXCEL_SERIALS).mean() > 0.9:
+        # A fraction is the time of day (45383.375 is 09:00): kept, like any timestamp.
         days = numbers.where(numbers.between(*_EXCEL_SERIALS))
-        values = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
-        first = values.dropna().min()
+        values = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
+        first = int(present.min())
         return ParsedDates(values.astype("datetime64[ns]"), "excel-serial", (
-            f"'{column}' holds Excel serial day numbers (for example {int(present.min())}); they were read as days "
-            f"since 1899-12-30, so {int(present.min())} is {first:%Y-%m-%d}."))
+            f"'{column}' holds Excel serial day numbers (for example {first}); they were read as days since "
+            f"1899-12-30, so {first} is {_EXCEL_EPOCH + pd.Timedelta(days=first):%Y-%m-%d}."))
     return ParsedDates(pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns]"), None)
 
 
@@ -183,16 +184,10 @@ def _offset_dates(text: pd.Series, parts: pd.DataFrame, column: str) -> ParsedDa
     utc = offset.str.upper().isin(["Z", "UTC", "+00:00", "+0000", "-00:00"]).all()
     distinct = sorted(set(offset.str.replace(":", "", regex=False).map(lambda o: "Z" if o in ("Z", "UTC") else
                                                                         f"{o[:3]}:{o[3:]}")))
-    present = local.dropna()
-    if utc and len(present) and (present != present.dt.normalize()).any():
-        zone = _midnight_zone(present)
-        if zone is not None:
-            converted = local.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
-            return ParsedDates(converted, "ISO8601+offset", (
-                f"'{column}' holds UTC timestamps that all fall on midnight in {zone} (for example "
-                f"{text.dropna().iloc[0]} is {converted.dropna().iloc[0]:%Y-%m-%d} there): each was converted to "
-                f"its local day in {zone}, not cut to its UTC date (which would move every day one day early)."))
-        return ParsedDates(local, "ISO8601+offset")
+    if utc:
+        days = _utc_local_days(local, column, text.dropna().iloc[0] if text.notna().any() else "")
+        if days is not None:
+            return days
     if utc:
         return ParsedDates(local, "ISO8601+offset")
     return ParsedDates(local, "ISO8601+offset", (
@@ -216,17 +211,41 @@ def _midnight_zone(utc_times: pd.Series) -> str | None:
 
 def _zoned(values: pd.Series, column: str) -> ParsedDates:
     """A typed column with a zone (Parquet, Excel): its wall-clock time in that zone, or
-    for UTC holding local midnights, the zone where they are midnight."""
+    for UTC, the local days it stands for (see ``_utc_local_days``)."""
     zone = str(values.dt.tz)
     local = values.dt.tz_localize(None)
-    if zone.upper() in ("UTC", "Z", "ETC/UTC") and (local.dropna() != local.dropna().dt.normalize()).any():
-        found = _midnight_zone(local.dropna())
-        if found is not None:
-            converted = values.dt.tz_convert(found).dt.tz_localize(None)
-            return ParsedDates(converted, None, (
-                f"'{column}' holds UTC timestamps that all fall on midnight in {found}: each was converted to its "
-                f"local day in {found}, not cut to its UTC date (which would move every day one day early)."))
+    if zone.upper() in ("UTC", "Z", "ETC/UTC"):
+        present = local.dropna()
+        days = _utc_local_days(local, column, f"{present.iloc[0]:%Y-%m-%d %H:%M} UTC" if len(present) else "")
+        if days is not None:
+            return days
     return ParsedDates(local, None)
+
+
+def _utc_local_days(utc: pd.Series, column: str, example: str) -> ParsedDates | None:
+    """UTC times that stand for local days, or None when they are plain midnights (or unexplained).
+
+    All at 12:00 is the convention for a date without a zone (noon is the same day almost
+    everywhere): the UTC date is kept. Otherwise, if every time is midnight in one zone
+    (15:00 in Tokyo; 23:00 in winter and 22:00 in summer in Berlin), each is converted to
+    its local day there and the zone is named.
+    """
+    present = utc.dropna()
+    if present.empty or (present == present.dt.normalize()).all():
+        return None
+    if (present - present.dt.normalize() == pd.Timedelta(hours=12)).all():
+        return ParsedDates(utc.dt.normalize(), "ISO8601+offset", (
+            f"'{column}' holds UTC timestamps all at 12:00, the convention for a date without a time zone: "
+            "each keeps the date written."))
+    zone = _midnight_zone(present)
+    if zone is None:
+        return None
+    converted = utc.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    moved = (converted.dt.normalize() != utc.dt.normalize()).any()
+    return ParsedDates(converted, "ISO8601+offset", (
+        f"'{column}' holds UTC timestamps that all fall on midnight in {zone} (for example {example} is "
+        f"{converted.dropna().iloc[0]:%Y-%m-%d} there): each was converted to its local day in {zone}"
+        + (", not cut to its UTC date (which would move every day one day early)." if moved else ".")))
 
 
 def _day_month_order(
@@ -316,8 +335,13 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False, column: str = 
         numbers = values.astype("float64")
         return ParsedNumbers(numbers.where(np.isfinite(numbers)))
     text = values.astype("string").str.strip()
-    # In a ';' file a column with decimal commas uses '.' (if at all) between thousands.
-    decimal_comma = decimal_comma and bool(text.str.contains(r"\d,\d", regex=True, na=False).any())
+    if decimal_comma:
+        # In a ';' file a column is continental (',' decimal, '.' between thousands) when it
+        # has a decimal comma, or when every value with a point is grouped by thousands
+        # (1.157 as Excel's #.##0 writes 1157; 0.500 or 1.25 keep their point).
+        dotted = text[text.str.contains(".", regex=False, na=False)]
+        decimal_comma = bool(text.str.contains(r"\d,\d", regex=True, na=False).any()) or (
+            len(dotted) > 0 and bool(dotted.str.fullmatch(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+").all()))
     simple = ~text.str.contains(r"[.,]", regex=True, na=False) if decimal_comma else text.notna()
     numbers = pd.to_numeric(text.where(simple), errors="coerce").astype("float64")
     numbers = numbers.where(np.isfinite(numbers))
