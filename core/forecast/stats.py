@@ -44,6 +44,7 @@ from core.forecast.base import (
     Panel,
     Rung,
     never_sold,
+    seasonal_panel,
 )
 
 # Fitting on the recent past only is a deliberate speed/accuracy trade-off: two
@@ -488,12 +489,6 @@ class Theta(LocalForecaster):
 
 # --- ARIMA ---------------------------------------------------------------------------
 
-def seasonal_naive(y: np.ndarray, steps: int, m: int) -> np.ndarray:
-    """The last season repeated; the last value when there is less than a season."""
-    last = y[-m:] if len(y) >= m else y[-1:]
-    return np.resize(last, steps)
-
-
 def known_exog(task: ForecastTask, panel: Panel, steps: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Numeric known-in-advance columns: history (series, width, k), future (series, steps, k).
 
@@ -571,25 +566,27 @@ def arima_panel(panel: Panel, steps: int, m: int, order: tuple[int, int, int],
     seasons plus ten periods) or whose fit fails gets the seasonal naive.
     """
     width = panel.values.shape[1]
-    out = np.empty((len(panel.ids), steps))
+    lengths = np.minimum(panel.lengths, max_history or width)
+    # the fitted window, and the seasonal naive on it for the series that fall back
+    window = Panel(ids=panel.ids, values=np.nan_to_num(panel.values), lengths=lengths)
+    out = seasonal_panel(window, steps, m)
     needed = 2 * seasonal_order[3] + 10
     constant, short, failed = (np.zeros(len(panel.ids), dtype=bool) for _ in range(3))
     never = never_sold(panel)
-    for i, length in enumerate(np.minimum(panel.lengths, max_history or width)):
-        y = np.nan_to_num(panel.values[i, width - max(int(length), 1):])
+    for i, length in enumerate(lengths):
+        y = window.values[i, width - max(int(length), 1):]
         if np.ptp(y) == 0:
             out[i], constant[i] = y[-1], True
             continue
-        forecast = None
-        if len(y) >= needed:
-            past, ahead = (exog[0][i, width - len(y):], exog[1][i]) if exog is not None else (None, None)
-            forecast = fit_sarimax(y, past, ahead, steps, order, seasonal_order)
-            failed[i] = forecast is None
-        else:
+        if len(y) < needed:
             short[i] = True
+            continue
+        past, ahead = (exog[0][i, width - len(y):], exog[1][i]) if exog is not None else (None, None)
+        forecast = fit_sarimax(y, past, ahead, steps, order, seasonal_order)
         if forecast is None:
-            forecast = seasonal_naive(y, steps, m)
-        out[i] = forecast
+            failed[i] = True
+        else:
+            out[i] = forecast
     return out, (Fallback.where(panel, constant & never, "zero", "never sold")
                  + Fallback.where(panel, constant & ~never, "naive", "constant history")
                  + Fallback.where(panel, short, "snaive", f"shorter than two seasons plus 10 periods ({needed})")
