@@ -34,7 +34,7 @@ def test_day_month_order_follows_the_regular_grid():
     us = pd.Series([f"{d.month}/1/{d.year}" for d in months])
     parsed = parse_dates(us, column="month")
     assert parsed.values.tolist() == list(months)
-    assert "month-first" in parsed.note and "2/1/2022 is 2022-02-01" in parsed.note
+    assert "month-first" in parsed.note and "2/1/2022 is 1 February 2022" in parsed.note
     days = pd.date_range("2022-01-01", periods=40)
     european = pd.Series([f"{d.day:02d}/{d.month:02d}/{d.year}" for d in days])
     parsed = parse_dates(european, column="day")

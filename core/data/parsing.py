@@ -261,34 +261,35 @@ def _day_month_order(
     if day_share != month_share:
         chosen, fmt, other = (day, "day-first", "month-first") if day_share > month_share else \
             (month, "month-first", "day-first")
-        reason = f"only that reading makes every value a date ({other} would leave some unread)"
+        reason = f"only that reading makes every value a date; read {other}, some would be no date at all"
     else:
         day_score, day_grid = _regularity(day, codes, freq, series)
         month_score, month_grid = _regularity(month, codes, freq, series)
-        if month_score > day_score:
-            chosen, fmt, reason = month, "month-first", (
-                f"read so, each series fills {month_score:.0%} of its {month_grid.label} calendar; read "
-                f"day-first, at best {day_score:.0%} of its {day_grid.label} one")
-        elif day_score > month_score:
-            chosen, fmt, reason = day, "day-first", (
-                f"read so, each series fills {day_score:.0%} of its {day_grid.label} calendar; read "
-                f"month-first, at best {month_score:.0%} of its {month_grid.label} one")
+        if month_score != day_score:
+            (chosen, fmt, score, grid), (other, other_score, other_grid) = (
+                ((month, "month-first", month_score, month_grid), ("day-first", day_score, day_grid))
+                if month_score > day_score else
+                ((day, "day-first", day_score, day_grid), ("month-first", month_score, month_grid)))
+            reason = (f"read so, each series has {score:.0%} of the {grid.label} periods from its first date to its "
+                      f"last; read {other}, at best {other_score:.0%} of its {other_grid.label} ones")
         else:
             chosen, fmt, reason = day, "day-first", (
                 "both readings fit equally well, and day-first is the more common; if your system writes "
                 "month-first (US), correct the file")
+    order = "month/day/year, as US systems write it" if fmt == "month-first" else "day/month/year"
     fmt_used = day_fmt if fmt == "day-first" else month_fmt
-    return ParsedDates(chosen, fmt_used, f"'{column}' was read {fmt} ({fmt_used}){_example(text, chosen)}: {reason}.")
+    return ParsedDates(chosen, fmt_used, f"'{column}' was read {fmt} ({order}){_example(text, chosen)}: {reason}.")
 
 
 def _example(text: pd.Series, parsed: pd.Series) -> str:
-    """' (2/1/2022 is 2022-02-01)': a value whose day and month could be swapped, read."""
+    """': 2/1/2022 is 1 February 2022': a value whose day and month could be swapped, read."""
     ambiguous = parsed.notna() & (parsed.dt.day <= 12) & (parsed.dt.day != parsed.dt.month)
     pick = ambiguous if ambiguous.any() else parsed.notna()
     if not pick.any():
         return ""
     i = pick.idxmax()
-    return f" ({text.loc[i]} is {parsed.loc[i]:%Y-%m-%d})"
+    when = parsed.loc[i]
+    return f" — {text.loc[i]} is {when.day} {when:%B %Y}"
 
 
 def _regularity(
