@@ -22,7 +22,7 @@ with tab_import:
     st.markdown(
         "Bring your chain's sales as a long table: one row per series and date — for example "
         "`store, item, date, units` — with optional price, promotion, stockout and order columns. "
-        f"CSV (UTF-8, Shift_JIS as Japanese Excel saves it, or UTF-16 "Unicode text"; optionally .gz), Parquet or Excel; up to "
+        f"CSV (UTF-8, Shift_JIS as Japanese Excel saves it, or UTF-16 'Unicode text'; optionally .gz), Parquet or Excel; up to "
         f"{MAX_UPLOAD_MB} MB. Nothing in the warehouse changes until you press **Import**."
     )
     types = [s.lstrip(".") for s in (*CSV_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES) if s.count(".") == 1]
