@@ -52,8 +52,8 @@ class Fallback:
 
 @dataclass(frozen=True)
 class Forecast:
-    """What a model may return instead of bare values: the values, and the series for
-    which they come from a simpler rule than the model's own."""
+    """What a model returns: the values, and the series for which they come from a
+    simpler rule than the model's own (none: the model forecast every series itself)."""
 
     values: np.ndarray
     fallbacks: tuple[Fallback, ...] = ()
@@ -184,7 +184,8 @@ class Forecaster(ABC):
     """Base of every model. Subclasses are frozen dataclasses of their settings.
 
     ``forecast`` validates the task and the output and calls ``_forecast``; a
-    subclass implements only ``_forecast``, returning one value per ``future`` row.
+    subclass implements only ``_forecast``, returning a ``Forecast``: one value per
+    ``future`` row, and the series that fell back.
     """
 
     alias: ClassVar[str]
@@ -215,9 +216,8 @@ class Forecaster(ABC):
             result = self._forecast(task)
             failure = "no finite forecast"
         except self.fit_errors as error:
-            result, failure = np.full(len(task.future), np.nan), f"could not fit: {error}"
-        values, fallbacks = (result.values, result.fallbacks) if isinstance(result, Forecast) else (result, ())
-        values = np.asarray(values, dtype=float)
+            result, failure = Forecast(np.full(len(task.future), np.nan)), f"could not fit: {error}"
+        values, fallbacks = np.asarray(result.values, dtype=float), result.fallbacks
         if values.shape != (len(task.future),):
             raise ForecastError(
                 f"{self.alias} returned {values.shape} values for {len(task.future)} future rows."
@@ -246,8 +246,8 @@ class Forecaster(ABC):
         return values, kept + new
 
     @abstractmethod
-    def _forecast(self, task: ForecastTask) -> np.ndarray | Forecast:
-        """One value per ``future`` row, or a ``Forecast`` naming the series that fell back."""
+    def _forecast(self, task: ForecastTask) -> Forecast:
+        """One value per ``future`` row, naming the series that fell back."""
 
     def reads_exog_known(self) -> bool:
         """Whether the model uses the task's known-in-advance columns. Publishing fits
@@ -281,15 +281,14 @@ class LocalForecaster(Forecaster):
             blocks = np.array_split(np.arange(len(panel.ids)), workers)
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 parts = list(pool.map(lambda rows: self._forecast_panel(panel.rows(rows), task.steps, task), blocks))
-        parts = [p if isinstance(p, Forecast) else Forecast(p) for p in parts]
         matrix = parts[0].values if len(parts) == 1 else np.vstack([p.values for p in parts])
         # Drop the gap periods: the future holds the last ``horizon`` of ``steps``.
         return Forecast(np.clip(matrix[:, task.gap:], 0, None).ravel(), merge(f for p in parts for f in p.fallbacks))
 
     @abstractmethod
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray | Forecast:
-        """(series, steps) forecasts for the periods after the cutoff, or a ``Forecast``
-        of them naming the series that fell back."""
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        """(series, steps) forecasts for the periods after the cutoff, naming the series
+        that fell back."""
 
 
 def merge(fallbacks) -> tuple[Fallback, ...]:

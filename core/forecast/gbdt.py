@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.forecast.base import FitError, ForecastError, Forecaster, ForecastTask, Rung
+from core.forecast.base import FitError, Forecast, ForecastError, Forecaster, ForecastTask, Rung
 
 Objective = Literal["l2", "poisson", "tweedie"]
 _LGB_OBJECTIVE: dict[str, str] = {"l2": "regression", "poisson": "poisson", "tweedie": "tweedie"}
@@ -131,7 +131,7 @@ class LightGBM(Forecaster):
         if self.max_train_periods is not None and self.max_train_periods < 1:
             raise ForecastError("lgbm: train on at least 1 period.")
 
-    def _forecast(self, task: ForecastTask) -> np.ndarray:
+    def _forecast(self, task: ForecastTask) -> Forecast:
         lags = self._lags(task)
         design = _Design.build(task, lags, self._windows(task), self._train_periods(task))
         if len(design.target) == 0:
@@ -144,7 +144,7 @@ class LightGBM(Forecaster):
         params = self._params(task)
         data = lgb.Dataset(design.train, label=target, params=params)
         booster = lgb.train(params, data, num_boost_round=self.n_estimators)
-        return np.clip(booster.predict(design.future, num_threads=params["num_threads"]), 0, None)
+        return Forecast(np.clip(booster.predict(design.future, num_threads=params["num_threads"]), 0, None))
 
     def reads_exog_known(self) -> bool:
         return True

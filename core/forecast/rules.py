@@ -43,8 +43,8 @@ class Naive(LocalForecaster):
     complexity: ClassVar[int] = 1
     summary: ClassVar[str] = "Tomorrow sells what today sold: the last value, repeated."
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
-        return naive_panel(panel, steps)
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        return Forecast(naive_panel(panel, steps))
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,12 @@ class MovingAverage(LocalForecaster):
     summary: ClassVar[str] = "The average of the last few weeks (28 days, 8 weeks or 6 months), flat."
     window: int | None = None
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         window = self.window or _MA_WINDOW[task.freq]
         if window < 1:
             raise ForecastError("The moving-average window must be at least 1 period.")
         mean = np.nanmean(panel.last(window), axis=1)  # a series always has its cutoff value
-        return np.repeat(mean[:, None], steps, axis=1)
+        return Forecast(np.repeat(mean[:, None], steps, axis=1))
 
 
 @dataclass(frozen=True)
@@ -177,11 +177,11 @@ class CurrentPractice(Forecaster):
     complexity: ClassVar[int] = 0
     summary: ClassVar[str] = "Today's ordering practice: what the stores actually ordered for each day."
 
-    def _forecast(self, task: ForecastTask) -> np.ndarray:
+    def _forecast(self, task: ForecastTask) -> Forecast:
         if not task.orders or task.orders not in task.future:
             raise ForecastError(
                 "'practice' needs the dataset's column of today's orders; this dataset has none. "
                 "Leave it out, or map an orders column at import."
             )
-        return task.future[task.orders].to_numpy(dtype=float)
+        return Forecast(task.future[task.orders].to_numpy(dtype=float))
 

@@ -303,23 +303,28 @@ class ETS(LocalForecaster):
         m = self.season_length or task.season_length
         out = np.empty((len(lengths), steps))
         groups = self._groups(y, lengths, m)
-        for trend, seasonal, rows in groups:
+        for trend, seasonal, rows in groups.values():
             if rows.any():
                 out[rows] = _fit_holt_winters(y[:lengths[rows].max(), rows], lengths[rows], steps, m,
                                               trend, self.damped and trend, seasonal)
-        simple = groups[0][2] if self.trend or self.seasonal else np.zeros(len(lengths), dtype=bool)
-        return Forecast(out, Fallback.where(panel, simple, "ses", f"shorter than two seasons ({2 * m} periods)"))
+        return Forecast(out, Fallback.where(panel, groups["short"][2], "ses",
+                                            f"shorter than two seasons ({2 * m} periods)"))
 
-    def _groups(self, y: np.ndarray, lengths: np.ndarray, m: int) -> list[tuple[bool, Seasonality, np.ndarray]]:
-        """Which series get which model: (trend, season, mask of series), masks disjoint."""
+    def _groups(self, y: np.ndarray, lengths: np.ndarray, m: int) -> dict[str, tuple[bool, Seasonality, np.ndarray]]:
+        """Which series get which model, by name: (trend, season, mask of series), masks disjoint.
+
+        "short": too short to initialise a trend or season, simple exponential smoothing
+        instead (a fallback); "mul": the multiplicative season, on positive series;
+        "model": the model as set (simple exponential smoothing itself has no "short").
+        """
         trend = self.trend == "add"
-        full = lengths >= 2 * m if trend or self.seasonal else np.zeros(len(lengths), bool)
+        full = lengths >= 2 * m if trend or self.seasonal else np.ones(len(lengths), bool)
         mul = full & positive(y, lengths) if self.seasonal == "mul" else np.zeros(len(lengths), bool)
-        return [
-            (False, None, ~full),
-            (trend, "mul", mul),
-            (trend, None if self.seasonal is None else "add", full & ~mul),
-        ]
+        return {
+            "short": (False, None, ~full),
+            "mul": (trend, "mul", mul),
+            "model": (trend, None if self.seasonal is None else "add", full & ~mul),
+        }
 
 
 # --- Theta ---------------------------------------------------------------------------
@@ -476,10 +481,10 @@ class Theta(LocalForecaster):
     def __post_init__(self) -> None:
         _check_counts(self.alias, season_length=self.season_length, max_history=self.max_history)
 
-    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> np.ndarray:
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         y, lengths = left_align(panel, _pick(self.max_history, _RECENT_HISTORY, task))
         m = self.season_length or task.season_length
-        return theta_panel(y, lengths, steps, m, self._seasonal(y, lengths, m))
+        return Forecast(theta_panel(y, lengths, steps, m, self._seasonal(y, lengths, m)))
 
     def _seasonal(self, y: np.ndarray, lengths: np.ndarray, m: int) -> np.ndarray:
         if self.deseasonalize is None:
