@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from core.backtest.__main__ import main as cli
 from core.backtest.engine import BacktestCancelled, BacktestConfig, ModelSpec, dataset_data, run_backtest
-from core.backtest.splits import SplitConfig, cutoffs
+from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, Freq
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
@@ -72,6 +73,21 @@ def test_too_short_history_is_explained(demo):
     data = dataset_data(warehouse, dataset)
     with pytest.raises(MitoshiError, match="too short"):
         run_backtest(data, BacktestConfig(split=SplitConfig(horizon=300, folds=3), models=LADDER))
+
+
+def test_a_cutoff_without_any_series_is_refused_before_any_model_runs(demo):
+    warehouse, dataset = demo
+    data = dataset_data(warehouse, dataset)
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=3), models=LADDER)
+    middle = cutoffs(data.frame[DATE].max(), data.freq, config.split)[1]
+    holed = replace(data, frame=data.frame[data.frame[DATE] != middle].reset_index(drop=True))
+    message = f"No series has data on the cutoff {middle:%Y-%m-%d}: use fewer folds or a smaller step."
+    progress = []
+    with pytest.raises(MitoshiError, match=message):
+        run_backtest(holed, config, on_progress=progress.append)
+    assert progress == []  # refused before the first fold's first model
+    with pytest.raises(MitoshiError, match=message):  # the same check, for one fold's task
+        make_task(holed.frame, middle, data.freq, config.split)
 
 
 def test_scope_filters_series(demo):

@@ -25,7 +25,7 @@ import pandas as pd
 import core
 from core.backtest import accounting
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
-from core.backtest.splits import SplitConfig, cutoffs, make_task
+from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from core.forecast.base import Forecaster
@@ -215,7 +215,7 @@ def run_backtest(
             f"The history is too short for {config.split.folds} folds of {config.split.horizon} periods: the first "
             f"cutoff would be {folds[0]:%Y-%m-%d}, before the data starts. Use fewer folds, a shorter horizon or step."
         )
-    _check_folds_have_series(frame, folds)
+    check_cutoffs(frame, folds)  # before any model runs, not half way through the run
     models = [spec.build() for spec in config.models]
     total = len(folds) * len(models)
     spans = accounting.series_spans(frame)
@@ -263,17 +263,6 @@ def run_backtest(
         excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
     )
-
-
-def _check_folds_have_series(frame: pd.DataFrame, folds: list[pd.Timestamp]) -> None:
-    """Refuse before any model runs when a cutoff has no series at all, rather than
-    fail half way through the run."""
-    dates = set(pd.DatetimeIndex(frame[DATE].unique()))
-    empty = [c for c in folds if c not in dates]
-    if empty:
-        raise MitoshiError(
-            f"No series has data on the cutoff {empty[0]:%Y-%m-%d}: use fewer folds or a smaller step."
-        )
 
 
 def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:

@@ -7,6 +7,7 @@ for that fold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +53,19 @@ def cutoffs(last_date: pd.Timestamp, freq: Freq, config: SplitConfig) -> list[pd
     return [last_cutoff - period_offset(freq, step * k) for k in reversed(range(config.folds))]
 
 
+def check_cutoffs(frame: pd.DataFrame, cutoffs: Sequence[pd.Timestamp]) -> None:
+    """Refuse a cutoff on which no series has a value: its fold would forecast nothing.
+
+    The backtest calls it once for all its cutoffs before any model runs, and
+    ``make_task`` for its own one.
+    """
+    dates = frame[DATE]
+    for cutoff in cutoffs:
+        if not (dates == cutoff).any():
+            raise MitoshiError(f"No series has data on the cutoff {pd.Timestamp(cutoff):%Y-%m-%d}: "
+                               "use fewer folds or a smaller step.")
+
+
 def make_task(
     frame: pd.DataFrame,
     cutoff: pd.Timestamp,
@@ -71,6 +85,7 @@ def make_task(
     actuals hold the target on those dates (missing where a series ended early).
     """
     cutoff = pd.Timestamp(cutoff)
+    check_cutoffs(frame, [cutoff])
     start = None
     if config.window == "sliding":
         start = cutoff - period_offset(freq, config.train_periods - 1)
@@ -79,8 +94,6 @@ def make_task(
         in_history &= frame[DATE] >= start
     history = frame.loc[in_history]
     active = history.loc[history[DATE] == cutoff, SERIES_ID].to_numpy()
-    if len(active) == 0:
-        raise MitoshiError(f"No series has data on the cutoff {cutoff:%Y-%m-%d}: use fewer folds or a smaller step.")
     dates = pd.date_range(cutoff + period_offset(freq, config.gap + 1), periods=config.horizon,
                           freq=freq.pandas_freq if freq is not Freq.WEEKLY else pd.DateOffset(weeks=1))
     ids = np.sort(active)
