@@ -30,7 +30,8 @@ import pandas as pd
 from core import fmt
 from core.backtest import accounting
 from core.backtest.compare import diebold_mariano
-from core.backtest.metrics import CUTOFF, MODEL
+from core.backtest.engine import BacktestResult
+from core.backtest.metrics import MODEL
 from core.columns import SERIES_ID
 from core.errors import MitoshiError
 from core.forecast.base import Rung
@@ -259,7 +260,7 @@ class RunEvidence:
     created_at: datetime
     code_version: str
     horizon: int
-    folds: int
+    cutoffs: list[pd.Timestamp]  # every fold's, scored or not (the run's own, not its forecasts')
     n_series: int
     leaderboard: pd.DataFrame  # one row per model: metrics, seconds, rung
     metrics: pd.DataFrame  # long: level, group, model, metric, value
@@ -270,6 +271,17 @@ class RunEvidence:
     n_scored: int | None = None  # None: stored before the run counted its series
     excluded: pd.DataFrame = field(default_factory=accounting.empty_excluded)  # cutoff, unique_id, reason
     fallbacks: pd.DataFrame = field(default_factory=accounting.empty_fallbacks)  # model, cutoff, unique_id, rule, reason
+
+    @property
+    def folds(self) -> int:
+        return len(self.cutoffs)
+
+    def accounting(self) -> list[str]:
+        """What the folds left out and which models fell back, in words (none for a run
+        stored before it was counted)."""
+        if self.n_scored is None:
+            return []
+        return accounting.sentences(self.excluded, self.fallbacks, self.n_series, self.cutoffs)
 
 
 @dataclass(frozen=True)
@@ -381,10 +393,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
         risks=_risks(inputs, model, impact, stability) + [r.strip() for r in inputs.risks if r.strip()],
-        notes=inputs.notes.strip(), series_scored=run.n_scored,
-        accounting=(accounting.sentences(run.excluded, run.fallbacks, run.n_series,
-                                         pd.to_datetime(run.forecasts[CUTOFF]).unique())
-                    if run.n_scored is not None else []),
+        notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
     )
 
 
@@ -811,15 +820,13 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
             "extra_share": extra / float(savings[model])}
 
 
-def run_evidence(info, leaderboard: pd.DataFrame, metrics: pd.DataFrame, forecasts: pd.DataFrame, has_stockouts: bool,
-                 generated: bool, exog_known: tuple[str, ...] = (), excluded: pd.DataFrame | None = None,
-                 fallbacks: pd.DataFrame | None = None) -> RunEvidence:
-    """A stored run (``core.warehouse.runs.RunInfo`` and its tables) as decision evidence."""
+def run_evidence(info, result: BacktestResult, has_stockouts: bool, generated: bool,
+                 exog_known: tuple[str, ...] = ()) -> RunEvidence:
+    """A stored run (``core.warehouse.runs.RunInfo`` and the result read back with
+    ``load_result``) as decision evidence."""
     return RunEvidence(
         run_id=info.run_id, run_name=info.name, dataset_name=info.dataset_name, created_at=info.created_at,
-        code_version=info.code_version, horizon=info.config.split.horizon,
-        folds=int(pd.to_datetime(forecasts[CUTOFF]).nunique()), n_series=info.n_series, leaderboard=leaderboard,
-        metrics=metrics, forecasts=forecasts, has_stockouts=has_stockouts, generated_data=generated,
-        exog_known=tuple(exog_known), n_scored=info.n_scored,
-        excluded=accounting.empty_excluded() if excluded is None else excluded,
-        fallbacks=accounting.empty_fallbacks() if fallbacks is None else fallbacks)
+        code_version=info.code_version, horizon=info.config.split.horizon, cutoffs=list(result.cutoffs),
+        n_series=info.n_series, leaderboard=result.leaderboard(), metrics=result.metrics, forecasts=result.forecasts,
+        has_stockouts=has_stockouts, generated_data=generated, exog_known=tuple(exog_known), n_scored=info.n_scored,
+        excluded=result.excluded, fallbacks=result.fallbacks)

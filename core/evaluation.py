@@ -97,10 +97,8 @@ def decide(
                         on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
     report(0.85, "Testing significance and stability")
     dataset = impact.dataset
-    evidence = run_evidence(impact.run, result.leaderboard(), result.metrics, result.forecasts,
-                            has_stockouts=impact.data.stockout is not None,
-                            generated=dataset.spec.source.startswith("generated"),
-                            exog_known=impact.data.exog_known, excluded=result.excluded, fallbacks=result.fallbacks)
+    evidence = run_evidence(impact.run, result, has_stockouts=impact.data.stockout is not None,
+                            generated=dataset.spec.source.startswith("generated"), exog_known=impact.data.exog_known)
     moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,

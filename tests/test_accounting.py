@@ -16,9 +16,10 @@ from core.backtest.accounting import ENDED_EARLY, NO_ACTUAL, OFF_GRID, STARTED_L
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.decision import run_evidence
 from core.errors import WarehouseError
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
-from core.warehouse.runs import delete_run, get_run, list_runs, load_result, save_run
+from core.warehouse.runs import delete_run, get_run, list_runs, load_result, run_cutoffs, save_run
 
 DAYS = pd.date_range("2024-01-01", periods=120, freq="D")
 
@@ -152,6 +153,32 @@ def test_series_that_start_late_or_end_early_are_left_out_of_the_right_folds():
         "the grid).",
         "snaive fell back to naive for 1 series in fold 2 (shorter than a season (7 periods)).",
     ]
+
+
+def test_a_fold_where_nothing_is_scored_keeps_its_number_everywhere(warehouse):
+    # days to 2024-04-29; 2 folds of 7 days, 14 days apart: cutoffs 04-08 and 04-22. No
+    # series has a value on the first fold's forecast dates, so it scores nothing and has
+    # no forecast rows: its cutoff comes from the run, not from what was scored.
+    first, second = pd.Timestamp("2024-04-08"), pd.Timestamp("2024-04-22")
+    hole = pd.date_range(first + pd.Timedelta(days=1), periods=7)
+    series = {uid: weekday_pattern(DAYS).drop(hole) * scale for uid, scale in (("a", 1), ("b", 2))}
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2, step=14), models=(ModelSpec.of("naive"),))
+    result = run_backtest(BacktestData(frame=frame_of(series), freq=Freq.DAILY, name="hole"), config)
+    assert result.cutoffs == [first, second] and set(result.forecasts["cutoff"]) == {second}
+    assert set(result.excluded.itertuples(index=False, name=None)) == {(first, "a", NO_ACTUAL), (first, "b", NO_ACTUAL)}
+    lines = ["Scored 2 of 2 series.",
+             "2 series left out of fold 1: no actual on the forecast dates (it ended at the cutoff, or its dates are "
+             "off the grid)."]
+    assert result.accounting() == lines and result.n_scored == 2
+    folds = result.summary()["excluded"]["folds"]
+    assert [(f["fold"], f["cutoff"], f["scored"]) for f in folds] == [(1, "2024-04-08", 0), (2, "2024-04-22", 2)]
+    # stored and read back, and as the evidence of a decision: the same two folds
+    run_id = save_run(warehouse, result, "hole")
+    assert run_cutoffs(warehouse, run_id) == [first, second]
+    back = load_result(warehouse, run_id)
+    assert back.cutoffs == [first, second] and back.accounting() == lines
+    evidence = run_evidence(get_run(warehouse, run_id), back, has_stockouts=False, generated=False)
+    assert evidence.folds == 2 and evidence.accounting() == lines
 
 
 def test_lgbm_too_short_for_its_lags_falls_back_for_the_fold():

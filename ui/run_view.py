@@ -41,6 +41,11 @@ def _timings(run_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def _cutoffs(run_id: str) -> list[pd.Timestamp]:
+    return runs.run_cutoffs(get_warehouse(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def left_out_and_fallbacks(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's series left out of folds, and its models' fallbacks."""
     warehouse = get_warehouse()
@@ -159,7 +164,7 @@ def _accounted(info: runs.RunInfo) -> None:
     if excluded.empty and fallbacks.empty:
         st.caption("Every series was scored in every fold, and every model forecast every series itself.")
         return
-    cutoffs = _timings(info.run_id)["cutoff"].unique()
+    cutoffs = _cutoffs(info.run_id)
     lines = accounting.sentences(excluded, fallbacks, info.n_series, cutoffs)
     st.info("\n".join(f"- {md(line)}" for line in lines), icon=":material/fact_check:")
     with st.expander("Which series were left out or fell back", icon=":material/list:"):

@@ -140,16 +140,14 @@ class BacktestResult:
     forecasts: pd.DataFrame  # unique_id, ds, cutoff, step, actual, model, forecast
     metrics: pd.DataFrame  # level, group, model, metric, value (long)
     timings: tuple[ModelTiming, ...]
+    # every fold's cutoff, oldest first, scored or not: the one source of the fold numbers
+    cutoffs: list[pd.Timestamp]
     wall_seconds: float
     scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # cutoff, unique_id, reason: series in scope that a fold did not score
     excluded: pd.DataFrame = field(default_factory=accounting.empty_excluded)
     # model, cutoff, unique_id, rule, reason: series a model left to a simple rule
     fallbacks: pd.DataFrame = field(default_factory=accounting.empty_fallbacks)
-
-    @property
-    def cutoffs(self) -> list[pd.Timestamp]:
-        return sorted({pd.Timestamp(t.cutoff) for t in self.timings})
 
     @property
     def n_scored(self) -> int:
@@ -259,7 +257,8 @@ def run_backtest(
     return BacktestResult(
         config=config, data_name=data.name, dataset_id=data.dataset_id, fingerprint=data.fingerprint(),
         code_version=code_version(), freq=data.freq, n_series=int(frame[SERIES_ID].nunique()), forecasts=forecasts,
-        metrics=metrics, timings=tuple(timings), wall_seconds=time.perf_counter() - started, scope=data.scope,
+        metrics=metrics, timings=tuple(timings), cutoffs=list(folds), wall_seconds=time.perf_counter() - started,
+        scope=data.scope,
         excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
     )

@@ -108,6 +108,13 @@ def run_timings(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
                            [run_id])
 
 
+def run_cutoffs(warehouse: Warehouse, run_id: str) -> list[pd.Timestamp]:
+    """The run's cutoffs, oldest first: every fold, including one where nothing was scored
+    (each model's timing is stored for every fold; forecasts only where there was an actual)."""
+    frame = warehouse.query("SELECT DISTINCT cutoff FROM run_timings WHERE run_id = ? ORDER BY cutoff", [run_id])
+    return [pd.Timestamp(c) for c in frame["cutoff"]]
+
+
 def run_forecasts(warehouse: Warehouse, run_id: str, series_id: str | None = None) -> pd.DataFrame:
     if series_id is None:
         return warehouse.query(
@@ -142,6 +149,7 @@ def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
         forecasts=run_forecasts(warehouse, run_id), metrics=run_metrics(warehouse, run_id),
         timings=tuple(ModelTiming(r.model, pd.Timestamp(r.cutoff), float(r.seconds), int(r.series))
                       for r in timings.itertuples()),
+        cutoffs=run_cutoffs(warehouse, run_id),
         wall_seconds=info.wall_seconds, scope={k: tuple(v) for k, v in info.scope.items()},
         excluded=run_excluded(warehouse, run_id), fallbacks=run_fallbacks(warehouse, run_id),
     )
