@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from core import fmt
+from core.backtest import accounting
 from core.decision import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
 
 PRODUCT = "Mitoshi 見通し — GO / NO-GO report"
@@ -280,10 +281,11 @@ def _title_block(pdf, d: Decision) -> None:
         _text(pdf, _width(pdf), d.project_name, 18)
     pdf.ln(1.5)
     rung = next((r.get("rung") for r in d.leaderboard if r.get("model") == d.model), None)
+    scored = accounting.scored_phrase(d.series_scored, d.n_series)
     _key_values(pdf, [
         ("Decided", f"{_when(d.created_at)}  (problem definition version {d.definition_version})"),
         ("Run", f"{d.run_name}  ·  run {d.run_id} of {_when(d.run_created_at)}  ·  code {d.code_version}"),
-        ("Dataset", f"{d.dataset_name}  ·  {_series(d)}, {d.folds} folds of {d.horizon} periods (rolling origin)"),
+        ("Dataset", f"{d.dataset_name}  ·  {scored}, {d.folds} folds of {d.horizon} periods (rolling origin)"),
         ("Chosen model", f"{d.model}" + (f" ({rung})" if rung else "") + f", against {d.baseline_label}; stores "
                          f"order at {d.ordering}"),
         ("Decision id", d.decision_id),
@@ -371,15 +373,10 @@ def _ladder(pdf, d: Decision, charts) -> None:
         return
     width, height = _width(pdf), 78
     _figure(pdf, charts.ladder_png(d.leaderboard, d.model, width, height), width, height,
-            f"Backtest over {d.folds} folds of {d.horizon} periods, {_series(d)}. Hatches mark "
+            f"Backtest over {d.folds} folds of {d.horizon} periods, "
+            f"{accounting.scored_phrase(d.series_scored, d.n_series)}. Hatches mark "
             "the rung; the chosen model is starred. The cheapest rung that is good enough wins: a costlier model "
             "must earn its running cost.")
-
-
-def _series(d: Decision) -> str:
-    if d.series_scored is None:
-        return f"{fmt.count(d.n_series)} series"
-    return f"{fmt.count(d.series_scored)} of {fmt.count(d.n_series)} series scored"
 
 
 def _accounted(pdf, d: Decision) -> None:

@@ -191,6 +191,12 @@ def test_lgbm_too_short_for_its_lags_falls_back_for_the_fold():
         "could not fit: too short for its lags")
 
 
+def test_the_captions_count_the_series_scored_in_one_phrase():
+    assert accounting.scored_phrase(480, 500) == "480 of 500 series scored"
+    assert accounting.scored_phrase(1234, 1234) == "1,234 of 1,234 series scored"
+    assert accounting.scored_phrase(None, 1500) == "1,500 series"  # stored before the series were counted
+
+
 # --- stored with the run -----------------------------------------------------------------
 @pytest.fixture
 def late_and_never(warehouse):

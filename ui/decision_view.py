@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, decision_charts, fmt
+from core.backtest import accounting
 from core.decision import (
     AREAS,
     CHECKS,
@@ -52,9 +53,10 @@ def readiness_form(key: str, previous: Decision | None) -> dict[str, float]:
 def render_decision(decision: Decision, key: str) -> None:
     show, icon = BANNER.get(decision.verdict, (st.error, ":material/block:"))
     show(f"### {decision.verdict}\n" + "\n".join(f"- {md(r)}" for r in decision.reasons), icon=icon)
+    scored = accounting.scored_phrase(decision.series_scored, decision.n_series)
     st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
                f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
-               f"{md(decision.dataset_name)} ({_series(decision)}, {decision.folds} folds × "
+               f"{md(decision.dataset_name)} ({scored}, {decision.folds} folds × "
                f"{decision.horizon}) · model **{md(decision.model)}** · ordering at {md(decision.ordering)} · "
                f"decision {decision.decision_id}")
 
@@ -130,12 +132,6 @@ def _charts(decision: Decision, key: str) -> None:
                                key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {md(note)}")
-
-
-def _series(decision: Decision) -> str:
-    if decision.series_scored is None:
-        return f"{decision.n_series:,} series"
-    return f"{decision.series_scored:,} of {decision.n_series:,} series scored"
 
 
 def _accounted(decision: Decision) -> None:

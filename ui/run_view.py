@@ -96,10 +96,8 @@ def render_run(run_id: str, key: str = "run") -> None:
         return
     board = leaderboard(run_id)
     st.subheader(md(info.name), anchor=False)
-    scored = f"{info.n_series:,} series" if info.n_scored is None else \
-        f"{info.n_scored:,} of {info.n_series:,} series scored"
-    st.caption(f"{md(info.dataset_name)} · {scored} · {md(config_summary(info))} · "
-               f"run {info.run_id} · "
+    st.caption(f"{md(info.dataset_name)} · {accounting.scored_phrase(info.n_scored, info.n_series)} · "
+               f"{md(config_summary(info))} · run {info.run_id} · "
                f"{info.created_at:%Y-%m-%d %H:%M} · {info.wall_seconds:,.1f} s · code {info.code_version} · "
                f"data {info.fingerprint}")
 

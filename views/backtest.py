@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, ModelSpec, Progress, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import Freq
@@ -98,8 +99,8 @@ if submitted:
             bar.progress(1.0, text="Saving the run…")
             run_id = save_run(warehouse, result, name or None)
             status.update(label=f"Done in {result.wall_seconds:,.1f} s: {len(config.models)} models × "
-                                f"{config.split.folds} folds, {result.n_scored:,} of {result.n_series:,} series "
-                                "scored", state="complete",
+                                f"{config.split.folds} folds, "
+                                f"{accounting.scored_phrase(result.n_scored, result.n_series)}", state="complete",
                           expanded=False)
         st.session_state[RUN_KEY] = run_id
     except MitoshiError as error:

@@ -10,7 +10,8 @@ Two long tables travel with a run and are stored with it:
   fit that failed).
 
 ``excluded_summary`` and ``fallback_summary`` are their JSON shapes (the command line
-writes them); ``sentences`` says them in words for the pages, the decision and the PDF.
+writes them); ``sentences`` says them in words for the pages, the decision and the PDF,
+and ``scored_phrase`` gives their captions the count of series scored.
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ def fallback_summary(fallbacks: pd.DataFrame) -> dict[str, list[dict]]:
             "ids": series,
         })
     return out
+
+
+def scored_phrase(n_scored: int | None, n_series: int) -> str:
+    """How many series a run scored, for a caption: "480 of 500 series scored"; just
+    "500 series" for a run stored before Mitoshi counted them (``n_scored`` None)."""
+    if n_scored is None:
+        return f"{n_series:,} series"
+    return f"{n_scored:,} of {n_series:,} series scored"
 
 
 def _where(folds: Sequence[int], n_folds: int) -> str:
