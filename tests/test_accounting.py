@@ -18,6 +18,7 @@ from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.decision import run_evidence
 from core.errors import WarehouseError
+from core.forecast.base import ForecastError
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
 from core.warehouse.runs import delete_run, get_run, list_runs, load_result, run_cutoffs, save_run
 
@@ -63,6 +64,12 @@ def test_never_sold_items_get_forecasts_and_the_fallback_is_recorded():
         assert summary["models"][model]["mase"] is None and summary["models"][model]["rmsse"] is None
         assert summary["models"][model]["mae"] == 0.0
     assert "lgbm fell back to a zero forecast for 2 series in every fold (never sold)." in summary["accounting"]
+    # lgbm forecast none of them itself: said right after the count, not lost among the rules
+    assert summary["accounting"][:2] == [
+        "Scored 2 of 2 series.",
+        "lgbm fell back for all 2 series in every fold: its scores there are the simple rules', not its own."]
+    assert accounting.whole_fold_fallbacks(result.excluded, result.fallbacks, 2, result.cutoffs) == {
+        "lgbm": {1: 2, 2: 2}}
 
 
 def test_slow_movers_never_sold_single_sale_and_regular():
@@ -189,6 +196,36 @@ def test_lgbm_too_short_for_its_lags_falls_back_for_the_fold():
     (entry,) = result.summary()["fallbacks"]["lgbm"]
     assert entry["rule"] == "snaive" and entry["series"] == 2 and entry["reason"].startswith(
         "could not fit: too short for its lags")
+    assert result.accounting()[1] == ("lgbm fell back for all 2 series in fold 1: its scores there are the simple "
+                                      "rules', not its own.")
+
+
+def test_a_model_that_fell_back_for_only_some_series_of_each_fold_is_not_flagged_whole():
+    # cutoffs 04-15 and 04-22; 'late' starts on 04-12: 4 days at the first cutoff, shorter
+    # than a season, so snaive falls back to the naive for it there, and not for 'regular'
+    frame = frame_of({"late": weekday_pattern(DAYS[102:]), "regular": weekday_pattern(DAYS)})
+    result = backtest(frame, ("snaive",), folds=2)
+    assert set(result.fallbacks[[SERIES_ID, "cutoff"]].itertuples(index=False, name=None)) == {
+        ("late", result.cutoffs[0])}
+    assert accounting.whole_fold_fallbacks(result.excluded, result.fallbacks, 2, result.cutoffs) == {}
+    assert not any("fell back for all" in line for line in result.accounting())
+    # with 'regular' left out of the first fold, 'late' is all that fold forecast
+    excluded = pd.concat([result.excluded, pd.DataFrame(
+        {"cutoff": [result.cutoffs[0]], SERIES_ID: ["regular"], "reason": [ENDED_EARLY]})], ignore_index=True)
+    assert accounting.whole_fold_fallbacks(excluded, result.fallbacks, 2, result.cutoffs) == {"snaive": {1: 1}}
+    assert accounting.whole_fold_sentences(excluded, result.fallbacks, 2, result.cutoffs) == [
+        "snaive fell back for all 1 series in fold 1: its scores there are the simple rules', not its own."]
+    # a series forecast but with no actual still counts among the series the fold forecast
+    no_actual = excluded.assign(reason=NO_ACTUAL)
+    assert accounting.whole_fold_fallbacks(no_actual, result.fallbacks, 2, result.cutoffs) == {}
+
+
+def test_a_setting_lightgbm_refuses_stops_the_run_instead_of_a_fallback_named_lgbm():
+    frame = frame_of({"a": weekday_pattern(DAYS), "b": weekday_pattern(DAYS) * 2})
+    with pytest.raises(ForecastError, match=r"lgbm: LightGBM stopped on the fold with cutoff 2024-04-15: "
+                                            r"Check failed: \(num_leaves\) <= \(131072\)\. Check the lgbm settings"):
+        run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="case"), BacktestConfig(
+            split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("snaive"), ModelSpec.of("lgbm", num_leaves=200_000))))
 
 
 def test_the_captions_count_the_series_scored_in_one_phrase():

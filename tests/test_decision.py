@@ -236,6 +236,7 @@ def test_the_decision_accounts_for_every_series_and_names_the_chosen_models_fall
     assert decision.series_scored == decision.n_series == 16
     assert decision.accounting == [
         "Scored 16 of 16 series.",
+        "lastyear fell back for all 16 series in every fold: its scores there are the simple rules', not its own.",
         "lastyear fell back to seasonal naive for 16 series in every fold (less than a year of history)."]
     assert ("lastyear did not forecast every series itself: it fell back for 16 to seasonal naive (less than a year "
             "of history). Its scores and savings on those series are the rule's; production needs the same "

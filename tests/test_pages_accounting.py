@@ -4,13 +4,18 @@ which models fell back to a simple rule."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from streamlit.testing.v1 import AppTest
 
+from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
+from core.backtest.splits import SplitConfig
+from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
 from core.warehouse import Warehouse
-from core.warehouse.runs import load_result
+from core.warehouse.runs import load_result, save_run
 from tests.conftest import new_session, open_page, store_run
 
 # The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50
@@ -55,6 +60,23 @@ def test_backtest_page_shows_the_series_left_out_and_the_fallbacks(app):
     assert left_out["series"].tolist() == [20, 20]
     assert fallbacks[["model", "rule", "series", "folds"]].values.tolist() == [
         ["lastyear", "seasonal naive", 50, "1, 2"]]
+    assert not [w for w in at.warning if "fell back for all" in w.value]  # 50 of 480: not the whole fold
+
+
+def test_a_model_that_forecast_no_series_itself_is_flagged_under_the_leaderboard(warehouse_env):
+    # 40 days, one fold of 28: lgbm's lags (28 days or more) leave it nothing to train on
+    days = pd.date_range("2024-01-01", periods=40)
+    frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2),
+                          TARGET: np.r_[10.0 + np.arange(40) % 7, 20.0 + np.arange(40) % 5]})
+    config = BacktestConfig(split=SplitConfig(horizon=28, folds=1),
+                            models=(ModelSpec.of("snaive"), ModelSpec.of("lgbm")))
+    warehouse = Warehouse(warehouse_env)
+    save_run(warehouse, run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="short"), config), "short")
+    warehouse.close()
+    at = new_session("views/experiments.py")
+    flag = md("lgbm fell back for all 2 series in fold 1: its scores there are the simple rules', not its own.")
+    assert [w.value for w in at.warning if "fell back for all" in w.value] == [flag]
+    assert flag in accounting_block(at)  # and first among the series accounted for
 
 
 def test_a_run_that_left_nothing_out_says_so_in_one_line(app):

@@ -116,6 +116,9 @@ def render_run(run_id: str, key: str = "run") -> None:
                for c in board if c.startswith("vs ")}
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
     table(board[shown], column_config=config)
+    # A model whose row holds no forecast of its own in some fold is flagged under the table.
+    for line in accounting.whole_fold_sentences(*left_out_and_fallbacks(run_id), info.n_series, _cutoffs(run_id)):
+        st.warning(md(line), icon=":material/warning:")
     csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
     _accounted(info)
 

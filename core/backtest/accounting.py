@@ -148,6 +148,43 @@ def scored_phrase(n_scored: int | None, n_series: int) -> str:
     return f"{n_scored:,} of {n_series:,} series scored"
 
 
+def forecast_counts(excluded: pd.DataFrame, n_series: int, cutoffs: Sequence) -> dict[pd.Timestamp, int]:
+    """Series each fold forecast: those in scope but the ones it left out before forecasting
+    (every reason but "no actual on the forecast dates", which were forecast)."""
+    before = excluded[excluded[REASON] != NO_ACTUAL]
+    counts = pd.to_datetime(before[CUTOFF]).value_counts()
+    return {cutoff: n_series - int(counts.get(cutoff, 0)) for cutoff in folds_of(cutoffs)}
+
+
+def whole_fold_fallbacks(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int,
+                         cutoffs: Sequence) -> dict[str, dict[int, int]]:
+    """Models that forecast no series of a fold themselves: per model, each fold (by
+    number) where every series it forecast fell back to a simple rule, and how many."""
+    if fallbacks.empty:
+        return {}
+    numbers, forecast = folds_of(cutoffs), forecast_counts(excluded, n_series, cutoffs)
+    counts = fallbacks.groupby([fallbacks[MODEL], pd.to_datetime(fallbacks[CUTOFF])])[SERIES_ID].nunique()
+    out: dict[str, dict[int, int]] = {}
+    for (model, cutoff), n in counts.items():
+        if n >= forecast.get(cutoff, 0) > 0:
+            out.setdefault(str(model), {})[numbers[cutoff]] = int(n)
+    return out
+
+
+def whole_fold_sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int,
+                         cutoffs: Sequence) -> list[str]:
+    """In words, for each model of ``whole_fold_fallbacks``: its scores in those folds are
+    the rules', not its own, e.g. "lgbm fell back for all 2 series in every fold: …"."""
+    n_folds = len(folds_of(cutoffs))
+    lines = []
+    for model, folds in whole_fold_fallbacks(excluded, fallbacks, n_series, cutoffs).items():
+        sizes = set(folds.values())
+        which = f"all {sizes.pop():,} series" if len(sizes) == 1 else "every series"
+        lines.append(f"{model} fell back for {which} in {_where(list(folds), n_folds)}: its scores there are the "
+                     "simple rules', not its own.")
+    return lines
+
+
 def _where(folds: Sequence[int], n_folds: int) -> str:
     folds = sorted(set(folds))
     if len(folds) == n_folds and n_folds > 1:
@@ -160,12 +197,14 @@ def _where(folds: Sequence[int], n_folds: int) -> str:
 def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cutoffs: Sequence) -> list[str]:
     """The accounting in words, e.g. "Scored 498 of 500 series." "2 series left out of
     fold 1: started after the cutoff." "lgbm fell back to a zero forecast for 3 series
-    in every fold (never sold)." Only counts, reasons and model names: no series ids."""
+    in every fold (never sold)." Only counts, reasons and model names: no series ids.
+    A model that fell back for every series of a fold is said right after the count."""
     numbers = folds_of(cutoffs)
     n_folds = len(numbers)
     scored = n_series - len(never_scored(excluded, n_folds))
     lines = [f"Scored {scored:,} of {n_series:,} series" + (" in at least one fold." if scored < n_series else ".")
              if n_folds > 1 else f"Scored {scored:,} of {n_series:,} series."]
+    lines += whole_fold_sentences(excluded, fallbacks, n_series, cutoffs)  # first: a model that was not itself
     if not excluded.empty:
         fold = pd.to_datetime(excluded[CUTOFF]).map(numbers)
         for reason in REASONS:

@@ -15,6 +15,7 @@ row, keeps a lag honest across gaps inside a series.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -112,9 +113,6 @@ class LightGBM(Forecaster):
     n_jobs: int | None = None  # None: every core this process may use
     seed: int | None = None  # None: the task's seed
 
-    # A global model: when it cannot be fitted, every series of the fold falls back.
-    fit_errors: ClassVar[tuple[type[Exception], ...]] = (*Forecaster.fit_errors, lgb.basic.LightGBMError)
-
     def __post_init__(self) -> None:
         if self.objective not in _LGB_OBJECTIVE:
             raise ForecastError(
@@ -142,9 +140,17 @@ class LightGBM(Forecaster):
             # LightGBM would stop with "sum of labels is zero": there is nothing to learn.
             raise FitError(f"no sale in its {self._train_periods(task)} training periods")
         params = self._params(task)
-        data = lgb.Dataset(design.train, label=target, params=params)
-        booster = lgb.train(params, data, num_boost_round=self.n_estimators)
-        return Forecast(np.clip(booster.predict(design.future, num_threads=params["num_threads"]), 0, None))
+        try:
+            data = lgb.Dataset(design.train, label=target, params=params)
+            booster = lgb.train(params, data, num_boost_round=self.n_estimators)
+            forecast = booster.predict(design.future, num_threads=params["num_threads"])
+        except lgb.basic.LightGBMError as error:
+            # The data's conditions raise FitError above (a global model: then every series
+            # of the fold falls back). What is left is a setting LightGBM refuses or its own
+            # failure: the run stops and says so, rather than pass a simple rule off as lgbm.
+            raise ForecastError(f"lgbm: LightGBM stopped on the fold with cutoff {task.cutoff:%Y-%m-%d}: "
+                                f"{_lightgbm_message(error)}. Check the lgbm settings.") from error
+        return Forecast(np.clip(forecast, 0, None))
 
     def reads_exog_known(self) -> bool:
         return True
@@ -183,6 +189,12 @@ class LightGBM(Forecaster):
         if self.objective == "tweedie":
             params["tweedie_variance_power"] = self.tweedie_variance_power
         return params
+
+
+def _lightgbm_message(error: Exception) -> str:
+    """LightGBM's message without the C++ source location it ends with."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return re.sub(r"\s+at \S+, line \d+\s*\.?$", "", first)
 
 
 def _all_cores() -> int:
