@@ -20,7 +20,15 @@ from core.decision import run_evidence
 from core.errors import WarehouseError
 from core.forecast.base import ForecastError
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
-from core.warehouse.runs import delete_run, get_run, list_runs, load_result, run_cutoffs, save_run
+from core.warehouse.runs import (
+    delete_run,
+    fallback_counts,
+    get_run,
+    list_runs,
+    load_result,
+    run_cutoffs,
+    save_run,
+)
 
 DAYS = pd.date_range("2024-01-01", periods=120, freq="D")
 
@@ -257,6 +265,24 @@ def test_left_out_series_and_fallbacks_are_stored_and_read_back(late_and_never):
     delete_run(warehouse, run_id)
     for table in ("run_excluded", "run_fallbacks"):
         assert warehouse.query(f"SELECT count(*) AS n FROM {table}")["n"][0] == 0
+
+
+def test_the_fallbacks_of_every_stored_run_are_counted_in_one_query(late_and_never):
+    warehouse, result = late_and_never  # croston: 'dead' never sold, zero in both folds
+    first = save_run(warehouse, result, "croston")
+    # cutoffs 04-15 and 04-22: 'late' (from 04-12) is shorter than a season in the first
+    # fold only; no series has a year of history for lastyear; naive never falls back
+    frame = frame_of({"dead": pd.Series(0.0, index=DAYS), "late": weekday_pattern(DAYS[102:]),
+                      "regular": weekday_pattern(DAYS)})
+    second = save_run(warehouse, backtest(frame, ("naive", "snaive", "lastyear")), "three models")
+    save_run(warehouse, backtest(frame, ("naive",)), "no fallback")
+    counts = fallback_counts(warehouse)
+    assert counts == {first: {"croston": 1}, second: {"lastyear": 3, "snaive": 1}}
+    # what reading each run's fallbacks back would have counted
+    for run_id, by_model in counts.items():
+        assert load_result(warehouse, run_id).fallbacks.groupby("model")[SERIES_ID].nunique().to_dict() == by_model
+    delete_run(warehouse, second)
+    assert fallback_counts(warehouse) == {first: {"croston": 1}}
 
 
 def table_counts(warehouse: Warehouse) -> dict[str, int]:

@@ -10,7 +10,7 @@ from core.backtest.compare import BASELINES, config_differences, diebold_mariano
 from core.errors import MitoshiError
 from core.text import md
 from core.warehouse import runs
-from ui.run_view import config_summary, leaderboard, left_out_and_fallbacks, render_run
+from ui.run_view import config_summary, leaderboard, render_run
 from ui.state import csv_download, get_warehouse, show_error, table
 
 st.title("Experiments")
@@ -25,10 +25,11 @@ if not all_runs:
     st.stop()
 
 rows = []
+fallbacks_by_run = runs.fallback_counts(warehouse)  # one query for every run
 for info in all_runs:
     board = leaderboard(info.run_id)
     best = board.iloc[0]
-    fallbacks = left_out_and_fallbacks(info.run_id)[1].groupby("model")["unique_id"].nunique()
+    fallbacks = fallbacks_by_run.get(info.run_id, {})
     rows.append({"name": info.name, "dataset": info.dataset_name, "created": info.created_at,
                  "series": info.n_series, "scored": info.n_scored,
                  "fallbacks": ", ".join(f"{model} {count:,}" for model, count in fallbacks.items()),

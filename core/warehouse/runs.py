@@ -139,6 +139,18 @@ def run_fallbacks(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
     return frame.astype({"cutoff": "datetime64[ns]"})
 
 
+def fallback_counts(warehouse: Warehouse) -> dict[str, dict[str, int]]:
+    """Series each model of every stored run left to a simple rule in any fold, in one
+    grouped query: {run_id: {model: series}}, models in alphabetical order; a run whose
+    models forecast every series themselves is absent. (No user value: nothing to bind.)"""
+    frame = warehouse.query("SELECT run_id, model, count(DISTINCT unique_id) AS series FROM run_fallbacks "
+                            "GROUP BY run_id, model ORDER BY run_id, model")
+    counts: dict[str, dict[str, int]] = {}
+    for run_id, model, series in frame.itertuples(index=False, name=None):
+        counts.setdefault(str(run_id), {})[str(model)] = int(series)
+    return counts
+
+
 def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
     """The stored run as a result object, exactly as it was saved."""
     info = get_run(warehouse, run_id)
