@@ -15,6 +15,22 @@ def _upload(server, page, path):
     wait_idle(page)
 
 
+def _delete(server, page, name: str) -> None:
+    """Delete an imported dataset on the Manage tab, as a user tidies up (the next journeys
+    expect the demo chain to be the newest dataset)."""
+    page.goto(f"{server}/import")
+    wait_idle(page)
+    page.get_by_role("tab", name="Manage datasets").click()
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Yes, delete it").click()
+    page.get_by_role("button", name="Delete").click()
+    wait_idle(page)
+    page.get_by_role("tab", name="Manage datasets").click()
+    assert page.get_by_role("option", name=name, exact=True).count() == 0
+
+
 def test_excel_thousands_and_us_dates_are_read_right_and_explained(server, page, tmp_path):
     data, truth = thousands_sjis(tmp_path)
     _upload(server, page, data)
@@ -30,3 +46,9 @@ def test_excel_thousands_and_us_dates_are_read_right_and_explained(server, page,
     assert main.get_by_text("Ready: 2 monthly series, 72 rows, 2022-01-01 → 2024-12-01.").is_visible()
     assert main.get_by_text("was read month-first").is_visible()
     screenshot(page, "21_import_us_months")
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("is in the warehouse: 2 series, 72 rows.").wait_for(timeout=60_000)
+
+    _delete(server, page, "us_monthly")
+    _delete(server, page, "sales_sjis_thousands")
+    assert "AI Shop demo chain" in page.get_by_role("combobox", name="Dataset").input_value()
