@@ -38,14 +38,14 @@ def test_excel_thousands_and_us_dates_are_read_right_and_explained(server, page,
     assert main.get_by_text("Ready: 2 daily series, 240 rows, 2024-01-01 → 2024-04-29.").is_visible()
     assert main.get_by_text("written with thousands separators were read as numbers").is_visible()
     assert main.get_by_text("Shift_JIS").first.is_visible()
-    screenshot(page, "20_import_thousands")
+    screenshot(page, "40_import_thousands")
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("is in the warehouse: 2 series, 240 rows.").wait_for(timeout=60_000)
 
     _upload(server, page, us_month_first(tmp_path))
     assert main.get_by_text("Ready: 2 monthly series, 72 rows, 2022-01-01 → 2024-12-01.").is_visible()
     assert main.get_by_text("was read month-first").is_visible()
-    screenshot(page, "21_import_us_months")
+    screenshot(page, "41_import_us_months")
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("is in the warehouse: 2 series, 72 rows.").wait_for(timeout=60_000)
 
