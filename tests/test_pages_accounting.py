@@ -119,3 +119,41 @@ def test_report_page_shows_the_series_accounted_for_in_the_decision(warehouse_en
     shown = "\n".join(m.value for m in at.markdown)
     assert all(md(line) in shown for line in lines)
     assert any("96 of 100 series scored" in c.value for c in at.caption)
+
+
+def store_frame(warehouse_env, frame: pd.DataFrame, models: tuple[str, ...], horizon: int, folds: int,
+                name: str) -> None:
+    config = BacktestConfig(split=SplitConfig(horizon=horizon, folds=folds),
+                            models=tuple(ModelSpec.of(m) for m in models))
+    warehouse = Warehouse(warehouse_env)
+    save_run(warehouse, run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name=name), config), name)
+    warehouse.close()
+
+
+def never_sold(warehouse_env) -> AppTest:
+    """A run on two series that never sold, opened on the Experiments page."""
+    days = pd.date_range("2024-01-01", periods=60)
+    frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2), TARGET: 0.0})
+    store_frame(warehouse_env, frame, ("naive", "snaive", "arima"), horizon=7, folds=2, name="never sold")
+    return new_session("views/experiments.py")
+
+
+def test_no_model_is_named_best_when_nothing_sold(warehouse_env):
+    at = never_sold(warehouse_env)
+    shown = [m.value for m in at.markdown]
+    assert not [m for m in shown if "Best model" in m]
+    assert ("No model can be ranked: WAPE is undefined for every model because nothing sold on the scored days. "
+            "Compare their MAE (units) in the table instead.") in shown
+
+
+def test_a_best_model_that_fell_back_everywhere_says_so_beside_its_name(warehouse_env):
+    # 40 days, one fold of 28: lgbm's lags leave it nothing to train on, so its scores are
+    # its fallback rule's, and that rule beats naive on these weekly series
+    days = pd.date_range("2024-01-01", periods=40)
+    frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2),
+                          TARGET: np.r_[10.0 + np.arange(40) % 7, 20.0 + 3 * (np.arange(40) % 7)]})
+    store_frame(warehouse_env, frame, ("naive", "lgbm"), horizon=28, folds=1, name="short")
+    at = new_session("views/experiments.py")
+    headline = next(m.value for m in at.markdown if "Best model" in m.value)
+    assert headline == ("Best model: **lgbm** (GBDT), WAPE **0.0%** — but lgbm fell back to a simple rule for "
+                        "every series in fold 1: these are the rules' scores, not its own.")

@@ -69,12 +69,34 @@ def leaderboard(run_id: str) -> pd.DataFrame:
     board = metrics[metrics["level"] == "overall"].pivot(index="model", columns="metric", values="value")
     board["seconds"] = _timings(run_id).groupby("model")["seconds"].sum()
     board["rung"] = [MODELS[m].rung.value if m in MODELS else "?" for m in board.index]
-    board = board.reset_index().sort_values("wape").reset_index(drop=True)
+    board = board.reset_index().sort_values(["wape", "mae"]).reset_index(drop=True)  # MAE: when no WAPE
     for baseline in BASELINES:
         gains = improvement(board, baseline)
         if not gains.empty:
             board[f"vs {baseline}"] = board["model"].map(gains)
     return board
+
+
+def best_model_sentence(board: pd.DataFrame, best_fell_back: dict[int, int] | None, n_folds: int) -> str:
+    """The headline over the leaderboard: the model with the lowest WAPE and its gains over
+    the baselines; none when no WAPE is defined (nothing sold on the scored days); and
+    said beside it when that model fell back for every series of some folds, because
+    there its scores are the simple rules', not its own (``best_fell_back``: fold → series,
+    from ``accounting.whole_fold_fallbacks``)."""
+    if board["wape"].isna().all():
+        return ("No model can be ranked: WAPE is undefined for every model because nothing sold on the scored "
+                "days. Compare their MAE (units) in the table instead.")
+    best = board.iloc[0]
+    sentence = f"Best model: **{best['model']}** ({best['rung']}), WAPE **{fmt.pct(best['wape'])}**"
+    for baseline in BASELINES:
+        column = f"vs {baseline}"
+        if column in board and best["model"] != baseline:
+            sentence += f", {fmt.pct(best[column])} lower than {baseline}"
+    if best_fell_back:
+        sentence += (f" — but {best['model']} fell back to a simple rule for every series in "
+                     f"{accounting.folds_phrase(list(best_fell_back), n_folds)}: "
+                     "these are the rules' scores, not its own")
+    return sentence + "."
 
 
 def config_summary(info: runs.RunInfo) -> str:
@@ -101,13 +123,10 @@ def render_run(run_id: str, key: str = "run") -> None:
                f"{info.created_at:%Y-%m-%d %H:%M} · {info.wall_seconds:,.1f} s · code {info.code_version} · "
                f"data {info.fingerprint}")
 
-    best = board.iloc[0]
-    sentence = f"Best model: **{best['model']}** ({best['rung']}), WAPE **{fmt.pct(best['wape'])}**"
-    for baseline in BASELINES:
-        column = f"vs {baseline}"
-        if column in board and best["model"] != baseline:
-            sentence += f", {fmt.pct(best[column])} lower than {baseline}"
-    st.markdown(sentence + ".")
+    excluded, fallbacks = left_out_and_fallbacks(run_id)
+    cutoffs = _cutoffs(run_id)
+    whole_fold = accounting.whole_fold_fallbacks(excluded, fallbacks, info.n_series, cutoffs)
+    st.markdown(best_model_sentence(board, whole_fold.get(str(board["model"].iloc[0])), len(cutoffs)))
 
     shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
     config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
@@ -117,7 +136,7 @@ def render_run(run_id: str, key: str = "run") -> None:
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
     table(board[shown], column_config=config)
     # A model whose row holds no forecast of its own in some fold is flagged under the table.
-    for line in accounting.whole_fold_sentences(*left_out_and_fallbacks(run_id), info.n_series, _cutoffs(run_id)):
+    for line in accounting.whole_fold_sentences(excluded, fallbacks, info.n_series, cutoffs):
         st.warning(md(line), icon=":material/warning:")
     csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
     _accounted(info)

@@ -180,12 +180,13 @@ def whole_fold_sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_seri
     for model, folds in whole_fold_fallbacks(excluded, fallbacks, n_series, cutoffs).items():
         sizes = set(folds.values())
         which = f"all {sizes.pop():,} series" if len(sizes) == 1 else "every series"
-        lines.append(f"{model} fell back for {which} in {_where(list(folds), n_folds)}: its scores there are the "
+        lines.append(f"{model} fell back for {which} in {folds_phrase(list(folds), n_folds)}: its scores there are the "
                      "simple rules', not its own.")
     return lines
 
 
-def _where(folds: Sequence[int], n_folds: int) -> str:
+def folds_phrase(folds: Sequence[int], n_folds: int) -> str:
+    """Which folds, in words: "every fold", "fold 2", "folds 1 and 3"."""
     folds = sorted(set(folds))
     if len(folds) == n_folds and n_folds > 1:
         return "every fold"
@@ -212,12 +213,12 @@ def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cu
             if mine.any():
                 count = excluded.loc[mine, SERIES_ID].nunique()
                 hint = f" ({REASON_HINTS[reason]})" if reason in REASON_HINTS else ""
-                lines.append(f"{count:,} series left out of {_where(fold[mine].tolist(), n_folds)}: {reason}{hint}.")
+                lines.append(f"{count:,} series left out of {folds_phrase(fold[mine].tolist(), n_folds)}: {reason}{hint}.")
     if not fallbacks.empty:
         fold = pd.to_datetime(fallbacks[CUTOFF]).map(numbers)
         for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True):
             lines.append(f"{model} fell back to {RULE_WORDS.get(rule, rule)} for {part[SERIES_ID].nunique():,} "
-                         f"series in {_where(fold[part.index].tolist(), n_folds)} ({reason}).")
+                         f"series in {folds_phrase(fold[part.index].tolist(), n_folds)} ({reason}).")
     return lines
 
 
