@@ -133,3 +133,23 @@ def test_iso_timestamps_with_offsets_keep_their_local_day(tmp_path, zone):
     dates = pd.to_datetime(fc["date"])
     assert dates.max() == pd.Timestamp("2024-04-29")
     assert (fc.loc[dates.dt.day_of_week == 5, "actual"] == 60).all()  # the peak stays on Saturday
+
+
+def slow_movers(path: Path) -> Path:
+    """One never-sold item, one with a single sale, one regular."""
+    dates = pd.date_range("2024-01-01", periods=90)
+    regular = np.random.default_rng(4).poisson(11, 90)
+    one_sale = np.zeros(90, dtype=int)
+    one_sale[39] = 2
+    frame = pd.DataFrame({"item": np.repeat(["dead", "one_sale", "regular"], 90),
+                          "date": np.tile(dates.strftime("%Y-%m-%d"), 3),
+                          "units": np.concatenate([np.zeros(90, dtype=int), one_sale, regular])})
+    return _csv(path / "slow_movers.csv", frame)
+
+
+def test_a_never_sold_item_among_selling_ones_is_forecast_zero_by_every_model(tmp_path):
+    code, fc, info = _run(tmp_path, slow_movers(tmp_path), "item", "date", "units", "D", "snaive,croston,lgbm")
+    assert code == 0
+    dead = fc[fc["series"] == "dead"]
+    assert set(dead["model"]) == {"snaive", "croston", "lgbm"} and (dead["forecast"] == 0).all()
+    assert {(f["rule"], f["reason"], f["series"]) for f in info["fallbacks"]["lgbm"]} == {("zero", "never sold", 1)}

@@ -224,9 +224,29 @@ class Forecaster(ABC):
             )
         if not np.isfinite(values).all():
             values, fallbacks = self._fall_back(task, values, fallbacks, failure)
+        values, fallbacks = self._zero_never_sold(task, values, fallbacks)
         out = task.future[[SERIES_ID, DATE]].copy()
         out[FORECAST] = values
         return out, tuple(f for f in fallbacks if f.series)
+
+    @staticmethod
+    def _zero_never_sold(task: ForecastTask, values: np.ndarray,
+                         fallbacks: tuple[Fallback, ...]) -> tuple[np.ndarray, tuple[Fallback, ...]]:
+        """A series that never sold in its history is forecast 0 by every model. A global
+        model (LightGBM) learns from the other series and would otherwise sell what never
+        sold; the series it forecast otherwise are recorded as falling back to zero."""
+        never = never_sold(task.panel)
+        if not never.any():
+            return values, fallbacks
+        ids = task.future[SERIES_ID].to_numpy()
+        rows = pd.Index(task.series_ids[never]).get_indexer(ids) >= 0
+        changed = pd.unique(ids[rows & (values != 0)])
+        if not len(changed):
+            return values, fallbacks
+        taken = {str(i) for i in changed}
+        kept = tuple(Fallback(f.rule, f.reason, tuple(s for s in f.series if s not in taken)) for f in fallbacks)
+        zero = Fallback("zero", "never sold", tuple(str(i) for i in changed))
+        return np.where(rows, 0.0, values), tuple(f for f in kept if f.series) + (zero,)
 
     def _fall_back(self, task: ForecastTask, values: np.ndarray, fallbacks: tuple[Fallback, ...],
                    reason: str) -> tuple[np.ndarray, tuple[Fallback, ...]]:
