@@ -175,3 +175,21 @@ def test_experiments_page_renames_and_deletes_a_run(app):
 def test_empty_experiments_page_points_to_the_backtest(app):
     at = open_page(app, "views/experiments.py")
     assert any("No run yet" in i.value for i in at.info)
+
+
+def test_a_stored_run_leaves_no_cancel_button_and_no_saving_bar(app):
+    at = run_small_backtest(app, "stored")
+    assert not [b for b in at.button if b.label == "Cancel"]
+    status = next(s for s in at.status if s.label.startswith("Done in"))
+    assert not status.get("progress") and not status.get("button")
+    at.run()  # what a late Cancel would do: rerun the page
+    assert not [w for w in at.warning if "nothing was stored" in w.value]
+    assert at.subheader[0].value == "stored"
+
+
+def test_a_cancelled_run_says_nothing_was_stored(app):
+    at = open_page(app, "views/backtest.py")
+    at.session_state["backtest_pending"] = True  # a run under way when Cancel was clicked
+    at.session_state["cancel_backtest"] = True
+    at.run()
+    assert any("nothing was stored" in w.value for w in at.warning)

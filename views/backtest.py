@@ -17,6 +17,7 @@ from ui.run_view import render_run
 from ui.state import dataset_picker, get_warehouse, show_error
 
 RUN_KEY = "backtest_run_id"
+PENDING_KEY = "backtest_pending"
 DEFAULT_HORIZON = {Freq.DAILY: 28, Freq.WEEKLY: 8, Freq.MONTHLY: 6}
 
 st.title("Backtest the ladder")
@@ -77,7 +78,9 @@ def model_specs() -> tuple[ModelSpec, ...]:
     return tuple(ModelSpec.of(alias, **settings.get(alias, {})) for alias in chosen_models)
 
 
-if st.session_state.get("cancel_backtest"):
+# Set while a run is under way and cleared the moment it is stored: a Cancel that reruns the
+# page after the run was stored must not say that nothing was.
+if st.session_state.get("cancel_backtest") and st.session_state.pop(PENDING_KEY, False):
     st.warning("The backtest was cancelled; nothing was stored.", icon=":material/cancel:")
 
 if submitted:
@@ -87,8 +90,10 @@ if submitted:
                               window=window, train_periods=int(train_periods) if train_periods else None),
             models=model_specs(),
         )
+        st.session_state[PENDING_KEY] = True
         with st.status("Running the backtest…", expanded=True) as status:
-            st.button("Cancel", key="cancel_backtest", help="Stops the run; nothing is stored.")
+            cancel = st.empty()
+            cancel.button("Cancel", key="cancel_backtest", help="Stops the run; nothing is stored.")
             bar = st.progress(0.0, text="Loading the series…")
             data = dataset_data(warehouse, dataset, filters)
 
@@ -96,14 +101,18 @@ if submitted:
                 bar.progress(progress.done / progress.total, text=progress.message)
 
             result = run_backtest(data, config, on_progress=report)
+            cancel.empty()  # the save is one transaction: a Cancel could no longer stop it
             bar.progress(1.0, text="Saving the run…")
             run_id = save_run(warehouse, result, name or None)
+            st.session_state[RUN_KEY] = run_id
+            st.session_state.pop(PENDING_KEY, None)
+            bar.empty()
             status.update(label=f"Done in {result.wall_seconds:,.1f} s: {len(config.models)} models × "
                                 f"{config.split.folds} folds, "
                                 f"{accounting.scored_phrase(result.n_scored, result.n_series)}", state="complete",
                           expanded=False)
-        st.session_state[RUN_KEY] = run_id
     except MitoshiError as error:
+        st.session_state.pop(PENDING_KEY, None)
         show_error(error)
 
 if st.session_state.get(RUN_KEY):
