@@ -136,10 +136,11 @@ def render_run(run_id: str, key: str = "run") -> None:
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
     table(board[shown], column_config=config)
     # A model whose row holds no forecast of its own in some fold is flagged under the table.
-    for line in accounting.whole_fold_sentences(excluded, fallbacks, info.n_series, cutoffs):
+    flagged = accounting.whole_fold_sentences(excluded, fallbacks, info.n_series, cutoffs)
+    for line in flagged:
         st.warning(md(line), icon=":material/warning:")
     csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
-    _accounted(info)
+    _accounted(info, flagged)
 
     complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
     st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
@@ -174,8 +175,9 @@ def render_run(run_id: str, key: str = "run") -> None:
         st.plotly_chart(charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
 
 
-def _accounted(info: runs.RunInfo) -> None:
-    """Every series accounted for: what the folds left out and which models fell back."""
+def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
+    """Every series accounted for: what the folds left out and which models fell back,
+    but the sentences ``flagged`` already under the leaderboard."""
     if info.n_scored is None:
         st.caption("This run was stored before Mitoshi counted the series a fold left out and the models' "
                    "fallbacks.")
@@ -185,7 +187,8 @@ def _accounted(info: runs.RunInfo) -> None:
         st.caption("Every series was scored in every fold, and every model forecast every series itself.")
         return
     cutoffs = _cutoffs(info.run_id)
-    lines = accounting.sentences(excluded, fallbacks, info.n_series, cutoffs)
+    lines = [line for line in accounting.sentences(excluded, fallbacks, info.n_series, cutoffs)
+             if line not in flagged]
     st.info("\n".join(f"- {md(line)}" for line in lines), icon=":material/fact_check:")
     with st.expander("Which series were left out or fell back", icon=":material/list:"):
         if not excluded.empty:
