@@ -144,6 +144,9 @@ def test_no_model_is_named_best_when_nothing_sold(warehouse_env):
     at = never_sold(warehouse_env)
     shown = [m.value for m in at.markdown]
     assert not [m for m in shown if "Best model" in m]
+    board = next(d for d in at.dataframe if "rung" in d.value.columns)
+    assert board.value["wape"].isna().all() and board.value["mae"].eq(0).all()
+    assert all(d.proto.placeholder == "–" for d in at.dataframe)  # not "None"
     assert ("No model can be ranked: WAPE is undefined for every model because nothing sold on the scored days. "
             "Compare their MAE (units) in the table instead.") in shown
 

@@ -131,7 +131,8 @@ def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> N
 
 
 def table(frame: pd.DataFrame, **kwargs) -> None:
-    """st.dataframe with dates shown as dates and numbers with thousands separators."""
+    """st.dataframe with dates shown as dates, numbers with thousands separators and a
+    missing value as "–", as the headlines say it (Streamlit's own placeholder is "None")."""
     config = {}
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
@@ -139,4 +140,4 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
         elif pd.api.types.is_float_dtype(frame[column]) or pd.api.types.is_integer_dtype(frame[column]):
             config[column] = st.column_config.NumberColumn(format="localized")
     config.update(kwargs.pop("column_config", {}))
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **{"placeholder": "–"} | kwargs)

@@ -47,7 +47,7 @@ table(
     column_config={
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "scored": st.column_config.NumberColumn(
-            help="Series scored in at least one fold (empty: stored before Mitoshi counted them)"),
+            help="Series scored in at least one fold (–: stored before Mitoshi counted them)"),
         "fallbacks": st.column_config.TextColumn(
             help="Series each model left to a simple rule (never sold, too short, a failed fit)"),
         "best WAPE": st.column_config.NumberColumn(format="percent"),
