@@ -584,6 +584,17 @@ def _fill_gaps(
     if gap_after.size == 0:
         return frame
     missing_periods = int((step[gap_after] - 1).sum())
+    if missing_periods > len(frame):
+        # More invented periods than real rows: the frequency (or the reading of the dates)
+        # is wrong, and no repair may fill a calendar that the data never had.
+        problems.append(Problem(
+            "gaps_exceed_data", f"{missing_periods:,} {freq.label} period(s) are missing, more than the {len(frame):,} "
+            f"rows the file has: filling them would invent most of the data, so no repair is offered. The data is "
+            f"probably not {freq.label}, or its dates were misread: choose the frequency that matches the dates (or "
+            "'infer from the dates') and check how the notes say the dates were read.",
+            missing_periods, frame.iloc[gap_after][[*keys, date_col]].head(EXAMPLES).reset_index(drop=True),
+        ))
+        raise _Blocked
     if repairs.fill_gaps is None:
         examples = frame.iloc[gap_after][[*keys, date_col]].head(EXAMPLES).copy()
         examples["next date in file"] = frame.iloc[gap_after + 1][date_col].head(EXAMPLES).to_numpy()

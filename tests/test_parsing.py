@@ -309,3 +309,24 @@ def test_series_ids_in_python_and_sql_agree_and_stay_unique(values):
         sql = cur.execute(f"SELECT {series_id_sql(['a', 'b'])} FROM keys_frame").fetchall()
     assert [row[0] for row in sql] == ids
     warehouse.close()
+
+
+def test_no_repair_fills_a_calendar_the_data_never_had():
+    # Monthly quantities forced to daily: filling would invent 1,400 zero days; refused, no repair.
+    months = pd.date_range("2022-01-01", periods=36, freq="MS")
+    frame = pd.DataFrame({"item": "X1", "month": [f"{d.month}/1/{d.year}" for d in months], "qty": "200"})
+    mapping = ColumnMapping(keys=("item",), date="month", target="qty", freq=Freq.DAILY)
+    report = validate(raw(frame), mapping, Repairs(fill_gaps="zero"))
+    assert [p.code for p in report.problems] == ["gaps_exceed_data"]
+    assert report.problems[0].repair is None and report.problems[0].message.startswith("706 daily period(s)")
+    assert report.frame is None
+
+
+def test_a_warehouse_path_that_is_not_duckdb_is_refused(tmp_path):
+    other = tmp_path / "summary.json"
+    other.write_text("{}")
+    with pytest.raises(MitoshiError, match="not a DuckDB warehouse"):
+        Warehouse(other)
+    assert other.read_text() == "{}"
+    with pytest.raises(MitoshiError, match="is a folder"):
+        Warehouse(tmp_path)

@@ -56,6 +56,21 @@ def quote(name: str) -> str:
     return '"' + check_identifier(name) + '"'
 
 
+def _check_is_duckdb(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB database: DuckDB would open a CSV or
+    JSON file as a read-only view and a run 'stored' there would be lost without a word."""
+    if str(path) == ":memory:" or not path.exists():
+        return
+    if path.is_dir():
+        raise WarehouseError(f"The warehouse {path} is a folder; give a file path such as {path / 'mitoshi.duckdb'} "
+                             f"(--warehouse, or {ENV_VAR}).")
+    with open(path, "rb") as handle:
+        header = handle.read(12)
+    if header and header[8:12] != b"DUCK":  # DuckDB's magic bytes follow an 8-byte checksum
+        raise WarehouseError(f"{path} exists and is not a DuckDB warehouse; Mitoshi will not write into it. Choose "
+                             f"a new file or an existing warehouse (--warehouse, or {ENV_VAR}).")
+
+
 def series_id_sql(keys: Sequence[str]) -> str:
     """The SQL expression of ``core.columns.series_ids``: keys joined by '/', each value's
     '/' and '\\' escaped when there are several keys, so the id is unique per key tuple."""
@@ -416,6 +431,7 @@ class Warehouse:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else warehouse_path()
+        _check_is_duckdb(self.path)
         try:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
