@@ -3,6 +3,8 @@ warehouse, and its main interactions change what is shown."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,7 +19,6 @@ def app(warehouse_env):
 
 
 def plotly_titles(at: AppTest) -> list[str]:
-    import json
     return [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
 
 
@@ -193,3 +194,21 @@ def test_a_cancelled_run_says_nothing_was_stored(app):
     at.session_state["cancel_backtest"] = True
     at.run()
     assert any("nothing was stored" in w.value for w in at.warning)
+
+
+def test_the_leaderboard_is_as_tall_as_its_rows_and_shows_each_rung_in_full(app, monkeypatch):
+    import streamlit
+
+    heights = []
+    dataframe = streamlit.dataframe
+
+    def spy(data=None, *args, **kwargs):  # AppTest keeps a table's data, not its layout
+        if "rung" in getattr(data, "columns", ()):
+            heights.append(kwargs.get("height"))
+        return dataframe(data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "dataframe", spy)
+    at = run_small_backtest(app, "sized")
+    assert heights == ["content"]
+    board = next(d for d in at.dataframe if "rung" in d.value.columns)
+    assert json.loads(board.proto.columns)["rung"]["width"] == "medium"  # "current practice" untruncated

@@ -134,7 +134,8 @@ def render_run(run_id: str, key: str = "run") -> None:
     config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
                for c in board if c.startswith("vs ")}
     config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
-    table(board[shown], column_config=config)
+    config["rung"] = st.column_config.TextColumn("rung", width="medium")  # "current practice" in full
+    table(board[shown], column_config=config, height="content")  # every model, without scrolling
     # A model whose row holds no forecast of its own in some fold is flagged under the table.
     flagged = accounting.whole_fold_sentences(excluded, fallbacks, info.n_series, cutoffs)
     for line in flagged:
