@@ -173,8 +173,11 @@ def repairs_form(upload: Upload, report: ImportReport, chosen: Repairs) -> None:
 def report_outcome(report: ImportReport) -> None:
     """What blocks the import, what was repaired, or that it is ready."""
     if report.problems:
-        st.error(f"{len(report.problems)} problem(s) block the import. Each says how to fix it; repairs "
-                 "you can choose appear above.", icon=":material/block:")
+        repairable = any(p.repair for p in report.problems)
+        st.error(f"{len(report.problems)} problem(s) block the import. Each says how to fix it"
+                 + ("; repairs you can choose appear above." if repairable else ".")
+                 + " Others may show once these are fixed: the file is checked step by step.",
+                 icon=":material/block:")
         for problem in report.problems:
             with st.container(border=True):
                 st.markdown(f"**{md(problem.message)}**")

@@ -100,6 +100,7 @@ def _load(args: argparse.Namespace) -> BacktestData:
     if not report.ok:
         problem = report.problems[0]
         more = f" (+{len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        more += " Once repaired, later checks may find more."
         fix = ""
         if problem.repair:
             fix = f" To repair: --repair {problem.repair}={'|'.join(repair_choices()[problem.repair])}."

@@ -378,5 +378,5 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False, column: str = 
     example = raw[read.notna()].iloc[0]
     written = ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1] if kinds else "another notation"
     note = (f"'{column}': {n_read:,} value(s) written with {written} were read as "
-            f"numbers (for example \"{example}\" as {read.dropna().iloc[0]:,g}).")
+            f"numbers (for example \"{example}\" as {read.dropna().iloc[0]:.15g}).")
     return ParsedNumbers(numbers, note)
