@@ -19,6 +19,10 @@ from core.text import chart_label, chart_labels
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Value axes: thousands separators and as many decimals as the ticks need (up to six
+# significant digits, trailing zeros trimmed): 0, 0.5, 1 or 5.8, 6, 6.2 on a narrow range,
+# where a whole-number format repeats 0, 1, 1 or 6, 6, 6.
+TICKS = ",~r"
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
@@ -34,7 +38,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
         template="plotly_white",
         separators=".,",
     )
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
     return fig
 
 
@@ -68,7 +72,7 @@ def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
     what = "weekday" if part == "isodow" else "month"
     fig = _layout(fig, f"{unit[:1].upper() + unit[1:]} by {what} (index, 100 = the group's average)",
                   what.capitalize(), "Index (100 = average)")
-    fig.update_yaxes(tickformat=",.0f", rangemode="normal")
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     return fig
 
 
@@ -110,7 +114,7 @@ def practice_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.F
     fig = _layout(fig, f"Today's ordering practice against sales, per {grain_label} period", "Date",
                   f"{unit} per period")
     fig.update_layout(yaxis2={"title": "Stockouts (series-days)", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero", "tickformat": ",.0f"})
+                              "showgrid": False, "rangemode": "tozero", "tickformat": TICKS})
     return fig
 
 
@@ -183,7 +187,7 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
     fig = _layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
                   "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
-    fig.update_yaxes(tickformat=".0f", rangemode="normal")
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -218,7 +222,7 @@ def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: 
         fig.add_trace(go.Scatter(x=labels, y=_metric_values(part["value"], metric), name=str(model),
                                  mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
     fig = _layout(fig, title, x_label, METRIC_LABELS.get(metric, metric))
-    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT_METRICS else ".0f", rangemode="normal")
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     return fig
 
 
@@ -251,7 +255,7 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
                              marker_color=PALETTE[i % len(PALETTE)]))
     fig = _layout(fig, f"Distribution of per-series {METRIC_LABELS.get(metric, metric)}", "Model",
                   METRIC_LABELS.get(metric, metric))
-    fig.update_yaxes(tickformat=",.2f" if metric not in PERCENT_METRICS else ".0f", rangemode="normal")
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(showlegend=False, hovermode="closest")
     return fig
 

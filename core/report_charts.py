@@ -103,7 +103,7 @@ def _ladder_rows(leaderboard: list[dict]) -> list[dict]:
 def _pct_axis(ax, values: Sequence[float]) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_pct(v)))
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     low, high = min([0.0, *values]), max([0.0, *values])
@@ -232,15 +232,20 @@ def _yen_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _: _short_yen(v)))
 
 
+def _short_pct(share: float) -> str:
+    """Axis ticks: 5%, 2.5%, 0.05%: the decimals a tick needs, never 0%, 0%, 1% on a narrow range."""
+    text = f"{share * 100:.2f}".rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text) + "%"
+
+
 def _short_yen(value: float) -> str:
-    """Axis ticks: ¥20M, -¥5M, ¥500k."""
+    """Axis ticks: ¥20M, -¥5M, ¥1.25M, ¥500k, ¥1.5k: the decimals a tick needs, so that
+    ticks 500 apart never both read ¥2k."""
     sign = "-" if value < 0 else ""
     value = abs(value)
-    if value >= 1e6:
-        return f"{sign}¥{value / 1e6:,.0f}M" if value % 1e6 == 0 else f"{sign}¥{value / 1e6:,.1f}M"
-    if value >= 1e3:
-        return f"{sign}¥{value / 1e3:,.0f}k"
-    return f"{sign}¥{value:,.0f}"
+    scale, suffix = (1e6, "M") if value >= 1e6 else (1e3, "k") if value >= 1e3 else (1.0, "")
+    digits = f"{value / scale:,.2f}".rstrip("0").rstrip(".")
+    return f"{sign}¥{digits}{suffix}"
 
 
 def _seconds(value: float | None) -> str:

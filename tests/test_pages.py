@@ -212,3 +212,14 @@ def test_the_leaderboard_is_as_tall_as_its_rows_and_shows_each_rung_in_full(app,
     assert heights == ["content"]
     board = next(d for d in at.dataframe if "rung" in d.value.columns)
     assert json.loads(board.proto.columns)["rung"]["width"] == "medium"  # "current practice" untruncated
+
+
+def test_chart_axes_keep_their_ticks_distinct(app):
+    # a whole-number tick format read "6, 6, 6, 5" on a WAPE axis between 5.5% and 6.5%
+    at = run_small_backtest(app, "ticks")
+    formats = {(layout["title"]["text"], axis): layout[axis].get("tickformat")
+               for el in at.get("plotly_chart")
+               for layout in [json.loads(el.proto.spec)["layout"]]
+               for axis in ("yaxis", "yaxis2") if axis in layout}
+    assert formats and not [f for f in formats.values() if f and f.endswith("f")], formats
+    assert formats[next(k for k in formats if "The ladder" in k[0])] == ",~r"

@@ -124,3 +124,11 @@ def test_the_series_accounted_for_are_printed(sample):
     # a snapshot from before the counting prints the series as it did
     older = flat("".join(page_texts(decision_pdf(dataclasses.replace(sample, series_scored=None, accounting=[])))))
     assert flat(f"{sample.n_series:,} series") in older and flat("Every series accounted for") not in older
+
+
+def test_axis_ticks_keep_the_decimals_they_need():
+    from core.report_charts import _short_pct, _short_yen
+
+    assert [_short_yen(v) for v in (500, 1000, 1500, 2000, 1_250_000, 20e6, -5e6)] == [
+        "¥500", "¥1k", "¥1.5k", "¥2k", "¥1.25M", "¥20M", "-¥5M"]
+    assert [_short_pct(v) for v in (0, 0.0005, 0.025, 0.3, -0.05, -1e-5)] == ["0%", "0.05%", "2.5%", "30%", "-5%", "0%"]
