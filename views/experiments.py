@@ -34,7 +34,8 @@ for info in all_runs:
                  "series": info.n_series, "scored": info.n_scored,
                  "fallbacks": ", ".join(f"{model} {count:,}" for model, count in fallbacks.items()),
                  "config": config_summary(info),
-                 "models": ", ".join(board["model"]), "best model": best["model"], "best WAPE": best["wape"],
+                 "models": ", ".join(board["model"]), "best model": best["model"] if pd.notna(best["wape"]) else None,  # nothing sold: none ranks
+                 "best WAPE": best["wape"],
                  "best MASE": best["mase"], "seconds": board["seconds"].sum(), "run_id": info.run_id})
 overview = pd.DataFrame(rows)
 datasets = sorted(overview["dataset"].unique())
@@ -152,4 +153,4 @@ with right.form("delete_run"):
 with st.expander(f"Open '{md(names[chosen])}'", expanded=False):
     render_run(chosen, key="exp")
 st.caption(f"{len(all_runs):,} runs stored · best WAPE overall "
-           f"{fmt.pct(min(r['best WAPE'] for r in rows))}")
+           f"{fmt.pct(pd.Series([r['best WAPE'] for r in rows], dtype=float).min())}")
