@@ -102,7 +102,7 @@ def parse_dates(
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return _numeric_dates(values.astype("float64"), column)
     codes, uniques = pd.factorize(values.astype("string").str.strip(), use_na_sentinel=True)
-    text = pd.Series(uniques, dtype="string")
+    text = _clean_date_text(pd.Series(uniques, dtype="string"))
     parsed = _parse_unique_text(text, column)
     if parsed.format in _DAY_MONTH_PAIRS or parsed.format in _MONTH_FIRST:
         parsed = _day_month_order(text, parsed, codes, freq, series, column)
@@ -144,7 +144,6 @@ def _clean_date_text(text: pd.Series) -> pd.Series:
 
 
 def _parse_unique_text(text: pd.Series, column: str) -> ParsedDates:
-    text = _clean_date_text(text)
     offsets = text.str.extract(_OFFSET)
     if offsets[0].notna().mean() > 0.5:
         return _offset_dates(text, offsets, column)
@@ -254,9 +253,8 @@ def _day_month_order(
     """Choose between day-first and month-first by the whole column."""
     day_fmt = parsed.format if parsed.format in _DAY_MONTH_PAIRS else _MONTH_FIRST[parsed.format]
     month_fmt = _DAY_MONTH_PAIRS[day_fmt]
-    cleaned = _clean_date_text(text)
-    day = pd.to_datetime(cleaned, format=day_fmt, errors="coerce")
-    month = pd.to_datetime(cleaned, format=month_fmt, errors="coerce")
+    day = pd.to_datetime(text, format=day_fmt, errors="coerce")
+    month = pd.to_datetime(text, format=month_fmt, errors="coerce")
     day_share, month_share = day.notna().mean(), month.notna().mean()
     if day_share != month_share:
         chosen, fmt, other = (day, "day-first", "month-first") if day_share > month_share else \
