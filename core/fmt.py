@@ -1,29 +1,191 @@
-"""Numbers for people: thousands separators, yen, percentages."""
+"""One way to write a figure for people, used by pages, charts, tables, CSV and the PDF.
+
+Rules (issue 11):
+
+* Yen carry their sign before the ¥: ``¥1,234``, ``−¥1,234``, and in a change
+  ``+¥1,234``; short forms keep three significant figures (``+¥19.8M``, ``−¥12.0K``,
+  never ``¥-0.0M``). The minus is the typographic U+2212, as Plotly draws it.
+* A change that rounds to nothing is written "no change", never ``¥0 ↑`` or ``−0.0%``.
+* Percentages of a whole end in ``%``; differences between two percentages are
+  percentage points (``+2.3 pp``).
+* p-values: ``< 0.001`` below a thousandth, else three decimals.
+* Missing values are an en dash in sentences and metrics, blank in table cells.
+* People read model and metric names (``Seasonal naive``, ``WAPE``), never aliases;
+  aliases stay in the CLI and the warehouse.
+
+Nothing here imports Streamlit.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+
+MINUS = "\u2212"
+MISSING = "–"
+NO_CHANGE = "no change"
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def missing(value: object) -> bool:
+    """None, NaN, NaT or pandas' NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT and NA compare unequal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
+def _sign(value: float, signed: bool) -> str:
+    if value < 0:
+        return MINUS
+    return "+" if signed and value > 0 else ""
 
 
 def count(value: float | None) -> str:
-    return "–" if _missing(value) else f"{value:,.0f}"
+    """A count with thousands separators: ``12,345``."""
+    if missing(value):
+        return MISSING
+    rounded = round(float(value))
+    return f"{_sign(rounded, False)}{abs(rounded):,.0f}"
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    return "–" if _missing(value) else f"{value:,.{digits}f}"
+def number(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A number with thousands separators and ``digits`` decimals: ``1,234.5``."""
+    if missing(value):
+        return MISSING
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # no "−0.0"
+    return f"{_sign(rounded, signed)}{abs(rounded):,.{digits}f}"
 
 
-def yen(value: float | None) -> str:
-    if _missing(value):
-        return "–"
-    return f"-¥{-value:,.0f}" if value < 0 else f"¥{value:,.0f}"
+def trimmed(value: float | None, digits: int = 2) -> str:
+    """A number without trailing zeros: ``4.5``, ``6``, ``0.25``."""
+    text = number(value, digits)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def yen(value: float | None, signed: bool = False) -> str:
+    """Whole yen: ``¥1,234``, ``−¥1,234``; ``signed`` adds ``+`` to gains."""
+    if missing(value):
+        return MISSING
+    rounded = round(float(value))
+    return f"{_sign(rounded, signed)}¥{abs(rounded):,.0f}"
+
+
+_SHORT = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def yen_short(value: float | None, signed: bool = False) -> str:
+    """Yen in three significant figures for charts and tight places: ``¥19.8M``,
+    ``−¥12.0K``, ``+¥950``."""
+    if missing(value):
+        return MISSING
+    value = float(value)
+    size = abs(value)
+    for scale, suffix in _SHORT:
+        if size >= scale * 0.9995:
+            scaled = size / scale
+            digits = 0 if scaled >= 99.95 else 1 if scaled >= 9.995 else 2
+            return f"{_sign(value, signed)}¥{scaled:.{digits}f}{suffix}"
+    rounded = round(value)
+    return f"{_sign(rounded, signed)}¥{abs(rounded):,.0f}"
+
+
+def yen_change(value: float | None, short: bool = False) -> str:
+    """A difference in yen: ``+¥1,234``, ``−¥1,234``, or "no change" when it rounds to ¥0."""
+    if missing(value):
+        return MISSING
+    if round(float(value)) == 0:
+        return NO_CHANGE
+    return yen_short(value, signed=True) if short else yen(value, signed=True)
 
 
 def pct(value: float | None, digits: int = 1, signed: bool = False) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value * 100:+.{digits}f}%" if signed else f"{value * 100:.{digits}f}%"
+    """A share as a percentage: ``12.3%``; ``signed`` writes ``+1.2%`` / ``−1.2%``."""
+    if missing(value):
+        return MISSING
+    rounded = round(float(value) * 100, digits)
+    if rounded == 0:
+        rounded = 0.0
+    return f"{_sign(rounded, signed)}{abs(rounded):.{digits}f}%"
+
+
+def pct_change(value: float | None, digits: int = 1) -> str:
+    """A relative change (``0.12`` = 12 % more): ``+12.0%``, or "no change"."""
+    if missing(value):
+        return MISSING
+    if round(float(value) * 100, digits) == 0:
+        return NO_CHANGE
+    return pct(value, digits, signed=True)
+
+
+def pp(value: float | None, digits: int = 1) -> str:
+    """A difference of two shares in percentage points (``0.023`` → ``+2.3 pp``), or
+    "no change"."""
+    if missing(value):
+        return MISSING
+    rounded = round(float(value) * 100, digits)
+    if rounded == 0:
+        return NO_CHANGE
+    return f"{_sign(rounded, True)}{abs(rounded):.{digits}f} pp"
+
+
+def p_value(value: float | None) -> str:
+    """A p-value as statisticians write it: ``< 0.001`` or ``0.023``."""
+    if missing(value):
+        return MISSING
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+
+
+def p_phrase(value: float | None) -> str:
+    """``p < 0.001`` / ``p = 0.023``."""
+    text = p_value(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def months(value: float | None) -> str:
+    """``18 months``, ``4.5 months``, ``1 month``."""
+    if missing(value):
+        return MISSING
+    text = trimmed(value, 1)
+    return f"{text} month" + ("" if text == "1" else "s")
+
+
+def cell(value: object) -> object:
+    """A table cell: missing values blank, anything else unchanged."""
+    return None if missing(value) else value
+
+
+def blank_missing(records: Iterable[Mapping]) -> list[dict]:
+    """Records with missing values as empty strings (for tables of text)."""
+    return [{k: "" if missing(v) else v for k, v in r.items()} for r in records]
+
+
+# ---------------------------------------------------------------------------------
+# Names people read
+# ---------------------------------------------------------------------------------
+METRIC_NAMES = {
+    "wape": "WAPE", "smape": "sMAPE", "mase": "MASE", "rmsse": "RMSSE", "mae": "MAE", "rmse": "RMSE",
+    "bias": "Bias", "mape": "MAPE", "seconds": "Seconds", "coverage": "Coverage",
+    "stockout_rate": "Stockout rate", "fill_rate": "Fill rate", "waste_rate": "Waste rate",
+}
+
+
+def metric_name(metric: str) -> str:
+    """``wape`` → ``WAPE``; an unknown name is returned with its first letter raised."""
+    return METRIC_NAMES.get(str(metric).lower(), str(metric)[:1].upper() + str(metric)[1:].replace("_", " "))
+
+
+def model_name(alias: str) -> str:
+    """A model's name for people (``snaive`` → ``Seasonal naive``); an alias no model
+    has (a model built elsewhere) is returned as it is."""
+    from core.forecast.registry import MODELS  # lazily: the registry imports the model libraries
+
+    model = MODELS.get(str(alias))
+    return model.name if model is not None else str(alias)
+
+
+def model_names(aliases: Iterable[str]) -> dict[str, str]:
+    return {a: model_name(a) for a in aliases}

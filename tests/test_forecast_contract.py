@@ -149,3 +149,9 @@ def test_a_fold_where_nothing_ever_sold_forecasts_zero(alias, odd_frame):
     assert all((f.rule, f.reason) == ("zero", "never sold") for f in fallbacks)
     if alias == "lgbm":
         assert sorted(s for f in fallbacks for s in f.series) == [ODD[0], "odd/never-sold-2"]
+
+
+def test_every_model_has_a_distinct_name_for_people():
+    names = {alias: cls.name for alias, cls in MODELS.items()}
+    assert all(name and name != alias for alias, name in names.items()), names
+    assert len(set(names.values())) == len(names)

@@ -28,7 +28,7 @@ def test_money_page_shows_savings_and_changes_with_the_service_level(warehouse_w
     at = new_session(MONEY)
     assert not at.error, [e.value for e in at.error]
     savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
-    assert savings.value.startswith(("¥", "-¥"))
+    assert savings.value.startswith(("¥", "\u2212¥"))
     assert any("scaled" in m.value for m in at.markdown if "a year" in m.value)  # 2 of 10 stores: scaled to all
     assert any("Shelves ran empty" in i.value for i in at.info)
     at.radio[0].set_value("One service level for every item").run()

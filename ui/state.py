@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import fmt
 from core.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
 from core.text import csv_bytes, md
@@ -141,3 +142,19 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
             config[column] = st.column_config.NumberColumn(format="localized")
     config.update(kwargs.pop("column_config", {}))
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **{"placeholder": "–"} | kwargs)
+
+
+def change_metric(where, label: str, value: str, change: float | None, text: str, better: str = "up",
+                  help: str | None = None) -> None:
+    """``st.metric`` with a change written by ``core.fmt`` (``+¥1,234``, ``−2.1 pp``,
+    "no change"): Streamlit reads the direction from a leading ASCII "-", which the
+    typographic minus is not, so the arrow and colour are set from the number itself.
+    ``better`` is the direction that is good news ("up", "down")."""
+    if change is None or text in (fmt.NO_CHANGE, fmt.MISSING):
+        where.metric(label, value, delta=text if change is not None else None, delta_color="off",
+                     delta_arrow="off", help=help)
+        return
+    up = change > 0
+    good = up == (better == "up")
+    where.metric(label, value, delta=text, delta_color="green" if good else "red", delta_arrow="up" if up else "down",
+                 help=help)

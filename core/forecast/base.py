@@ -188,7 +188,8 @@ class Forecaster(ABC):
     ``future`` row, and the series that fell back.
     """
 
-    alias: ClassVar[str]
+    alias: ClassVar[str]  # for the CLI, the warehouse and code
+    name: ClassVar[str]  # for people: pages, charts, the PDF
     rung: ClassVar[Rung]
     complexity: ClassVar[int]  # 1 (a rule anyone can run) .. 5 (a model to operate)
     summary: ClassVar[str]

@@ -90,6 +90,7 @@ class LightGBM(Forecaster):
     """
 
     alias: ClassVar[str] = "lgbm"
+    name: ClassVar[str] = "LightGBM"
     rung: ClassVar[Rung] = Rung.GBDT
     complexity: ClassVar[int] = 5
     summary: ClassVar[str] = (

@@ -39,6 +39,7 @@ def _seasonal(panel: Panel, steps: int, season: int) -> Forecast:
 @dataclass(frozen=True)
 class Naive(LocalForecaster):
     alias: ClassVar[str] = "naive"
+    name: ClassVar[str] = "Naive (last value)"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
     summary: ClassVar[str] = "Tomorrow sells what today sold: the last value, repeated."
@@ -50,6 +51,7 @@ class Naive(LocalForecaster):
 @dataclass(frozen=True)
 class SeasonalNaive(LocalForecaster):
     alias: ClassVar[str] = "snaive"
+    name: ClassVar[str] = "Seasonal naive"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
     summary: ClassVar[str] = ("The same period one season ago: last week's same weekday for daily data, "
@@ -63,6 +65,7 @@ class SeasonalNaive(LocalForecaster):
 @dataclass(frozen=True)
 class MovingAverage(LocalForecaster):
     alias: ClassVar[str] = "ma"
+    name: ClassVar[str] = "Moving average"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
     summary: ClassVar[str] = "The average of the last few weeks (28 days, 8 weeks or 6 months), flat."
@@ -79,6 +82,7 @@ class MovingAverage(LocalForecaster):
 @dataclass(frozen=True)
 class SameLastYear(LocalForecaster):
     alias: ClassVar[str] = "lastyear"
+    name: ClassVar[str] = "Same period last year"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
     summary: ClassVar[str] = ("The same period last year (364 days back for daily data, keeping the weekday); "
@@ -139,6 +143,7 @@ def _flat(panel: Panel, level: np.ndarray, steps: int) -> Forecast:
 @dataclass(frozen=True)
 class Croston(LocalForecaster):
     alias: ClassVar[str] = "croston"
+    name: ClassVar[str] = "Croston"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 2
     summary: ClassVar[str] = ("Croston's method for slow movers: smoothed size of a sale over smoothed "
@@ -152,6 +157,7 @@ class Croston(LocalForecaster):
 @dataclass(frozen=True)
 class TSB(LocalForecaster):
     alias: ClassVar[str] = "tsb"
+    name: ClassVar[str] = "TSB"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 2
     summary: ClassVar[str] = ("Teunter-Syntetos-Babai for slow movers: smoothed size times smoothed probability "
@@ -173,6 +179,7 @@ class CurrentPractice(Forecaster):
     """
 
     alias: ClassVar[str] = "practice"
+    name: ClassVar[str] = "Today's practice"
     rung: ClassVar[Rung] = Rung.PRACTICE
     complexity: ClassVar[int] = 0
     summary: ClassVar[str] = "Today's ordering practice: what the stores actually ordered for each day."

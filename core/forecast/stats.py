@@ -281,6 +281,7 @@ class ETS(LocalForecaster):
     """
 
     alias: ClassVar[str] = "ets"
+    name: ClassVar[str] = "ETS (exponential smoothing)"
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 2
     summary: ClassVar[str] = ("Exponential smoothing (Holt-Winters): a level, optionally a trend, and a "
@@ -469,6 +470,7 @@ class Theta(LocalForecaster):
     """
 
     alias: ClassVar[str] = "theta"
+    name: ClassVar[str] = "Theta"
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 2
     summary: ClassVar[str] = ("The Theta method: a smoothed level plus half the long-run trend, with the "
@@ -607,6 +609,7 @@ class ARIMA(LocalForecaster):
     """
 
     alias: ClassVar[str] = "arima"
+    name: ClassVar[str] = "ARIMA"
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 3
     summary: ClassVar[str] = ("Seasonal ARIMA: each period explained by the last few periods, the same "
