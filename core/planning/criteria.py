@@ -91,7 +91,7 @@ def format_value(metric: str, value: float) -> str:
     if unit == YEN:
         return fmt.yen(value)
     if unit == MONTHS:
-        return f"{fmt.number(value, 1).removesuffix('.0')} months"
+        return fmt.months(value)
     if unit == UNITS:
         return f"{fmt.number(value, 2)} units"
     return fmt.number(value, 3)
@@ -136,7 +136,7 @@ class Criterion:
         sign = COMPARATORS[self.comparator]
         if self.baseline is None:
             return f"{label} {sign} {format_value(self.metric, self.threshold)}"
-        factor = "" if self.threshold == 1 else f"{fmt.number(self.threshold, 2).rstrip('0').rstrip('.')} × "
+        factor = "" if self.threshold == 1 else f"{fmt.trimmed(self.threshold, 2)} × "
         return f"{label} {sign} {factor}{BASELINES[self.baseline]}"
 
     def to_dict(self) -> dict:
@@ -225,9 +225,13 @@ def evaluate_criterion(criterion: Criterion, measured: float, baseline_value: fl
         against = format_value(criterion.metric, reference)
     else:
         reference = criterion.threshold * baseline_value
-        factor = "" if criterion.threshold == 1 else f"{fmt.number(criterion.threshold, 2)} × "
-        against = (f"{factor}{BASELINES[criterion.baseline]} ({factor}"
-                   f"{format_value(criterion.metric, baseline_value)} = {format_value(criterion.metric, reference)})")
+        if criterion.threshold == 1:  # the baseline itself: its value once, "(¥6,000,000)"
+            against = f"{BASELINES[criterion.baseline]} ({format_value(criterion.metric, baseline_value)})"
+        else:
+            factor = f"{fmt.trimmed(criterion.threshold, 2)} × "
+            against = (f"{factor}{BASELINES[criterion.baseline]} ({factor}"
+                       f"{format_value(criterion.metric, baseline_value)} = "
+                       f"{format_value(criterion.metric, reference)})")
     passed = _compare(value, criterion.comparator, reference)
     label = "|Bias|" if spec.better == ZERO else spec.label
     shown = format_value(criterion.metric, value)
