@@ -41,7 +41,25 @@ practice records and what a forecast has to see through. At the default buffer a
 thrown away: the room a forecast has to win back.
 
 Dates: the history is ``years * 365`` days ending on ``end_date`` (so a leap day makes
-it end one calendar day short of ``years`` full years).
+it end one calendar day short of ``years`` full years). By default ``end_date`` is
+yesterday, the machine's local date less one day, read when the ``DemoConfig`` is made:
+the chain always ends the day before it is generated, so forecasts published from it
+are for the days ahead. Tests, benchmarks and anything else that must reproduce a chain
+pin ``end_date`` (``REFERENCE_END_DATE``).
+
+What the seed fixes and what the dates fix: the seed fixes every random draw - the
+stores, the items, their prices and price rises, the promotion runs, launches and
+discontinuations (all counted in days from the first day of the history) and the random
+streams of demand. The dates fix what a real calendar carries: weekdays, Japanese
+holidays, Golden Week, Obon, the year end, New Year and the yearly season. The same seed
+generated on another day therefore has the same stores, the same items with the same
+prices and the same promotion runs at the same positions, shifted with the dates, but
+not the same sales: shifted by a number of days, a holiday falls on another day of the
+history, Golden Week moves, a Monday becomes a Tuesday, and the demand expected that day
+- and so the number drawn - changes. Keeping the values and only relabelling the dates
+would sell Sunday's bento on a Monday and New Year's on an ordinary day, the very
+patterns the demo exists to show. Identical frames come from an identical config,
+``end_date`` included.
 
 Everything is vectorised with numpy: the only Python loop runs over days and updates
 vectors of all series, so 100 stores x 500 items x 3 years takes seconds.
@@ -55,7 +73,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -196,15 +214,25 @@ STORE_SITES: tuple[tuple[str, str, str], ...] = (
 REGIONS: tuple[str, ...] = tuple(dict.fromkeys(region for _, region, _ in STORE_SITES))
 
 
+# The end date tests and benchmarks pin, so that their chains do not move with the calendar.
+REFERENCE_END_DATE = date(2026, 10, 31)
+
+
+def yesterday() -> date:
+    """The machine's local date less one day: the default last day of a demo chain."""
+    return date.today() - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class DemoConfig:
-    """The size, randomness and ordering practice of a generated chain."""
+    """The size, randomness, last day and ordering practice of a generated chain
+    (``end_date``: yesterday unless given, see the module's notes on dates)."""
 
     stores: int = 10
     items: int = 50
     years: int = 3
     seed: int = 42
-    end_date: date = date(2026, 10, 31)  # last day of sales; the first is years*365-1 days before
+    end_date: date = field(default_factory=yesterday)  # last day of sales; the first is years*365-1 days before
     name: str = "AI Shop demo chain"
     buffer: float = 0.1  # today's ordering practice: buffer over recent same-weekday sales
 
@@ -226,6 +254,8 @@ class DemoConfig:
             raise MitoshiError(f"The ordering buffer must be between 0 and 5 (0-500 %); got {self.buffer}.")
         if not self.name.strip():
             raise MitoshiError("Give the demo dataset a name.")
+        if not isinstance(self.end_date, date):
+            raise MitoshiError(f"The demo chain's end date must be a date, e.g. date(2026, 10, 31); got {self.end_date!r}.")
 
 
 @dataclass(frozen=True)
@@ -266,8 +296,10 @@ class _Calendar:
 # ---------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------
-def generate_chain(config: DemoConfig = DemoConfig()) -> DemoChain:
-    """Generate the chain's sales and masters; the same config gives the same frames."""
+def generate_chain(config: DemoConfig | None = None) -> DemoChain:
+    """Generate the chain's sales and masters; the same config gives the same frames
+    (``None``: the default chain, ending yesterday)."""
+    config = config or DemoConfig()
     config.validate()
     # One independent stream per part, so that e.g. more stores do not reshuffle items.
     store_seed, item_seed, series_seed, demand_seed = np.random.SeedSequence(config.seed).spawn(4)
@@ -311,8 +343,10 @@ def demo_spec(config: DemoConfig) -> DatasetSpec:
     )
 
 
-def load_demo(warehouse: Warehouse, config: DemoConfig = DemoConfig()) -> Dataset:
-    """Generate the chain and store it in ``warehouse`` as a new dataset."""
+def load_demo(warehouse: Warehouse, config: DemoConfig | None = None) -> Dataset:
+    """Generate the chain and store it in ``warehouse`` as a new dataset (``None``: the
+    default chain, ending yesterday)."""
+    config = config or DemoConfig()
     return store_chain(warehouse, generate_chain(config), config)
 
 
@@ -698,7 +732,8 @@ def _sales_frame(
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = DemoConfig(
-        stores=args.stores, items=args.items, years=args.years, seed=args.seed, name=args.name
+        stores=args.stores, items=args.items, years=args.years, seed=args.seed, name=args.name,
+        end_date=args.end_date or yesterday(),
     )
     try:
         config.validate()
@@ -720,10 +755,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--years", type=int, default=defaults.years)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--name", default=defaults.name, help="dataset name in the warehouse")
+    parser.add_argument("--end-date", type=_iso_date, default=None,
+                        help="last day of sales, YYYY-MM-DD (default: yesterday)")
     parser.add_argument(
         "--warehouse", default=None, help="warehouse file (default: $MITOSHI_WAREHOUSE or data/mitoshi.duckdb)"
     )
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-10-31.") from None
 
 
 def _generate_and_load(config: DemoConfig, path: Path) -> Dataset:

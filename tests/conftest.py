@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.columns import Freq
-from core.demo import DemoConfig, load_demo
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.warehouse import ENV_VAR, DatasetSpec, Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -48,7 +48,7 @@ def demo_warehouse_file(tmp_path_factory):
     """The default demo chain, generated once and copied into each test."""
     path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
     warehouse = Warehouse(path)
-    load_demo(warehouse, DemoConfig())
+    load_demo(warehouse, DemoConfig(end_date=REFERENCE_END_DATE))  # pinned: the default ends yesterday
     warehouse.close()
     return path
 

@@ -11,7 +11,7 @@ import pytest
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
 from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
-from core.demo import DemoConfig, load_demo
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.evaluation import decide, run_impact
 from core.impact import ImpactConfig
 from core.planning.criteria import Criterion
@@ -19,7 +19,7 @@ from core.planning.definition import ProblemDefinition
 from core.warehouse import decisions, planning
 from core.warehouse.runs import save_run
 
-SMALL = DemoConfig(stores=2, items=8, years=1, seed=5)
+SMALL = DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE)
 MANUAL = [c.key for c in CHECKS if not c.auto]
 
 

@@ -18,6 +18,7 @@ from core.demo import (
     LOOKBACK_WEEKS,
     MIN_DISPLAY,
     PERISHABLE_MAX_DAYS,
+    REFERENCE_END_DATE,
     DemoChain,
     DemoConfig,
     demo_spec,
@@ -33,9 +34,10 @@ SALES_COLUMNS = [
     "price", "promo", "holiday", "stockout", "ordered",
 ]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SMALL = DemoConfig(stores=3, items=20, years=2)
+# Pinned: by default a chain ends yesterday, and these tests read its calendar.
+SMALL = DemoConfig(stores=3, items=20, years=2, end_date=REFERENCE_END_DATE)
 # Big enough that category-level patterns stand out of the noise, still well under a second.
-MEDIUM = DemoConfig(stores=6, items=60, years=2)
+MEDIUM = DemoConfig(stores=6, items=60, years=2, end_date=REFERENCE_END_DATE)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def medium() -> DemoChain:
 @pytest.fixture(scope="module")
 def uncensored() -> DemoChain:
     """The medium chain ordered so generously that sales almost never hit the stock."""
-    return generate_chain(DemoConfig(stores=6, items=60, years=2, buffer=5.0))
+    return generate_chain(DemoConfig(stores=6, items=60, years=2, buffer=5.0, end_date=REFERENCE_END_DATE))
 
 
 def established(chain: DemoChain, config: DemoConfig) -> pd.DataFrame:
@@ -179,7 +181,7 @@ def test_same_config_gives_identical_frames(small: DemoChain) -> None:
 
 
 def test_different_seed_gives_different_data(small: DemoChain) -> None:
-    other = generate_chain(DemoConfig(stores=3, items=20, years=2, seed=7))
+    other = generate_chain(DemoConfig(stores=3, items=20, years=2, seed=7, end_date=REFERENCE_END_DATE))
     assert not small.items.equals(other.items)
     common = min(len(small.sales), len(other.sales))
     assert not np.array_equal(small.sales["y"].to_numpy()[:common], other.sales["y"].to_numpy()[:common])
@@ -534,4 +536,59 @@ def test_core_demo_does_not_import_streamlit() -> None:
 def test_defaults_match_the_brief() -> None:
     config = DemoConfig()
     assert (config.stores, config.items, config.years, config.seed) == (10, 50, 3, 42)
-    assert config.end_date == date(2026, 10, 31) and config.buffer == 0.1
+    assert config.buffer == 0.1
+
+
+def test_by_default_the_chain_ends_yesterday() -> None:
+    """Generated today, the default chain's last day of sales is yesterday, so the first
+    day forecast from it is today: published forecasts are for the days ahead."""
+    today = date.today()
+    config = DemoConfig(stores=1, items=2, years=1)
+    assert config.end_date == today - timedelta(days=1)
+    assert config.start_date == today - timedelta(days=365)
+    sales = generate_chain(config).sales
+    assert sales["ds"].max() == pd.Timestamp(today - timedelta(days=1))
+    assert sales["ds"].nunique() == 365
+
+
+def test_another_end_date_shifts_the_same_chain_but_follows_its_calendar() -> None:
+    """Same seed, end date 100 days later: the same stores, items, prices and promotion
+    runs at the same positions of the history, the dates shifted by 100 days; the
+    holiday flags follow the new dates, and so some sales differ."""
+    later = DemoConfig(stores=3, items=20, years=2, end_date=REFERENCE_END_DATE + timedelta(days=100))
+    a, b = generate_chain(SMALL), generate_chain(later)
+    pd.testing.assert_frame_equal(a.stores, b.stores)
+    shift = pd.Timedelta(days=100)
+    pd.testing.assert_frame_equal(a.items.assign(launch_date=a.items["launch_date"] + shift,
+                                                 discontinue_date=a.items["discontinue_date"] + shift), b.items)
+    assert len(a.sales) == len(b.sales)
+    assert ((a.sales["ds"] + shift).to_numpy() == b.sales["ds"].to_numpy()).all()
+    for column in ("store_id", "item_id", "price", "promo"):
+        pd.testing.assert_series_equal(a.sales[column], b.sales[column])
+    japan = holidays.Japan(years=range(2024, 2028))
+    assert b.sales.groupby("ds")["holiday"].max().to_dict() == {
+        d: int(d.date() in japan) for d in b.sales["ds"].unique()}
+    assert (a.sales["holiday"].to_numpy() != b.sales["holiday"].to_numpy()).any()
+    assert (a.sales["y"].to_numpy() != b.sales["y"].to_numpy()).any()
+
+
+def test_the_same_config_with_its_end_date_gives_the_same_frames() -> None:
+    config = DemoConfig(stores=2, items=7, years=1, end_date=date(2025, 3, 31))
+    a, b = generate_chain(config), generate_chain(config)
+    pd.testing.assert_frame_equal(a.sales, b.sales)
+    assert a.sales["ds"].max() == pd.Timestamp("2025-03-31")
+
+
+def test_command_line_takes_an_end_date(tmp_path, capsys) -> None:
+    path = str(tmp_path / "w.duckdb")
+    assert main(["--stores", "1", "--items", "5", "--years", "1", "--end-date", "2025-06-30",
+                 "--warehouse", path]) == 0
+    assert "2024-07-01 to 2025-06-30" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--end-date", "30/06/2025", "--warehouse", path])
+    assert "is not a date; write it as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_an_end_date_that_is_not_a_date_is_refused() -> None:
+    with pytest.raises(MitoshiError, match="end date must be a date"):
+        generate_chain(DemoConfig(stores=1, items=1, years=1, end_date="2026-10-31"))

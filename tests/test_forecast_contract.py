@@ -15,7 +15,7 @@ import pytest
 
 from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.demo import DemoConfig, generate_chain
+from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
 from core.forecast.base import FORECAST, LocalForecaster
 from core.forecast.registry import MODELS, make_model
 
@@ -27,7 +27,7 @@ SLOW = {"arima"}  # per-series statsmodels fits: tested on fewer series
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    sales = generate_chain(DemoConfig(stores=2, items=12, years=2, seed=5)).sales
+    sales = generate_chain(DemoConfig(stores=2, items=12, years=2, seed=5, end_date=REFERENCE_END_DATE)).sales
     sales[SERIES_ID] = sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str)
     return sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.demo import DemoConfig, generate_chain
+from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
 from core.forecast.base import FORECAST, ForecastError, ForecastTask
 from core.forecast.gbdt import LightGBM, _calendar_features, _Design, _Timeline, default_lags
 
@@ -21,7 +21,7 @@ HORIZON = 28
 @pytest.fixture(scope="module")
 def chain() -> pd.DataFrame:
     """A small demo chain as the long frame: 60 series x 2 years of daily sales."""
-    sales = generate_chain(DemoConfig(stores=3, items=20, years=2)).sales
+    sales = generate_chain(DemoConfig(stores=3, items=20, years=2, end_date=REFERENCE_END_DATE)).sales
     sales[SERIES_ID] = sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str)
     return sales.sort_values([SERIES_ID, DATE], ignore_index=True)
 

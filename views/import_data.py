@@ -94,7 +94,9 @@ with tab_demo:
         "The AI Shop demo chain: stores in Japanese regions; bento, bread, dairy, hot food, grocery, beverages "
         "and daily goods; weekly and yearly seasonality, Japanese holidays, Golden Week, Obon and year end; "
         "promotions with price elasticity; stockouts that censor sales; slow movers, new and discontinued items; "
-        "and today's ordering practice. The same seed always gives the same chain."
+        "and today's ordering practice. The history ends yesterday, so forecasts from it are for the days ahead; "
+        "the same seed gives the same stores, items, prices and promotions, with sales that follow the "
+        "calendar of the dates it covers."
     )
     with st.form("demo"):
         a, b, c, d = st.columns(4)

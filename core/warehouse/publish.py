@@ -49,12 +49,12 @@ BATCHES_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
 
 # What a downstream ordering system runs (shown on the page and in the README; a test runs it).
 EXAMPLE_QUERY = """\
--- Order proposals of store S001 for 1 November 2026, from the newest published version
+-- Order proposals of store S001 for today, from the newest published version
 SELECT key_values[2] AS item_id, forecast, order_quantity, model, version, created_at
 FROM latest_batch_forecasts
 WHERE dataset_name = 'AI Shop demo chain'
   AND key_values[1] = 'S001'
-  AND ds = DATE '2026-11-01'
+  AND ds = current_date
 ORDER BY item_id;"""
 
 
