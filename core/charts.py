@@ -8,9 +8,13 @@ through ``chart_label``, so Plotly shows them as text and never as its HTML.
 
 from __future__ import annotations
 
+import math
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 
+from core import fmt
 from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE, TARGET
 from core.forecast.base import Rung
@@ -23,6 +27,78 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 # significant digits, trailing zeros trimmed): 0, 0.5, 1 or 5.8, 6, 6.2 on a narrow range,
 # where a whole-number format repeats 0, 1, 1 or 6, 6, 6.
 TICKS = ",~r"
+# Axes of counts (stockout days, series): whole numbers only, with thousands separators.
+COUNT_TICKS = ",d"
+
+
+def nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 × a power of ten) covering [low, high], about
+    ``target`` of them, 0 among them when the range spans it. An empty or
+    reversed range gives the ticks of [low − 1, low + 1]."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    if high <= low:
+        low, high = low - 1, low + 1
+    raw = (high - low) / max(target - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    # the round step nearest the rough one (by ratio): 5 for 6.7, so that a range gets
+    # about ``target`` ticks rather than half as many
+    step = min((m * power for m in (1, 2, 2.5, 5, 10)), key=lambda c: abs(math.log(c / raw)))
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return [round(i * step, 12) + 0.0 for i in range(first, last + 1)]
+
+
+_TRAILING = re.compile(r"\.?0+(?=[KMBT]?$)")
+
+
+def yen_tick(value: float, signed: bool = False) -> str:
+    """An axis tick in yen: ``¥0``, ``¥500``, ``¥2.5M``, ``−¥5M``, ``+¥20M`` (``signed``): the
+    sign before the ¥, no trailing zeros, never ``¥-5M``."""
+    if abs(value) < 0.5:
+        return "¥0"
+    text = fmt.yen_short(value, signed=signed)
+    if "." in text:
+        text = _TRAILING.sub("", text)
+    return text
+
+
+def yen_axis(values: list[float] | pd.Series, signed: bool = False, pad: float = 0.0,
+             include_zero: bool = True) -> dict:
+    """Plotly axis settings that write yen ticks with ``yen_tick`` (``−¥5M``, ``+¥19.8M``):
+    Plotly's own ``tickprefix="¥"`` would put a negative sign after the ¥. ``values``
+    are the data the axis shows; ``pad`` widens the range by that share of its span on
+    each side (room for bar labels). Returns a dict for ``update_xaxes``/``update_yaxes``
+    with ``range``, ``tickvals`` and ``ticktext``."""
+    numbers = [float(v) for v in values if not fmt.missing(v)]
+    low, high = (min(numbers), max(numbers)) if numbers else (0.0, 1.0)
+    if include_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        high = low + (abs(low) or 1.0)
+    span = high - low
+    low = low - pad * span if low < 0 or not include_zero else low
+    high = high + pad * span if high > 0 or not include_zero else high
+    ticks = nice_ticks(low, high)
+    return {"range": [low, high], "tickmode": "array", "tickvals": ticks,
+            "ticktext": [yen_tick(t, signed=signed and t != 0) for t in ticks],
+            "zeroline": True, "zerolinecolor": "#888"}
+
+
+def count_axis(values: list[float] | pd.Series) -> dict:
+    """Plotly axis settings for counts: whole-number ticks only, one unit apart at least,
+    so that a range of 0–2 reads 0, 1, 2 and never 0, 0, 0, 1, 1, 1 or 0.5."""
+    numbers = [float(v) for v in values if not fmt.missing(v)]
+    top = max(numbers, default=0.0)
+    settings: dict = {"tickformat": COUNT_TICKS, "rangemode": "tozero"}
+    if top < 10:  # Plotly's own steps would be 0.5 or 0.2 here
+        settings |= {"tickmode": "linear", "tick0": 0, "dtick": 1, "range": [0, max(top, 1) * 1.05]}
+    return settings
+
+
+def model_label(alias: object) -> str:
+    """A model's name as a Plotly label (``lgbm`` → ``LightGBM``); other names as they are."""
+    return chart_label(fmt.model_name(str(alias)))
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
@@ -83,7 +159,7 @@ def flag_effect(frame: pd.DataFrame, flag: str, unit: str) -> go.Figure:
         x=rows["uplift"] * 100, y=chart_labels(rows["grp"].astype(str)), orientation="h",
         marker_color=[PALETTE[1] if u >= 0 else PALETTE[3] for u in rows["uplift"]],
         customdata=rows[["mean_off", "mean_on", "periods_on"]],
-        text=[f"{u * 100:+.0f}%" for u in rows["uplift"]], textposition="outside",
+        text=[fmt.pct_change(u, 0) for u in rows["uplift"]], textposition="outside",
         hovertemplate="%{customdata[0]:,.2f} → %{customdata[1]:,.2f} per series and period "
                       "(%{customdata[2]:,.0f} periods on)<extra></extra>",
     ))
@@ -114,7 +190,7 @@ def practice_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.F
     fig = _layout(fig, f"Today's ordering practice against sales, per {grain_label} period", "Date",
                   f"{unit} per period")
     fig.update_layout(yaxis2={"title": "Stockouts (series-days)", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero", "tickformat": TICKS})
+                              "showgrid": False, **count_axis(totals["stockouts"])})
     return fig
 
 
@@ -159,6 +235,11 @@ METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in
                  "bias": "Bias (units, forecast − actual)"}
 
 
+def metric_label(metric: str) -> str:
+    """A metric's axis title with its unit: ``WAPE (%)``, ``MASE (1 = in-sample seasonal naive)``."""
+    return METRIC_LABELS.get(metric, fmt.metric_name(metric))
+
+
 def _metric_values(values: pd.Series, metric: str) -> pd.Series:
     return values * 100 if metric in PERCENT_METRICS else values
 
@@ -178,7 +259,7 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
             continue
         fig.add_trace(go.Scatter(
             x=part["seconds"].clip(lower=1e-3), y=part["wape"] * 100, mode="markers+text", name=rung,
-            text=part["model"], textposition="top center",
+            text=[model_label(m) for m in part["model"]], textposition="top center",
             marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
             customdata=part[["mase", "complexity"]],
             hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
@@ -193,20 +274,24 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
 
 
 def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
-    """WAPE reduction of each model against a baseline, in %."""
+    """WAPE reduction of each model against a baseline (a share: 0.12 = 12 % lower WAPE),
+    indexed by model alias; bars labelled ``+12.0%`` / ``−3.4%``, models by name."""
     rows = gains.drop(baseline, errors="ignore").sort_values()
+    base = model_label(baseline)
+    hover = [f"WAPE {fmt.pct(abs(g))} {'lower' if g > 0 else 'higher'} than {base}"
+             if fmt.pct_change(g) != fmt.NO_CHANGE else f"WAPE the same as {base}" for g in rows]
     fig = go.Figure(go.Bar(
-        x=rows * 100, y=rows.index, orientation="h",
+        x=rows * 100, y=[model_label(m) for m in rows.index], orientation="h",
         marker_color=[PALETTE[2] if g > 0 else PALETTE[3] for g in rows],
-        text=[f"{g * 100:+.1f}%" for g in rows], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: WAPE %{x:+.1f}% lower than " + baseline + "<extra></extra>",
+        text=[fmt.pct_change(g) for g in rows], textposition="outside", cliponaxis=False,
+        customdata=hover, hovertemplate="%{y}: %{customdata}<extra></extra>",
     ))
     span = max(float((rows.abs() * 100).max()) if len(rows) else 1.0, 1.0)
     low = min(float(rows.min() * 100), 0.0) if len(rows) else 0.0
-    fig = _layout(fig, f"WAPE reduction against {baseline}", f"Lower WAPE than {baseline} (%)", "",
-                  height=max(240, 60 + 34 * len(rows)))
+    fig = _layout(fig, f"WAPE reduction against {fmt.model_name(baseline)}",
+                  f"Lower WAPE than {fmt.model_name(baseline)} (%)", "", height=max(240, 60 + 34 * len(rows)))
     # Room beyond the longest bar on each side for its label.
-    fig.update_xaxes(ticksuffix="%", zeroline=True, zerolinecolor="#888",
+    fig.update_xaxes(tickformat=TICKS, ticksuffix="%", zeroline=True, zerolinecolor="#888",
                      range=[low - 0.3 * span if low < 0 else 0, max(float(rows.max() * 100), 0.0) + 0.3 * span])
     fig.update_yaxes(tickformat=None, rangemode="normal")
     fig.update_layout(hovermode="closest", showlegend=False)
@@ -214,15 +299,54 @@ def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
 
 
 def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: str) -> go.Figure:
-    """One line per model of ``metric`` against ``x`` (horizon step, fold cutoff)."""
+    """One line per model of ``metric`` against ``x`` (horizon step, fold cutoff).
+
+    ``frame`` has columns model (alias), ``x`` and value (the metric in its own unit,
+    WAPE as a fraction). When ``x`` holds text (segment values: categories, stores)
+    there is no order to join with a line: the values are drawn as bars from 0,
+    sorted (``segment_bars``)."""
+    if pd.api.types.is_string_dtype(frame[x]) or pd.api.types.is_object_dtype(frame[x]):
+        return segment_bars(frame.assign(group=frame[x])[["model", "group", "value"]], metric, title, x_label)
     fig = go.Figure()
     for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
         part = part.sort_values(x)
-        labels = chart_labels(part[x]) if pd.api.types.is_string_dtype(part[x]) else part[x]  # segment values
-        fig.add_trace(go.Scatter(x=labels, y=_metric_values(part["value"], metric), name=str(model),
+        fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=model_label(model),
                                  mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
-    fig = _layout(fig, title, x_label, METRIC_LABELS.get(metric, metric))
+    fig = _layout(fig, title, x_label, metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
+    if pd.api.types.is_integer_dtype(frame[x]) and len(frame):  # periods ahead: 1, 2, 3, never 1.5
+        fig.update_xaxes(tickformat=COUNT_TICKS, **({"tickmode": "linear", "tick0": 1, "dtick": 1}
+                                                    if frame[x].max() - frame[x].min() < 10 else {}))
+    return fig
+
+
+def segment_bars(frame: pd.DataFrame, metric: str, title: str, segment_label: str) -> go.Figure:
+    """``metric`` per segment value (category, store…) as horizontal bars from 0, the
+    worst at the top; one colour per model when there are several (grouped bars,
+    segments sorted by their mean). ``frame`` has columns model (alias), group (the
+    segment value) and value (the metric in its own unit, WAPE as a fraction)."""
+    order = frame.groupby("group")["value"].mean().sort_values()  # best at the bottom, worst at the top
+    fig = go.Figure()
+    digits = 1 if metric in PERCENT_METRICS else 3
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        part = part.set_index("group").reindex(order.index).dropna(subset=["value"]).reset_index()
+        values = _metric_values(part["value"], metric)
+        texts = [fmt.pct(v, digits) if metric in PERCENT_METRICS else fmt.number(v, digits)
+                 for v in part["value"]]
+        fig.add_trace(go.Bar(
+            x=values, y=chart_labels(part["group"].astype(str)), orientation="h", name=model_label(model),
+            marker_color=PALETTE[i % len(PALETTE)], text=texts, textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra>" + model_label(model) + "</extra>",
+        ))
+    fig = _layout(fig, title, metric_label(metric), segment_label,
+                  height=max(260, 70 + 26 * len(order) * max(frame["model"].nunique(), 1)))
+    top = float(_metric_values(frame["value"], metric).max()) if len(frame) else 1.0
+    fig.update_xaxes(tickformat=TICKS, range=[min(0.0, float(_metric_values(frame["value"], metric).min())),
+                                              max(top, 0.0) * 1.18 or 1.0],
+                     ticksuffix="%" if metric in PERCENT_METRICS else "", zeroline=True, zerolinecolor="#888")
+    fig.update_yaxes(tickformat=None, rangemode="normal", type="category",
+                     categoryorder="array", categoryarray=list(chart_labels(order.index.astype(str).to_series())))
+    fig.update_layout(hovermode="closest", barmode="group", showlegend=frame["model"].nunique() > 1)
     return fig
 
 
@@ -233,14 +357,14 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
     fig = go.Figure(go.Heatmap(
         z=values.to_numpy(), x=[chart_label(c) for c in values.columns], y=[chart_label(r) for r in values.index],
         colorscale="Blues",
-        colorbar={"title": METRIC_LABELS.get(metric, metric)},
+        colorbar={"title": metric_label(metric)},
         text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT_METRICS else f"{v:.2f}") for v in row]
               for row in values.to_numpy()],
         texttemplate="%{text}",
         hovertemplate=(f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: "
                        "%{z:.2f}<extra></extra>"),
     ))
-    fig = _layout(fig, f"{METRIC_LABELS.get(metric, metric)} of {model} by {rows_label} and {cols_label}",
+    fig = _layout(fig, f"{metric_label(metric)} of {fmt.model_name(model)} by {rows_label} and {cols_label}",
                   cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
     fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
     fig.update_layout(hovermode="closest")
@@ -251,10 +375,10 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
     """Per-series values of ``metric``, one box per model."""
     fig = go.Figure()
     for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
-        fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=str(model), boxpoints="outliers",
+        fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=model_label(model), boxpoints="outliers",
                              marker_color=PALETTE[i % len(PALETTE)]))
-    fig = _layout(fig, f"Distribution of per-series {METRIC_LABELS.get(metric, metric)}", "Model",
-                  METRIC_LABELS.get(metric, metric))
+    fig = _layout(fig, f"Distribution of per-series {metric_label(metric)}", "Model",
+                  metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(showlegend=False, hovermode="closest")
     return fig
@@ -268,7 +392,7 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
     for i, (model, part) in enumerate(forecasts.groupby("model", sort=True)):
         colour = PALETTE[(i + 1) % len(PALETTE)]
         for j, (_, fold) in enumerate(part.groupby("cutoff", sort=True)):
-            fig.add_trace(go.Scatter(x=fold[DATE], y=fold["forecast"], name=str(model), legendgroup=str(model),
+            fig.add_trace(go.Scatter(x=fold[DATE], y=fold["forecast"], name=model_label(model), legendgroup=str(model),
                                      showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
     for cutoff in sorted(forecasts["cutoff"].unique()):
         fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})

@@ -7,31 +7,31 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import PALETTE, _layout
-from core.text import chart_labels
+from core import fmt
+from core.charts import PALETTE, _layout, model_label, yen_axis
+from core.text import chart_label, chart_labels
 
 GAIN, LOSS, BASE = PALETTE[2], PALETTE[3], "#7f7f7f"
 
 
-def _yen_axis(fig: go.Figure, axis: str = "x") -> None:
-    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
-    update(tickprefix="¥", tickformat="~s", zeroline=True, zerolinecolor="#888")
+def _labels(values: pd.Series) -> list[str]:
+    """Policy labels for people: a model alias by its name, today's practice as it is."""
+    return [label[:1].upper() + label[1:] for label in map(model_label, values)]
 
 
 def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly_savings") -> go.Figure:
-    """Yearly savings of each policy against the baseline, in yen."""
+    """Yearly savings of each policy against the baseline, in yen: bars labelled
+    ``+¥19.8M`` / ``−¥12.0K``, the axis in the same form."""
     rows = money[money[column].abs() > 0].sort_values(column) if len(money) > 1 else money
     fig = go.Figure(go.Bar(
-        x=rows[column], y=rows["label"], orientation="h",
+        x=rows[column], y=_labels(rows["label"]), orientation="h",
         marker_color=[GAIN if v > 0 else LOSS for v in rows[column]],
-        text=[f"¥{v / 1e6:+,.1f}M" for v in rows[column]], textposition="outside", cliponaxis=False,
-        customdata=rows[["ordering"]], hovertemplate="%{y} (%{customdata[0]}): %{x:,.0f} ¥ a year<extra></extra>"))
-    span = float(rows[column].abs().max()) if len(rows) else 1.0
+        text=[fmt.yen_change(v, short=True) for v in rows[column]], textposition="outside", cliponaxis=False,
+        customdata=[[chart_label(o), fmt.yen_change(v)] for o, v in zip(rows["ordering"], rows[column], strict=True)],
+        hovertemplate="%{y} (%{customdata[0]}): %{customdata[1]} a year<extra></extra>"))
     fig = _layout(fig, f"Yearly savings against {baseline_label.split(' (')[0]}", "¥ per year (more is better)", "",
                   height=max(240, 70 + 36 * len(rows)))
-    _yen_axis(fig)
-    low = min(float(rows[column].min()) if len(rows) else 0.0, 0.0)
-    fig.update_xaxes(range=[low - 0.35 * span if low < 0 else 0, max(float(rows[column].max()), 0.0) + 0.35 * span])
+    fig.update_xaxes(**yen_axis(rows[column], signed=True, pad=0.35))
     fig.update_yaxes(tickformat=None, rangemode="normal")
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig
@@ -45,13 +45,15 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
                                           ("yearly_lost_margin", "Lost sales (margin of empty shelves)", PALETTE[1],
                                            "."),
                                           ("yearly_holding_cost", "Holding stock", BASE, "")):
-        fig.add_trace(go.Bar(x=rows[column], y=rows["label"], orientation="h", name=name,
+        fig.add_trace(go.Bar(x=rows[column], y=_labels(rows["label"]), orientation="h", name=name,
                              marker={"color": colour, "pattern": {"shape": pattern}},
-                             hovertemplate="%{y}: %{x:,.0f} ¥ a year<extra>" + name + "</extra>"))
+                             customdata=[fmt.yen(v) for v in rows[column]],
+                             hovertemplate="%{y}: %{customdata} a year<extra>" + name + "</extra>"))
     fig = _layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
                   height=max(280, 110 + 36 * len(rows)))
     fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.2})
-    _yen_axis(fig)
+    totals = rows[["yearly_waste_cost", "yearly_lost_margin", "yearly_holding_cost"]].sum(axis=1)
+    fig.update_xaxes(**yen_axis(totals, pad=0.05))
     fig.update_yaxes(tickformat=None, rangemode="normal")
     return fig
 
@@ -60,40 +62,47 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
     """Yearly savings of each model at each service level; dashed lines mark what each
     model saves at its items' profit-optimal levels."""
     fig = go.Figure()
+    values = list(sensitivity["yearly_savings"])
     for i, (policy, part) in enumerate(sensitivity.groupby("policy", sort=True)):
         colour = PALETTE[i % len(PALETTE)]
         part = part.sort_values("service_level")
+        name = model_label(policy)
         fig.add_trace(go.Scatter(
-            x=part["service_level"] * 100, y=part["yearly_savings"], name=str(policy), mode="lines+markers",
-            line={"color": colour}, customdata=part[["stockout_rate", "yearly_waste_cost"]],
-            hovertemplate=(f"<b>{policy}</b> at %{{x:.0f}}%: %{{y:,.0f}} ¥ a year<br>out of stock "
-                           "%{customdata[0]:.1%} of days, waste %{customdata[1]:,.0f} ¥<extra></extra>")))
+            x=part["service_level"] * 100, y=part["yearly_savings"], name=name, mode="lines+markers",
+            line={"color": colour},
+            customdata=[[fmt.yen_change(v), fmt.pct(s), fmt.yen(w)] for v, s, w in
+                        zip(part["yearly_savings"], part["stockout_rate"], part["yearly_waste_cost"], strict=True)],
+            hovertemplate=(f"<b>{name}</b> at %{{x:.0f}}%: %{{customdata[0]}} a year<br>out of stock "
+                           "%{customdata[1]} of days, waste %{customdata[2]}<extra></extra>")))
         if optimal is not None and policy in set(optimal["policy"]):
             value = float(optimal.loc[optimal["policy"] == policy, "yearly_savings"].iloc[0])
+            values.append(value)
             fig.add_trace(go.Scatter(
                 x=[part["service_level"].min() * 100, part["service_level"].max() * 100], y=[value, value],
                 mode="lines", line={"color": colour, "dash": "dash", "width": 1}, showlegend=False,
-                name=f"{policy}, profit-optimal per item",
-                hovertemplate=f"<b>{policy}</b>, each item at its profit-optimal level: %{{y:,.0f}} ¥ a year"
+                name=f"{name}, profit-optimal per item",
+                hovertemplate=f"<b>{name}</b>, each item at its profit-optimal level: {fmt.yen_change(value)} a year"
                               "<extra></extra>"))
     fig = _layout(fig, "Savings by service level (dashed: profit-optimal per item)",
                   "Service level: share of days whose demand the order covers (%)", "¥ per year saved", height=400)
     fig.update_xaxes(ticksuffix="%")
-    fig.update_yaxes(tickprefix="¥", tickformat="~s", rangemode="normal", zeroline=True, zerolinecolor="#888")
+    fig.update_yaxes(**yen_axis(values, signed=True, pad=0.05, include_zero=False))
     fig.update_layout(hovermode="closest")
     return fig
 
 
 def segment_savings(by_segment: pd.DataFrame, segment: str, model: str, baseline_label: str) -> go.Figure:
+    """Yearly savings of ``model`` (alias) per value of ``segment``, sorted, bars from 0 in yen."""
     rows = by_segment[(by_segment["segment"] == segment) & (by_segment["policy"] == model)].sort_values(
         "yearly_savings")
     fig = go.Figure(go.Bar(
         x=rows["yearly_savings"], y=chart_labels(rows["group"].astype(str)), orientation="h",
         marker_color=[GAIN if v > 0 else LOSS for v in rows["yearly_savings"]],
-        hovertemplate="%{y}: %{x:,.0f} ¥ a year<extra></extra>"))
-    fig = _layout(fig, f"Yearly savings of {model} by {segment}, against {baseline_label}", "¥ per year", "",
-                  height=max(240, 70 + 24 * len(rows)))
-    _yen_axis(fig)
+        customdata=[fmt.yen_change(v) for v in rows["yearly_savings"]],
+        hovertemplate="%{y}: %{customdata} a year<extra></extra>"))
+    fig = _layout(fig, f"Yearly savings of {fmt.model_name(model)} by {segment}, against {baseline_label}",
+                  "¥ per year", "", height=max(240, 70 + 24 * len(rows)))
+    fig.update_xaxes(**yen_axis(rows["yearly_savings"], signed=True, pad=0.05))
     fig.update_yaxes(tickformat=None, rangemode="normal", type="category")
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig

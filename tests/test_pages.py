@@ -130,7 +130,7 @@ def test_backtest_page_runs_a_small_ladder_and_shows_results(app):
     assert at.subheader[0].value == "小さな実験"
     titles = plotly_titles(at)
     assert any("The ladder" in t for t in titles)
-    assert any("WAPE reduction against snaive" in t for t in titles)
+    assert any("WAPE reduction against Seasonal naive" in t for t in titles)
     assert any("by periods ahead" in t for t in titles)
     board = at.dataframe[0].value
     assert set(board["model"]) == {"practice", "naive", "snaive", "ma"}

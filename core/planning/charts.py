@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import fmt
-from core.charts import PALETTE
+from core.charts import PALETTE, yen_tick
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
 from core.text import chart_label, chart_labels
@@ -42,14 +42,6 @@ def _log_ticks(log_range: list[float], steps: tuple[float, ...] = (1, 2, 5)) -> 
     """1-2-5 ticks inside a log10 range: readable where plotly would label every digit."""
     ticks = [m * 10 ** e for e in range(math.floor(log_range[0]), math.ceil(log_range[1]) + 1) for m in steps]
     return [t for t in ticks if log_range[0] <= math.log10(t) <= log_range[1]]
-
-
-def _short_yen(value: float) -> str:
-    """¥2M, ¥50M, ¥1B: axis ticks."""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= size:
-            return f"¥{value / size:,.0f}{suffix}"
-    return f"¥{value:,.0f}"
 
 
 def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
@@ -100,7 +92,7 @@ def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
                   "Effort (person-weeks, log scale)", "Impact (¥ per year, log scale)", height=560)
     fig.update_xaxes(type="log", range=x_range, tickvals=_log_ticks(x_range), tickformat=",~g", zeroline=False)
     y_ticks = _log_ticks(y_range)
-    fig.update_yaxes(type="log", range=y_range, tickvals=y_ticks, ticktext=[_short_yen(t) for t in y_ticks],
+    fig.update_yaxes(type="log", range=y_range, tickvals=y_ticks, ticktext=[yen_tick(t) for t in y_ticks],
                      zeroline=False)
     return fig
 

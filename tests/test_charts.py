@@ -1,0 +1,180 @@
+"""The figures people read in charts: yen with the sign before the ¥, models and metrics
+by name, counts on whole-number ticks, segment errors as sorted bars from 0."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.io as pio
+import pytest
+
+from core import charts, decision_charts
+from core.charts import count_axis, nice_ticks, yen_axis, yen_tick
+from core.planning.charts import effort_impact_map
+from core.planning.initiatives import Thresholds, score_table
+
+MINUS = "\u2212"
+
+
+def text_of(fig) -> str:
+    """Every string of the figure as Plotly receives it (not escaped to ASCII)."""
+    return json.dumps(json.loads(pio.to_json(fig)), ensure_ascii=False)
+
+
+def assert_no_bad_forms(fig) -> None:
+    text = text_of(fig)
+    for bad in ("¥-", "¥+", "¥" + MINUS, "-¥", "lgbm", "snaive", "−0.0%", "-0.0%"):
+        assert bad not in text, (bad, text[:400])
+
+
+# ---------------------------------------------------------------------------------
+# Ticks
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("value", "signed", "text"), [
+    (0, False, "¥0"), (0, True, "¥0"), (500, False, "¥500"), (1000, False, "¥1K"), (1500, False, "¥1.5K"),
+    (2_500_000, False, "¥2.5M"), (1_250_000, False, "¥1.25M"), (-5_000_000, False, MINUS + "¥5M"),
+    (19_800_000, True, "+¥19.8M"), (-12_000, True, MINUS + "¥12K"), (1e9, False, "¥1B"),
+])
+def test_yen_ticks_put_the_sign_before_the_yen(value, signed, text):
+    assert yen_tick(value, signed) == text
+
+
+def test_nice_ticks_are_round_and_cover_the_range():
+    assert nice_ticks(0, 3) == [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    assert nice_ticks(0, 10) == [0, 2, 4, 6, 8, 10]
+    assert nice_ticks(-2e6, 20e6) == [0, 5e6, 10e6, 15e6, 20e6]
+    assert nice_ticks(-11_966, 0) == [-10_000, -7_500, -5_000, -2_500, 0]
+    assert nice_ticks(0, 0.4) == [0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_yen_axis_writes_its_own_tick_text():
+    axis = yen_axis([-11_966, 20_000], signed=True)
+    assert axis["tickvals"] == [-10_000, -5_000, 0, 5_000, 10_000, 15_000, 20_000]
+    assert axis["ticktext"] == [MINUS + "¥10K", MINUS + "¥5K", "¥0", "+¥5K", "+¥10K", "+¥15K", "+¥20K"]
+    assert axis["range"] == [-11_966, 20_000]
+
+
+def test_count_axes_never_repeat_a_tick():
+    small = count_axis([0, 1, 2])
+    assert small["tickformat"] == ",d" and small["dtick"] == 1 and small["range"][0] == 0
+    assert "dtick" not in count_axis([0, 40, 250])  # Plotly's own steps are whole numbers there
+
+
+# ---------------------------------------------------------------------------------
+# Money charts
+# ---------------------------------------------------------------------------------
+@pytest.fixture
+def money():
+    return pd.DataFrame({
+        "policy": ["practice", "lgbm", "snaive"], "label": ["today's practice", "lgbm", "snaive"],
+        "ordering": ["as recorded", "forecast + safety stock", "forecast + safety stock"],
+        "yearly_savings": [0.0, 19_800_000.0, -11_966.0], "yearly_profit": [1e8, 1.198e8, 9.99e7],
+        "yearly_waste_cost": [3e6, 1e6, 3.2e6], "yearly_lost_margin": [2e6, 1.5e6, 1.9e6],
+        "yearly_holding_cost": [1e5, 2e5, 1e5],
+    })
+
+
+def test_savings_bars_sign_before_the_yen_and_name_the_models(money):
+    fig = decision_charts.savings_bars(money, "today's practice (as recorded)")
+    bar = fig.data[0]
+    assert list(bar.y) == ["Seasonal naive", "LightGBM"]  # sorted, the zero row left out
+    assert list(bar.text) == [MINUS + "¥12.0K", "+¥19.8M"]
+    assert [row[1] for row in bar.customdata] == [MINUS + "¥11,966", "+¥19,800,000"]
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert ticks == [MINUS + "¥5M", "¥0", "+¥5M", "+¥10M", "+¥15M", "+¥20M", "+¥25M"] and all("¥-" not in t and "¥+" not in t for t in ticks)
+    assert fig.layout.xaxis.tickprefix is None
+    assert_no_bad_forms(fig)
+
+
+def test_loss_split_and_segment_savings_write_yen_for_people(money):
+    split = decision_charts.loss_split(money)
+    assert list(split.data[0].y) == ["Seasonal naive", "Today's practice", "LightGBM"]
+    assert split.data[0].customdata[0] == "¥3,200,000"
+    assert list(split.layout.xaxis.ticktext)[:2] == ["¥0", "¥1M"]
+    assert_no_bad_forms(split)
+    by_segment = pd.DataFrame({"segment": "category", "group": ["dairy", "bakery", "drinks"], "policy": "lgbm",
+                               "yearly_savings": [-950_000.0, 2_000_000.0, 0.4]})
+    fig = decision_charts.segment_savings(by_segment, "category", "lgbm", "today's practice")
+    assert list(fig.data[0].y) == ["dairy", "drinks", "bakery"]
+    assert list(fig.data[0].customdata) == [MINUS + "¥950,000", "no change", "+¥2,000,000"]
+    assert fig.layout.title.text.startswith("Yearly savings of LightGBM by category")
+    assert MINUS + "¥500K" in fig.layout.xaxis.ticktext
+    assert_no_bad_forms(fig)
+
+
+def test_sensitivity_lines_hover_in_yen_and_percent():
+    sensitivity = pd.DataFrame({"policy": ["lgbm"] * 2 + ["snaive"] * 2, "service_level": [0.8, 0.95] * 2,
+                                "yearly_savings": [-27_215_086.0, 5e6, -1e6, 2e6],
+                                "stockout_rate": [0.1234, 0.05, 0.2, 0.1], "yearly_waste_cost": [1e6, 2e6, 1e6, 1e6]})
+    optimal = pd.DataFrame({"policy": ["lgbm"], "yearly_savings": [6e6]})
+    fig = decision_charts.sensitivity_lines(sensitivity, optimal)
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["LightGBM", "Seasonal naive"]
+    assert list(fig.data[0].customdata[0]) == [MINUS + "¥27,215,086", "12.3%", "¥1,000,000"]
+    assert "+¥6,000,000 a year" in fig.data[1].hovertemplate
+    assert list(fig.layout.yaxis.ticktext) == [MINUS + "¥20M", MINUS + "¥10M", "¥0"]
+    assert_no_bad_forms(fig)
+
+
+# ---------------------------------------------------------------------------------
+# Backtest charts
+# ---------------------------------------------------------------------------------
+def test_segment_errors_are_sorted_bars_from_zero():
+    frame = pd.DataFrame({"model": "lgbm", "x": ["drinks", "dairy", "bakery"], "group": ["drinks", "dairy", "bakery"],
+                          "value": [0.31, 0.52, 0.254]})
+    fig = charts.metric_lines(frame, "x", "wape", "WAPE of lgbm by category", "category")
+    assert [t.type for t in fig.data] == ["bar"]
+    bar = fig.data[0]
+    assert list(bar.y) == ["bakery", "drinks", "dairy"]  # worst at the top of a horizontal bar chart
+    assert list(bar.text) == ["25.4%", "31.0%", "52.0%"]
+    assert bar.name == "LightGBM"
+    assert fig.layout.xaxis.range[0] == 0 and fig.layout.xaxis.title.text == "WAPE (&#37;)"
+    assert list(fig.layout.yaxis.categoryarray) == ["bakery", "drinks", "dairy"]
+
+
+def test_metric_lines_name_models_and_count_steps_in_whole_numbers():
+    frame = pd.DataFrame({"model": ["lgbm"] * 3 + ["snaive"] * 3, "step": [1, 2, 3] * 2,
+                          "value": [0.2, 0.25, 0.3, 0.3, 0.31, 0.33]})
+    fig = charts.metric_lines(frame, "step", "smape", "sMAPE by periods ahead", "Periods after the cutoff")
+    assert [t.name for t in fig.data] == ["LightGBM", "Seasonal naive"]
+    assert fig.layout.yaxis.title.text == "sMAPE (&#37;)"  # Plotly shows it as %
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == ",d"
+
+
+def test_improvement_bars_and_ladder_read_model_names():
+    gains = pd.Series({"snaive": 0.0, "lgbm": 0.123, "ma": -0.034, "ets": 0.0001})
+    fig = charts.improvement_bars(gains, "snaive")
+    bar = fig.data[0]
+    assert list(bar.y) == ["Moving average", "ETS (exponential smoothing)", "LightGBM"]
+    assert list(bar.text) == [MINUS + "3.4%", "no change", "+12.3%"]
+    assert list(bar.customdata) == ["WAPE 3.4% higher than Seasonal naive", "WAPE the same as Seasonal naive",
+                                    "WAPE 12.3% lower than Seasonal naive"]
+    assert fig.layout.title.text == "WAPE reduction against Seasonal naive"
+    assert_no_bad_forms(fig)
+    board = pd.DataFrame({"model": ["snaive", "lgbm"], "rung": ["rule", "GBDT"], "wape": [0.3, 0.25],
+                          "mase": [1.0, 0.8], "seconds": [0.1, 5.0]})
+    ladder = charts.ladder(board, {"snaive": 1, "lgbm": 4})
+    assert [list(t.text) for t in ladder.data[1:]] == [["Seasonal naive"], ["LightGBM"]]
+
+
+def test_stockouts_are_counted_on_whole_number_ticks():
+    frame = pd.DataFrame({"period": pd.date_range("2025-01-06", periods=3, freq="W-MON"), "y": [10.0, 12, 9],
+                          "orders": [11.0, 12, 10], "stockouts": [0, 1, 2]})
+    fig = charts.practice_over_time(frame, "units sold", "weekly")
+    assert fig.layout.yaxis2.tickformat == ",d" and fig.layout.yaxis2.dtick == 1
+
+
+def test_uplift_labels_write_no_change_for_zero():
+    frame = pd.DataFrame({"grp": ["a", "b"], "uplift": [0.001, 0.25], "mean_off": [1.0, 1.0],
+                          "mean_on": [1.0, 1.25], "periods_on": [3, 4]})
+    fig = charts.flag_effect(frame, "promo", "units")
+    assert list(fig.data[0].text) == ["no change", "+25%"]
+
+
+def test_effort_impact_ticks_in_short_yen():
+    from core.planning import example
+
+    items = [(str(n), i) for n, i in enumerate(example.initiatives())]
+    fig = effort_impact_map(score_table(items, Thresholds()), Thresholds())
+    ticks = list(fig.layout.yaxis.ticktext)
+    assert ticks[:3] == ["¥5M", "¥10M", "¥20M"] and all(t.startswith("¥") for t in ticks)
