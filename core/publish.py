@@ -20,7 +20,7 @@ Two honest limits, both written into the batch's notes:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -34,15 +34,27 @@ from core.columns import DATE, SERIES_ID
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
-from core.impact import profit_optimal_levels
+from core.impact import Economics, ImpactConfig, profit_optimal_levels
 from core.warehouse import Warehouse
-from core.warehouse.runs import RunInfo, get_run, run_metrics
+from core.warehouse.runs import RunInfo, get_run, run_forecasts, run_metrics
 
 STEP = "step"
 ORDER_QUANTITY = "order_quantity"
 # Columns of a batch besides the series keys; a key with one of these names would be
 # ambiguous in the exported table.
 BATCH_COLUMNS = (SERIES_ID, DATE, STEP, FORECAST, ORDER_QUANTITY, "model", "run_id", "version", "created_at", "date")
+
+
+# Decimals of a batch written for people (the CSV download): forecasts and order
+# quantities in hundredths of a unit; the warehouse keeps full precision.
+CSV_DECIMALS = {FORECAST: 2, ORDER_QUANTITY: 2}
+
+
+def for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """A batch export (``core.warehouse.publish.batch_export``) as it is written to a CSV:
+    forecast and order_quantity rounded to ``CSV_DECIMALS`` (``3.4567891234567`` →
+    ``3.46``), every other column as it is. Returns a new frame."""
+    return frame.round({c: d for c, d in CSV_DECIMALS.items() if c in frame.columns})
 
 
 class PublishError(MitoshiError):
@@ -64,7 +76,8 @@ class PublishOptions:
     model: ModelSpec
     horizon: int
     service_level: float | None = None  # None: no order quantities, unless profit_optimal
-    profit_optimal: bool = False  # each item at its newsvendor level (core.impact), as the money impact orders
+    profit_optimal: bool = False  # each item at the level that earned it most in the run's shelf simulation
+    economics: Economics = field(default_factory=Economics)  # the project's averages where the data has none
     gap: int = 0
     window: Literal["expanding", "sliding"] = "expanding"
     train_periods: int | None = None
@@ -84,7 +97,8 @@ class PublishOptions:
 
     @classmethod
     def from_run(cls, run: RunInfo, alias: str, horizon: int | None = None,
-                 service_level: float | None = None, profit_optimal: bool = False) -> PublishOptions:
+                 service_level: float | None = None, profit_optimal: bool = False,
+                 economics: Economics = Economics()) -> PublishOptions:
         """The model ``alias`` with the settings, window, gap and seed it had in ``run``."""
         spec = next((m for m in run.config.models if m.alias == alias), None)
         if spec is None:
@@ -93,7 +107,7 @@ class PublishOptions:
                 f"{', '.join(m.alias for m in run.config.models)}, or run a backtest that includes it.")
         split = run.config.split
         return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level,
-                   profit_optimal=profit_optimal, gap=split.gap,
+                   profit_optimal=profit_optimal, economics=economics, gap=split.gap,
                    window=split.window, train_periods=split.train_periods, seed=run.config.seed)
 
     def split(self) -> SplitConfig:
@@ -206,7 +220,9 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
     frame[ORDER_QUANTITY] = np.nan
     if options.profit_optimal:
         report("Computing each item's profit-optimal service level and order quantities…")
-        levels = profit_optimal_levels(data, warehouse.side_table(dataset, "items"))
+        mine = run_forecasts(warehouse, run_id)
+        levels = profit_optimal_levels(mine[mine["model"] == options.model.alias], data,
+                                       warehouse.side_table(dataset, "items"), ImpactConfig(economics=options.economics))
         frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
                                                       frame[SERIES_ID].map(levels).to_numpy(float), frame)
         notes.extend(note)

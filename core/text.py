@@ -80,7 +80,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Floats in a CSV: 15 significant digits, all a double holds exactly, so that 0.1 + 0.2
+# is written 0.3 and not 0.30000000000000004; rounding for people is the caller's.
+CSV_FLOATS = "%.15g"
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as a CSV download: formula-leading text cells neutralised, UTF-8 with a
-    byte-order mark so that Excel on Japanese Windows reads keys like 渋谷 correctly."""
-    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+    """``frame`` as a CSV download: formula-leading text cells neutralised, floats without
+    binary noise (``CSV_FLOATS``), UTF-8 with a byte-order mark so that Excel on Japanese
+    Windows reads keys like 渋谷 correctly."""
+    return neutralise_formulas(frame).to_csv(index=False, float_format=CSV_FLOATS).encode("utf-8-sig")

@@ -218,3 +218,31 @@ def test_a_never_sold_series_is_published_with_its_fallback_named():
     out, fallbacks = forecast_next(data, PublishOptions(model=ModelSpec.of("croston"), horizon=3))
     assert [(f.rule, f.series) for f in fallbacks] == [("zero", ("S0/I1",))]
     assert (out.loc[out[SERIES_ID] == "S0/I1", "forecast"] == 0).all() and len(out) == 18
+
+
+def test_the_csv_rounds_forecasts_for_people_and_the_warehouse_keeps_them_whole():
+    from core.publish import for_csv
+    from core.text import csv_bytes
+
+    frame = pd.DataFrame({"store_id": ["S001", "S001"], "item_id": ["I01", "-5"],
+                          "date": pd.to_datetime(["2025-05-01", "2025-05-02"]),
+                          "forecast": [3.4567891234567891, 0.1 + 0.2], "order_quantity": [5.005000001, np.nan],
+                          "model": ["lgbm", "lgbm"], "run_id": ["r1", "r1"], "version": [2, 2]})
+    text = csv_bytes(for_csv(frame)).decode("utf-8-sig")
+    assert text == ("store_id,item_id,date,forecast,order_quantity,model,run_id,version\n"
+                    "S001,I01,2025-05-01,3.46,5.01,lgbm,r1,2\n"
+                    "S001,'-5,2025-05-02,0.3,,lgbm,r1,2\n")
+    assert frame["forecast"].iloc[0] == 3.4567891234567891  # the frame itself is not rounded
+
+
+def test_the_published_export_as_csv_has_at_most_two_decimals(demo_run):
+    from core.publish import for_csv
+    from core.text import csv_bytes
+
+    warehouse, dataset, run = demo_run
+    publish_model(warehouse, run, "ma", service_level=0.9)
+    export = publish.batch_export(warehouse, dataset.dataset_id)
+    assert (export["forecast"] != export["forecast"].round(2)).any()  # the warehouse keeps full precision
+    back = pd.read_csv(io.BytesIO(csv_bytes(for_csv(export))), encoding="utf-8-sig", dtype=str)
+    decimals = back[["forecast", "order_quantity"]].stack().str.partition(".")[2].str.len()
+    assert len(back) == len(export) and decimals.max() == 2

@@ -10,7 +10,7 @@ import streamlit as st
 from core import charts, fmt
 from core.columns import DATE, Freq
 from core.errors import MitoshiError
-from core.publish import PublishOptions, prepare_batch, unpublishable_reason
+from core.publish import PublishOptions, for_csv, prepare_batch, unpublishable_reason
 from core.text import md
 from core.warehouse import decisions, publish, runs
 from ui import queries
@@ -146,7 +146,7 @@ else:
         "order_quantity": st.column_config.NumberColumn(format="%.2f"),
         "version": st.column_config.NumberColumn(format="%d")})
     slug = re.sub(r"\W+", "_", str(chosen["dataset_name"])).strip("_")
-    csv_download(export, f"Download version {version} as CSV", f"batch_forecasts_{slug}_v{version}.csv",
+    csv_download(for_csv(export), f"Download version {version} as CSV", f"batch_forecasts_{slug}_v{version}.csv",
                  key="handoff_download")
 
 with st.expander("The batch forecast table: what each column means, and how to read it"):
