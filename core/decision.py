@@ -204,6 +204,13 @@ class Decision:
     # counted) and, in words, what its folds left out and which models fell back.
     series_scored: int | None = None
     accounting: list[str] = field(default_factory=list)
+    # The problem definition's own numbers against the measured ones (none in a snapshot
+    # written before they were reconciled): one record per stated number — see
+    # ``reconcile`` — the measurement the KPI was read as, and the conditions a broken
+    # constraint puts on the verdict, written out.
+    stated_vs_measured: list[dict] = field(default_factory=list)
+    kpi_measure: str | None = None
+    conditions: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -309,12 +316,24 @@ def best_model(impact: ImpactResult, leaderboard: pd.DataFrame) -> str:
     return ranked[0].policy
 
 
-def ladder_choice(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition
-                  ) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class LadderPick:
+    """The model the verdict takes when none is chosen, and why, in words."""
+
+    model: str  # alias
+    rule: str  # the rule that picked it, for a label: "the cheapest rung that meets every criterion"
+    note: str | None  # a sentence for the verdict when the ladder stopped below the model that saves the most
+
+    def label(self) -> str:
+        """``Theta — the cheapest rung that meets every criterion (recommended)``."""
+        return f"{fmt.model_name(self.model)} — {self.rule} (recommended)"
+
+
+def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition) -> LadderPick:
     """The talk's ladder as the default choice: the cheapest rung whose best model (in
-    money) meets every criterion that can be measured; the model that saves the most
-    when none does. Returns the model and, when the ladder stopped below the model that
-    saves the most, a sentence saying so."""
+    money) meets every criterion that can be measured — the project's criteria and its
+    KPI target; the model that saves the most when none does. The report page preselects
+    this model and the verdict takes it when none is chosen."""
     richest = best_model(impact, leaderboard)
     rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
     board = leaderboard.set_index(MODEL)
@@ -323,16 +342,34 @@ def ladder_choice(impact: ImpactResult, leaderboard: pd.DataFrame, definition: P
     rank = {r: i for i, r in enumerate(RUNG_ORDER)}
     candidates.sort(key=lambda m: (rank.get(rungs.get(m, ""), len(RUNG_ORDER)), -savings[m]))
     for model in candidates:
-        measured = _measured(model, board, impact, definition)
-        results = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+        results = _all_criteria(model, board, impact, definition)
         if any(r.passed for r in results) and not any(r.passed is False for r in results):
             if model == richest:
-                return model, None
-            return model, (f"Chosen by the ladder: {model} ({rungs.get(model, '?')}) is the cheapest rung that meets "
-                           f"every criterion. {richest} ({rungs.get(richest, '?')}) would save "
-                           f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
-                           f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays.")
-    return richest, None
+                return LadderPick(model, "the cheapest rung that meets every criterion, and the one that saves the "
+                                         "most", None)
+            name, rich = fmt.model_name(model), fmt.model_name(richest)
+            return LadderPick(model, "the cheapest rung that meets every criterion", (
+                f"Chosen by the ladder: {name} ({rungs.get(model, '?')}) is the cheapest rung that meets every "
+                f"criterion. {rich} ({rungs.get(richest, '?')}) would save "
+                f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
+                f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays."))
+    return LadderPick(richest, "the one that saves the most (no model meets every criterion)", None)
+
+
+def ladder_choice(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition
+                  ) -> tuple[str, str | None]:
+    """``ladder_pick`` as (model, note)."""
+    pick = ladder_pick(impact, leaderboard, definition)
+    return pick.model, pick.note
+
+
+def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
+                  ) -> list[CriterionResult]:
+    """The project's criteria, then its KPI target (when it states one), for ``model``."""
+    measured = _measured(model, board, impact, definition)
+    results = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+    kpi = kpi_criterion(definition, model, board, impact)
+    return results + ([kpi] if kpi is not None else [])
 
 
 def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> Decision:
@@ -351,16 +388,16 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     if model not in board.index or model not in set(impact.summary["policy"]):
         raise DecisionError(f"The run has no model '{model}'; choose one of its models.")
 
-    measured = _measured(model, board, impact, definition)
-    criteria = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+    criteria = _all_criteria(model, board, impact, definition)
     significance = _significance(model, run)
     stability = _stability(model, run, impact)
     value = _value(model, impact, definition)
+    stated = reconcile(definition, model, board, impact, criteria)
     readiness = _readiness(inputs, run, significance, stability)
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
-                                       readiness)
+                                       readiness, stated.conditions)
     if ladder_note:
         reasons.insert(0, ladder_note)
 
@@ -392,9 +429,339 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         money_notes=impact.notes, money_sources=dict(impact.sources), sensitivity=_records(sensitivity),
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
-        risks=_risks(inputs, model, impact, stability) + [r.strip() for r in inputs.risks if r.strip()],
+        risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken)
+               + [r.strip() for r in inputs.risks if r.strip()]),
+        stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure, conditions=stated.conditions,
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
     )
+
+
+# ---------------------------------------------------------------------------------
+# The problem's own numbers against the measured ones
+# ---------------------------------------------------------------------------------
+AGREES = 0.25  # a stated and a measured level within 25 % of each other are read as the same level
+CLAIM_SHORT = 0.5  # measured savings below half the value claimed are a risk
+CLAIM_HIGH = 2.0  # and above twice the claim, something to check
+SERVICE_SLACK = 0.01  # stockout days may rise by 1 percentage point before the service constraint breaks
+KPI_TARGET = "kpi_target"  # the metric of the criterion made from the KPI target
+
+# Status words of a row of the stated-vs-measured table.
+AGREE, DIFFER, MET, NOT_MET, UNMEASURED = "agrees", "differs", "met", "not met", "cannot be measured"
+SHORT, IN_LINE, ABOVE = "below the claim", "in line", "above the claim"
+KEPT, BROKEN = "kept", "broken"
+
+
+@dataclass(frozen=True)
+class KpiMeasure:
+    """How a KPI stated in the problem definition is measured on a run."""
+
+    key: str  # loss_rate, loss_yen, stockout_rate, lost_yen, fill_rate, waste_rate, waste_share, waste_yen, wape
+    label: str  # the measurement in words
+    better: str  # "lower" or "higher"
+    yen: bool  # yen a year; otherwise a share (0.06 = 6 %)
+    scale: float  # a stated number × scale = the measured unit (0.01 when the KPI is stated in percent)
+
+    def stated(self, value: float | None) -> float | None:
+        return None if value is None else value * self.scale
+
+    def text(self, value: float | None) -> str:
+        return fmt.yen(value) if self.yen else fmt.pct(value)
+
+
+MEASURES: dict[str, tuple[str, str, bool]] = {
+    "loss_rate": ("loss rate: waste cost + margin lost to stockouts, over sales", "lower", False),
+    "loss_yen": ("yearly waste cost + margin lost to stockouts", "lower", True),
+    "stockout_rate": ("share of series-days with a stockout", "lower", False),
+    "lost_yen": ("yearly margin lost to stockouts", "lower", True),
+    "fill_rate": ("fill rate: units sold over (estimated) demand", "higher", False),
+    "waste_rate": ("waste rate: units thrown away over units ordered", "lower", False),
+    "waste_share": ("waste cost over sales", "lower", False),
+    "waste_yen": ("yearly waste cost", "lower", True),
+    "wape": ("WAPE: total absolute error over total sales", "lower", False),
+}
+_KPI_WORDS: dict[str, tuple[str, ...]] = {
+    "wape": ("wape", "forecast error", "予測誤差"),
+    "fill": ("fill rate", "fill-rate", "service level", "充足"),
+    "loss": ("loss", "ロス"),
+    "stockout": ("stockout", "stock-out", "out of stock", "out-of-stock", "欠品", "品切"),
+    "waste": ("waste", "spoil", "廃棄"),
+}
+_YEN_WORDS = ("¥", "yen", "jpy", "円")
+_PERCENT_WORDS = ("%", "percent", "パーセント", "％")
+_SHARE_WORDS = (*_PERCENT_WORDS, "share", "rate", "ratio", "fraction", "of sales", "割合", "率")
+
+
+def kpi_measure(definition: ProblemDefinition) -> tuple[KpiMeasure | None, str]:
+    """The measurement a KPI is read as, from its name and unit (English or Japanese):
+    a loss rate (waste + lost margin over sales, or in yen), stockouts, waste, fill rate
+    or WAPE. Returns the measure and, when there is none, why in words (else "")."""
+    name, unit = definition.kpi_name.strip(), definition.kpi_unit.strip()
+    if not name:
+        return None, "the problem definition names no KPI"
+    text, unit_l = f"{name} {unit}".lower(), unit.lower()
+    has = {k for k, words in _KPI_WORDS.items() if any(w in text for w in words)}
+    yen = any(w in unit_l for w in _YEN_WORDS)
+    if unit_l and not yen and not any(w in unit_l for w in _SHARE_WORDS):
+        return None, f"its unit '{unit}' is none the run measures (a percentage, a share or yen a year)"
+    if "wape" in has:
+        key = None if yen else "wape"
+    elif "fill" in has:
+        key = None if yen else "fill_rate"
+    elif "loss" in has or {"stockout", "waste"} <= has:
+        key = "loss_yen" if yen else "loss_rate"
+    elif "stockout" in has:
+        key = "lost_yen" if yen else "stockout_rate"
+    elif "waste" in has:
+        key = "waste_yen" if yen else "waste_share" if ("sales" in unit_l or "売上" in unit_l) else "waste_rate"
+    else:
+        return None, ("its name names nothing the run measures (a loss rate, stockouts, waste, fill rate or WAPE); "
+                      "measure it in the online evaluation")
+    if key is None:
+        return None, f"'{name}' is a share, not yen"
+    label, better, in_yen = MEASURES[key]
+    stated = [v for v in (definition.kpi_current, definition.kpi_target) if v is not None]
+    percent = any(w in unit_l for w in _PERCENT_WORDS) or any(abs(v) > 1 for v in stated)
+    return KpiMeasure(key, label, better, in_yen, 1.0 if in_yen or not percent else 0.01), ""
+
+
+def _kpi_value(measure: KpiMeasure, policy: str, board: pd.DataFrame, impact: ImpactResult) -> float | None:
+    """The measure for one policy of the run (None when the run has no such number)."""
+    if measure.key == "wape":
+        return _num(board.loc[policy, "wape"]) if policy in board.index and "wape" in board else None
+    if policy not in set(impact.summary["policy"]):
+        return None
+    row = impact.row(policy)
+
+    def get(column: str) -> float | None:
+        return _num(row[column]) if column in row.index else None
+
+    revenue, waste, lost = get("yearly_revenue"), get("yearly_waste_cost"), get("yearly_lost_margin")
+    share = (lambda part: part / revenue if part is not None and revenue else None)
+    loss = waste + lost if waste is not None and lost is not None else None
+    return {"loss_rate": lambda: share(loss), "loss_yen": lambda: loss, "lost_yen": lambda: lost,
+            "stockout_rate": lambda: get("stockout_rate"), "fill_rate": lambda: get("fill_rate"),
+            "waste_rate": lambda: get("waste_rate"), "waste_share": lambda: share(waste),
+            "waste_yen": lambda: waste}[measure.key]()
+
+
+def _today(measure: KpiMeasure, impact: ImpactResult) -> tuple[str, str]:
+    """The policy that is 'today' for a measure, and its label."""
+    if measure.key == "wape":
+        return PRACTICE, "today's practice"
+    return impact.baseline, impact.baseline_label
+
+
+def _stated_text(definition: ProblemDefinition, value: float | None) -> str:
+    if value is None:
+        return fmt.MISSING
+    unit = definition.kpi_unit.strip()
+    number = fmt.trimmed(value, 2)
+    if not unit:
+        return number
+    return f"{number}{unit}" if unit[0] in "%％" else f"{number} {unit}"
+
+
+def _agree(stated: float, measured: float) -> bool:
+    if stated == 0:
+        return abs(measured) < 1e-9
+    return abs(measured / stated - 1) <= AGREES
+
+
+def _equivalent(measure: KpiMeasure, today: float, current: float, target: float) -> float | None:
+    """The stated target as the change it asks for, on the measured scale: the same
+    relative cut of a lower-is-better measure, the same share of a fill rate's shortfall
+    closed. None when the stated current value gives no ratio."""
+    if measure.better == "lower":
+        return today * target / current if current else None
+    return 1 - (1 - today) * (1 - target) / (1 - current) if current < 1 else None
+
+
+def _cut(measure: KpiMeasure, current: float, target: float) -> str:
+    if measure.better == "lower":
+        change = 1 - target / current if current else 0.0
+        return f"{fmt.pct(abs(change))} {'lower' if change >= 0 else 'higher'}"
+    closed = 1 - (1 - target) / (1 - current) if current < 1 else 0.0
+    return f"{fmt.pct(closed)} of the shortfall closed"
+
+
+def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult
+                  ) -> CriterionResult | None:
+    """The KPI target of the problem definition as a criterion on ``model`` (None when no
+    target is stated). When the level measured today agrees with the one stated (within
+    25 %), the target is checked as it stands; when it does not, the two do not count the
+    same thing, and the target is read as the change it asks for (6 % → 4.5 % is a 25 %
+    cut), applied to the level measured today. A KPI the run cannot measure is not
+    evaluated: it weighs in the verdict as an unevaluated criterion."""
+    if not definition.kpi_name.strip() or definition.kpi_target is None:
+        return None
+    measure, why = kpi_measure(definition)
+    name, target_text = definition.kpi_name.strip(), _stated_text(definition, definition.kpi_target)
+    note = "The KPI target of the problem definition."
+    if measure is None:
+        return CriterionResult(f"KPI target: {name} → {target_text}", KPI_TARGET, "<=", definition.kpi_target, None,
+                               note, None, fmt.MISSING, None, None,
+                               f"The run cannot measure this KPI: {why}.")
+    sign = "≤" if measure.better == "lower" else "≥"
+    common = dict(criterion=f"KPI target: {name} {sign} {target_text}", metric=KPI_TARGET,
+                  comparator="<=" if measure.better == "lower" else ">=", baseline=None, note=note)
+    who = fmt.model_name(model)
+    target, current = measure.stated(definition.kpi_target), measure.stated(definition.kpi_current)
+    today_policy, today_label = _today(measure, impact)
+    value, today = _kpi_value(measure, model, board, impact), _kpi_value(measure, today_policy, board, impact)
+    if value is None:
+        return CriterionResult(**common, threshold=target, measured=None, measured_text=fmt.MISSING,
+                               baseline_value=today, passed=None,
+                               evidence=f"Read as the {measure.label}, which this run does not measure for {who}.")
+    threshold, how = target, f"Read as the {measure.label}."
+    if current is not None and today is not None and not _agree(current, today):
+        threshold = _equivalent(measure, today, current, target)
+        if threshold is None:
+            return CriterionResult(**common, threshold=target, measured=value, measured_text=measure.text(value),
+                                   baseline_value=today, passed=None,
+                                   evidence=(f"Read as the {measure.label}: measured {measure.text(today)} for "
+                                             f"{today_label} against {measure.text(current)} stated, and a target "
+                                             "stated from zero cannot be read as a change."))
+        how += (f" The level stated today ({measure.text(current)}) is not the one measured for {today_label} "
+                f"({measure.text(today)}): they do not count the same thing, so the target is read as the change it "
+                f"asks for ({measure.text(current)} → {measure.text(target)}, {_cut(measure, current, target)}), "
+                f"which on the measured scale is {measure.text(threshold)}.")
+    elif today is not None:
+        how += f" Measured today ({today_label}): {measure.text(today)}."
+    passed = value <= threshold + 1e-12 if measure.better == "lower" else value >= threshold - 1e-12
+    verdict = "met" if passed else "not met"
+    return CriterionResult(**common, threshold=threshold, measured=value, measured_text=measure.text(value),
+                           baseline_value=today, passed=passed,
+                           evidence=f"{how} With {who}: {measure.text(value)} against {measure.text(threshold)}: "
+                                    f"{verdict}.")
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Every number the problem definition states, against what the run measured."""
+
+    rows: list[dict]  # item, stated, measured, status, note (texts); stated_value, measured_value (numbers in the
+    # measured unit: a share as a fraction, yen; None when the run cannot measure it or the number is not a KPI)
+    risks: list[str]
+    conditions: list[str]  # a broken constraint, and what makes the verdict acceptable despite it
+    kpi_measure: str | None  # the measurement the KPI was read as (a key of MEASURES)
+    broken: tuple[str, ...] = ()  # the constraints broken: "service", "budget"
+
+
+def _row(item: str, stated_value: float | None, stated: str, measured_value: float | None, measured: str,
+         status: str, note: str) -> dict:
+    return {"item": item, "stated": stated, "measured": measured, "status": status, "note": note,
+            "stated_value": _num(stated_value), "measured_value": _num(measured_value)}
+
+
+def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult,
+              criteria: Sequence[CriterionResult]) -> Reconciliation:
+    """The problem definition's KPI (today and target), value claimed and constraints,
+    each beside what the run measured with ``model``. A stated level that the
+    measurement does not match, or savings below half the value claimed, are risks with
+    their size; a constraint broken — more stockouts than today (unless a criterion on
+    stockouts says how many are acceptable), an investment over the budget — is a
+    condition on the verdict, written out."""
+    rows: list[dict] = []
+    risks: list[str] = []
+    conditions: list[str] = []
+    broken: list[str] = []
+    who = fmt.model_name(model)
+    measure, why = kpi_measure(definition) if definition.kpi_name.strip() else (None, "")
+    name = definition.kpi_name.strip()
+    if name:
+        current_text = _stated_text(definition, definition.kpi_current)
+        if measure is None:
+            rows.append(_row(f"KPI today: {name}", None, current_text, None, fmt.MISSING,
+                             UNMEASURED, why[:1].upper() + why[1:] + "."))
+            if definition.kpi_target is None:
+                risks.append(f"The KPI '{name}' cannot be measured from the run ({why}): nothing here says whether "
+                             "it will move.")
+        else:
+            today_policy, today_label = _today(measure, impact)
+            today = _kpi_value(measure, today_policy, board, impact)
+            current = measure.stated(definition.kpi_current)
+            if today is None:
+                status, note = UNMEASURED, (f"Read as the {measure.label}; the run has no {today_label} to measure it "
+                                            "on." if measure.key == "wape" else
+                                            f"Read as the {measure.label}, which this run does not measure.")
+            elif current is None:
+                status, note = fmt.MISSING, f"Read as the {measure.label}, for {today_label}; no level stated."
+            else:
+                status = AGREE if _agree(current, today) else DIFFER
+                note = f"Read as the {measure.label}, for {today_label}."
+                if status == DIFFER:
+                    ratio = today / current if current else math.inf
+                    times = f"{fmt.number(ratio, 1)}×" if math.isfinite(ratio) else "not comparable"
+                    note += f" Measured is {times} the stated level."
+                    risks.append(
+                        f"The problem definition states {name} at {current_text} today; the run measures "
+                        f"{measure.text(today)} for {today_label} ({measure.label}; {times} the stated level). They do "
+                        "not count the same thing: check how the stated figure is counted before the pilot, which "
+                        "should measure the KPI as the business counts it. The KPI target was read as the change it "
+                        "asks for.")
+            rows.append(_row(f"KPI today: {name}", current, current_text, today, measure.text(today), status, note))
+        kpi = next((c for c in criteria if c.metric == KPI_TARGET), None)
+        if kpi is not None:
+            status = UNMEASURED if kpi.passed is None else MET if kpi.passed else NOT_MET
+            rows.append(_row(f"KPI target: {name}", measure.stated(definition.kpi_target) if measure else None,
+                             _stated_text(definition, definition.kpi_target), kpi.measured,
+                             f"{kpi.measured_text} with {who}" if kpi.measured is not None else fmt.MISSING,
+                             status, kpi.evidence))
+
+    claim = definition.value_yen_per_year
+    savings = _num(impact.row(model)["yearly_savings"])
+    if claim and savings is not None:
+        ratio = savings / claim
+        status = SHORT if ratio < CLAIM_SHORT else ABOVE if ratio > CLAIM_HIGH else IN_LINE
+        rows.append(_row("Value claimed (¥ a year)", claim, fmt.yen(claim), savings, f"{fmt.yen(savings)} saved",
+                         status, f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed, against "
+                                 f"{impact.baseline_label}."))
+        if savings <= 0:
+            risks.append(f"None of the value claimed ({fmt.yen(claim)} a year) is measured: ordering from {who} "
+                         f"changes profit by {fmt.yen_change(savings)} a year against {impact.baseline_label}.")
+        elif ratio < CLAIM_SHORT:
+            risks.append(f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed: {fmt.yen(savings)} a year "
+                         f"against {fmt.yen(claim)} ({fmt.yen(claim - savings)} short). Revise the business case, or "
+                         "say where the rest is to come from, before promising it.")
+        elif ratio > CLAIM_HIGH:
+            risks.append(f"Measured savings are {fmt.number(ratio, 1)}× the value claimed ({fmt.yen(savings)} against "
+                         f"{fmt.yen(claim)} a year): check the prices, costs and shelf lives the simulation used "
+                         "before quoting the larger figure.")
+
+    # Constraints. Service: the KPI must not be bought with empty shelves, unless the
+    # definition already says how many stockouts are acceptable (a criterion or the KPI).
+    covered = any(c.metric == "stockout_rate" for c in definition.criteria) or (
+        measure is not None and measure.key in ("stockout_rate", "fill_rate"))
+    summary = impact.summary.set_index("policy")
+    if not covered and "stockout_rate" in summary and impact.baseline in summary.index:
+        base, mine = _num(summary.loc[impact.baseline, "stockout_rate"]), _num(summary.loc[model, "stockout_rate"])
+        if base is not None and mine is not None:
+            bad = mine > base + SERVICE_SLACK
+            rows.append(_row("Constraint: no more stockouts than today", base,
+                             f"{fmt.pct(base)} of days ({impact.baseline_label})", mine,
+                             f"{fmt.pct(mine)} of days with {who}", BROKEN if bad else KEPT,
+                             f"{fmt.pp(mine - base)} against {impact.baseline_label}; up to "
+                             f"{fmt.pp(SERVICE_SLACK)} is tolerated."))
+            if bad:
+                broken.append("service")
+                conditions.append(
+                    f"Constraint broken: ordering from {who} runs out of stock on {fmt.pct(mine)} of days against "
+                    f"{fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)}). It is acceptable only if "
+                    f"the pilot keeps stockouts at or below {fmt.pct(base)}: raise the safety stock (a higher "
+                    "service level) for the items that run out more, or order them as today, and add a stockout "
+                    "criterion to the problem definition if some increase is acceptable.")
+    budget, investment = definition.budget_yen, definition.investment_yen
+    if budget and investment is not None:
+        bad = investment > budget
+        rows.append(_row("Constraint: investment within the budget", budget, fmt.yen(budget), investment,
+                         f"{fmt.yen(investment)} (stated)", BROKEN if bad else KEPT,
+                         "Both are stated in the problem definition; the run does not measure them."))
+        if bad:
+            broken.append("budget")
+            conditions.append(f"Constraint broken: the initial investment {fmt.yen(investment)} exceeds the budget "
+                              f"{fmt.yen(budget)} by {fmt.yen(investment - budget)}. Secure the difference, or cut "
+                              "the investment, before starting.")
+    return Reconciliation(rows, risks, conditions, measure.key if measure else None, tuple(broken))
 
 
 def _kpi(definition: ProblemDefinition) -> str:
@@ -486,7 +853,7 @@ def _how_to_measure(criterion: Criterion) -> str:
 def _source(metric: str, model: str, impact: ImpactResult) -> str:
     if METRICS[metric].unit in ("yen", "months"):
         scaled = " scaled to the whole dataset" if impact.chain_scale > 1.0001 else ""
-        return (f"(From the money impact: stores ordering from {model}'s forecasts at "
+        return (f"(From the money impact: stores ordering from {fmt.model_name(model)}'s forecasts at "
                 f"{impact.config.level_label}, against {impact.baseline_label}{scaled}.)")
     if metric == "stockout_rate":
         return "(From the money impact's shelf simulation.)"
@@ -505,15 +872,15 @@ def _significance(model: str, run: RunEvidence) -> list[dict]:
                    "not significantly better" if p is not None else "not testable (too few periods)")
         out.append({"model": model, "baseline": base, "baseline_label": BASELINES[base], "p_value": p,
                     "statistic": _num(test.statistic), "periods": test.periods, "significant": test.significant,
-                    "statement": f"{model} is {verdict} than {BASELINES[base]} in absolute error "
-                                 f"(Diebold–Mariano, one-sided, p = {fmt.number(p, 3) if p is not None else '–'}, "
-                                 f"{test.periods} periods)."})
+                    "statement": f"{fmt.model_name(model)} is {verdict} than {BASELINES[base]} in absolute "
+                                 f"error (Diebold–Mariano, one-sided, {fmt.p_phrase(p)}, {test.periods} periods)."})
     return out
 
 
 def segment_sentence(model: str, stability: dict) -> str:
     """The weakest segment against the baseline, worded by the sign of the change."""
-    worst, column, base = stability["worst_segment"], stability["segment_column"], stability["baseline"]
+    worst, column = stability["worst_segment"], stability["segment_column"]
+    base, model = BASELINES.get(stability["baseline"], stability["baseline"]), fmt.model_name(model)
     change = worst["change"] or 0.0
     against = f"WAPE {fmt.pct(worst['wape'])} against {fmt.pct(worst['baseline_wape'])} for {base}"
     if change < 0:
@@ -641,17 +1008,21 @@ def _slices_evidence(stability: dict) -> tuple[float, str]:
     worst = stability.get("worst_segment")
     if not worst:
         return 0.0, "No segment-level comparison with a baseline in the run."
-    column = stability["segment_column"]
+    column, base = stability["segment_column"], BASELINES.get(stability["baseline"], stability["baseline"])
     if stability["segments_worse"] == 0:
-        return 1.0, f"Every {column} ({stability['segments']}) beats {stability['baseline']}."
+        return 1.0, f"Every {column} ({stability['segments']}) beats {base}."
     return 0.5, (f"{stability['segments_worse']} of {stability['segments']} {column} values are worse than "
-                 f"{stability['baseline']}; the worst is {worst['group']} ({fmt.pct(worst['change'], signed=True)} "
-                 "WAPE).")
+                 f"{base}; the worst is {worst['group']} (WAPE {fmt.pct_change(worst['change'])}).")
 
 
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
-             overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore]
-             ) -> tuple[str, list[str], list[str]]:
+             overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore],
+             constraints: Sequence[str] = ()) -> tuple[str, list[str], list[str]]:
+    """NO-GO on a failed criterion (the KPI target included) or money that does not pay;
+    CONDITIONAL GO when something is open — a criterion not evaluated, a gain not
+    significant or not stable, low readiness, a constraint broken — each written out;
+    GO otherwise."""
+    name = fmt.model_name(model)
     failed = [c for c in criteria if c.passed is False]
     unknown = [c for c in criteria if c.passed is None]
     reasons: list[str] = []
@@ -662,7 +1033,7 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     if failed or not value["pays"]:
         reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
         if not value["pays"] and value["yearly_savings"] <= 0:
-            reasons.append(f"It does not pay: ordering from {model} loses {fmt.yen(-value['yearly_savings'])} a year "
+            reasons.append(f"It does not pay: ordering from {name} loses {fmt.yen(-value['yearly_savings'])} a year "
                            "against today's ordering.")
         elif not value["pays"]:
             reasons.append(f"It does not pay: yearly savings {fmt.yen(value['yearly_savings'])} do not cover the "
@@ -674,23 +1045,24 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
                  "criteria."]
         return NO_GO, reasons, steps
 
-    conditions: list[str] = []
+    conditions: list[str] = list(constraints)
     conditions += [f"Not evaluated: {c.criterion} — {c.evidence}" for c in unknown]
     weak = [s for s in significance if not s["significant"]]
     conditions += [f"Not significant: {s['statement']}" for s in weak]
     worst = stability.get("worst_segment")
     if worst and stability["segments_worse"]:
         conditions.append(f"Not stable everywhere: {stability['segments_worse']} of {stability['segments']} "
-                          f"{stability['segment_column']} values are worse than {stability['baseline']} (worst: "
-                          f"{worst['group']}, {fmt.pct(worst['change'], signed=True)} WAPE).")
+                          f"{stability['segment_column']} values are worse than "
+                          f"{BASELINES.get(stability['baseline'], stability['baseline'])} (worst: {worst['group']}, "
+                          f"WAPE {fmt.pct_change(worst['change'])}).")
     if overall <= 1:
         conditions.append(f"Production readiness is low: ML Test Score {fmt.number(overall, 1)} — "
                           f"{score_band(overall)}.")
     passed_text = f"All {len(criteria) - len(unknown)} evaluated criteria passed" if criteria else ""
-    money_text = (f"{model} saves {fmt.yen(value['yearly_savings'])} a year"
+    money_text = (f"{name} saves {fmt.yen(value['yearly_savings'])} a year"
                   + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
                      else "")
-                  + (f", paying back in {fmt.number(value['payback_months'], 1)} months"
+                  + (f", paying back in {fmt.months(round(value['payback_months'], 1))}"
                      if value["payback_months"] is not None else "") + ".")
     reasons.append(f"{passed_text}: {money_text}")
     online = definition.online_plan.strip()
@@ -711,38 +1083,44 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     return GO, reasons, steps
 
 
-def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: dict) -> list[str]:
+def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: dict,
+           broken: Sequence[str] = ()) -> list[str]:
+    """What could make the evidence wrong or the production run different, in words
+    (``broken``: the constraints the reconciliation found broken, said there instead)."""
     risks = []
     run = inputs.run
+    name = fmt.model_name(model)
     censoring = impact.censoring
     if censoring.recorded and censoring.share_of_days > 0.05:
-        risks.append(f"Sales are censored on {censoring.share_of_days:.0%} of store-item-days; lost sales rest on an "
-                     "estimate of demand on those days.")
+        risks.append(f"Sales are censored on {fmt.pct(censoring.share_of_days, 0)} of the periods simulated; lost "
+                     "sales rest on an estimate of demand on those periods.")
     if not censoring.recorded:
         risks.append("Stockouts are not recorded: lost sales are undercounted for every policy.")
     if run.generated_data:
         risks.append("The data is the generated demo chain: nothing here is a real shop's sales.")
     chosen, base = impact.row(model), impact.row(impact.baseline)
-    if chosen["stockout_rate"] > base["stockout_rate"] + 0.01:
-        risks.append(f"Ordering from {model} runs out more often than {impact.baseline_label} "
-                     f"({fmt.pct(chosen['stockout_rate'])} of days against {fmt.pct(base['stockout_rate'])}; demand "
+    more = _num(chosen.get("stockout_rate")), _num(base.get("stockout_rate"))
+    if "service" not in broken and None not in more and more[0] > more[1] + SERVICE_SLACK:
+        risks.append(f"Ordering from {name} runs out more often than {impact.baseline_label} "
+                     f"({fmt.pct(more[0])} of days against {fmt.pct(more[1])}, {fmt.pp(more[0] - more[1])}; demand "
                      f"filled {fmt.pct(chosen['fill_rate'])} against {fmt.pct(base['fill_rate'])}): it saves on waste "
                      "and accepts more empty shelves, which customers notice.")
     risks += _concentration(model, impact)
     risks += _unaccounted(model, run)
     if run.exog_known and MODELS.get(model) is not None and model_reads_exog(model):
-        risks.append(f"The backtest gave {model} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
+        risks.append(f"The backtest gave {name} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
                      "future values are not in the warehouse, so the published batch forecasts without them and may "
                      "be less accurate than measured here. Feed planned prices and promotions to production.")
     if inputs.model is None:
-        risks.append(f"{model} was chosen on the same folds its savings are quoted from: expect a little less in "
+        risks.append(f"{name} was chosen on the same folds its savings are quoted from: expect a little less in "
                      "production, and check it in the online evaluation.")
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
-        risks.append(f"The ordering policy does much of the work: {cheaper['model']} ({cheaper['rung']}) already saves "
-                     f"{fmt.yen(cheaper['yearly_savings'])} a year, and {model} adds {fmt.yen(cheaper['extra'])} "
+        other = fmt.model_name(cheaper["model"])
+        risks.append(f"The ordering policy does much of the work: {other} ({cheaper['rung']}) already saves "
+                     f"{fmt.yen(cheaper['yearly_savings'])} a year, and {name} adds {fmt.yen(cheaper['extra'])} "
                      f"({fmt.pct(cheaper['extra_share'])}) over it. The cheapest rung that is good enough wins: "
-                     f"weigh that gain against what running {model} costs more than {cheaper['model']}.")
+                     f"weigh that gain against what running {name} costs more than {other}.")
     rung = run.leaderboard.set_index(MODEL).get("rung", pd.Series(dtype=str)).get(model, "")
     if rung == "GBDT":
         risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
@@ -750,7 +1128,8 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     if run.folds < 3:
         risks.append(f"Only {run.folds} fold(s) of evidence: results may depend on the season tested.")
     if impact.chain_scale > 1.0001:
-        risks.append(f"The run covers part of the dataset; money is scaled by {impact.chain_scale:.2f}× to the whole.")
+        risks.append(f"The run covers part of the dataset; money is scaled by {fmt.number(impact.chain_scale, 2)}× "
+                     "to the whole.")
     return risks
 
 
@@ -764,7 +1143,7 @@ def _unaccounted(model: str, run: RunEvidence) -> list[str]:
     if not mine.empty:
         how = "; ".join(f"{part[SERIES_ID].nunique():,} to {accounting.RULE_WORDS.get(rule, rule)} ({reason})"
                         for (rule, reason), part in mine.groupby([accounting.RULE, accounting.REASON]))
-        out.append(f"{model} did not forecast every series itself: it fell back for {how}. Its scores and savings "
+        out.append(f"{fmt.model_name(model)} did not forecast every series itself: it fell back for {how}. Its scores and savings "
                    "on those series are the rule's; production needs the same fallback.")
     return out
 
@@ -776,25 +1155,45 @@ def model_reads_exog(alias: str) -> bool:
     return MODELS[alias]().reads_exog_known()
 
 
+MATERIAL = 0.001  # savings below 0.1 % of yearly sales are too small to split into shares
+
+
 def _concentration(model: str, impact: ImpactResult) -> list[str]:
-    """Where the savings come from, by the last attribute (category): a saving made in
-    one group, or a group that loses, is something a business owner must hear."""
+    """Where the savings come from, by the last attribute (category). Shares are given
+    only where they mean something: every group gains and the total is material (at
+    least 0.1 % of yearly sales). Groups that lose are named when they are a few — order
+    those as today; when most groups lose it is the model that falls short, and the
+    sentence says so instead of advising exceptions."""
     money = impact.by_segment[impact.by_segment["policy"] == model]
     if money.empty:
         return []
     column = list(dict.fromkeys(money["segment"]))[-1]
     part = money[money["segment"] == column].sort_values("yearly_savings", ascending=False)
-    total = float(part["yearly_savings"].sum())
+    if len(part) < 2:
+        return []
+    savings = part["yearly_savings"].astype(float)
+    total = float(savings.sum())
+    revenue = _num(impact.row(impact.baseline).get("yearly_revenue"))
+    material = total > 0 and (revenue is None or total >= MATERIAL * revenue)
+    losing, gaining = part[savings < 0], part[savings > 0]
+    name, against = fmt.model_name(model), impact.baseline_label
     out = []
     top = part.iloc[0]
-    if total > 0 and top["yearly_savings"] >= 0.5 * total:
+    if losing.empty and material and top["yearly_savings"] >= 0.5 * total:
         out.append(f"The savings are concentrated: {top['group']} gives {fmt.yen(top['yearly_savings'])} of "
-                   f"{fmt.yen(total)} ({top['yearly_savings'] / total:.0%}).")
-    losing = part[part["yearly_savings"] < 0]
-    if not losing.empty:
-        out.append(f"By {column}, " + ", ".join(f"{r.group} loses {fmt.yen(-r.yearly_savings)}"
-                                                  for r in losing.itertuples()) + " a year against "
-                   f"{impact.baseline_label}: consider ordering those as today.")
+                   f"{fmt.yen(total)} a year ({fmt.pct(top['yearly_savings'] / total, 0)}).")
+    if losing.empty:
+        return out
+    lost, gained = float(-losing["yearly_savings"].sum()), float(gaining["yearly_savings"].sum())
+    if len(losing) * 2 > len(part):
+        out.append(f"Ordering from {name} loses against {against} in {len(losing)} of {len(part)} {column} values "
+                   f"({fmt.yen(lost)} a year together; the other {len(part) - len(losing)} gain {fmt.yen(gained)}): "
+                   f"it is the model that falls short, not a few {column} values, so ordering some of them as today "
+                   "would not fix it.")
+    else:
+        named = ", ".join(f"{r.group} loses {fmt.yen(-r.yearly_savings)}" for r in losing.itertuples())
+        out.append(f"By {column}, {named} a year against {against} ({len(losing)} of {len(part)}; the others gain "
+                   f"{fmt.yen(gained)}): consider ordering {'it' if len(losing) == 1 else 'those'} as today.")
     return out
 
 

@@ -15,8 +15,17 @@ import pandas as pd
 from core.backtest.engine import BacktestData, dataset_data
 from core.backtest.metrics import CUTOFF
 from core.columns import DATE
-from core.decision import Decision, DecisionError, DecisionInputs, evaluate_decision, run_evidence
+from core.decision import (
+    Decision,
+    DecisionError,
+    DecisionInputs,
+    LadderPick,
+    evaluate_decision,
+    ladder_pick,
+    run_evidence,
+)
 from core.errors import DatasetNotFoundError
+from core.forecast.registry import MODELS
 from core.impact import ImpactConfig, ImpactResult, money_impact
 from core.warehouse import Dataset, Warehouse, decisions, planning, runs
 from core.warehouse.explore import target_total
@@ -60,6 +69,28 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
                           dataset_sales=total, on_progress=on_progress)
     return RunImpact(run=run, dataset=dataset, data=data, impact=impact)
+
+
+def run_leaderboard(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """A stored run's overall metrics, one row per model with its rung (the leaderboard
+    the decision reads, without loading the run's forecasts)."""
+    overall = runs.run_metrics(warehouse, run_id, "overall")
+    if overall.empty:
+        return pd.DataFrame(columns=["model", "rung"])
+    board = overall.pivot(index="model", columns="metric", values="value")
+    board["rung"] = [MODELS[m].rung.value if m in MODELS else "" for m in board.index]
+    return board.reset_index().sort_values("wape" if "wape" in board else "model")
+
+
+def recommended_model(warehouse: Warehouse, project_id: str, run_id: str, impact: ImpactResult) -> LadderPick:
+    """The model the verdict takes when none is chosen — ``core.decision.ladder_pick`` on
+    the project's latest definition, the run's leaderboard and ``impact`` (which must be
+    computed with the settings the decision will use). Raises ``DecisionError`` when the
+    project has no definition or the run no model besides today's practice."""
+    latest = planning.latest_definition(warehouse, project_id)
+    if latest is None:
+        raise DecisionError("The project has no problem definition yet: write one on the Problem definition page.")
+    return ladder_pick(impact, run_leaderboard(warehouse, run_id), latest.definition)
 
 
 def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> str | None:

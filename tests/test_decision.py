@@ -10,6 +10,7 @@ import pytest
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
+from core import fmt
 from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
 from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.evaluation import decide, run_impact
@@ -64,7 +65,7 @@ def test_full_readiness_and_significant_gains_make_a_go(stored):
     decision = decide(warehouse, project.project_id, run_id, readiness={k: 1.0 for k in MANUAL})
     if decision.verdict != GO:  # only significance or slices may hold it back on so little data
         assert decision.verdict == CONDITIONAL_GO
-        assert all(r.startswith(("All", "Not significant", "Not stable")) for r in decision.reasons)
+        assert all(r.startswith(("All", "Not significant", "Not stable", "Constraint broken")) for r in decision.reasons)
     assert all(area > 1 for area in decision.readiness_areas.values()) or decision.readiness_areas["Infrastructure"]
 
 
@@ -219,7 +220,7 @@ def test_the_ladder_stops_at_the_cheapest_rung_that_meets_every_criterion(stored
     savings = {row["policy"]: row["yearly_savings"] for row in decision.money}
     richest = max((m for m in savings if m != "practice"), key=savings.get)
     if richest != decision.model:
-        assert decision.reasons[0].startswith(f"Chosen by the ladder: {decision.model} (rule)")
+        assert decision.reasons[0].startswith(f"Chosen by the ladder: {fmt.model_name(decision.model)} (rule)")
     chosen = decide(warehouse, project.project_id, run_id, model="ets")
     assert chosen.model == "ets" and not chosen.reasons[0].startswith("Chosen by the ladder")
 
@@ -238,7 +239,7 @@ def test_the_decision_accounts_for_every_series_and_names_the_chosen_models_fall
         "Scored 16 of 16 series.",
         "lastyear fell back for all 16 series in every fold: its scores there are the simple rules', not its own.",
         "lastyear fell back to seasonal naive for 16 series in every fold (less than a year of history)."]
-    assert ("lastyear did not forecast every series itself: it fell back for 16 to seasonal naive (less than a year "
+    assert ("Same period last year did not forecast every series itself: it fell back for 16 to seasonal naive (less than a year "
             "of history). Its scores and savings on those series are the rule's; production needs the same "
             "fallback.") in decision.risks
     assert Decision.from_json(decision.to_json()) == decision
