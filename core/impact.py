@@ -1,29 +1,48 @@
 """Money impact: a run's forecasts turned into orders, stockouts, waste and yen.
 
-For every model of a stored run, each fold is replayed as if the stores had ordered
-from that model's forecasts since the fold's first forecast day: each morning the
-order tops the shelf up to ``forecast + z(service level) x sigma``, where sigma is the
-RMSE of that model's own errors for that series in the run's *other* folds (the
-safety stock never sees the errors it has to cover). Stock sells oldest first;
-perishables (shelf life up to ``PERISHABLE_MAX_DAYS``) are thrown away when they
-reach their shelf life; other stock never expires and costs a yearly holding rate.
-Against the same demand, today's practice is replayed from its recorded orders, so
+Two models of money, named on every result (``ImpactResult.money_model``):
+
+**The shelf simulation** (units of items with prices, costs and shelf lives). For every
+model of a stored run, each fold is replayed as if the stores had ordered from that
+model's forecasts since the fold's first forecast period: each period the order tops
+the shelf up to ``forecast + z(service level) x sigma``, where sigma is the RMSE of
+that model's own errors for that series in the run's *other* folds (the safety stock
+never sees the errors it has to cover). Stock sells oldest first; perishables (shelf
+life up to ``PERISHABLE_MAX_DAYS``) are thrown away when they reach their shelf life;
+other stock never expires and costs a yearly holding rate. Where the data records
+today's orders, today's practice is replayed from them against the same demand, so
 every policy is scored by one simulator:
 
 * sold = min(demand, stock on the shelf); lost = demand - sold, worth its margin;
 * waste = units that expire, worth their cost; holding = stock kept overnight;
 * profit = sold x (price - cost) - waste cost - holding cost; savings = profit - the
-  baseline's profit (today's practice where the data records its orders).
+  baseline's profit (today's practice where the data records its orders, else
+  seasonal naive).
+
+Each item's service level ("per item", ``OPTIMAL``) is the candidate level that earned
+that item the most *in this simulator* in the run's other folds, never the fold it
+is scored on (as sigma is); it falls back to the level best for all items together
+unless the item's own choice beat it there. A newsvendor critical ratio that charges a
+leftover its full cost would be wrong here: a leftover that keeps for days sells
+tomorrow (on the M5 stores at 5 days of shelf life it asked for a 33 % level, ran out
+on 39-85 % of days and wasted nothing).
 
 Every policy starts a fold with the stock today's practice really had that morning
 (its recorded orders and sales replayed from the start of the history), so a model
 inherits the shelf it would have found.
 
-Observed sales understate demand on stockout days. Where the data flags them, demand
-on those days is estimated as the recent same-weekday demand *above* what sold out (the
-mean of a normal truncated at the units sold) — an estimate, reported with how much it
-added. Money is annualised from the folds' days and scaled
-from the run's series to the whole dataset by their share of sales.
+Observed sales understate demand on stockout periods. Where the data flags them,
+demand on those periods is estimated as the recent same-season demand *above* what
+sold out (the mean of a normal truncated at the units sold) — an estimate, reported
+with how much it added.
+
+**The cost of forecast errors** (turnover, or units without prices and costs): each
+unit forecast above the actual costs ``ErrorCosts.over`` yen (holding, markdown), each
+unit below ``ErrorCosts.under`` yen (lost margin), from the forecasts' errors directly;
+no shelf, stock or order is simulated.
+
+Either way money is annualised from the folds' periods and scaled from the run's
+series to the whole dataset by their share of sales.
 """
 
 from __future__ import annotations
@@ -38,13 +57,17 @@ from scipy import stats
 
 from core.backtest.engine import BacktestData
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
+from core import periods
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
 SERVICE_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
-OPTIMAL = "profit-optimal"  # each item's newsvendor service level: margin / (margin + cost of a leftover)
+OPTIMAL = "profit-optimal"  # each item's level that earned the most in the simulator, in the other folds
+SHELF = "shelf"  # money model: the shelf simulation
+ERRORS = "errors"  # money model: the cost of forecast errors
+MONEY_MODELS = (SHELF, ERRORS)
 PRACTICE = "practice"
 FALLBACK_BASELINE = "snaive"
 PERIODS_PER_YEAR = {Freq.DAILY: 365.0, Freq.WEEKLY: 52.0, Freq.MONTHLY: 12.0}
@@ -86,33 +109,75 @@ class Economics:
 
 
 @dataclass(frozen=True)
-class ImpactConfig:
-    """How the stores would order from forecasts.
+class ErrorCosts:
+    """Yen per unit of the target forecast too high (``over``) and too low (``under``),
+    for the cost-of-error model of money.
 
-    ``service_level`` is the chance a day's demand is covered: one level for every
-    item, or ``None`` for each item's profit-optimal level (the newsvendor's critical
-    ratio, margin / (margin + what a leftover unit costs): about 30 % for a one-day
-    bento at 30 % margin, 99 % for a drink that keeps).
+    Defaults suit a target in yen of turnover: a yen of demand missed loses its gross
+    margin (about ¥0.30 in retail), a yen bought for demand that never came costs its
+    holding and markdown (about ¥0.10). For units, use an item's margin and what a
+    leftover costs.
+    """
+
+    over: float = 0.10
+    under: float = 0.30
+
+    def __post_init__(self) -> None:
+        if not (self.over >= 0 and self.under >= 0) or not (self.over + self.under > 0):
+            raise ImpactInputError("The cost of a unit over-forecast and of a unit under-forecast cannot be negative, "
+                                   "and at least one must be above ¥0.")
+
+
+@dataclass(frozen=True)
+class ImpactConfig:
+    """How money is counted, and how the stores would order from forecasts.
+
+    ``money_model`` is ``SHELF`` (simulate orders, stock, waste: units of items with
+    prices, costs and shelf lives) or ``ERRORS`` (yen per unit over- and under-
+    forecast, ``error_costs``). ``service_level`` is the chance a period's demand is
+    covered: one level for every item, or ``None`` for each item's level chosen by the
+    simulator itself in the run's other folds.
     """
 
     service_level: float | None = None
     economics: Economics = field(default_factory=Economics)
     correct_censoring: bool = True
     sensitivity: tuple[float, ...] = SERVICE_LEVELS
+    money_model: str = SHELF
+    error_costs: ErrorCosts = field(default_factory=ErrorCosts)
 
     def __post_init__(self) -> None:
         levels = (*(() if self.service_level is None else (self.service_level,)), *self.sensitivity)
         for level in levels:
             if not 0.05 <= level <= 0.995:
                 raise ImpactInputError(f"A service level must be between 5 % and 99.5 % (got {level:.1%}).")
+        if self.money_model not in MONEY_MODELS:
+            raise ImpactInputError(f"Unknown model of money '{self.money_model}': use '{SHELF}' (shelf simulation) "
+                                   f"or '{ERRORS}' (cost of forecast errors).")
 
     @property
     def level_label(self) -> str:
-        return ("each item's profit-optimal service level" if self.service_level is None
+        if self.money_model == ERRORS:
+            return "the forecast as it is"
+        return ("each item's best service level in the other folds" if self.service_level is None
                 else f"a {self.service_level:.0%} service level")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ImpactConfig:
+        """The inverse of ``to_dict`` (as stored with a project); raises
+        ``ImpactInputError`` on values that are not valid settings."""
+        try:
+            return cls(service_level=values.get("service_level"),
+                       economics=Economics(**values.get("economics", {})),
+                       correct_censoring=bool(values.get("correct_censoring", True)),
+                       sensitivity=tuple(values.get("sensitivity", SERVICE_LEVELS)),
+                       money_model=values.get("money_model", SHELF),
+                       error_costs=ErrorCosts(**values.get("error_costs", {})))
+        except TypeError as error:
+            raise ImpactInputError(f"The stored money settings cannot be read ({error}): type them again.") from None
 
 
 @dataclass(frozen=True)
@@ -125,6 +190,7 @@ class Censoring:
     corrected: bool
     units_added: float
     observed_units: float
+    freq: Freq = Freq.DAILY
 
     @property
     def share_of_days(self) -> float:
@@ -132,12 +198,15 @@ class Censoring:
 
     def sentence(self) -> str:
         if not self.recorded:
-            return ("This dataset does not record stockout days. Where shelves ran empty, sales understate demand, so "
-                    "lost sales are undercounted for every policy.")
-        text = (f"Shelves ran empty on {self.stockout_days:,} of {self.series_days:,} store-item-days "
-                f"({self.share_of_days:.1%}) in the folds: on those days sales understate demand.")
+            return (f"This dataset does not record stockout {periods.period_noun(self.freq, plural=True)}. Where "
+                    "shelves ran empty, sales understate demand, so lost sales are undercounted for every policy.")
+        days = periods.period_noun(self.freq, plural=True)
+        text = (f"Shelves ran empty on {self.stockout_days:,} of {self.series_days:,} "
+                f"{periods.series_periods(self.freq)} ({self.share_of_days:.1%}) in the folds: on those {days} sales "
+                "understate demand.")
         if self.corrected and self.observed_units:
-            text += (f" Demand on them was estimated as the recent same-weekday demand above what sold out, adding "
+            season = "same-weekday" if self.freq == Freq.DAILY else f"same-{periods.period_noun(self.freq)}"
+            text += (f" Demand on them was estimated as the recent {season} demand above what sold out, adding "
                      f"{self.units_added:,.0f} units ({self.units_added / self.observed_units:.1%} of sales) — an "
                      "estimate; without it today's practice would show no lost sales at all.")
         elif not self.corrected:
@@ -151,25 +220,46 @@ class ImpactResult:
     baseline: str  # the policy savings are measured against
     baseline_label: str
     summary: pd.DataFrame  # one row per policy at the chosen service level
-    sensitivity: pd.DataFrame  # policy, service_level, yearly money and rates
+    sensitivity: pd.DataFrame  # policy, service_level, yearly money and rates (empty for the cost of errors)
     by_segment: pd.DataFrame  # segment, group, policy, yearly profit and savings
     censoring: Censoring
-    sources: dict[str, str]  # where prices, costs and shelf lives came from
+    sources: dict[str, str]  # where prices, costs and shelf lives (or the costs of errors) came from
     n_series: int
-    fold_days: int  # series-independent days simulated (folds x horizon)
+    fold_days: int  # series-independent periods simulated (folds x horizon), days only for daily data
     folds: int
     periods_per_year: float
     chain_scale: float  # dataset sales / the run's series' sales over the folds' dates; yearly money includes it
+    money_model: str = SHELF  # SHELF or ERRORS: which model of money made these figures
+    freq: Freq = Freq.DAILY
+    has_orders: bool = False  # the data records today's orders (practice is replayed from them)
 
     def row(self, policy: str) -> pd.Series:
         return self.summary.set_index("policy").loc[policy]
 
     @property
+    def backtest_span(self) -> str:
+        """The periods scored, in words: ``84 days``, ``18 months``."""
+        return periods.span(self.freq, self.fold_days)
+
+    @property
+    def money_model_label(self) -> str:
+        """Which model of money was used, in a sentence a person reads."""
+        if self.money_model == ERRORS:
+            costs = self.config.error_costs
+            return (f"the cost of forecast errors: ¥{costs.over:,g} per unit forecast too high, "
+                    f"¥{costs.under:,g} per unit too low (no shelf, stock or orders simulated)")
+        return ("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to empty "
+                "shelves and stock thrown away, in yen")
+
+    @property
     def notes(self) -> list[str]:
-        notes = [self.censoring.sentence()]
-        if self.folds == 1:
-            notes.append("With a single fold the safety stock is sized on the very errors it has to cover: the "
-                         "models' money is an optimistic estimate. Run several folds to size it on the others.")
+        notes = [self.censoring.sentence()] if self.money_model == SHELF or self.censoring.recorded else []
+        if self.money_model == ERRORS:
+            notes.append(f"Money is counted as {self.money_model_label}.")
+        if self.folds == 1 and self.money_model == SHELF:
+            notes.append("With a single fold the safety stock and each item's service level are sized on the very "
+                         "errors they have to cover: the models' money is an optimistic estimate. Run several folds "
+                         "to size them on the others.")
         if self.baseline != PRACTICE:
             notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
                          f"{self.baseline_label}.")
@@ -373,6 +463,9 @@ def money_impact(
 
     ``items`` is the dataset's item master, if any; ``dataset_sales`` the whole
     dataset's sales over the folds' dates (to scale the run's series to the chain).
+    ``config.money_model`` chooses the shelf simulation or the cost of forecast errors
+    (see the module's docstring). Raises ``ImpactInputError`` when the run has nothing
+    to compare, or the shelf simulation lacks prices, costs or shelf lives.
     """
     report = on_progress or (lambda share, text: None)
     if forecasts.empty:
@@ -387,41 +480,99 @@ def money_impact(
         raise ImpactInputError(
             "This dataset does not record today's orders, and the run has no seasonal naive (snaive) to stand in "
             "for them: run a backtest that includes snaive to measure savings against.")
-    baseline_label = "today's practice" if has_orders else "seasonal naive ordering (a same-weekday rule)"
+    baseline_label = "today's practice" if has_orders else f"{periods.seasonal_naive_label(data.freq)} ordering"
+    if config.money_model == ERRORS:
+        return _error_impact(forecasts, data, config, models, baseline, baseline_label, has_orders, dataset_sales)
 
-    series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
-    frame = data.frame[data.frame[SERIES_ID].isin(series)]
-    economics = _economics(data, series, items, config.economics)
-    report(0.05, "Reading sales, orders and stockouts")
-    history = _history(frame, data, economics, series, config.correct_censoring)
-    folds = _folds(forecasts, history, series)
+    sim = _simulation(forecasts, data, config, items, has_orders)
+    folds, economics = sim.folds, sim.economics
     censoring = Censoring(
-        recorded=history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
-        series_days=int(folds.on_sale.sum()), corrected=history["recorded"] and config.correct_censoring,
+        recorded=sim.history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
+        series_days=int(folds.on_sale.sum()), corrected=sim.history["recorded"] and config.correct_censoring,
         units_added=float(((folds.demand - folds.observed) * folds.on_sale).sum()),
-        observed_units=float((folds.observed * folds.on_sale).sum()))
+        observed_units=float((folds.observed * folds.on_sale).sum()), freq=data.freq)
+    yearly = sim.periods_per_year / sim.fold_days
 
-    starts = {c: history["days"].get_loc(s) for c, s in folds.start.items()}
-    shelf_cols = economics.shelf_periods[folds.series_of_column]
+    policies: dict[tuple[str, float | None], dict[str, np.ndarray]] = {}
     if has_orders:
-        states = _replay_practice(history["orders"], history["sales"], economics.shelf_periods, starts)
-        cutoffs = folds.columns.get_level_values(0)
-        initial = np.vstack([states[starts[c]][s] for c, s in zip(cutoffs, folds.series_of_column, strict=True)])
-    else:
-        initial = np.zeros((len(folds.columns), int(economics.shelf_periods.max(initial=0)) + 1))
-    cost = economics.cost[folds.series_of_column]
-    periods_per_year = PERIODS_PER_YEAR[data.freq]
-    holding = config.economics.holding_rate / periods_per_year
-    steps = folds.demand.shape[0]
-    fold_days = steps * folds.columns.get_level_values(0).nunique()
-    yearly = periods_per_year / fold_days
+        policies[(PRACTICE, None)] = sim.simulate(lambda d, on_hand: folds.practice_orders[d])
+    chosen_level = OPTIMAL if config.service_level is None else config.service_level
+    levels = sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None}))
+    leave_out = sim.n_folds > 1
+    for i, model in enumerate(models):
+        report(0.15 + 0.8 * i / len(models), f"Ordering from {model}'s forecasts")
+        for level in levels:
+            policies[(model, level)] = sim.order_at(model, np.full(len(folds.columns), stats.norm.ppf(level)))
+        # Each item's level: the one that earned it the most in the other folds, in this very simulator.
+        profits = np.vstack([_profit(policies[(model, level)]) for level in levels])
+        choice = choose_levels(profits, sim.fold_of_column, folds.series_of_column, leave_out=leave_out)
+        policies[(model, OPTIMAL)] = sim.order_at(model, stats.norm.ppf(np.asarray(levels)[choice]))
+    report(0.97, "Adding up")
+    scale = (dataset_sales / censoring.observed_units) if dataset_sales and censoring.observed_units else 1.0
+    chosen = {m: policies[(m, chosen_level)] for m in models}
+    if has_orders:
+        chosen = {PRACTICE: policies[(PRACTICE, None)], **chosen}
+    base_profit = float(_profit(chosen[baseline]).sum())
+    summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale)
+                            for p, totals in chosen.items()])
+    summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
+    shown = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
+    sensitivity = pd.DataFrame([_row(m, level, policies[(m, level)], yearly, base_profit, scale)
+                                for m in models for level in shown if level != OPTIMAL])
+    return ImpactResult(
+        config=config, baseline=baseline, baseline_label=baseline_label,
+        summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
+        sensitivity=sensitivity[list(SENSITIVITY_COLUMNS)],
+        by_segment=_by_segment(chosen, baseline, folds.series_of_column, data, sim.series, yearly * scale),
+        censoring=censoring, sources=economics.sources, n_series=len(sim.series), fold_days=sim.fold_days,
+        folds=sim.n_folds, periods_per_year=sim.periods_per_year, chain_scale=scale, money_model=SHELF,
+        freq=data.freq, has_orders=has_orders,
+    )
 
-    def simulate(orders_for: Callable[[int, np.ndarray], np.ndarray]) -> dict[str, np.ndarray]:
-        shelf = _Shelf(initial.copy(), shelf_cols)
+
+SENSITIVITY_COLUMNS = ("policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate", "fill_rate",
+                       "yearly_waste_cost", "yearly_lost_margin")
+
+
+@dataclass
+class _Simulation:
+    """A run's folds ready to be replayed by the shelf simulator, policy after policy."""
+
+    folds: _Folds
+    economics: _Items
+    history: dict
+    series: pd.Index
+    initial: np.ndarray  # (columns, ages + 1): the stock each fold starts with
+    wide: dict[str, np.ndarray]  # model -> (steps, columns) forecasts
+    errors: dict[str, np.ndarray]  # model -> (columns,) RMSE in the other folds
+    holding: float  # holding cost per period, share of the unit cost
+    periods_per_year: float
+
+    @property
+    def fold_of_column(self) -> np.ndarray:
+        return self.folds.columns.codes[0]
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.folds.columns.get_level_values(0).nunique())
+
+    @property
+    def fold_days(self) -> int:
+        return self.folds.demand.shape[0] * self.n_folds
+
+    def order_at(self, model: str, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Order up to forecast + z x sigma each period (``z`` per column)."""
+        target = self.wide[model] + z[None, :] * self.errors[model][None, :]
+        return self.simulate(lambda d, on_hand: np.maximum(np.ceil(target[d] - on_hand - 1e-9), 0.0))
+
+    def simulate(self, orders_for: Callable[[int, np.ndarray], np.ndarray]) -> dict[str, np.ndarray]:
+        folds = self.folds
+        cost = self.economics.cost[folds.series_of_column]
+        shelf = _Shelf(self.initial.copy(), self.economics.shelf_periods[folds.series_of_column])
         totals = {k: np.zeros(len(folds.columns)) for k in
                   ("ordered", "sold", "lost", "waste", "demand", "revenue", "margin", "lost_margin", "waste_cost",
                    "holding_cost", "stockout_days", "days")}
-        for d in range(steps):
+        for d in range(folds.demand.shape[0]):
             order = np.where(folds.on_sale[d], orders_for(d, shelf.on_hand), 0.0)
             demand = folds.demand[d]
             sold, expired = shelf.day(order, demand)
@@ -436,83 +587,146 @@ def money_impact(
             totals["margin"] += sold * unit_margin
             totals["lost_margin"] += lost * np.maximum(unit_margin, 0)
             totals["waste_cost"] += expired * cost
-            totals["holding_cost"] += shelf.on_hand * cost * holding
+            totals["holding_cost"] += shelf.on_hand * cost * self.holding
             totals["stockout_days"] += folds.on_sale[d] & (lost > 1e-9)
             totals["days"] += folds.on_sale[d]
         return totals
 
-    errors = _error_scale(forecasts, folds.columns)
-    before = history["days"] < min(folds.start.values())  # no look at the folds' own prices and demand
-    optimal = _critical_ratio(history, before, economics, config.economics.holding_rate, periods_per_year)
-    optimal_z = stats.norm.ppf(optimal[folds.series_of_column])
-    policies: dict[tuple[str, float | None], dict[str, np.ndarray]] = {}
+
+def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, items: pd.DataFrame | None,
+                has_orders: bool) -> _Simulation:
+    series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
+    frame = data.frame[data.frame[SERIES_ID].isin(series)]
+    economics = _economics(data, series, items, config.economics)
+    history = _history(frame, data, economics, series, config.correct_censoring)
+    folds = _folds(forecasts, history, series)
+    starts = {c: history["days"].get_loc(s) for c, s in folds.start.items()}
     if has_orders:
-        policies[(PRACTICE, None)] = simulate(lambda d, on_hand: folds.practice_orders[d])
-    chosen_level = OPTIMAL if config.service_level is None else config.service_level
-    levels = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
+        states = _replay_practice(history["orders"], history["sales"], economics.shelf_periods, starts)
+        cutoffs = folds.columns.get_level_values(0)
+        initial = np.vstack([states[starts[c]][s] for c, s in zip(cutoffs, folds.series_of_column, strict=True)])
+    else:
+        initial = np.zeros((len(folds.columns), int(economics.shelf_periods.max(initial=0)) + 1))
+    periods_per_year = PERIODS_PER_YEAR[data.freq]
+    steps = folds.demand.shape[0]
     first_step = int(forecasts[STEP].min())
+    models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps, first_step) for m in models}
-    for i, model in enumerate(models):
-        report(0.15 + 0.8 * i / len(models), f"Ordering from {model}'s forecasts")
-        for level in levels:
-            z = optimal_z if level == OPTIMAL else stats.norm.ppf(level)
-            target = wide[model] + z * errors[model][None, :]
-            policies[(model, level)] = simulate(
-                lambda d, on_hand, t=target: np.maximum(np.ceil(t[d] - on_hand - 1e-9), 0.0))
-    report(0.97, "Adding up")
-    scale = (dataset_sales / censoring.observed_units) if dataset_sales and censoring.observed_units else 1.0
-    chosen = {m: policies[(m, chosen_level)] for m in models}
-    if has_orders:
-        chosen = {PRACTICE: policies[(PRACTICE, None)], **chosen}
-    base_profit = float(_profit(chosen[baseline]).sum())
-    summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale)
-                            for p, totals in chosen.items()])
+    return _Simulation(folds=folds, economics=economics, history=history, series=series, initial=initial, wide=wide,
+                       errors=_error_scale(forecasts, folds.columns), holding=config.economics.holding_rate /
+                       periods_per_year, periods_per_year=periods_per_year)
+
+
+def choose_levels(profits: np.ndarray, fold_of_column: np.ndarray, series_of_column: np.ndarray,
+                  leave_out: bool = True) -> np.ndarray:
+    """Each (fold, series) column's service level, as an index into the candidate levels.
+
+    ``profits`` is (levels, columns): the simulated profit of each candidate level in
+    each column. A column's level is the one that earned its series the most in the
+    *other* folds (``leave_out``; all folds otherwise, as for ordering from now on),
+    kept only where it beat there the level best for every series together, which is
+    taken otherwise: an item's own choice from a handful of folds is noisy, and the
+    common level is the best single level the choice has to beat.
+    """
+    n_levels = profits.shape[0]
+    n_series = int(series_of_column.max()) + 1 if series_of_column.size else 0
+    n_folds = int(fold_of_column.max()) + 1 if fold_of_column.size else 0
+    per = np.zeros((n_levels, n_series, n_folds))
+    for level in range(n_levels):
+        np.add.at(per[level], (series_of_column, fold_of_column), profits[level])
+    total = per.sum(axis=2, keepdims=True)
+    other = total - per if leave_out and n_folds > 1 else np.broadcast_to(total, per.shape)  # (L, S, F)
+    common = other.sum(axis=1).argmax(axis=0)  # (F,) the best single level over all series
+    own = other.argmax(axis=0)  # (S, F)
+    s, f = np.meshgrid(np.arange(n_series), np.arange(n_folds), indexing="ij")
+    gain = other[own, s, f] - other[common[f], s, f]
+    # A gain within rounding of the common level's profit is no gain: keep the common level.
+    tolerance = 1e-9 * np.maximum(np.abs(other[common[f], s, f]), 1.0)
+    choice = np.where(gain > tolerance, own, common[f])
+    return choice[series_of_column, fold_of_column]
+
+
+def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd.DataFrame | None = None,
+                          config: ImpactConfig = ImpactConfig()) -> pd.Series:
+    """Each series' service level for ordering from now on (as the hand-off does): the
+    candidate level (``SERVICE_LEVELS``) that earned it the most in the shelf
+    simulation over *every* fold of the run, for the one model of ``forecasts`` (the
+    run's long forecasts of that model), unless the level best for all series
+    together did as well. Series the run never scored are not in the result.
+
+    Raises ``ImpactInputError`` when prices, costs or shelf lives are missing and
+    ``config.economics`` gives no averages."""
+    models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
+    if len(models) != 1:
+        raise ImpactInputError(f"Choosing service levels needs the forecasts of one model, not {len(models)}.")
+    has_orders = data.orders is not None and data.orders in data.frame.columns
+    sim = _simulation(forecasts[forecasts[MODEL] == models[0]], data, config, items, has_orders)
+    levels = np.asarray(sorted(set(SERVICE_LEVELS)))
+    profits = np.vstack([_profit(sim.order_at(models[0], np.full(len(sim.folds.columns), stats.norm.ppf(level))))
+                         for level in levels])
+    choice = choose_levels(profits, sim.fold_of_column, sim.folds.series_of_column, leave_out=False)
+    per_series = pd.Series(levels[choice], index=sim.series[sim.folds.series_of_column])
+    return per_series.groupby(level=0).first().rename("service_level").rename_axis(SERIES_ID)
+
+
+def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, models: list[str],
+                  baseline: str, baseline_label: str, has_orders: bool, dataset_sales: float | None) -> ImpactResult:
+    """The cost of forecast errors: ``over`` yen a unit above the actual, ``under`` yen a
+    unit below, summed over every (fold, series, step) of the run; profit is minus that
+    cost, so savings are the baseline's cost less the model's. Today's practice, where
+    the data records orders, is scored on its orders as its forecast."""
+    costs = config.error_costs
+    policies = [*([PRACTICE] if has_orders and PRACTICE in set(forecasts[MODEL]) else []), *models]
+    rows = forecasts[forecasts[MODEL].isin(policies)]
+    rows = rows[rows[ACTUAL].notna()]
+    forecast = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
+    actual = rows[ACTUAL].to_numpy(float)
+    over, under = np.maximum(forecast - actual, 0.0), np.maximum(actual - forecast, 0.0)
+    cutoffs = pd.to_datetime(rows[CUTOFF])
+    columns = pd.MultiIndex.from_arrays([cutoffs, rows[SERIES_ID]]).unique().sort_values()
+    series = pd.Index(sorted(rows[SERIES_ID].unique()), name=SERIES_ID)
+    n_folds = int(cutoffs.nunique())
+    fold_days = int(rows[STEP].max() - rows[STEP].min() + 1) * n_folds
+    periods_per_year = PERIODS_PER_YEAR[data.freq]
+    yearly = periods_per_year / fold_days
+    col = columns.get_indexer(pd.MultiIndex.from_arrays([cutoffs, rows[SERIES_ID]]))
+    per_policy: dict[str, dict[str, np.ndarray]] = {}
+    for policy in policies:
+        mine = (rows[MODEL] == policy).to_numpy()
+
+        def summed(values: np.ndarray, mine: np.ndarray = mine) -> np.ndarray:
+            return np.bincount(col[mine], weights=values[mine], minlength=len(columns))
+
+        over_cost, under_cost = summed(over * costs.over), summed(under * costs.under)
+        per_policy[policy] = {
+            "ordered": summed(forecast), "sold": summed(np.minimum(forecast, actual)), "lost": summed(under),
+            "waste": summed(over), "demand": summed(actual), "revenue": np.full(len(columns), np.nan),
+            # profit = margin - waste cost - holding: minus the cost of both kinds of error
+            "margin": -under_cost, "lost_margin": under_cost, "waste_cost": over_cost,
+            "holding_cost": np.zeros(len(columns)), "stockout_days": np.zeros(len(columns)),
+            "days": np.zeros(len(columns))}
+    observed = float(per_policy[policies[0]]["demand"].sum())
+    scale = dataset_sales / observed if dataset_sales and observed else 1.0
+    base_profit = float(_profit(per_policy[baseline]).sum())
+    summary = pd.DataFrame([_row(p, None, t, yearly, base_profit, scale) for p, t in per_policy.items()])
+    summary["ordering"] = summary["policy"].map(lambda p: "its recorded orders" if p == PRACTICE else "its forecast")
+    summary["stockout_rate"] = np.nan  # no shelf is simulated: there is no stockout to count
+    summary["yearly_revenue"] = np.nan
     summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
-    sensitivity = pd.DataFrame([_row(m, level, policies[(m, level)], yearly, base_profit, scale)
-                                for m in models for level in levels if level != OPTIMAL])
+    series_of_column = series.get_indexer(columns.get_level_values(1))
+    censoring = Censoring(recorded=data.stockout is not None and data.stockout in data.frame.columns,
+                          stockout_days=0, series_days=len(rows) // max(len(policies), 1), corrected=False,
+                          units_added=0.0, observed_units=observed, freq=data.freq)
     return ImpactResult(
         config=config, baseline=baseline, baseline_label=baseline_label,
         summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
-        sensitivity=sensitivity[["policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate",
-                                 "fill_rate", "yearly_waste_cost", "yearly_lost_margin"]],
-        by_segment=_by_segment(chosen, baseline, folds, data, series, yearly * scale),
-        censoring=censoring, sources=economics.sources, n_series=len(series), fold_days=fold_days,
-        folds=int(folds.columns.get_level_values(0).nunique()),
-        periods_per_year=periods_per_year, chain_scale=scale,
+        sensitivity=pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)),
+        by_segment=_by_segment(per_policy, baseline, series_of_column, data, series, yearly * scale),
+        censoring=censoring, sources={"cost of a unit over-forecast": f"your setting (¥{costs.over:,g})",
+                                      "cost of a unit under-forecast": f"your setting (¥{costs.under:,g})"},
+        n_series=len(series), fold_days=fold_days, folds=n_folds, periods_per_year=periods_per_year,
+        chain_scale=scale, money_model=ERRORS, freq=data.freq, has_orders=has_orders,
     )
-
-
-def _critical_ratio(history: dict, before: np.ndarray, economics: _Items, holding_rate: float,
-                    periods_per_year: float) -> np.ndarray:
-    """Each series' profit-optimal service level (the newsvendor's critical ratio).
-
-    Running short loses the margin; a leftover perishable is thrown away (its cost), a
-    leftover that keeps only waits on the shelf until it sells (its holding cost for
-    the periods one more unit takes to sell)."""
-    on_sale = history["on_sale"][before]
-    days = np.maximum(on_sale.sum(axis=0), 1)
-    price = np.where(on_sale, np.asarray(history["price"])[before], 0).sum(axis=0) / days
-    price = np.where(on_sale.any(axis=0), price, economics.unit_price)  # launched in the folds: the list price
-    rate = np.maximum(history["demand"][before].sum(axis=0) / days, 1 / periods_per_year)
-    margin = np.maximum(price - economics.cost, 0.0)
-    perishable = economics.shelf_periods > 0
-    leftover = np.where(perishable, economics.cost,
-                        economics.cost * holding_rate / periods_per_year * np.minimum(1 / rate, periods_per_year))
-    ratio = np.divide(margin, margin + leftover, out=np.full_like(margin, 0.5), where=(margin + leftover) > 0)
-    return np.clip(ratio, 0.05, 0.99)
-
-
-def profit_optimal_levels(data: BacktestData, items: pd.DataFrame | None = None,
-                          economics: Economics = Economics()) -> pd.Series:
-    """Each series' profit-optimal service level from its whole history (for ordering
-    from now on, as the hand-off does); raises ``ImpactInputError`` when prices, costs
-    or shelf lives are missing and no averages are given."""
-    series = pd.Index(sorted(data.frame[SERIES_ID].unique()), name=SERIES_ID)
-    known = _economics(data, series, items, economics)
-    history = _history(data.frame, data, known, series, correct=True)
-    everything = np.ones(len(history["days"]), dtype=bool)
-    ratio = _critical_ratio(history, everything, known, economics.holding_rate, PERIODS_PER_YEAR[data.freq])
-    return pd.Series(ratio, index=series, name="service_level")
 
 
 def _profit(totals: dict[str, np.ndarray]) -> np.ndarray:
@@ -526,7 +740,8 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
     return {
         "policy": policy,
         "ordering": ("its recorded orders" if level is None else
-                     "profit-optimal per item" if level == OPTIMAL else f"{level:.0%} service level"),
+                     "profit-optimal per item (its best level in the other folds)" if level == OPTIMAL
+                     else f"{level:.0%} service level"),
         "service_level": level if isinstance(level, float) else math.nan,
         "ordered": total["ordered"], "sold": total["sold"], "lost": total["lost"], "waste": total["waste"],
         "demand": total["demand"], "revenue": total["revenue"], "lost_margin": total["lost_margin"],
@@ -545,7 +760,8 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
     }
 
 
-def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, folds: _Folds, data: BacktestData,
+def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, series_of_column: np.ndarray,
+                data: BacktestData,
                 series: pd.Index, yearly: float) -> pd.DataFrame:
     # Stores, regions, categories: the first key (when there are several) and the attributes, not every item.
     wanted = (data.keys[:1] if len(data.keys) > 1 else ()) + tuple(data.attributes)
@@ -558,7 +774,7 @@ def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, folds: 
     for policy, totals in chosen.items():
         profit = _profit(totals)
         for segment in segments:
-            groups = attributes[segment].astype(str).to_numpy()[folds.series_of_column]
+            groups = attributes[segment].astype(str).to_numpy()[series_of_column]
             frame = pd.DataFrame({"group": groups, "profit": profit, "base": base, "waste_cost": totals["waste_cost"],
                                   "lost_margin": totals["lost_margin"]})
             summed = frame.groupby("group", observed=True).sum()
