@@ -93,6 +93,22 @@ def _figure(width_mm: float, height_mm: float, columns: int = 1, width_ratios: S
     return fig, list(axes)
 
 
+def _title(ax, text: str, width_mm: float) -> None:
+    """A title wrapped to the width of its axes (about 1.9 mm a character at 9.5 pt), so
+    that the titles of two charts side by side never run into each other."""
+    import textwrap
+
+    ax.set_title(textwrap.fill(text, max(int(width_mm / 2.4), 18)))
+
+
+def _name(row: dict, key: str = "model") -> str:
+    """A policy or model as people read it: its name, never its alias."""
+    alias = row.get(key) or ""
+    if alias == "practice":
+        return "today's practice"
+    return fmt.model_name(alias)
+
+
 def _ladder_rows(leaderboard: list[dict]) -> list[dict]:
     """Cheapest rung first, and within a rung the best model first: the ladder read top-down."""
     rank = {r: i for i, r in enumerate(RUNG_ORDER)}
@@ -103,6 +119,9 @@ def _ladder_rows(leaderboard: list[dict]) -> list[dict]:
 def _pct_axis(ax, values: Sequence[float]) -> None:
     from matplotlib.ticker import FuncFormatter
 
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_pct(v)))
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
@@ -115,18 +134,31 @@ def _label_bars(ax, bars, texts: Sequence[str], values: Sequence[float]) -> None
     span = abs(ax.get_xlim()[1] - ax.get_xlim()[0])
     for bar, text, value in zip(bars, texts, values, strict=True):
         y = bar.get_y() + bar.get_height() / 2
-        if value >= 0:
-            ax.text(value + span * 0.012, y, text, va="center", ha="left", fontsize=7.5)
-        else:
-            ax.text(value - span * 0.012, y, text, va="center", ha="right", fontsize=7.5)
+        # A loss is labelled right of zero too: on the left the label would run into the model's name.
+        ax.text(max(value, 0.0) + span * 0.012, y, text, va="center", ha="left", fontsize=7.5)
+
+
+def improvement_baseline(leaderboard: list[dict]) -> str | None:
+    """The baseline the ladder's right-hand chart measures against: today's practice
+    where the run has it, else seasonal naive; None when it has neither."""
+    for baseline in ("practice", "snaive"):
+        if any(r.get(f"vs_{baseline}") is not None for r in leaderboard):
+            return baseline
+    return None
 
 
 def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, height_mm: float = 78) -> bytes:
-    """Left: WAPE by model, one hatch per rung. Right: WAPE reduction against today's practice."""
+    """Left: WAPE by model, one hatch per rung. Right: WAPE reduction against today's
+    practice (seasonal naive where practice is not in the run); left out when the run
+    has neither, rather than drawn empty."""
     rows = [r for r in _ladder_rows(leaderboard) if r.get("wape") is not None]
+    baseline = improvement_baseline(rows)
     with _style():
-        fig, (left, right) = _figure(width_mm, height_mm, 2, width_ratios=(1.15, 1))
-        labels = [f"★ {r['model']} (chosen)" if r["model"] == chosen else r["model"] for r in rows]
+        # The right-hand chart reads its rows from the left one's names: repeating them would squeeze both.
+        fig, axes = _figure(width_mm, height_mm, 2 if baseline else 1, width_ratios=(1.6, 1) if baseline else None)
+        left = axes[0]
+        panel = width_mm * (1.6 / 2.6 if baseline else 1.0)
+        labels = [f"★ {_name(r)} (chosen)" if r["model"] == chosen else _name(r) for r in rows]
         y = list(range(len(rows)))
         styles = [RUNG_STYLE.get(r.get("rung"), OTHER_RUNG) for r in rows]
         wape = [r["wape"] for r in rows]
@@ -138,82 +170,111 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         _pct_axis(left, wape)
         _label_bars(left, bars, [f"{fmt.pct(w)}  ·  {_seconds(r.get('seconds'))}" for w, r in zip(wape, rows,
                                                                                                  strict=True)], wape)
-        left.set_title("WAPE by model, with fit time (lower is better)")
+        _title(left, "WAPE by model, with fit time (lower is better)", panel)
         left.set_xlabel("WAPE: absolute error as a share of sales")
         rungs = [r for r in RUNG_ORDER if any(row.get("rung") == r for row in rows)]
         handles = [_patch(RUNG_STYLE[r], f"rung: {r}") for r in rungs]
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), handlelength=2.6,
                    handleheight=1.4, columnspacing=2.0)
-
-        gains = [r.get("vs_practice") for r in rows]
-        shown = [g if g is not None else 0.0 for g in gains]
+        if baseline is None:
+            return _png(fig)
+        right = axes[1]
+        gains = [r.get(f"vs_{baseline}") for r in rows]
+        # A model several times worse than the baseline would squash every other bar: its bar stops at −100 %
+        # and its label says how far it really goes.
+        shown = [max(g, -1.0) if g is not None else 0.0 for g in gains]
         bars = right.barh(y, shown, color=[CHOSEN if r["model"] == chosen else OTHER for r in rows],
                           hatch=["" if g is None or g >= 0 else "///" for g in gains], edgecolor=INK, linewidth=0.6,
                           height=0.7)
-        right.set_yticks(y, labels)
-        right.invert_yaxis()
+        right.set_yticks(y, [""] * len(y))
+        right.set_ylim(left.get_ylim())
         _pct_axis(right, shown)
         right.axvline(0, color=INK, linewidth=0.8)
-        _label_bars(right, bars, [fmt.pct(g, signed=True) if g is not None else "–" for g in gains], shown)
-        right.set_title("Improvement over today's practice")
+        _label_bars(right, bars, ["baseline" if r["model"] == baseline else
+                                  fmt.pct_change(g) if g is not None else "–" for g, r in zip(gains, rows,
+                                                                                              strict=True)], shown)
+        _title(right, f"Improvement over {'today\'s practice' if baseline == 'practice' else 'seasonal naive'}",
+               width_mm - panel)
         right.set_xlabel("WAPE reduction (higher is better)")
         return _png(fig)
 
 
-def money_png(money: list[dict], sensitivity: list[dict], chosen: str, baseline_label: str,
-              width_mm: float = 180, height_mm: float = 72) -> bytes:
-    """Left: yearly savings of every policy against the baseline. Right: the chosen model's savings by service level."""
+def money_png(money: list[dict], chosen: str, baseline_label: str, width_mm: float = 180,
+              height_mm: float | None = None, baseline: str = "practice") -> bytes:
+    """Yearly savings of every policy against the baseline, one bar each, the full
+    width of the page (side by side with another chart, long model names squeeze both).
+    The height follows the number of policies unless given."""
     rows = sorted((r for r in money if r.get("yearly_savings") is not None), key=lambda r: -r["yearly_savings"])
-    curve = sorted((r for r in sensitivity if r.get("policy") == chosen and r.get("yearly_savings") is not None),
-                   key=lambda r: r["service_level"])
     with _style():
-        fig, axes = _figure(width_mm, height_mm, 2 if curve else 1, width_ratios=(1.15, 1) if curve else None)
-        left = axes[0]
+        fig, (ax,) = _figure(width_mm, height_mm or money_height(money))
         y = list(range(len(rows)))
         values = [r["yearly_savings"] for r in rows]
-        bars = left.barh(y, values, color=[CHOSEN if r["policy"] == chosen else NEGATIVE if r["yearly_savings"] < 0
-                                           else OTHER for r in rows],
-                         hatch=["///" if v < 0 else "" for v in values], edgecolor=INK, linewidth=0.6, height=0.7)
-        left.set_yticks(y, [(f"★ {r['label']} (chosen)" if r["policy"] == chosen else r["label"]) for r in rows])
-        left.invert_yaxis()
-        _yen_axis(left, values)
-        left.axvline(0, color=INK, linewidth=0.8)
-        _label_bars(left, bars, [fmt.yen(v) for v in values], values)
-        left.set_title(f"Yearly savings against {baseline_label}")
-        left.set_xlabel("yen per year (negative: loses money)")
-        if curve:
-            _sensitivity(axes[1], curve, chosen, next((r for r in money if r.get("policy") == chosen), None))
+        bars = ax.barh(y, values, color=[CHOSEN if r["policy"] == chosen else NEGATIVE if r["yearly_savings"] < 0
+                                         else OTHER for r in rows],
+                       hatch=["///" if v < 0 else "" for v in values], edgecolor=INK, linewidth=0.6, height=0.7)
+        ax.set_yticks(y, [(f"★ {_name(r, 'policy')} (chosen)" if r["policy"] == chosen else _name(r, "policy"))
+                          for r in rows])
+        ax.invert_yaxis()
+        _yen_axis(ax, values)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        _label_bars(ax, bars, ["the baseline" if r["policy"] == baseline else fmt.yen_change(v, short=True)
+                               for r, v in zip(rows, values, strict=True)], values)
+        _title(ax, f"Yearly savings against {baseline_label}", width_mm)
+        ax.set_xlabel("yen per year (negative: loses money)")
         return _png(fig)
 
 
-def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None) -> None:
+def money_height(money: list[dict]) -> float:
+    """The savings chart's height in mm: room for each policy's bar and the axis."""
+    return 24.0 + 7.0 * sum(1 for r in money if r.get("yearly_savings") is not None)
+
+
+def sensitivity_png(money: list[dict], sensitivity: list[dict], chosen: str, width_mm: float = 180,
+                    height_mm: float = 58, period: str = "days") -> bytes | None:
+    """The chosen model's yearly savings with one service level for every item, against
+    the ordering decided on (dashed); None when the decision recorded no such curve.
+    ``period``: what a service level counts ("days", "weeks", "months")."""
+    curve = sorted((r for r in sensitivity if r.get("policy") == chosen and r.get("yearly_savings") is not None),
+                   key=lambda r: r["service_level"])
+    if not curve:
+        return None
+    with _style():
+        fig, (ax,) = _figure(width_mm, height_mm)
+        _sensitivity(ax, curve, chosen, next((r for r in money if r.get("policy") == chosen), None), width_mm,
+                     period)
+        return _png(fig)
+
+
+def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, width_mm: float, period: str) -> None:
     # Service levels bunch up near 100%: evenly spaced categories read better than a true scale.
     x = list(range(len(curve)))
     savings = [r["yearly_savings"] for r in curve]
+    name = fmt.model_name(chosen)
     ax.plot(x, savings, color=CHOSEN, marker="o", markersize=4.5, linewidth=1.6,
-            label=f"{chosen}, one service level for every item")
+            label=f"{name}, one service level for every item")
     best = max(range(len(curve)), key=lambda i: savings[i])
-    ax.annotate(f"best single level {fmt.pct(curve[best]['service_level'], 0)}: {fmt.yen(savings[best])}",
-                (best, savings[best]), xytext=(5, 5), textcoords="offset points", ha="left", va="bottom",
-                fontsize=7)
     ax.axhline(0, color=INK, linewidth=0.8)
-    top = max(savings)
     decided = chosen_row.get("yearly_savings") if chosen_row else None
+    low, top = min([0.0, *savings]), max([0.0, *savings, *([decided] if decided is not None else [])])
+    span = (top - low) or 1.0
+    # The two labels go on opposite sides of their lines when the lines are close, so they never overlap.
+    close = decided is not None and abs(decided - savings[best]) < 0.15 * span
+    ax.annotate(f"best single level {fmt.pct(curve[best]['service_level'], 0)}: {fmt.yen_short(savings[best])}",
+                (best, savings[best]), xytext=(0, -6 if close else 5), textcoords="offset points",
+                ha="center" if 0 < best < len(curve) - 1 else "left" if best == 0 else "right",
+                va="top" if close else "bottom", fontsize=7)
     if decided is not None:
         ax.axhline(decided, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
-        ax.annotate(f"as decided ({chosen_row.get('ordering') or 'its own ordering'}): {fmt.yen(decided)}",
-                    (len(curve) - 1, decided), xytext=(0, 2.5), textcoords="offset points", fontsize=7, va="bottom",
-                    ha="right")
-        top = max(top, decided)
-    low = min([0.0, *savings])
-    ax.set_ylim(low - 0.05 * (top - low), top + 0.22 * (top - low))
+        ax.annotate(f"as decided: {fmt.yen_short(decided)}",
+                    (0, decided), xytext=(0, 2.5), textcoords="offset points", fontsize=7, va="bottom", ha="left")
+    ax.set_ylim(low - (0.22 if close else 0.05) * span, top + 0.25 * span)
     ax.set_xticks(x, [f"{r['service_level'] * 100:g}%" for r in curve], fontsize=7)
     _yen_ticks(ax.yaxis)
     ax.grid(color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_title(f"{chosen}: savings by service level")
-    ax.set_xlabel("target service level (days without a stockout)")
-    ax.legend(loc="lower left", fontsize=7, handlelength=2.6)
+    _title(ax, f"{name}: savings by service level", width_mm)
+    ax.set_xlabel(f"target service level ({period} without a stockout)")
+    ax.legend(loc="lower right" if best == 0 else "lower left", fontsize=7, handlelength=2.6)
 
 
 def _yen_axis(ax, values: Sequence[float]) -> None:
@@ -222,7 +283,7 @@ def _yen_axis(ax, values: Sequence[float]) -> None:
     ax.set_axisbelow(True)
     low, high = min([0.0, *values]), max([0.0, *values])
     span = (high - low) or 1.0
-    ax.set_xlim(low - (0.35 * span if low < 0 else 0), high + 0.42 * span)
+    ax.set_xlim(low - (0.05 * span if low < 0 else 0), high + 0.42 * span + (0.25 * span if low < 0 else 0))
 
 
 def _yen_ticks(axis) -> None:
@@ -234,14 +295,14 @@ def _yen_ticks(axis) -> None:
 
 def _short_pct(share: float) -> str:
     """Axis ticks: 5%, 2.5%, 0.05%: the decimals a tick needs, never 0%, 0%, 1% on a narrow range."""
-    text = f"{share * 100:.2f}".rstrip("0").rstrip(".")
-    return ("0" if text == "-0" else text) + "%"
+    text = f"{abs(share) * 100:.2f}".rstrip("0").rstrip(".")
+    return (fmt.MINUS if share < 0 and text != "0" else "") + text + "%"
 
 
 def _short_yen(value: float) -> str:
-    """Axis ticks: ¥20M, -¥5M, ¥1.25M, ¥500k, ¥1.5k: the decimals a tick needs, so that
-    ticks 500 apart never both read ¥2k."""
-    sign = "-" if value < 0 else ""
+    """Axis ticks: ¥20M, −¥5M, ¥1.25M, ¥500k, ¥1.5k: the decimals a tick needs, so that
+    ticks 500 apart never both read ¥2k; the sign before the ¥, as ``core.fmt`` writes it."""
+    sign = fmt.MINUS if value < -1e-9 else ""
     value = abs(value)
     scale, suffix = (1e6, "M") if value >= 1e6 else (1e3, "k") if value >= 1e3 else (1.0, "")
     digits = f"{value / scale:,.2f}".rstrip("0").rstrip(".")

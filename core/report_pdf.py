@@ -376,7 +376,17 @@ def _ladder(pdf, d: Decision, charts) -> None:
             f"Backtest over {d.folds} folds of {d.horizon} periods, "
             f"{accounting.scored_phrase(d.series_scored, d.n_series)}. Hatches mark "
             "the rung; the chosen model is starred. The cheapest rung that is good enough wins: a costlier model "
-            "must earn its running cost.")
+            "must earn its running cost." + _improvement_caption(charts.improvement_baseline(rows)))
+
+
+def _improvement_caption(baseline: str | None) -> str:
+    if baseline == "practice":
+        return " Right: WAPE reduction against today's practice."
+    if baseline == "snaive":
+        return (" Right: WAPE reduction against seasonal naive — today's practice is not in the run, so the chart "
+                "against it is left out.")
+    return (" The chart of improvement over a baseline is left out: the run has neither today's practice nor "
+            "seasonal naive to measure against.")
 
 
 def _accounted(pdf, d: Decision) -> None:
@@ -390,20 +400,31 @@ def _accounted(pdf, d: Decision) -> None:
 def _money(pdf, d: Decision, charts) -> None:
     _heading(pdf, "Money: what ordering from each forecast would have saved", keep=90)
     if d.money:
-        width, height = _width(pdf), 74
-        _figure(pdf, charts.money_png(d.money, d.sensitivity, d.model, d.baseline_label, width, height), width,
-                height, f"Stores ordering from each model's forecasts, replayed on the recorded days against "
-                f"{d.baseline_label}. Right: the chosen model with one service level for every item, against the "
-                "ordering decided on (dashed)." if d.sensitivity else
-                f"Stores ordering from each model's forecasts, replayed on the recorded days against "
-                f"{d.baseline_label}. No service-level sensitivity was recorded.")
+        width, height = _width(pdf), charts.money_height(d.money)
+        _figure(pdf, charts.money_png(d.money, d.model, d.baseline_label, width, height, d.baseline), width, height,
+                f"Stores ordering from each model's forecasts, replayed on the recorded periods against "
+                f"{d.baseline_label}.")
+        curve = charts.sensitivity_png(d.money, d.sensitivity, d.model, width, 58)
+        if curve is not None:
+            _figure(pdf, curve, width, 58,
+                    f"{fmt.model_name(d.model)} with one service level for every item, against the ordering decided "
+                    f"on (dashed: {d.ordering}).")
         pdf.ln(1)
-        rows = [(("★ " if r.get("policy") == d.model else "") + str(r.get("label") or r.get("policy")),
-                 str(r.get("ordering") or "–"), fmt.yen(r.get("yearly_savings")), fmt.yen(r.get("yearly_waste_cost")),
-                 fmt.yen(r.get("yearly_lost_margin")), fmt.pct(r.get("stockout_rate")))
-                for r in sorted(d.money, key=lambda r: -(r.get("yearly_savings") or 0))]
-        _table(pdf, ("Policy", "Ordering", "Yearly savings", "Waste cost / year", "Lost margin / year",
-                     "Stockout days"), rows, (34, 42, 28, 27, 27, 22), align=("L", "L", "R", "R", "R", "R"))
+        ordered = sorted(d.money, key=lambda r: -(r.get("yearly_savings") or 0))
+        orderings = {r.get("ordering") for r in ordered if r.get("policy") != "practice"}
+        name = [("★ " if r.get("policy") == d.model else "") + _policy_name(r.get("policy")) for r in ordered]
+        money = [(fmt.yen(r.get("yearly_savings")), fmt.yen(r.get("yearly_waste_cost")),
+                  fmt.yen(r.get("yearly_lost_margin")), fmt.pct(r.get("stockout_rate"))) for r in ordered]
+        heads = ("Yearly savings", "Waste cost / year", "Lost margin / year", "Stockout rate")
+        if len(orderings) > 1:  # the ordering only earns a column when it differs between policies
+            rows = [(n, str(r.get("ordering") or "–"), *m) for n, r, m in zip(name, ordered, money, strict=True)]
+            _table(pdf, ("Policy", "Ordering", *heads), rows, (34, 42, 28, 27, 27, 22),
+                   align=("L", "L", "R", "R", "R", "R"))
+        else:
+            rows = [(n, *m) for n, m in zip(name, money, strict=True)]
+            _table(pdf, ("Policy", *heads), rows, (56, 31, 31, 31, 31), align=("L", "R", "R", "R", "R"))
+            if orderings:
+                _paragraph(pdf, f"Every model orders at {next(iter(orderings))}.", size=8, color=MUTED)
     else:
         _paragraph(pdf, "No money impact was recorded with this decision.", color=MUTED)
 
@@ -416,19 +437,23 @@ def _significance_and_stability(pdf, d: Decision) -> None:
                  f"Diebold–Mariano, one-sided, on absolute error; statistic {fmt.number(s.get('statistic'), 2)}, "
                  f"{fmt.count(s.get('periods'))} periods")
                 for s in d.significance]
-        _table(pdf, (f"{d.model} against", "Result", "p-value", "Test"), rows, (38, 34, 20, 88))
+        _table(pdf, (f"{_policy_name(d.model)} against", "Result", "p-value", "Test"), rows, (38, 34, 20, 88))
     else:
         _paragraph(pdf, "No significance test: the run had no baseline to test against.", color=MUTED)
     pdf.ln(2)
     stability = d.stability or {}
     base = stability.get("baseline") or "the baseline"
     folds = stability.get("folds") or []
-    if folds:
+    if folds and stability.get("baseline") == d.model:
+        _paragraph(pdf, f"The chosen model is the baseline itself ({_policy_name(d.model)}): there is nothing to "
+                        "compare fold by fold.", color=MUTED)
+    elif folds:
         worst = (stability.get("worst_fold") or {}).get("cutoff")
         rows = [(str(f.get("cutoff")), fmt.pct(f.get("wape")), fmt.pct(f.get("baseline_wape")),
-                 fmt.pct(_gain(f.get("wape"), f.get("baseline_wape")), signed=True),
+                 fmt.pct_change(_gain(f.get("wape"), f.get("baseline_wape"))),
                  "◀ worst fold" if f.get("cutoff") == worst else "") for f in folds]
-        _table(pdf, ("Fold cutoff", f"{d.model} WAPE", f"{base} WAPE", "WAPE reduction", ""), rows,
+        _table(pdf, ("Fold cutoff", f"{_policy_name(d.model)} WAPE", f"{_policy_name(base)} WAPE",
+                     "WAPE reduction", ""), rows,
                (36, 30, 30, 30, 54), align=("L", "R", "R", "R", "L"))
     else:
         _paragraph(pdf, "No fold-by-fold results were recorded.", color=MUTED)
@@ -437,9 +462,11 @@ def _significance_and_stability(pdf, d: Decision) -> None:
 
 
 def _p_value(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "< 0.001" if p < 0.001 else fmt.number(p, 3)
+    return fmt.p_value(p)
+
+
+def _policy_name(policy: str | None) -> str:
+    return "today's practice" if policy == "practice" else fmt.model_name(policy or "–")
 
 
 def _gain(value: float | None, baseline: float | None) -> float | None:

@@ -130,5 +130,5 @@ def test_axis_ticks_keep_the_decimals_they_need():
     from core.report_charts import _short_pct, _short_yen
 
     assert [_short_yen(v) for v in (500, 1000, 1500, 2000, 1_250_000, 20e6, -5e6)] == [
-        "¥500", "¥1k", "¥1.5k", "¥2k", "¥1.25M", "¥20M", "-¥5M"]
-    assert [_short_pct(v) for v in (0, 0.0005, 0.025, 0.3, -0.05, -1e-5)] == ["0%", "0.05%", "2.5%", "30%", "-5%", "0%"]
+        "¥500", "¥1k", "¥1.5k", "¥2k", "¥1.25M", "¥20M", "\u2212¥5M"]
+    assert [_short_pct(v) for v in (0, 0.0005, 0.025, 0.3, -0.05, -1e-5)] == ["0%", "0.05%", "2.5%", "30%", "\u22125%", "0%"]
