@@ -193,7 +193,7 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         _label_bars(right, bars, ["baseline" if r["model"] == baseline else
                                   fmt.pct_change(g) if g is not None else "–" for g, r in zip(gains, rows,
                                                                                               strict=True)], shown)
-        _title(right, f"Improvement over {'today\'s practice' if baseline == 'practice' else 'seasonal naive'}",
+        _title(right, "Improvement over " + ("today's practice" if baseline == "practice" else "seasonal naive"),
                width_mm - panel)
         right.set_xlabel("WAPE reduction (higher is better)")
         return _png(fig)
