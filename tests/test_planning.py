@@ -401,3 +401,12 @@ def test_charts_have_titles_and_labelled_axes():
     timeline = plan_timeline(frame, date(2025, 4, 16))
     assert timeline.layout.title.text.startswith("PoC plan") and timeline.layout.xaxis.title.text == "Date"
     assert {t.name for t in timeline.data} == {"in progress", "not started"}
+
+
+def test_half_a_person_week_is_written_as_such():
+    from core.planning.initiatives import Initiative, recommendation, to_definition
+
+    quick = Initiative(name="Reorder rule", effort_weeks=0.5, impact_yen=30_000_000, confidence=0.8, reach=0.5)
+    lines = recommendation(score_table([("k", quick)], Thresholds()))
+    assert "little effort (0.5 person-weeks)" in lines[0]
+    assert to_definition(ProblemDefinition(), quick).timeline.startswith("About 0.5 person-weeks")

@@ -131,7 +131,7 @@ def _stops(stops: tuple[float, ...], value: float) -> list[float]:
 a, b = st.columns(2)
 effort_split = a.select_slider(
     "Little effort means at most (person-weeks)", _stops(EFFORT_STOPS, thresholds.effort_weeks),
-    value=thresholds.effort_weeks, format_func=lambda v: f"{v:,.0f}", key=f"ei_effort_{pid}")
+    value=thresholds.effort_weeks, format_func=lambda v: fmt.trimmed(v, 1), key=f"ei_effort_{pid}")
 impact_split = b.select_slider(
     "Large impact means at least (¥ per year)", _stops(IMPACT_STOPS, thresholds.impact_yen),
     value=thresholds.impact_yen, format_func=fmt.yen, key=f"ei_impact_{pid}")

@@ -161,9 +161,10 @@ def recommendation(table: pd.DataFrame) -> list[str]:
     aim = by[Quadrant.AIM]
     if not aim.empty:
         top = aim.iloc[0]
-        lines.append(f"**Start with {md(top['name'])}**: little effort ({fmt.number(top['effort_weeks'], 0)} person-weeks) "
-                     f"and large impact ({fmt.yen(top['impact_yen'])} a year at full scale) — RICE "
-                     f"{fmt.yen(top['rice'])} per person-week, ICE {fmt.count(top['ice'])}.")
+        lines.append(f"**Start with {md(top['name'])}**: little effort "
+                     f"({fmt.trimmed(top['effort_weeks'], 1)} person-weeks) and large impact "
+                     f"({fmt.yen(top['impact_yen'])} a year at full scale) — RICE {fmt.yen(top['rice'])} "
+                     f"per person-week, ICE {fmt.count(top['ice'])}.")
         if len(aim) > 1:
             lines.append("Also aim here: " + ", ".join(f"**{md(n)}**" for n in aim["name"].iloc[1:]) + ".")
     else:
@@ -258,7 +259,7 @@ def to_definition(current: ProblemDefinition, initiative: Initiative) -> Problem
     statement = initiative.name + (f": {initiative.description}" if initiative.description else "")
     estimate = (f"From the effort/impact map: {fmt.yen(initiative.impact_yen)} a year at full scale, "
                 f"{fmt.pct(initiative.confidence, 0)} confidence, reaching {fmt.pct(initiative.reach, 0)} of the chain "
-                f"in the first year; effort about {fmt.number(initiative.effort_weeks, 0)} person-weeks.")
+                f"in the first year; effort about {fmt.trimmed(initiative.effort_weeks, 1)} person-weeks.")
     return replace(current, problem=statement, value_yen_per_year=initiative.impact_yen, value_estimate=estimate,
-                   timeline=current.timeline or f"About {fmt.number(initiative.effort_weeks, 0)} person-weeks "
+                   timeline=current.timeline or f"About {fmt.trimmed(initiative.effort_weeks, 1)} person-weeks "
                                                 "estimated on the effort/impact map")
