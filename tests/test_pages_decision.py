@@ -131,3 +131,58 @@ def test_poc_plan_shows_what_each_rung_achieved_in_the_latest_decision(warehouse
     assert not at.exception
     evidence = next(i.value for i in at.info if "Measured by the decision" in i.value)
     assert "**rule**: best" in evidence and "the ladder stopped at" in evidence
+
+
+def _evaluate(at):
+    next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
+    assert not at.exception, at.exception
+    return next(c.value for c in at.caption if c.value.startswith("Decided "))
+
+
+def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(warehouse_with_run):
+    from core.evaluation import recommended_model, run_impact
+    from core.impact import ImpactConfig
+    from core.warehouse import planning, runs
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    run_id = runs.list_runs(warehouse)[0].run_id
+    pick = recommended_model(warehouse, project.project_id, run_id, run_impact(warehouse, run_id, ImpactConfig()).impact)
+    warehouse.close()
+
+    at = new_session(REPORT)
+    picker = next(s for s in at.selectbox if s.label == "Model to take to production")
+    assert picker.value == pick.model and picker.index == 0
+    assert picker.format_func(picker.value) == pick.label() and pick.label().endswith("(recommended)")
+    first = _evaluate(at)
+    # the table of the problem's own numbers: the example states a loss rate of 6 % → 4.5 % and ¥60M a year
+    table_md = next(m.value for m in at.markdown if "stated in the problem definition" in m.value).replace("\\", "")
+    assert "KPI today: 廃棄・欠品ロス率 Waste and stockout loss" in table_md and "6% of sales" in table_md
+    assert "KPI target" in table_md and "4.5% of sales" in table_md and "¥60,000,000" in table_md
+    assert f"model **{md_name(pick.model)}**" in first
+
+    # a second decision on another model: the page shows it, not the first
+    other = next(o for o in next(s for s in at.selectbox if s.label == "Model to take to production").options
+                 if not o.endswith("(recommended)"))
+    picker = next(s for s in at.selectbox if s.label == "Model to take to production")
+    alias = next(a for a in ("snaive", "ma") if picker.format_func(a) == other)
+    picker.set_value(alias).run()
+    second = _evaluate(at)
+    warehouse = Warehouse(warehouse_with_run)
+    stored = decisions.list_decisions(warehouse, project.project_id)
+    shown = [decisions.get_decision(warehouse, d.decision_id) for d in stored if d.decision_id in second]
+    earlier = [d for d in stored if d.decision_id in first]
+    warehouse.close()
+    assert len(stored) == 2 and len(shown) == 1 and len(earlier) == 1 and shown[0] != earlier[0]
+    decision = shown[0]  # the caption names the second decision, on the model chosen
+    assert decision.model == alias and f"model **{md_name(alias)}**" in second
+    shown = next(s for s in at.selectbox if s.label == "Show decision")
+    assert shown.value == decision.decision_id
+    assert any(b.label == "Download the PDF" for b in at.get("download_button"))
+
+
+def md_name(alias: str) -> str:
+    from core import fmt
+    from core.text import md
+
+    return md(fmt.model_name(alias))

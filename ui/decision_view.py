@@ -23,7 +23,7 @@ from core.decision import (
 )
 from core.forecast.registry import MODELS
 from core.text import md
-from ui.state import table
+from ui.state import change_metric, table
 
 BANNER: dict[str, tuple[Callable, str]] = {
     GO: (st.success, ":material/check_circle:"),
@@ -57,7 +57,8 @@ def render_decision(decision: Decision, key: str) -> None:
     st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
                f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
                f"{md(decision.dataset_name)} ({scored}, {decision.folds} folds × "
-               f"{decision.horizon}) · model **{md(decision.model)}** · ordering at {md(decision.ordering)} · "
+               f"{decision.horizon}) · model **{md(fmt.model_name(decision.model))}** · ordering at "
+               f"{md(decision.ordering)} · "
                f"decision {decision.decision_id}")
 
     st.subheader("Next steps", anchor=False)
@@ -69,6 +70,8 @@ def render_decision(decision: Decision, key: str) -> None:
             mark = {True: ":green[**✓ passed**]", False: ":red[**✗ failed**]", None: ":orange[**? not evaluated**]"}
             st.markdown(f"{mark[c.passed]} &nbsp; **{md(c.criterion)}** — measured **{md(c.measured_text)}**")
             st.caption(md(c.evidence) + (f"  \nWhy this threshold: {md(c.note)}" if c.note else ""))
+
+    _stated_vs_measured(decision)
 
     value = decision.value
     cols = st.columns(4)
@@ -83,12 +86,13 @@ def render_decision(decision: Decision, key: str) -> None:
         cols = st.columns(4)
         cols[0].metric("Yearly sales in the data", fmt.yen(value.get("yearly_sales")),
                        help="Read the value claimed up front against it.")
-        cols[1].metric("Waste + stockout loss, share of sales", fmt.pct(value["loss_share_model"]),
-                       delta=fmt.pct(value["loss_share_model"] - value["loss_share_baseline"], signed=True),
-                       delta_color="inverse", help=f"Today: {fmt.pct(value['loss_share_baseline'])}.")
-        cols[2].metric("Demand filled", fmt.pct(value["fill_rate_model"]),
-                       delta=fmt.pct(value["fill_rate_model"] - value["fill_rate_baseline"], signed=True),
-                       help=f"Today: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
+        loss = value["loss_share_model"] - value["loss_share_baseline"] if value["loss_share_model"] is not None \
+            else None
+        change_metric(cols[1], "Waste + stockout loss, share of sales", fmt.pct(value["loss_share_model"]), loss,
+                      fmt.pp(loss), better="down", help=f"Today: {fmt.pct(value['loss_share_baseline'])}.")
+        filled = value["fill_rate_model"] - value["fill_rate_baseline"]
+        change_metric(cols[2], "Demand filled", fmt.pct(value["fill_rate_model"]), filled, fmt.pp(filled),
+                      help=f"Today: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
         if value.get("value_claimed"):
             cols[3].metric("Measured ÷ value claimed", fmt.pct(value["yearly_savings"] / value["value_claimed"]),
                            help=f"Value claimed up front: {fmt.yen(value['value_claimed'])} a year.")
@@ -105,6 +109,32 @@ def render_decision(decision: Decision, key: str) -> None:
                     f"**Value claimed:** {fmt.yen(decision.value_yen_per_year)} a year")
     if decision.notes:
         st.markdown(f"**Notes:** {md(decision.notes)}")
+
+
+STATUS_MARK = {"agrees": ":green[agrees]", "met": ":green[✓ met]", "kept": ":green[✓ kept]",
+               "in line": ":green[in line]", "differs": ":orange[differs]", "above the claim": ":orange[above the claim]",
+               "cannot be measured": ":orange[? cannot be measured]", "not met": ":red[✗ not met]",
+               "below the claim": ":red[below the claim]", "broken": ":red[✗ broken]"}
+
+
+def _stated_vs_measured(decision: Decision) -> None:
+    """The problem definition's own numbers beside what the run measured (nothing for a
+    snapshot written before they were reconciled)."""
+    rows = decision.stated_vs_measured
+    if not rows:
+        return
+    st.subheader("The problem's numbers: stated and measured", anchor=False)
+    lines = ["| | stated in the problem definition | measured | |", "|---|---|---|---|"]
+    for row in rows:
+        status = STATUS_MARK.get(row["status"], md(row["status"]))
+        lines.append(f"| **{_cell(row['item'])}** | {_cell(row['stated'])} | {_cell(row['measured'])} | {status} |")
+    st.markdown("\n".join(lines))
+    st.caption("  \n".join(f"{md(row['item'])}: {md(row['note'])}" for row in rows if row.get("note")))
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell."""
+    return md(str(text)).replace("\n", " ")  # md escapes "|" already
 
 
 def _charts(decision: Decision, key: str) -> None:
@@ -188,7 +218,7 @@ def ladder_evidence(decision: Decision) -> str:
     for row in sorted(decision.leaderboard, key=lambda r: r.get("wape") if r.get("wape") is not None else 9e9):
         if row.get("rung") and row["rung"] != "current practice":
             best.setdefault(row["rung"], row)
-    lines = [f"- **{md(rung)}**: best {md(row['model'])}, WAPE {fmt.pct(row.get('wape'))}, saves "
+    lines = [f"- **{md(rung)}**: best {md(fmt.model_name(row['model']))}, WAPE {fmt.pct(row.get('wape'))}, saves "
              f"{fmt.yen(savings.get(row['model']))} a year" for rung, row in best.items()]
     return (f"**Measured by the decision of {decision.created_at.replace('T', ' ')}** ({decision.verdict}, run "
-            f"*{md(decision.run_name)}*): the ladder stopped at **{md(decision.model)}**.\n" + "\n".join(lines))
+            f"*{md(decision.run_name)}*): the ladder stopped at **{md(fmt.model_name(decision.model))}**.\n" + "\n".join(lines))

@@ -8,12 +8,13 @@ import streamlit as st
 
 from core.decision import DecisionError
 from core.errors import MitoshiError
-from core.evaluation import criteria_moved, decide
+from core import fmt
+from core.evaluation import criteria_moved, decide, recommended_model
 from core.report_pdf import decision_pdf
 from core.text import md
 from core.warehouse import decisions, planning
 from ui.decision_view import criteria_preview, readiness_form, render_decision
-from ui.money_view import impact_settings, run_picker
+from ui.money_view import compute_impact, impact_settings, run_picker
 from ui.state import get_warehouse, project_picker, show_error, table
 
 st.title("GO / NO-GO report")
@@ -28,7 +29,7 @@ if project is None:
 pid = project.project_id
 latest = planning.latest_definition(warehouse, pid)
 history = decisions.list_decisions(warehouse, pid)
-SHOWN = f"report_shown_{pid}"
+SHOWN = f"report_pick_{pid}"  # the decision shown: the "Show decision" box's state
 
 with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"):
     if latest is None or not latest.definition.criteria:
@@ -46,9 +47,24 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
         st.warning(md(moved) + " The decision will list this among its risks.", icon=":material/history:")
     elif latest.saved_at > run.created_at:
         st.caption(":material/history: The criteria were first written after this run was made.")
-    models = ["(the one that saves the most)", *[m.alias for m in run.config.models if m.alias != "practice"]]
-    model = st.selectbox("Model to take to production", models, key=f"report_model_{pid}")
     config = impact_settings(f"report_{pid}")
+    # The model the verdict would take, preselected and labelled with its rule: the same
+    # ladder_pick the decision runs, on the money impact of these very settings.
+    pick = None
+    impact = compute_impact(run, config) if config is not None else None
+    if impact is not None:
+        try:
+            pick = recommended_model(warehouse, pid, run.run_id, impact)
+        except MitoshiError as error:
+            show_error(error)
+    others = [m.alias for m in run.config.models if m.alias != "practice" and (pick is None or m.alias != pick.model)]
+    options = ([pick.model] if pick else []) + others
+    model = st.selectbox(
+        "Model to take to production", options, key=f"report_model_{pid}_{run.run_id}_{pick.model if pick else ''}",
+        format_func=lambda m: pick.label() if pick and m == pick.model else fmt.model_name(m),
+        help="Preselected: the model the verdict takes by the talk's ladder — the cheapest rung (rules, then "
+             "statistics, then GBDT) that meets every criterion and the KPI target; the one that saves the most "
+             "when none does. Choose another on purpose.")
     st.markdown("**Production readiness** — score what the team has done (the checks marked with a bolt are scored from the "
                 "evidence):")
     try:
@@ -63,10 +79,10 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
                  disabled=config is None):
         bar = st.progress(0.0, text="Evaluating…")
         try:
-            decision = decide(warehouse, pid, run.run_id, config, model=None if model.startswith("(") else model,
+            decision = decide(warehouse, pid, run.run_id, config, model=None if pick and model == pick.model else model,
                               readiness=readiness, notes=notes, risks=risks.splitlines(),
                               on_progress=lambda share, text: bar.progress(min(share, 1.0), text=text))
-            st.session_state[SHOWN] = decision.decision_id
+            st.session_state[SHOWN] = decision.decision_id  # the decision just taken is the one shown
             st.rerun()
         except (DecisionError, MitoshiError) as error:
             bar.empty()
@@ -77,7 +93,11 @@ if not history:
     st.stop()
 
 ids = [d.decision_id for d in history]
-chosen = st.session_state.get(SHOWN) if st.session_state.get(SHOWN) in ids else ids[0]
+# One source for the decision shown: the "Show decision" box's own state, set to the
+# decision just evaluated before the box is drawn (so it never holds on to an older one).
+if st.session_state.get(SHOWN) not in ids:
+    st.session_state[SHOWN] = ids[0]
+chosen = st.session_state[SHOWN]
 try:
     decision = decisions.get_decision(warehouse, chosen)
 except MitoshiError as error:
@@ -98,8 +118,5 @@ st.subheader("The project's decisions", anchor=False)
 table(pd.DataFrame([{"decided": d.created_at, "verdict": d.verdict, "run": d.run_id, "decision": d.decision_id}
                     for d in history]),
       column_config={"decided": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-labels = {d.decision_id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.verdict}" for d in history}
-picked = st.selectbox("Show decision", ids, index=ids.index(chosen), format_func=labels.get, key=f"report_pick_{pid}")
-if picked != chosen:
-    st.session_state[SHOWN] = picked
-    st.rerun()
+labels = {d.decision_id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.verdict} · {d.decision_id}" for d in history}
+st.selectbox("Show decision", ids, format_func=labels.get, key=SHOWN)
