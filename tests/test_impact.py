@@ -324,3 +324,19 @@ def test_yearly_money_is_scaled_to_the_whole_dataset_and_the_run_share_kept():
     assert model["yearly_savings_run"] == pytest.approx(220 * 365 / 2)
     assert model["yearly_savings"] == pytest.approx(4 * 220 * 365 / 2)
     assert model["yearly_profit"] == pytest.approx(4 * 400 * 365 / 2)
+
+
+def test_money_settings_are_stored_with_the_project_and_read_in_a_new_session(tmp_path):
+    from core.warehouse import Warehouse
+    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    config = ImpactConfig(economics=Economics(300, 200, 5, 0.1), money_model=ERRORS, error_costs=ErrorCosts(1, 3))
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    assert load_impact_settings(warehouse, "p1") is None
+    save_impact_settings(warehouse, "p1", ImpactConfig())
+    save_impact_settings(warehouse, "p1", config)  # replaces, one row per project
+    assert load_impact_settings(warehouse, "p2") is None
+    assert warehouse.query("SELECT count(*) AS n FROM project_settings")["n"].iloc[0] == 1
+    warehouse.close()
+    again = Warehouse(tmp_path / "w.duckdb")
+    assert load_impact_settings(again, "p1") == config
+    again.close()

@@ -3,15 +3,17 @@ the impact with progress, and showing it in yen."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from core import decision_charts, fmt
+from core import decision_charts, fmt, periods
 from core.errors import MitoshiError
 from core.evaluation import run_impact
-from core.impact import PRACTICE, Economics, ImpactConfig, ImpactResult
+from core.impact import ERRORS, PRACTICE, PRICE_NAMES, SHELF, Economics, ErrorCosts, ImpactConfig, ImpactResult
 from core.text import md
-from core.warehouse import runs
-from ui.state import get_warehouse, show_error, table
+from core.warehouse import runs, settings
+from ui.state import change_metric, current_project, get_warehouse, show_error, table
 
 OPTIMAL_CHOICE = "Profit-optimal per item (recommended)"
 FIXED_CHOICE = "One service level for every item"
@@ -34,39 +36,132 @@ def run_picker(key: str, label: str = "Backtest run") -> runs.RunInfo | None:
     return by_id[chosen]
 
 
-def impact_settings(key: str) -> ImpactConfig | None:
-    """How the simulated stores order, and averages for data without prices or costs.
-    Returns None (with the reason shown) when the settings cannot be used."""
-    a, b = st.columns([2, 1])
-    mode = a.radio("How the stores would order from a forecast", [OPTIMAL_CHOICE, FIXED_CHOICE], key=f"{key}_mode",
-                   horizontal=True,
-                   help="Order = forecast + safety stock, the safety stock from the model's own backtest errors. "
-                        "Profit-optimal: each item at its newsvendor level, margin ÷ (margin + what a leftover "
-                        "costs) — low for one-day bento, high for drinks that keep.")
-    level = None
-    if mode == FIXED_CHOICE:
-        level = b.select_slider("Service level", [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99], value=0.95,
-                                format_func=lambda v: f"{v:.0%}", key=f"{key}_level",
-                                help="The share of days whose demand the order covers.")
-    with st.expander("Prices, costs, shelf life and demand on stockout days", icon=":material/payments:"):
-        st.caption("Taken from the dataset (a price column, an item master with unit_cost and shelf_life_days) "
-                   "where it has them. Averages here are used only for what it lacks.")
-        c = st.columns(4)
-        price = c[0].number_input("Average unit price (¥)", min_value=0.0, value=None, step=10.0, key=f"{key}_price")
-        cost = c[1].number_input("Average unit cost (¥)", min_value=0.0, value=None, step=10.0, key=f"{key}_cost")
-        shelf = c[2].number_input("Average shelf life (days)", min_value=1, value=None, step=1, key=f"{key}_shelf")
-        holding = c[3].number_input("Yearly holding cost (% of stock value)", min_value=0.0, max_value=200.0,
-                                    value=25.0, step=5.0, key=f"{key}_holding")
-        correct = st.checkbox("Estimate demand on stockout days (sales understate it there)", value=True,
-                              key=f"{key}_correct")
+SHELF_CHOICE = "Shelf simulation: units of items with prices, costs and shelf lives"
+ERRORS_CHOICE = "Cost of forecast errors: yen per unit over- and under-forecast"
+SETTINGS_SECTION = "Prices, costs, shelf life and demand on stockout days"
+
+
+def suggested_money_model(run: runs.RunInfo | None) -> str:
+    """The shelf simulation where the run's dataset prices its items (a price column, or
+    an item master with costs); the cost of forecast errors otherwise (turnover, units
+    without prices), until the user says otherwise."""
+    if run is None or run.dataset_id is None:
+        return SHELF
+    warehouse = get_warehouse()
     try:
-        return ImpactConfig(service_level=level, correct_censoring=correct,
-                            economics=Economics(unit_price=price or None, unit_cost=cost,
-                                                shelf_life_days=int(shelf) if shelf else None,
-                                                holding_rate=holding / 100))
+        dataset = warehouse.get_dataset(run.dataset_id)
+    except MitoshiError:
+        return SHELF
+    columns = {c.lower() for c in dataset.spec.value_columns()}
+    items = warehouse.side_table(dataset, "items")
+    priced = bool(columns & set(PRICE_NAMES)) or (items is not None and "unit_cost" in items.columns)
+    return SHELF if priced else ERRORS
+
+
+def _stored(key: str, run: runs.RunInfo | None) -> tuple[str | None, ImpactConfig]:
+    """The current project's id and its stored settings (defaults where none were saved)."""
+    warehouse = get_warehouse()
+    project = current_project(warehouse)
+    pid = project.project_id if project is not None else None
+    stored = settings.load_impact_settings(warehouse, pid)
+    if stored is None:
+        stored = ImpactConfig(money_model=suggested_money_model(run))
+    return pid, stored
+
+
+def _remember(pid: str | None, stored: ImpactConfig, config: ImpactConfig) -> None:
+    if pid is not None and config != stored:
+        settings.save_impact_settings(get_warehouse(), pid, config)
+
+
+def _economics_inputs(key: str, stored: ImpactConfig) -> tuple[Economics, bool]:
+    """The section of prices, costs, shelf life, holding and censoring (raises
+    MitoshiError on values that do not fit together)."""
+    e = stored.economics
+    with st.expander(SETTINGS_SECTION, icon=":material/payments:"):
+        st.caption("Taken from the dataset (a price column, an item master with unit_cost and shelf_life_days) "
+                   "where it has them. Averages here are used only for what it lacks. Saved with the project: "
+                   "the Money, Report and Hand-off pages all use them.")
+        c = st.columns(4)
+        price = c[0].number_input("Average unit price (¥)", min_value=0.0, value=e.unit_price, step=10.0,
+                                  key=f"{key}_price")
+        cost = c[1].number_input("Average unit cost (¥)", min_value=0.0, value=e.unit_cost, step=10.0,
+                                 key=f"{key}_cost")
+        shelf = c[2].number_input("Average shelf life (days)", min_value=1, value=e.shelf_life_days, step=1,
+                                  key=f"{key}_shelf")
+        holding = c[3].number_input("Yearly holding cost (% of stock value)", min_value=0.0, max_value=200.0,
+                                    value=float(e.holding_rate * 100), step=5.0, key=f"{key}_holding")
+        correct = st.checkbox("Estimate demand on stockout days (sales understate it there)",
+                              value=stored.correct_censoring, key=f"{key}_correct")
+    economics = Economics(unit_price=price or None, unit_cost=cost, shelf_life_days=int(shelf) if shelf else None,
+                          holding_rate=holding / 100)
+    return economics, correct
+
+
+def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig | None:
+    """How money is counted and how the simulated stores order, pre-filled from the
+    current project's saved settings and saved back to it when changed (so the Money,
+    Report and Hand-off pages share them). ``run`` suggests the model of money when the
+    project has none saved. Returns None (with the reason shown) when the settings
+    cannot be used."""
+    pid, stored = _stored(key, run)
+    models = {SHELF: SHELF_CHOICE, ERRORS: ERRORS_CHOICE}
+    money_model = st.selectbox(
+        "How money is counted", list(models), index=list(models).index(stored.money_model), format_func=models.get,
+        key=f"{key}_money_model",
+        help="The shelf simulation needs units of items with prices, costs and shelf lives (from the data, or the "
+             "averages below). For turnover in currency, or units without prices, count each unit forecast too "
+             "high or too low at a cost you give.")
+    try:
+        if money_model == ERRORS:
+            costs = stored.error_costs
+            c = st.columns(2)
+            under = c[0].number_input(
+                "Cost of a unit under-forecast (¥)", min_value=0.0, value=float(costs.under), step=0.05,
+                format="%.2f", key=f"{key}_under",
+                help="A unit of demand the forecast missed loses its margin. For turnover in yen: a yen missed "
+                     "loses its gross margin, about ¥0.30 in retail; for units, an item's margin.")
+            over = c[1].number_input(
+                "Cost of a unit over-forecast (¥)", min_value=0.0, value=float(costs.over), step=0.05,
+                format="%.2f", key=f"{key}_over",
+                help="A unit bought for demand that never came costs its holding and markdown. For turnover in "
+                     "yen: about ¥0.10 a yen; for units, what a leftover costs.")
+            config = replace(stored, money_model=ERRORS, error_costs=ErrorCosts(over=over, under=under))
+        else:
+            a, b = st.columns([2, 1])
+            mode = a.radio(
+                "How the stores would order from a forecast", [OPTIMAL_CHOICE, FIXED_CHOICE], key=f"{key}_mode",
+                index=0 if stored.service_level is None else 1, horizontal=True,
+                help="Order = forecast + safety stock, the safety stock from the model's own backtest errors. "
+                     "Profit-optimal: each item at the service level that earned it the most in the simulation "
+                     "of the run's other folds — low for one-day bento, high for drinks that keep.")
+            level = None
+            if mode == FIXED_CHOICE:
+                levels = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99]
+                saved = stored.service_level if stored.service_level in levels else 0.95
+                level = b.select_slider("Service level", levels, value=saved, format_func=lambda v: f"{v:.0%}",
+                                        key=f"{key}_level", help="The share of periods whose demand the order covers.")
+            economics, correct = _economics_inputs(key, stored)
+            config = replace(stored, money_model=SHELF, service_level=level, economics=economics,
+                             correct_censoring=correct)
     except MitoshiError as error:
         show_error(error)
         return None
+    _remember(pid, stored, config)
+    return config
+
+
+def handoff_economics(key: str) -> Economics | None:
+    """The project's prices, costs and shelf life for ordering from now on (the Hand-off
+    page), in the same section as on the Money page, saved back to the project."""
+    pid, stored = _stored(key, None)
+    try:
+        economics, correct = _economics_inputs(key, stored)
+    except MitoshiError as error:
+        show_error(error)
+        return None
+    _remember(pid, stored, replace(stored, economics=economics, correct_censoring=correct))
+    return economics
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -87,29 +182,44 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
         return None
 
 
+def _people(summary):
+    """The summary with each policy labelled by its model's name."""
+    return summary.assign(label=summary["policy"].map(
+        lambda p: "today's practice" if p == PRACTICE else fmt.model_name(p)))
+
+
 def render_impact(impact: ImpactResult, key: str) -> None:
-    summary = impact.summary
+    summary = _people(impact.summary)
     models = summary[summary["policy"] != impact.baseline]
     best = models.sort_values("yearly_savings", ascending=False).iloc[0] if not models.empty else None
     base = impact.row(impact.baseline)
+    errors = impact.money_model == ERRORS
+    st.caption(f"Money counted as {md(impact.money_model_label)}.")
     if best is not None:
+        name = fmt.model_name(best["policy"])
         cols = st.columns(4)
-        cols[0].metric(f"Yearly savings · {best['policy']}", fmt.yen(best["yearly_savings"]),
+        cols[0].metric(f"Yearly savings · {name}", fmt.yen(best["yearly_savings"]),
                        help=f"Against {impact.baseline_label}, for the whole dataset, ordering at "
                             f"{impact.config.level_label}.")
-        cols[1].metric("Waste a year", fmt.yen(best["yearly_waste_cost"]),
-                       delta=fmt.yen((best["yearly_waste_cost"] - base["yearly_waste_cost"])),
-                       delta_color="inverse")
-        cols[2].metric("Lost sales margin a year", fmt.yen(best["yearly_lost_margin"]),
-                       delta=fmt.yen((best["yearly_lost_margin"] - base["yearly_lost_margin"])),
-                       delta_color="inverse")
-        cols[3].metric("Days out of stock", fmt.pct(best["stockout_rate"]),
-                       delta=fmt.pct(best["stockout_rate"] - base["stockout_rate"], signed=True),
-                       delta_color="inverse")
+        waste_label, lost_label = (("Over-forecast cost a year", "Under-forecast cost a year") if errors else
+                                   ("Waste a year", "Lost sales margin a year"))
+        for where, label, column in ((cols[1], waste_label, "yearly_waste_cost"),
+                                     (cols[2], lost_label, "yearly_lost_margin")):
+            change = best[column] - base[column]
+            change_metric(where, label, fmt.yen(best[column]), change, fmt.yen_change(change), better="down")
+        if errors:
+            change = best["fill_rate"] - base["fill_rate"]
+            change_metric(cols[3], "Demand covered by the forecast", fmt.pct(best["fill_rate"]), change,
+                          fmt.pp(change), better="up")
+        else:
+            change = best["stockout_rate"] - base["stockout_rate"]
+            change_metric(cols[3], periods.out_of_stock(impact.freq), fmt.pct(best["stockout_rate"]), change,
+                          fmt.pp(change), better="down")
         verdict = "saves" if best["yearly_savings"] > 0 else "loses"
-        st.markdown(f"Ordering from **{best['policy']}** at {impact.config.level_label} **{verdict} "
-                    f"{fmt.yen(abs(best['yearly_savings']))} a year** against {impact.baseline_label} "
-                    f"({impact.n_series:,} series, {impact.fold_days} days of backtest, annualised"
+        ordering = "" if errors else f" at {impact.config.level_label}"
+        st.markdown(f"Ordering from **{md(name)}**{ordering} **{verdict} "
+                    f"{fmt.yen(abs(best['yearly_savings']))} a year** against {md(impact.baseline_label)} "
+                    f"({impact.n_series:,} series, {impact.backtest_span} of backtest, annualised"
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
     for note in impact.notes:
@@ -117,32 +227,48 @@ def render_impact(impact: ImpactResult, key: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(decision_charts.savings_bars(summary, impact.baseline_label), width="stretch",
                       key=f"{key}_savings")
-    right.plotly_chart(decision_charts.loss_split(summary), width="stretch", key=f"{key}_split")
-    optimal = summary if impact.config.service_level is None else None
-    st.plotly_chart(decision_charts.sensitivity_lines(impact.sensitivity, optimal), width="stretch",
-                    key=f"{key}_sensitivity")
+    if not errors:
+        right.plotly_chart(decision_charts.loss_split(summary), width="stretch", key=f"{key}_split")
+    if not impact.sensitivity.empty:
+        optimal = summary if impact.config.service_level is None else None
+        st.plotly_chart(decision_charts.sensitivity_lines(impact.sensitivity, optimal), width="stretch",
+                        key=f"{key}_sensitivity")
     if not impact.by_segment.empty:
         a, b = st.columns(2)
         segment = a.selectbox("Split by", list(dict.fromkeys(impact.by_segment["segment"])), key=f"{key}_segment")
         choices = [p for p in summary["policy"] if p != impact.baseline]
-        model = b.selectbox("Model", choices, key=f"{key}_segment_model") if choices else None
+        model = b.selectbox("Model", choices, key=f"{key}_segment_model", format_func=fmt.model_name) \
+            if choices else None
         if model:
             st.plotly_chart(decision_charts.segment_savings(impact.by_segment, segment, model, impact.baseline_label),
                             width="stretch", key=f"{key}_by_segment")
-    st.markdown("**Every policy** (units: the run's series over the backtest's days; yearly money: the whole "
+    span = impact.backtest_span
+    st.markdown(f"**Every policy** (units: the run's series over the backtest's {span}; yearly money: the whole "
                 "dataset, annualised)")
-    units = ["ordered", "sold", "lost", "waste"]
-    shown = summary[["label", "yearly_savings", "yearly_profit", "yearly_waste_cost", "yearly_lost_margin",
-                     "stockout_rate", "fill_rate", "waste_rate", *units]].round({u: 0 for u in units})
+    if errors:
+        names = {"yearly_waste_cost": "yearly cost of over-forecasts", "yearly_lost_margin":
+                 "yearly cost of under-forecasts", "fill_rate": "demand covered", "waste": "units over",
+                 "lost": "units under", "ordered": "forecast", "sold": "covered"}
+        rates, units = ["fill_rate"], ["ordered", "sold", "lost", "waste"]
+    else:
+        names = {"stockout_rate": periods.out_of_stock(impact.freq).lower()}
+        rates, units = ["stockout_rate", "fill_rate", "waste_rate"], ["ordered", "sold", "lost", "waste"]
+    money = ["yearly_savings", "yearly_profit", "yearly_waste_cost", "yearly_lost_margin"]
+    shown = summary[["label", *money, *rates, *units]].round({u: 0 for u in units})
     table(shown, column_config={
         "label": st.column_config.TextColumn("policy"),
-        **{c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
-           for c in ("stockout_rate", "fill_rate", "waste_rate")},
-        **{c: st.column_config.NumberColumn(c.replace("_", " "), format="yen")
-           for c in ("yearly_profit", "yearly_waste_cost", "yearly_lost_margin", "yearly_savings")},
+        **{c: st.column_config.NumberColumn(names.get(c, c.replace("_", " ")), format="percent") for c in rates},
+        **{c: st.column_config.NumberColumn(names.get(c, c.replace("_", " ")), format="yen") for c in money},
+        **{c: st.column_config.NumberColumn(names.get(c, c), format="localized") for c in units},
     })
-    st.caption("Sources: " + "; ".join(f"{md(k)} from {md(v)}" for k, v in impact.sources.items()) + ". "
-               "Profit = units sold × (price − cost) − waste × cost − holding cost. "
-               f"{'Today’s practice is replayed from its recorded orders. ' if impact.baseline == PRACTICE else ''}"
-               "Every policy starts each fold with the stock practice really had.")
-
+    sources = "; ".join(f"{md(k)} from {md(v)}" for k, v in impact.sources.items())
+    if errors:
+        st.caption(f"Sources: {sources}. Cost = units forecast too high × the over-forecast cost + units too low "
+                   "× the under-forecast cost; profit is minus that cost, savings the baseline's cost less the "
+                   "model's.")
+        return
+    start = ("Today's practice is replayed from its recorded orders; every policy starts each fold with the stock "
+             "practice really had." if impact.has_orders else
+             "The data records no orders: every policy starts each fold with an empty shelf.")
+    st.caption(f"Sources: {sources}. Profit = units sold × (price − cost) − waste × cost − holding cost. "
+               f"{start}")

@@ -10,10 +10,12 @@ import streamlit as st
 from core import charts, fmt
 from core.columns import DATE, Freq
 from core.errors import MitoshiError
+from core.impact import Economics
 from core.publish import PublishOptions, for_csv, prepare_batch, unpublishable_reason
 from core.text import md
 from core.warehouse import decisions, publish, runs
 from ui import queries
+from ui.money_view import handoff_economics
 from ui.run_view import config_summary, leaderboard
 from ui.state import csv_download, get_warehouse, show_error, table
 
@@ -72,11 +74,17 @@ with right:
                                  "service level (normal errors).")
     optimal = st.radio("Service level", ["profit-optimal per item", "one level for all"], horizontal=True,
                        key="handoff_level_mode", disabled=not with_orders, label_visibility="collapsed",
-                       help="Profit-optimal: each item at margin ÷ (margin + what a leftover costs), as the money "
-                            "impact orders.") == "profit-optimal per item"
+                       help="Profit-optimal: each item at the service level that earned it the most in the money "
+                            "impact's simulation of this run, from the project's prices, costs and shelf life.") \
+        == "profit-optimal per item"
     level = st.slider("Service level (%)", 50.0, 99.9, 95.0, 0.1, format="%.1f", key="handoff_level",
                       disabled=not with_orders or optimal,
                       help="The share of periods in which the order should cover demand.")
+economics = None
+if with_orders and optimal:
+    # Each item's level is chosen by the money impact's shelf simulation, which prices items from the dataset
+    # or from the project's averages: the same section as on the Money page, saved with the project.
+    economics = handoff_economics("handoff")
 for refused in board["model"]:
     reason = unpublishable_reason(refused)
     if reason:
@@ -86,7 +94,8 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
     try:
         options = PublishOptions.from_run(info, alias, int(horizon),
                                           level / 100 if with_orders and not optimal else None,
-                                          profit_optimal=with_orders and optimal)
+                                          profit_optimal=with_orders and optimal,
+                                          economics=economics or Economics())
         with st.status(f"Publishing {alias}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
             st.write("Writing the new version in one transaction…")

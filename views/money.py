@@ -1,21 +1,28 @@
-"""Money impact: forecast errors turned into stockouts, waste and yen against today's ordering."""
+"""Money impact: forecast errors turned into yen against today's ordering or its stand-in."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core.text import md
 from ui.money_view import compute_impact, impact_settings, render_impact, run_picker
+from ui.state import current_project, get_warehouse
 
 st.title("Money impact")
-st.caption("Accuracy is not the goal; money is. Each model's forecasts are replayed as the stores' orders over the "
-           "backtest's days — forecast plus a safety stock from the model's own errors — against the same demand "
-           "as today's recorded ordering: units sold, sales lost to empty shelves, perishables thrown away, in yen "
-           "a year.")
+st.caption("Accuracy is not the goal; money is. Where the data are units of items with prices, each model's "
+           "forecasts are replayed as the stores' orders over the backtest — forecast plus a safety stock from the "
+           "model's own errors — against the same demand: units sold, sales lost to empty shelves, perishables "
+           "thrown away, in yen a year. Where they are not (turnover, no prices), each unit forecast too high or "
+           "too low is counted at a cost you give.")
 
 run = run_picker("money_run_select")
 if run is None:
     st.stop()
-config = impact_settings("money")
+project = current_project(get_warehouse())
+if project is not None:
+    st.caption(f":material/folder_open: Settings of the project **{md(project.name)}**, saved with it for the "
+               "Report and Hand-off pages.")
+config = impact_settings("money", run)
 if config is None:
     st.stop()
 impact = compute_impact(run, config)

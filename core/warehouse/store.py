@@ -321,6 +321,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason VARCHAR NOT NULL
         )""",
     ),
+    # 8: settings typed once are the project's (core/warehouse/settings.py): the money
+    # impact's prices, costs, shelf life, holding, censoring and cost-of-error choices,
+    # as JSON, one row per project and kind of setting.
+    (
+        """CREATE TABLE project_settings (
+            project_id VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (project_id, name)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,85 @@
+"""AppTest of the Money page: the model of money fits the data, and settings typed once
+are the project's (the Report and Hand-off pages open with them, in a new session)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.splits import SplitConfig
+from core.columns import Freq
+from core.warehouse import DatasetSpec, Warehouse
+from core.warehouse.runs import save_run
+from tests.conftest import new_session, store_run
+
+PAGE = "views/money.py"
+
+
+def number(at, label: str):
+    return next(n for n in at.number_input if n.label == label)
+
+
+@pytest.fixture
+def demo_with_run(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("practice", "snaive", "ma"), horizon=7, name="S001 rules")
+    warehouse.close()
+    return warehouse_env
+
+
+def test_settings_typed_on_money_are_the_projects_on_report_and_handoff(demo_with_run):
+    at = new_session(PAGE)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="money_money_model").value == "shelf"  # the demo prices its items: the shelf simulation
+    number(at, "Yearly holding cost (% of stock value)").set_value(10.0).run()
+    number(at, "Average shelf life (days)").set_value(5).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Days out of stock" == m.label for m in at.metric)
+    assert any("14 days of backtest" in m.value for m in at.markdown)  # 2 folds x 7 days
+
+    report = new_session("views/report.py")  # a new session of the same warehouse
+    assert number(report, "Yearly holding cost (% of stock value)").value == 10.0
+    assert number(report, "Average shelf life (days)").value == 5
+
+    handoff = new_session("views/handoff.py")
+    assert not [n for n in handoff.number_input if n.label == "Average shelf life (days)"]  # no order quantities yet
+    handoff.toggle(key="handoff_orders").set_value(True).run()
+    assert number(handoff, "Average shelf life (days)").value == 5
+    assert number(handoff, "Yearly holding cost (% of stock value)").value == 10.0
+
+
+@pytest.fixture
+def turnover_with_run(warehouse_env):
+    """Monthly turnover of two industries, no prices, no orders; a run of snaive and ma."""
+    warehouse = Warehouse(warehouse_env)
+    dates = pd.date_range("2015-01-01", periods=72, freq="MS")
+    frame = pd.concat([pd.DataFrame({"industry": name, "ds": dates,
+                                     "y": level + 10 * np.sin(2 * np.pi * np.arange(72) / 12) + np.arange(72) / 4})
+                       for name, level in (("Cafes", 300.0), ("Food", 900.0))], ignore_index=True)
+    dataset = warehouse.create_dataset(DatasetSpec(name="turnover", freq=Freq.MONTHLY, keys=("industry",),
+                                                   source="test"), frame)
+    config = BacktestConfig(split=SplitConfig(horizon=6, folds=3), models=(ModelSpec.of("snaive"), ModelSpec.of("ma")))
+    save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "turnover rules")
+    warehouse.close()
+    return warehouse_env
+
+
+def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
+    at = new_session(PAGE)
+    run_box = at.selectbox(key="money_run_select")
+    turnover = next(o for o in run_box.options if "turnover rules" in o)
+    run_box.select(turnover).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="money_money_model").value == "errors"
+    assert number(at, "Cost of a unit under-forecast (¥)").value == 0.30
+    text = " ".join(m.value for m in at.markdown)
+    assert "18 months of backtest" in text and "same month last year" in text
+    assert "day" not in text.replace("today", "")
+    assert not [m for m in at.metric if "out of stock" in m.label]
+    captions = " ".join(c.value for c in at.caption)
+    assert "cost of forecast errors" in captions and "recorded orders" not in captions
+    # Savings of the moving average against seasonal naive: a loss has its sign before the ¥.
+    savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
+    assert savings.value.startswith(("¥", "−¥"))
