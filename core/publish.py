@@ -45,6 +45,18 @@ ORDER_QUANTITY = "order_quantity"
 BATCH_COLUMNS = (SERIES_ID, DATE, STEP, FORECAST, ORDER_QUANTITY, "model", "run_id", "version", "created_at", "date")
 
 
+# Decimals of a batch written for people (the CSV download): forecasts and order
+# quantities in hundredths of a unit; the warehouse keeps full precision.
+CSV_DECIMALS = {FORECAST: 2, ORDER_QUANTITY: 2}
+
+
+def for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """A batch export (``core.warehouse.publish.batch_export``) as it is written to a CSV:
+    forecast and order_quantity rounded to ``CSV_DECIMALS`` (``3.4567891234567`` →
+    ``3.46``), every other column as it is. Returns a new frame."""
+    return frame.round({c: d for c, d in CSV_DECIMALS.items() if c in frame.columns})
+
+
 class PublishError(MitoshiError):
     """A batch cannot be made as asked; the message says why and what to do instead."""
 
