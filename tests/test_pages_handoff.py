@@ -6,6 +6,7 @@ import pytest
 
 from core.warehouse import Warehouse
 from tests.conftest import new_session, open_page, store_run
+from tests.test_pages_money import turnover_with_run  # noqa: F401 (a fixture)
 
 PAGE = "views/handoff.py"
 
@@ -57,3 +58,22 @@ def test_handoff_page_is_in_the_navigation(warehouse_with_run):
     at = new_session()
     at = open_page(at, PAGE)
     assert at.title[0].value == "Hand-off to production"
+
+
+def test_handoff_asks_for_prices_in_a_section_of_its_own_page(turnover_with_run):
+    """Turnover has no prices: each item's level needs averages, and the message names
+    the section that is right there on the Hand-off page (not on the Money page)."""
+    at = new_session(PAGE)
+    at.toggle(key="handoff_orders").set_value(True).run()
+    section = "Prices, costs, shelf life and demand on stockout days"
+    assert section in [e.label for e in at.expander]
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception, at.exception
+    assert any(section in e.value for e in at.error)
+    # Averages typed there are the project's, and the publish then succeeds.
+    for label, value in (("Average unit price (¥)", 300.0), ("Average unit cost (¥)", 200.0),
+                         ("Average shelf life (days)", 5)):
+        next(n for n in at.number_input if n.label == label).set_value(value).run()
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.dataframe[0].value["version"].tolist() == [1]
