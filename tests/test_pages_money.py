@@ -83,3 +83,13 @@ def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
     # Savings of the moving average against seasonal naive: a loss has its sign before the ¥.
     savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
     assert savings.value.startswith(("¥", "−¥"))
+
+
+def test_report_counts_turnover_as_the_cost_of_errors_without_a_visit_to_money(turnover_with_run):
+    at = new_session("views/report.py")
+    assert not at.exception, at.exception
+    box = next(s for s in at.selectbox if s.key.startswith("report_run_"))
+    box.select(next(o for o in box.options if "turnover rules" in o)).run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.key.endswith("_money_model")).value == "errors"
+    assert not any("no unit price" in e.value for e in at.error)

@@ -65,6 +65,8 @@ def _stored(key: str, run: runs.RunInfo | None) -> tuple[str | None, ImpactConfi
     pid = project.project_id if project is not None else None
     stored = settings.load_impact_settings(warehouse, pid)
     if stored is None:
+        if run is None and st.session_state.get("money_run"):  # the run chosen in run_picker (Report page)
+            run = next((r for r in runs.list_runs(warehouse) if r.run_id == st.session_state["money_run"]), None)
         stored = ImpactConfig(money_model=suggested_money_model(run))
     return pid, stored
 
