@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.browser.conftest import ARTIFACTS, screenshot, wait_idle
 
 PROJECT = "AI Shop demand forecasting (AI商店 需要予測)"
@@ -88,3 +90,137 @@ def test_from_the_demo_chain_to_a_pdf(server, page, tmp_path):
         image = document[number].render(scale=1.4).to_pil()
         assert image.width > 500 and image.height > 700
         image.save(ARTIFACTS / f"32_pdf_page_{number + 1}.png")
+
+
+# ---------------------------------------------------------------------------------
+# One decision on screen: two evaluations in a row, each shown with its own PDF
+# ---------------------------------------------------------------------------------
+RUNS = {"run A": ("practice", "snaive", "ma"), "run B": ("practice", "naive", "ets")}
+
+
+def _start(warehouse_path, log_path):
+    """`streamlit run app.py` on a warehouse made by the test; (url, process)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from core.warehouse import ENV_VAR
+    from tests.browser.conftest import ROOT, _free_port
+
+    port = _free_port()
+    env = {**os.environ, ENV_VAR: str(warehouse_path)}
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            return url, proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.3)
+    proc.kill()
+    raise AssertionError(f"streamlit did not start: {log_path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory):
+    """A small demo chain (2 stores × 8 items, one year) with two stored runs of two
+    models and today's practice each, made through the API in seconds, then served."""
+    from core.demo import DemoConfig, load_demo
+    from core.warehouse import Warehouse, planning
+    from tests.conftest import store_run
+
+    folder = tmp_path_factory.mktemp("report_two")
+    warehouse = Warehouse(folder / "warehouse.duckdb")
+    load_demo(warehouse, DemoConfig(stores=2, items=8, years=1, seed=5))
+    planning.ensure_example_project(warehouse)
+    for name, models in RUNS.items():
+        store_run(warehouse, ("S001", "S002"), models, horizon=14, name=name)
+    warehouse.close()
+    url, proc = _start(folder / "warehouse.duckdb", folder / "streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _evaluate(page, run: str, other_model: bool) -> dict:
+    """Evaluate ``run`` with the preselected model, or with another one (``other_model``),
+    and read what the page shows."""
+    body = main(page)
+    if not body.get_by_role("combobox", name="Backtest run").is_visible():
+        body.locator("[data-testid='stExpander'] summary").filter(has_text="Evaluate a run").click()
+        wait_idle(page)
+    body.get_by_role("combobox", name="Backtest run").click()
+    page.get_by_role("option", name=re.compile(f"^{run} ")).click()
+    wait_idle(page)
+    page.wait_for_selector("text=Money impact ready", timeout=120_000)  # the pick needs the run's money
+    wait_idle(page)
+    picker = body.get_by_role("combobox", name="Model to take to production")
+    page.wait_for_function("() => document.body.innerText.includes('(recommended)')", timeout=120_000)
+    model = picker.input_value() if picker.input_value() else None
+    if other_model:
+        picker.click()
+        if not page.get_by_role("option").first.is_visible():
+            picker.press("ArrowDown")
+        page.wait_for_selector("[role='option']", timeout=30_000)
+        names = [o.inner_text().strip() for o in page.get_by_role("option").all()]
+        model = next(n for n in names if "(recommended)" not in n)
+        page.get_by_role("option", name=model, exact=True).click()
+        wait_idle(page)
+    before = body.inner_text()
+    previous = re.search(r"· decision ([0-9a-f]{12})", before)
+    body.get_by_role("button", name="Evaluate and save the decision").click()
+    page.wait_for_function(
+        """(old) => { const m = document.body.innerText.match(/· decision ([0-9a-f]{12})/);
+                      return m && m[1] !== old; }""", arg=previous.group(1) if previous else "", timeout=180_000)
+    wait_idle(page)
+    text = body.inner_text()
+    decision_id = re.search(r"· decision ([0-9a-f]{12})", text).group(1)
+    verdict = body.locator("h3").filter(has_text=VERDICT).first.inner_text().strip()
+    caption = next(line for line in text.splitlines() if f"decision {decision_id}" in line)
+    return {"id": decision_id, "verdict": verdict, "caption": caption, "text": text, "model": model}
+
+
+def _pdf(page, tmp_path, decision_id: str) -> tuple[str, str]:
+    from pypdf import PdfReader
+
+    with page.expect_download(timeout=60_000) as download:
+        main(page).get_by_role("button", name="Download the PDF").click()
+    path = tmp_path / f"{decision_id}.pdf"
+    download.value.save_as(path)
+    first_page = PdfReader(path).pages[0].extract_text() or ""
+    return download.value.suggested_filename, re.sub(r"\s+", " ", first_page)
+
+
+def test_the_report_shows_the_decision_just_evaluated_and_its_pdf(small_server, page, tmp_path):
+    page.goto(f"{small_server}/report")
+    wait_idle(page)
+    project = page.get_by_role("combobox", name="Project")
+    if project.input_value() != PROJECT:
+        project.click()
+        page.get_by_role("option", name=PROJECT, exact=True).click()
+        wait_idle(page)
+
+    first = _evaluate(page, "run A", other_model=False)
+    name, pdf_text = _pdf(page, tmp_path, first["id"])
+    assert name.endswith(f"-{first['id']}.pdf")
+    assert first["id"] in pdf_text and first["verdict"] in pdf_text
+    assert "stated in the problem definition" in first["text"] and "KPI today" in first["text"]
+
+    # another run and another model: the page, its id and its PDF follow
+    second = _evaluate(page, "run B", other_model=True)
+    assert second["id"] != first["id"]
+    assert "run B" in second["caption"] and f"model {second['model']}" in second["caption"]
+    assert "run A" not in second["caption"]
+    name, pdf_text = _pdf(page, tmp_path, second["id"])
+    assert name.endswith(f"-{second['id']}.pdf")
+    assert second["id"] in pdf_text and first["id"] not in pdf_text and second["verdict"] in pdf_text
+    screenshot(page, "33_report_second_decision")
