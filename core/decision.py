@@ -211,6 +211,11 @@ class Decision:
     stated_vs_measured: list[dict] = field(default_factory=list)
     kpi_measure: str | None = None
     conditions: list[str] = field(default_factory=list)
+    # The data's frequency ("D", "W", "M": what a period is) and the model of money the
+    # impact used (core.impact SHELF or ERRORS); a snapshot written before they were kept
+    # is daily and simulated.
+    freq: str = "D"
+    money_model: str = "shelf"
 
     @property
     def passed(self) -> int:
@@ -433,6 +438,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
                + [r.strip() for r in inputs.risks if r.strip()]),
         stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure, conditions=stated.conditions,
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
+        freq=str(getattr(impact.freq, "value", impact.freq)), money_model=impact.money_model,
     )
 
 

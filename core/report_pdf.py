@@ -23,8 +23,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from core import fmt
+from core import fmt, periods
 from core.backtest import accounting
+from core.columns import Freq
 from core.decision import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
 
 PRODUCT = "Mitoshi 見通し — GO / NO-GO report"
@@ -58,6 +59,7 @@ def decision_pdf(decision: Decision) -> bytes:
     _title_block(pdf, decision)
     _verdict(pdf, decision)
     _criteria(pdf, decision)
+    _stated_vs_measured(pdf, decision)
     _ladder(pdf, decision, report_charts)
     _accounted(pdf, decision)
     _money(pdf, decision, report_charts)
@@ -285,9 +287,11 @@ def _title_block(pdf, d: Decision) -> None:
     _key_values(pdf, [
         ("Decided", f"{_when(d.created_at)}  (problem definition version {d.definition_version})"),
         ("Run", f"{d.run_name}  ·  run {d.run_id} of {_when(d.run_created_at)}  ·  code {d.code_version}"),
-        ("Dataset", f"{d.dataset_name}  ·  {scored}, {d.folds} folds of {d.horizon} periods (rolling origin)"),
-        ("Chosen model", f"{d.model}" + (f" ({rung})" if rung else "") + f", against {d.baseline_label}; stores "
-                         f"order at {d.ordering}"),
+        ("Dataset", f"{d.dataset_name}  ·  {scored}, {d.folds} folds of {periods.span(_freq(d), d.horizon)} "
+                    "(rolling origin)"),
+        ("Chosen model", _policy_name(d.model) + (f" ({rung})" if rung else "") + f", against {d.baseline_label}; "
+                         + (f"stores order at {d.ordering}" if not _errors(d) else
+                            "money counted as the cost of its forecast errors")),
         ("Decision id", d.decision_id),
     ], key_width=30)
 
@@ -298,11 +302,13 @@ def _verdict(pdf, d: Decision) -> None:
     value = d.value or {}
     facts = [f"{d.passed} of {len(d.criteria)} criteria passed"
              + (f" ({len(d.criteria) - len(evaluated)} not evaluated)" if len(evaluated) < len(d.criteria) else "")]
-    for key, template in (("yearly_savings", "saves {} a year"), ("net_benefit", "net {} a year after running costs")):
-        if value.get(key) is not None:
-            facts.append(template.format(fmt.yen(value[key])))
+    savings = value.get("yearly_savings")
+    if savings is not None:
+        facts.append(f"saves {fmt.yen(savings)} a year" if savings >= 0 else f"loses {fmt.yen(-savings)} a year")
+    if value.get("net_benefit") is not None:
+        facts.append(f"net {fmt.yen(value['net_benefit'])} a year after running costs")
     if value.get("payback_months") is not None:
-        facts.append(f"payback {fmt.number(value['payback_months'], 1)} months")
+        facts.append(f"payback {fmt.months(value['payback_months'])}")
     inner = _width(pdf) - 10
     pdf.set_font(FONT, size=BODY)
     reasons = [_wrap(pdf, r, inner - 6 - 2 * pdf.c_margin) for r in d.reasons]
@@ -354,6 +360,32 @@ def _criteria(pdf, d: Decision) -> None:
            (22, 58, 25, 75), fills=fills)
 
 
+def _stated_vs_measured(pdf, d: Decision) -> None:
+    """The problem definition's own numbers beside what was measured (none in a snapshot
+    written before they were reconciled)."""
+    if not d.stated_vs_measured:
+        return
+    _heading(pdf, "The problem's numbers: stated and measured", keep=30)
+    rows = [(str(r.get("item") or "–"), str(r.get("stated") or "–"), str(r.get("measured") or "–"),
+             str(r.get("status") or "–"), str(r.get("note") or "")) for r in d.stated_vs_measured]
+    _table(pdf, ("Number", "Stated up front", "Measured", "Result", "Note"), rows, (34, 28, 28, 24, 66))
+    if d.conditions:
+        pdf.ln(1)
+        _list(pdf, d.conditions)
+
+
+def _freq(d: Decision) -> Freq:
+    try:
+        return Freq(d.freq)
+    except ValueError:
+        return Freq.DAILY
+
+
+def _errors(d: Decision) -> bool:
+    """The money was counted as the cost of forecast errors, not by a shelf simulation."""
+    return d.money_model == "errors"
+
+
 def _criterion_text(c: CriterionResult) -> str:
     return f"{c.criterion}\nWhy: {c.note}" if c.note.strip() else c.criterion
 
@@ -402,9 +434,12 @@ def _money(pdf, d: Decision, charts) -> None:
     if d.money:
         width, height = _width(pdf), charts.money_height(d.money)
         _figure(pdf, charts.money_png(d.money, d.model, d.baseline_label, width, height, d.baseline), width, height,
-                f"Stores ordering from each model's forecasts, replayed on the recorded periods against "
-                f"{d.baseline_label}.")
-        curve = charts.sensitivity_png(d.money, d.sensitivity, d.model, width, 58)
+                (f"The cost of each model's forecast errors over the backtest's "
+                 f"{periods.period_noun(_freq(d), plural=True)}, against {d.baseline_label}." if _errors(d) else
+                 f"Stores ordering from each model's forecasts, replayed over the backtest's "
+                 f"{periods.period_noun(_freq(d), plural=True)} against {d.baseline_label}."))
+        curve = charts.sensitivity_png(d.money, d.sensitivity, d.model, width, 58,
+                                       period=periods.period_noun(_freq(d), plural=True))
         if curve is not None:
             _figure(pdf, curve, width, 58,
                     f"{fmt.model_name(d.model)} with one service level for every item, against the ordering decided "
@@ -415,15 +450,23 @@ def _money(pdf, d: Decision, charts) -> None:
         name = [("★ " if r.get("policy") == d.model else "") + _policy_name(r.get("policy")) for r in ordered]
         money = [(fmt.yen(r.get("yearly_savings")), fmt.yen(r.get("yearly_waste_cost")),
                   fmt.yen(r.get("yearly_lost_margin")), fmt.pct(r.get("stockout_rate"))) for r in ordered]
-        heads = ("Yearly savings", "Waste cost / year", "Lost margin / year", "Stockout rate")
+        heads = (("Yearly savings", "Over-forecast cost / year", "Under-forecast cost / year", "") if _errors(d)
+                 else ("Yearly savings", "Waste cost / year", "Lost margin / year",
+                       periods.out_of_stock(_freq(d))))
+        if _errors(d):  # no shelf, so no stockouts to count: three columns, not a fourth of dashes
+            money = [m[:3] for m in money]
+            heads = heads[:3]
         if len(orderings) > 1:  # the ordering only earns a column when it differs between policies
             rows = [(n, str(r.get("ordering") or "–"), *m) for n, r, m in zip(name, ordered, money, strict=True)]
-            _table(pdf, ("Policy", "Ordering", *heads), rows, (34, 42, 28, 27, 27, 22),
-                   align=("L", "L", "R", "R", "R", "R"))
+            widths = (34, 42, 28, 27, 27, 22)[:len(heads) + 2]
+            widths = (*widths[:-1], widths[-1] + 180 - sum(widths))
+            _table(pdf, ("Policy", "Ordering", *heads), rows, widths, align=("L", "L", *("R" * len(heads))))
         else:
             rows = [(n, *m) for n, m in zip(name, money, strict=True)]
-            _table(pdf, ("Policy", *heads), rows, (56, 31, 31, 31, 31), align=("L", "R", "R", "R", "R"))
-            if orderings:
+            widths = (56, 31, 31, 31, 31)[:len(heads) + 1]
+            widths = (*widths[:-1], widths[-1] + 180 - sum(widths))
+            _table(pdf, ("Policy", *heads), rows, widths, align=("L", *("R" * len(heads))))
+            if orderings and not _errors(d):
                 _paragraph(pdf, f"Every model orders at {next(iter(orderings))}.", size=8, color=MUTED)
     else:
         _paragraph(pdf, "No money impact was recorded with this decision.", color=MUTED)
@@ -458,7 +501,8 @@ def _significance_and_stability(pdf, d: Decision) -> None:
     else:
         _paragraph(pdf, "No fold-by-fold results were recorded.", color=MUTED)
     pdf.ln(1)
-    _list(pdf, _stability_sentences(d.model, stability), empty="No segment-level comparison was recorded.")
+    _list(pdf, _stability_sentences(_policy_name(d.model), stability),
+          empty="No segment-level comparison was recorded.")
 
 
 def _p_value(p: float | None) -> str:
@@ -478,7 +522,7 @@ def _gain(value: float | None, baseline: float | None) -> float | None:
 
 def _stability_sentences(model: str, stability: dict) -> list[str]:
     out = []
-    base = stability.get("baseline") or "the baseline"
+    base = _policy_name(stability.get("baseline")) if stability.get("baseline") else "the baseline"
     column = stability.get("segment_column")
     worst = stability.get("worst_segment")
     if worst and column:
@@ -493,6 +537,8 @@ def _stability_sentences(model: str, stability: dict) -> list[str]:
                    f"{fmt.pct(worst.get('baseline_wape'))} for {base} ({fmt.pct(change)} higher).")
     for segment, (losing, count) in (stability.get("money_losing") or {}).items():
         out.append(f"In money, {losing} of {count} {segment} values lose against {base}.")
+    if stability.get("baseline") and model == _policy_name(stability.get("baseline")):
+        return []  # the chosen model is the baseline: every comparison with itself is empty
     return out
 
 
@@ -508,7 +554,7 @@ def _value(pdf, d: Decision) -> None:
         ("Running cost per year", fmt.yen(v.get("running_cost"))),
         ("Net benefit per year", fmt.yen(v.get("net_benefit"))),
         ("Initial investment", fmt.yen(v.get("investment"))),
-        ("Payback", f"{fmt.number(v.get('payback_months'), 1)} months" if v.get("payback_months") is not None
+        ("Payback", fmt.months(v.get("payback_months")) if v.get("payback_months") is not None
          else "never" if v.get("investment") is not None and v.get("net_benefit") is not None else "–"),
         ("Value claimed up front", fmt.yen(claimed) + (f" a year; measured savings are {fmt.pct(savings / claimed)} "
                                                        "of it" if claimed and savings is not None else "")),
@@ -519,7 +565,8 @@ def _value(pdf, d: Decision) -> None:
                                                                                    "should be read against)"))
     if v.get("loss_share_baseline") is not None and v.get("loss_share_model") is not None:
         pairs.insert(-1, ("Waste + stockout loss", f"{fmt.pct(v['loss_share_baseline'])} of sales today → "
-                                                   f"{fmt.pct(v['loss_share_model'])} with {d.model}; demand filled "
+                                                   f"{fmt.pct(v['loss_share_model'])} with {_policy_name(d.model)}; "
+                                                   "demand filled "
                                                    f"{fmt.pct(v.get('fill_rate_baseline'))} → "
                                                    f"{fmt.pct(v.get('fill_rate_model'))}"))
     _key_values(pdf, pairs)
@@ -581,8 +628,15 @@ def _context(pdf, d: Decision) -> None:
 
 def _money_assumptions(pdf, d: Decision) -> None:
     _heading(pdf, "How the money was computed")
-    _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering}; {d.baseline_label} is "
-                    "replayed from its recorded orders.")
+    if _errors(d):
+        _paragraph(pdf, "No shelf is simulated: each model's forecast errors are priced directly (see the settings "
+                        f"below), and savings are measured against {d.baseline_label}.")
+    elif d.baseline == "practice":
+        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering}; {d.baseline_label} is "
+                        "replayed from its recorded orders.")
+    else:
+        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering}. The data records no "
+                        f"orders, so savings are measured against {d.baseline_label}, ordered the same way.")
     pdf.ln(1)
     _list(pdf, d.money_notes, empty="No notes on the money impact.")
     if d.money_sources:
