@@ -405,7 +405,7 @@ def _ladder(pdf, d: Decision, charts) -> None:
         return
     width, height = _width(pdf), 78
     _figure(pdf, charts.ladder_png(d.leaderboard, d.model, width, height), width, height,
-            f"Backtest over {d.folds} folds of {d.horizon} periods, "
+            f"Backtest over {d.folds} folds of {periods.span(_freq(d), d.horizon)}, "
             f"{accounting.scored_phrase(d.series_scored, d.n_series)}. Hatches mark "
             "the rung; the chosen model is starred. The cheapest rung that is good enough wins: a costlier model "
             "must earn its running cost." + _improvement_caption(charts.improvement_baseline(rows)))
@@ -430,7 +430,8 @@ def _accounted(pdf, d: Decision) -> None:
 
 
 def _money(pdf, d: Decision, charts) -> None:
-    _heading(pdf, "Money: what ordering from each forecast would have saved", keep=90)
+    _heading(pdf, "Money: what each forecast's errors would have cost" if _errors(d) else
+             "Money: what ordering from each forecast would have saved", keep=90)
     if d.money:
         width, height = _width(pdf), charts.money_height(d.money)
         _figure(pdf, charts.money_png(d.money, d.model, d.baseline_label, width, height, d.baseline), width, height,
@@ -458,16 +459,16 @@ def _money(pdf, d: Decision, charts) -> None:
             heads = heads[:3]
         if len(orderings) > 1:  # the ordering only earns a column when it differs between policies
             rows = [(n, str(r.get("ordering") or "–"), *m) for n, r, m in zip(name, ordered, money, strict=True)]
-            widths = (34, 42, 28, 27, 27, 22)[:len(heads) + 2]
-            widths = (*widths[:-1], widths[-1] + 180 - sum(widths))
+            rest = (180 - 34 - 42) / len(heads)
+            widths = (34, 42, *([rest] * len(heads)))
             _table(pdf, ("Policy", "Ordering", *heads), rows, widths, align=("L", "L", *("R" * len(heads))))
         else:
             rows = [(n, *m) for n, m in zip(name, money, strict=True)]
-            widths = (56, 31, 31, 31, 31)[:len(heads) + 1]
-            widths = (*widths[:-1], widths[-1] + 180 - sum(widths))
+            rest = (180 - 56) / len(heads)
+            widths = (56, *([rest] * len(heads)))
             _table(pdf, ("Policy", *heads), rows, widths, align=("L", *("R" * len(heads))))
             if orderings and not _errors(d):
-                _paragraph(pdf, f"Every model orders at {next(iter(orderings))}.", size=8, color=MUTED)
+                _paragraph(pdf, f"Ordering, for every model: {next(iter(orderings))}.", size=8, color=MUTED)
     else:
         _paragraph(pdf, "No money impact was recorded with this decision.", color=MUTED)
 
@@ -560,10 +561,10 @@ def _value(pdf, d: Decision) -> None:
                                                        "of it" if claimed and savings is not None else "")),
         ("Does it pay?", _pays(v)),
     ]
-    if v.get("yearly_sales"):
+    if not fmt.missing(v.get("yearly_sales")) and v.get("yearly_sales"):
         pairs.insert(-1, ("Yearly sales in the data", fmt.yen(v["yearly_sales"]) + " (the scale the value claimed "
                                                                                    "should be read against)"))
-    if v.get("loss_share_baseline") is not None and v.get("loss_share_model") is not None:
+    if not _errors(d) and not fmt.missing(v.get("loss_share_baseline")) and not fmt.missing(v.get("loss_share_model")):
         pairs.insert(-1, ("Waste + stockout loss", f"{fmt.pct(v['loss_share_baseline'])} of sales today → "
                                                    f"{fmt.pct(v['loss_share_model'])} with {_policy_name(d.model)}; "
                                                    "demand filled "
