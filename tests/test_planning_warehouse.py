@@ -91,11 +91,16 @@ def test_projects_are_named_uniquely_and_deleted_with_everything(warehouse, proj
     assert pl.get_project(warehouse, odd.project_id).name.startswith("O'Reilly")
     pl.remember_project(warehouse, project.project_id)
     assert pl.last_project_id(warehouse) == project.project_id
+    from core.impact import Economics, ImpactConfig
+    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    save_impact_settings(warehouse, project.project_id, ImpactConfig(economics=Economics(unit_price=300.0)))
+    assert load_impact_settings(warehouse, project.project_id).economics.unit_price == 300.0
     pl.delete_project(warehouse, project.project_id)
+    assert load_impact_settings(warehouse, project.project_id) is None
     assert pl.last_project_id(warehouse) is None
     with pytest.raises(ProjectNotFoundError):
         pl.get_project(warehouse, project.project_id)
-    for table in ("problem_versions", "initiatives", "plan_phases", "ladder_steps"):
+    for table in ("problem_versions", "initiatives", "plan_phases", "ladder_steps", "project_settings"):
         left = warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE project_id = ?", [project.project_id])
         assert left["n"][0] == 0
     assert [p.name for p in pl.list_projects(warehouse)] == [odd.name]

@@ -235,7 +235,7 @@ def delete_project(warehouse: Warehouse, project_id: str) -> None:
     with warehouse.transaction() as cur:
         _project(cur, project_id)
         for table in ("problem_versions", "problem_drafts", "initiatives", "plan_phases", "ladder_steps",
-                      "project_links", "projects"):
+                      "project_links", "project_settings", "projects"):
             cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
         cur.execute("DELETE FROM planning_settings WHERE key = ? AND value = ?", [LAST_PROJECT, project_id])
 
