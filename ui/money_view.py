@@ -196,7 +196,8 @@ def render_impact(impact: ImpactResult, key: str) -> None:
     best = models.sort_values("yearly_savings", ascending=False).iloc[0] if not models.empty else None
     base = impact.row(impact.baseline)
     errors = impact.money_model == ERRORS
-    st.caption(f"Money counted as {md(impact.money_model_label)}.")
+    if not errors:  # the cost-of-error model says so in its notes below
+        st.caption(f"Money counted as {md(impact.money_model_label)}.")
     if best is not None:
         name = fmt.model_name(best["policy"])
         cols = st.columns(4)
@@ -219,17 +220,18 @@ def render_impact(impact: ImpactResult, key: str) -> None:
                           fmt.pp(change), better="down")
         verdict = "saves" if best["yearly_savings"] > 0 else "loses"
         ordering = "" if errors else f" at {impact.config.level_label}"
-        st.markdown(f"Ordering from **{md(name)}**{ordering} **{verdict} "
+        st.markdown(f"{'Forecasting with' if errors else 'Ordering from'} **{md(name)}**{ordering} **{verdict} "
                     f"{fmt.yen(abs(best['yearly_savings']))} a year** against {md(impact.baseline_label)} "
                     f"({impact.n_series:,} series, {impact.backtest_span} of backtest, annualised"
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
     for note in impact.notes:
         st.info(md(note), icon=":material/info:")
-    left, right = st.columns(2)
+    # The cost-of-error model has no waste/stockout split to show beside the savings: they take the width.
+    left, right = st.columns(2) if not errors else (st.container(), None)
     left.plotly_chart(decision_charts.savings_bars(summary, impact.baseline_label), width="stretch",
                       key=f"{key}_savings")
-    if not errors:
+    if right is not None:
         right.plotly_chart(decision_charts.loss_split(summary), width="stretch", key=f"{key}_split")
     if not impact.sensitivity.empty:
         optimal = summary if impact.config.service_level is None else None
