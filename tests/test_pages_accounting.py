@@ -22,7 +22,8 @@ from tests.conftest import new_session, open_page, store_run
 # were launched less than a year before its end.
 SCORED = "Scored 480 of 500 series in at least one fold."
 LEFT_OUT = "20 series left out of every fold: ended before the cutoff."
-FELL_BACK = "lastyear fell back to seasonal naive for 50 series in every fold (less than a year of history)."
+FELL_BACK = ("Same period last year fell back to seasonal naive for 50 series in every fold (less than a year of "
+             "history).")
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def run_small_backtest(at: AppTest, name: str, models: list[str], item: str | No
     if item:
         at.multiselect(key="bt_filter_item_id").set_value([item])
     next(t for t in at.text_input if t.label == "Run name (optional)").set_value(name)
-    at.get("form_submit_button")[0].click()
+    at.button(key="bt_run").click()
     at.run()
     assert not at.exception, at.exception
     return at
@@ -59,7 +60,7 @@ def test_backtest_page_shows_the_series_left_out_and_the_fallbacks(app):
     assert left_out["fold"].tolist() == [1, 2] and set(left_out["reason"]) == {"ended before the cutoff"}
     assert left_out["series"].tolist() == [20, 20]
     assert fallbacks[["model", "rule", "series", "folds"]].values.tolist() == [
-        ["lastyear", "seasonal naive", 50, "1, 2"]]
+        ["Same period last year", "seasonal naive", 50, "1, 2"]]
     assert not [w for w in at.warning if "fell back for all" in w.value]  # 50 of 480: not the whole fold
 
 
@@ -74,11 +75,11 @@ def test_a_model_that_forecast_no_series_itself_is_flagged_under_the_leaderboard
     save_run(warehouse, run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="short"), config), "short")
     warehouse.close()
     at = new_session("views/experiments.py")
-    flag = md("lgbm fell back for all 2 series in fold 1: its scores there are the simple rules', not its own.")
+    flag = md("LightGBM fell back for all 2 series in fold 1: its scores there are the simple rules', not its own.")
     assert [w.value for w in at.warning if "fell back for all" in w.value] == [flag]
     block = accounting_block(at)  # the rest of the accounting, without the flag a second time
     assert "fell back for all" not in block
-    assert md("Scored 2 of 2 series.") in block and md("lgbm fell back to") in block
+    assert md("Scored 2 of 2 series.") in block and md("LightGBM fell back to") in block
 
 
 def test_a_run_that_left_nothing_out_says_so_in_one_line(app):
@@ -93,7 +94,7 @@ def test_experiments_page_counts_scored_series_and_fallbacks(app):
     at = open_page(at, "views/experiments.py")
     overview = at.dataframe[0].value.set_index("name")
     assert overview.loc["with fallbacks", "series"] == 500 and overview.loc["with fallbacks", "scored"] == 480
-    assert overview.loc["with fallbacks", "fallbacks"] == "lastyear 50"
+    assert overview.loc["with fallbacks", "fallbacks"] == "Same period last year: 50 series"
 
 
 def test_a_run_stored_before_the_counting_says_so(warehouse_env):
@@ -144,8 +145,8 @@ def test_no_model_is_named_best_when_nothing_sold(warehouse_env):
     at = never_sold(warehouse_env)
     shown = [m.value for m in at.markdown]
     assert not [m for m in shown if "Best model" in m]
-    board = next(d for d in at.dataframe if "rung" in d.value.columns)
-    assert board.value["wape"].isna().all() and board.value["mae"].eq(0).all()
+    board = next(d for d in at.dataframe if "Rung" in d.value.columns)
+    assert board.value["WAPE"].isna().all() and board.value["MAE"].eq(0).all()
     assert all(d.proto.placeholder == "–" for d in at.dataframe)  # not "None"
     assert ("No model can be ranked: WAPE is undefined for every model because nothing sold on the scored days. "
             "Compare their MAE (units) in the table instead.") in shown
@@ -160,5 +161,5 @@ def test_a_best_model_that_fell_back_everywhere_says_so_beside_its_name(warehous
     store_frame(warehouse_env, frame, ("naive", "lgbm"), horizon=28, folds=1, name="short")
     at = new_session("views/experiments.py")
     headline = next(m.value for m in at.markdown if "Best model" in m.value)
-    assert headline == ("Best model: **lgbm** (GBDT), WAPE **0.0%** — but lgbm fell back to a simple rule for "
-                        "every series in fold 1: these are the rules' scores, not its own.")
+    assert headline == ("Best model: **LightGBM** (GBDT), WAPE **0.0%** — but LightGBM fell back to a simple rule "
+                        "for every series in fold 1: these are the rules' scores, not its own.")

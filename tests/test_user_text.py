@@ -252,6 +252,6 @@ def test_csv_downloads_neutralise_formulas(warehouse_env, downloads):
 
     leaderboard = next(b for b in at.get("download_button") if b.proto.label == "Download the leaderboard as CSV")
     board = pd.read_csv(io.BytesIO(downloads(leaderboard)), encoding="utf-8-sig")
-    assert set(board["model"]) == {"practice", "snaive"}
+    assert set(board["Model"]) == {"Today's practice", "Seasonal naive"}
     # Metrics stay numbers (a negative bias too): only text columns could be prefixed.
-    assert list(board.select_dtypes(exclude="number").columns) == ["model", "rung"]
+    assert list(board.select_dtypes(exclude="number").columns) == ["Model", "Rung"]

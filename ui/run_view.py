@@ -14,6 +14,7 @@ from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE
 from core.errors import MitoshiError
 from core.forecast.registry import MODELS
+from core.labels import series_labels
 from core.text import md
 from core.warehouse import explore, runs
 from ui.state import csv_download, get_warehouse, show_error, table
@@ -52,6 +53,31 @@ def left_out_and_fallbacks(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return runs.run_excluded(warehouse, run_id), runs.run_fallbacks(warehouse, run_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def dataset_series_labels(dataset_id: str | None) -> dict[str, str]:
+    """Series id → the label people read (``core.labels.series_labels``); empty when the
+    run's dataset is gone (callers fall back to the id)."""
+    if not dataset_id:
+        return {}
+    warehouse = get_warehouse()
+    try:
+        dataset = warehouse.get_dataset(dataset_id)
+    except MitoshiError:
+        return {}
+    return series_labels(explore.series_attributes(warehouse, dataset), explore.series_names(warehouse, dataset))
+
+
+def named_fallbacks(fallbacks: pd.DataFrame) -> pd.DataFrame:
+    """The fallbacks with each model's name for people (``Seasonal naive``), for sentences
+    and tables; logic keeps the aliases."""
+    return fallbacks.assign(model=fallbacks["model"].map(fmt.model_name)) if not fallbacks.empty else fallbacks
+
+
+def fallback_text(counts: dict[str, int]) -> str:
+    """``{"arima": 12}`` → ``ARIMA: 12 series``; empty when no model fell back."""
+    return "; ".join(f"{fmt.model_name(model)}: {count:,} series" for model, count in counts.items())
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _series_forecasts(run_id: str, series_id: str) -> pd.DataFrame:
     return runs.run_forecasts(get_warehouse(), run_id, series_id)
@@ -87,16 +113,31 @@ def best_model_sentence(board: pd.DataFrame, best_fell_back: dict[int, int] | No
         return ("No model can be ranked: WAPE is undefined for every model because nothing sold on the scored "
                 "days. Compare their MAE (units) in the table instead.")
     best = board.iloc[0]
-    sentence = f"Best model: **{best['model']}** ({best['rung']}), WAPE **{fmt.pct(best['wape'])}**"
+    name = fmt.model_name(best["model"])
+    sentence = f"Best model: **{name}** ({best['rung']}), WAPE **{fmt.pct(best['wape'])}**"
     for baseline in BASELINES:
         column = f"vs {baseline}"
-        if column in board and best["model"] != baseline:
-            sentence += f", {fmt.pct(best[column])} lower than {baseline}"
+        if column in board and best["model"] != baseline and not fmt.missing(best[column]):
+            gain = float(best[column])
+            sentence += (f", WAPE the same as {fmt.model_name(baseline)}" if fmt.pct_change(gain) == fmt.NO_CHANGE
+                         else f", {fmt.pct(abs(gain))} {'lower' if gain > 0 else 'higher'} than "
+                              f"{fmt.model_name(baseline)}")
     if best_fell_back:
-        sentence += (f" — but {best['model']} fell back to a simple rule for every series in "
+        sentence += (f" — but {name} fell back to a simple rule for every series in "
                      f"{accounting.folds_phrase(list(best_fell_back), n_folds)}: "
                      "these are the rules' scores, not its own")
     return sentence + "."
+
+
+def readable_board(board: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard as people read it: model and metric names, gains headed by the
+    baseline's name ("vs Seasonal naive"), in the order of ``METRIC_ORDER``."""
+    gains = [c for c in board if c.startswith("vs ")]
+    shown = board[["model", "rung", *METRIC_ORDER, "seconds", *gains]].copy()
+    shown["model"] = shown["model"].map(fmt.model_name)
+    names = {"model": "Model", "rung": "Rung", "seconds": "Seconds"} | {m: fmt.metric_name(m) for m in METRIC_ORDER}
+    names |= {c: f"vs {fmt.model_name(c[3:])}" for c in gains}
+    return shown.rename(columns=names)
 
 
 def config_summary(info: runs.RunInfo) -> str:
@@ -128,19 +169,19 @@ def render_run(run_id: str, key: str = "run") -> None:
     whole_fold = accounting.whole_fold_fallbacks(excluded, fallbacks, info.n_series, cutoffs)
     st.markdown(best_model_sentence(board, whole_fold.get(str(board["model"].iloc[0])), len(cutoffs)))
 
-    shown = ["model", "rung", *METRIC_ORDER, "seconds", *[c for c in board if c.startswith("vs ")]]
-    config = {m: st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
-                                               help=METRIC_HELP[m]) for m in METRIC_ORDER}
+    shown_board = readable_board(board)
+    config = {fmt.metric_name(m): st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
+                                                                help=METRIC_HELP[m]) for m in METRIC_ORDER}
     config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
-               for c in board if c.startswith("vs ")}
-    config["seconds"] = st.column_config.NumberColumn("seconds", format="%.2f", help="Fit + predict, all folds")
-    config["rung"] = st.column_config.TextColumn("rung", width="medium")  # "current practice" in full
-    table(board[shown], column_config=config, height="content")  # every model, without scrolling
+               for c in shown_board if c.startswith("vs ")}
+    config["Seconds"] = st.column_config.NumberColumn("Seconds", format="%.2f", help="Fit + predict, all folds")
+    config["Rung"] = st.column_config.TextColumn("Rung", width="medium")  # "current practice" in full
+    table(shown_board, column_config=config, height="content")  # every model, without scrolling
     # A model whose row holds no forecast of its own in some fold is flagged under the table.
-    flagged = accounting.whole_fold_sentences(excluded, fallbacks, info.n_series, cutoffs)
+    flagged = accounting.whole_fold_sentences(excluded, named_fallbacks(fallbacks), info.n_series, cutoffs)
     for line in flagged:
         st.warning(md(line), icon=":material/warning:")
-    csv_download(board[shown], "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
+    csv_download(shown_board, "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
     _accounted(info, flagged)
 
     complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
@@ -153,19 +194,20 @@ def render_run(run_id: str, key: str = "run") -> None:
                               width="stretch", key=f"{key}_gain_{baseline}")
 
     metric = st.segmented_control("Metric", METRIC_ORDER, default="wape", key=f"{key}_metric",
-                                  format_func=lambda m: m.upper()) or "wape"
+                                  format_func=fmt.metric_name) or "wape"
+    metric_name = fmt.metric_name(metric)
     metrics = _metrics(run_id)
     metrics = metrics[metrics["metric"] == metric]
     tab_step, tab_fold, tab_segment, tab_series, tab_spread = st.tabs(
         ["By horizon step", "By fold", "By segment", "One series", "Per-series spread"])
     with tab_step:
         steps = metrics[metrics["level"] == "step"].assign(step=lambda f: f["group"].astype(int))
-        st.plotly_chart(charts.metric_lines(steps, "step", metric, f"{metric.upper()} by periods ahead",
+        st.plotly_chart(charts.metric_lines(steps, "step", metric, f"{metric_name} by periods ahead",
                                             f"Periods after the cutoff ({info.freq.label})"),
                         width="stretch", key=f"{key}_step")
     with tab_fold:
         folds = metrics[metrics["level"] == "fold"].assign(cutoff=lambda f: pd.to_datetime(f["group"]))
-        st.plotly_chart(charts.metric_lines(folds, "cutoff", metric, f"{metric.upper()} by fold: is it stable?",
+        st.plotly_chart(charts.metric_lines(folds, "cutoff", metric, f"{metric_name} by fold: is it stable?",
                                             "Fold cutoff"), width="stretch", key=f"{key}_fold")
     with tab_segment:
         _segments(metrics, board, metric, key)
@@ -184,6 +226,7 @@ def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
                    "fallbacks.")
         return
     excluded, fallbacks = left_out_and_fallbacks(info.run_id)
+    fallbacks = named_fallbacks(fallbacks)
     if excluded.empty and fallbacks.empty:
         st.caption("Every series was scored in every fold, and every model forecast every series itself.")
         return
@@ -203,7 +246,7 @@ def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
 
 def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str) -> None:
     pairs = metrics[metrics["level"].str.startswith("pair:")]
-    model = st.selectbox("Model", board["model"].tolist(), key=f"{key}_segment_model")
+    model = st.selectbox("Model", board["model"].tolist(), key=f"{key}_segment_model", format_func=fmt.model_name)
     if not pairs.empty:
         rows_label, cols_label = pairs["level"].iloc[0].removeprefix("pair:").split(PAIR_SEP)
         cells = pairs[pairs["model"] == model]
@@ -215,16 +258,22 @@ def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str)
     for level, part in singles.groupby("level"):
         column = level.removeprefix("segment:")
         if part["group"].nunique() <= 60:
-            st.plotly_chart(charts.metric_lines(part.assign(x=part["group"]), "x", metric,
-                                                f"{metric.upper()} of {model} by {column}", column),
+            # Segment values have no order to join with a line: bars from 0, sorted.
+            st.plotly_chart(charts.metric_lines(part.assign(x=part["group"].astype(str)), "x", metric,
+                                                f"{fmt.metric_name(metric)} of {fmt.model_name(model)} by {column}",
+                                                column),
                             width="stretch", key=f"{key}_seg_{column}")
+        else:
+            st.caption(f"{part['group'].nunique():,} values of {md(column)}: too many to draw; the worst are "
+                       "in the **One series** tab.")
 
 
 def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
     per_series = metrics[metrics["level"] == "series"]
     order = per_series.groupby("group")["value"].mean().sort_values(ascending=False)
+    labels = dataset_series_labels(info.dataset_id)
     series_id = st.selectbox(f"Series ({len(order):,}; worst first by the chosen metric)", order.index.tolist(),
-                             key=f"{key}_series")
+                             key=f"{key}_series", format_func=lambda s: labels.get(s, s))
     forecasts = _series_forecasts(info.run_id, series_id)
     history = forecasts.drop_duplicates(DATE)[[DATE, "actual"]].rename(columns={"actual": "y"})
     if info.dataset_id:
@@ -235,7 +284,9 @@ def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
         except MitoshiError:
             st.caption("The run's dataset has been deleted since: only the scored periods are shown.")
     models = st.multiselect("Models", sorted(forecasts["model"].unique()),
-                            default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models")
+                            default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models",
+                            format_func=fmt.model_name)
     st.plotly_chart(charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)],
-                                              f"Series {series_id}: forecasts per fold against actuals", "units"),
+                                              f"{labels.get(series_id, series_id)}: forecasts per fold against "
+                                              "actuals", "units"),
                     width="stretch", key=f"{key}_series_chart")

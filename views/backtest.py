@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import fmt
 from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, ModelSpec, Progress, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
-from core.columns import Freq
+from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
 from core.text import md
 from core.warehouse.runs import save_run
 from ui import queries
-from ui.run_view import render_run
+from ui.run_view import fallback_text, render_run
 from ui.state import dataset_picker, get_warehouse, show_error
 
 RUN_KEY = "backtest_run_id"
@@ -29,7 +30,9 @@ dataset = dataset_picker(warehouse)
 if dataset is None:
     st.stop()
 
-with st.form("backtest"):
+# Plain widgets and one button, not st.form: a form submits when Enter is pressed in any of
+# its text or number inputs, which started a run (minutes long with ARIMA) by accident.
+with st.container(border=True):
     st.markdown("**Series in scope** (empty = all)")
     segments = list(dataset.segment_columns)
     cols = st.columns(max(1, len(segments)))
@@ -41,32 +44,38 @@ with st.form("backtest"):
             filters[column] = tuple(chosen)
     st.markdown("**Time** — rolling origin: each fold trains on data up to its cutoff and forecasts the next periods")
     a, b, c, d, e = st.columns(5)
-    horizon = a.number_input(f"Horizon ({dataset.freq.label} periods)", 1, 400, DEFAULT_HORIZON[dataset.freq])
-    folds = b.number_input("Folds", 1, 12, 3)
-    step = c.number_input("Step between cutoffs (0 = horizon)", 0, 400, 0)
-    gap = d.number_input("Gap after cutoff", 0, 60, 0, help="Periods between the cutoff and the first forecast, "
-                         "e.g. when orders are placed days ahead.")
-    window = e.selectbox("Training window", ["expanding", "sliding"])
-    train_periods = st.number_input("Sliding window length (periods)", 10, 5000, 365,
+    horizon = a.number_input(f"Horizon ({dataset.freq.label} periods)", 1, 400, DEFAULT_HORIZON[dataset.freq],
+                             key=f"bt_horizon_{dataset.freq.value}")  # its default follows the frequency
+    folds = b.number_input("Folds", 1, 12, 3, key="bt_folds")
+    step = c.number_input("Step between cutoffs (0 = horizon)", 0, 400, 0, key="bt_cutoff_step")
+    gap = d.number_input("Gap after cutoff", 0, 60, 0, key="bt_gap", help="Periods between the cutoff and the "
+                         "first forecast, e.g. when orders are placed days ahead.")
+    window = e.selectbox("Training window", ["expanding", "sliding"], key="bt_window")
+    train_periods = st.number_input("Sliding window length (periods)", 10, 5000, 365, key="bt_train_periods",
                                     help="Only used with a sliding window.") if window == "sliding" else None
     st.markdown("**Models** — the ladder")
     available = [a for a in MODELS if a != "practice" or dataset.spec.orders]
     default = [a for a in ("practice", *DEFAULT_LADDER) if a in available]
     chosen_models = st.multiselect(
-        "Models", available, default=default,
-        format_func=lambda a: f"{a} · {MODELS[a].rung.value}", help="\n\n".join(
-            f"**{a}** ({MODELS[a].rung.value}): {MODELS[a].summary}" for a in available))
+        "Models", available, default=default, key="bt_models",
+        format_func=lambda a: f"{fmt.model_name(a)} · {MODELS[a].rung.value}", help="\n\n".join(
+            f"**{fmt.model_name(a)}** ({MODELS[a].rung.value}): {MODELS[a].summary}" for a in available))
     with st.expander("Model settings"):
         p1, p2, p3 = st.columns(3)
-        ma_window = p1.number_input("Moving average window (0 = default)", 0, 400, 0)
-        ets_seasonal = p2.selectbox("ETS seasonality", ["add", "mul", None], format_func=lambda v: v or "none")
-        ets_trend = p3.selectbox("ETS trend", [None, "add"], format_func=lambda v: v or "none")
+        ma_window = p1.number_input("Moving average window (0 = default)", 0, 400, 0, key="bt_ma_window")
+        ets_seasonal = p2.selectbox("ETS seasonality", ["add", "mul", None], key="bt_ets_seasonal",
+                                    format_func=lambda v: {"add": "additive", "mul": "multiplicative"}.get(v, "none"))
+        ets_trend = p3.selectbox("ETS trend", [None, "add"], key="bt_ets_trend",
+                                 format_func=lambda v: "additive" if v else "none")
         q1, q2, q3 = st.columns(3)
-        ets_damped = q1.checkbox("ETS damped trend")
-        lgbm_objective = q2.selectbox("LightGBM objective", ["tweedie", "poisson", "l2"])
-        lgbm_trees = q3.number_input("LightGBM trees (0 = default)", 0, 5000, 0)
-    name = st.text_input("Run name (optional)", placeholder="e.g. ladder, 28 days, all stores")
-    submitted = st.form_submit_button("Run backtest", type="primary")
+        ets_damped = q1.checkbox("ETS damped trend", key="bt_ets_damped")
+        lgbm_objective = q2.selectbox("LightGBM objective", ["tweedie", "poisson", "l2"], key="bt_lgbm_objective",
+                                      format_func={"tweedie": "Tweedie", "poisson": "Poisson",
+                                                   "l2": "squared error (L2)"}.get)
+        lgbm_trees = q3.number_input("LightGBM trees (0 = default)", 0, 5000, 0, key="bt_lgbm_trees")
+    name = st.text_input("Run name (optional)", placeholder="e.g. ladder, 28 days, all stores", key="bt_name")
+    st.caption("Changing a setting (or pressing Enter in a field) starts nothing: only **Run backtest** does.")
+    submitted = st.button("Run backtest", type="primary", key="bt_run", icon=":material/play_arrow:")
 
 
 def model_specs() -> tuple[ModelSpec, ...]:
@@ -107,10 +116,12 @@ if submitted:
             st.session_state[RUN_KEY] = run_id
             st.session_state.pop(PENDING_KEY, None)
             bar.empty()
+            fell_back = fallback_text(result.fallbacks.groupby("model")[SERIES_ID].nunique().to_dict())
             status.update(label=f"Done in {result.wall_seconds:,.1f} s: {len(config.models)} models × "
                                 f"{config.split.folds} folds, "
-                                f"{accounting.scored_phrase(result.n_scored, result.n_series)}", state="complete",
-                          expanded=False)
+                                f"{accounting.scored_phrase(result.n_scored, result.n_series)}"
+                                + (f" · fell back to a simple rule: {fell_back}" if fell_back else ""),
+                          state="complete", expanded=False)
     except MitoshiError as error:
         st.session_state.pop(PENDING_KEY, None)
         show_error(error)

@@ -262,6 +262,18 @@ def series_names(warehouse: Warehouse, dataset: Dataset) -> dict[str, str]:
     return dict(zip(frame["s"], frame["label"], strict=True))
 
 
+def series_attributes(warehouse: Warehouse, dataset: Dataset, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """One row per series: ``SERIES_ID`` and ``columns`` (keys or attributes; default the
+    dataset's attributes, in their declared order) as text, each its first non-missing
+    value (attributes are constant within a series), sorted by series id. For
+    ``core.labels.series_labels`` and for grouping a run's series by segment."""
+    chosen = dataset.spec.attributes if columns is None else columns
+    columns = "".join(f", CAST(any_value({_segment(dataset, c)}) AS VARCHAR) AS {quote(c)}" for c in chosen)
+    return warehouse.query(
+        f"SELECT {SERIES_ID}{columns} FROM {dataset.table_name} GROUP BY {SERIES_ID} ORDER BY {SERIES_ID}"
+    )
+
+
 def _master_naming(warehouse: Warehouse, dataset: Dataset, key: str) -> tuple[str, str] | None:
     """(table, name column) of a side table that holds ``key`` and a ``*_name`` column."""
     for table in dataset.side_tables.values():
