@@ -4,7 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.backtest.compare import config_differences, diebold_mariano, improvement, segment_wins
+from core.backtest.compare import (
+    RunScope,
+    config_differences,
+    diebold_mariano,
+    improvement,
+    scope_differences,
+    segment_wins,
+    shared_forecasts,
+    shared_segment_wins,
+    shared_segments,
+    shared_wape,
+)
 
 
 def forecasts(noise_model: float, noise_base: float, seed: int = 0) -> pd.DataFrame:
@@ -50,7 +61,7 @@ def test_config_differences_show_only_what_differs():
     a = {"split": {"horizon": 28, "folds": 3}, "models": [{"alias": "snaive", "params": {}}], "seed": 0}
     b = {"split": {"horizon": 28, "folds": 5}, "models": [{"alias": "snaive", "params": {}}], "seed": 0}
     table = config_differences({"run A": a, "run B": b})
-    assert table.index.tolist() == ["split.folds"] and table.loc["split.folds"].tolist() == ["3", "5"]
+    assert table.index.tolist() == ["Folds"] and table.loc["Folds"].tolist() == ["3", "5"]
 
 
 def test_segment_wins():
@@ -59,3 +70,57 @@ def test_segment_wins():
     mb = ma.assign(value=[0.35, 0.5])
     table = segment_wins(ma, mb, "x", "x", "segment:category").set_index("group")
     assert table.loc["bento", "winner"] == "B" and table.loc["bread", "winner"] == "A"
+
+
+def test_config_differences_name_settings_and_models_for_people():
+    a = {"split": {"horizon": 7, "step": None, "train_periods": None},
+         "models": [{"alias": "snaive", "params": {}}, {"alias": "ma", "params": {"window": 7}}]}
+    b = {"split": {"horizon": 14, "step": 7, "train_periods": None}, "models": [{"alias": "snaive", "params": {}}],
+         "scope": {"store_id": ["S001"]}}
+    table = config_differences({"A": a, "B": b})
+    assert table.index.tolist() == ["Horizon (periods)", "Step between cutoffs (periods)", "Models",
+                                    "Scope: store_id"]
+    assert table["A"].tolist() == ["7", "= horizon", "Seasonal naive, Moving average (window=7)", ""]
+    assert table["B"].tolist() == ["14", "7", "Seasonal naive", "S001"]
+
+
+def scope(**changes) -> RunScope:
+    base = {"dataset": "demo", "dataset_key": "d1", "freq": "daily", "horizon": 7,
+            "cutoffs": (pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-08")), "n_series": 50,
+            "segments": ("store_id", "category")}
+    return RunScope(**(base | changes))
+
+
+def test_scope_differences_name_each_difference():
+    assert scope_differences({"A": scope(), "B": scope()}) == []
+    differ = scope_differences({"A": scope(), "B": scope(dataset="aus", dataset_key="d2", freq="monthly",
+                                                          horizon=6, cutoffs=(pd.Timestamp("2024-12-01"),),
+                                                          n_series=152, segments=("State",))})
+    assert differ == ["dataset (A: demo, B: aus)", "frequency (A: daily, B: monthly)", "horizon (A: 7, B: 6 periods)",
+                      "cutoffs (A: 2025-01-01, 2025-01-08, B: 2024-12-01)", "series count (A: 50, B: 152)",
+                      "segments (A: store_id, category, B: State)"]
+
+
+def test_segments_are_offered_only_when_every_run_has_them():
+    assert shared_segments({"A": scope(), "B": scope(segments=("category",))}) == ["category"]
+    assert shared_segments({"A": scope(), "B": scope(dataset_key="d2")}) == []
+
+
+def run_forecasts(cutoffs: list[str], horizon: int, series: list[str], error: float) -> pd.DataFrame:
+    rows = [(s, pd.Timestamp(c) + pd.Timedelta(days=k), pd.Timestamp(c), k, 10.0, m, 10.0 + error * (m == "ma"))
+            for c in cutoffs for k in range(1, horizon + 1) for s in series for m in ("snaive", "ma")]
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "cutoff", "step", "actual", "model", "forecast"])
+
+
+def test_shared_forecasts_keep_only_what_every_run_scored():
+    a = run_forecasts(["2025-01-01", "2025-01-08"], 7, ["s1", "s2"], error=2.0)
+    b = run_forecasts(["2024-12-25", "2025-01-08"], 14, ["s2", "s3"], error=5.0)
+    shared = shared_forecasts({"A": a, "B": b})
+    assert (shared.n_series, shared.cutoffs, shared.steps) == (1, (pd.Timestamp("2025-01-08"),), tuple(range(1, 8)))
+    assert len(shared.forecasts["A"]) == len(shared.forecasts["B"]) == 7 * 2
+    wapes = shared_wape(shared)
+    assert wapes.loc["ma"].tolist() == pytest.approx([0.2, 0.5]) and wapes.loc["snaive"].tolist() == [0.0, 0.0]
+    wins = shared_segment_wins(shared, "A", "B", "ma", {"s2": "bento"})
+    assert wins[["group", "winner"]].values.tolist() == [["bento", "A"]]
+    assert wins["delta"].iloc[0] == pytest.approx(0.3)
+    assert shared_forecasts({"A": a, "B": run_forecasts(["2025-01-08"], 7, ["x"], 1.0)}).empty

@@ -118,7 +118,7 @@ def run_small_backtest(at: AppTest, name: str, horizon: int = 7, folds: int = 2)
     models = next(m for m in at.multiselect if m.label == "Models")
     models.set_value(["practice", "naive", "snaive", "ma"])
     next(t for t in at.text_input if t.label == "Run name (optional)").set_value(name)
-    at.get("form_submit_button")[0].click()
+    at.button(key="bt_run").click()
     at.run()
     assert not at.exception, at.exception
     return at
@@ -133,14 +133,14 @@ def test_backtest_page_runs_a_small_ladder_and_shows_results(app):
     assert any("WAPE reduction against Seasonal naive" in t for t in titles)
     assert any("by periods ahead" in t for t in titles)
     board = at.dataframe[0].value
-    assert set(board["model"]) == {"practice", "naive", "snaive", "ma"}
-    assert {"wape", "mase", "seconds", "vs snaive", "vs practice"} <= set(board.columns)
+    assert set(board["Model"]) == {"Today's practice", "Naive (last value)", "Seasonal naive", "Moving average"}
+    assert {"WAPE", "MASE", "sMAPE", "Seconds", "vs Seasonal naive", "vs Today's practice"} <= set(board.columns)
 
 
 def test_backtest_page_explains_bad_settings(app):
     at = open_page(app, "views/backtest.py")
     at.number_input[0].set_value(400)  # horizon longer than the history allows with 3 folds
-    at.get("form_submit_button")[0].click()
+    at.button(key="bt_run").click()
     at.run()
     assert not at.exception
     assert any("too short" in e.value for e in at.error)
@@ -155,10 +155,10 @@ def test_experiments_page_compares_two_runs(app):
     assert not at.exception, at.exception
     assert any("Comparing 2 runs" in s.value for s in at.subheader)
     differences = at.dataframe[1].value
-    assert "split.horizon" in differences.index
+    assert differences.loc["Horizon (periods)"].tolist() == ["7", "14"]
     assert any("lower WAPE in" in m.value for m in at.markdown)
     dm = [d.value for d in at.dataframe if "p-value" in d.value.columns][0]
-    assert set(dm["baseline"]) == {"snaive", "practice"}
+    assert set(dm["baseline"]) == {"Seasonal naive", "Today's practice"}
 
 
 def test_experiments_page_renames_and_deletes_a_run(app):
@@ -203,15 +203,15 @@ def test_the_leaderboard_is_as_tall_as_its_rows_and_shows_each_rung_in_full(app,
     dataframe = streamlit.dataframe
 
     def spy(data=None, *args, **kwargs):  # AppTest keeps a table's data, not its layout
-        if "rung" in getattr(data, "columns", ()):
+        if "Rung" in getattr(data, "columns", ()):
             heights.append(kwargs.get("height"))
         return dataframe(data, *args, **kwargs)
 
     monkeypatch.setattr(streamlit, "dataframe", spy)
     at = run_small_backtest(app, "sized")
     assert heights == ["content"]
-    board = next(d for d in at.dataframe if "rung" in d.value.columns)
-    assert json.loads(board.proto.columns)["rung"]["width"] == "medium"  # "current practice" untruncated
+    board = next(d for d in at.dataframe if "Rung" in d.value.columns)
+    assert json.loads(board.proto.columns)["Rung"]["width"] == "medium"  # "current practice" untruncated
 
 
 def test_chart_axes_keep_their_ticks_distinct(app):

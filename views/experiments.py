@@ -6,12 +6,51 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
-from core.backtest.compare import BASELINES, config_differences, diebold_mariano, segment_wins
+from core.backtest.compare import (
+    BASELINES,
+    RunScope,
+    config_differences,
+    diebold_mariano,
+    scope_differences,
+    shared_forecasts,
+    shared_segment_wins,
+    shared_segments,
+    shared_wape,
+)
 from core.errors import MitoshiError
 from core.text import md
-from core.warehouse import runs
-from ui.run_view import config_summary, leaderboard, render_run
+from core.warehouse import explore, runs
+from ui.run_view import config_summary, fallback_text, leaderboard, render_run
 from ui.state import csv_download, get_warehouse, show_error, table
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _forecasts(run_id: str) -> pd.DataFrame:
+    return runs.run_forecasts(get_warehouse(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _segment_of(dataset_id: str, column: str) -> dict[str, str]:
+    """Series id → its value of ``column`` (a key or attribute) in the dataset; empty when
+    the dataset has been deleted since."""
+    warehouse = get_warehouse()
+    try:
+        dataset = warehouse.get_dataset(dataset_id)
+    except MitoshiError:
+        return {}
+    frame = explore.series_attributes(warehouse, dataset, (column,))
+    return dict(zip(frame["unique_id"], frame[column], strict=True))
+
+
+def run_scope(warehouse, info: runs.RunInfo) -> RunScope:
+    """What the run covered: its dataset, frequency, horizon, cutoffs, series and segments."""
+    levels = runs.run_metrics(warehouse, info.run_id)["level"].unique()
+    return RunScope(dataset=info.dataset_name, dataset_key=info.dataset_id or f"data {info.fingerprint}",
+                    freq=info.freq.label, horizon=info.config.split.horizon,
+                    cutoffs=tuple(pd.Timestamp(c) for c in runs.run_cutoffs(warehouse, info.run_id)),
+                    n_series=info.n_series,
+                    segments=tuple(lv.removeprefix("segment:") for lv in levels if lv.startswith("segment:")))
+
 
 st.title("Experiments")
 st.caption("Every backtest run is stored with its config, data fingerprint, code version, timings, forecasts "
@@ -32,9 +71,10 @@ for info in all_runs:
     fallbacks = fallbacks_by_run.get(info.run_id, {})
     rows.append({"name": info.name, "dataset": info.dataset_name, "created": info.created_at,
                  "series": info.n_series, "scored": info.n_scored,
-                 "fallbacks": ", ".join(f"{model} {count:,}" for model, count in fallbacks.items()),
+                 "fallbacks": fallback_text(fallbacks),
                  "config": config_summary(info),
-                 "models": ", ".join(board["model"]), "best model": best["model"] if pd.notna(best["wape"]) else None,  # nothing sold: none ranks
+                 "models": ", ".join(board["model"].map(fmt.model_name)),
+                 "best model": fmt.model_name(best["model"]) if pd.notna(best["wape"]) else None,  # nothing sold: none ranks
                  "best WAPE": best["wape"],
                  "best MASE": best["mase"], "seconds": board["seconds"].sum(), "run_id": info.run_id})
 overview = pd.DataFrame(rows)
@@ -50,7 +90,8 @@ table(
         "scored": st.column_config.NumberColumn(
             help="Series scored in at least one fold (–: stored before Mitoshi counted them)"),
         "fallbacks": st.column_config.TextColumn(
-            help="Series each model left to a simple rule (never sold, too short, a failed fit)"),
+            help="Series each model left to a simple rule in some fold (never sold, too short, a fit that failed "
+                 "or did not converge); open the run below for which and why"),
         "best WAPE": st.column_config.NumberColumn(format="percent"),
         "best MASE": st.column_config.NumberColumn(format="%.3f"),
         "seconds": st.column_config.NumberColumn(format="%.1f"),
@@ -67,6 +108,27 @@ selected = [by_label[label] for label in st.multiselect(
 if len(selected) >= 2:
     st.subheader(f"Comparing {len(selected)} runs")
     infos = {run_id: runs.get_run(warehouse, run_id) for run_id in selected}
+    first, other = selected[0], selected[1]
+    scopes = {names[r]: run_scope(warehouse, infos[r]) for r in selected}
+    differ = scope_differences(scopes)
+    same_data = len({s.dataset_key for s in scopes.values()}) == 1
+    shared = shared_forecasts({names[r]: _forecasts(r) for r in selected}) if same_data else None
+    if not same_data:
+        st.warning("These runs are on different data — they differ in " + md("; ".join(differ)) + ". Their errors "
+                   "are not comparable: below are only their settings. Compare runs of one dataset.",
+                   icon=":material/warning:")
+    elif shared.empty:
+        st.warning("These runs share no series, cutoff and horizon step — they differ in " + md("; ".join(differ))
+                   + ". There is nothing to compare their errors on.", icon=":material/warning:")
+    elif differ:
+        steps = shared.steps
+        st.warning(
+            "These runs differ in " + md("; ".join(differ)) + ". They are compared only on what they share: "
+            f"{shared.n_series:,} series, {len(shared.cutoffs)} cutoff{'s' if len(shared.cutoffs) != 1 else ''} "
+            f"({', '.join(f'{c:%Y-%m-%d}' for c in shared.cutoffs)}) and horizon steps "
+            f"{steps[0]}–{steps[-1]}" + (f" ({len(steps)} steps)" if len(steps) != steps[-1] - steps[0] + 1 else "")
+            + ". Each run's own figures, on all it scored, are in its view below.", icon=":material/warning:")
+
     differences = config_differences({names[r]: infos[r].config.to_dict() | {"scope": infos[r].scope,
                                                                              "dataset": infos[r].dataset_name}
                                       for r in selected})
@@ -76,33 +138,45 @@ if len(selected) >= 2:
     else:
         st.dataframe(differences, width="stretch")
 
-    boards = {r: leaderboard(r).set_index("model") for r in selected}
-    models = sorted(set.intersection(*[set(b.index) for b in boards.values()]))
-    first = selected[0]
-    deltas = pd.DataFrame({names[r]: boards[r]["wape"] for r in selected})
-    st.markdown(f"**WAPE per model** (the first ticked run, *{md(names[first])}*, is the reference)")
-    for r in selected[1:]:
-        deltas[f"Δ {names[r]} (points)"] = boards[r]["wape"] - boards[first]["wape"]
-    table(deltas.reset_index(), column_config={c: st.column_config.NumberColumn(format="percent")
-                                               for c in deltas.columns})
+    fell_back = {names[r]: fallback_text(fallbacks_by_run.get(r, {})) for r in selected}
+    if any(fell_back.values()):
+        st.caption("Fell back to a simple rule in some fold — " + md(" · ".join(
+            f"{name}: {text or 'none'}" for name, text in fell_back.items())) + ". Those series are scored on the "
+            "rule's forecasts, not the model's.")
 
-    if models:
-        a, b = st.columns(2)
-        model = a.selectbox("Model for segment wins and losses", models, key="exp_model")
-        levels = sorted({lv for r in selected for lv in runs.run_metrics(warehouse, r)["level"].unique()
-                         if lv.startswith("segment:")})
-        level = b.selectbox("Segment", levels, format_func=lambda lv: lv.removeprefix("segment:"), key="exp_level")
-        if level:
-            other = selected[1]
-            wins = segment_wins(runs.run_metrics(warehouse, first), runs.run_metrics(warehouse, other),
-                                model, model, level)
-            st.markdown(f"*{md(names[other])}* against *{md(names[first])}*: lower WAPE in "
-                        f"**{(wins['winner'] == 'B').sum()}** of {len(wins)} segments, higher in "
-                        f"**{(wins['winner'] == 'A').sum()}**.")
-            table(wins.rename(columns={"group": level.removeprefix("segment:"), "a": names[first], "b": names[other]}),
+    if same_data and not shared.empty:
+        wapes = shared_wape(shared)
+        models = [m for m in wapes.index if wapes.loc[m].notna().all()]  # in every run
+        st.markdown(f"**WAPE per model on what the runs share** (the first ticked run, *{md(names[first])}*, is the "
+                    "reference; differences in percentage points)")
+        deltas = pd.DataFrame({"Model": [fmt.model_name(m) for m in wapes.index]})
+        for r in selected:
+            deltas[names[r]] = wapes[names[r]].to_numpy()
+        for r in selected[1:]:
+            deltas[f"Δ {names[r]} (pp)"] = [fmt.pp(v) if not fmt.missing(v) else None
+                                            for v in (wapes[names[r]] - wapes[names[first]]).to_numpy()]
+        table(deltas, column_config={names[r]: st.column_config.NumberColumn(format="percent") for r in selected})
+
+        segments = shared_segments(scopes)
+        if models and segments and infos[first].dataset_id:
+            a, b = st.columns(2)
+            model = a.selectbox("Model for segment wins and losses", models, key="exp_model",
+                                format_func=fmt.model_name)
+            column = b.selectbox("Segment (only those every compared run has)", segments, key="exp_level")
+            wins = shared_segment_wins(shared, names[first], names[other], model,
+                                       _segment_of(infos[first].dataset_id, column))
+            st.markdown(f"*{md(names[other])}* against *{md(names[first])}* with {md(fmt.model_name(model))}, on "
+                        f"the shared series and dates: lower WAPE in **{(wins['winner'] == 'B').sum()}** of "
+                        f"{len(wins)} segments, higher in **{(wins['winner'] == 'A').sum()}**.")
+            table(wins.rename(columns={"group": column, "a": names[first], "b": names[other],
+                                       "delta": "Δ WAPE", "winner": "lower WAPE"})
+                  .assign(**{"Δ WAPE": lambda f: [fmt.pp(v) if not fmt.missing(v) else None for v in f["Δ WAPE"]],
+                             "lower WAPE": lambda f: f["lower WAPE"].map(
+                                 {"A": names[first], "B": names[other], "tie": "tie", "": None})}),
                   column_config={names[first]: st.column_config.NumberColumn(format="percent"),
-                                 names[other]: st.column_config.NumberColumn(format="percent"),
-                                 "delta": st.column_config.NumberColumn(format="percent")})
+                                 names[other]: st.column_config.NumberColumn(format="percent")})
+        elif not segments:
+            st.caption("No segment is in every compared run, so there are no segment wins to show.")
 
 st.subheader("Is the gain real? (Diebold–Mariano)")
 test_run = st.selectbox("Run", list(names), format_func=names.get, key="exp_dm_run",
@@ -119,12 +193,11 @@ else:
         for model in board["model"]:
             if model != baseline:
                 test = diebold_mariano(forecasts, model, baseline, horizon)
-                results.append({"model": model, "baseline": baseline,
+                results.append({"model": fmt.model_name(model), "baseline": fmt.model_name(baseline),
                                 "mean |error| difference": test.mean_difference, "DM statistic": test.statistic,
-                                "p-value": test.p_value,
+                                "p-value": fmt.p_value(test.p_value) if not fmt.missing(test.p_value) else None,
                                 "verdict": "significantly better" if test.significant else "not significantly better"})
-    table(pd.DataFrame(results), column_config={"p-value": st.column_config.NumberColumn(format="%.4f"),
-                                                "DM statistic": st.column_config.NumberColumn(format="%.2f"),
+    table(pd.DataFrame(results), column_config={"DM statistic": st.column_config.NumberColumn(format="%.2f"),
                                                 "mean |error| difference": st.column_config.NumberColumn(format="%.3f")})
     st.caption("One-sided test on the daily average of absolute errors over the run's folds (Newey-West variance, "
                "Harvey-Leybourne-Newbold correction); p < 0.05 says the model's errors are lower than the "

@@ -1,16 +1,19 @@
-"""Reading runs side by side: improvement over baselines, what differs between configs,
-and whether a model's errors are significantly lower than its baseline's."""
+"""Reading runs side by side: improvement over baselines, what differs between configs
+and scopes, errors recomputed on what the runs share, and whether a model's errors are
+significantly lower than its baseline's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL
+from core import fmt
+from core.backtest import metrics
+from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID
 
 BASELINES = ("snaive", "practice")
@@ -79,13 +82,51 @@ def improvement(leaderboard: pd.DataFrame, baseline: str, metric: str = "wape") 
     return 1 - values / (reference if reference > 0 else np.nan)
 
 
+# The settings of a run's config (``BacktestConfig.to_dict`` plus scope and dataset) as
+# people name them; a setting not listed keeps its dotted path with "scope." as "Scope: ".
+SETTING_LABELS = {
+    "dataset": "Dataset", "split.horizon": "Horizon (periods)", "split.folds": "Folds",
+    "split.step": "Step between cutoffs (periods)", "split.gap": "Gap after cutoff (periods)",
+    "split.window": "Training window", "split.train_periods": "Sliding window length (periods)",
+    "models": "Models", "seed": "Seed",
+}
+
+
 def config_differences(configs: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Settings side by side, only those that differ between the runs."""
+    """Settings side by side, only those that differ between the runs.
+
+    ``configs``: run label → ``BacktestConfig.to_dict()`` with optional ``scope`` (column →
+    values) and ``dataset`` (name). Returns one row per differing setting, indexed by its
+    name for people (``SETTING_LABELS``: "Horizon (periods)", "Scope: store_id"), one text
+    column per run; models are named ("Seasonal naive, Moving average (window=7)"), a step
+    left to the horizon reads "= horizon", a setting a run does not have is blank."""
     flat = {name: _flatten(config) for name, config in configs.items()}
-    keys = sorted(set().union(*[f.keys() for f in flat.values()]))
-    table = pd.DataFrame({name: [str(values.get(k, "—")) for k in keys] for name, values in flat.items()}, index=keys)
+    keys = sorted(set().union(*[f.keys() for f in flat.values()]), key=_setting_order)
+    table = pd.DataFrame({name: [_setting_text(k, values.get(k)) for k in keys] for name, values in flat.items()},
+                         index=[_setting_label(k) for k in keys])
     differs = table.nunique(axis=1) > 1
     return table[differs]
+
+
+def _setting_order(key: str) -> tuple[int, str]:
+    order = list(SETTING_LABELS)
+    return (order.index(key), key) if key in order else (len(order), key)
+
+
+def _setting_label(key: str) -> str:
+    if key.startswith("scope."):
+        return f"Scope: {key.removeprefix('scope.')}"
+    return SETTING_LABELS.get(key, key)
+
+
+def _setting_text(key: str, value: object) -> str:
+    if key == "split.step" and value is None:
+        return "= horizon"
+    if value is None or (not isinstance(value, (list, tuple)) and fmt.missing(value)):
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _flatten(config: Mapping, prefix: str = "") -> dict[str, object]:
@@ -95,10 +136,125 @@ def _flatten(config: Mapping, prefix: str = "") -> dict[str, object]:
         if isinstance(value, Mapping):
             out |= _flatten(value, f"{name}.")
         elif key == "models" and isinstance(value, Sequence):
-            out[name] = ", ".join(m["alias"] + (f"({m['params']})" if m.get("params") else "") for m in value)
+            out[name] = ", ".join(fmt.model_name(m["alias"]) + (
+                " (" + ", ".join(f"{k}={v}" for k, v in m["params"].items()) + ")" if m.get("params") else "")
+                for m in value)
         else:
             out[name] = value
     return out
+
+
+# ---------------------------------------------------------------------------------
+# Runs compared on what they share
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunScope:
+    """What a stored run covered: enough to say whether two runs can be compared."""
+
+    dataset: str  # the dataset's name, for people
+    dataset_key: str  # what identifies the data: the dataset id, or the run's data fingerprint
+    freq: str  # "daily", "weekly", "monthly"
+    horizon: int  # periods
+    cutoffs: tuple[pd.Timestamp, ...]
+    n_series: int  # series in the run's scope
+    segments: tuple[str, ...] = ()  # segment columns the run has metrics for
+
+
+def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
+    """What differs between the runs' scopes, one phrase each, in the order dataset,
+    frequency, horizon, cutoffs, series count, segments — e.g. "horizon (run A: 7, run B:
+    14 periods)". Empty when they cover the same data the same way."""
+    names = list(scopes)
+    values = list(scopes.values())
+
+    def each(text: Callable[[RunScope], str]) -> str:
+        return ", ".join(f"{name}: {text(v)}" for name, v in zip(names, values, strict=True))
+
+    out: list[str] = []
+    if len({v.dataset_key for v in values}) > 1:
+        out.append(f"dataset ({each(lambda v: v.dataset)})")
+    if len({v.freq for v in values}) > 1:
+        out.append(f"frequency ({each(lambda v: v.freq)})")
+    if len({v.horizon for v in values}) > 1:
+        out.append(f"horizon ({each(lambda v: str(v.horizon))} periods)")
+    if len({v.cutoffs for v in values}) > 1:
+        out.append(f"cutoffs ({each(lambda v: ', '.join(f'{c:%Y-%m-%d}' for c in v.cutoffs) or 'none')})")
+    if len({v.n_series for v in values}) > 1:
+        out.append(f"series count ({each(lambda v: f'{v.n_series:,}')})")
+    if len({frozenset(v.segments) for v in values}) > 1:
+        out.append(f"segments ({each(lambda v: ', '.join(v.segments) or 'none')})")
+    return out
+
+
+def shared_segments(scopes: Mapping[str, RunScope]) -> list[str]:
+    """The segment columns every run has metrics for, in the first run's order; none when
+    the runs are on different data."""
+    values = list(scopes.values())
+    if not values or len({v.dataset_key for v in values}) > 1:
+        return []
+    common = set.intersection(*[set(v.segments) for v in values])
+    return [s for s in values[0].segments if s in common]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The forecasts of each run restricted to what all of them scored."""
+
+    forecasts: dict[str, pd.DataFrame]  # run → its rows on the shared (series, cutoff, step, date)
+    n_series: int
+    cutoffs: tuple[pd.Timestamp, ...]
+    steps: tuple[int, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.n_series == 0
+
+
+def shared_forecasts(forecasts: Mapping[str, pd.DataFrame]) -> Shared:
+    """Each run's forecasts (``runs.run_forecasts``: unique_id, ds, cutoff, step, actual,
+    model, forecast) kept only on the (series, cutoff, step, date) that every run scored,
+    so that errors are summed over the same actuals. Call it only for runs on the same
+    data (``scope_differences`` names a different dataset): two datasets may share ids."""
+    key = [SERIES_ID, CUTOFF, STEP, DATE]
+    common: pd.DataFrame | None = None
+    for frame in forecasts.values():
+        cells = frame[key].drop_duplicates()
+        common = cells if common is None else common.merge(cells, on=key)
+    if common is None or common.empty:
+        return Shared({name: frame.iloc[0:0] for name, frame in forecasts.items()}, 0, (), ())
+    kept = {name: frame.merge(common, on=key) for name, frame in forecasts.items()}
+    return Shared(kept, int(common[SERIES_ID].nunique()),
+                  tuple(pd.Timestamp(c) for c in sorted(common[CUTOFF].unique())),
+                  tuple(int(s) for s in sorted(common[STEP].unique())))
+
+
+def shared_wape(shared: Shared) -> pd.DataFrame:
+    """WAPE per model (rows, aliases) and run (columns) on the shared forecasts: total
+    |forecast − actual| ÷ total actual (``metrics.wape``), as a fraction; missing where
+    a run has no such model or nothing sold."""
+    columns = {}
+    for name, frame in shared.forecasts.items():
+        columns[name] = metrics.wape(frame, [MODEL]) if len(frame) else pd.Series(dtype=float)
+    return pd.DataFrame(columns)
+
+
+def shared_segment_wins(shared: Shared, first: str, other: str, model: str,
+                        segment_of: Mapping[str, str]) -> pd.DataFrame:
+    """Per segment value: WAPE of ``model`` in run ``first`` (a) and ``other`` (b) on the
+    shared forecasts, their difference and the winner ("A", "B", "tie"; lower is better).
+    ``segment_of``: series id → its segment value. Segments sorted by value."""
+    values = {}
+    for side, name in (("a", first), ("b", other)):
+        frame = shared.forecasts[name]
+        frame = frame[frame[MODEL] == model]
+        values[side] = metrics.wape(frame.assign(group=frame[SERIES_ID].map(segment_of)).dropna(subset=["group"]),
+                                    ["group"]) if len(frame) else pd.Series(dtype=float)
+    table = pd.DataFrame(values).dropna(how="all")
+    table.index.name = "group"
+    table["delta"] = table["b"] - table["a"]
+    table["winner"] = np.where(table["delta"] < 0, "B", np.where(table["delta"] > 0, "A",
+                                                                  np.where(table["delta"].isna(), "", "tie")))
+    return table.reset_index()
 
 
 def segment_wins(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame, model_a: str, model_b: str,
@@ -109,5 +265,6 @@ def segment_wins(metrics_a: pd.DataFrame, metrics_b: pd.DataFrame, model_a: str,
     table = a.set_index("group")["value"].rename("a").to_frame().join(b.set_index("group")["value"].rename("b"),
                                                                        how="inner")
     table["delta"] = table["b"] - table["a"]
-    table["winner"] = np.where(table["delta"] < 0, "B", np.where(table["delta"] > 0, "A", "tie"))
+    table["winner"] = np.where(table["delta"] < 0, "B", np.where(table["delta"] > 0, "A",
+                                                                  np.where(table["delta"].isna(), "", "tie")))
     return table.reset_index()

@@ -1,0 +1,239 @@
+"""Issue 11's smaller faults on the Backtest, Experiments and Import pages: a backtest
+starts only on its button; runs are compared only on what they share, with a warning
+naming what differs; fallbacks (ARIMA's too) are shown; a name clash points to the
+delete on the same page; people read model names and series labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
+from core.backtest.metrics import wape
+from core.backtest.splits import SplitConfig
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.text import md
+from core.warehouse import Warehouse, runs
+from core.warehouse.runs import save_run
+from tests.conftest import new_session, open_page, small_frame, store_run
+
+
+@pytest.fixture
+def app(warehouse_env):
+    return new_session()
+
+
+# ---- the Backtest page starts a run on its button only ----
+def test_changing_fields_or_pressing_enter_starts_no_backtest(app, warehouse_env):
+    at = open_page(app, "views/backtest.py")
+    assert not at.get("form")  # a form would submit on Enter in any text or number field
+    at.number_input[0].set_value(7).run()  # what Enter in the horizon field sends: the new value
+    next(t for t in at.text_input if t.label == "Run name (optional)").set_value("typed, then Enter").run()
+    next(m for m in at.multiselect if m.label == "Models").set_value(["naive", "arima"]).run()
+    assert not at.exception
+    assert not [s for s in at.status if s.label.startswith(("Running", "Done"))]
+    assert any("then **Run backtest**" in i.value for i in at.info)
+    warehouse = Warehouse(warehouse_env)
+    assert runs.list_runs(warehouse) == []
+    warehouse.close()
+    # the button alone starts it, with the values typed (a quick model, on one store)
+    next(m for m in at.multiselect if m.label == "Models").set_value(["naive"])
+    at.multiselect(key="bt_filter_store_id").set_value(["S001"])
+    at.number_input[1].set_value(1)
+    at.button(key="bt_run").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "typed, then Enter"
+
+
+def test_backtest_models_are_offered_by_name(app):
+    at = open_page(app, "views/backtest.py")
+    models = next(m for m in at.multiselect if m.label == "Models")
+    assert "Seasonal naive · rule" in models.options and "LightGBM · GBDT" in models.options
+    assert not [o for o in models.options if o.startswith(("snaive", "lgbm"))]
+
+
+# ---- Experiments: compared only on what the runs share ----
+@pytest.fixture
+def two_horizons(warehouse_env):
+    """Two runs of the demo chain's store S001: horizon 7 and horizon 14, 2 folds each."""
+    warehouse = Warehouse(warehouse_env)
+    a = store_run(warehouse, ("S001",), ("snaive", "ma"), horizon=7, name="run A")
+    b = store_run(warehouse, ("S001",), ("snaive", "ma"), horizon=14, name="run B")
+    data = {r: (runs.run_forecasts(warehouse, r), runs.run_cutoffs(warehouse, r)) for r in (a, b)}
+    warehouse.close()
+    return data[a], data[b]
+
+
+def compare(at, *names):
+    at = open_page(at, "views/experiments.py")
+    at.multiselect(key="exp_compare").set_value(list(names)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_runs_of_different_horizons_are_compared_on_their_shared_cutoff_and_steps(app, two_horizons):
+    (fa, cuts_a), (fb, cuts_b) = two_horizons
+    shared_cutoffs = sorted(set(cuts_a) & set(cuts_b))
+    assert len(shared_cutoffs) == 1  # h=7: end-14, end-7; h=14: end-28, end-14
+    cutoff = pd.Timestamp(shared_cutoffs[0])
+    at = compare(app, "run A", "run B")
+    warning = next(w.value for w in at.warning if "differ in" in w.value)
+    assert md("horizon (run A: 7, run B: 14 periods)") in warning
+    assert md(f"cutoffs (run A: {', '.join(f'{c:%Y-%m-%d}' for c in cuts_a)}, "
+              f"run B: {', '.join(f'{c:%Y-%m-%d}' for c in cuts_b)})") in warning
+    both = set(fa.loc[fa["cutoff"] == cutoff, "unique_id"]) & set(fb.loc[fb["cutoff"] == cutoff, "unique_id"])
+    assert len(both) == 48  # 2 of the store's 50 items were discontinued before the cutoff
+    assert (f"compared only on what they share: 48 series, 1 cutoff ({cutoff:%Y-%m-%d}) and horizon steps 1–7."
+            in warning)
+    # WAPE of each run recomputed on that cutoff and those steps only
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns and "run A" in d.value.columns)
+    table = table.set_index("Model")
+    for name, frame in (("run A", fa), ("run B", fb)):
+        part = frame[(frame["cutoff"] == cutoff) & (frame["step"] <= 7) & (frame["model"] == "snaive")]
+        expected = (part["forecast"] - part["actual"]).abs().sum() / part["actual"].abs().sum()
+        assert table.loc["Seasonal naive", name] == pytest.approx(expected)
+    # same cutoff, same dates, same model: the two runs forecast the same thing
+    assert table.loc["Seasonal naive", "run A"] == pytest.approx(table.loc["Seasonal naive", "run B"])
+    assert table.loc["Seasonal naive", "Δ run B (pp)"] == "no change"
+    differences = at.dataframe[1].value
+    assert differences.loc["Horizon (periods)"].tolist() == ["7", "14"]
+    assert not [i for i in differences.index if "." in i]  # no "split.horizon"
+
+
+def test_identical_scopes_show_no_warning(app, warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="first")
+    store_run(warehouse, ("S001",), ("snaive", "ma"), horizon=7, name="second")
+    warehouse.close()
+    at = compare(app, "first", "second")
+    assert not [w for w in at.warning if "differ in" in w.value]
+    differences = at.dataframe[1].value
+    assert differences.loc["Models"].tolist() == ["Seasonal naive", "Seasonal naive, Moving average"]
+    # segments are those of both runs; the wins are counted on the shared series
+    level = at.selectbox(key="exp_level")
+    assert level.options == ["store_id", "item_id", "region", "category"]
+    level.set_value("category").run()
+    wins = next(d.value for d in at.dataframe if "category" in d.value.columns)
+    assert len(wins) == 7 and set(wins["lower WAPE"]) == {"tie"}  # same model, same forecasts
+    assert (wins["first"] == wins["second"]).all()
+
+
+def test_runs_on_different_datasets_are_not_compared_on_errors(app, warehouse_env, small_spec):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="demo run")
+    dataset = warehouse.create_dataset(small_spec, small_frame())
+    from core.backtest.engine import dataset_data
+
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=1), models=(ModelSpec.of("snaive"),))
+    save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "small run")
+    warehouse.close()
+    at = compare(app, "demo run", "small run")
+    warning = next(w.value for w in at.warning if "different data" in w.value)
+    assert md("dataset (demo run: AI Shop demo chain, small run: small)") in warning
+    assert md("series count (demo run: 50, small run: 6)") in warning
+    assert not [d for d in at.dataframe if "Model" in d.value.columns and "demo run" in d.value.columns]
+    assert not [s for s in at.selectbox if s.key == "exp_level"]  # no segment of one run only
+
+
+# ---- fallbacks, ARIMA's too, on both pages ----
+def arima_run(warehouse_env) -> str:
+    """ARIMA on a constant series (falls back to the naive) and a varying one."""
+    days = pd.date_range("2024-01-01", periods=70)
+    frame = pd.DataFrame({SERIES_ID: np.repeat(["flat", "busy"], len(days)), DATE: np.tile(days, 2),
+                          TARGET: np.r_[np.full(70, 5.0), 10.0 + 3 * (np.arange(70) % 7)]})
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=1), models=(ModelSpec.of("snaive"),
+                                                                           ModelSpec.of("arima")))
+    warehouse = Warehouse(warehouse_env)
+    run_id = save_run(warehouse, run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="flat"), config),
+                      "arima")
+    assert runs.fallback_counts(warehouse)[run_id] == {"arima": 1}
+    warehouse.close()
+    return run_id
+
+
+def test_arima_fallbacks_are_shown_on_the_experiments_and_backtest_pages(warehouse_env):
+    run_id = arima_run(warehouse_env)
+    at = new_session("views/experiments.py")
+    overview = at.dataframe[0].value.set_index("name")
+    assert overview.loc["arima", "fallbacks"] == "ARIMA: 1 series"
+    line = md("ARIMA fell back to naive for 1 series in fold 1 (constant history).")
+    assert any(line in i.value for i in at.info), [i.value for i in at.info]
+    at = open_page(at, "views/backtest.py")
+    at.session_state["backtest_run_id"] = run_id
+    at.run()
+    assert any(line in i.value for i in at.info)
+
+
+def test_a_failed_arima_fit_is_recorded_with_the_run_not_only_logged(warehouse_env, monkeypatch):
+    import core.forecast.stats as stats
+
+    monkeypatch.setattr(stats, "fit_sarimax", lambda *args, **kwargs: None)  # every fit fails
+    days = pd.date_range("2024-01-01", periods=70)
+    frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2),
+                          TARGET: np.r_[10.0 + np.arange(70) % 7, 20.0 + 3 * (np.arange(70) % 5)]})
+    result = run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="fails"),
+                          BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("arima"),)))
+    assert sorted(result.fallbacks[["unique_id", "rule", "reason"]].drop_duplicates().itertuples(index=False)) == [
+        ("a", "snaive", "the fit failed or did not converge"), ("b", "snaive", "the fit failed or did not converge")]
+    warehouse = Warehouse(warehouse_env)
+    run_id = save_run(warehouse, result, "failed fits")
+    assert runs.fallback_counts(warehouse)[run_id] == {"arima": 2}
+    warehouse.close()
+
+
+# ---- names people read ----
+def test_experiments_name_models_and_write_p_values(app, two_horizons):
+    at = open_page(app, "views/experiments.py")
+    overview = at.dataframe[0].value.set_index("name")
+    assert overview.loc["run A", "models"] == "Moving average, Seasonal naive" or \
+        overview.loc["run A", "models"] == "Seasonal naive, Moving average"
+    assert overview.loc["run A", "best model"] in {"Moving average", "Seasonal naive"}
+    dm = next(d.value for d in at.dataframe if "p-value" in d.value.columns)
+    assert set(dm["model"]) | set(dm["baseline"]) == {"Moving average", "Seasonal naive"}
+    assert all(p == "< 0.001" or (len(p) == 5 and p.startswith(("0.", "1."))) for p in dm["p-value"])
+
+
+def test_segment_errors_are_sorted_bars_from_zero_and_series_are_labelled(app, warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="labelled")
+    warehouse.close()
+    at = new_session("views/experiments.py")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    by_category = next(c for c in charts if c["layout"]["title"]["text"].startswith("WAPE of Seasonal naive by category"))
+    assert {t["type"] for t in by_category["data"]} == {"bar"}
+    bars = by_category["data"][0]
+    assert bars["orientation"] == "h" and by_category["layout"]["xaxis"]["range"][0] == 0
+    order = by_category["layout"]["yaxis"]["categoryarray"]
+    values = dict(zip(bars["y"], (float(t.rstrip("%")) for t in bars["text"]), strict=True))
+    assert [values[c] for c in order] == sorted(values.values())  # worst at the top
+    assert len(order) == 7  # the seven categories
+    series = at.selectbox(key="exp_series")  # AppTest holds the options as shown
+    assert len(series.options) == 48 and all(o.startswith("S001 丸の内店 / I0") for o in series.options)
+    assert series.value.startswith("S001/I0")  # the id stays the value
+
+
+# ---- an import clash points to the delete on this page ----
+def test_a_name_clash_points_to_the_delete_on_the_import_page(app):
+    at = open_page(app, "views/import_data.py")
+    frame = pd.DataFrame({"store": ["A"] * 60, "date": pd.date_range("2025-01-01", periods=60).strftime("%Y-%m-%d"),
+                          "units": range(60)})
+    at.file_uploader(key="upload").set_value(("sales.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    name = next(t for t in at.text_input if t.label == "Dataset name")
+    name.set_value("AI Shop demo chain").run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    message = next(e.value for e in at.error if "already exists" in e.value)
+    assert message == ("A dataset called 'AI Shop demo chain' already exists. Type another name in **Dataset name** "
+                       "above, or delete the old one on the **Manage datasets** tab of this page (tick 'Yes, delete "
+                       "it', then **Delete**) and import again.")
+    assert "Data page" not in message
+    # the same for a demo chain generated under a taken name, said before generating
+    next(t for t in at.text_input if t.label == "Name").set_value("AI Shop demo chain")
+    next(b for b in at.button if b.label == "Generate and store").click().run()
+    assert any("Type another name in **Name** above, or delete the old one on the **Manage datasets** tab"
+               in e.value for e in at.error)
+    assert not [s for s in at.status if s.label.startswith("Generating")]
