@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.columns import Freq
-from core.errors import MitoshiError
+from core.errors import DatasetExistsError, MitoshiError
 from core.importer import (
     CSV_SUFFIXES,
     ENCODINGS,
@@ -206,5 +206,15 @@ def import_button(warehouse: Warehouse, upload: Upload, report: ImportReport) ->
         st.success(f"'{md(dataset.name)}' is in the warehouse: {dataset.n_series:,} series, "
                    f"{dataset.n_rows:,} rows.")
         st.page_link("views/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
+    except DatasetExistsError:
+        st.error(name_taken(report.spec.name, "**Dataset name** above"), icon=":material/error:")
     except MitoshiError as error:
         show_error(error)
+
+
+def name_taken(name: str, field: str) -> str:
+    """A clash of dataset names, pointing to controls on this page: the name ``field`` and
+    the delete on the Manage datasets tab."""
+    return (f"A dataset called '{md(name.strip())}' already exists. Type another name in {field}, or delete the "
+            "old one on the **Manage datasets** tab of this page (tick 'Yes, delete it', then **Delete**) and "
+            "import again.")

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.demo import DemoConfig, load_demo
-from core.errors import MitoshiError
+from core.errors import DatasetExistsError, MitoshiError
 from core.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
 from core.text import md
 from ui import import_file
@@ -105,7 +105,10 @@ with tab_demo:
         years = c.number_input("Years", 1, 5, 3)
         seed = d.number_input("Seed", 0, 2**31 - 1, 7)
         demo_name = st.text_input("Name", value=f"AI Shop demo (seed {seed})")
-        if st.form_submit_button("Generate and store", type="primary"):
+        submitted = st.form_submit_button("Generate and store", type="primary")
+        if submitted and warehouse.find_dataset(demo_name) is not None:  # said before generating, which takes long
+            st.error(import_file.name_taken(demo_name, "**Name** above"), icon=":material/error:")
+        elif submitted:
             try:
                 with st.status(f"Generating {stores * items:,} series…", expanded=True) as status:
                     started = time.perf_counter()
@@ -116,6 +119,8 @@ with tab_demo:
                                         f"{dataset.n_rows:,} rows in {time.perf_counter() - started:.1f} s",
                                   state="complete")
                 set_current_dataset(dataset.dataset_id)
+            except DatasetExistsError:
+                st.error(import_file.name_taken(demo_name, "**Name** above"), icon=":material/error:")
             except MitoshiError as error:
                 show_error(error)
     st.caption("Large chains take a while in the browser; for the 50,000-series benchmark chain use "

@@ -533,7 +533,7 @@ class Warehouse:
         if self.find_dataset(name) is not None:
             raise DatasetExistsError(
                 f"A dataset called '{name}' already exists. Choose another name, or delete the "
-                "old one first on the Data page."
+                "old one first."
             )
 
         dataset_id = uuid.uuid4().hex[:12]
@@ -604,7 +604,7 @@ class Warehouse:
         if rows.empty:
             raise DatasetNotFoundError(
                 f"No dataset with id '{dataset_id}' in the warehouse; it may have been deleted. "
-                "Pick another dataset on the Data page."
+                "Pick another dataset."
             )
         row = rows.iloc[0]
         cols = self.query(
