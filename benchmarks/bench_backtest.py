@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
 from core.columns import DATE, SERIES_ID, Freq  # noqa: E402
-from core.demo import DemoConfig, generate_chain  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 
 
@@ -42,7 +42,8 @@ def main() -> int:
                         help="LightGBM's max_train_periods; 120 keeps a 50,000-series chain in memory")
     args = parser.parse_args()
 
-    sales = generate_chain(DemoConfig(stores=args.stores, items=args.items, years=args.years)).sales
+    sales = generate_chain(DemoConfig(stores=args.stores, items=args.items, years=args.years,
+                                      end_date=REFERENCE_END_DATE)).sales
     sales.insert(0, SERIES_ID, sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str))
     sales = sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
     data = BacktestData(frame=sales, freq=Freq.DAILY, name="bench", keys=("store_id", "item_id"),

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.demo import DemoConfig, load_demo  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.evaluation import decide, run_impact  # noqa: E402
 from core.report_pdf import decision_pdf  # noqa: E402
 from core.warehouse import Warehouse, planning  # noqa: E402
@@ -36,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "bench.duckdb")
-        dataset = load_demo(warehouse, DemoConfig())
+        dataset = load_demo(warehouse, DemoConfig(end_date=REFERENCE_END_DATE))
         config = BacktestConfig(split=SplitConfig(horizon=args.horizon, folds=args.folds),
                                 models=tuple(ModelSpec.of(m) for m in args.models.split(",")))
         start = time.perf_counter()

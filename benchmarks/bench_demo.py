@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.demo import DemoConfig, generate_chain, store_chain  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain, store_chain  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 TARGET_SECONDS = 60
@@ -37,7 +37,8 @@ def main() -> int:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    config = DemoConfig(stores=args.stores, items=args.items, years=args.years, seed=args.seed)
+    config = DemoConfig(stores=args.stores, items=args.items, years=args.years, seed=args.seed,
+                        end_date=REFERENCE_END_DATE)
 
     t0 = time.perf_counter()
     chain = generate_chain(config)

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.columns import Freq  # noqa: E402
-from core.demo import DemoConfig, load_demo  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 from core.warehouse import explore as ex  # noqa: E402
 
@@ -40,7 +40,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         wh = Warehouse(Path(tmp) / "bench.duckdb")
-        ds = load_demo(wh, DemoConfig(stores=args.stores, items=args.items, years=args.years))
+        ds = load_demo(wh, DemoConfig(stores=args.stores, items=args.items, years=args.years,
+                                      end_date=REFERENCE_END_DATE))
         print(f"{ds.n_series:,} series, {ds.n_rows:,} rows")
         by_cat = ex.Scope(by="category")
         filtered = ex.Scope(filters={"category": ("beverages",)}, by="store_id")

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.demo import DemoConfig, load_demo  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.impact import ImpactConfig, money_impact  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "bench.duckdb")
-        dataset = load_demo(warehouse, DemoConfig())
+        dataset = load_demo(warehouse, DemoConfig(end_date=REFERENCE_END_DATE))
         data = dataset_data(warehouse, dataset)
         items = warehouse.side_table(dataset, "items")
         cached = args.cache / f"forecasts_{args.models.replace(',', '_')}_{args.folds}x{args.horizon}.parquet" \

@@ -58,7 +58,7 @@ from core.backtest.metrics import (  # noqa: E402
 )
 from core.backtest.splits import SplitConfig, cutoffs, make_task  # noqa: E402
 from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq  # noqa: E402
-from core.demo import DemoConfig, generate_chain  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
 
 HORIZON, FOLDS, SEASON = 28, 3, 7
 LAGS = [28, 35, 42, 49, 56, 364]
@@ -140,7 +140,8 @@ def main() -> int:
     # Expected too, and counted below: series younger than a year have no training row.
     warnings.filterwarnings("ignore", message="The following series were dropped completely")
 
-    config = DemoConfig(stores=args.stores, items=args.items, years=args.years, seed=args.seed)
+    config = DemoConfig(stores=args.stores, items=args.items, years=args.years, seed=args.seed,
+                        end_date=REFERENCE_END_DATE)
     split = SplitConfig(horizon=HORIZON, folds=FOLDS)
     frame = chain_frame(config)
     folds, base = our_folds(frame, split)

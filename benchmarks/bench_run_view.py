@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.demo import DemoConfig, load_demo  # noqa: E402
+from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 from core.warehouse import ENV_VAR, Warehouse  # noqa: E402
 from core.warehouse.runs import save_run  # noqa: E402
@@ -31,7 +31,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
         warehouse = Warehouse(path)
-        dataset = load_demo(warehouse, DemoConfig())
+        dataset = load_demo(warehouse, DemoConfig(end_date=REFERENCE_END_DATE))
         config = BacktestConfig(split=SplitConfig(horizon=28, folds=3),
                                 models=tuple(ModelSpec.of(a) for a in ("practice", *DEFAULT_LADDER)))
         result = run_backtest(dataset_data(warehouse, dataset), config)
