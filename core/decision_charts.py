@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core import fmt
+from core import fmt, periods
+from core.columns import Freq
 from core.charts import PALETTE, _layout, model_label, yen_axis
 from core.text import chart_label, chart_labels
 
@@ -58,9 +59,12 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = None) -> go.Figure:
+def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = None,
+                      freq: Freq | str = Freq.DAILY) -> go.Figure:
     """Yearly savings of each model at each service level; dashed lines mark what each
-    model saves at its items' profit-optimal levels."""
+    model saves at its items' profit-optimal levels. ``freq`` (the data's) names the
+    periods a service level covers: days, weeks or months."""
+    days = periods.period_noun(Freq(freq), plural=True)
     fig = go.Figure()
     values = list(sensitivity["yearly_savings"])
     for i, (policy, part) in enumerate(sensitivity.groupby("policy", sort=True)):
@@ -72,8 +76,8 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
             line={"color": colour},
             customdata=[[fmt.yen_change(v), fmt.pct(s), fmt.yen(w)] for v, s, w in
                         zip(part["yearly_savings"], part["stockout_rate"], part["yearly_waste_cost"], strict=True)],
-            hovertemplate=(f"<b>{name}</b> at %{{x:.0f}}%: %{{customdata[0]}} a year<br>out of stock "
-                           "%{customdata[1]} of days, waste %{customdata[2]}<extra></extra>")))
+            hovertemplate=(f"<b>{name}</b> at %{{x:g}}%: %{{customdata[0]}} a year<br>out of stock "
+                           f"%{{customdata[1]}} of {days}, waste %{{customdata[2]}}<extra></extra>")))
         if optimal is not None and policy in set(optimal["policy"]):
             value = float(optimal.loc[optimal["policy"] == policy, "yearly_savings"].iloc[0])
             values.append(value)
@@ -84,7 +88,7 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
                 hovertemplate=f"<b>{name}</b>, each item at its profit-optimal level: {fmt.yen_change(value)} a year"
                               "<extra></extra>"))
     fig = _layout(fig, "Savings by service level (dashed: profit-optimal per item)",
-                  "Service level: share of days whose demand the order covers (%)", "¥ per year saved", height=400)
+                  f"Service level: share of {days} whose demand the order covers (%)", "¥ per year saved", height=400)
     fig.update_xaxes(ticksuffix="%")
     fig.update_yaxes(**yen_axis(values, signed=True, pad=0.05, include_zero=False))
     fig.update_layout(hovermode="closest")

@@ -36,10 +36,13 @@ demand on those periods is estimated as the recent same-season demand *above* wh
 sold out (the mean of a normal truncated at the units sold) — an estimate, reported
 with how much it added.
 
-**The cost of forecast errors** (turnover, or units without prices and costs): each
-unit forecast above the actual costs ``ErrorCosts.over`` yen (holding, markdown), each
-unit below ``ErrorCosts.under`` yen (lost margin), from the forecasts' errors directly;
-no shelf, stock or order is simulated.
+**The cost of forecast errors** (turnover, or units without prices and costs): one
+unit of the target is worth ``ErrorCosts.unit_value`` yen; each unit forecast above
+the actual costs a share of it (``over_share``: holding, markdown), each unit below
+another share (``under_share``: the lost margin), from the forecasts' errors directly,
+on the periods every policy forecast; no shelf, stock or order is simulated. Where a
+year of the data at that value is under ``PLAUSIBLE_YEARLY_YEN`` the result warns that
+the unit's value was likely left at ¥1.
 
 Either way money is annualised from the folds' periods and scaled from the run's
 series to the whole dataset by their share of sales.
@@ -57,13 +60,17 @@ from scipy import stats
 
 from core.backtest.engine import BacktestData
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
-from core import periods
+from core import fmt, periods
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
-SERVICE_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+SERVICE_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
+# Below this a year of the whole dataset, valued at what one unit is worth, is too small
+# to be a retailer's business: most likely the unit's value was left at ¥1 for a target
+# counted in thousands or millions.
+PLAUSIBLE_YEARLY_YEN = 10_000_000
 OPTIMAL = "profit-optimal"  # each item's level that earned the most in the simulator, in the other folds
 SHELF = "shelf"  # money model: the shelf simulation
 ERRORS = "errors"  # money model: the cost of forecast errors
@@ -77,6 +84,17 @@ PRICE_NAMES = ("price", "sell_price", "unit_price", "価格", "売価", "単価"
 
 class ImpactInputError(MitoshiError):
     """The money impact cannot be computed as asked; the message says what to give."""
+
+
+def unit_yen(value: float) -> str:
+    """Yen for one unit, with its fraction where it has one: ``¥0.3``, ``¥30``,
+    ``¥100,000,000`` (``fmt.yen`` rounds to whole yen)."""
+    return f"¥{fmt.trimmed(value, 2)}" if abs(value) < 100 else fmt.yen(value)
+
+
+def level_text(level: float) -> str:
+    """A service level for people: ``95%``, ``99.5%`` (never rounded to ``100%``)."""
+    return f"{round(level * 100, 1):g}%"
 
 
 @dataclass(frozen=True)
@@ -110,22 +128,48 @@ class Economics:
 
 @dataclass(frozen=True)
 class ErrorCosts:
-    """Yen per unit of the target forecast too high (``over``) and too low (``under``),
-    for the cost-of-error model of money.
+    """What forecast errors cost, for the cost-of-error model of money.
 
-    Defaults suit a target in yen of turnover: a yen of demand missed loses its gross
-    margin (about ¥0.30 in retail), a yen bought for demand that never came costs its
-    holding and markdown (about ¥0.10). For units, use an item's margin and what a
-    leftover costs.
+    ``unit_value`` is what one unit of the target is worth in yen: ¥1 for a target in
+    yen of turnover, the exchange rate times a million for turnover in millions of
+    dollars, an item's price for units. A unit forecast too low (``under_share``) loses
+    that share of its value — its gross margin, about 30 % in retail; a unit forecast
+    too high (``over_share``) costs that share — holding, markdown and waste, about
+    10 %. ``under`` and ``over`` are the resulting yen per unit (share × value).
     """
 
-    over: float = 0.10
-    under: float = 0.30
+    unit_value: float = 1.0
+    under_share: float = 0.30
+    over_share: float = 0.10
 
     def __post_init__(self) -> None:
-        if not (self.over >= 0 and self.under >= 0) or not (self.over + self.under > 0):
+        if not self.unit_value > 0:
+            raise ImpactInputError("What one unit of the target is worth must be above ¥0 (¥1 for turnover in yen; "
+                                   "an item's price for units).")
+        if not (self.over_share >= 0 and self.under_share >= 0) or not (self.over_share + self.under_share > 0):
             raise ImpactInputError("The cost of a unit over-forecast and of a unit under-forecast cannot be negative, "
-                                   "and at least one must be above ¥0.")
+                                   "and at least one must be above 0 %.")
+
+    @property
+    def under(self) -> float:
+        """Yen lost per unit forecast too low."""
+        return self.under_share * self.unit_value
+
+    @property
+    def over(self) -> float:
+        """Yen lost per unit forecast too high."""
+        return self.over_share * self.unit_value
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ErrorCosts:
+        """The inverse of ``asdict``; settings stored before the unit's value was asked
+        (``{"over": yen, "under": yen}``) read as a unit worth ¥1 with those shares,
+        which are the same yen per unit."""
+        values = dict(values)
+        if {"over", "under"} & set(values) and not {"unit_value", "under_share", "over_share"} & set(values):
+            return cls(unit_value=1.0, under_share=float(values.pop("under", 0.30)),
+                       over_share=float(values.pop("over", 0.10)), **values)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -160,23 +204,25 @@ class ImpactConfig:
         if self.money_model == ERRORS:
             return "the forecast as it is"
         return ("each item's best service level in the other folds" if self.service_level is None
-                else f"a {self.service_level:.0%} service level")
+                else f"a {level_text(self.service_level)} service level")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> ImpactConfig:
-        """The inverse of ``to_dict`` (as stored with a project); raises
-        ``ImpactInputError`` on values that are not valid settings."""
+        """The inverse of ``to_dict`` (as stored with a project); settings stored by an
+        earlier version read too (costs of errors in yen per unit, fewer service levels).
+        Raises ``ImpactInputError`` on values that are not valid settings."""
         try:
             return cls(service_level=values.get("service_level"),
                        economics=Economics(**values.get("economics", {})),
                        correct_censoring=bool(values.get("correct_censoring", True)),
-                       sensitivity=tuple(values.get("sensitivity", SERVICE_LEVELS)),
+                       # Levels tried since the settings were stored (99.5 %) are tried too.
+                       sensitivity=tuple(sorted(set(values.get("sensitivity", ())) | set(SERVICE_LEVELS))),
                        money_model=values.get("money_model", SHELF),
-                       error_costs=ErrorCosts(**values.get("error_costs", {})))
-        except TypeError as error:
+                       error_costs=ErrorCosts.from_dict(values.get("error_costs", {})))
+        except (TypeError, ValueError) as error:
             raise ImpactInputError(f"The stored money settings cannot be read ({error}): type them again.") from None
 
 
@@ -232,6 +278,49 @@ class ImpactResult:
     money_model: str = SHELF  # SHELF or ERRORS: which model of money made these figures
     freq: Freq = Freq.DAILY
     has_orders: bool = False  # the data records today's orders (practice is replayed from them)
+    yearly_units: float = math.nan  # the whole dataset's target a year (units of the target), annualised from the folds
+    own_fold_series: int = 0  # series scored in one fold of several: their safety stock sees its own errors
+
+    @property
+    def yearly_total_yen(self) -> float:
+        """The whole dataset's yearly total of the target at what one unit is worth
+        (cost-of-error model; NaN for the shelf simulation, which prices items itself)."""
+        if self.money_model != ERRORS:
+            return math.nan
+        return self.yearly_units * self.config.error_costs.unit_value
+
+    @property
+    def yearly_total_sentence(self) -> str:
+        """``The data's yearly total at ¥1 a unit: ¥360K`` (cost-of-error model), or ''."""
+        total = self.yearly_total_yen
+        if math.isnan(total):
+            return ""
+        value = self.config.error_costs.unit_value
+        return f"The data's yearly total at {unit_yen(value)} a unit: {fmt.yen_short(total)}"
+
+    @property
+    def implausibly_small(self) -> str | None:
+        """A warning when the yearly money cannot be a business's (the data's yearly
+        total at the unit's value below ``PLAUSIBLE_YEARLY_YEN``); None otherwise."""
+        total = self.yearly_total_yen
+        if math.isnan(total) or total >= PLAUSIBLE_YEARLY_YEN:
+            return None
+        value = self.config.error_costs.unit_value
+        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth only {fmt.yen_short(total)}, so every "
+                "yen figure here is tiny. If the target is counted in thousands or millions (turnover in millions "
+                "of a currency), or in units of items that have a price, set what one unit of the target is worth "
+                "in yen: every figure scales with it.")
+
+    @property
+    def edge_levels(self) -> dict[str, float]:
+        """Models whose best single service level (in ``sensitivity``) is the highest or
+        lowest level tried: alias -> that level. A level beyond the edge might earn more."""
+        if self.sensitivity.empty:
+            return {}
+        tried = self.sensitivity["service_level"]
+        edges = {float(tried.min()), float(tried.max())}
+        best = self.sensitivity.loc[self.sensitivity.groupby("policy")["yearly_profit"].idxmax()]
+        return {p: float(v) for p, v in zip(best["policy"], best["service_level"], strict=True) if float(v) in edges}
 
     def row(self, policy: str) -> pd.Series:
         return self.summary.set_index("policy").loc[policy]
@@ -246,8 +335,10 @@ class ImpactResult:
         """Which model of money was used, in a sentence a person reads."""
         if self.money_model == ERRORS:
             costs = self.config.error_costs
-            return (f"the cost of forecast errors: ¥{costs.over:,g} per unit forecast too high, "
-                    f"¥{costs.under:,g} per unit too low (no shelf, stock or orders simulated)")
+            return (f"the cost of forecast errors: one unit of the target worth {unit_yen(costs.unit_value)}; a unit "
+                    f"forecast too low loses {fmt.pct(costs.under_share, 0)} of it ({unit_yen(costs.under)}), a unit "
+                    f"too high costs {fmt.pct(costs.over_share, 0)} ({unit_yen(costs.over)}) (no shelf, stock or orders "
+                    "simulated)")
         return ("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to empty "
                 "shelves and stock thrown away, in yen")
 
@@ -256,10 +347,20 @@ class ImpactResult:
         notes = [self.censoring.sentence()] if self.money_model == SHELF or self.censoring.recorded else []
         if self.money_model == ERRORS:
             notes.append(f"Money is counted as {self.money_model_label}.")
+            if self.implausibly_small:
+                notes.append(self.implausibly_small)
         if self.folds == 1 and self.money_model == SHELF:
             notes.append("With a single fold the safety stock and each item's service level are sized on the very "
                          "errors they have to cover: the models' money is an optimistic estimate. Run several folds "
                          "to size them on the others.")
+        if self.own_fold_series and self.money_model == SHELF and self.folds > 1:
+            notes.append(f"{self.own_fold_series:,} series were scored in one fold only: their safety stock and "
+                         "service level are sized on that fold's own errors (no other fold has any), an optimistic "
+                         "estimate for them.")
+        for policy, level in self.edge_levels.items():
+            side = "highest" if level == self.sensitivity["service_level"].max() else "lowest"
+            notes.append(f"The best single service level for {fmt.model_name(policy)} is the {side} tried "
+                         f"({level_text(level)}): one beyond it might earn more still.")
         if self.baseline != PRACTICE:
             notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
                          f"{self.baseline_label}.")
@@ -480,7 +581,7 @@ def money_impact(
         raise ImpactInputError(
             "This dataset does not record today's orders, and the run has no seasonal naive (snaive) to stand in "
             "for them: run a backtest that includes snaive to measure savings against.")
-    baseline_label = "today's practice" if has_orders else f"{periods.seasonal_naive_label(data.freq)} ordering"
+    baseline_label = _baseline_label(data.freq, config.money_model, has_orders)
     if config.money_model == ERRORS:
         return _error_impact(forecasts, data, config, models, baseline, baseline_label, has_orders, dataset_sales)
 
@@ -500,7 +601,7 @@ def money_impact(
     levels = sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None}))
     leave_out = sim.n_folds > 1
     for i, model in enumerate(models):
-        report(0.15 + 0.8 * i / len(models), f"Ordering from {model}'s forecasts")
+        report(0.15 + 0.8 * i / len(models), f"Ordering from the forecasts of {fmt.model_name(model)}")
         for level in levels:
             policies[(model, level)] = sim.order_at(model, np.full(len(folds.columns), stats.norm.ppf(level)))
         # Each item's level: the one that earned it the most in the other folds, in this very simulator.
@@ -526,8 +627,24 @@ def money_impact(
         by_segment=_by_segment(chosen, baseline, folds.series_of_column, data, sim.series, yearly * scale),
         censoring=censoring, sources=economics.sources, n_series=len(sim.series), fold_days=sim.fold_days,
         folds=sim.n_folds, periods_per_year=sim.periods_per_year, chain_scale=scale, money_model=SHELF,
-        freq=data.freq, has_orders=has_orders,
+        freq=data.freq, has_orders=has_orders, yearly_units=censoring.observed_units * yearly * scale,
+        own_fold_series=_scored_in_one_fold(forecasts) if sim.n_folds > 1 else 0,
     )
+
+
+def _baseline_label(freq: Freq, money_model: str, has_orders: bool) -> str:
+    """What savings are measured against, in words: today's practice where the data
+    records its orders; otherwise seasonal naive, as the stores' ordering (shelf
+    simulation) or as forecasts (cost of forecast errors, where nothing is ordered)."""
+    if has_orders:
+        return "today's practice"
+    return f"{periods.seasonal_naive_label(freq)} {'forecasts' if money_model == ERRORS else 'ordering'}"
+
+
+def _scored_in_one_fold(forecasts: pd.DataFrame) -> int:
+    """Series whose forecasts have an actual in exactly one fold (cutoff)."""
+    scored = forecasts[forecasts[ACTUAL].notna() & (forecasts[MODEL] != PRACTICE)]
+    return int((scored.groupby(SERIES_ID, observed=True)[CUTOFF].nunique() == 1).sum())
 
 
 SENSITIVITY_COLUMNS = ("policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate", "fill_rate",
@@ -672,13 +789,21 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
 def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, models: list[str],
                   baseline: str, baseline_label: str, has_orders: bool, dataset_sales: float | None) -> ImpactResult:
     """The cost of forecast errors: ``over`` yen a unit above the actual, ``under`` yen a
-    unit below, summed over every (fold, series, step) of the run; profit is minus that
-    cost, so savings are the baseline's cost less the model's. Today's practice, where
+    unit below, summed over the (fold, series, step) cells that *every* policy forecast
+    and that have an actual (as ``core.backtest.compare.shared_forecasts`` does for
+    runs: a policy with fewer cells would otherwise cost less); profit is minus that
+    cost, so savings are the baseline's cost less the model's. Sales, and so the scale
+    to the whole dataset, are taken from those shared cells. Today's practice, where
     the data records orders, is scored on its orders as its forecast."""
     costs = config.error_costs
     policies = [*([PRACTICE] if has_orders and PRACTICE in set(forecasts[MODEL]) else []), *models]
-    rows = forecasts[forecasts[MODEL].isin(policies)]
-    rows = rows[rows[ACTUAL].notna()]
+    rows = forecasts[forecasts[MODEL].isin(policies) & forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()]
+    key = [SERIES_ID, CUTOFF, STEP]
+    shared = rows.groupby(key, observed=True)[MODEL].transform("nunique") == len(policies)
+    rows = rows[shared]
+    if rows.empty:
+        raise ImpactInputError("No period of the run has a forecast of every model and an actual to score it on: "
+                               "run the backtest again on folds with sales.")
     forecast = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
     actual = rows[ACTUAL].to_numpy(float)
     over, under = np.maximum(forecast - actual, 0.0), np.maximum(actual - forecast, 0.0)
@@ -705,7 +830,7 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
             "margin": -under_cost, "lost_margin": under_cost, "waste_cost": over_cost,
             "holding_cost": np.zeros(len(columns)), "stockout_days": np.zeros(len(columns)),
             "days": np.zeros(len(columns))}
-    observed = float(per_policy[policies[0]]["demand"].sum())
+    observed = float(per_policy[policies[0]]["demand"].sum())  # the same cells for every policy
     scale = dataset_sales / observed if dataset_sales and observed else 1.0
     base_profit = float(_profit(per_policy[baseline]).sum())
     summary = pd.DataFrame([_row(p, None, t, yearly, base_profit, scale) for p, t in per_policy.items()])
@@ -722,10 +847,15 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
         summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
         sensitivity=pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)),
         by_segment=_by_segment(per_policy, baseline, series_of_column, data, series, yearly * scale),
-        censoring=censoring, sources={"cost of a unit over-forecast": f"your setting (¥{costs.over:,g})",
-                                      "cost of a unit under-forecast": f"your setting (¥{costs.under:,g})"},
+        censoring=censoring, sources={
+            "what one unit is worth": f"your setting ({unit_yen(costs.unit_value)})",
+            "cost of a unit under-forecast": f"your setting ({fmt.pct(costs.under_share, 0)} of it, "
+                                             f"{unit_yen(costs.under)})",
+            "cost of a unit over-forecast": f"your setting ({fmt.pct(costs.over_share, 0)} of it, "
+                                            f"{unit_yen(costs.over)})"},
         n_series=len(series), fold_days=fold_days, folds=n_folds, periods_per_year=periods_per_year,
         chain_scale=scale, money_model=ERRORS, freq=data.freq, has_orders=has_orders,
+        yearly_units=observed * yearly * scale,
     )
 
 
@@ -741,7 +871,7 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
         "policy": policy,
         "ordering": ("its recorded orders" if level is None else
                      "profit-optimal per item (its best level in the other folds)" if level == OPTIMAL
-                     else f"{level:.0%} service level"),
+                     else f"{level_text(level)} service level"),
         "service_level": level if isinstance(level, float) else math.nan,
         "ordered": total["ordered"], "sold": total["sold"], "lost": total["lost"], "waste": total["waste"],
         "demand": total["demand"], "revenue": total["revenue"], "lost_margin": total["lost_margin"],
@@ -855,9 +985,16 @@ def _wide(rows: pd.DataFrame, columns: pd.MultiIndex, steps: int, first: int) ->
 
 def _error_scale(forecasts: pd.DataFrame, columns: pd.MultiIndex) -> dict[str, np.ndarray]:
     """Per model and (fold, series): the RMSE of the model's errors for the series in
-    the other folds (in all folds when the run has only one)."""
-    errors = forecasts.assign(sq=(forecasts[FORECAST] - forecasts[ACTUAL]) ** 2, n=1,
-                              **{CUTOFF: pd.to_datetime(forecasts[CUTOFF])})
+    the other folds (in all folds when the run has only one), over the rows that have
+    an actual (a missing actual is no error of size 0).
+
+    A series scored in one fold only keeps that fold's own errors rather than a pooled
+    RMSE of the other series: series differ in scale by orders of magnitude (40 against
+    240 units a day), so another series' errors would size its safety stock wrongly;
+    the result's notes count such series (``ImpactResult.own_fold_series``)."""
+    scored = forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()
+    errors = forecasts[scored]
+    errors = errors.assign(sq=(errors[FORECAST] - errors[ACTUAL]) ** 2, n=1, **{CUTOFF: pd.to_datetime(errors[CUTOFF])})
     per_fold = errors.groupby([MODEL, SERIES_ID, CUTOFF], observed=True)[["sq", "n"]].sum()
     per_series = per_fold.groupby(level=[0, 1]).transform("sum")
     others = per_series - per_fold

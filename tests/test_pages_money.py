@@ -73,7 +73,16 @@ def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
     run_box.select(turnover).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="money_money_model").value == "errors"
-    assert number(at, "Cost of a unit under-forecast (¥)").value == 0.30
+    # A unit is worth ¥1 unless said (a yen of turnover); errors cost 30 % and 10 % of it.
+    assert number(at, "What one unit of the target is worth (¥)").value == 1.0
+    assert number(at, "Cost of a unit under-forecast (% of its value)").value == 30.0
+    assert number(at, "Cost of a unit over-forecast (% of its value)").value == 10.0
+    # Months 54-71 of both industries: 1,200 x 18 + 20 x (sin sum -3.732) + 2 x 1,125 / 4 = 22,087.86,
+    # x 12 / 18 = ¥14,725 a year at ¥1 a unit: far too little to be a business, so the page warns.
+    captions = " ".join(c.value for c in at.caption)
+    assert "The data's yearly total at ¥1 a unit: ¥14.7K — if your business is bigger" in captions
+    assert [w.value for w in at.warning if "worth only ¥14.7K" in w.value]
+    assert not [i for i in at.info if "worth only" in i.value]  # warned once, not again among the notes
     text = " ".join(m.value for m in at.markdown)
     assert "18 months of backtest" in text and "same month last year" in text
     assert "day" not in text.replace("today", "")
@@ -85,6 +94,15 @@ def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
     # Savings of the moving average against seasonal naive: a loss has its sign before the ¥.
     savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
     assert savings.value.startswith(("¥", "−¥"))
+    assert "seasonal naive (the same month last year) forecasts" in text
+
+    # Turnover in millions at ¥100 a dollar: every figure scales by 10⁸, and the warning goes.
+    number(at, "What one unit of the target is worth (¥)").set_value(1e8).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = " ".join(c.value for c in at.caption)
+    assert "The data's yearly total at ¥100,000,000 a unit: ¥1.47T" in captions
+    assert not [w for w in at.warning if "worth only" in w.value]
+    assert "A unit under-forecast costs ¥30,000,000, a unit over-forecast ¥10,000,000." in captions
 
 
 def test_report_counts_turnover_as_the_cost_of_errors_without_a_visit_to_money(turnover_with_run):

@@ -10,7 +10,18 @@ import streamlit as st
 from core import decision_charts, fmt, periods
 from core.errors import MitoshiError
 from core.evaluation import run_impact
-from core.impact import ERRORS, PRACTICE, PRICE_NAMES, SHELF, Economics, ErrorCosts, ImpactConfig, ImpactResult
+from core.impact import (
+    ERRORS,
+    PRACTICE,
+    PRICE_NAMES,
+    SHELF,
+    Economics,
+    ErrorCosts,
+    ImpactConfig,
+    ImpactResult,
+    level_text,
+    unit_yen,
+)
 from core.text import md
 from core.warehouse import runs, settings
 from ui.state import change_metric, current_project, get_warehouse, show_error, table
@@ -39,6 +50,9 @@ def run_picker(key: str, label: str = "Backtest run") -> runs.RunInfo | None:
 SHELF_CHOICE = "Shelf simulation: units of items with prices, costs and shelf lives"
 ERRORS_CHOICE = "Cost of forecast errors: yen per unit over- and under-forecast"
 SETTINGS_SECTION = "Prices, costs, shelf life and demand on stockout days"
+UNIT_VALUE_LABEL = "What one unit of the target is worth (¥)"
+UNDER_LABEL = "Cost of a unit under-forecast (% of its value)"
+OVER_LABEL = "Cost of a unit over-forecast (% of its value)"
 
 
 def suggested_money_model(run: runs.RunInfo | None) -> str:
@@ -117,18 +131,27 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     try:
         if money_model == ERRORS:
             costs = stored.error_costs
-            c = st.columns(2)
-            under = c[0].number_input(
-                "Cost of a unit under-forecast (¥)", min_value=0.0, value=float(costs.under), step=0.05,
-                format="%.2f", key=f"{key}_under",
-                help="A unit of demand the forecast missed loses its margin. For turnover in yen: a yen missed "
-                     "loses its gross margin, about ¥0.30 in retail; for units, an item's margin.")
-            over = c[1].number_input(
-                "Cost of a unit over-forecast (¥)", min_value=0.0, value=float(costs.over), step=0.05,
-                format="%.2f", key=f"{key}_over",
-                help="A unit bought for demand that never came costs its holding and markdown. For turnover in "
-                     "yen: about ¥0.10 a yen; for units, what a leftover costs.")
-            config = replace(stored, money_model=ERRORS, error_costs=ErrorCosts(over=over, under=under))
+            c = st.columns(3)
+            value = c[0].number_input(
+                UNIT_VALUE_LABEL, min_value=0.0, value=float(costs.unit_value), step=1.0, format="%.2f",
+                key=f"{key}_unit_value",
+                help="¥1 for a target in yen of turnover (the default: a yen of turnover). Turnover in thousands or "
+                     "millions of a currency: the exchange rate times a thousand or a million (AUD millions at "
+                     "¥100 a dollar: 100,000,000). Units of items: an item's average price.")
+            under = c[1].number_input(
+                UNDER_LABEL, min_value=0.0, max_value=100.0, value=float(costs.under_share * 100), step=5.0,
+                format="%.0f", key=f"{key}_under",
+                help="A unit of demand the forecast missed loses its gross margin: about 30 % of its value in "
+                     "retail.")
+            over = c[2].number_input(
+                OVER_LABEL, min_value=0.0, max_value=100.0, value=float(costs.over_share * 100), step=5.0,
+                format="%.0f", key=f"{key}_over",
+                help="A unit bought for demand that never came costs its holding, markdown and waste: about 10 % "
+                     "of its value for goods that keep, more for perishables.")
+            config = replace(stored, money_model=ERRORS,
+                             error_costs=ErrorCosts(unit_value=value, under_share=under / 100, over_share=over / 100))
+            st.caption(f"A unit under-forecast costs {unit_yen(config.error_costs.under)}, a unit over-forecast "
+                       f"{unit_yen(config.error_costs.over)}.")
         else:
             a, b = st.columns([2, 1])
             mode = a.radio(
@@ -139,9 +162,9 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
                      "of the run's other folds — low for one-day bento, high for drinks that keep.")
             level = None
             if mode == FIXED_CHOICE:
-                levels = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99]
+                levels = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995]
                 saved = stored.service_level if stored.service_level in levels else 0.95
-                level = b.select_slider("Service level", levels, value=saved, format_func=lambda v: f"{v:.0%}",
+                level = b.select_slider("Service level", levels, value=saved, format_func=level_text,
                                         key=f"{key}_level", help="The share of periods whose demand the order covers.")
             economics, correct = _economics_inputs(key, stored)
             config = replace(stored, money_model=SHELF, service_level=level, economics=economics,
@@ -173,15 +196,23 @@ def _cached_impact(run_id: str, config: ImpactConfig, _created: str) -> ImpactRe
 
 def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | None:
     """The run's money impact, with progress the first time; None (error shown) when it
-    cannot be computed."""
+    cannot be computed. Under the cost of forecast errors, the data's yearly total at
+    the unit's value is said below the settings, with a warning when a year of the
+    data is worth implausibly little (``ImpactResult.implausibly_small``)."""
     try:
-        with st.status("Turning forecasts into orders, stockouts and waste…", expanded=False) as status:
+        with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
+                       "Costing each model's forecast errors…", expanded=False) as status:
             result = _cached_impact(run.run_id, config, run.created_at.isoformat())
             status.update(label="Money impact ready", state="complete")
-        return result
     except MitoshiError as error:
         show_error(error)
         return None
+    if result.money_model == ERRORS:  # the scale of the money, beside the unit's value it follows
+        st.caption(f":material/scale: {result.yearly_total_sentence} — if your business is bigger, set what one "
+                   "unit of the target is worth.")
+        if result.implausibly_small:
+            st.warning(md(result.implausibly_small), icon=":material/warning:")
+    return result
 
 
 def _people(summary):
@@ -226,7 +257,8 @@ def render_impact(impact: ImpactResult, key: str) -> None:
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
     for note in impact.notes:
-        st.info(md(note), icon=":material/info:")
+        if note != impact.implausibly_small:  # already a warning under the settings
+            st.info(md(note), icon=":material/info:")
     # The cost-of-error model has no waste/stockout split to show beside the savings: they take the width.
     left, right = st.columns(2) if not errors else (st.container(), None)
     left.plotly_chart(decision_charts.savings_bars(summary, impact.baseline_label), width="stretch",
@@ -235,7 +267,7 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         right.plotly_chart(decision_charts.loss_split(summary), width="stretch", key=f"{key}_split")
     if not impact.sensitivity.empty:
         optimal = summary if impact.config.service_level is None else None
-        st.plotly_chart(decision_charts.sensitivity_lines(impact.sensitivity, optimal), width="stretch",
+        st.plotly_chart(decision_charts.sensitivity_lines(impact.sensitivity, optimal, impact.freq), width="stretch",
                         key=f"{key}_sensitivity")
     if not impact.by_segment.empty:
         a, b = st.columns(2)
