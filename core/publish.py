@@ -34,7 +34,8 @@ from core.columns import DATE, SERIES_ID
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
-from core.impact import Economics, ImpactConfig, profit_optimal_levels
+from core import fmt
+from core.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
 from core.warehouse import Warehouse
 from core.warehouse.runs import RunInfo, get_run, run_forecasts, run_metrics
 
@@ -64,7 +65,7 @@ class PublishError(MitoshiError):
 def unpublishable_reason(alias: str) -> str | None:
     """Why a model cannot forecast dates after the data ends, or None when it can."""
     if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
-        return (f"'{alias}' is today's ordering practice: it reads the orders placed for each day, and no "
+        return (f"{fmt.model_name(alias)} is today's ordering practice: it reads the orders placed for each day, and no "
                 "orders exist yet for the days after the data ends. Publish a forecasting model instead.")
     return None
 
@@ -202,11 +203,12 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
         raise PublishError(f"The data in the run's scope is not what the run '{run.name}' backtested "
                            f"(fingerprint {data.fingerprint()} against {run.fingerprint}). Run the backtest again.")
     trained_until = pd.Timestamp(data.frame[DATE].max())
-    report(f"Fitting {options.model.alias} on {data.frame[SERIES_ID].nunique():,} series up to "
+    report(f"Fitting {fmt.model_name(options.model.alias)} on {data.frame[SERIES_ID].nunique():,} series up to "
            f"{trained_until:%Y-%m-%d} and forecasting {options.horizon} periods…")
     frame, fallbacks = forecast_next(data, options)
 
-    notes: list[str] = [f"{options.model.alias} could not forecast {len(f.series):,} series itself ({f.reason}): "
+    name = fmt.model_name(options.model.alias)
+    notes: list[str] = [f"{name} could not forecast {len(f.series):,} series itself ({f.reason}): "
                         f"they got the {f.rule} rule instead." for f in fallbacks]
     exog_left_out = tuple(data.exog_known) if options.model.build().reads_exog_known() else ()
     if exog_left_out:
@@ -252,17 +254,22 @@ def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
     quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
     if np.ndim(service_level):
-        below = frame.loc[np.asarray(service_level) < 0.5, SERIES_ID].nunique()
-        notes = [f"Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's "
-                 "profit-optimal service level, margin ÷ (margin + what a leftover costs); errors assumed normal; "
-                 "not rounded to packs.",
-                 f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on purpose: "
-                 "for them (short-lived perishables) a unit thrown away costs more than the margin of a lost sale."]
+        levels = np.asarray(service_level)
+        notes = ["Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's service "
+                 "level; errors assumed normal; not rounded to packs. Each item's level is the one of "
+                 f"{', '.join(level_text(v) for v in SERVICE_LEVELS)} that earned it the most in the shelf "
+                 "simulation of the run's folds (orders, sales, stock carried over, waste, in yen), or the level "
+                 "best for all items together where its own did no better."]
+        below = frame.loc[levels < 0.5, SERIES_ID].nunique()
+        if below:
+            notes.append(f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on "
+                         "purpose (a service level under 50 %): in the simulation a leftover cost them more than "
+                         "the sales an extra unit would have made.")
     else:
         notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
                  f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
     unscored = frame.loc[np.isnan(per_row), SERIES_ID].nunique()
     if unscored:
-        notes.append(f"{unscored:,} series have no backtest errors for {alias} (too new when the run was made): "
-                     "their order quantity is empty.")
+        notes.append(f"{unscored:,} series have no backtest errors for {fmt.model_name(alias)} (too new when the "
+                     "run was made): their order quantity is empty.")
     return quantity, notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core import fmt
 from core.warehouse import Warehouse
 from tests.conftest import new_session, open_page, store_run
 from tests.test_pages_money import turnover_with_run  # noqa: F401 (a fixture)
@@ -31,6 +32,8 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     model = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Model (best WAPE first)"))
     assert model.value != "practice" and "practice" not in model.options[0]
     assert "WAPE" in model.options[0] and "best" in model.options[0]
+    name = fmt.model_name(model.value)  # people read names, not aliases
+    assert name != model.value and model.options[0].startswith(f"{name} · WAPE")
     assert any("no orders exist yet" in c.value for c in at.caption)
     assert any("Nothing has been published" in i.value for i in at.info)
 
@@ -40,6 +43,7 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     versions = at.dataframe[0].value
     # Two of S001's items were discontinued before the last date: not forecast, and said so.
     assert versions["version"].tolist() == [1] and versions["n_series"].tolist() == [48]
+    assert versions["model"].tolist() == [name]
     assert any("2 series of the run's scope" in c.value for c in at.caption)
 
     at.toggle(key="handoff_orders").set_value(True).run()
@@ -48,6 +52,9 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     versions = at.dataframe[0].value
     assert versions["version"].tolist() == [2, 1]
     assert at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Version")).value == 2
+    # Each item's level from the shelf simulation, said as it is done (no critical ratio).
+    captions = " ".join(c.value for c in at.caption)
+    assert "that earned it the most in the shelf simulation" in captions and "margin ÷" not in captions
     rows = at.dataframe[1].value
     assert {"store_id", "item_id", "date", "forecast", "order_quantity"} <= set(rows.columns)
     assert rows["order_quantity"].notna().all() and (rows["store_id"] == "S001").all()

@@ -205,9 +205,17 @@ def test_profit_optimal_order_quantities_follow_each_items_economics(demo_run):
     batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", profit_optimal=True))
     quantities = batch.frame["order_quantity"]
     assert quantities.notna().any() and (quantities.dropna() >= 0).all()
-    assert any("profit-optimal" in note for note in batch.notes)
-    fixed = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", service_level=0.99))
-    assert (quantities.fillna(0) <= fixed.frame["order_quantity"].fillna(0) + 1e-9).all()  # never above 99 %
+    # The method as it is: levels chosen by the shelf simulation, not a critical ratio.
+    method = next(n for n in batch.notes if n.startswith("Order quantity = forecast + z"))
+    assert "30%, 50%, 70%, 80%, 90%, 95%, 98%, 99%, 99.5% that earned it the most in the shelf simulation" in method
+    assert not any("margin ÷" in n for n in batch.notes)
+    below = batch.frame.loc[quantities < batch.frame["forecast"] - 1e-9, "unique_id"].nunique()
+    said = [n for n in batch.notes if "below their forecast" in n]
+    assert said == ([f"{below:,} of {batch.n_series:,} series are ordered below their forecast on purpose (a "
+                     "service level under 50 %): in the simulation a leftover cost them more than the sales an "
+                     "extra unit would have made."] if below else [])
+    fixed = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive", service_level=0.995))
+    assert (quantities.fillna(0) <= fixed.frame["order_quantity"].fillna(0) + 1e-9).all()  # never above 99.5 %
 
 
 def test_a_never_sold_series_is_published_with_its_fallback_named():

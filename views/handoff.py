@@ -54,7 +54,7 @@ taken = next((d for d in decisions.list_decisions(warehouse) if d.run_id == run_
 decision = decisions.get_decision(warehouse, taken.decision_id) if taken else None
 if decision is not None:
     note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
-            f"({md(decision.project_name)}) is **{decision.verdict}** for **{md(decision.model)}**; publishing it "
+            f"({md(decision.project_name)}) is **{decision.verdict}** for **{md(fmt.model_name(decision.model))}**; publishing it "
             "records the decision with the batch.")
     (st.warning if decision.verdict == "NO-GO" else st.info)(
         note + (" A NO-GO model can still be published, for a test, but not for the stores." if
@@ -64,7 +64,7 @@ left, middle, right = st.columns(3)
 alias = left.selectbox(
     "Model (best WAPE first)", models, key=f"handoff_model_{run_id}",
     index=models.index(decision.model) if decision is not None and decision.model in models else 0,
-    format_func=lambda m: f"{m} · WAPE {fmt.pct(wape[m])}" + (" · best" if m == publishable["model"].iloc[0] else ""),
+    format_func=lambda m: f"{fmt.model_name(m)} · WAPE {fmt.pct(wape[m])}" + (" · best" if m == publishable["model"].iloc[0] else ""),
 )
 horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, info.config.split.horizon,
                               key=f"handoff_horizon_{run_id}")
@@ -96,7 +96,7 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
                                           level / 100 if with_orders and not optimal else None,
                                           profit_optimal=with_orders and optimal,
                                           economics=economics or Economics())
-        with st.status(f"Publishing {alias}…", expanded=True) as status:
+        with st.status(f"Publishing {md(fmt.model_name(alias))}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
             st.write("Writing the new version in one transaction…")
             version = publish.publish_batch(warehouse, batch, decision_id=decision.decision_id
@@ -114,7 +114,8 @@ batches = publish.list_batches(warehouse, info.dataset_id) if info.dataset_id el
 if batches.empty:
     st.info(f"Nothing has been published for {md(info.dataset_name)} yet: choose the model and **Publish**.")
 else:
-    overview = batches.assign(run=batches["run_name"].fillna(batches["run_id"] + " (deleted)"))
+    overview = batches.assign(run=batches["run_name"].fillna(batches["run_id"] + " (deleted)"),
+                              model=batches["model"].map(fmt.model_name))
     table(overview[["version", "model", "run", "created_at", "n_series", "first_date", "last_date", "horizon",
                     "service_level", "trained_until"]],
           column_config={"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
@@ -125,7 +126,7 @@ else:
                          "service_level": st.column_config.NumberColumn("service level", format="percent")})
     versions = batches.set_index("version")
     version = st.selectbox("Version", versions.index.tolist(), key=f"handoff_version_{info.dataset_id}",
-                           format_func=lambda v: f"v{v} · {versions.loc[v, 'model']} · "
+                           format_func=lambda v: f"v{v} · {fmt.model_name(versions.loc[v, 'model'])} · "
                                                  f"{versions.loc[v, 'created_at']:%Y-%m-%d %H:%M}")
     chosen = versions.loc[version]
     if pd.Timestamp(chosen["first_date"]) <= pd.Timestamp.today().normalize():
@@ -143,7 +144,7 @@ else:
     history = queries.series_frame(info.dataset_id, series_id).tail(HISTORY_TAIL[info.freq])
     st.plotly_chart(charts.published_forecast(history, rows[rows["unique_id"] == series_id],
                                               f"{names.get(series_id, series_id)} · published forecast "
-                                              f"v{version} ({chosen['model']})", "units"),
+                                              f"v{version} ({fmt.model_name(chosen['model'])})", "units"),
                     width="stretch", key="handoff_chart")
 
     export = publish.batch_export(warehouse, info.dataset_id, version)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 import core
+from core import fmt
 from core.backtest import accounting
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
@@ -234,7 +235,8 @@ def run_backtest(
                 raise BacktestCancelled("The backtest was stopped; nothing was stored.")
             if on_progress:
                 on_progress(Progress(f * len(models) + m, total,
-                                     f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): {model.alias}"))
+                                     f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): "
+                                     f"{fmt.model_name(model.alias)}"))
             tic = time.perf_counter()
             forecast, fell_back = model.forecast_with_fallbacks(task)
             timings.append(ModelTiming(model.alias, cutoff, time.perf_counter() - tic, len(task.series_ids)))
