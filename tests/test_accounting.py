@@ -166,7 +166,7 @@ def test_series_that_start_late_or_end_early_are_left_out_of_the_right_folds():
         "weekday?) or that period is missing).",
         "1 series left out of fold 2: no actual on the forecast dates (it ended at the cutoff, or its dates are off "
         "the grid).",
-        "snaive fell back to naive for 1 series in fold 2 (shorter than a season (7 periods)).",
+        "snaive fell back to the last value (naive) for 1 series in fold 2 (shorter than a season (7 periods)).",
     ]
 
 
@@ -319,3 +319,29 @@ def test_a_warehouse_from_before_the_accounting_opens_with_its_runs(tmp_path):
         assert result.excluded.empty and result.fallbacks.empty
     finally:
         warehouse.close()
+
+
+def test_the_tables_name_series_by_their_labels_and_rules_in_words():
+    cutoffs = ["2024-03-01", "2024-03-08"]
+    excluded = pd.DataFrame({"cutoff": pd.to_datetime(["2024-03-01", "2024-03-01", "2024-03-08"]),
+                             SERIES_ID: ["S2/I1", "S1/I1", "S2/I1"], "reason": [ENDED_EARLY] * 3})
+    fallbacks = pd.DataFrame({"model": ["ARIMA", "ARIMA", "Same period last year"],
+                              "cutoff": pd.to_datetime(["2024-03-01", "2024-03-08", "2024-03-08"]),
+                              SERIES_ID: ["S1/I1", "S1/I1", "S9/I9"], "rule": ["naive", "naive", "snaive"],
+                              "reason": ["constant history", "constant history", "less than a year of history"]})
+    labels = {"S1/I1": "Tokyo · bento", "S2/I1": "Osaka · bento"}  # S9/I9 has no label: its id stays
+    left = accounting.left_out_table(excluded, cutoffs, labels)
+    assert list(left.columns) == ["Fold", "Cutoff", "Reason", "Series", "Which series"]
+    assert left.values.tolist() == [[1, pd.Timestamp("2024-03-01"), ENDED_EARLY, 2, "Osaka · bento, Tokyo · bento"],
+                                    [2, pd.Timestamp("2024-03-08"), ENDED_EARLY, 1, "Osaka · bento"]]
+    fell = accounting.fallback_table(fallbacks, cutoffs, labels)
+    assert list(fell.columns) == ["Model", "Rule", "Reason", "Series", "Folds", "Which series"]
+    assert fell.values.tolist() == [
+        ["ARIMA", "the last value (naive)", "constant history", 1, "1, 2", "Tokyo · bento"],
+        ["Same period last year", "Seasonal naive", "less than a year of history", 1, "2", "S9/I9"]]
+    # without labels (a dataset with no attribute or name), the ids; past 30, how many more
+    many = pd.DataFrame({"cutoff": pd.Timestamp("2024-03-01"), SERIES_ID: [f"s{i:02d}" for i in range(32)],
+                         "reason": STARTED_LATE})
+    (row,) = accounting.left_out_table(many, cutoffs).to_dict("records")
+    assert row["Series"] == 32 and row["Which series"].endswith("s29 … and 2 more")
+    assert row["Which series"].startswith("s00, s01, ")

@@ -6,16 +6,22 @@ import pytest
 
 from core.backtest.compare import (
     RunScope,
+    changed_actuals,
     config_differences,
     diebold_mariano,
+    diebold_mariano_note,
     improvement,
+    replaced_data,
+    same_data,
     scope_differences,
+    scope_key,
     segment_wins,
     shared_forecasts,
     shared_segment_wins,
     shared_segments,
     shared_wape,
 )
+from core.columns import Freq
 
 
 def forecasts(noise_model: float, noise_base: float, seed: int = 0) -> pd.DataFrame:
@@ -124,3 +130,32 @@ def test_shared_forecasts_keep_only_what_every_run_scored():
     assert wins[["group", "winner"]].values.tolist() == [["bento", "A"]]
     assert wins["delta"].iloc[0] == pytest.approx(0.3)
     assert shared_forecasts({"A": a, "B": run_forecasts(["2025-01-08"], 7, ["x"], 1.0)}).empty
+
+
+def test_a_dataset_replaced_under_its_id_is_named_and_not_compared():
+    same = {"A": scope(fingerprint="500-aa", scope=scope_key({"store_id": ["S001"]})),
+            "B": scope(fingerprint="500-aa", scope=scope_key({"store_id": ("S001",)}))}
+    assert replaced_data(same) == [] and same_data(same) and scope_differences(same) == []
+    replaced = same | {"B": scope(fingerprint="500-bb", scope=scope_key({"store_id": ["S001"]}))}
+    assert replaced_data(replaced) == [["A", "B"]] and not same_data(replaced)
+    assert scope_differences(replaced) == ["data: demo was replaced between the runs (A: data 500-aa, B: data 500-bb)"]
+    assert shared_segments(replaced) == []
+    # another scope has another fingerprint anyway: that alone says nothing about the data
+    other_scope = same | {"B": scope(fingerprint="400-cc", scope=scope_key({"store_id": ["S002"]}))}
+    assert replaced_data(other_scope) == [] and same_data(other_scope)
+
+
+def test_changed_actuals_count_the_shared_values_that_differ():
+    a = run_forecasts(["2025-01-08"], 7, ["s1", "s2"], error=2.0)
+    b = a.copy()
+    assert changed_actuals(shared_forecasts({"A": a, "B": b})) == 0
+    b.loc[(b["unique_id"] == "s2") & (b["step"] <= 3), "actual"] = 11.0  # 3 dates of s2, both models' rows
+    assert changed_actuals(shared_forecasts({"A": a, "B": b})) == 3
+    assert changed_actuals(shared_forecasts({"A": a, "B": b, "C": a})) == 3
+
+
+def test_the_diebold_mariano_note_speaks_in_the_data_periods():
+    monthly = diebold_mariano_note(Freq.MONTHLY)
+    assert "in each month of the run's folds" in monthly and "per series and month" in monthly
+    assert "day" not in monthly
+    assert "in each day of the run's folds" in diebold_mariano_note(Freq.DAILY)

@@ -6,6 +6,7 @@ delete on the same page; people read model names and series labels."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from core.backtest.metrics import wape
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
-from core.warehouse import Warehouse, runs
+from core.warehouse import DatasetSpec, Warehouse, runs
 from core.warehouse.runs import save_run
 from tests.conftest import new_session, open_page, small_frame, store_run
 
@@ -117,8 +118,8 @@ def test_identical_scopes_show_no_warning(app, warehouse_env):
     level = at.selectbox(key="exp_level")
     assert level.options == ["store_id", "item_id", "region", "category"]
     level.set_value("category").run()
-    wins = next(d.value for d in at.dataframe if "category" in d.value.columns)
-    assert len(wins) == 7 and set(wins["lower WAPE"]) == {"tie"}  # same model, same forecasts
+    wins = next(d.value for d in at.dataframe if "Category" in d.value.columns)
+    assert len(wins) == 7 and set(wins["Lower WAPE"]) == {"Tie"}  # same model, same forecasts
     assert (wins["first"] == wins["second"]).all()
 
 
@@ -158,9 +159,9 @@ def arima_run(warehouse_env) -> str:
 def test_arima_fallbacks_are_shown_on_the_experiments_and_backtest_pages(warehouse_env):
     run_id = arima_run(warehouse_env)
     at = new_session("views/experiments.py")
-    overview = at.dataframe[0].value.set_index("name")
-    assert overview.loc["arima", "fallbacks"] == "ARIMA: 1 series"
-    line = md("ARIMA fell back to naive for 1 series in fold 1 (constant history).")
+    overview = at.dataframe[0].value.set_index("Name")
+    assert overview.loc["arima", "Fallbacks"] == "ARIMA: 1 series"
+    line = md("ARIMA fell back to the last value (naive) for 1 series in fold 1 (constant history).")
     assert any(line in i.value for i in at.info), [i.value for i in at.info]
     at = open_page(at, "views/backtest.py")
     at.session_state["backtest_run_id"] = run_id
@@ -188,12 +189,12 @@ def test_a_failed_arima_fit_is_recorded_with_the_run_not_only_logged(warehouse_e
 # ---- names people read ----
 def test_experiments_name_models_and_write_p_values(app, two_horizons):
     at = open_page(app, "views/experiments.py")
-    overview = at.dataframe[0].value.set_index("name")
-    assert overview.loc["run A", "models"] == "Moving average, Seasonal naive" or \
-        overview.loc["run A", "models"] == "Seasonal naive, Moving average"
-    assert overview.loc["run A", "best model"] in {"Moving average", "Seasonal naive"}
+    overview = at.dataframe[0].value.set_index("Name")
+    assert overview.loc["run A", "Models"] == "Moving average, Seasonal naive" or \
+        overview.loc["run A", "Models"] == "Seasonal naive, Moving average"
+    assert overview.loc["run A", "Best model"] in {"Moving average", "Seasonal naive"}
     dm = next(d.value for d in at.dataframe if "p-value" in d.value.columns)
-    assert set(dm["model"]) | set(dm["baseline"]) == {"Moving average", "Seasonal naive"}
+    assert set(dm["Model"]) | set(dm["Baseline"]) == {"Moving average", "Seasonal naive"}
     assert all(p == "< 0.001" or (len(p) == 5 and p.startswith(("0.", "1."))) for p in dm["p-value"])
 
 
@@ -237,3 +238,154 @@ def test_a_name_clash_points_to_the_delete_on_the_import_page(app):
     assert any("Type another name in **Name** above, or delete the old one on the **Manage datasets** tab"
                in e.value for e in at.error)
     assert not [s for s in at.status if s.label.startswith("Generating")]
+
+
+# ---- a walk of the Backtest and Experiments pages on monthly data, read as a person reads them ----
+ALIASES = ("snaive", "lgbm", "ets", "ma", "arima", "practice", "lastyear")  # lowercase words; "naive" below
+
+
+def monthly_runs(warehouse_env) -> tuple[str, str]:
+    """Two runs on a small monthly turnover dataset (4 series by state and industry, 60
+    months, one with a gap so a fold leaves it out): Seasonal naive and Moving average,
+    then Seasonal naive and ETS, horizon 6, 2 folds."""
+    months = pd.date_range("2019-01-01", periods=60, freq="MS")
+    rows = []
+    for i, (state, industry) in enumerate([("NSW", "Cafes"), ("NSW", "Food"), ("VIC", "Cafes"), ("VIC", "Food")]):
+        level = 100.0 * (i + 1) + 10 * np.sin(np.arange(60) * 2 * np.pi / 12) + np.arange(60)
+        kept = months if i < 3 else months[:-8]  # VIC Food ended eight months early
+        rows.append(pd.DataFrame({"series_code": f"A{i}", "state": state, "industry": industry, DATE: kept,
+                                  TARGET: level[:len(kept)]}))
+    spec = DatasetSpec(name="monthly turnover", freq=Freq.MONTHLY, keys=("series_code",),
+                       attributes=("state", "industry"), source="test")
+    warehouse = Warehouse(warehouse_env)
+    dataset = warehouse.create_dataset(spec, pd.concat(rows, ignore_index=True))
+    from core.backtest.engine import dataset_data
+
+    ids = []
+    for name, models in (("monthly A", ("snaive", "ma")), ("monthly B", ("snaive", "ets"))):
+        config = BacktestConfig(split=SplitConfig(horizon=6, folds=2), models=tuple(ModelSpec.of(m) for m in models))
+        ids.append(save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), name))
+    warehouse.close()
+    return ids[0], ids[1]
+
+
+def page_text(at) -> list[str]:
+    """Every text a person reads on the page: headings, paragraphs, notes, table headers and
+    cells, options, chart titles and axes."""
+    texts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error")
+             for e in getattr(at, kind)]
+    for frame in at.dataframe:
+        texts += [str(c) for c in frame.value.columns]
+        texts += [v for v in frame.value.astype(object).to_numpy().ravel() if isinstance(v, str)]  # missing: "–"
+        assert frame.proto.placeholder == "–", list(frame.value.columns)
+        texts += [str(i) for i in frame.value.index if not isinstance(i, int)]
+    for widget in (*at.selectbox, *at.multiselect):
+        texts.append(widget.label)
+        if "Dataset" not in widget.label:  # the demo chain, daily, is on the list beside the monthly data
+            texts += [str(o) for o in widget.options]
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        texts += [str(layout.get(axis, {}).get("title", {}).get("text", "")) for axis in ("title", "xaxis", "yaxis")]
+    return texts
+
+
+def assert_written_for_people(texts: list[str]) -> None:
+    words = {w for text in texts for w in re.findall(r"[A-Za-z_]+", text)}
+    assert not words & set(ALIASES), sorted(words & set(ALIASES))
+    bare_naive = [t for t in texts if re.search(r"(?<!Seasonal )(?<!\()\bnaive\b", t)]  # a rule, not "(naive)"
+    assert not bare_naive, bare_naive
+    assert not [t for t in texts if t in ("None", "nan", "NaN", "NaT")]
+    days = [t for t in texts if re.search(r"\bdays?\b|\bdaily\b|weekday", t)]
+    assert not days, days
+    assert not [t for t in texts if t in ("mean |error| difference", "model", "baseline", "verdict", "name",
+                                          "wape", "mase", "smape", "rmse", "mae", "bias", "lower WAPE", "ids")]
+
+
+def test_a_monthly_run_reads_in_months_with_names_and_labels(warehouse_env):
+    a, b = monthly_runs(warehouse_env)
+    at = new_session("views/backtest.py")
+    at.session_state["backtest_run_id"] = a
+    at.run()
+    assert not at.exception, at.exception
+    assert_written_for_people(page_text(at))
+    left_out = next(d.value for d in at.dataframe if "Which series" in d.value.columns)
+    assert left_out["Which series"].tolist() == ["VIC · Food"] * len(left_out)  # its state and industry, not A3
+    assert any("horizon 6 months, 2 folds, step 6 months" in c.value for c in at.caption)
+
+    at = compare(at, "monthly A", "monthly B")
+    at.selectbox(key="exp_open").set_value(a)
+    at.selectbox(key="exp_dm_run").set_value(a).run()
+    texts = page_text(at)
+    assert_written_for_people(texts)
+    note = next(c.value for c in at.caption if "One-sided test" in c.value)
+    assert "in each month of the run's folds" in note and "per series and month" in note
+    dm = next(d.value for d in at.dataframe if "p-value" in d.value.columns)
+    assert list(dm.columns) == ["Model", "Baseline", "MAE difference (per series and month, data's units)",
+                                "DM statistic", "p-value", "Verdict"]
+    assert set(dm["Model"]) == {"Moving average"} and set(dm["Baseline"]) == {"Seasonal naive"}
+    overview = at.dataframe[0].value
+    assert list(overview.columns[:6]) == ["Name", "Dataset", "Created", "Frequency", "Series", "Scored"]
+    assert set(overview["Frequency"]) == {"monthly"} and set(overview["Series"]) == {4}
+    wapes = next(d.value for d in at.dataframe if "Model" in d.value.columns and "monthly A" in d.value.columns)
+    wapes = wapes.set_index("Model")
+    assert set(wapes.index) == {"Seasonal naive", "ETS (exponential smoothing)", "Moving average"}
+    assert wapes.loc["Seasonal naive", "monthly A"] == pytest.approx(wapes.loc["Seasonal naive", "monthly B"])
+    assert wapes.loc["Seasonal naive", "Δ monthly B (pp)"] == "no change"
+    assert pd.isna(wapes.loc["Moving average", "monthly B"])  # not in run B: blank, not "None"
+    level = at.selectbox(key="exp_level")
+    assert level.options == ["state", "industry"]
+    wins = next(d.value for d in at.dataframe if "State" in d.value.columns)
+    assert wins["State"].tolist() == ["NSW", "VIC"] and set(wins["Lower WAPE"]) == {"Tie"}
+
+
+def test_runs_on_data_changed_under_the_same_dataset_are_not_compared_on_errors(app, warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    first = store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="before")
+    dataset = warehouse.list_datasets()[0]
+    with warehouse.transaction() as cur:  # the same dataset id, other sales: as if imported again
+        cur.execute(f"UPDATE {dataset.table_name} SET y = y + 1 WHERE store_id = 'S001'")
+    second = store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="after")
+    fingerprints = [runs.get_run(warehouse, r).fingerprint for r in (first, second)]
+    warehouse.close()
+    assert fingerprints[0] != fingerprints[1]
+    at = compare(app, "before", "after")
+    warning = next(w.value for w in at.warning if "different data" in w.value)
+    assert md(f"data: AI Shop demo chain was replaced between the runs (before: data {fingerprints[0]}, "
+              f"after: data {fingerprints[1]})") in warning
+    assert not [d for d in at.dataframe if "Model" in d.value.columns and "before" in d.value.columns]
+    assert not [s for s in at.selectbox if s.key == "exp_level"]
+
+
+def test_a_segment_column_gone_from_the_dataset_is_said_not_raised(app, warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="first")
+    store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="second")
+    dataset = warehouse.list_datasets()[0]
+    with warehouse.transaction() as cur:  # the column the runs segmented by is no longer the dataset's
+        cur.execute("DELETE FROM dataset_columns WHERE dataset_id = ? AND column_name = 'category'",
+                    [dataset.dataset_id])
+    warehouse.close()
+    import streamlit
+
+    streamlit.cache_data.clear()  # the copied demo keeps its dataset id: an earlier test's grouping is cached
+    at = compare(app, "first", "second")
+    at.selectbox(key="exp_level").set_value("category").run()
+    assert not at.exception, at.exception
+    assert any("The dataset 'AI Shop demo chain' no longer has a column 'category'" in i.value for i in at.info)
+    assert not [d for d in at.dataframe if "Category" in d.value.columns]
+
+
+def test_the_demo_accounting_tables_name_series_by_their_masters(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    run_id = store_run(warehouse, ("S001", "S002"), ("snaive", "lastyear"), horizon=14, name="two stores")
+    warehouse.close()
+    at = new_session("views/backtest.py")
+    at.session_state["backtest_run_id"] = run_id
+    at.run()
+    assert not at.exception, at.exception
+    left_out, fell_back = (d.value for d in at.dataframe if "Which series" in d.value.columns)
+    assert left_out["Series"].tolist() == [4, 4]
+    names = left_out["Which series"].iloc[0].split(", ")
+    assert len(names) == 4 and all(name.startswith(("S001 丸の内店 / I", "S002 ")) for name in names)
+    assert fell_back[["Model", "Rule"]].values.tolist() == [["Same period last year", "Seasonal naive"]]
+    assert "S001/I" not in fell_back["Which series"].iloc[0]

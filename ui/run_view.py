@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import charts, fmt
+from core import charts, fmt, periods
 from core.backtest import accounting
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP
@@ -24,7 +24,7 @@ METRIC_HELP = {
     "wape": "Weighted absolute percentage error: total |forecast − actual| ÷ total actual sales. Lower is better.",
     "mase": "Mean absolute scaled error: mean |error| ÷ the in-sample seasonal naive's. Below 1 beats it.",
     "rmsse": "Root mean squared scaled error: like MASE on squared errors (punishes big misses). Below 1 beats naive.",
-    "smape": "Symmetric mean absolute percentage error, per series and day (0–200 %). Lower is better.",
+    "smape": "Symmetric mean absolute percentage error, per series and period (0–200 %). Lower is better.",
     "mae": "Mean absolute error, in units per series and period.",
     "rmse": "Root mean squared error, in units: big misses weigh more.",
     "bias": "Mean of forecast − actual, in units: 0 is unbiased, negative forecasts too low.",
@@ -141,11 +141,15 @@ def readable_board(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def config_summary(info: runs.RunInfo) -> str:
-    split = info.config.split
-    parts = [f"horizon {split.horizon}", f"{split.folds} folds", f"step {split.step or split.horizon}",
-             f"{split.window} window" + (f" of {split.train_periods}" if split.train_periods else "")]
+    """The run's split and scope in a line, in the data's periods: "horizon 7 days, 2 folds,
+    step 7 days, expanding window · store_id = S001"."""
+    split, freq = info.config.split, info.freq
+    parts = [f"horizon {periods.span(freq, split.horizon)}", f"{split.folds} fold{'s' if split.folds != 1 else ''}",
+             f"step {periods.span(freq, split.step or split.horizon)}",
+             f"{split.window} window" + (f" of {periods.span(freq, split.train_periods)}" if split.train_periods
+                                         else "")]
     if split.gap:
-        parts.append(f"gap {split.gap}")
+        parts.append(f"gap {periods.span(freq, split.gap)}")
     scope = "; ".join(f"{k} = {', '.join(v)}" for k, v in info.scope.items()) or "all series"
     return f"{', '.join(parts)} · {scope}"
 
@@ -234,14 +238,18 @@ def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
     lines = [line for line in accounting.sentences(excluded, fallbacks, info.n_series, cutoffs)
              if line not in flagged]
     st.info("\n".join(f"- {md(line)}" for line in lines), icon=":material/fact_check:")
+    labels = dataset_series_labels(info.dataset_id)  # ids where the dataset has no attribute or name
     with st.expander("Which series were left out or fell back", icon=":material/list:"):
         if not excluded.empty:
             st.markdown("**Left out of a fold**")
-            table(accounting.left_out_table(excluded, cutoffs),
-                  column_config={"cutoff": st.column_config.DateColumn(format="YYYY-MM-DD")})
+            table(accounting.left_out_table(excluded, cutoffs, labels),
+                  column_config={"Cutoff": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                                 "Series": st.column_config.NumberColumn(help="How many series")})
         if not fallbacks.empty:
             st.markdown("**Forecast by a simple rule instead of the model**")
-            table(accounting.fallback_table(fallbacks, cutoffs))
+            table(accounting.fallback_table(fallbacks, cutoffs, labels),
+                  column_config={"Series": st.column_config.NumberColumn(help="How many series"),
+                                 "Folds": st.column_config.TextColumn(help="The folds it happened in (1 = oldest)")})
 
 
 def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str) -> None:

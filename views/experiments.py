@@ -5,19 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import fmt
+from core import fmt, periods
 from core.backtest.compare import (
     BASELINES,
     RunScope,
+    changed_actuals,
     config_differences,
     diebold_mariano,
+    diebold_mariano_note,
+    same_data,
     scope_differences,
+    scope_key,
     shared_forecasts,
     shared_segment_wins,
     shared_segments,
     shared_wape,
 )
-from core.errors import MitoshiError
+from core.errors import MitoshiError, WarehouseError
 from core.text import md
 from core.warehouse import explore, runs
 from ui.run_view import config_summary, fallback_text, leaderboard, render_run
@@ -30,15 +34,22 @@ def _forecasts(run_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _segment_of(dataset_id: str, column: str) -> dict[str, str]:
-    """Series id → its value of ``column`` (a key or attribute) in the dataset; empty when
-    the dataset has been deleted since."""
+def _segment_of(dataset_id: str, column: str) -> dict[str, str] | str:
+    """Series id → its value of ``column`` (a key or attribute) in the dataset; or, when
+    the dataset has been deleted since or no longer has that column, a message saying so
+    and what to do."""
     warehouse = get_warehouse()
     try:
         dataset = warehouse.get_dataset(dataset_id)
     except MitoshiError:
-        return {}
-    frame = explore.series_attributes(warehouse, dataset, (column,))
+        return ("The runs' dataset has been deleted since, so their series cannot be grouped by "
+                f"'{column}'. Compare runs of a dataset that is still stored.")
+    try:
+        frame = explore.series_attributes(warehouse, dataset, (column,))
+    except WarehouseError:
+        return (f"The dataset '{dataset.name}' no longer has a column '{column}' (it was changed or imported again "
+                "since these runs), so their series cannot be grouped by it. Choose another segment, or backtest the "
+                "dataset again.")
     return dict(zip(frame["unique_id"], frame[column], strict=True))
 
 
@@ -49,7 +60,8 @@ def run_scope(warehouse, info: runs.RunInfo) -> RunScope:
                     freq=info.freq.label, horizon=info.config.split.horizon,
                     cutoffs=tuple(pd.Timestamp(c) for c in runs.run_cutoffs(warehouse, info.run_id)),
                     n_series=info.n_series,
-                    segments=tuple(lv.removeprefix("segment:") for lv in levels if lv.startswith("segment:")))
+                    segments=tuple(lv.removeprefix("segment:") for lv in levels if lv.startswith("segment:")),
+                    fingerprint=info.fingerprint, scope=scope_key(info.scope))
 
 
 st.title("Experiments")
@@ -69,38 +81,40 @@ for info in all_runs:
     board = leaderboard(info.run_id)
     best = board.iloc[0]
     fallbacks = fallbacks_by_run.get(info.run_id, {})
-    rows.append({"name": info.name, "dataset": info.dataset_name, "created": info.created_at,
-                 "series": info.n_series, "scored": info.n_scored,
-                 "fallbacks": fallback_text(fallbacks),
-                 "config": config_summary(info),
-                 "models": ", ".join(board["model"].map(fmt.model_name)),
-                 "best model": fmt.model_name(best["model"]) if pd.notna(best["wape"]) else None,  # nothing sold: none ranks
-                 "best WAPE": best["wape"],
-                 "best MASE": best["mase"], "seconds": board["seconds"].sum(), "run_id": info.run_id})
+    rows.append({"Name": info.name, "Dataset": info.dataset_name, "Created": info.created_at,
+                 "Frequency": info.freq.label, "Series": info.n_series, "Scored": info.n_scored,
+                 "Fallbacks": fallback_text(fallbacks),
+                 "Config": config_summary(info),
+                 "Models": ", ".join(board["model"].map(fmt.model_name)),
+                 "Best model": fmt.model_name(best["model"]) if pd.notna(best["wape"]) else None,  # nothing sold: none ranks
+                 "Best WAPE": best["wape"],
+                 "Best MASE": best["mase"], "Seconds": board["seconds"].sum(), "run_id": info.run_id})
 overview = pd.DataFrame(rows)
-datasets = sorted(overview["dataset"].unique())
+datasets = sorted(overview["Dataset"].unique())
 shown_datasets = st.multiselect("Datasets", datasets, default=datasets, key="exp_datasets")
-overview = overview[overview["dataset"].isin(shown_datasets)]
+overview = overview[overview["Dataset"].isin(shown_datasets)]
 table(
     overview.drop(columns=["run_id"]),
-    column_order=["name", "dataset", "created", "series", "scored", "fallbacks", "best model", "best WAPE",
-                  "best MASE", "seconds", "models", "config"],
+    column_order=["Name", "Dataset", "Created", "Frequency", "Series", "Scored", "Fallbacks", "Best model",
+                  "Best WAPE", "Best MASE", "Seconds", "Models", "Config"],
     column_config={
-        "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "scored": st.column_config.NumberColumn(
+        "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "Series": st.column_config.NumberColumn(help="Series in the run's scope"),
+        "Scored": st.column_config.NumberColumn(
             help="Series scored in at least one fold (–: stored before Mitoshi counted them)"),
-        "fallbacks": st.column_config.TextColumn(
+        "Fallbacks": st.column_config.TextColumn(
             help="Series each model left to a simple rule in some fold (never sold, too short, a fit that failed "
                  "or did not converge); open the run below for which and why"),
-        "best WAPE": st.column_config.NumberColumn(format="percent"),
-        "best MASE": st.column_config.NumberColumn(format="%.3f"),
-        "seconds": st.column_config.NumberColumn(format="%.1f"),
+        "Best WAPE": st.column_config.NumberColumn(format="percent"),
+        "Best MASE": st.column_config.NumberColumn(format="%.3f"),
+        "Seconds": st.column_config.NumberColumn(format="%.1f", help="Fit and predict, every model and fold"),
+        "Config": st.column_config.TextColumn(help="How the run split the data into folds, and its scope"),
     },
 )
 csv_download(overview, "Download the runs as CSV", "mitoshi_experiments.csv", key="exp_download")
-repeated = overview["name"].duplicated(keep=False)
+repeated = overview["Name"].duplicated(keep=False)
 names = {rid: f"{name} ({rid[:6]})" if twice else name
-         for rid, name, twice in zip(overview["run_id"], overview["name"], repeated, strict=True)}
+         for rid, name, twice in zip(overview["run_id"], overview["Name"], repeated, strict=True)}
 by_label = {label: rid for rid, label in names.items()}
 selected = [by_label[label] for label in st.multiselect(
     "Runs to compare (two or more; the first is the reference)", list(by_label), key="exp_compare")]
@@ -111,12 +125,20 @@ if len(selected) >= 2:
     first, other = selected[0], selected[1]
     scopes = {names[r]: run_scope(warehouse, infos[r]) for r in selected}
     differ = scope_differences(scopes)
-    same_data = len({s.dataset_key for s in scopes.values()}) == 1
-    shared = shared_forecasts({names[r]: _forecasts(r) for r in selected}) if same_data else None
-    if not same_data:
+    comparable = same_data(scopes)
+    shared = shared_forecasts({names[r]: _forecasts(r) for r in selected}) if comparable else None
+    changed = changed_actuals(shared) if comparable else 0
+    if not comparable:
         st.warning("These runs are on different data — they differ in " + md("; ".join(differ)) + ". Their errors "
-                   "are not comparable: below are only their settings. Compare runs of one dataset.",
-                   icon=":material/warning:")
+                   "are not comparable: below are only their settings. Compare runs of one dataset, backtested on "
+                   "the same data.", icon=":material/warning:")
+    elif changed:
+        comparable = False
+        st.warning(f"These runs are on different data: {changed:,} of the values they both scored differ, so the "
+                   f"dataset {md(infos[first].dataset_name)} changed between them (data "
+                   + ", ".join(f"{md(names[r])}: {infos[r].fingerprint}" for r in selected) + "). Their errors are "
+                   "not comparable: below are only their settings. Backtest the current data again and compare "
+                   "those runs.", icon=":material/warning:")
     elif shared.empty:
         st.warning("These runs share no series, cutoff and horizon step — they differ in " + md("; ".join(differ))
                    + ". There is nothing to compare their errors on.", icon=":material/warning:")
@@ -136,7 +158,7 @@ if len(selected) >= 2:
     if differences.empty:
         st.caption("The configs are identical (same dataset, scope, time settings and models).")
     else:
-        st.dataframe(differences, width="stretch")
+        st.dataframe(differences, width="stretch", placeholder="–")
 
     fell_back = {names[r]: fallback_text(fallbacks_by_run.get(r, {})) for r in selected}
     if any(fell_back.values()):
@@ -144,7 +166,7 @@ if len(selected) >= 2:
             f"{name}: {text or 'none'}" for name, text in fell_back.items())) + ". Those series are scored on the "
             "rule's forecasts, not the model's.")
 
-    if same_data and not shared.empty:
+    if comparable and not shared.empty:
         wapes = shared_wape(shared)
         models = [m for m in wapes.index if wapes.loc[m].notna().all()]  # in every run
         st.markdown(f"**WAPE per model on what the runs share** (the first ticked run, *{md(names[first])}*, is the "
@@ -157,24 +179,29 @@ if len(selected) >= 2:
                                             for v in (wapes[names[r]] - wapes[names[first]]).to_numpy()]
         table(deltas, column_config={names[r]: st.column_config.NumberColumn(format="percent") for r in selected})
 
-        segments = shared_segments(scopes)
+        segments = shared_segments(scopes) if comparable else []
         if models and segments and infos[first].dataset_id:
             a, b = st.columns(2)
             model = a.selectbox("Model for segment wins and losses", models, key="exp_model",
                                 format_func=fmt.model_name)
             column = b.selectbox("Segment (only those every compared run has)", segments, key="exp_level")
-            wins = shared_segment_wins(shared, names[first], names[other], model,
-                                       _segment_of(infos[first].dataset_id, column))
-            st.markdown(f"*{md(names[other])}* against *{md(names[first])}* with {md(fmt.model_name(model))}, on "
-                        f"the shared series and dates: lower WAPE in **{(wins['winner'] == 'B').sum()}** of "
-                        f"{len(wins)} segments, higher in **{(wins['winner'] == 'A').sum()}**.")
-            table(wins.rename(columns={"group": column, "a": names[first], "b": names[other],
-                                       "delta": "Δ WAPE", "winner": "lower WAPE"})
-                  .assign(**{"Δ WAPE": lambda f: [fmt.pp(v) if not fmt.missing(v) else None for v in f["Δ WAPE"]],
-                             "lower WAPE": lambda f: f["lower WAPE"].map(
-                                 {"A": names[first], "B": names[other], "tie": "tie", "": None})}),
-                  column_config={names[first]: st.column_config.NumberColumn(format="percent"),
-                                 names[other]: st.column_config.NumberColumn(format="percent")})
+            segment_of = _segment_of(infos[first].dataset_id, column)
+            if isinstance(segment_of, str):  # the dataset or its column is gone
+                st.info(md(segment_of), icon=":material/info:")
+            else:
+                wins = shared_segment_wins(shared, names[first], names[other], model, segment_of)
+                st.markdown(f"*{md(names[other])}* against *{md(names[first])}* with {md(fmt.model_name(model))}, "
+                            f"on the shared series and dates: lower WAPE in **{(wins['winner'] == 'B').sum()}** of "
+                            f"{len(wins)} segments, higher in **{(wins['winner'] == 'A').sum()}**.")
+                heading = column[:1].upper() + column[1:]
+                table(wins.rename(columns={"group": heading, "a": names[first], "b": names[other],
+                                           "delta": "Δ WAPE (pp)", "winner": "Lower WAPE"})
+                      .assign(**{"Δ WAPE (pp)": lambda f: [fmt.pp(v) if not fmt.missing(v) else None
+                                                           for v in f["Δ WAPE (pp)"]],
+                                 "Lower WAPE": lambda f: f["Lower WAPE"].map(
+                                     {"A": names[first], "B": names[other], "tie": "Tie", "": None})}),
+                      column_config={names[first]: st.column_config.NumberColumn(format="percent"),
+                                     names[other]: st.column_config.NumberColumn(format="percent")})
         elif not segments:
             st.caption("No segment is in every compared run, so there are no segment wins to show.")
 
@@ -187,21 +214,25 @@ if not baselines:
     st.info("This run has neither seasonal naive nor current practice to test against.")
 else:
     forecasts = runs.run_forecasts(warehouse, test_run)
-    horizon = runs.get_run(warehouse, test_run).config.split.horizon
+    tested = runs.get_run(warehouse, test_run)
+    per = periods.period_noun(tested.freq)
+    difference = f"MAE difference (per series and {per}, data's units)"
     results = []
     for baseline in baselines:
         for model in board["model"]:
             if model != baseline:
-                test = diebold_mariano(forecasts, model, baseline, horizon)
-                results.append({"model": fmt.model_name(model), "baseline": fmt.model_name(baseline),
-                                "mean |error| difference": test.mean_difference, "DM statistic": test.statistic,
+                test = diebold_mariano(forecasts, model, baseline, tested.config.split.horizon)
+                results.append({"Model": fmt.model_name(model), "Baseline": fmt.model_name(baseline),
+                                difference: test.mean_difference, "DM statistic": test.statistic,
                                 "p-value": fmt.p_value(test.p_value) if not fmt.missing(test.p_value) else None,
-                                "verdict": "significantly better" if test.significant else "not significantly better"})
-    table(pd.DataFrame(results), column_config={"DM statistic": st.column_config.NumberColumn(format="%.2f"),
-                                                "mean |error| difference": st.column_config.NumberColumn(format="%.3f")})
-    st.caption("One-sided test on the daily average of absolute errors over the run's folds (Newey-West variance, "
-               "Harvey-Leybourne-Newbold correction); p < 0.05 says the model's errors are lower than the "
-               "baseline's beyond chance.")
+                                "Verdict": "Significantly better" if test.significant else "Not significantly better"})
+    table(pd.DataFrame(results), column_config={
+        "DM statistic": st.column_config.NumberColumn(format="%.2f", help="Negative: the model's errors are smaller"),
+        difference: st.column_config.NumberColumn(
+            format="%.3f", help=f"The model's mean absolute error minus the baseline's, in the data's units per "
+                                f"series and {per}; negative: the model is better"),
+        "p-value": st.column_config.TextColumn(help="One-sided: the chance of a gain this large if there were none")})
+    st.caption(diebold_mariano_note(tested.freq))
 
 st.subheader("Open, rename or delete a run")
 chosen = st.selectbox("Run", list(names), format_func=names.get, key="exp_open")
@@ -226,4 +257,4 @@ with right.form("delete_run"):
 with st.expander(f"Open '{md(names[chosen])}'", expanded=False):
     render_run(chosen, key="exp")
 st.caption(f"{len(all_runs):,} runs stored · best WAPE overall "
-           f"{fmt.pct(pd.Series([r['best WAPE'] for r in rows], dtype=float).min())}")
+           f"{fmt.pct(pd.Series([r['Best WAPE'] for r in rows], dtype=float).min())}")

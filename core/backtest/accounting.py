@@ -16,7 +16,7 @@ and ``scored_phrase`` gives their captions the count of series scored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,8 +39,9 @@ REASONS = (STARTED_LATE, ENDED_EARLY, OFF_GRID, NO_ACTUAL)
 REASON_HINTS = {OFF_GRID: "its dates are off the fold's grid (another weekday?) or that period is missing",
                 NO_ACTUAL: "it ended at the cutoff, or its dates are off the grid"}
 
-# The simple rules a model falls back to, in words.
-RULE_WORDS = {"zero": "a zero forecast", "naive": "naive", "snaive": "seasonal naive",
+# The simple rules a model falls back to, as people read them in a sentence ("fell back to
+# the last value (naive)") and in a table's Rule column; the CLI's JSON keeps the aliases.
+RULE_WORDS = {"zero": "a zero forecast", "naive": "the last value (naive)", "snaive": "Seasonal naive",
               "ses": "simple exponential smoothing"}
 
 
@@ -222,27 +223,41 @@ def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cu
     return lines
 
 
-def _ids(series: pd.Series, shown: int = 30) -> str:
-    ids = sorted(series.astype(str).unique())
-    more = f" … and {len(ids) - shown:,} more" if len(ids) > shown else ""
-    return ", ".join(ids[:shown]) + more
+def _ids(series: pd.Series, labels: Mapping[str, str] | None = None, shown: int = 30) -> str:
+    """The series of ``series`` (ids) as people read them, sorted, at most ``shown`` then
+    "… and N more"; ``labels``: id → label (``core.labels.series_labels``), an id it
+    lacks is shown as it is."""
+    labels = labels or {}
+    names = sorted({labels.get(i, i) for i in series.astype(str).unique()})
+    more = f" … and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
-def left_out_table(excluded: pd.DataFrame, cutoffs: Sequence) -> pd.DataFrame:
-    """One row per fold and reason: the fold, its cutoff, the reason, how many series, which."""
+LEFT_OUT_HEADERS = ("Fold", "Cutoff", "Reason", "Series", "Which series")
+FALLBACK_HEADERS = ("Model", "Rule", "Reason", "Series", "Folds", "Which series")
+
+
+def left_out_table(excluded: pd.DataFrame, cutoffs: Sequence,
+                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per fold and reason, headed ``LEFT_OUT_HEADERS``: the fold (1 = oldest),
+    its cutoff, the reason, how many series, and which — by their labels (``labels``:
+    id → label from ``core.labels.series_labels``; ids where it has none)."""
     numbers = folds_of(cutoffs)
-    rows = [{"fold": numbers.get(pd.Timestamp(cutoff)), "cutoff": pd.Timestamp(cutoff), "reason": reason,
-             "series": part[SERIES_ID].nunique(), "ids": _ids(part[SERIES_ID])}
+    rows = [(numbers.get(pd.Timestamp(cutoff)), pd.Timestamp(cutoff), reason, part[SERIES_ID].nunique(),
+             _ids(part[SERIES_ID], labels))
             for (cutoff, reason), part in excluded.groupby([CUTOFF, REASON], sort=True)]
-    return pd.DataFrame(rows, columns=["fold", "cutoff", "reason", "series", "ids"])
+    return pd.DataFrame(rows, columns=list(LEFT_OUT_HEADERS))
 
 
-def fallback_table(fallbacks: pd.DataFrame, cutoffs: Sequence) -> pd.DataFrame:
-    """One row per model, rule and reason: how many series, in which folds, which series."""
+def fallback_table(fallbacks: pd.DataFrame, cutoffs: Sequence,
+                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per model, rule and reason, headed ``FALLBACK_HEADERS``: the model (as in
+    ``fallbacks``: callers pass names for people), the rule in words (``RULE_WORDS``),
+    the reason, how many series, in which folds ("1, 2"), and which series by their
+    labels (``labels`` as in ``left_out_table``)."""
     numbers = folds_of(cutoffs)
-    rows = [{"model": model, "rule": RULE_WORDS.get(rule, rule), "reason": reason,
-             "series": part[SERIES_ID].nunique(),
-             "folds": ", ".join(str(numbers.get(pd.Timestamp(c), "?")) for c in sorted(part[CUTOFF].unique())),
-             "ids": _ids(part[SERIES_ID])}
+    rows = [(model, RULE_WORDS.get(rule, rule), reason, part[SERIES_ID].nunique(),
+             ", ".join(str(numbers.get(pd.Timestamp(c), "?")) for c in sorted(part[CUTOFF].unique())),
+             _ids(part[SERIES_ID], labels))
             for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True)]
-    return pd.DataFrame(rows, columns=["model", "rule", "reason", "series", "folds", "ids"])
+    return pd.DataFrame(rows, columns=list(FALLBACK_HEADERS))

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core import fmt
+from core import fmt, periods
 from core.backtest import metrics
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
-from core.columns import DATE, SERIES_ID
+from core.columns import DATE, SERIES_ID, Freq
 
 BASELINES = ("snaive", "practice")
 
@@ -70,6 +70,17 @@ def diebold_mariano(forecasts: pd.DataFrame, model: str, baseline: str, horizon:
     statistic *= correction
     p_value = float(stats.t.cdf(statistic, df=n - 1))
     return DieboldMariano(model, baseline, loss, mean, float(statistic), p_value, n)
+
+
+def diebold_mariano_note(freq: Freq) -> str:
+    """What the test on the Experiments page does, in the data's periods: "One-sided test
+    on the average absolute error across series in each month of the run's folds …"."""
+    period = periods.period_noun(freq)
+    return (f"One-sided test on the average absolute error across series in each {period} of the run's folds "
+            "(Newey-West variance, Harvey-Leybourne-Newbold correction); p < 0.05 says the model's errors are "
+            "lower than the baseline's beyond chance. The difference is the model's mean absolute error minus the "
+            f"baseline's, in the data's units per series and {period}: negative means the model's errors are "
+            "smaller.")
 
 
 def improvement(leaderboard: pd.DataFrame, baseline: str, metric: str = "wape") -> pd.Series:
@@ -158,12 +169,40 @@ class RunScope:
     cutoffs: tuple[pd.Timestamp, ...]
     n_series: int  # series in the run's scope
     segments: tuple[str, ...] = ()  # segment columns the run has metrics for
+    fingerprint: str = ""  # the run's data fingerprint: its series, dates and targets (``BacktestData.fingerprint``)
+    scope: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the run's filter, column → values, sorted
+
+
+def scope_key(scope: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A run's scope (``RunInfo.scope``: column → values) as a comparable ``RunScope.scope``."""
+    return tuple(sorted((str(k), tuple(sorted(str(v) for v in values))) for k, values in scope.items()))
+
+
+def replaced_data(scopes: Mapping[str, RunScope]) -> list[list[str]]:
+    """Runs that backtested one dataset id with the same scope but stored different data
+    fingerprints: the dataset was replaced (deleted and imported again under the same id,
+    or its rows changed) between them, so their errors are not on the same actuals.
+    Returns the groups of run names, each group one dataset and scope with more than
+    one fingerprint; empty when every such group agrees. Runs of different scopes differ
+    in fingerprint anyway and are checked on their shared actuals (``changed_actuals``)."""
+    groups: dict[tuple, dict[str, str]] = {}
+    for name, v in scopes.items():
+        if v.fingerprint:
+            groups.setdefault((v.dataset_key, v.scope), {})[name] = v.fingerprint
+    return [list(g) for g in groups.values() if len(set(g.values())) > 1]
+
+
+def same_data(scopes: Mapping[str, RunScope]) -> bool:
+    """Whether the runs' errors can be compared: one dataset, not replaced between them
+    (``replaced_data``)."""
+    return len({v.dataset_key for v in scopes.values()}) == 1 and not replaced_data(scopes)
 
 
 def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
-    """What differs between the runs' scopes, one phrase each, in the order dataset,
-    frequency, horizon, cutoffs, series count, segments — e.g. "horizon (run A: 7, run B:
-    14 periods)". Empty when they cover the same data the same way."""
+    """What differs between the runs' scopes, one phrase each, in the order dataset, data
+    replaced under the same dataset (``replaced_data``), frequency, horizon, cutoffs,
+    series count, segments — e.g. "horizon (run A: 7, run B: 14 periods)". Empty when
+    they cover the same data the same way."""
     names = list(scopes)
     values = list(scopes.values())
 
@@ -173,6 +212,9 @@ def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
     out: list[str] = []
     if len({v.dataset_key for v in values}) > 1:
         out.append(f"dataset ({each(lambda v: v.dataset)})")
+    for group in replaced_data(scopes):
+        out.append(f"data: {values[names.index(group[0])].dataset} was replaced between the runs ("
+                   + ", ".join(f"{name}: data {scopes[name].fingerprint}" for name in group) + ")")
     if len({v.freq for v in values}) > 1:
         out.append(f"frequency ({each(lambda v: v.freq)})")
     if len({v.horizon for v in values}) > 1:
@@ -190,7 +232,7 @@ def shared_segments(scopes: Mapping[str, RunScope]) -> list[str]:
     """The segment columns every run has metrics for, in the first run's order; none when
     the runs are on different data."""
     values = list(scopes.values())
-    if not values or len({v.dataset_key for v in values}) > 1:
+    if not values or not same_data(scopes):
         return []
     common = set.intersection(*[set(v.segments) for v in values])
     return [s for s in values[0].segments if s in common]
@@ -226,6 +268,26 @@ def shared_forecasts(forecasts: Mapping[str, pd.DataFrame]) -> Shared:
     return Shared(kept, int(common[SERIES_ID].nunique()),
                   tuple(pd.Timestamp(c) for c in sorted(common[CUTOFF].unique())),
                   tuple(int(s) for s in sorted(common[STEP].unique())))
+
+
+def changed_actuals(shared: Shared) -> int:
+    """How many shared (series, date) have different actuals in different runs — the
+    data changed between them (a dataset replaced under the same id, with another
+    scope): 0 when every run scored the same actuals. Differences below 1e-9 of the
+    value are rounding, not a change."""
+    actuals = [frame[[SERIES_ID, DATE, ACTUAL]].drop_duplicates([SERIES_ID, DATE])
+               for frame in shared.forecasts.values() if len(frame)]
+    if len(actuals) < 2:
+        return 0
+    both = actuals[0]
+    for i, other in enumerate(actuals[1:], start=1):
+        both = both.merge(other.rename(columns={ACTUAL: f"{ACTUAL}_{i}"}), on=[SERIES_ID, DATE])
+    first = both[ACTUAL].to_numpy(dtype=float)
+    changed = np.zeros(len(both), dtype=bool)
+    for i in range(1, len(actuals)):
+        changed |= ~np.isclose(both[f"{ACTUAL}_{i}"].to_numpy(dtype=float), first, rtol=1e-9, atol=1e-9,
+                               equal_nan=True)
+    return int(changed.sum())
 
 
 def shared_wape(shared: Shared) -> pd.DataFrame:
