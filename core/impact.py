@@ -306,10 +306,10 @@ class ImpactResult:
         if math.isnan(total) or total >= PLAUSIBLE_YEARLY_YEN:
             return None
         value = self.config.error_costs.unit_value
-        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth only {fmt.yen_short(total)}, so every "
-                "yen figure here is tiny. If the target is counted in thousands or millions (turnover in millions "
-                "of a currency), or in units of items that have a price, set what one unit of the target is worth "
-                "in yen: every figure scales with it.")
+        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth only "
+                f"{fmt.yen_short(total)}, so every yen figure here is tiny. If the target is counted in thousands "
+                "or millions (turnover in millions of a currency), or in units of items that have a price, set "
+                "what one unit of the target is worth in yen: every figure scales with it.")
 
     @property
     def edge_levels(self) -> dict[str, float]:
@@ -337,8 +337,8 @@ class ImpactResult:
             costs = self.config.error_costs
             return (f"the cost of forecast errors: one unit of the target worth {unit_yen(costs.unit_value)}; a unit "
                     f"forecast too low loses {fmt.pct(costs.under_share, 0)} of it ({unit_yen(costs.under)}), a unit "
-                    f"too high costs {fmt.pct(costs.over_share, 0)} ({unit_yen(costs.over)}) (no shelf, stock or orders "
-                    "simulated)")
+                    f"too high costs {fmt.pct(costs.over_share, 0)} ({unit_yen(costs.over)}) (no shelf, stock or "
+                    "orders simulated)")
         return ("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to empty "
                 "shelves and stock thrown away, in yen")
 

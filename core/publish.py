@@ -65,8 +65,8 @@ class PublishError(MitoshiError):
 def unpublishable_reason(alias: str) -> str | None:
     """Why a model cannot forecast dates after the data ends, or None when it can."""
     if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
-        return (f"{fmt.model_name(alias)} is today's ordering practice: it reads the orders placed for each day, and no "
-                "orders exist yet for the days after the data ends. Publish a forecasting model instead.")
+        return (f"{fmt.model_name(alias)} is today's ordering practice: it reads the orders placed for each day, "
+                "and no orders exist yet for the days after the data ends. Publish a forecasting model instead.")
     return None
 
 

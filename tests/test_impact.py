@@ -400,7 +400,8 @@ def test_yearly_money_is_scaled_to_the_whole_dataset_and_the_run_share_kept():
 def test_money_settings_are_stored_with_the_project_and_read_in_a_new_session(tmp_path):
     from core.warehouse import Warehouse
     from core.warehouse.settings import load_impact_settings, save_impact_settings
-    config = ImpactConfig(economics=Economics(300, 200, 5, 0.1), money_model=ERRORS, error_costs=ErrorCosts(3, 0.2, 0.1))
+    config = ImpactConfig(economics=Economics(300, 200, 5, 0.1), money_model=ERRORS,
+                          error_costs=ErrorCosts(3, 0.2, 0.1))
     warehouse = Warehouse(tmp_path / "w.duckdb")
     assert load_impact_settings(warehouse, "p1") is None
     save_impact_settings(warehouse, "p1", ImpactConfig())

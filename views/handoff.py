@@ -54,8 +54,8 @@ taken = next((d for d in decisions.list_decisions(warehouse) if d.run_id == run_
 decision = decisions.get_decision(warehouse, taken.decision_id) if taken else None
 if decision is not None:
     note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
-            f"({md(decision.project_name)}) is **{decision.verdict}** for **{md(fmt.model_name(decision.model))}**; publishing it "
-            "records the decision with the batch.")
+            f"({md(decision.project_name)}) is **{decision.verdict}** for "
+            f"**{md(fmt.model_name(decision.model))}**; publishing it records the decision with the batch.")
     (st.warning if decision.verdict == "NO-GO" else st.info)(
         note + (" A NO-GO model can still be published, for a test, but not for the stores." if
                 decision.verdict == "NO-GO" else ""), icon=":material/gavel:")
@@ -64,7 +64,8 @@ left, middle, right = st.columns(3)
 alias = left.selectbox(
     "Model (best WAPE first)", models, key=f"handoff_model_{run_id}",
     index=models.index(decision.model) if decision is not None and decision.model in models else 0,
-    format_func=lambda m: f"{fmt.model_name(m)} · WAPE {fmt.pct(wape[m])}" + (" · best" if m == publishable["model"].iloc[0] else ""),
+    format_func=lambda m: f"{fmt.model_name(m)} · WAPE {fmt.pct(wape[m])}"
+    + (" · best" if m == publishable["model"].iloc[0] else ""),
 )
 horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, info.config.split.horizon,
                               key=f"handoff_horizon_{run_id}")
