@@ -150,7 +150,7 @@ def test_experiments_page_compares_two_runs(app):
     at = run_small_backtest(app, "run A", horizon=7)
     at = run_small_backtest(at, "run B", horizon=14)
     at = open_page(at, "views/experiments.py")
-    assert set(at.dataframe[0].value["name"]) == {"run A", "run B"}
+    assert set(at.dataframe[0].value["Name"]) == {"run A", "run B"}
     at.multiselect(key="exp_compare").set_value(["run A", "run B"]).run()
     assert not at.exception, at.exception
     assert any("Comparing 2 runs" in s.value for s in at.subheader)
@@ -158,7 +158,7 @@ def test_experiments_page_compares_two_runs(app):
     assert differences.loc["Horizon (periods)"].tolist() == ["7", "14"]
     assert any("lower WAPE in" in m.value for m in at.markdown)
     dm = [d.value for d in at.dataframe if "p-value" in d.value.columns][0]
-    assert set(dm["baseline"]) == {"Seasonal naive", "Today's practice"}
+    assert set(dm["Baseline"]) == {"Seasonal naive", "Today's practice"}
 
 
 def test_experiments_page_renames_and_deletes_a_run(app):
@@ -166,7 +166,7 @@ def test_experiments_page_renames_and_deletes_a_run(app):
     at = open_page(at, "views/experiments.py")
     next(t for t in at.text_input if t.label == "New name").set_value("renamed run")
     next(b for b in at.button if b.label == "Rename").click().run()
-    assert "renamed run" in at.dataframe[0].value["name"].tolist()
+    assert "renamed run" in at.dataframe[0].value["Name"].tolist()
     next(c for c in at.checkbox if c.label == "Yes, delete this run").check()
     next(b for b in at.button if b.label == "Delete").click().run()
     assert not at.exception

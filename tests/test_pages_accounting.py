@@ -22,7 +22,7 @@ from tests.conftest import new_session, open_page, store_run
 # were launched less than a year before its end.
 SCORED = "Scored 480 of 500 series in at least one fold."
 LEFT_OUT = "20 series left out of every fold: ended before the cutoff."
-FELL_BACK = ("Same period last year fell back to seasonal naive for 50 series in every fold (less than a year of "
+FELL_BACK = ("Same period last year fell back to Seasonal naive for 50 series in every fold (less than a year of "
              "history).")
 
 
@@ -56,11 +56,11 @@ def test_backtest_page_shows_the_series_left_out_and_the_fallbacks(app):
     for line in (SCORED, LEFT_OUT, FELL_BACK):
         assert md(line) in block
     assert any("480 of 500 series scored" in c.value for c in at.caption)
-    left_out, fallbacks = (d.value for d in at.dataframe if "ids" in d.value.columns)
-    assert left_out["fold"].tolist() == [1, 2] and set(left_out["reason"]) == {"ended before the cutoff"}
-    assert left_out["series"].tolist() == [20, 20]
-    assert fallbacks[["model", "rule", "series", "folds"]].values.tolist() == [
-        ["Same period last year", "seasonal naive", 50, "1, 2"]]
+    left_out, fallbacks = (d.value for d in at.dataframe if "Which series" in d.value.columns)
+    assert left_out["Fold"].tolist() == [1, 2] and set(left_out["Reason"]) == {"ended before the cutoff"}
+    assert left_out["Series"].tolist() == [20, 20]
+    assert fallbacks[["Model", "Rule", "Series", "Folds"]].values.tolist() == [
+        ["Same period last year", "Seasonal naive", 50, "1, 2"]]
     assert not [w for w in at.warning if "fell back for all" in w.value]  # 50 of 480: not the whole fold
 
 
@@ -92,9 +92,9 @@ def test_a_run_that_left_nothing_out_says_so_in_one_line(app):
 def test_experiments_page_counts_scored_series_and_fallbacks(app):
     at = run_small_backtest(app, "with fallbacks", models=["snaive", "lastyear"])
     at = open_page(at, "views/experiments.py")
-    overview = at.dataframe[0].value.set_index("name")
-    assert overview.loc["with fallbacks", "series"] == 500 and overview.loc["with fallbacks", "scored"] == 480
-    assert overview.loc["with fallbacks", "fallbacks"] == "Same period last year: 50 series"
+    overview = at.dataframe[0].value.set_index("Name")
+    assert overview.loc["with fallbacks", "Series"] == 500 and overview.loc["with fallbacks", "Scored"] == 480
+    assert overview.loc["with fallbacks", "Fallbacks"] == "Same period last year: 50 series"
 
 
 def test_a_run_stored_before_the_counting_says_so(warehouse_env):
@@ -104,7 +104,7 @@ def test_a_run_stored_before_the_counting_says_so(warehouse_env):
         cur.execute("UPDATE runs SET n_scored = NULL")
     warehouse.close()
     at = new_session("views/experiments.py")
-    assert at.dataframe[0].value["scored"].isna().all()
+    assert at.dataframe[0].value["Scored"].isna().all()
     assert any("stored before Mitoshi counted" in c.value for c in at.caption)
 
 

@@ -247,8 +247,8 @@ def test_csv_downloads_neutralise_formulas(warehouse_env, downloads):
     at = new_session("views/experiments.py")
     button = next(b for b in at.get("download_button") if b.proto.label == "Download the runs as CSV")
     runs = pd.read_csv(io.BytesIO(downloads(button)), encoding="utf-8-sig")
-    assert sorted(runs["name"]) == sorted(["'=1+1", "'+81-3", "'-5", "'@SUM(A1)"])
-    assert (runs["series"] == 50).all() and runs["best WAPE"].between(0, 1).all()  # numbers stay numbers
+    assert sorted(runs["Name"]) == sorted(["'=1+1", "'+81-3", "'-5", "'@SUM(A1)"])
+    assert (runs["Series"] == 50).all() and runs["Best WAPE"].between(0, 1).all()  # numbers stay numbers
 
     leaderboard = next(b for b in at.get("download_button") if b.proto.label == "Download the leaderboard as CSV")
     board = pd.read_csv(io.BytesIO(downloads(leaderboard)), encoding="utf-8-sig")

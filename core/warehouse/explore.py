@@ -266,7 +266,11 @@ def series_attributes(warehouse: Warehouse, dataset: Dataset, columns: tuple[str
     """One row per series: ``SERIES_ID`` and ``columns`` (keys or attributes; default the
     dataset's attributes, in their declared order) as text, each its first non-missing
     value (attributes are constant within a series), sorted by series id. For
-    ``core.labels.series_labels`` and for grouping a run's series by segment."""
+    ``core.labels.series_labels`` and for grouping a run's series by segment.
+
+    Raises ``WarehouseError`` naming the columns to choose from when a column is not a
+    key or attribute of the dataset (e.g. a segment a stored run has metrics for, on a
+    dataset changed since): callers that take columns from a run catch it."""
     chosen = dataset.spec.attributes if columns is None else columns
     columns = "".join(f", CAST(any_value({_segment(dataset, c)}) AS VARCHAR) AS {quote(c)}" for c in chosen)
     return warehouse.query(
