@@ -27,16 +27,16 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from core import fmt
+from core import fmt, periods
 from core.backtest import accounting
 from core.backtest.compare import diebold_mariano
 from core.backtest.engine import BacktestResult
 from core.backtest.metrics import MODEL
-from core.columns import SERIES_ID
+from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
-from core.impact import PRACTICE, ImpactResult
+from core.impact import ERRORS, PRACTICE, SHELF, ImpactResult
 from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import CriterionError
@@ -311,14 +311,29 @@ class DecisionInputs:
     risks: Sequence[str] = ()  # the team's own, one a line
 
 
+def _contenders(impact: ImpactResult) -> list[str]:
+    """The policies that can be taken to production and measured in money: not today's
+    practice, and not the baseline the savings are measured against (seasonal naive,
+    when the data records no orders), which saves nothing by definition — unless it is
+    the run's only model."""
+    models = [p for p in impact.summary["policy"] if p != PRACTICE]
+    others = [p for p in models if p != impact.baseline]
+    return others or models
+
+
 def best_model(impact: ImpactResult, leaderboard: pd.DataFrame) -> str:
-    """The model that saves the most money; WAPE breaks ties."""
+    """The model that saves the most money, among those measured against a baseline
+    other than themselves (``_contenders``); WAPE breaks ties."""
     wape = leaderboard.set_index(MODEL)["wape"] if MODEL in leaderboard else pd.Series(dtype=float)
-    rows = impact.summary[impact.summary["policy"] != PRACTICE]
+    rows = impact.summary[impact.summary["policy"].isin(_contenders(impact))]
     if rows.empty:
         raise DecisionError("The run has no model besides today's practice: run a backtest with models to compare.")
     ranked = sorted(rows.itertuples(), key=lambda r: (-r.yearly_savings, wape.get(r.policy, math.inf)))
     return ranked[0].policy
+
+
+# The rules the ladder picks by, in the order it tries them.
+FITS, BREAKS, RICHEST = "fits", "breaks a constraint", "saves the most"
 
 
 @dataclass(frozen=True)
@@ -326,46 +341,68 @@ class LadderPick:
     """The model the verdict takes when none is chosen, and why, in words."""
 
     model: str  # alias
-    rule: str  # the rule that picked it, for a label: "the cheapest rung that meets every criterion"
+    rule: str  # the rule that picked it, for a label: "the cheapest rung that meets every criterion, pays and …"
     note: str | None  # a sentence for the verdict when the ladder stopped below the model that saves the most
+    kind: str = FITS  # FITS, BREAKS or RICHEST: which of the ladder's rules picked it
 
     def label(self) -> str:
-        """``Theta — the cheapest rung that meets every criterion (recommended)``."""
+        """``Theta — the cheapest rung that meets every criterion, pays and keeps the constraints (recommended)``."""
         return f"{fmt.model_name(self.model)} — {self.rule} (recommended)"
 
 
+MODEL_FREE = ("budget",)  # constraints that do not depend on the model (the investment against the budget)
+
+
 def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition) -> LadderPick:
-    """The talk's ladder as the default choice: the cheapest rung whose best model (in
-    money) meets every criterion that can be measured — the project's criteria and its
-    KPI target; the model that saves the most when none does. The report page preselects
-    this model and the verdict takes it when none is chosen."""
+    """The talk's ladder as the default choice, cheapest rung first (the model that saves
+    the most first within a rung):
+
+    1. the first model that meets every criterion that can be measured (the project's
+       criteria and its KPI target), pays (``_value``: savings above the running cost,
+       or above zero without one) and keeps the constraints that depend on the model
+       (no more stockouts than the baseline, ``reconcile``);
+    2. failing that, the first that meets every criterion and pays but breaks such a
+       constraint (the verdict is then CONDITIONAL GO at best, with the condition);
+    3. failing that, the model that saves the most.
+
+    The report page preselects this model and the verdict takes it when none is chosen;
+    ``LadderPick.rule`` says which rule applied, in words."""
     richest = best_model(impact, leaderboard)
     rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
     board = leaderboard.set_index(MODEL)
     savings = impact.summary.set_index("policy")["yearly_savings"]
-    candidates = [m for m in savings.index if m != PRACTICE and m in board.index]
+    candidates = [m for m in _contenders(impact) if m in board.index]
     rank = {r: i for i, r in enumerate(RUNG_ORDER)}
     candidates.sort(key=lambda m: (rank.get(rungs.get(m, ""), len(RUNG_ORDER)), -savings[m]))
+    breaking: str | None = None
     for model in candidates:
         results = _all_criteria(model, board, impact, definition)
-        if any(r.passed for r in results) and not any(r.passed is False for r in results):
-            if model == richest:
-                return LadderPick(model, "the cheapest rung that meets every criterion, and the one that saves the "
-                                         "most", None)
-            name, rich = fmt.model_name(model), fmt.model_name(richest)
-            return LadderPick(model, "the cheapest rung that meets every criterion", (
-                f"Chosen by the ladder: {name} ({rungs.get(model, '?')}) is the cheapest rung that meets every "
-                f"criterion. {rich} ({rungs.get(richest, '?')}) would save "
-                f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
-                f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays."))
-    return LadderPick(richest, "the one that saves the most (no model meets every criterion)", None)
-
-
-def ladder_choice(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition
-                  ) -> tuple[str, str | None]:
-    """``ladder_pick`` as (model, note)."""
-    pick = ladder_pick(impact, leaderboard, definition)
-    return pick.model, pick.note
+        if not any(r.passed for r in results) or any(r.passed is False for r in results):
+            continue
+        if not _value(model, impact, definition)["pays"]:
+            continue
+        broken = [b for b in reconcile(definition, model, board, impact, results).broken if b not in MODEL_FREE]
+        if broken:
+            breaking = breaking or model
+            continue
+        rule = "the cheapest rung that meets every criterion, pays and keeps the constraints"
+        if model == richest:
+            return LadderPick(model, f"{rule}, and the one that saves the most", None)
+        name, rich = fmt.model_name(model), fmt.model_name(richest)
+        return LadderPick(model, rule, (
+            f"Chosen by the ladder: {name} ({rungs.get(model, '?')}) is the cheapest rung that meets every "
+            f"criterion, pays and keeps the constraints. {rich} ({rungs.get(richest, '?')}) would save "
+            f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
+            f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays."))
+    if breaking is not None:
+        name = fmt.model_name(breaking)
+        return LadderPick(breaking, "the cheapest rung that meets every criterion and pays (none also keeps the "
+                                    "constraints)", (
+            f"Chosen by the ladder: {name} ({rungs.get(breaking, '?')}) is the cheapest rung that meets every "
+            "criterion and pays; no model that does also keeps the constraints, so the constraint it breaks is a "
+            "condition below."), BREAKS)
+    return LadderPick(richest, "the one that saves the most (no model meets every criterion and pays)", None,
+                      RICHEST)
 
 
 def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
@@ -382,11 +419,9 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     if not definition.criteria:
         raise DecisionError("The project has no GO/NO-GO criteria. Fix them on the Problem definition page first — "
                             "before looking at results, so that the results cannot move the goalposts.")
-    ladder_note = None
-    if inputs.model is None:
-        model, ladder_note = ladder_choice(impact, run.leaderboard, definition)
-    else:
-        model = inputs.model
+    pick = ladder_pick(impact, run.leaderboard, definition) if inputs.model is None else None
+    model = pick.model if pick is not None else inputs.model
+    ladder_note = pick.note if pick is not None else None
     if model == PRACTICE:
         raise DecisionError("Today's practice is the baseline, not a model to take to production: choose a model.")
     board = run.leaderboard.set_index(MODEL)
@@ -402,7 +437,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
-                                       readiness, stated.conditions)
+                                       readiness, stated.conditions, impact)
     if ladder_note:
         reasons.insert(0, ladder_note)
 
@@ -434,7 +469,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         money_notes=impact.notes, money_sources=dict(impact.sources), sensitivity=_records(sensitivity),
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
-        risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken)
+        risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken, pick)
                + [r.strip() for r in inputs.risks if r.strip()]),
         stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure, conditions=stated.conditions,
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
@@ -472,6 +507,10 @@ class KpiMeasure:
 
     def text(self, value: float | None) -> str:
         return fmt.yen(value) if self.yen else fmt.pct(value)
+
+    def label_for(self, freq: Freq | str) -> str:
+        """The label in the data's periods: ``share of series-months with a stockout``."""
+        return self.label.replace("series-days", periods.series_periods(Freq(freq)))
 
 
 MEASURES: dict[str, tuple[str, str, bool]] = {
@@ -593,11 +632,13 @@ def _cut(measure: KpiMeasure, current: float, target: float) -> str:
 def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult
                   ) -> CriterionResult | None:
     """The KPI target of the problem definition as a criterion on ``model`` (None when no
-    target is stated). When the level measured today agrees with the one stated (within
-    25 %), the target is checked as it stands; when it does not, the two do not count the
-    same thing, and the target is read as the change it asks for (6 % → 4.5 % is a 25 %
-    cut), applied to the level measured today. A KPI the run cannot measure is not
-    evaluated: it weighs in the verdict as an unevaluated criterion."""
+    target is stated). When the problem states both the level today and the target, the
+    target is always read as the change it asks for (6 % → 4.5 % is a 25 % cut),
+    applied to the level measured today (for the baseline): the verdict then moves
+    steadily with the measured level, whether the stated and measured levels agree or
+    not. The target read as written is given in the criterion's note, for information
+    only. A target without a level today is checked as written. A KPI the run cannot
+    measure is not evaluated: it weighs in the verdict as an unevaluated criterion."""
     if not definition.kpi_name.strip() or definition.kpi_target is None:
         return None
     measure, why = kpi_measure(definition)
@@ -608,37 +649,73 @@ def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame
                                note, None, fmt.MISSING, None, None,
                                f"The run cannot measure this KPI: {why}.")
     sign = "≤" if measure.better == "lower" else "≥"
+    lower = measure.better == "lower"
     common = dict(criterion=f"KPI target: {name} {sign} {target_text}", metric=KPI_TARGET,
-                  comparator="<=" if measure.better == "lower" else ">=", baseline=None, note=note)
+                  comparator="<=" if lower else ">=", baseline=None)
     who = fmt.model_name(model)
+    label = measure.label_for(impact.freq)
     target, current = measure.stated(definition.kpi_target), measure.stated(definition.kpi_current)
     today_policy, today_label = _today(measure, impact)
     value, today = _kpi_value(measure, model, board, impact), _kpi_value(measure, today_policy, board, impact)
     if value is None:
-        return CriterionResult(**common, threshold=target, measured=None, measured_text=fmt.MISSING,
+        return CriterionResult(**common, note=note, threshold=target, measured=None, measured_text=fmt.MISSING,
                                baseline_value=today, passed=None,
-                               evidence=f"Read as the {measure.label}, which this run does not measure for {who}.")
-    threshold, how = target, f"Read as the {measure.label}."
-    if current is not None and today is not None and not _agree(current, today):
-        threshold = _equivalent(measure, today, current, target)
-        if threshold is None:
-            return CriterionResult(**common, threshold=target, measured=value, measured_text=measure.text(value),
-                                   baseline_value=today, passed=None,
-                                   evidence=(f"Read as the {measure.label}: measured {measure.text(today)} for "
+                               evidence=f"Read as the {label}, which this run does not measure for {who}.")
+
+    def meets(threshold: float) -> bool:
+        return value <= threshold + 1e-12 if lower else value >= threshold - 1e-12
+
+    threshold, how = target, f"Read as the {label}."
+    if current is not None and today is not None:
+        agree = _agree(current, today)
+        relative = _equivalent(measure, today, current, target)
+        if relative is None and not agree:
+            return CriterionResult(**common, note=note, threshold=target, measured=value,
+                                   measured_text=measure.text(value), baseline_value=today, passed=None,
+                                   evidence=(f"Read as the {label}: measured {measure.text(today)} for "
                                              f"{today_label} against {measure.text(current)} stated, and a target "
                                              "stated from zero cannot be read as a change."))
-        how += (f" The level stated today ({measure.text(current)}) is not the one measured for {today_label} "
-                f"({measure.text(today)}): they do not count the same thing, so the target is read as the change it "
-                f"asks for ({measure.text(current)} → {measure.text(target)}, {_cut(measure, current, target)}), "
-                f"which on the measured scale is {measure.text(threshold)}.")
+        if relative is not None:
+            threshold = relative
+            level = (f"agrees with the one measured for {today_label} ({measure.text(today)}, within "
+                     f"{fmt.pct(AGREES, 0)})" if agree else
+                     f"is not the one measured for {today_label} ({measure.text(today)}): they do not count the "
+                     "same thing")
+            how += (f" The level stated today ({measure.text(current)}) {level}, so the target is read as the change "
+                    f"it asks for ({measure.text(current)} → {measure.text(target)}, "
+                    f"{_cut(measure, current, target)}), which on the measured scale is {measure.text(threshold)}.")
+            note += (f" Read as written ({sign} {measure.text(target)}), it would be "
+                     f"{'met' if meets(target) else 'not met'} ({measure.text(value)} with {who}); for information "
+                     "only: the verdict reads the target as the change it asks for.")
+        else:  # stated and measured at zero: the target stands as written
+            how += f" Measured today ({today_label}): {measure.text(today)}."
     elif today is not None:
         how += f" Measured today ({today_label}): {measure.text(today)}."
-    passed = value <= threshold + 1e-12 if measure.better == "lower" else value >= threshold - 1e-12
+    passed = meets(threshold)
     verdict = "met" if passed else "not met"
-    return CriterionResult(**common, threshold=threshold, measured=value, measured_text=measure.text(value),
-                           baseline_value=today, passed=passed,
+    return CriterionResult(**common, note=note, threshold=threshold, measured=value,
+                           measured_text=measure.text(value), baseline_value=today, passed=passed,
                            evidence=f"{how} With {who}: {measure.text(value)} against {measure.text(threshold)}: "
                                     f"{verdict}.")
+
+
+def _acting(impact: ImpactResult, name: str) -> str:
+    """What a model does in the impact's model of money: ``ordering from ETS`` (the shelf
+    simulation) or ``forecasting with ETS`` (the cost of forecast errors)."""
+    return f"forecasting with {name}" if impact.money_model == ERRORS else f"ordering from {name}"
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _keep(impact: ImpactResult, them: str, gerund: bool = False) -> str:
+    """The way back for some items: ``order them as today`` where today's orders are
+    recorded and simulated, else ``keep <the baseline> for them`` (``ordering``,
+    ``keeping`` with ``gerund``)."""
+    if impact.has_orders and impact.money_model == SHELF:
+        return f"{'ordering' if gerund else 'order'} {them} as today"
+    return f"{'keeping' if gerund else 'keep'} {impact.baseline_label} for {them}"
 
 
 @dataclass(frozen=True)
@@ -686,22 +763,23 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
             today_policy, today_label = _today(measure, impact)
             today = _kpi_value(measure, today_policy, board, impact)
             current = measure.stated(definition.kpi_current)
+            label = measure.label_for(impact.freq)
             if today is None:
-                status, note = UNMEASURED, (f"Read as the {measure.label}; the run has no {today_label} to measure it "
-                                            "on." if measure.key == "wape" else
-                                            f"Read as the {measure.label}, which this run does not measure.")
+                status, note = UNMEASURED, (f"Read as the {label}; the run does not include {today_label}, so "
+                                            "there is nothing to measure it on." if measure.key == "wape" else
+                                            f"Read as the {label}, which this run does not measure.")
             elif current is None:
-                status, note = fmt.MISSING, f"Read as the {measure.label}, for {today_label}; no level stated."
+                status, note = fmt.MISSING, f"Read as the {label}, for {today_label}; no level stated."
             else:
                 status = AGREE if _agree(current, today) else DIFFER
-                note = f"Read as the {measure.label}, for {today_label}."
+                note = f"Read as the {label}, for {today_label}."
                 if status == DIFFER:
                     ratio = today / current if current else math.inf
                     times = f"{fmt.number(ratio, 1)}×" if math.isfinite(ratio) else "not comparable"
                     note += f" Measured is {times} the stated level."
                     risks.append(
                         f"The problem definition states {name} at {current_text} today; the run measures "
-                        f"{measure.text(today)} for {today_label} ({measure.label}; {times} the stated level). They do "
+                        f"{measure.text(today)} for {today_label} ({label}; {times} the stated level). They do "
                         "not count the same thing: check how the stated figure is counted before the pilot, which "
                         "should measure the KPI as the business counts it. The KPI target was read as the change it "
                         "asks for.")
@@ -719,20 +797,27 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
     if claim and savings is not None:
         ratio = savings / claim
         status = SHORT if ratio < CLAIM_SHORT else ABOVE if ratio > CLAIM_HIGH else IN_LINE
-        rows.append(_row("Value claimed (¥ a year)", claim, fmt.yen(claim), savings, f"{fmt.yen(savings)} saved",
-                         status, f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed, against "
-                                 f"{impact.baseline_label}."))
+        saved = f"{fmt.yen(savings)} saved" if savings >= 0 else f"{fmt.yen(-savings)} lost"
+        rows.append(_row("Value claimed (¥ a year)", claim, fmt.yen(claim), savings, saved, status,
+                         f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed, against "
+                         f"{impact.baseline_label}." if savings > 0 else
+                         f"Nothing of the value claimed is measured against {impact.baseline_label}."))
         if savings <= 0:
-            risks.append(f"None of the value claimed ({fmt.yen(claim)} a year) is measured: ordering from {who} "
-                         f"changes profit by {fmt.yen_change(savings)} a year against {impact.baseline_label}.")
+            change = f"loses {fmt.yen(-savings)} a year" if savings < 0 else "saves nothing"
+            risks.append(f"None of the value claimed ({fmt.yen(claim)} a year) is measured: {_acting(impact, who)} "
+                         f"{change} against {impact.baseline_label}." if model != impact.baseline else
+                         f"None of the value claimed ({fmt.yen(claim)} a year) is measured: the savings are measured "
+                         f"against {who} itself.")
         elif ratio < CLAIM_SHORT:
             risks.append(f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed: {fmt.yen(savings)} a year "
                          f"against {fmt.yen(claim)} ({fmt.yen(claim - savings)} short). Revise the business case, or "
                          "say where the rest is to come from, before promising it.")
         elif ratio > CLAIM_HIGH:
             risks.append(f"Measured savings are {fmt.number(ratio, 1)}× the value claimed ({fmt.yen(savings)} against "
-                         f"{fmt.yen(claim)} a year): check the prices, costs and shelf lives the simulation used "
-                         "before quoting the larger figure.")
+                         f"{fmt.yen(claim)} a year): check "
+                         + ("the costs of a unit forecast too high and too low" if impact.money_model == ERRORS else
+                            "the prices, costs and shelf lives the simulation used")
+                         + " before quoting the larger figure.")
 
     # Constraints. Service: the KPI must not be bought with empty shelves, unless the
     # definition already says how many stockouts are acceptable (a criterion or the KPI).
@@ -743,19 +828,20 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
         base, mine = _num(summary.loc[impact.baseline, "stockout_rate"]), _num(summary.loc[model, "stockout_rate"])
         if base is not None and mine is not None:
             bad = mine > base + SERVICE_SLACK
-            rows.append(_row("Constraint: no more stockouts than today", base,
-                             f"{fmt.pct(base)} of days ({impact.baseline_label})", mine,
-                             f"{fmt.pct(mine)} of days with {who}", BROKEN if bad else KEPT,
+            days = periods.period_noun(impact.freq, plural=True)
+            rows.append(_row(f"Constraint: no more stockouts than {'today' if impact.has_orders else 'the baseline'}",
+                             base, f"{fmt.pct(base)} of {days} ({impact.baseline_label})", mine,
+                             f"{fmt.pct(mine)} of {days} with {who}", BROKEN if bad else KEPT,
                              f"{fmt.pp(mine - base)} against {impact.baseline_label}; up to "
                              f"{fmt.pp(SERVICE_SLACK)} is tolerated."))
             if bad:
                 broken.append("service")
                 conditions.append(
-                    f"Constraint broken: ordering from {who} runs out of stock on {fmt.pct(mine)} of days against "
-                    f"{fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)}). It is acceptable only if "
-                    f"the pilot keeps stockouts at or below {fmt.pct(base)}: raise the safety stock (a higher "
-                    "service level) for the items that run out more, or order them as today, and add a stockout "
-                    "criterion to the problem definition if some increase is acceptable.")
+                    f"Constraint broken: {_acting(impact, who)} runs out of stock on {fmt.pct(mine)} of {days} "
+                    f"against {fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)}). It is acceptable "
+                    f"only if the pilot keeps stockouts at or below {fmt.pct(base)}: raise the safety stock (a "
+                    f"higher service level) for the items that run out more, or {_keep(impact, 'them')}, and add a "
+                    "stockout criterion to the problem definition if some increase is acceptable.")
     budget, investment = definition.budget_yen, definition.investment_yen
     if budget and investment is not None:
         bad = investment > budget
@@ -859,6 +945,9 @@ def _how_to_measure(criterion: Criterion) -> str:
 def _source(metric: str, model: str, impact: ImpactResult) -> str:
     if METRICS[metric].unit in ("yen", "months"):
         scaled = " scaled to the whole dataset" if impact.chain_scale > 1.0001 else ""
+        if impact.money_model == ERRORS:
+            return (f"(From the money impact: the cost of {fmt.model_name(model)}'s forecast errors, against "
+                    f"{impact.baseline_label}{scaled}.)")
         return (f"(From the money impact: stores ordering from {fmt.model_name(model)}'s forecasts at "
                 f"{impact.config.level_label}, against {impact.baseline_label}{scaled}.)")
     if metric == "stockout_rate":
@@ -942,9 +1031,9 @@ def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> d
     payback = (investment / (net / 12) if net and net > 0 else None) if investment is not None else None
     base = impact.row(impact.baseline)
 
-    def loss_share(r: pd.Series) -> float | None:
-        lost = r["yearly_waste_cost"] + r["yearly_lost_margin"]
-        return float(lost / r["yearly_revenue"]) if r["yearly_revenue"] else None
+    def loss_share(r: pd.Series) -> float | None:  # None without sales in yen (the cost of errors)
+        lost, revenue = _num(r["yearly_waste_cost"] + r["yearly_lost_margin"]), _num(r["yearly_revenue"])
+        return lost / revenue if lost is not None and revenue else None
 
     return {"yearly_savings": savings, "yearly_savings_run": float(row["yearly_savings_run"]),
             "yearly_sales": float(base["yearly_revenue"]), "loss_share_baseline": loss_share(base),
@@ -958,13 +1047,14 @@ def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> d
 
 def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict
                ) -> list[ReadinessScore]:
+    days = periods.period_noun(inputs.impact.freq, plural=True)
     auto: dict[str, tuple[float, str]] = {
         "schema": (1.0, "The warehouse registry declares every column's role, type and the data's frequency."),
         "quality": (1.0, "Every import runs the quality checks; problems block it or are repaired by choice."),
         "no_leak": (1.0, "The backtest hides everything after each cutoff except columns declared known in advance "
                          "(a contract test proves it for every model)."),
-        "censoring": ((1.0, "Stockout days are recorded in the data.") if run.has_stockouts else
-                      (0.0, "The data does not flag stockout days: censored sales look like low demand.")),
+        "censoring": ((1.0, f"Stockout {days} are recorded in the data.") if run.has_stockouts else
+                      (0.0, f"The data does not flag stockout {days}: censored sales look like low demand.")),
         "baseline": _baseline_evidence(run),
         "time_split": ((1.0, f"Rolling origin, {run.folds} folds of {run.horizon} periods.") if run.folds >= 2 else
                        (0.5, "Rolling origin with a single fold: one period of evidence.")),
@@ -1023,7 +1113,7 @@ def _slices_evidence(stability: dict) -> tuple[float, str]:
 
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
              overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore],
-             constraints: Sequence[str] = ()) -> tuple[str, list[str], list[str]]:
+             constraints: Sequence[str] = (), impact: ImpactResult | None = None) -> tuple[str, list[str], list[str]]:
     """NO-GO on a failed criterion (the KPI target included) or money that does not pay;
     CONDITIONAL GO when something is open — a criterion not evaluated, a gain not
     significant or not stable, low readiness, a constraint broken — each written out;
@@ -1038,17 +1128,26 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
             "Give what the criteria need (running cost, investment, baselines in the run) and evaluate again."]
     if failed or not value["pays"]:
         reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
-        if not value["pays"] and value["yearly_savings"] <= 0:
-            reasons.append(f"It does not pay: ordering from {name} loses {fmt.yen(-value['yearly_savings'])} a year "
-                           "against today's ordering.")
+        acting = _acting(impact, name) if impact is not None else f"ordering from {name}"
+        against = impact.baseline_label if impact is not None else "today's practice"
+        if not value["pays"] and impact is not None and model == impact.baseline:
+            reasons.append(f"It does not pay: the savings are measured against {name} itself, so it saves nothing "
+                           "by definition. Choose another model to compare with it.")
+        elif not value["pays"] and value["yearly_savings"] < 0:
+            reasons.append(f"It does not pay: {acting} loses {fmt.yen(-value['yearly_savings'])} a year against "
+                           f"{against}.")
+        elif not value["pays"] and value["yearly_savings"] == 0:
+            reasons.append(f"It does not pay: {acting} saves nothing against {against}.")
         elif not value["pays"]:
             reasons.append(f"It does not pay: yearly savings {fmt.yen(value['yearly_savings'])} do not cover the "
                            f"yearly running cost {fmt.yen(value['running_cost'])}.")
         steps = ["Do not take this model to production as it is. Giving up is a valid result of a PoC: the criteria "
                  "were fixed up front so that this answer could be trusted.",
-                 "If the gap is small, go back down the ladder: a cheaper rule or statistical model, a better "
-                 "safety-stock policy, or more data (stockouts, promotions) — then evaluate again against the same "
-                 "criteria."]
+                 "If the gap is small, go back down the ladder: a cheaper rule or statistical model, "
+                 + ("better features, or more data (promotions, holidays)"
+                    if impact is not None and impact.money_model == ERRORS else
+                    "a better safety-stock policy, or more data (stockouts, promotions)")
+                 + " — then evaluate again against the same criteria."]
         return NO_GO, reasons, steps
 
     conditions: list[str] = list(constraints)
@@ -1090,25 +1189,27 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
 
 
 def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: dict,
-           broken: Sequence[str] = ()) -> list[str]:
+           broken: Sequence[str] = (), pick: LadderPick | None = None) -> list[str]:
     """What could make the evidence wrong or the production run different, in words
-    (``broken``: the constraints the reconciliation found broken, said there instead)."""
+    (``broken``: the constraints the reconciliation found broken, said there instead;
+    ``pick``: the ladder's pick when the verdict took it, None for a model chosen)."""
     risks = []
     run = inputs.run
     name = fmt.model_name(model)
     censoring = impact.censoring
-    if censoring.recorded and censoring.share_of_days > 0.05:
+    if censoring.recorded and censoring.share_of_days > 0.05 and impact.money_model == SHELF:
         risks.append(f"Sales are censored on {fmt.pct(censoring.share_of_days, 0)} of the periods simulated; lost "
                      "sales rest on an estimate of demand on those periods.")
-    if not censoring.recorded:
+    if not censoring.recorded and impact.money_model == SHELF:
         risks.append("Stockouts are not recorded: lost sales are undercounted for every policy.")
     if run.generated_data:
         risks.append("The data is the generated demo chain: nothing here is a real shop's sales.")
     chosen, base = impact.row(model), impact.row(impact.baseline)
     more = _num(chosen.get("stockout_rate")), _num(base.get("stockout_rate"))
     if "service" not in broken and None not in more and more[0] > more[1] + SERVICE_SLACK:
-        risks.append(f"Ordering from {name} runs out more often than {impact.baseline_label} "
-                     f"({fmt.pct(more[0])} of days against {fmt.pct(more[1])}, {fmt.pp(more[0] - more[1])}; demand "
+        days = periods.period_noun(impact.freq, plural=True)
+        risks.append(f"{_first_upper(_acting(impact, name))} runs out more often than {impact.baseline_label} "
+                     f"({fmt.pct(more[0])} of {days} against {fmt.pct(more[1])}, {fmt.pp(more[0] - more[1])}; demand "
                      f"filled {fmt.pct(chosen['fill_rate'])} against {fmt.pct(base['fill_rate'])}): it saves on waste "
                      "and accepts more empty shelves, which customers notice.")
     risks += _concentration(model, impact)
@@ -1117,13 +1218,14 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(f"The backtest gave {name} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
                      "future values are not in the warehouse, so the published batch forecasts without them and may "
                      "be less accurate than measured here. Feed planned prices and promotions to production.")
-    if inputs.model is None:
-        risks.append(f"{name} was chosen on the same folds its savings are quoted from: expect a little less in "
-                     "production, and check it in the online evaluation.")
+    if pick is not None:
+        risks.append(_selection_risk(name, pick))
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
         other = fmt.model_name(cheaper["model"])
-        risks.append(f"The ordering policy does much of the work: {other} ({cheaper['rung']}) already saves "
+        lead = ("A cheaper rung does much of the work" if impact.money_model == ERRORS else
+                "The ordering policy does much of the work")
+        risks.append(f"{lead}: {other} ({cheaper['rung']}) already saves "
                      f"{fmt.yen(cheaper['yearly_savings'])} a year, and {name} adds {fmt.yen(cheaper['extra'])} "
                      f"({fmt.pct(cheaper['extra_share'])}) over it. The cheapest rung that is good enough wins: "
                      f"weigh that gain against what running {name} costs more than {other}.")
@@ -1137,6 +1239,17 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(f"The run covers part of the dataset; money is scaled by {fmt.number(impact.chain_scale, 2)}× "
                      "to the whole.")
     return risks
+
+
+def _selection_risk(name: str, pick: LadderPick) -> str:
+    """The risk of choosing on the very folds the figures are quoted from, by the rule
+    that chose."""
+    if pick.kind == RICHEST:
+        return (f"{name} was chosen as the one that saves the most, on the same folds its savings are quoted from: "
+                "expect a little less in production, and check it in the online evaluation.")
+    return (f"{name} was chosen by the ladder — {pick.rule} — on the same folds its scores and savings are quoted "
+            "from: a model that only just meets a criterion here may miss it in production; check it in the online "
+            "evaluation.")
 
 
 def _unaccounted(model: str, run: RunEvidence) -> list[str]:
@@ -1167,9 +1280,11 @@ MATERIAL = 0.001  # savings below 0.1 % of yearly sales are too small to split i
 def _concentration(model: str, impact: ImpactResult) -> list[str]:
     """Where the savings come from, by the last attribute (category). Shares are given
     only where they mean something: every group gains and the total is material (at
-    least 0.1 % of yearly sales). Groups that lose are named when they are a few — order
-    those as today; when most groups lose it is the model that falls short, and the
-    sentence says so instead of advising exceptions."""
+    least 0.1 % of yearly sales). Groups that lose are named when they are a few — keep
+    the baseline for those (order them as today, where today's orders are recorded);
+    when most groups lose it is the model that falls short, and the sentence says so
+    instead of advising exceptions. Worded for the model of money (ordering from a
+    model, or forecasting with it)."""
     money = impact.by_segment[impact.by_segment["policy"] == model]
     if money.empty:
         return []
@@ -1192,14 +1307,16 @@ def _concentration(model: str, impact: ImpactResult) -> list[str]:
         return out
     lost, gained = float(-losing["yearly_savings"].sum()), float(gaining["yearly_savings"].sum())
     if len(losing) * 2 > len(part):
-        out.append(f"Ordering from {name} loses against {against} in {len(losing)} of {len(part)} {column} values "
-                   f"({fmt.yen(lost)} a year together; the other {len(part) - len(losing)} gain {fmt.yen(gained)}): "
-                   f"it is the model that falls short, not a few {column} values, so ordering some of them as today "
-                   "would not fix it.")
+        others = len(part) - len(losing)
+        rest = ("" if not others else f"; the other {others} gain {fmt.yen(gained)}" if others > 1 else
+                f"; the other one gains {fmt.yen(gained)}")
+        out.append(f"{_first_upper(_acting(impact, name))} loses against {against} in {len(losing)} of {len(part)} "
+                   f"{column} values ({fmt.yen(lost)} a year together{rest}): it is the model that falls short, not "
+                   f"a few {column} values, so {_keep(impact, 'some of them', gerund=True)} would not fix it.")
     else:
         named = ", ".join(f"{r.group} loses {fmt.yen(-r.yearly_savings)}" for r in losing.itertuples())
         out.append(f"By {column}, {named} a year against {against} ({len(losing)} of {len(part)}; the others gain "
-                   f"{fmt.yen(gained)}): consider ordering {'it' if len(losing) == 1 else 'those'} as today.")
+                   f"{fmt.yen(gained)}): consider {_keep(impact, 'it' if len(losing) == 1 else 'those', gerund=True)}.")
     return out
 
 

@@ -4,6 +4,7 @@ snapshot's round trip through the warehouse."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import pandas as pd
@@ -66,7 +67,8 @@ def test_full_readiness_and_significant_gains_make_a_go(stored):
     decision = decide(warehouse, project.project_id, run_id, readiness={k: 1.0 for k in MANUAL})
     if decision.verdict != GO:  # only significance or slices may hold it back on so little data
         assert decision.verdict == CONDITIONAL_GO
-        assert all(r.startswith(("All", "Not significant", "Not stable", "Constraint broken")) for r in decision.reasons)
+        assert all(r.startswith(("All", "Not significant", "Not stable", "Constraint broken", "Chosen by the ladder"))
+                   for r in decision.reasons), decision.reasons
     assert all(area > 1 for area in decision.readiness_areas.values()) or decision.readiness_areas["Infrastructure"]
 
 
@@ -329,11 +331,17 @@ def test_the_kpi_target_is_read_as_the_cut_it_asks_for_when_the_levels_differ(st
     assert kpi.criterion == "KPI target: 廃棄・欠品ロス率 Waste and stockout loss ≤ 4.5% of sales"
     assert "(6.0% → 4.5%, 25.0% lower), which on the measured scale is 12.4%" in kpi.evidence
     assert kpi.evidence.endswith("With ETS (exponential smoothing): 9.7% against 12.4%: met.")
-    # stated at the measured level, the target stands as it is: 9.7 % is not 4.5 %
+    assert kpi.note == ("The KPI target of the problem definition. Read as written (≤ 4.5%), it would be not met (9.7% "
+                        "with ETS (exponential smoothing)); for information only: the verdict reads the target as the "
+                        "change it asks for.")
+    # stated near the measured level, the target is still the cut it asks for: 16 % → 4.5 % is 71.9 % lower
     same = replace(LOSS, kpi_current=16.0)
     kpi = kpi_criterion(same, "ets", board, impact)
-    assert kpi.passed is False and kpi.threshold == pytest.approx(0.045)
-    assert kpi.evidence.endswith("9.7% against 4.5%: not met.")
+    assert kpi.passed is False and kpi.threshold == pytest.approx(0.166 * 4.5 / 16)
+    assert ("The level stated today (16.0%) agrees with the one measured for today's practice (16.6%, within 25%), so "
+            "the target is read as the change it asks for (16.0% → 4.5%, 71.9% lower), which on the measured scale "
+            "is 4.7%.") in kpi.evidence
+    assert kpi.evidence.endswith("9.7% against 4.7%: not met.")
 
 
 def test_stated_numbers_sit_beside_the_measured_ones(stored):
@@ -437,7 +445,7 @@ def test_the_ladder_pick_names_its_rule_and_is_the_verdicts_model(stored):
     assert pick.label().endswith("(recommended)")
     nothing = project_with(warehouse, "pick none", Criterion("wape", "<=", 0.01), running=0)
     pick = recommended_model(warehouse, nothing.project_id, run_id, impact)
-    assert pick.rule == "the one that saves the most (no model meets every criterion)"
+    assert pick.rule == "the one that saves the most (no model meets every criterion and pays)"
     assert pick.model == ladder_pick(impact, load_board(warehouse, run_id), ProblemDefinition(
         criteria=(Criterion("wape", "<=", 0.01),))).model
 
@@ -459,7 +467,7 @@ def test_concentration_gives_shares_only_where_they_mean_something(stored):
     # the issue's case: ¥2,559 of ¥235 — groups lose, so no share; most lose, so it is the model
     out = _concentration("ets", _segments(impact, {"a": 2559, "b": -1000, "c": -1324}))
     assert out == ["Ordering from ETS (exponential smoothing) loses against today's practice in 2 of 3 category "
-                   "values (¥2,324 a year together; the other 1 gain ¥2,559): it is the model that falls short, not "
+                   "values (¥2,324 a year together; the other one gains ¥2,559): it is the model that falls short, not "
                    "a few category values, so ordering some of them as today would not fix it."]
     out = _concentration("ets", _segments(impact, {"a": 5000, "b": 4000, "dairy": -50}))
     assert out == ["By category, dairy loses ¥50 a year against today's practice (1 of 3; the others gain ¥9,000): "
@@ -467,3 +475,221 @@ def test_concentration_gives_shares_only_where_they_mean_something(stored):
     out = _concentration("ets", _segments(impact, {"a": 8000, "b": 2000}))
     assert out == ["The savings are concentrated: a gives ¥8,000 of ¥10,000 a year (80%)."]
     assert _concentration("ets", _segments(impact, {"a": 800, "b": 100})) == []  # ¥900 of ¥1M in sales: immaterial
+
+
+# ---------------------------------------------------------------------------------
+# The KPI target is always the change it asks for; the ladder's pick pays and keeps the
+# constraints; words follow the model of money and the data's periods
+# ---------------------------------------------------------------------------------
+from core.columns import Freq  # noqa: E402
+from core.decision import BREAKS, FITS, RICHEST, DecisionInputs, evaluate_decision, run_evidence  # noqa: E402
+from core.impact import ERRORS  # noqa: E402
+
+
+def _policy(policy: str, savings: float, *, waste: float = 40_000.0, lost: float = 57_000.0, stockouts: float = 0.154,
+            revenue: float = 1_000_000.0) -> dict:
+    return {"policy": policy, "label": policy, "ordering": "95% service level", "yearly_profit": savings,
+            "yearly_savings": savings, "yearly_savings_run": savings, "yearly_revenue": revenue,
+            "yearly_waste_cost": waste, "yearly_lost_margin": lost, "yearly_holding_cost": 0.0,
+            "stockout_rate": stockouts, "fill_rate": 0.9, "waste_rate": 0.04}
+
+
+def _with(stored, *rows: dict, **changes):
+    """The stored run's impact with the summary ``rows`` (today's practice first)."""
+    impact, board = _constructed(stored)
+    return replace(impact, summary=pd.DataFrame(list(rows)), **changes), board
+
+
+@pytest.mark.parametrize(("measured_today", "threshold", "passed", "agrees"), [
+    (0.074, 0.074 * 0.75, False, True),   # within the 25 % band: still the 25 % cut, 5.55 %
+    (0.076, 0.076 * 0.75, True, False),   # just outside it: the same rule, 5.7 %
+])
+def test_the_kpi_target_is_the_cut_it_asks_for_on_both_sides_of_the_band(stored, measured_today, threshold, passed,
+                                                                         agrees):
+    # stated 6 % → 4.5 %; ETS loses 5.6 % of sales. A better baseline never gets a laxer target.
+    impact, board = _with(stored, _policy("practice", 0.0, waste=measured_today * 1e6 - 30_000, lost=30_000.0),
+                          _policy("ets", 1e6, waste=26_000.0, lost=30_000.0))
+    kpi = kpi_criterion(LOSS, "ets", board, impact)
+    assert kpi.threshold == pytest.approx(threshold) and kpi.passed is passed
+    assert kpi.baseline_value == pytest.approx(measured_today) and kpi.measured == pytest.approx(0.056)
+    level = (f"agrees with the one measured for today's practice ({fmt.pct(measured_today)}, within 25%)" if agrees
+             else f"is not the one measured for today's practice ({fmt.pct(measured_today)}): they do not count the "
+                  "same thing")
+    assert (f"The level stated today (6.0%) {level}, so the target is read as the change it asks for (6.0% → 4.5%, "
+            f"25.0% lower), which on the measured scale is {fmt.pct(threshold)}.") in kpi.evidence
+    # read as written, 4.5 % is missed either way: information only
+    assert kpi.note == ("The KPI target of the problem definition. Read as written (≤ 4.5%), it would be not met (5.6% "
+                        "with ETS (exponential smoothing)); for information only: the verdict reads the target as the "
+                        "change it asks for.")
+
+
+def test_a_kpi_target_without_a_level_today_is_checked_as_written(stored):
+    impact, board = _constructed(stored)
+    kpi = kpi_criterion(replace(LOSS, kpi_current=None), "ets", board, impact)
+    assert kpi.threshold == pytest.approx(0.045) and kpi.passed is False
+    assert kpi.note == "The KPI target of the problem definition."
+    assert kpi.evidence == ("Read as the loss rate: waste cost + margin lost to stockouts, over sales. Measured today "
+                            "(today's practice): 16.6%. With ETS (exponential smoothing): 9.7% against 4.5%: not met.")
+
+
+WAPE_ONLY = ProblemDefinition(problem="x", running_cost_yen_per_year=1_000_000, criteria=(Criterion("wape", "<=", 0.99),))
+
+
+def test_the_ladder_passes_over_a_model_that_does_not_pay_or_runs_out_more(stored):
+    # snaive and ma are rules, ets statistics; with no money criterion only the ladder's own rule keeps money in view
+    practice = _policy("practice", 0.0)
+    snaive = _policy("snaive", 500_000.0)  # does not cover the running cost of ¥1M
+    ma = _policy("ma", 2_000_000.0, stockouts=0.20)  # pays, but runs out 4.6 pp more often than today
+    ets = _policy("ets", 3_000_000.0)
+    impact, board = _with(stored, practice, snaive, ma, ets)
+    pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
+    assert (pick.model, pick.kind, pick.note) == ("ets", FITS, None)
+    assert pick.label() == ("ETS (exponential smoothing) — the cheapest rung that meets every criterion, pays and "
+                            "keeps the constraints, and the one that saves the most (recommended)")
+
+    # ma keeps the constraints now: the cheapest rung wins, and says what the richer model would add
+    impact, board = _with(stored, practice, snaive, _policy("ma", 2_000_000.0), ets)
+    pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
+    assert (pick.model, pick.kind, pick.rule) == (
+        "ma", FITS, "the cheapest rung that meets every criterion, pays and keeps the constraints")
+    assert pick.note == ("Chosen by the ladder: Moving average (rule) is the cheapest rung that meets every criterion, "
+                         "pays and keeps the constraints. ETS (exponential smoothing) (statistical) would save "
+                         "¥1,000,000 a year more, for the running cost of a statistical model; choose it on purpose if "
+                         "that pays.")
+
+    # every model that pays runs out more: the cheapest of them, the constraint a condition
+    impact, board = _with(stored, practice, snaive, ma, _policy("ets", 3_000_000.0, stockouts=0.3))
+    pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
+    assert (pick.model, pick.kind) == ("ma", BREAKS)
+    assert pick.label() == ("Moving average — the cheapest rung that meets every criterion and pays (none also keeps "
+                            "the constraints) (recommended)")
+
+    # none pays: the one that saves the most
+    impact, board = _with(stored, practice, snaive, _policy("ma", 600_000.0), _policy("ets", 900_000.0))
+    pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
+    assert (pick.model, pick.kind, pick.rule) == (
+        "ets", RICHEST, "the one that saves the most (no model meets every criterion and pays)")
+
+
+def test_a_budget_over_the_investment_does_not_move_the_ladder(stored):
+    """The budget is the same for every model: it is a condition, not a reason to pick another."""
+    impact, board = _with(stored, _policy("practice", 0.0), _policy("ma", 2_000_000.0), _policy("ets", 3_000_000.0))
+    over = replace(WAPE_ONLY, investment_yen=2_000_000, budget_yen=1_000_000)
+    assert ladder_pick(impact, board.reset_index(), over).kind == FITS
+
+
+def _inputs(stored, impact, definition, model=None) -> DecisionInputs:
+    from core.warehouse.runs import get_run, load_result
+
+    warehouse, run_id = stored
+    evidence = run_evidence(get_run(warehouse, run_id), load_result(warehouse, run_id), has_stockouts=True,
+                            generated=True)
+    return DecisionInputs(project_id="p", project_name="words", definition_version=1, definition=definition,
+                          run=evidence, impact=impact, model=model)
+
+
+def test_the_risk_of_choosing_on_the_same_folds_names_the_rule_that_chose(stored):
+    practice, snaive = _policy("practice", 0.0), _policy("snaive", 500_000.0)
+    impact, _ = _with(stored, practice, snaive, _policy("ma", 2_000_000.0), _policy("ets", 3_000_000.0))
+    decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY))
+    assert decision.model == "ma"
+    assert ("Moving average was chosen by the ladder — the cheapest rung that meets every criterion, pays and keeps the "
+            "constraints — on the same folds its scores and savings are quoted from: a model that only just meets a "
+            "criterion here may miss it in production; check it in the online evaluation.") in decision.risks
+    impact, _ = _with(stored, practice, snaive, _policy("ma", 600_000.0), _policy("ets", 900_000.0))
+    decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY))
+    assert decision.model == "ets" and decision.verdict == NO_GO
+    assert ("ETS (exponential smoothing) was chosen as the one that saves the most, on the same folds its savings are "
+            "quoted from: expect a little less in production, and check it in the online evaluation.") in decision.risks
+    chosen = evaluate_decision(_inputs(stored, impact, WAPE_ONLY, model="ets"))
+    assert not any("on the same folds" in r for r in chosen.risks)  # chosen by a person, not by these folds
+
+
+MONTHLY_BASELINE = "seasonal naive (the same month last year) forecasts"
+
+
+def _monthly_errors(stored, naive: float, by_industry: dict[str, float]):
+    """A monthly cost-of-error impact on turnover without orders, against seasonal naive."""
+    rows = [_policy("snaive", 0.0, waste=3e6, lost=5e6, stockouts=math.nan, revenue=math.nan),
+            _policy("ets", naive, waste=3e6, lost=5e6, stockouts=math.nan, revenue=math.nan)]
+    segments = pd.DataFrame([{"segment": "Industry", "group": g, "policy": "ets", "yearly_profit": v,
+                              "yearly_savings": v} for g, v in by_industry.items()])
+    return _with(stored, *rows, money_model=ERRORS, freq=Freq.MONTHLY, has_orders=False, baseline="snaive",
+                 baseline_label=MONTHLY_BASELINE, by_segment=segments)
+
+
+def test_a_monthly_cost_of_error_decision_speaks_of_forecasts_and_months(stored):
+    impact, _ = _monthly_errors(stored, -1_500_000.0, {f"Industry {i}": -75_000.0 for i in range(20)})
+    decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY, model="ets"))
+    assert decision.verdict == NO_GO
+    assert ("It does not pay: forecasting with ETS (exponential smoothing) loses ¥1,500,000 a year against seasonal "
+            "naive (the same month last year) forecasts.") in decision.reasons
+    assert ("Forecasting with ETS (exponential smoothing) loses against seasonal naive (the same month last year) "
+            "forecasts in 20 of 20 Industry values (¥1,500,000 a year together): it is the model that falls short, "
+            "not a few Industry values, so keeping seasonal naive (the same month last year) forecasts for some of "
+            "them would not fix it.") in decision.risks
+    text = " ".join([*decision.reasons, *decision.risks, *decision.conditions,
+                     *(c.evidence for c in decision.criteria), *(r["note"] for r in decision.stated_vs_measured)])
+    for word in ("ordering", "as today", "of days", "lost sales", "Stockouts are not recorded"):
+        assert word not in text, word
+    # a few losing industries: keep the baseline for those
+    impact, _ = _monthly_errors(stored, 1_000_000.0, {"Food": 1_200_000.0, "Clothing": 400_000.0,
+                                                      "Department stores": -600_000.0})
+    assert _concentration("ets", impact) == [
+        "By Industry, Department stores loses ¥600,000 a year against seasonal naive (the same month last year) "
+        "forecasts (1 of 3; the others gain ¥1,600,000): consider keeping seasonal naive (the same month last year) "
+        "forecasts for it."]
+    # a money criterion says where its figure comes from
+    money = replace(WAPE_ONLY, criteria=(Criterion("yearly_savings_yen", ">=", 1.0, "yearly_running_cost"),))
+    decision = evaluate_decision(_inputs(stored, impact, money, model="ets"))
+    assert decision.criteria[0].evidence.endswith(
+        "(From the money impact: the cost of ETS (exponential smoothing)'s forecast errors, against seasonal naive "
+        "(the same month last year) forecasts.)")
+
+
+def test_a_daily_shelf_decision_speaks_of_orders_and_days(stored):
+    impact, board = _with(stored, _policy("practice", 0.0, stockouts=0.154),
+                          _policy("ets", -250_000.0, stockouts=0.232))
+    decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY, model="ets"))
+    assert ("It does not pay: ordering from ETS (exponential smoothing) loses ¥250,000 a year against today's "
+            "practice.") in decision.reasons
+    service = next(r for r in decision.stated_vs_measured if r["item"] == "Constraint: no more stockouts than today")
+    assert (service["stated"], service["measured"]) == (
+        "15.4% of days (today's practice)", "23.2% of days with ETS (exponential smoothing)")
+    assert decision.conditions[0] == (
+        "Constraint broken: ordering from ETS (exponential smoothing) runs out of stock on 23.2% of days against "
+        "15.4% for today's practice (+7.8 pp). It is acceptable only if the pilot keeps stockouts at or below 15.4%: "
+        "raise the safety stock (a higher service level) for the items that run out more, or order them as today, "
+        "and add a stockout criterion to the problem definition if some increase is acceptable.")
+    # weekly data without orders: weeks, and the baseline instead of today
+    weekly = replace(impact, freq=Freq.WEEKLY, has_orders=False,
+                     baseline_label="seasonal naive (the same week last year) ordering")
+    result = reconcile(WAPE_ONLY, "ets", board, weekly, [])
+    service = next(r for r in result.rows if r["item"] == "Constraint: no more stockouts than the baseline")
+    assert service["measured"] == "23.2% of weeks with ETS (exponential smoothing)"
+    assert result.conditions[0] == (
+        "Constraint broken: ordering from ETS (exponential smoothing) runs out of stock on 23.2% of weeks against "
+        "15.4% for seasonal naive (the same week last year) ordering (+7.8 pp). It is acceptable only if the pilot "
+        "keeps stockouts at or below 15.4%: raise the safety stock (a higher service level) for the items that run "
+        "out more, or keep seasonal naive (the same week last year) ordering for them, and add a stockout criterion "
+        "to the problem definition if some increase is acceptable.")
+
+
+def test_the_baseline_itself_is_no_candidate_and_saves_nothing_by_definition(stored):
+    """Without recorded orders seasonal naive is the baseline: it saves ¥0 against itself,
+    more than a model that loses, yet it is no answer to 'does the model pay'."""
+    impact, board = _monthly_errors(stored, -1_500_000.0, {"Food": -1_500_000.0, "Clothing": 0.0})
+    pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
+    assert (pick.model, pick.kind) == ("ets", RICHEST)
+    decision = evaluate_decision(_inputs(stored, impact, replace(WAPE_ONLY, value_yen_per_year=5e7), model="snaive"))
+    assert decision.verdict == NO_GO
+    assert ("It does not pay: the savings are measured against Seasonal naive itself, so it saves nothing by "
+            "definition. Choose another model to compare with it.") in decision.reasons
+    assert ("None of the value claimed (¥50,000,000 a year) is measured: the savings are measured against Seasonal "
+            "naive itself.") in decision.risks
+    claim = next(r for r in decision.stated_vs_measured if r["item"] == "Value claimed (¥ a year)")
+    assert (claim["measured"], claim["note"]) == (
+        "¥0 saved", "Nothing of the value claimed is measured against seasonal naive (the same month last year) "
+                    "forecasts.")
+    assert any(s.startswith("If the gap is small, go back down the ladder: a cheaper rule or statistical model, "
+                            "better features, or more data (promotions, holidays)") for s in decision.next_steps)
