@@ -186,3 +186,37 @@ def md_name(alias: str) -> str:
     from core.text import md
 
     return md(fmt.model_name(alias))
+
+
+def test_report_speaks_in_the_datas_periods_and_model_of_money(warehouse_with_run):
+    """A daily shelf decision reads 'days' and 'ordering at'; the same snapshot as a
+    monthly cost-of-error decision reads 'months' and 'the cost of forecast errors', and
+    the worst fold names its baseline for people, never by alias."""
+    from dataclasses import replace
+
+    from core.evaluation import decide
+    from core.warehouse import planning, runs
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    planning.remember_project(warehouse, project.project_id)
+    daily = decide(warehouse, project.project_id, runs.list_runs(warehouse)[0].run_id, model="ma")
+    warehouse.close()
+    at = new_session(REPORT)
+    caption = next(c.value for c in at.caption if c.value.startswith("Decided "))
+    assert f"2 folds × 14 days) · model **Moving average** · ordering at {daily.ordering} ·" in caption
+    worst = next(m.value for m in at.markdown if m.value.startswith("- Worst fold: cutoff "))
+    assert "(Today's practice: " in worst and "practice:" not in worst.replace("Today's practice:", "")
+
+    monthly = replace(daily, decision_id="monthly00001", created_at="2099-01-01T00:00:00", freq="M",
+                      money_model="errors", horizon=3,
+                      value={**daily.value, "loss_share_baseline": None, "loss_share_model": None})
+    warehouse = Warehouse(warehouse_with_run)
+    decisions.save_decision(warehouse, monthly)
+    warehouse.close()
+    at = new_session(REPORT)
+    caption = next(c.value for c in at.caption if c.value.startswith("Decided "))
+    assert "decision monthly00001" in caption
+    assert ("2 folds × 3 months) · model **Moving average** · money: the cost of forecast errors · decision "
+            "monthly00001") in caption
+    assert not any(m.label == "Waste + stockout loss, share of sales" for m in at.metric)

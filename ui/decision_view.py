@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core import charts, decision_charts, fmt
+from core import charts, decision_charts, fmt, periods
 from core.backtest import accounting
+from core.columns import Freq
 from core.decision import (
     AREAS,
     CHECKS,
@@ -22,6 +23,7 @@ from core.decision import (
     segment_sentence,
 )
 from core.forecast.registry import MODELS
+from core.impact import ERRORS
 from core.text import md
 from ui.state import change_metric, table
 
@@ -54,11 +56,13 @@ def render_decision(decision: Decision, key: str) -> None:
     show, icon = BANNER.get(decision.verdict, (st.error, ":material/block:"))
     show(f"### {decision.verdict}\n" + "\n".join(f"- {md(r)}" for r in decision.reasons), icon=icon)
     scored = accounting.scored_phrase(decision.series_scored, decision.n_series)
+    freq = Freq(decision.freq)
+    money = ("money: the cost of forecast errors" if decision.money_model == ERRORS else
+             f"ordering at {md(decision.ordering)}")
     st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
                f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
                f"{md(decision.dataset_name)} ({scored}, {decision.folds} folds × "
-               f"{decision.horizon}) · model **{md(fmt.model_name(decision.model))}** · ordering at "
-               f"{md(decision.ordering)} · "
+               f"{periods.span(freq, decision.horizon)}) · model **{md(fmt.model_name(decision.model))}** · {money} · "
                f"decision {decision.decision_id}")
 
     st.subheader("Next steps", anchor=False)
@@ -83,16 +87,18 @@ def render_decision(decision: Decision, key: str) -> None:
                    help=f"Initial investment {fmt.yen(value['investment'])}.")
 
     if value.get("loss_share_baseline") is not None:
+        base = decision.baseline_label[:1].upper() + decision.baseline_label[1:]
         cols = st.columns(4)
         cols[0].metric("Yearly sales in the data", fmt.yen(value.get("yearly_sales")),
                        help="Read the value claimed up front against it.")
         loss = value["loss_share_model"] - value["loss_share_baseline"] if value["loss_share_model"] is not None \
             else None
         change_metric(cols[1], "Waste + stockout loss, share of sales", fmt.pct(value["loss_share_model"]), loss,
-                      fmt.pp(loss), better="down", help=f"Today: {fmt.pct(value['loss_share_baseline'])}.")
+                      fmt.pp(loss), better="down",
+                      help=f"{md(base)}: {fmt.pct(value['loss_share_baseline'])}.")
         filled = value["fill_rate_model"] - value["fill_rate_baseline"]
         change_metric(cols[2], "Demand filled", fmt.pct(value["fill_rate_model"]), filled, fmt.pp(filled),
-                      help=f"Today: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
+                      help=f"{md(base)}: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
         if value.get("value_claimed"):
             cols[3].metric("Measured ÷ value claimed", fmt.pct(value["yearly_savings"] / value["value_claimed"]),
                            help=f"Value claimed up front: {fmt.yen(value['value_claimed'])} a year.")
@@ -179,8 +185,9 @@ def _evidence(decision: Decision) -> None:
     stability = decision.stability
     worst = stability.get("worst_fold")
     if worst:
-        base = f" ({stability['baseline']}: {fmt.pct(worst['baseline_wape'])})" if worst.get("baseline_wape") else ""
-        st.markdown(f"- Worst fold: cutoff {worst['cutoff']}, WAPE {fmt.pct(worst['wape'])}{base}.")
+        base = (f" ({md(fmt.model_name(stability['baseline']))}: {fmt.pct(worst['baseline_wape'])})"
+                if worst.get("baseline_wape") is not None else "")
+        st.markdown(f"- Worst fold: cutoff {str(worst['cutoff'])[:10]}, WAPE {fmt.pct(worst['wape'])}{base}.")
     if stability.get("worst_segment"):
         st.markdown(f"- {md(segment_sentence(decision.model, stability))}")
 

@@ -63,8 +63,10 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
         "Model to take to production", options, key=f"report_model_{pid}_{run.run_id}_{pick.model if pick else ''}",
         format_func=lambda m: pick.label() if pick and m == pick.model else fmt.model_name(m),
         help="Preselected: the model the verdict takes by the talk's ladder — the cheapest rung (rules, then "
-             "statistics, then GBDT) that meets every criterion and the KPI target; the one that saves the most "
-             "when none does. Choose another on purpose.")
+             "statistics, then GBDT) that meets every criterion and the KPI target, pays for its running cost and "
+             "keeps the constraints (no more stockouts than the baseline); failing that, the cheapest that meets "
+             "them and pays but breaks a constraint (a condition on the verdict); failing that, the one that saves "
+             "the most. Its label says which rule applied. Choose another on purpose.")
     st.markdown("**Production readiness** — score what the team has done (the checks marked with a bolt are scored from the "
                 "evidence):")
     try:
