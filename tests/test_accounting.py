@@ -71,11 +71,11 @@ def test_never_sold_items_get_forecasts_and_the_fallback_is_recorded():
         assert summary["models"][model]["wape"] is None
         assert summary["models"][model]["mase"] is None and summary["models"][model]["rmsse"] is None
         assert summary["models"][model]["mae"] == 0.0
-    assert "lgbm fell back to a zero forecast for 2 series in every fold (never sold)." in summary["accounting"]
+    assert "LightGBM fell back to a zero forecast for 2 series in every fold (never sold)." in summary["accounting"]
     # lgbm forecast none of them itself: said right after the count, not lost among the rules
     assert summary["accounting"][:2] == [
         "Scored 2 of 2 series.",
-        "lgbm fell back for all 2 series in every fold: its scores there are the simple rules', not its own."]
+        "LightGBM fell back for all 2 series in every fold: its scores there are the simple rules', not its own."]
     assert accounting.whole_fold_fallbacks(result.excluded, result.fallbacks, 2, result.cutoffs) == {
         "lgbm": {1: 2, 2: 2}}
 
@@ -166,7 +166,7 @@ def test_series_that_start_late_or_end_early_are_left_out_of_the_right_folds():
         "weekday?) or that period is missing).",
         "1 series left out of fold 2: no actual on the forecast dates (it ended at the cutoff, or its dates are off "
         "the grid).",
-        "snaive fell back to the last value (naive) for 1 series in fold 2 (shorter than a season (7 periods)).",
+        "Seasonal naive fell back to the last value (naive) for 1 series in fold 2 (shorter than a season (7 periods)).",
     ]
 
 
@@ -204,7 +204,7 @@ def test_lgbm_too_short_for_its_lags_falls_back_for_the_fold():
     (entry,) = result.summary()["fallbacks"]["lgbm"]
     assert entry["rule"] == "snaive" and entry["series"] == 2 and entry["reason"].startswith(
         "could not fit: too short for its lags")
-    assert result.accounting()[1] == ("lgbm fell back for all 2 series in fold 1: its scores there are the simple "
+    assert result.accounting()[1] == ("LightGBM fell back for all 2 series in fold 1: its scores there are the simple "
                                       "rules', not its own.")
 
 
@@ -222,7 +222,7 @@ def test_a_model_that_fell_back_for_only_some_series_of_each_fold_is_not_flagged
         {"cutoff": [result.cutoffs[0]], SERIES_ID: ["regular"], "reason": [ENDED_EARLY]})], ignore_index=True)
     assert accounting.whole_fold_fallbacks(excluded, result.fallbacks, 2, result.cutoffs) == {"snaive": {1: 1}}
     assert accounting.whole_fold_sentences(excluded, result.fallbacks, 2, result.cutoffs) == [
-        "snaive fell back for all 1 series in fold 1: its scores there are the simple rules', not its own."]
+        "Seasonal naive fell back for all 1 series in fold 1: its scores there are the simple rules', not its own."]
     # a series forecast but with no actual still counts among the series the fold forecast
     no_actual = excluded.assign(reason=NO_ACTUAL)
     assert accounting.whole_fold_fallbacks(no_actual, result.fallbacks, 2, result.cutoffs) == {}
@@ -337,7 +337,7 @@ def test_the_tables_name_series_by_their_labels_and_rules_in_words():
     fell = accounting.fallback_table(fallbacks, cutoffs, labels)
     assert list(fell.columns) == ["Model", "Rule", "Reason", "Series", "Folds", "Which series"]
     assert fell.values.tolist() == [
-        ["ARIMA", "the last value (naive)", "constant history", 1, "1, 2", "Tokyo · bento"],
+        ["ARIMA", "Naive (last value)", "constant history", 1, "1, 2", "Tokyo · bento"],
         ["Same period last year", "Seasonal naive", "less than a year of history", 1, "2", "S9/I9"]]
     # without labels (a dataset with no attribute or name), the ids; past 30, how many more
     many = pd.DataFrame({"cutoff": pd.Timestamp("2024-03-01"), SERIES_ID: [f"s{i:02d}" for i in range(32)],

@@ -22,7 +22,7 @@ from tests.conftest import new_session, open_page, store_run
 # were launched less than a year before its end.
 SCORED = "Scored 480 of 500 series in at least one fold."
 LEFT_OUT = "20 series left out of every fold: ended before the cutoff."
-FELL_BACK = ("Same period last year fell back to Seasonal naive for 50 series in every fold (less than a year of "
+FELL_BACK = ("Same period last year fell back to the seasonal naive rule for 50 series in every fold (less than a year of "
              "history).")
 
 

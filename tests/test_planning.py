@@ -87,11 +87,13 @@ def test_money_criterion_against_a_multiple_of_the_running_cost():
     assert passed and why == "Yearly savings ¥12,000,000 ≥ the yearly running cost (¥4,800,000): passed."
     c2 = Criterion("yearly_savings_yen", ">=", 3.0, "yearly_running_cost")  # 3 × 4.8M = 14.4M
     passed, why = evaluate_criterion(c2, 12_000_000, 4_800_000)
-    assert not passed and why == ("Yearly savings ¥12,000,000 ≥ 3 × the yearly running cost "
-                                  "(3 × ¥4,800,000 = ¥14,400,000): failed.")
+    # a failed check says the relation that holds, never "¥12,000,000 ≥ ¥14,400,000: failed"
+    assert not passed and why == ("Yearly savings ¥12,000,000 < 3 × the yearly running cost "
+                                  "(3 × ¥4,800,000 = ¥14,400,000), not ≥: failed.")
     c3 = Criterion("yearly_savings_yen", ">=", 1.25, "yearly_running_cost")
     assert evaluate_criterion(c3, -27_215_086, 6_000_000)[1] == (
-        "Yearly savings −¥27,215,086 ≥ 1.25 × the yearly running cost (1.25 × ¥6,000,000 = ¥7,500,000): failed.")
+        "Yearly savings −¥27,215,086 < 1.25 × the yearly running cost (1.25 × ¥6,000,000 = ¥7,500,000), not ≥: "
+        "failed.")
 
 
 def test_absolute_thresholds_and_strict_comparators():

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from core import fmt
+
 from core.backtest.metrics import CUTOFF, MODEL
 from core.columns import DATE, SERIES_ID
 
@@ -41,8 +43,10 @@ REASON_HINTS = {OFF_GRID: "its dates are off the fold's grid (another weekday?) 
 
 # The simple rules a model falls back to, as people read them in a sentence ("fell back to
 # the last value (naive)") and in a table's Rule column; the CLI's JSON keeps the aliases.
-RULE_WORDS = {"zero": "a zero forecast", "naive": "the last value (naive)", "snaive": "Seasonal naive",
+RULE_WORDS = {"zero": "a zero forecast", "naive": "the last value (naive)", "snaive": "the seasonal naive rule",
               "ses": "simple exponential smoothing"}
+RULE_NAMES = {"zero": "Zero forecast", "naive": "Naive (last value)", "snaive": "Seasonal naive",
+              "ses": "Simple exponential smoothing"}  # the same, as a table's Rule column names them
 
 
 def empty_excluded() -> pd.DataFrame:
@@ -181,7 +185,7 @@ def whole_fold_sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_seri
     for model, folds in whole_fold_fallbacks(excluded, fallbacks, n_series, cutoffs).items():
         sizes = set(folds.values())
         which = f"all {sizes.pop():,} series" if len(sizes) == 1 else "every series"
-        lines.append(f"{model} fell back for {which} in {folds_phrase(list(folds), n_folds)}: its scores there are the "
+        lines.append(f"{fmt.model_name(model)} fell back for {which} in {folds_phrase(list(folds), n_folds)}: its scores there are the "
                      "simple rules', not its own.")
     return lines
 
@@ -218,7 +222,7 @@ def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cu
     if not fallbacks.empty:
         fold = pd.to_datetime(fallbacks[CUTOFF]).map(numbers)
         for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True):
-            lines.append(f"{model} fell back to {RULE_WORDS.get(rule, rule)} for {part[SERIES_ID].nunique():,} "
+            lines.append(f"{fmt.model_name(model)} fell back to {RULE_WORDS.get(rule, rule)} for {part[SERIES_ID].nunique():,} "
                          f"series in {folds_phrase(fold[part.index].tolist(), n_folds)} ({reason}).")
     return lines
 
@@ -252,11 +256,11 @@ def left_out_table(excluded: pd.DataFrame, cutoffs: Sequence,
 def fallback_table(fallbacks: pd.DataFrame, cutoffs: Sequence,
                    labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per model, rule and reason, headed ``FALLBACK_HEADERS``: the model (as in
-    ``fallbacks``: callers pass names for people), the rule in words (``RULE_WORDS``),
+    ``fallbacks``: callers pass names for people), the rule by name (``RULE_NAMES``),
     the reason, how many series, in which folds ("1, 2"), and which series by their
     labels (``labels`` as in ``left_out_table``)."""
     numbers = folds_of(cutoffs)
-    rows = [(model, RULE_WORDS.get(rule, rule), reason, part[SERIES_ID].nunique(),
+    rows = [(model, RULE_NAMES.get(rule, rule), reason, part[SERIES_ID].nunique(),
              ", ".join(str(numbers.get(pd.Timestamp(c), "?")) for c in sorted(part[CUTOFF].unique())),
              _ids(part[SERIES_ID], labels))
             for (model, rule, reason), part in fallbacks.groupby([MODEL, RULE, REASON], sort=True)]

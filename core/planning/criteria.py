@@ -71,6 +71,7 @@ IMPROVES = "improves_by_at_least"
 COMPARATORS: dict[str, str] = {
     "<=": "≤", "<": "<", ">=": "≥", ">": ">", IMPROVES: "improves by at least",
 }
+NEGATED = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}  # what holds when a comparison fails
 _TOLERANCE = 1e-9  # 0.1 computed as 0.09999999999 still meets "at least 10 %"
 
 
@@ -235,7 +236,11 @@ def evaluate_criterion(criterion: Criterion, measured: float, baseline_value: fl
     passed = _compare(value, criterion.comparator, reference)
     label = "|Bias|" if spec.better == ZERO else spec.label
     shown = format_value(criterion.metric, value)
-    return passed, f"{label} {shown} {COMPARATORS[criterion.comparator]} {against}: {'passed' if passed else 'failed'}."
+    if passed:
+        return passed, f"{label} {shown} {COMPARATORS[criterion.comparator]} {against}: passed."
+    # A failed check states the relation that holds, then the one that was needed.
+    return passed, (f"{label} {shown} {COMPARATORS[NEGATED[criterion.comparator]]} {against}, not "
+                    f"{COMPARATORS[criterion.comparator]}: failed.")
 
 
 def _compare(value: float, comparator: str, reference: float) -> bool:
