@@ -164,7 +164,7 @@ def _charts(decision: Decision, key: str) -> None:
         sensitivity = pd.DataFrame(decision.sensitivity)
         if not sensitivity.empty:
             optimal = money if decision.ordering.startswith("each item") else None
-            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal), width="stretch",
+            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal, decision.freq), width="stretch",
                                key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {md(note)}")
