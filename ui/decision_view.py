@@ -160,12 +160,13 @@ def _charts(decision: Decision, key: str) -> None:
         right.plotly_chart(decision_charts.savings_bars(money, decision.baseline_label), width="stretch",
                            key=f"{key}_savings")
         left, right = st.columns(2)
-        left.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
+        if decision.money_model != "errors":  # the cost of errors has no waste or empty shelves to split
+            left.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
         sensitivity = pd.DataFrame(decision.sensitivity)
         if not sensitivity.empty:
             optimal = money if decision.ordering.startswith("each item") else None
-            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal, decision.freq), width="stretch",
-                               key=f"{key}_sensitivity")
+            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal, decision.freq),
+                               width="stretch", key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {md(note)}")
 
