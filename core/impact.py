@@ -357,10 +357,14 @@ class ImpactResult:
             notes.append(f"{self.own_fold_series:,} series were scored in one fold only: their safety stock and "
                          "service level are sized on that fold's own errors (no other fold has any), an optimistic "
                          "estimate for them.")
+        by_level: dict[float, list[str]] = {}
         for policy, level in self.edge_levels.items():
+            by_level.setdefault(level, []).append(fmt.model_name(policy))
+        for level, names in by_level.items():  # one note per edge, naming every model at it
             side = "highest" if level == self.sensitivity["service_level"].max() else "lowest"
-            notes.append(f"The best single service level for {fmt.model_name(policy)} is the {side} tried "
-                         f"({level_text(level)}): one beyond it might earn more still.")
+            who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+            notes.append(f"The best single service level for {who} is the {side} tried ({level_text(level)}): one "
+                         "beyond it might earn more still.")
         if self.baseline != PRACTICE:
             notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
                          f"{self.baseline_label}.")

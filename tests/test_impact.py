@@ -218,6 +218,12 @@ def test_a_five_day_shelf_life_carries_stock_over_instead_of_running_out():
     assert result.edge_levels == {"snaive": 0.995}
     assert ("The best single service level for Seasonal naive is the highest tried (99.5%): one beyond it might "
             "earn more still.") in result.notes
+    # Several models at the same edge: one note naming them all, not one note each.
+    curve = result.sensitivity
+    several = replace(result, sensitivity=pd.concat([curve, curve.assign(policy="ets")], ignore_index=True))
+    assert [n for n in several.notes if "highest tried" in n] == [
+        "The best single service level for ETS (exponential smoothing) and Seasonal naive is the highest tried "
+        "(99.5%): one beyond it might earn more still."]
     assert result.own_fold_series == 0
     assert any("2 series were scored in one fold only" in n for n in replace(result, own_fold_series=2).notes)
     one_day = money_impact(fc, data, ImpactConfig(service_level=0.99, economics=Economics(300, 200, 1)))
