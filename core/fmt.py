@@ -112,6 +112,65 @@ def pct(value: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{_sign(rounded, signed)}{abs(rounded):.{digits}f}%"
 
 
+def _half_up(size: float, decimals: int) -> float:
+    """``size`` rounded half away from zero, as people round (34.5 → 35), on its shortest
+    decimal form (so 0.345 × 100 reads as 34.5, not 34.4999…)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float(Decimal(repr(size)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def _significant(size: float, figures: int) -> int:
+    """Decimals that keep ``figures`` significant figures of ``size`` (> 0)."""
+    return max(0, figures - 1 - math.floor(math.log10(size)))
+
+
+def pct_fine(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage that stays readable when small: ``digits`` decimals from
+    1 % up (``8.4%``; halves round up), two significant figures below (``0.012%``,
+    ``0.50%``), ``0%`` for nothing. Negative shares carry the minus (U+2212)."""
+    if missing(value):
+        return MISSING
+    percent = float(value) * 100
+    size = abs(percent)
+    if size == 0:
+        return "0%"
+    decimals = digits if size >= 1 else _significant(size, 2)
+    rounded = _half_up(size, decimals)
+    if size < 1 and rounded >= 1:  # 0.996 % rounds up to 1 %
+        decimals, rounded = digits, _half_up(size, digits)
+    return f"{_sign(percent, False)}{rounded:,.{decimals}f}%"
+
+
+def times(value: float | None) -> str:
+    """A ratio as a multiple: ``9,779×`` from 10, ``1.4×`` from 1, two significant
+    figures below 1 (``0.42×``, ``0.0042×``), ``0×`` for nothing."""
+    if missing(value):
+        return MISSING
+    ratio = float(value)
+    size = abs(ratio)
+    if size == 0:
+        return "0×"
+    decimals = 0 if size >= 9.95 else 1 if size >= 0.995 else _significant(size, 2)
+    return f"{_sign(ratio, False)}{_half_up(size, decimals):,.{decimals}f}×"
+
+
+SHARE_AS_MULTIPLE = 10.0  # from this many times the whole, a share is written as a multiple
+
+
+def share_of(value: float | None, whole: float | None) -> str:
+    """What ``value`` is of ``whole``, one way everywhere: a percentage without decimals
+    below ten times the whole (``35%``; two significant figures below 1 %, ``0.42%``),
+    a multiple from ten times (``9,779×``). Missing (an en dash) when either is missing
+    or the whole is zero."""
+    if missing(value) or missing(whole) or float(whole) == 0:
+        return MISSING
+    ratio = float(value) / float(whole)
+    if abs(ratio) >= SHARE_AS_MULTIPLE:
+        return times(ratio)
+    return pct_fine(ratio, 0)
+
+
 def pct_change(value: float | None, digits: int = 1) -> str:
     """A relative change (``0.12`` = 12 % more): ``+12.0%``, or "no change"."""
     if missing(value):

@@ -70,3 +70,30 @@ def test_names_for_people():
     assert fmt.model_name("my_notebook_model") == "my_notebook_model"
     assert fmt.metric_name("wape") == "WAPE"
     assert fmt.metric_name("stockout_rate") == "Stockout rate"
+
+
+def test_small_shares_keep_two_significant_figures():
+    assert fmt.pct_fine(0.084) == "8.4%"  # as fmt.pct from 1 % up
+    assert fmt.pct_fine(0.00012) == "0.012%"
+    assert fmt.pct_fine(0.005) == "0.50%"
+    assert fmt.pct_fine(0.00996) == "1.0%"  # rounds up to 1 %: back to one decimal
+    assert fmt.pct_fine(-0.0003) == f"{M}0.030%"
+    assert fmt.pct_fine(0.0) == "0%"
+    assert fmt.pct_fine(None) == "–"
+
+
+def test_ratios_are_multiples_readable_at_any_size():
+    assert fmt.times(9778.5) == "9,779×"
+    assert fmt.times(1.44) == "1.4×"
+    assert fmt.times(0.42) == "0.42×"
+    assert fmt.times(0.0042) == "0.0042×"
+    assert fmt.times(0.0) == "0×"
+
+
+def test_a_share_of_a_whole_is_a_percentage_below_ten_times_and_a_multiple_from_there():
+    assert fmt.share_of(345, 1000) == "35%"  # halves round up, as people round
+    assert fmt.share_of(315, 1000) == "32%"
+    assert fmt.share_of(99, 10) == "990%"
+    assert fmt.share_of(977_850_000, 100_000) == "9,779×"
+    assert fmt.share_of(1, 300) == "0.33%"
+    assert fmt.share_of(5, 0) == "–" and fmt.share_of(None, 5) == "–"
