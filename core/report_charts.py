@@ -105,7 +105,7 @@ def _name(row: dict, key: str = "model") -> str:
     """A policy or model as people read it: its name, never its alias."""
     alias = row.get(key) or ""
     if alias == "practice":
-        return "today's practice"
+        return "Today's practice"
     return fmt.model_name(alias)
 
 
@@ -259,7 +259,7 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
     span = (top - low) or 1.0
     # The two labels go on opposite sides of their lines when the lines are close, so they never overlap.
     close = decided is not None and abs(decided - savings[best]) < 0.15 * span
-    ax.annotate(f"best single level {fmt.pct(curve[best]['service_level'], 0)}: {fmt.yen_short(savings[best])}",
+    ax.annotate(f"best single level {curve[best]['service_level'] * 100:g}%: {fmt.yen_short(savings[best])}",
                 (best, savings[best]), xytext=(0, -6 if close else 5), textcoords="offset points",
                 ha="center" if 0 < best < len(curve) - 1 else "left" if best == 0 else "right",
                 va="top" if close else "bottom", fontsize=7)

@@ -368,7 +368,8 @@ def _stated_vs_measured(pdf, d: Decision) -> None:
     _heading(pdf, "The problem's numbers: stated and measured", keep=30)
     rows = [(str(r.get("item") or "–"), str(r.get("stated") or "–"), str(r.get("measured") or "–"),
              str(r.get("status") or "–"), str(r.get("note") or "")) for r in d.stated_vs_measured]
-    _table(pdf, ("Number", "Stated up front", "Measured", "Result", "Note"), rows, (34, 28, 28, 24, 66))
+    # Wide enough for a yen amount in the billions on one line: a number is never broken across lines.
+    _table(pdf, ("Number", "Stated up front", "Measured", "Result", "Note"), rows, (32, 33, 35, 22, 58))
     if d.conditions:
         pdf.ln(1)
         _list(pdf, d.conditions)
@@ -511,7 +512,7 @@ def _p_value(p: float | None) -> str:
 
 
 def _policy_name(policy: str | None) -> str:
-    return "today's practice" if policy == "practice" else fmt.model_name(policy or "–")
+    return "Today's practice" if policy == "practice" else fmt.model_name(policy or "–")
 
 
 def _gain(value: float | None, baseline: float | None) -> float | None:

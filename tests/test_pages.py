@@ -102,7 +102,7 @@ def test_manage_tab_renames_and_deletes_with_confirmation(app):
     name_input.set_value("AI商店 デモ")
     next(b for b in at.button if b.label == "Rename").click().run()
     assert not at.exception
-    assert "AI商店 デモ" in at.dataframe[0].value["name"].tolist()
+    assert "AI商店 デモ" in at.dataframe[0].value["Name"].tolist()
     next(b for b in at.button if b.label == "Delete").click().run()
     assert any("Tick 'Yes, delete it'" in w.value for w in at.warning)
     next(c for c in at.checkbox if c.label == "Yes, delete it").check()

@@ -112,7 +112,8 @@ def read_upload(file: UploadedFile) -> tuple[Upload, RawTable]:
 def preview(raw: RawTable) -> None:
     st.caption(f"{md(raw.file_name)}: {len(raw.frame):,} rows × {len(raw.frame.columns)} columns"
                + (f" · read as {ENCODINGS[raw.encoding]}" if raw.encoding else ""))
-    st.dataframe(raw.frame.head(20), hide_index=True, width="stretch")
+    # A cell the file leaves empty is shown empty, as in the file (Streamlit's own placeholder is "None").
+    st.dataframe(raw.frame.head(20), hide_index=True, width="stretch", placeholder="")
 
 
 def mapping_form(upload: Upload, raw: RawTable) -> ColumnMapping:

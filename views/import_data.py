@@ -54,12 +54,12 @@ with tab_manage:
     else:
         st.dataframe(
             pd.DataFrame([{
-                "name": d.name, "source": d.spec.source, "frequency": d.freq.label, "series": d.n_series,
-                "rows": d.n_rows, "from": d.start_date, "to": d.end_date, "stored": d.created_at,
+                "Name": d.name, "Source": d.spec.source, "Frequency": d.freq.label, "Series": d.n_series,
+                "Rows": d.n_rows, "From": d.start_date, "To": d.end_date, "Stored": d.created_at,
             } for d in datasets]),
-            hide_index=True, width="stretch",
-            column_config={"series": st.column_config.NumberColumn(format="localized"),
-                           "rows": st.column_config.NumberColumn(format="localized")},
+            hide_index=True, width="stretch", placeholder="–",
+            column_config={"Series": st.column_config.NumberColumn(format="localized"),
+                           "Rows": st.column_config.NumberColumn(format="localized")},
         )
         names = {d.dataset_id: d.name for d in datasets}
         target_id = st.selectbox("Dataset", list(names), format_func=names.get, key="manage_target")
