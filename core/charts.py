@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -253,13 +254,16 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=best["seconds"].clip(lower=1e-3), y=best["wape"] * 100, mode="lines", name="best of each rung",
         line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
+    positions = _label_positions(np.log10(rows["seconds"].clip(lower=1e-3).to_numpy(float)),
+                                 (rows["wape"] * 100).to_numpy(float))
+    rows = rows.assign(position=positions)
     for rung in RUNG_ORDER:
         part = rows[rows["rung"] == rung]
         if part.empty:
             continue
         fig.add_trace(go.Scatter(
             x=part["seconds"].clip(lower=1e-3), y=part["wape"] * 100, mode="markers+text", name=rung,
-            text=[model_label(m) for m in part["model"]], textposition="top center",
+            text=[model_label(m) for m in part["model"]], textposition=part["position"].tolist(),
             marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
             customdata=part[["mase", "complexity"]],
             hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
@@ -271,6 +275,25 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(hovermode="closest")
     return fig
+
+
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left", "top right", "bottom left")
+
+
+def _label_positions(x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Where each point's label goes so that labels of points close together do not
+    print over each other: a point near one already placed (within 0.35 decades of x
+    and 8 % of the y range) takes the next free position around its marker."""
+    span = float(np.nanmax(y) - np.nanmin(y)) if len(y) else 0.0
+    near_y = 0.08 * span if span > 0 else 1.0
+    placed: list[tuple[float, float, str]] = []
+    out = []
+    for xi, yi in zip(x, y, strict=True):
+        taken = {pos for xj, yj, pos in placed if abs(xi - xj) < 0.35 and abs(yi - yj) < near_y}
+        position = next((p for p in LABEL_POSITIONS if p not in taken), LABEL_POSITIONS[0])
+        placed.append((xi, yi, position))
+        out.append(position)
+    return out
 
 
 def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import plotly.io as pio
 import pytest
@@ -178,3 +179,11 @@ def test_effort_impact_ticks_in_short_yen():
     fig = effort_impact_map(score_table(items, Thresholds()), Thresholds())
     ticks = list(fig.layout.yaxis.ticktext)
     assert ticks[:3] == ["¥5M", "¥10M", "¥20M"] and all(t.startswith("¥") for t in ticks)
+
+
+def test_ladder_labels_of_points_close_together_go_to_different_sides():
+    from core.charts import _label_positions
+
+    # Three fast models with nearly the same WAPE (within 1.5 % of the range), and one far away.
+    positions = _label_positions(np.log10([0.01, 0.012, 0.011, 3.0]), np.array([40.0, 40.2, 40.3, 60.0]))
+    assert positions == ["top center", "bottom center", "middle right", "top center"]
