@@ -153,3 +153,29 @@ def test_a_never_sold_item_among_selling_ones_is_forecast_zero_by_every_model(tm
     dead = fc[fc["series"] == "dead"]
     assert set(dead["model"]) == {"snaive", "croston", "lgbm"} and (dead["forecast"] == 0).all()
     assert {(f["rule"], f["reason"], f["series"]) for f in info["fallbacks"]["lgbm"]} == {("zero", "never sold", 1)}
+
+
+def test_weekly_series_on_different_weekdays_imported_then_backtested_on_the_default_ladder(tmp_path, warehouse):
+    """As the Import and Backtest pages do it: read, suggest the roles, import (both stores'
+    weeks moved to their Monday), then the default ladder over 3 folds of 8 weeks."""
+    from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+    from core.backtest.splits import SplitConfig
+    from core.forecast.registry import DEFAULT_LADDER
+    from core.importer import import_table, suggest_mapping
+
+    path = weekly_mixed_weekdays(tmp_path)
+    raw = read_table(path.read_bytes(), path.name)
+    dataset = import_table(warehouse, raw, suggest_mapping(raw.frame, raw.decimal_comma), name="weekly anchors")
+    assert dataset.freq is Freq.WEEKLY
+    config = BacktestConfig(split=SplitConfig(horizon=8, folds=3),
+                            models=tuple(ModelSpec.of(a) for a in DEFAULT_LADDER))
+    result = run_backtest(dataset_data(warehouse, dataset), config)
+    assert [f"{c:%Y-%m-%d}" for c in result.cutoffs] == ["2024-07-08", "2024-09-02", "2024-10-28"]
+    per_fold = result.forecasts.groupby(["model", "cutoff"])["unique_id"].nunique()
+    assert set(per_fold.index.get_level_values("model")) == set(DEFAULT_LADDER)
+    assert (per_fold == 2).all() and len(per_fold) == len(DEFAULT_LADDER) * 3
+    lgbm = result.forecasts[result.forecasts["model"] == "lgbm"]
+    # Both stores in every fold, 8 weeks each, except store A's last week (it ends a week earlier).
+    assert len(lgbm) == 3 * 2 * 8 - 1 and lgbm["forecast"].between(20, 90).all()
+    assert result.fallbacks[result.fallbacks["model"] == "lgbm"].empty
+    assert result.n_scored == result.n_series == 2

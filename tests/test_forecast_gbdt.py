@@ -12,7 +12,7 @@ from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
 from core.forecast.base import FORECAST, ForecastError, ForecastTask
-from core.forecast.gbdt import LightGBM, _calendar_features, _Design, _Timeline, default_lags
+from core.forecast.gbdt import LightGBM, _calendar_features, _Design, default_lags
 
 KEYS, ATTRIBUTES, EXOG = ("store_id", "item_id"), ("region", "category"), ("price", "promo", "holiday")
 HORIZON = 28
@@ -192,8 +192,10 @@ def test_a_series_without_a_year_of_history_is_forecast(chain, fold):
 # ---------------------------------------------------------------------------------
 def calendar(freq: Freq, cutoff: str, periods: int) -> pd.DataFrame:
     """Calendar features of the ``periods`` periods after ``cutoff``."""
-    after = np.arange(1, periods + 1)
-    return pd.DataFrame(_calendar_features(_Timeline(freq, pd.Timestamp(cutoff)), 1, periods, after - 1))
+    offset = {Freq.DAILY: pd.DateOffset(days=1), Freq.WEEKLY: pd.DateOffset(weeks=1),
+              Freq.MONTHLY: pd.DateOffset(months=1)}
+    dates = pd.date_range(pd.Timestamp(cutoff) + offset[freq], periods=periods, freq=offset[freq])
+    return pd.DataFrame(_calendar_features(freq, dates.to_numpy()))
 
 
 def test_daily_calendar_knows_golden_week_and_its_substitute_holiday():
@@ -256,3 +258,44 @@ def test_weekly_and_monthly_forecasts_follow_level_and_promotions(freq, periods,
     changed = frame.assign(**{TARGET: np.where(frame[DATE] > cutoff, 1000.0, frame[TARGET])})
     changed_task, _ = make_task(changed, cutoff, freq, config, attributes=("group",), exog_known=("promo",))
     np.testing.assert_array_equal(LightGBM().forecast(changed_task)[FORECAST], out[FORECAST])
+
+
+# ---------------------------------------------------------------------------------
+# Weekly dates off the cutoff's grid
+# ---------------------------------------------------------------------------------
+def test_a_weeks_calendar_is_read_from_its_own_date_whatever_weekday_dates_it():
+    # The 7 days from Sunday 2025-12-28 hold 4 year-end days and 3 of New Year; from
+    # Monday 12-29, 3 and 3; from Friday 2026-01-02, 0 year-end, 2 New Year days.
+    dates = pd.to_datetime(["2025-12-28", "2025-12-29", "2026-01-02", "2025-12-28"]).to_numpy()
+    weeks = pd.DataFrame(_calendar_features(Freq.WEEKLY, dates))
+    assert weeks["year_end"].tolist() == [4, 3, 0, 4]
+    assert weeks["new_year"].tolist() == [3, 3, 2, 3]
+    assert weeks["week_of_year"].tolist() == [52, 1, 1, 52]
+
+
+def test_weekly_series_dated_on_other_weekdays_and_a_future_past_the_horizon_are_forecast():
+    """Series dated by their Sunday and by their Friday, a Monday cutoff, and a future that
+    skips two weeks (its last date 6 weeks out for a 4-week horizon): the matrix is sized by the
+    dates, not by an assumed grid, so every row is forecast from history only."""
+    rng = np.random.default_rng(5)
+    cutoff = pd.Timestamp("2024-07-08")  # a Monday
+    history = pd.concat([
+        pd.DataFrame({SERIES_ID: "A", DATE: pd.date_range(end="2024-07-07", periods=80, freq="W-SUN")}),
+        pd.DataFrame({SERIES_ID: "B", DATE: pd.date_range(end="2024-07-05", periods=80, freq="W-FRI")}),
+    ], ignore_index=True)
+    history[TARGET] = rng.poisson(np.where(history[SERIES_ID] == "A", 50, 10)).astype(float)
+    ahead = pd.to_timedelta([7, 14, 21, 42], unit="D")
+    future = pd.DataFrame({SERIES_ID: np.repeat(["A", "B"], 4),
+                           DATE: np.concatenate([(pd.Timestamp("2024-07-07") + ahead).to_numpy(),
+                                                 (pd.Timestamp("2024-07-05") + ahead).to_numpy()])})
+    task = ForecastTask(history=history, future=future, freq=Freq.WEEKLY, horizon=4, cutoff=cutoff)
+    out = LightGBM(min_child_samples=5).forecast(task)
+    assert len(out) == 8 and np.isfinite(out[FORECAST]).all()
+    per_series = out.groupby(SERIES_ID)[FORECAST].mean()
+    assert 35 < per_series["A"] < 65 and 3 < per_series["B"] < 20
+    # Nothing after the cutoff is read: a history row dated after it changes nothing.
+    leaked = pd.concat([history, pd.DataFrame({SERIES_ID: ["A"], DATE: [pd.Timestamp("2024-07-14")],
+                                               TARGET: [10_000.0]})]).sort_values([SERIES_ID, DATE])
+    np.testing.assert_array_equal(
+        LightGBM(min_child_samples=5).forecast(replace(task, history=leaked.reset_index(drop=True)))[FORECAST],
+        out[FORECAST])

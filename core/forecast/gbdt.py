@@ -222,13 +222,17 @@ class _Design:
         # Periods are numbered from the cutoff (0). The oldest one any feature reads:
         first = 1 - train_periods - max(max(lags), task.steps + max(windows) - 1)
         future = task.future
+        # Columns of the target matrix come from the dates themselves, never from an assumed
+        # grid: a history row after the cutoff (none in a backtest) is not read, and the
+        # matrix reaches the last future period however the future's dates were laid out.
         hist_t = timeline.index(task.history[DATE]) - first  # column of the target matrix
-        needed = hist_t >= 0
+        needed = (hist_t >= 0) & (task.history[DATE] <= task.cutoff).to_numpy()
         history, hist_t = task.history.loc[needed], hist_t[needed]
         hist_series, fut_series, n_series = _series_codes(history[SERIES_ID], future[SERIES_ID])
         fut_t = timeline.index(future[DATE]) - first
         y = history[TARGET].to_numpy(dtype=float, na_value=np.nan)
-        matrix = np.full((n_series, task.steps + 1 - first), np.nan)
+        width = max(task.steps - first, int(fut_t.max()) if len(fut_t) else 0) + 1
+        matrix = np.full((n_series, width), np.nan)
         matrix[hist_series, hist_t] = y
 
         # Trainable: a known target inside the training window whose shortest lag is
@@ -241,11 +245,13 @@ class _Design:
         rows = np.flatnonzero(trainable)
         series = np.concatenate([hist_series[rows], fut_series])
         periods = np.concatenate([hist_t[rows], fut_t])
+        dates = np.concatenate([history[DATE].to_numpy(dtype="datetime64[ns]")[rows],
+                                future[DATE].to_numpy(dtype="datetime64[ns]")])
 
         columns: dict[str, object] = {
             **_lag_features(matrix, series, periods, lags, task.freq),
             **_rolling_features(matrix, series, periods, task.steps, windows),
-            **_calendar_features(timeline, first, matrix.shape[1], periods),
+            **_calendar_features(task.freq, dates),
             **_static_features(task, history, future, hist_series, fut_series, n_series, series),
             **_exog_features(task, history, future, rows, hist_series, n_series, series),
         }
@@ -272,17 +278,6 @@ class _Timeline:
         # Weeks keep the cutoff's weekday: a week labelled on another day rounds down.
         return days // 7 if self.freq is Freq.WEEKLY else days
 
-    def starts(self, first: int, n: int) -> np.ndarray:
-        """First day of each of ``n`` periods from period ``first``, plus the day after the last.
-
-        A week is taken as the 7 days from its date (a week dated by its start).
-        """
-        offsets = np.arange(first, first + n + 1)
-        if self.freq is Freq.MONTHLY:
-            return (np.datetime64(self.cutoff, "M") + offsets).astype("datetime64[D]")
-        length = 7 if self.freq is Freq.WEEKLY else 1
-        return np.datetime64(self.cutoff, "D") + offsets * length * DAY
-
 
 def _series_codes(history_ids: pd.Series, future_ids: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
     """Row of the target matrix of each history and future row."""
@@ -297,9 +292,10 @@ def _series_codes(history_ids: pd.Series, future_ids: pd.Series) -> tuple[np.nda
 
 
 def _take(matrix: np.ndarray, series: np.ndarray, periods: np.ndarray) -> np.ndarray:
-    """``matrix[series, periods]``, NaN where the period falls before the matrix."""
-    inside = periods >= 0
-    return np.where(inside, matrix[series, np.maximum(periods, 0)], np.nan)
+    """``matrix[series, periods]``, NaN where the period falls outside the matrix (before
+    its first column or after its last): a value nobody recorded is missing, not an error."""
+    inside = (periods >= 0) & (periods < matrix.shape[1])
+    return np.where(inside, matrix[series, np.clip(periods, 0, matrix.shape[1] - 1)], np.nan)
 
 
 def _lag_features(
@@ -332,7 +328,8 @@ def _rolling_features(
         np.pad(np.cumsum(m, axis=1, dtype=dtype), ((0, 0), (1, 0)))
         for m, dtype in ((values, np.float64), (values**2, np.float64), (known, np.int32))
     )
-    end = np.clip(periods - steps + 1, 0, None)  # exclusive: the window ends at period - steps
+    # exclusive: the window ends at period - steps, and never past the matrix's last column
+    end = np.clip(periods - steps + 1, 0, target.shape[1])
     features: dict[str, np.ndarray] = {}
     for w in windows:
         start = np.clip(end - w, 0, None)
@@ -345,28 +342,49 @@ def _rolling_features(
     return features
 
 
-def _calendar_features(timeline: _Timeline, first: int, n: int, periods: np.ndarray) -> dict[str, np.ndarray]:
-    """Calendar of each row's period: computed once per period, then looked up."""
-    bounds = timeline.starts(first, n)
-    starts = pd.DatetimeIndex(bounds[:-1])
+def _calendar_features(freq: Freq, dates: np.ndarray) -> dict[str, np.ndarray]:
+    """Calendar of each row, read from the row's own date (``datetime64``, one per row).
+
+    A day is its date; a week the 7 days from its date (a week dated by its start, as the
+    importer dates weeks by their Monday); a month the calendar month the date falls in.
+    Computed once per distinct date, then looked up, so it holds whatever weekday the
+    weeks are dated by and however many periods are missing between two dates — nothing
+    is inferred from a row's position on an assumed grid. Returns float32 arrays, one
+    value per row: ``month``; daily ``day_of_week`` (0 = Monday), ``day_of_month``,
+    ``day_of_year``, ``week_of_year`` (ISO); weekly ``week_of_year``; monthly
+    ``days_in_period``; and, per period, the number of days of each kind of
+    ``_japanese_days`` (a 0/1 flag for daily data).
+    """
+    unique, inverse = np.unique(np.asarray(dates, dtype="datetime64[D]"), return_inverse=True)
+    if not len(unique):
+        return {}
+    if freq is Freq.MONTHLY:
+        begin = unique.astype("datetime64[M]").astype("datetime64[D]")
+        end = (unique.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    else:
+        begin = unique
+        end = unique + (7 if freq is Freq.WEEKLY else 1) * DAY
+    starts = pd.DatetimeIndex(begin)
     table: dict[str, np.ndarray] = {"month": starts.month.to_numpy()}
-    if timeline.freq is Freq.DAILY:
+    if freq is Freq.DAILY:
         table |= {
             "day_of_week": starts.day_of_week.to_numpy(),
             "day_of_month": starts.day.to_numpy(),
             "day_of_year": starts.day_of_year.to_numpy(),
             "week_of_year": starts.isocalendar().week.to_numpy(dtype=np.int64),
         }
-    elif timeline.freq is Freq.WEEKLY:
+    elif freq is Freq.WEEKLY:
         table["week_of_year"] = starts.isocalendar().week.to_numpy(dtype=np.int64)
     else:
-        table["days_in_period"] = (bounds[1:] - bounds[:-1]).astype(np.int64)
-    # Days of each kind within a period (a 0/1 flag for daily data).
-    days = np.arange(bounds[0], bounds[-1])
-    offsets = (bounds[:-1] - bounds[0]).astype(np.int64)
+        table["days_in_period"] = (end - begin).astype(np.int64)
+    # Days of each kind within a period: differences of running counts over every day
+    # from the first period's start to the last one's end (periods may overlap or skip).
+    days = np.arange(begin.min(), end.max())
+    at_begin, at_end = (begin - days[0]).astype(np.int64), (end - days[0]).astype(np.int64)
     for name, flag in _japanese_days(days).items():
-        table[name] = np.add.reduceat(flag.astype(np.int64), offsets)
-    return {name: values[periods].astype(np.float32) for name, values in table.items()}
+        running = np.concatenate([[0], np.cumsum(flag, dtype=np.int64)])
+        table[name] = running[at_end] - running[at_begin]
+    return {name: values[inverse].astype(np.float32) for name, values in table.items()}
 
 
 def _japanese_days(days: np.ndarray) -> dict[str, np.ndarray]:
