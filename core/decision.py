@@ -341,13 +341,13 @@ class LadderPick:
     """The model the verdict takes when none is chosen, and why, in words."""
 
     model: str  # alias
-    rule: str  # the rule that picked it, for a label: "the cheapest rung that meets every criterion, pays and …"
+    rule: str  # the rule that picked it, a short plain rule for a label: "the cheapest rung that meets every …"
     note: str | None  # a sentence for the verdict when the ladder stopped below the model that saves the most
     kind: str = FITS  # FITS, BREAKS or RICHEST: which of the ladder's rules picked it
 
     def label(self) -> str:
-        """``Theta — the cheapest rung that meets every criterion, pays and keeps the constraints (recommended)``."""
-        return f"{fmt.model_name(self.model)} — {self.rule} (recommended)"
+        """``Theta (recommended): the cheapest rung that meets every criterion, pays and keeps the constraints``."""
+        return f"{fmt.model_name(self.model)} (recommended): {self.rule}"
 
 
 MODEL_FREE = ("budget",)  # constraints that do not depend on the model (the investment against the budget)
@@ -387,7 +387,7 @@ def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: Pro
             continue
         rule = "the cheapest rung that meets every criterion, pays and keeps the constraints"
         if model == richest:
-            return LadderPick(model, f"{rule}, and the one that saves the most", None)
+            return LadderPick(model, f"{rule}; it also saves the most", None)
         name, rich = fmt.model_name(model), fmt.model_name(richest)
         return LadderPick(model, rule, (
             f"Chosen by the ladder: {name} ({rungs.get(model, '?')}) is the cheapest rung that meets every "
@@ -396,13 +396,12 @@ def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: Pro
             f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays."))
     if breaking is not None:
         name = fmt.model_name(breaking)
-        return LadderPick(breaking, "the cheapest rung that meets every criterion and pays (none also keeps the "
-                                    "constraints)", (
+        return LadderPick(breaking, "the cheapest rung that meets every criterion and pays; it breaks a constraint "
+                                    "(see the conditions)", (
             f"Chosen by the ladder: {name} ({rungs.get(breaking, '?')}) is the cheapest rung that meets every "
             "criterion and pays; no model that does also keeps the constraints, so the constraint it breaks is a "
             "condition below."), BREAKS)
-    return LadderPick(richest, "the one that saves the most (no model meets every criterion and pays)", None,
-                      RICHEST)
+    return LadderPick(richest, "saves the most (no model meets every criterion and pays)", None, RICHEST)
 
 
 def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
@@ -506,7 +505,8 @@ class KpiMeasure:
         return None if value is None else value * self.scale
 
     def text(self, value: float | None) -> str:
-        return fmt.yen(value) if self.yen else fmt.pct(value)
+        """Yen, or a share with two significant figures below 1 % (``0.012%``)."""
+        return fmt.yen(value) if self.yen else fmt.pct_fine(value)
 
     def label_for(self, freq: Freq | str) -> str:
         """The label in the data's periods: ``share of series-months with a stockout``."""
@@ -622,11 +622,30 @@ def _equivalent(measure: KpiMeasure, today: float, current: float, target: float
 
 
 def _cut(measure: KpiMeasure, current: float, target: float) -> str:
+    """The change a stated target asks for, in words: ``25% lower than today`` (a
+    lower-is-better measure), ``50% of today's shortfall closed`` (a fill rate)."""
     if measure.better == "lower":
         change = 1 - target / current if current else 0.0
-        return f"{fmt.pct(abs(change))} {'lower' if change >= 0 else 'higher'}"
+        return f"{_percent(abs(change))} {'lower' if change >= 0 else 'higher'} than today"
     closed = 1 - (1 - target) / (1 - current) if current < 1 else 0.0
-    return f"{fmt.pct(closed)} of the shortfall closed"
+    return f"{_percent(closed)} of today's shortfall closed"
+
+
+def _percent(share: float) -> str:
+    """A relative change without needless decimals: ``25%``, ``12.5%``, ``0.33%``."""
+    return fmt.pct_fine(share, 1).replace(".0%", "%")
+
+
+def _kpi_relative(definition: ProblemDefinition, measure: KpiMeasure, threshold: float) -> str:
+    """The KPI target read as the change it asks for, as a criterion is written:
+    ``25% lower than today (stated 6% → 4.5%): ≤ 12.5% as measured``."""
+    current, target = measure.stated(definition.kpi_current), measure.stated(definition.kpi_target)
+    sign = "≤" if measure.better == "lower" else "≥"
+    unit = definition.kpi_unit.strip()
+    before = (f"{fmt.trimmed(definition.kpi_current, 2)}{unit[0]}" if unit[:1] in ("%", "％") else
+              _stated_text(definition, definition.kpi_current))  # "6% → 4.5% of sales", not "6% of sales → …"
+    return (f"{_cut(measure, current, target)} (stated {before} → {_stated_text(definition, definition.kpi_target)}): "
+            f"{sign} {measure.text(threshold)} as measured")
 
 
 def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult
@@ -677,12 +696,13 @@ def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame
                                              "stated from zero cannot be read as a change."))
         if relative is not None:
             threshold = relative
+            common["criterion"] = f"KPI target: {name} {_kpi_relative(definition, measure, threshold)}"
             level = (f"agrees with the one measured for {today_label} ({measure.text(today)}, within "
                      f"{fmt.pct(AGREES, 0)})" if agree else
                      f"is not the one measured for {today_label} ({measure.text(today)}): they do not count the "
                      "same thing")
             how += (f" The level stated today ({measure.text(current)}) {level}, so the target is read as the change "
-                    f"it asks for ({measure.text(current)} → {measure.text(target)}, "
+                    f"it asks for ({measure.text(current)} → {measure.text(target)}: "
                     f"{_cut(measure, current, target)}), which on the measured scale is {measure.text(threshold)}.")
             note += (f" Read as written ({sign} {measure.text(target)}), it would be "
                      f"{'met' if meets(target) else 'not met'} ({measure.text(value)} with {who}); for information "
@@ -775,7 +795,7 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
                 note = f"Read as the {label}, for {today_label}."
                 if status == DIFFER:
                     ratio = today / current if current else math.inf
-                    times = f"{fmt.number(ratio, 1)}×" if math.isfinite(ratio) else "not comparable"
+                    times = fmt.times(ratio) if math.isfinite(ratio) else "not comparable"
                     note += f" Measured is {times} the stated level."
                     risks.append(
                         f"The problem definition states {name} at {current_text} today; the run measures "
@@ -787,8 +807,15 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
         kpi = next((c for c in criteria if c.metric == KPI_TARGET), None)
         if kpi is not None:
             status = UNMEASURED if kpi.passed is None else MET if kpi.passed else NOT_MET
-            rows.append(_row(f"KPI target: {name}", measure.stated(definition.kpi_target) if measure else None,
-                             _stated_text(definition, definition.kpi_target), kpi.measured,
+            stated_target = _stated_text(definition, definition.kpi_target)
+            target = measure.stated(definition.kpi_target) if measure else None
+            if measure is not None and target is not None and kpi.threshold is not None \
+                    and not math.isclose(kpi.threshold, target, rel_tol=1e-9, abs_tol=1e-12):
+                # read as the change it asks for: say the threshold applied beside the number stated
+                cut = _cut(measure, measure.stated(definition.kpi_current), target)
+                sign = "≤" if measure.better == "lower" else "≥"
+                stated_target += f": {cut}, so {sign} {measure.text(kpi.threshold)} as measured"
+            rows.append(_row(f"KPI target: {name}", target, stated_target, kpi.measured,
                              f"{kpi.measured_text} with {who}" if kpi.measured is not None else fmt.MISSING,
                              status, kpi.evidence))
 
@@ -799,7 +826,7 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
         status = SHORT if ratio < CLAIM_SHORT else ABOVE if ratio > CLAIM_HIGH else IN_LINE
         saved = f"{fmt.yen(savings)} saved" if savings >= 0 else f"{fmt.yen(-savings)} lost"
         rows.append(_row("Value claimed (¥ a year)", claim, fmt.yen(claim), savings, saved, status,
-                         f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed, against "
+                         f"Measured savings are {_of_claim(savings, claim)}, against "
                          f"{impact.baseline_label}." if savings > 0 else
                          f"Nothing of the value claimed is measured against {impact.baseline_label}."))
         if savings <= 0:
@@ -809,11 +836,11 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
                          f"None of the value claimed ({fmt.yen(claim)} a year) is measured: the savings are measured "
                          f"against {who} itself.")
         elif ratio < CLAIM_SHORT:
-            risks.append(f"Measured savings are {fmt.pct(ratio, 0)} of the value claimed: {fmt.yen(savings)} a year "
+            risks.append(f"Measured savings are {_of_claim(savings, claim)}: {fmt.yen(savings)} a year "
                          f"against {fmt.yen(claim)} ({fmt.yen(claim - savings)} short). Revise the business case, or "
                          "say where the rest is to come from, before promising it.")
         elif ratio > CLAIM_HIGH:
-            risks.append(f"Measured savings are {fmt.number(ratio, 1)}× the value claimed ({fmt.yen(savings)} against "
+            risks.append(f"Measured savings are {_of_claim(savings, claim)} ({fmt.yen(savings)} against "
                          f"{fmt.yen(claim)} a year): check "
                          + ("the costs of a unit forecast too high and too low" if impact.money_model == ERRORS else
                             "the prices, costs and shelf lives the simulation used")
@@ -854,6 +881,13 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
                               f"{fmt.yen(budget)} by {fmt.yen(investment - budget)}. Secure the difference, or cut "
                               "the investment, before starting.")
     return Reconciliation(rows, risks, conditions, measure.key if measure else None, tuple(broken))
+
+
+def _of_claim(savings: float, claim: float) -> str:
+    """``35% of the value claimed`` below ten times the claim, ``9,779× the value claimed``
+    from there (``fmt.share_of``)."""
+    share = fmt.share_of(savings, claim)
+    return f"{share} the value claimed" if share.endswith("×") else f"{share} of the value claimed"
 
 
 def _kpi(definition: ProblemDefinition) -> str:
@@ -1216,8 +1250,8 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     risks += _unaccounted(model, run)
     if run.exog_known and MODELS.get(model) is not None and model_reads_exog(model):
         risks.append(f"The backtest gave {name} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
-                     "future values are not in the warehouse, so the published batch forecasts without them and may "
-                     "be less accurate than measured here. Feed planned prices and promotions to production.")
+                     "future values are not in the warehouse, so the published batch forecasts are made without them "
+                     "and may be less accurate than measured here. Feed planned prices and promotions to production.")
     if pick is not None:
         risks.append(_selection_risk(name, pick))
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
@@ -1247,7 +1281,7 @@ def _selection_risk(name: str, pick: LadderPick) -> str:
     if pick.kind == RICHEST:
         return (f"{name} was chosen as the one that saves the most, on the same folds its savings are quoted from: "
                 "expect a little less in production, and check it in the online evaluation.")
-    return (f"{name} was chosen by the ladder — {pick.rule} — on the same folds its scores and savings are quoted "
+    return (f"{name} was chosen by the ladder ({pick.rule}), on the same folds its scores and savings are quoted "
             "from: a model that only just meets a criterion here may miss it in production; check it in the online "
             "evaluation.")
 

@@ -328,9 +328,11 @@ def test_the_kpi_target_is_read_as_the_cut_it_asks_for_when_the_levels_differ(st
     assert kpi.metric == "kpi_target" and kpi.passed is True
     assert kpi.threshold == pytest.approx(0.166 * 4.5 / 6) and kpi.measured == pytest.approx(0.097)
     assert kpi.measured_text == "9.7%" and kpi.baseline_value == pytest.approx(0.166)
-    assert kpi.criterion == "KPI target: 廃棄・欠品ロス率 Waste and stockout loss ≤ 4.5% of sales"
-    assert "(6.0% → 4.5%, 25.0% lower), which on the measured scale is 12.4%" in kpi.evidence
-    assert kpi.evidence.endswith("With ETS (exponential smoothing): 9.7% against 12.4%: met.")
+    # the sentence states the threshold applied, never "≤ 4.5%" beside a measured 9.7% that passed
+    assert kpi.criterion == ("KPI target: 廃棄・欠品ロス率 Waste and stockout loss 25% lower than today (stated 6% → "
+                             "4.5% of sales): ≤ 12.5% as measured")
+    assert "(6.0% → 4.5%: 25% lower than today), which on the measured scale is 12.5%" in kpi.evidence
+    assert kpi.evidence.endswith("With ETS (exponential smoothing): 9.7% against 12.5%: met.")
     assert kpi.note == ("The KPI target of the problem definition. Read as written (≤ 4.5%), it would be not met (9.7% "
                         "with ETS (exponential smoothing)); for information only: the verdict reads the target as the "
                         "change it asks for.")
@@ -338,8 +340,9 @@ def test_the_kpi_target_is_read_as_the_cut_it_asks_for_when_the_levels_differ(st
     same = replace(LOSS, kpi_current=16.0)
     kpi = kpi_criterion(same, "ets", board, impact)
     assert kpi.passed is False and kpi.threshold == pytest.approx(0.166 * 4.5 / 16)
+    assert kpi.criterion.endswith("71.9% lower than today (stated 16% → 4.5% of sales): ≤ 4.7% as measured")
     assert ("The level stated today (16.0%) agrees with the one measured for today's practice (16.6%, within 25%), so "
-            "the target is read as the change it asks for (16.0% → 4.5%, 71.9% lower), which on the measured scale "
+            "the target is read as the change it asks for (16.0% → 4.5%: 71.9% lower than today), which on the measured scale "
             "is 4.7%.") in kpi.evidence
     assert kpi.evidence.endswith("9.7% against 4.7%: not met.")
 
@@ -355,7 +358,7 @@ def test_stated_numbers_sit_beside_the_measured_ones(stored):
     assert "Measured is 2.8× the stated level." in today["note"]
     target = rows["KPI target"]
     assert (target["stated"], target["measured"], target["status"]) == (
-        "4.5% of sales", "9.7% with ETS (exponential smoothing)", MET)
+        "4.5% of sales: 25% lower than today, so ≤ 12.5% as measured", "9.7% with ETS (exponential smoothing)", MET)
     value = rows["Value claimed (¥ a year)"]
     assert (value["stated"], value["measured"], value["status"]) == ("¥60,000,000", "¥19,200,000 saved", SHORT)
     assert ("Measured savings are 32% of the value claimed: ¥19,200,000 a year against ¥60,000,000 (¥40,800,000 "
@@ -441,11 +444,11 @@ def test_the_ladder_pick_names_its_rule_and_is_the_verdicts_model(stored):
     pick = recommended_model(warehouse, project.project_id, run_id, impact)
     decision = decide(warehouse, project.project_id, run_id)
     assert decision.model == pick.model
-    assert pick.label().startswith(f"{fmt.model_name(pick.model)} — the cheapest rung that meets every criterion")
-    assert pick.label().endswith("(recommended)")
+    assert pick.label().startswith(f"{fmt.model_name(pick.model)} (recommended): the cheapest rung that meets every "
+                                   "criterion")
     nothing = project_with(warehouse, "pick none", Criterion("wape", "<=", 0.01), running=0)
     pick = recommended_model(warehouse, nothing.project_id, run_id, impact)
-    assert pick.rule == "the one that saves the most (no model meets every criterion and pays)"
+    assert pick.rule == "saves the most (no model meets every criterion and pays)"
     assert pick.model == ladder_pick(impact, load_board(warehouse, run_id), ProblemDefinition(
         criteria=(Criterion("wape", "<=", 0.01),))).model
 
@@ -515,8 +518,10 @@ def test_the_kpi_target_is_the_cut_it_asks_for_on_both_sides_of_the_band(stored,
     level = (f"agrees with the one measured for today's practice ({fmt.pct(measured_today)}, within 25%)" if agrees
              else f"is not the one measured for today's practice ({fmt.pct(measured_today)}): they do not count the "
                   "same thing")
-    assert (f"The level stated today (6.0%) {level}, so the target is read as the change it asks for (6.0% → 4.5%, "
-            f"25.0% lower), which on the measured scale is {fmt.pct(threshold)}.") in kpi.evidence
+    applied = "5.5%" if agrees else "5.7%"  # 5.55 % is 5.549999… in floating point
+    assert (f"The level stated today (6.0%) {level}, so the target is read as the change it asks for (6.0% → 4.5%: "
+            f"25% lower than today), which on the measured scale is {applied}.") in kpi.evidence
+    assert kpi.criterion.endswith(f"25% lower than today (stated 6% → 4.5% of sales): ≤ {applied} as measured")
     # read as written, 4.5 % is missed either way: information only
     assert kpi.note == ("The KPI target of the problem definition. Read as written (≤ 4.5%), it would be not met (5.6% "
                         "with ETS (exponential smoothing)); for information only: the verdict reads the target as the "
@@ -544,8 +549,8 @@ def test_the_ladder_passes_over_a_model_that_does_not_pay_or_runs_out_more(store
     impact, board = _with(stored, practice, snaive, ma, ets)
     pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
     assert (pick.model, pick.kind, pick.note) == ("ets", FITS, None)
-    assert pick.label() == ("ETS (exponential smoothing) — the cheapest rung that meets every criterion, pays and "
-                            "keeps the constraints, and the one that saves the most (recommended)")
+    assert pick.label() == ("ETS (exponential smoothing) (recommended): the cheapest rung that meets every criterion, "
+                            "pays and keeps the constraints; it also saves the most")
 
     # ma keeps the constraints now: the cheapest rung wins, and says what the richer model would add
     impact, board = _with(stored, practice, snaive, _policy("ma", 2_000_000.0), ets)
@@ -561,14 +566,14 @@ def test_the_ladder_passes_over_a_model_that_does_not_pay_or_runs_out_more(store
     impact, board = _with(stored, practice, snaive, ma, _policy("ets", 3_000_000.0, stockouts=0.3))
     pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
     assert (pick.model, pick.kind) == ("ma", BREAKS)
-    assert pick.label() == ("Moving average — the cheapest rung that meets every criterion and pays (none also keeps "
-                            "the constraints) (recommended)")
+    assert pick.label() == ("Moving average (recommended): the cheapest rung that meets every criterion and pays; it "
+                            "breaks a constraint (see the conditions)")
 
     # none pays: the one that saves the most
     impact, board = _with(stored, practice, snaive, _policy("ma", 600_000.0), _policy("ets", 900_000.0))
     pick = ladder_pick(impact, board.reset_index(), WAPE_ONLY)
     assert (pick.model, pick.kind, pick.rule) == (
-        "ets", RICHEST, "the one that saves the most (no model meets every criterion and pays)")
+        "ets", RICHEST, "saves the most (no model meets every criterion and pays)")
 
 
 def test_a_budget_over_the_investment_does_not_move_the_ladder(stored):
@@ -593,8 +598,8 @@ def test_the_risk_of_choosing_on_the_same_folds_names_the_rule_that_chose(stored
     impact, _ = _with(stored, practice, snaive, _policy("ma", 2_000_000.0), _policy("ets", 3_000_000.0))
     decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY))
     assert decision.model == "ma"
-    assert ("Moving average was chosen by the ladder — the cheapest rung that meets every criterion, pays and keeps the "
-            "constraints — on the same folds its scores and savings are quoted from: a model that only just meets a "
+    assert ("Moving average was chosen by the ladder (the cheapest rung that meets every criterion, pays and keeps the "
+            "constraints), on the same folds its scores and savings are quoted from: a model that only just meets a "
             "criterion here may miss it in production; check it in the online evaluation.") in decision.risks
     impact, _ = _with(stored, practice, snaive, _policy("ma", 600_000.0), _policy("ets", 900_000.0))
     decision = evaluate_decision(_inputs(stored, impact, WAPE_ONLY))
@@ -693,3 +698,26 @@ def test_the_baseline_itself_is_no_candidate_and_saves_nothing_by_definition(sto
                     "forecasts.")
     assert any(s.startswith("If the gap is small, go back down the ladder: a cheaper rule or statistical model, "
                             "better features, or more data (promotions, holidays)") for s in decision.next_steps)
+
+
+def test_small_kpi_levels_keep_their_digits_and_large_shares_of_the_claim_are_multiples(stored):
+    # M5-like: stated 6 % → 4.5 %, measured 0.025 % today (¥250 of ¥1M sales) and 0.012 % with ETS
+    impact, board = _with(stored, _policy("practice", 0.0, waste=150.0, lost=100.0),
+                          _policy("ets", 19_200_000.0, waste=70.0, lost=50.0))
+    kpi = kpi_criterion(LOSS, "ets", board, impact)
+    assert kpi.threshold == pytest.approx(0.00025 * 0.75) and kpi.passed is True
+    assert kpi.measured_text == "0.012%"
+    assert kpi.criterion.endswith("25% lower than today (stated 6% → 4.5% of sales): ≤ 0.019% as measured")
+    assert kpi.evidence.endswith("With ETS (exponential smoothing): 0.012% against 0.019%: met.")
+    result = reconcile(replace(LOSS, value_yen_per_year=1_000), "ets", board, impact, [kpi])
+    today = next(r for r in result.rows if r["item"].startswith("KPI today"))
+    assert today["measured"] == "0.025%" and "Measured is 0.0042× the stated level." in today["note"]
+    claim = next(r for r in result.rows if r["item"] == "Value claimed (¥ a year)")
+    assert claim["note"] == "Measured savings are 19,200× the value claimed, against today's practice."
+    assert any(r.startswith("Measured savings are 19,200× the value claimed (¥19,200,000 against ¥1,000 a year)")
+               for r in result.risks)
+    # below ten times the claim, a percentage without decimals, the same in the table and the risks
+    result = reconcile(replace(LOSS, value_yen_per_year=7_000_000), "ets", board, impact, [kpi])
+    claim = next(r for r in result.rows if r["item"] == "Value claimed (¥ a year)")
+    assert claim["note"] == "Measured savings are 274% of the value claimed, against today's practice."
+    assert any(r.startswith("Measured savings are 274% of the value claimed (¥19,200,000") for r in result.risks)
