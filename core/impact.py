@@ -43,7 +43,8 @@ the actual costs a share of it (``over_share``: holding, markdown), each unit be
 another share (``under_share``: the lost margin), from the forecasts' errors directly,
 on the periods every policy forecast; no shelf, stock or order is simulated. Where a
 year of the data at that value is under ``PLAUSIBLE_YEARLY_YEN`` the result warns that
-the unit's value was likely left at ¥1.
+the unit's value was likely left at ¥1; over ``PLAUSIBLE_MAX_YEARLY_YEN`` (¥10 trillion)
+it warns that the value is too large for what the target counts.
 
 Either way money is annualised from the folds' periods and scaled from the run's
 series to the whole dataset by their share of sales.
@@ -72,6 +73,10 @@ SERVICE_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
 # to be a retailer's business: most likely the unit's value was left at ¥1 for a target
 # counted in thousands or millions.
 PLAUSIBLE_YEARLY_YEN = 10_000_000
+# Above this a year of the whole dataset is more than any retailer's turnover (the largest
+# Japanese retail group sells about ¥12 trillion a year): most likely a unit's value meant
+# for turnover in millions was kept for a target counted in units.
+PLAUSIBLE_MAX_YEARLY_YEN = 10_000_000_000_000
 OPTIMAL = "profit-optimal"  # each item's level that earned the most in the simulator, in the other folds
 SHELF = "shelf"  # money model: the shelf simulation
 ERRORS = "errors"  # money model: the cost of forecast errors
@@ -300,6 +305,24 @@ class ImpactResult:
         return f"The data's yearly total at {unit_yen(value)} a unit: {fmt.yen_short(total)}"
 
     @property
+    def implausibly_large(self) -> str | None:
+        """A warning when the yearly money is more than any retailer's (the data's yearly
+        total at the unit's value above ``PLAUSIBLE_MAX_YEARLY_YEN``); None otherwise."""
+        total = self.yearly_total_yen
+        if math.isnan(total) or total <= PLAUSIBLE_MAX_YEARLY_YEN:
+            return None
+        value = self.config.error_costs.unit_value
+        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth {fmt.yen_short(total)}, more "
+                "than any retailer sells in a year (¥10 trillion), so every yen figure "
+                "here is too large. A unit's value meant for turnover in millions does not fit a target counted in "
+                "units of items: set what one unit of the target is worth in yen (an item's price for units).")
+
+    @property
+    def implausible(self) -> str | None:
+        """The warning of ``implausibly_small`` or ``implausibly_large``, if either."""
+        return self.implausibly_small or self.implausibly_large
+
+    @property
     def implausibly_small(self) -> str | None:
         """A warning when the yearly money cannot be a business's (the data's yearly
         total at the unit's value below ``PLAUSIBLE_YEARLY_YEN``); None otherwise."""
@@ -348,8 +371,8 @@ class ImpactResult:
         notes = [self.censoring.sentence()] if self.money_model == SHELF or self.censoring.recorded else []
         if self.money_model == ERRORS:
             notes.append(f"Money is counted as {self.money_model_label}.")
-            if self.implausibly_small:
-                notes.append(self.implausibly_small)
+            if self.implausible:
+                notes.append(self.implausible)
         if self.folds == 1 and self.money_model == SHELF:
             notes.append("With a single fold the safety stock and each item's service level are sized on the very "
                          "errors they have to cover: the models' money is an optimistic estimate. Run several folds "
@@ -412,6 +435,8 @@ def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None,
     column = price_column(data)
 
     def pick(name: str, average: float | None, label: str) -> np.ndarray:
+        shown = ("" if average is None else f"{average:,g} day{'' if average == 1 else 's'}"
+                 if name == "shelf_life_days" else unit_yen(average))
         found = _item_values(data, series, items, name)
         if found is not None and found.notna().all():
             sources[label] = f"the item master ({name})"
@@ -420,9 +445,9 @@ def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None,
             missing.append(label)
             return np.zeros(len(series))
         if found is not None:
-            sources[label] = f"the item master ({name}), and your average {average:,g} where it has none"
+            sources[label] = f"the item master ({name}), and your average {shown} where it has none"
             return found.fillna(average).to_numpy(float)
-        sources[label] = f"your average ({average:,g})"
+        sources[label] = f"your average ({shown})"
         return np.full(len(series), float(average))
 
     unit_price = pick("unit_price", economics.unit_price, "unit price")

@@ -322,6 +322,13 @@ def test_monthly_turnover_speaks_of_months():
     assert millions.yearly_total_yen == pytest.approx(1278 * 1e8) and millions.implausibly_small is None
     assert millions.row("m")["yearly_savings"] == pytest.approx((3.6 - 5.4) * 12 / 18 * 1e8)
     assert not any("worth only" in note for note in millions.notes)
+    assert millions.implausibly_large is None  # ¥127.8B a year: a business's size
+    # The same ¥100M a unit kept for a target counted in units: 12.78 trillion yen a year is no retailer's.
+    units = money_impact(pd.DataFrame(rows), data,
+                         ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=1e10)))
+    assert units.yearly_total_yen == pytest.approx(1278 * 1e10) and units.implausibly_small is None
+    assert units.implausible == units.implausibly_large and units.implausibly_large in units.notes
+    assert "worth ¥12.8T, more than any retailer sells in a year (¥10 trillion)" in units.implausibly_large
     assert "one unit of the target worth ¥100,000,000" in millions.money_model_label
 
 
@@ -390,7 +397,13 @@ def test_average_economics_stand_in_for_missing_item_data():
         money_impact(forecasts({"m": [5, 5]}), data)
     result = money_impact(forecasts({"m": [5, 5]}), data,
                           ImpactConfig(service_level=0.9, economics=Economics(100, 60, 1)))
-    assert result.row("m")["profit"] == 400 and "your average" in result.sources["unit cost"]
+    assert result.row("m")["profit"] == 400
+    # Each average with its unit: yen for money, days for the shelf life.
+    assert result.sources == {"unit price": "your average (¥100)", "unit cost": "your average (¥60)",
+                              "shelf life": "your average (1 day)"}
+    five = money_impact(forecasts({"m": [5, 5]}), data,
+                        ImpactConfig(service_level=0.9, economics=Economics(300, 200, 5)))
+    assert five.sources["unit price"] == "your average (¥300)" and five.sources["shelf life"] == "your average (5 days)"
 
 
 def test_without_recorded_orders_savings_are_against_seasonal_naive():
@@ -451,3 +464,25 @@ def test_money_settings_are_stored_with_the_project_and_read_in_a_new_session(tm
     again = Warehouse(tmp_path / "w.duckdb")
     assert load_impact_settings(again, "p1") == config
     again.close()
+
+
+def test_money_settings_belong_to_a_project_and_a_dataset(tmp_path):
+    """A unit worth ¥100M typed for monthly turnover (AUS) is not used for the M5 unit
+    sales of the same project: each dataset has its own row, and the project's older
+    row (stored before settings were per dataset) is read only where no dataset is named."""
+    from core.warehouse import Warehouse
+    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    turnover = ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=1e8))
+    units = ImpactConfig(economics=Economics(300, 200, 5))
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    save_impact_settings(warehouse, "p1", turnover, dataset_id="aus")
+    assert load_impact_settings(warehouse, "p1", "m5") is None  # the M5 page starts from its own defaults
+    save_impact_settings(warehouse, "p1", units, dataset_id="m5")
+    save_impact_settings(warehouse, "p1", ImpactConfig())  # the project's own (older) row
+    assert load_impact_settings(warehouse, "p1", "aus") == turnover
+    assert load_impact_settings(warehouse, "p1", "m5") == units
+    assert load_impact_settings(warehouse, "p1") == ImpactConfig()
+    assert load_impact_settings(warehouse, "p2", "aus") is None
+    names = warehouse.query("SELECT name FROM project_settings ORDER BY name")["name"].tolist()
+    assert names == ["impact", "impact:aus", "impact:m5"]
+    warehouse.close()
