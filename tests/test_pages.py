@@ -223,3 +223,38 @@ def test_chart_axes_keep_their_ticks_distinct(app):
                for axis in ("yaxis", "yaxis2") if axis in layout}
     assert formats and not [f for f in formats.values() if f and f.endswith("f")], formats
     assert formats[next(k for k in formats if "The ladder" in k[0])] == ",~r"
+
+
+def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(app, warehouse_env, monkeypatch):
+    from core.forecast.gbdt import LightGBM
+    from core.warehouse import Warehouse
+    from core.warehouse.runs import list_runs
+
+    def broken(self, task):
+        raise IndexError("index 227 is out of bounds for axis 1 with size 223")
+
+    monkeypatch.setattr(LightGBM, "_forecast", broken)
+    at = open_page(app, "views/backtest.py")
+    at.number_input[0].set_value(7)
+    at.number_input[1].set_value(2)
+    next(m for m in at.multiselect if m.label == "Models").set_value(["naive", "lgbm"])
+    at.button(key="bt_run").click()
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1
+    assert "LightGBM failed on fold 1/2 (cutoff " in errors[0]
+    assert "IndexError" in errors[0] and "Nothing was stored" in errors[0] and "without LightGBM" in errors[0]
+    assert "Traceback" not in errors[0]
+    assert "backtest_run_id" not in at.session_state and "backtest_pending" not in at.session_state
+    warehouse = Warehouse(warehouse_env)
+    try:
+        assert list_runs(warehouse) == []  # nothing half-written
+    finally:
+        warehouse.close()
+    # As the message says: without LightGBM the same run goes through and is stored.
+    next(m for m in at.multiselect if m.label == "Models").set_value(["naive"])
+    at.button(key="bt_run").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["backtest_run_id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from core import fmt
@@ -122,9 +124,14 @@ if submitted:
                                 f"{accounting.scored_phrase(result.n_scored, result.n_series)}"
                                 + (f" · fell back to a simple rule: {fell_back}" if fell_back else ""),
                           state="complete", expanded=False)
-    except MitoshiError as error:
+    except MitoshiError as error:  # a model's own failure arrives here too, naming the model and the fold
         st.session_state.pop(PENDING_KEY, None)
         show_error(error)
+    except Exception as error:  # never a traceback: say what stopped and that nothing was stored
+        logging.getLogger(__name__).exception("The backtest stopped on an unexpected error")
+        st.session_state.pop(PENDING_KEY, None)
+        st.error(f"The backtest stopped on an unexpected error ({type(error).__name__}: {md(error)}). Nothing was "
+                 "stored. Try again with fewer models to find the one that fails.", icon=":material/error:")
 
 if st.session_state.get(RUN_KEY):
     st.divider()

@@ -12,6 +12,7 @@ left to a simple rule, with the rule and the reason.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -35,8 +36,20 @@ from core.warehouse import Dataset, Warehouse
 from core.warehouse.explore import Scope, dataset_frame
 
 
+log = logging.getLogger(__name__)
+
+
 class BacktestCancelled(MitoshiError):
     """The user stopped the run; nothing was stored."""
+
+
+class ModelFailedError(MitoshiError):
+    """A model stopped on an error of its own (a bug, not the data or the settings) in one
+    fold. The run stops and stores nothing; ``model`` (alias) and ``cutoff`` say where."""
+
+    def __init__(self, message: str, model: str, cutoff: pd.Timestamp) -> None:
+        super().__init__(message)
+        self.model, self.cutoff = model, cutoff
 
 
 @dataclass(frozen=True)
@@ -202,7 +215,13 @@ def run_backtest(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> BacktestResult:
-    """Backtest every model of ``config`` on ``data``; see the module docstring."""
+    """Backtest every model of ``config`` on ``data``; see the module docstring.
+
+    Raises ``MitoshiError`` for data or settings that cannot be backtested,
+    ``BacktestCancelled`` when ``should_stop`` says so, and ``ModelFailedError`` (naming
+    the model and the fold) when a model fails with an error that is not a
+    ``MitoshiError``. Nothing is written either way: the caller stores the result.
+    """
     started = time.perf_counter()
     frame = data.frame
     if frame.empty:
@@ -238,7 +257,19 @@ def run_backtest(
                                      f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): "
                                      f"{fmt.model_name(model.alias)}"))
             tic = time.perf_counter()
-            forecast, fell_back = model.forecast_with_fallbacks(task)
+            try:
+                forecast, fell_back = model.forecast_with_fallbacks(task)
+            except MitoshiError:
+                raise  # its message already says what is wrong and how to fix it
+            except Exception as error:  # a model's own fault: say which model, which fold, what to do
+                log.exception("%s failed on the fold with cutoff %s", model.alias, cutoff)
+                name = fmt.model_name(model.alias)
+                raise ModelFailedError(
+                    f"{name} failed on fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}) with an internal error "
+                    f"({type(error).__name__}: {error}). Nothing was stored. Run the backtest again without {name} "
+                    "(remove it under Models); the other models are not affected.",
+                    model.alias, cutoff,
+                ) from error
             timings.append(ModelTiming(model.alias, cutoff, time.perf_counter() - tic, len(task.series_ids)))
             fallbacks.append(accounting.fallback_rows(model.alias, cutoff, fell_back))
             part = base.copy()
