@@ -72,22 +72,41 @@ def suggested_money_model(run: runs.RunInfo | None) -> str:
     return SHELF if priced else ERRORS
 
 
-def _stored(key: str, run: runs.RunInfo | None) -> tuple[str | None, ImpactConfig]:
-    """The current project's id and its stored settings (defaults where none were saved)."""
+def _stored(key: str, run: runs.RunInfo | None) -> tuple[str | None, str | None, ImpactConfig]:
+    """The current project's id, the run's dataset id and the settings stored for that
+    project and dataset (the dataset's defaults where none were saved): settings typed
+    for one dataset (a turnover's unit value) never carry over to another."""
     warehouse = get_warehouse()
     project = current_project(warehouse)
     pid = project.project_id if project is not None else None
-    stored = settings.load_impact_settings(warehouse, pid)
+    if run is None and st.session_state.get("money_run"):  # the run chosen in run_picker (Report page)
+        run = next((r for r in runs.list_runs(warehouse) if r.run_id == st.session_state["money_run"]), None)
+    dataset_id = run.dataset_id if run is not None else None
+    stored = settings.load_impact_settings(warehouse, pid, dataset_id)
     if stored is None:
-        if run is None and st.session_state.get("money_run"):  # the run chosen in run_picker (Report page)
-            run = next((r for r in runs.list_runs(warehouse) if r.run_id == st.session_state["money_run"]), None)
         stored = ImpactConfig(money_model=suggested_money_model(run))
-    return pid, stored
+    if run is not None:
+        where = f"the project **{md(project.name)}**" if project is not None else "this session (no project chosen)"
+        st.caption(f":material/folder_open: Money settings of {where} for the dataset **{md(run.dataset_name)}**: "
+                   "the Money, Report and Hand-off pages share them for this dataset; another dataset has its own.")
+    return pid, dataset_id, stored
 
 
-def _remember(pid: str | None, stored: ImpactConfig, config: ImpactConfig) -> None:
+def _remember(pid: str | None, dataset_id: str | None, stored: ImpactConfig, config: ImpactConfig) -> None:
     if pid is not None and config != stored:
-        settings.save_impact_settings(get_warehouse(), pid, config)
+        settings.save_impact_settings(get_warehouse(), pid, config, dataset_id)
+
+
+def _records_stockouts() -> bool:
+    """Whether the dataset of the run chosen on the page records stockout days."""
+    run_id = st.session_state.get("money_run")
+    run = next((r for r in runs.list_runs(get_warehouse()) if r.run_id == run_id), None) if run_id else None
+    if run is None or run.dataset_id is None:
+        return True
+    try:
+        return bool(get_warehouse().get_dataset(run.dataset_id).spec.stockout)
+    except MitoshiError:
+        return True
 
 
 def _economics_inputs(key: str, stored: ImpactConfig) -> tuple[Economics, bool]:
@@ -107,8 +126,13 @@ def _economics_inputs(key: str, stored: ImpactConfig) -> tuple[Economics, bool]:
                                   key=f"{key}_shelf")
         holding = c[3].number_input("Yearly holding cost (% of stock value)", min_value=0.0, max_value=200.0,
                                     value=float(e.holding_rate * 100), step=5.0, key=f"{key}_holding")
-        correct = st.checkbox("Estimate demand on stockout days (sales understate it there)",
-                              value=stored.correct_censoring, key=f"{key}_correct")
+        recorded = _records_stockouts()
+        correct = st.checkbox(
+            "Estimate demand on stockout days (sales understate it there)", value=stored.correct_censoring and recorded,
+            key=f"{key}_correct", disabled=not recorded,
+            help=None if recorded else "This dataset has no stockout column, so there are no stockout days to "
+                                       "estimate demand on: map a stockout flag when importing to use it.")
+        correct = correct if recorded else stored.correct_censoring
     economics = Economics(unit_price=price or None, unit_cost=cost, shelf_life_days=int(shelf) if shelf else None,
                           holding_rate=holding / 100)
     return economics, correct
@@ -120,7 +144,7 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     Report and Hand-off pages share them). ``run`` suggests the model of money when the
     project has none saved. Returns None (with the reason shown) when the settings
     cannot be used."""
-    pid, stored = _stored(key, run)
+    pid, dataset_id, stored = _stored(key, run)
     models = {SHELF: SHELF_CHOICE, ERRORS: ERRORS_CHOICE}
     money_model = st.selectbox(
         "How money is counted", list(models), index=list(models).index(stored.money_model), format_func=models.get,
@@ -172,20 +196,21 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     except MitoshiError as error:
         show_error(error)
         return None
-    _remember(pid, stored, config)
+    _remember(pid, dataset_id, stored, config)
     return config
 
 
-def handoff_economics(key: str) -> Economics | None:
-    """The project's prices, costs and shelf life for ordering from now on (the Hand-off
-    page), in the same section as on the Money page, saved back to the project."""
-    pid, stored = _stored(key, None)
+def handoff_economics(key: str, run: runs.RunInfo | None = None) -> Economics | None:
+    """The project's prices, costs and shelf life for ``run``'s dataset, for ordering
+    from now on (the Hand-off page), in the same section as on the Money page, saved
+    back to the project and dataset."""
+    pid, dataset_id, stored = _stored(key, run)
     try:
         economics, correct = _economics_inputs(key, stored)
     except MitoshiError as error:
         show_error(error)
         return None
-    _remember(pid, stored, replace(stored, economics=economics, correct_censoring=correct))
+    _remember(pid, dataset_id, stored, replace(stored, economics=economics, correct_censoring=correct))
     return economics
 
 
@@ -198,27 +223,33 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
     """The run's money impact, with progress the first time; None (error shown) when it
     cannot be computed. Under the cost of forecast errors, the data's yearly total at
     the unit's value is said below the settings, with a warning when a year of the
-    data is worth implausibly little (``ImpactResult.implausibly_small``)."""
-    try:
-        with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
-                       "Costing each model's forecast errors…", expanded=False) as status:
+    data is worth implausibly little or much (``ImpactResult.implausible``)."""
+    with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
+                   "Costing each model's forecast errors…", expanded=False) as status:
+        try:
             result = _cached_impact(run.run_id, config, run.created_at.isoformat())
+        except MitoshiError as error:
+            failure = error
+            # The status ends here, saying what is missing; the message below says how to give it.
+            status.update(label=f"No money impact yet: {md(str(error))}", state="error")
+            result = None
+        else:
             status.update(label="Money impact ready", state="complete")
-    except MitoshiError as error:
-        show_error(error)
+    if result is None:
+        show_error(failure)
         return None
     if result.money_model == ERRORS:  # the scale of the money, beside the unit's value it follows
         st.caption(f":material/scale: {result.yearly_total_sentence} — if your business is bigger, set what one "
                    "unit of the target is worth.")
-        if result.implausibly_small:
-            st.warning(md(result.implausibly_small), icon=":material/warning:")
+        if result.implausible:
+            st.warning(md(result.implausible), icon=":material/warning:")
     return result
 
 
 def _people(summary):
     """The summary with each policy labelled by its model's name."""
     return summary.assign(label=summary["policy"].map(
-        lambda p: "today's practice" if p == PRACTICE else fmt.model_name(p)))
+        lambda p: "Today's practice" if p == PRACTICE else fmt.model_name(p)))
 
 
 def render_impact(impact: ImpactResult, key: str) -> None:
@@ -257,7 +288,7 @@ def render_impact(impact: ImpactResult, key: str) -> None:
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
     for note in impact.notes:
-        if note != impact.implausibly_small:  # already a warning under the settings
+        if note != impact.implausible:  # already a warning under the settings
             st.info(md(note), icon=":material/info:")
     # The cost-of-error model has no waste/stockout split to show beside the savings: they take the width.
     left, right = st.columns(2) if not errors else (st.container(), None)

@@ -85,7 +85,7 @@ economics = None
 if with_orders and optimal:
     # Each item's level is chosen by the money impact's shelf simulation, which prices items from the dataset
     # or from the project's averages: the same section as on the Money page, saved with the project.
-    economics = handoff_economics("handoff")
+    economics = handoff_economics("handoff", info)
 for refused in board["model"]:
     reason = unpublishable_reason(refused)
     if reason:
@@ -151,7 +151,11 @@ else:
     export = publish.batch_export(warehouse, info.dataset_id, version)
     st.markdown(f"**Rows of version {version}** — {fmt.count(len(export))} rows"
                 + (", the first 200 shown" if len(export) > 200 else ""))
-    table(export.head(200), column_config={
+    # Names for people here; the CSV and the warehouse keep the model's alias.
+    shown = export.head(200)
+    if "model" in shown.columns:
+        shown = shown.assign(model=shown["model"].map(fmt.model_name))
+    table(shown, column_config={
         "created_at": st.column_config.DatetimeColumn("created_at", format="YYYY-MM-DD HH:mm:ss"),
         "forecast": st.column_config.NumberColumn(format="%.2f"),
         "order_quantity": st.column_config.NumberColumn(format="%.2f"),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.text import md
 from ui.money_view import compute_impact, impact_settings, render_impact, run_picker
-from ui.state import current_project, get_warehouse
 
 st.title("Money impact")
 st.caption("Accuracy is not the goal; money is. Where the data are units of items with prices, each model's "
@@ -18,10 +16,6 @@ st.caption("Accuracy is not the goal; money is. Where the data are units of item
 run = run_picker("money_run_select")
 if run is None:
     st.stop()
-project = current_project(get_warehouse())
-if project is not None:
-    st.caption(f":material/folder_open: Settings of the project **{md(project.name)}**, saved with it for the "
-               "Report and Hand-off pages.")
 config = impact_settings("money", run)
 if config is None:
     st.stop()
