@@ -174,11 +174,14 @@ def render_run(run_id: str, key: str = "run") -> None:
     st.markdown(best_model_sentence(board, whole_fold.get(str(board["model"].iloc[0])), len(cutoffs)))
 
     shown_board = readable_board(board)
+    # Numbers take small columns so that the whole board, gains included, fits the page without scrolling.
     config = {fmt.metric_name(m): st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
-                                                                help=METRIC_HELP[m]) for m in METRIC_ORDER}
+                                                                help=METRIC_HELP[m], width="small")
+              for m in METRIC_ORDER}
     config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
                for c in shown_board if c.startswith("vs ")}
-    config["Seconds"] = st.column_config.NumberColumn("Seconds", format="%.2f", help="Fit + predict, all folds")
+    config["Seconds"] = st.column_config.NumberColumn("Seconds", format="%.2f", help="Fit + predict, all folds",
+                                                      width="small")
     config["Rung"] = st.column_config.TextColumn("Rung", width="medium")  # "current practice" in full
     table(shown_board, column_config=config, height="content")  # every model, without scrolling
     # A model whose row holds no forecast of its own in some fold is flagged under the table.
