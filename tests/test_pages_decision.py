@@ -153,7 +153,9 @@ def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(w
     at = new_session(REPORT)
     picker = next(s for s in at.selectbox if s.label == "Model to take to production")
     assert picker.value == pick.model and picker.index == 0
-    assert picker.format_func(picker.value) == pick.label() and pick.label().endswith("(recommended)")
+    assert picker.format_func(picker.value) == pick.label()
+    assert pick.label().startswith(f"{fmt_name(pick.model)} (recommended): the cheapest rung") or \
+        pick.label() == f"{fmt_name(pick.model)} (recommended): saves the most (no model meets every criterion and pays)"
     first = _evaluate(at)
     # the table of the problem's own numbers: the example states a loss rate of 6 % → 4.5 % and ¥60M a year
     table_md = next(m.value for m in at.markdown if "stated in the problem definition" in m.value).replace("\\", "")
@@ -163,7 +165,7 @@ def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(w
 
     # a second decision on another model: the page shows it, not the first
     other = next(o for o in next(s for s in at.selectbox if s.label == "Model to take to production").options
-                 if not o.endswith("(recommended)"))
+                 if "(recommended)" not in o)
     picker = next(s for s in at.selectbox if s.label == "Model to take to production")
     alias = next(a for a in ("snaive", "ma") if picker.format_func(a) == other)
     picker.set_value(alias).run()
@@ -178,7 +180,21 @@ def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(w
     assert decision.model == alias and f"model **{md_name(alias)}**" in second
     shown = next(s for s in at.selectbox if s.label == "Show decision")
     assert shown.value == decision.decision_id
+    # the decisions list tells the two apart: model and run name, in the table and the box's labels
+    labels = list(shown.options)  # as the box shows them, newest first
+    assert labels[0].split(" · ")[1:] == [decision.verdict, fmt_name(alias), "run “two stores”", decision.decision_id]
+    assert labels[1].split(" · ")[2:4] == [fmt_name(pick.model), "run “two stores”"]
+    listed = at.dataframe[-1].value
+    assert list(listed.columns) == ["decided", "verdict", "model", "run", "decision"]
+    assert list(listed["model"]) == [fmt_name(alias), fmt_name(pick.model)]
+    assert list(listed["run"]) == ["two stores", "two stores"]
     assert any(b.label == "Download the PDF" for b in at.get("download_button"))
+
+
+def fmt_name(alias: str) -> str:
+    from core import fmt
+
+    return fmt.model_name(alias)
 
 
 def md_name(alias: str) -> str:

@@ -3,7 +3,7 @@ stored decision snapshot (everything shown comes from the snapshot)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -22,9 +22,11 @@ from core.decision import (
     score_band,
     segment_sentence,
 )
+from core.errors import MitoshiError
 from core.forecast.registry import MODELS
 from core.impact import ERRORS
 from core.text import md
+from core.warehouse.decisions import DecisionInfo
 from ui.state import change_metric, table
 
 BANNER: dict[str, tuple[Callable, str]] = {
@@ -100,7 +102,7 @@ def render_decision(decision: Decision, key: str) -> None:
         change_metric(cols[2], "Demand filled", fmt.pct(value["fill_rate_model"]), filled, fmt.pp(filled),
                       help=f"{md(base)}: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")
         if value.get("value_claimed"):
-            cols[3].metric("Measured ÷ value claimed", fmt.pct(value["yearly_savings"] / value["value_claimed"]),
+            cols[3].metric("Measured ÷ value claimed", fmt.share_of(value["yearly_savings"], value["value_claimed"]),
                            help=f"Value claimed up front: {fmt.yen(value['value_claimed'])} a year.")
     _charts(decision, key)
     _accounted(decision)
@@ -139,8 +141,9 @@ def _stated_vs_measured(decision: Decision) -> None:
 
 
 def _cell(text: str) -> str:
-    """Text for a markdown table cell."""
-    return md(str(text)).replace("\n", " ")  # md escapes "|" already
+    """Text for a markdown table cell, its first letter raised ("Today's practice")."""
+    text = str(text)
+    return md(text[:1].upper() + text[1:]).replace("\n", " ")  # md escapes "|" already
 
 
 def _charts(decision: Decision, key: str) -> None:
@@ -230,3 +233,30 @@ def ladder_evidence(decision: Decision) -> str:
              f"{fmt.yen(savings.get(row['model']))} a year" for rung, row in best.items()]
     return (f"**Measured by the decision of {decision.created_at.replace('T', ' ')}** ({decision.verdict}, run "
             f"*{md(decision.run_name)}*): the ladder stopped at **{md(fmt.model_name(decision.model))}**.\n" + "\n".join(lines))
+
+
+HEADS = "report_decision_heads"  # session cache: decision id → (model for people, run name); snapshots never change
+
+
+def decision_heads(history: Sequence[DecisionInfo], load: Callable[[str], Decision]) -> list[dict]:
+    """One record per decision of ``history`` (newest first) for the list at the bottom
+    of the report: ``decided`` (datetime), ``verdict``, ``model`` (its name for people),
+    ``run`` (the run's name), ``decision`` (its id) and ``label`` (for the "Show
+    decision" box: ``2025-05-01 10:00 · GO · ETS · run "two stores" · 1a2b3c4d5e6f``).
+    Model and run come from each snapshot, read once with ``load`` and kept for the
+    session (a snapshot is immutable); one this version cannot read shows them blank."""
+    cache: dict[str, tuple[str, str]] = st.session_state.setdefault(HEADS, {})
+    rows = []
+    for info in history:
+        if info.decision_id not in cache:
+            try:
+                snapshot = load(info.decision_id)
+                cache[info.decision_id] = (fmt.model_name(snapshot.model), snapshot.run_name)
+            except MitoshiError:
+                cache[info.decision_id] = ("", "")
+        model, run = cache[info.decision_id]
+        parts = [f"{info.created_at:%Y-%m-%d %H:%M}", info.verdict, model, f"run “{run}”" if run else "",
+                 info.decision_id]
+        rows.append({"decided": info.created_at, "verdict": info.verdict, "model": model, "run": run,
+                     "decision": info.decision_id, "label": " · ".join(p for p in parts if p)})
+    return rows

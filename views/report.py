@@ -13,7 +13,7 @@ from core.evaluation import criteria_moved, decide, recommended_model
 from core.report_pdf import decision_pdf
 from core.text import md
 from core.warehouse import decisions, planning
-from ui.decision_view import criteria_preview, readiness_form, render_decision
+from ui.decision_view import criteria_preview, decision_heads, readiness_form, render_decision
 from ui.money_view import compute_impact, impact_settings, run_picker
 from ui.state import get_warehouse, project_picker, show_error, table
 
@@ -117,8 +117,8 @@ render_decision(decision, f"report_{decision.decision_id}")
 
 st.divider()
 st.subheader("The project's decisions", anchor=False)
-table(pd.DataFrame([{"decided": d.created_at, "verdict": d.verdict, "run": d.run_id, "decision": d.decision_id}
-                    for d in history]),
+heads = decision_heads(history, lambda decision_id: decisions.get_decision(warehouse, decision_id))
+table(pd.DataFrame(heads).drop(columns="label"),
       column_config={"decided": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-labels = {d.decision_id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.verdict} · {d.decision_id}" for d in history}
+labels = {h["decision"]: h["label"] for h in heads}
 st.selectbox("Show decision", ids, format_func=labels.get, key=SHOWN)
