@@ -477,7 +477,7 @@ def _money(pdf, d: Decision, charts) -> None:
 def _significance_and_stability(pdf, d: Decision) -> None:
     _heading(pdf, "Significance and stability")
     if d.significance:
-        rows = [(str(s.get("baseline_label") or s.get("baseline")),
+        rows = [(_capital(str(s.get("baseline_label") or s.get("baseline"))),
                  "✓ significant" if s.get("significant") else "✗ not significant", _p_value(s.get("p_value")),
                  f"Diebold–Mariano, one-sided, on absolute error; statistic {fmt.number(s.get('statistic'), 2)}, "
                  f"{fmt.count(s.get('periods'))} periods")
@@ -509,6 +509,11 @@ def _significance_and_stability(pdf, d: Decision) -> None:
 
 def _p_value(p: float | None) -> str:
     return fmt.p_value(p)
+
+
+def _capital(text: str) -> str:
+    """A cell's text with its first letter raised ("today's practice" → "Today's practice")."""
+    return text[:1].upper() + text[1:]
 
 
 def _policy_name(policy: str | None) -> str:
@@ -558,8 +563,9 @@ def _value(pdf, d: Decision) -> None:
         ("Initial investment", fmt.yen(v.get("investment"))),
         ("Payback", fmt.months(v.get("payback_months")) if v.get("payback_months") is not None
          else "never" if v.get("investment") is not None and v.get("net_benefit") is not None else "–"),
-        ("Value claimed up front", fmt.yen(claimed) + (f" a year; measured savings are {fmt.pct(savings / claimed)} "
-                                                       "of it" if claimed and savings is not None else "")),
+        ("Value claimed up front", fmt.yen(claimed) + (
+            f" a year; measured savings are {fmt.share_of(savings, claimed)} of it"
+            if claimed and savings is not None else "")),
         ("Does it pay?", _pays(v)),
     ]
     if not fmt.missing(v.get("yearly_sales")) and v.get("yearly_sales"):
