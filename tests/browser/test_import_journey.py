@@ -3,6 +3,10 @@ and a US system's month-first dates. The page reads them right and says what it 
 
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, wait_idle
 from tests.test_export_cases import thousands_sjis, us_month_first
 
@@ -28,7 +32,7 @@ def _delete(server, page, name: str) -> None:
     page.get_by_role("button", name="Delete").click()
     wait_idle(page)
     page.get_by_role("tab", name="Manage datasets").click()
-    assert page.get_by_role("option", name=name, exact=True).count() == 0
+    expect(page.get_by_role("option", name=name, exact=True)).to_have_count(0, timeout=30_000)
 
 
 def test_excel_thousands_and_us_dates_are_read_right_and_explained(server, page, tmp_path):
@@ -51,4 +55,6 @@ def test_excel_thousands_and_us_dates_are_read_right_and_explained(server, page,
 
     _delete(server, page, "us_monthly")
     _delete(server, page, "sales_sjis_thousands")
-    assert "AI Shop demo chain" in page.get_by_role("combobox", name="Dataset").input_value()
+    # The page reruns after the delete: wait for the box to show what is left, not only for the script to idle.
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(re.compile("AI Shop demo chain"),
+                                                                       timeout=30_000)
