@@ -40,8 +40,8 @@ def test_money_page_shows_savings_and_changes_with_the_service_level(warehouse_w
 
 def test_money_page_explains_bad_averages(warehouse_with_run):
     at = new_session(MONEY)
-    at.number_input(key="money_price").set_value(100.0).run()
-    at.number_input(key="money_cost").set_value(150.0).run()
+    next(n for n in at.number_input if n.label == "Average unit price (¥)").set_value(100.0).run()
+    next(n for n in at.number_input if n.label == "Average unit cost (¥)").set_value(150.0).run()
     assert any("below the unit price" in e.value for e in at.error)
 
 

@@ -21,6 +21,11 @@ def number(at, label: str):
     return next(n for n in at.number_input if n.label == label)
 
 
+def money_model(at):
+    """The "How money is counted" box (its key holds the dataset's id)."""
+    return next(s for s in at.selectbox if s.label == "How money is counted")
+
+
 @pytest.fixture
 def demo_with_run(warehouse_env):
     warehouse = Warehouse(warehouse_env)
@@ -32,7 +37,7 @@ def demo_with_run(warehouse_env):
 def test_settings_typed_on_money_are_the_projects_on_report_and_handoff(demo_with_run):
     at = new_session(PAGE)
     assert not at.error, [e.value for e in at.error]
-    assert at.selectbox(key="money_money_model").value == "shelf"  # the demo prices its items: the shelf simulation
+    assert money_model(at).value == "shelf"  # the demo prices its items: the shelf simulation
     number(at, "Yearly holding cost (% of stock value)").set_value(10.0).run()
     number(at, "Average shelf life (days)").set_value(5).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -75,7 +80,7 @@ def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
     turnover = next(o for o in run_box.options if "turnover rules" in o)
     run_box.select(turnover).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.selectbox(key="money_money_model").value == "errors"
+    assert money_model(at).value == "errors"
     # A unit is worth ¥1 unless said (a yen of turnover); errors cost 30 % and 10 % of it.
     assert number(at, "What one unit of the target is worth (¥)").value == 1.0
     assert number(at, "Cost of a unit under-forecast (% of its value)").value == 30.0
@@ -98,6 +103,32 @@ def test_turnover_is_counted_as_the_cost_of_errors_in_months(turnover_with_run):
     savings = next(m for m in at.metric if m.label.startswith("Yearly savings"))
     assert savings.value.startswith(("¥", "−¥"))
     assert "seasonal naive (the same month last year) forecasts" in text
+
+
+def test_a_value_typed_for_one_dataset_never_carries_over_to_another_in_the_same_session(turnover_with_run):
+    warehouse = Warehouse(turnover_with_run)
+    chain = next(d for d in warehouse.list_datasets() if d.name != "turnover")
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("practice"),
+                                                                            ModelSpec.of("snaive")))
+    save_run(warehouse, run_backtest(dataset_data(warehouse, chain, {"store_id": ("S001",)}), config), "chain rules")
+    warehouse.close()
+    at = new_session(PAGE)
+    run_box = at.selectbox(key="money_run_select")
+    turnover = next(o for o in run_box.options if "turnover rules" in o)
+    demo = next(o for o in run_box.options if "chain rules" in o)
+    run_box.select(turnover).run()
+    number(at, "What one unit of the target is worth (¥)").set_value(100_000_000.0).run()
+    assert not at.exception
+    # The demo's run, in the same session: its own settings (the shelf), not the turnover's ¥100M a unit.
+    at.selectbox(key="money_run_select").select(demo).run()
+    assert not at.exception
+    assert money_model(at).value == "shelf"
+    assert not [n for n in at.number_input if n.label == "What one unit of the target is worth (¥)"]
+    assert not [m for m in at.markdown if "T a year" in m.value or "B a year" in m.value]
+    # Back on the turnover: the value typed for it is still its own.
+    at.selectbox(key="money_run_select").select(turnover).run()
+    assert money_model(at).value == "errors"
+    assert number(at, "What one unit of the target is worth (¥)").value == 100_000_000.0
 
     # Turnover in millions at ¥100 a dollar: every figure scales by 10⁸, and the warning goes.
     number(at, "What one unit of the target is worth (¥)").set_value(1e8).run()

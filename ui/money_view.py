@@ -145,6 +145,9 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     project has none saved. Returns None (with the reason shown) when the settings
     cannot be used."""
     pid, dataset_id, stored = _stored(key, run)
+    # Widgets are keyed by the dataset too: a value typed for one dataset stays in the session under its key,
+    # so switching the run to another dataset shows that dataset's own settings instead of carrying it over.
+    key = f"{key}_{dataset_id}" if dataset_id else key
     models = {SHELF: SHELF_CHOICE, ERRORS: ERRORS_CHOICE}
     money_model = st.selectbox(
         "How money is counted", list(models), index=list(models).index(stored.money_model), format_func=models.get,
@@ -205,6 +208,9 @@ def handoff_economics(key: str, run: runs.RunInfo | None = None) -> Economics | 
     from now on (the Hand-off page), in the same section as on the Money page, saved
     back to the project and dataset."""
     pid, dataset_id, stored = _stored(key, run)
+    # Widgets are keyed by the dataset too: a value typed for one dataset stays in the session under its key,
+    # so switching the run to another dataset shows that dataset's own settings instead of carrying it over.
+    key = f"{key}_{dataset_id}" if dataset_id else key
     try:
         economics, correct = _economics_inputs(key, stored)
     except MitoshiError as error:
