@@ -274,7 +274,7 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
     ax.set_axisbelow(True)
     _title(ax, f"{name}: savings by service level", width_mm)
     ax.set_xlabel(f"target service level ({period} without a stockout)")
-    ax.legend(loc="lower right" if best == 0 else "lower left", fontsize=7, handlelength=2.6)
+    ax.legend(loc="best", fontsize=7, handlelength=2.6)  # where the line and the labels leave room
 
 
 def _yen_axis(ax, values: Sequence[float]) -> None:

@@ -572,8 +572,8 @@ def _value(pdf, d: Decision) -> None:
         pairs.insert(-1, ("Yearly sales in the data", fmt.yen(v["yearly_sales"]) + " (the scale the value claimed "
                                                                                    "should be read against)"))
     if not _errors(d) and not fmt.missing(v.get("loss_share_baseline")) and not fmt.missing(v.get("loss_share_model")):
-        pairs.insert(-1, ("Waste + stockout loss", f"{fmt.pct(v['loss_share_baseline'])} of sales today → "
-                                                   f"{fmt.pct(v['loss_share_model'])} with {_policy_name(d.model)}; "
+        pairs.insert(-1, ("Waste + stockout loss", f"{fmt.pct_fine(v['loss_share_baseline'])} of sales today → "
+                                                   f"{fmt.pct_fine(v['loss_share_model'])} with {_policy_name(d.model)}; "
                                                    "demand filled "
                                                    f"{fmt.pct(v.get('fill_rate_baseline'))} → "
                                                    f"{fmt.pct(v.get('fill_rate_model'))}"))

@@ -95,9 +95,9 @@ def render_decision(decision: Decision, key: str) -> None:
                        help="Read the value claimed up front against it.")
         loss = value["loss_share_model"] - value["loss_share_baseline"] if value["loss_share_model"] is not None \
             else None
-        change_metric(cols[1], "Waste + stockout loss, share of sales", fmt.pct(value["loss_share_model"]), loss,
+        change_metric(cols[1], "Waste + stockout loss, share of sales", fmt.pct_fine(value["loss_share_model"]), loss,
                       fmt.pp(loss), better="down",
-                      help=f"{md(base)}: {fmt.pct(value['loss_share_baseline'])}.")
+                      help=f"{md(base)}: {fmt.pct_fine(value['loss_share_baseline'])}.")
         filled = value["fill_rate_model"] - value["fill_rate_baseline"]
         change_metric(cols[2], "Demand filled", fmt.pct(value["fill_rate_model"]), filled, fmt.pp(filled),
                       help=f"{md(base)}: {fmt.pct(value['fill_rate_baseline'])}. Sold ÷ (estimated) demand.")

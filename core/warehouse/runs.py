@@ -11,6 +11,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from core import fmt
 from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, BacktestResult, ModelTiming
 from core.columns import Freq
@@ -38,7 +39,9 @@ class RunInfo:
 def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = None) -> str:
     """Store a finished backtest; all of it or, on any error, none of it."""
     run_id = uuid.uuid4().hex[:12]
-    label = (name or f"{result.data_name} · {', '.join(m.alias for m in result.config.models)}").strip()
+    # A run without a name is named for people: its dataset and its models' names (never their aliases).
+    label = (name or f"{result.data_name} · {', '.join(fmt.model_name(m.alias) for m in result.config.models)}"
+             ).strip()
     timings = pd.DataFrame([{"run_id": run_id, "model": t.model, "cutoff": t.cutoff, "seconds": t.seconds,
                              "series": t.series} for t in result.timings])
     forecasts = result.forecasts.assign(run_id=run_id)[
