@@ -53,12 +53,17 @@ def demo_warehouse_file(tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def warehouse_env(demo_warehouse_file, tmp_path, monkeypatch):
+def use_copy(source, tmp_path, monkeypatch):
+    """A copy of the warehouse file ``source`` for one test, made the app's warehouse."""
     path = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_warehouse_file, path)
+    shutil.copy(source, path)
     monkeypatch.setenv(ENV_VAR, str(path))
     return path
+
+
+@pytest.fixture
+def warehouse_env(demo_warehouse_file, tmp_path, monkeypatch):
+    return use_copy(demo_warehouse_file, tmp_path, monkeypatch)
 
 
 def store_run(warehouse: Warehouse, stores: tuple[str, ...], models: tuple[str, ...], horizon: int, name: str,

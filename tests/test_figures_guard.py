@@ -13,8 +13,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from core.warehouse import ENV_VAR, Warehouse
-from tests.conftest import new_session, store_run
+from core.warehouse import Warehouse
+from tests.conftest import new_session, store_run, use_copy
 
 # What people must never read; each pattern with what it should have been.
 FORBIDDEN = {
@@ -127,10 +127,7 @@ def guard_warehouse_file(demo_warehouse_file, tmp_path_factory):
 
 @pytest.fixture
 def guard_env(guard_warehouse_file, tmp_path, monkeypatch):
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copy(guard_warehouse_file, path)
-    monkeypatch.setenv(ENV_VAR, str(path))
-    return path
+    return use_copy(guard_warehouse_file, tmp_path, monkeypatch)
 
 
 def _param(title: str, page: str):
