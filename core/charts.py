@@ -284,7 +284,8 @@ def _label_positions(x: np.ndarray, y: np.ndarray) -> list[str]:
     """Where each point's label goes so that labels of points close together do not
     print over each other: a point near one already placed (within 0.35 decades of x
     and 8 % of the y range) takes the next free position around its marker."""
-    span = float(np.nanmax(y) - np.nanmin(y)) if len(y) else 0.0
+    finite = y[np.isfinite(y)]  # a run where nothing sold has no WAPE at all
+    span = float(finite.max() - finite.min()) if len(finite) else 0.0
     near_y = 0.08 * span if span > 0 else 1.0
     placed: list[tuple[float, float, str]] = []
     out = []
