@@ -246,5 +246,11 @@ def model_name(alias: str) -> str:
     return model.name if model is not None else str(alias)
 
 
+def policy_name(alias: str | None) -> str:
+    """A money policy as people read it at the start of a label or cell: "Today's
+    practice" for the recorded orders, else the model's name."""
+    return "Today's practice" if alias == "practice" else model_name(alias or MISSING)
+
+
 def model_names(aliases: Iterable[str]) -> dict[str, str]:
     return {a: model_name(a) for a in aliases}

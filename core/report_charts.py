@@ -103,10 +103,8 @@ def _title(ax, text: str, width_mm: float) -> None:
 
 def _name(row: dict, key: str = "model") -> str:
     """A policy or model as people read it: its name, never its alias."""
-    alias = row.get(key) or ""
-    if alias == "practice":
-        return "Today's practice"
-    return fmt.model_name(alias)
+    alias = row.get(key)
+    return fmt.policy_name(alias) if alias else ""
 
 
 def _ladder_rows(leaderboard: list[dict]) -> list[dict]:

@@ -517,7 +517,7 @@ def _capital(text: str) -> str:
 
 
 def _policy_name(policy: str | None) -> str:
-    return "Today's practice" if policy == "practice" else fmt.model_name(policy or "–")
+    return fmt.policy_name(policy)
 
 
 def _gain(value: float | None, baseline: float | None) -> float | None:

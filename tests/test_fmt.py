@@ -97,3 +97,8 @@ def test_a_share_of_a_whole_is_a_percentage_below_ten_times_and_a_multiple_from_
     assert fmt.share_of(977_850_000, 100_000) == "9,779×"
     assert fmt.share_of(1, 300) == "0.33%"
     assert fmt.share_of(5, 0) == "–" and fmt.share_of(None, 5) == "–"
+
+
+def test_policy_names_start_a_cell_with_a_capital():
+    assert fmt.policy_name("practice") == "Today's practice"
+    assert fmt.policy_name("lgbm") == "LightGBM"

@@ -12,7 +12,6 @@ from core.errors import MitoshiError
 from core.evaluation import run_impact
 from core.impact import (
     ERRORS,
-    PRACTICE,
     PRICE_NAMES,
     SHELF,
     Economics,
@@ -254,8 +253,7 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
 
 def _people(summary):
     """The summary with each policy labelled by its model's name."""
-    return summary.assign(label=summary["policy"].map(
-        lambda p: "Today's practice" if p == PRACTICE else fmt.model_name(p)))
+    return summary.assign(label=summary["policy"].map(fmt.policy_name))
 
 
 def render_impact(impact: ImpactResult, key: str) -> None:
