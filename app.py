@@ -15,31 +15,32 @@ except MitoshiError as error:
     show_error(error)
     st.stop()
 
+# No url_path: each page's URL is its file name (pages/money.py is /money), the rule Streamlit also uses in
+# its pages-folder mode, so ui.navigation.stay_in_app, first in every page, can hand a fresh server's
+# deep link back to this file.
 navigation = st.navigation(
     {
-        "Mitoshi": [st.Page("views/home.py", title="Overview", icon=":material/home:", default=True)],
+        "Mitoshi": [st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True)],
         "1 · Data and current state": [
-            st.Page("views/data.py", title="Data", icon=":material/monitoring:", url_path="data"),
-            st.Page("views/import_data.py", title="Import & manage", icon=":material/upload_file:", url_path="import"),
+            st.Page("pages/data.py", title="Data", icon=":material/monitoring:"),
+            st.Page("pages/import.py", title="Import & manage", icon=":material/upload_file:"),
         ],
         "2–3 · Problem, initiatives and plan": [
-            st.Page("views/projects.py", title="Projects", icon=":material/folder_open:", url_path="projects"),
-            st.Page("views/problem.py", title="Problem definition", icon=":material/assignment:", url_path="problem"),
-            st.Page("views/effort_impact.py", title="Effort / impact", icon=":material/scatter_plot:",
-                    url_path="effort-impact"),
-            st.Page("views/poc_plan.py", title="PoC plan", icon=":material/timeline:", url_path="poc-plan"),
+            st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
+            st.Page("pages/problem.py", title="Problem definition", icon=":material/assignment:"),
+            st.Page("pages/effort_impact.py", title="Effort / impact", icon=":material/scatter_plot:"),
+            st.Page("pages/poc_plan.py", title="PoC plan", icon=":material/timeline:"),
         ],
         "4 · Backtests": [
-            st.Page("views/backtest.py", title="Backtest", icon=":material/science:", url_path="backtest"),
-            st.Page("views/experiments.py", title="Experiments", icon=":material/compare_arrows:",
-                    url_path="experiments"),
+            st.Page("pages/backtest.py", title="Backtest", icon=":material/science:"),
+            st.Page("pages/experiments.py", title="Experiments", icon=":material/compare_arrows:"),
         ],
         "5 · Money impact": [
-            st.Page("views/money.py", title="Money impact", icon=":material/payments:", url_path="money"),
+            st.Page("pages/money.py", title="Money impact", icon=":material/payments:"),
         ],
         "6 · Decision and hand-off": [
-            st.Page("views/report.py", title="GO / NO-GO report", icon=":material/gavel:", url_path="report"),
-            st.Page("views/handoff.py", title="Hand-off to production", icon=":material/publish:", url_path="handoff"),
+            st.Page("pages/report.py", title="GO / NO-GO report", icon=":material/gavel:"),
+            st.Page("pages/handoff.py", title="Hand-off to production", icon=":material/publish:"),
         ],
     }
 )

@@ -47,7 +47,7 @@ def main() -> int:
         for _ in range(3):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             at.run()
-            at.switch_page("views/backtest.py")
+            at.switch_page("pages/backtest.py")
             at.session_state["backtest_run_id"] = run_id
             start = time.perf_counter()
             at.run()

@@ -314,7 +314,7 @@ def page_texts(at: AppTest) -> dict[str, list[str]]:
 @pytest.mark.parametrize("case", PAGE_CASES, ids=case_id)
 def test_page_import(case: Case, warehouse_env):
     """Upload the file on the Import page, correct the mapping, tick the case's repairs, press Import."""
-    at = new_session("views/import_data.py")
+    at = new_session("pages/import.py")
     at.file_uploader(key="upload").set_value((case.file_name, case.data, "application/octet-stream"))
     at.run()
     assert not at.exception, f"traceback on upload: {at.exception}"

@@ -29,18 +29,18 @@ FORBIDDEN = {
 }
 
 PAGES = {
-    "Overview": "views/home.py",
-    "Data": "views/data.py",
-    "Import & manage": "views/import_data.py",
-    "Projects": "views/projects.py",
-    "Problem definition": "views/problem.py",
-    "Effort / impact": "views/effort_impact.py",
-    "PoC plan": "views/poc_plan.py",
-    "Backtest": "views/backtest.py",
-    "Experiments": "views/experiments.py",
-    "Money impact": "views/money.py",
-    "GO / NO-GO report": "views/report.py",
-    "Hand-off to production": "views/handoff.py",
+    "Overview": "pages/home.py",
+    "Data": "pages/data.py",
+    "Import & manage": "pages/import.py",
+    "Projects": "pages/projects.py",
+    "Problem definition": "pages/problem.py",
+    "Effort / impact": "pages/effort_impact.py",
+    "PoC plan": "pages/poc_plan.py",
+    "Backtest": "pages/backtest.py",
+    "Experiments": "pages/experiments.py",
+    "Money impact": "pages/money.py",
+    "GO / NO-GO report": "pages/report.py",
+    "Hand-off to production": "pages/handoff.py",
 }
 # Pages other helpers of issue 11 are changing; the marks go once their parts land.
 OWNED_ELSEWHERE: dict[str, str] = {}

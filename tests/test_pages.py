@@ -38,7 +38,7 @@ def test_overview_links_to_the_data_pages(app):
 
 
 def test_data_page_shows_the_demo_chain(app):
-    at = open_page(app, "views/data.py")
+    at = open_page(app, "pages/data.py")
     assert at.title[0].value == "Data and current state"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Series"] == "500" and metrics["Stockout share"].endswith("%")
@@ -48,7 +48,7 @@ def test_data_page_shows_the_demo_chain(app):
 
 
 def test_data_page_filters_and_splits_change_the_charts(app):
-    at = open_page(app, "views/data.py")
+    at = open_page(app, "pages/data.py")
     before = at.get("plotly_chart")[0].proto.spec
     at.multiselect(key=f"filter_{_dataset_id(at)}_category").select("beverages").run()
     at.selectbox(key=f"by_{_dataset_id(at)}").select("store_id").run()
@@ -64,7 +64,7 @@ def _dataset_id(at: AppTest) -> str:
 
 
 def test_import_page_imports_a_csv_and_reports_problems(app):
-    at = open_page(app, "views/import_data.py")
+    at = open_page(app, "pages/import.py")
     frame = pd.DataFrame({
         "店舗": ["渋谷"] * 60 + ["梅田"] * 60,
         "日付": list(pd.date_range("2025-01-01", periods=60).strftime("%Y/%m/%d")) * 2,
@@ -83,19 +83,19 @@ def test_import_page_imports_a_csv_and_reports_problems(app):
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     assert any("is in the warehouse: 2 series" in s.value for s in at.success)
-    at = open_page(at, "views/data.py")
+    at = open_page(at, "pages/data.py")
     assert {m.label: m.value for m in at.metric}["Series"] == "2"
 
 
 def test_import_page_explains_an_unreadable_file(app):
-    at = open_page(app, "views/import_data.py")
+    at = open_page(app, "pages/import.py")
     at.file_uploader(key="upload").set_value(("empty.csv", b"a,b\n", "text/csv")).run()
     assert not at.exception
     assert any("no data rows" in e.value for e in at.error)
 
 
 def test_manage_tab_renames_and_deletes_with_confirmation(app):
-    at = open_page(app, "views/import_data.py")
+    at = open_page(app, "pages/import.py")
     rename = at.get("form")
     assert rename
     name_input = next(t for t in at.text_input if t.label == "New name")
@@ -112,7 +112,7 @@ def test_manage_tab_renames_and_deletes_with_confirmation(app):
 
 
 def run_small_backtest(at: AppTest, name: str, horizon: int = 7, folds: int = 2) -> AppTest:
-    at = open_page(at, "views/backtest.py")
+    at = open_page(at, "pages/backtest.py")
     at.number_input[0].set_value(horizon)
     at.number_input[1].set_value(folds)
     models = next(m for m in at.multiselect if m.label == "Models")
@@ -138,7 +138,7 @@ def test_backtest_page_runs_a_small_ladder_and_shows_results(app):
 
 
 def test_backtest_page_explains_bad_settings(app):
-    at = open_page(app, "views/backtest.py")
+    at = open_page(app, "pages/backtest.py")
     at.number_input[0].set_value(400)  # horizon longer than the history allows with 3 folds
     at.button(key="bt_run").click()
     at.run()
@@ -149,7 +149,7 @@ def test_backtest_page_explains_bad_settings(app):
 def test_experiments_page_compares_two_runs(app):
     at = run_small_backtest(app, "run A", horizon=7)
     at = run_small_backtest(at, "run B", horizon=14)
-    at = open_page(at, "views/experiments.py")
+    at = open_page(at, "pages/experiments.py")
     assert set(at.dataframe[0].value["Name"]) == {"run A", "run B"}
     at.multiselect(key="exp_compare").set_value(["run A", "run B"]).run()
     assert not at.exception, at.exception
@@ -163,7 +163,7 @@ def test_experiments_page_compares_two_runs(app):
 
 def test_experiments_page_renames_and_deletes_a_run(app):
     at = run_small_backtest(app, "to rename")
-    at = open_page(at, "views/experiments.py")
+    at = open_page(at, "pages/experiments.py")
     next(t for t in at.text_input if t.label == "New name").set_value("renamed run")
     next(b for b in at.button if b.label == "Rename").click().run()
     assert "renamed run" in at.dataframe[0].value["Name"].tolist()
@@ -174,7 +174,7 @@ def test_experiments_page_renames_and_deletes_a_run(app):
 
 
 def test_empty_experiments_page_points_to_the_backtest(app):
-    at = open_page(app, "views/experiments.py")
+    at = open_page(app, "pages/experiments.py")
     assert any("No run yet" in i.value for i in at.info)
 
 
@@ -189,7 +189,7 @@ def test_a_stored_run_leaves_no_cancel_button_and_no_saving_bar(app):
 
 
 def test_a_cancelled_run_says_nothing_was_stored(app):
-    at = open_page(app, "views/backtest.py")
+    at = open_page(app, "pages/backtest.py")
     at.session_state["backtest_pending"] = True  # a run under way when Cancel was clicked
     at.session_state["cancel_backtest"] = True
     at.run()
@@ -234,7 +234,7 @@ def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(a
         raise IndexError("index 227 is out of bounds for axis 1 with size 223")
 
     monkeypatch.setattr(LightGBM, "_forecast", broken)
-    at = open_page(app, "views/backtest.py")
+    at = open_page(app, "pages/backtest.py")
     at.number_input[0].set_value(7)
     at.number_input[1].set_value(2)
     next(m for m in at.multiselect if m.label == "Models").set_value(["naive", "lgbm"])

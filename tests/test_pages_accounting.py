@@ -33,7 +33,7 @@ def app(warehouse_env):
 
 def run_small_backtest(at: AppTest, name: str, models: list[str], item: str | None = None) -> AppTest:
     """The Backtest page's form: 2 folds of 7 days, these models, all items or one."""
-    at = open_page(at, "views/backtest.py")
+    at = open_page(at, "pages/backtest.py")
     at.number_input[0].set_value(7)
     at.number_input[1].set_value(2)
     next(m for m in at.multiselect if m.label == "Models").set_value(models)
@@ -74,7 +74,7 @@ def test_a_model_that_forecast_no_series_itself_is_flagged_under_the_leaderboard
     warehouse = Warehouse(warehouse_env)
     save_run(warehouse, run_backtest(BacktestData(frame=frame, freq=Freq.DAILY, name="short"), config), "short")
     warehouse.close()
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     flag = md("LightGBM fell back for all 2 series in fold 1: its scores there are the simple rules', not its own.")
     assert [w.value for w in at.warning if "fell back for all" in w.value] == [flag]
     block = accounting_block(at)  # the rest of the accounting, without the flag a second time
@@ -91,7 +91,7 @@ def test_a_run_that_left_nothing_out_says_so_in_one_line(app):
 
 def test_experiments_page_counts_scored_series_and_fallbacks(app):
     at = run_small_backtest(app, "with fallbacks", models=["snaive", "lastyear"])
-    at = open_page(at, "views/experiments.py")
+    at = open_page(at, "pages/experiments.py")
     overview = at.dataframe[0].value.set_index("Name")
     assert overview.loc["with fallbacks", "Series"] == 500 and overview.loc["with fallbacks", "Scored"] == 480
     assert overview.loc["with fallbacks", "Fallbacks"] == "Same period last year: 50 series"
@@ -103,7 +103,7 @@ def test_a_run_stored_before_the_counting_says_so(warehouse_env):
     with warehouse.transaction() as cur:
         cur.execute("UPDATE runs SET n_scored = NULL")
     warehouse.close()
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     assert at.dataframe[0].value["Scored"].isna().all()
     assert any("stored before Mitoshi counted" in c.value for c in at.caption)
 
@@ -115,7 +115,7 @@ def test_report_page_shows_the_series_accounted_for_in_the_decision(warehouse_en
     warehouse.close()
     assert lines[:2] == ["Scored 96 of 100 series in at least one fold.",
                          "4 series left out of every fold: ended before the cutoff."]
-    at = new_session("views/report.py")
+    at = new_session("pages/report.py")
     next(b for b in at.button if b.label == "Evaluate and save the decision").click().run()
     assert not at.exception, at.exception
     assert any(s.value == "Every series accounted for" for s in at.subheader)
@@ -138,7 +138,7 @@ def never_sold(warehouse_env) -> AppTest:
     days = pd.date_range("2024-01-01", periods=60)
     frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2), TARGET: 0.0})
     store_frame(warehouse_env, frame, ("naive", "snaive", "arima"), horizon=7, folds=2, name="never sold")
-    return new_session("views/experiments.py")
+    return new_session("pages/experiments.py")
 
 
 def test_no_model_is_named_best_when_nothing_sold(warehouse_env):
@@ -159,7 +159,7 @@ def test_a_best_model_that_fell_back_everywhere_says_so_beside_its_name(warehous
     frame = pd.DataFrame({SERIES_ID: np.repeat(["a", "b"], len(days)), DATE: np.tile(days, 2),
                           TARGET: np.r_[10.0 + np.arange(40) % 7, 20.0 + 3 * (np.arange(40) % 7)]})
     store_frame(warehouse_env, frame, ("naive", "lgbm"), horizon=28, folds=1, name="short")
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     headline = next(m.value for m in at.markdown if "Best model" in m.value)
     assert headline == ("Best model: **LightGBM** (GBDT), WAPE **0.0%** — but LightGBM fell back to a simple rule "
                         "for every series in fold 1: these are the rules' scores, not its own.")

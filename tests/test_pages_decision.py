@@ -7,7 +7,7 @@ import pytest
 from core.warehouse import Warehouse, decisions
 from tests.conftest import new_session, store_run
 
-MONEY, REPORT = "views/money.py", "views/report.py"
+MONEY, REPORT = "pages/money.py", "pages/report.py"
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_report_evaluates_the_example_project_and_keeps_the_decision(warehouse_w
 
 
 def test_report_page_refuses_a_project_without_criteria(warehouse_with_run):
-    at = new_session("views/projects.py")
+    at = new_session("pages/projects.py")
     at.text_input(key=next(t.key for t in at.text_input if t.label == "Project name")).set_value("空のプロジェクト")
     next(b for b in at.button if b.label == "Create project").click().run()
     at.switch_page(REPORT)
@@ -87,7 +87,7 @@ def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_
     decision = decide(warehouse, project.project_id, run_id, model="snaive")
     warehouse.close()
 
-    at = new_session("views/handoff.py")
+    at = new_session("pages/handoff.py")
     assert any("GO / NO-GO decision" in a.value for a in [*at.info, *at.warning])
     model = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Model (best WAPE first)"))
     assert model.value == "snaive"
@@ -128,7 +128,7 @@ def test_poc_plan_shows_what_each_rung_achieved_in_the_latest_decision(warehouse
     project = planning.ensure_example_project(warehouse)
     decide(warehouse, project.project_id, runs.list_runs(warehouse)[0].run_id)
     warehouse.close()
-    at = new_session("views/poc_plan.py")
+    at = new_session("pages/poc_plan.py")
     assert not at.exception
     evidence = next(i.value for i in at.info if "Measured by the decision" in i.value)
     assert "**rule**: best" in evidence and "the ladder stopped at" in evidence

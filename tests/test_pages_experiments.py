@@ -29,7 +29,7 @@ def app(warehouse_env):
 
 # ---- the Backtest page starts a run on its button only ----
 def test_changing_fields_or_pressing_enter_starts_no_backtest(app, warehouse_env):
-    at = open_page(app, "views/backtest.py")
+    at = open_page(app, "pages/backtest.py")
     assert not at.get("form")  # a form would submit on Enter in any text or number field
     at.number_input[0].set_value(7).run()  # what Enter in the horizon field sends: the new value
     next(t for t in at.text_input if t.label == "Run name (optional)").set_value("typed, then Enter").run()
@@ -51,7 +51,7 @@ def test_changing_fields_or_pressing_enter_starts_no_backtest(app, warehouse_env
 
 
 def test_backtest_models_are_offered_by_name(app):
-    at = open_page(app, "views/backtest.py")
+    at = open_page(app, "pages/backtest.py")
     models = next(m for m in at.multiselect if m.label == "Models")
     assert "Seasonal naive · rule" in models.options and "LightGBM · GBDT" in models.options
     assert not [o for o in models.options if o.startswith(("snaive", "lgbm"))]
@@ -70,7 +70,7 @@ def two_horizons(warehouse_env):
 
 
 def compare(at, *names):
-    at = open_page(at, "views/experiments.py")
+    at = open_page(at, "pages/experiments.py")
     at.multiselect(key="exp_compare").set_value(list(names)).run()
     assert not at.exception, at.exception
     return at
@@ -158,12 +158,12 @@ def arima_run(warehouse_env) -> str:
 
 def test_arima_fallbacks_are_shown_on_the_experiments_and_backtest_pages(warehouse_env):
     run_id = arima_run(warehouse_env)
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     overview = at.dataframe[0].value.set_index("Name")
     assert overview.loc["arima", "Fallbacks"] == "ARIMA: 1 series"
     line = md("ARIMA fell back to the last value (naive) for 1 series in fold 1 (constant history).")
     assert any(line in i.value for i in at.info), [i.value for i in at.info]
-    at = open_page(at, "views/backtest.py")
+    at = open_page(at, "pages/backtest.py")
     at.session_state["backtest_run_id"] = run_id
     at.run()
     assert any(line in i.value for i in at.info)
@@ -188,7 +188,7 @@ def test_a_failed_arima_fit_is_recorded_with_the_run_not_only_logged(warehouse_e
 
 # ---- names people read ----
 def test_experiments_name_models_and_write_p_values(app, two_horizons):
-    at = open_page(app, "views/experiments.py")
+    at = open_page(app, "pages/experiments.py")
     overview = at.dataframe[0].value.set_index("Name")
     assert overview.loc["run A", "Models"] == "Moving average, Seasonal naive" or \
         overview.loc["run A", "Models"] == "Seasonal naive, Moving average"
@@ -202,7 +202,7 @@ def test_segment_errors_are_sorted_bars_from_zero_and_series_are_labelled(app, w
     warehouse = Warehouse(warehouse_env)
     store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="labelled")
     warehouse.close()
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     by_category = next(c for c in charts if c["layout"]["title"]["text"].startswith("WAPE of Seasonal naive by category"))
     assert {t["type"] for t in by_category["data"]} == {"bar"}
@@ -219,7 +219,7 @@ def test_segment_errors_are_sorted_bars_from_zero_and_series_are_labelled(app, w
 
 # ---- an import clash points to the delete on this page ----
 def test_a_name_clash_points_to_the_delete_on_the_import_page(app):
-    at = open_page(app, "views/import_data.py")
+    at = open_page(app, "pages/import.py")
     frame = pd.DataFrame({"store": ["A"] * 60, "date": pd.date_range("2025-01-01", periods=60).strftime("%Y-%m-%d"),
                           "units": range(60)})
     at.file_uploader(key="upload").set_value(("sales.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
@@ -303,7 +303,7 @@ def assert_written_for_people(texts: list[str]) -> None:
 
 def test_a_monthly_run_reads_in_months_with_names_and_labels(warehouse_env):
     a, b = monthly_runs(warehouse_env)
-    at = new_session("views/backtest.py")
+    at = new_session("pages/backtest.py")
     at.session_state["backtest_run_id"] = a
     at.run()
     assert not at.exception, at.exception
@@ -379,7 +379,7 @@ def test_the_demo_accounting_tables_name_series_by_their_masters(warehouse_env):
     warehouse = Warehouse(warehouse_env)
     run_id = store_run(warehouse, ("S001", "S002"), ("snaive", "lastyear"), horizon=14, name="two stores")
     warehouse.close()
-    at = new_session("views/backtest.py")
+    at = new_session("pages/backtest.py")
     at.session_state["backtest_run_id"] = run_id
     at.run()
     assert not at.exception, at.exception

@@ -9,7 +9,7 @@ from core.warehouse import Warehouse
 from tests.conftest import new_session, open_page, store_run
 from tests.test_pages_money import turnover_with_run  # noqa: F401 (a fixture)
 
-PAGE = "views/handoff.py"
+PAGE = "pages/handoff.py"
 
 
 @pytest.fixture

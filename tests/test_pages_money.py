@@ -14,7 +14,7 @@ from core.warehouse import DatasetSpec, Warehouse
 from core.warehouse.runs import save_run
 from tests.conftest import new_session, store_run
 
-PAGE = "views/money.py"
+PAGE = "pages/money.py"
 
 
 def number(at, label: str):
@@ -47,11 +47,11 @@ def test_settings_typed_on_money_are_the_projects_on_report_and_handoff(demo_wit
     assert "for the dataset **" in captions and "another dataset has its own" in captions
     assert "Today's practice" in at.dataframe[-1].value["label"].tolist()  # a label starting a cell
 
-    report = new_session("views/report.py")  # a new session of the same warehouse
+    report = new_session("pages/report.py")  # a new session of the same warehouse
     assert number(report, "Yearly holding cost (% of stock value)").value == 10.0
     assert number(report, "Average shelf life (days)").value == 5
 
-    handoff = new_session("views/handoff.py")
+    handoff = new_session("pages/handoff.py")
     assert not [n for n in handoff.number_input if n.label == "Average shelf life (days)"]  # no order quantities yet
     handoff.toggle(key="handoff_orders").set_value(True).run()
     assert number(handoff, "Average shelf life (days)").value == 5
@@ -140,7 +140,7 @@ def test_a_value_typed_for_one_dataset_never_carries_over_to_another_in_the_same
 
 
 def test_report_counts_turnover_as_the_cost_of_errors_without_a_visit_to_money(turnover_with_run):
-    at = new_session("views/report.py")
+    at = new_session("pages/report.py")
     assert not at.exception, at.exception
     box = next(s for s in at.selectbox if s.key.startswith("report_run_"))
     box.select(next(o for o in box.options if "turnover rules" in o)).run()

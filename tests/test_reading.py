@@ -387,7 +387,7 @@ def test_import_page_gives_each_sheet_its_own_mapping(tmp_path, warehouse_env):
         ]
 
     data = workbook(tmp_path / "売上.xlsx", {"1月": month("2025-01-01"), "2月": month("2025-02-10")})
-    at = new_session("views/import_data.py")
+    at = new_session("pages/import.py")
     at.file_uploader(key="upload").set_value(("売上.xlsx", data, "application/octet-stream")).run()
     assert not at.exception
 

@@ -174,27 +174,27 @@ def hostile(warehouse_env):
 
 
 def test_pages_show_names_and_notes_as_text(hostile):
-    at = new_session("views/home.py")
+    at = new_session("pages/home.py")
     assert_shown_as_text(at, IMG)  # the current dataset
-    for page, typed in (("views/projects.py", (IMG, LINK)),  # name, description
-                        ("views/problem.py", (IMG,)),  # the linked dataset
-                        ("views/import_data.py", (IMG,)),  # "Delete **…**"
-                        ("views/experiments.py", (LINK, IMG)),  # the run and, opened, its dataset
-                        ("views/report.py", (IMG, LINK)),  # project, run, dataset, notes, risks
-                        ("views/handoff.py", (IMG,)),  # the decision's project
-                        ("views/data.py", ()),
-                        ("views/backtest.py", ()),
-                        ("views/money.py", ())):
+    for page, typed in (("pages/projects.py", (IMG, LINK)),  # name, description
+                        ("pages/problem.py", (IMG,)),  # the linked dataset
+                        ("pages/import.py", (IMG,)),  # "Delete **…**"
+                        ("pages/experiments.py", (LINK, IMG)),  # the run and, opened, its dataset
+                        ("pages/report.py", (IMG, LINK)),  # project, run, dataset, notes, risks
+                        ("pages/handoff.py", (IMG,)),  # the decision's project
+                        ("pages/data.py", ()),
+                        ("pages/backtest.py", ()),
+                        ("pages/money.py", ())):
         at.switch_page(page)
         at.run()
         assert_shown_as_text(at, *typed)
 
 
 def test_planning_pages_and_their_charts_show_initiatives_and_owners_as_text(hostile):
-    at = new_session("views/effort_impact.py")
+    at = new_session("pages/effort_impact.py")
     assert_shown_as_text(at, LINK)  # the ranking names the initiative
     assert_charted_as_text(at, LINK)  # …and so does the map
-    at.switch_page("views/poc_plan.py")
+    at.switch_page("pages/poc_plan.py")
     at.run()
     assert_shown_as_text(at, LINK)  # "Now: … (in progress, LINK)" and the ladder's run
     assert_charted_as_text(at, LINK)  # the owner on the timeline
@@ -218,7 +218,7 @@ def test_data_page_charts_key_values_as_text(warehouse_env, small_spec):
     warehouse = Warehouse(warehouse_env)
     warehouse.create_dataset(replace(small_spec, name=LINK), frame)
     warehouse.close()
-    at = new_session("views/data.py")
+    at = new_session("pages/data.py")
     assert_shown_as_text(at)
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Split by")).set_value("store").run()
     assert_shown_as_text(at)
@@ -244,7 +244,7 @@ def test_csv_downloads_neutralise_formulas(warehouse_env, downloads):
     for name in ("=1+1", "+81-3", "-5", "@SUM(A1)"):
         store_run(warehouse, ("S001",), ("practice", "snaive"), horizon=7, name=name)
     warehouse.close()
-    at = new_session("views/experiments.py")
+    at = new_session("pages/experiments.py")
     button = next(b for b in at.get("download_button") if b.proto.label == "Download the runs as CSV")
     runs = pd.read_csv(io.BytesIO(downloads(button)), encoding="utf-8-sig")
     assert sorted(runs["Name"]) == sorted(["'=1+1", "'+81-3", "'-5", "'@SUM(A1)"])

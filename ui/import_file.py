@@ -206,7 +206,7 @@ def import_button(warehouse: Warehouse, upload: Upload, report: ImportReport) ->
         set_current_dataset(dataset.dataset_id)
         st.success(f"'{md(dataset.name)}' is in the warehouse: {dataset.n_series:,} series, "
                    f"{dataset.n_rows:,} rows.")
-        st.page_link("views/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
+        st.page_link("pages/data.py", label="Explore it on the Data page", icon=":material/monitoring:")
     except DatasetExistsError:
         st.error(name_taken(report.spec.name, "**Dataset name** above"), icon=":material/error:")
     except MitoshiError as error:

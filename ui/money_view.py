@@ -34,7 +34,7 @@ def run_picker(key: str, label: str = "Backtest run") -> runs.RunInfo | None:
     stored = runs.list_runs(get_warehouse())
     if not stored:
         st.info("No backtest is stored yet: run the ladder on the **Backtest** page first.", icon=":material/info:")
-        st.page_link("views/backtest.py", label="Go to Backtest", icon=":material/science:")
+        st.page_link("pages/backtest.py", label="Go to Backtest", icon=":material/science:")
         return None
     by_id = {r.run_id: r for r in stored}
     remembered = st.session_state.get("money_run")

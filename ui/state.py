@@ -92,7 +92,7 @@ def project_picker(warehouse: Warehouse) -> planning.Project | None:
     current = current_project(warehouse)
     if current is None:
         st.info("There is no project yet. Create one on the **Projects** page.", icon=":material/info:")
-        st.page_link("views/projects.py", label="Go to Projects", icon=":material/folder_open:")
+        st.page_link("pages/projects.py", label="Go to Projects", icon=":material/folder_open:")
         return None
     projects = {p.project_id: p for p in planning.list_projects(warehouse)}
     ids = list(projects)

@@ -22,7 +22,10 @@ from core.planning.initiatives import (
 )
 from core.text import md
 from core.warehouse import planning
+from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
+
+stay_in_app()
 
 EFFORT_STOPS = (1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 26, 39, 52, 78, 104)
 IMPACT_STOPS = (1e6, 2e6, 3e6, 5e6, 1e7, 1.5e7, 2e7, 3e7, 5e7, 7.5e7, 1e8, 2e8, 5e8, 1e9)
@@ -183,7 +186,7 @@ if go:
                                  f"From the initiative '{chosen.name}'")
         st.session_state[f"pd_flash_{pid}"] = (f"'{md(chosen.name)}' is now the problem: review the rest of the "
                                                "definition and save.")
-        st.switch_page("views/problem.py")
+        st.switch_page("pages/problem.py")
     except MitoshiError as error:
         show_error(error)
 quadrant_names = ", ".join(f"*{q.value}* ({q.meaning})" for q in Quadrant)

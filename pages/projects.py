@@ -12,7 +12,10 @@ from core.planning.definition import readiness
 from core.planning.errors import ConflictError, conflict_rows
 from core.text import md
 from core.warehouse import planning, runs
+from ui.navigation import stay_in_app
 from ui.state import PROJECT_KEY, get_warehouse, project_picker, set_current_project, show_error, table
+
+stay_in_app()
 
 st.title("Projects")
 st.caption("A project is one ML initiative taken from idea to GO/NO-GO: its problem definition, its candidate "
@@ -43,9 +46,9 @@ if project is not None:
         cols[2].metric("Initiatives", fmt.count(summary.initiatives))
         cols[3].metric("Plan phases done", f"{summary.phases_done} of {summary.phases}")
         links = st.columns(3)
-        links[0].page_link("views/problem.py", label="Problem definition", icon=":material/assignment:")
-        links[1].page_link("views/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
-        links[2].page_link("views/poc_plan.py", label="PoC plan", icon=":material/timeline:")
+        links[0].page_link("pages/problem.py", label="Problem definition", icon=":material/assignment:")
+        links[1].page_link("pages/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
+        links[2].page_link("pages/poc_plan.py", label="PoC plan", icon=":material/timeline:")
 
     # The form edits the project as it was when first shown; a save names that revision.
     opened_key = f"project_opened_{project.project_id}"

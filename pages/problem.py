@@ -12,8 +12,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import problem_form as section
+from ui.navigation import stay_in_app
 from ui.problem_editor import ProblemEditor
 from ui.state import get_warehouse, project_picker
+
+stay_in_app()
 
 st.title("Problem definition")
 st.caption("Start from a problem that can be evaluated, know its value in money, and decide what not to do. Fix the "

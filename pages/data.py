@@ -10,7 +10,10 @@ from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from core.text import md
 from ui import queries
+from ui.navigation import stay_in_app
 from ui.state import dataset_picker, get_warehouse, show_error, table
+
+stay_in_app()
 
 st.title("Data and current state")
 st.caption("現状調査 — before any model, look at the data and at how ordering is done today.")

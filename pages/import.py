@@ -12,7 +12,10 @@ from core.errors import DatasetExistsError, MitoshiError
 from core.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
 from core.text import md
 from ui import import_file
+from ui.navigation import stay_in_app
 from ui.state import get_warehouse, set_current_dataset, show_error
+
+stay_in_app()
 
 warehouse = get_warehouse()
 st.title("Import & manage datasets")

@@ -16,8 +16,11 @@ from core.forecast.registry import DEFAULT_LADDER, MODELS
 from core.text import md
 from core.warehouse.runs import save_run
 from ui import queries
+from ui.navigation import stay_in_app
 from ui.run_view import fallback_text, render_run
 from ui.state import dataset_picker, get_warehouse, show_error
+
+stay_in_app()
 
 RUN_KEY = "backtest_run_id"
 PENDING_KEY = "backtest_pending"

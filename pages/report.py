@@ -15,7 +15,10 @@ from core.text import md
 from core.warehouse import decisions, planning
 from ui.decision_view import criteria_preview, decision_heads, readiness_form, render_decision
 from ui.money_view import compute_impact, impact_settings, run_picker
+from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, show_error, table
+
+stay_in_app()
 
 st.title("GO / NO-GO report")
 st.caption("Is this PoC worth taking to production? The criteria were fixed before any result was known; here they "
@@ -35,7 +38,7 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
     if latest is None or not latest.definition.criteria:
         st.warning("This project has no GO/NO-GO criteria yet. Fix them on the Problem definition page first — "
                    "before looking at results.", icon=":material/flag:")
-        st.page_link("views/problem.py", label="Go to Problem definition", icon=":material/assignment:")
+        st.page_link("pages/problem.py", label="Go to Problem definition", icon=":material/assignment:")
         st.stop()
     st.markdown(f"**Criteria** (problem definition version {latest.version}, saved {latest.saved_at:%Y-%m-%d %H:%M}):")
     st.markdown(criteria_preview(latest.definition.criteria, latest.definition.money_baselines()))

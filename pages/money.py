@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.money_view import compute_impact, impact_settings, render_impact, run_picker
+from ui.navigation import stay_in_app
+
+stay_in_app()
 
 st.title("Money impact")
 st.caption("Accuracy is not the goal; money is. Where the data are units of items with prices, each model's "
@@ -26,4 +29,4 @@ if impact.n_series < run.n_series:
     st.caption(f":material/info: {run.n_series - impact.n_series:,} of the run's {run.n_series:,} series have no "
                "forecast in any fold (they ended before the first cutoff): they are not in the money.")
 render_impact(impact, "money")
-st.page_link("views/report.py", label="Next: evaluate the GO/NO-GO criteria on this run", icon=":material/gavel:")
+st.page_link("pages/report.py", label="Next: evaluate the GO/NO-GO criteria on this run", icon=":material/gavel:")

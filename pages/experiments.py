@@ -24,8 +24,11 @@ from core.backtest.compare import (
 from core.errors import MitoshiError, WarehouseError
 from core.text import md
 from core.warehouse import explore, runs
+from ui.navigation import stay_in_app
 from ui.run_view import config_summary, fallback_text, leaderboard, render_run
 from ui.state import csv_download, get_warehouse, show_error, table
+
+stay_in_app()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -72,7 +75,7 @@ warehouse = get_warehouse()
 all_runs = runs.list_runs(warehouse)
 if not all_runs:
     st.info("No run yet. Run one on the **Backtest** page.")
-    st.page_link("views/backtest.py", label="Go to Backtest", icon=":material/science:")
+    st.page_link("pages/backtest.py", label="Go to Backtest", icon=":material/science:")
     st.stop()
 
 rows = []

@@ -16,8 +16,11 @@ from core.text import md
 from core.warehouse import decisions, publish, runs
 from ui import queries
 from ui.money_view import handoff_economics
+from ui.navigation import stay_in_app
 from ui.run_view import config_summary, leaderboard
 from ui.state import csv_download, get_warehouse, show_error, table
+
+stay_in_app()
 
 def markdown_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
     """A Markdown table: unlike a data grid, its long cells wrap and are read in full."""
@@ -38,7 +41,7 @@ warehouse = get_warehouse()
 all_runs = runs.list_runs(warehouse)
 if not all_runs:
     st.info("No backtest run yet: the model to publish is chosen by a backtest. Run one on the **Backtest** page.")
-    st.page_link("views/backtest.py", label="Go to Backtest", icon=":material/science:")
+    st.page_link("pages/backtest.py", label="Go to Backtest", icon=":material/science:")
     st.stop()
 
 run_labels = {r.run_id: f"{r.name} · {r.dataset_name} · {r.created_at:%Y-%m-%d %H:%M}" for r in all_runs}

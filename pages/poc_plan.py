@@ -24,7 +24,10 @@ from core.planning.plan import (
 from core.text import md
 from core.warehouse import decisions, planning
 from ui.decision_view import ladder_evidence
+from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
+
+stay_in_app()
 
 st.title("PoC plan")
 st.caption("The talk's phases — current-state survey and problem definition → offline evaluation → online evaluation "

@@ -6,7 +6,10 @@ import streamlit as st
 
 from core import fmt
 from core.text import md
+from ui.navigation import stay_in_app
 from ui.state import current_dataset, get_warehouse
+
+stay_in_app()
 
 warehouse = get_warehouse()
 dataset = current_dataset(warehouse)
@@ -30,27 +33,27 @@ st.subheader("The steps of the PoC")
 st.markdown("**1 · Data and current state (現状調査)** — before any model, look at the data and at how "
             "ordering is done today.")
 left, right = st.columns(2)
-left.page_link("views/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
-right.page_link("views/import_data.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
+left.page_link("pages/data.py", label="Data: profile, quality, explorer, today's ordering", icon=":material/monitoring:")
+right.page_link("pages/import.py", label="Import & manage: your own CSV, Parquet or Excel", icon=":material/upload_file:")
 st.markdown("**2–3 · Problem, initiatives and plan (課題定義・計画)** — a problem that can be evaluated, its value in yen, what not to "
             "do, GO/NO-GO criteria fixed up front; where to start; and the PoC plan.")
 links = st.columns(4)
-links[0].page_link("views/projects.py", label="Projects", icon=":material/folder_open:")
-links[1].page_link("views/problem.py", label="Problem definition", icon=":material/assignment:")
-links[2].page_link("views/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
-links[3].page_link("views/poc_plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
+links[0].page_link("pages/projects.py", label="Projects", icon=":material/folder_open:")
+links[1].page_link("pages/problem.py", label="Problem definition", icon=":material/assignment:")
+links[2].page_link("pages/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
+links[3].page_link("pages/poc_plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
 st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, time-ordered, never a random split; "
             "experiments stored and compared.")
 left, right = st.columns(2)
-left.page_link("views/backtest.py", label="Backtest: run the ladder and read it", icon=":material/science:")
-right.page_link("views/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
+left.page_link("pages/backtest.py", label="Backtest: run the ladder and read it", icon=":material/science:")
+right.page_link("pages/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
 st.markdown("**5 · Money impact** — forecast errors as stockouts, waste and yen, against today's ordering.")
-st.page_link("views/money.py", label="Money impact: orders, stockouts and waste in yen", icon=":material/payments:")
+st.page_link("pages/money.py", label="Money impact: orders, stockouts and waste in yen", icon=":material/payments:")
 st.markdown("**6 · Decision and hand-off** — the criteria meet the evidence: GO, CONDITIONAL GO or NO-GO, kept as a "
             "snapshot and a PDF; then the chosen model's forecasts written to a batch table.")
 left, right = st.columns(2)
-left.page_link("views/report.py", label="GO / NO-GO report and PDF", icon=":material/gavel:")
-right.page_link("views/handoff.py", label="Hand-off: publish batch forecasts", icon=":material/publish:")
+left.page_link("pages/report.py", label="GO / NO-GO report and PDF", icon=":material/gavel:")
+right.page_link("pages/handoff.py", label="Hand-off: publish batch forecasts", icon=":material/publish:")
 with st.expander("The principles behind it (機械学習を実用化するエンジニアリングスキル, Developers Summit 2023)"):
     st.markdown(
         """
