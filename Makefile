@@ -36,7 +36,7 @@ browser:
 	fi
 
 demo: $(VENV)/.app-installed
-	$(PY) -m core.demo
+	$(PY) -m core.data.demo
 
 bench: $(VENV)/.app-installed
 	$(PY) benchmarks/bench_demo.py

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
 from core.columns import DATE, SERIES_ID, Freq  # noqa: E402
-from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain, store_chain  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain, store_chain  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 TARGET_SECONDS = 60

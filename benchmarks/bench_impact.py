@@ -1,4 +1,4 @@
-"""Time the money impact (core.impact.money_impact) of a stored run on the default demo chain.
+"""Time the money impact (core.money.impact.money_impact) of a stored run on the default demo chain.
 
     .venv/bin/python benchmarks/bench_impact.py [--models practice,naive,snaive,ma,ets,lgbm] [--cache DIR]
 
@@ -24,8 +24,8 @@ import pandas as pd  # noqa: E402
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
-from core.impact import ImpactConfig, money_impact  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
+from core.money.impact import ImpactConfig, money_impact  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 

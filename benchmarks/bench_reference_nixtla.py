@@ -58,7 +58,7 @@ from core.backtest.metrics import (  # noqa: E402
 )
 from core.backtest.splits import SplitConfig, cutoffs, make_task  # noqa: E402
 from core.columns import DATE, SERIES_ID, SERIES_SEP, TARGET, Freq  # noqa: E402
-from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
 
 HORIZON, FOLDS, SEASON = 28, 3, 7
 LAGS = [28, 35, 42, 49, 56, 364]

@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 from core.warehouse import ENV_VAR, Warehouse  # noqa: E402
-from core.warehouse.runs import save_run  # noqa: E402
+from core.backtest.store import save_run  # noqa: E402
 
 
 def main() -> int:
@@ -53,7 +53,7 @@ def main() -> int:
             at.run()
             times.append(time.perf_counter() - start)
             assert not at.exception, at.exception
-            from ui import run_view
+            from ui import backtest as run_view
             for cached in (run_view._metrics, run_view._timings, run_view._series_forecasts, run_view._series_history):
                 cached.clear()
         print("open the stored run (Backtest page, cold caches): " + ", ".join(f"{t:.2f} s" for t in times)

@@ -2,8 +2,8 @@
 
 One function, ``series_labels``, builds the label of every series of a dataset from its
 attribute columns (the static columns a dataset declares: ``DatasetSpec.attributes``,
-read per series by ``core.warehouse.explore.series_attributes``) and the names its
-masters give its keys (``core.warehouse.explore.series_names``). Pages, charts and
+read per series by ``core.data.explore.series_attributes``) and the names its
+masters give its keys (``core.data.explore.series_names``). Pages, charts and
 tables that show a series to a person use it; ids stay in the warehouse, CSVs and the CLI.
 
 Nothing here imports Streamlit or runs SQL.

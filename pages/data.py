@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import charts, fmt
+from core import fmt
+from core.data import charts as data_charts
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from core.text import md
@@ -92,7 +93,7 @@ with tab_time:
     if totals.empty:
         st.info("No rows match these filters. Clear a filter to see data.")
     else:
-        st.plotly_chart(charts.totals_over_time(totals, unit, grain.label), width="stretch")
+        st.plotly_chart(data_charts.totals_over_time(totals, unit, grain.label), width="stretch")
         if by:
             st.caption("The largest groups are shown; the rest are summed into *Other*.")
 
@@ -104,7 +105,7 @@ with tab_season:
     for part, slot in zip(parts, season_cols, strict=True):
         frame = queries.seasonal_profile(dataset.dataset_id, filters, by, part)
         if not frame.empty:
-            slot.plotly_chart(charts.seasonal_profile(frame, part, unit), width="stretch")
+            slot.plotly_chart(data_charts.seasonal_profile(frame, part, unit), width="stretch")
     st.caption(f"Each line is an index of the average {md(unit)} per series and period: 100 is that group's own "
                "average, so groups of different size can be compared.")
 
@@ -121,7 +122,7 @@ with tab_promo:
             st.info(f"'{md(dataset.label(flag))}' is never both on and off within a series in this scope, so its "
                     "effect cannot be measured here.")
         else:
-            st.plotly_chart(charts.flag_effect(effect, dataset.label(flag), unit), width="stretch")
+            st.plotly_chart(data_charts.flag_effect(effect, dataset.label(flag), unit), width="stretch")
             st.caption("Uplift compares each series with itself: its average sales when the column is above 0 "
                        "against when it is 0. Prices fall during promotions, so this mixes both effects.")
 
@@ -142,7 +143,7 @@ with tab_practice:
         m[3].metric("Stockout share", fmt.pct(facts["stockout_share"]) if facts["has_stockouts"] else "–")
         grain = Freq.WEEKLY if dataset.freq is Freq.DAILY else dataset.freq
         practice = queries.totals_over_time(dataset.dataset_id, filters, None, grain)
-        st.plotly_chart(charts.practice_over_time(practice, unit, grain.label), width="stretch")
+        st.plotly_chart(data_charts.practice_over_time(practice, unit, grain.label), width="stretch")
         table(
             summary.rename(columns={"grp": dataset.label(by) if by else "scope", "left_over": "left over",
                                     "stockout_share": "stockout share"}),
@@ -166,7 +167,7 @@ with tab_series:
         frame = queries.series_frame(dataset.dataset_id, sid)
         promo = next((c for c in dataset.spec.exog_known if "promo" in c.lower()), None)
         st.plotly_chart(
-            charts.series_detail(frame, names.get(sid, sid), unit, dataset.spec.orders, dataset.spec.stockout, promo,
+            data_charts.series_detail(frame, names.get(sid, sid), unit, dataset.spec.orders, dataset.spec.stockout, promo,
                                  window={Freq.DAILY: 91, Freq.WEEKLY: 104, Freq.MONTHLY: 120}[dataset.freq]),
             width="stretch",
         )

@@ -21,7 +21,7 @@ from core.planning.initiatives import (
     to_definition,
 )
 from core.text import md
-from core.warehouse import planning
+from core.planning import store as planning
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 

@@ -23,9 +23,10 @@ from core.backtest.compare import (
 )
 from core.errors import MitoshiError, WarehouseError
 from core.text import md
-from core.warehouse import explore, runs
+from core.data import explore
+from core.backtest import store as runs
 from ui.navigation import stay_in_app
-from ui.run_view import config_summary, fallback_text, leaderboard, render_run
+from ui.backtest import config_summary, fallback_text, leaderboard, render_run
 from ui.state import csv_download, get_warehouse, show_error, table
 
 stay_in_app()

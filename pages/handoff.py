@@ -7,17 +7,20 @@ import re
 import pandas as pd
 import streamlit as st
 
-from core import charts, fmt
+from core import fmt
+from core.handoff import charts as handoff_charts
 from core.columns import DATE, Freq
 from core.errors import MitoshiError
-from core.impact import Economics
-from core.publish import PublishOptions, for_csv, prepare_batch, unpublishable_reason
+from core.money.impact import Economics
+from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
 from core.text import md
-from core.warehouse import decisions, publish, runs
+from core.decision import store as decisions
+from core.handoff import store as publish
+from core.backtest import store as runs
 from ui import queries
-from ui.money_view import handoff_economics
+from ui.money import handoff_economics
 from ui.navigation import stay_in_app
-from ui.run_view import config_summary, leaderboard
+from ui.backtest import config_summary, leaderboard
 from ui.state import csv_download, get_warehouse, show_error, table
 
 stay_in_app()
@@ -146,7 +149,7 @@ else:
     series_id = st.selectbox(f"Series ({len(series_ids):,})", series_ids, format_func=lambda s: names.get(s, s),
                              key=f"handoff_series_{info.dataset_id}")
     history = queries.series_frame(info.dataset_id, series_id).tail(HISTORY_TAIL[info.freq])
-    st.plotly_chart(charts.published_forecast(history, rows[rows["unique_id"] == series_id],
+    st.plotly_chart(handoff_charts.published_forecast(history, rows[rows["unique_id"] == series_id],
                                               f"{names.get(series_id, series_id)} · published forecast "
                                               f"v{version} ({fmt.model_name(chosen['model'])})", "units"),
                     width="stretch", key="handoff_chart")

@@ -7,9 +7,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.demo import DemoConfig, load_demo
+from core.data.demo import DemoConfig, load_demo
 from core.errors import DatasetExistsError, MitoshiError
-from core.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
+from core.data.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
 from core.text import md
 from ui import import_file
 from ui.navigation import stay_in_app
@@ -127,4 +127,4 @@ with tab_demo:
             except MitoshiError as error:
                 show_error(error)
     st.caption("Large chains take a while in the browser; for the 50,000-series benchmark chain use "
-               "`python -m core.demo --stores 100 --items 500` on the command line.")
+               "`python -m core.data.demo --stores 100 --items 500` on the command line.")

@@ -22,10 +22,11 @@ from core.planning.plan import (
     progress,
 )
 from core.text import md
-from core.warehouse import decisions, planning
-from ui.decision_view import ladder_evidence
+from core.decision import store as decisions
+from core.planning import store as planning
+from ui.decision import ladder_evidence
 from ui.navigation import stay_in_app
-from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
+from ui.state import get_warehouse, project_picker, saved_conflict, show_error
 
 stay_in_app()
 

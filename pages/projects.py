@@ -11,7 +11,8 @@ from core.errors import MitoshiError
 from core.planning.definition import readiness
 from core.planning.errors import ConflictError, conflict_rows
 from core.text import md
-from core.warehouse import planning, runs
+from core.planning import store as planning
+from core.backtest import store as runs
 from ui.navigation import stay_in_app
 from ui.state import PROJECT_KEY, get_warehouse, project_picker, set_current_project, show_error, table
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.decision import DecisionError
+from core.decision.verdict import DecisionError
 from core.errors import MitoshiError
 from core import fmt
-from core.evaluation import criteria_moved, decide, recommended_model
-from core.report_pdf import decision_pdf
+from core.decision.evaluation import criteria_moved, decide, recommended_model
+from core.decision.pdf import decision_pdf
 from core.text import md
-from core.warehouse import decisions, planning
-from ui.decision_view import criteria_preview, decision_heads, readiness_form, render_decision
-from ui.money_view import compute_impact, impact_settings, run_picker
+from core.decision import store as decisions
+from core.planning import store as planning
+from ui.decision import criteria_preview, decision_heads, readiness_form, render_decision
+from ui.money import compute_impact, impact_settings, run_picker
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, show_error, table
 

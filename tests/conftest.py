@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.columns import Freq
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.warehouse import ENV_VAR, DatasetSpec, Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -71,7 +71,7 @@ def store_run(warehouse: Warehouse, stores: tuple[str, ...], models: tuple[str, 
     """Backtest ``models`` on some stores of the warehouse's first dataset and store the run."""
     from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
     from core.backtest.splits import SplitConfig
-    from core.warehouse.runs import save_run
+    from core.backtest.store import save_run
 
     dataset = warehouse.list_datasets()[0]
     config = BacktestConfig(split=SplitConfig(horizon=horizon, folds=folds),

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.columns import Freq
-from core.importer import ColumnMapping, Repairs
+from core.data.importer import ColumnMapping, Repairs
 
 Key = tuple[str, ...]
 Row = tuple[Key, pd.Timestamp, float]  # one stored row: series key values, date, target

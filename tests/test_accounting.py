@@ -16,11 +16,11 @@ from core.backtest.accounting import ENDED_EARLY, NO_ACTUAL, OFF_GRID, STARTED_L
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.decision import run_evidence
+from core.decision.verdict import run_evidence
 from core.errors import WarehouseError
 from core.forecast.base import ForecastError
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
-from core.warehouse.runs import (
+from core.backtest.store import (
     delete_run,
     fallback_counts,
     get_run,

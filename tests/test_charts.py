@@ -10,8 +10,10 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from core import charts, decision_charts
-from core.charts import count_axis, nice_ticks, yen_axis, yen_tick
+from core.backtest import charts as backtest_charts
+from core.data import charts as data_charts
+from core.money import charts as money_charts
+from core.plotting import count_axis, nice_ticks, yen_axis, yen_tick
 from core.planning.charts import effort_impact_map
 from core.planning.initiatives import Thresholds, score_table
 
@@ -77,7 +79,7 @@ def money():
 
 
 def test_savings_bars_sign_before_the_yen_and_name_the_models(money):
-    fig = decision_charts.savings_bars(money, "today's practice (as recorded)")
+    fig = money_charts.savings_bars(money, "today's practice (as recorded)")
     bar = fig.data[0]
     assert list(bar.y) == ["Seasonal naive", "LightGBM"]  # sorted, the zero row left out
     assert list(bar.text) == [MINUS + "¥12.0K", "+¥19.8M"]
@@ -89,14 +91,14 @@ def test_savings_bars_sign_before_the_yen_and_name_the_models(money):
 
 
 def test_loss_split_and_segment_savings_write_yen_for_people(money):
-    split = decision_charts.loss_split(money)
+    split = money_charts.loss_split(money)
     assert list(split.data[0].y) == ["Seasonal naive", "Today's practice", "LightGBM"]
     assert split.data[0].customdata[0] == "¥3,200,000"
     assert list(split.layout.xaxis.ticktext)[:2] == ["¥0", "¥1M"]
     assert_no_bad_forms(split)
     by_segment = pd.DataFrame({"segment": "category", "group": ["dairy", "bakery", "drinks"], "policy": "lgbm",
                                "yearly_savings": [-950_000.0, 2_000_000.0, 0.4]})
-    fig = decision_charts.segment_savings(by_segment, "category", "lgbm", "today's practice")
+    fig = money_charts.segment_savings(by_segment, "category", "lgbm", "today's practice")
     assert list(fig.data[0].y) == ["dairy", "drinks", "bakery"]
     assert list(fig.data[0].customdata) == [MINUS + "¥950,000", "no change", "+¥2,000,000"]
     assert fig.layout.title.text.startswith("Yearly savings of LightGBM by category")
@@ -109,7 +111,7 @@ def test_sensitivity_lines_hover_in_yen_and_percent():
                                 "yearly_savings": [-27_215_086.0, 5e6, -1e6, 2e6],
                                 "stockout_rate": [0.1234, 0.05, 0.2, 0.1], "yearly_waste_cost": [1e6, 2e6, 1e6, 1e6]})
     optimal = pd.DataFrame({"policy": ["lgbm"], "yearly_savings": [6e6]})
-    fig = decision_charts.sensitivity_lines(sensitivity, optimal)
+    fig = money_charts.sensitivity_lines(sensitivity, optimal)
     assert [t.name for t in fig.data if t.showlegend is not False] == ["LightGBM", "Seasonal naive"]
     assert list(fig.data[0].customdata[0]) == [MINUS + "¥27,215,086", "12.3%", "¥1,000,000"]
     assert "+¥6,000,000 a year" in fig.data[1].hovertemplate
@@ -123,7 +125,7 @@ def test_sensitivity_lines_hover_in_yen_and_percent():
 def test_segment_errors_are_sorted_bars_from_zero():
     frame = pd.DataFrame({"model": "lgbm", "x": ["drinks", "dairy", "bakery"], "group": ["drinks", "dairy", "bakery"],
                           "value": [0.31, 0.52, 0.254]})
-    fig = charts.metric_lines(frame, "x", "wape", "WAPE of lgbm by category", "category")
+    fig = backtest_charts.metric_lines(frame, "x", "wape", "WAPE of lgbm by category", "category")
     assert [t.type for t in fig.data] == ["bar"]
     bar = fig.data[0]
     assert list(bar.y) == ["bakery", "drinks", "dairy"]  # worst at the top of a horizontal bar chart
@@ -136,7 +138,7 @@ def test_segment_errors_are_sorted_bars_from_zero():
 def test_metric_lines_name_models_and_count_steps_in_whole_numbers():
     frame = pd.DataFrame({"model": ["lgbm"] * 3 + ["snaive"] * 3, "step": [1, 2, 3] * 2,
                           "value": [0.2, 0.25, 0.3, 0.3, 0.31, 0.33]})
-    fig = charts.metric_lines(frame, "step", "smape", "sMAPE by periods ahead", "Periods after the cutoff")
+    fig = backtest_charts.metric_lines(frame, "step", "smape", "sMAPE by periods ahead", "Periods after the cutoff")
     assert [t.name for t in fig.data] == ["LightGBM", "Seasonal naive"]
     assert fig.layout.yaxis.title.text == "sMAPE (&#37;)"  # Plotly shows it as %
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == ",d"
@@ -144,7 +146,7 @@ def test_metric_lines_name_models_and_count_steps_in_whole_numbers():
 
 def test_improvement_bars_and_ladder_read_model_names():
     gains = pd.Series({"snaive": 0.0, "lgbm": 0.123, "ma": -0.034, "ets": 0.0001})
-    fig = charts.improvement_bars(gains, "snaive")
+    fig = backtest_charts.improvement_bars(gains, "snaive")
     bar = fig.data[0]
     assert list(bar.y) == ["Moving average", "ETS (exponential smoothing)", "LightGBM"]
     assert list(bar.text) == [MINUS + "3.4%", "no change", "+12.3%"]
@@ -154,21 +156,21 @@ def test_improvement_bars_and_ladder_read_model_names():
     assert_no_bad_forms(fig)
     board = pd.DataFrame({"model": ["snaive", "lgbm"], "rung": ["rule", "GBDT"], "wape": [0.3, 0.25],
                           "mase": [1.0, 0.8], "seconds": [0.1, 5.0]})
-    ladder = charts.ladder(board, {"snaive": 1, "lgbm": 4})
+    ladder = backtest_charts.ladder(board, {"snaive": 1, "lgbm": 4})
     assert [list(t.text) for t in ladder.data[1:]] == [["Seasonal naive"], ["LightGBM"]]
 
 
 def test_stockouts_are_counted_on_whole_number_ticks():
     frame = pd.DataFrame({"period": pd.date_range("2025-01-06", periods=3, freq="W-MON"), "y": [10.0, 12, 9],
                           "orders": [11.0, 12, 10], "stockouts": [0, 1, 2]})
-    fig = charts.practice_over_time(frame, "units sold", "weekly")
+    fig = data_charts.practice_over_time(frame, "units sold", "weekly")
     assert fig.layout.yaxis2.tickformat == ",d" and fig.layout.yaxis2.dtick == 1
 
 
 def test_uplift_labels_write_no_change_for_zero():
     frame = pd.DataFrame({"grp": ["a", "b"], "uplift": [0.001, 0.25], "mean_off": [1.0, 1.0],
                           "mean_on": [1.0, 1.25], "periods_on": [3, 4]})
-    fig = charts.flag_effect(frame, "promo", "units")
+    fig = data_charts.flag_effect(frame, "promo", "units")
     assert list(fig.data[0].text) == ["no change", "+25%"]
 
 
@@ -182,7 +184,7 @@ def test_effort_impact_ticks_in_short_yen():
 
 
 def test_ladder_labels_of_points_close_together_go_to_different_sides():
-    from core.charts import _label_positions
+    from core.backtest.charts import _label_positions
 
     # Three fast models with nearly the same WAPE (within 1.5 % of the range), and one far away.
     positions = _label_positions(np.log10([0.01, 0.012, 0.011, 3.0]), np.array([40.0, 40.2, 40.3, 60.0]))

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.columns import DATE, TARGET, Freq
 from core.errors import ImportProblemError
-from core.importer import ColumnMapping, RawTable, Repairs, import_table, read_table, suggest_mapping, validate
+from core.data.importer import ColumnMapping, RawTable, Repairs, import_table, read_table, suggest_mapping, validate
 from core.warehouse import Dataset, Warehouse
 from tests.conftest import new_session
 from tests.corpus import CASES, Case, Imported, Refused

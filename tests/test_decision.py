@@ -14,14 +14,15 @@ from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
 from core import fmt
-from core.decision import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
-from core.evaluation import decide, run_impact
-from core.impact import ImpactConfig
+from core.decision.verdict import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.decision.evaluation import decide, run_impact
+from core.money.impact import ImpactConfig
 from core.planning.criteria import Criterion
 from core.planning.definition import ProblemDefinition
-from core.warehouse import decisions, planning
-from core.warehouse.runs import save_run
+from core.decision import store as decisions
+from core.planning import store as planning
+from core.backtest.store import save_run
 
 SMALL = DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE)
 MANUAL = [c.key for c in CHECKS if not c.auto]
@@ -161,8 +162,8 @@ def test_a_newer_snapshot_format_is_refused(stored):
 def test_a_cheaper_rung_that_saves_nearly_as_much_is_named(stored):
     warehouse, run_id = stored
     impact = run_impact(warehouse, run_id).impact
-    from core.decision import cheaper_alternative
-    from core.warehouse.runs import load_result
+    from core.decision.verdict import cheaper_alternative
+    from core.backtest.store import load_result
 
     board = load_result(warehouse, run_id).leaderboard()
     savings = impact.summary.set_index("policy")["yearly_savings"]
@@ -255,7 +256,7 @@ def test_the_decision_accounts_for_every_series_and_names_the_chosen_models_fall
 # ---------------------------------------------------------------------------------
 # The problem's own numbers against the measured ones
 # ---------------------------------------------------------------------------------
-from core.decision import (  # noqa: E402
+from core.decision.verdict import (  # noqa: E402
     BROKEN,
     DIFFER,
     MET,
@@ -298,7 +299,7 @@ def _constructed(stored):
     16.6 % of sales (waste ¥100,000 + lost margin ¥66,000 of ¥1,000,000) and runs out on
     15.4 % of days; theta loses 9.7 % (¥40,000 + ¥57,000), runs out on 23.2 % and saves
     ¥19.2M a year."""
-    from core.warehouse.runs import load_result
+    from core.backtest.store import load_result
 
     warehouse, run_id = stored
     impact = run_impact(warehouse, run_id).impact
@@ -437,7 +438,7 @@ def test_an_old_snapshot_without_the_reconciliation_still_reads(stored):
 
 def test_the_ladder_pick_names_its_rule_and_is_the_verdicts_model(stored):
     warehouse, run_id = stored
-    from core.evaluation import recommended_model
+    from core.decision.evaluation import recommended_model
 
     project = project_with(warehouse, "pick", Criterion("wape", "<=", 0.95), running=0)
     impact = run_impact(warehouse, run_id).impact
@@ -454,7 +455,7 @@ def test_the_ladder_pick_names_its_rule_and_is_the_verdicts_model(stored):
 
 
 def load_board(warehouse, run_id):
-    from core.warehouse.runs import load_result
+    from core.backtest.store import load_result
 
     return load_result(warehouse, run_id).leaderboard()
 
@@ -485,8 +486,8 @@ def test_concentration_gives_shares_only_where_they_mean_something(stored):
 # constraints; words follow the model of money and the data's periods
 # ---------------------------------------------------------------------------------
 from core.columns import Freq  # noqa: E402
-from core.decision import BREAKS, FITS, RICHEST, DecisionInputs, evaluate_decision, run_evidence  # noqa: E402
-from core.impact import ERRORS  # noqa: E402
+from core.decision.verdict import BREAKS, FITS, RICHEST, DecisionInputs, evaluate_decision, run_evidence  # noqa: E402
+from core.money.impact import ERRORS  # noqa: E402
 
 
 def _policy(policy: str, savings: float, *, waste: float = 40_000.0, lost: float = 57_000.0, stockouts: float = 0.154,
@@ -584,7 +585,7 @@ def test_a_budget_over_the_investment_does_not_move_the_ladder(stored):
 
 
 def _inputs(stored, impact, definition, model=None) -> DecisionInputs:
-    from core.warehouse.runs import get_run, load_result
+    from core.backtest.store import get_run, load_result
 
     warehouse, run_id = stored
     evidence = run_evidence(get_run(warehouse, run_id), load_result(warehouse, run_id), has_stockouts=True,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from core.columns import Freq, Role
-from core.demo import (
+from core.data.demo import (
     CATEGORY_NAMES,
     LOOKBACK_WEEKS,
     MIN_DISPLAY,
@@ -529,7 +529,7 @@ def test_command_line_loads_and_reports(tmp_path, capsys) -> None:
 
 
 def test_core_demo_does_not_import_streamlit() -> None:
-    code = "import sys, core.demo; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, core.data.demo; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0
 
 

@@ -6,7 +6,7 @@ import pytest
 from core.columns import Freq
 from core.errors import WarehouseError
 from core.warehouse import DatasetSpec
-from core.warehouse import explore as ex
+from core.data import explore as ex
 from tests.conftest import small_frame
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.backtest.__main__ import main
 from core.columns import Freq
-from core.importer import ColumnMapping, read_table, validate
+from core.data.importer import ColumnMapping, read_table, validate
 
 HV = {"D": (7, 2), "W": (4, 3), "M": (6, 2)}
 
@@ -161,7 +161,7 @@ def test_weekly_series_on_different_weekdays_imported_then_backtested_on_the_def
     from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
     from core.backtest.splits import SplitConfig
     from core.forecast.registry import DEFAULT_LADDER
-    from core.importer import import_table, suggest_mapping
+    from core.data.importer import import_table, suggest_mapping
 
     path = weekly_mixed_weekdays(tmp_path)
     raw = read_table(path.read_bytes(), path.name)

@@ -15,7 +15,7 @@ import pytest
 
 from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
 from core.forecast.base import FORECAST, LocalForecaster
 from core.forecast.registry import MODELS, make_model
 

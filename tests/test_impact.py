@@ -11,7 +11,7 @@ import pytest
 from core.backtest.engine import BacktestData
 from core.columns import Freq
 from core import periods
-from core.impact import (
+from core.money.impact import (
     ERRORS,
     Economics,
     ErrorCosts,
@@ -183,7 +183,7 @@ def test_a_hand_computed_run_orders_at_the_level_chosen_by_the_simulator():
 def _demo_forecasts():
     from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
     from core.backtest.splits import SplitConfig
-    from core.demo import DemoConfig, load_demo
+    from core.data.demo import DemoConfig, load_demo
     from core.warehouse import Warehouse
     return Warehouse, BacktestConfig, ModelSpec, SplitConfig, dataset_data, run_backtest, DemoConfig, load_demo
 
@@ -451,7 +451,7 @@ def test_yearly_money_is_scaled_to_the_whole_dataset_and_the_run_share_kept():
 
 def test_money_settings_are_stored_with_the_project_and_read_in_a_new_session(tmp_path):
     from core.warehouse import Warehouse
-    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    from core.money.settings import load_impact_settings, save_impact_settings
     config = ImpactConfig(economics=Economics(300, 200, 5, 0.1), money_model=ERRORS,
                           error_costs=ErrorCosts(3, 0.2, 0.1))
     warehouse = Warehouse(tmp_path / "w.duckdb")
@@ -471,7 +471,7 @@ def test_money_settings_belong_to_a_project_and_a_dataset(tmp_path):
     sales of the same project: each dataset has its own row, and the project's older
     row (stored before settings were per dataset) is read only where no dataset is named."""
     from core.warehouse import Warehouse
-    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    from core.money.settings import load_impact_settings, save_impact_settings
     turnover = ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=1e8))
     units = ImpactConfig(economics=Economics(300, 200, 5))
     warehouse = Warehouse(tmp_path / "w.duckdb")

@@ -8,7 +8,7 @@ import pytest
 
 from core.columns import DATE, TARGET, Freq
 from core.errors import ImportProblemError
-from core.importer import (
+from core.data.importer import (
     ColumnMapping,
     Repairs,
     import_table,

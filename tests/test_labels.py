@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from core.columns import SERIES_ID, Freq
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.labels import series_labels
-from core.warehouse import DatasetSpec, explore
+from core.warehouse import DatasetSpec
+from core.data import explore
 
 
 def test_attributes_that_tell_series_apart_are_the_label():

@@ -15,7 +15,7 @@ from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
 from core.warehouse import Warehouse
-from core.warehouse.runs import load_result, save_run
+from core.backtest.store import load_result, save_run
 from tests.conftest import new_session, open_page, store_run
 
 # The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50

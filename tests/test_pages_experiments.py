@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
-from core.backtest.metrics import wape
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
-from core.warehouse import DatasetSpec, Warehouse, runs
-from core.warehouse.runs import save_run
+from core.warehouse import DatasetSpec, Warehouse
+from core.backtest import store as runs
+from core.backtest.store import save_run
 from tests.conftest import new_session, open_page, small_frame, store_run
 
 

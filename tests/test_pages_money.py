@@ -11,7 +11,7 @@ from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_ba
 from core.backtest.splits import SplitConfig
 from core.columns import Freq
 from core.warehouse import DatasetSpec, Warehouse
-from core.warehouse.runs import save_run
+from core.backtest.store import save_run
 from tests.conftest import new_session, store_run
 
 PAGE = "pages/money.py"

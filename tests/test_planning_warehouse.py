@@ -15,7 +15,7 @@ from core.planning.errors import ConflictError, InvalidInputError, ProjectExists
 from core.planning.initiatives import EditorChanges, Initiative, Thresholds
 from core.planning.plan import PhaseStatus
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
-from core.warehouse import planning as pl
+from core.planning import store as pl
 
 
 def planning_state(warehouse: Warehouse) -> dict[str, list]:
@@ -91,8 +91,8 @@ def test_projects_are_named_uniquely_and_deleted_with_everything(warehouse, proj
     assert pl.get_project(warehouse, odd.project_id).name.startswith("O'Reilly")
     pl.remember_project(warehouse, project.project_id)
     assert pl.last_project_id(warehouse) == project.project_id
-    from core.impact import Economics, ImpactConfig
-    from core.warehouse.settings import load_impact_settings, save_impact_settings
+    from core.money.impact import Economics, ImpactConfig
+    from core.money.settings import load_impact_settings, save_impact_settings
     save_impact_settings(warehouse, project.project_id, ImpactConfig(economics=Economics(unit_price=300.0)))
     assert load_impact_settings(warehouse, project.project_id).economics.unit_price == 300.0
     pl.delete_project(warehouse, project.project_id)

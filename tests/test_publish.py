@@ -14,11 +14,11 @@ from scipy.stats import norm
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, Freq
-from core.demo import DemoConfig, load_demo
+from core.data.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
-from core.publish import PublishError, PublishOptions, forecast_next, prepare_batch
-from core.warehouse import publish
-from core.warehouse.runs import get_run, run_metrics, save_run
+from core.handoff.batch import PublishError, PublishOptions, forecast_next, prepare_batch
+from core.handoff import store as publish
+from core.backtest.store import get_run, run_metrics, save_run
 from tests.conftest import small_frame
 
 SMALL = DemoConfig(stores=2, items=10, years=2, seed=3)
@@ -229,7 +229,7 @@ def test_a_never_sold_series_is_published_with_its_fallback_named():
 
 
 def test_the_csv_rounds_forecasts_for_people_and_the_warehouse_keeps_them_whole():
-    from core.publish import for_csv
+    from core.handoff.batch import for_csv
     from core.text import csv_bytes
 
     frame = pd.DataFrame({"store_id": ["S001", "S001"], "item_id": ["I01", "-5"],
@@ -244,7 +244,7 @@ def test_the_csv_rounds_forecasts_for_people_and_the_warehouse_keeps_them_whole(
 
 
 def test_the_published_export_as_csv_has_at_most_two_decimals(demo_run):
-    from core.publish import for_csv
+    from core.handoff.batch import for_csv
     from core.text import csv_bytes
 
     warehouse, dataset, run = demo_run

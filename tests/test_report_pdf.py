@@ -11,8 +11,8 @@ import pypdf
 import pypdfium2
 import pytest
 
-from core.decision import NO_GO, Decision
-from core.report_pdf import FONT, _document, _wrap, decision_pdf
+from core.decision.verdict import NO_GO, Decision
+from core.decision.pdf import FONT, _document, _wrap, decision_pdf
 
 SAMPLE = Path(__file__).parent / "data" / "decision_sample.json"
 
@@ -127,7 +127,7 @@ def test_the_series_accounted_for_are_printed(sample):
 
 
 def test_axis_ticks_keep_the_decimals_they_need():
-    from core.report_charts import _short_pct, _short_yen
+    from core.decision.pdf_charts import _short_pct, _short_yen
 
     assert [_short_yen(v) for v in (500, 1000, 1500, 2000, 1_250_000, 20e6, -5e6)] == [
         "¥500", "¥1k", "¥1.5k", "¥2k", "¥1.25M", "¥20M", "\u2212¥5M"]

@@ -22,17 +22,18 @@ import pypdf
 import pypdfium2
 import pytest
 
-from core import report_charts
+from core.decision import pdf_charts
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
 from core.columns import Freq
-from core.decision import CONDITIONAL_GO, GO, NO_GO
-from core.demo import REFERENCE_END_DATE, DemoConfig, load_demo
-from core.evaluation import decide
-from core.impact import ERRORS, ImpactConfig
-from core.report_pdf import decision_pdf
-from core.warehouse import DatasetSpec, Warehouse, planning
-from core.warehouse.runs import save_run
+from core.decision.verdict import CONDITIONAL_GO, GO, NO_GO
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.decision.evaluation import decide
+from core.money.impact import ERRORS, ImpactConfig
+from core.decision.pdf import decision_pdf
+from core.warehouse import DatasetSpec, Warehouse
+from core.planning import store as planning
+from core.backtest.store import save_run
 
 
 # Where the pages are left as PNG for a person to look at (as the issue asks): a fixed, ignored place.
@@ -98,15 +99,15 @@ def rendered(decisions, monkeypatch_module):
     out = {}
     for name, decision in decisions.items():
         figures = []
-        original = report_charts._png
+        original = pdf_charts._png
 
         def capture(fig, figures=figures, original=original):
             figures.append(fig)
             return original(fig)
 
-        monkeypatch_module.setattr(report_charts, "_png", capture)
+        monkeypatch_module.setattr(pdf_charts, "_png", capture)
         out[name] = (decision, decision_pdf(decision), figures)
-        monkeypatch_module.setattr(report_charts, "_png", original)
+        monkeypatch_module.setattr(pdf_charts, "_png", original)
     return out
 
 

@@ -16,13 +16,14 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test
 
-from core.charts import totals_over_time
-from core.columns import Freq
+from core.data.charts import totals_over_time
 from core.planning.initiatives import Initiative
 from core.planning.plan import PhaseStatus
-from core.report_pdf import decision_pdf
+from core.decision.pdf import decision_pdf
 from core.text import chart_label, csv_bytes, md, neutralise_formulas
-from core.warehouse import DatasetSpec, Warehouse, decisions, planning
+from core.warehouse import Warehouse
+from core.decision import store as decisions
+from core.planning import store as planning
 from tests.conftest import new_session, small_frame, store_run
 
 IMG = "![x](http://evil.example/x.png)"
@@ -165,7 +166,7 @@ def hostile(warehouse_env):
     planning.save_phase(warehouse, pid, phase, replace(phase.item, owner=LINK, notes=IMG, status=PhaseStatus.IN_PROGRESS,
                                                        start=date.today(), end=date.today() + timedelta(days=14)))
     run_id = store_run(warehouse, ("S001",), ("practice", "snaive"), horizon=7, name=LINK)
-    from core.evaluation import decide
+    from core.decision.evaluation import decide
 
     decide(warehouse, pid, run_id, model="snaive", notes=f"{IMG} {LINK}", risks=[IMG, LINK])
     planning.remember_project(warehouse, pid)

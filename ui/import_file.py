@@ -13,7 +13,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.columns import Freq
 from core.errors import DatasetExistsError, MitoshiError
-from core.importer import (
+from core.data.importer import (
     CSV_SUFFIXES,
     ENCODINGS,
     EXCEL_SUFFIXES,

@@ -23,7 +23,7 @@ from core.planning.definition import (
 )
 from core.planning.errors import InvalidInputError, when
 from core.text import md
-from core.warehouse import planning
+from core.planning import store as planning
 from ui.problem_editor import Conflict, ProblemEditor
 from ui.state import table
 

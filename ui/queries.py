@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.columns import Freq
-from core.warehouse import explore
+from core.data import explore
 from ui.state import get_warehouse
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable form of Scope.filters

@@ -27,9 +27,9 @@ from core.backtest.splits import SplitConfig
 from core.columns import DATE, SERIES_ID, Freq, series_ids
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
-from core.importer import ColumnMapping, Repairs, read_table, validate
+from core.data.importer import ColumnMapping, Repairs, read_table, validate
 from core.warehouse import Warehouse, warehouse_path
-from core.warehouse.runs import save_run
+from core.backtest.store import save_run
 
 PARQUET_COLUMNS = {SERIES_ID: "series", DATE: "date", "cutoff": "cutoff", "actual": "actual", "model": "model",
                    "forecast": "forecast"}

@@ -33,7 +33,7 @@ from core.errors import MitoshiError
 from core.forecast.base import Forecaster
 from core.forecast.registry import MODELS, make_model
 from core.warehouse import Dataset, Warehouse
-from core.warehouse.explore import Scope, dataset_frame
+from core.data.explore import Scope, dataset_frame
 
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,9 @@
-"""Step 1 of the journey: reading users' files as their systems export them."""
+"""Step 1 of the journey, the data and the current state.
+
+- ``reading`` and ``parsing``: users' files as their systems export them (CSV, Parquet, Excel;
+  encodings, dates, numbers);
+- ``importer``: column mapping, validation and repairs, and the one-transaction import;
+- ``demo``: the generated AI Shop chain (``python -m core.data.demo``);
+- ``explore``: the read queries of the Data page and the frames a backtest reads;
+- ``charts``: totals, seasonality, flags, today's ordering practice and one series.
+"""

@@ -8,7 +8,7 @@ unpacked, so a small archive cannot eat the machine. Only empty cells are missin
 Whatever is left out (a column of an unsupported type, a name too long to be one,
 empty rows) is said in ``RawTable.notes``.
 
-Nothing here knows what the columns mean; ``core.importer`` maps and validates them.
+Nothing here knows what the columns mean; ``core.data.importer`` maps and validates them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Figures of the planning pages: the effort/impact 2×2 and the PoC timeline.
 
-Pure functions of data, like ``core.charts``: titled, axes labelled with units; what users
+Pure functions of data, on ``core.plotting``: titled, axes labelled with units; what users
 typed (initiative names, owners) goes through ``chart_label``.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import fmt
-from core.charts import PALETTE, yen_tick
+from core.plotting import PALETTE, yen_tick
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
 from core.text import chart_label, chart_labels

@@ -1,8 +1,9 @@
-"""The warehouse layer: the only code in Mitoshi that holds SQL.
+"""The warehouse: what every step shares, and nothing of any step.
 
-``store`` owns the DuckDB connection, the schema migrations and the dataset registry;
-``explore`` builds the read queries of the Data page. Both run every statement through
-``Warehouse.query`` / ``Warehouse.transaction`` with bound parameters.
+``store`` owns the one DuckDB connection, the one executor of SQL (``Warehouse.query`` /
+``Warehouse.transaction``, bound parameters, quoted identifiers), the schema migrations and
+the dataset registry. Each step keeps its own SQL in its package (``core/backtest/store.py``,
+``core/decision/store.py``, ...) and runs it through that executor; no module here imports a step.
 """
 
 from core.warehouse.store import (

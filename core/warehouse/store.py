@@ -165,7 +165,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value DOUBLE
         )""",
     ),
-    # 4: planning (core/warehouse/planning.py): projects and their links, problem-definition
+    # 4: planning (core/planning/store.py): projects and their links, problem-definition
     # versions and unsaved drafts, initiatives, PoC phases and ladder steps. Editable rows
     # carry a revision for optimistic saves.
     (
@@ -321,7 +321,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason VARCHAR NOT NULL
         )""",
     ),
-    # 8: settings typed once are the project's (core/warehouse/settings.py): the money
+    # 8: settings typed once are the project's (core/money/settings.py): the money
     # impact's prices, costs, shelf life, holding, censoring and cost-of-error choices,
     # as JSON, one row per project and kind of setting.
     (

@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core import decision_charts, fmt, periods
+from core import fmt, periods
+from core.money import charts as money_charts
 from core.errors import MitoshiError
-from core.evaluation import run_impact
-from core.impact import (
+from core.decision.evaluation import run_impact
+from core.money.impact import (
     ERRORS,
     PRICE_NAMES,
     SHELF,
@@ -22,7 +23,8 @@ from core.impact import (
     unit_yen,
 )
 from core.text import md
-from core.warehouse import runs, settings
+from core.backtest import store as runs
+from core.money import settings
 from ui.state import change_metric, current_project, get_warehouse, show_error, table
 
 OPTIMAL_CHOICE = "Profit-optimal per item (recommended)"
@@ -296,13 +298,13 @@ def render_impact(impact: ImpactResult, key: str) -> None:
             st.info(md(note), icon=":material/info:")
     # The cost-of-error model has no waste/stockout split to show beside the savings: they take the width.
     left, right = st.columns(2) if not errors else (st.container(), None)
-    left.plotly_chart(decision_charts.savings_bars(summary, impact.baseline_label), width="stretch",
+    left.plotly_chart(money_charts.savings_bars(summary, impact.baseline_label), width="stretch",
                       key=f"{key}_savings")
     if right is not None:
-        right.plotly_chart(decision_charts.loss_split(summary), width="stretch", key=f"{key}_split")
+        right.plotly_chart(money_charts.loss_split(summary), width="stretch", key=f"{key}_split")
     if not impact.sensitivity.empty:
         optimal = summary if impact.config.service_level is None else None
-        st.plotly_chart(decision_charts.sensitivity_lines(impact.sensitivity, optimal, impact.freq), width="stretch",
+        st.plotly_chart(money_charts.sensitivity_lines(impact.sensitivity, optimal, impact.freq), width="stretch",
                         key=f"{key}_sensitivity")
     if not impact.by_segment.empty:
         a, b = st.columns(2)
@@ -311,7 +313,7 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         model = b.selectbox("Model", choices, key=f"{key}_segment_model", format_func=fmt.model_name) \
             if choices else None
         if model:
-            st.plotly_chart(decision_charts.segment_savings(impact.by_segment, segment, model, impact.baseline_label),
+            st.plotly_chart(money_charts.segment_savings(impact.by_segment, segment, model, impact.baseline_label),
                             width="stretch", key=f"{key}_by_segment")
     span = impact.backtest_span
     st.markdown(f"**Every policy** (units: the run's series over the backtest's {span}; yearly money: the whole "

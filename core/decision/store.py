@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from core.decision import Decision
+from core.decision.verdict import Decision
 from core.errors import WarehouseError
 from core.warehouse.store import Warehouse
 

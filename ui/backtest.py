@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import charts, fmt, periods
+from core import fmt, periods
+from core.backtest import charts as backtest_charts
 from core.backtest import accounting
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP
@@ -16,7 +17,8 @@ from core.errors import MitoshiError
 from core.forecast.registry import MODELS
 from core.labels import series_labels
 from core.text import md
-from core.warehouse import explore, runs
+from core.data import explore
+from core.backtest import store as runs
 from ui.state import csv_download, get_warehouse, show_error, table
 
 METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
@@ -192,12 +194,12 @@ def render_run(run_id: str, key: str = "run") -> None:
     _accounted(info, flagged)
 
     complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
-    st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+    st.plotly_chart(backtest_charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
     baselines = [b for b in BASELINES if b in set(board["model"])]
     if baselines:
         cols = st.columns(len(baselines))
         for baseline, slot in zip(baselines, cols, strict=True):
-            slot.plotly_chart(charts.improvement_bars(improvement(board, baseline).set_axis(board["model"]), baseline),
+            slot.plotly_chart(backtest_charts.improvement_bars(improvement(board, baseline).set_axis(board["model"]), baseline),
                               width="stretch", key=f"{key}_gain_{baseline}")
 
     metric = st.segmented_control("Metric", METRIC_ORDER, default="wape", key=f"{key}_metric",
@@ -209,12 +211,12 @@ def render_run(run_id: str, key: str = "run") -> None:
         ["By horizon step", "By fold", "By segment", "One series", "Per-series spread"])
     with tab_step:
         steps = metrics[metrics["level"] == "step"].assign(step=lambda f: f["group"].astype(int))
-        st.plotly_chart(charts.metric_lines(steps, "step", metric, f"{metric_name} by periods ahead",
+        st.plotly_chart(backtest_charts.metric_lines(steps, "step", metric, f"{metric_name} by periods ahead",
                                             f"Periods after the cutoff ({info.freq.label})"),
                         width="stretch", key=f"{key}_step")
     with tab_fold:
         folds = metrics[metrics["level"] == "fold"].assign(cutoff=lambda f: pd.to_datetime(f["group"]))
-        st.plotly_chart(charts.metric_lines(folds, "cutoff", metric, f"{metric_name} by fold: is it stable?",
+        st.plotly_chart(backtest_charts.metric_lines(folds, "cutoff", metric, f"{metric_name} by fold: is it stable?",
                                             "Fold cutoff"), width="stretch", key=f"{key}_fold")
     with tab_segment:
         _segments(metrics, board, metric, key)
@@ -222,7 +224,7 @@ def render_run(run_id: str, key: str = "run") -> None:
         _one_series(info, metrics, key)
     with tab_spread:
         per_series = metrics[metrics["level"] == "series"]
-        st.plotly_chart(charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
+        st.plotly_chart(backtest_charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
 
 
 def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
@@ -263,14 +265,14 @@ def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str)
         cells = pairs[pairs["model"] == model]
         split = cells["group"].str.split(PAIR_SEP, regex=False, expand=True)
         frame = pd.DataFrame({"row": split[0], "col": split[1], "value": cells["value"].to_numpy()})
-        st.plotly_chart(charts.segment_heatmap(frame, rows_label, cols_label, metric, model), width="stretch",
+        st.plotly_chart(backtest_charts.segment_heatmap(frame, rows_label, cols_label, metric, model), width="stretch",
                         key=f"{key}_heat")
     singles = metrics[metrics["level"].str.startswith("segment:") & (metrics["model"] == model)]
     for level, part in singles.groupby("level"):
         column = level.removeprefix("segment:")
         if part["group"].nunique() <= 60:
             # Segment values have no order to join with a line: bars from 0, sorted.
-            st.plotly_chart(charts.metric_lines(part.assign(x=part["group"].astype(str)), "x", metric,
+            st.plotly_chart(backtest_charts.metric_lines(part.assign(x=part["group"].astype(str)), "x", metric,
                                                 f"{fmt.metric_name(metric)} of {fmt.model_name(model)} by {column}",
                                                 column),
                             width="stretch", key=f"{key}_seg_{column}")
@@ -297,7 +299,7 @@ def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
     models = st.multiselect("Models", sorted(forecasts["model"].unique()),
                             default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models",
                             format_func=fmt.model_name)
-    st.plotly_chart(charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)],
+    st.plotly_chart(backtest_charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)],
                                               f"{labels.get(series_id, series_id)}: forecasts per fold against "
                                               "actuals", "units"),
                     width="stretch", key=f"{key}_series_chart")

@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 
 from core.errors import WarehouseError
-from core.impact import ImpactConfig, ImpactInputError
+from core.money.impact import ImpactConfig, ImpactInputError
 from core.warehouse.store import Warehouse
 
 IMPACT = "impact"  # the row holding a project's ImpactConfig (with ":<dataset_id>" for a dataset's)

@@ -172,7 +172,7 @@ def create_project(warehouse: Warehouse, name: str, description: str = "", from_
 
 
 def _demo_dataset_name() -> str:
-    from core.demo import DemoConfig  # the demo generator is heavy to import; only needed here
+    from core.data.demo import DemoConfig  # the demo generator is heavy to import; only needed here
 
     return DemoConfig().name
 

@@ -36,7 +36,7 @@ from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
-from core.impact import ERRORS, PRACTICE, SHELF, ImpactResult
+from core.money.impact import ERRORS, PRACTICE, SHELF, ImpactResult
 from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import CriterionError
@@ -212,7 +212,7 @@ class Decision:
     kpi_measure: str | None = None
     conditions: list[str] = field(default_factory=list)
     # The data's frequency ("D", "W", "M": what a period is) and the model of money the
-    # impact used (core.impact SHELF or ERRORS); a snapshot written before they were kept
+    # impact used (core.money.impact SHELF or ERRORS); a snapshot written before they were kept
     # is daily and simulated.
     freq: str = "D"
     money_model: str = "shelf"
@@ -1378,7 +1378,7 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
 
 def run_evidence(info, result: BacktestResult, has_stockouts: bool, generated: bool,
                  exog_known: tuple[str, ...] = ()) -> RunEvidence:
-    """A stored run (``core.warehouse.runs.RunInfo`` and the result read back with
+    """A stored run (``core.backtest.store.RunInfo`` and the result read back with
     ``load_result``) as decision evidence."""
     return RunEvidence(
         run_id=info.run_id, run_name=info.name, dataset_name=info.dataset_name, created_at=info.created_at,

@@ -14,7 +14,7 @@ import pandas as pd
 from core.columns import DATE, SERIES_ID
 from core.errors import WarehouseError
 from core.forecast.base import FORECAST
-from core.publish import ORDER_QUANTITY, STEP, BatchForecast
+from core.handoff.batch import ORDER_QUANTITY, STEP, BatchForecast
 from core.warehouse.store import Warehouse, quote
 
 # The documentation of both tables, shown on the hand-off page and kept in step with the README.

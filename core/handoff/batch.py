@@ -2,7 +2,7 @@
 
 The talk's first production form of a forecast is a batch job that writes a carefully
 designed table; this module makes the rows of one such batch and
-``core.warehouse.publish`` writes them as a new version. The model is the one a stored
+``core.handoff.store`` writes them as a new version. The model is the one a stored
 backtest run chose, with the settings, window and gap it was evaluated with; only the
 cutoff moves, to the dataset's last date.
 
@@ -35,9 +35,9 @@ from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
 from core import fmt
-from core.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
+from core.money.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
 from core.warehouse import Warehouse
-from core.warehouse.runs import RunInfo, get_run, run_forecasts, run_metrics
+from core.backtest.store import RunInfo, get_run, run_forecasts, run_metrics
 
 STEP = "step"
 ORDER_QUANTITY = "order_quantity"
@@ -52,7 +52,7 @@ CSV_DECIMALS = {FORECAST: 2, ORDER_QUANTITY: 2}
 
 
 def for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    """A batch export (``core.warehouse.publish.batch_export``) as it is written to a CSV:
+    """A batch export (``core.handoff.store.batch_export``) as it is written to a CSV:
     forecast and order_quantity rounded to ``CSV_DECIMALS`` (``3.4567891234567`` →
     ``3.46``), every other column as it is. Returns a new frame."""
     return frame.round({c: d for c, d in CSV_DECIMALS.items() if c in frame.columns})

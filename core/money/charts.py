@@ -1,6 +1,7 @@
-"""Plotly charts of money impact and of a GO / NO-GO decision, drawn from the tables a
-decision snapshot keeps (lists of records or frames with the same columns), so the
-page shows a stored decision exactly as it was taken."""
+"""Plotly charts of money impact, drawn from the tables a money impact or a decision
+snapshot keeps (lists of records or frames with the same columns), so a page shows a
+stored decision exactly as it was taken. Built on ``core.plotting``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import plotly.graph_objects as go
 
 from core import fmt, periods
 from core.columns import Freq
-from core.charts import PALETTE, _layout, model_label, yen_axis
+from core.plotting import PALETTE, base_layout, model_label, yen_axis
 from core.text import chart_label, chart_labels
+
 
 GAIN, LOSS, BASE = PALETTE[2], PALETTE[3], "#7f7f7f"
 
@@ -30,7 +32,7 @@ def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly
         text=[fmt.yen_change(v, short=True) for v in rows[column]], textposition="outside", cliponaxis=False,
         customdata=[[chart_label(o), fmt.yen_change(v)] for o, v in zip(rows["ordering"], rows[column], strict=True)],
         hovertemplate="%{y} (%{customdata[0]}): %{customdata[1]} a year<extra></extra>"))
-    fig = _layout(fig, f"Yearly savings against {baseline_label.split(' (')[0]}", "¥ per year (more is better)", "",
+    fig = base_layout(fig, f"Yearly savings against {baseline_label.split(' (')[0]}", "¥ per year (more is better)", "",
                   height=max(240, 70 + 36 * len(rows)))
     fig.update_xaxes(**yen_axis(rows[column], signed=True, pad=0.35))
     fig.update_yaxes(tickformat=None, rangemode="normal")
@@ -50,7 +52,7 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
                              marker={"color": colour, "pattern": {"shape": pattern}},
                              customdata=[fmt.yen(v) for v in rows[column]],
                              hovertemplate="%{y}: %{customdata} a year<extra>" + name + "</extra>"))
-    fig = _layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
+    fig = base_layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
                   height=max(280, 110 + 36 * len(rows)))
     fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.2})
     totals = rows[["yearly_waste_cost", "yearly_lost_margin", "yearly_holding_cost"]].sum(axis=1)
@@ -87,7 +89,7 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
                 name=f"{name}, profit-optimal per item",
                 hovertemplate=f"<b>{name}</b>, each item at its profit-optimal level: {fmt.yen_change(value)} a year"
                               "<extra></extra>"))
-    fig = _layout(fig, "Savings by service level (dashed: profit-optimal per item)",
+    fig = base_layout(fig, "Savings by service level (dashed: profit-optimal per item)",
                   f"Service level: share of {days} whose demand the order covers (%)", "¥ per year saved", height=400)
     fig.update_xaxes(ticksuffix="%")
     fig.update_yaxes(**yen_axis(values, signed=True, pad=0.05, include_zero=False))
@@ -104,28 +106,9 @@ def segment_savings(by_segment: pd.DataFrame, segment: str, model: str, baseline
         marker_color=[GAIN if v > 0 else LOSS for v in rows["yearly_savings"]],
         customdata=[fmt.yen_change(v) for v in rows["yearly_savings"]],
         hovertemplate="%{y}: %{customdata} a year<extra></extra>"))
-    fig = _layout(fig, f"Yearly savings of {fmt.model_name(model)} by {segment}, against {baseline_label}",
+    fig = base_layout(fig, f"Yearly savings of {fmt.model_name(model)} by {segment}, against {baseline_label}",
                   "¥ per year", "", height=max(240, 70 + 24 * len(rows)))
     fig.update_xaxes(**yen_axis(rows["yearly_savings"], signed=True, pad=0.05))
     fig.update_yaxes(tickformat=None, rangemode="normal", type="category")
     fig.update_layout(hovermode="closest", showlegend=False)
-    return fig
-
-
-def readiness_bars(areas: dict[str, float], items_per_area: dict[str, int]) -> go.Figure:
-    """Each area's score out of its number of checks; the overall score is the lowest."""
-    names = list(areas)
-    lowest = min(areas.values()) if areas else 0
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=[items_per_area[a] for a in names], y=names, orientation="h", name="possible",
-                         marker={"color": "#e8e8e8"}, hoverinfo="skip"))
-    fig.add_trace(go.Bar(x=[areas[a] for a in names], y=names, orientation="h", name="scored",
-                         marker={"color": [LOSS if areas[a] == lowest else PALETTE[0] for a in names]},
-                         text=[f"{areas[a]:g} / {items_per_area[a]}" for a in names], textposition="outside",
-                         cliponaxis=False, hovertemplate="%{y}: %{x:g}<extra></extra>"))
-    fig = _layout(fig, "Production readiness (ML Test Score): the overall score is the lowest area",
-                  "Score (each check 0, 0.5 or 1)", "", height=260)
-    fig.update_layout(barmode="overlay", hovermode="closest", showlegend=False)
-    fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
-    fig.update_xaxes(range=[0, max(items_per_area.values(), default=1) + 1])
     return fig

@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from core import charts, decision_charts, fmt, periods
+from core import fmt, periods
+from core.backtest import charts as backtest_charts
+from core.decision import charts as decision_charts
+from core.money import charts as money_charts
 from core.backtest import accounting
 from core.columns import Freq
-from core.decision import (
+from core.decision.verdict import (
     AREAS,
     CHECKS,
     CONDITIONAL_GO,
@@ -24,9 +27,9 @@ from core.decision import (
 )
 from core.errors import MitoshiError
 from core.forecast.registry import MODELS
-from core.impact import ERRORS
+from core.money.impact import ERRORS
 from core.text import md
-from core.warehouse.decisions import DecisionInfo
+from core.decision.store import DecisionInfo
 from ui.state import change_metric, table
 
 BANNER: dict[str, tuple[Callable, str]] = {
@@ -152,23 +155,23 @@ def _charts(decision: Decision, key: str) -> None:
     st.subheader("The evidence in pictures", anchor=False)
     if not board.empty:
         complexity = {m: MODELS[m].complexity for m in board["model"] if m in MODELS}
-        st.plotly_chart(charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+        st.plotly_chart(backtest_charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
     left, right = st.columns(2)
     for baseline in ("practice", "snaive"):
         if f"vs_{baseline}" in board:
-            left.plotly_chart(charts.improvement_bars(board.set_index("model")[f"vs_{baseline}"], baseline),
+            left.plotly_chart(backtest_charts.improvement_bars(board.set_index("model")[f"vs_{baseline}"], baseline),
                               width="stretch", key=f"{key}_gain")
             break
     if not money.empty:
-        right.plotly_chart(decision_charts.savings_bars(money, decision.baseline_label), width="stretch",
+        right.plotly_chart(money_charts.savings_bars(money, decision.baseline_label), width="stretch",
                            key=f"{key}_savings")
         left, right = st.columns(2)
         if decision.money_model != "errors":  # the cost of errors has no waste or empty shelves to split
-            left.plotly_chart(decision_charts.loss_split(money), width="stretch", key=f"{key}_split")
+            left.plotly_chart(money_charts.loss_split(money), width="stretch", key=f"{key}_split")
         sensitivity = pd.DataFrame(decision.sensitivity)
         if not sensitivity.empty:
             optimal = money if decision.ordering.startswith("each item") else None
-            right.plotly_chart(decision_charts.sensitivity_lines(sensitivity, optimal, decision.freq),
+            right.plotly_chart(money_charts.sensitivity_lines(sensitivity, optimal, decision.freq),
                                width="stretch", key=f"{key}_sensitivity")
     for note in decision.money_notes:
         st.caption(f":material/info: {md(note)}")

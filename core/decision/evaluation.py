@@ -1,7 +1,7 @@
 """From the warehouse to a decision: a stored run's money impact, its evidence, and the
 GO / NO-GO evaluation of a project's criteria against them, saved as a snapshot.
 
-The pure parts live in ``core.impact`` and ``core.decision``; this module only reads
+The pure parts live in ``core.money.impact`` and ``core.decision.verdict``; this module only reads
 what they need from the warehouse and writes the result back.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 from core.backtest.engine import BacktestData, dataset_data
 from core.backtest.metrics import CUTOFF
 from core.columns import DATE
-from core.decision import (
+from core.decision.verdict import (
     Decision,
     DecisionError,
     DecisionInputs,
@@ -26,9 +26,12 @@ from core.decision import (
 )
 from core.errors import DatasetNotFoundError
 from core.forecast.registry import MODELS
-from core.impact import ImpactConfig, ImpactResult, money_impact
-from core.warehouse import Dataset, Warehouse, decisions, planning, runs
-from core.warehouse.explore import target_total
+from core.money.impact import ImpactConfig, ImpactResult, money_impact
+from core.warehouse import Dataset, Warehouse
+from core.decision import store as decisions
+from core.planning import store as planning
+from core.backtest import store as runs
+from core.data.explore import target_total
 
 Progress = Callable[[float, str], None]
 

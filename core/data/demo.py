@@ -747,7 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     defaults = DemoConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m core.demo",
+        prog="python -m core.data.demo",
         description="Generate the AI Shop demo chain and load it into the warehouse.",
     )
     parser.add_argument("--stores", type=int, default=defaults.stores)

@@ -26,7 +26,7 @@ from datetime import datetime
 from core import fmt, periods
 from core.backtest import accounting
 from core.columns import Freq
-from core.decision import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
+from core.decision.verdict import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
 
 PRODUCT = "Mitoshi 見通し — GO / NO-GO report"
 FONT, SYMBOLS = "ipaexg", "dejavu"
@@ -53,16 +53,16 @@ NO_LINE_END = set("（「『【〔〈《‘“([{")
 
 def decision_pdf(decision: Decision) -> bytes:
     """The decision as an A4 portrait PDF, ready to print or circulate."""
-    from core import report_charts
+    from core.decision import pdf_charts
 
     pdf = _document(decision)
     _title_block(pdf, decision)
     _verdict(pdf, decision)
     _criteria(pdf, decision)
     _stated_vs_measured(pdf, decision)
-    _ladder(pdf, decision, report_charts)
+    _ladder(pdf, decision, pdf_charts)
     _accounted(pdf, decision)
-    _money(pdf, decision, report_charts)
+    _money(pdf, decision, pdf_charts)
     _significance_and_stability(pdf, decision)
     _value(pdf, decision)
     _readiness(pdf, decision)
@@ -79,7 +79,7 @@ def decision_pdf(decision: Decision) -> bytes:
 def _document(decision: Decision):
     from fpdf import FPDF
 
-    from core.report_charts import font_path, symbol_font_path
+    from core.decision.pdf_charts import font_path, symbol_font_path
 
     class Report(FPDF):
         def header(self) -> None:

@@ -1,0 +1,216 @@
+"""Charts of backtest runs: the ladder (accuracy against effort), improvement over a
+baseline, error by horizon and segment, the error distribution and forecasts against
+actuals. Built on ``core.plotting``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core import fmt
+from core.backtest.metrics import PERCENT_METRICS
+from core.columns import DATE, TARGET
+from core.forecast.base import Rung
+from core.plotting import COUNT_TICKS, PALETTE, TICKS, base_layout, model_label
+from core.text import chart_label, chart_labels
+
+
+RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "GBDT": "#e07b39"}
+
+
+RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
+
+
+METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
+                 "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
+                 "bias": "Bias (units, forecast − actual)"}
+
+
+def metric_label(metric: str) -> str:
+    """A metric's axis title with its unit: ``WAPE (%)``, ``MASE (1 = in-sample seasonal naive)``."""
+    return METRIC_LABELS.get(metric, fmt.metric_name(metric))
+
+
+def _metric_values(values: pd.Series, metric: str) -> pd.Series:
+    return values * 100 if metric in PERCENT_METRICS else values
+
+
+def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
+    """Accuracy against effort, one point per model, coloured by rung: is the next rung worth it?"""
+    fig = go.Figure()
+    rows = board.assign(rank=board["rung"].map({r: i for i, r in enumerate(RUNG_ORDER)}),
+                        complexity=board["model"].map(complexity)).sort_values(["rank", "seconds"])
+    best = rows.groupby("rank", as_index=False).apply(lambda g: g.nsmallest(1, "wape"), include_groups=False)
+    fig.add_trace(go.Scatter(
+        x=best["seconds"].clip(lower=1e-3), y=best["wape"] * 100, mode="lines", name="best of each rung",
+        line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
+    positions = _label_positions(np.log10(rows["seconds"].clip(lower=1e-3).to_numpy(float)),
+                                 (rows["wape"] * 100).to_numpy(float))
+    rows = rows.assign(position=positions)
+    for rung in RUNG_ORDER:
+        part = rows[rows["rung"] == rung]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["seconds"].clip(lower=1e-3), y=part["wape"] * 100, mode="markers+text", name=rung,
+            text=[model_label(m) for m in part["model"]], textposition=part["position"].tolist(),
+            marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
+            customdata=part[["mase", "complexity"]],
+            hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
+                          "%{x:,.2f} s compute<br>complexity %{customdata[1]}/5<extra></extra>",
+        ))
+    fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
+                  "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
+    fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left", "top right", "bottom left")
+
+
+def _label_positions(x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Where each point's label goes so that labels of points close together do not
+    print over each other: a point near one already placed (within 0.35 decades of x
+    and 8 % of the y range) takes the next free position around its marker."""
+    finite = y[np.isfinite(y)]  # a run where nothing sold has no WAPE at all
+    span = float(finite.max() - finite.min()) if len(finite) else 0.0
+    near_y = 0.08 * span if span > 0 else 1.0
+    placed: list[tuple[float, float, str]] = []
+    out = []
+    for xi, yi in zip(x, y, strict=True):
+        taken = {pos for xj, yj, pos in placed if abs(xi - xj) < 0.35 and abs(yi - yj) < near_y}
+        position = next((p for p in LABEL_POSITIONS if p not in taken), LABEL_POSITIONS[0])
+        placed.append((xi, yi, position))
+        out.append(position)
+    return out
+
+
+def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
+    """WAPE reduction of each model against a baseline (a share: 0.12 = 12 % lower WAPE),
+    indexed by model alias; bars labelled ``+12.0%`` / ``−3.4%``, models by name."""
+    rows = gains.drop(baseline, errors="ignore").sort_values()
+    base = model_label(baseline)
+    hover = [f"WAPE {fmt.pct(abs(g))} {'lower' if g > 0 else 'higher'} than {base}"
+             if fmt.pct_change(g) != fmt.NO_CHANGE else f"WAPE the same as {base}" for g in rows]
+    fig = go.Figure(go.Bar(
+        x=rows * 100, y=[model_label(m) for m in rows.index], orientation="h",
+        marker_color=[PALETTE[2] if g > 0 else PALETTE[3] for g in rows],
+        text=[fmt.pct_change(g) for g in rows], textposition="outside", cliponaxis=False,
+        customdata=hover, hovertemplate="%{y}: %{customdata}<extra></extra>",
+    ))
+    span = max(float((rows.abs() * 100).max()) if len(rows) else 1.0, 1.0)
+    low = min(float(rows.min() * 100), 0.0) if len(rows) else 0.0
+    fig = base_layout(fig, f"WAPE reduction against {fmt.model_name(baseline)}",
+                  f"Lower WAPE than {fmt.model_name(baseline)} (%)", "", height=max(240, 60 + 34 * len(rows)))
+    # Room beyond the longest bar on each side for its label.
+    fig.update_xaxes(tickformat=TICKS, ticksuffix="%", zeroline=True, zerolinecolor="#888",
+                     range=[low - 0.3 * span if low < 0 else 0, max(float(rows.max() * 100), 0.0) + 0.3 * span])
+    fig.update_yaxes(tickformat=None, rangemode="normal")
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: str) -> go.Figure:
+    """One line per model of ``metric`` against ``x`` (horizon step, fold cutoff).
+
+    ``frame`` has columns model (alias), ``x`` and value (the metric in its own unit,
+    WAPE as a fraction). When ``x`` holds text (segment values: categories, stores)
+    there is no order to join with a line: the values are drawn as bars from 0,
+    sorted (``segment_bars``)."""
+    if pd.api.types.is_string_dtype(frame[x]) or pd.api.types.is_object_dtype(frame[x]):
+        return segment_bars(frame.assign(group=frame[x])[["model", "group", "value"]], metric, title, x_label)
+    fig = go.Figure()
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        part = part.sort_values(x)
+        fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=model_label(model),
+                                 mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
+    fig = base_layout(fig, title, x_label, metric_label(metric))
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
+    if pd.api.types.is_integer_dtype(frame[x]) and len(frame):  # periods ahead: 1, 2, 3, never 1.5
+        fig.update_xaxes(tickformat=COUNT_TICKS, **({"tickmode": "linear", "tick0": 1, "dtick": 1}
+                                                    if frame[x].max() - frame[x].min() < 10 else {}))
+    return fig
+
+
+def segment_bars(frame: pd.DataFrame, metric: str, title: str, segment_label: str) -> go.Figure:
+    """``metric`` per segment value (category, store…) as horizontal bars from 0, the
+    worst at the top; one colour per model when there are several (grouped bars,
+    segments sorted by their mean). ``frame`` has columns model (alias), group (the
+    segment value) and value (the metric in its own unit, WAPE as a fraction)."""
+    order = frame.groupby("group")["value"].mean().sort_values()  # best at the bottom, worst at the top
+    fig = go.Figure()
+    digits = 1 if metric in PERCENT_METRICS else 3
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        part = part.set_index("group").reindex(order.index).dropna(subset=["value"]).reset_index()
+        values = _metric_values(part["value"], metric)
+        texts = [fmt.pct(v, digits) if metric in PERCENT_METRICS else fmt.number(v, digits)
+                 for v in part["value"]]
+        fig.add_trace(go.Bar(
+            x=values, y=chart_labels(part["group"].astype(str)), orientation="h", name=model_label(model),
+            marker_color=PALETTE[i % len(PALETTE)], text=texts, textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra>" + model_label(model) + "</extra>",
+        ))
+    fig = base_layout(fig, title, metric_label(metric), segment_label,
+                  height=max(260, 70 + 26 * len(order) * max(frame["model"].nunique(), 1)))
+    top = float(_metric_values(frame["value"], metric).max()) if len(frame) else 1.0
+    fig.update_xaxes(tickformat=TICKS, range=[min(0.0, float(_metric_values(frame["value"], metric).min())),
+                                              max(top, 0.0) * 1.18 or 1.0],
+                     ticksuffix="%" if metric in PERCENT_METRICS else "", zeroline=True, zerolinecolor="#888")
+    fig.update_yaxes(tickformat=None, rangemode="normal", type="category",
+                     categoryorder="array", categoryarray=list(chart_labels(order.index.astype(str).to_series())))
+    fig.update_layout(hovermode="closest", barmode="group", showlegend=frame["model"].nunique() > 1)
+    return fig
+
+
+def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metric: str, model: str) -> go.Figure:
+    """``metric`` of one model per pair of segments; ``frame`` has columns row, col, value."""
+    table = frame.pivot(index="row", columns="col", values="value")
+    values = _metric_values(table, metric)
+    fig = go.Figure(go.Heatmap(
+        z=values.to_numpy(), x=[chart_label(c) for c in values.columns], y=[chart_label(r) for r in values.index],
+        colorscale="Blues",
+        colorbar={"title": metric_label(metric)},
+        text=[[("" if pd.isna(v) else f"{v:.0f}" if metric in PERCENT_METRICS else f"{v:.2f}") for v in row]
+              for row in values.to_numpy()],
+        texttemplate="%{text}",
+        hovertemplate=(f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: "
+                       "%{z:.2f}<extra></extra>"),
+    ))
+    fig = base_layout(fig, f"{metric_label(metric)} of {fmt.model_name(model)} by {rows_label} and {cols_label}",
+                  cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
+    fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
+    """Per-series values of ``metric``, one box per model."""
+    fig = go.Figure()
+    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+        fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=model_label(model), boxpoints="outliers",
+                             marker_color=PALETTE[i % len(PALETTE)]))
+    fig = base_layout(fig, f"Distribution of per-series {metric_label(metric)}", "Model",
+                  metric_label(metric))
+    fig.update_yaxes(tickformat=TICKS, rangemode="normal")
+    fig.update_layout(showlegend=False, hovermode="closest")
+    return fig
+
+
+def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: str, unit: str) -> go.Figure:
+    """Actuals (before and during the folds) with each model's forecast per fold and the cutoffs marked."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name="Actual", mode="lines",
+                             line={"color": "#222222", "width": 1.4}))
+    for i, (model, part) in enumerate(forecasts.groupby("model", sort=True)):
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        for j, (_, fold) in enumerate(part.groupby("cutoff", sort=True)):
+            fig.add_trace(go.Scatter(x=fold[DATE], y=fold["forecast"], name=model_label(model), legendgroup=str(model),
+                                     showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
+    for cutoff in sorted(forecasts["cutoff"].unique()):
+        fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})
+    fig = base_layout(fig, title, "Date (dashed lines: fold cutoffs)", f"{unit} per period", height=420)
+    return fig
