@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import MitoshiError
+from ui import navigation as nav
 from ui.state import get_warehouse, show_error
 
 st.set_page_config(page_title="Mitoshi 見通し", page_icon=":material/visibility:", layout="wide")
@@ -16,8 +17,9 @@ except MitoshiError as error:
     st.stop()
 
 # No url_path: each page's URL is its file name (pages/money.py is /money), the rule Streamlit also uses in
-# its pages-folder mode, so ui.navigation.stay_in_app, first in every page, can hand a fresh server's
-# deep link back to this file.
+# its pages-folder mode (see ui/navigation.py). A direct link that names no file there would show "Page not
+# found" before this file runs, and a page's widgets are keyed by a hash of its URL: the same URL in both
+# modes keeps them. Hence file names with hyphens where the URL has them (pages/effort-impact.py).
 navigation = st.navigation(
     {
         "Mitoshi": [st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True)],
@@ -28,8 +30,8 @@ navigation = st.navigation(
         "2–3 · Problem, initiatives and plan": [
             st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
             st.Page("pages/problem.py", title="Problem definition", icon=":material/assignment:"),
-            st.Page("pages/effort_impact.py", title="Effort / impact", icon=":material/scatter_plot:"),
-            st.Page("pages/poc_plan.py", title="PoC plan", icon=":material/timeline:"),
+            st.Page("pages/effort-impact.py", title="Effort / impact", icon=":material/scatter_plot:"),
+            st.Page("pages/poc-plan.py", title="PoC plan", icon=":material/timeline:"),
         ],
         "4 · Backtests": [
             st.Page("pages/backtest.py", title="Backtest", icon=":material/science:"),
@@ -44,4 +46,4 @@ navigation = st.navigation(
         ],
     }
 )
-navigation.run()
+nav.run(navigation)  # marks the run as the app's: see ui/navigation.py

@@ -40,8 +40,8 @@ st.markdown("**2–3 · Problem, initiatives and plan (課題定義・計画)** 
 links = st.columns(4)
 links[0].page_link("pages/projects.py", label="Projects", icon=":material/folder_open:")
 links[1].page_link("pages/problem.py", label="Problem definition", icon=":material/assignment:")
-links[2].page_link("pages/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
-links[3].page_link("pages/poc_plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
+links[2].page_link("pages/effort-impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
+links[3].page_link("pages/poc-plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
 st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, time-ordered, never a random split; "
             "experiments stored and compared.")
 left, right = st.columns(2)

@@ -48,8 +48,8 @@ if project is not None:
         cols[3].metric("Plan phases done", f"{summary.phases_done} of {summary.phases}")
         links = st.columns(3)
         links[0].page_link("pages/problem.py", label="Problem definition", icon=":material/assignment:")
-        links[1].page_link("pages/effort_impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
-        links[2].page_link("pages/poc_plan.py", label="PoC plan", icon=":material/timeline:")
+        links[1].page_link("pages/effort-impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
+        links[2].page_link("pages/poc-plan.py", label="PoC plan", icon=":material/timeline:")
 
     # The form edits the project as it was when first shown; a save names that revision.
     opened_key = f"project_opened_{project.project_id}"

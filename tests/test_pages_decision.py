@@ -131,7 +131,7 @@ def test_poc_plan_shows_what_each_rung_achieved_in_the_latest_decision(warehouse
     project = planning.ensure_example_project(warehouse)
     decide(warehouse, project.project_id, runs.list_runs(warehouse)[0].run_id)
     warehouse.close()
-    at = new_session("pages/poc_plan.py")
+    at = new_session("pages/poc-plan.py")
     assert not at.exception
     evidence = next(i.value for i in at.info if "Measured by the decision" in i.value)
     assert "**rule**: best" in evidence and "the ladder stopped at" in evidence

@@ -64,7 +64,7 @@ def test_projects_page_shows_the_example_and_creates_a_project(warehouse_env):
     open_page(at, "pages/problem.py")
     assert by_label(at.selectbox, "Project").value != example_id
     assert by_label(at.text_area, "Problem statement").value == ""
-    again = session("pages/effort_impact.py")
+    again = session("pages/effort-impact.py")
     assert by_label(again.selectbox, "Project").value == by_label(at.selectbox, "Project").value
     assert any("no candidate initiative yet" in i.value for i in again.info)
 
@@ -84,7 +84,7 @@ def test_projects_page_refuses_a_duplicate_name_and_deletes_with_confirmation(wa
     run(at)
     assert any(f"Deleted '{name}'" in s.value for s in at.success)
     assert any("There is no project yet" in i.value for i in at.info)
-    open_page(at, "pages/poc_plan.py")  # every planning page says where to go
+    open_page(at, "pages/poc-plan.py")  # every planning page says where to go
     assert any("There is no project yet" in i.value for i in at.info)
 
 
@@ -215,7 +215,7 @@ def test_unsaved_text_survives_a_new_visit(warehouse_env):
 # Effort / impact
 # ---------------------------------------------------------------------------------
 def test_effort_impact_page_maps_ranks_and_moves_an_edited_initiative(warehouse_env):
-    at = session("pages/effort_impact.py")
+    at = session("pages/effort-impact.py")
     assert at.title[0].value == "Effort / impact"
     assert plotly_titles(at) == ["Effort against impact: start where effort is little and impact large"]
     assert "Start with Demand forecasting" in texts(at.markdown)
@@ -236,18 +236,18 @@ def test_effort_impact_page_maps_ranks_and_moves_an_edited_initiative(warehouse_
 
 
 def test_effort_impact_thresholds_move_and_are_kept(warehouse_env):
-    at = session("pages/effort_impact.py")
+    at = session("pages/effort-impact.py")
     slider = by_label(at.select_slider, "Little effort means at most (person-weeks)")
     slider.set_value(26)
     run(at)
     ranking = at.dataframe[-1].value
     assert (ranking["quadrant"] == "Aim here (MUST)").sum() == 2  # order automation joins
-    again = session("pages/effort_impact.py")
+    again = session("pages/effort-impact.py")
     assert by_label(again.select_slider, "Little effort means at most (person-weeks)").value == 26
 
 
 def test_effort_impact_adds_a_row_and_turns_an_initiative_into_the_problem(warehouse_env):
-    at = session("pages/effort_impact.py")
+    at = session("pages/effort-impact.py")
     editor = at.data_editor[0]
     at.session_state[editor.key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
         {"name": "廃棄予測", "effort_weeks": 6.0, "impact_yen": 30_000_000.0, "confidence_pct": 60, "reach_pct": 50}]}
@@ -273,7 +273,7 @@ def test_effort_impact_adds_a_row_and_turns_an_initiative_into_the_problem(wareh
 # PoC plan
 # ---------------------------------------------------------------------------------
 def test_plan_page_saves_as_you_go_and_redraws(warehouse_env):
-    at = session("pages/poc_plan.py")
+    at = session("pages/poc-plan.py")
     assert at.title[0].value == "PoC plan"
     assert metrics(at)["Phases done"] == "0 of 4"
     assert plotly_titles(at) == ["PoC plan: phases from survey to GO/NO-GO"]
@@ -287,13 +287,13 @@ def test_plan_page_saves_as_you_go_and_redraws(warehouse_env):
     run(at)
     assert "Stopped at 'Rules and statistics ルール・統計'" in texts(at.markdown)
 
-    again = session("pages/poc_plan.py")  # saved: a new visit sees it
+    again = session("pages/poc-plan.py")  # saved: a new visit sees it
     assert by_label(again.text_input, "Owner", 1).value == "高橋 (ML)"
     assert by_label(again.text_input, "Result", 0).value == "WAPE 31% (practice 36%)"
 
 
 def test_plan_page_refuses_an_end_before_the_start(warehouse_env):
-    at = session("pages/poc_plan.py")
+    at = session("pages/poc-plan.py")
     start = by_label(at.date_input, "Start", 2).value
     by_label(at.date_input, "End", 2).set_value(start.replace(year=start.year - 1))
     run(at)
@@ -302,7 +302,7 @@ def test_plan_page_refuses_an_end_before_the_start(warehouse_env):
 
 
 def test_plan_page_merges_two_tabs_and_warns_when_both_change_a_field(warehouse_env):
-    tab_a, tab_b = session("pages/poc_plan.py"), session("pages/poc_plan.py")
+    tab_a, tab_b = session("pages/poc-plan.py"), session("pages/poc-plan.py")
     by_label(tab_a.text_input, "Owner", 2).set_value("A さん")
     run(tab_a)
     by_label(tab_b.text_input, "Notes", 2).set_value("B のメモ")  # same phase, another field: merged

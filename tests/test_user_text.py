@@ -192,10 +192,10 @@ def test_pages_show_names_and_notes_as_text(hostile):
 
 
 def test_planning_pages_and_their_charts_show_initiatives_and_owners_as_text(hostile):
-    at = new_session("pages/effort_impact.py")
+    at = new_session("pages/effort-impact.py")
     assert_shown_as_text(at, LINK)  # the ranking names the initiative
     assert_charted_as_text(at, LINK)  # …and so does the map
-    at.switch_page("pages/poc_plan.py")
+    at.switch_page("pages/poc-plan.py")
     at.run()
     assert_shown_as_text(at, LINK)  # "Now: … (in progress, LINK)" and the ladder's run
     assert_charted_as_text(at, LINK)  # the owner on the timeline

@@ -3,45 +3,60 @@
 Why this exists. Mitoshi's pages live in ``pages/`` (the layout Streamlit users and tools
 expect) and are registered by ``st.navigation`` in ``app.py``. Streamlit also has an older
 multipage mode for apps with a ``pages/`` folder: a process starts in that mode
-(``PagesManager.uses_pages_directory`` is set True when the folder exists) and leaves it only
-when ``st.navigation`` first runs. So when the very first request a fresh ``streamlit run``
-receives is a direct link such as ``/money``, Streamlit runs ``pages/money.py`` on its own,
-without ``app.py``: no page config, no warehouse check, no sections in the sidebar.
+(``PagesManager.uses_pages_directory``, Streamlit 1.67) and leaves it only when
+``st.navigation`` first runs. So the first requests a fresh ``streamlit run`` receives, if they
+are direct links such as ``/money`` (a bookmark, tabs reconnecting after a restart), run
+``pages/money.py`` on its own, without ``app.py``: no page config, no warehouse check, no
+sections in the sidebar.
 
-The fix: every page calls :func:`stay_in_app` before drawing anything. In such an orphan
-run it switches Streamlit to navigation mode and runs ``app.py`` in its place, within the same
-run, so the widget events the run carries are not lost (a rerun would drop a button's click:
-Streamlit's ``AppTest`` starts every run in that mode). ``app.py``'s ``st.navigation`` then
-finds the page the request asked for, by its name or its hash, and runs it; inside that run
-the page's own call returns at once. In a normal run it does nothing. ``app.py`` needs no
-call: when the old mode runs it, its own ``st.navigation`` leaves the mode.
+The fix decides per run, not per process: ``app.py`` runs the chosen page through :func:`run`,
+which marks the run (a thread-local depth: Streamlit runs each session's script in its own
+thread); every page calls :func:`stay_in_app` before drawing anything. A page run without
+that mark is an orphan: it executes ``app.py`` in its place, within the same run (so the
+widget events the run carries are kept), and ``app.py``'s ``st.navigation`` leaves the old
+mode and finds the page the request asked for; then the orphan run ends with ``st.stop``.
+The process-wide flag alone would not do: with several tabs opening at once, one session
+leaves the old mode while another's page has already started on its own.
 
-The flag is Streamlit's (1.67), not a public API; ``tests/browser/test_deep_links.py`` starts a
-fresh server per page with a direct link as its first request, so an upgrade that changes this
-behaviour fails CI instead of reaching users. The same fix without touching the flag would be
-a launcher script, but then ``streamlit run app.py`` (what everyone types) would still break.
+Streamlit's ``AppTest`` starts every run in the old mode, so the page tests go through the
+orphan path too; ``tests/browser/test_deep_links.py`` starts fresh servers whose first
+requests are direct links, and pins Streamlit's behaviour so an upgrade that changes it is
+noticed. A launcher script that leaves the old mode before the first session would also work,
+but ``streamlit run app.py`` (what everyone types) would then still break.
 """
 
 from __future__ import annotations
 
-import runpy
+import threading
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+_runs = threading.local()
+
+
+def run(page: st.Page) -> None:
+    """Run ``page`` (what ``st.navigation`` returned) as a page of ``app.py``: the pages it
+    runs see :func:`stay_in_app` return at once. Call it from ``app.py`` only."""
+    _runs.depth = getattr(_runs, "depth", 0) + 1
+    try:
+        page.run()
+    finally:
+        _runs.depth -= 1
 
 
 def stay_in_app() -> None:
     """Run ``app.py`` instead of this page if Streamlit started the page without it.
 
-    Call it first in every file of ``pages/``. Returns normally when the run is already inside
-    ``app.py``'s ``st.navigation``; otherwise it runs ``app.py`` (which runs this page) and
-    then ends the orphan run with ``st.stop``, so it does not return.
+    Call it first in every file of ``pages/``. Returns at once when the run is inside
+    ``app.py``'s navigation; otherwise it runs ``app.py`` (which runs this page) and then ends
+    the orphan run with ``st.stop``, so it does not return.
     """
-    if not getattr(PagesManager, "uses_pages_directory", False):
+    if getattr(_runs, "depth", 0) > 0:
         return
-    PagesManager.uses_pages_directory = False
-    runpy.run_path(str(APP), run_name="__main__")
+    # What Streamlit's own Page.run does with a page file; not runpy, which would swap the
+    # process-wide sys.modules["__main__"] and sys.argv while other sessions run.
+    code = compile(APP.read_bytes(), str(APP), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(APP)})  # noqa: S102
     st.stop()
