@@ -21,12 +21,13 @@ sys.path.insert(0, str(ROOT))
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
-from core.decision.evaluation import decide, run_impact  # noqa: E402
-from core.decision.pdf import decision_pdf  # noqa: E402
-from core.warehouse import Warehouse  # noqa: E402
-from core.planning import store as planning
 from core.backtest.store import save_run  # noqa: E402
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
+from core.decision.evaluation import decide  # noqa: E402
+from core.decision.pdf import decision_pdf  # noqa: E402
+from core.money.run_impact import run_impact  # noqa: E402
+from core.planning import store as planning  # noqa: E402
+from core.warehouse import Warehouse  # noqa: E402
 
 
 def main() -> int:

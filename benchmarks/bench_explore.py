@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.columns import Freq  # noqa: E402
+from core.data import explore as ex  # noqa: E402
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
-from core.data import explore as ex  # noqa: E402
 
 
 def timed(fn, repeat: int = 5) -> float:

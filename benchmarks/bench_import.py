@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.errors import MitoshiError  # noqa: E402
 from core.data.importer import import_table, read_table, suggest_mapping, validate  # noqa: E402
+from core.errors import MitoshiError  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
 

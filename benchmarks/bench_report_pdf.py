@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.decision.verdict import Decision  # noqa: E402
 from core.decision.pdf import decision_pdf  # noqa: E402
+from core.decision.verdict import Decision  # noqa: E402
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 
 Pure functions (no Streamlit). Each step draws its own charts in its package's ``charts.py``
 (``core/data``, ``core/backtest``, ``core/money``, ``core/decision``, ``core/handoff``,
-``core/planning``) on top of these, so the pages and the PDF draw the same pictures. Every
+``core/planning``) on top of these (the PDF's charts are matplotlib: ``core/decision/pdf_charts``). Every
 figure has a title and labelled axes with units. Titles, axis titles, group names and keys
 may be what users typed or their files hold: they go through ``chart_label``, so Plotly
 shows them as text and never as its HTML.
@@ -18,7 +18,6 @@ import plotly.graph_objects as go
 
 from core import fmt
 from core.text import chart_label
-
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
 

@@ -10,14 +10,14 @@ from core import fmt
 from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, ModelSpec, Progress, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import save_run
 from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
 from core.text import md
-from core.backtest.store import save_run
 from ui import queries
-from ui.navigation import stay_in_app
 from ui.backtest import fallback_text, render_run
+from ui.navigation import stay_in_app
 from ui.state import dataset_picker, get_warehouse, show_error
 
 stay_in_app()

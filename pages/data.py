@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import fmt
-from core.data import charts as data_charts
 from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.data import charts as data_charts
 from core.errors import MitoshiError
 from core.text import md
 from ui import queries
@@ -168,7 +168,7 @@ with tab_series:
         promo = next((c for c in dataset.spec.exog_known if "promo" in c.lower()), None)
         st.plotly_chart(
             data_charts.series_detail(frame, names.get(sid, sid), unit, dataset.spec.orders, dataset.spec.stockout, promo,
-                                 window={Freq.DAILY: 91, Freq.WEEKLY: 104, Freq.MONTHLY: 120}[dataset.freq]),
+                                      window={Freq.DAILY: 91, Freq.WEEKLY: 104, Freq.MONTHLY: 120}[dataset.freq]),
             width="stretch",
         )
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import fmt
 from core.errors import MitoshiError
+from core.planning import store as planning
 from core.planning.charts import effort_impact_map
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import ConflictError, conflict_rows
@@ -21,7 +22,6 @@ from core.planning.initiatives import (
     to_definition,
 )
 from core.text import md
-from core.planning import store as planning
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 

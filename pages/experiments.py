@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt, periods
+from core.backtest import store as runs
 from core.backtest.compare import (
     BASELINES,
     RunScope,
@@ -21,12 +22,11 @@ from core.backtest.compare import (
     shared_segments,
     shared_wape,
 )
+from core.data import explore
 from core.errors import MitoshiError, WarehouseError
 from core.text import md
-from core.data import explore
-from core.backtest import store as runs
-from ui.navigation import stay_in_app
 from ui.backtest import config_summary, fallback_text, leaderboard, render_run
+from ui.navigation import stay_in_app
 from ui.state import csv_download, get_warehouse, show_error, table
 
 stay_in_app()

@@ -8,19 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
-from core.handoff import charts as handoff_charts
-from core.columns import DATE, Freq
-from core.errors import MitoshiError
-from core.money.impact import Economics
-from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
-from core.text import md
-from core.decision import store as decisions
-from core.handoff import store as publish
 from core.backtest import store as runs
+from core.columns import DATE, Freq
+from core.decision import store as decisions
+from core.errors import MitoshiError
+from core.handoff import charts as handoff_charts
+from core.handoff import store as handoff_store
+from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
+from core.money.impact import Economics
+from core.text import md
 from ui import queries
+from ui.backtest import config_summary, leaderboard
 from ui.money import handoff_economics
 from ui.navigation import stay_in_app
-from ui.backtest import config_summary, leaderboard
 from ui.state import csv_download, get_warehouse, show_error, table
 
 stay_in_app()
@@ -106,8 +106,8 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
         with st.status(f"Publishing {md(fmt.model_name(alias))}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
             st.write("Writing the new version in one transaction…")
-            version = publish.publish_batch(warehouse, batch, decision_id=decision.decision_id
-                                            if decision is not None and decision.model == alias else None)
+            version = handoff_store.publish_batch(warehouse, batch, decision_id=decision.decision_id
+                                                  if decision is not None and decision.model == alias else None)
             status.update(label=f"Published version {version} of {md(batch.dataset_name)}: "
                                 f"{batch.n_series:,} series × "
                                 f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}",
@@ -117,7 +117,7 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
         show_error(error)
 
 st.subheader("Published versions")
-batches = publish.list_batches(warehouse, info.dataset_id) if info.dataset_id else pd.DataFrame()
+batches = handoff_store.list_batches(warehouse, info.dataset_id) if info.dataset_id else pd.DataFrame()
 if batches.empty:
     st.info(f"Nothing has been published for {md(info.dataset_name)} yet: choose the model and **Publish**.")
 else:
@@ -143,18 +143,18 @@ else:
     for note in chosen["notes"]:
         st.caption(f":material/info: {md(note)}")
 
-    rows = publish.batch_forecasts(warehouse, info.dataset_id, version)
+    rows = handoff_store.batch_forecasts(warehouse, info.dataset_id, version)
     names = queries.series_names(info.dataset_id)
     series_ids = rows["unique_id"].drop_duplicates().tolist()
     series_id = st.selectbox(f"Series ({len(series_ids):,})", series_ids, format_func=lambda s: names.get(s, s),
                              key=f"handoff_series_{info.dataset_id}")
     history = queries.series_frame(info.dataset_id, series_id).tail(HISTORY_TAIL[info.freq])
     st.plotly_chart(handoff_charts.published_forecast(history, rows[rows["unique_id"] == series_id],
-                                              f"{names.get(series_id, series_id)} · published forecast "
-                                              f"v{version} ({fmt.model_name(chosen['model'])})", "units"),
+                                                      f"{names.get(series_id, series_id)} · published forecast "
+                                                      f"v{version} ({fmt.model_name(chosen['model'])})", "units"),
                     width="stretch", key="handoff_chart")
 
-    export = publish.batch_export(warehouse, info.dataset_id, version)
+    export = handoff_store.batch_export(warehouse, info.dataset_id, version)
     st.markdown(f"**Rows of version {version}** — {fmt.count(len(export))} rows"
                 + (", the first 200 shown" if len(export) > 200 else ""))
     # Names for people here; the CSV and the warehouse keep the model's alias.
@@ -173,8 +173,8 @@ else:
 with st.expander("The batch forecast table: what each column means, and how to read it"):
     st.markdown("`batch_forecasts` holds one row per series, date and version; the view `latest_batch_forecasts` "
                 "holds the rows of each dataset's newest version, with `dataset_name` and `key_names`.")
-    st.markdown(markdown_table(("column", "type", "meaning"), publish.BATCH_TABLE_DOC))
+    st.markdown(markdown_table(("column", "type", "meaning"), handoff_store.BATCH_TABLE_DOC))
     st.markdown("`forecast_batches` holds one row per published version:")
-    st.markdown(markdown_table(("columns", "type", "meaning"), publish.BATCHES_TABLE_DOC))
+    st.markdown(markdown_table(("columns", "type", "meaning"), handoff_store.BATCHES_TABLE_DOC))
     st.markdown("What a downstream ordering system runs against the warehouse:")
-    st.code(publish.EXAMPLE_QUERY, language="sql")
+    st.code(handoff_store.EXAMPLE_QUERY, language="sql")

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.data.demo import DemoConfig, load_demo
-from core.errors import DatasetExistsError, MitoshiError
 from core.data.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
+from core.errors import DatasetExistsError, MitoshiError
 from core.text import md
 from ui import import_file
 from ui.navigation import stay_in_app

@@ -9,7 +9,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core.decision import store as decisions
 from core.errors import MitoshiError
+from core.planning import store as planning
 from core.planning.charts import plan_timeline
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows
 from core.planning.plan import (
@@ -22,8 +24,6 @@ from core.planning.plan import (
     progress,
 )
 from core.text import md
-from core.decision import store as decisions
-from core.planning import store as planning
 from ui.decision import ladder_evidence
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error

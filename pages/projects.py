@@ -7,12 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
+from core.backtest import store as runs
 from core.errors import MitoshiError
+from core.planning import store as planning
 from core.planning.definition import readiness
 from core.planning.errors import ConflictError, conflict_rows
 from core.text import md
-from core.planning import store as planning
-from core.backtest import store as runs
 from ui.navigation import stay_in_app
 from ui.state import PROJECT_KEY, get_warehouse, project_picker, set_current_project, show_error, table
 

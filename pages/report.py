@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.decision.verdict import DecisionError
-from core.errors import MitoshiError
 from core import fmt
+from core.decision import store as decisions
 from core.decision.evaluation import criteria_moved, decide, recommended_model
 from core.decision.pdf import decision_pdf
-from core.text import md
-from core.decision import store as decisions
+from core.decision.verdict import DecisionError
+from core.errors import MitoshiError
 from core.planning import store as planning
+from core.text import md
 from ui.decision import criteria_preview, decision_heads, readiness_form, render_decision
 from ui.money import compute_impact, impact_settings, run_picker
 from ui.navigation import stay_in_app

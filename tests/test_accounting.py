@@ -15,11 +15,6 @@ from core.backtest import accounting
 from core.backtest.accounting import ENDED_EARLY, NO_ACTUAL, OFF_GRID, STARTED_LATE
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.splits import SplitConfig
-from core.columns import DATE, SERIES_ID, TARGET, Freq
-from core.decision.verdict import run_evidence
-from core.errors import WarehouseError
-from core.forecast.base import ForecastError
-from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
 from core.backtest.store import (
     delete_run,
     fallback_counts,
@@ -29,6 +24,11 @@ from core.backtest.store import (
     run_cutoffs,
     save_run,
 )
+from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.decision.verdict import run_evidence
+from core.errors import WarehouseError
+from core.forecast.base import ForecastError
+from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
 
 DAYS = pd.date_range("2024-01-01", periods=120, freq="D")
 

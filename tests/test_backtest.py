@@ -11,10 +11,10 @@ import pytest
 from core.backtest.__main__ import main as cli
 from core.backtest.engine import BacktestCancelled, BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig, cutoffs, make_task
+from core.backtest.store import delete_run, list_runs, load_result, rename_run, run_forecasts, save_run
 from core.columns import DATE, Freq
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.errors import MitoshiError
-from core.backtest.store import delete_run, list_runs, load_result, rename_run, run_forecasts, save_run
 
 SMALL = DemoConfig(stores=2, items=10, years=2, seed=3, end_date=REFERENCE_END_DATE)
 LADDER = tuple(ModelSpec.of(a) for a in ("practice", "naive", "snaive", "ma"))

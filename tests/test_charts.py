@@ -13,9 +13,9 @@ import pytest
 from core.backtest import charts as backtest_charts
 from core.data import charts as data_charts
 from core.money import charts as money_charts
-from core.plotting import count_axis, nice_ticks, yen_axis, yen_tick
 from core.planning.charts import effort_impact_map
 from core.planning.initiatives import Thresholds, score_table
+from core.plotting import count_axis, nice_ticks, yen_axis, yen_tick
 
 MINUS = "\u2212"
 

@@ -21,8 +21,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.columns import DATE, TARGET, Freq
-from core.errors import ImportProblemError
 from core.data.importer import ColumnMapping, RawTable, Repairs, import_table, read_table, suggest_mapping, validate
+from core.errors import ImportProblemError
 from core.warehouse import Dataset, Warehouse
 from tests.conftest import new_session
 from tests.corpus import CASES, Case, Imported, Refused

@@ -10,19 +10,20 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from core import fmt
 from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
-from core import fmt
-from core.decision.verdict import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
+from core.backtest.store import save_run
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
-from core.decision.evaluation import decide, run_impact
+from core.decision import store as decisions
+from core.decision.evaluation import decide
+from core.decision.verdict import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
 from core.money.impact import ImpactConfig
+from core.money.run_impact import run_impact
+from core.planning import store as planning
 from core.planning.criteria import Criterion
 from core.planning.definition import ProblemDefinition
-from core.decision import store as decisions
-from core.planning import store as planning
-from core.backtest.store import save_run
 
 SMALL = DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE)
 MANUAL = [c.key for c in CHECKS if not c.auto]
@@ -162,8 +163,8 @@ def test_a_newer_snapshot_format_is_refused(stored):
 def test_a_cheaper_rung_that_saves_nearly_as_much_is_named(stored):
     warehouse, run_id = stored
     impact = run_impact(warehouse, run_id).impact
-    from core.decision.verdict import cheaper_alternative
     from core.backtest.store import load_result
+    from core.decision.verdict import cheaper_alternative
 
     board = load_result(warehouse, run_id).leaderboard()
     savings = impact.summary.set_index("policy")["yearly_savings"]

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from core.columns import Freq
+from core.data import explore as ex
 from core.errors import WarehouseError
 from core.warehouse import DatasetSpec
-from core.data import explore as ex
 from tests.conftest import small_frame
 
 

@@ -160,8 +160,8 @@ def test_weekly_series_on_different_weekdays_imported_then_backtested_on_the_def
     weeks moved to their Monday), then the default ladder over 3 folds of 8 weeks."""
     from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
     from core.backtest.splits import SplitConfig
-    from core.forecast.registry import DEFAULT_LADDER
     from core.data.importer import import_table, suggest_mapping
+    from core.forecast.registry import DEFAULT_LADDER
 
     path = weekly_mixed_weekdays(tmp_path)
     raw = read_table(path.read_bytes(), path.name)

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import periods
 from core.backtest.engine import BacktestData
 from core.columns import Freq
-from core import periods
 from core.money.impact import (
     ERRORS,
     Economics,
@@ -450,8 +450,8 @@ def test_yearly_money_is_scaled_to_the_whole_dataset_and_the_run_share_kept():
 
 
 def test_money_settings_are_stored_with_the_project_and_read_in_a_new_session(tmp_path):
+    from core.money.store import load_impact_settings, save_impact_settings
     from core.warehouse import Warehouse
-    from core.money.settings import load_impact_settings, save_impact_settings
     config = ImpactConfig(economics=Economics(300, 200, 5, 0.1), money_model=ERRORS,
                           error_costs=ErrorCosts(3, 0.2, 0.1))
     warehouse = Warehouse(tmp_path / "w.duckdb")
@@ -470,8 +470,8 @@ def test_money_settings_belong_to_a_project_and_a_dataset(tmp_path):
     """A unit worth ¥100M typed for monthly turnover (AUS) is not used for the M5 unit
     sales of the same project: each dataset has its own row, and the project's older
     row (stored before settings were per dataset) is read only where no dataset is named."""
+    from core.money.store import load_impact_settings, save_impact_settings
     from core.warehouse import Warehouse
-    from core.money.settings import load_impact_settings, save_impact_settings
     turnover = ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=1e8))
     units = ImpactConfig(economics=Economics(300, 200, 5))
     warehouse = Warehouse(tmp_path / "w.duckdb")

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from core.columns import DATE, TARGET, Freq
-from core.errors import ImportProblemError
 from core.data.importer import (
     ColumnMapping,
     Repairs,
@@ -19,6 +18,7 @@ from core.data.importer import (
     suggest_mapping,
     validate,
 )
+from core.errors import ImportProblemError
 from tests.test_warehouse import registry_state
 
 

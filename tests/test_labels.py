@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from core.columns import SERIES_ID, Freq
-from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
-from core.labels import series_labels
-from core.warehouse import DatasetSpec
 from core.data import explore
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.data.labels import series_labels
+from core.warehouse import DatasetSpec
 
 
 def test_attributes_that_tell_series_apart_are_the_label():

@@ -226,9 +226,9 @@ def test_chart_axes_keep_their_ticks_distinct(app):
 
 
 def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(app, warehouse_env, monkeypatch):
+    from core.backtest.store import list_runs
     from core.forecast.gbdt import LightGBM
     from core.warehouse import Warehouse
-    from core.backtest.store import list_runs
 
     def broken(self, task):
         raise IndexError("index 227 is out of bounds for axis 1 with size 223")

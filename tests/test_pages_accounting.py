@@ -7,15 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from streamlit.testing.v1 import AppTest
 
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import load_result, save_run
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
 from core.warehouse import Warehouse
-from core.backtest.store import load_result, save_run
 from tests.conftest import new_session, open_page, store_run
 
 # The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50

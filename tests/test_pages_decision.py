@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.warehouse import Warehouse
 from core.decision import store as decisions
+from core.warehouse import Warehouse
 from tests.conftest import new_session, store_run
 
 MONEY, REPORT = "pages/money.py", "pages/report.py"
@@ -79,9 +79,9 @@ def test_report_page_refuses_a_project_without_criteria(warehouse_with_run):
 
 
 def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_with_run):
+    from core.backtest import store as runs
     from core.decision.evaluation import decide
     from core.planning import store as planning
-    from core.backtest import store as runs
 
     warehouse = Warehouse(warehouse_with_run)
     project = planning.ensure_example_project(warehouse)
@@ -102,9 +102,9 @@ def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_
 
 
 def test_report_warns_when_the_criteria_moved_after_the_run(warehouse_env):
+    from core.planning import store as planning
     from core.planning.criteria import Criterion
     from core.planning.definition import ProblemDefinition
-    from core.planning import store as planning
 
     warehouse = Warehouse(warehouse_env)
     project = planning.create_project(warehouse, "moved goalposts")
@@ -123,9 +123,9 @@ def test_report_warns_when_the_criteria_moved_after_the_run(warehouse_env):
 
 
 def test_poc_plan_shows_what_each_rung_achieved_in_the_latest_decision(warehouse_with_run):
+    from core.backtest import store as runs
     from core.decision.evaluation import decide
     from core.planning import store as planning
-    from core.backtest import store as runs
 
     warehouse = Warehouse(warehouse_with_run)
     project = planning.ensure_example_project(warehouse)
@@ -144,10 +144,11 @@ def _evaluate(at):
 
 
 def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(warehouse_with_run):
-    from core.decision.evaluation import recommended_model, run_impact
-    from core.money.impact import ImpactConfig
-    from core.planning import store as planning
     from core.backtest import store as runs
+    from core.decision.evaluation import recommended_model
+    from core.money.impact import ImpactConfig
+    from core.money.run_impact import run_impact
+    from core.planning import store as planning
 
     warehouse = Warehouse(warehouse_with_run)
     project = planning.ensure_example_project(warehouse)
@@ -215,9 +216,9 @@ def test_report_speaks_in_the_datas_periods_and_model_of_money(warehouse_with_ru
     the worst fold names its baseline for people, never by alias."""
     from dataclasses import replace
 
+    from core.backtest import store as runs
     from core.decision.evaluation import decide
     from core.planning import store as planning
-    from core.backtest import store as runs
 
     warehouse = Warehouse(warehouse_with_run)
     project = planning.ensure_example_project(warehouse)

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.backtest import store as runs
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import save_run
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
 from core.warehouse import DatasetSpec, Warehouse
-from core.backtest import store as runs
-from core.backtest.store import save_run
 from tests.conftest import new_session, open_page, small_frame, store_run
 
 

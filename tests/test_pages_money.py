@@ -9,9 +9,9 @@ import pytest
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import save_run
 from core.columns import Freq
 from core.warehouse import DatasetSpec, Warehouse
-from core.backtest.store import save_run
 from tests.conftest import new_session, store_run
 
 PAGE = "pages/money.py"

@@ -11,9 +11,9 @@ import pytest
 
 from core.backtest import __main__ as cli
 from core.columns import Freq, series_ids
+from core.data.importer import ColumnMapping, RawTable, Repairs, import_table, suggest_mapping, validate
 from core.data.parsing import parse_dates, parse_numbers
 from core.errors import ImportProblemError, MitoshiError
-from core.data.importer import ColumnMapping, RawTable, Repairs, import_table, suggest_mapping, validate
 from core.warehouse import Warehouse
 from core.warehouse.store import series_id_sql
 

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 
 from core.planning import example
+from core.planning import store as pl
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import ConflictError, InvalidInputError, ProjectExistsError, ProjectNotFoundError
 from core.planning.initiatives import EditorChanges, Initiative, Thresholds
 from core.planning.plan import PhaseStatus
 from core.warehouse import SCHEMA_VERSION, Warehouse, migrate
-from core.planning import store as pl
 
 
 def planning_state(warehouse: Warehouse) -> dict[str, list]:
@@ -92,7 +92,7 @@ def test_projects_are_named_uniquely_and_deleted_with_everything(warehouse, proj
     pl.remember_project(warehouse, project.project_id)
     assert pl.last_project_id(warehouse) == project.project_id
     from core.money.impact import Economics, ImpactConfig
-    from core.money.settings import load_impact_settings, save_impact_settings
+    from core.money.store import load_impact_settings, save_impact_settings
     save_impact_settings(warehouse, project.project_id, ImpactConfig(economics=Economics(unit_price=300.0)))
     assert load_impact_settings(warehouse, project.project_id).economics.unit_price == 300.0
     pl.delete_project(warehouse, project.project_id)

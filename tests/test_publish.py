@@ -13,12 +13,12 @@ from scipy.stats import norm
 
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import get_run, run_metrics, save_run
 from core.columns import DATE, SERIES_ID, Freq
 from core.data.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
+from core.handoff import store as handoff_store
 from core.handoff.batch import PublishError, PublishOptions, forecast_next, prepare_batch
-from core.handoff import store as publish
-from core.backtest.store import get_run, run_metrics, save_run
 from tests.conftest import small_frame
 
 SMALL = DemoConfig(stores=2, items=10, years=2, seed=3)
@@ -37,19 +37,19 @@ def demo_run(warehouse):
 
 def publish_model(warehouse, run, alias: str, **kwargs) -> int:
     batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, alias, **kwargs))
-    return publish.publish_batch(warehouse, batch)
+    return handoff_store.publish_batch(warehouse, batch)
 
 
 def test_versions_increment_and_old_ones_are_kept(demo_run):
     warehouse, dataset, run = demo_run
     assert publish_model(warehouse, run, "snaive") == 1
-    first = publish.batch_forecasts(warehouse, dataset.dataset_id, 1)
+    first = handoff_store.batch_forecasts(warehouse, dataset.dataset_id, 1)
     assert publish_model(warehouse, run, "ma") == 2
-    batches = publish.list_batches(warehouse, dataset.dataset_id)
+    batches = handoff_store.list_batches(warehouse, dataset.dataset_id)
     assert batches["version"].tolist() == [2, 1] and batches["model"].tolist() == ["ma", "snaive"]
     assert batches["run_name"].tolist() == ["publish me"] * 2
-    pd.testing.assert_frame_equal(publish.batch_forecasts(warehouse, dataset.dataset_id, 1), first)
-    assert set(publish.batch_forecasts(warehouse, dataset.dataset_id)["version"]) == {2}  # None: the newest
+    pd.testing.assert_frame_equal(handoff_store.batch_forecasts(warehouse, dataset.dataset_id, 1), first)
+    assert set(handoff_store.batch_forecasts(warehouse, dataset.dataset_id)["version"]) == {2}  # None: the newest
     latest = warehouse.query("SELECT DISTINCT version, model FROM latest_batch_forecasts")
     assert latest.values.tolist() == [[2, "ma"]]
 
@@ -57,7 +57,7 @@ def test_versions_increment_and_old_ones_are_kept(demo_run):
 def test_rows_are_every_series_times_the_horizon_right_after_the_last_date(demo_run):
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "lgbm", horizon=10)
-    rows = publish.batch_forecasts(warehouse, dataset.dataset_id)
+    rows = handoff_store.batch_forecasts(warehouse, dataset.dataset_id)
     last = pd.Timestamp(dataset.end_date)
     assert len(rows) == dataset.n_series * 10 == rows[SERIES_ID].nunique() * 10
     expected = pd.date_range(last + pd.Timedelta(days=1), periods=10, freq="D")
@@ -67,7 +67,7 @@ def test_rows_are_every_series_times_the_horizon_right_after_the_last_date(demo_
     assert rows["forecast"].notna().all() and (rows["forecast"] >= 0).all()
     assert rows["order_quantity"].isna().all()  # no service level asked for
     assert rows["key_values"].map(list).iloc[0] == rows[SERIES_ID].iloc[0].split("/")
-    header = publish.list_batches(warehouse).iloc[0]
+    header = handoff_store.list_batches(warehouse).iloc[0]
     assert header["created_at"] == rows["created_at"].iloc[0] and rows["created_at"].nunique() == 1
     assert header["trained_until"] == last and header["n_series"] == dataset.n_series
 
@@ -75,7 +75,7 @@ def test_rows_are_every_series_times_the_horizon_right_after_the_last_date(demo_
 def test_the_model_is_fitted_up_to_the_last_date(demo_run):
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "snaive", horizon=7)
-    rows = publish.batch_forecasts(warehouse, dataset.dataset_id)
+    rows = handoff_store.batch_forecasts(warehouse, dataset.dataset_id)
     history = dataset_data(warehouse, dataset).frame
     last_week = history[history[DATE] > pd.Timestamp(dataset.end_date) - pd.Timedelta(days=7)]
     # Seasonal naive repeats the last week of the data: the cutoff is the last date.
@@ -86,7 +86,7 @@ def test_known_in_advance_columns_left_out_are_said(demo_run):
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "lgbm")
     publish_model(warehouse, run, "snaive")
-    batches = publish.list_batches(warehouse).set_index("model")
+    batches = handoff_store.list_batches(warehouse).set_index("model")
     assert batches.loc["lgbm", "model_params"]["exog_left_out"] == ["price", "promo", "holiday"]
     assert any("price, promo, holiday" in note for note in batches.loc["lgbm", "notes"])
     assert batches.loc["snaive", "model_params"]["exog_left_out"] == []  # a rule never reads them
@@ -96,7 +96,7 @@ def test_known_in_advance_columns_left_out_are_said(demo_run):
 def test_export_frame_has_the_key_columns_and_reads_back_from_csv(demo_run):
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "ma", service_level=0.9)
-    export = publish.batch_export(warehouse, dataset.dataset_id)
+    export = handoff_store.batch_export(warehouse, dataset.dataset_id)
     assert list(export.columns) == ["store_id", "item_id", "date", "forecast", "order_quantity", "model", "run_id",
                                     "version", "created_at"]
     assert set(export["store_id"]) == {"S001", "S002"} and export["item_id"].str.startswith("I").all()
@@ -111,11 +111,11 @@ def test_a_failed_write_leaves_nothing(demo_run):
     frame.loc[frame.index[-1], DATE] = pd.NaT  # the header is written, then the last row fails
     broken = batch.__class__(**{**batch.__dict__, "frame": frame})
     with pytest.raises(Exception, match="NOT NULL"):
-        publish.publish_batch(warehouse, broken)
-    assert publish.list_batches(warehouse).empty
+        handoff_store.publish_batch(warehouse, broken)
+    assert handoff_store.list_batches(warehouse).empty
     assert warehouse.query("SELECT count(*) AS n FROM forecast_batches")["n"][0] == 0
     assert warehouse.query("SELECT count(*) AS n FROM batch_forecasts")["n"][0] == 0
-    assert publish.publish_batch(warehouse, batch) == 1  # the failed attempt used no version
+    assert handoff_store.publish_batch(warehouse, batch) == 1  # the failed attempt used no version
 
 
 def test_deleting_the_dataset_removes_its_batches_only(demo_run, small_spec):
@@ -128,10 +128,10 @@ def test_deleting_the_dataset_removes_its_batches_only(demo_run, small_spec):
     other_run = get_run(warehouse, save_run(warehouse, result))
     publish_model(warehouse, other_run, "naive")
     warehouse.delete_dataset(dataset.dataset_id)
-    assert publish.list_batches(warehouse)["dataset_id"].tolist() == [other.dataset_id]
+    assert handoff_store.list_batches(warehouse)["dataset_id"].tolist() == [other.dataset_id]
     assert set(warehouse.query("SELECT DISTINCT dataset_id FROM batch_forecasts")["dataset_id"]) == {other.dataset_id}
     with pytest.raises(MitoshiError, match="Nothing has been published"):
-        publish.batch_forecasts(warehouse, dataset.dataset_id)
+        handoff_store.batch_forecasts(warehouse, dataset.dataset_id)
     with pytest.raises(PublishError, match="has been deleted"):  # its run cannot publish any more
         prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "snaive"))
 
@@ -146,14 +146,14 @@ def test_practice_and_models_outside_the_run_are_refused(demo_run):
         PublishOptions.from_run(run, "ma", service_level=1.2)
     with pytest.raises(PublishError, match="not a model of the run"):
         prepare_batch(warehouse, run.run_id, PublishOptions(model=ModelSpec.of("ma", window=3), horizon=7))
-    assert publish.list_batches(warehouse).empty
+    assert handoff_store.list_batches(warehouse).empty
 
 
 @pytest.mark.parametrize("level", [0.5, 0.95])
 def test_order_quantity_is_forecast_plus_safety_stock(demo_run, level):
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "ma", service_level=level)
-    rows = publish.batch_forecasts(warehouse, dataset.dataset_id)
+    rows = handoff_store.batch_forecasts(warehouse, dataset.dataset_id)
     assert rows["order_quantity"].notna().all()
     assert (rows["order_quantity"] >= rows["forecast"] - 1e-9).all()
     metrics = run_metrics(warehouse, run.run_id, "series")
@@ -161,7 +161,7 @@ def test_order_quantity_is_forecast_plus_safety_stock(demo_run, level):
     one = rows[rows[SERIES_ID] == rows[SERIES_ID].iloc[0]]
     expected = one["forecast"] + norm.ppf(level) * rmse[one[SERIES_ID].iloc[0]]
     np.testing.assert_allclose(one["order_quantity"], expected.clip(lower=0))
-    header = publish.list_batches(warehouse).iloc[0]
+    header = handoff_store.list_batches(warehouse).iloc[0]
     assert header["service_level"] == level and any("service level" in n for n in header["notes"])
 
 
@@ -181,7 +181,7 @@ def test_the_documented_example_query_runs(demo_run):
     warehouse, _, run = demo_run
     publish_model(warehouse, run, "snaive", service_level=0.95)
     publish_model(warehouse, run, "ma", service_level=0.95)
-    answer = warehouse.query(publish.EXAMPLE_QUERY)
+    answer = warehouse.query(handoff_store.EXAMPLE_QUERY)
     assert len(answer) == SMALL.items and set(answer["model"]) == {"ma"} and set(answer["version"]) == {2}
     assert answer["order_quantity"].notna().all()
 
@@ -189,7 +189,7 @@ def test_the_documented_example_query_runs(demo_run):
 def test_model_params_round_trip_the_fit(demo_run):
     warehouse, _, run = demo_run
     publish_model(warehouse, run, "ma")
-    params = publish.list_batches(warehouse).iloc[0]["model_params"]
+    params = handoff_store.list_batches(warehouse).iloc[0]["model_params"]
     assert params == {"settings": {}, "exog_known": [], "exog_left_out": [], "gap": 0, "window": "expanding",
                       "train_periods": None, "seed": 0}
     assert json.loads(warehouse.query("SELECT model_params FROM forecast_batches")["model_params"][0]) == params
@@ -197,7 +197,7 @@ def test_model_params_round_trip_the_fit(demo_run):
 
 def test_the_readme_shows_the_same_example_query():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert publish.EXAMPLE_QUERY in readme
+    assert handoff_store.EXAMPLE_QUERY in readme
 
 
 def test_profit_optimal_order_quantities_follow_each_items_economics(demo_run):
@@ -249,7 +249,7 @@ def test_the_published_export_as_csv_has_at_most_two_decimals(demo_run):
 
     warehouse, dataset, run = demo_run
     publish_model(warehouse, run, "ma", service_level=0.9)
-    export = publish.batch_export(warehouse, dataset.dataset_id)
+    export = handoff_store.batch_export(warehouse, dataset.dataset_id)
     assert (export["forecast"] != export["forecast"].round(2)).any()  # the warehouse keeps full precision
     back = pd.read_csv(io.BytesIO(csv_bytes(for_csv(export))), encoding="utf-8-sig", dtype=str)
     decimals = back[["forecast", "order_quantity"]].stack().str.partition(".")[2].str.len()

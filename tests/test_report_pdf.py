@@ -11,8 +11,8 @@ import pypdf
 import pypdfium2
 import pytest
 
-from core.decision.verdict import NO_GO, Decision
 from core.decision.pdf import FONT, _document, _wrap, decision_pdf
+from core.decision.verdict import NO_GO, Decision
 
 SAMPLE = Path(__file__).parent / "data" / "decision_sample.json"
 

@@ -22,19 +22,18 @@ import pypdf
 import pypdfium2
 import pytest
 
-from core.decision import pdf_charts
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
-from core.columns import Freq
-from core.decision.verdict import CONDITIONAL_GO, GO, NO_GO
-from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
-from core.decision.evaluation import decide
-from core.money.impact import ERRORS, ImpactConfig
-from core.decision.pdf import decision_pdf
-from core.warehouse import DatasetSpec, Warehouse
-from core.planning import store as planning
 from core.backtest.store import save_run
-
+from core.columns import Freq
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.decision import pdf_charts
+from core.decision.evaluation import decide
+from core.decision.pdf import decision_pdf
+from core.decision.verdict import CONDITIONAL_GO, GO, NO_GO
+from core.money.impact import ERRORS, ImpactConfig
+from core.planning import store as planning
+from core.warehouse import DatasetSpec, Warehouse
 
 # Where the pages are left as PNG for a person to look at (as the issue asks): a fixed, ignored place.
 RENDERED = Path(tempfile.gettempdir()) / "mitoshi-decision-pages"
@@ -165,9 +164,8 @@ def test_no_text_on_a_page_is_printed_over_other_text(rendered, name):
 
 def _texts(fig):
     """Every piece of text matplotlib draws in ``fig``, with its box in pixels."""
-    from matplotlib.text import Text
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
 
     canvas = FigureCanvasAgg(fig)  # a bare Figure has no renderer of its own
     canvas.draw()

@@ -17,13 +17,13 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test
 
 from core.data.charts import totals_over_time
+from core.decision import store as decisions
+from core.decision.pdf import decision_pdf
+from core.planning import store as planning
 from core.planning.initiatives import Initiative
 from core.planning.plan import PhaseStatus
-from core.decision.pdf import decision_pdf
 from core.text import chart_label, csv_bytes, md, neutralise_formulas
 from core.warehouse import Warehouse
-from core.decision import store as decisions
-from core.planning import store as planning
 from tests.conftest import new_session, small_frame, store_run
 
 IMG = "![x](http://evil.example/x.png)"

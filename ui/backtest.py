@@ -7,18 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt, periods
-from core.backtest import charts as backtest_charts
 from core.backtest import accounting
+from core.backtest import charts as backtest_charts
+from core.backtest import store as runs
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP
 from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE
+from core.data import explore
+from core.data.labels import series_labels
 from core.errors import MitoshiError
 from core.forecast.registry import MODELS
-from core.labels import series_labels
 from core.text import md
-from core.data import explore
-from core.backtest import store as runs
 from ui.state import csv_download, get_warehouse, show_error, table
 
 METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
@@ -57,7 +57,7 @@ def left_out_and_fallbacks(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def dataset_series_labels(dataset_id: str | None) -> dict[str, str]:
-    """Series id → the label people read (``core.labels.series_labels``); empty when the
+    """Series id → the label people read (``core.data.labels.series_labels``); empty when the
     run's dataset is gone (callers fall back to the id)."""
     if not dataset_id:
         return {}
@@ -199,8 +199,9 @@ def render_run(run_id: str, key: str = "run") -> None:
     if baselines:
         cols = st.columns(len(baselines))
         for baseline, slot in zip(baselines, cols, strict=True):
-            slot.plotly_chart(backtest_charts.improvement_bars(improvement(board, baseline).set_axis(board["model"]), baseline),
-                              width="stretch", key=f"{key}_gain_{baseline}")
+            gains = improvement(board, baseline).set_axis(board["model"])
+            slot.plotly_chart(backtest_charts.improvement_bars(gains, baseline), width="stretch",
+                              key=f"{key}_gain_{baseline}")
 
     metric = st.segmented_control("Metric", METRIC_ORDER, default="wape", key=f"{key}_metric",
                                   format_func=fmt.metric_name) or "wape"
@@ -212,12 +213,12 @@ def render_run(run_id: str, key: str = "run") -> None:
     with tab_step:
         steps = metrics[metrics["level"] == "step"].assign(step=lambda f: f["group"].astype(int))
         st.plotly_chart(backtest_charts.metric_lines(steps, "step", metric, f"{metric_name} by periods ahead",
-                                            f"Periods after the cutoff ({info.freq.label})"),
+                                                     f"Periods after the cutoff ({info.freq.label})"),
                         width="stretch", key=f"{key}_step")
     with tab_fold:
         folds = metrics[metrics["level"] == "fold"].assign(cutoff=lambda f: pd.to_datetime(f["group"]))
         st.plotly_chart(backtest_charts.metric_lines(folds, "cutoff", metric, f"{metric_name} by fold: is it stable?",
-                                            "Fold cutoff"), width="stretch", key=f"{key}_fold")
+                                                     "Fold cutoff"), width="stretch", key=f"{key}_fold")
     with tab_segment:
         _segments(metrics, board, metric, key)
     with tab_series:
@@ -272,9 +273,9 @@ def _segments(metrics: pd.DataFrame, board: pd.DataFrame, metric: str, key: str)
         column = level.removeprefix("segment:")
         if part["group"].nunique() <= 60:
             # Segment values have no order to join with a line: bars from 0, sorted.
-            st.plotly_chart(backtest_charts.metric_lines(part.assign(x=part["group"].astype(str)), "x", metric,
-                                                f"{fmt.metric_name(metric)} of {fmt.model_name(model)} by {column}",
-                                                column),
+            title = f"{fmt.metric_name(metric)} of {fmt.model_name(model)} by {column}"
+            st.plotly_chart(backtest_charts.metric_lines(part.assign(x=part["group"].astype(str)), "x", metric, title,
+                                                         column),
                             width="stretch", key=f"{key}_seg_{column}")
         else:
             st.caption(f"{part['group'].nunique():,} values of {md(column)}: too many to draw; the worst are "
@@ -299,7 +300,7 @@ def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
     models = st.multiselect("Models", sorted(forecasts["model"].unique()),
                             default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models",
                             format_func=fmt.model_name)
-    st.plotly_chart(backtest_charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)],
-                                              f"{labels.get(series_id, series_id)}: forecasts per fold against "
-                                              "actuals", "units"),
+    title = f"{labels.get(series_id, series_id)}: forecasts per fold against actuals"
+    st.plotly_chart(backtest_charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)], title,
+                                                       "units"),
                     width="stretch", key=f"{key}_series_chart")

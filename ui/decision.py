@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt, periods
-from core.backtest import charts as backtest_charts
-from core.decision import charts as decision_charts
-from core.money import charts as money_charts
 from core.backtest import accounting
+from core.backtest import charts as backtest_charts
 from core.columns import Freq
+from core.decision import charts as decision_charts
+from core.decision.store import DecisionInfo
 from core.decision.verdict import (
     AREAS,
     CHECKS,
@@ -27,9 +27,9 @@ from core.decision.verdict import (
 )
 from core.errors import MitoshiError
 from core.forecast.registry import MODELS
+from core.money import charts as money_charts
 from core.money.impact import ERRORS
 from core.text import md
-from core.decision.store import DecisionInfo
 from ui.state import change_metric, table
 
 BANNER: dict[str, tuple[Callable, str]] = {

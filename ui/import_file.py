@@ -12,7 +12,6 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.columns import Freq
-from core.errors import DatasetExistsError, MitoshiError
 from core.data.importer import (
     CSV_SUFFIXES,
     ENCODINGS,
@@ -25,6 +24,7 @@ from core.data.importer import (
     suggest_mapping,
     validate,
 )
+from core.errors import DatasetExistsError, MitoshiError
 from core.text import md
 from core.warehouse import Warehouse
 from ui.state import set_current_dataset, show_error, table

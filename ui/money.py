@@ -8,9 +8,10 @@ from dataclasses import replace
 import streamlit as st
 
 from core import fmt, periods
-from core.money import charts as money_charts
+from core.backtest import store as runs
 from core.errors import MitoshiError
-from core.decision.evaluation import run_impact
+from core.money import charts as money_charts
+from core.money import store as settings
 from core.money.impact import (
     ERRORS,
     PRICE_NAMES,
@@ -22,9 +23,8 @@ from core.money.impact import (
     level_text,
     unit_yen,
 )
+from core.money.run_impact import run_impact
 from core.text import md
-from core.backtest import store as runs
-from core.money import settings
 from ui.state import change_metric, current_project, get_warehouse, show_error, table
 
 OPTIMAL_CHOICE = "Profit-optimal per item (recommended)"

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.errors import MitoshiError
+from core.planning import store as planning
 from core.planning.definition import LABELS, ProblemDefinition, from_form, to_form
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows, when
 from core.text import md
 from core.warehouse import Warehouse
-from core.planning import store as planning
 
 
 def empty_form() -> dict:

@@ -11,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core import fmt
 from core.errors import MitoshiError
 from core.planning import needs_ml
+from core.planning import store as planning
 from core.planning.criteria import BASELINES, COMPARATORS, METRICS, threshold_unit
 from core.planning.definition import (
     BLANK_CRITERION,
@@ -23,7 +24,6 @@ from core.planning.definition import (
 )
 from core.planning.errors import InvalidInputError, when
 from core.text import md
-from core.planning import store as planning
 from ui.problem_editor import Conflict, ProblemEditor
 from ui.state import table
 

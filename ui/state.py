@@ -12,9 +12,9 @@ import streamlit as st
 from core import fmt
 from core.data.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
+from core.planning import store as planning
 from core.text import csv_bytes, md
 from core.warehouse import Dataset, Warehouse, warehouse_path
-from core.planning import store as planning
 
 DATASET_KEY = "dataset_id"
 PROJECT_KEY = "project_id"

@@ -24,12 +24,12 @@ from typing import get_args, get_type_hints
 
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest
 from core.backtest.splits import SplitConfig
+from core.backtest.store import save_run
 from core.columns import DATE, SERIES_ID, Freq, series_ids
+from core.data.importer import ColumnMapping, Repairs, read_table, validate
 from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
-from core.data.importer import ColumnMapping, Repairs, read_table, validate
 from core.warehouse import Warehouse, warehouse_path
-from core.backtest.store import save_run
 
 PARQUET_COLUMNS = {SERIES_ID: "series", DATE: "date", "cutoff": "cutoff", "actual": "actual", "model": "model",
                    "forecast": "forecast"}

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
-
 from core.backtest.metrics import CUTOFF, MODEL
 from core.columns import DATE, SERIES_ID
 
@@ -229,7 +228,7 @@ def sentences(excluded: pd.DataFrame, fallbacks: pd.DataFrame, n_series: int, cu
 
 def _ids(series: pd.Series, labels: Mapping[str, str] | None = None, shown: int = 30) -> str:
     """The series of ``series`` (ids) as people read them, sorted, at most ``shown`` then
-    "… and N more"; ``labels``: id → label (``core.labels.series_labels``), an id it
+    "… and N more"; ``labels``: id → label (``core.data.labels.series_labels``), an id it
     lacks is shown as it is."""
     labels = labels or {}
     names = sorted({labels.get(i, i) for i in series.astype(str).unique()})
@@ -245,7 +244,7 @@ def left_out_table(excluded: pd.DataFrame, cutoffs: Sequence,
                    labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per fold and reason, headed ``LEFT_OUT_HEADERS``: the fold (1 = oldest),
     its cutoff, the reason, how many series, and which — by their labels (``labels``:
-    id → label from ``core.labels.series_labels``; ids where it has none)."""
+    id → label from ``core.data.labels.series_labels``; ids where it has none)."""
     numbers = folds_of(cutoffs)
     rows = [(numbers.get(pd.Timestamp(cutoff)), pd.Timestamp(cutoff), reason, part[SERIES_ID].nunique(),
              _ids(part[SERIES_ID], labels))

@@ -16,7 +16,6 @@ from core.forecast.base import Rung
 from core.plotting import COUNT_TICKS, PALETTE, TICKS, base_layout, model_label
 from core.text import chart_label, chart_labels
 
-
 RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "GBDT": "#e07b39"}
 
 
@@ -62,7 +61,7 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
                           "%{x:,.2f} s compute<br>complexity %{customdata[1]}/5<extra></extra>",
         ))
     fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
-                  "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
+                      "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(hovermode="closest")
@@ -105,7 +104,7 @@ def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
     span = max(float((rows.abs() * 100).max()) if len(rows) else 1.0, 1.0)
     low = min(float(rows.min() * 100), 0.0) if len(rows) else 0.0
     fig = base_layout(fig, f"WAPE reduction against {fmt.model_name(baseline)}",
-                  f"Lower WAPE than {fmt.model_name(baseline)} (%)", "", height=max(240, 60 + 34 * len(rows)))
+                      f"Lower WAPE than {fmt.model_name(baseline)} (%)", "", height=max(240, 60 + 34 * len(rows)))
     # Room beyond the longest bar on each side for its label.
     fig.update_xaxes(tickformat=TICKS, ticksuffix="%", zeroline=True, zerolinecolor="#888",
                      range=[low - 0.3 * span if low < 0 else 0, max(float(rows.max() * 100), 0.0) + 0.3 * span])
@@ -155,7 +154,7 @@ def segment_bars(frame: pd.DataFrame, metric: str, title: str, segment_label: st
             hovertemplate="%{y}: %{text}<extra>" + model_label(model) + "</extra>",
         ))
     fig = base_layout(fig, title, metric_label(metric), segment_label,
-                  height=max(260, 70 + 26 * len(order) * max(frame["model"].nunique(), 1)))
+                      height=max(260, 70 + 26 * len(order) * max(frame["model"].nunique(), 1)))
     top = float(_metric_values(frame["value"], metric).max()) if len(frame) else 1.0
     fig.update_xaxes(tickformat=TICKS, range=[min(0.0, float(_metric_values(frame["value"], metric).min())),
                                               max(top, 0.0) * 1.18 or 1.0],
@@ -181,7 +180,7 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
                        "%{z:.2f}<extra></extra>"),
     ))
     fig = base_layout(fig, f"{metric_label(metric)} of {fmt.model_name(model)} by {rows_label} and {cols_label}",
-                  cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
+                      cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
     fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
     fig.update_layout(hovermode="closest")
     return fig
@@ -194,7 +193,7 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
         fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=model_label(model), boxpoints="outliers",
                              marker_color=PALETTE[i % len(PALETTE)]))
     fig = base_layout(fig, f"Distribution of per-series {metric_label(metric)}", "Model",
-                  metric_label(metric))
+                      metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(showlegend=False, hovermode="closest")
     return fig

@@ -29,12 +29,11 @@ from core.backtest import accounting
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.data.explore import Scope, dataset_frame
 from core.errors import MitoshiError
 from core.forecast.base import Forecaster
 from core.forecast.registry import MODELS, make_model
 from core.warehouse import Dataset, Warehouse
-from core.data.explore import Scope, dataset_frame
-
 
 log = logging.getLogger(__name__)
 

@@ -5,5 +5,6 @@
 - ``importer``: column mapping, validation and repairs, and the one-transaction import;
 - ``demo``: the generated AI Shop chain (``python -m core.data.demo``);
 - ``explore``: the read queries of the Data page and the frames a backtest reads;
+- ``labels``: a label for every series from its attributes (names from the masters);
 - ``charts``: totals, seasonality, flags, today's ordering practice and one series.
 """

@@ -12,7 +12,6 @@ from core.columns import DATE, TARGET
 from core.plotting import PALETTE, TICKS, base_layout, count_axis
 from core.text import chart_label, chart_labels
 
-
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -48,7 +47,7 @@ def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
     fig.add_hline(y=100, line={"color": "#999", "dash": "dot"})
     what = "weekday" if part == "isodow" else "month"
     fig = base_layout(fig, f"{unit[:1].upper() + unit[1:]} by {what} (index, 100 = the group's average)",
-                  what.capitalize(), "Index (100 = average)")
+                      what.capitalize(), "Index (100 = average)")
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     return fig
 
@@ -65,7 +64,7 @@ def flag_effect(frame: pd.DataFrame, flag: str, unit: str) -> go.Figure:
                       "(%{customdata[2]:,.0f} periods on)<extra></extra>",
     ))
     fig = base_layout(fig, f"Uplift of {unit} when '{flag}' is on (within each series)", f"Uplift of {unit} (%)", "",
-                  height=max(260, 60 + 32 * len(rows)))
+                      height=max(260, 60 + 32 * len(rows)))
     fig.update_xaxes(ticksuffix="%", zeroline=True)
     fig.update_yaxes(tickformat=None, rangemode="normal")
     fig.update_layout(hovermode="closest")
@@ -89,7 +88,7 @@ def practice_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.F
         line={"color": PALETTE[0], "width": 1.6}, hovertemplate="%{y:,.0f} sold<extra></extra>",
     ))
     fig = base_layout(fig, f"Today's ordering practice against sales, per {grain_label} period", "Date",
-                  f"{unit} per period")
+                      f"{unit} per period")
     fig.update_layout(yaxis2={"title": "Stockouts (series-days)", "overlaying": "y", "side": "right",
                               "showgrid": False, **count_axis(totals["stockouts"])})
     return fig

@@ -1,5 +1,7 @@
-"""Read queries behind the Data page: profile, totals over time, seasonal profiles,
-promotion effect and today's ordering practice against sales.
+"""Read queries of a dataset: for the Data page (profile, totals over time, seasonal
+profiles, promotion effect, today's ordering practice against sales, series labels) and for
+the steps after it (``dataset_frame``, the frame a backtest reads; ``target_total``, the
+dataset's sales over a span, which the money impact scales to).
 
 Each function builds one statement from small named pieces and runs it through
 ``Warehouse.query``. Column names come only from the dataset's registered roles;
@@ -266,7 +268,7 @@ def series_attributes(warehouse: Warehouse, dataset: Dataset, columns: tuple[str
     """One row per series: ``SERIES_ID`` and ``columns`` (keys or attributes; default the
     dataset's attributes, in their declared order) as text, each its first non-missing
     value (attributes are constant within a series), sorted by series id. For
-    ``core.labels.series_labels`` and for grouping a run's series by segment.
+    ``core.data.labels.series_labels`` and for grouping a run's series by segment.
 
     Raises ``WarehouseError`` naming the columns to choose from when a column is not a
     key or attribute of the dataset (e.g. a segment a stored run has metrics for, on a

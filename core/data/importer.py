@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq, series_ids
+from core.data.parsing import parse_dates, parse_numbers
 from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI import them from here)
     CSV_SUFFIXES,
     ENCODINGS,
@@ -27,7 +28,6 @@ from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI i
     RawTable,
     read_table,
 )
-from core.data.parsing import parse_dates, parse_numbers
 from core.errors import ImportProblemError
 from core.warehouse import Dataset, DatasetSpec, Warehouse
 

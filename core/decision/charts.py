@@ -22,7 +22,7 @@ def readiness_bars(areas: dict[str, float], items_per_area: dict[str, int]) -> g
                          text=[f"{areas[a]:g} / {items_per_area[a]}" for a in names], textposition="outside",
                          cliponaxis=False, hovertemplate="%{y}: %{x:g}<extra></extra>"))
     fig = base_layout(fig, "Production readiness (ML Test Score): the overall score is the lowest area",
-                  "Score (each check 0, 0.5 or 1)", "", height=260)
+                      "Score (each check 0, 0.5 or 1)", "", height=260)
     fig.update_layout(barmode="overlay", hovermode="closest", showlegend=False)
     fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
     fig.update_xaxes(range=[0, max(items_per_area.values(), default=1) + 1])

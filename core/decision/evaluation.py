@@ -1,5 +1,6 @@
-"""From the warehouse to a decision: a stored run's money impact, its evidence, and the
-GO / NO-GO evaluation of a project's criteria against them, saved as a snapshot.
+"""From the warehouse to a decision: a stored run's evidence and money impact (from
+``core.money.run_impact``), and the GO / NO-GO evaluation of a project's criteria against
+them, saved as a snapshot.
 
 The pure parts live in ``core.money.impact`` and ``core.decision.verdict``; this module only reads
 what they need from the warehouse and writes the result back.
@@ -8,13 +9,11 @@ what they need from the warehouse and writes the result back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
-from core.backtest.engine import BacktestData, dataset_data
-from core.backtest.metrics import CUTOFF
-from core.columns import DATE
+from core.backtest import store as runs
+from core.decision import store as decisions
 from core.decision.verdict import (
     Decision,
     DecisionError,
@@ -24,54 +23,13 @@ from core.decision.verdict import (
     ladder_pick,
     run_evidence,
 )
-from core.errors import DatasetNotFoundError
 from core.forecast.registry import MODELS
-from core.money.impact import ImpactConfig, ImpactResult, money_impact
-from core.warehouse import Dataset, Warehouse
-from core.decision import store as decisions
+from core.money.impact import ImpactConfig, ImpactResult
+from core.money.run_impact import run_impact
 from core.planning import store as planning
-from core.backtest import store as runs
-from core.data.explore import target_total
+from core.warehouse import Warehouse
 
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class RunImpact:
-    run: runs.RunInfo
-    dataset: Dataset
-    data: BacktestData
-    impact: ImpactResult
-
-
-def _run_dataset(warehouse: Warehouse, run: runs.RunInfo) -> Dataset:
-    if run.dataset_id is None:
-        raise DatasetNotFoundError(f"The run '{run.name}' has no dataset in the warehouse to price its orders with.")
-    try:
-        return warehouse.get_dataset(run.dataset_id)
-    except DatasetNotFoundError:
-        raise DatasetNotFoundError(
-            f"The dataset of run '{run.name}' ('{run.dataset_name}') was deleted: the money impact needs its sales, "
-            "orders and prices. Import it again and run a new backtest.") from None
-
-
-def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactConfig(),
-               on_progress: Progress | None = None, forecasts: pd.DataFrame | None = None) -> RunImpact:
-    """The money impact of every model of a stored run (``forecasts``: the run's, when
-    the caller has already read them)."""
-    run = runs.get_run(warehouse, run_id)
-    dataset = _run_dataset(warehouse, run)
-    # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
-    data = dataset_data(warehouse, dataset, run.scope)
-    if forecasts is None:
-        forecasts = runs.run_forecasts(warehouse, run_id)
-    # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
-    dates = pd.to_datetime(forecasts[DATE])
-    total = sum(target_total(warehouse, dataset, days.min(), days.max())
-                for _, days in dates.groupby(forecasts[CUTOFF])) if not forecasts.empty else None
-    impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
-                          dataset_sales=total, on_progress=on_progress)
-    return RunImpact(run=run, dataset=dataset, data=data, impact=impact)
 
 
 def run_leaderboard(warehouse: Warehouse, run_id: str) -> pd.DataFrame:

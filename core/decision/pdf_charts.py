@@ -115,9 +115,7 @@ def _ladder_rows(leaderboard: list[dict]) -> list[dict]:
 
 
 def _pct_axis(ax, values: Sequence[float]) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short_pct(v)))

@@ -28,16 +28,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core import fmt
 from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_data
 from core.backtest.splits import SplitConfig, make_task
+from core.backtest.store import RunInfo, get_run, run_forecasts, run_metrics
 from core.columns import DATE, SERIES_ID
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
-from core import fmt
 from core.money.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
 from core.warehouse import Warehouse
-from core.backtest.store import RunInfo, get_run, run_forecasts, run_metrics
 
 STEP = "step"
 ORDER_QUANTITY = "order_quantity"

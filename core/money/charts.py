@@ -13,7 +13,6 @@ from core.columns import Freq
 from core.plotting import PALETTE, base_layout, model_label, yen_axis
 from core.text import chart_label, chart_labels
 
-
 GAIN, LOSS, BASE = PALETTE[2], PALETTE[3], "#7f7f7f"
 
 
@@ -33,7 +32,7 @@ def savings_bars(money: pd.DataFrame, baseline_label: str, column: str = "yearly
         customdata=[[chart_label(o), fmt.yen_change(v)] for o, v in zip(rows["ordering"], rows[column], strict=True)],
         hovertemplate="%{y} (%{customdata[0]}): %{customdata[1]} a year<extra></extra>"))
     fig = base_layout(fig, f"Yearly savings against {baseline_label.split(' (')[0]}", "¥ per year (more is better)", "",
-                  height=max(240, 70 + 36 * len(rows)))
+                      height=max(240, 70 + 36 * len(rows)))
     fig.update_xaxes(**yen_axis(rows[column], signed=True, pad=0.35))
     fig.update_yaxes(tickformat=None, rangemode="normal")
     fig.update_layout(hovermode="closest", showlegend=False)
@@ -53,7 +52,7 @@ def loss_split(money: pd.DataFrame) -> go.Figure:
                              customdata=[fmt.yen(v) for v in rows[column]],
                              hovertemplate="%{y}: %{customdata} a year<extra>" + name + "</extra>"))
     fig = base_layout(fig, "Where the money goes (¥ a year, less is better)", "", "",
-                  height=max(280, 110 + 36 * len(rows)))
+                      height=max(280, 110 + 36 * len(rows)))
     fig.update_layout(barmode="stack", hovermode="closest", legend={"y": -0.2})
     totals = rows[["yearly_waste_cost", "yearly_lost_margin", "yearly_holding_cost"]].sum(axis=1)
     fig.update_xaxes(**yen_axis(totals, pad=0.05))
@@ -90,7 +89,8 @@ def sensitivity_lines(sensitivity: pd.DataFrame, optimal: pd.DataFrame | None = 
                 hovertemplate=f"<b>{name}</b>, each item at its profit-optimal level: {fmt.yen_change(value)} a year"
                               "<extra></extra>"))
     fig = base_layout(fig, "Savings by service level (dashed: profit-optimal per item)",
-                  f"Service level: share of {days} whose demand the order covers (%)", "¥ per year saved", height=400)
+                      f"Service level: share of {days} whose demand the order covers (%)", "¥ per year saved",
+                      height=400)
     fig.update_xaxes(ticksuffix="%")
     fig.update_yaxes(**yen_axis(values, signed=True, pad=0.05, include_zero=False))
     fig.update_layout(hovermode="closest")
@@ -107,7 +107,7 @@ def segment_savings(by_segment: pd.DataFrame, segment: str, model: str, baseline
         customdata=[fmt.yen_change(v) for v in rows["yearly_savings"]],
         hovertemplate="%{y}: %{customdata} a year<extra></extra>"))
     fig = base_layout(fig, f"Yearly savings of {fmt.model_name(model)} by {segment}, against {baseline_label}",
-                  "¥ per year", "", height=max(240, 70 + 24 * len(rows)))
+                      "¥ per year", "", height=max(240, 70 + 24 * len(rows)))
     fig.update_xaxes(**yen_axis(rows["yearly_savings"], signed=True, pad=0.05))
     fig.update_yaxes(tickformat=None, rangemode="normal", type="category")
     fig.update_layout(hovermode="closest", showlegend=False)

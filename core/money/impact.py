@@ -60,9 +60,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core import fmt, periods
 from core.backtest.engine import BacktestData
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
-from core import fmt, periods
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 

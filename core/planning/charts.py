@@ -13,9 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import fmt
-from core.plotting import PALETTE, yen_tick
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
+from core.plotting import PALETTE, yen_tick
 from core.text import chart_label, chart_labels
 
 QUADRANT_COLOURS = {Quadrant.AIM: PALETTE[2], Quadrant.WAIT: PALETTE[0], Quadrant.START: PALETTE[1],

@@ -1,8 +1,11 @@
 """The embedded DuckDB warehouse: the one place that owns the connection and runs SQL.
 
-Every statement of Mitoshi is built and executed here. User values are always bound
-parameters; identifiers that come from a user's file (column names) are checked
-against an allow-list pattern and quoted; table names are made by this module only.
+Every statement of Mitoshi is executed here, through ``Warehouse.query`` and
+``Warehouse.transaction``: the schema and the dataset registry are this module's; each
+step builds its own statements in its ``store.py`` (``core/backtest/store.py``, ...) and
+runs them through this executor. User values are always bound parameters; identifiers
+that come from a user's file (column names) are checked against an allow-list pattern and
+quoted; table names are made by this module only.
 One connection is opened per warehouse file and each call works on its own
 ``cursor()``, so Streamlit sessions on several threads can share it safely.
 """
@@ -248,7 +251,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 5: GO/NO-GO decisions (immutable snapshots: the JSON holds everything the report
     # and the PDF show, so a later change to the run or the project never alters one),
-    # and the hand-off to production: versioned batch forecasts (core/warehouse/publish.py).
+    # and the hand-off to production: versioned batch forecasts (core/handoff/store.py).
     (
         """CREATE TABLE decisions (
             decision_id VARCHAR PRIMARY KEY,
@@ -321,7 +324,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason VARCHAR NOT NULL
         )""",
     ),
-    # 8: settings typed once are the project's (core/money/settings.py): the money
+    # 8: settings typed once are the project's (core/money/store.py): the money
     # impact's prices, costs, shelf life, holding, censoring and cost-of-error choices,
     # as JSON, one row per project and kind of setting.
     (

@@ -135,8 +135,8 @@ def small_server(tmp_path_factory):
     """A small demo chain (2 stores × 8 items, one year) with two stored runs of two
     models and today's practice each, made through the API in seconds, then served."""
     from core.data.demo import DemoConfig, load_demo
-    from core.warehouse import Warehouse
     from core.planning import store as planning
+    from core.warehouse import Warehouse
     from tests.conftest import store_run
 
     folder = tmp_path_factory.mktemp("report_two")

@@ -1,6 +1,6 @@
 """Time opening a stored 500-series run, as the Backtest and Experiments pages do.
 
-    .venv/bin/python benchmarks/bench_run_view.py
+    .venv/bin/python benchmarks/bench_backtest_view.py
 
 Runs the default ladder once on the default demo chain into a temporary warehouse,
 then times (cold caches, a fresh app session each time) the Backtest page rendering
@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
+from core.backtest.store import save_run  # noqa: E402
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 from core.warehouse import ENV_VAR, Warehouse  # noqa: E402
-from core.backtest.store import save_run  # noqa: E402
 
 
 def main() -> int:
@@ -53,8 +53,9 @@ def main() -> int:
             at.run()
             times.append(time.perf_counter() - start)
             assert not at.exception, at.exception
-            from ui import backtest as run_view
-            for cached in (run_view._metrics, run_view._timings, run_view._series_forecasts, run_view._series_history):
+            from ui import backtest as backtest_view
+            for cached in (backtest_view._metrics, backtest_view._timings, backtest_view._series_forecasts,
+                           backtest_view._series_history):
                 cached.clear()
         print("open the stored run (Backtest page, cold caches): " + ", ".join(f"{t:.2f} s" for t in times)
               + f"; median {statistics.median(times):.2f} s")
