@@ -35,31 +35,47 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`streamlit run app.py` on a fresh warehouse: the first run makes the demo chain."""
+def launch(script: Path, log: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
+    """``streamlit run script`` in the background, its output in ``log``; (url, process). No file
+    watcher: it does not change how a request is routed, and many watchers on a tree being edited
+    cost CPU."""
     port = _free_port()
-    env = {**os.environ, ENV_VAR: str(tmp_path_factory.mktemp("browser") / "warehouse.duckdb")}
-    log = tmp_path_factory.mktemp("log") / "streamlit.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+            cwd=script.parent, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    return f"http://127.0.0.1:{port}", proc
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Until the server answers its health check (which runs no script, so it stays fresh);
+    stops the server and raises with its log when it does not start."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
+            return
         except OSError:
             if proc.poll() is not None:
-                pytest.fail(f"streamlit exited: {log.read_text()}")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start in 60 s: {log.read_text()}")
+                break
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"streamlit at {url} did not start in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def start_app(warehouse: Path, log: Path) -> tuple[str, subprocess.Popen]:
+    """``streamlit run app.py`` on ``warehouse``, started and healthy; (url, process)."""
+    url, proc = launch(ROOT / "app.py", log, {ENV_VAR: str(warehouse)})
+    wait_healthy(url, proc, log)
+    return url, proc
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a fresh warehouse: the first run makes the demo chain."""
+    url, proc = start_app(tmp_path_factory.mktemp("browser") / "warehouse.duckdb",
+                          tmp_path_factory.mktemp("log") / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(timeout=20)

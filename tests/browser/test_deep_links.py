@@ -5,25 +5,22 @@ the first request a fresh ``streamlit run app.py`` receives, if it is a link suc
 would run ``pages/money.py`` without ``app.py``: no page config, the sidebar listing raw file
 names ("app", "backtest", "data" …) instead of the journey's sections. ``ui.navigation.stay_in_app``,
 first in every page, hands such a run back to ``app.py``. These tests prove it for every page
-registered in ``app.py``, each on its own fresh server; for links opened together on one fresh
-server (the race a process-wide switch would lose); and pin Streamlit's behaviour on a bare app
-without the guard, so an upgrade that changes it is noticed.
+registered in ``app.py``: every page's link among the first requests of one fresh server, all
+opened together (tabs reconnecting after a restart; the race a process-wide switch would lose),
+and three pages each alone as a fresh server's very first request; and pin Streamlit's behaviour
+on a bare app without the guard, so an upgrade that changes it is noticed.
 
-Cost: one server per page (a process that imports the app's libraries: about 5 s of CPU each).
-Servers are started a few pages ahead of the test that reads them and their first request is
-sent ahead too, so two cores stay busy instead of the tests waiting for one server at a time.
+Cost: a server is a process that imports the app's libraries (about 5 s of CPU), so five servers
+in all rather than one per page. Servers of the lone pages are started ahead of the test that
+reads them and their first request is sent ahead too, so two cores stay busy.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +28,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.warehouse import ENV_VAR
-from tests.browser.conftest import ROOT, _free_port, screenshot, wait_idle
+from tests.browser.conftest import ROOT, launch, screenshot, wait_healthy, wait_idle
 
 APP = ROOT / "app.py"
 APP_TITLE = "Mitoshi 見通し"  # app.py's st.set_page_config(page_title=…)
@@ -108,32 +105,6 @@ def test_every_page_file_is_registered_in_app_py():
 # ---------------------------------------------------------------------------------
 # Fresh servers, one per page
 # ---------------------------------------------------------------------------------
-def _launch(script: Path, log: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
-    """``streamlit run script`` in the background; (url, process). No file watcher: it does not
-    change how a request is routed, and a dozen watchers on a tree being edited cost CPU."""
-    port = _free_port()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-            cwd=script.parent, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    return f"http://127.0.0.1:{port}", proc
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    """Until the server answers its health check (which runs no script, so it stays fresh)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    raise AssertionError(f"streamlit at {url} did not start in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 def _new_tab(browser):
     """A tab of its own, as the conftest's ``page`` fixture makes them."""
     return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP").new_page()
@@ -156,14 +127,14 @@ class Fleet:
         copy = self.folder / f"{entry.stem}.duckdb"
         shutil.copy(self.warehouse, copy)
         log = self.folder / f"{entry.stem}.log"
-        url, proc = _launch(APP, log, {ENV_VAR: str(copy)})
+        url, proc = launch(APP, log, {ENV_VAR: str(copy)})
         self.servers[entry.stem] = (url, proc, log)
 
     def _open(self, entry: Entry) -> None:
         if entry.stem in self.tabs:
             return
         url, proc, log = self.servers[entry.stem]
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         tab = _new_tab(self.browser)
         tab.goto(f"{url}/{entry.path}", wait_until="commit")  # the rest loads while other pages are checked
         self.tabs[entry.stem] = tab
@@ -252,7 +223,36 @@ def check_in_app(tab, entry: Entry, url: str, shot: str = "50_deep_link") -> Non
         raise
 
 
+# A browser check costs a server (about 5 s of CPU) and a render per page, so the browser tests take
+# a few pages: each alone as a fresh server's very first request, the default page ("/"), a page
+# whose URL is its file name and one whose file name carries the URL's hyphen; and four opened
+# together on one fresh server. That every page is guarded the same way is checked on the source,
+# by test_every_page_calls_stay_in_app_before_anything_else.
+ALONE = [e for e in PAGES if e.stem in ("home", "money", "effort-impact")]
+TOGETHER = ("data", "poc-plan", "report", "handoff")
+
+
+def test_the_chosen_pages_are_registered():
+    assert [e.stem for e in ALONE] == ["home", "effort-impact", "money"]
+    assert sorted(e.stem for e in PAGES if e.stem in TOGETHER) == sorted(TOGETHER)
+
+
 @pytest.mark.parametrize("entry", PAGES, ids=[e.stem for e in PAGES])
+def test_every_page_calls_stay_in_app_before_anything_else(entry):
+    """The first statement of every page after its imports (and its docstring) is
+    ``stay_in_app()``: nothing is drawn or read before an orphan run is handed to app.py."""
+    body = ast.parse((ROOT / entry.file).read_text(encoding="utf-8")).body
+    rest = [n for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))
+            and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    first = rest[0] if rest else None
+    assert (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call)
+            and getattr(first.value.func, "id", None) == "stay_in_app" and not first.value.args), \
+        f"{entry.file}: the first statement after the imports must be stay_in_app() (ui/navigation.py)"
+    imports = [n for n in body if isinstance(n, ast.ImportFrom) and n.module == "ui.navigation"]
+    assert any(a.name == "stay_in_app" for n in imports for a in n.names), entry.file
+
+
+@pytest.mark.parametrize("entry", ALONE, ids=[e.stem for e in ALONE])
 def test_a_fresh_servers_first_request_opens_the_page_in_the_app(fleet, entry):
     try:
         check_in_app(fleet.tab(entry), entry, fleet.url(entry))
@@ -261,16 +261,17 @@ def test_a_fresh_servers_first_request_opens_the_page_in_the_app(fleet, entry):
 
 
 def test_links_opened_together_on_a_fresh_server_each_open_in_the_app(browser, small_warehouse, tmp_path):
-    """Tabs reconnecting after a restart, or a few bookmarks opened at once: the first requests
-    overlap, so one run leaves Streamlit's old mode while the others have already started in it."""
-    chosen = [e for e in PAGES if not e.default][-3:]
+    """Direct links sent at once as the first requests of one fresh server (tabs reconnecting after
+    a restart, bookmarks opened together): the runs overlap, so one leaves Streamlit's old mode
+    while others have already started in it."""
+    chosen = [e for e in PAGES if e.stem in TOGETHER]
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(small_warehouse, copy)
     log = tmp_path / "streamlit.log"
-    url, proc = _launch(APP, log, {ENV_VAR: str(copy)})
+    url, proc = launch(APP, log, {ENV_VAR: str(copy)})
     tabs = []
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         for entry in chosen:
             tabs.append(_new_tab(browser))
             tabs[-1].goto(f"{url}/{entry.path}", wait_until="commit")
@@ -310,10 +311,10 @@ def test_pin_streamlit_runs_a_deep_link_without_the_main_script_on_a_fresh_serve
     for name in ("a", "b"):
         (tmp_path / "pages" / f"{name}.py").write_text(PIN_PAGE.format(name=name), encoding="utf-8")
     log = tmp_path / "streamlit.log"
-    url, proc = _launch(tmp_path / "app.py", log, {})
+    url, proc = launch(tmp_path / "app.py", log, {})
     tab = _new_tab(browser)
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc, log)
         tab.goto(f"{url}/a")
         wait_idle(tab, timeout=START_TIMEOUT)
         nav = tab.locator("[data-testid='stSidebarNav']")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, screenshot, wait_idle
+from tests.browser.conftest import ARTIFACTS, screenshot, start_app, wait_idle
 
 PROJECT = "AI Shop demand forecasting (AI商店 需要予測)"
 VERDICT = re.compile(r"^(GO|CONDITIONAL GO|NO-GO)$")
@@ -98,38 +98,6 @@ def test_from_the_demo_chain_to_a_pdf(server, page, tmp_path):
 RUNS = {"run A": ("practice", "snaive", "ma"), "run B": ("practice", "naive", "ets")}
 
 
-def _start(warehouse_path, log_path):
-    """`streamlit run app.py` on a warehouse made by the test; (url, process)."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from core.warehouse import ENV_VAR
-    from tests.browser.conftest import ROOT, _free_port
-
-    port = _free_port()
-    env = {**os.environ, ENV_VAR: str(warehouse_path)}
-    with open(log_path, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            return url, proc
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError(f"streamlit did not start: {log_path.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory):
     """A small demo chain (2 stores × 8 items, one year) with two stored runs of two
@@ -146,7 +114,7 @@ def small_server(tmp_path_factory):
     for name, models in RUNS.items():
         store_run(warehouse, ("S001", "S002"), models, horizon=14, name=name)
     warehouse.close()
-    url, proc = _start(folder / "warehouse.duckdb", folder / "streamlit.log")
+    url, proc = start_app(folder / "warehouse.duckdb", folder / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
