@@ -9,7 +9,7 @@ PORT ?= 8501
 .PHONY: run test test-fast browser demo bench clean
 
 run: $(VENV)/.app-installed
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui.serve --server.port $(PORT)
 
 test: $(VENV)/.dev-installed browser
 	$(PY) -m pytest

@@ -21,8 +21,9 @@ leaves the old mode while another's page has already started on its own.
 Streamlit's ``AppTest`` starts every run in the old mode, so the page tests go through the
 orphan path too; ``tests/browser/test_deep_links.py`` starts fresh servers whose first
 requests are direct links, and pins Streamlit's behaviour so an upgrade that changes it is
-noticed. A launcher script that leaves the old mode before the first session would also work,
-but ``streamlit run app.py`` (what everyone types) would then still break.
+noticed. ``make run`` starts the server through ``ui/serve.py``, which leaves the old mode before
+the first session, so there even the first paint is the app's; this guard is what keeps plain
+``streamlit run app.py`` right.
 """
 
 from __future__ import annotations

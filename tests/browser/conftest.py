@@ -35,14 +35,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(script: Path, log: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen]:
-    """``streamlit run script`` in the background, its output in ``log``; (url, process). No file
+def launch(script: Path, log: Path, env: dict[str, str], launcher: bool = False) -> tuple[str, subprocess.Popen]:
+    """``streamlit run script`` in the background, its output in ``log``; (url, process). With
+    ``launcher``, ``python -m ui.serve`` (what ``make run`` starts) runs ``app.py`` instead. No file
     watcher: it does not change how a request is routed, and many watchers on a tree being edited
     cost CPU."""
     port = _free_port()
+    command = ["-m", "ui.serve"] if launcher else ["-m", "streamlit", "run", str(script)]
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+            [sys.executable, *command, "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
             cwd=script.parent, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     return f"http://127.0.0.1:{port}", proc

@@ -105,9 +105,23 @@ def test_every_page_file_is_registered_in_app_py():
 # ---------------------------------------------------------------------------------
 # Fresh servers, one per page
 # ---------------------------------------------------------------------------------
+# Records whether the sidebar ever listed Streamlit's raw file names (a link named "app"), however
+# briefly: the final state alone would not show a flash before app.py took over.
+SAW_RAW_NAV = """
+window.__sawRawNav = false;
+new MutationObserver(() => {
+  for (const link of document.querySelectorAll("[data-testid='stSidebarNavLink']")) {
+    if (link.textContent.trim() === "app") { window.__sawRawNav = true; }
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 def _new_tab(browser):
-    """A tab of its own, as the conftest's ``page`` fixture makes them."""
-    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP").new_page()
+    """A tab of its own, as the conftest's ``page`` fixture makes them, watching its sidebar."""
+    tab = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP").new_page()
+    tab.add_init_script(SAW_RAW_NAV)
+    return tab
 
 
 class Fleet:
@@ -284,6 +298,27 @@ def test_links_opened_together_on_a_fresh_server_each_open_in_the_app(browser, s
         proc.wait(timeout=20)
 
 
+def test_the_launcher_starts_in_navigation_mode_so_a_link_never_shows_file_names(browser, small_warehouse, tmp_path):
+    """``make run`` starts ``python -m ui.serve``: a fresh server's first request, a direct link,
+    is the app's page from the first paint, without the moment of Streamlit's raw file list that
+    ``stay_in_app`` alone cannot prevent (the pin below shows the recorder sees such a list)."""
+    entry = next(e for e in PAGES if e.stem == "backtest")
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, copy)
+    log = tmp_path / "streamlit.log"
+    url, proc = launch(APP, log, {ENV_VAR: str(copy)}, launcher=True)
+    tab = _new_tab(browser)
+    try:
+        wait_healthy(url, proc, log)
+        tab.goto(f"{url}/{entry.path}", wait_until="commit")
+        check_in_app(tab, entry, url, shot="53_deep_link_launcher")
+        assert tab.evaluate("window.__sawRawNav") is False, "the sidebar listed Streamlit's raw file names"
+    finally:
+        tab.context.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 # ---------------------------------------------------------------------------------
 # The pin: Streamlit's own behaviour, on a bare app whose page has no guard
 # ---------------------------------------------------------------------------------
@@ -324,6 +359,7 @@ def test_pin_streamlit_runs_a_deep_link_without_the_main_script_on_a_fresh_serve
         expect(nav.get_by_role("link", name="a", exact=True), PIN_CHANGED).to_be_visible()
         expect(nav, PIN_CHANGED).not_to_contain_text("Pin section")
         expect(tab, PIN_CHANGED).not_to_have_title("Pin app")
+        assert tab.evaluate("window.__sawRawNav") is True, "the recorder of raw file lists saw none"
         screenshot(tab, "51_deep_link_pin_orphan")
 
         # Control: the same server runs app.py for "/", whose st.navigation leaves the mode for the
