@@ -95,7 +95,7 @@ if with_orders and optimal:
 for refused in board["model"]:
     reason = unpublishable_reason(refused)
     if reason:
-        st.caption(f":material/block: {reason}")
+        st.caption(f":material/info: Not offered for publishing: {reason}")
 
 if st.button("Publish", type="primary", icon=":material/publish:", disabled=alias is None):
     try:
@@ -136,9 +136,11 @@ else:
                            format_func=lambda v: f"v{v} · {fmt.model_name(versions.loc[v, 'model'])} · "
                                                  f"{versions.loc[v, 'created_at']:%Y-%m-%d %H:%M}")
     chosen = versions.loc[version]
-    if pd.Timestamp(chosen["first_date"]) <= pd.Timestamp.today().normalize():
-        st.warning(f"Version {version} forecasts from {pd.Timestamp(chosen['first_date']):%Y-%m-%d}, which is not in "
-                   f"the future any more: the data ends on {pd.Timestamp(chosen['trained_until']):%Y-%m-%d}. Load "
+    # Data ending yesterday is as fresh as data gets: a batch that starts today is current, one that
+    # starts before today has days the stores can no longer order for.
+    if pd.Timestamp(chosen["first_date"]) < pd.Timestamp.today().normalize():
+        st.warning(f"Version {version} forecasts from {pd.Timestamp(chosen['first_date']):%Y-%m-%d}, which is in "
+                   f"the past: the data ends on {pd.Timestamp(chosen['trained_until']):%Y-%m-%d}. Load "
                    "the latest sales and publish again before the stores order from it.", icon=":material/event_busy:")
     for note in chosen["notes"]:
         st.caption(f":material/info: {md(note)}")

@@ -34,7 +34,8 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     assert "WAPE" in model.options[0] and "best" in model.options[0]
     name = fmt.model_name(model.value)  # people read names, not aliases
     assert name != model.value and model.options[0].startswith(f"{name} · WAPE")
-    assert any("no orders exist yet" in c.value for c in at.caption)
+    assert any(c.value.startswith(":material/info: Not offered for publishing: Today's practice is today's ordering")
+               for c in at.caption)
     assert any("Nothing has been published" in i.value for i in at.info)
 
     next(b for b in at.button if b.label == "Publish").click().run()
@@ -45,6 +46,8 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     assert versions["version"].tolist() == [1] and versions["n_series"].tolist() == [48]
     assert versions["model"].tolist() == [name]
     assert any("2 series of the run's scope" in c.value for c in at.caption)
+    # The demo here ends on 2026-10-31 (pinned): a batch from 2026-11-01 is in the past today.
+    assert any("forecasts from 2026-11-01, which is in the past" in w.value for w in at.warning)
 
     at.toggle(key="handoff_orders").set_value(True).run()
     next(b for b in at.button if b.label == "Publish").click().run()
@@ -84,3 +87,26 @@ def test_handoff_asks_for_prices_in_a_section_of_its_own_page(turnover_with_run)
     next(b for b in at.button if b.label == "Publish").click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.dataframe[0].value["version"].tolist() == [1]
+
+
+def test_a_batch_from_today_on_data_ending_yesterday_is_current(tmp_path, monkeypatch):
+    """Data that ends yesterday is as fresh as data gets: its batch starts today, and the page
+    must not call it out of date (it did, with ``<=`` today)."""
+    import datetime
+
+    from core.data.demo import DemoConfig, load_demo
+    from core.warehouse import ENV_VAR
+
+    path = tmp_path / "warehouse.duckdb"
+    warehouse = Warehouse(path)
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    load_demo(warehouse, DemoConfig(stores=1, items=3, years=1, seed=5, end_date=yesterday))
+    store_run(warehouse, ("S001",), ("naive", "snaive"), horizon=7, name="fresh")
+    warehouse.close()
+    monkeypatch.setenv(ENV_VAR, str(path))
+    at = new_session(PAGE)
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception, at.exception
+    rows = at.dataframe[1].value
+    assert str(rows["date"].min())[:10] == str(datetime.date.today())
+    assert not [w.value for w in at.warning if "in the past" in w.value]
