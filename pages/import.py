@@ -11,7 +11,7 @@ from core.data.demo import DemoConfig, load_demo
 from core.data.importer import CSV_SUFFIXES, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES
 from core.errors import DatasetExistsError, MitoshiError
 from core.text import md
-from ui import import_file
+from ui import data as import_file
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, set_current_dataset, show_error
 

@@ -3,17 +3,17 @@ GO/NO-GO criteria fixed before any result is known.
 
 What is typed is kept as a draft in the warehouse as soon as a field is left, so a
 reload or a second tab never loses it; "Save version" turns it into the next version.
-The editor's state and actions live in ui/problem_editor.py, the sections in
-ui/problem_form.py.
+The editor's state and actions live in ui/planning_editor.py, the sections in
+ui/planning_form.py.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import problem_form as section
+from ui import planning_form as section
 from ui.navigation import stay_in_app
-from ui.problem_editor import ProblemEditor
+from ui.planning_editor import ProblemEditor
 from ui.state import get_warehouse, project_picker
 
 stay_in_app()

@@ -1,6 +1,6 @@
 """The sections of the problem definition page. Each form section draws its widgets from
 the editor's initial values and returns the fields it read; the actions behind the
-buttons are the editor's (ui/problem_editor.py)."""
+buttons are the editor's (ui/planning_editor.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from core.planning.definition import (
 )
 from core.planning.errors import InvalidInputError, when
 from core.text import md
-from ui.problem_editor import Conflict, ProblemEditor
+from ui.planning_editor import Conflict, ProblemEditor
 from ui.state import table
 
 CRITERION_WIDTHS = [2, 2.3, 1.1, 2.3, 2.8, 0.5]

@@ -1,7 +1,7 @@
 """The problem definition editor of one session: which version the form started from,
 the session's draft, and the actions of the page's buttons.
 
-Kept apart from the rendering (ui/problem_form.py) so that the page reads like a table
+Kept apart from the rendering (ui/planning_form.py) so that the page reads like a table
 of contents. Every button's callback is a method of the editor built on the run that
 drew the button, so it acts on what that run showed.
 """
