@@ -287,6 +287,21 @@ def test_mapping_errors_are_refused():
         validate(raw, ColumnMapping(keys=(), date="日付", target="販売数"))
 
 
+def test_a_file_with_no_dates_or_no_numbers_is_refused_for_that_reason():
+    """A file without any date column, or without any number: the refusal says so first (it said
+    "choose a column that identifies a series"), whatever the mapping."""
+    raw = read_table(b"name,comment\nfoo,hello\nbar,world\n", "notes.csv")
+    report = validate(raw, suggest_mapping(raw.frame))
+    [problem] = report.problems
+    assert problem.code == "no_dates" and problem.count == 2 and not report.ok
+    assert problem.message.startswith("No column of the file reads as dates (columns: name, comment)")
+    assert problem.examples["row"].tolist() == [2, 3] and problem.examples["name"].tolist() == ["foo", "bar"]
+    raw = read_table(b"store,day,note\nA,2024-01-01,x\nA,2024-01-02,y\n", "no_sales.csv")
+    [problem] = validate(raw, ColumnMapping(keys=("store",), date="day", target="note")).problems
+    assert problem.code == "no_numbers"
+    assert problem.message.startswith("No column of the file holds numbers (columns: store, day, note)")
+
+
 # ---- importing ---------------------------------------------------------------------
 def test_import_stores_the_dataset_with_its_roles(warehouse):
     raw = read_table(as_csv(sales(), "cp932"), "売上.csv")

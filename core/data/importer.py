@@ -233,6 +233,9 @@ def validate(
     problems: list[Problem] = []
     notes: list[str] = list(raw.notes)
     try:
+        if (refusal := _not_a_sales_history(raw.frame, raw.decimal_comma)) is not None:
+            problems.append(refusal)
+            raise _Blocked
         frame = _check_mapping(raw.frame, mapping)
         result = _validate_rows(frame, mapping, repairs, problems, notes, decimal_comma=raw.decimal_comma)
     except _Blocked:
@@ -269,7 +272,27 @@ def validate(
     return ImportReport(problems=(), notes=tuple(notes), frame=frame, spec=spec, freq=freq, info=info)
 
 
+def _not_a_sales_history(frame: pd.DataFrame, decimal_comma: bool) -> Problem | None:
+    """A file with no column of dates, or none of numbers, is not a sales history whatever the
+    mapping: said first (before "choose a series key"), with its first rows as the example."""
+    columns = ", ".join(map(str, frame.columns))
+    if not any(_parse_share(frame[c]) > 0 for c in frame.columns):
+        message = (f"No column of the file reads as dates (columns: {columns}): a sales history needs the date "
+                   "(or the week, or the month) of each row, in a column of its own. Export the file with its "
+                   "dates, or choose another file.")
+        return Problem("no_dates", message, len(frame), _examples(frame, frame.index < EXAMPLES, list(frame.columns)))
+    if not any(parse_numbers(frame[c].dropna().head(500), decimal_comma).values.notna().any() for c in frame.columns):
+        message = (f"No column of the file holds numbers (columns: {columns}): a sales history needs the quantity "
+                   "(or amount) sold on each row. Export the file with its sales, or choose another file.")
+        return Problem("no_numbers", message, len(frame), _examples(frame, frame.index < EXAMPLES, list(frame.columns)))
+    return None
+
+
 def _check_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    """The mapped columns of ``frame``; raises ``ImportProblemError`` when the mapping cannot be
+    right: a column the file lacks, no series key, a column in two roles. A wrong choice among
+    the file's columns is left to the row checks, which show example rows (``not_a_date``,
+    ``target_not_numeric``)."""
     used = mapping.used()
     missing = [c for c in used if c not in frame.columns]
     if missing:
