@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core import fmt, periods
 from core.backtest import metrics
@@ -44,6 +43,7 @@ def diebold_mariano(forecasts: pd.DataFrame, model: str, baseline: str, horizon:
     time series of ``folds x horizon`` periods; its long-run variance uses Newey-West
     weights up to lag ``horizon - 1``, as the multi-step errors overlap.
     """
+    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     pair = forecasts[forecasts[MODEL].isin([model, baseline])]
     wide = pair.pivot_table(index=[CUTOFF, DATE, SERIES_ID], columns=MODEL, values=[FORECAST, ACTUAL],
                             aggfunc="first")

@@ -31,8 +31,6 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 import scipy
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from core.columns import Freq
 from core.forecast.base import (
@@ -547,6 +545,11 @@ def fit_sarimax(y: np.ndarray, past: np.ndarray | None, ahead: np.ndarray | None
     Undifferenced models get a constant (sales are not centred on zero); exogenous
     columns constant over the window are dropped (their effect cannot be learnt).
     """
+    # statsmodels takes over a second to import and only ARIMA needs it: imported on the first fit, so
+    # that opening the app (every page imports the model registry) does not wait for it.
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
     if past is not None:
         varies = past.std(axis=0) > 0
         past, ahead = (past[:, varies], ahead[:, varies]) if varies.any() else (None, None)

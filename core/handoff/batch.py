@@ -26,7 +26,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from core import fmt
 from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_data
@@ -177,6 +176,7 @@ def forecast_next(data: BacktestData, options: PublishOptions) -> tuple[pd.DataF
 def safety_stock(rmse: np.ndarray, service_level: float) -> np.ndarray:
     """Units to hold above the forecast so that demand exceeds it in only ``1 - service_level``
     of periods, if errors are normal with the backtest's RMSE: z × RMSE."""
+    from scipy.stats import norm  # scipy.stats takes a second to import: not on opening a page
     return norm.ppf(service_level) * rmse
 
 
@@ -249,6 +249,7 @@ def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level
     quantity rather than one borrowed from other series: an empty cell tells the
     ordering system to decide itself.
     """
+    from scipy.stats import norm  # scipy.stats takes a second to import: not on opening a page
     metrics = run_metrics(warehouse, run_id, level="series")
     rmse = metrics[(metrics["model"] == alias) & (metrics["metric"] == "rmse")].set_index("group")["value"]
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)

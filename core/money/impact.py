@@ -58,7 +58,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from core import fmt, periods
 from core.backtest.engine import BacktestData
@@ -543,6 +542,7 @@ def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.n
     the mean of that normal above ``a``: ``mu + sigma x pdf(z) / sf(z)``, z = (a - mu) / sigma.
     Averaging recent days alone would not do: days that did not sell out are the quieter ones.
     """
+    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     total = np.zeros_like(sales)
     squares = np.zeros_like(sales)
     count = np.zeros_like(sales)
@@ -598,6 +598,7 @@ def money_impact(
     (see the module's docstring). Raises ``ImpactInputError`` when the run has nothing
     to compare, or the shelf simulation lacks prices, costs or shelf lives.
     """
+    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     report = on_progress or (lambda share, text: None)
     if forecasts.empty:
         raise ImpactInputError("The run has no forecasts to turn into money.")
@@ -836,6 +837,7 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
 
     Raises ``ImpactInputError`` when prices, costs or shelf lives are missing and
     ``config.economics`` gives no averages."""
+    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     if len(models) != 1:
         raise ImpactInputError(f"Choosing service levels needs the forecasts of one model, not {len(models)}.")
