@@ -11,12 +11,15 @@ PORT ?= 8501
 run: $(VENV)/.app-installed
 	$(PY) -m ui.serve --server.port $(PORT)
 
+# The unit and page tests on two workers, a test file each at a time (its module fixtures stay
+# shared); then the browser journeys one by one, as each starts servers of its own.
 test: $(VENV)/.dev-installed browser
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser" -n 2 --dist loadfile
+	$(PY) -m pytest -m browser
 
 # Unit and page tests only, without the browser journeys.
 test-fast: $(VENV)/.dev-installed
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser" -n 2 --dist loadfile
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
