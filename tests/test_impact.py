@@ -112,6 +112,24 @@ def test_money_against_a_hand_computed_case():
     assert result.baseline == "practice" and result.chain_scale == 1.0
 
 
+def test_a_saving_bought_with_emptier_shelves_says_so():
+    """The model forecasts 4 and 4 against demand 5 and 5 (RMSE 1); at a 30 % service level it
+    orders 4 a day (4 − 0.52, rounded up): sells 8, loses 2, wastes nothing: ¥320 against
+    practice's ¥180, a saving, but out of stock on both days where practice was on one."""
+    result = money_impact(forecasts({"m": [4.0, 4.0]}), tiny(), ImpactConfig(service_level=0.3), items=ITEMS)
+    model = result.row("m")
+    assert (model["ordered"], model["sold"], model["lost"], model["profit"]) == (8, 8, 2, 320)
+    assert model["yearly_savings"] == pytest.approx(140 * 365 / 2) and model["stockout_rate"] == 1.0
+    assert result.stockout_tradeoff("m") == (
+        "This saving comes with emptier shelves: days out of stock go from 50.0% with today's practice to "
+        "100.0% with m (+50.0 pp). The yen count a lost sale at its margin only, not a customer who does not "
+        "come back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.")
+    assert result.stockout_tradeoff("m", tolerance=0.6) is None  # within the tolerance: nothing to say
+    assert result.stockout_tradeoff("practice") is None
+    exact = money_impact(forecasts({"m": [5, 5]}), tiny(), ImpactConfig(service_level=0.9), items=ITEMS)
+    assert exact.stockout_tradeoff("m") is None  # fewer stockouts than practice
+
+
 def test_safety_stock_comes_from_the_models_own_errors():
     """A model 2 units short each day: its RMSE is 2, so at a 50 % service level it
     orders its forecast (3), and at 97 % (z = 1.88) 3 + 3.76, so 7 whole units."""

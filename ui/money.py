@@ -293,6 +293,9 @@ def render_impact(impact: ImpactResult, key: str) -> None:
                     f"({impact.n_series:,} series, {impact.backtest_span} of backtest, annualised"
                     + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
                        else "") + ").")
+        tradeoff = impact.stockout_tradeoff(best["policy"])
+        if tradeoff:
+            st.warning(md(tradeoff), icon=":material/remove_shopping_cart:")
     for note in impact.notes:
         if note != impact.implausible:  # already a warning under the settings
             st.info(md(note), icon=":material/info:")

@@ -81,6 +81,9 @@ SHELF = "shelf"  # money model: the shelf simulation
 ERRORS = "errors"  # money model: the cost of forecast errors
 MONEY_MODELS = (SHELF, ERRORS)
 PRACTICE = "practice"
+# More periods out of stock than the baseline by more than this share (1 percentage point) is said
+# beside a saving (ImpactResult.stockout_tradeoff).
+STOCKOUT_TOLERANCE = 0.01
 FALLBACK_BASELINE = "snaive"
 PERIODS_PER_YEAR = {Freq.DAILY: 365.0, Freq.WEEKLY: 52.0, Freq.MONTHLY: 12.0}
 DAYS_PER_PERIOD = {Freq.DAILY: 1, Freq.WEEKLY: 7, Freq.MONTHLY: 30}
@@ -347,6 +350,26 @@ class ImpactResult:
 
     def row(self, policy: str) -> pd.Series:
         return self.summary.set_index("policy").loc[policy]
+
+    def stockout_tradeoff(self, policy: str, tolerance: float = STOCKOUT_TOLERANCE) -> str | None:
+        """A warning when ``policy`` saves money against the baseline with more periods out of
+        stock (by more than ``tolerance``, a share: 0.01 = 1 percentage point), else None.
+
+        The shelf simulation counts a lost sale at its margin only; a customer who finds the
+        shelf empty and goes elsewhere next time is not in the yen. A saving bought with emptier
+        shelves has to say so where the saving is shown. None for the cost-of-error model (no
+        shelf is simulated) and where either rate is unknown."""
+        if self.money_model != SHELF or policy == self.baseline:
+            return None
+        chosen, base = self.row(policy), self.row(self.baseline)
+        rates = (chosen["stockout_rate"], base["stockout_rate"])
+        if any(fmt.missing(r) for r in rates) or chosen["yearly_savings"] <= 0 or rates[0] - rates[1] <= tolerance:
+            return None
+        noun = periods.out_of_stock(self.freq).lower()
+        return (f"This saving comes with emptier shelves: {noun} go from {fmt.pct(rates[1])} with "
+                f"{self.baseline_label} to {fmt.pct(rates[0])} with {fmt.model_name(policy)} "
+                f"({fmt.pp(rates[0] - rates[1])}). The yen count a lost sale at its margin only, not a customer "
+                "who does not come back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.")
 
     @property
     def backtest_span(self) -> str:
