@@ -122,7 +122,7 @@ def test_a_saving_bought_with_emptier_shelves_says_so():
     assert model["yearly_savings"] == pytest.approx(140 * 365 / 2) and model["stockout_rate"] == 1.0
     assert result.stockout_tradeoff("m") == (
         "This saving comes with emptier shelves: days out of stock go from 50.0% with today's practice to "
-        "100.0% with m (+50.0 pp). The yen count a lost sale at its margin only, not a customer who does not "
+        "100.0% with m, +50.0 pp. The yen count a lost sale at its margin only, not a customer who does not "
         "come back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.")
     assert result.stockout_tradeoff("m", tolerance=0.6) is None  # within the tolerance: nothing to say
     assert result.stockout_tradeoff("practice") is None

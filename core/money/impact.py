@@ -367,8 +367,8 @@ class ImpactResult:
             return None
         noun = periods.out_of_stock(self.freq).lower()
         return (f"This saving comes with emptier shelves: {noun} go from {fmt.pct(rates[1])} with "
-                f"{self.baseline_label} to {fmt.pct(rates[0])} with {fmt.model_name(policy)} "
-                f"({fmt.pp(rates[0] - rates[1])}). The yen count a lost sale at its margin only, not a customer "
+                f"{self.baseline_label} to {fmt.pct(rates[0])} with {fmt.model_name(policy)}, "
+                f"{fmt.pp(rates[0] - rates[1])}. The yen count a lost sale at its margin only, not a customer "
                 "who does not come back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.")
 
     @property
