@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+from ui.navigation import APP
 
 
 def main(options: Sequence[str] | None = None) -> None:

@@ -8,7 +8,7 @@ what they need from the warehouse and writes the result back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -24,12 +24,10 @@ from core.decision.verdict import (
     run_evidence,
 )
 from core.forecast.registry import MODELS
-from core.money.impact import ImpactConfig, ImpactResult
+from core.money.impact import ImpactConfig, ImpactResult, Progress
 from core.money.run_impact import run_impact
 from core.planning import store as planning
 from core.warehouse import Warehouse
-
-Progress = Callable[[float, str], None]
 
 
 def run_leaderboard(warehouse: Warehouse, run_id: str) -> pd.DataFrame:

@@ -84,6 +84,8 @@ PRACTICE = "practice"
 # More periods out of stock than the baseline by more than this share (1 percentage point) is said
 # beside a saving (ImpactResult.stockout_tradeoff).
 STOCKOUT_TOLERANCE = 0.01
+# A progress callback: (share done 0–1, what is being done).
+Progress = Callable[[float, str], None]
 FALLBACK_BASELINE = "snaive"
 PERIODS_PER_YEAR = {Freq.DAILY: 365.0, Freq.WEEKLY: 52.0, Freq.MONTHLY: 12.0}
 DAYS_PER_PERIOD = {Freq.DAILY: 1, Freq.WEEKLY: 7, Freq.MONTHLY: 30}
@@ -610,7 +612,7 @@ def money_impact(
     config: ImpactConfig = ImpactConfig(),
     items: pd.DataFrame | None = None,
     dataset_sales: float | None = None,
-    on_progress: Callable[[float, str], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> ImpactResult:
     """The money impact of every model in a run's long ``forecasts`` (unique_id, ds,
     cutoff, step, actual, model, forecast) on the series of ``data``.

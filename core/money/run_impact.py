@@ -3,7 +3,6 @@ prices read from the warehouse, and priced by ``core.money.impact`` (which is pu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,10 +13,8 @@ from core.backtest.metrics import CUTOFF
 from core.columns import DATE
 from core.data.explore import target_total
 from core.errors import DatasetNotFoundError
-from core.money.impact import ImpactConfig, ImpactResult, money_impact
+from core.money.impact import ImpactConfig, ImpactResult, Progress, money_impact
 from core.warehouse import Dataset, Warehouse
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
