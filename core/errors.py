@@ -29,3 +29,12 @@ class ImportProblemError(MitoshiError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class AppendOverlapError(WarehouseError):
+    """Rows to append have series and dates the dataset already holds; the user chooses to
+    append only the new dates or to replace the stored rows."""
+
+    def __init__(self, message: str, overlap: int = 0, first: object = None, last: object = None) -> None:
+        super().__init__(message)
+        self.overlap, self.first, self.last = overlap, first, last

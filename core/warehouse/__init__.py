@@ -12,6 +12,7 @@ from core.warehouse.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SIDE_TABLES,
+    Appended,
     Dataset,
     DatasetSpec,
     Warehouse,
@@ -22,6 +23,6 @@ from core.warehouse.store import (
 )
 
 __all__ = [
-    "DEFAULT_PATH", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "SIDE_TABLES", "Dataset", "DatasetSpec",
+    "DEFAULT_PATH", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "SIDE_TABLES", "Appended", "Dataset", "DatasetSpec",
     "Warehouse", "check_identifier", "migrate", "quote", "warehouse_path",
 ]

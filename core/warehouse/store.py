@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from core.columns import DATE, SERIES_ESCAPE, SERIES_ID, SERIES_SEP, TARGET, Freq, Role
-from core.errors import DatasetExistsError, DatasetNotFoundError, WarehouseError
+from core.errors import AppendOverlapError, DatasetExistsError, DatasetNotFoundError, WarehouseError
 
 ENV_VAR = "MITOSHI_WAREHOUSE"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "mitoshi.duckdb"
@@ -336,6 +336,56 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (project_id, name)
         )""",
     ),
+    # 9: online evaluation. Datasets grow (rows appended after the import, each append
+    # logged); a generated dataset keeps its generator's settings so that it can be
+    # continued; a run keeps the last date of the data it backtested, so that rows appended
+    # later do not read as a replaced dataset. Pilot designs and readouts are versioned JSON
+    # per project (core/pilot/store.py); the watch on published batches is long: one row
+    # per batch, period and measure (core/pilot/monitor.py).
+    (
+        "ALTER TABLE datasets ADD COLUMN generator VARCHAR",
+        """CREATE TABLE dataset_appends (
+            append_id VARCHAR PRIMARY KEY,
+            dataset_id VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            source VARCHAR NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_replaced BIGINT NOT NULL,
+            n_series BIGINT NOT NULL,
+            n_new_series BIGINT NOT NULL,
+            start_date DATE NOT NULL,
+            end_date DATE NOT NULL,
+            fingerprint_before VARCHAR NOT NULL,
+            fingerprint_after VARCHAR NOT NULL
+        )""",
+        "ALTER TABLE runs ADD COLUMN data_end DATE",
+        """CREATE TABLE pilot_designs (
+            design_id VARCHAR PRIMARY KEY,
+            project_id VARCHAR NOT NULL,
+            dataset_id VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            design VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE pilot_readouts (
+            readout_id VARCHAR PRIMARY KEY,
+            project_id VARCHAR NOT NULL,
+            design_id VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            readout VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE forecast_monitoring (
+            dataset_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            period_start DATE NOT NULL,
+            measure VARCHAR NOT NULL,
+            value DOUBLE,
+            band_low DOUBLE,
+            band_high DOUBLE,
+            alert BOOLEAN NOT NULL,
+            computed_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (dataset_id, version, period_start, measure)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -417,6 +467,7 @@ class Dataset:
     table_name: str
     side_tables: Mapping[str, str]
     notes: tuple[str, ...]
+    generator: Mapping[str, object] | None = None  # a generated dataset's settings (JSON values); None if imported
 
     @property
     def freq(self) -> Freq:
@@ -436,6 +487,34 @@ def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Categorical columns as plain text, so that stored tables hold VARCHAR, not ENUM."""
     categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
     return frame.astype({c: str for c in categorical}) if categorical else frame
+
+
+def _table_stats(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, date | None, date | None, str]:
+    """Series, rows, first and last date, and the fingerprint of a dataset's table.
+
+    The fingerprint is order-free (a sum of row hashes over series, date and target), so
+    the same rows stored in another order, or appended in pieces, have the same one."""
+    n_series, n_rows, start, end, digest = cur.execute(
+        f"""SELECT count(DISTINCT {SERIES_ID}), count(*), min({DATE}), max({DATE}),
+                   coalesce(sum(hash({SERIES_ID}, {DATE}, {TARGET})::HUGEINT) % 18446744073709551616, 0)
+            FROM {table}"""
+    ).fetchone()
+    return n_series, n_rows, start, end, f"{n_rows}-{int(digest):016x}"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append did to a dataset (also kept in ``dataset_appends``)."""
+
+    append_id: str
+    dataset: Dataset  # as it is after the append
+    n_rows: int  # rows written
+    n_replaced: int  # rows that had the same series and date before, now replaced
+    n_series: int  # series the appended rows belong to
+    n_new_series: int  # of which the dataset did not have before
+    start_date: date
+    end_date: date
+    source: str
 
 
 # ---------------------------------------------------------------------------------
@@ -508,6 +587,7 @@ class Warehouse:
         side_tables: Mapping[str, pd.DataFrame] | None = None,
         notes: Sequence[str] = (),
         presorted: bool = False,
+        generator: Mapping[str, object] | None = None,
     ) -> Dataset:
         """Store ``frame`` (canonical long shape) as a new dataset, atomically.
 
@@ -560,19 +640,14 @@ class Warehouse:
                 )
             finally:
                 cur.unregister(view)
-            stats = cur.execute(
-                f"""SELECT count(DISTINCT {SERIES_ID}), count(*), min({DATE}), max({DATE}),
-                           coalesce(sum(hash({SERIES_ID}, {DATE}, {TARGET})::HUGEINT) % 18446744073709551616, 0)
-                    FROM {table}"""
-            ).fetchone()
-            n_series, n_rows, start, end, digest = stats
-            fingerprint = f"{n_rows}-{int(digest):016x}"  # order-free: a sum of row hashes
+            n_series, n_rows, start, end, fingerprint = _table_stats(cur, table)
             cur.execute(
                 """INSERT INTO datasets (dataset_id, name, freq, source, description, created_at,
-                       n_series, n_rows, start_date, end_date, fingerprint, table_name, notes)
-                   VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)""",
+                       n_series, n_rows, start_date, end_date, fingerprint, table_name, notes, generator)
+                   VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [dataset_id, name, spec.freq.value, spec.source, spec.description, n_series,
-                 n_rows, start, end, fingerprint, table, json.dumps(list(notes), ensure_ascii=False)],
+                 n_rows, start, end, fingerprint, table, json.dumps(list(notes), ensure_ascii=False),
+                 None if generator is None else json.dumps(dict(generator), ensure_ascii=False)],
             )
             cur.executemany(
                 "INSERT INTO dataset_columns VALUES (?, ?, ?, ?, ?)",
@@ -593,6 +668,86 @@ class Warehouse:
                     cur.unregister(side_view)
                 cur.execute("INSERT INTO dataset_tables VALUES (?, ?, ?)", [dataset_id, kind, side_name])
         return self.get_dataset(dataset_id)
+
+    def append_rows(self, dataset_id: str, frame: pd.DataFrame, replace: bool = False, source: str = "") -> Appended:
+        """Add ``frame``'s rows to a dataset, atomically, and log the append.
+
+        ``frame`` has the dataset's columns (keys, ``ds``, ``y`` and every value column of its
+        spec; value columns may be empty) in its canonical shape, already validated (see
+        ``core.data.importer.validate_append``). Rows whose series and date the dataset
+        already has are refused with ``AppendOverlapError`` (their count and dates in the
+        message) unless ``replace``: then the stored rows are deleted and the new ones
+        written in the same transaction. Series the dataset did not have are added. The
+        dataset's counts, dates and fingerprint are recomputed. Nothing is written unless
+        everything is.
+        """
+        dataset = self.get_dataset(dataset_id)
+        spec = dataset.spec
+        columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise WarehouseError(f"The rows to append to '{dataset.name}' have no column(s) {missing}; every column "
+                                 "of the dataset is needed (value columns may be empty).")
+        if frame.empty:
+            raise WarehouseError(f"There are no rows to append to '{dataset.name}'.")
+        table = dataset.table_name
+        series_expr = series_id_sql(spec.keys)
+        select_cols = ", ".join(
+            [f"{series_expr} AS {SERIES_ID}"]
+            + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
+            + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
+            + [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if c in spec.attributes else quote(c)
+               for c in spec.value_columns()]
+        )
+        append_id = uuid.uuid4().hex[:12]
+        view, staged = f"incoming_{append_id}", f"staged_{append_id}"
+        with self.transaction() as cur:
+            cur.register(view, _plain_text(frame[columns]))
+            try:
+                cur.execute(f"CREATE TEMP TABLE {staged} AS SELECT {select_cols} FROM {view}")
+            finally:
+                cur.unregister(view)
+            try:
+                duplicated = cur.execute(
+                    f"SELECT count(*) - count(DISTINCT ({SERIES_ID}, {DATE})) FROM {staged}").fetchone()[0]
+                if duplicated:
+                    raise WarehouseError(f"The rows to append have {duplicated:,} repeated series and dates; merge "
+                                         "them first (one row per series and date).")
+                overlap, first, last = cur.execute(
+                    f"SELECT count(*), min(s.{DATE}), max(s.{DATE}) FROM {staged} s JOIN {table} t "
+                    f"USING ({SERIES_ID}, {DATE})").fetchone()
+                if overlap and not replace:
+                    raise AppendOverlapError(
+                        f"{overlap:,} of the rows to append have a series and date '{dataset.name}' already holds "
+                        f"({first:%Y-%m-%d} to {last:%Y-%m-%d}). Append only the new dates, or choose to replace "
+                        "the stored rows with these.", overlap=int(overlap), first=first, last=last)
+                n_series, n_new = cur.execute(
+                    f"SELECT count(DISTINCT {SERIES_ID}), count(DISTINCT {SERIES_ID}) FILTER (WHERE {SERIES_ID} NOT IN "
+                    f"(SELECT DISTINCT {SERIES_ID} FROM {table})) FROM {staged}").fetchone()
+                start, end, n_rows = cur.execute(f"SELECT min({DATE}), max({DATE}), count(*) FROM {staged}").fetchone()
+                if overlap:
+                    cur.execute(f"DELETE FROM {table} WHERE ({SERIES_ID}, {DATE}) IN "
+                                f"(SELECT ({SERIES_ID}, {DATE}) FROM {staged})")
+                names = ", ".join([SERIES_ID, *(c if c in _RESERVED else quote(c) for c in columns)])
+                cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} ORDER BY {SERIES_ID}, {DATE}")
+            finally:
+                cur.execute(f"DROP TABLE IF EXISTS {staged}")
+            all_series, all_rows, first_date, last_date, fingerprint = _table_stats(cur, table)
+            cur.execute("UPDATE datasets SET n_series = ?, n_rows = ?, start_date = ?, end_date = ?, fingerprint = ? "
+                        "WHERE dataset_id = ?", [all_series, all_rows, first_date, last_date, fingerprint, dataset_id])
+            cur.execute("INSERT INTO dataset_appends VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [append_id, dataset_id, source, n_rows, overlap, n_series, n_new, start, end,
+                         dataset.fingerprint, fingerprint])
+        return Appended(append_id=append_id, dataset=self.get_dataset(dataset_id), n_rows=int(n_rows),
+                        n_replaced=int(overlap), n_series=int(n_series), n_new_series=int(n_new),
+                        start_date=pd.Timestamp(start).date(), end_date=pd.Timestamp(end).date(), source=source)
+
+    def list_appends(self, dataset_id: str) -> pd.DataFrame:
+        """The appends made to a dataset, newest first: append_id, created_at, source, n_rows,
+        n_replaced, n_series, n_new_series, start_date, end_date."""
+        return self.query("SELECT append_id, created_at, source, n_rows, n_replaced, n_series, n_new_series, "
+                          "start_date, end_date FROM dataset_appends WHERE dataset_id = ? ORDER BY created_at DESC",
+                          [dataset_id])
 
     def list_datasets(self) -> list[Dataset]:
         ids = self.query("SELECT dataset_id FROM datasets ORDER BY created_at, name")["dataset_id"]
@@ -644,6 +799,7 @@ class Warehouse:
             table_name=row["table_name"],
             side_tables=dict(zip(side["kind"], side["table_name"], strict=True)),
             notes=tuple(json.loads(row["notes"] or "[]")),
+            generator=None if pd.isna(row["generator"]) else json.loads(row["generator"]),
         )
 
     def delete_dataset(self, dataset_id: str) -> None:
@@ -654,7 +810,8 @@ class Warehouse:
                 cur.execute(f"DROP TABLE IF EXISTS {side}")
             # Published batches go with their data: a forecast of series that no longer
             # exist in the warehouse would be read downstream as if it were current.
-            for registry in ("batch_forecasts", "forecast_batches", "dataset_tables", "dataset_columns", "datasets"):
+            for registry in ("batch_forecasts", "forecast_batches", "forecast_monitoring", "dataset_appends",
+                             "dataset_tables", "dataset_columns", "datasets"):
                 cur.execute(f"DELETE FROM {registry} WHERE dataset_id = ?", [dataset_id])
 
     def rename_dataset(self, dataset_id: str, new_name: str) -> Dataset:

@@ -1,0 +1,85 @@
+"""What the decision reads of the online evaluation: no pilot yet, a designed pilot, or a
+pilot read out — as facts (numbers, dates, store names), never sentences, so a decision
+snapshot can store it and render it again.
+
+The readout (``core.pilot.readout``) makes the ``OnlineEvidence`` of a pilot, and
+``core.pilot.store.online_evidence`` reads a project's latest one back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+NONE = "none"  # no pilot designed for the project
+DESIGNED = "designed"  # a pilot is designed, not read out yet
+READ = "read"  # the pilot was read out
+STATUSES = (NONE, DESIGNED, READ)
+
+# The measures of a pilot, each per store and day; the sign of a good effect: profit up,
+# waste, lost sales and stockout days down.
+PROFIT = "profit"  # yen: revenue less the cost of what was ordered
+WASTE_COST = "waste_cost"  # yen: units thrown away at their cost
+LOST_MARGIN = "lost_margin"  # yen: demand not met on stockout days at its margin (estimated)
+STOCKOUT_DAYS = "stockout_days"  # item-days with an empty shelf
+MEASURES = (PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS)
+GOOD_DIRECTION = {PROFIT: 1, WASTE_COST: -1, LOST_MARGIN: -1, STOCKOUT_DAYS: -1}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A difference-in-differences estimate of one measure, with its interval.
+
+    ``per_store_day`` is the effect on one treated store on one day (yen, or item-days
+    for stockout days); ``yearly`` the same scaled to the whole chain for a year
+    (× 365 days × the chain's stores); ``low`` and ``high`` bound ``yearly`` at
+    ``level`` (0.95: a 95 % interval).
+    """
+
+    measure: str
+    per_store_day: float
+    yearly: float
+    low: float
+    high: float
+    p_value: float
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class OnlineEvidence:
+    """The online evidence of a project, as the decision and its PDF show it."""
+
+    status: str = NONE
+    design_id: str | None = None
+    readout_id: str | None = None
+    dataset_id: str | None = None
+    store_column: str | None = None  # the key column that names a store
+    treated: tuple[str, ...] = ()
+    control: tuple[str, ...] = ()
+    start: date | None = None  # first day of the pilot
+    end: date | None = None  # last day of the pilot (planned, while only designed)
+    chain_stores: int = 0  # stores the yearly effects are scaled to
+    estimates: tuple[Estimate, ...] = ()
+    offline_yearly_savings: float | None = None  # what the backtest's money impact promised a year
+    offline_model: str | None = None
+    batch_version: int | None = None  # the published batch the treated stores ordered from
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def estimate(self, measure: str) -> Estimate | None:
+        return next((e for e in self.estimates if e.measure == measure), None)
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        for key in ("start", "end"):
+            values[key] = None if values[key] is None else values[key].isoformat()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> OnlineEvidence:
+        values = dict(values)
+        for key in ("start", "end"):
+            values[key] = None if values.get(key) is None else date.fromisoformat(values[key])
+        values["estimates"] = tuple(Estimate(**e) for e in values.get("estimates", ()))
+        for key in ("treated", "control", "notes"):
+            values[key] = tuple(values.get(key, ()))
+        return cls(**values)
