@@ -12,7 +12,7 @@ from core import fmt
 from core.errors import MitoshiError
 from core.planning import needs_ml
 from core.planning import store as planning
-from core.planning.criteria import BASELINES, COMPARATORS, METRICS, threshold_unit
+from core.planning.criteria import BASELINES, COMPARATORS, METRICS, OFFLINE_METRICS, threshold_unit
 from core.planning.definition import (
     BLANK_CRITERION,
     PROCESSES,
@@ -179,7 +179,7 @@ def evaluation_section(editor: ProblemEditor) -> tuple[dict, DeltaGenerator]:
     """The evaluation plan, and the slot where the offline threshold is shown once the
     criteria below are read."""
     init, key, form = editor.init, editor.key, {}
-    metrics = list(METRICS)
+    metrics = list(OFFLINE_METRICS)  # the pilot's measures are named in the criteria, not here
     with st.container(border=True):
         st.subheader("5 · Evaluation plan 評価計画", anchor=False)
         a, b = st.columns([1, 3])
@@ -201,7 +201,9 @@ def criteria_section(editor: ProblemEditor) -> dict:
         st.subheader("6 · GO/NO-GO criteria GO/NO-GO基準", anchor=False)
         st.caption("Each criterion is a metric, a comparator, a threshold and, when relative, a baseline. 'Improves by "
                    "at least' takes a % (10 = 10 % better). ≤ ≥ take the metric's unit (WAPE in %, money in ¥, payback "
-                   "in months) — or, with a baseline, a multiple of it (1 = equal). "
+                   "in months) — or, with a baseline, a multiple of it (1 = equal). Metrics marked (pilot) are "
+                   "measured online by the pilot in a few stores, e.g. the 95% lower bound of online savings > ¥0: until it "
+                   "is read out they are not yet evaluated, and the verdict is at most a conditional GO. "
                    "The GO/NO-GO report evaluates them.")
         heads = st.columns(CRITERION_WIDTHS)
         for slot, title in zip(heads, ["Metric", "Comparator", "Threshold", "Baseline", "Note"], strict=False):
@@ -244,8 +246,9 @@ def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
                    help="Remove this criterion")
     if values["metric"] or values["threshold"] is not None:
         try:
-            reads = row_to_criterion(values).describe()
-            st.caption(f":material/check: {number}. Reads: **{reads}**")
+            criterion = row_to_criterion(values)
+            online = " — measured by the pilot: " + criterion.spec.help if criterion.spec.online else ""
+            st.caption(f":material/check: {number}. Reads: **{criterion.describe()}**{md(online)}")
         except MitoshiError as error:
             unit = threshold_unit(values["metric"], values["comparator"], values["baseline"])[1]
             st.caption(f":red[:material/error: {number}. {md(error)}]" + (f" (threshold in {unit})" if unit else ""))

@@ -6,6 +6,11 @@ the yearly running cost", "payback within 18 months". The GO/NO-GO report evalua
 them with ``evaluate_criterion`` on measured values; nothing here knows where those
 values come from.
 
+Most metrics are measured offline, by the backtest and its money impact. The ``ONLINE``
+ones are measured by the pilot in a few stores (difference-in-differences of treated
+against control stores, ``core.pilot``): they stay "not yet evaluated" until the pilot is
+read out, and a GO waits for them.
+
 Thresholds are stored in the metric's own unit (WAPE as a fraction, money in yen):
 
 - ``<=``, ``<``, ``>=``, ``>`` without a baseline compare the measured value with the
@@ -27,6 +32,8 @@ from core.planning.errors import CriterionError
 
 LOWER, HIGHER, ZERO = "lower", "higher", "zero"  # which way a metric is better
 FRACTION, RATIO, UNITS, YEN, MONTHS = "fraction", "ratio", "units", "yen", "months"
+ITEM_DAYS = "item-days"  # a count of store-item days (with an empty shelf)
+OFFLINE, ONLINE = "offline", "online"  # measured by the backtest, or by the pilot in stores
 
 MODEL_BASELINES = ("practice", "snaive")
 MONEY_BASELINES = ("yearly_running_cost", "initial_investment")
@@ -40,6 +47,12 @@ class MetricSpec:
     unit: str
     baselines: tuple[str, ...]  # the baselines it may be compared with
     help: str = ""
+    stage: str = OFFLINE  # OFFLINE: the backtest measures it; ONLINE: the pilot does
+    signed: bool = False  # a change, which may be below zero (a threshold too)
+
+    @property
+    def online(self) -> bool:
+        return self.stage == ONLINE
 
 
 # Adding a metric is one line here.
@@ -58,7 +71,28 @@ METRICS: dict[str, MetricSpec] = {m.name: m for m in (
     MetricSpec("yearly_net_benefit_yen", "Yearly net benefit", HIGHER, YEN, MONEY_BASELINES,
                "yearly savings − yearly running cost"),
     MetricSpec("payback_months", "Payback period", LOWER, MONTHS, (), "months until savings repay the investment"),
+    # Measured by the pilot: difference-in-differences of treated against control stores,
+    # scaled to the whole chain for a year (core.pilot.evidence).
+    MetricSpec("online_yearly_savings", "Online yearly savings (pilot)", HIGHER, YEN, MONEY_BASELINES,
+               "the pilot's measured profit effect, scaled to the chain for a year (difference-in-differences)",
+               ONLINE, signed=True),
+    MetricSpec("online_savings_lower", "Online savings, 95% lower bound (pilot)", HIGHER, YEN, MONEY_BASELINES,
+               "the lower end of the 95% interval of the pilot's yearly savings; > ¥0 means the pilot shows a gain",
+               ONLINE, signed=True),
+    MetricSpec("online_waste_change", "Online waste change (pilot)", LOWER, YEN, (),
+               "the pilot's measured change in the yearly cost of waste, scaled to the chain; below ¥0 is less waste",
+               ONLINE, signed=True),
+    MetricSpec("online_stockout_change", "Online stockout change (pilot)", LOWER, ITEM_DAYS, (),
+               "the pilot's measured change in store-item days with an empty shelf a year, scaled to the chain; "
+               "below 0 is fewer", ONLINE, signed=True),
 )}
+ONLINE_METRICS = tuple(m for m, spec in METRICS.items() if spec.online)
+OFFLINE_METRICS = tuple(m for m, spec in METRICS.items() if not spec.online)
+
+
+def is_online(metric: str) -> bool:
+    """Whether the pilot, not the backtest, measures ``metric``."""
+    return metric in METRICS and METRICS[metric].online
 
 BASELINES: dict[str, str] = {
     "practice": "today's practice",
@@ -81,16 +115,21 @@ def _share(value: float) -> str:
 
 
 def unit_label(metric: str) -> str:
-    return {FRACTION: "%", RATIO: "", UNITS: "units", YEN: "¥", MONTHS: "months"}[METRICS[metric].unit]
+    return {FRACTION: "%", RATIO: "", UNITS: "units", YEN: "¥", MONTHS: "months",
+            ITEM_DAYS: "item-days"}[METRICS[metric].unit]
 
 
 def format_value(metric: str, value: float) -> str:
-    """A value of ``metric`` for people: 27.0 %, ¥4,800,000, 18 months, 0.912."""
-    unit = METRICS[metric].unit
+    """A value of ``metric`` for people: 27.0 %, ¥4,800,000, 18 months, 0.912; a change
+    (an online measure) ``+¥4,800,000``, ``−1,250 item-days``."""
+    spec = METRICS[metric]
+    unit = spec.unit
     if unit == FRACTION:
         return fmt.pct(value)
     if unit == YEN:
-        return fmt.yen(value)
+        return fmt.yen(value, signed=spec.signed and spec.better == LOWER)
+    if unit == ITEM_DAYS:
+        return f"{fmt.number(value, 0, signed=True)} item-days"
     if unit == MONTHS:
         return fmt.months(value)
     if unit == UNITS:
@@ -184,7 +223,7 @@ def criterion_problems(metric: str, comparator: str, threshold: float | None, ba
     elif baseline is not None and threshold <= 0:
         problems.append(f"With a baseline the threshold is a multiple of it (1 = equal to {BASELINES[baseline]}); "
                         "it must be above 0.")
-    elif spec.unit != YEN and threshold < 0:
+    elif spec.unit != YEN and not spec.signed and threshold < 0:
         problems.append(f"A {spec.label} threshold cannot be negative.")
     return problems
 

@@ -28,6 +28,7 @@ from core.planning.criteria import (
     YEN,
     Criterion,
     criteria_from_json,
+    is_online,
     threshold_unit,
 )
 from core.planning.errors import CriterionError, InvalidInputError
@@ -72,6 +73,10 @@ class ProblemDefinition:
     def offline_criteria(self) -> tuple[Criterion, ...]:
         """The criteria on the evaluation plan's offline metric: its thresholds."""
         return tuple(c for c in self.criteria if c.metric == self.offline_metric)
+
+    def online_criteria(self) -> tuple[Criterion, ...]:
+        """The criteria the pilot measures (``criteria.ONLINE`` metrics)."""
+        return tuple(c for c in self.criteria if is_online(c.metric))
 
     def is_empty(self) -> bool:
         return self == ProblemDefinition()
@@ -185,6 +190,9 @@ def from_form(form: Mapping) -> ProblemDefinition:
     metric = form.get("offline_metric") or ""
     if metric and metric not in METRICS:
         problems.append(f"Unknown offline metric '{metric}'.")
+    elif is_online(metric):
+        problems.append(f"{METRICS[metric].label} is measured by the pilot, not offline: choose a backtest metric "
+                        "as the offline metric, and name the online one in a GO/NO-GO criterion.")
     values["offline_metric"] = metric
 
     if not values["problem"]:
