@@ -554,6 +554,60 @@ def _replay_practice(orders: np.ndarray, sales: np.ndarray, shelf: np.ndarray, s
     return states
 
 
+@dataclass(frozen=True)
+class RecordedDays:
+    """A dataset's history as recorded, with what today's practice threw away.
+
+    Days x series matrices (``days``, ``series`` name their rows and columns), every day
+    of the data from its first: ``sales`` (units), ``demand`` (units: sales, lifted on
+    stockout days by the same censoring correction as the money impact), ``price``
+    (yen a unit that day), ``orders`` (units), ``stockout`` (1 where the shelf ran
+    empty), ``on_sale`` (the series has a row that day), ``expired`` (units thrown away
+    that night: the recorded orders and sales replayed on the shelf from the first day,
+    oldest first, each item at its shelf life); ``cost`` (series,) yen a unit.
+    """
+
+    days: pd.DatetimeIndex
+    series: pd.Index
+    sales: np.ndarray
+    demand: np.ndarray
+    price: np.ndarray
+    orders: np.ndarray
+    stockout: np.ndarray
+    on_sale: np.ndarray
+    expired: np.ndarray
+    cost: np.ndarray
+    stockout_recorded: bool
+    sources: dict[str, str]
+
+
+def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Economics,
+                  correct_censoring: bool = True) -> RecordedDays:
+    """The recorded history of every series of ``data`` priced as the money impact prices
+    it (``_economics``: the item master, the dataset's price column, the averages of
+    ``economics``), its waste replayed from the recorded orders (``_Shelf``).
+
+    Raises ``ImpactInputError`` when the dataset records no orders, or prices, costs or
+    shelf lives are missing and ``economics`` gives no averages."""
+    if not data.orders or data.orders not in data.frame.columns:
+        raise ImpactInputError("This dataset does not record what was ordered: the pilot's outcome (waste, profit) "
+                               "needs each day's orders. Map the column of ordered units when importing, or "
+                               "append the pilot's rows with their orders.")
+    series = pd.Index(sorted(data.frame[SERIES_ID].unique()), name=SERIES_ID)
+    items_economics = _economics(data, series, items, economics)
+    history = _history(data.frame, data, items_economics, series, correct_censoring)
+    orders, sales = history["orders"], history["sales"]
+    shelf = _Shelf.empty(items_economics.shelf_periods)
+    expired = np.zeros_like(sales)
+    for d in range(len(sales)):
+        expired[d] = shelf.day(orders[d], sales[d])[1]
+    return RecordedDays(
+        days=history["days"], series=series, sales=sales, demand=history["demand"],
+        price=np.asarray(history["price"], dtype=float), orders=orders, stockout=history["stockout"],
+        on_sale=history["on_sale"], expired=expired, cost=items_economics.cost,
+        stockout_recorded=bool(history["recorded"]), sources=items_economics.sources)
+
+
 # ---------------------------------------------------------------------------------
 # Demand
 # ---------------------------------------------------------------------------------
