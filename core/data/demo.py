@@ -61,6 +61,29 @@ would sell Sunday's bento on a Monday and New Year's on an ordinary day, the ver
 patterns the demo exists to show. Identical frames come from an identical config,
 ``end_date`` included.
 
+Continuing the chain (``continue_chain``, ``extend_demo``, ``python -m core.data.demo
+--extend DAYS``): a generated dataset stores its settings (``DemoConfig.to_generator``, in
+``datasets.generator``), so the days after its history can be generated later in the same
+world and appended. The history is never drawn again differently: the days after it get
+streams of their own (``SeedSequence(seed, spawn_key=(4, day))`` for demand, ``(5, day)``
+for promotions; the history uses children 0-3), so a continuation by 7 then 7 days gives
+exactly the rows of one by 14, and a continuation's rows do not depend on when it was
+made. On those days the stores, items, demand levels, weekdays, Japanese calendar, peaks,
+yearly season and trend go on as before; the regular price stays where the history left
+it (no new rises); a promotion run under way at the end of the history finishes, and new
+runs start day by day with the history's odds (a 3-7 day run at 10-30 % off, at least
+``PROMO_MIN_GAP`` days after the last); items discontinued stay off sale, items on sale
+stay on sale, none is launched. Today's practice carries on seamlessly: it is simulated
+again over the whole history (deterministic given demand, so the stored rows come out
+as they were) and over the days already appended, replaying their stored orders (a
+pilot's included), so its shelf, stock by age and 3-week look-back are the ones the
+stores really had. A continuation can take order-up-to levels for some series and days
+(``targets``: a pilot's treated stores ordering from a published batch): there the
+store orders ``max(0, ceil(order_up_to) - carried stock)`` instead of the practice's
+target, and demand, shelf and waste follow as on any day. Simulated without them
+(``simulate_continuation``), the same days give the pilot's counterfactual, so its
+true effect on the demo chain is known exactly.
+
 Everything is vectorised with numpy: the only Python loop runs over days and updates
 vectors of all series, so 100 stores x 500 items x 3 years takes seconds.
 """
@@ -71,9 +94,9 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -81,9 +104,9 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from core.columns import DATE, TARGET, Freq
+from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
-from core.warehouse import Dataset, DatasetSpec, Warehouse, warehouse_path
+from core.warehouse import Appended, Dataset, DatasetSpec, Warehouse, quote, warehouse_path
 
 PERISHABLE_MAX_DAYS = 3  # shelf life up to this many days is tracked by age and expires
 LOOKBACK_WEEKS = 3  # the practice looks at the same weekday of the last three weeks
@@ -92,10 +115,17 @@ LOOKBACK_DAYS = 7  # the practice repeats the same weekday; before a week it use
 MIN_LIFE_DAYS = 120  # new and discontinued items have at least this much history
 PROMO_SHARE = 0.04  # share of days an item is on promotion
 PROMO_MIN_GAP = 14  # days between two promotions of one item, at least
+PROMO_EXTRA_GAP_MEAN = 5 / PROMO_SHARE - 5 - PROMO_MIN_GAP  # mean days between runs beyond the minimum
 NEW_SHARE, DISCONTINUED_SHARE, SLOW_SHARE, PRICE_RISE_SHARE = 0.10, 0.05, 0.15, 0.20
 MAX_STORES, MAX_ITEMS, MAX_YEARS = 999, 9999, 10  # what the ids and the calendar allow
 DEMAND_BLOCK_DAYS = 32  # days of demand drawn per task (fixed: results must not depend on cores)
 SUMMER_PEAK_DAY = 213  # day of year of Aug 1: positive yearly amplitudes peak here
+MAX_EXTEND_DAYS = 366  # days one continuation may add
+# The continuation's own random streams: children 4 and 5 of SeedSequence(seed), which the
+# history never spawns (it uses 0-3), each split by day (spawn_key (4, day), (5, day)).
+CONTINUATION_DEMAND_STREAM, CONTINUATION_PROMO_STREAM = 4, 5
+GENERATOR = "core.data.demo"  # what datasets.generator names as the generator
+GENERATOR_FORMAT = 1  # version of the settings' layout in datasets.generator
 
 
 @dataclass(frozen=True)
@@ -257,6 +287,33 @@ class DemoConfig:
         if not isinstance(self.end_date, date):
             raise MitoshiError(f"The demo chain's end date must be a date, e.g. date(2026, 10, 31); got {self.end_date!r}.")
 
+    def to_generator(self) -> dict[str, object]:
+        """The settings as JSON values, stored with the dataset (``datasets.generator``) so
+        that the chain can be continued: generator, format, stores, items, years, seed,
+        end_date (ISO), name, buffer."""
+        return {"generator": GENERATOR, "format": GENERATOR_FORMAT, "stores": self.stores, "items": self.items,
+                "years": self.years, "seed": self.seed, "end_date": self.end_date.isoformat(), "name": self.name,
+                "buffer": self.buffer}
+
+    @classmethod
+    def from_generator(cls, settings: Mapping[str, object]) -> DemoConfig:
+        """The config ``to_generator`` stored; ``MitoshiError`` when the settings are of
+        another generator or format, or lack a value."""
+        if settings.get("generator") != GENERATOR or settings.get("format") != GENERATOR_FORMAT:
+            raise MitoshiError(
+                f"This dataset was generated by {settings.get('generator')!r} (settings format "
+                f"{settings.get('format')!r}); this version of Mitoshi continues only {GENERATOR!r} format "
+                f"{GENERATOR_FORMAT}. Generate the demo chain again (python -m core.data.demo).")
+        try:
+            config = cls(stores=int(settings["stores"]), items=int(settings["items"]), years=int(settings["years"]),
+                         seed=int(settings["seed"]), end_date=date.fromisoformat(str(settings["end_date"])),
+                         name=str(settings["name"]), buffer=float(settings["buffer"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise MitoshiError(f"The demo generator's settings stored with this dataset are incomplete or damaged "
+                               f"({error!r}); generate the demo chain again (python -m core.data.demo).") from None
+        config.validate()
+        return config
+
 
 @dataclass(frozen=True)
 class DemoChain:
@@ -283,6 +340,16 @@ class _Items:
     reference_price: np.ndarray  # yen, the regular price before any rise
     cost_share: np.ndarray  # unit cost / regular price
     promo_depth: np.ndarray  # (days, items) percent off, 0 = no promotion
+    promo_runs: _Runs  # the promotion runs drawn, including those that go on past the history
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Promotion runs of every item, (items, runs) each: days [start, end) at depth % off."""
+
+    start: np.ndarray
+    end: np.ndarray
+    depth: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -301,6 +368,28 @@ def generate_chain(config: DemoConfig | None = None) -> DemoChain:
     (``None``: the default chain, ending yesterday)."""
     config = config or DemoConfig()
     config.validate()
+    world = _world(config)
+    sold, ordered, stockout, _ = _simulate_practice(
+        world.model, world.model.draw(world.demand_seed), world.shelf_life, config.buffer
+    )
+    sales = _sales_frame(config, world.calendar, world.stores, world.items, sold, ordered, stockout)
+    return DemoChain(sales=sales, items=_item_master(config, world.items), stores=world.stores)
+
+
+@dataclass(frozen=True)
+class _World:
+    """Everything the seed fixes about a chain's history, before demand is drawn."""
+
+    config: DemoConfig
+    calendar: _Calendar
+    stores: pd.DataFrame  # store master
+    items: _Items
+    model: _Demand
+    shelf_life: np.ndarray  # (series,) days
+    demand_seed: np.random.SeedSequence  # its children draw the history's demand, block by block
+
+
+def _world(config: DemoConfig) -> _World:
     # One independent stream per part, so that e.g. more stores do not reshuffle items.
     store_seed, item_seed, series_seed, demand_seed = np.random.SeedSequence(config.seed).spawn(4)
     calendar = _calendar(config)
@@ -308,11 +397,8 @@ def generate_chain(config: DemoConfig | None = None) -> DemoChain:
     item_arrays = _item_arrays(config, np.random.default_rng(item_seed))
     model = _demand_model(calendar, size, location, item_arrays, np.random.default_rng(series_seed))
     shelf_life = np.array([c.shelf_life_days for c in CATEGORIES])[item_arrays.category[model.item]]
-    sold, ordered, stockout = _simulate_practice(
-        model, model.draw(demand_seed), shelf_life, config.buffer
-    )
-    sales = _sales_frame(config, calendar, stores, item_arrays, sold, ordered, stockout)
-    return DemoChain(sales=sales, items=_item_master(config, item_arrays), stores=stores)
+    return _World(config=config, calendar=calendar, stores=stores, items=item_arrays, model=model,
+                  shelf_life=shelf_life, demand_seed=demand_seed)
 
 
 def demo_spec(config: DemoConfig) -> DatasetSpec:
@@ -360,6 +446,7 @@ def store_chain(warehouse: Warehouse, chain: DemoChain, config: DemoConfig) -> D
         # Generated store by store, item by item, day by day, with fixed-width ids
         # ("S001", "I0001"): already in (series id, date) order.
         presorted=True,
+        generator=config.to_generator(),
     )
 
 
@@ -390,10 +477,265 @@ def _slow_share(sales: pd.DataFrame, n_items: int) -> float:
 
 
 # ---------------------------------------------------------------------------------
+# Continuing the chain: the days after the history, in the same world
+# ---------------------------------------------------------------------------------
+class NotGeneratedError(MitoshiError):
+    """A dataset that was imported, not generated, cannot be continued by the generator."""
+
+
+ORDER_UP_TO = "order_up_to"  # the column of ``targets``: units a treated store orders up to
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Days after a chain's history, simulated in the same world.
+
+    ``sales`` has the dataset's columns (store_id, item_id, region, category, ds, y, price,
+    promo, holiday, stockout, ordered), one row per series and day on sale, series-major
+    and date-ascending, ready for ``Warehouse.append_rows``. ``truth`` is aligned with it
+    row for row (same index) and holds what a real shop never records: store_id, item_id,
+    ds, ``demand`` (units wanted; ``y`` is the part the shelf could serve) and ``wasted``
+    (units thrown away that night because they reached their shelf life).
+    """
+
+    sales: pd.DataFrame
+    truth: pd.DataFrame
+    first_day: date
+    last_day: date
+
+    @property
+    def n_days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+def continue_chain(
+    config: DemoConfig,
+    days: int,
+    first_day: date | None = None,
+    targets: pd.DataFrame | None = None,
+    placed: pd.DataFrame | None = None,
+) -> Continuation:
+    """The ``days`` days from ``first_day`` (default: the day after ``config.end_date``) of
+    the chain ``config`` generates, continued in the same world.
+
+    Same stores, items, demand levels, weekdays, calendar and trend; the regular price
+    carries on, promotion runs under way finish and new ones start from streams derived
+    from the seed and the day; demand of day d is drawn from its own stream
+    (``SeedSequence(seed, spawn_key=(4, d))``), so continuing by 7 then 7 days gives the
+    rows of continuing by 14. Today's practice is simulated over the whole history and
+    the days before ``first_day`` again (deterministic given demand: the history comes out
+    as it was stored), so its shelf and its 3-week look-back carry on.
+
+    ``targets`` (optional): order-up-to levels that replace the practice on some series
+    and days — columns ``unique_id`` (``S001/I0001``) or ``store_id`` and ``item_id``,
+    ``ds`` and ``order_up_to`` (units; empty: the practice decides). On those series-days
+    the store orders ``max(0, ceil(order_up_to) - carried stock)``; demand, shelf and waste
+    follow as on any day. Rows on days outside the continuation are ignored.
+
+    ``placed`` (optional): the orders already stored for days between the history's end
+    and ``first_day`` (an earlier continuation, maybe a pilot's): columns as ``targets``
+    with ``ordered`` (units) instead of ``order_up_to``. They are replayed as they are, so
+    a continuation after a pilot starts from the shelf the pilot left. Without them the
+    practice is assumed on those days.
+
+    Raises ``MitoshiError`` for days outside 1..366, a first day inside the history, and
+    targets or orders that name series the chain does not have or repeat a series and day.
+    """
+    config.validate()
+    _check_days(days)
+    first_day = first_day or config.end_date + timedelta(days=1)
+    if first_day <= config.end_date:
+        raise MitoshiError(
+            f"A continuation starts after the history, which ends on {config.end_date:%Y-%m-%d}; "
+            f"{first_day:%Y-%m-%d} is inside it. The history is never simulated again with other orders.")
+    world = _world(config)
+    n_days, n_items = config.n_days, config.items
+    start = n_days + (first_day - config.end_date).days - 1  # days counted from the history's first
+    total = start + days
+    calendar, items, model = _extended(world, total)
+    demand = np.empty((total, len(model.item)), np.int32)
+    demand[:n_days] = world.model.draw(world.demand_seed)
+    for d in range(n_days, total):
+        rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(CONTINUATION_DEMAND_STREAM, d)))
+        demand[d] = rng.poisson(rng.gamma(model.dispersion, model.expected(d, d + 1)[0] / model.dispersion))
+    store_ids = world.stores["store_id"].tolist()
+    up_to = np.full((total - n_days, len(model.item)), np.nan)
+    up_to[start - n_days:] = _series_days(targets, ORDER_UP_TO, store_ids, n_items, first_day, days, "targets")
+    if start > n_days:
+        after_history = config.end_date + timedelta(days=1)
+        placed_matrix = _series_days(placed, "ordered", store_ids, n_items, after_history, start - n_days, "orders")
+        fixed = np.vstack([placed_matrix, np.full((days, len(model.item)), np.nan)])
+    else:
+        fixed = np.full_like(up_to, np.nan)
+    sold, ordered, stockout, wasted = _simulate_practice(
+        model, demand, world.shelf_life, config.buffer, _Override(start=n_days, up_to=up_to, placed=fixed))
+    window = slice(start, total)
+    sales = _sales_frame(config, calendar, world.stores, items, sold[window], ordered[window], stockout[window],
+                         first=start)
+    on_sale = _on_sale(items, start, days)
+    truth = pd.DataFrame({
+        "store_id": sales["store_id"], "item_id": sales["item_id"], DATE: sales[DATE],
+        "demand": _observed(demand[window], on_sale, config.stores).astype(np.float64),
+        "wasted": _observed(wasted[start - n_days:], on_sale, config.stores).astype(np.float64),
+    }, index=sales.index)
+    return Continuation(sales=sales, truth=truth, first_day=first_day,
+                        last_day=first_day + timedelta(days=days - 1))
+
+
+def demo_config_of(dataset: Dataset) -> DemoConfig:
+    """The settings a generated dataset was made with; ``NotGeneratedError`` for an imported one."""
+    if dataset.generator is None:
+        raise NotGeneratedError(
+            f"'{dataset.name}' was imported, not generated: only the demo chain can be continued by simulation. "
+            "Append its new rows from a file instead (Data page, or core.data.importer).")
+    return DemoConfig.from_generator(dataset.generator)
+
+
+def simulate_continuation(
+    warehouse: Warehouse, dataset_id: str, start: date, days: int, targets: pd.DataFrame | None = None
+) -> Continuation:
+    """The days ``start``..``start + days - 1`` of a generated dataset, simulated and written
+    nowhere: the orders stored for the days between the history and ``start`` are replayed,
+    ``targets`` (see ``continue_chain``) override the practice after that.
+
+    With ``targets=None`` over a pilot's days it is the pilot's *counterfactual*: the same
+    demand, every store on today's practice, so the pilot's true effect is known exactly.
+    ``start`` may be at most the day after the dataset's last date (no gap) and must be
+    after the generated history. Raises ``NotGeneratedError`` for an imported dataset and
+    ``MitoshiError`` for other bad input.
+    """
+    dataset = warehouse.get_dataset(dataset_id)
+    config = demo_config_of(dataset)
+    _check_days(days)
+    next_day = dataset.end_date + timedelta(days=1)
+    if start > next_day:
+        raise MitoshiError(f"'{dataset.name}' ends on {dataset.end_date:%Y-%m-%d}; a continuation from "
+                           f"{start:%Y-%m-%d} would leave a gap. Start on {next_day:%Y-%m-%d} at the latest.")
+    if start <= config.end_date:
+        raise MitoshiError(f"'{dataset.name}' was generated up to {config.end_date:%Y-%m-%d}; only the days after "
+                           f"it can be simulated again, so start on {config.end_date + timedelta(days=1):%Y-%m-%d} "
+                           "or later.")
+    placed = None
+    if start > config.end_date + timedelta(days=1):
+        orders = quote(dataset.spec.orders or "ordered")
+        placed = warehouse.query(
+            f"SELECT store_id, item_id, {DATE}, {orders} AS ordered FROM {quote(dataset.table_name)} "
+            f"WHERE {DATE} > ? AND {DATE} < ?", [config.end_date, start])
+    return continue_chain(config, days, start, targets, placed)
+
+
+def extend_demo(
+    warehouse: Warehouse, dataset_id: str, days: int, targets: pd.DataFrame | None = None, source: str = ""
+) -> Appended:
+    """Append the next ``days`` days (1..366) to a generated dataset, continuing its world
+    from the day after its last date (see ``continue_chain``; ``targets`` override the
+    practice on some series and days), in one transaction (``Warehouse.append_rows``).
+
+    Raises ``NotGeneratedError`` for an imported dataset, ``MitoshiError`` for a size out
+    of range.
+    """
+    dataset = warehouse.get_dataset(dataset_id)
+    demo_config_of(dataset)  # refuse an imported dataset before anything else
+    _check_days(days)
+    start = dataset.end_date + timedelta(days=1)
+    continuation = simulate_continuation(warehouse, dataset_id, start, days, targets)
+    source = source or f"demo generator: {days} more day{'s' if days != 1 else ''}"
+    return warehouse.append_rows(dataset_id, continuation.sales, source=source)
+
+
+def _check_days(days: int) -> None:
+    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_EXTEND_DAYS:
+        raise MitoshiError(f"The demo chain can be extended by 1 to {MAX_EXTEND_DAYS} days at a time; got {days!r}.")
+
+
+def _extended(world: _World, total: int) -> tuple[_Calendar, _Items, _Demand]:
+    """The calendar, items and expected demand of days 0..total-1: the history's as they
+    were (bit for bit) and the days after it continued."""
+    config, items, model = world.config, world.items, world.model
+    n_days = config.n_days
+    calendar = _calendar_of(pd.date_range(config.start_date, periods=total, freq="D"))
+    later = np.repeat(items.regular_price[-1:], total - n_days, axis=0)  # no rise after the history
+    promo = _continued_promotions(items.promo_runs, n_days, total, config.seed)
+    # An item still on sale at the end of the history stays on sale; discontinued stays off.
+    stop = np.where(items.stop_day >= n_days, total, items.stop_day)
+    extended = replace(items, stop_day=stop, regular_price=np.vstack([items.regular_price, later]),
+                       promo_depth=np.vstack([items.promo_depth, promo]))
+    demand = replace(model, day_item=_day_item_factor(calendar, extended, total, history_days=n_days),
+                     day_type=calendar.day_type, stop=stop[model.item])
+    return calendar, extended, demand
+
+
+def _continued_promotions(runs: _Runs, n_days: int, total: int, seed: int) -> np.ndarray:
+    """(total - n_days, items) percent off on the days after the history.
+
+    A run under way at the end of the history finishes as drawn; after it, an item whose
+    last run ended more than ``PROMO_MIN_GAP`` days ago starts one with probability
+    1 / ``PROMO_EXTRA_GAP_MEAN`` a day (the history's geometric gaps, day by day), of
+    3-7 days at 10-30 % off, each day's draws from its own stream.
+    """
+    begun = runs.start < n_days
+    last = np.where(begun, runs.end, np.iinfo(np.int64).min).argmax(axis=1)  # the latest run begun
+    rows = np.arange(len(last))
+    has_run = begun[rows, last]
+    run_end = np.where(has_run, runs.end[rows, last], -PROMO_MIN_GAP - 1)
+    depth = np.where(has_run, runs.depth[rows, last], 0)
+    out = np.zeros((total - n_days, len(last)), np.int64)
+    for d in range(n_days, total):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(CONTINUATION_PROMO_STREAM, d)))
+        starts, length, new_depth = rng.random(len(last)), rng.integers(3, 8, len(last)), rng.integers(10, 31, len(last))
+        begins = (d >= run_end + PROMO_MIN_GAP + 1) & (starts < 1 / PROMO_EXTRA_GAP_MEAN)
+        run_end = np.where(begins, d + length, run_end)
+        depth = np.where(begins, new_depth, depth)
+        out[d - n_days] = np.where(d < run_end, depth, 0)
+    return out
+
+
+def _series_days(
+    frame: pd.DataFrame | None, column: str, store_ids: list[str], n_items: int, first_day: date, days: int,
+    what: str,
+) -> np.ndarray:
+    """(days, series) values of ``column`` from a long frame naming series by ``unique_id``
+    or ``store_id`` + ``item_id``; NaN where the frame has none; rows on other days ignored."""
+    out = np.full((days, len(store_ids) * n_items), np.nan)
+    if frame is None or frame.empty:
+        return out
+    if column not in frame.columns or DATE not in frame.columns:
+        raise MitoshiError(f"The {what} need the columns {DATE} and {column}; they have {list(frame.columns)}.")
+    if "store_id" in frame.columns and "item_id" in frame.columns:
+        store, item = frame["store_id"].astype(str), frame["item_id"].astype(str)
+    elif SERIES_ID in frame.columns:
+        parts = frame[SERIES_ID].astype(str).str.split("/", n=1, expand=True).reindex(columns=[0, 1])
+        store, item = parts[0].fillna(""), parts[1].fillna("")
+    else:
+        raise MitoshiError(f"The {what} name their series by {SERIES_ID} (e.g. S001/I0001) or by store_id and "
+                           f"item_id; they have neither ({list(frame.columns)}).")
+    store_pos = pd.Index(store_ids).get_indexer(store)
+    item_pos = pd.Index([f"I{i + 1:04d}" for i in range(n_items)]).get_indexer(item)
+    unknown = (store_pos < 0) | (item_pos < 0)
+    if unknown.any():
+        example = f"{store[unknown].iloc[0]}/{item[unknown].iloc[0]}"
+        raise MitoshiError(f"{int(unknown.sum()):,} rows of the {what} name series the demo chain does not have "
+                           f"(e.g. {example}); its stores are {store_ids[0]}..{store_ids[-1]} and its items "
+                           f"I0001..I{n_items:04d}.")
+    day = (pd.to_datetime(frame[DATE]).dt.normalize() - pd.Timestamp(first_day)).dt.days.to_numpy()
+    inside = (day >= 0) & (day < days)
+    series = store_pos[inside] * n_items + item_pos[inside]
+    day = day[inside]
+    if len(np.unique(day * len(out[0]) + series)) < len(series):
+        raise MitoshiError(f"The {what} repeat a series and day; give one {column} per series and day.")
+    out[day, series] = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)[inside]
+    return out
+
+
+# ---------------------------------------------------------------------------------
 # Calendar
 # ---------------------------------------------------------------------------------
 def _calendar(config: DemoConfig) -> _Calendar:
-    dates = pd.date_range(config.start_date, config.end_date, freq="D")
+    return _calendar_of(pd.date_range(config.start_date, config.end_date, freq="D"))
+
+
+def _calendar_of(dates: pd.DatetimeIndex) -> _Calendar:
+    """Each day's holiday flag, day type and season: a function of the date alone."""
     japan = holidays.Japan(years=range(dates[0].year, dates[-1].year + 1))
     holiday = np.isin(dates.date, np.array(list(japan.keys()), dtype=object))
     peaks = _peak_periods(dates)
@@ -467,13 +809,17 @@ def _item_arrays(config: DemoConfig, rng: np.random.Generator) -> _Items:
     typical_elasticity = np.array([c.elasticity for c in CATEGORIES])[category]
     elasticity = np.clip(typical_elasticity + rng.normal(0, 0.25, n), -3, -1.5)
     regular_price, reference_price = _regular_prices(category, n_days, rng)
+    dispersion, trend = rng.uniform(3.0, 10.0, n), rng.normal(0.02, 0.04, n)
+    cost_share = rng.uniform(0.60, 0.75, n)
+    promo_depth, promo_runs = _promotions(n, n_days, rng)
     return _Items(
         category=category, first_day=first_day, stop_day=stop_day, slow=slow,
         popularity=popularity, elasticity=elasticity,
-        dispersion=rng.uniform(3.0, 10.0, n), trend=rng.normal(0.02, 0.04, n),
+        dispersion=dispersion, trend=trend,
         regular_price=regular_price, reference_price=reference_price,
-        cost_share=rng.uniform(0.60, 0.75, n),
-        promo_depth=_promotions(n, n_days, rng),
+        cost_share=cost_share,
+        promo_depth=promo_depth,
+        promo_runs=promo_runs,
     )
 
 
@@ -494,14 +840,14 @@ def _regular_prices(
     return np.where(after_rise, current, before).astype(float), before
 
 
-def _promotions(n: int, n_days: int, rng: np.random.Generator) -> np.ndarray:
-    """(days, items) percent off: non-overlapping chain-wide runs of 3-7 days."""
+def _promotions(n: int, n_days: int, rng: np.random.Generator) -> tuple[np.ndarray, _Runs]:
+    """(days, items) percent off: non-overlapping chain-wide runs of 3-7 days; and the runs
+    drawn, some of which go on past the history (the continuation finishes them)."""
     # Enough (gap, run) pairs per item that even the shortest ones cover the history.
     pairs = n_days // (3 + PROMO_MIN_GAP + 1) + 1
     length = rng.integers(3, 8, (n, pairs))
-    extra_gap_mean = 5 / PROMO_SHARE - 5 - PROMO_MIN_GAP
-    gap = PROMO_MIN_GAP + rng.geometric(1 / extra_gap_mean, (n, pairs))
-    gap[:, 0] = rng.integers(0, round(2 * extra_gap_mean), n)  # items start out of step
+    gap = PROMO_MIN_GAP + rng.geometric(1 / PROMO_EXTRA_GAP_MEAN, (n, pairs))
+    gap[:, 0] = rng.integers(0, round(2 * PROMO_EXTRA_GAP_MEAN), n)  # items start out of step
     end = np.cumsum(gap + length, axis=1)
     start = end - length
     depth = rng.integers(10, 31, (n, pairs))
@@ -512,7 +858,7 @@ def _promotions(n: int, n_days: int, rng: np.random.Generator) -> np.ndarray:
     rows = np.broadcast_to(np.arange(n)[:, None], start.shape)[inside]
     np.add.at(steps, (rows, start[inside]), depth[inside])
     np.add.at(steps, (rows, np.minimum(end, n_days)[inside]), -depth[inside])
-    return np.cumsum(steps, axis=1)[:, :n_days].T
+    return np.cumsum(steps, axis=1)[:, :n_days].T, _Runs(start=start, end=end, depth=depth)
 
 
 def _item_master(config: DemoConfig, items: _Items) -> pd.DataFrame:
@@ -604,16 +950,33 @@ def _demand_model(
     )
 
 
+@dataclass(frozen=True)
+class _Override:
+    """Orders that are not today's practice, on days ``start`` onwards of a continuation.
+
+    ``up_to``: the order-up-to level a treated store orders to (it orders
+    ``max(0, ceil(up_to) - carried)``); ``placed``: units already ordered and stored (an
+    earlier continuation's rows), replayed as they are. NaN: the practice decides.
+    """
+
+    start: int  # first day the arrays cover (days counted from the history's first)
+    up_to: np.ndarray  # (days, series)
+    placed: np.ndarray  # (days, series)
+
+
 def _simulate_practice(
-    model: _Demand, demand: np.ndarray, shelf_life: np.ndarray, buffer: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run today's ordering practice day by day; return (days, series) sold, ordered, stockout."""
+    model: _Demand, demand: np.ndarray, shelf_life: np.ndarray, buffer: float, override: _Override | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run today's ordering practice day by day; return (days, series) sold, ordered,
+    stockout, and the units thrown away at the end of each day from ``override.start``
+    on (None without an override: generating a chain does not keep them)."""
     n_days, n = demand.shape
     keeps_a_day, keeps_two_days = shelf_life >= 2, shelf_life >= 3
     never_expires = shelf_life > PERISHABLE_MAX_DAYS
     sold = np.zeros((n_days, n), np.int32)
     ordered = np.zeros((n_days, n), np.int32)
     stockout = np.zeros((n_days, n), np.int8)
+    wasted = None if override is None else np.zeros((n_days - override.start, n), np.int32)
     # Stock on hand by age in days: 1 and 2+ (non-perishables collect in the last).
     aged_one, older = np.zeros(n), np.zeros(n)
     for d in range(n_days):
@@ -625,6 +988,10 @@ def _simulate_practice(
         target = np.maximum(np.ceil(basis * (1 + buffer)), MIN_DISPLAY) * on_sale
         carried = aged_one + older
         order = np.maximum(target - carried, 0)
+        if override is not None and d >= override.start:
+            up_to, placed = override.up_to[d - override.start], override.placed[d - override.start]
+            order = np.where(np.isnan(up_to), order, np.maximum(np.ceil(up_to) - carried, 0) * on_sale)
+            order = np.where(np.isnan(placed), order, placed)
         available = carried + order
         sales = np.minimum(demand[d], available)
         # Oldest first: what the old stock does not cover comes off the fresh delivery.
@@ -632,10 +999,13 @@ def _simulate_practice(
         from_aged = np.minimum(aged_one, sales - from_older)
         fresh = order - (sales - from_older - from_aged)
         # Overnight everything ages a day; what reaches its shelf life is thrown away.
+        if wasted is not None and d >= override.start:
+            wasted[d - override.start] = (fresh * ~keeps_a_day + (aged_one - from_aged) * ~keeps_two_days
+                                          + (older - from_older) * ~never_expires)
         older = (aged_one - from_aged) * keeps_two_days + (older - from_older) * never_expires
         aged_one = fresh * keeps_a_day
         sold[d], ordered[d], stockout[d] = sales, order, demand[d] > available
-    return sold, ordered, stockout
+    return sold, ordered, stockout, wasted
 
 
 def _mean_level(
@@ -649,11 +1019,13 @@ def _mean_level(
     return np.where(items.slow[item], np.minimum(level, 0.4), level)
 
 
-def _day_item_factor(calendar: _Calendar, items: _Items, n_days: int) -> np.ndarray:
-    """(days, items) multiplier of demand from season, holidays, price and trend."""
+def _day_item_factor(calendar: _Calendar, items: _Items, n_days: int, history_days: int | None = None) -> np.ndarray:
+    """(days, items) multiplier of demand from season, holidays, price and trend; the trend
+    is 1 in the middle of the history (``history_days``: its length when ``n_days`` runs
+    on past it, in a continuation)."""
     price = _charged_price(items)
     price_effect = (price / items.reference_price[None, :]) ** items.elasticity[None, :]
-    years_from_middle = (np.arange(n_days) - n_days / 2) / 365
+    years_from_middle = (np.arange(n_days) - (history_days or n_days) / 2) / 365
     trend = np.exp(np.outer(years_from_middle, items.trend))
     return calendar.season[:, items.category] * price_effect * trend
 
@@ -683,15 +1055,17 @@ def _sales_frame(
     sold: np.ndarray,
     ordered: np.ndarray,
     stockout: np.ndarray,
+    first: int = 0,
 ) -> pd.DataFrame:
     """One row per series and day on sale, series-major and date-ascending.
 
-    Every store sells an item on the same days, so the columns that depend only on the
-    item and the day are built for one store and repeated for the others.
+    The matrices cover the days ``first`` onwards (0: the history's first day); the
+    calendar and the items cover at least those days. Every store sells an item on the
+    same days, so the columns that depend only on the item and the day are built for one
+    store and repeated for the others.
     """
-    n_stores, n_items, n_days = config.stores, config.items, config.n_days
-    days = np.arange(n_days)
-    on_sale = (days >= np.maximum(items.first_day, 0)[:, None]) & (days < items.stop_day[:, None])
+    n_stores, n_items = config.stores, config.items
+    on_sale = _on_sale(items, first, len(sold))
     item, day = np.nonzero(on_sale)  # one store's rows, item-major, date-ascending
     per_store = len(item)
 
@@ -699,8 +1073,7 @@ def _sales_frame(
         return np.tile(values, n_stores)
 
     def observed(matrix: np.ndarray) -> np.ndarray:
-        """A (days, series) matrix as a column: series-major, days on sale only."""
-        return matrix.T.reshape(n_stores, n_items, n_days)[:, on_sale].ravel()
+        return _observed(matrix, on_sale, n_stores)
 
     store_codes = np.repeat(np.arange(n_stores, dtype=np.int16), per_store)
     region_codes = np.repeat(stores["region"].cat.codes.to_numpy(), per_store)
@@ -714,16 +1087,28 @@ def _sales_frame(
             "category": pd.Categorical.from_codes(
                 each_store(items.category[item].astype(np.int8)), categories=CATEGORY_NAMES
             ),
-            DATE: each_store(calendar.dates.to_numpy()[day]),
+            DATE: each_store(calendar.dates.to_numpy()[first + day]),
             TARGET: observed(sold).astype(np.float64),
-            "price": each_store(_charged_price(items)[day, item]),
-            "promo": each_store((items.promo_depth[day, item] > 0).astype(np.int8)),
-            "holiday": each_store(calendar.holiday[day].astype(np.int8)),
+            "price": each_store(_charged_price(items)[first + day, item]),
+            "promo": each_store((items.promo_depth[first + day, item] > 0).astype(np.int8)),
+            "holiday": each_store(calendar.holiday[first + day].astype(np.int8)),
             "stockout": observed(stockout),
             "ordered": observed(ordered).astype(np.float64),
         },
         copy=False,
     )
+
+
+def _on_sale(items: _Items, first: int, n_days: int) -> np.ndarray:
+    """(items, days) bool: the item is on sale on days first..first+n_days-1."""
+    days = np.arange(first, first + n_days)
+    return (days >= np.maximum(items.first_day, 0)[:, None]) & (days < items.stop_day[:, None])
+
+
+def _observed(matrix: np.ndarray, on_sale: np.ndarray, n_stores: int) -> np.ndarray:
+    """A (days, series) matrix as a column: series-major, days on sale only."""
+    n_items, n_days = on_sale.shape
+    return matrix.T.reshape(n_stores, n_items, n_days)[:, on_sale].ravel()
 
 
 # ---------------------------------------------------------------------------------
@@ -735,9 +1120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stores=args.stores, items=args.items, years=args.years, seed=args.seed, name=args.name,
         end_date=args.end_date or yesterday(),
     )
+    path = Path(args.warehouse) if args.warehouse else warehouse_path()
     try:
+        if args.extend is not None:
+            _extend(path, args.dataset or args.name, args.extend)
+            return 0
         config.validate()
-        _generate_and_load(config, Path(args.warehouse) if args.warehouse else warehouse_path())
+        _generate_and_load(config, path)
     except MitoshiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -760,6 +1149,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--warehouse", default=None, help="warehouse file (default: $MITOSHI_WAREHOUSE or data/mitoshi.duckdb)"
     )
+    parser.add_argument("--extend", type=int, default=None, metavar="DAYS",
+                        help=f"instead of generating, append the next DAYS days (1-{MAX_EXTEND_DAYS}) to the "
+                             "generated dataset --dataset, continuing its world")
+    parser.add_argument("--dataset", default=None, metavar="NAME",
+                        help="the dataset --extend continues (default: --name)")
     return parser
 
 
@@ -792,6 +1186,25 @@ def _generate_and_load(config: DemoConfig, path: Path) -> Dataset:
         f"{dataset.start_date} to {dataset.end_date}, {time.perf_counter() - began:.1f} s in all"
     )
     return dataset
+
+
+def _extend(path: Path, name: str, days: int) -> Appended:
+    began = time.perf_counter()
+    warehouse = Warehouse(path)
+    try:
+        dataset = warehouse.find_dataset(name)
+        if dataset is None:
+            known = ", ".join(f"'{d.name}'" for d in warehouse.list_datasets()) or "none"
+            raise MitoshiError(f"{path} has no dataset called '{name}' (it has {known}); pass --dataset NAME.")
+        _check_days(days)
+        print(f"Extending '{dataset.name}' (last day {dataset.end_date}) by {days} days ...", flush=True)
+        appended = extend_demo(warehouse, dataset.dataset_id, days)
+    finally:
+        warehouse.close()
+    print(f"Appended {appended.n_rows:,} rows of {appended.n_series:,} series, {appended.start_date} to "
+          f"{appended.end_date}, {time.perf_counter() - began:.1f} s; '{appended.dataset.name}' now has "
+          f"{appended.dataset.n_rows:,} rows to {appended.dataset.end_date}")
+    return appended
 
 
 if __name__ == "__main__":
