@@ -592,3 +592,280 @@ def test_command_line_takes_an_end_date(tmp_path, capsys) -> None:
 def test_an_end_date_that_is_not_a_date_is_refused() -> None:
     with pytest.raises(MitoshiError, match="end date must be a date"):
         generate_chain(DemoConfig(stores=1, items=1, years=1, end_date="2026-10-31"))
+
+
+# ---------------------------------------------------------------------------------
+# Continuing the chain (issue 13): the days after the history, in the same world
+# ---------------------------------------------------------------------------------
+from core.data.demo import (  # noqa: E402  (this block's own imports, kept with it)
+    MAX_EXTEND_DAYS,
+    NotGeneratedError,
+    continue_chain,
+    extend_demo,
+    simulate_continuation,
+)
+
+# 3 stores x 6 items x 1 year: I0001 bento (keeps 1 day), I0002 beverages (never expires).
+TINY = DemoConfig(stores=3, items=6, years=1, end_date=REFERENCE_END_DATE)
+NEXT_DAY = REFERENCE_END_DATE + timedelta(days=1)
+
+
+@pytest.fixture
+def tiny_warehouse():
+    warehouse = Warehouse(":memory:")
+    dataset = load_demo(warehouse, TINY)
+    yield warehouse, dataset
+    warehouse.close()
+
+
+def stored(warehouse: Warehouse, dataset_id: str) -> pd.DataFrame:
+    """Every stored row of the dataset, by series then date."""
+    table = warehouse.get_dataset(dataset_id).table_name
+    return warehouse.query(f"SELECT * FROM {table} ORDER BY unique_id, ds")
+
+
+def one_series(sales: pd.DataFrame, store: str, item: str) -> pd.DataFrame:
+    rows = sales[(sales["store_id"].astype(str) == store) & (sales["item_id"].astype(str) == item)]
+    return rows.sort_values("ds").reset_index(drop=True)
+
+
+def test_the_generators_settings_are_stored_with_the_dataset(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    assert dataset.generator == {"generator": "core.data.demo", "format": 1, "stores": 3, "items": 6, "years": 1,
+                                 "seed": 42, "end_date": "2026-10-31", "name": "AI Shop demo chain", "buffer": 0.1}
+    assert DemoConfig.from_generator(dataset.generator) == TINY
+    with pytest.raises(MitoshiError, match="format 2"):
+        DemoConfig.from_generator({**dataset.generator, "format": 2})
+    with pytest.raises(MitoshiError, match="incomplete or damaged"):
+        DemoConfig.from_generator({k: v for k, v in dataset.generator.items() if k != "seed"})
+
+
+def test_a_continuation_leaves_the_history_byte_identical(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    before = stored(warehouse, dataset.dataset_id)
+    appended = extend_demo(warehouse, dataset.dataset_id, 10)
+    after = stored(warehouse, dataset.dataset_id)
+    pd.testing.assert_frame_equal(after[after["ds"] <= pd.Timestamp(REFERENCE_END_DATE)].reset_index(drop=True),
+                                  before)
+    assert len(after) == len(before) + appended.n_rows
+    assert warehouse.get_dataset(dataset.dataset_id).fingerprint != dataset.fingerprint
+
+
+def test_seven_then_seven_days_give_the_rows_of_fourteen(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    extend_demo(warehouse, dataset.dataset_id, 7)
+    extend_demo(warehouse, dataset.dataset_id, 7)
+    at_once = Warehouse(":memory:")
+    try:
+        extend_demo(at_once, load_demo(at_once, TINY).dataset_id, 14)
+        pd.testing.assert_frame_equal(stored(warehouse, dataset.dataset_id),
+                                      stored(at_once, at_once.list_datasets()[0].dataset_id))
+    finally:
+        at_once.close()
+    # And without a warehouse: continue_chain's 7 + 7 (the second replaying the first's orders) = 14.
+    first = continue_chain(TINY, 7)
+    second = continue_chain(TINY, 7, first_day=NEXT_DAY + timedelta(days=7), placed=first.sales)
+    both = pd.concat([first.sales, second.sales]).sort_values(["store_id", "item_id", "ds"], ignore_index=True)
+    pd.testing.assert_frame_equal(both, continue_chain(TINY, 14).sales.reset_index(drop=True))
+
+
+def test_a_continuation_is_deterministic_per_seed() -> None:
+    a, b = continue_chain(TINY, 21), continue_chain(TINY, 21)
+    pd.testing.assert_frame_equal(a.sales, b.sales)
+    pd.testing.assert_frame_equal(a.truth, b.truth)
+    other = continue_chain(DemoConfig(stores=3, items=6, years=1, seed=7, end_date=REFERENCE_END_DATE), 21)
+    assert (other.truth["demand"].to_numpy() != a.truth["demand"].to_numpy()).any()
+    assert a.first_day == NEXT_DAY and a.last_day == NEXT_DAY + timedelta(days=20) and a.n_days == 21
+
+
+def test_the_continuation_is_the_same_world() -> None:
+    """Same stores, items, regions, categories and prices; the calendar of the new dates;
+    demand neither jumps nor collapses at the boundary."""
+    history = generate_chain(TINY).sales
+    later = continue_chain(TINY, 28).sales
+    assert list(later.columns) == SALES_COLUMNS
+    last = history[history["ds"] == history["ds"].max()].reset_index(drop=True)
+    first = later[later["ds"] == later["ds"].min()].reset_index(drop=True)
+    for column in ("store_id", "item_id", "region", "category"):
+        assert first[column].astype(str).tolist() == last[column].astype(str).tolist()
+    regular = first["price"].where(first["promo"] == 0)
+    assert (regular.dropna() == last["price"].where(last["promo"] == 0)[regular.notna()]).all()
+    japan = holidays.Japan(years=[2026])
+    assert later.groupby("ds")["holiday"].max().to_dict() == {d: int(d.date() in japan) for d in later["ds"].unique()}
+    assert later.loc[later["ds"] == pd.Timestamp("2026-11-03"), "holiday"].eq(1).all()  # 文化の日
+    ratio = later["y"].sum() / history[history["ds"] > pd.Timestamp(REFERENCE_END_DATE - timedelta(days=28))]["y"].sum()
+    assert 0.8 < ratio < 1.25
+
+
+def test_promotion_runs_cross_the_boundary_with_the_historys_rules() -> None:
+    """Over the history and a year after it, every run lasts 3-7 days and runs are at
+    least PROMO_MIN_GAP + 1 days apart: runs under way at the end finish, new ones keep
+    the history's rhythm (a few % of days)."""
+    config = DemoConfig(stores=1, items=200, years=1, end_date=REFERENCE_END_DATE)  # 5 runs under way at the end
+    history, later = generate_chain(config).sales, continue_chain(config, MAX_EXTEND_DAYS).sales
+    both = pd.concat([history, later]).sort_values(["item_id", "ds"])
+    assert 0.02 < later["promo"].mean() < 0.06
+    crossing = 0
+    for _, item in both.groupby("item_id", observed=True):
+        promo = item["promo"].to_numpy()
+        edges = np.flatnonzero(np.diff(np.r_[0, promo, 0]))
+        starts, ends = edges[::2], edges[1::2]
+        interior = (starts > 0) & (ends < len(promo))
+        assert ((ends - starts)[interior] >= 3).all() and ((ends - starts)[interior] <= 7).all()
+        assert (starts[1:] - ends[:-1] >= 15).all()
+        boundary = (item["ds"] <= pd.Timestamp(REFERENCE_END_DATE)).sum()
+        crossing += int(((starts < boundary) & (ends > boundary)).sum())
+    assert crossing >= 1  # some run was under way at the end of the history and finished after it
+
+
+def test_discontinued_items_stay_off_sale_and_the_others_on() -> None:
+    config = DemoConfig(stores=2, items=40, years=2, end_date=REFERENCE_END_DATE)
+    chain = generate_chain(config)
+    gone = set(chain.items.loc[chain.items["discontinue_date"].notna(), "item_id"])
+    assert gone
+    later = continue_chain(config, 14).sales
+    assert set(later["item_id"].astype(str)) == set(chain.items["item_id"]) - gone
+    assert len(later) == config.stores * (config.items - len(gone)) * 14
+
+
+def test_todays_practice_carries_on_from_the_stored_history() -> None:
+    """History and continuation replayed together follow the practice every day (the
+    independent replay above), and the first continued day of a one-day item orders the
+    best of the same weekday over the last three weeks + 10 %, rounded up."""
+    history, later = generate_chain(TINY), continue_chain(TINY, 28)
+    both = pd.concat([history.sales, later.sales]).sort_values(["store_id", "item_id", "ds"])
+    shelf = history.items.set_index("item_id")["shelf_life_days"]
+    for (_, item), series in both.groupby(["store_id", "item_id"], observed=True):
+        replay_practice(series.reset_index(drop=True), int(shelf[item]), TINY.buffer)
+    bento = one_series(history.sales, "S002", "I0001")
+    weeks = [bento["y"].iloc[-7 * k] for k in (1, 2, 3)]  # the same weekday 1, 2, 3 weeks before the next day
+    expected = max(np.ceil(max(weeks) * 1.1), MIN_DISPLAY)
+    assert one_series(later.sales, "S002", "I0001")["ordered"].iloc[0] == expected
+
+
+def carried_into(series: pd.DataFrame, shelf_life: int) -> np.ndarray:
+    """Units on the shelf each morning before the delivery, replayed from a series' stored
+    orders and sales (oldest first; perishables thrown away at their shelf life)."""
+    ages: list[float] = []
+    carried = np.zeros(len(series))
+    for d, (ordered, sold) in enumerate(zip(series["ordered"], series["y"], strict=True)):
+        carried[d] = sum(ages)
+        ages.append(ordered)
+        for i, units in enumerate(ages):
+            taken = min(units, sold)
+            ages[i], sold = units - taken, sold - taken
+        if shelf_life <= PERISHABLE_MAX_DAYS:
+            ages = ages[-(shelf_life - 1):] if shelf_life > 1 else []
+        else:
+            ages = [sum(ages)]
+    return carried
+
+
+def test_targets_are_honoured_on_their_series_and_days_only() -> None:
+    history = generate_chain(TINY).sales
+    days = pd.date_range(NEXT_DAY, periods=5)
+    targets = pd.concat([
+        pd.DataFrame({"store_id": "S001", "item_id": "I0001", "ds": days, "order_up_to": [7.2, 0.0, 12, np.nan, 3.01]}),
+        pd.DataFrame({"unique_id": "S001/I0002", "ds": days, "order_up_to": [0.5, 40, 40, 80.5, 2]}),
+    ])
+    plain, treated = continue_chain(TINY, 14), continue_chain(TINY, 14, targets=targets)
+    pd.testing.assert_series_equal(plain.truth["demand"], treated.truth["demand"])  # the same demand draws
+    bento = one_series(treated.sales, "S001", "I0001")
+    # Keeps one day: nothing is carried, so the order is the target rounded up.
+    assert bento["ordered"].iloc[:5].tolist()[:3] == [8.0, 0.0, 12.0]
+    assert bento["ordered"].iloc[4] == 4.0
+    assert bento["ordered"].iloc[3] == one_series(plain.sales, "S001", "I0001")["ordered"].iloc[3]  # NaN: practice
+    drinks = pd.concat([one_series(history, "S001", "I0002"), one_series(treated.sales, "S001", "I0002")],
+                       ignore_index=True)
+    carried = carried_into(drinks, 365)[-14:]
+    expected = np.maximum(np.ceil([0.5, 40, 40, 80.5, 2]) - carried[:5], 0)
+    assert drinks["ordered"].iloc[-14:-9].tolist() == expected.tolist()
+    assert carried[0] > 0 and expected[0] == 0 and expected.max() > 0  # hand-checked both ways
+    # Every series without targets is untouched: its rows are the practice's.
+    others = ~(treated.sales["store_id"].astype(str).eq("S001") & treated.sales["item_id"].astype(str).isin(
+        ["I0001", "I0002"]))
+    pd.testing.assert_frame_equal(treated.sales[others], plain.sales[others])
+    # Sales are what the shelf could serve of the same demand.
+    served = one_series(treated.sales.assign(demand=treated.truth["demand"]), "S001", "I0001")
+    assert (served["y"] == np.minimum(served["demand"], served["ordered"])).all()
+    # What a one-day item does not sell is thrown away that night.
+    thrown = one_series(treated.sales.assign(wasted=treated.truth["wasted"]), "S001", "I0001")
+    assert (thrown["wasted"] == thrown["ordered"] - thrown["y"]).all() and thrown["wasted"].iloc[0] == 8 - bento["y"][0]
+
+
+def test_extend_demo_appends_the_next_days(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    appended = extend_demo(warehouse, dataset.dataset_id, 7)
+    assert (appended.start_date, appended.end_date) == (NEXT_DAY, NEXT_DAY + timedelta(days=6))
+    assert appended.n_rows == TINY.stores * TINY.items * 7 and appended.n_replaced == 0
+    assert appended.n_series == TINY.stores * TINY.items and appended.n_new_series == 0
+    assert appended.dataset.end_date == NEXT_DAY + timedelta(days=6)
+    assert appended.dataset.n_rows == dataset.n_rows + appended.n_rows
+    again = extend_demo(warehouse, dataset.dataset_id, 3, source="three more")
+    assert again.start_date == NEXT_DAY + timedelta(days=7)
+    log = warehouse.list_appends(dataset.dataset_id)
+    assert log["source"].tolist() == ["three more", "demo generator: 7 more days"]
+    assert log["n_rows"].tolist() == [TINY.stores * TINY.items * 3, TINY.stores * TINY.items * 7]
+
+
+def test_the_counterfactual_is_simulated_without_being_written(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    targets = pd.DataFrame({"unique_id": "S003/I0001", "ds": pd.date_range(NEXT_DAY, periods=7), "order_up_to": 30.0})
+    extend_demo(warehouse, dataset.dataset_id, 7, targets=targets)
+    rows = stored(warehouse, dataset.dataset_id)
+    assert (rows.loc[(rows["unique_id"] == "S003/I0001") & (rows["ds"] >= pd.Timestamp(NEXT_DAY)), "ordered"]
+            == 30).all()
+    counterfactual = simulate_continuation(warehouse, dataset.dataset_id, NEXT_DAY, 7)
+    pd.testing.assert_frame_equal(counterfactual.sales, continue_chain(TINY, 7).sales)
+    pd.testing.assert_frame_equal(stored(warehouse, dataset.dataset_id), rows)  # nothing written
+    # A later continuation starts from the shelf the treated days left (their stored orders replayed).
+    later = extend_demo(warehouse, dataset.dataset_id, 7)
+    placed = rows[rows["ds"] >= pd.Timestamp(NEXT_DAY)]
+    expected = continue_chain(TINY, 7, first_day=NEXT_DAY + timedelta(days=7), placed=placed).sales
+    assert later.n_rows == len(expected)
+    got = stored(warehouse, dataset.dataset_id)
+    got = got[got["ds"] > pd.Timestamp(NEXT_DAY + timedelta(days=6))]
+    assert got["ordered"].tolist() == expected["ordered"].tolist()
+    assert got["ordered"].tolist() != continue_chain(TINY, 7, first_day=NEXT_DAY + timedelta(days=7)
+                                                     ).sales["ordered"].tolist()
+
+
+def test_continuations_that_make_no_sense_are_refused(tiny_warehouse) -> None:
+    warehouse, dataset = tiny_warehouse
+    for days in (0, -3, MAX_EXTEND_DAYS + 1, 2.5):
+        with pytest.raises(MitoshiError, match="extended by 1 to 366 days at a time"):
+            extend_demo(warehouse, dataset.dataset_id, days)
+    with pytest.raises(MitoshiError, match="2026-10-31 is inside it"):
+        continue_chain(TINY, 7, first_day=REFERENCE_END_DATE)
+    with pytest.raises(MitoshiError, match=r"name series the demo chain does not have \(e.g. S009/I0001\)"):
+        continue_chain(TINY, 7, targets=pd.DataFrame({"unique_id": ["S009/I0001"], "ds": [NEXT_DAY],
+                                                      "order_up_to": [3.0]}))
+    with pytest.raises(MitoshiError, match="repeat a series and day"):
+        continue_chain(TINY, 7, targets=pd.DataFrame({"unique_id": ["S001/I0001"] * 2, "ds": [NEXT_DAY] * 2,
+                                                      "order_up_to": [3.0, 4.0]}))
+    with pytest.raises(MitoshiError, match="would leave a gap"):
+        simulate_continuation(warehouse, dataset.dataset_id, NEXT_DAY + timedelta(days=1), 7)
+    with pytest.raises(MitoshiError, match="only the days after it can be simulated again"):
+        simulate_continuation(warehouse, dataset.dataset_id, REFERENCE_END_DATE, 7)
+    assert warehouse.get_dataset(dataset.dataset_id).n_rows == dataset.n_rows  # nothing was written
+
+
+def test_an_imported_dataset_cannot_be_extended(warehouse, small_spec) -> None:
+    from tests.conftest import small_frame
+
+    imported = warehouse.create_dataset(small_spec, small_frame())
+    with pytest.raises(NotGeneratedError, match="'small' was imported, not generated.*Append its new rows from a"):
+        extend_demo(warehouse, imported.dataset_id, 7)
+
+
+def test_command_line_extends_a_generated_dataset(tmp_path, capsys) -> None:
+    path = str(tmp_path / "w.duckdb")
+    assert main(["--stores", "2", "--items", "5", "--years", "1", "--end-date", "2025-06-30", "--name", "tiny",
+                 "--warehouse", path]) == 0
+    capsys.readouterr()
+    assert main(["--extend", "14", "--dataset", "tiny", "--warehouse", path]) == 0
+    assert "Appended 140 rows of 10 series, 2025-07-01 to 2025-07-14" in capsys.readouterr().out
+    assert main(["--extend", "400", "--dataset", "tiny", "--warehouse", path]) == 1
+    assert "1 to 366 days" in capsys.readouterr().err
+    assert main(["--extend", "3", "--dataset", "nothing", "--warehouse", path]) == 1
+    assert "has no dataset called 'nothing' (it has 'tiny')" in capsys.readouterr().err

@@ -701,14 +701,17 @@ def _series_days(
         return out
     if column not in frame.columns or DATE not in frame.columns:
         raise MitoshiError(f"The {what} need the columns {DATE} and {column}; they have {list(frame.columns)}.")
-    if "store_id" in frame.columns and "item_id" in frame.columns:
-        store, item = frame["store_id"].astype(str), frame["item_id"].astype(str)
-    elif SERIES_ID in frame.columns:
-        parts = frame[SERIES_ID].astype(str).str.split("/", n=1, expand=True).reindex(columns=[0, 1])
-        store, item = parts[0].fillna(""), parts[1].fillna("")
-    else:
+    by_keys = "store_id" in frame.columns and "item_id" in frame.columns
+    if not by_keys and SERIES_ID not in frame.columns:
         raise MitoshiError(f"The {what} name their series by {SERIES_ID} (e.g. S001/I0001) or by store_id and "
                            f"item_id; they have neither ({list(frame.columns)}).")
+    empty = pd.Series(pd.NA, index=frame.index, dtype="string")
+    store = frame["store_id"].astype("string") if by_keys else empty
+    item = frame["item_id"].astype("string") if by_keys else empty
+    if SERIES_ID in frame.columns:  # rows without store_id and item_id are named by their unique_id
+        parts = frame[SERIES_ID].astype("string").str.split("/", n=1, expand=True).reindex(columns=[0, 1])
+        store, item = store.fillna(parts[0]), item.fillna(parts[1])
+    store, item = store.fillna("").astype(str), item.fillna("").astype(str)
     store_pos = pd.Index(store_ids).get_indexer(store)
     item_pos = pd.Index([f"I{i + 1:04d}" for i in range(n_items)]).get_indexer(item)
     unknown = (store_pos < 0) | (item_pos < 0)
