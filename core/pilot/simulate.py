@@ -1,0 +1,268 @@
+"""The pilot run on the demo chain: treated stores order from the published batch forecast,
+control stores keep today's practice, on the days after the data ends.
+
+The demo generator continues its own world (``core.data.demo.continue_chain``): the same
+stores, items, calendar and random demand as the history. For the pilot's days each
+treated store's series order up to the batch's ``order_quantity`` (forecast + safety
+stock), or to its ``forecast`` where the batch has no quantity (the series had no
+backtest errors), as ``max(0, ceil(order_up_to) - carried stock)``; every other series,
+and a treated series on a day the batch does not cover, orders as today's practice.
+Demand, shelf, waste and stockouts follow as on any day, and the rows are appended to the
+dataset like a week of real sales would be.
+
+Because the same days can be simulated again with every store on today's practice (the
+same demand draws, ``core.data.demo.simulate_continuation``), the pilot's *true* effect
+on the demo chain is known exactly: the treated stores' outcomes with the batch minus
+without it. ``SimulatedPilot.true_effect`` gives it, for the readout's tests to recover.
+
+The statistics (design, difference-in-differences) are elsewhere: ``core.pilot.design``
+and ``core.pilot.readout``. With a user's own data there is nothing to simulate: the
+pilot's actuals arrive by appending them (``core.data.importer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from core.columns import DATE, SERIES_ID, TARGET
+from core.data.demo import (
+    MAX_EXTEND_DAYS,
+    ORDER_UP_TO,
+    Continuation,
+    NotGeneratedError,
+    demo_config_of,
+    simulate_continuation,
+)
+from core.errors import MitoshiError
+from core.forecast.base import FORECAST
+from core.handoff.batch import ORDER_QUANTITY
+from core.handoff.store import batch_forecasts, latest_version
+from core.money.outcomes import OUTCOME_COLUMNS, STORE
+from core.warehouse import Appended, Dataset, Warehouse, quote
+
+DEMO_STORE_COLUMN = "store_id"  # the key column naming a store on the demo chain
+
+
+class PilotSimulationError(MitoshiError):
+    """A pilot cannot be simulated as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SimulatedPilot:
+    """A pilot simulated on the demo chain and appended to it.
+
+    ``targets``: what the treated stores ordered up to (unique_id, ds, order_up_to units).
+    ``outcomes`` and ``counterfactual``: one row per store and pilot day (``store``, ``ds``,
+    then ``profit``, ``revenue``, ``waste_cost``, ``lost_margin`` in yen, ``stockout_days``
+    in item-days, ``units`` sold), with the pilot and with every store on today's practice
+    on the same days and demand. They are the simulation's truth: waste and lost sales from
+    the true demand and the units really thrown away, priced at the day's price and the
+    item master's unit cost (the definitions of ``core.money.outcomes``).
+    """
+
+    appended: Appended
+    batch_version: int
+    store_column: str
+    treated: tuple[str, ...]
+    control: tuple[str, ...]
+    start: date
+    end: date
+    targets: pd.DataFrame
+    outcomes: pd.DataFrame
+    counterfactual: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def true_effect(self, measure: str) -> float:
+        """The pilot's true average effect on one treated store on one day, in the measure's
+        unit (yen, or item-days for ``stockout_days``): the mean over treated store-days of
+        the outcome with the batch minus the outcome without it (the average treatment
+        effect on the treated, which difference-in-differences estimates)."""
+        if measure not in OUTCOME_COLUMNS:
+            raise PilotSimulationError(f"Unknown measure '{measure}'; one of {', '.join(OUTCOME_COLUMNS)}.")
+        treated = self.outcomes[STORE].isin(self.treated)
+        with_batch = self.outcomes[treated].set_index([STORE, DATE])[measure]
+        without = self.counterfactual.set_index([STORE, DATE])[measure].reindex(with_batch.index)
+        return float((with_batch - without).mean())
+
+
+def simulate_pilot(
+    warehouse: Warehouse,
+    dataset_id: str,
+    store_column: str,
+    treated: Sequence[str],
+    start: date,
+    days: int,
+    batch_version: int | None = None,
+) -> SimulatedPilot:
+    """Run a pilot of ``days`` days from ``start`` on the generated demo chain and append it.
+
+    The stores in ``treated`` (values of ``store_column``, the demo's ``store_id``) order
+    from the published batch ``batch_version`` (the newest when None) of the dataset; the
+    others keep today's practice. The pilot is the next days: ``start`` must be the day
+    after the dataset's last date. The rows are appended in one transaction
+    (``Warehouse.append_rows``, logged with the batch and stores as its source).
+
+    Raises ``PilotSimulationError`` (a ``MitoshiError``) when the dataset was imported, not
+    generated; when ``store_column`` is not the demo's store key; when ``treated`` is
+    empty, names unknown stores or leaves no control store; when ``start`` is not the day
+    after the data ends or ``days`` is outside 1..366; when nothing is published for the
+    dataset, the batch does not cover the pilot's days, or it has no forecast for a
+    treated store.
+    """
+    dataset = warehouse.get_dataset(dataset_id)
+    _check_generated(dataset)
+    if store_column != DEMO_STORE_COLUMN:
+        raise PilotSimulationError(f"The demo chain's stores are named by '{DEMO_STORE_COLUMN}', not "
+                                   f"'{store_column}'; choose {DEMO_STORE_COLUMN} as the store column.")
+    stores = _stores(warehouse, dataset)
+    treated = _check_treated(treated, stores)
+    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_EXTEND_DAYS:
+        raise PilotSimulationError(f"A simulated pilot lasts 1 to {MAX_EXTEND_DAYS} days; got {days!r}.")
+    next_day = dataset.end_date + timedelta(days=1)
+    if start != next_day:
+        raise PilotSimulationError(
+            f"The pilot is the next days of '{dataset.name}', which ends on {dataset.end_date:%Y-%m-%d}: it starts on "
+            f"{next_day:%Y-%m-%d}, not {start:%Y-%m-%d}. Move the pilot's start, or extend the demo chain first.")
+    end = start + timedelta(days=days - 1)
+    version, targets = pilot_targets(warehouse, dataset, treated, start, end, batch_version)
+
+    with_batch = simulate_continuation(warehouse, dataset_id, start, days, targets)
+    without = simulate_continuation(warehouse, dataset_id, start, days)
+    items = warehouse.side_table(dataset, "items")
+    listed = ", ".join(treated)
+    appended = warehouse.append_rows(
+        dataset_id, with_batch.sales,
+        source=f"simulated pilot: {listed} ordered from batch version {version}, {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    return SimulatedPilot(
+        appended=appended, batch_version=version, store_column=store_column, treated=treated,
+        control=tuple(s for s in stores if s not in treated), start=start, end=end, targets=targets,
+        outcomes=true_outcomes(with_batch, items), counterfactual=true_outcomes(without, items))
+
+
+def pilot_targets(
+    warehouse: Warehouse, dataset: Dataset, treated: Sequence[str], start: date, end: date,
+    batch_version: int | None = None,
+) -> tuple[int, pd.DataFrame]:
+    """The batch version used and the treated stores' order-up-to levels on the pilot's days:
+    unique_id, ds, order_up_to (units: the batch's order_quantity, or its forecast where the
+    quantity is empty), one row per treated series and day the batch covers.
+
+    Raises ``PilotSimulationError`` when nothing is published, the version does not exist,
+    the batch's dates do not cover ``start``..``end`` (say which horizon to publish), or a
+    treated store has no forecast in it."""
+    newest = latest_version(warehouse, dataset.dataset_id)
+    days = (end - start).days + 1
+    if newest is None:
+        raise PilotSimulationError(
+            f"No batch forecast has been published for '{dataset.name}': publish one with a horizon of at least "
+            f"{days} days on the Hand-off page, then simulate the pilot.")
+    try:
+        batch = batch_forecasts(warehouse, dataset.dataset_id, batch_version)
+    except MitoshiError as error:
+        raise PilotSimulationError(str(error)) from None
+    version = int(batch["version"].iloc[0]) if len(batch) else int(batch_version or newest)
+    store_position = dataset.spec.keys.index(DEMO_STORE_COLUMN)
+    batch_store = batch["key_values"].map(lambda values: str(values[store_position]))
+    ds = pd.to_datetime(batch[DATE])
+    first, last = ds.min().date(), ds.max().date()
+    if first > start or last < end:
+        horizon = (end - first).days + 1 if first <= start else days
+        raise PilotSimulationError(
+            f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the pilot runs "
+            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}. Publish a batch with a horizon of at least {horizon} days on the "
+            "Hand-off page, or shorten the pilot.")
+    missing = [s for s in treated if not (batch_store == s).any()]
+    if missing:
+        covered = sorted(batch_store.unique())
+        raise PilotSimulationError(
+            f"The published batch (version {version}) has no forecasts for store(s) {', '.join(missing)}: it covers "
+            f"{', '.join(covered)}. Choose treated stores the batch covers, or publish a batch from a backtest of "
+            "every store.")
+    inside = batch_store.isin(treated).to_numpy() & (ds >= pd.Timestamp(start)).to_numpy() \
+        & (ds <= pd.Timestamp(end)).to_numpy()
+    chosen = batch[inside]
+    quantity = chosen[ORDER_QUANTITY].astype(float)
+    targets = pd.DataFrame({
+        SERIES_ID: chosen[SERIES_ID].astype(str).to_numpy(),
+        DATE: pd.to_datetime(chosen[DATE]).to_numpy(),
+        ORDER_UP_TO: quantity.where(quantity.notna(), chosen[FORECAST].astype(float)).to_numpy(),
+    })
+    return version, targets
+
+
+def counterfactual_outcomes(warehouse: Warehouse, dataset_id: str, start: date, days: int) -> pd.DataFrame:
+    """The per-store-day outcomes (as ``SimulatedPilot.counterfactual``) of days
+    ``start``..``start + days - 1`` of a generated dataset with every store on today's
+    practice, written nowhere: after a pilot has been appended, its counterfactual.
+    Raises ``PilotSimulationError`` for an imported dataset and ``MitoshiError`` for days
+    that cannot be simulated (see ``core.data.demo.simulate_continuation``)."""
+    dataset = warehouse.get_dataset(dataset_id)
+    _check_generated(dataset)
+    return true_outcomes(simulate_continuation(warehouse, dataset_id, start, days),
+                         warehouse.side_table(dataset, "items"))
+
+
+def true_outcomes(continuation: Continuation, items: pd.DataFrame) -> pd.DataFrame:
+    """Per store and day of a continuation: ``store``, ``ds``, ``profit``, ``revenue``,
+    ``waste_cost``, ``lost_margin`` (yen), ``stockout_days`` (item-days), ``units`` — as
+    ``core.money.outcomes`` defines them, from the simulation's true demand and waste.
+
+    profit = units sold x price charged - units ordered x unit cost; waste_cost = units
+    thrown away x unit cost; lost_margin = (demand - units sold) x max(price - unit cost, 0),
+    non-zero on stockout days only; ``items`` is the item master (item_id, unit_cost)."""
+    sales, truth = continuation.sales, continuation.truth
+    cost = sales["item_id"].astype(str).map(items.set_index("item_id")["unit_cost"].astype(float)).to_numpy()
+    price = sales["price"].to_numpy(float)
+    sold = sales[TARGET].to_numpy(float)
+    revenue = sold * price
+    per_row = pd.DataFrame({
+        STORE: sales["store_id"].astype(str).to_numpy(), DATE: sales[DATE].to_numpy(),
+        "profit": revenue - sales["ordered"].to_numpy(float) * cost,
+        "revenue": revenue,
+        "waste_cost": truth["wasted"].to_numpy(float) * cost,
+        "lost_margin": (truth["demand"].to_numpy(float) - sold) * np.maximum(price - cost, 0.0),
+        "stockout_days": sales["stockout"].to_numpy(float),
+        "units": sold,
+    })
+    return per_row.groupby([STORE, DATE], as_index=False, sort=True)[list(OUTCOME_COLUMNS)].sum()
+
+
+def _check_generated(dataset: Dataset) -> None:
+    try:
+        demo_config_of(dataset)
+    except NotGeneratedError:
+        raise PilotSimulationError(
+            f"'{dataset.name}' was imported, not generated: a pilot can be simulated only on the demo chain. With "
+            "your own data the pilot's orders and sales arrive by appending them from a file (Data page).") from None
+
+
+def _stores(warehouse: Warehouse, dataset: Dataset) -> tuple[str, ...]:
+    master = warehouse.side_table(dataset, "stores")
+    if master is not None and "store_id" in master.columns:
+        return tuple(sorted(master["store_id"].astype(str)))
+    found = warehouse.query(f"SELECT DISTINCT store_id FROM {quote(dataset.table_name)} ORDER BY store_id")
+    return tuple(found["store_id"].astype(str))
+
+
+def _check_treated(treated: Sequence[str], stores: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(treated, str):
+        treated = (treated,)
+    chosen = tuple(dict.fromkeys(str(s) for s in treated))
+    if not chosen:
+        raise PilotSimulationError("Choose at least one treated store: the stores that order from the batch.")
+    unknown = [s for s in chosen if s not in stores]
+    if unknown:
+        raise PilotSimulationError(f"The demo chain has no store(s) {', '.join(unknown)}; its stores are "
+                                   f"{', '.join(stores)}.")
+    if len(chosen) == len(stores):
+        raise PilotSimulationError("Every store would order from the batch, leaving no control store to compare "
+                                   "with; keep at least one store on today's practice.")
+    return tuple(s for s in stores if s in chosen)
