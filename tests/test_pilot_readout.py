@@ -184,3 +184,56 @@ def test_stores_missing_days_are_refused():
     outcomes = outcomes.drop(outcomes.index[(outcomes["store"] == "C2") & (outcomes["ds"] == "2026-01-20")])
     with pytest.raises(ReadoutInputError, match=r"days are missing for C2 \(1 of 28\)"):
         read_out(outcomes, ["T1"], ["C1", "C2"], PRE, DURING, chain_stores=10)
+
+
+def test_on_the_demo_chain_the_interval_covers_the_pilots_exact_true_effect():
+    """Three of ten stores order up to a batch (each series' mean of its last four same
+    weekdays + 20 %) for 28 days; the same days simulated with every store on today's
+    practice (the counterfactual: same demand) give the exact true effect."""
+    from datetime import timedelta
+
+    from core.backtest.engine import BacktestData
+    from core.columns import DATE, Freq
+    from core.data.demo import REFERENCE_END_DATE, DemoConfig, continue_chain, generate_chain
+    from core.money.impact import Economics
+    from core.money.outcomes import store_day_outcomes
+
+    config = DemoConfig(stores=10, items=30, years=1, seed=42, end_date=REFERENCE_END_DATE)
+    chain = generate_chain(config)
+    history = chain.sales
+    treated = ["S002", "S005", "S009"]
+    days = pd.date_range(REFERENCE_END_DATE + timedelta(days=1), periods=28, freq="D")
+    recent = history[history[DATE] > days[0] - pd.Timedelta(days=29)]
+    level = (recent.assign(weekday=recent[DATE].dt.day_of_week)
+             .groupby(["store_id", "item_id", "weekday"])["y"].mean().rename("level").reset_index())
+    grid = level[level["store_id"].isin(treated)].merge(
+        pd.DataFrame({DATE: days, "weekday": days.day_of_week}), on="weekday")
+    targets = grid.assign(order_up_to=np.ceil(grid["level"] * 1.2 + 1))[["store_id", "item_id", DATE, "order_up_to"]]
+    pilot, counterfactual = continue_chain(config, 28, targets=targets), continue_chain(config, 28)
+
+    def outcomes(rows: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.concat([history, rows], ignore_index=True)
+        frame["unique_id"] = frame["store_id"].astype(str) + "/" + frame["item_id"].astype(str)
+        data = BacktestData(frame=frame, freq=Freq.DAILY, name="demo", keys=("store_id", "item_id"),
+                            orders="ordered", stockout="stockout")
+        return store_day_outcomes(data, chain.items, Economics(), "store_id", start=days[0] - pd.Timedelta(days=56))
+
+    measured, without = outcomes(pilot.sales), outcomes(counterfactual.sales)
+    effect = measured.set_index(["store", DATE]) - without.set_index(["store", DATE])
+    during = effect[effect.index.get_level_values(DATE) >= days[0]]
+    on_treated = during.index.get_level_values("store").isin(treated)
+    assert (during[~on_treated] == 0).all().all()  # control stores kept today's practice: nothing changed
+    truth = during[on_treated].mean()
+    # The replayed waste is the generator's own count of units thrown away.
+    wasted = pilot.truth.merge(chain.items[["item_id", "unit_cost"]], on="item_id")
+    wasted = (wasted["wasted"] * wasted["unit_cost"]).groupby([wasted["store_id"], wasted[DATE]]).sum()
+    pilot_days = measured[measured[DATE] >= days[0]].set_index(["store", DATE])["waste_cost"]
+    assert np.array_equal(pilot_days.to_numpy(), wasted.reindex(pilot_days.index).to_numpy())
+
+    readout = read_out(measured, treated, [s for s in sorted(set(measured["store"])) if s not in treated],
+                       (days[0] - pd.Timedelta(days=56), days[0] - pd.Timedelta(days=1)), (days[0], days[-1]),
+                       chain_stores=10)
+    profit = readout.overall.set_index("measure").loc[PROFIT]
+    assert truth["profit"] > 0
+    assert profit["low"] <= truth["profit"] <= profit["high"]
+    assert readout.pilot_days == 28 and readout.pre_trend_ok
