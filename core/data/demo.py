@@ -563,7 +563,9 @@ def continue_chain(
     up_to[start - n_days:] = _series_days(targets, ORDER_UP_TO, store_ids, n_items, first_day, days, "targets")
     if start > n_days:
         after_history = config.end_date + timedelta(days=1)
-        placed_matrix = _series_days(placed, "ordered", store_ids, n_items, after_history, start - n_days, "orders")
+        # Rows a user appended for series of their own have nothing to replay here.
+        placed_matrix = _series_days(placed, "ordered", store_ids, n_items, after_history, start - n_days, "orders",
+                                     strict=False)
         fixed = np.vstack([placed_matrix, np.full((days, len(model.item)), np.nan)])
     else:
         fixed = np.full_like(up_to, np.nan)
@@ -692,10 +694,11 @@ def _continued_promotions(runs: _Runs, n_days: int, total: int, seed: int) -> np
 
 def _series_days(
     frame: pd.DataFrame | None, column: str, store_ids: list[str], n_items: int, first_day: date, days: int,
-    what: str,
+    what: str, strict: bool = True,
 ) -> np.ndarray:
     """(days, series) values of ``column`` from a long frame naming series by ``unique_id``
-    or ``store_id`` + ``item_id``; NaN where the frame has none; rows on other days ignored."""
+    or ``store_id`` + ``item_id``; NaN where the frame has none; rows on other days ignored,
+    and rows of series the chain does not have refused (``strict``) or ignored."""
     out = np.full((days, len(store_ids) * n_items), np.nan)
     if frame is None or frame.empty:
         return out
@@ -715,13 +718,13 @@ def _series_days(
     store_pos = pd.Index(store_ids).get_indexer(store)
     item_pos = pd.Index([f"I{i + 1:04d}" for i in range(n_items)]).get_indexer(item)
     unknown = (store_pos < 0) | (item_pos < 0)
-    if unknown.any():
+    if unknown.any() and strict:
         example = f"{store[unknown].iloc[0]}/{item[unknown].iloc[0]}"
         raise MitoshiError(f"{int(unknown.sum()):,} rows of the {what} name series the demo chain does not have "
                            f"(e.g. {example}); its stores are {store_ids[0]}..{store_ids[-1]} and its items "
                            f"I0001..I{n_items:04d}.")
     day = (pd.to_datetime(frame[DATE]).dt.normalize() - pd.Timestamp(first_day)).dt.days.to_numpy()
-    inside = (day >= 0) & (day < days)
+    inside = (day >= 0) & (day < days) & ~unknown
     series = store_pos[inside] * n_items + item_pos[inside]
     day = day[inside]
     if len(np.unique(day * len(out[0]) + series)) < len(series):
