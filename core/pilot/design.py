@@ -1,0 +1,773 @@
+"""The pilot's design: which stores try the model (treated), which keep today's practice
+(control), for how long, and what is measured.
+
+**Matched pairs, randomised within each pair.** Stores are described by their sales a day
+over the pre-period (yen where the data has prices, else units), their size and their
+region (from the dataset's store master side table ``stores`` where it has them, else
+the dataset's own per-store attributes; sales alone otherwise). Two stores are as far
+apart as the Euclidean distance of their standardised sales and size (each divided by
+its standard deviation across the chain), plus ``REGION_PENALTY`` when their regions
+differ: pairs are exact on region where the chain allows it. Pairs are formed greedily,
+closest first, then improved by swaps (two pairs exchanging partners, or a store of a
+pair exchanged for one left out) until no swap lowers the total distance: greedy
+nearest-neighbour matching balances as well as optimal matching in Austin's comparison
+(Austin 2014, *Stat Med* 33:1057), and the swaps take it to a local optimum of the total
+without a graph-matching library. Stores the user pins as treated are paired with
+controls by an optimal assignment (``scipy.optimize.linear_sum_assignment``, the
+Hungarian method). Within each unpinned pair a coin with the design's ``seed`` decides
+which store is treated: a matched-pair randomised design (Imai, King & Nall 2009), so
+that no choice of the analyst decides who gets the model.
+
+Balance is read from the standardised mean differences of the treated and control
+groups, ``(mean_T − mean_C) / sqrt((var_T + var_C) / 2)``: |SMD| < 0.1 is good, < 0.25
+acceptable (Austin 2009, *Stat Med* 28:3083; Stuart 2010, *Stat Sci* 25:1).
+
+**Power and duration.** The readout (``core.pilot.readout``) is a difference-in-differences
+of the stores' changes: each store's mean daily profit during the pilot (``D`` days) less
+its mean over the pre-period (``P = max(pre_days, D)`` days: the readout wants a
+pre-period at least as long as the pilot), treated against control, with a classical
+interval on ``G − 2`` degrees of freedom (``G`` stores). The power calculation is for that
+test. The noise of a store's change is measured on the history by placebo pilots: for
+every past window (a start every ``STRIDE_DAYS`` days with ``P`` days before it and ``D``
+from it), the variance across the pilot's stores of their changes, averaged over the
+windows: ``σ²(D)``. The estimate's standard error is
+``SE(D) = σ(D) × sqrt(1/n_T + 1/n_C)`` and the minimum detectable effect at significance
+α (two-sided) and power 1 − β is ``MDE(D) = (t_{1−α/2} + t_{1−β}) × SE(D)`` (Bloom 1995,
+"Minimum detectable effects", *Evaluation Review* 19:547; Duflo, Glennerster & Kremer
+2007, "Using randomization in development economics research"), with Student's t on
+``G − 2`` degrees of freedom as the readout's interval has: with 10 stores the normal
+quantiles (1.96 + 0.84) would promise more power than they give (t: 2.31 + 0.89); with
+many stores t becomes z. The matched pairs balance the groups; the readout does not use
+them to narrow its interval, so neither does the power. The MDE is per treated store and
+day (yen); a yearly chain effect is that × 365 × the chain's stores. Lengths whose
+placebo windows do not fit in the history (fewer than ``MIN_WINDOWS``) take
+``σ²(D) = a + b / D`` fitted by non-negative least squares on the lengths that fit, and
+are marked extrapolated.
+
+The duration is the shortest whole number of weeks (1–``MAX_WEEKS``) whose yearly MDE is
+at most the smallest yearly effect worth detecting (by default the offline money
+estimate of the chosen model). When none is, the design says so, keeps ``MAX_WEEKS``
+and how many treated stores would reach the target then.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from core import fmt
+from core.columns import DATE, TARGET, Freq
+from core.errors import MitoshiError
+from core.pilot.evidence import LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
+from core.warehouse import Dataset, Warehouse, quote
+
+FORECAST_ERROR = "forecast_error"  # WAPE of the published batch on the treated stores
+PILOT_MEASURES = (PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS, FORECAST_ERROR)
+MAX_WEEKS = 26
+MAX_DEFAULT_TREATED = 10
+STRIDE_DAYS = 7  # placebo pilots start a week apart
+MIN_WINDOWS = 4  # fewer placebo windows than this and a duration's variance is extrapolated
+REGION_PENALTY = 1000.0  # added to the distance of two stores in different regions
+DAYS_PER_YEAR = 365
+SMD_GOOD, SMD_ACCEPTABLE = 0.1, 0.25
+STORE = "store"
+
+# Column names a store master may use (lower-cased comparison).
+STORE_NAMES = ("store", "store_id", "shop", "shop_id", "店舗", "店舗id", "店舗コード")
+REGION_NAMES = ("region", "area", "prefecture", "地域", "エリア", "地方")
+SIZE_NAMES = ("size", "floor_area", "sales_area", "area_m2", "売場面積", "面積", "規模")
+LABEL_NAMES = ("store_name", "name", "店舗名", "店名")
+PRICE_NAMES = ("price", "sell_price", "unit_price", "価格", "売価", "単価")
+
+
+class PilotDesignError(MitoshiError):
+    """A pilot cannot be designed as asked; the message says what to change."""
+
+
+# ---------------------------------------------------------------------------------
+# Options and results
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DesignOptions:
+    """What the user chooses. ``treated``: the number of treated stores (None: half the
+    stores, at most ``MAX_DEFAULT_TREATED``, or as many as are pinned); ``pinned``:
+    stores that must be treated; ``weeks``: the pilot's length (None: the shortest that
+    detects ``smallest_effect_yearly``); ``pre_weeks``: the pre-period matched on and
+    compared against; ``alpha``: two-sided significance; ``power``: 1 − β;
+    ``smallest_effect_yearly``: yen a year for the chain (None: the offline estimate);
+    ``start``: the pilot's first day (None: the day after the data ends)."""
+
+    treated: int | None = None
+    pinned: tuple[str, ...] = ()
+    weeks: int | None = None
+    pre_weeks: int = 8
+    alpha: float = 0.05
+    power: float = 0.8
+    smallest_effect_yearly: float | None = None
+    seed: int = 0
+    start: date | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.treated is not None and self.treated < 2:
+            problems.append(f"A pilot needs at least 2 treated stores (got {self.treated}): with one, no interval "
+                            "can be put on its effect.")
+        if self.weeks is not None and not 1 <= self.weeks <= MAX_WEEKS:
+            problems.append(f"The pilot's length must be 1 to {MAX_WEEKS} weeks (got {self.weeks}).")
+        if not 1 <= self.pre_weeks <= 52:
+            problems.append(f"The pre-period must be 1 to 52 weeks (got {self.pre_weeks}).")
+        if not 0 < self.alpha < 0.5:
+            problems.append(f"The significance must be between 0 % and 50 % (got {fmt.pct(self.alpha)}); 5 % is usual.")
+        if not 0.5 <= self.power < 1:
+            problems.append(f"The power must be at least 50 % and below 100 % (got {fmt.pct(self.power)}); 80 % is "
+                            "usual.")
+        if self.smallest_effect_yearly is not None and not self.smallest_effect_yearly > 0:
+            problems.append("The smallest yearly effect worth detecting must be above ¥0 (got "
+                            f"{fmt.yen(self.smallest_effect_yearly)}).")
+        if len(set(self.pinned)) != len(self.pinned):
+            problems.append("A store is pinned as treated twice: name each store once.")
+        if self.treated is not None and len(self.pinned) > self.treated:
+            problems.append(f"{len(self.pinned)} stores are pinned as treated but only {self.treated} treated stores "
+                            "are asked for: ask for more treated stores or pin fewer.")
+        if problems:
+            raise PilotDesignError(" ".join(problems))
+
+    @property
+    def pre_days(self) -> int:
+        return self.pre_weeks * 7
+
+
+@dataclass(frozen=True)
+class PairBalance:
+    """One matched pair as a PM compares it: store, label, region, size and sales a day
+    (``sales``: yen a day where the data has prices, else units; ``units``: units a day)
+    over the pre-period, treated and control side by side."""
+
+    pair: int  # 1, 2, ...
+    treated: str
+    control: str
+    treated_label: str
+    control_label: str
+    treated_region: str | None
+    control_region: str | None
+    treated_size: float | None
+    control_size: float | None
+    treated_sales: float
+    control_sales: float
+    treated_units: float
+    control_units: float
+    pinned: bool = False  # the treated store was pinned by the user, not drawn
+
+    @property
+    def same_region(self) -> bool | None:
+        if self.treated_region is None or self.control_region is None:
+            return None
+        return self.treated_region == self.control_region
+
+
+@dataclass(frozen=True)
+class MdePoint:
+    """The minimum detectable effect of a pilot of ``weeks`` weeks compared with the
+    ``pre_days`` before it: per treated store and day (yen) and for the chain a year
+    (yen); ``sd_change`` the standard deviation across stores of a store's change of mean
+    daily profit (yen), from ``windows`` placebo pilots (``extrapolated`` where fewer than
+    ``MIN_WINDOWS`` fitted in the history)."""
+
+    weeks: int
+    mde_store_day: float
+    mde_yearly: float
+    sd_change: float
+    pre_days: int
+    windows: int
+    extrapolated: bool = False
+
+
+@dataclass(frozen=True)
+class PilotDesign:
+    """A stored pilot design. ``pairs`` are (treated, control) store keys; ``balance`` one
+    row per pair; ``smd`` the standardised mean differences treated − control of
+    ``sales`` and (where known) ``size``; ``start`` the pilot's first day, ``days`` its
+    length, ``pre_days`` the pre-period before ``start`` it is compared with (at least
+    ``days``);
+    ``mde_yearly_by_weeks`` the yearly MDE of each length from 1 to ``MAX_WEEKS`` weeks;
+    ``meets_target`` whether the chosen length detects ``smallest_effect_yearly``, and if
+    not ``treated_needed`` the treated stores that would at ``MAX_WEEKS`` weeks (an
+    approximation: the MDE falls with the square root of the stores)."""
+
+    project_id: str
+    dataset_id: str
+    store_column: str
+    treated: tuple[str, ...]
+    control: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    balance: tuple[PairBalance, ...]
+    smd: dict[str, float]
+    start: date
+    days: int
+    pre_days: int
+    alpha: float
+    power: float
+    smallest_effect_yearly: float
+    mde_yearly_by_weeks: tuple[MdePoint, ...]
+    measures: tuple[str, ...]
+    offline_yearly_savings: float | None
+    offline_model: str | None
+    seed: int
+    created_at: datetime
+    chain_stores: int
+    sales_unit: str = "yen"  # "yen" or "units": what ``sales`` in the balance counts
+    matching: str = "greedy"  # "greedy" (closest pairs first, improved by swaps) or "assignment" (pinned)
+    meets_target: bool = True
+    treated_needed: int | None = None
+    data_end: date | None = None
+    design_id: str | None = None  # set when stored
+
+    # -- derived ------------------------------------------------------------------
+    @property
+    def weeks(self) -> int:
+        return self.days // 7
+
+    @property
+    def end(self) -> date:
+        """The pilot's last day (inclusive)."""
+        return self.start + timedelta(days=self.days - 1)
+
+    @property
+    def pre_start(self) -> date:
+        return self.start - timedelta(days=self.pre_days)
+
+    @property
+    def mde_yearly(self) -> float:
+        """The yearly chain MDE at the chosen length (yen)."""
+        return self.point(self.weeks).mde_yearly
+
+    def point(self, weeks: int) -> MdePoint:
+        return next(p for p in self.mde_yearly_by_weeks if p.weeks == weeks)
+
+    def mde_table(self) -> pd.DataFrame:
+        """weeks, mde_store_day, mde_yearly, sd_change, pre_days, windows, extrapolated (one row a week)."""
+        return pd.DataFrame([asdict(p) for p in self.mde_yearly_by_weeks])
+
+    def balance_table(self) -> pd.DataFrame:
+        """One row per pair, the columns of ``PairBalance`` plus ``same_region``."""
+        return pd.DataFrame([asdict(b) | {"same_region": b.same_region} for b in self.balance])
+
+    def smd_grade(self, name: str) -> str:
+        """``good`` (|SMD| < 0.1), ``acceptable`` (< 0.25) or ``poor`` for one SMD."""
+        value = abs(self.smd[name])
+        return "good" if value < SMD_GOOD else "acceptable" if value < SMD_ACCEPTABLE else "poor"
+
+    def duration_sentence(self) -> str:
+        """What the power calculation says, in a sentence a PM reads."""
+        k = len(self.pairs)
+        target = fmt.yen_short(self.smallest_effect_yearly)
+        level = f"{fmt.pct(self.power, 0)} power at {fmt.pct(self.alpha, 0)} significance"
+        if self.meets_target:
+            return (f"{self.weeks} weeks with {k} treated and {k} control stores detect a yearly effect of "
+                    f"{fmt.yen_short(self.mde_yearly)} or more ({level}), at most the {target} worth detecting.")
+        at_max = fmt.yen_short(self.point(MAX_WEEKS).mde_yearly)
+        chosen = (f"At {self.weeks} weeks the smallest detectable yearly effect is {fmt.yen_short(self.mde_yearly)}"
+                  if self.weeks != MAX_WEEKS else "")
+        need = self.treated_needed
+        half = self.chain_stores // 2
+        if need is not None and need <= half:
+            more = f"about {need} treated stores and as many controls would detect it in {MAX_WEEKS} weeks."
+        else:
+            more = (f"even {half} treated stores (half the chain) would not detect it in {MAX_WEEKS} weeks: "
+                    "a smaller pilot can only confirm a larger effect.")
+        lead = (f"No pilot of up to {MAX_WEEKS} weeks with {k} treated stores detects {target} a year ({level}): at "
+                f"{MAX_WEEKS} weeks the smallest detectable yearly effect is {at_max}")
+        return f"{lead}. {chosen + '. ' if chosen else ''}To detect {target}, {more}"
+
+    # -- storage ------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        for key in ("start", "data_end"):
+            values[key] = None if values[key] is None else values[key].isoformat()
+        values["created_at"] = self.created_at.isoformat()
+        values["pairs"] = [list(p) for p in self.pairs]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PilotDesign:
+        values = dict(values)
+        values["start"] = date.fromisoformat(values["start"])
+        values["data_end"] = None if values.get("data_end") is None else date.fromisoformat(values["data_end"])
+        values["created_at"] = datetime.fromisoformat(values["created_at"])
+        values["pairs"] = tuple(tuple(p) for p in values["pairs"])
+        values["balance"] = tuple(PairBalance(**b) for b in values["balance"])
+        values["mde_yearly_by_weeks"] = tuple(MdePoint(**p) for p in values["mde_yearly_by_weeks"])
+        for key in ("treated", "control", "measures"):
+            values[key] = tuple(values[key])
+        # an infinite SMD (constant groups) is stored as null
+        values["smd"] = {k: math.nan if v is None else float(v) for k, v in values["smd"].items()}
+        return cls(**values)
+
+
+# ---------------------------------------------------------------------------------
+# Matching
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Matching:
+    """Pairs (treated, control), and how they were formed."""
+
+    pairs: tuple[tuple[str, str], ...]
+    pinned: frozenset[str]
+    method: str
+
+
+def _standardised(features: pd.DataFrame) -> np.ndarray:
+    """(stores, features) of sales and size (where known), each over its SD across stores."""
+    columns = ["sales"] + (["size"] if "size" in features and features["size"].notna().all() else [])
+    values = features[columns].to_numpy(dtype=float)
+    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(values.shape[1])
+    return values / np.where(sd > 0, sd, 1.0)
+
+
+def distances(features: pd.DataFrame) -> np.ndarray:
+    """(stores, stores) distances: Euclidean on standardised sales and size, plus
+    ``REGION_PENALTY`` between stores of different regions (where regions are known).
+    ``features``: one row per store, ``sales`` (and optional ``size``, ``region``)."""
+    z = _standardised(features)
+    dist = np.sqrt(((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=2))
+    if "region" in features and features["region"].notna().all():
+        region = features["region"].astype(str).to_numpy()
+        dist = dist + REGION_PENALTY * (region[:, None] != region[None, :])
+    return dist
+
+
+def _improve(pairs: list[tuple[int, int]], free: set[int], dist: np.ndarray) -> list[tuple[int, int]]:
+    """Swaps until none lowers the total distance: two pairs exchanging partners, or a
+    store of a pair replaced by a store left out. Each accepted swap lowers the total, so
+    this ends."""
+    improved = True
+    while improved:
+        improved = False
+        for i in range(len(pairs)):
+            for j in range(i + 1, len(pairs)):
+                (a, b), (c, d) = pairs[i], pairs[j]
+                now = dist[a, b] + dist[c, d]
+                for new in (((a, c), (b, d)), ((a, d), (b, c))):
+                    if dist[new[0]] + dist[new[1]] < now - 1e-12:
+                        pairs[i], pairs[j] = new
+                        improved = True
+                        break
+                if improved:
+                    break
+            if improved:
+                break
+            a, b = pairs[i]
+            for u in sorted(free):
+                if dist[u, b] < dist[a, b] - 1e-12:
+                    pairs[i] = (u, b)
+                    free = (free - {u}) | {a}
+                    improved = True
+                    break
+                if dist[a, u] < dist[a, b] - 1e-12:
+                    pairs[i] = (a, u)
+                    free = (free - {u}) | {b}
+                    improved = True
+                    break
+            if improved:
+                break
+    return pairs
+
+
+def match_pairs(features: pd.DataFrame, n_pairs: int, pinned: tuple[str, ...] = (), seed: int = 0) -> Matching:
+    """Matched pairs of stores, one store of each treated.
+
+    ``features``: one row per store with ``store`` (key, str), ``sales`` (a day) and
+    optionally ``size`` and ``region``. Pinned stores are treated and paired with the
+    closest controls by an optimal assignment (Hungarian method, scipy); the other
+    ``n_pairs − len(pinned)`` pairs are formed greedily among the remaining stores,
+    closest first, improved by swaps (``_improve``), and within each a coin (numpy
+    ``default_rng(seed)``, pairs in the order of their stores' keys) picks the treated
+    store. Returns the pairs as (treated, control), ordered by the treated store's key.
+    Raises ``PilotDesignError`` when there are too few stores or a pinned store is unknown.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    stores = features["store"].astype(str).tolist()
+    unknown = [s for s in pinned if s not in stores]
+    if unknown:
+        raise PilotDesignError(f"Pinned store{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not in the data: "
+                               f"pin stores among {', '.join(stores[:12])}{' …' if len(stores) > 12 else ''}.")
+    if 2 * n_pairs > len(stores):
+        raise PilotDesignError(f"{n_pairs} treated stores need {n_pairs} controls, {2 * n_pairs} stores in all, but "
+                               f"the data has {len(stores)}: ask for at most {len(stores) // 2} treated stores.")
+    dist = distances(features)
+    index = {s: i for i, s in enumerate(stores)}
+    chosen: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    if pinned:
+        rows = [index[s] for s in pinned]
+        others = [i for i in range(len(stores)) if i not in rows]
+        cost = dist[np.ix_(rows, others)]
+        r, c = linear_sum_assignment(cost)
+        chosen = [(rows[i], others[j]) for i, j in zip(r, c, strict=True)]
+        taken = {i for pair in chosen for i in pair}
+
+    free = {i for i in range(len(stores)) if i not in taken}
+    drawn: list[tuple[int, int]] = []
+    candidates = sorted((dist[i, j], stores[i], stores[j], i, j) for i in free for j in free if i < j)
+    for _, _, _, i, j in candidates:
+        if len(drawn) == n_pairs - len(chosen):
+            break
+        if i in free and j in free:
+            drawn.append((i, j))
+            free -= {i, j}
+    drawn = _improve(drawn, free, dist)
+
+    rng = np.random.default_rng(seed)
+    ordered = sorted((tuple(sorted((stores[i], stores[j]))) for i, j in drawn))
+    flips = rng.integers(0, 2, size=len(ordered))
+    pairs = [(a, b) if flip == 0 else (b, a) for (a, b), flip in zip(ordered, flips, strict=True)]
+    pairs += [(stores[i], stores[j]) for i, j in chosen]
+    pairs.sort()
+    method = "assignment" if pinned and not drawn else "greedy+assignment" if pinned else "greedy"
+    return Matching(pairs=tuple(pairs), pinned=frozenset(pinned), method=method)
+
+
+def smd(treated: pd.Series, control: pd.Series) -> float:
+    """Standardised mean difference (mean_T − mean_C) / sqrt((var_T + var_C) / 2), the
+    variances with ddof 1 (Austin 2009). 0 when both groups are constant and equal;
+    ±inf when constant and different."""
+    t, c = treated.astype(float), control.astype(float)
+    diff = t.mean() - c.mean()
+    var = (t.var(ddof=1) if len(t) > 1 else 0.0) + (c.var(ddof=1) if len(c) > 1 else 0.0)
+    sd = math.sqrt(var / 2)
+    if sd == 0:
+        return 0.0 if abs(diff) < 1e-12 else math.copysign(math.inf, diff)
+    return float(diff / sd)
+
+
+def balance(features: pd.DataFrame, matching: Matching) -> tuple[tuple[PairBalance, ...], dict[str, float]]:
+    """The balance rows of ``matching`` and the SMDs of ``sales`` and (where known) ``size``."""
+    f = features.assign(store=features["store"].astype(str)).set_index("store")
+    has_region = "region" in f and f["region"].notna().all()
+    has_size = "size" in f and f["size"].notna().all()
+
+    def value(store: str, column: str, present: bool = True) -> object:
+        if not present:
+            return None
+        v = f.at[store, column]
+        return str(v) if column in ("region", "label") else float(v)
+
+    rows = []
+    for n, (t, c) in enumerate(matching.pairs, start=1):
+        rows.append(PairBalance(
+            pair=n, treated=t, control=c,
+            treated_label=value(t, "label") if "label" in f else t,
+            control_label=value(c, "label") if "label" in f else c,
+            treated_region=value(t, "region", has_region), control_region=value(c, "region", has_region),
+            treated_size=value(t, "size", has_size), control_size=value(c, "size", has_size),
+            treated_sales=value(t, "sales"), control_sales=value(c, "sales"),
+            treated_units=value(t, "units"), control_units=value(c, "units"),
+            pinned=t in matching.pinned))
+    treated = [t for t, _ in matching.pairs]
+    control = [c for _, c in matching.pairs]
+    smds = {"sales": smd(f.loc[treated, "sales"], f.loc[control, "sales"])}
+    if has_size:
+        smds["size"] = smd(f.loc[treated, "size"], f.loc[control, "size"])
+    return tuple(rows), smds
+
+
+# ---------------------------------------------------------------------------------
+# Power
+# ---------------------------------------------------------------------------------
+def _panel(outcomes: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """(stores, days) of ``measure`` on every calendar day from the first to the last (NaN
+    where a store has no row)."""
+    frame = outcomes.assign(**{STORE: outcomes[STORE].astype(str), DATE: pd.to_datetime(outcomes[DATE])})
+    wide = frame.pivot_table(index=STORE, columns=DATE, values=measure, aggfunc="sum")
+    days = pd.date_range(wide.columns.min(), wide.columns.max(), freq="D")
+    return wide.reindex(columns=days), days
+
+
+def placebo_variance(outcomes: pd.DataFrame, stores: tuple[str, ...], pre_days: int,
+                     weeks: range = range(1, MAX_WEEKS + 1), measure: str = PROFIT) -> pd.DataFrame:
+    """The spread across stores of a store's change of ``measure`` with no pilot, from
+    placebo pilots on the history.
+
+    ``outcomes``: one row per (``store``, ``ds``) with ``measure`` (yen a day, as
+    ``core.money.outcomes.store_day_outcomes`` gives it); ``stores``: the pilot's treated
+    and control stores. For each length ``D = 7w``, its pre-period ``P = max(pre_days, D)``
+    (the readout compares a pilot with a pre-period at least as long), and each start
+    ``s`` (every ``STRIDE_DAYS`` back from the last possible one), each store's change of
+    mean ``measure`` from ``[s − P, s)`` to ``[s, s + D)``; the variance across the stores
+    (ddof 1: the chain's common change is no noise for a difference-in-differences),
+    averaged over the windows. Returns weeks, pre_days, variance (yen² per store-day),
+    windows (placebo starts used) and extrapolated (``a + b / D`` fitted by NNLS where
+    fewer than ``MIN_WINDOWS`` windows fit). Raises ``PilotDesignError`` when a store has
+    no outcome or the history fits fewer than two lengths."""
+    from scipy.optimize import nnls
+
+    wide, days = _panel(outcomes, measure)
+    missing = sorted(set(stores) - set(wide.index))
+    if missing:
+        raise PilotDesignError(f"No {measure} recorded for store{'s' if len(missing) > 1 else ''} "
+                               f"{', '.join(missing)} in the history: choose stores that have sales.")
+    values = wide.loc[list(stores)].to_numpy(dtype=float)
+    present = np.isfinite(values)
+    sums = np.concatenate([np.zeros((len(values), 1)), np.cumsum(np.where(present, values, 0.0), axis=1)], axis=1)
+    counts = np.concatenate([np.zeros((len(values), 1)), np.cumsum(present, axis=1)], axis=1)
+    n_days = len(days)
+
+    def means(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:  # (stores, windows)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (sums[:, hi] - sums[:, lo]) / (counts[:, hi] - counts[:, lo])
+
+    records = []
+    for w in weeks:
+        d = 7 * w
+        p = max(pre_days, d)
+        starts = np.arange(n_days - d, p - 1, -STRIDE_DAYS)
+        record = {"weeks": w, "pre_days": p, "variance": math.nan, "windows": 0}
+        if len(starts):
+            change = means(starts, starts + d) - means(starts - p, starts)
+            used = np.isfinite(change).all(axis=0)
+            if used.any():
+                record |= {"variance": float(np.mean(np.var(change[:, used], axis=0, ddof=1))),
+                           "windows": int(used.sum())}
+        records.append(record)
+    table = pd.DataFrame(records)
+    table["extrapolated"] = table["windows"] < MIN_WINDOWS
+    fitted = table[~table["extrapolated"]]
+    if len(fitted) < 2:
+        need = pre_days + 14 + (MIN_WINDOWS - 1) * STRIDE_DAYS
+        raise PilotDesignError(
+            f"The history ({n_days} days) is too short to measure how profit varies between stores: placebo pilots "
+            f"of a {pre_days}-day pre-period and 1 and 2 weeks need at least {need} days. Shorten the pre-period or "
+            "append more history.")
+    if table["extrapolated"].any():
+        design = np.column_stack([np.ones(len(fitted)), 1.0 / (7 * fitted["weeks"].to_numpy())])
+        coef, _ = nnls(design, fitted["variance"].to_numpy())
+        out = table["extrapolated"]
+        table.loc[out, "variance"] = coef[0] + coef[1] / (7 * table.loc[out, "weeks"].to_numpy())
+    return table
+
+
+def mde_multiplier(alpha: float, power: float, df: int) -> float:
+    """``t_{1−α/2, df} + t_{power, df}`` (Bloom 1995): the MDE in standard errors for a
+    two-sided test at ``alpha`` with ``power`` (≈ 2.80 for many degrees of freedom at
+    5 % and 80 %; 3.07 on 8, a pilot of 5 treated and 5 control stores)."""
+    from scipy.stats import t
+
+    df = max(df, 1)
+    return float(t.ppf(1 - alpha / 2, df) + t.ppf(power, df))
+
+
+def mde_by_weeks(variance: pd.DataFrame, n_treated: int, n_control: int, alpha: float, power: float,
+                 chain_stores: int) -> tuple[MdePoint, ...]:
+    """Each length's MDE from ``placebo_variance``'s table: per store-day
+    ``M × sqrt(σ² (1/n_T + 1/n_C))`` with ``M`` on ``n_T + n_C − 2`` degrees of freedom
+    (the readout's t), and yearly × ``DAYS_PER_YEAR`` × ``chain_stores`` (yen)."""
+    m = mde_multiplier(alpha, power, n_treated + n_control - 2)
+    points = []
+    for r in variance.itertuples(index=False):
+        per_day = m * math.sqrt(r.variance * (1 / n_treated + 1 / n_control))
+        points.append(MdePoint(weeks=int(r.weeks), mde_store_day=per_day,
+                               mde_yearly=per_day * DAYS_PER_YEAR * chain_stores, sd_change=math.sqrt(r.variance),
+                               pre_days=int(r.pre_days), windows=int(r.windows), extrapolated=bool(r.extrapolated)))
+    return tuple(points)
+
+
+def choose_weeks(points: tuple[MdePoint, ...], target_yearly: float) -> int | None:
+    """The shortest length (weeks) whose yearly MDE is at most ``target_yearly``; None if none."""
+    return next((p.weeks for p in sorted(points, key=lambda p: p.weeks) if p.mde_yearly <= target_yearly), None)
+
+
+def treated_needed(point: MdePoint, n_treated: int, target_yearly: float) -> int:
+    """Treated stores (with as many controls) that would bring ``point``'s MDE down to
+    ``target_yearly``: the MDE falls with the square root of the stores (the t
+    multiplier's small change ignored)."""
+    return math.ceil(n_treated * (point.mde_yearly / target_yearly) ** 2)
+
+
+# ---------------------------------------------------------------------------------
+# The design
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PilotHistory:
+    """What a design is computed from. ``features``: one row per store — ``store``
+    (str), ``sales`` (yen a day, or units where ``sales_unit`` is "units"), ``units``
+    (units a day), optional ``size``, ``region`` and ``label`` — over the pre-period;
+    ``outcomes``: one row per (``store``, ``ds``) with ``profit`` (yen), the whole
+    history; ``data_end``: the last day of the data; ``chain_stores``: stores of the
+    chain (yearly effects scale to them)."""
+
+    features: pd.DataFrame
+    outcomes: pd.DataFrame
+    data_end: date
+    chain_stores: int
+    sales_unit: str = "yen"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str, dataset_id: str,
+                 store_column: str, offline_yearly_savings: float | None = None,
+                 offline_model: str | None = None) -> PilotDesign:
+    """A matched-pair randomised pilot and its length from a power calculation (module
+    docstring). ``offline_yearly_savings`` (yen a year, the money impact of
+    ``offline_model``) is the smallest effect worth detecting unless the options give one.
+    Raises ``PilotDesignError`` when there are too few stores, no positive effect to size
+    the pilot on, or too short a history."""
+    stores = history.features["store"].astype(str).tolist()
+    if len(stores) < 4:
+        raise PilotDesignError(f"A pilot needs at least 4 stores (2 treated, 2 control); the data has {len(stores)}.")
+    target = options.smallest_effect_yearly
+    if target is None:
+        if offline_yearly_savings is None:
+            raise PilotDesignError("Give the smallest yearly effect worth detecting, or price a backtest run on the "
+                                   "Money page first: its yearly savings are the default.")
+        if not offline_yearly_savings > 0:
+            raise PilotDesignError(
+                f"The offline estimate saves {fmt.yen_change(offline_yearly_savings, short=True)} a year, nothing to "
+                "detect: give the smallest yearly effect worth detecting by hand.")
+        target = float(offline_yearly_savings)
+    n_pairs = options.treated or max(len(options.pinned), min(len(stores) // 2, MAX_DEFAULT_TREATED))
+    if n_pairs < 2:
+        raise PilotDesignError("A pilot needs at least 2 treated stores: with one, no interval can be put on its "
+                               "effect.")
+    matching = match_pairs(history.features, n_pairs, options.pinned, options.seed)
+    rows, smds = balance(history.features, matching)
+    stores_in = tuple(s for pair in matching.pairs for s in pair)
+    variance = placebo_variance(history.outcomes, stores_in, options.pre_days)
+    points = mde_by_weeks(variance, n_pairs, n_pairs, options.alpha, options.power, history.chain_stores)
+    shortest = choose_weeks(points, target)
+    weeks = options.weeks or shortest or MAX_WEEKS
+    chosen = next(p for p in points if p.weeks == weeks)
+    meets = chosen.mde_yearly <= target
+    at_max = next(p for p in points if p.weeks == MAX_WEEKS)
+    needed = None if shortest is not None else treated_needed(at_max, n_pairs, target)
+    return PilotDesign(
+        project_id=project_id, dataset_id=dataset_id, store_column=store_column,
+        treated=tuple(t for t, _ in matching.pairs), control=tuple(c for _, c in matching.pairs),
+        pairs=matching.pairs, balance=rows, smd=smds,
+        start=options.start or history.data_end + timedelta(days=1), days=7 * weeks, pre_days=chosen.pre_days,
+        alpha=options.alpha, power=options.power, smallest_effect_yearly=target, mde_yearly_by_weeks=points,
+        measures=PILOT_MEASURES, offline_yearly_savings=offline_yearly_savings, offline_model=offline_model,
+        seed=options.seed, created_at=datetime.now().replace(microsecond=0), chain_stores=history.chain_stores,
+        sales_unit=history.sales_unit, matching=matching.method, meets_target=meets, treated_needed=needed,
+        data_end=history.data_end,
+    )
+
+
+def redesign_weeks(design: PilotDesign, weeks: int) -> PilotDesign:
+    """The same design at another length (its MDE table already holds every length)."""
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise PilotDesignError(f"The pilot's length must be 1 to {MAX_WEEKS} weeks (got {weeks}).")
+    point = design.point(weeks)
+    return replace(design, days=7 * weeks, pre_days=point.pre_days,
+                   meets_target=point.mde_yearly <= design.smallest_effect_yearly, design_id=None)
+
+
+# ---------------------------------------------------------------------------------
+# Reading the history from the warehouse
+# ---------------------------------------------------------------------------------
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def store_column(dataset: Dataset) -> str:
+    """The key column that names a store: one named like a store (``store_id``, ``店舗``…),
+    else the key the ``stores`` side table shares, else the first of several keys.
+    Raises ``PilotDesignError`` for a dataset with a single key (no stores to split)."""
+    keys = list(dataset.spec.keys)
+    found = _find(keys, STORE_NAMES)
+    if found:
+        return found
+    if len(keys) > 1:
+        return keys[0]
+    raise PilotDesignError(f"The dataset '{dataset.name}' has one key ({', '.join(keys)}): a pilot needs a key column "
+                           "naming the store each series belongs to.")
+
+
+def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_days: int,
+                   end: date | None = None) -> tuple[pd.DataFrame, str, tuple[str, ...]]:
+    """One row per store: ``store``, ``units`` (a day), ``sales`` (yen a day where the data
+    has a price column, else units a day), ``size``, ``region`` and ``label`` where the
+    ``stores`` side table (or a per-store attribute, for the region) has them, over the
+    ``pre_days`` days up to ``end`` (default: the data's last day). Returns the frame, the
+    unit of ``sales`` ("yen" or "units") and notes on what was missing."""
+    if dataset.freq != Freq.DAILY:
+        raise PilotDesignError(f"The dataset '{dataset.name}' is {dataset.freq.label}: a pilot is designed on daily "
+                               "sales. Import daily data.")
+    if store_col not in dataset.spec.keys:
+        raise PilotDesignError(f"'{store_col}' is not a key of '{dataset.name}': choose one of "
+                               f"{', '.join(dataset.spec.keys)}.")
+    end = end or dataset.end_date
+    first = end - timedelta(days=pre_days - 1)
+    columns = list(dataset.spec.value_columns())
+    price = _find(columns, PRICE_NAMES)
+    yen = f"sum({TARGET} * {quote(price)})" if price else "NULL"
+    table = dataset.table_name
+    frame = warehouse.query(
+        f"""SELECT CAST({quote(store_col)} AS VARCHAR) AS store, sum({TARGET}) AS units, {yen} AS yen
+            FROM {table} WHERE {DATE} BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [first, end])
+    days = (end - first).days + 1
+    notes = []
+    frame["units"] = frame["units"].astype(float) / days
+    if price:
+        frame["sales"] = frame["yen"].astype(float) / days
+        unit = "yen"
+    else:
+        frame["sales"] = frame["units"]
+        unit = "units"
+        notes.append("The data has no price column: stores are matched on units sold a day.")
+    frame = frame.drop(columns="yen")
+    master = warehouse.side_table(dataset, "stores")
+    if master is not None and store_col in master.columns:
+        master = master.assign(store=master[store_col].astype(str))
+        for name, names in (("region", REGION_NAMES), ("size", SIZE_NAMES), ("label", LABEL_NAMES)):
+            column = _find([c for c in master.columns if c not in (store_col, "store")], names)
+            if column:
+                frame[name] = frame["store"].map(master.set_index("store")[column])
+    if "region" not in frame:
+        attribute = _find(list(dataset.spec.attributes), REGION_NAMES)
+        if attribute:
+            per_store = warehouse.query(
+                f"""SELECT CAST({quote(store_col)} AS VARCHAR) AS store, min(CAST({quote(attribute)} AS VARCHAR)) AS
+                           region, count(DISTINCT {quote(attribute)}) AS n
+                    FROM {table} GROUP BY 1""")
+            if (per_store["n"] == 1).all():
+                frame["region"] = frame["store"].map(per_store.set_index("store")["region"])
+    if "size" in frame:
+        frame["size"] = pd.to_numeric(frame["size"], errors="coerce")
+        if frame["size"].isna().any():
+            frame = frame.drop(columns="size")
+    if "size" not in frame:
+        notes.append("No store size is recorded: stores are matched on sales (and region) only.")
+    if "region" in frame and frame["region"].isna().any():
+        frame = frame.drop(columns="region")
+    if "region" not in frame:
+        notes.append("No store region is recorded: pairs are not matched on region.")
+    if "label" in frame:
+        frame["label"] = [f"{s} {n}" if isinstance(n, str) and n else s for s, n in zip(frame["store"], frame["label"],
+                                                                                     strict=True)]
+    return frame, unit, tuple(notes)
+
+
+def pilot_history(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_days: int,
+                  economics: object = None) -> PilotHistory:
+    """The features and the store-day profit of a stored dataset (profit by
+    ``core.money.outcomes.store_day_outcomes``, priced with ``economics``, a
+    ``core.money.impact.Economics``: default averages where the data lacks prices)."""
+    from core.backtest.engine import dataset_data
+    from core.money.impact import Economics, ImpactInputError
+    from core.money.outcomes import store_day_outcomes
+
+    features, unit, notes = store_features(warehouse, dataset, store_col, pre_days)
+    data = dataset_data(warehouse, dataset)
+    try:
+        outcomes = store_day_outcomes(data, warehouse.side_table(dataset, "items"), economics or Economics(),
+                                      store_col)
+    except ImpactInputError as error:
+        raise PilotDesignError(f"The store-day profit the pilot is sized on cannot be computed: {error}") from None
+    return PilotHistory(features=features, outcomes=outcomes, data_end=dataset.end_date,
+                        chain_stores=len(features), sales_unit=unit, notes=notes)
