@@ -44,6 +44,7 @@ navigation = st.navigation(
             st.Page("pages/report.py", title="GO / NO-GO report", icon=":material/gavel:"),
             st.Page("pages/handoff.py", title="Hand-off to production", icon=":material/publish:"),
         ],
+        "6 · Online evaluation": [st.Page("pages/monitoring.py", title="Forecast watch", icon=":material/radar:")],
     }
 )
 nav.run(navigation)  # marks the run as the app's: see ui/navigation.py

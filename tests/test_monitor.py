@@ -304,3 +304,55 @@ def test_money_realised_on_the_demo_chain_against_the_promise(warehouse):
     stored = monitor.stored_monitoring(warehouse, dataset.dataset_id)
     profit = stored[stored["measure"] == "profit"].dropna(subset=["value"])
     assert profit["value"].sum() == pytest.approx(direct["profit"].sum())
+
+
+# ---- the page ----
+@pytest.fixture
+def demo_watched(warehouse_env):
+    """The demo chain, a run of seasonal naive on S001, its 14-day batch, and the week after
+    the data in which S001 sold three times what it did (appended over the real week)."""
+    from core.data.demo import extend_demo
+
+    warehouse = Warehouse(warehouse_env)
+    dataset = warehouse.list_datasets()[0]
+    run_id = store_run(warehouse, ("S001",), ("snaive",), horizon=7, name="S001 naive")
+    run = get_run(warehouse, run_id)
+    handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id,
+                                                         PublishOptions.from_run(run, "snaive", horizon=14)))
+    extend_demo(warehouse, dataset.dataset_id, 7)
+    week = warehouse.query(f"SELECT * FROM {dataset.table_name} WHERE ds > DATE '2026-10-31' AND store_id = 'S001'")
+    warehouse.append_rows(dataset.dataset_id, week.assign(y=3 * week["y"]), replace=True, source="a drifting week")
+    warehouse.close()
+    return warehouse_env
+
+
+def test_the_page_shows_the_drift_the_band_and_what_is_missing(demo_watched):
+    at = open_page(new_session(), PAGE)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Forecast watch"
+    warnings = [w.value.replace("\\", "") for w in at.warning]  # Markdown escapes (core.text.md) dropped
+    assert any(w.startswith("Week of 2026-11-02: WAPE ") and "is above the backtest's band" in w
+               and w.endswith("the forecasts are drifting.") for w in warnings), warnings
+    assert any("No actuals yet after 2026-11-07 (the batch forecasts up to 2026-11-14)" in i.value.replace("\\", "")
+               for i in at.info)
+    weeks = at.dataframe[0].value
+    assert weeks["Period"].tolist() == ["Week of 2026-10-26", "Week of 2026-11-02", "Week of 2026-11-09"]
+    assert weeks["Days with actuals"].tolist() == ["1 of 1", "6 of 7", "0 of 6"]
+    assert weeks["Status"].tolist() == ["complete", "partial", "no actuals yet"]
+    assert weeks["Alert"].iloc[1].startswith("WAPE") and weeks["WAPE"].iloc[1].endswith("%")
+    assert weeks["Profit per store-day"].iloc[1].startswith("¥")
+    assert len(at.get("plotly_chart")) == 2
+    assert any(m.value.replace("\\", "").startswith("Realised so far: ¥") for m in at.markdown)
+
+    warehouse = Warehouse(demo_watched)
+    stored = warehouse.query(monitor.EXAMPLE_QUERY)
+    warehouse.close()
+    assert "wape" in set(stored["measure"]) and set(stored["version"]) == {1}
+    next(b for b in at.button if b.label == "Recompute").click().run()
+    assert not at.exception and not at.error
+    assert any("is above the backtest's band" in w.value for w in at.warning)
+
+
+def test_the_page_points_to_the_handoff_when_nothing_is_published(warehouse_env):
+    at = open_page(new_session(), PAGE)
+    assert any("Nothing has been published yet" in i.value for i in at.info)

@@ -376,18 +376,18 @@ class BatchWatch:
             label = self.period_label(row.period_start)
             if row.wape_alert:
                 sentences.append(f"{label}: WAPE {fmt.pct(row.wape, 0)} is above the backtest's band "
-                                 f"{_range(row.wape_low, row.wape_high)}: the forecasts are drifting.")
+                                 f"{band_range(row.wape_low, row.wape_high)}: the forecasts are drifting.")
             if row.bias_alert:
                 side = ("over-forecasts more than in the backtest (expect waste)" if row.bias > 0 else
                         "under-forecasts more than in the backtest (expect empty shelves)")
                 sentences.append(f"{label}: bias {fmt.pct(row.bias, 0, signed=True)} is outside the backtest's "
-                                 f"range {_range(row.bias_low, row.bias_high, signed=True)}: the batch {side}.")
+                                 f"range {band_range(row.bias_low, row.bias_high, signed=True)}: the batch {side}.")
         return sentences
 
     def good_news(self) -> list[str]:
         """One sentence per period whose WAPE is below its band (no alert)."""
         return [f"{self.period_label(r.period_start)}: WAPE {fmt.pct(r.wape, 0)} is below the backtest's band "
-                f"{_range(r.wape_low, r.wape_high)}: better than the backtest." for r in self.periods.itertuples()
+                f"{band_range(r.wape_low, r.wape_high)}: better than the backtest." for r in self.periods.itertuples()
                 if r.wape_below]
 
     def coverage_sentences(self) -> list[str]:
@@ -499,7 +499,7 @@ class BatchWatch:
         }
 
 
-def _range(low: float, high: float, signed: bool = False) -> str:
+def band_range(low: float, high: float, signed: bool = False) -> str:
     """``28–35%``, ``−11% to +13%`` (signed), or an en dash when there is no band."""
     if fmt.missing(low) or fmt.missing(high):
         return fmt.MISSING
@@ -807,7 +807,7 @@ def summary_text(watch: BatchWatch) -> str:
             lines.append(f"  {watch.period_label(row.period_start)}: no actuals yet")
             continue
         lines.append(f"  {watch.period_label(row.period_start)}: WAPE {fmt.pct(row.wape)} (band "
-                     f"{_range(row.wape_low, row.wape_high)}), bias {fmt.pct(row.bias, signed=True)}, MAE "
+                     f"{band_range(row.wape_low, row.wape_high)}), bias {fmt.pct(row.bias, signed=True)}, MAE "
                      f"{fmt.number(row.mae, 2)}, {row.series:,} of {row.series_forecast:,} series, "
                      f"{row.dates:,} of {row.dates_forecast:,} {periods.period_noun(watch.freq, plural=True)}")
     lines += [f"ALERT {s}" for s in watch.alert_sentences()]
