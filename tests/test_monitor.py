@@ -356,3 +356,19 @@ def test_the_page_shows_the_drift_the_band_and_what_is_missing(demo_watched):
 def test_the_page_points_to_the_handoff_when_nothing_is_published(warehouse_env):
     at = open_page(new_session(), PAGE)
     assert any("Nothing has been published yet" in i.value for i in at.info)
+
+
+def test_python_m_core_pilot_monitor(published, capsys):
+    from core.pilot.__main__ import main
+
+    warehouse, dataset = published
+    append_weeks(warehouse, dataset)
+    path = str(warehouse.path)
+    warehouse.close()
+    assert main(["monitor", "--dataset", "watched", "--version", "1", "--json", "--warehouse", path]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["periods"][1]["wape_alert"] is True and data["missing_series"] == []
+    assert main(["monitor", "--dataset", "watched", "--fail-on-alert", "--no-money", "--warehouse", path]) == 1
+    assert "ALERT Week of 2025-04-07: WAPE 50%" in capsys.readouterr().out
+    assert main(["monitor", "--dataset", "watched", "--version", "3", "--warehouse", path]) == 2
+    assert "Version 3 of this dataset's batch forecasts does not exist" in capsys.readouterr().err

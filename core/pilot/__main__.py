@@ -14,6 +14,14 @@ simulation of every model of the run, seconds on the demo chain), taking the mod
 saves the most. The decision's chosen model is not read here: the pilot sits below the
 decision. ``--json`` prints the stored design as JSON on stdout instead of the summary.
 
+    python -m core.pilot monitor --dataset NAME|ID [--version N] [--stores S001,S002] [--no-money]
+        [--fail-on-alert] [--json]
+
+``monitor`` measures a published batch week by week against the actuals appended since
+(WAPE, bias and MAE against the backtest's band, alerts, the money realised so far;
+``core.pilot.monitor``), stores the result in ``forecast_monitoring`` and prints it;
+``--fail-on-alert`` exits with 1 when a week alerts.
+
 The warehouse is $MITOSHI_WAREHOUSE or --warehouse. Bad arguments or data: one line on
 stderr and exit code 2.
 """
@@ -36,6 +44,7 @@ from core.money.run_impact import run_impact
 from core.money.store import load_impact_settings
 from core.pilot.design import MAX_WEEKS, DesignOptions, PilotDesign, PilotDesignError, design_pilot, pilot_history
 from core.pilot.design import store_column as find_store_column
+from core.pilot.monitor import add_monitor
 from core.pilot.store import json_ready, save_design
 from core.planning.store import Project, list_projects
 from core.warehouse import Dataset, Warehouse, warehouse_path
@@ -65,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core.pilot", description=__doc__.splitlines()[0])
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_design(commands)
+    add_monitor(commands, [common()])
     return p
 
 
