@@ -40,11 +40,15 @@ navigation = st.navigation(
         "5 · Money impact": [
             st.Page("pages/money.py", title="Money impact", icon=":material/payments:"),
         ],
-        "6 · Decision and hand-off": [
+        # Online evaluation before the verdict, as in the talk (オンライン評価 → GO/NO GO判断). Its pilot orders
+        # from a batch published on the Hand-off page, which therefore is used twice: for the pilot, and after GO.
+        "6 · Online evaluation": [
+            st.Page("pages/monitoring.py", title="Forecast watch", icon=":material/radar:"),
+        ],
+        "7 · Decision and hand-off": [
             st.Page("pages/report.py", title="GO / NO-GO report", icon=":material/gavel:"),
             st.Page("pages/handoff.py", title="Hand-off to production", icon=":material/publish:"),
         ],
-        "6 · Online evaluation": [st.Page("pages/monitoring.py", title="Forecast watch", icon=":material/radar:")],
     }
 )
 nav.run(navigation)  # marks the run as the app's: see ui/navigation.py

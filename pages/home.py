@@ -49,7 +49,12 @@ left.page_link("pages/backtest.py", label="Backtest: run the ladder and read it"
 right.page_link("pages/experiments.py", label="Experiments: compare runs", icon=":material/compare_arrows:")
 st.markdown("**5 · Money impact** — forecast errors as stockouts, waste and yen, against today's ordering.")
 st.page_link("pages/money.py", label="Money impact: orders, stockouts and waste in yen", icon=":material/payments:")
-st.markdown("**6 · Decision and hand-off** — the criteria meet the evidence: GO, CONDITIONAL GO or NO-GO, kept as a "
+st.markdown("**6 · Online evaluation (オンライン評価)** — the offline backtest is a promise: a pilot in a few stores tests "
+            "it before the verdict (matched treated and control stores, its length from a power calculation, read out "
+            "by difference-in-differences), and every published forecast is watched against what then sold.")
+st.page_link("pages/monitoring.py", label="Forecast watch: published batches against the actuals",
+             icon=":material/radar:")
+st.markdown("**7 · Decision and hand-off** — the criteria meet the evidence: GO, CONDITIONAL GO or NO-GO, kept as a "
             "snapshot and a PDF; then the chosen model's forecasts written to a batch table.")
 left, right = st.columns(2)
 left.page_link("pages/report.py", label="GO / NO-GO report and PDF", icon=":material/gavel:")

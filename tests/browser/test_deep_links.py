@@ -99,7 +99,8 @@ def test_every_page_file_is_registered_in_app_py():
     assert registered == on_disk
     assert sum(e.default for e in PAGES) == 1
     assert [e.stem for e in PAGES if e.default] == ["home"]
-    assert SECTIONS[1] == "1 · Data and current state" and SECTIONS[-1] == "6 · Decision and hand-off"
+    assert SECTIONS[1] == "1 · Data and current state" and SECTIONS[-2] == "6 · Online evaluation" \
+        and SECTIONS[-1] == "7 · Decision and hand-off"
 
 
 # ---------------------------------------------------------------------------------
