@@ -721,7 +721,7 @@ def save_watch(warehouse: Warehouse, watch: BatchWatch) -> BatchWatch:
                 FROM {view}""")
         computed = cur.execute("SELECT max(computed_at) FROM forecast_monitoring WHERE dataset_id = ? AND version = ?",
                                [watch.dataset_id, watch.version]).fetchone()[0]
-    return BatchWatch(**{**watch.__dict__, "computed_at": computed})
+    return replace(watch, computed_at=computed)
 
 
 def monitor_batch(warehouse: Warehouse, dataset_id: str, version: int | None = None,
