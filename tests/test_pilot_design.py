@@ -39,9 +39,11 @@ from core.pilot.store import (
     list_designs,
     online_evidence,
     save_design,
+    save_pilot_readout,
     save_readout,
 )
 from core.warehouse import Warehouse
+from tests.conftest import store_run
 
 # A hand-checked chain: A-B, C-D and E-F are the close pairs; G and H have no close partner.
 STORES = pd.DataFrame({
@@ -288,6 +290,32 @@ def test_online_evidence_goes_from_none_to_designed_to_read(warehouse):
     assert latest_readout(warehouse, "proj", design_id)["readout_id"] == readout_id
 
 
+class FakeReadout:
+    """What ``save_pilot_readout`` asks of a ``PilotReadout``: ``to_dict`` and ``to_evidence``."""
+
+    def __init__(self, evidence: OnlineEvidence) -> None:
+        self.evidence = evidence
+
+    def to_dict(self) -> dict:
+        return {"treated": list(self.evidence.treated), "overall": [{"measure": "profit", "yearly": 4.4e6}]}
+
+    def to_evidence(self, **ids) -> OnlineEvidence:
+        return OnlineEvidence(**{**self.evidence.__dict__, **ids})
+
+
+def test_a_readout_is_stored_with_the_evidence_of_its_design(warehouse):
+    design = a_design()
+    with pytest.raises(PilotNotFoundError, match="Store the pilot design"):
+        save_pilot_readout(warehouse, design, FakeReadout(evidence_of(design)))
+    design_id = save_design(warehouse, design)
+    stored = latest_design(warehouse, "proj")
+    readout_id = save_pilot_readout(warehouse, stored, FakeReadout(evidence_of(design)), batch_version=3)
+    read = online_evidence(warehouse, "proj")
+    assert (read.status, read.design_id, read.readout_id) == (READ, design_id, readout_id)
+    assert (read.offline_yearly_savings, read.offline_model, read.batch_version) == (5e7, "lgbm", 3)
+    assert latest_readout(warehouse, "proj")["overall"] == [{"measure": "profit", "yearly": 4.4e6}]
+
+
 def test_a_readout_names_a_design_of_its_project(warehouse):
     design_id = save_design(warehouse, a_design())
     with pytest.raises(PilotNotFoundError, match="not one of this project's"):
@@ -360,3 +388,30 @@ def test_the_command_line_designs_and_stores_a_pilot(warehouse_env, capsys):
     assert "No project named 'no such'" in capsys.readouterr().err
     assert main(["design", "--warehouse", str(warehouse_env), "--project", "Pilot CLI"]) == 2
     assert "--smallest-effect" in capsys.readouterr().err  # no run to take the offline estimate from
+
+
+def test_the_command_line_takes_the_offline_estimate_from_the_projects_run(warehouse_env, capsys):
+    from core.money.run_impact import run_impact
+    from core.pilot.__main__ import main
+    from core.planning.store import create_project, update_project
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        run_id = store_run(warehouse, ("S001", "S002"), ("snaive", "ets"), 14, "pilot run")
+        project = create_project(warehouse, "Pilot offline")
+        update_project(warehouse, project, project.name, "", (), (run_id,))
+        impact = run_impact(warehouse, run_id).impact
+    finally:
+        warehouse.close()
+    models = impact.summary[impact.summary["policy"] != impact.baseline]
+    best = models.loc[models["yearly_savings"].idxmax()]
+
+    code = main(["design", "--warehouse", str(warehouse_env), "--project", "Pilot offline", "--weeks", "6",
+                 "--no-save", "--json"])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 0 and "pricing run" in captured.err
+    assert out["offline_model"] == best["policy"]
+    assert out["offline_yearly_savings"] == pytest.approx(best["yearly_savings"])
+    assert out["smallest_effect_yearly"] == pytest.approx(best["yearly_savings"])
+    assert out["weeks"] == 6 and out["days"] == 42 and out["design_id"] is None

@@ -14,6 +14,7 @@ import math
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from core.errors import WarehouseError
 from core.pilot.design import PilotDesign
 from core.pilot.evidence import DESIGNED, NONE, READ, OnlineEvidence
 from core.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from core.pilot.readout import PilotReadout
 
 EVIDENCE_KEY = "evidence"
 
@@ -114,6 +118,22 @@ def save_readout(warehouse: Warehouse, project_id: str, design_id: str, readout:
         cur.execute("INSERT INTO pilot_readouts VALUES (?, ?, ?, ?, ?)",
                     [readout_id, project_id, design_id, datetime.now(), _dumps(readout)])
     return readout_id
+
+
+def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: PilotReadout,
+                       batch_version: int | None = None) -> str:
+    """Store ``readout`` (a ``core.pilot.readout.PilotReadout``) of the stored ``design``:
+    its ``to_dict`` with, under ``"evidence"``, its ``to_evidence`` carrying the design's
+    id, dataset, store column and offline promise (and the published batch the treated
+    stores ordered from). Returns the readout's id; ``online_evidence`` reads it back."""
+    if design.design_id is None:
+        raise PilotNotFoundError("Store the pilot design before its readout (save_design).")
+    evidence = readout.to_evidence(design_id=design.design_id, dataset_id=design.dataset_id,
+                                   store_column=design.store_column,
+                                   offline_yearly_savings=design.offline_yearly_savings,
+                                   offline_model=design.offline_model, batch_version=batch_version)
+    return save_readout(warehouse, design.project_id, design.design_id,
+                        readout.to_dict() | {EVIDENCE_KEY: evidence.to_dict()})
 
 
 def latest_readout(warehouse: Warehouse, project_id: str, design_id: str | None = None) -> dict | None:
