@@ -415,3 +415,15 @@ def test_the_command_line_takes_the_offline_estimate_from_the_projects_run(wareh
     assert out["offline_yearly_savings"] == pytest.approx(best["yearly_savings"])
     assert out["smallest_effect_yearly"] == pytest.approx(best["yearly_savings"])
     assert out["weeks"] == 6 and out["days"] == 42 and out["design_id"] is None
+
+
+def test_a_design_this_version_cannot_read_says_to_design_again(warehouse):
+    from datetime import datetime
+
+    from core.errors import WarehouseError
+
+    with warehouse.transaction() as cur:
+        cur.execute("INSERT INTO pilot_designs VALUES ('old', 'proj', 'ds1', ?, ?)",
+                    [datetime(2026, 1, 2, 3, 4), json.dumps({"treated": ["A"]})])
+    with pytest.raises(WarehouseError, match="stored on 2026-01-02 03:04 cannot be read .* design the pilot again"):
+        latest_design(warehouse, "proj")

@@ -79,7 +79,12 @@ def save_design(warehouse: Warehouse, design: PilotDesign) -> str:
 
 
 def _design(row: dict) -> PilotDesign:
-    return replace(PilotDesign.from_dict(json.loads(row["design"])), design_id=row["design_id"])
+    try:
+        design = PilotDesign.from_dict(json.loads(row["design"]))
+    except (TypeError, KeyError, ValueError) as error:
+        raise WarehouseError(f"The pilot design stored on {row['created_at']:%Y-%m-%d %H:%M} cannot be read by this "
+                             f"version of Mitoshi ({error}): design the pilot again.") from None
+    return replace(design, design_id=row["design_id"])
 
 
 def list_designs(warehouse: Warehouse, project_id: str) -> list[DesignInfo]:
