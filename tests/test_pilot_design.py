@@ -230,6 +230,13 @@ def test_the_default_is_half_the_stores_at_most_ten():
     design = design_pilot(history(many, days=400), DesignOptions(smallest_effect_yearly=1e9), "p", "d", "store")
     assert len(design.treated) == 10 == len(design.control)
     assert len(design_pilot(history(), DesignOptions(smallest_effect_yearly=1e9), "p", "d", "store").pairs) == 4
+    # pinned stores alone are the treated ones unless more are asked for
+    pinned = design_pilot(history(), DesignOptions(pinned=("A", "H"), smallest_effect_yearly=1e9), "p", "d", "store")
+    assert pinned.treated == ("A", "H") and pinned.matching == "assignment"
+    assert [b.pinned for b in pinned.balance] == [True, True]
+    more = design_pilot(history(), DesignOptions(pinned=("C",), treated=3, smallest_effect_yearly=1e9), "p", "d",
+                        "store")
+    assert "C" in more.treated and len(more.treated) == 3 and ("C", "D") in more.pairs
 
 
 # ---------------------------------------------------------------------------------

@@ -93,8 +93,8 @@ class PilotDesignError(MitoshiError):
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DesignOptions:
-    """What the user chooses. ``treated``: the number of treated stores (None: half the
-    stores, at most ``MAX_DEFAULT_TREATED``, or as many as are pinned); ``pinned``:
+    """What the user chooses. ``treated``: the number of treated stores (None: as many as
+    are pinned, two at least, else half the stores, at most ``MAX_DEFAULT_TREATED``); ``pinned``:
     stores that must be treated; ``weeks``: the pilot's length (None: the shortest that
     detects ``smallest_effect_yearly``); ``pre_weeks``: the pre-period matched on and
     compared against; ``alpha``: two-sided significance; ``power``: 1 − β;
@@ -629,7 +629,8 @@ def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str,
                 f"The offline estimate saves {fmt.yen_change(offline_yearly_savings, short=True)} a year, nothing to "
                 "detect: give the smallest yearly effect worth detecting by hand.")
         target = float(offline_yearly_savings)
-    n_pairs = options.treated or max(len(options.pinned), min(len(stores) // 2, MAX_DEFAULT_TREATED))
+    default = max(len(options.pinned), 2) if options.pinned else min(len(stores) // 2, MAX_DEFAULT_TREATED)
+    n_pairs = options.treated or default
     if n_pairs < 2:
         raise PilotDesignError("A pilot needs at least 2 treated stores: with one, no interval can be put on its "
                                "effect.")
