@@ -113,6 +113,23 @@ def test_the_seed_fixes_which_store_of_each_pair_is_treated():
     assert all(as_sets(d) == as_sets(first) for d in draws)  # the pairs themselves do not move
 
 
+def test_the_coins_are_drawn_among_balanced_assignments():
+    # Four pairs 40 apart: the treated store the larger in all four would differ by 0.33 SD; the
+    # 6 of 16 assignments with two larger stores on each side differ by 0 and are the ones drawn.
+    stores = pd.DataFrame({"store": list("ABCDEFGH"), "sales": [100.0, 140.0, 200.0, 240.0, 300.0, 340.0, 400.0,
+                                                                440.0], "units": [1.0] * 8})
+    drawn = set()
+    for seed in range(20):
+        matching = match_pairs(stores, 4, seed=seed)
+        assert as_sets(matching.pairs) == {frozenset("AB"), frozenset("CD"), frozenset("EF"), frozenset("GH")}
+        assert (matching.accepted, matching.considered, matching.smd_limit) == (6, 16, 0.1)
+        treated = [t for t, _ in matching.pairs]
+        assert abs(smd(stores.set_index("store").loc[treated, "sales"],
+                       stores.set_index("store").loc[[c for _, c in matching.pairs], "sales"])) < 0.1
+        drawn.add(tuple(treated))
+    assert len(drawn) > 2  # still a lottery among the balanced draws
+
+
 def test_pinned_stores_are_treated_and_get_their_closest_control():
     matching = match_pairs(STORES, 3, pinned=("C",), seed=0)
     assert ("C", "D") in matching.pairs
@@ -365,6 +382,8 @@ def test_a_design_on_the_demo_chain_is_balanced(warehouse_env):
     assert len(design.treated) == 5 == len(design.control)
     assert len(set(design.treated) | set(design.control)) == 10
     assert abs(design.smd["sales"]) < 0.25 and abs(design.smd["size"]) < 0.25
+    assert design.smd_limit == 0.25 and 1 <= design.accepted_assignments < design.considered_assignments == 32
+    assert "possible draws whose groups differ in sales and size by less than 0.25" in design.assignment_sentence()
     assert design.start == dataset.end_date + timedelta(days=1)
     same = sum(bool(b.same_region) for b in design.balance)
     assert same == 3  # 関東, 関西 and 九州 each hold a pair; 中部 and 北海道 have one store each

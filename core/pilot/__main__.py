@@ -22,6 +22,20 @@ decision. ``--json`` prints the stored design as JSON on stdout instead of the s
 ``core.pilot.monitor``), stores the result in ``forecast_monitoring`` and prints it;
 ``--fail-on-alert`` exits with 1 when a week alerts.
 
+    python -m core.pilot simulate --project NAME|ID [--days N] [--batch-version N] [--json]
+
+``simulate`` runs the project's latest design on the generated demo chain (``core.pilot.run``):
+the treated stores order from the published batch, the controls keep today's practice, and
+the pilot's days (all that remain, or the next ``--days``) are appended to the dataset; it
+prints the true effect the demo's counterfactual knows.
+
+    python -m core.pilot readout --project NAME|ID [--level 0.95] [--json]
+
+``readout`` reads the latest design's pilot out on its days in the data so far
+(difference-in-differences, ``core.pilot.readout``) and stores the readout with the
+project for the decision; ``--json`` prints the stored readout (its ``evidence`` key is
+what the decision reads).
+
 The warehouse is $MITOSHI_WAREHOUSE or --warehouse. Bad arguments or data: one line on
 stderr and exit code 2.
 """
@@ -39,13 +53,14 @@ from pathlib import Path
 from core import fmt
 from core.backtest.store import get_run
 from core.errors import MitoshiError
-from core.money.impact import Economics, ImpactConfig
-from core.money.run_impact import run_impact
+from core.money.impact import Economics
 from core.money.store import load_impact_settings
 from core.pilot.design import MAX_WEEKS, DesignOptions, PilotDesign, PilotDesignError, design_pilot, pilot_history
 from core.pilot.design import store_column as find_store_column
 from core.pilot.monitor import add_monitor
-from core.pilot.store import json_ready, save_design
+from core.pilot.readout import effect_sentence, promise_sentence
+from core.pilot.run import offline_estimate, pilot_status, project_run, read_out_design, readout_table, simulate_design
+from core.pilot.store import json_ready, latest_design, latest_readout, save_design
 from core.planning.store import Project, list_projects
 from core.warehouse import Dataset, Warehouse, warehouse_path
 
@@ -75,6 +90,8 @@ def parser() -> argparse.ArgumentParser:
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_design(commands)
     add_monitor(commands, [common()])
+    add_simulate(commands)
+    add_readout(commands)
     return p
 
 
@@ -140,26 +157,6 @@ def _dataset(warehouse: Warehouse, project: Project, text: str | None, run_datas
                        "--dataset.")
 
 
-def _project_run(warehouse: Warehouse, project: Project, dataset_id: str | None) -> str | None:
-    """The project's newest linked run (on ``dataset_id`` when given)."""
-    runs = [get_run(warehouse, r) for r in project.run_ids]
-    runs = [r for r in runs if dataset_id is None or r.dataset_id == dataset_id]
-    return max(runs, key=lambda r: r.created_at).run_id if runs else None
-
-
-def offline_estimate(warehouse: Warehouse, project: Project, run_id: str) -> tuple[float, str]:
-    """The yearly savings of the run's model that saves the most, and its alias, from the
-    run's money impact priced with the project's money settings for its dataset."""
-    run = get_run(warehouse, run_id)
-    config = load_impact_settings(warehouse, project.project_id, run.dataset_id) or ImpactConfig()
-    impact = run_impact(warehouse, run_id, config).impact
-    models = impact.summary[impact.summary["policy"] != impact.baseline]
-    if models.empty:
-        raise MitoshiError(f"The run '{run.name}' has no model to price: give --offline-savings or --smallest-effect.")
-    best = models.loc[models["yearly_savings"].idxmax()]
-    return float(best["yearly_savings"]), str(best["policy"])
-
-
 def design_command(warehouse: Warehouse, args: argparse.Namespace) -> PilotDesign:
     project = find_project(warehouse, args.project)
     run_id = args.run
@@ -167,7 +164,7 @@ def design_command(warehouse: Warehouse, args: argparse.Namespace) -> PilotDesig
     if args.dataset:
         dataset = _dataset(warehouse, project, args.dataset, None)
     else:
-        run_id = run_id or _project_run(warehouse, project, None)
+        run_id = run_id or project_run(warehouse, project, None)
         if run_id:
             dataset_hint = get_run(warehouse, run_id).dataset_id
         dataset = _dataset(warehouse, project, None, dataset_hint)
@@ -176,7 +173,7 @@ def design_command(warehouse: Warehouse, args: argparse.Namespace) -> PilotDesig
                             seed=args.seed, start=args.start)
     savings, model = args.offline_savings, args.offline_model
     if savings is None:
-        run_id = run_id or _project_run(warehouse, project, dataset.dataset_id)
+        run_id = run_id or project_run(warehouse, project, dataset.dataset_id)
         if run_id:
             print(f"pricing run {run_id} for the offline estimate …", file=sys.stderr, flush=True)
             savings, model = offline_estimate(warehouse, project, run_id)
@@ -222,9 +219,91 @@ def summary(design: PilotDesign) -> str:
         size = f"  size {b.treated_size:g} / {b.control_size:g}" if b.treated_size is not None else ""
         lines.append(f"  {b.pair}. {b.treated_label} / {b.control_label}{region}{size}  "
                      f"{sales(b.treated_sales)} / {sales(b.control_sales)}{'  (pinned)' if b.pinned else ''}")
+    lines.append(design.assignment_sentence())
     lines.append("standardised mean differences: " + ", ".join(
         f"{name} {value:+.2f} ({design.smd_grade(name)})" for name, value in design.smd.items()))
     return "\n".join(lines)
+
+
+def add_simulate(commands: argparse._SubParsersAction) -> None:
+    s = commands.add_parser("simulate", parents=[common()],
+                            help="run the project's latest pilot design on the demo chain",
+                            description="Simulate the latest pilot design of the project on the generated demo chain: "
+                                        "treated stores order from the published batch, controls keep today's "
+                                        "practice; the days are appended to the dataset.")
+    s.add_argument("--project", required=True, help="the project's name or id")
+    s.add_argument("--days", type=int, default=None, help="simulate only the next DAYS of the pilot (default: all "
+                                                          "that remain)")
+    s.add_argument("--batch-version", type=int, default=None, help="the published batch to order from (default: "
+                                                                   "the newest)")
+    s.set_defaults(handler=run_simulate)
+
+
+def add_readout(commands: argparse._SubParsersAction) -> None:
+    r = commands.add_parser("readout", parents=[common()], help="read the project's pilot out and store the readout",
+                            description="Difference-in-differences of the treated against the control stores, "
+                                        "pre against during the pilot (its days in the data so far), stored with "
+                                        "the project for the decision.")
+    r.add_argument("--project", required=True, help="the project's name or id")
+    r.add_argument("--level", type=_share, default=0.95, help="the intervals' confidence (default 0.95)")
+    r.set_defaults(handler=run_readout)
+
+
+def _latest_design(warehouse: Warehouse, text: str) -> PilotDesign:
+    project = find_project(warehouse, text)
+    design = latest_design(warehouse, project.project_id)
+    if design is None:
+        raise MitoshiError(f"The project '{project.name}' has no pilot design yet: run python -m core.pilot design "
+                           f"--project '{project.name}' first.")
+    return design
+
+
+def run_simulate(warehouse: Warehouse, args: argparse.Namespace) -> int:
+    design = _latest_design(warehouse, args.project)
+    print(f"simulating the pilot of design {design.design_id} …", file=sys.stderr, flush=True)
+    pilot = simulate_design(warehouse, design, args.days, args.batch_version)
+    truth = {m: pilot.true_effect(m) for m in ("profit", "waste_cost", "lost_margin", "stockout_days")}
+    status = pilot_status(warehouse, design)
+    if args.json:
+        print(json.dumps(json_ready({
+            "design_id": design.design_id, "batch_version": pilot.batch_version, "treated": pilot.treated,
+            "control": design.control, "start": pilot.start, "end": pilot.end, "days": pilot.days,
+            "rows_appended": pilot.appended.n_rows, "true_effect_per_store_day": truth,
+            "days_present": status.days_present, "days_planned": status.days_planned,
+            "status": status.sentence()}), indent=2, ensure_ascii=False, allow_nan=False))
+        return 0
+    print(f"{', '.join(pilot.treated)} ordered from batch version {pilot.batch_version}, {pilot.start} to {pilot.end} "
+          f"({pilot.days} days, {fmt.count(pilot.appended.n_rows)} rows appended); the design's controls "
+          f"{', '.join(design.control)} and every other store kept today's practice")
+    print("true effect per treated store-day (against the same days on today's practice): "
+          f"profit {fmt.yen(truth['profit'], signed=True)}, waste {fmt.yen(truth['waste_cost'], signed=True)}, "
+          f"lost margin {fmt.yen(truth['lost_margin'], signed=True)}, stockout item-days "
+          f"{fmt.number(truth['stockout_days'], 2, signed=True)}")
+    print(status.sentence())
+    return 0
+
+
+def run_readout(warehouse: Warehouse, args: argparse.Namespace) -> int:
+    design = _latest_design(warehouse, args.project)
+    readout, readout_id = read_out_design(warehouse, design, args.level)
+    if args.json:
+        stored = latest_readout(warehouse, design.project_id, design.design_id)
+        print(json.dumps(json_ready(stored), indent=2, ensure_ascii=False, allow_nan=False))
+        return 0
+    print(f"readout {readout_id} of design {design.design_id}: {readout.pilot_days} pilot days "
+          f"({readout.during[0]} to {readout.during[1]}) against {readout.pre[0]} to {readout.pre[1]}; treated "
+          f"{', '.join(readout.treated)}, control {', '.join(readout.control)}")
+    profit = readout.estimate("profit")
+    if profit is not None:
+        print(promise_sentence(profit, design.offline_yearly_savings))
+    for measure in ("waste_cost", "lost_margin", "stockout_days"):
+        estimate = readout.estimate(measure)
+        if estimate is not None:
+            print(effect_sentence(estimate))
+    print(readout_table(readout).to_string(index=False))
+    for note in readout.notes:
+        print(f"note: {note}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

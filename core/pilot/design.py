@@ -14,9 +14,15 @@ nearest-neighbour matching balances as well as optimal matching in Austin's comp
 (Austin 2014, *Stat Med* 33:1057), and the swaps take it to a local optimum of the total
 without a graph-matching library. Stores the user pins as treated are paired with
 controls by an optimal assignment (``scipy.optimize.linear_sum_assignment``, the
-Hungarian method). Within each unpinned pair a coin with the design's ``seed`` decides
-which store is treated: a matched-pair randomised design (Imai, King & Nall 2009), so
-that no choice of the analyst decides who gets the model.
+Hungarian method). Within each unpinned pair a coin decides which store is treated: a
+matched-pair randomised design (Imai, King & Nall 2009), so that no choice of the analyst
+decides who gets the model. With few pairs a coin can still put the larger store of most
+pairs on one side, so the design rerandomises (Morgan & Rubin 2012, "Rerandomization to
+improve covariate balance in experiments", *Ann Stat* 40:1263): of every assignment of
+the coins (``MAX_ASSIGNMENTS`` sampled beyond 12 pairs) it keeps those whose
+standardised mean differences of sales and size are all below 0.1 (else 0.25, else the
+best there are) and draws one of them with the design's ``seed``. The readout's interval,
+which ignores the rerandomisation, is then conservative (Morgan & Rubin 2012, §3).
 
 Balance is read from the standardised mean differences of the treated and control
 groups, ``(mean_T − mean_C) / sqrt((var_T + var_C) / 2)``: |SMD| < 0.1 is good, < 0.25
@@ -74,6 +80,7 @@ MIN_WINDOWS = 4  # fewer placebo windows than this and a duration's variance is 
 REGION_PENALTY = 1000.0  # added to the distance of two stores in different regions
 DAYS_PER_YEAR = 365
 SMD_GOOD, SMD_ACCEPTABLE = 0.1, 0.25
+MAX_ASSIGNMENTS = 4096  # coin assignments scored for rerandomisation (all of them up to 12 pairs)
 STORE = "store"
 
 # Column names a store master may use (lower-cased comparison).
@@ -224,6 +231,9 @@ class PilotDesign:
     meets_target: bool = True
     treated_needed: int | None = None
     data_end: date | None = None
+    smd_limit: float | None = SMD_GOOD  # rerandomisation: the |SMD| every accepted assignment is under (None: best)
+    accepted_assignments: int = 1  # coin assignments under ``smd_limit``, one of which was drawn
+    considered_assignments: int = 1  # coin assignments scored
     design_id: str | None = None  # set when stored
 
     # -- derived ------------------------------------------------------------------
@@ -260,6 +270,20 @@ class PilotDesign:
         """``good`` (|SMD| < 0.1), ``acceptable`` (< 0.25) or ``poor`` for one SMD."""
         value = abs(self.smd[name])
         return "good" if value < SMD_GOOD else "acceptable" if value < SMD_ACCEPTABLE else "poor"
+
+    def assignment_sentence(self) -> str:
+        """How the treated store of each pair was chosen, in a sentence a PM reads."""
+        pinned = sum(b.pinned for b in self.balance)
+        if pinned == len(self.balance):
+            return "Every treated store was pinned; each control is the closest store to its treated one."
+        drawn = (f"drawn by lot (seed {self.seed}) among the {self.accepted_assignments} of "
+                 f"{self.considered_assignments} possible draws")
+        if self.smd_limit is None:
+            rule = "with the smallest difference in sales and size between the groups (none was below 0.25)"
+        else:
+            rule = f"whose groups differ in sales and size by less than {self.smd_limit:g} standard deviations"
+        lead = "The treated store of each pair was" if not pinned else "The treated store of each unpinned pair was"
+        return f"{lead} {drawn} {rule}."
 
     def duration_sentence(self) -> str:
         """What the power calculation says, in a sentence a PM reads."""
@@ -313,11 +337,16 @@ class PilotDesign:
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Matching:
-    """Pairs (treated, control), and how they were formed."""
+    """Pairs (treated, control), and how they were formed: ``accepted`` of ``considered``
+    coin assignments had every |SMD| below ``smd_limit`` (None: none did, the best were
+    kept) and one of them was drawn."""
 
     pairs: tuple[tuple[str, str], ...]
     pinned: frozenset[str]
     method: str
+    smd_limit: float | None = SMD_GOOD
+    accepted: int = 1
+    considered: int = 1
 
 
 def _standardised(features: pd.DataFrame) -> np.ndarray:
@@ -422,14 +451,59 @@ def match_pairs(features: pd.DataFrame, n_pairs: int, pinned: tuple[str, ...] = 
             free -= {i, j}
     drawn = _improve(drawn, free, dist)
 
-    rng = np.random.default_rng(seed)
     ordered = sorted((tuple(sorted((stores[i], stores[j]))) for i, j in drawn))
-    flips = rng.integers(0, 2, size=len(ordered))
-    pairs = [(a, b) if flip == 0 else (b, a) for (a, b), flip in zip(ordered, flips, strict=True)]
-    pairs += [(stores[i], stores[j]) for i, j in chosen]
+    fixed = [(stores[i], stores[j]) for i, j in chosen]
+    flips, limit, accepted, considered = _rerandomise(features, ordered, fixed, np.random.default_rng(seed))
+    pairs = [(a, b) if flip == 0 else (b, a) for (a, b), flip in zip(ordered, flips, strict=True)] + fixed
     pairs.sort()
     method = "assignment" if pinned and not drawn else "greedy+assignment" if pinned else "greedy"
-    return Matching(pairs=tuple(pairs), pinned=frozenset(pinned), method=method)
+    return Matching(pairs=tuple(pairs), pinned=frozenset(pinned), method=method, smd_limit=limit,
+                    accepted=accepted, considered=considered)
+
+
+def _rerandomise(features: pd.DataFrame, ordered: list[tuple[str, str]], fixed: list[tuple[str, str]],
+                 rng: np.random.Generator) -> tuple[np.ndarray, float | None, int, int]:
+    """Which store of each of the ``ordered`` pairs is treated (0: the first): every coin
+    assignment (a sample of ``MAX_ASSIGNMENTS`` beyond), with the ``fixed`` (treated,
+    control) pairs, scored by its largest |SMD| over sales and size; one is drawn with
+    ``rng`` among those under ``SMD_GOOD``, else under ``SMD_ACCEPTABLE``, else among
+    the best (Morgan & Rubin 2012). Returns the flips, the limit used (None: the best),
+    the assignments accepted and considered."""
+    k = len(ordered)
+    if k == 0:
+        return np.zeros(0, dtype=int), None, 1, 1
+    if 2 ** k <= MAX_ASSIGNMENTS:
+        options = (np.arange(2 ** k)[:, None] >> np.arange(k)[None, :]) & 1
+    else:
+        options = np.unique(rng.integers(0, 2, (MAX_ASSIGNMENTS, k)), axis=0)
+    f = features.assign(store=features["store"].astype(str)).set_index("store")
+    columns = ["sales"] + (["size"] if "size" in f and f["size"].notna().all() else [])
+    score = np.zeros(len(options))
+    for column in columns:
+        first = f.loc[[a for a, _ in ordered], column].to_numpy(dtype=float)
+        second = f.loc[[b for _, b in ordered], column].to_numpy(dtype=float)
+        treated = np.where(options == 0, first, second)
+        control = np.where(options == 0, second, first)
+        if fixed:
+            treated = np.hstack([treated, np.tile(f.loc[[t for t, _ in fixed], column].to_numpy(float),
+                                                  (len(options), 1))])
+            control = np.hstack([control, np.tile(f.loc[[c for _, c in fixed], column].to_numpy(float),
+                                                  (len(options), 1))])
+        n = treated.shape[1]
+        spread = np.sqrt(((treated.var(axis=1, ddof=1) if n > 1 else 0) + (control.var(axis=1, ddof=1) if n > 1
+                                                                            else 0)) / 2)
+        diff = treated.mean(axis=1) - control.mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(spread > 0, np.abs(diff) / np.where(spread > 0, spread, 1),
+                             np.where(np.abs(diff) < 1e-12, 0.0, np.inf))
+        score = np.maximum(score, value)
+    for limit in (SMD_GOOD, SMD_ACCEPTABLE):
+        ok = np.flatnonzero(score < limit)
+        if len(ok):
+            break
+    else:
+        limit, ok = None, np.flatnonzero(score <= score.min() + 1e-12)
+    return options[rng.choice(ok)], limit, len(ok), len(options)
 
 
 def smd(treated: pd.Series, control: pd.Series) -> float:
@@ -654,7 +728,8 @@ def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str,
         measures=PILOT_MEASURES, offline_yearly_savings=offline_yearly_savings, offline_model=offline_model,
         seed=options.seed, created_at=datetime.now().replace(microsecond=0), chain_stores=history.chain_stores,
         sales_unit=history.sales_unit, matching=matching.method, meets_target=meets, treated_needed=needed,
-        data_end=history.data_end,
+        data_end=history.data_end, smd_limit=matching.smd_limit, accepted_assignments=matching.accepted,
+        considered_assignments=matching.considered,
     )
 
 
