@@ -65,7 +65,7 @@ def run_scope(warehouse, info: runs.RunInfo) -> RunScope:
                     cutoffs=tuple(pd.Timestamp(c) for c in runs.run_cutoffs(warehouse, info.run_id)),
                     n_series=info.n_series,
                     segments=tuple(lv.removeprefix("segment:") for lv in levels if lv.startswith("segment:")),
-                    fingerprint=info.fingerprint, scope=scope_key(info.scope))
+                    fingerprint=info.fingerprint, scope=scope_key(info.scope), data_end=info.data_end)
 
 
 st.title("Experiments")

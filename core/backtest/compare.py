@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -171,6 +172,7 @@ class RunScope:
     segments: tuple[str, ...] = ()  # segment columns the run has metrics for
     fingerprint: str = ""  # the run's data fingerprint: its series, dates and targets (``BacktestData.fingerprint``)
     scope: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the run's filter, column → values, sorted
+    data_end: date | None = None  # the last date of the data the run backtested (``RunInfo.data_end``)
 
 
 def scope_key(scope: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -184,11 +186,25 @@ def replaced_data(scopes: Mapping[str, RunScope]) -> list[list[str]]:
     or its rows changed) between them, so their errors are not on the same actuals.
     Returns the groups of run names, each group one dataset and scope with more than
     one fingerprint; empty when every such group agrees. Runs of different scopes differ
-    in fingerprint anyway and are checked on their shared actuals (``changed_actuals``)."""
+    in fingerprint anyway and are checked on their shared actuals (``changed_actuals``).
+    So do runs whose data ends on different dates (``grown_data``): rows were appended
+    between them, which is not a replacement."""
     groups: dict[tuple, dict[str, str]] = {}
     for name, v in scopes.items():
         if v.fingerprint:
-            groups.setdefault((v.dataset_key, v.scope), {})[name] = v.fingerprint
+            groups.setdefault((v.dataset_key, v.scope, v.data_end), {})[name] = v.fingerprint
+    return [list(g) for g in groups.values() if len(set(g.values())) > 1]
+
+
+def grown_data(scopes: Mapping[str, RunScope]) -> list[list[str]]:
+    """Runs of one dataset id and scope whose data ends on different dates: the dataset grew
+    (rows were appended) between them. Their shared dates are compared on their actuals
+    (``changed_actuals``). Returns the groups of run names; runs stored before the end date
+    was kept (``data_end`` None) are left out."""
+    groups: dict[tuple, dict[str, date]] = {}
+    for name, v in scopes.items():
+        if v.data_end is not None:
+            groups.setdefault((v.dataset_key, v.scope), {})[name] = v.data_end
     return [list(g) for g in groups.values() if len(set(g.values())) > 1]
 
 
@@ -215,6 +231,9 @@ def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
     for group in replaced_data(scopes):
         out.append(f"data: {values[names.index(group[0])].dataset} was replaced between the runs ("
                    + ", ".join(f"{name}: data {scopes[name].fingerprint}" for name in group) + ")")
+    for group in grown_data(scopes):
+        out.append(f"data: {values[names.index(group[0])].dataset} grew between the runs ("
+                   + ", ".join(f"{name}: up to {scopes[name].data_end:%Y-%m-%d}" for name in group) + ")")
     if len({v.freq for v in values}) > 1:
         out.append(f"frequency ({each(lambda v: v.freq)})")
     if len({v.horizon for v in values}) > 1:

@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -161,6 +162,9 @@ class BacktestResult:
     excluded: pd.DataFrame = field(default_factory=accounting.empty_excluded)
     # model, cutoff, unique_id, rule, reason: series a model left to a simple rule
     fallbacks: pd.DataFrame = field(default_factory=accounting.empty_fallbacks)
+    # the last date of the backtested data: rows appended after it are not part of what
+    # the fingerprint covers (None: a run stored before it was kept)
+    data_end: date | None = None
 
     @property
     def n_scored(self) -> int:
@@ -293,6 +297,7 @@ def run_backtest(
         scope=data.scope,
         excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
+        data_end=pd.Timestamp(frame[DATE].max()).date(),
     )
 
 

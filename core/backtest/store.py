@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -34,6 +34,8 @@ class RunInfo:
     wall_seconds: float
     created_at: datetime
     n_scored: int | None = None  # series scored in at least one fold; None: stored before it was counted
+    # the last date of the data the run backtested; None: stored before it was kept (see ``backtested_until``)
+    data_end: date | None = None
 
 
 def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = None) -> str:
@@ -53,12 +55,12 @@ def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = No
         with warehouse.transaction() as cur:
             cur.execute(
                 "INSERT INTO runs (run_id, name, dataset_id, dataset_name, fingerprint, code_version, freq, config, "
-                "scope, n_series, wall_seconds, created_at, n_scored) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                "scope, n_series, wall_seconds, created_at, n_scored, data_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
                 [run_id, label, result.dataset_id, result.data_name, result.fingerprint, result.code_version,
                  result.freq.value, json.dumps(result.config.to_dict()),
                  json.dumps({k: list(v) for k, v in result.scope.items()}, ensure_ascii=False),
-                 result.n_series, result.wall_seconds, result.n_scored],
+                 result.n_series, result.wall_seconds, result.n_scored, result.data_end],
             )
             for table, frame in (("run_timings", timings), ("run_forecasts", forecasts), ("run_metrics", metrics),
                                  ("run_excluded", excluded), ("run_fallbacks", fallbacks)):
@@ -96,7 +98,18 @@ def _info(row: pd.Series) -> RunInfo:
         n_series=int(row["n_series"]), wall_seconds=float(row["wall_seconds"]),
         created_at=pd.Timestamp(row["created_at"]).to_pydatetime(),
         n_scored=None if pd.isna(row["n_scored"]) else int(row["n_scored"]),
+        data_end=None if pd.isna(row["data_end"]) else pd.Timestamp(row["data_end"]).date(),
     )
+
+
+def backtested_until(warehouse: Warehouse, run: RunInfo) -> date | None:
+    """The last date of the data ``run`` backtested: ``run.data_end``, or for a run stored
+    before it was kept, the last date the run forecast (its last fold ends on the data's
+    last date). None for a run with no forecast stored."""
+    if run.data_end is not None:
+        return run.data_end
+    last = warehouse.query("SELECT max(ds) AS last FROM run_forecasts WHERE run_id = ?", [run.run_id])["last"].iloc[0]
+    return None if pd.isna(last) else pd.Timestamp(last).date()
 
 
 def run_metrics(warehouse: Warehouse, run_id: str, level: str | None = None) -> pd.DataFrame:
@@ -167,6 +180,7 @@ def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
         cutoffs=run_cutoffs(warehouse, run_id),
         wall_seconds=info.wall_seconds, scope={k: tuple(v) for k, v in info.scope.items()},
         excluded=run_excluded(warehouse, run_id), fallbacks=run_fallbacks(warehouse, run_id),
+        data_end=info.data_end,
     )
 
 

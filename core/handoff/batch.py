@@ -6,6 +6,11 @@ designed table; this module makes the rows of one such batch and
 backtest run chose, with the settings, window and gap it was evaluated with; only the
 cutoff moves, to the dataset's last date.
 
+A dataset grows (rows appended after the run, ``core.data.importer.validate_append``): the
+run is checked against the data up to the last date it backtested (``RunInfo.data_end``),
+so newer rows do not ask for a new backtest while a changed older row does; the batch is
+fitted on every row up to the newest date, as production refits weekly, and says so.
+
 Two honest limits, both written into the batch's notes:
 
 - Known-in-advance columns (planned price, promotion, holiday flags) are not in the
@@ -20,7 +25,7 @@ Two honest limits, both written into the batch's notes:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -30,8 +35,8 @@ import pandas as pd
 from core import fmt
 from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_data
 from core.backtest.splits import SplitConfig, make_task
-from core.backtest.store import RunInfo, get_run, run_forecasts, run_metrics
-from core.columns import DATE, SERIES_ID
+from core.backtest.store import RunInfo, backtested_until, get_run, run_forecasts, run_metrics
+from core.columns import DATE, SERIES_ID, Freq
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS
@@ -199,9 +204,13 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
                            "run. Backtest the data you want to publish for, then publish that run.") from error
     report(f"Loading the series of {dataset.name}…")
     data = dataset_data(warehouse, dataset, {k: tuple(v) for k, v in run.scope.items()})
-    if data.fingerprint() != run.fingerprint:
-        raise PublishError(f"The data in the run's scope is not what the run '{run.name}' backtested "
-                           f"(fingerprint {data.fingerprint()} against {run.fingerprint}). Run the backtest again.")
+    backtested = backtested_until(warehouse, run)
+    seen = data if backtested is None else replace(data, frame=data.frame[data.frame[DATE] <= pd.Timestamp(backtested)])
+    if seen.fingerprint() != run.fingerprint:
+        until = "" if backtested is None else f" up to {backtested:%Y-%m-%d}, the last date it saw"
+        raise PublishError(f"The data in the run's scope{until} is not what the run '{run.name}' backtested "
+                           f"(fingerprint {seen.fingerprint()} against {run.fingerprint}): rows it was scored on "
+                           "were changed or replaced since. Run the backtest again.")
     trained_until = pd.Timestamp(data.frame[DATE].max())
     report(f"Fitting {fmt.model_name(options.model.alias)} on {data.frame[SERIES_ID].nunique():,} series up to "
            f"{trained_until:%Y-%m-%d} and forecasting {options.horizon} periods…")
@@ -210,6 +219,8 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
     name = fmt.model_name(options.model.alias)
     notes: list[str] = [f"{name} could not forecast {len(f.series):,} series itself ({f.reason}): "
                         f"they got the {f.rule} rule instead." for f in fallbacks]
+    if backtested is not None and trained_until.date() > backtested:
+        notes.append(_newer_data_note(data.freq, backtested, trained_until.date()))
     exog_left_out = tuple(data.exog_known) if options.model.build().reads_exog_known() else ()
     if exog_left_out:
         notes.append(f"Fitted without the known-in-advance column(s) {', '.join(exog_left_out)}: their values after "
@@ -239,6 +250,22 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
         options=options, trained_until=trained_until.date(), frame=frame, exog_left_out=exog_left_out,
         notes=tuple(notes), code_version=code_version(),
     )
+
+
+def _newer_data_note(freq: Freq, backtested: date, trained_until: date) -> str:
+    """Say that the batch was fitted on rows appended after the backtest, and how many periods."""
+    if freq is Freq.MONTHLY:
+        n = (trained_until.year - backtested.year) * 12 + trained_until.month - backtested.month
+        unit = "month" if n == 1 else "months"
+    elif freq is Freq.WEEKLY:
+        n, unit = (trained_until - backtested).days // 7, "weeks"
+        unit = "week" if n == 1 else unit
+    else:
+        n, unit = (trained_until - backtested).days, "days"
+        unit = "day" if n == 1 else unit
+    return (f"Fitted on {n:,} more {unit} than the backtest saw: the run's data ended on {backtested:%Y-%m-%d}, "
+            f"this batch is fitted on every row up to {trained_until:%Y-%m-%d}, as the weekly production job refits "
+            "on the newest data. The run's errors (and the safety stock made from them) come from the older data.")
 
 
 def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
