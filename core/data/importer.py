@@ -4,12 +4,17 @@ The flow is ``read_table`` -> ``suggest_mapping`` (the user edits it) -> ``valid
 (a report of every problem with example rows) -> ``import_table``. Problems block the
 import unless the user explicitly chose a repair for them (``Repairs``); a blocked or
 failed import writes nothing.
+
+A dataset grows by appending: ``validate_append`` maps a file of new rows onto an existing
+dataset's columns by the names the user knows, runs the same row checks and repairs, and
+reports what the append would do (rows, series, new series, dates, overlap with stored
+dates); ``append_table`` writes it through ``Warehouse.append_rows`` in one transaction.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,7 +34,7 @@ from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI i
     read_table,
 )
 from core.errors import ImportProblemError
-from core.warehouse import Dataset, DatasetSpec, Warehouse
+from core.warehouse import Appended, Dataset, DatasetSpec, Warehouse, quote
 
 EXAMPLES = 5
 
@@ -314,7 +319,10 @@ def _validate_rows(
     problems: list[Problem],
     notes: list[str],
     decimal_comma: bool = False,
+    check_length: bool = True,
 ) -> tuple[pd.DataFrame, Freq]:
+    """The row checks of an import (and of an append, which skips ``check_length``: a week
+    of new rows is short by nature, the series it continues are not)."""
     keys, date_col, target = list(mapping.keys), mapping.date, mapping.target
     shown = [*keys, date_col, target]
 
@@ -492,7 +500,8 @@ def _validate_rows(
 
     frame = frame.sort_values([*keys, date_col]).reset_index(drop=True)
     frame = _fill_gaps(frame, keys, date_col, target, freq, mapping, repairs, problems, notes)
-    frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
+    if check_length:
+        frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
     return frame, freq
 
 
@@ -700,3 +709,413 @@ def import_table(
         more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
         raise ImportProblemError(f"Not imported: {first}{more}", list(report.problems))
     return warehouse.create_dataset(report.spec, report.frame, notes=report.notes)
+
+
+# ---------------------------------------------------------------------------------
+# Append
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AppendColumns:
+    """How a file's columns meet a dataset's: ``found`` maps each dataset column (its
+    warehouse name) to the file's column; ``missing`` are dataset columns the file lacks;
+    ``ignored`` are file columns the dataset does not have."""
+
+    found: Mapping[str, str]
+    missing: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppendReport:
+    """What appending a file to a dataset would do, or what blocks it.
+
+    ``frame`` (when nothing blocks) has the dataset's columns — keys, ``ds``, ``y``, then
+    its value columns — ready for ``Warehouse.append_rows``. ``warnings`` do not block
+    but the user should read them before appending. ``info``: rows, series, new_series,
+    start, end (dates of the rows to append), overlap (rows whose series and date are
+    stored already), overlap_changed (of those, rows whose target differs), overlap_first,
+    overlap_last, frequency.
+    """
+
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    frame: pd.DataFrame | None = None
+    info: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.frame is not None
+
+
+def _norm(name: object) -> str:
+    """A column name as compared across files: sanitised like ``safe_names``, lower case."""
+    return re.sub(r"\W+", "_", str(name).strip()).strip("_").lower()
+
+
+def _shown_name(spec: DatasetSpec, column: str) -> str:
+    """A dataset column by the name the user's file gave it."""
+    return str(spec.original_names.get(column, column))
+
+
+def append_columns(columns: Sequence[str], dataset: Dataset) -> AppendColumns:
+    """Match a file's columns to ``dataset``'s by the names the user knows: the name in the
+    file the dataset was imported from (``spec.original_names``) or the warehouse's
+    sanitised name, ignoring case, spaces and punctuation ('Units Sold' = 'units_sold')."""
+    spec = dataset.spec
+    by_norm: dict[str, str] = {}
+    for column in columns:
+        by_norm.setdefault(_norm(column), column)
+    found: dict[str, str] = {}
+    for column, _role in spec.roles():
+        for candidate in (spec.original_names.get(column), column):
+            if candidate is not None and _norm(candidate) in by_norm:
+                found[column] = by_norm[_norm(candidate)]
+                break
+    missing = tuple(c for c, _ in spec.roles() if c not in found)
+    used = set(found.values())
+    return AppendColumns(found=found, missing=missing, ignored=tuple(c for c in columns if c not in used))
+
+
+def validate_append(
+    warehouse: Warehouse, dataset: Dataset, raw: RawTable, repairs: Repairs = Repairs()
+) -> AppendReport:
+    """Check the rows of ``raw`` as new rows of ``dataset``; apply only the repairs asked for.
+
+    The row checks are an import's (keys, dates read as the file wrote them, targets and
+    value columns as numbers incl. a decimal comma, negatives, the dataset's frequency
+    grid, duplicates, gaps inside the file), with the dataset's frequency imposed. Then,
+    against the stored data: no date before the dataset starts; weekly dates on the
+    dataset's weekday; attributes equal to the stored ones (taken from the dataset where
+    the file has none); no missing period between a series' last stored date and its first
+    date in the file (fill it with ``Repairs.fill_gaps``). Columns the dataset does not
+    have are ignored (a note names them): a chain's weekly export often carries columns
+    that were not imported, and refusing them would mean editing every file by hand.
+    Reads the warehouse, writes nothing.
+    """
+    spec = dataset.spec
+    problems: list[Problem] = []
+    notes: list[str] = list(raw.notes)
+    warnings: list[str] = []
+    frame = raw.frame
+    try:
+        if (refusal := _not_a_sales_history(frame, raw.decimal_comma)) is not None:
+            problems.append(refusal)
+            raise _Blocked
+        matched = append_columns(list(frame.columns), dataset)
+        _check_append_columns(frame, dataset, matched, problems, notes)
+        found = matched.found
+        mapping = ColumnMapping(
+            keys=tuple(found[k] for k in spec.keys), date=found[DATE], target=found[TARGET],
+            attributes=tuple(found[c] for c in spec.attributes if c in found),
+            exog_known=tuple(found[c] for c in spec.exog_known),
+            exog_unknown=tuple(found[c] for c in spec.exog_unknown),
+            stockout=found.get(spec.stockout) if spec.stockout else None,
+            orders=found.get(spec.orders) if spec.orders else None,
+            freq=dataset.freq,
+        )
+        try:
+            used = _check_mapping(frame, mapping)
+        except ImportProblemError as error:
+            problems.append(Problem("mapping", str(error), 0, pd.DataFrame()))
+            raise _Blocked from error
+        _check_append_freq(used, mapping, dataset, problems)
+        used, _ = _validate_rows(used, mapping, repairs, problems, notes, decimal_comma=raw.decimal_comma,
+                                 check_length=False)
+        if problems:
+            raise _Blocked
+        used = used.rename(columns={v: k for k, v in found.items()})
+        used = _on_dataset_grid(used, dataset, repairs, problems, notes)
+        _check_start(used, dataset, problems)
+        stored = _stored_series(warehouse, dataset)
+        used = _attributes_against_stored(used, dataset, stored, problems)
+        used = _gap_after_end(used, dataset, stored, repairs, problems, notes)
+    except _Blocked:
+        return AppendReport(problems=tuple(problems), notes=tuple(notes), warnings=tuple(warnings))
+    if problems:
+        return AppendReport(problems=tuple(problems), notes=tuple(notes), warnings=tuple(warnings))
+    columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
+    used = used.sort_values([*spec.keys, DATE])[columns].reset_index(drop=True)
+    ids = series_ids(used, spec.keys)
+    overlap = _overlap(warehouse, dataset, used, ids)
+    first_new = used[DATE].min().date()
+    end = dataset.end_date
+    periods = _period_index(pd.Series(pd.to_datetime([end, first_new])), dataset.freq)
+    if periods[1] - periods[0] > 1:
+        warnings.append(f"The file starts on {first_new}, more than one {dataset.freq.label} period after "
+                        f"'{dataset.name}' ends ({end}): no series has rows from "
+                        f"{(pd.Timestamp(end) + _one_period(dataset.freq)).date()} to "
+                        f"{(used[DATE].min() - _one_period(dataset.freq)).date()}.")
+    warnings.extend(_not_continued(dataset, stored, ids))
+    info = {
+        "rows": len(used),
+        "series": int(ids.nunique()),
+        "new_series": int((~ids.isin(stored[SERIES_ID])).groupby(ids).first().sum()),
+        "start": first_new,
+        "end": used[DATE].max().date(),
+        "frequency": dataset.freq.label,
+        **overlap,
+    }
+    return AppendReport(problems=(), notes=tuple(notes), warnings=tuple(warnings), frame=used, info=info)
+
+
+def append_table(warehouse: Warehouse, dataset: Dataset, raw: RawTable, repairs: Repairs = Repairs(),
+                 replace: bool = False) -> Appended:
+    """Validate ``raw`` (``validate_append``) and append its rows to ``dataset`` in one
+    transaction. Raises ``ImportProblemError`` with every problem if blocked, and
+    ``AppendOverlapError`` when rows overlap stored ones and ``replace`` is False."""
+    report = validate_append(warehouse, dataset, raw, repairs)
+    if not report.ok:
+        first = report.problems[0].message if report.problems else "nothing to append"
+        more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
+        raise ImportProblemError(f"Not appended: {first}{more}", list(report.problems))
+    return warehouse.append_rows(dataset.dataset_id, report.frame, replace=replace,
+                                 source=f"appended: {raw.file_name}")
+
+
+def _one_period(freq: Freq) -> pd.DateOffset:
+    return {Freq.DAILY: pd.DateOffset(days=1), Freq.WEEKLY: pd.DateOffset(weeks=1),
+            Freq.MONTHLY: pd.DateOffset(months=1)}[freq]
+
+
+def _check_append_columns(frame: pd.DataFrame, dataset: Dataset, matched: AppendColumns,
+                          problems: list[Problem], notes: list[str]) -> None:
+    """Key, date and target columns must be there; so must the value columns, or the
+    appended rows would have holes a model reads as values. Attributes may be left out
+    (the stored ones are used). Extra columns are ignored, and said so."""
+    spec = dataset.spec
+    head = _examples(frame, frame.index < EXAMPLES, list(frame.columns))
+    needed = [c for c in (*spec.keys, DATE, TARGET) if c in matched.missing]
+    if needed:
+        names = ", ".join(f"'{_shown_name(spec, c)}'" for c in needed)
+        placing = ", ".join(f"'{_shown_name(spec, c)}'" for c in (*spec.keys, DATE, TARGET))
+        problems.append(Problem(
+            "missing_columns", f"The file has no column {names}, which '{dataset.name}' needs to place each row "
+            f"(its series key, date and target are {placing}). "
+            f"The file's columns are {', '.join(map(str, frame.columns))}: name them as in the dataset.",
+            len(needed), head,
+        ))
+        raise _Blocked
+    values = [c for c in spec.value_columns() if c in matched.missing and c not in spec.attributes]
+    if values:
+        names = ", ".join(f"'{_shown_name(spec, c)}'" for c in values)
+        problems.append(Problem(
+            "missing_value_columns", f"The file has no column {names}, which every row of '{dataset.name}' has: "
+            "appended rows without them would leave holes the models read as values. Add the column(s) to the "
+            "file (as exported for the first import).",
+            len(values), head,
+        ))
+        raise _Blocked
+    if matched.ignored:
+        notes.append(f"Column(s) {', '.join(map(str, matched.ignored))} are not in '{dataset.name}' and are ignored: "
+                     "a dataset keeps the columns it was imported with.")
+
+
+def _check_append_freq(frame: pd.DataFrame, mapping: ColumnMapping, dataset: Dataset,
+                       problems: list[Problem]) -> None:
+    """Refuse a file whose dates step at another frequency than the dataset's (a daily file
+    for a weekly dataset), before the gap checks would call every day of a week missing."""
+    keys = list(mapping.keys)
+    text = frame[keys].apply(_key_text)
+    series = series_ids(text, keys)
+    dates = parse_dates(frame[mapping.date], dataset.freq, series, mapping.date).values
+    readable = dates.notna()
+    inferred = infer_freq(dates[readable], series[readable]) if readable.any() else None
+    if inferred is not None and inferred is not dataset.freq:
+        problems.append(Problem(
+            "wrong_freq", f"The file's dates are {inferred.label} (most series step by one {inferred.label} period), "
+            f"but '{dataset.name}' is {dataset.freq.label}. Append a {dataset.freq.label} file, or import this one as "
+            "a dataset of its own.",
+            int(readable.sum()), _examples(frame, frame.index.isin(frame.index[:EXAMPLES]), [*keys, mapping.date]),
+        ))
+        raise _Blocked
+
+
+def _on_dataset_grid(frame: pd.DataFrame, dataset: Dataset, repairs: Repairs,
+                     problems: list[Problem], notes: list[str]) -> pd.DataFrame:
+    """Weekly rows must fall on the weekday the dataset's weeks are dated by (the file's
+    own grid was checked by ``_align``; daily and monthly grids are the same everywhere)."""
+    if dataset.freq is not Freq.WEEKLY:
+        return frame
+    grid_day = dataset.start_date.weekday()
+    off = frame[DATE].dt.day_of_week != grid_day
+    if not off.any():
+        return frame
+    keys = list(dataset.spec.keys)
+    if not repairs.align_dates:
+        problems.append(Problem(
+            "off_grid", f"{off.sum():,} date(s) fall on another weekday than the weeks of '{dataset.name}', which "
+            f"are dated by their {_WEEKDAYS[grid_day]}. Correct the file, or move them to the {_WEEKDAYS[grid_day]} "
+            "of their week (Monday to Sunday).",
+            int(off.sum()), _examples(frame, off, [*keys, DATE, TARGET]), "align_dates",
+        ))
+        raise _Blocked
+    frame = frame.assign(**{DATE: _monday_of_week(frame[DATE]) + pd.Timedelta(days=grid_day)})
+    notes.append(f"Moved {off.sum():,} date(s) to the {_WEEKDAYS[grid_day]} of their week, the weekday "
+                 f"'{dataset.name}' dates its weeks by.")
+    duplicated = frame.duplicated([*keys, DATE], keep=False)
+    if duplicated.any():
+        if not repairs.duplicates:
+            problems.append(Problem(
+                "duplicates", f"{duplicated.sum():,} rows share a series and a week once moved to the dataset's "
+                "weekday. Fix the file, or merge them (sum for sales split over several lines, last for corrections).",
+                int(duplicated.sum()), _examples(frame, duplicated, [*keys, DATE, TARGET]),
+                "duplicates", ("sum", "mean", "last"),
+            ))
+            raise _Blocked
+        quantities = [TARGET, *filter(None, [dataset.spec.orders])]
+        frame = _merge_duplicates(frame, keys, DATE, quantities, repairs.duplicates)
+    return frame
+
+
+def _check_start(frame: pd.DataFrame, dataset: Dataset, problems: list[Problem]) -> None:
+    early = frame[DATE] < pd.Timestamp(dataset.start_date)
+    if early.any():
+        problems.append(Problem(
+            "before_start", f"{early.sum():,} row(s) are dated before '{dataset.name}' starts ({dataset.start_date}): "
+            f"from {frame.loc[early, DATE].min():%Y-%m-%d} to {frame.loc[early, DATE].max():%Y-%m-%d}. An append adds "
+            "dates after the dataset's start (new ones, or replacements of stored ones); remove these rows, or import "
+            "the whole history again as a new dataset.",
+            int(early.sum()), _examples(frame, early, [*dataset.spec.keys, DATE, TARGET]),
+        ))
+        raise _Blocked
+
+
+def _stored_series(warehouse: Warehouse, dataset: Dataset) -> pd.DataFrame:
+    """Each stored series: unique_id, first_date, last_date, last_y (the target on its last
+    date) and its attributes' latest values (as text)."""
+    attributes = "".join(f", CAST(arg_max({quote(c)}, {DATE}) AS VARCHAR) AS {quote(c)}"
+                         for c in dataset.spec.attributes)
+    frame = warehouse.query(
+        f"SELECT {SERIES_ID}, min({DATE}) AS first_date, max({DATE}) AS last_date, arg_max({TARGET}, {DATE}) AS last_y"
+        f"{attributes} FROM {quote(dataset.table_name)} GROUP BY {SERIES_ID}")
+    return frame.astype({"first_date": "datetime64[ns]", "last_date": "datetime64[ns]"})
+
+
+def _attributes_against_stored(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame,
+                               problems: list[Problem]) -> pd.DataFrame:
+    """An attribute describes a series: the file's value must be the stored one; where the
+    file has no such column, existing series keep theirs and new series cannot be described."""
+    spec = dataset.spec
+    keys = list(spec.keys)
+    ids = series_ids(frame, keys)
+    lookup = stored.set_index(SERIES_ID)
+    is_new = ~ids.isin(lookup.index)
+    for column in spec.attributes:
+        if column not in frame.columns:
+            if is_new.any():
+                problems.append(Problem(
+                    "new_series_attributes", f"{ids[is_new].nunique():,} series are new to '{dataset.name}' and the "
+                    f"file has no column '{_shown_name(spec, column)}' to describe them. Add the column to the file.",
+                    int(ids[is_new].nunique()), _examples(frame, is_new & ~ids.duplicated(), [*keys, DATE]),
+                ))
+                raise _Blocked
+            frame[column] = ids.map(lookup[column]).to_numpy()
+            continue
+        values = _key_text(frame[column])
+        frame[column] = values
+        before = ids.map(lookup[column])
+        changed = ~is_new & before.notna() & (values.astype(object) != before.astype(object))
+        if changed.any():
+            shown = frame.loc[changed, [*keys, column]].assign(**{"in the dataset": before[changed]})
+            shown = shown.drop_duplicates(keys)
+            problems.append(Problem(
+                "attribute_changed", f"'{_shown_name(spec, column)}' of {shown.shape[0]:,} series differs from the "
+                f"value '{dataset.name}' holds for them. An attribute describes a series and stays the same: correct "
+                "the file, or leave the column out (the stored values are kept).",
+                int(shown.shape[0]), _examples(shown, shown.index.isin(shown.index[:EXAMPLES]), list(shown.columns)),
+            ))
+    if problems:
+        raise _Blocked
+    return frame
+
+
+def _gap_after_end(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame, repairs: Repairs,
+                   problems: list[Problem], notes: list[str]) -> pd.DataFrame:
+    """Periods missing between a series' last stored date and its first date in the file.
+
+    Forecasts need a complete calendar (the models read a series' values in order, so a
+    hole would shift every weekday and season), so the gap blocks the append as a gap
+    inside an import does, unless the user fills it: with 0, or linearly from the last
+    stored value to the file's first."""
+    spec = dataset.spec
+    keys, freq = list(spec.keys), dataset.freq
+    frame = frame.sort_values([*keys, DATE]).reset_index(drop=True)
+    ids = series_ids(frame, keys)
+    first_rows = ~ids.duplicated()
+    firsts = frame.loc[first_rows].assign(**{SERIES_ID: ids[first_rows].to_numpy()}).merge(
+        stored[[SERIES_ID, "last_date", "last_y"]], on=SERIES_ID, how="inner")
+    if firsts.empty:
+        return frame
+    missing = (_period_index(firsts[DATE], freq) - _period_index(firsts["last_date"], freq) - 1)
+    gaps = firsts.loc[missing > 0].assign(missing=missing[missing > 0])
+    if gaps.empty:
+        return frame
+    first_missing = (gaps["last_date"].min() + _one_period(freq)).date()
+    last_missing = (gaps[DATE].max() - _one_period(freq)).date()
+    total = int(gaps["missing"].sum())
+    if repairs.fill_gaps is None:
+        examples = gaps[[*keys, "last_date", DATE, "missing"]].rename(columns={
+            "last_date": "last date stored", DATE: "first date in file", "missing": "missing periods"}).head(EXAMPLES)
+        problems.append(Problem(
+            "gap_after_end", f"{total:,} {freq.label} period(s) are missing between the dataset's last dates and the "
+            f"file's first ones, in {len(gaps):,} series (no rows from {first_missing} to {last_missing}). Forecasts "
+            "need a complete calendar: add the rows to the file, fill them with 0 (no sales those days), or "
+            "interpolate (the values were not recorded).",
+            total, examples.reset_index(drop=True), "fill_gaps", ("zero", "interpolate"),
+        ))
+        return frame
+    # One row per missing period, each series' file row repeated and its date stepped back.
+    counts = gaps["missing"].to_numpy()
+    step = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1  # 1..k within a series
+    fill = gaps.loc[gaps.index.repeat(counts)].reset_index(drop=True)
+    last = fill["last_date"]
+    if freq is Freq.MONTHLY:
+        months = _period_index(last, freq) + step
+        fill[DATE] = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
+    else:
+        fill[DATE] = last + pd.to_timedelta(step * (7 if freq is Freq.WEEKLY else 1), unit="D")
+    if repairs.fill_gaps == "zero":
+        fill[TARGET] = 0.0
+        how = "with 0"
+    else:
+        share = step / (np.repeat(counts, counts) + 1)
+        fill[TARGET] = fill["last_y"] + (fill[TARGET] - fill["last_y"]) * share
+        how = "by linear interpolation from the last stored value to the file's first"
+    for column in [c for c in spec.value_columns() if c not in spec.attributes]:
+        fill[column] = 0.0
+    notes.append(f"Filled {total:,} missing {freq.label} period(s) between the dataset's end and the file's start "
+                 f"({first_missing} to {last_missing}, {len(gaps):,} series) {how}.")
+    fill = fill[frame.columns]
+    return pd.concat([frame, fill], ignore_index=True).sort_values([*keys, DATE]).reset_index(drop=True)
+
+
+def _overlap(warehouse: Warehouse, dataset: Dataset, frame: pd.DataFrame, ids: pd.Series) -> dict[str, object]:
+    """Rows of ``frame`` whose series and date the dataset stores already, counted against
+    the stored rows of the file's date range: overlap, overlap_changed (the target
+    differs), overlap_first, overlap_last (None when nothing overlaps)."""
+    start, end = frame[DATE].min(), frame[DATE].max()
+    stored = warehouse.query(
+        f"SELECT {SERIES_ID}, {DATE}, {TARGET} AS stored_y FROM {quote(dataset.table_name)} "
+        f"WHERE {DATE} BETWEEN ? AND ?", [start.date(), end.date()])
+    stored[DATE] = pd.to_datetime(stored[DATE])
+    mine = pd.DataFrame({SERIES_ID: ids.to_numpy(), DATE: frame[DATE].to_numpy(), TARGET: frame[TARGET].to_numpy()})
+    both = mine.merge(stored, on=[SERIES_ID, DATE], how="inner")
+    if both.empty:
+        return {"overlap": 0, "overlap_changed": 0, "overlap_first": None, "overlap_last": None}
+    changed = ~np.isclose(both[TARGET].to_numpy(float), both["stored_y"].to_numpy(float), equal_nan=True)
+    return {"overlap": len(both), "overlap_changed": int(changed.sum()),
+            "overlap_first": both[DATE].min().date(), "overlap_last": both[DATE].max().date()}
+
+
+def _not_continued(dataset: Dataset, stored: pd.DataFrame, ids: pd.Series) -> list[str]:
+    """A warning when series active on the dataset's last date are not in the file: they
+    will read as ended (a published batch forecasts only series active on the last date)."""
+    active = stored.loc[stored["last_date"] == pd.Timestamp(dataset.end_date), SERIES_ID]
+    absent = active[~active.isin(ids)].sort_values()
+    if absent.empty:
+        return []
+    examples = ", ".join(absent.head(3))
+    return [f"{len(absent):,} of the {len(active):,} series with rows on the dataset's last date ({dataset.end_date}) "
+            f"are not in the file (for example {examples}): they will end on {dataset.end_date}, and a batch "
+            "published afterwards will not forecast them, unless their rows are appended too."]
