@@ -1,4 +1,5 @@
-"""Import a chain's own sales file; rename or delete datasets; generate a demo chain."""
+"""Import a chain's own sales file; append new rows to a dataset; rename or delete
+datasets; generate a demo chain."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ stay_in_app()
 
 warehouse = get_warehouse()
 st.title("Import & manage datasets")
-tab_import, tab_manage, tab_demo = st.tabs(["Import a file", "Manage datasets", "Generate a demo chain"])
+# The tabs track which one is open so that the append tab, its uploader and its queries
+# run only when it is shown (the other tabs run always, as before).
+tab_import, tab_append, tab_manage, tab_demo = st.tabs(
+    ["Import a file", "Append new rows", "Manage datasets", "Generate a demo chain"], key="import_tab",
+    on_change="rerun")
 
 with tab_import:
     st.markdown(
@@ -49,6 +54,16 @@ with tab_import:
             st.stop()
         import_file.report_outcome(report)
         import_file.import_button(warehouse, upload, report)
+
+with tab_append:
+    st.markdown(
+        "**Append new rows to a dataset**: a week's sales, the pilot's orders and sales, corrections. The file is "
+        "checked as an import is (dates, numbers, the dataset's frequency, duplicates, missing days) and matched to "
+        "the dataset's columns by their names. Rows for dates the dataset already holds are refused, or replace the "
+        "stored ones if you choose so; the append is one transaction, and each one is listed below."
+    )
+    if tab_append.open:
+        import_file.append_section(warehouse)
 
 with tab_manage:
     datasets = warehouse.list_datasets()

@@ -258,3 +258,94 @@ def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(a
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["backtest_run_id"]
+
+
+# ---- Import page: appending new rows to a dataset (tab "Append new rows") ----
+def _open_append_tab(app: AppTest) -> AppTest:
+    at = open_page(app, "pages/import.py")
+    at.session_state["import_tab"] = "Append new rows"  # the tab as a click on it sets it
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _demo_rows(path, days: list[str], shift: int) -> bytes:
+    """The demo chain's rows of ``days``, moved ``shift`` days later, as a chain's export
+    names them ('date', 'units sold'); region and category left out (the stored ones hold)."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        table = con.execute("SELECT table_name FROM datasets").fetchone()[0]
+        frame = con.execute(f"SELECT store_id, item_id, ds, y, price, promo, holiday, stockout, ordered FROM {table} "
+                            f"WHERE ds IN ({', '.join('?' for _ in days)}) ORDER BY store_id, item_id, ds",
+                            days).df()
+    frame["ds"] = (pd.to_datetime(frame["ds"]) + pd.Timedelta(days=shift)).dt.strftime("%Y-%m-%d")
+    return frame.rename(columns={"ds": "date", "y": "units sold"}).to_csv(index=False).encode()
+
+
+def _history(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "Replaced" in d.value.columns)
+
+
+def test_append_tab_appends_a_file_then_refuses_or_replaces_overlapping_dates(app, warehouse_env):
+    from core.data.demo import REFERENCE_END_DATE
+
+    at = _open_append_tab(app)
+    assert any("None yet" in c.value for c in at.caption)
+    end = REFERENCE_END_DATE
+    last = str(end)
+    active = _demo_rows(warehouse_env, [last], 0).count(b"\n") - 1  # series sold on the last day
+    at.file_uploader(key="append_upload").set_value(("week.csv", _demo_rows(warehouse_env, [last], 1), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    day = end + pd.Timedelta(days=1)
+    assert any(s.value.startswith(f"Ready to append {active:,} daily rows of {active:,} series, {day:%Y-%m-%d} → "
+                                  f"{day:%Y-%m-%d}.") for s in at.success)
+    next(b for b in at.button if b.label == "Append").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith(f"Appended {active:,} rows of {active:,} series, {day:%Y-%m-%d} → {day:%Y-%m-%d}.")
+               for s in at.success)
+    history = _history(at)
+    assert history["Rows"].tolist() == [active] and history["Source"].tolist() == ["appended: week.csv"]
+
+    # The stored last day and one more: the overlap is shown before anything is written.
+    at.file_uploader(key="append_upload").set_value(
+        ("two.csv", _demo_rows(warehouse_env, [str(end - pd.Timedelta(days=1)), last], 2), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(w.value.startswith(f"{active:,} of these rows have a series and date the dataset already holds "
+                                  f"({day:%Y-%m-%d} → {day:%Y-%m-%d})") for w in at.warning)
+    append = next(b for b in at.button if b.label == "Append")
+    assert append.disabled  # refuse is the default
+    next(r for r in at.radio if r.label == "When dates overlap").set_value("replace").run()
+    next(b for b in at.button if b.label == "Append").click().run()
+    assert not at.exception, at.exception
+    assert any(f"replacing {active:,} stored rows" in s.value for s in at.success)
+    assert _history(at)["Replaced"].tolist() == [active, 0]  # newest first
+
+
+def test_append_tab_refuses_a_file_for_another_dataset_with_its_reason(app):
+    at = _open_append_tab(app)
+    frame = pd.DataFrame({"shop": ["渋谷"] * 3, "date": ["2030-01-01", "2030-01-02", "2030-01-03"],
+                          "units sold": [1, 2, 3]})
+    at.file_uploader(key="append_upload").set_value(("other.csv", frame.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("1 problem(s) block the append" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("The file has no column 'store\\_id', 'item\\_id'" in m.value for m in at.markdown)  # as markdown
+    assert not any(b.label == "Append" for b in at.button)
+
+
+def test_append_tab_extends_the_demo_chain(app):
+    from core.data.demo import REFERENCE_END_DATE
+
+    at = _open_append_tab(app)
+    at.number_input(key="extend_days").set_value(3)
+    at.run()
+    next(b for b in at.button if b.label == "Extend the demo chain by 3 days").click().run()
+    assert not at.exception, at.exception
+    first, last = REFERENCE_END_DATE + pd.Timedelta(days=1), REFERENCE_END_DATE + pd.Timedelta(days=3)
+    assert any(f"{first:%Y-%m-%d} → {last:%Y-%m-%d}" in s.value and s.value.startswith("Appended ")
+               for s in at.success)
+    history = _history(at)
+    assert history["From"].tolist() == [pd.Timestamp(first)] and history["To"].tolist() == [pd.Timestamp(last)]
