@@ -1,5 +1,7 @@
 """GO / NO-GO report: the project's criteria, fixed up front, evaluated against a stored
-run and its money impact; the decision kept as an immutable snapshot, and as a PDF."""
+run and its money impact, and against the pilot in stores once it is read out (before it,
+the online criteria wait and the verdict is at most a conditional GO); the decision kept
+as an immutable snapshot, and as a PDF."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from core.decision.evaluation import criteria_moved, decide, recommended_model
 from core.decision.pdf import decision_pdf
 from core.decision.verdict import DecisionError
 from core.errors import MitoshiError
+from core.pilot.store import online_evidence
 from core.planning import store as planning
 from core.text import md
-from ui.decision import criteria_preview, decision_heads, readiness_form, render_decision
+from ui.decision import criteria_preview, decision_heads, online_preview, readiness_form, render_decision
 from ui.money import compute_impact, impact_settings, run_picker
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, show_error, table
@@ -43,6 +46,8 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
         st.stop()
     st.markdown(f"**Criteria** (problem definition version {latest.version}, saved {latest.saved_at:%Y-%m-%d %H:%M}):")
     st.markdown(criteria_preview(latest.definition.criteria, latest.definition.money_baselines()))
+    online = online_evidence(warehouse, pid)  # the pilot as it stands now: the decision keeps it
+    st.markdown(online_preview(online, len(latest.definition.online_criteria())))
     run = run_picker(f"report_run_{pid}")
     if run is None:
         st.stop()
@@ -86,7 +91,7 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
         bar = st.progress(0.0, text="Evaluating…")
         try:
             decision = decide(warehouse, pid, run.run_id, config, model=None if pick and model == pick.model else model,
-                              readiness=readiness, notes=notes, risks=risks.splitlines(),
+                              readiness=readiness, notes=notes, risks=risks.splitlines(), online=online,
                               on_progress=lambda share, text: bar.progress(min(share, 1.0), text=text))
             st.session_state[SHOWN] = decision.decision_id  # the decision just taken is the one shown
             st.rerun()

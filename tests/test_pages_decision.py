@@ -186,12 +186,14 @@ def test_report_preselects_the_ladders_model_and_shows_the_decision_just_taken(w
     assert decision.model == alias and f"model **{md_name(alias)}**" in second
     shown = next(s for s in at.selectbox if s.label == "Show decision")
     assert shown.value == decision.decision_id
-    # the decisions list tells the two apart: model and run name, in the table and the box's labels
+    # the decisions list tells the two apart: model, run name and whether a pilot was read, in the table and the
+    # box's labels
     labels = list(shown.options)  # as the box shows them, newest first
-    assert labels[0].split(" · ")[1:] == [decision.verdict, fmt_name(alias), "run “two stores”", decision.decision_id]
+    assert labels[0].split(" · ")[1:] == [decision.verdict, fmt_name(alias), "run “two stores”", "before any pilot",
+                                          decision.decision_id]
     assert labels[1].split(" · ")[2:4] == [fmt_name(pick.model), "run “two stores”"]
     listed = at.dataframe[-1].value
-    assert list(listed.columns) == ["decided", "verdict", "model", "run", "decision"]
+    assert list(listed.columns) == ["decided", "verdict", "model", "run", "online", "decision"]
     assert list(listed["model"]) == [fmt_name(alias), fmt_name(pick.model)]
     assert list(listed["run"]) == ["two stores", "two stores"]
     assert any(b.label == "Download the PDF" for b in at.get("download_button"))

@@ -13,6 +13,7 @@ from core.backtest import accounting
 from core.backtest import charts as backtest_charts
 from core.columns import Freq
 from core.decision import charts as decision_charts
+from core.decision import online as pilot
 from core.decision.store import DecisionInfo
 from core.decision.verdict import (
     AREAS,
@@ -29,6 +30,7 @@ from core.errors import MitoshiError
 from core.forecast.registry import MODELS
 from core.money import charts as money_charts
 from core.money.impact import ERRORS
+from core.pilot.evidence import DESIGNED, NONE, PROFIT, READ, OnlineEvidence
 from core.text import md
 from ui.state import change_metric, table
 
@@ -73,14 +75,18 @@ def render_decision(decision: Decision, key: str) -> None:
     st.subheader("Next steps", anchor=False)
     st.markdown("\n".join(f"{i}. {md(s)}" for i, s in enumerate(decision.next_steps, start=1)))
 
-    st.subheader(f"GO/NO-GO criteria: {decision.passed} of {len(decision.criteria)} passed", anchor=False)
+    waiting = f" ({decision.pending} wait for the pilot)" if decision.pending else ""
+    st.subheader(f"GO/NO-GO criteria: {decision.passed} of {len(decision.criteria)} passed{waiting}", anchor=False)
     for c in decision.criteria:
         with st.container(border=True):
             mark = {True: ":green[**✓ passed**]", False: ":red[**✗ failed**]", None: ":orange[**? not evaluated**]"}
-            st.markdown(f"{mark[c.passed]} &nbsp; **{md(c.criterion)}** — measured **{md(c.measured_text)}**")
+            shown = ":blue[**⧗ not yet evaluated**]" if c.pending else mark[c.passed]
+            where = " · *online (pilot)*" if c.online else ""
+            st.markdown(f"{shown} &nbsp; **{md(c.criterion)}** — measured **{md(c.measured_text)}**{where}")
             st.caption(md(c.evidence) + (f"  \nWhy this threshold: {md(c.note)}" if c.note else ""))
 
     _stated_vs_measured(decision)
+    _online(decision, key)
 
     value = decision.value
     cols = st.columns(4)
@@ -141,6 +147,49 @@ def _stated_vs_measured(decision: Decision) -> None:
         lines.append(f"| **{_cell(row['item'])}** | {_cell(row['stated'])} | {_cell(row['measured'])} | {status} |")
     st.markdown("\n".join(lines))
     st.caption("  \n".join(f"{md(row['item'])}: {md(row['note'])}" for row in rows if row.get("note")))
+
+
+def _online(decision: Decision, key: str) -> None:
+    """The online evaluation beside the offline evidence: the pilot's status, stores and
+    dates, its estimates with their intervals, the promise against the measurement and
+    its chart (from the snapshot's facts; an older snapshot has none)."""
+    evidence = decision.online_evidence
+    st.subheader("Online evaluation: the pilot in stores", anchor=False)
+    if decision.online is None:
+        st.caption("This decision was taken before Mitoshi kept the online evidence with a decision.")
+        return
+    status = pilot.STATUS_LABELS.get(evidence.status, evidence.status)
+    if evidence.status == NONE:
+        st.info(f"**Status: {status}.** The offline promise has not been tested in stores: design a pilot (treated "
+                "and control stores, its length from a power calculation) and decide again after its readout.",
+                icon=":material/storefront:")
+        return
+    lines = [f"**Status: {status}** · {md(pilot.pilot_sentence(evidence))}."]
+    if evidence.chain_stores:
+        lines.append(f"Yearly effects are scaled to the chain's {evidence.chain_stores} stores.")
+    st.markdown("  \n".join(lines))
+    if evidence.status != READ:
+        st.caption("The online criteria wait for the readout: until then the verdict is at most a conditional GO.")
+        return
+    offline = pilot.promised(evidence, decision.value.get("yearly_savings"), decision.model)
+    sentence = pilot.promise_sentence(evidence, offline)
+    if sentence:
+        st.markdown(f"**{md(sentence)}**")
+    rows = pilot.estimate_rows(evidence)
+    if rows:
+        table(pd.DataFrame(rows).rename(columns={
+            "yearly": "yearly effect (chain)", "interval": "interval", "p_value": "p-value",
+            "per_store_day": "per store and day", "reading": "reading"}))
+        st.caption("Difference-in-differences of treated against control stores, before against during the pilot; "
+                   "intervals clustered by store. Reading: better or worse when the whole interval is on one side of "
+                   "zero.")
+    profit = evidence.estimate(PROFIT)
+    if profit is not None:
+        st.plotly_chart(decision_charts.promise_vs_pilot(offline, profit.yearly, profit.low, profit.high,
+                                                         profit.level, decision.value.get("running_cost")),
+                        width="stretch", key=f"{key}_online")
+    for note in evidence.notes:
+        st.caption(f":material/info: {md(note)}")
 
 
 def _cell(text: str) -> str:
@@ -225,6 +274,19 @@ def criteria_preview(criteria, money_baselines: dict[str, float | None]) -> str:
     return "\n".join(lines)
 
 
+def online_preview(evidence: OnlineEvidence, online_criteria: int) -> str:
+    """What the decision about to be taken will read of the pilot, for the evaluation form."""
+    if evidence.status == READ:
+        text = f"pilot read out — {pilot.pilot_sentence(evidence)}."
+        return f"**Online evaluation:** {md(text)} Its estimates go into the decision."
+    where = (f"pilot designed, not read out yet — {pilot.pilot_sentence(evidence)}." if evidence.status == DESIGNED
+             else "no pilot designed yet.")
+    wait = (f" The {online_criteria} online criteri{'on' if online_criteria == 1 else 'a'} will be *not yet "
+            "evaluated*, and the verdict at most a conditional GO." if online_criteria else
+            " No criterion names an online measure: the decision rests on the offline evidence.")
+    return f"**Online evaluation:** {md(where)}{wait}"
+
+
 def ladder_evidence(decision: Decision) -> str:
     """What the project's latest decision measured on each rung: best WAPE and money."""
     savings = {r["policy"]: r.get("yearly_savings") for r in decision.money}
@@ -238,28 +300,33 @@ def ladder_evidence(decision: Decision) -> str:
             f"*{md(decision.run_name)}*): the ladder stopped at **{md(fmt.model_name(decision.model))}**.\n" + "\n".join(lines))
 
 
-HEADS = "report_decision_heads"  # session cache: decision id → (model for people, run name); snapshots never change
+HEADS = "report_decision_heads"  # session cache: decision id → (model for people, run name, online status)
 
 
 def decision_heads(history: Sequence[DecisionInfo], load: Callable[[str], Decision]) -> list[dict]:
     """One record per decision of ``history`` (newest first) for the list at the bottom
     of the report: ``decided`` (datetime), ``verdict``, ``model`` (its name for people),
-    ``run`` (the run's name), ``decision`` (its id) and ``label`` (for the "Show
-    decision" box: ``2025-05-01 10:00 · GO · ETS · run "two stores" · 1a2b3c4d5e6f``).
-    Model and run come from each snapshot, read once with ``load`` and kept for the
-    session (a snapshot is immutable); one this version cannot read shows them blank."""
-    cache: dict[str, tuple[str, str]] = st.session_state.setdefault(HEADS, {})
+    ``run`` (the run's name), ``online`` (when it was taken: before any pilot, before
+    the pilot (designed), after the pilot; blank for a snapshot older than the online
+    evidence), ``decision`` (its id) and ``label`` (for the "Show decision" box:
+    ``2025-05-01 10:00 · GO · ETS · run "two stores" · after the pilot · 1a2b3c4d5e6f``).
+    Model, run and online status come from each snapshot, read once with ``load`` and
+    kept for the session (a snapshot is immutable); one this version cannot read shows
+    them blank."""
+    cache: dict[str, tuple[str, str, str]] = st.session_state.setdefault(HEADS, {})
     rows = []
     for info in history:
-        if info.decision_id not in cache:
+        if len(cache.get(info.decision_id, ())) != 3:
             try:
                 snapshot = load(info.decision_id)
-                cache[info.decision_id] = (fmt.model_name(snapshot.model), snapshot.run_name)
+                online = ("" if snapshot.online is None else
+                          pilot.STATUS_SHORT.get(snapshot.online_evidence.status, ""))
+                cache[info.decision_id] = (fmt.model_name(snapshot.model), snapshot.run_name, online)
             except MitoshiError:
-                cache[info.decision_id] = ("", "")
-        model, run = cache[info.decision_id]
-        parts = [f"{info.created_at:%Y-%m-%d %H:%M}", info.verdict, model, f"run “{run}”" if run else "",
+                cache[info.decision_id] = ("", "", "")
+        model, run, online = cache[info.decision_id]
+        parts = [f"{info.created_at:%Y-%m-%d %H:%M}", info.verdict, model, f"run “{run}”" if run else "", online,
                  info.decision_id]
         rows.append({"decided": info.created_at, "verdict": info.verdict, "model": model, "run": run,
-                     "decision": info.decision_id, "label": " · ".join(p for p in parts if p)})
+                     "online": online, "decision": info.decision_id, "label": " · ".join(p for p in parts if p)})
     return rows

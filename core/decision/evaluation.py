@@ -26,6 +26,8 @@ from core.decision.verdict import (
 from core.forecast.registry import MODELS
 from core.money.impact import ImpactConfig, ImpactResult, Progress
 from core.money.run_impact import run_impact
+from core.pilot import store as pilots
+from core.pilot.evidence import OnlineEvidence
 from core.planning import store as planning
 from core.warehouse import Warehouse
 
@@ -73,8 +75,11 @@ def decide(
     notes: str = "",
     risks: Sequence[str] = (),
     on_progress: Progress | None = None,
+    online: OnlineEvidence | None = None,
 ) -> Decision:
-    """Evaluate the project's latest criteria against a run and store the decision."""
+    """Evaluate the project's latest criteria against a run and the project's online
+    evidence (``online``; by default the project's latest pilot, designed or read out, as
+    ``core.pilot.store.online_evidence`` reads it), and store the decision."""
     report = on_progress or (lambda share, text: None)
     project = planning.get_project(warehouse, project_id)
     latest = planning.latest_definition(warehouse, project_id)
@@ -94,7 +99,8 @@ def decide(
         project_id=project_id, project_name=project.name, definition_version=latest.version,
         definition=latest.definition, run=evidence, impact=impact.impact, model=model,
         readiness=dict(readiness or {}), published_versions=decisions.published_versions(warehouse, dataset.dataset_id),
-        notes=notes, risks=[*([moved] if moved else []), *risks]))
+        notes=notes, risks=[*([moved] if moved else []), *risks],
+        online=online if online is not None else pilots.online_evidence(warehouse, project_id)))
     report(0.95, "Saving the decision")
     decisions.save_decision(warehouse, decision)
     return decision

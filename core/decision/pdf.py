@@ -26,7 +26,9 @@ from datetime import datetime
 from core import fmt, periods
 from core.backtest import accounting
 from core.columns import Freq
+from core.decision import online as pilot
 from core.decision.verdict import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
+from core.pilot.evidence import NONE, PROFIT, READ
 
 PRODUCT = "Mitoshi 見通し — GO / NO-GO report"
 FONT, SYMBOLS = "ipaexg", "dejavu"
@@ -43,6 +45,7 @@ HEADING_FILL = (232, 232, 232)
 VERDICT_STYLE = {GO: ("✓", (221, 238, 221)), CONDITIONAL_GO: ("△", (250, 236, 204)), NO_GO: ("✗", (246, 214, 214))}
 FAILED_FILL = (240, 240, 240)
 RESULT_TEXT = {True: "✓ passed", False: "✗ failed", None: "? not evaluated"}
+PENDING_TEXT = "◷ not yet evaluated (pilot)"
 SCORE_MARK = {1.0: "● 1  automated", 0.5: "◐ 0.5  by hand", 0.0: "○ 0  not done"}
 BODY, SMALL = 9.5, 8.5  # pt
 # Where a line may not be broken (Japanese kinsoku): never start a line with a closing
@@ -60,6 +63,7 @@ def decision_pdf(decision: Decision) -> bytes:
     _verdict(pdf, decision)
     _criteria(pdf, decision)
     _stated_vs_measured(pdf, decision)
+    _online(pdf, decision, pdf_charts)
     _ladder(pdf, decision, pdf_charts)
     _accounted(pdf, decision)
     _money(pdf, decision, pdf_charts)
@@ -300,8 +304,11 @@ def _verdict(pdf, d: Decision) -> None:
     mark, fill = VERDICT_STYLE.get(d.verdict, ("", (240, 240, 240)))
     evaluated = [c for c in d.criteria if c.passed is not None]
     value = d.value or {}
+    unknown = len(d.criteria) - len(evaluated) - d.pending
+    open_parts = ([f"{unknown} not evaluated"] if unknown else []) + (
+        [f"{d.pending} wait for the pilot"] if d.pending else [])
     facts = [f"{d.passed} of {len(d.criteria)} criteria passed"
-             + (f" ({len(d.criteria) - len(evaluated)} not evaluated)" if len(evaluated) < len(d.criteria) else "")]
+             + (f" ({', '.join(open_parts)})" if open_parts else "")]
     savings = value.get("yearly_savings")
     if savings is not None:
         facts.append(f"saves {fmt.yen(savings)} a year" if savings >= 0 else f"loses {fmt.yen(-savings)} a year")
@@ -353,8 +360,8 @@ def _criteria(pdf, d: Decision) -> None:
     if not d.criteria:
         _paragraph(pdf, "The decision has no criteria.", color=MUTED)
         return
-    rows = [(RESULT_TEXT[c.passed], _criterion_text(c), c.measured_text or "–", c.evidence or "–")
-            for c in d.criteria]
+    rows = [(PENDING_TEXT if c.pending else RESULT_TEXT[c.passed], _criterion_text(c), c.measured_text or "–",
+             c.evidence or "–") for c in d.criteria]
     fills = [FAILED_FILL if c.passed is False else None for c in d.criteria]
     _table(pdf, ("Result", "Criterion (and why, as the PM wrote it)", "Measured", "Evidence"), rows,
            (22, 58, 25, 75), fills=fills)
@@ -373,6 +380,72 @@ def _stated_vs_measured(pdf, d: Decision) -> None:
     if d.conditions:
         pdf.ln(1)
         _list(pdf, d.conditions)
+
+
+def _online(pdf, d: Decision, charts) -> None:
+    """The online evaluation beside the offline evidence: the pilot's status, stores and
+    dates; once read out, the promise against the measurement, its estimates and chart."""
+    _heading(pdf, "Online evaluation: the pilot in stores", keep=30)
+    evidence = d.online_evidence
+    if d.online is None:
+        _paragraph(pdf, "This decision was taken before Mitoshi kept the online evidence with a decision.", color=MUTED)
+        return
+    status = pilot.STATUS_LABELS.get(evidence.status, evidence.status)
+    if evidence.status == NONE:
+        _paragraph(pdf, f"Status: {status}. The offline promise has not been tested in stores: a pilot (treated and "
+                        "control stores, its length from a power calculation) would test it before the decision is "
+                        "final.")
+        return
+    period = f"{_day(evidence.start)} to {_day(evidence.end)}" + (" (planned)" if evidence.status != READ else "")
+    pairs = [("Status", _capital(status)),
+             (f"Treated stores ({len(evidence.treated)})", ", ".join(evidence.treated) or "–"),
+             (f"Control stores ({len(evidence.control)})", ", ".join(evidence.control) or "–"),
+             ("Pilot period", period),
+             ("Treated stores order from", "the published forecasts"
+              + (f" of {_policy_name(evidence.offline_model)}" if evidence.offline_model else "")
+              + (f", batch version {evidence.batch_version}" if evidence.batch_version is not None else "")),
+             ("Control stores", "keep today's practice")]
+    if evidence.chain_stores:
+        pairs.append(("Yearly effects scaled to", f"the chain's {evidence.chain_stores} stores"))
+    _key_values(pdf, pairs, key_width=44)
+    if evidence.status != READ:
+        pdf.ln(1)
+        _paragraph(pdf, "The online criteria wait for the readout: until then the verdict is at most a conditional "
+                        "GO.", size=8.5, color=MUTED)
+        return
+    sentence = pilot.promise_sentence(evidence, pilot.promised(evidence, (d.value or {}).get("yearly_savings"),
+                                                               d.model))
+    if sentence:
+        pdf.ln(2)
+        pdf.set_font(FONT, size=10.5)
+        with _bold(pdf):
+            _text(pdf, _width(pdf), sentence, 10.5)
+        pdf.set_font(FONT, size=BODY)
+    rows = pilot.estimate_rows(evidence)
+    if rows:
+        pdf.ln(1)
+        _table(pdf, ("Measure", "Yearly effect (chain)", "Interval", "p-value", "Reading"),
+               [(r["measure"], r["yearly"], r["interval"], r["p_value"], r["reading"]) for r in rows],
+               (38, 32, 62, 18, 30), align=("L", "R", "L", "R", "L"))
+        _paragraph(pdf, "Difference-in-differences of treated against control stores, before against during the "
+                        "pilot; intervals clustered by store. Reading: better or worse when the whole interval is on "
+                        "one side of zero.", size=8, color=MUTED)
+    profit = evidence.estimate(PROFIT)
+    if profit is not None:
+        pdf.ln(1)
+        width, height = _width(pdf), 52
+        offline = pilot.promised(evidence, (d.value or {}).get("yearly_savings"), d.model)
+        _figure(pdf, charts.online_png(offline, profit.yearly, profit.low, profit.high, profit.level,
+                                       (d.value or {}).get("running_cost"), width, height), width, height,
+                "The backtest's yearly savings (a promise: no interval) against the pilot's yearly profit effect "
+                f"scaled to the chain, with its {fmt.pct(profit.level, 0)} interval"
+                + ("; dashed: the yearly running cost." if (d.value or {}).get("running_cost") is not None else "."))
+    if evidence.notes:
+        _list(pdf, evidence.notes)
+
+
+def _day(value) -> str:
+    return value.isoformat() if value is not None else "–"
 
 
 def _freq(d: Decision) -> Freq:

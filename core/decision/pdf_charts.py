@@ -316,3 +316,46 @@ def _patch(style: dict[str, str], label: str):
 
     return Patch(facecolor=style["color"], hatch=style["hatch"], hatchcolor=style["hatchcolor"], edgecolor=INK,
                  linewidth=0.6, label=label)
+
+
+def online_png(offline: float | None, measured: float, low: float, high: float, level: float = 0.95,
+               running_cost: float | None = None, width_mm: float = 180, height_mm: float = 52) -> bytes:
+    """The offline promise (the backtest's yearly savings: a diamond, no interval) against
+    the pilot's yearly profit effect scaled to the chain (a dot with its ``level``
+    interval as a bar), in yen a year; the running cost dashed when known. Every point
+    carries its value, so it reads in black and white."""
+    rows = ([("Backtest (offline promise)", offline, None)] if offline is not None else []) + [
+        (f"Pilot (online, {fmt.pct(level, 0)} interval)", measured, (low, high))]
+    with _style():
+        fig, (ax,) = _figure(width_mm, height_mm)
+        y = list(range(len(rows)))
+        for row, (_, value, band) in zip(y, rows, strict=True):
+            if band:
+                ax.errorbar([value], [row], xerr=[[value - band[0]], [band[1] - value]], fmt="o", color=CHOSEN,
+                            ecolor=INK, elinewidth=1.4, capsize=5, markersize=7, zorder=3)
+                text = f"{fmt.yen_short(value)}  ({fmt.yen_short(band[0])} to {fmt.yen_short(band[1])})"
+            else:
+                ax.plot([value], [row], marker="D", color="#7f7f7f", markeredgecolor=INK, markersize=7,
+                        linestyle="none", zorder=3)
+                text = fmt.yen_short(value)
+            # On white, so that the running cost's dashed line never runs through the figures.
+            ax.annotate(text, (value, row), xytext=(0, 7), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=7.5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}, zorder=4)
+        values = [v for _, v, _ in rows] + [low, high] + ([running_cost] if running_cost is not None else [])
+        lowest, highest = min([0.0, *values]), max([0.0, *values])
+        span = (highest - lowest) or 1.0
+        ax.set_xlim(lowest - 0.15 * span, highest + 0.15 * span)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        if running_cost is not None:
+            ax.axvline(running_cost, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
+            ax.annotate(f"running cost {fmt.yen_short(running_cost)}", (running_cost, 1), xycoords=("data",
+                        "axes fraction"), xytext=(3, -2), textcoords="offset points", ha="left", va="top",
+                        fontsize=7)
+        ax.set_yticks(y, [label for label, _, _ in rows])
+        ax.set_ylim(len(rows) - 0.4, -0.7)
+        _yen_ticks(ax.xaxis)
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        _title(ax, "The backtest's promise against the pilot's measurement (yearly savings)", width_mm)
+        ax.set_xlabel("yen per year")
+        return _png(fig)

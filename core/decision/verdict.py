@@ -8,6 +8,13 @@ against cost, the production-readiness score and the tables behind the charts. I
 serialises to JSON and back unchanged (``to_json`` / ``from_json``), so a decision
 reads the same years later, whatever happened to the run or the project since.
 
+The offline evidence (the backtest and its money impact) is a promise; the online
+evidence (the pilot in a few stores, ``core.pilot.evidence.OnlineEvidence``) tests it.
+Criteria on online metrics are evaluated from the pilot's readout; before it they are
+"not yet evaluated" (``CriterionResult.pending``) and the verdict is at most a
+conditional GO. The snapshot keeps the online evidence as facts (format 2; a format-1
+snapshot has none).
+
 Readiness follows the four areas of Google's ML Test Score (Breck et al., 2017: "The
 ML Test Score: A Rubric for ML Production Readiness and Technical Debt Reduction"):
 data, model, infrastructure, monitoring. Each item scores 0, 0.5 (done by hand,
@@ -32,18 +39,28 @@ from core.backtest import accounting
 from core.backtest.compare import diebold_mariano
 from core.backtest.engine import BacktestResult
 from core.backtest.metrics import MODEL
+from core.decision import online as pilot
 from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
 from core.money.impact import ERRORS, PRACTICE, SHELF, ImpactResult
-from core.planning.criteria import BASELINES, METRICS, MODEL_BASELINES, Criterion, evaluate_criterion, format_value
+from core.pilot.evidence import DESIGNED, NONE, READ, OnlineEvidence
+from core.planning.criteria import (
+    BASELINES,
+    METRICS,
+    MODEL_BASELINES,
+    Criterion,
+    evaluate_criterion,
+    format_value,
+    is_online,
+)
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import CriterionError
 
 GO, CONDITIONAL_GO, NO_GO = "GO", "CONDITIONAL GO", "NO-GO"
 VERDICTS = (GO, CONDITIONAL_GO, NO_GO)
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: the online evidence (``Decision.online``) and pending online criteria
 SIGNIFICANCE = 0.05
 
 
@@ -140,8 +157,10 @@ class CriterionResult:
     measured: float | None
     measured_text: str
     baseline_value: float | None
-    passed: bool | None  # None: could not be evaluated
+    passed: bool | None  # None: could not be evaluated (or, when pending, not yet)
     evidence: str
+    online: bool = False  # measured by the pilot, not by the backtest
+    pending: bool = False  # an online criterion before the pilot's readout: not yet evaluated, neither passed nor failed
 
 
 @dataclass(frozen=True)
@@ -216,10 +235,22 @@ class Decision:
     # is daily and simulated.
     freq: str = "D"
     money_model: str = "shelf"
+    # The online evidence as facts (``OnlineEvidence.to_dict``): no pilot, a pilot designed
+    # or read out. None in a snapshot written before it was kept (format 1): no evidence.
+    online: dict | None = None
 
     @property
     def passed(self) -> int:
         return sum(1 for c in self.criteria if c.passed)
+
+    @property
+    def pending(self) -> int:
+        """Online criteria that wait for the pilot."""
+        return sum(1 for c in self.criteria if c.pending)
+
+    @property
+    def online_evidence(self) -> OnlineEvidence:
+        return pilot.evidence_of(self.online)
 
     def to_json(self) -> str:
         return json.dumps(_plain(asdict(self)), ensure_ascii=False, allow_nan=False)
@@ -309,6 +340,7 @@ class DecisionInputs:
     published_versions: int = 0  # batch forecast versions published for the run's dataset
     notes: str = ""
     risks: Sequence[str] = ()  # the team's own, one a line
+    online: OnlineEvidence = field(default_factory=OnlineEvidence)  # the project's pilot: none, designed or read
 
 
 def _contenders(impact: ImpactResult) -> list[str]:
@@ -406,9 +438,12 @@ def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: Pro
 
 def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
                   ) -> list[CriterionResult]:
-    """The project's criteria, then its KPI target (when it states one), for ``model``."""
+    """The project's offline criteria, then its KPI target (when it states one), for
+    ``model``. The online criteria are the pilot's (``_online_criteria``): one model was
+    piloted, so they cannot rank the run's models."""
     measured = _measured(model, board, impact, definition)
-    results = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria]
+    results = [_criterion_result(c, model, measured, board, impact, definition) for c in definition.criteria
+               if not is_online(c.metric)]
     kpi = kpi_criterion(definition, model, board, impact)
     return results + ([kpi] if kpi is not None else [])
 
@@ -427,18 +462,23 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     if model not in board.index or model not in set(impact.summary["policy"]):
         raise DecisionError(f"The run has no model '{model}'; choose one of its models.")
 
-    criteria = _all_criteria(model, board, impact, definition)
+    offline = _all_criteria(model, board, impact, definition)
+    online = inputs.online
+    criteria = offline + _online_criteria(definition, online)
     significance = _significance(model, run)
     stability = _stability(model, run, impact)
     value = _value(model, impact, definition)
-    stated = reconcile(definition, model, board, impact, criteria)
+    stated = reconcile(definition, model, board, impact, offline)
     readiness = _readiness(inputs, run, significance, stability)
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
-                                       readiness, stated.conditions, impact)
+                                       readiness, stated.conditions, impact, online)
     if ladder_note:
         reasons.insert(0, ladder_note)
+    promise = pilot.promise_sentence(online, pilot.promised(online, value["yearly_savings"], model))
+    if promise:
+        reasons.append(promise)
 
     summary = impact.summary.copy()
     money = summary[["policy", "label", "ordering", "yearly_profit", "yearly_savings", "yearly_savings_run",
@@ -469,11 +509,70 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
         risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken, pick)
-               + [r.strip() for r in inputs.risks if r.strip()]),
+               + _online_risks(definition, online, model) + [r.strip() for r in inputs.risks if r.strip()]),
         stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure, conditions=stated.conditions,
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
         freq=str(getattr(impact.freq, "value", impact.freq)), money_model=impact.money_model,
+        online=_plain(online.to_dict()),
     )
+
+
+def _online_criteria(definition: ProblemDefinition, evidence: OnlineEvidence) -> list[CriterionResult]:
+    """The criteria on online metrics, from the pilot's readout: evaluated on its estimates
+    once it is read out (not evaluated when the readout lacks the measure), pending —
+    not yet evaluated — before."""
+    results = []
+    for criterion in definition.online_criteria():
+        common = dict(criterion=criterion.describe(), metric=criterion.metric, comparator=criterion.comparator,
+                      threshold=criterion.threshold, baseline=criterion.baseline, note=criterion.description,
+                      online=True)
+        base_value = definition.money_baselines().get(criterion.baseline) if criterion.baseline else None
+        if evidence.status != READ:
+            results.append(CriterionResult(**common, measured=None, measured_text="not yet (pilot)",
+                                           baseline_value=base_value, passed=None, pending=True,
+                                           evidence=f"Not yet evaluated: {pilot.waiting(evidence)}"))
+            continue
+        value, estimate = pilot.value_for(criterion.metric, evidence)
+        if estimate is None:
+            measure = pilot.MEASURE_LABELS[pilot.SOURCES[criterion.metric][0]].lower()
+            results.append(CriterionResult(**common, measured=None, measured_text=fmt.MISSING,
+                                           baseline_value=base_value, passed=None,
+                                           evidence=f"The pilot's readout has no estimate of {measure}: read it out "
+                                                    "with that measure to evaluate this criterion."))
+            continue
+        try:
+            passed, evidence_text = evaluate_criterion(criterion, value, base_value)
+        except CriterionError as error:
+            results.append(CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
+                                           baseline_value=base_value, passed=None,
+                                           evidence=f"{error} {_how_to_measure(criterion)}".strip()))
+            continue
+        results.append(CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
+                                       baseline_value=base_value, passed=passed,
+                                       evidence=f"{evidence_text} {pilot.criterion_source(evidence, estimate)}"))
+    return results
+
+
+def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model: str) -> list[str]:
+    """What the online evidence leaves open: no pilot at all (the talk's failure story of
+    a model that scored well offline and was never checked online), a pilot that no
+    criterion judges, or a pilot of another model than the one decided on."""
+    named = bool(definition.online_criteria())
+    risks = []
+    if evidence.status == NONE and not named:
+        risks.append("No online evaluation: the offline promise has not been tested in stores. A model that scores "
+                     "well in a backtest can still fail in production; design a pilot in a few stores and add an "
+                     "online GO/NO-GO criterion (e.g. the 95% lower bound of online savings > ¥0).")
+    elif evidence.status == DESIGNED and not named:
+        risks.append(f"The pilot is designed ({pilot.pilot_sentence(evidence)}) but no GO/NO-GO criterion names an "
+                     "online measure: after the pilot, this verdict would still rest on the offline promise alone.")
+    elif evidence.status == READ and not named:
+        risks.append("No GO/NO-GO criterion names an online measure: the pilot's readout is shown but does not decide "
+                     "the verdict.")
+    if evidence.status != NONE and evidence.offline_model and evidence.offline_model != model:
+        risks.append(f"The pilot's treated stores order from {fmt.model_name(evidence.offline_model)}'s forecasts; "
+                     f"this decision takes {fmt.model_name(model)}: the online evidence is about the other model.")
+    return risks
 
 
 # ---------------------------------------------------------------------------------
@@ -1147,16 +1246,20 @@ def _slices_evidence(stability: dict) -> tuple[float, str]:
 
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
              overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore],
-             constraints: Sequence[str] = (), impact: ImpactResult | None = None) -> tuple[str, list[str], list[str]]:
-    """NO-GO on a failed criterion (the KPI target included) or money that does not pay;
-    CONDITIONAL GO when something is open — a criterion not evaluated, a gain not
-    significant or not stable, low readiness, a constraint broken — each written out;
-    GO otherwise."""
+             constraints: Sequence[str] = (), impact: ImpactResult | None = None,
+             online: OnlineEvidence | None = None) -> tuple[str, list[str], list[str]]:
+    """NO-GO on a failed criterion (the KPI target and the online criteria included) or
+    money that does not pay; CONDITIONAL GO when something is open — a criterion not
+    evaluated, an online criterion waiting for the pilot, a gain not significant or not
+    stable, low readiness, a constraint broken — each written out; GO otherwise."""
+    online = online or OnlineEvidence()
     name = fmt.model_name(model)
-    failed = [c for c in criteria if c.passed is False]
-    unknown = [c for c in criteria if c.passed is None]
+    pending = [c for c in criteria if c.pending]
+    judged = [c for c in criteria if not c.pending]
+    failed = [c for c in judged if c.passed is False]
+    unknown = [c for c in judged if c.passed is None]
     reasons: list[str] = []
-    if len(unknown) == len(criteria):
+    if judged and len(unknown) == len(judged):
         return NO_GO, ["No criterion could be measured, so nothing supports a GO: "
                        + " ".join(f"{c.criterion} — {c.evidence}" for c in unknown)], [
             "Give what the criteria need (running cost, investment, baselines in the run) and evaluate again."]
@@ -1186,6 +1289,9 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
 
     conditions: list[str] = list(constraints)
     conditions += [f"Not evaluated: {c.criterion} — {c.evidence}" for c in unknown]
+    waiting = pilot.waiting_condition([c.criterion for c in pending], online) if pending else None
+    if waiting:
+        conditions.append(waiting)
     weak = [s for s in significance if not s["significant"]]
     conditions += [f"Not significant: {s['statement']}" for s in weak]
     worst = stability.get("worst_segment")
@@ -1197,28 +1303,32 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     if overall <= 1:
         conditions.append(f"Production readiness is low: ML Test Score {fmt.number(overall, 1)} — "
                           f"{score_band(overall)}.")
-    passed_text = f"All {len(criteria) - len(unknown)} evaluated criteria passed" if criteria else ""
+    evaluated = len(judged) - len(unknown)
+    passed_text = (f"All {evaluated} evaluated criteria passed" if evaluated else
+                   "No criterion can be evaluated before the pilot") if criteria else ""
     money_text = (f"{name} saves {fmt.yen(value['yearly_savings'])} a year"
                   + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
                      else "")
                   + (f", paying back in {fmt.months(round(value['payback_months'], 1))}"
                      if value["payback_months"] is not None else "") + ".")
     reasons.append(f"{passed_text}: {money_text}")
-    online = definition.online_plan.strip()
-    pilot = f"Start the online evaluation as planned: {online}" if online else \
-        "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others."
+    pilot_step = pilot.pilot_step(online, definition.online_plan)
     if conditions:
         open_checks = [r for r in readiness if r.score < 1 and not r.auto]
         lowest = min(AREAS, key=lambda a: sum(r.score for r in readiness if r.area == a))
         readiness_steps = ([f"Raise the lowest readiness area ({lowest}) first: "
                             + "; ".join(r.text.rstrip(".") for r in open_checks if r.area == lowest)
                             + ". Then evaluate again: the decision is a snapshot."] if overall <= 1 else [])
-        steps = [f"Close the conditions first: {c}" for c in conditions if not c.startswith("Production readiness")]
-        steps = steps + readiness_steps + [
-            "Publish the forecasts as a batch table on the Hand-off page for the pilot.", pilot]
+        steps = [f"Close the conditions first: {c}" for c in conditions
+                 if not c.startswith("Production readiness") and c != waiting]
+        publish = ("Publish the forecasts as a batch table on the Hand-off page for the rollout." if online.status == READ
+                   else "Publish the forecasts as a batch table on the Hand-off page for the pilot.")
+        steps = steps + readiness_steps + [publish, pilot_step]
         return CONDITIONAL_GO, reasons + conditions, steps
-    steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.", pilot,
-             "Decide again after the online evaluation, on the same criteria."]
+    steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.",
+             pilot_step]
+    if online.status != READ:
+        steps.append("Decide again after the online evaluation, on the same criteria.")
     return GO, reasons, steps
 
 

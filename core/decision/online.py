@@ -1,0 +1,190 @@
+"""The online evidence in a decision: what the pilot in a few stores measured, as the
+verdict, the report page and the PDF say it.
+
+A pilot (``core.pilot``) is designed, run and read out by difference-in-differences of
+treated against control stores, before against during the pilot; its readout is an
+``OnlineEvidence`` (facts: stores, dates, estimates with their 95 % intervals). This
+module turns those facts into the values the online criteria
+(``core.planning.criteria.ONLINE_METRICS``) are evaluated on, and into the sentences and
+table rows people read. Nothing here decides: ``core.decision.verdict`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from core import fmt
+from core.pilot import readout
+from core.pilot.evidence import (
+    DESIGNED,
+    GOOD_DIRECTION,
+    LOST_MARGIN,
+    MEASURES,
+    NONE,
+    PROFIT,
+    READ,
+    STOCKOUT_DAYS,
+    WASTE_COST,
+    Estimate,
+    OnlineEvidence,
+)
+
+# Which estimate, and which end of it, each online criterion metric reads.
+YEARLY, LOW = "yearly", "low"
+SOURCES: dict[str, tuple[str, str]] = {
+    "online_yearly_savings": (PROFIT, YEARLY),
+    "online_savings_lower": (PROFIT, LOW),
+    "online_waste_change": (WASTE_COST, YEARLY),
+    "online_stockout_change": (STOCKOUT_DAYS, YEARLY),
+}
+MEASURE_LABELS = {PROFIT: "Profit (savings)", WASTE_COST: "Waste cost", LOST_MARGIN: "Lost margin (stockouts)",
+                  STOCKOUT_DAYS: "Stockout item-days"}
+STATUS_LABELS = {NONE: "no pilot", DESIGNED: "pilot designed, not read out yet", READ: "pilot read out"}
+STATUS_SHORT = {NONE: "before any pilot", DESIGNED: "before the pilot (designed)", READ: "after the pilot"}
+# How an estimate reads, from its 95 % interval and the measure's good direction.
+BETTER, WORSE, UNCLEAR = "better", "worse", "no clear change"
+
+
+def evidence_of(values: dict | None) -> OnlineEvidence:
+    """A snapshot's stored online evidence (``OnlineEvidence.to_dict``) back as the object;
+    a snapshot written before online evidence was kept (None) has none."""
+    return OnlineEvidence() if not values else OnlineEvidence.from_dict(values)
+
+
+def value_for(metric: str, evidence: OnlineEvidence) -> tuple[float | None, Estimate | None]:
+    """The value an online criterion on ``metric`` is evaluated on — the yearly effect of
+    its measure, or its interval's lower end — and the estimate it comes from; (None,
+    None) when the pilot's readout has no estimate of that measure."""
+    measure, end = SOURCES[metric]
+    estimate = evidence.estimate(measure)
+    if estimate is None:
+        return None, None
+    return (estimate.yearly if end == YEARLY else estimate.low), estimate
+
+
+def is_yen(measure: str) -> bool:
+    return measure != STOCKOUT_DAYS
+
+
+def amount(measure: str, value: float | None, signed: bool = False) -> str:
+    """A yearly effect for people: ``¥14,000,000``, ``−1,250 item-days``."""
+    if is_yen(measure):
+        return fmt.yen(value, signed=signed)
+    return f"{fmt.number(value, 0, signed=signed)} item-days"
+
+
+def amount_short(measure: str, value: float | None, signed: bool = False) -> str:
+    """The same in three significant figures: ``¥14.0M``, ``−1,250 item-days``."""
+    return fmt.yen_short(value, signed=signed) if is_yen(measure) else amount(measure, value, signed)
+
+
+def reading(estimate: Estimate) -> str:
+    """``better`` or ``worse`` when the whole 95 % interval lies on one side of zero (in
+    the measure's good direction: profit up, waste, lost margin and stockouts down),
+    else ``no clear change``."""
+    good = GOOD_DIRECTION.get(estimate.measure, 1)
+    if estimate.low > 0 or estimate.high < 0:
+        return BETTER if (estimate.low > 0) == (good > 0) else WORSE
+    return UNCLEAR
+
+
+def interval(estimate: Estimate) -> str:
+    """``¥6,000,000 to ¥22,000,000``, ``−3,000 to 650 item-days``."""
+    return f"{amount(estimate.measure, estimate.low)} to {amount(estimate.measure, estimate.high)}"
+
+
+def estimate_rows(evidence: OnlineEvidence) -> list[dict]:
+    """The pilot's estimates as table rows, in the order of ``core.pilot.evidence.MEASURES``:
+    ``measure`` (its label), ``yearly`` (the chain's yearly effect), ``interval`` (95 %),
+    ``p_value``, ``per_store_day`` and ``reading`` — all texts."""
+    order = {m: i for i, m in enumerate(MEASURES)}
+    rows = []
+    for e in sorted(evidence.estimates, key=lambda e: order.get(e.measure, len(order))):
+        per_day = (fmt.yen(e.per_store_day, signed=True) if is_yen(e.measure) else
+                   f"{fmt.number(e.per_store_day, 2, signed=True)} item-days")
+        rows.append({"measure": MEASURE_LABELS.get(e.measure, e.measure),
+                     "yearly": amount(e.measure, e.yearly, signed=True),
+                     "interval": f"{fmt.pct(e.level, 0)}: {interval(e)}",
+                     "p_value": fmt.p_value(e.p_value), "per_store_day": per_day, "reading": reading(e)})
+    return rows
+
+
+def stores_text(stores: Sequence[str], limit: int = 6) -> str:
+    """``S001, S002`` — the first ``limit`` and how many more."""
+    shown = ", ".join(stores[:limit])
+    return shown + (f" and {len(stores) - limit} more" if len(stores) > limit else "")
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else fmt.MISSING
+
+
+def pilot_sentence(evidence: OnlineEvidence) -> str:
+    """The pilot as designed or run, in a sentence without its result: ``2 treated stores
+    (S001, S002) ordering from the published forecasts (batch version 3) against 8
+    control stores keeping today's practice, 2025-01-06 to 2025-02-02``."""
+    if evidence.status == NONE:
+        return "no pilot is designed"
+    batch = f" (batch version {evidence.batch_version})" if evidence.batch_version is not None else ""
+    treated, control = len(evidence.treated), len(evidence.control)
+    return (f"{treated} treated store{'s' if treated != 1 else ''} ({stores_text(evidence.treated)}) ordering from "
+            f"the published forecasts{batch} against {control} control store{'s' if control != 1 else ''} "
+            f"({stores_text(evidence.control)}) keeping today's practice, {_day(evidence.start)} to "
+            f"{_day(evidence.end)}" + (" (planned)" if evidence.status == DESIGNED else ""))
+
+
+def promised(evidence: OnlineEvidence, savings: float | None, model: str) -> float | None:
+    """The offline promise the pilot is read against: the yearly savings the readout
+    recorded, else the decision's own (``savings`` of ``model``) when the pilot ran that
+    model (or did not say which)."""
+    if evidence.offline_yearly_savings is not None:
+        return evidence.offline_yearly_savings
+    return savings if evidence.offline_model in (None, model) else None
+
+
+def promise_sentence(evidence: OnlineEvidence, promised: float | None) -> str | None:
+    """The offline promise (``promised``, yen a year; see ``promised``) beside the online
+    measurement, as the readout words it (``core.pilot.readout.promise_sentence``): ``The
+    backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval
+    ¥6.00M–¥22.0M).`` None before the readout, or when the readout has no profit estimate."""
+    profit = evidence.estimate(PROFIT)
+    if evidence.status != READ or profit is None:
+        return None
+    return readout.promise_sentence(profit, promised)
+
+
+def criterion_source(evidence: OnlineEvidence, estimate: Estimate) -> str:
+    """Where an online criterion's value comes from, for its evidence line."""
+    return (f"(From the pilot: difference-in-differences of {len(evidence.treated)} treated against "
+            f"{len(evidence.control)} control stores, {_day(evidence.start)} to {_day(evidence.end)}, scaled to the "
+            f"chain's {evidence.chain_stores} stores for a year; {fmt.pct(estimate.level, 0)} interval "
+            f"{interval(estimate)}, {fmt.p_phrase(estimate.p_value)}.)")
+
+
+def waiting(evidence: OnlineEvidence) -> str:
+    """Why an online criterion is not evaluated yet, and what comes first."""
+    if evidence.status == DESIGNED:
+        return f"The pilot is designed but not read out yet: {pilot_sentence(evidence)}."
+    return "No pilot is designed yet: design one (treated and control stores, its length from a power calculation)."
+
+
+def waiting_condition(criteria: Sequence[str], evidence: OnlineEvidence) -> str:
+    """The condition a pending online criterion puts on the verdict: which criteria wait
+    for the pilot and, when it is designed, its stores and dates."""
+    return (f"Not yet evaluated, waiting for the pilot: {'; '.join(criteria)}. {waiting(evidence)} The verdict is at "
+            "most a conditional GO until the pilot is read out.")
+
+
+def pilot_step(evidence: OnlineEvidence, plan: str) -> str:
+    """The next step of the online evaluation, by how far it got (``plan``: the problem
+    definition's online evaluation plan, in the PM's words)."""
+    if evidence.status == DESIGNED:
+        return (f"Run the pilot as designed: {pilot_sentence(evidence)}. Then read it out (difference-in-differences "
+                "of treated against control stores) and decide again on the same criteria.")
+    if evidence.status == READ:
+        return (f"Roll out beyond the pilot's {len(evidence.treated)} treated stores in stages, and watch the published "
+                "forecasts against what then sold (monitoring on the Hand-off page).")
+    plan = plan.strip()
+    return (f"Start the online evaluation as planned: {plan}" if plan else
+            "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others.")

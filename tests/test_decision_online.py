@@ -1,0 +1,353 @@
+"""The online evidence in the GO / NO-GO decision: criteria on what the pilot measured,
+"not yet evaluated" before it (the verdict at most a conditional GO), evaluated after it,
+kept in the snapshot, printed in the PDF and shown on the report page."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pypdf
+import pytest
+
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.splits import SplitConfig
+from core.backtest.store import get_run, load_result, save_run
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.decision import online as pilot
+from core.decision import pdf_charts
+from core.decision import store as decisions
+from core.decision.evaluation import decide
+from core.decision.pdf import decision_pdf
+from core.decision.verdict import (
+    CHECKS,
+    CONDITIONAL_GO,
+    GO,
+    NO_GO,
+    SNAPSHOT_FORMAT,
+    Decision,
+    DecisionInputs,
+    evaluate_decision,
+    run_evidence,
+)
+from core.errors import MitoshiError
+from core.money.run_impact import run_impact
+from core.pilot.evidence import DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, WASTE_COST, Estimate, OnlineEvidence
+from core.planning import store as planning
+from core.planning.criteria import ONLINE_METRICS, Criterion, evaluate_criterion, is_online
+from core.planning.definition import ProblemDefinition, from_form, to_form
+from core.planning.errors import CriterionError
+from core.warehouse import Warehouse
+from tests.conftest import new_session, store_run
+
+SAMPLE = Path(__file__).parent / "data" / "decision_sample.json"  # a format-1 snapshot
+MANUAL = {c.key: 1.0 for c in CHECKS if not c.auto}
+RUNNING = 6_000_000.0
+LOWER = Criterion("online_savings_lower", ">", 0, None, "the pilot must show a gain")
+COVERS = Criterion("online_yearly_savings", ">=", 1.0, "yearly_running_cost")
+OFFLINE = Criterion("wape", "improves_by_at_least", 0.10, "practice")
+
+TREATED = ("S001", "S002")
+CONTROL = tuple(f"S{i:03d}" for i in range(3, 11))
+DESIGN = OnlineEvidence(status=DESIGNED, design_id="d1", dataset_id="ds", store_column="store_id", treated=TREATED,
+                        control=CONTROL, start=date(2026, 11, 2), end=date(2026, 11, 29), chain_stores=10,
+                        offline_yearly_savings=19_200_000.0, offline_model="ets", batch_version=1)
+PROFIT_GAIN = Estimate(PROFIT, 14e6 / 3650, 14_000_000.0, 6_000_000.0, 22_000_000.0, 0.004)
+READOUT = dataclasses.replace(DESIGN, status=READ, readout_id="r1", estimates=(
+    PROFIT_GAIN,
+    Estimate(WASTE_COST, -2.9e6 / 3650, -2_900_000.0, -4_100_000.0, -1_700_000.0, 0.0002),
+    Estimate(STOCKOUT_DAYS, -1825 / 3650, -1825.0, -3000.0, 650.0, 0.21),
+))
+# The same pilot, whose interval reaches below zero: the gain is not shown.
+UNCLEAR = dataclasses.replace(READOUT, estimates=(
+    Estimate(PROFIT, 4e6 / 3650, 4_000_000.0, -2_000_000.0, 10_000_000.0, 0.19),))
+
+
+# ---------------------------------------------------------------------------------
+# Criteria on online metrics
+# ---------------------------------------------------------------------------------
+def test_online_metrics_are_criteria_marked_online():
+    assert ONLINE_METRICS == ("online_yearly_savings", "online_savings_lower", "online_waste_change",
+                              "online_stockout_change")
+    assert all(is_online(m) for m in ONLINE_METRICS) and not is_online("yearly_savings_yen")
+    assert LOWER.describe() == "Online savings, 95% lower bound (pilot) > ¥0"
+    assert COVERS.describe() == "Online yearly savings (pilot) ≥ the yearly running cost"
+    assert evaluate_criterion(COVERS, 14e6, RUNNING) == (
+        True, "Online yearly savings (pilot) ¥14,000,000 ≥ the yearly running cost (¥6,000,000): passed.")
+    waste = Criterion("online_waste_change", "<", 0)
+    assert evaluate_criterion(waste, 1_200_000) == (False, "Online waste change (pilot) +¥1,200,000 ≥ ¥0, not <: failed.")
+    stockouts = Criterion("online_stockout_change", "<=", -100)  # a change: a negative threshold is allowed
+    assert evaluate_criterion(stockouts, -1250.4) == (
+        True, "Online stockout change (pilot) \u22121,250 item-days ≤ \u2212100 item-days: passed.")
+    with pytest.raises(CriterionError, match="cannot be compared with"):
+        Criterion("online_waste_change", "<=", 1.0, "yearly_running_cost")
+
+
+def test_the_form_takes_online_criteria_but_not_as_the_offline_metric():
+    definition = ProblemDefinition(problem="x", criteria=(OFFLINE, LOWER, COVERS))
+    assert from_form(to_form(definition)) == definition
+    assert definition.online_criteria() == (LOWER, COVERS)
+    with pytest.raises(MitoshiError, match="measured by the pilot, not offline"):
+        from_form(to_form(dataclasses.replace(definition, offline_metric="online_yearly_savings")))
+
+
+# ---------------------------------------------------------------------------------
+# The verdict, on a run whose offline evidence says GO
+# ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def offline_go(tmp_path_factory):
+    """Decision inputs whose offline evidence is a GO: ETS forecasts every sale exactly
+    (significantly better than today's practice and seasonal naive, in every fold and
+    category), saves ¥19.2M a year against a running cost of ¥6M with no more stockouts,
+    and the team scored every readiness check."""
+    warehouse = Warehouse(tmp_path_factory.mktemp("online") / "wh.duckdb")
+    dataset = load_demo(warehouse, DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE))
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=2),
+                            models=tuple(ModelSpec.of(m) for m in ("practice", "snaive", "ets")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "offline go")
+    result = load_result(warehouse, run_id)
+    evidence = run_evidence(get_run(warehouse, run_id), result, has_stockouts=True, generated=False)
+    forecasts = evidence.forecasts.copy()
+    exact = forecasts["model"] == "ets"
+    forecasts.loc[exact, "forecast"] = forecasts.loc[exact, "actual"]
+    metrics = evidence.metrics.copy()
+    metrics.loc[(metrics["model"] == "ets") & (metrics["metric"] == "wape"), "value"] = 0.0
+    board = evidence.leaderboard.copy()
+    board.loc[board["model"] == "ets", "wape"] = 0.0
+    evidence = dataclasses.replace(evidence, forecasts=forecasts, metrics=metrics, leaderboard=board)
+    impact = run_impact(warehouse, run_id).impact
+    row = {"label": "", "ordering": "95% service level", "yearly_revenue": 100_000_000.0, "yearly_waste_cost": 1e6,
+           "yearly_lost_margin": 1e6, "yearly_holding_cost": 0.0, "stockout_rate": 0.05, "fill_rate": 0.97,
+           "waste_rate": 0.05}
+    summary = pd.DataFrame([{**row, "policy": "practice", "yearly_profit": 0.0, "yearly_savings": 0.0,
+                             "yearly_savings_run": 0.0},
+                            {**row, "policy": "ets", "yearly_profit": 19.2e6, "yearly_savings": 19.2e6,
+                             "yearly_savings_run": 19.2e6}])
+    segments = pd.DataFrame([{"segment": "category", "group": g, "policy": "ets", "yearly_profit": 9.6e6,
+                              "yearly_savings": 9.6e6} for g in ("bento", "bread")])
+    impact = dataclasses.replace(impact, summary=summary, by_segment=segments, baseline="practice",
+                                 baseline_label="today's practice", chain_scale=1.0)
+    inputs = DecisionInputs(project_id="p", project_name="オンライン評価", definition_version=1,
+                            definition=ProblemDefinition(problem="x", running_cost_yen_per_year=RUNNING,
+                                                         online_plan="Two pilot stores for 4 weeks.",
+                                                         criteria=(OFFLINE,)),
+                            run=evidence, impact=impact, model="ets", readiness=MANUAL, published_versions=2)
+    yield inputs
+    warehouse.close()
+
+
+def _decide(inputs: DecisionInputs, *criteria: Criterion, online: OnlineEvidence = OnlineEvidence()) -> Decision:
+    definition = dataclasses.replace(inputs.definition, criteria=(OFFLINE, *criteria))
+    return evaluate_decision(dataclasses.replace(inputs, definition=definition, online=online))
+
+
+def test_without_online_criteria_or_pilot_the_verdict_is_as_before_with_the_untested_promise_a_risk(offline_go):
+    decision = _decide(offline_go)
+    assert decision.verdict == GO, decision.reasons
+    assert [c.passed for c in decision.criteria] == [True] and decision.pending == 0
+    assert ("No online evaluation: the offline promise has not been tested in stores. A model that scores well in a "
+            "backtest can still fail in production; design a pilot in a few stores and add an online GO/NO-GO "
+            "criterion (e.g. the 95% lower bound of online savings > ¥0).") in decision.risks
+    assert decision.next_steps[1] == "Start the online evaluation as planned: Two pilot stores for 4 weeks."
+    assert decision.next_steps[2] == "Decide again after the online evaluation, on the same criteria."
+    assert decision.online_evidence == OnlineEvidence() and decision.online["status"] == NONE
+
+
+def test_before_the_pilot_online_criteria_wait_and_cap_the_verdict_at_conditional(offline_go):
+    decision = _decide(offline_go, LOWER, COVERS)
+    assert decision.verdict == CONDITIONAL_GO  # offline alone is a GO (above)
+    online = decision.criteria[1:]
+    assert [(c.metric, c.online, c.pending, c.passed, c.measured_text) for c in online] == [
+        ("online_savings_lower", True, True, None, "not yet (pilot)"),
+        ("online_yearly_savings", True, True, None, "not yet (pilot)")]
+    assert decision.passed == 1 and decision.pending == 2
+    waiting = ("Not yet evaluated, waiting for the pilot: Online savings, 95% lower bound (pilot) > ¥0; Online yearly "
+               "savings (pilot) ≥ the yearly running cost. No pilot is designed yet: design one (treated and control "
+               "stores, its length from a power calculation). The verdict is at most a conditional GO until the pilot "
+               "is read out.")
+    assert waiting in decision.reasons
+    assert decision.reasons[0].startswith("All 1 evaluated criteria passed: ETS (exponential smoothing) saves "
+                                          "¥19,200,000 a year")
+    assert not any("Close the conditions first" in s for s in decision.next_steps)  # the pilot is the step
+    assert decision.next_steps[-1] == "Start the online evaluation as planned: Two pilot stores for 4 weeks."
+    assert not any(r.startswith("No online evaluation") for r in decision.risks)  # said by the criteria instead
+
+
+def test_a_designed_pilot_is_named_with_its_stores_and_dates(offline_go):
+    decision = _decide(offline_go, LOWER, online=DESIGN)
+    assert decision.verdict == CONDITIONAL_GO
+    planned = ("2 treated stores (S001, S002) ordering from the published forecasts (batch version 1) against 8 "
+               "control stores (S003, S004, S005, S006, S007, S008 and 2 more) keeping today's practice, 2026-11-02 "
+               "to 2026-11-29 (planned)")
+    assert (f"Not yet evaluated, waiting for the pilot: Online savings, 95% lower bound (pilot) > ¥0. The pilot is "
+            f"designed but not read out yet: {planned}. The verdict is at most a conditional GO until the pilot is "
+            "read out.") in decision.reasons
+    assert decision.criteria[1].evidence == f"Not yet evaluated: The pilot is designed but not read out yet: {planned}."
+    assert decision.next_steps[-1] == (f"Run the pilot as designed: {planned}. Then read it out "
+                                       "(difference-in-differences of treated against control stores) and decide "
+                                       "again on the same criteria.")
+    assert not any("Two pilot stores for 4 weeks" in s for s in decision.next_steps)  # what was designed instead
+
+
+def test_only_online_criteria_before_the_pilot_are_conditional_not_a_no_go(offline_go):
+    definition = dataclasses.replace(offline_go.definition, criteria=(LOWER,))
+    decision = evaluate_decision(dataclasses.replace(offline_go, definition=definition))
+    assert decision.verdict == CONDITIONAL_GO
+    assert decision.reasons[0].startswith("No criterion can be evaluated before the pilot: ETS")
+
+
+def test_after_the_pilot_a_lower_bound_above_zero_and_savings_over_the_running_cost_can_be_a_go(offline_go):
+    decision = _decide(offline_go, LOWER, COVERS, online=READOUT)
+    assert decision.verdict == GO, decision.reasons
+    lower, covers = decision.criteria[1:]
+    assert (lower.passed, lower.pending, lower.measured) == (True, False, 6_000_000.0)
+    assert (covers.passed, covers.measured, covers.baseline_value) == (True, 14_000_000.0, RUNNING)
+    source = ("(From the pilot: difference-in-differences of 2 treated against 8 control stores, 2026-11-02 to "
+              "2026-11-29, scaled to the chain's 10 stores for a year; 95% interval ¥6,000,000 to ¥22,000,000, "
+              "p = 0.004.)")
+    assert lower.evidence == f"Online savings, 95% lower bound (pilot) ¥6,000,000 > ¥0: passed. {source}"
+    assert decision.reasons[-1] == "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M)."
+    assert decision.next_steps[-1] == ("Roll out beyond the pilot's 2 treated stores in stages, and watch the "
+                                       "published forecasts against what then sold (monitoring on the Hand-off page).")
+    assert not any("Decide again after the online evaluation" in s for s in decision.next_steps)
+
+
+def test_after_the_pilot_a_lower_bound_below_zero_fails_and_the_verdict_follows_the_rules(offline_go):
+    decision = _decide(offline_go, LOWER, online=UNCLEAR)
+    assert decision.verdict == NO_GO
+    assert decision.criteria[1].passed is False
+    assert decision.reasons[0].startswith("Failed: Online savings, 95% lower bound (pilot) > ¥0 — Online savings, 95% "
+                                          "lower bound (pilot) \u2212¥2,000,000 ≤ ¥0, not >: failed. (From the pilot:")
+    assert decision.reasons[-1] == ("The backtest said ¥19.2M a year; the pilot measured ¥4.00M (95% interval "
+                                    "\u2212¥2.00M to ¥10.0M).")
+    # a criterion on a measure the readout lacks is not evaluated: an open condition, not a failure
+    decision = _decide(offline_go, COVERS, Criterion("online_waste_change", "<", 0), online=dataclasses.replace(
+        READOUT, estimates=(PROFIT_GAIN,)))
+    assert decision.verdict == CONDITIONAL_GO and decision.criteria[2].passed is None
+    assert decision.criteria[2].evidence == ("The pilot's readout has no estimate of waste cost: read it out with that "
+                                             "measure to evaluate this criterion.")
+
+
+def test_a_pilot_of_another_model_is_a_risk(offline_go):
+    decision = _decide(offline_go, LOWER, online=dataclasses.replace(READOUT, offline_model="snaive"))
+    assert ("The pilot's treated stores order from Seasonal naive's forecasts; this decision takes ETS (exponential "
+            "smoothing): the online evidence is about the other model.") in decision.risks
+
+
+def test_the_snapshot_keeps_the_online_evidence_as_facts(offline_go, tmp_path):
+    decision = _decide(offline_go, LOWER, COVERS, online=READOUT)
+    assert decision.format == SNAPSHOT_FORMAT == 2
+    again = Decision.from_json(decision.to_json())
+    assert again == decision and again.online_evidence == READOUT
+    assert json.loads(decision.to_json())["online"]["treated"] == ["S001", "S002"]
+    warehouse = Warehouse(tmp_path / "wh.duckdb")
+    decisions.save_decision(warehouse, decision)
+    assert decisions.get_decision(warehouse, decision.decision_id).online_evidence == READOUT
+    warehouse.close()
+
+
+def test_an_older_snapshot_has_no_online_evidence_and_still_renders():
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert json.loads(text)["format"] == SNAPSHOT_FORMAT - 1 and "online" not in json.loads(text)
+    old = Decision.from_json(text)
+    assert old.online is None and old.online_evidence.status == NONE and old.pending == 0
+    pages = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(decision_pdf(old))).pages)
+    assert _flat("This decision was taken before Mitoshi kept the online evidence with a decision.") in _flat(pages)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_the_pdf_prints_the_online_section_with_its_figures(offline_go):
+    decision = _decide(offline_go, LOWER, COVERS, online=READOUT)
+    text = _flat("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(decision_pdf(decision))).pages))
+    for expected in ("Online evaluation: the pilot in stores", "Status Pilot read out",
+                     "Treated stores (2) S001, S002", "Control stores (8) S003, S004, S005, S006, S007, S008, S009, S010",
+                     "Pilot period 2026-11-02 to 2026-11-29",
+                     "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M).",
+                     "Profit (savings) +¥14,000,000 95%: ¥6,000,000 to ¥22,000,000 0.004 better",
+                     "Waste cost \u2212¥2,900,000 95%: \u2212¥4,100,000 to \u2212¥1,700,000 < 0.001 better",
+                     "Stockout item-days \u22121,825 item-days", "no clear change",
+                     "✓ passed Online savings, 95% lower bound (pilot) > ¥0"):
+        assert _flat(expected) in text, expected
+    before = _decide(offline_go, LOWER, online=DESIGN)
+    text = _flat("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(decision_pdf(before))).pages))
+    assert _flat("◷ not yet evaluated (pilot)") in text and _flat("2026-11-02 to 2026-11-29 (planned)") in text
+    assert _flat("(1 wait for the pilot)") in text
+
+
+def test_the_online_chart_keeps_its_text_inside_and_apart(monkeypatch):
+    from tests.test_report_pdf_pages import _texts
+
+    figures = []
+    original = pdf_charts._png
+    monkeypatch.setattr(pdf_charts, "_png", lambda fig: figures.append(fig) or original(fig))
+    for offline, running in ((19.2e6, RUNNING), (None, None), (19.2e6, 30e6)):
+        png = pdf_charts.online_png(offline, 4e6, -2e6, 10e6, 0.95, running, 180, 52)
+        assert png.startswith(b"\x89PNG")
+    for fig in figures:
+        texts, frame = _texts(fig)
+        assert any("¥4.00M" in t for t, _ in texts)
+        for text, box in texts:
+            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
+                box.y1 <= frame.y1 + 1, f"'{text}' is clipped"
+        for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
+            overlap = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0), min(box_a.y1, box_b.y1) - max(box_a.y0,
+                                                                                                      box_b.y0)
+            assert not (overlap[0] > 1 and overlap[1] > 1), f"'{a}' overlaps '{b}'"
+
+
+def test_estimate_rows_read_each_interval_in_its_good_direction():
+    rows = pilot.estimate_rows(READOUT)
+    assert [(r["measure"], r["yearly"], r["reading"]) for r in rows] == [
+        ("Profit (savings)", "+¥14,000,000", "better"), ("Waste cost", "\u2212¥2,900,000", "better"),
+        ("Stockout item-days", "\u22121,825 item-days", "no clear change")]
+    worse = Estimate(WASTE_COST, 1.0, 3e6, 1e6, 5e6, 0.01)
+    assert pilot.reading(worse) == "worse"
+
+
+# ---------------------------------------------------------------------------------
+# The report page: decided before the pilot and again after it
+# ---------------------------------------------------------------------------------
+def test_the_report_page_shows_the_online_evaluation_and_both_decisions(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    run_id = store_run(warehouse, ("S001", "S002"), ("practice", "snaive", "ma"), horizon=14, name="two stores")
+    project = planning.ensure_example_project(warehouse)
+    latest = planning.latest_definition(warehouse, project.project_id)
+    planning.save_definition(warehouse, project.project_id, dataclasses.replace(
+        latest.definition, criteria=(*latest.definition.criteria, LOWER)), latest.version)
+    before = decide(warehouse, project.project_id, run_id, online=DESIGN)
+    after = decide(warehouse, project.project_id, run_id, online=dataclasses.replace(READOUT, offline_model="ma"))
+    warehouse.close()
+    assert before.verdict in (CONDITIONAL_GO, NO_GO) and before.criteria[-1].pending
+    assert after.criteria[-1].passed is True
+
+    at = new_session("pages/report.py")
+    assert not at.exception, at.exception
+    assert any(s.value == "Online evaluation: the pilot in stores" for s in at.subheader)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M)." in shown
+    assert ("**Online evaluation:** no pilot designed yet. The 1 online criterion will be *not yet evaluated*, and the "
+            "verdict at most a conditional GO.") in shown  # the project has no pilot stored: what a new decision reads
+    assert "**Status: pilot read out**" in shown and "S001, S002" in shown
+    frames = [d.value for d in at.dataframe]
+    table = next(f for f in frames if "yearly effect (chain)" in f.columns)
+    assert list(table["measure"]) == ["Profit (savings)", "Waste cost", "Stockout item-days"]
+    assert list(table["p-value"]) == ["0.004", "< 0.001", "0.210"]
+    heads = next(f for f in frames if "online" in f.columns)
+    assert list(heads["online"]) == ["after the pilot", "before the pilot (designed)"]
+    assert list(heads["decision"]) == [after.decision_id, before.decision_id]
+
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Show decision")).set_value(
+        before.decision_id).run()
+    assert not at.exception, at.exception
+    assert any("wait for the pilot" in s.value for s in at.subheader)
+    assert any("not yet evaluated" in m.value for m in at.markdown)
+    assert any("2026-11-02 to 2026-11-29 (planned)" in m.value for m in at.markdown)
