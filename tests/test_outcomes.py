@@ -100,3 +100,12 @@ def test_refusals_say_what_to_give():
         store_day_outcomes(two_items(), ITEMS, Economics(), "shop")
     with pytest.raises(ImpactInputError, match="unit cost"):
         store_day_outcomes(two_items(), None, Economics(), "store_id")
+
+
+def test_two_rows_of_a_series_on_one_date_are_refused():
+    data = two_items()
+    frame = pd.concat([data.frame, data.frame.iloc[[0]]], ignore_index=True)
+    data = BacktestData(frame=frame, freq=Freq.DAILY, name="x", keys=data.keys, orders="ordered",
+                        stockout="stockout")
+    with pytest.raises(ImpactInputError, match="two rows on the same date"):
+        store_day_outcomes(data, ITEMS, Economics(), "store_id")

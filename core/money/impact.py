@@ -1065,10 +1065,17 @@ def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, series_
 def _history(frame: pd.DataFrame, data: BacktestData, economics: _Items, series: pd.Index, correct: bool) -> dict:
     """Days x series matrices of the whole history: sales, demand, price, orders."""
     days = pd.DatetimeIndex(sorted(frame[DATE].unique()))
+    # Cells by position (what frame.pivot did, 5x faster on millions of rows).
+    row, col = days.get_indexer(frame[DATE]), series.get_indexer(frame[SERIES_ID])
+    kept = col >= 0
+    row, col = row[kept], col[kept]
+    if len(row) and np.bincount(row.astype(np.int64) * len(series) + col).max() > 1:
+        raise ImpactInputError("Some series have two rows on the same date: keep one row per series and date.")
 
     def pivot(column: str) -> np.ndarray:
-        return (frame.pivot(index=DATE, columns=SERIES_ID, values=column)
-                .reindex(index=days, columns=series).to_numpy(float))
+        out = np.full((len(days), len(series)), np.nan)
+        out[row, col] = frame[column].to_numpy(dtype=float, na_value=np.nan)[kept]
+        return out
 
     sales = pivot(TARGET)
     on_sale = ~np.isnan(sales)
