@@ -1,0 +1,367 @@
+"""A designed pilot, run and read out: the steps the Pilot page and ``python -m core.pilot``
+share (no Streamlit here).
+
+- ``offline_estimate``: the promise the pilot tests — the yearly savings of a backtest
+  run's best model, priced with the project's money settings (``core.money.run_impact``);
+- ``pilot_status``: where a stored design stands — days of the pilot in the data against
+  the days planned, whether the dataset's published batch covers the pilot, whether the
+  demo chain can simulate it now, and what to do next;
+- ``simulate_design``: the design's pilot simulated on the generated demo chain
+  (``core.pilot.simulate``), all of its remaining days or the next few;
+- ``read_out_design``: the readout of the design's pre-period and pilot days present
+  (``core.pilot.readout``; a pilot still running is read on its days so far and says
+  so), on the store-day outcomes priced with the project's money settings
+  (``core.money.outcomes``), stored with the project (``core.pilot.store``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from core import fmt
+from core.backtest.engine import dataset_data
+from core.backtest.store import get_run
+from core.columns import DATE
+from core.data.demo import NotGeneratedError, demo_config_of
+from core.errors import MitoshiError
+from core.handoff.store import list_batches
+from core.money.impact import Economics, ImpactConfig, ImpactResult
+from core.money.outcomes import store_day_outcomes
+from core.money.store import load_impact_settings
+from core.pilot.design import PilotDesign
+from core.pilot.evidence import OnlineEvidence
+from core.pilot.readout import MEASURE_NAMES, PilotReadout, interval_text, read_out
+from core.pilot.simulate import (
+    DEMO_STORE_COLUMN,
+    PilotSimulationError,
+    SimulatedPilot,
+    pilot_targets,
+    simulate_pilot,
+)
+from core.pilot.store import EVIDENCE_KEY, latest_readout, save_pilot_readout
+from core.planning.store import Project
+from core.warehouse import Dataset, Warehouse, quote
+
+SIMULATED_SOURCE = re.compile(r"^simulated pilot: .* batch version (\d+), (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)$")
+
+
+class PilotRunError(MitoshiError):
+    """A designed pilot cannot be run or read out as asked; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------------
+# The offline promise
+# ---------------------------------------------------------------------------------
+def project_run(warehouse: Warehouse, project: Project, dataset_id: str | None = None) -> str | None:
+    """The project's newest linked run (on ``dataset_id`` when given), or None."""
+    runs = [get_run(warehouse, r) for r in project.run_ids]
+    runs = [r for r in runs if dataset_id is None or r.dataset_id == dataset_id]
+    return max(runs, key=lambda r: r.created_at).run_id if runs else None
+
+
+def impact_config(warehouse: Warehouse, project_id: str | None, dataset_id: str | None) -> ImpactConfig:
+    """The project's money settings for the dataset, as the Money page saved them (the
+    defaults where none were saved)."""
+    return load_impact_settings(warehouse, project_id, dataset_id) or ImpactConfig()
+
+
+def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
+                     impact: ImpactResult | None = None) -> tuple[float, str]:
+    """The yearly savings (yen a year, the whole dataset) of the run's model that saves the
+    most, and its alias, from the run's money impact priced with the project's money
+    settings for its dataset (``core.money.run_impact.run_impact``: a shelf simulation of
+    every model, seconds on the demo chain). ``impact``: that money impact when the caller
+    has it already (a page's cache). Raises ``MitoshiError`` when the run has no model
+    but today's practice."""
+    run = get_run(warehouse, run_id)
+    if impact is None:
+        from core.money.run_impact import run_impact
+
+        impact = run_impact(warehouse, run_id, impact_config(warehouse, project.project_id, run.dataset_id)).impact
+    models = impact.summary[impact.summary["policy"] != impact.baseline]
+    if models.empty:
+        raise MitoshiError(f"The run '{run.name}' has no model to price, only today's practice: give the smallest "
+                           "yearly effect worth detecting by hand.")
+    best = models.loc[models["yearly_savings"].idxmax()]
+    return float(best["yearly_savings"]), str(best["policy"])
+
+
+# ---------------------------------------------------------------------------------
+# Where a pilot stands
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PilotStatus:
+    """A stored design against the data and the published batches now.
+
+    ``days_present``: pilot days (``design.start``..``design.end``) with rows in the data;
+    ``data_end``: the data's last day; ``generated``: the dataset is the demo chain (its
+    pilot can be simulated); ``batch_version``, ``batch_first``, ``batch_last``: the
+    dataset's newest published batch and its dates (None: nothing published);
+    ``batch_problem``: why that batch cannot drive the pilot's remaining days (it does not
+    cover them, or misses a treated store), None when it can or nothing remains.
+    """
+
+    design: PilotDesign
+    dataset_name: str
+    generated: bool
+    data_end: date
+    days_present: int
+    batch_version: int | None
+    batch_first: date | None
+    batch_last: date | None
+    batch_problem: str | None
+
+    @property
+    def days_planned(self) -> int:
+        return self.design.days
+
+    @property
+    def complete(self) -> bool:
+        return self.days_present >= self.days_planned
+
+    @property
+    def running(self) -> bool:
+        """Some of the pilot's days are in the data, not all."""
+        return 0 < self.days_present < self.days_planned
+
+    @property
+    def next_day(self) -> date:
+        """The first day of the pilot not in the data yet."""
+        return max(self.design.start, self.data_end + timedelta(days=1))
+
+    @property
+    def days_remaining(self) -> int:
+        return max(0, (self.design.end - self.next_day).days + 1)
+
+    @property
+    def horizon_needed(self) -> int:
+        """Days a batch published now (it starts the day after the data ends) must forecast
+        to cover the rest of the pilot."""
+        return max(0, (self.design.end - self.data_end).days)
+
+    @property
+    def covered(self) -> bool:
+        """A published batch covers the pilot's remaining days for every treated store."""
+        return self.batch_version is not None and self.batch_problem is None
+
+    def data_blocker(self) -> str | None:
+        """Why the data does not let the demo chain simulate the pilot's next days (the
+        batch aside); None when it does."""
+        if not self.generated:
+            return (f"'{self.dataset_name}' was imported, not generated: the pilot's orders and sales arrive by "
+                    "appending them on Import & manage.")
+        if self.complete:
+            return f"All {self.days_planned} days of the pilot are in the data already: read it out."
+        if self.data_end + timedelta(days=1) < self.design.start:
+            gap = (self.design.start - self.data_end).days - 1
+            return (f"The pilot starts on {self.design.start:%Y-%m-%d} but the data ends on {self.data_end:%Y-%m-%d}: "
+                    f"extend the demo chain by {gap} day{'s' if gap != 1 else ''} first (Import & manage), or "
+                    "design the pilot again to start the day after the data.")
+        if self.days_present == 0 and self.data_end >= self.design.start:
+            return (f"The data already goes past the pilot's start ({self.design.start:%Y-%m-%d}) without its "
+                    "days: design the pilot again, to start the day after the data.")
+        return None
+
+    def batch_blocker(self) -> str | None:
+        """Why no published batch can drive the pilot's remaining days; None when one can."""
+        if self.batch_version is None:
+            return (f"Nothing is published for '{self.dataset_name}' yet: publish a batch with a horizon of at least "
+                    f"{self.horizon_needed} days on the Hand-off page; the treated stores order from it.")
+        return self.batch_problem
+
+    def simulation_blocker(self) -> str | None:
+        """Why the demo chain cannot simulate the pilot's next days now; None when it can."""
+        return self.data_blocker() or self.batch_blocker()
+
+    def sentence(self) -> str:
+        """Where the pilot stands, in a sentence."""
+        d = self.design
+        span = f"{d.start:%Y-%m-%d} to {d.end:%Y-%m-%d}"
+        if self.complete:
+            return f"The pilot ran {span}: all {self.days_planned} days are in the data."
+        if self.running:
+            return (f"The pilot runs {span}: {self.days_present} of its {self.days_planned} days are in the data "
+                    f"(to {self.data_end:%Y-%m-%d}); {self.days_remaining} to go.")
+        return f"The pilot is planned for {span} ({self.days_planned} days); none of its days is in the data yet."
+
+
+def days_in_data(warehouse: Warehouse, dataset: Dataset, start: date, end: date) -> int:
+    """Distinct dates from ``start`` to ``end`` (inclusive) with at least one row."""
+    found = warehouse.query(f"SELECT count(DISTINCT {DATE}) AS n FROM {quote(dataset.table_name)} "
+                            f"WHERE {DATE} BETWEEN ? AND ?", [start, end])
+    return int(found["n"].iloc[0])
+
+
+def is_generated(dataset: Dataset) -> bool:
+    try:
+        demo_config_of(dataset)
+    except NotGeneratedError:
+        return False
+    return True
+
+
+def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
+    """Where ``design`` stands now (``PilotStatus``). Raises ``DatasetNotFoundError`` when
+    its dataset was deleted."""
+    dataset = warehouse.get_dataset(design.dataset_id)
+    present = days_in_data(warehouse, dataset, design.start, design.end)
+    batches = list_batches(warehouse, dataset.dataset_id)
+    version = first = last = problem = None
+    if not batches.empty:
+        newest = batches.sort_values("version").iloc[-1]
+        version = int(newest["version"])
+        first, last = pd.Timestamp(newest["first_date"]).date(), pd.Timestamp(newest["last_date"]).date()
+        next_day = max(design.start, dataset.end_date + timedelta(days=1))
+        if next_day <= design.end and design.store_column == DEMO_STORE_COLUMN in dataset.spec.keys:
+            try:  # the dates and the treated stores, as the simulation will check them
+                pilot_targets(warehouse, dataset, design.treated, next_day, design.end, version)
+            except PilotSimulationError as error:
+                problem = str(error)
+        elif next_day <= design.end and (first > next_day or last < design.end):
+            problem = (f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the "
+                       f"pilot's remaining days run {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}. Publish a batch "
+                       f"with a horizon of at least {max(1, (design.end - dataset.end_date).days)} days on the "
+                       "Hand-off page.")
+    return PilotStatus(design=design, dataset_name=dataset.name, generated=is_generated(dataset),
+                       data_end=dataset.end_date, days_present=present, batch_version=version, batch_first=first,
+                       batch_last=last, batch_problem=problem)
+
+
+# ---------------------------------------------------------------------------------
+# Running it on the demo chain
+# ---------------------------------------------------------------------------------
+def simulate_design(warehouse: Warehouse, design: PilotDesign, days: int | None = None,
+                    batch_version: int | None = None) -> SimulatedPilot:
+    """Simulate the stored ``design``'s pilot on the demo chain and append it: its next
+    ``days`` days not in the data yet (default: all that remain), the treated stores
+    ordering from the published batch ``batch_version`` (default: the newest), the
+    controls on today's practice (``core.pilot.simulate.simulate_pilot``).
+
+    Raises ``PilotRunError`` for an unsaved design, an imported dataset, a pilot already in
+    the data, a start that is not the day after the data, ``days`` outside
+    1..remaining, or no published batch covering the days (saying which horizon to
+    publish); ``PilotSimulationError`` for the simulation's own refusals."""
+    if design.design_id is None:
+        raise PilotRunError("Save the pilot design first: a simulated pilot belongs to a stored design.")
+    status = pilot_status(warehouse, design)
+    # A version named is checked by the simulation itself; the newest batch is checked here.
+    blocker = status.data_blocker() or (status.batch_blocker() if batch_version is None else None)
+    if blocker:
+        raise PilotRunError(blocker)
+    remaining = status.days_remaining
+    days = remaining if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= remaining:
+        raise PilotRunError(f"The pilot has {remaining} day{'s' if remaining != 1 else ''} left to simulate; "
+                            f"choose 1 to {remaining}, not {days!r}.")
+    return simulate_pilot(warehouse, design.dataset_id, design.store_column, design.treated, status.next_day, days,
+                          batch_version)
+
+
+def pilot_batch_version(warehouse: Warehouse, design: PilotDesign) -> int | None:
+    """The published batch the treated stores ordered from: on the demo chain the one a
+    simulated pilot's append names (the latest such append inside the pilot's days),
+    else the newest batch whose dates include the pilot's first day; None when none."""
+    for source in warehouse.list_appends(design.dataset_id)["source"]:
+        found = SIMULATED_SOURCE.match(str(source))
+        if found and date.fromisoformat(found[2]) <= design.end and date.fromisoformat(found[3]) >= design.start:
+            return int(found[1])
+    batches = list_batches(warehouse, design.dataset_id)
+    if batches.empty:
+        return None
+    start = pd.Timestamp(design.start)
+    covering = batches[(pd.to_datetime(batches["first_date"]) <= start) & (pd.to_datetime(batches["last_date"]) >= start)]
+    return int(covering["version"].max()) if not covering.empty else None
+
+
+# ---------------------------------------------------------------------------------
+# Reading it out
+# ---------------------------------------------------------------------------------
+def design_outcomes(warehouse: Warehouse, design: PilotDesign) -> pd.DataFrame:
+    """The store-day outcomes (``core.money.outcomes.store_day_outcomes``) of the design's
+    pre-period and pilot days, priced with the project's money settings for the dataset."""
+    dataset = warehouse.get_dataset(design.dataset_id)
+    settings = load_impact_settings(warehouse, design.project_id, dataset.dataset_id)
+    economics = settings.economics if settings is not None else Economics()
+    return store_day_outcomes(dataset_data(warehouse, dataset), warehouse.side_table(dataset, "items"), economics,
+                              design.store_column, start=design.pre_start, end=design.end)
+
+
+def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.95) -> tuple[PilotReadout, str]:
+    """Read the stored ``design``'s pilot out and store the readout with the project.
+
+    The difference-in-differences (``core.pilot.readout.read_out``) compares the pilot's
+    days present in the data (``design.start`` to ``design.end``; a pilot still running is
+    read on its days so far, and the readout notes it) with the design's pre-period (the
+    ``design.pre_days`` before the start), on the outcomes of ``design_outcomes``, scaled
+    to ``design.chain_stores``; ``level`` is the intervals' confidence. The readout is
+    stored (``core.pilot.store.save_pilot_readout``: its dict with the ``OnlineEvidence``
+    under ``"evidence"``, naming the batch of ``pilot_batch_version``), which
+    ``core.pilot.store.online_evidence`` then reads as status READ.
+
+    Returns the readout and its id. Raises ``PilotRunError`` for an unsaved design,
+    ``ReadoutInputError`` when no pilot day is in the data yet or stores miss days, and
+    ``ImpactInputError`` when the data cannot be priced.
+    """
+    if design.design_id is None:
+        raise PilotRunError("Save the pilot design first: a readout belongs to a stored design.")
+    outcomes = design_outcomes(warehouse, design)
+    readout = read_out(outcomes, design.treated, design.control,
+                       (design.pre_start, design.start - timedelta(days=1)), (design.start, design.end),
+                       design.chain_stores, level)
+    if readout.pilot_days < design.days:
+        note = (f"Read on {readout.pilot_days} of the {design.days} planned days (to {readout.during[1]:%Y-%m-%d}): "
+                "the pilot is still running, and its interval narrows as its days come in. Read it out again "
+                f"when it ends on {design.end:%Y-%m-%d}.")
+        readout = replace(readout, notes=(note, *readout.notes))
+    readout_id = save_pilot_readout(warehouse, design, readout, pilot_batch_version(warehouse, design))
+    return readout, readout_id
+
+
+@dataclass(frozen=True)
+class StoredReadout:
+    """A readout as stored: the readout, the evidence the decision reads, when."""
+
+    readout_id: str
+    created_at: datetime
+    readout: PilotReadout
+    evidence: OnlineEvidence
+
+
+def stored_readout(warehouse: Warehouse, design: PilotDesign) -> StoredReadout | None:
+    """The newest stored readout of the stored ``design``, or None."""
+    if design.design_id is None:
+        return None
+    values = latest_readout(warehouse, design.project_id, design.design_id)
+    if values is None:
+        return None
+    evidence = OnlineEvidence.from_dict(values[EVIDENCE_KEY])
+    return StoredReadout(readout_id=values["readout_id"], created_at=datetime.fromisoformat(values["created_at"]),
+                         readout=PilotReadout.from_dict(values),
+                         evidence=replace(evidence, readout_id=evidence.readout_id or values["readout_id"]))
+
+
+def readout_table(readout: PilotReadout) -> pd.DataFrame:
+    """The overall estimates for people, one row per measure: Measure, Effect per store-day,
+    Yearly for the chain, 95 % interval (yearly), p-value — texts from ``core.fmt``
+    (stockout days in item-days, the rest in yen)."""
+    level = fmt.pct(readout.level, 0)
+    rows = []
+    for row in readout.overall.itertuples(index=False):
+        days = row.measure == "stockout_days"
+        value = (lambda v: f"{fmt.number(v, 2, signed=True)} item-days") if days else \
+            (lambda v: fmt.yen(v, signed=True))
+        yearly = (lambda v: f"{fmt.number(v, 0, signed=True)} item-days") if days else \
+            (lambda v: fmt.yen_short(v, signed=True))
+        interval = (f"{fmt.number(row.yearly_low, 0)} to {fmt.number(row.yearly_high, 0)} item-days" if days
+                    else interval_text(row.yearly_low, row.yearly_high))
+        rows.append({"Measure": MEASURE_NAMES.get(row.measure, row.measure),
+                     "Effect per treated store-day": value(row.per_store_day),
+                     "Yearly for the chain": yearly(row.yearly),
+                     f"{level} interval (yearly)": interval,
+                     "p-value": fmt.p_value(row.p_value)})
+    return pd.DataFrame(rows)
+

@@ -1,0 +1,224 @@
+"""A designed pilot run end to end on the demo warehouse: design → publish → simulate (part,
+then the rest) → read out → the decision's online evidence; and the refusals on the way."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from core.backtest.store import get_run, list_runs
+from core.data.demo import REFERENCE_END_DATE
+from core.handoff import store as handoff_store
+from core.handoff.batch import PublishOptions, prepare_batch
+from core.money.impact import Economics
+from core.pilot.design import DesignOptions, design_pilot, pilot_history
+from core.pilot.evidence import DESIGNED, MEASURES, PROFIT, READ
+from core.pilot.readout import ReadoutInputError, read_out
+from core.pilot.run import (
+    PilotRunError,
+    design_outcomes,
+    offline_estimate,
+    pilot_batch_version,
+    pilot_status,
+    read_out_design,
+    readout_table,
+    simulate_design,
+    stored_readout,
+)
+from core.pilot.store import latest_design, latest_readout, online_evidence, save_design
+from core.planning.store import create_project, list_projects
+from core.warehouse import Warehouse
+from tests.conftest import store_run
+
+TREATED = ("S001", "S002")  # pinned: the batch below is published for these two stores only
+START = REFERENCE_END_DATE + timedelta(days=1)
+
+
+def _design(warehouse: Warehouse, project_id: str, weeks: int = 2):
+    dataset = warehouse.list_datasets()[0]
+    history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+    options = DesignOptions(treated=2, pinned=TREATED, weeks=weeks, pre_weeks=4, smallest_effect_yearly=5e6)
+    design = design_pilot(history, options, project_id, dataset.dataset_id, "store_id", 4e6, "ma")
+    return replace(design, design_id=save_design(warehouse, design))
+
+
+@pytest.fixture(scope="module")
+def designed_file(demo_warehouse_file, tmp_path_factory):
+    """The demo chain with a project, a two-week pilot design (S001 and S002 treated) and a
+    moving-average run of those two stores — nothing published yet."""
+    path = tmp_path_factory.mktemp("pilot_run") / "designed.duckdb"
+    shutil.copy(demo_warehouse_file, path)
+    warehouse = Warehouse(path)
+    project = create_project(warehouse, "Pilot run")
+    _design(warehouse, project.project_id)
+    store_run(warehouse, TREATED, ("practice", "ma"), horizon=7, name="ma two stores")
+    warehouse.close()
+    return path
+
+
+@pytest.fixture
+def designed(designed_file, tmp_path):
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(designed_file, path)
+    warehouse = Warehouse(path)
+    project = next(p for p in list_projects(warehouse) if p.name == "Pilot run")
+    yield warehouse, project, latest_design(warehouse, project.project_id)
+    warehouse.close()
+
+
+def publish(warehouse: Warehouse, horizon: int) -> int:
+    run = next(r for r in list_runs(warehouse) if r.name == "ma two stores")
+    batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(get_run(warehouse, run.run_id), "ma",
+                                                                          horizon=horizon, service_level=0.9))
+    return handoff_store.publish_batch(warehouse, batch)
+
+
+def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> None:
+    warehouse, project, design = designed
+    assert (design.treated, design.start, design.days) == (TREATED, START, 14)
+    assert online_evidence(warehouse, project.project_id).status == DESIGNED
+
+    status = pilot_status(warehouse, design)
+    assert (status.days_present, status.days_planned, status.horizon_needed) == (0, 14, 14)
+    assert status.batch_version is None and "horizon of at least 14 days on the Hand-off page" in \
+        status.simulation_blocker()
+    version = publish(warehouse, 14)
+    status = pilot_status(warehouse, design)
+    assert status.covered and status.simulation_blocker() is None
+    assert (status.batch_first, status.batch_last) == (START, START + timedelta(days=13))
+
+    first = simulate_design(warehouse, design, days=5)
+    assert (first.start, first.end, first.batch_version) == (START, START + timedelta(days=4), version)
+    status = pilot_status(warehouse, design)
+    assert (status.days_present, status.days_remaining, status.running) == (5, 9, True)
+    assert status.sentence() == ("The pilot runs 2026-11-01 to 2026-11-14: 5 of its 14 days are in the data "
+                                 "(to 2026-11-05); 9 to go.")
+
+    readout, readout_id = read_out_design(warehouse, design)
+    assert readout.pilot_days == 5 and readout.during == (START, START + timedelta(days=4))
+    assert readout.pre == (START - timedelta(days=28), START - timedelta(days=1))
+    assert readout.notes[0].startswith("Read on 5 of the 14 planned days (to 2026-11-05): the pilot is still running")
+
+    rest = simulate_design(warehouse, design)
+    assert (rest.start, rest.end, rest.days) == (START + timedelta(days=5), design.end, 9)
+    assert pilot_status(warehouse, design).complete
+    assert pilot_batch_version(warehouse, design) == version
+
+    readout, readout_id = read_out_design(warehouse, design)
+    assert readout.pilot_days == 14 and not any(n.startswith("Read on") for n in readout.notes)
+    # The stored readout is exactly what the decision reads.
+    evidence = online_evidence(warehouse, project.project_id)
+    assert evidence.status == READ and evidence.readout_id == readout_id and evidence.design_id == design.design_id
+    assert (evidence.treated, evidence.control) == (design.treated, design.control)
+    assert (evidence.start, evidence.end, evidence.chain_stores) == (START, design.end, 10)
+    assert (evidence.offline_yearly_savings, evidence.offline_model, evidence.batch_version) == (4e6, "ma", version)
+    stored = latest_readout(warehouse, project.project_id)
+    overall = {row["measure"]: row for row in stored["overall"]}
+    assert [e.measure for e in evidence.estimates] == list(MEASURES)
+    for estimate in evidence.estimates:
+        row = overall[estimate.measure]
+        assert (estimate.per_store_day, estimate.yearly, estimate.low, estimate.high, estimate.p_value) == \
+            (row["per_store_day"], row["yearly"], row["yearly_low"], row["yearly_high"], row["p_value"])
+        assert estimate.yearly == pytest.approx(estimate.per_store_day * 365 * 10)
+    # The same numbers as the readout computed directly on the design's outcomes.
+    direct = read_out(design_outcomes(warehouse, design), design.treated, design.control,
+                      (design.pre_start, START - timedelta(days=1)), (START, design.end), 10)
+    assert direct.estimate(PROFIT).yearly == pytest.approx(evidence.estimate(PROFIT).yearly, rel=1e-12)
+    again = stored_readout(warehouse, design)
+    assert again.readout_id == readout_id and again.evidence == evidence
+    assert list(readout_table(again.readout)["Measure"]) == ["Profit", "Waste cost", "Lost-sales margin",
+                                                           "Stockout days"]
+
+    with pytest.raises(PilotRunError, match="All 14 days of the pilot are in the data already: read it out"):
+        simulate_design(warehouse, design)
+
+
+def test_a_batch_too_short_says_which_horizon_to_publish(designed) -> None:
+    warehouse, _, design = designed
+    publish(warehouse, 7)
+    status = pilot_status(warehouse, design)
+    assert not status.covered
+    assert "forecasts 2026-11-01 to 2026-11-07; the pilot runs 2026-11-01 to 2026-11-14. Publish a batch with a " \
+           "horizon of at least 14 days on the Hand-off page" in status.simulation_blocker()
+    with pytest.raises(PilotRunError, match="horizon of at least 14 days"):
+        simulate_design(warehouse, design)
+    assert warehouse.get_dataset(design.dataset_id).end_date == REFERENCE_END_DATE  # nothing appended
+
+
+def test_refusals(designed) -> None:
+    warehouse, project, design = designed
+    with pytest.raises(ReadoutInputError, match="no day of the pilot yet"):
+        read_out_design(warehouse, design)
+    assert online_evidence(warehouse, project.project_id).status == DESIGNED  # nothing stored
+    with pytest.raises(PilotRunError, match="Save the pilot design first"):
+        read_out_design(warehouse, replace(design, design_id=None))
+    with pytest.raises(PilotRunError, match="Save the pilot design first"):
+        simulate_design(warehouse, replace(design, design_id=None))
+    publish(warehouse, 14)
+    with pytest.raises(PilotRunError, match="choose 1 to 14, not 15"):
+        simulate_design(warehouse, design, days=15)
+    later = replace(design, start=START + timedelta(days=3))
+    assert "extend the demo chain by 3 days first" in pilot_status(warehouse, later).simulation_blocker()
+
+
+def test_imported_data_counts_its_appended_days_and_is_not_simulated(designed, small_spec) -> None:
+    from tests.conftest import small_frame
+
+    warehouse, project, demo_design = designed
+    frame = small_frame(stores=4, items=2, days=70)
+    dataset = warehouse.create_dataset(small_spec, frame[frame["ds"] < "2025-03-05"])  # 63 days of history
+    design = replace(demo_design, dataset_id=dataset.dataset_id, store_column="store", treated=("S0", "S1"),
+                     control=("S2", "S3"), pairs=(("S0", "S2"), ("S1", "S3")), start=dataset.end_date
+                     + timedelta(days=1), days=7, design_id=None)
+    design = replace(design, design_id=save_design(warehouse, design))
+    assert design.start == pd.Timestamp("2025-03-05").date()
+    warehouse.append_rows(dataset.dataset_id, frame[frame["ds"].between("2025-03-05", "2025-03-07")])
+    status = pilot_status(warehouse, design)
+    assert (status.generated, status.days_present, status.days_planned, status.running) == (False, 3, 7, True)
+    assert "was imported, not generated" in status.simulation_blocker()
+    with pytest.raises(PilotRunError, match="appending them on Import & manage"):
+        simulate_design(warehouse, design)
+
+
+def test_offline_estimate_is_the_best_models_yearly_savings(designed) -> None:
+    from core.money.run_impact import run_impact
+
+    warehouse, project, _ = designed
+    run_id = store_run(warehouse, ("S003",), ("practice", "snaive", "ma"), horizon=7, name="three")
+    impact = run_impact(warehouse, run_id).impact
+    models = impact.summary[impact.summary["policy"] != "practice"].set_index("policy")["yearly_savings"]
+    assert offline_estimate(warehouse, project, run_id) == (float(models.max()), str(models.idxmax()))
+    assert offline_estimate(warehouse, project, run_id, impact) == (float(models.max()), str(models.idxmax()))
+
+
+def test_command_line_simulates_and_reads_out_the_latest_design(designed, capsys) -> None:
+    from core.pilot.__main__ import main
+
+    warehouse, project, design = designed
+    publish(warehouse, 14)
+    path = str(warehouse.path)
+    warehouse.close()
+    assert main(["simulate", "--warehouse", path, "--project", "Pilot run", "--days", "7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["start"], out["end"], out["days"], out["days_present"]) == ("2026-11-01", "2026-11-07", 7, 7)
+    assert out["treated"] == list(TREATED) and out["control"] == list(design.control)
+    assert set(out["true_effect_per_store_day"]) == set(MEASURES)
+
+    assert main(["readout", "--warehouse", path, "--project", "Pilot run", "--json"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    assert stored["design_id"] == design.design_id and stored["evidence"]["status"] == READ
+    assert pd.Timestamp(stored["during"][1]).date() == START + timedelta(days=6)
+
+    assert main(["readout", "--warehouse", path, "--project", "Pilot run"]) == 0
+    text = capsys.readouterr().out
+    assert "The backtest said ¥4.00M a year; the pilot measured" in text and "note: Read on 7 of the 14" in text
+
+    assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 0
+    assert "all 14 days are in the data" in capsys.readouterr().out
+    assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 2
+    assert "All 14 days of the pilot are in the data already" in capsys.readouterr().err
