@@ -1,5 +1,6 @@
 """Plotly charts of a pilot design, drawn from the stored ``PilotDesign`` alone (so a page
-shows a stored design as it was made). Built on ``core.plotting``."""
+shows a stored design as it was made), and of its readout, drawn from the stored
+``PilotReadout``. Built on ``core.plotting``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import plotly.graph_objects as go
 
 from core import fmt
 from core.pilot.design import MAX_WEEKS, PilotDesign
+from core.pilot.evidence import PROFIT, STOCKOUT_DAYS
+from core.pilot.readout import MEASURE_NAMES, PilotReadout
 from core.plotting import PALETTE, base_layout, yen_axis
 from core.text import chart_label
 
@@ -56,7 +59,7 @@ def balance_chart(design: PilotDesign) -> go.Figure:
     both stores."""
     table = design.balance_table()
     yen = design.sales_unit == "yen"
-    pairs = [chart_label(f"Pair {p}: {t} / {c}") for p, t, c in
+    pairs = [f"{chart_label(f'Pair {p}')}<br>{chart_label(t)}<br>{chart_label(c)}" for p, t, c in
              zip(table["pair"], table["treated_label"], table["control_label"], strict=True)]
 
     def shown(value: float) -> str:
@@ -80,5 +83,78 @@ def balance_chart(design: PilotDesign) -> go.Figure:
     fig.update_layout(barmode="group", hovermode="closest")
     if yen:
         fig.update_yaxes(**yen_axis([*table["treated_sales"], *table["control_sales"]], pad=0.05))
+    fig.update_xaxes(type="category", tickangle=0)
+    return fig
+
+
+# ---------------------------------------------------------------------------------
+# The readout
+# ---------------------------------------------------------------------------------
+PROMISE, MEASURED = PALETTE[0], PALETTE[1]
+
+
+def promise_chart(readout: PilotReadout, offline_yearly: float | None, offline_model: str | None = None) -> go.Figure:
+    """The offline promise beside the online measurement of profit, yearly for the chain
+    (yen a year): the backtest's money impact as one bar, the pilot's difference-in-
+    differences estimate as a bar with its interval (``readout.level``) as an error bar,
+    zero drawn. Without an offline figure only the measurement is drawn."""
+    estimate = readout.estimate(PROFIT)
+    fig = go.Figure()
+    values: list[float] = []
+    if offline_yearly is not None and not fmt.missing(offline_yearly):
+        label = (f"Backtest (offline): {fmt.yen_short(offline_yearly)}"
+                 + (f"<br>{chart_label(fmt.model_name(offline_model))}" if offline_model else ""))
+        fig.add_trace(go.Bar(
+            x=[label], y=[offline_yearly], name="The backtest's promise", marker_color=PROMISE,
+            hovertemplate=f"The backtest said {fmt.yen_short(offline_yearly)} a year<extra></extra>"))
+        values.append(offline_yearly)
+    if estimate is not None:
+        level = fmt.pct(readout.level, 0)
+        fig.add_trace(go.Bar(
+            x=[f"Pilot (online): {fmt.yen_short(estimate.yearly)}<br>{readout.pilot_days} days, {level} interval"],
+            y=[estimate.yearly], name="The pilot's measurement", marker_color=MEASURED,
+            error_y={"type": "data", "symmetric": False, "array": [estimate.high - estimate.yearly],
+                     "arrayminus": [estimate.yearly - estimate.low], "color": "#333", "thickness": 1.5, "width": 12},
+            hovertemplate=(f"The pilot measured {fmt.yen_short(estimate.yearly)} a year<br>{level} interval "
+                           f"{fmt.yen_short(estimate.low)} to {fmt.yen_short(estimate.high)}<extra></extra>")))
+        values += [estimate.low, estimate.high]
+    fig = base_layout(fig, f"Profit a year for the chain ({readout.chain_stores} stores): promised and measured",
+                      "", "¥ a year", height=380)
+    fig.update_yaxes(**yen_axis(values, signed=True, pad=0.08))
+    fig.update_layout(showlegend=False, hovermode="closest", bargap=0.5)
+    return fig
+
+
+def store_effects_chart(readout: PilotReadout, measure: str = PROFIT) -> go.Figure:
+    """Each treated store's own effect per day (its change less the control stores' mean
+    change; yen, or item-days for stockout days) with its interval, beside the pilot's
+    overall estimate: one marker and error bar per store, a dashed line at the overall."""
+    rows = readout.per_store[readout.per_store["measure"] == measure]
+    overall = readout.overall.set_index("measure").loc[measure] if measure in set(readout.overall["measure"]) \
+        else None
+    days = measure == STOCKOUT_DAYS
+    shown = (lambda v: f"{fmt.number(v, 2, signed=True)} item-days") if days else (lambda v: fmt.yen(v, signed=True))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=rows["store"], y=rows["per_store_day"], mode="markers", name="A treated store's own effect",
+        marker={"color": MEASURED, "size": 11},
+        error_y={"type": "data", "symmetric": False, "array": rows["high"] - rows["per_store_day"],
+                 "arrayminus": rows["per_store_day"] - rows["low"], "color": MEASURED, "thickness": 1.5},
+        customdata=[[shown(v), shown(lo), shown(hi)] for v, lo, hi in
+                    zip(rows["per_store_day"], rows["low"], rows["high"], strict=True)],
+        hovertemplate="<b>%{x}</b>: %{customdata[0]} a day<br>interval %{customdata[1]} to %{customdata[2]}"
+                      "<extra></extra>"))
+    values = [*rows["low"], *rows["high"]]
+    if overall is not None:
+        fig.add_hline(y=float(overall["per_store_day"]), line={"color": PROMISE, "dash": "dash"},
+                      annotation_text=f"all treated stores: {shown(float(overall['per_store_day']))}",
+                      annotation_position="top left")
+        values.append(float(overall["per_store_day"]))
+    name = MEASURE_NAMES.get(measure, measure)
+    fig = base_layout(fig, f"{name}: each treated store's effect a day, against the control stores", "",
+                      "Item-days a day" if days else "¥ a store-day", height=360)
+    if not days:
+        fig.update_yaxes(**yen_axis(values, signed=True, pad=0.08))
     fig.update_xaxes(type="category")
+    fig.update_layout(showlegend=False, hovermode="closest")
     return fig
