@@ -43,6 +43,7 @@ navigation = st.navigation(
         # Online evaluation before the verdict, as in the talk (オンライン評価 → GO/NO GO判断). Its pilot orders
         # from a batch published on the Hand-off page, which therefore is used twice: for the pilot, and after GO.
         "6 · Online evaluation": [
+            st.Page("pages/pilot.py", title="Pilot", icon=":material/storefront:"),
             st.Page("pages/monitoring.py", title="Forecast watch", icon=":material/radar:"),
         ],
         "7 · Decision and hand-off": [

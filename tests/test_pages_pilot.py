@@ -1,0 +1,110 @@
+"""The Pilot page in AppTest: design on the default warehouse, then on a stored design with a
+published batch, simulate the pilot and read it out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from core import fmt
+from core.backtest.store import get_run
+from core.data.demo import REFERENCE_END_DATE
+from core.handoff import store as handoff_store
+from core.handoff.batch import PublishOptions, prepare_batch
+from core.money.impact import Economics
+from core.pilot.design import DesignOptions, design_pilot, pilot_history
+from core.pilot.evidence import READ
+from core.pilot.readout import interval_text, promise_sentence
+from core.pilot.store import latest_readout, online_evidence, save_design
+from core.planning import store as planning
+from core.text import md
+from core.warehouse import Warehouse
+from tests.conftest import new_session, store_run
+
+PAGE = "pages/pilot.py"
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_designing_on_the_default_warehouse_shows_the_pairs(warehouse_env) -> None:
+    at = new_session(PAGE)
+    assert at.title[0].value == "Pilot (online evaluation)"
+    assert any("No backtest is stored yet" in t for t in texts(at.info))
+    assert [b.label for b in at.button] == ["Design the pilot"]
+    at.number_input(key=next(n.key for n in at.number_input if n.label.startswith("Smallest yearly"))).set_value(
+        20_000_000.0)
+    button(at, "Design the pilot").click().run()
+    assert not at.exception and not at.error
+    pairs = at.dataframe[0].value
+    assert len(pairs) == 5 and list(pairs["Pair"]) == [1, 2, 3, 4, 5]
+    assert {"Treated", "Control", "Region (T)", "Region (C)", "Sales a day (T)", "Sales a day (C)"} <= set(pairs)
+    assert all(v.startswith("¥") for v in pairs["Sales a day (T)"])
+    assert [m.label for m in at.metric][:4] == ["Length", "Treated · control stores", "Smallest detectable effect",
+                                                "Worth detecting"]
+    assert at.metric[3].value == "¥20.0M a year"
+    assert any("treated and 5 control stores" in t for t in texts(at.success) + texts(at.warning))
+
+    button(at, "Save design").click().run()
+    assert not at.exception
+    assert any(t.startswith("Saved design of") for t in texts(at.success))
+    weeks = int(at.metric[0].value.split()[0])
+    assert at.metric[4].label == "Pilot days in the data" and at.metric[4].value == f"0 of {7 * weeks}"
+    assert any("Nothing is published for 'AI Shop demo chain' yet" in t for t in texts(at.warning))
+
+
+def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_env) -> None:
+    warehouse = Warehouse(warehouse_env)
+    try:
+        planning.ensure_example_project(warehouse)
+        project = planning.list_projects(warehouse)[0]
+        planning.remember_project(warehouse, project.project_id)
+        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
+        batch = prepare_batch(warehouse, run_id, PublishOptions.from_run(get_run(warehouse, run_id), "ma", horizon=7,
+                                                                          service_level=0.9))
+        version = handoff_store.publish_batch(warehouse, batch)
+        dataset = warehouse.list_datasets()[0]
+        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=1, pre_weeks=4,
+                                                     smallest_effect_yearly=5e6),
+                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+        design = replace(design, design_id=save_design(warehouse, design))
+    finally:
+        warehouse.close()
+
+    at = new_session(PAGE)
+    assert [m.value for m in at.metric][4:] == ["0 of 7", "2026-10-31", "v1 · to 2026-11-07"]
+    assert button(at, "Read out the pilot").disabled  # no pilot day in the data yet
+    button(at, "Simulate the pilot on the demo chain").click().run()
+    assert not at.exception and not at.error
+    done = next(t for t in texts(at.success) if t.startswith("Simulated 7 days"))
+    assert md("(2026-11-01 to 2026-11-07): S001, S002 ordered from batch v1; 3,360 rows appended") in done
+    assert [m.value for m in at.metric][4:6] == ["7 of 7", "2026-11-07"]
+
+    button(at, "Read out the pilot").click().run()
+    assert not at.exception and not at.error
+    estimates = at.dataframe[1].value  # after the pairs
+    assert list(estimates["Measure"]) == ["Profit", "Waste cost", "Lost-sales margin", "Stockout days"]
+    warehouse = Warehouse(warehouse_env)
+    try:
+        stored = latest_readout(warehouse, project.project_id)
+        evidence = online_evidence(warehouse, project.project_id)
+    finally:
+        warehouse.close()
+    assert evidence.status == READ and evidence.batch_version == version
+    profit = evidence.estimate("profit")
+    assert estimates["Yearly for the chain"].iloc[0] == fmt.yen_short(profit.yearly, signed=True)
+    assert estimates["95% interval (yearly)"].iloc[0] == interval_text(profit.low, profit.high)
+    headline = promise_sentence(profit, 6e6)
+    assert headline.startswith("The backtest said ¥6.00M a year; the pilot measured")
+    assert any(md(headline) in m.value for m in at.markdown)
+    # On the demo the truth is known, and the page says whether the interval covers it.
+    assert any(t.startswith("On the demo chain the truth is known") and t.endswith(("covers it.", "in twenty will."))
+               for t in texts(at.info))
+    assert stored["during"] == [str(REFERENCE_END_DATE + timedelta(days=1)), str(REFERENCE_END_DATE + timedelta(days=7))]
+    assert any(b.label == "Read out again" for b in at.button)

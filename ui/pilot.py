@@ -1,0 +1,513 @@
+"""The Pilot page in the browser: design the pilot, run it on the demo chain (or see its
+appended days), read it out and take its evidence to the decision. The steps are
+``core.pilot.run``'s; this module draws them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import fmt
+from core.backtest.store import RunInfo, list_runs
+from core.errors import MitoshiError
+from core.money.impact import Economics, ImpactConfig
+from core.pilot import charts
+from core.pilot.design import (
+    MAX_DEFAULT_TREATED,
+    MAX_WEEKS,
+    SMD_ACCEPTABLE,
+    SMD_GOOD,
+    DesignOptions,
+    PilotDesign,
+    PilotHistory,
+    design_pilot,
+    pilot_history,
+    redesign_weeks,
+    store_column,
+)
+from core.pilot.evidence import MEASURES, PROFIT
+from core.pilot.readout import METHOD, MEASURE_NAMES, PilotReadout, effect_sentence, interval_text, promise_sentence
+from core.pilot.run import (
+    PilotStatus,
+    StoredReadout,
+    impact_config,
+    offline_estimate,
+    pilot_status,
+    read_out_design,
+    readout_table,
+    simulate_design,
+    stored_readout,
+)
+from core.pilot.store import latest_design, list_designs, save_design
+from core.planning.store import Project
+from core.text import md
+from core.warehouse import Dataset, Warehouse, quote
+from ui.money import run_picker
+from ui.state import dataset_picker, get_warehouse, show_error, table
+
+TRUTH_KEY = "pilot_truth_{}"  # the demo's true effects of the last simulation, per design
+DONE_KEY = "pilot_done_{}"  # what the last simulation did, shown after the page reruns
+
+
+# ---------------------------------------------------------------------------------
+# Cached computations (seconds each on the demo chain)
+# ---------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=8)
+def _history(dataset_id: str, fingerprint: str, column: str, pre_days: int, economics: Economics) -> PilotHistory:
+    warehouse = get_warehouse()
+    return pilot_history(warehouse, warehouse.get_dataset(dataset_id), column, pre_days, economics)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _promise(run_id: str, config: ImpactConfig, _created: str, _project: Project) -> tuple[float, str]:
+    from core.money.run_impact import run_impact
+
+    impact = run_impact(get_warehouse(), run_id, config).impact
+    return offline_estimate(get_warehouse(), _project, run_id, impact)
+
+
+# ---------------------------------------------------------------------------------
+# 1 · Design
+# ---------------------------------------------------------------------------------
+def _draft_key(pid: str) -> str:
+    return f"pilot_draft_{pid}"
+
+
+def design_section(warehouse: Warehouse, project: Project) -> PilotDesign | None:
+    """The saved design shown, and the form for a new one; returns the saved design."""
+    pid = project.project_id
+    try:
+        saved = latest_design(warehouse, pid)
+    except MitoshiError as error:
+        show_error(error)
+        saved = None
+    if saved is not None:
+        history = list_designs(warehouse, pid)
+        dataset_name = _dataset_name(warehouse, saved.dataset_id)
+        st.success(f"Saved design of {saved.created_at:%Y-%m-%d %H:%M} on **{md(dataset_name)}**"
+                   + (f" ({len(history)} designs saved for this project; the newest is in force)"
+                      if len(history) > 1 else "") + ".", icon=":material/check_circle:")
+        render_design(saved, f"saved_{saved.design_id}")
+    with st.expander("Design a new pilot" if saved is not None else "Design the pilot", expanded=saved is None,
+                     icon=":material/edit:"):
+        draft = design_form(warehouse, project)
+        if draft is not None:
+            draft = draft_view(warehouse, draft)
+    return saved
+
+
+def _dataset_name(warehouse: Warehouse, dataset_id: str) -> str:
+    try:
+        return warehouse.get_dataset(dataset_id).name
+    except MitoshiError:
+        return f"{dataset_id} (deleted)"
+
+
+def _source(warehouse: Warehouse) -> tuple[RunInfo | None, Dataset | None]:
+    """The backtest run whose promise the pilot tests, and its dataset; without any run,
+    a dataset alone (the smallest effect is then typed)."""
+    if list_runs(warehouse):
+        run = run_picker("pilot_run", label="Backtest run whose promise the pilot tests")
+        if run is None or run.dataset_id is None:
+            return run, None
+        try:
+            return run, warehouse.get_dataset(run.dataset_id)
+        except MitoshiError as error:
+            show_error(error)
+            return run, None
+    st.info("No backtest is stored yet, so there is no offline promise to test: the pilot can still be designed, "
+            "with the smallest yearly effect worth detecting typed below.", icon=":material/info:")
+    return None, dataset_picker(warehouse)
+
+
+def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
+    """The choices of a design and the "Design the pilot" button; returns the draft."""
+    pid = project.project_id
+    run, dataset = _source(warehouse)
+    if dataset is None:
+        return st.session_state.get(_draft_key(pid))
+    try:
+        default_column = store_column(dataset)
+    except MitoshiError as error:
+        show_error(error)
+        return None
+    config = impact_config(warehouse, pid, dataset.dataset_id)
+    promise = model = None
+    if run is not None:
+        with st.spinner("Pricing the run's forecasts for the offline promise…"):
+            try:
+                promise, model = _promise(run.run_id, config, run.created_at.isoformat(), project)
+            except MitoshiError as error:
+                show_error(error)
+    if promise is not None:
+        st.markdown(f"**Offline promise:** {fmt.model_name(model)} saves **{fmt.yen_short(promise)} a year** "
+                    f"against today's practice in the backtest '{md(run.name)}', priced with the project's money "
+                    "settings (Money impact page). The pilot tests it.")
+    keys = list(dataset.spec.keys)
+    key = f"pilot_{pid}_{dataset.dataset_id}"
+    a, b, c = st.columns(3)
+    column = a.selectbox("Column naming the store", keys, index=keys.index(default_column), key=f"{key}_column",
+                         help="The key column whose values are stores: treated and control are whole stores.")
+    stores = _stores(dataset, column)
+    most = max(2, len(stores) // 2)
+    treated = b.number_input("Treated stores", min_value=2, max_value=most,
+                             value=min(most, max(2, min(len(stores) // 2, MAX_DEFAULT_TREATED))), step=1,
+                             key=f"{key}_treated",
+                             help="Stores that order from the model's forecasts; as many matched stores keep "
+                                  "today's practice as controls.")
+    pinned = c.multiselect("Stores that must be treated (optional)", stores, key=f"{key}_pinned",
+                           help="A store the business wants in the pilot; the design finds its control.")
+    d, e, f, g, h = st.columns([1, 1, 1.3, 1, 0.8])
+    alpha = d.select_slider("Significance", [0.01, 0.05, 0.10], value=0.05, format_func=lambda v: fmt.pct(v, 0),
+                            key=f"{key}_alpha", help="The chance of calling an effect that is not there (two-sided).")
+    power = e.select_slider("Power", [0.7, 0.8, 0.9], value=0.8, format_func=lambda v: fmt.pct(v, 0),
+                            key=f"{key}_power", help="The chance of detecting an effect of the size worth detecting.")
+    offered = promise is not None and promise > 0
+    default_effect = float(round(promise)) if offered else 1_000_000.0
+    effect = f.number_input(
+        "Smallest yearly effect worth detecting (¥)", min_value=1.0, value=default_effect, step=100_000.0,
+        format="%.0f", key=f"{key}_effect_{run.run_id if run else ''}",
+        help=("Default: the offline promise, the backtest's yearly savings for the chain. " if offered else "")
+        + "The pilot's length is chosen to detect an effect this large.")
+    f.caption(f"{fmt.yen_short(effect)} a year"
+              + ((" — the offline promise" if abs(effect - default_effect) < 0.5 else
+                  f" (the offline promise: {fmt.yen_short(promise)})") if offered else ""))
+    pre_weeks = g.number_input("Weeks compared before", min_value=2, max_value=52, value=8, step=1,
+                               key=f"{key}_pre",
+                               help="The pre-period: stores are matched on it, and the readout compares the pilot "
+                                    "with it (at least as long as the pilot).")
+    seed = h.number_input("Seed", min_value=0, value=0, step=1, key=f"{key}_seed",
+                          help="The coin that picks which store of each matched pair is treated.")
+    if st.button("Design the pilot", type="primary", icon=":material/science:", key=f"{key}_go"):
+        try:
+            options = DesignOptions(treated=int(treated),
+                                    pinned=tuple(pinned), pre_weeks=int(pre_weeks), alpha=alpha, power=power,
+                                    smallest_effect_yearly=float(effect), seed=int(seed))
+            with st.spinner("Matching the stores and measuring how their profit varies in the history…"):
+                history = _history(dataset.dataset_id, dataset.fingerprint, column, options.pre_days,
+                                   config.economics)
+                draft = design_pilot(history, options, pid, dataset.dataset_id, column, promise, model)
+            st.session_state[_draft_key(pid)] = draft
+        except MitoshiError as error:
+            show_error(error)
+    return st.session_state.get(_draft_key(pid))
+
+
+def _stores(dataset: Dataset, column: str) -> list[str]:
+    """The stores of the dataset: the values of its key ``column``."""
+    frame = get_warehouse().query(f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) AS s FROM "
+                                  f"{quote(dataset.table_name)} ORDER BY 1")
+    return frame["s"].tolist()
+
+
+def draft_view(warehouse: Warehouse, draft: PilotDesign) -> PilotDesign:
+    """A designed, unsaved pilot: its length can be overridden, then it is saved."""
+    st.markdown("**The designed pilot** (not saved yet)")
+    key = f"pilot_draft_{draft.project_id}_{draft.created_at.isoformat()}"
+    left, _ = st.columns([1, 2])
+    weeks = left.number_input(f"Pilot length in weeks (the power calculation chose {draft.weeks})",
+                              min_value=1, max_value=MAX_WEEKS, value=draft.weeks, step=1, key=f"{key}_weeks",
+                              help=f"1 to {MAX_WEEKS} weeks: a shorter pilot detects only a larger effect.")
+    shown = redesign_weeks(draft, int(weeks)) if weeks != draft.weeks else draft
+    render_design(shown, key)
+    if st.button("Save design", type="primary", icon=":material/save:", key=f"{key}_save"):
+        try:
+            save_design(warehouse, shown)
+        except MitoshiError as error:
+            show_error(error)
+        else:
+            st.session_state.pop(_draft_key(draft.project_id), None)
+            st.rerun()
+    return shown
+
+
+def render_design(design: PilotDesign, key: str) -> None:
+    """A design as a PM reads it: length and dates, the sentence of the power
+    calculation, the pairs side by side, their balance and the MDE by length."""
+    k = len(design.pairs)
+    cols = st.columns(4)
+    cols[0].metric("Length", f"{design.weeks} weeks", help=f"{design.start:%Y-%m-%d} to {design.end:%Y-%m-%d}")
+    cols[1].metric("Treated · control stores", f"{k} · {k}", help=f"of the chain's {design.chain_stores} stores")
+    cols[2].metric("Smallest detectable effect", f"{fmt.yen_short(design.mde_yearly)} a year",
+                   help=f"{fmt.pct(design.power, 0)} power at {fmt.pct(design.alpha, 0)} significance")
+    cols[3].metric("Worth detecting", f"{fmt.yen_short(design.smallest_effect_yearly)} a year",
+                   help="the offline promise" if design.offline_yearly_savings is not None and
+                   abs(design.offline_yearly_savings - design.smallest_effect_yearly) < 1 else "typed")
+    st.caption(f"Pilot {design.start:%Y-%m-%d} to {design.end:%Y-%m-%d} ({design.days} days), compared with the "
+               f"{design.pre_days} days before ({design.pre_start:%Y-%m-%d} to "
+               f"{design.start - pd.Timedelta(days=1):%Y-%m-%d}).")
+    (st.success if design.meets_target else st.warning)(md(design.duration_sentence()),
+                                                        icon=":material/timer:")
+    st.markdown("**Treated and control stores, pair by pair** (sales a day over the "
+                f"{design.pre_days // 7} weeks before the pilot)")
+    table(balance_frame(design))
+    st.caption(md(smd_sentence(design)))
+    st.plotly_chart(charts.balance_chart(design), width="stretch", key=f"{key}_balance")
+    st.plotly_chart(charts.mde_chart(design), width="stretch", key=f"{key}_mde")
+
+
+def balance_frame(design: PilotDesign) -> pd.DataFrame:
+    """The pairs for people: treated and control side by side with region, size and sales
+    a day (texts from ``core.fmt``)."""
+    yen = design.sales_unit == "yen"
+    rows = []
+    for b in design.balance:
+        row = {"Pair": b.pair, "Treated": b.treated_label + (" (pinned)" if b.pinned else "")}
+        for side, region, size, sales, label in (("T", b.treated_region, b.treated_size, b.treated_sales, None),
+                                                 ("C", b.control_region, b.control_size, b.control_sales,
+                                                  b.control_label)):
+            if label is not None:
+                row["Control"] = label
+            if region is not None:
+                row[f"Region ({side})"] = region
+            if size is not None:
+                row[f"Size ({side})"] = fmt.trimmed(size, 2)
+            row[f"Sales a day ({side})"] = fmt.yen(sales) if yen else f"{fmt.number(sales)} units"
+        if b.same_region is not None:
+            row["Same region"] = "yes" if b.same_region else "no"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def smd_sentence(design: PilotDesign) -> str:
+    """The balance of the groups by standardised mean differences, graded."""
+    names = {"sales": "sales a day", "size": "store size"}
+    parts = [f"{names.get(n, n)} {fmt.number(v, 2, signed=True)} ({design.smd_grade(n)})"
+             for n, v in design.smd.items()]
+    return (f"Balance of the treated against the control group, as standardised mean differences: "
+            f"{', '.join(parts)}. Below {SMD_GOOD:g} is good, below {SMD_ACCEPTABLE:g} acceptable; stores within a "
+            "pair are drawn by a seeded coin, so no one chose who gets the model.")
+
+
+# ---------------------------------------------------------------------------------
+# 2 · Run
+# ---------------------------------------------------------------------------------
+def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None:
+    """Where the pilot stands; on the demo chain, the button that simulates it."""
+    try:
+        status = pilot_status(warehouse, design)
+    except MitoshiError as error:
+        show_error(error)
+        return None
+    done = st.session_state.pop(DONE_KEY.format(design.design_id), None)
+    if done:
+        st.success(md(done), icon=":material/check_circle:")
+    cols = st.columns(3)
+    cols[0].metric("Pilot days in the data", f"{status.days_present} of {status.days_planned}",
+                   help=f"{design.start:%Y-%m-%d} to {design.end:%Y-%m-%d}")
+    cols[1].metric("The data ends", f"{status.data_end:%Y-%m-%d}")
+    cols[2].metric("Published batch", "none" if status.batch_version is None else
+                   f"v{status.batch_version} · to {status.batch_last:%Y-%m-%d}",
+                   help="The Hand-off page's newest batch for this dataset: the treated stores order from it.")
+    st.markdown(md(status.sentence()))
+    if not status.generated:
+        st.info(f"'{md(status.dataset_name)}' is your own data: while the pilot runs, the treated stores order from "
+                "the published batch and the others as today. Its days arrive by appending the stores' sales, "
+                "orders and stockouts on Import & manage; this page counts them and reads the pilot out on the days "
+                "present.", icon=":material/upload_file:")
+        st.page_link("pages/import.py", label="Append the pilot's days on Import & manage",
+                     icon=":material/upload_file:")
+        if status.days_remaining and status.batch_blocker():
+            st.caption(f":material/info: {md(status.batch_blocker())}")
+        return status
+    data_problem = status.data_blocker()
+    if data_problem:
+        (st.info if status.complete else st.warning)(md(data_problem), icon=":material/info:")
+        if not status.complete:
+            st.page_link("pages/import.py", label="Extend the demo chain on Import & manage",
+                         icon=":material/upload_file:")
+        return status
+    batch_problem = status.batch_blocker()
+    if batch_problem:
+        st.warning(md(batch_problem), icon=":material/publish:")
+        st.page_link("pages/handoff.py", icon=":material/publish:",
+                     label=f"Publish on Hand-off to production: horizon {status.horizon_needed} days or more, with "
+                           "order quantities")
+        return status
+    st.caption(f"The demo chain simulates the pilot's days from the same demand as its history: "
+               f"{', '.join(design.treated)} order up to the published batch v{status.batch_version}'s order "
+               "quantities, every other store keeps today's practice, and the days are appended to the data as a "
+               "week of real sales would be.")
+    left, _ = st.columns([1, 2])
+    days = left.number_input("Days to simulate", min_value=1, max_value=status.days_remaining,
+                             value=status.days_remaining, step=1, key=f"pilot_days_{design.design_id}_"
+                             f"{status.days_present}",
+                             help="All the pilot's remaining days, or fewer to read out a pilot still running.")
+    if st.button("Simulate the pilot on the demo chain", type="primary", icon=":material/play_arrow:",
+                 key=f"pilot_simulate_{design.design_id}"):
+        simulate(warehouse, design, status, int(days))
+    return status
+
+
+def simulate(warehouse: Warehouse, design: PilotDesign, status: PilotStatus, days: int) -> None:
+    end = status.next_day + pd.Timedelta(days=days - 1)
+    with st.status(f"Simulating {days} days of the pilot…", expanded=True) as box:
+        st.write(f"Checking that batch v{status.batch_version} covers {', '.join(design.treated)} from "
+                 f"{status.next_day:%Y-%m-%d} to {end:%Y-%m-%d}…")
+        st.write("Simulating the days twice from the same demand: with the treated stores ordering from the batch, "
+                 "and with every store on today's practice (the demo's counterfactual)…")
+        try:
+            pilot = simulate_design(warehouse, design, days)
+        except MitoshiError as error:
+            box.update(label="The pilot was not simulated", state="error")
+            show_error(error)
+            return
+        st.write(f"Appended {fmt.count(pilot.appended.n_rows)} rows, {pilot.start:%Y-%m-%d} to {pilot.end:%Y-%m-%d}.")
+        box.update(label="Pilot simulated", state="complete", expanded=False)
+    truth = st.session_state.setdefault(TRUTH_KEY.format(design.design_id), {})
+    truth[(pilot.start.isoformat(), pilot.end.isoformat())] = {m: pilot.true_effect(m) for m in MEASURES}
+    st.session_state[DONE_KEY.format(design.design_id)] = (
+        f"Simulated {pilot.days} days ({pilot.start:%Y-%m-%d} to {pilot.end:%Y-%m-%d}): {', '.join(pilot.treated)} "
+        f"ordered from batch v{pilot.batch_version}; {fmt.count(pilot.appended.n_rows)} rows appended. On the demo "
+        f"the truth is known: ordering from the batch changed a treated store's profit by "
+        f"{fmt.yen(pilot.true_effect(PROFIT), signed=True)} a day on these days.")
+    st.rerun()
+
+
+# ---------------------------------------------------------------------------------
+# 3 · Readout
+# ---------------------------------------------------------------------------------
+ASSUMPTIONS = (
+    "**Parallel trends.** Without the pilot, the treated and the control stores' outcomes would have moved "
+    "together. The pre-trend check reads a placebo pilot inside the pre-period: an interval far from zero there "
+    "says they did not.",
+    "**Stores are independent.** What happens in one store does not depend on another, once the days the whole "
+    "chain shares (weather, holidays, chain promotions) are removed — they cancel in the difference.",
+    "**No spill-over.** The pilot changes only the treated stores: no shared stock, delivery or customers moving "
+    "between a treated and a control store.",
+    "**One spread.** The treated and the control stores' changes vary alike; choose treated stores across sizes, "
+    "not only the largest.",
+    f"**The interval** is the {METHOD}: each store's days collapse into one change (mean during the pilot less "
+    "mean before), so any correlation of a store's days is allowed. It covered the true effect in about 95 % of "
+    "simulated pilots with as few as 2 treated stores (Bertrand, Duflo & Mullainathan 2004), where intervals "
+    "clustered by store covered only 84–86 %.",
+)
+
+
+def readout_section(warehouse: Warehouse, design: PilotDesign, status: PilotStatus | None) -> StoredReadout | None:
+    """The button that reads the pilot out, and the stored readout."""
+    try:
+        stored = stored_readout(warehouse, design)
+    except MitoshiError as error:
+        show_error(error)
+        stored = None
+    present = status.days_present if status is not None else 0
+    if present == 0:
+        st.info("No day of the pilot is in the data yet: run it (above) and read it out when its days are in.",
+                icon=":material/hourglass_empty:")
+    elif stored is not None and stored.readout.pilot_days < present:
+        st.info(f"The stored readout is of {stored.readout.pilot_days} days; {present} are in the data now: read it "
+                "out again.", icon=":material/update:")
+    label = "Read out the pilot" if stored is None else "Read out again"
+    if st.button(label, type="primary" if stored is None or stored.readout.pilot_days < present else "secondary",
+                 icon=":material/analytics:", disabled=present == 0, key=f"pilot_readout_{design.design_id}"):
+        try:
+            with st.spinner("Pricing every store's days and fitting the difference-in-differences…"):
+                read_out_design(warehouse, design)
+            st.rerun()
+        except MitoshiError as error:
+            show_error(error)
+    if stored is None:
+        return None
+    render_readout(stored, design)
+    return stored
+
+
+def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
+    readout = stored.readout
+    st.caption(f"Readout of {stored.created_at:%Y-%m-%d %H:%M}: {readout.pilot_days} pilot days "
+               f"({readout.during[0]:%Y-%m-%d} to {readout.during[1]:%Y-%m-%d}) against {readout.pre[0]:%Y-%m-%d} to "
+               f"{readout.pre[1]:%Y-%m-%d}; treated {', '.join(readout.treated)}, control "
+               f"{', '.join(readout.control)}" + (f"; the treated stores ordered from batch "
+                                                 f"v{stored.evidence.batch_version}" if stored.evidence.batch_version
+                                                 else "") + ".")
+    for note in readout.notes:
+        st.warning(md(note), icon=":material/info:")
+    profit = readout.estimate(PROFIT)
+    if profit is not None:
+        st.markdown(f"#### {md(promise_sentence(profit, design.offline_yearly_savings))}")
+    table(readout_table(readout))
+    st.caption("Effects are the treated stores' change less the control stores' change; yearly for the chain = per "
+               f"store-day × 365 × {readout.chain_stores} stores. Profit up is good; waste, lost sales and stockouts "
+               "down are good.")
+    for measure in MEASURES[1:]:
+        estimate = readout.estimate(measure)
+        if estimate is not None:
+            st.markdown("- " + md(effect_sentence(estimate)))
+    truth = _truth(stored, design)
+    if truth:
+        st.info(md(truth), icon=":material/visibility:")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.promise_chart(readout, design.offline_yearly_savings, design.offline_model),
+                      width="stretch", key=f"pilot_promise_{stored.readout_id}")
+    if not readout.per_store.empty:
+        right.plotly_chart(charts.store_effects_chart(readout, PROFIT), width="stretch",
+                           key=f"pilot_stores_{stored.readout_id}")
+    st.markdown("**Per treated store** (its change less the control stores' mean change)")
+    table(per_store_frame(readout))
+    st.markdown("**Before the pilot** — the groups' means per store-day in the pre-period, and the pre-trend check")
+    table(pre_frame(readout))
+    (st.success if readout.pre_trend_ok else st.warning)(
+        "Pre-trend check: in a placebo pilot inside the pre-period the treated stores' profit moved with the "
+        "controls' (its interval contains zero)." if readout.pre_trend_ok else
+        "Pre-trend check: before the pilot the treated stores' profit already drifted apart from the controls' — "
+        "the estimate may mistake that drift for the forecast's effect.", icon=":material/trending_flat:")
+    with st.expander("What the readout assumes, in plain words", icon=":material/rule:"):
+        for line in ASSUMPTIONS:
+            st.markdown("- " + line)
+
+
+def _truth(stored: StoredReadout, design: PilotDesign) -> str | None:
+    """On the demo chain, the true effect of the simulated days (kept from the simulations of
+    this session) beside the estimate, when they are the days read."""
+    simulated = st.session_state.get(TRUTH_KEY.format(design.design_id), {})
+    readout = stored.readout
+    pieces = [(pd.Timestamp(a), pd.Timestamp(b), v[PROFIT]) for (a, b), v in simulated.items()]
+    pieces = [p for p in pieces if readout.during[0] <= p[0].date() and p[1].date() <= readout.during[1]]
+    days = sum((b - a).days + 1 for a, b, _ in pieces)
+    if not pieces or days != readout.pilot_days:
+        return None
+    truth = sum(((b - a).days + 1) * v for a, b, v in pieces) / days
+    estimate = readout.overall.set_index("measure").loc[PROFIT]
+    inside = estimate["low"] <= truth <= estimate["high"]
+    return (f"On the demo chain the truth is known: ordering from the batch changed a treated store's profit by "
+            f"{fmt.yen(truth, signed=True)} a day on these days; the pilot estimated "
+            f"{fmt.yen(estimate['per_store_day'], signed=True)} ({fmt.pct(readout.level, 0)} interval "
+            f"{interval_text(estimate['low'], estimate['high'])}), which "
+            + ("covers it." if inside else "misses it — as about one pilot in twenty will."))
+
+
+def per_store_frame(readout: PilotReadout) -> pd.DataFrame:
+    """One row per treated store: its own effect a day on each measure (its change less the
+    control stores' mean change), with the interval and p-value of its profit."""
+    level = fmt.pct(readout.level, 0)
+    rows = {}
+    for r in readout.per_store.itertuples(index=False):
+        row = rows.setdefault(r.store, {"Store": r.store})
+        if r.measure == "stockout_days":
+            row["Stockout item-days a day"] = fmt.number(r.per_store_day, 2, signed=True)
+            continue
+        name = MEASURE_NAMES.get(r.measure, r.measure)
+        row[f"{name} a day"] = fmt.yen(r.per_store_day, signed=True)
+        if r.measure == PROFIT:
+            row[f"Profit {level} interval"] = f"{fmt.yen(r.low, signed=True)} to {fmt.yen(r.high, signed=True)}"
+            row["Profit p-value"] = fmt.p_value(r.p_value)
+    return pd.DataFrame(list(rows.values()))
+
+
+def pre_frame(readout: PilotReadout) -> pd.DataFrame:
+    trend = readout.pre_trend.set_index("measure")
+    rows = []
+    for r in readout.balance.itertuples(index=False):
+        days = r.measure == "stockout_days"
+        value = (lambda v, s=False: f"{fmt.number(v, 2, signed=s)} item-days") if days else \
+            (lambda v, s=False: fmt.yen(v, signed=s))
+        placebo = trend.loc[r.measure] if r.measure in trend.index else None
+        rows.append({"Measure": MEASURE_NAMES.get(r.measure, r.measure),
+                     "Treated a store-day": value(r.treated_mean), "Control a store-day": value(r.control_mean),
+                     "Difference": value(r.difference, True),
+                     "Placebo pilot (pre-trend)": "" if placebo is None else
+                     f"{value(placebo['per_store_day'], True)} ({value(placebo['low'], True)} to "
+                     f"{value(placebo['high'], True)})",
+                     "Pre-trend p-value": "" if placebo is None else fmt.p_value(placebo["p_value"])})
+    return pd.DataFrame(rows)
