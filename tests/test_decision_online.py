@@ -289,7 +289,7 @@ def test_the_online_chart_keeps_its_text_inside_and_apart(monkeypatch):
     figures = []
     original = pdf_charts._png
     monkeypatch.setattr(pdf_charts, "_png", lambda fig: figures.append(fig) or original(fig))
-    for offline, running in ((19.2e6, RUNNING), (None, None), (19.2e6, 30e6)):
+    for offline, running in ((19.2e6, RUNNING), (None, None), (19.2e6, 30e6), (5.62e6, RUNNING), (6e6, 6.5e6)):
         png = pdf_charts.online_png(offline, 4e6, -2e6, 10e6, 0.95, running, 180, 52)
         assert png.startswith(b"\x89PNG")
     for fig in figures:
@@ -351,3 +351,24 @@ def test_the_report_page_shows_the_online_evaluation_and_both_decisions(warehous
     assert any("wait for the pilot" in s.value for s in at.subheader)
     assert any("not yet evaluated" in m.value for m in at.markdown)
     assert any("2026-11-02 to 2026-11-29 (planned)" in m.value for m in at.markdown)
+
+
+def test_the_problem_definition_form_offers_the_online_metrics_with_what_they_mean(warehouse_env):
+    at = new_session("pages/problem.py")
+    offline = next(s for s in at.selectbox if s.label == "Offline metric")
+    assert "WAPE" in offline.options and not any("(pilot)" in o for o in offline.options)  # the backtest's metric
+    next(b for b in at.button if b.label == "Add a criterion").click().run()
+    metric = [s for s in at.selectbox if s.label.endswith("metric") and s.label.startswith("Criterion")][-1]  # new
+    labels = metric.options  # as the box shows them
+    assert {"Online yearly savings (pilot)", "Online savings, 95% lower bound (pilot)", "Online waste change (pilot)",
+            "Online stockout change (pilot)"} <= set(labels)
+    row = metric.label.split(" metric")[0]
+    metric.set_value("online_savings_lower")
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == f"{row} comparator")).set_value(">")
+    next(n for n in at.number_input if n.label == f"{row} threshold").set_value(0.0)
+    at.run()
+    assert not at.exception, at.exception
+    read = next(c.value for c in at.caption if "Reads: **Online savings" in c.value)  # its help text, as plain text
+    assert read.startswith(":material/check: 5. Reads: **Online savings, 95% lower bound (pilot) > ¥0** — measured by "
+                           "the pilot")
+    assert "the lower end of the 95% interval of the pilot's yearly savings" in read

@@ -247,8 +247,8 @@ def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
     if values["metric"] or values["threshold"] is not None:
         try:
             criterion = row_to_criterion(values)
-            online = " — measured by the pilot: " + criterion.spec.help if criterion.spec.online else ""
-            st.caption(f":material/check: {number}. Reads: **{criterion.describe()}**{md(online)}")
+            online = f" — measured by the pilot: {md(criterion.spec.help)}" if criterion.spec.online else ""
+            st.caption(f":material/check: {number}. Reads: **{criterion.describe()}**{online}")
         except MitoshiError as error:
             unit = threshold_unit(values["metric"], values["comparator"], values["baseline"])[1]
             st.caption(f":red[:material/error: {number}. {md(error)}]" + (f" (threshold in {unit})" if unit else ""))

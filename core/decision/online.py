@@ -91,7 +91,9 @@ def reading(estimate: Estimate) -> str:
 
 def interval(estimate: Estimate) -> str:
     """``¥6,000,000 to ¥22,000,000``, ``−3,000 to 650 item-days``."""
-    return f"{amount(estimate.measure, estimate.low)} to {amount(estimate.measure, estimate.high)}"
+    if is_yen(estimate.measure):
+        return f"{amount(estimate.measure, estimate.low)} to {amount(estimate.measure, estimate.high)}"
+    return f"{fmt.number(estimate.low, 0)} to {amount(estimate.measure, estimate.high)}"
 
 
 def estimate_rows(evidence: OnlineEvidence) -> list[dict]:

@@ -348,9 +348,10 @@ def online_png(offline: float | None, measured: float, low: float, high: float, 
         ax.axvline(0, color=INK, linewidth=0.8)
         if running_cost is not None:
             ax.axvline(running_cost, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
+            right = running_cost > (lowest + highest) / 2  # its label on the side with room
             ax.annotate(f"running cost {fmt.yen_short(running_cost)}", (running_cost, 1), xycoords=("data",
-                        "axes fraction"), xytext=(3, -2), textcoords="offset points", ha="left", va="top",
-                        fontsize=7)
+                        "axes fraction"), xytext=(-3 if right else 3, -2), textcoords="offset points",
+                        ha="right" if right else "left", va="top", fontsize=7)
         ax.set_yticks(y, [label for label, _, _ in rows])
         ax.set_ylim(len(rows) - 0.4, -0.7)
         _yen_ticks(ax.xaxis)
