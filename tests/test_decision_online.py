@@ -41,7 +41,7 @@ from core.money.run_impact import run_impact
 from core.pilot.evidence import DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, WASTE_COST, Estimate, OnlineEvidence
 from core.planning import store as planning
 from core.planning.criteria import ONLINE_METRICS, Criterion, evaluate_criterion, is_online
-from core.planning.definition import ProblemDefinition, from_form, to_form
+from core.planning.definition import ProblemDefinition, from_form, readiness, to_form
 from core.planning.errors import CriterionError
 from core.warehouse import Warehouse
 from tests.conftest import new_session, store_run
@@ -93,6 +93,9 @@ def test_the_form_takes_online_criteria_but_not_as_the_offline_metric():
     definition = ProblemDefinition(problem="x", criteria=(OFFLINE, LOWER, COVERS))
     assert from_form(to_form(definition)) == definition
     assert definition.online_criteria() == (LOWER, COVERS)
+    ready = {i.label: i.done for i in readiness(dataclasses.replace(
+        definition, criteria=(LOWER, Criterion("online_stockout_change", "<=", 0))))}
+    assert ready["GO/NO-GO criteria on accuracy and on money"] is False  # stockouts in stores are no accuracy metric
     with pytest.raises(MitoshiError, match="measured by the pilot, not offline"):
         from_form(to_form(dataclasses.replace(definition, offline_metric="online_yearly_savings")))
 

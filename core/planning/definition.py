@@ -241,7 +241,9 @@ def readiness(definition: ProblemDefinition) -> list[ReadinessItem]:
     """What a definition needs before the PoC starts, each with what is missing."""
     d = definition
     verdict = needs_ml.verdict(d.checklist)
-    kinds = {METRICS[c.metric].unit == YEN or METRICS[c.metric].better == HIGHER for c in d.criteria}
+    # An online stockout count is no accuracy criterion: only the backtest's metrics count as accuracy.
+    kinds = {METRICS[c.metric].unit == YEN or METRICS[c.metric].better == HIGHER for c in d.criteria
+             if not is_online(c.metric) or METRICS[c.metric].unit == YEN}
     items = [
         ReadinessItem("Problem statement", bool(d.problem), "Describe the problem."),
         ReadinessItem("Process affected", bool(d.processes), "Choose the process the prediction changes."),
