@@ -143,8 +143,10 @@ def test_a_batch_too_short_says_which_horizon_to_publish(designed) -> None:
     publish(warehouse, 7)
     status = pilot_status(warehouse, design)
     assert not status.covered
-    assert "forecasts 2026-11-01 to 2026-11-07; the pilot runs 2026-11-01 to 2026-11-14. Publish a batch with a " \
-           "horizon of at least 14 days on the Hand-off page" in status.simulation_blocker()
+    assert status.simulation_blocker() == (
+        "The published batch (version 1) forecasts 2026-11-01 to 2026-11-07; the pilot's days still to run are "
+        "2026-11-01 to 2026-11-14. Publish a batch with a horizon of at least 14 days on the Hand-off page (it "
+        "forecasts from the day after the data ends).")
     with pytest.raises(PilotRunError, match="horizon of at least 14 days"):
         simulate_design(warehouse, design)
     assert warehouse.get_dataset(design.dataset_id).end_date == REFERENCE_END_DATE  # nothing appended

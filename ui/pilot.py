@@ -310,12 +310,13 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
         if status.days_remaining and status.batch_blocker():
             st.caption(f":material/info: {md(status.batch_blocker())}")
         return status
+    if status.complete:  # the sentence above says so; the readout follows
+        return status
     data_problem = status.data_blocker()
     if data_problem:
-        (st.info if status.complete else st.warning)(md(data_problem), icon=":material/info:")
-        if not status.complete:
-            st.page_link("pages/import.py", label="Extend the demo chain on Import & manage",
-                         icon=":material/upload_file:")
+        st.warning(md(data_problem), icon=":material/event_busy:")
+        st.page_link("pages/import.py", label="Extend the demo chain on Import & manage",
+                     icon=":material/upload_file:")
         return status
     batch_problem = status.batch_blocker()
     if batch_problem:

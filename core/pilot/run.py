@@ -216,16 +216,18 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
         version = int(newest["version"])
         first, last = pd.Timestamp(newest["first_date"]).date(), pd.Timestamp(newest["last_date"]).date()
         next_day = max(design.start, dataset.end_date + timedelta(days=1))
-        if next_day <= design.end and design.store_column == DEMO_STORE_COLUMN in dataset.spec.keys:
-            try:  # the dates and the treated stores, as the simulation will check them
+        horizon = max(1, (design.end - dataset.end_date).days)
+        if next_day <= design.end and (first > next_day or last < design.end):
+            # A batch published now starts the day after the data: the horizon is counted from there.
+            problem = (f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the "
+                       f"pilot's days still to run are {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}. Publish a batch "
+                       f"with a horizon of at least {horizon} days on the Hand-off page (it forecasts from the day "
+                       "after the data ends).")
+        elif next_day <= design.end and design.store_column == DEMO_STORE_COLUMN in dataset.spec.keys:
+            try:  # the treated stores, as the simulation will check them
                 pilot_targets(warehouse, dataset, design.treated, next_day, design.end, version)
             except PilotSimulationError as error:
                 problem = str(error)
-        elif next_day <= design.end and (first > next_day or last < design.end):
-            problem = (f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the "
-                       f"pilot's remaining days run {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}. Publish a batch "
-                       f"with a horizon of at least {max(1, (design.end - dataset.end_date).days)} days on the "
-                       "Hand-off page.")
     return PilotStatus(design=design, dataset_name=dataset.name, generated=is_generated(dataset),
                        data_end=dataset.end_date, days_present=present, batch_version=version, batch_first=first,
                        batch_last=last, batch_problem=problem)
