@@ -453,3 +453,13 @@ def test_a_design_this_version_cannot_read_says_to_design_again(warehouse):
                     [datetime(2026, 1, 2, 3, 4), json.dumps({"treated": ["A"]})])
     with pytest.raises(WarehouseError, match="stored on 2026-01-02 03:04 cannot be read .* design the pilot again"):
         latest_design(warehouse, "proj")
+
+
+def test_the_design_never_proposes_a_single_week():
+    """A week is mostly the changeover from the practice's stock: the proposed length is at least two,
+    even when one week would detect the target; a user may still choose one."""
+    huge = design_pilot(history(), DesignOptions(treated=3, smallest_effect_yearly=1e15), "p", "d", "store")
+    assert huge.point(1).mde_yearly <= 1e15
+    assert huge.weeks == 2 and huge.meets_target
+    chosen = design_pilot(history(), DesignOptions(treated=3, weeks=1, smallest_effect_yearly=1e15), "p", "d", "store")
+    assert chosen.weeks == 1

@@ -50,7 +50,7 @@ placebo windows do not fit in the history (fewer than ``MIN_WINDOWS``) take
 ``σ²(D) = a + b / D`` fitted by non-negative least squares on the lengths that fit, and
 are marked extrapolated.
 
-The duration is the shortest whole number of weeks (1–``MAX_WEEKS``) whose yearly MDE is
+The duration is the shortest whole number of weeks (``MIN_CHOSEN_WEEKS``–``MAX_WEEKS``) whose yearly MDE is
 at most the smallest yearly effect worth detecting (by default the offline money
 estimate of the chosen model). When none is, the design says so, keeps ``MAX_WEEKS``
 and how many treated stores would reach the target then.
@@ -74,6 +74,10 @@ from core.warehouse import Dataset, Warehouse, quote
 FORECAST_ERROR = "forecast_error"  # WAPE of the published batch on the treated stores
 PILOT_MEASURES = (PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS, FORECAST_ERROR)
 MAX_WEEKS = 26
+# The shortest pilot the design proposes by itself (a user may still choose 1 week): the treated stores'
+# first days sell the stock today's practice ordered, perishables turn over in up to 3 days, and orders follow
+# a weekly cycle, so a single week is mostly the changeover, not the new way of ordering.
+MIN_CHOSEN_WEEKS = 2
 MAX_DEFAULT_TREATED = 10
 STRIDE_DAYS = 7  # placebo pilots start a week apart
 MIN_WINDOWS = 4  # fewer placebo windows than this and a duration's variance is extrapolated
@@ -651,8 +655,10 @@ def mde_by_weeks(variance: pd.DataFrame, n_treated: int, n_control: int, alpha: 
 
 
 def choose_weeks(points: tuple[MdePoint, ...], target_yearly: float) -> int | None:
-    """The shortest length (weeks) whose yearly MDE is at most ``target_yearly``; None if none."""
-    return next((p.weeks for p in sorted(points, key=lambda p: p.weeks) if p.mde_yearly <= target_yearly), None)
+    """The shortest length (weeks), at least ``MIN_CHOSEN_WEEKS``, whose yearly MDE is at most
+    ``target_yearly``; None if none."""
+    return next((p.weeks for p in sorted(points, key=lambda p: p.weeks)
+                 if p.weeks >= MIN_CHOSEN_WEEKS and p.mde_yearly <= target_yearly), None)
 
 
 def treated_needed(point: MdePoint, n_treated: int, target_yearly: float) -> int:
