@@ -337,7 +337,8 @@ def test_the_report_page_shows_the_online_evaluation_and_both_decisions(warehous
     assert any(s.value == "Online evaluation: the pilot in stores" for s in at.subheader)
     shown = " ".join(m.value for m in at.markdown)
     assert "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M)." in shown
-    assert ("**Online evaluation:** no pilot designed yet. The 1 online criterion will be *not yet evaluated*, and the "
+    # The example's own two online criteria and LOWER.
+    assert ("**Online evaluation:** no pilot designed yet. The 3 online criteria will be *not yet evaluated*, and the "
             "verdict at most a conditional GO.") in shown  # the project has no pilot stored: what a new decision reads
     assert "**Status: pilot read out**" in shown and "S001, S002" in shown
     frames = [d.value for d in at.dataframe]

@@ -75,14 +75,20 @@ def definition() -> ProblemDefinition:
         offline_metric="wape",
         offline_method=("時系列順のバックテスト（28日×3フォールド、ランダム分割はしない）。Rolling-origin backtest, "
                         "3 folds of 28 days on all 500 series — never a random split."),
-        online_plan=("パイロット2店舗で4週間、予測に基づく発注案を店長が承認して発注。残り8店舗とロス率を比較（差の差）。"
-                     "Two pilot stores for 4 weeks: the forecast proposes the order, the store manager approves it; "
-                     "compare waste and stockout loss with the other 8 stores (difference in differences)."),
+        online_plan=("売上・規模・地域で対になる店舗を選び、各ペアの一方をくじでパイロット店舗に。予測に基づく発注案を店長が"
+                     "承認して発注し、もう一方は現行どおり。期間は検出力の計算で決め、利益・廃棄・欠品を差の差で比較。"
+                     "Stores paired on sales, size and region; a lot picks the pilot store of each pair, where the "
+                     "forecast proposes the order and the store manager approves it, while its partner orders as "
+                     "today. The length comes from a power calculation; profit, waste and stockouts are compared by "
+                     "difference in differences."),
         criteria=(
             Criterion("wape", "improves_by_at_least", 0.10, "practice", "予測誤差が現行の発注より10%以上改善"),
             Criterion("wape", "improves_by_at_least", 0.05, "snaive", "季節ナイーブにも5%以上勝つ"),
             Criterion("yearly_savings_yen", ">=", 1.0, "yearly_running_cost", "年間削減額が運用コストを上回る"),
             Criterion("payback_months", "<=", 18, None, "18か月以内に投資を回収"),
+            # オンライン評価: the offline promise tested in stores before the verdict.
+            Criterion("online_savings_lower", ">", 0.0, None, "パイロットで利益の改善を確認（95%区間の下限が0円超）"),
+            Criterion("online_yearly_savings", ">=", 1.0, "yearly_running_cost", "パイロットで測った年間削減額が運用コストを上回る"),
         ),
     )
 
@@ -96,7 +102,7 @@ def phases(today: date) -> tuple[Phase, ...]:
         Phase("offline", "佐藤 Sato (ML engineer)", day + timedelta(weeks=1), day + timedelta(weeks=6),
               notes="ラダーを順に: ルール → 統計 → GBDT. The ladder, in order."),
         Phase("online", "鈴木 Suzuki (store operations)", day + timedelta(weeks=6), day + timedelta(weeks=11),
-              notes="パイロット2店舗 Two pilot stores"),
+              notes="対になる店舗でパイロット Pilot stores and their matched controls"),
         Phase("decision", "山本 Yamamoto (business owner)", day + timedelta(weeks=11), day + timedelta(weeks=12),
               notes="GO/NO-GOレポートで判断 Decide on the GO/NO-GO report"),
     )
