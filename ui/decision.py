@@ -181,8 +181,8 @@ def _online(decision: Decision, key: str) -> None:
             "yearly": "yearly effect (chain)", "interval": "interval", "p_value": "p-value",
             "per_store_day": "per store and day", "reading": "reading"}))
         st.caption("Difference-in-differences of treated against control stores, before against during the pilot; "
-                   "intervals clustered by store. Reading: better or worse when the whole interval is on one side of "
-                   "zero.")
+                   "intervals from the stores' changes, each store one observation (its days may be as correlated as "
+                   "days are). Reading: better or worse when the whole interval is on one side of zero.")
     profit = evidence.estimate(PROFIT)
     if profit is not None:
         st.plotly_chart(decision_charts.promise_vs_pilot(offline, profit.yearly, profit.low, profit.high,

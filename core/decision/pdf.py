@@ -428,8 +428,9 @@ def _online(pdf, d: Decision, charts) -> None:
                [(r["measure"], r["yearly"], r["interval"], r["p_value"], r["reading"]) for r in rows],
                (38, 32, 62, 18, 30), align=("L", "R", "L", "R", "L"))
         _paragraph(pdf, "Difference-in-differences of treated against control stores, before against during the "
-                        "pilot; intervals clustered by store. Reading: better or worse when the whole interval is on "
-                        "one side of zero.", size=8, color=MUTED)
+                        "pilot; intervals from the stores' changes, each store one observation (its days may be as "
+                        "correlated as days are). Reading: better or worse when the whole interval is on one side of "
+                        "zero.", size=8, color=MUTED)
     profit = evidence.estimate(PROFIT)
     if profit is not None:
         pdf.ln(1)

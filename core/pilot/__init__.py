@@ -6,7 +6,7 @@ waits for, and the published forecasts watched against what then sold.
 - ``simulate``: the pilot run on the demo chain (treated stores order from the published
   batch, control stores keep today's practice);
 - ``readout``: difference-in-differences of treated against control stores, pre against
-  during the pilot, with confidence intervals clustered by store;
+  during the pilot, with confidence intervals from the stores' changes (each store one observation);
 - ``monitor``: each published batch against the actuals appended since;
 - ``store``: designs and readouts, versioned per project.
 
