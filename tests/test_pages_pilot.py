@@ -37,6 +37,9 @@ def test_designing_on_the_default_warehouse_shows_the_pairs(warehouse_env) -> No
     assert at.title[0].value == "Pilot (online evaluation)"
     assert any("No backtest is stored yet" in t for t in texts(at.info))
     assert [b.label for b in at.button] == ["Design the pilot"]
+    effect = next(n for n in at.number_input if n.label.startswith("Smallest yearly"))
+    assert effect.value == 6_000_000.0  # no promise yet: the example's yearly running cost, said so
+    assert "— the yearly running cost" in " ".join(c.value for c in at.caption)
     at.number_input(key=next(n.key for n in at.number_input if n.label.startswith("Smallest yearly"))).set_value(
         20_000_000.0)
     button(at, "Design the pilot").click().run()

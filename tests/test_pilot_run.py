@@ -90,6 +90,7 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     version = publish(warehouse, 14)
     status = pilot_status(warehouse, design)
     assert status.covered and status.simulation_blocker() is None
+    assert status.batch_ordered_share == 1.0 and status.batch_warning() is None
     assert (status.batch_first, status.batch_last) == (START, START + timedelta(days=13))
 
     first = simulate_design(warehouse, design, days=5)
@@ -224,3 +225,16 @@ def test_command_line_simulates_and_reads_out_the_latest_design(designed, capsys
     assert "all 14 days are in the data" in capsys.readouterr().out
     assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 2
     assert "All 14 days of the pilot are in the data already" in capsys.readouterr().err
+
+
+def test_a_batch_without_order_quantities_is_a_poor_test_and_says_so(designed) -> None:
+    """Bare forecasts cover demand on about half the days: not what the money impact priced."""
+    warehouse, _, design = designed
+    run = next(r for r in list_runs(warehouse) if r.name == "ma two stores")
+    batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(get_run(warehouse, run.run_id), "ma",
+                                                                          horizon=14))
+    handoff_store.publish_batch(warehouse, batch)
+    status = pilot_status(warehouse, design)
+    assert status.simulation_blocker() is None and status.batch_ordered_share == 0.0
+    assert status.batch_warning().startswith("The published batch v1 has no order quantities: the treated stores "
+                                             "would order the bare forecast")

@@ -39,6 +39,7 @@ from core.pilot.run import (
     stored_readout,
 )
 from core.pilot.store import latest_design, list_designs, save_design
+from core.planning import store as planning
 from core.planning.store import Project
 from core.text import md
 from core.warehouse import Dataset, Warehouse, quote
@@ -163,15 +164,24 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     power = e.select_slider("Power", [0.7, 0.8, 0.9], value=0.8, format_func=lambda v: fmt.pct(v, 0),
                             key=f"{key}_power", help="The chance of detecting an effect of the size worth detecting.")
     offered = promise is not None and promise > 0
-    default_effect = float(round(promise)) if offered else 1_000_000.0
+    # Without a promise, the smallest effect worth having is the one that pays for running the model: the
+    # problem definition's yearly running cost. Without that either, the user types it (no made-up default).
+    latest = planning.latest_definition(warehouse, pid)
+    running = latest.definition.running_cost_yen_per_year if latest is not None else None
+    default_effect = float(round(promise)) if offered else float(running) if running and running > 0 else None
     effect = f.number_input(
         "Smallest yearly effect worth detecting (¥)", min_value=1.0, value=default_effect, step=100_000.0,
-        format="%.0f", key=f"{key}_effect_{run.run_id if run else ''}",
-        help=("Default: the offline promise, the backtest's yearly savings for the chain. " if offered else "")
+        format="%.0f", key=f"{key}_effect_{run.run_id if run else ''}", placeholder="yen a year",
+        help=("Default: the offline promise, the backtest's yearly savings for the chain. " if offered else
+              "Default: the problem definition's yearly running cost, the least a model must earn to pay for "
+              "itself. " if default_effect is not None else "")
         + "The pilot's length is chosen to detect an effect this large.")
-    f.caption(f"{fmt.yen_short(effect)} a year"
-              + ((" — the offline promise" if abs(effect - default_effect) < 0.5 else
-                  f" (the offline promise: {fmt.yen_short(promise)})") if offered else ""))
+    if effect is not None:
+        f.caption(f"{fmt.yen_short(effect)} a year"
+                  + ((" — the offline promise" if abs(effect - default_effect) < 0.5 else
+                      f" (the offline promise: {fmt.yen_short(promise)})") if offered else
+                     " — the yearly running cost" if default_effect is not None and abs(effect - default_effect) < 0.5
+                     else ""))
     pre_weeks = g.number_input("Weeks compared before", min_value=2, max_value=52, value=8, step=1,
                                key=f"{key}_pre",
                                help="The pre-period: stores are matched on it, and the readout compares the pilot "
@@ -179,6 +189,11 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     seed = h.number_input("Seed", min_value=0, value=0, step=1, key=f"{key}_seed",
                           help="The coin that picks which store of each matched pair is treated.")
     if st.button("Design the pilot", type="primary", icon=":material/science:", key=f"{key}_go"):
+        if effect is None:
+            st.error("Type the smallest yearly effect worth detecting (yen a year for the chain): the pilot's length "
+                     "is chosen to detect it. Pricing a backtest run on the Money page, or a yearly running cost in "
+                     "the problem definition, fills it in.", icon=":material/error:")
+            return st.session_state.get(_draft_key(pid))
         try:
             options = DesignOptions(treated=int(treated),
                                     pinned=tuple(pinned), pre_weeks=int(pre_weeks), alpha=alpha, power=power,
@@ -325,6 +340,10 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
                      label=f"Publish on Hand-off to production: horizon {status.horizon_needed} days or more, with "
                            "order quantities")
         return status
+    if status.batch_warning():
+        st.warning(md(status.batch_warning()), icon=":material/inventory:")
+        st.page_link("pages/handoff.py", icon=":material/publish:",
+                     label="Publish again on Hand-off to production, with order quantities")
     st.caption(f"The demo chain simulates the pilot's days from the same demand as its history: "
                f"{', '.join(design.treated)} order up to the published batch v{status.batch_version}'s order "
                "quantities, every other store keeps today's practice, and the days are appended to the data as a "

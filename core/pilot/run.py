@@ -114,6 +114,7 @@ class PilotStatus:
     batch_first: date | None
     batch_last: date | None
     batch_problem: str | None
+    batch_ordered_share: float | None = None  # share of the batch's rows with an order quantity
 
     @property
     def days_planned(self) -> int:
@@ -173,6 +174,17 @@ class PilotStatus:
                     f"{self.horizon_needed} days on the Hand-off page; the treated stores order from it.")
         return self.batch_problem
 
+    def batch_warning(self) -> str | None:
+        """What makes the batch a poor test of the promise although it can drive the pilot:
+        no order quantities, so the treated stores order the bare forecast (covering demand on
+        about half the days) and not the safety stock the money impact priced."""
+        if self.batch_version is None or self.batch_ordered_share is None or self.batch_ordered_share > 0:
+            return None
+        return (f"The published batch v{self.batch_version} has no order quantities: the treated stores would order "
+                "the bare forecast, which falls short of demand on about half the days, not the forecast plus the "
+                "safety stock the money impact priced. For a fair test of the promise, publish again with order "
+                "quantities (profit-optimal per item) on the Hand-off page.")
+
     def simulation_blocker(self) -> str | None:
         """Why the demo chain cannot simulate the pilot's next days now; None when it can."""
         return self.data_blocker() or self.batch_blocker()
@@ -210,10 +222,13 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
     dataset = warehouse.get_dataset(design.dataset_id)
     present = days_in_data(warehouse, dataset, design.start, design.end)
     batches = list_batches(warehouse, dataset.dataset_id)
-    version = first = last = problem = None
+    version = first = last = problem = ordered = None
     if not batches.empty:
         newest = batches.sort_values("version").iloc[-1]
         version = int(newest["version"])
+        ordered = float(warehouse.query(
+            "SELECT avg(CASE WHEN order_quantity IS NULL THEN 0 ELSE 1 END) AS share FROM batch_forecasts "
+            "WHERE dataset_id = ? AND version = ?", [dataset.dataset_id, version])["share"].iloc[0])
         first, last = pd.Timestamp(newest["first_date"]).date(), pd.Timestamp(newest["last_date"]).date()
         next_day = max(design.start, dataset.end_date + timedelta(days=1))
         horizon = max(1, (design.end - dataset.end_date).days)
@@ -230,7 +245,7 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
                 problem = str(error)
     return PilotStatus(design=design, dataset_name=dataset.name, generated=is_generated(dataset),
                        data_end=dataset.end_date, days_present=present, batch_version=version, batch_first=first,
-                       batch_last=last, batch_problem=problem)
+                       batch_last=last, batch_problem=problem, batch_ordered_share=ordered)
 
 
 # ---------------------------------------------------------------------------------

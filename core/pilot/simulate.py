@@ -174,7 +174,8 @@ def pilot_targets(
     ds = pd.to_datetime(batch[DATE])
     first, last = ds.min().date(), ds.max().date()
     if first > start or last < end:
-        horizon = (end - first).days + 1 if first <= start else days
+        # A batch published now forecasts from the day after the data ends: count the horizon from there.
+        horizon = max(days, (end - dataset.end_date).days)
         raise PilotSimulationError(
             f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the pilot runs "
             f"{start:%Y-%m-%d} to {end:%Y-%m-%d}. Publish a batch with a horizon of at least {horizon} days on the "
