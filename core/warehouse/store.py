@@ -489,6 +489,19 @@ def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: str for c in categorical}) if categorical else frame
 
 
+def _canonical_columns(spec: DatasetSpec) -> str:
+    """The SELECT list that stores a frame's columns as a dataset keeps them: the series id made
+    from the keys, keys and attributes as text (pandas categoricals arrive as enums), the date
+    as DATE and the target as DOUBLE."""
+    return ", ".join(
+        [f"{series_id_sql(spec.keys)} AS {SERIES_ID}"]
+        + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
+        + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
+        + [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if c in spec.attributes else quote(c)
+           for c in spec.value_columns()]
+    )
+
+
 def _table_stats(cur: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int, date | None, date | None, str]:
     """Series, rows, first and last date, and the fingerprint of a dataset's table.
 
@@ -621,15 +634,7 @@ class Warehouse:
 
         dataset_id = uuid.uuid4().hex[:12]
         table = f"obs_{dataset_id}"
-        series_expr = series_id_sql(spec.keys)
-        select_cols = ", ".join(
-            [f"{series_expr} AS {SERIES_ID}"]
-            + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
-            + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
-            # Attributes are text whatever the source type (pandas categoricals arrive as enums).
-            + [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if c in spec.attributes else quote(c)
-               for c in spec.value_columns()]
-        )
+        select_cols = _canonical_columns(spec)
         order = "" if presorted else f"ORDER BY {SERIES_ID}, {DATE}"
         view = f"incoming_{dataset_id}"
         with self.transaction() as cur:
@@ -691,14 +696,7 @@ class Warehouse:
         if frame.empty:
             raise WarehouseError(f"There are no rows to append to '{dataset.name}'.")
         table = dataset.table_name
-        series_expr = series_id_sql(spec.keys)
-        select_cols = ", ".join(
-            [f"{series_expr} AS {SERIES_ID}"]
-            + [f"CAST({quote(k)} AS VARCHAR) AS {quote(k)}" for k in spec.keys]
-            + [f"CAST({DATE} AS DATE) AS {DATE}", f"CAST({TARGET} AS DOUBLE) AS {TARGET}"]
-            + [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if c in spec.attributes else quote(c)
-               for c in spec.value_columns()]
-        )
+        select_cols = _canonical_columns(spec)
         append_id = uuid.uuid4().hex[:12]
         view, staged = f"incoming_{append_id}", f"staged_{append_id}"
         with self.transaction() as cur:
