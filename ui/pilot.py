@@ -26,7 +26,7 @@ from core.pilot.design import (
     store_column,
 )
 from core.pilot.evidence import MEASURES, PROFIT
-from core.pilot.readout import METHOD, MEASURE_NAMES, PilotReadout, effect_sentence, interval_text, promise_sentence
+from core.pilot.readout import MEASURE_NAMES, METHOD, PilotReadout, effect_sentence, interval_text, promise_sentence
 from core.pilot.run import (
     PilotStatus,
     StoredReadout,

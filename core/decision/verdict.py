@@ -39,8 +39,8 @@ from core.backtest import accounting
 from core.backtest.compare import diebold_mariano
 from core.backtest.engine import BacktestResult
 from core.backtest.metrics import MODEL
-from core.decision import online as pilot
 from core.columns import SERIES_ID, Freq
+from core.decision import online as pilot
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
