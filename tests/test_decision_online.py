@@ -57,7 +57,8 @@ TREATED = ("S001", "S002")
 CONTROL = tuple(f"S{i:03d}" for i in range(3, 11))
 DESIGN = OnlineEvidence(status=DESIGNED, design_id="d1", dataset_id="ds", store_column="store_id", treated=TREATED,
                         control=CONTROL, start=date(2026, 11, 2), end=date(2026, 11, 29), chain_stores=10,
-                        offline_yearly_savings=19_200_000.0, offline_model="ets", batch_version=1)
+                        offline_yearly_savings=19_200_000.0, offline_model="ets", batch_version=1, batch_model="ets",
+                        detectable_yearly=9_660_000.0, power=0.8, alpha=0.05)
 PROFIT_GAIN = Estimate(PROFIT, 14e6 / 3650, 14_000_000.0, 6_000_000.0, 22_000_000.0, 0.004)
 READOUT = dataclasses.replace(DESIGN, status=READ, readout_id="r1", estimates=(
     PROFIT_GAIN,
@@ -274,6 +275,8 @@ def test_the_pdf_prints_the_online_section_with_its_figures(offline_go):
     for expected in ("Online evaluation: the pilot in stores", "Status Pilot read out",
                      "Treated stores (2) S001, S002", "Control stores (8) S003, S004, S005, S006, S007, S008, S009, S010",
                      "Pilot period 2026-11-02 to 2026-11-29",
+                     "Treated stores order from the published forecasts of ETS (exponential smoothing), batch version 1",
+                     "Designed to detect a yearly effect of ¥9.66M or more (80% power at 5% significance)",
                      "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M).",
                      "Profit (savings) +¥14,000,000 95%: ¥6,000,000 to ¥22,000,000 0.004 better",
                      "Waste cost \u2212¥2,900,000 95%: \u2212¥4,100,000 to \u2212¥1,700,000 < 0.001 better",

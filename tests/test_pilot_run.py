@@ -118,6 +118,8 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert (evidence.treated, evidence.control) == (design.treated, design.control)
     assert (evidence.start, evidence.end, evidence.chain_stores) == (START, design.end, 10)
     assert (evidence.offline_yearly_savings, evidence.offline_model, evidence.batch_version) == (4e6, "ma", version)
+    assert evidence.batch_model == "ma"  # the model the treated stores ordered from, read from the batch
+    assert (evidence.detectable_yearly, evidence.power, evidence.alpha) == (design.mde_yearly, 0.8, 0.05)
     stored = latest_readout(warehouse, project.project_id)
     overall = {row["measure"]: row for row in stored["overall"]}
     assert [e.measure for e in evidence.estimates] == list(MEASURES)

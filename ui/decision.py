@@ -167,6 +167,8 @@ def _online(decision: Decision, key: str) -> None:
     lines = [f"**Status: {status}** · {md(pilot.pilot_sentence(evidence))}."]
     if evidence.chain_stores:
         lines.append(f"Yearly effects are scaled to the chain's {evidence.chain_stores} stores.")
+    if pilot.detectable_text(evidence):
+        lines.append(f"Designed to detect {pilot.detectable_text(evidence)}.")
     st.markdown("  \n".join(lines))
     if evidence.status != READ:
         st.caption("The online criteria wait for the readout: until then the verdict is at most a conditional GO.")

@@ -136,6 +136,15 @@ def pilot_sentence(evidence: OnlineEvidence) -> str:
             f"{_day(evidence.end)}" + (" (planned)" if evidence.status == DESIGNED else ""))
 
 
+def detectable_text(evidence: OnlineEvidence) -> str | None:
+    """What the design can detect: ``a yearly effect of ¥9.66M or more (80% power at 5%
+    significance)``; None for evidence stored before designs said so."""
+    if evidence.detectable_yearly is None or evidence.power is None or evidence.alpha is None:
+        return None
+    return (f"a yearly effect of {fmt.yen_short(evidence.detectable_yearly)} or more ({fmt.pct(evidence.power, 0)} "
+            f"power at {fmt.pct(evidence.alpha, 0)} significance)")
+
+
 def promised(evidence: OnlineEvidence, savings: float | None, model: str) -> float | None:
     """The offline promise the pilot is read against: the yearly savings the readout
     recorded, else the decision's own (``savings`` of ``model``) when the pilot ran that

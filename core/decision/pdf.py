@@ -402,11 +402,14 @@ def _online(pdf, d: Decision, charts) -> None:
              (f"Control stores ({len(evidence.control)})", ", ".join(evidence.control) or "–"),
              ("Pilot period", period),
              ("Treated stores order from", "the published forecasts"
-              + (f" of {_policy_name(evidence.offline_model)}" if evidence.offline_model else "")
+              + (f" of {_policy_name(evidence.batch_model)}" if evidence.batch_model else "")
               + (f", batch version {evidence.batch_version}" if evidence.batch_version is not None else "")),
              ("Control stores", "keep today's practice")]
     if evidence.chain_stores:
         pairs.append(("Yearly effects scaled to", f"the chain's {evidence.chain_stores} stores"))
+    detectable = pilot.detectable_text(evidence)
+    if detectable:
+        pairs.append(("Designed to detect", detectable))
     _key_values(pdf, pairs, key_width=44)
     if evidence.status != READ:
         pdf.ln(1)

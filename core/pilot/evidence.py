@@ -64,6 +64,10 @@ class OnlineEvidence:
     offline_model: str | None = None
     batch_version: int | None = None  # the published batch the treated stores ordered from
     notes: tuple[str, ...] = field(default_factory=tuple)
+    batch_model: str | None = None  # the model of that batch (alias)
+    detectable_yearly: float | None = None  # the design's minimum detectable yearly effect for the chain (yen)
+    power: float | None = None  # the design's power (0.8) ...
+    alpha: float | None = None  # ... at this two-sided significance (0.05)
 
     def estimate(self, measure: str) -> Estimate | None:
         return next((e for e in self.estimates if e.measure == measure), None)

@@ -133,10 +133,11 @@ def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: Pilot
     stores ordered from). Returns the readout's id; ``online_evidence`` reads it back."""
     if design.design_id is None:
         raise PilotNotFoundError("Store the pilot design before its readout (save_design).")
-    evidence = readout.to_evidence(design_id=design.design_id, dataset_id=design.dataset_id,
-                                   store_column=design.store_column,
-                                   offline_yearly_savings=design.offline_yearly_savings,
-                                   offline_model=design.offline_model, batch_version=batch_version)
+    evidence = replace(
+        readout.to_evidence(design_id=design.design_id, dataset_id=design.dataset_id,
+                            store_column=design.store_column, offline_yearly_savings=design.offline_yearly_savings,
+                            offline_model=design.offline_model, batch_version=batch_version),
+        batch_model=_batch_model(warehouse, design.dataset_id, batch_version), **_power(design))
     return save_readout(warehouse, design.project_id, design.design_id,
                         readout.to_dict() | {EVIDENCE_KEY: evidence.to_dict()})
 
@@ -160,13 +161,28 @@ def latest_readout(warehouse: Warehouse, project_id: str, design_id: str | None 
                                          "created_at": row["created_at"].isoformat()}
 
 
+def _power(design: PilotDesign) -> dict:
+    """What the design can detect, for the decision to print beside its stores and dates."""
+    return {"detectable_yearly": design.mde_yearly, "power": design.power, "alpha": design.alpha}
+
+
+def _batch_model(warehouse: Warehouse, dataset_id: str, version: int | None) -> str | None:
+    """The model of a dataset's published batch ``version`` (None: no version, or deleted since)."""
+    if version is None:
+        return None
+    found = warehouse.query("SELECT model FROM forecast_batches WHERE dataset_id = ? AND version = ?",
+                            [dataset_id, version])
+    return None if found.empty else str(found["model"].iloc[0])
+
+
 def designed_evidence(design: PilotDesign) -> OnlineEvidence:
-    """What a design alone says to the decision: who is treated, when, and the promise."""
+    """What a design alone says to the decision: who is treated, when, what it can detect,
+    and the promise."""
     return OnlineEvidence(
         status=DESIGNED, design_id=design.design_id, dataset_id=design.dataset_id, store_column=design.store_column,
         treated=design.treated, control=design.control, start=design.start, end=design.end,
         chain_stores=design.chain_stores, offline_yearly_savings=design.offline_yearly_savings,
-        offline_model=design.offline_model)
+        offline_model=design.offline_model, **_power(design))
 
 
 def online_evidence(warehouse: Warehouse, project_id: str | None) -> OnlineEvidence:
