@@ -68,6 +68,11 @@ class OnlineEvidence:
     detectable_yearly: float | None = None  # the design's minimum detectable yearly effect for the chain (yen)
     power: float | None = None  # the design's power (0.8) ...
     alpha: float | None = None  # ... at this two-sided significance (0.05)
+    offline_ordering: str | None = None  # how the piloted batch ordered, as its promise was priced (None: not known)
+    design_offline_yearly_savings: float | None = None  # the design's promise (the run's best model), when a readout
+    design_offline_model: str | None = None  # prices the batch actually piloted instead
+    days_planned: int | None = None  # the pilot's planned days (None: stored before it was kept; read as complete)
+    days_read: int | None = None  # the pilot's days the readout read (fewer than planned: an interim readout)
 
     def estimate(self, measure: str) -> Estimate | None:
         return next((e for e in self.estimates if e.measure == measure), None)
