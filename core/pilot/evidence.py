@@ -92,3 +92,9 @@ class OnlineEvidence:
         for key in ("treated", "control", "notes"):
             values[key] = tuple(values.get(key, ()))
         return cls(**values)
+
+
+# The one name of each measure for people (the readout, the decision, the report and its
+# PDF all use it). Lost-sales margin is estimated (demand on a stockout day is not seen).
+MEASURE_LABELS = {PROFIT: "Profit", WASTE_COST: "Waste cost", LOST_MARGIN: "Lost-sales margin",
+                  STOCKOUT_DAYS: "Stockout item-days"}
