@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.pilot.evidence import MEASURES, PROFIT, READ, Estimate, OnlineEvidence
+from core.pilot.evidence import MEASURE_LABELS, MEASURES, PROFIT, READ, Estimate, OnlineEvidence
 from core.pilot.readout import (
+    MEASURE_NAMES,
     PilotReadout,
     ReadoutInputError,
     did_fit,
@@ -60,6 +61,7 @@ def test_a_two_by_two_difference_in_differences_by_hand():
     assert readout.overall.set_index("measure").loc["waste_cost", "per_store_day"] == 0
     assert "lost_margin" not in set(readout.overall["measure"])
     assert readout.notes == ("Lost-sales margin is not recorded in this data, so it is not read.",)
+    assert MEASURE_NAMES is MEASURE_LABELS  # one label map for the readout and the decision
     # Per store: T1's change less the control mean, the controls' spread as its own.
     own = readout.per_store[readout.per_store["measure"] == PROFIT].iloc[0]
     assert own["store"] == "T1" and own["per_store_day"] == pytest.approx(22.0)
@@ -148,7 +150,12 @@ def test_sentences_put_the_promise_beside_the_measurement():
     assert "−¥2.00M to ¥8.00M" in promise_sentence(unsure, 19e6)
     waste = Estimate(measure="waste_cost", per_store_day=-500.0, yearly=-2.1e6, low=-3.4e6, high=-0.8e6,
                      p_value=0.001)
-    assert effect_sentence(waste) == "Waste cost fell by ¥2.10M a year (95% interval −¥3.40M to −¥800K)."
+    # The interval in the sentence's own direction: fell by ¥800K to ¥3.40M, not "−¥3.40M to −¥800K".
+    assert effect_sentence(waste) == "Waste cost fell by ¥2.10M a year (95% interval: by ¥800K–¥3.40M)."
+    stockouts = Estimate(measure="stockout_days", per_store_day=0.34, yearly=1250.0, low=300.0, high=2200.0,
+                         p_value=0.01)
+    assert effect_sentence(stockouts) == ("Stockout item-days rose by 1,250 item-days a year (95% interval: by "
+                                          "300–2,200 item-days): the wrong way.")
     assert effect_sentence(unsure).startswith("Profit: no change the pilot could tell from noise")
 
 

@@ -67,15 +67,14 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE
 from core.errors import MitoshiError
-from core.pilot.evidence import GOOD_DIRECTION, MEASURES, PROFIT, READ, Estimate, OnlineEvidence
+from core.pilot.evidence import GOOD_DIRECTION, MEASURE_LABELS, MEASURES, PROFIT, READ, Estimate, OnlineEvidence
 
 STORE = "store"  # as core.money.outcomes names it
 DAYS_PER_YEAR = 365
 MIN_PRE_DAYS = 14
 METHOD = ("difference-in-differences of the stores' mean changes (two-way fixed effects, collapsed per store), "
           "classical interval with t on G − 2 degrees of freedom")
-MEASURE_NAMES = {"profit": "Profit", "waste_cost": "Waste cost", "lost_margin": "Lost-sales margin",
-                 "stockout_days": "Stockout days"}
+MEASURE_NAMES = MEASURE_LABELS  # the one label map, core.pilot.evidence's
 
 
 class ReadoutInputError(MitoshiError):
@@ -370,20 +369,32 @@ def promise_sentence(measured: Estimate, offline_yearly: float | None = None) ->
 
 
 def effect_sentence(estimate: Estimate) -> str:
-    """Whether a measure moved the good way, for people: ``Waste cost fell by ¥2.10M a
-    year (95% interval ¥0.80M–¥3.40M less).``"""
+    """Whether a measure moved the good way, for people, the interval in the sentence's own
+    direction: ``Waste cost fell by ¥2.10M a year (95% interval: by ¥0.80M–¥3.40M).``;
+    ``Profit rose by ¥1.00M a year (95% interval: by ¥0.20M–¥1.80M): the wrong way.``
+    when the measure moved against its good direction; an interval across zero reads
+    ``Profit: no change the pilot could tell from noise (95% interval −¥1.00M to ¥2.00M
+    a year).``"""
     name = MEASURE_NAMES.get(estimate.measure, estimate.measure)
+    level = fmt.pct(estimate.level, 0)
     if estimate.low <= 0 <= estimate.high:
-        return (f"{name}: no change the pilot could tell from noise ({fmt.pct(estimate.level, 0)} interval "
-                f"{_value_interval(estimate)} a year).")
+        return f"{name}: no change the pilot could tell from noise ({level} interval {_value_interval(estimate)} a year)."
     good = np.sign(estimate.yearly) == GOOD_DIRECTION.get(estimate.measure, 1)
     verb = "rose" if estimate.yearly > 0 else "fell"
+    near, far = sorted((abs(estimate.low), abs(estimate.high)))
     return (f"{name} {verb} by {_value(estimate.measure, abs(estimate.yearly))} a year "
-            f"({fmt.pct(estimate.level, 0)} interval {_value_interval(estimate)}){'' if good else ': the wrong way'}.")
+            f"({level} interval: by {_value_range(estimate.measure, near, far)}){'' if good else ': the wrong way'}.")
 
 
 def _value(measure: str, value: float) -> str:
     return f"{fmt.number(value, 0)} item-days" if measure == "stockout_days" else fmt.yen_short(value)
+
+
+def _value_range(measure: str, low: float, high: float) -> str:
+    """Two magnitudes of one sign: ``¥1.62M–¥2.21M``, ``120–340 item-days``."""
+    if measure == "stockout_days":
+        return f"{fmt.number(low, 0)}–{fmt.number(high, 0)} item-days"
+    return f"{fmt.yen_short(low)}–{fmt.yen_short(high)}"
 
 
 def _value_interval(estimate: Estimate) -> str:
