@@ -30,6 +30,7 @@ from core.pilot.design import (
     redesign_weeks,
     smd,
     store_column,
+    store_names,
 )
 from core.pilot.evidence import DESIGNED, NONE, READ, Estimate, OnlineEvidence
 from core.pilot.store import (
@@ -463,3 +464,15 @@ def test_the_design_never_proposes_a_single_week():
     assert huge.weeks == 2 and huge.meets_target
     chosen = design_pilot(history(), DesignOptions(treated=3, weeks=1, smallest_effect_yearly=1e15), "p", "d", "store")
     assert chosen.weeks == 1
+
+
+def test_store_names_are_the_distinct_values_of_the_store_key(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    try:
+        dataset = warehouse.list_datasets()[0]
+        assert store_names(warehouse, dataset, "store_id") == [f"S{i:03d}" for i in range(1, 11)]
+        with pytest.raises(PilotDesignError, match="'region' is not a key of 'AI Shop demo chain': choose one of "
+                                                   "store_id, item_id"):
+            store_names(warehouse, dataset, "region")
+    finally:
+        warehouse.close()

@@ -24,6 +24,7 @@ from core.pilot.design import (
     pilot_history,
     redesign_weeks,
     store_column,
+    store_names,
 )
 from core.pilot.evidence import MEASURES, PROFIT
 from core.pilot.readout import MEASURE_NAMES, METHOD, PilotReadout, effect_sentence, interval_text, promise_sentence
@@ -42,7 +43,7 @@ from core.pilot.store import latest_design, list_designs, save_design
 from core.planning import store as planning
 from core.planning.store import Project
 from core.text import md
-from core.warehouse import Dataset, Warehouse, quote
+from core.warehouse import Dataset, Warehouse
 from ui.money import run_picker
 from ui.state import dataset_picker, get_warehouse, show_error, table
 
@@ -149,7 +150,7 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     a, b, c = st.columns(3)
     column = a.selectbox("Column naming the store", keys, index=keys.index(default_column), key=f"{key}_column",
                          help="The key column whose values are stores: treated and control are whole stores.")
-    stores = _stores(dataset, column)
+    stores = store_names(warehouse, dataset, column)
     most = max(2, len(stores) // 2)
     treated = b.number_input("Treated stores", min_value=2, max_value=most,
                              value=min(most, max(2, min(len(stores) // 2, MAX_DEFAULT_TREATED))), step=1,
@@ -206,13 +207,6 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
         except MitoshiError as error:
             show_error(error)
     return st.session_state.get(_draft_key(pid))
-
-
-def _stores(dataset: Dataset, column: str) -> list[str]:
-    """The stores of the dataset: the values of its key ``column``."""
-    frame = get_warehouse().query(f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) AS s FROM "
-                                  f"{quote(dataset.table_name)} ORDER BY 1")
-    return frame["s"].tolist()
 
 
 def draft_view(warehouse: Warehouse, draft: PilotDesign) -> PilotDesign:

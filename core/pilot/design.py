@@ -69,6 +69,7 @@ from core import fmt
 from core.columns import DATE, TARGET, Freq
 from core.errors import MitoshiError
 from core.pilot.evidence import LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
+from core.money.outcomes import STORE  # "store": the outcomes' store column
 from core.warehouse import Dataset, Warehouse, quote
 
 FORECAST_ERROR = "forecast_error"  # WAPE of the published batch on the treated stores
@@ -85,7 +86,6 @@ REGION_PENALTY = 1000.0  # added to the distance of two stores in different regi
 DAYS_PER_YEAR = 365
 SMD_GOOD, SMD_ACCEPTABLE = 0.1, 0.25
 MAX_ASSIGNMENTS = 4096  # coin assignments scored for rerandomisation (all of them up to 12 pairs)
-STORE = "store"
 
 # Column names a store master may use (lower-cased comparison).
 STORE_NAMES = ("store", "store_id", "shop", "shop_id", "店舗", "店舗id", "店舗コード")
@@ -788,7 +788,7 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
     columns = list(dataset.spec.value_columns())
     price = _find(columns, PRICE_NAMES)
     yen = f"sum({TARGET} * {quote(price)})" if price else "NULL"
-    table = dataset.table_name
+    table = quote(dataset.table_name)
     frame = warehouse.query(
         f"""SELECT CAST({quote(store_col)} AS VARCHAR) AS store, sum({TARGET}) AS units, {yen} AS yen
             FROM {table} WHERE {DATE} BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [first, end])
@@ -833,6 +833,17 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
         frame["label"] = [f"{s} {n}" if isinstance(n, str) and n else s for s, n in zip(frame["store"], frame["label"],
                                                                                      strict=True)]
     return frame, unit, tuple(notes)
+
+
+def store_names(warehouse: Warehouse, dataset: Dataset, column: str) -> list[str]:
+    """The stores of ``dataset``: the distinct values of its key ``column`` as text, sorted.
+    Raises ``PilotDesignError`` when ``column`` is not one of its keys."""
+    if column not in dataset.spec.keys:
+        raise PilotDesignError(f"'{column}' is not a key of '{dataset.name}': choose one of "
+                               f"{', '.join(dataset.spec.keys)}.")
+    frame = warehouse.query(f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) AS s FROM "
+                            f"{quote(dataset.table_name)} ORDER BY 1")
+    return frame["s"].tolist()
 
 
 def pilot_history(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_days: int,

@@ -81,6 +81,7 @@ from core.handoff import store as handoff_store
 from core.handoff.batch import ORDER_QUANTITY, STEP
 from core.money.impact import PERIODS_PER_YEAR, ImpactConfig
 from core.money.outcomes import store_day_outcomes
+from core.pilot.evidence import LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.warehouse import Dataset, Warehouse
 
 ACTUAL = "actual"
@@ -99,10 +100,8 @@ DATES = "dates"  # dates of the period with at least one actual
 ACTUAL_UNITS = "actual_units"  # Σ actual on the rows covered
 FORECAST_UNITS = "forecast_units"  # Σ forecast on the same rows
 # Money realised (core.money.outcomes, daily data that records orders), over the batch's stores:
-PROFIT = "profit"  # yen: revenue less the cost of the units ordered, on the period's days with actuals
-WASTE_COST = "waste_cost"  # yen: units thrown away at their cost
-LOST_MARGIN = "lost_margin"  # yen: estimated demand above what sold on stockout days, at its margin
-STOCKOUT_DAYS = "stockout_days"  # item-days with an empty shelf
+# PROFIT, WASTE_COST, LOST_MARGIN and STOCKOUT_DAYS are the pilot's measures (core.pilot.evidence), summed
+# on the period's days with actuals; and:
 STORE_DAYS = "store_days"  # stores × days those sums are over
 PROFIT_PER_STORE_DAY = "profit_per_store_day"  # yen
 PROMISE_PER_STORE_DAY = "promised_profit_per_store_day"  # yen: the backtest's money impact of the model
