@@ -111,3 +111,74 @@ def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_en
                for t in texts(at.info))
     assert stored["during"] == [str(REFERENCE_END_DATE + timedelta(days=1)), str(REFERENCE_END_DATE + timedelta(days=7))]
     assert any(b.label == "Read out again" for b in at.button)
+
+
+def _read_out_past_pilot(warehouse_env) -> tuple[str, str]:
+    """A saved design of the example project on the demo chain's last 14 days (ordinary days, read out as a
+    pilot): returns the dataset's id and the design's id."""
+    from datetime import date
+
+    from core.pilot.run import read_out_design
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        planning.ensure_example_project(warehouse)
+        project = planning.list_projects(warehouse)[0]
+        planning.remember_project(warehouse, project.project_id)
+        dataset = warehouse.list_datasets()[0]
+        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=2, pre_weeks=4,
+                                                     smallest_effect_yearly=5e6, start=date(2026, 10, 18)),
+                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+        design = replace(design, design_id=save_design(warehouse, design))
+        read_out_design(warehouse, design)
+        return dataset.dataset_id, design.design_id
+    finally:
+        warehouse.close()
+
+
+def test_a_deleted_dataset_leaves_the_stored_readout_said_once_by_name(warehouse_env) -> None:
+    dataset_id, _ = _read_out_past_pilot(warehouse_env)
+    warehouse = Warehouse(warehouse_env)
+    try:
+        warehouse.delete_dataset(dataset_id)
+    finally:
+        warehouse.close()
+    at = new_session(PAGE)
+    assert not at.exception and not at.error
+    shown = " ".join(texts(at.success) + texts(at.warning) + texts(at.info) + texts(at.caption) + texts(at.markdown))
+    assert dataset_id not in shown  # no raw id anywhere
+    assert [t for t in texts(at.warning) if "was deleted" in t] == [md(
+        "The dataset 'AI Shop demo chain' was deleted: the pilot cannot be run or read again; its stored readout is "
+        "shown. Design a new pilot on another dataset below.")]
+    assert any(t.startswith("Saved design of") and t.endswith(f"on **{md('AI Shop demo chain')}**.")
+               for t in texts(at.success))
+    assert "No day of the pilot is in the data yet" not in shown
+    assert "Nothing to run: the pilot's dataset was deleted." in texts(at.caption)
+    assert not any(b.label in ("Read out again", "Read out the pilot") for b in at.button)
+    estimates = at.dataframe[1].value
+    assert list(estimates["Measure"])[0] == "Profit"
+
+
+def test_saving_a_design_over_a_read_out_pilot_asks_first(warehouse_env) -> None:
+    _, design_id = _read_out_past_pilot(warehouse_env)
+    at = new_session(PAGE)
+    assert not at.exception and not at.error
+    assert "No day of the pilot is in the data yet" not in " ".join(texts(at.info))
+    button(at, "Design the pilot").click().run()
+    assert not at.exception and not at.error
+    warning = next(t for t in texts(at.warning) if "was read out on" in t)
+    assert warning.startswith(md("The project's pilot of 2026-10-18 to 2026-10-31 (S001, S002 treated) was read out"))
+    save = button(at, "Save design")
+    assert save.disabled
+    next(c for c in at.checkbox if c.label.startswith("Save the new design anyway")).check().run()
+    button(at, "Save design").click().run()
+    assert not at.exception and not at.error
+    warehouse = Warehouse(warehouse_env)
+    try:
+        from core.pilot.store import list_designs
+
+        designs = list_designs(warehouse, planning.list_projects(warehouse)[0].project_id)
+    finally:
+        warehouse.close()
+    assert len(designs) == 2 and designs[1].design_id == design_id

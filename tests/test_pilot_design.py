@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -17,16 +18,19 @@ from core.pilot.design import (
     MAX_WEEKS,
     PILOT_MEASURES,
     DesignOptions,
+    EarlierPilot,
     PilotDesign,
     PilotDesignError,
     PilotHistory,
     choose_weeks,
     design_pilot,
+    earlier_pilots,
     match_pairs,
     mde_by_weeks,
     mde_multiplier,
     pilot_history,
     placebo_variance,
+    readout_set_aside,
     redesign_weeks,
     smd,
     store_column,
@@ -474,5 +478,131 @@ def test_store_names_are_the_distinct_values_of_the_store_key(warehouse_env):
         with pytest.raises(PilotDesignError, match="'region' is not a key of 'AI Shop demo chain': choose one of "
                                                    "store_id, item_id"):
             store_names(warehouse, dataset, "region")
+    finally:
+        warehouse.close()
+
+
+# ---------------------------------------------------------------------------------
+# After an earlier pilot
+# ---------------------------------------------------------------------------------
+def test_a_pre_period_holding_an_earlier_pilot_is_refused_with_the_days_needed():
+    # history() ends on 2023-12-31; a pilot treated A and C on its last two weeks.
+    just_ran = EarlierPilot(date(2023, 12, 18), date(2023, 12, 31), ("A", "C"), "simulated pilot: …")
+    past = replace(history(), earlier_pilots=(just_ran,), dataset_name="Chain")
+    with pytest.raises(PilotDesignError) as refused:
+        design_pilot(past, DesignOptions(treated=3, weeks=2, smallest_effect_yearly=5e7), "p", "d", "store")
+    assert str(refused.value) == (
+        "The pre-period of this pilot, 2023-11-06 to 2023-12-31, holds the days of an earlier pilot on 'Chain', "
+        "2023-12-18 to 2023-12-31 (A, C treated): on them the treated stores ordered from the model, so they are not "
+        "ordinary days before the new pilot. The new pilot needs 56 ordinary days after 2023-12-31; 0 are in the "
+        "data. Add 56 more days of today's practice (on the demo chain: extend it on Import & manage; with your own "
+        "data: append them), then design again.")
+
+    earlier = EarlierPilot(date(2023, 11, 1), date(2023, 11, 14), ("A", "C"), "simulated pilot: …")
+    past = replace(history(), earlier_pilots=(earlier,))
+    with pytest.raises(PilotDesignError, match=r"needs 56 ordinary days after 2023-11-14; 47 are in the data\. Add 9 "
+                                               r"more days .* Or compare with the 6 weeks of ordinary days already "
+                                               r"in: a pre-period and a pilot of at most 6 weeks each\.$"):
+        design_pilot(past, DesignOptions(treated=3, weeks=2, smallest_effect_yearly=5e7), "p", "d", "store")
+    design = design_pilot(past, DesignOptions(treated=3, weeks=2, pre_weeks=6, smallest_effect_yearly=5e7),
+                          "p", "d", "store")
+    assert design.pre_start == date(2023, 11, 20) and design.earlier_pilots == (earlier,)
+    # A longer pilot compares with as many weeks before: 7 weeks reach back into the earlier pilot.
+    with pytest.raises(PilotDesignError, match="pre-period of this pilot, 2023-11-13 to 2023-12-31, holds"):
+        redesign_weeks(design, 7)
+    assert redesign_weeks(design, 6).pre_start == date(2023, 11, 20)
+    with pytest.raises(PilotDesignError, match="overlap an earlier pilot, 2023-11-01 to 2023-11-14 .* cannot be in "
+                                               "two pilots on the same days"):
+        design_pilot(past, DesignOptions(treated=3, weeks=2, pre_weeks=1, smallest_effect_yearly=5e7,
+                                         start=date(2023, 11, 10)), "p", "d", "store")
+
+
+def test_stores_an_earlier_pilot_treated_are_named_in_the_design():
+    earlier = EarlierPilot(date(2023, 11, 1), date(2023, 11, 14), ("A", "C", "Z"), "simulated pilot: …")
+    design = design_pilot(replace(history(), earlier_pilots=(earlier,), dataset_name="Chain"),
+                          DesignOptions(treated=3, weeks=2, pre_weeks=6, smallest_effect_yearly=5e7), "p", "d",
+                          "store")
+    roles = {s: "treated" if s in design.treated else "a control" for s in ("A", "C")}
+    assert set(design.carried_over()) == {"A", "C"}  # Z is not in the new pilot
+    assert design.carry_over_sentence() == (
+        f"A ({roles['A']} here) was treated in the pilot of 2023-11-01 to 2023-11-14; C ({roles['C']} here) was "
+        "treated in the pilot of 2023-11-01 to 2023-11-14. A store may carry an earlier pilot's effect (habits its "
+        "staff kept, stock ordered then): a control that carries it makes the measured difference smaller, a "
+        "treated store that does makes its change smaller. Pin such stores as treated, or read their own effects "
+        "in the readout's per-store table.")
+    again = PilotDesign.from_dict(json.loads(json.dumps(design.to_dict())))
+    assert again == design and again.dataset_name == "Chain" and again.earlier_pilots == (earlier,)
+    old = {k: v for k, v in design.to_dict().items() if k not in ("dataset_name", "earlier_pilots")}
+    assert PilotDesign.from_dict(old).dataset_name == "" and PilotDesign.from_dict(old).earlier_pilots == ()
+    assert a_design().carry_over_sentence() is None
+
+
+def _append_days(warehouse: Warehouse, dataset, first: date, days: int, source: str) -> None:
+    """Copy the last ``days`` days of the dataset to ``first``.. and append them with ``source``."""
+    from core.warehouse import quote
+
+    frame = warehouse.query(f"SELECT * FROM {quote(dataset.table_name)} WHERE ds > ?",
+                            [dataset.end_date - timedelta(days=days)])
+    frame["ds"] = pd.to_datetime(frame["ds"]) + pd.Timedelta(days=(first - dataset.end_date).days + days - 1)
+    warehouse.append_rows(dataset.dataset_id, frame, source=source)
+
+
+def test_a_simulated_pilots_days_are_an_earlier_pilot_of_the_demo_chain(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    try:
+        dataset = warehouse.list_datasets()[0]  # the demo chain ends on 2026-10-31
+        _append_days(warehouse, dataset, date(2026, 11, 1), 7,
+                     "simulated pilot: S001, S002 ordered from batch version 1, 2026-11-01 to 2026-11-07")
+        dataset = warehouse.get_dataset(dataset.dataset_id)
+        _append_days(warehouse, dataset, date(2026, 11, 8), 7,
+                     "simulated pilot: S001, S002 ordered from batch version 1, 2026-11-08 to 2026-11-14")
+        dataset = warehouse.get_dataset(dataset.dataset_id)
+        found = earlier_pilots(warehouse, dataset)
+        assert [(p.start, p.end, p.treated) for p in found] == [(date(2026, 11, 1), date(2026, 11, 14),
+                                                                 ("S001", "S002"))]
+        past = pilot_history(warehouse, dataset, "store_id", 56)
+        assert past.dataset_name == "AI Shop demo chain" and past.earlier_pilots == found
+        with pytest.raises(PilotDesignError, match=r"^The pre-period of this pilot, 2026-09-20 to 2026-11-14, holds "
+                                                   r"the days of an earlier pilot on 'AI Shop demo chain', 2026-11-01 "
+                                                   r"to 2026-11-14 \(S001, S002 treated\)"):
+            design_pilot(past, DesignOptions(weeks=2), "p", dataset.dataset_id, "store_id", 1.5e7)
+    finally:
+        warehouse.close()
+
+
+def test_saving_over_a_read_out_pilot_needs_replace_on_the_command_line(warehouse_env, capsys):
+    from core.pilot.__main__ import main
+    from core.planning.store import create_project, update_project
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        project = create_project(warehouse, "Pilot replace")
+        dataset = warehouse.list_datasets()[0]
+        update_project(warehouse, project, project.name, "", (dataset.dataset_id,), ())
+        design = replace(a_design(project.project_id), start=date(2026, 11, 1), days=14)
+        design_id = save_design(warehouse, design)
+        assert readout_set_aside(warehouse, project.project_id) is None  # designed, not read out
+        save_readout(warehouse, project.project_id, design_id, {"evidence": {}})
+        sentence = readout_set_aside(warehouse, project.project_id)
+    finally:
+        warehouse.close()
+    assert sentence.startswith(f"The project's pilot of 2026-11-01 to 2026-11-14 ({', '.join(design.treated)} "
+                               "treated) was read out on ")
+    assert sentence.endswith("The GO/NO-GO decision reads the newest design's readout: saving a new design sets "
+                             "that readout aside, and the decision has no measured pilot until the new one is read "
+                             "out.")
+    args = ["design", "--warehouse", str(warehouse_env), "--project", "Pilot replace", "--treated", "2",
+            "--weeks", "2", "--smallest-effect", "20000000"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert sentence in err and err.strip().endswith("Give --replace to save the new design anyway, or --no-save to "
+                                                    "print it only.")
+    assert main([*args, "--no-save"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--replace", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    warehouse = Warehouse(warehouse_env)
+    try:
+        assert [d.design_id for d in list_designs(warehouse, project.project_id)] == [out["design_id"], design_id]
     finally:
         warehouse.close()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import fmt
 from core.backtest.store import RunInfo, list_runs
-from core.errors import MitoshiError
+from core.errors import DatasetNotFoundError, MitoshiError
 from core.money.impact import Economics, ImpactConfig
 from core.pilot import charts
 from core.pilot.design import (
@@ -22,6 +22,7 @@ from core.pilot.design import (
     PilotHistory,
     design_pilot,
     pilot_history,
+    readout_set_aside,
     redesign_weeks,
     store_column,
     store_names,
@@ -85,10 +86,13 @@ def design_section(warehouse: Warehouse, project: Project) -> PilotDesign | None
         saved = None
     if saved is not None:
         history = list_designs(warehouse, pid)
-        dataset_name = _dataset_name(warehouse, saved.dataset_id)
-        st.success(f"Saved design of {saved.created_at:%Y-%m-%d %H:%M} on **{md(dataset_name)}**"
+        dataset = design_dataset(warehouse, saved)
+        name = dataset.name if dataset is not None else saved.dataset_name
+        st.success(f"Saved design of {saved.created_at:%Y-%m-%d %H:%M}" + (f" on **{md(name)}**" if name else "")
                    + (f" ({len(history)} designs saved for this project; the newest is in force)"
                       if len(history) > 1 else "") + ".", icon=":material/check_circle:")
+        if dataset is None:
+            st.warning(md(deleted_sentence(saved)), icon=":material/delete:")
         render_design(saved, f"saved_{saved.design_id}")
     with st.expander("Design a new pilot" if saved is not None else "Design the pilot", expanded=saved is None,
                      icon=":material/edit:"):
@@ -98,11 +102,19 @@ def design_section(warehouse: Warehouse, project: Project) -> PilotDesign | None
     return saved
 
 
-def _dataset_name(warehouse: Warehouse, dataset_id: str) -> str:
+def design_dataset(warehouse: Warehouse, design: PilotDesign) -> Dataset | None:
+    """The dataset the design was made on; None when it was deleted since."""
     try:
-        return warehouse.get_dataset(dataset_id).name
-    except MitoshiError:
-        return f"{dataset_id} (deleted)"
+        return warehouse.get_dataset(design.dataset_id)
+    except DatasetNotFoundError:
+        return None
+
+
+def deleted_sentence(design: PilotDesign) -> str:
+    """What a design whose dataset was deleted can still show."""
+    named = f"the dataset '{design.dataset_name}'" if design.dataset_name else "the dataset this pilot was designed on"
+    return (f"{named[0].upper()}{named[1:]} was deleted: the pilot cannot be run or read again; its stored readout "
+            "is shown. Design a new pilot on another dataset below.")
 
 
 def _source(warehouse: Warehouse) -> tuple[RunInfo | None, Dataset | None]:
@@ -114,8 +126,10 @@ def _source(warehouse: Warehouse) -> tuple[RunInfo | None, Dataset | None]:
             return run, None
         try:
             return run, warehouse.get_dataset(run.dataset_id)
-        except MitoshiError as error:
-            show_error(error)
+        except DatasetNotFoundError:
+            st.warning(f"The dataset '{md(run.dataset_name)}' of the run '{md(run.name)}' was deleted: pick another "
+                       "run.",
+                       icon=":material/delete:")
             return run, None
     st.info("No backtest is stored yet, so there is no offline promise to test: the pilot can still be designed, "
             "with the smallest yearly effect worth detecting typed below.", icon=":material/info:")
@@ -217,9 +231,19 @@ def draft_view(warehouse: Warehouse, draft: PilotDesign) -> PilotDesign:
     weeks = left.number_input(f"Pilot length in weeks (the power calculation chose {draft.weeks})",
                               min_value=1, max_value=MAX_WEEKS, value=draft.weeks, step=1, key=f"{key}_weeks",
                               help=f"1 to {MAX_WEEKS} weeks: a shorter pilot detects only a larger effect.")
-    shown = redesign_weeks(draft, int(weeks)) if weeks != draft.weeks else draft
+    shown = draft
+    if weeks != draft.weeks:
+        try:
+            shown = redesign_weeks(draft, int(weeks))
+        except MitoshiError as error:
+            show_error(error)
     render_design(shown, key)
-    if st.button("Save design", type="primary", icon=":material/save:", key=f"{key}_save"):
+    set_aside = readout_set_aside(warehouse, draft.project_id)
+    confirmed = True
+    if set_aside:
+        st.warning(md(set_aside), icon=":material/warning:")
+        confirmed = st.checkbox("Save the new design anyway, setting that readout aside", key=f"{key}_replace")
+    if st.button("Save design", type="primary", icon=":material/save:", key=f"{key}_save", disabled=not confirmed):
         try:
             save_design(warehouse, shown)
         except MitoshiError as error:
@@ -242,6 +266,9 @@ def render_design(design: PilotDesign, key: str) -> None:
     cols[3].metric("Worth detecting", f"{fmt.yen_short(design.smallest_effect_yearly)} a year",
                    help="the offline promise" if design.offline_yearly_savings is not None and
                    abs(design.offline_yearly_savings - design.smallest_effect_yearly) < 1 else "typed")
+    carry_over = design.carry_over_sentence()
+    if carry_over:
+        st.info(md(carry_over), icon=":material/history:")
     st.caption(f"Pilot {design.start:%Y-%m-%d} to {design.end:%Y-%m-%d} ({design.days} days), compared with the "
                f"{design.pre_days} days before ({design.pre_start:%Y-%m-%d} to "
                f"{design.start - pd.Timedelta(days=1):%Y-%m-%d}).")
@@ -292,9 +319,13 @@ def smd_sentence(design: PilotDesign) -> str:
 # 2 · Run
 # ---------------------------------------------------------------------------------
 def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None:
-    """Where the pilot stands; on the demo chain, the button that simulates it."""
+    """Where the pilot stands; on the demo chain, the button that simulates it. None when
+    its dataset was deleted (the design section says so) or its status cannot be read."""
     try:
         status = pilot_status(warehouse, design)
+    except DatasetNotFoundError:
+        st.caption("Nothing to run: the pilot's dataset was deleted.")
+        return None
     except MitoshiError as error:
         show_error(error)
         return None
@@ -405,8 +436,14 @@ def readout_section(warehouse: Warehouse, design: PilotDesign, status: PilotStat
     except MitoshiError as error:
         show_error(error)
         stored = None
-    present = status.days_present if status is not None else 0
-    if present == 0:
+    if status is None:  # the dataset was deleted (the design says so) or cannot be read: the stored readout only
+        if stored is None:
+            st.info("No readout of this pilot was stored.", icon=":material/info:")
+            return None
+        render_readout(stored, design)
+        return stored
+    present = status.days_present
+    if present == 0 and stored is None:
         st.info("No day of the pilot is in the data yet: run it (above) and read it out when its days are in.",
                 icon=":material/hourglass_empty:")
     elif stored is not None and stored.readout.pilot_days < present:

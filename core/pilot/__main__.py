@@ -2,11 +2,14 @@
 
     python -m core.pilot design --project NAME|ID [--dataset NAME|ID] [--treated N] [--pin S001,S002]
         [--weeks W] [--pre-weeks 8] [--alpha 0.05] [--power 0.8] [--smallest-effect YEN]
-        [--offline-savings YEN --offline-model ALIAS] [--seed 0] [--start YYYY-MM-DD] [--no-save] [--json]
+        [--offline-savings YEN --offline-model ALIAS] [--seed 0] [--start YYYY-MM-DD] [--no-save] [--replace] [--json]
 
 ``design`` matches treated and control stores on the pre-period, sizes the pilot's length
 by a power calculation on the history's store-day profit (``core.pilot.design``) and
-stores the design with the project (``--no-save``: print it only). The smallest yearly
+stores the design with the project (``--no-save``: print it only). A pre-period holding an
+earlier pilot's days is refused (``core.pilot.design.check_earlier_pilots``), and a design
+is not saved over a pilot already read out unless ``--replace`` (the decision reads the
+newest design's readout). The smallest yearly
 effect worth detecting defaults to the offline money estimate: ``--offline-savings``
 when given (instant), else the money impact of the project's newest linked run on the
 dataset, priced with the project's money settings (``core.money.run_impact``: a shelf
@@ -55,7 +58,15 @@ from core.backtest.store import get_run
 from core.errors import MitoshiError
 from core.money.impact import Economics
 from core.money.store import load_impact_settings
-from core.pilot.design import MAX_WEEKS, DesignOptions, PilotDesign, PilotDesignError, design_pilot, pilot_history
+from core.pilot.design import (
+    MAX_WEEKS,
+    DesignOptions,
+    PilotDesign,
+    PilotDesignError,
+    design_pilot,
+    pilot_history,
+    readout_set_aside,
+)
 from core.pilot.design import store_column as find_store_column
 from core.pilot.monitor import add_monitor
 from core.pilot.readout import effect_sentence, promise_sentence
@@ -122,6 +133,9 @@ def add_design(commands: argparse._SubParsersAction) -> None:
     d.add_argument("--start", type=date.fromisoformat, default=None,
                    help="the pilot's first day, YYYY-MM-DD (default: the day after the data ends)")
     d.add_argument("--no-save", action="store_true", help="print the design without storing it")
+    d.add_argument("--replace", action="store_true",
+                   help="save even though the project's current pilot was read out (the decision then reads the "
+                        "new design, not that readout)")
     d.set_defaults(handler=run_design)
 
 
@@ -187,6 +201,12 @@ def design_command(warehouse: Warehouse, args: argparse.Namespace) -> PilotDesig
     for note in history.notes:
         print(f"note: {note}", file=sys.stderr)
     design = design_pilot(history, options, project.project_id, dataset.dataset_id, column, savings, model)
+    set_aside = None if args.no_save or args.replace else readout_set_aside(warehouse, project.project_id)
+    if set_aside:
+        raise PilotDesignError(f"{set_aside} Give --replace to save the new design anyway, or --no-save to print it "
+                               "only.")
+    for sentence in filter(None, [design.carry_over_sentence()]):
+        print(f"note: {sentence}", file=sys.stderr)
     if not args.no_save:
         design = replace(design, design_id=save_design(warehouse, design))
     return design

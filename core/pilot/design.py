@@ -50,6 +50,22 @@ placebo windows do not fit in the history (fewer than ``MIN_WINDOWS``) take
 ``σ²(D) = a + b / D`` fitted by non-negative least squares on the lengths that fit, and
 are marked extrapolated.
 
+**After an earlier pilot.** The pre-period stands for the stores' ordinary practice, so it
+must not hold the days of an earlier pilot on the same data (``earlier_pilots``: on the
+generated demo chain the days a simulated pilot appended, named in ``Warehouse.list_appends``
+by ``core.pilot.simulate``; on imported data the days in the data of every stored design
+on the dataset). A design whose pre-period (or pilot) would hold such days is refused, and
+the message says how many ordinary days are in since, how many more are needed, and the
+longest pre-period and pilot those days allow. Moving the pre-period back to end before
+the earlier pilot was rejected: the readout and the power calculation compare a pilot
+with the weeks right before it, and a gap of the earlier pilot's weeks (seasons, prices
+moving in between) would be read as the model's effect. Waiting for ordinary days is a
+wash-out, as between the periods of a crossover trial (Senn 2002, *Cross-over Trials in
+Clinical Research*). Stores treated in an earlier pilot stay eligible; the design names
+them (``carry_over_sentence``) since habits or stock kept from that pilot may carry its
+effect. The placebo pilots of the power calculation may span an earlier pilot's days;
+its effect then adds to the measured spread, which makes the length conservative.
+
 The duration is the shortest whole number of weeks (``MIN_CHOSEN_WEEKS``–``MAX_WEEKS``) whose yearly MDE is
 at most the smallest yearly effect worth detecting (by default the offline money
 estimate of the chosen model). When none is, the design says so, keeps ``MAX_WEEKS``
@@ -58,7 +74,9 @@ and how many treated stores would reach the target then.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -72,6 +90,9 @@ from core.pilot.evidence import LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.money.outcomes import STORE  # "store": the outcomes' store column
 from core.warehouse import Dataset, Warehouse, quote
 
+# The source of the rows a simulated pilot appended (core.pilot.simulate writes it).
+SIMULATED_SOURCE = re.compile(r"^simulated pilot: (?P<stores>.+) ordered from batch version (?P<version>\d+), "
+                              r"(?P<start>\d{4}-\d\d-\d\d) to (?P<end>\d{4}-\d\d-\d\d)$")
 FORECAST_ERROR = "forecast_error"  # WAPE of the published batch on the treated stores
 PILOT_MEASURES = (PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS, FORECAST_ERROR)
 MAX_WEEKS = 26
@@ -198,6 +219,22 @@ class MdePoint:
 
 
 @dataclass(frozen=True)
+class EarlierPilot:
+    """An earlier pilot whose days are in the data: ``start`` to ``end`` (inclusive, the
+    days present), the stores ``treated`` then, and what it is known from (``source``: a
+    simulated pilot's append, or a stored design and its date)."""
+
+    start: date
+    end: date
+    treated: tuple[str, ...]
+    source: str
+
+    def describe(self) -> str:
+        stores = ", ".join(self.treated)
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d} ({stores} treated)"
+
+
+@dataclass(frozen=True)
 class PilotDesign:
     """A stored pilot design. ``pairs`` are (treated, control) store keys; ``balance`` one
     row per pair; ``smd`` the standardised mean differences treated − control of
@@ -239,6 +276,8 @@ class PilotDesign:
     accepted_assignments: int = 1  # coin assignments under ``smd_limit``, one of which was drawn
     considered_assignments: int = 1  # coin assignments scored
     design_id: str | None = None  # set when stored
+    dataset_name: str = ""  # the dataset's name when designed (kept to name it once it is deleted)
+    earlier_pilots: tuple[EarlierPilot, ...] = ()  # pilots whose days were in the data when designed
 
     # -- derived ------------------------------------------------------------------
     @property
@@ -289,6 +328,32 @@ class PilotDesign:
         lead = "The treated store of each pair was" if not pinned else "The treated store of each unpinned pair was"
         return f"{lead} {drawn} {rule}."
 
+    def carried_over(self) -> dict[str, EarlierPilot]:
+        """The design's stores (treated or control) that an earlier pilot treated, each with
+        the latest such pilot."""
+        found: dict[str, EarlierPilot] = {}
+        for pilot in sorted(self.earlier_pilots, key=lambda p: p.start):
+            for store in pilot.treated:
+                if store in self.treated or store in self.control:
+                    found[store] = pilot
+        return found
+
+    def carry_over_sentence(self) -> str | None:
+        """Which of the design's stores an earlier pilot treated, and what that means, in a
+        sentence a PM reads; None when none did."""
+        found = self.carried_over()
+        if not found:
+            return None
+        parts = []
+        for store, pilot in sorted(found.items()):
+            role = "treated" if store in self.treated else "a control"
+            parts.append(f"{store} ({role} here) was treated in the pilot of {pilot.start:%Y-%m-%d} to "
+                         f"{pilot.end:%Y-%m-%d}")
+        return ("; ".join(parts) + ". A store may carry an earlier pilot's effect (habits its staff kept, stock "
+                "ordered then): a control that carries it makes the measured difference smaller, a treated store "
+                "that does makes its change smaller. Pin such stores as treated, or read their own effects in the "
+                "readout's per-store table.")
+
     def duration_sentence(self) -> str:
         """What the power calculation says, in a sentence a PM reads."""
         k = len(self.pairs)
@@ -316,6 +381,8 @@ class PilotDesign:
         values = asdict(self)
         for key in ("start", "data_end"):
             values[key] = None if values[key] is None else values[key].isoformat()
+        values["earlier_pilots"] = [p | {"start": p["start"].isoformat(), "end": p["end"].isoformat(),
+                                         "treated": list(p["treated"])} for p in values["earlier_pilots"]]
         values["created_at"] = self.created_at.isoformat()
         values["pairs"] = [list(p) for p in self.pairs]
         return values
@@ -329,6 +396,9 @@ class PilotDesign:
         values["pairs"] = tuple(tuple(p) for p in values["pairs"])
         values["balance"] = tuple(PairBalance(**b) for b in values["balance"])
         values["mde_yearly_by_weeks"] = tuple(MdePoint(**p) for p in values["mde_yearly_by_weeks"])
+        values["earlier_pilots"] = tuple(
+            EarlierPilot(start=date.fromisoformat(str(p["start"])), end=date.fromisoformat(str(p["end"])),
+                         treated=tuple(p["treated"]), source=p["source"]) for p in values.get("earlier_pilots", ()))
         for key in ("treated", "control", "measures"):
             values[key] = tuple(values[key])
         # an infinite SMD (constant groups) is stored as null
@@ -678,7 +748,8 @@ class PilotHistory:
     (units a day), optional ``size``, ``region`` and ``label`` — over the pre-period;
     ``outcomes``: one row per (``store``, ``ds``) with ``profit`` (yen), the whole
     history; ``data_end``: the last day of the data; ``chain_stores``: stores of the
-    chain (yearly effects scale to them)."""
+    chain (yearly effects scale to them); ``earlier_pilots``: pilots whose days are in the
+    data (a new pilot's pre-period must not hold them)."""
 
     features: pd.DataFrame
     outcomes: pd.DataFrame
@@ -686,6 +757,8 @@ class PilotHistory:
     chain_stores: int
     sales_unit: str = "yen"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    dataset_name: str = ""
+    earlier_pilots: tuple[EarlierPilot, ...] = ()  # ``earlier_pilots`` of the dataset
 
 
 def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str, dataset_id: str,
@@ -725,27 +798,132 @@ def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str,
     meets = chosen.mde_yearly <= target
     at_max = next(p for p in points if p.weeks == MAX_WEEKS)
     needed = None if shortest is not None else treated_needed(at_max, n_pairs, target)
+    start = options.start or history.data_end + timedelta(days=1)
+    check_earlier_pilots(history.earlier_pilots, start, 7 * weeks, chosen.pre_days, history.dataset_name)
     return PilotDesign(
         project_id=project_id, dataset_id=dataset_id, store_column=store_column,
         treated=tuple(t for t, _ in matching.pairs), control=tuple(c for _, c in matching.pairs),
         pairs=matching.pairs, balance=rows, smd=smds,
-        start=options.start or history.data_end + timedelta(days=1), days=7 * weeks, pre_days=chosen.pre_days,
+        start=start, days=7 * weeks, pre_days=chosen.pre_days,
         alpha=options.alpha, power=options.power, smallest_effect_yearly=target, mde_yearly_by_weeks=points,
         measures=PILOT_MEASURES, offline_yearly_savings=offline_yearly_savings, offline_model=offline_model,
         seed=options.seed, created_at=datetime.now().replace(microsecond=0), chain_stores=history.chain_stores,
         sales_unit=history.sales_unit, matching=matching.method, meets_target=meets, treated_needed=needed,
         data_end=history.data_end, smd_limit=matching.smd_limit, accepted_assignments=matching.accepted,
-        considered_assignments=matching.considered,
+        considered_assignments=matching.considered, dataset_name=history.dataset_name,
+        earlier_pilots=history.earlier_pilots,
     )
 
 
 def redesign_weeks(design: PilotDesign, weeks: int) -> PilotDesign:
-    """The same design at another length (its MDE table already holds every length)."""
+    """The same design at another length (its MDE table already holds every length).
+    Raises ``PilotDesignError`` for a length outside 1..``MAX_WEEKS`` or whose pre-period
+    would hold an earlier pilot's days (``check_earlier_pilots``)."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise PilotDesignError(f"The pilot's length must be 1 to {MAX_WEEKS} weeks (got {weeks}).")
     point = design.point(weeks)
+    check_earlier_pilots(design.earlier_pilots, design.start, 7 * weeks, point.pre_days, design.dataset_name)
     return replace(design, days=7 * weeks, pre_days=point.pre_days,
                    meets_target=point.mde_yearly <= design.smallest_effect_yearly, design_id=None)
+
+
+def check_earlier_pilots(earlier: tuple[EarlierPilot, ...], start: date, days: int, pre_days: int,
+                         dataset_name: str = "") -> None:
+    """Refuse a pilot from ``start`` (``days`` long) compared with the ``pre_days`` before it
+    when that pre-period or the pilot holds an earlier pilot's days (module docstring).
+    The message names the earlier pilot, the ordinary days in since, the days still needed
+    and the longest pre-period and pilot the days in allow. Raises ``PilotDesignError``."""
+    pre_start, end = start - timedelta(days=pre_days), start + timedelta(days=days - 1)
+    clashing = [p for p in earlier if p.start <= end and p.end >= pre_start]
+    if not clashing:
+        return
+    last = max(clashing, key=lambda p: p.end)
+    named = f" on '{dataset_name}'" if dataset_name else ""
+    if last.end >= start:
+        raise PilotDesignError(
+            f"The pilot's days from {start:%Y-%m-%d} overlap an earlier pilot{named}, {last.describe()}: a store "
+            "cannot be in two pilots on the same days. Start the new pilot after it.")
+    clean = (start - last.end).days - 1  # ordinary days between the earlier pilot and the new one
+    weeks_in = clean // 7
+    shorter = (f" Or compare with the {weeks_in} week{'s' if weeks_in != 1 else ''} of ordinary days already in: "
+               f"a pre-period and a pilot of at most {weeks_in} week{'s' if weeks_in != 1 else ''} each."
+               if weeks_in >= 1 else "")
+    raise PilotDesignError(
+        f"The pre-period of this pilot, {pre_start:%Y-%m-%d} to {start - timedelta(days=1):%Y-%m-%d}, holds the days "
+        f"of an earlier pilot{named}, {last.describe()}: on them the treated stores ordered from the model, so they "
+        f"are not ordinary days before the new pilot. The new pilot needs {pre_days} ordinary days after "
+        f"{last.end:%Y-%m-%d}; {clean} {'is' if clean == 1 else 'are'} in the data. Add {pre_days - clean} more days "
+        "of today's practice (on the demo chain: extend it on Import & manage; with your own data: append them), "
+        f"then design again.{shorter}")
+
+
+def earlier_pilots(warehouse: Warehouse, dataset: Dataset) -> tuple[EarlierPilot, ...]:
+    """The pilots whose days are in ``dataset``, oldest first. On the generated demo chain:
+    the days each simulated pilot appended (``Warehouse.list_appends``, source
+    ``simulated pilot: S001, S002 ordered from batch version 1, 2026-11-01 to 2026-11-14``,
+    as ``core.pilot.simulate`` writes it; pieces of one pilot simulated a few days at a
+    time are joined). On imported data: every stored design on the dataset (any project)
+    with days in the data, from its start to its last day present — its days arrive by
+    appending, and nothing else says whether they were the pilot's."""
+    from core.data.demo import NotGeneratedError, demo_config_of
+
+    try:
+        demo_config_of(dataset)
+        generated = True
+    except NotGeneratedError:
+        generated = False
+    found: list[EarlierPilot] = []
+    if generated:
+        for source in warehouse.list_appends(dataset.dataset_id)["source"]:
+            match = SIMULATED_SOURCE.match(str(source))
+            if match:
+                found.append(EarlierPilot(start=date.fromisoformat(match["start"]),
+                                          end=date.fromisoformat(match["end"]),
+                                          treated=tuple(s.strip() for s in match["stores"].split(",")),
+                                          source=str(source)))
+    else:
+        rows = warehouse.query("SELECT design_id, created_at, design FROM pilot_designs WHERE dataset_id = ? "
+                               "ORDER BY created_at", [dataset.dataset_id])
+        table = quote(dataset.table_name)
+        for row in rows.itertuples(index=False):
+            try:
+                values = json.loads(row.design)
+                start = date.fromisoformat(values["start"])
+                end = start + timedelta(days=int(values["days"]) - 1)
+                treated = tuple(values["treated"])
+            except (KeyError, TypeError, ValueError):
+                continue  # a design this version cannot read: the Pilot page says so
+            last = warehouse.query(f"SELECT max({DATE}) AS last FROM {table} WHERE {DATE} BETWEEN ? AND ?",
+                                   [start, end])["last"].iloc[0]
+            if pd.notna(last):
+                found.append(EarlierPilot(start=start, end=pd.Timestamp(last).date(), treated=treated,
+                                          source=f"pilot design of {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M}"))
+    joined: list[EarlierPilot] = []
+    for pilot in sorted(found, key=lambda p: (p.start, p.end)):
+        if joined and joined[-1].treated == pilot.treated and pilot.start <= joined[-1].end + timedelta(days=1):
+            joined[-1] = replace(joined[-1], end=max(joined[-1].end, pilot.end))
+        else:
+            joined.append(pilot)
+    return tuple(joined)
+
+
+def readout_set_aside(warehouse: Warehouse, project_id: str) -> str | None:
+    """Why saving a new design for ``project_id`` needs the user's confirmation: the
+    project's newest design has a stored readout, and the decision reads the newest
+    design's readout (``core.pilot.store.online_evidence``), so a new design sets it aside
+    until its own pilot is read out. The sentence names the pilot and the readout; None
+    when the newest design has no readout (nothing is set aside)."""
+    from core.pilot.store import latest_design, latest_readout
+
+    design = latest_design(warehouse, project_id)
+    readout = latest_readout(warehouse, project_id, design.design_id) if design is not None else None
+    if readout is None:
+        return None
+    read = datetime.fromisoformat(str(readout["created_at"]))
+    return (f"The project's pilot of {design.start:%Y-%m-%d} to {design.end:%Y-%m-%d} "
+            f"({', '.join(design.treated)} treated) was read out on {read:%Y-%m-%d %H:%M}. The GO/NO-GO decision "
+            "reads the newest design's readout: saving a new design sets that readout aside, and the decision has no "
+            "measured pilot until the new one is read out.")
 
 
 # ---------------------------------------------------------------------------------
@@ -863,4 +1041,5 @@ def pilot_history(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_da
     except ImpactInputError as error:
         raise PilotDesignError(f"The store-day profit the pilot is sized on cannot be computed: {error}") from None
     return PilotHistory(features=features, outcomes=outcomes, data_end=dataset.end_date,
-                        chain_stores=len(features), sales_unit=unit, notes=notes)
+                        chain_stores=len(features), sales_unit=unit, notes=notes, dataset_name=dataset.name,
+                        earlier_pilots=earlier_pilots(warehouse, dataset))
