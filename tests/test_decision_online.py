@@ -239,9 +239,32 @@ def test_after_the_pilot_a_lower_bound_below_zero_fails_and_the_verdict_follows_
 
 
 def test_a_pilot_of_another_model_is_a_risk(offline_go):
-    decision = _decide(offline_go, LOWER, online=dataclasses.replace(READOUT, offline_model="snaive"))
-    assert ("The pilot's treated stores order from Seasonal naive's forecasts; this decision takes ETS (exponential "
-            "smoothing): the online evidence is about the other model.") in decision.risks
+    risk = ("The pilot's treated stores order from Seasonal naive's forecasts; this decision takes ETS (exponential "
+            "smoothing): the online evidence is about the other model.")
+    # the batch the treated stores ordered from decides, not the design's promise
+    piloted_snaive = dataclasses.replace(READOUT, batch_model="snaive", offline_model="snaive",
+                                         offline_yearly_savings=3_100_000.0, offline_ordering="a 90% service level",
+                                         design_offline_model="ets", design_offline_yearly_savings=19_200_000.0)
+    decision = _decide(offline_go, LOWER, online=piloted_snaive)
+    assert risk in decision.risks
+    # the readout's promise is the piloted batch's own (¥3.10M), not the decision's ETS ¥19.2M
+    assert decision.reasons[-1] == ("The backtest said ¥3.10M a year; the pilot measured ¥14.0M (95% interval "
+                                    "¥6.00M–¥22.0M).")
+    designed_snaive = dataclasses.replace(READOUT, offline_model="snaive")  # the design priced another model
+    assert risk not in _decide(offline_go, LOWER, online=designed_snaive).risks  # but ETS was piloted
+    older = dataclasses.replace(READOUT, offline_model="snaive", batch_model=None)  # stored before batch_model
+    assert risk in _decide(offline_go, LOWER, online=older).risks
+
+
+def test_bare_forecasts_piloted_have_no_promise_beside_the_measurement(offline_go):
+    bare = dataclasses.replace(READOUT, offline_yearly_savings=None, offline_ordering="the bare forecast")
+    assert pilot.promised(bare, 19_200_000.0, "ets") is None  # not the decision's own ETS figure either
+    decision = _decide(offline_go, LOWER, online=bare)
+    assert decision.reasons[-1] == "The pilot measured ¥14.0M a year (95% interval ¥6.00M–¥22.0M)."
+    # evidence stored before the ordering was kept falls back on the decision's figure for the same model
+    older = dataclasses.replace(READOUT, offline_yearly_savings=None)
+    assert pilot.promised(older, 19_200_000.0, "ets") == 19_200_000.0
+    assert pilot.promised(older, 19_200_000.0, "snaive") is None
 
 
 def test_the_snapshot_keeps_the_online_evidence_as_facts(offline_go, tmp_path):

@@ -16,13 +16,16 @@ from core.data.demo import REFERENCE_END_DATE
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, prepare_batch
 from core.money.impact import Economics
+from core import fmt
+from core.money.run_impact import run_impact
 from core.pilot.design import DesignOptions, design_pilot, pilot_history
-from core.pilot.evidence import DESIGNED, MEASURES, PROFIT, READ
+from core.pilot.evidence import DESIGNED, LOST_MARGIN, MEASURES, PROFIT, READ
 from core.pilot.readout import ReadoutInputError, read_out
 from core.pilot.run import (
     PilotRunError,
     design_outcomes,
     offline_estimate,
+    piloted_promise,
     pilot_batch_version,
     pilot_status,
     read_out_design,
@@ -117,12 +120,26 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert evidence.status == READ and evidence.readout_id == readout_id and evidence.design_id == design.design_id
     assert (evidence.treated, evidence.control) == (design.treated, design.control)
     assert (evidence.start, evidence.end, evidence.chain_stores) == (START, design.end, 10)
-    assert (evidence.offline_yearly_savings, evidence.offline_model, evidence.batch_version) == (4e6, "ma", version)
+    # The promise is the piloted batch's own: MA at one 90% level for every item, from the run it was published
+    # from, as that run's money impact prices it (its sensitivity row at 90%), not the design's ¥4M.
+    run = next(r for r in list_runs(warehouse) if r.name == "ma two stores")
+    sensitivity = run_impact(warehouse, run.run_id).impact.sensitivity.set_index(["policy", "service_level"])
+    at_90 = float(sensitivity.loc[("ma", 0.9), "yearly_savings"])
+    assert evidence.offline_yearly_savings == pytest.approx(at_90, rel=1e-9)
+    assert fmt.yen_short(evidence.offline_yearly_savings) == "\u2212¥8.53M"
+    assert (evidence.offline_model, evidence.offline_ordering, evidence.batch_version) == \
+        ("ma", "a 90% service level", version)
+    assert (evidence.design_offline_yearly_savings, evidence.design_offline_model) == (4e6, "ma")
+    assert readout.notes[-1] == evidence.notes[-1] == (
+        "The treated stores ordered from batch v1, Moving average at a 90% service level; the pilot is read against "
+        "that batch's own backtest promise, \u2212¥8.53M a year, not the design's promise (¥4.00M a year, Moving "
+        "average).")
     assert evidence.batch_model == "ma"  # the model the treated stores ordered from, read from the batch
     assert (evidence.detectable_yearly, evidence.power, evidence.alpha) == (design.mde_yearly, 0.8, 0.05)
     stored = latest_readout(warehouse, project.project_id)
     overall = {row["measure"]: row for row in stored["overall"]}
-    assert [e.measure for e in evidence.estimates] == list(MEASURES)
+    # lost-sales margin has no interval (core.pilot.readout.NO_INTERVAL): the decision does not read it
+    assert [e.measure for e in evidence.estimates] == [m for m in MEASURES if m != LOST_MARGIN]
     for estimate in evidence.estimates:
         row = overall[estimate.measure]
         assert (estimate.per_store_day, estimate.yearly, estimate.low, estimate.high, estimate.p_value) == \
@@ -135,7 +152,7 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     again = stored_readout(warehouse, design)
     assert again.readout_id == readout_id and again.evidence == evidence
     assert list(readout_table(again.readout)["Measure"]) == ["Profit", "Waste cost", "Lost-sales margin",
-                                                           "Stockout days"]
+                                                           "Stockout item-days"]
 
     with pytest.raises(PilotRunError, match="All 14 days of the pilot are in the data already: read it out"):
         simulate_design(warehouse, design)
@@ -221,7 +238,8 @@ def test_command_line_simulates_and_reads_out_the_latest_design(designed, capsys
 
     assert main(["readout", "--warehouse", path, "--project", "Pilot run"]) == 0
     text = capsys.readouterr().out
-    assert "The backtest said ¥4.00M a year; the pilot measured" in text and "note: Read on 7 of the 14" in text
+    # the promise of the batch piloted (MA at 90%), not the design's ¥4M
+    assert "The backtest said \u2212¥8.53M a year; the pilot measured" in text and "note: Read on 7 of the 14" in text
 
     assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 0
     assert "all 14 days are in the data" in capsys.readouterr().out
@@ -240,3 +258,35 @@ def test_a_batch_without_order_quantities_is_a_poor_test_and_says_so(designed) -
     assert status.simulation_blocker() is None and status.batch_ordered_share == 0.0
     assert status.batch_warning().startswith("The published batch v1 has no order quantities: the treated stores "
                                              "would order the bare forecast")
+
+
+def test_the_promise_is_the_piloted_batchs_model_at_its_ordering(designed) -> None:
+    """Profit-optimal per item: the run's summary row (as the design priced it, so no note when the
+    model is the design's too); another model than the design's: noted; bare forecasts: not priced."""
+    from core.pilot.store import PilotedPromise
+
+    warehouse, _, design = designed
+    run = next(r for r in list_runs(warehouse) if r.name == "ma two stores")
+    info = get_run(warehouse, run.run_id)
+    optimal = handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run.run_id, PublishOptions.from_run(
+        info, "ma", horizon=14, profit_optimal=True)))
+    bare = handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run.run_id, PublishOptions.from_run(
+        info, "ma", horizon=14)))
+    summary = run_impact(warehouse, run.run_id).impact.summary.set_index("policy")
+    promise, note = piloted_promise(warehouse, design, optimal)
+    assert (promise.model, promise.ordering) == ("ma", "profit-optimal per item") and note is None
+    assert promise.yearly_savings == pytest.approx(float(summary.loc["ma", "yearly_savings"]), rel=1e-9)
+
+    other = replace(design, offline_model="snaive", offline_yearly_savings=2e7)
+    promise, note = piloted_promise(warehouse, other, optimal)
+    assert note == (f"The treated stores ordered from batch v1, Moving average at profit-optimal per item; the pilot "
+                    f"is read against that batch's own backtest promise, {fmt.yen_short(promise.yearly_savings)} a "
+                    "year, not the design's promise (¥20.0M a year, Seasonal naive).")
+
+    assert piloted_promise(warehouse, design, bare) == (PilotedPromise("ma", None, "the bare forecast"), (
+        "The treated stores ordered the bare forecasts of batch v2 (Moving average, no order quantities): the money "
+        "impact prices ordering with safety stock, not bare forecasts, so no backtest figure is set beside the "
+        "pilot's measurement (the design's promise (¥4.00M a year, Moving average) was for ordering with safety "
+        "stock)."))
+    # no batch known: the design's own promise
+    assert piloted_promise(warehouse, design, None) == (PilotedPromise("ma", 4e6), None)

@@ -145,13 +145,23 @@ def detectable_text(evidence: OnlineEvidence) -> str | None:
             f"power at {fmt.pct(evidence.alpha, 0)} significance)")
 
 
+def piloted_model(evidence: OnlineEvidence) -> str | None:
+    """The model the pilot's treated stores ordered from: the published batch's
+    (``batch_model``), else — evidence stored before the batch was named, or a pilot only
+    designed — the model of the promise (``offline_model``)."""
+    return evidence.batch_model or evidence.offline_model
+
+
 def promised(evidence: OnlineEvidence, savings: float | None, model: str) -> float | None:
     """The offline promise the pilot is read against: the yearly savings the readout
-    recorded, else the decision's own (``savings`` of ``model``) when the pilot ran that
-    model (or did not say which)."""
+    recorded (the piloted batch's model at its ordering), else the decision's own
+    (``savings`` of ``model``) when the pilot ran that model (or did not say which) —
+    but none when the readout found nothing to price (the batch's bare forecasts)."""
     if evidence.offline_yearly_savings is not None:
         return evidence.offline_yearly_savings
-    return savings if evidence.offline_model in (None, model) else None
+    if evidence.offline_ordering is not None:  # the piloted ordering was read and could not be priced
+        return None
+    return savings if piloted_model(evidence) in (None, model) else None
 
 
 def promise_sentence(evidence: OnlineEvidence, promised: float | None) -> str | None:

@@ -569,8 +569,9 @@ def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model
     elif evidence.status == READ and not named:
         risks.append("No GO/NO-GO criterion names an online measure: the pilot's readout is shown but does not decide "
                      "the verdict.")
-    if evidence.status != NONE and evidence.offline_model and evidence.offline_model != model:
-        risks.append(f"The pilot's treated stores order from {fmt.model_name(evidence.offline_model)}'s forecasts; "
+    piloted = pilot.piloted_model(evidence)
+    if evidence.status != NONE and piloted and piloted != model:
+        risks.append(f"The pilot's treated stores order from {fmt.model_name(piloted)}'s forecasts; "
                      f"this decision takes {fmt.model_name(model)}: the online evidence is about the other model.")
     return risks
 

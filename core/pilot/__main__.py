@@ -71,7 +71,8 @@ from core.pilot.design import store_column as find_store_column
 from core.pilot.monitor import add_monitor
 from core.pilot.readout import effect_sentence, promise_sentence
 from core.pilot.run import offline_estimate, pilot_status, project_run, read_out_design, readout_table, simulate_design
-from core.pilot.store import json_ready, latest_design, latest_readout, save_design
+from core.pilot.evidence import OnlineEvidence
+from core.pilot.store import EVIDENCE_KEY, json_ready, latest_design, latest_readout, save_design
 from core.planning.store import Project, list_projects
 from core.warehouse import Dataset, Warehouse, warehouse_path
 
@@ -313,9 +314,11 @@ def run_readout(warehouse: Warehouse, args: argparse.Namespace) -> int:
     print(f"readout {readout_id} of design {design.design_id}: {readout.pilot_days} pilot days "
           f"({readout.during[0]} to {readout.during[1]}) against {readout.pre[0]} to {readout.pre[1]}; treated "
           f"{', '.join(readout.treated)}, control {', '.join(readout.control)}")
+    stored = latest_readout(warehouse, design.project_id, design.design_id)
+    evidence = OnlineEvidence.from_dict(stored[EVIDENCE_KEY])
     profit = readout.estimate("profit")
-    if profit is not None:
-        print(promise_sentence(profit, design.offline_yearly_savings))
+    if profit is not None:  # against the promise of what was piloted (the batch's model and ordering)
+        print(promise_sentence(profit, evidence.offline_yearly_savings))
     for measure in ("waste_cost", "lost_margin", "stockout_days"):
         estimate = readout.estimate(measure)
         if estimate is not None:

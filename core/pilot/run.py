@@ -1,8 +1,12 @@
 """A designed pilot, run and read out: the steps the Pilot page and ``python -m core.pilot``
 share (no Streamlit here).
 
-- ``offline_estimate``: the promise the pilot tests — the yearly savings of a backtest
-  run's best model, priced with the project's money settings (``core.money.run_impact``);
+- ``offline_estimate``: the promise a pilot is designed for — the yearly savings of a
+  backtest run's best model, priced with the project's money settings
+  (``core.money.run_impact``);
+- ``piloted_promise``: the promise the pilot tests once it ran — the published batch's
+  model at the batch's ordering (profit-optimal per item, one service level, or bare
+  forecasts, which are not priced), from the run that batch came from;
 - ``pilot_status``: where a stored design stands — days of the pilot in the data against
   the days planned, whether the dataset's published batch covers the pilot, whether the
   demo chain can simulate it now, and what to do next;
@@ -24,12 +28,12 @@ import pandas as pd
 
 from core import fmt
 from core.backtest.engine import dataset_data
-from core.backtest.store import get_run
+from core.backtest.store import get_run, run_forecasts
 from core.columns import DATE
 from core.data.demo import NotGeneratedError, demo_config_of
 from core.errors import MitoshiError
 from core.handoff.store import list_batches
-from core.money.impact import Economics, ImpactConfig, ImpactResult
+from core.money.impact import FALLBACK_BASELINE, PRACTICE, Economics, ImpactConfig, ImpactResult, level_text
 from core.money.outcomes import store_day_outcomes
 from core.money.store import load_impact_settings
 from core.pilot.design import PilotDesign
@@ -42,7 +46,7 @@ from core.pilot.simulate import (
     pilot_targets,
     simulate_pilot,
 )
-from core.pilot.store import EVIDENCE_KEY, latest_readout, save_pilot_readout
+from core.pilot.store import EVIDENCE_KEY, PilotedPromise, latest_readout, save_pilot_readout
 from core.planning.store import Project
 from core.warehouse import Dataset, Warehouse, quote
 
@@ -88,6 +92,96 @@ def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
                            "yearly effect worth detecting by hand.")
     best = models.loc[models["yearly_savings"].idxmax()]
     return float(best["yearly_savings"]), str(best["policy"])
+
+
+PROFIT_OPTIMAL_ORDERING = "profit-optimal per item"
+BARE_ORDERING = "the bare forecast"
+
+
+def batch_ordering(warehouse: Warehouse, dataset_id: str, version: int) -> tuple[str, float | None, bool]:
+    """How a published batch told the stores to order: (``ordering`` in words, its one
+    service level or None, whether it has order quantities at all). A batch's
+    ``forecast_batches.service_level`` is its one level; empty with order quantities is
+    each item at its profit-optimal level (``PublishOptions.profit_optimal``); no order
+    quantities is the bare forecast."""
+    found = warehouse.query(
+        """SELECT b.service_level, (SELECT count(order_quantity) FROM batch_forecasts f
+                                    WHERE f.dataset_id = b.dataset_id AND f.version = b.version) AS ordered
+           FROM forecast_batches b WHERE b.dataset_id = ? AND b.version = ?""", [dataset_id, version])
+    if found.empty or not int(found["ordered"].iloc[0]):
+        return BARE_ORDERING, None, False
+    level = found["service_level"].iloc[0]
+    if pd.isna(level):
+        return PROFIT_OPTIMAL_ORDERING, None, True
+    return f"a {level_text(float(level))} service level", float(level), True
+
+
+def piloted_promise(warehouse: Warehouse, design: PilotDesign,
+                    batch_version: int | None) -> tuple[PilotedPromise, str | None]:
+    """The offline promise of what the pilot's treated stores ordered from — the published
+    batch ``batch_version`` of the design's dataset — and a note for the readout when it is
+    not the design's promise (another model or ordering, or none can be priced).
+
+    The promise is the yearly savings (yen a year, the whole dataset) of the batch's model
+    in the money impact of the run the batch was published from (``forecast_batches.run_id``;
+    ``core.money.run_impact``, a shelf simulation, seconds on the demo chain), priced with
+    the project's money settings for that run's dataset at the batch's ordering
+    (``batch_ordering``): each item at its profit-optimal level, or the batch's one service
+    level for every item. A batch without order quantities (the bare forecast) is not
+    priced: the money impact prices ordering with safety stock. Without a batch
+    (``batch_version`` None) the promise is the design's own."""
+    design_promise = PilotedPromise(design.offline_model, design.offline_yearly_savings)
+    if batch_version is None:
+        return design_promise, None
+    found = warehouse.query("SELECT model, run_id FROM forecast_batches WHERE dataset_id = ? AND version = ?",
+                            [design.dataset_id, batch_version])
+    if found.empty:
+        return design_promise, (f"The published batch v{batch_version} the treated stores ordered from was deleted: "
+                                "the pilot is read against the design's promise.")
+    model, run_id = str(found["model"].iloc[0]), found["run_id"].iloc[0]
+    ordering, level, ordered = batch_ordering(warehouse, design.dataset_id, batch_version)
+    what = f"{fmt.model_name(model)} at {ordering}"
+    designed = (f"the design's promise ({fmt.yen_short(design.offline_yearly_savings)} a year"
+                + (f", {fmt.model_name(design.offline_model)}" if design.offline_model else "") + ")"
+                if design.offline_yearly_savings is not None else "the design's promise")
+    if not ordered:
+        return PilotedPromise(model, None, ordering), (
+            f"The treated stores ordered the bare forecasts of batch v{batch_version} ({fmt.model_name(model)}, no "
+            "order quantities): the money impact prices ordering with safety stock, not bare forecasts, so no "
+            f"backtest figure is set beside the pilot's measurement ({designed} was for ordering with safety stock).")
+    try:
+        savings = _batch_savings(warehouse, design.project_id, None if pd.isna(run_id) else str(run_id), model, level)
+    except MitoshiError as error:
+        return PilotedPromise(model, None, ordering), (
+            f"The treated stores ordered from batch v{batch_version}, {what}; its run cannot be priced ({error}), so "
+            f"no backtest figure is set beside the pilot's measurement instead of {designed}.")
+    promise = PilotedPromise(model, savings, ordering)
+    profit_optimal_design = impact_config(warehouse, design.project_id, design.dataset_id).service_level is None
+    if model == design.offline_model and level is None and profit_optimal_design:
+        return promise, None
+    return promise, (f"The treated stores ordered from batch v{batch_version}, {what}; the pilot is read against "
+                     f"that batch's own backtest promise, {fmt.yen_short(savings)} a year, not {designed}.")
+
+
+def _batch_savings(warehouse: Warehouse, project_id: str | None, run_id: str | None, model: str,
+                   level: float | None) -> float:
+    """Yearly savings of ``model`` in ``run_id``'s money impact at one service level
+    (``level``) or each item's profit-optimal (None), with the project's money settings.
+    Only the model and the baselines are priced: each model's orders are simulated on
+    their own, so the figure is the one the whole run's money impact shows."""
+    from core.money.run_impact import run_impact
+
+    if run_id is None:
+        raise MitoshiError("the batch names no run")
+    run = get_run(warehouse, run_id)
+    config = replace(impact_config(warehouse, project_id, run.dataset_id), service_level=level)
+    forecasts = run_forecasts(warehouse, run_id)
+    forecasts = forecasts[forecasts["model"].isin({model, PRACTICE, FALLBACK_BASELINE})]
+    summary = run_impact(warehouse, run_id, config, forecasts=forecasts).impact.summary
+    rows = summary[summary["policy"] == model]
+    if rows.empty:
+        raise MitoshiError(f"the run '{run.name}' has no money figure for {fmt.model_name(model)}")
+    return float(rows["yearly_savings"].iloc[0])
 
 
 # ---------------------------------------------------------------------------------
@@ -317,7 +411,9 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     to ``design.chain_stores``; ``level`` is the intervals' confidence. The readout is
     stored (``core.pilot.store.save_pilot_readout``: its dict with the ``OnlineEvidence``
     under ``"evidence"``, naming the batch of ``pilot_batch_version``), which
-    ``core.pilot.store.online_evidence`` then reads as status READ.
+    ``core.pilot.store.online_evidence`` then reads as status READ. The promise it is
+    read against is the piloted batch's own (``piloted_promise``: its model at its
+    ordering, from the run it was published from), noted when it is not the design's.
 
     Returns the readout and its id. Raises ``PilotRunError`` for an unsaved design,
     ``ReadoutInputError`` when no pilot day is in the data yet or stores miss days, and
@@ -334,7 +430,11 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
                 "the pilot is still running, and its interval narrows as its days come in. Read it out again "
                 f"when it ends on {design.end:%Y-%m-%d}.")
         readout = replace(readout, notes=(note, *readout.notes))
-    readout_id = save_pilot_readout(warehouse, design, readout, pilot_batch_version(warehouse, design))
+    version = pilot_batch_version(warehouse, design)
+    promise, note = piloted_promise(warehouse, design, version)
+    if note:
+        readout = replace(readout, notes=(*readout.notes, note))
+    readout_id = save_pilot_readout(warehouse, design, readout, version, promise)
     return readout, readout_id
 
 

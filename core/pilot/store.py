@@ -125,19 +125,40 @@ def save_readout(warehouse: Warehouse, project_id: str, design_id: str, readout:
     return readout_id
 
 
+@dataclass(frozen=True)
+class PilotedPromise:
+    """The offline promise of what the treated stores ordered from: ``model`` (the batch's
+    alias), ``yearly_savings`` (yen a year for the whole dataset, from the money impact of
+    the batch's run at the batch's ordering; None when it could not be priced, or the
+    batch had no order quantities to price) and ``ordering`` (how the batch ordered, in
+    words: ``profit-optimal per item``, ``a 90% service level``, ``the bare forecast``)."""
+
+    model: str | None
+    yearly_savings: float | None
+    ordering: str | None = None
+
+
 def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: PilotReadout,
-                       batch_version: int | None = None) -> str:
+                       batch_version: int | None = None, promise: PilotedPromise | None = None) -> str:
     """Store ``readout`` (a ``core.pilot.readout.PilotReadout``) of the stored ``design``:
     its ``to_dict`` with, under ``"evidence"``, its ``to_evidence`` carrying the design's
-    id, dataset, store column and offline promise (and the published batch the treated
-    stores ordered from). Returns the readout's id; ``online_evidence`` reads it back."""
+    id, dataset, store column, the published batch the treated stores ordered from and
+    the offline promise the pilot is read against: ``promise`` (the piloted batch's own,
+    ``core.pilot.run.piloted_promise``) when given, else the design's; the design's
+    promise is kept beside it (``design_offline_*``). Returns the readout's id;
+    ``online_evidence`` reads it back."""
     if design.design_id is None:
         raise PilotNotFoundError("Store the pilot design before its readout (save_design).")
+    savings, model, ordering = design.offline_yearly_savings, design.offline_model, None
+    if promise is not None:
+        savings, model, ordering = promise.yearly_savings, promise.model, promise.ordering
     evidence = replace(
         readout.to_evidence(design_id=design.design_id, dataset_id=design.dataset_id,
-                            store_column=design.store_column, offline_yearly_savings=design.offline_yearly_savings,
-                            offline_model=design.offline_model, batch_version=batch_version),
-        batch_model=_batch_model(warehouse, design.dataset_id, batch_version), **_power(design))
+                            store_column=design.store_column, offline_yearly_savings=savings,
+                            offline_model=model, batch_version=batch_version),
+        batch_model=_batch_model(warehouse, design.dataset_id, batch_version), offline_ordering=ordering,
+        design_offline_yearly_savings=design.offline_yearly_savings, design_offline_model=design.offline_model,
+        **_power(design))
     return save_readout(warehouse, design.project_id, design.design_id,
                         readout.to_dict() | {EVIDENCE_KEY: evidence.to_dict()})
 
