@@ -13,6 +13,7 @@ from scipy import stats
 from core.pilot.evidence import MEASURE_LABELS, MEASURES, PROFIT, READ, Estimate, OnlineEvidence
 from core.pilot.readout import (
     MEASURE_NAMES,
+    NO_INTERVAL_NOTE,
     PilotReadout,
     ReadoutInputError,
     did_fit,
@@ -204,6 +205,7 @@ def test_on_the_demo_chain_the_interval_covers_the_pilots_exact_true_effect():
     from core.data.demo import REFERENCE_END_DATE, DemoConfig, continue_chain, generate_chain
     from core.money.impact import Economics
     from core.money.outcomes import store_day_outcomes
+    from core.pilot.simulate import true_outcomes
 
     config = DemoConfig(stores=10, items=30, years=1, seed=42, end_date=REFERENCE_END_DATE)
     chain = generate_chain(config)
@@ -230,7 +232,10 @@ def test_on_the_demo_chain_the_interval_covers_the_pilots_exact_true_effect():
     during = effect[effect.index.get_level_values(DATE) >= days[0]]
     on_treated = during.index.get_level_values("store").isin(treated)
     assert (during[~on_treated] == 0).all().all()  # control stores kept today's practice: nothing changed
-    truth = during[on_treated].mean()
+    # The exact truth: the simulation's own demand and waste, with the pilot less without it.
+    exact = (true_outcomes(pilot, chain.items).set_index(["store", DATE])
+             - true_outcomes(counterfactual, chain.items).set_index(["store", DATE]))
+    truth = exact[exact.index.get_level_values("store").isin(treated)].mean()
     # The replayed waste is the generator's own count of units thrown away.
     wasted = pilot.truth.merge(chain.items[["item_id", "unit_cost"]], on="item_id")
     wasted = (wasted["wasted"] * wasted["unit_cost"]).groupby([wasted["store_id"], wasted[DATE]]).sum()
@@ -240,7 +245,22 @@ def test_on_the_demo_chain_the_interval_covers_the_pilots_exact_true_effect():
     readout = read_out(measured, treated, [s for s in sorted(set(measured["store"])) if s not in treated],
                        (days[0] - pd.Timedelta(days=56), days[0] - pd.Timedelta(days=1)), (days[0], days[-1]),
                        chain_stores=10)
-    profit = readout.overall.set_index("measure").loc[PROFIT]
+    rows = readout.overall.set_index("measure")
     assert truth["profit"] > 0
-    assert profit["low"] <= truth["profit"] <= profit["high"]
+    # Measured outcomes: the interval covers the exact true effect.
+    for measure in ("profit", "waste_cost", "stockout_days"):
+        assert rows.loc[measure, "low"] <= truth[measure] <= rows.loc[measure, "high"], measure
+    # Lost margin rests on demand nobody saw on stockout days: its estimate falls well short
+    # of the truth, so it is given without interval or p-value and the decision never reads it.
+    lost = rows.loc["lost_margin"]
+    assert truth["lost_margin"] == pytest.approx(43226 / 84)  # ¥43,226 over 3 stores x 28 days
+    assert lost["per_store_day"] == pytest.approx(240.922, abs=1e-3)  # 47 % of it
+    assert lost[["se", "low", "high", "yearly_low", "yearly_high", "p_value"]].isna().all()
+    assert readout.per_store.loc[readout.per_store["measure"] == "lost_margin", ["low", "high"]].isna().all().all()
+    assert NO_INTERVAL_NOTE in readout.notes
+    assert [e.measure for e in readout.to_evidence().estimates] == ["profit", "waste_cost", "stockout_days"]
+    assert effect_sentence(readout.estimate("lost_margin")) == (
+        "Lost-sales margin rose by an estimated ¥879K a year (estimated from the demand on stockout days, which is "
+        "not observed: no interval).")
     assert readout.pilot_days == 28 and readout.pre_trend_ok
+
