@@ -10,7 +10,7 @@ from scipy import stats
 from core.backtest.engine import BacktestData
 from core.columns import Freq
 from core.money.impact import Economics, ImpactInputError
-from core.money.outcomes import STORE, store_day_outcomes
+from core.money.outcomes import SERIES_BALANCE, STORE, balanced_series, store_day_outcomes
 
 ITEMS = pd.DataFrame({"item_id": ["A", "B"], "unit_price": [100.0, 200.0], "unit_cost": [60.0, 150.0],
                       "shelf_life_days": [1, 2]})
@@ -109,3 +109,57 @@ def test_two_rows_of_a_series_on_one_date_are_refused():
                         stockout="stockout")
     with pytest.raises(ImpactInputError, match="two rows on the same date"):
         store_day_outcomes(data, ITEMS, Economics(), "store_id")
+
+
+def staggered() -> BacktestData:
+    """Three stores over the five days of ``two_items``: S1 sells A throughout and B on days
+    1-3 only (B ended); S2 sells A from day 3 (A appeared) and B throughout; S3 sells A
+    throughout and B on day 1 only."""
+    base = two_items().frame
+    spans = {("S1", "A"): (1, 5), ("S1", "B"): (1, 3), ("S2", "A"): (3, 5), ("S2", "B"): (1, 5),
+             ("S3", "A"): (1, 5), ("S3", "B"): (1, 1)}
+    parts = []
+    for (store, item), (first, last) in spans.items():
+        rows = base[base["item_id"] == item].iloc[first - 1:last]
+        parts.append(rows.assign(store_id=store, unique_id=f"{store}/{item}"))
+    return BacktestData(frame=pd.concat(parts, ignore_index=True), freq=Freq.DAILY, name="staggered",
+                        keys=("store_id", "item_id"), orders="ordered", stockout="stockout")
+
+
+def test_a_balanced_read_sums_each_store_over_the_series_present_throughout():
+    data = staggered()
+    balance = balanced_series(data, "store_id", "2026-03-03", "2026-03-06")
+    assert balance.kept == ("S1/A", "S2/B", "S3/A")
+    assert balance.left_out == ("S1/B", "S2/A")
+    assert balance.per_store.to_dict("records") == [
+        {"store": "S1", "series": 2, "kept": 1, "appeared": 0, "ended": 1, "outside": 0},
+        {"store": "S2", "series": 2, "kept": 1, "appeared": 1, "ended": 0, "outside": 0},
+        {"store": "S3", "series": 2, "kept": 1, "appeared": 0, "ended": 0, "outside": 1}]
+    assert balance.note() == (
+        "Each store is read on the series sold throughout 2026-03-03 to 2026-03-06, so the same series are summed "
+        "before and during the pilot: 3 of 6 series. Left out, because they appeared or ended in that window: "
+        "S1 1 (1 ended); S2 1 (1 appeared). 1 more series had no row in it.")
+    assert balance.note(["S3"]) is None
+
+    out = store_day_outcomes(data, ITEMS, Economics(), "store_id", start="2026-03-03", end="2026-03-06",
+                             balanced=True)
+    profit = out.pivot(index="ds", columns=STORE, values="profit")
+    # A's profit on days 2-5 is 0, 100, 100, 200 (see the hand case above); B's 200, 0, 200, -200.
+    assert profit["S1"].tolist() == [0.0, 100.0, 100.0, 200.0]  # A alone: B's rows until day 3 are not summed
+    assert profit["S2"].tolist() == [200.0, 0.0, 200.0, -200.0]  # B alone: A appearing on day 3 is not summed
+    assert profit["S3"].tolist() == [0.0, 100.0, 100.0, 200.0]
+    assert out.attrs[SERIES_BALANCE].left_out == ("S1/B", "S2/A")
+    # Unbalanced, S1's day 2 counts B's ¥200 too, and S2 starts counting A on day 3.
+    unbalanced = store_day_outcomes(data, ITEMS, Economics(), "store_id", start="2026-03-03", end="2026-03-06")
+    assert unbalanced.pivot(index="ds", columns=STORE, values="profit")["S1"].tolist() == [200.0, 100.0, 100.0, 200.0]
+    assert SERIES_BALANCE not in unbalanced.attrs
+
+
+def test_outcomes_can_be_restricted_to_given_series():
+    out = store_day_outcomes(staggered(), ITEMS, Economics(), "store_id", series=["S1/A", "S2/B"])
+    assert out.groupby(STORE)["profit"].apply(list).to_dict() == {
+        "S1": [200.0, 0.0, 100.0, 100.0, 200.0], "S2": [-200.0, 200.0, 0.0, 200.0, -200.0]}
+    with pytest.raises(ImpactInputError, match="None of the series asked for"):
+        store_day_outcomes(staggered(), ITEMS, Economics(), "store_id", series=["S9/A"])
+    with pytest.raises(ImpactInputError, match="ends .* before it starts"):
+        balanced_series(staggered(), "store_id", "2026-03-05", "2026-03-03")

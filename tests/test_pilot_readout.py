@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from core.money.outcomes import SERIES_BALANCE, SeriesBalance
 from core.pilot.evidence import MEASURE_LABELS, MEASURES, PROFIT, READ, Estimate, OnlineEvidence
 from core.pilot.readout import (
     MEASURE_NAMES,
@@ -158,6 +159,23 @@ def test_sentences_put_the_promise_beside_the_measurement():
     assert effect_sentence(stockouts) == ("Stockout item-days rose by 1,250 item-days a year (95% interval: by "
                                           "300–2,200 item-days): the wrong way.")
     assert effect_sentence(unsure).startswith("Profit: no change the pilot could tell from noise")
+
+
+def test_series_left_out_of_a_balanced_read_are_noted_for_the_pilots_stores():
+    outcomes = hand_panel()
+    outcomes.attrs[SERIES_BALANCE] = SeriesBalance(
+        first=date(2026, 1, 5), last=date(2026, 2, 1), kept=("T1/A", "C1/A", "C2/A", "X/A"),
+        left_out=("C1/B", "X/B"), per_store=pd.DataFrame({
+            "store": ["C1", "C2", "T1", "X"], "series": [3, 1, 1, 2], "kept": [1, 1, 1, 1], "appeared": [0, 0, 0, 1],
+            "ended": [1, 0, 0, 0], "outside": [1, 0, 0, 0]}))
+    readout = read_out(outcomes, ["T1"], ["C1", "C2"], PRE, DURING, chain_stores=10)
+    # Store X is not in the pilot: neither its series nor its left-out one are counted.
+    assert readout.notes[-1] == (
+        "Each store is read on the series sold throughout 2026-01-05 to 2026-02-01, so the same series are summed "
+        "before and during the pilot: 3 of 5 series. Left out, because they appeared or ended in that window: C1 1 "
+        "(1 ended). 1 more series had no row in it.")
+    assert read_out(hand_panel(), ["T1"], ["C1", "C2"], PRE, DURING, chain_stores=10).notes == (
+        "Lost-sales margin is not recorded in this data, so it is not read.",)
 
 
 def test_did_fit_needs_both_groups():

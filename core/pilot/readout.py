@@ -44,7 +44,11 @@ removed; the stores' changes share one spread. The validation's stores differ in
 about 3x and their noise grows with size, and the interval still covered; but when the
 treated stores are the chain's largest and the effect grows with size it covered 88-92 %
 (the stress rows of the validation): choose treated stores across sizes, not only the
-largest.
+largest. A store is summed over the same series before and during the pilot: a series
+that appears or ends in between would move its average with nothing done, so the
+outcomes are read on each store's series present throughout
+(``core.money.outcomes.store_day_outcomes(..., balanced=True)``; a note lists the
+series left out per store).
 
 **Lost-sales margin has no interval.** The margin of the demand a stockout turned away
 is not measured: demand on a stockout day is not observed, so ``core.money.outcomes``
@@ -83,6 +87,7 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE
 from core.errors import MitoshiError
+from core.money.outcomes import SERIES_BALANCE
 from core.pilot.evidence import (
     GOOD_DIRECTION,
     LOST_MARGIN,
@@ -280,7 +285,9 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
     yearly effects are scaled to; ``level`` the intervals' confidence (0.95). See the
     module's docstring for the estimator and its assumptions. Measures of ``NO_INTERVAL``
     (lost-sales margin, estimated from unobserved demand) are estimated without interval
-    or p-value, and a note says so.
+    or p-value, and a note says so. Outcomes made with ``store_day_outcomes(...,
+    balanced=True)`` (each store on the series present throughout both periods) carry
+    which series were left out; a note says how many, in which stores.
 
     Raises ``ReadoutInputError`` when no treated or no control store is in the data, a
     store is both, the pilot has no day in the data, the pre-period is shorter than the
@@ -301,6 +308,7 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
     if pre_end >= start:
         raise ReadoutInputError(f"The pre-period must end before the pilot starts ({start.date()}); it ends on "
                                 f"{pre_end.date()}.")
+    series_balance = outcomes.attrs.get(SERIES_BALANCE)  # set by store_day_outcomes(..., balanced=True)
     frame = outcomes.assign(**{STORE: outcomes[STORE].astype(str), DATE: pd.to_datetime(outcomes[DATE])})
     present = set(frame[STORE])
     for group, names in (("treated", treated), ("control", control)):
@@ -369,6 +377,9 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
                           "high": placebo.high, "p_value": placebo.p_value})
     if any(m in NO_INTERVAL for m in measures):
         notes.append(NO_INTERVAL_NOTE)
+    series_note = series_balance.note(stores) if series_balance is not None else None
+    if series_note:
+        notes.append(series_note)
     if (~is_treated).sum() < 2:
         notes.append("With one control store no treated store's own effect can be given an interval.")
     readout = PilotReadout(
