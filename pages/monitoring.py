@@ -11,7 +11,7 @@ from core.handoff import store as handoff_store
 from core.pilot import monitor, monitor_charts
 from core.text import md
 from ui.navigation import stay_in_app
-from ui.state import current_dataset, get_warehouse, set_current_dataset, show_error, table
+from ui.state import current_dataset, current_project, get_warehouse, set_current_dataset, show_error, table
 
 stay_in_app()
 
@@ -44,16 +44,31 @@ labels = {int(b.version): f"Version {b.version} · {fmt.model_name(b.model)} · 
 version = right.selectbox("Batch (newest first)", list(labels), format_func=labels.get,
                           key=f"watch_version_{dataset_id}")
 
+# The money realised: of the stores that ordered from the batch. When the project's pilot has its treated
+# stores order from this batch, those by default (the others keep today's practice); else every store.
+project = current_project(warehouse)
+pilot = monitor.pilot_stores(warehouse, project.project_id if project else None, dataset_id, version)
+stores: tuple[str, ...] = ()
+if pilot is not None:
+    scopes = {"pilot": f"{pilot.label('The')} (the pilot of {pilot.start:%Y-%m-%d} to {pilot.end:%Y-%m-%d})",
+              "all": "Every store of the batch"}
+    scope = st.radio("Money realised of", list(scopes), format_func=scopes.get, horizontal=True,
+                     key=f"watch_scope_{dataset_id}_{version}",
+                     help="In the pilot only the treated stores order from this batch; the other stores keep "
+                          "today's practice, so their money says nothing of the batch.")
+    stores = pilot.stores if scope == "pilot" else ()
+
 # A watch is measured (and stored) when the page first shows this batch on this data, when
-# rows are appended (the dataset's fingerprint changes), and on Recompute.
-cache_key = f"watch_{dataset_id}_{version}"
+# rows are appended (the dataset's fingerprint changes), on another choice of stores, and on Recompute.
+cache_key = f"watch_{dataset_id}_{version}_{','.join(stores)}"
 cached = st.session_state.get(cache_key)
 recompute = st.button("Recompute", icon=":material/refresh:", key="watch_recompute",
                       help="Measure the batch again against the actuals in the warehouse now, and store the result.")
 if recompute or cached is None or cached[0] != dataset.fingerprint:
     try:
         with st.spinner("Joining the actuals, resampling the backtest's weeks and pricing the money realised…"):
-            cached = (dataset.fingerprint, monitor.monitor_batch(warehouse, dataset_id, version))
+            cached = (dataset.fingerprint, monitor.monitor_batch(warehouse, dataset_id, version,
+                                                                 monitor.WatchOptions(stores=stores)))
         st.session_state[cache_key] = cached
     except MitoshiError as error:
         show_error(error)
@@ -115,6 +130,8 @@ st.caption(md(watch.band_sentence))
 money = watch.money_sentences()
 if money:
     st.subheader("Money realised so far")
+    if stores:
+        st.caption(f"Of {md(pilot.label())}: in the pilot only they order from this batch.")
     for sentence in money:
         st.markdown(md(sentence))
 

@@ -372,3 +372,62 @@ def test_python_m_core_pilot_monitor(published, capsys):
     assert "ALERT Week of 2025-04-07: WAPE 50%" in capsys.readouterr().out
     assert main(["monitor", "--dataset", "watched", "--version", "3", "--warehouse", path]) == 2
     assert "Version 3 of this dataset's batch forecasts does not exist" in capsys.readouterr().err
+
+
+@pytest.fixture
+def pilot_watched(warehouse_env):
+    """The demo chain, seasonal naive on S001 and S002 published for 14 days (version 1), the
+    week after the data appended, and the example project's pilot treating S001 and S003 from
+    2026-11-01 (of the batch's stores only S001 orders from it)."""
+    from datetime import date
+
+    from core.data.demo import extend_demo
+    from core.pilot.design import DesignOptions, design_pilot, pilot_history
+    from core.pilot.store import save_design
+    from core.planning import store as planning
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        dataset = warehouse.list_datasets()[0]
+        run_id = store_run(warehouse, ("S001", "S002"), ("snaive",), horizon=7, name="naive two")
+        run = get_run(warehouse, run_id)
+        handoff_store.publish_batch(warehouse, prepare_batch(
+            warehouse, run_id, PublishOptions.from_run(run, "snaive", horizon=14, service_level=0.9)))
+        extend_demo(warehouse, dataset.dataset_id, 7)
+        planning.ensure_example_project(warehouse)
+        project = planning.list_projects(warehouse)[0]
+        planning.remember_project(warehouse, project.project_id)
+        history = pilot_history(warehouse, warehouse.get_dataset(dataset.dataset_id), "store_id", 28)
+        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S003"), weeks=2, pre_weeks=4,
+                                                     smallest_effect_yearly=5e6, start=date(2026, 11, 1)),
+                              project.project_id, dataset.dataset_id, "store_id")
+        design_id = save_design(warehouse, design)
+        found = monitor.pilot_stores(warehouse, project.project_id, dataset.dataset_id, 1)
+        assert found == monitor.PilotStores(("S001", "S003"), date(2026, 11, 1), date(2026, 11, 14), design_id)
+        assert monitor.pilot_stores(warehouse, project.project_id, dataset.dataset_id, 2) is None
+        assert monitor.pilot_stores(warehouse, None, dataset.dataset_id, 1) is None
+        assert monitor.pilot_stores(warehouse, project.project_id, "another", 1) is None
+    finally:
+        warehouse.close()
+    return warehouse_env
+
+
+def test_the_watch_counts_the_pilots_treated_stores_money_by_default(pilot_watched):
+    at = open_page(new_session(), PAGE)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    scope = at.radio(key="watch_scope_" + at.selectbox(key="watch_dataset").value + "_1")
+    assert scope.value == "pilot" and scope.options == [
+        "The pilot's treated stores S001, S003 (the pilot of 2026-11-01 to 2026-11-14)", "Every store of the batch"]
+    money = [m.value.replace("\\", "") for m in at.markdown if "Realised so far" in m.value.replace("\\", "")]
+    assert len(money) == 1 and "over 7 store-days" in money[0]  # S001 alone: S003 has no series in the batch
+    assert money[0].endswith("The promise is an average over the backtest's weeks and its 2 stores, not a forecast "
+                             "for these weeks or these stores: seasons and store sizes move both figures.")
+    assert any(c.value.replace("\\", "") == "Of the pilot's treated stores S001, S003: in the pilot only they order "
+                                            "from this batch." for c in at.caption)
+    assert any("Recorded outcomes of 1 store (S001)" in m.value.replace("\\", "") for m in at.markdown)
+
+    scope.set_value("all").run()
+    assert not at.exception and not at.error
+    money = [m.value.replace("\\", "") for m in at.markdown if "Realised so far" in m.value.replace("\\", "")]
+    assert len(money) == 1 and "over 14 store-days" in money[0]  # S001 and S002, 7 days each
+    assert any("Recorded outcomes of 2 stores (S001, S002)" in m.value.replace("\\", "") for m in at.markdown)

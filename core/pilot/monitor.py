@@ -444,6 +444,10 @@ class BatchWatch:
                          f"{fmt.model_name(self.model)}")
                 if not fmt.missing(money.baseline_promise) and money.baseline_label:
                     text += f" ({fmt.yen(money.baseline_promise)} with {money.baseline_label})"
+                scope = (f"its {money.promise_stores:,} store{'s' if money.promise_stores != 1 else ''}"
+                         if money.promise_stores else "its stores")
+                text += (f". The promise is an average over the backtest's weeks and {scope}, not a forecast "
+                         "for these weeks or these stores: seasons and store sizes move both figures")
             sentences.append(text + ".")
         return sentences + list(money.notes)
 
@@ -524,6 +528,45 @@ class Money:
     baseline_promise: float = math.nan
     baseline_label: str = ""
     notes: tuple[str, ...] = ()
+    promise_stores: int = 0  # the stores of the backtest run the promise is averaged over
+
+
+@dataclass(frozen=True)
+class PilotStores:
+    """The treated stores of a project's pilot that order (or ordered) from a batch:
+    ``stores`` (key values), the pilot's first and last days, its design."""
+
+    stores: tuple[str, ...]
+    start: date
+    end: date
+    design_id: str
+
+    def label(self, article: str = "the") -> str:
+        """``the pilot's treated stores S001, S003`` (``article`` "The" to start a sentence)."""
+        return f"{article} pilot's treated stores {', '.join(self.stores)}"
+
+
+def pilot_stores(warehouse: Warehouse, project_id: str | None, dataset_id: str, version: int) -> PilotStores | None:
+    """The treated stores of ``project_id``'s latest pilot design when it is on ``dataset_id``
+    and its treated stores order from batch ``version`` (``core.pilot.run.pilot_batch_version``:
+    the batch a simulated pilot's rows name, else the newest batch covering the pilot's first
+    day); None otherwise (no project, no design, another dataset or batch, a design this
+    version cannot read)."""
+    from core.pilot.run import pilot_batch_version
+    from core.pilot.store import latest_design
+
+    if not project_id:
+        return None
+    try:
+        design = latest_design(warehouse, project_id)
+    except MitoshiError:
+        return None
+    if design is None or design.dataset_id != dataset_id or not design.treated:
+        return None
+    if pilot_batch_version(warehouse, design) != version:
+        return None
+    return PilotStores(stores=tuple(design.treated), start=design.start, end=design.end,
+                       design_id=str(design.design_id))
 
 
 def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str, rows: pd.DataFrame,
@@ -596,7 +639,8 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
         notes.append("The promise is the backtest's shelf simulation (its profit also charges holding stock); "
                      "the realised profit is revenue less the cost of what was ordered, as recorded.")
     return Money(periods=periods_frame.reset_index(), store_column=column, stores=stores, promise=promise,
-                 baseline_promise=baseline, baseline_label=label, notes=tuple(notes))
+                 baseline_promise=baseline, baseline_label=label, notes=tuple(notes),
+                 promise_stores=int(scope.frame[column].nunique()))
 
 
 # ---------------------------------------------------------------------------------
