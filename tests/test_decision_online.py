@@ -222,6 +222,33 @@ def test_after_the_pilot_a_lower_bound_above_zero_and_savings_over_the_running_c
     assert not any("Decide again after the online evaluation" in s for s in decision.next_steps)
 
 
+def test_a_pilot_read_out_partway_is_interim_its_criteria_wait_and_the_verdict_is_at_most_conditional(offline_go):
+    # 2 of 28 days read: the same estimates as READOUT (a GO once the pilot ends), shown as interim
+    partway = dataclasses.replace(READOUT, end=date(2026, 11, 3), days_read=2, days_planned=28)
+    assert pilot.interim(partway) and not pilot.finished(partway) and pilot.planned_end(partway) == date(2026, 11, 29)
+    decision = _decide(offline_go, LOWER, COVERS, online=partway)
+    assert decision.verdict == CONDITIONAL_GO
+    assert [(c.pending, c.passed, c.measured_text) for c in decision.criteria[1:]] == [
+        (True, None, "not yet (pilot)"), (True, None, "not yet (pilot)")]
+    waits = ("The pilot has run 2 of its 28 days (to 2026-11-03; it ends on 2026-11-29): its interim estimates are "
+             "shown, but the criteria wait for its last day; read it out again then.")
+    assert decision.criteria[1].evidence == f"Not yet evaluated: {waits}"
+    assert (f"Not yet evaluated, waiting for the pilot: Online savings, 95% lower bound (pilot) > ¥0; Online yearly "
+            f"savings (pilot) ≥ the yearly running cost. {waits} The verdict is at most a conditional GO until the "
+            "pilot has run all its days and is read out.") in decision.reasons
+    assert decision.reasons[-1] == ("Interim, after 2 of the pilot's 28 days: The backtest said ¥19.2M a year; the "
+                                    "pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M).")
+    assert pilot.pilot_sentence(partway).endswith(
+        "keeping today's practice, 2026-11-02 to 2026-11-03 (interim: 2 of the 28 planned days, to end on 2026-11-29)")
+    assert decision.next_steps[-1] == ("Let the pilot run its remaining 26 days (to 2026-11-29), then read it out "
+                                       "again and decide again on the same criteria.")
+    assert not any(s.startswith("Publish the forecasts") for s in decision.next_steps)  # published already
+    assert decision.online_evidence == partway  # kept in the snapshot as it was: interim
+    # all days read: the same readout decides (a GO, as in the test above); older evidence without days: complete
+    assert _decide(offline_go, LOWER, COVERS, online=dataclasses.replace(partway, days_read=28)).verdict == GO
+    assert pilot.finished(READOUT) and READOUT.days_planned is None
+
+
 def test_after_the_pilot_a_lower_bound_below_zero_fails_and_the_verdict_follows_the_rules(offline_go):
     decision = _decide(offline_go, LOWER, online=UNCLEAR)
     assert decision.verdict == NO_GO

@@ -13,6 +13,7 @@ import pytest
 
 from core.backtest.store import get_run, list_runs
 from core.data.demo import REFERENCE_END_DATE
+from core.decision import online
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, prepare_batch
 from core.money.impact import Economics
@@ -107,6 +108,11 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert readout.pilot_days == 5 and readout.during == (START, START + timedelta(days=4))
     assert readout.pre == (START - timedelta(days=28), START - timedelta(days=1))
     assert readout.notes[0].startswith("Read on 5 of the 14 planned days (to 2026-11-05): the pilot is still running")
+    # an interim readout: the decision leaves the online criteria pending (core.decision.online.interim)
+    evidence = online_evidence(warehouse, project.project_id)
+    assert (evidence.status, evidence.days_read, evidence.days_planned) == (READ, 5, 14)
+    assert (evidence.start, evidence.end) == (START, START + timedelta(days=4))
+    assert online.interim(evidence) and online.planned_end(evidence) == design.end
 
     rest = simulate_design(warehouse, design)
     assert (rest.start, rest.end, rest.days) == (START + timedelta(days=5), design.end, 9)
@@ -120,6 +126,7 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert evidence.status == READ and evidence.readout_id == readout_id and evidence.design_id == design.design_id
     assert (evidence.treated, evidence.control) == (design.treated, design.control)
     assert (evidence.start, evidence.end, evidence.chain_stores) == (START, design.end, 10)
+    assert (evidence.days_read, evidence.days_planned) == (14, 14) and online.finished(evidence)
     # The promise is the piloted batch's own: MA at one 90% level for every item, from the run it was published
     # from, as that run's money impact prices it (its sensitivity row at 90%), not the design's ¥4M.
     run = next(r for r in list_runs(warehouse) if r.name == "ma two stores")

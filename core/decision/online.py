@@ -12,7 +12,7 @@ table rows people read. Nothing here decides: ``core.decision.verdict`` does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from core import fmt
 from core.pilot import readout
@@ -44,6 +44,32 @@ STATUS_LABELS = {NONE: "no pilot", DESIGNED: "pilot designed, not read out yet",
 STATUS_SHORT = {NONE: "before any pilot", DESIGNED: "before the pilot (designed)", READ: "after the pilot"}
 # How an estimate reads, from its 95 % interval and the measure's good direction.
 BETTER, WORSE, UNCLEAR = "better", "worse", "no clear change"
+
+
+def interim(evidence: OnlineEvidence) -> bool:
+    """A readout of a pilot still running: fewer days read (``days_read``) than planned
+    (``days_planned``). Its estimates are shown as interim; online criteria wait for the
+    pilot's last day. Evidence stored before the days were kept reads as complete."""
+    return (evidence.status == READ and evidence.days_planned is not None and evidence.days_read is not None
+            and evidence.days_read < evidence.days_planned)
+
+
+def finished(evidence: OnlineEvidence) -> bool:
+    """The pilot was read out after its last planned day: the online criteria can be judged."""
+    return evidence.status == READ and not interim(evidence)
+
+
+def planned_end(evidence: OnlineEvidence) -> date | None:
+    """The pilot's planned last day (its ``end`` unless an interim readout ended earlier)."""
+    if evidence.start is None or evidence.days_planned is None:
+        return evidence.end
+    return evidence.start + timedelta(days=evidence.days_planned - 1)
+
+
+def days_run_text(evidence: OnlineEvidence) -> str:
+    """``the pilot has run 4 of its 28 days (to 2026-11-05; it ends on 2026-11-29)``."""
+    return (f"the pilot has run {evidence.days_read} of its {evidence.days_planned} days (to {_day(evidence.end)}; "
+            f"it ends on {_day(planned_end(evidence))})")
 
 
 def evidence_of(values: dict | None) -> OnlineEvidence:
@@ -130,10 +156,14 @@ def pilot_sentence(evidence: OnlineEvidence) -> str:
         return "no pilot is designed"
     batch = f" (batch version {evidence.batch_version})" if evidence.batch_version is not None else ""
     treated, control = len(evidence.treated), len(evidence.control)
+    when = " (planned)" if evidence.status == DESIGNED else ""
+    if interim(evidence):
+        when = (f" (interim: {evidence.days_read} of the {evidence.days_planned} planned days, to end on "
+                f"{_day(planned_end(evidence))})")
     return (f"{treated} treated store{'s' if treated != 1 else ''} ({stores_text(evidence.treated)}) ordering from "
             f"the published forecasts{batch} against {control} control store{'s' if control != 1 else ''} "
             f"({stores_text(evidence.control)}) keeping today's practice, {_day(evidence.start)} to "
-            f"{_day(evidence.end)}" + (" (planned)" if evidence.status == DESIGNED else ""))
+            f"{_day(evidence.end)}{when}")
 
 
 def detectable_text(evidence: OnlineEvidence) -> str | None:
@@ -172,7 +202,10 @@ def promise_sentence(evidence: OnlineEvidence, promised: float | None) -> str | 
     profit = evidence.estimate(PROFIT)
     if evidence.status != READ or profit is None:
         return None
-    return readout.promise_sentence(profit, promised)
+    sentence = readout.promise_sentence(profit, promised)
+    if interim(evidence):
+        return f"Interim, after {evidence.days_read} of the pilot's {evidence.days_planned} days: {sentence}"
+    return sentence
 
 
 def criterion_source(evidence: OnlineEvidence, estimate: Estimate) -> str:
@@ -185,6 +218,9 @@ def criterion_source(evidence: OnlineEvidence, estimate: Estimate) -> str:
 
 def waiting(evidence: OnlineEvidence) -> str:
     """Why an online criterion is not evaluated yet, and what comes first."""
+    if interim(evidence):
+        return (f"{days_run_text(evidence)[0].upper()}{days_run_text(evidence)[1:]}: its interim estimates are "
+                "shown, but the criteria wait for its last day; read it out again then.")
     if evidence.status == DESIGNED:
         return f"The pilot is designed but not read out yet: {pilot_sentence(evidence)}."
     return "No pilot is designed yet: design one (treated and control stores, its length from a power calculation)."
@@ -193,13 +229,18 @@ def waiting(evidence: OnlineEvidence) -> str:
 def waiting_condition(criteria: Sequence[str], evidence: OnlineEvidence) -> str:
     """The condition a pending online criterion puts on the verdict: which criteria wait
     for the pilot and, when it is designed, its stores and dates."""
+    until = "has run all its days and is read out" if interim(evidence) else "is read out"
     return (f"Not yet evaluated, waiting for the pilot: {'; '.join(criteria)}. {waiting(evidence)} The verdict is at "
-            "most a conditional GO until the pilot is read out.")
+            f"most a conditional GO until the pilot {until}.")
 
 
 def pilot_step(evidence: OnlineEvidence, plan: str) -> str:
     """The next step of the online evaluation, by how far it got (``plan``: the problem
     definition's online evaluation plan, in the PM's words)."""
+    if interim(evidence):
+        left = evidence.days_planned - evidence.days_read
+        return (f"Let the pilot run its remaining {left} day{'s' if left != 1 else ''} (to "
+                f"{_day(planned_end(evidence))}), then read it out again and decide again on the same criteria.")
     if evidence.status == DESIGNED:
         return (f"Run the pilot as designed: {pilot_sentence(evidence)}. Then read it out (difference-in-differences "
                 "of treated against control stores) and decide again on the same criteria.")

@@ -527,7 +527,7 @@ def _online_criteria(definition: ProblemDefinition, evidence: OnlineEvidence) ->
                       threshold=criterion.threshold, baseline=criterion.baseline, note=criterion.description,
                       online=True)
         base_value = definition.money_baselines().get(criterion.baseline) if criterion.baseline else None
-        if evidence.status != READ:
+        if not pilot.finished(evidence):  # before the pilot, or read out before its last day
             results.append(CriterionResult(**common, measured=None, measured_text="not yet (pilot)",
                                            baseline_value=base_value, passed=None, pending=True,
                                            evidence=f"Not yet evaluated: {pilot.waiting(evidence)}"))
@@ -1322,13 +1322,13 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
                             + ". Then evaluate again: the decision is a snapshot."] if overall <= 1 else [])
         steps = [f"Close the conditions first: {c}" for c in conditions
                  if not c.startswith("Production readiness") and c != waiting]
-        publish = ("Publish the forecasts as a batch table on the Hand-off page for the rollout." if online.status == READ
-                   else "Publish the forecasts as a batch table on the Hand-off page for the pilot.")
-        steps = steps + readiness_steps + [publish, pilot_step]
+        publish = ("Publish the forecasts as a batch table on the Hand-off page for the rollout."
+                   if pilot.finished(online) else "Publish the forecasts as a batch table on the Hand-off page for the pilot.")
+        steps = steps + readiness_steps + ([] if pilot.interim(online) else [publish]) + [pilot_step]
         return CONDITIONAL_GO, reasons + conditions, steps
     steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.",
              pilot_step]
-    if online.status != READ:
+    if not pilot.finished(online):
         steps.append("Decide again after the online evaluation, on the same criteria.")
     return GO, reasons, steps
 

@@ -145,8 +145,9 @@ def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: Pilot
     id, dataset, store column, the published batch the treated stores ordered from and
     the offline promise the pilot is read against: ``promise`` (the piloted batch's own,
     ``core.pilot.run.piloted_promise``) when given, else the design's; the design's
-    promise is kept beside it (``design_offline_*``). Returns the readout's id;
-    ``online_evidence`` reads it back."""
+    promise is kept beside it (``design_offline_*``); and the pilot's days planned and
+    read (fewer read than planned: an interim readout, whose online criteria the decision
+    leaves pending). Returns the readout's id; ``online_evidence`` reads it back."""
     if design.design_id is None:
         raise PilotNotFoundError("Store the pilot design before its readout (save_design).")
     savings, model, ordering = design.offline_yearly_savings, design.offline_model, None
@@ -158,7 +159,7 @@ def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: Pilot
                             offline_model=model, batch_version=batch_version),
         batch_model=_batch_model(warehouse, design.dataset_id, batch_version), offline_ordering=ordering,
         design_offline_yearly_savings=design.offline_yearly_savings, design_offline_model=design.offline_model,
-        **_power(design))
+        days_planned=design.days, days_read=_days_read(readout), **_power(design))
     return save_readout(warehouse, design.project_id, design.design_id,
                         readout.to_dict() | {EVIDENCE_KEY: evidence.to_dict()})
 
@@ -182,6 +183,12 @@ def latest_readout(warehouse: Warehouse, project_id: str, design_id: str | None 
                                          "created_at": row["created_at"].isoformat()}
 
 
+def _days_read(readout: PilotReadout) -> int | None:
+    """The pilot days a readout read (None for a readout that does not say)."""
+    days = getattr(readout, "pilot_days", None)
+    return None if days is None else int(days)
+
+
 def _power(design: PilotDesign) -> dict:
     """What the design can detect, for the decision to print beside its stores and dates."""
     return {"detectable_yearly": design.mde_yearly, "power": design.power, "alpha": design.alpha}
@@ -203,7 +210,7 @@ def designed_evidence(design: PilotDesign) -> OnlineEvidence:
         status=DESIGNED, design_id=design.design_id, dataset_id=design.dataset_id, store_column=design.store_column,
         treated=design.treated, control=design.control, start=design.start, end=design.end,
         chain_stores=design.chain_stores, offline_yearly_savings=design.offline_yearly_savings,
-        offline_model=design.offline_model, **_power(design))
+        offline_model=design.offline_model, days_planned=design.days, **_power(design))
 
 
 def online_evidence(warehouse: Warehouse, project_id: str | None) -> OnlineEvidence:
