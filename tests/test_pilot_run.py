@@ -248,6 +248,33 @@ def test_command_line_simulates_and_reads_out_the_latest_design(designed, capsys
     # the promise of the batch piloted (MA at 90%), not the design's ¥4M
     assert "The backtest said \u2212¥8.53M a year; the pilot measured" in text and "note: Read on 7 of the 14" in text
 
+    # A control store misses a pilot day: the readout refuses, and reads the others with --exclude.
+    missing, partner = design.pairs[0][1], design.pairs[0][0]
+    warehouse = Warehouse(path)
+    table = warehouse.get_dataset(design.dataset_id).table_name
+    with warehouse.transaction() as cur:
+        cur.execute(f'DELETE FROM "{table}" WHERE store_id = ? AND ds = ?', [missing, START + timedelta(days=2)])
+    warehouse.close()
+    assert main(["readout", "--warehouse", path, "--project", "Pilot run"]) == 2
+    assert f"days are missing for {missing} (1 of 35)" in capsys.readouterr().err
+    assert main(["readout", "--warehouse", path, "--project", "Pilot run", "--exclude", f"{missing}, S099"]) == 2
+    assert capsys.readouterr().err == f"error: S099 is not in the pilot: leave out only its stores " \
+        f"({', '.join((*design.treated, *design.control))}).\n"
+    assert main(["readout", "--warehouse", path, "--project", "Pilot run", "--exclude", missing, "--json"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    control = [s for s in design.control if s != missing]
+    assert stored["control"] == stored["evidence"]["control"] == control and len(control) == 1  # of 2 paired
+    assert stored["evidence"]["treated"] == list(TREATED)
+    assert stored["notes"][1] == stored["evidence"]["notes"][1] == (
+        f"Left out of this readout: {missing} (control, paired with {partner}, which stays in). Only the stores named "
+        "are left out, not their pair partners: the difference-in-differences compares the treated stores' mean "
+        "change with the control stores', which needs no pairs, and keeping a partner keeps its data; the two "
+        "groups are less alike than designed (see the balance before the pilot), and with fewer stores the "
+        "interval is wider.")
+    assert stored["notes"][0].startswith("Read on 7 of the 14 planned days")
+    assert [row["df"] for row in stored["overall"] if row["measure"] == "profit"] == [1.0]  # 3 stores − 2
+    assert "With one control store no treated store's own effect can be given an interval." in stored["notes"]
+
     assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 0
     assert "all 14 days are in the data" in capsys.readouterr().out
     assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 2
@@ -297,3 +324,9 @@ def test_the_promise_is_the_piloted_batchs_model_at_its_ordering(designed) -> No
         "stock)."))
     # no batch known: the design's own promise
     assert piloted_promise(warehouse, design, None) == (PilotedPromise("ma", 4e6), None)
+
+
+def test_leaving_out_stores_keeps_a_treated_and_three_stores(designed) -> None:
+    warehouse, _, design = designed
+    with pytest.raises(PilotRunError, match=r"Leaving out S001, S002 leaves 0 treated and 2 control stores; a difference-in-differences"):
+        read_out_design(warehouse, design, exclude=("S001", "S002"))

@@ -32,12 +32,14 @@ the treated stores order from the published batch, the controls keep today's pra
 the pilot's days (all that remain, or the next ``--days``) are appended to the dataset; it
 prints the true effect the demo's counterfactual knows.
 
-    python -m core.pilot readout --project NAME|ID [--level 0.95] [--json]
+    python -m core.pilot readout --project NAME|ID [--level 0.95] [--exclude S003,S004] [--json]
 
 ``readout`` reads the latest design's pilot out on its days in the data so far
-(difference-in-differences, ``core.pilot.readout``) and stores the readout with the
-project for the decision; ``--json`` prints the stored readout (its ``evidence`` key is
-what the decision reads).
+(difference-in-differences, ``core.pilot.readout``) against the promise of the batch the
+treated stores ordered from, and stores the readout with the project for the decision;
+``--exclude`` leaves stores out (one that misses days, say: only those stores, not their
+pair partners; the readout notes it); ``--json`` prints the stored readout (its
+``evidence`` key is what the decision reads).
 
 The warehouse is $MITOSHI_WAREHOUSE or --warehouse. Bad arguments or data: one line on
 stderr and exit code 2.
@@ -267,6 +269,9 @@ def add_readout(commands: argparse._SubParsersAction) -> None:
                                         "the project for the decision.")
     r.add_argument("--project", required=True, help="the project's name or id")
     r.add_argument("--level", type=_share, default=0.95, help="the intervals' confidence (default 0.95)")
+    r.add_argument("--exclude", type=_names, default=(), metavar="S1,S2",
+                   help="stores left out of this readout (one missing days, say); only those, not their pair "
+                        "partners; noted in the readout")
     r.set_defaults(handler=run_readout)
 
 
@@ -306,7 +311,7 @@ def run_simulate(warehouse: Warehouse, args: argparse.Namespace) -> int:
 
 def run_readout(warehouse: Warehouse, args: argparse.Namespace) -> int:
     design = _latest_design(warehouse, args.project)
-    readout, readout_id = read_out_design(warehouse, design, args.level)
+    readout, readout_id = read_out_design(warehouse, design, args.level, args.exclude)
     if args.json:
         stored = latest_readout(warehouse, design.project_id, design.design_id)
         print(json.dumps(json_ready(stored), indent=2, ensure_ascii=False, allow_nan=False))

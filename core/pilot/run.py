@@ -401,7 +401,42 @@ def design_outcomes(warehouse: Warehouse, design: PilotDesign) -> pd.DataFrame:
                               design.store_column, start=design.pre_start, end=design.end)
 
 
-def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.95) -> tuple[PilotReadout, str]:
+def exclusion_note(design: PilotDesign, exclude: tuple[str, ...]) -> str:
+    """The readout's note on the stores ``exclude`` leaves out (names already checked)."""
+    partner = {a: b for pair in design.pairs for a, b in (pair, pair[::-1])}
+    parts = []
+    for store in exclude:
+        group = "treated" if store in design.treated else "control"
+        mate = partner.get(store)
+        paired = "" if mate is None else f", paired with {mate}" + (
+            ", also left out" if mate in exclude else ", which stays in")
+        parts.append(f"{store} ({group}{paired})")
+    return (f"Left out of this readout: {', '.join(parts)}. Only the stores named are left out, not their pair "
+            "partners: the difference-in-differences compares the treated stores' mean change with the control "
+            "stores', which needs no pairs, and keeping a partner keeps its data; the two groups are less alike "
+            "than designed (see the balance before the pilot), and with fewer stores the interval is wider.")
+
+
+def _exclude(design: PilotDesign, exclude: tuple[str, ...]) -> tuple[str, ...]:
+    """``exclude`` checked against the design's stores: unique, in the design, leaving a
+    treated store and three stores in all."""
+    exclude = tuple(dict.fromkeys(str(s).strip() for s in exclude if str(s).strip()))
+    stores = (*design.treated, *design.control)
+    unknown = [s for s in exclude if s not in stores]
+    if unknown:
+        raise PilotRunError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the pilot: leave out "
+                            f"only its stores ({', '.join(stores)}).")
+    treated = [s for s in design.treated if s not in exclude]
+    control = [s for s in design.control if s not in exclude]
+    if not treated or not control or len(treated) + len(control) < 3:
+        raise PilotRunError(f"Leaving out {', '.join(exclude)} leaves {len(treated)} treated and {len(control)} "
+                            "control stores; a difference-in-differences with an interval needs a treated and a "
+                            "control store and three in all: append the missing days instead.")
+    return exclude
+
+
+def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.95,
+                    exclude: tuple[str, ...] = ()) -> tuple[PilotReadout, str]:
     """Read the stored ``design``'s pilot out and store the readout with the project.
 
     The difference-in-differences (``core.pilot.readout.read_out``) compares the pilot's
@@ -418,13 +453,22 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     Returns the readout and its id. Raises ``PilotRunError`` for an unsaved design,
     ``ReadoutInputError`` when no pilot day is in the data yet or stores miss days, and
     ``ImpactInputError`` when the data cannot be priced.
+
+    ``exclude``: stores of the design left out of this readout (one that misses days, say);
+    only the stores named, not their pair partners (``exclusion_note`` says why), noted
+    in the readout and absent from the evidence's treated and control stores. Raises
+    ``PilotRunError`` for a store not in the pilot, or when too few stores would remain.
     """
     if design.design_id is None:
         raise PilotRunError("Save the pilot design first: a readout belongs to a stored design.")
+    exclude = _exclude(design, tuple(exclude))
     outcomes = design_outcomes(warehouse, design)
-    readout = read_out(outcomes, design.treated, design.control,
+    readout = read_out(outcomes, [s for s in design.treated if s not in exclude],
+                       [s for s in design.control if s not in exclude],
                        (design.pre_start, design.start - timedelta(days=1)), (design.start, design.end),
                        design.chain_stores, level)
+    if exclude:
+        readout = replace(readout, notes=(exclusion_note(design, exclude), *readout.notes))
     if readout.pilot_days < design.days:
         note = (f"Read on {readout.pilot_days} of the {design.days} planned days (to {readout.during[1]:%Y-%m-%d}): "
                 "the pilot is still running, and its interval narrows as its days come in. Read it out again "
