@@ -92,7 +92,7 @@ def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_en
     button(at, "Read out the pilot").click().run()
     assert not at.exception and not at.error
     estimates = at.dataframe[1].value  # after the pairs
-    assert list(estimates["Measure"]) == ["Profit", "Waste cost", "Lost-sales margin", "Stockout days"]
+    assert list(estimates["Measure"]) == ["Profit", "Waste cost", "Lost-sales margin", "Stockout item-days"]
     warehouse = Warehouse(warehouse_env)
     try:
         stored = latest_readout(warehouse, project.project_id)
