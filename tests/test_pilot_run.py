@@ -32,6 +32,7 @@ from core.pilot.run import (
     read_out_design,
     readout_table,
     simulate_design,
+    simulated_batches,
     stored_readout,
 )
 from core.pilot.store import latest_design, latest_readout, online_evidence, save_design
@@ -114,8 +115,11 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert (evidence.start, evidence.end) == (START, START + timedelta(days=4))
     assert online.interim(evidence) and online.planned_end(evidence) == design.end
 
+    newer = publish(warehouse, 9)  # a refit in the middle of the pilot: the treated stores keep their batch
+    assert pilot_status(warehouse, design).batch_version == version
     rest = simulate_design(warehouse, design)
-    assert (rest.start, rest.end, rest.days) == (START + timedelta(days=5), design.end, 9)
+    assert (rest.start, rest.end, rest.days, rest.batch_version) == (START + timedelta(days=5), design.end, 9, version)
+    assert newer == version + 1 and simulated_batches(warehouse, design) == {version: (START, design.end)}
     assert pilot_status(warehouse, design).complete
     assert pilot_batch_version(warehouse, design) == version
 
@@ -177,6 +181,26 @@ def test_a_batch_too_short_says_which_horizon_to_publish(designed) -> None:
     with pytest.raises(PilotRunError, match="horizon of at least 14 days"):
         simulate_design(warehouse, design)
     assert warehouse.get_dataset(design.dataset_id).end_date == REFERENCE_END_DATE  # nothing appended
+
+    # Started on that short batch anyway (named), the pilot keeps it: a newer batch does not take over halfway.
+    simulate_design(warehouse, design, days=5, batch_version=1)
+    assert simulated_batches(warehouse, design) == {1: (START, START + timedelta(days=4))}
+    publish(warehouse, 9)  # v2 covers the 9 days left
+    status = pilot_status(warehouse, design)
+    assert status.batch_version == 1 and status.simulation_blocker() == (
+        "The pilot's batch v1 forecasts 2026-11-01 to 2026-11-07; its days still to run are 2026-11-06 to 2026-11-14, "
+        "and a pilot orders from one batch (its first days ordered from this one): read out the days it has, or "
+        "design the pilot again and publish once, with a horizon covering the whole pilot, before it starts.")
+    with pytest.raises(PilotRunError, match="read out the days it has, or design the pilot again"):
+        simulate_design(warehouse, design)
+    with pytest.raises(PilotRunError) as refused:
+        simulate_design(warehouse, design, batch_version=2)
+    assert str(refused.value) == (
+        "The pilot's days 2026-11-01 to 2026-11-05 ordered from batch v1; a pilot orders from one batch, or its "
+        "readout would measure a mix of two forecasts against one promise. Simulate its other days from v1, or "
+        "design the pilot again and publish once, with a horizon covering the whole pilot, before it starts.")
+    assert warehouse.get_dataset(design.dataset_id).end_date == START + timedelta(days=4)  # nothing more appended
+    assert pilot_batch_version(warehouse, design) == 1
 
 
 def test_refusals(designed) -> None:

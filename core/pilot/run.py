@@ -310,6 +310,25 @@ def is_generated(dataset: Dataset) -> bool:
     return True
 
 
+def simulated_batches(warehouse: Warehouse, design: PilotDesign) -> dict[int, tuple[date, date]]:
+    """The published batches the design's simulated days ordered from (read from the
+    simulated pilots' appends inside its days): version -> (first, last) day simulated
+    from it, earliest first. Empty before the pilot's first simulated day, and for
+    imported data."""
+    found: dict[int, tuple[date, date]] = {}
+    for source in warehouse.list_appends(design.dataset_id)["source"]:
+        match = SIMULATED_SOURCE.match(str(source))
+        if not match:
+            continue
+        first, last = date.fromisoformat(match[2]), date.fromisoformat(match[3])
+        if first > design.end or last < design.start:
+            continue
+        version = int(match[1])
+        was = found.get(version, (first, last))
+        found[version] = (min(was[0], first), max(was[1], last))
+    return dict(sorted(found.items(), key=lambda item: item[1][0]))
+
+
 def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
     """Where ``design`` stands now (``PilotStatus``). Raises ``DatasetNotFoundError`` when
     its dataset was deleted."""
@@ -317,6 +336,15 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
     present = days_in_data(warehouse, dataset, design.start, design.end)
     batches = list_batches(warehouse, dataset.dataset_id)
     version = first = last = problem = ordered = None
+    started = next(iter(simulated_batches(warehouse, design)), None)  # a pilot keeps the batch it started on
+    if started is not None and started not in set(batches["version"]):
+        problem = (f"The batch v{started} the pilot's first days ordered from was deleted, and a pilot orders from "
+                   "one batch: design the pilot again, and publish once, with a horizon covering the whole pilot, "
+                   "before it starts.")
+        batches = batches.iloc[0:0]
+        version = started
+    elif started is not None:
+        batches = batches[batches["version"] == started]
     if not batches.empty:
         newest = batches.sort_values("version").iloc[-1]
         version = int(newest["version"])
@@ -326,7 +354,12 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
         first, last = pd.Timestamp(newest["first_date"]).date(), pd.Timestamp(newest["last_date"]).date()
         next_day = max(design.start, dataset.end_date + timedelta(days=1))
         horizon = max(1, (design.end - dataset.end_date).days)
-        if next_day <= design.end and (first > next_day or last < design.end):
+        if next_day <= design.end and (first > next_day or last < design.end) and started is not None:
+            problem = (f"The pilot's batch v{version} forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; its days still "
+                       f"to run are {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}, and a pilot orders from one batch "
+                       "(its first days ordered from this one): read out the days it has, or design the pilot "
+                       "again and publish once, with a horizon covering the whole pilot, before it starts.")
+        elif next_day <= design.end and (first > next_day or last < design.end):
             # A batch published now starts the day after the data: the horizon is counted from there.
             problem = (f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the "
                        f"pilot's days still to run are {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}. Publish a batch "
@@ -349,8 +382,16 @@ def simulate_design(warehouse: Warehouse, design: PilotDesign, days: int | None 
                     batch_version: int | None = None) -> SimulatedPilot:
     """Simulate the stored ``design``'s pilot on the demo chain and append it: its next
     ``days`` days not in the data yet (default: all that remain), the treated stores
-    ordering from the published batch ``batch_version`` (default: the newest), the
-    controls on today's practice (``core.pilot.simulate.simulate_pilot``).
+    ordering from the published batch ``batch_version`` (default: the newest; once some
+    of the pilot's days are simulated, the batch they ordered from), the controls on
+    today's practice (``core.pilot.simulate.simulate_pilot``).
+
+    One pilot, one batch: simulating its days in parts from two batches is refused
+    (``PilotRunError``) rather than recorded, because the readout sets one offline
+    promise (the batch's model at its ordering) beside one measurement, and a pilot
+    split between two forecasts — perhaps two models, or two orderings — tests neither.
+    Publish once, with a horizon covering the whole pilot, before it starts; a batch
+    published in the middle (a weekly refit) does not change what the pilot orders from.
 
     Raises ``PilotRunError`` for an unsaved design, an imported dataset, a pilot already in
     the data, a start that is not the day after the data, ``days`` outside
@@ -359,8 +400,18 @@ def simulate_design(warehouse: Warehouse, design: PilotDesign, days: int | None 
     if design.design_id is None:
         raise PilotRunError("Save the pilot design first: a simulated pilot belongs to a stored design.")
     status = pilot_status(warehouse, design)
-    # A version named is checked by the simulation itself; the newest batch is checked here.
-    blocker = status.data_blocker() or (status.batch_blocker() if batch_version is None else None)
+    earlier = simulated_batches(warehouse, design)
+    if earlier:  # the pilot ran on a batch already: its other days order from the same one
+        started, (first, last) = next(iter(earlier.items()))
+        if batch_version is not None and batch_version != started:
+            raise PilotRunError(
+                f"The pilot's days {first:%Y-%m-%d} to {last:%Y-%m-%d} ordered from batch v{started}; a pilot orders "
+                f"from one batch, or its readout would measure a mix of two forecasts against one promise. Simulate "
+                f"its other days from v{started}, or design the pilot again and publish once, with a horizon "
+                "covering the whole pilot, before it starts.")
+        batch_version = started
+    # A version named is checked by the simulation itself; the newest (or the pilot's own) batch is checked here.
+    blocker = status.data_blocker() or (status.batch_blocker() if batch_version is None or earlier else None)
     if blocker:
         raise PilotRunError(blocker)
     remaining = status.days_remaining
@@ -373,13 +424,12 @@ def simulate_design(warehouse: Warehouse, design: PilotDesign, days: int | None 
 
 
 def pilot_batch_version(warehouse: Warehouse, design: PilotDesign) -> int | None:
-    """The published batch the treated stores ordered from: on the demo chain the one a
-    simulated pilot's append names (the latest such append inside the pilot's days),
-    else the newest batch whose dates include the pilot's first day; None when none."""
-    for source in warehouse.list_appends(design.dataset_id)["source"]:
-        found = SIMULATED_SOURCE.match(str(source))
-        if found and date.fromisoformat(found[2]) <= design.end and date.fromisoformat(found[3]) >= design.start:
-            return int(found[1])
+    """The published batch the treated stores ordered from: on the demo chain the one the
+    simulated pilot's appends name (``simulated_batches``; one per pilot), else the
+    newest batch whose dates include the pilot's first day; None when none."""
+    simulated = simulated_batches(warehouse, design)
+    if simulated:  # one batch (simulate_design refuses a second); of an older mix, the first
+        return next(iter(simulated))
     batches = list_batches(warehouse, design.dataset_id)
     if batches.empty:
         return None
