@@ -80,7 +80,7 @@ def render_decision(decision: Decision, key: str) -> None:
     for c in decision.criteria:
         with st.container(border=True):
             mark = {True: ":green[**✓ passed**]", False: ":red[**✗ failed**]", None: ":orange[**? not evaluated**]"}
-            shown = ":blue[**⧗ not yet evaluated**]" if c.pending else mark[c.passed]
+            shown = ":blue[:material/hourglass_empty: **not yet evaluated**]" if c.pending else mark[c.passed]
             where = " · *online (pilot)*" if c.online else ""
             st.markdown(f"{shown} &nbsp; **{md(c.criterion)}** — measured **{md(c.measured_text)}**{where}")
             st.caption(md(c.evidence) + (f"  \nWhy this threshold: {md(c.note)}" if c.note else ""))
