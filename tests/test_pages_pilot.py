@@ -113,7 +113,7 @@ def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_en
     assert any(b.label == "Read out again" for b in at.button)
 
 
-def _read_out_past_pilot(warehouse_env) -> tuple[str, str]:
+def _read_out_past_pilot(warehouse_env, read: bool = True) -> tuple[str, str]:
     """A saved design of the example project on the demo chain's last 14 days (ordinary days, read out as a
     pilot): returns the dataset's id and the design's id."""
     from datetime import date
@@ -131,7 +131,8 @@ def _read_out_past_pilot(warehouse_env) -> tuple[str, str]:
                                                      smallest_effect_yearly=5e6, start=date(2026, 10, 18)),
                               project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
         design = replace(design, design_id=save_design(warehouse, design))
-        read_out_design(warehouse, design)
+        if read:
+            read_out_design(warehouse, design)
         return dataset.dataset_id, design.design_id
     finally:
         warehouse.close()
@@ -182,3 +183,35 @@ def test_saving_a_design_over_a_read_out_pilot_asks_first(warehouse_env) -> None
     finally:
         warehouse.close()
     assert len(designs) == 2 and designs[1].design_id == design_id
+
+
+def test_a_store_missing_days_can_be_left_out_of_the_readout(warehouse_env) -> None:
+    from core.pilot.store import online_evidence
+
+    dataset_id, _ = _read_out_past_pilot(warehouse_env, read=False)
+    warehouse = Warehouse(warehouse_env)
+    try:
+        table = warehouse.get_dataset(dataset_id).table_name
+        with warehouse.transaction() as cur:  # S002 (treated) missed two days of the pilot
+            cur.execute(f"DELETE FROM {table} WHERE store_id = 'S002' AND ds IN (DATE '2026-10-20', DATE '2026-10-21')")
+    finally:
+        warehouse.close()
+    at = new_session(PAGE)
+    assert not at.exception and not at.error
+    picker = at.multiselect(key=next(m.key for m in at.multiselect if m.label == "Leave stores out of the readout"))
+    assert picker.value == []  # offered in an expander before any refusal
+    button(at, "Read out the pilot").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [md("Every store needs one row for every day read; days are missing for "
+                                              "S002 (2 of 42). Append the missing days, or leave those stores out.")]
+    picker = at.multiselect(key=picker.key)
+    assert picker.value == ["S002"]  # preselected from the refusal
+    button(at, "Read out the pilot").click().run()
+    assert not at.exception and not at.error
+    warehouse = Warehouse(warehouse_env)
+    try:
+        evidence = online_evidence(warehouse, planning.list_projects(warehouse)[0].project_id)
+    finally:
+        warehouse.close()
+    assert evidence.treated == ("S001",) and "S002" not in evidence.control
+    assert any(t.startswith(md("Left out of this readout: S002 (treated, paired with ")) for t in texts(at.warning))

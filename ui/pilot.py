@@ -4,6 +4,8 @@ appended days), read it out and take its evidence to the decision. The steps are
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -28,7 +30,15 @@ from core.pilot.design import (
     store_names,
 )
 from core.pilot.evidence import MEASURES, PROFIT
-from core.pilot.readout import MEASURE_NAMES, METHOD, PilotReadout, effect_sentence, interval_text, promise_sentence
+from core.pilot.readout import (
+    MEASURE_NAMES,
+    METHOD,
+    PilotReadout,
+    ReadoutInputError,
+    effect_sentence,
+    interval_text,
+    promise_sentence,
+)
 from core.pilot.run import (
     PilotStatus,
     StoredReadout,
@@ -50,6 +60,11 @@ from ui.state import dataset_picker, get_warehouse, show_error, table
 
 TRUTH_KEY = "pilot_truth_{}"  # the demo's true effects of the last simulation, per design
 DONE_KEY = "pilot_done_{}"  # what the last simulation did, shown after the page reruns
+REFUSED_KEY = "pilot_refused_{}"  # the readout's refusal because stores miss days, per design
+EXCLUDE_KEY = "pilot_exclude_{}"  # the stores left out of the readout, per design
+PRESELECT_KEY = "pilot_exclude_next_{}"  # the stores a refusal named, chosen before the picker is drawn again
+# A readout refused because stores miss days or rows (core.pilot.readout.read_out's messages).
+MISSING_DAYS = re.compile(r"days are missing for|not in the data: append their rows")
 
 
 # ---------------------------------------------------------------------------------
@@ -449,19 +464,54 @@ def readout_section(warehouse: Warehouse, design: PilotDesign, status: PilotStat
     elif stored is not None and stored.readout.pilot_days < present:
         st.info(f"The stored readout is of {stored.readout.pilot_days} days; {present} are in the data now: read it "
                 "out again.", icon=":material/update:")
+    exclude = exclude_picker(design)
     label = "Read out the pilot" if stored is None else "Read out again"
     if st.button(label, type="primary" if stored is None or stored.readout.pilot_days < present else "secondary",
                  icon=":material/analytics:", disabled=present == 0, key=f"pilot_readout_{design.design_id}"):
+        refused_key = REFUSED_KEY.format(design.design_id)
         try:
             with st.spinner("Pricing every store's days and fitting the difference-in-differences…"):
-                read_out_design(warehouse, design)
+                read_out_design(warehouse, design, exclude=exclude)
+            st.session_state.pop(refused_key, None)
             st.rerun()
+        except ReadoutInputError as error:
+            named = [s for s in (*design.treated, *design.control) if re.search(rf"\b{re.escape(s)}\b", str(error))]
+            if named and MISSING_DAYS.search(str(error)):
+                # The readout refuses because stores miss days: offer to leave them out, preselected.
+                st.session_state[refused_key] = str(error)
+                st.session_state[PRESELECT_KEY.format(design.design_id)] = sorted(set(named) | set(exclude))
+                st.rerun()
+            show_error(error)
         except MitoshiError as error:
             show_error(error)
     if stored is None:
         return None
     render_readout(stored, design)
     return stored
+
+
+def exclude_picker(design: PilotDesign) -> tuple[str, ...]:
+    """The stores to leave out of the readout (``core.pilot.run.read_out_design``'s
+    ``exclude``): shown with the refusal when the last readout refused because stores miss
+    days (those stores preselected), else in an expander."""
+    refused = st.session_state.get(REFUSED_KEY.format(design.design_id))
+    if refused:
+        st.error(md(refused), icon=":material/error:")
+        box = st.container()
+    else:
+        box = st.expander("Leave stores out of the readout", icon=":material/remove_circle:")
+    roles = {s: "treated" for s in design.treated} | {s: "control" for s in design.control}
+    preselect = st.session_state.pop(PRESELECT_KEY.format(design.design_id), None)
+    if preselect is not None:
+        st.session_state[EXCLUDE_KEY.format(design.design_id)] = preselect
+    with box:
+        chosen = st.multiselect(
+            "Leave stores out of the readout", list(roles), format_func=lambda s: f"{s} ({roles[s]})",
+            key=EXCLUDE_KEY.format(design.design_id),
+            help="A store that misses days (a closure, a late file) blocks the readout: leave it out and the pilot "
+                 "is read on the others. Only the stores named are left out, not their pair partners; the interval "
+                 "is wider with fewer stores, and the readout says who was left out.")
+    return tuple(chosen)
 
 
 def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
