@@ -121,9 +121,10 @@ for row in watch.periods.itertuples():
     if monitor.PROFIT_PER_STORE_DAY in watch.periods:
         value = getattr(row, monitor.PROFIT_PER_STORE_DAY)
         record["Profit per store-day"] = "" if fmt.missing(value) else fmt.yen(value)
-    record["Status"] = {"complete": "complete", "partial": "partial", "waiting": "no actuals yet"}[row.status]
-    record["Alert"] = ", ".join(alert)
-    rows.append(record)
+    # Status and alerts first after the period: on a narrow screen the measures scroll, not the verdict.
+    rows.append({"Period": record.pop("Period"),
+                 "Status": {"complete": "complete", "partial": "partial", "waiting": "no actuals yet"}[row.status],
+                 "Alert": ", ".join(alert), **record})
 table(pd.DataFrame(rows))
 st.caption(md(watch.band_sentence))
 

@@ -40,6 +40,12 @@ def _frame(watch: BatchWatch) -> pd.DataFrame:
     return watch.periods[watch.periods["status"] != "waiting"]
 
 
+def _period_ticks(fig: go.Figure, frame: pd.DataFrame) -> None:
+    """One tick per period, at its start: with a few weekly points plotly would tick every day."""
+    starts = pd.to_datetime(frame["period_start"])
+    fig.update_xaxes(tickvals=starts, ticktext=[f"{d:%Y-%m-%d}" for d in starts])
+
+
 def wape_chart(watch: BatchWatch) -> go.Figure:
     """Each covered week's WAPE (%) with the backtest's band shaded and the weeks above it
     marked ×."""
@@ -51,6 +57,7 @@ def wape_chart(watch: BatchWatch) -> go.Figure:
     fig = base_layout(fig, f"WAPE by week: {fmt.model_name(watch.model)}, version {watch.version}",
                       "Week (its Monday)" if watch.freq.value == "D" else "Period", "WAPE (%)", height=380)
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
+    _period_ticks(fig, frame)
     fig.update_layout(legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
     return fig
 
@@ -66,5 +73,6 @@ def bias_chart(watch: BatchWatch) -> go.Figure:
     fig = base_layout(fig, "Bias by week (above 0: forecast more than sold)",
                       "Week (its Monday)" if watch.freq.value == "D" else "Period", "Bias (% of sales)", height=340)
     fig.update_yaxes(ticksuffix="%")
+    _period_ticks(fig, frame)
     fig.update_layout(legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
     return fig
