@@ -328,7 +328,7 @@ def test_the_pdf_prints_the_online_section_with_its_figures(offline_go):
                      "Treated stores order from the published forecasts of ETS (exponential smoothing), batch version 1",
                      "Designed to detect a yearly effect of ¥9.66M or more (80% power at 5% significance)",
                      "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M).",
-                     "Profit (savings) +¥14,000,000 95%: ¥6,000,000 to ¥22,000,000 0.004 better",
+                     "Profit +¥14,000,000 95%: ¥6,000,000 to ¥22,000,000 0.004 better",
                      "Waste cost \u2212¥2,900,000 95%: \u2212¥4,100,000 to \u2212¥1,700,000 < 0.001 better",
                      "Stockout item-days \u22121,825 item-days", "no clear change",
                      "✓ passed Online savings, 95% lower bound (pilot) > ¥0"):
@@ -363,7 +363,7 @@ def test_the_online_chart_keeps_its_text_inside_and_apart(monkeypatch):
 def test_estimate_rows_read_each_interval_in_its_good_direction():
     rows = pilot.estimate_rows(READOUT)
     assert [(r["measure"], r["yearly"], r["reading"]) for r in rows] == [
-        ("Profit (savings)", "+¥14,000,000", "better"), ("Waste cost", "\u2212¥2,900,000", "better"),
+        ("Profit", "+¥14,000,000", "better"), ("Waste cost", "\u2212¥2,900,000", "better"),
         ("Stockout item-days", "\u22121,825 item-days", "no clear change")]
     worse = Estimate(WASTE_COST, 1.0, 3e6, 1e6, 5e6, 0.01)
     assert pilot.reading(worse) == "worse"
@@ -396,7 +396,7 @@ def test_the_report_page_shows_the_online_evaluation_and_both_decisions(warehous
     assert "**Status: pilot read out**" in shown and "S001, S002" in shown
     frames = [d.value for d in at.dataframe]
     table = next(f for f in frames if "yearly effect (chain)" in f.columns)
-    assert list(table["measure"]) == ["Profit (savings)", "Waste cost", "Stockout item-days"]
+    assert list(table["measure"]) == ["Profit", "Waste cost", "Stockout item-days"]
     assert list(table["p-value"]) == ["0.004", "< 0.001", "0.210"]
     heads = next(f for f in frames if "online" in f.columns)
     assert list(heads["online"]) == ["after the pilot", "before the pilot (designed)"]

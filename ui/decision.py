@@ -158,7 +158,7 @@ def _online(decision: Decision, key: str) -> None:
     if decision.online is None:
         st.caption("This decision was taken before Mitoshi kept the online evidence with a decision.")
         return
-    status = pilot.STATUS_LABELS.get(evidence.status, evidence.status)
+    status = pilot.status_label(evidence)
     if evidence.status == NONE:
         st.info(f"**Status: {status}.** The offline promise has not been tested in stores: design a pilot (treated "
                 "and control stores, its length from a power calculation) and decide again after its readout.",

@@ -526,7 +526,8 @@ def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
         st.warning(md(note), icon=":material/info:")
     profit = readout.estimate(PROFIT)
     if profit is not None:
-        st.markdown(f"#### {md(promise_sentence(profit, design.offline_yearly_savings))}")
+        # The promise of what was piloted (the batch's model and ordering), stored with the readout.
+        st.markdown(f"#### {md(promise_sentence(profit, stored.evidence.offline_yearly_savings))}")
     table(readout_table(readout))
     st.caption("Effects are the treated stores' change less the control stores' change; yearly for the chain = per "
                f"store-day × 365 × {readout.chain_stores} stores. Profit up is good; waste, lost sales and stockouts "
@@ -539,7 +540,8 @@ def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
     if truth:
         st.info(md(truth), icon=":material/visibility:")
     left, right = st.columns(2)
-    left.plotly_chart(charts.promise_chart(readout, design.offline_yearly_savings, design.offline_model),
+    left.plotly_chart(charts.promise_chart(readout, stored.evidence.offline_yearly_savings,
+                                           stored.evidence.offline_model),
                       width="stretch", key=f"pilot_promise_{stored.readout_id}")
     if not readout.per_store.empty:
         right.plotly_chart(charts.store_effects_chart(readout, PROFIT), width="stretch",

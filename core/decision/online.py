@@ -19,7 +19,7 @@ from core.pilot import readout
 from core.pilot.evidence import (
     DESIGNED,
     GOOD_DIRECTION,
-    LOST_MARGIN,
+    MEASURE_LABELS,
     MEASURES,
     NONE,
     PROFIT,
@@ -38,12 +38,18 @@ SOURCES: dict[str, tuple[str, str]] = {
     "online_waste_change": (WASTE_COST, YEARLY),
     "online_stockout_change": (STOCKOUT_DAYS, YEARLY),
 }
-MEASURE_LABELS = {PROFIT: "Profit (savings)", WASTE_COST: "Waste cost", LOST_MARGIN: "Lost margin (stockouts)",
-                  STOCKOUT_DAYS: "Stockout item-days"}
 STATUS_LABELS = {NONE: "no pilot", DESIGNED: "pilot designed, not read out yet", READ: "pilot read out"}
+INTERIM_LABEL = "pilot read out before its last day (interim)"
 STATUS_SHORT = {NONE: "before any pilot", DESIGNED: "before the pilot (designed)", READ: "after the pilot"}
 # How an estimate reads, from its 95 % interval and the measure's good direction.
 BETTER, WORSE, UNCLEAR = "better", "worse", "no clear change"
+
+
+def status_label(evidence: OnlineEvidence) -> str:
+    """The pilot's status for people, telling an interim readout from a finished one."""
+    if evidence.status == READ and interim(evidence):
+        return INTERIM_LABEL
+    return STATUS_LABELS.get(evidence.status, evidence.status)
 
 
 def interim(evidence: OnlineEvidence) -> bool:

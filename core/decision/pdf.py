@@ -390,7 +390,7 @@ def _online(pdf, d: Decision, charts) -> None:
     if d.online is None:
         _paragraph(pdf, "This decision was taken before Mitoshi kept the online evidence with a decision.", color=MUTED)
         return
-    status = pilot.STATUS_LABELS.get(evidence.status, evidence.status)
+    status = pilot.status_label(evidence)
     if evidence.status == NONE:
         _paragraph(pdf, f"Status: {status}. The offline promise has not been tested in stores: a pilot (treated and "
                         "control stores, its length from a power calculation) would test it before the decision is "

@@ -38,7 +38,7 @@ from core.money.outcomes import store_day_outcomes
 from core.money.store import load_impact_settings
 from core.pilot.design import PilotDesign
 from core.pilot.evidence import OnlineEvidence
-from core.pilot.readout import MEASURE_NAMES, PilotReadout, interval_text, read_out
+from core.pilot.readout import MEASURE_NAMES, NO_INTERVAL, PilotReadout, interval_text, read_out
 from core.pilot.simulate import (
     DEMO_STORE_COLUMN,
     PilotSimulationError,
@@ -447,8 +447,11 @@ def design_outcomes(warehouse: Warehouse, design: PilotDesign) -> pd.DataFrame:
     dataset = warehouse.get_dataset(design.dataset_id)
     settings = load_impact_settings(warehouse, design.project_id, dataset.dataset_id)
     economics = settings.economics if settings is not None else Economics()
+    # Balanced: each store read on the series it sold throughout the window (a series launched or ended
+    # between the pre-period and the pilot would move the store's mean with nothing done); the readout's
+    # notes count what was left out.
     return store_day_outcomes(dataset_data(warehouse, dataset), warehouse.side_table(dataset, "items"), economics,
-                              design.store_column, start=design.pre_start, end=design.end)
+                              design.store_column, start=design.pre_start, end=design.end, balanced=True)
 
 
 def exclusion_note(design: PilotDesign, exclude: tuple[str, ...]) -> str:
@@ -567,12 +570,13 @@ def readout_table(readout: PilotReadout) -> pd.DataFrame:
             (lambda v: fmt.yen(v, signed=True))
         yearly = (lambda v: f"{fmt.number(v, 0, signed=True)} item-days") if days else \
             (lambda v: fmt.yen_short(v, signed=True))
-        interval = (f"{fmt.number(row.yearly_low, 0)} to {fmt.number(row.yearly_high, 0)} item-days" if days
+        interval = ("no interval: an estimate" if row.measure in NO_INTERVAL else
+                    f"{fmt.number(row.yearly_low, 0)} to {fmt.number(row.yearly_high, 0)} item-days" if days
                     else interval_text(row.yearly_low, row.yearly_high))
         rows.append({"Measure": MEASURE_NAMES.get(row.measure, row.measure),
                      "Effect per treated store-day": value(row.per_store_day),
                      "Yearly for the chain": yearly(row.yearly),
                      f"{level} interval (yearly)": interval,
-                     "p-value": fmt.p_value(row.p_value)})
+                     "p-value": "" if row.measure in NO_INTERVAL else fmt.p_value(row.p_value)})
     return pd.DataFrame(rows)
 
