@@ -36,7 +36,6 @@ from core.pilot.readout import (
     PilotReadout,
     ReadoutInputError,
     effect_sentence,
-    interval_text,
     promise_sentence,
 )
 from core.pilot.run import (
@@ -576,7 +575,7 @@ def _truth(stored: StoredReadout, design: PilotDesign) -> str | None:
     return (f"On the demo chain the truth is known: ordering from the batch changed a treated store's profit by "
             f"{fmt.yen(truth, signed=True)} a day on these days; the pilot estimated "
             f"{fmt.yen(estimate['per_store_day'], signed=True)} ({fmt.pct(readout.level, 0)} interval "
-            f"{interval_text(estimate['low'], estimate['high'])}), which "
+            f"{fmt.yen(estimate['low'])} to {fmt.yen(estimate['high'])}), which "
             + ("covers it." if inside else "misses it — as about one pilot in twenty will."))
 
 

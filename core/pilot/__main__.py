@@ -70,10 +70,10 @@ from core.pilot.design import (
     readout_set_aside,
 )
 from core.pilot.design import store_column as find_store_column
+from core.pilot.evidence import OnlineEvidence
 from core.pilot.monitor import add_monitor
 from core.pilot.readout import effect_sentence, promise_sentence
 from core.pilot.run import offline_estimate, pilot_status, project_run, read_out_design, readout_table, simulate_design
-from core.pilot.evidence import OnlineEvidence
 from core.pilot.store import EVIDENCE_KEY, json_ready, latest_design, latest_readout, save_design
 from core.planning.store import Project, list_projects
 from core.warehouse import Dataset, Warehouse, warehouse_path

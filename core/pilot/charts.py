@@ -146,9 +146,10 @@ def store_effects_chart(readout: PilotReadout, measure: str = PROFIT) -> go.Figu
                       "<extra></extra>"))
     values = [*rows["low"], *rows["high"]]
     if overall is not None:
-        fig.add_hline(y=float(overall["per_store_day"]), line={"color": PROMISE, "dash": "dash"},
-                      annotation_text=f"all treated stores: {shown(float(overall['per_store_day']))}",
-                      annotation_position="top left")
+        fig.add_hline(y=float(overall["per_store_day"]), line={"color": PROMISE, "dash": "dash"})
+        # Named in the legend: a label on the line sat on the first store's error bar.
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": PROMISE, "dash": "dash"},
+                                 name=f"All treated stores: {shown(float(overall['per_store_day']))}"))
         values.append(float(overall["per_store_day"]))
     name = MEASURE_NAMES.get(measure, measure)
     fig = base_layout(fig, f"{name}: each treated store's effect a day, against the control stores", "",
@@ -156,5 +157,6 @@ def store_effects_chart(readout: PilotReadout, measure: str = PROFIT) -> go.Figu
     if not days:
         fig.update_yaxes(**yen_axis(values, signed=True, pad=0.08))
     fig.update_xaxes(type="category")
-    fig.update_layout(showlegend=False, hovermode="closest")
+    fig.update_layout(showlegend=True, hovermode="closest",
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0})
     return fig

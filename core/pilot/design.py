@@ -86,8 +86,8 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE, TARGET, Freq
 from core.errors import MitoshiError
-from core.pilot.evidence import LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.money.outcomes import STORE  # "store": the outcomes' store column
+from core.pilot.evidence import DAYS_PER_YEAR, LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.warehouse import Dataset, Warehouse, quote
 
 # The source of the rows a simulated pilot appended (core.pilot.simulate writes it).
@@ -104,7 +104,6 @@ MAX_DEFAULT_TREATED = 10
 STRIDE_DAYS = 7  # placebo pilots start a week apart
 MIN_WINDOWS = 4  # fewer placebo windows than this and a duration's variance is extrapolated
 REGION_PENALTY = 1000.0  # added to the distance of two stores in different regions
-DAYS_PER_YEAR = 365
 SMD_GOOD, SMD_ACCEPTABLE = 0.1, 0.25
 MAX_ASSIGNMENTS = 4096  # coin assignments scored for rerandomisation (all of them up to 12 pairs)
 

@@ -23,6 +23,7 @@ WASTE_COST = "waste_cost"  # yen: units thrown away at their cost
 LOST_MARGIN = "lost_margin"  # yen: demand not met on stockout days at its margin (estimated)
 STOCKOUT_DAYS = "stockout_days"  # item-days with an empty shelf
 MEASURES = (PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS)
+DAYS_PER_YEAR = 365  # a per store-day effect a year: × 365 × the chain's stores
 GOOD_DIRECTION = {PROFIT: 1, WASTE_COST: -1, LOST_MARGIN: -1, STOCKOUT_DAYS: -1}
 
 

@@ -87,8 +87,9 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE
 from core.errors import MitoshiError
-from core.money.outcomes import SERIES_BALANCE
+from core.money.outcomes import SERIES_BALANCE, STORE
 from core.pilot.evidence import (
+    DAYS_PER_YEAR,
     GOOD_DIRECTION,
     LOST_MARGIN,
     MEASURE_LABELS,
@@ -99,8 +100,6 @@ from core.pilot.evidence import (
     OnlineEvidence,
 )
 
-STORE = "store"  # as core.money.outcomes names it
-DAYS_PER_YEAR = 365
 MIN_PRE_DAYS = 14
 METHOD = ("difference-in-differences of the stores' mean changes (two-way fixed effects, collapsed per store), "
           "classical interval with t on G − 2 degrees of freedom")
