@@ -236,6 +236,22 @@ def test_imported_data_counts_its_appended_days_and_is_not_simulated(designed, s
     assert "was imported, not generated" in status.simulation_blocker()
     with pytest.raises(PilotRunError, match="appending them on Import & manage"):
         simulate_design(warehouse, design)
+    # Nothing was published for those days: no store had a forecast to order from, nothing to read out.
+    with pytest.raises(PilotRunError, match=r"No batch published for 'small' covers the pilot's first day "
+                                            r"\(2025-03-05\): the treated stores had no forecast to order from"):
+        read_out_design(warehouse, design)
+
+
+def test_days_the_demo_chain_was_extended_by_are_not_a_pilot(designed) -> None:
+    """A pilot's days added as ordinary days (--extend, not a simulation) are refused at readout."""
+    from core.data.demo import extend_demo
+
+    warehouse, project, design = designed
+    extend_demo(warehouse, design.dataset_id, 7)
+    with pytest.raises(PilotRunError, match="7 of the pilot's 7 days in 'AI Shop demo chain' were added as "
+                                            "ordinary days"):
+        read_out_design(warehouse, design)
+    assert online_evidence(warehouse, project.project_id).status == DESIGNED  # nothing stored
 
 
 def test_offline_estimate_is_the_best_models_yearly_savings(designed) -> None:

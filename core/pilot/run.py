@@ -488,6 +488,30 @@ def _exclude(design: PilotDesign, exclude: tuple[str, ...]) -> tuple[str, ...]:
     return exclude
 
 
+def _check_piloted(warehouse: Warehouse, design: PilotDesign) -> None:
+    """Refuse to read out days on which no store ordered from a forecast: on the demo chain,
+    pilot days added as ordinary days (the chain extended, not a simulated pilot); on
+    imported data, a pilot whose first day no published batch covers."""
+    dataset = warehouse.get_dataset(design.dataset_id)
+    present = days_in_data(warehouse, dataset, design.start, design.end)
+    if is_generated(dataset):
+        simulated = {design.start + timedelta(days=d) for d in range((design.end - design.start).days + 1)
+                     if any(a <= design.start + timedelta(days=d) <= b
+                            for a, b in simulated_batches(warehouse, design).values())}
+        ordinary = present - len(simulated)
+        if ordinary > 0:
+            raise PilotRunError(
+                f"{ordinary} of the pilot's {present} days in '{dataset.name}' were added as ordinary days (the demo "
+                "chain extended), not simulated as the pilot: no store ordered from a forecast on them, so there is "
+                "nothing to read out there. Design a new pilot starting the day after the data ends, publish its "
+                "batch, and simulate it.")
+    elif present and pilot_batch_version(warehouse, design) is None:
+        raise PilotRunError(
+            f"No batch published for '{dataset.name}' covers the pilot's first day ({design.start:%Y-%m-%d}): the "
+            "treated stores had no forecast to order from. Publish the batch the stores order from (Hand-off) before "
+            "the pilot starts; a readout without one would measure nothing of the model.")
+
+
 def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.95,
                     exclude: tuple[str, ...] = ()) -> tuple[PilotReadout, str]:
     """Read the stored ``design``'s pilot out and store the readout with the project.
@@ -514,6 +538,7 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     """
     if design.design_id is None:
         raise PilotRunError("Save the pilot design first: a readout belongs to a stored design.")
+    _check_piloted(warehouse, design)
     exclude = _exclude(design, tuple(exclude))
     outcomes = design_outcomes(warehouse, design)
     readout = read_out(outcomes, [s for s in design.treated if s not in exclude],
