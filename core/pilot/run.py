@@ -75,8 +75,10 @@ def impact_config(warehouse: Warehouse, project_id: str | None, dataset_id: str 
 
 def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
                      impact: ImpactResult | None = None) -> tuple[float, str]:
-    """The yearly savings (yen a year, the whole dataset) of the run's model that saves the
-    most, and its alias, from the run's money impact priced with the project's money
+    """The yearly savings (yen a year, the whole dataset) of the model the pilot will test, and
+    its alias: the model last published from the run (the stores order from it; the Hand-off
+    page offers the decided model first), else the run's model that saves the most; from
+    the run's money impact priced with the project's money
     settings for its dataset (``core.money.run_impact.run_impact``: a shelf simulation of
     every model, seconds on the demo chain). ``impact``: that money impact when the caller
     has it already (a page's cache). Raises ``MitoshiError`` when the run has no model
@@ -90,8 +92,13 @@ def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
     if models.empty:
         raise MitoshiError(f"The run '{run.name}' has no model to price, only today's practice: give the smallest "
                            "yearly effect worth detecting by hand.")
-    best = models.loc[models["yearly_savings"].idxmax()]
-    return float(best["yearly_savings"]), str(best["policy"])
+    published = warehouse.query("SELECT model FROM forecast_batches WHERE run_id = ? ORDER BY created_at DESC, "
+                                "version DESC LIMIT 1", [run_id])
+    if not published.empty and published["model"].iloc[0] in set(models["policy"]):
+        chosen = models[models["policy"] == published["model"].iloc[0]].iloc[0]
+    else:
+        chosen = models.loc[models["yearly_savings"].idxmax()]
+    return float(chosen["yearly_savings"]), str(chosen["policy"])
 
 
 PROFIT_OPTIMAL_ORDERING = "profit-optimal per item"
