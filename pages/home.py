@@ -52,8 +52,10 @@ st.page_link("pages/money.py", label="Money impact: orders, stockouts and waste 
 st.markdown("**6 · Online evaluation (オンライン評価)** — the offline backtest is a promise: a pilot in a few stores tests "
             "it before the verdict (matched treated and control stores, its length from a power calculation, read out "
             "by difference-in-differences), and every published forecast is watched against what then sold.")
-st.page_link("pages/monitoring.py", label="Forecast watch: published batches against the actuals",
-             icon=":material/radar:")
+left, right = st.columns(2)
+left.page_link("pages/pilot.py", label="Pilot: design, run and read out the pilot in stores", icon=":material/storefront:")
+right.page_link("pages/monitoring.py", label="Forecast watch: published batches against the actuals",
+                icon=":material/radar:")
 st.markdown("**7 · Decision and hand-off** — the criteria meet the evidence: GO, CONDITIONAL GO or NO-GO, kept as a "
             "snapshot and a PDF; then the chosen model's forecasts written to a batch table.")
 left, right = st.columns(2)

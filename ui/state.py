@@ -26,6 +26,9 @@ def _open(path: str) -> Warehouse:
     warehouse = Warehouse(path)
     if not warehouse.list_datasets():
         load_demo(warehouse, DemoConfig())
+    # The example project with its criteria, now: made on the first visit to a project's page instead, its
+    # criteria read as written after any backtest run before that ("criteria moved after the run").
+    planning.ensure_example_project(warehouse)
     return warehouse
 
 

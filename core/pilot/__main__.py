@@ -75,7 +75,7 @@ from core.pilot.monitor import add_monitor
 from core.pilot.readout import effect_sentence, promise_sentence
 from core.pilot.run import offline_estimate, pilot_status, project_run, read_out_design, readout_table, simulate_design
 from core.pilot.store import EVIDENCE_KEY, json_ready, latest_design, latest_readout, save_design
-from core.planning.store import Project, list_projects
+from core.planning.store import Project, ensure_example_project, list_projects
 from core.warehouse import Dataset, Warehouse, warehouse_path
 
 
@@ -145,6 +145,7 @@ def add_design(commands: argparse._SubParsersAction) -> None:
 def find_project(warehouse: Warehouse, text: str) -> Project:
     """The project with id ``text``, or named ``text`` (case-insensitive), or the one project
     whose name starts with it. Raises ``MitoshiError`` naming the projects otherwise."""
+    ensure_example_project(warehouse)  # as the app does on a warehouse's first visit: the AI Shop example
     projects = list_projects(warehouse)
     wanted = text.strip().lower()
     for project in projects:
