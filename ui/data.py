@@ -263,6 +263,12 @@ OVERLAP_CHOICES = {"refuse": "Refuse (append only if nothing overlaps)",
                    "replace": "Replace the stored rows for those dates"}
 
 
+def _code(name: str) -> str:
+    """A column name as inline code: read literally there, so not escaped for Markdown (an
+    escaped underscore would show its backslash); only a backtick could end the span."""
+    return "`" + str(name).replace("`", "'") + "`"
+
+
 def append_section(warehouse: Warehouse) -> None:
     """Pick a dataset, upload a file of new rows, see what the append will do (rows,
     series, new series, dates, overlap with stored dates), choose what overlapping dates
@@ -283,8 +289,8 @@ def append_section(warehouse: Warehouse) -> None:
              if c not in spec.attributes]
     st.caption(f"**{md(dataset.name)}**: {dataset.freq.label}, {dataset.start_date:%Y-%m-%d} → "
                f"{dataset.end_date:%Y-%m-%d}, {dataset.n_series:,} series, {dataset.n_rows:,} rows. A file of new rows "
-               f"needs its columns {', '.join(f'`{md(c)}`' for c in shown)}"
-               + (f" (and {', '.join(f'`{md(spec.original_names.get(c, c))}`' for c in spec.attributes)} for "
+               f"needs its columns {', '.join(_code(c) for c in shown)}"
+               + (f" (and {', '.join(_code(spec.original_names.get(c, c)) for c in spec.attributes)} for "
                   "series new to the dataset)" if spec.attributes else "")
                + "; other columns are ignored. Nothing changes until you press **Append**.")
     _last_append(dataset)
