@@ -265,6 +265,130 @@ def test_after_the_pilot_a_lower_bound_below_zero_fails_and_the_verdict_follows_
                                              "measure to evaluate this criterion.")
 
 
+# ---------------------------------------------------------------------------------
+# The conditions the offline evidence leaves to the pilot, judged once it has run
+# ---------------------------------------------------------------------------------
+# Offline, ETS runs out of stock on 18.6% of days against 15.7% for today's practice: the
+# service constraint is broken, and the condition says the pilot must keep stockouts down.
+BROKEN_HEAD = ("Constraint broken: ordering from ETS (exponential smoothing) runs out of stock on 18.6% of days "
+               "against 15.7% for today's practice (+2.9 pp).")
+OFFLINE_CONDITION = (f"{BROKEN_HEAD} It is acceptable only if the pilot keeps stockouts at or below 15.7%: raise the "
+                     "safety stock (a higher service level) for the items that run out more, or order them as today, "
+                     "and add a stockout criterion to the problem definition if some increase is acceptable.")
+# 1 pp of the chain's item-days a year: 0.01 × 365 days × the run's 16 series (2 stores × 8 items)
+TOLERATED = "the 58 item-days a year the constraint tolerates (+1.0 pp of the chain's item-days)"
+STOCKOUTS_ROSE = Estimate(STOCKOUT_DAYS, 5762 / 3650, 5762.0, 564.0, 10960.0, 0.034)
+
+
+def _more_stockouts(inputs: DecisionInputs) -> DecisionInputs:
+    summary = inputs.impact.summary.copy()
+    summary["stockout_rate"] = summary["policy"].map({"practice": 0.157, "ets": 0.186})
+    return dataclasses.replace(inputs, impact=dataclasses.replace(inputs.impact, summary=summary))
+
+
+def test_a_pilot_with_more_stockouts_fails_the_service_condition_and_the_verdict_is_no_go(offline_go):
+    inputs = _more_stockouts(offline_go)
+    before = _decide(inputs, LOWER, online=DESIGN)  # before the pilot: the condition as the offline evidence left it
+    assert before.verdict == CONDITIONAL_GO and OFFLINE_CONDITION in before.reasons
+    assert before.conditions == [OFFLINE_CONDITION]
+    rose = dataclasses.replace(READOUT, estimates=(PROFIT_GAIN, STOCKOUTS_ROSE))
+    assert pilot.reading(STOCKOUTS_ROSE) == "worse" and pilot.stockout_judgement(STOCKOUTS_ROSE, 58.4) == pilot.FAILED
+    decision = _decide(inputs, LOWER, online=rose)
+    assert decision.verdict == NO_GO, decision.reasons
+    assert [c.passed for c in decision.criteria] == [True, True]  # every criterion passed: the pilot's stockouts decide
+    judged = (f"{BROKEN_HEAD} The pilot confirmed it: stockout item-days rose by 5,762 a year (95% interval "
+              f"564–10,960), p = 0.034, more than {TOLERATED}. It was acceptable only if the pilot kept stockouts at "
+              "or below 15.7%.")
+    assert decision.reasons[:2] == [
+        f"Failed in the pilot: {judged}",
+        "All 2 evaluated criteria passed: ETS (exponential smoothing) saves ¥19,200,000 a year, ¥13,200,000 after "
+        "running costs. But the pilot failed a condition the offline evidence left to it, so the verdict is NO-GO for "
+        "ETS (exponential smoothing) at this ordering."]
+    assert OFFLINE_CONDITION not in decision.reasons and decision.conditions == [judged]  # the snapshot's, judged
+    assert decision.next_steps == [
+        "Do not take ETS (exponential smoothing) to production at this ordering, and do not roll out beyond the "
+        "pilot's 2 treated stores.",
+        "Raise the safety stock (a higher service level) for the items that run out more, publish again, and pilot "
+        "again."]
+    assert not any("Roll out" in s for s in decision.next_steps)
+    # an interim readout of the same estimates judges nothing yet: the offline condition stands
+    partway = dataclasses.replace(rose, end=date(2026, 11, 3), days_read=2, days_planned=28)
+    interim = _decide(inputs, LOWER, online=partway)
+    assert interim.verdict == CONDITIONAL_GO and interim.conditions == [OFFLINE_CONDITION]
+    # the problem definition's own online stockout criterion sets the tolerance: 10,000 item-days a year are accepted
+    tolerant = _decide(inputs, LOWER, Criterion("online_stockout_change", "<=", 10_000), online=rose)
+    assert tolerant.verdict == GO, tolerant.reasons
+    assert (f"Met in the pilot: {BROKEN_HEAD} It was acceptable only if the pilot kept stockouts at or below 15.7%, "
+            "and the pilot kept them within the problem definition's criterion (Online stockout change (pilot) ≤ +"
+            "10,000 item-days): stockout item-days rose by 5,762 a year (95% interval 564–10,960), p = 0.034."
+            ) in tolerant.reasons
+
+
+def test_a_pilot_that_cannot_tell_leaves_the_service_condition_open_and_holds_the_rollout(offline_go):
+    inputs = _more_stockouts(offline_go)
+    decision = _decide(inputs, LOWER, online=READOUT)  # stockout item-days −1,825 a year, 95% interval −3,000 to 650
+    assert decision.verdict == CONDITIONAL_GO
+    still_open = (f"{BROKEN_HEAD} It is acceptable only if the pilot keeps stockouts at or below 15.7%, and the pilot "
+                  "could not tell: stockout item-days changed by \u22121,825 a year (95% interval \u22123,000 to 650), "
+                  f"p = 0.210, which does not rule out more than {TOLERATED}. Settle it before rolling out: pilot "
+                  "longer or in more stores, or raise the safety stock (a higher service level) for the items that run "
+                  "out more, publish again and pilot again.")
+    assert still_open in decision.reasons and decision.conditions == [still_open]
+    assert decision.next_steps == [
+        f"Close the conditions first: {still_open}",
+        "Do not roll out beyond the pilot's 2 treated stores until the conditions the pilot left open are settled; "
+        "then decide again on the same criteria."]
+    # fewer stockouts, the whole interval below zero: the condition is met and the verdict a GO
+    fewer = dataclasses.replace(READOUT, estimates=(PROFIT_GAIN, Estimate(STOCKOUT_DAYS, -0.5, -1825.0, -3000.0,
+                                                                          -650.0, 0.003)))
+    met = _decide(inputs, LOWER, online=fewer)
+    assert met.verdict == GO, met.reasons
+    assert met.reasons[1] == (f"Met in the pilot: {BROKEN_HEAD} It was acceptable only if the pilot kept stockouts at "
+                              "or below 15.7%, and the pilot did: stockout item-days fell by 1,825 a year (95% "
+                              "interval 650–3,000), p = 0.003.")
+    assert met.next_steps[-1].startswith("Roll out beyond the pilot's 2 treated stores in stages")
+    # a pilot of another model says nothing of this model's stockouts: the offline condition stands
+    other = dataclasses.replace(fewer, batch_model="snaive")
+    assert _decide(inputs, LOWER, online=other).conditions == [OFFLINE_CONDITION]
+
+
+def test_the_pilots_savings_paying_back_beyond_the_criterion_are_a_risk_and_a_condition(offline_go):
+    definition = dataclasses.replace(offline_go.definition, investment_yen=15_000_000.0)
+    inputs = dataclasses.replace(offline_go, definition=definition)
+    payback = Criterion("payback_months", "<=", 18)
+    slow = dataclasses.replace(READOUT, estimates=(Estimate(PROFIT, 11.7e6 / 3650, 11_700_000.0, 3_000_000.0,
+                                                            20_400_000.0, 0.008),))
+    sentence = ("The pilot's ¥11.7M a year, ¥5.70M after running costs, would pay back the ¥15.0M investment in 31.6 "
+                "months, beyond the 18 months asked.")
+    condition = (f"{sentence} The offline criteria stand on the backtest's figures; confirm the business case at the "
+                 "pilot's rate before rolling out.")
+    decision = _decide(inputs, LOWER, payback, online=slow)
+    assert decision.verdict == CONDITIONAL_GO  # a condition, not a NO-GO: the offline payback criterion passed
+    assert [c.passed for c in decision.criteria] == [True, True, True]
+    assert decision.reasons[0] == ("All 3 evaluated criteria passed: ETS (exponential smoothing) saves ¥19,200,000 a "
+                                   "year, ¥13,200,000 after running costs, paying back in 13.6 months.")
+    assert decision.reasons[1] == condition and sentence in decision.risks
+    assert decision.next_steps == [
+        f"Close the conditions first: {condition}",
+        "Do not roll out beyond the pilot's 2 treated stores until the conditions the pilot left open are settled; "
+        "then decide again on the same criteria."]
+    # an online criterion that fails decides: NO-GO, the payback still a risk
+    failing = _decide(inputs, LOWER, payback, Criterion("online_yearly_savings", ">=", 12_000_000.0), online=slow)
+    assert failing.verdict == NO_GO and sentence in failing.risks
+    # savings below the running cost
+    thin = dataclasses.replace(slow, estimates=(Estimate(PROFIT, 4e6 / 3650, 4_000_000.0, 1_000_000.0, 7_000_000.0,
+                                                         0.01),))
+    below = _decide(inputs, LOWER, online=thin)
+    assert below.verdict == CONDITIONAL_GO
+    assert ("The pilot's ¥4.00M a year does not cover the yearly running cost of ¥6.00M (\u2212¥2.00M after running "
+            "costs): at the pilot's rate the model does not pay.") in below.risks
+    # a pilot that pays back within the criterion adds nothing; nor does a decision before the pilot
+    fast = dataclasses.replace(slow, estimates=(Estimate(PROFIT, 0.0, 25_000_000.0, 9_000_000.0, 41_000_000.0,
+                                                         0.002),))  # ¥19M net: 9.5 months
+    assert _decide(inputs, LOWER, payback, online=fast).verdict == GO
+    assert not any(r.startswith("The pilot's") for r in _decide(inputs, LOWER, payback, online=DESIGN).risks)
+
+
 def test_a_pilot_of_another_model_is_a_risk(offline_go):
     risk = ("The pilot's treated stores order from Seasonal naive's forecasts; this decision takes ETS (exponential "
             "smoothing): the online evidence is about the other model.")

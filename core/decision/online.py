@@ -121,6 +121,43 @@ def reading(estimate: Estimate) -> str:
     return UNCLEAR
 
 
+# How a finished pilot settles a condition the offline evidence left to it.
+MET, FAILED, OPEN = "met", "failed", "open"
+
+
+def stockout_judgement(estimate: Estimate, tolerated: float = 0.0) -> str:
+    """Whether the pilot's stockout item-days (``estimate``, a yearly change for the
+    chain) keep a service constraint that tolerates a rise of ``tolerated`` item-days a
+    year (≥ 0): ``MET`` when the whole 95 % interval lies at or below the tolerance (a
+    "better" reading always does), ``FAILED`` when it reads "worse" (the whole interval
+    above zero) and the estimate itself is above the tolerance, ``OPEN`` otherwise —
+    the pilot cannot tell a rise beyond the tolerance from noise."""
+    if estimate.high <= max(tolerated, 0.0):
+        return MET
+    if reading(estimate) == WORSE and estimate.yearly > tolerated:
+        return FAILED
+    return OPEN
+
+
+def change_text(estimate: Estimate) -> str:
+    """A measure's yearly change with its interval and p-value, worded by its sign:
+    ``stockout item-days rose by 5,762 a year (95% interval 564–10,960), p = 0.034``;
+    ``stockout item-days changed by −1,825 a year (95% interval −3,000 to 650), p =
+    0.210`` when the interval spans zero."""
+    name = MEASURE_LABELS.get(estimate.measure, estimate.measure).lower()
+    level, p = fmt.pct(estimate.level, 0), fmt.p_phrase(estimate.p_value)
+
+    def short(value: float, signed: bool = False) -> str:
+        return fmt.yen_short(value, signed=signed) if is_yen(estimate.measure) else fmt.number(value, 0, signed=signed)
+
+    if estimate.low > 0 or estimate.high < 0:
+        verb = "rose" if estimate.yearly > 0 else "fell"
+        near, far = sorted((abs(estimate.low), abs(estimate.high)))
+        return f"{name} {verb} by {short(abs(estimate.yearly))} a year ({level} interval {short(near)}–{short(far)}), {p}"
+    return (f"{name} changed by {short(estimate.yearly, signed=True)} a year ({level} interval {short(estimate.low)} "
+            f"to {short(estimate.high)}), {p}")
+
+
 def interval(estimate: Estimate) -> str:
     """``¥6,000,000 to ¥22,000,000``, ``−3,000 to 650 item-days``."""
     if is_yen(estimate.measure):
@@ -240,9 +277,10 @@ def waiting_condition(criteria: Sequence[str], evidence: OnlineEvidence) -> str:
             f"most a conditional GO until the pilot {until}.")
 
 
-def pilot_step(evidence: OnlineEvidence, plan: str) -> str:
+def pilot_step(evidence: OnlineEvidence, plan: str, held: bool = False) -> str:
     """The next step of the online evaluation, by how far it got (``plan``: the problem
-    definition's online evaluation plan, in the PM's words)."""
+    definition's online evaluation plan, in the PM's words; ``held``: a finished pilot
+    left a condition open, so it is no rollout yet)."""
     if interim(evidence):
         left = evidence.days_planned - evidence.days_read
         return (f"Let the pilot run its remaining {left} day{'s' if left != 1 else ''} (to "
@@ -250,6 +288,9 @@ def pilot_step(evidence: OnlineEvidence, plan: str) -> str:
     if evidence.status == DESIGNED:
         return (f"Run the pilot as designed: {pilot_sentence(evidence)}. Then read it out (difference-in-differences "
                 "of treated against control stores) and decide again on the same criteria.")
+    if evidence.status == READ and held:
+        return (f"Do not roll out beyond the pilot's {len(evidence.treated)} treated stores until the conditions the "
+                "pilot left open are settled; then decide again on the same criteria.")
     if evidence.status == READ:
         return (f"Roll out beyond the pilot's {len(evidence.treated)} treated stores in stages, and watch the published "
                 "forecasts against what then sold (monitoring on the Hand-off page).")

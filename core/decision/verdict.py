@@ -45,7 +45,7 @@ from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS
 from core.money.impact import ERRORS, PRACTICE, SHELF, ImpactResult
-from core.pilot.evidence import DESIGNED, NONE, READ, OnlineEvidence
+from core.pilot.evidence import DAYS_PER_YEAR, DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, OnlineEvidence
 from core.planning.criteria import (
     BASELINES,
     METRICS,
@@ -472,8 +472,11 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     readiness = _readiness(inputs, run, significance, stability)
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
+    judged = _judged_by_pilot(definition, online, model, run, impact, stated, criteria)
+    replaced = {j.replaces: j for j in judged if j.replaces is not None}
+    constraints = [c for c in stated.conditions if c not in replaced]  # the pilot's judgement says them instead
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
-                                       readiness, stated.conditions, impact, online)
+                                       readiness, constraints, impact, online, judged)
     if ladder_note:
         reasons.insert(0, ladder_note)
     promise = pilot.promise_sentence(online, pilot.promised(online, value["yearly_savings"], model))
@@ -509,8 +512,10 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         by_segment=_records(segments), leaderboard=_records(leaderboard[keep]), readiness=readiness,
         readiness_areas=areas, readiness_overall=overall,
         risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken, pick)
-               + _online_risks(definition, online, model) + [r.strip() for r in inputs.risks if r.strip()]),
-        stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure, conditions=stated.conditions,
+               + _online_risks(definition, online, model) + [j.risk for j in judged if j.risk]
+               + [r.strip() for r in inputs.risks if r.strip()]),
+        stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure,
+        conditions=[replaced[c].text if c in replaced else c for c in stated.conditions],
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
         freq=str(getattr(impact.freq, "value", impact.freq)), money_model=impact.money_model,
         online=_plain(online.to_dict()),
@@ -574,6 +579,124 @@ def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model
         risks.append(f"The pilot's treated stores order from {fmt.model_name(piloted)}'s forecasts; "
                      f"this decision takes {fmt.model_name(model)}: the online evidence is about the other model.")
     return risks
+
+
+SERVICE, MONEY = "service", "money"  # the kinds of condition a finished pilot judges
+
+
+@dataclass(frozen=True)
+class PilotCondition:
+    """A condition of the verdict as a finished pilot judged it: the service constraint
+    the offline evidence left to the pilot, or the pilot's savings against the running
+    cost and the payback criterion."""
+
+    kind: str  # SERVICE or MONEY
+    status: str  # pilot.MET, pilot.FAILED or pilot.OPEN
+    text: str  # the condition with the pilot's figures
+    replaces: str | None = None  # the offline condition it takes the place of (SERVICE)
+    risk: str | None = None  # the same as a risk (MONEY)
+
+
+def _judged_by_pilot(definition: ProblemDefinition, online: OnlineEvidence, model: str, run: RunEvidence,
+                     impact: ImpactResult, stated: Reconciliation, criteria: Sequence[CriterionResult]
+                     ) -> list[PilotCondition]:
+    """What a finished pilot of ``model`` says of the conditions the offline evidence left
+    to it (none before the pilot, for an interim readout, or for a pilot of another
+    model: its stores ordered from other forecasts, which says so as a risk)."""
+    if not pilot.finished(online) or pilot.piloted_model(online) not in (None, model):
+        return []
+    judged = []
+    if stated.service is not None:
+        judged.append(_service_by_pilot(stated.service, online, run, impact, criteria))
+    return judged + _money_by_pilot(definition, online)
+
+
+def tolerated_item_days(service: ServiceBreak, run: RunEvidence, impact: ImpactResult) -> float | None:
+    """The rise in stockouts the service constraint tolerates (``SERVICE_SLACK``, a share
+    of series-days) as stockout item-days a year for the chain — the unit of the pilot's
+    estimate: share × 365 × the chain's series (the run's series × ``chain_scale``). None
+    for data that is not daily (a share of series-weeks is no count of item-days)."""
+    if Freq(getattr(impact.freq, "value", impact.freq)) != Freq.DAILY:
+        return None
+    return service.tolerated * DAYS_PER_YEAR * run.n_series * impact.chain_scale
+
+
+SETTLE = ("Settle it before rolling out: pilot longer or in more stores, or raise the safety stock (a higher service "
+          "level) for the items that run out more, publish again and pilot again.")
+
+
+def _service_by_pilot(service: ServiceBreak, online: OnlineEvidence, run: RunEvidence, impact: ImpactResult,
+                      criteria: Sequence[CriterionResult]) -> PilotCondition:
+    """The service constraint broken offline, judged by the pilot's stockout item-days:
+    by the problem definition's own online stockout criterion when it has one (the
+    increase it tolerates), else by ``core.decision.online.stockout_judgement`` with the
+    constraint's tolerance (``tolerated_item_days``; none when it cannot be converted)."""
+    offline = service.text()
+    estimate = online.estimate(STOCKOUT_DAYS)
+    if estimate is None:
+        return PilotCondition(SERVICE, pilot.OPEN, f"{offline} The pilot's readout has no estimate of stockout "
+                              "item-days: read it out with that measure to judge this condition.", offline)
+    change = pilot.change_text(estimate)
+    kept = f"It was acceptable only if the pilot kept stockouts at or below {service.floor}"
+    own = next((c for c in criteria if c.metric == "online_stockout_change" and c.passed is not None), None)
+    if own is not None:
+        if own.passed:
+            return PilotCondition(SERVICE, pilot.MET, f"{service.head} {kept}, and the pilot kept them within the "
+                                  f"problem definition's criterion ({own.criterion}): {change}.", offline)
+        return PilotCondition(SERVICE, pilot.FAILED, f"{service.head} The pilot confirmed it: {change}, beyond the "
+                              f"problem definition's criterion ({own.criterion}). {kept}.", offline)
+    tolerated = tolerated_item_days(service, run, impact)
+    bound = (f"the {fmt.number(tolerated, 0)} item-days a year the constraint tolerates ({fmt.pp(service.tolerated)} "
+             "of the chain's item-days)") if tolerated else None
+    status = pilot.stockout_judgement(estimate, tolerated or 0.0)
+    if status == pilot.FAILED:
+        beyond = f", more than {bound}" if bound else ""
+        return PilotCondition(SERVICE, status, f"{service.head} The pilot confirmed it: {change}{beyond}. {kept}.",
+                              offline)
+    if status == pilot.MET:
+        how = "did" if pilot.reading(estimate) == pilot.BETTER else "did, within the tolerance"
+        within = f", no more than {bound}" if bound and pilot.reading(estimate) != pilot.BETTER else ""
+        return PilotCondition(SERVICE, status, f"{service.head} {kept}, and the pilot {how}: {change}{within}.",
+                              offline)
+    beyond = f"more than {bound}" if bound else "a rise"
+    return PilotCondition(SERVICE, status, f"{service.head} It is acceptable only if the pilot keeps stockouts at or "
+                          f"below {service.floor}, and the pilot could not tell: {change}, which does not rule out "
+                          f"{beyond}. {SETTLE}", offline)
+
+
+def _money_by_pilot(definition: ProblemDefinition, online: OnlineEvidence) -> list[PilotCondition]:
+    """The pilot's yearly savings (its profit effect for the chain) against the running
+    cost, and the payback they imply against the problem definition's payback criterion
+    — beside the offline criterion, which stays as measured on the backtest. Each is a
+    risk and a condition of the verdict, not a failure."""
+    profit, running = online.estimate(PROFIT), definition.running_cost_yen_per_year
+    if profit is None or running is None:
+        return []
+    savings, short = profit.yearly, fmt.yen_short
+    net = savings - running
+    if net <= 0:
+        text = (f"The pilot's {short(savings)} a year does not cover the yearly running cost of {short(running)} "
+                f"({short(net, signed=True)} after running costs): at the pilot's rate the model does not pay."
+                if savings > 0 else
+                f"The pilot measured no savings ({short(savings, signed=True)} a year): nothing covers the yearly "
+                f"running cost of {short(running)}.")
+        return [_money_condition(text)]
+    investment = definition.investment_yen
+    payback = next((c for c in definition.criteria if c.metric == "payback_months"), None)
+    if investment is None or payback is None:
+        return []
+    months = investment / (net / 12)
+    if evaluate_criterion(payback, months)[0]:
+        return []
+    return [_money_condition(
+        f"The pilot's {short(savings)} a year, {short(net)} after running costs, would pay back the "
+        f"{short(investment)} investment in {fmt.months(round(months, 1))}, beyond the "
+        f"{fmt.months(payback.threshold)} asked.")]
+
+
+def _money_condition(sentence: str) -> PilotCondition:
+    return PilotCondition(MONEY, pilot.OPEN, f"{sentence} The offline criteria stand on the backtest's figures; "
+                          "confirm the business case at the pilot's rate before rolling out.", risk=sentence)
 
 
 # ---------------------------------------------------------------------------------
@@ -848,6 +971,23 @@ class Reconciliation:
     conditions: list[str]  # a broken constraint, and what makes the verdict acceptable despite it
     kpi_measure: str | None  # the measurement the KPI was read as (a key of MEASURES)
     broken: tuple[str, ...] = ()  # the constraints broken: "service", "budget"
+    service: ServiceBreak | None = None  # the service constraint broken, in parts, for the pilot to judge
+
+
+@dataclass(frozen=True)
+class ServiceBreak:
+    """The service constraint broken offline — more stockouts than the baseline — in
+    parts, so that a finished pilot's readout can judge the condition it puts on the
+    verdict (``_service_by_pilot``)."""
+
+    head: str  # "Constraint broken: ordering from ETS runs out of stock on 18.6% of days against … (+2.9 pp)."
+    floor: str  # the baseline's stockout rate the pilot must keep to: "15.7%"
+    remedy: str  # what to do about it
+    tolerated: float  # the rise tolerated (SERVICE_SLACK), as a share of series-periods
+
+    def text(self) -> str:
+        """The condition as the offline evidence leaves it to the pilot."""
+        return f"{self.head} It is acceptable only if the pilot keeps stockouts at or below {self.floor}: {self.remedy}"
 
 
 def _row(item: str, stated_value: float | None, stated: str, measured_value: float | None, measured: str,
@@ -868,6 +1008,7 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
     risks: list[str] = []
     conditions: list[str] = []
     broken: list[str] = []
+    service: ServiceBreak | None = None
     who = fmt.model_name(model)
     measure, why = kpi_measure(definition) if definition.kpi_name.strip() else (None, "")
     name = definition.kpi_name.strip()
@@ -963,12 +1104,15 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
                              f"{fmt.pp(SERVICE_SLACK)} is tolerated."))
             if bad:
                 broken.append("service")
-                conditions.append(
-                    f"Constraint broken: {_acting(impact, who)} runs out of stock on {fmt.pct(mine)} of {days} "
-                    f"against {fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)}). It is acceptable "
-                    f"only if the pilot keeps stockouts at or below {fmt.pct(base)}: raise the safety stock (a "
-                    f"higher service level) for the items that run out more, or {_keep(impact, 'them')}, and add a "
-                    "stockout criterion to the problem definition if some increase is acceptable.")
+                service = ServiceBreak(
+                    head=(f"Constraint broken: {_acting(impact, who)} runs out of stock on {fmt.pct(mine)} of {days} "
+                          f"against {fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)})."),
+                    floor=fmt.pct(base),
+                    remedy=(f"raise the safety stock (a higher service level) for the items that run out more, or "
+                            f"{_keep(impact, 'them')}, and add a stockout criterion to the problem definition if some "
+                            "increase is acceptable."),
+                    tolerated=SERVICE_SLACK)
+                conditions.append(service.text())
     budget, investment = definition.budget_yen, definition.investment_yen
     if budget and investment is not None:
         bad = investment > budget
@@ -980,7 +1124,7 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
             conditions.append(f"Constraint broken: the initial investment {fmt.yen(investment)} exceeds the budget "
                               f"{fmt.yen(budget)} by {fmt.yen(investment - budget)}. Secure the difference, or cut "
                               "the investment, before starting.")
-    return Reconciliation(rows, risks, conditions, measure.key if measure else None, tuple(broken))
+    return Reconciliation(rows, risks, conditions, measure.key if measure else None, tuple(broken), service)
 
 
 def _of_claim(savings: float, claim: float) -> str:
@@ -1248,24 +1392,51 @@ def _slices_evidence(stability: dict) -> tuple[float, str]:
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
              overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore],
              constraints: Sequence[str] = (), impact: ImpactResult | None = None,
-             online: OnlineEvidence | None = None) -> tuple[str, list[str], list[str]]:
-    """NO-GO on a failed criterion (the KPI target and the online criteria included) or
-    money that does not pay; CONDITIONAL GO when something is open — a criterion not
-    evaluated, an online criterion waiting for the pilot, a gain not significant or not
-    stable, low readiness, a constraint broken — each written out; GO otherwise."""
+             online: OnlineEvidence | None = None, by_pilot: Sequence[PilotCondition] = ()
+             ) -> tuple[str, list[str], list[str]]:
+    """NO-GO on a failed criterion (the KPI target and the online criteria included),
+    money that does not pay, or a condition the offline evidence left to the pilot that
+    the finished pilot failed (``by_pilot``: more stockouts than the service constraint
+    tolerates); CONDITIONAL GO when something is open — a criterion not evaluated, an
+    online criterion waiting for the pilot, a gain not significant or not stable, low
+    readiness, a constraint broken, a condition the pilot left open (its savings below the
+    running cost or paying back beyond the payback criterion: a condition, not a NO-GO) —
+    each written out; GO otherwise. A condition the pilot met is a reason."""
     online = online or OnlineEvidence()
     name = fmt.model_name(model)
     pending = [c for c in criteria if c.pending]
     judged = [c for c in criteria if not c.pending]
     failed = [c for c in judged if c.passed is False]
     unknown = [c for c in judged if c.passed is None]
+    pilot_failed = [j for j in by_pilot if j.status == pilot.FAILED]
+    pilot_open = [j for j in by_pilot if j.status == pilot.OPEN]
+    pilot_met = [j for j in by_pilot if j.status == pilot.MET]
     reasons: list[str] = []
     if judged and len(unknown) == len(judged):
         return NO_GO, ["No criterion could be measured, so nothing supports a GO: "
                        + " ".join(f"{c.criterion} — {c.evidence}" for c in unknown)], [
             "Give what the criteria need (running cost, investment, baselines in the run) and evaluate again."]
+    evaluated = len(judged) - len(unknown)
+    passed_text = (f"All {evaluated} evaluated criteria passed" if evaluated else
+                   "No criterion can be evaluated before the pilot") if criteria else ""
+    money_text = (f"{name} saves {fmt.yen(value['yearly_savings'])} a year"
+                  + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
+                     else "")
+                  + (f", paying back in {fmt.months(round(value['payback_months'], 1))}"
+                     if value["payback_months"] is not None else "") + ".")
+    if pilot_failed and not failed and value["pays"]:
+        treated = len(online.treated)
+        reasons = [f"Failed in the pilot: {j.text}" for j in pilot_failed]
+        reasons.append(f"{passed_text}: {money_text} But the pilot failed a condition the offline evidence left to "
+                       f"it, so the verdict is NO-GO for {name} at this ordering.")
+        return NO_GO, reasons, [
+            f"Do not take {name} to production at this ordering, and do not roll out beyond the pilot's {treated} "
+            f"treated store{'s' if treated != 1 else ''}.",
+            "Raise the safety stock (a higher service level) for the items that run out more, publish again, and "
+            "pilot again."]
     if failed or not value["pays"]:
         reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
+        reasons += [f"Failed in the pilot: {j.text}" for j in pilot_failed]
         acting = _acting(impact, name) if impact is not None else f"ordering from {name}"
         against = impact.baseline_label if impact is not None else "today's practice"
         if not value["pays"] and impact is not None and model == impact.baseline:
@@ -1286,9 +1457,12 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
                     if impact is not None and impact.money_model == ERRORS else
                     "a better safety-stock policy, or more data (stockouts, promotions)")
                  + " — then evaluate again against the same criteria."]
+        if pilot_failed:
+            steps.append("Raise the safety stock (a higher service level) for the items that run out more, publish "
+                         "again, and pilot again.")
         return NO_GO, reasons, steps
 
-    conditions: list[str] = list(constraints)
+    conditions: list[str] = list(constraints) + [j.text for j in pilot_open]
     conditions += [f"Not evaluated: {c.criterion} — {c.evidence}" for c in unknown]
     waiting = pilot.waiting_condition([c.criterion for c in pending], online) if pending else None
     if waiting:
@@ -1304,16 +1478,10 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     if overall <= 1:
         conditions.append(f"Production readiness is low: ML Test Score {fmt.number(overall, 1)} — "
                           f"{score_band(overall)}.")
-    evaluated = len(judged) - len(unknown)
-    passed_text = (f"All {evaluated} evaluated criteria passed" if evaluated else
-                   "No criterion can be evaluated before the pilot") if criteria else ""
-    money_text = (f"{name} saves {fmt.yen(value['yearly_savings'])} a year"
-                  + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
-                     else "")
-                  + (f", paying back in {fmt.months(round(value['payback_months'], 1))}"
-                     if value["payback_months"] is not None else "") + ".")
     reasons.append(f"{passed_text}: {money_text}")
-    pilot_step = pilot.pilot_step(online, definition.online_plan)
+    reasons += [f"Met in the pilot: {j.text}" for j in pilot_met]
+    held = bool(pilot_open)  # a finished pilot left a condition open: no rollout yet
+    pilot_step = pilot.pilot_step(online, definition.online_plan, held=held)
     if conditions:
         open_checks = [r for r in readiness if r.score < 1 and not r.auto]
         lowest = min(AREAS, key=lambda a: sum(r.score for r in readiness if r.area == a))
@@ -1324,7 +1492,7 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
                  if not c.startswith("Production readiness") and c != waiting]
         publish = ("Publish the forecasts as a batch table on the Hand-off page for the rollout."
                    if pilot.finished(online) else "Publish the forecasts as a batch table on the Hand-off page for the pilot.")
-        steps = steps + readiness_steps + ([] if pilot.interim(online) else [publish]) + [pilot_step]
+        steps = steps + readiness_steps + ([] if pilot.interim(online) or held else [publish]) + [pilot_step]
         return CONDITIONAL_GO, reasons + conditions, steps
     steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.",
              pilot_step]
