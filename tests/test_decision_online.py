@@ -218,7 +218,7 @@ def test_after_the_pilot_a_lower_bound_above_zero_and_savings_over_the_running_c
     assert lower.evidence == f"Online savings, 95% lower bound (pilot) ¥6,000,000 > ¥0: passed. {source}"
     assert decision.reasons[-1] == "The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M)."
     assert decision.next_steps[-1] == ("Roll out beyond the pilot's 2 treated stores in stages, and watch the "
-                                       "published forecasts against what then sold (monitoring on the Hand-off page).")
+                                       "published forecasts against what then sold (the Forecast watch page).")
     assert not any("Decide again after the online evaluation" in s for s in decision.next_steps)
 
 

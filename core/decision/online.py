@@ -293,7 +293,7 @@ def pilot_step(evidence: OnlineEvidence, plan: str, held: bool = False) -> str:
                 "pilot left open are settled; then decide again on the same criteria.")
     if evidence.status == READ:
         return (f"Roll out beyond the pilot's {len(evidence.treated)} treated stores in stages, and watch the published "
-                "forecasts against what then sold (monitoring on the Hand-off page).")
+                "forecasts against what then sold (the Forecast watch page).")
     plan = plan.strip()
     return (f"Start the online evaluation as planned: {plan}" if plan else
             "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others.")
