@@ -190,4 +190,6 @@ def test_plan_a_poc_and_find_it_after_a_reload(server, page):
     page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=30_000)
     assert plotted(page)[name] == ("Wait until you need it", 40)
     go(page, "Projects")
-    assert "version 2" in main(page).inner_text()
+    # The page streams its summaries after the title: wait for the line, as a person would (under load the
+    # script can be idle a moment before the last elements reach the browser).
+    expect(main(page)).to_contain_text("version 2", timeout=30_000)
