@@ -11,13 +11,13 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
+from core import fmt
 from core.backtest.store import get_run, list_runs
 from core.data.demo import REFERENCE_END_DATE
 from core.decision import online
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, prepare_batch
 from core.money.impact import Economics
-from core import fmt
 from core.money.run_impact import run_impact
 from core.pilot.design import DesignOptions, design_pilot, pilot_history
 from core.pilot.evidence import DESIGNED, LOST_MARGIN, MEASURES, PROFIT, READ
@@ -26,9 +26,9 @@ from core.pilot.run import (
     PilotRunError,
     design_outcomes,
     offline_estimate,
-    piloted_promise,
     pilot_batch_version,
     pilot_status,
+    piloted_promise,
     read_out_design,
     readout_table,
     simulate_design,

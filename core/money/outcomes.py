@@ -30,12 +30,12 @@ readout turns into a note; ``series=`` restricts the sums to series given by the
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+
+import numpy as np
+import pandas as pd
 
 from core.backtest.engine import BacktestData
 from core.columns import DATE, SERIES_ID
