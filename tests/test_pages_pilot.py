@@ -117,23 +117,26 @@ def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_en
 
 
 def _read_out_past_pilot(warehouse_env, read: bool = True) -> tuple[str, str]:
-    """A saved design of the example project on the demo chain's last 14 days (ordinary days, read out as a
-    pilot): returns the dataset's id and the design's id."""
-    from datetime import date
-
-    from core.pilot.run import read_out_design
+    """A two-week pilot of the example project on the demo chain, run for real: a moving-average run of S001
+    and S002 published for 14 days, a design pinning them, its 14 days simulated (2026-11-01 to 2026-11-14),
+    then read out unless ``read`` is False. Returns the dataset's id and the design's id."""
+    from core.pilot.run import read_out_design, simulate_design
 
     warehouse = Warehouse(warehouse_env)
     try:
         planning.ensure_example_project(warehouse)
         project = planning.list_projects(warehouse)[0]
         planning.remember_project(warehouse, project.project_id)
+        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
+        handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
+            get_run(warehouse, run_id), "ma", horizon=14, service_level=0.9)))
         dataset = warehouse.list_datasets()[0]
         history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
         design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=2, pre_weeks=4,
-                                                     smallest_effect_yearly=5e6, start=date(2026, 10, 18)),
+                                                     smallest_effect_yearly=5e6),
                               project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
         design = replace(design, design_id=save_design(warehouse, design))
+        simulate_design(warehouse, design)
         if read:
             read_out_design(warehouse, design)
         return dataset.dataset_id, design.design_id
@@ -152,7 +155,7 @@ def test_a_deleted_dataset_leaves_the_stored_readout_said_once_by_name(warehouse
     assert not at.exception and not at.error
     shown = " ".join(texts(at.success) + texts(at.warning) + texts(at.info) + texts(at.caption) + texts(at.markdown))
     assert dataset_id not in shown  # no raw id anywhere
-    assert [t for t in texts(at.warning) if "was deleted" in t] == [md(
+    assert [t for t in texts(at.warning) if "the pilot cannot be run" in t] == [md(
         "The dataset 'AI Shop demo chain' was deleted: the pilot cannot be run or read again; its stored readout is "
         "shown. Design a new pilot on another dataset below.")]
     assert any(t.startswith("Saved design of") and t.endswith(f"on **{md('AI Shop demo chain')}**.")
@@ -165,14 +168,21 @@ def test_a_deleted_dataset_leaves_the_stored_readout_said_once_by_name(warehouse
 
 
 def test_saving_a_design_over_a_read_out_pilot_asks_first(warehouse_env) -> None:
-    _, design_id = _read_out_past_pilot(warehouse_env)
+    from core.data.demo import extend_demo
+
+    dataset_id, design_id = _read_out_past_pilot(warehouse_env)
+    warehouse = Warehouse(warehouse_env)
+    try:  # ordinary weeks after the pilot: a new design's pre-period must not hold the pilot's days
+        extend_demo(warehouse, dataset_id, 190)  # room for a pre-period as long as the longest pilot (26 weeks)
+    finally:
+        warehouse.close()
     at = new_session(PAGE)
     assert not at.exception and not at.error
     assert "No day of the pilot is in the data yet" not in " ".join(texts(at.info))
     button(at, "Design the pilot").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     warning = next(t for t in texts(at.warning) if "was read out on" in t)
-    assert warning.startswith(md("The project's pilot of 2026-10-18 to 2026-10-31 (S001, S002 treated) was read out"))
+    assert warning.startswith(md("The project's pilot of 2026-11-01 to 2026-11-14 (S001, S002 treated) was read out"))
     save = button(at, "Save design")
     assert save.disabled
     next(c for c in at.checkbox if c.label.startswith("Save the new design anyway")).check().run()
@@ -196,7 +206,7 @@ def test_a_store_missing_days_can_be_left_out_of_the_readout(warehouse_env) -> N
     try:
         table = warehouse.get_dataset(dataset_id).table_name
         with warehouse.transaction() as cur:  # S002 (treated) missed two days of the pilot
-            cur.execute(f"DELETE FROM {table} WHERE store_id = 'S002' AND ds IN (DATE '2026-10-20', DATE '2026-10-21')")
+            cur.execute(f"DELETE FROM {table} WHERE store_id = 'S002' AND ds IN (DATE '2026-11-03', DATE '2026-11-04')")
     finally:
         warehouse.close()
     at = new_session(PAGE)

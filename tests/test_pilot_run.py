@@ -248,8 +248,8 @@ def test_days_the_demo_chain_was_extended_by_are_not_a_pilot(designed) -> None:
 
     warehouse, project, design = designed
     extend_demo(warehouse, design.dataset_id, 7)
-    with pytest.raises(PilotRunError, match="7 of the pilot's 7 days in 'AI Shop demo chain' were added as "
-                                            "ordinary days"):
+    with pytest.raises(PilotRunError, match="7 of the pilot's 7 days in 'AI Shop demo chain' are ordinary days "
+                                            r"of the demo chain \(its history, or days it was extended by\)"):
         read_out_design(warehouse, design)
     assert online_evidence(warehouse, project.project_id).status == DESIGNED  # nothing stored
 

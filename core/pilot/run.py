@@ -508,10 +508,10 @@ def _check_piloted(warehouse: Warehouse, design: PilotDesign) -> None:
         ordinary = present - len(simulated)
         if ordinary > 0:
             raise PilotRunError(
-                f"{ordinary} of the pilot's {present} days in '{dataset.name}' were added as ordinary days (the demo "
-                "chain extended), not simulated as the pilot: no store ordered from a forecast on them, so there is "
-                "nothing to read out there. Design a new pilot starting the day after the data ends, publish its "
-                "batch, and simulate it.")
+                f"{ordinary} of the pilot's {present} days in '{dataset.name}' are ordinary days of the demo chain "
+                "(its history, or days it was extended by), not simulated as the pilot: no store ordered from a "
+                "forecast on them, so there is nothing to read out there. Design a new pilot starting the day after "
+                "the data ends, publish its batch, and simulate it.")
     elif present and pilot_batch_version(warehouse, design) is None:
         raise PilotRunError(
             f"No batch published for '{dataset.name}' covers the pilot's first day ({design.start:%Y-%m-%d}): the "
