@@ -584,6 +584,15 @@ def continue_chain(
                         last_day=first_day + timedelta(days=days - 1))
 
 
+def is_generated(dataset: Dataset) -> bool:
+    """Whether ``dataset`` was made by this generator (and can be continued by simulation)."""
+    try:
+        demo_config_of(dataset)
+    except NotGeneratedError:
+        return False
+    return True
+
+
 def demo_config_of(dataset: Dataset) -> DemoConfig:
     """The settings a generated dataset was made with; ``NotGeneratedError`` for an imported one."""
     if dataset.generator is None:

@@ -90,7 +90,7 @@ from core.money.outcomes import STORE  # "store": the outcomes' store column
 from core.pilot.evidence import DAYS_PER_YEAR, LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.warehouse import Dataset, Warehouse, quote
 
-# The source of the rows a simulated pilot appended (core.pilot.simulate writes it).
+# The source of the rows a simulated pilot appended (``simulated_source`` writes it, ``simulated_appends`` reads it).
 SIMULATED_SOURCE = re.compile(r"^simulated pilot: (?P<stores>.+) ordered from batch version (?P<version>\d+), "
                               r"(?P<start>\d{4}-\d\d-\d\d) to (?P<end>\d{4}-\d\d-\d\d)$")
 FORECAST_ERROR = "forecast_error"  # WAPE of the published batch on the treated stores
@@ -118,6 +118,37 @@ PRICE_NAMES = ("price", "sell_price", "unit_price", "価格", "売価", "単価"
 class PilotDesignError(MitoshiError):
     """A pilot cannot be designed as asked; the message says what to change."""
 
+
+
+def simulated_source(treated: tuple[str, ...], version: int, start: date, end: date) -> str:
+    """The ``dataset_appends`` source of a simulated pilot's rows: ``simulated pilot: S001,
+    S002 ordered from batch version 1, 2026-11-01 to 2026-11-14``."""
+    return (f"simulated pilot: {', '.join(treated)} ordered from batch version {version}, "
+            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}")
+
+
+@dataclass(frozen=True)
+class SimulatedAppend:
+    """One append of a simulated pilot, read back from its source."""
+
+    treated: tuple[str, ...]
+    version: int
+    start: date
+    end: date
+    source: str
+
+
+def simulated_appends(warehouse: Warehouse, dataset_id: str) -> list[SimulatedAppend]:
+    """The appends of ``dataset_id`` that a simulated pilot made, newest first (as
+    ``Warehouse.list_appends`` lists them); appends of ordinary rows are skipped."""
+    found = []
+    for source in warehouse.list_appends(dataset_id)["source"]:
+        match = SIMULATED_SOURCE.match(str(source))
+        if match:
+            found.append(SimulatedAppend(treated=tuple(s.strip() for s in match["stores"].split(",")),
+                                         version=int(match["version"]), start=date.fromisoformat(match["start"]),
+                                         end=date.fromisoformat(match["end"]), source=str(source)))
+    return found
 
 # ---------------------------------------------------------------------------------
 # Options and results
@@ -864,22 +895,12 @@ def earlier_pilots(warehouse: Warehouse, dataset: Dataset) -> tuple[EarlierPilot
     time are joined). On imported data: every stored design on the dataset (any project)
     with days in the data, from its start to its last day present — its days arrive by
     appending, and nothing else says whether they were the pilot's."""
-    from core.data.demo import NotGeneratedError, demo_config_of
+    from core.data.demo import is_generated
 
-    try:
-        demo_config_of(dataset)
-        generated = True
-    except NotGeneratedError:
-        generated = False
     found: list[EarlierPilot] = []
-    if generated:
-        for source in warehouse.list_appends(dataset.dataset_id)["source"]:
-            match = SIMULATED_SOURCE.match(str(source))
-            if match:
-                found.append(EarlierPilot(start=date.fromisoformat(match["start"]),
-                                          end=date.fromisoformat(match["end"]),
-                                          treated=tuple(s.strip() for s in match["stores"].split(",")),
-                                          source=str(source)))
+    if is_generated(dataset):
+        found = [EarlierPilot(start=a.start, end=a.end, treated=a.treated, source=a.source)
+                 for a in simulated_appends(warehouse, dataset.dataset_id)]
     else:
         rows = warehouse.query("SELECT design_id, created_at, design FROM pilot_designs WHERE dataset_id = ? "
                                "ORDER BY created_at", [dataset.dataset_id])

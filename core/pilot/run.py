@@ -20,7 +20,6 @@ share (no Streamlit here).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -30,13 +29,13 @@ from core import fmt
 from core.backtest.engine import dataset_data
 from core.backtest.store import get_run, run_forecasts
 from core.columns import DATE
-from core.data.demo import NotGeneratedError, demo_config_of
+from core.data.demo import is_generated
 from core.errors import MitoshiError
 from core.handoff.store import list_batches
 from core.money.impact import FALLBACK_BASELINE, PRACTICE, Economics, ImpactConfig, ImpactResult, level_text
 from core.money.outcomes import store_day_outcomes
 from core.money.store import load_impact_settings
-from core.pilot.design import PilotDesign
+from core.pilot.design import PilotDesign, simulated_appends
 from core.pilot.evidence import OnlineEvidence
 from core.pilot.readout import MEASURE_NAMES, NO_INTERVAL, PilotReadout, interval_text, read_out
 from core.pilot.simulate import (
@@ -50,7 +49,6 @@ from core.pilot.store import EVIDENCE_KEY, PilotedPromise, latest_readout, save_
 from core.planning.store import Project
 from core.warehouse import Dataset, Warehouse, quote
 
-SIMULATED_SOURCE = re.compile(r"^simulated pilot: .* batch version (\d+), (\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d)$")
 
 
 class PilotRunError(MitoshiError):
@@ -309,30 +307,17 @@ def days_in_data(warehouse: Warehouse, dataset: Dataset, start: date, end: date)
     return int(found["n"].iloc[0])
 
 
-def is_generated(dataset: Dataset) -> bool:
-    try:
-        demo_config_of(dataset)
-    except NotGeneratedError:
-        return False
-    return True
-
-
 def simulated_batches(warehouse: Warehouse, design: PilotDesign) -> dict[int, tuple[date, date]]:
     """The published batches the design's simulated days ordered from (read from the
     simulated pilots' appends inside its days): version -> (first, last) day simulated
     from it, earliest first. Empty before the pilot's first simulated day, and for
     imported data."""
     found: dict[int, tuple[date, date]] = {}
-    for source in warehouse.list_appends(design.dataset_id)["source"]:
-        match = SIMULATED_SOURCE.match(str(source))
-        if not match:
+    for piece in simulated_appends(warehouse, design.dataset_id):
+        if piece.start > design.end or piece.end < design.start:
             continue
-        first, last = date.fromisoformat(match[2]), date.fromisoformat(match[3])
-        if first > design.end or last < design.start:
-            continue
-        version = int(match[1])
-        was = found.get(version, (first, last))
-        found[version] = (min(was[0], first), max(was[1], last))
+        was = found.get(piece.version, (piece.start, piece.end))
+        found[piece.version] = (min(was[0], piece.start), max(was[1], piece.end))
     return dict(sorted(found.items(), key=lambda item: item[1][0]))
 
 

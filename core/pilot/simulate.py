@@ -34,8 +34,7 @@ from core.data.demo import (
     MAX_EXTEND_DAYS,
     ORDER_UP_TO,
     Continuation,
-    NotGeneratedError,
-    demo_config_of,
+    is_generated,
     simulate_continuation,
 )
 from core.errors import MitoshiError
@@ -43,6 +42,7 @@ from core.forecast.base import FORECAST
 from core.handoff.batch import ORDER_QUANTITY
 from core.handoff.store import batch_forecasts, latest_version
 from core.money.outcomes import OUTCOME_COLUMNS, STORE
+from core.pilot.design import simulated_source
 from core.warehouse import Appended, Dataset, Warehouse, quote
 
 DEMO_STORE_COLUMN = "store_id"  # the key column naming a store on the demo chain
@@ -137,10 +137,8 @@ def simulate_pilot(
     with_batch = simulate_continuation(warehouse, dataset_id, start, days, targets)
     without = simulate_continuation(warehouse, dataset_id, start, days)
     items = warehouse.side_table(dataset, "items")
-    listed = ", ".join(treated)
-    appended = warehouse.append_rows(
-        dataset_id, with_batch.sales,
-        source=f"simulated pilot: {listed} ordered from batch version {version}, {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    appended = warehouse.append_rows(dataset_id, with_batch.sales,
+                                     source=simulated_source(treated, version, start, end))
     return SimulatedPilot(
         appended=appended, batch_version=version, store_column=store_column, treated=treated,
         control=tuple(s for s in stores if s not in treated), start=start, end=end, targets=targets,
@@ -237,9 +235,7 @@ def true_outcomes(continuation: Continuation, items: pd.DataFrame) -> pd.DataFra
 
 
 def _check_generated(dataset: Dataset) -> None:
-    try:
-        demo_config_of(dataset)
-    except NotGeneratedError:
+    if not is_generated(dataset):
         raise PilotSimulationError(
             f"'{dataset.name}' was imported, not generated: a pilot can be simulated only on the demo chain. With "
             "your own data the pilot's orders and sales arrive by appending them from a file (Data page).") from None
