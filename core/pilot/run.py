@@ -50,7 +50,6 @@ from core.planning.store import Project
 from core.warehouse import Dataset, Warehouse, quote
 
 
-
 class PilotRunError(MitoshiError):
     """A designed pilot cannot be run or read out as asked; the message says what to do."""
 
