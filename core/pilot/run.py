@@ -42,7 +42,8 @@ from core.pilot.simulate import (
     DEMO_STORE_COLUMN,
     PilotSimulationError,
     SimulatedPilot,
-    pilot_targets,
+    batch_stores,
+    check_batch_stores,
     simulate_pilot,
 )
 from core.pilot.store import EVIDENCE_KEY, PilotedPromise, latest_readout, save_pilot_readout
@@ -357,8 +358,8 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
                        f"with a horizon of at least {horizon} days on the Hand-off page (it forecasts from the day "
                        "after the data ends).")
         elif next_day <= design.end and design.store_column == DEMO_STORE_COLUMN in dataset.spec.keys:
-            try:  # the treated stores, as the simulation will check them
-                pilot_targets(warehouse, dataset, design.treated, next_day, design.end, version)
+            try:  # the treated stores, as the simulation will check them (without reading the batch's rows)
+                check_batch_stores(design.treated, batch_stores(warehouse, dataset, version), version)
             except PilotSimulationError as error:
                 problem = str(error)
     return PilotStatus(design=design, dataset_name=dataset.name, generated=is_generated(dataset),

@@ -145,6 +145,25 @@ def simulate_pilot(
         outcomes=true_outcomes(with_batch, items), counterfactual=true_outcomes(without, items))
 
 
+def batch_stores(warehouse: Warehouse, dataset: Dataset, version: int) -> set[str]:
+    """The demo stores batch ``version`` of ``dataset`` forecasts for (one query, no rows read)."""
+    position = dataset.spec.keys.index(DEMO_STORE_COLUMN) + 1  # DuckDB lists count from 1
+    found = warehouse.query(f"SELECT DISTINCT key_values[{position}] AS store FROM batch_forecasts "
+                            "WHERE dataset_id = ? AND version = ?", [dataset.dataset_id, version])
+    return set(found["store"].astype(str))
+
+
+def check_batch_stores(treated: Sequence[str], covered: set[str], version: int) -> None:
+    """Raise ``PilotSimulationError`` when batch ``version`` (covering the stores ``covered``)
+    has no forecast for a treated store."""
+    missing = [s for s in treated if s not in covered]
+    if missing:
+        raise PilotSimulationError(
+            f"The published batch (version {version}) has no forecasts for store(s) {', '.join(missing)}: it covers "
+            f"{', '.join(sorted(covered))}. Choose treated stores the batch covers, or publish a batch from a "
+            "backtest of every store.")
+
+
 def pilot_targets(
     warehouse: Warehouse, dataset: Dataset, treated: Sequence[str], start: date, end: date,
     batch_version: int | None = None,
@@ -178,13 +197,7 @@ def pilot_targets(
             f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the pilot runs "
             f"{start:%Y-%m-%d} to {end:%Y-%m-%d}. Publish a batch with a horizon of at least {horizon} days on the "
             "Hand-off page, or shorten the pilot.")
-    missing = [s for s in treated if not (batch_store == s).any()]
-    if missing:
-        covered = sorted(batch_store.unique())
-        raise PilotSimulationError(
-            f"The published batch (version {version}) has no forecasts for store(s) {', '.join(missing)}: it covers "
-            f"{', '.join(covered)}. Choose treated stores the batch covers, or publish a batch from a backtest of "
-            "every store.")
+    check_batch_stores(treated, set(batch_store), version)
     inside = batch_store.isin(treated).to_numpy() & (ds >= pd.Timestamp(start)).to_numpy() \
         & (ds <= pd.Timestamp(end)).to_numpy()
     chosen = batch[inside]
