@@ -480,24 +480,24 @@ def _exclude(design: PilotDesign, exclude: tuple[str, ...]) -> tuple[str, ...]:
     return exclude
 
 
-def _check_piloted(warehouse: Warehouse, design: PilotDesign) -> None:
+def _check_piloted(warehouse: Warehouse, design: PilotDesign, version: int | None) -> None:
     """Refuse to read out days on which no store ordered from a forecast: on the demo chain,
     pilot days added as ordinary days (the chain extended, not a simulated pilot); on
-    imported data, a pilot whose first day no published batch covers."""
+    imported data, a pilot whose first day no published batch covers (``version``: the
+    design's ``pilot_batch_version``)."""
     dataset = warehouse.get_dataset(design.dataset_id)
     present = days_in_data(warehouse, dataset, design.start, design.end)
     if is_generated(dataset):
-        simulated = {design.start + timedelta(days=d) for d in range((design.end - design.start).days + 1)
-                     if any(a <= design.start + timedelta(days=d) <= b
-                            for a, b in simulated_batches(warehouse, design).values())}
-        ordinary = present - len(simulated)
+        ranges = simulated_batches(warehouse, design).values()
+        pilot_days = (design.start + timedelta(days=d) for d in range((design.end - design.start).days + 1))
+        ordinary = present - sum(any(a <= day <= b for a, b in ranges) for day in pilot_days)
         if ordinary > 0:
             raise PilotRunError(
                 f"{ordinary} of the pilot's {present} days in '{dataset.name}' are ordinary days of the demo chain "
                 "(its history, or days it was extended by), not simulated as the pilot: no store ordered from a "
                 "forecast on them, so there is nothing to read out there. Design a new pilot starting the day after "
                 "the data ends, publish its batch, and simulate it.")
-    elif present and pilot_batch_version(warehouse, design) is None:
+    elif present and version is None:
         raise PilotRunError(
             f"No batch published for '{dataset.name}' covers the pilot's first day ({design.start:%Y-%m-%d}): the "
             "treated stores had no forecast to order from. Publish the batch the stores order from (Hand-off) before "
@@ -530,7 +530,8 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     """
     if design.design_id is None:
         raise PilotRunError("Save the pilot design first: a readout belongs to a stored design.")
-    _check_piloted(warehouse, design)
+    version = pilot_batch_version(warehouse, design)
+    _check_piloted(warehouse, design, version)
     exclude = _exclude(design, tuple(exclude))
     outcomes = design_outcomes(warehouse, design)
     readout = read_out(outcomes, [s for s in design.treated if s not in exclude],
@@ -544,7 +545,6 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
                 "the pilot is still running, and its interval narrows as its days come in. Read it out again "
                 f"when it ends on {design.end:%Y-%m-%d}.")
         readout = replace(readout, notes=(note, *readout.notes))
-    version = pilot_batch_version(warehouse, design)
     promise, note = piloted_promise(warehouse, design, version)
     if note:
         readout = replace(readout, notes=(*readout.notes, note))
