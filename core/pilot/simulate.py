@@ -42,8 +42,8 @@ from core.forecast.base import FORECAST
 from core.handoff.batch import ORDER_QUANTITY
 from core.handoff.store import batch_forecasts, latest_version
 from core.money.outcomes import OUTCOME_COLUMNS, STORE
-from core.pilot.design import simulated_source
-from core.warehouse import Appended, Dataset, Warehouse, quote
+from core.pilot.design import simulated_source, store_names
+from core.warehouse import Appended, Dataset, Warehouse
 
 DEMO_STORE_COLUMN = "store_id"  # the key column naming a store on the demo chain
 
@@ -122,7 +122,7 @@ def simulate_pilot(
     if store_column != DEMO_STORE_COLUMN:
         raise PilotSimulationError(f"The demo chain's stores are named by '{DEMO_STORE_COLUMN}', not "
                                    f"'{store_column}'; choose {DEMO_STORE_COLUMN} as the store column.")
-    stores = _stores(warehouse, dataset)
+    stores = tuple(store_names(warehouse, dataset, DEMO_STORE_COLUMN))
     treated = _check_treated(treated, stores)
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_EXTEND_DAYS:
         raise PilotSimulationError(f"A simulated pilot lasts 1 to {MAX_EXTEND_DAYS} days; got {days!r}.")
@@ -252,14 +252,6 @@ def _check_generated(dataset: Dataset) -> None:
         raise PilotSimulationError(
             f"'{dataset.name}' was imported, not generated: a pilot can be simulated only on the demo chain. With "
             "your own data the pilot's orders and sales arrive by appending them from a file (Data page).") from None
-
-
-def _stores(warehouse: Warehouse, dataset: Dataset) -> tuple[str, ...]:
-    master = warehouse.side_table(dataset, "stores")
-    if master is not None and "store_id" in master.columns:
-        return tuple(sorted(master["store_id"].astype(str)))
-    found = warehouse.query(f"SELECT DISTINCT store_id FROM {quote(dataset.table_name)} ORDER BY store_id")
-    return tuple(found["store_id"].astype(str))
 
 
 def _check_treated(treated: Sequence[str], stores: tuple[str, ...]) -> tuple[str, ...]:
