@@ -222,7 +222,8 @@ def handoff_economics(key: str, run: runs.RunInfo | None = None) -> Economics | 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _cached_impact(run_id: str, config: ImpactConfig, _created: str) -> ImpactResult:
+def cached_impact(run_id: str, config: ImpactConfig, _created: str) -> ImpactResult:
+    """A run's money impact, computed once per run and settings for every page that needs it."""
     return run_impact(get_warehouse(), run_id, config).impact
 
 
@@ -234,7 +235,7 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
     with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
                    "Costing each model's forecast errors…", expanded=False) as status:
         try:
-            result = _cached_impact(run.run_id, config, run.created_at.isoformat())
+            result = cached_impact(run.run_id, config, run.created_at.isoformat())
         except MitoshiError as error:
             failure = error
             # The status ends here, saying what is missing; the message below says how to give it.

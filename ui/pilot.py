@@ -54,7 +54,7 @@ from core.planning import store as planning
 from core.planning.store import Project
 from core.text import md
 from core.warehouse import Dataset, Warehouse
-from ui.money import run_picker
+from ui.money import cached_impact, run_picker
 from ui.state import dataset_picker, get_warehouse, show_error, table
 
 TRUTH_KEY = "pilot_truth_{}"  # the demo's true effects of the last simulation, per design
@@ -75,12 +75,11 @@ def _history(dataset_id: str, fingerprint: str, column: str, pre_days: int, econ
     return pilot_history(warehouse, warehouse.get_dataset(dataset_id), column, pre_days, economics)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _promise(run_id: str, config: ImpactConfig, _created: str, _project: Project) -> tuple[float, str]:
-    from core.money.run_impact import run_impact
-
-    impact = run_impact(get_warehouse(), run_id, config).impact
-    return offline_estimate(get_warehouse(), _project, run_id, impact)
+def _promise(run: RunInfo, config: ImpactConfig, project: Project) -> tuple[float, str]:
+    """The promise the pilot is sized on: the money impact shared with the Money page's cache, the
+    model read now (the one last published from the run changes without the run changing)."""
+    impact = cached_impact(run.run_id, config, run.created_at.isoformat())
+    return offline_estimate(get_warehouse(), project, run.run_id, impact)
 
 
 # ---------------------------------------------------------------------------------
@@ -166,7 +165,7 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     if run is not None:
         with st.spinner("Pricing the run's forecasts for the offline promise…"):
             try:
-                promise, model = _promise(run.run_id, config, run.created_at.isoformat(), project)
+                promise, model = _promise(run, config, project)
             except MitoshiError as error:
                 show_error(error)
     if promise is not None:
