@@ -70,8 +70,7 @@ def dataset_picker(warehouse: Warehouse, label: str = "Dataset") -> Dataset | No
 
 def current_project(warehouse: Warehouse) -> planning.Project | None:
     """The project chosen last: in this session, in the address bar (?project=), or the
-    one opened last in the warehouse. A new warehouse gets the AI Shop example first."""
-    planning.ensure_example_project(warehouse)
+    one opened last in the warehouse. A new warehouse has the AI Shop example (``_open``)."""
     projects = planning.list_projects(warehouse)
     if not projects:
         return None
