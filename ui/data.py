@@ -359,9 +359,8 @@ def _append_file(warehouse: Warehouse, dataset: Dataset, file: UploadedFile) -> 
 
 
 def _appended(dataset_id: str, file_id: str | None, appended: Appended) -> None:
-    """Remember the append for the next run, which shows it, and forget cached reads of
-    the dataset: the Data page's charts are kept by dataset id, and it has grown."""
-    st.cache_data.clear()
+    """Remember the append for the next run, which shows it. (The pages' cached reads are keyed
+    by the dataset's fingerprint, which the append changed: nothing to forget.)"""
     set_current_dataset(dataset_id)
     st.session_state[_DONE] = (dataset_id, file_id, appended)
     st.rerun()
