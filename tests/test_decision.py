@@ -138,6 +138,16 @@ def test_snapshot_round_trips_and_is_kept_in_the_history(stored):
     assert set(first.readiness_areas) == set(AREAS)
 
 
+def test_two_decisions_in_the_same_second_list_the_later_first(stored):
+    warehouse, run_id = stored
+    project = project_with(warehouse, "same second", Criterion("wape", "<=", 0.9))
+    first = decide(warehouse, project.project_id, run_id)
+    for n in range(4):  # the ids are random: without an order of insertion, a tie would be a coin
+        later = replace(first, decision_id=f"{n}{first.decision_id[1:]}", notes=f"later {n}")
+        decisions.save_decision(warehouse, later)
+        assert decisions.list_decisions(warehouse, project.project_id)[0].decision_id == later.decision_id
+
+
 def test_money_impact_of_a_stored_run_reads_the_item_master(stored):
     warehouse, run_id = stored
     impact = run_impact(warehouse, run_id).impact

@@ -79,7 +79,7 @@ def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = No
 
 
 def list_runs(warehouse: Warehouse) -> list[RunInfo]:
-    rows = warehouse.query("SELECT * FROM runs ORDER BY created_at DESC")
+    rows = warehouse.query("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC")
     return [_info(row) for _, row in rows.iterrows()]
 
 

@@ -39,10 +39,11 @@ def get_decision(warehouse: Warehouse, decision_id: str) -> Decision:
 
 
 def list_decisions(warehouse: Warehouse, project_id: str | None = None) -> list[DecisionInfo]:
-    """Newest first; all projects' when ``project_id`` is None."""
+    """Newest first (two taken in the same second: the later inserted first); all projects' when
+    ``project_id`` is None."""
     where, params = ("WHERE project_id = ?", [project_id]) if project_id else ("", [])
     rows = warehouse.query(f"SELECT decision_id, project_id, run_id, verdict, created_at FROM decisions {where} "
-                           "ORDER BY created_at DESC, decision_id", params)
+                           "ORDER BY created_at DESC, rowid DESC", params)
     return [DecisionInfo(r.decision_id, r.project_id, r.run_id, r.verdict, pd.Timestamp(r.created_at).to_pydatetime())
             for r in rows.itertuples()]
 

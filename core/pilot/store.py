@@ -89,7 +89,7 @@ def _design(row: dict) -> PilotDesign:
 
 def list_designs(warehouse: Warehouse, project_id: str) -> list[DesignInfo]:
     """The project's designs, newest first."""
-    rows = warehouse.query("SELECT * FROM pilot_designs WHERE project_id = ? ORDER BY created_at DESC, design_id",
+    rows = warehouse.query("SELECT * FROM pilot_designs WHERE project_id = ? ORDER BY created_at DESC, rowid DESC",
                            [project_id])
     return [DesignInfo(design_id=r["design_id"], project_id=r["project_id"], dataset_id=r["dataset_id"],
                        created_at=r["created_at"].to_pydatetime(), design=_design(r))
@@ -175,7 +175,7 @@ def latest_readout(warehouse: Warehouse, project_id: str, design_id: str | None 
             return None
         design_id = design.design_id
     rows = warehouse.query("""SELECT * FROM pilot_readouts WHERE project_id = ? AND design_id = ?
-                              ORDER BY created_at DESC, readout_id LIMIT 1""", [project_id, design_id])
+                              ORDER BY created_at DESC, rowid DESC LIMIT 1""", [project_id, design_id])
     if rows.empty:
         return None
     row = rows.to_dict("records")[0]

@@ -383,7 +383,7 @@ def save_draft(warehouse: Warehouse, draft_id: str, project_id: str, base_versio
 
 def list_drafts(warehouse: Warehouse, project_id: str) -> list[Draft]:
     """Unsaved drafts of the project's definition, newest first."""
-    rows = _read(warehouse, "SELECT * FROM problem_drafts WHERE project_id = ? ORDER BY updated_at DESC", [project_id])
+    rows = _read(warehouse, "SELECT * FROM problem_drafts WHERE project_id = ? ORDER BY updated_at DESC, rowid DESC", [project_id])
     return [Draft(r["draft_id"], r["project_id"], r["base_version"], r["updated_at"], json.loads(r["form"]))
             for r in rows]
 

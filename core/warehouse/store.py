@@ -744,7 +744,7 @@ class Warehouse:
         """The appends made to a dataset, newest first: append_id, created_at, source, n_rows,
         n_replaced, n_series, n_new_series, start_date, end_date."""
         return self.query("SELECT append_id, created_at, source, n_rows, n_replaced, n_series, n_new_series, "
-                          "start_date, end_date FROM dataset_appends WHERE dataset_id = ? ORDER BY created_at DESC",
+                          "start_date, end_date FROM dataset_appends WHERE dataset_id = ? ORDER BY created_at DESC, rowid DESC",
                           [dataset_id])
 
     def list_datasets(self) -> list[Dataset]:
