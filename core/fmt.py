@@ -240,9 +240,11 @@ def metric_name(metric: str) -> str:
 def model_name(alias: str) -> str:
     """A model's name for people (``snaive`` → ``Seasonal naive``); an alias no model
     has (a model built elsewhere) is returned as it is."""
-    from core.forecast.registry import MODELS  # lazily: the registry imports the model libraries
+    from core.forecast.registry import EXTERNAL_PREFIX, MODELS  # lazily: the registry imports the model libraries
 
     model = MODELS.get(str(alias))
+    if model is None and str(alias).startswith(EXTERNAL_PREFIX):
+        return str(alias)[len(EXTERNAL_PREFIX):]  # forecasts made elsewhere: the name their maker gave
     return model.name if model is not None else str(alias)
 
 

@@ -16,7 +16,8 @@ from core.forecast.base import Rung
 from core.plotting import COUNT_TICKS, PALETTE, TICKS, base_layout, model_label
 from core.text import chart_label, chart_labels
 
-RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "GBDT": "#e07b39"}
+RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical": "#1f4e79", "simple model": "#8e6bbf",
+                "GBDT": "#e07b39", "built elsewhere": "#b5384a"}
 
 
 RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first

@@ -195,5 +195,6 @@ def rename_run(warehouse: Warehouse, run_id: str, name: str) -> None:
 def delete_run(warehouse: Warehouse, run_id: str) -> None:
     get_run(warehouse, run_id)
     with warehouse.transaction() as cur:
-        for table in ("run_forecasts", "run_metrics", "run_timings", "run_excluded", "run_fallbacks", "runs"):
+        for table in ("run_forecasts", "run_metrics", "run_timings", "run_excluded", "run_fallbacks",
+                      "run_external_models", "run_quantiles", "runs"):
             cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])

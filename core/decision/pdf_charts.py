@@ -33,7 +33,9 @@ RUNG_STYLE: dict[str, dict[str, str]] = {
     Rung.PRACTICE: {"color": "#d9d9d9", "hatch": "", "hatchcolor": INK},
     Rung.RULE: {"color": "#b8cfe0", "hatch": "///", "hatchcolor": "#2b2b2b"},
     Rung.STATISTICAL: {"color": "#6f97bd", "hatch": "...", "hatchcolor": "#1a1a1a"},
+    Rung.LINEAR: {"color": "#4a6f94", "hatch": "--", "hatchcolor": "#e8e8e8"},
     Rung.GBDT: {"color": "#23456b", "hatch": "xx", "hatchcolor": "#e8e8e8"},
+    Rung.EXTERNAL: {"color": "#0d1b2a", "hatch": "++", "hatchcolor": "#e8e8e8"},
 }
 OTHER_RUNG = {"color": "#a6a6a6", "hatch": "\\\\", "hatchcolor": INK}
 RUNG_ORDER = tuple(Rung)

@@ -65,7 +65,9 @@ class Rung(StrEnum):
     PRACTICE = "current practice"
     RULE = "rule"
     STATISTICAL = "statistical"
+    LINEAR = "simple model"  # the talk's "logistic regression and the like": a global linear model
     GBDT = "GBDT"
+    EXTERNAL = "built elsewhere"  # the talk's "money, stubbornness and a neural network": forecasts uploaded
 
 
 @dataclass(frozen=True)

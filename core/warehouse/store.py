@@ -386,6 +386,34 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (dataset_id, version, period_start, measure)
         )""",
     ),
+    # 10: the whole ladder (issue 14). Forecasts made elsewhere join a stored run as a model
+    # of its own (core/backtest/external.py): who named it, the effort it took and the file it
+    # came from; their rows go to run_forecasts like any model's. A model that states its own
+    # quantiles (an external file's quantile columns, LightGBM's quantile objectives) stores
+    # them long; the conformal quantiles of every other model are derived from the run's
+    # out-of-fold errors (core/backtest/quantiles.py) and need no table.
+    (
+        """CREATE TABLE run_external_models (
+            run_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            effort_weeks DOUBLE,
+            description VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            n_rows BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (run_id, model)
+        )""",
+        """CREATE TABLE run_quantiles (
+            run_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            ds DATE NOT NULL,
+            cutoff DATE NOT NULL,
+            level DOUBLE NOT NULL,
+            value DOUBLE NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
