@@ -13,9 +13,10 @@ run: $(VENV)/.app-installed
 
 # The unit and page tests on two workers, a test file each at a time (its module fixtures stay
 # shared); then the browser journeys one by one, as each starts servers of its own.
+# The slowest tests are listed at the end of each part: the suite must stay under 15 minutes.
 test: $(VENV)/.dev-installed browser
-	$(PY) -m pytest -m "not browser" -n 2 --dist loadfile
-	$(PY) -m pytest -m browser
+	$(PY) -m pytest -m "not browser" -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -m browser --durations=10
 
 # Unit and page tests only, without the browser journeys.
 test-fast: $(VENV)/.dev-installed
