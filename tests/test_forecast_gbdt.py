@@ -12,7 +12,8 @@ from core.backtest.splits import SplitConfig, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain
 from core.forecast.base import FORECAST, ForecastError, ForecastTask
-from core.forecast.gbdt import LightGBM, _calendar_features, _Design, default_lags
+from core.forecast.features import Design, calendar_features, default_lags
+from core.forecast.gbdt import LightGBM
 
 KEYS, ATTRIBUTES, EXOG = ("store_id", "item_id"), ("region", "category"), ("price", "promo", "holiday")
 HORIZON = 28
@@ -130,7 +131,7 @@ def test_training_features_only_read_sales_gap_plus_horizon_before_their_date(ch
     recent = task.history[DATE] > task.cutoff - pd.Timedelta(days=task.steps)
     history = task.history.assign(**{TARGET: np.where(recent, task.history[TARGET] * 10 + 5, task.history[TARGET])})
     changed_task = replace(task, history=history, _cache={})
-    design, changed = (_Design.build(t, model._lags(t), model._windows(t), model._train_periods(t))
+    design, changed = (Design.build(t, model._lags(t), model._windows(t), model._train_periods(t))
                        for t in (task, changed_task))
     pd.testing.assert_frame_equal(changed.train, design.train)
     assert not np.array_equal(changed.target, design.target)
@@ -195,7 +196,7 @@ def calendar(freq: Freq, cutoff: str, periods: int) -> pd.DataFrame:
     offset = {Freq.DAILY: pd.DateOffset(days=1), Freq.WEEKLY: pd.DateOffset(weeks=1),
               Freq.MONTHLY: pd.DateOffset(months=1)}
     dates = pd.date_range(pd.Timestamp(cutoff) + offset[freq], periods=periods, freq=offset[freq])
-    return pd.DataFrame(_calendar_features(freq, dates.to_numpy()))
+    return pd.DataFrame(calendar_features(freq, dates.to_numpy()))
 
 
 def test_daily_calendar_knows_golden_week_and_its_substitute_holiday():
@@ -267,7 +268,7 @@ def test_a_weeks_calendar_is_read_from_its_own_date_whatever_weekday_dates_it():
     # The 7 days from Sunday 2025-12-28 hold 4 year-end days and 3 of New Year; from
     # Monday 12-29, 3 and 3; from Friday 2026-01-02, 0 year-end, 2 New Year days.
     dates = pd.to_datetime(["2025-12-28", "2025-12-29", "2026-01-02", "2025-12-28"]).to_numpy()
-    weeks = pd.DataFrame(_calendar_features(Freq.WEEKLY, dates))
+    weeks = pd.DataFrame(calendar_features(Freq.WEEKLY, dates))
     assert weeks["year_end"].tolist() == [4, 3, 0, 4]
     assert weeks["new_year"].tolist() == [3, 3, 2, 3]
     assert weeks["week_of_year"].tolist() == [52, 1, 1, 52]
