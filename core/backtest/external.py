@@ -1,0 +1,675 @@
+"""Forecasts made elsewhere — the ladder's last rung, "money, stubbornness and a neural
+network" — added to a stored run and scored on the same footing as its built-in models.
+
+An ML engineer who built a model in a notebook uploads its backtest forecasts: one row
+per series, cutoff and date the run scored. They are validated against the run (its
+cutoffs, its series and the dates of each fold), scored by the engine's own metrics on
+the run's folds, segments and MASE/RMSSE scales, and stored under the alias
+``ext:NAME`` (``core.forecast.registry.external_alias``) in the run's tables, in one
+transaction, or not at all. From then on every page, chart, money simulation, test and
+decision reads it as a model of the run.
+
+The file (CSV, Parquet or Excel, read by the importer's ``core.data.reading``) has:
+
+===========  =========================================================================
+column       accepted names (any case; spaces, ``-`` and ``_`` ignored)
+===========  =========================================================================
+series       ``series``, ``unique_id``, ``series_id``, ``id`` — the run's series id
+             (``S001/I001`` on the demo chain: the key values joined by ``/``); or,
+             instead, the dataset's key columns by their names (``store_id``, ``item_id``)
+date         ``date``, ``ds`` — the date forecast
+cutoff       ``cutoff``, ``cutoff_date``, ``origin`` — the fold's last date of history
+forecast     ``forecast``, ``yhat``, ``y_hat``, ``prediction`` — units, finite, ≥ 0
+quantiles    optional, one column per level: ``q0.1`` / ``q_0.1`` / ``quantile_0.1``
+             (the level as a fraction) or ``p10`` / ``p_10`` (as a percent), levels
+             strictly between 0 and 1; values finite, ≥ 0 and not crossing (a lower
+             level never above a higher one on the same row)
+===========  =========================================================================
+
+Other columns (``actual``, ``step``, a ``model`` column holding one model) are left out
+with a note. Dates are read as the importer reads them (``core.data.parsing``).
+
+The MASE and RMSSE scales of each fold are recomputed from the run's own history before
+each cutoff, exactly as ``run_backtest`` computes them (``metrics.scales`` on the fold's
+panel), rather than stored: a run keeps its data's fingerprint, so the history can be
+checked to be the one the run backtested, and runs stored before this module existed
+take forecasts made elsewhere too. Forecasts of a built-in model uploaded as a file
+score exactly the built-in model's metrics, at every level.
+
+Mitoshi cannot check that forecasts made elsewhere did not look ahead (use data after a
+cutoff): only their maker can.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import fmt
+from core.backtest import store as runs
+from core.backtest.engine import BacktestData, _all_metrics, _with_segments, dataset_data
+from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, scales
+from core.backtest.splits import make_task
+from core.columns import DATE, SERIES_ID, series_ids
+from core.data.parsing import parse_dates, parse_numbers
+from core.data.reading import read_table
+from core.errors import DatasetNotFoundError, ImportProblemError, MitoshiError, WarehouseError
+from core.forecast.registry import MODELS, external_alias, is_external
+from core.warehouse import Warehouse
+
+SERIES_NAMES = ("series", "unique_id", "series_id", "id")
+DATE_NAMES = ("date", "ds")
+CUTOFF_NAMES = ("cutoff", "cutoff_date", "origin")
+FORECAST_NAMES = ("forecast", "yhat", "y_hat", "prediction")
+IGNORED_NAMES = ("actual", "step", "model")  # what the run's own exports add; left out with a note
+TEMPLATE_COLUMNS = ("series", "date", "cutoff", "forecast")
+MAX_NAME_CHARS = 60
+MAX_DESCRIPTION_CHARS = 2000
+EXAMPLES = 3  # examples quoted per problem
+LOOK_AHEAD = ("Mitoshi cannot check that forecasts made elsewhere did not look ahead (use data after a cutoff): "
+              "only their maker can.")
+UNPUBLISHABLE = ("forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from where they were made, "
+                 "or choose a built-in model")
+
+_Q_COLUMN = re.compile(r"^(?:q|quantile)_?(\d*\.?\d+)$")
+_P_COLUMN = re.compile(r"^p_?(\d+(?:\.\d+)?)$")
+
+
+class ExternalForecastError(MitoshiError):
+    """Forecasts made elsewhere cannot join the run as they are. The message names the
+    first problem; ``problems`` lists every one found, each saying what is wrong and how
+    to fix it. Nothing was stored."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        problems = list(problems)
+        more = f" (+{len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more} Nothing was stored.")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ExternalModel:
+    """Forecasts made elsewhere as stored with a run (a row of ``run_external_models``)."""
+
+    run_id: str
+    model: str  # the alias, ``ext:NAME``
+    name: str
+    effort_weeks: float | None  # the effort its maker states, in person-weeks
+    description: str
+    source: str  # the file it came from
+    n_rows: int  # forecasts stored (one per series, cutoff and date the run scored)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PreparedExternal:
+    """Forecasts made elsewhere, validated and scored, ready to store (nothing written yet).
+
+    ``forecasts``: unique_id, ds, cutoff, step, actual, model, forecast — one row per row
+    of the run's grid, in the engine's order (cutoff, series, date). ``quantiles``:
+    unique_id, ds, cutoff, level, value (empty when the file stated none). ``metrics``:
+    level, group, model, metric, value, as ``run_backtest`` computes them.
+    """
+
+    run_id: str
+    model: str
+    name: str
+    effort_weeks: float | None
+    description: str
+    source: str
+    forecasts: pd.DataFrame
+    quantiles: pd.DataFrame
+    metrics: pd.DataFrame
+    levels: tuple[float, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def overall(self) -> dict[str, float]:
+        """The overall metrics by name: {"wape": 0.31, ...}."""
+        part = self.metrics[self.metrics["level"] == "overall"]
+        return {str(m): float(v) for m, v in zip(part["metric"], part["value"], strict=True)}
+
+
+# ---------------------------------------------------------------------------------
+# The file's columns
+# ---------------------------------------------------------------------------------
+def _normal(name: object) -> str:
+    """A column name as matched: NFKC, lower case, no spaces, hyphens or underscores
+    (``Unique ID`` and ``unique_id`` are the same column)."""
+    return re.sub(r"[\s\-_]+", "", unicodedata.normalize("NFKC", str(name)).strip().lower())
+
+
+def quantile_level(column: object) -> float | None:
+    """The level a quantile column states, or None when the name is no quantile's:
+    ``q0.1``, ``q_0.1``, ``quantile_0.1`` → 0.1 (a fraction); ``p10``, ``p_10`` → 0.1 (a
+    percent); ``p2.5`` → 0.025. Raises ``ValueError`` (with the fix) for a name that looks
+    like a quantile but states no level strictly between 0 and 1 (``q10``, ``p100``)."""
+    name = unicodedata.normalize("NFKC", str(column)).strip().lower().replace(" ", "").replace("-", "_")
+    match = _Q_COLUMN.match(name)
+    if match:
+        level = float(match.group(1))
+        if not 0 < level < 1:
+            raise ValueError(f"the quantile column '{column}' states the level {match.group(1)}: a q-column gives it "
+                             f"as a fraction between 0 and 1 (q0.1); write p{match.group(1)} for a percent")
+        return level
+    match = _P_COLUMN.match(name)
+    if match:
+        percent = float(match.group(1))
+        if not 0 < percent < 100:
+            raise ValueError(f"the quantile column '{column}' states {match.group(1)} %: a p-column gives the level "
+                             "as a percent strictly between 0 and 100 (p10, p90)")
+        return round(percent / 100, 10)
+    return None
+
+
+def _level_name(level: float) -> str:
+    return f"q{level:g}"
+
+
+@dataclass(frozen=True)
+class _Columns:
+    series: str | None
+    keys: tuple[str, ...]  # the dataset's key columns, when there is no series column
+    date: str
+    cutoff: str
+    forecast: str
+    quantiles: dict[float, str]
+    ignored: tuple[str, ...]
+
+
+def _find(frame: pd.DataFrame, names: Sequence[str], role: str, problems: list[str]) -> str | None:
+    wanted = {_normal(n) for n in names}
+    found = [c for c in frame.columns if _normal(c) in wanted]
+    if len(found) > 1:
+        problems.append(f"The file has {len(found)} columns that could be the {role}: {', '.join(map(repr, found))}. "
+                        "Keep one of them.")
+        return None
+    return found[0] if found else None
+
+
+def _columns(frame: pd.DataFrame, keys: Sequence[str]) -> _Columns:
+    problems: list[str] = []
+    series = _find(frame, SERIES_NAMES, "series id", problems)
+    used_keys: tuple[str, ...] = ()
+    if series is None and keys:
+        by_name = {_normal(c): c for c in frame.columns}
+        if all(_normal(k) in by_name for k in keys):
+            used_keys = tuple(by_name[_normal(k)] for k in keys)
+    date = _find(frame, DATE_NAMES, "date", problems)
+    cutoff = _find(frame, CUTOFF_NAMES, "cutoff", problems)
+    forecast = _find(frame, FORECAST_NAMES, "forecast", problems)
+    missing = []
+    if series is None and not used_keys:
+        missing.append("the series (" + ", ".join(SERIES_NAMES)
+                       + (f"; or the key columns {', '.join(keys)}" if keys else "") + ")")
+    for column, role, names in ((date, "date", DATE_NAMES), (cutoff, "cutoff", CUTOFF_NAMES),
+                                (forecast, "forecast", FORECAST_NAMES)):
+        if column is None:
+            missing.append(f"the {role} ({', '.join(names)})")
+    if missing and not problems:
+        problems.append(f"The file has no column for {'; '.join(missing)}. Its columns are "
+                        f"{', '.join(map(repr, frame.columns))}; name them as the template does: "
+                        f"{', '.join(TEMPLATE_COLUMNS)}.")
+    quantiles: dict[float, str] = {}
+    taken = {series, date, cutoff, forecast, *used_keys}
+    ignored = []
+    for column in frame.columns:
+        if column in taken:
+            continue
+        try:
+            level = quantile_level(column)
+        except ValueError as error:
+            problems.append(str(error)[:1].upper() + str(error)[1:] + ".")
+            continue
+        if level is None:
+            ignored.append(str(column))
+        elif level in quantiles:
+            problems.append(f"The columns '{quantiles[level]}' and '{column}' both state the quantile {level:g}. "
+                            "Keep one of them.")
+        else:
+            quantiles[level] = str(column)
+    if problems:
+        raise ExternalForecastError(problems)
+    return _Columns(series, used_keys, date, cutoff, forecast, dict(sorted(quantiles.items())), tuple(ignored))
+
+
+# ---------------------------------------------------------------------------------
+# The run's side: its grid and its data
+# ---------------------------------------------------------------------------------
+def expected_grid(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """The rows a model of the run is scored on: unique_id, ds, cutoff, step, actual, one
+    per series, cutoff and date with an actual, ordered as the engine scores them (cutoff,
+    series, date). Every built-in model of a run is scored on the same rows; they are read
+    from the first built-in model (by alias). Raises ``ExternalForecastError`` for a run
+    with no built-in forecast stored."""
+    models = warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ? ORDER BY model", [run_id])
+    builtin = [m for m in models["model"] if not is_external(m)]
+    if not builtin:
+        raise ExternalForecastError([f"The run {run_id} has no forecast of a built-in model to take its series, "
+                                     "cutoffs and dates from: add forecasts made elsewhere to a run that scored "
+                                     "at least one built-in model."])
+    grid = warehouse.query(
+        "SELECT unique_id, ds, cutoff, step, actual FROM run_forecasts WHERE run_id = ? AND model = ? "
+        "ORDER BY cutoff, unique_id, ds", [run_id, builtin[0]])
+    grid[DATE] = pd.to_datetime(grid[DATE]).astype("datetime64[ns]")
+    grid[CUTOFF] = pd.to_datetime(grid[CUTOFF]).astype("datetime64[ns]")
+    grid[SERIES_ID] = grid[SERIES_ID].astype(str)
+    # Python's string order, as the engine's np.sort of the series ids (DuckDB's collation may differ).
+    return grid.sort_values([CUTOFF, SERIES_ID, DATE], kind="stable").reset_index(drop=True)
+
+
+def template(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
+    """The file the run expects, to fill in: series, date, cutoff (``YYYY-MM-DD`` text)
+    and an empty forecast, one row per series, cutoff and date the run scored. No actual:
+    the template gives no one a reason to look at the future."""
+    grid = expected_grid(warehouse, run_id)
+    return pd.DataFrame({"series": grid[SERIES_ID], "date": grid[DATE].dt.strftime("%Y-%m-%d"),
+                         "cutoff": grid[CUTOFF].dt.strftime("%Y-%m-%d"), "forecast": np.nan})
+
+
+def run_data(warehouse: Warehouse, run: runs.RunInfo, data: BacktestData | None = None) -> BacktestData:
+    """The series ``run`` backtested, up to the last date it used: ``data`` (a run made
+    from a file: that file, read as the command line reads it), or the run's dataset in
+    its scope. Raises ``ExternalForecastError`` when they are not the series the run
+    backtested (its data fingerprint differs): the folds' scales could not be the run's."""
+    if data is None:
+        if run.dataset_id is None:
+            raise ExternalForecastError([
+                f"The run '{run.name}' was made from the file '{run.dataset_name}', not from a dataset of the "
+                "warehouse: give that file again to score forecasts against the run (python -m core.backtest "
+                f"--run {run.run_id} --data FILE --series-cols … --date-col … --target-col … --freq … "
+                "--external NAME=FILE)."])
+        try:
+            dataset = warehouse.get_dataset(run.dataset_id)
+        except DatasetNotFoundError:
+            raise ExternalForecastError([
+                f"The dataset of the run '{run.name}' ('{run.dataset_name}') was deleted: forecasts cannot be scored "
+                "without its history (MASE and RMSSE are scaled by it). Import it again and run a new backtest."
+            ]) from None
+        data = dataset_data(warehouse, dataset, run.scope)
+    end = runs.backtested_until(warehouse, run)
+    if end is not None:
+        data = replace(data, frame=data.frame[data.frame[DATE] <= pd.Timestamp(end)].reset_index(drop=True))
+    if data.fingerprint() != run.fingerprint:
+        raise ExternalForecastError([
+            f"The series of '{data.name}' are not those the run '{run.name}' backtested (data fingerprint "
+            f"{data.fingerprint()}, the run's {run.fingerprint}): the data was replaced or changed since. Forecasts "
+            "are scored on the run's own history; run a new backtest on the data as it is and add them to that run."])
+    return data
+
+
+def fold_scales(data: BacktestData, run: runs.RunInfo, cutoffs: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """Each fold's MASE and RMSSE scale per series: unique_id, cutoff, scale_mase,
+    scale_rmsse — ``metrics.scales`` on the panel of the fold's task, as ``run_backtest``
+    computes them (same split, window and season)."""
+    parts = []
+    for cutoff in cutoffs:
+        task, _ = make_task(data.frame, cutoff, data.freq, run.config.split, keys=data.keys,
+                            attributes=data.attributes, exog_known=data.exog_known, orders=data.orders,
+                            seed=run.config.seed)
+        mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
+        parts.append(pd.DataFrame({SERIES_ID: task.series_ids, CUTOFF: pd.Timestamp(cutoff),
+                                   SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale}))
+    out = pd.concat(parts, ignore_index=True)
+    out[SERIES_ID] = out[SERIES_ID].astype(str)
+    out[CUTOFF] = out[CUTOFF].astype("datetime64[ns]")
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------
+def _rows(index: pd.Index | np.ndarray, limit: int = EXAMPLES) -> str:
+    """File row numbers as people count them (the header is row 1)."""
+    numbers = [f"{int(i) + 2:,}" for i in list(index)[:limit]]
+    return ("row " if len(numbers) == 1 else "rows ") + ", ".join(numbers)
+
+
+def _where(frame: pd.DataFrame) -> str:
+    """``S003/I017 on 2026-09-12 (cutoff 2026-09-05)`` for the first rows of ``frame``."""
+    return "; ".join(f"{row[SERIES_ID]} on {pd.Timestamp(row[DATE]):%Y-%m-%d} (cutoff "
+                     f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d})" for _, row in frame.head(EXAMPLES).iterrows())
+
+
+def _check_name(warehouse: Warehouse, run_id: str, name: str) -> str:
+    name = str(name).strip()
+    if not name:
+        raise ExternalForecastError(["Give the forecasts a name, e.g. 'N-BEATS v2' or 'team B notebook'."])
+    if len(name) > MAX_NAME_CHARS:
+        raise ExternalForecastError([f"The name '{name[:MAX_NAME_CHARS]}…' is {len(name)} characters long; keep it to "
+                                     f"{MAX_NAME_CHARS}."])
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise ExternalForecastError(["The name holds a line break or a control character; give it on one line."])
+    builtin = {a.lower() for a in MODELS} | {cls.name.lower() for cls in MODELS.values()}
+    if name.lower() in builtin:
+        raise ExternalForecastError([f"'{name}' is the name of a built-in model: forecasts made elsewhere under it "
+                                     f"would be mistaken for it. Choose another name, e.g. '{name} (notebook)'."])
+    taken = warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ?", [run_id])["model"]
+    taken = {fmt.model_name(m).lower(): m for m in taken if is_external(m)}
+    if name.lower() in taken:
+        raise ExternalForecastError([f"The run already has forecasts named '{fmt.model_name(taken[name.lower()])}': "
+                                     "choose another name, or remove those first."])
+    return name
+
+
+def _effort(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    try:
+        weeks = float(value)
+    except (TypeError, ValueError):
+        weeks = float("nan")
+    if not np.isfinite(weeks) or weeks < 0:
+        raise ExternalForecastError([f"The effort is given in person-weeks, a number of 0 or more (e.g. 6); got "
+                                     f"'{value}'. Leave it empty when nobody knows."])
+    return weeks
+
+
+def _numbers(raw: pd.Series, column: str, decimal_comma: bool, problems: list[str]) -> pd.Series:
+    """A column of forecasts or quantiles as float64; a problem per kind of bad value."""
+    values = parse_numbers(raw, decimal_comma, column).values
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        infinite = np.isinf(raw.astype("float64"))
+    else:  # "inf", "-Infinity", "1e400": numbers, but not finite ones
+        infinite = np.isinf(pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64"))
+    infinite = pd.Series(np.asarray(infinite, dtype=bool), index=raw.index)
+    blank = raw.isna() & ~infinite
+    text = values.isna() & ~infinite & ~blank
+    for mask, what, fix in (
+        (blank, "are empty", "give a forecast on every row"),
+        (text, "are not numbers", "write plain numbers such as 12.5"),
+        (infinite, "are infinite", "a forecast must be a finite number of units"),
+    ):
+        if mask.any():
+            quoted = ", ".join(f'"{v}"' for v in raw[mask].astype(str).head(EXAMPLES)) if what != "are empty" else ""
+            problems.append(f"{mask.sum():,} value(s) of '{column}' {what} ({_rows(raw.index[mask])}"
+                            + (f": {quoted}" if quoted else "") + f"): {fix}.")
+    negative = values < 0
+    if negative.any():
+        problems.append(f"{negative.sum():,} value(s) of '{column}' are negative ({_rows(values.index[negative])}: "
+                        f"{', '.join(fmt.trimmed(v, 3) for v in values[negative].head(EXAMPLES))}): demand is never "
+                        "below 0 — clip them at 0 where the model made them.")
+    return values
+
+
+def _dates(raw: pd.Series, column: str, run: runs.RunInfo, series: pd.Series, problems: list[str]) -> pd.Series:
+    parsed = parse_dates(raw, run.freq, series, column).values
+    bad = parsed.isna()
+    if bad.any():
+        shown = ", ".join(f'"{v}"' for v in raw[bad].astype(str).head(EXAMPLES))
+        problems.append(f"{bad.sum():,} value(s) of '{column}' are not dates ({_rows(raw.index[bad])}: {shown}): "
+                        "write dates as YYYY-MM-DD, as in the template.")
+    return parsed.dt.normalize()
+
+
+def _quantile_rows(frame: pd.DataFrame, levels: dict[float, str], problems: list[str]) -> pd.DataFrame:
+    """unique_id, ds, cutoff, level, value; a problem where quantiles cross."""
+    ordered = list(levels)
+    for low, high in zip(ordered, ordered[1:], strict=False):
+        crossed = frame[_level_name(low)] > frame[_level_name(high)]
+        if crossed.any():
+            first = crossed.idxmax()
+            problems.append(
+                f"{crossed.sum():,} row(s) have quantiles that cross: '{levels[low]}' above '{levels[high]}' "
+                f"({_rows(frame.index[crossed])}; e.g. {fmt.trimmed(frame.at[first, _level_name(low)], 3)} > "
+                f"{fmt.trimmed(frame.at[first, _level_name(high)], 3)}). A lower quantile can never be above a higher "
+                "one: sort each row's quantiles (or fix the model that made them).")
+    if not ordered:
+        return pd.DataFrame({SERIES_ID: pd.Series(dtype=str), DATE: pd.Series(dtype="datetime64[ns]"),
+                             CUTOFF: pd.Series(dtype="datetime64[ns]"), "level": pd.Series(dtype=float),
+                             "value": pd.Series(dtype=float)})
+    long = frame.melt(id_vars=[SERIES_ID, DATE, CUTOFF], value_vars=[_level_name(q) for q in ordered],
+                      var_name="level", value_name="value")
+    long["level"] = long["level"].map({_level_name(q): q for q in ordered}).astype(float)
+    return long
+
+
+def _compare(found: pd.DataFrame, grid: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], problems: list[str]) -> None:
+    """Missing and extra rows against the run's grid, with counts and examples."""
+    keys = [SERIES_ID, CUTOFF, DATE]
+    both = found[keys].merge(grid[keys], on=keys, how="outer", indicator=True)
+    missing = both[both["_merge"] == "right_only"].sort_values([CUTOFF, SERIES_ID, DATE])
+    extra = both[both["_merge"] == "left_only"].sort_values([CUTOFF, SERIES_ID, DATE])
+    extra = extra[extra[CUTOFF].isin(list(cutoffs))]  # rows of a cutoff the run lacks are reported as such
+    if len(missing):
+        spread = (f" in {missing[SERIES_ID].nunique():,} series and {missing[CUTOFF].nunique():,} of the run's "
+                  f"{len(cutoffs)} cutoffs")
+        problems.append(f"{len(missing):,} of the run's {len(grid):,} rows are missing{spread}, e.g. {_where(missing)}. "
+                        "Give a forecast for every series, cutoff and date the run scored: the run's template lists "
+                        "them.")
+    if len(extra):
+        series_at = set(zip(grid[SERIES_ID], grid[CUTOFF], strict=True))
+        reasons = []
+        for _, row in extra.head(EXAMPLES).iterrows():
+            if (row[SERIES_ID], row[CUTOFF]) not in series_at:
+                why = "the run scored no such series at this cutoff"
+            else:
+                why = "not a date this fold scored"
+            reasons.append(f"{row[SERIES_ID]} on {pd.Timestamp(row[DATE]):%Y-%m-%d} (cutoff "
+                           f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d}: {why})")
+        problems.append(f"{len(extra):,} row(s) are not in the run, e.g. {'; '.join(reasons)}. Remove them: the run "
+                        "scores only the rows of its template (a date with no actual sale recorded is not scored).")
+
+
+def _read(data: bytes, file_name: str) -> tuple[pd.DataFrame, bool, tuple[str, ...]]:
+    try:
+        raw = read_table(data, file_name)
+    except ImportProblemError as error:
+        raise ExternalForecastError([str(error)]) from error
+    if raw.frame.empty:
+        raise ExternalForecastError([f"'{file_name}' has a header but no rows: give one row per series, cutoff and "
+                                     "date (download the run's template)."])
+    return raw.frame.reset_index(drop=True), raw.decimal_comma, raw.notes
+
+
+def prepare_external(
+    warehouse: Warehouse,
+    run_id: str,
+    name: str,
+    data: bytes,
+    file_name: str,
+    effort_weeks: float | None = None,
+    description: str = "",
+    series_data: BacktestData | None = None,
+) -> PreparedExternal:
+    """Read, validate and score forecasts made elsewhere for the stored run ``run_id``;
+    write nothing (``save_external`` stores the result).
+
+    ``data``/``file_name``: the file's bytes and name (CSV, Parquet or Excel; the format
+    is in the module docstring). ``effort_weeks``: the effort its maker states (person-
+    weeks, ≥ 0, or None). ``series_data``: for a run made from a file, that file read as
+    the command line reads it (see ``run_data``). Raises ``ExternalForecastError`` with
+    every problem found (columns, values, duplicates, cutoffs, missing and extra rows,
+    crossing quantiles, the name) or when the run's history cannot be rebuilt; the
+    run's own errors (``WarehouseError``) for an unknown run.
+    """
+    run = runs.get_run(warehouse, run_id)
+    name = _check_name(warehouse, run_id, name)
+    weeks = _effort(effort_weeks)
+    description = str(description or "").strip()
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise ExternalForecastError([f"The description is {len(description):,} characters long; keep it to "
+                                     f"{MAX_DESCRIPTION_CHARS:,} (link to the notebook for the rest)."])
+    alias = external_alias(name)
+    frame, decimal_comma, notes = _read(data, file_name)
+    keys = tuple(series_data.keys) if series_data is not None else _run_keys(warehouse, run)
+    columns = _columns(frame, keys)
+    notes = list(notes)
+    problems: list[str] = []
+
+    model_column = next((c for c in columns.ignored if _normal(c) == "model"), None)
+    if model_column is not None:
+        held = frame[model_column].dropna().astype(str).unique()
+        if len(held) > 1:
+            raise ExternalForecastError([
+                f"The file holds the forecasts of {len(held)} models (column '{model_column}': "
+                f"{', '.join(held[:EXAMPLES])}{', …' if len(held) > EXAMPLES else ''}): keep the rows of one model, "
+                "and add each model under its own name."])
+    if columns.ignored:
+        notes.append(f"Left out the column(s) {', '.join(map(repr, columns.ignored))}: only series, date, cutoff, "
+                     "forecast and quantile columns are read.")
+
+    if columns.series is not None:
+        ids = frame[columns.series].astype("string").str.strip()
+        blank = ids.isna() | ids.eq("")
+        if blank.any():
+            problems.append(f"{blank.sum():,} row(s) have no series id ({_rows(frame.index[blank])}): give each row "
+                            "its series, as in the template.")
+    else:
+        parts = frame[list(columns.keys)].astype("string").apply(lambda s: s.str.strip())
+        blank = parts.isna().any(axis=1) | parts.eq("").any(axis=1)
+        if blank.any():
+            problems.append(f"{blank.sum():,} row(s) have an empty key ({_rows(frame.index[blank])}): give each row "
+                            f"its {', '.join(columns.keys)}.")
+        ids = series_ids(parts.fillna(""), list(columns.keys)).astype("string")
+        notes.append(f"Series ids were made from the key columns {', '.join(columns.keys)} (e.g. '{ids.iloc[0]}').")
+    ids = ids.fillna("").astype(str)
+    ds = _dates(frame[columns.date], str(columns.date), run, ids, problems)
+    cutoff = _dates(frame[columns.cutoff], str(columns.cutoff), run, ids, problems)
+    forecast = _numbers(frame[columns.forecast], str(columns.forecast), decimal_comma, problems)
+    found = pd.DataFrame({SERIES_ID: ids, DATE: ds, CUTOFF: cutoff, FORECAST: forecast}, index=frame.index)
+    for level, column in columns.quantiles.items():
+        found[_level_name(level)] = _numbers(frame[column], column, decimal_comma, problems)
+
+    usable = ~blank & ds.notna() & cutoff.notna()
+    keyed = found[usable]
+    duplicated = keyed.duplicated([SERIES_ID, CUTOFF, DATE], keep=False)
+    if duplicated.any():
+        first = keyed[duplicated].sort_values([CUTOFF, SERIES_ID, DATE])
+        problems.append(f"{int(keyed.duplicated([SERIES_ID, CUTOFF, DATE]).sum()):,} row(s) repeat a series, cutoff "
+                        f"and date already given ({_rows(first.index)}: {_where(first)}): keep one forecast per "
+                        "series, cutoff and date.")
+    run_cutoffs = runs.run_cutoffs(warehouse, run_id)
+    unknown = sorted(set(keyed[CUTOFF]) - set(run_cutoffs))
+    if unknown:
+        counts = keyed[CUTOFF].value_counts()
+        listed = ", ".join(f"{c:%Y-%m-%d} ({counts[c]:,} rows)" for c in unknown[:EXAMPLES])
+        problems.append(f"{len(unknown)} cutoff(s) of the file are not cutoffs of the run: {listed}"
+                        f"{', …' if len(unknown) > EXAMPLES else ''}. The run's cutoffs are "
+                        f"{', '.join(f'{c:%Y-%m-%d}' for c in run_cutoffs)}: a cutoff is the last date of history a "
+                        "forecast was made from, not the first date forecast.")
+    grid = expected_grid(warehouse, run_id)
+    _compare(keyed.drop_duplicates([SERIES_ID, CUTOFF, DATE]), grid, run_cutoffs, problems)
+    quantiles = _quantile_rows(found[usable], columns.quantiles, problems)
+    if problems:
+        raise ExternalForecastError(problems)
+
+    history = run_data(warehouse, run, series_data)
+    scored = grid.merge(found[[SERIES_ID, CUTOFF, DATE, FORECAST]], on=[SERIES_ID, CUTOFF, DATE], how="left")
+    scored = scored.merge(fold_scales(history, run, run_cutoffs), on=[SERIES_ID, CUTOFF], how="left")
+    scored[MODEL] = alias
+    metrics = _all_metrics(_with_segments(scored, history), history.segments, history.segment_pair)
+    forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].copy()
+    if columns.quantiles:
+        notes.append(f"Stated quantiles: {', '.join(f'{q:g}' for q in columns.quantiles)} (from "
+                     f"{', '.join(map(repr, columns.quantiles.values()))}).")
+    return PreparedExternal(run_id=run_id, model=alias, name=name, effort_weeks=weeks, description=description,
+                            source=file_name, forecasts=forecasts, quantiles=quantiles.assign(model=alias),
+                            metrics=metrics, levels=tuple(columns.quantiles), notes=tuple(notes))
+
+
+def _run_keys(warehouse: Warehouse, run: runs.RunInfo) -> tuple[str, ...]:
+    """The key columns of the run's dataset (none for a run made from a file or a deleted dataset)."""
+    if run.dataset_id is None:
+        return ()
+    try:
+        return tuple(warehouse.get_dataset(run.dataset_id).spec.keys)
+    except DatasetNotFoundError:
+        return ()
+
+
+# ---------------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------------
+def save_external(warehouse: Warehouse, prepared: PreparedExternal) -> str:
+    """Store prepared forecasts with their run — forecasts, metrics, stated quantiles and
+    the row of ``run_external_models`` — in one transaction; returns the alias. Raises
+    ``ExternalForecastError`` when the name was taken meanwhile, ``WarehouseError`` when
+    the warehouse refused; either way nothing is stored."""
+    run_id, alias = prepared.run_id, prepared.model
+    forecasts = prepared.forecasts.assign(run_id=run_id)[
+        ["run_id", SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]]
+    metrics = prepared.metrics.assign(run_id=run_id)[["run_id", "level", "group", MODEL, "metric", "value"]]
+    quantiles = prepared.quantiles.assign(run_id=run_id)[["run_id", MODEL, SERIES_ID, DATE, CUTOFF, "level", "value"]]
+    try:
+        with warehouse.transaction() as cur:
+            taken = cur.execute("SELECT count(*) FROM run_forecasts WHERE run_id = ? AND model = ?",
+                                [run_id, alias]).fetchone()[0]
+            if taken:
+                raise ExternalForecastError([f"The run already has forecasts named '{prepared.name}': choose another "
+                                             "name, or remove those first."])
+            cur.execute(
+                "INSERT INTO run_external_models (run_id, model, name, effort_weeks, description, source, n_rows, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [run_id, alias, prepared.name, prepared.effort_weeks, prepared.description, prepared.source,
+                 len(forecasts)])
+            for table, frame in (("run_forecasts", forecasts), ("run_metrics", metrics), ("run_quantiles", quantiles)):
+                if frame.empty:
+                    continue
+                view = f"incoming_external_{table}"
+                cur.register(view, frame)  # dropped with the cursor the transaction closes
+                cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+    except duckdb.Error as error:
+        raise WarehouseError(f"The forecasts could not be stored, and nothing of them was: "
+                             f"{str(error).splitlines()[0]}") from error
+    return alias
+
+
+def add_external(warehouse: Warehouse, run_id: str, name: str, data: bytes, file_name: str,
+                 effort_weeks: float | None = None, description: str = "",
+                 series_data: BacktestData | None = None) -> PreparedExternal:
+    """``prepare_external`` then ``save_external``: validated, scored and stored, or not
+    stored at all. Returns what was stored."""
+    prepared = prepare_external(warehouse, run_id, name, data, file_name, effort_weeks, description, series_data)
+    save_external(warehouse, prepared)
+    return prepared
+
+
+def remove_external(warehouse: Warehouse, run_id: str, model: str) -> None:
+    """Remove forecasts made elsewhere from a run (``model``: their alias ``ext:NAME`` or
+    their name), with their metrics and quantiles, in one transaction. Raises
+    ``ExternalForecastError`` for a built-in model or a name the run does not have."""
+    runs.get_run(warehouse, run_id)
+    alias = model if is_external(model) else external_alias(model)
+    if str(model) in MODELS:
+        raise ExternalForecastError([f"{fmt.model_name(model)} is a built-in model of the run, not forecasts made "
+                                     "elsewhere: it cannot be removed from the run (delete the run instead)."])
+    stored = {m.model for m in external_models(warehouse, run_id)}
+    if alias not in stored:
+        names = ", ".join(fmt.model_name(m) for m in sorted(stored)) or "none"
+        raise ExternalForecastError([f"The run has no forecasts made elsewhere named '{fmt.model_name(alias)}' "
+                                     f"(it has: {names})."])
+    with warehouse.transaction() as cur:
+        for table in ("run_forecasts", "run_metrics", "run_quantiles", "run_external_models"):
+            cur.execute(f"DELETE FROM {table} WHERE run_id = ? AND model = ?", [run_id, alias])
+
+
+def external_models(warehouse: Warehouse, run_id: str) -> list[ExternalModel]:
+    """The forecasts made elsewhere stored with a run, oldest first."""
+    rows = warehouse.query("SELECT * FROM run_external_models WHERE run_id = ? ORDER BY created_at, rowid", [run_id])
+    return [ExternalModel(run_id=r.run_id, model=r.model, name=r.name,
+                          effort_weeks=None if pd.isna(r.effort_weeks) else float(r.effort_weeks),
+                          description=r.description, source=r.source, n_rows=int(r.n_rows),
+                          created_at=pd.Timestamp(r.created_at).to_pydatetime())
+            for r in rows.itertuples(index=False)]
+
+
+def effort_weeks(warehouse: Warehouse, run_id: str) -> dict[str, float | None]:
+    """The stated effort (person-weeks) of each external model of the run, by alias."""
+    return {m.model: m.effort_weeks for m in external_models(warehouse, run_id)}
+
+
+def run_quantiles(warehouse: Warehouse, run_id: str, model: str | None = None) -> pd.DataFrame:
+    """Stated quantiles of a run: model, unique_id, ds, cutoff, level, value."""
+    if model is None:
+        return warehouse.query("SELECT model, unique_id, ds, cutoff, level, value FROM run_quantiles WHERE run_id = ? "
+                               "ORDER BY model, level, cutoff, unique_id, ds", [run_id])
+    return warehouse.query("SELECT model, unique_id, ds, cutoff, level, value FROM run_quantiles WHERE run_id = ? "
+                           "AND model = ? ORDER BY level, cutoff, unique_id, ds", [run_id, model])
