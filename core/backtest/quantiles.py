@@ -1,0 +1,339 @@
+"""Forecast quantiles from a model's own out-of-fold errors (conformal prediction).
+
+API::
+
+    LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)   # the levels the backtest scores: 95 % and 80 % intervals, the median
+    INTERVALS = {80: (0.1, 0.9), 95: (0.025, 0.975)}
+    quantile_column(level) -> str             # 0.9 -> "q0.9"
+    conformal_offsets(forecasts, levels=LEVELS, segment_of=None, *, out_of_fold=True, min_errors=None)
+        -> DataFrame[model, cutoff, unique_id, level, offset, basis]   # per model, fold and series
+    future_offsets(forecasts, levels=LEVELS, segment_of=None, min_errors=None)
+        -> DataFrame[model, unique_id, level, offset, basis]           # from ALL the run's folds
+    with_quantiles(forecasts, offsets, stated=None) -> forecasts + one column per level ("q0.9", ...)
+    no_interval_reason(n_folds) -> str | None                          # why a run has no backtest interval
+    SINGLE_FOLD                                                        # that reason, for a one-fold run
+
+``forecasts`` is the shape of ``run_forecasts``: unique_id, ds, cutoff, step, actual, model,
+forecast (one row per series, date, fold and model). The offset of level τ is the τ-quantile
+of the model's errors ``actual - forecast``, so ``forecast + offset`` is the forecast's
+τ-quantile (clipped at 0: sales are not negative).
+
+**Cross-conformal over folds.** A fold's offsets come from the model's errors in the *other*
+folds (Vovk 2015, "Cross-conformal predictors", Ann. Math. Artif. Intell. 74; Barber, Candès,
+Ramdas & Tibshirani 2021, "Predictive inference with the jackknife+", Ann. Statist. 49, the
+"CV+" interval): the fold's own actuals never enter its quantiles, so its coverage is an
+honest out-of-sample figure. Folds are treated as exchangeable, as CV+ does: an early fold
+borrows the errors of later folds (what the spread of errors is, not what the sales were).
+A run with one fold has no other fold, hence no backtest interval (``SINGLE_FOLD``); its
+forecasts *beyond* the run still get offsets from that fold (``future_offsets``).
+
+**Finite-sample quantile** (split conformal, Lei, G'Sell, Rinaldo, Tibshirani & Wasserman
+2018, JASA 113): from n errors sorted ascending, the upper level τ ≥ 0.5 is the
+⌈(n+1)τ⌉-th smallest and the lower level τ < 0.5 the ⌊(n+1)τ⌋-th, which guarantees coverage
+of at least τ (at most τ below) when errors are exchangeable. It exists only when that rank
+is between 1 and n: n ≥ τ/(1-τ) for an upper level (9 errors for 0.9, 39 for 0.975) and
+n ≥ 1/τ - 1 for a lower one (9 for 0.1, 39 for 0.025).
+
+**Basis, per level.** ``series``: the series' own out-of-fold errors, where it has enough
+for the level (and at least ``min_errors``). Otherwise ``segment``: the errors of every
+series of its segment (``segment_of``: unique_id -> label, e.g. the category) pooled, each
+divided by its own series' mean absolute out-of-fold error, and the pooled quantile
+multiplied back by the series' mean absolute error. That scale is the normalised
+nonconformity score of Papadopoulos, Vovk & Gammerman (2011, "Regression conformal
+prediction with nearest neighbours", JAIR 40) and Lei et al. (2018, §5.2): it divides by the
+model's own typical miss on the series, so a series selling 2 a day and one selling 200 -
+and an easy and a hard series of the same size - pool errors of one shape; a scale by sales
+volume would leave slow movers' relatively larger misses to widen big sellers' intervals.
+Then ``all``: the same pooled over every series (also when ``segment_of`` is None), and
+``none`` (offset NaN) where even that pool is too small or the series has no out-of-fold
+error at all (it was scored in one fold only). A series whose out-of-fold errors are all 0
+pools nothing and gets offset 0.
+
+Quantiles never cross: after adding the offsets each row's quantiles are sorted, the
+rearrangement of Chernozhukov, Fernández-Val & Galichon (2010, Econometrica 78), which can
+only lower the pinball loss. A model that states its own quantiles (forecasts made elsewhere
+with quantile columns, table ``run_quantiles``) keeps them at the levels it states
+(``with_quantiles(..., stated=...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from core.columns import DATE, SERIES_ID
+from core.errors import MitoshiError
+
+ACTUAL, FORECAST, MODEL, CUTOFF, LEVEL, OFFSET, BASIS = "actual", "forecast", "model", "cutoff", "level", "offset", \
+    "basis"
+LEVELS: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
+INTERVALS: dict[int, tuple[float, float]] = {80: (0.1, 0.9), 95: (0.025, 0.975)}
+BASES = ("series", "segment", "all", "none")
+SINGLE_FOLD = ("A run with one fold has no out-of-fold errors, so its backtest forecasts have no interval to score "
+               "(pinball loss and coverage are missing). Run two folds or more to score the spread of the forecasts.")
+_EPS = 1e-9  # (n+1)·τ is a float: 10 x 0.9 must be rank 9, not 10
+
+
+def quantile_column(level: float) -> str:
+    """The column of a quantile level: 0.9 -> ``q0.9``, 0.025 -> ``q0.025``."""
+    return f"q{level:g}"
+
+
+def no_interval_reason(n_folds: int) -> str | None:
+    """Why the backtest forecasts of a run with ``n_folds`` folds have no interval; None when they have one."""
+    return SINGLE_FOLD if n_folds < 2 else None
+
+
+def conformal_offsets(forecasts: pd.DataFrame, levels: Sequence[float] = LEVELS,
+                      segment_of: pd.Series | None = None, *, out_of_fold: bool = True,
+                      min_errors: int | None = None) -> pd.DataFrame:
+    """Per model, fold (cutoff) and series, the offset to add to the point forecast to get
+    its quantile at each level; see the module docstring for the method and its sources.
+
+    ``forecasts``: unique_id, cutoff, actual, model, forecast (the ``run_forecasts`` shape;
+    rows without an actual are ignored). ``levels``: in (0, 1). ``segment_of``: unique_id ->
+    segment label for pooling (None: pool all series). ``out_of_fold=False`` uses every
+    fold's errors, the fold's own included: in-sample, for comparison only. ``min_errors``:
+    the fewest out-of-fold errors a series needs to be its own basis (None: the
+    finite-sample minimum of the level).
+
+    Returns model, cutoff, unique_id, level, offset (units of the target), basis (``series``,
+    ``segment``, ``all`` or ``none`` with offset NaN). Empty when the run has one fold and
+    ``out_of_fold`` (``SINGLE_FOLD`` says why). Raises ``MitoshiError`` for missing columns
+    or a level outside (0, 1).
+    """
+    levels = _checked(forecasts, levels, (SERIES_ID, CUTOFF, ACTUAL, MODEL, FORECAST))
+    errors = _errors(forecasts)
+    folds = np.sort(errors[CUTOFF].unique())
+    if out_of_fold and len(folds) < 2:
+        return _empty(with_cutoff=True)
+    parts = []
+    for model, part in errors.groupby(MODEL, sort=True, observed=True):
+        cube, series, cutoffs = _cube(part)  # series x folds x errors of a fold
+        segments = _segment_codes(series, segment_of)
+        for f, cutoff in enumerate(cutoffs):
+            pool = np.delete(cube, f, axis=1) if out_of_fold else cube
+            present = ~np.all(np.isnan(cube[:, f, :]), axis=1)  # only the series this fold scored
+            # every series' other folds pool, also a series this fold did not score
+            offsets, basis = _offsets(pool.reshape(len(series), -1), levels, segments, min_errors)
+            parts.append((model, cutoff, series[present], offsets[present], basis[present]))
+    return _long(parts, levels, with_cutoff=True)
+
+
+def future_offsets(forecasts: pd.DataFrame, levels: Sequence[float] = LEVELS, segment_of: pd.Series | None = None,
+                   min_errors: int | None = None) -> pd.DataFrame:
+    """Offsets for forecasts beyond the run (the hand-off's batch): from ALL the run's folds,
+    every one of them out of sample for a forecast made after the run. Same method, inputs
+    and errors as ``conformal_offsets``; a one-fold run works. Returns model, unique_id,
+    level, offset, basis (one row per model, series of the run and level)."""
+    levels = _checked(forecasts, levels, (SERIES_ID, CUTOFF, ACTUAL, MODEL, FORECAST))
+    errors = _errors(forecasts)
+    parts = []
+    for model, part in errors.groupby(MODEL, sort=True, observed=True):
+        cube, series, _ = _cube(part)
+        offsets, basis = _offsets(cube.reshape(len(series), -1), levels, _segment_codes(series, segment_of),
+                                  min_errors)
+        parts.append((model, None, series, offsets, basis))
+    return _long(parts, levels, with_cutoff=False)
+
+
+def with_quantiles(forecasts: pd.DataFrame, offsets: pd.DataFrame, stated: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """``forecasts`` with one column per level of ``offsets`` (``quantile_column``): max(0,
+    forecast + offset), sorted across levels so that quantiles never cross. Offsets with a
+    cutoff column (``conformal_offsets``) join on model, unique_id and cutoff; without one
+    (``future_offsets``) on model and unique_id. A row with no offset has NaN quantiles.
+    ``stated``: quantiles a model gave itself, the ``run_quantiles`` shape (model, unique_id,
+    ds, cutoff, level, value); where given they replace the conformal value (not clipped)."""
+    keys = [MODEL, SERIES_ID] + ([CUTOFF] if CUTOFF in offsets.columns else [])
+    levels = sorted(set(offsets[LEVEL].astype(float))) if not offsets.empty else []
+    if stated is not None and not stated.empty:
+        levels = sorted(set(levels) | set(stated[LEVEL].astype(float)))
+    columns = [quantile_column(level) for level in levels]
+    out = forecasts.drop(columns=[c for c in columns if c in forecasts.columns])
+    if not levels:
+        return out
+    values = np.maximum(out[FORECAST].to_numpy(dtype=float)[:, None] + _lookup(out, offsets, keys, levels), 0.0)
+    if stated is not None and not stated.empty:
+        on = [MODEL, SERIES_ID, DATE, CUTOFF]
+        own = _keyed(stated, [*on, LEVEL]).set_index([*on, LEVEL])["value"].unstack(LEVEL).reindex(columns=levels)
+        own.columns = columns
+        match = _keyed(out[on], on).merge(_keyed(own.reset_index(), on), on=on, how="left")[columns].to_numpy(dtype=float)
+        values = np.where(np.isnan(match), values, match)
+    # Rearrangement (Chernozhukov et al. 2010): NaN sorts last, so only rows with every level are sorted.
+    complete = ~np.isnan(values).any(axis=1)
+    values[complete] = np.sort(values[complete], axis=1)
+    return out.assign(**{c: values[:, i] for i, c in enumerate(columns)})
+
+
+# ---------------------------------------------------------------------------------
+# The computation, on numpy
+# ---------------------------------------------------------------------------------
+def _checked(forecasts: pd.DataFrame, levels: Sequence[float], needed: Sequence[str]) -> tuple[float, ...]:
+    missing = [c for c in needed if c not in forecasts.columns]
+    if missing:
+        raise MitoshiError(f"The forecasts lack the column(s) {missing}: quantiles need the backtest's forecasts "
+                           f"with {', '.join(needed)} (the shape of a stored run's forecasts).")
+    levels = tuple(sorted({float(level) for level in levels}))
+    if not levels or not all(0 < level < 1 for level in levels):
+        raise MitoshiError(f"Quantile levels must lie strictly between 0 and 1 (e.g. 0.9 for the 90 % quantile); "
+                           f"got {list(levels)}.")
+    return levels
+
+
+def _lookup(rows: pd.DataFrame, offsets: pd.DataFrame, keys: list[str], levels: list[float]) -> np.ndarray:
+    """The offset of each row (rows x levels; NaN where none), found by integer codes of the
+    keys: a join of a run's forecasts this way costs a fraction of a DataFrame merge."""
+    found = np.full((len(rows), len(levels)), np.nan)
+    if offsets.empty:
+        return found
+    offsets, rows = _keyed(offsets, [*keys, LEVEL]), _keyed(rows[keys], keys)
+    own, theirs, shape = [], [], []
+    for key in keys:
+        categories = pd.Index(offsets[key].unique())
+        own.append(categories.get_indexer(offsets[key]))
+        theirs.append(categories.get_indexer(rows[key]))
+        shape.append(len(categories))
+    cells = np.ravel_multi_index(own, shape)  # one number per key tuple, no dense key grid
+    unique, slot = np.unique(cells, return_inverse=True)
+    table = np.full((len(unique), len(levels)), np.nan)
+    table[slot, pd.Index(levels).get_indexer(offsets[LEVEL])] = offsets[OFFSET].to_numpy(dtype=float)
+    matched = np.all([c >= 0 for c in theirs], axis=0)
+    wanted = np.ravel_multi_index([c[matched] for c in theirs], shape)
+    position = np.minimum(np.searchsorted(unique, wanted), len(unique) - 1)
+    hit = unique[position] == wanted
+    rows_found = found[matched]
+    rows_found[hit] = table[position[hit]]
+    found[matched] = rows_found
+    return found
+
+
+def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with its join keys in one dtype each (text ids, nanosecond dates, float levels),
+    whatever the warehouse or the engine gave (categories, microseconds)."""
+    cast = {MODEL: str, SERIES_ID: str, CUTOFF: "datetime64[ns]", DATE: "datetime64[ns]", LEVEL: float}
+    return frame.astype({k: cast[k] for k in keys if k in frame.columns}) \
+        if set(keys) <= set(frame.columns) else frame
+
+
+def _errors(forecasts: pd.DataFrame) -> pd.DataFrame:
+    frame = forecasts[[MODEL, SERIES_ID, CUTOFF]].copy()
+    frame["error"] = forecasts[ACTUAL].to_numpy(dtype=float) - forecasts[FORECAST].to_numpy(dtype=float)
+    return frame[~np.isnan(frame["error"].to_numpy())]
+
+
+def _cube(errors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One model's errors as a (series, fold, error) array padded with NaN, its series ids
+    and its cutoffs (oldest first)."""
+    s_codes, series = pd.factorize(errors[SERIES_ID], sort=True)
+    f_codes, cutoffs = pd.factorize(errors[CUTOFF], sort=True)
+    cell = s_codes.astype(np.int64) * len(cutoffs) + f_codes
+    order = np.argsort(cell, kind="stable")
+    sorted_cells = cell[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
+    sizes = np.diff(np.r_[starts, len(sorted_cells)])
+    position = np.arange(len(sorted_cells)) - np.repeat(starts, sizes)
+    cube = np.full((len(series), len(cutoffs), int(sizes.max()) if len(sizes) else 0), np.nan)
+    cube[s_codes[order], f_codes[order], position] = errors["error"].to_numpy()[order]
+    return cube, np.asarray(series, dtype=object), np.asarray(cutoffs)
+
+
+def _segment_codes(series: np.ndarray, segment_of: pd.Series | None) -> np.ndarray | None:
+    """Each series' segment number (-1: none known, pooled with all), or None for no segments."""
+    if segment_of is None:
+        return None
+    labels = pd.Series(series).map(segment_of)
+    codes, _ = pd.factorize(labels)  # NaN -> -1
+    return codes
+
+
+def _ranks(n: np.ndarray, level: float) -> np.ndarray:
+    """The 1-based rank of the finite-sample conformal quantile among n sorted errors (0 or
+    n+1 where it does not exist)."""
+    if level >= 0.5:
+        return np.ceil((n + 1) * level - _EPS).astype(np.int64)
+    return np.floor((n + 1) * level + _EPS).astype(np.int64)
+
+
+def _pick(sorted_values: np.ndarray, starts: np.ndarray, n: np.ndarray, level: float
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The conformal quantile of each group of a flat sorted array: values and whether it exists."""
+    rank = _ranks(n, level)
+    ok = (rank >= 1) & (rank <= n)
+    index = np.where(ok, starts + rank - 1, 0)
+    values = sorted_values[index] if len(sorted_values) else np.zeros(len(n))
+    return np.where(ok, values, np.nan), ok
+
+
+def _offsets(errors: np.ndarray, levels: tuple[float, ...], segments: np.ndarray | None,
+             min_errors: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (series x levels) and their basis (codes into ``BASES``) from each series'
+    errors (series x errors, NaN padded)."""
+    n_series, width = errors.shape
+    ordered = np.sort(errors, axis=1)  # NaN last
+    n = np.sum(~np.isnan(errors), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(n > 0, np.nansum(np.abs(errors), axis=1) / np.maximum(n, 1), np.nan)
+    offsets = np.full((n_series, len(levels)), np.nan)
+    basis = np.full((n_series, len(levels)), BASES.index("none"), dtype=np.int8)
+    own_starts = np.arange(n_series) * width
+    pools: dict[str, tuple] = {}  # made when a series first needs one: most runs never do
+    for j, level in enumerate(levels):
+        own, ok = _pick(ordered.ravel(), own_starts, n, level)
+        ok &= n >= (min_errors or 0)
+        offsets[ok, j], basis[ok, j] = own[ok], BASES.index("series")
+        for name in ("segment", "all") if segments is not None else ("all",):
+            codes = segments if name == "segment" else np.zeros(n_series, dtype=np.int64)
+            todo = (basis[:, j] == BASES.index("none")) & (n > 0) & (codes >= 0)
+            if not todo.any():
+                continue
+            if name not in pools:
+                pools[name] = _pool(errors, scale, codes)
+            values, starts, counts = pools[name]
+            pooled, exists = _pick(values, starts, counts, level)
+            use = todo & exists[np.maximum(codes, 0)]
+            offsets[use, j] = np.where(scale[use] > 0, scale[use] * pooled[codes[use]], 0.0)
+            basis[use, j] = BASES.index(name)
+    return offsets, basis
+
+
+def _pool(errors: np.ndarray, scale: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The errors divided by their series' scale, sorted within each group of series
+    (``codes``, -1: in none), with each group's start and size. A series with no scale
+    (no error, or every error 0) pools nothing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = (errors / np.where(scale > 0, scale, np.nan)[:, None]).ravel()
+    groups = np.repeat(codes, errors.shape[1])
+    keep = ~np.isnan(scaled) & (groups >= 0)
+    values, groups = scaled[keep], groups[keep]
+    by_value = np.argsort(values)
+    order = by_value[np.argsort(groups[by_value], kind="stable")]
+    counts = np.bincount(groups, minlength=int(codes.max()) + 1 if len(codes) else 0)
+    starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    return values[order], starts, counts
+
+
+def _long(parts: list[tuple], levels: tuple[float, ...], with_cutoff: bool) -> pd.DataFrame:
+    """One long frame from each (model, cutoff, series, offsets, basis) part."""
+    if not parts:
+        return _empty(with_cutoff)
+    k = len(levels)
+    sizes = [len(series) * k for _, _, series, _, _ in parts]
+    frame = {MODEL: np.repeat(np.asarray([model for model, *_ in parts], dtype=object), sizes)}
+    if with_cutoff:
+        frame[CUTOFF] = np.repeat(np.asarray([pd.Timestamp(c).to_datetime64() for _, c, *_ in parts],
+                                             dtype="datetime64[ns]"), sizes)
+    frame[SERIES_ID] = np.concatenate([np.repeat(series, k) for _, _, series, _, _ in parts])
+    frame[LEVEL] = np.tile(np.asarray(levels, dtype=float), sum(sizes) // k)
+    frame[OFFSET] = np.concatenate([offsets.ravel() for *_, offsets, _ in parts])
+    frame[BASIS] = pd.Categorical.from_codes(np.concatenate([basis.ravel() for *_, basis in parts]),
+                                             categories=list(BASES))
+    return pd.DataFrame(frame)
+
+
+def _empty(with_cutoff: bool) -> pd.DataFrame:
+    columns = [MODEL, *([CUTOFF] if with_cutoff else []), SERIES_ID, LEVEL, OFFSET, BASIS]
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == CUTOFF else float if c in (LEVEL, OFFSET)
+                                      else object) for c in columns})

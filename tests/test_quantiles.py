@@ -1,0 +1,135 @@
+"""Conformal quantiles from out-of-fold errors, and the scores of a forecast's spread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest import quantiles as q
+from core.errors import MitoshiError
+
+
+def run(n_series: int = 40, folds: int = 4, horizon: int = 14, seed: int = 0, sd=None) -> pd.DataFrame:
+    """A synthetic run: forecast 100, actual = 100 + normal noise with a known sd per series."""
+    rng = np.random.default_rng(seed)
+    ids = [f"s{i:02d}" for i in range(n_series)]
+    cutoffs = pd.date_range("2024-01-07", periods=folds, freq=f"{horizon}D")
+    frame = pd.MultiIndex.from_product([["m"], ids, cutoffs, range(1, horizon + 1)],
+                                       names=["model", "unique_id", "cutoff", "step"]).to_frame(index=False)
+    frame["ds"] = frame["cutoff"] + pd.to_timedelta(frame["step"], "D")
+    sds = np.repeat(np.linspace(2.0, 20.0, n_series) if sd is None else sd, folds * horizon)
+    frame["forecast"] = 100.0
+    frame["actual"] = 100.0 + rng.normal(0.0, 1.0, len(frame)) * sds
+    return frame
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> pd.DataFrame:
+    return run()
+
+
+def coverage(frame: pd.DataFrame, low: float, high: float) -> float:
+    inside = (frame["actual"] >= frame[q.quantile_column(low)]) & (frame["actual"] <= frame[q.quantile_column(high)])
+    return float(inside[frame[q.quantile_column(low)].notna()].mean())
+
+
+def test_the_80_and_95_percent_intervals_cover_about_80_and_95_percent_out_of_fold(synthetic):
+    offsets = q.conformal_offsets(synthetic, q.LEVELS)
+    # 40 series x 4 folds x 5 levels, every one from the series' own 42 out-of-fold errors
+    assert len(offsets) == 40 * 4 * 5 and set(offsets["basis"]) == {"series"}
+    scored = q.with_quantiles(synthetic, offsets)
+    assert coverage(scored, 0.1, 0.9) == pytest.approx(0.80, abs=0.03)
+    assert coverage(scored, 0.025, 0.975) == pytest.approx(0.95, abs=0.02)
+    assert (scored["actual"] <= scored["q0.5"]).mean() == pytest.approx(0.5, abs=0.03)
+    # the 0.9 offset over each series' sd: the normal quantile at rank ceil(43 x 0.9) = 39 of 42, about 1.32
+    upper = offsets[offsets["level"] == 0.9].assign(sd=lambda f: 2.0 + 18.0 * f["unique_id"].str[1:].astype(int) / 39)
+    assert (upper["offset"] / upper["sd"]).mean() == pytest.approx(1.32, rel=0.1)
+
+
+def test_the_finite_sample_rank_and_the_errors_a_level_needs():
+    # from the errors 1..9 (n = 9): 0.9 is the ceil(10 x 0.9) = 9th smallest; 0.1 the floor(10 x 0.1) = 1st
+    frame = run(n_series=1, folds=2, horizon=9, sd=np.array([0.0]))
+    frame.loc[frame["cutoff"] == frame["cutoff"].max(), "actual"] = 100.0 + np.arange(1, 10)
+    offsets = q.conformal_offsets(frame, (0.1, 0.5, 0.9, 0.975)).query("cutoff == cutoff.min()").set_index("level")
+    assert offsets.loc[0.9, "offset"] == 9 and offsets.loc[0.1, "offset"] == 1 and offsets.loc[0.5, "offset"] == 5
+    # 0.975 needs 39 errors; one series alone has no pool bigger than its own 9: no interval at that level
+    assert offsets.loc[0.975, "basis"] == "none" and np.isnan(offsets.loc[0.975, "offset"])
+    assert (offsets.loc[[0.1, 0.5, 0.9], "basis"] == "series").all()
+
+
+def test_a_series_too_short_for_a_level_pools_its_segment_with_errors_scaled_by_each_series_mae():
+    # 3 folds x 7 days: 14 out-of-fold errors per series, enough for 0.1/0.9 (9) but not 0.025/0.975 (39)
+    frame = run(n_series=12, folds=3, horizon=7, seed=1)
+    segments = pd.Series(["a"] * 6 + ["b"] * 6, index=[f"s{i:02d}" for i in range(12)])
+    offsets = q.conformal_offsets(frame, q.LEVELS, segments)
+    basis = offsets.groupby("level")["basis"].agg(set)
+    assert basis[0.1] == basis[0.5] == basis[0.9] == {"series"}
+    assert basis[0.025] == basis[0.975] == {"segment"}  # 6 series x 14 = 84 pooled errors per segment
+    # by hand, fold 1 of s00: its pool is segment a's errors of folds 2-3, each divided by its series' MAE there
+    errors = frame.assign(e=frame["actual"] - frame["forecast"])
+    first = frame["cutoff"].min()
+    others = errors[(errors["cutoff"] != first) & errors["unique_id"].isin(segments.index[:6])]
+    mae = others.groupby("unique_id")["e"].apply(lambda e: e.abs().mean())
+    pooled = np.sort((others["e"] / others["unique_id"].map(mae)).to_numpy())
+    rank = int(np.ceil(85 * 0.975))  # n = 84
+    expected = mae["s00"] * pooled[rank - 1]
+    got = offsets.query("unique_id == 's00' and level == 0.975 and cutoff == @first")["offset"].iloc[0]
+    assert got == pytest.approx(expected)
+    # without segments the pool is every series ("all"); with min_errors above 14, every level pools
+    assert set(q.conformal_offsets(frame, (0.975,))["basis"]) == {"all"}
+    assert set(q.conformal_offsets(frame, q.LEVELS, segments, min_errors=20)["basis"]) == {"segment"}
+
+
+def test_out_of_fold_offsets_never_see_the_folds_own_actuals(synthetic):
+    before = q.conformal_offsets(synthetic, q.LEVELS)
+    changed = synthetic.copy()
+    last = changed["cutoff"] == changed["cutoff"].max()
+    changed.loc[last, "actual"] = changed.loc[last, "actual"] * 3 + 50  # the last fold's sales, wildly different
+    after = q.conformal_offsets(changed, q.LEVELS)
+    own = before["cutoff"] == before["cutoff"].max()
+    pd.testing.assert_frame_equal(before[own].reset_index(drop=True), after[own].reset_index(drop=True))
+    assert not np.allclose(before.loc[~own, "offset"], after.loc[~own, "offset"])  # the other folds use it
+    # in-fold (for comparison only) does see it
+    in_fold = q.conformal_offsets(changed, q.LEVELS, out_of_fold=False)
+    assert not np.allclose(in_fold[own]["offset"].to_numpy(), before[own]["offset"].to_numpy())
+
+
+def test_a_single_fold_run_has_no_backtest_interval_but_its_future_forecasts_do():
+    frame = run(n_series=3, folds=1, horizon=40)
+    assert q.conformal_offsets(frame, q.LEVELS).empty
+    assert q.no_interval_reason(1) == q.SINGLE_FOLD and "one fold" in q.SINGLE_FOLD and q.no_interval_reason(2) is None
+    scored = q.with_quantiles(frame, q.conformal_offsets(frame, q.LEVELS))
+    assert "q0.9" not in scored  # nothing passed off as an out-of-fold interval
+    future = q.future_offsets(frame, q.LEVELS)
+    assert len(future) == 3 * 5 and set(future["basis"]) == {"series"}  # 40 errors each: enough for 0.975
+
+
+def test_future_offsets_use_every_fold_and_join_on_model_and_series(synthetic):
+    future = q.future_offsets(synthetic, (0.9,))
+    e = synthetic[synthetic["unique_id"] == "s05"].eval("actual - forecast").sort_values().to_numpy()
+    assert future.set_index("unique_id").loc["s05", "offset"] == pytest.approx(e[int(np.ceil(57 * 0.9)) - 1])
+    batch = pd.DataFrame({"model": "m", "unique_id": ["s05", "zz"], "forecast": [10.0, 5.0]})
+    with_q = q.with_quantiles(batch, future)
+    assert with_q["q0.9"].iloc[0] == pytest.approx(max(0.0, 10.0 + e[52 - 1]))
+    assert np.isnan(with_q["q0.9"].iloc[1])  # a series the run never scored has no offset
+
+
+def test_quantiles_are_clipped_at_zero_sorted_and_stated_ones_win(synthetic):
+    offsets = pd.DataFrame({"model": "m", "unique_id": "s00", "level": [0.1, 0.9], "offset": [-500.0, 3.0],
+                            "basis": "series"})
+    rows = synthetic.head(2)
+    out = q.with_quantiles(rows, offsets)
+    assert (out["q0.1"] == 0).all() and (out["q0.9"] == 103).all()
+    stated = pd.DataFrame({"model": "m", "unique_id": "s00", "ds": rows["ds"].iloc[0], "cutoff": rows["cutoff"].iloc[0],
+                           "level": [0.9, 0.975], "value": [120.0, 130.0]})
+    out = q.with_quantiles(rows, offsets, stated=stated)
+    assert out["q0.9"].tolist() == [120.0, 103.0] and out["q0.975"].iloc[0] == 130.0
+    assert np.isnan(out["q0.975"].iloc[1])  # stated for the first date only, and no conformal 0.975 given
+
+
+def test_bad_input_says_what_is_wrong():
+    with pytest.raises(MitoshiError, match="between 0 and 1"):
+        q.conformal_offsets(run(n_series=1, folds=2), (0.9, 1.0))
+    with pytest.raises(MitoshiError, match="actual"):
+        q.conformal_offsets(run(n_series=1, folds=2).drop(columns="actual"), q.LEVELS)
