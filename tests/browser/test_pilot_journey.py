@@ -14,12 +14,14 @@ import time
 
 import pytest
 
+from core.data.demo import DemoConfig, load_demo
 from core.pilot.evidence import MEASURE_LABELS, PROFIT, STOCKOUT_DAYS, WASTE_COST
+from core.warehouse import Warehouse
 from tests.browser.conftest import screenshot, start_app, wait_idle
 
 PROJECT = "AI Shop demand forecasting (AI商店 需要予測)"
 VERDICT = re.compile(r"^(GO|CONDITIONAL GO|NO-GO)$")
-# The ladder of the journey: today's practice, a rule and a statistical model — seconds on 500 series,
+# The ladder of the journey: today's practice, a rule and a statistical model — seconds on 120 series,
 # and still a real choice between rungs.
 KEEP = ("Today's practice · current practice", "Seasonal naive · rule", "ETS (exponential smoothing) · statistical")
 HORIZON = 28  # days: the backtest's, and the published batch's, which the pilot must fit in
@@ -33,6 +35,11 @@ def pilot_server(tmp_path_factory):
     """`streamlit run app.py` on a fresh warehouse of this module's own (the first run makes
     the demo chain and the example project)."""
     folder = tmp_path_factory.mktemp("pilot_journey")
+    # The chain's ten stores (a pilot needs pairs of them) with fewer items than the default's 50: every
+    # step of the journey reads every series, and the journey is about the steps, not the chain's size.
+    warehouse = Warehouse(folder / "warehouse.duckdb")
+    load_demo(warehouse, DemoConfig(items=12))
+    warehouse.close()
     url, proc = start_app(folder / "warehouse.duckdb", folder / "streamlit.log")
     yield url
     proc.terminate()
