@@ -229,6 +229,11 @@ METRIC_NAMES = {
     "wape": "WAPE", "smape": "sMAPE", "mase": "MASE", "rmsse": "RMSSE", "mae": "MAE", "rmse": "RMSE",
     "bias": "Bias", "mape": "MAPE", "seconds": "Seconds", "coverage": "Coverage",
     "stockout_rate": "Stockout rate", "fill_rate": "Fill rate", "waste_rate": "Waste rate",
+    # the spread of a forecast (core.backtest.metrics.QUANTILE_METRICS and CALIBRATION_METRICS)
+    "pinball": "Pinball loss", "coverage_80": "80 % interval coverage", "coverage_95": "95 % interval coverage",
+    "width_80": "80 % interval width", "below_0.025": "Below the 2.5 % quantile",
+    "below_0.1": "Below the 10 % quantile", "below_0.5": "Below the median", "below_0.9": "Below the 90 % quantile",
+    "below_0.975": "Below the 97.5 % quantile",
 }
 
 

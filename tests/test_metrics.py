@@ -77,3 +77,48 @@ def test_a_one_period_history_and_a_never_sold_series_give_missing_scaled_errors
     # per series, only the series whose scale exists gets a value
     table = evaluate(scored().assign(scale_mase=[2.0, 2.0, 0.0, 0.0]), ["unique_id"]).set_index("unique_id")
     assert table.loc["a", "mase"] == pytest.approx(0.75) and np.isnan(table.loc["b", "mase"])
+
+
+def with_quantiles_by_hand() -> pd.DataFrame:
+    # series a (scale 2): actual 4, 6; series b (scale 1): actual 0, 2; quantiles per row below
+    frame = scored()
+    frame["q0.025"] = [1.0, 5.0, 0.0, 1.0]
+    frame["q0.1"] = [2.0, 5.5, 0.0, 2.0]
+    frame["q0.5"] = [4.0, 7.0, 0.0, 4.0]
+    frame["q0.9"] = [5.0, 8.0, 1.0, 6.0]
+    frame["q0.975"] = [7.0, 9.0, 2.0, 8.0]
+    return frame
+
+
+def test_pinball_loss_and_interval_coverage_by_hand():
+    from core.backtest.quantiles import LEVELS
+
+    frame = with_quantiles_by_hand()
+    row = evaluate(frame, [], calibration=True).iloc[0]
+
+    def loss(y, q, tau):
+        return max(tau * (y - q), (tau - 1) * (y - q))
+
+    # row 1 (y 4, scale 2): 0.025*3 + 0.1*2 + 0 + 0.1*1 + 0.025*3 = 0.45 -> /5 levels /2 scale = 0.045
+    assert sum(loss(4.0, q, t) for q, t in zip([1, 2, 4, 5, 7], LEVELS)) == pytest.approx(0.45)
+    expected = np.mean([sum(loss(y, q, t) for q, t in zip(qs, LEVELS)) / 5 / s for y, qs, s in [
+        (4.0, [1, 2, 4, 5, 7], 2.0), (6.0, [5, 5.5, 7, 8, 9], 2.0), (0.0, [0, 0, 0, 1, 2], 1.0),
+        (2.0, [1, 2, 4, 6, 8], 1.0)]])
+    assert row["pinball"] == pytest.approx(expected)
+    # inside [q0.1, q0.9] (ends included): 4 in [2, 5] yes, 6 in [5.5, 8] yes, 0 in [0, 1] yes, 2 in [2, 6] yes
+    assert row["coverage_80"] == 1.0 and row["coverage_95"] == 1.0
+    assert row["width_80"] == pytest.approx((3 + 2.5 + 1 + 4) / 4)
+    # at or below the median: 4<=4, 6<=7, 0<=0, 2<=4 -> all; below q0.025: 0<=0 only -> 1/4
+    assert row["below_0.5"] == 1.0 and row["below_0.025"] == pytest.approx(0.25)
+    # a miss below the interval: b's second actual 2 -> 0.5 is outside [2.5, 6]
+    frame.loc[3, "q0.1"] = 2.5
+    assert evaluate(frame, ["unique_id"]).set_index("unique_id").loc["b", "coverage_80"] == pytest.approx(0.5)
+
+
+def test_rows_without_quantiles_score_no_spread_and_missing_quantiles_are_left_out():
+    assert "pinball" not in evaluate(scored(), []).columns  # no quantile columns: point metrics only
+    frame = with_quantiles_by_hand()
+    frame.loc[0, ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]] = np.nan  # e.g. a series scored in one fold only
+    row = evaluate(frame, []).iloc[0]
+    assert row["coverage_80"] == 1.0 and row["width_80"] == pytest.approx((2.5 + 1 + 4) / 3)
+    assert "below_0.5" not in row  # the calibration shares only where asked for

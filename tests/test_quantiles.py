@@ -133,3 +133,52 @@ def test_bad_input_says_what_is_wrong():
         q.conformal_offsets(run(n_series=1, folds=2), (0.9, 1.0))
     with pytest.raises(MitoshiError, match="actual"):
         q.conformal_offsets(run(n_series=1, folds=2).drop(columns="actual"), q.LEVELS)
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    from core.backtest.engine import dataset_data
+    from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+    from core.warehouse import Warehouse
+
+    warehouse = Warehouse(tmp_path_factory.mktemp("q") / "q.duckdb")
+    dataset = load_demo(warehouse, DemoConfig(stores=2, items=6, years=1, seed=5, end_date=REFERENCE_END_DATE))
+    yield warehouse, dataset_data(warehouse, dataset)
+    warehouse.close()
+
+
+def test_the_backtest_scores_the_spread_per_model_fold_and_segment_and_stores_it(demo_data):
+    from core.backtest.engine import BacktestConfig, ModelSpec, run_backtest, segment_of
+    from core.backtest.splits import SplitConfig
+    from core.backtest.store import load_result, save_run
+
+    warehouse, data = demo_data
+    config = BacktestConfig(split=SplitConfig(horizon=14, folds=3), models=(ModelSpec.of("naive"), ModelSpec.of("ma")))
+    result = run_backtest(data, config)
+    m = result.metrics
+    for level in ("overall", "fold", "step", "series", "segment:category"):
+        assert {"pinball", "coverage_80", "coverage_95", "width_80"} <= set(m[m["level"] == level]["metric"]), level
+    assert set(m[m["level"] == "overall"]["metric"]) >= {"below_0.025", "below_0.5", "below_0.975"}
+    assert "below_0.5" not in set(m[m["level"] == "series"]["metric"])  # calibration: overall and segments only
+    # the stored coverage is the share of actuals inside the model's out-of-fold interval, recomputed here
+    offsets = q.conformal_offsets(result.forecasts, q.LEVELS, segment_of(data))
+    rows = q.with_quantiles(result.forecasts, offsets)
+    for model, part in rows.groupby("model"):
+        stored = m.query("level == 'overall' and model == @model and metric == 'coverage_80'")["value"].iloc[0]
+        assert stored == pytest.approx(coverage(part, 0.1, 0.9))
+    summary = result.summary()
+    assert set(summary["models"]["ma"]) >= {"pinball", "coverage_80", "coverage_95"}
+    assert summary["spread"]["levels"] == list(q.LEVELS) and summary["spread"]["no_interval"] is None
+    # stored and read back as it was
+    again = load_result(warehouse, save_run(warehouse, result)).metrics
+    assert len(again[again["metric"] == "coverage_95"]) == len(m[m["metric"] == "coverage_95"])
+
+
+def test_a_one_fold_backtest_says_why_it_has_no_interval(demo_data):
+    from core.backtest.engine import BacktestConfig, ModelSpec, run_backtest
+    from core.backtest.splits import SplitConfig
+
+    _, data = demo_data
+    result = run_backtest(data, BacktestConfig(split=SplitConfig(horizon=14, folds=1), models=(ModelSpec.of("naive"),)))
+    assert not {"pinball", "coverage_80"} & set(result.metrics["metric"])
+    assert result.summary()["spread"]["no_interval"] == q.SINGLE_FOLD

@@ -26,8 +26,9 @@ import pandas as pd
 
 import core
 from core import fmt
-from core.backtest import accounting
-from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate, scales
+from core.backtest import accounting, quantiles
+from core.backtest.metrics import (ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate,
+                                   has_quantiles, scales)
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.explore import Scope, dataset_frame
@@ -186,8 +187,11 @@ class BacktestResult:
         return overall.reset_index().sort_values("wape")
 
     def summary(self) -> dict:
-        """What the command line writes as JSON: per model, every metric and its seconds;
-        the series left out of folds (``excluded``) and the models' fallbacks."""
+        """What the command line writes as JSON: per model, every metric and its seconds
+        (with the spread's: ``pinball``, ``coverage_80``, ``coverage_95``, ``width_80`` and
+        the calibration shares ``below_<level>``); under ``spread`` the quantile levels,
+        their method and, for a one-fold run, why there is none; the series left out of
+        folds (``excluded``) and the models' fallbacks."""
         board = self.leaderboard().set_index("model")
         return {
             "dataset": self.data_name, "fingerprint": self.fingerprint, "code_version": self.code_version,
@@ -195,6 +199,8 @@ class BacktestResult:
             "wall_seconds": round(self.wall_seconds, 3),
             "models": {m: {k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
                            for k, v in row.items()} for m, row in board.iterrows()},
+            "spread": {"levels": list(quantiles.LEVELS), "method": quantiles.METHOD,
+                       "no_interval": quantiles.no_interval_reason(len(self.cutoffs))},
             "excluded": accounting.excluded_summary(self.excluded, self.n_series, self.cutoffs),
             "fallbacks": accounting.fallback_summary(self.fallbacks),
             "accounting": self.accounting(),
@@ -311,11 +317,39 @@ def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
 PAIR_SEP = " | "
 
 
-def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[str, str] | None) -> pd.DataFrame:
+def pooling_segment(segments: tuple[str, ...]) -> str | None:
+    """The segment whose series pool their errors for a conformal quantile when a series has
+    too few of its own (``core.backtest.quantiles``): the last segment column (the category
+    on a chain: items of one category sell alike), None when the data has no segment."""
+    return segments[-1] if segments else None
+
+
+def segment_of(data: BacktestData) -> pd.Series | None:
+    """unique_id -> the pooling segment's value, for ``quantiles.conformal_offsets`` and
+    ``quantiles.future_offsets`` on this data (None: pool all series)."""
+    column = pooling_segment(data.segments)
+    if column is None:
+        return None
+    return data.frame.groupby(SERIES_ID, sort=False)[column].first()
+
+
+def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[str, str] | None,
+                 stated: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every metric per model: overall, per fold, per horizon step, per series, per
-    segment, and per pair of segments (group "S001 | bento") for the heatmap."""
+    segment, and per pair of segments (group "S001 | bento") for the heatmap.
+
+    The spread is scored too: rows without quantile columns get them from each model's
+    out-of-fold errors (``quantiles.conformal_offsets``, pooled by ``pooling_segment``),
+    or from ``stated`` (the ``run_quantiles`` shape) at the levels a model states itself;
+    a run with one fold has none, so no pinball loss or coverage. The calibration shares
+    (``metrics.CALIBRATION_METRICS``) are kept overall and per segment only."""
     # Categorical keys make the group-bys below faster.
     scored = scored.astype({column: "category" for column in (MODEL, SERIES_ID, *segments)})
+    if not has_quantiles(scored):
+        pool = pooling_segment(segments)
+        of = scored.groupby(SERIES_ID, observed=True)[pool].first() if pool else None
+        scored = quantiles.with_quantiles(scored, quantiles.conformal_offsets(scored, quantiles.LEVELS, of),
+                                          stated=stated)
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
     if pair:
@@ -324,7 +358,7 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
         levels[f"pair:{name}"] = [name]
     parts = []
     for level, by in levels.items():
-        table = evaluate(scored, [MODEL, *by])
+        table = evaluate(scored, [MODEL, *by], calibration=level == "overall" or level.startswith("segment:"))
         group = table[by[0]].astype(str) if by else pd.Series("", index=table.index)
         if by == [CUTOFF]:
             group = pd.to_datetime(table[CUTOFF]).dt.strftime("%Y-%m-%d")

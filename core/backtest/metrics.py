@@ -5,6 +5,13 @@ Every metric takes the scored rows (one per series, date, cutoff and model, with
 returns one value per group. Adding a metric is one function and one line in
 ``METRICS``. MASE and RMSSE are scaled by each series' errors of the naive methods on
 that fold's own training data, so a fold never borrows scale from the future.
+
+The spread of a forecast is scored where the rows carry its quantiles (one column per
+level of ``core.backtest.quantiles.LEVELS``, ``q0.025`` … ``q0.975``): ``QUANTILE_METRICS``
+(scaled pinball loss, coverage of the 80 % and 95 % intervals, the 80 % interval's width)
+and ``CALIBRATION_METRICS`` (the share of actuals at or below each quantile). ``evaluate``
+adds them when the quantile columns are there; a run with one fold has none
+(``quantiles.SINGLE_FOLD``).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.backtest.quantiles import INTERVALS, LEVELS, quantile_column
 from core.columns import SERIES_ID
 
 ACTUAL, FORECAST, MODEL, CUTOFF, STEP = "actual", "forecast", "model", "cutoff", "step"
@@ -52,8 +60,9 @@ class _Groups:
         """Mean of the non-missing values of each group (NaN for a group with none)."""
         values = np.asarray(values, dtype=float)
         present = ~np.isnan(values)
-        totals = np.bincount(self.ids[present], weights=values[present], minlength=self.n)
-        counts = np.bincount(self.ids[present], minlength=self.n)
+        # weights instead of boolean indexing: no copy of the ids, twice as fast on a run's rows
+        totals = np.bincount(self.ids, weights=np.where(present, values, 0.0), minlength=self.n)
+        counts = np.bincount(self.ids, weights=present, minlength=self.n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return pd.Series(np.where(counts > 0, totals / np.maximum(counts, 1), np.nan), index=self.index)
 
@@ -117,21 +126,94 @@ def rmsse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     return outer.regroup(owner).mean(per_series)
 
 
+def _quantiles(scored: pd.DataFrame, level: float) -> np.ndarray:
+    return scored[quantile_column(level)].to_numpy(dtype=float)
+
+
+def pinball(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Scaled pinball (quantile) loss, averaged over the levels of ``LEVELS``: per row and
+    level τ, max(τ·(y - q), (τ - 1)·(y - q)) for the actual y and the quantile q, divided
+    like MASE by the series' in-sample seasonal-naive MAE on the fold's training data, so it
+    compares across series (the M5 uncertainty competition's scaled pinball loss, Makridakis,
+    Spiliotis & Assimakopoulos 2022, IJF 38, with MASE's scale). Lower is better; at the
+    median alone it is half the MASE. Rows without quantiles are left out."""
+    actual = scored[ACTUAL].to_numpy(dtype=float)
+    loss = np.zeros(len(scored))
+    for level in LEVELS:
+        gap = actual - _quantiles(scored, level)
+        loss += np.maximum(level * gap, (level - 1) * gap)
+    return _Groups(scored, by).mean(_scaled(scored, SCALE_MASE, loss / len(LEVELS)))
+
+
+def _coverage(scored: pd.DataFrame, by: list[str], interval: int) -> pd.Series:
+    low, high = (_quantiles(scored, level) for level in INTERVALS[interval])
+    actual = scored[ACTUAL].to_numpy(dtype=float)
+    inside = np.where(np.isnan(low) | np.isnan(high), np.nan, (actual >= low) & (actual <= high))
+    return _Groups(scored, by).mean(inside)
+
+
+def coverage_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Share of actuals inside the 80 % interval (the 0.1 and 0.9 quantiles, ends included);
+    0.80 is calibrated, below it the interval is too narrow, above too wide."""
+    return _coverage(scored, by, 80)
+
+
+def coverage_95(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Share of actuals inside the 95 % interval (the 0.025 and 0.975 quantiles, ends included)."""
+    return _coverage(scored, by, 95)
+
+
+def width_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Mean width of the 80 % interval (0.9 quantile minus 0.1 quantile), in units: at equal
+    coverage, narrower is sharper (Gneiting, Balabdaoui & Raftery 2007, JRSS B 69)."""
+    low, high = (_quantiles(scored, level) for level in INTERVALS[80])
+    return _Groups(scored, by).mean(high - low)
+
+
+def _below(level: float) -> Metric:
+    def below(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+        q = _quantiles(scored, level)
+        actual = scored[ACTUAL].to_numpy(dtype=float)
+        return _Groups(scored, by).mean(np.where(np.isnan(q), np.nan, actual <= q))
+
+    below.__doc__ = (f"Share of actuals at or below the {level:g} quantile: {level:.1%} for a calibrated forecast "
+                     "(the calibration chart's points).")
+    return below
+
+
+def below_name(level: float) -> str:
+    """The calibration metric of a level: 0.9 -> ``below_0.9``."""
+    return f"below_{level:g}"
+
+
 METRICS: dict[str, Metric] = {
     "mae": mae, "rmse": rmse, "bias": bias, "wape": wape, "smape": smape, "mase": mase, "rmsse": rmsse,
 }
+QUANTILE_METRICS: dict[str, Metric] = {
+    "pinball": pinball, "coverage_80": coverage_80, "coverage_95": coverage_95, "width_80": width_80,
+}
+CALIBRATION_METRICS: dict[str, Metric] = {below_name(level): _below(level) for level in LEVELS}
 # Metrics read as a share (shown as %) rather than in units or as a ratio to naive.
-PERCENT_METRICS = frozenset({"wape", "smape"})
+PERCENT_METRICS = frozenset({"wape", "smape", "coverage_80", "coverage_95", *CALIBRATION_METRICS})
 
 
-def evaluate(scored: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Every metric per group: one row per group, one column per metric."""
+def has_quantiles(scored: pd.DataFrame) -> bool:
+    """Whether the rows carry a quantile column for every level of ``LEVELS``."""
+    return all(quantile_column(level) in scored.columns for level in LEVELS)
+
+
+def evaluate(scored: pd.DataFrame, by: list[str], calibration: bool = False) -> pd.DataFrame:
+    """Every metric per group: one row per group, one column per metric; with the quantile
+    metrics (and, if ``calibration``, the calibration shares) when the rows have quantiles."""
+    metrics = dict(METRICS)
+    if has_quantiles(scored):
+        metrics |= QUANTILE_METRICS | (CALIBRATION_METRICS if calibration else {})
     if not by:
-        return pd.DataFrame({name: metric(scored, []) for name, metric in METRICS.items()}).reset_index(drop=True)
+        return pd.DataFrame({name: metric(scored, []) for name, metric in metrics.items()}).reset_index(drop=True)
     # Factorise the groups once; every metric then groups by one integer column.
     grouped = scored.groupby(by, observed=True, sort=True)
     numbered = scored.assign(**{GROUP: grouped.ngroup().to_numpy()})
-    table = pd.DataFrame({name: metric(numbered, [GROUP]).to_numpy() for name, metric in METRICS.items()},
+    table = pd.DataFrame({name: metric(numbered, [GROUP]).to_numpy() for name, metric in metrics.items()},
                          index=grouped.size().index)
     return table.reset_index()
 

@@ -12,6 +12,7 @@ API::
     with_quantiles(forecasts, offsets, stated=None) -> forecasts + one column per level ("q0.9", ...)
     no_interval_reason(n_folds) -> str | None                          # why a run has no backtest interval
     SINGLE_FOLD                                                        # that reason, for a one-fold run
+    METHOD                                                             # the method in a sentence (backtest JSON)
 
 ``forecasts`` is the shape of ``run_forecasts``: unique_id, ds, cutoff, step, actual, model,
 forecast (one row per series, date, fold and model). The offset of level τ is the τ-quantile
@@ -73,6 +74,8 @@ INTERVALS: dict[int, tuple[float, float]] = {80: (0.1, 0.9), 95: (0.025, 0.975)}
 BASES = ("series", "segment", "all", "none")
 SINGLE_FOLD = ("A run with one fold has no out-of-fold errors, so its backtest forecasts have no interval to score "
                "(pinball loss and coverage are missing). Run two folds or more to score the spread of the forecasts.")
+METHOD = ("cross-conformal over the folds (CV+): each fold's quantiles from the model's errors in the other folds, "
+          "per series where it has enough, else pooled by segment on errors scaled by each series' mean absolute error")
 _EPS = 1e-9  # (n+1)·τ is a float: 10 x 0.9 must be rank 9, not 10
 
 
@@ -189,12 +192,14 @@ def _lookup(rows: pd.DataFrame, offsets: pd.DataFrame, keys: list[str], levels: 
     found = np.full((len(rows), len(levels)), np.nan)
     if offsets.empty:
         return found
-    offsets, rows = _keyed(offsets, [*keys, LEVEL]), _keyed(rows[keys], keys)
     own, theirs, shape = [], [], []
     for key in keys:
-        categories = pd.Index(offsets[key].unique())
-        own.append(categories.get_indexer(offsets[key]))
-        theirs.append(categories.get_indexer(rows[key]))
+        categories, own_codes = _factorized(offsets[key], key)
+        row_codes, row_values = pd.factorize(rows[key])  # categorical ids: their codes, no string work
+        known = categories.get_indexer(_factorized(pd.Series(row_values), key)[0])
+        own.append(own_codes)
+        theirs.append(np.where(row_codes >= 0, known[np.maximum(row_codes, 0)], -1) if len(known) else
+                      np.full(len(rows), -1))
         shape.append(len(categories))
     cells = np.ravel_multi_index(own, shape)  # one number per key tuple, no dense key grid
     unique, slot = np.unique(cells, return_inverse=True)
@@ -208,6 +213,13 @@ def _lookup(rows: pd.DataFrame, offsets: pd.DataFrame, keys: list[str], levels: 
     rows_found[hit] = table[position[hit]]
     found[matched] = rows_found
     return found
+
+
+def _factorized(values: pd.Series, key: str) -> tuple[pd.Index, np.ndarray]:
+    """The distinct values of a join key in the key's one dtype, and each value's code."""
+    codes, uniques = pd.factorize(values)
+    cast = {MODEL: str, SERIES_ID: str, CUTOFF: "datetime64[ns]", DATE: "datetime64[ns]"}[key]
+    return pd.Index(np.asarray(uniques)).astype(cast), codes
 
 
 def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
