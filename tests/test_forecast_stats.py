@@ -1,28 +1,36 @@
-"""The statistical rung: ETS, Theta and ARIMA against statsmodels, known structure, edges."""
+"""The statistical rung: ETS, Theta, ARIMA and their combination against statsmodels, known structure, edges."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from core.backtest.splits import SplitConfig, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.forecast.base import FORECAST, Fallback, ForecastError, ForecastTask, Panel
+from core.forecast.combination import Combination
 from core.forecast.stats import (
     ARIMA,
     ETS,
+    Form,
     Smoothing,
     States,
     Theta,
+    aicc,
     arima_panel,
+    auto_ets,
+    candidate_forms,
     holt_winters_forecast,
     initial_states,
     is_seasonal,
+    minus_two_loglik,
     ses_fit,
     smooth,
+    smooth_fit,
     theta_panel,
 )
 
@@ -140,7 +148,8 @@ def test_seasonality_test_separates_weekly_pattern_from_noise():
 
 # --- known structure -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", [ETS(), ETS(seasonal="mul"), Theta()], ids=str)
+@pytest.mark.parametrize("model", [ETS(), ETS(trend=None, seasonal="add"), ETS(trend=None, seasonal="mul"), Theta(),
+                                   Combination()], ids=str)
 def test_noiseless_season_is_continued(model):
     t = np.arange(70 + 14)
     truth = 10 * WEEK[t % 7]
@@ -177,7 +186,8 @@ PANEL = {
 }
 
 
-@pytest.mark.parametrize("model", [ETS(), ETS(seasonal="mul"), ETS(trend="add", damped=True), Theta(),
+@pytest.mark.parametrize("model", [ETS(), ETS(trend=None, seasonal="add"), ETS(seasonal="mul"),
+                                   ETS(trend="add", damped=True), Theta(), Combination(),
                                    ETS(max_history=60), Theta(max_history=60)], ids=str)
 def test_panel_equals_each_series_alone(model):
     together = forecast_matrix(model, task_of(PANEL))
@@ -213,7 +223,8 @@ EDGES = {
 }
 
 
-@pytest.mark.parametrize("model", [ETS(), ETS(seasonal="mul"), ETS(trend="add", damped=True),
+@pytest.mark.parametrize("model", [ETS(), ETS(trend=None, seasonal="add"), ETS(seasonal="mul"), ETS(trend="add", damped=True),
+                                   Combination(),
                                    ETS(trend="add", seasonal=None), ETS(seasonal=None), Theta(),
                                    Theta(deseasonalize=True), ARIMA()], ids=str)
 def test_edge_cases_give_finite_sensible_forecasts(model):
@@ -275,3 +286,110 @@ def test_arima_falls_back_to_seasonal_naive_when_too_short():
     out, fallbacks = arima_panel(panel, 9, 7, (1, 0, 1), (1, 0, 1, 7), None, None)
     assert fallbacks == (Fallback("snaive", "shorter than two seasons plus 10 periods (24)", ("a",)),)
     np.testing.assert_array_equal(out[0], [2, 3, 4, 5, 6, 7, 8, 2, 3])
+
+
+# --- automatic ETS: the form chosen by AICc --------------------------------------------------
+
+MONTHS = np.arange(96)
+
+
+@pytest.fixture(scope="module")
+def chosen() -> dict[str, str]:
+    """ETS(error, trend, season) chosen for series whose structure is known."""
+    rng = np.random.default_rng(40)
+    series = {
+        "noise": 100 + rng.normal(0, 5, 96),
+        "trend": 50 + 2.0 * MONTHS + rng.normal(0, 1, 96),
+        "season": 100 + 20 * np.sin(2 * np.pi * MONTHS / 12) + rng.normal(0, 2, 96),
+        "both": (100 + 1.5 * MONTHS) * (1 + 0.2 * np.sin(2 * np.pi * MONTHS / 12)) + rng.normal(0, 2, 96),
+    }
+    y = np.column_stack(list(series.values()))
+    fit = auto_ets(y, np.full(len(series), 96), 12, 12, candidate_forms("auto", False, "auto"))
+    assert np.isfinite(fit.forecasts).all() and np.isfinite(fit.aicc).all()
+    return dict(zip(series, fit.codes()))
+
+
+def test_auto_ets_picks_the_form_the_series_needs(chosen):
+    assert chosen["noise"].endswith(",N,N")  # white noise: no trend, no season
+    assert chosen["trend"].split(",")[1] in ("A", "Ad") and chosen["trend"].endswith(",N")
+    assert chosen["season"].split(",")[1] == "N" and chosen["season"][-1] in "AM"
+    trend, season = chosen["both"].split(",")[1:]
+    assert trend in ("A", "Ad") and season in ("A", "M")
+
+
+def test_candidate_forms_and_parameter_counts():
+    assert [f.code for f in candidate_forms("auto", False, "auto")] == [
+        "N,N", "N,A", "N,M", "A,N", "A,A", "A,M", "Ad,N", "Ad,A", "Ad,M"]
+    assert [f.code for f in candidate_forms("add", True, "auto")] == ["Ad,N", "Ad,A", "Ad,M"]
+    assert [f.code for f in candidate_forms(None, False, "mul")] == ["N,M"]
+    # as R forecast::ets: smoothing parameters + initial states (m - 1 seasonal) + the variance
+    assert Form(False, False, None).n_params(12) == 3  # alpha, l0, sigma
+    assert Form(True, True, "mul").n_params(12) == 4 + 2 + 11 + 1
+
+
+@pytest.mark.parametrize("error", ["add", "mul"])
+def test_likelihood_and_aicc_match_statsmodels_ets(error):
+    y = 100 + 0.5 * MONTHS + 10 * np.sin(2 * np.pi * MONTHS / 12) + np.random.default_rng(1).normal(0, 2, 96)
+    # statsmodels' likelihood at given parameters and initial states (fitting it takes seconds)
+    season = 10 * np.sin(2 * np.pi * np.arange(12) / 12)
+    theirs = ETSModel(y, error=error, trend="add", seasonal="add", seasonal_periods=12).smooth(
+        np.r_[0.3, 0.06, 0.1, 100.0, 0.5, season])
+    a = theirs.smoothing_level  # statsmodels' beta is Hyndman's (alpha * beta*), ours the Holt-Winters beta*
+    params = Smoothing(*(np.array([[v]]) for v in (a, theirs.smoothing_trend / a, theirs.smoothing_seasonal, 1.0)))
+    start = States(np.array([[theirs.initial_level]]), np.array([[theirs.initial_trend]]),
+                   np.asarray(theirs.initial_seasonal, float)[:, None, None])
+    fit = smooth_fit(y[:, None], np.array([96]), params, start, True, "add", relative=True)
+    mine = minus_two_loglik(fit, np.array([96]), error == "mul")[0, 0]
+    assert -mine / 2 == pytest.approx(theirs.llf, rel=1e-9)
+    # statsmodels counts all 12 initial seasonal states, R (and we) 11: one more parameter there
+    assert theirs.df_model == Form(True, False, "add").n_params(12) + 1
+    assert aicc(mine, 96, theirs.df_model) == pytest.approx(theirs.aicc, rel=1e-9)
+
+
+def test_fixed_forms_are_unchanged_by_the_automatic_default():
+    task = task_of(PANEL)
+    fixed = forecast_matrix(ETS(trend=None, seasonal="add"), task)
+    grid = Smoothing.grid(False, False, True)
+    assert grid.alpha.size == 28  # the fixed form still fits its own grid by least squares
+    auto = forecast_matrix(ETS(), task)
+    assert fixed.shape == auto.shape and np.isfinite(auto).all()
+
+
+def test_zeros_get_an_additive_season_when_the_multiplicative_is_asked():
+    y = noisy_seasonal(120, seed=41)
+    y[::9] = 0.0
+    forecast = forecast_matrix(ETS(trend=None, seasonal="mul"), task_of({"a": y}))[0]
+    additive = forecast_matrix(ETS(trend=None, seasonal="add"), task_of({"a": y}))[0]
+    assert np.isfinite(forecast).all() and np.ptp(forecast) > 1  # still seasonal
+    assert np.abs(forecast - additive).max() < 0.5 * np.ptp(additive)
+
+
+# --- the combination -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["mean", "median"])
+def test_combination_is_the_mean_or_median_of_its_members(how):
+    task = task_of(PANEL)
+    members = [forecast_matrix(ETS(), task), forecast_matrix(Theta(), task),
+               forecast_matrix(ETS(trend="add", damped=True, seasonal="auto"), task)]
+    combined = forecast_matrix(Combination(members=("ets", "theta", "damped"), how=how), task)
+    expected = np.mean(members, axis=0) if how == "mean" else np.median(members, axis=0)
+    np.testing.assert_allclose(combined, expected, rtol=1e-12)
+    np.testing.assert_allclose(forecast_matrix(Combination(), task), np.mean(members[:2], axis=0), rtol=1e-12)
+
+
+def test_combination_names_its_members_fallbacks():
+    task = task_of({"long": noisy_seasonal(100, seed=42), "short": noisy_seasonal(10, seed=43)})
+    _, fallbacks = Combination().forecast_with_fallbacks(task)
+    assert fallbacks == (Fallback("ses", "ETS (exponential smoothing): shorter than two seasons (14 periods)",
+                                  ("short",)),)
+    _, own = ETS().forecast_with_fallbacks(task)
+    assert own == (Fallback("ses", "shorter than two seasons (14 periods)", ("short",)),)
+
+
+def test_combination_settings_are_checked():
+    with pytest.raises(ForecastError, match="members"):
+        Combination(members=("ets",))
+    with pytest.raises(ForecastError, match="members"):
+        Combination(members=("ets", "arima"))
+    with pytest.raises(ForecastError, match="how"):
+        Combination(how="trimmed")

@@ -1,0 +1,73 @@
+"""A combination of the statistical rung's forecasts: the mean (or median) of its members.
+
+Combining forecasts of different methods is one of the most robust findings of the
+forecasting competitions: in M3 (Makridakis & Hibon 2000) and M4 (Makridakis, Spiliotis &
+Assimakopoulos 2020) simple averages of exponential smoothing and Theta beat most single
+methods (M4's benchmark "Comb" is the mean of SES, Holt and damped trend; Hyndman's
+fpp "ETS + ARIMA + Theta" is another). ARIMA is left out of the default: one statsmodels
+fit per series is too slow for the default ladder.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from core.forecast.base import Fallback, Forecast, ForecastError, ForecastTask, LocalForecaster, Panel, Rung
+from core.forecast.stats import ETS, Theta
+
+# The members a combination may name, each with its settings.
+MEMBERS: dict[str, LocalForecaster] = {
+    "ets": ETS(),
+    "theta": Theta(),
+    "damped": ETS(trend="add", damped=True, seasonal="auto"),
+}
+
+
+@dataclass(frozen=True)
+class Combination(LocalForecaster):
+    """The mean (``how="median"``: median) of the members' forecasts, per series and period.
+
+    Members (``MEMBERS``): ``ets`` (automatic ETS, its form chosen by AICc), ``theta``
+    (the standard Theta method), ``damped`` (ETS with a damped trend, its season chosen
+    by AICc). Each member's forecasts are clipped at zero first, so the combination is
+    the mean of the forecasts the members report. A series a member could not forecast
+    (no finite value) is the mean of the others. Fallbacks of a member (a series too
+    short for ETS's season gets simple exponential smoothing) are named with the member.
+
+    Cost: the members' own, computed once: on a fold where ETS and Theta already ran
+    (the default ladder), their forecasts are reused and the combination costs nothing
+    more than the mean.
+    """
+
+    alias: ClassVar[str] = "comb"
+    name: ClassVar[str] = "Combination (ETS, Theta)"
+    rung: ClassVar[Rung] = Rung.STATISTICAL
+    complexity: ClassVar[int] = 2
+    summary: ClassVar[str] = ("The average of the statistical models' forecasts (exponential smoothing and Theta): "
+                              "averaging methods that err differently won the large forecasting competitions.")
+
+    members: tuple[str, ...] = ("ets", "theta")
+    how: Literal["mean", "median"] = "mean"
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.members if m not in MEMBERS]
+        if unknown or len(self.members) < 2 or len(set(self.members)) < len(self.members):
+            raise ForecastError(f"comb: members must be two or more different ones of {', '.join(MEMBERS)} "
+                                f"(got {', '.join(map(str, self.members)) or 'none'}).")
+        if self.how not in ("mean", "median"):
+            raise ForecastError(f"comb: how must be 'mean' or 'median' (got {self.how!r}).")
+
+    def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        parts = [MEMBERS[m]._forecast_panel(panel, steps, task) for m in self.members]
+        stacked = np.clip(np.stack([p.values for p in parts]), 0, None)
+        stacked = np.where(np.isfinite(stacked), stacked, np.nan)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a series no member forecast: NaN, the base falls back
+            values = np.nanmean(stacked, axis=0) if self.how == "mean" else np.nanmedian(stacked, axis=0)
+        fallbacks = tuple(Fallback(f.rule, f"{MEMBERS[m].name}: {f.reason}", f.series)
+                          for m, p in zip(self.members, parts) for f in p.fallbacks)
+        return Forecast(values, fallbacks)
