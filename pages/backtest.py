@@ -17,6 +17,7 @@ from core.forecast.registry import DEFAULT_LADDER, MODELS
 from core.text import md
 from ui import queries
 from ui.backtest import fallback_text, render_run
+from ui.external import external_section
 from ui.navigation import stay_in_app
 from ui.state import dataset_picker, get_warehouse, show_error
 
@@ -142,3 +143,5 @@ if st.session_state.get(RUN_KEY):
 else:
     st.info("Choose the scope, the time settings and the models, then **Run backtest**. Runs are stored and can "
             "be compared on the **Experiments** page.")
+
+external_section(warehouse, dataset, RUN_KEY)  # forecasts made elsewhere join a stored run

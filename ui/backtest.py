@@ -9,6 +9,7 @@ import streamlit as st
 from core import fmt, periods
 from core.backtest import accounting
 from core.backtest import charts as backtest_charts
+from core.backtest import external
 from core.backtest import store as runs
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP
@@ -17,7 +18,7 @@ from core.columns import DATE
 from core.data import explore
 from core.data.labels import series_labels
 from core.errors import MitoshiError
-from core.forecast.registry import MODELS
+from core.forecast.registry import MODELS, is_external, model_info
 from core.text import md
 from ui.state import csv_download, get_warehouse, show_error, table
 
@@ -96,7 +97,7 @@ def leaderboard(run_id: str) -> pd.DataFrame:
     metrics = _metrics(run_id)
     board = metrics[metrics["level"] == "overall"].pivot(index="model", columns="metric", values="value")
     board["seconds"] = _timings(run_id).groupby("model")["seconds"].sum()
-    board["rung"] = [MODELS[m].rung.value if m in MODELS else "?" for m in board.index]
+    board["rung"] = [model_info(m).rung.value if m in MODELS or is_external(m) else "?" for m in board.index]
     board = board.reset_index().sort_values(["wape", "mae"]).reset_index(drop=True)  # MAE: when no WAPE
     for baseline in BASELINES:
         gains = improvement(board, baseline)
@@ -193,8 +194,9 @@ def render_run(run_id: str, key: str = "run") -> None:
     csv_download(shown_board, "Download the leaderboard as CSV", f"leaderboard_{run_id}.csv", key=f"{key}_board_csv")
     _accounted(info, flagged)
 
-    complexity = {alias: MODELS[alias].complexity for alias in board["model"] if alias in MODELS}
-    st.plotly_chart(backtest_charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+    complexity = {m: model_info(m).complexity for m in board["model"] if m in MODELS or is_external(m)}
+    st.plotly_chart(backtest_charts.ladder(board, complexity, external.effort_weeks(warehouse, run_id)), width="stretch",
+                    key=f"{key}_ladder")
     baselines = [b for b in BASELINES if b in set(board["model"])]
     if baselines:
         cols = st.columns(len(baselines))

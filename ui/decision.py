@@ -27,7 +27,7 @@ from core.decision.verdict import (
     segment_sentence,
 )
 from core.errors import MitoshiError
-from core.forecast.registry import MODELS
+from core.forecast.registry import MODELS, is_external, model_info
 from core.money import charts as money_charts
 from core.money.impact import ERRORS
 from core.pilot.evidence import DESIGNED, NONE, PROFIT, READ, OnlineEvidence
@@ -205,7 +205,7 @@ def _charts(decision: Decision, key: str) -> None:
     money = pd.DataFrame(decision.money)
     st.subheader("The evidence in pictures", anchor=False)
     if not board.empty:
-        complexity = {m: MODELS[m].complexity for m in board["model"] if m in MODELS}
+        complexity = {m: model_info(m).complexity for m in board["model"] if m in MODELS or is_external(m)}
         st.plotly_chart(backtest_charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
     left, right = st.columns(2)
     for baseline in ("practice", "snaive"):

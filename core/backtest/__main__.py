@@ -1,8 +1,13 @@
-"""Batch backtests on any long-format file:
+"""Batch backtests on any long-format file, and forecasts made elsewhere added to a run:
 
     python -m core.backtest --data FILE --series-cols a,b --date-col d --target-col y --freq D|W|M \\
         --horizon 28 --folds 3 [--step S] --models snaive,ets,theta,lgbm --json OUT.json --forecasts OUT.parquet \\
-        [--repair fill_gaps=zero ...]
+        [--repair fill_gaps=zero ...] [--external NAME=FILE [--effort-weeks N] [--description TEXT]]
+
+    python -m core.backtest --run RUN_ID --external NAME=FILE [--effort-weeks N] [--description TEXT] \\
+        [--json OUT.json] [--data FILE --series-cols ... --date-col ... --target-col ... --freq ...]
+
+    python -m core.backtest --run RUN_ID --remove-external NAME [--json OUT.json]
 
 The file is read and validated like an import (CSV, Parquet or Excel), with the repairs
 the Import page offers given as ``--repair NAME=VALUE``; the importer's notes go to stderr.
@@ -11,6 +16,17 @@ that cannot be written fails at once. The run is summarised as JSON (run id and,
 model, every metric and its seconds) and the long forecasts go to Parquet with columns
 series, date, cutoff, actual, model, forecast; both are written even when storing the
 run fails. Bad arguments or a bad file: one line on stderr and exit code 2.
+
+``--external NAME=FILE`` (repeatable) adds forecasts made elsewhere — a file of series,
+date, cutoff, forecast and optional quantile columns (``core.backtest.external``) — to
+the run just made, or with ``--run RUN_ID`` to a stored run; they are validated against
+the run and scored like its built-in models, and the JSON lists them under ``models``
+with every metric (seconds null: they used none of the run's) and under ``external``
+with their stated effort. ``--effort-weeks`` and ``--description`` are given once for
+all, or once per ``--external`` in the same order. A run made from a file needs that
+file again (``--data`` and its columns) to rebuild the history its scores are scaled
+by. Each external model is stored in its own transaction, after all were validated;
+every problem is printed on stderr, and nothing of a refused file is stored.
 """
 
 from __future__ import annotations
@@ -22,9 +38,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import get_args, get_type_hints
 
+from core.backtest import external
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest
 from core.backtest.splits import SplitConfig
-from core.backtest.store import save_run
+from core.backtest.store import get_run, load_result, save_run
 from core.columns import DATE, SERIES_ID, Freq, series_ids
 from core.data.importer import ColumnMapping, Repairs, read_table, validate
 from core.errors import MitoshiError
@@ -64,14 +81,21 @@ def _repair(text: str) -> tuple[str, object]:
     return name, value
 
 
+def _external(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"--external takes NAME=FILE (e.g. nbeats=forecasts.csv), not '{text}'")
+    return name.strip(), Path(path.strip())
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core.backtest", description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, type=Path, help="long-format CSV, Parquet or Excel file")
-    p.add_argument("--series-cols", required=True, type=_names, help="columns that identify a series, comma-separated")
-    p.add_argument("--date-col", required=True)
-    p.add_argument("--target-col", required=True)
-    p.add_argument("--freq", required=True, choices=[f.value for f in Freq])
-    p.add_argument("--horizon", required=True, type=int)
+    p.add_argument("--data", type=Path, help="long-format CSV, Parquet or Excel file")
+    p.add_argument("--series-cols", type=_names, help="columns that identify a series, comma-separated")
+    p.add_argument("--date-col")
+    p.add_argument("--target-col")
+    p.add_argument("--freq", choices=[f.value for f in Freq])
+    p.add_argument("--horizon", type=int)
     p.add_argument("--folds", type=int, default=3)
     p.add_argument("--step", type=int, default=None, help="periods between cutoffs (default: the horizon)")
     p.add_argument("--gap", type=int, default=0, help="periods between a cutoff and its first forecast")
@@ -85,7 +109,50 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--forecasts", type=Path, help="write the long forecasts here (Parquet)")
     p.add_argument("--warehouse", type=Path, default=None, help="warehouse file (default: $MITOSHI_WAREHOUSE)")
     p.add_argument("--name", default=None, help="name of the stored run")
+    p.add_argument("--run", default=None, metavar="RUN_ID",
+                   help="a stored run to add forecasts made elsewhere to (no backtest is run)")
+    p.add_argument("--external", type=_external, action="append", default=[], metavar="NAME=FILE",
+                   help="forecasts made elsewhere: a file of series, date, cutoff, forecast (and optional quantile "
+                        "columns q0.1, q0.9 or p10, p90) scored as model ext:NAME; repeat for several")
+    p.add_argument("--effort-weeks", type=float, action="append", default=[], metavar="N",
+                   help="the effort the forecasts made elsewhere took, in person-weeks (once, or once per --external)")
+    p.add_argument("--description", action="append", default=[], metavar="TEXT",
+                   help="what the forecasts made elsewhere are (once, or once per --external)")
+    p.add_argument("--remove-external", action="append", default=[], metavar="NAME",
+                   help="remove forecasts made elsewhere from the run given by --run")
     return p
+
+
+def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Combinations argparse cannot check: what a backtest needs, what --run needs."""
+    reading = ("data", "series_cols", "date_col", "target_col", "freq")
+    if args.run is None:
+        absent = [f"--{n.replace('_', '-')}" for n in (*reading, "horizon") if getattr(args, n) is None]
+        if absent:
+            p.error(f"the following arguments are required without --run: {', '.join(absent)}")
+        if args.remove_external:
+            p.error("--remove-external needs --run RUN_ID: the run to remove the forecasts from")
+    else:
+        if not args.external and not args.remove_external:
+            p.error("--run adds forecasts made elsewhere to a stored run: give --external NAME=FILE "
+                    "(or --remove-external NAME)")
+        if args.data is not None:
+            absent = [f"--{n.replace('_', '-')}" for n in reading[1:] if getattr(args, n) is None]
+            if absent:
+                p.error(f"--data with --run is read as the run's file: give {', '.join(absent)} too")
+    n = len(args.external)
+    for flag, values in (("--effort-weeks", args.effort_weeks), ("--description", args.description)):
+        if values and not n:
+            p.error(f"{flag} describes forecasts made elsewhere: give --external NAME=FILE")
+        if len(values) not in (0, 1, n):
+            p.error(f"give {flag} once for all, or once per --external ({n}), not {len(values)} times")
+    for _, path in args.external:
+        if not path.is_file():
+            p.error(f"--external: {path}: no such file")
+
+
+def _each(values: list, n: int, default: object) -> list:
+    return values * n if len(values) == 1 else (values or [default] * n)
 
 
 def _load(args: argparse.Namespace) -> BacktestData:
@@ -114,9 +181,11 @@ def _load(args: argparse.Namespace) -> BacktestData:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    _check(p, args)
     try:
-        config = BacktestConfig(
+        config = None if args.run else BacktestConfig(
             split=SplitConfig(horizon=args.horizon, folds=args.folds, step=args.step, gap=args.gap),
             models=tuple(ModelSpec.of(alias) for alias in args.models),
         )
@@ -126,34 +195,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        data = _load(args)
-        print(f"{data.name}: {data.frame[SERIES_ID].nunique():,} {data.freq.label} series, {len(data.frame):,} rows",
-              file=sys.stderr)
-
-        def report(progress: Progress) -> None:
-            print(f"[{progress.done}/{progress.total}] {progress.message}", file=sys.stderr, flush=True)
-
-        result = run_backtest(data, config, on_progress=report)
-        for sentence in result.accounting():
-            print(f"accounted: {sentence}", file=sys.stderr)
-        # The results are written before storing, so a failed store loses nothing computed;
-        # the JSON gets its run id once the run is stored.
-        summary = {"run_id": None, **result.summary()}
-        _write_json(args, summary)
-        if args.forecasts:
-            result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts,
-                                                                                                index=False)
-        run_id = save_run(warehouse, result, args.name)
+        if args.run:
+            get_run(warehouse, args.run)
+            run_id, data = args.run, (_load(args) if args.data else None)
+            for name in args.remove_external:
+                external.remove_external(warehouse, run_id, name)
+                print(f"removed {name} from run {run_id}", file=sys.stderr)
+        else:
+            data = _load(args)
+            run_id = _backtest(args, config, data, warehouse)
+        _add_externals(args, warehouse, run_id, data)
+        result = load_result(warehouse, run_id)
+        summary = {"run_id": run_id, **result.summary(), "external": _external_summary(warehouse, run_id)}
+    except external.ExternalForecastError as error:
+        for problem in error.problems:  # every problem of the file, one a line
+            print(f"error: {problem}", file=sys.stderr)
+        print("error: Nothing of the forecasts made elsewhere was stored.", file=sys.stderr)
+        return 2
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
         warehouse.close()
-    _write_json(args, summary | {"run_id": run_id})
+    _write_json(args, summary)
     board = result.leaderboard()
-    print(f"run {run_id} stored in {result.wall_seconds:.1f} s", file=sys.stderr)
     print(board[["model", "rung", "wape", "mase", "rmsse", "bias", "seconds"]].to_string(index=False, float_format="%.3f"))
     return 0
+
+
+def _backtest(args: argparse.Namespace, config: BacktestConfig, data: BacktestData, warehouse: Warehouse) -> str:
+    """Run and store the backtest; the JSON and Parquet are written before storing, so a
+    failed store loses nothing computed (the JSON gets its run id once the run is stored)."""
+    print(f"{data.name}: {data.frame[SERIES_ID].nunique():,} {data.freq.label} series, {len(data.frame):,} rows",
+          file=sys.stderr)
+
+    def report(progress: Progress) -> None:
+        print(f"[{progress.done}/{progress.total}] {progress.message}", file=sys.stderr, flush=True)
+
+    result = run_backtest(data, config, on_progress=report)
+    for sentence in result.accounting():
+        print(f"accounted: {sentence}", file=sys.stderr)
+    _write_json(args, {"run_id": None, **result.summary()})
+    if args.forecasts:
+        result.forecasts[list(PARQUET_COLUMNS)].rename(columns=PARQUET_COLUMNS).to_parquet(args.forecasts, index=False)
+    run_id = save_run(warehouse, result, args.name)
+    _write_json(args, {"run_id": run_id, **result.summary()})
+    print(f"run {run_id} stored in {result.wall_seconds:.1f} s", file=sys.stderr)
+    return run_id
+
+
+def _add_externals(args: argparse.Namespace, warehouse: Warehouse, run_id: str, data: BacktestData | None) -> None:
+    """Validate every --external file against the run, then store each: a refused file
+    stores nothing, and none is stored unless all are valid."""
+    n = len(args.external)
+    prepared = [
+        external.prepare_external(warehouse, run_id, name, path.read_bytes(), path.name, effort_weeks=weeks,
+                                  description=text, series_data=data)
+        for (name, path), weeks, text in zip(args.external, _each(args.effort_weeks, n, None),
+                                             _each(args.description, n, ""), strict=True)]
+    for one in prepared:
+        for note in one.notes:
+            print(f"note: {one.name}: {note}", file=sys.stderr)
+        external.save_external(warehouse, one)
+        print(f"added {one.model} to run {run_id}: {len(one.forecasts):,} forecasts"
+              + (f", quantiles {', '.join(f'{q:g}' for q in one.levels)}" if one.levels else ""), file=sys.stderr)
+    if prepared:
+        print(f"note: {external.LOOK_AHEAD}", file=sys.stderr)
+
+
+def _external_summary(warehouse: Warehouse, run_id: str) -> dict:
+    """The run's forecasts made elsewhere as the JSON lists them, by alias."""
+    return {m.model: {"name": m.name, "effort_weeks": m.effort_weeks, "description": m.description,
+                      "source": m.source, "rows": m.n_rows}
+            for m in external.external_models(warehouse, run_id)}
 
 
 def _write_json(args: argparse.Namespace, summary: dict) -> None:

@@ -5,6 +5,8 @@ actuals. Built on ``core.plotting``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -37,36 +39,64 @@ def _metric_values(values: pd.Series, metric: str) -> pd.Series:
     return values * 100 if metric in PERCENT_METRICS else values
 
 
-def ladder(board: pd.DataFrame, complexity: dict[str, int]) -> go.Figure:
-    """Accuracy against effort, one point per model, coloured by rung: is the next rung worth it?"""
+def ladder(board: pd.DataFrame, complexity: dict[str, int],
+           effort: Mapping[str, float | None] | None = None) -> go.Figure:
+    """Accuracy against effort, one point per model, coloured by rung: is the next rung worth it?
+
+    ``board``: one row per model with model (alias), rung, wape, mase and seconds (compute,
+    all folds). Forecasts made elsewhere (rung "built elsewhere") used no compute seconds
+    of the run: they are drawn one decade right of the slowest built-in model, past a
+    dotted line, labelled with the effort their maker stated (``effort``: alias →
+    person-weeks, None when not stated), because that effort, not seconds, is their cost.
+    """
     fig = go.Figure()
     rows = board.assign(rank=board["rung"].map({r: i for i, r in enumerate(RUNG_ORDER)}),
                         complexity=board["model"].map(complexity)).sort_values(["rank", "seconds"])
+    elsewhere = (rows["rung"] == Rung.EXTERNAL.value).to_numpy()
+    timed = rows.loc[~elsewhere, "seconds"].clip(lower=1e-3).dropna()
+    edge = 10 ** (np.ceil(np.log10(float(timed.max()))) + 1) if len(timed) else 10.0
+    rows = rows.assign(x=np.where(elsewhere, edge, rows["seconds"].clip(lower=1e-3)))
+    weeks = [(effort or {}).get(m) for m in rows["model"]]
+    rows = rows.assign(label=[model_label(m) + (f" · {_weeks(w)}" if out else "")
+                              for m, w, out in zip(rows["model"], weeks, elsewhere, strict=True)],
+                       effort_text=[_weeks(w) if w is not None else "effort not stated" for w in weeks])
     best = rows.groupby("rank", as_index=False).apply(lambda g: g.nsmallest(1, "wape"), include_groups=False)
     fig.add_trace(go.Scatter(
-        x=best["seconds"].clip(lower=1e-3), y=best["wape"] * 100, mode="lines", name="best of each rung",
+        x=best["x"], y=best["wape"] * 100, mode="lines", name="best of each rung",
         line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
-    positions = _label_positions(np.log10(rows["seconds"].clip(lower=1e-3).to_numpy(float)),
-                                 (rows["wape"] * 100).to_numpy(float))
+    positions = _label_positions(np.log10(rows["x"].to_numpy(float)), (rows["wape"] * 100).to_numpy(float))
     rows = rows.assign(position=positions)
     for rung in RUNG_ORDER:
         part = rows[rows["rung"] == rung]
         if part.empty:
             continue
+        cost = ("made elsewhere: no compute seconds in this run<br>stated effort %{customdata[2]}"
+                if rung == Rung.EXTERNAL.value else "%{x:,.2f} s compute")
         fig.add_trace(go.Scatter(
-            x=part["seconds"].clip(lower=1e-3), y=part["wape"] * 100, mode="markers+text", name=rung,
-            text=[model_label(m) for m in part["model"]], textposition=part["position"].tolist(),
+            x=part["x"], y=part["wape"] * 100, mode="markers+text", name=rung,
+            text=part["label"].tolist(), textposition=part["position"].tolist(),
             marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
-            customdata=part[["mase", "complexity"]],
+            customdata=part[["mase", "complexity", "effort_text"]],
             hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
-                          "%{x:,.2f} s compute<br>complexity %{customdata[1]}/5<extra></extra>",
+                          f"{cost}<br>complexity %{{customdata[1]}}/5<extra></extra>",
         ))
     fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
                       "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
+    if elsewhere.any():
+        fig.add_vline(x=edge / 10 ** 0.5, line={"color": "#bbbbbb", "dash": "dot", "width": 1},
+                      annotation_text="built elsewhere: effort in person-weeks, not seconds →",
+                      annotation_position="top left", annotation_font={"size": 11, "color": "#777777"})
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def _weeks(value: float | None) -> str:
+    """``6 person-weeks``, ``1 person-week``, ``0.5 person-weeks``."""
+    if value is None:
+        return "effort not stated"
+    return f"{fmt.trimmed(value, 1)} person-week{'' if float(value) == 1 else 's'}"
 
 
 LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left", "top right", "bottom left")

@@ -565,13 +565,14 @@ def prepare_external(
     scored = grid.merge(found[[SERIES_ID, CUTOFF, DATE, FORECAST]], on=[SERIES_ID, CUTOFF, DATE], how="left")
     scored = scored.merge(fold_scales(history, run, run_cutoffs), on=[SERIES_ID, CUTOFF], how="left")
     scored[MODEL] = alias
+    quantiles = quantiles.assign(model=alias)[[MODEL, SERIES_ID, DATE, CUTOFF, "level", "value"]]
     metrics = _all_metrics(_with_segments(scored, history), history.segments, history.segment_pair)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].copy()
     if columns.quantiles:
         notes.append(f"Stated quantiles: {', '.join(f'{q:g}' for q in columns.quantiles)} (from "
                      f"{', '.join(map(repr, columns.quantiles.values()))}).")
     return PreparedExternal(run_id=run_id, model=alias, name=name, effort_weeks=weeks, description=description,
-                            source=file_name, forecasts=forecasts, quantiles=quantiles.assign(model=alias),
+                            source=file_name, forecasts=forecasts, quantiles=quantiles,
                             metrics=metrics, levels=tuple(columns.quantiles), notes=tuple(notes))
 
 

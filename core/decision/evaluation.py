@@ -23,7 +23,7 @@ from core.decision.verdict import (
     ladder_pick,
     run_evidence,
 )
-from core.forecast.registry import MODELS
+from core.forecast.registry import MODELS, is_external, model_info
 from core.money.impact import ImpactConfig, ImpactResult, Progress
 from core.money.run_impact import run_impact
 from core.pilot import store as pilots
@@ -39,7 +39,7 @@ def run_leaderboard(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
     if overall.empty:
         return pd.DataFrame(columns=["model", "rung"])
     board = overall.pivot(index="model", columns="metric", values="value")
-    board["rung"] = [MODELS[m].rung.value if m in MODELS else "" for m in board.index]
+    board["rung"] = [model_info(m).rung.value if m in MODELS or is_external(m) else "" for m in board.index]
     return board.reset_index().sort_values("wape" if "wape" in board else "model")
 
 

@@ -43,7 +43,7 @@ from core.columns import SERIES_ID, Freq
 from core.decision import online as pilot
 from core.errors import MitoshiError
 from core.forecast.base import Rung
-from core.forecast.registry import MODELS
+from core.forecast.registry import MODELS, is_external
 from core.money.impact import ERRORS, PRACTICE, SHELF, ImpactResult
 from core.pilot.evidence import DAYS_PER_YEAR, DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, OnlineEvidence
 from core.planning.criteria import (
@@ -1546,6 +1546,10 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
     if rung == "GBDT":
         risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
                      "ways to break than a rule.")
+    if is_external(model):
+        risks.append(f"{name} was made elsewhere: Mitoshi cannot check that its forecasts did not look ahead (use data "
+                     "after a cutoff) — only its maker can — and cannot re-fit it: production needs its maker's "
+                     "pipeline, and the effort they stated.")
     if run.folds < 3:
         risks.append(f"Only {run.folds} fold(s) of evidence: results may depend on the season tested.")
     if impact.chain_scale > 1.0001:
@@ -1584,7 +1588,10 @@ RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
 
 
 def model_reads_exog(alias: str) -> bool:
-    return MODELS[alias]().reads_exog_known()
+    """Whether a built-in model reads the known-in-advance columns; False for forecasts
+    made elsewhere (Mitoshi does not know what they read) and an alias no model has."""
+    cls = None if is_external(alias) else MODELS.get(alias)
+    return cls is not None and cls().reads_exog_known()
 
 
 MATERIAL = 0.001  # savings below 0.1 % of yearly sales are too small to split into shares

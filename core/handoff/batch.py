@@ -34,12 +34,13 @@ import pandas as pd
 
 from core import fmt
 from core.backtest.engine import BacktestData, ModelSpec, code_version, dataset_data
+from core.backtest.external import UNPUBLISHABLE
 from core.backtest.splits import SplitConfig, make_task
 from core.backtest.store import RunInfo, backtested_until, get_run, run_forecasts, run_metrics
 from core.columns import DATE, SERIES_ID, Freq
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
-from core.forecast.registry import MODELS
+from core.forecast.registry import MODELS, is_external
 from core.money.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
 from core.warehouse import Warehouse
 
@@ -68,6 +69,8 @@ class PublishError(MitoshiError):
 
 def unpublishable_reason(alias: str) -> str | None:
     """Why a model cannot forecast dates after the data ends, or None when it can."""
+    if is_external(alias):
+        return f"{fmt.model_name(alias)}: {UNPUBLISHABLE}."
     if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
         return (f"{fmt.model_name(alias)} is today's ordering practice: it reads the orders placed for each day, "
                 "and no orders exist yet for the days after the data ends. Publish a forecasting model instead.")
@@ -89,6 +92,8 @@ class PublishOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if is_external(self.model.alias):
+            raise PublishError(unpublishable_reason(self.model.alias))
         if self.model.alias not in MODELS:
             raise PublishError(f"Unknown model '{self.model.alias}'. Known models: {', '.join(MODELS)}.")
         if self.horizon < 1:
@@ -105,6 +110,8 @@ class PublishOptions:
                  service_level: float | None = None, profit_optimal: bool = False,
                  economics: Economics = Economics()) -> PublishOptions:
         """The model ``alias`` with the settings, window, gap and seed it had in ``run``."""
+        if is_external(alias):
+            raise PublishError(unpublishable_reason(alias))
         spec = next((m for m in run.config.models if m.alias == alias), None)
         if spec is None:
             raise PublishError(

@@ -1,0 +1,359 @@
+"""Forecasts made elsewhere (core.backtest.external): the round trip with a built-in
+model's metrics, every validation message with nothing stored, removal, everything
+downstream that reads a model of a run, the command line and the Backtest page."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backtest import external
+from core.backtest.__main__ import main as cli
+from core.backtest.compare import diebold_mariano
+from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
+from core.backtest.external import ExternalForecastError
+from core.backtest.splits import SplitConfig
+from core.backtest.store import delete_run, get_run, load_result, run_cutoffs, run_forecasts, run_metrics, save_run
+from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.warehouse import Warehouse
+
+SMALL = DemoConfig(stores=2, items=6, years=1, seed=5, end_date=REFERENCE_END_DATE)
+TABLES = ("run_forecasts", "run_metrics", "run_quantiles", "run_external_models")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A small demo chain with one stored run (seasonal naive and ETS, 2 folds of 7 days)."""
+    path = tmp_path_factory.mktemp("external") / "wh.duckdb"
+    warehouse = Warehouse(path)
+    dataset = load_demo(warehouse, SMALL)
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("snaive"), ModelSpec.of("ets")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "two models")
+    yield warehouse, run_id
+    warehouse.close()
+
+
+def _counts(warehouse: Warehouse, run_id: str) -> dict[str, int]:
+    return {t: int(warehouse.query(f"SELECT count(*) AS n FROM {t} WHERE run_id = ?", [run_id])["n"].iloc[0])
+            for t in TABLES}
+
+
+def _file_of(warehouse: Warehouse, run_id: str, model: str = "ets") -> pd.DataFrame:
+    """A built-in model's forecasts of the run, as the file an engineer would upload."""
+    rows = run_forecasts(warehouse, run_id)
+    rows = rows[rows["model"] == model]
+    return pd.DataFrame({"series": rows["unique_id"], "date": rows["ds"].dt.strftime("%Y-%m-%d"),
+                         "cutoff": rows["cutoff"].dt.strftime("%Y-%m-%d"), "forecast": rows["forecast"]}
+                        ).reset_index(drop=True)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()  # repr of floats: every double read back exactly
+
+
+def _metrics_of(warehouse: Warehouse, run_id: str, model: str) -> pd.Series:
+    m = run_metrics(warehouse, run_id)
+    return m[m["model"] == model].set_index(["level", "group", "metric"])["value"].sort_index()
+
+
+def test_a_built_in_models_forecasts_uploaded_score_exactly_its_metrics_then_are_removed(stored):
+    warehouse, run_id = stored
+    before = _counts(warehouse, run_id)
+    prepared = external.add_external(warehouse, run_id, "ETS again", _csv(_file_of(warehouse, run_id)), "ets.csv",
+                                     effort_weeks=3, description="the ETS rows, uploaded")
+    assert prepared.model == "ext:ETS again"
+    ets, again = _metrics_of(warehouse, run_id, "ets"), _metrics_of(warehouse, run_id, "ext:ETS again")
+    assert len(ets) > 100 and ets.index.equals(again.index)
+    assert {"overall", "fold", "step", "series", "segment:store_id", "segment:category"} <= set(ets.index.get_level_values(0))
+    # every metric at every level, bit for bit (NaN where the built-in model has NaN)
+    assert ((ets == again) | (ets.isna() & again.isna())).all()
+    grid = len(run_forecasts(warehouse, run_id).query("model == 'ets'"))
+    after = _counts(warehouse, run_id)
+    assert after["run_forecasts"] == before["run_forecasts"] + grid
+    assert after["run_metrics"] == before["run_metrics"] + len(again)
+    assert after["run_quantiles"] == before["run_quantiles"]  # no quantile columns: none stated
+    [model] = external.external_models(warehouse, run_id)
+    assert (model.name, model.effort_weeks, model.source, model.n_rows) == ("ETS again", 3.0, "ets.csv", grid)
+    assert external.effort_weeks(warehouse, run_id) == {"ext:ETS again": 3.0}
+
+    board = load_result(warehouse, run_id).leaderboard().set_index("model")
+    assert board.loc["ext:ETS again", "rung"] == "built elsewhere"
+    assert board.loc["ext:ETS again", "wape"] == board.loc["ets", "wape"]
+    assert np.isnan(board.loc["ext:ETS again", "seconds"])  # it used none of the run's compute
+    forecasts = run_forecasts(warehouse, run_id)
+    same = diebold_mariano(forecasts, "ext:ETS again", "ets", horizon=7)
+    assert same.mean_difference == 0 and same.periods == 14  # 2 folds x 7 dates
+    versus = diebold_mariano(forecasts, "ext:ETS again", "snaive", horizon=7)
+    assert versus.mean_difference == pytest.approx(diebold_mariano(forecasts, "ets", "snaive", 7).mean_difference)
+
+    external.remove_external(warehouse, run_id, "ETS again")
+    assert _counts(warehouse, run_id) == before
+    assert external.external_models(warehouse, run_id) == []
+    with pytest.raises(ExternalForecastError, match="no forecasts made elsewhere named 'ETS again'"):
+        external.remove_external(warehouse, run_id, "ETS again")
+    with pytest.raises(ExternalForecastError, match="built-in model of the run"):
+        external.remove_external(warehouse, run_id, "ets")
+
+
+def test_key_columns_lenient_names_parquet_and_stated_quantiles(stored):
+    warehouse, run_id = stored
+    good = _file_of(warehouse, run_id, "snaive")
+    keys = good["series"].str.split("/", expand=True)
+    frame = pd.DataFrame({"Store ID": keys[0], "item_id": keys[1], "DS": pd.to_datetime(good["date"]),
+                          "cutoff": pd.to_datetime(good["cutoff"]), "yhat": good["forecast"],
+                          "p10": good["forecast"] * 0.5, "q0.9": good["forecast"] * 1.5 + 1, "actual": 0.0})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    before = _counts(warehouse, run_id)
+    prepared = external.add_external(warehouse, run_id, "Quantile net", buffer.getvalue(), "net.parquet")
+    try:
+        assert prepared.levels == (0.1, 0.9)
+        assert any("key columns Store ID, item_id" in n for n in prepared.notes)
+        assert any("'actual'" in n for n in prepared.notes)  # left out, and said
+        stated = external.run_quantiles(warehouse, run_id, "ext:Quantile net")
+        assert len(stated) == 2 * len(good) == _counts(warehouse, run_id)["run_quantiles"] - before["run_quantiles"]
+        upper = stated[stated["level"] == 0.9]["value"].sum()
+        assert upper == pytest.approx((good["forecast"] * 1.5 + 1).sum())
+        snaive, net = _metrics_of(warehouse, run_id, "snaive"), _metrics_of(warehouse, run_id, "ext:Quantile net")
+        for metric in ("wape", "mase", "rmsse", "bias"):
+            assert net[("overall", "", metric)] == snaive[("overall", "", metric)]
+    finally:
+        external.remove_external(warehouse, run_id, "ext:Quantile net")
+    assert _counts(warehouse, run_id) == before
+
+
+def _mutations(good: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> dict[str, tuple[bytes, str]]:
+    """Each bad file and (a piece of) the message that must name its problem."""
+    first = good.iloc[0]
+    extra = good.iloc[[0]].assign(series="S999/I999")
+    text = good.astype({"forecast": object})
+    crossing = good.assign(**{"q0.1": good["forecast"] + 2, "q0.9": good["forecast"] + 1})
+    wrong_cutoff = good.assign(cutoff=good["cutoff"].where(good["cutoff"] != good["cutoff"].iloc[0],
+                                                           (cutoffs[0] + pd.Timedelta(days=1)).strftime("%Y-%m-%d")))
+    two_models = pd.concat([good.assign(model="a"), good.assign(model="b")])
+    cases = {
+        "missing": (good.drop(index=[0, 1, 2, 3, 4]),
+                    f"5 of the run's {len(good):,} rows are missing in 1 series and 1 of the run's 2 cutoffs, e.g. "
+                    f"{first['series']} on {first['date']} (cutoff {first['cutoff']})"),
+        "extra": (pd.concat([good, extra]),
+                  f"1 row(s) are not in the run, e.g. S999/I999 on {first['date']} (cutoff {first['cutoff']}: the run "
+                  "scored no such series at this cutoff)"),
+        "duplicate": (pd.concat([good, good.iloc[[3]]]), "1 row(s) repeat a series, cutoff and date already given"),
+        "text": (text.assign(forecast=text["forecast"].where(text.index != 2, "twelve")),
+                 "1 value(s) of 'forecast' are not numbers (row 4: \"twelve\")"),
+        "negative": (good.assign(forecast=good["forecast"].where(good.index != 5, -1.5)),
+                     "1 value(s) of 'forecast' are negative (row 7: −1.5)"),
+        "infinite": (text.assign(forecast=text["forecast"].where(text.index != 6, "inf")),
+                     "1 value(s) of 'forecast' are infinite (row 8: \"inf\")"),
+        "empty": (good.assign(forecast=good["forecast"].where(good.index != 1)),
+                  "1 value(s) of 'forecast' are empty (row 3)"),
+        "date": (good.assign(date=good["date"].where(good.index != 0, "someday")),
+                 "1 value(s) of 'date' are not dates (row 2: \"someday\")"),
+        "cutoff": (wrong_cutoff, f"1 cutoff(s) of the file are not cutoffs of the run: "
+                                 f"{cutoffs[0] + pd.Timedelta(days=1):%Y-%m-%d}"),
+        "crossing": (crossing, f"{len(good):,} row(s) have quantiles that cross: 'q0.1' above 'q0.9'"),
+        "column": (good.rename(columns={"forecast": "value"}), "The file has no column for the forecast"),
+        "two models": (two_models, "The file holds the forecasts of 2 models"),
+        "ambiguous quantile": (good.assign(q10=1.0), "a q-column gives it as a fraction"),
+    }
+    return {name: (_csv(frame), message) for name, (frame, message) in cases.items()}
+
+
+def test_each_problem_is_named_with_its_fix_and_nothing_is_stored(stored):
+    warehouse, run_id = stored
+    good = _file_of(warehouse, run_id)
+    before = _counts(warehouse, run_id)
+    for name, (data, message) in _mutations(good, run_cutoffs(warehouse, run_id)).items():
+        with pytest.raises(ExternalForecastError) as caught:
+            external.add_external(warehouse, run_id, "bad", data, f"{name}.csv")
+        assert any(message in p for p in caught.value.problems), (name, caught.value.problems)
+        assert str(caught.value).endswith("Nothing was stored.")
+        assert _counts(warehouse, run_id) == before, name
+
+
+def test_names_and_efforts_are_checked(stored):
+    warehouse, run_id = stored
+    data = _csv(_file_of(warehouse, run_id))
+    before = _counts(warehouse, run_id)
+    for name, effort, message in (("", None, "Give the forecasts a name"),
+                                  ("Seasonal naive", None, "is the name of a built-in model"),
+                                  ("ets", None, "is the name of a built-in model"),
+                                  ("ok", -2, "person-weeks, a number of 0 or more"),
+                                  ("two\nlines", None, "give it on one line")):
+        with pytest.raises(ExternalForecastError, match=message):
+            external.add_external(warehouse, run_id, name, data, "f.csv", effort_weeks=effort)
+    assert _counts(warehouse, run_id) == before
+    external.add_external(warehouse, run_id, "Taken", data, "f.csv")
+    try:
+        with pytest.raises(ExternalForecastError, match="already has forecasts named 'Taken'"):
+            external.add_external(warehouse, run_id, "taken", data, "f.csv")
+    finally:
+        external.remove_external(warehouse, run_id, "Taken")
+
+
+def test_a_changed_history_is_refused_and_a_deleted_run_takes_its_external_rows(tmp_path):
+    source = Warehouse(tmp_path / "wh.duckdb")
+    dataset = load_demo(source, DemoConfig(stores=1, items=3, years=1, seed=2, end_date=REFERENCE_END_DATE))
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("naive"),))
+    run_id = save_run(source, run_backtest(dataset_data(source, dataset), config))
+    data = _csv(_file_of(source, run_id, "naive"))
+    other = dataset_data(source, dataset)
+    other = other.__class__(**{**other.__dict__, "frame": other.frame.assign(y=other.frame["y"] + 1)})
+    with pytest.raises(ExternalForecastError, match="not those the run .* backtested"):
+        external.prepare_external(source, run_id, "n", data, "n.csv", series_data=other)
+    external.add_external(source, run_id, "n", data, "n.csv")
+    delete_run(source, run_id)
+    assert all(source.query(f"SELECT count(*) AS n FROM {t}")["n"].iloc[0] == 0 for t in TABLES)
+    source.close()
+
+
+def test_template_lists_the_runs_grid_without_actuals(stored):
+    warehouse, run_id = stored
+    template = external.template(warehouse, run_id)
+    grid = _file_of(warehouse, run_id)
+    assert list(template.columns) == ["series", "date", "cutoff", "forecast"]
+    assert len(template) == len(grid) and template["forecast"].isna().all()
+    assert set(zip(template["series"], template["date"], strict=True)) == set(zip(grid["series"], grid["date"],
+                                                                                  strict=True))
+
+
+def test_downstream_reads_an_external_model_like_any_other(stored):
+    from core.backtest import charts
+    from core.decision.evaluation import run_leaderboard
+    from core.decision.verdict import RUNG_ORDER, model_reads_exog
+    from core.handoff.batch import PublishError, PublishOptions, unpublishable_reason
+
+    warehouse, run_id = stored
+    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv", effort_weeks=6)
+    try:
+        board = run_leaderboard(warehouse, run_id).set_index("model")
+        assert board.loc["ext:Deep", "rung"] == "built elsewhere" == RUNG_ORDER[-1]  # the costliest rung
+        assert model_reads_exog("ext:Deep") is False
+        reason = unpublishable_reason("ext:Deep")
+        assert reason.startswith("Deep: forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from "
+                                 "where they were made, or choose a built-in model")
+        with pytest.raises(PublishError, match="cannot be re-fitted"):
+            PublishOptions.from_run(get_run(warehouse, run_id), "ext:Deep")
+        leaderboard = load_result(warehouse, run_id).leaderboard()
+        fig = charts.ladder(leaderboard, {m: 1 for m in leaderboard["model"]}, external.effort_weeks(warehouse, run_id))
+        [drawn] = [t for t in fig.data if t.name == "built elsewhere"]
+        slowest = leaderboard["seconds"].max()
+        assert list(drawn.text) == ["Deep · 6 person-weeks"]
+        assert drawn.x[0] >= 10 * slowest  # right of every built-in model: it has no seconds
+        assert "no compute seconds" in drawn.hovertemplate
+    finally:
+        external.remove_external(warehouse, run_id, "Deep")
+
+
+def test_money_prices_an_external_model(stored):
+    from core.money.run_impact import run_impact
+
+    warehouse, run_id = stored
+    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv")
+    try:
+        summary = run_impact(warehouse, run_id).impact.summary.set_index("policy")
+        assert "ext:Deep" in summary.index
+        numbers = summary.select_dtypes("number").columns
+        pd.testing.assert_series_equal(summary.loc["ext:Deep", numbers], summary.loc["ets", numbers], check_names=False)
+    finally:
+        external.remove_external(warehouse, run_id, "Deep")
+
+
+# ---------------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------------
+def test_command_line_round_trip(tmp_path, capsys):
+    source = Warehouse(tmp_path / "demo.duckdb")
+    dataset = load_demo(source, DemoConfig(stores=1, items=4, years=1, seed=1, end_date=REFERENCE_END_DATE))
+    frame = dataset_data(source, dataset).frame
+    source.close()
+    data = tmp_path / "sales.csv"
+    frame[["store_id", "item_id", "ds", "y"]].to_csv(data, index=False)
+    wh, out, parquet = tmp_path / "cli.duckdb", tmp_path / "run.json", tmp_path / "run.parquet"
+    reading = ["--data", str(data), "--series-cols", "store_id,item_id", "--date-col", "ds", "--target-col", "y",
+               "--freq", "D"]
+    assert cli([*reading, "--horizon", "7", "--folds", "2", "--models", "naive,snaive", "--json", str(out),
+                "--forecasts", str(parquet), "--warehouse", str(wh)]) == 0
+    run_id = json.loads(out.read_text())["run_id"]
+    rows = pd.read_parquet(parquet).query("model == 'snaive'")[["series", "date", "cutoff", "forecast"]]
+    upload = tmp_path / "copy.csv"
+    rows.to_csv(upload, index=False)
+
+    # A run made from a file needs that file to rebuild its history.
+    assert cli(["--run", run_id, "--external", f"copy={upload}", "--warehouse", str(wh)]) == 2
+    assert "was made from the file 'sales.csv'" in capsys.readouterr().err
+
+    assert cli(["--run", run_id, *reading, "--external", f"copy={upload}", "--effort-weeks", "2",
+                "--description", "snaive, again", "--json", str(out), "--warehouse", str(wh)]) == 0
+    summary = json.loads(out.read_text())
+    copied, snaive = summary["models"]["ext:copy"], summary["models"]["snaive"]
+    assert copied["rung"] == "built elsewhere" and copied["seconds"] is None
+    assert {k: v for k, v in copied.items() if k not in ("rung", "seconds")} == \
+        {k: v for k, v in snaive.items() if k not in ("rung", "seconds")}
+    assert summary["external"]["ext:copy"] == {"name": "copy", "effort_weeks": 2.0, "description": "snaive, again",
+                                               "source": "copy.csv", "rows": len(rows)}
+    assert "ext:copy" in capsys.readouterr().out  # the leaderboard on stdout
+
+    bad = tmp_path / "bad.csv"
+    rows.iloc[3:].to_csv(bad, index=False)
+    assert cli(["--run", run_id, *reading, "--external", f"bad={bad}", "--warehouse", str(wh)]) == 2
+    err = capsys.readouterr().err
+    assert f"3 of the run's {len(rows):,} rows are missing" in err and "Nothing of the forecasts made elsewhere was stored." in err
+
+    assert cli(["--run", run_id, "--remove-external", "copy", "--json", str(out), "--warehouse", str(wh)]) == 0
+    assert set(json.loads(out.read_text())["models"]) == {"naive", "snaive"}
+
+
+def test_command_line_checks_its_arguments(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli(["--run", "abc"])
+    assert stop.value.code == 2 and "give --external NAME=FILE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["--run", "abc", "--external", "nofile"])
+    assert "NAME=FILE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["--run", "abc", "--external", f"a={tmp_path / 'none.csv'}"])
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["--data", "x.csv"])
+    assert "required without --run" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------
+# The Backtest page
+# ---------------------------------------------------------------------------------
+def test_backtest_page_adds_forecasts_made_elsewhere(warehouse_env):
+    from tests.conftest import new_session, store_run
+
+    warehouse = Warehouse(warehouse_env)
+    run_id = store_run(warehouse, ("S001",), ("snaive", "ets"), horizon=7, name="for the engineer")
+    good = _file_of(warehouse, run_id)
+    warehouse.close()
+    at = new_session("pages/backtest.py")
+    assert any(external.LOOK_AHEAD in w.value for w in at.warning)
+    assert at.selectbox(key="ext_run").value == run_id  # the newest run of the dataset, first
+    template = next(b for b in at.get("download_button") if b.proto.label.startswith("Download the template"))
+    assert template is not None
+    at.text_input(key="ext_name").input("Team B").run()
+    at.number_input(key="ext_effort").set_value(4.0).run()
+    at.file_uploader(key="ext_upload").set_value(("bad.csv", _csv(good.iloc[2:]), "text/csv")).run()
+    assert not at.exception
+    assert any("cannot join the run as it is — nothing was stored" in e.value for e in at.error)
+    assert any(f"2 of the run's {len(good):,} rows are missing" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "ext_add"]
+
+    at.file_uploader(key="ext_upload").set_value(("good.csv", _csv(good), "text/csv")).run()
+    assert any(f"Checked: {len(good):,} forecasts" in s.value for s in at.success)
+    at.button(key="ext_add").click().run()
+    assert not at.exception
+    assert at.session_state["backtest_run_id"] == run_id
+    assert any("Added **Team B** to the run" in s.value for s in at.success)
+    board = next(d.value for d in at.dataframe if "Rung" in d.value.columns)
+    row = board[board["Model"] == "Team B"]
+    assert list(row["Rung"]) == ["built elsewhere"]
+    ets = board[board["Model"] == "ETS (exponential smoothing)"]
+    assert row["WAPE"].iloc[0] == ets["WAPE"].iloc[0]
