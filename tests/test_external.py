@@ -103,24 +103,30 @@ def test_key_columns_lenient_names_parquet_and_stated_quantiles(stored):
     warehouse, run_id = stored
     good = _file_of(warehouse, run_id, "snaive")
     keys = good["series"].str.split("/", expand=True)
+    point = good["forecast"]
+    stated = {"p2.5": point * 0.3, "q0.1": point * 0.6, "quantile_0.5": point, "P90": point * 1.5 + 1,
+              "q_0.975": point * 2 + 2}
     frame = pd.DataFrame({"Store ID": keys[0], "item_id": keys[1], "DS": pd.to_datetime(good["date"]),
-                          "cutoff": pd.to_datetime(good["cutoff"]), "yhat": good["forecast"],
-                          "p10": good["forecast"] * 0.5, "q0.9": good["forecast"] * 1.5 + 1, "actual": 0.0})
+                          "cutoff": pd.to_datetime(good["cutoff"]), "yhat": point, **stated, "actual": 0.0})
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     before = _counts(warehouse, run_id)
     prepared = external.add_external(warehouse, run_id, "Quantile net", buffer.getvalue(), "net.parquet")
     try:
-        assert prepared.levels == (0.1, 0.9)
+        assert prepared.levels == (0.025, 0.1, 0.5, 0.9, 0.975)
         assert any("key columns Store ID, item_id" in n for n in prepared.notes)
         assert any("'actual'" in n for n in prepared.notes)  # left out, and said
-        stated = external.run_quantiles(warehouse, run_id, "ext:Quantile net")
-        assert len(stated) == 2 * len(good) == _counts(warehouse, run_id)["run_quantiles"] - before["run_quantiles"]
-        upper = stated[stated["level"] == 0.9]["value"].sum()
-        assert upper == pytest.approx((good["forecast"] * 1.5 + 1).sum())
+        rows = external.run_quantiles(warehouse, run_id, "ext:Quantile net")
+        assert len(rows) == 5 * len(good) == _counts(warehouse, run_id)["run_quantiles"] - before["run_quantiles"]
+        assert rows[rows["level"] == 0.9]["value"].sum() == pytest.approx((point * 1.5 + 1).sum())
         snaive, net = _metrics_of(warehouse, run_id, "snaive"), _metrics_of(warehouse, run_id, "ext:Quantile net")
         for metric in ("wape", "mase", "rmsse", "bias"):
             assert net[("overall", "", metric)] == snaive[("overall", "", metric)]
+        # the spread is scored on the quantiles it states, not on conformal ones
+        actual = run_forecasts(warehouse, run_id).query("model == 'snaive'")["actual"].to_numpy()
+        inside = (actual >= point * 0.6) & (actual <= point * 1.5 + 1)
+        assert net[("overall", "", "coverage_80")] == pytest.approx(inside.mean())
+        assert net[("overall", "", "coverage_80")] != snaive[("overall", "", "coverage_80")]
     finally:
         external.remove_external(warehouse, run_id, "ext:Quantile net")
     assert _counts(warehouse, run_id) == before

@@ -34,7 +34,7 @@ from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.explore import Scope, dataset_frame
 from core.errors import MitoshiError
 from core.forecast.base import Forecaster
-from core.forecast.registry import MODELS, make_model
+from core.forecast.registry import MODELS, make_model, model_info
 from core.warehouse import Dataset, Warehouse
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class BacktestResult:
         for t in self.timings:
             seconds[t.model] += t.seconds
         overall["seconds"] = seconds
-        overall["rung"] = [MODELS[m].rung.value for m in overall.index]
+        overall["rung"] = [model_info(m).rung.value for m in overall.index]
         return overall.reset_index().sort_values("wape")
 
     def summary(self) -> dict:

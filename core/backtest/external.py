@@ -566,7 +566,9 @@ def prepare_external(
     scored = scored.merge(fold_scales(history, run, run_cutoffs), on=[SERIES_ID, CUTOFF], how="left")
     scored[MODEL] = alias
     quantiles = quantiles.assign(model=alias)[[MODEL, SERIES_ID, DATE, CUTOFF, "level", "value"]]
-    metrics = _all_metrics(_with_segments(scored, history), history.segments, history.segment_pair)
+    # Stated quantiles replace the conformal ones at their levels, as for any model of the run.
+    metrics = _all_metrics(_with_segments(scored, history), history.segments, history.segment_pair,
+                           stated=quantiles if len(quantiles) else None)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].copy()
     if columns.quantiles:
         notes.append(f"Stated quantiles: {', '.join(f'{q:g}' for q in columns.quantiles)} (from "
