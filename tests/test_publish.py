@@ -191,7 +191,7 @@ def test_model_params_round_trip_the_fit(demo_run):
     publish_model(warehouse, run, "ma")
     params = handoff_store.list_batches(warehouse).iloc[0]["model_params"]
     assert params == {"settings": {}, "exog_known": [], "exog_left_out": [], "gap": 0, "window": "expanding",
-                      "train_periods": None, "seed": 0}
+                      "train_periods": None, "seed": 0, "ordering_rule": None}  # no order quantities, no rule
     assert json.loads(warehouse.query("SELECT model_params FROM forecast_batches")["model_params"][0]) == params
 
 

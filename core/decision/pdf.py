@@ -294,7 +294,7 @@ def _title_block(pdf, d: Decision) -> None:
         ("Dataset", f"{d.dataset_name}  ·  {scored}, {d.folds} folds of {periods.span(_freq(d), d.horizon)} "
                     "(rolling origin)"),
         ("Chosen model", _policy_name(d.model) + (f" ({rung})" if rung else "") + f", against {d.baseline_label}; "
-                         + (f"stores order at {d.ordering}" if not _errors(d) else
+                         + (f"stores order at {d.ordering_words}" if not _errors(d) else
                             "money counted as the cost of its forecast errors")),
         ("Decision id", d.decision_id),
     ], key_width=30)
@@ -522,7 +522,7 @@ def _money(pdf, d: Decision, charts) -> None:
         if curve is not None:
             _figure(pdf, curve, width, 58,
                     f"{fmt.model_name(d.model)} with one service level for every item, against the ordering decided "
-                    f"on (dashed: {d.ordering}).")
+                    f"on (dashed: {d.ordering_words}).")
         pdf.ln(1)
         ordered = sorted(d.money, key=lambda r: -(r.get("yearly_savings") or 0))
         orderings = {r.get("ordering") for r in ordered if r.get("policy") != "practice"}
@@ -717,11 +717,11 @@ def _money_assumptions(pdf, d: Decision) -> None:
         _paragraph(pdf, "No shelf is simulated: each model's forecast errors are priced directly (see the settings "
                         f"below), and savings are measured against {d.baseline_label}.")
     elif d.baseline == "practice":
-        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering}; {d.baseline_label} is "
-                        "replayed from its recorded orders.")
+        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering_words}; "
+                        f"{d.baseline_label} is replayed from its recorded orders.")
     else:
-        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering}. The data records no "
-                        f"orders, so savings are measured against {d.baseline_label}, ordered the same way.")
+        _paragraph(pdf, f"Simulated stores order from each model's forecasts at {d.ordering_words}. The data records "
+                        f"no orders, so savings are measured against {d.baseline_label}, ordered the same way.")
     pdf.ln(1)
     _list(pdf, d.money_notes, empty="No notes on the money impact.")
     if d.money_sources:

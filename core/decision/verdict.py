@@ -44,7 +44,7 @@ from core.decision import online as pilot
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS, is_external
-from core.money.impact import ERRORS, PRACTICE, SHELF, ImpactResult
+from core.money.impact import ERRORS, NORMAL, PRACTICE, QUANTILE, SHELF, ImpactResult
 from core.pilot.evidence import DAYS_PER_YEAR, DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, OnlineEvidence
 from core.planning.criteria import (
     BASELINES,
@@ -238,6 +238,18 @@ class Decision:
     # The online evidence as facts (``OnlineEvidence.to_dict``): no pilot, a pilot designed
     # or read out. None in a snapshot written before it was kept (format 1): no evidence.
     online: dict | None = None
+    # How the simulated stores sized their orders (core.money.impact NORMAL: forecast + z x RMSE, or QUANTILE: the
+    # model's own quantile), which the hand-off follows; a snapshot written before it was kept ordered "normal".
+    ordering_rule: str = NORMAL
+
+    @property
+    def ordering_words(self) -> str:
+        """How the simulated stores ordered, with the rule named: ``the model's 95% quantile``
+        (the ordering already names it), ``a 95% service level (normal safety stock)``;
+        the ordering as it is under the cost of forecast errors (nothing is ordered)."""
+        if self.money_model == ERRORS or self.ordering_rule == QUANTILE:
+            return self.ordering
+        return f"{self.ordering} (normal safety stock)"
 
     @property
     def passed(self) -> int:
@@ -518,6 +530,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         conditions=[replaced[c].text if c in replaced else c for c in stated.conditions],
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
         freq=str(getattr(impact.freq, "value", impact.freq)), money_model=impact.money_model,
+        ordering_rule=impact.config.ordering_rule,
         online=_plain(online.to_dict()),
     )
 

@@ -41,7 +41,17 @@ from core.columns import DATE, SERIES_ID, Freq
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung
 from core.forecast.registry import MODELS, is_external
-from core.money.impact import SERVICE_LEVELS, Economics, ImpactConfig, level_text, profit_optimal_levels
+from core.money.impact import (
+    NORMAL,
+    ORDERING_RULES,
+    QUANTILE,
+    SERVICE_LEVELS,
+    Economics,
+    ImpactConfig,
+    level_text,
+    profit_optimal_levels,
+    segment_of,
+)
 from core.warehouse import Warehouse
 
 STEP = "step"
@@ -86,6 +96,9 @@ class PublishOptions:
     service_level: float | None = None  # None: no order quantities, unless profit_optimal
     profit_optimal: bool = False  # each item at the level that earned it most in the run's shelf simulation
     economics: Economics = field(default_factory=Economics)  # the project's averages where the data has none
+    # How the order meets the level (core.money.impact NORMAL or QUANTILE): forecast + z x RMSE, or the model's own
+    # quantile from its errors in all the run's folds (core.backtest.quantiles.future_offsets).
+    ordering_rule: str = NORMAL
     gap: int = 0
     window: Literal["expanding", "sliding"] = "expanding"
     train_periods: int | None = None
@@ -102,14 +115,18 @@ class PublishOptions:
             raise PublishError(
                 f"The service level is a probability of not running out, between 0 and 1 (e.g. 0.95); "
                 f"got {self.service_level}.")
+        if self.ordering_rule not in ORDERING_RULES:
+            raise PublishError(f"Unknown ordering rule '{self.ordering_rule}': use '{NORMAL}' (forecast + z × RMSE) "
+                               f"or '{QUANTILE}' (the model's own quantile from its backtest errors).")
         # The gap and window are checked by the split they make, with its messages.
         self.split()
 
     @classmethod
     def from_run(cls, run: RunInfo, alias: str, horizon: int | None = None,
                  service_level: float | None = None, profit_optimal: bool = False,
-                 economics: Economics = Economics()) -> PublishOptions:
-        """The model ``alias`` with the settings, window, gap and seed it had in ``run``."""
+                 economics: Economics = Economics(), ordering_rule: str = NORMAL) -> PublishOptions:
+        """The model ``alias`` with the settings, window, gap and seed it had in ``run``;
+        order quantities (when a level is asked) sized by ``ordering_rule``."""
         if is_external(alias):
             raise PublishError(unpublishable_reason(alias))
         spec = next((m for m in run.config.models if m.alias == alias), None)
@@ -119,8 +136,13 @@ class PublishOptions:
                 f"{', '.join(m.alias for m in run.config.models)}, or run a backtest that includes it.")
         split = run.config.split
         return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level,
-                   profit_optimal=profit_optimal, economics=economics, gap=split.gap,
+                   profit_optimal=profit_optimal, economics=economics, ordering_rule=ordering_rule, gap=split.gap,
                    window=split.window, train_periods=split.train_periods, seed=run.config.seed)
+
+    @property
+    def orders(self) -> bool:
+        """Whether the batch has order quantities (a service level, or each item's)."""
+        return self.profit_optimal or self.service_level is not None
 
     def split(self) -> SplitConfig:
         return SplitConfig(horizon=self.horizon, folds=1, gap=self.gap, window=self.window,
@@ -147,11 +169,13 @@ class BatchForecast:
         return int(self.frame[SERIES_ID].nunique())
 
     def model_params(self) -> dict[str, object]:
-        """Everything needed to fit the same model again, as stored with the batch."""
+        """Everything needed to fit the same model again, as stored with the batch, and the
+        rule its order quantities were sized by (``ordering_rule``: ``normal``, ``quantile``,
+        or None when the batch has none)."""
         options = self.options
         return {"settings": dict(options.model.params), "exog_known": [], "exog_left_out": list(self.exog_left_out),
                 "gap": options.gap, "window": options.window, "train_periods": options.train_periods,
-                "seed": options.seed}
+                "seed": options.seed, "ordering_rule": options.ordering_rule if options.orders else None}
 
 
 def forecast_next(data: BacktestData, options: PublishOptions) -> tuple[pd.DataFrame, tuple[Fallback, ...]]:
@@ -238,19 +262,21 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
         notes.append(f"{ended:,} series of the run's scope have no sales on {trained_until:%Y-%m-%d} (ended "
                      "earlier) and are not forecast.")
     frame[ORDER_QUANTITY] = np.nan
+    if options.orders:
+        mine = run_forecasts(warehouse, run_id)
+        mine = mine[mine["model"] == options.model.alias]
     if options.profit_optimal:
         report("Computing each item's profit-optimal service level and order quantities…")
-        mine = run_forecasts(warehouse, run_id)
-        levels = profit_optimal_levels(mine[mine["model"] == options.model.alias], data,
-                                       warehouse.side_table(dataset, "items"),
-                                       ImpactConfig(economics=options.economics))
-        frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
-                                                      frame[SERIES_ID].map(levels).to_numpy(float), frame)
+        levels = profit_optimal_levels(mine, data, warehouse.side_table(dataset, "items"),
+                                       ImpactConfig(economics=options.economics, ordering_rule=options.ordering_rule))
+        frame[ORDER_QUANTITY], note = order_quantity(warehouse, run_id, options.model.alias,
+                                                     frame[SERIES_ID].map(levels).to_numpy(float), frame,
+                                                     options.ordering_rule, mine, segment_of(data))
         notes.extend(note)
     elif options.service_level is not None:
         report("Computing order quantities from the backtest's errors…")
-        frame[ORDER_QUANTITY], note = _order_quantity(warehouse, run_id, options.model.alias,
-                                                      options.service_level, frame)
+        frame[ORDER_QUANTITY], note = order_quantity(warehouse, run_id, options.model.alias, options.service_level,
+                                                     frame, options.ordering_rule, mine, segment_of(data))
         notes.extend(note)
     return BatchForecast(
         dataset_id=dataset.dataset_id, dataset_name=dataset.name, key_names=dataset.spec.keys, run_id=run_id,
@@ -275,36 +301,94 @@ def _newer_data_note(freq: Freq, backtested: date, trained_until: date) -> str:
             "on the newest data. The run's errors (and the safety stock made from them) come from the older data.")
 
 
-def _order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
-                    frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Forecast plus safety stock from each series' own backtest RMSE for this model.
+def order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
+                   frame: pd.DataFrame, rule: str = NORMAL, forecasts: pd.DataFrame | None = None,
+                   segments: pd.Series | None = None) -> tuple[np.ndarray, list[str]]:
+    """Each row's order quantity (units, clipped at 0; NaN where the series has no
+    backtest errors) and the notes that say how it was made.
+
+    ``frame``: the batch's unique_id and forecast; ``service_level``: one level, or one per
+    row (each item's). ``rule`` ``NORMAL``: forecast + z(level) × the series' RMSE of this
+    model in the run (errors assumed normal). ``QUANTILE``: forecast + the level's offset
+    from the model's errors for the series in *all* the run's folds
+    (``core.backtest.quantiles.future_offsets``: finite-sample conformal quantile; the
+    segment's errors pooled, scaled to the series, where it has too few of its own);
+    ``forecasts`` are the run's forecasts of the model (read when None), ``segments``
+    unique_id -> segment for pooling.
 
     A series the run never scored (it started after the first cutoff) gets no order
     quantity rather than one borrowed from other series: an empty cell tells the
-    ordering system to decide itself.
-    """
+    ordering system to decide itself."""
+    if rule == QUANTILE:
+        if forecasts is None:
+            forecasts = run_forecasts(warehouse, run_id)
+            forecasts = forecasts[forecasts["model"] == alias]
+        quantity, notes, unscored = _quantile_quantity(forecasts, alias, service_level, frame, segments)
+    else:
+        quantity, notes, unscored = _normal_quantity(warehouse, run_id, alias, service_level, frame)
+    if np.ndim(service_level):
+        levels = np.asarray(service_level)
+        below = frame.loc[levels < 0.5, SERIES_ID].nunique()
+        if below:
+            notes.append(f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on "
+                         "purpose (a service level under 50 %): in the simulation a leftover cost them more than "
+                         "the sales an extra unit would have made.")
+    if unscored:
+        notes.append(f"{unscored:,} series have no backtest errors for {fmt.model_name(alias)} (too new when the "
+                     "run was made): their order quantity is empty.")
+    return quantity, notes
+
+
+_PER_ITEM = (f"Each item's level is the one of {', '.join(level_text(v) for v in SERVICE_LEVELS)} that earned it the "
+             "most in the shelf simulation of the run's folds (orders, sales, stock carried over, waste, in yen), or "
+             "the level best for all items together where its own did no better.")
+
+
+def _normal_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
+                     frame: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
+    """Forecast plus safety stock from each series' own backtest RMSE for this model."""
     from scipy.stats import norm  # scipy.stats takes a second to import: not on opening a page
     metrics = run_metrics(warehouse, run_id, level="series")
     rmse = metrics[(metrics["model"] == alias) & (metrics["metric"] == "rmse")].set_index("group")["value"]
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
     quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
     if np.ndim(service_level):
-        levels = np.asarray(service_level)
         notes = ["Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's service "
-                 "level; errors assumed normal; not rounded to packs. Each item's level is the one of "
-                 f"{', '.join(level_text(v) for v in SERVICE_LEVELS)} that earned it the most in the shelf "
-                 "simulation of the run's folds (orders, sales, stock carried over, waste, in yen), or the level "
-                 "best for all items together where its own did no better."]
-        below = frame.loc[levels < 0.5, SERIES_ID].nunique()
-        if below:
-            notes.append(f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on "
-                         "purpose (a service level under 50 %): in the simulation a leftover cost them more than "
-                         "the sales an extra unit would have made.")
+                 f"level; errors assumed normal; not rounded to packs. {_PER_ITEM}"]
     else:
         notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
                  f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
-    unscored = frame.loc[np.isnan(per_row), SERIES_ID].nunique()
-    if unscored:
-        notes.append(f"{unscored:,} series have no backtest errors for {fmt.model_name(alias)} (too new when the "
-                     "run was made): their order quantity is empty.")
-    return quantity, notes
+    return quantity, notes, int(frame.loc[np.isnan(per_row), SERIES_ID].nunique())
+
+
+def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float | np.ndarray,
+                       frame: pd.DataFrame, segments: pd.Series | None) -> tuple[np.ndarray, list[str], int]:
+    """The model's own quantile at each row's level: forecast + the conformal offset of the
+    series from all the run's folds, clipped at 0."""
+    from core.backtest.quantiles import future_offsets
+    per_row_level = np.broadcast_to(np.asarray(service_level, dtype=float), (len(frame),))
+    levels = sorted({round(float(v), 9) for v in per_row_level if not np.isnan(v)})
+    offset = np.full(len(frame), np.nan)
+    pooled = 0
+    if levels and not forecasts.empty:
+        found = future_offsets(forecasts, levels, segments)
+        found = found[found["model"] == alias]
+        table = found.assign(level=found["level"].astype(float).round(9)).set_index([SERIES_ID, "level"])
+        keys = pd.MultiIndex.from_arrays([frame[SERIES_ID].astype(str), np.round(per_row_level, 9)])
+        offset = table["offset"].reindex(keys).to_numpy(dtype=float)
+        used = table["basis"].reindex(keys).to_numpy(dtype=object)
+        pooled = int(frame.loc[(used != "series") & ~np.isnan(offset), SERIES_ID].nunique())
+    quantity = np.clip(frame[FORECAST].to_numpy(dtype=float) + offset, 0, None)
+    folds = int(pd.Series(forecasts["cutoff"]).nunique()) if not forecasts.empty else 0
+    source = (f"the quantile of {fmt.model_name(alias)}'s errors for the series in all {folds} fold"
+              f"{'' if folds == 1 else 's'} of the backtest (conformal; no normal assumption)")
+    if np.ndim(service_level):
+        notes = [f"Order quantity = forecast + {source}, at each item's service level, clipped at 0; not rounded "
+                 f"to packs. {_PER_ITEM}"]
+    else:
+        notes = [f"Order quantity = forecast + {source}, at the {level_text(float(service_level))} level (the "
+                 "model's own quantile), clipped at 0; not rounded to packs."]
+    if pooled:
+        notes.append(f"{pooled:,} series have too few backtest errors of their own for so rare a quantile: their "
+                     "offset pools their segment's errors, scaled by the series' typical miss.")
+    return quantity, notes, int(frame.loc[np.isnan(offset), SERIES_ID].nunique())

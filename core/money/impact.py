@@ -19,6 +19,15 @@ every policy is scored by one simulator:
   baseline's profit (today's practice where the data records its orders, else
   seasonal naive).
 
+The order-up-to level follows ``ImpactConfig.ordering_rule``: ``NORMAL`` is the
+``forecast + z x sigma`` above, right when errors are normal; ``QUANTILE`` is the model's
+own quantile of demand at the service level, ``max(0, forecast + offset)``, the offset
+being that quantile of the model's errors for the series in the other folds (cross-
+conformal: ``core.backtest.quantiles``, Vovk 2015; Barber et al. 2021), pooled over the
+series' segment where it has too few errors of its own. Slow movers and perishables have
+skewed, bounded errors that a normal quantile misplaces. Both rules are simulated at every
+level; ``ImpactResult.ordering_rules`` says per model which earns more.
+
 Each item's service level ("per item", ``OPTIMAL``) is the candidate level that earned
 that item the most *in this simulator* in the run's other folds, never the fold it
 is scored on (as sigma is), where that choice validated there (``choose_levels``:
@@ -81,6 +90,11 @@ SHELF = "shelf"  # money model: the shelf simulation
 ERRORS = "errors"  # money model: the cost of forecast errors
 MONEY_MODELS = (SHELF, ERRORS)
 PRACTICE = "practice"
+# How an order is sized from a forecast (``ImpactConfig.ordering_rule``): up to forecast + z x RMSE
+# (a normal safety stock), or up to the model's own conformal quantile at the service level.
+NORMAL = "normal"
+QUANTILE = "quantile"
+ORDERING_RULES = (NORMAL, QUANTILE)
 # More periods out of stock than the baseline by more than this share (1 percentage point) is said
 # beside a saving (ImpactResult.stockout_tradeoff).
 STOCKOUT_TOLERANCE = 0.01
@@ -105,6 +119,26 @@ def unit_yen(value: float) -> str:
 def level_text(level: float) -> str:
     """A service level for people: ``95%``, ``99.5%`` (never rounded to ``100%``)."""
     return f"{round(level * 100, 1):g}%"
+
+
+def ordering_words(service_level: float | None, rule: str = NORMAL) -> str:
+    """How stores order under ``rule`` at ``service_level`` (None: each item's best level),
+    in words: ``a 95% service level`` (the normal safety stock), ``the model's 95%
+    quantile``; per item ``each item's best service level in the other folds`` and, under
+    the quantile rule, ``…, at the model's quantile``."""
+    if service_level is None:
+        return "each item's best service level in the other folds" + (
+            ", at the model's quantile" if rule == QUANTILE else "")
+    if rule == QUANTILE:
+        return f"the model's {level_text(service_level)} quantile"
+    return f"a {level_text(service_level)} service level"
+
+
+def rule_words(rule: str) -> str:
+    """An ordering rule for people: ``forecast + a normal safety stock (z × RMSE)`` or
+    ``the model's own quantile (from its past errors)``."""
+    return ("the model's own quantile (from its past errors)" if rule == QUANTILE
+            else "forecast + a normal safety stock (z × RMSE)")
 
 
 @dataclass(frozen=True)
@@ -190,7 +224,13 @@ class ImpactConfig:
     prices, costs and shelf lives) or ``ERRORS`` (yen per unit over- and under-
     forecast, ``error_costs``). ``service_level`` is the chance a period's demand is
     covered: one level for every item, or ``None`` for each item's level chosen by the
-    simulator itself in the run's other folds.
+    simulator itself in the run's other folds. ``ordering_rule`` says how an order meets
+    that level: ``NORMAL`` tops the shelf up to ``forecast + z(level) x RMSE`` (errors
+    assumed normal), ``QUANTILE`` up to the model's own quantile at the level,
+    ``max(0, forecast + offset)``, the offset the level's empirical quantile of the
+    model's errors in the other folds (cross-conformal, ``core.backtest.quantiles``).
+    The result shows both rules either way (``ImpactResult.ordering_rules``); this one
+    makes the figures of the summary, the sensitivity and the decision.
     """
 
     service_level: float | None = None
@@ -199,6 +239,7 @@ class ImpactConfig:
     sensitivity: tuple[float, ...] = SERVICE_LEVELS
     money_model: str = SHELF
     error_costs: ErrorCosts = field(default_factory=ErrorCosts)
+    ordering_rule: str = NORMAL
 
     def __post_init__(self) -> None:
         levels = (*(() if self.service_level is None else (self.service_level,)), *self.sensitivity)
@@ -208,13 +249,18 @@ class ImpactConfig:
         if self.money_model not in MONEY_MODELS:
             raise ImpactInputError(f"Unknown model of money '{self.money_model}': use '{SHELF}' (shelf simulation) "
                                    f"or '{ERRORS}' (cost of forecast errors).")
+        if self.ordering_rule not in ORDERING_RULES:
+            raise ImpactInputError(f"Unknown ordering rule '{self.ordering_rule}': use '{NORMAL}' (forecast + a "
+                                   f"normal safety stock) or '{QUANTILE}' (the model's own quantile).")
 
     @property
     def level_label(self) -> str:
+        """How the simulated stores order, in words: ``a 95% service level`` (normal
+        safety stock), ``the model's 95% quantile``, ``each item's best service level in
+        the other folds`` (with ``, at the model's quantile`` under the quantile rule)."""
         if self.money_model == ERRORS:
             return "the forecast as it is"
-        return ("each item's best service level in the other folds" if self.service_level is None
-                else f"a {level_text(self.service_level)} service level")
+        return ordering_words(self.service_level, self.ordering_rule)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -231,7 +277,9 @@ class ImpactConfig:
                        # Levels tried since the settings were stored (99.5 %) are tried too.
                        sensitivity=tuple(sorted(set(values.get("sensitivity", ())) | set(SERVICE_LEVELS))),
                        money_model=values.get("money_model", SHELF),
-                       error_costs=ErrorCosts.from_dict(values.get("error_costs", {})))
+                       error_costs=ErrorCosts.from_dict(values.get("error_costs", {})),
+                       # Settings stored before the rule could be chosen ordered at a normal safety stock.
+                       ordering_rule=values.get("ordering_rule", NORMAL))
         except (TypeError, ValueError) as error:
             raise ImpactInputError(f"The stored money settings cannot be read ({error}): type them again.") from None
 
@@ -290,6 +338,10 @@ class ImpactResult:
     has_orders: bool = False  # the data records today's orders (practice is replayed from them)
     yearly_units: float = math.nan  # the whole dataset's target a year (units of the target), annualised from the folds
     own_fold_series: int = 0  # series scored in one fold of several: their safety stock sees its own errors
+    # Per model, the yearly money at the chosen level under the normal and the quantile rule, and which earns more
+    # (ORDERING_RULE_COLUMNS; empty for the cost of forecast errors, where nothing is ordered).
+    ordering_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ORDERING_RULE_COLUMNS)))
+    quantile_notes: tuple[str, ...] = ()  # how the quantiles were made (series on their own errors, pooled)
 
     @property
     def yearly_total_yen(self) -> float:
@@ -353,6 +405,12 @@ class ImpactResult:
     def row(self, policy: str) -> pd.Series:
         return self.summary.set_index("policy").loc[policy]
 
+    @property
+    def quantile_wins(self) -> int:
+        """Models that earn more ordering at their own quantile than at forecast + z x RMSE
+        (at the chosen level, ``ordering_rules``)."""
+        return int((self.ordering_rules["better"] == QUANTILE).sum()) if not self.ordering_rules.empty else 0
+
     def stockout_tradeoff(self, policy: str, tolerance: float = STOCKOUT_TOLERANCE) -> str | None:
         """A warning when ``policy`` saves money against the baseline with more periods out of
         stock (by more than ``tolerance``, a share: 0.01 = 1 percentage point), else None.
@@ -387,6 +445,9 @@ class ImpactResult:
                     f"forecast too low loses {fmt.pct(costs.under_share, 0)} of it ({unit_yen(costs.under)}), a unit "
                     f"too high costs {fmt.pct(costs.over_share, 0)} ({unit_yen(costs.over)}) (no shelf, stock or "
                     "orders simulated)")
+        if self.config.ordering_rule == QUANTILE:
+            return ("a shelf simulation: orders up to each model's own quantile of demand (from its errors in the "
+                    "other folds), units sold, sales lost to empty shelves and stock thrown away, in yen")
         return ("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to empty "
                 "shelves and stock thrown away, in yen")
 
@@ -401,6 +462,8 @@ class ImpactResult:
             notes.append("With a single fold the safety stock and each item's service level are sized on the very "
                          "errors they have to cover: the models' money is an optimistic estimate. Run several folds "
                          "to size them on the others.")
+        if self.money_model == SHELF and self.config.ordering_rule == QUANTILE:
+            notes.extend(self.quantile_notes)
         if self.own_fold_series and self.money_model == SHELF and self.folds > 1:
             notes.append(f"{self.own_fold_series:,} series were scored in one fold only: their safety stock and "
                          "service level are sized on that fold's own errors (no other fold has any), an optimistic "
@@ -521,12 +584,15 @@ class _Shelf:
         ages = self.stock.shape[1] - 1
         self.stock[:, 0] += np.where(perishable, order, 0)
         self.stock[:, -1] += np.where(perishable, 0, order)
-        sold = np.minimum(demand, self.stock.sum(axis=1))
-        remaining = sold.copy()
-        for age in [ages, *range(ages - 1, -1, -1)]:  # durable first (oldest), then by age
-            take = np.minimum(self.stock[:, age], remaining)
-            self.stock[:, age] -= take
-            remaining -= take
+        # Oldest first: durable units, then perishables by age, oldest first — the columns in reverse. Each
+        # column sells what demand leaves after the units ahead of it in that queue (one cumulative sum
+        # instead of a loop over ages).
+        queue = self.stock[:, ::-1]
+        ahead = np.cumsum(queue, axis=1)
+        sold = np.minimum(demand, ahead[:, -1])
+        ahead -= queue
+        take = np.clip(sold[:, None] - ahead, 0.0, queue)
+        self.stock -= take[:, ::-1]
         expired = np.zeros(len(order))
         if ages:
             life = np.arange(1, ages + 1)[None, :]  # nights on the shelf after tonight
@@ -695,7 +761,8 @@ def money_impact(
     if config.money_model == ERRORS:
         return _error_impact(forecasts, data, config, models, baseline, baseline_label, has_orders, dataset_sales)
 
-    sim = _simulation(forecasts, data, config, items, has_orders)
+    levels = tuple(sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None})))
+    sim = _simulation(forecasts, data, config, items, has_orders, levels)
     folds, economics = sim.folds, sim.economics
     censoring = Censoring(
         recorded=sim.history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
@@ -704,32 +771,54 @@ def money_impact(
         observed_units=float((folds.observed * folds.on_sale).sum()), freq=data.freq)
     yearly = sim.periods_per_year / sim.fold_days
 
-    policies: dict[tuple[str, float | None], dict[str, np.ndarray]] = {}
+    policies: dict[tuple[str, float | str | None, str], dict[str, np.ndarray]] = {}
     if has_orders:
-        policies[(PRACTICE, None)] = sim.simulate(lambda d, on_hand: folds.practice_orders[d])
+        policies[(PRACTICE, None, NORMAL)] = sim.simulate(lambda d, on_hand: folds.practice_orders[d])
+    rule = config.ordering_rule
     chosen_level = OPTIMAL if config.service_level is None else config.service_level
-    levels = sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None}))
+    levels = sim.offset_levels
     leave_out = sim.n_folds > 1
+    n_columns = len(folds.columns)
+    z = stats.norm.ppf(np.asarray(levels))
     for i, model in enumerate(models):
         report(0.15 + 0.8 * i / len(models), f"Ordering from the forecasts of {fmt.model_name(model)}")
-        for level in levels:
-            policies[(model, level)] = sim.order_at(model, np.full(len(folds.columns), stats.norm.ppf(level)))
-        # Each item's level: the one that earned it the most in the other folds, in this very simulator.
-        profits = np.vstack([_profit(policies[(model, level)]) for level in levels])
-        choice = choose_levels(profits, sim.fold_of_column, folds.series_of_column, leave_out=leave_out)
-        policies[(model, OPTIMAL)] = sim.order_at(model, stats.norm.ppf(np.asarray(levels)[choice]))
+        # Every level under both rules in one pass of the simulator.
+        targets = [sim.target_normal(model, np.full(n_columns, z[j])) for j in range(len(levels))]
+        targets += [sim.target_quantile(model, np.full(n_columns, j)) for j in range(len(levels))]
+        replayed = sim.order_up_to(targets)
+        for j, level in enumerate(levels):
+            policies[(model, level, NORMAL)] = replayed[j]
+            policies[(model, level, QUANTILE)] = replayed[len(levels) + j]
+        # Each item's level under each rule: the one that earned it the most in the other folds, in this very
+        # simulator.
+        best = []
+        for each in ORDERING_RULES:
+            profits = np.vstack([_profit(policies[(model, level, each)]) for level in levels])
+            choice = choose_levels(profits, sim.fold_of_column, folds.series_of_column, leave_out=leave_out)
+            best.append(sim.target_normal(model, z[choice]) if each == NORMAL else sim.target_quantile(model, choice))
+        for each, totals in zip(ORDERING_RULES, sim.order_up_to(best), strict=True):
+            policies[(model, OPTIMAL, each)] = totals
     report(0.97, "Adding up")
     scale = (dataset_sales / censoring.observed_units) if dataset_sales and censoring.observed_units else 1.0
-    chosen = {m: policies[(m, chosen_level)] for m in models}
+    chosen = {m: policies[(m, chosen_level, rule)] for m in models}
     if has_orders:
-        chosen = {PRACTICE: policies[(PRACTICE, None)], **chosen}
+        chosen = {PRACTICE: policies[(PRACTICE, None, NORMAL)], **chosen}
     base_profit = float(_profit(chosen[baseline]).sum())
-    summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale)
-                            for p, totals in chosen.items()])
+    summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale,
+                                 rule) for p, totals in chosen.items()])
     summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
     shown = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
-    sensitivity = pd.DataFrame([_row(m, level, policies[(m, level)], yearly, base_profit, scale)
+    sensitivity = pd.DataFrame([_row(m, level, policies[(m, level, rule)], yearly, base_profit, scale, rule)
                                 for m in models for level in shown if level != OPTIMAL])
+    rules = pd.DataFrame([{
+        "policy": m,
+        **{f"{each}_yearly_profit": float(_profit(policies[(m, chosen_level, each)]).sum()) * yearly * scale
+           for each in ORDERING_RULES}} for m in models])
+    for each in ORDERING_RULES:
+        rules[f"{each}_yearly_savings"] = rules[f"{each}_yearly_profit"] - base_profit * yearly * scale
+    rules["quantile_gain"] = rules[f"{QUANTILE}_yearly_profit"] - rules[f"{NORMAL}_yearly_profit"]
+    rules["better"] = np.where(rules["quantile_gain"] > 0, QUANTILE,
+                               np.where(rules["quantile_gain"] < 0, NORMAL, "same"))
     return ImpactResult(
         config=config, baseline=baseline, baseline_label=baseline_label,
         summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
@@ -739,7 +828,16 @@ def money_impact(
         folds=sim.n_folds, periods_per_year=sim.periods_per_year, chain_scale=scale, money_model=SHELF,
         freq=data.freq, has_orders=has_orders, yearly_units=censoring.observed_units * yearly * scale,
         own_fold_series=_scored_in_one_fold(forecasts) if sim.n_folds > 1 else 0,
+        ordering_rules=rules[list(ORDERING_RULE_COLUMNS)].sort_values("policy", key=_by_profit(summary),
+                                                                      ignore_index=True),
+        quantile_notes=sim.offset_notes,
     )
+
+
+def _by_profit(summary: pd.DataFrame) -> Callable[[pd.Series], pd.Series]:
+    """A sort key putting policies in the summary's order (most profitable first)."""
+    order = {p: i for i, p in enumerate(summary.sort_values("yearly_profit", ascending=False)["policy"])}
+    return lambda policies: policies.map(order)
 
 
 def _baseline_label(freq: Freq, money_model: str, has_orders: bool) -> str:
@@ -757,6 +855,10 @@ def _scored_in_one_fold(forecasts: pd.DataFrame) -> int:
     return int((scored.groupby(SERIES_ID, observed=True)[CUTOFF].nunique() == 1).sum())
 
 
+# ImpactResult.ordering_rules: per model, yearly money at the chosen level under each rule (savings against the
+# result's baseline as it orders in the summary), the quantile rule's gain and which rule earns more.
+ORDERING_RULE_COLUMNS = ("policy", "normal_yearly_profit", "quantile_yearly_profit", "normal_yearly_savings",
+                         "quantile_yearly_savings", "quantile_gain", "better")
 SENSITIVITY_COLUMNS = ("policy", "service_level", "yearly_profit", "yearly_savings", "stockout_rate", "fill_rate",
                        "yearly_waste_cost", "yearly_lost_margin")
 
@@ -774,6 +876,9 @@ class _Simulation:
     errors: dict[str, np.ndarray]  # model -> (columns,) RMSE in the other folds
     holding: float  # holding cost per period, share of the unit cost
     periods_per_year: float
+    offset_levels: tuple[float, ...] = SERVICE_LEVELS  # the levels of ``offsets``, ascending
+    offsets: dict[str, np.ndarray] = field(default_factory=dict)  # model -> (levels, columns) conformal offsets
+    offset_notes: tuple[str, ...] = ()
 
     @property
     def fold_of_column(self) -> np.ndarray:
@@ -787,41 +892,71 @@ class _Simulation:
     def fold_days(self) -> int:
         return self.folds.demand.shape[0] * self.n_folds
 
+    def target_normal(self, model: str, z: np.ndarray) -> np.ndarray:
+        """(steps, columns): the level orders top the shelf up to under the normal rule,
+        forecast + z x sigma (``z`` per column)."""
+        return self.wide[model] + z[None, :] * self.errors[model][None, :]
+
+    def target_quantile(self, model: str, level_index: np.ndarray) -> np.ndarray:
+        """(steps, columns): the model's own quantile at each column's level (an index
+        into ``offset_levels``), max(0, forecast + the conformal offset)."""
+        offsets = self.offsets[model][level_index, np.arange(len(level_index))]
+        return np.maximum(self.wide[model] + offsets[None, :], 0.0)
+
     def order_at(self, model: str, z: np.ndarray) -> dict[str, np.ndarray]:
         """Order up to forecast + z x sigma each period (``z`` per column)."""
-        target = self.wide[model] + z[None, :] * self.errors[model][None, :]
-        return self.simulate(lambda d, on_hand: np.maximum(np.ceil(target[d] - on_hand - 1e-9), 0.0))
+        return self.order_up_to([self.target_normal(model, z)])[0]
 
-    def simulate(self, orders_for: Callable[[int, np.ndarray], np.ndarray]) -> dict[str, np.ndarray]:
+    def order_up_to(self, targets: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Each policy of ``targets`` ((steps, columns) levels to top the shelf up to each
+        period) replayed, all in one pass: the columns of every policy side by side, so
+        the day loop runs once however many policies (the columns never interact)."""
+        target = np.concatenate(targets, axis=1) if len(targets) > 1 else targets[0]
+        totals = self.simulate(lambda d, on_hand: np.maximum(np.ceil(target[d] - on_hand - 1e-9), 0.0),
+                               copies=len(targets))
+        n = len(self.folds.columns)
+        return [{k: v[i * n:(i + 1) * n] for k, v in totals.items()} for i in range(len(targets))]
+
+    def simulate(self, orders_for: Callable[[int, np.ndarray], np.ndarray], copies: int = 1
+                 ) -> dict[str, np.ndarray]:
+        """Replay the folds, ordering ``orders_for(day, stock on hand)`` each day, on
+        ``copies`` copies of the (fold, series) columns side by side (the orders and
+        the totals have ``copies x columns`` entries)."""
         folds = self.folds
-        cost = self.economics.cost[folds.series_of_column]
-        shelf = _Shelf(self.initial.copy(), self.economics.shelf_periods[folds.series_of_column])
-        totals = {k: np.zeros(len(folds.columns)) for k in
+
+        def tiled(values: np.ndarray) -> np.ndarray:
+            return np.tile(values, (1,) * (values.ndim - 1) + (copies,)) if copies > 1 else values
+
+        cost = tiled(self.economics.cost[folds.series_of_column])
+        shelf = _Shelf(np.tile(self.initial, (copies, 1)),
+                       tiled(self.economics.shelf_periods[folds.series_of_column]))
+        on_sale, demands, prices = tiled(folds.on_sale), tiled(folds.demand), tiled(folds.price)
+        totals = {k: np.zeros(len(cost)) for k in
                   ("ordered", "sold", "lost", "waste", "demand", "revenue", "margin", "lost_margin", "waste_cost",
                    "holding_cost", "stockout_days", "days")}
         for d in range(folds.demand.shape[0]):
-            order = np.where(folds.on_sale[d], orders_for(d, shelf.on_hand), 0.0)
-            demand = folds.demand[d]
+            order = np.where(on_sale[d], orders_for(d, shelf.on_hand), 0.0)
+            demand = demands[d]
             sold, expired = shelf.day(order, demand)
             lost = demand - sold
-            unit_margin = folds.price[d] - cost
+            unit_margin = prices[d] - cost
             totals["ordered"] += order
             totals["sold"] += sold
             totals["lost"] += lost
             totals["waste"] += expired
             totals["demand"] += demand
-            totals["revenue"] += sold * folds.price[d]
+            totals["revenue"] += sold * prices[d]
             totals["margin"] += sold * unit_margin
             totals["lost_margin"] += lost * np.maximum(unit_margin, 0)
             totals["waste_cost"] += expired * cost
             totals["holding_cost"] += shelf.on_hand * cost * self.holding
-            totals["stockout_days"] += folds.on_sale[d] & (lost > 1e-9)
-            totals["days"] += folds.on_sale[d]
+            totals["stockout_days"] += on_sale[d] & (lost > 1e-9)
+            totals["days"] += on_sale[d]
         return totals
 
 
 def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, items: pd.DataFrame | None,
-                has_orders: bool) -> _Simulation:
+                has_orders: bool, levels: tuple[float, ...] = SERVICE_LEVELS, quantiles: bool = True) -> _Simulation:
     series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
     frame = data.frame[data.frame[SERIES_ID].isin(series)]
     economics = _economics(data, series, items, config.economics)
@@ -839,9 +974,83 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
     first_step = int(forecasts[STEP].min())
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps, first_step) for m in models}
+    levels = tuple(sorted(levels))
+    offsets, notes = (_quantile_offsets(forecasts[forecasts[MODEL] != PRACTICE], data, folds.columns, levels)
+                      if quantiles else ({}, ()))
     return _Simulation(folds=folds, economics=economics, history=history, series=series, initial=initial, wide=wide,
                        errors=_error_scale(forecasts, folds.columns), holding=config.economics.holding_rate /
-                       periods_per_year, periods_per_year=periods_per_year)
+                       periods_per_year, periods_per_year=periods_per_year, offset_levels=levels, offsets=offsets,
+                       offset_notes=notes)
+
+
+def segment_of(data: BacktestData) -> pd.Series | None:
+    """Each series' segment for pooling the errors of series with too few of their own
+    (``core.backtest.quantiles``): its first attribute (a category), else its first key
+    when there are several (a store); None when the data has neither."""
+    wanted = tuple(data.attributes) + (data.keys[:1] if len(data.keys) > 1 else ())
+    column = next((c for c in wanted if c in data.frame.columns), None)
+    if column is None:
+        return None
+    return data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[column].astype(str)
+
+
+def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.MultiIndex,
+                      levels: tuple[float, ...]) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """Per model, (levels, columns) offsets to add to the forecast for the model's own
+    quantile at each level, from its errors in the other folds (cross-conformal,
+    ``core.backtest.quantiles.conformal_offsets``; a series with too few errors of its
+    own borrows its segment's, ``segment_of``).
+
+    As the normal rule's RMSE does (``_error_scale``), a run of one fold, or a series
+    scored in one fold only, falls back to the fold's own errors (in sample: an optimistic
+    estimate, which the result's notes say); a column with no offset even then gets 0 and
+    orders its forecast."""
+    from core.backtest.quantiles import conformal_offsets
+    if forecasts.empty:
+        return {}, ()
+    segments = segment_of(data)
+    found = conformal_offsets(forecasts, levels, segments, out_of_fold=True)
+    found = found[found["offset"].notna()]
+    models = sorted(set(forecasts[MODEL].unique()))
+    table = np.full((len(models), len(levels), len(columns)), np.nan)
+    wanted = np.round(np.asarray(levels, dtype=float), 9)
+
+    def fill(rows: pd.DataFrame, only_empty: bool) -> None:
+        """Write the offsets of ``rows`` into ``table`` (only where it has none, ``only_empty``)."""
+        model = pd.Index(models).get_indexer(rows[MODEL].astype(str))
+        level = np.round(rows["level"].to_numpy(dtype=float), 9)
+        row = np.minimum(np.searchsorted(wanted, level), len(wanted) - 1)
+        col = columns.get_indexer(pd.MultiIndex.from_arrays([pd.to_datetime(rows[CUTOFF]), rows[SERIES_ID]]))
+        kept = (model >= 0) & (col >= 0) & (wanted[row] == level)
+        model, row, col = model[kept], row[kept], col[kept]
+        values = rows["offset"].to_numpy(dtype=float)[kept]
+        if only_empty:
+            empty = np.isnan(table[model, row, col])
+            model, row, col, values = model[empty], row[empty], col[empty], values[empty]
+        table[model, row, col] = values
+
+    fill(found, only_empty=False)
+    if np.isnan(table).any():  # a fold's own errors where no other fold has any
+        own = conformal_offsets(forecasts, levels, segments, out_of_fold=False)
+        fill(own[own["offset"].notna()], only_empty=True)
+    table = np.nan_to_num(table, nan=0.0)
+    return {m: table[i] for i, m in enumerate(models)}, _basis_notes(found)
+
+
+def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
+    """What the quantiles rest on, in a sentence: at which levels some series have too
+    few errors of their own (a 99 % quantile needs 99 errors) and borrow their segment's
+    (or every series') errors, scaled to the series; () when every series has its own."""
+    if found.empty or "basis" not in found.columns:
+        return ()
+    own = (found["basis"] == "series").groupby(found["level"]).mean()
+    short = own[own < 1]
+    if short.empty:
+        return ()
+    parts = ", ".join(f"{level_text(level)} ({fmt.pct(1 - share, 0)} of them)" for level, share in short.items())
+    return (f"The models' quantiles come from each series' own errors in the other folds where it has enough for "
+            f"the level; otherwise from its segment's errors pooled, scaled by the series' typical miss. Series "
+            f"short of their own errors, by level: {parts}.",)
 
 
 NOISE_SHARE = 0.001  # an item's gain over the common level below 0.1 % of its profit is noise
@@ -913,6 +1122,8 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
     simulation over *every* fold of the run, for the one model of ``forecasts`` (the
     run's long forecasts of that model) where that choice validated on the folds
     (``choose_levels``), else the level best for all series together. Series the run never scored are not in the result.
+    The orders are sized by ``config.ordering_rule``: forecast + z x RMSE, or the model's own
+    quantile at each level (``ImpactConfig``).
 
     Raises ``ImpactInputError`` when prices, costs or shelf lives are missing and
     ``config.economics`` gives no averages."""
@@ -921,10 +1132,15 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
     if len(models) != 1:
         raise ImpactInputError(f"Choosing service levels needs the forecasts of one model, not {len(models)}.")
     has_orders = data.orders is not None and data.orders in data.frame.columns
-    sim = _simulation(forecasts[forecasts[MODEL] == models[0]], data, config, items, has_orders)
-    levels = np.asarray(sorted(set(SERVICE_LEVELS)))
-    profits = np.vstack([_profit(sim.order_at(models[0], np.full(len(sim.folds.columns), stats.norm.ppf(level))))
-                         for level in levels])
+    sim = _simulation(forecasts[forecasts[MODEL] == models[0]], data, config, items, has_orders,
+                      quantiles=config.ordering_rule == QUANTILE)
+    levels = np.asarray(sim.offset_levels)
+    n_columns = len(sim.folds.columns)
+    if config.ordering_rule == QUANTILE:
+        targets = [sim.target_quantile(models[0], np.full(n_columns, j)) for j in range(len(levels))]
+    else:
+        targets = [sim.target_normal(models[0], np.full(n_columns, stats.norm.ppf(level))) for level in levels]
+    profits = np.vstack([_profit(totals) for totals in sim.order_up_to(targets)])
     choice = choose_levels(profits, sim.fold_of_column, sim.folds.series_of_column, leave_out=False)
     per_series = pd.Series(levels[choice], index=sim.series[sim.folds.series_of_column])
     return per_series.groupby(level=0).first().rename("service_level").rename_axis(SERIES_ID)
@@ -1008,13 +1224,15 @@ def _profit(totals: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], yearly: float, base_profit: float,
-         scale: float) -> dict:
+         scale: float, rule: str = NORMAL) -> dict:
     total = {k: float(v.sum()) for k, v in totals.items()}
     profit = float(_profit(totals).sum())
+    at = " at its quantile" if rule == QUANTILE else ""
     return {
         "policy": policy,
         "ordering": ("its recorded orders" if level is None else
-                     "profit-optimal per item (its best level in the other folds)" if level == OPTIMAL
+                     f"profit-optimal per item{at} (its best level in the other folds)" if level == OPTIMAL
+                     else f"its {level_text(level)} quantile" if rule == QUANTILE
                      else f"{level_text(level)} service level"),
         "service_level": level if isinstance(level, float) else math.nan,
         "ordered": total["ordered"], "sold": total["sold"], "lost": total["lost"], "waste": total["waste"],
