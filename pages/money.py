@@ -12,7 +12,8 @@ stay_in_app()
 st.title("Money impact")
 st.caption("Accuracy is not the goal; money is. Where the data are units of items with prices, each model's "
            "forecasts are replayed as the stores' orders over the backtest — forecast plus a safety stock from the "
-           "model's own errors — against the same demand: units sold, sales lost to empty shelves, perishables "
+           "model's own errors, or the model's own quantile of demand — against the same demand: units sold, sales "
+           "lost to empty shelves, perishables "
            "thrown away, in yen a year. Where they are not (turnover, no prices), each unit forecast too high or "
            "too low is counted at a cost you give.")
 

@@ -147,3 +147,43 @@ def test_report_counts_turnover_as_the_cost_of_errors_without_a_visit_to_money(t
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.key.endswith("_money_model")).value == "errors"
     assert not any("no unit price" in e.value for e in at.error)
+
+
+def test_the_ordering_rule_is_chosen_and_each_models_rules_are_shown_as_computed(demo_with_run):
+    """Choosing "the model's quantile" is saved with the project; the table shows, per model,
+    the yearly profit under each rule exactly as the money impact computes it."""
+    import json
+
+    from core import fmt
+    from core.money.impact import QUANTILE, ImpactConfig
+    from core.money.run_impact import run_impact
+    from ui.money import RULE_CHOICES, RULE_LABEL
+
+    at = new_session(PAGE)
+    rule = next(r for r in at.radio if r.label == RULE_LABEL)
+    assert rule.value == "normal"  # the default: forecast + safety stock
+    rule.set_value(QUANTILE).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warehouse = Warehouse(demo_with_run)
+    try:
+        run_id = warehouse.query("SELECT run_id FROM runs")["run_id"].iloc[0]
+        stored = warehouse.query("SELECT value FROM project_settings WHERE name LIKE 'impact:%'")["value"]
+        assert len(stored) == 1  # saved with the project, for the run's dataset
+        config = ImpactConfig.from_dict(json.loads(stored.iloc[0]))
+        assert config.ordering_rule == QUANTILE
+        rules = run_impact(warehouse, run_id, config).impact.ordering_rules
+    finally:
+        warehouse.close()
+    shown = at.table[0].value
+    assert sorted(shown.index) == ["Moving average", "Seasonal naive"]
+    for row in rules.itertuples():
+        line = shown.loc[fmt.model_name(row.policy)]
+        assert line["forecast + safety stock (normal)"] == fmt.yen(row.normal_yearly_profit)
+        assert line["the model's quantile"] == fmt.yen(row.quantile_yearly_profit)
+        assert line["quantile − normal"] == fmt.yen_change(row.quantile_yearly_profit - row.normal_yearly_profit)
+        assert line["earns more"] == ("the quantile" if row.quantile_gain > 0 else "forecast + safety stock")
+        assert "¥" in line["the model's quantile"] and "," in line["the model's quantile"]  # thousands separated
+    wins = int((rules["better"] == QUANTILE).sum())
+    text = " ".join(m.value for m in at.markdown)
+    assert f"The quantile rule earns more for **{wins} of 2** models" in text
+    assert "the figures above order up to " + RULE_CHOICES[QUANTILE] in text
