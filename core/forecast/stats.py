@@ -22,7 +22,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +86,19 @@ def left_align(panel: Panel, max_history: int | None) -> tuple[np.ndarray, np.nd
     # a series with no value at all (never given by make_task) is one zero
     lengths = np.maximum(lengths, 1)
     return np.where(t[:, None] < lengths[None, :], rows, np.nan), lengths
+
+
+def once_per_task(model: LocalForecaster, panel: Panel, steps: int, task: ForecastTask,
+                  fit: Callable[[Panel, int, ForecastTask], Forecast]) -> Forecast:
+    """``fit(panel, steps, task)``, computed once per fold: the combination (``comb``)
+    reuses the forecasts of the ETS and Theta that ran on the same task. Keyed by the
+    model's settings and the block of series (blocks are contiguous runs of ids)."""
+    ids = panel.ids
+    key = (model, ids[0] if len(ids) else None, ids[-1] if len(ids) else None, len(ids), steps)
+    cached = task._cache.get(key)
+    if cached is None:
+        cached = task._cache.setdefault(key, fit(panel, steps, task))
+    return cached
 
 
 def _check_counts(alias: str, **settings: int | None) -> None:
@@ -588,12 +601,7 @@ class ETS(LocalForecaster):
         return "auto" in (self.trend, self.seasonal)
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
-        key = (self, panel.ids[0] if len(panel.ids) else None, panel.ids[-1] if len(panel.ids) else None,
-               len(panel.ids), steps, task.season_length)
-        cached = task._cache.get(key)  # the combination reuses the fold's ETS forecasts
-        if cached is None:
-            cached = task._cache.setdefault(key, self._fit(panel, steps, task))
-        return cached
+        return once_per_task(self, panel, steps, task, self._fit)
 
     def _fit(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         y, lengths = left_align(panel, _pick(self.max_history, _RECENT_HISTORY, task))
@@ -796,6 +804,9 @@ class Theta(LocalForecaster):
         _check_counts(self.alias, season_length=self.season_length, max_history=self.max_history)
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
+        return once_per_task(self, panel, steps, task, self._fit)
+
+    def _fit(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         y, lengths = left_align(panel, _pick(self.max_history, _RECENT_HISTORY, task))
         m = self.season_length or task.season_length
         return Forecast(theta_panel(y, lengths, steps, m, self._seasonal(y, lengths, m)))
