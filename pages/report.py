@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt
+from core.backtest import external
 from core.decision import store as decisions
 from core.decision.evaluation import criteria_moved, decide, recommended_model
 from core.decision.pdf import decision_pdf
@@ -66,7 +67,8 @@ with st.expander("Evaluate a run", expanded=not history, icon=":material/gavel:"
             pick = recommended_model(warehouse, pid, run.run_id, impact)
         except MitoshiError as error:
             show_error(error)
-    others = [m.alias for m in run.config.models if m.alias != "practice" and (pick is None or m.alias != pick.model)]
+    models = [*(m.alias for m in run.config.models), *external.effort_weeks(warehouse, run.run_id)]  # + made elsewhere
+    others = [m for m in models if m != "practice" and (pick is None or m != pick.model)]
     options = ([pick.model] if pick else []) + others
     model = st.selectbox(
         "Model to take to production", options, key=f"report_model_{pid}_{run.run_id}_{pick.model if pick else ''}",

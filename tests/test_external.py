@@ -269,6 +269,34 @@ def test_money_prices_an_external_model(stored):
         external.remove_external(warehouse, run_id, "Deep")
 
 
+def test_the_decision_prefers_the_cheaper_rung_and_names_the_look_ahead_risk(stored):
+    from core.decision.evaluation import decide, run_leaderboard
+    from core.decision.verdict import ladder_pick
+    from core.money.impact import ImpactConfig
+    from core.money.run_impact import run_impact
+    from core.planning import store as planning
+    from core.planning.criteria import Criterion
+    from core.planning.definition import ProblemDefinition
+
+    warehouse, run_id = stored
+    project = planning.create_project(warehouse, "made elsewhere")
+    definition = ProblemDefinition(problem="弁当の廃棄を減らす", running_cost_yen_per_year=0, criteria=(
+        Criterion("wape", "improves_by_at_least", 0.001, "snaive"),))
+    planning.save_definition(warehouse, project.project_id, definition, 0, "test")
+    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv")
+    errors = ImpactConfig(service_level=0.9, sensitivity=(0.9,))  # one level: one simulation per model
+    try:
+        # The same forecasts as ETS, hence the same money: the ladder takes the cheaper rung.
+        impact = run_impact(warehouse, run_id, errors).impact
+        assert ladder_pick(impact, run_leaderboard(warehouse, run_id), definition).model == "ets"
+        chosen = decide(warehouse, project.project_id, run_id, errors, model="ext:Deep")
+        assert chosen.model == "ext:Deep"
+        assert any("Deep was made elsewhere: Mitoshi cannot check that its forecasts did not look ahead" in r
+                   for r in chosen.risks)
+    finally:
+        external.remove_external(warehouse, run_id, "Deep")
+
+
 # ---------------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------------
