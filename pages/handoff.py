@@ -15,10 +15,11 @@ from core.errors import MitoshiError
 from core.handoff import charts as handoff_charts
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
-from core.money.impact import Economics
+from core.money.impact import Economics, rule_words
 from core.text import md
 from ui import queries
 from ui.backtest import config_summary, leaderboard
+from ui.handoff import batch_rule, ordering_rule_choice
 from ui.money import handoff_economics
 from ui.navigation import stay_in_app
 from ui.state import csv_download, get_warehouse, show_error, table
@@ -78,7 +79,8 @@ horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, in
 with right:
     with_orders = st.toggle("Order quantities (forecast + safety stock)", key="handoff_orders",
                             help="Safety stock = z × the series' RMSE of this model in the backtest, z from the "
-                                 "service level (normal errors).")
+                                 "service level (normal errors); or, with the quantile rule below, the model's own "
+                                 "quantile from its errors in all the run's folds.")
     optimal = st.radio("Service level", ["profit-optimal per item", "one level for all"], horizontal=True,
                        key="handoff_level_mode", disabled=not with_orders, label_visibility="collapsed",
                        help="Profit-optimal: each item at the service level that earned it the most in the money "
@@ -87,6 +89,7 @@ with right:
     level = st.slider("Service level (%)", 50.0, 99.9, 95.0, 0.1, format="%.1f", key="handoff_level",
                       disabled=not with_orders or optimal,
                       help="The share of periods in which the order should cover demand.")
+    rule = ordering_rule_choice(decision, info, disabled=not with_orders)
 economics = None
 if with_orders and optimal:
     # Each item's level is chosen by the money impact's shelf simulation, which prices items from the dataset
@@ -102,7 +105,7 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
         options = PublishOptions.from_run(info, alias, int(horizon),
                                           level / 100 if with_orders and not optimal else None,
                                           profit_optimal=with_orders and optimal,
-                                          economics=economics or Economics())
+                                          economics=economics or Economics(), ordering_rule=rule)
         with st.status(f"Publishing {md(fmt.model_name(alias))}…", expanded=True) as status:
             batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
             st.write("Writing the new version in one transaction…")
@@ -110,7 +113,8 @@ if st.button("Publish", type="primary", icon=":material/publish:", disabled=alia
                                                   if decision is not None and decision.model == alias else None)
             status.update(label=f"Published version {version} of {md(batch.dataset_name)}: "
                                 f"{batch.n_series:,} series × "
-                                f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}",
+                                f"{options.horizon} periods from {batch.frame[DATE].min():%Y-%m-%d}"
+                                + (f", ordering up to {rule_words(options.ordering_rule)}" if options.orders else ""),
                           state="complete", expanded=False)
         st.session_state[f"handoff_version_{batch.dataset_id}"] = version  # show what was just published
     except MitoshiError as error:
@@ -122,15 +126,17 @@ if batches.empty:
     st.info(f"Nothing has been published for {md(info.dataset_name)} yet: choose the model and **Publish**.")
 else:
     overview = batches.assign(run=batches["run_name"].fillna(batches["run_id"] + " (deleted)"),
-                              model=batches["model"].map(fmt.model_name))
+                              model=batches["model"].map(fmt.model_name),
+                              ordering=batches["model_params"].map(batch_rule))
     table(overview[["version", "model", "run", "created_at", "n_series", "first_date", "last_date", "horizon",
-                    "service_level", "trained_until"]],
+                    "service_level", "ordering", "trained_until"]],
           column_config={"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
                          "n_series": st.column_config.NumberColumn("series", format="localized"),
                          "first_date": st.column_config.DateColumn("first date", format="YYYY-MM-DD"),
                          "last_date": st.column_config.DateColumn("last date", format="YYYY-MM-DD"),
                          "trained_until": st.column_config.DateColumn("trained until", format="YYYY-MM-DD"),
-                         "service_level": st.column_config.NumberColumn("service level", format="percent")})
+                         "service_level": st.column_config.NumberColumn("service level", format="percent"),
+                         "ordering": st.column_config.TextColumn("order quantity up to")})
     versions = batches.set_index("version")
     version = st.selectbox("Version", versions.index.tolist(), key=f"handoff_version_{info.dataset_id}",
                            format_func=lambda v: f"v{v} · {fmt.model_name(versions.loc[v, 'model'])} · "

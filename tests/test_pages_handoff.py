@@ -110,3 +110,59 @@ def test_a_batch_from_today_on_data_ending_yesterday_is_current(tmp_path, monkey
     rows = at.dataframe[1].value
     assert str(rows["date"].min())[:10] == str(datetime.date.today())
     assert not [w.value for w in at.warning if "in the past" in w.value]
+
+
+def test_publishing_follows_the_decisions_ordering_rule_and_says_so(warehouse_with_run):
+    """A decision taken ordering at the model's quantile: the page offers that rule first,
+    publishes order quantities = forecast + the model's offset from all the run's folds,
+    and the versions table says which rule made them."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    import numpy as np
+
+    from core.backtest import store as runs
+    from core.backtest.engine import dataset_data
+    from core.backtest.quantiles import future_offsets
+    from core.decision import store as decisions
+    from core.decision.verdict import Decision
+    from core.handoff import store as handoff_store
+    from core.money.impact import QUANTILE, ImpactConfig, rule_words, segment_of
+    from core.planning import store as planning
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    run = runs.list_runs(warehouse)[0]
+    sample = Decision.from_json((Path(__file__).parent / "data" / "decision_sample.json").read_text("utf-8"))
+    decision = replace(sample, project_id=project.project_id, run_id=run.run_id, model="ma", verdict="GO",
+                       ordering_rule=QUANTILE,
+                       ordering=ImpactConfig(service_level=0.95, ordering_rule=QUANTILE).level_label)
+    decisions.save_decision(warehouse, decision)
+    warehouse.close()
+
+    at = new_session(PAGE)
+    assert at.radio(key=f"handoff_rule_{run.run_id}").value == QUANTILE  # the decision's rule
+    at.toggle(key="handoff_orders").set_value(True).run()
+    at.radio(key="handoff_level_mode").set_value("one level for all").run()  # the slider's 95 %
+    assert any("follows the GO / NO-GO decision on this run" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    versions = at.dataframe[0].value
+    assert versions["model"].tolist() == ["Moving average"]
+    assert versions["ordering"].tolist() == [rule_words(QUANTILE)]
+
+    warehouse = Warehouse(warehouse_with_run)
+    try:
+        dataset = warehouse.get_dataset(run.dataset_id)
+        rows = handoff_store.batch_forecasts(warehouse, dataset.dataset_id)
+        forecasts = runs.run_forecasts(warehouse, run.run_id)
+        data = dataset_data(warehouse, dataset, run.scope)
+        offsets = future_offsets(forecasts[forecasts["model"] == "ma"], (0.95,), segment_of(data))
+        header = handoff_store.list_batches(warehouse, dataset.dataset_id).iloc[0]
+    finally:
+        warehouse.close()
+    assert header["model_params"]["ordering_rule"] == QUANTILE and header["decision_id"] == decision.decision_id
+    assert header["service_level"] == 0.95
+    expected = (rows["forecast"] + rows["unique_id"].map(offsets.set_index("unique_id")["offset"])).clip(lower=0)
+    assert rows["order_quantity"].notna().all()
+    np.testing.assert_allclose(rows["order_quantity"], expected)
