@@ -29,7 +29,7 @@ def settings_name(dataset_id: str | None) -> str:
 def save_impact_settings(warehouse: Warehouse, project_id: str, config: ImpactConfig,
                          dataset_id: str | None = None) -> None:
     """Store ``config`` (prices, costs, shelf life, holding, censoring, cost of errors,
-    service level) as the project's money settings for ``dataset_id``, replacing the
+    service level, ordering rule) as the project's money settings for ``dataset_id``, replacing the
     previous ones for that dataset. Raises ``WarehouseError`` without a project."""
     if not project_id:
         raise WarehouseError("Money settings belong to a project: choose or create one first.")
