@@ -68,7 +68,8 @@ def test_a_built_in_models_forecasts_uploaded_score_exactly_its_metrics_then_are
     assert prepared.model == "ext:ETS again"
     ets, again = _metrics_of(warehouse, run_id, "ets"), _metrics_of(warehouse, run_id, "ext:ETS again")
     assert len(ets) > 100 and ets.index.equals(again.index)
-    assert {"overall", "fold", "step", "series", "segment:store_id", "segment:category"} <= set(ets.index.get_level_values(0))
+    levels = set(ets.index.get_level_values(0))
+    assert {"overall", "fold", "step", "series", "segment:store_id", "segment:category"} <= levels
     # every metric at every level, bit for bit (NaN where the built-in model has NaN)
     assert ((ets == again) | (ets.isna() & again.isna())).all()
     grid = len(run_forecasts(warehouse, run_id).query("model == 'ets'"))
@@ -148,7 +149,9 @@ def _mutations(good: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> dict[str, tup
         "extra": (pd.concat([good, extra]),
                   f"1 row(s) are not in the run, e.g. S999/I999 on {first['date']} (cutoff {first['cutoff']}: the run "
                   "scored no such series at this cutoff)"),
-        "duplicate": (pd.concat([good, good.iloc[[3]]]), "1 row(s) repeat a series, cutoff and date already given"),
+        "duplicate": (pd.concat([good, good.iloc[[3]]]),
+                      f"1 row(s) repeat a series, cutoff and date already given (row {len(good) + 2:,}: "
+                      f"{good.iloc[3]['series']} on {good.iloc[3]['date']} (cutoff {good.iloc[3]['cutoff']})"),
         "text": (text.assign(forecast=text["forecast"].where(text.index != 2, "twelve")),
                  "1 value(s) of 'forecast' are not numbers (row 4: \"twelve\")"),
         "negative": (good.assign(forecast=good["forecast"].where(good.index != 5, -1.5)),
@@ -336,7 +339,8 @@ def test_command_line_round_trip(tmp_path, capsys):
     rows.iloc[3:].to_csv(bad, index=False)
     assert cli(["--run", run_id, *reading, "--external", f"bad={bad}", "--warehouse", str(wh)]) == 2
     err = capsys.readouterr().err
-    assert f"3 of the run's {len(rows):,} rows are missing" in err and "Nothing of the forecasts made elsewhere was stored." in err
+    assert f"3 of the run's {len(rows):,} rows are missing" in err
+    assert "Nothing of the forecasts made elsewhere was stored." in err
 
     assert cli(["--run", run_id, "--remove-external", "copy", "--json", str(out), "--warehouse", str(wh)]) == 0
     assert set(json.loads(out.read_text())["models"]) == {"naive", "snaive"}

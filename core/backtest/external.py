@@ -332,10 +332,17 @@ def _rows(index: pd.Index | np.ndarray, limit: int = EXAMPLES) -> str:
     return ("row " if len(numbers) == 1 else "rows ") + ", ".join(numbers)
 
 
+def _examples(frame: pd.DataFrame) -> pd.DataFrame:
+    """Up to ``EXAMPLES`` rows of ``frame``, from as many series and cutoffs as it has:
+    three dates of one series say less than one date of three."""
+    first = frame.drop_duplicates([SERIES_ID, CUTOFF]).head(EXAMPLES)
+    return pd.concat([first, frame.drop(index=first.index)]).head(EXAMPLES)
+
+
 def _where(frame: pd.DataFrame) -> str:
-    """``S003/I017 on 2026-09-12 (cutoff 2026-09-05)`` for the first rows of ``frame``."""
+    """``S003/I017 on 2026-09-12 (cutoff 2026-09-05)`` for example rows of ``frame``."""
     return "; ".join(f"{row[SERIES_ID]} on {pd.Timestamp(row[DATE]):%Y-%m-%d} (cutoff "
-                     f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d})" for _, row in frame.head(EXAMPLES).iterrows())
+                     f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d})" for _, row in _examples(frame).iterrows())
 
 
 def _check_name(warehouse: Warehouse, run_id: str, name: str) -> str:
@@ -447,7 +454,7 @@ def _compare(found: pd.DataFrame, grid: pd.DataFrame, cutoffs: Sequence[pd.Times
     if len(extra):
         series_at = set(zip(grid[SERIES_ID], grid[CUTOFF], strict=True))
         reasons = []
-        for _, row in extra.head(EXAMPLES).iterrows():
+        for _, row in _examples(extra).iterrows():
             if (row[SERIES_ID], row[CUTOFF]) not in series_at:
                 why = "the run scored no such series at this cutoff"
             else:
@@ -540,12 +547,11 @@ def prepare_external(
 
     usable = ~blank & ds.notna() & cutoff.notna()
     keyed = found[usable]
-    duplicated = keyed.duplicated([SERIES_ID, CUTOFF, DATE], keep=False)
-    if duplicated.any():
-        first = keyed[duplicated].sort_values([CUTOFF, SERIES_ID, DATE])
-        problems.append(f"{int(keyed.duplicated([SERIES_ID, CUTOFF, DATE]).sum()):,} row(s) repeat a series, cutoff "
-                        f"and date already given ({_rows(first.index)}: {_where(first)}): keep one forecast per "
-                        "series, cutoff and date.")
+    if keyed.duplicated([SERIES_ID, CUTOFF, DATE]).any():
+        repeated = keyed[keyed.duplicated([SERIES_ID, CUTOFF, DATE])].sort_values([CUTOFF, SERIES_ID, DATE])
+        shown = _examples(repeated)
+        problems.append(f"{len(repeated):,} row(s) repeat a series, cutoff and date already given ({_rows(shown.index)}: "
+                        f"{_where(shown)}): keep one forecast per series, cutoff and date.")
     run_cutoffs = runs.run_cutoffs(warehouse, run_id)
     unknown = sorted(set(keyed[CUTOFF]) - set(run_cutoffs))
     if unknown:
