@@ -254,6 +254,7 @@ def test_downstream_reads_an_external_model_like_any_other(stored):
         assert list(drawn.text) == ["Deep · 6 person-weeks"]
         assert drawn.x[0] >= 10 * slowest  # right of every built-in model: it has no seconds
         assert "no compute seconds" in drawn.hovertemplate
+        assert max(fig.layout.xaxis.tickvals) < drawn.x[0]  # no seconds ticked where there are none
     finally:
         external.remove_external(warehouse, run_id, "Deep")
 

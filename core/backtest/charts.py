@@ -65,7 +65,8 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
         x=best["x"], y=best["wape"] * 100, mode="lines", name="best of each rung",
         line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
     positions = _label_positions(np.log10(rows["x"].to_numpy(float)), (rows["wape"] * 100).to_numpy(float))
-    rows = rows.assign(position=positions)
+    # At the right edge a label to the right would be cut: those made elsewhere read to the left.
+    rows = rows.assign(position=np.where(elsewhere, "top left", positions))
     for rung in RUNG_ORDER:
         part = rows[rows["rung"] == rung]
         if part.empty:
@@ -83,10 +84,18 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
     fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
                       "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
     if elsewhere.any():
-        fig.add_vline(x=edge / 10 ** 0.5, line={"color": "#bbbbbb", "dash": "dot", "width": 1},
-                      annotation_text="built elsewhere: effort in person-weeks, not seconds →",
-                      annotation_position="top left", annotation_font={"size": 11, "color": "#777777"})
+        line = edge / 10 ** 0.5  # half a decade left of the models made elsewhere
+        fig.add_shape(type="line", x0=line, x1=line, yref="paper", y0=0, y1=1,
+                      line={"color": "#bbbbbb", "dash": "dot", "width": 1})
+        # On a log axis an annotation's x is the decade (log10), not the value.
+        fig.add_annotation(x=np.log10(line), y=1, yref="paper", xanchor="right", yanchor="top", showarrow=False,
+                           text="built elsewhere: effort in person-weeks, not seconds →",
+                           font={"size": 11, "color": "#777777"})
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
+    if elsewhere.any():  # seconds are ticked only where there are seconds, left of the dotted line
+        low = np.floor(np.log10(float(rows["x"].min())))
+        fig.update_xaxes(range=[low - 0.5, np.log10(edge) + 0.3],
+                         tickvals=[10.0 ** k for k in range(int(low), int(np.log10(edge)))])
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(hovermode="closest")
     return fig
