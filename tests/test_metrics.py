@@ -122,3 +122,13 @@ def test_rows_without_quantiles_score_no_spread_and_missing_quantiles_are_left_o
     row = evaluate(frame, []).iloc[0]
     assert row["coverage_80"] == 1.0 and row["width_80"] == pytest.approx((2.5 + 1 + 4) / 3)
     assert "below_0.5" not in row  # the calibration shares only where asked for
+
+
+def test_precomputed_row_terms_give_the_same_scores():
+    from core.backtest.metrics import with_row_terms
+
+    frame = with_quantiles_by_hand()
+    plain, cached = evaluate(frame, ["unique_id"], calibration=True), evaluate(with_row_terms(frame), ["unique_id"],
+                                                                               calibration=True)
+    pd.testing.assert_frame_equal(plain, cached)
+    assert with_row_terms(scored()) is not None and "_row_pinball" not in with_row_terms(scored())

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt, periods
-from core.backtest import accounting
+from core.backtest import accounting, quantiles
 from core.backtest import charts as backtest_charts
 from core.backtest import external
 from core.backtest import store as runs
@@ -22,7 +22,7 @@ from core.forecast.registry import MODELS, is_external, model_info
 from core.text import md
 from ui.state import csv_download, get_warehouse, show_error, table
 
-METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias")
+METRIC_ORDER = ("wape", "mase", "rmsse", "smape", "mae", "rmse", "bias", "pinball", "coverage_80", "coverage_95")
 METRIC_HELP = {
     "wape": "Weighted absolute percentage error: total |forecast − actual| ÷ total actual sales. Lower is better.",
     "mase": "Mean absolute scaled error: mean |error| ÷ the in-sample seasonal naive's. Below 1 beats it.",
@@ -31,6 +31,11 @@ METRIC_HELP = {
     "mae": "Mean absolute error, in units per series and period.",
     "rmse": "Root mean squared error, in units: big misses weigh more.",
     "bias": "Mean of forecast − actual, in units: 0 is unbiased, negative forecasts too low.",
+    "pinball": "Pinball (quantile) loss of the 2.5, 10, 50, 90 and 97.5 % quantiles, scaled like MASE: scores the "
+               "spread as well as the centre. Lower is better.",
+    "coverage_80": "Share of actual sales inside the 80 % interval (10–90 % quantiles): 80 % is honest, less is "
+                   "overconfident, more too cautious.",
+    "coverage_95": "Share of actual sales inside the 95 % interval (2.5–97.5 % quantiles): 95 % is honest.",
 }
 
 
@@ -132,11 +137,17 @@ def best_model_sentence(board: pd.DataFrame, best_fell_back: dict[int, int] | No
     return sentence + "."
 
 
+def board_metrics(board: pd.DataFrame) -> list[str]:
+    """The metrics of ``METRIC_ORDER`` the run has: a one-fold run, or one stored before the
+    spread was scored, has no pinball loss or coverage."""
+    return [m for m in METRIC_ORDER if m in board.columns]
+
+
 def readable_board(board: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard as people read it: model and metric names, gains headed by the
     baseline's name ("vs Seasonal naive"), in the order of ``METRIC_ORDER``."""
     gains = [c for c in board if c.startswith("vs ")]
-    shown = board[["model", "rung", *METRIC_ORDER, "seconds", *gains]].copy()
+    shown = board[["model", "rung", *board_metrics(board), "seconds", *gains]].copy()
     shown["model"] = shown["model"].map(fmt.model_name)
     names = {"model": "Model", "rung": "Rung", "seconds": "Seconds"} | {m: fmt.metric_name(m) for m in METRIC_ORDER}
     names |= {c: f"vs {fmt.model_name(c[3:])}" for c in gains}
@@ -180,7 +191,7 @@ def render_run(run_id: str, key: str = "run") -> None:
     # Numbers take small columns so that the whole board, gains included, fits the page without scrolling.
     config = {fmt.metric_name(m): st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
                                                                 help=METRIC_HELP[m], width="small")
-              for m in METRIC_ORDER}
+              for m in board_metrics(board)}
     config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
                for c in shown_board if c.startswith("vs ")}
     config["Seconds"] = st.column_config.NumberColumn("Seconds", format="%.2f", help="Fit + predict, all folds",
@@ -205,7 +216,7 @@ def render_run(run_id: str, key: str = "run") -> None:
             slot.plotly_chart(backtest_charts.improvement_bars(gains, baseline), width="stretch",
                               key=f"{key}_gain_{baseline}")
 
-    metric = st.segmented_control("Metric", METRIC_ORDER, default="wape", key=f"{key}_metric",
+    metric = st.segmented_control("Metric", board_metrics(board), default="wape", key=f"{key}_metric",
                                   format_func=fmt.metric_name) or "wape"
     metric_name = fmt.metric_name(metric)
     metrics = _metrics(run_id)
@@ -228,6 +239,7 @@ def render_run(run_id: str, key: str = "run") -> None:
     with tab_spread:
         per_series = metrics[metrics["level"] == "series"]
         st.plotly_chart(backtest_charts.error_distribution(per_series, metric), width="stretch", key=f"{key}_spread")
+    render_calibration(run_id, board, key)  # the spread of the forecasts (issue 14)
 
 
 def _accounted(info: runs.RunInfo, flagged: list[str]) -> None:
@@ -306,3 +318,55 @@ def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
     st.plotly_chart(backtest_charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)], title,
                                                        "units"),
                     width="stretch", key=f"{key}_series_chart")
+
+
+# ---------------------------------------------------------------------------------
+# The spread of the forecasts: coverage and calibration (issue 14)
+# ---------------------------------------------------------------------------------
+SPREAD_COLUMNS = ("coverage_80", "coverage_95", "pinball", "width_80")
+
+
+def coverage_sentence(model: str, coverage_80: float, coverage_95: float) -> str:
+    """A model's interval coverage in words: "**Theta**: the 80 % interval held **78.1%** of the
+    actual sales (80 % if honest), the 95 % interval **90.8%** (95 %)." (fractions in)."""
+    return (f"**{md(fmt.model_name(model))}**: the 80 % interval held **{fmt.pct(coverage_80)}** of the actual sales "
+            f"(80 % if honest), the 95 % interval **{fmt.pct(coverage_95)}** (95 %).")
+
+
+def spread_table(board: pd.DataFrame) -> pd.DataFrame:
+    """One row per model with its interval coverage, pinball loss and 80 % interval width,
+    the best pinball loss first; named for people."""
+    rows = board.dropna(subset=["coverage_80"]).sort_values("pinball")[["model", *SPREAD_COLUMNS]]
+    return rows.assign(model=rows["model"].map(fmt.model_name)).rename(
+        columns={"model": "Model"} | {m: fmt.metric_name(m) for m in SPREAD_COLUMNS}).reset_index(drop=True)
+
+
+def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
+    """How far each model's quantiles can be trusted: the coverage of its 80 % and 95 %
+    intervals in words and in a table, and the calibration chart, all read from the run's
+    stored metrics; or why the run has none."""
+    st.markdown("#### How sure are the forecasts?")
+    if "coverage_80" not in board.columns or board["coverage_80"].isna().all():
+        reason = quantiles.no_interval_reason(len(_cutoffs(run_id))) or (
+            "This run was stored before Mitoshi scored the spread of forecasts: run it again to see how often the "
+            "actual sales fell inside each model's intervals.")
+        st.info(reason, icon=":material/info:")
+        return
+    shown = spread_table(board)
+    best = board.dropna(subset=["coverage_80"]).sort_values("pinball").iloc[0]
+    st.markdown(coverage_sentence(best["model"], best["coverage_80"], best["coverage_95"]) +
+                " It has the lowest pinball loss of the run.")
+    table(shown, column_config={
+        fmt.metric_name("coverage_80"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_80"]),
+        fmt.metric_name("coverage_95"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_95"]),
+        fmt.metric_name("pinball"): st.column_config.NumberColumn(format="%.3f", help=METRIC_HELP["pinball"]),
+        fmt.metric_name("width_80"): st.column_config.NumberColumn(
+            format="%.1f", help="Mean width of the 80 % interval, in units: at equal coverage, narrower is better."),
+    })
+    metrics = _metrics(run_id)
+    st.plotly_chart(backtest_charts.calibration(metrics[metrics["level"] == "overall"]), width="stretch",
+                    key=f"{key}_calibration")
+    st.caption("Each model's quantiles come from its own errors in the other folds (cross-conformal: a fold's "
+               "actual sales never set its own interval), per series where it has enough errors, else pooled over "
+               "its segment (the category on a chain). Ordering up to the 90 % quantile meets demand about 9 times in 10 when its 90 % "
+               "point lies on the diagonal.")

@@ -27,7 +27,9 @@ RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
 
 METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
                  "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
-                 "bias": "Bias (units, forecast − actual)"}
+                 "bias": "Bias (units, forecast − actual)", "pinball": "Pinball loss (scaled like MASE)",
+                 "coverage_80": "80 % interval coverage (%)", "coverage_95": "95 % interval coverage (%)",
+                 "width_80": "80 % interval width (units)"}
 
 
 def metric_label(metric: str) -> str:
@@ -252,4 +254,40 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
     for cutoff in sorted(forecasts["cutoff"].unique()):
         fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})
     fig = base_layout(fig, title, "Date (dashed lines: fold cutoffs)", f"{unit} per period", height=420)
+    return fig
+
+
+# ---------------------------------------------------------------------------------
+# The spread of the forecasts: calibration (issue 14)
+# ---------------------------------------------------------------------------------
+def calibration(overall: pd.DataFrame) -> go.Figure:
+    """Is each model's spread honest? For each quantile level (x, nominal %) the share of
+    actual sales at or below the model's quantile (y, observed %), one line per model, and
+    the diagonal where a calibrated model lies: a point below it means the quantile was too
+    low (more sales above it than it promised), above it too high.
+
+    ``overall``: the run's overall metrics, long (model alias, metric, value); the points are
+    the calibration shares ``below_<level>`` (``core.backtest.metrics.CALIBRATION_METRICS``,
+    fractions). A model without them is left out; no model: an empty chart that says so."""
+    below = overall[overall["metric"].astype(str).str.startswith("below_")]
+    below = below.assign(level=below["metric"].str.removeprefix("below_").astype(float) * 100,
+                         observed=below["value"].astype(float) * 100).dropna(subset=["observed"])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="calibrated (observed = nominal)",
+                             line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"))
+    for i, (model, part) in enumerate(below.groupby("model", sort=True)):
+        part = part.sort_values("level")
+        name = model_label(model)
+        hover = [f"{name}: {fmt.pct(o / 100)} of actual sales at or below its {fmt.trimmed(lv, 1)}% quantile "
+                 f"(calibrated: {fmt.trimmed(lv, 1)}%)" for lv, o in zip(part["level"], part["observed"], strict=True)]
+        fig.add_trace(go.Scatter(x=part["level"], y=part["observed"], mode="lines+markers", name=name,
+                                 line={"color": PALETTE[i % len(PALETTE)]}, customdata=hover,
+                                 hovertemplate="%{customdata}<extra></extra>"))
+    title = ("Calibration: share of actual sales at or below each forecast quantile" if len(below) else
+             "Calibration: no quantiles in this run")
+    fig = base_layout(fig, title, "Quantile level (nominal %)", "Actual sales at or below it (%)", height=420)
+    ticks = sorted(set(below["level"])) or [2.5, 10, 50, 90, 97.5]
+    fig.update_xaxes(range=[0, 100], tickmode="array", tickvals=ticks, ticktext=[f"{fmt.trimmed(t, 1)}%" for t in ticks])
+    fig.update_yaxes(range=[0, 100], ticksuffix="%", tickformat=TICKS)
+    fig.update_layout(hovermode="closest")
     return fig

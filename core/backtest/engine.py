@@ -28,7 +28,7 @@ import core
 from core import fmt
 from core.backtest import accounting, quantiles
 from core.backtest.metrics import (ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate,
-                                   has_quantiles, scales)
+                                   has_quantiles, scales, with_row_terms)
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.explore import Scope, dataset_frame
@@ -350,6 +350,7 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
         of = scored.groupby(SERIES_ID, observed=True)[pool].first() if pool else None
         scored = quantiles.with_quantiles(scored, quantiles.conformal_offsets(scored, quantiles.LEVELS, of),
                                           stated=stated)
+    scored = with_row_terms(scored)
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
     if pair:

@@ -130,6 +130,33 @@ def _quantiles(scored: pd.DataFrame, level: float) -> np.ndarray:
     return scored[quantile_column(level)].to_numpy(dtype=float)
 
 
+def _pinball_rows(scored: pd.DataFrame) -> np.ndarray:
+    actual = scored[ACTUAL].to_numpy(dtype=float)
+    loss = np.zeros(len(scored))
+    for level in LEVELS:
+        gap = actual - _quantiles(scored, level)
+        loss += np.maximum(level * gap, (level - 1) * gap)
+    return _scaled(scored, SCALE_MASE, loss / len(LEVELS))
+
+
+def _inside_rows(scored: pd.DataFrame, interval: int) -> np.ndarray:
+    low, high = (_quantiles(scored, level) for level in INTERVALS[interval])
+    actual = scored[ACTUAL].to_numpy(dtype=float)
+    return np.where(np.isnan(low) | np.isnan(high), np.nan, (actual >= low) & (actual <= high))
+
+
+def _below_rows(scored: pd.DataFrame, level: float) -> np.ndarray:
+    q = _quantiles(scored, level)
+    return np.where(np.isnan(q), np.nan, scored[ACTUAL].to_numpy(dtype=float) <= q)
+
+
+def _terms(scored: pd.DataFrame, name: str) -> np.ndarray:
+    """The per-row terms a spread metric averages: from ``with_row_terms``'s column when the
+    rows carry it, else computed."""
+    column = ROW_PREFIX + name
+    return scored[column].to_numpy(dtype=float) if column in scored.columns else ROW_TERMS[name](scored)
+
+
 def pinball(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Scaled pinball (quantile) loss, averaged over the levels of ``LEVELS``: per row and
     level τ, max(τ·(y - q), (τ - 1)·(y - q)) for the actual y and the quantile q, divided
@@ -137,44 +164,29 @@ def pinball(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     compares across series (the M5 uncertainty competition's scaled pinball loss, Makridakis,
     Spiliotis & Assimakopoulos 2022, IJF 38, with MASE's scale). Lower is better; at the
     median alone it is half the MASE. Rows without quantiles are left out."""
-    actual = scored[ACTUAL].to_numpy(dtype=float)
-    loss = np.zeros(len(scored))
-    for level in LEVELS:
-        gap = actual - _quantiles(scored, level)
-        loss += np.maximum(level * gap, (level - 1) * gap)
-    return _Groups(scored, by).mean(_scaled(scored, SCALE_MASE, loss / len(LEVELS)))
-
-
-def _coverage(scored: pd.DataFrame, by: list[str], interval: int) -> pd.Series:
-    low, high = (_quantiles(scored, level) for level in INTERVALS[interval])
-    actual = scored[ACTUAL].to_numpy(dtype=float)
-    inside = np.where(np.isnan(low) | np.isnan(high), np.nan, (actual >= low) & (actual <= high))
-    return _Groups(scored, by).mean(inside)
+    return _Groups(scored, by).mean(_terms(scored, "pinball"))
 
 
 def coverage_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Share of actuals inside the 80 % interval (the 0.1 and 0.9 quantiles, ends included);
     0.80 is calibrated, below it the interval is too narrow, above too wide."""
-    return _coverage(scored, by, 80)
+    return _Groups(scored, by).mean(_terms(scored, "coverage_80"))
 
 
 def coverage_95(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Share of actuals inside the 95 % interval (the 0.025 and 0.975 quantiles, ends included)."""
-    return _coverage(scored, by, 95)
+    return _Groups(scored, by).mean(_terms(scored, "coverage_95"))
 
 
 def width_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Mean width of the 80 % interval (0.9 quantile minus 0.1 quantile), in units: at equal
     coverage, narrower is sharper (Gneiting, Balabdaoui & Raftery 2007, JRSS B 69)."""
-    low, high = (_quantiles(scored, level) for level in INTERVALS[80])
-    return _Groups(scored, by).mean(high - low)
+    return _Groups(scored, by).mean(_terms(scored, "width_80"))
 
 
 def _below(level: float) -> Metric:
     def below(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-        q = _quantiles(scored, level)
-        actual = scored[ACTUAL].to_numpy(dtype=float)
-        return _Groups(scored, by).mean(np.where(np.isnan(q), np.nan, actual <= q))
+        return _Groups(scored, by).mean(_terms(scored, below_name(level)))
 
     below.__doc__ = (f"Share of actuals at or below the {level:g} quantile: {level:.1%} for a calibrated forecast "
                      "(the calibration chart's points).")
@@ -193,6 +205,23 @@ QUANTILE_METRICS: dict[str, Metric] = {
     "pinball": pinball, "coverage_80": coverage_80, "coverage_95": coverage_95, "width_80": width_80,
 }
 CALIBRATION_METRICS: dict[str, Metric] = {below_name(level): _below(level) for level in LEVELS}
+ROW_PREFIX = "_row_"
+ROW_TERMS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
+    "pinball": _pinball_rows, "coverage_80": lambda scored: _inside_rows(scored, 80),
+    "coverage_95": lambda scored: _inside_rows(scored, 95),
+    "width_80": lambda scored: _quantiles(scored, INTERVALS[80][1]) - _quantiles(scored, INTERVALS[80][0]),
+} | {below_name(level): (lambda scored, level=level: _below_rows(scored, level)) for level in LEVELS}
+
+
+def with_row_terms(scored: pd.DataFrame) -> pd.DataFrame:
+    """``scored`` with the per-row terms of the spread metrics as columns (``_row_pinball``,
+    ...), computed once: scoring a run at nine levels then only averages them. Rows without
+    quantiles are returned as they are."""
+    if not has_quantiles(scored):
+        return scored
+    return scored.assign(**{ROW_PREFIX + name: terms(scored) for name, terms in ROW_TERMS.items()})
+
+
 # Metrics read as a share (shown as %) rather than in units or as a ratio to naive.
 PERCENT_METRICS = frozenset({"wape", "smape", "coverage_80", "coverage_95", *CALIBRATION_METRICS})
 

@@ -1,0 +1,80 @@
+"""The Backtest page shows how sure each model's forecasts are: the coverage of its 80 %
+and 95 % intervals and the calibration chart, read from the run's stored metrics."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+import pytest
+
+from core import fmt
+from core.backtest.quantiles import SINGLE_FOLD
+from core.backtest.store import run_metrics
+from core.warehouse import Warehouse
+from tests.conftest import new_session, store_run
+
+
+@pytest.fixture
+def stored(warehouse_env):
+    warehouse = Warehouse(warehouse_env)
+    try:
+        spread = store_run(warehouse, ("S001", "S002"), ("naive", "ma"), horizon=14, name="spread", folds=3)
+        single = store_run(warehouse, ("S001",), ("naive",), horizon=7, name="one fold", folds=1)
+        overall = run_metrics(warehouse, spread, "overall")
+    finally:
+        warehouse.close()
+    return spread, single, overall
+
+
+def numbers(values) -> np.ndarray:
+    """A Plotly array as sent to the browser: a list, or base64 bytes with their dtype."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def open_run(run_id: str):
+    at = new_session()
+    at.session_state["backtest_run_id"] = run_id
+    at.switch_page("pages/backtest.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_coverage_shown_is_the_stored_coverage_and_the_calibration_chart_is_drawn(stored):
+    spread, _, overall = stored
+    at = open_run(spread)
+    value = overall.set_index(["model", "metric"])["value"]
+    table = next(d.value for d in at.dataframe if "80 % interval coverage" in d.value.columns
+                 and "Rung" not in d.value.columns)
+    assert table["Model"].tolist() == [fmt.model_name(m) for m in
+                                       value.xs("pinball", level="metric").sort_values().index]
+    for row in table.itertuples(index=False):
+        alias = {"Naive (last value)": "naive", "Moving average": "ma"}[row[0]]
+        assert row[1] == pytest.approx(value[(alias, "coverage_80")])
+        assert row[2] == pytest.approx(value[(alias, "coverage_95")])
+    best = value.xs("pinball", level="metric").idxmin()
+    sentence = next(m.value for m in at.markdown if "the 80 % interval held" in m.value)
+    assert f"**{fmt.pct(value[(best, 'coverage_80')])}** of the actual sales" in sentence
+    assert f"**{fmt.pct(value[(best, 'coverage_95')])}** (95 %)" in sentence
+    chart = next(json.loads(el.proto.spec) for el in at.get("plotly_chart")
+                 if json.loads(el.proto.spec)["layout"]["title"]["text"].startswith("Calibration"))
+    lines = {trace["name"]: trace for trace in chart["data"]}
+    assert "calibrated (observed = nominal)" in lines
+    ma = lines["Moving average"]
+    assert numbers(ma["x"]).tolist() == [2.5, 10.0, 50.0, 90.0, 97.5]
+    assert numbers(ma["y"])[3] == pytest.approx(value[("ma", "below_0.9")] * 100)
+    board = next(d.value for d in at.dataframe if "Rung" in d.value.columns)
+    assert {"Pinball loss", "80 % interval coverage", "95 % interval coverage"} <= set(board.columns)
+
+
+def test_a_one_fold_run_says_why_it_has_no_interval(stored):
+    _, single, _ = stored
+    at = open_run(single)
+    assert any(SINGLE_FOLD in i.value for i in at.info)
+    board = next(d.value for d in at.dataframe if "Rung" in d.value.columns)
+    assert "80 % interval coverage" not in board.columns
