@@ -35,13 +35,18 @@ def coverage(frame: pd.DataFrame, low: float, high: float) -> float:
 
 
 def test_the_80_and_95_percent_intervals_cover_about_80_and_95_percent_out_of_fold(synthetic):
-    offsets = q.conformal_offsets(synthetic, q.LEVELS)
+    offsets = q.conformal_offsets(synthetic, q.LEVELS, min_errors=0)
     # 40 series x 4 folds x 5 levels, every one from the series' own 42 out-of-fold errors
     assert len(offsets) == 40 * 4 * 5 and set(offsets["basis"]) == {"series"}
     scored = q.with_quantiles(synthetic, offsets)
     assert coverage(scored, 0.1, 0.9) == pytest.approx(0.80, abs=0.03)
     assert coverage(scored, 0.025, 0.975) == pytest.approx(0.95, abs=0.02)
     assert (scored["actual"] <= scored["q0.5"]).mean() == pytest.approx(0.5, abs=0.03)
+    # by default only the median has enough (20) of a series' own errors; the rest pool all series'
+    pooled = q.conformal_offsets(synthetic, q.LEVELS)
+    assert pooled.groupby("level")["basis"].agg(set).to_dict() == {
+        0.025: {"all"}, 0.1: {"all"}, 0.5: {"series"}, 0.9: {"all"}, 0.975: {"all"}}
+    assert coverage(q.with_quantiles(synthetic, pooled), 0.1, 0.9) == pytest.approx(0.80, abs=0.03)
     # the 0.9 offset over each series' sd: the normal quantile at rank ceil(43 x 0.9) = 39 of 42, about 1.32
     upper = offsets[offsets["level"] == 0.9].assign(sd=lambda f: 2.0 + 18.0 * f["unique_id"].str[1:].astype(int) / 39)
     assert (upper["offset"] / upper["sd"]).mean() == pytest.approx(1.32, rel=0.1)
@@ -51,7 +56,8 @@ def test_the_finite_sample_rank_and_the_errors_a_level_needs():
     # from the errors 1..9 (n = 9): 0.9 is the ceil(10 x 0.9) = 9th smallest; 0.1 the floor(10 x 0.1) = 1st
     frame = run(n_series=1, folds=2, horizon=9, sd=np.array([0.0]))
     frame.loc[frame["cutoff"] == frame["cutoff"].max(), "actual"] = 100.0 + np.arange(1, 10)
-    offsets = q.conformal_offsets(frame, (0.1, 0.5, 0.9, 0.975)).query("cutoff == cutoff.min()").set_index("level")
+    offsets = q.conformal_offsets(frame, (0.1, 0.5, 0.9, 0.975), min_errors=0).query(
+        "cutoff == cutoff.min()").set_index("level")
     assert offsets.loc[0.9, "offset"] == 9 and offsets.loc[0.1, "offset"] == 1 and offsets.loc[0.5, "offset"] == 5
     # 0.975 needs 39 errors; one series alone has no pool bigger than its own 9: no interval at that level
     assert offsets.loc[0.975, "basis"] == "none" and np.isnan(offsets.loc[0.975, "offset"])
@@ -62,7 +68,7 @@ def test_a_series_too_short_for_a_level_pools_its_segment_with_errors_scaled_by_
     # 3 folds x 7 days: 14 out-of-fold errors per series, enough for 0.1/0.9 (9) but not 0.025/0.975 (39)
     frame = run(n_series=12, folds=3, horizon=7, seed=1)
     segments = pd.Series(["a"] * 6 + ["b"] * 6, index=[f"s{i:02d}" for i in range(12)])
-    offsets = q.conformal_offsets(frame, q.LEVELS, segments)
+    offsets = q.conformal_offsets(frame, q.LEVELS, segments, min_errors=0)
     basis = offsets.groupby("level")["basis"].agg(set)
     assert basis[0.1] == basis[0.5] == basis[0.9] == {"series"}
     assert basis[0.025] == basis[0.975] == {"segment"}  # 6 series x 14 = 84 pooled errors per segment
@@ -79,6 +85,9 @@ def test_a_series_too_short_for_a_level_pools_its_segment_with_errors_scaled_by_
     # without segments the pool is every series ("all"); with min_errors above 14, every level pools
     assert set(q.conformal_offsets(frame, (0.975,))["basis"]) == {"all"}
     assert set(q.conformal_offsets(frame, q.LEVELS, segments, min_errors=20)["basis"]) == {"segment"}
+    # by default a series needs 10 errors beyond the quantile: 14 errors are its own only at no level
+    assert set(q.conformal_offsets(frame, q.LEVELS, segments)["basis"]) == {"segment"}
+    assert [q.own_errors_needed(level) for level in q.LEVELS] == [400, 100, 20, 100, 400]
 
 
 def test_out_of_fold_offsets_never_see_the_folds_own_actuals(synthetic):
@@ -101,12 +110,12 @@ def test_a_single_fold_run_has_no_backtest_interval_but_its_future_forecasts_do(
     assert q.no_interval_reason(1) == q.SINGLE_FOLD and "one fold" in q.SINGLE_FOLD and q.no_interval_reason(2) is None
     scored = q.with_quantiles(frame, q.conformal_offsets(frame, q.LEVELS))
     assert "q0.9" not in scored  # nothing passed off as an out-of-fold interval
-    future = q.future_offsets(frame, q.LEVELS)
+    future = q.future_offsets(frame, q.LEVELS, min_errors=0)
     assert len(future) == 3 * 5 and set(future["basis"]) == {"series"}  # 40 errors each: enough for 0.975
 
 
 def test_future_offsets_use_every_fold_and_join_on_model_and_series(synthetic):
-    future = q.future_offsets(synthetic, (0.9,))
+    future = q.future_offsets(synthetic, (0.9,), min_errors=0)
     e = synthetic[synthetic["unique_id"] == "s05"].eval("actual - forecast").sort_values().to_numpy()
     assert future.set_index("unique_id").loc["s05", "offset"] == pytest.approx(e[int(np.ceil(57 * 0.9)) - 1])
     batch = pd.DataFrame({"model": "m", "unique_id": ["s05", "zz"], "forecast": [10.0, 5.0]})
