@@ -145,21 +145,30 @@ def tiny_run(tmp_path_factory):
 
 
 def test_quantile_order_quantities_are_forecast_plus_the_offset_from_all_folds(tiny_run):
-    """Every series has 15 errors (3 folds x 5 days): the 80 % quantile is the ⌈16 x 0.8⌉ =
-    13th smallest of them, which each day's order adds to the forecast (clipped at 0)."""
+    """Every series has 15 errors (3 folds x 5 days), too few of its own for an 80 %
+    quantile (ten must lie beyond it): its category's errors are pooled, each divided by
+    its own series' mean absolute error. The drinks' 4 series pool 60, the food's 2 series
+    30; the 80 % quantile is the ⌈(n + 1) x 0.8⌉-th smallest (49th of 60, 25th of 30), times
+    the series' own mean absolute error, added to each day's forecast (clipped at 0)."""
     warehouse, dataset, run = tiny_run
     options = PublishOptions.from_run(run, "naive", horizon=4, service_level=0.8, ordering_rule=QUANTILE)
     batch = prepare_batch(warehouse, run.run_id, options)
     mine = run_forecasts(warehouse, run.run_id)
-    mine = mine[mine["model"] == "naive"]
-    errors = (mine["actual"] - mine["forecast"]).groupby(mine["unique_id"]).apply(lambda e: np.sort(e.to_numpy()))
-    assert errors.map(len).eq(15).all()
-    offset = batch.frame["unique_id"].map(errors.map(lambda e: e[12]))
+    mine = mine[mine["model"] == "naive"].assign(error=lambda f: f["actual"] - f["forecast"])
+    assert mine.groupby("unique_id").size().eq(15).all()
+    scale = mine["error"].abs().groupby(mine["unique_id"]).mean()
+    category = mine["unique_id"].map(lambda s: "food" if s.endswith("I1") else "drink")
+    scaled = (mine["error"] / mine["unique_id"].map(scale)).groupby(category).apply(lambda e: np.sort(e.to_numpy()))
+    assert scaled.map(len).to_dict() == {"drink": 60, "food": 30}
+    quantile = scaled.map(lambda e: e[int(np.ceil((len(e) + 1) * 0.8)) - 1])  # 49th of 60, 25th of 30
+    series = batch.frame["unique_id"]
+    offset = series.map(scale) * series.map(lambda s: quantile["food" if s.endswith("I1") else "drink"])
     np.testing.assert_allclose(batch.frame["order_quantity"], (batch.frame["forecast"] + offset).clip(lower=0))
-    assert len(batch.frame) == 6 * 4
+    assert len(batch.frame) == 6 * 4 and (offset > 0).all()
     assert batch.model_params()["ordering_rule"] == QUANTILE
     assert any(n.startswith("Order quantity = forecast + the quantile of Naive") and "all 3 folds" in n
                and "at the 80% level" in n for n in batch.notes)
+    assert "6 series have too few backtest errors of their own" in " ".join(batch.notes)
     version = handoff_store.publish_batch(warehouse, batch)
     header = handoff_store.list_batches(warehouse, dataset.dataset_id).set_index("version").loc[version]
     assert header["model_params"]["ordering_rule"] == QUANTILE and header["service_level"] == 0.8

@@ -181,7 +181,9 @@ def test_the_ordering_rule_is_chosen_and_each_models_rules_are_shown_as_computed
         assert line["forecast + safety stock (normal)"] == fmt.yen(row.normal_yearly_profit)
         assert line["the model's quantile"] == fmt.yen(row.quantile_yearly_profit)
         assert line["quantile − normal"] == fmt.yen_change(row.quantile_yearly_profit - row.normal_yearly_profit)
-        assert line["earns more"] == ("the quantile" if row.quantile_gain > 0 else "forecast + safety stock")
+        assert line["earns more"] == {"quantile": "the quantile", "normal": "forecast + safety stock",
+                                      "same": "the same"}[row.better]
+        assert row.better == ("quantile" if row.quantile_gain > 0 else "normal" if row.quantile_gain < 0 else "same")
         assert "¥" in line["the model's quantile"] and "," in line["the model's quantile"]  # thousands separated
     wins = int((rules["better"] == QUANTILE).sum())
     text = " ".join(m.value for m in at.markdown)

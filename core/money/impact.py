@@ -1047,6 +1047,10 @@ def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
     short = own[own < 1]
     if short.empty:
         return ()
+    if (own == 0).all():
+        return ("Every series' quantiles come from its segment's errors in the other folds, pooled and scaled by the "
+                "series' typical miss: no series has enough errors of its own for a quantile of its own (ten beyond "
+                "it).",)
     parts = ", ".join(f"{level_text(level)} ({fmt.pct(1 - share, 0)} of them)" for level, share in short.items())
     return (f"The models' quantiles come from each series' own errors in the other folds where it has enough for "
             f"the level; otherwise from its segment's errors pooled, scaled by the series' typical miss. Series "
