@@ -70,6 +70,7 @@ import pandas as pd
 
 from core import fmt, periods
 from core.backtest.engine import BacktestData
+from core.backtest.engine import segment_of as engine_segment_of
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
@@ -985,13 +986,11 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
 
 def segment_of(data: BacktestData) -> pd.Series | None:
     """Each series' segment for pooling the errors of series with too few of their own
-    (``core.backtest.quantiles``): its first attribute (a category), else its first key
-    when there are several (a store); None when the data has neither."""
-    wanted = tuple(data.attributes) + (data.keys[:1] if len(data.keys) > 1 else ())
-    column = next((c for c in wanted if c in data.frame.columns), None)
-    if column is None:
-        return None
-    return data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[column].astype(str)
+    (``core.backtest.quantiles``): the backtest's own (``core.backtest.engine.segment_of``,
+    the category on a chain), so that the quantiles the money orders at and the hand-off
+    publishes are the ones the backtest scored. None when the data has no segment."""
+    segments = engine_segment_of(data)
+    return None if segments is None else segments.astype(str)
 
 
 def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.MultiIndex,
