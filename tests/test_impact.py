@@ -304,6 +304,19 @@ def test_cost_of_errors_counts_yen_per_unit_over_and_under():
         ErrorCosts(unit_value=0)
 
 
+def test_cost_of_errors_reads_todays_orders_from_the_data_when_the_run_left_practice_out():
+    """Practice orders 8 and 4 against 5 and 5: 3 units over at ¥10 and 1 under at ¥30 = ¥60,
+    the same whether the run backtested ``practice`` or not (the shelf reads the data's orders
+    too); the model (6, 5) costs ¥10, so it saves ¥50."""
+    config = ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=100, under_share=0.3, over_share=0.1))
+    without = money_impact(forecasts({"m": [6, 5]}), tiny(), config)
+    with_practice = money_impact(forecasts({"m": [6, 5], "practice": [8, 4]}), tiny(), config)
+    for result in (without, with_practice):
+        assert result.baseline == "practice" and result.baseline_label == "today's practice"
+        assert result.row("practice")["profit"] == -60 and result.row("m")["profit"] == -10
+        assert result.row("m")["yearly_savings"] == pytest.approx(50 * 365 / 2)
+
+
 def test_words_follow_the_frequency():
     assert periods.span(Freq.MONTHLY, 18) == "18 months" and periods.span(Freq.DAILY, 1) == "1 day"
     assert periods.seasonal_naive_label(Freq.MONTHLY) == "seasonal naive (the same month last year)"

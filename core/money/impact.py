@@ -1149,6 +1149,17 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
     return per_series.groupby(level=0).first().rename("service_level").rename_axis(SERIES_ID)
 
 
+def _practice_rows(forecasts: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
+    """Today's practice as forecasts on the run's (series, date, cutoff) cells, read from the
+    data's orders column, for a run that did not backtest ``practice`` (the shelf simulation
+    reads the same orders from the data too). Cells without a recorded order are left out."""
+    grid = forecasts[forecasts[MODEL] == forecasts[MODEL].iloc[0]].drop(columns=[FORECAST])
+    orders = data.frame[[SERIES_ID, DATE, data.orders]].rename(columns={data.orders: FORECAST})
+    grid = grid.assign(**{DATE: pd.to_datetime(grid[DATE])}).merge(
+        orders.assign(**{DATE: pd.to_datetime(orders[DATE])}), on=[SERIES_ID, DATE], how="inner")
+    return grid.assign(**{MODEL: PRACTICE}).dropna(subset=[FORECAST])[list(forecasts.columns)]
+
+
 def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, models: list[str],
                   baseline: str, baseline_label: str, has_orders: bool, dataset_sales: float | None) -> ImpactResult:
     """The cost of forecast errors: ``over`` yen a unit above the actual, ``under`` yen a
@@ -1159,7 +1170,9 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
     to the whole dataset, are taken from those shared cells. Today's practice, where
     the data records orders, is scored on its orders as its forecast."""
     costs = config.error_costs
-    policies = [*([PRACTICE] if has_orders and PRACTICE in set(forecasts[MODEL]) else []), *models]
+    if has_orders and PRACTICE not in set(forecasts[MODEL]):
+        forecasts = pd.concat([forecasts, _practice_rows(forecasts, data)], ignore_index=True)
+    policies = [*([PRACTICE] if has_orders else []), *models]
     rows = forecasts[forecasts[MODEL].isin(policies) & forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()]
     key = [SERIES_ID, CUTOFF, STEP]
     shared = rows.groupby(key, observed=True)[MODEL].transform("nunique") == len(policies)
