@@ -229,7 +229,7 @@ def test_report_speaks_in_the_datas_periods_and_model_of_money(warehouse_with_ru
     warehouse.close()
     at = new_session(REPORT)
     caption = next(c.value for c in at.caption if c.value.startswith("Decided "))
-    assert f"2 folds × 14 days) · model **Moving average** · ordering at {daily.ordering} ·" in caption
+    assert f"2 folds × 14 days) · model **Moving average** · ordering at {daily.ordering_words} ·" in caption
     worst = next(m.value for m in at.markdown if m.value.startswith("- Worst fold: cutoff "))
     assert "(Today's practice: " in worst and "practice:" not in worst.replace("Today's practice:", "")
 

@@ -65,7 +65,7 @@ def render_decision(decision: Decision, key: str) -> None:
     scored = accounting.scored_phrase(decision.series_scored, decision.n_series)
     freq = Freq(decision.freq)
     money = ("money: the cost of forecast errors" if decision.money_model == ERRORS else
-             f"ordering at {md(decision.ordering)}")
+             f"ordering at {md(decision.ordering_words)}")
     st.caption(f"Decided {decision.created_at.replace('T', ' ')} · project **{md(decision.project_name)}** (problem "
                f"definition version {decision.definition_version}) · run *{md(decision.run_name)}* on "
                f"{md(decision.dataset_name)} ({scored}, {decision.folds} folds × "
