@@ -14,17 +14,18 @@ from core.errors import MitoshiError
 from core.forecast.base import Forecaster, Rung
 from core.forecast.combination import Combination
 from core.forecast.gbdt import LightGBM
+from core.forecast.linear import LinearModel
 from core.forecast.rules import TSB, Croston, CurrentPractice, MovingAverage, Naive, SameLastYear, SeasonalNaive
 from core.forecast.stats import ARIMA, ETS, Theta
 
 MODELS: dict[str, type[Forecaster]] = {
     cls.alias: cls
     for cls in (CurrentPractice, Naive, SeasonalNaive, MovingAverage, SameLastYear, Croston, TSB, ETS, Theta, Combination,
-                ARIMA, LightGBM)
+                ARIMA, LinearModel, LightGBM)
 }
 
-# The ladder run by default: rules, then statistics, then GBDT (ARIMA is slower; opt in).
-DEFAULT_LADDER: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "theta", "comb", "lgbm")
+# The ladder run by default: rules, then statistics, the simple model, then GBDT (ARIMA is slower; opt in).
+DEFAULT_LADDER: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "theta", "comb", "glm", "lgbm")
 
 EXTERNAL_PREFIX = "ext:"
 EXTERNAL_SUMMARY = ("Forecasts made elsewhere (a notebook, another team's model) and uploaded to this run: scored on "
