@@ -25,16 +25,11 @@ from core.backtest.compare import (
 from core.data import explore
 from core.errors import MitoshiError, WarehouseError
 from core.text import md
-from ui.backtest import config_summary, fallback_text, leaderboard, render_run
+from ui.backtest import config_summary, fallback_text, leaderboard, render_run, run_forecasts
 from ui.navigation import stay_in_app
 from ui.state import csv_download, get_warehouse, show_error, table
 
 stay_in_app()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _forecasts(run_id: str) -> pd.DataFrame:
-    return runs.run_forecasts(get_warehouse(), run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -130,7 +125,7 @@ if len(selected) >= 2:
     scopes = {names[r]: run_scope(warehouse, infos[r]) for r in selected}
     differ = scope_differences(scopes)
     comparable = same_data(scopes)
-    shared = shared_forecasts({names[r]: _forecasts(r) for r in selected}) if comparable else None
+    shared = shared_forecasts({names[r]: run_forecasts(r) for r in selected}) if comparable else None
     changed = changed_actuals(shared) if comparable else 0
     if not comparable:
         st.warning("These runs are on different data — they differ in " + md("; ".join(differ)) + ". Their errors "

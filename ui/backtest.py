@@ -44,6 +44,13 @@ def _metrics(run_id: str) -> pd.DataFrame:
     return runs.run_metrics(get_warehouse(), run_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_forecasts(run_id: str) -> pd.DataFrame:
+    """Every forecast of a run (the Experiments page compares runs on them); cleared with
+    ``_metrics`` when a model made elsewhere joins or leaves the run (``ui.external``)."""
+    return runs.run_forecasts(get_warehouse(), run_id)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _timings(run_id: str) -> pd.DataFrame:
     return runs.run_timings(get_warehouse(), run_id)

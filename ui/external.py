@@ -36,6 +36,7 @@ def _refresh() -> None:
     """The run's cached reads (metrics, forecasts, money) no longer hold after a model joins or leaves it."""
     backtest_ui._metrics.clear()
     backtest_ui._series_forecasts.clear()
+    backtest_ui.run_forecasts.clear()
     money_ui.cached_impact.clear()
 
 
