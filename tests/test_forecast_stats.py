@@ -24,6 +24,7 @@ from core.forecast.stats import (
     arima_panel,
     auto_ets,
     candidate_forms,
+    estimate_start,
     holt_winters_forecast,
     initial_states,
     is_seasonal,
@@ -31,6 +32,7 @@ from core.forecast.stats import (
     ses_fit,
     smooth,
     smooth_fit,
+    task_key,
     theta_panel,
 )
 
@@ -362,6 +364,74 @@ def test_zeros_get_an_additive_season_when_the_multiplicative_is_asked():
     additive = forecast_matrix(ETS(trend=None, seasonal="add"), task_of({"a": y}))[0]
     assert np.isfinite(forecast).all() and np.ptp(forecast) > 1  # still seasonal
     assert np.abs(forecast - additive).max() < 0.5 * np.ptp(additive)
+
+
+SEASON12 = 8 * np.sin(2 * np.pi * np.arange(12) / 12)  # sums to zero
+
+
+def _sse_at(y: np.ndarray, params: np.ndarray, start: States, seasonal: str) -> np.ndarray:
+    smoothing = Smoothing(*(params[:, k:k + 1] for k in range(4)))
+    return smooth_fit(y, np.full(y.shape[1], len(y)), smoothing, start, True, seasonal).sse[:, 0]
+
+
+def test_initial_states_of_a_noiseless_series_are_recovered_exactly():
+    # ETS(A,A,A) without noise is a line plus the season: its one-step errors are zero from the true start
+    y = (10 + 0.5 * MONTHS + SEASON12[MONTHS % 12])[:, None]
+    params = np.array([[0.3, 0.1, 0.1, 1.0]])
+    wrong = States(np.array([[12.0]]), np.array([[0.0]]), np.zeros((12, 1, 1)))
+    assert _sse_at(y, params, wrong, "add")[0] > 100.0
+    start, value = estimate_start(y, np.array([96]), params, wrong, [Form(True, False, "add")], "add",
+                                  np.array([False]))
+    assert start.level[0, 0] == pytest.approx(9.5, abs=1e-6)  # l0 + b0 = y_0 - s_0
+    assert start.trend[0, 0] == pytest.approx(0.5, abs=1e-6)
+    np.testing.assert_allclose(start.season[:, 0, 0], SEASON12, atol=1e-6)
+    assert _sse_at(y, params, start, "add")[0] < 1e-12 and value.shape == (1,)
+
+
+@pytest.mark.parametrize("form, seasonal", [(Form(True, True, "add"), "add"), (Form(False, False, None), "add"),
+                                            (Form(True, False, "mul"), "mul")])
+def test_estimated_initial_states_minimise_the_squared_errors(form, seasonal):
+    rng = np.random.default_rng(7)
+    y = np.column_stack([(50 + 0.3 * MONTHS + SEASON12[MONTHS % 12]) * (1 + 0.02 * k) + rng.normal(0, 2, 96)
+                         for k in range(3)])
+    params = np.tile([0.2, 0.1 if form.trend else 0.0, 0.1 if form.seasonal else 0.0, 0.9 if form.damped else 1.0],
+                     (3, 1))
+    first = initial_states(y, 12, form.trend, form.seasonal)
+    if not form.seasonal:
+        first = States(first.level, first.trend, np.zeros((12, 3, 1)))
+    start, _ = estimate_start(y, np.full(3, 96), params, first, [form] * 3, seasonal, np.zeros(3, bool))
+    assert (_sse_at(y, params, start, seasonal) < _sse_at(y, params, first, seasonal)).all()
+    # the minimum of the sum of squared errors (additive season: exact; multiplicative: one
+    # Gauss-Newton step, within 0.1 %): moving any state it estimates makes it no better
+    best = _sse_at(y, params, start, seasonal) * (1 - 1e-3 if seasonal == "mul" else 1 - 1e-12)
+    for shift in (-0.05, 0.05):
+        assert (best <= _sse_at(y, params, States(start.level + shift, start.trend, start.season), seasonal)).all()
+        if form.trend:
+            moved = States(start.level, start.trend + shift / 10, start.season)
+            assert (best <= _sse_at(y, params, moved, seasonal)).all()
+        if form.seasonal:
+            season = start.season.copy()
+            season[3] += shift / 20
+            season[7] -= shift / 20  # the season keeps its sum
+            assert (best <= _sse_at(y, params, States(start.level, start.trend, season), seasonal)).all()
+    if not form.trend:
+        np.testing.assert_array_equal(start.trend, 0.0)  # a state the form lacks stays zero
+    if not form.seasonal:
+        np.testing.assert_array_equal(start.season, 0.0)
+
+
+def test_damped_ets_from_the_automatic_fit_equals_its_own_fit():
+    task = task_of({f"s{k}": noisy_seasonal(120, seed=50 + k, slope=0.02 * k) for k in range(6)})
+    damped = ETS(trend="add", damped=True, seasonal="auto")
+    alone = forecast_matrix(damped, task), forecast_matrix(ETS(), task)
+    fresh = task_of({f"s{k}": noisy_seasonal(120, seed=50 + k, slope=0.02 * k) for k in range(6)})
+    panel = fresh.panel
+    ETS().prefetch_with_damped(damped, panel, fresh.horizon, fresh)
+    assert task_key(damped, panel, fresh.horizon) in fresh._cache and task_key(ETS(), panel, fresh.horizon) in fresh._cache
+    np.testing.assert_allclose(forecast_matrix(damped, fresh), alone[0], rtol=1e-9)
+    np.testing.assert_allclose(forecast_matrix(ETS(), fresh), alone[1], rtol=1e-9)
+    with pytest.raises(ForecastError, match="damped"):
+        ETS().prefetch_with_damped(ETS(trend="add", damped=True, seasonal="add"), panel, fresh.horizon, fresh)
 
 
 # --- the combination -----------------------------------------------------------------------
