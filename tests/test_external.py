@@ -287,7 +287,7 @@ def test_the_decision_prefers_the_cheaper_rung_and_names_the_look_ahead_risk(sto
     definition = ProblemDefinition(problem="弁当の廃棄を減らす", running_cost_yen_per_year=0, criteria=(
         Criterion("wape", "improves_by_at_least", 0.001, "snaive"),))
     planning.save_definition(warehouse, project.project_id, definition, 0, "test")
-    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv")
+    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv", effort_weeks=6)
     errors = ImpactConfig(service_level=0.9, sensitivity=(0.9,))  # one level: one simulation per model
     try:
         # The same forecasts as ETS, hence the same money: the ladder takes the cheaper rung.
@@ -295,6 +295,9 @@ def test_the_decision_prefers_the_cheaper_rung_and_names_the_look_ahead_risk(sto
         assert ladder_pick(impact, run_leaderboard(warehouse, run_id), definition).model == "ets"
         chosen = decide(warehouse, project.project_id, run_id, errors, model="ext:Deep")
         assert chosen.model == "ext:Deep"
+        # the decision keeps the effort its maker stated, for its ladder
+        efforts = {row["model"]: row.get("effort_weeks") for row in chosen.leaderboard}
+        assert efforts["ext:Deep"] == 6.0 and efforts["ets"] is None
         assert any("Deep was made elsewhere: Mitoshi cannot check that its forecasts did not look ahead" in r
                    for r in chosen.risks)
     finally:

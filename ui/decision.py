@@ -206,7 +206,9 @@ def _charts(decision: Decision, key: str) -> None:
     st.subheader("The evidence in pictures", anchor=False)
     if not board.empty:
         complexity = {m: model_info(m).complexity for m in board["model"] if m in MODELS or is_external(m)}
-        st.plotly_chart(backtest_charts.ladder(board, complexity), width="stretch", key=f"{key}_ladder")
+        effort = (dict(zip(board["model"], board["effort_weeks"].where(board["effort_weeks"].notna(), None)))
+                  if "effort_weeks" in board else None)
+        st.plotly_chart(backtest_charts.ladder(board, complexity, effort), width="stretch", key=f"{key}_ladder")
     left, right = st.columns(2)
     for baseline in ("practice", "snaive"):
         if f"vs_{baseline}" in board:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from core.backtest import external
 from core.backtest import store as runs
 from core.decision import store as decisions
 from core.decision.verdict import (
@@ -94,6 +95,9 @@ def decide(
     dataset = impact.dataset
     evidence = run_evidence(impact.run, result, has_stockouts=impact.data.stockout is not None,
                             generated=dataset.spec.source.startswith("generated"), exog_known=impact.data.exog_known)
+    stated = external.effort_weeks(warehouse, run_id)
+    if stated:  # forecasts made elsewhere: the effort their maker stated is their cost on the decision's ladder
+        evidence.leaderboard["effort_weeks"] = evidence.leaderboard["model"].map(stated)
     moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,

@@ -504,7 +504,8 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         leaderboard["vs_practice"] = 1 - leaderboard["wape"] / board.loc[PRACTICE, "wape"]
     if "snaive" in board.index:
         leaderboard["vs_snaive"] = 1 - leaderboard["wape"] / board.loc["snaive", "wape"]
-    keep = [c for c in (MODEL, "rung", "wape", "mase", "bias", "rmse", "seconds", "vs_practice", "vs_snaive")
+    keep = [c for c in (MODEL, "rung", "wape", "mase", "bias", "rmse", "seconds", "vs_practice", "vs_snaive",
+                        "effort_weeks")
             if c in leaderboard]
     sensitivity = impact.sensitivity[impact.sensitivity["policy"].isin([model, impact.baseline])]
     segments = impact.by_segment[impact.by_segment["policy"] == model]
