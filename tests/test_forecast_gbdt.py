@@ -77,6 +77,18 @@ def test_same_seed_same_forecasts_and_inputs_untouched(chain, fold):
     assert not np.array_equal(other_seed[FORECAST].to_numpy(), first[FORECAST].to_numpy())
 
 
+def test_the_design_shared_with_the_linear_model_gives_the_same_forecasts(chain, fold):
+    """The linear model builds the fold's design first and LightGBM reads it from the task's
+    cache: the forecasts are those of a design of its own, bit for bit."""
+    from core.forecast.linear import LinearModel
+
+    _, _, alone = fold
+    task, _ = demo_task(chain)
+    LinearModel().forecast(task)
+    assert any(key[0] == "design" for key in task._cache)
+    np.testing.assert_array_equal(LightGBM().forecast(task)[FORECAST].to_numpy(), alone[FORECAST].to_numpy())
+
+
 def test_settings_are_checked():
     with pytest.raises(ForecastError, match="objective"):
         LightGBM(objective="huber")

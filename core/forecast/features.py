@@ -123,6 +123,19 @@ class Design:
     kinds: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
+    def shared(
+        cls, task: ForecastTask, lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int
+    ) -> Design:
+        """``build``, once per task and settings: the global models of one fold (the linear
+        model, then LightGBM, with the same lags, windows and training periods) read one
+        design, kept in the task's cache for as long as the fold lasts. Do not modify it."""
+        key = ("design", tuple(lags), tuple(windows), train_periods)
+        design = task._cache.get(key)
+        if design is None:
+            design = task._cache.setdefault(key, cls.build(task, lags, windows, train_periods))
+        return design
+
+    @classmethod
     def build(
         cls, task: ForecastTask, lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int
     ) -> Design:

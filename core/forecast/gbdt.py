@@ -85,7 +85,7 @@ class LightGBM(Forecaster):
 
     def _forecast(self, task: ForecastTask) -> Forecast:
         lags = self._lags(task)
-        design = Design.build(task, lags, self._windows(task), self._train_periods(task))
+        design = Design.shared(task, lags, self._windows(task), self._train_periods(task))
         if len(design.target) == 0:
             raise FitError(f"too short for its lags: no series has {min(lags)} periods of history before the cutoff")
         # Log-link objectives need counts: a negative value (a return) counts as no sale.
