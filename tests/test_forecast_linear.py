@@ -255,3 +255,20 @@ def test_the_decision_stops_at_the_linear_model_when_it_meets_what_lgbm_meets(tm
         assert decision.model == "glm"
     finally:
         warehouse.close()
+
+
+@pytest.mark.parametrize("freq, periods, horizon", [(Freq.WEEKLY, 160, 8), (Freq.MONTHLY, 60, 6)])
+def test_weekly_and_monthly_forecasts_follow_level_and_promotions(freq, periods, horizon):
+    from tests.test_forecast_gbdt import synthetic  # Poisson sales: level x yearly cycle x 2 on promotion
+
+    frame = synthetic(freq, periods)
+    config = SplitConfig(horizon=horizon, folds=1)
+    cutoff = cutoffs(frame[DATE].max(), freq, config)[0]
+    task, _ = make_task(frame, cutoff, freq, config, attributes=("group",), exog_known=("promo",))
+    model = LinearModel()
+    out = model.forecast(task)
+    assert len(out) == 20 * horizon and np.isfinite(out[FORECAST]).all()
+    per_series = out.groupby(SERIES_ID)[FORECAST].mean()
+    level = frame.groupby(SERIES_ID)[TARGET].mean()
+    assert np.corrcoef(per_series, level.loc[per_series.index])[0, 1] > 0.9
+    assert np.exp(model.coefficients(task)["exog_promo"]) == pytest.approx(2.0, rel=0.15)
