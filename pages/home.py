@@ -42,7 +42,8 @@ links[0].page_link("pages/projects.py", label="Projects", icon=":material/folder
 links[1].page_link("pages/problem.py", label="Problem definition", icon=":material/assignment:")
 links[2].page_link("pages/effort-impact.py", label="Effort / impact map", icon=":material/scatter_plot:")
 links[3].page_link("pages/poc-plan.py", label="PoC plan and the ladder", icon=":material/timeline:")
-st.markdown("**4 · Backtests** — the ladder *rules → statistics → GBDT*, time-ordered, never a random split; "
+st.markdown("**4 · Backtests** — the ladder *rules → statistics → a simple model → GBDT → a model built elsewhere*, "
+            "time-ordered, never a random split; "
             "experiments stored and compared.")
 left, right = st.columns(2)
 left.page_link("pages/backtest.py", label="Backtest: run the ladder and read it", icon=":material/science:")

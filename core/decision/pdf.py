@@ -476,7 +476,7 @@ def _figure(pdf, png: bytes, width_mm: float, height_mm: float, caption: str) ->
 
 
 def _ladder(pdf, d: Decision, charts) -> None:
-    _heading(pdf, "The ladder: rule → statistical → GBDT", keep=90)
+    _heading(pdf, "The ladder: rule → statistical → simple model → GBDT → built elsewhere", keep=90)
     rows = [r for r in d.leaderboard if r.get("wape") is not None]
     if not rows:
         _paragraph(pdf, "The run has no accuracy results to chart.", color=MUTED)

@@ -100,7 +100,7 @@ def phases(today: date) -> tuple[Phase, ...]:
         Phase("survey", "田中 Tanaka (PM)", day - timedelta(weeks=2), day + timedelta(weeks=1), PhaseStatus.IN_PROGRESS,
               "データ確認と現行発注の評価 Data check and today's ordering measured"),
         Phase("offline", "佐藤 Sato (ML engineer)", day + timedelta(weeks=1), day + timedelta(weeks=6),
-              notes="ラダーを順に: ルール → 統計 → GBDT. The ladder, in order."),
+              notes="ラダーを順に: ルール → 統計 → 線形モデル → GBDT → 外部モデル. The ladder, in order."),
         Phase("online", "鈴木 Suzuki (store operations)", day + timedelta(weeks=6), day + timedelta(weeks=11),
               notes="対になる店舗でパイロット Pilot stores and their matched controls"),
         Phase("decision", "山本 Yamamoto (business owner)", day + timedelta(weeks=11), day + timedelta(weeks=12),
