@@ -27,9 +27,12 @@ BATCH_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
     ("ds", "DATE", "The date forecast: the first period after the last date of the data, onwards."),
     ("step", "INTEGER", "Periods after the last date of the data (1 = the next period)."),
     ("forecast", "DOUBLE", "Expected units sold in that period; never negative, not rounded."),
-    ("order_quantity", "DOUBLE", "Forecast + safety stock (z × the series' RMSE in the backtest) at the batch's "
-                                 "service level; empty when no service level was asked for, or the series has no "
-                                 "backtest errors. Not rounded to packs or minimum orders."),
+    ("order_quantity", "DOUBLE", "The quantity to order up to at the batch's service level, by the batch's "
+                                 "ordering rule (model_params.ordering_rule): 'normal', forecast + z × the series' "
+                                 "RMSE in the backtest; 'quantile', the model's own quantile, forecast + the "
+                                 "conformal offset from its errors in every fold of the backtest. Empty when no "
+                                 "service level was asked for, or the series has no backtest errors. Not rounded to "
+                                 "packs or minimum orders."),
     ("model", "VARCHAR", "The model's alias (e.g. lgbm, ets, snaive)."),
     ("run_id", "VARCHAR", "The backtest run that chose and evaluated the model."),
     ("created_at", "TIMESTAMP", "When the version was published (the same for all its rows)."),
@@ -38,7 +41,8 @@ BATCHES_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
     ("dataset_id, version", "VARCHAR, INTEGER", "The batch (primary key)."),
     ("dataset_name", "VARCHAR", "The dataset's name when it was published."),
     ("model, model_params", "VARCHAR, JSON", "The model and how it was fitted: its settings, the known-in-advance "
-                                             "columns used and left out, gap, window and seed."),
+                                             "columns used and left out, gap, window and seed; and ordering_rule, "
+                                             "the rule of order_quantity ('normal' or 'quantile')."),
     ("run_id, decision_id", "VARCHAR", "The backtest run, and the GO/NO-GO decision when there is one."),
     ("key_names", "VARCHAR[]", "The names of the series key columns, e.g. ['store_id', 'item_id']."),
     ("trained_until", "DATE", "The last date of the data the model was fitted on."),
