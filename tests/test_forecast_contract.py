@@ -155,3 +155,13 @@ def test_every_model_has_a_distinct_name_for_people():
     names = {alias: cls.name for alias, cls in MODELS.items()}
     assert all(name and name != alias for alias, name in names.items()), names
     assert len(set(names.values())) == len(names)
+
+
+@pytest.mark.parametrize("alias", sorted(MODELS))
+def test_every_model_says_what_it_is_its_source_and_its_cost(alias):
+    """A PM or engineer reading a model must learn where it comes from and what it costs to run."""
+    doc = MODELS[alias].__doc__ or ""
+    lines = [line.strip() for line in doc.splitlines()]
+    assert len(lines[0]) > 20, f"{alias}: the docstring's first line says what the model is"
+    assert any(line.startswith("Source:") for line in lines), f"{alias}: no 'Source:' (paper or library)"
+    assert any(line.startswith("Cost:") or " Cost:" in line for line in lines), f"{alias}: no 'Cost:'"

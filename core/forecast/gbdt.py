@@ -45,6 +45,12 @@ class LightGBM(Forecaster):
 
     The defaults are sized for a 2-core machine: on the 500-series demo chain a fold
     trains in about two seconds, and more trees or rows buy well under 1 % of WAPE.
+
+    Source: Ke et al. (2017), "LightGBM: a highly efficient gradient boosting decision
+    tree", NeurIPS; the library ``lightgbm``; the direct multi-horizon strategy of the M5
+    competition's winners (Makridakis, Spiliotis & Assimakopoulos 2022). Cost: the
+    design matrix and 100 trees per fold, about 2.5 s a fold on 500 series, and a model
+    to operate in production.
     """
 
     alias: ClassVar[str] = "lgbm"
