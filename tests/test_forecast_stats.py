@@ -422,7 +422,7 @@ def test_estimated_initial_states_minimise_the_squared_errors(form, seasonal):
 
 def test_damped_ets_from_the_automatic_fit_equals_its_own_fit():
     task = task_of({f"s{k}": noisy_seasonal(120, seed=50 + k, slope=0.02 * k) for k in range(6)})
-    damped = ETS(trend="add", damped=True, seasonal="auto")
+    damped = ETS(trend="add", damped=True, seasonal="auto", top_forms=1)
     alone = forecast_matrix(damped, task), forecast_matrix(ETS(), task)
     fresh = task_of({f"s{k}": noisy_seasonal(120, seed=50 + k, slope=0.02 * k) for k in range(6)})
     panel = fresh.panel
@@ -434,13 +434,27 @@ def test_damped_ets_from_the_automatic_fit_equals_its_own_fit():
         ETS().prefetch_with_damped(ETS(trend="add", damped=True, seasonal="add"), panel, fresh.horizon, fresh)
 
 
+def test_akaike_weights_average_the_refined_best_forms():
+    rng = np.random.default_rng(11)
+    y = np.column_stack([100 + 0.4 * MONTHS + SEASON12[MONTHS % 12] + rng.normal(0, 3, 96) for _ in range(3)])
+    forms = candidate_forms("auto", False, "auto")
+    one, three = (auto_ets(y, np.full(3, 96), 12, 12, forms, top=k) for k in (1, 3))
+    np.testing.assert_array_equal(one.chosen, three.chosen)
+    assert (three.aicc <= one.aicc + 1e-9).all()  # the least refined AICc of the three includes the winner's
+    assert not np.allclose(one.forecasts, three.forecasts)  # the runners-up carry weight
+    # no further from the winner than the spread of the three fits: a weighted mean
+    assert np.isfinite(three.forecasts).all() and np.abs(three.forecasts - one.forecasts).max() < 5
+    with pytest.raises(ForecastError, match="top_forms"):
+        ETS(top_forms=0)
+
+
 # --- the combination -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["mean", "median"])
 def test_combination_is_the_mean_or_median_of_its_members(how):
     task = task_of(PANEL)
     members = [forecast_matrix(ETS(), task), forecast_matrix(Theta(), task),
-               forecast_matrix(ETS(trend="add", damped=True, seasonal="auto"), task)]
+               forecast_matrix(ETS(trend="add", damped=True, seasonal="auto", top_forms=1), task)]
     combined = forecast_matrix(Combination(members=("ets", "theta", "damped"), how=how), task)
     expected = np.mean(members, axis=0) if how == "mean" else np.median(members, axis=0)
     np.testing.assert_allclose(combined, expected, rtol=1e-12)
