@@ -375,5 +375,7 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
                     key=f"{key}_calibration")
     st.caption("Each model's quantiles come from its own errors in the other folds (cross-conformal: a fold's "
                "actual sales never set its own interval), per series where it has enough errors, else pooled over "
-               "its segment (the category on a chain). Ordering up to the 90 % quantile meets demand about 9 times in 10 when its 90 % "
-               "point lies on the diagonal.")
+               "its segment (the category on a chain). Ordering up to the 90 % quantile meets demand about 9 times "
+               "in 10 when its 90 % point lies on the diagonal. Where items often sell nothing, the low levels sit "
+               "above the diagonal: a quantile cannot go below 0 units, so a day without a sale is always at or "
+               "below it — it says little about ordering, which reads the upper levels.")
