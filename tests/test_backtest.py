@@ -68,6 +68,26 @@ def test_backtest_is_time_ordered_and_complete(demo):
     assert 0.5 < board.set_index("model").loc["snaive", "mase"] < 2
 
 
+def test_a_model_reusing_another_models_work_is_charged_its_seconds(demo):
+    """The combination reads the fold's ETS and Theta forecasts and LightGBM the linear model's
+    design: each is charged what those took, so the ladder's seconds are each model's cost alone."""
+    warehouse, dataset = demo
+    data = dataset_data(warehouse, dataset)
+    task, _ = make_task(data.frame, cutoffs(data.frame[DATE].max(), data.freq, SplitConfig(horizon=7))[0], data.freq,
+                        SplitConfig(horizon=7), keys=data.keys, attributes=data.attributes)
+    calls = []
+    first = task.shared("piece", lambda: calls.append(1) or sum(range(100_000)))
+    assert task.take_charged_seconds() == 0.0  # who computes it pays in its own time
+    again = task.shared("piece", lambda: calls.append(1) or -1)
+    assert first == again == sum(range(100_000)) and calls == [1]
+    assert task.take_charged_seconds() == task._cache["piece"].seconds > 0  # who reads it is charged
+    assert task.take_charged_seconds() == 0.0  # once
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=1), models=tuple(ModelSpec.of(a) for a in
+                                                                                ("ets", "theta", "comb")))
+    seconds = {t.model: t.seconds for t in run_backtest(data, config).timings}
+    assert seconds["comb"] > 0.5 * (seconds["ets"] + seconds["theta"])  # not the 0.01 s of its mean alone
+
+
 def test_too_short_history_is_explained(demo):
     warehouse, dataset = demo
     data = dataset_data(warehouse, dataset)

@@ -10,12 +10,14 @@ returns them with the forecasts, so a backtest can record and show them.
 from __future__ import annotations
 
 import os
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -139,6 +141,16 @@ def fallback_rule(panel: Panel, steps: int, season: int) -> tuple[np.ndarray, np
     return forecasts, np.where(never, "zero", np.where(short, "naive", "snaive"))
 
 
+T = TypeVar("T")
+_CHARGED = ("seconds charged for shared pieces",)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    value: object
+    seconds: float
+
+
 @dataclass(frozen=True)
 class ForecastTask:
     """What a model may see in one fold, and nothing more.
@@ -166,6 +178,31 @@ class ForecastTask:
     @property
     def season_length(self) -> int:
         return self.freq.season_length
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per task (one fold): the models of a fold that need the same
+        piece — the combination its members' forecasts, the linear model and LightGBM one
+        design matrix — compute it once. A model that reads a piece another model computed
+        is charged the seconds it took (``take_charged_seconds``), so that each model's
+        timing on the ladder is what it costs when run alone, not a free ride."""
+        hit = self._cache.get(key)
+        if hit is None:
+            tic = time.perf_counter()
+            value = compute()
+            return self._cache.setdefault(key, _Shared(value, time.perf_counter() - tic)).value
+        self._cache.setdefault(_CHARGED, []).append(hit.seconds)  # append is atomic: blocks run in threads
+        return hit.value
+
+    def put_shared(self, key: Hashable, value: object, seconds: float) -> None:
+        """Store a piece computed together with another (one fit giving two models' forecasts)."""
+        self._cache.setdefault(key, _Shared(value, seconds))
+
+    def has_shared(self, key: Hashable) -> bool:
+        return key in self._cache
+
+    def take_charged_seconds(self) -> float:
+        """The seconds of shared pieces read since the last call (see ``shared``), and reset."""
+        return float(sum(self._cache.pop(_CHARGED, ())))
 
     @cached_property
     def series_ids(self) -> np.ndarray:

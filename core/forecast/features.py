@@ -130,10 +130,7 @@ class Design:
         model, then LightGBM, with the same lags, windows and training periods) read one
         design, kept in the task's cache for as long as the fold lasts. Do not modify it."""
         key = ("design", tuple(lags), tuple(windows), train_periods)
-        design = task._cache.get(key)
-        if design is None:
-            design = task._cache.setdefault(key, cls.build(task, lags, windows, train_periods))
-        return design
+        return task.shared(key, lambda: cls.build(task, lags, windows, train_periods))
 
     @classmethod
     def build(

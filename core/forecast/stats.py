@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,11 +94,7 @@ def once_per_task(model: LocalForecaster, panel: Panel, steps: int, task: Foreca
     """``fit(panel, steps, task)``, computed once per fold: the combination (``comb``)
     reuses the forecasts of the ETS and Theta that ran on the same task. Keyed by the
     model's settings and the block of series (blocks are contiguous runs of ids)."""
-    key = task_key(model, panel, steps)
-    cached = task._cache.get(key)
-    if cached is None:
-        cached = task._cache.setdefault(key, fit(panel, steps, task))
-    return cached
+    return task.shared(task_key(model, panel, steps), lambda: fit(panel, steps, task))
 
 
 def task_key(model: LocalForecaster, panel: Panel, steps: int) -> tuple:
@@ -835,12 +832,14 @@ class ETS(LocalForecaster):
         if (self.trend, self.seasonal) != ("auto", "auto") or damped != expected:
             raise ForecastError("ets: only automatic ETS pairs with the automatic damped ETS of the same settings.")
         keys = [task_key(model, panel, steps) for model in (self, damped)]
-        if any(key in task._cache for key in keys):
+        if any(task.has_shared(key) for key in keys):
             return
+        tic = time.perf_counter()
         both = self._automatic(panel, steps, self.season_length or task.season_length,
                                _pick(self.max_history, _RECENT_HISTORY, task), with_damped=True)
-        for key, forecast in zip(keys, both):
-            task._cache.setdefault(key, forecast)
+        seconds = time.perf_counter() - tic
+        for key, forecast, share in zip(keys, both, (seconds, 0.0), strict=True):  # the damped forms came free
+            task.put_shared(key, forecast, share)
 
     def _groups(self, y: np.ndarray, lengths: np.ndarray, m: int) -> dict[str, tuple[bool, Seasonality, np.ndarray]]:
         """Which series get which fixed model, by name: (trend, season, mask of series), masks disjoint.
