@@ -71,7 +71,12 @@ def test_a_series_too_short_for_a_level_pools_its_segment_with_errors_scaled_by_
     offsets = q.conformal_offsets(frame, q.LEVELS, segments, min_errors=0)
     basis = offsets.groupby("level")["basis"].agg(set)
     assert basis[0.1] == basis[0.5] == basis[0.9] == {"series"}
-    assert basis[0.025] == basis[0.975] == {"segment"}  # 6 series x 14 = 84 pooled errors per segment
+    # 6 series x 14 = 84 pooled errors per segment; where that pooled 0.975 fell below the series' own 0.9 (a
+    # basis change crosses levels) it was raised to it, and reads the basis of that value
+    assert basis[0.025] == basis[0.975] == {"segment", "series"}
+    wide = offsets.pivot_table(index=["cutoff", "unique_id"], columns="level", values="offset")
+    raised = offsets[(offsets["level"] == 0.975) & (offsets["basis"] == "series")].set_index(["cutoff", "unique_id"])
+    assert 0 < len(raised) < 36 and (raised["offset"] == wide.loc[raised.index, 0.9]).all()
     # by hand, fold 1 of s00: its pool is segment a's errors of folds 2-3, each divided by its series' MAE there
     errors = frame.assign(e=frame["actual"] - frame["forecast"])
     first = frame["cutoff"].min()
@@ -79,7 +84,8 @@ def test_a_series_too_short_for_a_level_pools_its_segment_with_errors_scaled_by_
     mae = others.groupby("unique_id")["e"].apply(lambda e: e.abs().mean())
     pooled = np.sort((others["e"] / others["unique_id"].map(mae)).to_numpy())
     rank = int(np.ceil(85 * 0.975))  # n = 84
-    expected = mae["s00"] * pooled[rank - 1]
+    expected = max(mae["s00"] * pooled[rank - 1], offsets.query(
+        "unique_id == 's00' and level == 0.9 and cutoff == @first")["offset"].iloc[0])
     got = offsets.query("unique_id == 's00' and level == 0.975 and cutoff == @first")["offset"].iloc[0]
     assert got == pytest.approx(expected)
     # without segments the pool is every series ("all"); with min_errors above 14, every level pools
@@ -191,3 +197,64 @@ def test_a_one_fold_backtest_says_why_it_has_no_interval(demo_data):
     result = run_backtest(data, BacktestConfig(split=SplitConfig(horizon=14, folds=1), models=(ModelSpec.of("naive"),)))
     assert not {"pinball", "coverage_80"} & set(result.metrics["metric"])
     assert result.summary()["spread"]["no_interval"] == q.SINGLE_FOLD
+
+
+def test_offsets_never_decrease_in_the_level_even_where_the_basis_changes_between_levels():
+    # Series "a" has 120 out-of-fold errors: enough of its own for 0.9 (100), too few for 0.95 (200), so its 0.9
+    # offset is its own (+10, a skewed error) and its 0.95 one the pool's (scaled normal errors, about 2 x its MAE
+    # = 5.4): the pooled 0.95 offset fell below its own 0.9 one before the levels were widened (raised to it).
+    rng = np.random.default_rng(3)
+    frame = run(n_series=20, folds=3, horizon=60, sd=np.ones(20))
+    skewed = np.where(rng.random(180) < 0.15, 10.0, -1.0)
+    frame.loc[frame["unique_id"] == "s00", "actual"] = 100.0 + skewed
+    levels = (0.5, 0.9, 0.95, 0.975)
+    for offsets in (q.conformal_offsets(frame, levels), q.future_offsets(frame, levels)):
+        keys = [c for c in ("model", "cutoff", "unique_id") if c in offsets.columns]
+        wide = offsets.pivot_table(index=keys, columns="level", values="offset")
+        assert (np.diff(wide.to_numpy(), axis=1) >= 0).all()
+        a = offsets[offsets["unique_id"] == "s00"].groupby("level")["offset"].first()
+        assert a[0.5] == -1.0 and a[0.9] == a[0.95] == a[0.975] == 10.0  # the pool's 0.95 was 5.4
+        # a raised value keeps the basis it was computed on: the series' own errors
+        basis = offsets[offsets["unique_id"] == "s00"].groupby("level")["basis"].first()
+        assert basis[0.9] == basis[0.95] == "series"
+
+
+def test_non_crossing_widens_from_the_median_out_and_keeps_nan_in_place():
+    levels = (0.1, 0.5, 0.9, 0.95, 0.99)
+    values = np.array([[-1.0, 0.0, 3.0, 2.0, np.nan], [np.nan] * 5, [1.0, 0.0, 2.0, np.nan, 1.0],
+                       [np.nan, 0.0, np.nan, 4.0, 5.0]])
+    expected = np.array([[-1.0, 0.0, 3.0, 3.0, np.nan], [np.nan] * 5, [0.0, 0.0, 2.0, np.nan, 2.0],
+                         [np.nan, 0.0, np.nan, 4.0, 5.0]])
+    np.testing.assert_array_equal(q.non_crossing(values, levels), expected)
+    np.testing.assert_array_equal(q.non_crossing(values.T, levels, axis=0), expected.T)
+    assert q.max_level(199) == pytest.approx(0.995) and q.max_level(39) == pytest.approx(0.975)
+    assert q.max_level(0) == 0.0
+
+
+def test_overlapping_folds_never_pool_errors_on_the_folds_own_dates():
+    # step 7 < horizon 28: fold 1 (cutoff Jan 14) forecasts Jan 15 - Feb 11, dates that folds 0 and 2 forecast
+    # too. Changing the actual sales on fold 1's dates (in every fold's rows, as the data would) must not move
+    # fold 1's offsets; it moves the other folds' (those dates are in their pools where outside their window).
+    ids = [f"s{i}" for i in range(30)]
+    cutoffs = pd.date_range("2024-01-07", periods=4, freq="7D")
+    frame = pd.MultiIndex.from_product([["m"], ids, cutoffs, range(1, 29)],
+                                       names=["model", "unique_id", "cutoff", "step"]).to_frame(index=False)
+    frame["ds"] = frame["cutoff"] + pd.to_timedelta(frame["step"], "D")
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2024-01-08", "2024-03-10", freq="D")
+    sales = pd.DataFrame(rng.normal(0, 1, (len(ids), len(days))), index=ids, columns=days).stack()
+    frame["forecast"] = 0.0
+    frame["actual"] = sales.reindex(pd.MultiIndex.from_arrays([frame["unique_id"], frame["ds"]])).to_numpy()
+    fold1 = frame.loc[frame["cutoff"] == cutoffs[1], "ds"]
+    changed = frame.assign(actual=np.where(frame["ds"].between(fold1.min(), fold1.max()), frame["actual"] * 5,
+                                           frame["actual"]))
+    before, after = (q.conformal_offsets(f, (0.1, 0.5, 0.9), min_errors=0).set_index(["cutoff", "unique_id", "level"])
+                     ["offset"] for f in (frame, changed))
+    assert before.notna().all()
+    np.testing.assert_allclose(after.loc[cutoffs[1]], before.loc[cutoffs[1]])
+    # fold 3 (Feb 4 - Mar 3) pools fold 0's errors on Jan 8-14... and fold 1's dates before Feb 4: they moved
+    assert not np.allclose(after.loc[cutoffs[3]], before.loc[cutoffs[3]])
+    # without ds (an old caller) the rule cannot apply, and fold 1's offsets see its own actuals
+    no_dates = [q.conformal_offsets(f.drop(columns="ds"), (0.9,), min_errors=0).set_index(["cutoff", "unique_id"])
+                ["offset"] for f in (frame, changed)]
+    assert not np.allclose(no_dates[1].loc[cutoffs[1]], no_dates[0].loc[cutoffs[1]])

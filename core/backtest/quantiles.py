@@ -11,6 +11,8 @@ API::
         -> DataFrame[model, unique_id, level, offset, basis]           # from ALL the run's folds
     with_quantiles(forecasts, offsets, stated=None) -> forecasts + one column per level ("q0.9", ...)
     own_errors_needed(level) -> int                                    # errors for a series' own basis (default)
+    max_level(n_errors) -> float                                       # the highest upper level n errors support
+    non_crossing(offsets, levels, axis=-1) -> ndarray                  # monotone in the level, NaN kept
     no_interval_reason(n_folds) -> str | None                          # why a run has no backtest interval
     SINGLE_FOLD                                                        # that reason, for a one-fold run
     METHOD                                                             # the method in a sentence (backtest JSON)
@@ -31,10 +33,29 @@ forecasts *beyond* the run still get offsets from that fold (``future_offsets``)
 
 **Finite-sample quantile** (split conformal, Lei, G'Sell, Rinaldo, Tibshirani & Wasserman
 2018, JASA 113): from n errors sorted ascending, the upper level τ ≥ 0.5 is the
-⌈(n+1)τ⌉-th smallest and the lower level τ < 0.5 the ⌊(n+1)τ⌋-th, which guarantees coverage
-of at least τ (at most τ below) when errors are exchangeable. It exists only when that rank
-is between 1 and n: n ≥ τ/(1-τ) for an upper level (9 errors for 0.9, 39 for 0.975) and
-n ≥ 1/τ - 1 for a lower one (9 for 0.1, 39 for 0.025).
+⌈(n+1)τ⌉-th smallest and the lower level τ < 0.5 the ⌊(n+1)τ⌋-th. It exists only when that
+rank is between 1 and n: n ≥ τ/(1-τ) for an upper level (9 errors for 0.9, 39 for 0.975,
+199 for 0.995) and n ≥ 1/τ - 1 for a lower one (9 for 0.1, 39 for 0.025); ``max_level(n)``
+is the highest upper level n errors support. Where it does not exist the offset is NaN
+("level not available"), never a guess.
+
+**What is guaranteed, and what is not.** For a split-conformal quantile on exchangeable
+errors, coverage of at least τ holds. Cross-conformal over folds (CV+) guarantees less:
+Barber et al. (2021, Thm. 4) prove a two-sided CV+ interval of nominal 1-α covers at least
+1-2α (minus a term in 1/fold size), about 1-α in practice; so each upper level τ here is
+*about* τ, with a guarantee only of 1-2(1-τ). Errors pooled over series after scaling
+(``segment``, ``all`` below) are not exchangeable with the series' own future errors, and
+sales over time are not exchangeable either: for them there is no guarantee at all, only
+the backtest's measured coverage (``metrics.coverage_80``, ``coverage_95``).
+
+**Overlapping folds.** When folds overlap (``SplitConfig.step`` below gap + horizon), another
+fold's errors on the dates fold f forecasts are errors *on fold f's own actuals*. They are
+left out of fold f's pool: every error dated within fold f's forecast dates (its first to its
+last date, over all series) is dropped, so a fold's actual sales never set its own interval.
+(Dropping every error after fold f's cutoff instead would leave the last fold with the
+errors of earlier folds only and the first fold with none at all, while errors on later,
+disjoint dates carry no information on fold f's actuals; exchangeability of folds, which CV+
+assumes, is kept by the window rule.)
 
 **Basis, per level.** ``series``: the series' own out-of-fold errors, where it has enough
 for the level: by default ``own_errors_needed`` (10 errors beyond the quantile: 100 for 0.1
@@ -61,7 +82,14 @@ normalised errors held 79 % and 94 %, and per-series coverage of the 80 % interv
 less (sd 5.5 against 7.4 points). Hence the default: a series' own errors only when ten of
 them lie beyond the quantile.
 
-Quantiles never cross: after adding the offsets each row's quantiles are sorted, the
+Quantiles never cross. The basis is chosen per level, so a series' 0.95 offset may come from
+its segment and its 0.9 one from its own errors, and the first can fall below the second:
+each (model, fold, series)'s offsets are therefore widened across the levels it has
+(``non_crossing``: a running maximum from the median up, minimum from the median down), so
+every consumer (the money's order-up-to levels, the hand-off's order quantities) gets offsets
+that never decrease in the level; a raised value keeps the basis it was computed on (a 0.95
+offset raised to the series' own 0.9 one reads ``series``). After adding the offsets each row's quantiles are sorted once
+more (the clip at 0 and a model's stated quantiles can reorder them), the
 rearrangement of Chernozhukov, Fernández-Val & Galichon (2010, Econometrica 78), which can
 only lower the pinball loss. A model that states its own quantiles (forecasts made elsewhere
 with quantile columns, table ``run_quantiles``) keeps them at the levels it states
@@ -107,6 +135,47 @@ def own_errors_needed(level: float) -> int:
     return max(finite, int(np.ceil(TAIL_ERRORS / min(level, 1 - level) - _EPS)))
 
 
+def max_level(n_errors: int) -> float:
+    """The highest upper level whose finite-sample quantile ``n_errors`` errors support:
+    n/(n+1) (the ⌈(n+1)τ⌉-th smallest must be at most the n-th); 0.0 for no error. 199
+    errors support 0.995, 99 support 0.99, 39 support 0.975."""
+    n = int(n_errors)
+    return n / (n + 1) if n > 0 else 0.0
+
+
+def non_crossing(offsets: np.ndarray, levels: Sequence[float], axis: int = -1) -> np.ndarray:
+    """``offsets`` made monotone along ``axis`` (one entry per level of ``levels``, ascending)
+    by widening: an upper level (≥ 0.5) below a lower upper level is raised to it (a running
+    maximum from the median out), a lower level above a higher level is lowered to it (a
+    running minimum from the median down). NaN ("level not available") stays NaN and is
+    skipped. Widening, not the sort of Chernozhukov et al. (2010), because crossing comes from
+    a basis change between levels (a series' own 0.9 quantile, a pooled 0.95 one): the own
+    quantile is the better estimate for the series, and sorting would move it to another
+    level. Any shape; returns a new float array."""
+    values = np.moveaxis(np.asarray(offsets, dtype=float), axis, -1)
+    flat = values.reshape(-1, values.shape[-1])
+    out = np.take_along_axis(flat, _widening(flat, levels), axis=1)
+    return np.moveaxis(np.where(np.isnan(flat), np.nan, out).reshape(values.shape), -1, axis)
+
+
+def _widening(values: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """(rows, levels) -> for each cell the level column whose value it takes so that the
+    row never decreases in the level (see ``non_crossing``); NaN cells point at themselves."""
+    rows = np.arange(values.shape[0])
+    source = np.tile(np.arange(values.shape[1]), (values.shape[0], 1))
+    upper = [j for j, level in enumerate(levels) if level >= 0.5]
+    lower = [j for j, level in enumerate(levels) if level < 0.5][::-1]
+    anchor = upper[0] if upper else (lower[0] if lower else 0)
+    for group, worse in ((upper, np.less), (lower, np.greater)):
+        best = np.full(len(rows), anchor)
+        for j in group:
+            current, kept = values[:, j], values[rows, source[rows, best]]
+            replace = ~np.isnan(current) & ~np.isnan(kept) & worse(current, kept)
+            source[replace, j] = source[rows, best][replace]
+            best = np.where(~np.isnan(current) & ~replace | np.isnan(kept), j, best)
+    return source
+
+
 def no_interval_reason(n_folds: int) -> str | None:
     """Why the backtest forecasts of a run with ``n_folds`` folds have no interval; None when they have one."""
     return SINGLE_FOLD if n_folds < 2 else None
@@ -137,11 +206,21 @@ def conformal_offsets(forecasts: pd.DataFrame, levels: Sequence[float] = LEVELS,
         return _empty(with_cutoff=True)
     parts = []
     for model, part in errors.groupby(MODEL, sort=True, observed=True):
-        cube, series, cutoffs = _cube(part)  # series x folds x errors of a fold
+        cube, series, cutoffs, dates = _cube(part)  # series x folds x errors of a fold (and their dates)
         segments = _segment_codes(series, segment_of)
         for f, cutoff in enumerate(cutoffs):
-            pool = np.delete(cube, f, axis=1) if out_of_fold else cube
             present = ~np.all(np.isnan(cube[:, f, :]), axis=1)  # only the series this fold scored
+            if out_of_fold:
+                pool = np.delete(cube, f, axis=1)
+                if dates is not None:  # overlapping folds: no error on a date fold f forecasts
+                    when = np.delete(dates, f, axis=1)
+                    mine = dates[:, f, :][~np.isnan(cube[:, f, :])]
+                    if mine.size:
+                        inside = (when >= mine.min()) & (when <= mine.max())
+                        if inside.any():
+                            pool = np.where(inside, np.nan, pool)
+            else:
+                pool = cube
             # every series' other folds pool, also a series this fold did not score
             offsets, basis = _offsets(pool.reshape(len(series), -1), levels, segments, min_errors)
             parts.append((model, cutoff, series[present], offsets[present], basis[present]))
@@ -158,7 +237,7 @@ def future_offsets(forecasts: pd.DataFrame, levels: Sequence[float] = LEVELS, se
     errors = _errors(forecasts)
     parts = []
     for model, part in errors.groupby(MODEL, sort=True, observed=True):
-        cube, series, _ = _cube(part)
+        cube, series, _, _ = _cube(part)
         offsets, basis = _offsets(cube.reshape(len(series), -1), levels, _segment_codes(series, segment_of),
                                   min_errors)
         parts.append((model, None, series, offsets, basis))
@@ -254,14 +333,15 @@ def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 
 
 def _errors(forecasts: pd.DataFrame) -> pd.DataFrame:
-    frame = forecasts[[MODEL, SERIES_ID, CUTOFF]].copy()
+    frame = forecasts[[MODEL, SERIES_ID, CUTOFF, *([DATE] if DATE in forecasts.columns else [])]].copy()
     frame["error"] = forecasts[ACTUAL].to_numpy(dtype=float) - forecasts[FORECAST].to_numpy(dtype=float)
     return frame[~np.isnan(frame["error"].to_numpy())]
 
 
-def _cube(errors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One model's errors as a (series, fold, error) array padded with NaN, its series ids
-    and its cutoffs (oldest first)."""
+def _cube(errors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """One model's errors as a (series, fold, error) array padded with NaN, its series ids,
+    its cutoffs (oldest first) and the errors' dates as the same-shaped array of
+    nanoseconds (None when the rows have no ``ds``)."""
     s_codes, series = pd.factorize(errors[SERIES_ID], sort=True)
     f_codes, cutoffs = pd.factorize(errors[CUTOFF], sort=True)
     cell = s_codes.astype(np.int64) * len(cutoffs) + f_codes
@@ -270,9 +350,15 @@ def _cube(errors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
     sizes = np.diff(np.r_[starts, len(sorted_cells)])
     position = np.arange(len(sorted_cells)) - np.repeat(starts, sizes)
-    cube = np.full((len(series), len(cutoffs), int(sizes.max()) if len(sizes) else 0), np.nan)
-    cube[s_codes[order], f_codes[order], position] = errors["error"].to_numpy()[order]
-    return cube, np.asarray(series, dtype=object), np.asarray(cutoffs)
+    shape = (len(series), len(cutoffs), int(sizes.max()) if len(sizes) else 0)
+    cube = np.full(shape, np.nan)
+    where = (s_codes[order], f_codes[order], position)
+    cube[where] = errors["error"].to_numpy()[order]
+    dates = None
+    if DATE in errors.columns:
+        dates = np.full(shape, np.iinfo(np.int64).min, dtype=np.int64)  # padding: before every date
+        dates[where] = pd.to_datetime(errors[DATE]).to_numpy(dtype="datetime64[ns]").astype(np.int64)[order]
+    return cube, np.asarray(series, dtype=object), np.asarray(cutoffs), dates
 
 
 def _segment_codes(series: np.ndarray, segment_of: pd.Series | None) -> np.ndarray | None:
@@ -331,7 +417,11 @@ def _offsets(errors: np.ndarray, levels: tuple[float, ...], segments: np.ndarray
             use = todo & exists[np.maximum(codes, 0)]
             offsets[use, j] = np.where(scale[use] > 0, scale[use] * pooled[codes[use]], 0.0)
             basis[use, j] = BASES.index(name)
-    return offsets, basis
+    # One basis per level makes levels cross (a pooled 0.95 below an own 0.9): widened, each value keeps its basis.
+    source = _widening(offsets, levels)
+    missing = np.isnan(offsets)
+    return (np.where(missing, np.nan, np.take_along_axis(offsets, source, axis=1)),
+            np.where(missing, basis, np.take_along_axis(basis, source, axis=1)))
 
 
 def _pool(errors: np.ndarray, scale: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
