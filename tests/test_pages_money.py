@@ -189,3 +189,27 @@ def test_the_ordering_rule_is_chosen_and_each_models_rules_are_shown_as_computed
     text = " ".join(m.value for m in at.markdown)
     assert f"The quantile rule earns more for **{wins} of 2** models" in text
     assert "the figures above order up to " + RULE_CHOICES[QUANTILE] in text
+
+
+def test_a_model_added_to_the_run_elsewhere_is_priced_at_once(demo_with_run):
+    """Forecasts made elsewhere added to the run after a session priced it (here from code, as the
+    command line does; another tab would do the same) are in the next session's money at once:
+    the cached impact is keyed by the run's revision, not its id alone."""
+    from core.backtest import external
+    from core.backtest.store import run_forecasts
+
+    at = new_session(PAGE)
+    assert sorted(at.table[0].value.index) == ["Moving average", "Seasonal naive"]
+    warehouse = Warehouse(demo_with_run)
+    try:
+        run_id = warehouse.query("SELECT run_id FROM runs")["run_id"].iloc[0]
+        rows = run_forecasts(warehouse, run_id)
+        rows = rows[rows["model"] == "ma"]
+        file = pd.DataFrame({"series": rows["unique_id"], "date": rows["ds"].dt.strftime("%Y-%m-%d"),
+                             "cutoff": rows["cutoff"].dt.strftime("%Y-%m-%d"), "forecast": rows["forecast"]})
+        external.add_external(warehouse, run_id, "Notebook", file.to_csv(index=False).encode(), "nb.csv")
+    finally:
+        warehouse.close()
+    again = new_session(PAGE)
+    assert not again.exception
+    assert sorted(again.table[0].value.index) == ["Moving average", "Notebook", "Seasonal naive"]

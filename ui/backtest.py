@@ -39,16 +39,31 @@ METRIC_HELP = {
 }
 
 
+def run_revision(run_id: str) -> str:
+    """Changes when a model made elsewhere joins or leaves the run, on any page, tab or the
+    command line (``core.backtest.store.run_revision``): part of the key of every cached read
+    of the run's models below."""
+    return runs.run_revision(get_warehouse(), run_id)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def _metrics(run_id: str) -> pd.DataFrame:
+def _metrics_at(run_id: str, revision: str) -> pd.DataFrame:
     return runs.run_metrics(get_warehouse(), run_id)
 
 
+def _metrics(run_id: str) -> pd.DataFrame:
+    """The run's metrics as they are now (cached per revision of its models)."""
+    return _metrics_at(run_id, run_revision(run_id))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_forecasts(run_id: str) -> pd.DataFrame:
-    """Every forecast of a run (the Experiments page compares runs on them); cleared with
-    ``_metrics`` when a model made elsewhere joins or leaves the run (``ui.external``)."""
+def _run_forecasts_at(run_id: str, revision: str) -> pd.DataFrame:
     return runs.run_forecasts(get_warehouse(), run_id)
+
+
+def run_forecasts(run_id: str) -> pd.DataFrame:
+    """Every forecast of a run as it is now (the Experiments page compares runs on them)."""
+    return _run_forecasts_at(run_id, run_revision(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -94,8 +109,17 @@ def fallback_text(counts: dict[str, int]) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _series_forecasts(run_id: str, series_id: str) -> pd.DataFrame:
+def _series_forecasts_at(run_id: str, series_id: str, revision: str) -> pd.DataFrame:
     return runs.run_forecasts(get_warehouse(), run_id, series_id)
+
+
+def _series_forecasts(run_id: str, series_id: str) -> pd.DataFrame:
+    return _series_forecasts_at(run_id, series_id, run_revision(run_id))
+
+
+# ``ui.external`` clears these after a change; the revision in their keys already makes them current.
+_metrics.clear, run_forecasts.clear = _metrics_at.clear, _run_forecasts_at.clear
+_series_forecasts.clear = _series_forecasts_at.clear
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -377,5 +401,5 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
                "actual sales never set its own interval), per series where it has enough errors, else pooled over "
                "its segment (the category on a chain). Ordering up to the 90 % quantile meets demand about 9 times "
                "in 10 when its 90 % point lies on the diagonal. Where items often sell nothing, the low levels sit "
-               "above the diagonal: a quantile cannot go below 0 units, so a day without a sale is always at or "
+               "above the diagonal: a quantile cannot go below 0 units, so a period without a sale is always at or "
                "below it — it says little about ordering, which reads the upper levels.")

@@ -29,6 +29,7 @@ from core.money.impact import (
 )
 from core.money.run_impact import run_impact
 from core.text import md
+from ui.backtest import run_revision
 from ui.state import change_metric, current_project, get_warehouse, show_error, table
 
 OPTIMAL_CHOICE = "Profit-optimal per item (recommended)"
@@ -237,8 +238,9 @@ def handoff_economics(key: str, run: runs.RunInfo | None = None) -> Economics | 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_impact(run_id: str, config: ImpactConfig, _created: str) -> ImpactResult:
-    """A run's money impact, computed once per run and settings for every page that needs it."""
+def cached_impact(run_id: str, config: ImpactConfig, revision: str) -> ImpactResult:
+    """A run's money impact, computed once per run, revision of its models
+    (``ui.backtest.run_revision``) and settings, for every page that needs it."""
     return run_impact(get_warehouse(), run_id, config).impact
 
 
@@ -250,7 +252,7 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
     with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
                    "Costing each model's forecast errors…", expanded=False) as status:
         try:
-            result = cached_impact(run.run_id, config, run.created_at.isoformat())
+            result = cached_impact(run.run_id, config, run_revision(run.run_id))
         except MitoshiError as error:
             failure = error
             # The status ends here, saying what is missing; the message below says how to give it.

@@ -54,6 +54,7 @@ from core.planning import store as planning
 from core.planning.store import Project
 from core.text import md
 from core.warehouse import Dataset, Warehouse
+from ui.backtest import run_revision
 from ui.money import cached_impact, run_picker
 from ui.state import dataset_picker, get_warehouse, show_error, table
 
@@ -78,7 +79,7 @@ def _history(dataset_id: str, fingerprint: str, column: str, pre_days: int, econ
 def _promise(run: RunInfo, config: ImpactConfig, project: Project) -> tuple[float, str]:
     """The promise the pilot is sized on: the money impact shared with the Money page's cache, the
     model read now (the one last published from the run changes without the run changing)."""
-    impact = cached_impact(run.run_id, config, run.created_at.isoformat())
+    impact = cached_impact(run.run_id, config, run_revision(run.run_id))
     return offline_estimate(get_warehouse(), project, run.run_id, impact)
 
 

@@ -112,6 +112,16 @@ def backtested_until(warehouse: Warehouse, run: RunInfo) -> date | None:
     return None if pd.isna(last) else pd.Timestamp(last).date()
 
 
+def run_revision(warehouse: Warehouse, run_id: str) -> str:
+    """A token that changes whenever the run's set of models changes (forecasts made elsewhere
+    added or removed, ``core.backtest.external``): the pages key their cached reads of a run's
+    metrics, forecasts and money by it, so that a change made on another page, in another tab
+    or from the command line is seen at once."""
+    row = warehouse.query("SELECT count(*) AS n, max(created_at) AS last FROM run_external_models WHERE run_id = ?",
+                          [run_id]).iloc[0]
+    return f"{int(row['n'])}:{'' if pd.isna(row['last']) else pd.Timestamp(row['last']).isoformat()}"
+
+
 def run_metrics(warehouse: Warehouse, run_id: str, level: str | None = None) -> pd.DataFrame:
     if level is None:
         return warehouse.query('SELECT level, "group", model, metric, value FROM run_metrics WHERE run_id = ?', [run_id])
