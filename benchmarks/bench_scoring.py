@@ -70,8 +70,7 @@ def main() -> int:
         points_only, _ = best_of(3, lambda: original(scored, segments, pair))
     finally:
         engine.has_quantiles = kept
-    pool = engine.pooling_segment(segments)
-    of = scored.groupby(SERIES_ID)[pool].first()
+    of = engine.pooling_map(scored, segments)
     offsets_s, offsets = best_of(3, lambda: quantiles.conformal_offsets(scored, quantiles.LEVELS, of))
     join_s, _ = best_of(3, lambda: quantiles.with_quantiles(scored, offsets))
     print(f"{scored[SERIES_ID].nunique():,} series, {scored['model'].nunique()} models, {len(scored):,} scored rows")

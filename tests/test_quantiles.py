@@ -258,3 +258,25 @@ def test_overlapping_folds_never_pool_errors_on_the_folds_own_dates():
     no_dates = [q.conformal_offsets(f.drop(columns="ds"), (0.9,), min_errors=0).set_index(["cutoff", "unique_id"])
                 ["offset"] for f in (frame, changed)]
     assert not np.allclose(no_dates[1].loc[cutoffs[1]], no_dates[0].loc[cutoffs[1]])
+
+
+def test_the_pooling_segment_has_several_series_per_value_else_all_series_pool():
+    from core.backtest.engine import MIN_SEGMENT_SERIES, pooling_map, pooling_segment
+    assert MIN_SEGMENT_SERIES == 5
+    # 12 series: "category" has 6 + 4 + 2 series per value (median 4), "colour" unique per series, "store" 6 + 6
+    frame = pd.DataFrame({"unique_id": [f"s{i:02d}" for i in range(12)],
+                          "store": ["A"] * 6 + ["B"] * 6,
+                          "category": ["x"] * 6 + ["y"] * 4 + ["z"] * 2,
+                          "colour": [f"c{i}" for i in range(12)]})
+    assert pooling_segment(("store", "category", "colour"), frame) == "store"  # last column with >= 5 per value
+    assert pooling_segment(("colour",), frame) is None
+    assert pooling_map(frame, ("colour",)) is None
+    # a value with fewer than 5 series pools with every series (NaN), the others on their own
+    of = pooling_map(frame.assign(category=["x"] * 6 + ["y"] * 5 + ["z"]), ("category",))
+    assert of.isna().sum() == 1 and of["s11"] is np.nan or pd.isna(of["s11"])
+    assert of.dropna().value_counts().to_dict() == {"x": 6, "y": 5}
+    # a series alone in its value pools every series' errors ("all"), not its own
+    run_ = run(n_series=12, folds=3, horizon=7, seed=2)
+    offsets = q.conformal_offsets(run_, (0.975,), of)
+    assert offsets.groupby("unique_id")["basis"].first().to_dict() == {
+        **{f"s{i:02d}": "segment" for i in range(11)}, "s11": "all"}

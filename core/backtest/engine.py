@@ -320,20 +320,42 @@ def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
 PAIR_SEP = " | "
 
 
-def pooling_segment(segments: tuple[str, ...]) -> str | None:
+MIN_SEGMENT_SERIES = 5  # series a segment value needs to pool errors of its own (else: every series' pool)
+
+
+def pooling_segment(segments: tuple[str, ...], frame: pd.DataFrame) -> str | None:
     """The segment whose series pool their errors for a conformal quantile when a series has
     too few of its own (``core.backtest.quantiles``): the last segment column (the category
-    on a chain: items of one category sell alike), None when the data has no segment."""
-    return segments[-1] if segments else None
+    on a chain: items of one category sell alike) whose values hold, at the median, at least
+    ``MIN_SEGMENT_SERIES`` series each in ``frame`` (unique_id plus the segment columns). A
+    column with one or a few series per value (the store on a two-store chain is fine, an
+    item attribute unique to each series is not) would pool a series with itself, so it is
+    skipped; None when no column qualifies (pool all series)."""
+    for column in reversed(segments):
+        if column in frame.columns:
+            per_value = frame.groupby(column, observed=True)[SERIES_ID].nunique()
+            if len(per_value) and per_value.median() >= MIN_SEGMENT_SERIES:
+                return column
+    return None
+
+
+def pooling_map(frame: pd.DataFrame, segments: tuple[str, ...]) -> pd.Series | None:
+    """unique_id -> its value of ``pooling_segment`` (NaN where that value has fewer than
+    ``MIN_SEGMENT_SERIES`` series: such a series pools with all series), or None to pool
+    all series."""
+    column = pooling_segment(segments, frame)
+    if column is None:
+        return None
+    of = frame.groupby(SERIES_ID, sort=False, observed=True)[column].first()
+    sizes = of.astype(str).map(of.astype(str).value_counts())
+    return of.astype(object).where(sizes >= MIN_SEGMENT_SERIES)
 
 
 def segment_of(data: BacktestData) -> pd.Series | None:
-    """unique_id -> the pooling segment's value, for ``quantiles.conformal_offsets`` and
-    ``quantiles.future_offsets`` on this data (None: pool all series)."""
-    column = pooling_segment(data.segments)
-    if column is None:
-        return None
-    return data.frame.groupby(SERIES_ID, sort=False)[column].first()
+    """unique_id -> the pooling segment's value (``pooling_map``), for
+    ``quantiles.conformal_offsets`` and ``quantiles.future_offsets`` on this data (None: pool
+    all series)."""
+    return pooling_map(data.frame, data.segments)
 
 
 def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[str, str] | None,
@@ -349,8 +371,7 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
     # Categorical keys make the group-bys below faster.
     scored = scored.astype({column: "category" for column in (MODEL, SERIES_ID, *segments)})
     if not has_quantiles(scored):
-        pool = pooling_segment(segments)
-        of = scored.groupby(SERIES_ID, observed=True)[pool].first() if pool else None
+        of = pooling_map(scored, segments)
         scored = quantiles.with_quantiles(scored, quantiles.conformal_offsets(scored, quantiles.LEVELS, of),
                                           stated=stated)
     scored = with_row_terms(scored)
