@@ -88,7 +88,10 @@ with right:
         == "profit-optimal per item"
     level = st.slider("Service level (%)", 50.0, 99.9, 95.0, 0.1, format="%.1f", key="handoff_level",
                       disabled=not with_orders or optimal,
-                      help="The share of periods in which the order should cover demand.")
+                      help="The share of periods in which the order should cover demand. Under the quantile rule "
+                           "a level needs enough backtest errors: n errors (pooled over every series) support "
+                           "levels up to n/(n+1) — 99 for 99 %, 199 for 99.5 %, 999 for 99.9 %; a higher level "
+                           "leaves the order quantities empty, and the normal rule has no such limit.")
     rule = ordering_rule_choice(decision, info, disabled=not with_orders)
 economics = None
 if with_orders and optimal:

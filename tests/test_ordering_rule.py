@@ -146,10 +146,11 @@ def tiny_run(tmp_path_factory):
 
 def test_quantile_order_quantities_are_forecast_plus_the_offset_from_all_folds(tiny_run):
     """Every series has 15 errors (3 folds x 5 days), too few of its own for an 80 %
-    quantile (ten must lie beyond it): its category's errors are pooled, each divided by
-    its own series' mean absolute error. The drinks' 4 series pool 60, the food's 2 series
-    30; the 80 % quantile is the ⌈(n + 1) x 0.8⌉-th smallest (49th of 60, 25th of 30), times
-    the series' own mean absolute error, added to each day's forecast (clipped at 0)."""
+    quantile (ten must lie beyond it): errors are pooled, each divided by its own series'
+    mean absolute error. The category has 4 drinks and 2 foods, fewer than 5 series a value
+    (``engine.MIN_SEGMENT_SERIES``), so all 6 series pool their 90 errors; the 80 % quantile
+    is the ⌈91 x 0.8⌉ = 73rd smallest, times the series' own mean absolute error, added to
+    each day's forecast (clipped at 0)."""
     warehouse, dataset, run = tiny_run
     options = PublishOptions.from_run(run, "naive", horizon=4, service_level=0.8, ordering_rule=QUANTILE)
     batch = prepare_batch(warehouse, run.run_id, options)
@@ -157,12 +158,10 @@ def test_quantile_order_quantities_are_forecast_plus_the_offset_from_all_folds(t
     mine = mine[mine["model"] == "naive"].assign(error=lambda f: f["actual"] - f["forecast"])
     assert mine.groupby("unique_id").size().eq(15).all()
     scale = mine["error"].abs().groupby(mine["unique_id"]).mean()
-    category = mine["unique_id"].map(lambda s: "food" if s.endswith("I1") else "drink")
-    scaled = (mine["error"] / mine["unique_id"].map(scale)).groupby(category).apply(lambda e: np.sort(e.to_numpy()))
-    assert scaled.map(len).to_dict() == {"drink": 60, "food": 30}
-    quantile = scaled.map(lambda e: e[int(np.ceil((len(e) + 1) * 0.8)) - 1])  # 49th of 60, 25th of 30
+    scaled = np.sort((mine["error"] / mine["unique_id"].map(scale)).to_numpy())
+    assert len(scaled) == 90
     series = batch.frame["unique_id"]
-    offset = series.map(scale) * series.map(lambda s: quantile["food" if s.endswith("I1") else "drink"])
+    offset = series.map(scale) * scaled[73 - 1]
     np.testing.assert_allclose(batch.frame["order_quantity"], (batch.frame["forecast"] + offset).clip(lower=0))
     assert len(batch.frame) == 6 * 4 and (offset > 0).all()
     assert batch.model_params()["ordering_rule"] == QUANTILE
@@ -183,3 +182,49 @@ def test_the_normal_rule_is_kept_and_an_unknown_rule_refused(tiny_run):
     assert any(n.startswith("Order quantity = forecast + 0.84 × the series' RMSE") for n in batch.notes)
     with pytest.raises(PublishError, match="Unknown ordering rule 'mean'"):
         PublishOptions.from_run(run, "naive", service_level=0.8, ordering_rule="mean")
+
+
+def test_a_level_the_errors_cannot_support_is_not_available_not_an_offset_of_zero():
+    """two_folds() has 2 errors in the other fold: a finite-sample quantile exists only up to
+    2/3 (⌈3τ⌉ ≤ 2), even after the fold's own errors fill in (4 errors: up to 80 %). A
+    fixed 99.5 % quantile is refused with the level and what the errors support; each
+    item's choice never lands on a level without a quantile; the notes name them."""
+    forecasts, data = two_folds()
+    with pytest.raises(ImpactInputError, match=r"no 99.5% quantile: its 2 errors in the other folds.*up to 66.7%.*"
+                                               r"normal rule"):
+        money_impact(forecasts, data, ImpactConfig(service_level=0.995, ordering_rule=QUANTILE), items=ITEMS)
+    from core.money.impact import _simulation
+    sim = _simulation(forecasts, data, ImpactConfig(ordering_rule=QUANTILE), ITEMS, True,
+                      (0.3, 0.5, 0.7, 0.8, 0.9, 0.995))
+    offsets = sim.offsets["m"]
+    # 0.5 out of fold (+3 then +1, see above), 0.7/0.8 from the 4 in-sample errors (3rd, 4th of 1, 1, 1, 3);
+    # 0.3 (rank ⌊5 x 0.3⌋ = 1 of 4: 1), 0.9 and 0.995 none
+    np.testing.assert_array_equal(np.isnan(offsets).all(axis=1), [False, False, False, False, True, True])
+    assert (np.diff(offsets[:4], axis=0) >= 0).all()
+    result = money_impact(forecasts, data, ImpactConfig(ordering_rule=QUANTILE), items=ITEMS)
+    assert any("m has no 90%, 95%, 98%, 99%, 99.5% quantile" in note and "left out" in note for note in result.notes)
+    # the normal rule at 99.5 % still works; its quantile counterpart is not available, so normal is the better rule
+    normal = money_impact(forecasts, data, ImpactConfig(service_level=0.995), items=ITEMS)
+    rules = normal.ordering_rules.set_index("policy").loc["m"]
+    assert np.isnan(rules["quantile_yearly_profit"]) and rules["better"] == NORMAL
+
+
+def test_a_level_too_rare_for_the_errors_says_so_and_names_the_level(tiny_run):
+    """The tiny run has 90 errors of Naive: quantiles up to 90/91 = 98.9 %. At 99.5 % every
+    series has errors but too few: the note says so (not "too new") and suggests the normal
+    rule; a longer horizon than the backtest's 5 days is said too."""
+    warehouse, _, run = tiny_run
+    options = PublishOptions.from_run(run, "naive", horizon=7, service_level=0.995, ordering_rule=QUANTILE)
+    batch = prepare_batch(warehouse, run.run_id, options)
+    assert batch.frame["order_quantity"].isna().all()
+    text = " ".join(batch.notes)
+    assert "too new" not in text
+    assert ("6 series have too few backtest errors for a 99.5% quantile of Naive (last value): its 90 errors, pooled over every "
+            "series, support quantiles up to 98.9%") in text and "normal rule" in text
+    assert "measured on the backtest's 5 periods ahead; this batch reaches 7 periods ahead" in text
+    # money and hand-off: order-up-to levels never decrease in the level
+    levels = (0.5, 0.8, 0.9, 0.95, 0.98)
+    frames = [prepare_batch(warehouse, run.run_id, PublishOptions.from_run(
+        run, "naive", horizon=3, service_level=level, ordering_rule=QUANTILE)).frame["order_quantity"].to_numpy()
+        for level in levels]
+    assert (np.diff(np.vstack(frames), axis=0) >= -1e-9).all()

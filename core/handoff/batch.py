@@ -324,6 +324,13 @@ def order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level:
             forecasts = run_forecasts(warehouse, run_id)
             forecasts = forecasts[forecasts["model"] == alias]
         quantity, notes, unscored = _quantile_quantity(forecasts, alias, service_level, frame, segments)
+        if len(frame) and STEP in forecasts.columns and not forecasts.empty:
+            measured = int(forecasts[STEP].max())
+            published = int(frame[STEP].max()) if STEP in frame.columns else measured
+            if published > measured:
+                notes.append(f"The spread was measured on the backtest's {measured:,} periods ahead; this batch "
+                             f"reaches {published:,} periods ahead, where misses are likely wider than the "
+                             "quantile assumes.")
     else:
         quantity, notes, unscored = _normal_quantity(warehouse, run_id, alias, service_level, frame)
     if np.ndim(service_level):
@@ -380,6 +387,8 @@ def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float
         pooled = int(frame.loc[(used != "series") & ~np.isnan(offset), SERIES_ID].nunique())
     quantity = np.clip(frame[FORECAST].to_numpy(dtype=float) + offset, 0, None)
     folds = int(pd.Series(forecasts["cutoff"]).nunique()) if not forecasts.empty else 0
+    scored = set(forecasts.loc[forecasts["actual"].notna(), SERIES_ID].astype(str)) if not forecasts.empty else set()
+    has_errors = frame[SERIES_ID].astype(str).isin(scored).to_numpy()
     source = (f"the quantile of {fmt.model_name(alias)}'s errors for the series in all {folds} fold"
               f"{'' if folds == 1 else 's'} of the backtest (conformal; no normal assumption)")
     if np.ndim(service_level):
@@ -388,7 +397,17 @@ def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float
     else:
         notes = [f"Order quantity = forecast + {source}, at the {level_text(float(service_level))} level (the "
                  "model's own quantile), clipped at 0; not rounded to packs."]
+    short = np.isnan(offset) & has_errors  # errors, but too few for the level even pooled over every series
+    if short.any():
+        from core.backtest.quantiles import max_level
+        n = int(forecasts["actual"].notna().sum())
+        missing = sorted({float(v) for v in per_row_level[short]})
+        notes.append(f"{frame.loc[short, SERIES_ID].nunique():,} series have too few backtest errors for a "
+                     f"{', '.join(level_text(v) for v in missing)} quantile of {fmt.model_name(alias)}: its {n:,} "
+                     f"errors, pooled over every series, support quantiles up to {fmt.pct(max_level(n), 1)}. Their "
+                     "order quantity is empty: choose a lower service level, or the normal rule (forecast + z × "
+                     "RMSE), which has no such limit.")
     if pooled:
         notes.append(f"{pooled:,} series have too few backtest errors of their own for so rare a quantile: their "
                      "offset pools their segment's errors, scaled by the series' typical miss.")
-    return quantity, notes, int(frame.loc[np.isnan(offset), SERIES_ID].nunique())
+    return quantity, notes, int(frame.loc[np.isnan(offset) & ~has_errors, SERIES_ID].nunique())

@@ -765,6 +765,15 @@ def money_impact(
     levels = tuple(sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None})))
     sim = _simulation(forecasts, data, config, items, has_orders, levels)
     folds, economics = sim.folds, sim.economics
+    if config.ordering_rule == QUANTILE and config.service_level is not None:
+        at = sim.offset_levels.index(config.service_level)
+        for model in models:
+            if sim.quantile_missing(model)[at].any():
+                raise ImpactInputError(
+                    f"{fmt.model_name(model)} has no {level_text(config.service_level)} quantile: "
+                    f"{supported_level_words(forecasts[forecasts[MODEL] != PRACTICE], model)}. Choose a lower "
+                    "service level, each item's profit-optimal level, or the normal rule (forecast + z x RMSE), "
+                    "or run more folds or a longer horizon.")
     censoring = Censoring(
         recorded=sim.history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
         series_days=int(folds.on_sale.sum()), corrected=sim.history["recorded"] and config.correct_censoring,
@@ -795,6 +804,8 @@ def money_impact(
         best = []
         for each in ORDERING_RULES:
             profits = np.vstack([_profit(policies[(model, level, each)]) for level in levels])
+            if each == QUANTILE:  # a level with no quantile is not a candidate
+                profits = np.where(sim.quantile_missing(model), np.nan, profits)
             choice = choose_levels(profits, sim.fold_of_column, folds.series_of_column, leave_out=leave_out)
             best.append(sim.target_normal(model, z[choice]) if each == NORMAL else sim.target_quantile(model, choice))
         for each, totals in zip(ORDERING_RULES, sim.order_up_to(best), strict=True):
@@ -809,17 +820,23 @@ def money_impact(
                                  rule) for p, totals in chosen.items()])
     summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
     shown = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
+    def available(m: str, level: float, each: str) -> bool:
+        return each != QUANTILE or not sim.quantile_missing(m)[sim.offset_levels.index(level)].any()
+
     sensitivity = pd.DataFrame([_row(m, level, policies[(m, level, rule)], yearly, base_profit, scale, rule)
-                                for m in models for level in shown if level != OPTIMAL])
+                                for m in models for level in shown if level != OPTIMAL and available(m, level, rule)],
+                               columns=list(SENSITIVITY_COLUMNS))
     rules = pd.DataFrame([{
         "policy": m,
         **{f"{each}_yearly_profit": float(_profit(policies[(m, chosen_level, each)]).sum()) * yearly * scale
+           if chosen_level == OPTIMAL or available(m, chosen_level, each) else math.nan
            for each in ORDERING_RULES}} for m in models])
     for each in ORDERING_RULES:
         rules[f"{each}_yearly_savings"] = rules[f"{each}_yearly_profit"] - base_profit * yearly * scale
     rules["quantile_gain"] = rules[f"{QUANTILE}_yearly_profit"] - rules[f"{NORMAL}_yearly_profit"]
     rules["better"] = np.where(rules["quantile_gain"] > 0, QUANTILE,
-                               np.where(rules["quantile_gain"] < 0, NORMAL, "same"))
+                               np.where((rules["quantile_gain"] < 0) | rules[f"{QUANTILE}_yearly_profit"].isna(),
+                                        NORMAL, "same"))  # no quantile at the level: only the normal rule orders
     return ImpactResult(
         config=config, baseline=baseline, baseline_label=baseline_label,
         summary=summary.sort_values("yearly_profit", ascending=False, ignore_index=True),
@@ -902,7 +919,12 @@ class _Simulation:
         """(steps, columns): the model's own quantile at each column's level (an index
         into ``offset_levels``), max(0, forecast + the conformal offset)."""
         offsets = self.offsets[model][level_index, np.arange(len(level_index))]
-        return np.maximum(self.wide[model] + offsets[None, :], 0.0)
+        # A level not available (NaN) is simulated at the forecast; its profits are masked (``quantile_missing``).
+        return np.maximum(self.wide[model] + np.nan_to_num(offsets, nan=0.0)[None, :], 0.0)
+
+    def quantile_missing(self, model: str) -> np.ndarray:
+        """(levels, columns): True where the model has no quantile at the level (too few errors)."""
+        return np.isnan(self.offsets[model])
 
     def order_at(self, model: str, z: np.ndarray) -> dict[str, np.ndarray]:
         """Order up to forecast + z x sigma each period (``z`` per column)."""
@@ -988,9 +1010,10 @@ def segment_of(data: BacktestData) -> pd.Series | None:
     """Each series' segment for pooling the errors of series with too few of their own
     (``core.backtest.quantiles``): the backtest's own (``core.backtest.engine.segment_of``,
     the category on a chain), so that the quantiles the money orders at and the hand-off
-    publishes are the ones the backtest scored. None when the data has no segment."""
+    publishes are the ones the backtest scored. None when the data has no segment; NaN for a
+    series whose segment value has too few series to pool on its own (it pools all series)."""
     segments = engine_segment_of(data)
-    return None if segments is None else segments.astype(str)
+    return None if segments is None else segments.where(segments.isna(), segments.astype(str))
 
 
 def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.MultiIndex,
@@ -1002,9 +1025,12 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
 
     As the normal rule's RMSE does (``_error_scale``), a run of one fold, or a series
     scored in one fold only, falls back to the fold's own errors (in sample: an optimistic
-    estimate, which the result's notes say); a column with no offset even then gets 0 and
-    orders its forecast."""
-    from core.backtest.quantiles import conformal_offsets
+    estimate, which the result's notes say). A level with too few errors even pooled over
+    every series has no quantile: its offset stays NaN ("not available"), the per-item
+    choice leaves it out (``choose_levels``), a fixed service level there is refused
+    (``money_impact``) and the notes name it. Offsets never decrease in the level
+    (``quantiles.non_crossing``)."""
+    from core.backtest.quantiles import conformal_offsets, non_crossing
     if forecasts.empty:
         return {}, ()
     segments = segment_of(data)
@@ -1032,8 +1058,37 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
     if np.isnan(table).any():  # a fold's own errors where no other fold has any
         own = conformal_offsets(forecasts, levels, segments, out_of_fold=False)
         fill(own[own["offset"].notna()], only_empty=True)
-    table = np.nan_to_num(table, nan=0.0)
-    return {m: table[i] for i, m in enumerate(models)}, _basis_notes(found)
+    # The in-sample fill may cross the out-of-fold levels: widen again (core.backtest.quantiles.non_crossing).
+    table = non_crossing(table, levels, axis=1)
+    # NaN stays: "level not available" (too few errors even pooled over every series), never an offset of 0.
+    return {m: table[i] for i, m in enumerate(models)}, _basis_notes(found) + _missing_notes(table, models, levels,
+                                                                                               forecasts)
+
+
+def _missing_notes(table: np.ndarray, models: list[str], levels: tuple[float, ...], forecasts: pd.DataFrame
+                   ) -> tuple[str, ...]:
+    """Per model, the levels with no quantile for some (fold, series) (``table`` is (models,
+    levels, columns) with NaN there), with the highest level its errors support."""
+    notes = []
+    for i, model in enumerate(models):
+        missing = [level for j, level in enumerate(levels) if np.isnan(table[i, j]).any()]
+        if missing:
+            notes.append(f"{fmt.model_name(model)} has no {', '.join(level_text(v) for v in missing)} quantile "
+                         f"for some items: {supported_level_words(forecasts, model)}. Those levels are left out of "
+                         "each item's choice of level under the quantile rule.")
+    return tuple(notes)
+
+
+def supported_level_words(forecasts: pd.DataFrame, model: str) -> str:
+    """What a model's out-of-fold errors in ``forecasts`` can support, in words: ``its 342
+    errors in the other folds, pooled over every series, support quantiles up to 99.7 %``.
+    A fold's pool is the other folds' errors, so the smallest pool over the folds counts."""
+    from core.backtest.quantiles import max_level
+    mine = forecasts[(forecasts[MODEL] == model) & forecasts["actual"].notna()]
+    per_fold = mine.groupby(CUTOFF).size()
+    n = int(per_fold.sum() - per_fold.max()) if len(per_fold) > 1 else int(per_fold.sum())
+    return (f"its {n:,} errors in the other folds, pooled over every series, support quantiles up to "
+            f"{fmt.pct(max_level(n), 1)} (a {level_text(0.995)} quantile needs 199)")
 
 
 def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
@@ -1072,7 +1127,8 @@ def choose_levels(profits: np.ndarray, fold_of_column: np.ndarray, series_of_col
 
     ``profits`` is (levels, columns): the simulated profit of each candidate level in
     each column; ``fold_of_column`` and ``series_of_column`` (columns,) number them from
-    0. The folds a column's level is chosen from are the *other* folds (``leave_out``;
+    0; a NaN profit marks a level not available in the column (no quantile at it: too few
+    errors) and that level is never chosen for the column's series. The folds a column's level is chosen from are the *other* folds (``leave_out``;
     every fold otherwise, as for ordering from now on). There the level best for every
     series together (the *common* level) is the default; an item keeps its own best
     level only where that choice *validated*: chosen again without each of those folds
@@ -1095,6 +1151,7 @@ def choose_levels(profits: np.ndarray, fold_of_column: np.ndarray, series_of_col
     per = np.zeros((n_levels, n_series, n_folds))
     for level in range(n_levels):
         np.add.at(per[level], (series_of_column, fold_of_column), profits[level])
+    per = np.where(np.isnan(per), -np.inf, per)  # NaN profit: the level is not available there
     series = np.arange(n_series)
     choice = np.zeros((n_series, n_folds), dtype=int)
     for fold in range(n_folds):
@@ -1110,8 +1167,9 @@ def choose_levels(profits: np.ndarray, fold_of_column: np.ndarray, series_of_col
             if not inner.any():
                 continue
             inner_own, inner_common = _best_levels(per, inner)
-            gain = per[inner_own, series, held] - per[inner_common, series, held]
-            won = gain > NOISE_SHARE * np.abs(per[inner_common, series, held])
+            with np.errstate(invalid="ignore"):  # -inf - -inf where no level is available
+                gain = per[inner_own, series, held] - per[inner_common, series, held]
+                won = gain > NOISE_SHARE * np.abs(per[inner_common, series, held])
             validated = won if not tried else validated & won
             tried = True
         choice[:, fold] = np.where(validated, own, common)
