@@ -295,8 +295,7 @@ def run_backtest(
     if scored.empty:
         raise MitoshiError("No series has an actual on any fold's forecast dates, so there is nothing to score: "
                            "use fewer folds or a shorter horizon.")
-    scored = _with_segments(scored, data)
-    metrics = _all_metrics(scored, data.segments, data.segment_pair)
+    metrics = score_forecasts(scored, data)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
     fallbacks = [f for f in fallbacks if f is not None]
     return BacktestResult(
@@ -308,6 +307,22 @@ def run_backtest(
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
         data_end=pd.Timestamp(frame[DATE].max()).date(),
     )
+
+
+def score_forecasts(scored: pd.DataFrame, data: BacktestData, stated: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every metric of every model in ``scored``, as ``run_backtest`` scores its models —
+    the one scoring of the engine and of forecasts made elsewhere
+    (``core.backtest.external``).
+
+    ``scored``: unique_id, ds, cutoff, step, actual, model, forecast, scale_mase,
+    scale_rmsse, one row per series, date, fold and model with an actual. ``data``: the
+    series backtested (its segment columns and heatmap pair). ``stated``: quantiles a
+    model states itself, the ``run_quantiles`` shape (model, unique_id, ds, cutoff, level,
+    value), at levels of ``quantiles.LEVELS``; they replace the cross-conformal quantiles
+    at those levels. Returns level, group, model, metric, value (long): overall, per fold,
+    step, series, segment and pair of segments; metrics from ``core.backtest.metrics``.
+    """
+    return _all_metrics(_with_segments(scored, data), data.segments, data.segment_pair, stated=stated)
 
 
 def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
