@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -304,9 +306,180 @@ def test_the_decision_prefers_the_cheaper_rung_and_names_the_look_ahead_risk(sto
         external.remove_external(warehouse, run_id, "Deep")
 
 
+def test_names_differing_only_in_case_are_one_name_even_when_saved_together(stored):
+    warehouse, run_id = stored
+    data = _csv(_file_of(warehouse, run_id))
+    before = _counts(warehouse, run_id)
+    upper = external.prepare_external(warehouse, run_id, "Case", data, "a.csv")
+    lower = external.prepare_external(warehouse, run_id, "case", data, "b.csv")  # both checked before either is saved
+    with pytest.raises(ExternalForecastError, match="'Case' and 'case' would have the same name"):
+        external.save_externals(warehouse, [upper, lower])
+    assert _counts(warehouse, run_id) == before  # all or nothing: not even 'Case'
+    external.save_external(warehouse, upper)
+    try:
+        with pytest.raises(ExternalForecastError, match="already has forecasts named 'Case' .*ignoring case"):
+            external.save_external(warehouse, lower)
+        other = external.prepare_external(warehouse, run_id, "Other", data, "c.csv")
+        with pytest.raises(ExternalForecastError, match="already has forecasts named 'Case'"):
+            external.save_externals(warehouse, [other, lower])
+        assert [m.name for m in external.external_models(warehouse, run_id)] == ["Case"]  # 'Other' neither
+        # removal finds the name in any case, and checks every name before removing any
+        with pytest.raises(ExternalForecastError, match="no forecasts made elsewhere named 'nope'"):
+            external.remove_externals(warehouse, run_id, ["CASE", "nope"])
+        assert [m.name for m in external.external_models(warehouse, run_id)] == ["Case"]
+    finally:
+        assert external.remove_externals(warehouse, run_id, ["CASE"]) == ["ext:Case"]
+    assert _counts(warehouse, run_id) == before
+
+
+def test_rows_are_stored_by_column_name_not_position(stored):
+    warehouse, run_id = stored
+    good = _file_of(warehouse, run_id, "snaive").assign(**{"q0.1": lambda f: f["forecast"] * 0.5})
+    prepared = external.prepare_external(warehouse, run_id, "Shuffled", _csv(good), "s.csv")
+    shuffled = replace(prepared, forecasts=prepared.forecasts[prepared.forecasts.columns[::-1]],
+                       metrics=prepared.metrics[prepared.metrics.columns[::-1]],
+                       quantiles=prepared.quantiles[prepared.quantiles.columns[::-1]])
+    external.save_external(warehouse, shuffled)
+    try:
+        stored_metrics = _metrics_of(warehouse, run_id, "ext:Shuffled")
+        expected = prepared.metrics.set_index(["level", "group", "metric"])["value"].sort_index()
+        assert ((stored_metrics == expected) | (stored_metrics.isna() & expected.isna())).all()
+        rows = run_forecasts(warehouse, run_id).query("model == 'ext:Shuffled'")
+        assert rows["forecast"].sum() == pytest.approx(good["forecast"].sum())
+        assert external.run_quantiles(warehouse, run_id, "ext:Shuffled")["value"].sum() == pytest.approx(
+            (good["forecast"] * 0.5).sum())
+    finally:
+        external.remove_external(warehouse, run_id, "Shuffled")
+
+
+def test_quantiles_at_levels_the_backtest_does_not_score_are_left_out_and_said(stored):
+    warehouse, run_id = stored
+    good = _file_of(warehouse, run_id, "snaive")
+    point = good["forecast"]
+    snaive = _metrics_of(warehouse, run_id, "snaive")
+    before = _counts(warehouse, run_id)
+    # p5/p95 only: none of the scored levels is stated, so the spread is the conformal one, undistorted
+    wide = good.assign(p5=point * 0.1, p95=point * 5 + 50)
+    prepared = external.add_external(warehouse, run_id, "Wide", _csv(wide), "wide.csv")
+    try:
+        assert prepared.levels == () and len(prepared.quantiles) == 0
+        assert external.spread_note(warehouse, run_id) is None
+        assert _counts(warehouse, run_id)["run_quantiles"] == before["run_quantiles"]
+        [note] = [n for n in prepared.notes if "'p5' (0.05), 'p95' (0.95)" in n]
+        assert "scores quantiles at 0.025, 0.1, 0.5, 0.9, 0.975 only" in note
+        net = _metrics_of(warehouse, run_id, "ext:Wide")
+        for metric in ("coverage_80", "coverage_95", "pinball", "width_80"):
+            assert net[("overall", "", metric)] == pytest.approx(snaive[("overall", "", metric)]), metric
+    finally:
+        external.remove_external(warehouse, run_id, "Wide")
+    # p5, p10, p90, p95: the scored levels 0.1 and 0.9 are stored and scored as stated, the others left out
+    mixed = good.assign(p5=point * 0.1, p10=point * 0.6, p90=point * 1.5 + 1, p95=point * 5 + 50)
+    prepared = external.add_external(warehouse, run_id, "Mixed", _csv(mixed), "mixed.csv")
+    try:
+        assert prepared.levels == (0.1, 0.9)
+        stored_levels = external.run_quantiles(warehouse, run_id, "ext:Mixed")["level"]
+        assert sorted(stored_levels.unique()) == [0.1, 0.9] and len(stored_levels) == 2 * len(good)
+        assert any("Stated quantiles at 0.1, 0.9 (from 'p10', 'p90') are scored as stated" in n and
+                   "at 0.025, 0.5, 0.975 they get cross-conformal quantiles" in n for n in prepared.notes)
+        assert not any("'p10'" in n and "Left out" in n for n in prepared.notes)
+        assert any("'p5' (0.05), 'p95' (0.95)" in n for n in prepared.notes)
+        assert external.stated_levels(warehouse, run_id) == {"ext:Mixed": (0.1, 0.9)}
+        assert external.spread_note(warehouse, run_id) == (
+            "Quantiles made elsewhere are scored as their makers state them: Mixed at 0.1, 0.9. Their other levels, "
+            "and every other model's, are cross-conformal.")
+    finally:
+        external.remove_external(warehouse, run_id, "Mixed")
+
+
+@pytest.fixture(scope="module")
+def october(tmp_path_factory):
+    """A daily run whose cutoffs (3 and 10 October 2026) read as dates either way round."""
+    path = tmp_path_factory.mktemp("october") / "wh.duckdb"
+    warehouse = Warehouse(path)
+    dataset = load_demo(warehouse, DemoConfig(stores=1, items=3, years=1, seed=2, end_date=date(2026, 10, 17)))
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("naive"),))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config))
+    yield warehouse, path, run_id
+    warehouse.close()
+
+
+def test_the_cutoffs_are_read_in_the_day_month_order_of_the_dates(october):
+    warehouse, _, run_id = october
+    assert [f"{c:%m/%d}" for c in run_cutoffs(warehouse, run_id)] == ["10/03", "10/10"]
+    good = _file_of(warehouse, run_id, "naive")
+    us = good.assign(date=pd.to_datetime(good["date"]).dt.strftime("%m/%d/%Y"),
+                     cutoff=pd.to_datetime(good["cutoff"]).dt.strftime("%m/%d/%Y"))
+    prepared = external.prepare_external(warehouse, run_id, "US", _csv(us), "us.csv")
+    assert prepared.overall["wape"] == _metrics_of(warehouse, run_id, "naive")[("overall", "", "wape")]
+    assert any("month-first" in n and "'cutoff' was read in the same order" in n for n in prepared.notes)
+
+
+def test_dates_and_cutoffs_shifted_by_a_constant_are_named_as_such(october):
+    warehouse, _, run_id = october
+    good = _file_of(warehouse, run_id, "naive")
+    later = good.assign(date=(pd.to_datetime(good["date"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"),
+                        cutoff=(pd.to_datetime(good["cutoff"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"))
+    with pytest.raises(ExternalForecastError) as caught:
+        external.prepare_external(warehouse, run_id, "Late", _csv(later), "late.csv")
+    assert caught.value.problems[0].startswith("Your cutoffs are 1 day after the run's (e.g. 2026-10-04; the run's "
+                                               "include 2026-10-03). Move every cutoff 1 day earlier")
+
+
+def test_week_labels_on_another_weekday_and_lost_leading_zeros_get_their_own_hint():
+    from core.columns import Freq
+
+    mondays = pd.date_range("2026-01-05", periods=8, freq="W-MON")
+    grid = pd.DataFrame({"unique_id": "A/000", "ds": mondays[4:], "cutoff": mondays[3]})
+    sundays = grid.assign(ds=grid["ds"] + pd.Timedelta(days=6), cutoff=grid["cutoff"] + pd.Timedelta(days=6))
+    hints = external._label_hints(sundays, grid, [mondays[3]], Freq.WEEKLY)
+    assert hints[0] == ("Your dates are 6 days after the run's (Sundays where the run's are Mondays): the run's weeks "
+                        "are labelled by their Monday, e.g. 2026-02-02. Move every date 6 days earlier, as the "
+                        "template writes them.")
+    assert hints[1].startswith("Your cutoffs are 6 days after the run's (Sundays where the run's are Mondays)")
+    assert external._label_hints(grid, grid, [mondays[3]], Freq.WEEKLY) == []
+    month_ends = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2026-01-31", periods=3, freq="ME"),
+                               "cutoff": pd.Timestamp("2025-12-31")})
+    starts = month_ends.assign(ds=pd.date_range("2026-01-01", periods=3, freq="MS"), cutoff=pd.Timestamp("2025-12-01"))
+    [dates, cutoffs] = external._label_hints(month_ends, starts, [pd.Timestamp("2025-12-01")], Freq.MONTHLY)
+    assert "the run labels each month by its first day (e.g. 2026-01-01)" in dates and "cutoffs" in cutoffs
+    hint = external._zeros_hint(pd.Series(["A/0", "A/7", "B/12"]), pd.Series(["A/000", "A/007", "B/012"]))
+    assert hint.startswith("3 series id(s) of the file are the run's only without their leading zeros ('A/0' is "
+                           "'A/000' in the run; 'A/7' is 'A/007' in the run")
+    assert external._zeros_hint(pd.Series(["C/1"]), pd.Series(["A/000"])) is None
+
+
 # ---------------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------------
+def test_command_line_names_are_one_name_in_any_case_and_stored_all_or_nothing(october, tmp_path, capsys):
+    warehouse, path, run_id = october
+    good = _file_of(warehouse, run_id, "naive")
+    a, b, bad = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "bad.csv"
+    good.to_csv(a, index=False)
+    good.to_csv(b, index=False)
+    good.iloc[2:].to_csv(bad, index=False)
+    for second in ("dup", "DUP"):
+        with pytest.raises(SystemExit) as stop:
+            cli(["--run", run_id, "--external", f"dup={a}", "--external", f"{second}={b}", "--warehouse",
+                 str(path)])
+        assert stop.value.code == 2
+        assert f"names 'dup' and '{second}' are the same name" in capsys.readouterr().err
+    # a valid file and a refused one: neither is stored, and the message says so, with each file's problems
+    assert cli(["--run", run_id, "--external", f"good={a}", "--external", f"bad={bad}", "--warehouse",
+                str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad (bad.csv): 2 of the run's" in err
+    assert err.strip().endswith("error: Nothing of the forecasts made elsewhere was stored.")
+    assert external.external_models(warehouse, run_id) == []
+    assert cli(["--run", run_id, "--external", f"one={a}", "--external", f"two={b}", "--warehouse",
+                str(path)]) == 0
+    # removing a name the run has and one it lacks removes neither
+    assert cli(["--run", run_id, "--remove-external", "ONE", "--remove-external", "three", "--warehouse",
+                str(path)]) == 2
+    assert "Nothing was removed from the run" in capsys.readouterr().err
+    assert [m.name for m in external.external_models(warehouse, run_id)] == ["one", "two"]
+    external.remove_externals(warehouse, run_id, ["one", "two"])
+
 def test_command_line_round_trip(tmp_path, capsys):
     source = Warehouse(tmp_path / "demo.duckdb")
     dataset = load_demo(source, DemoConfig(stores=1, items=4, years=1, seed=1, end_date=REFERENCE_END_DATE))
@@ -336,7 +509,7 @@ def test_command_line_round_trip(tmp_path, capsys):
     assert {k: v for k, v in copied.items() if k not in ("rung", "seconds")} == \
         {k: v for k, v in snaive.items() if k not in ("rung", "seconds")}
     assert summary["external"]["ext:copy"] == {"name": "copy", "effort_weeks": 2.0, "description": "snaive, again",
-                                               "source": "copy.csv", "rows": len(rows)}
+                                               "source": "copy.csv", "rows": len(rows), "stated_quantiles": []}
     assert "ext:copy" in capsys.readouterr().out  # the leaderboard on stdout
 
     bad = tmp_path / "bad.csv"
@@ -397,5 +570,7 @@ def test_backtest_page_adds_forecasts_made_elsewhere(warehouse_env):
     board = next(d.value for d in at.dataframe if "Rung" in d.value.columns)
     row = board[board["Model"] == "Team B"]
     assert list(row["Rung"]) == ["built elsewhere"]
+    made = next(d.value for d in at.dataframe if "Quantiles" in d.value.columns)
+    assert list(made["Quantiles"]) == ["cross-conformal (none stated)"]
     ets = board[board["Model"] == "ETS (exponential smoothing)"]
     assert row["WAPE"].iloc[0] == ets["WAPE"].iloc[0]

@@ -27,9 +27,13 @@ FORMAT = (
     "One row per series, cutoff and date the run scored — the template below lists them — with the columns "
     "`series` (the run's series id; or the dataset's key columns), `date` (the date forecast), `cutoff` (the last "
     "date of history the forecast was made from) and `forecast` (units). Optional quantiles, one column per level: "
-    "`q0.1`, `q0.9` (the level as a fraction) or `p10`, `p90` (as a percent). Also read: `unique_id`, `ds`, `yhat`. "
+    "`q0.1`, `q0.9` (the level as a fraction) or `p10`, `p90` (as a percent), at the levels the backtest scores "
+    "(2.5 %, 10 %, 50 %, 90 %, 97.5 %; columns at other levels are left out, and the page says so). Quantiles you "
+    "state are scored as you state them; at the levels you do not state, your forecasts get cross-conformal ones "
+    "from their own errors in the other folds, like every built-in model. Also read: `unique_id`, `ds`, `yhat`. "
     "CSV, Parquet or Excel."
 )
+
 
 
 def _refresh() -> None:
@@ -165,9 +169,12 @@ def _existing(warehouse: Warehouse, run_id: str, key: str) -> None:
     if not models:
         return
     st.markdown("**Made elsewhere, in this run**")
+    levels = {m: ", ".join(f"{q:g}" for q in qs) for m, qs in external.stated_levels(warehouse, run_id).items()}
     table(pd.DataFrame({
         "Name": [m.name for m in models],
         "Effort (person-weeks)": [m.effort_weeks for m in models],
+        "Quantiles": [f"stated at {levels[m.model]}, others cross-conformal" if m.model in levels else
+                      "cross-conformal (none stated)" for m in models],
         "Forecasts": [m.n_rows for m in models],
         "File": [m.source for m in models],
         "Description": [m.description for m in models],

@@ -22,11 +22,14 @@ date, cutoff, forecast and optional quantile columns (``core.backtest.external``
 the run just made, or with ``--run RUN_ID`` to a stored run; they are validated against
 the run and scored like its built-in models, and the JSON lists them under ``models``
 with every metric (seconds null: they used none of the run's) and under ``external``
-with their stated effort. ``--effort-weeks`` and ``--description`` are given once for
+with their stated effort and the quantile levels they state (``stated_quantiles``:
+scored as stated; their other levels are cross-conformal, as every built-in model's). ``--effort-weeks`` and ``--description`` are given once for
 all, or once per ``--external`` in the same order. A run made from a file needs that
 file again (``--data`` and its columns) to rebuild the history its scores are scaled
-by. Each external model is stored in its own transaction, after all were validated;
-every problem is printed on stderr, and nothing of a refused file is stored.
+by. Names are compared ignoring case and must differ across all ``--external`` (checked
+before any work); every file is validated first, then all are stored in ONE transaction:
+all of them or none. ``--remove-external`` names are all checked before any is removed.
+Every problem is printed on stderr, with what was (not) stored.
 """
 
 from __future__ import annotations
@@ -149,6 +152,12 @@ def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     for _, path in args.external:
         if not path.is_file():
             p.error(f"--external: {path}: no such file")
+    first: dict[str, str] = {}
+    for name, _ in args.external:  # before any work: a backtest of minutes, then a refused name, would be a waste
+        if name.casefold() in first:
+            p.error(f"--external names '{first[name.casefold()]}' and '{name}' are the same name (names are compared "
+                    "ignoring case): give each file its own name")
+        first[name.casefold()] = name
 
 
 def _each(values: list, n: int, default: object) -> list:
@@ -194,23 +203,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    made, removed, stage = None, [], "add"
     try:
         if args.run:
             get_run(warehouse, args.run)
             run_id, data = args.run, (_load(args) if args.data else None)
-            for name in args.remove_external:
-                external.remove_external(warehouse, run_id, name)
-                print(f"removed {name} from run {run_id}", file=sys.stderr)
+            stage = "remove"
+            removed = external.remove_externals(warehouse, run_id, args.remove_external)
+            for alias in removed:
+                print(f"removed {alias} from run {run_id}", file=sys.stderr)
+            stage = "add"
         else:
             data = _load(args)
-            run_id = _backtest(args, config, data, warehouse)
+            run_id = made = _backtest(args, config, data, warehouse)
         _add_externals(args, warehouse, run_id, data)
         result = load_result(warehouse, run_id)
         summary = {"run_id": run_id, **result.summary(), "external": _external_summary(warehouse, run_id)}
     except external.ExternalForecastError as error:
         for problem in error.problems:  # every problem of the file, one a line
             print(f"error: {problem}", file=sys.stderr)
-        print("error: Nothing of the forecasts made elsewhere was stored.", file=sys.stderr)
+        print(f"error: {_what_was_stored(stage, made, removed)}", file=sys.stderr)
         return 2
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -244,19 +256,37 @@ def _backtest(args: argparse.Namespace, config: BacktestConfig, data: BacktestDa
     return run_id
 
 
+def _what_was_stored(stage: str, made: str | None, removed: Sequence[str]) -> str:
+    """The last line after refused forecasts: what the call did and did not store, truly."""
+    if stage == "remove":
+        return "Nothing was removed from the run, and nothing of the forecasts made elsewhere was stored."
+    said = "Nothing of the forecasts made elsewhere was stored"
+    if removed:
+        said += f" ({', '.join(removed)} {'was' if len(removed) == 1 else 'were'} removed from the run before)"
+    if made:
+        said += f"; the backtest itself was stored as run {made}, without them"
+    return said + "."
+
+
 def _add_externals(args: argparse.Namespace, warehouse: Warehouse, run_id: str, data: BacktestData | None) -> None:
-    """Validate every --external file against the run, then store each: a refused file
-    stores nothing, and none is stored unless all are valid."""
+    """Validate every --external file against the run, then store them all in one
+    transaction: all of them or none."""
     n = len(args.external)
-    prepared = [
-        external.prepare_external(warehouse, run_id, name, path.read_bytes(), path.name, effort_weeks=weeks,
-                                  description=text, series_data=data)
-        for (name, path), weeks, text in zip(args.external, _each(args.effort_weeks, n, None),
-                                             _each(args.description, n, ""), strict=True)]
+    prepared, problems = [], []
+    for (name, path), weeks, text in zip(args.external, _each(args.effort_weeks, n, None),
+                                         _each(args.description, n, ""), strict=True):
+        try:
+            prepared.append(external.prepare_external(warehouse, run_id, name, path.read_bytes(), path.name,
+                                                      effort_weeks=weeks, description=text, series_data=data))
+        except external.ExternalForecastError as error:  # every file's problems, not only the first file's
+            problems.extend(f"{name} ({path.name}): {problem}" if n > 1 else problem for problem in error.problems)
+    if problems:
+        raise external.ExternalForecastError(problems)
     for one in prepared:
         for note in one.notes:
             print(f"note: {one.name}: {note}", file=sys.stderr)
-        external.save_external(warehouse, one)
+    external.save_externals(warehouse, prepared)
+    for one in prepared:
         print(f"added {one.model} to run {run_id}: {len(one.forecasts):,} forecasts"
               + (f", quantiles {', '.join(f'{q:g}' for q in one.levels)}" if one.levels else ""), file=sys.stderr)
     if prepared:
@@ -265,8 +295,9 @@ def _add_externals(args: argparse.Namespace, warehouse: Warehouse, run_id: str, 
 
 def _external_summary(warehouse: Warehouse, run_id: str) -> dict:
     """The run's forecasts made elsewhere as the JSON lists them, by alias."""
+    levels = {m: list(qs) for m, qs in external.stated_levels(warehouse, run_id).items()}
     return {m.model: {"name": m.name, "effort_weeks": m.effort_weeks, "description": m.description,
-                      "source": m.source, "rows": m.n_rows}
+                      "source": m.source, "rows": m.n_rows, "stated_quantiles": levels.get(m.model, [])}
             for m in external.external_models(warehouse, run_id)}
 
 

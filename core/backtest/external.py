@@ -54,10 +54,11 @@ import pandas as pd
 
 from core import fmt
 from core.backtest import store as runs
-from core.backtest.engine import BacktestData, _all_metrics, _with_segments, dataset_data
+from core.backtest.engine import BacktestData, dataset_data, score_forecasts
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, scales
+from core.backtest.quantiles import LEVELS
 from core.backtest.splits import make_task
-from core.columns import DATE, SERIES_ID, series_ids
+from core.columns import DATE, SERIES_ID, Freq, series_ids
 from core.data.parsing import parse_dates, parse_numbers
 from core.data.reading import read_table
 from core.errors import DatasetNotFoundError, ImportProblemError, MitoshiError, WarehouseError
@@ -180,7 +181,8 @@ class _Columns:
     date: str
     cutoff: str
     forecast: str
-    quantiles: dict[float, str]
+    quantiles: dict[float, str]  # the levels the backtest scores (``quantiles.LEVELS``) → column
+    unscored: dict[float, str]  # quantile columns at other levels: left out, with a note
     ignored: tuple[str, ...]
 
 
@@ -237,7 +239,37 @@ def _columns(frame: pd.DataFrame, keys: Sequence[str]) -> _Columns:
             quantiles[level] = str(column)
     if problems:
         raise ExternalForecastError(problems)
-    return _Columns(series, used_keys, date, cutoff, forecast, dict(sorted(quantiles.items())), tuple(ignored))
+    scored = {scored: column for level, column in sorted(quantiles.items())
+              for scored in LEVELS if abs(level - scored) < 1e-9}
+    unscored = {level: column for level, column in sorted(quantiles.items()) if not _scored_level(level)}
+    return _Columns(series, used_keys, date, cutoff, forecast, scored, unscored, tuple(ignored))
+
+
+def _scored_level(level: float) -> bool:
+    """Whether the backtest scores a quantile at ``level`` (one of ``quantiles.LEVELS``)."""
+    return any(abs(level - scored) < 1e-9 for scored in LEVELS)
+
+
+def stated_note(levels: Sequence[float], columns: Sequence[str] = ()) -> str:
+    """How the spread of forecasts made elsewhere with stated quantiles is scored."""
+    stated = ", ".join(f"{level:g}" for level in levels)
+    source = f" (from {', '.join(map(repr, columns))})" if columns else ""
+    rest = [level for level in LEVELS if not any(abs(level - s) < 1e-9 for s in levels)]
+    others = (f"; at {', '.join(f'{level:g}' for level in rest)} they get cross-conformal quantiles from their own "
+              "errors in the other folds, as the built-in models do") if rest else ""
+    return (f"Stated quantiles at {stated}{source} are scored as stated: pinball loss, coverage and calibration read "
+            f"them at those levels{others}.")
+
+
+def unscored_note(unscored: dict[float, str]) -> str:
+    """Why quantile columns at levels the backtest does not score were left out."""
+    shown = ", ".join(f"'{column}' ({level:g})" for level, column in unscored.items())
+    levels = ", ".join(f"{level:g}" for level in LEVELS)
+    return (f"Left out the quantile column(s) {shown}: the backtest scores quantiles at {levels} only (the median and "
+            "the 80 % and 95 % intervals), so a quantile at another level would be scored as none of them. At the "
+            "levels you do not state, the forecasts get cross-conformal quantiles from their own errors in the other "
+            "folds, as the built-in models do; name columns p2.5, p10, p50, p90, p97.5 (or q0.025 … q0.975) to have "
+            "yours scored.")
 
 
 # ---------------------------------------------------------------------------------
@@ -354,16 +386,26 @@ def _check_name(warehouse: Warehouse, run_id: str, name: str) -> str:
                                      f"{MAX_NAME_CHARS}."])
     if any(unicodedata.category(ch).startswith("C") for ch in name):
         raise ExternalForecastError(["The name holds a line break or a control character; give it on one line."])
-    builtin = {a.lower() for a in MODELS} | {cls.name.lower() for cls in MODELS.values()}
-    if name.lower() in builtin:
+    builtin = {a.casefold() for a in MODELS} | {cls.name.casefold() for cls in MODELS.values()}
+    if name.casefold() in builtin:
         raise ExternalForecastError([f"'{name}' is the name of a built-in model: forecasts made elsewhere under it "
                                      f"would be mistaken for it. Choose another name, e.g. '{name} (notebook)'."])
-    taken = warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ?", [run_id])["model"]
-    taken = {fmt.model_name(m).lower(): m for m in taken if is_external(m)}
-    if name.lower() in taken:
-        raise ExternalForecastError([f"The run already has forecasts named '{fmt.model_name(taken[name.lower()])}': "
-                                     "choose another name, or remove those first."])
+    taken = _taken(warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ?", [run_id])["model"])
+    if name.casefold() in taken:
+        raise ExternalForecastError([_taken_message(name, taken[name.casefold()])])
     return name
+
+
+def _taken(models: Sequence[str]) -> dict[str, str]:
+    """The names of forecasts made elsewhere among ``models`` (aliases), case-folded → alias:
+    names are compared ignoring case ('Deep' and 'deep' would be two models no one tells apart)."""
+    return {fmt.model_name(m).casefold(): m for m in models if is_external(m)}
+
+
+def _taken_message(name: str, alias: str) -> str:
+    same = "" if fmt.model_name(alias) == name else f" (names are compared ignoring case: '{name}' is the same name)"
+    return (f"The run already has forecasts named '{fmt.model_name(alias)}'{same}: choose another name, or remove "
+            "those first.")
 
 
 def _effort(value: float | None) -> float | None:
@@ -406,14 +448,98 @@ def _numbers(raw: pd.Series, column: str, decimal_comma: bool, problems: list[st
     return values
 
 
-def _dates(raw: pd.Series, column: str, run: runs.RunInfo, series: pd.Series, problems: list[str]) -> pd.Series:
-    parsed = parse_dates(raw, run.freq, series, column).values
-    bad = parsed.isna()
-    if bad.any():
-        shown = ", ".join(f'"{v}"' for v in raw[bad].astype(str).head(EXAMPLES))
-        problems.append(f"{bad.sum():,} value(s) of '{column}' are not dates ({_rows(raw.index[bad])}: {shown}): "
-                        "write dates as YYYY-MM-DD, as in the template.")
-    return parsed.dt.normalize()
+def _dates_and_cutoffs(dates: pd.Series, cutoffs: pd.Series, names: tuple[str, str], freq: Freq,
+                       series: pd.Series, problems: list[str], notes: list[str]) -> tuple[pd.Series, pd.Series]:
+    """The date and the cutoff columns as dates, read in ONE day/month order: a file
+    written by one system writes both alike, and a file's few cutoffs alone (one per
+    fold, 2/3/2024 and 3/3/2024) rarely tell 2 March from 3 February. The order is the
+    one that makes every value of both columns a date, else the one that puts each
+    series' dates on a regular grid at the run's frequency (``parse_dates``); the
+    cutoffs do not vote on regularity (they are weeks apart by design)."""
+    if pd.api.types.is_datetime64_any_dtype(dates) or pd.api.types.is_datetime64_any_dtype(cutoffs):
+        # typed dates (Parquet, Excel) have no day/month order to decide
+        parsed = [parse_dates(dates, freq, series, names[0]), parse_dates(cutoffs, freq, None, names[1])]
+        values = [parsed[0].values, parsed[1].values]
+        notes.extend(p.note for p in parsed if p.note)
+    else:
+        both = pd.concat([dates.astype(object), cutoffs.astype(object)], ignore_index=True)
+        labels = pd.concat([series.astype(object), pd.Series(None, index=cutoffs.index, dtype=object)],
+                           ignore_index=True)
+        parsed = parse_dates(both, freq, labels, names[0])
+        values = [pd.Series(parsed.values.iloc[:len(dates)].to_numpy(), index=dates.index),
+                  pd.Series(parsed.values.iloc[len(dates):].to_numpy(), index=cutoffs.index)]
+        if parsed.note:
+            notes.append(f"{parsed.note} '{names[1]}' was read in the same order.")
+    for raw, value, column in zip((dates, cutoffs), values, names, strict=True):
+        bad = value.isna()
+        if bad.any():
+            shown = ", ".join(f'"{v}"' for v in raw[bad].astype(str).head(EXAMPLES))
+            problems.append(f"{bad.sum():,} value(s) of '{column}' are not dates ({_rows(raw.index[bad])}: {shown}): "
+                            "write dates as YYYY-MM-DD, as in the template.")
+    return values[0].dt.normalize(), values[1].dt.normalize()
+
+
+def _label_hints(found: pd.DataFrame, grid: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], freq: Freq) -> list[str]:
+    """Why most dates or cutoffs of the file are not the run's, when one constant shift
+    explains it: weeks labelled by another weekday (a week-ending Sunday where the run's
+    weeks are labelled by their Monday), months by their last day instead of their first,
+    or every date a few days off. Empty when no such shift explains them."""
+    hints = []
+    for column, what, known in ((DATE, "dates", set(grid[DATE])), (CUTOFF, "cutoffs", set(cutoffs))):
+        values = pd.Series(pd.unique(found[column].dropna()), dtype="datetime64[ns]")
+        if values.empty or values.isin(known).mean() >= 0.5 or not known:
+            continue
+        theirs = next(iter(sorted(known)))
+        if freq == Freq.MONTHLY:
+            for day, label in (("start", "first"), ("end", "last")):
+                moved = values.dt.to_period("M").dt.to_timestamp(how=day).dt.normalize()
+                if moved.isin(known).mean() >= 0.9:
+                    hints.append(f"The file's {what} are not the days the run labels its months by: the run labels "
+                                 f"each month by its {label} day (e.g. {theirs:%Y-%m-%d}), the file by another "
+                                 f"(e.g. {values.iloc[0]:%Y-%m-%d}). Write each month's {what[:-1]} as its {label} "
+                                 "day, as the template does.")
+                    break
+            continue
+        shares = {days: (values - pd.Timedelta(days=days)).isin(known).mean() for days in range(-6, 7) if days}
+        days = max(shares, key=lambda d: (shares[d], -abs(d)))
+        if shares[days] < 0.9:
+            continue
+        side = f"{days} day{'s' if abs(days) > 1 else ''} after" if days > 0 else \
+            f"{-days} day{'s' if abs(days) > 1 else ''} before"
+        if freq == Freq.WEEKLY:
+            mine, run_day = values.iloc[0].day_name(), theirs.day_name()
+            why = (f" ({mine}s where the run's are {run_day}s): the run's weeks are labelled by their {run_day}"
+                   f", e.g. {theirs:%Y-%m-%d}")
+        else:
+            why = f" (e.g. {values.iloc[0]:%Y-%m-%d}; the run's include {theirs:%Y-%m-%d})"
+        fix = "earlier" if days > 0 else "later"
+        hints.append(f"Your {what} are {side} the run's{why}. Move every {what[:-1]} {abs(days)} "
+                     f"day{'s' if abs(days) > 1 else ''} {fix}, as the template writes them.")
+    return hints
+
+
+def _bare(series_id: str) -> str:
+    """A series id with the leading zeros of its numeric parts dropped: ``A/007`` → ``A/7``."""
+    return "/".join((part.lstrip("0") or "0") if part.isdigit() else part for part in str(series_id).split("/"))
+
+
+def _zeros_hint(found_ids: pd.Series, run_ids: pd.Series) -> str | None:
+    """The hint for series ids that are the run's only without their leading zeros (a key
+    column read as a number: ``A/0`` for the run's ``A/000``); None when that is not why."""
+    known = set(run_ids)
+    unknown = sorted(set(found_ids) - known)
+    if not unknown:
+        return None
+    by_bare: dict[str, list[str]] = {}
+    for series_id in known:
+        by_bare.setdefault(_bare(series_id), []).append(series_id)
+    pairs = [(u, by_bare[_bare(u)][0]) for u in unknown if len(by_bare.get(_bare(u), ())) == 1]
+    if len(pairs) < max(1, len(unknown) / 2):
+        return None
+    shown = "; ".join(f"'{u}' is '{r}' in the run" for u, r in pairs[:EXAMPLES])
+    return (f"{len(pairs):,} series id(s) of the file are the run's only without their leading zeros ({shown}): a key "
+            "column was read as a number and lost its zeros. Write the ids as text, as the template does (in pandas: "
+            "read the keys with dtype=str).")
 
 
 def _quantile_rows(frame: pd.DataFrame, levels: dict[float, str], problems: list[str]) -> pd.DataFrame:
@@ -519,6 +645,8 @@ def prepare_external(
                 f"The file holds the forecasts of {len(held)} models (column '{model_column}': "
                 f"{', '.join(held[:EXAMPLES])}{', …' if len(held) > EXAMPLES else ''}): keep the rows of one model, "
                 "and add each model under its own name."])
+    if columns.unscored:
+        notes.append(unscored_note(columns.unscored))
     if columns.ignored:
         notes.append(f"Left out the column(s) {', '.join(map(repr, columns.ignored))}: only series, date, cutoff, "
                      "forecast and quantile columns are read.")
@@ -538,8 +666,8 @@ def prepare_external(
         ids = series_ids(parts.fillna(""), list(columns.keys)).astype("string")
         notes.append(f"Series ids were made from the key columns {', '.join(columns.keys)} (e.g. '{ids.iloc[0]}').")
     ids = ids.fillna("").astype(str)
-    ds = _dates(frame[columns.date], str(columns.date), run, ids, problems)
-    cutoff = _dates(frame[columns.cutoff], str(columns.cutoff), run, ids, problems)
+    ds, cutoff = _dates_and_cutoffs(frame[columns.date], frame[columns.cutoff], (str(columns.date),
+                                    str(columns.cutoff)), run.freq, ids, problems, notes)
     forecast = _numbers(frame[columns.forecast], str(columns.forecast), decimal_comma, problems)
     found = pd.DataFrame({SERIES_ID: ids, DATE: ds, CUTOFF: cutoff, FORECAST: forecast}, index=frame.index)
     for level, column in columns.quantiles.items():
@@ -565,20 +693,21 @@ def prepare_external(
     _compare(keyed.drop_duplicates([SERIES_ID, CUTOFF, DATE]), grid, run_cutoffs, problems)
     quantiles = _quantile_rows(found[usable], columns.quantiles, problems)
     if problems:
-        raise ExternalForecastError(problems)
+        # Said first: one cause that explains the rows the file lacks or has too many of.
+        hints = _label_hints(keyed, grid, run_cutoffs, run.freq)
+        zeros = _zeros_hint(keyed[SERIES_ID], grid[SERIES_ID])
+        raise ExternalForecastError([*hints, *([zeros] if zeros else []), *problems])
 
     history = run_data(warehouse, run, series_data)
     scored = grid.merge(found[[SERIES_ID, CUTOFF, DATE, FORECAST]], on=[SERIES_ID, CUTOFF, DATE], how="left")
     scored = scored.merge(fold_scales(history, run, run_cutoffs), on=[SERIES_ID, CUTOFF], how="left")
     scored[MODEL] = alias
     quantiles = quantiles.assign(model=alias)[[MODEL, SERIES_ID, DATE, CUTOFF, "level", "value"]]
-    # Stated quantiles replace the conformal ones at their levels, as for any model of the run.
-    metrics = _all_metrics(_with_segments(scored, history), history.segments, history.segment_pair,
-                           stated=quantiles if len(quantiles) else None)
+    # Stated quantiles (only at the levels the backtest scores) replace the conformal ones at those levels.
+    metrics = score_forecasts(scored, history, stated=quantiles if len(quantiles) else None)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].copy()
     if columns.quantiles:
-        notes.append(f"Stated quantiles: {', '.join(f'{q:g}' for q in columns.quantiles)} (from "
-                     f"{', '.join(map(repr, columns.quantiles.values()))}).")
+        notes.append(stated_note(tuple(columns.quantiles), tuple(columns.quantiles.values())))
     return PreparedExternal(run_id=run_id, model=alias, name=name, effort_weeks=weeks, description=description,
                             source=file_name, forecasts=forecasts, quantiles=quantiles,
                             metrics=metrics, levels=tuple(columns.quantiles), notes=tuple(notes))
@@ -597,38 +726,71 @@ def _run_keys(warehouse: Warehouse, run: runs.RunInfo) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------------
 # Storage
 # ---------------------------------------------------------------------------------
+FORECAST_COLUMNS = ("run_id", SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST)
+METRIC_COLUMNS = ("run_id", "level", "group", MODEL, "metric", "value")
+QUANTILE_COLUMNS = ("run_id", MODEL, SERIES_ID, DATE, CUTOFF, "level", "value")
+
+
 def save_external(warehouse: Warehouse, prepared: PreparedExternal) -> str:
     """Store prepared forecasts with their run — forecasts, metrics, stated quantiles and
     the row of ``run_external_models`` — in one transaction; returns the alias. Raises
     ``ExternalForecastError`` when the name was taken meanwhile, ``WarehouseError`` when
     the warehouse refused; either way nothing is stored."""
-    run_id, alias = prepared.run_id, prepared.model
-    forecasts = prepared.forecasts.assign(run_id=run_id)[
-        ["run_id", SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]]
-    metrics = prepared.metrics.assign(run_id=run_id)[["run_id", "level", "group", MODEL, "metric", "value"]]
-    quantiles = prepared.quantiles.assign(run_id=run_id)[["run_id", MODEL, SERIES_ID, DATE, CUTOFF, "level", "value"]]
+    return save_externals(warehouse, [prepared])[0]
+
+
+def save_externals(warehouse: Warehouse, prepared: Sequence[PreparedExternal]) -> list[str]:
+    """Store several prepared forecasts in ONE transaction: all of them or none (the
+    command line's repeated ``--external``). Returns their aliases. Names are compared
+    ignoring case, with the run's stored models and with each other, inside the
+    transaction: raises ``ExternalForecastError`` (every clash) when a name is taken or
+    given twice, ``WarehouseError`` when the warehouse refused; either way nothing is
+    stored."""
+    clashes, seen = [], {}
+    for one in prepared:
+        key = (one.run_id, one.name.casefold())
+        if key in seen:
+            clashes.append(f"The forecasts '{seen[key]}' and '{one.name}' would have the same name (names are "
+                           "compared ignoring case): give each its own name.")
+        seen.setdefault(key, one.name)
+    if clashes:
+        raise ExternalForecastError(clashes)
     try:
         with warehouse.transaction() as cur:
-            taken = cur.execute("SELECT count(*) FROM run_forecasts WHERE run_id = ? AND model = ?",
-                                [run_id, alias]).fetchone()[0]
-            if taken:
-                raise ExternalForecastError([f"The run already has forecasts named '{prepared.name}': choose another "
-                                             "name, or remove those first."])
-            cur.execute(
-                "INSERT INTO run_external_models (run_id, model, name, effort_weeks, description, source, n_rows, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                [run_id, alias, prepared.name, prepared.effort_weeks, prepared.description, prepared.source,
-                 len(forecasts)])
-            for table, frame in (("run_forecasts", forecasts), ("run_metrics", metrics), ("run_quantiles", quantiles)):
-                if frame.empty:
-                    continue
-                view = f"incoming_external_{table}"
-                cur.register(view, frame)  # dropped with the cursor the transaction closes
-                cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
+            for one in prepared:
+                stored = cur.execute("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ?",
+                                     [one.run_id]).fetchall()
+                taken = _taken([m for (m,) in stored])
+                if one.name.casefold() in taken:
+                    clashes.append(_taken_message(one.name, taken[one.name.casefold()]))
+            if clashes:
+                raise ExternalForecastError(clashes)
+            for one in prepared:
+                _insert(cur, one)
     except duckdb.Error as error:
         raise WarehouseError(f"The forecasts could not be stored, and nothing of them was: "
                              f"{str(error).splitlines()[0]}") from error
-    return alias
+    return [one.model for one in prepared]
+
+
+def _insert(cur: duckdb.DuckDBPyConnection, prepared: PreparedExternal) -> None:
+    """One model's rows, inside the caller's transaction; columns named, never by position."""
+    run_id = prepared.run_id
+    cur.execute(
+        "INSERT INTO run_external_models (run_id, model, name, effort_weeks, description, source, n_rows, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+        [run_id, prepared.model, prepared.name, prepared.effort_weeks, prepared.description, prepared.source,
+         len(prepared.forecasts)])
+    for table, frame, columns in (("run_forecasts", prepared.forecasts, FORECAST_COLUMNS),
+                                  ("run_metrics", prepared.metrics, METRIC_COLUMNS),
+                                  ("run_quantiles", prepared.quantiles, QUANTILE_COLUMNS)):
+        if frame.empty:
+            continue
+        view = f"incoming_external_{table}"
+        cur.register(view, frame.assign(run_id=run_id)[list(columns)])
+        listed = ", ".join(f'"{c}"' for c in columns)
+        cur.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {view}")
+        cur.unregister(view)
 
 
 def add_external(warehouse: Warehouse, run_id: str, name: str, data: bytes, file_name: str,
@@ -643,21 +805,39 @@ def add_external(warehouse: Warehouse, run_id: str, name: str, data: bytes, file
 
 def remove_external(warehouse: Warehouse, run_id: str, model: str) -> None:
     """Remove forecasts made elsewhere from a run (``model``: their alias ``ext:NAME`` or
-    their name), with their metrics and quantiles, in one transaction. Raises
-    ``ExternalForecastError`` for a built-in model or a name the run does not have."""
+    their name, in any case), with their metrics and quantiles, in one transaction.
+    Raises ``ExternalForecastError`` for a built-in model or a name the run does not have."""
+    remove_externals(warehouse, run_id, [model])
+
+
+def remove_externals(warehouse: Warehouse, run_id: str, models: Sequence[str]) -> list[str]:
+    """Remove several forecasts made elsewhere in ONE transaction: every name is checked
+    first, and none is removed unless all can be. Returns the aliases removed. Raises
+    ``ExternalForecastError`` naming every built-in model or unknown name."""
+    if not models:
+        return []
     runs.get_run(warehouse, run_id)
-    alias = model if is_external(model) else external_alias(model)
-    if str(model) in MODELS:
-        raise ExternalForecastError([f"{fmt.model_name(model)} is a built-in model of the run, not forecasts made "
-                                     "elsewhere: it cannot be removed from the run (delete the run instead)."])
-    stored = {m.model for m in external_models(warehouse, run_id)}
-    if alias not in stored:
-        names = ", ".join(fmt.model_name(m) for m in sorted(stored)) or "none"
-        raise ExternalForecastError([f"The run has no forecasts made elsewhere named '{fmt.model_name(alias)}' "
-                                     f"(it has: {names})."])
+    stored = _taken([m.model for m in external_models(warehouse, run_id)])
+    problems, aliases = [], []
+    for model in models:
+        if str(model) in MODELS:
+            problems.append(f"{fmt.model_name(model)} is a built-in model of the run, not forecasts made elsewhere: it "
+                            "cannot be removed from the run (delete the run instead).")
+            continue
+        name = fmt.model_name(model) if is_external(model) else str(model).strip()
+        alias = stored.get(name.casefold())
+        if alias is None:
+            names = ", ".join(fmt.model_name(m) for m in sorted(stored.values())) or "none"
+            problems.append(f"The run has no forecasts made elsewhere named '{name}' (it has: {names}).")
+        elif alias not in aliases:
+            aliases.append(alias)
+    if problems:
+        raise ExternalForecastError(problems)
     with warehouse.transaction() as cur:
-        for table in ("run_forecasts", "run_metrics", "run_quantiles", "run_external_models"):
-            cur.execute(f"DELETE FROM {table} WHERE run_id = ? AND model = ?", [run_id, alias])
+        for alias in aliases:
+            for table in ("run_forecasts", "run_metrics", "run_quantiles", "run_external_models"):
+                cur.execute(f"DELETE FROM {table} WHERE run_id = ? AND model = ?", [run_id, alias])
+    return aliases
 
 
 def external_models(warehouse: Warehouse, run_id: str) -> list[ExternalModel]:
@@ -668,6 +848,27 @@ def external_models(warehouse: Warehouse, run_id: str) -> list[ExternalModel]:
                           description=r.description, source=r.source, n_rows=int(r.n_rows),
                           created_at=pd.Timestamp(r.created_at).to_pydatetime())
             for r in rows.itertuples(index=False)]
+
+
+def stated_levels(warehouse: Warehouse, run_id: str) -> dict[str, tuple[float, ...]]:
+    """The quantile levels each model of the run states itself, by alias (ascending);
+    models that state none are absent."""
+    rows = warehouse.query("SELECT DISTINCT model, level FROM run_quantiles WHERE run_id = ? ORDER BY model, level",
+                           [run_id])
+    return {str(m): tuple(float(q) for q in part["level"]) for m, part in rows.groupby("model", sort=True)}
+
+
+def spread_note(warehouse: Warehouse, run_id: str) -> str | None:
+    """A sentence for the run's calibration view: which models made elsewhere were scored
+    on the quantiles they state, at which levels (their other levels, and every other
+    model's, are cross-conformal: ``core.backtest.quantiles``). None when no model of the
+    run states quantiles."""
+    stated = stated_levels(warehouse, run_id)
+    if not stated:
+        return None
+    parts = [f"{fmt.model_name(m)} at {', '.join(f'{q:g}' for q in levels)}" for m, levels in stated.items()]
+    return ("Quantiles made elsewhere are scored as their makers state them: " + "; ".join(parts)
+            + ". Their other levels, and every other model's, are cross-conformal.")
 
 
 def effort_weeks(warehouse: Warehouse, run_id: str) -> dict[str, float | None]:
