@@ -23,11 +23,20 @@ forecast     ``forecast``, ``yhat``, ``y_hat``, ``prediction`` — units, finite
 quantiles    optional, one column per level: ``q0.1`` / ``q_0.1`` / ``quantile_0.1``
              (the level as a fraction) or ``p10`` / ``p_10`` (as a percent), levels
              strictly between 0 and 1; values finite, ≥ 0 and not crossing (a lower
-             level never above a higher one on the same row)
+             level never above a higher one on the same row). Only the levels the
+             backtest scores (``quantiles.LEVELS``: 0.025, 0.1, 0.5, 0.9, 0.975) are
+             read, stored and scored as stated; columns at other levels are left out
+             with a note (``unscored_note``), never sorted in among the scored ones
 ===========  =========================================================================
 
 Other columns (``actual``, ``step``, a ``model`` column holding one model) are left out
-with a note. Dates are read as the importer reads them (``core.data.parsing``).
+with a note. Dates are read as the importer reads them (``core.data.parsing``), the date
+and cutoff columns in one day/month order. When most dates or cutoffs are not the run's
+because of one constant shift (weeks labelled by another weekday, months by their last
+day) or the series ids lost their leading zeros, the refusal says so first.
+
+Names are compared ignoring case, with the run's models and, inside the storing
+transaction, with each other (``save_externals`` stores several in one transaction).
 
 The MASE and RMSSE scales of each fold are recomputed from the run's own history before
 each cutoff, exactly as ``run_backtest`` computes them (``metrics.scales`` on the fold's
