@@ -132,3 +132,27 @@ def test_precomputed_row_terms_give_the_same_scores():
                                                                                calibration=True)
     pd.testing.assert_frame_equal(plain, cached)
     assert with_row_terms(scored()) is not None and "_row_pinball" not in with_row_terms(scored())
+
+
+def test_the_calibration_summary_picks_the_best_among_models_with_a_pinball_loss_and_names_what_is_missing():
+    from ui.backtest import spread_summary
+    nan = float("nan")
+    # a small run: 20 out-of-fold errors, enough for the 80 % interval (9) but not the 95 % one (39): no pinball
+    board = pd.DataFrame({"model": ["ets", "snaive"], "pinball": [nan, nan], "coverage_80": [0.7, 0.85],
+                          "coverage_95": [nan, nan]})
+    series = pd.DataFrame({"level": "series", "group": ["a", "a", "b", "b"], "model": "ets",
+                           "metric": ["wape", "pinball", "wape", "pinball"], "value": [0.3, nan, 0.2, nan]})
+    text = spread_summary(board, series.iloc[:0])
+    assert "lowest pinball loss" not in text and "No model has a pinball loss" in text
+    assert "Too few errors for the 95 % interval (39 errors" in text and "80 % interval (9" not in text
+    # with a pinball loss: the best among the models that have one, never a model without
+    board = board.assign(pinball=[nan, 0.4], coverage_95=[nan, 0.93])
+    text = spread_summary(board, series)
+    from core import fmt
+    assert text.startswith(f"**{fmt.model_name('snaive')}**:")
+    assert "93.0%" in text and "lowest pinball loss" in text
+    # series scored (a WAPE) without an interval are counted and named (series metrics of a model with pinball)
+    scored = series.assign(model="snaive")
+    scored.loc[scored["group"] == "b", "value"] = [0.2, 0.5]
+    text = spread_summary(board, scored)
+    assert "1 series have no interval (a)" in text

@@ -360,8 +360,47 @@ SPREAD_COLUMNS = ("coverage_80", "coverage_95", "pinball", "width_80")
 def coverage_sentence(model: str, coverage_80: float, coverage_95: float) -> str:
     """A model's interval coverage in words: "**Theta**: the 80 % interval held **78.1%** of the
     actual sales (80 % if honest), the 95 % interval **90.8%** (95 %)." (fractions in)."""
+    last = (f"the 95 % interval **{fmt.pct(coverage_95)}** (95 %)." if coverage_95 == coverage_95
+            else "the 95 % interval is not scored (too few errors).")
     return (f"**{md(fmt.model_name(model))}**: the 80 % interval held **{fmt.pct(coverage_80)}** of the actual sales "
-            f"(80 % if honest), the 95 % interval **{fmt.pct(coverage_95)}** (95 %).")
+            f"(80 % if honest), {last}")
+
+
+def spread_summary(board: pd.DataFrame, series_metrics: pd.DataFrame) -> str:
+    """The spread of a run in words: the model with the lowest pinball loss among those that
+    have one and its coverage; the intervals no model could score (too few errors for their
+    quantiles: 9 out-of-fold errors for the 80 % interval, 39 for the 95 % one, even pooled
+    over every series); and, per the run's series-level metrics (level, group, model,
+    metric, value), the series scored (a WAPE) without an interval (scored in one fold only,
+    or too few errors), which the spread scores leave out."""
+    parts = []
+    scored = board.dropna(subset=["pinball"]) if "pinball" in board.columns else board.iloc[:0]
+    if not scored.empty:
+        best = scored.sort_values("pinball").iloc[0]
+        parts.append(coverage_sentence(best["model"], best["coverage_80"], best["coverage_95"]) +
+                     " It has the lowest pinball loss of the run.")
+    else:
+        best = board.dropna(subset=["coverage_80"]).iloc[0]
+        parts.append(f"**{md(fmt.model_name(best['model']))}**: the 80 % interval held "
+                     f"**{fmt.pct(best['coverage_80'])}** of the actual sales (80 % if honest). No model has a pinball "
+                     "loss: it averages every level from 2.5 % to 97.5 %, and this run has too few errors for some.")
+    needed = {80: 9, 95: 39}  # the finite-sample minimum of 0.1/0.9 and 0.025/0.975 (quantiles docstring)
+    missing = [f"the {interval} % interval ({needed[interval]} errors in the other folds needed, pooled over every "
+               "series)" for interval in (80, 95) if board[f"coverage_{interval}"].isna().all()]
+    if missing:
+        parts.append(f"Too few errors for {' and '.join(missing)}: run more folds or a longer horizon to score it.")
+    if not series_metrics.empty:
+        wide = series_metrics.pivot_table(index=["model", "group"], columns="metric", values="value", aggfunc="first")
+        if {"wape", "pinball"} <= set(wide.columns):
+            without = wide[wide["wape"].notna() & wide["pinball"].isna()].reset_index()
+            without = without[without["model"].isin(scored["model"])] if not scored.empty else without
+            if not without.empty:
+                n = without["group"].nunique()
+                names = ", ".join(md(str(g)) for g in sorted(without["group"].unique())[:5])
+                parts.append(f"{n:,} series have no interval ({names}{', …' if n > 5 else ''}): scored in one fold "
+                             "only, they have no errors in another fold; their WAPE counts, their pinball loss and "
+                             "coverage do not.")
+    return " ".join(parts)
 
 
 def spread_table(board: pd.DataFrame) -> pd.DataFrame:
@@ -384,9 +423,8 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
         st.info(reason, icon=":material/info:")
         return
     shown = spread_table(board)
-    best = board.dropna(subset=["coverage_80"]).sort_values("pinball").iloc[0]
-    st.markdown(coverage_sentence(best["model"], best["coverage_80"], best["coverage_95"]) +
-                " It has the lowest pinball loss of the run.")
+    metrics = _metrics(run_id)
+    st.markdown(spread_summary(board, metrics[metrics["level"] == "series"]))
     table(shown, column_config={
         fmt.metric_name("coverage_80"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_80"]),
         fmt.metric_name("coverage_95"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_95"]),
@@ -394,7 +432,6 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
         fmt.metric_name("width_80"): st.column_config.NumberColumn(
             format="%.1f", help="Mean width of the 80 % interval, in units: at equal coverage, narrower is better."),
     })
-    metrics = _metrics(run_id)
     st.plotly_chart(backtest_charts.calibration(metrics[metrics["level"] == "overall"]), width="stretch",
                     key=f"{key}_calibration")
     st.caption("Each model's quantiles come from its own errors in the other folds (cross-conformal: a fold's "
