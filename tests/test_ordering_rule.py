@@ -187,10 +187,10 @@ def test_the_normal_rule_is_kept_and_an_unknown_rule_refused(tiny_run):
 def test_a_level_the_errors_cannot_support_is_not_available_not_an_offset_of_zero():
     """two_folds() has 2 errors in the other fold: a finite-sample quantile exists only up to
     2/3 (⌈3τ⌉ ≤ 2), even after the fold's own errors fill in (4 errors: up to 80 %). A
-    fixed 99.5 % quantile is refused with the level and what the errors support; each
+    fixed 99.5 % quantile is refused with the level and what the errors support (rounded down); each
     item's choice never lands on a level without a quantile; the notes name them."""
     forecasts, data = two_folds()
-    with pytest.raises(ImpactInputError, match=r"no 99.5% quantile: its 2 errors in the other folds.*up to 66.7%.*"
+    with pytest.raises(ImpactInputError, match=r"no 99.5% quantile: its 2 errors in the other folds.*up to 66.6%.*"
                                                r"normal rule"):
         money_impact(forecasts, data, ImpactConfig(service_level=0.995, ordering_rule=QUANTILE), items=ITEMS)
     from core.money.impact import _simulation

@@ -404,10 +404,10 @@ def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float
         missing = sorted({float(v) for v in per_row_level[short]})
         notes.append(f"{frame.loc[short, SERIES_ID].nunique():,} series have too few backtest errors for a "
                      f"{', '.join(level_text(v) for v in missing)} quantile of {fmt.model_name(alias)}: its {n:,} "
-                     f"errors, pooled over every series, support quantiles up to {fmt.pct(max_level(n), 1)}. Their "
+                     f"errors, pooled over every series, support quantiles up to {fmt.pct(np.floor(max_level(n) * 1000) / 1000, 1)}. Their "
                      "order quantity is empty: choose a lower service level, or the normal rule (forecast + z × "
                      "RMSE), which has no such limit.")
     if pooled:
         notes.append(f"{pooled:,} series have too few backtest errors of their own for so rare a quantile: their "
-                     "offset pools their segment's errors, scaled by the series' typical miss.")
+                     "offset pools their segment's (or every series') errors, scaled by the series' typical miss.")
     return quantity, notes, int(frame.loc[np.isnan(offset) & ~has_errors, SERIES_ID].nunique())

@@ -1088,7 +1088,7 @@ def supported_level_words(forecasts: pd.DataFrame, model: str) -> str:
     per_fold = mine.groupby(CUTOFF).size()
     n = int(per_fold.sum() - per_fold.max()) if len(per_fold) > 1 else int(per_fold.sum())
     return (f"its {n:,} errors in the other folds, pooled over every series, support quantiles up to "
-            f"{fmt.pct(max_level(n), 1)} (a {level_text(0.995)} quantile needs 199)")
+            f"{fmt.pct(np.floor(max_level(n) * 1000) / 1000, 1)} (a {level_text(0.995)} quantile needs 199)")
 
 
 def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
