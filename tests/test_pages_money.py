@@ -213,3 +213,18 @@ def test_a_model_added_to_the_run_elsewhere_is_priced_at_once(demo_with_run):
     again = new_session(PAGE)
     assert not again.exception
     assert sorted(again.table[0].value.index) == ["Moving average", "Notebook", "Seasonal naive"]
+
+
+def test_a_level_without_a_quantile_is_said_not_scored_as_a_loss():
+    """Too few errors for the level: the quantile rule has no profit there, and the table says so
+    rather than naming the normal rule the winner of a comparison that did not take place."""
+    from types import SimpleNamespace
+
+    from ui.money import ordering_rules_table
+
+    rules = pd.DataFrame({"policy": ["ets", "ma"], "normal_yearly_profit": [1_000_000.0, 900_000.0],
+                          "quantile_yearly_profit": [np.nan, 950_000.0], "quantile_gain": [np.nan, 50_000.0],
+                          "better": ["normal", "quantile"]})
+    table = ordering_rules_table(SimpleNamespace(ordering_rules=rules))
+    assert list(table["earns more"]) == ["no quantile at this level (too few errors)", "the quantile"]
+    assert list(table["the model's quantile"]) == ["–", "¥950,000"]

@@ -139,8 +139,21 @@ def test_quantiles_are_clipped_at_zero_sorted_and_stated_ones_win(synthetic):
     stated = pd.DataFrame({"model": "m", "unique_id": "s00", "ds": rows["ds"].iloc[0], "cutoff": rows["cutoff"].iloc[0],
                            "level": [0.9, 0.975], "value": [120.0, 130.0]})
     out = q.with_quantiles(rows, offsets, stated=stated)
-    assert out["q0.9"].tolist() == [120.0, 103.0] and out["q0.975"].iloc[0] == 130.0
-    assert np.isnan(out["q0.975"].iloc[1])  # stated for the first date only, and no conformal 0.975 given
+    assert out["q0.9"].tolist() == [120.0, 103.0]  # stated for the first date only
+    assert "q0.975" not in out  # a level the offsets do not score is not added by a stated one
+
+
+def test_stated_quantiles_stay_as_stated_and_the_conformal_ones_keep_between_them(synthetic):
+    """A model states 0.1 and 0.9; its 0.025, 0.5 and 0.975 are conformal. The stated ones are
+    scored exactly as given, never swapped with a conformal one by the rearrangement; a conformal
+    one that would cross them is held at the stated bound."""
+    offsets = pd.DataFrame({"model": "m", "unique_id": "s00", "level": [0.025, 0.1, 0.5, 0.9, 0.975],
+                            "offset": [-30.0, -20.0, 0.0, 20.0, 30.0], "basis": "series"})
+    rows = synthetic.head(1)  # forecast 100
+    stated = pd.DataFrame({"model": "m", "unique_id": "s00", "ds": rows["ds"].iloc[0], "cutoff": rows["cutoff"].iloc[0],
+                           "level": [0.1, 0.9], "value": [60.0, 110.0]})
+    out = q.with_quantiles(rows, offsets, stated=stated).iloc[0]
+    assert [out[f"q{level:g}"] for level in q.LEVELS] == [60.0, 60.0, 100.0, 110.0, 130.0]
 
 
 def test_bad_input_says_what_is_wrong():

@@ -440,3 +440,6 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
                "in 10 when its 90 % point lies on the diagonal. Where items often sell nothing, the low levels sit "
                "above the diagonal: a quantile cannot go below 0 units, so a period without a sale is always at or "
                "below it — it says little about ordering, which reads the upper levels.")
+    stated = external.spread_note(get_warehouse(), run_id)
+    if stated:  # quantiles a model made elsewhere stated are scored as stated, not cross-conformal
+        st.caption(stated)

@@ -287,7 +287,8 @@ def ordering_rules_table(impact: ImpactResult) -> pd.DataFrame:
         "the model's quantile": rules["quantile_yearly_profit"].map(fmt.yen),
         "quantile − normal": rules["quantile_gain"].map(fmt.yen_change),
         "earns more": rules["better"].map({QUANTILE: "the quantile", NORMAL: "forecast + safety stock",
-                                           "same": "the same"}),
+                                           "same": "the same"}).where(
+            rules["quantile_yearly_profit"].notna(), "no quantile at this level (too few errors)"),
     })
 
 

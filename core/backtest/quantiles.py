@@ -251,25 +251,35 @@ def with_quantiles(forecasts: pd.DataFrame, offsets: pd.DataFrame, stated: pd.Da
     cutoff column (``conformal_offsets``) join on model, unique_id and cutoff; without one
     (``future_offsets``) on model and unique_id. A row with no offset has NaN quantiles.
     ``stated``: quantiles a model gave itself, the ``run_quantiles`` shape (model, unique_id,
-    ds, cutoff, level, value); where given they replace the conformal value (not clipped)."""
+    ds, cutoff, level, value); where given, at a level of ``offsets``, they replace the
+    conformal value as they are, and the conformal values at the other levels are kept
+    between them (stated levels ``offsets`` does not have are ignored)."""
     keys = [MODEL, SERIES_ID] + ([CUTOFF] if CUTOFF in offsets.columns else [])
     levels = sorted(set(offsets[LEVEL].astype(float))) if not offsets.empty else []
     if stated is not None and not stated.empty:
-        levels = sorted(set(levels) | set(stated[LEVEL].astype(float)))
+        if levels:  # a stated level the offsets do not score would only push the scored ones around
+            stated = stated[stated[LEVEL].astype(float).isin(levels)]
+        else:
+            levels = sorted(set(stated[LEVEL].astype(float)))
     columns = [quantile_column(level) for level in levels]
     out = forecasts.drop(columns=[c for c in columns if c in forecasts.columns])
     if not levels:
         return out
     values = np.maximum(out[FORECAST].to_numpy(dtype=float)[:, None] + _lookup(out, offsets, keys, levels), 0.0)
+    # Rearrangement (Chernozhukov et al. 2010): NaN sorts last, so only rows with every level are sorted.
+    complete = ~np.isnan(values).any(axis=1)
+    values[complete] = np.sort(values[complete], axis=1)
     if stated is not None and not stated.empty:
         on = [MODEL, SERIES_ID, DATE, CUTOFF]
         own = _keyed(stated, [*on, LEVEL]).set_index([*on, LEVEL])["value"].unstack(LEVEL).reindex(columns=levels)
         own.columns = columns
         match = _keyed(out[on], on).merge(_keyed(own.reset_index(), on), on=on, how="left")[columns].to_numpy(dtype=float)
-        values = np.where(np.isnan(match), values, match)
-    # Rearrangement (Chernozhukov et al. 2010): NaN sorts last, so only rows with every level are sorted.
-    complete = ~np.isnan(values).any(axis=1)
-    values[complete] = np.sort(values[complete], axis=1)
+        fixed = ~np.isnan(match)
+        # The levels a model states stay as stated (they were checked not to cross); the conformal
+        # ones at the other levels are kept between the stated ones below and above them.
+        below = np.maximum.accumulate(np.where(fixed, match, -np.inf), axis=1)
+        above = np.minimum.accumulate(np.where(fixed, match, np.inf)[:, ::-1], axis=1)[:, ::-1]
+        values = np.where(fixed, match, np.clip(values, below, above))
     return out.assign(**{c: values[:, i] for i, c in enumerate(columns)})
 
 
