@@ -7,7 +7,6 @@ import base64
 import json
 
 import numpy as np
-
 import pytest
 
 from core import fmt

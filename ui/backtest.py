@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from core import fmt, periods
-from core.backtest import accounting, quantiles
+from core.backtest import accounting
 from core.backtest import charts as backtest_charts
-from core.backtest import external
+from core.backtest import external, quantiles
 from core.backtest import store as runs
 from core.backtest.compare import BASELINES, improvement
 from core.backtest.engine import PAIR_SEP

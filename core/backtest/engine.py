@@ -27,8 +27,19 @@ import pandas as pd
 import core
 from core import fmt
 from core.backtest import accounting, quantiles
-from core.backtest.metrics import (ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, evaluate,
-                                   has_quantiles, scales, with_row_terms)
+from core.backtest.metrics import (
+    ACTUAL,
+    CUTOFF,
+    FORECAST,
+    MODEL,
+    SCALE_MASE,
+    SCALE_RMSSE,
+    STEP,
+    evaluate,
+    has_quantiles,
+    scales,
+    with_row_terms,
+)
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.explore import Scope, dataset_frame
