@@ -75,9 +75,18 @@ def start_app(warehouse: Path, log: Path) -> tuple[str, subprocess.Popen]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """`streamlit run app.py` on a fresh warehouse: the first run makes the demo chain."""
-    url, proc = start_app(tmp_path_factory.mktemp("browser") / "warehouse.duckdb",
-                          tmp_path_factory.mktemp("log") / "streamlit.log")
+    """`streamlit run app.py` on a fresh warehouse holding the demo chain's ten stores with 12 items
+    each instead of 50: the journeys run the default ladder (eight models) several times, and are
+    about the steps a person takes, not the chain's size (the first run's own generation of the
+    default chain is covered by the page tests and the deep-link journeys' fresh servers)."""
+    from core.data.demo import DemoConfig, load_demo
+    from core.warehouse import Warehouse
+
+    path = tmp_path_factory.mktemp("browser") / "warehouse.duckdb"
+    warehouse = Warehouse(path)
+    load_demo(warehouse, DemoConfig(items=12))
+    warehouse.close()
+    url, proc = start_app(path, tmp_path_factory.mktemp("log") / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
