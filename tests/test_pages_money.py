@@ -228,3 +228,12 @@ def test_a_level_without_a_quantile_is_said_not_scored_as_a_loss():
     table = ordering_rules_table(SimpleNamespace(ordering_rules=rules))
     assert list(table["earns more"]) == ["no quantile at this level (too few errors)", "the quantile"]
     assert list(table["the model's quantile"]) == ["–", "¥950,000"]
+
+
+def test_the_split_by_segment_opens_on_the_headlines_model(demo_with_run):
+    from core import fmt
+
+    at = new_session(PAGE)
+    headline = next(m.label for m in at.metric if m.label.startswith("Yearly savings · "))
+    model = next(s for s in at.selectbox if s.label == "Model")
+    assert headline == f"Yearly savings · {fmt.model_name(model.value)}"

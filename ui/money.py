@@ -359,7 +359,9 @@ def render_impact(impact: ImpactResult, key: str) -> None:
     if not impact.by_segment.empty:
         a, b = st.columns(2)
         segment = a.selectbox("Split by", list(dict.fromkeys(impact.by_segment["segment"])), key=f"{key}_segment")
-        choices = [p for p in summary["policy"] if p != impact.baseline]
+        # the headline's model first: the one that saves the most
+        ranked = summary.sort_values("yearly_savings", ascending=False, kind="stable")["policy"]
+        choices = [p for p in ranked if p != impact.baseline]
         model = b.selectbox("Model", choices, key=f"{key}_segment_model", format_func=fmt.model_name) \
             if choices else None
         if model:
