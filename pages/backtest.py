@@ -16,7 +16,7 @@ from core.errors import MitoshiError
 from core.forecast.registry import DEFAULT_LADDER, MODELS
 from core.text import md
 from ui import queries
-from ui.backtest import fallback_text, render_run
+from ui.backtest import ETS_AUTO_HELP, ETS_SEASONAL, ETS_TREND, changed_params, fallback_text, render_run
 from ui.external import external_section
 from ui.navigation import stay_in_app
 from ui.state import dataset_picker, get_warehouse, show_error
@@ -67,14 +67,16 @@ with st.container(border=True):
         format_func=lambda a: f"{fmt.model_name(a)} · {MODELS[a].rung.value}", help="\n\n".join(
             f"**{fmt.model_name(a)}** ({MODELS[a].rung.value}): {MODELS[a].summary}" for a in available))
     with st.expander("Model settings"):
+        st.caption("Each setting starts at the model's own default, the one `python -m core.backtest` uses.")
         p1, p2, p3 = st.columns(3)
         ma_window = p1.number_input("Moving average window (0 = default)", 0, 400, 0, key="bt_ma_window")
-        ets_seasonal = p2.selectbox("ETS seasonality", ["add", "mul", None], key="bt_ets_seasonal",
-                                    format_func=lambda v: {"add": "additive", "mul": "multiplicative"}.get(v, "none"))
-        ets_trend = p3.selectbox("ETS trend", [None, "add"], key="bt_ets_trend",
-                                 format_func=lambda v: "additive" if v else "none")
+        ets_seasonal = p2.selectbox("ETS seasonality", ["auto", "add", "mul", None], key="bt_ets_seasonal",
+                                    format_func=ETS_SEASONAL.get, help=ETS_AUTO_HELP)
+        ets_trend = p3.selectbox("ETS trend", ["auto", "add", None], key="bt_ets_trend",
+                                 format_func=ETS_TREND.get, help=ETS_AUTO_HELP)
         q1, q2, q3 = st.columns(3)
-        ets_damped = q1.checkbox("ETS damped trend", key="bt_ets_damped")
+        ets_damped = q1.checkbox("ETS damped trend", key="bt_ets_damped", disabled=ets_trend != "add",
+                                 help="Only with an additive trend chosen; 'automatic' tries the damped trend too.")
         lgbm_objective = q2.selectbox("LightGBM objective", ["tweedie", "poisson", "l2"], key="bt_lgbm_objective",
                                       format_func={"tweedie": "Tweedie", "poisson": "Poisson",
                                                    "l2": "squared error (L2)"}.get)
@@ -87,10 +89,11 @@ with st.container(border=True):
 def model_specs() -> tuple[ModelSpec, ...]:
     settings: dict[str, dict] = {
         "ma": {"window": int(ma_window)} if ma_window else {},
-        "ets": {"seasonal": ets_seasonal, "trend": ets_trend, "damped": ets_damped and ets_trend is not None},
+        "ets": {"seasonal": ets_seasonal, "trend": ets_trend, "damped": bool(ets_damped) and ets_trend == "add"},
         "lgbm": {"objective": lgbm_objective} | ({"n_estimators": int(lgbm_trees)} if lgbm_trees else {}),
     }
-    return tuple(ModelSpec.of(alias, **settings.get(alias, {})) for alias in chosen_models)
+    # Only what differs from the model's defaults is stored: the page's default ladder is the command line's.
+    return tuple(ModelSpec.of(alias, **changed_params(alias, settings.get(alias, {}))) for alias in chosen_models)
 
 
 # Set while a run is under way and cleared the moment it is stored: a Cancel that reruns the

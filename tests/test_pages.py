@@ -349,3 +349,35 @@ def test_append_tab_extends_the_demo_chain(app):
                for s in at.success)
     history = _history(at)
     assert history["From"].tolist() == [pd.Timestamp(first)] and history["To"].tolist() == [pd.Timestamp(last)]
+
+
+def test_the_pages_default_ladder_is_the_command_lines_and_ets_chooses_its_form(app, monkeypatch):
+    """Left on its defaults, the page asks for every model with its class defaults (ETS
+    automatic by AICc), so no params are stored; a fixed ETS form stores only what differs."""
+    from core.backtest import engine
+    from core.errors import MitoshiError
+    from core.forecast.registry import DEFAULT_LADDER
+    from core.forecast.stats import ETS
+
+    asked = []
+
+    def capture(data, config, on_progress=None):
+        asked.append(config)
+        raise MitoshiError("captured")  # stops before any fitting: this test checks what was asked for
+
+    monkeypatch.setattr(engine, "run_backtest", capture)
+    at = open_page(app, "pages/backtest.py")
+    assert at.selectbox(key="bt_ets_trend").value == "auto"
+    assert at.selectbox(key="bt_ets_seasonal").value == "auto"
+    assert at.checkbox(key="bt_ets_damped").disabled
+    at.button(key="bt_run").click().run()
+    specs = {m.alias: m for m in asked[0].models}
+    assert [a for a in specs if a != "practice"] == list(DEFAULT_LADDER)
+    assert all(spec.params == () for spec in specs.values())
+    assert specs["ets"].build() == ETS() and ETS().trend == "auto" and ETS().seasonal == "auto"
+    at.selectbox(key="bt_ets_trend").set_value("add").run()
+    assert not at.checkbox(key="bt_ets_damped").disabled
+    at.checkbox(key="bt_ets_damped").check()
+    at.button(key="bt_run").click().run()
+    assert dict(asked[1].models[[m.alias for m in asked[1].models].index("ets")].params) == {
+        "trend": "add", "damped": True}

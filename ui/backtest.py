@@ -3,6 +3,8 @@ run reopened later shows exactly what it showed when it finished."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -37,6 +39,23 @@ METRIC_HELP = {
                    "overconfident, more too cautious.",
     "coverage_95": "Share of actual sales inside the 95 % interval (2.5–97.5 % quantiles): 95 % is honest.",
 }
+
+
+ETS_TREND = {"auto": "automatic (AICc)", "add": "additive", None: "none"}
+ETS_SEASONAL = {"auto": "automatic (AICc)", "add": "additive", "mul": "multiplicative", None: "none"}
+ETS_AUTO_HELP = ("Automatic: each series gets the form of least AICc among trend none / additive / damped and "
+                 "season none / additive / multiplicative (Hyndman et al. 2002, R's forecast::ets).")
+
+
+def changed_params(alias: str, chosen: dict) -> dict:
+    """The settings in ``chosen`` that differ from the model class's own defaults (its
+    dataclass fields), so a run left on the page's defaults stores no params and equals
+    ``python -m core.backtest``'s ladder. Unknown names raise ``MitoshiError``."""
+    defaults = {f.name: f.default for f in dataclasses.fields(MODELS[alias])}
+    unknown = sorted(set(chosen) - set(defaults))
+    if unknown:
+        raise MitoshiError(f"{alias}: unknown setting(s) {unknown}; known: {', '.join(defaults)}.")
+    return {k: v for k, v in chosen.items() if v != defaults[k]}
 
 
 def run_revision(run_id: str) -> str:
