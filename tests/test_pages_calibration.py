@@ -58,7 +58,7 @@ def test_the_coverage_shown_is_the_stored_coverage_and_the_calibration_chart_is_
         assert row[2] == pytest.approx(value[(alias, "coverage_95")])
     best = value.xs("pinball", level="metric").idxmin()
     sentence = next(m.value for m in at.markdown if "the 80 % interval held" in m.value)
-    assert f"**{fmt.pct(value[(best, 'coverage_80')])}** of the actual sales" in sentence
+    assert f"**{fmt.pct(value[(best, 'coverage_80')])}** of the actual values (80 % when the interval is right)" in sentence
     assert f"**{fmt.pct(value[(best, 'coverage_95')])}** (95 %)" in sentence
     chart = next(json.loads(el.proto.spec) for el in at.get("plotly_chart")
                  if json.loads(el.proto.spec)["layout"]["title"]["text"].startswith("Calibration"))
@@ -77,3 +77,25 @@ def test_a_one_fold_run_says_why_it_has_no_interval(stored):
     assert any(SINGLE_FOLD in i.value for i in at.info)
     board = next(d.value for d in at.dataframe if "Rung" in d.value.columns)
     assert "80 % interval coverage" not in board.columns
+
+
+def test_the_calibration_section_explains_its_terms_generically_and_warns_on_two_folds(stored, warehouse_env):
+    from ui.backtest import METRIC_HELP, few_folds_note
+
+    spread, _, _ = stored
+    at = open_run(spread)  # 3 folds: no warning
+    text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "if honest" not in text and "sell nothing" not in text and "category on a chain" not in text
+    assert "pinball loss of the run (the quantile forecasts' error, scaled like MASE: lower is better)" in text
+    assert "pooled over the segment" in text
+    assert not any("2 folds" in w.value for w in at.warning)
+    assert METRIC_HELP["pinball"].startswith("Pinball loss: the quantile forecasts' error, scaled like MASE")
+    assert few_folds_note(3) is None and few_folds_note(1) is None
+    warehouse = Warehouse(warehouse_env)
+    try:
+        two = store_run(warehouse, ("S001", "S002"), ("naive",), horizon=14, name="two folds", folds=2)
+    finally:
+        warehouse.close()
+    at = open_run(two)
+    assert [w.value for w in at.warning if "2 folds" in w.value] == [few_folds_note(2)]
+    assert "only the other fold's errors" in few_folds_note(2) and "3 folds or more" in few_folds_note(2)

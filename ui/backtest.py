@@ -33,11 +33,12 @@ METRIC_HELP = {
     "mae": "Mean absolute error, in units per series and period.",
     "rmse": "Root mean squared error, in units: big misses weigh more.",
     "bias": "Mean of forecast − actual, in units: 0 is unbiased, negative forecasts too low.",
-    "pinball": "Pinball (quantile) loss of the 2.5, 10, 50, 90 and 97.5 % quantiles, scaled like MASE: scores the "
-               "spread as well as the centre. Lower is better.",
-    "coverage_80": "Share of actual sales inside the 80 % interval (10–90 % quantiles): 80 % is honest, less is "
-                   "overconfident, more too cautious.",
-    "coverage_95": "Share of actual sales inside the 95 % interval (2.5–97.5 % quantiles): 95 % is honest.",
+    "pinball": "Pinball loss: the quantile forecasts' error, scaled like MASE: lower is better. It averages the "
+               "2.5, 10, 50, 90 and 97.5 % quantiles, so it scores the spread as well as the centre.",
+    "coverage_80": "Share of actual values inside the 80 % interval (10–90 % quantiles): 80 % when the interval is "
+                   "right, less is overconfident, more too cautious.",
+    "coverage_95": "Share of actual values inside the 95 % interval (2.5–97.5 % quantiles): 95 % when the interval "
+                   "is right.",
 }
 
 
@@ -378,11 +379,12 @@ SPREAD_COLUMNS = ("coverage_80", "coverage_95", "pinball", "width_80")
 
 def coverage_sentence(model: str, coverage_80: float, coverage_95: float) -> str:
     """A model's interval coverage in words: "**Theta**: the 80 % interval held **78.1%** of the
-    actual sales (80 % if honest), the 95 % interval **90.8%** (95 %)." (fractions in)."""
+    actual values (80 % when the interval is right), the 95 % interval **90.8%** (95 %)."
+    (fractions in)."""
     last = (f"the 95 % interval **{fmt.pct(coverage_95)}** (95 %)." if coverage_95 == coverage_95
             else "the 95 % interval is not scored (too few errors).")
-    return (f"**{md(fmt.model_name(model))}**: the 80 % interval held **{fmt.pct(coverage_80)}** of the actual sales "
-            f"(80 % if honest), {last}")
+    return (f"**{md(fmt.model_name(model))}**: the 80 % interval held **{fmt.pct(coverage_80)}** of the actual values "
+            f"(80 % when the interval is right), {last}")
 
 
 def spread_summary(board: pd.DataFrame, series_metrics: pd.DataFrame) -> str:
@@ -397,11 +399,12 @@ def spread_summary(board: pd.DataFrame, series_metrics: pd.DataFrame) -> str:
     if not scored.empty:
         best = scored.sort_values("pinball").iloc[0]
         parts.append(coverage_sentence(best["model"], best["coverage_80"], best["coverage_95"]) +
-                     " It has the lowest pinball loss of the run.")
+                     " It has the lowest pinball loss of the run (the quantile forecasts' error, scaled like MASE: "
+                     "lower is better).")
     else:
         best = board.dropna(subset=["coverage_80"]).iloc[0]
         parts.append(f"**{md(fmt.model_name(best['model']))}**: the 80 % interval held "
-                     f"**{fmt.pct(best['coverage_80'])}** of the actual sales (80 % if honest). No model has a pinball "
+                     f"**{fmt.pct(best['coverage_80'])}** of the actual values (80 % when the interval is right). No model has a pinball "
                      "loss: it averages every level from 2.5 % to 97.5 %, and this run has too few errors for some.")
     needed = {80: 9, 95: 39}  # the finite-sample minimum of 0.1/0.9 and 0.025/0.975 (quantiles docstring)
     missing = [f"the {interval} % interval ({needed[interval]} errors in the other folds needed, pooled over every "
@@ -422,6 +425,15 @@ def spread_summary(board: pd.DataFrame, series_metrics: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
+def few_folds_note(folds: int) -> str | None:
+    """Why a run of 2 folds reads low coverage (None for 3 folds or more; a 1-fold run has no
+    interval at all, ``quantiles.no_interval_reason``)."""
+    if folds != 2:
+        return None
+    return ("This run has 2 folds: each fold's interval comes from only the other fold's errors, so coverage below "
+            "nominal is expected. Run 3 folds or more for a reliable spread.")
+
+
 def spread_table(board: pd.DataFrame) -> pd.DataFrame:
     """One row per model with its interval coverage, pinball loss and 80 % interval width,
     the best pinball loss first; named for people."""
@@ -438,27 +450,31 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
     if "coverage_80" not in board.columns or board["coverage_80"].isna().all():
         reason = quantiles.no_interval_reason(len(_cutoffs(run_id))) or (
             "This run was stored before Mitoshi scored the spread of forecasts: run it again to see how often the "
-            "actual sales fell inside each model's intervals.")
+            "actual values fell inside each model's intervals.")
         st.info(reason, icon=":material/info:")
         return
     shown = spread_table(board)
     metrics = _metrics(run_id)
     st.markdown(spread_summary(board, metrics[metrics["level"] == "series"]))
+    few = few_folds_note(len(_cutoffs(run_id)))
+    if few:
+        st.warning(few, icon=":material/warning:")
     table(shown, column_config={
         fmt.metric_name("coverage_80"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_80"]),
         fmt.metric_name("coverage_95"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_95"]),
         fmt.metric_name("pinball"): st.column_config.NumberColumn(format="%.3f", help=METRIC_HELP["pinball"]),
         fmt.metric_name("width_80"): st.column_config.NumberColumn(
-            format="%.1f", help="Mean width of the 80 % interval, in units: at equal coverage, narrower is better."),
+            format="%.1f units", help="Mean width of the 80 % interval, in the target's units per series and "
+            "period: at equal coverage, narrower is better."),
     })
     st.plotly_chart(backtest_charts.calibration(metrics[metrics["level"] == "overall"]), width="stretch",
                     key=f"{key}_calibration")
     st.caption("Each model's quantiles come from its own errors in the other folds (cross-conformal: a fold's "
-               "actual sales never set its own interval), per series where it has enough errors, else pooled over "
-               "its segment (the category on a chain). Ordering up to the 90 % quantile meets demand about 9 times "
-               "in 10 when its 90 % point lies on the diagonal. Where items often sell nothing, the low levels sit "
-               "above the diagonal: a quantile cannot go below 0 units, so a period without a sale is always at or "
-               "below it — it says little about ordering, which reads the upper levels.")
+               "actual values never set its own interval), per series where it has enough errors, else pooled over "
+               "the segment. Ordering up to the 90 % quantile meets demand about 9 times in 10 when its 90 % point "
+               "lies on the diagonal. Where series are often zero, the low levels sit above the diagonal: a "
+               "quantile cannot go below 0 units, so a period with a zero actual is always at or below it — it says "
+               "little about ordering, which reads the upper levels.")
     stated = external.spread_note(get_warehouse(), run_id)
     if stated:  # quantiles a model made elsewhere stated are scored as stated, not cross-conformal
         st.caption(stated)
