@@ -381,3 +381,22 @@ def test_the_pages_default_ladder_is_the_command_lines_and_ets_chooses_its_form(
     at.button(key="bt_run").click().run()
     assert dict(asked[1].models[[m.alias for m in asked[1].models].index("ets")].params) == {
         "trend": "add", "damped": True}
+
+
+def test_leaderboard_percentages_have_one_decimal_each_rounded_not_cut(app):
+    # "40.9%" next to "38.73%" and "6%" next to "6.38%": each percent column now shows one decimal
+    from core.backtest.metrics import PERCENT_METRICS
+    from ui.backtest import PERCENT_STEP, rounded_percent
+
+    assert rounded_percent(pd.DataFrame({"WAPE": [0.06385, 0.40949]}), ["WAPE"])["WAPE"].tolist() == [0.064, 0.409]
+    at = run_small_backtest(app, "decimals")
+    board = next(d for d in at.dataframe if "Rung" in d.value.columns)
+    config = json.loads(board.proto.columns)
+    percent = [c for c in board.value.columns if c.startswith("vs ") or c in {"WAPE", "sMAPE"}]
+    assert {"WAPE", "sMAPE", "vs Seasonal naive"} <= set(percent)
+    assert "wape" in PERCENT_METRICS
+    for column in percent:
+        assert {k: config[column]["type_config"].get(k) for k in ("format", "step")} == {
+            "format": "percent", "step": PERCENT_STEP}, column
+        values = board.value[column].dropna()
+        assert (values.round(3) == values).all(), column  # rounded to the shown 0.1 %, so Streamlit's cut is exact

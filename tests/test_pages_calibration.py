@@ -54,8 +54,8 @@ def test_the_coverage_shown_is_the_stored_coverage_and_the_calibration_chart_is_
                                        value.xs("pinball", level="metric").sort_values().index]
     for row in table.itertuples(index=False):
         alias = {"Naive (last value)": "naive", "Moving average": "ma"}[row[0]]
-        assert row[1] == pytest.approx(value[(alias, "coverage_80")])
-        assert row[2] == pytest.approx(value[(alias, "coverage_95")])
+        assert row[1] == pytest.approx(value[(alias, "coverage_80")], abs=5e-4)  # shown to 0.1 %
+        assert row[2] == pytest.approx(value[(alias, "coverage_95")], abs=5e-4)
     best = value.xs("pinball", level="metric").idxmin()
     sentence = next(m.value for m in at.markdown if "the 80 % interval held" in m.value)
     assert f"**{fmt.pct(value[(best, 'coverage_80')])}** of the actual values (80 % when the interval is right)" in sentence

@@ -59,6 +59,19 @@ def changed_params(alias: str, chosen: dict) -> dict:
     return {k: v for k, v in chosen.items() if v != defaults[k]}
 
 
+# A fraction's step of 0.001 fixes a "percent" column at one decimal (40.9%, 6.0%): without a
+# step Streamlit shows up to two, trimmed ("40.9%" next to "38.73%", "6%" next to "6.38%").
+# Streamlit truncates to the step, so the values are rounded to it first (``rounded_percent``).
+PERCENT_STEP = 0.001
+
+
+def rounded_percent(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """``frame`` with the fractions in ``columns`` rounded to ``PERCENT_STEP`` (0.06385 ->
+    0.064, shown "6.4%"): what a "percent" column with that step shows, rounded, not cut."""
+    present = [c for c in columns if c in frame.columns]
+    return frame.assign(**{c: frame[c].astype(float).round(3) for c in present})
+
+
 def run_revision(run_id: str) -> str:
     """Changes when a model made elsewhere joins or leaves the run, on any page, tab or the
     command line (``core.backtest.store.run_revision``): part of the key of every cached read
@@ -239,11 +252,15 @@ def render_run(run_id: str, key: str = "run") -> None:
     st.markdown(best_model_sentence(board, whole_fold.get(str(board["model"].iloc[0])), len(cutoffs)))
 
     shown_board = readable_board(board)
+    shown_board = rounded_percent(shown_board, [fmt.metric_name(m) for m in PERCENT_METRICS]
+                                  + [c for c in shown_board if c.startswith("vs ")])
     # Numbers take small columns so that the whole board, gains included, fits the page without scrolling.
     config = {fmt.metric_name(m): st.column_config.NumberColumn(format="percent" if m in PERCENT_METRICS else "%.3f",
-                                                                help=METRIC_HELP[m], width="small")
+                                                                help=METRIC_HELP[m], width="small",
+                                                                step=PERCENT_STEP if m in PERCENT_METRICS else None)
               for m in board_metrics(board)}
-    config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}")
+    config |= {c: st.column_config.NumberColumn(c, format="percent", help=f"WAPE reduction against {c[3:]}",
+                                                step=PERCENT_STEP)
                for c in shown_board if c.startswith("vs ")}
     config["Seconds"] = st.column_config.NumberColumn("Seconds", format="%.2f", help="Fit + predict, all folds",
                                                       width="small")
@@ -453,15 +470,17 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
             "actual values fell inside each model's intervals.")
         st.info(reason, icon=":material/info:")
         return
-    shown = spread_table(board)
+    shown = rounded_percent(spread_table(board), [fmt.metric_name(m) for m in ("coverage_80", "coverage_95")])
     metrics = _metrics(run_id)
     st.markdown(spread_summary(board, metrics[metrics["level"] == "series"]))
     few = few_folds_note(len(_cutoffs(run_id)))
     if few:
         st.warning(few, icon=":material/warning:")
     table(shown, column_config={
-        fmt.metric_name("coverage_80"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_80"]),
-        fmt.metric_name("coverage_95"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_95"]),
+        fmt.metric_name("coverage_80"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_80"],
+                                                                          step=PERCENT_STEP),
+        fmt.metric_name("coverage_95"): st.column_config.NumberColumn(format="percent", help=METRIC_HELP["coverage_95"],
+                                                                          step=PERCENT_STEP),
         fmt.metric_name("pinball"): st.column_config.NumberColumn(format="%.3f", help=METRIC_HELP["pinball"]),
         fmt.metric_name("width_80"): st.column_config.NumberColumn(
             format="%.1f units", help="Mean width of the 80 % interval, in the target's units per series and "
