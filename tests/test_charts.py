@@ -189,3 +189,42 @@ def test_ladder_labels_of_points_close_together_go_to_different_sides():
     # Three fast models with nearly the same WAPE (within 1.5 % of the range), and one far away.
     positions = _label_positions(np.log10([0.01, 0.012, 0.011, 3.0]), np.array([40.0, 40.2, 40.3, 60.0]))
     assert positions == ["top center", "bottom center", "middle right", "top center"]
+
+
+def test_models_keep_one_colour_on_every_backtest_chart_none_of_them_grey():
+    from core.backtest.charts import MODEL_COLOURS, model_colour
+    from core.forecast.registry import MODELS
+
+    assert set(MODELS) <= set(MODEL_COLOURS) and len(set(MODEL_COLOURS.values())) == len(MODEL_COLOURS)
+    greys = {"#999999", "#7f7f7f", "#b5b5b5", "#bbbbbb", "#888888", "#222222"}
+    overall = pd.DataFrame({"model": ["ma", "ma", "ets", "ets"], "metric": ["below_0.1", "below_0.9"] * 2,
+                            "value": [0.12, 0.85, 0.08, 0.93]})
+    fig = backtest_charts.calibration(overall)
+    colours = {t.name: t.line.color for t in fig.data}
+    assert colours.pop("calibrated (observed = nominal)") == "#999999"
+    assert colours == {"ETS (exponential smoothing)": MODEL_COLOURS["ets"], "Moving average": MODEL_COLOURS["ma"]}
+    assert not set(colours.values()) & greys
+    more = backtest_charts.calibration(pd.concat([overall, overall.assign(model="arima")]))
+    assert {t.name: t.line.color for t in more.data[1:]} == colours | {"ARIMA": MODEL_COLOURS["arima"]}
+    lines = backtest_charts.metric_lines(pd.DataFrame({"model": ["ets", "ma"], "step": [1, 1], "value": [0.3, 0.4]}),
+                                         "step", "wape", "t", "x")
+    assert [t.line.color for t in lines.data] == [MODEL_COLOURS["ets"], MODEL_COLOURS["ma"]]  # as on calibration
+    assert model_colour("ext:Vendor") == model_colour("ext:Vendor") and model_colour("ext:Vendor") not in greys
+
+
+def test_ladder_best_line_climbs_rung_by_rung_labels_stay_inside_and_size_is_explained():
+    board = pd.DataFrame({"model": ["lgbm", "glm", "comb", "ets", "ma", "practice"],
+                          "rung": ["GBDT", "simple model", "statistical", "statistical", "rule", "current practice"],
+                          "wape": [0.385, 0.405, 0.41, 0.416, 0.42, 0.59],
+                          "mase": [0.8] * 6, "seconds": [11.0, 3.5, 6.0, 0.3, 0.01, 0.02]})
+    fig = backtest_charts.ladder(board, {"lgbm": 4, "glm": 3, "comb": 2, "ets": 2, "ma": 1, "practice": 1})
+    best = fig.data[0]
+    # practice, rule, statistical, simple model, GBDT: ladder order even where seconds go back left
+    assert list(best.x) == [0.02, 0.01, 6.0, 3.5, 11.0]
+    assert list(np.round(best.y, 1)) == [59.0, 42.0, 41.0, 40.5, 38.5]
+    assert best.marker.symbol == "arrow" and best.marker.angleref == "previous"
+    positions = {t: p for trace in fig.data[1:] for t, p in zip(trace.text, trace.textposition, strict=True)}
+    assert positions["Combination (ETS, Theta)"].endswith("left") and positions["LightGBM"].endswith("left")
+    assert all(trace.cliponaxis is False for trace in fig.data[1:])
+    assert "bubble size: complexity (1–5)" in fig.layout.xaxis.title.text
+    assert fig.layout.xaxis.range[1] == pytest.approx(np.log10(11.0) + 0.3)

@@ -5,6 +5,7 @@ actuals. Built on ``core.plotting``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,6 +24,22 @@ RUNG_COLOURS = {"current practice": "#7f7f7f", "rule": "#3a9d5d", "statistical":
 
 
 RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
+
+# One colour per model, the same on every chart of a run and on every run: fixed per built-in
+# alias (a model added to a run moves no other model's colour, as colouring by position in the
+# run did), none of them grey (the greys are the diagonal, the baselines and the actuals).
+MODEL_COLOURS = {"practice": "#8c6d31", "naive": "#17becf", "snaive": "#2ca02c", "ma": "#bcbd22",
+                 "lastyear": "#d4a017", "croston": "#e377c2", "tsb": "#ff9896", "ets": "#1f4e79",
+                 "theta": "#2a9df4", "comb": "#6a3d9a", "arima": "#c23b4e", "glm": "#00838f", "lgbm": "#e07b39"}
+# Models made elsewhere and any alias not above: picked by a checksum of the alias (stable
+# across sessions and runs, unlike Python's salted hash()).
+OTHER_COLOURS = ("#b5384a", "#5e3c99", "#1b9e77", "#e7298a", "#66a61e", "#a6761d", "#386cb0", "#f0027f")
+
+
+def model_colour(alias: str) -> str:
+    """The colour of model ``alias`` on every backtest chart (hex): ``MODEL_COLOURS`` for
+    the built-in models, else one of ``OTHER_COLOURS`` chosen by the alias's CRC-32."""
+    return MODEL_COLOURS.get(str(alias)) or OTHER_COLOURS[zlib.crc32(str(alias).encode()) % len(OTHER_COLOURS)]
 
 
 METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
@@ -62,12 +79,20 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
     rows = rows.assign(label=[model_label(m) + (f" · {_weeks(w)}" if out else "")
                               for m, w, out in zip(rows["model"], weeks, elsewhere, strict=True)],
                        effort_text=[_weeks(w) if w is not None else "effort not stated" for w in weeks])
-    best = rows.groupby("rank", as_index=False).apply(lambda g: g.nsmallest(1, "wape"), include_groups=False)
+    # The best of each rung joined rung by rung, cheapest rung first (arrows point up the
+    # ladder): it goes left where a higher rung's best model is faster than the rung below's.
+    best = rows.dropna(subset=["wape"]).sort_values(["rank", "wape"], kind="stable").drop_duplicates("rank")
     fig.add_trace(go.Scatter(
-        x=best["x"], y=best["wape"] * 100, mode="lines", name="best of each rung",
-        line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
-    positions = _label_positions(np.log10(rows["x"].to_numpy(float)), (rows["wape"] * 100).to_numpy(float))
-    # At the right edge a label to the right would be cut: those made elsewhere read to the left.
+        x=best["x"], y=best["wape"] * 100, mode="lines+markers", name="best of each rung, up the ladder",
+        line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip",
+        marker={"symbol": "arrow", "angleref": "previous", "size": 9, "color": "#bbbbbb",
+                "opacity": [0.0] + [1.0] * (len(best) - 1)}))
+    log_x = np.log10(rows["x"].to_numpy(float))
+    positions = _label_positions(log_x, (rows["wape"] * 100).to_numpy(float))
+    # At the right edge a label to the right or centred would be cut ("Combination (ETS, Thet"):
+    # the points within half a decade of the rightmost, and those made elsewhere, read to the left.
+    right = log_x >= log_x.max(initial=0.0) - 0.5
+    positions = [_leftward(p) if r else p for p, r in zip(positions, right, strict=True)]
     rows = rows.assign(position=np.where(elsewhere, "top left", positions))
     for rung in RUNG_ORDER:
         part = rows[rows["rung"] == rung]
@@ -78,13 +103,15 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
         fig.add_trace(go.Scatter(
             x=part["x"], y=part["wape"] * 100, mode="markers+text", name=rung,
             text=part["label"].tolist(), textposition=part["position"].tolist(),
+            cliponaxis=False,
             marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
             customdata=part[["mase", "complexity", "effort_text"]],
             hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
                           f"{cost}<br>complexity %{{customdata[1]}}/5<extra></extra>",
         ))
     fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
-                      "Compute seconds, all folds (log scale)", "WAPE (%)", height=420)
+                      "Compute seconds, all folds (log scale) · bubble size: complexity (1–5)", "WAPE (%)",
+                      height=420)
     if elsewhere.any():
         line = edge / 10 ** 0.5  # half a decade left of the models made elsewhere
         fig.add_shape(type="line", x0=line, x1=line, yref="paper", y0=0, y1=1,
@@ -94,6 +121,8 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
                            text="built elsewhere: effort in person-weeks, not seconds →",
                            font={"size": 11, "color": "#777777"})
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
+    if not elsewhere.any() and len(rows):  # room on both sides for the labels of the outermost points
+        fig.update_xaxes(range=[float(np.nanmin(log_x)) - 0.6, float(np.nanmax(log_x)) + 0.3])
     if elsewhere.any():  # seconds are ticked only where there are seconds, left of the dotted line
         low = np.floor(np.log10(float(rows["x"].min())))
         fig.update_xaxes(range=[low - 0.5, np.log10(edge) + 0.3],
@@ -108,6 +137,12 @@ def _weeks(value: float | None) -> str:
     if value is None:
         return "effort not stated"
     return f"{fmt.trimmed(value, 1)} person-week{'' if float(value) == 1 else 's'}"
+
+
+def _leftward(position: str) -> str:
+    """A label position that does not reach right of its marker: "top center" -> "top left"."""
+    vertical = position.split()[0]
+    return f"{vertical} left"
 
 
 LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left", "top right", "bottom left")
@@ -165,10 +200,10 @@ def metric_lines(frame: pd.DataFrame, x: str, metric: str, title: str, x_label: 
     if pd.api.types.is_string_dtype(frame[x]) or pd.api.types.is_object_dtype(frame[x]):
         return segment_bars(frame.assign(group=frame[x])[["model", "group", "value"]], metric, title, x_label)
     fig = go.Figure()
-    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+    for model, part in frame.groupby("model", sort=True):
         part = part.sort_values(x)
         fig.add_trace(go.Scatter(x=part[x], y=_metric_values(part["value"], metric), name=model_label(model),
-                                 mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]}))
+                                 mode="lines+markers", line={"color": model_colour(model)}))
     fig = base_layout(fig, title, x_label, metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     if pd.api.types.is_integer_dtype(frame[x]) and len(frame):  # periods ahead: 1, 2, 3, never 1.5
@@ -185,14 +220,14 @@ def segment_bars(frame: pd.DataFrame, metric: str, title: str, segment_label: st
     order = frame.groupby("group")["value"].mean().sort_values()  # best at the bottom, worst at the top
     fig = go.Figure()
     digits = 1 if metric in PERCENT_METRICS else 3
-    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+    for model, part in frame.groupby("model", sort=True):
         part = part.set_index("group").reindex(order.index).dropna(subset=["value"]).reset_index()
         values = _metric_values(part["value"], metric)
         texts = [fmt.pct(v, digits) if metric in PERCENT_METRICS else fmt.number(v, digits)
                  for v in part["value"]]
         fig.add_trace(go.Bar(
             x=values, y=chart_labels(part["group"].astype(str)), orientation="h", name=model_label(model),
-            marker_color=PALETTE[i % len(PALETTE)], text=texts, textposition="outside", cliponaxis=False,
+            marker_color=model_colour(model), text=texts, textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra>" + model_label(model) + "</extra>",
         ))
     fig = base_layout(fig, title, metric_label(metric), segment_label,
@@ -231,9 +266,9 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
 def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
     """Per-series values of ``metric``, one box per model."""
     fig = go.Figure()
-    for i, (model, part) in enumerate(frame.groupby("model", sort=True)):
+    for model, part in frame.groupby("model", sort=True):
         fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=model_label(model), boxpoints="outliers",
-                             marker_color=PALETTE[i % len(PALETTE)]))
+                             marker_color=model_colour(model)))
     fig = base_layout(fig, f"Distribution of per-series {metric_label(metric)}", "Model",
                       metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
@@ -246,8 +281,8 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name="Actual", mode="lines",
                              line={"color": "#222222", "width": 1.4}))
-    for i, (model, part) in enumerate(forecasts.groupby("model", sort=True)):
-        colour = PALETTE[(i + 1) % len(PALETTE)]
+    for model, part in forecasts.groupby("model", sort=True):
+        colour = model_colour(model)
         for j, (_, fold) in enumerate(part.groupby("cutoff", sort=True)):
             fig.add_trace(go.Scatter(x=fold[DATE], y=fold["forecast"], name=model_label(model), legendgroup=str(model),
                                      showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
@@ -262,7 +297,7 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
 # ---------------------------------------------------------------------------------
 def calibration(overall: pd.DataFrame) -> go.Figure:
     """Is each model's spread honest? For each quantile level (x, nominal %) the share of
-    actual sales at or below the model's quantile (y, observed %), one line per model, and
+    actual values at or below the model's quantile (y, observed %), one line per model, and
     the diagonal where a calibrated model lies: a point below it means the quantile was too
     low (more sales above it than it promised), above it too high.
 
@@ -275,17 +310,17 @@ def calibration(overall: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="calibrated (observed = nominal)",
                              line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"))
-    for i, (model, part) in enumerate(below.groupby("model", sort=True)):
+    for model, part in below.groupby("model", sort=True):
         part = part.sort_values("level")
         name = model_label(model)
-        hover = [f"{name}: {fmt.pct(o / 100)} of actual sales at or below its {fmt.trimmed(lv, 1)}% quantile "
+        hover = [f"{name}: {fmt.pct(o / 100)} of actual values at or below its {fmt.trimmed(lv, 1)}% quantile "
                  f"(calibrated: {fmt.trimmed(lv, 1)}%)" for lv, o in zip(part["level"], part["observed"], strict=True)]
         fig.add_trace(go.Scatter(x=part["level"], y=part["observed"], mode="lines+markers", name=name,
-                                 line={"color": PALETTE[i % len(PALETTE)]}, customdata=hover,
+                                 line={"color": model_colour(model)}, customdata=hover,
                                  hovertemplate="%{customdata}<extra></extra>"))
-    title = ("Calibration: share of actual sales at or below each forecast quantile" if len(below) else
+    title = ("Calibration: share of actual values at or below each forecast quantile" if len(below) else
              "Calibration: no quantiles in this run")
-    fig = base_layout(fig, title, "Quantile level (nominal %)", "Actual sales at or below it (%)", height=420)
+    fig = base_layout(fig, title, "Quantile level (nominal %)", "Actual values at or below it (%)", height=420)
     ticks = sorted(set(below["level"])) or [2.5, 10, 50, 90, 97.5]
     fig.update_xaxes(range=[0, 100], tickmode="array", tickvals=ticks, ticktext=[f"{fmt.trimmed(t, 1)}%" for t in ticks])
     fig.update_yaxes(range=[0, 100], ticksuffix="%", tickformat=TICKS)
