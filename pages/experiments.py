@@ -255,5 +255,5 @@ with right.form("delete_run"):
             st.rerun()
 with st.expander(f"Open '{md(names[chosen])}'", expanded=False):
     render_run(chosen, key="exp")
-st.caption(f"{len(all_runs):,} runs stored · best WAPE overall "
+st.caption(f"{len(all_runs):,} run{'' if len(all_runs) == 1 else 's'} stored · best WAPE overall "
            f"{fmt.pct(pd.Series([r['Best WAPE'] for r in rows], dtype=float).min())}")

@@ -151,6 +151,7 @@ def test_experiments_page_compares_two_runs(app):
     at = run_small_backtest(at, "run B", horizon=14)
     at = open_page(at, "pages/experiments.py")
     assert set(at.dataframe[0].value["Name"]) == {"run A", "run B"}
+    assert any(c.value.startswith("2 runs stored") for c in at.caption)
     at.multiselect(key="exp_compare").set_value(["run A", "run B"]).run()
     assert not at.exception, at.exception
     assert any("Comparing 2 runs" in s.value for s in at.subheader)
@@ -164,6 +165,7 @@ def test_experiments_page_compares_two_runs(app):
 def test_experiments_page_renames_and_deletes_a_run(app):
     at = run_small_backtest(app, "to rename")
     at = open_page(at, "pages/experiments.py")
+    assert any(c.value.startswith("1 run stored · best WAPE overall") for c in at.caption)
     next(t for t in at.text_input if t.label == "New name").set_value("renamed run")
     next(b for b in at.button if b.label == "Rename").click().run()
     assert "renamed run" in at.dataframe[0].value["Name"].tolist()
