@@ -574,3 +574,43 @@ def test_backtest_page_adds_forecasts_made_elsewhere(warehouse_env):
     assert list(made["Quantiles"]) == ["cross-conformal (none stated)"]
     ets = board[board["Model"] == "ETS (exponential smoothing)"]
     assert row["WAPE"].iloc[0] == ets["WAPE"].iloc[0]
+
+
+def test_a_forecast_column_matched_leniently_is_named_in_the_notes(stored):
+    warehouse, run_id = stored
+    good = _file_of(warehouse, run_id, "snaive")
+    for column in ("prediction", "yhat", "Y_hat"):
+        prepared = external.prepare_external(warehouse, run_id, "Lenient", _csv(good.rename(
+            columns={"forecast": column})), "lenient.csv")
+        assert f"Read the column '{column}' as the forecast." in prepared.notes
+        assert prepared.forecasts["forecast"].sum() == pytest.approx(good["forecast"].sum())
+    plain = external.prepare_external(warehouse, run_id, "Plain", _csv(good), "plain.csv")
+    assert not [n for n in plain.notes if "as the forecast" in n]
+
+
+def test_removing_a_model_made_elsewhere_asks_for_a_tick_then_says_it_is_done(warehouse_env):
+    from tests.conftest import new_session, store_run
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        run_id = store_run(warehouse, ("S001",), ("snaive", "ets"), horizon=7, name="to prune")
+        external.add_external(warehouse, run_id, "Team C", _csv(_file_of(warehouse, run_id)), "c.csv")
+    finally:
+        warehouse.close()
+    at = new_session()
+    at.session_state["backtest_run_id"] = run_id
+    at.switch_page("pages/backtest.py").run()
+    at.button(key="ext_remove").click().run()
+    assert any("Tick 'Yes, remove Team C from the run' to confirm" in w.value for w in at.warning)
+    assert "Team C" in next(d.value for d in at.dataframe if "Rung" in d.value.columns)["Model"].tolist()
+    at.checkbox(key="ext_remove_sure").check().run()
+    assert at.checkbox(key="ext_remove_sure").label == "Yes, remove Team C from the run"
+    at.button(key="ext_remove").click().run()
+    assert not at.exception
+    assert any("Removed **Team C** from the run" in s.value for s in at.success)
+    assert "Team C" not in next(d.value for d in at.dataframe if "Rung" in d.value.columns)["Model"].tolist()
+    warehouse = Warehouse(warehouse_env)
+    try:
+        assert external.external_models(warehouse, run_id) == []
+    finally:
+        warehouse.close()

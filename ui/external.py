@@ -76,6 +76,10 @@ def external_section(warehouse: Warehouse, dataset: Dataset, run_key: str, key: 
     for any stored run of ``dataset``, the run on show first."""
     stored = [r for r in runs.list_runs(warehouse) if r.dataset_id == dataset.dataset_id]
     added = st.session_state.pop(f"{key}_added", None)
+    removed = st.session_state.pop(f"{key}_removed", None)
+    if removed:
+        st.success(f"Removed **{md(removed)}** from the run: its forecasts and metrics are deleted.",
+                   icon=":material/check_circle:")
     if added:
         st.success(f"Added **{md(added)}** to the run: the leaderboard above shows it (rung *built elsewhere*).",
                    icon=":material/check_circle:")
@@ -183,11 +187,20 @@ def _existing(warehouse: Warehouse, run_id: str, key: str) -> None:
     c1, c2 = st.columns([2, 1])
     gone = c1.selectbox("Remove", [m.model for m in models], format_func=fmt.model_name, key=f"{key}_remove_pick",
                         label_visibility="collapsed")
+    # As the Experiments page's delete: a tick first, since the model's forecasts and metrics go for good.
+    confirm = f"Yes, remove {fmt.model_name(gone)} from the run"
+    sure = c1.checkbox(confirm, key=f"{key}_remove_sure")
     if c2.button("Remove from the run", icon=":material/delete:", key=f"{key}_remove"):
+        if not sure:
+            st.warning(f"Tick '{md(confirm)}' to confirm: its forecasts and metrics are deleted.",
+                       icon=":material/warning:")
+            return
         try:
             external.remove_external(warehouse, run_id, gone)
         except MitoshiError as error:
             show_error(error)
             return
+        st.session_state[f"{key}_removed"] = fmt.model_name(gone)
+        st.session_state.pop(f"{key}_remove_sure", None)
         _refresh()
         st.rerun()

@@ -678,6 +678,8 @@ def prepare_external(
     ds, cutoff = _dates_and_cutoffs(frame[columns.date], frame[columns.cutoff], (str(columns.date),
                                     str(columns.cutoff)), run.freq, ids, problems, notes)
     forecast = _numbers(frame[columns.forecast], str(columns.forecast), decimal_comma, problems)
+    if _normal(columns.forecast) != "forecast":  # matched leniently: say which column was read
+        notes.append(f"Read the column '{columns.forecast}' as the forecast.")
     found = pd.DataFrame({SERIES_ID: ids, DATE: ds, CUTOFF: cutoff, FORECAST: forecast}, index=frame.index)
     for level, column in columns.quantiles.items():
         found[_level_name(level)] = _numbers(frame[column], column, decimal_comma, problems)
