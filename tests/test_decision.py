@@ -733,3 +733,28 @@ def test_small_kpi_levels_keep_their_digits_and_large_shares_of_the_claim_are_mu
     claim = next(r for r in result.rows if r["item"] == "Value claimed (¥ a year)")
     assert claim["note"] == "Measured savings are 274% of the value claimed, against today's practice."
     assert any(r.startswith("Measured savings are 274% of the value claimed (¥19,200,000") for r in result.risks)
+
+
+def test_a_cheaper_rung_that_saves_more_is_said_plainly(stored):
+    """Choosing ets when ma (a cheaper rung) saves more: no 'adds −¥…' gain, but 'take ma'."""
+    warehouse, run_id = stored
+    impact = run_impact(warehouse, run_id).impact
+    from core.backtest.store import load_result
+    from core.decision.verdict import cheaper_alternative, cheaper_rung_risk
+
+    board = load_result(warehouse, run_id).leaderboard()
+    summary = impact.summary.copy()
+    summary["yearly_savings"] = summary["policy"].map({"ets": 1_000_000.0, "ma": 1_200_000.0, "snaive": 300_000.0,
+                                                       "practice": 0.0})
+    found = cheaper_alternative("ets", board, replace(impact, summary=summary))
+    assert found["model"] == "ma" and found["extra"] == pytest.approx(-200_000)
+    text = cheaper_rung_risk("ETS", found, impact.money_model)
+    assert text == (f"Moving average ({found['rung']}), a cheaper rung, saves ¥200,000 a year more than ETS "
+                    "(¥1,200,000 against ¥1,000,000): take Moving average unless ETS brings something this money "
+                    "does not count.")
+    assert "adds" not in text and "−" not in text
+    summary["yearly_savings"] = summary["policy"].map({"ets": 1_000_000.0, "ma": 950_000.0, "snaive": 0.0,
+                                                       "practice": 0.0})
+    gain = cheaper_rung_risk("ETS", cheaper_alternative("ets", board, replace(impact, summary=summary)),
+                             impact.money_model)
+    assert "ETS adds ¥50,000 (5.0%) over it" in gain

@@ -1549,13 +1549,7 @@ def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: 
         risks.append(_selection_risk(name, pick))
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
-        other = fmt.model_name(cheaper["model"])
-        lead = ("A cheaper rung does much of the work" if impact.money_model == ERRORS else
-                "The ordering policy does much of the work")
-        risks.append(f"{lead}: {other} ({cheaper['rung']}) already saves "
-                     f"{fmt.yen(cheaper['yearly_savings'])} a year, and {name} adds {fmt.yen(cheaper['extra'])} "
-                     f"({fmt.pct(cheaper['extra_share'])}) over it. The cheapest rung that is good enough wins: "
-                     f"weigh that gain against what running {name} costs more than {other}.")
+        risks.append(cheaper_rung_risk(name, cheaper, impact.money_model))
     rung = run.leaderboard.set_index(MODEL).get("rung", pd.Series(dtype=str)).get(model, "")
     if rung == "GBDT":
         risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
@@ -1657,7 +1651,9 @@ def _concentration(model: str, impact: ImpactResult) -> list[str]:
 def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactResult, share: float = 0.9
                         ) -> dict | None:
     """The best model of a cheaper rung when it saves at least ``share`` of what
-    ``model`` saves — the talk's "try rules and statistics before GBDT", in yen."""
+    ``model`` saves — the talk's "try rules and statistics before GBDT", in yen.
+    Returns None or ``{model, rung, yearly_savings, extra, extra_share}``; ``extra``
+    (what ``model`` saves beyond it, ¥/year) is negative when the cheaper rung saves more."""
     rungs = leaderboard.set_index(MODEL)["rung"] if "rung" in leaderboard else pd.Series(dtype=str)
     if model not in rungs or rungs[model] not in RUNG_ORDER:
         return None
@@ -1674,6 +1670,24 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
     extra = float(savings[model] - savings[best])
     return {"model": best, "rung": rungs[best], "yearly_savings": float(savings[best]), "extra": extra,
             "extra_share": extra / float(savings[model])}
+
+
+def cheaper_rung_risk(name: str, cheaper: dict, money_model: str) -> str:
+    """The risk sentence for a cheaper rung found by ``cheaper_alternative`` (``name``:
+    the chosen model's display name). When the chosen model saves less than the cheaper
+    rung — its extra is zero or negative — the sentence says plainly to take the cheaper
+    one rather than speak of a negative gain."""
+    other = fmt.model_name(cheaper["model"])
+    if cheaper["extra"] <= 0:
+        more = (f"saves {fmt.yen(-cheaper['extra'])} a year more than {name}" if cheaper["extra"] < 0 else
+                f"saves as much as {name}")
+        return (f"{other} ({cheaper['rung']}), a cheaper rung, {more} ({fmt.yen(cheaper['yearly_savings'])} "
+                f"against {fmt.yen(cheaper['yearly_savings'] + cheaper['extra'])}): take {other} unless {name} "
+                "brings something this money does not count.")
+    lead = "A cheaper rung does much of the work" if money_model == ERRORS else "The ordering policy does much of the work"
+    return (f"{lead}: {other} ({cheaper['rung']}) already saves {fmt.yen(cheaper['yearly_savings'])} a year, and "
+            f"{name} adds {fmt.yen(cheaper['extra'])} ({fmt.pct(cheaper['extra_share'])}) over it. The cheapest "
+            f"rung that is good enough wins: weigh that gain against what running {name} costs more than {other}.")
 
 
 def run_evidence(info, result: BacktestResult, has_stockouts: bool, generated: bool,
