@@ -614,3 +614,30 @@ def test_removing_a_model_made_elsewhere_asks_for_a_tick_then_says_it_is_done(wa
         assert external.external_models(warehouse, run_id) == []
     finally:
         warehouse.close()
+
+
+def test_a_decision_on_a_model_made_elsewhere_says_it_cannot_be_published_here(stored):
+    """The readiness check does not send the user to the Hand-off page, which refuses such
+    models."""
+    from core.decision.evaluation import decide
+    from core.money.impact import ImpactConfig
+    from core.planning import store as planning
+    from core.planning.criteria import Criterion
+    from core.planning.definition import ProblemDefinition
+
+    warehouse, run_id = stored
+    project = planning.create_project(warehouse, "made elsewhere, batch")
+    definition = ProblemDefinition(problem="弁当の廃棄を減らす", running_cost_yen_per_year=0, criteria=(
+        Criterion("wape", "improves_by_at_least", 0.001, "snaive"),))
+    planning.save_definition(warehouse, project.project_id, definition, 0, "test")
+    external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv", effort_weeks=6)
+    try:
+        chosen = decide(warehouse, project.project_id, run_id, ImpactConfig(service_level=0.9, sensitivity=(0.9,)),
+                        model="ext:Deep")
+        batch = next(r for r in chosen.readiness if r.key == "batch")
+        assert batch.score == 0.0
+        assert batch.evidence == ("Mitoshi cannot publish forecasts made elsewhere: Deep's must be published from "
+                                  "where they were made, or choose a built-in model.")
+        assert not any("Hand-off" in r.evidence for r in chosen.readiness)
+    finally:
+        external.remove_external(warehouse, run_id, "Deep")

@@ -481,7 +481,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     stability = _stability(model, run, impact)
     value = _value(model, impact, definition)
     stated = reconcile(definition, model, board, impact, offline)
-    readiness = _readiness(inputs, run, significance, stability)
+    readiness = _readiness(inputs, run, significance, stability, model)
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
     judged = _judged_by_pilot(definition, online, model, run, impact, stated, criteria)
@@ -1337,7 +1337,7 @@ def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> d
             "pays": net > 0 if net is not None else savings > 0}
 
 
-def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict
+def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict, model: str
                ) -> list[ReadinessScore]:
     days = periods.period_noun(inputs.impact.freq, plural=True)
     auto: dict[str, tuple[float, str]] = {
@@ -1353,9 +1353,7 @@ def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict
         "significant": _significance_evidence(significance),
         "slices": _slices_evidence(stability),
         "reproducible": (1.0, f"The run stores its config, data fingerprint and code version ({run.code_version})."),
-        "batch": ((1.0, f"{inputs.published_versions} batch forecast version(s) published for this dataset.")
-                  if inputs.published_versions else
-                  (0.0, "No batch forecast published yet: publish one on the Hand-off page.")),
+        "batch": _batch_evidence(inputs.published_versions, model),
         "rollback": ((1.0, "Several forecast table versions are kept; any can be served again.")
                      if inputs.published_versions >= 2 else
                      (0.5, "One forecast table version: versions are kept, none to roll back to yet.")
@@ -1372,6 +1370,19 @@ def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict
             evidence = f"Scored by the team: {SCORE_MEANING[score]}."
         scores.append(ReadinessScore(check.key, check.area, check.text, score, evidence, check.auto))
     return scores
+
+
+def _batch_evidence(published_versions: int, model: str) -> tuple[float, str]:
+    """The batch check: versions published for the dataset, or why none can be for a
+    model made elsewhere (the Hand-off page refuses those, core.handoff.batch)."""
+    if is_external(model):
+        others = (f" ({published_versions} version(s) of built-in models are published for this dataset)"
+                  if published_versions else "")
+        return 0.0, (f"Mitoshi cannot publish forecasts made elsewhere{others}: {fmt.model_name(model)}'s must be "
+                     "published from where they were made, or choose a built-in model.")
+    if published_versions:
+        return 1.0, f"{published_versions} batch forecast version(s) published for this dataset."
+    return 0.0, "No batch forecast published yet: publish one on the Hand-off page."
 
 
 def _baseline_evidence(run: RunEvidence) -> tuple[float, str]:
