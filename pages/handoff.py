@@ -19,7 +19,7 @@ from core.money.impact import Economics, rule_words
 from core.text import md
 from ui import queries
 from ui.backtest import config_summary, leaderboard
-from ui.handoff import batch_rule, ordering_rule_choice
+from ui.handoff import batch_rule, current_rule, decision_note, orders_label, ordering_rule_choice
 from ui.money import handoff_economics
 from ui.navigation import stay_in_app
 from ui.state import csv_download, get_warehouse, show_error, table
@@ -59,13 +59,7 @@ wape = dict(zip(publishable["model"], publishable["wape"], strict=True))
 # The GO/NO-GO decision taken on this run, if any, names the model to hand off.
 taken = next((d for d in decisions.list_decisions(warehouse) if d.run_id == run_id), None)
 decision = decisions.get_decision(warehouse, taken.decision_id) if taken else None
-if decision is not None:
-    note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
-            f"({md(decision.project_name)}) is **{decision.verdict}** for "
-            f"**{md(fmt.model_name(decision.model))}**; publishing it records the decision with the batch.")
-    (st.warning if decision.verdict == "NO-GO" else st.info)(
-        note + (" A NO-GO model can still be published, for a test, but not for the stores." if
-                decision.verdict == "NO-GO" else ""), icon=":material/gavel:")
+banner = st.empty()  # filled once the model to publish is chosen
 models = publishable["model"].tolist()
 left, middle, right = st.columns(3)
 alias = left.selectbox(
@@ -74,10 +68,15 @@ alias = left.selectbox(
     format_func=lambda m: f"{fmt.model_name(m)} · WAPE {fmt.pct(wape[m])}"
     + (" · best" if m == publishable["model"].iloc[0] else ""),
 )
+if decision is not None:
+    (banner.warning if decision.verdict == "NO-GO" else banner.info)(
+        decision_note(decision, alias, unpublishable_reason(decision.model) is None)
+        + (" A NO-GO model can still be published, for a test, but not for the stores." if
+           decision.verdict == "NO-GO" and alias == decision.model else ""), icon=":material/gavel:")
 horizon = middle.number_input(f"Horizon ({info.freq.label} periods)", 1, 400, info.config.split.horizon,
                               key=f"handoff_horizon_{run_id}")
 with right:
-    with_orders = st.toggle("Order quantities (forecast + safety stock)", key="handoff_orders",
+    with_orders = st.toggle(orders_label(current_rule(decision, info)), key="handoff_orders",
                             help="Safety stock = z × the series' RMSE of this model in the backtest, z from the "
                                  "service level (normal errors); or, with the quantile rule below, the model's own "
                                  "quantile from its errors in all the run's folds.")

@@ -166,3 +166,70 @@ def test_publishing_follows_the_decisions_ordering_rule_and_says_so(warehouse_wi
     expected = (rows["forecast"] + rows["unique_id"].map(offsets.set_index("unique_id")["offset"])).clip(lower=0)
     assert rows["order_quantity"].notna().all()
     np.testing.assert_allclose(rows["order_quantity"], expected)
+
+
+def test_a_decision_on_a_model_mitoshi_cannot_publish_is_not_claimed_for_the_batch(warehouse_with_run):
+    """The decision chose a model made elsewhere; the picker offers the run's own models:
+    the banner says the batch will not record the decision, and it does not. The order
+    toggle's label follows the ordering rule."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from core.backtest import store as runs
+    from core.decision import store as decisions
+    from core.decision.verdict import Decision
+    from core.handoff import store as handoff_store
+    from core.money.impact import NORMAL, QUANTILE, ImpactConfig
+    from core.planning import store as planning
+
+    warehouse = Warehouse(warehouse_with_run)
+    project = planning.ensure_example_project(warehouse)
+    run = runs.list_runs(warehouse)[0]
+    sample = Decision.from_json((Path(__file__).parent / "data" / "decision_sample.json").read_text("utf-8"))
+    decision = replace(sample, project_id=project.project_id, run_id=run.run_id, model="ext:SameWeekday4 mean",
+                       verdict="CONDITIONAL GO", ordering_rule=QUANTILE,
+                       ordering=ImpactConfig(service_level=0.95, ordering_rule=QUANTILE).level_label)
+    decisions.save_decision(warehouse, decision)
+    warehouse.close()
+
+    at = new_session(PAGE)
+    alias = at.selectbox(key=f"handoff_model_{run.run_id}").value
+    name = fmt_name(alias)
+    banner = next(i.value for i in at.info if "GO / NO-GO decision" in i.value)
+    assert "is **CONDITIONAL GO** for **SameWeekday4 mean**, which Mitoshi cannot publish." in banner
+    assert f"You are publishing **{name}** instead: the batch will not record the decision." in banner
+    assert "records the decision with the batch" not in banner
+    assert at.toggle(key="handoff_orders").label == "Order quantities (the model's quantile)"
+    at.toggle(key="handoff_orders").set_value(True).run()
+    at.radio(key=f"handoff_rule_{run.run_id}").set_value(NORMAL).run()
+    assert at.toggle(key="handoff_orders").label == "Order quantities (forecast + safety stock)"
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warehouse = Warehouse(warehouse_with_run)
+    try:
+        header = handoff_store.list_batches(warehouse, run.dataset_id).iloc[0]
+    finally:
+        warehouse.close()
+    assert header["model"] == alias and header["decision_id"] is None
+
+
+def fmt_name(alias: str) -> str:
+    from core import fmt
+
+    return fmt.model_name(alias)
+
+
+def test_the_banner_says_when_the_model_published_is_not_the_decisions():
+    from pathlib import Path
+
+    from core.decision.verdict import Decision
+    from ui.handoff import decision_note
+
+    sample = Decision.from_json((Path(__file__).parent / "data" / "decision_sample.json").read_text("utf-8"))
+    from dataclasses import replace
+
+    decision = replace(sample, model="ets", verdict="GO", created_at="2026-11-30T17:26:42")
+    head = f"The GO / NO-GO decision of 2026-11-30 17:26:42 on this run ({decision.project_name}) is **GO** for **ETS (exponential smoothing)**"
+    assert decision_note(decision, "ets", True) == head + "; publishing it records the decision with the batch."
+    assert decision_note(decision, "ma", True) == (head + ". You are publishing **Moving average** instead: the batch "
+                                                   "will not record the decision. Choose ETS (exponential smoothing) to record it.")

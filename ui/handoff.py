@@ -8,7 +8,8 @@ import streamlit as st
 from core.backtest import store as runs
 from core.decision.verdict import Decision
 from core.money import store as settings
-from core.money.impact import NORMAL, ORDERING_RULES, rule_words
+from core import fmt
+from core.money.impact import NORMAL, ORDERING_RULES, QUANTILE, rule_words
 from core.text import md
 from ui.money import RULE_CHOICES, RULE_HELP, RULE_LABEL
 from ui.state import current_project, get_warehouse
@@ -25,6 +26,36 @@ def default_rule(decision: Decision | None, run: runs.RunInfo) -> tuple[str, str
     if stored is not None:
         return stored.ordering_rule, "the project's money settings"
     return NORMAL, "the default"
+
+
+def decision_note(decision: Decision, alias: str | None, publishable: bool) -> str:
+    """The banner over the Hand-off page, in Markdown: the decision taken on the run, and
+    whether the batch about to be published records it — only when ``alias`` (the model
+    to publish) is the decision's model. ``publishable``: whether Mitoshi can publish the
+    decision's model (``core.handoff.batch.unpublishable_reason`` is None; the page says
+    why not under the picker)."""
+    chosen = md(fmt.model_name(decision.model))
+    note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
+            f"({md(decision.project_name)}) is **{decision.verdict}** for **{chosen}**")
+    if alias == decision.model:
+        return note + "; publishing it records the decision with the batch."
+    instead = (f"You are publishing **{md(fmt.model_name(alias))}** instead: the batch will not record the decision."
+               if alias is not None else "Nothing else is offered: no batch can record the decision.")
+    if not publishable:
+        return f"{note}, which Mitoshi cannot publish. {instead}"
+    return f"{note}. {instead} Choose {chosen} to record it."
+
+
+def orders_label(rule: str) -> str:
+    """The order-quantity toggle's label for the ordering rule (``NORMAL`` or ``QUANTILE``)."""
+    return ("Order quantities (the model's quantile)" if rule == QUANTILE else
+            "Order quantities (forecast + safety stock)")
+
+
+def current_rule(decision: Decision | None, run: runs.RunInfo) -> str:
+    """The rule the order quantities follow now: the radio's choice once made, else its
+    default (``default_rule``) — read before the radio is drawn, for the toggle above it."""
+    return st.session_state.get(f"handoff_rule_{run.run_id}") or default_rule(decision, run)[0]
 
 
 def ordering_rule_choice(decision: Decision | None, run: runs.RunInfo, disabled: bool) -> str:
