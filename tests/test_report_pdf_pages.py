@@ -223,3 +223,29 @@ def test_dates_in_the_demo_decision_are_the_reference_chain_s(decisions):
     # The demo chain pinned by the test ends on the reference date: its last fold is in that October.
     cutoffs = [f["cutoff"] for f in decisions["demo"].stability["folds"]]
     assert max(cutoffs)[:7] == "2026-10" and date.fromisoformat(max(cutoffs)[:10]) < REFERENCE_END_DATE
+
+
+def test_a_six_rung_ladder_keeps_its_legend_inside_and_shows_the_stated_effort(monkeypatch):
+    """Six rungs (with a linear model and one made elsewhere): the legend takes two rows
+    inside the picture, and the model made elsewhere shows its maker's person-weeks."""
+    from core.forecast.base import Rung
+
+    rows = [{"model": m, "rung": r.value, "wape": w, "seconds": s, "vs_practice": g, "effort_weeks": e}
+            for m, r, w, s, g, e in [
+                ("practice", Rung.PRACTICE, 0.62, 0.01, 0.0, None), ("snaive", Rung.RULE, 0.55, 0.02, 0.11, None),
+                ("ets", Rung.STATISTICAL, 0.47, 0.3, 0.24, None), ("linear", Rung.LINEAR, 0.46, 0.5, 0.26, None),
+                ("lgbm", Rung.GBDT, 0.387, 7.9, 0.38, None),
+                ("ext:SameWeekday4 mean", Rung.EXTERNAL, 0.445, float("nan"), 0.28, 2.0)]]
+    figures = []
+    original = pdf_charts._png
+    monkeypatch.setattr(pdf_charts, "_png", lambda fig: figures.append(fig) or original(fig))
+    pdf_charts.ladder_png(rows, "ext:SameWeekday4 mean")
+    texts, frame = _texts(figures[0])
+    for text, box in texts:
+        assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
+            box.y1 <= frame.y1 + 1, f"'{text}' is clipped"
+    labels = [t for t, _ in texts]
+    assert "44.5%  ·  2 person-weeks" in labels and "38.7%  ·  7.9 s" in labels
+    assert "rung: current practice" in labels and "rung: built elsewhere" in labels
+    legend = figures[0].legends[0]
+    assert legend._ncols == 3  # two rows of three

@@ -166,14 +166,17 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         left.set_yticks(y, labels)
         left.invert_yaxis()
         _pct_axis(left, wape)
-        _label_bars(left, bars, [f"{fmt.pct(w)}  ·  {_seconds(r.get('seconds'))}" for w, r in zip(wape, rows,
-                                                                                                 strict=True)], wape)
-        _title(left, "WAPE by model, with fit time (lower is better)", panel)
+        _label_bars(left, bars, [f"{fmt.pct(w)}  ·  {_cost(r)}" for w, r in zip(wape, rows, strict=True)], wape)
+        stated = any(_effort(r) is not None for r in rows)
+        _title(left, "WAPE by model, with fit time" + (" or the effort its maker stated" if stated else "")
+               + " (lower is better)", panel)
         left.set_xlabel("WAPE: absolute error as a share of sales")
         rungs = [r for r in RUNG_ORDER if any(row.get("rung") == r for row in rows)]
         handles = [_patch(RUNG_STYLE[r], f"rung: {r}") for r in rungs]
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), handlelength=2.6,
-                   handleheight=1.4, columnspacing=2.0)
+        # Up to four rungs fit one row; more (six with a linear model and one made elsewhere) take two rows,
+        # which a single row would push past both edges of the picture.
+        fig.legend(handles=handles, loc="outside lower center", ncols=_legend_columns(len(handles)),
+                   handlelength=2.6, handleheight=1.4, columnspacing=2.0)
         if baseline is None:
             return _png(fig)
         right = axes[1]
@@ -305,6 +308,29 @@ def _short_yen(value: float) -> str:
     scale, suffix = (1e6, "M") if value >= 1e6 else (1e3, "k") if value >= 1e3 else (1.0, "")
     digits = f"{value / scale:,.2f}".rstrip("0").rstrip(".")
     return f"{sign}¥{digits}{suffix}"
+
+
+def _legend_columns(n: int) -> int:
+    """Columns of the rung legend: one row up to four entries, else two rows."""
+    return n if n <= 4 else math.ceil(n / 2)
+
+
+def _effort(row: dict) -> float | None:
+    """The person-weeks a model's maker stated (models made elsewhere), or None."""
+    weeks = row.get("effort_weeks")
+    return None if weeks is None or (isinstance(weeks, float) and math.isnan(weeks)) else float(weeks)
+
+
+def _cost(row: dict) -> str:
+    """What a model's bar is labelled with after its WAPE: its fit time in the run, or —
+    for a model made elsewhere, which used none of the run's compute — the person-weeks
+    its maker stated (e.g. '2 person-weeks')."""
+    seconds, weeks = row.get("seconds"), _effort(row)
+    if seconds is not None and isinstance(seconds, float) and math.isnan(seconds):
+        seconds = None
+    if weeks is not None and seconds is None:
+        return f"{fmt.number(weeks, 0 if weeks == int(weeks) else 1)} person-week{'' if weeks == 1 else 's'}"
+    return _seconds(seconds)
 
 
 def _seconds(value: float | None) -> str:
