@@ -132,3 +132,42 @@ def test_axis_ticks_keep_the_decimals_they_need():
     assert [_short_yen(v) for v in (500, 1000, 1500, 2000, 1_250_000, 20e6, -5e6)] == [
         "¥500", "¥1k", "¥1.5k", "¥2k", "¥1.25M", "¥20M", "\u2212¥5M"]
     assert [_short_pct(v) for v in (0, 0.0005, 0.025, 0.3, -0.05, -1e-5)] == ["0%", "0.05%", "2.5%", "30%", "\u22125%", "0%"]
+
+
+def test_the_money_heading_never_stays_behind_without_its_chart(sample, monkeypatch):
+    """Eleven policies make a tall savings chart: wherever the section starts on a page,
+    its heading lands on the page its chart is drawn on (it was left alone at a page's
+    foot when the heading kept a fixed 90 mm)."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from core.decision import pdf as report
+    from core.decision import pdf_charts
+
+    row = next(r for r in sample.money if r.get("yearly_savings") is not None)
+    money = list(sample.money) + [{**row, "policy": f"extra{i}", "label": f"extra{i}"} for i in range(11)]
+    decision = replace(sample, money=money)
+    height = pdf_charts.money_height(money)
+    assert height > 90  # taller than the old fixed keep
+    png = pdf_charts.money_png(money[:2], decision.model, decision.baseline_label, 50, 30, decision.baseline)
+    charts = SimpleNamespace(money_height=pdf_charts.money_height, money_png=lambda *a, **k: png,
+                             sensitivity_png=lambda *a, **k: None)
+    pages = []
+    heading = report._heading
+    monkeypatch.setattr(report, "_heading", lambda pdf, *a, **k: (heading(pdf, *a, **k), pages.append(pdf.page_no())))
+    pdf = report._document(decision)
+    pdf.add_page()
+    bottom = pdf.page_break_trigger
+    # room for the old 90 mm but not the chart; room for neither; room for both
+    for room in (height + 20, 60, height + 40):
+        pages.clear()
+        pdf.add_page()
+        start = pdf.page_no()
+        pdf.set_y(bottom - room)
+        draw = pdf.image
+        pdf.image = lambda *a, draw=draw, **k: (pages.append(pdf.page_no()), draw(*a, **k))[1]
+        report._money(pdf, decision, charts)
+        pdf.image = draw
+        heading_page, chart_page = pages[0], pages[1]
+        assert heading_page == chart_page, f"{room} mm left: the heading on page {heading_page}, its chart on the next"
+        assert heading_page == (start if room > height + 25 else start + 1)

@@ -468,6 +468,13 @@ def _criterion_text(c: CriterionResult) -> str:
     return f"{c.criterion}\nWhy: {c.note}" if c.note.strip() else c.criterion
 
 
+def _figure_room(height_mm: float) -> float:
+    """The ``keep`` a heading needs for a figure of ``height_mm`` right under it: the
+    figure's own room (``_figure``) plus the 13 mm the heading itself takes, so that
+    the heading never stays behind at the foot of a page while its figure moves on."""
+    return height_mm + 14
+
+
 def _figure(pdf, png: bytes, width_mm: float, height_mm: float, caption: str) -> None:
     _room(pdf, height_mm + 12)
     pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y(), w=width_mm, h=height_mm)
@@ -476,7 +483,7 @@ def _figure(pdf, png: bytes, width_mm: float, height_mm: float, caption: str) ->
 
 
 def _ladder(pdf, d: Decision, charts) -> None:
-    _heading(pdf, "The ladder: rule → statistical → simple model → GBDT → built elsewhere", keep=90)
+    _heading(pdf, "The ladder: rule → statistical → simple model → GBDT → built elsewhere", keep=_figure_room(78))
     rows = [r for r in d.leaderboard if r.get("wape") is not None]
     if not rows:
         _paragraph(pdf, "The run has no accuracy results to chart.", color=MUTED)
@@ -509,7 +516,8 @@ def _accounted(pdf, d: Decision) -> None:
 
 def _money(pdf, d: Decision, charts) -> None:
     _heading(pdf, "Money: what each forecast's errors would have cost" if _errors(d) else
-             "Money: what ordering from each forecast would have saved", keep=90)
+             "Money: what ordering from each forecast would have saved",
+             keep=_figure_room(charts.money_height(d.money)) if d.money else 20)
     if d.money:
         width, height = _width(pdf), charts.money_height(d.money)
         _figure(pdf, charts.money_png(d.money, d.model, d.baseline_label, width, height, d.baseline), width, height,
