@@ -150,10 +150,6 @@ def _series_forecasts(run_id: str, series_id: str) -> pd.DataFrame:
     return _series_forecasts_at(run_id, series_id, run_revision(run_id))
 
 
-# ``ui.external`` clears these after a change; the revision in their keys already makes them current.
-_metrics.clear, run_forecasts.clear = _metrics_at.clear, _run_forecasts_at.clear
-_series_forecasts.clear = _series_forecasts_at.clear
-
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _series_history(dataset_id: str, series_id: str) -> pd.DataFrame:

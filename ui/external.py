@@ -18,8 +18,6 @@ from core.columns import DATE, SERIES_ID
 from core.errors import MitoshiError
 from core.text import csv_bytes, md
 from core.warehouse import Dataset, Warehouse
-from ui import backtest as backtest_ui
-from ui import money as money_ui
 from ui.state import get_warehouse, show_error, table
 
 FILE_TYPES = ["csv", "tsv", "txt", "gz", "parquet", "pq", "xlsx", "xlsm", "xls"]
@@ -34,14 +32,6 @@ FORMAT = (
     "CSV, Parquet or Excel."
 )
 
-
-
-def _refresh() -> None:
-    """The run's cached reads (metrics, forecasts, money) no longer hold after a model joins or leaves it."""
-    backtest_ui._metrics.clear()
-    backtest_ui._series_forecasts.clear()
-    backtest_ui.run_forecasts.clear()
-    money_ui.cached_impact.clear()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -144,7 +134,6 @@ def external_section(warehouse: Warehouse, dataset: Dataset, run_key: str, key: 
             except MitoshiError as error:
                 show_error(error)
                 return
-            _refresh()
             st.session_state.pop(f"{key}_checked", None)
             st.session_state[run_key] = run_id
             st.session_state[f"{key}_added"] = outcome.name
@@ -202,5 +191,4 @@ def _existing(warehouse: Warehouse, run_id: str, key: str) -> None:
             return
         st.session_state[f"{key}_removed"] = fmt.model_name(gone)
         st.session_state.pop(f"{key}_remove_sure", None)
-        _refresh()
         st.rerun()
