@@ -143,7 +143,7 @@ def test_two_decisions_in_the_same_second_list_the_later_first(stored):
     project = project_with(warehouse, "same second", Criterion("wape", "<=", 0.9))
     first = decide(warehouse, project.project_id, run_id)
     for n in range(4):  # the ids are random: without an order of insertion, a tie would be a coin
-        later = replace(first, decision_id=f"{n}{first.decision_id[1:]}", notes=f"later {n}")
+        later = replace(first, decision_id=f"later{n}{first.decision_id[6:]}", notes=f"later {n}")  # never the first's hex id
         decisions.save_decision(warehouse, later)
         assert decisions.list_decisions(warehouse, project.project_id)[0].decision_id == later.decision_id
 
