@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast browser demo bench clean
+.PHONY: run test test-fast browser demo bench clean i18n i18n-check
 
 run: $(VENV)/.app-installed
 	$(PY) -m ui.serve --server.port $(PORT)
@@ -38,6 +38,14 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
+
+# 日本語 / English: extract every marked string into the catalogs (core/i18n/locale) and bring the
+# Japanese ones up to date; new messages arrive empty and the check below fails until they are translated.
+i18n: $(VENV)/.app-installed
+	$(PY) -m core.i18n.catalogs update
+
+i18n-check: $(VENV)/.app-installed
+	$(PY) -m core.i18n.catalogs check
 
 demo: $(VENV)/.app-installed
 	$(PY) -m core.data.demo

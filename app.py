@@ -5,10 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import MitoshiError
+from core.i18n import _
+from ui import i18n
 from ui import navigation as nav
 from ui.state import get_warehouse, show_error
 
-st.set_page_config(page_title="Mitoshi 見通し", page_icon=":material/visibility:", layout="wide")
+st.set_page_config(page_title=_("Mitoshi 見通し"), page_icon=":material/visibility:", layout="wide")
+i18n.choose()  # before any word is drawn: every page speaks the chosen language
 
 try:
     get_warehouse()
@@ -22,34 +25,35 @@ except MitoshiError as error:
 # modes keeps them. Hence file names with hyphens where the URL has them (pages/effort-impact.py).
 navigation = st.navigation(
     {
-        "Mitoshi": [st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True)],
-        "1 · Data and current state": [
-            st.Page("pages/data.py", title="Data", icon=":material/monitoring:"),
-            st.Page("pages/import.py", title="Import & manage", icon=":material/upload_file:"),
+        _("Mitoshi"): [st.Page("pages/home.py", title=_("Overview"), icon=":material/home:", default=True)],
+        _("1 · Data and current state"): [
+            st.Page("pages/data.py", title=_("Data"), icon=":material/monitoring:"),
+            st.Page("pages/import.py", title=_("Import & manage"), icon=":material/upload_file:"),
         ],
-        "2–3 · Problem, initiatives and plan": [
-            st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
-            st.Page("pages/problem.py", title="Problem definition", icon=":material/assignment:"),
-            st.Page("pages/effort-impact.py", title="Effort / impact", icon=":material/scatter_plot:"),
-            st.Page("pages/poc-plan.py", title="PoC plan", icon=":material/timeline:"),
+        _("2–3 · Problem, initiatives and plan"): [
+            st.Page("pages/projects.py", title=_("Projects"), icon=":material/folder_open:"),
+            st.Page("pages/problem.py", title=_("Problem definition"), icon=":material/assignment:"),
+            st.Page("pages/effort-impact.py", title=_("Effort / impact"), icon=":material/scatter_plot:"),
+            st.Page("pages/poc-plan.py", title=_("PoC plan"), icon=":material/timeline:"),
         ],
-        "4 · Backtests": [
-            st.Page("pages/backtest.py", title="Backtest", icon=":material/science:"),
-            st.Page("pages/experiments.py", title="Experiments", icon=":material/compare_arrows:"),
+        _("4 · Backtests"): [
+            st.Page("pages/backtest.py", title=_("Backtest"), icon=":material/science:"),
+            st.Page("pages/experiments.py", title=_("Experiments"), icon=":material/compare_arrows:"),
         ],
-        "5 · Money impact": [
-            st.Page("pages/money.py", title="Money impact", icon=":material/payments:"),
+        _("5 · Money impact"): [
+            st.Page("pages/money.py", title=_("Money impact"), icon=":material/payments:"),
         ],
         # Online evaluation before the verdict, as in the talk (オンライン評価 → GO/NO GO判断). Its pilot orders
         # from a batch published on the Hand-off page, which therefore is used twice: for the pilot, and after GO.
-        "6 · Online evaluation": [
-            st.Page("pages/pilot.py", title="Pilot", icon=":material/storefront:"),
-            st.Page("pages/monitoring.py", title="Forecast watch", icon=":material/radar:"),
+        _("6 · Online evaluation"): [
+            st.Page("pages/pilot.py", title=_("Pilot"), icon=":material/storefront:"),
+            st.Page("pages/monitoring.py", title=_("Forecast watch"), icon=":material/radar:"),
         ],
-        "7 · Decision and hand-off": [
-            st.Page("pages/report.py", title="GO / NO-GO report", icon=":material/gavel:"),
-            st.Page("pages/handoff.py", title="Hand-off to production", icon=":material/publish:"),
+        _("7 · Decision and hand-off"): [
+            st.Page("pages/report.py", title=_("GO / NO-GO report"), icon=":material/gavel:"),
+            st.Page("pages/handoff.py", title=_("Hand-off to production"), icon=":material/publish:"),
         ],
     }
 )
+i18n.switch()
 nav.run(navigation)  # marks the run as the app's: see ui/navigation.py

@@ -13,17 +13,34 @@ Rules (issue 11):
 * People read model and metric names (``Seasonal naive``, ``WAPE``), never aliases;
   aliases stay in the CLI and the warehouse.
 
+Japanese (issue 15), when ``core.i18n`` says it is the current language: yen in 円 with
+万, 億 and 兆 where they are large (``¥19,212,806`` → ``1,921万円``, ``¥1.23B`` →
+``12.3億円``), percentage points as ``ポイント``, dates as ``2026年11月30日``, "no change"
+as ``変化なし``. Words are looked up in the catalogs (``core.i18n``).
+
 Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 
+from core.i18n import N_, gettext, language
+
 MINUS = "\u2212"
 MISSING = "–"
-NO_CHANGE = "no change"
+NO_CHANGE = N_("no change")
+
+
+def _ja() -> bool:
+    return language() == "ja"
+
+
+def no_change() -> str:
+    """"no change" / 変化なし."""
+    return gettext(NO_CHANGE)
 
 
 def missing(value: object) -> bool:
@@ -71,7 +88,28 @@ def yen(value: float | None, signed: bool = False) -> str:
     if missing(value):
         return MISSING
     rounded = round(float(value))
+    if _ja():
+        return _sign(rounded, signed) + _man(abs(rounded))
     return f"{_sign(rounded, signed)}¥{abs(rounded):,.0f}"
+
+
+# Japanese units of a large amount: 兆 (10^12), 億 (10^8), 万 (10^4).
+_JA_UNITS = ((1e12, "兆"), (1e8, "億"), (1e4, "万"))
+
+
+def _man(size: float) -> str:
+    """A non-negative amount of yen as a Japanese reader writes it: ``1,234円`` below
+    10,000; above, three significant figures in the largest unit, whole units kept
+    (``1.23万円``, ``12.3万円``, ``1,921万円``, ``12.3億円``, ``1.20兆円``)."""
+    for scale, unit in _JA_UNITS:
+        if size >= scale * 0.9995:
+            scaled = size / scale
+            digits = 0 if scaled >= 99.95 else 1 if scaled >= 9.995 else 2
+            text = f"{_half_up(scaled, digits):,.{digits}f}"
+            if text in ("10,000", "10000") and unit != "兆":  # 9,999.6万 rounds up to 1億
+                return _man(size * 1.0001)
+            return f"{text}{unit}円"
+    return f"{round(size):,.0f}円"
 
 
 _SHORT = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -84,6 +122,8 @@ def yen_short(value: float | None, signed: bool = False) -> str:
         return MISSING
     value = float(value)
     size = abs(value)
+    if _ja():
+        return _sign(value if round(size) else 0, signed) + _man(size)
     for scale, suffix in _SHORT:
         if size >= scale * 0.9995:
             scaled = size / scale
@@ -98,7 +138,7 @@ def yen_change(value: float | None, short: bool = False) -> str:
     if missing(value):
         return MISSING
     if round(float(value)) == 0:
-        return NO_CHANGE
+        return no_change()
     return yen_short(value, signed=True) if short else yen(value, signed=True)
 
 
@@ -176,7 +216,7 @@ def pct_change(value: float | None, digits: int = 1) -> str:
     if missing(value):
         return MISSING
     if round(float(value) * 100, digits) == 0:
-        return NO_CHANGE
+        return no_change()
     return pct(value, digits, signed=True)
 
 
@@ -187,7 +227,9 @@ def pp(value: float | None, digits: int = 1) -> str:
         return MISSING
     rounded = round(float(value) * 100, digits)
     if rounded == 0:
-        return NO_CHANGE
+        return no_change()
+    if _ja():
+        return f"{_sign(rounded, True)}{abs(rounded):.{digits}f}ポイント"
     return f"{_sign(rounded, True)}{abs(rounded):.{digits}f} pp"
 
 
@@ -209,7 +251,28 @@ def months(value: float | None) -> str:
     if missing(value):
         return MISSING
     text = trimmed(value, 1)
+    if _ja():
+        return f"{text}か月"
     return f"{text} month" + ("" if text == "1" else "s")
+
+
+def date(value: object) -> str:
+    """A day as people read it: ``2026-11-30`` in English (as the tables show it),
+    ``2026年11月30日`` in Japanese. Accepts a date, datetime, pandas Timestamp or ISO
+    text; missing is an en dash."""
+    if missing(value):
+        return MISSING
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    day = value.date() if isinstance(value, dt.datetime) or hasattr(value, "to_pydatetime") else value
+    if _ja():
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+def date_range(first: object, last: object) -> str:
+    """``2026-11-01 – 2026-11-30`` / ``2026年11月1日〜2026年11月30日``."""
+    return f"{date(first)}〜{date(last)}" if _ja() else f"{date(first)} – {date(last)}"
 
 
 def cell(value: object) -> object:
@@ -227,19 +290,23 @@ def blank_missing(records: Iterable[Mapping]) -> list[dict]:
 # ---------------------------------------------------------------------------------
 METRIC_NAMES = {
     "wape": "WAPE", "smape": "sMAPE", "mase": "MASE", "rmsse": "RMSSE", "mae": "MAE", "rmse": "RMSE",
-    "bias": "Bias", "mape": "MAPE", "seconds": "Seconds", "coverage": "Coverage",
-    "stockout_rate": "Stockout rate", "fill_rate": "Fill rate", "waste_rate": "Waste rate",
+    "bias": N_("Bias"), "mape": "MAPE", "seconds": N_("Seconds"), "coverage": N_("Coverage"),
+    "stockout_rate": N_("Stockout rate"), "fill_rate": N_("Fill rate"), "waste_rate": N_("Waste rate"),
     # the spread of a forecast (core.backtest.metrics.QUANTILE_METRICS and CALIBRATION_METRICS)
-    "pinball": "Pinball loss", "coverage_80": "80 % interval coverage", "coverage_95": "95 % interval coverage",
-    "width_80": "80 % interval width", "below_0.025": "Below the 2.5 % quantile",
-    "below_0.1": "Below the 10 % quantile", "below_0.5": "Below the median", "below_0.9": "Below the 90 % quantile",
-    "below_0.975": "Below the 97.5 % quantile",
+    "pinball": N_("Pinball loss"), "coverage_80": N_("80 % interval coverage"),
+    "coverage_95": N_("95 % interval coverage"), "width_80": N_("80 % interval width"),
+    "below_0.025": N_("Below the 2.5 % quantile"), "below_0.1": N_("Below the 10 % quantile"),
+    "below_0.5": N_("Below the median"), "below_0.9": N_("Below the 90 % quantile"),
+    "below_0.975": N_("Below the 97.5 % quantile"),
 }
 
 
 def metric_name(metric: str) -> str:
     """``wape`` → ``WAPE``; an unknown name is returned with its first letter raised."""
-    return METRIC_NAMES.get(str(metric).lower(), str(metric)[:1].upper() + str(metric)[1:].replace("_", " "))
+    known = METRIC_NAMES.get(str(metric).lower())
+    if known is not None:
+        return gettext(known)
+    return str(metric)[:1].upper() + str(metric)[1:].replace("_", " ")
 
 
 def model_name(alias: str) -> str:
@@ -250,13 +317,16 @@ def model_name(alias: str) -> str:
     model = MODELS.get(str(alias))
     if model is None and str(alias).startswith(EXTERNAL_PREFIX):
         return str(alias)[len(EXTERNAL_PREFIX):]  # forecasts made elsewhere: the name their maker gave
-    return model.name if model is not None else str(alias)
+    return gettext(model.name) if model is not None else str(alias)
+
+
+PRACTICE = N_("Today's practice")
 
 
 def policy_name(alias: str | None) -> str:
     """A money policy as people read it at the start of a label or cell: "Today's
     practice" for the recorded orders, else the model's name."""
-    return "Today's practice" if alias == "practice" else model_name(alias or MISSING)
+    return gettext(PRACTICE) if alias == "practice" else model_name(alias or MISSING)
 
 
 def model_names(aliases: Iterable[str]) -> dict[str, str]:

@@ -187,7 +187,7 @@ def best_model_sentence(board: pd.DataFrame, best_fell_back: dict[int, int] | No
         column = f"vs {baseline}"
         if column in board and best["model"] != baseline and not fmt.missing(best[column]):
             gain = float(best[column])
-            sentence += (f", WAPE the same as {fmt.model_name(baseline)}" if fmt.pct_change(gain) == fmt.NO_CHANGE
+            sentence += (f", WAPE the same as {fmt.model_name(baseline)}" if fmt.pct_change(gain) == fmt.no_change()
                          else f", {fmt.pct(abs(gain))} {'lower' if gain > 0 else 'higher'} than "
                               f"{fmt.model_name(baseline)}")
     if best_fell_back:

@@ -153,7 +153,7 @@ def change_metric(where, label: str, value: str, change: float | None, text: str
     "no change"): Streamlit reads the direction from a leading ASCII "-", which the
     typographic minus is not, so the arrow and colour are set from the number itself.
     ``better`` is the direction that is good news ("up", "down")."""
-    if change is None or text in (fmt.NO_CHANGE, fmt.MISSING):
+    if change is None or text in (fmt.no_change(), fmt.MISSING):
         where.metric(label, value, delta=text if change is not None else None, delta_color="off",
                      delta_arrow="off", help=help)
         return

@@ -171,7 +171,7 @@ def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
     rows = gains.drop(baseline, errors="ignore").sort_values()
     base = model_label(baseline)
     hover = [f"WAPE {fmt.pct(abs(g))} {'lower' if g > 0 else 'higher'} than {base}"
-             if fmt.pct_change(g) != fmt.NO_CHANGE else f"WAPE the same as {base}" for g in rows]
+             if fmt.pct_change(g) != fmt.no_change() else f"WAPE the same as {base}" for g in rows]
     fig = go.Figure(go.Bar(
         x=rows * 100, y=[model_label(m) for m in rows.index], orientation="h",
         marker_color=[PALETTE[2] if g > 0 else PALETTE[3] for g in rows],

@@ -114,7 +114,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     yield page
     if getattr(request.node, "failed_call", False):  # what the page showed when the journey failed

@@ -62,10 +62,17 @@ class Entry:
         tree = ast.parse((ROOT / self.file).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "title"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
-                return node.args[0].value
+                    and node.args and isinstance(_unwrap(node.args[0]), ast.Constant)):
+                return _unwrap(node.args[0]).value
         raise AssertionError(f"{self.file} has no st.title(\"…\") with a literal text; this test reads the page's "
                              "h1 from it. Give the page a literal title or teach Entry.heading where it is.")
+
+
+def _unwrap(node: ast.AST) -> ast.AST:
+    """``_("Overview")`` → the literal inside: the English the test's English browser reads."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_" and node.args:
+        return node.args[0]
+    return node
 
 
 def registered_pages() -> tuple[list[str], list[Entry]]:
@@ -79,10 +86,10 @@ def registered_pages() -> tuple[list[str], list[Entry]]:
                              "update registered_pages() in tests/browser/test_deep_links.py to its new shape.")
     sections, entries = [], []
     for key, value in zip(calls[0].args[0].keys, calls[0].args[0].values):
-        section = ast.literal_eval(key)
+        section = ast.literal_eval(_unwrap(key))
         sections.append(section)
         for page in value.elts:
-            keywords = {k.arg: ast.literal_eval(k.value) for k in page.keywords
+            keywords = {k.arg: ast.literal_eval(_unwrap(k.value)) for k in page.keywords
                         if k.arg in ("title", "default", "url_path")}
             entries.append(Entry(section, ast.literal_eval(page.args[0]), keywords["title"],
                                  bool(keywords.get("default", False)), keywords.get("url_path")))
@@ -120,7 +127,7 @@ new MutationObserver(() => {
 
 def _new_tab(browser):
     """A tab of its own, as the conftest's ``page`` fixture makes them, watching its sidebar."""
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP").new_page()
+    tab = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US").new_page()
     tab.add_init_script(SAW_RAW_NAV)
     return tab
 

@@ -1,0 +1,66 @@
+"""The language switch (日本語 / English): which language a script run speaks.
+
+The choice, in order: the address (``?lang=ja``), the choice made earlier in this
+session, the one remembered from an earlier visit (a cookie the switch writes), the
+browser's language (``st.context.locale``), English. ``app.py`` calls ``choose()``
+before anything is drawn; every page then speaks through ``core.i18n``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from core.i18n import LANGUAGES, SOURCE, normalise, set_language
+
+KEY = "lang"  # the session's choice, and the query parameter
+_WIDGET = "lang_switch"
+COOKIE = "mitoshi_lang"
+COOKIE_DAYS = 365
+
+
+def _cookie() -> str | None:
+    try:
+        return normalise(st.context.cookies.get(COOKIE))
+    except Exception:  # noqa: BLE001 - no browser behind the run (AppTest): nothing remembered
+        return None
+
+
+def _browser() -> str | None:
+    try:
+        return normalise(st.context.locale)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def choose() -> str:
+    """The run's language, made current for ``core.i18n`` and kept in the session and the
+    address."""
+    chosen = (normalise(st.query_params.get(KEY)) or normalise(st.session_state.get(KEY)) or _cookie()
+              or _browser() or SOURCE)
+    st.session_state[KEY] = chosen
+    if st.query_params.get(KEY) != chosen:
+        st.query_params[KEY] = chosen
+    set_language(chosen)
+    return chosen
+
+
+def _switched() -> None:
+    picked = normalise(st.session_state.get(_WIDGET))
+    if picked:
+        st.session_state[KEY] = picked
+        st.query_params[KEY] = picked
+
+
+def switch() -> None:
+    """The sidebar's 日本語 / English control; a change reruns the page in the other
+    language and is remembered for the next visit."""
+    current = st.session_state.get(KEY, SOURCE)
+    st.session_state[_WIDGET] = current
+    st.sidebar.segmented_control("Language / 言語", list(LANGUAGES), format_func=LANGUAGES.get, key=_WIDGET,
+                                 required=True, on_change=_switched, label_visibility="collapsed")
+    if _cookie() != current:  # remember the choice for the next visit to this server
+        st.sidebar.html(f"<script>document.cookie = {json.dumps(f'{COOKIE}={current}')} + "
+                f"'; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Lax';</script>",
+                unsafe_allow_javascript=True, width=1)
