@@ -10,8 +10,8 @@ from ui import i18n
 from ui import navigation as nav
 from ui.state import get_warehouse, show_error
 
-st.set_page_config(page_title=_("Mitoshi 見通し"), page_icon=":material/visibility:", layout="wide")
 i18n.choose()  # before any word is drawn: every page speaks the chosen language
+st.set_page_config(page_title=_("Mitoshi 見通し"), page_icon=":material/visibility:", layout="wide")
 
 try:
     get_warehouse()

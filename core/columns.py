@@ -12,6 +12,8 @@ from enum import StrEnum
 
 import pandas as pd
 
+from core.i18n import N_, gettext
+
 SERIES_ID = "unique_id"  # the series key columns joined by SERIES_SEP (see series_ids)
 DATE = "ds"
 TARGET = "y"
@@ -50,6 +52,11 @@ class Role(StrEnum):
     ORDERS = "orders"  # today's ordering practice: units ordered for that date
 
 
+# The frequency's word for people, by Freq value (``Freq.text``); a stored message can name one
+# as ``Msg(FREQ_WORDS[freq])`` so that it reads in the language of whoever opens it.
+FREQ_WORDS = {"D": N_("daily"), "W": N_("weekly"), "M": N_("monthly")}
+
+
 class Freq(StrEnum):
     DAILY = "D"
     WEEKLY = "W"
@@ -57,7 +64,14 @@ class Freq(StrEnum):
 
     @property
     def label(self) -> str:
+        """``daily``, ``weekly``, ``monthly``: the English word, as the command line and stored
+        settings write it. People read ``text``."""
         return {"D": "daily", "W": "weekly", "M": "monthly"}[self.value]
+
+    @property
+    def text(self) -> str:
+        """The frequency as people read it, in the current language: ``daily`` / 日次."""
+        return gettext(FREQ_WORDS[self.value])
 
     @property
     def season_length(self) -> int:

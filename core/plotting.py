@@ -50,14 +50,16 @@ def nice_ticks(low: float, high: float, target: int = 6) -> list[float]:
     return [round(i * step, 12) + 0.0 for i in range(first, last + 1)]
 
 
-_TRAILING = re.compile(r"\.?0+(?=[KMBT]?$)")
+# Trailing zeros of a short amount's decimals: ¥2.50M, 5.00万円, 1.50億円.
+_TRAILING = re.compile(r"\.?0+(?=[KMBT]?$|[万億兆]円$)")
 
 
 def yen_tick(value: float, signed: bool = False) -> str:
     """An axis tick in yen: ``¥0``, ``¥500``, ``¥2.5M``, ``−¥5M``, ``+¥20M`` (``signed``): the
-    sign before the ¥, no trailing zeros, never ``¥-5M``."""
+    sign before the ¥, no trailing zeros, never ``¥-5M``; in Japanese ``0円``, ``2.5万円``,
+    ``−500万円``, ``+2,000万円``."""
     if abs(value) < 0.5:
-        return "¥0"
+        return fmt.yen(0)
     text = fmt.yen_short(value, signed=signed)
     if "." in text:
         text = _TRAILING.sub("", text)

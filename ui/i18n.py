@@ -12,7 +12,7 @@ import json
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, SOURCE, normalise, set_language
+from core.i18n import LANGUAGES, SOURCE, _, normalise, set_language
 
 KEY = "lang"  # the session's choice, and the query parameter
 _WIDGET = "lang_switch"
@@ -58,7 +58,7 @@ def switch() -> None:
     language and is remembered for the next visit."""
     current = st.session_state.get(KEY, SOURCE)
     st.session_state[_WIDGET] = current
-    st.sidebar.segmented_control("Language / 言語", list(LANGUAGES), format_func=LANGUAGES.get, key=_WIDGET,
+    st.sidebar.segmented_control(_("Language / 言語"), list(LANGUAGES), format_func=LANGUAGES.get, key=_WIDGET,
                                  required=True, on_change=_switched, label_visibility="collapsed")
     if _cookie() != current:  # remember the choice for the next visit to this server
         st.sidebar.html(f"<script>document.cookie = {json.dumps(f'{COOKIE}={current}')} + "

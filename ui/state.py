@@ -12,6 +12,7 @@ import streamlit as st
 from core import fmt
 from core.data.demo import DemoConfig, load_demo
 from core.errors import MitoshiError
+from core.i18n import N_, _, render
 from core.planning import store as planning
 from core.text import csv_bytes, md
 from core.warehouse import Dataset, Warehouse, warehouse_path
@@ -21,7 +22,9 @@ PROJECT_KEY = "project_id"
 _PICKER = "project_select"
 
 
-@st.cache_resource(show_spinner="Opening the warehouse (on the first run this generates the AI Shop demo chain)…")
+# The spinner's words follow the reader's language, so the cache's own spinner (its text fixed
+# when this module is imported) is off; get_warehouse shows one while a warehouse is opened.
+@st.cache_resource(show_spinner=False)
 def _open(path: str) -> Warehouse:
     warehouse = Warehouse(path)
     if not warehouse.list_datasets():
@@ -32,9 +35,19 @@ def _open(path: str) -> Warehouse:
     return warehouse
 
 
+_opened: set[str] = set()  # paths _open has returned a warehouse for in this process
+
+
 def get_warehouse() -> Warehouse:
-    """The process-wide warehouse; every session shares it through cursors."""
-    return _open(str(warehouse_path()))
+    """The process-wide warehouse; every session shares it through cursors. The first call for
+    a path (which may generate the demo chain) shows a spinner; later ones draw nothing."""
+    path = str(warehouse_path())
+    if path in _opened:
+        return _open(path)
+    with st.spinner(_("Opening the warehouse (on the first run this generates the AI Shop demo chain)…")):
+        warehouse = _open(path)
+    _opened.add(path)
+    return warehouse
 
 
 def current_dataset(warehouse: Warehouse) -> Dataset | None:
@@ -53,16 +66,18 @@ def set_current_dataset(dataset_id: str) -> None:
     st.query_params["dataset"] = dataset_id
 
 
-def dataset_picker(warehouse: Warehouse, label: str = "Dataset") -> Dataset | None:
-    """A select box over the registered datasets that keeps the choice across pages."""
+def dataset_picker(warehouse: Warehouse, label: str | None = None) -> Dataset | None:
+    """A select box over the registered datasets that keeps the choice across pages; ``label``
+    defaults to "Dataset" in the reader's language."""
     datasets = warehouse.list_datasets()
     if not datasets:
-        st.info("The warehouse holds no dataset yet. Import one on the **Import** page.")
+        st.info(_("The warehouse holds no dataset yet. Import one on the **Import** page."))
         return None
     current = current_dataset(warehouse)
     ids = [d.dataset_id for d in datasets]
-    names = {d.dataset_id: f"{d.name} · {d.n_series:,} series · {d.freq.label}" for d in datasets}
-    chosen = st.selectbox(label, ids, index=ids.index(current.dataset_id), format_func=names.get, key="dataset_select")
+    names = {d.dataset_id: _("{name} · {n:,} series · {freq}").format(name=d.name, n=d.n_series, freq=d.freq.text)
+             for d in datasets}
+    chosen = st.selectbox(_("Dataset") if label is None else label, ids, index=ids.index(current.dataset_id), format_func=names.get, key="dataset_select")
     if chosen != st.session_state.get(DATASET_KEY):
         set_current_dataset(chosen)
     return next(d for d in datasets if d.dataset_id == chosen)
@@ -94,17 +109,23 @@ def project_picker(warehouse: Warehouse) -> planning.Project | None:
     """A select box over the projects that keeps the choice across pages and visits."""
     current = current_project(warehouse)
     if current is None:
-        st.info("There is no project yet. Create one on the **Projects** page.", icon=":material/info:")
-        st.page_link("pages/projects.py", label="Go to Projects", icon=":material/folder_open:")
+        st.info(_("There is no project yet. Create one on the **Projects** page."), icon=":material/info:")
+        st.page_link("pages/projects.py", label=_("Go to Projects"), icon=":material/folder_open:")
         return None
     projects = {p.project_id: p for p in planning.list_projects(warehouse)}
     ids = list(projects)
     # Keyed by the current project: a project chosen elsewhere (created, deleted, another
     # page) gets a fresh box showing it, never a stale value the browser still holds.
     key = f"{_PICKER}_{current.project_id}"
-    st.selectbox("Project", ids, index=ids.index(current.project_id), format_func=lambda i: projects[i].name,
+    st.selectbox(_("Project"), ids, index=ids.index(current.project_id), format_func=lambda i: projects[i].name,
                  key=key, on_change=lambda: set_current_project(warehouse, st.session_state[key]))
     return current
+
+
+_KEPT = {
+    "table": N_("**Your edit, kept** — the table now shows their values; type yours again if you still want it:"),
+    "form": N_("**Your edit, kept** — the form now shows their values; type yours again if you still want it:"),
+}
 
 
 def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
@@ -113,17 +134,17 @@ def saved_conflict(conflict_key: str, shown_in: str, key: str) -> None:
     conflict = st.session_state.get(conflict_key)
     if not conflict:
         return
-    st.error(md(conflict["message"]), icon=":material/sync_problem:")
+    st.error(md(render(conflict["message"])), icon=":material/sync_problem:")
     if conflict["rows"]:
-        st.markdown(f"**Your edit, kept** — the {shown_in} now shows their values; type yours again if you still "
-                    "want it:")
+        st.markdown(_(_KEPT[shown_in]))
         table(pd.DataFrame(conflict["rows"]))
-    st.button("Dismiss", on_click=lambda: st.session_state.pop(conflict_key, None), icon=":material/close:", key=key)
+    st.button(_("Dismiss"), on_click=lambda: st.session_state.pop(conflict_key, None), icon=":material/close:", key=key)
 
 
 def show_error(error: MitoshiError) -> None:
-    """Core's messages are plain text that may quote a name or a value from a file."""
-    st.error(md(error), icon=":material/error:")
+    """Core's messages are plain text that may quote a name or a value from a file; ``str(error)``
+    words them in the reader's language (``core.errors``)."""
+    st.error(md(str(error)), icon=":material/error:")
 
 
 def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:

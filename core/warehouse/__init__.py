@@ -19,10 +19,15 @@ from core.warehouse.store import (
     check_identifier,
     migrate,
     quote,
+    read_list,
+    read_text,
+    stored_list,
+    stored_text,
     warehouse_path,
 )
 
 __all__ = [
     "DEFAULT_PATH", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "SIDE_TABLES", "Appended", "Dataset", "DatasetSpec",
-    "Warehouse", "check_identifier", "migrate", "quote", "warehouse_path",
+    "Warehouse", "check_identifier", "migrate", "quote", "read_list", "read_text", "stored_list", "stored_text",
+    "warehouse_path",
 ]

@@ -28,6 +28,7 @@ import pandas as pd
 
 from core.columns import DATE, SERIES_ESCAPE, SERIES_ID, SERIES_SEP, TARGET, Freq, Role
 from core.errors import AppendOverlapError, DatasetExistsError, DatasetNotFoundError, WarehouseError
+from core.i18n import M_, Fmt, Msg, from_json, pgettext, to_json
 
 ENV_VAR = "MITOSHI_WAREHOUSE"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "mitoshi.duckdb"
@@ -48,10 +49,10 @@ def warehouse_path() -> Path:
 def check_identifier(name: str) -> str:
     """Return ``name`` if it is safe to use as a column name, else raise."""
     if not isinstance(name, str) or not _IDENTIFIER.match(name) or name.lower() in _RESERVED:
-        raise WarehouseError(
-            f"'{name}' cannot be used as a column name: use letters, digits and '_' "
-            f"(not starting with a digit, at most 63 characters, not {sorted(_RESERVED)})."
-        )
+        raise WarehouseError(M_(
+            "'{name}' cannot be used as a column name: use letters, digits and '_' "
+            "(not starting with a digit, at most 63 characters, not {reserved}).", name=name,
+            reserved=str(sorted(_RESERVED))))
     return name
 
 
@@ -65,13 +66,15 @@ def _check_is_duckdb(path: Path) -> None:
     if str(path) == ":memory:" or not path.exists():
         return
     if path.is_dir():
-        raise WarehouseError(f"The warehouse {path} is a folder; give a file path such as {path / 'mitoshi.duckdb'} "
-                             f"(--warehouse, or {ENV_VAR}).")
+        raise WarehouseError(M_("The warehouse {path} is a folder; give a file path such as {example} "
+                                "(--warehouse, or {variable}).", path=str(path),
+                                example=str(path / "mitoshi.duckdb"), variable=ENV_VAR))
     with open(path, "rb") as handle:
         header = handle.read(12)
     if header and header[8:12] != b"DUCK":  # DuckDB's magic bytes follow an 8-byte checksum
-        raise WarehouseError(f"{path} exists and is not a DuckDB warehouse; Mitoshi will not write into it. Choose "
-                             f"a new file or an existing warehouse (--warehouse, or {ENV_VAR}).")
+        raise WarehouseError(M_("{path} exists and is not a DuckDB warehouse; Mitoshi will not write into it. "
+                                "Choose a new file or an existing warehouse (--warehouse, or {variable}).",
+                                path=str(path), variable=ENV_VAR))
 
 
 def series_id_sql(keys: Sequence[str]) -> str:
@@ -425,10 +428,10 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> int:
     )
     current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
     if current > SCHEMA_VERSION:
-        raise WarehouseError(
-            f"This warehouse was written by a newer Mitoshi (schema {current}, this app knows "
-            f"{SCHEMA_VERSION}). Update the app, or point {ENV_VAR} at another file."
-        )
+        raise WarehouseError(M_(
+            "This warehouse was written by a newer Mitoshi (schema {current}, this app knows "
+            "{known}). Update the app, or point {variable} at another file.", current=int(current),
+            known=SCHEMA_VERSION, variable=ENV_VAR))
     for version in range(current + 1, upto + 1):
         con.execute("BEGIN TRANSACTION")
         try:
@@ -440,6 +443,47 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int = SCHEMA_VERSION) -> int:
             con.execute("ROLLBACK")
             raise
     return max(current, upto)
+
+
+# ---------------------------------------------------------------------------------
+# Text kept as facts
+# ---------------------------------------------------------------------------------
+# A dataset's source and description, its notes and an append's source are read by people
+# in either language: a step may give a ``core.i18n.Msg`` (or ``Fmt``), stored as its JSON
+# and read back as a ``Msg``, rendered (``core.i18n.render``) where it is shown. Plain text
+# (a file's name, an older warehouse's English) is stored and read as it is.
+def stored_text(value: object) -> str:
+    """``value`` as the text a VARCHAR column keeps: a ``Msg``/``Fmt`` as its JSON, else the
+    text itself."""
+    if isinstance(value, Msg | Fmt):
+        return json.dumps(to_json(value), ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def read_text(stored: object) -> str | Msg | Fmt:
+    """What ``stored_text`` kept: the ``Msg``/``Fmt`` back, or the plain text as it is."""
+    if not isinstance(stored, str):
+        return "" if stored is None or stored != stored else str(stored)
+    if stored.startswith('{"msg"') or stored.startswith('{"fmt"'):
+        try:
+            value = from_json(json.loads(stored))
+        except ValueError:
+            return stored
+        if isinstance(value, Msg | Fmt):
+            return value
+    return stored
+
+
+def stored_list(values: Sequence[object]) -> str:
+    """A list of notes (text or ``Msg``) as the JSON a column keeps."""
+    return json.dumps(to_json(list(values)), ensure_ascii=False)
+
+
+def read_list(stored: object) -> tuple:
+    """The notes ``stored_list`` kept: plain text as it is, messages as ``Msg``."""
+    if not isinstance(stored, str) or not stored:
+        return ()
+    return tuple(from_json(json.loads(stored)))
 
 
 # ---------------------------------------------------------------------------------
@@ -457,8 +501,8 @@ class DatasetSpec:
     exog_unknown: tuple[str, ...] = ()
     stockout: str | None = None
     orders: str | None = None
-    source: str = ""
-    description: str = ""
+    source: str | Msg = ""  # where the data came from: text, or a Msg (see stored_text)
+    description: str | Msg = ""
     # sanitised name -> name in the user's file, for display
     original_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -494,7 +538,7 @@ class Dataset:
     fingerprint: str
     table_name: str
     side_tables: Mapping[str, str]
-    notes: tuple[str, ...]
+    notes: tuple[str | Msg, ...]  # the import's notes: text, or Msg to render when shown
     generator: Mapping[str, object] | None = None  # a generated dataset's settings (JSON values); None if imported
 
     @property
@@ -507,8 +551,16 @@ class Dataset:
         return self.spec.keys + self.spec.attributes
 
     def label(self, column: str) -> str:
-        """The column's name as the user knows it."""
-        return self.spec.original_names.get(column) or {DATE: "date", TARGET: "target"}.get(column, column)
+        """The column's name as the user knows it; the date and target columns of a file that
+        named neither are called so in the reader's language."""
+        known = self.spec.original_names.get(column)
+        if known:
+            return known
+        if column == DATE:
+            return pgettext("column", "date")
+        if column == TARGET:
+            return pgettext("column", "target")
+        return column
 
 
 def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -572,20 +624,19 @@ class Warehouse:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = duckdb.connect(str(self.path))
         except OSError as exc:
-            raise WarehouseError(
-                f"Cannot create the warehouse {self.path}: its folder cannot be made or written "
-                f"({exc.strerror or exc}). Choose a writable path (--warehouse, or {ENV_VAR})."
-            ) from exc
+            raise WarehouseError(M_(
+                "Cannot create the warehouse {path}: its folder cannot be made or written "
+                "({reason}). Choose a writable path (--warehouse, or {variable}).", path=str(self.path),
+                reason=str(exc.strerror or exc), variable=ENV_VAR)) from exc
         except duckdb.IOException as exc:
-            raise WarehouseError(
-                f"Cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}. Another Mitoshi may be "
-                f"using it, or it is not a DuckDB file; close it or set {ENV_VAR} to another file."
-            ) from exc
+            raise WarehouseError(M_(
+                "Cannot open the warehouse {path}: {reason}. Another Mitoshi may be using it, or it is not a "
+                "DuckDB file; close it or set {variable} to another file.", path=str(self.path),
+                reason=str(exc).splitlines()[0], variable=ENV_VAR)) from exc
         except duckdb.Error as exc:
-            raise WarehouseError(
-                f"Cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}. Set {ENV_VAR} (or "
-                "--warehouse) to another file."
-            ) from exc
+            raise WarehouseError(M_(
+                "Cannot open the warehouse {path}: {reason}. Set {variable} (or --warehouse) to another file.",
+                path=str(self.path), reason=str(exc).splitlines()[0], variable=ENV_VAR)) from exc
         self._write_lock = threading.Lock()
         self.schema_version = migrate(self._con)
 
@@ -640,25 +691,25 @@ class Warehouse:
         """
         name = spec.name.strip()
         if not name:
-            raise WarehouseError("Give the dataset a name.")
+            raise WarehouseError(M_("Give the dataset a name."))
         if not spec.keys:
-            raise WarehouseError("Choose at least one column that identifies a series.")
+            raise WarehouseError(M_("Choose at least one column that identifies a series."))
         columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
         for column in [*spec.keys, *spec.value_columns()]:
             check_identifier(column)
         if len(set(columns)) != len(columns):
-            raise WarehouseError("Each column can have only one role; a column was chosen twice.")
+            raise WarehouseError(M_("Each column can have only one role; a column was chosen twice."))
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise WarehouseError(f"The data has no column(s) {missing} named in the spec.")
+            raise WarehouseError(M_("The data has no column(s) {columns} named in the spec.", columns=str(missing)))
         unknown_side = set(side_tables or {}) - set(SIDE_TABLES)
         if unknown_side:
-            raise WarehouseError(f"Unknown side table(s) {sorted(unknown_side)}; allowed: {SIDE_TABLES}.")
+            raise WarehouseError(M_("Unknown side table(s) {tables}; allowed: {allowed}.",
+                                    tables=str(sorted(unknown_side)), allowed=str(SIDE_TABLES)))
         if self.find_dataset(name) is not None:
-            raise DatasetExistsError(
-                f"A dataset called '{name}' already exists. Choose another name, or delete the "
-                "old one first."
-            )
+            raise DatasetExistsError(M_(
+                "A dataset called '{name}' already exists. Choose another name, or delete the old one first.",
+                name=name))
 
         dataset_id = uuid.uuid4().hex[:12]
         table = f"obs_{dataset_id}"
@@ -678,8 +729,8 @@ class Warehouse:
                 """INSERT INTO datasets (dataset_id, name, freq, source, description, created_at,
                        n_series, n_rows, start_date, end_date, fingerprint, table_name, notes, generator)
                    VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [dataset_id, name, spec.freq.value, spec.source, spec.description, n_series,
-                 n_rows, start, end, fingerprint, table, json.dumps(list(notes), ensure_ascii=False),
+                [dataset_id, name, spec.freq.value, stored_text(spec.source), stored_text(spec.description),
+                 n_series, n_rows, start, end, fingerprint, table, stored_list(notes),
                  None if generator is None else json.dumps(dict(generator), ensure_ascii=False)],
             )
             cur.executemany(
@@ -719,10 +770,11 @@ class Warehouse:
         columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise WarehouseError(f"The rows to append to '{dataset.name}' have no column(s) {missing}; every column "
-                                 "of the dataset is needed (value columns may be empty).")
+            raise WarehouseError(M_("The rows to append to '{name}' have no column(s) {columns}; every column "
+                                    "of the dataset is needed (value columns may be empty).", name=dataset.name,
+                                    columns=str(missing)))
         if frame.empty:
-            raise WarehouseError(f"There are no rows to append to '{dataset.name}'.")
+            raise WarehouseError(M_("There are no rows to append to '{name}'.", name=dataset.name))
         table = dataset.table_name
         select_cols = _canonical_columns(spec)
         append_id = uuid.uuid4().hex[:12]
@@ -737,16 +789,19 @@ class Warehouse:
                 duplicated = cur.execute(
                     f"SELECT count(*) - count(DISTINCT ({SERIES_ID}, {DATE})) FROM {staged}").fetchone()[0]
                 if duplicated:
-                    raise WarehouseError(f"The rows to append have {duplicated:,} repeated series and dates; merge "
-                                         "them first (one row per series and date).")
+                    raise WarehouseError(M_("The rows to append have {n:,} repeated series and dates; merge "
+                                            "them first (one row per series and date).", n=int(duplicated)))
                 overlap, first, last = cur.execute(
                     f"SELECT count(*), min(s.{DATE}), max(s.{DATE}) FROM {staged} s JOIN {table} t "
                     f"USING ({SERIES_ID}, {DATE})").fetchone()
                 if overlap and not replace:
-                    raise AppendOverlapError(
-                        f"{overlap:,} of the rows to append have a series and date '{dataset.name}' already holds "
-                        f"({first:%Y-%m-%d} to {last:%Y-%m-%d}). Append only the new dates, or choose to replace "
-                        "the stored rows with these.", overlap=int(overlap), first=first, last=last)
+                    raise AppendOverlapError(M_(
+                        "{n:,} of the rows to append have a series and date '{name}' already holds "
+                        "({first} to {last}). Append only the new dates, or choose to replace "
+                        "the stored rows with these.", n=int(overlap), name=dataset.name,
+                        first=Fmt("date", pd.Timestamp(first).date().isoformat()),
+                        last=Fmt("date", pd.Timestamp(last).date().isoformat())),
+                        overlap=int(overlap), first=first, last=last)
                 n_series, n_new = cur.execute(
                     f"SELECT count(DISTINCT {SERIES_ID}), count(DISTINCT {SERIES_ID}) FILTER (WHERE {SERIES_ID} NOT IN "
                     f"(SELECT DISTINCT {SERIES_ID} FROM {table})) FROM {staged}").fetchone()
@@ -762,7 +817,7 @@ class Warehouse:
             cur.execute("UPDATE datasets SET n_series = ?, n_rows = ?, start_date = ?, end_date = ?, fingerprint = ? "
                         "WHERE dataset_id = ?", [all_series, all_rows, first_date, last_date, fingerprint, dataset_id])
             cur.execute("INSERT INTO dataset_appends VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [append_id, dataset_id, source, n_rows, overlap, n_series, n_new, start, end,
+                        [append_id, dataset_id, stored_text(source), n_rows, overlap, n_series, n_new, start, end,
                          dataset.fingerprint, fingerprint])
         return Appended(append_id=append_id, dataset=self.get_dataset(dataset_id), n_rows=int(n_rows),
                         n_replaced=int(overlap), n_series=int(n_series), n_new_series=int(n_new),
@@ -771,9 +826,11 @@ class Warehouse:
     def list_appends(self, dataset_id: str) -> pd.DataFrame:
         """The appends made to a dataset, newest first: append_id, created_at, source, n_rows,
         n_replaced, n_series, n_new_series, start_date, end_date."""
-        return self.query("SELECT append_id, created_at, source, n_rows, n_replaced, n_series, n_new_series, "
-                          "start_date, end_date FROM dataset_appends WHERE dataset_id = ? ORDER BY created_at DESC, rowid DESC",
-                          [dataset_id])
+        appends = self.query("SELECT append_id, created_at, source, n_rows, n_replaced, n_series, n_new_series, "
+                             "start_date, end_date FROM dataset_appends WHERE dataset_id = ? "
+                             "ORDER BY created_at DESC, rowid DESC", [dataset_id])
+        appends["source"] = appends["source"].map(read_text).astype(object)
+        return appends
 
     def list_datasets(self) -> list[Dataset]:
         ids = self.query("SELECT dataset_id FROM datasets ORDER BY created_at, name")["dataset_id"]
@@ -786,10 +843,9 @@ class Warehouse:
     def get_dataset(self, dataset_id: str) -> Dataset:
         rows = self.query("SELECT * FROM datasets WHERE dataset_id = ?", [dataset_id])
         if rows.empty:
-            raise DatasetNotFoundError(
-                f"No dataset with id '{dataset_id}' in the warehouse; it may have been deleted. "
-                "Pick another dataset."
-            )
+            raise DatasetNotFoundError(M_(
+                "No dataset with id '{dataset_id}' in the warehouse; it may have been deleted. "
+                "Pick another dataset.", dataset_id=dataset_id))
         row = rows.iloc[0]
         cols = self.query(
             "SELECT column_name, role, original_name FROM dataset_columns WHERE dataset_id = ? ORDER BY position",
@@ -808,8 +864,8 @@ class Warehouse:
             exog_unknown=tuple(by_role.get(Role.EXOG_UNKNOWN, [])),
             stockout=(by_role.get(Role.STOCKOUT) or [None])[0],
             orders=(by_role.get(Role.ORDERS) or [None])[0],
-            source=row["source"],
-            description=row["description"],
+            source=read_text(row["source"]),
+            description=read_text(row["description"]),
             original_names=dict(zip(cols["column_name"], cols["original_name"], strict=True)),
         )
         return Dataset(
@@ -824,7 +880,7 @@ class Warehouse:
             fingerprint=row["fingerprint"],
             table_name=row["table_name"],
             side_tables=dict(zip(side["kind"], side["table_name"], strict=True)),
-            notes=tuple(json.loads(row["notes"] or "[]")),
+            notes=read_list(row["notes"]),
             generator=None if pd.isna(row["generator"]) else json.loads(row["generator"]),
         )
 
@@ -843,10 +899,11 @@ class Warehouse:
     def rename_dataset(self, dataset_id: str, new_name: str) -> Dataset:
         new_name = new_name.strip()
         if not new_name:
-            raise WarehouseError("Give the dataset a name.")
+            raise WarehouseError(M_("Give the dataset a name."))
         other = self.find_dataset(new_name)
         if other is not None and other.dataset_id != dataset_id:
-            raise DatasetExistsError(f"A dataset called '{new_name}' already exists; choose another name.")
+            raise DatasetExistsError(M_("A dataset called '{name}' already exists; choose another name.",
+                                        name=new_name))
         self.get_dataset(dataset_id)
         with self.transaction() as cur:
             cur.execute("UPDATE datasets SET name = ? WHERE dataset_id = ?", [new_name, dataset_id])
