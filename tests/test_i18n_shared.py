@@ -205,6 +205,36 @@ def test_the_sidebar_switch_changes_the_language_and_the_address(overview_env):
     assert english_left(at) == []
 
 
+def _callbacks_script():
+    import streamlit as st
+
+    from core.i18n import _, language
+    from ui import i18n
+
+    def plain():
+        st.session_state["plain"] = language()
+
+    @i18n.speaking
+    def spoken():
+        st.session_state["spoken"] = _("Dismiss")
+
+    i18n.choose()
+    st.button("plain", on_click=plain)
+    st.button("spoken", on_click=spoken)
+
+
+def test_a_callback_speaks_the_sessions_language():
+    at = AppTest.from_function(_callbacks_script, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "ja"
+    at.run()
+    at.button[0].click().run()
+    at.button[1].click().run()
+    assert not at.exception, at.exception
+    # Streamlit runs a callback before the script chose the language, in a thread of its own
+    assert at.session_state["plain"] == "en"
+    assert at.session_state["spoken"] == "閉じる"  # …which ui.i18n.speaking makes the session's
+
+
 # ---------------------------------------------------------------------------------
 # Every catalog
 # ---------------------------------------------------------------------------------
