@@ -8,6 +8,9 @@ package), with DejaVu Sans — matplotlib's own — for the few symbols it lacks
 
 matplotlib is imported inside the functions, so importing this module stays cheap;
 figures are bare ``Figure`` objects rendered by Agg, never pyplot or a GUI.
+
+Titles, axes, legends and labels are in the language of the moment (``core.i18n``);
+amounts on an axis read ``¥20M`` in English, ``2,000万円`` in Japanese.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from core import fmt
 from core.forecast.base import Rung
+from core.i18n import _, language, ngettext, pgettext
 
 DPI = 200
 INK = "#1a1a1a"
@@ -96,11 +100,38 @@ def _figure(width_mm: float, height_mm: float, columns: int = 1, width_ratios: S
 
 
 def _title(ax, text: str, width_mm: float) -> None:
-    """A title wrapped to the width of its axes (about 1.9 mm a character at 9.5 pt), so
-    that the titles of two charts side by side never run into each other."""
+    """A title wrapped to the width of its axes (about 1.9 mm a character at 9.5 pt; a
+    Japanese character is a full em, counted as one and a half), so that the titles of
+    two charts side by side never run into each other."""
+    ax.set_title(fill(text, max(int(width_mm / 2.4), 18)))
+
+
+def _wide(char: str) -> bool:
+    return ord(char) >= 0x2E80  # Japanese characters and full-width forms: a full em
+
+
+def fill(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` Latin characters' room: English is wrapped
+    at spaces (``textwrap``); Japanese, which has none, between characters where the
+    PDF's line breaking allows it (``core.decision.pdf.atoms``), counting each Japanese
+    character as one and a half."""
     import textwrap
 
-    ax.set_title(textwrap.fill(text, max(int(width_mm / 2.4), 18)))
+    if not any(_wide(c) for c in text):
+        return textwrap.fill(text, width)
+    from core.decision.pdf import atoms
+
+    lines, line, used = [], "", 0.0
+    for atom in atoms(text):
+        size = sum(1.5 if _wide(c) else 1.0 for c in atom)
+        if line and used + size > width:
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+        if not line and atom == " ":
+            continue
+        line, used = line + atom, used + size
+    lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _name(row: dict, key: str = "model") -> str:
@@ -156,7 +187,7 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         fig, axes = _figure(width_mm, height_mm, 2 if baseline else 1, width_ratios=(1.6, 1) if baseline else None)
         left = axes[0]
         panel = width_mm * (1.6 / 2.6 if baseline else 1.0)
-        labels = [f"★ {_name(r)} (chosen)" if r["model"] == chosen else _name(r) for r in rows]
+        labels = [_chosen(_name(r)) if r["model"] == chosen else _name(r) for r in rows]
         y = list(range(len(rows)))
         styles = [RUNG_STYLE.get(r.get("rung"), OTHER_RUNG) for r in rows]
         wape = [r["wape"] for r in rows]
@@ -168,11 +199,11 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         _pct_axis(left, wape)
         _label_bars(left, bars, [f"{fmt.pct(w)}  ·  {_cost(r)}" for w, r in zip(wape, rows, strict=True)], wape)
         stated = any(_effort(r) is not None for r in rows)
-        _title(left, "WAPE by model, with fit time" + (" or the effort its maker stated" if stated else "")
-               + " (lower is better)", panel)
-        left.set_xlabel("WAPE: absolute error as a share of sales")
+        _title(left, _("WAPE by model, with fit time or the effort its maker stated (lower is better)") if stated
+               else _("WAPE by model, with fit time (lower is better)"), panel)
+        left.set_xlabel(_("WAPE: absolute error as a share of sales"))
         rungs = [r for r in RUNG_ORDER if any(row.get("rung") == r for row in rows)]
-        handles = [_patch(RUNG_STYLE[r], f"rung: {r}") for r in rungs]
+        handles = [_patch(RUNG_STYLE[r], _("rung: {rung}").format(rung=rung_name(r))) for r in rungs]
         # Up to four rungs fit one row; more (six with a linear model and one made elsewhere) take two rows,
         # which a single row would push past both edges of the picture.
         fig.legend(handles=handles, loc="outside lower center", ncols=_legend_columns(len(handles)),
@@ -191,12 +222,12 @@ def ladder_png(leaderboard: list[dict], chosen: str, width_mm: float = 180, heig
         right.set_ylim(left.get_ylim())
         _pct_axis(right, shown)
         right.axvline(0, color=INK, linewidth=0.8)
-        _label_bars(right, bars, ["baseline" if r["model"] == baseline else
-                                  fmt.pct_change(g) if g is not None else "–" for g, r in zip(gains, rows,
-                                                                                              strict=True)], shown)
-        _title(right, "Improvement over " + ("today's practice" if baseline == "practice" else "seasonal naive"),
-               width_mm - panel)
-        right.set_xlabel("WAPE reduction (higher is better)")
+        _label_bars(right, bars, [pgettext("chart", "baseline") if r["model"] == baseline else
+                                  fmt.pct_change(g) if g is not None else fmt.MISSING
+                                  for g, r in zip(gains, rows, strict=True)], shown)
+        _title(right, _("Improvement over today's practice") if baseline == "practice" else
+               _("Improvement over seasonal naive"), width_mm - panel)
+        right.set_xlabel(_("WAPE reduction (higher is better)"))
         return _png(fig)
 
 
@@ -213,15 +244,15 @@ def money_png(money: list[dict], chosen: str, baseline_label: str, width_mm: flo
         bars = ax.barh(y, values, color=[CHOSEN if r["policy"] == chosen else NEGATIVE if r["yearly_savings"] < 0
                                          else OTHER for r in rows],
                        hatch=["///" if v < 0 else "" for v in values], edgecolor=INK, linewidth=0.6, height=0.7)
-        ax.set_yticks(y, [(f"★ {_name(r, 'policy')} (chosen)" if r["policy"] == chosen else _name(r, "policy"))
+        ax.set_yticks(y, [(_chosen(_name(r, "policy")) if r["policy"] == chosen else _name(r, "policy"))
                           for r in rows])
         ax.invert_yaxis()
         _yen_axis(ax, values)
         ax.axvline(0, color=INK, linewidth=0.8)
-        _label_bars(ax, bars, ["the baseline" if r["policy"] == baseline else fmt.yen_change(v, short=True)
+        _label_bars(ax, bars, [_("the baseline") if r["policy"] == baseline else fmt.yen_change(v, short=True)
                                for r, v in zip(rows, values, strict=True)], values)
-        _title(ax, f"Yearly savings against {baseline_label}", width_mm)
-        ax.set_xlabel("yen per year (negative: loses money)")
+        _title(ax, _("Yearly savings against {baseline}").format(baseline=baseline_label), width_mm)
+        ax.set_xlabel(_("yen per year (negative: loses money)"))
         return _png(fig)
 
 
@@ -252,7 +283,7 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
     savings = [r["yearly_savings"] for r in curve]
     name = fmt.model_name(chosen)
     ax.plot(x, savings, color=CHOSEN, marker="o", markersize=4.5, linewidth=1.6,
-            label=f"{name}, one service level for every item")
+            label=_("{model}, one service level for every item").format(model=name))
     best = max(range(len(curve)), key=lambda i: savings[i])
     ax.axhline(0, color=INK, linewidth=0.8)
     decided = chosen_row.get("yearly_savings") if chosen_row else None
@@ -260,21 +291,22 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
     span = (top - low) or 1.0
     # The two labels go on opposite sides of their lines when the lines are close, so they never overlap.
     close = decided is not None and abs(decided - savings[best]) < 0.15 * span
-    ax.annotate(f"best single level {curve[best]['service_level'] * 100:g}%: {fmt.yen_short(savings[best])}",
+    ax.annotate(_("best single level {level}: {amount}").format(
+                level=f"{curve[best]['service_level'] * 100:g}%", amount=fmt.yen_short(savings[best])),
                 (best, savings[best]), xytext=(0, -6 if close else 5), textcoords="offset points",
                 ha="center" if 0 < best < len(curve) - 1 else "left" if best == 0 else "right",
                 va="top" if close else "bottom", fontsize=7)
     if decided is not None:
         ax.axhline(decided, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
-        ax.annotate(f"as decided: {fmt.yen_short(decided)}",
+        ax.annotate(_("as decided: {amount}").format(amount=fmt.yen_short(decided)),
                     (0, decided), xytext=(0, 2.5), textcoords="offset points", fontsize=7, va="bottom", ha="left")
     ax.set_ylim(low - (0.22 if close else 0.05) * span, top + 0.25 * span)
     ax.set_xticks(x, [f"{r['service_level'] * 100:g}%" for r in curve], fontsize=7)
     _yen_ticks(ax.yaxis)
     ax.grid(color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    _title(ax, f"{name}: savings by service level", width_mm)
-    ax.set_xlabel(f"target service level ({period} without a stockout)")
+    _title(ax, _("{model}: savings by service level").format(model=name), width_mm)
+    ax.set_xlabel(_("target service level ({period} without a stockout)").format(period=period))
     ax.legend(loc="best", fontsize=7, handlelength=2.6)  # where the line and the labels leave room
 
 
@@ -302,9 +334,13 @@ def _short_pct(share: float) -> str:
 
 def _short_yen(value: float) -> str:
     """Axis ticks: ¥20M, −¥5M, ¥1.25M, ¥500k, ¥1.5k: the decimals a tick needs, so that
-    ticks 500 apart never both read ¥2k; the sign before the ¥, as ``core.fmt`` writes it."""
+    ticks 500 apart never both read ¥2k; the sign before the ¥, as ``core.fmt`` writes it.
+    In Japanese: 2,000万円, −500万円, 125万円, 1.5億円, 5,000円."""
     sign = fmt.MINUS if value < -1e-9 else ""
     value = abs(value)
+    if language() == "ja":
+        scale, unit = (1e8, "億円") if value >= 1e8 else (1e4, "万円") if value >= 1e4 else (1.0, "円")
+        return f"{sign}{f'{value / scale:,.2f}'.rstrip('0').rstrip('.')}{unit}"
     scale, suffix = (1e6, "M") if value >= 1e6 else (1e3, "k") if value >= 1e3 else (1.0, "")
     digits = f"{value / scale:,.2f}".rstrip("0").rstrip(".")
     return f"{sign}¥{digits}{suffix}"
@@ -329,14 +365,26 @@ def _cost(row: dict) -> str:
     if seconds is not None and isinstance(seconds, float) and math.isnan(seconds):
         seconds = None
     if weeks is not None and seconds is None:
-        return f"{fmt.number(weeks, 0 if weeks == int(weeks) else 1)} person-week{'' if weeks == 1 else 's'}"
+        return ngettext("{n} person-week", "{n} person-weeks", weeks).format(
+            n=fmt.number(weeks, 0 if weeks == int(weeks) else 1))
     return _seconds(seconds)
 
 
 def _seconds(value: float | None) -> str:
     if value is None:
-        return "–"
-    return f"{value:.1f} s" if value >= 0.1 else "< 0.1 s"
+        return fmt.MISSING
+    return _("{seconds} s").format(seconds=f"{value:.1f}") if value >= 0.1 else _("< 0.1 s")
+
+
+def _chosen(name: str) -> str:
+    """The chosen model's label on a chart: ``★ ETS (chosen)``."""
+    return _("★ {model} (chosen)").format(model=name)
+
+
+def rung_name(rung: str) -> str:
+    from core.decision.pdf import rung_name as name
+
+    return name(rung)
 
 
 def _patch(style: dict[str, str], label: str):
@@ -352,16 +400,17 @@ def online_png(offline: float | None, measured: float, low: float, high: float, 
     the pilot's yearly profit effect scaled to the chain (a dot with its ``level``
     interval as a bar), in yen a year; the running cost dashed when known. Every point
     carries its value, so it reads in black and white."""
-    rows = ([("Backtest (offline promise)", offline, None)] if offline is not None else []) + [
-        (f"Pilot (online, {fmt.pct(level, 0)} interval)", measured, (low, high))]
+    rows = ([(_("Backtest (offline promise)"), offline, None)] if offline is not None else []) + [
+        (_("Pilot (online, {level} interval)").format(level=fmt.pct(level, 0)), measured, (low, high))]
     with _style():
         fig, (ax,) = _figure(width_mm, height_mm)
         y = list(range(len(rows)))
-        for row, (_, value, band) in zip(y, rows, strict=True):
+        for row, (_label, value, band) in zip(y, rows, strict=True):
             if band:
                 ax.errorbar([value], [row], xerr=[[value - band[0]], [band[1] - value]], fmt="o", color=CHOSEN,
                             ecolor=INK, elinewidth=1.4, capsize=5, markersize=7, zorder=3)
-                text = f"{fmt.yen_short(value)}  ({fmt.yen_short(band[0])} to {fmt.yen_short(band[1])})"
+                text = _("{amount}  ({low} to {high})").format(amount=fmt.yen_short(value),
+                                                                low=fmt.yen_short(band[0]), high=fmt.yen_short(band[1]))
             else:
                 ax.plot([value], [row], marker="D", color="#7f7f7f", markeredgecolor=INK, markersize=7,
                         linestyle="none", zorder=3)
@@ -369,7 +418,7 @@ def online_png(offline: float | None, measured: float, low: float, high: float, 
             # On white, so that the running cost's dashed line never runs through the figures.
             ax.annotate(text, (value, row), xytext=(0, 7), textcoords="offset points", ha="center", va="bottom",
                         fontsize=7.5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}, zorder=4)
-        values = [v for _, v, _ in rows] + [low, high] + ([running_cost] if running_cost is not None else [])
+        values = [v for _label, v, _band in rows] + [low, high] + ([running_cost] if running_cost is not None else [])
         lowest, highest = min([0.0, *values]), max([0.0, *values])
         span = (highest - lowest) or 1.0
         ax.set_xlim(lowest - 0.15 * span, highest + 0.15 * span)
@@ -377,14 +426,14 @@ def online_png(offline: float | None, measured: float, low: float, high: float, 
         if running_cost is not None:
             ax.axvline(running_cost, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
             right = running_cost > (lowest + highest) / 2  # its label on the side with room
-            ax.annotate(f"running cost {fmt.yen_short(running_cost)}", (running_cost, 1), xycoords=("data",
-                        "axes fraction"), xytext=(-3 if right else 3, -2), textcoords="offset points",
+            ax.annotate(_("running cost {amount}").format(amount=fmt.yen_short(running_cost)), (running_cost, 1),
+                        xycoords=("data", "axes fraction"), xytext=(-3 if right else 3, -2), textcoords="offset points",
                         ha="right" if right else "left", va="top", fontsize=7)
-        ax.set_yticks(y, [label for label, _, _ in rows])
+        ax.set_yticks(y, [label for label, _value, _band in rows])
         ax.set_ylim(len(rows) - 0.4, -0.7)
         _yen_ticks(ax.xaxis)
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         ax.set_axisbelow(True)
-        _title(ax, "The backtest's promise against the pilot's measurement (yearly savings)", width_mm)
-        ax.set_xlabel("yen per year")
+        _title(ax, _("The backtest's promise against the pilot's measurement (yearly savings)"), width_mm)
+        ax.set_xlabel(_("yen per year"))
         return _png(fig)
