@@ -245,8 +245,8 @@ def test_downstream_reads_an_external_model_like_any_other(stored):
         assert board.loc["ext:Deep", "rung"] == "built elsewhere" == RUNG_ORDER[-1]  # the costliest rung
         assert model_reads_exog("ext:Deep") is False
         reason = unpublishable_reason("ext:Deep")
-        assert reason.startswith("Deep: forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from "
-                                 "where they were made, or choose a built-in model")
+        assert str(reason).startswith("Deep: forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from "
+                                      "where they were made, or choose a built-in model")
         with pytest.raises(PublishError, match="cannot be re-fitted"):
             PublishOptions.from_run(get_run(warehouse, run_id), "ext:Deep")
         leaderboard = load_result(warehouse, run_id).leaderboard()

@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from core import fmt
 from core.backtest.metrics import PERCENT_METRICS
 from core.columns import DATE, TARGET
-from core.forecast.base import Rung
+from core.forecast.base import Rung, rung_name
+from core.i18n import N_, gettext, ngettext
 from core.plotting import COUNT_TICKS, PALETTE, TICKS, base_layout, model_label
 from core.text import chart_label, chart_labels
 
@@ -42,16 +43,17 @@ def model_colour(alias: str) -> str:
     return MODEL_COLOURS.get(str(alias)) or OTHER_COLOURS[zlib.crc32(str(alias).encode()) % len(OTHER_COLOURS)]
 
 
-METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": "MASE (1 = in-sample seasonal naive)",
-                 "rmsse": "RMSSE (1 = in-sample naive)", "mae": "MAE (units)", "rmse": "RMSE (units)",
-                 "bias": "Bias (units, forecast − actual)", "pinball": "Pinball loss (scaled like MASE)",
-                 "coverage_80": "80 % interval coverage (%)", "coverage_95": "95 % interval coverage (%)",
-                 "width_80": "80 % interval width (units)"}
+METRIC_LABELS = {"wape": "WAPE (%)", "smape": "sMAPE (%)", "mase": N_("MASE (1 = in-sample seasonal naive)"),
+                 "rmsse": N_("RMSSE (1 = in-sample naive)"), "mae": N_("MAE (units)"), "rmse": N_("RMSE (units)"),
+                 "bias": N_("Bias (units, forecast − actual)"), "pinball": N_("Pinball loss (scaled like MASE)"),
+                 "coverage_80": N_("80 % interval coverage (%)"), "coverage_95": N_("95 % interval coverage (%)"),
+                 "width_80": N_("80 % interval width (units)")}
 
 
 def metric_label(metric: str) -> str:
-    """A metric's axis title with its unit: ``WAPE (%)``, ``MASE (1 = in-sample seasonal naive)``."""
-    return METRIC_LABELS.get(metric, fmt.metric_name(metric))
+    """A metric's axis title with its unit: ``WAPE (%)``, ``MASE (1 = in-sample seasonal naive)``,
+    in the current language."""
+    return gettext(METRIC_LABELS[metric]) if metric in METRIC_LABELS else fmt.metric_name(metric)
 
 
 def _metric_values(values: pd.Series, metric: str) -> pd.Series:
@@ -78,12 +80,12 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
     weeks = [(effort or {}).get(m) for m in rows["model"]]
     rows = rows.assign(label=[model_label(m) + (f" · {_weeks(w)}" if out else "")
                               for m, w, out in zip(rows["model"], weeks, elsewhere, strict=True)],
-                       effort_text=[_weeks(w) if w is not None else "effort not stated" for w in weeks])
+                       effort_text=[_weeks(w) for w in weeks])
     # The best of each rung joined rung by rung, cheapest rung first (arrows point up the
     # ladder): it goes left where a higher rung's best model is faster than the rung below's.
     best = rows.dropna(subset=["wape"]).sort_values(["rank", "wape"], kind="stable").drop_duplicates("rank")
     fig.add_trace(go.Scatter(
-        x=best["x"], y=best["wape"] * 100, mode="lines+markers", name="best of each rung, up the ladder",
+        x=best["x"], y=best["wape"] * 100, mode="lines+markers", name=gettext("best of each rung, up the ladder"),
         line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip",
         marker={"symbol": "arrow", "angleref": "previous", "size": 9, "color": "#bbbbbb",
                 "opacity": [0.0] + [1.0] * (len(best) - 1)}))
@@ -98,19 +100,21 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
         part = rows[rows["rung"] == rung]
         if part.empty:
             continue
-        cost = ("made elsewhere: no compute seconds in this run<br>stated effort %{customdata[2]}"
-                if rung == Rung.EXTERNAL.value else "%{x:,.2f} s compute")
+        cost = (gettext("made elsewhere: no compute seconds in this run<br>stated effort {effort}").format(
+            effort="%{customdata[2]}") if rung == Rung.EXTERNAL.value
+            else gettext("{seconds} s compute").format(seconds="%{x:,.2f}"))
+        complexity = gettext("complexity {level}/5").format(level="%{customdata[1]}")
         fig.add_trace(go.Scatter(
-            x=part["x"], y=part["wape"] * 100, mode="markers+text", name=rung,
+            x=part["x"], y=part["wape"] * 100, mode="markers+text", name=rung_name(rung),
             text=part["label"].tolist(), textposition=part["position"].tolist(),
             cliponaxis=False,
             marker={"color": RUNG_COLOURS[rung], "size": 10 + 4 * part["complexity"].fillna(1), "line": {"width": 0}},
             customdata=part[["mase", "complexity", "effort_text"]],
             hovertemplate="<b>%{text}</b><br>WAPE %{y:.1f}%<br>MASE %{customdata[0]:.3f}<br>"
-                          f"{cost}<br>complexity %{{customdata[1]}}/5<extra></extra>",
+                          f"{cost}<br>{complexity}<extra></extra>",
         ))
-    fig = base_layout(fig, "The ladder: accuracy against effort (lower and further left is better)",
-                      "Compute seconds, all folds (log scale) · bubble size: complexity (1–5)", "WAPE (%)",
+    fig = base_layout(fig, gettext("The ladder: accuracy against effort (lower and further left is better)"),
+                      gettext("Compute seconds, all folds (log scale) · bubble size: complexity (1–5)"), "WAPE (%)",
                       height=420)
     if elsewhere.any():
         line = edge / 10 ** 0.5  # half a decade left of the models made elsewhere
@@ -118,7 +122,7 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
                       line={"color": "#bbbbbb", "dash": "dot", "width": 1})
         # On a log axis an annotation's x is the decade (log10), not the value.
         fig.add_annotation(x=np.log10(line), y=1, yref="paper", xanchor="right", yanchor="top", showarrow=False,
-                           text="built elsewhere: effort in person-weeks, not seconds →",
+                           text=gettext("built elsewhere: effort in person-weeks, not seconds →"),
                            font={"size": 11, "color": "#777777"})
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
     if not elsewhere.any() and len(rows):  # room on both sides for the labels of the outermost points
@@ -135,8 +139,8 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
 def _weeks(value: float | None) -> str:
     """``6 person-weeks``, ``1 person-week``, ``0.5 person-weeks``."""
     if value is None:
-        return "effort not stated"
-    return f"{fmt.trimmed(value, 1)} person-week{'' if float(value) == 1 else 's'}"
+        return gettext("effort not stated")
+    return ngettext("{n} person-week", "{n} person-weeks", float(value)).format(n=fmt.trimmed(value, 1))
 
 
 def _leftward(position: str) -> str:
@@ -170,8 +174,9 @@ def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
     indexed by model alias; bars labelled ``+12.0%`` / ``−3.4%``, models by name."""
     rows = gains.drop(baseline, errors="ignore").sort_values()
     base = model_label(baseline)
-    hover = [f"WAPE {fmt.pct(abs(g))} {'lower' if g > 0 else 'higher'} than {base}"
-             if fmt.pct_change(g) != fmt.no_change() else f"WAPE the same as {base}" for g in rows]
+    hover = [gettext("WAPE the same as {model}").format(model=base) if fmt.pct_change(g) == fmt.no_change()
+             else (gettext("WAPE {pct} lower than {model}") if g > 0 else gettext("WAPE {pct} higher than {model}"))
+             .format(pct=fmt.pct(abs(g)), model=base) for g in rows]
     fig = go.Figure(go.Bar(
         x=rows * 100, y=[model_label(m) for m in rows.index], orientation="h",
         marker_color=[PALETTE[2] if g > 0 else PALETTE[3] for g in rows],
@@ -180,8 +185,9 @@ def improvement_bars(gains: pd.Series, baseline: str) -> go.Figure:
     ))
     span = max(float((rows.abs() * 100).max()) if len(rows) else 1.0, 1.0)
     low = min(float(rows.min() * 100), 0.0) if len(rows) else 0.0
-    fig = base_layout(fig, f"WAPE reduction against {fmt.model_name(baseline)}",
-                      f"Lower WAPE than {fmt.model_name(baseline)} (%)", "", height=max(240, 60 + 34 * len(rows)))
+    fig = base_layout(fig, gettext("WAPE reduction against {model}").format(model=fmt.model_name(baseline)),
+                      gettext("Lower WAPE than {model} (%)").format(model=fmt.model_name(baseline)), "",
+                      height=max(240, 60 + 34 * len(rows)))
     # Room beyond the longest bar on each side for its label.
     fig.update_xaxes(tickformat=TICKS, ticksuffix="%", zeroline=True, zerolinecolor="#888",
                      range=[low - 0.3 * span if low < 0 else 0, max(float(rows.max() * 100), 0.0) + 0.3 * span])
@@ -256,7 +262,8 @@ def segment_heatmap(frame: pd.DataFrame, rows_label: str, cols_label: str, metri
         hovertemplate=(f"{chart_label(rows_label)} %{{y}} · {chart_label(cols_label)} %{{x}}: "
                        "%{z:.2f}<extra></extra>"),
     ))
-    fig = base_layout(fig, f"{metric_label(metric)} of {fmt.model_name(model)} by {rows_label} and {cols_label}",
+    fig = base_layout(fig, gettext("{metric} of {model} by {rows} and {columns}").format(
+                          metric=metric_label(metric), model=fmt.model_name(model), rows=rows_label, columns=cols_label),
                       cols_label, rows_label, height=max(320, 80 + 26 * len(values)))
     fig.update_yaxes(tickformat=None, rangemode="normal", autorange="reversed")
     fig.update_layout(hovermode="closest")
@@ -269,8 +276,8 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
     for model, part in frame.groupby("model", sort=True):
         fig.add_trace(go.Box(y=_metric_values(part["value"], metric), name=model_label(model), boxpoints="outliers",
                              marker_color=model_colour(model)))
-    fig = base_layout(fig, f"Distribution of per-series {metric_label(metric)}", "Model",
-                      metric_label(metric))
+    fig = base_layout(fig, gettext("Distribution of per-series {metric}").format(metric=metric_label(metric)),
+                      gettext("Model"), metric_label(metric))
     fig.update_yaxes(tickformat=TICKS, rangemode="normal")
     fig.update_layout(showlegend=False, hovermode="closest")
     return fig
@@ -279,7 +286,7 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
 def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: str, unit: str) -> go.Figure:
     """Actuals (before and during the folds) with each model's forecast per fold and the cutoffs marked."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name="Actual", mode="lines",
+    fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name=gettext("Actual"), mode="lines",
                              line={"color": "#222222", "width": 1.4}))
     for model, part in forecasts.groupby("model", sort=True):
         colour = model_colour(model)
@@ -288,7 +295,8 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
                                      showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
     for cutoff in sorted(forecasts["cutoff"].unique()):
         fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})
-    fig = base_layout(fig, title, "Date (dashed lines: fold cutoffs)", f"{unit} per period", height=420)
+    fig = base_layout(fig, title, gettext("Date (dashed lines: fold cutoffs)"),
+                      gettext("{unit} per period").format(unit=unit), height=420)
     return fig
 
 
@@ -308,19 +316,21 @@ def calibration(overall: pd.DataFrame) -> go.Figure:
     below = below.assign(level=below["metric"].str.removeprefix("below_").astype(float) * 100,
                          observed=below["value"].astype(float) * 100).dropna(subset=["observed"])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="calibrated (observed = nominal)",
+    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name=gettext("calibrated (observed = nominal)"),
                              line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"))
     for model, part in below.groupby("model", sort=True):
         part = part.sort_values("level")
         name = model_label(model)
-        hover = [f"{name}: {fmt.pct(o / 100)} of actual values at or below its {fmt.trimmed(lv, 1)}% quantile "
-                 f"(calibrated: {fmt.trimmed(lv, 1)}%)" for lv, o in zip(part["level"], part["observed"], strict=True)]
+        hover = [gettext("{model}: {share} of actual values at or below its {level}% quantile (calibrated: "
+                         "{level}%)").format(model=name, share=fmt.pct(o / 100), level=fmt.trimmed(lv, 1))
+                 for lv, o in zip(part["level"], part["observed"], strict=True)]
         fig.add_trace(go.Scatter(x=part["level"], y=part["observed"], mode="lines+markers", name=name,
                                  line={"color": model_colour(model)}, customdata=hover,
                                  hovertemplate="%{customdata}<extra></extra>"))
-    title = ("Calibration: share of actual values at or below each forecast quantile" if len(below) else
-             "Calibration: no quantiles in this run")
-    fig = base_layout(fig, title, "Quantile level (nominal %)", "Actual values at or below it (%)", height=420)
+    title = (gettext("Calibration: share of actual values at or below each forecast quantile") if len(below) else
+             gettext("Calibration: no quantiles in this run"))
+    fig = base_layout(fig, title, gettext("Quantile level (nominal %)"), gettext("Actual values at or below it (%)"),
+                      height=420)
     ticks = sorted(set(below["level"])) or [2.5, 10, 50, 90, 97.5]
     fig.update_xaxes(range=[0, 100], tickmode="array", tickvals=ticks, ticktext=[f"{fmt.trimmed(t, 1)}%" for t in ticks])
     fig.update_yaxes(range=[0, 100], ticksuffix="%", tickformat=TICKS)

@@ -15,6 +15,7 @@ from core import fmt, periods
 from core.backtest import metrics
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, Freq
+from core.i18n import N_, gettext
 
 BASELINES = ("snaive", "practice")
 
@@ -76,12 +77,11 @@ def diebold_mariano(forecasts: pd.DataFrame, model: str, baseline: str, horizon:
 def diebold_mariano_note(freq: Freq) -> str:
     """What the test on the Experiments page does, in the data's periods: "One-sided test
     on the average absolute error across series in each month of the run's folds …"."""
-    period = periods.period_noun(freq)
-    return (f"One-sided test on the average absolute error across series in each {period} of the run's folds "
-            "(Newey-West variance, Harvey-Leybourne-Newbold correction); p < 0.05 says the model's errors are "
-            "lower than the baseline's beyond chance. The difference is the model's mean absolute error minus the "
-            f"baseline's, in the data's units per series and {period}: negative means the model's errors are "
-            "smaller.")
+    return gettext("One-sided test on the average absolute error across series in each {period} of the run's folds "
+                   "(Newey-West variance, Harvey-Leybourne-Newbold correction); p < 0.05 says the model's errors are "
+                   "lower than the baseline's beyond chance. The difference is the model's mean absolute error minus "
+                   "the baseline's, in the data's units per series and {period}: negative means the model's errors "
+                   "are smaller.").format(period=periods.period_noun(freq))
 
 
 def improvement(leaderboard: pd.DataFrame, baseline: str, metric: str = "wape") -> pd.Series:
@@ -96,12 +96,20 @@ def improvement(leaderboard: pd.DataFrame, baseline: str, metric: str = "wape") 
 
 # The settings of a run's config (``BacktestConfig.to_dict`` plus scope and dataset) as
 # people name them; a setting not listed keeps its dotted path with "scope." as "Scope: ".
+# Catalog messages: ``_setting_label`` shows them in the current language.
 SETTING_LABELS = {
-    "dataset": "Dataset", "split.horizon": "Horizon (periods)", "split.folds": "Folds",
-    "split.step": "Step between cutoffs (periods)", "split.gap": "Gap after cutoff (periods)",
-    "split.window": "Training window", "split.train_periods": "Sliding window length (periods)",
-    "models": "Models", "seed": "Seed",
+    "dataset": N_("Dataset"), "split.horizon": N_("Horizon (periods)"), "split.folds": N_("Folds"),
+    "split.step": N_("Step between cutoffs (periods)"), "split.gap": N_("Gap after cutoff (periods)"),
+    "split.window": N_("Training window"), "split.train_periods": N_("Sliding window length (periods)"),
+    "models": N_("Models"), "seed": N_("Seed"),
 }
+# The training windows of ``SplitConfig.window`` as people read them (the values are keys).
+WINDOW_NAMES = {"expanding": N_("expanding"), "sliding": N_("sliding")}
+
+
+def window_name(window: str) -> str:
+    """``expanding`` / ``sliding`` in the current language."""
+    return gettext(WINDOW_NAMES[window]) if window in WINDOW_NAMES else str(window)
 
 
 def config_differences(configs: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -127,13 +135,15 @@ def _setting_order(key: str) -> tuple[int, str]:
 
 def _setting_label(key: str) -> str:
     if key.startswith("scope."):
-        return f"Scope: {key.removeprefix('scope.')}"
-    return SETTING_LABELS.get(key, key)
+        return gettext("Scope: {column}").format(column=key.removeprefix("scope."))
+    return gettext(SETTING_LABELS[key]) if key in SETTING_LABELS else key
 
 
 def _setting_text(key: str, value: object) -> str:
     if key == "split.step" and value is None:
-        return "= horizon"
+        return gettext("= horizon")
+    if key == "split.window" and isinstance(value, str):
+        return window_name(value)
     if value is None or (not isinstance(value, (list, tuple)) and fmt.missing(value)):
         return ""
     if isinstance(value, (list, tuple)):
@@ -226,24 +236,30 @@ def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
         return ", ".join(f"{name}: {text(v)}" for name, v in zip(names, values, strict=True))
 
     out: list[str] = []
+    none = gettext("none")
     if len({v.dataset_key for v in values}) > 1:
-        out.append(f"dataset ({each(lambda v: v.dataset)})")
+        out.append(gettext("dataset ({runs})").format(runs=each(lambda v: v.dataset)))
     for group in replaced_data(scopes):
-        out.append(f"data: {values[names.index(group[0])].dataset} was replaced between the runs ("
-                   + ", ".join(f"{name}: data {scopes[name].fingerprint}" for name in group) + ")")
+        out.append(gettext("data: {dataset} was replaced between the runs ({runs})").format(
+            dataset=values[names.index(group[0])].dataset,
+            runs=", ".join(gettext("{run}: data {fingerprint}").format(run=name, fingerprint=scopes[name].fingerprint)
+                           for name in group)))
     for group in grown_data(scopes):
-        out.append(f"data: {values[names.index(group[0])].dataset} grew between the runs ("
-                   + ", ".join(f"{name}: up to {scopes[name].data_end:%Y-%m-%d}" for name in group) + ")")
+        out.append(gettext("data: {dataset} grew between the runs ({runs})").format(
+            dataset=values[names.index(group[0])].dataset,
+            runs=", ".join(gettext("{run}: up to {date}").format(run=name, date=fmt.date(scopes[name].data_end))
+                           for name in group)))
     if len({v.freq for v in values}) > 1:
-        out.append(f"frequency ({each(lambda v: v.freq)})")
+        out.append(gettext("frequency ({runs})").format(runs=each(lambda v: v.freq)))
     if len({v.horizon for v in values}) > 1:
-        out.append(f"horizon ({each(lambda v: str(v.horizon))} periods)")
+        out.append(gettext("horizon ({runs} periods)").format(runs=each(lambda v: str(v.horizon))))
     if len({v.cutoffs for v in values}) > 1:
-        out.append(f"cutoffs ({each(lambda v: ', '.join(f'{c:%Y-%m-%d}' for c in v.cutoffs) or 'none')})")
+        out.append(gettext("cutoffs ({runs})").format(
+            runs=each(lambda v: ", ".join(fmt.date(c) for c in v.cutoffs) or none)))
     if len({v.n_series for v in values}) > 1:
-        out.append(f"series count ({each(lambda v: f'{v.n_series:,}')})")
+        out.append(gettext("series count ({runs})").format(runs=each(lambda v: f"{v.n_series:,}")))
     if len({frozenset(v.segments) for v in values}) > 1:
-        out.append(f"segments ({each(lambda v: ', '.join(v.segments) or 'none')})")
+        out.append(gettext("segments ({runs})").format(runs=each(lambda v: ", ".join(v.segments) or none)))
     return out
 
 

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 import core
-from core import fmt
 from core.backtest import accounting, quantiles
 from core.backtest.metrics import (
     ACTUAL,
@@ -46,6 +45,7 @@ from core.data.explore import Scope, dataset_frame
 from core.errors import MitoshiError
 from core.forecast.base import Forecaster
 from core.forecast.registry import MODELS, make_model, model_info
+from core.i18n import M_, Fmt, Msg, render
 from core.warehouse import Dataset, Warehouse
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class ModelFailedError(MitoshiError):
     """A model stopped on an error of its own (a bug, not the data or the settings) in one
     fold. The run stops and stores nothing; ``model`` (alias) and ``cutoff`` say where."""
 
-    def __init__(self, message: str, model: str, cutoff: pd.Timestamp) -> None:
+    def __init__(self, message: str | Msg, model: str, cutoff: pd.Timestamp) -> None:
         super().__init__(message)
         self.model, self.cutoff = model, cutoff
 
@@ -87,13 +87,14 @@ class BacktestConfig:
 
     def __post_init__(self) -> None:
         if not self.models:
-            raise MitoshiError("Choose at least one model to backtest.")
+            raise MitoshiError(M_("Choose at least one model to backtest."))
         aliases = [m.alias for m in self.models]
         if len(set(aliases)) != len(aliases):
-            raise MitoshiError("A model was chosen twice; each alias can run once per backtest.")
+            raise MitoshiError(M_("A model was chosen twice; each alias can run once per backtest."))
         unknown = [a for a in aliases if a not in MODELS]
         if unknown:
-            raise MitoshiError(f"Unknown model(s) {unknown}. Known models: {', '.join(MODELS)}.")
+            raise MitoshiError(M_("Unknown model(s) {unknown}. Known models: {known}.", unknown=str(unknown),
+                                  known=", ".join(MODELS)))
 
     def to_dict(self) -> dict:
         return {"split": asdict(self.split), "models": [{"alias": m.alias, "params": dict(m.params)} for m in self.models],
@@ -143,7 +144,12 @@ class BacktestData:
 class Progress:
     done: int
     total: int
-    message: str
+    message: str | Msg  # a fact: ``str(message)`` reads it in the caller's language
+
+    @property
+    def text(self) -> str:
+        """The message in the current language."""
+        return render(self.message)
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,12 @@ class BacktestResult:
         return self.n_series - len(accounting.never_scored(self.excluded, len(self.cutoffs)))
 
     def accounting(self) -> list[str]:
-        """What was left out and what fell back, in words."""
+        """What was left out and what fell back, in words (the current language)."""
         return accounting.sentences(self.excluded, self.fallbacks, self.n_series, self.cutoffs)
+
+    def accounting_facts(self) -> list[Msg]:
+        """``accounting`` as facts, for a record read later in either language."""
+        return accounting.sentence_facts(self.excluded, self.fallbacks, self.n_series, self.cutoffs)
 
     def leaderboard(self) -> pd.DataFrame:
         """Overall metrics, one row per model, with its rung and seconds."""
@@ -211,10 +221,10 @@ class BacktestResult:
             "models": {m: {k: (None if pd.isna(v) else (v if isinstance(v, str) else float(v)))
                            for k, v in row.items()} for m, row in board.iterrows()},
             "spread": {"levels": list(quantiles.LEVELS), "method": quantiles.METHOD,
-                       "no_interval": quantiles.no_interval_reason(len(self.cutoffs))},
+                       "no_interval": quantiles.no_interval_reason(len(self.cutoffs), english=True)},
             "excluded": accounting.excluded_summary(self.excluded, self.n_series, self.cutoffs),
             "fallbacks": accounting.fallback_summary(self.fallbacks),
-            "accounting": self.accounting(),
+            "accounting": accounting.english_sentences(self.excluded, self.fallbacks, self.n_series, self.cutoffs),
         }
 
 
@@ -245,14 +255,14 @@ def run_backtest(
     started = time.perf_counter()
     frame = data.frame
     if frame.empty:
-        raise MitoshiError("There are no series to backtest: widen the scope.")
+        raise MitoshiError(M_("There are no series to backtest: widen the scope."))
     folds = cutoffs(frame[DATE].max(), data.freq, config.split)
     first_date = frame[DATE].min()
     if folds[0] <= first_date:
-        raise MitoshiError(
-            f"The history is too short for {config.split.folds} folds of {config.split.horizon} periods: the first "
-            f"cutoff would be {folds[0]:%Y-%m-%d}, before the data starts. Use fewer folds, a shorter horizon or step."
-        )
+        raise MitoshiError(M_(
+            "The history is too short for {folds} folds of {horizon} periods: the first cutoff would be {cutoff}, "
+            "before the data starts. Use fewer folds, a shorter horizon or step.", folds=config.split.folds,
+            horizon=config.split.horizon, cutoff=Fmt("date", f"{folds[0]:%Y-%m-%d}")))
     check_cutoffs(frame, folds)  # before any model runs, not half way through the run
     models = [spec.build() for spec in config.models]
     total = len(folds) * len(models)
@@ -271,11 +281,11 @@ def run_backtest(
         excluded.append(accounting.left_out(spans, cutoff, task.series_ids, with_actual))
         for m, model in enumerate(models):
             if should_stop is not None and should_stop():
-                raise BacktestCancelled("The backtest was stopped; nothing was stored.")
+                raise BacktestCancelled(M_("The backtest was stopped; nothing was stored."))
             if on_progress:
-                on_progress(Progress(f * len(models) + m, total,
-                                     f"fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}): "
-                                     f"{fmt.model_name(model.alias)}"))
+                on_progress(Progress(f * len(models) + m, total, M_(
+                    "fold {fold}/{folds} (cutoff {cutoff}): {model}", fold=f + 1, folds=len(folds),
+                    cutoff=f"{cutoff:%Y-%m-%d}", model=Fmt("model_name", model.alias))))
             tic = time.perf_counter()
             task.take_charged_seconds()  # what an earlier model read is not this one's
             try:
@@ -284,11 +294,11 @@ def run_backtest(
                 raise  # its message already says what is wrong and how to fix it
             except Exception as error:  # a model's own fault: say which model, which fold, what to do
                 log.exception("%s failed on the fold with cutoff %s", model.alias, cutoff)
-                name = fmt.model_name(model.alias)
-                raise ModelFailedError(
-                    f"{name} failed on fold {f + 1}/{len(folds)} (cutoff {cutoff:%Y-%m-%d}) with an internal error "
-                    f"({type(error).__name__}: {error}). Nothing was stored. Run the backtest again without {name} "
-                    "(remove it under Models); the other models are not affected.",
+                raise ModelFailedError(M_(
+                    "{model} failed on fold {fold}/{folds} (cutoff {cutoff}) with an internal error ({error}). "
+                    "Nothing was stored. Run the backtest again without {model} (remove it under Models); the "
+                    "other models are not affected.", model=Fmt("model_name", model.alias), fold=f + 1,
+                    folds=len(folds), cutoff=f"{cutoff:%Y-%m-%d}", error=f"{type(error).__name__}: {error}"),
                     model.alias, cutoff,
                 ) from error
             # its cost when run alone: pieces it reuses from another model of the fold are charged to it too
@@ -300,12 +310,12 @@ def run_backtest(
             part[FORECAST] = forecast[FORECAST].to_numpy()
             scored_parts.append(part)
     if on_progress:
-        on_progress(Progress(total, total, "scoring"))
+        on_progress(Progress(total, total, M_("scoring")))
     scored = pd.concat(scored_parts, ignore_index=True)
     scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
     if scored.empty:
-        raise MitoshiError("No series has an actual on any fold's forecast dates, so there is nothing to score: "
-                           "use fewer folds or a shorter horizon.")
+        raise MitoshiError(M_("No series has an actual on any fold's forecast dates, so there is nothing to score: "
+                              "use fewer folds or a shorter horizon."))
     metrics = score_forecasts(scored, data)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
     fallbacks = [f for f in fallbacks if f is not None]

@@ -72,6 +72,7 @@ from core.data.parsing import parse_dates, parse_numbers
 from core.data.reading import read_table
 from core.errors import DatasetNotFoundError, ImportProblemError, MitoshiError, WarehouseError
 from core.forecast.registry import MODELS, external_alias, is_external
+from core.i18n import M_, N_, _, gettext, ngettext, nM_
 from core.warehouse import Warehouse
 
 SERIES_NAMES = ("series", "unique_id", "series_id", "id")
@@ -83,10 +84,13 @@ TEMPLATE_COLUMNS = ("series", "date", "cutoff", "forecast")
 MAX_NAME_CHARS = 60
 MAX_DESCRIPTION_CHARS = 2000
 EXAMPLES = 3  # examples quoted per problem
-LOOK_AHEAD = ("Mitoshi cannot check that forecasts made elsewhere did not look ahead (use data after a cutoff): "
-              "only their maker can.")
-UNPUBLISHABLE = ("forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from where they were made, "
-                 "or choose a built-in model")
+# In English (catalog messages): show ``gettext(LOOK_AHEAD)``, ``gettext(UNPUBLISHABLE)``.
+LOOK_AHEAD = N_("Mitoshi cannot check that forecasts made elsewhere did not look ahead (use data after a cutoff): "
+                "only their maker can.")
+UNPUBLISHABLE = N_("forecasts made elsewhere cannot be re-fitted by Mitoshi: publish them from where they were made, "
+                   "or choose a built-in model")
+# Weekday names as people read them, by pandas' dayofweek (Monday = 0).
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
 
 _Q_COLUMN = re.compile(r"^(?:q|quantile)_?(\d*\.?\d+)$")
 _P_COLUMN = re.compile(r"^p_?(\d+(?:\.\d+)?)$")
@@ -95,12 +99,14 @@ _P_COLUMN = re.compile(r"^p_?(\d+(?:\.\d+)?)$")
 class ExternalForecastError(MitoshiError):
     """Forecasts made elsewhere cannot join the run as they are. The message names the
     first problem; ``problems`` lists every one found, each saying what is wrong and how
-    to fix it. Nothing was stored."""
+    to fix it (in the language current when they were found). Nothing was stored."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        problems = list(problems)
-        more = f" (+{len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more} Nothing was stored.")
+        problems = [str(p) for p in problems]
+        more = len(problems) - 1
+        super().__init__(M_("{problem} Nothing was stored.", problem=problems[0]) if not more else
+                         nM_("{problem} (+{n} more problem) Nothing was stored.",
+                             "{problem} (+{n} more problems) Nothing was stored.", "n", problem=problems[0], n=more))
         self.problems = problems
 
 
@@ -166,15 +172,17 @@ def quantile_level(column: object) -> float | None:
     if match:
         level = float(match.group(1))
         if not 0 < level < 1:
-            raise ValueError(f"the quantile column '{column}' states the level {match.group(1)}: a q-column gives it "
-                             f"as a fraction between 0 and 1 (q0.1); write p{match.group(1)} for a percent")
+            raise ValueError(_("The quantile column '{column}' states the level {level}: a q-column gives it as a "
+                               "fraction between 0 and 1 (q0.1); write p{level} for a percent.").format(
+                                   column=column, level=match.group(1)))
         return level
     match = _P_COLUMN.match(name)
     if match:
         percent = float(match.group(1))
         if not 0 < percent < 100:
-            raise ValueError(f"the quantile column '{column}' states {match.group(1)} %: a p-column gives the level "
-                             "as a percent strictly between 0 and 100 (p10, p90)")
+            raise ValueError(_("The quantile column '{column}' states {level} %: a p-column gives the level as a "
+                               "percent strictly between 0 and 100 (p10, p90).").format(
+                                   column=column, level=match.group(1)))
         return round(percent / 100, 10)
     return None
 
@@ -195,19 +203,23 @@ class _Columns:
     ignored: tuple[str, ...]
 
 
+# The file's columns by their role, as a sentence names them (catalog messages).
+ROLES = {"series": N_("series id"), "date": N_("date"), "cutoff": N_("cutoff"), "forecast": N_("forecast")}
+
+
 def _find(frame: pd.DataFrame, names: Sequence[str], role: str, problems: list[str]) -> str | None:
     wanted = {_normal(n) for n in names}
     found = [c for c in frame.columns if _normal(c) in wanted]
     if len(found) > 1:
-        problems.append(f"The file has {len(found)} columns that could be the {role}: {', '.join(map(repr, found))}. "
-                        "Keep one of them.")
+        problems.append(_("The file has {n} columns that could be the {role}: {columns}. Keep one of them.").format(
+            n=len(found), role=gettext(ROLES[role]), columns=", ".join(map(repr, found))))
         return None
     return found[0] if found else None
 
 
 def _columns(frame: pd.DataFrame, keys: Sequence[str]) -> _Columns:
     problems: list[str] = []
-    series = _find(frame, SERIES_NAMES, "series id", problems)
+    series = _find(frame, SERIES_NAMES, "series", problems)
     used_keys: tuple[str, ...] = ()
     if series is None and keys:
         by_name = {_normal(c): c for c in frame.columns}
@@ -218,16 +230,19 @@ def _columns(frame: pd.DataFrame, keys: Sequence[str]) -> _Columns:
     forecast = _find(frame, FORECAST_NAMES, "forecast", problems)
     missing = []
     if series is None and not used_keys:
-        missing.append("the series (" + ", ".join(SERIES_NAMES)
-                       + (f"; or the key columns {', '.join(keys)}" if keys else "") + ")")
+        missing.append(_("the series ({names}; or the key columns {keys})").format(
+            names=", ".join(SERIES_NAMES), keys=", ".join(keys)) if keys else
+            _("the series ({names})").format(names=", ".join(SERIES_NAMES)))
     for column, role, names in ((date, "date", DATE_NAMES), (cutoff, "cutoff", CUTOFF_NAMES),
                                 (forecast, "forecast", FORECAST_NAMES)):
         if column is None:
-            missing.append(f"the {role} ({', '.join(names)})")
+            missing.append({"date": _("the date ({names})"), "cutoff": _("the cutoff ({names})"),
+                            "forecast": _("the forecast ({names})")}[role].format(names=", ".join(names)))
     if missing and not problems:
-        problems.append(f"The file has no column for {'; '.join(missing)}. Its columns are "
-                        f"{', '.join(map(repr, frame.columns))}; name them as the template does: "
-                        f"{', '.join(TEMPLATE_COLUMNS)}.")
+        problems.append(_("The file has no column for {missing}. Its columns are {columns}; name them as the template "
+                          "does: {template}.").format(missing="; ".join(missing),
+                                                      columns=", ".join(map(repr, frame.columns)),
+                                                      template=", ".join(TEMPLATE_COLUMNS)))
     quantiles: dict[float, str] = {}
     taken = {series, date, cutoff, forecast, *used_keys}
     ignored = []
@@ -237,13 +252,13 @@ def _columns(frame: pd.DataFrame, keys: Sequence[str]) -> _Columns:
         try:
             level = quantile_level(column)
         except ValueError as error:
-            problems.append(str(error)[:1].upper() + str(error)[1:] + ".")
+            problems.append(str(error))
             continue
         if level is None:
             ignored.append(str(column))
         elif level in quantiles:
-            problems.append(f"The columns '{quantiles[level]}' and '{column}' both state the quantile {level:g}. "
-                            "Keep one of them.")
+            problems.append(_("The columns '{first}' and '{second}' both state the quantile {level}. Keep one of "
+                              "them.").format(first=quantiles[level], second=column, level=f"{level:g}"))
         else:
             quantiles[level] = str(column)
     if problems:
@@ -262,23 +277,26 @@ def _scored_level(level: float) -> bool:
 def stated_note(levels: Sequence[float], columns: Sequence[str] = ()) -> str:
     """How the spread of forecasts made elsewhere with stated quantiles is scored."""
     stated = ", ".join(f"{level:g}" for level in levels)
-    source = f" (from {', '.join(map(repr, columns))})" if columns else ""
+    source = _(" (from {columns})").format(columns=", ".join(map(repr, columns))) if columns else ""
     rest = [level for level in LEVELS if not any(abs(level - s) < 1e-9 for s in levels)]
-    others = (f"; at {', '.join(f'{level:g}' for level in rest)} they get cross-conformal quantiles from their own "
-              "errors in the other folds, as the built-in models do") if rest else ""
-    return (f"Stated quantiles at {stated}{source} are scored as stated: pinball loss, coverage and calibration read "
-            f"them at those levels{others}.")
+    if rest:
+        return _("Stated quantiles at {stated}{source} are scored as stated: pinball loss, coverage and calibration "
+                 "read them at those levels; at {rest} they get cross-conformal quantiles from their own errors in "
+                 "the other folds, as the built-in models do.").format(
+                     stated=stated, source=source, rest=", ".join(f"{level:g}" for level in rest))
+    return _("Stated quantiles at {stated}{source} are scored as stated: pinball loss, coverage and calibration read "
+             "them at those levels.").format(stated=stated, source=source)
 
 
 def unscored_note(unscored: dict[float, str]) -> str:
     """Why quantile columns at levels the backtest does not score were left out."""
     shown = ", ".join(f"'{column}' ({level:g})" for level, column in unscored.items())
     levels = ", ".join(f"{level:g}" for level in LEVELS)
-    return (f"Left out the quantile column(s) {shown}: the backtest scores quantiles at {levels} only (the median and "
-            "the 80 % and 95 % intervals), so a quantile at another level would be scored as none of them. At the "
-            "levels you do not state, the forecasts get cross-conformal quantiles from their own errors in the other "
-            "folds, as the built-in models do; name columns p2.5, p10, p50, p90, p97.5 (or q0.025 … q0.975) to have "
-            "yours scored.")
+    return _("Left out the quantile column(s) {shown}: the backtest scores quantiles at {levels} only (the median and "
+             "the 80 % and 95 % intervals), so a quantile at another level would be scored as none of them. At the "
+             "levels you do not state, the forecasts get cross-conformal quantiles from their own errors in the other "
+             "folds, as the built-in models do; name columns p2.5, p10, p50, p90, p97.5 (or q0.025 … q0.975) to have "
+             "yours scored.").format(shown=shown, levels=levels)
 
 
 # ---------------------------------------------------------------------------------
@@ -293,9 +311,9 @@ def expected_grid(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
     models = warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ? ORDER BY model", [run_id])
     builtin = [m for m in models["model"] if not is_external(m)]
     if not builtin:
-        raise ExternalForecastError([f"The run {run_id} has no forecast of a built-in model to take its series, "
-                                     "cutoffs and dates from: add forecasts made elsewhere to a run that scored "
-                                     "at least one built-in model."])
+        raise ExternalForecastError([_("The run {run_id} has no forecast of a built-in model to take its series, "
+                                       "cutoffs and dates from: add forecasts made elsewhere to a run that scored "
+                                       "at least one built-in model.").format(run_id=run_id)])
     grid = warehouse.query(
         "SELECT unique_id, ds, cutoff, step, actual FROM run_forecasts WHERE run_id = ? AND model = ? "
         "ORDER BY cutoff, unique_id, ds", [run_id, builtin[0]])
@@ -323,16 +341,18 @@ def run_data(warehouse: Warehouse, run: runs.RunInfo, data: BacktestData | None 
     if data is None:
         if run.dataset_id is None:
             raise ExternalForecastError([
-                f"The run '{run.name}' was made from the file '{run.dataset_name}', not from a dataset of the "
-                "warehouse: give that file again to score forecasts against the run (python -m core.backtest "
-                f"--run {run.run_id} --data FILE --series-cols … --date-col … --target-col … --freq … "
-                "--external NAME=FILE)."])
+                _("The run '{run}' was made from the file '{file}', not from a dataset of the warehouse: give that "
+                  "file again to score forecasts against the run ({command}).").format(
+                      run=run.name, file=run.dataset_name,
+                      command=f"python -m core.backtest --run {run.run_id} --data FILE --series-cols … --date-col … "
+                              "--target-col … --freq … --external NAME=FILE")])
         try:
             dataset = warehouse.get_dataset(run.dataset_id)
         except DatasetNotFoundError:
             raise ExternalForecastError([
-                f"The dataset of the run '{run.name}' ('{run.dataset_name}') was deleted: forecasts cannot be scored "
-                "without its history (MASE and RMSSE are scaled by it). Import it again and run a new backtest."
+                _("The dataset of the run '{run}' ('{dataset}') was deleted: forecasts cannot be scored without its "
+                  "history (MASE and RMSSE are scaled by it). Import it again and run a new backtest.").format(
+                      run=run.name, dataset=run.dataset_name)
             ]) from None
         data = dataset_data(warehouse, dataset, run.scope)
     end = runs.backtested_until(warehouse, run)
@@ -340,9 +360,10 @@ def run_data(warehouse: Warehouse, run: runs.RunInfo, data: BacktestData | None 
         data = replace(data, frame=data.frame[data.frame[DATE] <= pd.Timestamp(end)].reset_index(drop=True))
     if data.fingerprint() != run.fingerprint:
         raise ExternalForecastError([
-            f"The series of '{data.name}' are not those the run '{run.name}' backtested (data fingerprint "
-            f"{data.fingerprint()}, the run's {run.fingerprint}): the data was replaced or changed since. Forecasts "
-            "are scored on the run's own history; run a new backtest on the data as it is and add them to that run."])
+            _("The series of '{data}' are not those the run '{run}' backtested (data fingerprint {fingerprint}, the "
+              "run's {expected}): the data was replaced or changed since. Forecasts are scored on the run's own "
+              "history; run a new backtest on the data as it is and add them to that run.").format(
+                  data=data.name, run=run.name, fingerprint=data.fingerprint(), expected=run.fingerprint)])
     return data
 
 
@@ -352,7 +373,7 @@ def fold_scales(data: BacktestData, run: runs.RunInfo, cutoffs: Sequence[pd.Time
     computes them (same split, window and season)."""
     parts = []
     for cutoff in cutoffs:
-        task, _ = make_task(data.frame, cutoff, data.freq, run.config.split, keys=data.keys,
+        task, _actuals = make_task(data.frame, cutoff, data.freq, run.config.split, keys=data.keys,
                             attributes=data.attributes, exog_known=data.exog_known, orders=data.orders,
                             seed=run.config.seed)
         mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
@@ -370,7 +391,7 @@ def fold_scales(data: BacktestData, run: runs.RunInfo, cutoffs: Sequence[pd.Time
 def _rows(index: pd.Index | np.ndarray, limit: int = EXAMPLES) -> str:
     """File row numbers as people count them (the header is row 1)."""
     numbers = [f"{int(i) + 2:,}" for i in list(index)[:limit]]
-    return ("row " if len(numbers) == 1 else "rows ") + ", ".join(numbers)
+    return ngettext("row {rows}", "rows {rows}", len(numbers)).format(rows=", ".join(numbers))
 
 
 def _examples(frame: pd.DataFrame) -> pd.DataFrame:
@@ -382,23 +403,26 @@ def _examples(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _where(frame: pd.DataFrame) -> str:
     """``S003/I017 on 2026-09-12 (cutoff 2026-09-05)`` for example rows of ``frame``."""
-    return "; ".join(f"{row[SERIES_ID]} on {pd.Timestamp(row[DATE]):%Y-%m-%d} (cutoff "
-                     f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d})" for _, row in _examples(frame).iterrows())
+    return "; ".join(_("{series} on {date} (cutoff {cutoff})").format(
+        series=row[SERIES_ID], date=f"{pd.Timestamp(row[DATE]):%Y-%m-%d}", cutoff=f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d}")
+        for _index, row in _examples(frame).iterrows())
 
 
 def _check_name(warehouse: Warehouse, run_id: str, name: str) -> str:
     name = str(name).strip()
     if not name:
-        raise ExternalForecastError(["Give the forecasts a name, e.g. 'N-BEATS v2' or 'team B notebook'."])
+        raise ExternalForecastError([_("Give the forecasts a name, e.g. 'N-BEATS v2' or 'team B notebook'.")])
     if len(name) > MAX_NAME_CHARS:
-        raise ExternalForecastError([f"The name '{name[:MAX_NAME_CHARS]}…' is {len(name)} characters long; keep it to "
-                                     f"{MAX_NAME_CHARS}."])
+        raise ExternalForecastError([_("The name '{name}…' is {n} characters long; keep it to {most}.").format(
+            name=name[:MAX_NAME_CHARS], n=len(name), most=MAX_NAME_CHARS)])
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise ExternalForecastError(["The name holds a line break or a control character; give it on one line."])
-    builtin = {a.casefold() for a in MODELS} | {cls.name.casefold() for cls in MODELS.values()}
+        raise ExternalForecastError([_("The name holds a line break or a control character; give it on one line.")])
+    builtin = ({a.casefold() for a in MODELS} | {cls.name.casefold() for cls in MODELS.values()}
+               | {gettext(cls.name).casefold() for cls in MODELS.values()})
     if name.casefold() in builtin:
-        raise ExternalForecastError([f"'{name}' is the name of a built-in model: forecasts made elsewhere under it "
-                                     f"would be mistaken for it. Choose another name, e.g. '{name} (notebook)'."])
+        raise ExternalForecastError([_("'{name}' is the name of a built-in model: forecasts made elsewhere under it "
+                                       "would be mistaken for it. Choose another name, e.g. '{name} (notebook)'.")
+                                     .format(name=name)])
     taken = _taken(warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ?", [run_id])["model"])
     if name.casefold() in taken:
         raise ExternalForecastError([_taken_message(name, taken[name.casefold()])])
@@ -412,9 +436,11 @@ def _taken(models: Sequence[str]) -> dict[str, str]:
 
 
 def _taken_message(name: str, alias: str) -> str:
-    same = "" if fmt.model_name(alias) == name else f" (names are compared ignoring case: '{name}' is the same name)"
-    return (f"The run already has forecasts named '{fmt.model_name(alias)}'{same}: choose another name, or remove "
-            "those first.")
+    if fmt.model_name(alias) == name:
+        return _("The run already has forecasts named '{name}': choose another name, or remove those first.").format(
+            name=name)
+    return _("The run already has forecasts named '{stored}' (names are compared ignoring case: '{name}' is the same "
+             "name): choose another name, or remove those first.").format(stored=fmt.model_name(alias), name=name)
 
 
 def _effort(value: float | None) -> float | None:
@@ -425,8 +451,8 @@ def _effort(value: float | None) -> float | None:
     except (TypeError, ValueError):
         weeks = float("nan")
     if not np.isfinite(weeks) or weeks < 0:
-        raise ExternalForecastError([f"The effort is given in person-weeks, a number of 0 or more (e.g. 6); got "
-                                     f"'{value}'. Leave it empty when nobody knows."])
+        raise ExternalForecastError([_("The effort is given in person-weeks, a number of 0 or more (e.g. 6); got "
+                                       "'{value}'. Leave it empty when nobody knows.").format(value=value)])
     return weeks
 
 
@@ -440,20 +466,24 @@ def _numbers(raw: pd.Series, column: str, decimal_comma: bool, problems: list[st
     infinite = pd.Series(np.asarray(infinite, dtype=bool), index=raw.index)
     blank = raw.isna() & ~infinite
     text = values.isna() & ~infinite & ~blank
-    for mask, what, fix in (
-        (blank, "are empty", "give a forecast on every row"),
-        (text, "are not numbers", "write plain numbers such as 12.5"),
-        (infinite, "are infinite", "a forecast must be a finite number of units"),
+    if blank.any():
+        problems.append(_("{n:,} value(s) of '{column}' are empty ({rows}): give a forecast on every row.").format(
+            n=int(blank.sum()), column=column, rows=_rows(raw.index[blank])))
+    for mask, message in (
+        (text, _("{n:,} value(s) of '{column}' are not numbers ({rows}: {values}): write plain numbers such as 12.5.")),
+        (infinite, _("{n:,} value(s) of '{column}' are infinite ({rows}: {values}): a forecast must be a finite "
+                     "number of units.")),
     ):
         if mask.any():
-            quoted = ", ".join(f'"{v}"' for v in raw[mask].astype(str).head(EXAMPLES)) if what != "are empty" else ""
-            problems.append(f"{mask.sum():,} value(s) of '{column}' {what} ({_rows(raw.index[mask])}"
-                            + (f": {quoted}" if quoted else "") + f"): {fix}.")
+            quoted = ", ".join(f'"{v}"' for v in raw[mask].astype(str).head(EXAMPLES))
+            problems.append(message.format(n=int(mask.sum()), column=column, rows=_rows(raw.index[mask]),
+                                           values=quoted))
     negative = values < 0
     if negative.any():
-        problems.append(f"{negative.sum():,} value(s) of '{column}' are negative ({_rows(values.index[negative])}: "
-                        f"{', '.join(fmt.trimmed(v, 3) for v in values[negative].head(EXAMPLES))}): demand is never "
-                        "below 0 — clip them at 0 where the model made them.")
+        problems.append(_("{n:,} value(s) of '{column}' are negative ({rows}: {values}): demand is never below 0 — "
+                          "clip them at 0 where the model made them.").format(
+                              n=int(negative.sum()), column=column, rows=_rows(values.index[negative]),
+                              values=", ".join(fmt.trimmed(v, 3) for v in values[negative].head(EXAMPLES))))
     return values
 
 
@@ -478,13 +508,14 @@ def _dates_and_cutoffs(dates: pd.Series, cutoffs: pd.Series, names: tuple[str, s
         values = [pd.Series(parsed.values.iloc[:len(dates)].to_numpy(), index=dates.index),
                   pd.Series(parsed.values.iloc[len(dates):].to_numpy(), index=cutoffs.index)]
         if parsed.note:
-            notes.append(f"{parsed.note} '{names[1]}' was read in the same order.")
+            notes.append(_("{note} '{column}' was read in the same order.").format(note=parsed.note, column=names[1]))
     for raw, value, column in zip((dates, cutoffs), values, names, strict=True):
         bad = value.isna()
         if bad.any():
             shown = ", ".join(f'"{v}"' for v in raw[bad].astype(str).head(EXAMPLES))
-            problems.append(f"{bad.sum():,} value(s) of '{column}' are not dates ({_rows(raw.index[bad])}: {shown}): "
-                            "write dates as YYYY-MM-DD, as in the template.")
+            problems.append(_("{n:,} value(s) of '{column}' are not dates ({rows}: {values}): write dates as "
+                              "YYYY-MM-DD, as in the template.").format(n=int(bad.sum()), column=column,
+                                                                        rows=_rows(raw.index[bad]), values=shown))
     return values[0].dt.normalize(), values[1].dt.normalize()
 
 
@@ -494,36 +525,46 @@ def _label_hints(found: pd.DataFrame, grid: pd.DataFrame, cutoffs: Sequence[pd.T
     weeks are labelled by their Monday), months by their last day instead of their first,
     or every date a few days off. Empty when no such shift explains them."""
     hints = []
-    for column, what, known in ((DATE, "dates", set(grid[DATE])), (CUTOFF, "cutoffs", set(cutoffs))):
+    for column, known in ((DATE, set(grid[DATE])), (CUTOFF, set(cutoffs))):
         values = pd.Series(pd.unique(found[column].dropna()), dtype="datetime64[ns]")
         if values.empty or values.isin(known).mean() >= 0.5 or not known:
             continue
+        what, one = (_("dates"), _("date")) if column == DATE else (_("cutoffs"), _("cutoff"))
         theirs = next(iter(sorted(known)))
         if freq == Freq.MONTHLY:
-            for day, label in (("start", "first"), ("end", "last")):
+            for day in ("start", "end"):
                 moved = values.dt.to_period("M").dt.to_timestamp(how=day).dt.normalize()
                 if moved.isin(known).mean() >= 0.9:
-                    hints.append(f"The file's {what} are not the days the run labels its months by: the run labels "
-                                 f"each month by its {label} day (e.g. {theirs:%Y-%m-%d}), the file by another "
-                                 f"(e.g. {values.iloc[0]:%Y-%m-%d}). Write each month's {what[:-1]} as its {label} "
-                                 "day, as the template does.")
+                    hint = (_("The file's {what} are not the days the run labels its months by: the run labels each "
+                              "month by its first day (e.g. {theirs}), the file by another (e.g. {mine}). Write each "
+                              "month's {one} as its first day, as the template does.") if day == "start" else
+                            _("The file's {what} are not the days the run labels its months by: the run labels each "
+                              "month by its last day (e.g. {theirs}), the file by another (e.g. {mine}). Write each "
+                              "month's {one} as its last day, as the template does."))
+                    hints.append(hint.format(what=what, one=one, theirs=f"{theirs:%Y-%m-%d}",
+                                             mine=f"{values.iloc[0]:%Y-%m-%d}"))
                     break
             continue
         shares = {days: (values - pd.Timedelta(days=days)).isin(known).mean() for days in range(-6, 7) if days}
         days = max(shares, key=lambda d: (shares[d], -abs(d)))
         if shares[days] < 0.9:
             continue
-        side = f"{days} day{'s' if abs(days) > 1 else ''} after" if days > 0 else \
-            f"{-days} day{'s' if abs(days) > 1 else ''} before"
         if freq == Freq.WEEKLY:
-            mine, run_day = values.iloc[0].day_name(), theirs.day_name()
-            why = (f" ({mine}s where the run's are {run_day}s): the run's weeks are labelled by their {run_day}"
-                   f", e.g. {theirs:%Y-%m-%d}")
+            why = _(" ({mine}s where the run's are {theirs}s): the run's weeks are labelled by their {theirs}, e.g. "
+                    "{date}").format(mine=gettext(WEEKDAYS[values.iloc[0].weekday()]),
+                                     theirs=gettext(WEEKDAYS[theirs.weekday()]), date=f"{theirs:%Y-%m-%d}")
         else:
-            why = f" (e.g. {values.iloc[0]:%Y-%m-%d}; the run's include {theirs:%Y-%m-%d})"
-        fix = "earlier" if days > 0 else "later"
-        hints.append(f"Your {what} are {side} the run's{why}. Move every {what[:-1]} {abs(days)} "
-                     f"day{'s' if abs(days) > 1 else ''} {fix}, as the template writes them.")
+            why = _(" (e.g. {mine}; the run's include {theirs})").format(mine=f"{values.iloc[0]:%Y-%m-%d}",
+                                                                       theirs=f"{theirs:%Y-%m-%d}")
+        if days > 0:
+            hint = ngettext("Your {what} are {n} day after the run's{why}. Move every {one} {n} day earlier, as the "
+                            "template writes them.", "Your {what} are {n} days after the run's{why}. Move every {one} "
+                            "{n} days earlier, as the template writes them.", abs(days))
+        else:
+            hint = ngettext("Your {what} are {n} day before the run's{why}. Move every {one} {n} day later, as the "
+                            "template writes them.", "Your {what} are {n} days before the run's{why}. Move every "
+                            "{one} {n} days later, as the template writes them.", abs(days))
+        hints.append(hint.format(what=what, one=one, n=abs(days), why=why))
     return hints
 
 
@@ -545,10 +586,10 @@ def _zeros_hint(found_ids: pd.Series, run_ids: pd.Series) -> str | None:
     pairs = [(u, by_bare[_bare(u)][0]) for u in unknown if len(by_bare.get(_bare(u), ())) == 1]
     if len(pairs) < max(1, len(unknown) / 2):
         return None
-    shown = "; ".join(f"'{u}' is '{r}' in the run" for u, r in pairs[:EXAMPLES])
-    return (f"{len(pairs):,} series id(s) of the file are the run's only without their leading zeros ({shown}): a key "
-            "column was read as a number and lost its zeros. Write the ids as text, as the template does (in pandas: "
-            "read the keys with dtype=str).")
+    shown = "; ".join(_("'{file}' is '{run}' in the run").format(file=u, run=r) for u, r in pairs[:EXAMPLES])
+    return _("{n:,} series id(s) of the file are the run's only without their leading zeros ({shown}): a key column "
+             "was read as a number and lost its zeros. Write the ids as text, as the template does (in pandas: read "
+             "the keys with dtype=str).").format(n=len(pairs), shown=shown)
 
 
 def _quantile_rows(frame: pd.DataFrame, levels: dict[float, str], problems: list[str]) -> pd.DataFrame:
@@ -558,11 +599,13 @@ def _quantile_rows(frame: pd.DataFrame, levels: dict[float, str], problems: list
         crossed = frame[_level_name(low)] > frame[_level_name(high)]
         if crossed.any():
             first = crossed.idxmax()
-            problems.append(
-                f"{crossed.sum():,} row(s) have quantiles that cross: '{levels[low]}' above '{levels[high]}' "
-                f"({_rows(frame.index[crossed])}; e.g. {fmt.trimmed(frame.at[first, _level_name(low)], 3)} > "
-                f"{fmt.trimmed(frame.at[first, _level_name(high)], 3)}). A lower quantile can never be above a higher "
-                "one: sort each row's quantiles (or fix the model that made them).")
+            problems.append(_(
+                "{n:,} row(s) have quantiles that cross: '{low}' above '{high}' ({rows}; e.g. {low_value} > "
+                "{high_value}). A lower quantile can never be above a higher one: sort each row's quantiles (or fix "
+                "the model that made them).").format(
+                    n=int(crossed.sum()), low=levels[low], high=levels[high], rows=_rows(frame.index[crossed]),
+                    low_value=fmt.trimmed(frame.at[first, _level_name(low)], 3),
+                    high_value=fmt.trimmed(frame.at[first, _level_name(high)], 3)))
     if not ordered:
         return pd.DataFrame({SERIES_ID: pd.Series(dtype=str), DATE: pd.Series(dtype="datetime64[ns]"),
                              CUTOFF: pd.Series(dtype="datetime64[ns]"), "level": pd.Series(dtype=float),
@@ -581,23 +624,25 @@ def _compare(found: pd.DataFrame, grid: pd.DataFrame, cutoffs: Sequence[pd.Times
     extra = both[both["_merge"] == "left_only"].sort_values([CUTOFF, SERIES_ID, DATE])
     extra = extra[extra[CUTOFF].isin(list(cutoffs))]  # rows of a cutoff the run lacks are reported as such
     if len(missing):
-        spread = (f" in {missing[SERIES_ID].nunique():,} series and {missing[CUTOFF].nunique():,} of the run's "
-                  f"{len(cutoffs)} cutoffs")
-        problems.append(f"{len(missing):,} of the run's {len(grid):,} rows are missing{spread}, e.g. {_where(missing)}. "
-                        "Give a forecast for every series, cutoff and date the run scored: the run's template lists "
-                        "them.")
+        problems.append(_("{n:,} of the run's {rows:,} rows are missing in {series:,} series and {cutoffs:,} of the "
+                          "run's {folds} cutoffs, e.g. {where}. Give a forecast for every series, cutoff and date the "
+                          "run scored: the run's template lists them.").format(
+                              n=len(missing), rows=len(grid), series=missing[SERIES_ID].nunique(),
+                              cutoffs=missing[CUTOFF].nunique(), folds=len(cutoffs), where=_where(missing)))
     if len(extra):
         series_at = set(zip(grid[SERIES_ID], grid[CUTOFF], strict=True))
         reasons = []
-        for _, row in _examples(extra).iterrows():
+        for _index, row in _examples(extra).iterrows():
             if (row[SERIES_ID], row[CUTOFF]) not in series_at:
-                why = "the run scored no such series at this cutoff"
+                why = _("the run scored no such series at this cutoff")
             else:
-                why = "not a date this fold scored"
-            reasons.append(f"{row[SERIES_ID]} on {pd.Timestamp(row[DATE]):%Y-%m-%d} (cutoff "
-                           f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d}: {why})")
-        problems.append(f"{len(extra):,} row(s) are not in the run, e.g. {'; '.join(reasons)}. Remove them: the run "
-                        "scores only the rows of its template (a date with no actual sale recorded is not scored).")
+                why = _("not a date this fold scored")
+            reasons.append(_("{series} on {date} (cutoff {cutoff}: {why})").format(
+                series=row[SERIES_ID], date=f"{pd.Timestamp(row[DATE]):%Y-%m-%d}",
+                cutoff=f"{pd.Timestamp(row[CUTOFF]):%Y-%m-%d}", why=why))
+        problems.append(_("{n:,} row(s) are not in the run, e.g. {examples}. Remove them: the run scores only the rows "
+                          "of its template (a date with no actual sale recorded is not scored).").format(
+                              n=len(extra), examples="; ".join(reasons)))
 
 
 def _read(data: bytes, file_name: str) -> tuple[pd.DataFrame, bool, tuple[str, ...]]:
@@ -606,9 +651,9 @@ def _read(data: bytes, file_name: str) -> tuple[pd.DataFrame, bool, tuple[str, .
     except ImportProblemError as error:
         raise ExternalForecastError([str(error)]) from error
     if raw.frame.empty:
-        raise ExternalForecastError([f"'{file_name}' has a header but no rows: give one row per series, cutoff and "
-                                     "date (download the run's template)."])
-    return raw.frame.reset_index(drop=True), raw.decimal_comma, raw.notes
+        raise ExternalForecastError([_("'{file}' has a header but no rows: give one row per series, cutoff and date "
+                                       "(download the run's template).").format(file=file_name)])
+    return raw.frame.reset_index(drop=True), raw.decimal_comma, tuple(str(note) for note in raw.notes)
 
 
 def prepare_external(
@@ -637,8 +682,8 @@ def prepare_external(
     weeks = _effort(effort_weeks)
     description = str(description or "").strip()
     if len(description) > MAX_DESCRIPTION_CHARS:
-        raise ExternalForecastError([f"The description is {len(description):,} characters long; keep it to "
-                                     f"{MAX_DESCRIPTION_CHARS:,} (link to the notebook for the rest)."])
+        raise ExternalForecastError([_("The description is {n:,} characters long; keep it to {most:,} (link to the "
+                                       "notebook for the rest).").format(n=len(description), most=MAX_DESCRIPTION_CHARS)])
     alias = external_alias(name)
     frame, decimal_comma, notes = _read(data, file_name)
     keys = tuple(series_data.keys) if series_data is not None else _run_keys(warehouse, run)
@@ -651,35 +696,37 @@ def prepare_external(
         held = frame[model_column].dropna().astype(str).unique()
         if len(held) > 1:
             raise ExternalForecastError([
-                f"The file holds the forecasts of {len(held)} models (column '{model_column}': "
-                f"{', '.join(held[:EXAMPLES])}{', …' if len(held) > EXAMPLES else ''}): keep the rows of one model, "
-                "and add each model under its own name."])
+                _("The file holds the forecasts of {n} models (column '{column}': {models}): keep the rows of one "
+                  "model, and add each model under its own name.").format(
+                      n=len(held), column=model_column,
+                      models=", ".join(held[:EXAMPLES]) + (", …" if len(held) > EXAMPLES else ""))])
     if columns.unscored:
         notes.append(unscored_note(columns.unscored))
     if columns.ignored:
-        notes.append(f"Left out the column(s) {', '.join(map(repr, columns.ignored))}: only series, date, cutoff, "
-                     "forecast and quantile columns are read.")
+        notes.append(_("Left out the column(s) {columns}: only series, date, cutoff, forecast and quantile columns are "
+                       "read.").format(columns=", ".join(map(repr, columns.ignored))))
 
     if columns.series is not None:
         ids = frame[columns.series].astype("string").str.strip()
         blank = ids.isna() | ids.eq("")
         if blank.any():
-            problems.append(f"{blank.sum():,} row(s) have no series id ({_rows(frame.index[blank])}): give each row "
-                            "its series, as in the template.")
+            problems.append(_("{n:,} row(s) have no series id ({rows}): give each row its series, as in the "
+                              "template.").format(n=int(blank.sum()), rows=_rows(frame.index[blank])))
     else:
         parts = frame[list(columns.keys)].astype("string").apply(lambda s: s.str.strip())
         blank = parts.isna().any(axis=1) | parts.eq("").any(axis=1)
         if blank.any():
-            problems.append(f"{blank.sum():,} row(s) have an empty key ({_rows(frame.index[blank])}): give each row "
-                            f"its {', '.join(columns.keys)}.")
+            problems.append(_("{n:,} row(s) have an empty key ({rows}): give each row its {keys}.").format(
+                n=int(blank.sum()), rows=_rows(frame.index[blank]), keys=", ".join(columns.keys)))
         ids = series_ids(parts.fillna(""), list(columns.keys)).astype("string")
-        notes.append(f"Series ids were made from the key columns {', '.join(columns.keys)} (e.g. '{ids.iloc[0]}').")
+        notes.append(_("Series ids were made from the key columns {keys} (e.g. '{example}').").format(
+            keys=", ".join(columns.keys), example=ids.iloc[0]))
     ids = ids.fillna("").astype(str)
     ds, cutoff = _dates_and_cutoffs(frame[columns.date], frame[columns.cutoff], (str(columns.date),
                                     str(columns.cutoff)), run.freq, ids, problems, notes)
     forecast = _numbers(frame[columns.forecast], str(columns.forecast), decimal_comma, problems)
     if _normal(columns.forecast) != "forecast":  # matched leniently: say which column was read
-        notes.append(f"Read the column '{columns.forecast}' as the forecast.")
+        notes.append(_("Read the column '{column}' as the forecast.").format(column=columns.forecast))
     found = pd.DataFrame({SERIES_ID: ids, DATE: ds, CUTOFF: cutoff, FORECAST: forecast}, index=frame.index)
     for level, column in columns.quantiles.items():
         found[_level_name(level)] = _numbers(frame[column], column, decimal_comma, problems)
@@ -689,17 +736,20 @@ def prepare_external(
     if keyed.duplicated([SERIES_ID, CUTOFF, DATE]).any():
         repeated = keyed[keyed.duplicated([SERIES_ID, CUTOFF, DATE])].sort_values([CUTOFF, SERIES_ID, DATE])
         shown = _examples(repeated)
-        problems.append(f"{len(repeated):,} row(s) repeat a series, cutoff and date already given ({_rows(shown.index)}: "
-                        f"{_where(shown)}): keep one forecast per series, cutoff and date.")
+        problems.append(_("{n:,} row(s) repeat a series, cutoff and date already given ({rows}: {where}): keep one "
+                          "forecast per series, cutoff and date.").format(n=len(repeated), rows=_rows(shown.index),
+                                                                          where=_where(shown)))
     run_cutoffs = runs.run_cutoffs(warehouse, run_id)
     unknown = sorted(set(keyed[CUTOFF]) - set(run_cutoffs))
     if unknown:
         counts = keyed[CUTOFF].value_counts()
-        listed = ", ".join(f"{c:%Y-%m-%d} ({counts[c]:,} rows)" for c in unknown[:EXAMPLES])
-        problems.append(f"{len(unknown)} cutoff(s) of the file are not cutoffs of the run: {listed}"
-                        f"{', …' if len(unknown) > EXAMPLES else ''}. The run's cutoffs are "
-                        f"{', '.join(f'{c:%Y-%m-%d}' for c in run_cutoffs)}: a cutoff is the last date of history a "
-                        "forecast was made from, not the first date forecast.")
+        listed = ", ".join(ngettext("{cutoff} ({n:,} row)", "{cutoff} ({n:,} rows)", int(counts[c])).format(
+            cutoff=f"{c:%Y-%m-%d}", n=int(counts[c])) for c in unknown[:EXAMPLES])
+        problems.append(_("{n} cutoff(s) of the file are not cutoffs of the run: {listed}. The run's cutoffs are "
+                          "{cutoffs}: a cutoff is the last date of history a forecast was made from, not the first "
+                          "date forecast.").format(
+                              n=len(unknown), listed=listed + (", …" if len(unknown) > EXAMPLES else ""),
+                              cutoffs=", ".join(f"{c:%Y-%m-%d}" for c in run_cutoffs)))
     grid = expected_grid(warehouse, run_id)
     _compare(keyed.drop_duplicates([SERIES_ID, CUTOFF, DATE]), grid, run_cutoffs, problems)
     quantiles = _quantile_rows(found[usable], columns.quantiles, problems)
@@ -761,8 +811,8 @@ def save_externals(warehouse: Warehouse, prepared: Sequence[PreparedExternal]) -
     for one in prepared:
         key = (one.run_id, one.name.casefold())
         if key in seen:
-            clashes.append(f"The forecasts '{seen[key]}' and '{one.name}' would have the same name (names are "
-                           "compared ignoring case): give each its own name.")
+            clashes.append(_("The forecasts '{first}' and '{second}' would have the same name (names are "
+                             "compared ignoring case): give each its own name.").format(first=seen[key], second=one.name))
         seen.setdefault(key, one.name)
     if clashes:
         raise ExternalForecastError(clashes)
@@ -779,8 +829,8 @@ def save_externals(warehouse: Warehouse, prepared: Sequence[PreparedExternal]) -
             for one in prepared:
                 _insert(cur, one)
     except duckdb.Error as error:
-        raise WarehouseError(f"The forecasts could not be stored, and nothing of them was: "
-                             f"{str(error).splitlines()[0]}") from error
+        raise WarehouseError(M_("The forecasts could not be stored, and nothing of them was: {error}",
+                                error=str(error).splitlines()[0])) from error
     return [one.model for one in prepared]
 
 
@@ -832,14 +882,15 @@ def remove_externals(warehouse: Warehouse, run_id: str, models: Sequence[str]) -
     problems, aliases = [], []
     for model in models:
         if str(model) in MODELS:
-            problems.append(f"{fmt.model_name(model)} is a built-in model of the run, not forecasts made elsewhere: it "
-                            "cannot be removed from the run (delete the run instead).")
+            problems.append(_("{model} is a built-in model of the run, not forecasts made elsewhere: it cannot be "
+                              "removed from the run (delete the run instead).").format(model=fmt.model_name(model)))
             continue
         name = fmt.model_name(model) if is_external(model) else str(model).strip()
         alias = stored.get(name.casefold())
         if alias is None:
-            names = ", ".join(fmt.model_name(m) for m in sorted(stored.values())) or "none"
-            problems.append(f"The run has no forecasts made elsewhere named '{name}' (it has: {names}).")
+            names = ", ".join(fmt.model_name(m) for m in sorted(stored.values())) or _("none")
+            problems.append(_("The run has no forecasts made elsewhere named '{name}' (it has: {names}).").format(
+                name=name, names=names))
         elif alias not in aliases:
             aliases.append(alias)
     if problems:
@@ -877,9 +928,10 @@ def spread_note(warehouse: Warehouse, run_id: str) -> str | None:
     stated = stated_levels(warehouse, run_id)
     if not stated:
         return None
-    parts = [f"{fmt.model_name(m)} at {', '.join(f'{q:g}' for q in levels)}" for m, levels in stated.items()]
-    return ("Quantiles made elsewhere are scored as their makers state them: " + "; ".join(parts)
-            + ". Their other levels, and every other model's, are cross-conformal.")
+    parts = [_("{model} at {levels}").format(model=fmt.model_name(m), levels=", ".join(f"{q:g}" for q in levels))
+             for m, levels in stated.items()]
+    return _("Quantiles made elsewhere are scored as their makers state them: {models}. Their other levels, and every "
+             "other model's, are cross-conformal.").format(models="; ".join(parts))
 
 
 def effort_weeks(warehouse: Warehouse, run_id: str) -> dict[str, float | None]:

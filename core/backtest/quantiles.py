@@ -105,14 +105,17 @@ import pandas as pd
 
 from core.columns import DATE, SERIES_ID
 from core.errors import MitoshiError
+from core.i18n import N_, gettext
 
 ACTUAL, FORECAST, MODEL, CUTOFF, LEVEL, OFFSET, BASIS = "actual", "forecast", "model", "cutoff", "level", "offset", \
     "basis"
 LEVELS: tuple[float, ...] = (0.025, 0.1, 0.5, 0.9, 0.975)
 INTERVALS: dict[int, tuple[float, float]] = {80: (0.1, 0.9), 95: (0.025, 0.975)}
 BASES = ("series", "segment", "all", "none")
-SINGLE_FOLD = ("A run with one fold has no out-of-fold errors, so its backtest forecasts have no interval to score "
-               "(pinball loss and coverage are missing). Run two folds or more to score the spread of the forecasts.")
+# In English (the command line's JSON); ``no_interval_reason`` reads it in the current language.
+SINGLE_FOLD = N_("A run with one fold has no out-of-fold errors, so its backtest forecasts have no interval to "
+                 "score (pinball loss and coverage are missing). Run two folds or more to score the spread of the "
+                 "forecasts.")
 METHOD = ("cross-conformal over the folds (CV+): each fold's quantiles from the model's errors in the other folds, "
           "per series where it has enough, else pooled by segment on errors scaled by each series' mean absolute error")
 TAIL_ERRORS = 10  # errors beyond the quantile a series needs to be its own basis (own_errors_needed)
@@ -176,9 +179,13 @@ def _widening(values: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     return source
 
 
-def no_interval_reason(n_folds: int) -> str | None:
-    """Why the backtest forecasts of a run with ``n_folds`` folds have no interval; None when they have one."""
-    return SINGLE_FOLD if n_folds < 2 else None
+def no_interval_reason(n_folds: int, english: bool = False) -> str | None:
+    """Why the backtest forecasts of a run with ``n_folds`` folds have no interval, in the
+    current language (``english``: in English, for the command line's JSON); None when they
+    have one."""
+    if n_folds >= 2:
+        return None
+    return SINGLE_FOLD if english else gettext(SINGLE_FOLD)
 
 
 def conformal_offsets(forecasts: pd.DataFrame, levels: Sequence[float] = LEVELS,

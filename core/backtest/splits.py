@@ -17,6 +17,7 @@ import pandas as pd
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from core.forecast.base import ForecastTask
+from core.i18n import M_, Fmt
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,15 @@ class SplitConfig:
 
     def __post_init__(self) -> None:
         if self.horizon < 1:
-            raise MitoshiError("The horizon must be at least 1 period.")
+            raise MitoshiError(M_("The horizon must be at least 1 period."))
         if self.folds < 1:
-            raise MitoshiError("Use at least 1 fold.")
+            raise MitoshiError(M_("Use at least 1 fold."))
         if self.step is not None and self.step < 1:
-            raise MitoshiError("The step between folds must be at least 1 period.")
+            raise MitoshiError(M_("The step between folds must be at least 1 period."))
         if self.gap < 0:
-            raise MitoshiError("The gap cannot be negative.")
+            raise MitoshiError(M_("The gap cannot be negative."))
         if self.window == "sliding" and not self.train_periods:
-            raise MitoshiError("A sliding window needs its length (train periods).")
+            raise MitoshiError(M_("A sliding window needs its length (train periods)."))
 
 
 def period_offset(freq: Freq, n: int) -> pd.DateOffset:
@@ -62,8 +63,8 @@ def check_cutoffs(frame: pd.DataFrame, cutoffs: Sequence[pd.Timestamp]) -> None:
     dates = frame[DATE]
     for cutoff in cutoffs:
         if not (dates == cutoff).any():
-            raise MitoshiError(f"No series has data on the cutoff {pd.Timestamp(cutoff):%Y-%m-%d}: "
-                               "use fewer folds or a smaller step.")
+            raise MitoshiError(M_("No series has data on the cutoff {cutoff}: use fewer folds or a smaller step.",
+                                  cutoff=Fmt("date", f"{pd.Timestamp(cutoff):%Y-%m-%d}")))
 
 
 def make_task(

@@ -16,6 +16,7 @@ from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, BacktestResult, ModelTiming
 from core.columns import Freq
 from core.errors import WarehouseError
+from core.i18n import M_
 from core.warehouse.store import Warehouse
 
 
@@ -73,8 +74,8 @@ def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = No
                 cur.register(view, frame)
                 cur.execute(f"INSERT INTO {table} SELECT * FROM {view}")
     except duckdb.Error as error:
-        raise WarehouseError(f"The run could not be stored, and nothing of it was: {str(error).splitlines()[0]}") \
-            from error
+        raise WarehouseError(M_("The run could not be stored, and nothing of it was: {error}",
+                                error=str(error).splitlines()[0])) from error
     return run_id
 
 
@@ -86,7 +87,7 @@ def list_runs(warehouse: Warehouse) -> list[RunInfo]:
 def get_run(warehouse: Warehouse, run_id: str) -> RunInfo:
     rows = warehouse.query("SELECT * FROM runs WHERE run_id = ?", [run_id])
     if rows.empty:
-        raise WarehouseError(f"No run with id '{run_id}'; it may have been deleted.")
+        raise WarehouseError(M_("No run with id '{run_id}'; it may have been deleted.", run_id=run_id))
     return _info(rows.iloc[0])
 
 
@@ -196,7 +197,7 @@ def load_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
 
 def rename_run(warehouse: Warehouse, run_id: str, name: str) -> None:
     if not name.strip():
-        raise WarehouseError("Give the run a name.")
+        raise WarehouseError(M_("Give the run a name."))
     get_run(warehouse, run_id)
     with warehouse.transaction() as cur:
         cur.execute("UPDATE runs SET name = ? WHERE run_id = ?", [name.strip(), run_id])

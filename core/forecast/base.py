@@ -10,6 +10,8 @@ returns them with the forecasts, so a backtest can record and show them.
 from __future__ import annotations
 
 import os
+import re
+import string
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
@@ -24,6 +26,7 @@ import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
+from core.i18n import M_, N_, Msg, gettext
 
 FORECAST = "forecast"
 
@@ -37,12 +40,71 @@ class FitError(ForecastError):
     fit). Not the user's settings: the base falls back to a simple rule and records why."""
 
 
+# Why a model left series to a simple rule. A reason is kept in English (runs store it, the
+# command line prints it), made from one of these templates, and read back in the reader's
+# language by ``reason_fact``.
+NEVER_SOLD = N_("never sold")
+SHORTER_THAN_SEASON = N_("shorter than a season ({season} periods)")
+NO_FINITE_FORECAST = N_("no finite forecast")
+COULD_NOT_FIT = N_("could not fit: {error}")
+TOO_SHORT_FOR_LAGS = N_("too short for its lags: no series has {periods} periods of history before the cutoff")
+NO_SALE_IN_TRAINING = N_("no sale in its {periods} training periods")
+REASON_TEMPLATES: tuple[str, ...] = (
+    NEVER_SOLD, SHORTER_THAN_SEASON, NO_FINITE_FORECAST, COULD_NOT_FIT, TOO_SHORT_FOR_LAGS, NO_SALE_IN_TRAINING,
+    N_("horizon longer than a year"), N_("less than a year of history"),
+    N_("shorter than two seasons ({periods} periods)"), N_("constant history"),
+    N_("shorter than two seasons plus 10 periods ({periods})"), N_("the fit failed or did not converge"),
+    N_("the same value in each of its last {periods} periods"), N_("the linear model's fit gave no finite deviance"),
+)
+MEMBER_REASON = N_("{model}: {reason}")  # a combination's member's reason, named with the member
+
+
+def reason(template: str, **values: object) -> str:
+    """A reason in English from one of ``REASON_TEMPLATES`` (what a ``Fallback`` and the run
+    keep): ``reason(SHORTER_THAN_SEASON, season=7)`` → ``shorter than a season (7 periods)``."""
+    return template.format(**values)
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(f"(?P<{name}>.+)")
+    return re.compile("".join(parts), re.S)
+
+
+_PATTERNS = tuple((template, _pattern(template)) for template in REASON_TEMPLATES)
+
+
+def reason_fact(text: object) -> Msg | str:
+    """A stored reason (English, made by ``reason``) as a fact that reads in the current
+    language: ``"shorter than a season (7 periods)"`` → ``M_(SHORTER_THAN_SEASON, season="7")``;
+    a member's reason of a combination names the member by its name for people. A text no
+    template makes (a library's own error message) is returned as it is."""
+    text = "" if text is None else str(text)
+    for template, pattern in _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            values = found.groupdict()
+            if "error" in values:  # a fit error's own message may be a reason too
+                values["error"] = reason_fact(values["error"])
+            return M_(template, **values)
+    from core.forecast.registry import MODELS  # lazily: the registry imports every model
+
+    for cls in MODELS.values():
+        lead = f"{cls.name}: "
+        if text.startswith(lead):
+            return M_(MEMBER_REASON, model=M_(cls.name), reason=reason_fact(text[len(lead):]))
+    return text
+
+
 @dataclass(frozen=True)
 class Fallback:
     """Series a model did not forecast itself, and the simple rule that did instead."""
 
     rule: str  # the rule's name: "zero", "naive", "snaive", "ses"
-    reason: str  # why, in words a user can act on: "never sold", "shorter than a season (7 periods)"
+    reason: str  # why, in English (``reason``; ``reason_fact`` reads it in any language)
     series: tuple[str, ...]
 
     @classmethod
@@ -62,7 +124,8 @@ class Forecast:
 
 
 class Rung(StrEnum):
-    """The ladder of the talk: try the cheap rungs first."""
+    """The ladder of the talk: try the cheap rungs first. The values are keys (stored in a
+    run's leaderboard, compared by the decision); people read ``rung_name``."""
 
     PRACTICE = "current practice"
     RULE = "rule"
@@ -70,6 +133,19 @@ class Rung(StrEnum):
     LINEAR = "simple model"  # the talk's "logistic regression and the like": a global linear model
     GBDT = "GBDT"
     EXTERNAL = "built elsewhere"  # the talk's "money, stubbornness and a neural network": forecasts uploaded
+
+
+RUNG_NAMES = {Rung.PRACTICE: N_("current practice"), Rung.RULE: N_("rule"), Rung.STATISTICAL: N_("statistical"),
+              Rung.LINEAR: N_("simple model"), Rung.GBDT: "GBDT", Rung.EXTERNAL: N_("built elsewhere")}
+
+
+def rung_name(rung: object) -> str:
+    """A rung as people read it, in the current language (``"statistical"`` → 統計); a value
+    no rung has is returned as it is."""
+    try:
+        return gettext(RUNG_NAMES[Rung(str(rung))])
+    except ValueError:
+        return str(rung)
 
 
 @dataclass(frozen=True)
@@ -249,14 +325,17 @@ class Forecaster(ABC):
         that never sold gets zero. Wrong settings still raise ``ForecastError``.
         """
         if task.horizon < 1:
-            raise ForecastError(f"{self.alias}: the horizon must be at least 1 period.")
+            raise ForecastError(M_("{model}: the horizon must be at least 1 period.", model=self.alias))
         if task.history.empty:
-            raise ForecastError(f"{self.alias}: no history before the cutoff {task.cutoff:%Y-%m-%d}.")
+            raise ForecastError(M_("{model}: no history before the cutoff {cutoff}.", model=self.alias,
+                                   cutoff=f"{task.cutoff:%Y-%m-%d}"))
         try:
             result = self._forecast(task)
-            failure = "no finite forecast"
+            failure = NO_FINITE_FORECAST
         except self.fit_errors as error:
-            result, failure = Forecast(np.full(len(task.future), np.nan)), f"could not fit: {error}"
+            # English, as every stored reason (``reason_fact`` reads it in the reader's language)
+            message = error.args[0] if isinstance(error, FitError) and len(error.args) == 1 else error
+            result, failure = Forecast(np.full(len(task.future), np.nan)), reason(COULD_NOT_FIT, error=message)
         values, fallbacks = np.asarray(result.values, dtype=float), result.fallbacks
         if values.shape != (len(task.future),):
             raise ForecastError(
@@ -285,7 +364,7 @@ class Forecaster(ABC):
             return values, fallbacks
         taken = {str(i) for i in changed}
         kept = tuple(Fallback(f.rule, f.reason, tuple(s for s in f.series if s not in taken)) for f in fallbacks)
-        zero = Fallback("zero", "never sold", tuple(str(i) for i in changed))
+        zero = Fallback("zero", NEVER_SOLD, tuple(str(i) for i in changed))
         return np.where(rows, 0.0, values), tuple(f for f in kept if f.series) + (zero,)
 
     def _fall_back(self, task: ForecastTask, values: np.ndarray, fallbacks: tuple[Fallback, ...],
@@ -302,7 +381,7 @@ class Forecaster(ABC):
         taken = set(str(i) for i in failed)
         kept = tuple(Fallback(f.rule, f.reason, tuple(s for s in f.series if s not in taken)) for f in fallbacks)
         new = tuple(f for rule in ("zero", "snaive", "naive")
-                    for f in Fallback.where(panel, rules == rule, rule, "never sold" if rule == "zero" else reason))
+                    for f in Fallback.where(panel, rules == rule, rule, NEVER_SOLD if rule == "zero" else reason))
         return values, kept + new
 
     @abstractmethod

@@ -24,6 +24,7 @@ import numpy as np
 
 from core.forecast.base import Fallback, Forecast, ForecastError, ForecastTask, LocalForecaster, Panel, Rung
 from core.forecast.stats import ETS, Theta
+from core.i18n import N_
 
 # The members a combination may name, each with its settings.
 MEMBERS: dict[str, LocalForecaster] = {
@@ -56,11 +57,11 @@ class Combination(LocalForecaster):
     """
 
     alias: ClassVar[str] = "comb"
-    name: ClassVar[str] = "Combination (ETS, Theta)"
+    name: ClassVar[str] = N_("Combination (ETS, Theta)")
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 2
-    summary: ClassVar[str] = ("The average of the statistical models' forecasts (exponential smoothing and Theta): "
-                              "averaging methods that err differently won the large forecasting competitions.")
+    summary: ClassVar[str] = N_("The average of the statistical models' forecasts (exponential smoothing and Theta): "
+                                "averaging methods that err differently won the large forecasting competitions.")
 
     members: tuple[str, ...] = ("ets", "theta")
     how: Literal["mean", "median"] = "mean"

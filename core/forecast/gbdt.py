@@ -20,15 +20,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import lightgbm as lgb  # noqa: E402
 import numpy as np
 
-from core.forecast.base import FitError, Forecast, ForecastError, Forecaster, ForecastTask, Rung
-from core.forecast.features import (
-    Design,
-    check_settings,
-    default_lags,
-    task_lags,
-    task_train_periods,
-    task_windows,
+from core.forecast.base import (
+    NO_SALE_IN_TRAINING,
+    TOO_SHORT_FOR_LAGS,
+    FitError,
+    Forecast,
+    Forecaster,
+    ForecastError,
+    ForecastTask,
+    Rung,
+    reason,
 )
+from core.forecast.features import Design, check_settings, default_lags, task_lags, task_train_periods, task_windows
+from core.i18n import M_, N_
 
 Objective = Literal["l2", "poisson", "tweedie"]
 _LGB_OBJECTIVE: dict[str, str] = {"l2": "regression", "poisson": "poisson", "tweedie": "tweedie"}
@@ -57,7 +61,7 @@ class LightGBM(Forecaster):
     name: ClassVar[str] = "LightGBM"
     rung: ClassVar[Rung] = Rung.GBDT
     complexity: ClassVar[int] = 5
-    summary: ClassVar[str] = (
+    summary: ClassVar[str] = N_(
         "One gradient-boosted tree model (LightGBM) across all series: learns weekday, season, "
         "holidays, promotions and price from every series at once, new items included."
     )
@@ -93,12 +97,12 @@ class LightGBM(Forecaster):
         lags = self._lags(task)
         design = Design.shared(task, lags, self._windows(task), self._train_periods(task))
         if len(design.target) == 0:
-            raise FitError(f"too short for its lags: no series has {min(lags)} periods of history before the cutoff")
+            raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
         # Log-link objectives need counts: a negative value (a return) counts as no sale.
         target = design.target if self.objective == "l2" else np.clip(design.target, 0, None)
         if self.objective != "l2" and not (target > 0).any():
             # LightGBM would stop with "sum of labels is zero": there is nothing to learn.
-            raise FitError(f"no sale in its {self._train_periods(task)} training periods")
+            raise FitError(reason(NO_SALE_IN_TRAINING, periods=self._train_periods(task)))
         params = self._params(task)
         try:
             data = lgb.Dataset(design.train, label=target, params=params)
@@ -108,8 +112,9 @@ class LightGBM(Forecaster):
             # The data's conditions raise FitError above (a global model: then every series
             # of the fold falls back). What is left is a setting LightGBM refuses or its own
             # failure: the run stops and says so, rather than pass a simple rule off as lgbm.
-            raise ForecastError(f"lgbm: LightGBM stopped on the fold with cutoff {task.cutoff:%Y-%m-%d}: "
-                                f"{_lightgbm_message(error)}. Check the lgbm settings.") from error
+            raise ForecastError(M_("lgbm: LightGBM stopped on the fold with cutoff {cutoff}: {error}. Check the "
+                                   "lgbm settings.", cutoff=f"{task.cutoff:%Y-%m-%d}",
+                                   error=_lightgbm_message(error))) from error
         return Forecast(np.clip(forecast, 0, None))
 
     def reads_exog_known(self) -> bool:

@@ -67,7 +67,18 @@ import numpy as np
 import pandas as pd
 
 from core.columns import SERIES_ID
-from core.forecast.base import Fallback, FitError, Forecast, ForecastError, Forecaster, ForecastTask, Rung
+from core.forecast.base import (
+    NO_SALE_IN_TRAINING,
+    TOO_SHORT_FOR_LAGS,
+    Fallback,
+    FitError,
+    Forecast,
+    Forecaster,
+    ForecastError,
+    ForecastTask,
+    Rung,
+    reason,
+)
 from core.forecast.features import (
     CALENDAR,
     EXOG,
@@ -82,6 +93,7 @@ from core.forecast.features import (
     task_windows,
 )
 from core.forecast.stats import one_blas_thread
+from core.i18n import N_
 
 Family = Literal["poisson", "tweedie", "ridge"]
 FAMILIES: tuple[str, ...] = ("poisson", "tweedie", "ridge")
@@ -110,10 +122,10 @@ class LinearModel(Forecaster):
     """
 
     alias: ClassVar[str] = "glm"
-    name: ClassVar[str] = "Linear model (Poisson GLM)"
+    name: ClassVar[str] = N_("Linear model (Poisson GLM)")
     rung: ClassVar[Rung] = Rung.LINEAR
     complexity: ClassVar[int] = 3
-    summary: ClassVar[str] = (
+    summary: ClassVar[str] = N_(
         "One linear model across all series (a Poisson regression): recent sales times a weekday, month, "
         "holiday, promotion and price effect each, the same effects for every item; cheap, and each "
         "effect can be read off."
@@ -186,10 +198,10 @@ class LinearModel(Forecaster):
         periods = task_train_periods(self.max_train_periods, task)
         design = Design.shared(task, lags, task_windows(self.rolling_windows, task), periods)
         if len(design.target) == 0:
-            raise FitError(f"too short for its lags: no series has {min(lags)} periods of history before the cutoff")
+            raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
         y = np.clip(design.target, 0, None)  # a return counts as no sale, as for LightGBM
         if not (y > 0).any():
-            raise FitError(f"no sale in its {periods} training periods")
+            raise FitError(reason(NO_SALE_IN_TRAINING, periods=periods))
         x_train, x_future, names = linear_features(design, self.max_levels)
         # One BLAS thread: OpenBLAS's workers made X'WX 10-60x slower on a busy two-core
         # machine (0.1 s on one thread, 2-10 s on two while another process ran).

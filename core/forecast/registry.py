@@ -17,6 +17,7 @@ from core.forecast.gbdt import LightGBM
 from core.forecast.linear import LinearModel
 from core.forecast.rules import TSB, Croston, CurrentPractice, MovingAverage, Naive, SameLastYear, SeasonalNaive
 from core.forecast.stats import ARIMA, ETS, Theta
+from core.i18n import M_, N_
 
 MODELS: dict[str, type[Forecaster]] = {
     cls.alias: cls
@@ -28,9 +29,9 @@ MODELS: dict[str, type[Forecaster]] = {
 DEFAULT_LADDER: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "theta", "comb", "glm", "lgbm")
 
 EXTERNAL_PREFIX = "ext:"
-EXTERNAL_SUMMARY = ("Forecasts made elsewhere (a notebook, another team's model) and uploaded to this run: scored on "
-                    "the same folds, metrics and money as the built-in models. Mitoshi cannot check that they were "
-                    "made without looking ahead.")
+EXTERNAL_SUMMARY = N_("Forecasts made elsewhere (a notebook, another team's model) and uploaded to this run: "
+                      "scored on the same folds, metrics and money as the built-in models. Mitoshi cannot check "
+                      "that they were made without looking ahead.")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ class ModelInfo:
     """What pages, charts and the decision need to know of a model of a run."""
 
     alias: str
-    name: str  # for people
+    name: str  # for people, in English (a catalog message: ``core.fmt.model_name`` reads it in the current language)
     rung: Rung
     complexity: int  # 1 (a rule anyone can run) .. 5 (a model to operate)
-    summary: str
+    summary: str  # in English, a catalog message: show ``gettext(summary)``
 
     @property
     def external(self) -> bool:
@@ -66,7 +67,7 @@ def model_info(alias: str) -> ModelInfo:
         return ModelInfo(alias, alias[len(EXTERNAL_PREFIX):], Rung.EXTERNAL, 5, EXTERNAL_SUMMARY)
     cls = MODELS.get(alias)
     if cls is None:
-        raise MitoshiError(f"Unknown model '{alias}'. Known models: {', '.join(MODELS)}.")
+        raise MitoshiError(M_("Unknown model '{alias}'. Known models: {known}.", alias=alias, known=", ".join(MODELS)))
     return ModelInfo(alias, cls.name, cls.rung, cls.complexity, cls.summary)
 
 
@@ -74,7 +75,7 @@ def make_model(alias: str, **params: object) -> Forecaster:
     """A model by alias with its settings; a clear message for an unknown alias or setting."""
     cls = MODELS.get(alias)
     if cls is None:
-        raise MitoshiError(f"Unknown model '{alias}'. Known models: {', '.join(MODELS)}.")
+        raise MitoshiError(M_("Unknown model '{alias}'. Known models: {known}.", alias=alias, known=", ".join(MODELS)))
     try:
         return cls(**params)
     except TypeError as exc:

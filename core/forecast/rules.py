@@ -14,17 +14,21 @@ import numpy as np
 
 from core.columns import Freq
 from core.forecast.base import (
+    NEVER_SOLD,
+    SHORTER_THAN_SEASON,
     Fallback,
     Forecast,
-    ForecastError,
     Forecaster,
+    ForecastError,
     ForecastTask,
     LocalForecaster,
     Panel,
     Rung,
     naive_panel,
+    reason,
     seasonal_panel,
 )
+from core.i18n import M_, N_
 
 _MA_WINDOW = {Freq.DAILY: 28, Freq.WEEKLY: 8, Freq.MONTHLY: 6}
 _YEAR = {Freq.DAILY: 364, Freq.WEEKLY: 52, Freq.MONTHLY: 12}  # 364 days keeps the weekday
@@ -33,7 +37,7 @@ _YEAR = {Freq.DAILY: 364, Freq.WEEKLY: 52, Freq.MONTHLY: 12}  # 364 days keeps t
 def _seasonal(panel: Panel, steps: int, season: int) -> Forecast:
     """The seasonal naive; series shorter than a season get the naive, and are named."""
     return Forecast(seasonal_panel(panel, steps, season),
-                    Fallback.where(panel, panel.lengths < season, "naive", f"shorter than a season ({season} periods)"))
+                    Fallback.where(panel, panel.lengths < season, "naive", reason(SHORTER_THAN_SEASON, season=season)))
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,10 @@ class Naive(LocalForecaster):
     """
 
     alias: ClassVar[str] = "naive"
-    name: ClassVar[str] = "Naive (last value)"
+    name: ClassVar[str] = N_("Naive (last value)")
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
-    summary: ClassVar[str] = "Tomorrow sells what today sold: the last value, repeated."
+    summary: ClassVar[str] = N_("Tomorrow sells what today sold: the last value, repeated.")
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         return Forecast(naive_panel(panel, steps))
@@ -64,11 +68,11 @@ class SeasonalNaive(LocalForecaster):
     """
 
     alias: ClassVar[str] = "snaive"
-    name: ClassVar[str] = "Seasonal naive"
+    name: ClassVar[str] = N_("Seasonal naive")
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
-    summary: ClassVar[str] = ("The same period one season ago: last week's same weekday for daily data, "
-                              "last year's for weekly or monthly.")
+    summary: ClassVar[str] = N_("The same period one season ago: last week's same weekday for daily data, "
+                                "last year's for weekly or monthly.")
     season_length: int | None = None
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
@@ -85,16 +89,16 @@ class MovingAverage(LocalForecaster):
     """
 
     alias: ClassVar[str] = "ma"
-    name: ClassVar[str] = "Moving average"
+    name: ClassVar[str] = N_("Moving average")
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
-    summary: ClassVar[str] = "The average of the last few weeks (28 days, 8 weeks or 6 months), flat."
+    summary: ClassVar[str] = N_("The average of the last few weeks (28 days, 8 weeks or 6 months), flat.")
     window: int | None = None
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         window = self.window or _MA_WINDOW[task.freq]
         if window < 1:
-            raise ForecastError("The moving-average window must be at least 1 period.")
+            raise ForecastError(M_("The moving-average window must be at least 1 period."))
         mean = np.nanmean(panel.last(window), axis=1)  # a series always has its cutoff value
         return Forecast(np.repeat(mean[:, None], steps, axis=1))
 
@@ -108,11 +112,11 @@ class SameLastYear(LocalForecaster):
     """
 
     alias: ClassVar[str] = "lastyear"
-    name: ClassVar[str] = "Same period last year"
+    name: ClassVar[str] = N_("Same period last year")
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 1
-    summary: ClassVar[str] = ("The same period last year (364 days back for daily data, keeping the weekday); "
-                              "items younger than a year use the seasonal naive.")
+    summary: ClassVar[str] = N_("The same period last year (364 days back for daily data, keeping the weekday); "
+                                "items younger than a year use the seasonal naive.")
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
         year = _YEAR[task.freq]
@@ -126,10 +130,10 @@ class SameLastYear(LocalForecaster):
             ago = panel.values[:, start:start + steps]
             young = np.isnan(ago).any(axis=1)
             values = np.where(np.isnan(ago), fallback.values, ago)
-        reason = "horizon longer than a year" if steps > year else "less than a year of history"
+        why = "horizon longer than a year" if steps > year else "less than a year of history"  # REASON_TEMPLATES
         short = panel.lengths < task.season_length
-        return Forecast(values, Fallback.where(panel, young & ~short, "snaive", reason)
-                        + Fallback.where(panel, young & short, "naive", reason))
+        return Forecast(values, Fallback.where(panel, young & ~short, "snaive", why)
+                        + Fallback.where(panel, young & short, "naive", why))
 
 
 def _smooth_demand(panel: Panel, alpha_size: float, alpha_rate: float, tsb: bool) -> np.ndarray:
@@ -163,7 +167,7 @@ def _flat(panel: Panel, level: np.ndarray, steps: int) -> Forecast:
     """The level repeated; a series that never sold has no demand size to smooth and forecasts 0."""
     never = np.isnan(level)
     return Forecast(np.repeat(np.where(never, 0.0, level)[:, None], steps, axis=1),
-                    Fallback.where(panel, never, "zero", "never sold"))
+                    Fallback.where(panel, never, "zero", NEVER_SOLD))
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,8 @@ class Croston(LocalForecaster):
     name: ClassVar[str] = "Croston"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 2
-    summary: ClassVar[str] = ("Croston's method for slow movers: smoothed size of a sale over smoothed "
-                              "interval between sales.")
+    summary: ClassVar[str] = N_("Croston's method for slow movers: smoothed size of a sale over smoothed "
+                                "interval between sales.")
     alpha: float = 0.1
 
     def _forecast_panel(self, panel: Panel, steps: int, task: ForecastTask) -> Forecast:
@@ -200,8 +204,8 @@ class TSB(LocalForecaster):
     name: ClassVar[str] = "TSB"
     rung: ClassVar[Rung] = Rung.RULE
     complexity: ClassVar[int] = 2
-    summary: ClassVar[str] = ("Teunter-Syntetos-Babai for slow movers: smoothed size times smoothed probability "
-                              "of a sale, so items that stop selling fade out.")
+    summary: ClassVar[str] = N_("Teunter-Syntetos-Babai for slow movers: smoothed size times smoothed probability "
+                                "of a sale, so items that stop selling fade out.")
     alpha_size: float = 0.1
     alpha_probability: float = 0.1
 
@@ -221,16 +225,16 @@ class CurrentPractice(Forecaster):
     """
 
     alias: ClassVar[str] = "practice"
-    name: ClassVar[str] = "Today's practice"
+    name: ClassVar[str] = N_("Today's practice")
     rung: ClassVar[Rung] = Rung.PRACTICE
     complexity: ClassVar[int] = 0
-    summary: ClassVar[str] = "Today's ordering practice: what the stores actually ordered for each day."
+    summary: ClassVar[str] = N_("Today's ordering practice: what the stores actually ordered for each day.")
 
     def _forecast(self, task: ForecastTask) -> Forecast:
         if not task.orders or task.orders not in task.future:
-            raise ForecastError(
+            raise ForecastError(M_(
                 "'practice' needs the dataset's column of today's orders; this dataset has none. "
                 "Leave it out, or map an orders column at import."
-            )
+            ))
         return Forecast(task.future[task.orders].to_numpy(dtype=float))
 

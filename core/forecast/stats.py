@@ -45,6 +45,7 @@ from core.forecast.base import (
     never_sold,
     seasonal_panel,
 )
+from core.i18n import N_
 
 # Fitting on the recent past only is a deliberate speed/accuracy trade-off: two
 # years of days hold every weekly pattern and a year-on-year repeat, and older
@@ -749,12 +750,12 @@ class ETS(LocalForecaster):
     """
 
     alias: ClassVar[str] = "ets"
-    name: ClassVar[str] = "ETS (exponential smoothing)"
+    name: ClassVar[str] = N_("ETS (exponential smoothing)")
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 2
-    summary: ClassVar[str] = ("Exponential smoothing: a level, a trend if the series has one, and a weekly or "
-                              "yearly pattern if it has one, each updated a little with every new period; the "
-                              "form is chosen per series by an information criterion (AICc).")
+    summary: ClassVar[str] = N_("Exponential smoothing: a level, a trend if the series has one, and a weekly or "
+                                "yearly pattern if it has one, each updated a little with every new period; the "
+                                "form is chosen per series by an information criterion (AICc).")
 
     trend: Literal[None, "add", "auto"] = "auto"
     damped: bool = False
@@ -1007,11 +1008,11 @@ class Theta(LocalForecaster):
     """
 
     alias: ClassVar[str] = "theta"
-    name: ClassVar[str] = "Theta"
+    name: ClassVar[str] = N_("Theta")
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 2
-    summary: ClassVar[str] = ("The Theta method: a smoothed level plus half the long-run trend, with the "
-                              "weekly or yearly pattern taken out first and put back after.")
+    summary: ClassVar[str] = N_("The Theta method: a smoothed level plus half the long-run trend, with the "
+                                "weekly or yearly pattern taken out first and put back after.")
 
     deseasonalize: bool | None = None
     season_length: int | None = None
@@ -1163,8 +1164,8 @@ class ARIMA(LocalForecaster):
     name: ClassVar[str] = "ARIMA"
     rung: ClassVar[Rung] = Rung.STATISTICAL
     complexity: ClassVar[int] = 3
-    summary: ClassVar[str] = ("Seasonal ARIMA: each period explained by the last few periods, the same "
-                              "period a season ago, and planned promotions or prices; one fit per series.")
+    summary: ClassVar[str] = N_("Seasonal ARIMA: each period explained by the last few periods, the same "
+                                "period a season ago, and planned promotions or prices; one fit per series.")
     # Its warning capture and one-thread BLAS setting are process-wide: never split into threads.
     parallel_from: ClassVar[int] = 2**62
 
