@@ -295,7 +295,7 @@ def test_a_run_publishes_after_rows_are_appended_and_says_so(warehouse, dataset)
     assert batch.trained_until == date(2025, 3, 16)
     assert batch.frame[DATE].min() == pd.Timestamp("2025-03-17") and batch.n_series == 4
     assert any(n.startswith("Fitted on 5 more days than the backtest saw: the run's data ended on 2025-03-11")
-               for n in batch.notes)
+               for n in map(str, batch.notes))
     # A run stored before data_end was kept is checked up to its last forecast date.
     warehouse.query("UPDATE runs SET data_end = NULL WHERE run_id = ?", [run_id])
     assert prepare_batch(warehouse, run_id, options).trained_until == date(2025, 3, 16)

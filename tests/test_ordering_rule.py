@@ -66,10 +66,10 @@ def test_the_quantile_rule_orders_up_to_forecast_plus_the_other_folds_quantile()
     quantile = money_impact(forecasts, data, ImpactConfig(service_level=0.5, ordering_rule=QUANTILE), items=ITEMS)
     row = quantile.row("m")
     assert (row["ordered"], row["sold"], row["waste"], row["lost"]) == (26, 22, 4, 2)
-    assert row["profit"] == 640 and row["ordering"] == "its 50% quantile"
-    assert quantile.config.level_label == "the model's 50% quantile"
+    assert row["profit"] == 640 and str(row["ordering"]) == "its 50% quantile"
+    assert str(quantile.config.level_label) == "the model's 50% quantile"
     normal = money_impact(forecasts, data, ImpactConfig(service_level=0.5), items=ITEMS)
-    assert normal.row("m")["profit"] == 720 and normal.row("m")["ordering"] == "50% service level"
+    assert normal.row("m")["profit"] == 720 and str(normal.row("m")["ordering"]) == "50% service level"
     yearly = 365 / 4  # 4 days simulated
     for result in (quantile, normal):  # both rules, whichever made the summary
         rules = result.ordering_rules.set_index("policy").loc["m"]
@@ -89,8 +89,8 @@ def test_the_quantile_rule_orders_up_to_forecast_plus_the_other_folds_quantile()
 def test_each_items_level_is_chosen_under_each_rule_and_both_are_shown():
     forecasts, data = two_folds()
     result = money_impact(forecasts, data, ImpactConfig(ordering_rule=QUANTILE), items=ITEMS)
-    assert result.config.level_label == "each item's best service level in the other folds, at the model's quantile"
-    assert result.row("m")["ordering"].startswith("profit-optimal per item at its quantile")
+    assert str(result.config.level_label) == "each item's best service level in the other folds, at the model's quantile"
+    assert str(result.row("m")["ordering"]).startswith("profit-optimal per item at its quantile")
     rules = result.ordering_rules
     assert list(rules.columns) == ["policy", "normal_yearly_profit", "quantile_yearly_profit", "normal_yearly_savings",
                                    "quantile_yearly_savings", "quantile_gain", "better"]
@@ -116,13 +116,13 @@ def test_the_rule_round_trips_through_the_settings_and_old_settings_read_as_norm
 def test_an_old_decision_reads_as_normal_and_a_quantile_one_says_so():
     old = Decision.from_json(SAMPLE.read_text(encoding="utf-8"))  # format 1: no rule kept
     assert old.ordering_rule == NORMAL
-    assert old.ordering_words == "each item's profit-optimal service level (normal safety stock)"
+    assert str(old.ordering_words) == "each item's profit-optimal service level (normal safety stock)"
     quantile = replace(old, ordering_rule=QUANTILE,
                        ordering=ImpactConfig(service_level=0.95, ordering_rule=QUANTILE).level_label)
     back = Decision.from_json(quantile.to_json())
-    assert back.ordering_rule == QUANTILE and back.ordering_words == "the model's 95% quantile"
+    assert back.ordering_rule == QUANTILE and str(back.ordering_words) == "the model's 95% quantile"
     fixed = replace(old, ordering=ImpactConfig(service_level=0.95).level_label)
-    assert fixed.ordering_words == "a 95% service level (normal safety stock)"
+    assert str(fixed.ordering_words) == "a 95% service level (normal safety stock)"
 
 
 # ---------------------------------------------------------------------------------
@@ -166,8 +166,8 @@ def test_quantile_order_quantities_are_forecast_plus_the_offset_from_all_folds(t
     assert len(batch.frame) == 6 * 4 and (offset > 0).all()
     assert batch.model_params()["ordering_rule"] == QUANTILE
     assert any(n.startswith("Order quantity = forecast + the quantile of Naive") and "all 3 folds" in n
-               and "at the 80% level" in n for n in batch.notes)
-    assert "6 series have too few backtest errors of their own" in " ".join(batch.notes)
+               and "at the 80% level" in n for n in map(str, batch.notes))
+    assert "6 series have too few backtest errors of their own" in " ".join(map(str, batch.notes))
     version = handoff_store.publish_batch(warehouse, batch)
     header = handoff_store.list_batches(warehouse, dataset.dataset_id).set_index("version").loc[version]
     assert header["model_params"]["ordering_rule"] == QUANTILE and header["service_level"] == 0.8
@@ -179,7 +179,7 @@ def test_the_normal_rule_is_kept_and_an_unknown_rule_refused(tiny_run):
     warehouse, _, run = tiny_run
     batch = prepare_batch(warehouse, run.run_id, PublishOptions.from_run(run, "naive", horizon=2, service_level=0.8))
     assert batch.model_params()["ordering_rule"] == NORMAL
-    assert any(n.startswith("Order quantity = forecast + 0.84 × the series' RMSE") for n in batch.notes)
+    assert any(n.startswith("Order quantity = forecast + 0.84 × the series' RMSE") for n in map(str, batch.notes))
     with pytest.raises(PublishError, match="Unknown ordering rule 'mean'"):
         PublishOptions.from_run(run, "naive", service_level=0.8, ordering_rule="mean")
 
@@ -202,7 +202,7 @@ def test_a_level_the_errors_cannot_support_is_not_available_not_an_offset_of_zer
     np.testing.assert_array_equal(np.isnan(offsets).all(axis=1), [False, False, False, False, True, True])
     assert (np.diff(offsets[:4], axis=0) >= 0).all()
     result = money_impact(forecasts, data, ImpactConfig(ordering_rule=QUANTILE), items=ITEMS)
-    assert any("m has no 90%, 95%, 98%, 99%, 99.5% quantile" in note and "left out" in note for note in result.notes)
+    assert any("m has no 90%, 95%, 98%, 99%, 99.5% quantile" in note and "left out" in note for note in map(str, result.notes))
     # the normal rule at 99.5 % still works; its quantile counterpart is not available, so normal is the better rule
     normal = money_impact(forecasts, data, ImpactConfig(service_level=0.995), items=ITEMS)
     rules = normal.ordering_rules.set_index("policy").loc["m"]
@@ -217,7 +217,7 @@ def test_a_level_too_rare_for_the_errors_says_so_and_names_the_level(tiny_run):
     options = PublishOptions.from_run(run, "naive", horizon=7, service_level=0.995, ordering_rule=QUANTILE)
     batch = prepare_batch(warehouse, run.run_id, options)
     assert batch.frame["order_quantity"].isna().all()
-    text = " ".join(batch.notes)
+    text = " ".join(map(str, batch.notes))
     assert "too new" not in text
     assert ("6 series have too few backtest errors for a 99.5% quantile of Naive (last value): its 90 errors, pooled over every "
             "series, support quantiles up to 98.9%") in text and "normal rule" in text

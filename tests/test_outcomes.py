@@ -135,7 +135,7 @@ def test_a_balanced_read_sums_each_store_over_the_series_present_throughout():
         {"store": "S1", "series": 2, "kept": 1, "appeared": 0, "ended": 1, "outside": 0},
         {"store": "S2", "series": 2, "kept": 1, "appeared": 1, "ended": 0, "outside": 0},
         {"store": "S3", "series": 2, "kept": 1, "appeared": 0, "ended": 0, "outside": 1}]
-    assert balance.note() == (
+    assert str(balance.note()) == (
         "Each store is read on the series sold throughout 2026-03-03 to 2026-03-06, so the same series are summed "
         "before and during the pilot: 3 of 6 series. Left out, because they appeared or ended in that window: "
         "S1 1 (1 ended); S2 1 (1 appeared). 1 more series had no row in it.")

@@ -149,7 +149,7 @@ def test_publishing_follows_the_decisions_ordering_rule_and_says_so(warehouse_wi
     assert not at.exception and not at.error, [e.value for e in at.error]
     versions = at.dataframe[0].value
     assert versions["model"].tolist() == ["Moving average"]
-    assert versions["ordering"].tolist() == [rule_words(QUANTILE)]
+    assert versions["ordering"].tolist() == [str(rule_words(QUANTILE))]
 
     warehouse = Warehouse(warehouse_with_run)
     try:

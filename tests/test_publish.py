@@ -88,7 +88,7 @@ def test_known_in_advance_columns_left_out_are_said(demo_run):
     publish_model(warehouse, run, "snaive")
     batches = handoff_store.list_batches(warehouse).set_index("model")
     assert batches.loc["lgbm", "model_params"]["exog_left_out"] == ["price", "promo", "holiday"]
-    assert any("price, promo, holiday" in note for note in batches.loc["lgbm", "notes"])
+    assert any("price, promo, holiday" in note for note in map(str, batches.loc["lgbm", "notes"]))
     assert batches.loc["snaive", "model_params"]["exog_left_out"] == []  # a rule never reads them
     assert batches.loc["snaive", "notes"] == []
 
@@ -162,7 +162,7 @@ def test_order_quantity_is_forecast_plus_safety_stock(demo_run, level):
     expected = one["forecast"] + norm.ppf(level) * rmse[one[SERIES_ID].iloc[0]]
     np.testing.assert_allclose(one["order_quantity"], expected.clip(lower=0))
     header = handoff_store.list_batches(warehouse).iloc[0]
-    assert header["service_level"] == level and any("service level" in n for n in header["notes"])
+    assert header["service_level"] == level and any("service level" in n for n in map(str, header["notes"]))
 
 
 def test_series_that_ended_before_the_last_date_are_not_forecast():
@@ -206,11 +206,11 @@ def test_profit_optimal_order_quantities_follow_each_items_economics(demo_run):
     quantities = batch.frame["order_quantity"]
     assert quantities.notna().any() and (quantities.dropna() >= 0).all()
     # The method as it is: levels chosen by the shelf simulation, not a critical ratio.
-    method = next(n for n in batch.notes if n.startswith("Order quantity = forecast + z"))
+    method = next(n for n in map(str, batch.notes) if n.startswith("Order quantity = forecast + z"))
     assert "30%, 50%, 70%, 80%, 90%, 95%, 98%, 99%, 99.5% that earned it the most in the shelf simulation" in method
-    assert not any("margin ÷" in n for n in batch.notes)
+    assert not any("margin ÷" in n for n in map(str, batch.notes))
     below = batch.frame.loc[quantities < batch.frame["forecast"] - 1e-9, "unique_id"].nunique()
-    said = [n for n in batch.notes if "below their forecast" in n]
+    said = [n for n in map(str, batch.notes) if "below their forecast" in n]
     assert said == ([f"{below:,} of {batch.n_series:,} series are ordered below their forecast on purpose (a "
                      "service level under 50 %): in the simulation a leftover cost them more than the sales an "
                      "extra unit would have made."] if below else [])

@@ -5,51 +5,70 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import fmt
 from core.backtest import store as runs
 from core.decision.verdict import Decision
+from core.i18n import N_, render
+from core.i18n import gettext as _
 from core.money import store as settings
-from core import fmt
 from core.money.impact import NORMAL, ORDERING_RULES, QUANTILE, rule_words
 from core.text import md
-from ui.money import RULE_CHOICES, RULE_HELP, RULE_LABEL
+from ui.money import RULE_HELP, RULE_LABEL, rule_choice
 from ui.state import current_project, get_warehouse
+
+# Where the rule to publish with comes from (catalog msgids, said in the reader's language).
+FROM_DECISION = N_("the GO / NO-GO decision on this run")
+FROM_SETTINGS = N_("the project's money settings")
+FROM_DEFAULT = N_("the default")
+# A verdict as people read it: GO and NO-GO stay as they are in every language.
+VERDICT_WORDS = {"GO": "GO", "CONDITIONAL GO": N_("CONDITIONAL GO"), "NO-GO": "NO-GO"}
 
 
 def default_rule(decision: Decision | None, run: runs.RunInfo) -> tuple[str, str]:
-    """The rule to publish with and why: the decision's on this run where there is one,
-    else the project's money settings for the run's dataset, else the normal safety stock."""
+    """The rule to publish with and why (an English catalog msgid: show it with gettext):
+    the decision's on this run where there is one, else the project's money settings for
+    the run's dataset, else the normal safety stock."""
     if decision is not None:
-        return decision.ordering_rule, "the GO / NO-GO decision on this run"
+        return decision.ordering_rule, FROM_DECISION
     warehouse = get_warehouse()
     project = current_project(warehouse)
     stored = settings.load_impact_settings(warehouse, project.project_id if project else None, run.dataset_id)
     if stored is not None:
-        return stored.ordering_rule, "the project's money settings"
-    return NORMAL, "the default"
+        return stored.ordering_rule, FROM_SETTINGS
+    return NORMAL, FROM_DEFAULT
+
+
+def verdict_words(verdict: str) -> str:
+    """``GO``, ``CONDITIONAL GO`` (条件付きGO), ``NO-GO`` in the current language."""
+    return _(VERDICT_WORDS.get(verdict, verdict))
 
 
 def decision_note(decision: Decision, alias: str | None, publishable: bool) -> str:
-    """The banner over the Hand-off page, in Markdown: the decision taken on the run, and
-    whether the batch about to be published records it — only when ``alias`` (the model
-    to publish) is the decision's model. ``publishable``: whether Mitoshi can publish the
-    decision's model (``core.handoff.batch.unpublishable_reason`` is None; the page says
-    why not under the picker)."""
-    chosen = md(fmt.model_name(decision.model))
-    note = (f"The GO / NO-GO decision of {decision.created_at.replace('T', ' ')} on this run "
-            f"({md(decision.project_name)}) is **{decision.verdict}** for **{chosen}**")
+    """The banner over the Hand-off page, in Markdown and the current language: the decision
+    taken on the run, and whether the batch about to be published records it — only when
+    ``alias`` (the model to publish) is the decision's model. ``publishable``: whether
+    Mitoshi can publish the decision's model (``core.handoff.batch.unpublishable_reason``
+    is None; the page says why not under the picker)."""
+    day, _t, time = str(decision.created_at).partition("T")
+    values = {"when": f"{fmt.date(day)} {time}".strip(), "project": md(decision.project_name),
+              "verdict": verdict_words(decision.verdict), "model": md(fmt.model_name(decision.model))}
     if alias == decision.model:
-        return note + "; publishing it records the decision with the batch."
-    instead = (f"You are publishing **{md(fmt.model_name(alias))}** instead: the batch will not record the decision."
-               if alias is not None else "Nothing else is offered: no batch can record the decision.")
+        return _("The GO / NO-GO decision of {when} on this run ({project}) is **{verdict}** for **{model}**; "
+                 "publishing it records the decision with the batch.").format(**values)
+    instead = (_("You are publishing **{model}** instead: the batch will not record the decision.").format(
+        model=md(fmt.model_name(alias))) if alias is not None else
+        _("Nothing else is offered: no batch can record the decision."))
     if not publishable:
-        return f"{note}, which Mitoshi cannot publish. {instead}"
-    return f"{note}. {instead} Choose {chosen} to record it."
+        return _("The GO / NO-GO decision of {when} on this run ({project}) is **{verdict}** for **{model}**, which "
+                 "Mitoshi cannot publish. {instead}").format(instead=instead, **values)
+    return _("The GO / NO-GO decision of {when} on this run ({project}) is **{verdict}** for **{model}**. {instead} "
+             "Choose {model} to record it.").format(instead=instead, **values)
 
 
 def orders_label(rule: str) -> str:
     """The order-quantity toggle's label for the ordering rule (``NORMAL`` or ``QUANTILE``)."""
-    return ("Order quantities (the model's quantile)" if rule == QUANTILE else
-            "Order quantities (forecast + safety stock)")
+    return (_("Order quantities (the model's quantile)") if rule == QUANTILE else
+            _("Order quantities (forecast + safety stock)"))
 
 
 def current_rule(decision: Decision | None, run: runs.RunInfo) -> str:
@@ -62,19 +81,21 @@ def ordering_rule_choice(decision: Decision | None, run: runs.RunInfo, disabled:
     """The radio choosing how order quantities are sized, pre-set to ``default_rule`` and
     saying where that default comes from; returns ``NORMAL`` or ``QUANTILE``."""
     rule, source = default_rule(decision, run)
-    chosen = st.radio(RULE_LABEL, list(ORDERING_RULES), index=list(ORDERING_RULES).index(rule),
-                      format_func=RULE_CHOICES.get, key=f"handoff_rule_{run.run_id}", disabled=disabled,
-                      help=RULE_HELP)
+    chosen = st.radio(_(RULE_LABEL), list(ORDERING_RULES), index=list(ORDERING_RULES).index(rule),
+                      format_func=rule_choice, key=f"handoff_rule_{run.run_id}", disabled=disabled,
+                      help=_(RULE_HELP))
     if not disabled:
-        followed = "follows" if chosen == rule else "differs from"
-        st.caption(f":material/rule: This {followed} {md(source)}: order up to {md(rule_words(rule))}.")
+        text = (_("This follows {source}: order up to {rule}.") if chosen == rule else
+                _("This differs from {source}: order up to {rule}."))
+        st.caption(":material/rule: " + text.format(source=md(_(source)), rule=md(rule_words(rule))))
     return chosen
 
 
 def batch_rule(model_params: dict) -> str | None:
-    """The rule a published batch's order quantities follow, in words (None: it has none;
-    a batch published before the rule was kept ordered at forecast + z × RMSE)."""
+    """The rule a published batch's order quantities follow, in words in the current
+    language (None: it has none; a batch published before the rule was kept ordered at
+    forecast + z × RMSE)."""
     if not isinstance(model_params, dict) or "ordering_rule" not in model_params:
-        return rule_words(NORMAL)
+        return render(rule_words(NORMAL))
     rule = model_params["ordering_rule"]
-    return None if rule is None else rule_words(rule)
+    return None if rule is None else render(rule_words(rule))

@@ -13,11 +13,14 @@ from core.backtest import store as runs
 from core.errors import MitoshiError
 from core.money import charts as money_charts
 from core.money import store as settings
+from core.i18n import M_, N_, Msg, render
+from core.i18n import gettext as _
 from core.money.impact import (
     ERRORS,
     NORMAL,
     PRICE_NAMES,
     QUANTILE,
+    SETTINGS_SECTION,
     SHELF,
     Economics,
     ErrorCosts,
@@ -25,6 +28,7 @@ from core.money.impact import (
     ImpactResult,
     level_text,
     ordering_words,
+    semicolons,
     unit_yen,
 )
 from core.money.run_impact import run_impact
@@ -32,42 +36,51 @@ from core.text import md
 from ui.backtest import run_revision
 from ui.state import change_metric, current_project, get_warehouse, show_error, table
 
-OPTIMAL_CHOICE = "Profit-optimal per item (recommended)"
-FIXED_CHOICE = "One service level for every item"
-RULE_LABEL = "Order up to"
-RULE_CHOICES = {NORMAL: "forecast + safety stock (normal)", QUANTILE: "the model's quantile (from its own past errors)"}
-RULE_HELP = ("How much to order for a service level. **Forecast + safety stock**: the safety stock is z × the "
-             "model's typical error (RMSE), which assumes errors are as often too high as too low, in a bell "
-             "curve — often wrong for slow movers (many zero days, now and then a few) and perishables. **The "
-             "model's quantile**: the order covers demand on that share of days as the model's own past misses "
-             "on this item show it (95 % service: the level its forecast plus error exceeded on only 5 % of past "
-             "days, in the backtest's other folds), no bell curve assumed. The page shows, per model, which rule "
-             "earns more.")
+# Options of the widgets are these English constants (the session keeps them whatever the language);
+# what a person reads is their translation (format_func).
+OPTIMAL_CHOICE = N_("Profit-optimal per item (recommended)")
+FIXED_CHOICE = N_("One service level for every item")
+RULE_LABEL = N_("Order up to")
+RULE_CHOICES = {NORMAL: N_("forecast + safety stock (normal)"),
+                QUANTILE: N_("the model's quantile (from its own past errors)")}
+RULE_HELP = N_("How much to order for a service level. **Forecast + safety stock**: the safety stock is z × the "
+               "model's typical error (RMSE), which assumes errors are as often too high as too low, in a bell "
+               "curve — often wrong for slow movers (many zero days, now and then a few) and perishables. **The "
+               "model's quantile**: the order covers demand on that share of days as the model's own past misses "
+               "on this item show it (95 % service: the level its forecast plus error exceeded on only 5 % of past "
+               "days, in the backtest's other folds), no bell curve assumed. The page shows, per model, which rule "
+               "earns more.")
 
 
-def run_picker(key: str, label: str = "Backtest run") -> runs.RunInfo | None:
-    """A select box over the stored runs, newest first, remembered across pages."""
+def rule_choice(rule: str) -> str:
+    """An ordering rule as the radio shows it, in the current language."""
+    return _(RULE_CHOICES[rule])
+
+
+def run_picker(key: str, label: str | None = None) -> runs.RunInfo | None:
+    """A select box over the stored runs, newest first, remembered across pages (``label``:
+    "Backtest run" in the reader's language by default)."""
     stored = runs.list_runs(get_warehouse())
     if not stored:
-        st.info("No backtest is stored yet: run the ladder on the **Backtest** page first.", icon=":material/info:")
-        st.page_link("pages/backtest.py", label="Go to Backtest", icon=":material/science:")
+        st.info(_("No backtest is stored yet: run the ladder on the **Backtest** page first."), icon=":material/info:")
+        st.page_link("pages/backtest.py", label=_("Go to Backtest"), icon=":material/science:")
         return None
     by_id = {r.run_id: r for r in stored}
     remembered = st.session_state.get("money_run")
     ids = list(by_id)
-    chosen = st.selectbox(label, ids, index=ids.index(remembered) if remembered in by_id else 0, key=key,
-                          format_func=lambda i: f"{by_id[i].name} · {by_id[i].dataset_name} · "
-                                                f"{by_id[i].n_series:,} series · {by_id[i].created_at:%Y-%m-%d %H:%M}")
+    chosen = st.selectbox(label or _("Backtest run"), ids, index=ids.index(remembered) if remembered in by_id else 0,
+                          key=key, format_func=lambda i: _("{run} · {dataset} · {n:,} series · {created}").format(
+                              run=by_id[i].name, dataset=by_id[i].dataset_name, n=by_id[i].n_series,
+                              created=f"{by_id[i].created_at:%Y-%m-%d %H:%M}"))
     st.session_state["money_run"] = chosen
     return by_id[chosen]
 
 
-SHELF_CHOICE = "Shelf simulation: units of items with prices, costs and shelf lives"
-ERRORS_CHOICE = "Cost of forecast errors: yen per unit over- and under-forecast"
-SETTINGS_SECTION = "Prices, costs, shelf life and demand on stockout days"
-UNIT_VALUE_LABEL = "What one unit of the target is worth (¥)"
-UNDER_LABEL = "Cost of a unit under-forecast (% of its value)"
-OVER_LABEL = "Cost of a unit over-forecast (% of its value)"
+SHELF_CHOICE = N_("Shelf simulation: units of items with prices, costs and shelf lives")
+ERRORS_CHOICE = N_("Cost of forecast errors: yen per unit over- and under-forecast")
+UNIT_VALUE_LABEL = N_("What one unit of the target is worth (¥)")
+UNDER_LABEL = N_("Cost of a unit under-forecast (% of its value)")
+OVER_LABEL = N_("Cost of a unit over-forecast (% of its value)")
 
 
 def suggested_money_model(run: runs.RunInfo | None) -> str:
@@ -101,9 +114,15 @@ def _stored(key: str, run: runs.RunInfo | None) -> tuple[str | None, str | None,
     if stored is None:
         stored = ImpactConfig(money_model=suggested_money_model(run))
     if run is not None:
-        where = f"the project **{md(project.name)}**" if project is not None else "this session (no project chosen)"
-        st.caption(f":material/folder_open: Money settings of {where} for the dataset **{md(run.dataset_name)}**: "
-                   "the Money, Report and Hand-off pages share them for this dataset; another dataset has its own.")
+        if project is not None:
+            text = _("Money settings of the project **{project}** for the dataset **{dataset}**: the Money, Report "
+                     "and Hand-off pages share them for this dataset; another dataset has its own.").format(
+                project=md(project.name), dataset=md(run.dataset_name))
+        else:
+            text = _("Money settings of this session (no project chosen) for the dataset **{dataset}**: the Money, "
+                     "Report and Hand-off pages share them for this dataset; another dataset has its own.").format(
+                dataset=md(run.dataset_name))
+        st.caption(f":material/folder_open: {text}")
     return pid, dataset_id, stored
 
 
@@ -128,25 +147,25 @@ def _economics_inputs(key: str, stored: ImpactConfig) -> tuple[Economics, bool]:
     """The section of prices, costs, shelf life, holding and censoring (raises
     MitoshiError on values that do not fit together)."""
     e = stored.economics
-    with st.expander(SETTINGS_SECTION, icon=":material/payments:"):
-        st.caption("Taken from the dataset (a price column, an item master with unit_cost and shelf_life_days) "
-                   "where it has them. Averages here are used only for what it lacks. Saved with the project: "
-                   "the Money, Report and Hand-off pages all use them.")
+    with st.expander(_(SETTINGS_SECTION), icon=":material/payments:"):
+        st.caption(_("Taken from the dataset (a price column, an item master with unit_cost and shelf_life_days) "
+                     "where it has them. Averages here are used only for what it lacks. Saved with the project: "
+                     "the Money, Report and Hand-off pages all use them."))
         c = st.columns(4)
-        price = c[0].number_input("Average unit price (¥)", min_value=0.0, value=e.unit_price, step=10.0,
+        price = c[0].number_input(_("Average unit price (¥)"), min_value=0.0, value=e.unit_price, step=10.0,
                                   key=f"{key}_price")
-        cost = c[1].number_input("Average unit cost (¥)", min_value=0.0, value=e.unit_cost, step=10.0,
+        cost = c[1].number_input(_("Average unit cost (¥)"), min_value=0.0, value=e.unit_cost, step=10.0,
                                  key=f"{key}_cost")
-        shelf = c[2].number_input("Average shelf life (days)", min_value=1, value=e.shelf_life_days, step=1,
+        shelf = c[2].number_input(_("Average shelf life (days)"), min_value=1, value=e.shelf_life_days, step=1,
                                   key=f"{key}_shelf")
-        holding = c[3].number_input("Yearly holding cost (% of stock value)", min_value=0.0, max_value=200.0,
+        holding = c[3].number_input(_("Yearly holding cost (% of stock value)"), min_value=0.0, max_value=200.0,
                                     value=float(e.holding_rate * 100), step=5.0, key=f"{key}_holding")
         recorded = _records_stockouts()
         correct = st.checkbox(
-            "Estimate demand on stockout days (sales understate it there)", value=stored.correct_censoring and recorded,
-            key=f"{key}_correct", disabled=not recorded,
-            help=None if recorded else "This dataset has no stockout column, so there are no stockout days to "
-                                       "estimate demand on: map a stockout flag when importing to use it.")
+            _("Estimate demand on stockout days (sales understate it there)"),
+            value=stored.correct_censoring and recorded, key=f"{key}_correct", disabled=not recorded,
+            help=None if recorded else _("This dataset has no stockout column, so there are no stockout days to "
+                                         "estimate demand on: map a stockout flag when importing to use it."))
         correct = correct if recorded else stored.correct_censoring
     economics = Economics(unit_price=price or None, unit_cost=cost, shelf_life_days=int(shelf) if shelf else None,
                           holding_rate=holding / 100)
@@ -165,51 +184,52 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     key = f"{key}_{dataset_id}" if dataset_id else key
     models = {SHELF: SHELF_CHOICE, ERRORS: ERRORS_CHOICE}
     money_model = st.selectbox(
-        "How money is counted", list(models), index=list(models).index(stored.money_model), format_func=models.get,
-        key=f"{key}_money_model",
-        help="The shelf simulation needs units of items with prices, costs and shelf lives (from the data, or the "
-             "averages below). For turnover in currency, or units without prices, count each unit forecast too "
-             "high or too low at a cost you give.")
+        _("How money is counted"), list(models), index=list(models).index(stored.money_model),
+        format_func=lambda m: _(models[m]), key=f"{key}_money_model",
+        help=_("The shelf simulation needs units of items with prices, costs and shelf lives (from the data, or the "
+               "averages below). For turnover in currency, or units without prices, count each unit forecast too "
+               "high or too low at a cost you give."))
     try:
         if money_model == ERRORS:
             costs = stored.error_costs
             c = st.columns(3)
             value = c[0].number_input(
-                UNIT_VALUE_LABEL, min_value=0.0, value=float(costs.unit_value), step=1.0, format="%.2f",
+                _(UNIT_VALUE_LABEL), min_value=0.0, value=float(costs.unit_value), step=1.0, format="%.2f",
                 key=f"{key}_unit_value",
-                help="¥1 for a target in yen of turnover (the default: a yen of turnover). Turnover in thousands or "
-                     "millions of a currency: the exchange rate times a thousand or a million (AUD millions at "
-                     "¥100 a dollar: 100,000,000). Units of items: an item's average price.")
+                help=_("¥1 for a target in yen of turnover (the default: a yen of turnover). Turnover in thousands "
+                       "or millions of a currency: the exchange rate times a thousand or a million (AUD millions at "
+                       "¥100 a dollar: 100,000,000). Units of items: an item's average price."))
             under = c[1].number_input(
-                UNDER_LABEL, min_value=0.0, max_value=100.0, value=float(costs.under_share * 100), step=5.0,
+                _(UNDER_LABEL), min_value=0.0, max_value=100.0, value=float(costs.under_share * 100), step=5.0,
                 format="%.0f", key=f"{key}_under",
-                help="A unit of demand the forecast missed loses its gross margin: about 30 % of its value in "
-                     "retail.")
+                help=_("A unit of demand the forecast missed loses its gross margin: about 30 % of its value in "
+                       "retail."))
             over = c[2].number_input(
-                OVER_LABEL, min_value=0.0, max_value=100.0, value=float(costs.over_share * 100), step=5.0,
+                _(OVER_LABEL), min_value=0.0, max_value=100.0, value=float(costs.over_share * 100), step=5.0,
                 format="%.0f", key=f"{key}_over",
-                help="A unit bought for demand that never came costs its holding, markdown and waste: about 10 % "
-                     "of its value for goods that keep, more for perishables.")
+                help=_("A unit bought for demand that never came costs its holding, markdown and waste: about 10 % "
+                       "of its value for goods that keep, more for perishables."))
             config = replace(stored, money_model=ERRORS,
                              error_costs=ErrorCosts(unit_value=value, under_share=under / 100, over_share=over / 100))
-            st.caption(f"A unit under-forecast costs {unit_yen(config.error_costs.under)}, a unit over-forecast "
-                       f"{unit_yen(config.error_costs.over)}.")
+            st.caption(_("A unit under-forecast costs {under}, a unit over-forecast {over}.").format(
+                under=unit_yen(config.error_costs.under), over=unit_yen(config.error_costs.over)))
         else:
             a, b = st.columns([2, 1])
             mode = a.radio(
-                "How the stores would order from a forecast", [OPTIMAL_CHOICE, FIXED_CHOICE], key=f"{key}_mode",
-                index=0 if stored.service_level is None else 1, horizontal=True,
-                help="Order = forecast + safety stock, the safety stock from the model's own backtest errors. "
-                     "Profit-optimal: each item at the service level that earned it the most in the simulation "
-                     "of the run's other folds — low for one-day bento, high for drinks that keep.")
+                _("How the stores would order from a forecast"), [OPTIMAL_CHOICE, FIXED_CHOICE], key=f"{key}_mode",
+                index=0 if stored.service_level is None else 1, horizontal=True, format_func=_,
+                help=_("Order = forecast + safety stock, the safety stock from the model's own backtest errors. "
+                       "Profit-optimal: each item at the service level that earned it the most in the simulation "
+                       "of the run's other folds — low for one-day bento, high for drinks that keep."))
             level = None
             if mode == FIXED_CHOICE:
                 levels = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995]
                 saved = stored.service_level if stored.service_level in levels else 0.95
-                level = b.select_slider("Service level", levels, value=saved, format_func=level_text,
-                                        key=f"{key}_level", help="The share of periods whose demand the order covers.")
-            rule = st.radio(RULE_LABEL, list(RULE_CHOICES), index=list(RULE_CHOICES).index(stored.ordering_rule),
-                            format_func=RULE_CHOICES.get, horizontal=True, key=f"{key}_rule", help=RULE_HELP)
+                level = b.select_slider(_("Service level"), levels, value=saved, format_func=level_text,
+                                        key=f"{key}_level",
+                                        help=_("The share of periods whose demand the order covers."))
+            rule = st.radio(_(RULE_LABEL), list(RULE_CHOICES), index=list(RULE_CHOICES).index(stored.ordering_rule),
+                            format_func=rule_choice, horizontal=True, key=f"{key}_rule", help=_(RULE_HELP))
             economics, correct = _economics_inputs(key, stored)
             config = replace(stored, money_model=SHELF, service_level=level, economics=economics,
                              correct_censoring=correct, ordering_rule=rule)
@@ -240,7 +260,9 @@ def handoff_economics(key: str, run: runs.RunInfo | None = None) -> Economics | 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_impact(run_id: str, config: ImpactConfig, revision: str) -> ImpactResult:
     """A run's money impact, computed once per run, revision of its models
-    (``ui.backtest.run_revision``) and settings, for every page that needs it."""
+    (``ui.backtest.run_revision``) and settings, for every page that needs it. Its words
+    are facts (``core.i18n.Msg``: notes, labels, sources, the summary's ``label`` and
+    ``ordering``) rendered where shown, so one cached result serves either language."""
     return run_impact(get_warehouse(), run_id, config).impact
 
 
@@ -249,58 +271,98 @@ def compute_impact(run: runs.RunInfo, config: ImpactConfig) -> ImpactResult | No
     cannot be computed. Under the cost of forecast errors, the data's yearly total at
     the unit's value is said below the settings, with a warning when a year of the
     data is worth implausibly little or much (``ImpactResult.implausible``)."""
-    with st.status("Turning forecasts into orders, stockouts and waste…" if config.money_model == SHELF else
-                   "Costing each model's forecast errors…", expanded=False) as status:
+    with st.status(_("Turning forecasts into orders, stockouts and waste…") if config.money_model == SHELF else
+                   _("Costing each model's forecast errors…"), expanded=False) as status:
         try:
             result = cached_impact(run.run_id, config, run_revision(run.run_id))
         except MitoshiError as error:
             failure = error
             # The status ends here, saying what is missing; the message below says how to give it.
-            status.update(label=f"No money impact yet: {md(str(error))}", state="error")
+            status.update(label=_("No money impact yet: {error}").format(error=md(str(error))), state="error")
             result = None
         else:
-            status.update(label="Money impact ready", state="complete")
+            status.update(label=_("Money impact ready"), state="complete")
     if result is None:
         show_error(failure)
         return None
     if result.money_model == ERRORS:  # the scale of the money, beside the unit's value it follows
-        st.caption(f":material/scale: {result.yearly_total_sentence} — if your business is bigger, set what one "
-                   "unit of the target is worth.")
+        st.caption(":material/scale: " + _("{total} — if your business is bigger, set what one unit of the target "
+                                           "is worth.").format(total=result.yearly_total_sentence))
         if result.implausible:
             st.warning(md(result.implausible), icon=":material/warning:")
     return result
 
 
 def _people(summary):
-    """The summary with each policy labelled by its model's name."""
-    return summary.assign(label=summary["policy"].map(fmt.policy_name))
+    """The summary with each policy labelled by its model's name, and how it orders in the
+    current language."""
+    return summary.assign(label=summary["policy"].map(fmt.policy_name), ordering=summary["ordering"].map(render))
 
 
 def ordering_rules_table(impact: ImpactResult) -> pd.DataFrame:
     """Per model, the yearly profit ordering up to forecast + safety stock and up to its
     own quantile, the difference and the better rule, as text for people (¥ with
-    thousands separators)."""
+    thousands separators; 万円 in Japanese), headers in the current language."""
     rules = impact.ordering_rules
+    better = {QUANTILE: _("the quantile"), NORMAL: _("forecast + safety stock"), "same": _("the same")}
     return pd.DataFrame({
-        "model": rules["policy"].map(fmt.model_name),
-        "forecast + safety stock (normal)": rules["normal_yearly_profit"].map(fmt.yen),
-        "the model's quantile": rules["quantile_yearly_profit"].map(fmt.yen),
-        "quantile − normal": rules["quantile_gain"].map(fmt.yen_change),
-        "earns more": rules["better"].map({QUANTILE: "the quantile", NORMAL: "forecast + safety stock",
-                                           "same": "the same"}).where(
-            rules["quantile_yearly_profit"].notna(), "no quantile at this level (too few errors)"),
+        _("model"): rules["policy"].map(fmt.model_name),
+        _("forecast + safety stock (normal)"): rules["normal_yearly_profit"].map(fmt.yen),
+        _("the model's quantile"): rules["quantile_yearly_profit"].map(fmt.yen),
+        _("quantile − normal"): rules["quantile_gain"].map(fmt.yen_change),
+        _("earns more"): rules["better"].map(better).where(
+            rules["quantile_yearly_profit"].notna(), _("no quantile at this level (too few errors)")),
     })
 
 
 def render_ordering_rules(impact: ImpactResult) -> None:
     """Which ordering rule earns more, per model, at the chosen service level."""
     rules = impact.ordering_rules
-    chosen = RULE_CHOICES[impact.config.ordering_rule]
-    st.markdown(f"**Forecast + safety stock, or the model's own quantile?** Yearly profit of each model ordering "
-                f"at {md(ordering_words(impact.config.service_level))} under each rule (the figures above order "
-                f"up to {md(chosen)}). The quantile rule earns more for **{impact.quantile_wins} of {len(rules)}** "
-                "models.")
-    st.table(ordering_rules_table(impact).set_index("model"))
+    chosen = rule_choice(impact.config.ordering_rule)
+    st.markdown(_("**Forecast + safety stock, or the model's own quantile?** Yearly profit of each model ordering at "
+                  "{ordering} under each rule (the figures above order up to {chosen}). The quantile rule earns more "
+                  "for **{wins} of {n}** models.").format(
+        ordering=md(ordering_words(impact.config.service_level)), chosen=md(chosen), wins=impact.quantile_wins,
+        n=len(rules)))
+    st.table(ordering_rules_table(impact).set_index(_("model")))
+
+
+# Column labels of the table of every policy (the summary's columns; catalog msgids).
+POLICY_COLUMNS = {
+    "yearly_savings": N_("yearly savings"), "yearly_profit": N_("yearly profit"),
+    "yearly_waste_cost": N_("yearly waste cost"), "yearly_lost_margin": N_("yearly lost margin"),
+    "fill_rate": N_("fill rate"), "waste_rate": N_("waste rate"), "ordered": N_("ordered"), "sold": N_("sold"),
+    "lost": N_("lost"), "waste": N_("waste"),
+}
+# The same columns under the cost of forecast errors, where nothing is ordered, sold or thrown away.
+ERROR_COLUMNS = {
+    "yearly_waste_cost": N_("yearly cost of over-forecasts"), "yearly_lost_margin": N_("yearly cost of under-forecasts"),
+    "fill_rate": N_("demand covered"), "waste": N_("units over"), "lost": N_("units under"), "ordered": N_("forecast"),
+    "sold": N_("covered"),
+}
+
+
+def _headline(impact: ImpactResult, best: pd.Series, name: str) -> str:
+    """The sentence under the metrics: what the best model saves or loses a year, against what."""
+    errors = impact.money_model == ERRORS
+    if impact.chain_scale > 1.0001:
+        detail = _("{n:,} series, {span} of backtest, annualised, scaled {scale}× to the whole dataset").format(
+            n=impact.n_series, span=impact.backtest_span, scale=f"{impact.chain_scale:.2f}")
+    else:
+        detail = _("{n:,} series, {span} of backtest, annualised").format(n=impact.n_series,
+                                                                           span=impact.backtest_span)
+    saves = best["yearly_savings"] > 0
+    if errors:
+        template = (_("Forecasting with **{model}** **saves {amount} a year** against {baseline} ({detail}).") if saves
+                    else _("Forecasting with **{model}** **loses {amount} a year** against {baseline} ({detail})."))
+    else:
+        template = (_("Ordering from **{model}** at {ordering} **saves {amount} a year** against {baseline} "
+                      "({detail}).") if saves else
+                    _("Ordering from **{model}** at {ordering} **loses {amount} a year** against {baseline} "
+                      "({detail})."))
+    return template.format(model=md(name), ordering=md(impact.config.level_label),
+                           amount=fmt.yen(abs(best["yearly_savings"])), baseline=md(impact.baseline_label),
+                           detail=detail)
 
 
 def render_impact(impact: ImpactResult, key: str) -> None:
@@ -310,40 +372,34 @@ def render_impact(impact: ImpactResult, key: str) -> None:
     base = impact.row(impact.baseline)
     errors = impact.money_model == ERRORS
     if not errors:  # the cost-of-error model says so in its notes below
-        st.caption(f"Money counted as {md(impact.money_model_label)}.")
+        st.caption(_("Money counted as {model}.").format(model=md(impact.money_model_label)))
     if best is not None:
         name = fmt.model_name(best["policy"])
         cols = st.columns(4)
-        cols[0].metric(f"Yearly savings · {name}", fmt.yen(best["yearly_savings"]),
-                       help=f"Against {impact.baseline_label}, for the whole dataset, ordering at "
-                            f"{impact.config.level_label}.")
-        waste_label, lost_label = (("Over-forecast cost a year", "Under-forecast cost a year") if errors else
-                                   ("Waste a year", "Lost sales margin a year"))
+        cols[0].metric(_("Yearly savings · {model}").format(model=name), fmt.yen(best["yearly_savings"]),
+                       help=_("Against {baseline}, for the whole dataset, ordering at {ordering}.").format(
+                           baseline=render(impact.baseline_label), ordering=render(impact.config.level_label)))
+        waste_label, lost_label = ((_("Over-forecast cost a year"), _("Under-forecast cost a year")) if errors else
+                                   (_("Waste a year"), _("Lost sales margin a year")))
         for where, label, column in ((cols[1], waste_label, "yearly_waste_cost"),
                                      (cols[2], lost_label, "yearly_lost_margin")):
             change = best[column] - base[column]
             change_metric(where, label, fmt.yen(best[column]), change, fmt.yen_change(change), better="down")
         if errors:
             change = best["fill_rate"] - base["fill_rate"]
-            change_metric(cols[3], "Demand covered by the forecast", fmt.pct(best["fill_rate"]), change,
+            change_metric(cols[3], _("Demand covered by the forecast"), fmt.pct(best["fill_rate"]), change,
                           fmt.pp(change), better="up")
         else:
             change = best["stockout_rate"] - base["stockout_rate"]
             change_metric(cols[3], periods.out_of_stock(impact.freq), fmt.pct(best["stockout_rate"]), change,
                           fmt.pp(change), better="down")
-        verdict = "saves" if best["yearly_savings"] > 0 else "loses"
-        ordering = "" if errors else f" at {impact.config.level_label}"
-        st.markdown(f"{'Forecasting with' if errors else 'Ordering from'} **{md(name)}**{ordering} **{verdict} "
-                    f"{fmt.yen(abs(best['yearly_savings']))} a year** against {md(impact.baseline_label)} "
-                    f"({impact.n_series:,} series, {impact.backtest_span} of backtest, annualised"
-                    + (f", scaled {impact.chain_scale:.2f}× to the whole dataset" if impact.chain_scale > 1.0001
-                       else "") + ").")
+        st.markdown(_headline(impact, best, name))
         tradeoff = impact.stockout_tradeoff(best["policy"])
         if tradeoff:
             st.warning(md(tradeoff), icon=":material/remove_shopping_cart:")
     for note in impact.notes:
         if note != impact.implausible:  # already a warning under the settings
-            st.info(md(note), icon=":material/info:")
+            st.info(md(render(note)), icon=":material/info:")
     # The cost-of-error model has no waste/stockout split to show beside the savings: they take the width.
     left, right = st.columns(2) if not errors else (st.container(), None)
     left.plotly_chart(money_charts.savings_bars(summary, impact.baseline_label), width="stretch",
@@ -358,42 +414,46 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         render_ordering_rules(impact)
     if not impact.by_segment.empty:
         a, b = st.columns(2)
-        segment = a.selectbox("Split by", list(dict.fromkeys(impact.by_segment["segment"])), key=f"{key}_segment")
+        segment = a.selectbox(_("Split by"), list(dict.fromkeys(impact.by_segment["segment"])), key=f"{key}_segment")
         # the headline's model first: the one that saves the most
         ranked = summary.sort_values("yearly_savings", ascending=False, kind="stable")["policy"]
         choices = [p for p in ranked if p != impact.baseline]
-        model = b.selectbox("Model", choices, key=f"{key}_segment_model", format_func=fmt.model_name) \
+        model = b.selectbox(_("Model"), choices, key=f"{key}_segment_model", format_func=fmt.model_name) \
             if choices else None
         if model:
             st.plotly_chart(money_charts.segment_savings(impact.by_segment, segment, model, impact.baseline_label),
                             width="stretch", key=f"{key}_by_segment")
-    span = impact.backtest_span
-    st.markdown(f"**Every policy** (units: the run's series over the backtest's {span}; yearly money: the whole "
-                "dataset, annualised)")
+    st.markdown(_("**Every policy** (units: the run's series over the backtest's {span}; yearly money: the whole "
+                  "dataset, annualised)").format(span=impact.backtest_span))
     if errors:
-        names = {"yearly_waste_cost": "yearly cost of over-forecasts", "yearly_lost_margin":
-                 "yearly cost of under-forecasts", "fill_rate": "demand covered", "waste": "units over",
-                 "lost": "units under", "ordered": "forecast", "sold": "covered"}
+        names = {**POLICY_COLUMNS, **ERROR_COLUMNS}
         rates, units = ["fill_rate"], ["ordered", "sold", "lost", "waste"]
     else:
-        names = {"stockout_rate": periods.out_of_stock(impact.freq).lower()}
+        names = {**POLICY_COLUMNS}
         rates, units = ["stockout_rate", "fill_rate", "waste_rate"], ["ordered", "sold", "lost", "waste"]
+
+    def header(column: str) -> str:
+        if column == "stockout_rate":
+            return periods.out_of_stock(impact.freq).lower()
+        return _(names[column])
+
     money = ["yearly_savings", "yearly_profit", "yearly_waste_cost", "yearly_lost_margin"]
     shown = summary[["label", *money, *rates, *units]].round({u: 0 for u in units})
     table(shown, column_config={
-        "label": st.column_config.TextColumn("policy"),
-        **{c: st.column_config.NumberColumn(names.get(c, c.replace("_", " ")), format="percent") for c in rates},
-        **{c: st.column_config.NumberColumn(names.get(c, c.replace("_", " ")), format="yen") for c in money},
-        **{c: st.column_config.NumberColumn(names.get(c, c), format="localized") for c in units},
+        "label": st.column_config.TextColumn(_("policy")),
+        **{c: st.column_config.NumberColumn(header(c), format="percent") for c in rates},
+        **{c: st.column_config.NumberColumn(header(c), format="yen") for c in money},
+        **{c: st.column_config.NumberColumn(header(c), format="localized") for c in units},
     })
-    sources = "; ".join(f"{md(k)} from {md(v)}" for k, v in impact.sources.items())
+    sources = semicolons([M_("{what} from {source}", what=Msg(what), source=source)
+                          for what, source in impact.sources.items()]) if impact.sources else ""
     if errors:
-        st.caption(f"Sources: {sources}. Cost = units forecast too high × the over-forecast cost + units too low "
-                   "× the under-forecast cost; profit is minus that cost, savings the baseline's cost less the "
-                   "model's.")
+        st.caption(_("Sources: {sources}. Cost = units forecast too high × the over-forecast cost + units too low × "
+                     "the under-forecast cost; profit is minus that cost, savings the baseline's cost less the "
+                     "model's.").format(sources=md(render(sources))))
         return
-    start = ("Today's practice is replayed from its recorded orders; every policy starts each fold with the stock "
-             "practice really had." if impact.has_orders else
-             "The data records no orders: every policy starts each fold with an empty shelf.")
-    st.caption(f"Sources: {sources}. Profit = units sold × (price − cost) − waste × cost − holding cost. "
-               f"{start}")
+    start = (_("Today's practice is replayed from its recorded orders; every policy starts each fold with the stock "
+               "practice really had.") if impact.has_orders else
+             _("The data records no orders: every policy starts each fold with an empty shelf."))
+    st.caption(_("Sources: {sources}. Profit = units sold × (price − cost) − waste × cost − holding cost. "
+                 "{start}").format(sources=md(render(sources)), start=start))

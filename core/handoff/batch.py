@@ -39,8 +39,10 @@ from core.backtest.splits import SplitConfig, make_task
 from core.backtest.store import RunInfo, backtested_until, get_run, run_forecasts, run_metrics
 from core.columns import DATE, SERIES_ID, Freq
 from core.errors import DatasetNotFoundError, MitoshiError
-from core.forecast.base import FORECAST, Fallback, Rung
+from core.forecast.base import FORECAST, Fallback, Rung, reason_fact
 from core.forecast.registry import MODELS, is_external
+from core.i18n import M_, Fmt, Msg, nM_
+from core.i18n import gettext as _
 from core.money.impact import (
     NORMAL,
     ORDERING_RULES,
@@ -48,6 +50,8 @@ from core.money.impact import (
     SERVICE_LEVELS,
     Economics,
     ImpactConfig,
+    Text,
+    joined,
     level_text,
     profit_optimal_levels,
     segment_of,
@@ -77,13 +81,15 @@ class PublishError(MitoshiError):
     """A batch cannot be made as asked; the message says why and what to do instead."""
 
 
-def unpublishable_reason(alias: str) -> str | None:
-    """Why a model cannot forecast dates after the data ends, or None when it can."""
+def unpublishable_reason(alias: str) -> Msg | None:
+    """Why a model cannot forecast dates after the data ends (a fact, read in the language
+    where it is shown), or None when it can."""
     if is_external(alias):
-        return f"{fmt.model_name(alias)}: {UNPUBLISHABLE}."
+        return M_("{model}: {reason}.", model=Fmt("model_name", alias), reason=Msg(UNPUBLISHABLE))
     if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
-        return (f"{fmt.model_name(alias)} is today's ordering practice: it reads the orders placed for each day, "
-                "and no orders exist yet for the days after the data ends. Publish a forecasting model instead.")
+        return M_("{model} is today's ordering practice: it reads the orders placed for each day, and no orders "
+                  "exist yet for the days after the data ends. Publish a forecasting model instead.",
+                  model=Fmt("model_name", alias))
     return None
 
 
@@ -108,16 +114,17 @@ class PublishOptions:
         if is_external(self.model.alias):
             raise PublishError(unpublishable_reason(self.model.alias))
         if self.model.alias not in MODELS:
-            raise PublishError(f"Unknown model '{self.model.alias}'. Known models: {', '.join(MODELS)}.")
+            raise PublishError(M_("Unknown model '{alias}'. Known models: {known}.", alias=self.model.alias,
+                                  known=", ".join(MODELS)))
         if self.horizon < 1:
-            raise PublishError("The horizon must be at least 1 period.")
+            raise PublishError(M_("The horizon must be at least 1 period."))
         if self.service_level is not None and not 0 < self.service_level < 1:
-            raise PublishError(
-                f"The service level is a probability of not running out, between 0 and 1 (e.g. 0.95); "
-                f"got {self.service_level}.")
+            raise PublishError(M_("The service level is a probability of not running out, between 0 and 1 (e.g. "
+                                  "0.95); got {level}.", level=self.service_level))
         if self.ordering_rule not in ORDERING_RULES:
-            raise PublishError(f"Unknown ordering rule '{self.ordering_rule}': use '{NORMAL}' (forecast + z × RMSE) "
-                               f"or '{QUANTILE}' (the model's own quantile from its backtest errors).")
+            raise PublishError(M_("Unknown ordering rule '{name}': use '{normal}' (forecast + z × RMSE) or "
+                                  "'{quantile}' (the model's own quantile from its backtest errors).",
+                                  name=self.ordering_rule, normal=NORMAL, quantile=QUANTILE))
         # The gap and window are checked by the split they make, with its messages.
         self.split()
 
@@ -131,9 +138,9 @@ class PublishOptions:
             raise PublishError(unpublishable_reason(alias))
         spec = next((m for m in run.config.models if m.alias == alias), None)
         if spec is None:
-            raise PublishError(
-                f"The run '{run.name}' did not backtest '{alias}'; choose one of "
-                f"{', '.join(m.alias for m in run.config.models)}, or run a backtest that includes it.")
+            raise PublishError(M_("The run '{run}' did not backtest '{alias}'; choose one of {known}, or run a "
+                                  "backtest that includes it.", run=run.name, alias=alias,
+                                  known=", ".join(m.alias for m in run.config.models)))
         split = run.config.split
         return cls(model=spec, horizon=horizon or split.horizon, service_level=service_level,
                    profit_optimal=profit_optimal, economics=economics, ordering_rule=ordering_rule, gap=split.gap,
@@ -161,7 +168,7 @@ class BatchForecast:
     trained_until: date
     frame: pd.DataFrame  # unique_id, the key columns, ds, step, forecast, order_quantity
     exog_left_out: tuple[str, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Text, ...]  # facts (``Msg``), stored with the batch and read in either language
     code_version: str
 
     @property
@@ -192,11 +199,11 @@ def forecast_next(data: BacktestData, options: PublishOptions) -> tuple[pd.DataF
         raise PublishError(reason)
     frame = data.frame
     if frame.empty:
-        raise PublishError("There are no series in the run's scope to forecast.")
+        raise PublishError(M_("There are no series in the run's scope to forecast."))
     clash = sorted(set(data.keys) & set(BATCH_COLUMNS))
     if clash:
-        raise PublishError(f"The key column(s) {clash} have the names of columns of the batch table; rename them "
-                           "at import to publish this dataset.")
+        raise PublishError(M_("The key column(s) {columns} have the names of columns of the batch table; rename "
+                              "them at import to publish this dataset.", columns=str(clash)))
     trained_until = frame[DATE].max()
     # The cutoff is the last date: the task's history is all the data, its future the
     # periods nobody has seen. Orders and known-in-advance columns stay out of both.
@@ -219,54 +226,64 @@ def safety_stock(rmse: np.ndarray, service_level: float) -> np.ndarray:
 def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
                   on_progress: Callable[[str], None] | None = None) -> BatchForecast:
     """The batch of ``options.model`` from run ``run_id``: its data, forecasts, order
-    quantities and notes. Reads the warehouse, writes nothing."""
+    quantities and notes (facts). Reads the warehouse, writes nothing. Progress is said in
+    the current language."""
     report = on_progress or (lambda message: None)
     run = get_run(warehouse, run_id)
     if options.model not in run.config.models:
-        raise PublishError(f"'{options.model.alias}' with these settings is not a model of the run '{run.name}'; "
-                           "make the options from the run (PublishOptions.from_run).")
+        raise PublishError(M_("'{alias}' with these settings is not a model of the run '{run}'; make the options "
+                              "from the run (PublishOptions.from_run).", alias=options.model.alias, run=run.name))
     if run.dataset_id is None:
-        raise PublishError(f"The run '{run.name}' was made from a file, not from a dataset in the warehouse. "
-                           "Import the file on the Import page, backtest it there, and publish that run.")
+        raise PublishError(M_("The run '{run}' was made from a file, not from a dataset in the warehouse. Import "
+                              "the file on the Import page, backtest it there, and publish that run.", run=run.name))
     try:
         dataset = warehouse.get_dataset(run.dataset_id)
     except DatasetNotFoundError as error:
-        raise PublishError(f"The dataset of the run '{run.name}' ({run.dataset_name}) has been deleted since the "
-                           "run. Backtest the data you want to publish for, then publish that run.") from error
-    report(f"Loading the series of {dataset.name}…")
+        raise PublishError(M_("The dataset of the run '{run}' ({dataset}) has been deleted since the run. Backtest "
+                              "the data you want to publish for, then publish that run.", run=run.name,
+                              dataset=run.dataset_name)) from error
+    report(_("Loading the series of {dataset}…").format(dataset=dataset.name))
     data = dataset_data(warehouse, dataset, {k: tuple(v) for k, v in run.scope.items()})
     backtested = backtested_until(warehouse, run)
     seen = data if backtested is None else replace(data, frame=data.frame[data.frame[DATE] <= pd.Timestamp(backtested)])
     if seen.fingerprint() != run.fingerprint:
-        until = "" if backtested is None else f" up to {backtested:%Y-%m-%d}, the last date it saw"
-        raise PublishError(f"The data in the run's scope{until} is not what the run '{run.name}' backtested "
-                           f"(fingerprint {seen.fingerprint()} against {run.fingerprint}): rows it was scored on "
-                           "were changed or replaced since. Run the backtest again.")
+        fingerprints = {"seen": seen.fingerprint(), "run_fingerprint": run.fingerprint, "run": run.name}
+        if backtested is None:
+            raise PublishError(M_("The data in the run's scope is not what the run '{run}' backtested (fingerprint "
+                                  "{seen} against {run_fingerprint}): rows it was scored on were changed or replaced "
+                                  "since. Run the backtest again.", **fingerprints))
+        raise PublishError(M_("The data in the run's scope up to {until}, the last date it saw, is not what the run "
+                              "'{run}' backtested (fingerprint {seen} against {run_fingerprint}): rows it was scored "
+                              "on were changed or replaced since. Run the backtest again.",
+                              until=Fmt("date", backtested.isoformat()), **fingerprints))
     trained_until = pd.Timestamp(data.frame[DATE].max())
-    report(f"Fitting {fmt.model_name(options.model.alias)} on {data.frame[SERIES_ID].nunique():,} series up to "
-           f"{trained_until:%Y-%m-%d} and forecasting {options.horizon} periods…")
+    report(_("Fitting {model} on {n:,} series up to {until} and forecasting {horizon} periods…").format(
+        model=fmt.model_name(options.model.alias), n=data.frame[SERIES_ID].nunique(),
+        until=fmt.date(trained_until), horizon=options.horizon))
     frame, fallbacks = forecast_next(data, options)
 
-    name = fmt.model_name(options.model.alias)
-    notes: list[str] = [f"{name} could not forecast {len(f.series):,} series itself ({f.reason}): "
-                        f"they got the {f.rule} rule instead." for f in fallbacks]
+    name = Fmt("model_name", options.model.alias)
+    until = Fmt("date", trained_until.date().isoformat())
+    notes: list[Text] = [M_("{model} could not forecast {n:,} series itself ({reason}): they got the {rule} rule "
+                            "instead.", model=name, n=len(f.series), reason=reason_fact(f.reason), rule=f.rule)
+                         for f in fallbacks]
     if backtested is not None and trained_until.date() > backtested:
         notes.append(_newer_data_note(data.freq, backtested, trained_until.date()))
     exog_left_out = tuple(data.exog_known) if options.model.build().reads_exog_known() else ()
     if exog_left_out:
-        notes.append(f"Fitted without the known-in-advance column(s) {', '.join(exog_left_out)}: their values after "
-                     f"{trained_until:%Y-%m-%d} are not in the warehouse. The backtest used them, so this forecast "
-                     "may be less accurate than the run's leaderboard says.")
+        notes.append(M_("Fitted without the known-in-advance column(s) {columns}: their values after {until} are "
+                        "not in the warehouse. The backtest used them, so this forecast may be less accurate than "
+                        "the run's leaderboard says.", columns=", ".join(exog_left_out), until=until))
     ended = data.frame[SERIES_ID].nunique() - frame[SERIES_ID].nunique()
     if ended:
-        notes.append(f"{ended:,} series of the run's scope have no sales on {trained_until:%Y-%m-%d} (ended "
-                     "earlier) and are not forecast.")
+        notes.append(M_("{n:,} series of the run's scope have no sales on {until} (ended earlier) and are not "
+                        "forecast.", n=ended, until=until))
     frame[ORDER_QUANTITY] = np.nan
     if options.orders:
         mine = run_forecasts(warehouse, run_id)
         mine = mine[mine["model"] == options.model.alias]
     if options.profit_optimal:
-        report("Computing each item's profit-optimal service level and order quantities…")
+        report(_("Computing each item's profit-optimal service level and order quantities…"))
         levels = profit_optimal_levels(mine, data, warehouse.side_table(dataset, "items"),
                                        ImpactConfig(economics=options.economics, ordering_rule=options.ordering_rule))
         frame[ORDER_QUANTITY], note = order_quantity(warehouse, run_id, options.model.alias,
@@ -274,7 +291,7 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
                                                      options.ordering_rule, mine, segment_of(data))
         notes.extend(note)
     elif options.service_level is not None:
-        report("Computing order quantities from the backtest's errors…")
+        report(_("Computing order quantities from the backtest's errors…"))
         frame[ORDER_QUANTITY], note = order_quantity(warehouse, run_id, options.model.alias, options.service_level,
                                                      frame, options.ordering_rule, mine, segment_of(data))
         notes.extend(note)
@@ -285,25 +302,24 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
     )
 
 
-def _newer_data_note(freq: Freq, backtested: date, trained_until: date) -> str:
-    """Say that the batch was fitted on rows appended after the backtest, and how many periods."""
+def _newer_data_note(freq: Freq, backtested: date, trained_until: date) -> Msg:
+    """Say that the batch was fitted on rows appended after the backtest, and how many periods (a fact)."""
     if freq is Freq.MONTHLY:
         n = (trained_until.year - backtested.year) * 12 + trained_until.month - backtested.month
-        unit = "month" if n == 1 else "months"
+        more = nM_("{n:,} more month", "{n:,} more months", "n", n=n)
     elif freq is Freq.WEEKLY:
-        n, unit = (trained_until - backtested).days // 7, "weeks"
-        unit = "week" if n == 1 else unit
+        more = nM_("{n:,} more week", "{n:,} more weeks", "n", n=(trained_until - backtested).days // 7)
     else:
-        n, unit = (trained_until - backtested).days, "days"
-        unit = "day" if n == 1 else unit
-    return (f"Fitted on {n:,} more {unit} than the backtest saw: the run's data ended on {backtested:%Y-%m-%d}, "
-            f"this batch is fitted on every row up to {trained_until:%Y-%m-%d}, as the weekly production job refits "
-            "on the newest data. The run's errors (and the safety stock made from them) come from the older data.")
+        more = nM_("{n:,} more day", "{n:,} more days", "n", n=(trained_until - backtested).days)
+    return M_("Fitted on {more} than the backtest saw: the run's data ended on {backtested}, this batch is fitted on "
+              "every row up to {until}, as the weekly production job refits on the newest data. The run's errors "
+              "(and the safety stock made from them) come from the older data.", more=more,
+              backtested=Fmt("date", backtested.isoformat()), until=Fmt("date", trained_until.isoformat()))
 
 
 def order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
                    frame: pd.DataFrame, rule: str = NORMAL, forecasts: pd.DataFrame | None = None,
-                   segments: pd.Series | None = None) -> tuple[np.ndarray, list[str]]:
+                   segments: pd.Series | None = None) -> tuple[np.ndarray, list[Text]]:
     """Each row's order quantity (units, clipped at 0; NaN where the series has no
     backtest errors) and the notes that say how it was made.
 
@@ -328,31 +344,33 @@ def order_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level:
             measured = int(forecasts[STEP].max())
             published = int(frame[STEP].max()) if STEP in frame.columns else measured
             if published > measured:
-                notes.append(f"The spread was measured on the backtest's {measured:,} periods ahead; this batch "
-                             f"reaches {published:,} periods ahead, where misses are likely wider than the "
-                             "quantile assumes.")
+                notes.append(M_("The spread was measured on the backtest's {measured:,} periods ahead; this batch "
+                                "reaches {published:,} periods ahead, where misses are likely wider than the "
+                                "quantile assumes.", measured=measured, published=published))
     else:
         quantity, notes, unscored = _normal_quantity(warehouse, run_id, alias, service_level, frame)
     if np.ndim(service_level):
         levels = np.asarray(service_level)
         below = frame.loc[levels < 0.5, SERIES_ID].nunique()
         if below:
-            notes.append(f"{below:,} of {frame[SERIES_ID].nunique():,} series are ordered below their forecast on "
-                         "purpose (a service level under 50 %): in the simulation a leftover cost them more than "
-                         "the sales an extra unit would have made.")
+            notes.append(M_("{below:,} of {total:,} series are ordered below their forecast on purpose (a service "
+                            "level under 50 %): in the simulation a leftover cost them more than the sales an extra "
+                            "unit would have made.", below=int(below), total=frame[SERIES_ID].nunique()))
     if unscored:
-        notes.append(f"{unscored:,} series have no backtest errors for {fmt.model_name(alias)} (too new when the "
-                     "run was made): their order quantity is empty.")
+        notes.append(M_("{n:,} series have no backtest errors for {model} (too new when the run was made): their "
+                        "order quantity is empty.", n=unscored, model=Fmt("model_name", alias)))
     return quantity, notes
 
 
-_PER_ITEM = (f"Each item's level is the one of {', '.join(level_text(v) for v in SERVICE_LEVELS)} that earned it the "
-             "most in the shelf simulation of the run's folds (orders, sales, stock carried over, waste, in yen), or "
-             "the level best for all items together where its own did no better.")
+def _per_item() -> Msg:
+    """How each item's level was chosen, as a fact."""
+    return M_("Each item's level is the one of {levels} that earned it the most in the shelf simulation of the "
+              "run's folds (orders, sales, stock carried over, waste, in yen), or the level best for all items "
+              "together where its own did no better.", levels=", ".join(level_text(v) for v in SERVICE_LEVELS))
 
 
 def _normal_quantity(warehouse: Warehouse, run_id: str, alias: str, service_level: float | np.ndarray,
-                     frame: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
+                     frame: pd.DataFrame) -> tuple[np.ndarray, list[Text], int]:
     """Forecast plus safety stock from each series' own backtest RMSE for this model."""
     from scipy.stats import norm  # scipy.stats takes a second to import: not on opening a page
     metrics = run_metrics(warehouse, run_id, level="series")
@@ -360,16 +378,18 @@ def _normal_quantity(warehouse: Warehouse, run_id: str, alias: str, service_leve
     per_row = frame[SERIES_ID].map(rmse).to_numpy(dtype=float)
     quantity = np.clip(frame[FORECAST].to_numpy() + safety_stock(per_row, service_level), 0, None)
     if np.ndim(service_level):
-        notes = ["Order quantity = forecast + z × the series' RMSE in the backtest, z from each item's service "
-                 f"level; errors assumed normal; not rounded to packs. {_PER_ITEM}"]
+        notes: list[Text] = [joined([M_("Order quantity = forecast + z × the series' RMSE in the backtest, z from "
+                                        "each item's service level; errors assumed normal; not rounded to packs."),
+                                     _per_item()])]
     else:
-        notes = [f"Order quantity = forecast + {norm.ppf(service_level):.2f} × the series' RMSE in the backtest "
-                 f"(service level {service_level:.1%}, errors assumed normal); not rounded to packs."]
+        notes = [M_("Order quantity = forecast + {z} × the series' RMSE in the backtest (service level {level}, "
+                    "errors assumed normal); not rounded to packs.", z=f"{norm.ppf(service_level):.2f}",
+                    level=Fmt("pct", float(service_level)))]
     return quantity, notes, int(frame.loc[np.isnan(per_row), SERIES_ID].nunique())
 
 
 def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float | np.ndarray,
-                       frame: pd.DataFrame, segments: pd.Series | None) -> tuple[np.ndarray, list[str], int]:
+                       frame: pd.DataFrame, segments: pd.Series | None) -> tuple[np.ndarray, list[Text], int]:
     """The model's own quantile at each row's level: forecast + the conformal offset of the
     series from all the run's folds, clipped at 0."""
     from core.backtest.quantiles import future_offsets
@@ -389,25 +409,28 @@ def _quantile_quantity(forecasts: pd.DataFrame, alias: str, service_level: float
     folds = int(pd.Series(forecasts["cutoff"]).nunique()) if not forecasts.empty else 0
     scored = set(forecasts.loc[forecasts["actual"].notna(), SERIES_ID].astype(str)) if not forecasts.empty else set()
     has_errors = frame[SERIES_ID].astype(str).isin(scored).to_numpy()
-    source = (f"the quantile of {fmt.model_name(alias)}'s errors for the series in all {folds} fold"
-              f"{'' if folds == 1 else 's'} of the backtest (conformal; no normal assumption)")
+    source = nM_("the quantile of {model}'s errors for the series in all {n} fold of the backtest (conformal; no "
+                 "normal assumption)", "the quantile of {model}'s errors for the series in all {n} folds of the "
+                 "backtest (conformal; no normal assumption)", "n", model=Fmt("model_name", alias), n=folds)
     if np.ndim(service_level):
-        notes = [f"Order quantity = forecast + {source}, at each item's service level, clipped at 0; not rounded "
-                 f"to packs. {_PER_ITEM}"]
+        notes: list[Text] = [joined([M_("Order quantity = forecast + {source}, at each item's service level, "
+                                        "clipped at 0; not rounded to packs.", source=source), _per_item()])]
     else:
-        notes = [f"Order quantity = forecast + {source}, at the {level_text(float(service_level))} level (the "
-                 "model's own quantile), clipped at 0; not rounded to packs."]
+        notes = [M_("Order quantity = forecast + {source}, at the {level} level (the model's own quantile), clipped "
+                    "at 0; not rounded to packs.", source=source, level=level_text(float(service_level)))]
     short = np.isnan(offset) & has_errors  # errors, but too few for the level even pooled over every series
     if short.any():
         from core.backtest.quantiles import max_level
         n = int(forecasts["actual"].notna().sum())
         missing = sorted({float(v) for v in per_row_level[short]})
-        notes.append(f"{frame.loc[short, SERIES_ID].nunique():,} series have too few backtest errors for a "
-                     f"{', '.join(level_text(v) for v in missing)} quantile of {fmt.model_name(alias)}: its {n:,} "
-                     f"errors, pooled over every series, support quantiles up to {fmt.pct(np.floor(max_level(n) * 1000) / 1000, 1)}. Their "
-                     "order quantity is empty: choose a lower service level, or the normal rule (forecast + z × "
-                     "RMSE), which has no such limit.")
+        notes.append(M_("{n:,} series have too few backtest errors for a {levels} quantile of {model}: its "
+                        "{errors:,} errors, pooled over every series, support quantiles up to {top}. Their order "
+                        "quantity is empty: choose a lower service level, or the normal rule (forecast + z × RMSE), "
+                        "which has no such limit.", n=frame.loc[short, SERIES_ID].nunique(),
+                        levels=", ".join(level_text(v) for v in missing), model=Fmt("model_name", alias), errors=n,
+                        top=Fmt("pct", float(np.floor(max_level(n) * 1000) / 1000))))
     if pooled:
-        notes.append(f"{pooled:,} series have too few backtest errors of their own for so rare a quantile: their "
-                     "offset pools their segment's (or every series') errors, scaled by the series' typical miss.")
+        notes.append(M_("{n:,} series have too few backtest errors of their own for so rare a quantile: their "
+                        "offset pools their segment's (or every series') errors, scaled by the series' typical "
+                        "miss.", n=pooled))
     return quantity, notes, int(frame.loc[np.isnan(offset) & ~has_errors, SERIES_ID].nunique())

@@ -15,40 +15,45 @@ from core.columns import DATE, SERIES_ID
 from core.errors import WarehouseError
 from core.forecast.base import FORECAST
 from core.handoff.batch import ORDER_QUANTITY, STEP, BatchForecast
+from core.i18n import M_, N_, from_json, to_json
 from core.warehouse.store import Warehouse, quote
 
-# The documentation of both tables, shown on the hand-off page and kept in step with the README.
+# The documentation of both tables, shown on the hand-off page and kept in step with the README: column names and
+# types as the warehouse has them, meanings in English (catalog msgids: the page shows them with gettext).
 BATCH_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
-    ("dataset_id", "VARCHAR", "The dataset the forecasts are for."),
-    ("version", "INTEGER", "1, 2, 3 … per dataset; each publication adds one and keeps the older ones."),
-    ("unique_id", "VARCHAR", "The series: its key values joined by '/' (e.g. S001/I0001)."),
-    ("key_values", "VARCHAR[]", "The key values, in the order of the batch's key_names (e.g. ['S001', 'I0001'] "
-                                "for ['store_id', 'item_id']); key_values[1] is the first in SQL."),
-    ("ds", "DATE", "The date forecast: the first period after the last date of the data, onwards."),
-    ("step", "INTEGER", "Periods after the last date of the data (1 = the next period)."),
-    ("forecast", "DOUBLE", "Expected units sold in that period; never negative, not rounded."),
-    ("order_quantity", "DOUBLE", "The quantity to order up to at the batch's service level, by the batch's "
-                                 "ordering rule (model_params.ordering_rule): 'normal', forecast + z × the series' "
-                                 "RMSE in the backtest; 'quantile', the model's own quantile, forecast + the "
-                                 "conformal offset from its errors in every fold of the backtest. Empty when no "
-                                 "service level was asked for, or the series has no backtest errors. Not rounded to "
-                                 "packs or minimum orders."),
-    ("model", "VARCHAR", "The model's alias (e.g. lgbm, ets, snaive)."),
-    ("run_id", "VARCHAR", "The backtest run that chose and evaluated the model."),
-    ("created_at", "TIMESTAMP", "When the version was published (the same for all its rows)."),
+    ("dataset_id", "VARCHAR", N_("The dataset the forecasts are for.")),
+    ("version", "INTEGER", N_("1, 2, 3 … per dataset; each publication adds one and keeps the older ones.")),
+    ("unique_id", "VARCHAR", N_("The series: its key values joined by '/' (e.g. S001/I0001).")),
+    ("key_values", "VARCHAR[]", N_("The key values, in the order of the batch's key_names (e.g. ['S001', 'I0001'] "
+                                   "for ['store_id', 'item_id']); key_values[1] is the first in SQL.")),
+    ("ds", "DATE", N_("The date forecast: the first period after the last date of the data, onwards.")),
+    ("step", "INTEGER", N_("Periods after the last date of the data (1 = the next period).")),
+    ("forecast", "DOUBLE", N_("Expected units sold in that period; never negative, not rounded.")),
+    ("order_quantity", "DOUBLE", N_("The quantity to order up to at the batch's service level, by the batch's "
+                                    "ordering rule (model_params.ordering_rule): 'normal', forecast + z × the "
+                                    "series' RMSE in the backtest; 'quantile', the model's own quantile, forecast + "
+                                    "the conformal offset from its errors in every fold of the backtest. Empty when "
+                                    "no service level was asked for, or the series has no backtest errors. Not "
+                                    "rounded to packs or minimum orders.")),
+    ("model", "VARCHAR", N_("The model's alias (e.g. lgbm, ets, snaive).")),
+    ("run_id", "VARCHAR", N_("The backtest run that chose and evaluated the model.")),
+    ("created_at", "TIMESTAMP", N_("When the version was published (the same for all its rows).")),
 )
 BATCHES_TABLE_DOC: tuple[tuple[str, str, str], ...] = (
-    ("dataset_id, version", "VARCHAR, INTEGER", "The batch (primary key)."),
-    ("dataset_name", "VARCHAR", "The dataset's name when it was published."),
-    ("model, model_params", "VARCHAR, JSON", "The model and how it was fitted: its settings, the known-in-advance "
-                                             "columns used and left out, gap, window and seed; and ordering_rule, "
-                                             "the rule of order_quantity ('normal' or 'quantile')."),
-    ("run_id, decision_id", "VARCHAR", "The backtest run, and the GO/NO-GO decision when there is one."),
-    ("key_names", "VARCHAR[]", "The names of the series key columns, e.g. ['store_id', 'item_id']."),
-    ("trained_until", "DATE", "The last date of the data the model was fitted on."),
-    ("horizon, service_level", "INTEGER, DOUBLE", "Periods forecast; the one service level of order_quantity (empty when none, or per item: profit-optimal, see notes)."),
-    ("n_series, code_version, created_at", "BIGINT, VARCHAR, TIMESTAMP", "Series forecast, app version, when."),
-    ("notes", "JSON", "What a reader must know, e.g. columns left out because their future is not known."),
+    ("dataset_id, version", "VARCHAR, INTEGER", N_("The batch (primary key).")),
+    ("dataset_name", "VARCHAR", N_("The dataset's name when it was published.")),
+    ("model, model_params", "VARCHAR, JSON", N_("The model and how it was fitted: its settings, the known-in-advance "
+                                                "columns used and left out, gap, window and seed; and ordering_rule, "
+                                                "the rule of order_quantity ('normal' or 'quantile').")),
+    ("run_id, decision_id", "VARCHAR", N_("The backtest run, and the GO/NO-GO decision when there is one.")),
+    ("key_names", "VARCHAR[]", N_("The names of the series key columns, e.g. ['store_id', 'item_id'].")),
+    ("trained_until", "DATE", N_("The last date of the data the model was fitted on.")),
+    ("horizon, service_level", "INTEGER, DOUBLE", N_("Periods forecast; the one service level of order_quantity "
+                                                     "(empty when none, or per item: profit-optimal, see notes).")),
+    ("n_series, code_version, created_at", "BIGINT, VARCHAR, TIMESTAMP", N_("Series forecast, app version, when.")),
+    ("notes", "JSON", N_("What a reader must know, e.g. columns left out because their future is not known. Each note "
+                         "is kept as facts (its English text under msg, its values under params), so that it reads in "
+                         "either language; notes published before are plain English text.")),
 )
 
 # What a downstream ordering system runs (shown on the page and in the README; a test runs it).
@@ -87,7 +92,7 @@ def publish_batch(warehouse: Warehouse, batch: BatchForecast, decision_id: str |
             [batch.dataset_id, version, batch.dataset_name, options.model.alias,
              json.dumps(batch.model_params(), ensure_ascii=False), batch.run_id, decision_id, list(batch.key_names),
              batch.trained_until, options.horizon, options.service_level, batch.n_series, batch.code_version,
-             json.dumps(list(batch.notes), ensure_ascii=False)],
+             json.dumps(to_json(list(batch.notes)), ensure_ascii=False)],
         )
         # The registration lives as long as this cursor, which the transaction closes. No
         # unregister in a `finally`: after a failed insert it would raise "transaction is
@@ -106,7 +111,9 @@ def publish_batch(warehouse: Warehouse, batch: BatchForecast, decision_id: str |
 
 def list_batches(warehouse: Warehouse, dataset_id: str | None = None) -> pd.DataFrame:
     """Every published version (of one dataset, or all), newest first, with its date range
-    and the name of its run (empty when the run has been deleted since)."""
+    and the name of its run (empty when the run has been deleted since). ``notes`` are facts
+    (``core.i18n.Msg``; plain English text for a batch published before they were kept as
+    facts): show them with ``core.i18n.render``."""
     where, params = ("WHERE b.dataset_id = ?", [dataset_id]) if dataset_id is not None else ("", [])
     frame = warehouse.query(
         f"""SELECT b.dataset_id, b.dataset_name, b.version, b.model, b.run_id, r.name AS run_name, b.created_at,
@@ -121,7 +128,7 @@ def list_batches(warehouse: Warehouse, dataset_id: str | None = None) -> pd.Data
             ORDER BY b.created_at DESC, b.dataset_name, b.version DESC""",
         params,
     )
-    frame["notes"] = frame["notes"].map(lambda text: json.loads(text or "[]"))
+    frame["notes"] = frame["notes"].map(lambda text: from_json(json.loads(text or "[]")))
     frame["model_params"] = frame["model_params"].map(json.loads)
     return frame
 
@@ -137,13 +144,17 @@ def _version(warehouse: Warehouse, dataset_id: str, version: int | None) -> tupl
     if version is None:
         version = latest_version(warehouse, dataset_id)
         if version is None:
-            raise WarehouseError("Nothing has been published for this dataset yet: publish a model on the "
-                                 "Hand-off page first.")
+            raise WarehouseError(M_("Nothing has been published for this dataset yet: publish a model on the "
+                                    "Hand-off page first."))
     found = warehouse.query("SELECT key_names FROM forecast_batches WHERE dataset_id = ? AND version = ?",
                             [dataset_id, version])
     if found.empty:
-        raise WarehouseError(f"Version {version} of this dataset's batch forecasts does not exist; the newest is "
-                             f"{latest_version(warehouse, dataset_id) or 'none'}.")
+        newest = latest_version(warehouse, dataset_id)
+        if newest is None:
+            raise WarehouseError(M_("Version {version} of this dataset's batch forecasts does not exist; none has "
+                                    "been published.", version=version))
+        raise WarehouseError(M_("Version {version} of this dataset's batch forecasts does not exist; the newest is "
+                                "{newest}.", version=version, newest=newest))
     return version, list(found["key_names"].iloc[0])
 
 

@@ -74,6 +74,8 @@ from core.backtest.engine import segment_of as engine_segment_of
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
+from core.i18n import M_, N_, Fmt, Msg, nM_, render
+from core.i18n import gettext as _
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
@@ -111,10 +113,64 @@ class ImpactInputError(MitoshiError):
     """The money impact cannot be computed as asked; the message says what to give."""
 
 
+# Text kept as facts (issue 15): notes, labels and sentences that a decision snapshot or a
+# published batch stores are ``core.i18n.Msg``; they read in the language current where
+# they are shown (``str(msg)`` or ``core.i18n.render``), English by default.
+Text = Msg | Fmt | str
+
+
+def unit_yen_fact(value: float) -> Text:
+    """``unit_yen`` as a fact, written when shown: ``¥0.3`` / ``0.3円``, ``¥100,000,000`` /
+    ``1.00億円``."""
+    if abs(value) < 100:
+        return M_("¥{amount}", amount=Fmt("trimmed", float(value), {"digits": 2}))
+    return Fmt("yen", float(value))
+
+
 def unit_yen(value: float) -> str:
     """Yen for one unit, with its fraction where it has one: ``¥0.3``, ``¥30``,
-    ``¥100,000,000`` (``fmt.yen`` rounds to whole yen)."""
-    return f"¥{fmt.trimmed(value, 2)}" if abs(value) < 100 else fmt.yen(value)
+    ``¥100,000,000`` (``fmt.yen`` rounds to whole yen); ``0.3円``, ``1.00億円`` in Japanese."""
+    return render(unit_yen_fact(value))
+
+
+def joined(parts: list[Text]) -> Text:
+    """Sentences one after the other, as a fact: a space between them in English, none in
+    Japanese."""
+    if len(parts) == 1:
+        return parts[0]
+    return M_("{first} {then}", first=parts[0], then=joined(parts[1:]))
+
+
+def listing(names: list[Text], last: str = "and") -> Text:
+    """``A``, ``A and B``, ``A, B and C`` (``last="or"``: ``A, B or C``) as a fact:
+    ``A、BとC`` / ``A、BまたはC`` in Japanese."""
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        if last == "or":
+            return M_("{first} or {last}", first=names[0], last=names[1])
+        return M_("{first} and {last}", first=names[0], last=names[1])
+    return M_("{first}, {rest}", first=names[0], rest=listing(names[1:], last))
+
+
+def semicolons(parts: list[Text]) -> Text:
+    """``A; B; C`` as a fact (``A、B、C`` in Japanese)."""
+    return parts[0] if len(parts) == 1 else M_("{first}; {rest}", first=parts[0], rest=semicolons(parts[1:]))
+
+
+_PERIOD_WORDS = {Freq.DAILY: ("day", "days"), Freq.WEEKLY: ("week", "weeks"), Freq.MONTHLY: ("month", "months")}
+
+
+def period_words(freq: Freq, plural: bool = True) -> Msg:
+    """``core.periods.period_noun`` as a fact (the shared catalog's ``pgettext("period", …)``):
+    ``days`` / ``日``."""
+    return Msg(_PERIOD_WORDS[Freq(freq)][int(plural)], context="period")
+
+
+def seasonal_naive_words(freq: Freq) -> Msg:
+    """``core.periods.seasonal_naive_label`` as a fact: ``seasonal naive (the same weekday
+    last week)``."""
+    return Msg("seasonal naive ({rule})", {"rule": Msg(periods._SEASONAL_RULE[Freq(freq)])})
 
 
 def level_text(level: float) -> str:
@@ -122,24 +178,26 @@ def level_text(level: float) -> str:
     return f"{round(level * 100, 1):g}%"
 
 
-def ordering_words(service_level: float | None, rule: str = NORMAL) -> str:
+def ordering_words(service_level: float | None, rule: str = NORMAL) -> Msg:
     """How stores order under ``rule`` at ``service_level`` (None: each item's best level),
-    in words: ``a 95% service level`` (the normal safety stock), ``the model's 95%
+    in words, as a fact: ``a 95% service level`` (the normal safety stock), ``the model's 95%
     quantile``; per item ``each item's best service level in the other folds`` and, under
     the quantile rule, ``…, at the model's quantile``."""
     if service_level is None:
-        return "each item's best service level in the other folds" + (
-            ", at the model's quantile" if rule == QUANTILE else "")
+        if rule == QUANTILE:
+            return M_("each item's best service level in the other folds, at the model's quantile")
+        return M_("each item's best service level in the other folds")
     if rule == QUANTILE:
-        return f"the model's {level_text(service_level)} quantile"
-    return f"a {level_text(service_level)} service level"
+        return M_("the model's {level} quantile", level=level_text(service_level))
+    return M_("a {level} service level", level=level_text(service_level))
 
 
-def rule_words(rule: str) -> str:
-    """An ordering rule for people: ``forecast + a normal safety stock (z × RMSE)`` or
-    ``the model's own quantile (from its past errors)``."""
-    return ("the model's own quantile (from its past errors)" if rule == QUANTILE
-            else "forecast + a normal safety stock (z × RMSE)")
+def rule_words(rule: str) -> Msg:
+    """An ordering rule for people, as a fact: ``forecast + a normal safety stock (z ×
+    RMSE)`` or ``the model's own quantile (from its past errors)``."""
+    if rule == QUANTILE:
+        return M_("the model's own quantile (from its past errors)")
+    return M_("forecast + a normal safety stock (z × RMSE)")
 
 
 @dataclass(frozen=True)
@@ -156,19 +214,19 @@ class Economics:
     holding_rate: float = 0.25
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[Text] = []
         if self.unit_price is not None and not self.unit_price > 0:
-            problems.append("The average unit price must be above ¥0.")
+            problems.append(M_("The average unit price must be above ¥0."))
         if self.unit_cost is not None and not self.unit_cost >= 0:
-            problems.append("The average unit cost cannot be negative.")
+            problems.append(M_("The average unit cost cannot be negative."))
         if self.unit_price and self.unit_cost is not None and self.unit_cost >= self.unit_price:
-            problems.append("The average unit cost must be below the unit price, or nothing sells at a profit.")
+            problems.append(M_("The average unit cost must be below the unit price, or nothing sells at a profit."))
         if self.shelf_life_days is not None and not self.shelf_life_days >= 1:
-            problems.append("The shelf life must be at least 1 day.")
+            problems.append(M_("The shelf life must be at least 1 day."))
         if not 0 <= self.holding_rate <= 2:
-            problems.append("The yearly holding rate must be between 0 % and 200 % of the stock's cost.")
+            problems.append(M_("The yearly holding rate must be between 0 % and 200 % of the stock's cost."))
         if problems:
-            raise ImpactInputError(" ".join(problems))
+            raise ImpactInputError(joined(problems))
 
 
 @dataclass(frozen=True)
@@ -189,11 +247,11 @@ class ErrorCosts:
 
     def __post_init__(self) -> None:
         if not self.unit_value > 0:
-            raise ImpactInputError("What one unit of the target is worth must be above ¥0 (¥1 for turnover in yen; "
-                                   "an item's price for units).")
+            raise ImpactInputError(M_("What one unit of the target is worth must be above ¥0 (¥1 for turnover in "
+                                      "yen; an item's price for units)."))
         if not (self.over_share >= 0 and self.under_share >= 0) or not (self.over_share + self.under_share > 0):
-            raise ImpactInputError("The cost of a unit over-forecast and of a unit under-forecast cannot be negative, "
-                                   "and at least one must be above 0 %.")
+            raise ImpactInputError(M_("The cost of a unit over-forecast and of a unit under-forecast cannot be "
+                                      "negative, and at least one must be above 0 %."))
 
     @property
     def under(self) -> float:
@@ -246,21 +304,25 @@ class ImpactConfig:
         levels = (*(() if self.service_level is None else (self.service_level,)), *self.sensitivity)
         for level in levels:
             if not 0.05 <= level <= 0.995:
-                raise ImpactInputError(f"A service level must be between 5 % and 99.5 % (got {level:.1%}).")
+                raise ImpactInputError(M_("A service level must be between 5 % and 99.5 % (got {level}).",
+                                          level=Fmt("pct", float(level))))
         if self.money_model not in MONEY_MODELS:
-            raise ImpactInputError(f"Unknown model of money '{self.money_model}': use '{SHELF}' (shelf simulation) "
-                                   f"or '{ERRORS}' (cost of forecast errors).")
+            raise ImpactInputError(M_("Unknown model of money '{name}': use '{shelf}' (shelf simulation) or "
+                                      "'{errors}' (cost of forecast errors).", name=self.money_model, shelf=SHELF,
+                                      errors=ERRORS))
         if self.ordering_rule not in ORDERING_RULES:
-            raise ImpactInputError(f"Unknown ordering rule '{self.ordering_rule}': use '{NORMAL}' (forecast + a "
-                                   f"normal safety stock) or '{QUANTILE}' (the model's own quantile).")
+            raise ImpactInputError(M_("Unknown ordering rule '{name}': use '{normal}' (forecast + a normal safety "
+                                      "stock) or '{quantile}' (the model's own quantile).", name=self.ordering_rule,
+                                      normal=NORMAL, quantile=QUANTILE))
 
     @property
-    def level_label(self) -> str:
-        """How the simulated stores order, in words: ``a 95% service level`` (normal
-        safety stock), ``the model's 95% quantile``, ``each item's best service level in
-        the other folds`` (with ``, at the model's quantile`` under the quantile rule)."""
+    def level_label(self) -> Msg:
+        """How the simulated stores order, in words, as a fact: ``a 95% service level``
+        (normal safety stock), ``the model's 95% quantile``, ``each item's best service
+        level in the other folds`` (with ``, at the model's quantile`` under the quantile
+        rule)."""
         if self.money_model == ERRORS:
-            return "the forecast as it is"
+            return M_("the forecast as it is")
         return ordering_words(self.service_level, self.ordering_rule)
 
     def to_dict(self) -> dict:
@@ -282,7 +344,8 @@ class ImpactConfig:
                        # Settings stored before the rule could be chosen ordered at a normal safety stock.
                        ordering_rule=values.get("ordering_rule", NORMAL))
         except (TypeError, ValueError) as error:
-            raise ImpactInputError(f"The stored money settings cannot be read ({error}): type them again.") from None
+            raise ImpactInputError(M_("The stored money settings cannot be read ({error}): type them again.",
+                                      error=str(error))) from None
 
 
 @dataclass(frozen=True)
@@ -301,34 +364,44 @@ class Censoring:
     def share_of_days(self) -> float:
         return self.stockout_days / self.series_days if self.series_days else 0.0
 
-    def sentence(self) -> str:
+    def sentence(self) -> Msg:
+        """What the stockouts do to the money, as a fact (a note of ``ImpactResult.notes``)."""
+        days = period_words(self.freq)
         if not self.recorded:
-            return (f"This dataset does not record stockout {periods.period_noun(self.freq, plural=True)}. Where "
-                    "shelves ran empty, sales understate demand, so lost sales are undercounted for every policy.")
-        days = periods.period_noun(self.freq, plural=True)
-        text = (f"Shelves ran empty on {self.stockout_days:,} of {self.series_days:,} "
-                f"{periods.series_periods(self.freq)} ({self.share_of_days:.1%}) in the folds: on those {days} sales "
-                "understate demand.")
+            return M_("This dataset does not record stockout {periods}. Where shelves ran empty, sales understate "
+                      "demand, so lost sales are undercounted for every policy.", periods=days)
+        parts: list[Text] = [M_(
+            "Shelves ran empty on {stockouts:,} of {total:,} {unit} ({share}) in the folds: on those {periods} sales "
+            "understate demand.", stockouts=self.stockout_days, total=self.series_days,
+            unit=Msg(periods._SERIES_PERIODS[Freq(self.freq)]), share=Fmt("pct", self.share_of_days), periods=days)]
         if self.corrected and self.observed_units:
-            season = "same-weekday" if self.freq == Freq.DAILY else f"same-{periods.period_noun(self.freq)}"
-            text += (f" Demand on them was estimated as the recent {season} demand above what sold out, adding "
-                     f"{self.units_added:,.0f} units ({self.units_added / self.observed_units:.1%} of sales) — an "
-                     "estimate; without it today's practice would show no lost sales at all.")
+            parts.append(M_(
+                "Demand on them was estimated as the recent {season} demand above what sold out, adding {units:,.0f} "
+                "units ({share} of sales) — an estimate; without it today's practice would show no lost sales at "
+                "all.", season=Msg(_SEASON[Freq(self.freq)]), units=self.units_added,
+                share=Fmt("pct", self.units_added / self.observed_units)))
         elif not self.corrected:
-            text += " They were not corrected: today's practice shows no lost sales on them, which flatters it."
-        return text
+            parts.append(M_("They were not corrected: today's practice shows no lost sales on them, which flatters "
+                            "it."))
+        return joined(parts)
+
+
+# The season of the recent demand a stockout's demand is estimated from.
+_SEASON = {Freq.DAILY: N_("same-weekday"), Freq.WEEKLY: N_("same-week"), Freq.MONTHLY: N_("same-month")}
 
 
 @dataclass(frozen=True)
 class ImpactResult:
     config: ImpactConfig
     baseline: str  # the policy savings are measured against
-    baseline_label: str
-    summary: pd.DataFrame  # one row per policy at the chosen service level
+    baseline_label: Text  # a fact (``Msg``): ``today's practice``, ``seasonal naive (…) ordering``
+    summary: pd.DataFrame  # one row per policy at the chosen service level ("label", "ordering": facts)
     sensitivity: pd.DataFrame  # policy, service_level, yearly money and rates (empty for the cost of errors)
     by_segment: pd.DataFrame  # segment, group, policy, yearly profit and savings
     censoring: Censoring
-    sources: dict[str, str]  # where prices, costs and shelf lives (or the costs of errors) came from
+    # Where prices, costs and shelf lives (or the costs of errors) came from: an English label (a catalog msgid:
+    # show it with ``core.i18n.gettext``) -> a fact (``Msg``).
+    sources: dict[str, Text]
     n_series: int
     fold_days: int  # series-independent periods simulated (folds x horizon), days only for daily data
     folds: int
@@ -342,7 +415,7 @@ class ImpactResult:
     # Per model, the yearly money at the chosen level under the normal and the quantile rule, and which earns more
     # (ORDERING_RULE_COLUMNS; empty for the cost of forecast errors, where nothing is ordered).
     ordering_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ORDERING_RULE_COLUMNS)))
-    quantile_notes: tuple[str, ...] = ()  # how the quantiles were made (series on their own errors, pooled)
+    quantile_notes: tuple[Text, ...] = ()  # how the quantiles were made (series on their own errors, pooled): facts
 
     @property
     def yearly_total_yen(self) -> float:
@@ -354,43 +427,46 @@ class ImpactResult:
 
     @property
     def yearly_total_sentence(self) -> str:
-        """``The data's yearly total at ¥1 a unit: ¥360K`` (cost-of-error model), or ''."""
+        """``The data's yearly total at ¥1 a unit: ¥360K`` (cost-of-error model), or '', in the
+        current language."""
         total = self.yearly_total_yen
         if math.isnan(total):
             return ""
         value = self.config.error_costs.unit_value
-        return f"The data's yearly total at {unit_yen(value)} a unit: {fmt.yen_short(total)}"
+        return _("The data's yearly total at {value} a unit: {total}").format(value=unit_yen(value),
+                                                                              total=fmt.yen_short(total))
 
     @property
-    def implausibly_large(self) -> str | None:
+    def implausibly_large(self) -> Msg | None:
         """A warning when the yearly money is more than any retailer's (the data's yearly
         total at the unit's value above ``PLAUSIBLE_MAX_YEARLY_YEN``); None otherwise."""
         total = self.yearly_total_yen
         if math.isnan(total) or total <= PLAUSIBLE_MAX_YEARLY_YEN:
             return None
         value = self.config.error_costs.unit_value
-        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth {fmt.yen_short(total)}, more "
-                "than any retailer sells in a year (¥10 trillion), so every yen figure "
-                "here is too large. A unit's value meant for turnover in millions does not fit a target counted in "
-                "units of items: set what one unit of the target is worth in yen (an item's price for units).")
+        return M_("At {value} a unit, a whole year of this dataset is worth {total}, more than any retailer sells in "
+                  "a year (¥10 trillion), so every yen figure here is too large. A unit's value meant for turnover "
+                  "in millions does not fit a target counted in units of items: set what one unit of the target is "
+                  "worth in yen (an item's price for units).", value=unit_yen_fact(value),
+                  total=Fmt("yen_short", total))
 
     @property
-    def implausible(self) -> str | None:
+    def implausible(self) -> Msg | None:
         """The warning of ``implausibly_small`` or ``implausibly_large``, if either."""
         return self.implausibly_small or self.implausibly_large
 
     @property
-    def implausibly_small(self) -> str | None:
+    def implausibly_small(self) -> Msg | None:
         """A warning when the yearly money cannot be a business's (the data's yearly
         total at the unit's value below ``PLAUSIBLE_YEARLY_YEN``); None otherwise."""
         total = self.yearly_total_yen
         if math.isnan(total) or total >= PLAUSIBLE_YEARLY_YEN:
             return None
         value = self.config.error_costs.unit_value
-        return (f"At {unit_yen(value)} a unit, a whole year of this dataset is worth only "
-                f"{fmt.yen_short(total)}, so every yen figure here is tiny. If the target is counted in thousands "
-                "or millions (turnover in millions of a currency), or in units of items that have a price, set "
-                "what one unit of the target is worth in yen: every figure scales with it.")
+        return M_("At {value} a unit, a whole year of this dataset is worth only {total}, so every yen figure here "
+                  "is tiny. If the target is counted in thousands or millions (turnover in millions of a currency), "
+                  "or in units of items that have a price, set what one unit of the target is worth in yen: every "
+                  "figure scales with it.", value=unit_yen_fact(value), total=Fmt("yen_short", total))
 
     @property
     def edge_levels(self) -> dict[str, float]:
@@ -419,7 +495,7 @@ class ImpactResult:
         The shelf simulation counts a lost sale at its margin only; a customer who finds the
         shelf empty and goes elsewhere next time is not in the yen. A saving bought with emptier
         shelves has to say so where the saving is shown. None for the cost-of-error model (no
-        shelf is simulated) and where either rate is unknown."""
+        shelf is simulated) and where either rate is unknown. In the current language."""
         if self.money_model != SHELF or policy == self.baseline:
             return None
         chosen, base = self.row(policy), self.row(self.baseline)
@@ -427,10 +503,11 @@ class ImpactResult:
         if any(fmt.missing(r) for r in rates) or chosen["yearly_savings"] <= 0 or rates[0] - rates[1] <= tolerance:
             return None
         noun = periods.out_of_stock(self.freq).lower()
-        return (f"This saving comes with emptier shelves: {noun} go from {fmt.pct(rates[1])} with "
-                f"{self.baseline_label} to {fmt.pct(rates[0])} with {fmt.model_name(policy)}, "
-                f"{fmt.pp(rates[0] - rates[1])}. The yen count a lost sale at its margin only, not a customer "
-                "who does not come back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.")
+        return _("This saving comes with emptier shelves: {noun} go from {base} with {baseline} to {mine} with "
+                 "{model}, {change}. The yen count a lost sale at its margin only, not a customer who does not come "
+                 "back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.").format(
+            noun=noun, base=fmt.pct(rates[1]), baseline=render(self.baseline_label), mine=fmt.pct(rates[0]),
+            model=fmt.model_name(policy), change=fmt.pp(rates[0] - rates[1]))
 
     @property
     def backtest_span(self) -> str:
@@ -438,51 +515,56 @@ class ImpactResult:
         return periods.span(self.freq, self.fold_days)
 
     @property
-    def money_model_label(self) -> str:
-        """Which model of money was used, in a sentence a person reads."""
+    def money_model_label(self) -> Msg:
+        """Which model of money was used, in a phrase a person reads, as a fact."""
         if self.money_model == ERRORS:
             costs = self.config.error_costs
-            return (f"the cost of forecast errors: one unit of the target worth {unit_yen(costs.unit_value)}; a unit "
-                    f"forecast too low loses {fmt.pct(costs.under_share, 0)} of it ({unit_yen(costs.under)}), a unit "
-                    f"too high costs {fmt.pct(costs.over_share, 0)} ({unit_yen(costs.over)}) (no shelf, stock or "
-                    "orders simulated)")
+            return M_("the cost of forecast errors: one unit of the target worth {value}; a unit forecast too low "
+                      "loses {under_share} of it ({under}), a unit too high costs {over_share} ({over}) (no shelf, "
+                      "stock or orders simulated)", value=unit_yen_fact(costs.unit_value),
+                      under_share=Fmt("pct", costs.under_share, {"digits": 0}), under=unit_yen_fact(costs.under),
+                      over_share=Fmt("pct", costs.over_share, {"digits": 0}), over=unit_yen_fact(costs.over))
         if self.config.ordering_rule == QUANTILE:
-            return ("a shelf simulation: orders up to each model's own quantile of demand (from its errors in the "
-                    "other folds), units sold, sales lost to empty shelves and stock thrown away, in yen")
-        return ("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to empty "
-                "shelves and stock thrown away, in yen")
+            return M_("a shelf simulation: orders up to each model's own quantile of demand (from its errors in the "
+                      "other folds), units sold, sales lost to empty shelves and stock thrown away, in yen")
+        return M_("a shelf simulation: orders from each forecast plus a safety stock, units sold, sales lost to "
+                  "empty shelves and stock thrown away, in yen")
 
     @property
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Msg]:
+        """What a reader of the money must know, each note a fact (``Msg``) that reads in
+        the language current where it is shown."""
         notes = [self.censoring.sentence()] if self.money_model == SHELF or self.censoring.recorded else []
         if self.money_model == ERRORS:
-            notes.append(f"Money is counted as {self.money_model_label}.")
+            notes.append(M_("Money is counted as {model}.", model=self.money_model_label))
             if self.implausible:
                 notes.append(self.implausible)
         if self.folds == 1 and self.money_model == SHELF:
-            notes.append("With a single fold the safety stock and each item's service level are sized on the very "
-                         "errors they have to cover: the models' money is an optimistic estimate. Run several folds "
-                         "to size them on the others.")
+            notes.append(M_("With a single fold the safety stock and each item's service level are sized on the "
+                            "very errors they have to cover: the models' money is an optimistic estimate. Run "
+                            "several folds to size them on the others."))
         if self.money_model == SHELF and self.config.ordering_rule == QUANTILE:
             notes.extend(self.quantile_notes)
         if self.own_fold_series and self.money_model == SHELF and self.folds > 1:
-            notes.append(f"{self.own_fold_series:,} series were scored in one fold only: their safety stock and "
-                         "service level are sized on that fold's own errors (no other fold has any), an optimistic "
-                         "estimate for them.")
-        by_level: dict[float, list[str]] = {}
+            notes.append(M_("{n:,} series were scored in one fold only: their safety stock and service level are "
+                            "sized on that fold's own errors (no other fold has any), an optimistic estimate for "
+                            "them.", n=self.own_fold_series))
+        by_level: dict[float, list[Text]] = {}
         for policy, level in self.edge_levels.items():
-            by_level.setdefault(level, []).append(fmt.model_name(policy))
+            by_level.setdefault(level, []).append(Fmt("model_name", policy))
         for level, names in by_level.items():  # one note per edge, naming every model at it
-            side = "highest" if level == self.sensitivity["service_level"].max() else "lowest"
-            who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
-            notes.append(f"The best single service level for {who} is the {side} tried ({level_text(level)}): one "
-                         "beyond it might earn more still.")
+            if level == self.sensitivity["service_level"].max():
+                notes.append(M_("The best single service level for {who} is the highest tried ({level}): one "
+                                "beyond it might earn more still.", who=listing(names), level=level_text(level)))
+            else:
+                notes.append(M_("The best single service level for {who} is the lowest tried ({level}): one "
+                                "beyond it might earn more still.", who=listing(names), level=level_text(level)))
         if self.baseline != PRACTICE:
-            notes.append(f"Today's ordering is not recorded in this dataset, so savings are measured against "
-                         f"{self.baseline_label}.")
+            notes.append(M_("Today's ordering is not recorded in this dataset, so savings are measured against "
+                            "{baseline}.", baseline=self.baseline_label))
         if self.chain_scale > 1.0001:
-            notes.append(f"The run covers part of the dataset: chain figures scale the run's money by "
-                         f"{self.chain_scale:.2f}×, the whole dataset's sales over the run's.")
+            notes.append(M_("The run covers part of the dataset: chain figures scale the run's money by {scale}×, "
+                            "the whole dataset's sales over the run's.", scale=f"{self.chain_scale:.2f}"))
         return notes
 
 
@@ -495,7 +577,7 @@ class _Items:
     shelf_periods: np.ndarray  # (series,) periods; 0 = never expires
     price_column: str | None
     unit_price: np.ndarray  # (series,) yen, used where there is no price column
-    sources: dict[str, str]
+    sources: dict[str, Text]  # an English label (a catalog msgid) -> where its values came from (a fact)
 
 
 def price_column(data: BacktestData) -> str | None:
@@ -517,39 +599,49 @@ def _item_values(data: BacktestData, series: pd.Index, items: pd.DataFrame | Non
     return None if joined.isna().all() else pd.to_numeric(joined, errors="coerce")
 
 
+# The labels of ``ImpactResult.sources`` (catalog msgids: show them with ``core.i18n.gettext``).
+UNIT_PRICE, UNIT_COST, SHELF_LIFE = N_("unit price"), N_("unit cost"), N_("shelf life")
+UNIT_VALUE, UNDER_COST, OVER_COST = (N_("what one unit is worth"), N_("cost of a unit under-forecast"),
+                                     N_("cost of a unit over-forecast"))
+# The section of the Money and Hand-off pages where averages are typed (``ui.money``), named in messages.
+SETTINGS_SECTION = N_("Prices, costs, shelf life and demand on stockout days")
+
+
 def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None, economics: Economics) -> _Items:
-    sources: dict[str, str] = {}
+    sources: dict[str, Text] = {}
     missing: list[str] = []
     column = price_column(data)
 
     def pick(name: str, average: float | None, label: str) -> np.ndarray:
-        shown = ("" if average is None else f"{average:,g} day{'' if average == 1 else 's'}"
-                 if name == "shelf_life_days" else unit_yen(average))
+        shown: Text = ("" if average is None else nM_("{n:,g} day", "{n:,g} days", "n", n=average)
+                       if name == "shelf_life_days" else unit_yen_fact(average))
         found = _item_values(data, series, items, name)
         if found is not None and found.notna().all():
-            sources[label] = f"the item master ({name})"
+            sources[label] = M_("the item master ({column})", column=name)
             return found.to_numpy(float)
         if average is None:
             missing.append(label)
             return np.zeros(len(series))
         if found is not None:
-            sources[label] = f"the item master ({name}), and your average {shown} where it has none"
+            sources[label] = M_("the item master ({column}), and your average {value} where it has none",
+                                column=name, value=shown)
             return found.fillna(average).to_numpy(float)
-        sources[label] = f"your average ({shown})"
+        sources[label] = M_("your average ({value})", value=shown)
         return np.full(len(series), float(average))
 
-    unit_price = pick("unit_price", economics.unit_price, "unit price")
+    unit_price = pick("unit_price", economics.unit_price, UNIT_PRICE)
     if column is not None:
-        sources["unit price"] = f"the dataset's '{column}' column (the price charged each day)"
-        missing = [m for m in missing if m != "unit price"]
-    cost = pick("unit_cost", economics.unit_cost, "unit cost")
-    shelf_days = pick("shelf_life_days", economics.shelf_life_days, "shelf life")
+        sources[UNIT_PRICE] = M_("the dataset's '{column}' column (the price charged each day)", column=column)
+        missing = [m for m in missing if m != UNIT_PRICE]
+    cost = pick("unit_cost", economics.unit_cost, UNIT_COST)
+    shelf_days = pick("shelf_life_days", economics.shelf_life_days, SHELF_LIFE)
     if missing:
-        listed = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
-        raise ImpactInputError(
-            f"This dataset has no {listed} for its items. Give an average {listed.replace(' or ', ' and ')} under "
-            "'Prices, costs, shelf life and demand on stockout days', and the money impact will use them (an item "
-            "master with unit_price, unit_cost and shelf_life_days columns would give each item its own).")
+        names: list[Text] = [Msg(m) for m in missing]
+        raise ImpactInputError(M_(
+            "This dataset has no {missing} for its items. Give an average {wanted} under '{section}', and the money "
+            "impact will use them (an item master with unit_price, unit_cost and shelf_life_days columns would give "
+            "each item its own).", missing=listing(names, "or"), wanted=listing(names, "and"),
+            section=M_(SETTINGS_SECTION)))
     period = DAYS_PER_PERIOD[data.freq]
     shelf = np.where(shelf_days <= PERISHABLE_MAX_DAYS, np.ceil(shelf_days / period), 0).astype(int)
     return _Items(cost=cost, shelf_periods=shelf, price_column=column, unit_price=unit_price, sources=sources)
@@ -645,7 +737,7 @@ class RecordedDays:
     expired: np.ndarray
     cost: np.ndarray
     stockout_recorded: bool
-    sources: dict[str, str]
+    sources: dict[str, Text]
 
 
 def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Economics,
@@ -657,9 +749,9 @@ def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Eco
     Raises ``ImpactInputError`` when the dataset records no orders, or prices, costs or
     shelf lives are missing and ``economics`` gives no averages."""
     if not data.orders or data.orders not in data.frame.columns:
-        raise ImpactInputError("This dataset does not record what was ordered: the pilot's outcome (waste, profit) "
-                               "needs each day's orders. Map the column of ordered units when importing, or "
-                               "append the pilot's rows with their orders.")
+        raise ImpactInputError(M_("This dataset does not record what was ordered: the pilot's outcome (waste, "
+                                  "profit) needs each day's orders. Map the column of ordered units when importing, "
+                                  "or append the pilot's rows with their orders."))
     series = pd.Index(sorted(data.frame[SERIES_ID].unique()), name=SERIES_ID)
     items_economics = _economics(data, series, items, economics)
     history = _history(data.frame, data, items_economics, series, correct_censoring)
@@ -747,17 +839,17 @@ def money_impact(
     from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     report = on_progress or (lambda share, text: None)
     if forecasts.empty:
-        raise ImpactInputError("The run has no forecasts to turn into money.")
+        raise ImpactInputError(M_("The run has no forecasts to turn into money."))
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     if not models:
-        raise ImpactInputError("The run has only today's practice: run a backtest with at least one model besides "
-                               "practice to see what ordering from a forecast would change.")
+        raise ImpactInputError(M_("The run has only today's practice: run a backtest with at least one model "
+                                  "besides practice to see what ordering from a forecast would change."))
     has_orders = data.orders is not None and data.orders in data.frame.columns
     baseline = PRACTICE if has_orders else FALLBACK_BASELINE
     if not has_orders and baseline not in models:
-        raise ImpactInputError(
+        raise ImpactInputError(M_(
             "This dataset does not record today's orders, and the run has no seasonal naive (snaive) to stand in "
-            "for them: run a backtest that includes snaive to measure savings against.")
+            "for them: run a backtest that includes snaive to measure savings against."))
     baseline_label = _baseline_label(data.freq, config.money_model, has_orders)
     if config.money_model == ERRORS:
         return _error_impact(forecasts, data, config, models, baseline, baseline_label, has_orders, dataset_sales)
@@ -769,11 +861,11 @@ def money_impact(
         at = sim.offset_levels.index(config.service_level)
         for model in models:
             if sim.quantile_missing(model)[at].any():
-                raise ImpactInputError(
-                    f"{fmt.model_name(model)} has no {level_text(config.service_level)} quantile: "
-                    f"{supported_level_words(forecasts[forecasts[MODEL] != PRACTICE], model)}. Choose a lower "
-                    "service level, each item's profit-optimal level, or the normal rule (forecast + z x RMSE), "
-                    "or run more folds or a longer horizon.")
+                raise ImpactInputError(M_(
+                    "{model} has no {level} quantile: {supported}. Choose a lower service level, each item's "
+                    "profit-optimal level, or the normal rule (forecast + z x RMSE), or run more folds or a longer "
+                    "horizon.", model=Fmt("model_name", model), level=level_text(config.service_level),
+                    supported=supported_level_words(forecasts[forecasts[MODEL] != PRACTICE], model)))
     censoring = Censoring(
         recorded=sim.history["recorded"], stockout_days=int((folds.stockout * folds.on_sale).sum()),
         series_days=int(folds.on_sale.sum()), corrected=sim.history["recorded"] and config.correct_censoring,
@@ -791,7 +883,8 @@ def money_impact(
     n_columns = len(folds.columns)
     z = stats.norm.ppf(np.asarray(levels))
     for i, model in enumerate(models):
-        report(0.15 + 0.8 * i / len(models), f"Ordering from the forecasts of {fmt.model_name(model)}")
+        report(0.15 + 0.8 * i / len(models),
+               _("Ordering from the forecasts of {model}").format(model=fmt.model_name(model)))
         # Every level under both rules in one pass of the simulator.
         targets = [sim.target_normal(model, np.full(n_columns, z[j])) for j in range(len(levels))]
         targets += [sim.target_quantile(model, np.full(n_columns, j)) for j in range(len(levels))]
@@ -810,7 +903,7 @@ def money_impact(
             best.append(sim.target_normal(model, z[choice]) if each == NORMAL else sim.target_quantile(model, choice))
         for each, totals in zip(ORDERING_RULES, sim.order_up_to(best), strict=True):
             policies[(model, OPTIMAL, each)] = totals
-    report(0.97, "Adding up")
+    report(0.97, _("Adding up"))
     scale = (dataset_sales / censoring.observed_units) if dataset_sales and censoring.observed_units else 1.0
     chosen = {m: policies[(m, chosen_level, rule)] for m in models}
     if has_orders:
@@ -818,7 +911,7 @@ def money_impact(
     base_profit = float(_profit(chosen[baseline]).sum())
     summary = pd.DataFrame([_row(p, None if p == PRACTICE else chosen_level, totals, yearly, base_profit, scale,
                                  rule) for p, totals in chosen.items()])
-    summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
+    summary.insert(1, "label", summary["policy"].map(_label))
     shown = [OPTIMAL, *sorted(set(config.sensitivity) | ({config.service_level} - {None}))]
     def available(m: str, level: float, each: str) -> bool:
         return each != QUANTILE or not sim.quantile_missing(m)[sim.offset_levels.index(level)].any()
@@ -858,13 +951,20 @@ def _by_profit(summary: pd.DataFrame) -> Callable[[pd.Series], pd.Series]:
     return lambda policies: policies.map(order)
 
 
-def _baseline_label(freq: Freq, money_model: str, has_orders: bool) -> str:
-    """What savings are measured against, in words: today's practice where the data
-    records its orders; otherwise seasonal naive, as the stores' ordering (shelf
+def _label(policy: str) -> Text:
+    """A policy's label in the summary: today's practice as a fact, a model by its alias."""
+    return M_("today's practice") if policy == PRACTICE else policy
+
+
+def _baseline_label(freq: Freq, money_model: str, has_orders: bool) -> Msg:
+    """What savings are measured against, in words, as a fact: today's practice where the
+    data records its orders; otherwise seasonal naive, as the stores' ordering (shelf
     simulation) or as forecasts (cost of forecast errors, where nothing is ordered)."""
     if has_orders:
-        return "today's practice"
-    return f"{periods.seasonal_naive_label(freq)} {'forecasts' if money_model == ERRORS else 'ordering'}"
+        return M_("today's practice")
+    if money_model == ERRORS:
+        return M_("{baseline} forecasts", baseline=seasonal_naive_words(freq))
+    return M_("{baseline} ordering", baseline=seasonal_naive_words(freq))
 
 
 def _scored_in_one_fold(forecasts: pd.DataFrame) -> int:
@@ -1066,32 +1166,35 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
 
 
 def _missing_notes(table: np.ndarray, models: list[str], levels: tuple[float, ...], forecasts: pd.DataFrame
-                   ) -> tuple[str, ...]:
+                   ) -> tuple[Msg, ...]:
     """Per model, the levels with no quantile for some (fold, series) (``table`` is (models,
-    levels, columns) with NaN there), with the highest level its errors support."""
+    levels, columns) with NaN there), with the highest level its errors support (facts)."""
     notes = []
     for i, model in enumerate(models):
         missing = [level for j, level in enumerate(levels) if np.isnan(table[i, j]).any()]
         if missing:
-            notes.append(f"{fmt.model_name(model)} has no {', '.join(level_text(v) for v in missing)} quantile "
-                         f"for some items: {supported_level_words(forecasts, model)}. Those levels are left out of "
-                         "each item's choice of level under the quantile rule.")
+            notes.append(M_("{model} has no {levels} quantile for some items: {supported}. Those levels are left "
+                            "out of each item's choice of level under the quantile rule.",
+                            model=Fmt("model_name", model), levels=", ".join(level_text(v) for v in missing),
+                            supported=supported_level_words(forecasts, model)))
     return tuple(notes)
 
 
-def supported_level_words(forecasts: pd.DataFrame, model: str) -> str:
-    """What a model's out-of-fold errors in ``forecasts`` can support, in words: ``its 342
-    errors in the other folds, pooled over every series, support quantiles up to 99.7 %``.
-    A fold's pool is the other folds' errors, so the smallest pool over the folds counts."""
+def supported_level_words(forecasts: pd.DataFrame, model: str) -> Msg:
+    """What a model's out-of-fold errors in ``forecasts`` can support, in words (a fact):
+    ``its 342 errors in the other folds, pooled over every series, support quantiles up to
+    99.7 %``. A fold's pool is the other folds' errors, so the smallest pool over the folds
+    counts."""
     from core.backtest.quantiles import max_level
     mine = forecasts[(forecasts[MODEL] == model) & forecasts["actual"].notna()]
     per_fold = mine.groupby(CUTOFF).size()
     n = int(per_fold.sum() - per_fold.max()) if len(per_fold) > 1 else int(per_fold.sum())
-    return (f"its {n:,} errors in the other folds, pooled over every series, support quantiles up to "
-            f"{fmt.pct(np.floor(max_level(n) * 1000) / 1000, 1)} (a {level_text(0.995)} quantile needs 199)")
+    return M_("its {n:,} errors in the other folds, pooled over every series, support quantiles up to {level} (a "
+              "{top} quantile needs 199)", n=n, level=Fmt("pct", float(np.floor(max_level(n) * 1000) / 1000)),
+              top=level_text(0.995))
 
 
-def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
+def _basis_notes(found: pd.DataFrame) -> tuple[Msg, ...]:
     """What the quantiles rest on, in a sentence: at which levels some series have too
     few errors of their own (a 99 % quantile needs 99 errors) and borrow their segment's
     (or every series') errors, scaled to the series; () when every series has its own."""
@@ -1102,13 +1205,19 @@ def _basis_notes(found: pd.DataFrame) -> tuple[str, ...]:
     if short.empty:
         return ()
     if (own == 0).all():
-        return ("Every series' quantiles come from its segment's errors in the other folds, pooled and scaled by the "
-                "series' typical miss: no series has enough errors of its own for a quantile of its own (ten beyond "
-                "it).",)
-    parts = ", ".join(f"{level_text(level)} ({fmt.pct(1 - share, 0)} of them)" for level, share in short.items())
-    return (f"The models' quantiles come from each series' own errors in the other folds where it has enough for "
-            f"the level; otherwise from its segment's errors pooled, scaled by the series' typical miss. Series "
-            f"short of their own errors, by level: {parts}.",)
+        return (M_("Every series' quantiles come from its segment's errors in the other folds, pooled and scaled by "
+                   "the series' typical miss: no series has enough errors of its own for a quantile of its own (ten "
+                   "beyond it)."),)
+    parts: list[Text] = [M_("{level} ({share} of them)", level=level_text(level),
+                            share=Fmt("pct", float(1 - share), {"digits": 0})) for level, share in short.items()]
+    return (M_("The models' quantiles come from each series' own errors in the other folds where it has enough for "
+               "the level; otherwise from its segment's errors pooled, scaled by the series' typical miss. Series "
+               "short of their own errors, by level: {parts}.", parts=_commas(parts)),)
+
+
+def _commas(parts: list[Text]) -> Text:
+    """``A, B, C`` as a fact (``A、B、C`` in Japanese)."""
+    return parts[0] if len(parts) == 1 else M_("{first}, {rest}", first=parts[0], rest=_commas(parts[1:]))
 
 
 NOISE_SHARE = 0.001  # an item's gain over the common level below 0.1 % of its profit is noise
@@ -1191,7 +1300,8 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
     from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     if len(models) != 1:
-        raise ImpactInputError(f"Choosing service levels needs the forecasts of one model, not {len(models)}.")
+        raise ImpactInputError(M_("Choosing service levels needs the forecasts of one model, not {n}.",
+                                  n=len(models)))
     has_orders = data.orders is not None and data.orders in data.frame.columns
     sim = _simulation(forecasts[forecasts[MODEL] == models[0]], data, config, items, has_orders,
                       quantiles=config.ordering_rule == QUANTILE)
@@ -1236,8 +1346,8 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
     shared = rows.groupby(key, observed=True)[MODEL].transform("nunique") == len(policies)
     rows = rows[shared]
     if rows.empty:
-        raise ImpactInputError("No period of the run has a forecast of every model and an actual to score it on: "
-                               "run the backtest again on folds with sales.")
+        raise ImpactInputError(M_("No period of the run has a forecast of every model and an actual to score it "
+                                  "on: run the backtest again on folds with sales."))
     forecast = np.maximum(rows[FORECAST].to_numpy(float), 0.0)
     actual = rows[ACTUAL].to_numpy(float)
     over, under = np.maximum(forecast - actual, 0.0), np.maximum(actual - forecast, 0.0)
@@ -1268,10 +1378,11 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
     scale = dataset_sales / observed if dataset_sales and observed else 1.0
     base_profit = float(_profit(per_policy[baseline]).sum())
     summary = pd.DataFrame([_row(p, None, t, yearly, base_profit, scale) for p, t in per_policy.items()])
-    summary["ordering"] = summary["policy"].map(lambda p: "its recorded orders" if p == PRACTICE else "its forecast")
+    summary["ordering"] = summary["policy"].map(lambda p: M_("its recorded orders") if p == PRACTICE
+                                                else M_("its forecast"))
     summary["stockout_rate"] = np.nan  # no shelf is simulated: there is no stockout to count
     summary["yearly_revenue"] = np.nan
-    summary.insert(1, "label", summary["policy"].map(lambda p: "today's practice" if p == PRACTICE else p))
+    summary.insert(1, "label", summary["policy"].map(_label))
     series_of_column = series.get_indexer(columns.get_level_values(1))
     censoring = Censoring(recorded=data.stockout is not None and data.stockout in data.frame.columns,
                           stockout_days=0, series_days=len(rows) // max(len(policies), 1), corrected=False,
@@ -1282,11 +1393,11 @@ def _error_impact(forecasts: pd.DataFrame, data: BacktestData, config: ImpactCon
         sensitivity=pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)),
         by_segment=_by_segment(per_policy, baseline, series_of_column, data, series, yearly * scale),
         censoring=censoring, sources={
-            "what one unit is worth": f"your setting ({unit_yen(costs.unit_value)})",
-            "cost of a unit under-forecast": f"your setting ({fmt.pct(costs.under_share, 0)} of it, "
-                                             f"{unit_yen(costs.under)})",
-            "cost of a unit over-forecast": f"your setting ({fmt.pct(costs.over_share, 0)} of it, "
-                                            f"{unit_yen(costs.over)})"},
+            UNIT_VALUE: M_("your setting ({value})", value=unit_yen_fact(costs.unit_value)),
+            UNDER_COST: M_("your setting ({share} of it, {value})", share=Fmt("pct", costs.under_share, {"digits": 0}),
+                           value=unit_yen_fact(costs.under)),
+            OVER_COST: M_("your setting ({share} of it, {value})", share=Fmt("pct", costs.over_share, {"digits": 0}),
+                          value=unit_yen_fact(costs.over))},
         n_series=len(series), fold_days=fold_days, folds=n_folds, periods_per_year=periods_per_year,
         chain_scale=scale, money_model=ERRORS, freq=data.freq, has_orders=has_orders,
         yearly_units=observed * yearly * scale,
@@ -1301,13 +1412,9 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
          scale: float, rule: str = NORMAL) -> dict:
     total = {k: float(v.sum()) for k, v in totals.items()}
     profit = float(_profit(totals).sum())
-    at = " at its quantile" if rule == QUANTILE else ""
     return {
         "policy": policy,
-        "ordering": ("its recorded orders" if level is None else
-                     f"profit-optimal per item{at} (its best level in the other folds)" if level == OPTIMAL
-                     else f"its {level_text(level)} quantile" if rule == QUANTILE
-                     else f"{level_text(level)} service level"),
+        "ordering": _ordering(level, rule),
         "service_level": level if isinstance(level, float) else math.nan,
         "ordered": total["ordered"], "sold": total["sold"], "lost": total["lost"], "waste": total["waste"],
         "demand": total["demand"], "revenue": total["revenue"], "lost_margin": total["lost_margin"],
@@ -1324,6 +1431,20 @@ def _row(policy: str, level: float | str | None, totals: dict[str, np.ndarray], 
         "yearly_savings": (profit - base_profit) * yearly * scale,
         "yearly_savings_run": (profit - base_profit) * yearly,
     }
+
+
+def _ordering(level: float | str | None, rule: str) -> Msg:
+    """How a policy of the summary orders, as a fact: ``its recorded orders``, ``95% service
+    level``, ``its 95% quantile``, ``profit-optimal per item (its best level in the other folds)``."""
+    if level is None:
+        return M_("its recorded orders")
+    if level == OPTIMAL:
+        if rule == QUANTILE:
+            return M_("profit-optimal per item at its quantile (its best level in the other folds)")
+        return M_("profit-optimal per item (its best level in the other folds)")
+    if rule == QUANTILE:
+        return M_("its {level} quantile", level=level_text(level))
+    return M_("{level} service level", level=level_text(level))
 
 
 def _by_segment(chosen: dict[str, dict[str, np.ndarray]], baseline: str, series_of_column: np.ndarray,
@@ -1362,7 +1483,7 @@ def _history(frame: pd.DataFrame, data: BacktestData, economics: _Items, series:
     kept = col >= 0
     row, col = row[kept], col[kept]
     if len(row) and np.bincount(row.astype(np.int64) * len(series) + col).max() > 1:
-        raise ImpactInputError("Some series have two rows on the same date: keep one row per series and date.")
+        raise ImpactInputError(M_("Some series have two rows on the same date: keep one row per series and date."))
 
     def pivot(column: str) -> np.ndarray:
         out = np.full((len(days), len(series)), np.nan)
@@ -1379,8 +1500,8 @@ def _history(frame: pd.DataFrame, data: BacktestData, economics: _Items, series:
         price = pivot(economics.price_column)
         price = np.where(np.isnan(price), economics.unit_price[None, :], price)
         if (on_sale & ~(price > 0)).any() and not economics.unit_price.any():
-            raise ImpactInputError(f"Some rows have no price in '{economics.price_column}': fill them, or give an "
-                                   "average unit price for the days without one.")
+            raise ImpactInputError(M_("Some rows have no price in '{column}': fill them, or give an average unit "
+                                      "price for the days without one.", column=economics.price_column))
     else:
         price = np.broadcast_to(economics.unit_price[None, :], sales.shape)
     orders = np.nan_to_num(pivot(data.orders)) if data.orders and data.orders in frame.columns else None

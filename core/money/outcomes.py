@@ -39,7 +39,8 @@ import pandas as pd
 
 from core.backtest.engine import BacktestData
 from core.columns import DATE, SERIES_ID
-from core.money.impact import Economics, ImpactInputError, recorded_days
+from core.i18n import M_, Fmt, Msg
+from core.money.impact import Economics, ImpactInputError, Text, joined, recorded_days, semicolons
 
 STORE = "store"
 OUTCOME_COLUMNS = ("profit", "revenue", "waste_cost", "lost_margin", "stockout_days", "units")
@@ -66,29 +67,37 @@ class SeriesBalance:
     left_out: tuple[str, ...]
     per_store: pd.DataFrame
 
-    def note(self, stores: Sequence[str] | None = None) -> str | None:
-        """For people, over ``stores`` (all when None): ``Each store is read on the series
-        sold throughout 2026-01-05 to 2026-02-01, so the same series are summed before and
-        during the pilot: 118 of 120 series. Left out, because they appeared or ended in
-        that window: S002 2 (1 appeared, 1 ended). 3 more series had no row in it.``;
-        None when no series was left out."""
+    def note(self, stores: Sequence[str] | None = None) -> Msg | None:
+        """For people, over ``stores`` (all when None), as a fact (``Msg``, stored with a
+        readout): ``Each store is read on the series sold throughout 2026-01-05 to 2026-02-01,
+        so the same series are summed before and during the pilot: 118 of 120 series. Left
+        out, because they appeared or ended in that window: S002 2 (1 appeared, 1 ended). 3
+        more series had no row in it.``; None when no series was left out."""
         rows = self.per_store if stores is None else self.per_store[self.per_store[STORE].isin(list(stores))]
         rows = rows.sort_values(STORE)
         left = rows[(rows["appeared"] + rows["ended"]) > 0]
         if left.empty:
             return None
-        parts = []
+        parts: list[Text] = []
         for r in left.itertuples(index=False):
-            counts = [f"{n} {what}" for n, what in ((r.appeared, "appeared"), (r.ended, "ended")) if n]
-            parts.append(f"{r.store} {r.appeared + r.ended} ({', '.join(counts)})")
+            if r.appeared and r.ended:
+                counts: Text = M_("{appeared} appeared, {ended} ended", appeared=int(r.appeared), ended=int(r.ended))
+            elif r.appeared:
+                counts = M_("{n} appeared", n=int(r.appeared))
+            else:
+                counts = M_("{n} ended", n=int(r.ended))
+            parts.append(M_("{store} {n} ({counts})", store=r.store, n=int(r.appeared + r.ended), counts=counts))
         outside = int(rows["outside"].sum())
-        text = (f"Each store is read on the series sold throughout {self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}, so "
-                f"the same series are summed before and during the pilot: {int(rows['kept'].sum()):,} of "
-                f"{int(rows['series'].sum()):,} series. Left out, because they appeared or ended in that window: "
-                f"{'; '.join(parts)}.")
+        sentences: list[Text] = [M_(
+            "Each store is read on the series sold throughout {first} to {last}, so the same series are summed "
+            "before and during the pilot: {kept:,} of {total:,} series. Left out, because they appeared or ended in "
+            "that window: {stores}.", first=Fmt("date", self.first.isoformat()),
+            last=Fmt("date", self.last.isoformat()), kept=int(rows["kept"].sum()), total=int(rows["series"].sum()),
+            stores=semicolons(parts))]
         if outside:
-            text += f" {outside:,} more series had no row in it."
-        return text
+            sentences.append(M_("{n:,} more series had no row in it.", n=outside))
+        return joined(sentences)
+
 
 
 def balanced_series(data: BacktestData, store_column: str, first: object = None,
@@ -108,8 +117,9 @@ def balanced_series(data: BacktestData, store_column: str, first: object = None,
     start = max(pd.Timestamp(first), dates.min()) if first is not None else dates.min()
     end = min(pd.Timestamp(last), dates.max()) if last is not None else dates.max()
     if start > end:
-        raise ImpactInputError(f"The window to balance the series on ends ({end.date()}) before it starts "
-                               f"({start.date()}): give a first day on or before the last.")
+        raise ImpactInputError(M_("The window to balance the series on ends ({end}) before it starts ({start}): "
+                                  "give a first day on or before the last.", end=Fmt("date", end.date().isoformat()),
+                                  start=Fmt("date", start.date().isoformat())))
     spans = (pd.DataFrame({SERIES_ID: frame[SERIES_ID].astype(str), STORE: frame[store_column].astype(str),
                            DATE: dates})
              .groupby(SERIES_ID, sort=True).agg(store=(STORE, "first"), begins=(DATE, "min"), ends=(DATE, "max")))
@@ -127,8 +137,11 @@ def balanced_series(data: BacktestData, store_column: str, first: object = None,
 
 def _check_store_column(data: BacktestData, store_column: str) -> None:
     if store_column not in data.frame.columns:
-        raise ImpactInputError(f"The dataset has no column '{store_column}' naming its stores: choose the key column "
-                               f"that names a store ({', '.join(data.keys) or 'none is declared'}).")
+        if data.keys:
+            raise ImpactInputError(M_("The dataset has no column '{column}' naming its stores: choose the key column "
+                                      "that names a store ({keys}).", column=store_column, keys=", ".join(data.keys)))
+        raise ImpactInputError(M_("The dataset has no column '{column}' naming its stores: choose the key column "
+                                  "that names a store (none is declared).", column=store_column))
 
 
 def store_day_outcomes(data: BacktestData, items: pd.DataFrame | None, economics: Economics, store_column: str,
@@ -161,14 +174,16 @@ def store_day_outcomes(data: BacktestData, items: pd.DataFrame | None, economics
         wanted = set(map(str, series))
         rows = data.frame[SERIES_ID].astype(str).isin(wanted)
         if not rows.any():
-            raise ImpactInputError("None of the series asked for is in the data: give series ids (unique_id) of "
-                                   "this dataset.")
+            raise ImpactInputError(M_("None of the series asked for is in the data: give series ids (unique_id) of "
+                                      "this dataset."))
         data = replace(data, frame=data.frame[rows])
     if balanced:
         balance = balanced_series(data, store_column, start, end)
         if not balance.kept:
-            raise ImpactInputError(f"No series has rows throughout {balance.first} to {balance.last}: every series "
-                                   "appeared or ended in that window. Read a shorter window, or without balancing.")
+            raise ImpactInputError(M_("No series has rows throughout {first} to {last}: every series appeared or "
+                                      "ended in that window. Read a shorter window, or without balancing.",
+                                      first=Fmt("date", balance.first.isoformat()),
+                                      last=Fmt("date", balance.last.isoformat())))
         data = replace(data, frame=data.frame[data.frame[SERIES_ID].astype(str).isin(set(balance.kept))])
     days = recorded_days(data, items, economics)
     stores_of = (data.frame.drop_duplicates(SERIES_ID).set_index(SERIES_ID)[store_column]

@@ -13,6 +13,7 @@ from core.backtest.metrics import CUTOFF
 from core.columns import DATE
 from core.data.explore import target_total
 from core.errors import DatasetNotFoundError
+from core.i18n import M_
 from core.money.impact import ImpactConfig, ImpactResult, Progress, money_impact
 from core.warehouse import Dataset, Warehouse
 
@@ -27,13 +28,14 @@ class RunImpact:
 
 def _run_dataset(warehouse: Warehouse, run: runs.RunInfo) -> Dataset:
     if run.dataset_id is None:
-        raise DatasetNotFoundError(f"The run '{run.name}' has no dataset in the warehouse to price its orders with.")
+        raise DatasetNotFoundError(M_("The run '{run}' has no dataset in the warehouse to price its orders with.",
+                                      run=run.name))
     try:
         return warehouse.get_dataset(run.dataset_id)
     except DatasetNotFoundError:
-        raise DatasetNotFoundError(
-            f"The dataset of run '{run.name}' ('{run.dataset_name}') was deleted: the money impact needs its sales, "
-            "orders and prices. Import it again and run a new backtest.") from None
+        raise DatasetNotFoundError(M_(
+            "The dataset of run '{run}' ('{dataset}') was deleted: the money impact needs its sales, orders and "
+            "prices. Import it again and run a new backtest.", run=run.name, dataset=run.dataset_name)) from None
 
 
 def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactConfig(),

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 
 from core.errors import WarehouseError
+from core.i18n import M_
 from core.money.impact import ImpactConfig, ImpactInputError
 from core.warehouse.store import Warehouse
 
@@ -32,7 +33,7 @@ def save_impact_settings(warehouse: Warehouse, project_id: str, config: ImpactCo
     service level, ordering rule) as the project's money settings for ``dataset_id``, replacing the
     previous ones for that dataset. Raises ``WarehouseError`` without a project."""
     if not project_id:
-        raise WarehouseError("Money settings belong to a project: choose or create one first.")
+        raise WarehouseError(M_("Money settings belong to a project: choose or create one first."))
     value = json.dumps(config.to_dict(), sort_keys=True)
     with warehouse.transaction() as cur:
         cur.execute("INSERT OR REPLACE INTO project_settings VALUES (?, ?, ?, ?)",
