@@ -8,17 +8,11 @@ before anything is drawn; every page then speaks through ``core.i18n``.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, SOURCE, _, normalise, set_language, using
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from core.i18n import LANGUAGES, SOURCE, _, normalise, set_fallback, set_language
 
 KEY = "lang"  # the session's choice, and the query parameter
 _WIDGET = "lang_switch"
@@ -52,22 +46,25 @@ def choose() -> str:
     return chosen
 
 
+def _session_fallback() -> str | None:
+    """The session's language for a thread that set none — a widget callback, which Streamlit
+    runs before ``app.py`` (so before ``choose()``) in a fresh thread. None outside a session."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    try:
+        return normalise(st.session_state.get(KEY))
+    except Exception:  # noqa: BLE001 - no session state behind this thread
+        return None
+
+
+set_fallback(_session_fallback)
+
+
 def session_language() -> str:
     """The language this session chose on its last run (English before any)."""
     return normalise(st.session_state.get(KEY)) or SOURCE
-
-
-def speaking(callback: Callable[P, R]) -> Callable[P, R]:
-    """A widget callback (``on_click``, ``on_change``) that words text in the session's
-    language. Streamlit runs callbacks before ``app.py`` (so before ``choose()``), in a thread
-    of its own where ``core.i18n`` still speaks English: a callback that keeps a sentence (a
-    flash message, ``str(error)``) would keep it in English. Keeping the message as facts
-    (the error or a ``Msg``) and wording it when shown is better still."""
-    @functools.wraps(callback)
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        with using(session_language()):
-            return callback(*args, **kwargs)
-    return call
 
 
 def _switched() -> None:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,16 @@ LANGUAGES = {"ja": "日本語", "en": "English"}
 SOURCE = "en"  # the language of the msgids in the source
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
-_language: ContextVar[str] = ContextVar("mitoshi_language", default=SOURCE)
+_language: ContextVar[str] = ContextVar("mitoshi_language")  # unset in a new thread: see language()
+# Where a thread that never chose (a Streamlit widget callback, run before app.py in a fresh
+# thread) finds its language: ui.i18n registers the session's choice. None: English.
+_fallback: "Callable[[], str | None] | None" = None
+
+
+def set_fallback(provider) -> None:
+    """Register ``provider()`` (a language code or None) for threads that set none."""
+    global _fallback
+    _fallback = provider
 
 
 def normalise(code: object) -> str | None:
@@ -59,7 +68,10 @@ def normalise(code: object) -> str | None:
 
 def language() -> str:
     """The current language code: ``"ja"`` or ``"en"``."""
-    return _language.get()
+    code = _language.get(None)
+    if code is None:
+        code = normalise(_fallback() if _fallback is not None else None) or SOURCE
+    return code
 
 
 def set_language(code: str) -> None:
@@ -113,7 +125,7 @@ def catalog(code: str) -> Mapping[tuple[str | None, str], str | tuple[str, ...]]
 
 def gettext(message: str) -> str:
     """``message`` in the current language (the English itself when no translation)."""
-    code = _language.get()
+    code = language()
     if code == SOURCE:
         return message
     found = catalog(code).get((None, message))
@@ -126,7 +138,7 @@ _ = gettext
 def pgettext(context: str, message: str) -> str:
     """``message`` as translated in ``context`` (a short word that reads differently in
     different places)."""
-    code = _language.get()
+    code = language()
     if code == SOURCE:
         return message
     found = catalog(code).get((context, message))
@@ -135,7 +147,7 @@ def pgettext(context: str, message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: float) -> str:
     """The form for ``n``: English has two, Japanese one."""
-    code = _language.get()
+    code = language()
     if code != SOURCE:
         found = catalog(code).get((None, singular))
         if isinstance(found, tuple) and found:
