@@ -7,7 +7,10 @@ import streamlit as st
 
 from core import fmt
 from core.errors import MitoshiError
+from core.i18n import M_, pgettext
+from core.i18n import gettext as _
 from core.planning import store as planning
+from core.planning import texts
 from core.planning.charts import effort_impact_map
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import ConflictError, conflict_rows
@@ -30,9 +33,9 @@ stay_in_app()
 EFFORT_STOPS = (1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 26, 39, 52, 78, 104)
 IMPACT_STOPS = (1e6, 2e6, 3e6, 5e6, 1e7, 1.5e7, 2e7, 3e7, 5e7, 7.5e7, 1e8, 2e8, 5e8, 1e9)
 
-st.title("Effort / impact")
-st.caption("Effort is not value. Put every candidate initiative on effort against impact, and start where effort is "
-           "little and impact large. Edit the table: each change is saved at once and moves the map.")
+st.title(_("Effort / impact"))
+st.caption(_("Effort is not value. Put every candidate initiative on effort against impact, and start where effort "
+             "is little and impact large. Edit the table: each change is saved at once and moves the map."))
 
 warehouse = get_warehouse()
 project = project_picker(warehouse)
@@ -67,64 +70,67 @@ opened: dict[str, planning.Stored] = state["opened"]
 def add_examples() -> None:
     try:
         added = planning.add_example_initiatives(warehouse, pid)
-        st.session_state[FLASH] = f"Added {added} initiatives from the talk's list."
+        st.session_state[FLASH] = _("Added {n} initiatives from the talk's list.").format(n=added)
     except MitoshiError as error:
-        st.session_state[CONFLICT] = {"message": str(error), "rows": []}
+        st.session_state[CONFLICT] = {"message": error, "rows": []}
 
 
 thresholds = project.thresholds
 if not stored:
-    st.info("This project has no candidate initiative yet. Add rows to the table (the + under it), or start from "
-            "the talk's list for a retail chain.", icon=":material/lightbulb:")
-    st.button("Add the talk's 8 retail initiatives", on_click=add_examples, icon=":material/playlist_add:")
+    st.info(_("This project has no candidate initiative yet. Add rows to the table (the + under it), or start from "
+              "the talk's list for a retail chain."), icon=":material/lightbulb:")
+    st.button(_("Add the talk's 8 retail initiatives"), on_click=add_examples, icon=":material/playlist_add:")
 
 items = [(k, s.item) for k, s in opened.items()]
 frame = editor_frame(items)
-st.subheader("Candidate initiatives", anchor=False)
+st.subheader(_("Candidate initiatives"), anchor=False)
 edited = st.data_editor(
     frame, key=editor_key, num_rows="dynamic", hide_index=True, width="stretch",
     column_order=EDIT_COLUMNS,
     column_config={
-        "name": st.column_config.TextColumn("Initiative", required=True, width=200, max_chars=120),
-        "description": st.column_config.TextColumn("Description", width=160),
-        "effort_weeks": st.column_config.NumberColumn("Effort (person-weeks)", min_value=0.5, max_value=1000,
+        "name": st.column_config.TextColumn(_("Initiative"), required=True, width=200, max_chars=120),
+        "description": st.column_config.TextColumn(_("Description"), width=160),
+        "effort_weeks": st.column_config.NumberColumn(_("Effort (person-weeks)"), min_value=0.5, max_value=1000,
                                                       step=0.5, format="%.1f", required=True, width=155),
-        "impact_yen": st.column_config.NumberColumn("Impact (¥ per year)", min_value=0, step=100_000, format="yen",
-                                                    required=True, width=140,
-                                                    help="Yearly value at full scale, in yen."),
-        "confidence_pct": st.column_config.NumberColumn("Confidence (%)", min_value=0, max_value=100, step=5,
+        "impact_yen": st.column_config.NumberColumn(_("Impact (¥ per year)"), min_value=0, step=100_000,
+                                                    format="yen", required=True, width=140,
+                                                    help=_("Yearly value at full scale, in yen.")),
+        "confidence_pct": st.column_config.NumberColumn(_("Confidence (%)"), min_value=0, max_value=100, step=5,
                                                         default=50, format="%d%%", width=120,
-                                                        help="How sure you are of the impact estimate."),
-        "reach_pct": st.column_config.NumberColumn("Reach (%)", min_value=0, max_value=100, step=5, default=100,
+                                                        help=_("How sure you are of the impact estimate.")),
+        "reach_pct": st.column_config.NumberColumn(_("Reach (%)"), min_value=0, max_value=100, step=5, default=100,
                                                    format="%d%%", width=90,
-                                                   help="Share of the chain (stores × items) reached in the first "
-                                                        "year."),
+                                                   help=_("Share of the chain (stores × items) reached in the first "
+                                                          "year.")),
     },
 )
 
 changes = editor_changes({k: s.item for k, s in opened.items()}, edited)
 for line in changes.waiting:
-    st.info(md(line) + " Edits to other rows are saved together with it, or delete the row.",
+    st.info(_("{row} Edits to other rows are saved together with it, or delete the row.").format(row=md(line)),
             icon=":material/pending:")
 for line in changes.problems:
     st.error(md(line), icon=":material/error:")
 if changes.any and not changes.waiting and not changes.problems:
     try:
         planning.apply_initiative_changes(warehouse, pid, opened, changes)
-        parts = ([f"added {', '.join(i.name for i in changes.added)}"] if changes.added else []) + \
-                ([f"updated {', '.join(i.name for _, i in changes.updated)}"] if changes.updated else []) + \
-                ([f"deleted {', '.join(opened[k].item.name for k in changes.deleted)}"] if changes.deleted else [])
-        st.session_state[FLASH] = "Saved: " + "; ".join(parts) + "."
+        parts = ([_("added {names}").format(names=texts.listed(i.name for i in changes.added))]
+                 if changes.added else []) + \
+                ([_("updated {names}").format(names=texts.listed(i.name for _key, i in changes.updated))]
+                 if changes.updated else []) + \
+                ([_("deleted {names}").format(names=texts.listed(opened[k].item.name for k in changes.deleted))]
+                 if changes.deleted else [])
+        st.session_state[FLASH] = _("Saved: {changes}.").format(changes=pgettext("changes separator", "; ").join(parts))
         st.session_state.pop(CONFLICT, None)
     except ConflictError as error:
-        st.session_state[CONFLICT] = {"message": str(error), "rows": conflict_rows(error)}
+        st.session_state[CONFLICT] = {"message": error, "rows": conflict_rows(error)}
     except MitoshiError as error:
-        st.session_state[CONFLICT] = {"message": str(error), "rows": []}
+        st.session_state[CONFLICT] = {"message": error, "rows": []}
     state["token"] += 1  # a fresh table on the saved (or their) rows
     state["opened"] = None
     st.rerun()
 
-st.subheader("The map", anchor=False)
+st.subheader(_("The map"), anchor=False)
 
 
 def _stops(stops: tuple[float, ...], value: float) -> list[float]:
@@ -133,10 +139,10 @@ def _stops(stops: tuple[float, ...], value: float) -> list[float]:
 
 a, b = st.columns(2)
 effort_split = a.select_slider(
-    "Little effort means at most (person-weeks)", _stops(EFFORT_STOPS, thresholds.effort_weeks),
+    _("Little effort means at most (person-weeks)"), _stops(EFFORT_STOPS, thresholds.effort_weeks),
     value=thresholds.effort_weeks, format_func=lambda v: fmt.trimmed(v, 1), key=f"ei_effort_{pid}")
 impact_split = b.select_slider(
-    "Large impact means at least (¥ per year)", _stops(IMPACT_STOPS, thresholds.impact_yen),
+    _("Large impact means at least (¥ per year)"), _stops(IMPACT_STOPS, thresholds.impact_yen),
     value=thresholds.impact_yen, format_func=fmt.yen, key=f"ei_impact_{pid}")
 if (effort_split, impact_split) != (thresholds.effort_weeks, thresholds.impact_yen):
     thresholds = Thresholds(float(effort_split), float(impact_split))
@@ -144,50 +150,53 @@ if (effort_split, impact_split) != (thresholds.effort_weeks, thresholds.impact_y
 
 scores = score_table([(s.key, s.item) for s in planning.list_initiatives(warehouse, pid)], thresholds)
 if scores.empty:
-    st.caption("The map appears when the project has initiatives.")
+    st.caption(_("The map appears when the project has initiatives."))
     st.stop()
 st.plotly_chart(effort_impact_map(scores, thresholds), width="stretch", key=f"ei_map_{pid}")
-st.caption("Marker size is reach. Both axes are logarithmic: each step is ten times more. Move the thresholds to "
-           "redraw the quadrants; they are saved with the project.")
+st.caption(_("Marker size is reach. Both axes are logarithmic: each step is ten times more. Move the thresholds to "
+             "redraw the quadrants; they are saved with the project."))
 
-st.subheader("Where to start", anchor=False)
-st.caption("Ranked by quadrant — aim here, then low-risk starting points, then wait, then are you sure — and by RICE "
-           "within a quadrant. RICE = impact × reach × confidence ÷ effort: expected first-year yen per person-week. "
-           "ICE = impact × confidence × ease, each scored 1–10 (impact ¥1M → 1, ¥1B → 10; ease 1 person-week → 10, "
-           "100 → 1).")
+st.subheader(_("Where to start"), anchor=False)
+st.caption(_("Ranked by quadrant — aim here, then low-risk starting points, then wait, then are you sure — and by "
+             "RICE within a quadrant. RICE = impact × reach × confidence ÷ effort: expected first-year yen per "
+             "person-week. ICE = impact × confidence × ease, each scored 1–10 (impact ¥1M → 1, ¥1B → 10; ease 1 "
+             "person-week → 10, 100 → 1)."))
 st.markdown("\n".join(f"- {line}" for line in recommendation(scores)))
-ranked = scores[["rank", "name", "quadrant", "effort_weeks", "impact_yen", "rice", "ice"]]
+# The ranking's columns keep their machine names; the quadrant is shown in the reader's language.
+ranked = scores[["rank", "name", "quadrant", "effort_weeks", "impact_yen", "rice", "ice"]].assign(
+    quadrant=lambda t: t["quadrant"].map(lambda q: Quadrant(q).label))
 table(ranked, column_config={
-    "rank": st.column_config.NumberColumn(format="%d", width=50),
-    "name": st.column_config.TextColumn("initiative", width=260),
-    "quadrant": st.column_config.TextColumn(width=170),
-    "effort_weeks": st.column_config.NumberColumn("person-weeks", format="%.1f"),
-    "impact_yen": st.column_config.NumberColumn("¥ per year", format="yen"),
-    "rice": st.column_config.NumberColumn("RICE (¥/person-week)", format="yen"),
+    "rank": st.column_config.NumberColumn(_("rank"), format="%d", width=50),
+    "name": st.column_config.TextColumn(_("initiative"), width=260),
+    "quadrant": st.column_config.TextColumn(_("quadrant"), width=170),
+    "effort_weeks": st.column_config.NumberColumn(_("person-weeks"), format="%.1f"),
+    "impact_yen": st.column_config.NumberColumn(_("¥ per year"), format="yen"),
+    "rice": st.column_config.NumberColumn(_("RICE (¥/person-week)"), format="yen"),
     "ice": st.column_config.NumberColumn("ICE", format="%.0f"),
 })
 
-st.subheader("Make one the project's problem", anchor=False)
+st.subheader(_("Make one the project's problem"), anchor=False)
 latest = planning.latest_definition(warehouse, pid)
 names = dict(zip(scores["key"], scores["name"], strict=True))
 a, b = st.columns([2, 1], vertical_alignment="bottom")
-choice = a.selectbox("Initiative", list(names), format_func=names.get, key=f"ei_choice_{pid}",
-                     help="In the order of the ranking above.")
-go = b.button("Make it the problem definition", type="primary", icon=":material/assignment_turned_in:",
+choice = a.selectbox(_("Initiative"), list(names), format_func=names.get, key=f"ei_choice_{pid}",
+                     help=_("In the order of the ranking above."))
+go = b.button(_("Make it the problem definition"), type="primary", icon=":material/assignment_turned_in:",
               key=f"ei_to_problem_{pid}")
-st.caption(f"Writes version {(latest.version if latest else 0) + 1} of the problem definition with this initiative's "
-           "name and description as the problem and its impact as the value; the rest of the definition stays, and "
-           "the history keeps the previous version.")
+st.caption(_("Writes version {version} of the problem definition with this initiative's name and description as the "
+             "problem and its impact as the value; the rest of the definition stays, and the history keeps the "
+             "previous version.").format(version=(latest.version if latest else 0) + 1))
 if go:
     chosen = next(s.item for s in planning.list_initiatives(warehouse, pid) if s.key == choice)
     base = latest.definition if latest else ProblemDefinition()
     try:
         planning.save_definition(warehouse, pid, to_definition(base, chosen), latest.version if latest else 0,
-                                 f"From the initiative '{chosen.name}'")
-        st.session_state[f"pd_flash_{pid}"] = (f"'{md(chosen.name)}' is now the problem: review the rest of the "
-                                               "definition and save.")
+                                 M_("From the initiative '{name}'", name=texts.fact(chosen.name)))
+        st.session_state[f"pd_flash_{pid}"] = _("'{name}' is now the problem: review the rest of the definition and "
+                                                "save.").format(name=md(chosen.name))
         st.switch_page("pages/problem.py")
     except MitoshiError as error:
         show_error(error)
-quadrant_names = ", ".join(f"*{q.value}* ({q.meaning})" for q in Quadrant)
-st.caption(f"Quadrants: {quadrant_names}.")
+quadrant_names = texts.separator().join(
+    _("*{name}* ({meaning})").format(name=q.label, meaning=q.meaning) for q in Quadrant)
+st.caption(_("Quadrants: {quadrants}.").format(quadrants=quadrant_names))

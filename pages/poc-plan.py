@@ -9,9 +9,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core import fmt
 from core.decision import store as decisions
 from core.errors import MitoshiError
+from core.i18n import gettext as _
+from core.i18n import language
 from core.planning import store as planning
+from core.planning import texts
 from core.planning.charts import plan_timeline
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows
 from core.planning.plan import (
@@ -30,10 +34,10 @@ from ui.state import get_warehouse, project_picker, saved_conflict, show_error
 
 stay_in_app()
 
-st.title("PoC plan")
-st.caption("The talk's phases — current-state survey and problem definition → offline evaluation → online evaluation "
-           "→ GO/NO-GO decision — and the ladder of methods, cheapest first, each with its stop rule. Every change is "
-           "saved as soon as you leave the field.")
+st.title(_("PoC plan"))
+st.caption(_("The talk's phases — current-state survey and problem definition → offline evaluation → online "
+             "evaluation → GO/NO-GO decision — and the ladder of methods, cheapest first, each with its stop rule. "
+             "Every change is saved as soon as you leave the field."))
 
 warehouse = get_warehouse()
 project = project_picker(warehouse)
@@ -47,13 +51,15 @@ summary = st.container()
 saved_conflict(CONFLICT, "form", "plan_dismiss")
 
 # What each row's widgets were opened on: {row key: (Stored, token)}. A save names
-# that revision; a row someone else saved while nothing is typed here is reloaded.
+# that revision; a row someone else saved while nothing is typed here is reloaded. The
+# widgets are keyed by the language too: a switch shows the rows anew in it.
 state = st.session_state.setdefault(STATE, {})
+LANG = language()
 
 
 def opened_row(key: str, stored: planning.Stored, fields: tuple[str, ...]) -> tuple[planning.Stored, str]:
     snap = state.get(key)
-    prefix = f"plan.{pid}.{key}.{snap[1] if snap else 0}"
+    prefix = f"plan.{pid}.{LANG}.{key}.{snap[1] if snap else 0}"
     mounted = f"{prefix}.{fields[0]}" in st.session_state
     if snap is None or not mounted:
         state[key] = (stored, snap[1] + 1 if snap else 0)
@@ -62,7 +68,7 @@ def opened_row(key: str, stored: planning.Stored, fields: tuple[str, ...]) -> tu
         if typed == _as_widgets(snap[0].item.fields()):
             state[key] = (stored, snap[1] + 1)
     snap = state[key]
-    return snap[0], f"plan.{pid}.{key}.{snap[1]}"
+    return snap[0], f"plan.{pid}.{LANG}.{key}.{snap[1]}"
 
 
 def _as_widgets(values: dict) -> dict:
@@ -80,13 +86,13 @@ def autosave(key: str, opened: planning.Stored, values: dict, build: Callable[[d
         show_error(error)
         return
     except ConflictError as error:
-        st.session_state[CONFLICT] = {"message": str(error), "rows": conflict_rows(error)}
+        st.session_state[CONFLICT] = {"message": error, "rows": conflict_rows(error)}
         reload_row(key)  # fresh widgets on their values; the user's are in the message
         st.rerun()
     except MitoshiError as error:
         show_error(error)
         return
-    st.toast(f"Saved {md(opened.item.name)}", icon=":material/check:")
+    st.toast(_("Saved {name}").format(name=md(opened.item.name)), icon=":material/check:")
     # After a merge the widgets must show the other person's fields too: reload them.
     reload_row(key, new_widgets=saved.merged)
     if saved.merged:
@@ -101,7 +107,7 @@ def reload_row(key: str, new_widgets: bool = True) -> None:
 phases = planning.list_phases(warehouse, pid)
 PHASE_KEYS = {s.key for s in phases}
 statuses = [s.value for s in PhaseStatus]
-st.subheader("Phases", anchor=False)
+st.subheader(_("Phases"), anchor=False)
 for number, stored in enumerate(phases, start=1):
     fields = ("owner", "start", "end", "status", "notes")
     opened, prefix = opened_row(stored.key, stored, fields)
@@ -110,19 +116,21 @@ for number, stored in enumerate(phases, start=1):
         st.markdown(f"**{number}. {md(item.name)}**")
         a, b, c, d = st.columns([2.2, 1.2, 1.2, 1.4])
         values = {
-            "owner": a.text_input("Owner", value=item.owner, key=f"{prefix}.owner", placeholder="Who is accountable?"),
-            "start": b.date_input("Start", value=item.start, key=f"{prefix}.start"),
-            "end": c.date_input("End", value=item.end, key=f"{prefix}.end"),
-            "status": d.selectbox("Status", statuses, index=statuses.index(item.status.value), key=f"{prefix}.status"),
-            "notes": st.text_input("Notes", value=item.notes, key=f"{prefix}.notes", label_visibility="collapsed",
-                                   placeholder="Notes: what this phase must deliver"),
+            "owner": a.text_input(_("Owner"), value=item.owner, key=f"{prefix}.owner",
+                                  placeholder=_("Who is accountable?")),
+            "start": b.date_input(_("Start"), value=item.start, key=f"{prefix}.start"),
+            "end": c.date_input(_("End"), value=item.end, key=f"{prefix}.end"),
+            "status": d.selectbox(_("Status"), statuses, index=statuses.index(item.status.value),
+                                  format_func=lambda v: PhaseStatus(v).label, key=f"{prefix}.status"),
+            "notes": st.text_input(_("Notes"), value=item.notes, key=f"{prefix}.notes", label_visibility="collapsed",
+                                   placeholder=_("Notes: what this phase must deliver")),
         }
         autosave(stored.key, opened, values, lambda v, k=stored.key: Phase(k, **v),
                  lambda o, m: planning.save_phase(warehouse, pid, o, m))
 
-st.subheader("The ladder: what to try, and when to stop", anchor=False)
-st.caption("Climb only while the next rung pays for itself: rules and statistics first, a simple model next, GBDT "
-           "last — and giving up is a valid result. Backtest each rung on the Backtest page.")
+st.subheader(_("The ladder: what to try, and when to stop"), anchor=False)
+st.caption(_("Climb only while the next rung pays for itself: rules and statistics first, a simple model next, GBDT "
+             "last — and giving up is a valid result. Backtest each rung on the Backtest page."))
 latest_decision = decisions.list_decisions(warehouse, pid)
 if latest_decision:
     try:
@@ -131,7 +139,7 @@ if latest_decision:
     except MitoshiError as error:
         show_error(error)
 else:
-    st.caption("Once a run is evaluated on the GO / NO-GO report page, what each rung achieved shows here.")
+    st.caption(_("Once a run is evaluated on the GO / NO-GO report page, what each rung achieved shows here."))
 steps = planning.list_ladder(warehouse, pid)
 step_statuses = [s.value for s in StepStatus]
 for number, stored in enumerate(steps, start=1):
@@ -142,17 +150,17 @@ for number, stored in enumerate(steps, start=1):
         st.markdown(f"**{number}. {md(step.name)}**")
         a, b = st.columns(2)
         values = {
-            "methods": a.text_area("Methods to try", value=step.methods, key=f"{prefix}.methods", height=90),
-            "stop_rule": b.text_area("Stop rule", value=step.stop_rule, key=f"{prefix}.stop_rule", height=90,
-                                     help="When do you stop at this step instead of climbing to the next?"),
+            "methods": a.text_area(_("Methods to try"), value=step.methods, key=f"{prefix}.methods", height=90),
+            "stop_rule": b.text_area(_("Stop rule"), value=step.stop_rule, key=f"{prefix}.stop_rule", height=90,
+                                     help=_("When do you stop at this step instead of climbing to the next?")),
         }
         c, d, e = st.columns([1, 1.5, 3])
-        values["timebox_weeks"] = c.number_input("Time box (weeks)", value=step.timebox_weeks, min_value=0.0,
+        values["timebox_weeks"] = c.number_input(_("Time box (weeks)"), value=step.timebox_weeks, min_value=0.0,
                                                  max_value=104.0, step=1.0, format="%g", key=f"{prefix}.timebox_weeks")
-        values["status"] = d.selectbox("Status", step_statuses, index=step_statuses.index(step.status.value),
-                                       key=f"{prefix}.status")
-        values["result"] = e.text_input("Result", value=step.result, key=f"{prefix}.result",
-                                        placeholder="What the backtest showed, e.g. WAPE 31 % vs practice 36 %")
+        values["status"] = d.selectbox(_("Status"), step_statuses, index=step_statuses.index(step.status.value),
+                                       format_func=lambda v: StepStatus(v).label, key=f"{prefix}.status")
+        values["result"] = e.text_input(_("Result"), value=step.result, key=f"{prefix}.result",
+                                        placeholder=_("What the backtest showed, e.g. WAPE 31 % vs practice 36 %"))
         values = {f: values[f] for f in fields}
         autosave(stored.key, opened, values, lambda v, k=stored.key: LadderStep(k, **v),
                  lambda o, m: planning.save_step(warehouse, pid, o, m))
@@ -163,23 +171,28 @@ steps_now = [s.item for s in planning.list_ladder(warehouse, pid)]
 with summary:
     done = progress(phases_now)
     cols = st.columns(4)
-    cols[0].metric("Phases done", f"{done.done} of {done.total}")
-    cols[1].metric("PoC starts", f"{done.first_day:%Y-%m-%d}" if done.first_day else "–")
-    cols[2].metric("Plan ends", f"{done.last_day:%Y-%m-%d}" if done.last_day else "–",
-                   help="The last date in the plan; the GO/NO-GO decision is its last phase.")
+    cols[0].metric(_("Phases done"), _("{done} of {total}").format(done=done.done, total=done.total))
+    cols[1].metric(_("PoC starts"), fmt.date(done.first_day))
+    cols[2].metric(_("Plan ends"), fmt.date(done.last_day),
+                   help=_("The last date in the plan; the GO/NO-GO decision is its last phase."))
     timeboxes = [s.timebox_weeks for s in steps_now if s.timebox_weeks]
-    cols[3].metric("Ladder time boxes", f"{sum(timeboxes):g} weeks" if timeboxes else "–",
-                   help="The weeks allowed for climbing the ladder before giving up.")
+    cols[3].metric(_("Ladder time boxes"), _("{weeks} weeks").format(weeks=f"{sum(timeboxes):g}") if timeboxes else "–",
+                   help=_("The weeks allowed for climbing the ladder before giving up."))
     if done.current:
-        owner = f", {md(done.current.owner)}" if done.current.owner else ""
-        st.markdown(f"**Now:** {md(done.current.name)} ({done.current.status.value}{owner})")
-    st.markdown(f"**Ladder:** {md(ladder_position(steps_now))}")
+        if done.current.owner:
+            st.markdown(_("**Now:** {phase} ({status}, {owner})").format(
+                phase=md(done.current.name), status=done.current.status.label, owner=md(done.current.owner)))
+        else:
+            st.markdown(_("**Now:** {phase} ({status})").format(phase=md(done.current.name),
+                                                                status=done.current.status.label))
+    st.markdown(_("**Ladder:** {position}").format(position=md(ladder_position(steps_now))))
     frame = pd.DataFrame([{"name": p.label_lines, "owner": p.owner, "start": p.start, "end": p.end,
                            "status": p.status.value} for p in phases_now])
     if frame["start"].notna().any():
         st.plotly_chart(plan_timeline(frame, today), width="stretch", key=f"plan_timeline_{pid}")
     undated = [p.name for p in phases_now if p.start is None]
     if undated:
-        st.caption("Not on the timeline until they have a start date: " + ", ".join(map(md, undated)) + ".")
+        st.caption(_("Not on the timeline until they have a start date: {phases}.").format(
+            phases=texts.separator().join(map(md, undated))))
     for warning in plan_warnings(phases_now, today):
         st.warning(md(warning), icon=":material/warning:")

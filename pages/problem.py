@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.i18n import gettext as _
 from ui import planning_form as section
 from ui.navigation import stay_in_app
 from ui.planning_editor import ProblemEditor
@@ -18,10 +19,10 @@ from ui.state import get_warehouse, project_picker
 
 stay_in_app()
 
-st.title("Problem definition")
-st.caption("Start from a problem that can be evaluated, know its value in money, and decide what not to do. Fix the "
-           "GO/NO-GO criteria now, before any result is known — the GO/NO-GO report checks them. Every save is a new "
-           "version; nothing is overwritten.")
+st.title(_("Problem definition"))
+st.caption(_("Start from a problem that can be evaluated, know its value in money, and decide what not to do. Fix the "
+             "GO/NO-GO criteria now, before any result is known — the GO/NO-GO report checks them. Every save is a "
+             "new version; nothing is overwritten."))
 
 warehouse = get_warehouse()
 project = project_picker(warehouse)

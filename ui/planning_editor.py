@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.errors import MitoshiError
+from core.i18n import M_, language
+from core.i18n import gettext as _
 from core.planning import store as planning
 from core.planning.definition import LABELS, ProblemDefinition, from_form, to_form
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows, when
@@ -87,8 +89,10 @@ class ProblemEditor:
 
     # ---- reading -------------------------------------------------------------------
     def key(self, name: str) -> str:
-        """The widget key of a form field, fresh after every load."""
-        return f"pd.{self.pid}.{self.state.token}.{name}"
+        """The widget key of a form field, fresh after every load and in each language (a
+        switch of language shows the form anew in it; what was typed comes back from the
+        session's draft)."""
+        return f"pd.{self.pid}.{self.state.token}.{language()}.{name}"
 
     def version_form(self, version: int) -> dict:
         if not version:
@@ -149,13 +153,14 @@ class ProblemEditor:
 
     def load_version(self, version: int) -> None:
         self.load(self.version_form(version), self.latest_no)
-        st.session_state[self._flash_key] = (
-            f"Version {version} is in the form. Save it to make it the current definition "
-            f"(version {self.latest_no + 1}); version {self.latest_no} stays in the history.")
+        st.session_state[self._flash_key] = _(
+            "Version {version} is in the form. Save it to make it the current definition (version {next}); version "
+            "{latest} stays in the history.").format(version=version, next=self.latest_no + 1, latest=self.latest_no)
 
     def restore_draft(self, draft: planning.Draft) -> None:
         self.load(draft.form, draft.base_version, draft.draft_id)
-        st.session_state[self._flash_key] = f"Restored the unsaved changes from {when(draft.updated_at)}."
+        st.session_state[self._flash_key] = _("Restored the unsaved changes from {when}.").format(
+            when=when(draft.updated_at))
 
     def discard_draft(self, draft_id: str) -> None:
         planning.delete_draft(self.warehouse, draft_id)
@@ -169,7 +174,7 @@ class ProblemEditor:
         self.state.rows.remove(row)
 
     # ---- saving --------------------------------------------------------------------
-    def save(self, form: dict, base: int, note: str) -> str | None:
+    def save(self, form: dict, base: int, note: object) -> str | None:
         """Save the form as the next version. On success the outcome is flashed on the
         next run and None returned; otherwise the reason as Markdown, to show beside the
         button pressed (a conflict is also kept for the panel at the top)."""
@@ -179,7 +184,7 @@ class ProblemEditor:
             st.session_state[self._conflict_key] = Conflict(str(error), conflict_rows(error), form)
             return md(error)
         except InvalidInputError as error:
-            return "The problem definition was not saved:\n\n" + "\n".join(f"- {md(p)}" for p in error.problems)
+            return _("The problem definition was not saved:") + "\n\n" + "\n".join(f"- {md(p)}" for p in error.problems)
         except MitoshiError as error:
             return md(error)
         self.dismiss_conflict()
@@ -187,19 +192,19 @@ class ProblemEditor:
         self.load(to_form(saved.version.definition), saved.version.version)
         version = saved.version.version
         if saved.unchanged:
-            message = f"Nothing changed since version {version}; no new version was made."
+            message = _("Nothing changed since version {version}; no new version was made.").format(version=version)
         elif saved.merged_with:
-            message = (f"Saved version {version}. Someone had saved version {saved.merged_with} meanwhile; their "
-                       "changes to other fields were kept.")
+            message = _("Saved version {version}. Someone had saved version {other} meanwhile; their changes to other "
+                        "fields were kept.").format(version=version, other=saved.merged_with)
         else:
-            message = f"Saved version {version}."
+            message = _("Saved version {version}.").format(version=version)
         st.session_state[self._flash_key] = message
         return None
 
     def save_mine_over_theirs(self) -> None:
         """'Save mine over theirs': the kept text, on top of the latest version."""
         newest = planning.latest_definition(self.warehouse, self.pid)
-        problem = self.save(self.conflict.form, newest.version if newest else 0, "Replaced after a conflict")
+        problem = self.save(self.conflict.form, newest.version if newest else 0, M_("Replaced after a conflict"))
         if problem:
             st.session_state[self._flash_key] = ("error", problem)
 

@@ -10,9 +10,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core import fmt
 from core.errors import MitoshiError
-from core.planning import needs_ml
+from core.i18n import N_, pgettext
+from core.i18n import gettext as _
+from core.planning import needs_ml, texts
 from core.planning import store as planning
-from core.planning.criteria import BASELINES, COMPARATORS, METRICS, OFFLINE_METRICS, threshold_unit
+from core.planning.criteria import BASELINE_NAMES, COMPARATORS, METRICS, OFFLINE_METRICS, threshold_unit
 from core.planning.definition import (
     BLANK_CRITERION,
     PROCESSES,
@@ -22,7 +24,7 @@ from core.planning.definition import (
     readiness,
     row_to_criterion,
 )
-from core.planning.errors import InvalidInputError, when
+from core.planning.errors import THEIRS, YOURS, InvalidInputError, when
 from core.text import md
 from ui.planning_editor import Conflict, ProblemEditor
 from ui.state import table
@@ -45,17 +47,17 @@ def flash(editor: ProblemEditor) -> None:
 def conflict_panel(editor: ProblemEditor, conflict: Conflict, where: str) -> None:
     with st.container(border=True):
         st.error(md(conflict.message), icon=":material/sync_problem:")
-        st.markdown("**Your text, kept** (nothing of it is lost: it also stays under *Unsaved changes*):")
-        table(pd.DataFrame(conflict.rows), column_config={"yours": st.column_config.TextColumn(width="large"),
-                                                          "theirs": st.column_config.TextColumn(width="large")})
+        st.markdown(_("**Your text, kept** (nothing of it is lost: it also stays under *Unsaved changes*):"))
+        table(pd.DataFrame(conflict.rows), column_config={_(YOURS): st.column_config.TextColumn(width="large"),
+                                                          _(THEIRS): st.column_config.TextColumn(width="large")})
         a, b, c = st.columns(3)
-        a.button("Load their version", on_click=editor.load_latest, icon=":material/refresh:",
+        a.button(_("Load their version"), on_click=editor.load_latest, icon=":material/refresh:",
                  key=f"{where}_load_theirs",
-                 help="Shows the latest version; your draft stays under 'Unsaved changes' to restore or copy from.")
-        b.button("Save mine over theirs", on_click=editor.save_mine_over_theirs, icon=":material/save_as:",
+                 help=_("Shows the latest version; your draft stays under 'Unsaved changes' to restore or copy from."))
+        b.button(_("Save mine over theirs"), on_click=editor.save_mine_over_theirs, icon=":material/save_as:",
                  key=f"{where}_save_mine",
-                 help="Saves your text as the next version; theirs stays in the history.")
-        c.button("Dismiss", on_click=editor.dismiss_conflict, icon=":material/close:", key=f"{where}_dismiss")
+                 help=_("Saves your text as the next version; theirs stays in the history."))
+        c.button(_("Dismiss"), on_click=editor.dismiss_conflict, icon=":material/close:", key=f"{where}_dismiss")
 
 
 def conflict_or_newer_version(editor: ProblemEditor) -> None:
@@ -63,23 +65,25 @@ def conflict_or_newer_version(editor: ProblemEditor) -> None:
     if editor.conflict:
         conflict_panel(editor, editor.conflict, "top")
     elif editor.latest_no > editor.state.base:
-        st.warning(f"Version {editor.latest_no} was saved {when(editor.latest.saved_at)} since you opened version "
-                   f"{editor.state.base}. Saving merges their changes with yours where you changed different fields; "
-                   "where you both changed the same field you will be asked.", icon=":material/update:")
-        st.button(f"Load version {editor.latest_no}", on_click=editor.load_latest, icon=":material/refresh:",
-                  help="Your unsaved changes stay under 'Unsaved changes' below.")
+        st.warning(_("Version {latest} was saved {when} since you opened version {base}. Saving merges their changes "
+                     "with yours where you changed different fields; where you both changed the same field you will be "
+                     "asked.").format(latest=editor.latest_no, when=when(editor.latest.saved_at),
+                                      base=editor.state.base), icon=":material/update:")
+        st.button(_("Load version {version}").format(version=editor.latest_no), on_click=editor.load_latest,
+                  icon=":material/refresh:", help=_("Your unsaved changes stay under 'Unsaved changes' below."))
 
 
 def other_drafts(editor: ProblemEditor) -> None:
     for draft in editor.other_drafts():
         changed = editor.draft_changes(draft)
         with st.container(border=True):
-            st.info(f"**Unsaved changes** from {when(draft.updated_at)} (another tab or an earlier visit), made on "
-                    f"version {draft.base_version}: {', '.join(changed) or 'no field'}.", icon=":material/draft:")
+            st.info(_("**Unsaved changes** from {when} (another tab or an earlier visit), made on version {version}: "
+                      "{fields}.").format(when=when(draft.updated_at), version=draft.base_version,
+                                          fields=texts.listed(changed) or _("no field")), icon=":material/draft:")
             a, b = st.columns(2)
-            a.button("Restore into the form", key=f"restore_{draft.draft_id}", on_click=editor.restore_draft,
+            a.button(_("Restore into the form"), key=f"restore_{draft.draft_id}", on_click=editor.restore_draft,
                      args=(draft,), icon=":material/restore:")
-            b.button("Discard", key=f"discard_{draft.draft_id}", on_click=editor.discard_draft,
+            b.button(_("Discard"), key=f"discard_{draft.draft_id}", on_click=editor.discard_draft,
                      args=(draft.draft_id,), icon=":material/delete:")
 
 
@@ -89,17 +93,19 @@ def other_drafts(editor: ProblemEditor) -> None:
 def problem_section(editor: ProblemEditor) -> dict:
     init, key, form = editor.init, editor.key, {}
     with st.container(border=True):
-        st.subheader("1 · The problem 課題", anchor=False)
+        st.subheader(_("1 · The problem 課題"), anchor=False)
         form["problem"] = st.text_area(
-            "Problem statement", value=init["problem"], key=key("problem"), height=110,
-            placeholder="何が問題で、誰が困っているか。What goes wrong today, for whom, and how often?")
-        options = list(dict.fromkeys([*PROCESSES, *init["processes"]]))
+            _("Problem statement"), value=init["problem"], key=key("problem"), height=110,
+            placeholder=_("何が問題で、誰が困っているか。What goes wrong today, for whom, and how often?"))
+        # The processes offered are fixed texts: shown (and stored back, ``texts.stored``) in the reader's language.
+        options = list(dict.fromkeys([*(texts.shown(p) for p in PROCESSES), *init["processes"]]))
         form["processes"] = st.multiselect(
-            "Process affected", options, default=init["processes"], key=key("processes"), accept_new_options=True,
-            help="Choose one or more, or type another.")
+            _("Process affected"), options, default=init["processes"], key=key("processes"), accept_new_options=True,
+            help=_("Choose one or more, or type another."))
         form["decision"] = st.text_area(
-            "Decision the prediction supports", value=init["decision"], key=key("decision"), height=80,
-            placeholder="Who decides what, when, with the prediction? e.g. the store orders tomorrow's stock at 10:00.")
+            _("Decision the prediction supports"), value=init["decision"], key=key("decision"), height=80,
+            placeholder=_("Who decides what, when, with the prediction? e.g. the store orders tomorrow's stock at "
+                          "10:00."))
     return form
 
 
@@ -107,33 +113,35 @@ def problem_section(editor: ProblemEditor) -> dict:
 def kpi_section(editor: ProblemEditor) -> dict:
     init, key, form = editor.init, editor.key, {}
     with st.container(border=True):
-        st.subheader("2 · KPI and value KPIと価値", anchor=False)
+        st.subheader(_("2 · KPI and value KPIと価値"), anchor=False)
         a, b, c, d = st.columns([3, 1.4, 1.2, 1.2])
         form["kpi_name"] = a.text_input("KPI", value=init["kpi_name"], key=key("kpi_name"),
-                                        placeholder="e.g. 廃棄・欠品ロス率 Waste and stockout loss")
-        form["kpi_unit"] = b.text_input("KPI unit", value=init["kpi_unit"], key=key("kpi_unit"),
-                                        placeholder="e.g. % of sales")
-        form["kpi_current"] = c.number_input("Current value", value=init["kpi_current"], key=key("kpi_current"),
+                                        placeholder=_("e.g. 廃棄・欠品ロス率 Waste and stockout loss"))
+        form["kpi_unit"] = b.text_input(_("KPI unit"), value=init["kpi_unit"], key=key("kpi_unit"),
+                                        placeholder=_("e.g. % of sales"))
+        form["kpi_current"] = c.number_input(_("Current value"), value=init["kpi_current"], key=key("kpi_current"),
                                              step=0.1, format="%.2f")
-        form["kpi_target"] = d.number_input("Target", value=init["kpi_target"], key=key("kpi_target"), step=0.1,
+        form["kpi_target"] = d.number_input(_("Target"), value=init["kpi_target"], key=key("kpi_target"), step=0.1,
                                             format="%.2f")
         a, b = st.columns([1, 2])
         form["value_yen_per_year"] = a.number_input(
-            "Value of solving it (¥ per year)", value=init["value_yen_per_year"], key=key("value_yen_per_year"),
+            _("Value of solving it (¥ per year)"), value=init["value_yen_per_year"], key=key("value_yen_per_year"),
             min_value=0.0, step=1_000_000.0, format="%.0f")
-        a.caption(f"= {fmt.yen(form['value_yen_per_year'])} a year" if form["value_yen_per_year"] else "In yen a year.")
+        a.caption(_("= {amount} a year").format(amount=fmt.yen(form["value_yen_per_year"]))
+                  if form["value_yen_per_year"] else _("In yen a year."))
         form["value_estimate"] = b.text_area(
-            "How the value was estimated", value=init["value_estimate"], key=key("value_estimate"), height=100,
-            placeholder="e.g. yearly sales × points of loss avoided; say where each number comes from.")
+            _("How the value was estimated"), value=init["value_estimate"], key=key("value_estimate"), height=100,
+            placeholder=_("e.g. yearly sales × points of loss avoided; say where each number comes from."))
         a, b = st.columns(2)
         form["running_cost_yen_per_year"] = a.number_input(
-            "Yearly running cost of the ML system (¥)", value=init["running_cost_yen_per_year"],
+            _("Yearly running cost of the ML system (¥)"), value=init["running_cost_yen_per_year"],
             key=key("running_cost_yen_per_year"), min_value=0.0, step=100_000.0, format="%.0f",
-            help="Cloud, monitoring, retraining and people: a GO criterion can ask savings to exceed it.")
+            help=_("Cloud, monitoring, retraining and people: a GO criterion can ask savings to exceed it."))
         form["investment_yen"] = b.number_input(
-            "Initial investment: PoC and build (¥)", value=init["investment_yen"], key=key("investment_yen"),
-            min_value=0.0, step=100_000.0, format="%.0f", help="What payback is counted against.")
-        a.caption(fmt.yen(form["running_cost_yen_per_year"]) + " a year" if form["running_cost_yen_per_year"] else "")
+            _("Initial investment: PoC and build (¥)"), value=init["investment_yen"], key=key("investment_yen"),
+            min_value=0.0, step=100_000.0, format="%.0f", help=_("What payback is counted against."))
+        a.caption(_("{amount} a year").format(amount=fmt.yen(form["running_cost_yen_per_year"]))
+                  if form["running_cost_yen_per_year"] else "")
         b.caption(fmt.yen(form["investment_yen"]) if form["investment_yen"] else "")
     return form
 
@@ -141,34 +149,36 @@ def kpi_section(editor: ProblemEditor) -> dict:
 def scope_section(editor: ProblemEditor) -> dict:
     init, key, form = editor.init, editor.key, {}
     with st.container(border=True):
-        st.subheader("3 · Constraints, data and scope 制約・データ・スコープ", anchor=False)
+        st.subheader(_("3 · Constraints, data and scope 制約・データ・スコープ"), anchor=False)
         a, b, c = st.columns([2, 2, 1])
-        form["people"] = a.text_input("People", value=init["people"], key=key("people"),
-                                      placeholder="Who works on it, and how much of their time?")
-        form["timeline"] = b.text_input("Time", value=init["timeline"], key=key("timeline"),
-                                        placeholder="By when must the decision be taken?")
-        form["budget_yen"] = c.number_input("Budget (¥)", value=init["budget_yen"], key=key("budget_yen"),
+        form["people"] = a.text_input(_("People"), value=init["people"], key=key("people"),
+                                      placeholder=_("Who works on it, and how much of their time?"))
+        form["timeline"] = b.text_input(_("Time"), value=init["timeline"], key=key("timeline"),
+                                        placeholder=_("By when must the decision be taken?"))
+        form["budget_yen"] = c.number_input(_("Budget (¥)"), value=init["budget_yen"], key=key("budget_yen"),
                                             min_value=0.0, step=100_000.0, format="%.0f")
         c.caption(fmt.yen(form["budget_yen"]) if form["budget_yen"] else "")
         a, b = st.columns(2)
-        form["data_sources"] = a.text_area("Data sources (one a line)", value=init["data_sources"],
+        form["data_sources"] = a.text_area(_("Data sources (one a line)"), value=init["data_sources"],
                                            key=key("data_sources"), height=150)
         names = {d.dataset_id: d.name for d in editor.warehouse.list_datasets()}
         linked = [names[i] for i in editor.project.dataset_ids if i in names]
-        a.caption("Datasets linked to this project: " + (", ".join(map(md, linked)) if linked else "none")
-                  + " (link more on the Projects page).")
-        form["out_of_scope"] = b.text_area("What we will not do (one a line)", value=init["out_of_scope"],
+        a.caption(_("Datasets linked to this project: {datasets} (link more on the Projects page).").format(
+            datasets=texts.separator().join(map(md, linked)) if linked else _("none")))
+        form["out_of_scope"] = b.text_area(_("What we will not do (one a line)"), value=init["out_of_scope"],
                                            key=key("out_of_scope"), height=150,
-                                           help="Deciding what not to do is part of the problem definition.")
+                                           help=_("Deciding what not to do is part of the problem definition."))
     return form
 
 
 def needs_ml_section(editor: ProblemEditor) -> dict:
     with st.container(border=True):
-        st.subheader("4 · Does this need ML? 機械学習は必要か", anchor=False)
-        st.caption("Tick what holds. Where a rule would do, use the rule: it is cheaper to run, explain and maintain.")
+        st.subheader(_("4 · Does this need ML? 機械学習は必要か"), anchor=False)
+        st.caption(_("Tick what holds. Where a rule would do, use the rule: it is cheaper to run, explain and "
+                     "maintain."))
         ticked = [item for item, statement in needs_ml.CHECKLIST
-                  if st.checkbox(statement, value=item in editor.init["checklist"], key=editor.key(f"check_{item}"))]
+                  if st.checkbox(_(statement), value=item in editor.init["checklist"],
+                                 key=editor.key(f"check_{item}"))]
         verdict = needs_ml.verdict(ticked)
         show = {needs_ml.ML: st.success, needs_ml.RULE: st.warning, needs_ml.NOT_READY: st.info}[verdict.kind]
         show(f"**{verdict.headline}** " + " ".join(verdict.reasons), icon=":material/rule:")
@@ -181,36 +191,41 @@ def evaluation_section(editor: ProblemEditor) -> tuple[dict, DeltaGenerator]:
     init, key, form = editor.init, editor.key, {}
     metrics = list(OFFLINE_METRICS)  # the pilot's measures are named in the criteria, not here
     with st.container(border=True):
-        st.subheader("5 · Evaluation plan 評価計画", anchor=False)
+        st.subheader(_("5 · Evaluation plan 評価計画"), anchor=False)
         a, b = st.columns([1, 3])
         form["offline_metric"] = a.selectbox(
-            "Offline metric", metrics, index=metrics.index(init["offline_metric"]) if init["offline_metric"] in metrics
-            else 0, format_func=lambda m: METRICS[m].label, key=key("offline_metric"))
+            _("Offline metric"), metrics,
+            index=metrics.index(init["offline_metric"]) if init["offline_metric"] in metrics else 0,
+            format_func=lambda m: METRICS[m].label, key=key("offline_metric"))
         form["offline_method"] = b.text_area(
-            "Offline evaluation: how", value=init["offline_method"], key=key("offline_method"), height=80,
-            placeholder="e.g. rolling-origin backtest, 3 folds of 28 days — never a random split.")
+            _("Offline evaluation: how"), value=init["offline_method"], key=key("offline_method"), height=80,
+            placeholder=_("e.g. rolling-origin backtest, 3 folds of 28 days — never a random split."))
         threshold_slot = st.container()
         form["online_plan"] = st.text_area(
-            "Online evaluation: how", value=init["online_plan"], key=key("online_plan"), height=80,
-            placeholder="e.g. two pilot stores for four weeks against the others.")
+            _("Online evaluation: how"), value=init["online_plan"], key=key("online_plan"), height=80,
+            placeholder=_("e.g. two pilot stores for four weeks against the others."))
     return form, threshold_slot
 
 
 def criteria_section(editor: ProblemEditor) -> dict:
     with st.container(border=True):
-        st.subheader("6 · GO/NO-GO criteria GO/NO-GO基準", anchor=False)
-        st.caption("Each criterion is a metric, a comparator, a threshold and, when relative, a baseline. 'Improves by "
-                   "at least' takes a % (10 = 10 % better). ≤ ≥ take the metric's unit (WAPE in %, money in ¥, payback "
-                   "in months) — or, with a baseline, a multiple of it (1 = equal). Metrics marked (pilot) are "
-                   "measured online by the pilot in a few stores, e.g. the 95% lower bound of online savings > ¥0: until it "
-                   "is read out they are not yet evaluated, and the verdict is at most a conditional GO. "
-                   "The GO/NO-GO report evaluates them.")
+        st.subheader(_("6 · GO/NO-GO criteria GO/NO-GO基準"), anchor=False)
+        st.caption(_("Each criterion is a metric, a comparator, a threshold and, when relative, a baseline. 'Improves "
+                     "by at least' takes a % (10 = 10 % better). ≤ ≥ take the metric's unit (WAPE in %, money in ¥, "
+                     "payback in months) — or, with a baseline, a multiple of it (1 = equal). Metrics marked (pilot) "
+                     "are measured online by the pilot in a few stores, e.g. the 95% lower bound of online savings > "
+                     "¥0: until it is read out they are not yet evaluated, and the verdict is at most a conditional "
+                     "GO. The GO/NO-GO report evaluates them."))
         heads = st.columns(CRITERION_WIDTHS)
-        for slot, title in zip(heads, ["Metric", "Comparator", "Threshold", "Baseline", "Note"], strict=False):
-            slot.markdown(f"**{title}**")
+        for slot, title in zip(heads, HEADS, strict=False):
+            slot.markdown(f"**{_(title)}**")
         rows = [criterion_row(editor, row, number) for number, row in enumerate(editor.state.rows, start=1)]
-        st.button("Add a criterion", on_click=editor.add_row, icon=":material/add:", key=editor.key("add_criterion"))
+        st.button(_("Add a criterion"), on_click=editor.add_row, icon=":material/add:",
+                  key=editor.key("add_criterion"))
     return {"criteria": rows}
+
+
+HEADS = (N_("Metric"), N_("Comparator"), N_("Threshold"), N_("Baseline"), N_("Note"))
 
 
 def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
@@ -221,37 +236,41 @@ def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
     metric_options = ["", *METRICS]
     values = {
         "metric": cols[0].selectbox(
-            f"Criterion {row + 1} metric", metric_options,
+            _("Criterion {n} metric").format(n=row + 1), metric_options,
             index=metric_options.index(start["metric"]) if start["metric"] in metric_options else 0,
-            format_func=lambda m: METRICS[m].label if m else "— choose —", key=key(f"c{row}_metric"),
+            format_func=lambda m: METRICS[m].label if m else _("— choose —"), key=key(f"c{row}_metric"),
             label_visibility="collapsed"),
         "comparator": cols[1].selectbox(
-            f"Criterion {row + 1} comparator", list(COMPARATORS),
+            _("Criterion {n} comparator").format(n=row + 1), list(COMPARATORS),
             index=list(COMPARATORS).index(start["comparator"]) if start["comparator"] in COMPARATORS else 0,
             format_func=COMPARATORS.get, key=key(f"c{row}_comparator"), label_visibility="collapsed"),
         "threshold": cols[2].number_input(
-            f"Criterion {row + 1} threshold", value=start["threshold"], key=key(f"c{row}_threshold"), step=1.0,
-            format="%g", label_visibility="collapsed"),
+            _("Criterion {n} threshold").format(n=row + 1), value=start["threshold"], key=key(f"c{row}_threshold"),
+            step=1.0, format="%g", label_visibility="collapsed"),
         "baseline": cols[3].selectbox(
-            f"Criterion {row + 1} baseline", [None, *BASELINES],
-            index=[None, *BASELINES].index(start["baseline"]) if start["baseline"] in BASELINES else 0,
-            format_func=lambda b: BASELINES[b].removeprefix("the ") if b else "no baseline",
+            _("Criterion {n} baseline").format(n=row + 1), [None, *BASELINE_NAMES],
+            index=[None, *BASELINE_NAMES].index(start["baseline"]) if start["baseline"] in BASELINE_NAMES else 0,
+            format_func=lambda b: BASELINE_NAMES[b] if b else _("no baseline"),
             key=key(f"c{row}_baseline"),
             label_visibility="collapsed"),
         "description": cols[4].text_input(
-            f"Criterion {row + 1} note", value=start["description"], key=key(f"c{row}_description"),
-            placeholder="Why this threshold (optional)", label_visibility="collapsed"),
+            _("Criterion {n} note").format(n=row + 1), value=start["description"], key=key(f"c{row}_description"),
+            placeholder=_("Why this threshold (optional)"), label_visibility="collapsed"),
     }
     cols[5].button("", key=key(f"c{row}_remove"), on_click=editor.remove_row, args=(row,), icon=":material/delete:",
-                   help="Remove this criterion")
+                   help=_("Remove this criterion"))
     if values["metric"] or values["threshold"] is not None:
         try:
             criterion = row_to_criterion(values)
-            online = f" — measured by the pilot: {md(criterion.spec.help)}" if criterion.spec.online else ""
-            st.caption(f":material/check: {number}. Reads: **{criterion.describe()}**{online}")
+            reads = ":material/check: " + _("{n}. Reads: **{criterion}**").format(n=number,
+                                                                                  criterion=criterion.describe())
+            if criterion.spec.online:
+                reads += _(" — measured by the pilot: {how}").format(how=md(criterion.spec.help))
+            st.caption(reads)
         except MitoshiError as error:
             unit = threshold_unit(values["metric"], values["comparator"], values["baseline"])[1]
-            st.caption(f":red[:material/error: {number}. {md(error)}]" + (f" (threshold in {unit})" if unit else ""))
+            st.caption(f":red[:material/error: {number}. {md(error)}]"
+                       + (_(" (threshold in {unit})").format(unit=unit) if unit else ""))
     return values
 
 
@@ -262,10 +281,11 @@ def offline_threshold(form: dict) -> None:
     except MitoshiError:
         on_metric = []
     if on_metric:
-        st.markdown("**Offline threshold** (from the GO/NO-GO criteria): " + "; ".join(on_metric) + ".")
+        st.markdown(_("**Offline threshold** (from the GO/NO-GO criteria): {criteria}.").format(
+            criteria=pgettext("criteria separator", "; ").join(on_metric)))
     else:
-        st.warning(f"No GO/NO-GO criterion uses {METRICS[form['offline_metric']].label} yet: add one in section 6 — "
-                   "it is the offline threshold.", icon=":material/flag:")
+        st.warning(_("No GO/NO-GO criterion uses {metric} yet: add one in section 6 — it is the offline threshold.")
+                   .format(metric=METRICS[form["offline_metric"]].label), icon=":material/flag:")
 
 
 # ---------------------------------------------------------------------------------
@@ -274,9 +294,10 @@ def offline_threshold(form: dict) -> None:
 def save_bar(editor: ProblemEditor, form: dict) -> None:
     """The note and the save button; a refused save is explained beside the button."""
     a, b = st.columns([3, 1], vertical_alignment="bottom")
-    note = a.text_input("What changed (optional, kept in the history)", key=editor.key("note"),
-                        placeholder="e.g. KPI target agreed with store operations")
-    clicked = b.button(f"Save version {editor.latest_no + 1}", type="primary", icon=":material/save:",
+    note = a.text_input(_("What changed (optional, kept in the history)"), key=editor.key("note"),
+                        placeholder=_("e.g. KPI target agreed with store operations"))
+    clicked = b.button(_("Save version {version}").format(version=editor.latest_no + 1), type="primary",
+                       icon=":material/save:",
                        key=editor.key("save"), disabled=not editor.is_dirty(form) and editor.latest_no > 0,
                        width="stretch")
     if not clicked:
@@ -298,49 +319,57 @@ def status_block(editor: ProblemEditor, form: dict) -> None:
         current = editor.latest.definition if editor.latest else ProblemDefinition()
     items = readiness(current)
     done = sum(i.done for i in items)
-    saved_text = (f"Version {editor.state.base} of {editor.latest_no}, saved {when(editor.latest.saved_at)}"
-                  if editor.latest else "No version saved yet")
-    change_text = (" · **unsaved changes**, kept as a draft — *Save version* at the bottom makes them a version"
-                   if editor.is_dirty(form) else " · no unsaved changes")
+    saved_text = (_("Version {base} of {latest}, saved {when}").format(
+        base=editor.state.base, latest=editor.latest_no, when=when(editor.latest.saved_at))
+                  if editor.latest else _("No version saved yet"))
+    change_text = (_(" · **unsaved changes**, kept as a draft — *Save version* at the bottom makes them a version")
+                   if editor.is_dirty(form) else _(" · no unsaved changes"))
     st.markdown(saved_text + change_text)
-    st.progress(done / len(items), text=f"Ready for the PoC: {done} of {len(items)} parts")
+    st.progress(done / len(items), text=_("Ready for the PoC: {done} of {total} parts").format(done=done,
+                                                                                                 total=len(items)))
     missing = [i for i in items if not i.done]
     if missing:
-        with st.expander(f"What is still missing ({len(missing)})", icon=":material/checklist:"):
+        with st.expander(_("What is still missing ({n})").format(n=len(missing)), icon=":material/checklist:"):
             st.markdown("\n".join(f"- **{i.label}** — {i.hint}" for i in missing))
+
+
+HISTORY_HEADS = (N_("version"), N_("saved"), N_("note"), N_("what changed"))
 
 
 def version_history(editor: ProblemEditor) -> None:
     """Every saved version with what it changed; one can be shown in full or loaded."""
     history = planning.definition_history(editor.warehouse, editor.pid)
-    st.subheader("Version history", anchor=False)
+    st.subheader(_("Version history"), anchor=False)
     if not history:
-        st.caption("No version yet: the first save makes version 1.")
+        st.caption(_("No version yet: the first save makes version 1."))
         return
     previous = {v.version: (history[i - 1].definition if i else None) for i, v in enumerate(history)}
+    heads = {name: _(name) for name in HISTORY_HEADS}
     table(pd.DataFrame([{
-        "version": v.version, "saved": v.saved_at, "note": v.note,
-        "what changed": ", ".join(c.label for c in diff(previous[v.version], v.definition)) or "nothing",
+        heads["version"]: v.version, heads["saved"]: v.saved_at, heads["note"]: v.note,
+        heads["what changed"]: texts.listed(c.label for c in diff(previous[v.version], v.definition)) or _("nothing"),
     } for v in reversed(history)]), column_config={
-        "version": st.column_config.NumberColumn(format="%d"),
-        "saved": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "what changed": st.column_config.TextColumn(width="large")})
+        heads["version"]: st.column_config.NumberColumn(format="%d"),
+        heads["saved"]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        heads["what changed"]: st.column_config.TextColumn(width="large")})
     versions = [v.version for v in reversed(history)]
     a, b = st.columns([1, 3], vertical_alignment="bottom")
-    chosen = a.selectbox("Show the changes of version", versions, key=f"pd_history_{editor.pid}_{editor.latest_no}")
-    b.button(f"Load version {chosen} into the form", on_click=editor.load_version, args=(chosen,),
-             icon=":material/history:", disabled=chosen == editor.latest_no,
-             help="Brings an older version back; saving it makes a new version.")
+    chosen = a.selectbox(_("Show the changes of version"), versions,
+                         key=f"pd_history_{editor.pid}_{editor.latest_no}")
+    b.button(_("Load version {version} into the form").format(version=chosen), on_click=editor.load_version,
+             args=(chosen,), icon=":material/history:", disabled=chosen == editor.latest_no,
+             help=_("Brings an older version back; saving it makes a new version."))
     picked = next(v for v in history if v.version == chosen)
     changes = diff(previous[chosen], picked.definition)
     if previous[chosen] is None:
-        st.caption(f"Version {chosen} is the first: {len(changes)} parts were written.")
+        st.caption(_("Version {version} is the first: {n} parts were written.").format(version=chosen,
+                                                                                      n=len(changes)))
         return
     if not changes:
-        st.caption("No field changed in this version.")
+        st.caption(_("No field changed in this version."))
     for change in changes:
         with st.container(border=True):
             st.markdown(f"**{change.label}**")
             before, after = st.columns(2)
-            before.markdown(":gray[Before]  \n" + md(change.before))
-            after.markdown(":gray[After]  \n" + md(change.after))
+            before.markdown(":gray[" + _("Before") + "]  \n" + md(change.before))
+            after.markdown(":gray[" + _("After") + "]  \n" + md(change.after))

@@ -1,7 +1,8 @@
 """Figures of the planning pages: the effort/impact 2×2 and the PoC timeline.
 
 Pure functions of data, on ``core.plotting``: titled, axes labelled with units; what users
-typed (initiative names, owners) goes through ``chart_label``.
+typed (initiative names, owners) goes through ``chart_label``. Words are in the current
+language.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import fmt
+from core.i18n import gettext
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
 from core.plotting import PALETTE, yen_tick
@@ -63,17 +65,24 @@ def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
         fig.add_shape(type="rect", x0=10 ** x0, x1=10 ** x1, y0=10 ** y0, y1=10 ** y1, layer="below", line_width=0,
                       fillcolor=QUADRANT_COLOURS[q], opacity=0.07)
         fig.add_annotation(x=x0 if xanchor == "left" else x1, y=y1 if yanchor == "top" else y0,
-                           xref="x", yref="y", text=f"<b>{q.value}</b><br><i>{q.meaning}</i>", showarrow=False,
+                           xref="x", yref="y", text=f"<b>{q.label}</b><br><i>{q.meaning}</i>", showarrow=False,
                            xanchor=xanchor, yanchor=yanchor, align=xanchor, xshift=6 if xanchor == "left" else -6,
                            yshift=-4 if yanchor == "top" else 4, font={"color": QUADRANT_COLOURS[q], "size": 12})
     fig.add_vline(x=thresholds.effort_weeks, line={"color": "#888", "dash": "dash", "width": 1})
     fig.add_hline(y=thresholds.impact_yen, line={"color": "#888", "dash": "dash", "width": 1})
+    _ = gettext
+    hover = "<br>".join((
+        "<b>%{text}</b>", _("Effort {weeks} person-weeks").format(weeks="%{x:,.1f}"),
+        _("Impact {amount} a year").format(amount="%{customdata[0]}"),
+        _("Confidence {confidence} · reach {reach}").format(confidence="%{customdata[1]}", reach="%{customdata[2]}"),
+        _("RICE {rice} per person-week · ICE {ice}").format(rice="%{customdata[3]}", ice="%{customdata[4]}"),
+        _("{quadrant} · rank {rank}").format(quadrant="%{customdata[5]}", rank="%{customdata[6]}"))) + "<extra></extra>"
     for q in Quadrant:
         part = table[table["quadrant"] == q.value]
         if part.empty:
             continue
         fig.add_trace(go.Scatter(
-            x=part["effort_weeks"], y=part["impact_yen"].clip(lower=1e5), mode="markers+text", name=q.value,
+            x=part["effort_weeks"], y=part["impact_yen"].clip(lower=1e5), mode="markers+text", name=q.label,
             text=chart_labels(part["name"]), textfont={"size": 11},
             # Alternate label sides by rank so that neighbours' names do not overprint.
             textposition=["top center" if r % 2 else "bottom center" for r in part["rank"]],
@@ -82,14 +91,11 @@ def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
             customdata=list(zip(
                 [fmt.yen(v) for v in part["impact_yen"]], [fmt.pct(v, 0) for v in part["confidence"]],
                 [fmt.pct(v, 0) for v in part["reach"]], [fmt.yen(v) for v in part["rice"]],
-                [fmt.count(v) for v in part["ice"]], part["quadrant"], part["rank"], strict=True)),
-            hovertemplate=("<b>%{text}</b><br>Effort %{x:,.1f} person-weeks<br>Impact %{customdata[0]} a year<br>"
-                           "Confidence %{customdata[1]} · reach %{customdata[2]}<br>RICE %{customdata[3]} per "
-                           "person-week · ICE %{customdata[4]}<br>%{customdata[5]} · rank %{customdata[6]}"
-                           "<extra></extra>"),
+                [fmt.count(v) for v in part["ice"]], [q.label] * len(part), part["rank"], strict=True)),
+            hovertemplate=hover,
         ))
-    fig = _layout(fig, "Effort against impact: start where effort is little and impact large",
-                  "Effort (person-weeks, log scale)", "Impact (¥ per year, log scale)", height=560)
+    fig = _layout(fig, _("Effort against impact: start where effort is little and impact large"),
+                  _("Effort (person-weeks, log scale)"), _("Impact (¥ per year, log scale)"), height=560)
     fig.update_xaxes(type="log", range=x_range, tickvals=_log_ticks(x_range), tickformat=",~g", zeroline=False)
     y_ticks = _log_ticks(y_range)
     fig.update_yaxes(type="log", range=y_range, tickvals=y_ticks, ticktext=[yen_tick(t) for t in y_ticks],
@@ -100,6 +106,7 @@ def effort_impact_map(table: pd.DataFrame, thresholds: Thresholds) -> go.Figure:
 def plan_timeline(phases: pd.DataFrame, today: date) -> go.Figure:
     """One bar per phase from start to end, coloured by status, with today marked.
     ``phases`` has columns name, owner, start, end, status (dates may be missing)."""
+    _ = gettext
     fig = go.Figure()
     dated = phases.dropna(subset=["start"]).copy()
     dated["end"] = dated["end"].fillna(dated["start"])
@@ -111,17 +118,17 @@ def plan_timeline(phases: pd.DataFrame, today: date) -> go.Figure:
         ends = pd.to_datetime(part["end"]) + timedelta(days=1)  # the end day is included
         fig.add_trace(go.Bar(
             y=part["name"], x=(ends - starts).dt.total_seconds() * 1000, base=starts, orientation="h",
-            name=status.value, marker_color=STATUS_COLOURS[status],
+            name=status.label, marker_color=STATUS_COLOURS[status],
             text=chart_labels(part["owner"]), textposition="auto", insidetextanchor="start", cliponaxis=False,
-            customdata=list(zip(starts.dt.strftime("%Y-%m-%d"), pd.to_datetime(part["end"]).dt.strftime("%Y-%m-%d"),
-                                [chart_label(o) if o else "no owner" for o in part["owner"]], strict=True)),
+            customdata=list(zip([fmt.date(d) for d in starts], [fmt.date(d) for d in pd.to_datetime(part["end"])],
+                                [chart_label(o) if o else _("no owner") for o in part["owner"]], strict=True)),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]} → %{customdata[1]}<br>%{customdata[2]}<extra>"
-                          + status.value + "</extra>",
+                          + status.label + "</extra>",
         ))
     fig.add_vline(x=pd.Timestamp(today).timestamp() * 1000, line={"color": PALETTE[3], "dash": "dot", "width": 1.5})
-    fig.add_annotation(x=pd.Timestamp(today), y=1, yref="paper", yanchor="bottom", text="today", showarrow=False,
+    fig.add_annotation(x=pd.Timestamp(today), y=1, yref="paper", yanchor="bottom", text=_("today"), showarrow=False,
                        font={"color": PALETTE[3]})
-    fig = _layout(fig, "PoC plan: phases from survey to GO/NO-GO", "Date", "Phase", height=320)
+    fig = _layout(fig, _("PoC plan: phases from survey to GO/NO-GO"), _("Date"), _("Phase"), height=320)
     # The legend beside the title: below, it would cover the year under the first date tick.
     fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "right", "x": 1})
     if not dated.empty:  # room after the last bar for an owner's name that does not fit inside it

@@ -18,6 +18,12 @@ Thresholds are stored in the metric's own unit (WAPE as a fraction, money in yen
 - ``improves_by_at_least`` needs a baseline and reads the threshold as a relative
   improvement (0.10 = 10 % better), in the metric's own direction (lower WAPE, higher
   savings, bias closer to zero).
+
+Words are facts: a criterion's sentence (``Criterion.statement``), its evaluation
+(``judge``) and its errors are ``core.i18n.Msg``, so a decision that keeps them reads in
+either language; ``describe`` and ``evaluate_criterion`` give the same in the current
+language. Metric and baseline labels are English in the source and translated where
+read (``MetricSpec.label``, ``BASELINES[key]``).
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from core import fmt
+from core.i18n import M_, N_, Fmt, Msg, gettext
 from core.planning.errors import CriterionError
+from core.planning.texts import joined, list_separator
 
 LOWER, HIGHER, ZERO = "lower", "higher", "zero"  # which way a metric is better
 FRACTION, RATIO, UNITS, YEN, MONTHS = "fraction", "ratio", "units", "yen", "months"
@@ -39,16 +47,50 @@ MODEL_BASELINES = ("practice", "snaive")
 MONEY_BASELINES = ("yearly_running_cost", "initial_investment")
 
 
+class Labels(dict):
+    """Labels written in English and read in the current language: ``LABELS[key]``,
+    ``.get`` and ``.values()`` translate; keys are the machine names."""
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(super().__getitem__(key))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def english(self, key: str) -> str:
+        """The label as written (a catalog msgid), for a message kept as facts."""
+        return super().__getitem__(key)
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     name: str
-    label: str
+    english: str  # the label as written; ``label`` reads it in the current language
     better: str
     unit: str
     baselines: tuple[str, ...]  # the baselines it may be compared with
-    help: str = ""
+    help_text: str = ""
     stage: str = OFFLINE  # OFFLINE: the backtest measures it; ONLINE: the pilot does
     signed: bool = False  # a change, which may be below zero (a threshold too)
+
+    @property
+    def label(self) -> str:
+        return gettext(self.english)
+
+    @property
+    def help(self) -> str:
+        return gettext(self.help_text) if self.help_text else ""
+
+    @property
+    def fact(self) -> Msg:
+        """The label as a message (rendered in the reader's language)."""
+        return Msg(self.english)
 
     @property
     def online(self) -> bool:
@@ -57,34 +99,37 @@ class MetricSpec:
 
 # Adding a metric is one line here.
 METRICS: dict[str, MetricSpec] = {m.name: m for m in (
-    MetricSpec("wape", "WAPE", LOWER, FRACTION, MODEL_BASELINES, "total absolute error ÷ total sales"),
-    MetricSpec("smape", "sMAPE", LOWER, FRACTION, MODEL_BASELINES, "symmetric mean absolute percentage error"),
-    MetricSpec("mase", "MASE", LOWER, RATIO, MODEL_BASELINES, "error ÷ in-sample seasonal naive error"),
-    MetricSpec("rmsse", "RMSSE", LOWER, RATIO, MODEL_BASELINES, "root mean squared scaled error"),
-    MetricSpec("mae", "MAE", LOWER, UNITS, MODEL_BASELINES, "mean absolute error in units"),
-    MetricSpec("rmse", "RMSE", LOWER, UNITS, MODEL_BASELINES, "root mean squared error in units"),
-    MetricSpec("bias", "Bias", ZERO, UNITS, MODEL_BASELINES, "mean of forecast − actual; 0 is unbiased"),
-    MetricSpec("stockout_rate", "Stockout rate", LOWER, FRACTION, ("practice",), "share of store-item-days sold out"),
-    MetricSpec("waste_yen_per_year", "Yearly waste", LOWER, YEN, ("practice",), "cost of unsold goods thrown away"),
-    MetricSpec("yearly_savings_yen", "Yearly savings", HIGHER, YEN, MONEY_BASELINES,
-               "money saved per year against today's practice"),
-    MetricSpec("yearly_net_benefit_yen", "Yearly net benefit", HIGHER, YEN, MONEY_BASELINES,
-               "yearly savings − yearly running cost"),
-    MetricSpec("payback_months", "Payback period", LOWER, MONTHS, (), "months until savings repay the investment"),
+    MetricSpec("wape", "WAPE", LOWER, FRACTION, MODEL_BASELINES, N_("total absolute error ÷ total sales")),
+    MetricSpec("smape", "sMAPE", LOWER, FRACTION, MODEL_BASELINES, N_("symmetric mean absolute percentage error")),
+    MetricSpec("mase", "MASE", LOWER, RATIO, MODEL_BASELINES, N_("error ÷ in-sample seasonal naive error")),
+    MetricSpec("rmsse", "RMSSE", LOWER, RATIO, MODEL_BASELINES, N_("root mean squared scaled error")),
+    MetricSpec("mae", "MAE", LOWER, UNITS, MODEL_BASELINES, N_("mean absolute error in units")),
+    MetricSpec("rmse", "RMSE", LOWER, UNITS, MODEL_BASELINES, N_("root mean squared error in units")),
+    MetricSpec("bias", N_("Bias"), ZERO, UNITS, MODEL_BASELINES, N_("mean of forecast − actual; 0 is unbiased")),
+    MetricSpec("stockout_rate", N_("Stockout rate"), LOWER, FRACTION, ("practice",),
+               N_("share of store-item-days sold out")),
+    MetricSpec("waste_yen_per_year", N_("Yearly waste"), LOWER, YEN, ("practice",),
+               N_("cost of unsold goods thrown away")),
+    MetricSpec("yearly_savings_yen", N_("Yearly savings"), HIGHER, YEN, MONEY_BASELINES,
+               N_("money saved per year against today's practice")),
+    MetricSpec("yearly_net_benefit_yen", N_("Yearly net benefit"), HIGHER, YEN, MONEY_BASELINES,
+               N_("yearly savings − yearly running cost")),
+    MetricSpec("payback_months", N_("Payback period"), LOWER, MONTHS, (),
+               N_("months until savings repay the investment")),
     # Measured by the pilot: difference-in-differences of treated against control stores,
     # scaled to the whole chain for a year (core.pilot.evidence).
-    MetricSpec("online_yearly_savings", "Online yearly savings (pilot)", HIGHER, YEN, MONEY_BASELINES,
-               "the pilot's measured profit effect, scaled to the chain for a year (difference-in-differences)",
+    MetricSpec("online_yearly_savings", N_("Online yearly savings (pilot)"), HIGHER, YEN, MONEY_BASELINES,
+               N_("the pilot's measured profit effect, scaled to the chain for a year (difference-in-differences)"),
                ONLINE, signed=True),
-    MetricSpec("online_savings_lower", "Online savings, 95% lower bound (pilot)", HIGHER, YEN, MONEY_BASELINES,
-               "the lower end of the 95% interval of the pilot's yearly savings; > ¥0 means the pilot shows a gain",
-               ONLINE, signed=True),
-    MetricSpec("online_waste_change", "Online waste change (pilot)", LOWER, YEN, (),
-               "the pilot's measured change in the yearly cost of waste, scaled to the chain; below ¥0 is less waste",
-               ONLINE, signed=True),
-    MetricSpec("online_stockout_change", "Online stockout change (pilot)", LOWER, ITEM_DAYS, (),
-               "the pilot's measured change in store-item days with an empty shelf a year, scaled to the chain; "
-               "below 0 is fewer", ONLINE, signed=True),
+    MetricSpec("online_savings_lower", N_("Online savings, 95% lower bound (pilot)"), HIGHER, YEN, MONEY_BASELINES,
+               N_("the lower end of the 95% interval of the pilot's yearly savings; > ¥0 means the pilot shows a "
+                  "gain"), ONLINE, signed=True),
+    MetricSpec("online_waste_change", N_("Online waste change (pilot)"), LOWER, YEN, (),
+               N_("the pilot's measured change in the yearly cost of waste, scaled to the chain; below ¥0 is less "
+                  "waste"), ONLINE, signed=True),
+    MetricSpec("online_stockout_change", N_("Online stockout change (pilot)"), LOWER, ITEM_DAYS, (),
+               N_("the pilot's measured change in store-item days with an empty shelf a year, scaled to the chain; "
+                  "below 0 is fewer"), ONLINE, signed=True),
 )}
 ONLINE_METRICS = tuple(m for m, spec in METRICS.items() if spec.online)
 OFFLINE_METRICS = tuple(m for m, spec in METRICS.items() if not spec.online)
@@ -94,19 +139,30 @@ def is_online(metric: str) -> bool:
     """Whether the pilot, not the backtest, measures ``metric``."""
     return metric in METRICS and METRICS[metric].online
 
-BASELINES: dict[str, str] = {
-    "practice": "today's practice",
-    "snaive": "seasonal naive",
-    "yearly_running_cost": "the yearly running cost",
-    "initial_investment": "the initial investment",
-}
+
+# The baselines inside a sentence ("… better than today's practice"); BASELINE_NAMES at
+# the start of one or alone (an option, a table cell).
+BASELINES = Labels({
+    "practice": N_("today's practice"),
+    "snaive": N_("seasonal naive"),
+    "yearly_running_cost": N_("the yearly running cost"),
+    "initial_investment": N_("the initial investment"),
+})
+BASELINE_NAMES = Labels({
+    "practice": N_("Today's practice"),
+    "snaive": N_("Seasonal naive"),
+    "yearly_running_cost": N_("Yearly running cost"),
+    "initial_investment": N_("Initial investment"),
+})
 
 IMPROVES = "improves_by_at_least"
-COMPARATORS: dict[str, str] = {
-    "<=": "≤", "<": "<", ">=": "≥", ">": ">", IMPROVES: "improves by at least",
-}
+COMPARATORS = Labels({
+    "<=": "≤", "<": "<", ">=": "≥", ">": ">", IMPROVES: N_("improves by at least"),
+})
 NEGATED = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}  # what holds when a comparison fails
 _TOLERANCE = 1e-9  # 0.1 computed as 0.09999999999 still meets "at least 10 %"
+UNIT_LABELS = {FRACTION: "%", RATIO: "", UNITS: N_("units"), YEN: "¥", MONTHS: N_("months"),
+               ITEM_DAYS: N_("item-days")}
 
 
 def _share(value: float) -> str:
@@ -115,26 +171,41 @@ def _share(value: float) -> str:
 
 
 def unit_label(metric: str) -> str:
-    return {FRACTION: "%", RATIO: "", UNITS: "units", YEN: "¥", MONTHS: "months",
-            ITEM_DAYS: "item-days"}[METRICS[metric].unit]
+    label = UNIT_LABELS[METRICS[metric].unit]
+    return gettext(label) if label else ""
+
+
+def value_fact(metric: str, value: float) -> object:
+    """A value of ``metric`` as facts, formatted where it is read (``format_value``)."""
+    spec = METRICS[metric]
+    unit = spec.unit
+    if unit == FRACTION:
+        return Fmt("pct", value)
+    if unit == YEN:
+        return Fmt("yen", value, {"signed": True} if spec.signed and spec.better == LOWER else {})
+    if unit == ITEM_DAYS:
+        return M_("{n} item-days", n=Fmt("number", value, {"digits": 0, "signed": True}))
+    if unit == MONTHS:
+        return Fmt("months", value)
+    if unit == UNITS:
+        return M_("{n} units", n=Fmt("number", value, {"digits": 2}))
+    return Fmt("number", value, {"digits": 3})
 
 
 def format_value(metric: str, value: float) -> str:
     """A value of ``metric`` for people: 27.0 %, ¥4,800,000, 18 months, 0.912; a change
     (an online measure) ``+¥4,800,000``, ``−1,250 item-days``."""
-    spec = METRICS[metric]
-    unit = spec.unit
-    if unit == FRACTION:
-        return fmt.pct(value)
-    if unit == YEN:
-        return fmt.yen(value, signed=spec.signed and spec.better == LOWER)
-    if unit == ITEM_DAYS:
-        return f"{fmt.number(value, 0, signed=True)} item-days"
-    if unit == MONTHS:
-        return fmt.months(value)
-    if unit == UNITS:
-        return f"{fmt.number(value, 2)} units"
-    return fmt.number(value, 3)
+    return str(value_fact(metric, value))
+
+
+def _baseline(key: str | None) -> object:
+    """A baseline inside a sentence, as facts."""
+    return Msg(BASELINES.english(key)) if key in BASELINES else repr(key)
+
+
+def _subject(key: str) -> Msg:
+    """A baseline at the start of a sentence, as facts."""
+    return Msg(BASELINE_NAMES.english(key))
 
 
 @dataclass(frozen=True)
@@ -150,7 +221,7 @@ class Criterion:
     def __post_init__(self) -> None:
         problems = criterion_problems(self.metric, self.comparator, self.threshold, self.baseline)
         if problems:
-            raise CriterionError(" ".join(problems))
+            raise CriterionError(joined(problems))
         object.__setattr__(self, "threshold", float(self.threshold))
         object.__setattr__(self, "description", (self.description or "").strip())
 
@@ -167,17 +238,37 @@ class Criterion:
         """The unit of the measured values: %, ¥, months, units, or '' for ratios."""
         return unit_label(self.metric)
 
-    def describe(self) -> str:
-        """The criterion as a sentence: 'WAPE at least 10.0 % better than today's practice'."""
-        label = ("|Bias|" if self.spec.better == ZERO and not self.relative else self.spec.label)
+    def _label(self) -> Msg:
+        return M_("|Bias|") if self.spec.better == ZERO and not self.relative else self.spec.fact
+
+    def statement(self) -> Msg:
+        """The criterion as a sentence kept as facts: 'WAPE at least 10% better (lower)
+        than today's practice', '年間削減額 ≥ 年間の運用コストの1.5倍'."""
+        label = self._label()
         if self.relative:
-            way = {LOWER: "better (lower)", HIGHER: "higher", ZERO: "closer to zero"}[self.spec.better]
-            return f"{label} at least {_share(self.threshold)} {way} than {BASELINES[self.baseline]}"
-        sign = COMPARATORS[self.comparator]
+            share, baseline = _share(self.threshold), _baseline(self.baseline)
+            if self.spec.better == LOWER:
+                return M_("{metric} at least {share} better (lower) than {baseline}", metric=label, share=share,
+                          baseline=baseline)
+            if self.spec.better == HIGHER:
+                return M_("{metric} at least {share} higher than {baseline}", metric=label, share=share,
+                          baseline=baseline)
+            return M_("{metric} at least {share} closer to zero than {baseline}", metric=label, share=share,
+                      baseline=baseline)
+        sign = COMPARATORS.english(self.comparator)
         if self.baseline is None:
-            return f"{label} {sign} {format_value(self.metric, self.threshold)}"
-        factor = "" if self.threshold == 1 else f"{fmt.trimmed(self.threshold, 2)} × "
-        return f"{label} {sign} {factor}{BASELINES[self.baseline]}"
+            return Msg("{metric} {sign} {value}", {"metric": label, "sign": sign,
+                                                   "value": value_fact(self.metric, self.threshold)})
+        if self.threshold == 1:
+            return Msg("{metric} {sign} {baseline}", {"metric": label, "sign": sign,
+                                                      "baseline": _baseline(self.baseline)})
+        return M_("{metric} {sign} {factor} × {baseline}", metric=label, sign=sign,
+                  factor=fmt.trimmed(self.threshold, 2), baseline=_baseline(self.baseline))
+
+    def describe(self) -> str:
+        """The criterion as a sentence in the current language: 'WAPE at least 10% better
+        (lower) than today's practice'."""
+        return str(self.statement())
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "comparator": self.comparator, "threshold": self.threshold,
@@ -187,50 +278,55 @@ class Criterion:
     def from_dict(cls, data: Mapping) -> Criterion:
         unknown = set(data) - {"metric", "comparator", "threshold", "baseline", "description", "unit"}
         if unknown:
-            raise CriterionError(f"Unknown criterion field(s) {sorted(unknown)}.")
+            raise CriterionError(M_("Unknown criterion field(s) {fields}.", fields=str(sorted(unknown))))
         try:
             return cls(metric=data["metric"], comparator=data["comparator"], threshold=data["threshold"],
                        baseline=data.get("baseline"), description=data.get("description", ""))
         except KeyError as missing:
-            raise CriterionError(f"A criterion needs a {missing.args[0]}.") from None
+            raise CriterionError(M_("A criterion needs a {field}.", field=missing.args[0])) from None
 
 
-def criterion_problems(metric: str, comparator: str, threshold: float | None, baseline: str | None) -> list[str]:
-    """Every reason the combination cannot be a criterion (empty when it can)."""
+def criterion_problems(metric: str, comparator: str, threshold: float | None, baseline: str | None) -> list[Msg]:
+    """Every reason the combination cannot be a criterion (empty when it can), as
+    messages."""
     if not metric:
-        return ["Choose a metric."]
+        return [M_("Choose a metric.")]
     if metric not in METRICS:
-        return [f"Unknown metric '{metric}'; choose one of {', '.join(METRICS)}."]
+        return [M_("Unknown metric '{metric}'; choose one of {choices}.", metric=metric, choices=", ".join(METRICS))]
     spec = METRICS[metric]
+    label = spec.fact
     problems = []
     if comparator not in COMPARATORS:
-        problems.append(f"Unknown comparator '{comparator}'; choose one of {', '.join(COMPARATORS)}.")
+        problems.append(M_("Unknown comparator '{comparator}'; choose one of {choices}.", comparator=comparator,
+                           choices=", ".join(COMPARATORS)))
     if baseline is not None and baseline not in spec.baselines:
-        allowed = ", ".join(BASELINES[b] for b in spec.baselines) or "none"
-        problems.append(f"{spec.label} cannot be compared with {BASELINES.get(baseline, repr(baseline))} "
-                        f"(possible baselines: {allowed}).")
+        allowed = (joined([_baseline(b) for b in spec.baselines], list_separator()) if spec.baselines
+                   else M_("none"))
+        problems.append(M_("{metric} cannot be compared with {baseline} (possible baselines: {allowed}).",
+                           metric=label, baseline=_baseline(baseline), allowed=allowed))
     if comparator == IMPROVES and baseline is None:
-        problems.append(f"'{spec.label} improves by at least' needs a baseline to improve on.")
+        problems.append(M_("'{metric} improves by at least' needs a baseline to improve on.", metric=label))
     if spec.better == ZERO and comparator in (">=", ">"):
-        problems.append(f"{spec.label} is best at zero: use ≤ or < (on its absolute value), or 'improves by at least'.")
+        problems.append(M_("{metric} is best at zero: use ≤ or < (on its absolute value), or 'improves by at "
+                           "least'.", metric=label))
     if threshold is None or not isinstance(threshold, int | float) or not math.isfinite(threshold):
-        problems.append(f"Give {spec.label} a threshold (a number).")
+        problems.append(M_("Give {metric} a threshold (a number).", metric=label))
     elif comparator == IMPROVES:
         if threshold <= 0:
-            problems.append("An improvement threshold must be above 0 %.")
+            problems.append(M_("An improvement threshold must be above 0 %."))
         elif spec.better != HIGHER and threshold >= 1:
-            problems.append(f"{spec.label} cannot improve by 100 % or more; use a smaller threshold.")
+            problems.append(M_("{metric} cannot improve by 100 % or more; use a smaller threshold.", metric=label))
     elif baseline is not None and threshold <= 0:
-        problems.append(f"With a baseline the threshold is a multiple of it (1 = equal to {BASELINES[baseline]}); "
-                        "it must be above 0.")
+        problems.append(M_("With a baseline the threshold is a multiple of it (1 = equal to {baseline}); it must be "
+                           "above 0.", baseline=_baseline(baseline)))
     elif spec.unit != YEN and not spec.signed and threshold < 0:
-        problems.append(f"A {spec.label} threshold cannot be negative.")
+        problems.append(M_("A {metric} threshold cannot be negative.", metric=label))
     return problems
 
 
-def evaluate_criterion(criterion: Criterion, measured: float, baseline_value: float | None = None
-                       ) -> tuple[bool, str]:
-    """Whether ``measured`` meets ``criterion``, with the arithmetic in words.
+def judge(criterion: Criterion, measured: float, baseline_value: float | None = None) -> tuple[bool, Msg]:
+    """Whether ``measured`` meets ``criterion``, with the arithmetic in words kept as
+    facts (a ``Msg``: a decision keeps it and reads it in either language).
 
     ``baseline_value`` is the baseline's value of the same metric (today's practice's
     WAPE, the yearly running cost in yen); it is needed exactly when the criterion
@@ -239,47 +335,66 @@ def evaluate_criterion(criterion: Criterion, measured: float, baseline_value: fl
     """
     spec = criterion.spec
     if not _number(measured):
-        raise CriterionError(f"{spec.label} has not been measured, so '{criterion.describe()}' cannot be evaluated.")
+        raise CriterionError(M_("{metric} has not been measured, so '{criterion}' cannot be evaluated.",
+                                metric=spec.fact, criterion=criterion.statement()))
     if criterion.baseline is not None and not _number(baseline_value):
-        raise CriterionError(f"{BASELINES[criterion.baseline].capitalize()} has no {spec.label} value, so "
-                             f"'{criterion.describe()}' cannot be evaluated.")
-    shown = format_value(criterion.metric, measured)
+        raise CriterionError(M_("{baseline} has no {metric} value, so '{criterion}' cannot be evaluated.",
+                                baseline=_subject(criterion.baseline), metric=spec.fact,
+                                criterion=criterion.statement()))
 
     if criterion.relative:
         base = abs(baseline_value) if spec.better == ZERO else baseline_value
         if base == 0:
-            raise CriterionError(f"{BASELINES[criterion.baseline].capitalize()} has {spec.label} 0: an improvement "
-                                 "relative to it is undefined; use an absolute threshold instead.")
+            raise CriterionError(M_("{baseline} has {metric} 0: an improvement relative to it is undefined; use an "
+                                    "absolute threshold instead.", baseline=_subject(criterion.baseline),
+                                    metric=spec.fact))
         value = abs(measured) if spec.better == ZERO else measured
         gain = (value - base) / abs(base) if spec.better == HIGHER else (base - value) / abs(base)
         passed = gain >= criterion.threshold - _TOLERANCE
-        word = "better" if gain >= 0 else "worse"
-        explanation = (f"{spec.label} {shown} is {fmt.pct(abs(gain))} {word} than {BASELINES[criterion.baseline]} "
-                       f"({format_value(criterion.metric, baseline_value)}); at least {_share(criterion.threshold)} "
-                       f"better is needed")
-        return passed, f"{explanation}: {'passed' if passed else 'failed'}."
+        params = dict(metric=spec.fact, value=value_fact(criterion.metric, measured), gain=Fmt("pct", abs(gain)),
+                      baseline=_baseline(criterion.baseline),
+                      baseline_value=value_fact(criterion.metric, baseline_value), share=_share(criterion.threshold))
+        if gain >= 0:
+            if passed:
+                return passed, M_("{metric} {value} is {gain} better than {baseline} ({baseline_value}); at least "
+                                  "{share} better is needed: passed.", **params)
+            return passed, M_("{metric} {value} is {gain} better than {baseline} ({baseline_value}); at least "
+                              "{share} better is needed: failed.", **params)
+        return passed, M_("{metric} {value} is {gain} worse than {baseline} ({baseline_value}); at least {share} "
+                          "better is needed: failed.", **params)
 
     value = abs(measured) if spec.better == ZERO else measured
     if criterion.baseline is None:
         reference = criterion.threshold
-        against = format_value(criterion.metric, reference)
+        against = value_fact(criterion.metric, reference)
     else:
         reference = criterion.threshold * baseline_value
         if criterion.threshold == 1:  # the baseline itself: its value once, "(¥6,000,000)"
-            against = f"{BASELINES[criterion.baseline]} ({format_value(criterion.metric, baseline_value)})"
+            against = M_("{baseline} ({value})", baseline=_baseline(criterion.baseline),
+                         value=value_fact(criterion.metric, baseline_value))
         else:
-            factor = f"{fmt.trimmed(criterion.threshold, 2)} × "
-            against = (f"{factor}{BASELINES[criterion.baseline]} ({factor}"
-                       f"{format_value(criterion.metric, baseline_value)} = "
-                       f"{format_value(criterion.metric, reference)})")
+            against = M_("{factor} × {baseline} ({factor} × {baseline_value} = {reference})",
+                         factor=fmt.trimmed(criterion.threshold, 2), baseline=_baseline(criterion.baseline),
+                         baseline_value=value_fact(criterion.metric, baseline_value),
+                         reference=value_fact(criterion.metric, reference))
     passed = _compare(value, criterion.comparator, reference)
-    label = "|Bias|" if spec.better == ZERO else spec.label
-    shown = format_value(criterion.metric, value)
+    label = M_("|Bias|") if spec.better == ZERO else spec.fact
+    shown = value_fact(criterion.metric, value)
     if passed:
-        return passed, f"{label} {shown} {COMPARATORS[criterion.comparator]} {against}: passed."
+        return passed, M_("{metric} {value} {sign} {against}: passed.", metric=label, value=shown,
+                          sign=COMPARATORS.english(criterion.comparator), against=against)
     # A failed check states the relation that holds, then the one that was needed.
-    return passed, (f"{label} {shown} {COMPARATORS[NEGATED[criterion.comparator]]} {against}, not "
-                    f"{COMPARATORS[criterion.comparator]}: failed.")
+    return passed, M_("{metric} {value} {holds} {against}, not {sign}: failed.", metric=label, value=shown,
+                      holds=COMPARATORS.english(NEGATED[criterion.comparator]), against=against,
+                      sign=COMPARATORS.english(criterion.comparator))
+
+
+def evaluate_criterion(criterion: Criterion, measured: float, baseline_value: float | None = None
+                       ) -> tuple[bool, str]:
+    """``judge`` in the current language: whether ``measured`` meets ``criterion``, and
+    why, in a sentence."""
+    passed, why = judge(criterion, measured, baseline_value)
+    return passed, str(why)
 
 
 def _compare(value: float, comparator: str, reference: float) -> bool:
@@ -300,9 +415,9 @@ def criteria_from_json(text: str) -> tuple[Criterion, ...]:
     try:
         rows = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
-        raise CriterionError(f"The stored criteria are not valid JSON ({exc}).") from exc
+        raise CriterionError(M_("The stored criteria are not valid JSON ({problem}).", problem=str(exc))) from exc
     if not isinstance(rows, list):
-        raise CriterionError("The stored criteria must be a list.")
+        raise CriterionError(M_("The stored criteria must be a list."))
     return tuple(Criterion.from_dict(row) for row in rows)
 
 

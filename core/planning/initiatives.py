@@ -9,6 +9,8 @@ first year). Two scores rank them:
   log scales: ¥1M → 1 and ¥1B → 10; 1 person-week → 10 and 100 → 1), so 1–1,000.
 
 The map's quadrants carry the talk's names. Little effort and large impact: aim here.
+A quadrant's value is its English name (a key in tables); ``label`` and ``meaning`` read
+it in the current language.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from enum import StrEnum
 import pandas as pd
 
 from core import fmt
+from core.i18n import M_, N_, Fmt, Msg, gettext
+from core.planning import texts
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import InvalidInputError
 from core.text import md
@@ -29,19 +33,25 @@ MAX_EFFORT_WEEKS = 1000.0
 
 
 class Quadrant(StrEnum):
-    AIM = "Aim here (MUST)"
-    WAIT = "Wait until you need it"
-    START = "Low-risk starting point"
-    DOUBT = "Are you sure?"
+    AIM = N_("Aim here (MUST)")
+    WAIT = N_("Wait until you need it")
+    START = N_("Low-risk starting point")
+    DOUBT = N_("Are you sure?")
 
     @property
     def priority(self) -> int:
         return {Quadrant.AIM: 0, Quadrant.START: 1, Quadrant.WAIT: 2, Quadrant.DOUBT: 3}[self]
 
     @property
+    def label(self) -> str:
+        """The quadrant's name in the current language."""
+        return gettext(self.value)
+
+    @property
     def meaning(self) -> str:
-        return {Quadrant.AIM: "little effort, large impact", Quadrant.WAIT: "huge effort, large impact",
-                Quadrant.START: "little effort, small impact", Quadrant.DOUBT: "huge effort, small impact"}[self]
+        return gettext({Quadrant.AIM: N_("little effort, large impact"), Quadrant.WAIT: N_("huge effort, large impact"),
+                        Quadrant.START: N_("little effort, small impact"),
+                        Quadrant.DOUBT: N_("huge effort, small impact")}[self])
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if not (self.effort_weeks > 0 and self.impact_yen > 0):
-            raise InvalidInputError("The thresholds", ["Both thresholds must be above 0."])
+            raise InvalidInputError(M_("The thresholds"), [M_("Both thresholds must be above 0.")])
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,8 @@ class Initiative:
     def __post_init__(self) -> None:
         problems = initiative_problems(self.name, self.effort_weeks, self.impact_yen, self.confidence, self.reach)
         if problems:
-            raise InvalidInputError(f"The initiative '{(self.name or '').strip() or '(no name)'}'", problems)
+            raise InvalidInputError(M_("The initiative '{name}'", name=(self.name or "").strip() or M_("(no name)")),
+                                    problems)
         object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "description", (self.description or "").strip())
         for name in ("effort_weeks", "impact_yen", "confidence", "reach"):
@@ -85,20 +96,21 @@ def _present(value: object) -> bool:
 
 
 def initiative_problems(name: str | None, effort: float | None, impact: float | None, confidence: float | None,
-                        reach: float | None) -> list[str]:
+                        reach: float | None) -> list[Msg]:
     problems = []
     if not (name or "").strip():
-        problems.append("Give it a name.")
+        problems.append(M_("Give it a name."))
     if not _present(effort) or effort <= 0:
-        problems.append("Effort must be above 0 person-weeks.")
+        problems.append(M_("Effort must be above 0 person-weeks."))
     elif effort > MAX_EFFORT_WEEKS:
-        problems.append(f"Effort above {MAX_EFFORT_WEEKS:,.0f} person-weeks is not a PoC; split it.")
+        problems.append(M_("Effort above {limit} person-weeks is not a PoC; split it.",
+                           limit=Fmt("count", MAX_EFFORT_WEEKS)))
     if not _present(impact) or impact < 0:
-        problems.append("Impact must be 0 yen a year or more.")
+        problems.append(M_("Impact must be 0 yen a year or more."))
     if not _present(confidence) or not 0 <= confidence <= 1:
-        problems.append("Confidence must be between 0 % and 100 %.")
+        problems.append(M_("Confidence must be between 0 % and 100 %."))
     if not _present(reach) or not 0 <= reach <= 1:
-        problems.append("Reach must be between 0 % and 100 %.")
+        problems.append(M_("Reach must be between 0 % and 100 %."))
     return problems
 
 
@@ -153,29 +165,32 @@ def score_table(items: Sequence[tuple[str, Initiative]], thresholds: Thresholds)
 
 
 def recommendation(table: pd.DataFrame) -> list[str]:
-    """The ranked table in sentences a PM can act on (Markdown; the names are text)."""
+    """The ranked table in sentences a PM can act on, in the current language (Markdown;
+    the names are text)."""
+    _ = gettext
     if table.empty:
-        return ["Add candidate initiatives to see where to start."]
+        return [_("Add candidate initiatives to see where to start.")]
     by = {q: table[table["quadrant"] == q.value] for q in Quadrant}
     lines = []
     aim = by[Quadrant.AIM]
     if not aim.empty:
         top = aim.iloc[0]
-        lines.append(f"**Start with {md(top['name'])}**: little effort "
-                     f"({fmt.trimmed(top['effort_weeks'], 1)} person-weeks) and large impact "
-                     f"({fmt.yen(top['impact_yen'])} a year at full scale) — RICE {fmt.yen(top['rice'])} "
-                     f"per person-week, ICE {fmt.count(top['ice'])}.")
+        lines.append(_("**Start with {name}**: little effort ({weeks} person-weeks) and large impact ({amount} a year "
+                       "at full scale) — RICE {rice} per person-week, ICE {ice}.").format(
+            name=md(top["name"]), weeks=fmt.trimmed(top["effort_weeks"], 1), amount=fmt.yen(top["impact_yen"]),
+            rice=fmt.yen(top["rice"]), ice=fmt.count(top["ice"])))
         if len(aim) > 1:
-            lines.append("Also aim here: " + ", ".join(f"**{md(n)}**" for n in aim["name"].iloc[1:]) + ".")
+            lines.append(_("Also aim here: {names}.").format(
+                names=texts.separator().join(f"**{md(n)}**" for n in aim["name"].iloc[1:])))
     else:
-        lines.append("Nothing is both little effort and large impact. Start small with a low-risk starting point to "
-                     "learn, or look again at the estimates — effort is not value.")
-    for q, text in ((Quadrant.START, "Low-risk starting points, to learn on or to fill gaps"),
-                    (Quadrant.WAIT, "Wait until you need them (large, but a huge effort)"),
-                    (Quadrant.DOUBT, "Are you sure? A huge effort for a small impact: drop them unless the estimates "
-                                     "change")):
+        lines.append(_("Nothing is both little effort and large impact. Start small with a low-risk starting point to "
+                       "learn, or look again at the estimates — effort is not value."))
+    for q, text in ((Quadrant.START, N_("Low-risk starting points, to learn on or to fill gaps: {names}.")),
+                    (Quadrant.WAIT, N_("Wait until you need them (large, but a huge effort): {names}.")),
+                    (Quadrant.DOUBT, N_("Are you sure? A huge effort for a small impact: drop them unless the estimates "
+                                        "change: {names}."))):
         if not by[q].empty:
-            lines.append(f"{text}: " + ", ".join(map(md, by[q]["name"])) + ".")
+            lines.append(_(text).format(names=texts.separator().join(map(md, by[q]["name"]))))
     return lines
 
 
@@ -227,22 +242,25 @@ def _from_row(row: Mapping) -> Initiative:
 def editor_changes(opened: Mapping[str, Initiative], edited: pd.DataFrame) -> EditorChanges:
     """What the user did to the table (``editor_frame``'s shape, as edited): rows added,
     changed and deleted since it was opened. Rows that cannot be saved yet are reported,
-    not guessed at."""
+    not guessed at (in the current language)."""
+    _ = gettext
     added, updated, waiting, problems = [], [], [], []
     for position, values in enumerate(edited.to_dict("records"), start=1):
         key = values.get("key")
         is_new = not isinstance(key, str) or key not in opened
         if is_new and all(_value(values, c) is None for c in EDIT_COLUMNS):
-            waiting.append(f"Row {position} is empty: type a name, an effort and an impact to add it.")
+            waiting.append(_("Row {n} is empty: type a name, an effort and an impact to add it.").format(n=position))
             continue
         try:
             initiative = _from_row(values)
         except InvalidInputError as error:
-            label = str(_value(values, "name") or "").strip() or f"row {position}"
+            label = str(_value(values, "name") or "").strip() or _("row {n}").format(n=position)
             if is_new:
-                waiting.append(f"New row '{label}' is not saved yet: " + " ".join(error.problems))
+                waiting.append(_("New row '{name}' is not saved yet: {problems}").format(
+                    name=label, problems=" ".join(error.problems)))
             else:
-                problems.append(f"'{label}' was not saved: " + " ".join(error.problems))
+                problems.append(_("'{name}' was not saved: {problems}").format(
+                    name=label, problems=" ".join(error.problems)))
             continue
         if is_new:
             added.append(initiative)
@@ -255,11 +273,21 @@ def editor_changes(opened: Mapping[str, Initiative], edited: pd.DataFrame) -> Ed
 
 def to_definition(current: ProblemDefinition, initiative: Initiative) -> ProblemDefinition:
     """The project's definition with this initiative as its problem: the problem
-    statement and the value come from the initiative, everything else stays."""
-    statement = initiative.name + (f": {initiative.description}" if initiative.description else "")
-    estimate = (f"From the effort/impact map: {fmt.yen(initiative.impact_yen)} a year at full scale, "
-                f"{fmt.pct(initiative.confidence, 0)} confidence, reaching {fmt.pct(initiative.reach, 0)} of the chain "
-                f"in the first year; effort about {fmt.trimmed(initiative.effort_weeks, 1)} person-weeks.")
+    statement and the value come from the initiative, everything else stays. What is
+    written is kept as facts (``texts.Text``), so it reads in either language until edited."""
+    name, description = texts.fact(initiative.name), texts.fact(initiative.description)
+    if isinstance(name, str) and (not initiative.description or isinstance(description, str)):
+        statement = initiative.name + (f": {initiative.description}" if initiative.description else "")
+    else:
+        statement = texts.Text(M_("{name}: {description}", name=name, description=description)
+                               if initiative.description else name)
+    weeks = Fmt("trimmed", initiative.effort_weeks, {"digits": 1})
+    estimate = texts.Text(M_(
+        "From the effort/impact map: {amount} a year at full scale, {confidence} confidence, reaching {reach} of the "
+        "chain in the first year; effort about {weeks} person-weeks.", amount=Fmt("yen", initiative.impact_yen),
+        confidence=Fmt("pct", initiative.confidence, {"digits": 0}),
+        reach=Fmt("pct", initiative.reach, {"digits": 0}), weeks=weeks))
+    timeline = current.timeline or texts.Text(M_("About {weeks} person-weeks estimated on the effort/impact map",
+                                                 weeks=weeks))
     return replace(current, problem=statement, value_yen_per_year=initiative.impact_yen, value_estimate=estimate,
-                   timeline=current.timeline or f"About {fmt.trimmed(initiative.effort_weeks, 1)} person-weeks "
-                                                "estimated on the effort/impact map")
+                   timeline=timeline)

@@ -7,14 +7,20 @@ opened; when someone saved since, fields only one of them changed are merged and
 field both changed raises ``ConflictError`` with the caller's values — nothing is
 ever overwritten silently. Checks and writes run inside the warehouse's write lock,
 so two sessions cannot interleave between a check and its write.
+
+What the readers return is in the reader's language: the product's fixed texts (the
+example project, the default ladder) translated while untouched, sentences kept as facts
+rendered (``texts``). The writers take what the pages show, in either language, and
+store the originals and facts again; checks and merges compare stored values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import Generic, TypeVar
@@ -22,7 +28,8 @@ from typing import Generic, TypeVar
 import duckdb
 
 from core import fmt
-from core.planning import example
+from core.i18n import M_, N_, Msg, from_json, render, to_json
+from core.planning import example, texts
 from core.planning.criteria import criteria_to_json
 from core.planning.definition import (
     LABELS,
@@ -30,12 +37,26 @@ from core.planning.definition import (
     content_to_json,
     definition_from_json,
     display,
+    form_facts,
+    form_shown,
     merge,
+    shown_definition,
+    stored_definition,
 )
 from core.planning.errors import ConflictError, InvalidInputError, ProjectExistsError, ProjectNotFoundError
 from core.planning.initiatives import EditorChanges, Initiative, Thresholds
 from core.planning.merge import three_way_merge
-from core.planning.plan import FIELD_LABELS, LadderStep, Phase, default_ladder, default_phases
+from core.planning.plan import (
+    FIELD_LABELS,
+    LADDER_NAMES,
+    PHASE_NAMES,
+    LadderStep,
+    Phase,
+    PhaseStatus,
+    StepStatus,
+    default_ladder,
+    default_phases,
+)
 from core.warehouse.store import Warehouse
 
 T = TypeVar("T")
@@ -95,23 +116,28 @@ class Project:
                 "run_ids": self.run_ids}
 
 
-_PROJECT_LABELS = {"name": "the name", "description": "the description", "dataset_ids": "the linked datasets",
-                   "run_ids": "the linked runs"}
+_PROJECT_LABELS = {"name": N_("the name"), "description": N_("the description"),
+                   "dataset_ids": N_("the linked datasets"), "run_ids": N_("the linked runs")}
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = str(texts.stored((name or "").strip()))
     if not name:
-        raise InvalidInputError("The project", ["Give it a name."])
+        raise InvalidInputError(M_("The project"), [M_("Give it a name.")])
     if len(name) > MAX_NAME:
-        raise InvalidInputError("The project", [f"Keep its name under {MAX_NAME} characters."])
+        raise InvalidInputError(M_("The project"), [M_("Keep its name under {limit} characters.", limit=MAX_NAME)])
     return name
 
 
 def _check_unique(cur: duckdb.DuckDBPyConnection, name: str, project_id: str | None = None) -> None:
     taken = _rows(cur, "SELECT project_id FROM projects WHERE lower(name) = lower(?)", [name])
     if any(row["project_id"] != project_id for row in taken):
-        raise ProjectExistsError(f"A project called '{name}' already exists; choose another name.")
+        raise ProjectExistsError(M_("A project called '{name}' already exists; choose another name.",
+                                    name=texts.fact(name)))
+
+
+def _shown_project(project: Project) -> Project:
+    return replace(project, name=texts.shown(project.name), description=texts.shown(project.description))
 
 
 def list_projects(warehouse: Warehouse) -> list[Project]:
@@ -120,15 +146,17 @@ def list_projects(warehouse: Warehouse) -> list[Project]:
 
 
 def get_project(warehouse: Warehouse, project_id: str) -> Project:
+    """The project, its name and description in the reader's language."""
     with warehouse.cursor() as cur:
-        return _project(cur, project_id)
+        return _shown_project(_project(cur, project_id))
 
 
 def _project(cur: duckdb.DuckDBPyConnection, project_id: str) -> Project:
+    """The project as stored."""
     rows = _rows(cur, "SELECT * FROM projects WHERE project_id = ?", [project_id])
     if not rows:
-        raise ProjectNotFoundError(f"No project with id '{project_id}'; it may have been deleted. Choose another "
-                                   "project on the Projects page.")
+        raise ProjectNotFoundError(M_("No project with id '{project_id}'; it may have been deleted. Choose another "
+                                      "project on the Projects page.", project_id=project_id))
     row = rows[0]
     # Links to datasets or runs deleted since are not shown.
     datasets = _rows(cur, """SELECT l.target_id FROM project_links l JOIN datasets d ON d.dataset_id = l.target_id
@@ -153,7 +181,7 @@ def create_project(warehouse: Warehouse, name: str, description: str = "", from_
     with warehouse.transaction() as cur:
         _check_unique(cur, name)
         cur.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                    [project_id, name, (description or "").strip(), now, now, thresholds.effort_weeks,
+                    [project_id, name, texts.stored((description or "").strip()), now, now, thresholds.effort_weeks,
                      thresholds.impact_yen])
         phases = example.phases(now.date()) if from_example else default_phases()
         steps = example.ladder() if from_example else default_ladder()
@@ -162,7 +190,7 @@ def create_project(warehouse: Warehouse, name: str, description: str = "", from_
         for position, step in enumerate(steps):
             _insert_step(cur, project_id, position, step, now)
         if from_example:
-            _insert_version(cur, project_id, 1, example.definition(), "AI Shop example", now)
+            _insert_version(cur, project_id, 1, example.definition(), M_("AI Shop example"), now)
             _insert_initiatives(cur, project_id, example.initiatives(), now)
             demo = _rows(cur, "SELECT dataset_id FROM datasets WHERE name = ?", [_demo_dataset_name()])
             for row in demo:
@@ -196,10 +224,10 @@ def ensure_example_project(warehouse: Warehouse) -> Project | None:
 def update_project(warehouse: Warehouse, opened: Project, name: str, description: str,
                    dataset_ids: Iterable[str], run_ids: Iterable[str]) -> Saved:
     """Save the project's name, description and links, merging with anyone's save since."""
-    mine = {"name": _clean_name(name), "description": (description or "").strip(),
+    mine = {"name": _clean_name(name), "description": texts.stored((description or "").strip()),
             "dataset_ids": tuple(sorted(set(dataset_ids))), "run_ids": tuple(sorted(set(run_ids)))}
-    base = {**opened.fields(), "dataset_ids": tuple(sorted(opened.dataset_ids)),
-            "run_ids": tuple(sorted(opened.run_ids))}
+    base = {**opened.fields(), "name": texts.stored(opened.name), "description": texts.stored(opened.description),
+            "dataset_ids": tuple(sorted(opened.dataset_ids)), "run_ids": tuple(sorted(opened.run_ids))}
     now = _now()
     with warehouse.transaction() as cur:
         current = _project(cur, opened.project_id)
@@ -207,10 +235,10 @@ def update_project(warehouse: Warehouse, opened: Project, name: str, description
                   "run_ids": tuple(sorted(current.run_ids))}
         merged, conflicts = (mine, ()) if current.revision == opened.revision else three_way_merge(base, theirs, mine)
         if conflicts:
-            raise ConflictError("this project's name and links", current.updated_at,
+            raise ConflictError(M_("this project's name and links"), current.updated_at,
                                 [_PROJECT_LABELS[c] for c in conflicts],
-                                mine={_PROJECT_LABELS[c]: mine[c] for c in conflicts},
-                                theirs={_PROJECT_LABELS[c]: theirs[c] for c in conflicts})
+                                mine={_PROJECT_LABELS[c]: texts.shown(mine[c]) for c in conflicts},
+                                theirs={_PROJECT_LABELS[c]: texts.shown(theirs[c]) for c in conflicts})
         if merged == theirs:
             return Saved(current.revision, merged=False)
         _check_unique(cur, merged["name"], opened.project_id)
@@ -283,7 +311,7 @@ def project_summaries(warehouse: Warehouse) -> list[ProjectSummary]:
 class DefinitionVersion:
     version: int
     saved_at: datetime
-    note: str
+    note: str  # in the reader's language
     definition: ProblemDefinition
 
 
@@ -294,21 +322,86 @@ class SavedDefinition:
     unchanged: bool  # nothing differed from the latest version: no new version
 
 
+def _note_to_db(note: object) -> str:
+    """A version's note as stored: what the user typed as it is, a note the product wrote
+    as facts (JSON)."""
+    if isinstance(note, texts.Text):
+        note = note.fact
+    if isinstance(note, Msg):
+        return json.dumps(to_json(note), ensure_ascii=False)
+    return str(note or "").strip()
+
+
+# Notes the product wrote as English sentences before they were kept as facts.
+_OLD_NOTES = (
+    (re.compile(r"AI Shop example"), lambda m: M_("AI Shop example")),
+    (re.compile(r"Replaced after a conflict"), lambda m: M_("Replaced after a conflict")),
+    (re.compile(r"From the initiative '(?P<name>.*)'", re.S),
+     lambda m: M_("From the initiative '{name}'", name=texts.fact(m["name"]))),
+)
+_MERGED = re.compile(r"(?P<note>.*?) ?\(merged with version (?P<version>\d+)\)", re.S)
+
+
+def _note_fact(text: str | None) -> object:
+    """A stored note as facts where the product wrote it (as JSON, or as an English
+    sentence in an older warehouse); what the user typed as it is."""
+    text = text or ""
+    if text.startswith("{"):
+        try:
+            found = from_json(json.loads(text))
+        except ValueError:
+            found = None
+        if isinstance(found, Msg):
+            return found
+    merged = _MERGED.fullmatch(text)
+    if merged:
+        note = _note_fact(merged["note"])
+        version = int(merged["version"])
+        return (M_("{note} (merged with version {version})", note=note, version=version) if note
+                else M_("(merged with version {version})", version=version))
+    for pattern, fact in _OLD_NOTES:
+        found = pattern.fullmatch(text)
+        if found:
+            return fact(found)
+    return text
+
+
+def _with_merge(note: object, merged_with: int | None) -> object:
+    if not merged_with:
+        return note.strip() if isinstance(note, str) and not isinstance(note, texts.Text) else note
+    if isinstance(note, texts.Text):
+        note = note.fact
+    if isinstance(note, str):
+        note = note.strip()
+    return (M_("{note} (merged with version {version})", note=note, version=merged_with) if note
+            else M_("(merged with version {version})", version=merged_with))
+
+
 def _insert_version(cur: duckdb.DuckDBPyConnection, project_id: str, version: int, definition: ProblemDefinition,
-                    note: str, now: datetime) -> None:
+                    note: object, now: datetime) -> None:
     cur.execute("INSERT INTO problem_versions VALUES (?, ?, ?, ?, ?, ?)",
-                [project_id, version, now, note.strip(), content_to_json(definition),
+                [project_id, version, now, _note_to_db(note), content_to_json(definition),
                  criteria_to_json(definition.criteria)])
 
 
 def _version(row: Mapping) -> DefinitionVersion:
-    return DefinitionVersion(row["version"], row["saved_at"], row["note"],
+    """A version as stored (its texts as originals and facts; its note as facts)."""
+    return DefinitionVersion(row["version"], row["saved_at"], _note_fact(row["note"]),
                              definition_from_json(row["content"], row["criteria"]))
 
 
+def _shown_version(version: DefinitionVersion | None) -> DefinitionVersion | None:
+    """A version as the reader reads it."""
+    if version is None:
+        return None
+    return DefinitionVersion(version.version, version.saved_at, render(version.note),
+                             shown_definition(version.definition))
+
+
 def latest_definition(warehouse: Warehouse, project_id: str) -> DefinitionVersion | None:
+    """The latest version, in the reader's language (None before the first)."""
     with warehouse.cursor() as cur:
-        return _latest(cur, project_id)
+        return _shown_version(_latest(cur, project_id))
 
 
 def _latest(cur: duckdb.DuckDBPyConnection, project_id: str) -> DefinitionVersion | None:
@@ -320,48 +413,55 @@ def definition_version(warehouse: Warehouse, project_id: str, version: int) -> D
     rows = _read(warehouse, "SELECT * FROM problem_versions WHERE project_id = ? AND version = ?",
                  [project_id, version])
     if not rows:
-        raise ProjectNotFoundError(f"This project has no version {version} of its problem definition.")
-    return _version(rows[0])
+        raise ProjectNotFoundError(M_("This project has no version {version} of its problem definition.",
+                                      version=version))
+    return _shown_version(_version(rows[0]))
 
 
 def definition_history(warehouse: Warehouse, project_id: str) -> list[DefinitionVersion]:
-    """Every saved version, oldest first."""
+    """Every saved version, oldest first, in the reader's language."""
     rows = _read(warehouse, "SELECT * FROM problem_versions WHERE project_id = ? ORDER BY version", [project_id])
-    return [_version(r) for r in rows]
+    return [_shown_version(_version(r)) for r in rows]
 
 
 def save_definition(warehouse: Warehouse, project_id: str, definition: ProblemDefinition, base_version: int,
-                    note: str = "") -> SavedDefinition:
-    """Save ``definition``, edited from version ``base_version`` (0: from nothing), as a
-    new version. If someone saved meanwhile, their changes to other fields are kept
-    (merge); if both changed a field, ``ConflictError`` and nothing is saved."""
+                    note: object = "") -> SavedDefinition:
+    """Save ``definition`` (as read, in either language), edited from version
+    ``base_version`` (0: from nothing), as a new version. If someone saved meanwhile,
+    their changes to other fields are kept (merge); if both changed a field,
+    ``ConflictError`` and nothing is saved. ``note`` is what the user typed, or a
+    ``Msg`` the product writes."""
     now = _now()
     with warehouse.transaction() as cur:
         _project(cur, project_id)
         latest = _latest(cur, project_id)
         current = latest.version if latest else 0
         theirs = latest.definition if latest else ProblemDefinition()
-        merged_with = None
+        base = theirs
         if base_version != current:
             base = ProblemDefinition()
             if base_version:
                 rows = _rows(cur, "SELECT * FROM problem_versions WHERE project_id = ? AND version = ?",
                              [project_id, base_version])
                 base = _version(rows[0]).definition if rows else ProblemDefinition()
+        definition = stored_definition(definition, base, theirs)
+        merged_with = None
+        if base_version != current:
             definition, conflicts = merge(base, theirs, definition)
             if conflicts:
                 names = {label: name for name, label in LABELS.items()}
                 raise ConflictError(
-                    f"this project's problem definition (version {current})", latest.saved_at, conflicts,
-                    mine={c: display(names[c], getattr(definition, names[c])) for c in conflicts},
+                    M_("this project's problem definition (version {version})", version=current), latest.saved_at,
+                    conflicts, mine={c: display(names[c], getattr(definition, names[c])) for c in conflicts},
                     theirs={c: display(names[c], getattr(theirs, names[c])) for c in conflicts})
             merged_with = current
         if latest is not None and definition == theirs:
-            return SavedDefinition(latest, merged_with, unchanged=True)
-        text = note.strip() + (f" (merged with version {merged_with})" if merged_with else "")
-        _insert_version(cur, project_id, current + 1, definition, text.strip(), now)
+            return SavedDefinition(_shown_version(latest), merged_with, unchanged=True)
+        note = _with_merge(note, merged_with)
+        _insert_version(cur, project_id, current + 1, definition, note, now)
         cur.execute("UPDATE projects SET updated_at = ? WHERE project_id = ?", [now, project_id])
-    return SavedDefinition(DefinitionVersion(current + 1, now, text.strip(), definition), merged_with, unchanged=False)
+    saved = DefinitionVersion(current + 1, now, note, definition)
+    return SavedDefinition(_shown_version(saved), merged_with, unchanged=False)
 
 
 @dataclass(frozen=True)
@@ -376,15 +476,23 @@ class Draft:
 
 
 def save_draft(warehouse: Warehouse, draft_id: str, project_id: str, base_version: int, form: Mapping) -> None:
+    """Keep what is typed (the form, as shown): texts the product wrote that are still
+    untouched are kept as originals and facts, so the draft reads in either language."""
     with warehouse.transaction() as cur:
+        rows = _rows(cur, "SELECT * FROM problem_versions WHERE project_id = ? AND version = ?",
+                     [project_id, base_version]) if base_version else []
+        latest = _latest(cur, project_id)
+        stored = form_facts(form, _version(rows[0]).definition if rows else None,
+                            latest.definition if latest else None)
         cur.execute("INSERT OR REPLACE INTO problem_drafts VALUES (?, ?, ?, ?, ?)",
-                    [draft_id, project_id, base_version, _now(), json.dumps(form, ensure_ascii=False, default=str)])
+                    [draft_id, project_id, base_version, _now(), json.dumps(stored, ensure_ascii=False, default=str)])
 
 
 def list_drafts(warehouse: Warehouse, project_id: str) -> list[Draft]:
-    """Unsaved drafts of the project's definition, newest first."""
-    rows = _read(warehouse, "SELECT * FROM problem_drafts WHERE project_id = ? ORDER BY updated_at DESC, rowid DESC", [project_id])
-    return [Draft(r["draft_id"], r["project_id"], r["base_version"], r["updated_at"], json.loads(r["form"]))
+    """Unsaved drafts of the project's definition, newest first, in the reader's language."""
+    rows = _read(warehouse, "SELECT * FROM problem_drafts WHERE project_id = ? ORDER BY updated_at DESC, rowid DESC",
+                 [project_id])
+    return [Draft(r["draft_id"], r["project_id"], r["base_version"], r["updated_at"], form_shown(json.loads(r["form"])))
             for r in rows]
 
 
@@ -401,20 +509,37 @@ class _RowKind(Generic[T]):
     table: str
     key_column: str
     columns: tuple[str, ...]  # item fields stored, in column order
-    labels: Mapping[str, str]
-    what: Callable[[T], str]
+    labels: Mapping[str, str]  # field → its English label (translated where shown)
+    what: Callable[[T], object]  # the item in a sentence, as facts
     make: Callable[[str, dict], T]  # key, field values -> item
     percent: tuple[str, ...] = ()  # fields stored as shares, shown as %
+    texts: tuple[str, ...] = ()  # fields that may hold a fixed text of the product (``texts``)
 
 
 def _fields(kind: _RowKind, item: object) -> dict:
     return {c: getattr(item, c) for c in kind.columns}
 
 
+def _item_shown(kind: _RowKind[T], item: T) -> T:
+    """An item as the reader reads it: the product's fixed texts translated."""
+    return replace(item, **{c: texts.shown(getattr(item, c)) for c in kind.texts})
+
+
+def _item_stored(kind: _RowKind[T], item: T) -> T:
+    """An item as shown (in either language) as it is stored."""
+    return replace(item, **{c: texts.stored(getattr(item, c)) for c in kind.texts})
+
+
 def _stored_rows(cur: duckdb.DuckDBPyConnection, kind: _RowKind[T], project_id: str) -> list[Stored[T]]:
+    """The rows as stored."""
     rows = _rows(cur, f"SELECT * FROM {kind.table} WHERE project_id = ? ORDER BY position", [project_id])
     return [Stored(r[kind.key_column], r["revision"], r["updated_at"],
                    kind.make(r[kind.key_column], {c: r[_column(c)] for c in kind.columns})) for r in rows]
+
+
+def _shown_rows(cur: duckdb.DuckDBPyConnection, kind: _RowKind[T], project_id: str) -> list[Stored[T]]:
+    """The rows in the reader's language."""
+    return [replace(s, item=_item_shown(kind, s.item)) for s in _stored_rows(cur, kind, project_id)]
 
 
 def _column(field: str) -> str:
@@ -423,6 +548,9 @@ def _column(field: str) -> str:
 
 def _save_row(cur: duckdb.DuckDBPyConnection, kind: _RowKind[T], project_id: str, opened: Stored[T], mine: T,
               now: datetime) -> Saved:
+    """Save ``mine``, edited from ``opened`` (both as shown, in either language)."""
+    opened = replace(opened, item=_item_stored(kind, opened.item))
+    mine = _item_stored(kind, mine)
     rows = _rows(cur, f"SELECT * FROM {kind.table} WHERE project_id = ? AND {kind.key_column} = ?",
                  [project_id, opened.key])
     if not rows:
@@ -452,6 +580,7 @@ def _plain(value: object) -> object:
 
 
 def _shown(kind: _RowKind, values: Mapping[str, object]) -> dict[str, str]:
+    """Values for a conflict's table, in the current language, under their English labels."""
     return {kind.labels[c]: _text(v, percent=c in kind.percent) for c, v in values.items()}
 
 
@@ -461,24 +590,28 @@ def _text(value: object, percent: bool = False) -> str:
     if percent:
         return fmt.pct(value, 0)
     if isinstance(value, date):
-        return f"{value:%Y-%m-%d}"
+        return fmt.date(value)
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return str(_plain(value))
+    if isinstance(value, PhaseStatus | StepStatus):
+        return value.label
+    return str(texts.shown(_plain(value)))
 
 
-_INITIATIVE_LABELS = {"name": "name", "description": "description", "effort_weeks": "effort",
-                      "impact_yen": "impact", "confidence": "confidence", "reach": "reach"}
+_INITIATIVE_LABELS = {"name": N_("name"), "description": N_("description"), "effort_weeks": N_("effort"),
+                      "impact_yen": N_("impact"), "confidence": N_("confidence"), "reach": N_("reach")}
 _INITIATIVES: _RowKind[Initiative] = _RowKind(
     "initiatives", "initiative_id", ("name", "description", "effort_weeks", "impact_yen", "confidence", "reach"),
-    _INITIATIVE_LABELS, lambda i: f"the initiative '{i.name}'", lambda key, values: Initiative(**values),
-    percent=("confidence", "reach"))
+    _INITIATIVE_LABELS, lambda i: M_("the initiative '{name}'", name=texts.fact(i.name)),
+    lambda key, values: Initiative(**values), percent=("confidence", "reach"), texts=("name", "description"))
 _PHASES: _RowKind[Phase] = _RowKind(
     "plan_phases", "phase_key", ("owner", "start", "end", "status", "notes"), FIELD_LABELS,
-    lambda p: f"the phase '{p.name}'", lambda key, values: Phase(key, **values))
+    lambda p: M_("the phase '{name}'", name=Msg(PHASE_NAMES[p.key])), lambda key, values: Phase(key, **values),
+    texts=("owner", "notes"))
 _STEPS: _RowKind[LadderStep] = _RowKind(
     "ladder_steps", "step_key", ("methods", "stop_rule", "timebox_weeks", "status", "result"), FIELD_LABELS,
-    lambda s: f"the ladder step '{s.name}'", lambda key, values: LadderStep(key, **values))
+    lambda s: M_("the ladder step '{name}'", name=Msg(LADDER_NAMES[s.key])),
+    lambda key, values: LadderStep(key, **values), texts=("methods", "stop_rule", "result"))
 
 
 def _insert_phase(cur: duckdb.DuckDBPyConnection, project_id: str, position: int, phase: Phase, now: datetime) -> None:
@@ -501,9 +634,10 @@ def _insert_initiatives(cur: duckdb.DuckDBPyConnection, project_id: str, items: 
     names = {r["name"] for r in existing}
     position = (existing[0]["last"] + 1) if existing else 0
     for item in items:
+        item = _item_stored(_INITIATIVES, item)
         if item.name.lower() in names:
-            raise InvalidInputError(f"The initiative '{item.name}'",
-                                    ["another initiative of this project has that name; choose another."])
+            raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name)),
+                                    [M_("another initiative of this project has that name; choose another.")])
         names.add(item.name.lower())
         cur.execute("INSERT INTO initiatives VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                     [project_id, uuid.uuid4().hex[:12], position, item.name, item.description, item.effort_weeks,
@@ -512,8 +646,9 @@ def _insert_initiatives(cur: duckdb.DuckDBPyConnection, project_id: str, items: 
 
 
 def list_initiatives(warehouse: Warehouse, project_id: str) -> list[Stored[Initiative]]:
+    """The project's initiatives, in the reader's language."""
     with warehouse.cursor() as cur:
-        return _stored_rows(cur, _INITIATIVES, project_id)
+        return _shown_rows(cur, _INITIATIVES, project_id)
 
 
 def add_initiatives(warehouse: Warehouse, project_id: str, items: Iterable[Initiative]) -> None:
@@ -524,7 +659,8 @@ def add_initiatives(warehouse: Warehouse, project_id: str, items: Iterable[Initi
 
 def add_example_initiatives(warehouse: Warehouse, project_id: str) -> int:
     """The talk's eight retail initiatives, skipping names the project already has."""
-    have = {s.item.name.lower() for s in list_initiatives(warehouse, project_id)}
+    with warehouse.cursor() as cur:
+        have = {s.item.name.lower() for s in _stored_rows(cur, _INITIATIVES, project_id)}
     new = [i for i in example.initiatives() if i.name.lower() not in have]
     add_initiatives(warehouse, project_id, new)
     return len(new)
@@ -539,26 +675,29 @@ def apply_initiative_changes(warehouse: Warehouse, project_id: str, opened: Mapp
     with warehouse.transaction() as cur:
         _project(cur, project_id)
         for key, item in changes.updated:
+            item = _item_stored(_INITIATIVES, item)
             others = _rows(cur, "SELECT 1 FROM initiatives WHERE project_id = ? AND lower(name) = lower(?) "
                                 "AND initiative_id <> ?", [project_id, item.name, key])
             if others:
-                raise InvalidInputError(f"The initiative '{item.name}'",
-                                        ["another initiative of this project has that name; choose another."])
+                raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name)),
+                                        [M_("another initiative of this project has that name; choose another.")])
             saved.append(_save_row(cur, _INITIATIVES, project_id, opened[key], item, now))
         for key in changes.deleted:
             rows = _rows(cur, "SELECT revision, updated_at FROM initiatives WHERE project_id = ? AND initiative_id = ?",
                          [project_id, key])
             if rows and rows[0]["revision"] != opened[key].revision:
-                raise ConflictError(_INITIATIVES.what(opened[key].item) + " (you deleted it)", rows[0]["updated_at"],
-                                    ["it"], mine={"action": "delete"}, theirs={"action": "edited"})
+                raise ConflictError(M_("{initiative} (you deleted it)", initiative=_INITIATIVES.what(opened[key].item)),
+                                    rows[0]["updated_at"], [N_("it")], mine={N_("action"): M_("delete")},
+                                    theirs={N_("action"): M_("edited")})
             cur.execute("DELETE FROM initiatives WHERE project_id = ? AND initiative_id = ?", [project_id, key])
         _insert_initiatives(cur, project_id, changes.added, now)
     return saved
 
 
 def list_phases(warehouse: Warehouse, project_id: str) -> list[Stored[Phase]]:
+    """The project's phases, in the reader's language."""
     with warehouse.cursor() as cur:
-        return _stored_rows(cur, _PHASES, project_id)
+        return _shown_rows(cur, _PHASES, project_id)
 
 
 def save_phase(warehouse: Warehouse, project_id: str, opened: Stored[Phase], mine: Phase) -> Saved:
@@ -567,8 +706,9 @@ def save_phase(warehouse: Warehouse, project_id: str, opened: Stored[Phase], min
 
 
 def list_ladder(warehouse: Warehouse, project_id: str) -> list[Stored[LadderStep]]:
+    """The project's ladder, in the reader's language."""
     with warehouse.cursor() as cur:
-        return _stored_rows(cur, _STEPS, project_id)
+        return _shown_rows(cur, _STEPS, project_id)
 
 
 def save_step(warehouse: Warehouse, project_id: str, opened: Stored[LadderStep], mine: LadderStep) -> Saved:
