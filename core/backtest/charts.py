@@ -283,8 +283,9 @@ def error_distribution(frame: pd.DataFrame, metric: str) -> go.Figure:
     return fig
 
 
-def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: str, unit: str) -> go.Figure:
-    """Actuals (before and during the folds) with each model's forecast per fold and the cutoffs marked."""
+def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: str, y_label: str) -> go.Figure:
+    """Actuals (before and during the folds) with each model's forecast per fold and the cutoffs marked;
+    ``y_label``: the value axis's title ("units per period")."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=history[DATE], y=history[TARGET], name=gettext("Actual"), mode="lines",
                              line={"color": "#222222", "width": 1.4}))
@@ -295,8 +296,7 @@ def forecast_vs_actual(history: pd.DataFrame, forecasts: pd.DataFrame, title: st
                                      showlegend=j == 0, mode="lines", line={"color": colour, "width": 1.6}))
     for cutoff in sorted(forecasts["cutoff"].unique()):
         fig.add_vline(x=pd.Timestamp(cutoff), line={"color": "#999", "dash": "dash", "width": 1})
-    fig = base_layout(fig, title, gettext("Date (dashed lines: fold cutoffs)"),
-                      gettext("{unit} per period").format(unit=unit), height=420)
+    fig = base_layout(fig, title, gettext("Date (dashed lines: fold cutoffs)"), y_label, height=420)
     return fig
 
 
