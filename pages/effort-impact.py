@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import fmt
 from core.errors import MitoshiError
-from core.i18n import M_, pgettext
+from core.i18n import M_, language, pgettext
 from core.i18n import gettext as _
 from core.planning import store as planning
 from core.planning import texts
@@ -56,13 +56,13 @@ current = {s.key: s for s in stored}
 # editor's pending edits stay aligned; it is refreshed after each save, on a new
 # visit, and whenever someone else saved while nothing is pending here.
 state = st.session_state.setdefault(EDITOR, {"token": 0, "opened": None})
-editor_key = f"ei_table_{pid}_{state['token']}"
+editor_key = f"ei_table_{pid}_{state['token']}_{language()}"
 pending = st.session_state.get(editor_key) or {}
 nothing_pending = not any(pending.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
 if state["opened"] is None or editor_key not in st.session_state or (nothing_pending and state["opened"] != current):
     if state["opened"] is not None and editor_key in st.session_state:
         state["token"] += 1
-        editor_key = f"ei_table_{pid}_{state['token']}"
+        editor_key = f"ei_table_{pid}_{state['token']}_{language()}"
     state["opened"] = current
 opened: dict[str, planning.Stored] = state["opened"]
 
@@ -82,14 +82,17 @@ if not stored:
     st.button(_("Add the talk's 8 retail initiatives"), on_click=add_examples, icon=":material/playlist_add:")
 
 items = [(k, s.item) for k, s in opened.items()]
-frame = editor_frame(items)
+# The table's text columns are named in the reader's language (they are its data's names),
+# and named back for reading the edits.
+SHOWN = {"name": _("name"), "description": _("description")}
+frame = editor_frame(items).rename(columns=SHOWN)
 st.subheader(_("Candidate initiatives"), anchor=False)
 edited = st.data_editor(
     frame, key=editor_key, num_rows="dynamic", hide_index=True, width="stretch",
-    column_order=EDIT_COLUMNS,
+    column_order=[SHOWN.get(c, c) for c in EDIT_COLUMNS],
     column_config={
-        "name": st.column_config.TextColumn(_("Initiative"), required=True, width=200, max_chars=120),
-        "description": st.column_config.TextColumn(_("Description"), width=160),
+        SHOWN["name"]: st.column_config.TextColumn(_("Initiative"), required=True, width=200, max_chars=120),
+        SHOWN["description"]: st.column_config.TextColumn(_("Description"), width=160),
         "effort_weeks": st.column_config.NumberColumn(_("Effort (person-weeks)"), min_value=0.5, max_value=1000,
                                                       step=0.5, format="%.1f", required=True, width=155),
         "impact_yen": st.column_config.NumberColumn(_("Impact (¥ per year)"), min_value=0, step=100_000,
@@ -105,7 +108,8 @@ edited = st.data_editor(
     },
 )
 
-changes = editor_changes({k: s.item for k, s in opened.items()}, edited)
+changes = editor_changes({k: s.item for k, s in opened.items()},
+                         edited.rename(columns={shown: name for name, shown in SHOWN.items()}))
 for line in changes.waiting:
     st.info(_("{row} Edits to other rows are saved together with it, or delete the row.").format(row=md(line)),
             icon=":material/pending:")
@@ -138,12 +142,14 @@ def _stops(stops: tuple[float, ...], value: float) -> list[float]:
 
 
 a, b = st.columns(2)
+efforts, impacts = _stops(EFFORT_STOPS, thresholds.effort_weeks), _stops(IMPACT_STOPS, thresholds.impact_yen)
+# Stops worded now, in the reader's language: a format_func is also called outside the script run.
 effort_split = a.select_slider(
-    _("Little effort means at most (person-weeks)"), _stops(EFFORT_STOPS, thresholds.effort_weeks),
-    value=thresholds.effort_weeks, format_func=lambda v: fmt.trimmed(v, 1), key=f"ei_effort_{pid}")
+    _("Little effort means at most (person-weeks)"), efforts, value=thresholds.effort_weeks,
+    format_func={v: fmt.trimmed(v, 1) for v in efforts}.get, key=f"ei_effort_{pid}")
 impact_split = b.select_slider(
-    _("Large impact means at least (¥ per year)"), _stops(IMPACT_STOPS, thresholds.impact_yen),
-    value=thresholds.impact_yen, format_func=fmt.yen, key=f"ei_impact_{pid}")
+    _("Large impact means at least (¥ per year)"), impacts, value=thresholds.impact_yen,
+    format_func={v: fmt.yen(v) for v in impacts}.get, key=f"ei_impact_{pid}")
 if (effort_split, impact_split) != (thresholds.effort_weeks, thresholds.impact_yen):
     thresholds = Thresholds(float(effort_split), float(impact_split))
     planning.set_thresholds(warehouse, pid, thresholds)
@@ -162,13 +168,14 @@ st.caption(_("Ranked by quadrant — aim here, then low-risk starting points, th
              "person-week. ICE = impact × confidence × ease, each scored 1–10 (impact ¥1M → 1, ¥1B → 10; ease 1 "
              "person-week → 10, 100 → 1)."))
 st.markdown("\n".join(f"- {line}" for line in recommendation(scores)))
-# The ranking's columns keep their machine names; the quadrant is shown in the reader's language.
+# The ranking's columns and quadrants in the reader's language.
+HEADS = {"rank": _("rank"), "name": _("name"), "quadrant": _("quadrant")}
 ranked = scores[["rank", "name", "quadrant", "effort_weeks", "impact_yen", "rice", "ice"]].assign(
-    quadrant=lambda t: t["quadrant"].map(lambda q: Quadrant(q).label))
+    quadrant=lambda t: t["quadrant"].map(lambda q: Quadrant(q).label)).rename(columns=HEADS)
 table(ranked, column_config={
-    "rank": st.column_config.NumberColumn(_("rank"), format="%d", width=50),
-    "name": st.column_config.TextColumn(_("initiative"), width=260),
-    "quadrant": st.column_config.TextColumn(_("quadrant"), width=170),
+    HEADS["rank"]: st.column_config.NumberColumn(_("rank"), format="%d", width=50),
+    HEADS["name"]: st.column_config.TextColumn(_("initiative"), width=260),
+    HEADS["quadrant"]: st.column_config.TextColumn(_("quadrant"), width=170),
     "effort_weeks": st.column_config.NumberColumn(_("person-weeks"), format="%.1f"),
     "impact_yen": st.column_config.NumberColumn(_("¥ per year"), format="yen"),
     "rice": st.column_config.NumberColumn(_("RICE (¥/person-week)"), format="yen"),

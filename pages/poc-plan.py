@@ -107,6 +107,9 @@ def reload_row(key: str, new_widgets: bool = True) -> None:
 phases = planning.list_phases(warehouse, pid)
 PHASE_KEYS = {s.key for s in phases}
 statuses = [s.value for s in PhaseStatus]
+# Options worded now, in the reader's language: a format_func is also called outside the script run.
+status_names = {s.value: s.label for s in PhaseStatus}
+step_status_names = {s.value: s.label for s in StepStatus}
 st.subheader(_("Phases"), anchor=False)
 for number, stored in enumerate(phases, start=1):
     fields = ("owner", "start", "end", "status", "notes")
@@ -121,7 +124,7 @@ for number, stored in enumerate(phases, start=1):
             "start": b.date_input(_("Start"), value=item.start, key=f"{prefix}.start"),
             "end": c.date_input(_("End"), value=item.end, key=f"{prefix}.end"),
             "status": d.selectbox(_("Status"), statuses, index=statuses.index(item.status.value),
-                                  format_func=lambda v: PhaseStatus(v).label, key=f"{prefix}.status"),
+                                  format_func=status_names.get, key=f"{prefix}.status"),
             "notes": st.text_input(_("Notes"), value=item.notes, key=f"{prefix}.notes", label_visibility="collapsed",
                                    placeholder=_("Notes: what this phase must deliver")),
         }
@@ -158,7 +161,7 @@ for number, stored in enumerate(steps, start=1):
         values["timebox_weeks"] = c.number_input(_("Time box (weeks)"), value=step.timebox_weeks, min_value=0.0,
                                                  max_value=104.0, step=1.0, format="%g", key=f"{prefix}.timebox_weeks")
         values["status"] = d.selectbox(_("Status"), step_statuses, index=step_statuses.index(step.status.value),
-                                       format_func=lambda v: StepStatus(v).label, key=f"{prefix}.status")
+                                       format_func=step_status_names.get, key=f"{prefix}.status")
         values["result"] = e.text_input(_("Result"), value=step.result, key=f"{prefix}.result",
                                         placeholder=_("What the backtest showed, e.g. WAPE 31 % vs practice 36 %"))
         values = {f: values[f] for f in fields}

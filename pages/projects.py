@@ -132,7 +132,9 @@ with new.form("new_project", clear_on_submit=True):
     st.markdown(_("**New project**"))
     new_name = st.text_input(_("Project name"), placeholder=_("e.g. 配送遅延予測 Delivery-delay prediction"))
     new_description = st.text_area(_("What it is about (optional)"), height=80)
-    start = st.radio(_("Start from"), list(STARTS), horizontal=True, format_func=lambda k: _(STARTS[k]))
+    # Labels worded now: a format_func is also called outside the script run.
+    start = st.radio(_("Start from"), list(STARTS), horizontal=True,
+                     format_func={k: _(v) for k, v in STARTS.items()}.get)
     if st.form_submit_button(_("Create project"), icon=":material/add:", type="primary"):
         try:
             created = planning.create_project(warehouse, new_name, new_description, from_example=start == "example")

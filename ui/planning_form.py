@@ -196,7 +196,7 @@ def evaluation_section(editor: ProblemEditor) -> tuple[dict, DeltaGenerator]:
         form["offline_metric"] = a.selectbox(
             _("Offline metric"), metrics,
             index=metrics.index(init["offline_metric"]) if init["offline_metric"] in metrics else 0,
-            format_func=lambda m: METRICS[m].label, key=key("offline_metric"))
+            format_func={m: METRICS[m].label for m in metrics}.get, key=key("offline_metric"))
         form["offline_method"] = b.text_area(
             _("Offline evaluation: how"), value=init["offline_method"], key=key("offline_method"), height=80,
             placeholder=_("e.g. rolling-origin backtest, 3 folds of 28 days — never a random split."))
@@ -234,23 +234,27 @@ def criterion_row(editor: ProblemEditor, row: int, number: int) -> dict:
     start = init["criteria"][row] if row < len(init["criteria"]) else BLANK_CRITERION
     cols = st.columns(CRITERION_WIDTHS, vertical_alignment="center")
     metric_options = ["", *METRICS]
+    # Options worded now, in the reader's language: a format_func is also called outside the script run.
+    metric_names = {"": _("— choose —"), **{m: spec.label for m, spec in METRICS.items()}}
+    baseline_names = {None: _("no baseline"), **dict(BASELINE_NAMES.items())}
+    comparators = dict(COMPARATORS.items())
     values = {
         "metric": cols[0].selectbox(
             _("Criterion {n} metric").format(n=row + 1), metric_options,
             index=metric_options.index(start["metric"]) if start["metric"] in metric_options else 0,
-            format_func=lambda m: METRICS[m].label if m else _("— choose —"), key=key(f"c{row}_metric"),
+            format_func=metric_names.get, key=key(f"c{row}_metric"),
             label_visibility="collapsed"),
         "comparator": cols[1].selectbox(
             _("Criterion {n} comparator").format(n=row + 1), list(COMPARATORS),
             index=list(COMPARATORS).index(start["comparator"]) if start["comparator"] in COMPARATORS else 0,
-            format_func=COMPARATORS.get, key=key(f"c{row}_comparator"), label_visibility="collapsed"),
+            format_func=comparators.get, key=key(f"c{row}_comparator"), label_visibility="collapsed"),
         "threshold": cols[2].number_input(
             _("Criterion {n} threshold").format(n=row + 1), value=start["threshold"], key=key(f"c{row}_threshold"),
             step=1.0, format="%g", label_visibility="collapsed"),
         "baseline": cols[3].selectbox(
             _("Criterion {n} baseline").format(n=row + 1), [None, *BASELINE_NAMES],
             index=[None, *BASELINE_NAMES].index(start["baseline"]) if start["baseline"] in BASELINE_NAMES else 0,
-            format_func=lambda b: BASELINE_NAMES[b] if b else _("no baseline"),
+            format_func=baseline_names.get,
             key=key(f"c{row}_baseline"),
             label_visibility="collapsed"),
         "description": cols[4].text_input(
