@@ -15,6 +15,7 @@ from core import fmt
 from core.backtest.store import get_run, list_runs
 from core.data.demo import REFERENCE_END_DATE
 from core.decision import online
+from core.i18n import render
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, prepare_batch
 from core.money.impact import Economics
@@ -108,7 +109,7 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     readout, readout_id = read_out_design(warehouse, design)
     assert readout.pilot_days == 5 and readout.during == (START, START + timedelta(days=4))
     assert readout.pre == (START - timedelta(days=28), START - timedelta(days=1))
-    assert readout.notes[0].startswith("Read on 5 of the 14 planned days (to 2026-11-05): the pilot is still running")
+    assert str(readout.notes[0]).startswith("Read on 5 of the 14 planned days (to 2026-11-05): the pilot is still running")
     # an interim readout: the decision leaves the online criteria pending (core.decision.online.interim)
     evidence = online_evidence(warehouse, project.project_id)
     assert (evidence.status, evidence.days_read, evidence.days_planned) == (READ, 5, 14)
@@ -124,7 +125,7 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     assert pilot_batch_version(warehouse, design) == version
 
     readout, readout_id = read_out_design(warehouse, design)
-    assert readout.pilot_days == 14 and not any(n.startswith("Read on") for n in readout.notes)
+    assert readout.pilot_days == 14 and not any(str(n).startswith("Read on") for n in readout.notes)
     # The stored readout is exactly what the decision reads.
     evidence = online_evidence(warehouse, project.project_id)
     assert evidence.status == READ and evidence.readout_id == readout_id and evidence.design_id == design.design_id
@@ -138,10 +139,11 @@ def test_design_publish_simulate_and_read_out_a_pilot_as_it_runs(designed) -> No
     at_90 = float(sensitivity.loc[("ma", 0.9), "yearly_savings"])
     assert evidence.offline_yearly_savings == pytest.approx(at_90, rel=1e-9)
     assert fmt.yen_short(evidence.offline_yearly_savings) == "\u2212¥8.53M"
-    assert (evidence.offline_model, evidence.offline_ordering, evidence.batch_version) == \
+    assert (evidence.offline_model, str(evidence.offline_ordering), evidence.batch_version) == \
         ("ma", "a 90% service level", version)
     assert (evidence.design_offline_yearly_savings, evidence.design_offline_model) == (4e6, "ma")
-    assert readout.notes[-1] == evidence.notes[-1] == (
+    assert readout.notes[-1] == evidence.notes[-1]  # the note as facts, stored and read back alike
+    assert str(evidence.notes[-1]) == (
         "The treated stores ordered from batch v1, Moving average at a 90% service level; the pilot is read against "
         "that batch's own backtest promise, \u2212¥8.53M a year, not the design's promise (¥4.00M a year, Moving "
         "average).")
@@ -311,15 +313,17 @@ def test_command_line_simulates_and_reads_out_the_latest_design(designed, capsys
     control = [s for s in design.control if s != missing]
     assert stored["control"] == stored["evidence"]["control"] == control and len(control) == 1  # of 2 paired
     assert stored["evidence"]["treated"] == list(TREATED)
-    assert stored["notes"][1] == stored["evidence"]["notes"][1] == (
+    assert stored["notes"][1] == stored["evidence"]["notes"][1]  # stored as facts (core.i18n.to_json)
+    assert render(stored["notes"][1]) == (
         f"Left out of this readout: {missing} (control, paired with {partner}, which stays in). Only the stores named "
         "are left out, not their pair partners: the difference-in-differences compares the treated stores' mean "
         "change with the control stores', which needs no pairs, and keeping a partner keeps its data; the two "
         "groups are less alike than designed (see the balance before the pilot), and with fewer stores the "
         "interval is wider.")
-    assert stored["notes"][0].startswith("Read on 7 of the 14 planned days")
+    assert render(stored["notes"][0]).startswith("Read on 7 of the 14 planned days")
     assert [row["df"] for row in stored["overall"] if row["measure"] == "profit"] == [1.0]  # 3 stores − 2
-    assert "With one control store no treated store's own effect can be given an interval." in stored["notes"]
+    assert "With one control store no treated store's own effect can be given an interval." in map(render,
+                                                                                                  stored["notes"])
 
     assert main(["simulate", "--warehouse", path, "--project", "Pilot run"]) == 0
     assert "all 14 days are in the data" in capsys.readouterr().out
@@ -354,16 +358,17 @@ def test_the_promise_is_the_piloted_batchs_model_at_its_ordering(designed) -> No
         info, "ma", horizon=14)))
     summary = run_impact(warehouse, run.run_id).impact.summary.set_index("policy")
     promise, note = piloted_promise(warehouse, design, optimal)
-    assert (promise.model, promise.ordering) == ("ma", "profit-optimal per item") and note is None
+    assert (promise.model, str(promise.ordering)) == ("ma", "profit-optimal per item") and note is None
     assert promise.yearly_savings == pytest.approx(float(summary.loc["ma", "yearly_savings"]), rel=1e-9)
 
     other = replace(design, offline_model="snaive", offline_yearly_savings=2e7)
     promise, note = piloted_promise(warehouse, other, optimal)
-    assert note == (f"The treated stores ordered from batch v1, Moving average at profit-optimal per item; the pilot "
+    assert str(note) == (f"The treated stores ordered from batch v1, Moving average at profit-optimal per item; the pilot "
                     f"is read against that batch's own backtest promise, {fmt.yen_short(promise.yearly_savings)} a "
                     "year, not the design's promise (¥20.0M a year, Seasonal naive).")
 
-    assert piloted_promise(warehouse, design, bare) == (PilotedPromise("ma", None, "the bare forecast"), (
+    promise, note = piloted_promise(warehouse, design, bare)
+    assert (promise.model, promise.yearly_savings, str(promise.ordering), str(note)) == ("ma", None, "the bare forecast", (
         "The treated stores ordered the bare forecasts of batch v2 (Moving average, no order quantities): the money "
         "impact prices ordering with safety stock, not bare forecasts, so no backtest figure is set beside the "
         "pilot's measurement (the design's promise (¥4.00M a year, Moving average) was for ordering with safety "

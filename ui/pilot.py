@@ -4,14 +4,13 @@ appended days), read it out and take its evidence to the decision. The steps are
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from core import fmt
 from core.backtest.store import RunInfo, list_runs
 from core.errors import DatasetNotFoundError, MitoshiError
+from core.i18n import M_, N_, Fmt, gettext as _, ngettext
 from core.money.impact import Economics, ImpactConfig
 from core.pilot import charts
 from core.pilot.design import (
@@ -19,6 +18,7 @@ from core.pilot.design import (
     MAX_WEEKS,
     SMD_ACCEPTABLE,
     SMD_GOOD,
+    SMD_GRADES,
     DesignOptions,
     PilotDesign,
     PilotHistory,
@@ -29,13 +29,13 @@ from core.pilot.design import (
     store_column,
     store_names,
 )
-from core.pilot.evidence import MEASURES, PROFIT
+from core.pilot.evidence import MEASURES, PROFIT, measure_label
 from core.pilot.readout import (
-    MEASURE_NAMES,
     METHOD,
     PilotReadout,
     ReadoutInputError,
     effect_sentence,
+    item_days,
     promise_sentence,
 )
 from core.pilot.run import (
@@ -63,8 +63,6 @@ DONE_KEY = "pilot_done_{}"  # what the last simulation did, shown after the page
 REFUSED_KEY = "pilot_refused_{}"  # the readout's refusal because stores miss days, per design
 EXCLUDE_KEY = "pilot_exclude_{}"  # the stores left out of the readout, per design
 PRESELECT_KEY = "pilot_exclude_next_{}"  # the stores a refusal named, chosen before the picker is drawn again
-# A readout refused because stores miss days or rows (core.pilot.readout.read_out's messages).
-MISSING_DAYS = re.compile(r"days are missing for|not in the data: append their rows")
 
 
 # ---------------------------------------------------------------------------------
@@ -102,13 +100,22 @@ def design_section(warehouse: Warehouse, project: Project) -> PilotDesign | None
         history = list_designs(warehouse, pid)
         dataset = design_dataset(warehouse, saved)
         name = dataset.name if dataset is not None else saved.dataset_name
-        st.success(f"Saved design of {saved.created_at:%Y-%m-%d %H:%M}" + (f" on **{md(name)}**" if name else "")
-                   + (f" ({len(history)} designs saved for this project; the newest is in force)"
-                      if len(history) > 1 else "") + ".", icon=":material/check_circle:")
+        when = {"day": fmt.date(saved.created_at), "time": f"{saved.created_at:%H:%M}", "n": len(history)}
+        if name and len(history) > 1:
+            saved_text = _("Saved design of {day} {time} on **{name}** ({n} designs saved for this project; the newest "
+                           "is in force).").format(name=md(name), **when)
+        elif name:
+            saved_text = _("Saved design of {day} {time} on **{name}**.").format(name=md(name), **when)
+        elif len(history) > 1:
+            saved_text = _("Saved design of {day} {time} ({n} designs saved for this project; the newest is in "
+                           "force).").format(**when)
+        else:
+            saved_text = _("Saved design of {day} {time}.").format(**when)
+        st.success(saved_text, icon=":material/check_circle:")
         if dataset is None:
             st.warning(md(deleted_sentence(saved)), icon=":material/delete:")
         render_design(saved, f"saved_{saved.design_id}")
-    with st.expander("Design a new pilot" if saved is not None else "Design the pilot", expanded=saved is None,
+    with st.expander(_("Design a new pilot") if saved is not None else _("Design the pilot"), expanded=saved is None,
                      icon=":material/edit:"):
         draft = design_form(warehouse, project)
         if draft is not None:
@@ -126,27 +133,28 @@ def design_dataset(warehouse: Warehouse, design: PilotDesign) -> Dataset | None:
 
 def deleted_sentence(design: PilotDesign) -> str:
     """What a design whose dataset was deleted can still show."""
-    named = f"the dataset '{design.dataset_name}'" if design.dataset_name else "the dataset this pilot was designed on"
-    return (f"{named[0].upper()}{named[1:]} was deleted: the pilot cannot be run or read again; its stored readout "
-            "is shown. Design a new pilot on another dataset below.")
+    if design.dataset_name:
+        return _("The dataset '{name}' was deleted: the pilot cannot be run or read again; its stored readout is shown. "
+                 "Design a new pilot on another dataset below.").format(name=design.dataset_name)
+    return _("The dataset this pilot was designed on was deleted: the pilot cannot be run or read again; its stored "
+             "readout is shown. Design a new pilot on another dataset below.")
 
 
 def _source(warehouse: Warehouse) -> tuple[RunInfo | None, Dataset | None]:
     """The backtest run whose promise the pilot tests, and its dataset; without any run,
     a dataset alone (the smallest effect is then typed)."""
     if list_runs(warehouse):
-        run = run_picker("pilot_run", label="Backtest run whose promise the pilot tests")
+        run = run_picker("pilot_run", label=_("Backtest run whose promise the pilot tests"))
         if run is None or run.dataset_id is None:
             return run, None
         try:
             return run, warehouse.get_dataset(run.dataset_id)
         except DatasetNotFoundError:
-            st.warning(f"The dataset '{md(run.dataset_name)}' of the run '{md(run.name)}' was deleted: pick another "
-                       "run.",
-                       icon=":material/delete:")
+            st.warning(_("The dataset '{dataset}' of the run '{run}' was deleted: pick another run.").format(
+                dataset=md(run.dataset_name), run=md(run.name)), icon=":material/delete:")
             return run, None
-    st.info("No backtest is stored yet, so there is no offline promise to test: the pilot can still be designed, "
-            "with the smallest yearly effect worth detecting typed below.", icon=":material/info:")
+    st.info(_("No backtest is stored yet, so there is no offline promise to test: the pilot can still be designed, "
+              "with the smallest yearly effect worth detecting typed below."), icon=":material/info:")
     return None, dataset_picker(warehouse)
 
 
@@ -164,34 +172,37 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     config = impact_config(warehouse, pid, dataset.dataset_id)
     promise = model = None
     if run is not None:
-        with st.spinner("Pricing the run's forecasts for the offline promise…"):
+        with st.spinner(_("Pricing the run's forecasts for the offline promise…")):
             try:
                 promise, model = _promise(run, config, project)
             except MitoshiError as error:
                 show_error(error)
     if promise is not None:
-        st.markdown(f"**Offline promise:** {fmt.model_name(model)} saves **{fmt.yen_short(promise)} a year** "
-                    f"against today's practice in the backtest '{md(run.name)}', priced with the project's money "
-                    "settings (Money impact page). The pilot tests it.")
+        st.markdown(_("**Offline promise:** {model} saves **{amount} a year** against today's practice in the "
+                      "backtest '{run}', priced with the project's money settings (Money impact page). The pilot "
+                      "tests it.").format(model=md(fmt.model_name(model)), amount=fmt.yen_short(promise),
+                                          run=md(run.name)))
     keys = list(dataset.spec.keys)
     key = f"pilot_{pid}_{dataset.dataset_id}"
     a, b, c = st.columns(3)
-    column = a.selectbox("Column naming the store", keys, index=keys.index(default_column), key=f"{key}_column",
-                         help="The key column whose values are stores: treated and control are whole stores.")
+    column = a.selectbox(_("Column naming the store"), keys, index=keys.index(default_column), key=f"{key}_column",
+                         help=_("The key column whose values are stores: treated and control are whole stores."))
     stores = store_names(warehouse, dataset, column)
     most = max(2, len(stores) // 2)
-    treated = b.number_input("Treated stores", min_value=2, max_value=most,
+    treated = b.number_input(_("Treated stores"), min_value=2, max_value=most,
                              value=min(most, max(2, min(len(stores) // 2, MAX_DEFAULT_TREATED))), step=1,
                              key=f"{key}_treated",
-                             help="Stores that order from the model's forecasts; as many matched stores keep "
-                                  "today's practice as controls.")
-    pinned = c.multiselect("Stores that must be treated (optional)", stores, key=f"{key}_pinned",
-                           help="A store the business wants in the pilot; the design finds its control.")
+                             help=_("Stores that order from the model's forecasts; as many matched stores keep "
+                                    "today's practice as controls."))
+    pinned = c.multiselect(_("Stores that must be treated (optional)"), stores, key=f"{key}_pinned",
+                           help=_("A store the business wants in the pilot; the design finds its control."))
     d, e, f, g, h = st.columns([1, 1, 1.3, 1, 0.8])
-    alpha = d.select_slider("Significance", [0.01, 0.05, 0.10], value=0.05, format_func=lambda v: fmt.pct(v, 0),
-                            key=f"{key}_alpha", help="The chance of calling an effect that is not there (two-sided).")
-    power = e.select_slider("Power", [0.7, 0.8, 0.9], value=0.8, format_func=lambda v: fmt.pct(v, 0),
-                            key=f"{key}_power", help="The chance of detecting an effect of the size worth detecting.")
+    alpha = d.select_slider(_("Significance"), [0.01, 0.05, 0.10], value=0.05, format_func=lambda v: fmt.pct(v, 0),
+                            key=f"{key}_alpha",
+                            help=_("The chance of calling an effect that is not there (two-sided)."))
+    power = e.select_slider(_("Power"), [0.7, 0.8, 0.9], value=0.8, format_func=lambda v: fmt.pct(v, 0),
+                            key=f"{key}_power",
+                            help=_("The chance of detecting an effect of the size worth detecting."))
     offered = promise is not None and promise > 0
     # Without a promise, the smallest effect worth having is the one that pays for running the model: the
     # problem definition's yearly running cost. Without that either, the user types it (no made-up default).
@@ -199,35 +210,41 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
     running = latest.definition.running_cost_yen_per_year if latest is not None else None
     default_effect = float(round(promise)) if offered else float(running) if running and running > 0 else None
     effect = f.number_input(
-        "Smallest yearly effect worth detecting (¥)", min_value=1.0, value=default_effect, step=100_000.0,
-        format="%.0f", key=f"{key}_effect_{run.run_id if run else ''}", placeholder="yen a year",
-        help=("Default: the offline promise, the backtest's yearly savings for the chain. " if offered else
-              "Default: the problem definition's yearly running cost, the least a model must earn to pay for "
-              "itself. " if default_effect is not None else "")
-        + "The pilot's length is chosen to detect an effect this large.")
+        _("Smallest yearly effect worth detecting (¥)"), min_value=1.0, value=default_effect, step=100_000.0,
+        format="%.0f", key=f"{key}_effect_{run.run_id if run else ''}", placeholder=_("yen a year"),
+        help=(_("Default: the offline promise, the backtest's yearly savings for the chain. The pilot's length is "
+                "chosen to detect an effect this large.") if offered else
+              _("Default: the problem definition's yearly running cost, the least a model must earn to pay for "
+                "itself. The pilot's length is chosen to detect an effect this large.") if default_effect is not None
+              else _("The pilot's length is chosen to detect an effect this large.")))
     if effect is not None:
-        f.caption(f"{fmt.yen_short(effect)} a year"
-                  + ((" — the offline promise" if abs(effect - default_effect) < 0.5 else
-                      f" (the offline promise: {fmt.yen_short(promise)})") if offered else
-                     " — the yearly running cost" if default_effect is not None and abs(effect - default_effect) < 0.5
-                     else ""))
-    pre_weeks = g.number_input("Weeks compared before", min_value=2, max_value=52, value=8, step=1,
+        amount = fmt.yen_short(effect)
+        if offered and abs(effect - default_effect) < 0.5:
+            f.caption(_("{amount} a year — the offline promise").format(amount=amount))
+        elif offered:
+            f.caption(_("{amount} a year (the offline promise: {promise})").format(amount=amount,
+                                                                                  promise=fmt.yen_short(promise)))
+        elif default_effect is not None and abs(effect - default_effect) < 0.5:
+            f.caption(_("{amount} a year — the yearly running cost").format(amount=amount))
+        else:
+            f.caption(_("{amount} a year").format(amount=amount))
+    pre_weeks = g.number_input(_("Weeks compared before"), min_value=2, max_value=52, value=8, step=1,
                                key=f"{key}_pre",
-                               help="The pre-period: stores are matched on it, and the readout compares the pilot "
-                                    "with it (at least as long as the pilot).")
-    seed = h.number_input("Seed", min_value=0, value=0, step=1, key=f"{key}_seed",
-                          help="The coin that picks which store of each matched pair is treated.")
-    if st.button("Design the pilot", type="primary", icon=":material/science:", key=f"{key}_go"):
+                               help=_("The pre-period: stores are matched on it, and the readout compares the pilot "
+                                      "with it (at least as long as the pilot)."))
+    seed = h.number_input(_("Seed"), min_value=0, value=0, step=1, key=f"{key}_seed",
+                          help=_("The coin that picks which store of each matched pair is treated."))
+    if st.button(_("Design the pilot"), type="primary", icon=":material/science:", key=f"{key}_go"):
         if effect is None:
-            st.error("Type the smallest yearly effect worth detecting (yen a year for the chain): the pilot's length "
-                     "is chosen to detect it. Pricing a backtest run on the Money page, or a yearly running cost in "
-                     "the problem definition, fills it in.", icon=":material/error:")
+            st.error(_("Type the smallest yearly effect worth detecting (yen a year for the chain): the pilot's length "
+                       "is chosen to detect it. Pricing a backtest run on the Money page, or a yearly running cost in "
+                       "the problem definition, fills it in."), icon=":material/error:")
             return st.session_state.get(_draft_key(pid))
         try:
             options = DesignOptions(treated=int(treated),
                                     pinned=tuple(pinned), pre_weeks=int(pre_weeks), alpha=alpha, power=power,
                                     smallest_effect_yearly=float(effect), seed=int(seed))
-            with st.spinner("Matching the stores and measuring how their profit varies in the history…"):
+            with st.spinner(_("Matching the stores and measuring how their profit varies in the history…")):
                 history = _history(dataset.dataset_id, dataset.fingerprint, column, options.pre_days,
                                    config.economics)
                 draft = design_pilot(history, options, pid, dataset.dataset_id, column, promise, model)
@@ -239,12 +256,13 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
 
 def draft_view(warehouse: Warehouse, draft: PilotDesign) -> PilotDesign:
     """A designed, unsaved pilot: its length can be overridden, then it is saved."""
-    st.markdown("**The designed pilot** (not saved yet)")
+    st.markdown(_("**The designed pilot** (not saved yet)"))
     key = f"pilot_draft_{draft.project_id}_{draft.created_at.isoformat()}"
-    left, _ = st.columns([1, 2])
-    weeks = left.number_input(f"Pilot length in weeks (the power calculation chose {draft.weeks})",
+    left, _right = st.columns([1, 2])
+    weeks = left.number_input(_("Pilot length in weeks (the power calculation chose {weeks})").format(weeks=draft.weeks),
                               min_value=1, max_value=MAX_WEEKS, value=draft.weeks, step=1, key=f"{key}_weeks",
-                              help=f"1 to {MAX_WEEKS} weeks: a shorter pilot detects only a larger effect.")
+                              help=_("1 to {most} weeks: a shorter pilot detects only a larger effect.").format(
+                                  most=MAX_WEEKS))
     shown = draft
     if weeks != draft.weeks:
         try:
@@ -256,8 +274,8 @@ def draft_view(warehouse: Warehouse, draft: PilotDesign) -> PilotDesign:
     confirmed = True
     if set_aside:
         st.warning(md(set_aside), icon=":material/warning:")
-        confirmed = st.checkbox("Save the new design anyway, setting that readout aside", key=f"{key}_replace")
-    if st.button("Save design", type="primary", icon=":material/save:", key=f"{key}_save", disabled=not confirmed):
+        confirmed = st.checkbox(_("Save the new design anyway, setting that readout aside"), key=f"{key}_replace")
+    if st.button(_("Save design"), type="primary", icon=":material/save:", key=f"{key}_save", disabled=not confirmed):
         try:
             save_design(warehouse, shown)
         except MitoshiError as error:
@@ -272,24 +290,28 @@ def render_design(design: PilotDesign, key: str) -> None:
     """A design as a PM reads it: length and dates, the sentence of the power
     calculation, the pairs side by side, their balance and the MDE by length."""
     k = len(design.pairs)
+    span = _("{start} to {end}").format(start=fmt.date(design.start), end=fmt.date(design.end))
     cols = st.columns(4)
-    cols[0].metric("Length", f"{design.weeks} weeks", help=f"{design.start:%Y-%m-%d} to {design.end:%Y-%m-%d}")
-    cols[1].metric("Treated · control stores", f"{k} · {k}", help=f"of the chain's {design.chain_stores} stores")
-    cols[2].metric("Smallest detectable effect", f"{fmt.yen_short(design.mde_yearly)} a year",
-                   help=f"{fmt.pct(design.power, 0)} power at {fmt.pct(design.alpha, 0)} significance")
-    cols[3].metric("Worth detecting", f"{fmt.yen_short(design.smallest_effect_yearly)} a year",
-                   help="the offline promise" if design.offline_yearly_savings is not None and
-                   abs(design.offline_yearly_savings - design.smallest_effect_yearly) < 1 else "typed")
+    cols[0].metric(_("Length"), _("{n} weeks").format(n=design.weeks), help=span)
+    cols[1].metric(_("Treated · control stores"), f"{k} · {k}",
+                   help=_("of the chain's {n} stores").format(n=design.chain_stores))
+    cols[2].metric(_("Smallest detectable effect"), _("{amount} a year").format(amount=fmt.yen_short(design.mde_yearly)),
+                   help=_("{power} power at {alpha} significance").format(power=fmt.pct(design.power, 0),
+                                                                          alpha=fmt.pct(design.alpha, 0)))
+    cols[3].metric(_("Worth detecting"), _("{amount} a year").format(amount=fmt.yen_short(design.smallest_effect_yearly)),
+                   help=_("the offline promise") if design.offline_yearly_savings is not None and
+                   abs(design.offline_yearly_savings - design.smallest_effect_yearly) < 1 else _("typed"))
     carry_over = design.carry_over_sentence()
     if carry_over:
         st.info(md(carry_over), icon=":material/history:")
-    st.caption(f"Pilot {design.start:%Y-%m-%d} to {design.end:%Y-%m-%d} ({design.days} days), compared with the "
-               f"{design.pre_days} days before ({design.pre_start:%Y-%m-%d} to "
-               f"{design.start - pd.Timedelta(days=1):%Y-%m-%d}).")
+    st.caption(_("Pilot {start} to {end} ({days} days), compared with the {pre} days before ({first} to "
+                 "{last}).").format(start=fmt.date(design.start), end=fmt.date(design.end), days=design.days,
+                                    pre=design.pre_days, first=fmt.date(design.pre_start),
+                                    last=fmt.date(design.start - pd.Timedelta(days=1))))
     (st.success if design.meets_target else st.warning)(md(design.duration_sentence()),
                                                         icon=":material/timer:")
-    st.markdown("**Treated and control stores, pair by pair** (sales a day over the "
-                f"{design.pre_days // 7} weeks before the pilot)")
+    st.markdown(_("**Treated and control stores, pair by pair** (sales a day over the {weeks} weeks before the "
+                  "pilot)").format(weeks=design.pre_days // 7))
     table(balance_frame(design))
     st.caption(md(smd_sentence(design)))
     st.plotly_chart(charts.balance_chart(design), width="stretch", key=f"{key}_balance")
@@ -300,33 +322,38 @@ def balance_frame(design: PilotDesign) -> pd.DataFrame:
     """The pairs for people: treated and control side by side with region, size and sales
     a day (texts from ``core.fmt``)."""
     yen = design.sales_unit == "yen"
+    headers = {"T": (_("Region (T)"), _("Size (T)"), _("Sales a day (T)")),
+               "C": (_("Region (C)"), _("Size (C)"), _("Sales a day (C)"))}
     rows = []
     for b in design.balance:
-        row = {"Pair": b.pair, "Treated": b.treated_label + (" (pinned)" if b.pinned else "")}
+        row = {_("Pair"): b.pair,
+               _("Treated"): _("{store} (pinned)").format(store=b.treated_label) if b.pinned else b.treated_label}
         for side, region, size, sales, label in (("T", b.treated_region, b.treated_size, b.treated_sales, None),
                                                  ("C", b.control_region, b.control_size, b.control_sales,
                                                   b.control_label)):
             if label is not None:
-                row["Control"] = label
+                row[_("Control")] = label
             if region is not None:
-                row[f"Region ({side})"] = region
+                row[headers[side][0]] = region
             if size is not None:
-                row[f"Size ({side})"] = fmt.trimmed(size, 2)
-            row[f"Sales a day ({side})"] = fmt.yen(sales) if yen else f"{fmt.number(sales)} units"
+                row[headers[side][1]] = fmt.trimmed(size, 2)
+            row[headers[side][2]] = fmt.yen(sales) if yen else _("{n} units").format(n=fmt.number(sales))
         if b.same_region is not None:
-            row["Same region"] = "yes" if b.same_region else "no"
+            row[_("Same region")] = _("yes") if b.same_region else _("no")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def smd_sentence(design: PilotDesign) -> str:
     """The balance of the groups by standardised mean differences, graded."""
-    names = {"sales": "sales a day", "size": "store size"}
-    parts = [f"{names.get(n, n)} {fmt.number(v, 2, signed=True)} ({design.smd_grade(n)})"
+    names = {"sales": _("sales a day"), "size": _("store size")}
+    parts = [_("{name} {smd} ({grade})").format(name=names.get(n, n), smd=fmt.number(v, 2, signed=True),
+                                                grade=_(SMD_GRADES[design.smd_grade(n)]))
              for n, v in design.smd.items()]
-    return (f"Balance of the treated against the control group, as standardised mean differences: "
-            f"{', '.join(parts)}. Below {SMD_GOOD:g} is good, below {SMD_ACCEPTABLE:g} acceptable; stores within a "
-            "pair are drawn by a seeded coin, so no one chose who gets the model.")
+    return _("Balance of the treated against the control group, as standardised mean differences: {parts}. Below "
+             "{good} is good, below {acceptable} acceptable; stores within a pair are drawn by a seeded coin, so no "
+             "one chose who gets the model.").format(parts=_(", ").join(parts), good=f"{SMD_GOOD:g}",
+                                                     acceptable=f"{SMD_ACCEPTABLE:g}")
 
 
 # ---------------------------------------------------------------------------------
@@ -338,7 +365,7 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
     try:
         status = pilot_status(warehouse, design)
     except DatasetNotFoundError:
-        st.caption("Nothing to run: the pilot's dataset was deleted.")
+        st.caption(_("Nothing to run: the pilot's dataset was deleted."))
         return None
     except MitoshiError as error:
         show_error(error)
@@ -347,19 +374,20 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
     if done:
         st.success(md(done), icon=":material/check_circle:")
     cols = st.columns(3)
-    cols[0].metric("Pilot days in the data", f"{status.days_present} of {status.days_planned}",
-                   help=f"{design.start:%Y-%m-%d} to {design.end:%Y-%m-%d}")
-    cols[1].metric("The data ends", f"{status.data_end:%Y-%m-%d}")
-    cols[2].metric("Published batch", "none" if status.batch_version is None else
-                   f"v{status.batch_version} · to {status.batch_last:%Y-%m-%d}",
-                   help="The Hand-off page's newest batch for this dataset: the treated stores order from it.")
+    cols[0].metric(_("Pilot days in the data"), _("{present} of {planned}").format(present=status.days_present,
+                                                                                   planned=status.days_planned),
+                   help=_("{start} to {end}").format(start=fmt.date(design.start), end=fmt.date(design.end)))
+    cols[1].metric(_("The data ends"), fmt.date(status.data_end))
+    cols[2].metric(_("Published batch"), _("none") if status.batch_version is None else
+                   _("v{version} · to {last}").format(version=status.batch_version, last=fmt.date(status.batch_last)),
+                   help=_("The Hand-off page's newest batch for this dataset: the treated stores order from it."))
     st.markdown(md(status.sentence()))
     if not status.generated:
-        st.info(f"'{md(status.dataset_name)}' is your own data: while the pilot runs, the treated stores order from "
-                "the published batch and the others as today. Its days arrive by appending the stores' sales, "
-                "orders and stockouts on Import & manage; this page counts them and reads the pilot out on the days "
-                "present.", icon=":material/upload_file:")
-        st.page_link("pages/import.py", label="Append the pilot's days on Import & manage",
+        st.info(_("'{name}' is your own data: while the pilot runs, the treated stores order from the published batch "
+                  "and the others as today. Its days arrive by appending the stores' sales, orders and stockouts on "
+                  "Import & manage; this page counts them and reads the pilot out on the days present.").format(
+            name=md(status.dataset_name)), icon=":material/upload_file:")
+        st.page_link("pages/import.py", label=_("Append the pilot's days on Import & manage"),
                      icon=":material/upload_file:")
         if status.days_remaining and status.batch_blocker():
             st.caption(f":material/info: {md(status.batch_blocker())}")
@@ -369,30 +397,30 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
     data_problem = status.data_blocker()
     if data_problem:
         st.warning(md(data_problem), icon=":material/event_busy:")
-        st.page_link("pages/import.py", label="Extend the demo chain on Import & manage",
+        st.page_link("pages/import.py", label=_("Extend the demo chain on Import & manage"),
                      icon=":material/upload_file:")
         return status
     batch_problem = status.batch_blocker()
     if batch_problem:
         st.warning(md(batch_problem), icon=":material/publish:")
         st.page_link("pages/handoff.py", icon=":material/publish:",
-                     label=f"Publish on Hand-off to production: horizon {status.horizon_needed} days or more, with "
-                           "order quantities")
+                     label=_("Publish on Hand-off to production: horizon {n} days or more, with order "
+                             "quantities").format(n=status.horizon_needed))
         return status
     if status.batch_warning():
         st.warning(md(status.batch_warning()), icon=":material/inventory:")
         st.page_link("pages/handoff.py", icon=":material/publish:",
-                     label="Publish again on Hand-off to production, with order quantities")
-    st.caption(f"The demo chain simulates the pilot's days from the same demand as its history: "
-               f"{', '.join(design.treated)} order up to the published batch v{status.batch_version}'s order "
-               "quantities, every other store keeps today's practice, and the days are appended to the data as a "
-               "week of real sales would be.")
-    left, _ = st.columns([1, 2])
-    days = left.number_input("Days to simulate", min_value=1, max_value=status.days_remaining,
+                     label=_("Publish again on Hand-off to production, with order quantities"))
+    st.caption(_("The demo chain simulates the pilot's days from the same demand as its history: {stores} order up to "
+                 "the published batch v{version}'s order quantities, every other store keeps today's practice, and "
+                 "the days are appended to the data as a week of real sales would be.").format(
+        stores=", ".join(design.treated), version=status.batch_version))
+    left, _right = st.columns([1, 2])
+    days = left.number_input(_("Days to simulate"), min_value=1, max_value=status.days_remaining,
                              value=status.days_remaining, step=1, key=f"pilot_days_{design.design_id}_"
                              f"{status.days_present}",
-                             help="All the pilot's remaining days, or fewer to read out a pilot still running.")
-    if st.button("Simulate the pilot on the demo chain", type="primary", icon=":material/play_arrow:",
+                             help=_("All the pilot's remaining days, or fewer to read out a pilot still running."))
+    if st.button(_("Simulate the pilot on the demo chain"), type="primary", icon=":material/play_arrow:",
                  key=f"pilot_simulate_{design.design_id}"):
         simulate(warehouse, design, status, int(days))
     return status
@@ -400,47 +428,59 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
 
 def simulate(warehouse: Warehouse, design: PilotDesign, status: PilotStatus, days: int) -> None:
     end = status.next_day + pd.Timedelta(days=days - 1)
-    with st.status(f"Simulating {days} days of the pilot…", expanded=True) as box:
-        st.write(f"Checking that batch v{status.batch_version} covers {', '.join(design.treated)} from "
-                 f"{status.next_day:%Y-%m-%d} to {end:%Y-%m-%d}…")
-        st.write("Simulating the days twice from the same demand: with the treated stores ordering from the batch, "
-                 "and with every store on today's practice (the demo's counterfactual)…")
+    with st.status(ngettext("Simulating {n} day of the pilot…", "Simulating {n} days of the pilot…", days).format(
+            n=days), expanded=True) as box:
+        st.write(_("Checking that batch v{version} covers {stores} from {first} to {last}…").format(
+            version=status.batch_version, stores=", ".join(design.treated), first=fmt.date(status.next_day),
+            last=fmt.date(end)))
+        st.write(_("Simulating the days twice from the same demand: with the treated stores ordering from the batch, "
+                   "and with every store on today's practice (the demo's counterfactual)…"))
         try:
             pilot = simulate_design(warehouse, design, days)
         except MitoshiError as error:
-            box.update(label="The pilot was not simulated", state="error")
+            box.update(label=_("The pilot was not simulated"), state="error")
             show_error(error)
             return
-        st.write(f"Appended {fmt.count(pilot.appended.n_rows)} rows, {pilot.start:%Y-%m-%d} to {pilot.end:%Y-%m-%d}.")
-        box.update(label="Pilot simulated", state="complete", expanded=False)
+        st.write(_("Appended {rows} rows, {first} to {last}.").format(rows=fmt.count(pilot.appended.n_rows),
+                                                                     first=fmt.date(pilot.start),
+                                                                     last=fmt.date(pilot.end)))
+        box.update(label=_("Pilot simulated"), state="complete", expanded=False)
     truth = st.session_state.setdefault(TRUTH_KEY.format(design.design_id), {})
     truth[(pilot.start.isoformat(), pilot.end.isoformat())] = {m: pilot.true_effect(m) for m in MEASURES}
-    st.session_state[DONE_KEY.format(design.design_id)] = (
-        f"Simulated {pilot.days} days ({pilot.start:%Y-%m-%d} to {pilot.end:%Y-%m-%d}): {', '.join(pilot.treated)} "
-        f"ordered from batch v{pilot.batch_version}; {fmt.count(pilot.appended.n_rows)} rows appended. On the demo "
-        f"the truth is known: ordering from the batch changed a treated store's profit by "
-        f"{fmt.yen(pilot.true_effect(PROFIT), signed=True)} a day on these days.")
+    # Kept as facts: shown after the rerun, in the language of that run.
+    st.session_state[DONE_KEY.format(design.design_id)] = M_(
+        "Simulated {days} days ({first} to {last}): {stores} ordered from batch v{version}; {rows} rows appended. On "
+        "the demo the truth is known: ordering from the batch changed a treated store's profit by {effect} a day on "
+        "these days.", days=pilot.days, first=Fmt("date", pilot.start.isoformat()),
+        last=Fmt("date", pilot.end.isoformat()), stores=", ".join(pilot.treated), version=pilot.batch_version,
+        rows=Fmt("count", pilot.appended.n_rows), effect=Fmt("yen", pilot.true_effect(PROFIT), {"signed": True}))
     st.rerun()
 
 
 # ---------------------------------------------------------------------------------
 # 3 · Readout
 # ---------------------------------------------------------------------------------
+# English catalog messages: ``assumptions()`` gives them in the current language.
 ASSUMPTIONS = (
-    "**Parallel trends.** Without the pilot, the treated and the control stores' outcomes would have moved "
-    "together. The pre-trend check reads a placebo pilot inside the pre-period: an interval far from zero there "
-    "says they did not.",
-    "**Stores are independent.** What happens in one store does not depend on another, once the days the whole "
-    "chain shares (weather, holidays, chain promotions) are removed — they cancel in the difference.",
-    "**No spill-over.** The pilot changes only the treated stores: no shared stock, delivery or customers moving "
-    "between a treated and a control store.",
-    "**One spread.** The treated and the control stores' changes vary alike; choose treated stores across sizes, "
-    "not only the largest.",
-    f"**The interval** is the {METHOD}: each store's days collapse into one change (mean during the pilot less "
-    "mean before), so any correlation of a store's days is allowed. It covered the true effect in about 95 % of "
-    "simulated pilots with as few as 2 treated stores (Bertrand, Duflo & Mullainathan 2004), where intervals "
-    "clustered by store covered only 84–86 %.",
+    N_("**Parallel trends.** Without the pilot, the treated and the control stores' outcomes would have moved "
+       "together. The pre-trend check reads a placebo pilot inside the pre-period: an interval far from zero there "
+       "says they did not."),
+    N_("**Stores are independent.** What happens in one store does not depend on another, once the days the whole "
+       "chain shares (weather, holidays, chain promotions) are removed — they cancel in the difference."),
+    N_("**No spill-over.** The pilot changes only the treated stores: no shared stock, delivery or customers moving "
+       "between a treated and a control store."),
+    N_("**One spread.** The treated and the control stores' changes vary alike; choose treated stores across sizes, "
+       "not only the largest."),
+    N_("**The interval** is the {method}: each store's days collapse into one change (mean during the pilot less "
+       "mean before), so any correlation of a store's days is allowed. It covered the true effect in about 95 % of "
+       "simulated pilots with as few as 2 treated stores (Bertrand, Duflo & Mullainathan 2004), where intervals "
+       "clustered by store covered only 84–86 %."),
 )
+
+
+def assumptions() -> list[str]:
+    """What the readout assumes, in plain words, in the current language."""
+    return [_(line).format(method=_(METHOD)) if "{method}" in line else _(line) for line in ASSUMPTIONS]
 
 
 def readout_section(warehouse: Warehouse, design: PilotDesign, status: PilotStatus | None) -> StoredReadout | None:
@@ -452,32 +492,33 @@ def readout_section(warehouse: Warehouse, design: PilotDesign, status: PilotStat
         stored = None
     if status is None:  # the dataset was deleted (the design says so) or cannot be read: the stored readout only
         if stored is None:
-            st.info("No readout of this pilot was stored.", icon=":material/info:")
+            st.info(_("No readout of this pilot was stored."), icon=":material/info:")
             return None
         render_readout(stored, design)
         return stored
     present = status.days_present
     if present == 0 and stored is None:
-        st.info("No day of the pilot is in the data yet: run it (above) and read it out when its days are in.",
+        st.info(_("No day of the pilot is in the data yet: run it (above) and read it out when its days are in."),
                 icon=":material/hourglass_empty:")
     elif stored is not None and stored.readout.pilot_days < present:
-        st.info(f"The stored readout is of {stored.readout.pilot_days} days; {present} are in the data now: read it "
-                "out again.", icon=":material/update:")
+        st.info(_("The stored readout is of {read} days; {present} are in the data now: read it out again.").format(
+            read=stored.readout.pilot_days, present=present), icon=":material/update:")
     exclude = exclude_picker(design)
-    label = "Read out the pilot" if stored is None else "Read out again"
+    label = _("Read out the pilot") if stored is None else _("Read out again")
     if st.button(label, type="primary" if stored is None or stored.readout.pilot_days < present else "secondary",
                  icon=":material/analytics:", disabled=present == 0, key=f"pilot_readout_{design.design_id}"):
         refused_key = REFUSED_KEY.format(design.design_id)
         try:
-            with st.spinner("Pricing every store's days and fitting the difference-in-differences…"):
+            with st.spinner(_("Pricing every store's days and fitting the difference-in-differences…")):
                 read_out_design(warehouse, design, exclude=exclude)
             st.session_state.pop(refused_key, None)
             st.rerun()
         except ReadoutInputError as error:
-            named = [s for s in (*design.treated, *design.control) if re.search(rf"\b{re.escape(s)}\b", str(error))]
-            if named and MISSING_DAYS.search(str(error)):
-                # The readout refuses because stores miss days: offer to leave them out, preselected.
-                st.session_state[refused_key] = str(error)
+            named = [s for s in (*design.treated, *design.control) if s in error.stores]
+            if named:
+                # The readout refuses because stores miss days: offer to leave them out, preselected. The refusal
+                # is kept as facts, so it reads in the language of the next run.
+                st.session_state[refused_key] = error.args[0]
                 st.session_state[PRESELECT_KEY.format(design.design_id)] = sorted(set(named) | set(exclude))
                 st.rerun()
             show_error(error)
@@ -498,39 +539,45 @@ def exclude_picker(design: PilotDesign) -> tuple[str, ...]:
         st.error(md(refused), icon=":material/error:")
         box = st.container()
     else:
-        box = st.expander("Leave stores out of the readout", icon=":material/remove_circle:")
-    roles = {s: "treated" for s in design.treated} | {s: "control" for s in design.control}
+        box = st.expander(_("Leave stores out of the readout"), icon=":material/remove_circle:")
+    roles = {s: _("treated") for s in design.treated} | {s: _("control") for s in design.control}
     preselect = st.session_state.pop(PRESELECT_KEY.format(design.design_id), None)
     if preselect is not None:
         st.session_state[EXCLUDE_KEY.format(design.design_id)] = preselect
     with box:
         chosen = st.multiselect(
-            "Leave stores out of the readout", list(roles), format_func=lambda s: f"{s} ({roles[s]})",
+            _("Leave stores out of the readout"), list(roles),
+            format_func=lambda s: _("{store} ({role})").format(store=s, role=roles[s]),
             key=EXCLUDE_KEY.format(design.design_id),
-            help="A store that misses days (a closure, a late file) blocks the readout: leave it out and the pilot "
-                 "is read on the others. Only the stores named are left out, not their pair partners; the interval "
-                 "is wider with fewer stores, and the readout says who was left out.")
+            help=_("A store that misses days (a closure, a late file) blocks the readout: leave it out and the pilot "
+                   "is read on the others. Only the stores named are left out, not their pair partners; the interval "
+                   "is wider with fewer stores, and the readout says who was left out."))
     return tuple(chosen)
 
 
 def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
     readout = stored.readout
-    st.caption(f"Readout of {stored.created_at:%Y-%m-%d %H:%M}: {readout.pilot_days} pilot days "
-               f"({readout.during[0]:%Y-%m-%d} to {readout.during[1]:%Y-%m-%d}) against {readout.pre[0]:%Y-%m-%d} to "
-               f"{readout.pre[1]:%Y-%m-%d}; treated {', '.join(readout.treated)}, control "
-               f"{', '.join(readout.control)}" + (f"; the treated stores ordered from batch "
-                                                 f"v{stored.evidence.batch_version}" if stored.evidence.batch_version
-                                                 else "") + ".")
+    values = {"day": fmt.date(stored.created_at), "time": f"{stored.created_at:%H:%M}", "days": readout.pilot_days,
+              "start": fmt.date(readout.during[0]), "end": fmt.date(readout.during[1]),
+              "pre_start": fmt.date(readout.pre[0]), "pre_end": fmt.date(readout.pre[1]),
+              "treated": ", ".join(readout.treated), "control": ", ".join(readout.control)}
+    if stored.evidence.batch_version:
+        st.caption(_("Readout of {day} {time}: {days} pilot days ({start} to {end}) against {pre_start} to {pre_end}; "
+                     "treated {treated}, control {control}; the treated stores ordered from batch v{version}.").format(
+            version=stored.evidence.batch_version, **values))
+    else:
+        st.caption(_("Readout of {day} {time}: {days} pilot days ({start} to {end}) against {pre_start} to {pre_end}; "
+                     "treated {treated}, control {control}.").format(**values))
     for note in readout.notes:
-        st.warning(md(note), icon=":material/info:")
+        st.warning(md(said(note)), icon=":material/info:")
     profit = readout.estimate(PROFIT)
     if profit is not None:
         # The promise of what was piloted (the batch's model and ordering), stored with the readout.
         st.markdown(f"#### {md(promise_sentence(profit, stored.evidence.offline_yearly_savings))}")
     table(readout_table(readout))
-    st.caption("Effects are the treated stores' change less the control stores' change; yearly for the chain = per "
-               f"store-day × 365 × {readout.chain_stores} stores. Profit up is good; waste, lost sales and stockouts "
-               "down are good.")
+    st.caption(_("Effects are the treated stores' change less the control stores' change; yearly for the chain = per "
+                 "store-day × 365 × {n} stores. Profit up is good; waste, lost sales and stockouts down are "
+                 "good.").format(n=readout.chain_stores))
     for measure in MEASURES[1:]:
         estimate = readout.estimate(measure)
         if estimate is not None:
@@ -545,18 +592,27 @@ def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
     if not readout.per_store.empty:
         right.plotly_chart(charts.store_effects_chart(readout, PROFIT), width="stretch",
                            key=f"pilot_stores_{stored.readout_id}")
-    st.markdown("**Per treated store** (its change less the control stores' mean change)")
+    st.markdown(_("**Per treated store** (its change less the control stores' mean change)"))
     table(per_store_frame(readout))
-    st.markdown("**Before the pilot** — the groups' means per store-day in the pre-period, and the pre-trend check")
+    st.markdown(_("**Before the pilot** — the groups' means per store-day in the pre-period, and the pre-trend check"))
     table(pre_frame(readout))
     (st.success if readout.pre_trend_ok else st.warning)(
-        "Pre-trend check: in a placebo pilot inside the pre-period the treated stores' profit moved with the "
-        "controls' (its interval contains zero)." if readout.pre_trend_ok else
-        "Pre-trend check: before the pilot the treated stores' profit already drifted apart from the controls' — "
-        "the estimate may mistake that drift for the forecast's effect.", icon=":material/trending_flat:")
-    with st.expander("What the readout assumes, in plain words", icon=":material/rule:"):
-        for line in ASSUMPTIONS:
+        _("Pre-trend check: in a placebo pilot inside the pre-period the treated stores' profit moved with the "
+          "controls' (its interval contains zero).") if readout.pre_trend_ok else
+        _("Pre-trend check: before the pilot the treated stores' profit already drifted apart from the controls' — "
+          "the estimate may mistake that drift for the forecast's effect."), icon=":material/trending_flat:")
+    with st.expander(_("What the readout assumes, in plain words"), icon=":material/rule:"):
+        for line in assumptions():
             st.markdown("- " + line)
+
+
+def said(note: object) -> str:
+    """A note a readout keeps, in the current language: a fact rendered now; a plain string
+    (a readout stored before notes were facts) translated when a catalog has it, else as
+    it is."""
+    if isinstance(note, str):
+        return _(note) if note.strip() else note
+    return str(note)
 
 
 def _truth(stored: StoredReadout, design: PilotDesign) -> str | None:
@@ -566,17 +622,21 @@ def _truth(stored: StoredReadout, design: PilotDesign) -> str | None:
     readout = stored.readout
     pieces = [(pd.Timestamp(a), pd.Timestamp(b), v[PROFIT]) for (a, b), v in simulated.items()]
     pieces = [p for p in pieces if readout.during[0] <= p[0].date() and p[1].date() <= readout.during[1]]
-    days = sum((b - a).days + 1 for a, b, _ in pieces)
+    days = sum((b - a).days + 1 for a, b, _v in pieces)
     if not pieces or days != readout.pilot_days:
         return None
     truth = sum(((b - a).days + 1) * v for a, b, v in pieces) / days
     estimate = readout.overall.set_index("measure").loc[PROFIT]
     inside = estimate["low"] <= truth <= estimate["high"]
-    return (f"On the demo chain the truth is known: ordering from the batch changed a treated store's profit by "
-            f"{fmt.yen(truth, signed=True)} a day on these days; the pilot estimated "
-            f"{fmt.yen(estimate['per_store_day'], signed=True)} ({fmt.pct(readout.level, 0)} interval "
-            f"{fmt.yen(estimate['low'])} to {fmt.yen(estimate['high'])}), which "
-            + ("covers it." if inside else "misses it — as about one pilot in twenty will."))
+    values = {"truth": fmt.yen(truth, signed=True), "estimate": fmt.yen(estimate["per_store_day"], signed=True),
+              "level": fmt.pct(readout.level, 0), "low": fmt.yen(estimate["low"]), "high": fmt.yen(estimate["high"])}
+    if inside:
+        return _("On the demo chain the truth is known: ordering from the batch changed a treated store's profit by "
+                 "{truth} a day on these days; the pilot estimated {estimate} ({level} interval {low} to {high}), "
+                 "which covers it.").format(**values)
+    return _("On the demo chain the truth is known: ordering from the batch changed a treated store's profit by "
+             "{truth} a day on these days; the pilot estimated {estimate} ({level} interval {low} to {high}), which "
+             "misses it — as about one pilot in twenty will.").format(**values)
 
 
 def per_store_frame(readout: PilotReadout) -> pd.DataFrame:
@@ -585,15 +645,15 @@ def per_store_frame(readout: PilotReadout) -> pd.DataFrame:
     level = fmt.pct(readout.level, 0)
     rows = {}
     for r in readout.per_store.itertuples(index=False):
-        row = rows.setdefault(r.store, {"Store": r.store})
+        row = rows.setdefault(r.store, {_("Store"): r.store})
         if r.measure == "stockout_days":
-            row["Stockout item-days a day"] = fmt.number(r.per_store_day, 2, signed=True)
+            row[_("Stockout item-days a day")] = fmt.number(r.per_store_day, 2, signed=True)
             continue
-        name = MEASURE_NAMES.get(r.measure, r.measure)
-        row[f"{name} a day"] = fmt.yen(r.per_store_day, signed=True)
+        row[_("{measure} a day").format(measure=measure_label(r.measure))] = fmt.yen(r.per_store_day, signed=True)
         if r.measure == PROFIT:
-            row[f"Profit {level} interval"] = f"{fmt.yen(r.low, signed=True)} to {fmt.yen(r.high, signed=True)}"
-            row["Profit p-value"] = fmt.p_value(r.p_value)
+            row[_("Profit {level} interval").format(level=level)] = _("{low} to {high}").format(
+                low=fmt.yen(r.low, signed=True), high=fmt.yen(r.high, signed=True))
+            row[_("Profit p-value")] = fmt.p_value(r.p_value)
     return pd.DataFrame(list(rows.values()))
 
 
@@ -602,14 +662,15 @@ def pre_frame(readout: PilotReadout) -> pd.DataFrame:
     rows = []
     for r in readout.balance.itertuples(index=False):
         days = r.measure == "stockout_days"
-        value = (lambda v, s=False: f"{fmt.number(v, 2, signed=s)} item-days") if days else \
+        value = (lambda v, s=False: str(item_days(v, 2, signed=s))) if days else \
             (lambda v, s=False: fmt.yen(v, signed=s))
         placebo = trend.loc[r.measure] if r.measure in trend.index else None
-        rows.append({"Measure": MEASURE_NAMES.get(r.measure, r.measure),
-                     "Treated a store-day": value(r.treated_mean), "Control a store-day": value(r.control_mean),
-                     "Difference": value(r.difference, True),
-                     "Placebo pilot (pre-trend)": "" if placebo is None else
-                     f"{value(placebo['per_store_day'], True)} ({value(placebo['low'], True)} to "
-                     f"{value(placebo['high'], True)})",
-                     "Pre-trend p-value": "" if placebo is None else fmt.p_value(placebo["p_value"])})
+        rows.append({_("Measure"): measure_label(r.measure),
+                     _("Treated a store-day"): value(r.treated_mean), _("Control a store-day"): value(r.control_mean),
+                     _("Difference"): value(r.difference, True),
+                     _("Placebo pilot (pre-trend)"): "" if placebo is None else
+                     _("{estimate} ({low} to {high})").format(estimate=value(placebo["per_store_day"], True),
+                                                              low=value(placebo["low"], True),
+                                                              high=value(placebo["high"], True)),
+                     _("Pre-trend p-value"): "" if placebo is None else fmt.p_value(placebo["p_value"])})
     return pd.DataFrame(rows)

@@ -84,8 +84,9 @@ import numpy as np
 import pandas as pd
 
 from core import fmt
-from core.columns import DATE, TARGET, Freq
+from core.columns import DATE, FREQ_WORDS, TARGET, Freq
 from core.errors import MitoshiError
+from core.i18n import M_, N_, Fmt, Msg, gettext, nM_
 from core.money.outcomes import STORE  # "store": the outcomes' store column
 from core.pilot.evidence import DAYS_PER_YEAR, LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.warehouse import Dataset, Warehouse, quote
@@ -106,6 +107,11 @@ MIN_WINDOWS = 4  # fewer placebo windows than this and a duration's variance is 
 REGION_PENALTY = 1000.0  # added to the distance of two stores in different regions
 SMD_GOOD, SMD_ACCEPTABLE = 0.1, 0.25
 MAX_ASSIGNMENTS = 4096  # coin assignments scored for rerandomisation (all of them up to 12 pairs)
+# A measure inside a sentence ("No profit recorded for store S001"); English catalog messages.
+MEASURE_WORDS = {PROFIT: N_("profit"), WASTE_COST: N_("waste cost"), LOST_MARGIN: N_("lost-sales margin"),
+                 STOCKOUT_DAYS: N_("stockout item-days")}
+# The grades of ``PilotDesign.smd_grade`` for people; English catalog messages.
+SMD_GRADES = {"good": N_("good"), "acceptable": N_("acceptable"), "poor": N_("poor")}
 
 # Column names a store master may use (lower-cased comparison).
 STORE_NAMES = ("store", "store_id", "shop", "shop_id", "店舗", "店舗id", "店舗コード")
@@ -117,6 +123,23 @@ PRICE_NAMES = ("price", "sell_price", "unit_price", "価格", "売価", "単価"
 
 class PilotDesignError(MitoshiError):
     """A pilot cannot be designed as asked; the message says what to change."""
+
+
+def joined(messages: list) -> object:
+    """Several sentences (facts) as one message, each rendered in the language of the
+    moment, separated by a space."""
+    if len(messages) == 1:
+        return messages[0]
+    return Msg(" ".join(f"{{p{i}}}" for i in range(len(messages))), {f"p{i}": m for i, m in enumerate(messages)})
+
+
+def length_problem(weeks: object) -> Msg:
+    return M_("The pilot's length must be 1 to {most} weeks (got {weeks}).", most=MAX_WEEKS, weeks=weeks)
+
+
+def day(value: date) -> Fmt:
+    """A day people read, as a fact (``2026-11-30`` / ``2026年11月30日`` when shown)."""
+    return Fmt("date", value.isoformat())
 
 
 
@@ -174,29 +197,31 @@ class DesignOptions:
     start: date | None = None
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[Msg] = []
         if self.treated is not None and self.treated < 2:
-            problems.append(f"A pilot needs at least 2 treated stores (got {self.treated}): with one, no interval "
-                            "can be put on its effect.")
+            problems.append(M_("A pilot needs at least 2 treated stores (got {n}): with one, no interval can be put on "
+                               "its effect.", n=self.treated))
         if self.weeks is not None and not 1 <= self.weeks <= MAX_WEEKS:
-            problems.append(f"The pilot's length must be 1 to {MAX_WEEKS} weeks (got {self.weeks}).")
+            problems.append(length_problem(self.weeks))
         if not 1 <= self.pre_weeks <= 52:
-            problems.append(f"The pre-period must be 1 to 52 weeks (got {self.pre_weeks}).")
+            problems.append(M_("The pre-period must be 1 to 52 weeks (got {n}).", n=self.pre_weeks))
         if not 0 < self.alpha < 0.5:
-            problems.append(f"The significance must be between 0 % and 50 % (got {fmt.pct(self.alpha)}); 5 % is usual.")
+            problems.append(M_("The significance must be between 0 % and 50 % (got {alpha}); 5 % is usual.",
+                               alpha=Fmt("pct", float(self.alpha))))
         if not 0.5 <= self.power < 1:
-            problems.append(f"The power must be at least 50 % and below 100 % (got {fmt.pct(self.power)}); 80 % is "
-                            "usual.")
+            problems.append(M_("The power must be at least 50 % and below 100 % (got {power}); 80 % is usual.",
+                               power=Fmt("pct", float(self.power))))
         if self.smallest_effect_yearly is not None and not self.smallest_effect_yearly > 0:
-            problems.append("The smallest yearly effect worth detecting must be above ¥0 (got "
-                            f"{fmt.yen(self.smallest_effect_yearly)}).")
+            problems.append(M_("The smallest yearly effect worth detecting must be above {zero} (got {effect}).",
+                               zero=Fmt("yen", 0.0), effect=Fmt("yen", float(self.smallest_effect_yearly))))
         if len(set(self.pinned)) != len(self.pinned):
-            problems.append("A store is pinned as treated twice: name each store once.")
+            problems.append(M_("A store is pinned as treated twice: name each store once."))
         if self.treated is not None and len(self.pinned) > self.treated:
-            problems.append(f"{len(self.pinned)} stores are pinned as treated but only {self.treated} treated stores "
-                            "are asked for: ask for more treated stores or pin fewer.")
+            problems.append(M_("{pinned} stores are pinned as treated but only {treated} treated stores are asked "
+                               "for: ask for more treated stores or pin fewer.", pinned=len(self.pinned),
+                               treated=self.treated))
         if problems:
-            raise PilotDesignError(" ".join(problems))
+            raise PilotDesignError(joined(problems))
 
     @property
     def pre_days(self) -> int:
@@ -259,9 +284,10 @@ class EarlierPilot:
     treated: tuple[str, ...]
     source: str
 
-    def describe(self) -> str:
-        stores = ", ".join(self.treated)
-        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d} ({stores} treated)"
+    def describe(self) -> Msg:
+        """``2026-11-01 to 2026-11-14 (S001, S002 treated)``, as a fact."""
+        return M_("{start} to {end} ({stores} treated)", start=day(self.start), end=day(self.end),
+                  stores=", ".join(self.treated))
 
 
 @dataclass(frozen=True)
@@ -340,23 +366,38 @@ class PilotDesign:
         return pd.DataFrame([asdict(b) | {"same_region": b.same_region} for b in self.balance])
 
     def smd_grade(self, name: str) -> str:
-        """``good`` (|SMD| < 0.1), ``acceptable`` (< 0.25) or ``poor`` for one SMD."""
+        """``good`` (|SMD| < 0.1), ``acceptable`` (< 0.25) or ``poor`` for one SMD (a key:
+        ``SMD_GRADES`` names it for people)."""
         value = abs(self.smd[name])
         return "good" if value < SMD_GOOD else "acceptable" if value < SMD_ACCEPTABLE else "poor"
 
     def assignment_sentence(self) -> str:
-        """How the treated store of each pair was chosen, in a sentence a PM reads."""
+        """How the treated store of each pair was chosen, in a sentence a PM reads (in the
+        current language)."""
         pinned = sum(b.pinned for b in self.balance)
         if pinned == len(self.balance):
-            return "Every treated store was pinned; each control is the closest store to its treated one."
-        drawn = (f"drawn by lot (seed {self.seed}) among the {self.accepted_assignments} of "
-                 f"{self.considered_assignments} possible draws")
+            return gettext("Every treated store was pinned; each control is the closest store to its treated one.")
+        values = {"seed": self.seed, "accepted": self.accepted_assignments, "considered": self.considered_assignments}
         if self.smd_limit is None:
-            rule = "with the smallest difference in sales and size between the groups (none was below 0.25)"
-        else:
-            rule = f"whose groups differ in sales and size by less than {self.smd_limit:g} standard deviations"
-        lead = "The treated store of each pair was" if not pinned else "The treated store of each unpinned pair was"
-        return f"{lead} {drawn} {rule}."
+            if pinned:
+                return gettext(
+                    "The treated store of each unpinned pair was drawn by lot (seed {seed}) among the {accepted} of "
+                    "{considered} possible draws with the smallest difference in sales and size between the groups "
+                    "(none was below 0.25).").format(**values)
+            return gettext(
+                "The treated store of each pair was drawn by lot (seed {seed}) among the {accepted} of {considered} "
+                "possible draws with the smallest difference in sales and size between the groups (none was below "
+                "0.25).").format(**values)
+        values["limit"] = f"{self.smd_limit:g}"
+        if pinned:
+            return gettext(
+                "The treated store of each unpinned pair was drawn by lot (seed {seed}) among the {accepted} of "
+                "{considered} possible draws whose groups differ in sales and size by less than {limit} standard "
+                "deviations.").format(**values)
+        return gettext(
+            "The treated store of each pair was drawn by lot (seed {seed}) among the {accepted} of {considered} "
+            "possible draws whose groups differ in sales and size by less than {limit} standard "
+            "deviations.").format(**values)
 
     def carried_over(self) -> dict[str, EarlierPilot]:
         """The design's stores (treated or control) that an earlier pilot treated, each with
@@ -376,35 +417,44 @@ class PilotDesign:
             return None
         parts = []
         for store, pilot in sorted(found.items()):
-            role = "treated" if store in self.treated else "a control"
-            parts.append(f"{store} ({role} here) was treated in the pilot of {pilot.start:%Y-%m-%d} to "
-                         f"{pilot.end:%Y-%m-%d}")
-        return ("; ".join(parts) + ". A store may carry an earlier pilot's effect (habits its staff kept, stock "
-                "ordered then): a control that carries it makes the measured difference smaller, a treated store "
-                "that does makes its change smaller. Pin such stores as treated, or read their own effects in the "
-                "readout's per-store table.")
+            values = {"store": store, "start": fmt.date(pilot.start), "end": fmt.date(pilot.end)}
+            parts.append((gettext("{store} (treated here) was treated in the pilot of {start} to {end}")
+                          if store in self.treated else
+                          gettext("{store} (a control here) was treated in the pilot of {start} to {end}"))
+                         .format(**values))
+        return gettext("{stores}. A store may carry an earlier pilot's effect (habits its staff kept, stock ordered "
+                       "then): a control that carries it makes the measured difference smaller, a treated store that "
+                       "does makes its change smaller. Pin such stores as treated, or read their own effects in the "
+                       "readout's per-store table.").format(stores=gettext("; ").join(parts))
 
     def duration_sentence(self) -> str:
         """What the power calculation says, in a sentence a PM reads."""
         k = len(self.pairs)
         target = fmt.yen_short(self.smallest_effect_yearly)
-        level = f"{fmt.pct(self.power, 0)} power at {fmt.pct(self.alpha, 0)} significance"
+        level = gettext("{power} power at {alpha} significance").format(power=fmt.pct(self.power, 0),
+                                                                         alpha=fmt.pct(self.alpha, 0))
         if self.meets_target:
-            return (f"{self.weeks} weeks with {k} treated and {k} control stores detect a yearly effect of "
-                    f"{fmt.yen_short(self.mde_yearly)} or more ({level}), at most the {target} worth detecting.")
+            return gettext("{weeks} weeks with {k} treated and {k} control stores detect a yearly effect of {mde} or "
+                           "more ({level}), at most the {target} worth detecting.").format(
+                weeks=self.weeks, k=k, mde=fmt.yen_short(self.mde_yearly), level=level, target=target)
         at_max = fmt.yen_short(self.point(MAX_WEEKS).mde_yearly)
-        chosen = (f"At {self.weeks} weeks the smallest detectable yearly effect is {fmt.yen_short(self.mde_yearly)}"
-                  if self.weeks != MAX_WEEKS else "")
         need = self.treated_needed
         half = self.chain_stores // 2
         if need is not None and need <= half:
-            more = f"about {need} treated stores and as many controls would detect it in {MAX_WEEKS} weeks."
+            more = gettext("To detect {target}, about {need} treated stores and as many controls would detect it in "
+                           "{most} weeks.").format(target=target, need=need, most=MAX_WEEKS)
         else:
-            more = (f"even {half} treated stores (half the chain) would not detect it in {MAX_WEEKS} weeks: "
-                    "a smaller pilot can only confirm a larger effect.")
-        lead = (f"No pilot of up to {MAX_WEEKS} weeks with {k} treated stores detects {target} a year ({level}): at "
-                f"{MAX_WEEKS} weeks the smallest detectable yearly effect is {at_max}")
-        return f"{lead}. {chosen + '. ' if chosen else ''}To detect {target}, {more}"
+            more = gettext("To detect {target}, even {half} treated stores (half the chain) would not detect it in "
+                           "{most} weeks: a smaller pilot can only confirm a larger effect.").format(
+                target=target, half=half, most=MAX_WEEKS)
+        lead = gettext("No pilot of up to {most} weeks with {k} treated stores detects {target} a year ({level}): at "
+                       "{most} weeks the smallest detectable yearly effect is {at_max}.").format(
+            most=MAX_WEEKS, k=k, target=target, level=level, at_max=at_max)
+        if self.weeks == MAX_WEEKS:
+            return f"{lead} {more}"
+        chosen = gettext("At {weeks} weeks the smallest detectable yearly effect is {mde}.").format(
+            weeks=self.weeks, mde=fmt.yen_short(self.mde_yearly))
+        return f"{lead} {chosen} {more}"
 
     # -- storage ------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -527,11 +577,14 @@ def match_pairs(features: pd.DataFrame, n_pairs: int, pinned: tuple[str, ...] = 
     stores = features["store"].astype(str).tolist()
     unknown = [s for s in pinned if s not in stores]
     if unknown:
-        raise PilotDesignError(f"Pinned store{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not in the data: "
-                               f"pin stores among {', '.join(stores[:12])}{' …' if len(stores) > 12 else ''}.")
+        raise PilotDesignError(nM_("Pinned store {unknown} not in the data: pin stores among {stores}.",
+                                   "Pinned stores {unknown} not in the data: pin stores among {stores}.", "n",
+                                   unknown=", ".join(unknown), n=len(unknown),
+                                   stores=", ".join(stores[:12]) + (" …" if len(stores) > 12 else "")))
     if 2 * n_pairs > len(stores):
-        raise PilotDesignError(f"{n_pairs} treated stores need {n_pairs} controls, {2 * n_pairs} stores in all, but "
-                               f"the data has {len(stores)}: ask for at most {len(stores) // 2} treated stores.")
+        raise PilotDesignError(M_("{n} treated stores need {n} controls, {all} stores in all, but the data has "
+                                  "{stores}: ask for at most {most} treated stores.", n=n_pairs, all=2 * n_pairs,
+                                  stores=len(stores), most=len(stores) // 2))
     dist = distances(features)
     index = {s: i for i, s in enumerate(stores)}
     chosen: list[tuple[int, int]] = []
@@ -687,8 +740,10 @@ def placebo_variance(outcomes: pd.DataFrame, stores: tuple[str, ...], pre_days: 
     wide, days = _panel(outcomes, measure)
     missing = sorted(set(stores) - set(wide.index))
     if missing:
-        raise PilotDesignError(f"No {measure} recorded for store{'s' if len(missing) > 1 else ''} "
-                               f"{', '.join(missing)} in the history: choose stores that have sales.")
+        raise PilotDesignError(nM_("No {measure} recorded for store {stores} in the history: choose stores that have "
+                                   "sales.", "No {measure} recorded for stores {stores} in the history: choose stores "
+                                   "that have sales.", "n", measure=Msg(MEASURE_WORDS.get(measure, measure)),
+                                   stores=", ".join(missing), n=len(missing)))
     values = wide.loc[list(stores)].to_numpy(dtype=float)
     present = np.isfinite(values)
     sums = np.concatenate([np.zeros((len(values), 1)), np.cumsum(np.where(present, values, 0.0), axis=1)], axis=1)
@@ -717,10 +772,10 @@ def placebo_variance(outcomes: pd.DataFrame, stores: tuple[str, ...], pre_days: 
     fitted = table[~table["extrapolated"]]
     if len(fitted) < 2:
         need = pre_days + 14 + (MIN_WINDOWS - 1) * STRIDE_DAYS
-        raise PilotDesignError(
-            f"The history ({n_days} days) is too short to measure how profit varies between stores: placebo pilots "
-            f"of a {pre_days}-day pre-period and 1 and 2 weeks need at least {need} days. Shorten the pre-period or "
-            "append more history.")
+        raise PilotDesignError(M_(
+            "The history ({n} days) is too short to measure how profit varies between stores: placebo pilots of a "
+            "{pre}-day pre-period and 1 and 2 weeks need at least {need} days. Shorten the pre-period or append more "
+            "history.", n=n_days, pre=pre_days, need=need))
     if table["extrapolated"].any():
         design = np.column_stack([np.ones(len(fitted)), 1.0 / (7 * fitted["weeks"].to_numpy())])
         coef, _ = nnls(design, fitted["variance"].to_numpy())
@@ -786,7 +841,7 @@ class PilotHistory:
     data_end: date
     chain_stores: int
     sales_unit: str = "yen"
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Msg, ...] = field(default_factory=tuple)  # facts: ``str(note)`` reads it in the current language
     dataset_name: str = ""
     earlier_pilots: tuple[EarlierPilot, ...] = ()  # ``earlier_pilots`` of the dataset
 
@@ -801,22 +856,23 @@ def design_pilot(history: PilotHistory, options: DesignOptions, project_id: str,
     the pilot on, or too short a history."""
     stores = history.features["store"].astype(str).tolist()
     if len(stores) < 4:
-        raise PilotDesignError(f"A pilot needs at least 4 stores (2 treated, 2 control); the data has {len(stores)}.")
+        raise PilotDesignError(M_("A pilot needs at least 4 stores (2 treated, 2 control); the data has {n}.",
+                                  n=len(stores)))
     target = options.smallest_effect_yearly
     if target is None:
         if offline_yearly_savings is None:
-            raise PilotDesignError("Give the smallest yearly effect worth detecting, or price a backtest run on the "
-                                   "Money page first: its yearly savings are the default.")
+            raise PilotDesignError(M_("Give the smallest yearly effect worth detecting, or price a backtest run on the "
+                                      "Money page first: its yearly savings are the default."))
         if not offline_yearly_savings > 0:
-            raise PilotDesignError(
-                f"The offline estimate saves {fmt.yen_change(offline_yearly_savings, short=True)} a year, nothing to "
-                "detect: give the smallest yearly effect worth detecting by hand.")
+            raise PilotDesignError(M_(
+                "The offline estimate saves {amount} a year, nothing to detect: give the smallest yearly effect worth "
+                "detecting by hand.", amount=Fmt("yen_change", float(offline_yearly_savings), {"short": True})))
         target = float(offline_yearly_savings)
     default = max(len(options.pinned), 2) if options.pinned else min(len(stores) // 2, MAX_DEFAULT_TREATED)
     n_pairs = options.treated or default
     if n_pairs < 2:
-        raise PilotDesignError("A pilot needs at least 2 treated stores: with one, no interval can be put on its "
-                               "effect.")
+        raise PilotDesignError(M_("A pilot needs at least 2 treated stores: with one, no interval can be put on its "
+                                  "effect."))
     matching = match_pairs(history.features, n_pairs, options.pinned, options.seed)
     rows, smds = balance(history.features, matching)
     stores_in = tuple(s for pair in matching.pairs for s in pair)
@@ -850,7 +906,7 @@ def redesign_weeks(design: PilotDesign, weeks: int) -> PilotDesign:
     Raises ``PilotDesignError`` for a length outside 1..``MAX_WEEKS`` or whose pre-period
     would hold an earlier pilot's days (``check_earlier_pilots``)."""
     if not 1 <= weeks <= MAX_WEEKS:
-        raise PilotDesignError(f"The pilot's length must be 1 to {MAX_WEEKS} weeks (got {weeks}).")
+        raise PilotDesignError(length_problem(weeks))
     point = design.point(weeks)
     check_earlier_pilots(design.earlier_pilots, design.start, 7 * weeks, point.pre_days, design.dataset_name)
     return replace(design, days=7 * weeks, pre_days=point.pre_days,
@@ -868,23 +924,46 @@ def check_earlier_pilots(earlier: tuple[EarlierPilot, ...], start: date, days: i
     if not clashing:
         return
     last = max(clashing, key=lambda p: p.end)
-    named = f" on '{dataset_name}'" if dataset_name else ""
     if last.end >= start:
+        values = {"start": day(start), "earlier": last.describe()}
         raise PilotDesignError(
-            f"The pilot's days from {start:%Y-%m-%d} overlap an earlier pilot{named}, {last.describe()}: a store "
-            "cannot be in two pilots on the same days. Start the new pilot after it.")
+            M_("The pilot's days from {start} overlap an earlier pilot on '{dataset}', {earlier}: a store cannot be in "
+               "two pilots on the same days. Start the new pilot after it.", dataset=dataset_name, **values)
+            if dataset_name else
+            M_("The pilot's days from {start} overlap an earlier pilot, {earlier}: a store cannot be in two pilots on "
+               "the same days. Start the new pilot after it.", **values))
     clean = (start - last.end).days - 1  # ordinary days between the earlier pilot and the new one
     weeks_in = clean // 7
-    shorter = (f" Or compare with the {weeks_in} week{'s' if weeks_in != 1 else ''} of ordinary days already in: "
-               f"a pre-period and a pilot of at most {weeks_in} week{'s' if weeks_in != 1 else ''} each."
-               if weeks_in >= 1 else "")
-    raise PilotDesignError(
-        f"The pre-period of this pilot, {pre_start:%Y-%m-%d} to {start - timedelta(days=1):%Y-%m-%d}, holds the days "
-        f"of an earlier pilot{named}, {last.describe()}: on them the treated stores ordered from the model, so they "
-        f"are not ordinary days before the new pilot. The new pilot needs {pre_days} ordinary days after "
-        f"{last.end:%Y-%m-%d}; {clean} {'is' if clean == 1 else 'are'} in the data. Add {pre_days - clean} more days "
-        "of today's practice (on the demo chain: extend it on Import & manage; with your own data: append them), "
-        f"then design again.{shorter}")
+    values = {"first": day(pre_start), "last": day(start - timedelta(days=1)), "earlier": last.describe(),
+              "needed": pre_days, "after": day(last.end), "n": clean, "more": pre_days - clean}
+    problem = (
+        nM_("The pre-period of this pilot, {first} to {last}, holds the days of an earlier pilot on '{dataset}', "
+            "{earlier}: on them the treated stores ordered from the model, so they are not ordinary days before the "
+            "new pilot. The new pilot needs {needed} ordinary days after {after}; {n} is in the data. Add {more} more "
+            "days of today's practice (on the demo chain: extend it on Import & manage; with your own data: append "
+            "them), then design again.",
+            "The pre-period of this pilot, {first} to {last}, holds the days of an earlier pilot on '{dataset}', "
+            "{earlier}: on them the treated stores ordered from the model, so they are not ordinary days before the "
+            "new pilot. The new pilot needs {needed} ordinary days after {after}; {n} are in the data. Add {more} "
+            "more days of today's practice (on the demo chain: extend it on Import & manage; with your own data: "
+            "append them), then design again.", "n", dataset=dataset_name, **values)
+        if dataset_name else
+        nM_("The pre-period of this pilot, {first} to {last}, holds the days of an earlier pilot, {earlier}: on them "
+            "the treated stores ordered from the model, so they are not ordinary days before the new pilot. The new "
+            "pilot needs {needed} ordinary days after {after}; {n} is in the data. Add {more} more days of today's "
+            "practice (on the demo chain: extend it on Import & manage; with your own data: append them), then "
+            "design again.",
+            "The pre-period of this pilot, {first} to {last}, holds the days of an earlier pilot, {earlier}: on them "
+            "the treated stores ordered from the model, so they are not ordinary days before the new pilot. The new "
+            "pilot needs {needed} ordinary days after {after}; {n} are in the data. Add {more} more days of today's "
+            "practice (on the demo chain: extend it on Import & manage; with your own data: append them), then "
+            "design again.", "n", **values))
+    if weeks_in < 1:
+        raise PilotDesignError(problem)
+    raise PilotDesignError(joined([problem, nM_(
+        "Or compare with the {n} week of ordinary days already in: a pre-period and a pilot of at most {n} week each.",
+        "Or compare with the {n} weeks of ordinary days already in: a pre-period and a pilot of at most {n} weeks "
+        "each.", "n", n=weeks_in)]))
 
 
 def earlier_pilots(warehouse: Warehouse, dataset: Dataset) -> tuple[EarlierPilot, ...]:
@@ -940,10 +1019,11 @@ def readout_set_aside(warehouse: Warehouse, project_id: str) -> str | None:
     if readout is None:
         return None
     read = datetime.fromisoformat(str(readout["created_at"]))
-    return (f"The project's pilot of {design.start:%Y-%m-%d} to {design.end:%Y-%m-%d} "
-            f"({', '.join(design.treated)} treated) was read out on {read:%Y-%m-%d %H:%M}. The GO/NO-GO decision "
-            "reads the newest design's readout: saving a new design sets that readout aside, and the decision has no "
-            "measured pilot until the new one is read out.")
+    return gettext("The project's pilot of {start} to {end} ({stores} treated) was read out on {read} {time}. The "
+                   "GO/NO-GO decision reads the newest design's readout: saving a new design sets that readout aside, "
+                   "and the decision has no measured pilot until the new one is read out.").format(
+        start=fmt.date(design.start), end=fmt.date(design.end), stores=", ".join(design.treated),
+        read=fmt.date(read.date()), time=f"{read:%H:%M}")
 
 
 # ---------------------------------------------------------------------------------
@@ -952,6 +1032,11 @@ def readout_set_aside(warehouse: Warehouse, project_id: str) -> str | None:
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     lower = {c.lower(): c for c in columns}
     return next((lower[n] for n in names if n in lower), None)
+
+
+def not_a_key(column: str, dataset: Dataset) -> Msg:
+    return M_("'{column}' is not a key of '{name}': choose one of {keys}.", column=column, name=dataset.name,
+              keys=", ".join(dataset.spec.keys))
 
 
 def store_column(dataset: Dataset) -> str:
@@ -964,8 +1049,8 @@ def store_column(dataset: Dataset) -> str:
         return found
     if len(keys) > 1:
         return keys[0]
-    raise PilotDesignError(f"The dataset '{dataset.name}' has one key ({', '.join(keys)}): a pilot needs a key column "
-                           "naming the store each series belongs to.")
+    raise PilotDesignError(M_("The dataset '{name}' has one key ({keys}): a pilot needs a key column naming the store "
+                              "each series belongs to.", name=dataset.name, keys=", ".join(keys)))
 
 
 def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_days: int,
@@ -976,11 +1061,10 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
     ``pre_days`` days up to ``end`` (default: the data's last day). Returns the frame, the
     unit of ``sales`` ("yen" or "units") and notes on what was missing."""
     if dataset.freq != Freq.DAILY:
-        raise PilotDesignError(f"The dataset '{dataset.name}' is {dataset.freq.label}: a pilot is designed on daily "
-                               "sales. Import daily data.")
+        raise PilotDesignError(M_("The dataset '{name}' is {freq}: a pilot is designed on daily sales. Import daily "
+                                  "data.", name=dataset.name, freq=Msg(FREQ_WORDS[dataset.freq.value])))
     if store_col not in dataset.spec.keys:
-        raise PilotDesignError(f"'{store_col}' is not a key of '{dataset.name}': choose one of "
-                               f"{', '.join(dataset.spec.keys)}.")
+        raise PilotDesignError(not_a_key(store_col, dataset))
     end = end or dataset.end_date
     first = end - timedelta(days=pre_days - 1)
     columns = list(dataset.spec.value_columns())
@@ -991,7 +1075,7 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
         f"""SELECT CAST({quote(store_col)} AS VARCHAR) AS store, sum({TARGET}) AS units, {yen} AS yen
             FROM {table} WHERE {DATE} BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [first, end])
     days = (end - first).days + 1
-    notes = []
+    notes: list[Msg] = []
     frame["units"] = frame["units"].astype(float) / days
     if price:
         frame["sales"] = frame["yen"].astype(float) / days
@@ -999,7 +1083,7 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
     else:
         frame["sales"] = frame["units"]
         unit = "units"
-        notes.append("The data has no price column: stores are matched on units sold a day.")
+        notes.append(M_("The data has no price column: stores are matched on units sold a day."))
     frame = frame.drop(columns="yen")
     master = warehouse.side_table(dataset, "stores")
     if master is not None and store_col in master.columns:
@@ -1022,11 +1106,11 @@ def store_features(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_d
         if frame["size"].isna().any():
             frame = frame.drop(columns="size")
     if "size" not in frame:
-        notes.append("No store size is recorded: stores are matched on sales (and region) only.")
+        notes.append(M_("No store size is recorded: stores are matched on sales (and region) only."))
     if "region" in frame and frame["region"].isna().any():
         frame = frame.drop(columns="region")
     if "region" not in frame:
-        notes.append("No store region is recorded: pairs are not matched on region.")
+        notes.append(M_("No store region is recorded: pairs are not matched on region."))
     if "label" in frame:
         frame["label"] = [f"{s} {n}" if isinstance(n, str) and n else s for s, n in zip(frame["store"], frame["label"],
                                                                                      strict=True)]
@@ -1037,8 +1121,7 @@ def store_names(warehouse: Warehouse, dataset: Dataset, column: str) -> list[str
     """The stores of ``dataset``: the distinct values of its key ``column`` as text, sorted.
     Raises ``PilotDesignError`` when ``column`` is not one of its keys."""
     if column not in dataset.spec.keys:
-        raise PilotDesignError(f"'{column}' is not a key of '{dataset.name}': choose one of "
-                               f"{', '.join(dataset.spec.keys)}.")
+        raise PilotDesignError(not_a_key(column, dataset))
     frame = warehouse.query(f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) AS s FROM "
                             f"{quote(dataset.table_name)} ORDER BY 1")
     return frame["s"].tolist()
@@ -1059,7 +1142,8 @@ def pilot_history(warehouse: Warehouse, dataset: Dataset, store_col: str, pre_da
         outcomes = store_day_outcomes(data, warehouse.side_table(dataset, "items"), economics or Economics(),
                                       store_col)
     except ImpactInputError as error:
-        raise PilotDesignError(f"The store-day profit the pilot is sized on cannot be computed: {error}") from None
+        raise PilotDesignError(M_("The store-day profit the pilot is sized on cannot be computed: {error}",
+                                  error=error.args[0] if len(error.args) == 1 else str(error))) from None
     return PilotHistory(features=features, outcomes=outcomes, data_end=dataset.end_date,
                         chain_stores=len(features), sales_unit=unit, notes=notes, dataset_name=dataset.name,
                         earlier_pilots=earlier_pilots(warehouse, dataset))

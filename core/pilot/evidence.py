@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from core.i18n import N_, Msg, from_json, gettext, to_json
+
 NONE = "none"  # no pilot designed for the project
 DESIGNED = "designed"  # a pilot is designed, not read out yet
 READ = "read"  # the pilot was read out
@@ -64,12 +66,16 @@ class OnlineEvidence:
     offline_yearly_savings: float | None = None  # what the backtest's money impact promised a year
     offline_model: str | None = None
     batch_version: int | None = None  # the published batch the treated stores ordered from
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    # The readout's notes, as facts (``Msg``; a plain string in evidence stored before notes were facts):
+    # ``str(note)`` reads it in the current language.
+    notes: tuple[Msg | str, ...] = field(default_factory=tuple)
     batch_model: str | None = None  # the model of that batch (alias)
     detectable_yearly: float | None = None  # the design's minimum detectable yearly effect for the chain (yen)
     power: float | None = None  # the design's power (0.8) ...
     alpha: float | None = None  # ... at this two-sided significance (0.05)
-    offline_ordering: str | None = None  # how the piloted batch ordered, as its promise was priced (None: not known)
+    # How the piloted batch ordered, as its promise was priced, as a fact (``Msg``; plain English in evidence stored
+    # before; None: not known).
+    offline_ordering: Msg | str | None = None
     design_offline_yearly_savings: float | None = None  # the design's promise (the run's best model), when a readout
     design_offline_model: str | None = None  # prices the batch actually piloted instead
     days_planned: int | None = None  # the pilot's planned days (None: stored before it was kept; read as complete)
@@ -79,9 +85,13 @@ class OnlineEvidence:
         return next((e for e in self.estimates if e.measure == measure), None)
 
     def to_dict(self) -> dict:
+        """JSON-ready: dates as ISO text, the notes and the ordering as message facts
+        (``core.i18n.to_json``)."""
         values = asdict(self)
         for key in ("start", "end"):
             values[key] = None if values[key] is None else values[key].isoformat()
+        values["notes"] = [to_json(n) for n in self.notes]
+        values["offline_ordering"] = to_json(self.offline_ordering)
         return values
 
     @classmethod
@@ -90,12 +100,21 @@ class OnlineEvidence:
         for key in ("start", "end"):
             values[key] = None if values.get(key) is None else date.fromisoformat(values[key])
         values["estimates"] = tuple(Estimate(**e) for e in values.get("estimates", ()))
-        for key in ("treated", "control", "notes"):
+        for key in ("treated", "control"):
             values[key] = tuple(values.get(key, ()))
+        values["notes"] = tuple(from_json(n) for n in values.get("notes", ()))  # old rows: plain English strings
+        values["offline_ordering"] = from_json(values.get("offline_ordering"))
         return cls(**values)
 
 
 # The one name of each measure for people (the readout, the decision, the report and its
 # PDF all use it). Lost-sales margin is estimated (demand on a stockout day is not seen).
-MEASURE_LABELS = {PROFIT: "Profit", WASTE_COST: "Waste cost", LOST_MARGIN: "Lost-sales margin",
-                  STOCKOUT_DAYS: "Stockout item-days"}
+# The values are English catalog messages: show them with ``measure_label`` (or ``gettext``).
+MEASURE_LABELS = {PROFIT: N_("Profit"), WASTE_COST: N_("Waste cost"), LOST_MARGIN: N_("Lost-sales margin"),
+                  STOCKOUT_DAYS: N_("Stockout item-days")}
+
+
+def measure_label(measure: str) -> str:
+    """A measure's name in the current language (``Profit`` / 利益); an unknown key as it is."""
+    label = MEASURE_LABELS.get(measure)
+    return gettext(label) if label is not None else str(measure)

@@ -76,6 +76,7 @@ from core.backtest import store as runs
 from core.backtest.engine import dataset_data
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError, WarehouseError
+from core.i18n import M_, Msg, gettext, nM_, ngettext
 from core.forecast.base import FORECAST
 from core.handoff import store as handoff_store
 from core.handoff.batch import ORDER_QUANTITY, STEP
@@ -142,9 +143,6 @@ FROM forecast_monitoring
 GROUP BY dataset_id, version, period_start
 ORDER BY dataset_id, version, period_start;"""
 
-# Where the actuals come from, said wherever they are missing.
-HOW_TO_APPEND = "append the period's sales on Import & manage, or extend the demo"
-
 
 class MonitorError(MitoshiError):
     """A batch cannot be watched as asked; the message says why and what to do."""
@@ -161,9 +159,10 @@ class BandConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
-            raise MonitorError(f"The band's level is a share between 0 and 1 (0.9 for 90 %); got {self.level}.")
+            raise MonitorError(M_("The band's level is a share between 0 and 1 (0.9 for 90 %); got {level}.",
+                                  level=self.level))
         if self.resamples < 10:
-            raise MonitorError(f"Resample each backtest week at least 10 times; got {self.resamples}.")
+            raise MonitorError(M_("Resample each backtest week at least 10 times; got {n}.", n=self.resamples))
 
 
 @dataclass(frozen=True)
@@ -361,11 +360,12 @@ class BatchWatch:
         return None if covered.empty else pd.Timestamp(covered["last_actual"].max()).date()
 
     def period_label(self, start: object) -> str:
-        """``Week of 2026-11-02`` (daily and weekly data) or ``Month of 2026-11``."""
+        """``Week of 2026-11-02`` (daily and weekly data) or ``Month of 2026-11``
+        (``2026年11月2日の週``, ``2026年11月`` in Japanese)."""
         start = pd.Timestamp(start)
         if self.freq is Freq.MONTHLY:
-            return f"Month of {start:%Y-%m}"
-        return f"Week of {start:%Y-%m-%d}"
+            return gettext("Month of {year}-{month:02d}").format(year=start.year, month=start.month)
+        return gettext("Week of {day}").format(day=fmt.date(start))
 
     def alert_sentences(self) -> list[str]:
         """One sentence per alert, oldest period first: ``Week of 2026-11-02: WAPE 41% is
@@ -374,20 +374,24 @@ class BatchWatch:
         for row in self.periods.itertuples():
             label = self.period_label(row.period_start)
             if row.wape_alert:
-                sentences.append(f"{label}: WAPE {fmt.pct(row.wape, 0)} is above the backtest's band "
-                                 f"{band_range(row.wape_low, row.wape_high)}: the forecasts are drifting.")
+                sentences.append(gettext("{period}: WAPE {wape} is above the backtest's band {band}: the forecasts are "
+                                         "drifting.").format(period=label, wape=fmt.pct(row.wape, 0),
+                                                             band=band_range(row.wape_low, row.wape_high)))
             if row.bias_alert:
-                side = ("over-forecasts more than in the backtest (expect waste)" if row.bias > 0 else
-                        "under-forecasts more than in the backtest (expect empty shelves)")
-                sentences.append(f"{label}: bias {fmt.pct(row.bias, 0, signed=True)} is outside the backtest's "
-                                 f"range {band_range(row.bias_low, row.bias_high, signed=True)}: the batch {side}.")
+                values = {"period": label, "bias": fmt.pct(row.bias, 0, signed=True),
+                          "band": band_range(row.bias_low, row.bias_high, signed=True)}
+                sentences.append((gettext("{period}: bias {bias} is outside the backtest's range {band}: the batch "
+                                          "over-forecasts more than in the backtest (expect waste).") if row.bias > 0
+                                  else gettext("{period}: bias {bias} is outside the backtest's range {band}: the batch "
+                                               "under-forecasts more than in the backtest (expect empty shelves)."))
+                                 .format(**values))
         return sentences
 
     def good_news(self) -> list[str]:
         """One sentence per period whose WAPE is below its band (no alert)."""
-        return [f"{self.period_label(r.period_start)}: WAPE {fmt.pct(r.wape, 0)} is below the backtest's band "
-                f"{band_range(r.wape_low, r.wape_high)}: better than the backtest." for r in self.periods.itertuples()
-                if r.wape_below]
+        return [gettext("{period}: WAPE {wape} is below the backtest's band {band}: better than the backtest.").format(
+                    period=self.period_label(r.period_start), wape=fmt.pct(r.wape, 0),
+                    band=band_range(r.wape_low, r.wape_high)) for r in self.periods.itertuples() if r.wape_below]
 
     def coverage_sentences(self) -> list[str]:
         """What is not covered yet: periods without actuals and series without any."""
@@ -395,39 +399,57 @@ class BatchWatch:
         waiting = self.periods[self.periods["status"] != COMPLETE]
         last = self.last_actual
         if last is None:
-            end = f"; the data ends {self.data_end:%Y-%m-%d}" if self.data_end else ""
-            sentences.append(f"No actuals yet for this batch (it forecasts {self.first_date:%Y-%m-%d} to "
-                             f"{self.last_date:%Y-%m-%d}{end}): {HOW_TO_APPEND}.")
+            values = {"first": fmt.date(self.first_date), "last": fmt.date(self.last_date)}
+            if self.data_end:
+                sentences.append(gettext(
+                    "No actuals yet for this batch (it forecasts {first} to {last}; the data ends {end}): append the "
+                    "period's sales on Import & manage, or extend the demo.").format(end=fmt.date(self.data_end),
+                                                                                     **values))
+            else:
+                sentences.append(gettext(
+                    "No actuals yet for this batch (it forecasts {first} to {last}): append the period's sales on "
+                    "Import & manage, or extend the demo.").format(**values))
         elif last < self.last_date:
-            sentences.append(f"No actuals yet after {last:%Y-%m-%d} (the batch forecasts up to "
-                             f"{self.last_date:%Y-%m-%d}): {HOW_TO_APPEND}.")
+            sentences.append(gettext("No actuals yet after {day} (the batch forecasts up to {last}): append the "
+                                     "period's sales on Import & manage, or extend the demo.").format(
+                day=fmt.date(last), last=fmt.date(self.last_date)))
         if self.missing_series:
             shown = ", ".join(self.missing_series[:5]) + (" …" if len(self.missing_series) > 5 else "")
             n = len(self.missing_series)
-            sentences.append(f"{n:,} of {self.n_series:,} series {'has' if n == 1 else 'have'} no actual on any date "
-                             f"the data has reached (ended, or {'its' if n == 1 else 'their'} sales were not "
-                             f"appended): {shown}.")
+            sentences.append(ngettext(
+                "{n:,} of {total:,} series has no actual on any date the data has reached (ended, or its sales were "
+                "not appended): {shown}.",
+                "{n:,} of {total:,} series have no actual on any date the data has reached (ended, or their sales "
+                "were not appended): {shown}.", n).format(n=n, total=self.n_series, shown=shown))
         elif not waiting.empty and last is not None:
             gaps = waiting[(waiting["status"] == PARTIAL) & (waiting[SERIES_MISSING] > 0)]
             for row in gaps.itertuples():
-                verb = "has" if row.series_missing == 1 else "have"
-                sentences.append(f"{self.period_label(row.period_start)}: {row.series_missing:,} of "
-                                 f"{row.series_forecast:,} series {verb} no actual yet.")
+                sentences.append(ngettext("{period}: {n:,} of {total:,} series has no actual yet.",
+                                          "{period}: {n:,} of {total:,} series have no actual yet.",
+                                          row.series_missing).format(period=self.period_label(row.period_start),
+                                                                     n=row.series_missing, total=row.series_forecast))
         return sentences
 
     @property
     def band_sentence(self) -> str:
         """Where the band comes from, in a sentence."""
         weeks = int(self.periods["band_weeks"].max()) if len(self.periods) else 0
+        model = fmt.model_name(self.model)
         if not weeks:
-            name = f"'{self.run_name}'" if self.run_name else f"{self.run_id} (deleted since)"
-            return (f"No band: the backtest run {name} has no scored errors of {fmt.model_name(self.model)} to "
-                    "compare with.")
-        folds = ", ".join(fmt.pct(v) for _, v in self.fold_wape)
-        noun = "months" if self.freq is Freq.MONTHLY else "weeks"
-        return (f"Band: the central {fmt.pct(self.options.band.level, 0)} of the {noun} of {fmt.model_name(self.model)} "
-                f"in the backtest run '{self.run_name}' ({weeks:,} fold {noun}, each resampled to the monitored "
-                f"period's number of series); its folds scored a WAPE of {folds}.")
+            if self.run_name:
+                return gettext("No band: the backtest run '{run}' has no scored errors of {model} to compare "
+                               "with.").format(run=self.run_name, model=model)
+            return gettext("No band: the backtest run {run} (deleted since) has no scored errors of {model} to compare "
+                           "with.").format(run=self.run_id, model=model)
+        values = {"level": fmt.pct(self.options.band.level, 0), "model": model, "run": self.run_name, "n": weeks,
+                  "folds": gettext(", ").join(fmt.pct(v) for _, v in self.fold_wape)}
+        if self.freq is Freq.MONTHLY:
+            return gettext("Band: the central {level} of the months of {model} in the backtest run '{run}' ({n:,} fold "
+                           "months, each resampled to the monitored period's number of series); its folds scored a "
+                           "WAPE of {folds}.").format(**values)
+        return gettext("Band: the central {level} of the weeks of {model} in the backtest run '{run}' ({n:,} fold "
+                       "weeks, each resampled to the monitored period's number of series); its folds scored a WAPE of "
+                       "{folds}.").format(**values)
 
     def money_sentences(self) -> list[str]:
         """The money realised so far against the backtest's promise, and what was not counted."""
@@ -437,19 +459,33 @@ class BatchWatch:
         if not realised.empty:
             store_days = float(realised[STORE_DAYS].sum())
             total = float(realised[PROFIT].sum())
-            text = (f"Realised so far: {fmt.yen(total / store_days)} profit per store and day over "
-                    f"{fmt.count(store_days)} store-days ({fmt.yen_short(total)} in all)")
-            if not fmt.missing(money.promise):
-                text += (f"; the backtest promised {fmt.yen(money.promise)} per store and day with "
-                         f"{fmt.model_name(self.model)}")
-                if not fmt.missing(money.baseline_promise) and money.baseline_label:
-                    text += f" ({fmt.yen(money.baseline_promise)} with {money.baseline_label})"
-                scope = (f"its {money.promise_stores:,} store{'s' if money.promise_stores != 1 else ''}"
-                         if money.promise_stores else "its stores")
-                text += (f". The promise is an average over the backtest's weeks and {scope}, not a forecast "
-                         "for these weeks or these stores: seasons and store sizes move both figures")
-            sentences.append(text + ".")
-        return sentences + list(money.notes)
+            values = {"per_day": fmt.yen(total / store_days), "store_days": fmt.count(store_days),
+                      "total": fmt.yen_short(total)}
+            if fmt.missing(money.promise):
+                sentences.append(gettext("Realised so far: {per_day} profit per store and day over {store_days} "
+                                         "store-days ({total} in all).").format(**values))
+                return sentences + [str(note) for note in money.notes]
+            values |= {"promise": fmt.yen(money.promise), "model": fmt.model_name(self.model)}
+            baseline = str(money.baseline_label) if money.baseline_label else ""
+            if not fmt.missing(money.baseline_promise) and baseline:
+                text = gettext("Realised so far: {per_day} profit per store and day over {store_days} store-days "
+                               "({total} in all); the backtest promised {promise} per store and day with {model} "
+                               "({baseline_promise} with {baseline}).").format(
+                    baseline_promise=fmt.yen(money.baseline_promise), baseline=baseline, **values)
+            else:
+                text = gettext("Realised so far: {per_day} profit per store and day over {store_days} store-days "
+                               "({total} in all); the backtest promised {promise} per store and day with "
+                               "{model}.").format(**values)
+            scope = (ngettext("The promise is an average over the backtest's weeks and its {n:,} store, not a forecast "
+                              "for these weeks or these stores: seasons and store sizes move both figures.",
+                              "The promise is an average over the backtest's weeks and its {n:,} stores, not a "
+                              "forecast for these weeks or these stores: seasons and store sizes move both figures.",
+                              money.promise_stores).format(n=money.promise_stores)
+                     if money.promise_stores else
+                     gettext("The promise is an average over the backtest's weeks and its stores, not a forecast for "
+                             "these weeks or these stores: seasons and store sizes move both figures."))
+            sentences.append(f"{text} {scope}")
+        return sentences + [str(note) for note in money.notes]
 
     # -- stored and exported -------------------------------------------------------
     def to_long(self) -> pd.DataFrame:
@@ -526,8 +562,8 @@ class Money:
     stores: tuple[str, ...] = ()
     promise: float = math.nan  # the model's profit per store and day in the backtest's money impact
     baseline_promise: float = math.nan
-    baseline_label: str = ""
-    notes: tuple[str, ...] = ()
+    baseline_label: object = ""  # a fact (``Msg``) from the money impact: ``str()`` reads it
+    notes: tuple[Msg | str, ...] = ()  # facts: ``str(note)`` reads it in the current language
     promise_stores: int = 0  # the stores of the backtest run the promise is averaged over
 
 
@@ -569,6 +605,11 @@ def pilot_stores(warehouse: Warehouse, project_id: str | None, dataset_id: str, 
                        design_id=str(design.design_id))
 
 
+def _fact(error: Exception) -> object:
+    """An error's message as a fact (its ``Msg`` when it has one)."""
+    return error.args[0] if len(error.args) == 1 else str(error)
+
+
 def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str, rows: pd.DataFrame,
                  options: WatchOptions) -> Money:
     """The recorded profit, waste, lost margin and stockout days of the stores the batch
@@ -588,7 +629,7 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
     if not options.money:
         return Money()
     if dataset.freq is not Freq.DAILY:
-        return Money(notes=("Money realised is counted for daily data only (the shelf is replayed day by day).",))
+        return Money(notes=(M_("Money realised is counted for daily data only (the shelf is replayed day by day)."),))
     covered = rows[rows[ACTUAL].notna()]
     if covered.empty:
         return Money()
@@ -596,37 +637,40 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
         column = store_column(dataset)
         run = runs.get_run(warehouse, run_id)
     except MitoshiError as error:
-        return Money(notes=(f"Money realised is not counted: {error}",))
+        return Money(notes=(M_("Money realised is not counted: {error}", error=_fact(error)),))
     scope = dataset_data(warehouse, dataset, run.scope)
     batch_series = set(rows[SERIES_ID])
     batch_stores = sorted(scope.frame.loc[scope.frame[SERIES_ID].isin(batch_series), column].astype(str).unique())
     stores = tuple(s for s in options.stores if s in batch_stores) if options.stores else tuple(batch_stores)
     if not stores:
-        return Money(store_column=column, notes=(f"None of the stores chosen ({', '.join(options.stores)}) has "
-                                                  "series in this batch.",))
+        return Money(store_column=column, notes=(M_("None of the stores chosen ({stores}) has series in this batch.",
+                                                     stores=", ".join(options.stores)),))
     data = replace(scope, frame=scope.frame[scope.frame[column].astype(str).isin(stores)])
     days = pd.to_datetime(covered[DATE])
     try:
         outcomes = store_day_outcomes(data, warehouse.side_table(dataset, "items"), options.impact.economics,
                                       column, start=days.min(), end=days.max())
     except ImpactInputError as error:
-        return Money(store_column=column, stores=stores, notes=(f"Money realised is not counted: {error}",))
+        return Money(store_column=column, stores=stores,
+                     notes=(M_("Money realised is not counted: {error}", error=_fact(error)),))
     outcomes = outcomes[outcomes[DATE].isin(set(days))]
     outcomes[PERIOD] = period_starts(outcomes[DATE], dataset.freq)
     grouped = outcomes.groupby(PERIOD)
     periods_frame = grouped[[PROFIT, WASTE_COST, LOST_MARGIN, STOCKOUT_DAYS]].sum(min_count=1)
     periods_frame[STORE_DAYS] = grouped.size()
     periods_frame[PROFIT_PER_STORE_DAY] = periods_frame[PROFIT] / periods_frame[STORE_DAYS]
-    notes = [f"Recorded outcomes of {len(stores):,} store{'s' if len(stores) != 1 else ''} "
-             f"({', '.join(stores[:6])}{' …' if len(stores) > 6 else ''}), whatever they ordered: the batch's "
-             "money shows in them only where the stores ordered from it."]
+    notes: list[Msg] = [nM_("Recorded outcomes of {n:,} store ({stores}), whatever they ordered: the batch's money "
+                            "shows in them only where the stores ordered from it.",
+                            "Recorded outcomes of {n:,} stores ({stores}), whatever they ordered: the batch's money "
+                            "shows in them only where the stores ordered from it.", "n", n=len(stores),
+                            stores=", ".join(stores[:6]) + (" …" if len(stores) > 6 else ""))]
 
     promise = baseline = math.nan
     label = ""
     try:
         impact = run_impact(warehouse, run_id, options.impact).impact
     except MitoshiError as error:
-        notes.append(f"The backtest's promise is not priced: {error}")
+        notes.append(M_("The backtest's promise is not priced: {error}", error=_fact(error)))
     else:
         n_stores = scope.frame[column].nunique()
         per_store_day = PERIODS_PER_YEAR[dataset.freq] * n_stores * max(impact.chain_scale, 1e-12)
@@ -636,8 +680,8 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
         if impact.baseline in summary.index:
             baseline = float(summary.loc[impact.baseline, "yearly_profit"]) / per_store_day
         label = impact.baseline_label
-        notes.append("The promise is the backtest's shelf simulation (its profit also charges holding stock); "
-                     "the realised profit is revenue less the cost of what was ordered, as recorded.")
+        notes.append(M_("The promise is the backtest's shelf simulation (its profit also charges holding stock); "
+                        "the realised profit is revenue less the cost of what was ordered, as recorded."))
     return Money(periods=periods_frame.reset_index(), store_column=column, stores=stores, promise=promise,
                  baseline_promise=baseline, baseline_label=label, notes=tuple(notes),
                  promise_stores=int(scope.frame[column].nunique()))
@@ -649,14 +693,15 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
 def _batch_header(warehouse: Warehouse, dataset_id: str, version: int | None) -> pd.Series:
     batches = handoff_store.list_batches(warehouse, dataset_id)
     if batches.empty:
-        raise MonitorError("Nothing has been published for this dataset yet: publish a model on the Hand-off page "
-                           "first, then watch it here as its actuals arrive.")
+        raise MonitorError(M_("Nothing has been published for this dataset yet: publish a model on the Hand-off page "
+                              "first, then watch it here as its actuals arrive."))
     if version is None:
         return batches.sort_values("version").iloc[-1]
     found = batches[batches["version"] == int(version)]
     if found.empty:
-        raise MonitorError(f"Version {version} of this dataset's batch forecasts does not exist; the published "
-                           f"versions are {', '.join(map(str, sorted(batches['version'])))}.")
+        raise MonitorError(M_("Version {version} of this dataset's batch forecasts does not exist; the published "
+                              "versions are {versions}.", version=version,
+                              versions=", ".join(map(str, sorted(batches["version"])))))
     return found.iloc[0]
 
 

@@ -87,6 +87,7 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE
 from core.errors import MitoshiError
+from core.i18n import M_, N_, Fmt, Msg, from_json, nM_, to_json
 from core.money.outcomes import SERIES_BALANCE, STORE
 from core.pilot.evidence import (
     DAYS_PER_YEAR,
@@ -101,13 +102,14 @@ from core.pilot.evidence import (
 )
 
 MIN_PRE_DAYS = 14
-METHOD = ("difference-in-differences of the stores' mean changes (two-way fixed effects, collapsed per store), "
-          "classical interval with t on G − 2 degrees of freedom")
-MEASURE_NAMES = MEASURE_LABELS  # the one label map, core.pilot.evidence's
+# Stored with every readout (``PilotReadout.method``); an English catalog message: show it with ``gettext``.
+METHOD = N_("difference-in-differences of the stores' mean changes (two-way fixed effects, collapsed per store), "
+            "classical interval with t on G − 2 degrees of freedom")
+MEASURE_NAMES = MEASURE_LABELS  # the one label map, core.pilot.evidence's (English: show with measure_label)
 # Measures estimated from what is not observed: read as an estimate, without an interval
 # or p-value, and left out of the decision's evidence (see the module's docstring).
-NO_INTERVAL = {LOST_MARGIN: ("estimated from the demand on stockout days, which is not observed: no interval")}
-NO_INTERVAL_NOTE = (
+NO_INTERVAL = {LOST_MARGIN: N_("estimated from the demand on stockout days, which is not observed: no interval")}
+NO_INTERVAL_NOTE = M_(
     "Lost-sales margin is estimated from the demand on stockout days, which is not observed (the recent "
     "same-weekday sales, lifted above what sold out): on simulated pilots this estimate of the change was a third "
     "to a half of the true change, so it is shown without an interval or p-value and is not read as better or worse; "
@@ -115,7 +117,44 @@ NO_INTERVAL_NOTE = (
 
 
 class ReadoutInputError(MitoshiError):
-    """The pilot cannot be read out as asked; the message says what to give."""
+    """The pilot cannot be read out as asked; the message says what to give. ``stores``:
+    the stores a refusal names because they miss days or rows (the page offers to leave
+    them out)."""
+
+    def __init__(self, message: object, stores: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.stores = tuple(stores)
+
+
+# TRANSLATORS: what separates the items of a list in a sentence ("S001 (2 of 42), S003 (1 of 42)").
+LIST_SEPARATOR = N_(", ")
+
+
+def joined_list(items: Sequence[object]) -> Msg | object:
+    """Items (names or facts) as one list, as a fact: ``a, b, c`` (``a、b、c`` in Japanese)."""
+    items = list(items)
+    if len(items) == 1:
+        return items[0]
+    return Msg("{sep}".join(f"{{p{i}}}" for i in range(len(items))),
+               {"sep": Msg(LIST_SEPARATOR), **{f"p{i}": item for i, item in enumerate(items)}})
+
+
+def names_text(stores: Sequence[str]) -> Msg | str:
+    """Stores named in a sentence, as a fact: ``S001``, ``S001 and S002``, ``S001, S002 and
+    S003``."""
+    stores = [str(s) for s in stores]
+    if len(stores) <= 1:
+        return stores[0] if stores else ""
+    return M_("{names} and {last}", names=joined_list(stores[:-1]), last=stores[-1])
+
+
+def joined(messages: Sequence[object]) -> Msg | object:
+    """Several sentences (facts) as one message, each rendered in the language of the
+    moment, separated by a space."""
+    messages = list(messages)
+    if len(messages) == 1:
+        return messages[0]
+    return Msg(" ".join(f"{{p{i}}}" for i in range(len(messages))), {f"p{i}": m for i, m in enumerate(messages)})
 
 
 @dataclass(frozen=True)
@@ -145,7 +184,7 @@ def did_fit(changes: np.ndarray, treated: np.ndarray, level: float = 0.95) -> Di
     changes = np.asarray(changes, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     if treated.all() or not treated.any() or len(changes) < 3:
-        raise ReadoutInputError("A difference-in-differences needs treated and control stores, three at least.")
+        raise ReadoutInputError(M_("A difference-in-differences needs treated and control stores, three at least."))
     fit = sm.OLS(changes, np.column_stack([np.ones(len(changes)), treated.astype(float)])).fit()
     estimate, se = float(fit.params[1]), float(fit.bse[1])
     tiny = 1e-9 * max(1.0, float(np.abs(changes).max()))  # rounding, not a difference
@@ -168,7 +207,7 @@ def store_fits(changes: np.ndarray, treated: np.ndarray, level: float = 0.95) ->
     treated = np.asarray(treated, dtype=bool)
     control = changes[~treated]
     if len(control) < 2:
-        raise ReadoutInputError("A treated store's own effect needs two control stores to measure the spread.")
+        raise ReadoutInputError(M_("A treated store's own effect needs two control stores to measure the spread."))
     df = len(control) - 1
     se = float(control.std(ddof=1) * math.sqrt(1 + 1 / len(control)))
     q = float(stats.t.ppf(0.5 + level / 2, df))
@@ -207,7 +246,7 @@ class PilotReadout:
     chain_stores: int
     level: float = 0.95
     method: str = METHOD
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Msg | str, ...] = field(default_factory=tuple)  # facts (a readout stored before: English text)
 
     @property
     def pilot_days(self) -> int:
@@ -250,7 +289,7 @@ class PilotReadout:
                 "treated": list(self.treated), "control": list(self.control),
                 "pre": [d.isoformat() for d in self.pre], "during": [d.isoformat() for d in self.during],
                 "chain_stores": self.chain_stores, "level": self.level, "method": self.method,
-                "notes": list(self.notes)}
+                "notes": [to_json(n) for n in self.notes]}
 
     @classmethod
     def from_dict(cls, values: dict) -> PilotReadout:
@@ -264,7 +303,8 @@ class PilotReadout:
                    pre=tuple(date.fromisoformat(d) for d in values["pre"]),
                    during=tuple(date.fromisoformat(d) for d in values["during"]),
                    chain_stores=int(values["chain_stores"]), level=float(values.get("level", 0.95)),
-                   method=values.get("method", METHOD), notes=tuple(values.get("notes", ())))
+                   method=values.get("method", METHOD),
+                   notes=tuple(from_json(n) for n in values.get("notes", ())))  # old rows: plain English
 
 
 def _day(value: object) -> pd.Timestamp:
@@ -293,63 +333,82 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
     pilot or than ``MIN_PRE_DAYS`` days or overlaps it, or a store misses days.
     """
     if not 0.5 <= level < 1:
-        raise ReadoutInputError(f"The confidence level must be between 50 % and 100 % (got {level}).")
+        raise ReadoutInputError(M_("The confidence level must be between 50 % and 100 % (got {level}).", level=level))
     if chain_stores < 1:
-        raise ReadoutInputError("The chain must have at least one store to scale the yearly effect to.")
+        raise ReadoutInputError(M_("The chain must have at least one store to scale the yearly effect to."))
     treated, control = tuple(dict.fromkeys(map(str, treated))), tuple(dict.fromkeys(map(str, control)))
     both = sorted(set(treated) & set(control))
     if both:
-        raise ReadoutInputError(f"{_names(both)} cannot be both treated and control: choose one group for each store.")
+        raise ReadoutInputError(M_("{stores} cannot be both treated and control: choose one group for each store.",
+                                   stores=names_text(both)))
     pre_start, pre_end = map(_day, pre)
     start, end = map(_day, during)
     if pre_start > pre_end or start > end:
-        raise ReadoutInputError("A period's first day must come before its last day.")
+        raise ReadoutInputError(M_("A period's first day must come before its last day."))
     if pre_end >= start:
-        raise ReadoutInputError(f"The pre-period must end before the pilot starts ({start.date()}); it ends on "
-                                f"{pre_end.date()}.")
+        raise ReadoutInputError(M_("The pre-period must end before the pilot starts ({start}); it ends on {end}.",
+                                   start=Fmt("date", start.date().isoformat()),
+                                   end=Fmt("date", pre_end.date().isoformat())))
     series_balance = outcomes.attrs.get(SERIES_BALANCE)  # set by store_day_outcomes(..., balanced=True)
     frame = outcomes.assign(**{STORE: outcomes[STORE].astype(str), DATE: pd.to_datetime(outcomes[DATE])})
     present = set(frame[STORE])
     for group, names in (("treated", treated), ("control", control)):
         if not names:
-            raise ReadoutInputError(f"The pilot has no {group} store: a difference-in-differences compares treated "
-                                    "stores with control stores.")
+            raise ReadoutInputError(
+                M_("The pilot has no treated store: a difference-in-differences compares treated stores with control "
+                   "stores.") if group == "treated" else
+                M_("The pilot has no control store: a difference-in-differences compares treated stores with control "
+                   "stores."))
         if not set(names) & present:
-            raise ReadoutInputError(f"None of the {group} stores ({_names(names)}) is in the data: check the store "
-                                    "names, or append the pilot's rows.")
+            raise ReadoutInputError(
+                M_("None of the treated stores ({stores}) is in the data: check the store names, or append the "
+                   "pilot's rows.", stores=names_text(names)) if group == "treated" else
+                M_("None of the control stores ({stores}) is in the data: check the store names, or append the "
+                   "pilot's rows.", stores=names_text(names)))
     missing_stores = [s for s in (*treated, *control) if s not in present]
     if missing_stores:
-        raise ReadoutInputError(f"{_names(missing_stores)} {'is' if len(missing_stores) == 1 else 'are'} not in the "
-                                "data: append their rows, or leave them out of the pilot.")
+        raise ReadoutInputError(
+            nM_("{stores} is not in the data: append their rows, or leave them out of the pilot.",
+                "{stores} are not in the data: append their rows, or leave them out of the pilot.", "n",
+                stores=names_text(missing_stores), n=len(missing_stores)),
+            stores=tuple(missing_stores))
     if len(treated) + len(control) < 3:
-        raise ReadoutInputError("A difference-in-differences with an interval needs three stores at least (one "
-                                "treated and two control, or two and one).")
+        raise ReadoutInputError(M_("A difference-in-differences with an interval needs three stores at least (one "
+                                   "treated and two control, or two and one)."))
     stores = (*treated, *control)
     frame = frame[frame[STORE].isin(stores)]
     during_days = pd.DatetimeIndex(sorted(frame.loc[frame[DATE].between(start, end), DATE].unique()))
     if during_days.empty:
         last = frame[DATE].max()
-        raise ReadoutInputError(f"The data has no day of the pilot yet (it starts on {start.date()}; the data ends on "
-                                f"{last.date()}): append the pilot's rows first.")
+        raise ReadoutInputError(M_("The data has no day of the pilot yet (it starts on {start}; the data ends on "
+                                   "{end}): append the pilot's rows first.",
+                                   start=Fmt("date", start.date().isoformat()),
+                                   end=Fmt("date", last.date().isoformat())))
     pre_days = pd.DatetimeIndex(sorted(frame.loc[frame[DATE].between(pre_start, pre_end), DATE].unique()))
     needed = max(MIN_PRE_DAYS, len(during_days))
     if len(pre_days) < needed:
-        raise ReadoutInputError(
-            f"The pre-period has {len(pre_days)} days of data, fewer than the {needed} needed (at least as many as "
-            f"the pilot's {len(during_days)} and at least {MIN_PRE_DAYS}): start it earlier.")
+        raise ReadoutInputError(M_(
+            "The pre-period has {n} days of data, fewer than the {needed} needed (at least as many as the pilot's "
+            "{pilot} and at least {least}): start it earlier.", n=len(pre_days), needed=needed,
+            pilot=len(during_days), least=MIN_PRE_DAYS))
     days = pre_days.append(during_days)
     frame = frame[frame[DATE].isin(days)]
     counts = frame.groupby(STORE).size().reindex(list(stores), fill_value=0)
     short = counts[counts < len(days)]
     if not short.empty or frame.duplicated([STORE, DATE]).any():
-        detail = ", ".join(f"{s} ({len(days) - n} of {len(days)})" for s, n in short.items()) or "duplicated rows"
-        raise ReadoutInputError(f"Every store needs one row for every day read; days are missing for {detail}. "
-                                "Append the missing days, or leave those stores out.")
+        if short.empty:
+            raise ReadoutInputError(M_("Every store needs one row for every day read; some rows are duplicated. "
+                                       "Merge them (one row per store, series and day)."))
+        detail = joined_list([M_("{store} ({n} of {days})", store=s, n=len(days) - n, days=len(days))
+                              for s, n in short.items()])
+        raise ReadoutInputError(M_("Every store needs one row for every day read; days are missing for {detail}. "
+                                   "Append the missing days, or leave those stores out.", detail=detail),
+                                stores=tuple(short.index))
 
     is_treated = np.array([s in treated for s in stores])
     measures = [m for m in MEASURES if m in frame.columns and frame[m].notna().any()]
-    notes = [f"{MEASURE_NAMES[m]} is not recorded in this data, so it is not read."
-             for m in MEASURES if m not in measures]
+    notes: list[Msg | str] = [M_("{measure} is not recorded in this data, so it is not read.",
+                                 measure=Msg(MEASURE_NAMES[m])) for m in MEASURES if m not in measures]
     scale = DAYS_PER_YEAR * chain_stores
     overall, per_store, balance, pre_trend = [], [], [], []
     half = len(pre_days) // 2
@@ -380,7 +439,7 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
     if series_note:
         notes.append(series_note)
     if (~is_treated).sum() < 2:
-        notes.append("With one control store no treated store's own effect can be given an interval.")
+        notes.append(M_("With one control store no treated store's own effect can be given an interval."))
     readout = PilotReadout(
         overall=pd.DataFrame(overall), per_store=pd.DataFrame(per_store, columns=[
             STORE, "measure", "per_store_day", "low", "high", "p_value", "yearly"]),
@@ -388,7 +447,7 @@ def read_out(outcomes: pd.DataFrame, treated: Sequence[str], control: Sequence[s
         pre=(pre_days[0].date(), pre_days[-1].date()), during=(during_days[0].date(), during_days[-1].date()),
         chain_stores=int(chain_stores), level=level, notes=tuple(notes))
     if not readout.pre_trend_ok:
-        readout = PilotReadout(**{**readout.__dict__, "notes": (*readout.notes, (
+        readout = PilotReadout(**{**readout.__dict__, "notes": (*readout.notes, M_(
             "Before the pilot the treated stores' profit already moved apart from the control stores' (a placebo "
             "pilot in the pre-period finds an effect): the difference-in-differences may mistake that trend for the "
             "forecast's effect."))})
@@ -403,68 +462,100 @@ def _shown(measure: str, fit: DidFit) -> DidFit:
     return DidFit(fit.estimate, math.nan, math.nan, math.nan, math.nan, fit.df)
 
 
-def _names(stores: Sequence[str]) -> str:
-    stores = list(stores)
-    return stores[0] if len(stores) == 1 else ", ".join(stores[:-1]) + f" and {stores[-1]}"
+def interval_message(low: float, high: float) -> Msg:
+    """``¥6.00M–¥22.0M``; ``−¥2.00M to ¥22.0M`` when a bound is negative (a dash would
+    read as a minus); ``600万円〜2,200万円`` in Japanese. A fact: rendered when shown."""
+    bounds = {"low": Fmt("yen_short", float(low)), "high": Fmt("yen_short", float(high))}
+    return M_("{low}–{high}", **bounds) if low >= 0 else M_("{low} to {high}", **bounds)
 
 
 def interval_text(low: float, high: float) -> str:
-    """``¥6.00M–¥22.0M``; ``−¥2.00M to ¥22.0M`` when a bound is negative (a dash would
-    read as a minus)."""
-    joiner = "–" if low >= 0 else " to "
-    return f"{fmt.yen_short(low)}{joiner}{fmt.yen_short(high)}"
+    """``interval_message`` in the current language."""
+    return str(interval_message(low, high))
+
+
+def _level(level: float) -> Fmt:
+    return Fmt("pct", float(level), {"digits": 0})
+
+
+def promise_message(measured: Estimate, offline_yearly: float | None = None) -> Msg:
+    """The offline promise beside the online measurement, for people (yearly, for the
+    whole chain), as a fact: ``The backtest said ¥19.0M a year; the pilot measured ¥14.0M
+    (95% interval ¥6.00M–¥22.0M).`` Without an offline figure: ``The pilot measured
+    ¥14.0M a year (95% interval ¥6.00M–¥22.0M).``"""
+    values = {"measured": Fmt("yen_short", float(measured.yearly)), "level": _level(measured.level),
+              "interval": interval_message(measured.low, measured.high)}
+    if offline_yearly is None or fmt.missing(offline_yearly):
+        return M_("The pilot measured {measured} a year ({level} interval {interval}).", **values)
+    return M_("The backtest said {promised} a year; the pilot measured {measured} ({level} interval {interval}).",
+              promised=Fmt("yen_short", float(offline_yearly)), **values)
 
 
 def promise_sentence(measured: Estimate, offline_yearly: float | None = None) -> str:
-    """The offline promise beside the online measurement, for people (yearly, for the
-    whole chain): ``The backtest said ¥19.0M a year; the pilot measured ¥14.0M (95%
-    interval ¥6.00M–¥22.0M).`` Without an offline figure: ``The pilot measured ¥14.0M a
-    year (95% interval ¥6.00M–¥22.0M).``"""
-    interval = f"({fmt.pct(measured.level, 0)} interval {interval_text(measured.low, measured.high)})"
-    if offline_yearly is None or fmt.missing(offline_yearly):
-        return f"The pilot measured {fmt.yen_short(measured.yearly)} a year {interval}."
-    return (f"The backtest said {fmt.yen_short(offline_yearly)} a year; the pilot measured "
-            f"{fmt.yen_short(measured.yearly)} {interval}.")
+    """``promise_message`` in the current language."""
+    return str(promise_message(measured, offline_yearly))
+
+
+def effect_message(estimate: Estimate) -> Msg:
+    """Whether a measure moved the good way, for people, the interval in the sentence's own
+    direction, as a fact: ``Waste cost fell by ¥2.10M a year (95% interval: by
+    ¥0.80M–¥3.40M).``; ``Profit rose by ¥1.00M a year (95% interval: by ¥0.20M–¥1.80M):
+    the wrong way.`` when the measure moved against its good direction; an interval across
+    zero reads ``Profit: no change the pilot could tell from noise (95% interval −¥1.00M to
+    ¥2.00M a year).``; a ``NO_INTERVAL`` measure reads ``Lost-sales margin fell by an
+    estimated ¥1.20M a year (estimated from the demand on stockout days, which is not
+    observed: no interval).``"""
+    label = MEASURE_NAMES.get(estimate.measure)
+    name = Msg(label) if label is not None else estimate.measure
+    level = _level(estimate.level)
+    if estimate.measure in NO_INTERVAL or fmt.missing(estimate.low) or fmt.missing(estimate.high):
+        reason = Msg(NO_INTERVAL.get(estimate.measure, N_("no interval")))
+        if fmt.missing(estimate.yearly) or estimate.yearly == 0:
+            return M_("{measure}: no change estimated ({reason}).", measure=name, reason=reason)
+        amount = _value(estimate.measure, abs(estimate.yearly))
+        if estimate.yearly > 0:
+            return M_("{measure} rose by an estimated {amount} a year ({reason}).", measure=name, amount=amount,
+                      reason=reason)
+        return M_("{measure} fell by an estimated {amount} a year ({reason}).", measure=name, amount=amount,
+                  reason=reason)
+    if estimate.low <= 0 <= estimate.high:
+        return M_("{measure}: no change the pilot could tell from noise ({level} interval {interval} a year).",
+                  measure=name, level=level, interval=_value_interval(estimate))
+    good = np.sign(estimate.yearly) == GOOD_DIRECTION.get(estimate.measure, 1)
+    near, far = sorted((abs(estimate.low), abs(estimate.high)))
+    values = {"measure": name, "amount": _value(estimate.measure, abs(estimate.yearly)), "level": level,
+              "range": _value_range(estimate.measure, near, far)}
+    if estimate.yearly > 0:
+        return (M_("{measure} rose by {amount} a year ({level} interval: by {range}).", **values) if good else
+                M_("{measure} rose by {amount} a year ({level} interval: by {range}): the wrong way.", **values))
+    return (M_("{measure} fell by {amount} a year ({level} interval: by {range}).", **values) if good else
+            M_("{measure} fell by {amount} a year ({level} interval: by {range}): the wrong way.", **values))
 
 
 def effect_sentence(estimate: Estimate) -> str:
-    """Whether a measure moved the good way, for people, the interval in the sentence's own
-    direction: ``Waste cost fell by ¥2.10M a year (95% interval: by ¥0.80M–¥3.40M).``;
-    ``Profit rose by ¥1.00M a year (95% interval: by ¥0.20M–¥1.80M): the wrong way.``
-    when the measure moved against its good direction; an interval across zero reads
-    ``Profit: no change the pilot could tell from noise (95% interval −¥1.00M to ¥2.00M
-    a year).``; a ``NO_INTERVAL`` measure reads ``Lost-sales margin fell by an estimated
-    ¥1.20M a year (estimated from the demand on stockout days, which is not observed: no
-    interval).``"""
-    name = MEASURE_NAMES.get(estimate.measure, estimate.measure)
-    level = fmt.pct(estimate.level, 0)
-    if estimate.measure in NO_INTERVAL or fmt.missing(estimate.low) or fmt.missing(estimate.high):
-        if fmt.missing(estimate.yearly) or estimate.yearly == 0:
-            return f"{name}: no change estimated ({NO_INTERVAL.get(estimate.measure, 'no interval')})."
-        verb = "rose" if estimate.yearly > 0 else "fell"
-        return (f"{name} {verb} by an estimated {_value(estimate.measure, abs(estimate.yearly))} a year "
-                f"({NO_INTERVAL.get(estimate.measure, 'no interval')}).")
-    if estimate.low <= 0 <= estimate.high:
-        return f"{name}: no change the pilot could tell from noise ({level} interval {_value_interval(estimate)} a year)."
-    good = np.sign(estimate.yearly) == GOOD_DIRECTION.get(estimate.measure, 1)
-    verb = "rose" if estimate.yearly > 0 else "fell"
-    near, far = sorted((abs(estimate.low), abs(estimate.high)))
-    return (f"{name} {verb} by {_value(estimate.measure, abs(estimate.yearly))} a year "
-            f"({level} interval: by {_value_range(estimate.measure, near, far)}){'' if good else ': the wrong way'}.")
+    """``effect_message`` in the current language."""
+    return str(effect_message(estimate))
 
 
-def _value(measure: str, value: float) -> str:
-    return f"{fmt.number(value, 0)} item-days" if measure == "stockout_days" else fmt.yen_short(value)
+def item_days(value: float, digits: int = 0, signed: bool = False) -> Msg:
+    """``1,250 item-days`` (stockout item-days), as a fact."""
+    return M_("{n} item-days", n=Fmt("number", float(value), {"digits": digits, "signed": signed}))
 
 
-def _value_range(measure: str, low: float, high: float) -> str:
+def _value(measure: str, value: float) -> Msg | Fmt:
+    return item_days(value) if measure == "stockout_days" else Fmt("yen_short", float(value))
+
+
+def _value_range(measure: str, low: float, high: float) -> Msg:
     """Two magnitudes of one sign: ``¥1.62M–¥2.21M``, ``120–340 item-days``."""
     if measure == "stockout_days":
-        return f"{fmt.number(low, 0)}–{fmt.number(high, 0)} item-days"
-    return f"{fmt.yen_short(low)}–{fmt.yen_short(high)}"
+        return M_("{low}–{high} item-days", low=Fmt("number", float(low), {"digits": 0}),
+                  high=Fmt("number", float(high), {"digits": 0}))
+    return M_("{low}–{high}", low=Fmt("yen_short", float(low)), high=Fmt("yen_short", float(high)))
 
 
-def _value_interval(estimate: Estimate) -> str:
+def _value_interval(estimate: Estimate) -> Msg:
     if estimate.measure == "stockout_days":
-        return f"{fmt.number(estimate.low, 0)} to {fmt.number(estimate.high, 0)} item-days"
-    return interval_text(estimate.low, estimate.high)
+        return M_("{low} to {high} item-days", low=Fmt("number", float(estimate.low), {"digits": 0}),
+                  high=Fmt("number", float(estimate.high), {"digits": 0}))
+    return interval_message(estimate.low, estimate.high)

@@ -32,12 +32,13 @@ from core.columns import DATE
 from core.data.demo import is_generated
 from core.errors import MitoshiError
 from core.handoff.store import list_batches
-from core.money.impact import FALLBACK_BASELINE, PRACTICE, Economics, ImpactConfig, ImpactResult, level_text
+from core.i18n import M_, Fmt, Msg, gettext, nM_
+from core.money.impact import FALLBACK_BASELINE, PRACTICE, Economics, ImpactConfig, ImpactResult, ordering_words
 from core.money.outcomes import store_day_outcomes
 from core.money.store import load_impact_settings
-from core.pilot.design import PilotDesign, simulated_appends
-from core.pilot.evidence import OnlineEvidence
-from core.pilot.readout import MEASURE_NAMES, NO_INTERVAL, PilotReadout, interval_text, read_out
+from core.pilot.design import PilotDesign, day, simulated_appends
+from core.pilot.evidence import OnlineEvidence, measure_label
+from core.pilot.readout import NO_INTERVAL, PilotReadout, interval_message, item_days, joined_list, read_out
 from core.pilot.simulate import (
     DEMO_STORE_COLUMN,
     PilotSimulationError,
@@ -88,8 +89,8 @@ def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
         impact = run_impact(warehouse, run_id, impact_config(warehouse, project.project_id, run.dataset_id)).impact
     models = impact.summary[impact.summary["policy"] != impact.baseline]
     if models.empty:
-        raise MitoshiError(f"The run '{run.name}' has no model to price, only today's practice: give the smallest "
-                           "yearly effect worth detecting by hand.")
+        raise MitoshiError(M_("The run '{name}' has no model to price, only today's practice: give the smallest "
+                              "yearly effect worth detecting by hand.", name=run.name))
     published = warehouse.query("SELECT model FROM forecast_batches WHERE run_id = ? ORDER BY created_at DESC, "
                                 "version DESC LIMIT 1", [run_id])
     if not published.empty and published["model"].iloc[0] in set(models["policy"]):
@@ -99,12 +100,12 @@ def offline_estimate(warehouse: Warehouse, project: Project, run_id: str,
     return float(chosen["yearly_savings"]), str(chosen["policy"])
 
 
-PROFIT_OPTIMAL_ORDERING = "profit-optimal per item"
-BARE_ORDERING = "the bare forecast"
+PROFIT_OPTIMAL_ORDERING = M_("profit-optimal per item")
+BARE_ORDERING = M_("the bare forecast")
 
 
-def batch_ordering(warehouse: Warehouse, dataset_id: str, version: int) -> tuple[str, float | None, bool]:
-    """How a published batch told the stores to order: (``ordering`` in words, its one
+def batch_ordering(warehouse: Warehouse, dataset_id: str, version: int) -> tuple[Msg, float | None, bool]:
+    """How a published batch told the stores to order: (``ordering`` in words, as a fact, its one
     service level or None, whether it has order quantities at all). A batch's
     ``forecast_batches.service_level`` is its one level; empty with order quantities is
     each item at its profit-optimal level (``PublishOptions.profit_optimal``); no order
@@ -118,11 +119,11 @@ def batch_ordering(warehouse: Warehouse, dataset_id: str, version: int) -> tuple
     level = found["service_level"].iloc[0]
     if pd.isna(level):
         return PROFIT_OPTIMAL_ORDERING, None, True
-    return f"a {level_text(float(level))} service level", float(level), True
+    return ordering_words(float(level)), float(level), True
 
 
 def piloted_promise(warehouse: Warehouse, design: PilotDesign,
-                    batch_version: int | None) -> tuple[PilotedPromise, str | None]:
+                    batch_version: int | None) -> tuple[PilotedPromise, Msg | None]:
     """The offline promise of what the pilot's treated stores ordered from — the published
     batch ``batch_version`` of the design's dataset — and a note for the readout when it is
     not the design's promise (another model or ordering, or none can be priced).
@@ -141,31 +142,40 @@ def piloted_promise(warehouse: Warehouse, design: PilotDesign,
     found = warehouse.query("SELECT model, run_id FROM forecast_batches WHERE dataset_id = ? AND version = ?",
                             [design.dataset_id, batch_version])
     if found.empty:
-        return design_promise, (f"The published batch v{batch_version} the treated stores ordered from was deleted: "
-                                "the pilot is read against the design's promise.")
+        return design_promise, M_("The published batch v{version} the treated stores ordered from was deleted: the "
+                                  "pilot is read against the design's promise.", version=batch_version)
     model, run_id = str(found["model"].iloc[0]), found["run_id"].iloc[0]
     ordering, level, ordered = batch_ordering(warehouse, design.dataset_id, batch_version)
-    what = f"{fmt.model_name(model)} at {ordering}"
-    designed = (f"the design's promise ({fmt.yen_short(design.offline_yearly_savings)} a year"
-                + (f", {fmt.model_name(design.offline_model)}" if design.offline_model else "") + ")"
-                if design.offline_yearly_savings is not None else "the design's promise")
+    what = M_("{model} at {ordering}", model=Fmt("model_name", model), ordering=ordering)
+    if design.offline_yearly_savings is None:
+        designed = M_("the design's promise")
+    elif design.offline_model:
+        designed = M_("the design's promise ({amount} a year, {model})",
+                      amount=Fmt("yen_short", float(design.offline_yearly_savings)),
+                      model=Fmt("model_name", design.offline_model))
+    else:
+        designed = M_("the design's promise ({amount} a year)",
+                      amount=Fmt("yen_short", float(design.offline_yearly_savings)))
     if not ordered:
-        return PilotedPromise(model, None, ordering), (
-            f"The treated stores ordered the bare forecasts of batch v{batch_version} ({fmt.model_name(model)}, no "
-            "order quantities): the money impact prices ordering with safety stock, not bare forecasts, so no "
-            f"backtest figure is set beside the pilot's measurement ({designed} was for ordering with safety stock).")
+        return PilotedPromise(model, None, ordering), M_(
+            "The treated stores ordered the bare forecasts of batch v{version} ({model}, no order quantities): the "
+            "money impact prices ordering with safety stock, not bare forecasts, so no backtest figure is set beside "
+            "the pilot's measurement ({designed} was for ordering with safety stock).", version=batch_version,
+            model=Fmt("model_name", model), designed=designed)
     try:
         savings = _batch_savings(warehouse, design.project_id, None if pd.isna(run_id) else str(run_id), model, level)
     except MitoshiError as error:
-        return PilotedPromise(model, None, ordering), (
-            f"The treated stores ordered from batch v{batch_version}, {what}; its run cannot be priced ({error}), so "
-            f"no backtest figure is set beside the pilot's measurement instead of {designed}.")
+        return PilotedPromise(model, None, ordering), M_(
+            "The treated stores ordered from batch v{version}, {what}; its run cannot be priced ({error}), so no "
+            "backtest figure is set beside the pilot's measurement instead of {designed}.", version=batch_version,
+            what=what, error=error.args[0] if len(error.args) == 1 else str(error), designed=designed)
     promise = PilotedPromise(model, savings, ordering)
     profit_optimal_design = impact_config(warehouse, design.project_id, design.dataset_id).service_level is None
     if model == design.offline_model and level is None and profit_optimal_design:
         return promise, None
-    return promise, (f"The treated stores ordered from batch v{batch_version}, {what}; the pilot is read against "
-                     f"that batch's own backtest promise, {fmt.yen_short(savings)} a year, not {designed}.")
+    return promise, M_("The treated stores ordered from batch v{version}, {what}; the pilot is read against that "
+                       "batch's own backtest promise, {amount} a year, not {designed}.", version=batch_version,
+                       what=what, amount=Fmt("yen_short", float(savings)), designed=designed)
 
 
 def _batch_savings(warehouse: Warehouse, project_id: str | None, run_id: str | None, model: str,
@@ -177,7 +187,7 @@ def _batch_savings(warehouse: Warehouse, project_id: str | None, run_id: str | N
     from core.money.run_impact import run_impact
 
     if run_id is None:
-        raise MitoshiError("the batch names no run")
+        raise MitoshiError(M_("the batch names no run"))
     run = get_run(warehouse, run_id)
     config = replace(impact_config(warehouse, project_id, run.dataset_id), service_level=level)
     forecasts = run_forecasts(warehouse, run_id)
@@ -185,7 +195,8 @@ def _batch_savings(warehouse: Warehouse, project_id: str | None, run_id: str | N
     summary = run_impact(warehouse, run_id, config, forecasts=forecasts).impact.summary
     rows = summary[summary["policy"] == model]
     if rows.empty:
-        raise MitoshiError(f"the run '{run.name}' has no money figure for {fmt.model_name(model)}")
+        raise MitoshiError(M_("the run '{name}' has no money figure for {model}", name=run.name,
+                              model=Fmt("model_name", model)))
     return float(rows["yearly_savings"].iloc[0])
 
 
@@ -212,7 +223,7 @@ class PilotStatus:
     batch_version: int | None
     batch_first: date | None
     batch_last: date | None
-    batch_problem: str | None
+    batch_problem: Msg | str | None  # a fact (``str()`` reads it in the current language)
     batch_ordered_share: float | None = None  # share of the batch's rows with an order quantity
 
     @property
@@ -248,30 +259,43 @@ class PilotStatus:
         """A published batch covers the pilot's remaining days for every treated store."""
         return self.batch_version is not None and self.batch_problem is None
 
-    def data_blocker(self) -> str | None:
+    def data_problem(self) -> Msg | None:
         """Why the data does not let the demo chain simulate the pilot's next days (the
-        batch aside); None when it does."""
+        batch aside), as a fact; None when it does."""
         if not self.generated:
-            return (f"'{self.dataset_name}' was imported, not generated: the pilot's orders and sales arrive by "
-                    "appending them on Import & manage.")
+            return M_("'{name}' was imported, not generated: the pilot's orders and sales arrive by appending them on "
+                      "Import & manage.", name=self.dataset_name)
         if self.complete:
-            return f"All {self.days_planned} days of the pilot are in the data already: read it out."
+            return M_("All {n} days of the pilot are in the data already: read it out.", n=self.days_planned)
         if self.data_end + timedelta(days=1) < self.design.start:
             gap = (self.design.start - self.data_end).days - 1
-            return (f"The pilot starts on {self.design.start:%Y-%m-%d} but the data ends on {self.data_end:%Y-%m-%d}: "
-                    f"extend the demo chain by {gap} day{'s' if gap != 1 else ''} first (Import & manage), or "
-                    "design the pilot again to start the day after the data.")
+            return nM_("The pilot starts on {start} but the data ends on {end}: extend the demo chain by {n} day first "
+                       "(Import & manage), or design the pilot again to start the day after the data.",
+                       "The pilot starts on {start} but the data ends on {end}: extend the demo chain by {n} days "
+                       "first (Import & manage), or design the pilot again to start the day after the data.", "n",
+                       start=day(self.design.start), end=day(self.data_end), n=gap)
         if self.days_present == 0 and self.data_end >= self.design.start:
-            return (f"The data already goes past the pilot's start ({self.design.start:%Y-%m-%d}) without its "
-                    "days: design the pilot again, to start the day after the data.")
+            return M_("The data already goes past the pilot's start ({start}) without its days: design the pilot "
+                      "again, to start the day after the data.", start=day(self.design.start))
         return None
 
-    def batch_blocker(self) -> str | None:
-        """Why no published batch can drive the pilot's remaining days; None when one can."""
+    def data_blocker(self) -> str | None:
+        """``data_problem`` in the current language."""
+        problem = self.data_problem()
+        return None if problem is None else str(problem)
+
+    def batch_message(self) -> Msg | str | None:
+        """Why no published batch can drive the pilot's remaining days, as a fact; None when one can."""
         if self.batch_version is None:
-            return (f"Nothing is published for '{self.dataset_name}' yet: publish a batch with a horizon of at least "
-                    f"{self.horizon_needed} days on the Hand-off page; the treated stores order from it.")
+            return M_("Nothing is published for '{name}' yet: publish a batch with a horizon of at least {n} days on "
+                      "the Hand-off page; the treated stores order from it.", name=self.dataset_name,
+                      n=self.horizon_needed)
         return self.batch_problem
+
+    def batch_blocker(self) -> str | None:
+        """``batch_message`` in the current language."""
+        problem = self.batch_message()
+        return None if problem is None else str(problem)
 
     def batch_warning(self) -> str | None:
         """What makes the batch a poor test of the promise although it can drive the pilot:
@@ -279,25 +303,33 @@ class PilotStatus:
         about half the days) and not the safety stock the money impact priced."""
         if self.batch_version is None or self.batch_ordered_share is None or self.batch_ordered_share > 0:
             return None
-        return (f"The published batch v{self.batch_version} has no order quantities: the treated stores would order "
-                "the bare forecast, which falls short of demand on about half the days, not the forecast plus the "
-                "safety stock the money impact priced. For a fair test of the promise, publish again with order "
-                "quantities (profit-optimal per item) on the Hand-off page.")
+        return gettext("The published batch v{version} has no order quantities: the treated stores would order the "
+                       "bare forecast, which falls short of demand on about half the days, not the forecast plus the "
+                       "safety stock the money impact priced. For a fair test of the promise, publish again with "
+                       "order quantities (profit-optimal per item) on the Hand-off page.").format(
+            version=self.batch_version)
+
+    def simulation_problem(self) -> Msg | str | None:
+        """Why the demo chain cannot simulate the pilot's next days now, as a fact; None when it can."""
+        return self.data_problem() or self.batch_message()
 
     def simulation_blocker(self) -> str | None:
-        """Why the demo chain cannot simulate the pilot's next days now; None when it can."""
-        return self.data_blocker() or self.batch_blocker()
+        """``simulation_problem`` in the current language."""
+        problem = self.simulation_problem()
+        return None if problem is None else str(problem)
 
     def sentence(self) -> str:
-        """Where the pilot stands, in a sentence."""
+        """Where the pilot stands, in a sentence (in the current language)."""
         d = self.design
-        span = f"{d.start:%Y-%m-%d} to {d.end:%Y-%m-%d}"
+        span = {"start": fmt.date(d.start), "end": fmt.date(d.end), "planned": self.days_planned}
         if self.complete:
-            return f"The pilot ran {span}: all {self.days_planned} days are in the data."
+            return gettext("The pilot ran {start} to {end}: all {planned} days are in the data.").format(**span)
         if self.running:
-            return (f"The pilot runs {span}: {self.days_present} of its {self.days_planned} days are in the data "
-                    f"(to {self.data_end:%Y-%m-%d}); {self.days_remaining} to go.")
-        return f"The pilot is planned for {span} ({self.days_planned} days); none of its days is in the data yet."
+            return gettext("The pilot runs {start} to {end}: {present} of its {planned} days are in the data (to "
+                           "{last}); {left} to go.").format(present=self.days_present, last=fmt.date(self.data_end),
+                                                            left=self.days_remaining, **span)
+        return gettext("The pilot is planned for {start} to {end} ({planned} days); none of its days is in the data "
+                       "yet.").format(**span)
 
 
 def days_in_data(warehouse: Warehouse, dataset: Dataset, start: date, end: date) -> int:
@@ -330,9 +362,9 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
     version = first = last = problem = ordered = None
     started = next(iter(simulated_batches(warehouse, design)), None)  # a pilot keeps the batch it started on
     if started is not None and started not in set(batches["version"]):
-        problem = (f"The batch v{started} the pilot's first days ordered from was deleted, and a pilot orders from "
-                   "one batch: design the pilot again, and publish once, with a horizon covering the whole pilot, "
-                   "before it starts.")
+        problem = M_("The batch v{version} the pilot's first days ordered from was deleted, and a pilot orders from "
+                     "one batch: design the pilot again, and publish once, with a horizon covering the whole pilot, "
+                     "before it starts.", version=started)
         batches = batches.iloc[0:0]
         version = started
     elif started is not None:
@@ -347,21 +379,23 @@ def pilot_status(warehouse: Warehouse, design: PilotDesign) -> PilotStatus:
         next_day = max(design.start, dataset.end_date + timedelta(days=1))
         horizon = max(1, (design.end - dataset.end_date).days)
         if next_day <= design.end and (first > next_day or last < design.end) and started is not None:
-            problem = (f"The pilot's batch v{version} forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; its days still "
-                       f"to run are {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}, and a pilot orders from one batch "
-                       "(its first days ordered from this one): read out the days it has, or design the pilot "
-                       "again and publish once, with a horizon covering the whole pilot, before it starts.")
+            problem = M_("The pilot's batch v{version} forecasts {first} to {last}; its days still to run are {next} "
+                         "to {end}, and a pilot orders from one batch (its first days ordered from this one): read "
+                         "out the days it has, or design the pilot again and publish once, with a horizon covering "
+                         "the whole pilot, before it starts.", version=version, first=day(first), last=day(last),
+                         next=day(next_day), end=day(design.end))
         elif next_day <= design.end and (first > next_day or last < design.end):
             # A batch published now starts the day after the data: the horizon is counted from there.
-            problem = (f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the "
-                       f"pilot's days still to run are {next_day:%Y-%m-%d} to {design.end:%Y-%m-%d}. Publish a batch "
-                       f"with a horizon of at least {horizon} days on the Hand-off page (it forecasts from the day "
-                       "after the data ends).")
+            problem = M_("The published batch (version {version}) forecasts {first} to {last}; the pilot's days still "
+                         "to run are {next} to {end}. Publish a batch with a horizon of at least {horizon} days on the "
+                         "Hand-off page (it forecasts from the day after the data ends).", version=version,
+                         first=day(first), last=day(last), next=day(next_day), end=day(design.end),
+                         horizon=horizon)
         elif next_day <= design.end and design.store_column == DEMO_STORE_COLUMN in dataset.spec.keys:
             try:  # the treated stores, as the simulation will check them (without reading the batch's rows)
                 check_batch_stores(design.treated, batch_stores(warehouse, dataset, version), version)
             except PilotSimulationError as error:
-                problem = str(error)
+                problem = error.args[0]
     return PilotStatus(design=design, dataset_name=dataset.name, generated=is_generated(dataset),
                        data_end=dataset.end_date, days_present=present, batch_version=version, batch_first=first,
                        batch_last=last, batch_problem=problem, batch_ordered_share=ordered)
@@ -390,27 +424,28 @@ def simulate_design(warehouse: Warehouse, design: PilotDesign, days: int | None 
     1..remaining, or no published batch covering the days (saying which horizon to
     publish); ``PilotSimulationError`` for the simulation's own refusals."""
     if design.design_id is None:
-        raise PilotRunError("Save the pilot design first: a simulated pilot belongs to a stored design.")
+        raise PilotRunError(M_("Save the pilot design first: a simulated pilot belongs to a stored design."))
     status = pilot_status(warehouse, design)
     earlier = simulated_batches(warehouse, design)
     if earlier:  # the pilot ran on a batch already: its other days order from the same one
         started, (first, last) = next(iter(earlier.items()))
         if batch_version is not None and batch_version != started:
-            raise PilotRunError(
-                f"The pilot's days {first:%Y-%m-%d} to {last:%Y-%m-%d} ordered from batch v{started}; a pilot orders "
-                f"from one batch, or its readout would measure a mix of two forecasts against one promise. Simulate "
-                f"its other days from v{started}, or design the pilot again and publish once, with a horizon "
-                "covering the whole pilot, before it starts.")
+            raise PilotRunError(M_(
+                "The pilot's days {first} to {last} ordered from batch v{version}; a pilot orders from one batch, or its "
+                "readout would measure a mix of two forecasts against one promise. Simulate its other days from "
+                "v{version}, or design the pilot again and publish once, with a horizon covering the whole pilot, "
+                "before it starts.", first=day(first), last=day(last), version=started))
         batch_version = started
     # A version named is checked by the simulation itself; the newest (or the pilot's own) batch is checked here.
-    blocker = status.data_blocker() or (status.batch_blocker() if batch_version is None or earlier else None)
+    blocker = status.data_problem() or (status.batch_message() if batch_version is None or earlier else None)
     if blocker:
         raise PilotRunError(blocker)
     remaining = status.days_remaining
     days = remaining if days is None else days
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= remaining:
-        raise PilotRunError(f"The pilot has {remaining} day{'s' if remaining != 1 else ''} left to simulate; "
-                            f"choose 1 to {remaining}, not {days!r}.")
+        raise PilotRunError(nM_("The pilot has {n} day left to simulate; choose 1 to {n}, not {days}.",
+                                "The pilot has {n} days left to simulate; choose 1 to {n}, not {days}.", "n",
+                                n=remaining, days=repr(days)))
     return simulate_pilot(warehouse, design.dataset_id, design.store_column, design.treated, status.next_day, days,
                           batch_version)
 
@@ -446,20 +481,27 @@ def design_outcomes(warehouse: Warehouse, design: PilotDesign) -> pd.DataFrame:
                               design.store_column, start=design.pre_start, end=design.end, balanced=True)
 
 
-def exclusion_note(design: PilotDesign, exclude: tuple[str, ...]) -> str:
-    """The readout's note on the stores ``exclude`` leaves out (names already checked)."""
+def exclusion_note(design: PilotDesign, exclude: tuple[str, ...]) -> Msg:
+    """The readout's note on the stores ``exclude`` leaves out (names already checked), as a fact."""
     partner = {a: b for pair in design.pairs for a, b in (pair, pair[::-1])}
     parts = []
     for store in exclude:
-        group = "treated" if store in design.treated else "control"
+        treated = store in design.treated
         mate = partner.get(store)
-        paired = "" if mate is None else f", paired with {mate}" + (
-            ", also left out" if mate in exclude else ", which stays in")
-        parts.append(f"{store} ({group}{paired})")
-    return (f"Left out of this readout: {', '.join(parts)}. Only the stores named are left out, not their pair "
-            "partners: the difference-in-differences compares the treated stores' mean change with the control "
-            "stores', which needs no pairs, and keeping a partner keeps its data; the two groups are less alike "
-            "than designed (see the balance before the pilot), and with fewer stores the interval is wider.")
+        if mate is None:
+            parts.append(M_("{store} (treated)", store=store) if treated else M_("{store} (control)", store=store))
+        elif mate in exclude:
+            parts.append(M_("{store} (treated, paired with {mate}, also left out)", store=store, mate=mate) if treated
+                         else M_("{store} (control, paired with {mate}, also left out)", store=store, mate=mate))
+        else:
+            parts.append(M_("{store} (treated, paired with {mate}, which stays in)", store=store, mate=mate)
+                         if treated else
+                         M_("{store} (control, paired with {mate}, which stays in)", store=store, mate=mate))
+    return M_("Left out of this readout: {stores}. Only the stores named are left out, not their pair partners: the "
+              "difference-in-differences compares the treated stores' mean change with the control stores', which "
+              "needs no pairs, and keeping a partner keeps its data; the two groups are less alike than designed (see "
+              "the balance before the pilot), and with fewer stores the interval is wider.",
+              stores=joined_list(parts))
 
 
 def _exclude(design: PilotDesign, exclude: tuple[str, ...]) -> tuple[str, ...]:
@@ -469,14 +511,16 @@ def _exclude(design: PilotDesign, exclude: tuple[str, ...]) -> tuple[str, ...]:
     stores = (*design.treated, *design.control)
     unknown = [s for s in exclude if s not in stores]
     if unknown:
-        raise PilotRunError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the pilot: leave out "
-                            f"only its stores ({', '.join(stores)}).")
+        raise PilotRunError(nM_("{unknown} is not in the pilot: leave out only its stores ({stores}).",
+                                "{unknown} are not in the pilot: leave out only its stores ({stores}).", "n",
+                                unknown=", ".join(unknown), n=len(unknown), stores=", ".join(stores)))
     treated = [s for s in design.treated if s not in exclude]
     control = [s for s in design.control if s not in exclude]
     if not treated or not control or len(treated) + len(control) < 3:
-        raise PilotRunError(f"Leaving out {', '.join(exclude)} leaves {len(treated)} treated and {len(control)} "
-                            "control stores; a difference-in-differences with an interval needs a treated and a "
-                            "control store and three in all: append the missing days instead.")
+        raise PilotRunError(M_("Leaving out {stores} leaves {treated} treated and {control} control stores; a "
+                               "difference-in-differences with an interval needs a treated and a control store and "
+                               "three in all: append the missing days instead.", stores=", ".join(exclude),
+                               treated=len(treated), control=len(control)))
     return exclude
 
 
@@ -492,16 +536,16 @@ def _check_piloted(warehouse: Warehouse, design: PilotDesign, version: int | Non
         pilot_days = (design.start + timedelta(days=d) for d in range((design.end - design.start).days + 1))
         ordinary = present - sum(any(a <= day <= b for a, b in ranges) for day in pilot_days)
         if ordinary > 0:
-            raise PilotRunError(
-                f"{ordinary} of the pilot's {present} days in '{dataset.name}' are ordinary days of the demo chain "
-                "(its history, or days it was extended by), not simulated as the pilot: no store ordered from a "
-                "forecast on them, so there is nothing to read out there. Design a new pilot starting the day after "
-                "the data ends, publish its batch, and simulate it.")
+            raise PilotRunError(M_(
+                "{ordinary} of the pilot's {present} days in '{name}' are ordinary days of the demo chain (its history, "
+                "or days it was extended by), not simulated as the pilot: no store ordered from a forecast on them, so "
+                "there is nothing to read out there. Design a new pilot starting the day after the data ends, publish "
+                "its batch, and simulate it.", ordinary=ordinary, present=present, name=dataset.name))
     elif present and version is None:
-        raise PilotRunError(
-            f"No batch published for '{dataset.name}' covers the pilot's first day ({design.start:%Y-%m-%d}): the "
-            "treated stores had no forecast to order from. Publish the batch the stores order from (Hand-off) before "
-            "the pilot starts; a readout without one would measure nothing of the model.")
+        raise PilotRunError(M_(
+            "No batch published for '{name}' covers the pilot's first day ({start}): the treated stores had no forecast "
+            "to order from. Publish the batch the stores order from (Hand-off) before the pilot starts; a readout "
+            "without one would measure nothing of the model.", name=dataset.name, start=day(design.start)))
 
 
 def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.95,
@@ -529,7 +573,7 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     ``PilotRunError`` for a store not in the pilot, or when too few stores would remain.
     """
     if design.design_id is None:
-        raise PilotRunError("Save the pilot design first: a readout belongs to a stored design.")
+        raise PilotRunError(M_("Save the pilot design first: a readout belongs to a stored design."))
     version = pilot_batch_version(warehouse, design)
     _check_piloted(warehouse, design, version)
     exclude = _exclude(design, tuple(exclude))
@@ -541,9 +585,9 @@ def read_out_design(warehouse: Warehouse, design: PilotDesign, level: float = 0.
     if exclude:
         readout = replace(readout, notes=(exclusion_note(design, exclude), *readout.notes))
     if readout.pilot_days < design.days:
-        note = (f"Read on {readout.pilot_days} of the {design.days} planned days (to {readout.during[1]:%Y-%m-%d}): "
-                "the pilot is still running, and its interval narrows as its days come in. Read it out again "
-                f"when it ends on {design.end:%Y-%m-%d}.")
+        note = M_("Read on {read} of the {planned} planned days (to {last}): the pilot is still running, and its "
+                  "interval narrows as its days come in. Read it out again when it ends on {end}.",
+                  read=readout.pilot_days, planned=design.days, last=day(readout.during[1]), end=day(design.end))
         readout = replace(readout, notes=(note, *readout.notes))
     promise, note = piloted_promise(warehouse, design, version)
     if note:
@@ -578,22 +622,25 @@ def stored_readout(warehouse: Warehouse, design: PilotDesign) -> StoredReadout |
 def readout_table(readout: PilotReadout) -> pd.DataFrame:
     """The overall estimates for people, one row per measure: Measure, Effect per store-day,
     Yearly for the chain, 95 % interval (yearly), p-value — texts from ``core.fmt``
-    (stockout days in item-days, the rest in yen)."""
+    (stockout days in item-days, the rest in yen), headers and words in the current
+    language."""
     level = fmt.pct(readout.level, 0)
     rows = []
     for row in readout.overall.itertuples(index=False):
         days = row.measure == "stockout_days"
-        value = (lambda v: f"{fmt.number(v, 2, signed=True)} item-days") if days else \
-            (lambda v: fmt.yen(v, signed=True))
-        yearly = (lambda v: f"{fmt.number(v, 0, signed=True)} item-days") if days else \
-            (lambda v: fmt.yen_short(v, signed=True))
-        interval = ("no interval: an estimate" if row.measure in NO_INTERVAL else
-                    f"{fmt.number(row.yearly_low, 0)} to {fmt.number(row.yearly_high, 0)} item-days" if days
-                    else interval_text(row.yearly_low, row.yearly_high))
-        rows.append({"Measure": MEASURE_NAMES.get(row.measure, row.measure),
-                     "Effect per treated store-day": value(row.per_store_day),
-                     "Yearly for the chain": yearly(row.yearly),
-                     f"{level} interval (yearly)": interval,
-                     "p-value": "" if row.measure in NO_INTERVAL else fmt.p_value(row.p_value)})
+        if row.measure in NO_INTERVAL:
+            interval = gettext("no interval: an estimate")
+        elif days:
+            interval = str(M_("{low} to {high} item-days", low=Fmt("number", float(row.yearly_low), {"digits": 0}),
+                              high=Fmt("number", float(row.yearly_high), {"digits": 0})))
+        else:
+            interval = str(interval_message(row.yearly_low, row.yearly_high))
+        rows.append({
+            gettext("Measure"): measure_label(row.measure),
+            gettext("Effect per treated store-day"): str(item_days(row.per_store_day, 2, signed=True)) if days
+            else fmt.yen(row.per_store_day, signed=True),
+            gettext("Yearly for the chain"): str(item_days(row.yearly, 0, signed=True)) if days
+            else fmt.yen_short(row.yearly, signed=True),
+            gettext("{level} interval (yearly)").format(level=level): interval,
+            gettext("p-value"): "" if row.measure in NO_INTERVAL else fmt.p_value(row.p_value)})
     return pd.DataFrame(rows)
-

@@ -38,6 +38,7 @@ from core.data.demo import (
     simulate_continuation,
 )
 from core.errors import MitoshiError
+from core.i18n import M_, Fmt
 from core.forecast.base import FORECAST
 from core.handoff.batch import ORDER_QUANTITY
 from core.handoff.store import batch_forecasts, latest_version
@@ -86,7 +87,8 @@ class SimulatedPilot:
         the outcome with the batch minus the outcome without it (the average treatment
         effect on the treated, which difference-in-differences estimates)."""
         if measure not in OUTCOME_COLUMNS:
-            raise PilotSimulationError(f"Unknown measure '{measure}'; one of {', '.join(OUTCOME_COLUMNS)}.")
+            raise PilotSimulationError(M_("Unknown measure '{measure}'; one of {measures}.", measure=measure,
+                                          measures=", ".join(OUTCOME_COLUMNS)))
         treated = self.outcomes[STORE].isin(self.treated)
         with_batch = self.outcomes[treated].set_index([STORE, DATE])[measure]
         without = self.counterfactual.set_index([STORE, DATE])[measure].reindex(with_batch.index)
@@ -120,17 +122,20 @@ def simulate_pilot(
     dataset = warehouse.get_dataset(dataset_id)
     _check_generated(dataset)
     if store_column != DEMO_STORE_COLUMN:
-        raise PilotSimulationError(f"The demo chain's stores are named by '{DEMO_STORE_COLUMN}', not "
-                                   f"'{store_column}'; choose {DEMO_STORE_COLUMN} as the store column.")
+        raise PilotSimulationError(M_("The demo chain's stores are named by '{demo}', not '{column}'; choose {demo} as "
+                                      "the store column.", demo=DEMO_STORE_COLUMN, column=store_column))
     stores = tuple(store_names(warehouse, dataset, DEMO_STORE_COLUMN))
     treated = _check_treated(treated, stores)
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_EXTEND_DAYS:
-        raise PilotSimulationError(f"A simulated pilot lasts 1 to {MAX_EXTEND_DAYS} days; got {days!r}.")
+        raise PilotSimulationError(M_("A simulated pilot lasts 1 to {most} days; got {days}.", most=MAX_EXTEND_DAYS,
+                                      days=repr(days)))
     next_day = dataset.end_date + timedelta(days=1)
     if start != next_day:
-        raise PilotSimulationError(
-            f"The pilot is the next days of '{dataset.name}', which ends on {dataset.end_date:%Y-%m-%d}: it starts on "
-            f"{next_day:%Y-%m-%d}, not {start:%Y-%m-%d}. Move the pilot's start, or extend the demo chain first.")
+        raise PilotSimulationError(M_(
+            "The pilot is the next days of '{name}', which ends on {end}: it starts on {next}, not {start}. Move the "
+            "pilot's start, or extend the demo chain first.", name=dataset.name,
+            end=Fmt("date", dataset.end_date.isoformat()), next=Fmt("date", next_day.isoformat()),
+            start=Fmt("date", start.isoformat())))
     end = start + timedelta(days=days - 1)
     version, targets = pilot_targets(warehouse, dataset, treated, start, end, batch_version)
 
@@ -158,10 +163,10 @@ def check_batch_stores(treated: Sequence[str], covered: set[str], version: int) 
     has no forecast for a treated store."""
     missing = [s for s in treated if s not in covered]
     if missing:
-        raise PilotSimulationError(
-            f"The published batch (version {version}) has no forecasts for store(s) {', '.join(missing)}: it covers "
-            f"{', '.join(sorted(covered))}. Choose treated stores the batch covers, or publish a batch from a "
-            "backtest of every store.")
+        raise PilotSimulationError(M_(
+            "The published batch (version {version}) has no forecasts for store(s) {missing}: it covers {covered}. "
+            "Choose treated stores the batch covers, or publish a batch from a backtest of every store.",
+            version=version, missing=", ".join(missing), covered=", ".join(sorted(covered))))
 
 
 def pilot_targets(
@@ -178,13 +183,13 @@ def pilot_targets(
     newest = latest_version(warehouse, dataset.dataset_id)
     days = (end - start).days + 1
     if newest is None:
-        raise PilotSimulationError(
-            f"No batch forecast has been published for '{dataset.name}': publish one with a horizon of at least "
-            f"{days} days on the Hand-off page, then simulate the pilot.")
+        raise PilotSimulationError(M_(
+            "No batch forecast has been published for '{name}': publish one with a horizon of at least {days} days on "
+            "the Hand-off page, then simulate the pilot.", name=dataset.name, days=days))
     try:
         batch = batch_forecasts(warehouse, dataset.dataset_id, batch_version)
     except MitoshiError as error:
-        raise PilotSimulationError(str(error)) from None
+        raise PilotSimulationError(error.args[0] if len(error.args) == 1 else str(error)) from None
     version = int(batch["version"].iloc[0]) if len(batch) else int(batch_version or newest)
     store_position = dataset.spec.keys.index(DEMO_STORE_COLUMN)
     batch_store = batch["key_values"].map(lambda values: str(values[store_position]))
@@ -193,10 +198,11 @@ def pilot_targets(
     if first > start or last < end:
         # A batch published now forecasts from the day after the data ends: count the horizon from there.
         horizon = max(days, (end - dataset.end_date).days)
-        raise PilotSimulationError(
-            f"The published batch (version {version}) forecasts {first:%Y-%m-%d} to {last:%Y-%m-%d}; the pilot runs "
-            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}. Publish a batch with a horizon of at least {horizon} days on the "
-            "Hand-off page, or shorten the pilot.")
+        raise PilotSimulationError(M_(
+            "The published batch (version {version}) forecasts {first} to {last}; the pilot runs {start} to {end}. "
+            "Publish a batch with a horizon of at least {horizon} days on the Hand-off page, or shorten the pilot.",
+            version=version, first=Fmt("date", first.isoformat()), last=Fmt("date", last.isoformat()),
+            start=Fmt("date", start.isoformat()), end=Fmt("date", end.isoformat()), horizon=horizon))
     check_batch_stores(treated, set(batch_store), version)
     inside = batch_store.isin(treated).to_numpy() & (ds >= pd.Timestamp(start)).to_numpy() \
         & (ds <= pd.Timestamp(end)).to_numpy()
@@ -249,9 +255,10 @@ def true_outcomes(continuation: Continuation, items: pd.DataFrame) -> pd.DataFra
 
 def _check_generated(dataset: Dataset) -> None:
     if not is_generated(dataset):
-        raise PilotSimulationError(
-            f"'{dataset.name}' was imported, not generated: a pilot can be simulated only on the demo chain. With "
-            "your own data the pilot's orders and sales arrive by appending them from a file (Data page).") from None
+        raise PilotSimulationError(M_(
+            "'{name}' was imported, not generated: a pilot can be simulated only on the demo chain. With your own data "
+            "the pilot's orders and sales arrive by appending them from a file (Data page).",
+            name=dataset.name)) from None
 
 
 def _check_treated(treated: Sequence[str], stores: tuple[str, ...]) -> tuple[str, ...]:
@@ -259,12 +266,12 @@ def _check_treated(treated: Sequence[str], stores: tuple[str, ...]) -> tuple[str
         treated = (treated,)
     chosen = tuple(dict.fromkeys(str(s) for s in treated))
     if not chosen:
-        raise PilotSimulationError("Choose at least one treated store: the stores that order from the batch.")
+        raise PilotSimulationError(M_("Choose at least one treated store: the stores that order from the batch."))
     unknown = [s for s in chosen if s not in stores]
     if unknown:
-        raise PilotSimulationError(f"The demo chain has no store(s) {', '.join(unknown)}; its stores are "
-                                   f"{', '.join(stores)}.")
+        raise PilotSimulationError(M_("The demo chain has no store(s) {unknown}; its stores are {stores}.",
+                                      unknown=", ".join(unknown), stores=", ".join(stores)))
     if len(chosen) == len(stores):
-        raise PilotSimulationError("Every store would order from the batch, leaving no control store to compare "
-                                   "with; keep at least one store on today's practice.")
+        raise PilotSimulationError(M_("Every store would order from the batch, leaving no control store to compare "
+                                      "with; keep at least one store on today's practice."))
     return tuple(s for s in stores if s in chosen)

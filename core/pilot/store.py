@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.errors import WarehouseError
+from core.i18n import M_, Fmt, Msg, to_json
 from core.pilot.design import PilotDesign
 from core.pilot.evidence import DESIGNED, NONE, READ, OnlineEvidence
 from core.warehouse import Warehouse
@@ -38,6 +39,8 @@ def json_ready(value: object) -> object:
     NaN and infinities as null (JSON has none)."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Msg | Fmt):  # a message kept as facts (core.i18n)
+        return json_ready(to_json(value))
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -69,7 +72,7 @@ class DesignInfo:
 def save_design(warehouse: Warehouse, design: PilotDesign) -> str:
     """Store ``design`` as the project's newest pilot design; returns its id (32 hex)."""
     if not design.project_id:
-        raise WarehouseError("A pilot design belongs to a project: choose or create one first.")
+        raise WarehouseError(M_("A pilot design belongs to a project: choose or create one first."))
     design_id = uuid.uuid4().hex
     stored = replace(design, design_id=design_id)
     with warehouse.transaction() as cur:
@@ -82,8 +85,10 @@ def _design(row: dict) -> PilotDesign:
     try:
         design = PilotDesign.from_dict(json.loads(row["design"]))
     except (TypeError, KeyError, ValueError) as error:
-        raise WarehouseError(f"The pilot design stored on {row['created_at']:%Y-%m-%d %H:%M} cannot be read by this "
-                             f"version of Mitoshi ({error}): design the pilot again.") from None
+        raise WarehouseError(M_("The pilot design stored on {day} {time} cannot be read by this version of Mitoshi "
+                                "({error}): design the pilot again.",
+                                day=Fmt("date", row["created_at"].date().isoformat()),
+                                time=f"{row['created_at']:%H:%M}", error=str(error))) from None
     return replace(design, design_id=row["design_id"])
 
 
@@ -105,7 +110,7 @@ def latest_design(warehouse: Warehouse, project_id: str) -> PilotDesign | None:
 def get_design(warehouse: Warehouse, design_id: str) -> PilotDesign:
     rows = warehouse.query("SELECT * FROM pilot_designs WHERE design_id = ?", [design_id])
     if rows.empty:
-        raise PilotNotFoundError(f"No pilot design with id '{design_id}': design the pilot again.")
+        raise PilotNotFoundError(M_("No pilot design with id '{id}': design the pilot again.", id=design_id))
     return _design(rows.to_dict("records")[0])
 
 
@@ -116,8 +121,8 @@ def save_readout(warehouse: Warehouse, project_id: str, design_id: str, readout:
     ``PilotNotFoundError`` when the design is not the project's."""
     rows = warehouse.query("SELECT project_id FROM pilot_designs WHERE design_id = ?", [design_id])
     if rows.empty or rows["project_id"].iloc[0] != project_id:
-        raise PilotNotFoundError(f"The pilot design '{design_id}' is not one of this project's: read out a pilot "
-                                 "designed for it.")
+        raise PilotNotFoundError(M_("The pilot design '{id}' is not one of this project's: read out a pilot designed "
+                                    "for it.", id=design_id))
     readout_id = uuid.uuid4().hex
     with warehouse.transaction() as cur:
         cur.execute("INSERT INTO pilot_readouts VALUES (?, ?, ?, ?, ?)",
@@ -131,11 +136,11 @@ class PilotedPromise:
     alias), ``yearly_savings`` (yen a year for the whole dataset, from the money impact of
     the batch's run at the batch's ordering; None when it could not be priced, or the
     batch had no order quantities to price) and ``ordering`` (how the batch ordered, in
-    words: ``profit-optimal per item``, ``a 90% service level``, ``the bare forecast``)."""
+    words, as a fact: ``profit-optimal per item``, ``a 90% service level``, ``the bare forecast``)."""
 
     model: str | None
     yearly_savings: float | None
-    ordering: str | None = None
+    ordering: Msg | str | None = None
 
 
 def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: PilotReadout,
@@ -149,7 +154,7 @@ def save_pilot_readout(warehouse: Warehouse, design: PilotDesign, readout: Pilot
     read (fewer read than planned: an interim readout, whose online criteria the decision
     leaves pending). Returns the readout's id; ``online_evidence`` reads it back."""
     if design.design_id is None:
-        raise PilotNotFoundError("Store the pilot design before its readout (save_design).")
+        raise PilotNotFoundError(M_("Store the pilot design before its readout (save_design)."))
     savings, model, ordering = design.offline_yearly_savings, design.offline_model, None
     if promise is not None:
         savings, model, ordering = promise.yearly_savings, promise.model, promise.ordering
