@@ -198,7 +198,7 @@ if go:
     base = latest.definition if latest else ProblemDefinition()
     try:
         planning.save_definition(warehouse, pid, to_definition(base, chosen), latest.version if latest else 0,
-                                 M_("From the initiative '{name}'", name=texts.fact(chosen.name)))
+                                 M_("From the initiative '{name}'", name=texts.fact(chosen.name, texts.INITIATIVE)))
         st.session_state[f"pd_flash_{pid}"] = _("'{name}' is now the problem: review the rest of the definition and "
                                                 "save.").format(name=md(chosen.name))
         st.switch_page("pages/problem.py")

@@ -71,7 +71,8 @@ if project is not None:
         st.session_state[opened_key] = project
     opened: planning.Project = st.session_state[opened_key]
     datasets = {d.dataset_id: d.name for d in warehouse.list_datasets()}
-    all_runs = {r.run_id: f"{r.name} ({fmt.date(r.created_at)} {r.created_at:%H:%M})" for r in runs.list_runs(warehouse)}
+    all_runs = {r.run_id: f"{r.name} ({fmt.date(r.created_at)} {r.created_at:%H:%M})"
+                for r in runs.list_runs(warehouse)}
     with st.expander(_("Edit name, description and links"), icon=":material/edit:"):
         with st.form(f"edit_project_{project.project_id}"):
             name = st.text_input(_("Name"), value=opened.name, key=name_key, max_chars=planning.MAX_NAME)

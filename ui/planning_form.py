@@ -98,7 +98,7 @@ def problem_section(editor: ProblemEditor) -> dict:
             _("Problem statement"), value=init["problem"], key=key("problem"), height=110,
             placeholder=_("何が問題で、誰が困っているか。What goes wrong today, for whom, and how often?"))
         # The processes offered are fixed texts: shown (and stored back, ``texts.stored``) in the reader's language.
-        options = list(dict.fromkeys([*(texts.shown(p) for p in PROCESSES), *init["processes"]]))
+        options = list(dict.fromkeys([*(texts.shown(p, texts.DEFINITION) for p in PROCESSES), *init["processes"]]))
         form["processes"] = st.multiselect(
             _("Process affected"), options, default=init["processes"], key=key("processes"), accept_new_options=True,
             help=_("Choose one or more, or type another."))

@@ -114,7 +114,8 @@ _TEXT_FIELDS = ("problem", "decision", "kpi_name", "kpi_unit", "value_estimate",
 # Storage: the criteria are stored apart, so the report reads them without the rest.
 # ---------------------------------------------------------------------------------
 def content_to_json(definition: ProblemDefinition) -> str:
-    data = {k: to_json([texts.stored(x) for x in v] if isinstance(v, tuple) else texts.stored(v))
+    data = {k: to_json([texts.stored(x, texts.DEFINITION) for x in v] if isinstance(v, tuple)
+                       else texts.stored(v, texts.DEFINITION))
             for k, v in definition.fields().items() if k != "criteria"}
     return json.dumps(data, ensure_ascii=False)
 
@@ -136,7 +137,8 @@ def shown_definition(definition: ProblemDefinition) -> ProblemDefinition:
     values = {}
     for name in (*_TEXT_FIELDS, *_LINE_FIELDS, "processes"):
         value = getattr(definition, name)
-        values[name] = tuple(texts.shown(v) for v in value) if isinstance(value, tuple) else texts.shown(value)
+        values[name] = (tuple(texts.shown(v, texts.DEFINITION) for v in value) if isinstance(value, tuple)
+                        else texts.shown(value, texts.DEFINITION))
     return replace(definition, **values)
 
 
@@ -149,7 +151,7 @@ def _as_stored(value: object, candidates: tuple[ProblemDefinition | None, ...], 
         before = getattr(candidate, name, None) if candidate is not None else None
         if isinstance(before, Msg) and isinstance(value, str) and value == render(before):
             return before
-    return texts.stored(value)
+    return texts.stored(value, texts.DEFINITION)
 
 
 def stored_definition(definition: ProblemDefinition, *candidates: ProblemDefinition | None) -> ProblemDefinition:
@@ -157,7 +159,7 @@ def stored_definition(definition: ProblemDefinition, *candidates: ProblemDefinit
     originals, sentences kept as facts where they still read as those of ``candidates``."""
     values = {name: _as_stored(getattr(definition, name), candidates, name) for name in _TEXT_FIELDS}
     for name in (*_LINE_FIELDS, "processes"):
-        values[name] = tuple(texts.stored(v) for v in getattr(definition, name))
+        values[name] = tuple(texts.stored(v, texts.DEFINITION) for v in getattr(definition, name))
     return replace(definition, **values)
 
 
@@ -169,9 +171,9 @@ def form_facts(form: Mapping, *candidates: ProblemDefinition | None) -> dict:
             out[name] = to_json(_as_stored(out[name], candidates, name))
     for name in _LINE_FIELDS:
         if isinstance(out.get(name), str):
-            out[name] = "\n".join(str(texts.stored(line)) for line in out[name].split("\n"))
+            out[name] = "\n".join(str(texts.stored(line, texts.DEFINITION)) for line in out[name].split("\n"))
     if isinstance(out.get("processes"), list):
-        out["processes"] = [texts.stored(p) for p in out["processes"]]
+        out["processes"] = [texts.stored(p, texts.DEFINITION) for p in out["processes"]]
     return out
 
 
@@ -180,12 +182,12 @@ def form_shown(form: Mapping) -> dict:
     out = dict(form)
     for name in _TEXT_FIELDS:
         if name in out and out[name] is not None:
-            out[name] = texts.shown(out[name])
+            out[name] = texts.shown(out[name], texts.DEFINITION)
     for name in _LINE_FIELDS:
         if isinstance(out.get(name), str):
-            out[name] = "\n".join(str(texts.shown(line)) for line in out[name].split("\n"))
+            out[name] = "\n".join(str(texts.shown(line, texts.DEFINITION)) for line in out[name].split("\n"))
     if isinstance(out.get("processes"), list):
-        out["processes"] = [texts.shown(p) for p in out["processes"]]
+        out["processes"] = [texts.shown(p, texts.DEFINITION) for p in out["processes"]]
     return out
 
 
@@ -370,8 +372,8 @@ def display(field: str, value: object) -> str:
     if field == "offline_metric":
         return METRICS[value].label if value in METRICS else str(value)
     if isinstance(value, tuple):
-        return "\n".join(str(texts.shown(v)) for v in value)
-    return str(texts.shown(value))
+        return "\n".join(str(texts.shown(v, texts.DEFINITION)) for v in value)
+    return str(texts.shown(value, texts.DEFINITION))
 
 
 @dataclass(frozen=True)

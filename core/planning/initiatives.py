@@ -187,8 +187,8 @@ def recommendation(table: pd.DataFrame) -> list[str]:
                        "learn, or look again at the estimates — effort is not value."))
     for q, text in ((Quadrant.START, N_("Low-risk starting points, to learn on or to fill gaps: {names}.")),
                     (Quadrant.WAIT, N_("Wait until you need them (large, but a huge effort): {names}.")),
-                    (Quadrant.DOUBT, N_("Are you sure? A huge effort for a small impact: drop them unless the estimates "
-                                        "change: {names}."))):
+                    (Quadrant.DOUBT, N_("Are you sure? A huge effort for a small impact: drop them unless the "
+                                        "estimates change: {names}."))):
         if not by[q].empty:
             lines.append(_(text).format(names=texts.separator().join(map(md, by[q]["name"]))))
     return lines
@@ -275,7 +275,8 @@ def to_definition(current: ProblemDefinition, initiative: Initiative) -> Problem
     """The project's definition with this initiative as its problem: the problem
     statement and the value come from the initiative, everything else stays. What is
     written is kept as facts (``texts.Text``), so it reads in either language until edited."""
-    name, description = texts.fact(initiative.name), texts.fact(initiative.description)
+    name = texts.fact(initiative.name, texts.INITIATIVE)
+    description = texts.fact(initiative.description, texts.INITIATIVE)
     if isinstance(name, str) and (not initiative.description or isinstance(description, str)):
         statement = initiative.name + (f": {initiative.description}" if initiative.description else "")
     else:

@@ -121,7 +121,7 @@ _PROJECT_LABELS = {"name": N_("the name"), "description": N_("the description"),
 
 
 def _clean_name(name: str) -> str:
-    name = str(texts.stored((name or "").strip()))
+    name = str(texts.stored((name or "").strip(), texts.PROJECT))
     if not name:
         raise InvalidInputError(M_("The project"), [M_("Give it a name.")])
     if len(name) > MAX_NAME:
@@ -133,11 +133,12 @@ def _check_unique(cur: duckdb.DuckDBPyConnection, name: str, project_id: str | N
     taken = _rows(cur, "SELECT project_id FROM projects WHERE lower(name) = lower(?)", [name])
     if any(row["project_id"] != project_id for row in taken):
         raise ProjectExistsError(M_("A project called '{name}' already exists; choose another name.",
-                                    name=texts.fact(name)))
+                                    name=texts.fact(name, texts.PROJECT)))
 
 
 def _shown_project(project: Project) -> Project:
-    return replace(project, name=texts.shown(project.name), description=texts.shown(project.description))
+    return replace(project, name=texts.shown(project.name, texts.PROJECT),
+                   description=texts.shown(project.description, texts.PROJECT))
 
 
 def list_projects(warehouse: Warehouse) -> list[Project]:
@@ -181,8 +182,8 @@ def create_project(warehouse: Warehouse, name: str, description: str = "", from_
     with warehouse.transaction() as cur:
         _check_unique(cur, name)
         cur.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                    [project_id, name, texts.stored((description or "").strip()), now, now, thresholds.effort_weeks,
-                     thresholds.impact_yen])
+                    [project_id, name, texts.stored((description or "").strip(), texts.PROJECT), now, now,
+                     thresholds.effort_weeks, thresholds.impact_yen])
         phases = example.phases(now.date()) if from_example else default_phases()
         steps = example.ladder() if from_example else default_ladder()
         for position, phase in enumerate(phases):
@@ -224,9 +225,10 @@ def ensure_example_project(warehouse: Warehouse) -> Project | None:
 def update_project(warehouse: Warehouse, opened: Project, name: str, description: str,
                    dataset_ids: Iterable[str], run_ids: Iterable[str]) -> Saved:
     """Save the project's name, description and links, merging with anyone's save since."""
-    mine = {"name": _clean_name(name), "description": texts.stored((description or "").strip()),
+    mine = {"name": _clean_name(name), "description": texts.stored((description or "").strip(), texts.PROJECT),
             "dataset_ids": tuple(sorted(set(dataset_ids))), "run_ids": tuple(sorted(set(run_ids)))}
-    base = {**opened.fields(), "name": texts.stored(opened.name), "description": texts.stored(opened.description),
+    base = {**opened.fields(), "name": texts.stored(opened.name, texts.PROJECT),
+            "description": texts.stored(opened.description, texts.PROJECT),
             "dataset_ids": tuple(sorted(opened.dataset_ids)), "run_ids": tuple(sorted(opened.run_ids))}
     now = _now()
     with warehouse.transaction() as cur:
@@ -237,8 +239,8 @@ def update_project(warehouse: Warehouse, opened: Project, name: str, description
         if conflicts:
             raise ConflictError(M_("this project's name and links"), current.updated_at,
                                 [_PROJECT_LABELS[c] for c in conflicts],
-                                mine={_PROJECT_LABELS[c]: texts.shown(mine[c]) for c in conflicts},
-                                theirs={_PROJECT_LABELS[c]: texts.shown(theirs[c]) for c in conflicts})
+                                mine={_PROJECT_LABELS[c]: texts.shown(mine[c], texts.PROJECT) for c in conflicts},
+                                theirs={_PROJECT_LABELS[c]: texts.shown(theirs[c], texts.PROJECT) for c in conflicts})
         if merged == theirs:
             return Saved(current.revision, merged=False)
         _check_unique(cur, merged["name"], opened.project_id)
@@ -337,7 +339,7 @@ _OLD_NOTES = (
     (re.compile(r"AI Shop example"), lambda m: M_("AI Shop example")),
     (re.compile(r"Replaced after a conflict"), lambda m: M_("Replaced after a conflict")),
     (re.compile(r"From the initiative '(?P<name>.*)'", re.S),
-     lambda m: M_("From the initiative '{name}'", name=texts.fact(m["name"]))),
+     lambda m: M_("From the initiative '{name}'", name=texts.fact(m["name"], texts.INITIATIVE))),
 )
 _MERGED = re.compile(r"(?P<note>.*?) ?\(merged with version (?P<version>\d+)\)", re.S)
 
@@ -514,6 +516,7 @@ class _RowKind(Generic[T]):
     make: Callable[[str, dict], T]  # key, field values -> item
     percent: tuple[str, ...] = ()  # fields stored as shares, shown as %
     texts: tuple[str, ...] = ()  # fields that may hold a fixed text of the product (``texts``)
+    group: str | None = None  # which fixed texts (``texts.GROUPS``)
 
 
 def _fields(kind: _RowKind, item: object) -> dict:
@@ -522,12 +525,12 @@ def _fields(kind: _RowKind, item: object) -> dict:
 
 def _item_shown(kind: _RowKind[T], item: T) -> T:
     """An item as the reader reads it: the product's fixed texts translated."""
-    return replace(item, **{c: texts.shown(getattr(item, c)) for c in kind.texts})
+    return replace(item, **{c: texts.shown(getattr(item, c), kind.group) for c in kind.texts})
 
 
 def _item_stored(kind: _RowKind[T], item: T) -> T:
     """An item as shown (in either language) as it is stored."""
-    return replace(item, **{c: texts.stored(getattr(item, c)) for c in kind.texts})
+    return replace(item, **{c: texts.stored(getattr(item, c), kind.group) for c in kind.texts})
 
 
 def _stored_rows(cur: duckdb.DuckDBPyConnection, kind: _RowKind[T], project_id: str) -> list[Stored[T]]:
@@ -581,10 +584,10 @@ def _plain(value: object) -> object:
 
 def _shown(kind: _RowKind, values: Mapping[str, object]) -> dict[str, str]:
     """Values for a conflict's table, in the current language, under their English labels."""
-    return {kind.labels[c]: _text(v, percent=c in kind.percent) for c, v in values.items()}
+    return {kind.labels[c]: _text(v, percent=c in kind.percent, group=kind.group) for c, v in values.items()}
 
 
-def _text(value: object, percent: bool = False) -> str:
+def _text(value: object, percent: bool = False, group: str | None = None) -> str:
     if value is None or value == "":
         return "–"
     if percent:
@@ -595,23 +598,25 @@ def _text(value: object, percent: bool = False) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, PhaseStatus | StepStatus):
         return value.label
-    return str(texts.shown(_plain(value)))
+    return str(texts.shown(_plain(value), group))
 
 
 _INITIATIVE_LABELS = {"name": N_("name"), "description": N_("description"), "effort_weeks": N_("effort"),
                       "impact_yen": N_("impact"), "confidence": N_("confidence"), "reach": N_("reach")}
 _INITIATIVES: _RowKind[Initiative] = _RowKind(
     "initiatives", "initiative_id", ("name", "description", "effort_weeks", "impact_yen", "confidence", "reach"),
-    _INITIATIVE_LABELS, lambda i: M_("the initiative '{name}'", name=texts.fact(i.name)),
-    lambda key, values: Initiative(**values), percent=("confidence", "reach"), texts=("name", "description"))
+    _INITIATIVE_LABELS, lambda i: M_("the initiative '{name}'", name=texts.fact(i.name, texts.INITIATIVE)),
+    lambda key, values: Initiative(**values), percent=("confidence", "reach"), texts=("name", "description"),
+    group=texts.INITIATIVE)
 _PHASES: _RowKind[Phase] = _RowKind(
     "plan_phases", "phase_key", ("owner", "start", "end", "status", "notes"), FIELD_LABELS,
     lambda p: M_("the phase '{name}'", name=Msg(PHASE_NAMES[p.key])), lambda key, values: Phase(key, **values),
-    texts=("owner", "notes"))
+    texts=("owner", "notes"), group=texts.PHASE)
 _STEPS: _RowKind[LadderStep] = _RowKind(
     "ladder_steps", "step_key", ("methods", "stop_rule", "timebox_weeks", "status", "result"), FIELD_LABELS,
     lambda s: M_("the ladder step '{name}'", name=Msg(LADDER_NAMES[s.key])),
-    lambda key, values: LadderStep(key, **values), texts=("methods", "stop_rule", "result"))
+    lambda key, values: LadderStep(key, **values), texts=("methods", "stop_rule", "result"),
+    group=texts.STEP)
 
 
 def _insert_phase(cur: duckdb.DuckDBPyConnection, project_id: str, position: int, phase: Phase, now: datetime) -> None:
@@ -636,7 +641,7 @@ def _insert_initiatives(cur: duckdb.DuckDBPyConnection, project_id: str, items: 
     for item in items:
         item = _item_stored(_INITIATIVES, item)
         if item.name.lower() in names:
-            raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name)),
+            raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name, texts.INITIATIVE)),
                                     [M_("another initiative of this project has that name; choose another.")])
         names.add(item.name.lower())
         cur.execute("INSERT INTO initiatives VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
@@ -679,7 +684,7 @@ def apply_initiative_changes(warehouse: Warehouse, project_id: str, opened: Mapp
             others = _rows(cur, "SELECT 1 FROM initiatives WHERE project_id = ? AND lower(name) = lower(?) "
                                 "AND initiative_id <> ?", [project_id, item.name, key])
             if others:
-                raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name)),
+                raise InvalidInputError(M_("The initiative '{name}'", name=texts.fact(item.name, texts.INITIATIVE)),
                                         [M_("another initiative of this project has that name; choose another.")])
             saved.append(_save_row(cur, _INITIATIVES, project_id, opened[key], item, now))
         for key in changes.deleted:

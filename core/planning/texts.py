@@ -50,85 +50,103 @@ def is_fact(value: object) -> bool:
 # ---------------------------------------------------------------------------------
 # Fixed texts
 # ---------------------------------------------------------------------------------
+# The fields fixed texts are written into; a text is recognised only in its own kind of field,
+# so that what a user types elsewhere is never taken for one.
+PROJECT, DEFINITION, INITIATIVE, PHASE, STEP = "project", "definition", "initiative", "phase", "step"
+GROUPS = (PROJECT, DEFINITION, INITIATIVE, PHASE, STEP)
+
+
 @functools.cache
-def originals() -> frozenset[str]:
-    """Every fixed text the product writes into an editable field, in English."""
+def originals(group: str | None = None) -> frozenset[str]:
+    """The fixed texts the product writes into one kind of field (``group``; every kind
+    when None), in English."""
+    if group is None:
+        return frozenset().union(*(originals(g) for g in GROUPS))
     from datetime import date
 
     from core.planning import example  # lazily: example imports the modules that import this one
     from core.planning.definition import PROCESSES
     from core.planning.plan import default_ladder
 
-    found: set[str] = {example.NAME, example.DESCRIPTION, *PROCESSES}
-    for item in example.initiatives():
-        found |= {item.name, item.description}
-    definition = example.definition()
-    for value in definition.fields().values():
-        if isinstance(value, str):
-            found.add(value)
-        elif isinstance(value, tuple):
-            found |= {v for v in value if isinstance(v, str)}
-    for phase in example.phases(date(2026, 1, 5)):
-        found |= {phase.owner, phase.notes}
-    for step in (*default_ladder(), *example.ladder()):
-        found |= {step.methods, step.stop_rule, step.result}
-    # Keys and names that stay as they are (a metric alias, "wape") are no texts.
-    found -= set(definition.checklist) | {definition.offline_metric, ""}
-    return frozenset(found)
+    found: set[str] = set()
+    if group == PROJECT:
+        found = {example.NAME, example.DESCRIPTION}
+    elif group == INITIATIVE:
+        for item in example.initiatives():
+            found |= {item.name, item.description}
+    elif group == DEFINITION:
+        definition = example.definition()
+        found = set(PROCESSES)
+        for name, value in definition.fields().items():
+            if name in ("checklist", "offline_metric", "criteria"):  # keys and criteria are no texts
+                continue
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, tuple):
+                found |= {v for v in value if isinstance(v, str)}
+    elif group == PHASE:
+        for phase in example.phases(date(2026, 1, 5)):
+            found |= {phase.owner, phase.notes}
+    elif group == STEP:
+        for step in (*default_ladder(), *example.ladder()):
+            found |= {step.methods, step.stop_rule, step.result}
+    else:
+        raise ValueError(f"Unknown group of fixed texts {group!r}")
+    return frozenset(found - {""})
 
 
 @functools.cache
-def _by_translation(code: str) -> Mapping[str, str]:
-    """Language ``code``'s translation of each fixed text → its English original."""
+def _by_translation(code: str, group: str | None) -> Mapping[str, str]:
+    """Language ``code``'s translation of each fixed text of ``group`` → its English original."""
     translated = catalog(code)
     out: dict[str, str] = {}
-    for text in originals():
+    for text in sorted(originals(group)):
         shown = translated.get((None, text))
         if isinstance(shown, str) and shown != text:
             out.setdefault(shown, text)
     return out
 
 
-def original(value: object) -> str | None:
-    """The English original of a fixed text, given in any language; None for anything
-    else (what a user typed)."""
+def original(value: object, group: str | None = None) -> str | None:
+    """The English original of a fixed text of ``group``, given in any language; None for
+    anything else (what a user typed)."""
     if not isinstance(value, str) or isinstance(value, Text):
         return None
-    if value in originals():
+    if value in originals(group):
         return value
     for code in LANGUAGES:
-        if code != SOURCE and value in _by_translation(code):
-            return _by_translation(code)[value]
+        if code != SOURCE and value in _by_translation(code, group):
+            return _by_translation(code, group)[value]
     return None
 
 
-def shown(value: object) -> object:
-    """A stored value as the reader reads it: a fixed text in the current language, facts
-    rendered (as a ``Text``), anything else as it is."""
+def shown(value: object, group: str | None = None) -> object:
+    """A stored value as the reader reads it: a fixed text of ``group`` in the current
+    language, facts rendered (as a ``Text``), anything else as it is."""
     if isinstance(value, Text):
         return Text(value.fact)
     if is_fact(value):
         return Text(from_json(value))
-    found = original(value)
+    found = original(value, group)
     return gettext(found) if found is not None else value
 
 
-def stored(value: object) -> object:
-    """A value as it is to be stored: a fixed text (shown in any language) as its English
-    original, a ``Text`` as its facts, anything else as it is."""
+def stored(value: object, group: str | None = None) -> object:
+    """A value as it is to be stored: a fixed text of ``group`` (shown in any language) as
+    its English original, a ``Text`` as its facts, anything else as it is."""
     if isinstance(value, Text):
         return value.fact
-    found = original(value)
+    found = original(value, group)
     return found if found is not None else value
 
 
-def fact(value: object) -> object:
-    """A value to put in a ``Msg`` as a parameter: a fixed text as a message (so it is
-    rendered in the language of whoever reads the Msg), a ``Text`` as its facts, anything
-    else (a name the user typed) as it is."""
+def fact(value: object, group: str | None = None) -> object:
+    """A value to put in a ``Msg`` as a parameter: a fixed text of ``group`` as a message
+    (so it is rendered in the language of whoever reads the Msg), a ``Text`` as its facts,
+    anything else (a name the user typed) as it is."""
     if isinstance(value, Text):
         return value.fact
-    found = original(value)
+    found = original(value, group)
     return Msg(found) if found is not None and "{" not in found else value
 
 
