@@ -15,7 +15,7 @@ from core.errors import MitoshiError
 from core.handoff import charts as handoff_charts
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
-from core.i18n import M_, N_, render
+from core.i18n import M_, N_, pgettext, render
 from core.i18n import gettext as _
 from core.money.impact import Economics, joined, rule_words
 from core.text import md
@@ -29,10 +29,11 @@ from ui.state import csv_download, get_warehouse, show_error, table
 stay_in_app()
 
 def markdown_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
-    """A Markdown table: unlike a data grid, its long cells wrap and are read in full. The
-    last cell of a row (the meaning) is a catalog msgid, said in the reader's language."""
+    """A Markdown table: unlike a data grid, its long cells wrap and are read in full. A row is
+    a name and types (shown as code) and a meaning (a catalog msgid, said in the reader's
+    language)."""
     lines = [" | ".join(header), " | ".join("---" for _cell in header)]
-    lines += [" | ".join([f"`{name}`", *(cell.replace("|", "\\|") for cell in (*middle, _(meaning)))])
+    lines += [" | ".join([f"`{name}`", *(f"`{cell}`" for cell in middle), _(meaning).replace("|", "\\|")])
               for name, *middle, meaning in rows]
     return "\n".join(lines)
 
@@ -150,19 +151,20 @@ else:
     overview = batches.assign(run=batches["run_name"].fillna(deleted),
                               model=batches["model"].map(fmt.model_name),
                               ordering=batches["model_params"].map(batch_rule))
-    table(overview[["version", "model", "run", "created_at", "n_series", "first_date", "last_date", "horizon",
-                    "service_level", "ordering", "trained_until"]],
-          column_config={"version": st.column_config.NumberColumn(_("version"), format="%d"),
-                         "model": st.column_config.TextColumn(_("model")),
-                         "run": st.column_config.TextColumn(_("run")),
-                         "created_at": st.column_config.DatetimeColumn(_("created"), format="YYYY-MM-DD HH:mm:ss"),
-                         "n_series": st.column_config.NumberColumn(_("series"), format="localized"),
-                         "first_date": st.column_config.DateColumn(_("first date"), format="YYYY-MM-DD"),
-                         "last_date": st.column_config.DateColumn(_("last date"), format="YYYY-MM-DD"),
-                         "horizon": st.column_config.NumberColumn(_("horizon"), format="localized"),
-                         "trained_until": st.column_config.DateColumn(_("trained until"), format="YYYY-MM-DD"),
-                         "service_level": st.column_config.NumberColumn(_("service level"), format="percent"),
-                         "ordering": st.column_config.TextColumn(_("order quantity up to"))})
+    # A table for people: headers in the reader's language, in the data itself.
+    headers = {"version": _("version"), "model": _("model"), "run": _("run"), "created_at": _("created"),
+               "n_series": _("series"), "first_date": _("first date"), "last_date": _("last date"),
+               "horizon": _("horizon"), "service_level": _("service level"), "ordering": _("order quantity up to"),
+               "trained_until": _("trained until")}
+    table(overview[list(headers)].rename(columns=headers),
+          column_config={headers["version"]: st.column_config.NumberColumn(format="%d"),
+                         headers["created_at"]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                         headers["n_series"]: st.column_config.NumberColumn(format="localized"),
+                         headers["first_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+                         headers["last_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+                         headers["horizon"]: st.column_config.NumberColumn(format="localized"),
+                         headers["trained_until"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+                         headers["service_level"]: st.column_config.NumberColumn(format="percent")})
     versions = batches.set_index("version")
     version = st.selectbox(_("Version"), versions.index.tolist(), key=f"handoff_version_{info.dataset_id}",
                            format_func=lambda v: f"v{v} · {fmt.model_name(versions.loc[v, 'model'])} · "
@@ -187,7 +189,8 @@ else:
     title = _("{series} · published forecast v{version} ({model})").format(
         series=names.get(series_id, series_id), version=version, model=fmt.model_name(chosen["model"]))
     st.plotly_chart(handoff_charts.published_forecast(history, rows[rows["unique_id"] == series_id], title,
-                                                      _("units")), width="stretch", key="handoff_chart")
+                                                      pgettext("axis", "units")), width="stretch",
+                    key="handoff_chart")
 
     export = handoff_store.batch_export(warehouse, info.dataset_id, version)
     if len(export) > 200:
@@ -195,19 +198,19 @@ else:
             version=version, n=fmt.count(len(export))))
     else:
         st.markdown(_("**Rows of version {version}** — {n} rows").format(version=version, n=fmt.count(len(export))))
-    # Names for people here, and headers in the reader's language; the CSV and the warehouse keep the model's
-    # alias and the machine column names (a downstream system reads them).
+    # Names and headers for people here (the key columns are the data's own); the CSV and the warehouse keep the
+    # model's alias and the machine column names, which a downstream system reads.
     shown = export.head(200)
     if "model" in shown.columns:
         shown = shown.assign(model=shown["model"].map(fmt.model_name))
-    table(shown, column_config={
-        "date": st.column_config.DateColumn(_("date"), format="YYYY-MM-DD"),
-        "created_at": st.column_config.DatetimeColumn(_("published at"), format="YYYY-MM-DD HH:mm:ss"),
-        "forecast": st.column_config.NumberColumn(_("forecast"), format="%.2f"),
-        "order_quantity": st.column_config.NumberColumn(_("order quantity"), format="%.2f"),
-        "model": st.column_config.TextColumn(_("model")),
-        "run_id": st.column_config.TextColumn(_("run id")),
-        "version": st.column_config.NumberColumn(_("version"), format="%d")})
+    headers = {"date": _("date"), "forecast": _("forecast"), "order_quantity": _("order quantity"),
+               "model": _("model"), "run_id": _("run id"), "version": _("version"), "created_at": _("published at")}
+    table(shown.rename(columns=headers), column_config={
+        headers["date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+        headers["created_at"]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        headers["forecast"]: st.column_config.NumberColumn(format="%.2f"),
+        headers["order_quantity"]: st.column_config.NumberColumn(format="%.2f"),
+        headers["version"]: st.column_config.NumberColumn(format="%d")})
     slug = re.sub(r"\W+", "_", str(chosen["dataset_name"])).strip("_")
     csv_download(for_csv(export), _("Download version {version} as CSV").format(version=version),
                  f"batch_forecasts_{slug}_v{version}.csv", key="handoff_download")

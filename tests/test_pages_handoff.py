@@ -43,7 +43,7 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     assert not at.error, [e.value for e in at.error]
     versions = at.dataframe[0].value
     # Two of S001's items were discontinued before the last date: not forecast, and said so.
-    assert versions["version"].tolist() == [1] and versions["n_series"].tolist() == [48]
+    assert versions["version"].tolist() == [1] and versions["series"].tolist() == [48]
     assert versions["model"].tolist() == [name]
     assert any("2 series of the run's scope" in c.value for c in at.caption)
     # The demo here ends on 2026-10-31 (pinned): a batch from 2026-11-01 is in the past today.
@@ -59,8 +59,8 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     captions = " ".join(c.value for c in at.caption)
     assert "that earned it the most in the shelf simulation" in captions and "margin ÷" not in captions
     rows = at.dataframe[1].value
-    assert {"store_id", "item_id", "date", "forecast", "order_quantity"} <= set(rows.columns)
-    assert rows["order_quantity"].notna().all() and (rows["store_id"] == "S001").all()
+    assert {"store_id", "item_id", "date", "forecast", "order quantity"} <= set(rows.columns)
+    assert rows["order quantity"].notna().all() and (rows["store_id"] == "S001").all()
     assert at.get("download_button") and at.get("plotly_chart")
 
 
@@ -149,7 +149,7 @@ def test_publishing_follows_the_decisions_ordering_rule_and_says_so(warehouse_wi
     assert not at.exception and not at.error, [e.value for e in at.error]
     versions = at.dataframe[0].value
     assert versions["model"].tolist() == ["Moving average"]
-    assert versions["ordering"].tolist() == [str(rule_words(QUANTILE))]
+    assert versions["order quantity up to"].tolist() == [str(rule_words(QUANTILE))]
 
     warehouse = Warehouse(warehouse_with_run)
     try:

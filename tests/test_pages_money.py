@@ -45,7 +45,7 @@ def test_settings_typed_on_money_are_the_projects_on_report_and_handoff(demo_wit
     assert any("14 days of backtest" in m.value for m in at.markdown)  # 2 folds x 7 days
     captions = " ".join(c.value for c in at.caption)
     assert "for the dataset **" in captions and "another dataset has its own" in captions
-    assert "Today's practice" in at.dataframe[-1].value["label"].tolist()  # a label starting a cell
+    assert "Today's practice" in at.dataframe[-1].value["policy"].tolist()  # a label starting a cell
 
     report = new_session("pages/report.py")  # a new session of the same warehouse
     assert number(report, "Yearly holding cost (% of stock value)").value == 10.0

@@ -438,12 +438,13 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         return _(names[column])
 
     money = ["yearly_savings", "yearly_profit", "yearly_waste_cost", "yearly_lost_margin"]
+    # A table for people: its headers in the reader's language, in the data itself (what a copy carries).
     shown = summary[["label", *money, *rates, *units]].round({u: 0 for u in units})
+    shown = shown.rename(columns={"label": _("policy"), **{c: header(c) for c in (*money, *rates, *units)}})
     table(shown, column_config={
-        "label": st.column_config.TextColumn(_("policy")),
-        **{c: st.column_config.NumberColumn(header(c), format="percent") for c in rates},
-        **{c: st.column_config.NumberColumn(header(c), format="yen") for c in money},
-        **{c: st.column_config.NumberColumn(header(c), format="localized") for c in units},
+        **{header(c): st.column_config.NumberColumn(format="percent") for c in rates},
+        **{header(c): st.column_config.NumberColumn(format="yen") for c in money},
+        **{header(c): st.column_config.NumberColumn(format="localized") for c in units},
     })
     sources = semicolons([M_("{what} from {source}", what=Msg(what), source=source)
                           for what, source in impact.sources.items()]) if impact.sources else ""
