@@ -7,8 +7,9 @@ import streamlit as st
 
 from core import fmt
 from core.errors import MitoshiError
-from core.i18n import M_, language, pgettext
+from core.i18n import M_
 from core.i18n import gettext as _
+from core.i18n import language, pgettext
 from core.planning import store as planning
 from core.planning import texts
 from core.planning.charts import effort_impact_map
@@ -24,6 +25,7 @@ from core.planning.initiatives import (
     score_table,
     to_definition,
 )
+from core.plotting import yen_tick
 from core.text import md
 from ui.navigation import stay_in_app
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
@@ -149,7 +151,8 @@ effort_split = a.select_slider(
     format_func={v: fmt.trimmed(v, 1) for v in efforts}.get, key=f"ei_effort_{pid}")
 impact_split = b.select_slider(
     _("Large impact means at least (¥ per year)"), impacts, value=thresholds.impact_yen,
-    format_func={v: fmt.yen(v) for v in impacts}.get, key=f"ei_impact_{pid}")
+    format_func={v: yen_tick(v) if language() == "ja" else fmt.yen(v) for v in impacts}.get,  # 1億円, not 1.00億円
+    key=f"ei_impact_{pid}")
 if (effort_split, impact_split) != (thresholds.effort_weeks, thresholds.impact_yen):
     thresholds = Thresholds(float(effort_split), float(impact_split))
     planning.set_thresholds(warehouse, pid, thresholds)

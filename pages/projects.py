@@ -9,8 +9,9 @@ import streamlit as st
 from core import fmt
 from core.backtest import store as runs
 from core.errors import MitoshiError
-from core.i18n import N_, language
+from core.i18n import N_
 from core.i18n import gettext as _
+from core.i18n import language
 from core.planning import store as planning
 from core.planning import texts
 from core.planning.definition import readiness

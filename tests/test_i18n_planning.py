@@ -14,8 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.i18n import M_, from_json, render, to_json, using
-from core.planning import example, texts
+from core.planning import example
 from core.planning import store as pl
+from core.planning import texts
 from core.planning.criteria import Criterion, evaluate_criterion, judge
 from core.planning.definition import ProblemDefinition, from_form, to_form
 from core.planning.errors import CriterionError, InvalidInputError, when

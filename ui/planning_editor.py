@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.errors import MitoshiError
-from core.i18n import M_, language
+from core.i18n import M_
 from core.i18n import gettext as _
+from core.i18n import language
 from core.planning import store as planning
 from core.planning.definition import LABELS, ProblemDefinition, from_form, to_form
 from core.planning.errors import ConflictError, InvalidInputError, conflict_rows, when

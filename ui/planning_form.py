@@ -10,10 +10,12 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core import fmt
 from core.errors import MitoshiError
-from core.i18n import N_, pgettext
+from core.i18n import N_
 from core.i18n import gettext as _
-from core.planning import needs_ml, texts
+from core.i18n import pgettext
+from core.planning import needs_ml
 from core.planning import store as planning
+from core.planning import texts
 from core.planning.criteria import BASELINE_NAMES, COMPARATORS, METRICS, OFFLINE_METRICS, threshold_unit
 from core.planning.definition import (
     BLANK_CRITERION,
