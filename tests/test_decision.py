@@ -17,13 +17,19 @@ from core.backtest.splits import SplitConfig
 from core.backtest.store import save_run
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.decision import store as decisions
-from core.decision.evaluation import decide
+from core.decision import evaluation
 from core.decision.verdict import AREAS, CHECKS, CONDITIONAL_GO, GO, NO_GO, Decision, DecisionError, score_band
 from core.money.impact import ImpactConfig
 from core.money.run_impact import run_impact
 from core.planning import store as planning
 from core.planning.criteria import Criterion
 from core.planning.definition import ProblemDefinition
+
+def decide(*args, **kwargs) -> Decision:
+    """``core.decision.evaluation.decide`` with the decision's texts in words: a snapshot
+    keeps its sentences as facts (``core.i18n.Msg``), read here in English."""
+    return evaluation.decide(*args, **kwargs).in_words()
+
 
 SMALL = DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE)
 MANUAL = [c.key for c in CHECKS if not c.auto]
@@ -127,9 +133,9 @@ def test_readiness_scores_are_zero_half_or_one(stored):
 def test_snapshot_round_trips_and_is_kept_in_the_history(stored):
     warehouse, run_id = stored
     project = project_with(warehouse, "履歴 history", Criterion("wape", "<=", 0.9))
-    first = decide(warehouse, project.project_id, run_id, notes="最初の判断", risks=["店長の抵抗 resistance"])
+    first = evaluation.decide(warehouse, project.project_id, run_id, notes="最初の判断", risks=["店長の抵抗 resistance"])
     second = decide(warehouse, project.project_id, run_id, config=ImpactConfig(service_level=0.9), model="ma")
-    assert Decision.from_json(first.to_json()) == first
+    assert Decision.from_json(first.to_json()) == first  # its texts as facts, read back as facts
     assert decisions.get_decision(warehouse, first.decision_id) == first
     listed = decisions.list_decisions(warehouse, project.project_id)
     assert {d.decision_id for d in listed} == {first.decision_id, second.decision_id}
@@ -151,7 +157,7 @@ def test_two_decisions_in_the_same_second_list_the_later_first(stored):
 def test_money_impact_of_a_stored_run_reads_the_item_master(stored):
     warehouse, run_id = stored
     impact = run_impact(warehouse, run_id).impact
-    assert impact.sources["unit cost"].startswith("the item master")
+    assert str(impact.sources["unit cost"]).startswith("the item master")
     assert set(impact.summary["policy"]) == {"practice", "snaive", "ma", "ets"}
     assert impact.censoring.recorded and impact.chain_scale == pytest.approx(1.0)
 
@@ -267,6 +273,7 @@ def test_the_decision_accounts_for_every_series_and_names_the_chosen_models_fall
 # ---------------------------------------------------------------------------------
 # The problem's own numbers against the measured ones
 # ---------------------------------------------------------------------------------
+from core.decision import verdict  # noqa: E402
 from core.decision.verdict import (  # noqa: E402
     BROKEN,
     DIFFER,
@@ -274,12 +281,26 @@ from core.decision.verdict import (  # noqa: E402
     NOT_MET,
     SHORT,
     UNMEASURED,
-    _concentration,
-    kpi_criterion,
+    in_words,
     kpi_measure,
-    ladder_pick,
-    reconcile,
 )
+
+
+# The verdict's parts keep their texts as facts (core.i18n.Msg): read here in English words.
+def _concentration(*args, **kwargs):
+    return in_words(verdict._concentration(*args, **kwargs))
+
+
+def kpi_criterion(*args, **kwargs):
+    return in_words(verdict.kpi_criterion(*args, **kwargs))
+
+
+def ladder_pick(*args, **kwargs):
+    return in_words(verdict.ladder_pick(*args, **kwargs))
+
+
+def reconcile(*args, **kwargs):
+    return in_words(verdict.reconcile(*args, **kwargs))
 
 
 @pytest.mark.parametrize(("name", "unit", "current", "key", "scale"), [
@@ -453,13 +474,13 @@ def test_the_ladder_pick_names_its_rule_and_is_the_verdicts_model(stored):
 
     project = project_with(warehouse, "pick", Criterion("wape", "<=", 0.95), running=0)
     impact = run_impact(warehouse, run_id).impact
-    pick = recommended_model(warehouse, project.project_id, run_id, impact)
+    pick = in_words(recommended_model(warehouse, project.project_id, run_id, impact))
     decision = decide(warehouse, project.project_id, run_id)
     assert decision.model == pick.model
     assert pick.label().startswith(f"{fmt.model_name(pick.model)} (recommended): the cheapest rung that meets every "
                                    "criterion")
     nothing = project_with(warehouse, "pick none", Criterion("wape", "<=", 0.01), running=0)
-    pick = recommended_model(warehouse, nothing.project_id, run_id, impact)
+    pick = in_words(recommended_model(warehouse, nothing.project_id, run_id, impact))
     assert pick.rule == "saves the most (no model meets every criterion and pays)"
     assert pick.model == ladder_pick(impact, load_board(warehouse, run_id), ProblemDefinition(
         criteria=(Criterion("wape", "<=", 0.01),))).model
@@ -497,8 +518,12 @@ def test_concentration_gives_shares_only_where_they_mean_something(stored):
 # constraints; words follow the model of money and the data's periods
 # ---------------------------------------------------------------------------------
 from core.columns import Freq  # noqa: E402
-from core.decision.verdict import BREAKS, FITS, RICHEST, DecisionInputs, evaluate_decision, run_evidence  # noqa: E402
+from core.decision.verdict import BREAKS, FITS, RICHEST, DecisionInputs, run_evidence  # noqa: E402
 from core.money.impact import ERRORS  # noqa: E402
+
+
+def evaluate_decision(*args, **kwargs) -> Decision:
+    return verdict.evaluate_decision(*args, **kwargs).in_words()
 
 
 def _policy(policy: str, savings: float, *, waste: float = 40_000.0, lost: float = 57_000.0, stockouts: float = 0.154,

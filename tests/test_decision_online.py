@@ -23,7 +23,7 @@ from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.decision import online as pilot
 from core.decision import pdf_charts
 from core.decision import store as decisions
-from core.decision.evaluation import decide
+from core.decision import evaluation
 from core.decision.pdf import decision_pdf
 from core.decision.verdict import (
     CHECKS,
@@ -146,9 +146,17 @@ def offline_go(tmp_path_factory):
     warehouse.close()
 
 
-def _decide(inputs: DecisionInputs, *criteria: Criterion, online: OnlineEvidence = OnlineEvidence()) -> Decision:
+def _decide(inputs: DecisionInputs, *criteria: Criterion, online: OnlineEvidence = OnlineEvidence(),
+            facts: bool = False) -> Decision:
+    """The decision with its texts in English words (``facts``: as the snapshot keeps them,
+    ``core.i18n.Msg``)."""
     definition = dataclasses.replace(inputs.definition, criteria=(OFFLINE, *criteria))
-    return evaluate_decision(dataclasses.replace(inputs, definition=definition, online=online))
+    decision = evaluate_decision(dataclasses.replace(inputs, definition=definition, online=online))
+    return decision if facts else decision.in_words()
+
+
+def decide(*args, **kwargs) -> Decision:
+    return evaluation.decide(*args, **kwargs).in_words()
 
 
 def test_without_online_criteria_or_pilot_the_verdict_is_as_before_with_the_untested_promise_a_risk(offline_go):
@@ -201,7 +209,7 @@ def test_a_designed_pilot_is_named_with_its_stores_and_dates(offline_go):
 
 def test_only_online_criteria_before_the_pilot_are_conditional_not_a_no_go(offline_go):
     definition = dataclasses.replace(offline_go.definition, criteria=(LOWER,))
-    decision = evaluate_decision(dataclasses.replace(offline_go, definition=definition))
+    decision = evaluate_decision(dataclasses.replace(offline_go, definition=definition)).in_words()
     assert decision.verdict == CONDITIONAL_GO
     assert decision.reasons[0].startswith("No criterion can be evaluated before the pilot: ETS")
 
@@ -419,8 +427,8 @@ def test_bare_forecasts_piloted_have_no_promise_beside_the_measurement(offline_g
 
 
 def test_the_snapshot_keeps_the_online_evidence_as_facts(offline_go, tmp_path):
-    decision = _decide(offline_go, LOWER, COVERS, online=READOUT)
-    assert decision.format == SNAPSHOT_FORMAT == 2
+    decision = _decide(offline_go, LOWER, COVERS, online=READOUT, facts=True)
+    assert decision.format == SNAPSHOT_FORMAT == 3
     again = Decision.from_json(decision.to_json())
     assert again == decision and again.online_evidence == READOUT
     assert json.loads(decision.to_json())["online"]["treated"] == ["S001", "S002"]
@@ -432,7 +440,7 @@ def test_the_snapshot_keeps_the_online_evidence_as_facts(offline_go, tmp_path):
 
 def test_an_older_snapshot_has_no_online_evidence_and_still_renders():
     text = SAMPLE.read_text(encoding="utf-8")
-    assert json.loads(text)["format"] == SNAPSHOT_FORMAT - 1 and "online" not in json.loads(text)
+    assert json.loads(text)["format"] == 1 and "online" not in json.loads(text)
     old = Decision.from_json(text)
     assert old.online is None and old.online_evidence.status == NONE and old.pending == 0
     pages = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(decision_pdf(old))).pages)

@@ -295,7 +295,7 @@ def test_the_decision_prefers_the_cheaper_rung_and_names_the_look_ahead_risk(sto
         # The same forecasts as ETS, hence the same money: the ladder takes the cheaper rung.
         impact = run_impact(warehouse, run_id, errors).impact
         assert ladder_pick(impact, run_leaderboard(warehouse, run_id), definition).model == "ets"
-        chosen = decide(warehouse, project.project_id, run_id, errors, model="ext:Deep")
+        chosen = decide(warehouse, project.project_id, run_id, errors, model="ext:Deep").in_words()  # texts as words
         assert chosen.model == "ext:Deep"
         # the decision keeps the effort its maker stated, for its ladder
         efforts = {row["model"]: row.get("effort_weeks") for row in chosen.leaderboard}
@@ -633,7 +633,7 @@ def test_a_decision_on_a_model_made_elsewhere_says_it_cannot_be_published_here(s
     external.add_external(warehouse, run_id, "Deep", _csv(_file_of(warehouse, run_id)), "deep.csv", effort_weeks=6)
     try:
         chosen = decide(warehouse, project.project_id, run_id, ImpactConfig(service_level=0.9, sensitivity=(0.9,)),
-                        model="ext:Deep")
+                        model="ext:Deep").in_words()  # the snapshot's texts (facts) as words
         batch = next(r for r in chosen.readiness if r.key == "batch")
         assert batch.score == 0.0
         assert batch.evidence == ("Mitoshi cannot publish forecasts made elsewhere: Deep's must be published from "

@@ -25,6 +25,7 @@ from core.decision.verdict import (
     run_evidence,
 )
 from core.forecast.registry import MODELS, is_external, model_info
+from core.i18n import M_, SOURCE, Msg, _, render, using
 from core.money.impact import ImpactConfig, ImpactResult, Progress
 from core.money.run_impact import run_impact
 from core.pilot import store as pilots
@@ -51,19 +52,28 @@ def recommended_model(warehouse: Warehouse, project_id: str, run_id: str, impact
     project has no definition or the run no model besides today's practice."""
     latest = planning.latest_definition(warehouse, project_id)
     if latest is None:
-        raise DecisionError("The project has no problem definition yet: write one on the Problem definition page.")
+        raise DecisionError(M_("The project has no problem definition yet: write one on the Problem definition "
+                               "page."))
     return ladder_pick(impact, run_leaderboard(warehouse, run_id), latest.definition)
 
 
-def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> str | None:
-    """A sentence when the criteria in force at the run's creation differ from the latest
-    ones: the goalposts moved after the results could be seen."""
+def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> Msg | None:
+    """A sentence (a fact: ``str()`` reads it) when the criteria in force at the run's
+    creation differ from the latest ones: the goalposts moved after the results could be
+    seen."""
     history = planning.definition_history(warehouse, project_id)
     earlier = [v for v in history if v.saved_at <= run.created_at]
     if not earlier or not history or earlier[-1].definition.criteria == history[-1].definition.criteria:
         return None
-    return (f"The GO/NO-GO criteria were changed after the run was made (version {earlier[-1].version} → "
-            f"{history[-1].version}): were they moved once its results were known?")
+    return M_("The GO/NO-GO criteria were changed after the run was made (version {before} → {after}): were they "
+              "moved once its results were known?", before=earlier[-1].version, after=history[-1].version)
+
+
+def _generated(source: object) -> bool:
+    """Whether a dataset's source (text, or a message kept as facts) says it was generated
+    (the demo chain's "generated: AI Shop demo …"), read in English as it was written."""
+    with using(SOURCE):
+        return render(source).startswith("generated")
 
 
 def decide(
@@ -85,16 +95,16 @@ def decide(
     project = planning.get_project(warehouse, project_id)
     latest = planning.latest_definition(warehouse, project_id)
     if latest is None:
-        raise DecisionError(f"Project '{project.name}' has no problem definition yet: write one, with its GO/NO-GO "
-                            "criteria, on the Problem definition page before evaluating a run.")
-    report(0.0, "Reading the run")
+        raise DecisionError(M_("Project '{name}' has no problem definition yet: write one, with its GO/NO-GO "
+                               "criteria, on the Problem definition page before evaluating a run.", name=project.name))
+    report(0.0, _("Reading the run"))
     result = runs.load_result(warehouse, run_id)
     impact = run_impact(warehouse, run_id, config, forecasts=result.forecasts,
                         on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
-    report(0.85, "Testing significance and stability")
+    report(0.85, _("Testing significance and stability"))
     dataset = impact.dataset
     evidence = run_evidence(impact.run, result, has_stockouts=impact.data.stockout is not None,
-                            generated=dataset.spec.source.startswith("generated"), exog_known=impact.data.exog_known)
+                            generated=_generated(dataset.spec.source), exog_known=impact.data.exog_known)
     stated = external.effort_weeks(warehouse, run_id)
     if stated:  # forecasts made elsewhere: the effort their maker stated is their cost on the decision's ladder
         evidence.leaderboard["effort_weeks"] = evidence.leaderboard["model"].map(stated)
@@ -105,6 +115,6 @@ def decide(
         readiness=dict(readiness or {}), published_versions=decisions.published_versions(warehouse, dataset.dataset_id),
         notes=notes, risks=[*([moved] if moved else []), *risks],
         online=online if online is not None else pilots.online_evidence(warehouse, project_id)))
-    report(0.95, "Saving the decision")
+    report(0.95, _("Saving the decision"))
     decisions.save_decision(warehouse, decision)
     return decision

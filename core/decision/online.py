@@ -7,6 +7,10 @@ treated against control stores, before against during the pilot; its readout is 
 module turns those facts into the values the online criteria
 (``core.planning.criteria.ONLINE_METRICS``) are evaluated on, and into the sentences and
 table rows people read. Nothing here decides: ``core.decision.verdict`` does.
+
+Sentences are facts (issue 15): each ``…_fact`` function returns a ``core.i18n.Msg`` that a
+decision keeps and reads in either language later; the function of the same name without
+``_fact`` gives it in the current language, now (a ``str``).
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from core import fmt
+from core.i18n import M_, N_, Fmt, Msg, _, gettext, nM_, render
 from core.pilot import readout
 from core.pilot.evidence import (
     DESIGNED,
     GOOD_DIRECTION,
-    MEASURE_LABELS,
+    LOST_MARGIN,
     MEASURES,
     NONE,
     PROFIT,
@@ -28,6 +33,7 @@ from core.pilot.evidence import (
     WASTE_COST,
     Estimate,
     OnlineEvidence,
+    measure_label,
 )
 
 # Which estimate, and which end of it, each online criterion metric reads.
@@ -38,18 +44,29 @@ SOURCES: dict[str, tuple[str, str]] = {
     "online_waste_change": (WASTE_COST, YEARLY),
     "online_stockout_change": (STOCKOUT_DAYS, YEARLY),
 }
-STATUS_LABELS = {NONE: "no pilot", DESIGNED: "pilot designed, not read out yet", READ: "pilot read out"}
-INTERIM_LABEL = "pilot read out before its last day (interim)"
-STATUS_SHORT = {NONE: "before any pilot", DESIGNED: "before the pilot (designed)", READ: "after the pilot"}
-# How an estimate reads, from its 95 % interval and the measure's good direction.
-BETTER, WORSE, UNCLEAR = "better", "worse", "no clear change"
+# English, catalog messages: ``status_label`` (and ``gettext`` for STATUS_SHORT) read them.
+STATUS_LABELS = {NONE: N_("no pilot"), DESIGNED: N_("pilot designed, not read out yet"), READ: N_("pilot read out")}
+INTERIM_LABEL = N_("pilot read out before its last day (interim)")
+STATUS_SHORT = {NONE: N_("before any pilot"), DESIGNED: N_("before the pilot (designed)"), READ: N_("after the pilot")}
+# How an estimate reads, from its 95 % interval and the measure's good direction (machine values, and English
+# words the catalogs translate where shown).
+BETTER, WORSE, UNCLEAR = N_("better"), N_("worse"), N_("no clear change")
+# A measure inside a sentence ("the pilot's readout has no estimate of profit").
+MEASURE_WORDS = {PROFIT: N_("profit"), WASTE_COST: N_("waste cost"), LOST_MARGIN: N_("lost-sales margin"),
+                 STOCKOUT_DAYS: N_("stockout item-days")}
+
+
+def _measure_word(measure: str) -> Msg | str:
+    return Msg(MEASURE_WORDS[measure]) if measure in MEASURE_WORDS else str(measure)
 
 
 def status_label(evidence: OnlineEvidence) -> str:
-    """The pilot's status for people, telling an interim readout from a finished one."""
+    """The pilot's status for people, telling an interim readout from a finished one, in
+    the current language."""
     if evidence.status == READ and interim(evidence):
-        return INTERIM_LABEL
-    return STATUS_LABELS.get(evidence.status, evidence.status)
+        return gettext(INTERIM_LABEL)
+    label = STATUS_LABELS.get(evidence.status)
+    return gettext(label) if label is not None else str(evidence.status)
 
 
 def interim(evidence: OnlineEvidence) -> bool:
@@ -72,10 +89,19 @@ def planned_end(evidence: OnlineEvidence) -> date | None:
     return evidence.start + timedelta(days=evidence.days_planned - 1)
 
 
+def days_run_fact(evidence: OnlineEvidence, start: bool = False) -> Msg:
+    """``the pilot has run 4 of its 28 days (to 2026-11-05; it ends on 2026-11-29)`` as a
+    fact (``start``: at the start of a sentence, ``The pilot has run …``)."""
+    values = dict(read=evidence.days_read, planned=evidence.days_planned, end=_day(evidence.end),
+                  last=_day(planned_end(evidence)))
+    if start:
+        return M_("The pilot has run {read} of its {planned} days (to {end}; it ends on {last})", **values)
+    return M_("the pilot has run {read} of its {planned} days (to {end}; it ends on {last})", **values)
+
+
 def days_run_text(evidence: OnlineEvidence) -> str:
     """``the pilot has run 4 of its 28 days (to 2026-11-05; it ends on 2026-11-29)``."""
-    return (f"the pilot has run {evidence.days_read} of its {evidence.days_planned} days (to {_day(evidence.end)}; "
-            f"it ends on {_day(planned_end(evidence))})")
+    return render(days_run_fact(evidence))
 
 
 def evidence_of(values: dict | None) -> OnlineEvidence:
@@ -99,11 +125,24 @@ def is_yen(measure: str) -> bool:
     return measure != STOCKOUT_DAYS
 
 
+def _item_days(value: float | None, digits: int = 0, signed: bool = False) -> Msg:
+    return M_("{n} item-days", n=Fmt("number", _float(value), {"digits": digits, "signed": signed}))
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def amount_fact(measure: str, value: float | None, signed: bool = False) -> Fmt | Msg:
+    """A yearly effect as a fact: ``¥14,000,000``, ``−1,250 item-days``."""
+    if is_yen(measure):
+        return Fmt("yen", _float(value), {"signed": True} if signed else {})
+    return _item_days(value, signed=signed)
+
+
 def amount(measure: str, value: float | None, signed: bool = False) -> str:
     """A yearly effect for people: ``¥14,000,000``, ``−1,250 item-days``."""
-    if is_yen(measure):
-        return fmt.yen(value, signed=signed)
-    return f"{fmt.number(value, 0, signed=signed)} item-days"
+    return render(amount_fact(measure, value, signed))
 
 
 def amount_short(measure: str, value: float | None, signed: bool = False) -> str:
@@ -114,7 +153,7 @@ def amount_short(measure: str, value: float | None, signed: bool = False) -> str
 def reading(estimate: Estimate) -> str:
     """``better`` or ``worse`` when the whole 95 % interval lies on one side of zero (in
     the measure's good direction: profit up, waste, lost margin and stockouts down),
-    else ``no clear change``."""
+    else ``no clear change``. A machine value (English): ``gettext`` words it."""
     good = GOOD_DIRECTION.get(estimate.measure, 1)
     if estimate.low > 0 or estimate.high < 0:
         return BETTER if (estimate.low > 0) == (good > 0) else WORSE
@@ -139,83 +178,128 @@ def stockout_judgement(estimate: Estimate, tolerated: float = 0.0) -> str:
     return OPEN
 
 
-def change_text(estimate: Estimate) -> str:
-    """A measure's yearly change with its interval and p-value, worded by its sign:
-    ``stockout item-days rose by 5,762 a year (95% interval 564–10,960), p = 0.034``;
+def change_fact(estimate: Estimate) -> Msg:
+    """A measure's yearly change with its interval and p-value, worded by its sign, as a
+    fact: ``stockout item-days rose by 5,762 a year (95% interval 564–10,960), p = 0.034``;
     ``stockout item-days changed by −1,825 a year (95% interval −3,000 to 650), p =
     0.210`` when the interval spans zero."""
-    name = MEASURE_LABELS.get(estimate.measure, estimate.measure).lower()
-    level, p = fmt.pct(estimate.level, 0), fmt.p_phrase(estimate.p_value)
+    values = dict(measure=_measure_word(estimate.measure), level=Fmt("pct", float(estimate.level), {"digits": 0}),
+                  p=Fmt("p_phrase", _float(estimate.p_value)))
 
-    def short(value: float, signed: bool = False) -> str:
-        return fmt.yen_short(value, signed=signed) if is_yen(estimate.measure) else fmt.number(value, 0, signed=signed)
+    def short(value: float, signed: bool = False) -> Fmt:
+        if is_yen(estimate.measure):
+            return Fmt("yen_short", float(value), {"signed": True} if signed else {})
+        return Fmt("number", float(value), {"digits": 0, "signed": signed})
 
     if estimate.low > 0 or estimate.high < 0:
-        verb = "rose" if estimate.yearly > 0 else "fell"
         near, far = sorted((abs(estimate.low), abs(estimate.high)))
-        return f"{name} {verb} by {short(abs(estimate.yearly))} a year ({level} interval {short(near)}–{short(far)}), {p}"
-    return (f"{name} changed by {short(estimate.yearly, signed=True)} a year ({level} interval {short(estimate.low)} "
-            f"to {short(estimate.high)}), {p}")
+        values.update(size=short(abs(estimate.yearly)), near=short(near), far=short(far))
+        if estimate.yearly > 0:
+            return M_("{measure} rose by {size} a year ({level} interval {near}–{far}), {p}", **values)
+        return M_("{measure} fell by {size} a year ({level} interval {near}–{far}), {p}", **values)
+    return M_("{measure} changed by {change} a year ({level} interval {low} to {high}), {p}",
+              change=short(estimate.yearly, signed=True), low=short(estimate.low), high=short(estimate.high), **values)
+
+
+def change_text(estimate: Estimate) -> str:
+    """``change_fact`` in the current language."""
+    return render(change_fact(estimate))
+
+
+def interval_fact(estimate: Estimate) -> Msg:
+    """``¥6,000,000 to ¥22,000,000``, ``−3,000 to 650 item-days``, as a fact."""
+    if is_yen(estimate.measure):
+        return M_("{low} to {high}", low=amount_fact(estimate.measure, estimate.low),
+                  high=amount_fact(estimate.measure, estimate.high))
+    return M_("{low} to {high}", low=Fmt("number", float(estimate.low), {"digits": 0}),
+              high=amount_fact(estimate.measure, estimate.high))
 
 
 def interval(estimate: Estimate) -> str:
     """``¥6,000,000 to ¥22,000,000``, ``−3,000 to 650 item-days``."""
-    if is_yen(estimate.measure):
-        return f"{amount(estimate.measure, estimate.low)} to {amount(estimate.measure, estimate.high)}"
-    return f"{fmt.number(estimate.low, 0)} to {amount(estimate.measure, estimate.high)}"
+    return render(interval_fact(estimate))
 
 
 def estimate_rows(evidence: OnlineEvidence) -> list[dict]:
     """The pilot's estimates as table rows, in the order of ``core.pilot.evidence.MEASURES``:
     ``measure`` (its label), ``yearly`` (the chain's yearly effect), ``interval`` (95 %),
-    ``p_value``, ``per_store_day`` and ``reading`` — all texts."""
+    ``p_value``, ``per_store_day`` and ``reading`` — all texts, in the current language."""
     order = {m: i for i, m in enumerate(MEASURES)}
     rows = []
     for e in sorted(evidence.estimates, key=lambda e: order.get(e.measure, len(order))):
         per_day = (fmt.yen(e.per_store_day, signed=True) if is_yen(e.measure) else
-                   f"{fmt.number(e.per_store_day, 2, signed=True)} item-days")
-        rows.append({"measure": MEASURE_LABELS.get(e.measure, e.measure),
+                   render(_item_days(e.per_store_day, 2, signed=True)))
+        rows.append({"measure": measure_label(e.measure),
                      "yearly": amount(e.measure, e.yearly, signed=True),
-                     "interval": f"{fmt.pct(e.level, 0)}: {interval(e)}",
-                     "p_value": fmt.p_value(e.p_value), "per_store_day": per_day, "reading": reading(e)})
+                     "interval": _("{level}: {interval}").format(level=fmt.pct(e.level, 0), interval=interval(e)),
+                     "p_value": fmt.p_value(e.p_value), "per_store_day": per_day, "reading": gettext(reading(e))})
     return rows
+
+
+def stores_fact(stores: Sequence[str], limit: int = 6) -> Msg | str:
+    """``S001, S002`` — the first ``limit`` and how many more — as a fact."""
+    shown = ", ".join(stores[:limit])
+    if len(stores) > limit:
+        return M_("{stores} and {n} more", stores=shown, n=len(stores) - limit)
+    return shown
 
 
 def stores_text(stores: Sequence[str], limit: int = 6) -> str:
     """``S001, S002`` — the first ``limit`` and how many more."""
-    shown = ", ".join(stores[:limit])
-    return shown + (f" and {len(stores) - limit} more" if len(stores) > limit else "")
+    return render(stores_fact(stores, limit))
 
 
-def _day(value: date | None) -> str:
-    return value.isoformat() if value is not None else fmt.MISSING
+def _day(value: date | None) -> Fmt | str:
+    """A day inside a sentence, as a fact (``2026-11-30`` / ``2026年11月30日``)."""
+    return Fmt("date", value.isoformat()) if value is not None else fmt.MISSING
+
+
+def pilot_fact(evidence: OnlineEvidence) -> Msg:
+    """The pilot as designed or run, in a sentence without its result, as a fact: ``2
+    treated stores (S001, S002) ordering from the published forecasts (batch version 3)
+    against 8 control stores keeping today's practice, 2025-01-06 to 2025-02-02``."""
+    if evidence.status == NONE:
+        return M_("no pilot is designed")
+    treated, control = len(evidence.treated), len(evidence.control)
+    values = dict(
+        treated=nM_("{n} treated store ({stores})", "{n} treated stores ({stores})", "n", n=treated,
+                    stores=stores_fact(evidence.treated)),
+        source=(M_("the published forecasts (batch version {version})", version=evidence.batch_version)
+                if evidence.batch_version is not None else M_("the published forecasts")),
+        control=nM_("{n} control store ({stores})", "{n} control stores ({stores})", "n", n=control,
+                    stores=stores_fact(evidence.control)),
+        start=_day(evidence.start), end=_day(evidence.end))
+    if interim(evidence):
+        return M_("{treated} ordering from {source} against {control} keeping today's practice, {start} to {end} "
+                  "(interim: {read} of the {planned} planned days, to end on {last})", read=evidence.days_read,
+                  planned=evidence.days_planned, last=_day(planned_end(evidence)), **values)
+    if evidence.status == DESIGNED:
+        return M_("{treated} ordering from {source} against {control} keeping today's practice, {start} to {end} "
+                  "(planned)", **values)
+    return M_("{treated} ordering from {source} against {control} keeping today's practice, {start} to {end}",
+              **values)
 
 
 def pilot_sentence(evidence: OnlineEvidence) -> str:
-    """The pilot as designed or run, in a sentence without its result: ``2 treated stores
-    (S001, S002) ordering from the published forecasts (batch version 3) against 8
-    control stores keeping today's practice, 2025-01-06 to 2025-02-02``."""
-    if evidence.status == NONE:
-        return "no pilot is designed"
-    batch = f" (batch version {evidence.batch_version})" if evidence.batch_version is not None else ""
-    treated, control = len(evidence.treated), len(evidence.control)
-    when = " (planned)" if evidence.status == DESIGNED else ""
-    if interim(evidence):
-        when = (f" (interim: {evidence.days_read} of the {evidence.days_planned} planned days, to end on "
-                f"{_day(planned_end(evidence))})")
-    return (f"{treated} treated store{'s' if treated != 1 else ''} ({stores_text(evidence.treated)}) ordering from "
-            f"the published forecasts{batch} against {control} control store{'s' if control != 1 else ''} "
-            f"({stores_text(evidence.control)}) keeping today's practice, {_day(evidence.start)} to "
-            f"{_day(evidence.end)}{when}")
+    """``pilot_fact`` in the current language."""
+    return render(pilot_fact(evidence))
+
+
+def detectable_fact(evidence: OnlineEvidence) -> Msg | None:
+    """What the design can detect, as a fact: ``a yearly effect of ¥9.66M or more (80%
+    power at 5% significance)``; None for evidence stored before designs said so."""
+    if evidence.detectable_yearly is None or evidence.power is None or evidence.alpha is None:
+        return None
+    return M_("a yearly effect of {effect} or more ({power} power at {alpha} significance)",
+              effect=Fmt("yen_short", float(evidence.detectable_yearly)),
+              power=Fmt("pct", float(evidence.power), {"digits": 0}),
+              alpha=Fmt("pct", float(evidence.alpha), {"digits": 0}))
 
 
 def detectable_text(evidence: OnlineEvidence) -> str | None:
-    """What the design can detect: ``a yearly effect of ¥9.66M or more (80% power at 5%
-    significance)``; None for evidence stored before designs said so."""
-    if evidence.detectable_yearly is None or evidence.power is None or evidence.alpha is None:
-        return None
-    return (f"a yearly effect of {fmt.yen_short(evidence.detectable_yearly)} or more ({fmt.pct(evidence.power, 0)} "
-            f"power at {fmt.pct(evidence.alpha, 0)} significance)")
+    """``detectable_fact`` in the current language."""
+    found = detectable_fact(evidence)
+    return None if found is None else render(found)
 
 
 def piloted_model(evidence: OnlineEvidence) -> str | None:
@@ -237,63 +321,110 @@ def promised(evidence: OnlineEvidence, savings: float | None, model: str) -> flo
     return savings if piloted_model(evidence) in (None, model) else None
 
 
-def promise_sentence(evidence: OnlineEvidence, promised: float | None) -> str | None:
+def promise_fact(evidence: OnlineEvidence, promised: float | None) -> Msg | None:
     """The offline promise (``promised``, yen a year; see ``promised``) beside the online
-    measurement, as the readout words it (``core.pilot.readout.promise_sentence``): ``The
-    backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval
+    measurement, as the readout words it (``core.pilot.readout.promise_message``), as a
+    fact: ``The backtest said ¥19.2M a year; the pilot measured ¥14.0M (95% interval
     ¥6.00M–¥22.0M).`` None before the readout, or when the readout has no profit estimate."""
     profit = evidence.estimate(PROFIT)
     if evidence.status != READ or profit is None:
         return None
-    sentence = readout.promise_sentence(profit, promised)
+    sentence = readout.promise_message(profit, promised)
     if interim(evidence):
-        return f"Interim, after {evidence.days_read} of the pilot's {evidence.days_planned} days: {sentence}"
+        return M_("Interim, after {read} of the pilot's {planned} days: {sentence}", read=evidence.days_read,
+                  planned=evidence.days_planned, sentence=sentence)
     return sentence
 
 
+def promise_sentence(evidence: OnlineEvidence, promised: float | None) -> str | None:
+    """``promise_fact`` in the current language."""
+    found = promise_fact(evidence, promised)
+    return None if found is None else render(found)
+
+
+def criterion_source_fact(evidence: OnlineEvidence, estimate: Estimate) -> Msg:
+    """Where an online criterion's value comes from, for its evidence line, as a fact."""
+    return M_("(From the pilot: difference-in-differences of {treated} treated against {control} control stores, "
+              "{start} to {end}, scaled to the chain's {chain} stores for a year; {level} interval {interval}, {p}.)",
+              treated=len(evidence.treated), control=len(evidence.control), start=_day(evidence.start),
+              end=_day(evidence.end), chain=evidence.chain_stores,
+              level=Fmt("pct", float(estimate.level), {"digits": 0}), interval=interval_fact(estimate),
+              p=Fmt("p_phrase", _float(estimate.p_value)))
+
+
 def criterion_source(evidence: OnlineEvidence, estimate: Estimate) -> str:
-    """Where an online criterion's value comes from, for its evidence line."""
-    return (f"(From the pilot: difference-in-differences of {len(evidence.treated)} treated against "
-            f"{len(evidence.control)} control stores, {_day(evidence.start)} to {_day(evidence.end)}, scaled to the "
-            f"chain's {evidence.chain_stores} stores for a year; {fmt.pct(estimate.level, 0)} interval "
-            f"{interval(estimate)}, {fmt.p_phrase(estimate.p_value)}.)")
+    """``criterion_source_fact`` in the current language."""
+    return render(criterion_source_fact(evidence, estimate))
+
+
+def waiting_fact(evidence: OnlineEvidence) -> Msg:
+    """Why an online criterion is not evaluated yet, and what comes first, as a fact."""
+    if interim(evidence):
+        return M_("{days_run}: its interim estimates are shown, but the criteria wait for its last day; read it out "
+                  "again then.", days_run=days_run_fact(evidence, start=True))
+    if evidence.status == DESIGNED:
+        return M_("The pilot is designed but not read out yet: {pilot}.", pilot=pilot_fact(evidence))
+    return M_("No pilot is designed yet: design one (treated and control stores, its length from a power "
+              "calculation).")
 
 
 def waiting(evidence: OnlineEvidence) -> str:
-    """Why an online criterion is not evaluated yet, and what comes first."""
+    """``waiting_fact`` in the current language."""
+    return render(waiting_fact(evidence))
+
+
+def waiting_condition_fact(criteria: Sequence[object], evidence: OnlineEvidence) -> Msg:
+    """The condition a pending online criterion puts on the verdict, as a fact: which
+    criteria wait for the pilot (``criteria``: their statements) and, when it is
+    designed, its stores and dates."""
+    values = dict(criteria=_series(list(criteria)), waiting=waiting_fact(evidence))
     if interim(evidence):
-        return (f"{days_run_text(evidence)[0].upper()}{days_run_text(evidence)[1:]}: its interim estimates are "
-                "shown, but the criteria wait for its last day; read it out again then.")
-    if evidence.status == DESIGNED:
-        return f"The pilot is designed but not read out yet: {pilot_sentence(evidence)}."
-    return "No pilot is designed yet: design one (treated and control stores, its length from a power calculation)."
+        return M_("Not yet evaluated, waiting for the pilot: {criteria}. {waiting} The verdict is at most a "
+                  "conditional GO until the pilot has run all its days and is read out.", **values)
+    return M_("Not yet evaluated, waiting for the pilot: {criteria}. {waiting} The verdict is at most a conditional "
+              "GO until the pilot is read out.", **values)
 
 
-def waiting_condition(criteria: Sequence[str], evidence: OnlineEvidence) -> str:
-    """The condition a pending online criterion puts on the verdict: which criteria wait
-    for the pilot and, when it is designed, its stores and dates."""
-    until = "has run all its days and is read out" if interim(evidence) else "is read out"
-    return (f"Not yet evaluated, waiting for the pilot: {'; '.join(criteria)}. {waiting(evidence)} The verdict is at "
-            f"most a conditional GO until the pilot {until}.")
+def waiting_condition(criteria: Sequence[object], evidence: OnlineEvidence) -> str:
+    """``waiting_condition_fact`` in the current language."""
+    return render(waiting_condition_fact(criteria, evidence))
 
 
-def pilot_step(evidence: OnlineEvidence, plan: str, held: bool = False) -> str:
-    """The next step of the online evaluation, by how far it got (``plan``: the problem
-    definition's online evaluation plan, in the PM's words; ``held``: a finished pilot
-    left a condition open, so it is no rollout yet)."""
+def _series(items: list[object]) -> object:
+    """Items one after another with a semicolon between them (``a; b; c``), as a fact."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return M_("{first}; {rest}", first=items[0], rest=_series(items[1:]))
+
+
+def pilot_step_fact(evidence: OnlineEvidence, plan: object, held: bool = False) -> Msg:
+    """The next step of the online evaluation, by how far it got, as a fact (``plan``: the
+    problem definition's online evaluation plan, in the PM's words; ``held``: a finished
+    pilot left a condition open, so it is no rollout yet)."""
+    from core.planning.texts import fact  # the product's example plan reads in either language
+
     if interim(evidence):
         left = evidence.days_planned - evidence.days_read
-        return (f"Let the pilot run its remaining {left} day{'s' if left != 1 else ''} (to "
-                f"{_day(planned_end(evidence))}), then read it out again and decide again on the same criteria.")
+        return nM_("Let the pilot run its remaining {n} day (to {end}), then read it out again and decide again on "
+                   "the same criteria.",
+                   "Let the pilot run its remaining {n} days (to {end}), then read it out again and decide again on "
+                   "the same criteria.", "n", n=left, end=_day(planned_end(evidence)))
     if evidence.status == DESIGNED:
-        return (f"Run the pilot as designed: {pilot_sentence(evidence)}. Then read it out (difference-in-differences "
-                "of treated against control stores) and decide again on the same criteria.")
+        return M_("Run the pilot as designed: {pilot}. Then read it out (difference-in-differences of treated against "
+                  "control stores) and decide again on the same criteria.", pilot=pilot_fact(evidence))
     if evidence.status == READ and held:
-        return (f"Do not roll out beyond the pilot's {len(evidence.treated)} treated stores until the conditions the "
-                "pilot left open are settled; then decide again on the same criteria.")
+        return M_("Do not roll out beyond the pilot's {n} treated stores until the conditions the pilot left open are "
+                  "settled; then decide again on the same criteria.", n=len(evidence.treated))
     if evidence.status == READ:
-        return (f"Roll out beyond the pilot's {len(evidence.treated)} treated stores in stages, and watch the published "
-                "forecasts against what then sold (the Forecast watch page).")
-    plan = plan.strip()
-    return (f"Start the online evaluation as planned: {plan}" if plan else
-            "Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others.")
+        return M_("Roll out beyond the pilot's {n} treated stores in stages, and watch the published forecasts "
+                  "against what then sold (the Forecast watch page).", n=len(evidence.treated))
+    written = render(plan).strip()
+    if written:
+        return M_("Start the online evaluation as planned: {plan}", plan=fact(plan.strip() if isinstance(plan, str)
+                                                                             else plan))
+    return M_("Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others.")
+
+
+def pilot_step(evidence: OnlineEvidence, plan: object, held: bool = False) -> str:
+    """``pilot_step_fact`` in the current language."""
+    return render(pilot_step_fact(evidence, plan, held))

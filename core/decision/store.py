@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.decision.verdict import Decision
 from core.errors import WarehouseError
+from core.i18n import M_
 from core.warehouse.store import Warehouse
 
 
@@ -34,7 +35,7 @@ def save_decision(warehouse: Warehouse, decision: Decision) -> str:
 def get_decision(warehouse: Warehouse, decision_id: str) -> Decision:
     rows = warehouse.query("SELECT snapshot FROM decisions WHERE decision_id = ?", [decision_id])
     if rows.empty:
-        raise WarehouseError(f"No decision with id '{decision_id}'.")
+        raise WarehouseError(M_("No decision with id '{decision_id}'.", decision_id=decision_id))
     return Decision.from_json(rows["snapshot"].iloc[0])
 
 

@@ -20,6 +20,18 @@ ML Test Score: A Rubric for ML Production Readiness and Technical Debt Reduction
 data, model, infrastructure, monitoring. Each item scores 0, 0.5 (done by hand,
 documented) or 1 (automated, repeated); an area's score is the sum of its items and
 the overall score is the *lowest* area, as in the paper.
+
+Words are facts (issue 15): every sentence the snapshot keeps — reasons, next steps,
+risks, conditions, each criterion's evidence, the readiness evidence, the stated against
+measured table's words, the significance statements — is a ``core.i18n.Msg`` (its English
+text and its values: amounts as ``Fmt("yen", …)``, shares as ``Fmt("pct", …)``, model
+names as ``Fmt("model_name", alias)``), serialised with ``core.i18n.to_json`` (format 3).
+The same decision therefore reads in Japanese or English on the page and in the PDF,
+whatever the language it was taken in; ``str(msg)`` or ``core.i18n.render`` reads a text
+now, ``Decision.in_words`` gives the whole snapshot in the current language. A snapshot
+written before (formats 1 and 2) keeps its English sentences as plain strings, which read
+as they are. Machine values stay machine values: the verdict (``verdict_label`` words it),
+a readiness area, a rung, a status of the stated-against-measured table, table columns.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -44,6 +56,7 @@ from core.decision import online as pilot
 from core.errors import MitoshiError
 from core.forecast.base import Rung
 from core.forecast.registry import MODELS, is_external
+from core.i18n import M_, N_, Fmt, Msg, _, from_json, nM_, pgettext, render, to_json
 from core.money.impact import ERRORS, NORMAL, PRACTICE, QUANTILE, SHELF, ImpactResult
 from core.pilot.evidence import DAYS_PER_YEAR, DESIGNED, NONE, PROFIT, READ, STOCKOUT_DAYS, OnlineEvidence
 from core.planning.criteria import (
@@ -51,17 +64,35 @@ from core.planning.criteria import (
     METRICS,
     MODEL_BASELINES,
     Criterion,
-    evaluate_criterion,
-    format_value,
     is_online,
+    judge,
+    value_fact,
 )
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import CriterionError
+from core.planning.texts import fact as user_fact
 
 GO, CONDITIONAL_GO, NO_GO = "GO", "CONDITIONAL GO", "NO-GO"
 VERDICTS = (GO, CONDITIONAL_GO, NO_GO)
-SNAPSHOT_FORMAT = 2  # 2: the online evidence (``Decision.online``) and pending online criteria
+# 2: the online evidence (``Decision.online``) and pending online criteria; 3: texts kept as
+# facts (``core.i18n.Msg`` as JSON), read in either language.
+SNAPSHOT_FORMAT = 3
 SIGNIFICANCE = 0.05
+# A text the snapshot keeps: a message as facts, a formatted value, or a plain string (a
+# name, what a person typed, or a sentence stored before texts were facts).
+Text = Msg | Fmt | str
+
+
+def verdict_label(verdict: str) -> str:
+    """A verdict (a machine value: ``GO``, ``CONDITIONAL GO``, ``NO-GO``) for people, in
+    the current language: GO / 条件付きGO / NO-GO. Anything else is returned as it is."""
+    if verdict == GO:
+        return pgettext("verdict", "GO")
+    if verdict == CONDITIONAL_GO:
+        return pgettext("verdict", "CONDITIONAL GO")
+    if verdict == NO_GO:
+        return pgettext("verdict", "NO-GO")
+    return str(verdict)
 
 
 class DecisionError(MitoshiError):
@@ -71,76 +102,80 @@ class DecisionError(MitoshiError):
 # ---------------------------------------------------------------------------------
 # Readiness: the ML Test Score's four areas, worded for a store x item forecast
 # ---------------------------------------------------------------------------------
-DATA, MODEL_AREA, INFRA, MONITORING = "Data", "Model", "Infrastructure", "Monitoring"
+# The areas are machine values and English words the catalogs translate where shown (gettext).
+DATA, MODEL_AREA, INFRA, MONITORING = N_("Data"), N_("Model"), N_("Infrastructure"), N_("Monitoring")
 AREAS = (DATA, MODEL_AREA, INFRA, MONITORING)
 SCORES = (0.0, 0.5, 1.0)
-SCORE_MEANING = {0.0: "not done", 0.5: "done by hand, documented", 1.0: "automated and repeated"}
+SCORE_MEANING = {0.0: N_("not done"), 0.5: N_("done by hand, documented"), 1.0: N_("automated and repeated")}
 
 
 @dataclass(frozen=True)
 class ReadinessCheck:
     key: str
     area: str
-    text: str
+    text: str  # English, a catalog message: show it with gettext
     auto: bool = False  # scored from evidence in the warehouse, not by the team
 
 
 CHECKS: tuple[ReadinessCheck, ...] = (
-    ReadinessCheck("schema", DATA, "The data's expectations are written down: each column's role, type and frequency.",
+    ReadinessCheck("schema", DATA, N_("The data's expectations are written down: each column's role, type and frequency."),
                    auto=True),
-    ReadinessCheck("quality", DATA, "Every load is checked: unreadable dates, negatives, duplicates, calendar gaps.",
+    ReadinessCheck("quality", DATA, N_("Every load is checked: unreadable dates, negatives, duplicates, calendar gaps."),
                    auto=True),
-    ReadinessCheck("no_leak", DATA, "Every input is known when the forecast is made (exogenous columns declared "
-                   "known in advance; nothing after the cutoff).", auto=True),
-    ReadinessCheck("censoring", DATA, "Stockouts are recorded, so censored sales can be told from low demand.",
+    ReadinessCheck("no_leak", DATA, N_("Every input is known when the forecast is made (exogenous columns declared "
+                   "known in advance; nothing after the cutoff)."), auto=True),
+    ReadinessCheck("censoring", DATA, N_("Stockouts are recorded, so censored sales can be told from low demand."),
                    auto=True),
-    ReadinessCheck("feed", DATA, "A daily sales and orders feed for production exists and has an owner."),
-    ReadinessCheck("privacy", DATA, "Personal and contractual data rules were reviewed for the data used."),
-    ReadinessCheck("baseline", MODEL_AREA, "The model is compared with simple baselines (today's practice, seasonal "
-                   "naive).", auto=True),
-    ReadinessCheck("time_split", MODEL_AREA, "Evaluated on the future only: rolling origin over several folds, never "
-                   "a random split.", auto=True),
-    ReadinessCheck("significant", MODEL_AREA, "The improvement over the baseline is statistically significant.",
+    ReadinessCheck("feed", DATA, N_("A daily sales and orders feed for production exists and has an owner.")),
+    ReadinessCheck("privacy", DATA, N_("Personal and contractual data rules were reviewed for the data used.")),
+    ReadinessCheck("baseline", MODEL_AREA, N_("The model is compared with simple baselines (today's practice, seasonal "
+                   "naive)."), auto=True),
+    ReadinessCheck("time_split", MODEL_AREA, N_("Evaluated on the future only: rolling origin over several folds, never "
+                   "a random split."), auto=True),
+    ReadinessCheck("significant", MODEL_AREA, N_("The improvement over the baseline is statistically significant."),
                    auto=True),
-    ReadinessCheck("slices", MODEL_AREA, "Quality holds on important slices: every store and category beats the "
-                   "baseline.", auto=True),
-    ReadinessCheck("reproducible", MODEL_AREA, "Experiments are reproducible: config, data fingerprint and code "
-                   "version are stored with each run.", auto=True),
-    ReadinessCheck("staleness", MODEL_AREA, "How fast the model goes stale is known, and a retraining cadence is set."),
-    ReadinessCheck("batch", INFRA, "The model retrains on all data and writes the next horizon to a batch forecast "
-                   "table.", auto=True),
-    ReadinessCheck("rollback", INFRA, "Forecast table versions are kept, so the previous one can be served again.",
+    ReadinessCheck("slices", MODEL_AREA, N_("Quality holds on important slices: every store and category beats the "
+                   "baseline."), auto=True),
+    ReadinessCheck("reproducible", MODEL_AREA, N_("Experiments are reproducible: config, data fingerprint and code "
+                   "version are stored with each run."), auto=True),
+    ReadinessCheck("staleness", MODEL_AREA, N_("How fast the model goes stale is known, and a retraining cadence is set.")),
+    ReadinessCheck("batch", INFRA, N_("The model retrains on all data and writes the next horizon to a batch forecast "
+                   "table."), auto=True),
+    ReadinessCheck("rollback", INFRA, N_("Forecast table versions are kept, so the previous one can be served again."),
                    auto=True),
-    ReadinessCheck("integration", INFRA, "The pipeline from sales feed to forecast table is tested end to end."),
-    ReadinessCheck("canary", INFRA, "A new model's forecasts are checked against the previous version before the "
-                   "stores see them."),
-    ReadinessCheck("fallback", INFRA, "Ordering falls back to today's practice when the forecast is late or missing."),
-    ReadinessCheck("input_monitor", MONITORING, "Input data is monitored: missing days, volumes, new or vanished "
-                   "items."),
-    ReadinessCheck("accuracy_monitor", MONITORING, "Forecast accuracy (WAPE) against actual sales is tracked every "
-                   "week."),
-    ReadinessCheck("kpi_monitor", MONITORING, "Stockouts and waste are tracked as the business KPIs the model should "
-                   "move."),
-    ReadinessCheck("skew", MONITORING, "Training and serving use the same feature code (no skew between backtest "
-                   "and production)."),
-    ReadinessCheck("alerts", MONITORING, "Alerts with an owner fire when the forecast table is late or looks wrong."),
+    ReadinessCheck("integration", INFRA, N_("The pipeline from sales feed to forecast table is tested end to end.")),
+    ReadinessCheck("canary", INFRA, N_("A new model's forecasts are checked against the previous version before the "
+                   "stores see them.")),
+    ReadinessCheck("fallback", INFRA, N_("Ordering falls back to today's practice when the forecast is late or missing.")),
+    ReadinessCheck("input_monitor", MONITORING, N_("Input data is monitored: missing days, volumes, new or vanished "
+                   "items.")),
+    ReadinessCheck("accuracy_monitor", MONITORING, N_("Forecast accuracy (WAPE) against actual sales is tracked every "
+                   "week.")),
+    ReadinessCheck("kpi_monitor", MONITORING, N_("Stockouts and waste are tracked as the business KPIs the model should "
+                   "move.")),
+    ReadinessCheck("skew", MONITORING, N_("Training and serving use the same feature code (no skew between backtest "
+                   "and production).")),
+    ReadinessCheck("alerts", MONITORING, N_("Alerts with an owner fire when the forecast table is late or looks wrong.")),
 )
 CHECK_BY_KEY = {c.key: c for c in CHECKS}
 
 
+BANDS = ((0, N_("more of a research project than a production system")),
+         (1, N_("not totally untested, but serious holes in reliability are possible")),
+         (2, N_("a first pass at basic productionisation; more investment may be needed")),
+         (3, N_("reasonably tested; more of it could be automated")),
+         (5, N_("strong automated testing and monitoring, fit for mission-critical use")))
+TOP_BAND = N_("exceptional levels of automated testing and monitoring")
+
+
+def score_band_fact(score: float) -> Msg:
+    """The ML Test Score paper's reading of an overall score, as a fact."""
+    return Msg(next((band for top, band in BANDS if score <= top), TOP_BAND))
+
+
 def score_band(score: float) -> str:
-    """The ML Test Score paper's reading of an overall score."""
-    if score <= 0:
-        return "more of a research project than a production system"
-    if score <= 1:
-        return "not totally untested, but serious holes in reliability are possible"
-    if score <= 2:
-        return "a first pass at basic productionisation; more investment may be needed"
-    if score <= 3:
-        return "reasonably tested; more of it could be automated"
-    if score <= 5:
-        return "strong automated testing and monitoring, fit for mission-critical use"
-    return "exceptional levels of automated testing and monitoring"
+    """The ML Test Score paper's reading of an overall score, in the current language."""
+    return render(score_band_fact(score))
 
 
 # ---------------------------------------------------------------------------------
@@ -148,17 +183,17 @@ def score_band(score: float) -> str:
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CriterionResult:
-    criterion: str  # the criterion as a sentence
+    criterion: Text  # the criterion as a sentence (a fact: ``Criterion.statement``)
     metric: str
     comparator: str
     threshold: float
     baseline: str | None
-    note: str  # why this threshold, as the PM wrote it
+    note: Text  # why this threshold, as the PM wrote it
     measured: float | None
-    measured_text: str
+    measured_text: Text  # the measured value for people (a fact: ``Fmt``/``Msg``)
     baseline_value: float | None
     passed: bool | None  # None: could not be evaluated (or, when pending, not yet)
-    evidence: str
+    evidence: Text  # the arithmetic and where the value comes from, a fact
     online: bool = False  # measured by the pilot, not by the backtest
     pending: bool = False  # an online criterion before the pilot's readout: not yet evaluated, neither passed nor failed
 
@@ -166,10 +201,10 @@ class CriterionResult:
 @dataclass(frozen=True)
 class ReadinessScore:
     key: str
-    area: str
-    text: str
+    area: str  # a machine value (AREAS), an English word the catalogs translate
+    text: Text  # the check, a fact
     score: float
-    evidence: str
+    evidence: Text  # a fact
     auto: bool
 
 
@@ -179,15 +214,15 @@ class Decision:
 
     decision_id: str
     created_at: str  # ISO time
-    verdict: str
-    reasons: list[str]
-    next_steps: list[str]
+    verdict: str  # GO, CONDITIONAL GO or NO-GO: a machine value (``verdict_label`` words it)
+    reasons: list[Text]
+    next_steps: list[Text]
     project_id: str
     project_name: str
     definition_version: int
-    problem: str
-    decision_supported: str
-    kpi: str
+    problem: Text  # the PM's words (a product's example text as a fact)
+    decision_supported: Text
+    kpi: Text
     value_yen_per_year: float | None
     running_cost_yen_per_year: float | None
     investment_yen: float | None
@@ -201,35 +236,35 @@ class Decision:
     code_version: str
     model: str
     baseline: str
-    baseline_label: str
-    ordering: str  # how the simulated stores order: service level
+    baseline_label: Text
+    ordering: Text  # how the simulated stores order: service level
     criteria: list[CriterionResult]
     significance: list[dict]
     stability: dict
     value: dict
     money: list[dict]
-    money_notes: list[str]
-    money_sources: dict[str, str]
+    money_notes: list[Text]
+    money_sources: dict[str, Text]
     sensitivity: list[dict]
     by_segment: list[dict]
     leaderboard: list[dict]
     readiness: list[ReadinessScore]
     readiness_areas: dict[str, float]
     readiness_overall: float
-    risks: list[str]
+    risks: list[Text]
     notes: str
     format: int = SNAPSHOT_FORMAT
     # Every series accounted for: series the run scored (None: a run stored before it was
     # counted) and, in words, what its folds left out and which models fell back.
     series_scored: int | None = None
-    accounting: list[str] = field(default_factory=list)
+    accounting: list[Text] = field(default_factory=list)
     # The problem definition's own numbers against the measured ones (none in a snapshot
     # written before they were reconciled): one record per stated number — see
     # ``reconcile`` — the measurement the KPI was read as, and the conditions a broken
     # constraint puts on the verdict, written out.
     stated_vs_measured: list[dict] = field(default_factory=list)
     kpi_measure: str | None = None
-    conditions: list[str] = field(default_factory=list)
+    conditions: list[Text] = field(default_factory=list)
     # The data's frequency ("D", "W", "M": what a period is) and the model of money the
     # impact used (core.money.impact SHELF or ERRORS); a snapshot written before they were kept
     # is daily and simulated.
@@ -243,13 +278,14 @@ class Decision:
     ordering_rule: str = NORMAL
 
     @property
-    def ordering_words(self) -> str:
+    def ordering_words(self) -> Text:
         """How the simulated stores ordered, with the rule named: ``the model's 95% quantile``
         (the ordering already names it), ``a 95% service level (normal safety stock)``;
-        the ordering as it is under the cost of forecast errors (nothing is ordered)."""
+        the ordering as it is under the cost of forecast errors (nothing is ordered). A fact:
+        ``str()`` reads it."""
         if self.money_model == ERRORS or self.ordering_rule == QUANTILE:
             return self.ordering
-        return f"{self.ordering} (normal safety stock)"
+        return M_("{ordering} (normal safety stock)", ordering=self.ordering)
 
     @property
     def passed(self) -> int:
@@ -265,18 +301,60 @@ class Decision:
         return pilot.evidence_of(self.online)
 
     def to_json(self) -> str:
-        return json.dumps(_plain(asdict(self)), ensure_ascii=False, allow_nan=False)
+        """The snapshot as JSON: texts as message facts (``core.i18n.to_json``)."""
+        data = _shallow(self)
+        data["criteria"] = [_shallow(c) for c in self.criteria]
+        data["readiness"] = [_shallow(r) for r in self.readiness]
+        return json.dumps(_plain(to_json(data)), ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> Decision:
+        """A stored snapshot back, texts as messages (``core.i18n.from_json``); a snapshot
+        written before texts were facts keeps its plain English strings."""
         data = json.loads(text)
         if data.get("format", 0) > SNAPSHOT_FORMAT:
-            raise DecisionError("This decision was written by a newer Mitoshi; update the app to read it.")
+            raise DecisionError(M_("This decision was written by a newer Mitoshi; update the app to read it."))
         known = {f.name for f in fields(cls)}
         data = {k: v for k, v in data.items() if k in known}
+        # The online evidence stays as stored (OnlineEvidence.to_dict): OnlineEvidence.from_dict reads it.
+        online = {"online": data.pop("online")} if "online" in data else {}
+        data = {**from_json(data), **online}
         data["criteria"] = [CriterionResult(**c) for c in data["criteria"]]
         data["readiness"] = [ReadinessScore(**r) for r in data["readiness"]]
         return cls(**data)
+
+    def in_words(self) -> Decision:
+        """This decision with every text rendered in the current language (plain strings):
+        for a renderer that joins or measures texts, or a test that reads them. Machine
+        values (the verdict, areas, statuses, aliases) and the online evidence's facts stay
+        as they are."""
+        return replace(self, **{f.name: _words(getattr(self, f.name)) for f in fields(self) if f.name != "online"})
+
+
+def _shallow(value: object) -> dict:
+    """A dataclass's fields, one level deep (``asdict`` would take a ``Msg`` apart)."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+def in_words(value: object) -> object:
+    """``value`` — a decision, a part of one (a criterion's result, the reconciliation, a
+    ladder pick, a table's records) or a list of texts — with every message in it rendered
+    in the current language (plain strings); anything else as it is."""
+    if isinstance(value, Decision):
+        return value.in_words()
+    return _words(value)
+
+
+def _words(value: object) -> object:
+    if isinstance(value, Msg | Fmt):
+        return render(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _words(getattr(value, f.name)) for f in fields(value) if f.init})
+    if isinstance(value, list | tuple):
+        return type(value)(_words(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _words(v) for k, v in value.items()}
+    return value
 
 
 def _plain(value: object) -> object:
@@ -331,12 +409,12 @@ class RunEvidence:
     def folds(self) -> int:
         return len(self.cutoffs)
 
-    def accounting(self) -> list[str]:
-        """What the folds left out and which models fell back, in words (none for a run
-        stored before it was counted)."""
+    def accounting(self) -> list[Text]:
+        """What the folds left out and which models fell back, in words kept as facts (none
+        for a run stored before it was counted)."""
         if self.n_scored is None:
             return []
-        return accounting.sentences(self.excluded, self.fallbacks, self.n_series, self.cutoffs)
+        return list(accounting.sentence_facts(self.excluded, self.fallbacks, self.n_series, self.cutoffs))
 
 
 @dataclass(frozen=True)
@@ -351,7 +429,7 @@ class DecisionInputs:
     readiness: Mapping[str, float] = field(default_factory=dict)  # the team's scores of the hand-scored checks
     published_versions: int = 0  # batch forecast versions published for the run's dataset
     notes: str = ""
-    risks: Sequence[str] = ()  # the team's own, one a line
+    risks: Sequence[Text] = ()  # the team's own, one a line (and Mitoshi's own as facts: ``criteria_moved``)
     online: OnlineEvidence = field(default_factory=OnlineEvidence)  # the project's pilot: none, designed or read
 
 
@@ -371,7 +449,8 @@ def best_model(impact: ImpactResult, leaderboard: pd.DataFrame) -> str:
     wape = leaderboard.set_index(MODEL)["wape"] if MODEL in leaderboard else pd.Series(dtype=float)
     rows = impact.summary[impact.summary["policy"].isin(_contenders(impact))]
     if rows.empty:
-        raise DecisionError("The run has no model besides today's practice: run a backtest with models to compare.")
+        raise DecisionError(M_("The run has no model besides today's practice: run a backtest with models to "
+                               "compare."))
     ranked = sorted(rows.itertuples(), key=lambda r: (-r.yearly_savings, wape.get(r.policy, math.inf)))
     return ranked[0].policy
 
@@ -382,19 +461,25 @@ FITS, BREAKS, RICHEST = "fits", "breaks a constraint", "saves the most"
 
 @dataclass(frozen=True)
 class LadderPick:
-    """The model the verdict takes when none is chosen, and why, in words."""
+    """The model the verdict takes when none is chosen, and why, in words kept as facts."""
 
     model: str  # alias
-    rule: str  # the rule that picked it, a short plain rule for a label: "the cheapest rung that meets every …"
-    note: str | None  # a sentence for the verdict when the ladder stopped below the model that saves the most
+    rule: Text  # the rule that picked it, a short plain rule for a label: "the cheapest rung that meets every …"
+    note: Text | None  # a sentence for the verdict when the ladder stopped below the model that saves the most
     kind: str = FITS  # FITS, BREAKS or RICHEST: which of the ladder's rules picked it
 
     def label(self) -> str:
-        """``Theta (recommended): the cheapest rung that meets every criterion, pays and keeps the constraints``."""
-        return f"{fmt.model_name(self.model)} (recommended): {self.rule}"
+        """``Theta (recommended): the cheapest rung that meets every criterion, pays and keeps
+        the constraints``, in the current language."""
+        return _("{model} (recommended): {rule}").format(model=fmt.model_name(self.model), rule=render(self.rule))
 
 
 MODEL_FREE = ("budget",)  # constraints that do not depend on the model (the investment against the budget)
+
+
+def _rung(rung: object) -> Text:
+    """A rung of the ladder inside a sentence (``statistical`` / 統計), as a fact."""
+    return Msg(rung) if rung in RUNG_ORDER else str(rung)
 
 
 def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: ProblemDefinition) -> LadderPick:
@@ -429,23 +514,24 @@ def ladder_pick(impact: ImpactResult, leaderboard: pd.DataFrame, definition: Pro
         if broken:
             breaking = breaking or model
             continue
-        rule = "the cheapest rung that meets every criterion, pays and keeps the constraints"
         if model == richest:
-            return LadderPick(model, f"{rule}; it also saves the most", None)
-        name, rich = fmt.model_name(model), fmt.model_name(richest)
-        return LadderPick(model, rule, (
-            f"Chosen by the ladder: {name} ({rungs.get(model, '?')}) is the cheapest rung that meets every "
-            f"criterion, pays and keeps the constraints. {rich} ({rungs.get(richest, '?')}) would save "
-            f"{fmt.yen(savings[richest] - savings[model])} a year more, for the running cost of a "
-            f"{rungs.get(richest, 'costlier')} model; choose it on purpose if that pays."))
+            return LadderPick(model, M_("the cheapest rung that meets every criterion, pays and keeps the "
+                                        "constraints; it also saves the most"), None)
+        rule = M_("the cheapest rung that meets every criterion, pays and keeps the constraints")
+        return LadderPick(model, rule, M_(
+            "Chosen by the ladder: {model} ({rung}) is the cheapest rung that meets every criterion, pays and keeps "
+            "the constraints. {richest} ({richest_rung}) would save {amount} a year more, for the running cost of a "
+            "{costlier} model; choose it on purpose if that pays.",
+            model=Fmt("model_name", model), rung=_rung(rungs.get(model, "?")), richest=Fmt("model_name", richest),
+            richest_rung=_rung(rungs.get(richest, "?")), amount=Fmt("yen", float(savings[richest] - savings[model])),
+            costlier=_rung(rungs[richest]) if richest in rungs else M_("costlier")))
     if breaking is not None:
-        name = fmt.model_name(breaking)
-        return LadderPick(breaking, "the cheapest rung that meets every criterion and pays; it breaks a constraint "
-                                    "(see the conditions)", (
-            f"Chosen by the ladder: {name} ({rungs.get(breaking, '?')}) is the cheapest rung that meets every "
-            "criterion and pays; no model that does also keeps the constraints, so the constraint it breaks is a "
-            "condition below."), BREAKS)
-    return LadderPick(richest, "saves the most (no model meets every criterion and pays)", None, RICHEST)
+        return LadderPick(breaking, M_("the cheapest rung that meets every criterion and pays; it breaks a "
+                                       "constraint (see the conditions)"), M_(
+            "Chosen by the ladder: {model} ({rung}) is the cheapest rung that meets every criterion and pays; no "
+            "model that does also keeps the constraints, so the constraint it breaks is a condition below.",
+            model=Fmt("model_name", breaking), rung=_rung(rungs.get(breaking, "?"))), BREAKS)
+    return LadderPick(richest, M_("saves the most (no model meets every criterion and pays)"), None, RICHEST)
 
 
 def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
@@ -463,16 +549,17 @@ def _all_criteria(model: str, board: pd.DataFrame, impact: ImpactResult, definit
 def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> Decision:
     definition, run, impact = inputs.definition, inputs.run, inputs.impact
     if not definition.criteria:
-        raise DecisionError("The project has no GO/NO-GO criteria. Fix them on the Problem definition page first — "
-                            "before looking at results, so that the results cannot move the goalposts.")
+        raise DecisionError(M_("The project has no GO/NO-GO criteria. Fix them on the Problem definition page "
+                               "first — before looking at results, so that the results cannot move the goalposts."))
     pick = ladder_pick(impact, run.leaderboard, definition) if inputs.model is None else None
     model = pick.model if pick is not None else inputs.model
     ladder_note = pick.note if pick is not None else None
     if model == PRACTICE:
-        raise DecisionError("Today's practice is the baseline, not a model to take to production: choose a model.")
+        raise DecisionError(M_("Today's practice is the baseline, not a model to take to production: choose a "
+                               "model."))
     board = run.leaderboard.set_index(MODEL)
     if model not in board.index or model not in set(impact.summary["policy"]):
-        raise DecisionError(f"The run has no model '{model}'; choose one of its models.")
+        raise DecisionError(M_("The run has no model '{model}'; choose one of its models.", model=model))
 
     offline = _all_criteria(model, board, impact, definition)
     online = inputs.online
@@ -485,13 +572,16 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
     areas = {a: sum(r.score for r in readiness if r.area == a) for a in AREAS}
     overall = min(areas.values())
     judged = _judged_by_pilot(definition, online, model, run, impact, stated, criteria)
-    replaced = {j.replaces: j for j in judged if j.replaces is not None}
-    constraints = [c for c in stated.conditions if c not in replaced]  # the pilot's judgement says them instead
+
+    def replacement(condition: Text) -> PilotCondition | None:  # the pilot's judgement of an offline condition
+        return next((j for j in judged if j.replaces is not None and j.replaces == condition), None)
+
+    constraints = [c for c in stated.conditions if replacement(c) is None]  # the pilot's judgement says them instead
     verdict, reasons, steps = _verdict(criteria, significance, stability, value, overall, definition, model,
                                        readiness, constraints, impact, online, judged)
     if ladder_note:
         reasons.insert(0, ladder_note)
-    promise = pilot.promise_sentence(online, pilot.promised(online, value["yearly_savings"], model))
+    promise = pilot.promise_fact(online, pilot.promised(online, value["yearly_savings"], model))
     if promise:
         reasons.append(promise)
 
@@ -513,7 +603,7 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         decision_id=uuid.uuid4().hex[:12], created_at=(now or datetime.now()).isoformat(timespec="seconds"),
         verdict=verdict, reasons=reasons, next_steps=steps,
         project_id=inputs.project_id, project_name=inputs.project_name, definition_version=inputs.definition_version,
-        problem=definition.problem, decision_supported=definition.decision,
+        problem=user_fact(definition.problem), decision_supported=user_fact(definition.decision),
         kpi=_kpi(definition), value_yen_per_year=definition.value_yen_per_year,
         running_cost_yen_per_year=definition.running_cost_yen_per_year, investment_yen=definition.investment_yen,
         run_id=run.run_id, run_name=run.run_name, dataset_name=run.dataset_name,
@@ -526,9 +616,9 @@ def evaluate_decision(inputs: DecisionInputs, now: datetime | None = None) -> De
         readiness_areas=areas, readiness_overall=overall,
         risks=(stated.risks + _risks(inputs, model, impact, stability, stated.broken, pick)
                + _online_risks(definition, online, model) + [j.risk for j in judged if j.risk]
-               + [r.strip() for r in inputs.risks if r.strip()]),
+               + [r if isinstance(r, Msg) else r.strip() for r in inputs.risks if render(r).strip()]),
         stated_vs_measured=stated.rows, kpi_measure=stated.kpi_measure,
-        conditions=[replaced[c].text if c in replaced else c for c in stated.conditions],
+        conditions=[replacement(c).text if replacement(c) is not None else c for c in stated.conditions],
         notes=inputs.notes.strip(), series_scored=run.n_scored, accounting=run.accounting(),
         freq=str(getattr(impact.freq, "value", impact.freq)), money_model=impact.money_model,
         ordering_rule=impact.config.ordering_rule,
@@ -542,56 +632,73 @@ def _online_criteria(definition: ProblemDefinition, evidence: OnlineEvidence) ->
     not yet evaluated — before."""
     results = []
     for criterion in definition.online_criteria():
-        common = dict(criterion=criterion.describe(), metric=criterion.metric, comparator=criterion.comparator,
-                      threshold=criterion.threshold, baseline=criterion.baseline, note=criterion.description,
-                      online=True)
+        common = dict(criterion=criterion.statement(), metric=criterion.metric, comparator=criterion.comparator,
+                      threshold=criterion.threshold, baseline=criterion.baseline,
+                      note=user_fact(criterion.description), online=True)
         base_value = definition.money_baselines().get(criterion.baseline) if criterion.baseline else None
         if not pilot.finished(evidence):  # before the pilot, or read out before its last day
-            results.append(CriterionResult(**common, measured=None, measured_text="not yet (pilot)",
+            results.append(CriterionResult(**common, measured=None, measured_text=M_("not yet (pilot)"),
                                            baseline_value=base_value, passed=None, pending=True,
-                                           evidence=f"Not yet evaluated: {pilot.waiting(evidence)}"))
+                                           evidence=M_("Not yet evaluated: {why}", why=pilot.waiting_fact(evidence))))
             continue
         value, estimate = pilot.value_for(criterion.metric, evidence)
         if estimate is None:
-            measure = pilot.MEASURE_LABELS[pilot.SOURCES[criterion.metric][0]].lower()
             results.append(CriterionResult(**common, measured=None, measured_text=fmt.MISSING,
                                            baseline_value=base_value, passed=None,
-                                           evidence=f"The pilot's readout has no estimate of {measure}: read it out "
-                                                    "with that measure to evaluate this criterion."))
+                                           evidence=M_("The pilot's readout has no estimate of {measure}: read it "
+                                                       "out with that measure to evaluate this criterion.",
+                                                       measure=Msg(pilot.MEASURE_WORDS[
+                                                           pilot.SOURCES[criterion.metric][0]]))))
             continue
         try:
-            passed, evidence_text = evaluate_criterion(criterion, value, base_value)
+            passed, evidence_text = judge(criterion, value, base_value)
         except CriterionError as error:
             results.append(CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
                                            baseline_value=base_value, passed=None,
-                                           evidence=f"{error} {_how_to_measure(criterion)}".strip()))
+                                           evidence=_then(_error_fact(error), _how_to_measure(criterion))))
             continue
         results.append(CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
                                        baseline_value=base_value, passed=passed,
-                                       evidence=f"{evidence_text} {pilot.criterion_source(evidence, estimate)}"))
+                                       evidence=_then(evidence_text, pilot.criterion_source_fact(evidence, estimate))))
     return results
 
 
-def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model: str) -> list[str]:
+def _then(first: Text, then: Text | None) -> Text:
+    """Two sentences one after the other, as a fact (a space between them in English, none
+    in Japanese); ``first`` alone when ``then`` is empty."""
+    if then is None or not render(then).strip():
+        return first
+    return M_("{first} {then}", first=first, then=then)
+
+
+def _error_fact(error: Exception) -> Text:
+    """A ``MitoshiError``'s message as the fact it was raised with."""
+    return error.args[0] if len(error.args) == 1 and isinstance(error.args[0], Msg | str) else str(error)
+
+
+def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model: str) -> list[Text]:
     """What the online evidence leaves open: no pilot at all (the talk's failure story of
     a model that scored well offline and was never checked online), a pilot that no
     criterion judges, or a pilot of another model than the one decided on."""
     named = bool(definition.online_criteria())
-    risks = []
+    risks: list[Text] = []
     if evidence.status == NONE and not named:
-        risks.append("No online evaluation: the offline promise has not been tested in stores. A model that scores "
-                     "well in a backtest can still fail in production; design a pilot in a few stores and add an "
-                     "online GO/NO-GO criterion (e.g. the 95% lower bound of online savings > ¥0).")
+        risks.append(M_("No online evaluation: the offline promise has not been tested in stores. A model that scores "
+                        "well in a backtest can still fail in production; design a pilot in a few stores and add an "
+                        "online GO/NO-GO criterion (e.g. the 95% lower bound of online savings > {zero}).",
+                        zero=Fmt("yen", 0.0)))
     elif evidence.status == DESIGNED and not named:
-        risks.append(f"The pilot is designed ({pilot.pilot_sentence(evidence)}) but no GO/NO-GO criterion names an "
-                     "online measure: after the pilot, this verdict would still rest on the offline promise alone.")
+        risks.append(M_("The pilot is designed ({pilot}) but no GO/NO-GO criterion names an online measure: after "
+                        "the pilot, this verdict would still rest on the offline promise alone.",
+                        pilot=pilot.pilot_fact(evidence)))
     elif evidence.status == READ and not named:
-        risks.append("No GO/NO-GO criterion names an online measure: the pilot's readout is shown but does not decide "
-                     "the verdict.")
+        risks.append(M_("No GO/NO-GO criterion names an online measure: the pilot's readout is shown but does not "
+                        "decide the verdict."))
     piloted = pilot.piloted_model(evidence)
     if evidence.status != NONE and piloted and piloted != model:
-        risks.append(f"The pilot's treated stores order from {fmt.model_name(piloted)}'s forecasts; "
-                     f"this decision takes {fmt.model_name(model)}: the online evidence is about the other model.")
+        risks.append(M_("The pilot's treated stores order from {piloted}'s forecasts; this decision takes {model}: the "
+                        "online evidence is about the other model.", piloted=Fmt("model_name", piloted),
+                        model=Fmt("model_name", model)))
     return risks
 
 
@@ -606,9 +713,9 @@ class PilotCondition:
 
     kind: str  # SERVICE or MONEY
     status: str  # pilot.MET, pilot.FAILED or pilot.OPEN
-    text: str  # the condition with the pilot's figures
-    replaces: str | None = None  # the offline condition it takes the place of (SERVICE)
-    risk: str | None = None  # the same as a risk (MONEY)
+    text: Text  # the condition with the pilot's figures, a fact
+    replaces: Text | None = None  # the offline condition it takes the place of (SERVICE)
+    risk: Text | None = None  # the same as a risk (MONEY)
 
 
 def _judged_by_pilot(definition: ProblemDefinition, online: OnlineEvidence, model: str, run: RunEvidence,
@@ -635,8 +742,8 @@ def tolerated_item_days(service: ServiceBreak, run: RunEvidence, impact: ImpactR
     return service.tolerated * DAYS_PER_YEAR * run.n_series * impact.chain_scale
 
 
-SETTLE = ("Settle it before rolling out: pilot longer or in more stores, or raise the safety stock (a higher service "
-          "level) for the items that run out more, publish again and pilot again.")
+SETTLE = N_("Settle it before rolling out: pilot longer or in more stores, or raise the safety stock (a higher "
+            "service level) for the items that run out more, publish again and pilot again.")
 
 
 def _service_by_pilot(service: ServiceBreak, online: OnlineEvidence, run: RunEvidence, impact: ImpactResult,
@@ -648,34 +755,53 @@ def _service_by_pilot(service: ServiceBreak, online: OnlineEvidence, run: RunEvi
     offline = service.text()
     estimate = online.estimate(STOCKOUT_DAYS)
     if estimate is None:
-        return PilotCondition(SERVICE, pilot.OPEN, f"{offline} The pilot's readout has no estimate of stockout "
-                              "item-days: read it out with that measure to judge this condition.", offline)
-    change = pilot.change_text(estimate)
-    kept = f"It was acceptable only if the pilot kept stockouts at or below {service.floor}"
+        return PilotCondition(SERVICE, pilot.OPEN, M_(
+            "{offline} The pilot's readout has no estimate of stockout item-days: read it out with that measure to "
+            "judge this condition.", offline=offline), offline)
+    values = dict(head=service.head, floor=service.floor, change=pilot.change_fact(estimate))
     own = next((c for c in criteria if c.metric == "online_stockout_change" and c.passed is not None), None)
     if own is not None:
         if own.passed:
-            return PilotCondition(SERVICE, pilot.MET, f"{service.head} {kept}, and the pilot kept them within the "
-                                  f"problem definition's criterion ({own.criterion}): {change}.", offline)
-        return PilotCondition(SERVICE, pilot.FAILED, f"{service.head} The pilot confirmed it: {change}, beyond the "
-                              f"problem definition's criterion ({own.criterion}). {kept}.", offline)
+            return PilotCondition(SERVICE, pilot.MET, M_(
+                "{head} It was acceptable only if the pilot kept stockouts at or below {floor}, and the pilot kept "
+                "them within the problem definition's criterion ({criterion}): {change}.", criterion=own.criterion,
+                **values), offline)
+        return PilotCondition(SERVICE, pilot.FAILED, M_(
+            "{head} The pilot confirmed it: {change}, beyond the problem definition's criterion ({criterion}). It was "
+            "acceptable only if the pilot kept stockouts at or below {floor}.", criterion=own.criterion, **values),
+            offline)
     tolerated = tolerated_item_days(service, run, impact)
-    bound = (f"the {fmt.number(tolerated, 0)} item-days a year the constraint tolerates ({fmt.pp(service.tolerated)} "
-             "of the chain's item-days)") if tolerated else None
+    bound = M_("the {n} item-days a year the constraint tolerates ({points} of the chain's item-days)",
+               n=Fmt("number", float(tolerated), {"digits": 0}),
+               points=Fmt("pp", float(service.tolerated))) if tolerated else None
     status = pilot.stockout_judgement(estimate, tolerated or 0.0)
     if status == pilot.FAILED:
-        beyond = f", more than {bound}" if bound else ""
-        return PilotCondition(SERVICE, status, f"{service.head} The pilot confirmed it: {change}{beyond}. {kept}.",
-                              offline)
+        if bound is not None:
+            text = M_("{head} The pilot confirmed it: {change}, more than {bound}. It was acceptable only if the pilot "
+                      "kept stockouts at or below {floor}.", bound=bound, **values)
+        else:
+            text = M_("{head} The pilot confirmed it: {change}. It was acceptable only if the pilot kept stockouts at "
+                      "or below {floor}.", **values)
+        return PilotCondition(SERVICE, status, text, offline)
     if status == pilot.MET:
-        how = "did" if pilot.reading(estimate) == pilot.BETTER else "did, within the tolerance"
-        within = f", no more than {bound}" if bound and pilot.reading(estimate) != pilot.BETTER else ""
-        return PilotCondition(SERVICE, status, f"{service.head} {kept}, and the pilot {how}: {change}{within}.",
-                              offline)
-    beyond = f"more than {bound}" if bound else "a rise"
-    return PilotCondition(SERVICE, status, f"{service.head} It is acceptable only if the pilot keeps stockouts at or "
-                          f"below {service.floor}, and the pilot could not tell: {change}, which does not rule out "
-                          f"{beyond}. {SETTLE}", offline)
+        if pilot.reading(estimate) == pilot.BETTER:
+            text = M_("{head} It was acceptable only if the pilot kept stockouts at or below {floor}, and the pilot "
+                      "did: {change}.", **values)
+        elif bound is not None:
+            text = M_("{head} It was acceptable only if the pilot kept stockouts at or below {floor}, and the pilot "
+                      "did, within the tolerance: {change}, no more than {bound}.", bound=bound, **values)
+        else:
+            text = M_("{head} It was acceptable only if the pilot kept stockouts at or below {floor}, and the pilot "
+                      "did, within the tolerance: {change}.", **values)
+        return PilotCondition(SERVICE, status, text, offline)
+    if bound is not None:
+        text = M_("{head} It is acceptable only if the pilot keeps stockouts at or below {floor}, and the pilot could "
+                  "not tell: {change}, which does not rule out more than {bound}. {settle}", bound=bound,
+                  settle=Msg(SETTLE), **values)
+    else:
+        text = M_("{head} It is acceptable only if the pilot keeps stockouts at or below {floor}, and the pilot could "
+                  "not tell: {change}, which does not rule out a rise. {settle}", settle=Msg(SETTLE), **values)
+    return PilotCondition(SERVICE, status, text, offline)
 
 
 def _money_by_pilot(definition: ProblemDefinition, online: OnlineEvidence) -> list[PilotCondition]:
@@ -686,31 +812,37 @@ def _money_by_pilot(definition: ProblemDefinition, online: OnlineEvidence) -> li
     profit, running = online.estimate(PROFIT), definition.running_cost_yen_per_year
     if profit is None or running is None:
         return []
-    savings, short = profit.yearly, fmt.yen_short
+    savings = float(profit.yearly)
     net = savings - running
+
+    def short(value: float, signed: bool = False) -> Fmt:
+        return Fmt("yen_short", float(value), {"signed": True} if signed else {})
+
     if net <= 0:
-        text = (f"The pilot's {short(savings)} a year does not cover the yearly running cost of {short(running)} "
-                f"({short(net, signed=True)} after running costs): at the pilot's rate the model does not pay."
+        text = (M_("The pilot's {savings} a year does not cover the yearly running cost of {running} ({net} after "
+                   "running costs): at the pilot's rate the model does not pay.", savings=short(savings),
+                   running=short(running), net=short(net, signed=True))
                 if savings > 0 else
-                f"The pilot measured no savings ({short(savings, signed=True)} a year): nothing covers the yearly "
-                f"running cost of {short(running)}.")
+                M_("The pilot measured no savings ({savings} a year): nothing covers the yearly running cost of "
+                   "{running}.", savings=short(savings, signed=True), running=short(running)))
         return [_money_condition(text)]
     investment = definition.investment_yen
     payback = next((c for c in definition.criteria if c.metric == "payback_months"), None)
     if investment is None or payback is None:
         return []
     months = investment / (net / 12)
-    if evaluate_criterion(payback, months)[0]:
+    if judge(payback, months)[0]:
         return []
-    return [_money_condition(
-        f"The pilot's {short(savings)} a year, {short(net)} after running costs, would pay back the "
-        f"{short(investment)} investment in {fmt.months(round(months, 1))}, beyond the "
-        f"{fmt.months(payback.threshold)} asked.")]
+    return [_money_condition(M_(
+        "The pilot's {savings} a year, {net} after running costs, would pay back the {investment} investment in "
+        "{months}, beyond the {asked} asked.", savings=short(savings), net=short(net), investment=short(investment),
+        months=Fmt("months", round(months, 1)), asked=Fmt("months", float(payback.threshold))))]
 
 
-def _money_condition(sentence: str) -> PilotCondition:
-    return PilotCondition(MONEY, pilot.OPEN, f"{sentence} The offline criteria stand on the backtest's figures; "
-                          "confirm the business case at the pilot's rate before rolling out.", risk=sentence)
+def _money_condition(sentence: Msg) -> PilotCondition:
+    return PilotCondition(MONEY, pilot.OPEN, M_(
+        "{sentence} The offline criteria stand on the backtest's figures; confirm the business case at the pilot's "
+        "rate before rolling out.", sentence=sentence), risk=sentence)
 
 
 # ---------------------------------------------------------------------------------
@@ -733,7 +865,7 @@ class KpiMeasure:
     """How a KPI stated in the problem definition is measured on a run."""
 
     key: str  # loss_rate, loss_yen, stockout_rate, lost_yen, fill_rate, waste_rate, waste_share, waste_yen, wape
-    label: str  # the measurement in words
+    label: str  # the measurement in words (English, a catalog message; ``label_for`` gives it as a fact)
     better: str  # "lower" or "higher"
     yen: bool  # yen a year; otherwise a share (0.06 = 6 %)
     scale: float  # a stated number × scale = the measured unit (0.01 when the KPI is stated in percent)
@@ -741,25 +873,28 @@ class KpiMeasure:
     def stated(self, value: float | None) -> float | None:
         return None if value is None else value * self.scale
 
-    def text(self, value: float | None) -> str:
-        """Yen, or a share with two significant figures below 1 % (``0.012%``)."""
-        return fmt.yen(value) if self.yen else fmt.pct_fine(value)
+    def text(self, value: float | None) -> Fmt:
+        """Yen, or a share with two significant figures below 1 % (``0.012%``), as a fact
+        (``str()`` writes it)."""
+        return Fmt("yen", _num(value)) if self.yen else Fmt("pct_fine", _num(value))
 
-    def label_for(self, freq: Freq | str) -> str:
-        """The label in the data's periods: ``share of series-months with a stockout``."""
-        return self.label.replace("series-days", periods.series_periods(Freq(freq)))
+    def label_for(self, freq: Freq | str) -> Msg:
+        """The label in the data's periods, as a fact: ``share of series-months with a stockout``."""
+        if "{unit}" in self.label:
+            return Msg(self.label, {"unit": Msg(periods._SERIES_PERIODS[Freq(freq)])})
+        return Msg(self.label)
 
 
 MEASURES: dict[str, tuple[str, str, bool]] = {
-    "loss_rate": ("loss rate: waste cost + margin lost to stockouts, over sales", "lower", False),
-    "loss_yen": ("yearly waste cost + margin lost to stockouts", "lower", True),
-    "stockout_rate": ("share of series-days with a stockout", "lower", False),
-    "lost_yen": ("yearly margin lost to stockouts", "lower", True),
-    "fill_rate": ("fill rate: units sold over (estimated) demand", "higher", False),
-    "waste_rate": ("waste rate: units thrown away over units ordered", "lower", False),
-    "waste_share": ("waste cost over sales", "lower", False),
-    "waste_yen": ("yearly waste cost", "lower", True),
-    "wape": ("WAPE: total absolute error over total sales", "lower", False),
+    "loss_rate": (N_("loss rate: waste cost + margin lost to stockouts, over sales"), "lower", False),
+    "loss_yen": (N_("yearly waste cost + margin lost to stockouts"), "lower", True),
+    "stockout_rate": (N_("share of {unit} with a stockout"), "lower", False),
+    "lost_yen": (N_("yearly margin lost to stockouts"), "lower", True),
+    "fill_rate": (N_("fill rate: units sold over (estimated) demand"), "higher", False),
+    "waste_rate": (N_("waste rate: units thrown away over units ordered"), "lower", False),
+    "waste_share": (N_("waste cost over sales"), "lower", False),
+    "waste_yen": (N_("yearly waste cost"), "lower", True),
+    "wape": (N_("WAPE: total absolute error over total sales"), "lower", False),
 }
 _KPI_WORDS: dict[str, tuple[str, ...]] = {
     "wape": ("wape", "forecast error", "予測誤差"),
@@ -771,20 +906,36 @@ _KPI_WORDS: dict[str, tuple[str, ...]] = {
 _YEN_WORDS = ("¥", "yen", "jpy", "円")
 _PERCENT_WORDS = ("%", "percent", "パーセント", "％")
 _SHARE_WORDS = (*_PERCENT_WORDS, "share", "rate", "ratio", "fraction", "of sales", "割合", "率")
+# Why a KPI cannot be measured (``kpi_measure_fact``).
+NO_KPI, NO_UNIT, NO_NAME, NOT_YEN = "no kpi", "unit", "name", "not yen"
+
+
+def kpi_measure_fact(definition: ProblemDefinition) -> tuple[KpiMeasure | None, Msg | None]:
+    """The measurement a KPI is read as, from its name and unit (English or Japanese):
+    a loss rate (waste + lost margin over sales, or in yen), stockouts, waste, fill rate
+    or WAPE. Returns the measure and, when there is none, why (a fact, starting in lower
+    case; else None)."""
+    measure, reason = _kpi_measure(definition)
+    return measure, (_why_unmeasured(reason, definition) if measure is None else None)
 
 
 def kpi_measure(definition: ProblemDefinition) -> tuple[KpiMeasure | None, str]:
-    """The measurement a KPI is read as, from its name and unit (English or Japanese):
-    a loss rate (waste + lost margin over sales, or in yen), stockouts, waste, fill rate
-    or WAPE. Returns the measure and, when there is none, why in words (else "")."""
+    """``kpi_measure_fact`` with the reason in words of the current language ("" when the
+    KPI is measured)."""
+    measure, why = kpi_measure_fact(definition)
+    return measure, "" if why is None else render(why)
+
+
+def _kpi_measure(definition: ProblemDefinition) -> tuple[KpiMeasure | None, str]:
+    """The measure, or None and why (``NO_KPI``, ``NO_UNIT``, ``NO_NAME``, ``NOT_YEN``)."""
     name, unit = definition.kpi_name.strip(), definition.kpi_unit.strip()
     if not name:
-        return None, "the problem definition names no KPI"
+        return None, NO_KPI
     text, unit_l = f"{name} {unit}".lower(), unit.lower()
     has = {k for k, words in _KPI_WORDS.items() if any(w in text for w in words)}
     yen = any(w in unit_l for w in _YEN_WORDS)
     if unit_l and not yen and not any(w in unit_l for w in _SHARE_WORDS):
-        return None, f"its unit '{unit}' is none the run measures (a percentage, a share or yen a year)"
+        return None, NO_UNIT
     if "wape" in has:
         key = None if yen else "wape"
     elif "fill" in has:
@@ -796,14 +947,34 @@ def kpi_measure(definition: ProblemDefinition) -> tuple[KpiMeasure | None, str]:
     elif "waste" in has:
         key = "waste_yen" if yen else "waste_share" if ("sales" in unit_l or "売上" in unit_l) else "waste_rate"
     else:
-        return None, ("its name names nothing the run measures (a loss rate, stockouts, waste, fill rate or WAPE); "
-                      "measure it in the online evaluation")
+        return None, NO_NAME
     if key is None:
-        return None, f"'{name}' is a share, not yen"
+        return None, NOT_YEN
     label, better, in_yen = MEASURES[key]
     stated = [v for v in (definition.kpi_current, definition.kpi_target) if v is not None]
     percent = any(w in unit_l for w in _PERCENT_WORDS) or any(abs(v) > 1 for v in stated)
     return KpiMeasure(key, label, better, in_yen, 1.0 if in_yen or not percent else 0.01), ""
+
+
+def _why_unmeasured(reason: str, definition: ProblemDefinition, start: bool = False) -> Msg:
+    """Why the run cannot measure the KPI, as a fact: in lower case inside a sentence, as
+    a sentence of its own (capitalised, with its full stop) with ``start``."""
+    name, unit = user_fact(definition.kpi_name.strip()), user_fact(definition.kpi_unit.strip())
+    if reason == NO_KPI:
+        return M_("The problem definition names no KPI.") if start else M_("the problem definition names no KPI")
+    if reason == NO_UNIT:
+        if start:
+            return M_("Its unit '{unit}' is none the run measures (a percentage, a share or yen a year).", unit=unit)
+        return M_("its unit '{unit}' is none the run measures (a percentage, a share or yen a year)", unit=unit)
+    if reason == NO_NAME:
+        if start:
+            return M_("Its name names nothing the run measures (a loss rate, stockouts, waste, fill rate or WAPE); "
+                      "measure it in the online evaluation.")
+        return M_("its name names nothing the run measures (a loss rate, stockouts, waste, fill rate or WAPE); "
+                  "measure it in the online evaluation")
+    if start:
+        return M_("'{name}' is a share, not yen.", name=name)
+    return M_("'{name}' is a share, not yen", name=name)
 
 
 def _kpi_value(measure: KpiMeasure, policy: str, board: pd.DataFrame, impact: ImpactResult) -> float | None:
@@ -826,21 +997,24 @@ def _kpi_value(measure: KpiMeasure, policy: str, board: pd.DataFrame, impact: Im
             "waste_yen": lambda: waste}[measure.key]()
 
 
-def _today(measure: KpiMeasure, impact: ImpactResult) -> tuple[str, str]:
-    """The policy that is 'today' for a measure, and its label."""
+def _today(measure: KpiMeasure, impact: ImpactResult) -> tuple[str, Text]:
+    """The policy that is 'today' for a measure, and its label (a fact)."""
     if measure.key == "wape":
-        return PRACTICE, "today's practice"
+        return PRACTICE, M_("today's practice")
     return impact.baseline, impact.baseline_label
 
 
-def _stated_text(definition: ProblemDefinition, value: float | None) -> str:
+def _stated_text(definition: ProblemDefinition, value: float | None) -> Text:
+    """A number the problem definition states, with its unit as the PM wrote it (a fact)."""
     if value is None:
         return fmt.MISSING
     unit = definition.kpi_unit.strip()
     number = fmt.trimmed(value, 2)
     if not unit:
         return number
-    return f"{number}{unit}" if unit[0] in "%％" else f"{number} {unit}"
+    # Templates without words: the unit (the PM's own, or the example's as a fact) follows the number.
+    return Msg("{number}{unit}" if unit[0] in "%％" else "{number} {unit}", {"number": number,
+                                                                          "unit": user_fact(unit)})
 
 
 def _agree(stated: float, measured: float) -> bool:
@@ -858,31 +1032,34 @@ def _equivalent(measure: KpiMeasure, today: float, current: float, target: float
     return 1 - (1 - today) * (1 - target) / (1 - current) if current < 1 else None
 
 
-def _cut(measure: KpiMeasure, current: float, target: float) -> str:
-    """The change a stated target asks for, in words: ``25% lower than today`` (a
-    lower-is-better measure), ``50% of today's shortfall closed`` (a fill rate)."""
+def _cut(measure: KpiMeasure, current: float, target: float) -> Msg:
+    """The change a stated target asks for, in words, as a fact: ``25% lower than today``
+    (a lower-is-better measure), ``50% of today's shortfall closed`` (a fill rate)."""
     if measure.better == "lower":
         change = 1 - target / current if current else 0.0
-        return f"{_percent(abs(change))} {'lower' if change >= 0 else 'higher'} than today"
+        if change >= 0:
+            return M_("{change} lower than today", change=_percent(abs(change)))
+        return M_("{change} higher than today", change=_percent(abs(change)))
     closed = 1 - (1 - target) / (1 - current) if current < 1 else 0.0
-    return f"{_percent(closed)} of today's shortfall closed"
+    return M_("{share} of today's shortfall closed", share=_percent(closed))
 
 
 def _percent(share: float) -> str:
-    """A relative change without needless decimals: ``25%``, ``12.5%``, ``0.33%``."""
+    """A relative change without needless decimals: ``25%``, ``12.5%``, ``0.33%`` (the
+    same in every language)."""
     return fmt.pct_fine(share, 1).replace(".0%", "%")
 
 
-def _kpi_relative(definition: ProblemDefinition, measure: KpiMeasure, threshold: float) -> str:
-    """The KPI target read as the change it asks for, as a criterion is written:
-    ``25% lower than today (stated 6% → 4.5%): ≤ 12.5% as measured``."""
+def _kpi_relative(definition: ProblemDefinition, measure: KpiMeasure, threshold: float) -> Msg:
+    """The KPI target read as the change it asks for, as a criterion is written, as a
+    fact: ``25% lower than today (stated 6% → 4.5%): ≤ 12.5% as measured``."""
     current, target = measure.stated(definition.kpi_current), measure.stated(definition.kpi_target)
-    sign = "≤" if measure.better == "lower" else "≥"
     unit = definition.kpi_unit.strip()
     before = (f"{fmt.trimmed(definition.kpi_current, 2)}{unit[0]}" if unit[:1] in ("%", "％") else
               _stated_text(definition, definition.kpi_current))  # "6% → 4.5% of sales", not "6% of sales → …"
-    return (f"{_cut(measure, current, target)} (stated {before} → {_stated_text(definition, definition.kpi_target)}): "
-            f"{sign} {measure.text(threshold)} as measured")
+    return M_("{cut} (stated {before} → {after}): {sign} {threshold} as measured", cut=_cut(measure, current, target),
+              before=before, after=_stated_text(definition, definition.kpi_target),
+              sign="≤" if measure.better == "lower" else "≥", threshold=measure.text(threshold))
 
 
 def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult
@@ -897,18 +1074,18 @@ def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame
     measure is not evaluated: it weighs in the verdict as an unevaluated criterion."""
     if not definition.kpi_name.strip() or definition.kpi_target is None:
         return None
-    measure, why = kpi_measure(definition)
-    name, target_text = definition.kpi_name.strip(), _stated_text(definition, definition.kpi_target)
-    note = "The KPI target of the problem definition."
+    measure, why = kpi_measure_fact(definition)
+    name, target_text = user_fact(definition.kpi_name.strip()), _stated_text(definition, definition.kpi_target)
+    note: Text = M_("The KPI target of the problem definition.")
     if measure is None:
-        return CriterionResult(f"KPI target: {name} → {target_text}", KPI_TARGET, "<=", definition.kpi_target, None,
-                               note, None, fmt.MISSING, None, None,
-                               f"The run cannot measure this KPI: {why}.")
+        return CriterionResult(M_("KPI target: {name} → {target}", name=name, target=target_text), KPI_TARGET, "<=",
+                               definition.kpi_target, None, note, None, fmt.MISSING, None, None,
+                               M_("The run cannot measure this KPI: {why}.", why=why))
     sign = "≤" if measure.better == "lower" else "≥"
     lower = measure.better == "lower"
-    common = dict(criterion=f"KPI target: {name} {sign} {target_text}", metric=KPI_TARGET,
-                  comparator="<=" if lower else ">=", baseline=None)
-    who = fmt.model_name(model)
+    common = dict(criterion=M_("KPI target: {name} {sign} {target}", name=name, sign=sign, target=target_text),
+                  metric=KPI_TARGET, comparator="<=" if lower else ">=", baseline=None)
+    who = Fmt("model_name", model)
     label = measure.label_for(impact.freq)
     target, current = measure.stated(definition.kpi_target), measure.stated(definition.kpi_current)
     today_policy, today_label = _today(measure, impact)
@@ -916,73 +1093,102 @@ def kpi_criterion(definition: ProblemDefinition, model: str, board: pd.DataFrame
     if value is None:
         return CriterionResult(**common, note=note, threshold=target, measured=None, measured_text=fmt.MISSING,
                                baseline_value=today, passed=None,
-                               evidence=f"Read as the {label}, which this run does not measure for {who}.")
+                               evidence=M_("Read as the {label}, which this run does not measure for {model}.",
+                                           label=label, model=who))
 
     def meets(threshold: float) -> bool:
         return value <= threshold + 1e-12 if lower else value >= threshold - 1e-12
 
-    threshold, how = target, f"Read as the {label}."
+    threshold, how = target, M_("Read as the {label}.", label=label)
     if current is not None and today is not None:
         agree = _agree(current, today)
         relative = _equivalent(measure, today, current, target)
         if relative is None and not agree:
             return CriterionResult(**common, note=note, threshold=target, measured=value,
                                    measured_text=measure.text(value), baseline_value=today, passed=None,
-                                   evidence=(f"Read as the {label}: measured {measure.text(today)} for "
-                                             f"{today_label} against {measure.text(current)} stated, and a target "
-                                             "stated from zero cannot be read as a change."))
+                                   evidence=M_("Read as the {label}: measured {today} for {today_label} against "
+                                               "{current} stated, and a target stated from zero cannot be read as a "
+                                               "change.", label=label, today=measure.text(today),
+                                               today_label=today_label, current=measure.text(current)))
         if relative is not None:
             threshold = relative
-            common["criterion"] = f"KPI target: {name} {_kpi_relative(definition, measure, threshold)}"
-            level = (f"agrees with the one measured for {today_label} ({measure.text(today)}, within "
-                     f"{fmt.pct(AGREES, 0)})" if agree else
-                     f"is not the one measured for {today_label} ({measure.text(today)}): they do not count the "
-                     "same thing")
-            how += (f" The level stated today ({measure.text(current)}) {level}, so the target is read as the change "
-                    f"it asks for ({measure.text(current)} → {measure.text(target)}: "
-                    f"{_cut(measure, current, target)}), which on the measured scale is {measure.text(threshold)}.")
-            note += (f" Read as written ({sign} {measure.text(target)}), it would be "
-                     f"{'met' if meets(target) else 'not met'} ({measure.text(value)} with {who}); for information "
-                     "only: the verdict reads the target as the change it asks for.")
+            common["criterion"] = M_("KPI target: {name} {relative}", name=name,
+                                     relative=_kpi_relative(definition, measure, threshold))
+            values = dict(label=label, current=measure.text(current), today_label=today_label,
+                          today=measure.text(today), target=measure.text(target),
+                          cut=_cut(measure, current, target), threshold=measure.text(threshold))
+            if agree:
+                how = M_("Read as the {label}. The level stated today ({current}) agrees with the one measured for "
+                         "{today_label} ({today}, within {agrees}), so the target is read as the change it asks for "
+                         "({current} → {target}: {cut}), which on the measured scale is {threshold}.",
+                         agrees=Fmt("pct", AGREES, {"digits": 0}), **values)
+            else:
+                how = M_("Read as the {label}. The level stated today ({current}) is not the one measured for "
+                         "{today_label} ({today}): they do not count the same thing, so the target is read as the "
+                         "change it asks for ({current} → {target}: {cut}), which on the measured scale is "
+                         "{threshold}.", **values)
+            written = dict(sign=sign, target=measure.text(target), value=measure.text(value), model=who)
+            note = (M_("The KPI target of the problem definition. Read as written ({sign} {target}), it would be met "
+                       "({value} with {model}); for information only: the verdict reads the target as the change it "
+                       "asks for.", **written) if meets(target) else
+                    M_("The KPI target of the problem definition. Read as written ({sign} {target}), it would be not "
+                       "met ({value} with {model}); for information only: the verdict reads the target as the change "
+                       "it asks for.", **written))
         else:  # stated and measured at zero: the target stands as written
-            how += f" Measured today ({today_label}): {measure.text(today)}."
+            how = M_("Read as the {label}. Measured today ({today_label}): {today}.", label=label,
+                     today_label=today_label, today=measure.text(today))
     elif today is not None:
-        how += f" Measured today ({today_label}): {measure.text(today)}."
+        how = M_("Read as the {label}. Measured today ({today_label}): {today}.", label=label,
+                 today_label=today_label, today=measure.text(today))
     passed = meets(threshold)
-    verdict = "met" if passed else "not met"
+    result = dict(how=how, model=who, value=measure.text(value), threshold=measure.text(threshold))
     return CriterionResult(**common, note=note, threshold=threshold, measured=value,
                            measured_text=measure.text(value), baseline_value=today, passed=passed,
-                           evidence=f"{how} With {who}: {measure.text(value)} against {measure.text(threshold)}: "
-                                    f"{verdict}.")
+                           evidence=(M_("{how} With {model}: {value} against {threshold}: met.", **result) if passed
+                                     else M_("{how} With {model}: {value} against {threshold}: not met.", **result)))
 
 
-def _acting(impact: ImpactResult, name: str) -> str:
-    """What a model does in the impact's model of money: ``ordering from ETS`` (the shelf
-    simulation) or ``forecasting with ETS`` (the cost of forecast errors)."""
-    return f"forecasting with {name}" if impact.money_model == ERRORS else f"ordering from {name}"
+def _acting(impact: ImpactResult, name: Text, start: bool = False) -> Msg:
+    """What a model does in the impact's model of money, as a fact: ``ordering from ETS``
+    (the shelf simulation) or ``forecasting with ETS`` (the cost of forecast errors);
+    ``Ordering from ETS`` at the start of a sentence (``start``)."""
+    if impact.money_model == ERRORS:
+        return M_("Forecasting with {model}", model=name) if start else M_("forecasting with {model}", model=name)
+    return M_("Ordering from {model}", model=name) if start else M_("ordering from {model}", model=name)
 
 
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _keep(impact: ImpactResult, them: str, gerund: bool = False) -> str:
-    """The way back for some items: ``order them as today`` where today's orders are
-    recorded and simulated, else ``keep <the baseline> for them`` (``ordering``,
-    ``keeping`` with ``gerund``)."""
+def _keep(impact: ImpactResult, them: str, gerund: bool = False) -> Msg:
+    """The way back for some items, as a fact: ``order them as today`` where today's
+    orders are recorded and simulated, else ``keep <the baseline> for them``
+    (``ordering``, ``keeping`` with ``gerund``). ``them``: ``them``, ``it``, ``those`` or
+    ``some of them``."""
+    base = impact.baseline_label
     if impact.has_orders and impact.money_model == SHELF:
-        return f"{'ordering' if gerund else 'order'} {them} as today"
-    return f"{'keeping' if gerund else 'keep'} {impact.baseline_label} for {them}"
+        if not gerund:
+            return M_("order them as today")
+        if them == "it":
+            return M_("ordering it as today")
+        if them == "those":
+            return M_("ordering those as today")
+        return M_("ordering some of them as today")
+    if not gerund:
+        return M_("keep {baseline} for them", baseline=base)
+    if them == "it":
+        return M_("keeping {baseline} for it", baseline=base)
+    if them == "those":
+        return M_("keeping {baseline} for those", baseline=base)
+    return M_("keeping {baseline} for some of them", baseline=base)
 
 
 @dataclass(frozen=True)
 class Reconciliation:
     """Every number the problem definition states, against what the run measured."""
 
-    rows: list[dict]  # item, stated, measured, status, note (texts); stated_value, measured_value (numbers in the
-    # measured unit: a share as a fraction, yen; None when the run cannot measure it or the number is not a KPI)
-    risks: list[str]
-    conditions: list[str]  # a broken constraint, and what makes the verdict acceptable despite it
+    rows: list[dict]  # item, stated, measured, note (texts, facts), status (a machine value: AGREE … BROKEN);
+    # stated_value, measured_value (numbers in the measured unit: a share as a fraction, yen; None when the run
+    # cannot measure it or the number is not a KPI)
+    risks: list[Text]
+    conditions: list[Text]  # a broken constraint, and what makes the verdict acceptable despite it
     kpi_measure: str | None  # the measurement the KPI was read as (a key of MEASURES)
     broken: tuple[str, ...] = ()  # the constraints broken: "service", "budget"
     service: ServiceBreak | None = None  # the service constraint broken, in parts, for the pilot to judge
@@ -991,23 +1197,29 @@ class Reconciliation:
 @dataclass(frozen=True)
 class ServiceBreak:
     """The service constraint broken offline — more stockouts than the baseline — in
-    parts, so that a finished pilot's readout can judge the condition it puts on the
-    verdict (``_service_by_pilot``)."""
+    parts (facts), so that a finished pilot's readout can judge the condition it puts on
+    the verdict (``_service_by_pilot``)."""
 
-    head: str  # "Constraint broken: ordering from ETS runs out of stock on 18.6% of days against … (+2.9 pp)."
-    floor: str  # the baseline's stockout rate the pilot must keep to: "15.7%"
-    remedy: str  # what to do about it
+    head: Text  # "Constraint broken: ordering from ETS runs out of stock on 18.6% of days against … (+2.9 pp)."
+    floor: Text  # the baseline's stockout rate the pilot must keep to: "15.7%"
+    remedy: Text  # what to do about it
     tolerated: float  # the rise tolerated (SERVICE_SLACK), as a share of series-periods
 
-    def text(self) -> str:
+    def text(self) -> Msg:
         """The condition as the offline evidence leaves it to the pilot."""
-        return f"{self.head} It is acceptable only if the pilot keeps stockouts at or below {self.floor}: {self.remedy}"
+        return M_("{head} It is acceptable only if the pilot keeps stockouts at or below {floor}: {remedy}",
+                  head=self.head, floor=self.floor, remedy=self.remedy)
 
 
-def _row(item: str, stated_value: float | None, stated: str, measured_value: float | None, measured: str,
-         status: str, note: str) -> dict:
+def _row(item: Text, stated_value: float | None, stated: Text, measured_value: float | None, measured: Text,
+         status: str, note: Text) -> dict:
     return {"item": item, "stated": stated, "measured": measured, "status": status, "note": note,
             "stated_value": _num(stated_value), "measured_value": _num(measured_value)}
+
+
+def _periods(freq: Freq | str) -> Msg:
+    """The data's periods in a sentence (``days`` / 日), as a fact."""
+    return Msg({Freq.DAILY: "days", Freq.WEEKLY: "weeks", Freq.MONTHLY: "months"}[Freq(freq)], context="period")
 
 
 def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, impact: ImpactResult,
@@ -1017,89 +1229,105 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
     measurement does not match, or savings below half the value claimed, are risks with
     their size; a constraint broken — more stockouts than today (unless a criterion on
     stockouts says how many are acceptable), an investment over the budget — is a
-    condition on the verdict, written out."""
+    condition on the verdict, written out. Every text is a fact."""
     rows: list[dict] = []
-    risks: list[str] = []
-    conditions: list[str] = []
+    risks: list[Text] = []
+    conditions: list[Text] = []
     broken: list[str] = []
     service: ServiceBreak | None = None
-    who = fmt.model_name(model)
-    measure, why = kpi_measure(definition) if definition.kpi_name.strip() else (None, "")
-    name = definition.kpi_name.strip()
-    if name:
+    who = Fmt("model_name", model)
+    measure, reason = _kpi_measure(definition) if definition.kpi_name.strip() else (None, "")
+    name = user_fact(definition.kpi_name.strip())
+    if definition.kpi_name.strip():
         current_text = _stated_text(definition, definition.kpi_current)
         if measure is None:
-            rows.append(_row(f"KPI today: {name}", None, current_text, None, fmt.MISSING,
-                             UNMEASURED, why[:1].upper() + why[1:] + "."))
+            rows.append(_row(M_("KPI today: {name}", name=name), None, current_text, None, fmt.MISSING,
+                             UNMEASURED, _why_unmeasured(reason, definition, start=True)))
             if definition.kpi_target is None:
-                risks.append(f"The KPI '{name}' cannot be measured from the run ({why}): nothing here says whether "
-                             "it will move.")
+                risks.append(M_("The KPI '{name}' cannot be measured from the run ({why}): nothing here says whether "
+                                "it will move.", name=name, why=_why_unmeasured(reason, definition)))
         else:
             today_policy, today_label = _today(measure, impact)
             today = _kpi_value(measure, today_policy, board, impact)
             current = measure.stated(definition.kpi_current)
             label = measure.label_for(impact.freq)
             if today is None:
-                status, note = UNMEASURED, (f"Read as the {label}; the run does not include {today_label}, so "
-                                            "there is nothing to measure it on." if measure.key == "wape" else
-                                            f"Read as the {label}, which this run does not measure.")
+                status = UNMEASURED
+                note: Text = (M_("Read as the {label}; the run does not include {today_label}, so there is nothing "
+                                 "to measure it on.", label=label, today_label=today_label)
+                              if measure.key == "wape" else
+                              M_("Read as the {label}, which this run does not measure.", label=label))
             elif current is None:
-                status, note = fmt.MISSING, f"Read as the {label}, for {today_label}; no level stated."
+                status, note = fmt.MISSING, M_("Read as the {label}, for {today_label}; no level stated.",
+                                               label=label, today_label=today_label)
             else:
                 status = AGREE if _agree(current, today) else DIFFER
-                note = f"Read as the {label}, for {today_label}."
+                note = M_("Read as the {label}, for {today_label}.", label=label, today_label=today_label)
                 if status == DIFFER:
                     ratio = today / current if current else math.inf
-                    times = fmt.times(ratio) if math.isfinite(ratio) else "not comparable"
-                    note += f" Measured is {times} the stated level."
-                    risks.append(
-                        f"The problem definition states {name} at {current_text} today; the run measures "
-                        f"{measure.text(today)} for {today_label} ({label}; {times} the stated level). They do "
-                        "not count the same thing: check how the stated figure is counted before the pilot, which "
-                        "should measure the KPI as the business counts it. The KPI target was read as the change it "
-                        "asks for.")
-            rows.append(_row(f"KPI today: {name}", current, current_text, today, measure.text(today), status, note))
+                    times = Fmt("times", ratio) if math.isfinite(ratio) else M_("not comparable")
+                    note = M_("Read as the {label}, for {today_label}. Measured is {times} the stated level.",
+                              label=label, today_label=today_label, times=times)
+                    risks.append(M_(
+                        "The problem definition states {name} at {current} today; the run measures {today} for "
+                        "{today_label} ({label}; {times} the stated level). They do not count the same thing: check "
+                        "how the stated figure is counted before the pilot, which should measure the KPI as the "
+                        "business counts it. The KPI target was read as the change it asks for.", name=name,
+                        current=current_text, today=measure.text(today), today_label=today_label, label=label,
+                        times=times))
+            rows.append(_row(M_("KPI today: {name}", name=name), current, current_text, today,
+                             measure.text(today), status, note))
         kpi = next((c for c in criteria if c.metric == KPI_TARGET), None)
         if kpi is not None:
             status = UNMEASURED if kpi.passed is None else MET if kpi.passed else NOT_MET
-            stated_target = _stated_text(definition, definition.kpi_target)
+            stated_target: Text = _stated_text(definition, definition.kpi_target)
             target = measure.stated(definition.kpi_target) if measure else None
             if measure is not None and target is not None and kpi.threshold is not None \
                     and not math.isclose(kpi.threshold, target, rel_tol=1e-9, abs_tol=1e-12):
                 # read as the change it asks for: say the threshold applied beside the number stated
-                cut = _cut(measure, measure.stated(definition.kpi_current), target)
-                sign = "≤" if measure.better == "lower" else "≥"
-                stated_target += f": {cut}, so {sign} {measure.text(kpi.threshold)} as measured"
-            rows.append(_row(f"KPI target: {name}", target, stated_target, kpi.measured,
-                             f"{kpi.measured_text} with {who}" if kpi.measured is not None else fmt.MISSING,
-                             status, kpi.evidence))
+                stated_target = M_("{stated}: {cut}, so {sign} {threshold} as measured", stated=stated_target,
+                                   cut=_cut(measure, measure.stated(definition.kpi_current), target),
+                                   sign="≤" if measure.better == "lower" else "≥",
+                                   threshold=measure.text(kpi.threshold))
+            rows.append(_row(M_("KPI target: {name}", name=name), target, stated_target, kpi.measured,
+                             M_("{value} with {model}", value=kpi.measured_text, model=who)
+                             if kpi.measured is not None else fmt.MISSING, status, kpi.evidence))
 
     claim = definition.value_yen_per_year
     savings = _num(impact.row(model)["yearly_savings"])
     if claim and savings is not None:
         ratio = savings / claim
         status = SHORT if ratio < CLAIM_SHORT else ABOVE if ratio > CLAIM_HIGH else IN_LINE
-        saved = f"{fmt.yen(savings)} saved" if savings >= 0 else f"{fmt.yen(-savings)} lost"
-        rows.append(_row("Value claimed (¥ a year)", claim, fmt.yen(claim), savings, saved, status,
-                         f"Measured savings are {_of_claim(savings, claim)}, against "
-                         f"{impact.baseline_label}." if savings > 0 else
-                         f"Nothing of the value claimed is measured against {impact.baseline_label}."))
-        if savings <= 0:
-            change = f"loses {fmt.yen(-savings)} a year" if savings < 0 else "saves nothing"
-            risks.append(f"None of the value claimed ({fmt.yen(claim)} a year) is measured: {_acting(impact, who)} "
-                         f"{change} against {impact.baseline_label}." if model != impact.baseline else
-                         f"None of the value claimed ({fmt.yen(claim)} a year) is measured: the savings are measured "
-                         f"against {who} itself.")
+        saved = (M_("{amount} saved", amount=Fmt("yen", savings)) if savings >= 0 else
+                 M_("{amount} lost", amount=Fmt("yen", -savings)))
+        rows.append(_row(M_("Value claimed (¥ a year)"), claim, Fmt("yen", float(claim)), savings, saved, status,
+                         M_("Measured savings are {share}, against {baseline}.", share=_of_claim(savings, claim),
+                            baseline=impact.baseline_label) if savings > 0 else
+                         M_("Nothing of the value claimed is measured against {baseline}.",
+                            baseline=impact.baseline_label)))
+        values = dict(claim=Fmt("yen", float(claim)), baseline=impact.baseline_label)
+        if savings <= 0 and model != impact.baseline:
+            acting = _acting(impact, who)
+            risks.append(M_("None of the value claimed ({claim} a year) is measured: {acting} loses {amount} a year "
+                            "against {baseline}.", acting=acting, amount=Fmt("yen", -savings), **values)
+                         if savings < 0 else
+                         M_("None of the value claimed ({claim} a year) is measured: {acting} saves nothing against "
+                            "{baseline}.", acting=acting, **values))
+        elif savings <= 0:
+            risks.append(M_("None of the value claimed ({claim} a year) is measured: the savings are measured against "
+                            "{model} itself.", claim=Fmt("yen", float(claim)), model=who))
         elif ratio < CLAIM_SHORT:
-            risks.append(f"Measured savings are {_of_claim(savings, claim)}: {fmt.yen(savings)} a year "
-                         f"against {fmt.yen(claim)} ({fmt.yen(claim - savings)} short). Revise the business case, or "
-                         "say where the rest is to come from, before promising it.")
+            risks.append(M_("Measured savings are {share}: {savings} a year against {claim} ({gap} short). Revise the "
+                            "business case, or say where the rest is to come from, before promising it.",
+                            share=_of_claim(savings, claim), savings=Fmt("yen", savings), claim=Fmt("yen", float(claim)),
+                            gap=Fmt("yen", claim - savings)))
         elif ratio > CLAIM_HIGH:
-            risks.append(f"Measured savings are {_of_claim(savings, claim)} ({fmt.yen(savings)} against "
-                         f"{fmt.yen(claim)} a year): check "
-                         + ("the costs of a unit forecast too high and too low" if impact.money_model == ERRORS else
-                            "the prices, costs and shelf lives the simulation used")
-                         + " before quoting the larger figure.")
+            values = dict(share=_of_claim(savings, claim), savings=Fmt("yen", savings), claim=Fmt("yen", float(claim)))
+            risks.append(M_("Measured savings are {share} ({savings} against {claim} a year): check the costs of a "
+                            "unit forecast too high and too low before quoting the larger figure.", **values)
+                         if impact.money_model == ERRORS else
+                         M_("Measured savings are {share} ({savings} against {claim} a year): check the prices, costs "
+                            "and shelf lives the simulation used before quoting the larger figure.", **values))
 
     # Constraints. Service: the KPI must not be bought with empty shelves, unless the
     # definition already says how many stockouts are acceptable (a criterion or the KPI).
@@ -1110,54 +1338,71 @@ def reconcile(definition: ProblemDefinition, model: str, board: pd.DataFrame, im
         base, mine = _num(summary.loc[impact.baseline, "stockout_rate"]), _num(summary.loc[model, "stockout_rate"])
         if base is not None and mine is not None:
             bad = mine > base + SERVICE_SLACK
-            days = periods.period_noun(impact.freq, plural=True)
-            rows.append(_row(f"Constraint: no more stockouts than {'today' if impact.has_orders else 'the baseline'}",
-                             base, f"{fmt.pct(base)} of {days} ({impact.baseline_label})", mine,
-                             f"{fmt.pct(mine)} of {days} with {who}", BROKEN if bad else KEPT,
-                             f"{fmt.pp(mine - base)} against {impact.baseline_label}; up to "
-                             f"{fmt.pp(SERVICE_SLACK)} is tolerated."))
+            days = _periods(impact.freq)
+            rows.append(_row(M_("Constraint: no more stockouts than today") if impact.has_orders else
+                             M_("Constraint: no more stockouts than the baseline"),
+                             base, M_("{share} of {periods} ({baseline})", share=Fmt("pct", base), periods=days,
+                                      baseline=impact.baseline_label), mine,
+                             M_("{share} of {periods} with {model}", share=Fmt("pct", mine), periods=days, model=who),
+                             BROKEN if bad else KEPT,
+                             M_("{change} against {baseline}; up to {tolerated} is tolerated.",
+                                change=Fmt("pp", mine - base), baseline=impact.baseline_label,
+                                tolerated=Fmt("pp", SERVICE_SLACK))))
             if bad:
                 broken.append("service")
                 service = ServiceBreak(
-                    head=(f"Constraint broken: {_acting(impact, who)} runs out of stock on {fmt.pct(mine)} of {days} "
-                          f"against {fmt.pct(base)} for {impact.baseline_label} ({fmt.pp(mine - base)})."),
-                    floor=fmt.pct(base),
-                    remedy=(f"raise the safety stock (a higher service level) for the items that run out more, or "
-                            f"{_keep(impact, 'them')}, and add a stockout criterion to the problem definition if some "
-                            "increase is acceptable."),
+                    head=M_("Constraint broken: {acting} runs out of stock on {mine} of {periods} against {base} for "
+                            "{baseline} ({change}).", acting=_acting(impact, who), mine=Fmt("pct", mine),
+                            periods=days, base=Fmt("pct", base), baseline=impact.baseline_label,
+                            change=Fmt("pp", mine - base)),
+                    floor=Fmt("pct", base),
+                    remedy=M_("raise the safety stock (a higher service level) for the items that run out more, or "
+                              "{keep}, and add a stockout criterion to the problem definition if some increase is "
+                              "acceptable.", keep=_keep(impact, "them")),
                     tolerated=SERVICE_SLACK)
                 conditions.append(service.text())
     budget, investment = definition.budget_yen, definition.investment_yen
     if budget and investment is not None:
         bad = investment > budget
-        rows.append(_row("Constraint: investment within the budget", budget, fmt.yen(budget), investment,
-                         f"{fmt.yen(investment)} (stated)", BROKEN if bad else KEPT,
-                         "Both are stated in the problem definition; the run does not measure them."))
+        rows.append(_row(M_("Constraint: investment within the budget"), budget, Fmt("yen", float(budget)), investment,
+                         M_("{amount} (stated)", amount=Fmt("yen", float(investment))), BROKEN if bad else KEPT,
+                         M_("Both are stated in the problem definition; the run does not measure them.")))
         if bad:
             broken.append("budget")
-            conditions.append(f"Constraint broken: the initial investment {fmt.yen(investment)} exceeds the budget "
-                              f"{fmt.yen(budget)} by {fmt.yen(investment - budget)}. Secure the difference, or cut "
-                              "the investment, before starting.")
+            conditions.append(M_("Constraint broken: the initial investment {investment} exceeds the budget {budget} "
+                                 "by {excess}. Secure the difference, or cut the investment, before starting.",
+                                 investment=Fmt("yen", float(investment)), budget=Fmt("yen", float(budget)),
+                                 excess=Fmt("yen", float(investment - budget))))
     return Reconciliation(rows, risks, conditions, measure.key if measure else None, tuple(broken), service)
 
 
-def _of_claim(savings: float, claim: float) -> str:
+def _of_claim(savings: float, claim: float) -> Msg:
     """``35% of the value claimed`` below ten times the claim, ``9,779× the value claimed``
-    from there (``fmt.share_of``)."""
-    share = fmt.share_of(savings, claim)
-    return f"{share} the value claimed" if share.endswith("×") else f"{share} of the value claimed"
+    from there (``fmt.share_of``), as a fact."""
+    share = Fmt("share_of", float(savings), {"whole": float(claim)})
+    if fmt.share_of(savings, claim).endswith("×"):  # a multiple (the same in every language)
+        return M_("{share} the value claimed", share=share)
+    return M_("{share} of the value claimed", share=share)
 
 
-def _kpi(definition: ProblemDefinition) -> str:
+def _kpi(definition: ProblemDefinition) -> Text:
+    """The KPI as the problem definition states it, with its levels today and targeted (a fact)."""
     if not definition.kpi_name:
         return ""
-    unit = f" {definition.kpi_unit}" if definition.kpi_unit else ""
-    now = f"today {fmt.number(definition.kpi_current, 2).rstrip('0').rstrip('.')}{unit}" \
-        if definition.kpi_current is not None else ""
-    target = f"target {fmt.number(definition.kpi_target, 2).rstrip('0').rstrip('.')}{unit}" \
-        if definition.kpi_target is not None else ""
-    detail = ", ".join(p for p in (now, target) if p)
-    return definition.kpi_name + (f" ({detail})" if detail else "")
+    name, unit = user_fact(definition.kpi_name), user_fact(definition.kpi_unit) if definition.kpi_unit else ""
+
+    def level(value: float) -> Text:
+        number = fmt.number(value, 2).rstrip('0').rstrip('.')
+        return Msg("{number} {unit}", {"number": number, "unit": unit}) if unit else number
+
+    now, target = definition.kpi_current, definition.kpi_target
+    if now is not None and target is not None:
+        return M_("{name} (today {current}, target {target})", name=name, current=level(now), target=level(target))
+    if now is not None:
+        return M_("{name} (today {current})", name=name, current=level(now))
+    if target is not None:
+        return M_("{name} (target {target})", name=name, target=level(target))
+    return name
 
 
 def _measured(model: str, board: pd.DataFrame, impact: ImpactResult, definition: ProblemDefinition
@@ -1201,50 +1446,59 @@ def _criterion_result(criterion: Criterion, model: str, measured: dict, board: p
     values = measured.get(criterion.metric, {})
     value = values.get(model)
     base_value = values.get(criterion.baseline) if criterion.baseline else None
-    common = dict(criterion=criterion.describe(), metric=criterion.metric, comparator=criterion.comparator,
-                  threshold=criterion.threshold, baseline=criterion.baseline, note=criterion.description)
+    common = dict(criterion=criterion.statement(), metric=criterion.metric, comparator=criterion.comparator,
+                  threshold=criterion.threshold, baseline=criterion.baseline, note=user_fact(criterion.description))
     if criterion.metric == "payback_months" and value == math.inf:
-        return CriterionResult(**common, measured=None, measured_text="never", baseline_value=None, passed=False,
-                               evidence="The yearly net benefit is not positive, so the investment is never paid "
-                                        "back: failed.")
+        return CriterionResult(**common, measured=None, measured_text=M_("never"), baseline_value=None, passed=False,
+                               evidence=M_("The yearly net benefit is not positive, so the investment is never paid "
+                                           "back: failed."))
     try:
-        passed, evidence = evaluate_criterion(criterion, value, base_value)
+        passed, evidence = judge(criterion, value, base_value)
     except CriterionError as error:
         return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
-                               baseline_value=base_value, passed=None, evidence=f"{error} {_how_to_measure(criterion)}")
+                               baseline_value=base_value, passed=None,
+                               evidence=_then(_error_fact(error), _how_to_measure(criterion)))
     source = _source(criterion.metric, model, impact)
     if criterion.baseline == PRACTICE and METRICS[criterion.metric].unit not in ("yen", "months") \
             and criterion.metric != "stockout_rate":
-        source += (" Today's practice is scored on its recorded orders, which for goods that keep are top-ups "
-                   "rather than a forecast of demand: the money impact compares them fairly.")
+        source = M_("{source} Today's practice is scored on its recorded orders, which for goods that keep are "
+                    "top-ups rather than a forecast of demand: the money impact compares them fairly.", source=source)
     return CriterionResult(**common, measured=value, measured_text=_shown(criterion.metric, value),
-                           baseline_value=base_value, passed=passed, evidence=f"{evidence} {source}".strip())
+                           baseline_value=base_value, passed=passed, evidence=_then(evidence, source))
 
 
-def _shown(metric: str, value: float | None) -> str:
-    return "–" if value is None else format_value(metric, value)
+def _shown(metric: str, value: float | None) -> Text:
+    """A measured value for people, as a fact (an en dash when missing)."""
+    return "–" if value is None else value_fact(metric, value)
 
 
-def _how_to_measure(criterion: Criterion) -> str:
+def _how_to_measure(criterion: Criterion) -> Text:
     if criterion.baseline in MODEL_BASELINES:
-        return f"Include {criterion.baseline} in the backtest to measure it."
+        return M_("Include {baseline} in the backtest to measure it.", baseline=criterion.baseline)
     if criterion.baseline in ("yearly_running_cost", "initial_investment") or criterion.metric in (
             "yearly_net_benefit_yen", "payback_months"):
-        return "Give the running cost and the investment on the Problem definition page."
+        return M_("Give the running cost and the investment on the Problem definition page.")
     return ""
 
 
-def _source(metric: str, model: str, impact: ImpactResult) -> str:
+def _source(metric: str, model: str, impact: ImpactResult) -> Msg:
+    """Where a criterion's value comes from, for its evidence line, as a fact."""
     if METRICS[metric].unit in ("yen", "months"):
-        scaled = " scaled to the whole dataset" if impact.chain_scale > 1.0001 else ""
+        values = dict(model=Fmt("model_name", model), baseline=impact.baseline_label)
+        scaled = impact.chain_scale > 1.0001
         if impact.money_model == ERRORS:
-            return (f"(From the money impact: the cost of {fmt.model_name(model)}'s forecast errors, against "
-                    f"{impact.baseline_label}{scaled}.)")
-        return (f"(From the money impact: stores ordering from {fmt.model_name(model)}'s forecasts at "
-                f"{impact.config.level_label}, against {impact.baseline_label}{scaled}.)")
+            if scaled:
+                return M_("(From the money impact: the cost of {model}'s forecast errors, against {baseline} scaled "
+                          "to the whole dataset.)", **values)
+            return M_("(From the money impact: the cost of {model}'s forecast errors, against {baseline}.)", **values)
+        if scaled:
+            return M_("(From the money impact: stores ordering from {model}'s forecasts at {ordering}, against "
+                      "{baseline} scaled to the whole dataset.)", ordering=impact.config.level_label, **values)
+        return M_("(From the money impact: stores ordering from {model}'s forecasts at {ordering}, against "
+                  "{baseline}.)", ordering=impact.config.level_label, **values)
     if metric == "stockout_rate":
-        return "(From the money impact's shelf simulation.)"
-    return "(From the backtest over every fold and series.)"
+        return M_("(From the money impact's shelf simulation.)")
+    return M_("(From the backtest over every fold and series.)")
 
 
 def _significance(model: str, run: RunEvidence) -> list[dict]:
@@ -1255,27 +1509,49 @@ def _significance(model: str, run: RunEvidence) -> list[dict]:
             continue
         test = diebold_mariano(run.forecasts, model, base, run.horizon)
         p = _num(test.p_value)
-        verdict = ("significantly better" if test.significant else
-                   "not significantly better" if p is not None else "not testable (too few periods)")
-        out.append({"model": model, "baseline": base, "baseline_label": BASELINES[base], "p_value": p,
+        values = dict(model=Fmt("model_name", model), baseline=_baseline(base), p=Fmt("p_phrase", p),
+                      periods=int(test.periods))
+        if test.significant:
+            statement = M_("{model} is significantly better than {baseline} in absolute error (Diebold–Mariano, "
+                           "one-sided, {p}, {periods} periods).", **values)
+        elif p is not None:
+            statement = M_("{model} is not significantly better than {baseline} in absolute error (Diebold–Mariano, "
+                           "one-sided, {p}, {periods} periods).", **values)
+        else:
+            statement = M_("{model} is not testable (too few periods) than {baseline} in absolute error "
+                           "(Diebold–Mariano, one-sided, {p}, {periods} periods).", **values)
+        out.append({"model": model, "baseline": base, "baseline_label": _baseline(base), "p_value": p,
                     "statistic": _num(test.statistic), "periods": test.periods, "significant": test.significant,
-                    "statement": f"{fmt.model_name(model)} is {verdict} than {BASELINES[base]} in absolute "
-                                 f"error (Diebold–Mariano, one-sided, {fmt.p_phrase(p)}, {test.periods} periods)."})
+                    "statement": statement})
     return out
 
 
-def segment_sentence(model: str, stability: dict) -> str:
-    """The weakest segment against the baseline, worded by the sign of the change."""
+def _baseline(key: str) -> Text:
+    """A baseline inside a sentence (``today's practice``), as a fact."""
+    return Msg(BASELINES.english(key)) if key in BASELINES else str(key)
+
+
+def segment_fact(model: str, stability: dict) -> Msg:
+    """The weakest segment against the baseline, worded by the sign of the change, as a fact."""
     worst, column = stability["worst_segment"], stability["segment_column"]
-    base, model = BASELINES.get(stability["baseline"], stability["baseline"]), fmt.model_name(model)
     change = worst["change"] or 0.0
-    against = f"WAPE {fmt.pct(worst['wape'])} against {fmt.pct(worst['baseline_wape'])} for {base}"
+    values = dict(column=column, group=worst["group"], wape=Fmt("pct", _num(worst["wape"])),
+                  base_wape=Fmt("pct", _num(worst["baseline_wape"])),
+                  baseline=_baseline(stability["baseline"]), model=Fmt("model_name", model))
     if change < 0:
-        return (f"Smallest gain by {column}: {worst['group']}, {against} ({fmt.pct(-change)} lower); {model} beats "
-                f"{base} in every {column}." if not stability["segments_worse"] else
-                f"Smallest gain by {column}: {worst['group']}, {against} ({fmt.pct(-change)} lower).")
-    return (f"Worst {column}: {worst['group']}, {against} ({fmt.pct(change)} higher); "
-            f"{stability['segments_worse']} of {stability['segments']} are worse than {base}.")
+        if not stability["segments_worse"]:
+            return M_("Smallest gain by {column}: {group}, WAPE {wape} against {base_wape} for {baseline} ({change} "
+                      "lower); {model} beats {baseline} in every {column}.", change=Fmt("pct", -change), **values)
+        return M_("Smallest gain by {column}: {group}, WAPE {wape} against {base_wape} for {baseline} ({change} "
+                  "lower).", change=Fmt("pct", -change), **values)
+    return M_("Worst {column}: {group}, WAPE {wape} against {base_wape} for {baseline} ({change} higher); {worse} of "
+              "{segments} are worse than {baseline}.", change=Fmt("pct", change), worse=stability["segments_worse"],
+              segments=stability["segments"], **values)
+
+
+def segment_sentence(model: str, stability: dict) -> str:
+    """``segment_fact`` in the current language."""
+    return render(segment_fact(model, stability))
 
 
 def _stability(model: str, run: RunEvidence, impact: ImpactResult) -> dict:
@@ -1339,25 +1615,28 @@ def _value(model: str, impact: ImpactResult, definition: ProblemDefinition) -> d
 
 def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict], stability: dict, model: str
                ) -> list[ReadinessScore]:
-    days = periods.period_noun(inputs.impact.freq, plural=True)
-    auto: dict[str, tuple[float, str]] = {
-        "schema": (1.0, "The warehouse registry declares every column's role, type and the data's frequency."),
-        "quality": (1.0, "Every import runs the quality checks; problems block it or are repaired by choice."),
-        "no_leak": (1.0, "The backtest hides everything after each cutoff except columns declared known in advance "
-                         "(a contract test proves it for every model)."),
-        "censoring": ((1.0, f"Stockout {days} are recorded in the data.") if run.has_stockouts else
-                      (0.0, f"The data does not flag stockout {days}: censored sales look like low demand.")),
+    days = _periods(inputs.impact.freq)
+    auto: dict[str, tuple[float, Text]] = {
+        "schema": (1.0, M_("The warehouse registry declares every column's role, type and the data's frequency.")),
+        "quality": (1.0, M_("Every import runs the quality checks; problems block it or are repaired by choice.")),
+        "no_leak": (1.0, M_("The backtest hides everything after each cutoff except columns declared known in "
+                            "advance (a contract test proves it for every model).")),
+        "censoring": ((1.0, M_("Stockout {periods} are recorded in the data.", periods=days)) if run.has_stockouts else
+                      (0.0, M_("The data does not flag stockout {periods}: censored sales look like low demand.",
+                               periods=days))),
         "baseline": _baseline_evidence(run),
-        "time_split": ((1.0, f"Rolling origin, {run.folds} folds of {run.horizon} periods.") if run.folds >= 2 else
-                       (0.5, "Rolling origin with a single fold: one period of evidence.")),
+        "time_split": ((1.0, M_("Rolling origin, {folds} folds of {horizon} periods.", folds=run.folds,
+                                horizon=run.horizon)) if run.folds >= 2 else
+                       (0.5, M_("Rolling origin with a single fold: one period of evidence."))),
         "significant": _significance_evidence(significance),
         "slices": _slices_evidence(stability),
-        "reproducible": (1.0, f"The run stores its config, data fingerprint and code version ({run.code_version})."),
+        "reproducible": (1.0, M_("The run stores its config, data fingerprint and code version ({version}).",
+                                 version=run.code_version)),
         "batch": _batch_evidence(inputs.published_versions, model),
-        "rollback": ((1.0, "Several forecast table versions are kept; any can be served again.")
+        "rollback": ((1.0, M_("Several forecast table versions are kept; any can be served again."))
                      if inputs.published_versions >= 2 else
-                     (0.5, "One forecast table version: versions are kept, none to roll back to yet.")
-                     if inputs.published_versions == 1 else (0.0, "No forecast table version yet.")),
+                     (0.5, M_("One forecast table version: versions are kept, none to roll back to yet."))
+                     if inputs.published_versions == 1 else (0.0, M_("No forecast table version yet."))),
     }
     scores = []
     for check in CHECKS:
@@ -1366,59 +1645,81 @@ def _readiness(inputs: DecisionInputs, run: RunEvidence, significance: list[dict
         else:
             score = float(inputs.readiness.get(check.key, 0.0))
             if score not in SCORES:
-                raise DecisionError(f"A readiness score must be 0, 0.5 or 1 (got {score} for '{check.text}').")
-            evidence = f"Scored by the team: {SCORE_MEANING[score]}."
-        scores.append(ReadinessScore(check.key, check.area, check.text, score, evidence, check.auto))
+                raise DecisionError(M_("A readiness score must be 0, 0.5 or 1 (got {score} for '{check}').",
+                                       score=score, check=Msg(check.text)))
+            evidence = M_("Scored by the team: {meaning}.", meaning=Msg(SCORE_MEANING[score]))
+        scores.append(ReadinessScore(check.key, check.area, Msg(check.text), score, evidence, check.auto))
     return scores
 
 
-def _batch_evidence(published_versions: int, model: str) -> tuple[float, str]:
+def _batch_evidence(published_versions: int, model: str) -> tuple[float, Text]:
     """The batch check: versions published for the dataset, or why none can be for a
     model made elsewhere (the Hand-off page refuses those, core.handoff.batch)."""
     if is_external(model):
-        others = (f" ({published_versions} version(s) of built-in models are published for this dataset)"
-                  if published_versions else "")
-        return 0.0, (f"Mitoshi cannot publish forecasts made elsewhere{others}: {fmt.model_name(model)}'s must be "
-                     "published from where they were made, or choose a built-in model.")
+        if published_versions:
+            return 0.0, nM_("Mitoshi cannot publish forecasts made elsewhere ({n} version of built-in models is "
+                            "published for this dataset): {model}'s must be published from where they were made, or "
+                            "choose a built-in model.",
+                            "Mitoshi cannot publish forecasts made elsewhere ({n} versions of built-in models are "
+                            "published for this dataset): {model}'s must be published from where they were made, or "
+                            "choose a built-in model.", "n", n=published_versions, model=Fmt("model_name", model))
+        return 0.0, M_("Mitoshi cannot publish forecasts made elsewhere: {model}'s must be published from where they "
+                       "were made, or choose a built-in model.", model=Fmt("model_name", model))
     if published_versions:
-        return 1.0, f"{published_versions} batch forecast version(s) published for this dataset."
-    return 0.0, "No batch forecast published yet: publish one on the Hand-off page."
+        return 1.0, nM_("{n} batch forecast version published for this dataset.",
+                        "{n} batch forecast versions published for this dataset.", "n", n=published_versions)
+    return 0.0, M_("No batch forecast published yet: publish one on the Hand-off page.")
 
 
-def _baseline_evidence(run: RunEvidence) -> tuple[float, str]:
+def _baseline_evidence(run: RunEvidence) -> tuple[float, Text]:
     present = [b for b in MODEL_BASELINES if b in set(run.leaderboard[MODEL])]
     if len(present) == len(MODEL_BASELINES):
-        return 1.0, "The run includes today's practice and seasonal naive."
+        return 1.0, M_("The run includes today's practice and seasonal naive.")
     if present:
-        return 0.5, f"The run includes {BASELINES[present[0]]} only."
-    return 0.0, "The run has no baseline: add practice and snaive to the backtest."
+        return 0.5, M_("The run includes {baseline} only.", baseline=_baseline(present[0]))
+    return 0.0, M_("The run has no baseline: add practice and snaive to the backtest.")
 
 
-def _significance_evidence(significance: list[dict]) -> tuple[float, str]:
+def _significance_evidence(significance: list[dict]) -> tuple[float, Text]:
     if not significance:
-        return 0.0, "No baseline in the run to test against."
+        return 0.0, M_("No baseline in the run to test against.")
     good = [s for s in significance if s["significant"]]
+    statements = _sentences([s["statement"] for s in significance])
     if len(good) == len(significance):
-        return 1.0, " ".join(s["statement"] for s in significance)
-    return (0.5 if good else 0.0), " ".join(s["statement"] for s in significance)
+        return 1.0, statements
+    return (0.5 if good else 0.0), statements
 
 
-def _slices_evidence(stability: dict) -> tuple[float, str]:
+def _sentences(parts: Sequence[Text]) -> Text:
+    """Sentences one after the other, as a fact (a space between them in English)."""
+    parts = list(parts)
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else _then(parts[0], _sentences(parts[1:]))
+
+
+def _slices_evidence(stability: dict) -> tuple[float, Text]:
     worst = stability.get("worst_segment")
     if not worst:
-        return 0.0, "No segment-level comparison with a baseline in the run."
-    column, base = stability["segment_column"], BASELINES.get(stability["baseline"], stability["baseline"])
+        return 0.0, M_("No segment-level comparison with a baseline in the run.")
+    column, base = stability["segment_column"], _baseline(stability["baseline"])
     if stability["segments_worse"] == 0:
-        return 1.0, f"Every {column} ({stability['segments']}) beats {base}."
-    return 0.5, (f"{stability['segments_worse']} of {stability['segments']} {column} values are worse than "
-                 f"{base}; the worst is {worst['group']} (WAPE {fmt.pct_change(worst['change'])}).")
+        return 1.0, M_("Every {column} ({segments}) beats {baseline}.", column=column,
+                       segments=stability["segments"], baseline=base)
+    return 0.5, M_("{worse} of {segments} {column} values are worse than {baseline}; the worst is {group} (WAPE "
+                   "{change}).", worse=stability["segments_worse"], segments=stability["segments"], column=column,
+                   baseline=base, group=worst["group"], change=Fmt("pct_change", _num(worst["change"])))
+
+
+RAISE_SAFETY_STOCK = N_("Raise the safety stock (a higher service level) for the items that run out more, publish "
+                        "again, and pilot again.")
 
 
 def _verdict(criteria: list[CriterionResult], significance: list[dict], stability: dict, value: dict,
              overall: float, definition: ProblemDefinition, model: str, readiness: list[ReadinessScore],
-             constraints: Sequence[str] = (), impact: ImpactResult | None = None,
+             constraints: Sequence[Text] = (), impact: ImpactResult | None = None,
              online: OnlineEvidence | None = None, by_pilot: Sequence[PilotCondition] = ()
-             ) -> tuple[str, list[str], list[str]]:
+             ) -> tuple[str, list[Text], list[Text]]:
     """NO-GO on a failed criterion (the KPI target and the online criteria included),
     money that does not pay, or a condition the offline evidence left to the pilot that
     the finished pilot failed (``by_pilot``: more stockouts than the service constraint
@@ -1426,9 +1727,10 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     online criterion waiting for the pilot, a gain not significant or not stable, low
     readiness, a constraint broken, a condition the pilot left open (its savings below the
     running cost or paying back beyond the payback criterion: a condition, not a NO-GO) —
-    each written out; GO otherwise. A condition the pilot met is a reason."""
+    each written out; GO otherwise. A condition the pilot met is a reason. Reasons and
+    steps are facts."""
     online = online or OnlineEvidence()
-    name = fmt.model_name(model)
+    name = Fmt("model_name", model)
     pending = [c for c in criteria if c.pending]
     judged = [c for c in criteria if not c.pending]
     failed = [c for c in judged if c.passed is False]
@@ -1436,171 +1738,203 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
     pilot_failed = [j for j in by_pilot if j.status == pilot.FAILED]
     pilot_open = [j for j in by_pilot if j.status == pilot.OPEN]
     pilot_met = [j for j in by_pilot if j.status == pilot.MET]
-    reasons: list[str] = []
+    reasons: list[Text] = []
     if judged and len(unknown) == len(judged):
-        return NO_GO, ["No criterion could be measured, so nothing supports a GO: "
-                       + " ".join(f"{c.criterion} — {c.evidence}" for c in unknown)], [
-            "Give what the criteria need (running cost, investment, baselines in the run) and evaluate again."]
+        return NO_GO, [M_("No criterion could be measured, so nothing supports a GO: {criteria}", criteria=_sentences(
+            [M_("{criterion} — {evidence}", criterion=c.criterion, evidence=c.evidence) for c in unknown]))], [
+            M_("Give what the criteria need (running cost, investment, baselines in the run) and evaluate again.")]
     evaluated = len(judged) - len(unknown)
-    passed_text = (f"All {evaluated} evaluated criteria passed" if evaluated else
-                   "No criterion can be evaluated before the pilot") if criteria else ""
-    money_text = (f"{name} saves {fmt.yen(value['yearly_savings'])} a year"
-                  + (f", {fmt.yen(value['net_benefit'])} after running costs" if value["net_benefit"] is not None
-                     else "")
-                  + (f", paying back in {fmt.months(round(value['payback_months'], 1))}"
-                     if value["payback_months"] is not None else "") + ".")
+    passed_text = ((M_("All {n} evaluated criteria passed", n=evaluated) if evaluated else
+                    M_("No criterion can be evaluated before the pilot")) if criteria else None)
+    money = dict(model=name, savings=Fmt("yen", float(value["yearly_savings"])))
+    if value["net_benefit"] is not None and value["payback_months"] is not None:
+        money_text = M_("{model} saves {savings} a year, {net} after running costs, paying back in {months}.",
+                        net=Fmt("yen", float(value["net_benefit"])),
+                        months=Fmt("months", round(value["payback_months"], 1)), **money)
+    elif value["net_benefit"] is not None:
+        money_text = M_("{model} saves {savings} a year, {net} after running costs.",
+                        net=Fmt("yen", float(value["net_benefit"])), **money)
+    elif value["payback_months"] is not None:
+        money_text = M_("{model} saves {savings} a year, paying back in {months}.",
+                        months=Fmt("months", round(value["payback_months"], 1)), **money)
+    else:
+        money_text = M_("{model} saves {savings} a year.", **money)
+    summary = M_("{passed}: {money}", passed=passed_text, money=money_text) if passed_text is not None else money_text
     if pilot_failed and not failed and value["pays"]:
         treated = len(online.treated)
-        reasons = [f"Failed in the pilot: {j.text}" for j in pilot_failed]
-        reasons.append(f"{passed_text}: {money_text} But the pilot failed a condition the offline evidence left to "
-                       f"it, so the verdict is NO-GO for {name} at this ordering.")
+        reasons = [M_("Failed in the pilot: {condition}", condition=j.text) for j in pilot_failed]
+        reasons.append(M_("{summary} But the pilot failed a condition the offline evidence left to it, so the verdict "
+                          "is NO-GO for {model} at this ordering.", summary=summary, model=name))
         return NO_GO, reasons, [
-            f"Do not take {name} to production at this ordering, and do not roll out beyond the pilot's {treated} "
-            f"treated store{'s' if treated != 1 else ''}.",
-            "Raise the safety stock (a higher service level) for the items that run out more, publish again, and "
-            "pilot again."]
+            nM_("Do not take {model} to production at this ordering, and do not roll out beyond the pilot's {n} "
+                "treated store.",
+                "Do not take {model} to production at this ordering, and do not roll out beyond the pilot's {n} "
+                "treated stores.", "n", model=name, n=treated),
+            Msg(RAISE_SAFETY_STOCK)]
     if failed or not value["pays"]:
-        reasons += [f"Failed: {c.criterion} — {c.evidence}" for c in failed]
-        reasons += [f"Failed in the pilot: {j.text}" for j in pilot_failed]
-        acting = _acting(impact, name) if impact is not None else f"ordering from {name}"
-        against = impact.baseline_label if impact is not None else "today's practice"
+        reasons += [M_("Failed: {criterion} — {evidence}", criterion=c.criterion, evidence=c.evidence) for c in failed]
+        reasons += [M_("Failed in the pilot: {condition}", condition=j.text) for j in pilot_failed]
+        acting = _acting(impact, name) if impact is not None else M_("ordering from {model}", model=name)
+        against = impact.baseline_label if impact is not None else M_("today's practice")
         if not value["pays"] and impact is not None and model == impact.baseline:
-            reasons.append(f"It does not pay: the savings are measured against {name} itself, so it saves nothing "
-                           "by definition. Choose another model to compare with it.")
+            reasons.append(M_("It does not pay: the savings are measured against {model} itself, so it saves nothing "
+                              "by definition. Choose another model to compare with it.", model=name))
         elif not value["pays"] and value["yearly_savings"] < 0:
-            reasons.append(f"It does not pay: {acting} loses {fmt.yen(-value['yearly_savings'])} a year against "
-                           f"{against}.")
+            reasons.append(M_("It does not pay: {acting} loses {amount} a year against {baseline}.", acting=acting,
+                              amount=Fmt("yen", -float(value["yearly_savings"])), baseline=against))
         elif not value["pays"] and value["yearly_savings"] == 0:
-            reasons.append(f"It does not pay: {acting} saves nothing against {against}.")
+            reasons.append(M_("It does not pay: {acting} saves nothing against {baseline}.", acting=acting,
+                              baseline=against))
         elif not value["pays"]:
-            reasons.append(f"It does not pay: yearly savings {fmt.yen(value['yearly_savings'])} do not cover the "
-                           f"yearly running cost {fmt.yen(value['running_cost'])}.")
-        steps = ["Do not take this model to production as it is. Giving up is a valid result of a PoC: the criteria "
-                 "were fixed up front so that this answer could be trusted.",
-                 "If the gap is small, go back down the ladder: a cheaper rule or statistical model, "
-                 + ("better features, or more data (promotions, holidays)"
-                    if impact is not None and impact.money_model == ERRORS else
-                    "a better safety-stock policy, or more data (stockouts, promotions)")
-                 + " — then evaluate again against the same criteria."]
+            reasons.append(M_("It does not pay: yearly savings {savings} do not cover the yearly running cost "
+                              "{running}.", savings=Fmt("yen", float(value["yearly_savings"])),
+                              running=Fmt("yen", _num(value["running_cost"]))))
+        steps: list[Text] = [
+            M_("Do not take this model to production as it is. Giving up is a valid result of a PoC: the criteria "
+               "were fixed up front so that this answer could be trusted."),
+            M_("If the gap is small, go back down the ladder: a cheaper rule or statistical model, better features, "
+               "or more data (promotions, holidays) — then evaluate again against the same criteria.")
+            if impact is not None and impact.money_model == ERRORS else
+            M_("If the gap is small, go back down the ladder: a cheaper rule or statistical model, a better "
+               "safety-stock policy, or more data (stockouts, promotions) — then evaluate again against the same "
+               "criteria.")]
         if pilot_failed:
-            steps.append("Raise the safety stock (a higher service level) for the items that run out more, publish "
-                         "again, and pilot again.")
+            steps.append(Msg(RAISE_SAFETY_STOCK))
         return NO_GO, reasons, steps
 
-    conditions: list[str] = list(constraints) + [j.text for j in pilot_open]
-    conditions += [f"Not evaluated: {c.criterion} — {c.evidence}" for c in unknown]
-    waiting = pilot.waiting_condition([c.criterion for c in pending], online) if pending else None
-    if waiting:
+    conditions: list[Text] = list(constraints) + [j.text for j in pilot_open]
+    conditions += [M_("Not evaluated: {criterion} — {evidence}", criterion=c.criterion, evidence=c.evidence)
+                   for c in unknown]
+    waiting = pilot.waiting_condition_fact([c.criterion for c in pending], online) if pending else None
+    if waiting is not None:
         conditions.append(waiting)
     weak = [s for s in significance if not s["significant"]]
-    conditions += [f"Not significant: {s['statement']}" for s in weak]
+    conditions += [M_("Not significant: {statement}", statement=s["statement"]) for s in weak]
     worst = stability.get("worst_segment")
     if worst and stability["segments_worse"]:
-        conditions.append(f"Not stable everywhere: {stability['segments_worse']} of {stability['segments']} "
-                          f"{stability['segment_column']} values are worse than "
-                          f"{BASELINES.get(stability['baseline'], stability['baseline'])} (worst: {worst['group']}, "
-                          f"WAPE {fmt.pct_change(worst['change'])}).")
+        conditions.append(M_("Not stable everywhere: {worse} of {segments} {column} values are worse than {baseline} "
+                             "(worst: {group}, WAPE {change}).", worse=stability["segments_worse"],
+                             segments=stability["segments"], column=stability["segment_column"],
+                             baseline=_baseline(stability["baseline"]), group=worst["group"],
+                             change=Fmt("pct_change", _num(worst["change"]))))
+    low_readiness = None
     if overall <= 1:
-        conditions.append(f"Production readiness is low: ML Test Score {fmt.number(overall, 1)} — "
-                          f"{score_band(overall)}.")
-    reasons.append(f"{passed_text}: {money_text}")
-    reasons += [f"Met in the pilot: {j.text}" for j in pilot_met]
+        low_readiness = M_("Production readiness is low: ML Test Score {score} — {band}.",
+                           score=Fmt("number", float(overall), {"digits": 1}), band=score_band_fact(overall))
+        conditions.append(low_readiness)
+    reasons.append(summary)
+    reasons += [M_("Met in the pilot: {condition}", condition=j.text) for j in pilot_met]
     held = bool(pilot_open)  # a finished pilot left a condition open: no rollout yet
-    pilot_step = pilot.pilot_step(online, definition.online_plan, held=held)
+    pilot_step = pilot.pilot_step_fact(online, user_fact(definition.online_plan), held=held)
     if conditions:
         open_checks = [r for r in readiness if r.score < 1 and not r.auto]
         lowest = min(AREAS, key=lambda a: sum(r.score for r in readiness if r.area == a))
-        readiness_steps = ([f"Raise the lowest readiness area ({lowest}) first: "
-                            + "; ".join(r.text.rstrip(".") for r in open_checks if r.area == lowest)
-                            + ". Then evaluate again: the decision is a snapshot."] if overall <= 1 else [])
-        steps = [f"Close the conditions first: {c}" for c in conditions
-                 if not c.startswith("Production readiness") and c != waiting]
-        publish = ("Publish the forecasts as a batch table on the Hand-off page for the rollout."
-                   if pilot.finished(online) else "Publish the forecasts as a batch table on the Hand-off page for the pilot.")
+        readiness_steps: list[Text] = ([M_(
+            "Raise the lowest readiness area ({area}) first: {checks} Then evaluate again: the decision is a "
+            "snapshot.", area=Msg(lowest), checks=_sentences([r.text for r in open_checks if r.area == lowest]))]
+            if overall <= 1 else [])
+        steps = [M_("Close the conditions first: {condition}", condition=c) for c in conditions
+                 if c is not low_readiness and c is not waiting]
+        publish = (M_("Publish the forecasts as a batch table on the Hand-off page for the rollout.")
+                   if pilot.finished(online) else
+                   M_("Publish the forecasts as a batch table on the Hand-off page for the pilot."))
         steps = steps + readiness_steps + ([] if pilot.interim(online) or held else [publish]) + [pilot_step]
         return CONDITIONAL_GO, reasons + conditions, steps
-    steps = ["Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system.",
+    steps = [M_("Publish the chosen model's forecasts as a batch table (Hand-off page) for the ordering system."),
              pilot_step]
     if not pilot.finished(online):
-        steps.append("Decide again after the online evaluation, on the same criteria.")
+        steps.append(M_("Decide again after the online evaluation, on the same criteria."))
     return GO, reasons, steps
 
 
 def _risks(inputs: DecisionInputs, model: str, impact: ImpactResult, stability: dict,
-           broken: Sequence[str] = (), pick: LadderPick | None = None) -> list[str]:
-    """What could make the evidence wrong or the production run different, in words
-    (``broken``: the constraints the reconciliation found broken, said there instead;
-    ``pick``: the ladder's pick when the verdict took it, None for a model chosen)."""
-    risks = []
+           broken: Sequence[str] = (), pick: LadderPick | None = None) -> list[Text]:
+    """What could make the evidence wrong or the production run different, in words kept
+    as facts (``broken``: the constraints the reconciliation found broken, said there
+    instead; ``pick``: the ladder's pick when the verdict took it, None for a model chosen)."""
+    risks: list[Text] = []
     run = inputs.run
-    name = fmt.model_name(model)
+    name = Fmt("model_name", model)
     censoring = impact.censoring
     if censoring.recorded and censoring.share_of_days > 0.05 and impact.money_model == SHELF:
-        risks.append(f"Sales are censored on {fmt.pct(censoring.share_of_days, 0)} of the periods simulated; lost "
-                     "sales rest on an estimate of demand on those periods.")
+        risks.append(M_("Sales are censored on {share} of the periods simulated; lost sales rest on an estimate of "
+                        "demand on those periods.", share=Fmt("pct", float(censoring.share_of_days), {"digits": 0})))
     if not censoring.recorded and impact.money_model == SHELF:
-        risks.append("Stockouts are not recorded: lost sales are undercounted for every policy.")
+        risks.append(M_("Stockouts are not recorded: lost sales are undercounted for every policy."))
     if run.generated_data:
-        risks.append("The data is the generated demo chain: nothing here is a real shop's sales.")
+        risks.append(M_("The data is the generated demo chain: nothing here is a real shop's sales."))
     chosen, base = impact.row(model), impact.row(impact.baseline)
     more = _num(chosen.get("stockout_rate")), _num(base.get("stockout_rate"))
     if "service" not in broken and None not in more and more[0] > more[1] + SERVICE_SLACK:
-        days = periods.period_noun(impact.freq, plural=True)
-        risks.append(f"{_first_upper(_acting(impact, name))} runs out more often than {impact.baseline_label} "
-                     f"({fmt.pct(more[0])} of {days} against {fmt.pct(more[1])}, {fmt.pp(more[0] - more[1])}; demand "
-                     f"filled {fmt.pct(chosen['fill_rate'])} against {fmt.pct(base['fill_rate'])}): it saves on waste "
-                     "and accepts more empty shelves, which customers notice.")
+        risks.append(M_("{acting} runs out more often than {baseline} ({mine} of {periods} against {base}, {change}; "
+                        "demand filled {filled} against {base_filled}): it saves on waste and accepts more empty "
+                        "shelves, which customers notice.", acting=_acting(impact, name, start=True),
+                        baseline=impact.baseline_label, mine=Fmt("pct", more[0]), periods=_periods(impact.freq),
+                        base=Fmt("pct", more[1]), change=Fmt("pp", more[0] - more[1]),
+                        filled=Fmt("pct", _num(chosen["fill_rate"])), base_filled=Fmt("pct", _num(base["fill_rate"]))))
     risks += _concentration(model, impact)
     risks += _unaccounted(model, run)
     if run.exog_known and MODELS.get(model) is not None and model_reads_exog(model):
-        risks.append(f"The backtest gave {name} the known-in-advance column(s) {', '.join(run.exog_known)}; their "
-                     "future values are not in the warehouse, so the published batch forecasts are made without them "
-                     "and may be less accurate than measured here. Feed planned prices and promotions to production.")
+        risks.append(M_("The backtest gave {model} the known-in-advance column(s) {columns}; their future values are "
+                        "not in the warehouse, so the published batch forecasts are made without them and may be "
+                        "less accurate than measured here. Feed planned prices and promotions to production.",
+                        model=name, columns=", ".join(run.exog_known)))
     if pick is not None:
         risks.append(_selection_risk(name, pick))
     cheaper = cheaper_alternative(model, run.leaderboard, impact)
     if cheaper is not None:
-        risks.append(cheaper_rung_risk(name, cheaper, impact.money_model))
+        risks.append(cheaper_rung_fact(name, cheaper, impact.money_model))
     rung = run.leaderboard.set_index(MODEL).get("rung", pd.Series(dtype=str)).get(model, "")
     if rung == "GBDT":
-        risks.append("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
-                     "ways to break than a rule.")
+        risks.append(M_("A GBDT model needs retraining, feature pipelines and monitoring: more running cost and more "
+                        "ways to break than a rule."))
     if is_external(model):
-        risks.append(f"{name} was made elsewhere: Mitoshi cannot check that its forecasts did not look ahead (use data "
-                     "after a cutoff) — only its maker can — and cannot re-fit it: production needs its maker's "
-                     "pipeline, and the effort they stated.")
+        risks.append(M_("{model} was made elsewhere: Mitoshi cannot check that its forecasts did not look ahead (use "
+                        "data after a cutoff) — only its maker can — and cannot re-fit it: production needs its "
+                        "maker's pipeline, and the effort they stated.", model=name))
     if run.folds < 3:
-        risks.append(f"Only {run.folds} fold(s) of evidence: results may depend on the season tested.")
+        risks.append(nM_("Only {n} fold of evidence: results may depend on the season tested.",
+                         "Only {n} folds of evidence: results may depend on the season tested.", "n", n=run.folds))
     if impact.chain_scale > 1.0001:
-        risks.append(f"The run covers part of the dataset; money is scaled by {fmt.number(impact.chain_scale, 2)}× "
-                     "to the whole.")
+        risks.append(M_("The run covers part of the dataset; money is scaled by {scale}× to the whole.",
+                        scale=Fmt("number", float(impact.chain_scale), {"digits": 2})))
     return risks
 
 
-def _selection_risk(name: str, pick: LadderPick) -> str:
+def _selection_risk(name: Text, pick: LadderPick) -> Msg:
     """The risk of choosing on the very folds the figures are quoted from, by the rule
     that chose."""
     if pick.kind == RICHEST:
-        return (f"{name} was chosen as the one that saves the most, on the same folds its savings are quoted from: "
-                "expect a little less in production, and check it in the online evaluation.")
-    return (f"{name} was chosen by the ladder ({pick.rule}), on the same folds its scores and savings are quoted "
-            "from: a model that only just meets a criterion here may miss it in production; check it in the online "
-            "evaluation.")
+        return M_("{model} was chosen as the one that saves the most, on the same folds its savings are quoted from: "
+                  "expect a little less in production, and check it in the online evaluation.", model=name)
+    return M_("{model} was chosen by the ladder ({rule}), on the same folds its scores and savings are quoted from: a "
+              "model that only just meets a criterion here may miss it in production; check it in the online "
+              "evaluation.", model=name, rule=pick.rule)
 
 
-def _unaccounted(model: str, run: RunEvidence) -> list[str]:
+def _unaccounted(model: str, run: RunEvidence) -> list[Text]:
     """Series the evidence says nothing about, and series the chosen model did not forecast itself."""
-    out = []
+    out: list[Text] = []
     if run.n_scored is not None and run.n_scored < run.n_series:
-        out.append(f"{run.n_series - run.n_scored:,} of the {run.n_series:,} series in the run were never scored "
-                   "(see the series accounted for): the evidence says nothing about them.")
+        out.append(M_("{missing:,} of the {n:,} series in the run were never scored (see the series accounted for): "
+                      "the evidence says nothing about them.", missing=int(run.n_series - run.n_scored),
+                      n=int(run.n_series)))
     mine = run.fallbacks[run.fallbacks[MODEL] == model]
     if not mine.empty:
-        how = "; ".join(f"{part[SERIES_ID].nunique():,} to {accounting.RULE_WORDS.get(rule, rule)} ({reason})"
-                        for (rule, reason), part in mine.groupby([accounting.RULE, accounting.REASON]))
-        out.append(f"{fmt.model_name(model)} did not forecast every series itself: it fell back for {how}. Its scores and savings "
-                   "on those series are the rule's; production needs the same fallback.")
+        how = _series_of([M_("{n:,} to {rule} ({reason})", n=int(part[SERIES_ID].nunique()),
+                             rule=accounting.rule_fact(rule), reason=accounting.reason_fact(reason))
+                          for (rule, reason), part in mine.groupby([accounting.RULE, accounting.REASON])])
+        out.append(M_("{model} did not forecast every series itself: it fell back for {how}. Its scores and savings "
+                      "on those series are the rule's; production needs the same fallback.",
+                      model=Fmt("model_name", model), how=how))
     return out
+
+
+def _series_of(items: list[Text]) -> Text:
+    """Items one after another with a semicolon between them (``a; b; c``), as a fact."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return M_("{first}; {rest}", first=items[0], rest=_series_of(items[1:]))
 
 
 RUNG_ORDER = tuple(r.value for r in Rung)  # the ladder, cheapest first
@@ -1616,14 +1950,14 @@ def model_reads_exog(alias: str) -> bool:
 MATERIAL = 0.001  # savings below 0.1 % of yearly sales are too small to split into shares
 
 
-def _concentration(model: str, impact: ImpactResult) -> list[str]:
+def _concentration(model: str, impact: ImpactResult) -> list[Text]:
     """Where the savings come from, by the last attribute (category). Shares are given
     only where they mean something: every group gains and the total is material (at
     least 0.1 % of yearly sales). Groups that lose are named when they are a few — keep
     the baseline for those (order them as today, where today's orders are recorded);
     when most groups lose it is the model that falls short, and the sentence says so
     instead of advising exceptions. Worded for the model of money (ordering from a
-    model, or forecasting with it)."""
+    model, or forecasting with it), as facts."""
     money = impact.by_segment[impact.by_segment["policy"] == model]
     if money.empty:
         return []
@@ -1636,27 +1970,50 @@ def _concentration(model: str, impact: ImpactResult) -> list[str]:
     revenue = _num(impact.row(impact.baseline).get("yearly_revenue"))
     material = total > 0 and (revenue is None or total >= MATERIAL * revenue)
     losing, gaining = part[savings < 0], part[savings > 0]
-    name, against = fmt.model_name(model), impact.baseline_label
-    out = []
+    name, against = Fmt("model_name", model), impact.baseline_label
+    out: list[Text] = []
     top = part.iloc[0]
     if losing.empty and material and top["yearly_savings"] >= 0.5 * total:
-        out.append(f"The savings are concentrated: {top['group']} gives {fmt.yen(top['yearly_savings'])} of "
-                   f"{fmt.yen(total)} a year ({fmt.pct(top['yearly_savings'] / total, 0)}).")
+        out.append(M_("The savings are concentrated: {group} gives {amount} of {total} a year ({share}).",
+                      group=str(top["group"]), amount=Fmt("yen", float(top["yearly_savings"])),
+                      total=Fmt("yen", total),
+                      share=Fmt("pct", float(top["yearly_savings"]) / total, {"digits": 0})))
     if losing.empty:
         return out
     lost, gained = float(-losing["yearly_savings"].sum()), float(gaining["yearly_savings"].sum())
     if len(losing) * 2 > len(part):
         others = len(part) - len(losing)
-        rest = ("" if not others else f"; the other {others} gain {fmt.yen(gained)}" if others > 1 else
-                f"; the other one gains {fmt.yen(gained)}")
-        out.append(f"{_first_upper(_acting(impact, name))} loses against {against} in {len(losing)} of {len(part)} "
-                   f"{column} values ({fmt.yen(lost)} a year together{rest}): it is the model that falls short, not "
-                   f"a few {column} values, so {_keep(impact, 'some of them', gerund=True)} would not fix it.")
+        values = dict(acting=_acting(impact, name, start=True), baseline=against, losing=len(losing),
+                      total=len(part), column=column, lost=Fmt("yen", lost),
+                      keep=_keep(impact, "some of them", gerund=True))
+        if not others:
+            out.append(M_("{acting} loses against {baseline} in {losing} of {total} {column} values ({lost} a year "
+                          "together): it is the model that falls short, not a few {column} values, so {keep} would "
+                          "not fix it.", **values))
+        elif others == 1:
+            out.append(M_("{acting} loses against {baseline} in {losing} of {total} {column} values ({lost} a year "
+                          "together; the other one gains {gained}): it is the model that falls short, not a few "
+                          "{column} values, so {keep} would not fix it.", gained=Fmt("yen", gained), **values))
+        else:
+            out.append(M_("{acting} loses against {baseline} in {losing} of {total} {column} values ({lost} a year "
+                          "together; the other {others} gain {gained}): it is the model that falls short, not a few "
+                          "{column} values, so {keep} would not fix it.", others=others, gained=Fmt("yen", gained),
+                          **values))
     else:
-        named = ", ".join(f"{r.group} loses {fmt.yen(-r.yearly_savings)}" for r in losing.itertuples())
-        out.append(f"By {column}, {named} a year against {against} ({len(losing)} of {len(part)}; the others gain "
-                   f"{fmt.yen(gained)}): consider {_keep(impact, 'it' if len(losing) == 1 else 'those', gerund=True)}.")
+        named = _list_of([M_("{group} loses {amount}", group=str(r.group), amount=Fmt("yen", float(-r.yearly_savings)))
+                          for r in losing.itertuples()])
+        out.append(M_("By {column}, {named} a year against {baseline} ({losing} of {total}; the others gain "
+                      "{gained}): consider {keep}.", column=column, named=named, baseline=against,
+                      losing=len(losing), total=len(part), gained=Fmt("yen", gained),
+                      keep=_keep(impact, "it" if len(losing) == 1 else "those", gerund=True)))
     return out
+
+
+def _list_of(items: list[Text]) -> Text:
+    """Items one after another with a comma between them (``a, b, c``), as a fact."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return M_("{first}, {rest}", first=items[0], rest=_list_of(items[1:]))
 
 
 def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactResult, share: float = 0.9
@@ -1683,22 +2040,34 @@ def cheaper_alternative(model: str, leaderboard: pd.DataFrame, impact: ImpactRes
             "extra_share": extra / float(savings[model])}
 
 
-def cheaper_rung_risk(name: str, cheaper: dict, money_model: str) -> str:
+def cheaper_rung_fact(name: Text, cheaper: dict, money_model: str) -> Msg:
     """The risk sentence for a cheaper rung found by ``cheaper_alternative`` (``name``:
-    the chosen model's display name). When the chosen model saves less than the cheaper
-    rung — its extra is zero or negative — the sentence says plainly to take the cheaper
-    one rather than speak of a negative gain."""
-    other = fmt.model_name(cheaper["model"])
+    the chosen model, its display name or ``Fmt("model_name", alias)``), as a fact. When
+    the chosen model saves less than the cheaper rung — its extra is zero or negative —
+    the sentence says plainly to take the cheaper one rather than speak of a negative gain."""
+    values = dict(model=name, other=Fmt("model_name", cheaper["model"]), rung=_rung(cheaper["rung"]),
+                  savings=Fmt("yen", float(cheaper["yearly_savings"])))
     if cheaper["extra"] <= 0:
-        more = (f"saves {fmt.yen(-cheaper['extra'])} a year more than {name}" if cheaper["extra"] < 0 else
-                f"saves as much as {name}")
-        return (f"{other} ({cheaper['rung']}), a cheaper rung, {more} ({fmt.yen(cheaper['yearly_savings'])} "
-                f"against {fmt.yen(cheaper['yearly_savings'] + cheaper['extra'])}): take {other} unless {name} "
-                "brings something this money does not count.")
-    lead = "A cheaper rung does much of the work" if money_model == ERRORS else "The ordering policy does much of the work"
-    return (f"{lead}: {other} ({cheaper['rung']}) already saves {fmt.yen(cheaper['yearly_savings'])} a year, and "
-            f"{name} adds {fmt.yen(cheaper['extra'])} ({fmt.pct(cheaper['extra_share'])}) over it. The cheapest "
-            f"rung that is good enough wins: weigh that gain against what running {name} costs more than {other}.")
+        mine = Fmt("yen", float(cheaper["yearly_savings"] + cheaper["extra"]))
+        if cheaper["extra"] < 0:
+            return M_("{other} ({rung}), a cheaper rung, saves {more} a year more than {model} ({savings} against "
+                      "{mine}): take {other} unless {model} brings something this money does not count.",
+                      more=Fmt("yen", -float(cheaper["extra"])), mine=mine, **values)
+        return M_("{other} ({rung}), a cheaper rung, saves as much as {model} ({savings} against {mine}): take {other} "
+                  "unless {model} brings something this money does not count.", mine=mine, **values)
+    values.update(extra=Fmt("yen", float(cheaper["extra"])), share=Fmt("pct", float(cheaper["extra_share"])))
+    if money_model == ERRORS:
+        return M_("A cheaper rung does much of the work: {other} ({rung}) already saves {savings} a year, and {model} "
+                  "adds {extra} ({share}) over it. The cheapest rung that is good enough wins: weigh that gain "
+                  "against what running {model} costs more than {other}.", **values)
+    return M_("The ordering policy does much of the work: {other} ({rung}) already saves {savings} a year, and "
+              "{model} adds {extra} ({share}) over it. The cheapest rung that is good enough wins: weigh that gain "
+              "against what running {model} costs more than {other}.", **values)
+
+
+def cheaper_rung_risk(name: str, cheaper: dict, money_model: str) -> str:
+    """``cheaper_rung_fact`` in the current language."""
+    return render(cheaper_rung_fact(name, cheaper, money_model))
 
 
 def run_evidence(info, result: BacktestResult, has_stockouts: bool, generated: bool,
