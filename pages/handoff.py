@@ -15,13 +15,12 @@ from core.errors import MitoshiError
 from core.handoff import charts as handoff_charts
 from core.handoff import store as handoff_store
 from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
-from core.i18n import M_, N_, pgettext, render
-from core.i18n import gettext as _
+from core.i18n import M_, N_, _, pgettext, render
 from core.money.impact import Economics, joined, rule_words
 from core.text import md
 from ui import queries
 from ui.backtest import config_summary, leaderboard
-from ui.handoff import batch_rule, current_rule, decision_note, orders_label, ordering_rule_choice
+from ui.handoff import batch_rule, current_rule, decision_note, ordering_rule_choice, orders_label
 from ui.money import handoff_economics
 from ui.navigation import stay_in_app
 from ui.state import csv_download, get_warehouse, show_error, table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.i18n import gettext as _
+from core.i18n import _
 from ui.money import compute_impact, impact_settings, render_impact, run_picker
 from ui.navigation import stay_in_app
 

@@ -23,10 +23,14 @@ from core.columns import Freq
 from core.i18n import Msg, from_json, render, to_json, using
 from core.money.impact import ERRORS, Economics, ImpactConfig, ImpactInputError, money_impact, unit_yen
 from core.warehouse import Warehouse
+from tests import test_pages_handoff, test_pages_money
 from tests.conftest import APP, TIMEOUT, new_session
 from tests.i18n_check import english_left, english_words
-from tests.test_pages_handoff import warehouse_with_run  # noqa: F401 (a fixture)
-from tests.test_pages_money import demo_with_run, turnover_with_run  # noqa: F401 (fixtures)
+
+# The states the pages' own tests build (pytest fixtures, used here by name).
+warehouse_with_run = test_pages_handoff.warehouse_with_run
+demo_with_run = test_pages_money.demo_with_run
+turnover_with_run = test_pages_money.turnover_with_run
 
 MONEY = "pages/money.py"
 HANDOFF = "pages/handoff.py"

@@ -8,8 +8,7 @@ import streamlit as st
 from core import fmt
 from core.backtest import store as runs
 from core.decision.verdict import Decision
-from core.i18n import N_, render
-from core.i18n import gettext as _
+from core.i18n import N_, _, render
 from core.money import store as settings
 from core.money.impact import NORMAL, ORDERING_RULES, QUANTILE, rule_words
 from core.text import md

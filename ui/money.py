@@ -11,10 +11,9 @@ import streamlit as st
 from core import fmt, periods
 from core.backtest import store as runs
 from core.errors import MitoshiError
+from core.i18n import M_, N_, Msg, _, render
 from core.money import charts as money_charts
 from core.money import store as settings
-from core.i18n import M_, N_, Msg, render
-from core.i18n import gettext as _
 from core.money.impact import (
     ERRORS,
     NORMAL,

@@ -41,8 +41,7 @@ from core.columns import DATE, SERIES_ID, Freq
 from core.errors import DatasetNotFoundError, MitoshiError
 from core.forecast.base import FORECAST, Fallback, Rung, reason_fact
 from core.forecast.registry import MODELS, is_external
-from core.i18n import M_, Fmt, Msg, nM_
-from core.i18n import gettext as _
+from core.i18n import M_, Fmt, Msg, _, nM_
 from core.money.impact import (
     NORMAL,
     ORDERING_RULES,

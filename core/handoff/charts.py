@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.columns import DATE, TARGET
-from core.i18n import gettext as _
+from core.i18n import _
 from core.plotting import PALETTE, base_layout
 
 

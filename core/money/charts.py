@@ -10,8 +10,7 @@ import plotly.graph_objects as go
 
 from core import fmt, periods
 from core.columns import Freq
-from core.i18n import gettext as _
-from core.i18n import render
+from core.i18n import _, render
 from core.plotting import PALETTE, base_layout, model_label, yen_axis
 from core.text import chart_label, chart_labels
 

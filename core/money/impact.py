@@ -74,8 +74,7 @@ from core.backtest.engine import segment_of as engine_segment_of
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
-from core.i18n import M_, N_, Fmt, Msg, nM_, render
-from core.i18n import gettext as _
+from core.i18n import M_, N_, Fmt, Msg, _, nM_, render
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
