@@ -247,7 +247,7 @@ def test_append_updates_the_dataset_as_if_imported_whole(warehouse, dataset):
     history = warehouse.list_appends(dataset.dataset_id)
     assert len(history) == 1
     row = history.iloc[0]
-    assert (row["source"], row["n_rows"], row["n_replaced"]) == ("appended: week.csv", 20, 0)
+    assert (str(row["source"]), row["n_rows"], row["n_replaced"]) == ("appended: week.csv", 20, 0)  # a message
     assert (pd.Timestamp(row["start_date"]).date(), pd.Timestamp(row["end_date"]).date()) == (date(2025, 3, 12),
                                                                                              date(2025, 3, 16))
 

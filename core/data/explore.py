@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq
+from core.data import words
 from core.errors import WarehouseError
+from core.i18n import M_, N_, gettext
 from core.warehouse.store import Dataset, Warehouse, quote
 
-TOTAL = "Total"
-OTHER = "Other"
+# The group names the queries give the whole scope and the groups beyond the largest: kept
+# in the frames as they are, read in the reader's language through ``group_name``.
+TOTAL = N_("Total")
+OTHER = N_("Other")
 _GRAIN_TRUNC = {Freq.DAILY: "day", Freq.WEEKLY: "week", Freq.MONTHLY: "month"}
 
 
@@ -33,12 +37,17 @@ class Scope:
     top: int = 8  # groups beyond the largest ``top`` are summed into "Other"
 
 
+def group_name(group: object) -> str:
+    """A group of a query's result as people read it: the whole scope and the rest of the
+    groups in their language ("Total" / 合計), a segment's own value as it is."""
+    return gettext(group) if group in (TOTAL, OTHER) else str(group)
+
+
 def _segment(dataset: Dataset, column: str) -> str:
     if column not in dataset.segment_columns and column != SERIES_ID:
-        raise WarehouseError(
-            f"'{column}' is not a key or attribute of dataset '{dataset.name}'; choose one of "
-            f"{list(dataset.segment_columns)}."
-        )
+        raise WarehouseError(M_(
+            "'{column}' is not a key or attribute of dataset '{name}'; choose one of {columns}.", column=column,
+            name=dataset.name, columns=str(list(dataset.segment_columns))))
     return quote(column) if column != SERIES_ID else SERIES_ID
 
 
@@ -85,11 +94,12 @@ def profile(warehouse: Warehouse, dataset: Dataset) -> dict[str, object]:
 
 
 def missing_values(warehouse: Warehouse, dataset: Dataset) -> pd.DataFrame:
-    """Empty cells per stored column (after import repairs)."""
+    """Empty cells per stored column (after import repairs): ``column`` (its warehouse name;
+    people read ``core.data.labels.column_label``) and ``missing``."""
     columns = [*dataset.spec.keys, TARGET, *dataset.spec.value_columns()]
     counts = ", ".join(f"count(*) - count({quote(c) if c != TARGET else TARGET})" for c in columns)
     values = warehouse.query(f"SELECT {counts} FROM {dataset.table_name}").iloc[0].to_numpy()
-    return pd.DataFrame({"column": [dataset.label(c) for c in columns], "missing": values.astype(int)})
+    return pd.DataFrame({"column": columns, "missing": values.astype(int)})
 
 
 def segment_values(warehouse: Warehouse, dataset: Dataset, column: str, limit: int = 5000) -> list[str]:
@@ -125,7 +135,8 @@ def _grouped(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> tuple[str,
 def totals_over_time(warehouse: Warehouse, dataset: Dataset, scope: Scope, grain: Freq) -> pd.DataFrame:
     """Units per period and group; with orders and stockout counts where the data has them."""
     if list(Freq).index(grain) < list(Freq).index(dataset.freq):
-        raise WarehouseError(f"A {dataset.freq.label} dataset cannot be shown {grain.label}; choose a coarser grain.")
+        raise WarehouseError(M_("A {freq} dataset cannot be shown {grain}; choose a coarser grain.",
+                                freq=words.freq_word(dataset.freq), grain=words.freq_word(grain)))
     group, group_params = _grouped(warehouse, dataset, scope)
     where, params = _where(dataset, scope)
     orders = f"sum({quote(dataset.spec.orders)})" if dataset.spec.orders else "NULL"
@@ -164,7 +175,7 @@ def seasonal_profile(warehouse: Warehouse, dataset: Dataset, scope: Scope, part:
     items entering or leaving the range.
     """
     if part not in ("isodow", "month"):
-        raise WarehouseError("A seasonal profile is by 'isodow' (weekday) or 'month'.")
+        raise WarehouseError(M_("A seasonal profile is by 'isodow' (weekday) or 'month'."))
     group, group_params = _grouped(warehouse, dataset, scope)
     where, params = _where(dataset, scope)
     return warehouse.query(
@@ -183,7 +194,7 @@ def flag_effect(warehouse: Warehouse, dataset: Dataset, scope: Scope, flag: str)
     promoted more often do not bias the result.
     """
     if flag not in dataset.spec.exog_known + dataset.spec.exog_unknown:
-        raise WarehouseError(f"'{flag}' is not an exogenous column of '{dataset.name}'.")
+        raise WarehouseError(M_("'{flag}' is not an exogenous column of '{name}'.", flag=flag, name=dataset.name))
     group, group_params = _grouped(warehouse, dataset, scope)
     where, params = _where(dataset, scope)
     return warehouse.query(
@@ -207,7 +218,7 @@ def practice_summary(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd
     """Today's ordering practice against sales, per group: units ordered, sold, left
     over (ordered but not sold that day) and the share of stockout days."""
     if not dataset.spec.orders:
-        raise WarehouseError(f"Dataset '{dataset.name}' has no column with today's orders.")
+        raise WarehouseError(M_("Dataset '{name}' has no column with today's orders.", name=dataset.name))
     group, group_params = _grouped(warehouse, dataset, scope)
     where, params = _where(dataset, scope)
     orders = quote(dataset.spec.orders)

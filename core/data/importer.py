@@ -33,10 +33,22 @@ from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI i
     RawTable,
     read_table,
 )
+
+# Re-exported: pages and the command line import these from here.
+REEXPORTED = (CSV_SUFFIXES, ENCODINGS, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES, read_table)
+from core.data import words
 from core.errors import ImportProblemError
+from core.i18n import M_, N_, Msg, render
 from core.warehouse import Appended, Dataset, DatasetSpec, Warehouse, quote
 
 EXAMPLES = 5
+# Columns a problem's example rows add to the file's own, by name; people read them
+# translated (``_(EXAMPLE_COLUMNS[name])``) where the examples are shown.
+EXAMPLE_COLUMNS = {
+    "row": N_("row"), "next date in file": N_("next date in file"), "missing periods": N_("missing periods"),
+    "last date stored": N_("last date stored"), "first date in file": N_("first date in file"),
+    "in the dataset": N_("in the dataset"), "first_date": N_("first date"), "periods": N_("periods"),
+}
 
 # ---------------------------------------------------------------------------------
 # Mapping
@@ -162,20 +174,30 @@ class Repairs:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the file, with rows that show it."""
+    """One thing wrong with the file, with rows that show it. ``text`` says what and how to
+    fix it as a message (``core.i18n.Msg``, its values as parameters); ``message`` is that
+    text in the current language."""
 
     code: str
-    message: str
+    text: Msg
     count: int
     examples: pd.DataFrame
     repair: str | None = None  # the Repairs field that would fix it; None: fix the file or mapping
     options: tuple[str, ...] = ()  # values that field can take, for choices like "sum" / "last"
 
+    @property
+    def message(self) -> str:
+        return render(self.text)
+
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What the check of a file found. ``note_facts``: what reading and the repairs did, as
+    messages (stored with the dataset, so that they read in either language later);
+    ``notes``: the same in the current language."""
+
     problems: tuple[Problem, ...]
-    notes: tuple[str, ...]
+    note_facts: tuple[Msg, ...]
     frame: pd.DataFrame | None = None  # the canonical frame, when nothing blocks
     spec: DatasetSpec | None = None
     freq: Freq | None = None
@@ -184,6 +206,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems and self.frame is not None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(render(note) for note in self.note_facts)
 
 
 class _Blocked(Exception):
@@ -212,7 +238,7 @@ def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.Da
     return rows.reset_index(drop=True)
 
 
-def _to_flag(values: pd.Series, decimal_comma: bool, column: str) -> tuple[pd.Series, str | None]:
+def _to_flag(values: pd.Series, decimal_comma: bool, column: str) -> tuple[pd.Series, Msg | None]:
     """Numbers as exported (see ``parse_numbers``); yes/no, true/false, y/n, ○/× as 1/0;
     anything else NaN."""
     if pd.api.types.is_bool_dtype(values):
@@ -221,7 +247,7 @@ def _to_flag(values: pd.Series, decimal_comma: bool, column: str) -> tuple[pd.Se
     words = values.astype("string").str.strip().str.lower().map(
         {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "○": 1.0, "×": 0.0}
     )
-    return numeric.values.fillna(words.astype(float)), numeric.note
+    return numeric.values.fillna(words.astype(float)), numeric.fact
 
 
 def validate(
@@ -236,7 +262,7 @@ def validate(
     it) and, if none is left, the canonical frame ready for the warehouse.
     """
     problems: list[Problem] = []
-    notes: list[str] = list(raw.notes)
+    notes: list[Msg] = list(raw.note_facts)
     try:
         if (refusal := _not_a_sales_history(raw.frame, raw.decimal_comma)) is not None:
             problems.append(refusal)
@@ -244,10 +270,10 @@ def validate(
         frame = _check_mapping(raw.frame, mapping)
         result = _validate_rows(frame, mapping, repairs, problems, notes, decimal_comma=raw.decimal_comma)
     except _Blocked:
-        return ImportReport(problems=tuple(problems), notes=tuple(notes))
+        return ImportReport(problems=tuple(problems), note_facts=tuple(notes))
     frame, freq = result
     if problems:
-        return ImportReport(problems=tuple(problems), notes=tuple(notes), freq=freq)
+        return ImportReport(problems=tuple(problems), note_facts=tuple(notes), freq=freq)
     renames = safe_names([*mapping.keys, *mapping.attributes, *mapping.exog_known, *mapping.exog_unknown,
                           *[c for c in (mapping.stockout, mapping.orders) if c]])
     # One simultaneous rename, so a user's column called 'ds', 'y' or 'unique_id' never
@@ -262,7 +288,7 @@ def validate(
         exog_unknown=tuple(renames[c] for c in mapping.exog_unknown),
         stockout=renames.get(mapping.stockout) if mapping.stockout else None,
         orders=renames.get(mapping.orders) if mapping.orders else None,
-        source=f"imported: {raw.file_name}" + (f" ({raw.encoding})" if raw.encoding else ""),
+        source=imported_source(raw),
         original_names={v: k for k, v in renames.items()} | {DATE: mapping.date, TARGET: mapping.target},
     )
     columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
@@ -274,7 +300,14 @@ def validate(
         "end": frame[DATE].max().date(),
         "frequency": freq.label,
     }
-    return ImportReport(problems=(), notes=tuple(notes), frame=frame, spec=spec, freq=freq, info=info)
+    return ImportReport(problems=(), note_facts=tuple(notes), frame=frame, spec=spec, freq=freq, info=info)
+
+
+def imported_source(raw: RawTable) -> Msg:
+    """Where an imported dataset came from, as its source is shown ("imported: sales.csv (cp932)")."""
+    if raw.encoding:
+        return M_("imported: {file} ({encoding})", file=raw.file_name, encoding=raw.encoding)
+    return M_("imported: {file}", file=raw.file_name)
 
 
 def _not_a_sales_history(frame: pd.DataFrame, decimal_comma: bool) -> Problem | None:
@@ -282,13 +315,14 @@ def _not_a_sales_history(frame: pd.DataFrame, decimal_comma: bool) -> Problem | 
     mapping: said first (before "choose a series key"), with its first rows as the example."""
     columns = ", ".join(map(str, frame.columns))
     if not any(_parse_share(frame[c]) > 0 for c in frame.columns):
-        message = (f"No column of the file reads as dates (columns: {columns}): a sales history needs the date "
-                   "(or the week, or the month) of each row, in a column of its own. Export the file with its "
-                   "dates, or choose another file.")
+        message = M_("No column of the file reads as dates (columns: {columns}): a sales history needs the date "
+                     "(or the week, or the month) of each row, in a column of its own. Export the file with its "
+                     "dates, or choose another file.", columns=columns)
         return Problem("no_dates", message, len(frame), _examples(frame, frame.index < EXAMPLES, list(frame.columns)))
     if not any(parse_numbers(frame[c].dropna().head(500), decimal_comma).values.notna().any() for c in frame.columns):
-        message = (f"No column of the file holds numbers (columns: {columns}): a sales history needs the quantity "
-                   "(or amount) sold on each row. Export the file with its sales, or choose another file.")
+        message = M_("No column of the file holds numbers (columns: {columns}): a sales history needs the quantity "
+                     "(or amount) sold on each row. Export the file with its sales, or choose another file.",
+                     columns=columns)
         return Problem("no_numbers", message, len(frame), _examples(frame, frame.index < EXAMPLES, list(frame.columns)))
     return None
 
@@ -301,14 +335,15 @@ def _check_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     used = mapping.used()
     missing = [c for c in used if c not in frame.columns]
     if missing:
-        raise ImportProblemError(f"The file has no column(s) {missing}. Pick columns that exist in the file.")
+        raise ImportProblemError(M_("The file has no column(s) {columns}. Pick columns that exist in the file.",
+                                    columns=str(missing)))
     if not mapping.keys:
-        raise ImportProblemError(
-            "Choose at least one column that identifies a series (for example store and item)."
-        )
+        raise ImportProblemError(M_(
+            "Choose at least one column that identifies a series (for example store and item)."))
     twice = sorted({c for c in used if used.count(c) > 1})
     if twice:
-        raise ImportProblemError(f"Column(s) {twice} were given two roles; give each column one role.")
+        raise ImportProblemError(M_("Column(s) {columns} were given two roles; give each column one role.",
+                                    columns=str(twice)))
     return frame[used].copy()
 
 
@@ -317,7 +352,7 @@ def _validate_rows(
     mapping: ColumnMapping,
     repairs: Repairs,
     problems: list[Problem],
-    notes: list[str],
+    notes: list[Msg],
     decimal_comma: bool = False,
     check_length: bool = True,
 ) -> tuple[pd.DataFrame, Freq]:
@@ -332,12 +367,12 @@ def _validate_rows(
     missing_key = frame[keys].isna().any(axis=1) | frame[keys].eq("").any(axis=1)
     if missing_key.any():
         if repairs.drop_missing_keys:
-            notes.append(f"Dropped {missing_key.sum():,} row(s) with an empty series key.")
+            notes.append(M_("Dropped {n:,} row(s) with an empty series key.", n=int(missing_key.sum())))
             frame = frame.loc[~missing_key]
         else:
             problems.append(Problem(
-                "missing_keys", f"{missing_key.sum():,} row(s) have an empty {', '.join(keys)}: they belong "
-                "to no series. Fill them in the file, or drop these rows.",
+                "missing_keys", M_("{n:,} row(s) have an empty {keys}: they belong to no series. Fill them in the "
+                                   "file, or drop these rows.", n=int(missing_key.sum()), keys=", ".join(keys)),
                 int(missing_key.sum()), _examples(frame, missing_key, shown), "drop_missing_keys",
             ))
     _require_rows(frame, problems)
@@ -345,71 +380,73 @@ def _validate_rows(
     # Dates, read by the whole column (day/month order, offsets, Excel serials).
     series = series_ids(frame, keys)
     dates = parse_dates(frame[date_col], mapping.freq, series, date_col)
-    if dates.note:
-        notes.append(dates.note)
+    if dates.fact:
+        notes.append(dates.fact)
     parsed = dates.values
     bad_date = parsed.isna()
     if bad_date.mean() > 0.5:
         problems.append(Problem(
-            "not_a_date", f"Column '{date_col}' does not look like a date: {bad_date.mean():.0%} of its values "
-            "cannot be read as dates (for example 2024-04-01, 2024/04/01 or 2024年4月1日). Choose the "
-            "column that holds the dates.",
+            "not_a_date", M_("Column '{column}' does not look like a date: {share:.0%} of its values "
+                             "cannot be read as dates (for example 2024-04-01, 2024/04/01 or 2024年4月1日). Choose "
+                             "the column that holds the dates.", column=date_col, share=float(bad_date.mean())),
             int(bad_date.sum()), _examples(frame, bad_date, shown),
         ))
         raise _Blocked
     if bad_date.any():
         if repairs.drop_bad_dates:
-            notes.append(f"Dropped {bad_date.sum():,} row(s) whose date could not be read.")
+            notes.append(M_("Dropped {n:,} row(s) whose date could not be read.", n=int(bad_date.sum())))
             frame, parsed = frame.loc[~bad_date], parsed.loc[~bad_date]
             _require_rows(frame, problems)
         else:
             problems.append(Problem(
-                "bad_dates", f"{bad_date.sum():,} row(s) have a date that cannot be read. Correct them in "
-                "the file, or drop these rows.",
+                "bad_dates", M_("{n:,} row(s) have a date that cannot be read. Correct them in the file, or drop "
+                                "these rows.", n=int(bad_date.sum())),
                 int(bad_date.sum()), _examples(frame, bad_date, shown), "drop_bad_dates",
             ))
     frame[date_col] = parsed
 
     # Target: numeric (as exported: thousands separators, full-width, ¥), present, not negative.
     numbers = parse_numbers(frame[target], decimal_comma, target)
-    if numbers.note:
-        notes.append(numbers.note)
+    if numbers.fact:
+        notes.append(numbers.fact)
     values = numbers.values
     if values.notna().mean() < 0.5:
         problems.append(Problem(
-            "target_not_numeric", f"Column '{target}' is not a number in {values.isna().mean():.0%} of rows, so it "
-            "cannot be the target. Choose the column with the quantity to forecast (units sold, sales).",
+            "target_not_numeric", M_("Column '{column}' is not a number in {share:.0%} of rows, so it cannot be "
+                                     "the target. Choose the column with the quantity to forecast (units sold, "
+                                     "sales).", column=target, share=float(values.isna().mean())),
             int(values.isna().sum()), _examples(frame, values.isna(), shown),
         ))
         raise _Blocked
     bad_target = values.isna()
     if bad_target.any():
         if repairs.bad_targets == "drop":
-            notes.append(f"Dropped {bad_target.sum():,} row(s) with an empty or non-numeric target.")
+            notes.append(M_("Dropped {n:,} row(s) with an empty or non-numeric target.", n=int(bad_target.sum())))
             frame, values = frame.loc[~bad_target], values.loc[~bad_target]
             _require_rows(frame, problems)
         elif repairs.bad_targets == "zero":
-            notes.append(f"Set {bad_target.sum():,} empty or non-numeric target value(s) to 0.")
+            notes.append(M_("Set {n:,} empty or non-numeric target value(s) to 0.", n=int(bad_target.sum())))
             values = values.fillna(0.0)
         else:
             problems.append(Problem(
-                "bad_targets", f"{bad_target.sum():,} row(s) have an empty or non-numeric '{target}'. Correct "
-                "them in the file, drop these rows, or count them as 0.",
+                "bad_targets", M_("{n:,} row(s) have an empty or non-numeric '{column}'. Correct them in the file, "
+                                  "drop these rows, or count them as 0.", n=int(bad_target.sum()), column=target),
                 int(bad_target.sum()), _examples(frame, bad_target, shown), "bad_targets", ("drop", "zero"),
             ))
     negative = values < 0
     if negative.any():
         if repairs.negatives == "zero":
-            notes.append(f"Set {negative.sum():,} negative target value(s) (returns?) to 0.")
+            notes.append(M_("Set {n:,} negative target value(s) (returns?) to 0.", n=int(negative.sum())))
             values = values.clip(lower=0)
         elif repairs.negatives == "drop":
-            notes.append(f"Dropped {negative.sum():,} row(s) with a negative target.")
+            notes.append(M_("Dropped {n:,} row(s) with a negative target.", n=int(negative.sum())))
             frame, values = frame.loc[~negative], values.loc[~negative]
             _require_rows(frame, problems)
         else:
             problems.append(Problem(
-                "negative_targets", f"{negative.sum():,} row(s) have a negative '{target}' (returns or "
-                "corrections?). Demand cannot be negative: set them to 0 or drop them.",
+                "negative_targets", M_("{n:,} row(s) have a negative '{column}' (returns or corrections?). Demand "
+                                       "cannot be negative: set them to 0 or drop them.", n=int(negative.sum()),
+                                       column=target),
                 int(negative.sum()), _examples(frame, negative, shown), "negatives", ("zero", "drop"),
             ))
     frame[target] = values.astype(float)
@@ -418,25 +455,27 @@ def _validate_rows(
     for column in [*mapping.exog_known, *mapping.exog_unknown, *[c for c in (mapping.stockout, mapping.orders) if c]]:
         flags, note = _to_flag(frame[column], decimal_comma, column)
         if note:
-            notes.append(note)
+            notes.append(note)  # a message
         not_numeric = flags.isna() & frame[column].notna()
         if not_numeric.any():
             problems.append(Problem(
-                "exog_not_numeric", f"Column '{column}' holds text that is not a number or yes/no (for example "
-                f"'{frame.loc[not_numeric, column].iloc[0]}'). Models need numbers: leave this column out, "
-                "or map it as a series attribute if it describes the series.",
+                "exog_not_numeric", M_("Column '{column}' holds text that is not a number or yes/no (for example "
+                                       "'{example}'). Models need numbers: leave this column out, or map it as a "
+                                       "series attribute if it describes the series.", column=column,
+                                       example=str(frame.loc[not_numeric, column].iloc[0])),
                 int(not_numeric.sum()), _examples(frame, not_numeric, [*shown, column]),
             ))
             continue
         empty = flags.isna()
         if empty.any():
             if repairs.fill_missing_exog:
-                notes.append(f"Filled {empty.sum():,} empty value(s) of '{column}' with 0.")
+                notes.append(M_("Filled {n:,} empty value(s) of '{column}' with 0.", n=int(empty.sum()),
+                                column=column))
                 flags = flags.fillna(0.0)
             else:
                 problems.append(Problem(
-                    "missing_exog", f"Column '{column}' is empty in {empty.sum():,} row(s). Fill them in the "
-                    "file, or fill them with 0.",
+                    "missing_exog", M_("Column '{column}' is empty in {n:,} row(s). Fill them in the file, or fill "
+                                       "them with 0.", column=column, n=int(empty.sum())),
                     int(empty.sum()), _examples(frame, empty, [*shown, column]), "fill_missing_exog",
                 ))
         frame[column] = flags
@@ -448,16 +487,16 @@ def _validate_rows(
     freq = mapping.freq or infer_freq(frame[date_col], series)
     if freq is None and series.nunique() == len(series):
         problems.append(Problem(
-            "one_row_per_series", f"Every series has a single date: the series key {keys} seems to identify rows, "
-            "not series. Choose the columns that identify a series (for example store and item), or check that "
-            "this is a sales table.",
+            "one_row_per_series", M_("Every series has a single date: the series key {keys} seems to identify "
+                                     "rows, not series. Choose the columns that identify a series (for example "
+                                     "store and item), or check that this is a sales table.", keys=str(keys)),
             len(series), frame[[*keys, date_col]].head(EXAMPLES),
         ))
         raise _Blocked
     if freq is None:
         problems.append(Problem(
-            "unknown_freq", "The frequency cannot be inferred from the dates (no regular daily, weekly or monthly "
-            "step). Choose the frequency yourself.",
+            "unknown_freq", M_("The frequency cannot be inferred from the dates (no regular daily, weekly or "
+                               "monthly step). Choose the frequency yourself."),
             0, frame[[*keys, date_col]].head(EXAMPLES),
         ))
         raise _Blocked
@@ -473,13 +512,12 @@ def _validate_rows(
             before = len(frame)
             frame = _merge_duplicates(frame, keys, date_col, [target, *filter(None, [mapping.orders])],
                                       repairs.duplicates)
-            notes.append(f"Merged duplicate (series, date) rows by taking the {repairs.duplicates}: "
-                         f"{before:,} rows became {len(frame):,}.")
+            notes.append(_merged_note(repairs.duplicates, before, len(frame)))
         else:
             problems.append(Problem(
-                "duplicates", f"{duplicated.sum():,} rows share a series and a date with another row. A series "
-                "has one value per date: fix the file, or merge them (sum for sales split over several lines, "
-                "last for corrections).",
+                "duplicates", M_("{n:,} rows share a series and a date with another row. A series has one value "
+                                 "per date: fix the file, or merge them (sum for sales split over several lines, "
+                                 "last for corrections).", n=int(duplicated.sum())),
                 int(duplicated.sum()), _examples(frame.sort_values([*keys, date_col]), duplicated, shown),
                 "duplicates", ("sum", "mean", "last"),
             ))
@@ -491,8 +529,9 @@ def _validate_rows(
         if varying.any():
             bad = frame.set_index(keys).index.isin(varying[varying].index)
             problems.append(Problem(
-                "attribute_varies", f"Column '{column}' changes within {varying.sum():,} series, so it cannot be a "
-                "series attribute. Make it part of the series key, or leave it out.",
+                "attribute_varies", M_("Column '{column}' changes within {n:,} series, so it cannot be a series "
+                                       "attribute. Make it part of the series key, or leave it out.", column=column,
+                                       n=int(varying.sum())),
                 int(varying.sum()), _examples(frame, pd.Series(bad, index=frame.index), [*shown, column]),
             ))
     if problems:
@@ -503,6 +542,18 @@ def _validate_rows(
     if check_length:
         frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
     return frame, freq
+
+
+def _merged_note(how: str, before: int, after: int) -> Msg:
+    """What merging duplicate rows did, by the rule chosen (sum, mean or last)."""
+    if how == "sum":
+        return M_("Merged duplicate (series, date) rows by taking the sum: {before:,} rows became {after:,}.",
+                  before=before, after=after)
+    if how == "mean":
+        return M_("Merged duplicate (series, date) rows by taking the mean: {before:,} rows became {after:,}.",
+                  before=before, after=after)
+    return M_("Merged duplicate (series, date) rows by taking the last: {before:,} rows became {after:,}.",
+              before=before, after=after)
 
 
 def _key_text(values: pd.Series) -> pd.Series:
@@ -519,8 +570,8 @@ def _require_rows(frame: pd.DataFrame, problems: list[Problem]) -> None:
     """Stop when a repair (or the file) leaves no row to import."""
     if frame.empty:
         problems.append(Problem(
-            "no_rows_left", "No row is left to import: every row was dropped by the repairs chosen (or had no "
-            "usable value). Untick a repair that drops rows, or check the column roles.",
+            "no_rows_left", M_("No row is left to import: every row was dropped by the repairs chosen (or had no "
+                               "usable value). Untick a repair that drops rows, or check the column roles."),
             0, pd.DataFrame(),
         ))
         raise _Blocked
@@ -535,41 +586,45 @@ def _period_index(dates: pd.Series, freq: Freq) -> np.ndarray:
 
 
 def _align(
-    frame: pd.DataFrame, series: pd.Series, date_col: str, freq: Freq, repairs: Repairs, notes: list[str]
+    frame: pd.DataFrame, series: pd.Series, date_col: str, freq: Freq, repairs: Repairs, notes: list[Msg]
 ) -> tuple[pd.DataFrame, Problem | None]:
     """Dates must sit on the period grid: midnight; weeks on one weekday; months on the 1st."""
     dates = frame[date_col]
     if freq is Freq.MONTHLY:
         aligned = dates.dt.to_period("M").dt.to_timestamp()
         if (aligned != dates).any():
-            notes.append("Monthly dates were set to the first day of their month.")
+            notes.append(M_("Monthly dates were set to the first day of their month."))
         return frame.assign(**{date_col: aligned}), None
     if freq is Freq.DAILY:
         off = dates != dates.dt.normalize()
         snapped = dates.dt.normalize()
-        what = "carry a time of day"
     else:
         weekday = dates.dt.day_of_week
         off = weekday != weekday.groupby(series.to_numpy()).transform(lambda w: w.mode().iloc[0])
         snapped = _monday_of_week(dates)
-        what = "fall on another weekday than the rest of their series"
     if not off.any():
         return (_one_weekly_grid(frame, series, date_col, notes), None) if freq is Freq.WEEKLY else (frame, None)
+    n = int(off.sum())
     if repairs.align_dates:
-        notes.append(f"Moved {off.sum():,} date(s) that {what} onto the {freq.label} grid"
-                     + (" (Monday of their week)." if freq is Freq.WEEKLY else " (their day)."))
+        if freq is Freq.DAILY:
+            notes.append(M_("Moved {n:,} date(s) that carry a time of day onto the daily grid (their day).", n=n))
+        else:
+            notes.append(M_("Moved {n:,} date(s) that fall on another weekday than the rest of their series onto "
+                            "the weekly grid (Monday of their week).", n=n))
         return frame.assign(**{date_col: snapped}), None
+    if freq is Freq.DAILY:
+        message = M_("{n:,} date(s) carry a time of day. For daily data each series needs one date per period: "
+                     "correct the file, or move them onto the grid (then merge any duplicates this makes).", n=n)
+    else:
+        message = M_("{n:,} date(s) fall on another weekday than the rest of their series. For weekly data each "
+                     "series needs one date per period: correct the file, or move them onto the grid (then merge "
+                     "any duplicates this makes).", n=n)
     return frame, Problem(
-        "off_grid", f"{off.sum():,} date(s) {what}. For {freq.label} data each series needs one date per "
-        "period: correct the file, or move them onto the grid (then merge any duplicates this makes).",
-        int(off.sum()), _examples(frame, off, [*frame.columns[: len(frame.columns)]]), "align_dates",
+        "off_grid", message, n, _examples(frame, off, [*frame.columns[: len(frame.columns)]]), "align_dates",
     )
 
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _one_weekly_grid(frame: pd.DataFrame, series: pd.Series, date_col: str, notes: list[str]) -> pd.DataFrame:
+def _one_weekly_grid(frame: pd.DataFrame, series: pd.Series, date_col: str, notes: list[Msg]) -> pd.DataFrame:
     """Weekly series that each keep one weekday but not the same one (one store's system
     dates a week by its Sunday, another's by its Friday) are put on one grid: every date
     moves to the Monday of its ISO week (Monday to Sunday), so each week stays one period
@@ -578,13 +633,24 @@ def _one_weekly_grid(frame: pd.DataFrame, series: pd.Series, date_col: str, note
     per_series = weekday.groupby(series.to_numpy()).first()
     if per_series.nunique() < 2:
         return frame
-    counts = per_series.map(lambda d: _WEEKDAYS[d]).value_counts()
-    named = ", ".join(f"{day} ({n:,} series)" for day, n in counts.items())
-    notes.append(f"The weekly dates fall on different weekdays by series: {named}. Each date was moved to the Monday "
-                 "of its week (weeks run Monday to Sunday, so a week dated by its Sunday is taken as the week ending "
-                 "that Sunday), and all series share one weekly grid; a week's sales are unchanged. If a system "
-                 "dates its weeks by the Sunday they start on, shift its dates by a day in the file first.")
+    counts = per_series.value_counts()
+    named = [M_("{weekday} ({n:,} series)", weekday=words.weekday(int(d)), n=int(n)) for d, n in counts.items()]
+    notes.append(M_("The weekly dates fall on different weekdays by series: {named}. Each date was moved to the "
+                    "Monday of its week (weeks run Monday to Sunday, so a week dated by its Sunday is taken as the "
+                    "week ending that Sunday), and all series share one weekly grid; a week's sales are unchanged. "
+                    "If a system dates its weeks by the Sunday they start on, shift its dates by a day in the file "
+                    "first.", named=_joined(named)))
     return frame.assign(**{date_col: _monday_of_week(frame[date_col])})
+
+
+def _joined(parts: Sequence[Msg | str]) -> Msg | str:
+    """Parts joined by commas (a list of any length), in the reader's language."""
+    if not parts:
+        return ""
+    joined: Msg | str = parts[0]
+    for part in parts[1:]:
+        joined = M_("{first}, {second}", first=joined, second=part)
+    return joined
 
 
 def _monday_of_week(dates: pd.Series) -> pd.Series:
@@ -606,7 +672,7 @@ def _merge_duplicates(
 
 def _fill_gaps(
     frame: pd.DataFrame, keys: list[str], date_col: str, target: str, freq: Freq,
-    mapping: ColumnMapping, repairs: Repairs, problems: list[Problem], notes: list[str],
+    mapping: ColumnMapping, repairs: Repairs, problems: list[Problem], notes: list[Msg],
 ) -> pd.DataFrame:
     period = _period_index(frame[date_col], freq)
     group = frame.groupby(keys, sort=False).ngroup().to_numpy()
@@ -620,10 +686,11 @@ def _fill_gaps(
         # More invented periods than real rows: the frequency (or the reading of the dates)
         # is wrong, and no repair may fill a calendar that the data never had.
         problems.append(Problem(
-            "gaps_exceed_data", f"{missing_periods:,} {freq.label} period(s) are missing, more than the {len(frame):,} "
-            f"rows the file has: filling them would invent most of the data, so no repair is offered. The data is "
-            f"probably not {freq.label}, or its dates were misread: choose the frequency that matches the dates (or "
-            "'infer from the dates') and check how the notes say the dates were read.",
+            "gaps_exceed_data", M_("{n:,} {freq} period(s) are missing, more than the {rows:,} rows the file has: "
+                                   "filling them would invent most of the data, so no repair is offered. The data "
+                                   "is probably not {freq}, or its dates were misread: choose the frequency that "
+                                   "matches the dates (or 'infer from the dates') and check how the notes say the "
+                                   "dates were read.", n=missing_periods, freq=words.freq_word(freq), rows=len(frame)),
             missing_periods, frame.iloc[gap_after][[*keys, date_col]].head(EXAMPLES).reset_index(drop=True),
         ))
         raise _Blocked
@@ -633,9 +700,10 @@ def _fill_gaps(
         examples["missing periods"] = (step[gap_after] - 1)[:EXAMPLES]
         n_series = len(np.unique(group[gap_after]))
         problems.append(Problem(
-            "gaps", f"{missing_periods:,} {freq.label} period(s) are missing inside {n_series:,} series (a date "
-            "with no row). Forecasts need a complete calendar: add the rows, fill them with 0 (no sales that "
-            "day), or interpolate (the value was not recorded).",
+            "gaps", M_("{n:,} {freq} period(s) are missing inside {series:,} series (a date with no row). "
+                       "Forecasts need a complete calendar: add the rows, fill them with 0 (no sales that day), or "
+                       "interpolate (the value was not recorded).", n=missing_periods, freq=words.freq_word(freq),
+                       series=n_series),
             missing_periods, examples.reset_index(drop=True), "fill_gaps", ("zero", "interpolate"),
         ))
         return frame
@@ -655,21 +723,22 @@ def _fill_gaps(
     filled = grid.merge(frame, on=[*keys, date_col], how="left")
     if repairs.fill_gaps == "zero":
         filled[target] = filled[target].fillna(0.0)
-        how = "with 0"
+        note = M_("Filled {n:,} missing {freq} period(s) with 0.", n=missing_periods, freq=words.freq_word(freq))
     else:
         filled[target] = filled.groupby(keys, sort=False)[target].transform(lambda s: s.interpolate())
-        how = "by linear interpolation"
+        note = M_("Filled {n:,} missing {freq} period(s) by linear interpolation.", n=missing_periods,
+                  freq=words.freq_word(freq))
     for column in [*mapping.exog_known, *mapping.exog_unknown, *[c for c in (mapping.stockout, mapping.orders) if c]]:
         filled[column] = filled[column].fillna(0.0)
     for column in mapping.attributes:
         filled[column] = filled.groupby(keys, sort=False)[column].transform("first")
-    notes.append(f"Filled {missing_periods:,} missing {freq.label} period(s) {how}.")
+    notes.append(note)
     return filled
 
 
 def _drop_short(
     frame: pd.DataFrame, keys: list[str], date_col: str, freq: Freq,
-    repairs: Repairs, problems: list[Problem], notes: list[str],
+    repairs: Repairs, problems: list[Problem], notes: list[Msg],
 ) -> pd.DataFrame:
     lengths = frame.groupby(keys, sort=False)[date_col].transform("size")
     short = lengths < freq.min_history
@@ -678,19 +747,22 @@ def _drop_short(
     n_short = frame.loc[short, keys].drop_duplicates().shape[0]
     if short.all():
         problems.append(Problem(
-            "all_short", f"Every series has fewer than {freq.min_history} {freq.label} periods, too few to "
-            "train a model and test it on later dates. Import a longer history, or check the frequency.",
+            "all_short", M_("Every series has fewer than {most} {freq} periods, too few to train a model and test "
+                            "it on later dates. Import a longer history, or check the frequency.",
+                            most=freq.min_history, freq=words.freq_word(freq)),
             n_short, frame.loc[short, [*keys, date_col]].drop_duplicates(keys).head(EXAMPLES),
         ))
         return frame
     if repairs.drop_short_series:
-        notes.append(f"Dropped {n_short:,} series with fewer than {freq.min_history} {freq.label} periods.")
+        notes.append(M_("Dropped {n:,} series with fewer than {most} {freq} periods.", n=n_short,
+                        most=freq.min_history, freq=words.freq_word(freq)))
         return frame.loc[~short].reset_index(drop=True)
     examples = frame.loc[short].groupby(keys, as_index=False).agg(
         first_date=(date_col, "min"), periods=(date_col, "size")).head(EXAMPLES)
     problems.append(Problem(
-        "short_series", f"{n_short:,} series have fewer than {freq.min_history} {freq.label} periods, too few to "
-        "backtest (new items?). Drop them, or import a longer history.",
+        "short_series", M_("{n:,} series have fewer than {most} {freq} periods, too few to backtest (new items?). "
+                           "Drop them, or import a longer history.", n=n_short, most=freq.min_history,
+                           freq=words.freq_word(freq)),
         n_short, examples, "drop_short_series",
     ))
     return frame
@@ -705,10 +777,22 @@ def import_table(
     """Validate and store ``raw`` as a new dataset; raise with every problem if blocked."""
     report = validate(raw, mapping, repairs, name)
     if not report.ok:
-        first = report.problems[0].message if report.problems else "nothing to import"
-        more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
-        raise ImportProblemError(f"Not imported: {first}{more}", list(report.problems))
-    return warehouse.create_dataset(report.spec, report.frame, notes=report.notes)
+        raise ImportProblemError(_refusal(report.problems, appended=False), list(report.problems))
+    return warehouse.create_dataset(report.spec, report.frame, notes=report.note_facts)
+
+
+def _refusal(problems: Sequence[Problem], appended: bool) -> Msg:
+    """Why a file was not imported (or appended): its first problem, and how many more."""
+    if not problems:
+        return M_("Not appended: nothing to append") if appended else M_("Not imported: nothing to import")
+    first, more = problems[0].text, len(problems) - 1
+    if appended:
+        if more:
+            return M_("Not appended: {problem} (and {n} more problem(s))", problem=first, n=more)
+        return M_("Not appended: {problem}", problem=first)
+    if more:
+        return M_("Not imported: {problem} (and {n} more problem(s))", problem=first, n=more)
+    return M_("Not imported: {problem}", problem=first)
 
 
 # ---------------------------------------------------------------------------------
@@ -730,22 +814,32 @@ class AppendReport:
     """What appending a file to a dataset would do, or what blocks it.
 
     ``frame`` (when nothing blocks) has the dataset's columns — keys, ``ds``, ``y``, then
-    its value columns — ready for ``Warehouse.append_rows``. ``warnings`` do not block
+    its value columns — ready for ``Warehouse.append_rows``. Notes and warnings are kept as
+    messages (``note_facts``, ``warning_facts``) and read in the current language as
+    ``notes`` and ``warnings``. ``warnings`` do not block
     but the user should read them before appending. ``info``: rows, series, new_series,
     start, end (dates of the rows to append), overlap (rows whose series and date are
     stored already), overlap_changed (of those, rows whose target differs), overlap_first,
-    overlap_last, frequency.
+    overlap_last, frequency (its English word; people read ``Freq.text``).
     """
 
     problems: tuple[Problem, ...]
-    notes: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
+    note_facts: tuple[Msg, ...]
+    warning_facts: tuple[Msg, ...] = ()
     frame: pd.DataFrame | None = None
     info: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.frame is not None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(render(note) for note in self.note_facts)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(render(warning) for warning in self.warning_facts)
 
 
 def _norm(name: object) -> str:
@@ -795,8 +889,8 @@ def validate_append(
     """
     spec = dataset.spec
     problems: list[Problem] = []
-    notes: list[str] = list(raw.notes)
-    warnings: list[str] = []
+    notes: list[Msg] = list(raw.note_facts)
+    warnings: list[Msg] = []
     frame = raw.frame
     try:
         if (refusal := _not_a_sales_history(frame, raw.decimal_comma)) is not None:
@@ -817,7 +911,7 @@ def validate_append(
         try:
             used = _check_mapping(frame, mapping)
         except ImportProblemError as error:
-            problems.append(Problem("mapping", str(error), 0, pd.DataFrame()))
+            problems.append(Problem("mapping", error.args[0], 0, pd.DataFrame()))
             raise _Blocked from error
         _check_append_freq(used, mapping, dataset, problems)
         used, _ = _validate_rows(used, mapping, repairs, problems, notes, decimal_comma=raw.decimal_comma,
@@ -831,9 +925,9 @@ def validate_append(
         used = _attributes_against_stored(used, dataset, stored, problems)
         used = _gap_after_end(used, dataset, stored, repairs, problems, notes)
     except _Blocked:
-        return AppendReport(problems=tuple(problems), notes=tuple(notes), warnings=tuple(warnings))
+        return AppendReport(problems=tuple(problems), note_facts=tuple(notes), warning_facts=tuple(warnings))
     if problems:
-        return AppendReport(problems=tuple(problems), notes=tuple(notes), warnings=tuple(warnings))
+        return AppendReport(problems=tuple(problems), note_facts=tuple(notes), warning_facts=tuple(warnings))
     columns = [*spec.keys, DATE, TARGET, *spec.value_columns()]
     used = used.sort_values([*spec.keys, DATE])[columns].reset_index(drop=True)
     ids = series_ids(used, spec.keys)
@@ -842,10 +936,11 @@ def validate_append(
     end = dataset.end_date
     periods = _period_index(pd.Series(pd.to_datetime([end, first_new])), dataset.freq)
     if periods[1] - periods[0] > 1:
-        warnings.append(f"The file starts on {first_new}, more than one {dataset.freq.label} period after "
-                        f"'{dataset.name}' ends ({end}): no series has rows from "
-                        f"{(pd.Timestamp(end) + _one_period(dataset.freq)).date()} to "
-                        f"{(used[DATE].min() - _one_period(dataset.freq)).date()}.")
+        warnings.append(M_("The file starts on {start}, more than one {freq} period after '{name}' ends ({end}): "
+                           "no series has rows from {first} to {last}.", start=words.day(first_new),
+                           freq=words.freq_word(dataset.freq), name=dataset.name, end=words.day(end),
+                           first=words.day(pd.Timestamp(end) + _one_period(dataset.freq)),
+                           last=words.day(used[DATE].min() - _one_period(dataset.freq))))
     warnings.extend(_not_continued(dataset, stored, ids))
     info = {
         "rows": len(used),
@@ -856,7 +951,7 @@ def validate_append(
         "frequency": dataset.freq.label,
         **overlap,
     }
-    return AppendReport(problems=(), notes=tuple(notes), warnings=tuple(warnings), frame=used, info=info)
+    return AppendReport(problems=(), note_facts=tuple(notes), warning_facts=tuple(warnings), frame=used, info=info)
 
 
 def append_table(warehouse: Warehouse, dataset: Dataset, raw: RawTable, repairs: Repairs = Repairs(),
@@ -866,11 +961,13 @@ def append_table(warehouse: Warehouse, dataset: Dataset, raw: RawTable, repairs:
     ``AppendOverlapError`` when rows overlap stored ones and ``replace`` is False."""
     report = validate_append(warehouse, dataset, raw, repairs)
     if not report.ok:
-        first = report.problems[0].message if report.problems else "nothing to append"
-        more = f" (and {len(report.problems) - 1} more problem(s))" if len(report.problems) > 1 else ""
-        raise ImportProblemError(f"Not appended: {first}{more}", list(report.problems))
-    return warehouse.append_rows(dataset.dataset_id, report.frame, replace=replace,
-                                 source=f"appended: {raw.file_name}")
+        raise ImportProblemError(_refusal(report.problems, appended=True), list(report.problems))
+    return warehouse.append_rows(dataset.dataset_id, report.frame, replace=replace, source=appended_source(raw))
+
+
+def appended_source(raw: RawTable) -> Msg:
+    """What an append's log says it came from ("appended: week.csv")."""
+    return M_("appended: {file}", file=raw.file_name)
 
 
 def _one_period(freq: Freq) -> pd.DateOffset:
@@ -879,7 +976,7 @@ def _one_period(freq: Freq) -> pd.DateOffset:
 
 
 def _check_append_columns(frame: pd.DataFrame, dataset: Dataset, matched: AppendColumns,
-                          problems: list[Problem], notes: list[str]) -> None:
+                          problems: list[Problem], notes: list[Msg]) -> None:
     """Key, date and target columns must be there; so must the value columns, or the
     appended rows would have holes a model reads as values. Attributes may be left out
     (the stored ones are used). Extra columns are ignored, and said so."""
@@ -890,9 +987,10 @@ def _check_append_columns(frame: pd.DataFrame, dataset: Dataset, matched: Append
         names = ", ".join(f"'{_shown_name(spec, c)}'" for c in needed)
         placing = ", ".join(f"'{_shown_name(spec, c)}'" for c in (*spec.keys, DATE, TARGET))
         problems.append(Problem(
-            "missing_columns", f"The file has no column {names}, which '{dataset.name}' needs to place each row "
-            f"(its series key, date and target are {placing}). "
-            f"The file's columns are {', '.join(map(str, frame.columns))}: name them as in the dataset.",
+            "missing_columns", M_("The file has no column {names}, which '{name}' needs to place each row (its series "
+                                  "key, date and target are {placing}). The file's columns are {columns}: name them "
+                                  "as in the dataset.", names=names, name=dataset.name, placing=placing,
+                                  columns=", ".join(map(str, frame.columns))),
             len(needed), head,
         ))
         raise _Blocked
@@ -900,15 +998,16 @@ def _check_append_columns(frame: pd.DataFrame, dataset: Dataset, matched: Append
     if values:
         names = ", ".join(f"'{_shown_name(spec, c)}'" for c in values)
         problems.append(Problem(
-            "missing_value_columns", f"The file has no column {names}, which every row of '{dataset.name}' has: "
-            "appended rows without them would leave holes the models read as values. Add the column(s) to the "
-            "file (as exported for the first import).",
+            "missing_value_columns", M_("The file has no column {names}, which every row of '{name}' has: appended "
+                                        "rows without them would leave holes the models read as values. Add the "
+                                        "column(s) to the file (as exported for the first import).", names=names,
+                                        name=dataset.name),
             len(values), head,
         ))
         raise _Blocked
     if matched.ignored:
-        notes.append(f"Column(s) {', '.join(map(str, matched.ignored))} are not in '{dataset.name}' and are ignored: "
-                     "a dataset keeps the columns it was imported with.")
+        notes.append(M_("Column(s) {columns} are not in '{name}' and are ignored: a dataset keeps the columns it was "
+                        "imported with.", columns=", ".join(map(str, matched.ignored)), name=dataset.name))
 
 
 def _check_append_freq(frame: pd.DataFrame, mapping: ColumnMapping, dataset: Dataset,
@@ -923,16 +1022,16 @@ def _check_append_freq(frame: pd.DataFrame, mapping: ColumnMapping, dataset: Dat
     inferred = infer_freq(dates[readable], series[readable]) if readable.any() else None
     if inferred is not None and inferred is not dataset.freq:
         problems.append(Problem(
-            "wrong_freq", f"The file's dates are {inferred.label} (most series step by one {inferred.label} period), "
-            f"but '{dataset.name}' is {dataset.freq.label}. Append a {dataset.freq.label} file, or import this one as "
-            "a dataset of its own.",
+            "wrong_freq", M_("The file's dates are {found} (most series step by one {found} period), but '{name}' is "
+                             "{freq}. Append a {freq} file, or import this one as a dataset of its own.",
+                             found=words.freq_word(inferred), name=dataset.name, freq=words.freq_word(dataset.freq)),
             int(readable.sum()), _examples(frame, frame.index.isin(frame.index[:EXAMPLES]), [*keys, mapping.date]),
         ))
         raise _Blocked
 
 
 def _on_dataset_grid(frame: pd.DataFrame, dataset: Dataset, repairs: Repairs,
-                     problems: list[Problem], notes: list[str]) -> pd.DataFrame:
+                     problems: list[Problem], notes: list[Msg]) -> pd.DataFrame:
     """Weekly rows must fall on the weekday the dataset's weeks are dated by (the file's
     own grid was checked by ``_align``; daily and monthly grids are the same everywhere)."""
     if dataset.freq is not Freq.WEEKLY:
@@ -944,21 +1043,22 @@ def _on_dataset_grid(frame: pd.DataFrame, dataset: Dataset, repairs: Repairs,
     keys = list(dataset.spec.keys)
     if not repairs.align_dates:
         problems.append(Problem(
-            "off_grid", f"{off.sum():,} date(s) fall on another weekday than the weeks of '{dataset.name}', which "
-            f"are dated by their {_WEEKDAYS[grid_day]}. Correct the file, or move them to the {_WEEKDAYS[grid_day]} "
-            "of their week (Monday to Sunday).",
+            "off_grid", M_("{n:,} date(s) fall on another weekday than the weeks of '{name}', which are dated by their "
+                           "{weekday}. Correct the file, or move them to the {weekday} of their week (Monday to "
+                           "Sunday).", n=int(off.sum()), name=dataset.name, weekday=words.weekday(grid_day)),
             int(off.sum()), _examples(frame, off, [*keys, DATE, TARGET]), "align_dates",
         ))
         raise _Blocked
     frame = frame.assign(**{DATE: _monday_of_week(frame[DATE]) + pd.Timedelta(days=grid_day)})
-    notes.append(f"Moved {off.sum():,} date(s) to the {_WEEKDAYS[grid_day]} of their week, the weekday "
-                 f"'{dataset.name}' dates its weeks by.")
+    notes.append(M_("Moved {n:,} date(s) to the {weekday} of their week, the weekday '{name}' dates its weeks by.",
+                    n=int(off.sum()), weekday=words.weekday(grid_day), name=dataset.name))
     duplicated = frame.duplicated([*keys, DATE], keep=False)
     if duplicated.any():
         if not repairs.duplicates:
             problems.append(Problem(
-                "duplicates", f"{duplicated.sum():,} rows share a series and a week once moved to the dataset's "
-                "weekday. Fix the file, or merge them (sum for sales split over several lines, last for corrections).",
+                "duplicates", M_("{n:,} rows share a series and a week once moved to the dataset's weekday. Fix the "
+                                 "file, or merge them (sum for sales split over several lines, last for "
+                                 "corrections).", n=int(duplicated.sum())),
                 int(duplicated.sum()), _examples(frame, duplicated, [*keys, DATE, TARGET]),
                 "duplicates", ("sum", "mean", "last"),
             ))
@@ -972,10 +1072,12 @@ def _check_start(frame: pd.DataFrame, dataset: Dataset, problems: list[Problem])
     early = frame[DATE] < pd.Timestamp(dataset.start_date)
     if early.any():
         problems.append(Problem(
-            "before_start", f"{early.sum():,} row(s) are dated before '{dataset.name}' starts ({dataset.start_date}): "
-            f"from {frame.loc[early, DATE].min():%Y-%m-%d} to {frame.loc[early, DATE].max():%Y-%m-%d}. An append adds "
-            "dates after the dataset's start (new ones, or replacements of stored ones); remove these rows, or import "
-            "the whole history again as a new dataset.",
+            "before_start", M_("{n:,} row(s) are dated before '{name}' starts ({start}): from {first} to {last}. An "
+                               "append adds dates after the dataset's start (new ones, or replacements of stored "
+                               "ones); remove these rows, or import the whole history again as a new dataset.",
+                               n=int(early.sum()), name=dataset.name, start=words.day(dataset.start_date),
+                               first=words.day(frame.loc[early, DATE].min()),
+                               last=words.day(frame.loc[early, DATE].max())),
             int(early.sum()), _examples(frame, early, [*dataset.spec.keys, DATE, TARGET]),
         ))
         raise _Blocked
@@ -1005,8 +1107,10 @@ def _attributes_against_stored(frame: pd.DataFrame, dataset: Dataset, stored: pd
         if column not in frame.columns:
             if is_new.any():
                 problems.append(Problem(
-                    "new_series_attributes", f"{ids[is_new].nunique():,} series are new to '{dataset.name}' and the "
-                    f"file has no column '{_shown_name(spec, column)}' to describe them. Add the column to the file.",
+                    "new_series_attributes", M_("{n:,} series are new to '{name}' and the file has no column "
+                                                "'{column}' to describe them. Add the column to the file.",
+                                                n=int(ids[is_new].nunique()), name=dataset.name,
+                                                column=_shown_name(spec, column)),
                     int(ids[is_new].nunique()), _examples(frame, is_new & ~ids.duplicated(), [*keys, DATE]),
                 ))
                 raise _Blocked
@@ -1020,9 +1124,10 @@ def _attributes_against_stored(frame: pd.DataFrame, dataset: Dataset, stored: pd
             shown = frame.loc[changed, [*keys, column]].assign(**{"in the dataset": before[changed]})
             shown = shown.drop_duplicates(keys)
             problems.append(Problem(
-                "attribute_changed", f"'{_shown_name(spec, column)}' of {shown.shape[0]:,} series differs from the "
-                f"value '{dataset.name}' holds for them. An attribute describes a series and stays the same: correct "
-                "the file, or leave the column out (the stored values are kept).",
+                "attribute_changed", M_("'{column}' of {n:,} series differs from the value '{name}' holds for them. "
+                                        "An attribute describes a series and stays the same: correct the file, or "
+                                        "leave the column out (the stored values are kept).",
+                                        column=_shown_name(spec, column), n=int(shown.shape[0]), name=dataset.name),
                 int(shown.shape[0]), _examples(shown, shown.index.isin(shown.index[:EXAMPLES]), list(shown.columns)),
             ))
     if problems:
@@ -1031,7 +1136,7 @@ def _attributes_against_stored(frame: pd.DataFrame, dataset: Dataset, stored: pd
 
 
 def _gap_after_end(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame, repairs: Repairs,
-                   problems: list[Problem], notes: list[str]) -> pd.DataFrame:
+                   problems: list[Problem], notes: list[Msg]) -> pd.DataFrame:
     """Periods missing between a series' last stored date and its first date in the file.
 
     Forecasts need a complete calendar (the models read a series' values in order, so a
@@ -1058,10 +1163,11 @@ def _gap_after_end(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame, 
         examples = gaps[[*keys, "last_date", DATE, "missing"]].rename(columns={
             "last_date": "last date stored", DATE: "first date in file", "missing": "missing periods"}).head(EXAMPLES)
         problems.append(Problem(
-            "gap_after_end", f"{total:,} {freq.label} period(s) are missing between the dataset's last dates and the "
-            f"file's first ones, in {len(gaps):,} series (no rows from {first_missing} to {last_missing}). Forecasts "
-            "need a complete calendar: add the rows to the file, fill them with 0 (no sales those days), or "
-            "interpolate (the values were not recorded).",
+            "gap_after_end", M_("{n:,} {freq} period(s) are missing between the dataset's last dates and the file's "
+                                "first ones, in {series:,} series (no rows from {first} to {last}). Forecasts need a "
+                                "complete calendar: add the rows to the file, fill them with 0 (no sales those days), "
+                                "or interpolate (the values were not recorded).", n=total, freq=words.freq_word(freq),
+                                series=len(gaps), first=words.day(first_missing), last=words.day(last_missing)),
             total, examples.reset_index(drop=True), "fill_gaps", ("zero", "interpolate"),
         ))
         return frame
@@ -1075,17 +1181,21 @@ def _gap_after_end(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame, 
         fill[DATE] = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
     else:
         fill[DATE] = last + pd.to_timedelta(step * (7 if freq is Freq.WEEKLY else 1), unit="D")
+    facts = dict(n=total, freq=words.freq_word(freq), first=words.day(first_missing), last=words.day(last_missing),
+                 series=len(gaps))
     if repairs.fill_gaps == "zero":
         fill[TARGET] = 0.0
-        how = "with 0"
+        note = M_("Filled {n:,} missing {freq} period(s) between the dataset's end and the file's start "
+                  "({first} to {last}, {series:,} series) with 0.", **facts)
     else:
         share = step / (np.repeat(counts, counts) + 1)
         fill[TARGET] = fill["last_y"] + (fill[TARGET] - fill["last_y"]) * share
-        how = "by linear interpolation from the last stored value to the file's first"
+        note = M_("Filled {n:,} missing {freq} period(s) between the dataset's end and the file's start "
+                  "({first} to {last}, {series:,} series) by linear interpolation from the last stored value to the "
+                  "file's first.", **facts)
     for column in [c for c in spec.value_columns() if c not in spec.attributes]:
         fill[column] = 0.0
-    notes.append(f"Filled {total:,} missing {freq.label} period(s) between the dataset's end and the file's start "
-                 f"({first_missing} to {last_missing}, {len(gaps):,} series) {how}.")
+    notes.append(note)
     fill = fill[frame.columns]
     return pd.concat([frame, fill], ignore_index=True).sort_values([*keys, DATE]).reset_index(drop=True)
 
@@ -1108,7 +1218,7 @@ def _overlap(warehouse: Warehouse, dataset: Dataset, frame: pd.DataFrame, ids: p
             "overlap_first": both[DATE].min().date(), "overlap_last": both[DATE].max().date()}
 
 
-def _not_continued(dataset: Dataset, stored: pd.DataFrame, ids: pd.Series) -> list[str]:
+def _not_continued(dataset: Dataset, stored: pd.DataFrame, ids: pd.Series) -> list[Msg]:
     """A warning when series active on the dataset's last date are not in the file: they
     will read as ended (a published batch forecasts only series active on the last date)."""
     active = stored.loc[stored["last_date"] == pd.Timestamp(dataset.end_date), SERIES_ID]
@@ -1116,6 +1226,7 @@ def _not_continued(dataset: Dataset, stored: pd.DataFrame, ids: pd.Series) -> li
     if absent.empty:
         return []
     examples = ", ".join(absent.head(3))
-    return [f"{len(absent):,} of the {len(active):,} series with rows on the dataset's last date ({dataset.end_date}) "
-            f"are not in the file (for example {examples}): they will end on {dataset.end_date}, and a batch "
-            "published afterwards will not forecast them, unless their rows are appended too."]
+    return [M_("{n:,} of the {active:,} series with rows on the dataset's last date ({end}) are not in the file "
+               "(for example {examples}): they will end on {end}, and a batch published afterwards will not "
+               "forecast them, unless their rows are appended too.", n=len(absent), active=len(active),
+               end=words.day(dataset.end_date), examples=examples)]

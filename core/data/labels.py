@@ -15,10 +15,27 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from core.columns import SERIES_ID
+from core.columns import DATE, SERIES_ID
 from core.fmt import missing
+from core.i18n import gettext, pgettext
 
 SEP = " · "
+# The generated demo chain's name for its target, as its files name it (an append matches
+# it); people read it in their language (``column_label``).
+DEMO_TARGET = "units sold"
+
+
+def column_label(dataset, column: str) -> str:
+    """A dataset column's name as people read it: the name the user's file gave it
+    (``Dataset.label``), or for the generated demo chain, whose names are Mitoshi's own
+    words, those words in the reader's language ("units sold" / 販売数)."""
+    label = dataset.label(column)
+    if getattr(dataset, "generator", None) is not None:
+        if label == DEMO_TARGET:
+            return gettext("units sold")
+        if column == DATE and label == "date":
+            return pgettext("column", "date")
+    return label
 
 
 def series_labels(attributes: pd.DataFrame, names: Mapping[str, str] | None = None,

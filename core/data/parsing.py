@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from core.columns import Freq
+from core.data import words
+from core.i18n import M_, Msg, render
 
 # Text date formats tried in turn; the one that parses most values wins. Day-first and
 # month-first forms of the same pattern are kept together as pairs, and a tie between
@@ -63,22 +65,32 @@ _PREFERRED_ZONES = (
 @dataclass(frozen=True)
 class ParsedDates:
     """A column of dates as read: ``values`` is datetime64[ns] (naive, local), NaT where a
-    value is not a date; ``format`` the format that was used; ``note`` what was decided
-    and why, for the import notes (None when there was nothing to decide)."""
+    value is not a date; ``format`` the format that was used; ``fact`` what was decided
+    and why, for the import notes, as a message (``core.i18n.Msg``; None when there was
+    nothing to decide), and ``note`` the same in the current language."""
 
     values: pd.Series
     format: str | None
-    note: str | None = None
+    fact: Msg | None = None
+
+    @property
+    def note(self) -> str | None:
+        return None if self.fact is None else render(self.fact)
 
 
 @dataclass(frozen=True)
 class ParsedNumbers:
     """A column of numbers as read: ``values`` is float64, NaN where a value is empty or
     not a finite number; ``note`` says which written forms were read (thousands
-    separators, full-width digits, currency signs, decimal commas)."""
+    separators, full-width digits, currency signs, decimal commas): ``fact`` as a message,
+    ``note`` in the current language."""
 
     values: pd.Series
-    note: str | None = None
+    fact: Msg | None = None
+
+    @property
+    def note(self) -> str | None:
+        return None if self.fact is None else render(self.fact)
 
 
 # ---------------------------------------------------------------------------------
@@ -109,7 +121,7 @@ def parse_dates(
     out = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
     known = codes >= 0
     out[known] = parsed.values.to_numpy(dtype="datetime64[ns]")[codes[known]]
-    return ParsedDates(pd.Series(out, index=values.index), parsed.format, parsed.note)
+    return ParsedDates(pd.Series(out, index=values.index), parsed.format, parsed.fact)
 
 
 def _numeric_dates(numbers: pd.Series, column: str) -> ParsedDates:
@@ -126,9 +138,10 @@ def _numeric_dates(numbers: pd.Series, column: str) -> ParsedDates:
         days = numbers.where(numbers.between(*_EXCEL_SERIALS))
         values = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
         first = int(present.min())
-        return ParsedDates(values.astype("datetime64[ns]"), "excel-serial", (
-            f"'{column}' holds Excel serial day numbers (for example {first}); they were read as days since "
-            f"1899-12-30, so {first} is {_EXCEL_EPOCH + pd.Timedelta(days=first):%Y-%m-%d}."))
+        return ParsedDates(values.astype("datetime64[ns]"), "excel-serial", M_(
+            "'{column}' holds Excel serial day numbers (for example {first}); they were read as days since "
+            "{epoch}, so {first} is {day}.", column=column, first=first, epoch=words.day(_EXCEL_EPOCH),
+            day=words.day(_EXCEL_EPOCH + pd.Timedelta(days=first))))
     return ParsedDates(pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns]"), None)
 
 
@@ -189,9 +202,10 @@ def _offset_dates(text: pd.Series, parts: pd.DataFrame, column: str) -> ParsedDa
             return days
     if utc:
         return ParsedDates(local, "ISO8601+offset")
-    return ParsedDates(local, "ISO8601+offset", (
-        f"'{column}' holds timestamps with UTC offsets ({', '.join(distinct)}): each row keeps the calendar day "
-        "written before its offset (its local day), so a change of offset such as summer time moves no day."))
+    return ParsedDates(local, "ISO8601+offset", M_(
+        "'{column}' holds timestamps with UTC offsets ({offsets}): each row keeps the calendar day "
+        "written before its offset (its local day), so a change of offset such as summer time moves no day.",
+        column=column, offsets=", ".join(distinct)))
 
 
 def _midnight_zone(utc_times: pd.Series) -> str | None:
@@ -233,18 +247,24 @@ def _utc_local_days(utc: pd.Series, column: str, example: str) -> ParsedDates | 
     if present.empty or (present == present.dt.normalize()).all():
         return None
     if (present - present.dt.normalize() == pd.Timedelta(hours=12)).all():
-        return ParsedDates(utc.dt.normalize(), "ISO8601+offset", (
-            f"'{column}' holds UTC timestamps all at 12:00, the convention for a date without a time zone: "
-            "each keeps the date written."))
+        return ParsedDates(utc.dt.normalize(), "ISO8601+offset", M_(
+            "'{column}' holds UTC timestamps all at 12:00, the convention for a date without a time zone: "
+            "each keeps the date written.", column=column))
     zone = _midnight_zone(present)
     if zone is None:
         return None
     converted = utc.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
     moved = (converted.dt.normalize() != utc.dt.normalize()).any()
-    return ParsedDates(converted, "ISO8601+offset", (
-        f"'{column}' holds UTC timestamps that all fall on midnight in {zone} (for example {example} is "
-        f"{converted.dropna().iloc[0]:%Y-%m-%d} there): each was converted to its local day in {zone}"
-        + (", not cut to its UTC date (which would move every day one day early)." if moved else ".")))
+    first = words.day(converted.dropna().iloc[0])
+    if moved:
+        fact = M_("'{column}' holds UTC timestamps that all fall on midnight in {zone} (for example {example} is "
+                  "{day} there): each was converted to its local day in {zone}, not cut to its UTC date (which "
+                  "would move every day one day early).", column=column, zone=zone, example=example, day=first)
+    else:
+        fact = M_("'{column}' holds UTC timestamps that all fall on midnight in {zone} (for example {example} is "
+                  "{day} there): each was converted to its local day in {zone}.", column=column, zone=zone,
+                  example=example, day=first)
+    return ParsedDates(converted, "ISO8601+offset", fact)
 
 
 def _day_month_order(
@@ -259,7 +279,8 @@ def _day_month_order(
     if day_share != month_share:
         chosen, fmt, other = (day, "day-first", "month-first") if day_share > month_share else \
             (month, "month-first", "day-first")
-        reason = f"only that reading makes every value a date; read {other}, some would be no date at all"
+        reason = M_("only that reading makes every value a date; read {other}, some would be no date at all",
+                    other=_ORDER_WORDS[other])
     else:
         day_score, day_grid = _regularity(day, codes, freq, series)
         month_score, month_grid = _regularity(month, codes, freq, series)
@@ -268,26 +289,42 @@ def _day_month_order(
                 ((month, "month-first", month_score, month_grid), ("day-first", day_score, day_grid))
                 if month_score > day_score else
                 ((day, "day-first", day_score, day_grid), ("month-first", month_score, month_grid)))
-            reason = (f"read so, each series has {score:.0%} of the {grid.label} periods from its first date to its "
-                      f"last; read {other}, at best {other_score:.0%} of its {other_grid.label} ones")
+            reason = M_("read so, each series has {score:.0%} of the {grid} periods from its first date to its "
+                        "last; read {other}, at best {other_score:.0%} of its {other_grid} ones", score=score,
+                        grid=words.freq_word(grid), other=_ORDER_WORDS[other], other_score=other_score,
+                        other_grid=words.freq_word(other_grid))
         else:
-            chosen, fmt, reason = day, "day-first", (
+            chosen, fmt, reason = day, "day-first", M_(
                 "both readings fit equally well, and day-first is the more common; if your system writes "
                 "month-first (US), correct the file")
-    order = "month/day/year, as US systems write it" if fmt == "month-first" else "day/month/year"
     fmt_used = day_fmt if fmt == "day-first" else month_fmt
-    return ParsedDates(chosen, fmt_used, f"'{column}' was read {fmt} ({order}){_example(text, chosen)}: {reason}.")
+    example = _example(text, chosen)
+    if fmt == "month-first":
+        how = M_("month-first (month/day/year, as US systems write it)")
+    else:
+        how = M_("day-first (day/month/year)")
+    if example is None:
+        fact = M_("'{column}' was read {how}: {reason}.", column=column, how=how, reason=reason)
+    else:
+        fact = M_("'{column}' was read {how} — {example}: {reason}.", column=column, how=how, example=example,
+                  reason=reason)
+    return ParsedDates(chosen, fmt_used, fact)
 
 
-def _example(text: pd.Series, parsed: pd.Series) -> str:
-    """': 2/1/2022 is 1 February 2022': a value whose day and month could be swapped, read."""
+# The two orders of day and month, as a note names them.
+_ORDER_WORDS = {"day-first": M_("day-first"), "month-first": M_("month-first")}
+
+
+def _example(text: pd.Series, parsed: pd.Series) -> Msg | None:
+    """'2/1/2022 is 1 February 2022': a value whose day and month could be swapped, read."""
     ambiguous = parsed.notna() & (parsed.dt.day <= 12) & (parsed.dt.day != parsed.dt.month)
     pick = ambiguous if ambiguous.any() else parsed.notna()
     if not pick.any():
-        return ""
+        return None
     i = pick.idxmax()
     when = parsed.loc[i]
-    return f" — {text.loc[i]} is {when.day} {when:%B %Y}"
+    return M_("{value} is {day} {month} {year}", value=text.loc[i], day=when.day, month=words.month(when.month),
+              year=when.year)
 
 
 def _regularity(
@@ -374,7 +411,27 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False, column: str = 
     if not n_read:
         return ParsedNumbers(numbers)
     example = raw[read.notna()].iloc[0]
-    written = ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1] if kinds else "another notation"
-    note = (f"'{column}': {n_read:,} value(s) written with {written} were read as "
-            f"numbers (for example \"{example}\" as {read.dropna().iloc[0]:.15g}).")
+    note = M_("'{column}': {n:,} value(s) written with {written} were read as numbers (for example \"{example}\" "
+              "as {number}).", column=column, n=n_read, written=_written(kinds), example=example,
+              number=f"{read.dropna().iloc[0]:.15g}")
     return ParsedNumbers(numbers, note)
+
+
+# The written forms of numbers a note names.
+_NUMBER_FORMS = {"full-width characters": M_("full-width characters"), "currency signs": M_("currency signs"),
+                 "decimal commas": M_("decimal commas"), "thousands separators": M_("thousands separators")}
+
+
+def _written(kinds: list[str]) -> Msg:
+    """"full-width characters, currency signs and thousands separators", in the reader's language."""
+    forms = [_NUMBER_FORMS[k] for k in kinds]
+    if not forms:
+        return M_("another notation")
+    if len(forms) == 1:
+        return forms[0]
+    if len(forms) == 2:
+        return M_("{first} and {last}", first=forms[0], last=forms[1])
+    if len(forms) == 3:
+        return M_("{first}, {second} and {last}", first=forms[0], second=forms[1], last=forms[2])
+    return M_("{first}, {second}, {third} and {last}", first=forms[0], second=forms[1], third=forms[2],
+              last=forms[3])

@@ -34,18 +34,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.errors import ImportProblemError
+from core.i18n import M_, N_, Msg, render
 
 MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
 MAX_NAME_CHARS = 200  # a longer header cell is not a column name (a stray text or a broken file)
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# Each encoding's name for people (marked: translate where shown, ``_(ENCODINGS[key])``).
 ENCODINGS = {
-    "auto": "detect",
+    "auto": N_("detect"),
     "utf-8": "UTF-8",
-    "cp932": "Shift_JIS (CP932, Japanese Excel)",
-    "utf-16": "UTF-16 (Excel's “Unicode text”)",
-    "cp1252": "Windows-1252 (Western European Excel)",
+    "cp932": N_("Shift_JIS (CP932, Japanese Excel)"),
+    "utf-16": N_("UTF-16 (Excel's “Unicode text”)"),
+    "cp1252": N_("Windows-1252 (Western European Excel)"),
 }
 DELIMITERS = (",", "\t", ";", "|")  # in order of preference when two read a file equally well
 
@@ -66,7 +68,7 @@ class RawTable:
     """A file as read, before any mapping: columns keep the file's names.
 
     ``encoding`` is the text encoding a CSV was decoded with (a key of ``ENCODINGS``) and
-    ``delimiter`` its field separator; both are None for Excel and Parquet. ``notes`` say
+    ``delimiter`` its field separator; both are None for Excel and Parquet. ``note_facts`` say
     in one line each what reading did that the user should know: columns left out, empty
     rows skipped, an encoding other than UTF-8.
     """
@@ -77,7 +79,12 @@ class RawTable:
     encoding: str | None = None
     sheets: tuple[str, ...] = ()
     delimiter: str | None = None
-    notes: tuple[str, ...] = ()
+    note_facts: tuple[Msg, ...] = ()  # messages, read in the reader's language (``notes``)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes in the current language."""
+        return tuple(render(note) for note in self.note_facts)
 
     @property
     def decimal_comma(self) -> bool:
@@ -100,12 +107,12 @@ def read_table(
     size = len(data)
     limit = _Limit(file_name, max_mb)
     if size > limit.bytes:
-        raise ImportProblemError(
-            f"'{file_name}' is {size / _MB:,.1f} MB; the limit is {max_mb:,.0f} MB. Export only "
-            "the columns you need, save it as Parquet (much smaller), or split it by period."
-        )
+        raise ImportProblemError(M_(
+            "'{file}' is {size:,.1f} MB; the limit is {limit:,.0f} MB. Export only "
+            "the columns you need, save it as Parquet (much smaller), or split it by period.",
+            file=file_name, size=size / _MB, limit=max_mb))
     if size == 0:
-        raise ImportProblemError(f"'{file_name}' is empty (0 bytes). Choose a file with data in it.")
+        raise ImportProblemError(M_("'{file}' is empty (0 bytes). Choose a file with data in it.", file=file_name))
     suffix = _suffix(file_name)
     if suffix in CSV_SUFFIXES:
         raw = _read_csv(data, file_name, encoding, limit)
@@ -114,10 +121,11 @@ def read_table(
     elif suffix in EXCEL_SUFFIXES:
         raw = _read_excel(data, file_name, sheet, limit)
     else:
-        raise ImportProblemError(
-            f"'{file_name}': files of type '{suffix or 'unknown'}' cannot be imported. Use CSV, "
-            "Parquet or Excel (.xlsx)."
-        )
+        if suffix:
+            raise ImportProblemError(M_("'{file}': files of type '{suffix}' cannot be imported. Use CSV, "
+                                        "Parquet or Excel (.xlsx).", file=file_name, suffix=suffix))
+        raise ImportProblemError(M_("'{file}': files of an unknown type cannot be imported. Use CSV, "
+                                    "Parquet or Excel (.xlsx).", file=file_name))
     return _tidy(replace(raw, size_bytes=size))
 
 
@@ -135,9 +143,11 @@ class _Limit:
     def bytes(self) -> int:
         return int(self.max_mb * _MB)
 
-    def exceeded(self, what: str, fix: str = "Export only the columns and the period you need, or save the "
-                 "table as Parquet.") -> ImportProblemError:
-        return ImportProblemError(f"'{self.file_name}' {what}; the limit is {self.max_mb:,.0f} MB of data. {fix}")
+    def exceeded(self, what: Msg, fix: Msg | None = None) -> ImportProblemError:
+        """``what``: what the file holds, a clause ("holds more than 200 MB once decompressed")."""
+        fix = fix or M_("Export only the columns and the period you need, or save the table as Parquet.")
+        return ImportProblemError(M_("'{file}' {what}; the limit is {limit:,.0f} MB of data. {fix}",
+                                     file=self.file_name, what=what, limit=self.max_mb, fix=fix))
 
 
 def _suffix(file_name: str) -> str:
@@ -161,7 +171,7 @@ def _shorten(name: str, chars: int = 40) -> str:
 def _tidy(raw: RawTable) -> RawTable:
     """The same finish for every format: usable column names, blank cells missing, empty
     rows skipped; refuse a file with nothing left to import."""
-    frame, notes, name = raw.frame, list(raw.notes), raw.file_name
+    frame, notes, name = raw.frame, list(raw.note_facts), raw.file_name
     names = [
         f"Unnamed: {i}" if pd.isna(c) else " ".join(str(c).split()) or f"Unnamed: {i}"
         for i, c in enumerate(frame.columns)
@@ -169,11 +179,12 @@ def _tidy(raw: RawTable) -> RawTable:
     frame = frame.set_axis(range(len(names)), axis=1)  # positions: names may repeat or be overlong
     too_long = [i for i, n in enumerate(names) if len(n) > MAX_NAME_CHARS]
     if too_long:
-        described = ", ".join(f"column {i + 1} ('{_shorten(names[i], 30)}', {len(names[i]):,} characters)"
-                              for i in too_long[:3])
-        notes.append(f"Left out {len(too_long)} column(s) whose header is too long to be a name: {described}. "
-                     f"Column names can have at most {MAX_NAME_CHARS} characters; shorten them in the file "
-                     "if you need these columns.")
+        described = [M_("column {n} ('{name}', {chars:,} characters)", n=i + 1, name=_shorten(names[i], 30),
+                        chars=len(names[i])) for i in too_long[:3]]
+        notes.append(M_("Left out {n} column(s) whose header is too long to be a name: {described}. "
+                        "Column names can have at most {most} characters; shorten them in the file "
+                        "if you need these columns.", n=len(too_long), described=_listed(described),
+                        most=MAX_NAME_CHARS))
     for column in frame.columns:
         frame[column] = _blank_as_missing(frame[column])
     kept = [i for i in range(len(names)) if i not in too_long
@@ -181,23 +192,33 @@ def _tidy(raw: RawTable) -> RawTable:
     frame = frame[kept].set_axis([names[i] for i in kept], axis=1)
     repeated = sorted(n for n, count in Counter(frame.columns).items() if count > 1)
     if repeated:
-        raise ImportProblemError(
-            f"'{name}' has more than one column called {[_shorten(n) for n in repeated[:5]]}; rename them so "
-            "each is unique and retry."
-        )
+        raise ImportProblemError(M_(
+            "'{file}' has more than one column called {columns}; rename them so each is unique and retry.",
+            file=name, columns=str([_shorten(n) for n in repeated[:5]])))
     if frame.columns.empty:
-        why = f": every header cell is longer than {MAX_NAME_CHARS} characters" if too_long else ""
-        raise ImportProblemError(f"'{name}' has no column that can be read{why}. Check that its first row holds "
-                                 "the column names.")
+        if too_long:
+            raise ImportProblemError(M_(
+                "'{file}' has no column that can be read: every header cell is longer than {most} characters. "
+                "Check that its first row holds the column names.", file=name, most=MAX_NAME_CHARS))
+        raise ImportProblemError(M_("'{file}' has no column that can be read. Check that its first row holds "
+                                    "the column names.", file=name))
     empty = frame.isna().all(axis=1)
     if empty.all():
-        raise ImportProblemError(
-            f"'{name}' has no data rows. Choose a file with a header row and at least one row of data."
-        )
+        raise ImportProblemError(M_(
+            "'{file}' has no data rows. Choose a file with a header row and at least one row of data.", file=name))
     if empty.any():
         frame = frame.loc[~empty]
-        notes.append(f"Skipped {int(empty.sum()):,} completely empty row(s).")
-    return replace(raw, frame=frame.reset_index(drop=True), notes=tuple(notes))
+        notes.append(M_("Skipped {n:,} completely empty row(s).", n=int(empty.sum())))
+    return replace(raw, frame=frame.reset_index(drop=True), note_facts=tuple(notes))
+
+
+def _listed(parts: list[Msg]) -> Msg | str:
+    """Up to three descriptions joined as a list ("a, b, c"), in the reader's language."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        return M_("{first}, {second}", first=parts[0], second=parts[1])
+    return M_("{first}, {second}, {third}", first=parts[0], second=parts[1], third=parts[2])
 
 
 def _blank_as_missing(values: pd.Series) -> pd.Series:
@@ -220,27 +241,32 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"
 
 
 def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawTable:
-    notes: list[str] = []
+    notes: list[Msg] = []
     if file_name.lower().endswith(".gz") and not data.startswith(_GZIP_MAGIC):
-        raise ImportProblemError(f"'{file_name}' ends in .gz but is not gzip-compressed; rename it without "
-                                 ".gz, or compress it with gzip.")
+        raise ImportProblemError(M_("'{file}' ends in .gz but is not gzip-compressed; rename it without "
+                                    ".gz, or compress it with gzip.", file=file_name))
     if data.startswith(_GZIP_MAGIC):
         if not file_name.lower().endswith(".gz"):
-            notes.append(f"'{file_name}' is gzip-compressed although its name does not end in .gz; it was "
-                         "decompressed.")
+            notes.append(M_("'{file}' is gzip-compressed although its name does not end in .gz; it was "
+                            "decompressed.", file=file_name))
         buffer = _gunzip(data, limit)
     else:
         buffer = io.BytesIO(data)
     with buffer.getbuffer() as view:
         if view[:4] == _ZIP_MAGIC:
-            raise ImportProblemError(f"'{file_name}' is a zip archive (an Excel workbook?), not text. Save "
-                                     "it as .xlsx to import it as Excel, or export it as CSV.")
+            raise ImportProblemError(M_("'{file}' is a zip archive (an Excel workbook?), not text. Save "
+                                        "it as .xlsx to import it as Excel, or export it as CSV.", file=file_name))
         text = _decode(view, encoding, file_name)
     if text.encoding in ("cp932", "utf-16", "cp1252"):
-        notes.append(f"'{file_name}' was read as {ENCODINGS[text.encoding]}{text.why}.")
+        if text.why is None:
+            notes.append(M_("'{file}' was read as {encoding}.", file=file_name, encoding=_encoding(text.encoding)))
+        else:
+            notes.append(M_("'{file}' was read as {encoding} {why}.", file=file_name,
+                            encoding=_encoding(text.encoding), why=text.why))
     hint = _SEPARATOR_HINT.match(text.start)
     if hint:
-        notes.append(f"The first line, '{hint.group().strip()}', is Excel's separator hint: it was used and skipped.")
+        notes.append(M_("The first line, '{line}', is Excel's separator hint: it was used and skipped.",
+                        line=hint.group().strip()))
     delimiter = hint.group(1) if hint else _sniff_delimiter(text.start, complete=text.complete)
     options = dict(sep=delimiter, dtype=str, encoding=text.codec, keep_default_na=False, na_values=[""],
                    skipinitialspace=True, engine="c", skiprows=1 if hint else None)
@@ -249,27 +275,31 @@ def _read_csv(data: bytes, file_name: str, encoding: str, limit: _Limit) -> RawT
         buffer.seek(0)
         frame = pd.read_csv(buffer, header=0, **options)
     except pd.errors.EmptyDataError as exc:
-        raise ImportProblemError(f"'{file_name}' has no rows. Choose a file with a header row and data "
-                                 "rows.") from exc
+        raise ImportProblemError(M_("'{file}' has no rows. Choose a file with a header row and data rows.",
+                                    file=file_name)) from exc
     except (pd.errors.ParserError, ValueError) as exc:
         detail = _brief(exc).removeprefix("Error tokenizing data. C error: ")
-        raise ImportProblemError(
-            f"'{file_name}' cannot be read as a table separated by {_DELIMITER_NAMES[delimiter]}: {detail}. "
-            "Check that every row has the same number of separators as the header."
-        ) from exc
+        raise ImportProblemError(M_(
+            "'{file}' cannot be read as a table separated by {separator}: {detail}. "
+            "Check that every row has the same number of separators as the header.", file=file_name,
+            separator=Msg(_DELIMITER_NAMES[delimiter]), detail=detail)) from exc
     if not isinstance(frame.index, pd.RangeIndex) or len(frame.columns) != len(header):
         # pandas silently makes an index of the first fields when rows have more than the header
-        raise ImportProblemError(
-            f"The rows of '{file_name}' have more fields than its header ({len(header)} separated by "
-            f"{_DELIMITER_NAMES[delimiter]}); give every column a name in the first row, or remove the extra "
-            "separators at the ends of the rows."
-        )
+        raise ImportProblemError(M_(
+            "The rows of '{file}' have more fields than its header ({n} separated by {separator}); give every "
+            "column a name in the first row, or remove the extra separators at the ends of the rows.",
+            file=file_name, n=len(header), separator=Msg(_DELIMITER_NAMES[delimiter])))
     frame.columns = header
     return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), encoding=text.encoding,
-                    delimiter=delimiter, notes=tuple(notes))
+                    delimiter=delimiter, note_facts=tuple(notes))
 
 
-_DELIMITER_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "vertical bars"}
+_DELIMITER_NAMES = {",": N_("commas"), "\t": N_("tabs"), ";": N_("semicolons"), "|": N_("vertical bars")}
+
+
+def _encoding(key: str) -> Msg | str:
+    """An encoding's name for people, read in their language when shown."""
+    return Msg(ENCODINGS[key]) if key in ENCODINGS else key
 _SEPARATOR_HINT = re.compile(r"sep=([,;\t|])[ \t]*\r?\n")
 
 
@@ -292,17 +322,19 @@ def _inflate(data: bytes, limit: _Limit, hopeful: bool) -> io.BytesIO | None:
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limit.bytes:
-                    raise limit.exceeded(f"holds more than {limit.max_mb:,.0f} MB once decompressed")
+                    raise limit.exceeded(M_("holds more than {limit:,.0f} MB once decompressed",
+                                            limit=limit.max_mb))
                 if hopeful and size * len(data) > limit.bytes * max(source.tell(), 1):
                     out = None  # looks too big: count the rest without keeping it
                 if out is not None:
                     out.write(chunk)
     except EOFError as exc:
-        raise ImportProblemError(f"'{limit.file_name}' is cut short: the gzip file ends before its data does. "
-                                 "Copy or download it again, complete this time.") from exc
+        raise ImportProblemError(M_("'{file}' is cut short: the gzip file ends before its data does. "
+                                    "Copy or download it again, complete this time.", file=limit.file_name)) from exc
     except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise ImportProblemError(f"'{limit.file_name}' is a damaged gzip file ({_brief(exc)}). Compress the CSV "
-                                 "again, or upload it uncompressed.") from exc
+        raise ImportProblemError(M_("'{file}' is a damaged gzip file ({detail}). Compress the CSV "
+                                    "again, or upload it uncompressed.", file=limit.file_name,
+                                    detail=_brief(exc))) from exc
     if out is not None:
         out.seek(0)
     return out
@@ -314,7 +346,7 @@ class _Text(NamedTuple):
 
     codec: str
     encoding: str
-    why: str
+    why: Msg | None
     start: str
     complete: bool  # the start is the whole text
 
@@ -324,24 +356,25 @@ def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
     without keeping it. A byte-order mark is unambiguous and wins over the choice made in
     the app; "auto" then tries UTF-16 without a mark, UTF-8, Shift_JIS and, for text that
     reads as Western European rather than Japanese, Windows-1252."""
-    bom_failed = ""
+    bom_failed = None
     for bom, codec, used in _BOMS:
         if view[: len(bom)] == bom:
-            why = "" if encoding in ("auto", used) else f" (its byte-order mark says so, not {encoding})"
+            why = None if encoding in ("auto", used) else M_("(its byte-order mark says so, not {encoding})",
+                                                              encoding=encoding)
             try:
                 return _decoded(view, codec, used, why, file_name, strict=encoding == "auto")
             except UnicodeDecodeError:  # looked like a mark, but what follows is not that text
-                bom_failed = f", although it starts like {ENCODINGS[used]}"
+                bom_failed = used
     if encoding in ("auto", "utf-16"):
         order = _utf16_without_bom(bytes(view[:4096]))
         if order or encoding == "utf-16":
-            why = " (recognised without a byte-order mark)" if encoding == "auto" else ""
+            why = M_("(recognised without a byte-order mark)") if encoding == "auto" else None
             return _decoded(view, order or "utf-16-le", "utf-16", why, file_name)
     if encoding == "auto":
         found = {}
         for codec in ("utf-8", "cp932", "cp1252"):
             try:
-                found[codec] = _decoded(view, codec, codec, "", file_name, strict=True)
+                found[codec] = _decoded(view, codec, codec, None, file_name, strict=True)
             except UnicodeDecodeError:
                 continue
             if codec == "utf-8" or (codec == "cp932" and not _accents_seen_as_kanji(found[codec].start)):
@@ -350,16 +383,19 @@ def _decode(view: memoryview, encoding: str, file_name: str) -> _Text:
             return found["cp1252"]
         if "cp932" in found:
             return found["cp932"]
-        raise ImportProblemError(
-            f"The file's text is neither UTF-8 nor Shift_JIS (CP932) nor Windows-1252{bom_failed}. Save it as "
-            "UTF-8 CSV and try again."
-        )
+        if bom_failed:
+            raise ImportProblemError(M_(
+                "The file's text is neither UTF-8 nor Shift_JIS (CP932) nor Windows-1252, although it starts like "
+                "{encoding}. Save it as UTF-8 CSV and try again.", encoding=_encoding(bom_failed)))
+        raise ImportProblemError(M_(
+            "The file's text is neither UTF-8 nor Shift_JIS (CP932) nor Windows-1252. Save it as UTF-8 CSV and "
+            "try again."))
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
-        raise ImportProblemError(f"'{encoding}' is not an encoding Mitoshi knows; choose one of "
-                                 f"{[e for e in ENCODINGS if e != 'auto']}.") from exc
-    return _decoded(view, "utf-8-sig" if encoding == "utf-8" else encoding, encoding, "", file_name)
+        raise ImportProblemError(M_("'{encoding}' is not an encoding Mitoshi knows; choose one of {known}.",
+                                    encoding=encoding, known=str([e for e in ENCODINGS if e != 'auto']))) from exc
+    return _decoded(view, "utf-8-sig" if encoding == "utf-8" else encoding, encoding, None, file_name)
 
 
 def _accents_seen_as_kanji(text: str) -> bool:
@@ -393,7 +429,8 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _decoded(view: memoryview, codec: str, used: str, why: str, file_name: str, strict: bool = False) -> _Text:
+def _decoded(view: memoryview, codec: str, used: str, why: Msg | None, file_name: str,
+             strict: bool = False) -> _Text:
     """Decode everything, refusing bytes that are not ``codec``, NUL characters and files
     of only blanks. With ``strict`` a decoding error is raised as is, so that the caller
     can try another codec."""
@@ -405,22 +442,21 @@ def _decoded(view: memoryview, codec: str, used: str, why: str, file_name: str, 
         except UnicodeDecodeError as exc:
             if strict:
                 raise
-            raise ImportProblemError(
-                f"'{file_name}' is not valid {ENCODINGS.get(used, used)} (byte {at + exc.start:,} cannot be "
-                "read). Choose another encoding, or save the file as UTF-8."
-            ) from exc
+            raise ImportProblemError(M_(
+                "'{file}' is not valid {encoding} (byte {byte:,} cannot be read). Choose another encoding, or save "
+                "the file as UTF-8.", file=file_name, encoding=_encoding(used), byte=at + exc.start)) from exc
         if "\x00" in text:
-            raise ImportProblemError(
-                f"'{file_name}' holds NUL characters, so it is not plain text in {ENCODINGS.get(used, used)}. "
+            raise ImportProblemError(M_(
+                "'{file}' holds NUL characters, so it is not plain text in {encoding}. "
                 "If it is Excel's \u201cUnicode text\u201d, choose UTF-16; otherwise save it from Excel as "
-                "\u201cCSV UTF-8\u201d."
-            )
+                "\u201cCSV UTF-8\u201d.", file=file_name, encoding=_encoding(used)))
         has_text = has_text or (bool(text) and not text.isspace())
         if len(start) < _SNIFF_CHARS:
             start += text[: _SNIFF_CHARS - len(start)]
         length += len(text)
     if not has_text:
-        raise ImportProblemError(f"'{file_name}' is empty. Choose a file with a header row and data rows.")
+        raise ImportProblemError(M_("'{file}' is empty. Choose a file with a header row and data rows.",
+                                    file=file_name))
     return _Text(codec, used, why, start, complete=length <= _SNIFF_CHARS)
 
 
@@ -481,10 +517,12 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
     except Exception as exc:  # calamine raises its own error types for broken files
         raise _not_a_workbook(file_name, exc) from exc
     if not sheets:
-        raise ImportProblemError(f"'{file_name}' has no sheets. Save the workbook with the data on a sheet.")
+        raise ImportProblemError(M_("'{file}' has no sheets. Save the workbook with the data on a sheet.",
+                                    file=file_name))
     chosen = sheet if sheet is not None else sheets[0]
     if chosen not in sheets:
-        raise ImportProblemError(f"'{file_name}' has no sheet '{chosen}'; its sheets are {list(sheets)}.")
+        raise ImportProblemError(M_("'{file}' has no sheet '{sheet}'; its sheets are {sheets}.", file=file_name,
+                                    sheet=chosen, sheets=str(list(sheets))))
     if archive is not None and _suffix(file_name) != ".ods":
         try:
             rows, columns = _sheet_extent(archive, chosen)
@@ -492,9 +530,10 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
             raise _not_a_workbook(file_name, exc) from exc
         if rows * columns > limit.bytes // _BYTES_PER_SHEET_CELL:
             raise limit.exceeded(
-                f"has sheet '{chosen}' spanning {rows:,} rows × {columns:,} columns from A1 to its last filled cell, "
-                f"more than the {limit.bytes // _BYTES_PER_SHEET_CELL:,} cells that fit",
-                "Delete stray cells far from the data, or save the sheet as CSV.",
+                M_("has sheet '{sheet}' spanning {rows:,} rows × {columns:,} columns from A1 to its last filled "
+                   "cell, more than the {cells:,} cells that fit", sheet=chosen, rows=rows, columns=columns,
+                   cells=limit.bytes // _BYTES_PER_SHEET_CELL),
+                M_("Delete stray cells far from the data, or save the sheet as CSV."),
             )
     try:
         grid = pd.read_excel(book, sheet_name=chosen, header=None, keep_default_na=False, na_values=[""])
@@ -502,7 +541,8 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
         raise _not_a_workbook(file_name, exc) from exc
     filled = grid.notna().any(axis=1).to_numpy()
     if not filled.any():
-        raise ImportProblemError(f"Sheet '{chosen}' of '{file_name}' is empty. Choose the sheet with the data.")
+        raise ImportProblemError(M_("Sheet '{sheet}' of '{file}' is empty. Choose the sheet with the data.",
+                                    sheet=chosen, file=file_name))
     grid = grid.iloc[filled.argmax():]  # the header is the first row with something in it
     frame = grid.iloc[1:].reset_index(drop=True).infer_objects()  # the header made every column text
     frame.columns = grid.iloc[0].tolist()
@@ -510,8 +550,9 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
 
 
 def _not_a_workbook(file_name: str, exc: BaseException) -> ImportProblemError:
-    return ImportProblemError(f"'{file_name}' is not a readable Excel workbook ({_brief(exc)}). Open it in "
-                              "Excel and save it again as .xlsx, or export the sheet as CSV.")
+    return ImportProblemError(M_("'{file}' is not a readable Excel workbook ({detail}). Open it in "
+                                 "Excel and save it again as .xlsx, or export the sheet as CSV.", file=file_name,
+                                 detail=_brief(exc)))
 
 
 def _open_zip(data: bytes, file_name: str, limit: _Limit) -> zipfile.ZipFile:
@@ -523,7 +564,7 @@ def _open_zip(data: bytes, file_name: str, limit: _Limit) -> zipfile.ZipFile:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _not_a_workbook(file_name, exc) from exc
     if unzipped > limit.bytes:
-        raise limit.exceeded(f"holds {unzipped / _MB:,.0f} MB once unzipped")
+        raise limit.exceeded(M_("holds {size:,.0f} MB once unzipped", size=unzipped / _MB))
     return archive
 
 
@@ -668,8 +709,9 @@ def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
     names = [f.name for f in fields]
     repeated = sorted(n for n, count in Counter(names).items() if count > 1)
     if repeated:
-        raise ImportProblemError(f"'{file_name}' has more than one column called {repeated[:5]}; rename them "
-                                 "so each is unique and retry.")
+        raise ImportProblemError(M_(
+            "'{file}' has more than one column called {columns}; rename them so each is unique and retry.",
+            file=file_name, columns=str(repeated[:5])))
     kept = [f for f in fields if _readable(f.type)]
     left_out = [f for f in fields if not _readable(f.type)]
     kept_names = {f.name for f in kept}
@@ -680,9 +722,9 @@ def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
     )
     in_memory = max(unpacked, meta.num_rows * len(kept) * 8)  # at least 8 bytes a cell once read
     if in_memory > limit.bytes:
-        raise limit.exceeded(f"holds {meta.num_rows:,} rows × {len(kept)} columns, about "
-                             f"{in_memory / _MB:,.0f} MB once read",
-                             "Export only the columns and the period you need, or split the file by period.")
+        raise limit.exceeded(M_("holds {rows:,} rows × {columns} columns, about {size:,.0f} MB once read",
+                                rows=meta.num_rows, columns=len(kept), size=in_memory / _MB),
+                             M_("Export only the columns and the period you need, or split the file by period."))
     try:
         table = parquet.read(columns=[f.name for f in kept], use_pandas_metadata=False)
         table = pa.table([_plain(table.column(f.name), f.type) for f in kept], names=[f.name for f in kept])
@@ -692,15 +734,15 @@ def _read_parquet(data: bytes, file_name: str, limit: _Limit) -> RawTable:
     notes = []
     if left_out:
         described = ", ".join(f"'{_shorten(f.name)}' ({_shorten(str(f.type), 30)})" for f in left_out)
-        notes.append(f"Left out {len(left_out)} column(s) of a type Mitoshi does not read: {described}. Only "
-                     "text, numbers, true/false, dates and timestamps are read; convert these in the file if "
-                     "you need them.")
-    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), notes=tuple(notes))
+        notes.append(M_("Left out {n} column(s) of a type Mitoshi does not read: {described}. Only "
+                        "text, numbers, true/false, dates and timestamps are read; convert these in the file if "
+                        "you need them.", n=len(left_out), described=described))
+    return RawTable(frame=frame, file_name=file_name, size_bytes=len(data), note_facts=tuple(notes))
 
 
 def _not_parquet(file_name: str, exc: BaseException) -> ImportProblemError:
-    return ImportProblemError(f"'{file_name}' is not a readable Parquet file ({_brief(exc)}). Export it "
-                              "again, or save the table as CSV.")
+    return ImportProblemError(M_("'{file}' is not a readable Parquet file ({detail}). Export it "
+                                 "again, or save the table as CSV.", file=file_name, detail=_brief(exc)))
 
 
 def _readable(kind: pa.DataType) -> bool:
