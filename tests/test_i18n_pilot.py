@@ -82,6 +82,53 @@ def test_the_pilot_page_with_a_read_out_pilot_reads_in_japanese(warehouse_env):
     assert english_left(at, RUN_NAME) == [], english_left(at, RUN_NAME)
 
 
+def _designed_with_a_batch(warehouse_env) -> None:
+    """The example project's one-week pilot of S001 and S002, designed and saved, with a 7-day batch of a
+    moving average published for it and none of its days run (as tests/test_pages_pilot.py builds it)."""
+    from dataclasses import replace
+
+    from core.backtest.store import get_run
+    from core.handoff import store as handoff_store
+    from core.handoff.batch import PublishOptions, prepare_batch
+    from core.money.impact import Economics
+    from core.pilot.design import design_pilot, pilot_history
+    from core.pilot.store import save_design
+    from tests.conftest import store_run
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        planning.ensure_example_project(warehouse)
+        project = planning.list_projects(warehouse)[0]
+        planning.remember_project(warehouse, project.project_id)
+        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
+        handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
+            get_run(warehouse, run_id), "ma", horizon=7, service_level=0.9)))
+        dataset = warehouse.list_datasets()[0]
+        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=1, pre_weeks=4,
+                                                     smallest_effect_yearly=5e6),
+                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+        save_design(warehouse, replace(design, design_id=None))
+    finally:
+        warehouse.close()
+
+
+def test_a_designed_pilot_is_run_in_japanese(warehouse_env):
+    _designed_with_a_batch(warehouse_env)
+    at = _japanese("pages/pilot.py")
+    assert not at.error, _texts(at.error)
+    assert english_left(at, RUN_NAME) == [], english_left(at, RUN_NAME)
+    assert [m.value for m in at.metric][4:] == ["7日中0日", "2026年10月31日", "v1 · 2026年11月7日まで"]
+    assert "パイロットは2026年11月1日〜2026年11月7日（7日間）の予定です。まだどの日もデータにありません。" in _texts(at.markdown)
+    assert next(b for b in at.button if b.label == "パイロットの結果を集計").disabled
+    with using("ja"):
+        next(b for b in at.button if b.label == "デモチェーンでパイロットをシミュレーション").click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    done = next(t for t in _texts(at.success) if t.startswith("7日分（2026年11月1日〜2026年11月7日）をシミュレーション"))
+    assert "3,360行を追加しました" in done and re.search(r"1日あたり[+−]?[\d,.]+(万)?円変わりました", done)
+    assert english_left(at, RUN_NAME) == [], english_left(at, RUN_NAME)
+
+
 def test_the_forecast_watch_reads_in_japanese(demo_watched):
     at = _japanese("pages/monitoring.py")
     assert not at.error, _texts(at.error)

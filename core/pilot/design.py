@@ -86,7 +86,7 @@ import pandas as pd
 from core import fmt
 from core.columns import DATE, FREQ_WORDS, TARGET, Freq
 from core.errors import MitoshiError
-from core.i18n import M_, N_, Fmt, Msg, gettext, nM_
+from core.i18n import M_, N_, Fmt, Msg, gettext, language, nM_
 from core.money.outcomes import STORE  # "store": the outcomes' store column
 from core.pilot.evidence import DAYS_PER_YEAR, LOST_MARGIN, PROFIT, STOCKOUT_DAYS, WASTE_COST
 from core.warehouse import Dataset, Warehouse, quote
@@ -131,6 +131,11 @@ def joined(messages: list) -> object:
     if len(messages) == 1:
         return messages[0]
     return Msg(" ".join(f"{{p{i}}}" for i in range(len(messages))), {f"p{i}": m for i, m in enumerate(messages)})
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after another: a space between them in English, none after a Japanese 。."""
+    return ("" if language() == "ja" else " ").join(parts)
 
 
 def length_problem(weeks: object) -> Msg:
@@ -451,10 +456,10 @@ class PilotDesign:
                        "{most} weeks the smallest detectable yearly effect is {at_max}.").format(
             most=MAX_WEEKS, k=k, target=target, level=level, at_max=at_max)
         if self.weeks == MAX_WEEKS:
-            return f"{lead} {more}"
+            return sentences(lead, more)
         chosen = gettext("At {weeks} weeks the smallest detectable yearly effect is {mde}.").format(
             weeks=self.weeks, mde=fmt.yen_short(self.mde_yearly))
-        return f"{lead} {chosen} {more}"
+        return sentences(lead, chosen, more)
 
     # -- storage ------------------------------------------------------------------
     def to_dict(self) -> dict:

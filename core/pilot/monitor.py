@@ -77,6 +77,7 @@ from core.backtest.engine import dataset_data
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError, WarehouseError
 from core.i18n import M_, Msg, gettext, nM_, ngettext
+from core.pilot.design import sentences as together
 from core.forecast.base import FORECAST
 from core.handoff import store as handoff_store
 from core.handoff.batch import ORDER_QUANTITY, STEP
@@ -484,7 +485,7 @@ class BatchWatch:
                      if money.promise_stores else
                      gettext("The promise is an average over the backtest's weeks and its stores, not a forecast for "
                              "these weeks or these stores: seasons and store sizes move both figures."))
-            sentences.append(f"{text} {scope}")
+            sentences.append(together(text, scope))
         return sentences + [str(note) for note in money.notes]
 
     # -- stored and exported -------------------------------------------------------
