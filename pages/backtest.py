@@ -33,6 +33,22 @@ HORIZON_LABELS = {Freq.DAILY: N_("Horizon (daily periods)"), Freq.WEEKLY: N_("Ho
                   Freq.MONTHLY: N_("Horizon (monthly periods)")}
 LGBM_OBJECTIVES = {"tweedie": "Tweedie", "poisson": N_("Poisson"), "l2": N_("squared error (L2)")}
 
+
+def model_option(alias: str) -> str:
+    """A model and its rung; just the model where the two read alike (現行の発注)."""
+    name, rung = fmt.model_name(alias), rung_name(MODELS[alias].rung)
+    return name if name == rung else f"{name} · {rung}"
+
+
+def model_help(alias: str) -> str:
+    """A model's line of the picker's help: its name, rung and what it does."""
+    name, rung = fmt.model_name(alias), rung_name(MODELS[alias].rung)
+    summary = gettext(MODELS[alias].summary)
+    if name == rung:
+        return _("**{model}**: {summary}").format(model=name, summary=summary)
+    return _("**{model}** ({rung}): {summary}").format(model=name, rung=rung, summary=summary)
+
+
 st.title(_("Backtest the ladder"))
 st.caption(_("Rules and statistics before GBDT; every fold is judged on dates after its cutoff only — never a "
              "random split. Stop climbing when the next rung does not pay for itself."))
@@ -69,11 +85,8 @@ with st.container(border=True):
     st.markdown(_("**Models** — the ladder"))
     available = [a for a in MODELS if a != "practice" or dataset.spec.orders]
     default = [a for a in ("practice", *DEFAULT_LADDER) if a in available]
-    chosen_models = st.multiselect(
-        _("Models"), available, default=default, key="bt_models",
-        format_func=lambda a: f"{fmt.model_name(a)} · {rung_name(MODELS[a].rung)}", help="\n\n".join(
-            _("**{model}** ({rung}): {summary}").format(model=fmt.model_name(a), rung=rung_name(MODELS[a].rung),
-                                                       summary=gettext(MODELS[a].summary)) for a in available))
+    chosen_models = st.multiselect(_("Models"), available, default=default, key="bt_models", format_func=model_option,
+                                   help="\n\n".join(model_help(a) for a in available))
     with st.expander(_("Model settings")):
         st.caption(_("Each setting starts at the model's own default, the one `python -m core.backtest` uses."))
         p1, p2, p3 = st.columns(3)

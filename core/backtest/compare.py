@@ -233,7 +233,7 @@ def scope_differences(scopes: Mapping[str, RunScope]) -> list[str]:
     values = list(scopes.values())
 
     def each(text: Callable[[RunScope], str]) -> str:
-        return ", ".join(f"{name}: {text(v)}" for name, v in zip(names, values, strict=True))
+        return gettext(", ").join(f"{name}: {text(v)}" for name, v in zip(names, values, strict=True))
 
     out: list[str] = []
     none = gettext("none")
