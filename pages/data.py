@@ -11,7 +11,7 @@ from core.data import charts as data_charts
 from core.data.explore import group_name
 from core.data.labels import column_label
 from core.errors import MitoshiError
-from core.i18n import _, render
+from core.i18n import _, pgettext, render
 from core.text import md
 from ui import queries
 from ui.navigation import stay_in_app
@@ -80,23 +80,21 @@ with st.container(border=True):
         if chosen:
             filters.append((column, tuple(chosen)))
     filters = tuple(filters)
-    by = filter_cols[-1].selectbox(
-        _("Split by"), [None, *segments],
-        format_func=lambda c: _("chain total") if c is None else column_label(dataset, c),
-        key=f"by_{dataset.dataset_id}",
-    )
+    # Option labels translated now, in the run's language (a format_func may be called outside the run).
+    splits = {None: _("chain total"), **{c: column_label(dataset, c) for c in segments}}
+    by = filter_cols[-1].selectbox(_("Split by"), list(splits), format_func=splits.get, key=f"by_{dataset.dataset_id}")
 
 unit = column_label(dataset, TARGET)  # what the target measures, in the user's own words
 grains = [g for g in Freq if list(Freq).index(g) >= list(Freq).index(dataset.freq)]
 
 tab_time, tab_season, tab_promo, tab_practice, tab_series, tab_rows = st.tabs(
-    [_("Over time"), _("Seasonality"), _("Promotions"), _("Today's ordering"), _("One series"),
+    [_("Over time"), _("Seasonality"), _("Promotions"), _("Today's ordering"), pgettext("tab", "One series"),
      _("Rows and masters")]
 )
 
 with tab_time:
     grain = st.segmented_control(
-        _("Period"), grains, default=grains[min(1, len(grains) - 1)], format_func=lambda g: g.text,
+        _("Period"), grains, default=grains[min(1, len(grains) - 1)], format_func={g: g.text for g in grains}.get,
         key=f"grain_{dataset.dataset_id}",
     ) or grains[0]
     totals = queries.totals_over_time(dataset.dataset_id, filters, by, grain)
@@ -126,7 +124,7 @@ with tab_promo:
                   "its effect here."))
     else:
         default = next((i for i, f in enumerate(flags) if "promo" in f.lower()), 0)
-        flag = st.selectbox(_("Column"), flags, index=default, format_func=lambda c: column_label(dataset, c),
+        flag = st.selectbox(_("Column"), flags, index=default, format_func={c: column_label(dataset, c) for c in flags}.get,
                             key=f"flag_{dataset.dataset_id}")
         effect = queries.flag_effect(dataset.dataset_id, filters, by, flag)
         if effect.empty:
@@ -155,11 +153,11 @@ with tab_practice:
         grain = Freq.WEEKLY if dataset.freq is Freq.DAILY else dataset.freq
         practice = queries.totals_over_time(dataset.dataset_id, filters, None, grain)
         st.plotly_chart(data_charts.practice_over_time(practice, unit, grain.text), width="stretch")
-        share = _("stockout share")
+        share = _("Stockout share")
         table(
             summary.assign(grp=summary["grp"].map(group_name)).rename(columns={
-                "grp": column_label(dataset, by) if by else _("scope"), "ordered": _("ordered"), "sold": _("sold"),
-                "left_over": _("left over"), "stockout_share": share}),
+                "grp": column_label(dataset, by) if by else _("Scope"), "ordered": _("Ordered"), "sold": _("Sold"),
+                "left_over": _("Left over"), "stockout_share": share}),
             column_config={share: st.column_config.NumberColumn(format="percent")},
         )
         if facts["has_stockouts"]:

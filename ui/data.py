@@ -134,7 +134,9 @@ def read_upload(file: UploadedFile, slot: str = "import") -> tuple[Upload, RawTa
     is_excel = file.name.lower().endswith(EXCEL_SUFFIXES)
     prefix = "" if slot == "import" else f"{slot}_"
     a, b = st.columns(2)
-    encoding = a.selectbox(_("Text encoding"), list(ENCODINGS), format_func=lambda e: _(ENCODINGS[e]),
+    # Labels translated now, in the run's language (a format_func may be called outside the run).
+    encodings = {key: _(label) for key, label in ENCODINGS.items()}
+    encoding = a.selectbox(_("Text encoding"), list(ENCODINGS), format_func=encodings.get,
                            key=f"{prefix}encoding", disabled=not is_csv)
     upload = Upload(file, encoding, slot=slot)
     raw = upload.read()
@@ -188,8 +190,8 @@ def mapping_form(upload: Upload, raw: RawTable) -> ColumnMapping:
     orders = b.selectbox(_("Today's orders (optional)"), optional, index=optional.index(suggestion.orders),
                          key=key("orders"), format_func=lambda v: "—" if v is None else v,
                          help=_("Units ordered for that date by today's practice."))
-    freq = c.selectbox(_("Frequency"), [None, *Freq], key=key("freq"),
-                       format_func=lambda f: _("infer from the dates") if f is None else f.text)
+    frequencies = {None: _("infer from the dates"), **{f: f.text for f in Freq}}
+    freq = c.selectbox(_("Frequency"), [None, *Freq], key=key("freq"), format_func=frequencies.get)
     return ColumnMapping(
         keys=tuple(keys), date=date, target=target, attributes=tuple(attributes), exog_known=tuple(known),
         exog_unknown=tuple(unknown), stockout=stockout, orders=orders, freq=freq,
@@ -209,12 +211,9 @@ def repairs_form(upload: Upload, report: ImportReport | AppendReport, chosen: Re
         if isinstance(labels, str):
             st.checkbox(_(labels), key=upload.key(f"repair_{name}"))
         else:
-            options = [None, *labels]
-            st.radio(
-                _(REPAIR_TITLES[name]), options,
-                format_func=lambda o, labels=labels: _("Do not repair (block the import)") if o is None else _(labels[o]),
-                key=upload.key(f"repair_{name}"), horizontal=True,
-            )
+            options = {None: _("Do not repair (block the import)"), **{o: _(label) for o, label in labels.items()}}
+            st.radio(_(REPAIR_TITLES[name]), list(options), format_func=options.get, key=upload.key(f"repair_{name}"),
+                     horizontal=True)
 
 
 def report_outcome(report: ImportReport) -> None:
@@ -242,8 +241,8 @@ def _problems_and_notes(report: ImportReport | AppendReport, appending: bool) ->
             blocked = (_("{n} problem(s) block the import. Each says how to fix it; repairs you can choose appear "
                          "above.") if repairable else
                        _("{n} problem(s) block the import. Each says how to fix it."))
-        st.error(blocked.format(n=n) + " " + _("Others may show once these are fixed: the file is checked step by "
-                                               "step."), icon=":material/block:")
+        st.error(_sentences(blocked.format(n=n), _("Others may show once these are fixed: the file is checked step "
+                                                   "by step.")), icon=":material/block:")
         for problem in report.problems:
             with st.container(border=True):
                 st.markdown(f"**{md(problem.message)}**")
@@ -251,6 +250,11 @@ def _problems_and_notes(report: ImportReport | AppendReport, appending: bool) ->
                     table(problem.examples.rename(columns=_example_header))
     for note in report.notes:
         st.info(md(note), icon=":material/build:")
+
+
+def _sentences(first: str, second: str) -> str:
+    """Two sentences one after the other: a space between them in English, none in Japanese."""
+    return _("{sentence} {next}").format(sentence=first, next=second)
 
 
 def _example_header(column: object) -> object:
@@ -381,7 +385,8 @@ def _append_file(warehouse: Warehouse, dataset: Dataset, file: UploadedFile) -> 
             overlap = _("{n:,} of these rows have a series and date the dataset already holds ({first} → {last}); "
                         "all with the values already stored.")
         st.warning(overlap.format(**facts), icon=":material/warning:")
-        choice = st.radio(_("When dates overlap"), list(OVERLAP_CHOICES), format_func=lambda c: _(OVERLAP_CHOICES[c]),
+        choices = {key: _(label) for key, label in OVERLAP_CHOICES.items()}
+        choice = st.radio(_("When dates overlap"), list(choices), format_func=choices.get,
                           key=upload.key("append_overlap"))
         replace_rows = choice == "replace"
     blocked = bool(info["overlap"]) and not replace_rows
@@ -439,7 +444,7 @@ def _last_append(dataset: Dataset) -> None:
     now = _("'{name}' now has {rows:,} rows of {series:,} series, {start} → {end}.").format(
         name=md(after.name), rows=after.n_rows, series=after.n_series, start=fmt.date(after.start_date),
         end=fmt.date(after.end_date))
-    st.success(done_text.format(**facts) + " " + now, icon=":material/check_circle:")
+    st.success(_sentences(done_text.format(**facts), now), icon=":material/check_circle:")
 
 
 def _extend_demo_form(warehouse: Warehouse, dataset: Dataset) -> None:
