@@ -72,6 +72,9 @@ def test_the_data_page_in_japanese(warehouse_env):
     assert "週次の販売数" in titles and "現行の発注と販売数の比較（週次）" in titles
     assert "曜日別の販売数（指数、100＝グループの平均）" in titles
     assert {"販売数", "発注数（現行の発注）", "欠品の系列×日"} <= _legends(at)
+    over_time = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]
+    assert over_time["hoverformat"] == "%Y年%-m月%-d日"  # dates on the axis and in the hover as 年月日
+    assert [stop["value"] for stop in over_time["tickformatstops"]] == ["%-m月%-d日", "%Y年%-m月", "%Y年"]
     shown = _shown(at)
     with using("ja"):
         first = fmt.date(REFERENCE_END_DATE - pd.Timedelta(days=3 * 365 - 1))
