@@ -401,7 +401,7 @@ def pilot_step_fact(evidence: OnlineEvidence, plan: object, held: bool = False) 
     """The next step of the online evaluation, by how far it got, as a fact (``plan``: the
     problem definition's online evaluation plan, in the PM's words; ``held``: a finished
     pilot left a condition open, so it is no rollout yet)."""
-    from core.planning.texts import fact  # the product's example plan reads in either language
+    from core.planning.texts import DEFINITION, fact  # the product's example plan reads in either language
 
     if interim(evidence):
         left = evidence.days_planned - evidence.days_read
@@ -421,7 +421,7 @@ def pilot_step_fact(evidence: OnlineEvidence, plan: object, held: bool = False) 
     written = render(plan).strip()
     if written:
         return M_("Start the online evaluation as planned: {plan}", plan=fact(plan.strip() if isinstance(plan, str)
-                                                                             else plan))
+                                                                             else plan, DEFINITION))
     return M_("Start an online evaluation: a few pilot stores ordering from the forecasts, compared with the others.")
 
 

@@ -70,7 +70,8 @@ from core.planning.criteria import (
 )
 from core.planning.definition import ProblemDefinition
 from core.planning.errors import CriterionError
-from core.planning.texts import fact as user_fact
+from core.planning.texts import DEFINITION
+from core.planning.texts import fact as _fact
 
 GO, CONDITIONAL_GO, NO_GO = "GO", "CONDITIONAL GO", "NO-GO"
 VERDICTS = (GO, CONDITIONAL_GO, NO_GO)
@@ -81,6 +82,12 @@ SIGNIFICANCE = 0.05
 # A text the snapshot keeps: a message as facts, a formatted value, or a plain string (a
 # name, what a person typed, or a sentence stored before texts were facts).
 Text = Msg | Fmt | str
+
+
+def user_fact(value: object) -> object:
+    """A problem definition's text as the snapshot keeps it: the product's example text as a
+    message (it reads in the reader's language), what the PM typed as typed."""
+    return _fact(value, DEFINITION)
 
 
 def verdict_label(verdict: str) -> str:
