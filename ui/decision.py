@@ -263,7 +263,7 @@ def _per_item(ordering: object) -> bool:
     stored message whose English says so)."""
     text = getattr(ordering, "text", ordering)
     if isinstance(ordering, dict):
-        text = ordering.get("msg", "")
+        text = ordering.get("msg") or ordering.get("text") or ""
     return str(text).startswith("each item")
 
 

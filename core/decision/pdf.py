@@ -37,7 +37,7 @@ from core.backtest import accounting
 from core.columns import Freq
 from core.decision import online as pilot
 from core.decision.verdict import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
-from core.i18n import N_, _, gettext, language, ngettext, pgettext, render, using
+from core.i18n import N_, Fmt, Msg, _, gettext, language, ngettext, pgettext, render, using
 from core.pilot.evidence import NONE, PROFIT, READ
 
 PRODUCT = N_("Mitoshi 見通し — GO / NO-GO report")
@@ -75,7 +75,22 @@ def said(value: object) -> str:
     facts — translated when a catalog has it, else as it is. None is empty."""
     if isinstance(value, str):
         return gettext(value) if value.strip() else value
-    return render(value)
+    return render(_message(value))
+
+
+_MSG_FIELDS = {"text", "params", "plural", "count", "context"}
+
+
+def _message(value: object) -> object:
+    """A ``Msg`` kept as its dataclass fields (``dataclasses.asdict`` of a snapshot) back as
+    a ``Msg``, through its parameters; anything else as it is."""
+    if isinstance(value, dict) and set(value) == _MSG_FIELDS and isinstance(value.get("text"), str):
+        params = {k: _message(v) for k, v in (value.get("params") or {}).items()}
+        return Msg(value["text"], params, plural=value.get("plural"), count=value.get("count"),
+                   context=value.get("context"))
+    if isinstance(value, dict) and set(value) == {"kind", "value", "options"} and isinstance(value.get("kind"), str):
+        return Fmt(value["kind"], value.get("value"), dict(value.get("options") or {}))
+    return value
 
 
 def verdict_text(verdict: str) -> str:
@@ -716,7 +731,7 @@ def _significance_and_stability(pdf, d: Decision) -> None:
                                                         n=fmt.count(s.get("periods"))))
                 for s in d.significance]
         _table(pdf, (_("{model} against").format(model=_policy_name(d.model)), _("Result"), _("p-value"), _("Test")),
-               rows, (38, 34, 20, 88))
+               rows, (44, 30, 18, 88))
     else:
         _paragraph(pdf, _("No significance test: the run had no baseline to test against."), color=MUTED)
     pdf.ln(2)
