@@ -72,9 +72,11 @@ with st.expander(_("Evaluate a run"), expanded=not history, icon=":material/gave
     models = [*(m.alias for m in run.config.models), *external.effort_weeks(warehouse, run.run_id)]  # + made elsewhere
     others = [m for m in models if m != "practice" and (pick is None or m != pick.model)]
     options = ([pick.model] if pick else []) + others
+    # Worded here, in the run's language: a widget's format_func may be called outside the script run.
+    names = {m: said(pick.label()) if pick and m == pick.model else fmt.model_name(m) for m in options}
     model = st.selectbox(
         _("Model to take to production"), options, key=f"report_model_{pid}_{run.run_id}_{pick.model if pick else ''}",
-        format_func=lambda m: said(pick.label()) if pick and m == pick.model else fmt.model_name(m),
+        format_func=names.get,
         help=_("Preselected: the model the verdict takes by the talk's ladder — the cheapest rung (rules, then "
                "statistics, then GBDT) that meets every criterion and the KPI target, pays for its running cost and "
                "keeps the constraints (no more stockouts than the baseline); failing that, the cheapest that meets "

@@ -94,7 +94,7 @@ def render_decision(decision: Decision, key: str) -> None:
             shown = (":blue[:material/hourglass_empty: **" + _("not yet evaluated") + "**]" if c.pending
                      else mark[c.passed])
             where = " · *" + _("online (pilot)") + "*" if c.online else ""
-            st.markdown(_("{result} &nbsp; **{criterion}** — measured **{measured}**{where}").format(
+            st.markdown(_("{result}\u00a0\u00a0**{criterion}** — measured **{measured}**{where}").format(
                 result=shown, criterion=md(said(c.criterion)), measured=md(said(c.measured_text)), where=where))
             st.caption(md(said(c.evidence)) + ("  \n" + _("Why this threshold: {note}").format(note=md(said(c.note)))
                                                 if said(c.note) else ""))
