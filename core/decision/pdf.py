@@ -36,7 +36,17 @@ from core import fmt, periods
 from core.backtest import accounting
 from core.columns import Freq
 from core.decision import online as pilot
-from core.decision.verdict import AREAS, CONDITIONAL_GO, GO, NO_GO, SCORE_MEANING, CriterionResult, Decision, score_band
+from core.decision.verdict import (
+    AREAS,
+    CONDITIONAL_GO,
+    GO,
+    NO_GO,
+    SCORE_MEANING,
+    CriterionResult,
+    Decision,
+    score_band,
+    verdict_label,
+)
 from core.i18n import N_, Fmt, Msg, _, gettext, language, ngettext, pgettext, render, using
 from core.pilot.evidence import NONE, PROFIT, READ
 
@@ -95,10 +105,6 @@ def _message(value: object) -> object:
 
 def verdict_text(verdict: str) -> str:
     """GO / 条件付きGO / NO-GO: a stored verdict (a machine key) for people."""
-    try:
-        from core.decision.verdict import verdict_label
-    except ImportError:  # a verdict module without labels: its key, through the catalogs
-        return said(verdict)
     return verdict_label(verdict)
 
 
@@ -582,7 +588,7 @@ def _online(pdf, d: Decision, charts) -> None:
         pdf.ln(1)
         _table(pdf, (_("Measure"), _("Yearly effect (chain)"), _("Interval"), _("p-value"), _("Reading")),
                [tuple(said(r[k]) for k in ("measure", "yearly", "interval", "p_value", "reading")) for r in rows],
-               (38, 32, 62, 18, 30), align=("L", "R", "L", "R", "L"))
+               (34, 38, 58, 18, 32), align=("L", "R", "L", "R", "L"))
         _paragraph(pdf, _("Difference-in-differences of treated against control stores, before against during the "
                           "pilot; intervals from the stores' changes, each store one observation (its days may be as "
                           "correlated as days are). Reading: better or worse when the whole interval is on one side "

@@ -295,7 +295,8 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
                 level=f"{curve[best]['service_level'] * 100:g}%", amount=fmt.yen_short(savings[best])),
                 (best, savings[best]), xytext=(0, -6 if close else 5), textcoords="offset points",
                 ha="center" if 0 < best < len(curve) - 1 else "left" if best == 0 else "right",
-                va="top" if close else "bottom", fontsize=7)
+                va="top" if close else "bottom", fontsize=7,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}, zorder=4)  # the curve never crosses it
     if decided is not None:
         ax.axhline(decided, color=INK, linestyle=(0, (5, 2.5)), linewidth=1.0)
         ax.annotate(_("as decided: {amount}").format(amount=fmt.yen_short(decided)),
@@ -307,7 +308,9 @@ def _sensitivity(ax, curve: list[dict], chosen: str, chosen_row: dict | None, wi
     ax.set_axisbelow(True)
     _title(ax, _("{model}: savings by service level").format(model=name), width_mm)
     ax.set_xlabel(_("target service level ({period} without a stockout)").format(period=period))
-    ax.legend(loc="best", fontsize=7, handlelength=2.6)  # where the line and the labels leave room
+    # Where the line and the labels leave room; on white, so that the dashed line never runs through its text.
+    ax.legend(loc="best", fontsize=7, handlelength=2.6, frameon=True, facecolor="white", edgecolor="none",
+              framealpha=1.0)
 
 
 def _yen_axis(ax, values: Sequence[float]) -> None:
