@@ -147,7 +147,8 @@ def english_left(at, allowed: set[str] = frozenset()) -> list[str]:
     messages = _english_messages()
     left = []
     for text in shown_texts(at):
-        plain = text.replace("\\", "").replace("**", "").strip()
+        plain = re.sub(r"<[^>]+>|:(?:red|green|orange|blue|violet|gray|grey|rainbow|primary)(?:-background)?\[|&nbsp;",
+                       " ", text.replace("\\", "").replace("**", "")).strip()
         if plain in messages or text in messages:
             left.append(f"{text!r}: an English catalog message shown as it is")
             continue

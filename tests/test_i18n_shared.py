@@ -238,7 +238,6 @@ def test_a_callback_speaks_the_sessions_language():
 # ---------------------------------------------------------------------------------
 # Every catalog
 # ---------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=False, reason="other domains in progress")
 def test_every_catalog_is_complete():
     from core.i18n import catalogs
 

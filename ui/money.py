@@ -67,10 +67,12 @@ def run_picker(key: str, label: str | None = None) -> runs.RunInfo | None:
     by_id = {r.run_id: r for r in stored}
     remembered = st.session_state.get("money_run")
     ids = list(by_id)
+    # worded now, in the run's language (AppTest calls format_func outside the run)
+    labels = {i: _("{run} · {dataset} · {n:,} series · {created}").format(
+        run=r.name, dataset=r.dataset_name, n=r.n_series,
+        created=f"{fmt.date(r.created_at)} {r.created_at:%H:%M}") for i, r in by_id.items()}
     chosen = st.selectbox(label or _("Backtest run"), ids, index=ids.index(remembered) if remembered in by_id else 0,
-                          key=key, format_func=lambda i: _("{run} · {dataset} · {n:,} series · {created}").format(
-                              run=by_id[i].name, dataset=by_id[i].dataset_name, n=by_id[i].n_series,
-                              created=f"{by_id[i].created_at:%Y-%m-%d %H:%M}"))
+                          key=key, format_func=labels.get)
     st.session_state["money_run"] = chosen
     return by_id[chosen]
 

@@ -217,6 +217,11 @@ class Msg:
     def __str__(self) -> str:
         return render(self)
 
+    def __hash__(self) -> int:  # its params are a dict: hash what it would store
+        import json
+
+        return hash(json.dumps(self.to_json(), sort_keys=True, default=str))
+
     def __add__(self, other: object) -> str:  # a Msg used like a str still reads
         return str(self) + str(other)
 
