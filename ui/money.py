@@ -72,7 +72,7 @@ def run_picker(key: str, label: str | None = None) -> runs.RunInfo | None:
         run=r.name, dataset=r.dataset_name, n=r.n_series,
         created=f"{fmt.date(r.created_at)} {r.created_at:%H:%M}") for i, r in by_id.items()}
     chosen = st.selectbox(label or _("Backtest run"), ids, index=ids.index(remembered) if remembered in by_id else 0,
-                          key=key, format_func=labels.get)
+                          key=key, format_func=lambda i: labels.get(i, i))
     st.session_state["money_run"] = chosen
     return by_id[chosen]
 
@@ -183,10 +183,10 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
     # Widgets are keyed by the dataset too: a value typed for one dataset stays in the session under its key,
     # so switching the run to another dataset shows that dataset's own settings instead of carrying it over.
     key = f"{key}_{dataset_id}" if dataset_id else key
-    models = {SHELF: SHELF_CHOICE, ERRORS: ERRORS_CHOICE}
+    models = {SHELF: _(SHELF_CHOICE), ERRORS: _(ERRORS_CHOICE)}  # worded in the run (AppTest formats outside it)
     money_model = st.selectbox(
         _("How money is counted"), list(models), index=list(models).index(stored.money_model),
-        format_func=lambda m: _(models[m]), key=f"{key}_money_model",
+        format_func=lambda m: models.get(m, m), key=f"{key}_money_model",
         help=_("The shelf simulation needs units of items with prices, costs and shelf lives (from the data, or the "
                "averages below). For turnover in currency, or units without prices, count each unit forecast too "
                "high or too low at a cost you give."))
@@ -216,9 +216,11 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
                 under=unit_yen(config.error_costs.under), over=unit_yen(config.error_costs.over)))
         else:
             a, b = st.columns([2, 1])
+            modes = {OPTIMAL_CHOICE: _(OPTIMAL_CHOICE), FIXED_CHOICE: _(FIXED_CHOICE)}  # worded in the run
             mode = a.radio(
-                _("How the stores would order from a forecast"), [OPTIMAL_CHOICE, FIXED_CHOICE], key=f"{key}_mode",
-                index=0 if stored.service_level is None else 1, horizontal=True, format_func=_,
+                _("How the stores would order from a forecast"), list(modes), key=f"{key}_mode",
+                index=0 if stored.service_level is None else 1, horizontal=True,
+                format_func=lambda m: modes.get(m, m),
                 help=_("Order = forecast + safety stock, the safety stock from the model's own backtest errors. "
                        "Profit-optimal: each item at the service level that earned it the most in the simulation "
                        "of the run's other folds — low for one-day bento, high for drinks that keep."))
@@ -229,8 +231,10 @@ def impact_settings(key: str, run: runs.RunInfo | None = None) -> ImpactConfig |
                 level = b.select_slider(_("Service level"), levels, value=saved, format_func=level_text,
                                         key=f"{key}_level",
                                         help=_("The share of periods whose demand the order covers."))
+            rules = {r: rule_choice(r) for r in RULE_CHOICES}  # worded in the run
             rule = st.radio(_(RULE_LABEL), list(RULE_CHOICES), index=list(RULE_CHOICES).index(stored.ordering_rule),
-                            format_func=rule_choice, horizontal=True, key=f"{key}_rule", help=_(RULE_HELP))
+                            format_func=lambda r: rules.get(r, r), horizontal=True, key=f"{key}_rule",
+                            help=_(RULE_HELP))
             economics, correct = _economics_inputs(key, stored)
             config = replace(stored, money_model=SHELF, service_level=level, economics=economics,
                              correct_censoring=correct, ordering_rule=rule)
