@@ -53,7 +53,8 @@ navigation = st.navigation(
             st.Page("pages/report.py", title=_("GO / NO-GO report"), icon=":material/gavel:"),
             st.Page("pages/handoff.py", title=_("Hand-off to production"), icon=":material/publish:"),
         ],
-    }
+    },
+    expanded=True,  # every step in view: the language switch below it would otherwise fold the menu after ten pages
 )
 i18n.switch()
 nav.run(navigation)  # marks the run as the app's: see ui/navigation.py

@@ -116,7 +116,7 @@ def test_plan_a_poc_and_find_it_after_a_reload(server, page):
     wait_idle(page)
     choose(page, "Criterion 1 metric", "WAPE")
     fill(page, "Criterion 1 threshold", "10")
-    choose(page, "Criterion 1 baseline", "today's practice")
+    choose(page, "Criterion 1 baseline", "Today's practice")
     page.wait_for_selector("text=WAPE at least 10% better (lower) than today's practice")
     fill(page, "What changed (optional, kept in the history)", "最初の定義")
     main(page).get_by_role("button", name="Save version 1").click()
