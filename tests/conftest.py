@@ -86,9 +86,19 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
-def new_session(page: str | None = None) -> AppTest:
-    """A new browser session (a tab) on the test's warehouse, opened on ``page``."""
+def new_session(page: str | None = None, lang: str | None = None, **state: object) -> AppTest:
+    """A new browser session (a tab) on the test's warehouse, opened on ``page``: in ``lang``
+    when given (as ``?lang=ja`` opens it), with ``state`` put in its session state first."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if lang is not None:
+        at.query_params["lang"] = lang
     at.run()
     assert not at.exception, at.exception
+    for key, value in state.items():
+        at.session_state[key] = value
     return open_page(at, page) if page else at
+
+
+def japanese(page: str, **state: object) -> AppTest:
+    """A new session in Japanese on ``page`` (``new_session(page, lang="ja")``)."""
+    return new_session(page, lang="ja", **state)

@@ -14,8 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import fmt
-from core.backtest import accounting, external
+from core.backtest import accounting
 from core.backtest import charts as backtest_charts
+from core.backtest import external
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest
 from core.backtest.external import ExternalForecastError
 from core.backtest.splits import SplitConfig
@@ -25,23 +26,12 @@ from core.errors import MitoshiError
 from core.forecast.base import rung_name
 from core.i18n import from_json, render, to_json, using
 from core.warehouse import Warehouse
-from tests.conftest import APP, TIMEOUT, store_run
+from tests.conftest import japanese as _japanese
+from tests.conftest import store_run
 from tests.i18n_check import english_left
 
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
-
-def _japanese(page: str, **state: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> list[str]:

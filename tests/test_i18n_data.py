@@ -20,22 +20,8 @@ from core.data.labels import column_label
 from core.errors import ImportProblemError
 from core.i18n import Msg, render, using
 from core.warehouse import Warehouse
-from tests.conftest import APP, TIMEOUT
+from tests.conftest import japanese as _japanese
 from tests.i18n_check import english_left
-
-
-def _japanese(page: str, **state: object) -> AppTest:
-    """A new session in Japanese (as ?lang=ja opens it), on ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _english(at: AppTest, *names: str) -> list[str]:

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import fmt
 from core.backtest.engine import BacktestData
@@ -24,7 +23,8 @@ from core.i18n import Msg, from_json, render, to_json, using
 from core.money.impact import ERRORS, Economics, ImpactConfig, ImpactInputError, money_impact, unit_yen
 from core.warehouse import Warehouse
 from tests import test_pages_handoff, test_pages_money
-from tests.conftest import APP, TIMEOUT, new_session
+from tests.conftest import japanese as _japanese
+from tests.conftest import new_session
 from tests.i18n_check import english_left, english_words
 
 # The states the pages' own tests build (pytest fixtures, used here by name).
@@ -38,19 +38,6 @@ SAMPLE = Path(__file__).parent / "data" / "decision_sample.json"
 MAN = re.compile(r"^[−+]?\d[\d,.]*(万|億)円$")
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
-
-def _japanese(page: str) -> AppTest:
-    """A new session opened in Japanese (the address says ?lang=ja) on ``page``. The test's
-    own thread speaks Japanese too (``using("ja")`` in the tests): AppTest formats a
-    widget's options there when it sends them back."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> str:

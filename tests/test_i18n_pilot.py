@@ -10,7 +10,6 @@ import re
 from datetime import date
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.i18n import Msg, from_json, render, to_json, using
 from core.pilot.design import DesignOptions, EarlierPilot, PilotDesignError, check_earlier_pilots
@@ -19,9 +18,9 @@ from core.pilot.readout import PilotReadout, ReadoutInputError, effect_sentence,
 from core.pilot.store import online_evidence
 from core.planning import store as planning
 from core.warehouse import Warehouse
-from tests.conftest import APP, TIMEOUT
-from tests.i18n_check import english_left
 from tests import test_monitor
+from tests.conftest import japanese as _japanese
+from tests.i18n_check import english_left
 from tests.test_pages_pilot import _read_out_past_pilot
 from tests.test_pilot_readout import DURING, PRE, hand_panel
 
@@ -34,16 +33,6 @@ RUN_NAME = {"ma", "two", "stores", "Bertrand", "Duflo", "Mullainathan"}
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 MAN = re.compile(r"\d[\d,.]*(万|億)?円")
 
-
-def _japanese(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> list[str]:

@@ -22,22 +22,13 @@ from core.planning.definition import ProblemDefinition, from_form, to_form
 from core.planning.errors import CriterionError, InvalidInputError, when
 from core.planning.initiatives import Initiative, to_definition
 from core.planning.plan import PhaseStatus
-from tests.conftest import APP, TIMEOUT
+from tests.conftest import APP, TIMEOUT, japanese
 from tests.i18n_check import english_left
 
 # The effort/impact map names each quadrant in bold over its meaning in italics: the
 # tags (<b>, <i>, <br>) are no English.
 TAGS = {"b", "br", "i"}
 
-
-def japanese(page: str) -> AppTest:
-    """A new browser session in Japanese (``?lang=ja``), opened on ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    return run(at)
 
 
 def run(at: AppTest) -> AppTest:

@@ -16,7 +16,6 @@ import numpy as np
 import pypdf
 import pypdfium2
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import fmt
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
@@ -31,7 +30,8 @@ from core.i18n import language, using
 from core.money.impact import ImpactConfig
 from core.planning import store as planning
 from core.warehouse import Warehouse
-from tests.conftest import APP, TIMEOUT, store_run
+from tests.conftest import japanese as _japanese
+from tests.conftest import store_run
 from tests.i18n_check import english_left, english_words
 from tests.test_decision_online import LOWER, READOUT
 from tests.test_report_pdf_pages import _char_boxes, _texts
@@ -50,16 +50,6 @@ MAN_EN = re.compile(r"\d[\d,.]*(万|億)円")
 # ---------------------------------------------------------------------------------
 # The report page in Japanese
 # ---------------------------------------------------------------------------------
-def _japanese(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params["lang"] = "ja"
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 @pytest.fixture
 def warehouse_with_run(warehouse_env):

@@ -16,7 +16,7 @@ from core.errors import AppendOverlapError, DatasetExistsError, MitoshiError, Wa
 from core.i18n import M_, Fmt, Msg, from_json, render, to_json, using
 from core.plotting import yen_tick
 from core.warehouse import Warehouse, read_text, stored_text
-from tests.conftest import APP, TIMEOUT, small_frame
+from tests.conftest import TIMEOUT, new_session, small_frame
 from tests.i18n_check import english_left
 
 
@@ -137,15 +137,7 @@ def test_a_datasets_source_description_and_notes_are_stored_as_facts(warehouse, 
 # The Overview and the language switch
 # ---------------------------------------------------------------------------------
 def _session(lang: str | None, page: str = "pages/home.py") -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if lang is not None:
-        at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return new_session(page, lang=lang)
 
 
 @pytest.fixture
