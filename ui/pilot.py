@@ -10,7 +10,9 @@ import streamlit as st
 from core import fmt
 from core.backtest.store import RunInfo, list_runs
 from core.errors import DatasetNotFoundError, MitoshiError
-from core.i18n import M_, N_, Fmt, gettext as _, ngettext
+from core.i18n import M_, N_, Fmt
+from core.i18n import gettext as _
+from core.i18n import ngettext, said
 from core.money.impact import Economics, ImpactConfig
 from core.pilot import charts
 from core.pilot.design import (
@@ -604,15 +606,6 @@ def render_readout(stored: StoredReadout, design: PilotDesign) -> None:
     with st.expander(_("What the readout assumes, in plain words"), icon=":material/rule:"):
         for line in assumptions():
             st.markdown("- " + line)
-
-
-def said(note: object) -> str:
-    """A note a readout keeps, in the current language: a fact rendered now; a plain string
-    (a readout stored before notes were facts) translated when a catalog has it, else as
-    it is."""
-    if isinstance(note, str):
-        return _(note) if note.strip() else note
-    return str(note)
 
 
 def _truth(stored: StoredReadout, design: PilotDesign) -> str | None:

@@ -47,7 +47,9 @@ from core.decision.verdict import (
     score_band,
     verdict_label,
 )
-from core.i18n import N_, Fmt, Msg, _, gettext, language, ngettext, pgettext, render, using
+from core.i18n import N_, Fmt, Msg, _, language, ngettext, pgettext, render
+from core.i18n import said as stored_said
+from core.i18n import using
 from core.pilot.evidence import NONE, PROFIT, READ
 
 PRODUCT = N_("Mitoshi 見通し — GO / NO-GO report")
@@ -83,9 +85,7 @@ def said(value: object) -> str:
     form) rendered now; a plain string — a name, an English constant the catalogs know
     (an area, a rung, a readiness check), or a sentence stored before decisions kept
     facts — translated when a catalog has it, else as it is. None is empty."""
-    if isinstance(value, str):
-        return gettext(value) if value.strip() else value
-    return render(_message(value))
+    return stored_said(_message(value))
 
 
 _MSG_FIELDS = {"text", "params", "plural", "count", "context"}

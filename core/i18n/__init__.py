@@ -271,6 +271,15 @@ def render(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def said(value: object) -> str:
+    """Text Mitoshi stored, in the current language: a ``Msg``/``Fmt`` (or its stored form)
+    rendered now; a plain string — a sentence or constant stored before it was kept as facts —
+    translated when a catalog knows it, else as it is (a name). None is empty."""
+    if isinstance(value, str):
+        return gettext(value) if value.strip() else value
+    return render(value)
+
+
 def _param(value: object) -> object:
     if isinstance(value, Msg | Fmt) or (isinstance(value, Mapping) and ("msg" in value or "fmt" in value)):
         return render(value)
