@@ -12,11 +12,13 @@ run: $(VENV)/.app-installed
 	$(PY) -m ui.serve --server.port $(PORT)
 
 # The unit and page tests on two workers, a test file each at a time (its module fixtures stay
-# shared); then the browser journeys one by one, as each starts servers of its own.
+# shared); then the browser journeys, also on two workers a file at a time: each worker starts the
+# servers of its own journeys (on free ports, each on a warehouse of its own), and a journey spends
+# most of its time waiting for a page, so two of them share two cores well.
 # The slowest tests are listed at the end of each part: the suite must stay under 15 minutes.
 test: $(VENV)/.dev-installed browser
 	$(PY) -m pytest -m "not browser" -n 2 --dist loadfile --durations=15
-	$(PY) -m pytest -m browser --durations=10
+	$(PY) -m pytest -m browser -n 2 --dist loadfile --durations=10
 
 # Unit and page tests only, without the browser journeys.
 test-fast: $(VENV)/.dev-installed
