@@ -72,6 +72,23 @@ def _switched() -> None:
     if picked:
         st.session_state[KEY] = picked
         st.query_params[KEY] = picked
+        _keep_choices()
+
+
+def _keep_choices() -> None:
+    """Every keyed widget keeps its value across the switch. The browser holds a select box's or a
+    multiselect's choice as the option's label, and the labels change with the language: without
+    this, the next run would find no option of that label and drop the choice (the Backtest page
+    lost every model whose name is translated) or show the old language's label. Setting each value
+    again in the callback makes Streamlit send it with the new labels. Buttons, file uploaders and
+    data editors cannot be set, and keep what they have."""
+    for key in list(st.session_state.keys()):
+        if key in (KEY, _WIDGET):
+            continue
+        try:
+            st.session_state[key] = st.session_state[key]
+        except Exception:  # noqa: BLE001 - a widget whose value cannot be set (a button, an uploader)
+            continue
 
 
 def switch() -> None:

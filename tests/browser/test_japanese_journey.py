@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from core import fmt
+from core.backtest.compare import window_name
 from core.i18n import _, using
 from tests.browser.conftest import ARTIFACTS, screenshot, start_app, wait_idle
 from tests.i18n_check import english_words
@@ -157,3 +159,32 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
     assert "lang=en" in again.url
     assert "Overview" in sidebar(again).inner_text()
     context.close()
+
+
+def test_a_switch_of_language_keeps_the_choices_made_on_the_page(ja_server, page):
+    """The browser holds a multiselect's or a select box's choice as its option's label: a switch of
+    language used to drop every model whose name is translated (only LightGBM, the same in both, was
+    left) and to keep the old language's label in a select box."""
+    page.goto(f"{ja_server}/backtest?lang=en")
+    wait_idle(page)
+    picker = main(page).locator("[data-testid='stMultiSelect']").last  # the Models box, after the scope filters
+    window = main(page).get_by_role("combobox", name="Training window")
+    window.click()
+    page.get_by_role("option", name="sliding").click()
+    wait_idle(page)
+    models = ("practice", "naive", "snaive", "ma", "ets", "theta", "glm", "lgbm")
+    with using("en"):
+        english = [fmt.model_name(m) for m in models]
+    with using("ja"):
+        japanese = [fmt.model_name(m) for m in models]
+        sliding = window_name("sliding")
+    assert all(name in picker.inner_text() for name in english), picker.inner_text()
+
+    sidebar(page).get_by_text("日本語", exact=True).click()
+    wait_idle(page)
+    assert all(name in picker.inner_text() for name in japanese), picker.inner_text()
+    assert main(page).get_by_role("combobox", name=ja("Training window")).input_value() == sliding
+    sidebar(page).get_by_text("English", exact=True).click()
+    wait_idle(page)
+    assert all(name in picker.inner_text() for name in english), picker.inner_text()
+    assert window.input_value() == "sliding"
