@@ -184,15 +184,16 @@ def pct_fine(value: float | None, digits: int = 1) -> str:
 
 def times(value: float | None) -> str:
     """A ratio as a multiple: ``9,779×`` from 10, ``1.4×`` from 1, two significant
-    figures below 1 (``0.42×``, ``0.0042×``), ``0×`` for nothing."""
+    figures below 1 (``0.42×``, ``0.0042×``), ``0×`` for nothing; 倍 in Japanese (``1.4倍``)."""
     if missing(value):
         return MISSING
     ratio = float(value)
     size = abs(ratio)
+    unit = "倍" if _ja() else "×"
     if size == 0:
-        return "0×"
+        return f"0{unit}"
     decimals = 0 if size >= 9.95 else 1 if size >= 0.995 else _significant(size, 2)
-    return f"{_sign(ratio, False)}{_half_up(size, decimals):,.{decimals}f}×"
+    return f"{_sign(ratio, False)}{_half_up(size, decimals):,.{decimals}f}{unit}"
 
 
 SHARE_AS_MULTIPLE = 10.0  # from this many times the whole, a share is written as a multiple
@@ -268,6 +269,15 @@ def date(value: object) -> str:
     if _ja():
         return f"{day.year}年{day.month}月{day.day}日"
     return day.isoformat()
+
+
+def names(values: Iterable[object]) -> str:
+    """Names (columns, sheets, fields) as a reader lists them: ``'Industry', 'State'`` in English,
+    ``「Industry」、「State」`` in Japanese — never Python's ``['Industry', 'State']``."""
+    values = [str(v) for v in values]
+    if _ja():
+        return "、".join(f"「{v}」" for v in values)
+    return ", ".join(f"'{v}'" for v in values)
 
 
 def date_range(first: object, last: object) -> str:

@@ -86,7 +86,7 @@ with st.container(border=True):
     available = [a for a in MODELS if a != "practice" or dataset.spec.orders]
     default = [a for a in ("practice", *DEFAULT_LADDER) if a in available]
     chosen_models = st.multiselect(_("Models"), available, default=default, key="bt_models", format_func=model_option,
-                                   help="\n\n".join(model_help(a) for a in available))
+                                   help="\n\n".join(model_help(a) for a in available), placeholder=_("Choose options"))
     with st.expander(_("Model settings")):
         st.caption(_("Each setting starts at the model's own default, the one `python -m core.backtest` uses."))
         p1, p2, p3 = st.columns(3)

@@ -98,7 +98,8 @@ for info in all_runs:
                  COLUMN["best_mase"]: best["mase"], COLUMN["seconds"]: board["seconds"].sum(), "run_id": info.run_id})
 overview = pd.DataFrame(rows)
 datasets = sorted(overview[COLUMN["dataset"]].unique())
-shown_datasets = st.multiselect(_("Datasets"), datasets, default=datasets, key="exp_datasets")
+shown_datasets = st.multiselect(_("Datasets"), datasets, default=datasets, key="exp_datasets",
+    placeholder=_("Choose options"))
 overview = overview[overview[COLUMN["dataset"]].isin(shown_datasets)]
 table(
     overview.drop(columns=["run_id"]),
@@ -124,7 +125,8 @@ names = {rid: f"{name} ({rid[:6]})" if twice else name
          for rid, name, twice in zip(overview["run_id"], overview[COLUMN["name"]], repeated, strict=True)}
 by_label = {label: rid for rid, label in names.items()}
 selected = [by_label[label] for label in st.multiselect(
-    _("Runs to compare (two or more; the first is the reference)"), list(by_label), key="exp_compare")]
+    _("Runs to compare (two or more; the first is the reference)"), list(by_label), key="exp_compare",
+        placeholder=_("Choose options"))]
 
 if len(selected) >= 2:
     st.subheader(_("Comparing {n} runs").format(n=len(selected)))

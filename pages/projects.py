@@ -82,12 +82,12 @@ if project is not None:
             linked_datasets = st.multiselect(
                 _("Datasets this project uses"), list(datasets),
                 default=[d for d in opened.dataset_ids if d in datasets], format_func=datasets.get,
-                key=f"project_datasets_{project.project_id}")
+                key=f"project_datasets_{project.project_id}", placeholder=_("Choose options"))
             linked_runs = st.multiselect(
                 _("Backtest runs that belong to it"), list(all_runs),
                 default=[r for r in opened.run_ids if r in all_runs], format_func=all_runs.get,
                 key=f"project_runs_{project.project_id}",
-                help=_("The GO/NO-GO report reads the results of these runs."))
+                help=_("The GO/NO-GO report reads the results of these runs."), placeholder=_("Choose options"))
             if st.form_submit_button(_("Save project"), icon=":material/save:"):
                 try:
                     saved = planning.update_project(warehouse, opened, name, description, linked_datasets, linked_runs)

@@ -397,22 +397,27 @@ def test_the_pilots_savings_paying_back_beyond_the_criterion_are_a_risk_and_a_co
     assert not any(r.startswith("The pilot's") for r in _decide(inputs, LOWER, payback, online=DESIGN).risks)
 
 
-def test_a_pilot_of_another_model_is_a_risk(offline_go):
-    risk = ("The pilot's treated stores order from Seasonal naive's forecasts; this decision takes ETS (exponential "
-            "smoothing): the online evidence is about the other model.")
+def test_a_pilot_of_another_model_is_a_condition_of_the_verdict(offline_go):
+    """A decision on ETS after a pilot of seasonal naive: the pilot's measurement is no evidence for
+    ETS, so the verdict says so in its conditions (at most CONDITIONAL GO), not only among the risks
+    at the end of the report, where a reader of the verdict box would miss it."""
+    condition = ("The pilot tested Seasonal naive's forecasts, not ETS (exponential smoothing)'s: what it measured "
+                 "is no evidence for ETS (exponential smoothing). Pilot ETS (exponential smoothing), or decide on "
+                 "Seasonal naive.")
     # the batch the treated stores ordered from decides, not the design's promise
     piloted_snaive = dataclasses.replace(READOUT, batch_model="snaive", offline_model="snaive",
                                          offline_yearly_savings=3_100_000.0, offline_ordering="a 90% service level",
                                          design_offline_model="ets", design_offline_yearly_savings=19_200_000.0)
     decision = _decide(offline_go, LOWER, online=piloted_snaive)
-    assert risk in decision.risks
+    assert decision.verdict == CONDITIONAL_GO
+    assert condition in decision.reasons and condition not in decision.risks
     # the readout's promise is the piloted batch's own (¥3.10M), not the decision's ETS ¥19.2M
-    assert decision.reasons[-1] == ("The backtest said ¥3.10M a year; the pilot measured ¥14.0M (95% interval "
-                                    "¥6.00M–¥22.0M).")
+    assert ("The backtest said ¥3.10M a year; the pilot measured ¥14.0M (95% interval ¥6.00M–¥22.0M)."
+            in decision.reasons)
     designed_snaive = dataclasses.replace(READOUT, offline_model="snaive")  # the design priced another model
-    assert risk not in _decide(offline_go, LOWER, online=designed_snaive).risks  # but ETS was piloted
+    assert condition not in _decide(offline_go, LOWER, online=designed_snaive).reasons  # but ETS was piloted
     older = dataclasses.replace(READOUT, offline_model="snaive", batch_model=None)  # stored before batch_model
-    assert risk in _decide(offline_go, LOWER, online=older).risks
+    assert condition in _decide(offline_go, LOWER, online=older).reasons
 
 
 def test_bare_forecasts_piloted_have_no_promise_beside_the_measurement(offline_go):

@@ -37,6 +37,7 @@ def test_figures_read_as_a_japanese_reader_writes_them():
         assert fmt.metric_name("stockout_rate") == "欠品率" and fmt.metric_name("wape") == "WAPE"
         assert fmt.metric_name("coverage_80") == "80 %予測区間のカバー率"
         assert fmt.policy_name("practice") == "現行の発注"
+        assert fmt.times(2.8) == "2.8倍" and fmt.names(["Industry", "State"]) == "「Industry」、「State」"
         assert Freq.MONTHLY.text == "月次" and Freq.DAILY.label == "daily"  # the CLI's word stays
         assert [yen_tick(v) for v in (0, 1.5e5, 2.5e6, -5e6, 1.5e8)] == ["0円", "15万円", "250万円", "−500万円",
                                                                            "1.5億円"]
@@ -44,6 +45,7 @@ def test_figures_read_as_a_japanese_reader_writes_them():
     assert fmt.yen(19_212_806) == "¥19,212,806" and fmt.pp(0.023) == "+2.3 pp" and fmt.months(18) == "18 months"
     assert fmt.date("2026-11-30") == "2026-11-30" and fmt.no_change() == "no change"
     assert Freq.MONTHLY.text == "monthly" and yen_tick(0) == "¥0" and yen_tick(2.5e6) == "¥2.5M"
+    assert fmt.times(2.8) == "2.8×" and fmt.names(["Industry", "State"]) == "'Industry', 'State'"
 
 
 def test_periods_speak_japanese():
@@ -234,3 +236,46 @@ def test_every_catalog_is_complete():
     from core.i18n import catalogs
 
     assert catalogs.problems() == []
+
+
+def _punct(char: str) -> bool:
+    import unicodedata
+
+    return unicodedata.category(char)[0] in "PS"
+
+
+def unrendered_bold(text: str) -> list[str]:
+    """``**…**`` spans that CommonMark (Streamlit's markdown) leaves as literal asterisks: a closing
+    ``**`` after punctuation must be followed by a space or punctuation, which Japanese rarely is
+    (``**AI商店（AI Shop）**です`` shows its asterisks); the same for an opening one before punctuation."""
+    import re
+
+    text = re.sub(r"\{[^{}]*\}", "X", text)  # a placeholder's value: a name or a figure
+    bad = []
+    for match in re.finditer(r"\*\*(?=\S)(.+?)\*\*", text):
+        start, end = match.start(), match.end()
+        before, first = text[start - 1] if start else " ", text[start + 2]
+        last, after = text[end - 3], text[end] if end < len(text) else " "
+        opens = not first.isspace() and (not _punct(first) or before.isspace() or _punct(before))
+        closes = not last.isspace() and (not _punct(last) or after.isspace() or _punct(after))
+        if not (opens and closes):
+            bad.append(match.group(0))
+    return bad
+
+
+def test_unrendered_bold_finds_what_commonmark_leaves_as_asterisks():
+    assert unrendered_bold("小売チェーン**AI商店（AI Shop）**です") == ["**AI商店（AI Shop）**"]
+    assert unrendered_bold("小売チェーン「**AI商店（AI Shop）**」です") == []
+    assert unrendered_bold("**1 · データと現状調査**") == [] and unrendered_bold("**{name}**です") == []
+
+
+def test_every_translation_in_bold_renders_bold():
+    from core.i18n import catalogs
+
+    bad = {}
+    for domain in catalogs.DOMAINS:
+        for message in catalogs._read(catalogs._paths(domain)[1]):
+            for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
+                if text and unrendered_bold(text):
+                    bad[message.id if isinstance(message.id, str) else message.id[0]] = unrendered_bold(text)
+    assert bad == {}

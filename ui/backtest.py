@@ -419,7 +419,7 @@ def _one_series(info: runs.RunInfo, metrics: pd.DataFrame, key: str) -> None:
             st.caption(_("The run's dataset has been deleted since: only the scored periods are shown."))
     models = st.multiselect(_("Models"), sorted(forecasts["model"].unique()),
                             default=sorted(forecasts["model"].unique())[:3], key=f"{key}_series_models",
-                            format_func=fmt.model_name)
+                            format_func=fmt.model_name, placeholder=_("Choose options"))
     title = _("{series}: forecasts per fold against actuals").format(series=labels.get(series_id, series_id))
     st.plotly_chart(backtest_charts.forecast_vs_actual(history, forecasts[forecasts["model"].isin(models)], title,
                                                        _("units per period")),

@@ -18,6 +18,7 @@ KEY = "lang"  # the session's choice, and the query parameter
 _WIDGET = "lang_switch"
 COOKIE = "mitoshi_lang"
 COOKIE_DAYS = 365
+_REMEMBER = "lang_remember"  # the session chose its language (the switch, or ?lang= on arrival)
 
 
 def _cookie() -> str | None:
@@ -37,8 +38,10 @@ def _browser() -> str | None:
 def choose() -> str:
     """The run's language, made current for ``core.i18n`` and kept in the session and the
     address."""
-    chosen = (normalise(st.query_params.get(KEY)) or normalise(st.session_state.get(KEY)) or _cookie()
-              or _browser() or SOURCE)
+    asked = normalise(st.query_params.get(KEY))
+    if asked and KEY not in st.session_state:  # a link or an address typed with ?lang=: a choice to remember
+        st.session_state[_REMEMBER] = True
+    chosen = asked or normalise(st.session_state.get(KEY)) or _cookie() or _browser() or SOURCE
     st.session_state[KEY] = chosen
     if st.query_params.get(KEY) != chosen:
         st.query_params[KEY] = chosen
@@ -72,6 +75,7 @@ def _switched() -> None:
     if picked:
         st.session_state[KEY] = picked
         st.query_params[KEY] = picked
+        st.session_state[_REMEMBER] = True
         _keep_choices()
 
 
@@ -80,15 +84,22 @@ def _keep_choices() -> None:
     multiselect's choice as the option's label, and the labels change with the language: without
     this, the next run would find no option of that label and drop the choice (the Backtest page
     lost every model whose name is translated) or show the old language's label. Setting each value
-    again in the callback makes Streamlit send it with the new labels. Buttons, file uploaders and
-    data editors cannot be set, and keep what they have."""
+    again in the callback makes Streamlit send it with the new labels. Buttons (a bool), file
+    uploaders (files), data editors and chart selections (mappings) cannot be set and are left as
+    they are: Streamlit would refuse the value when the widget is drawn; a box's choice is never
+    one of those."""
+    from collections.abc import Mapping
+
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
     for key in list(st.session_state.keys()):
-        if key in (KEY, _WIDGET):
+        if key in (KEY, _WIDGET, _REMEMBER):
             continue
-        try:
-            st.session_state[key] = st.session_state[key]
-        except Exception:  # noqa: BLE001 - a widget whose value cannot be set (a button, an uploader)
+        value = st.session_state[key]
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if value is None or any(isinstance(v, (bool, Mapping, UploadedFile)) for v in items):
             continue
+        st.session_state[key] = value
 
 
 def switch() -> None:
@@ -98,7 +109,9 @@ def switch() -> None:
     st.session_state[_WIDGET] = current
     st.sidebar.segmented_control(_("Language / 言語"), list(LANGUAGES), format_func=LANGUAGES.get, key=_WIDGET,
                                  required=True, on_change=_switched, label_visibility="collapsed")
-    if _cookie() != current:  # remember the choice for the next visit to this server
+    # Remember a choice for the next visit to this server; a language only guessed from the browser
+    # is not a choice, and writing it would stop the browser's language from ever deciding again.
+    if st.session_state.get(_REMEMBER) and _cookie() != current:
         st.sidebar.html(f"<script>document.cookie = {json.dumps(f'{COOKIE}={current}')} + "
                 f"'; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Lax';</script>",
                 unsafe_allow_javascript=True, width=1)

@@ -197,7 +197,8 @@ def design_form(warehouse: Warehouse, project: Project) -> PilotDesign | None:
                              help=_("Stores that order from the model's forecasts; as many matched stores keep "
                                     "today's practice as controls."))
     pinned = c.multiselect(_("Stores that must be treated (optional)"), stores, key=f"{key}_pinned",
-                           help=_("A store the business wants in the pilot; the design finds its control."))
+                           help=_("A store the business wants in the pilot; the design finds its control."),
+                               placeholder=_("Choose options"))
     d, e, f, g, h = st.columns([1, 1, 1.3, 1, 0.8])
     alpha = d.select_slider(_("Significance"), [0.01, 0.05, 0.10], value=0.05, format_func=lambda v: fmt.pct(v, 0),
                             key=f"{key}_alpha",
@@ -553,7 +554,8 @@ def exclude_picker(design: PilotDesign) -> tuple[str, ...]:
             key=EXCLUDE_KEY.format(design.design_id),
             help=_("A store that misses days (a closure, a late file) blocks the readout: leave it out and the pilot "
                    "is read on the others. Only the stores named are left out, not their pair partners; the interval "
-                   "is wider with fewer stores, and the readout says who was left out."))
+                   "is wider with fewer stores, and the readout says who was left out."),
+                       placeholder=_("Choose options"))
     return tuple(chosen)
 
 

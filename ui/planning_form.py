@@ -103,7 +103,7 @@ def problem_section(editor: ProblemEditor) -> dict:
         options = list(dict.fromkeys([*(texts.shown(p, texts.DEFINITION) for p in PROCESSES), *init["processes"]]))
         form["processes"] = st.multiselect(
             _("Process affected"), options, default=init["processes"], key=key("processes"), accept_new_options=True,
-            help=_("Choose one or more, or type another."))
+            help=_("Choose one or more, or type another."), placeholder=_("Choose options"))
         form["decision"] = st.text_area(
             _("Decision the prediction supports"), value=init["decision"], key=key("decision"), height=80,
             placeholder=_("Who decides what, when, with the prediction? e.g. the store orders tomorrow's stock at "

@@ -743,12 +743,12 @@ def _series_days(
         return out
     if column not in frame.columns or DATE not in frame.columns:
         raise MitoshiError(M_("The {what} need the columns {date} and {column}; they have {columns}.",
-                              what=_INPUTS[what], date=DATE, column=column, columns=str(list(frame.columns))))
+                              what=_INPUTS[what], date=DATE, column=column, columns=Fmt("names", list(frame.columns))))
     by_keys = "store_id" in frame.columns and "item_id" in frame.columns
     if not by_keys and SERIES_ID not in frame.columns:
         raise MitoshiError(M_("The {what} name their series by {series_id} (e.g. S001/I0001) or by store_id and "
                               "item_id; they have neither ({columns}).", what=_INPUTS[what], series_id=SERIES_ID,
-                              columns=str(list(frame.columns))))
+                              columns=Fmt("names", list(frame.columns))))
     empty = pd.Series(pd.NA, index=frame.index, dtype="string")
     store = frame["store_id"].astype("string") if by_keys else empty
     item = frame["item_id"].astype("string") if by_keys else empty

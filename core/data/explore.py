@@ -18,7 +18,7 @@ import pandas as pd
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data import words
 from core.errors import WarehouseError
-from core.i18n import M_, N_, gettext
+from core.i18n import M_, N_, Fmt, gettext
 from core.warehouse.store import Dataset, Warehouse, quote
 
 # The group names the queries give the whole scope and the groups beyond the largest: kept
@@ -47,7 +47,7 @@ def _segment(dataset: Dataset, column: str) -> str:
     if column not in dataset.segment_columns and column != SERIES_ID:
         raise WarehouseError(M_(
             "'{column}' is not a key or attribute of dataset '{name}'; choose one of {columns}.", column=column,
-            name=dataset.name, columns=str(list(dataset.segment_columns))))
+            name=dataset.name, columns=Fmt("names", list(dataset.segment_columns))))
     return quote(column) if column != SERIES_ID else SERIES_ID
 
 

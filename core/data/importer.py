@@ -38,7 +38,7 @@ from core.data.reading import (  # noqa: F401  (re-exported: pages and the CLI i
 REEXPORTED = (CSV_SUFFIXES, ENCODINGS, EXCEL_SUFFIXES, MAX_UPLOAD_MB, PARQUET_SUFFIXES, read_table)
 from core.data import words
 from core.errors import ImportProblemError
-from core.i18n import M_, N_, Msg, render
+from core.i18n import M_, N_, Fmt, Msg, render
 from core.warehouse import Appended, Dataset, DatasetSpec, Warehouse, quote
 
 EXAMPLES = 5
@@ -343,7 +343,7 @@ def _check_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
     twice = sorted({c for c in used if used.count(c) > 1})
     if twice:
         raise ImportProblemError(M_("Column(s) {columns} were given two roles; give each column one role.",
-                                    columns=str(twice)))
+                                    columns=Fmt("names", twice)))
     return frame[used].copy()
 
 
@@ -489,7 +489,7 @@ def _validate_rows(
         problems.append(Problem(
             "one_row_per_series", M_("Every series has a single date: the series key {keys} seems to identify "
                                      "rows, not series. Choose the columns that identify a series (for example "
-                                     "store and item), or check that this is a sales table.", keys=str(keys)),
+                                     "store and item), or check that this is a sales table.", keys=Fmt("names", list(keys))),
             len(series), frame[[*keys, date_col]].head(EXAMPLES),
         ))
         raise _Blocked

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.errors import ImportProblemError
-from core.i18n import M_, N_, Msg, render
+from core.i18n import M_, N_, Fmt, Msg, render
 
 MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
 MAX_NAME_CHARS = 200  # a longer header cell is not a column name (a stray text or a broken file)
@@ -522,7 +522,7 @@ def _read_excel(data: bytes, file_name: str, sheet: str | None, limit: _Limit) -
     chosen = sheet if sheet is not None else sheets[0]
     if chosen not in sheets:
         raise ImportProblemError(M_("'{file}' has no sheet '{sheet}'; its sheets are {sheets}.", file=file_name,
-                                    sheet=chosen, sheets=str(list(sheets))))
+                                    sheet=chosen, sheets=Fmt("names", list(sheets))))
     if archive is not None and _suffix(file_name) != ".ods":
         try:
             rows, columns = _sheet_extent(archive, chosen)

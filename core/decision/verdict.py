@@ -701,11 +701,7 @@ def _online_risks(definition: ProblemDefinition, evidence: OnlineEvidence, model
     elif evidence.status == READ and not named:
         risks.append(M_("No GO/NO-GO criterion names an online measure: the pilot's readout is shown but does not "
                         "decide the verdict."))
-    piloted = pilot.piloted_model(evidence)
-    if evidence.status != NONE and piloted and piloted != model:
-        risks.append(M_("The pilot's treated stores order from {piloted}'s forecasts; this decision takes {model}: the "
-                        "online evidence is about the other model.", piloted=Fmt("model_name", piloted),
-                        model=Fmt("model_name", model)))
+    # a pilot of another model than the one decided on is a condition of the verdict (``_verdict``)
     return risks
 
 
@@ -1810,6 +1806,11 @@ def _verdict(criteria: list[CriterionResult], significance: list[dict], stabilit
         return NO_GO, reasons, steps
 
     conditions: list[Text] = list(constraints) + [j.text for j in pilot_open]
+    piloted = pilot.piloted_model(online)
+    if online.status != NONE and piloted and piloted != model:  # the pilot's evidence is about another model
+        conditions.append(M_("The pilot tested {piloted}'s forecasts, not {model}'s: what it measured is no evidence "
+                             "for {model}. Pilot {model}, or decide on {piloted}.",
+                             piloted=Fmt("model_name", piloted), model=name))
     conditions += [M_("Not evaluated: {criterion} — {evidence}", criterion=c.criterion, evidence=c.evidence)
                    for c in unknown]
     waiting = pilot.waiting_condition_fact([c.criterion for c in pending], online) if pending else None

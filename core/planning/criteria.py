@@ -278,7 +278,7 @@ class Criterion:
     def from_dict(cls, data: Mapping) -> Criterion:
         unknown = set(data) - {"metric", "comparator", "threshold", "baseline", "description", "unit"}
         if unknown:
-            raise CriterionError(M_("Unknown criterion field(s) {fields}.", fields=str(sorted(unknown))))
+            raise CriterionError(M_("Unknown criterion field(s) {fields}.", fields=Fmt("names", sorted(unknown))))
         try:
             return cls(metric=data["metric"], comparator=data["comparator"], threshold=data["threshold"],
                        baseline=data.get("baseline"), description=data.get("description", ""))

@@ -52,7 +52,7 @@ def check_identifier(name: str) -> str:
         raise WarehouseError(M_(
             "'{name}' cannot be used as a column name: use letters, digits and '_' "
             "(not starting with a digit, at most 63 characters, not {reserved}).", name=name,
-            reserved=str(sorted(_RESERVED))))
+            reserved=Fmt("names", sorted(_RESERVED))))
     return name
 
 
@@ -705,7 +705,7 @@ class Warehouse:
         unknown_side = set(side_tables or {}) - set(SIDE_TABLES)
         if unknown_side:
             raise WarehouseError(M_("Unknown side table(s) {tables}; allowed: {allowed}.",
-                                    tables=str(sorted(unknown_side)), allowed=str(SIDE_TABLES)))
+                                    tables=Fmt("names", sorted(unknown_side)), allowed=Fmt("names", list(SIDE_TABLES))))
         if self.find_dataset(name) is not None:
             raise DatasetExistsError(M_(
                 "A dataset called '{name}' already exists. Choose another name, or delete the old one first.",

@@ -77,6 +77,8 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
         assert ja(title) in nav and ja(title) != title, title
     assert english_lines(main(page).inner_text()) == []
     screenshot(page, "70_ja_overview")
+    # a language only guessed from the browser is not remembered: the browser keeps deciding
+    assert [c for c in context.cookies() if c["name"] == "mitoshi_lang"] == []
 
     # 2. The data and the stored run, in Japanese.
     go(page, ja("Data"))
@@ -158,6 +160,7 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
     wait_idle(again)
     assert "lang=en" in again.url
     assert "Overview" in sidebar(again).inner_text()
+    assert [c["value"] for c in context.cookies() if c["name"] == "mitoshi_lang"] == ["en"]
     context.close()
 
 
