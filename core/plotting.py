@@ -10,9 +10,11 @@ shows them as text and never as its HTML.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -104,6 +106,39 @@ def model_label(alias: object) -> str:
     return chart_label(fmt.model_name(str(alias)))
 
 
+# Date ticks as a Japanese reader writes dates, by the ticks' spacing ("M1": a month; d3-time-format,
+# which Plotly uses: ``%-m`` is the month without a leading zero): 11月30日, 2026年11月, 2026年.
+# English keeps Plotly's own ticks (Nov 15 / 2026).
+JAPANESE_DATE_TICKS = (
+    {"dtickrange": [None, "M1"], "value": "%-m月%-d日"},
+    {"dtickrange": ["M1", "M12"], "value": "%Y年%-m月"},
+    {"dtickrange": ["M12", None], "value": "%Y年"},
+)
+
+
+def _dated(values: object) -> bool:
+    """Whether a trace's x values are dates: datetimes, or ISO date strings (Plotly reads both as dates)."""
+    try:
+        first = values[0] if values is not None and len(values) else None
+    except (TypeError, KeyError):
+        return False
+    if isinstance(first, (dt.date, np.datetime64)):
+        return True
+    return isinstance(first, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?", first) is not None
+
+
+def japanese_dates(fig: go.Figure) -> go.Figure:
+    """In Japanese, the date x axes of ``fig`` (a date axis type, or traces whose x are dates)
+    get ticks such as 11月30日 and 2026年11月, and the hover's date 2026年11月30日; a no-op in
+    English. Returns ``fig``."""
+    if not fmt._ja():
+        return fig
+    dated = fig.layout.xaxis.type == "date" or any(_dated(getattr(t, "x", None)) for t in fig.data)
+    if dated:
+        fig.update_xaxes(tickformatstops=list(JAPANESE_DATE_TICKS), hoverformat="%Y年%-m月%-d日")
+    return fig
+
+
 def base_layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
     """Mitoshi's look on ``fig``: the title at the left, axis titles, the legend below the plot,
     thousands separators on the value axis; ``height`` in pixels. Returns ``fig``."""
@@ -120,4 +155,4 @@ def base_layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -
         separators=".,",
     )
     fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
-    return fig
+    return japanese_dates(fig)

@@ -279,3 +279,21 @@ def test_every_translation_in_bold_renders_bold():
                 if text and unrendered_bold(text):
                     bad[message.id if isinstance(message.id, str) else message.id[0]] = unrendered_bold(text)
     assert bad == {}
+
+
+def test_date_axes_read_as_japanese_dates_and_numbers_stay_numbers():
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from core.plotting import base_layout
+
+    def chart(x):
+        return base_layout(go.Figure(go.Scatter(x=x, y=[1, 2, 3])), "t", "x", "y")
+
+    days = pd.Series(pd.date_range("2026-11-01", periods=3))
+    with using("ja"):
+        stops = {s.value for s in chart(days).layout.xaxis.tickformatstops}
+        assert stops == {"%-m月%-d日", "%Y年%-m月", "%Y年"}
+        assert {s.value for s in chart(["2026-11-01", "2026-11-02", "2026-11-03"]).layout.xaxis.tickformatstops} == stops
+        assert chart([1, 2, 3]).layout.xaxis.tickformatstops == ()  # horizons, not dates
+    assert chart(days).layout.xaxis.tickformatstops == ()  # English keeps Plotly's ticks

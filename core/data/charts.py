@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from core import fmt
 from core.columns import DATE, TARGET
 from core.data.explore import group_name
-from core.i18n import N_, _, language
-from core.plotting import PALETTE, TICKS, base_layout, count_axis
+from core.i18n import N_, _
+from core.plotting import PALETTE, TICKS, base_layout, count_axis, japanese_dates
 from core.text import chart_label, chart_labels
 
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -23,18 +23,9 @@ MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("
 
 # Date ticks as a Japanese reader writes them (Plotly's own are English month names); English
 # keeps Plotly's ticks as they were.
-_JA_DATE_TICKS = [
-    {"dtickrange": [None, "M1"], "value": "%-m月%-d日"},
-    {"dtickrange": ["M1", "M12"], "value": "%Y年%-m月"},
-    {"dtickrange": ["M12", None], "value": "%Y年"},
-]
-
-
 def _date_axis(fig: go.Figure) -> go.Figure:
-    """In Japanese, the time axis and the hover's date read 2026年11月, 11月30日."""
-    if language() == "ja":
-        fig.update_xaxes(tickformatstops=_JA_DATE_TICKS, hoverformat="%Y年%-m月%-d日")
-    return fig
+    """In Japanese, the time axis and the hover's date read 2026年11月, 11月30日 (``core.plotting``)."""
+    return japanese_dates(fig)
 
 
 def _capital(text: str) -> str:

@@ -17,7 +17,7 @@ from core import fmt
 from core.i18n import gettext
 from core.planning.initiatives import Quadrant, Thresholds
 from core.planning.plan import PhaseStatus
-from core.plotting import PALETTE, yen_tick
+from core.plotting import PALETTE, japanese_dates, yen_tick
 from core.text import chart_label, chart_labels
 
 QUADRANT_COLOURS = {Quadrant.AIM: PALETTE[2], Quadrant.WAIT: PALETTE[0], Quadrant.START: PALETTE[1],
@@ -136,6 +136,7 @@ def plan_timeline(phases: pd.DataFrame, today: date) -> go.Figure:
         span = max(last - first, pd.Timedelta(days=14))
         fig.update_xaxes(range=[first - span * 0.03, last + span * 0.25])
     fig.update_xaxes(type="date")
+    japanese_dates(fig)
     fig.update_yaxes(categoryorder="array", categoryarray=list(phases["name"])[::-1], autorange=True)
     fig.update_layout(barmode="overlay")
     return fig
