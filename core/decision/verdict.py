@@ -1477,7 +1477,10 @@ def _shown(metric: str, value: float | None) -> Text:
 
 def _how_to_measure(criterion: Criterion) -> Text:
     if criterion.baseline in MODEL_BASELINES:
-        return M_("Include {baseline} in the backtest to measure it.", baseline=criterion.baseline)
+        if criterion.baseline == "practice":  # a rung only a dataset with recorded orders has
+            return M_("Include {baseline} in the backtest to measure it: it needs the orders placed today, an "
+                      "orders column in the dataset.", baseline=Fmt("model_name", criterion.baseline))
+        return M_("Include {baseline} in the backtest to measure it.", baseline=Fmt("model_name", criterion.baseline))
     if criterion.baseline in ("yearly_running_cost", "initial_investment") or criterion.metric in (
             "yearly_net_benefit_yen", "payback_months"):
         return M_("Give the running cost and the investment on the Problem definition page.")
@@ -1680,7 +1683,9 @@ def _baseline_evidence(run: RunEvidence) -> tuple[float, Text]:
         return 1.0, M_("The run includes today's practice and seasonal naive.")
     if present:
         return 0.5, M_("The run includes {baseline} only.", baseline=_baseline(present[0]))
-    return 0.0, M_("The run has no baseline: add practice and snaive to the backtest.")
+    return 0.0, M_("The run has no baseline: add {practice} (with the orders placed today, an orders column in the "
+                   "dataset) and {snaive} to the backtest.", practice=Fmt("model_name", "practice"),
+                   snaive=Fmt("model_name", "snaive"))
 
 
 def _significance_evidence(significance: list[dict]) -> tuple[float, Text]:
