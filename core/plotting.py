@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import fmt
+from core.i18n import language
 from core.text import chart_label
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9d5d", "#c23b4e", "#7b5ea7", "#8c6d31", "#2a9df4", "#7f7f7f", "#b5b5b5")
@@ -131,7 +132,7 @@ def japanese_dates(fig: go.Figure) -> go.Figure:
     """In Japanese, the date x axes of ``fig`` (a date axis type, or traces whose x are dates)
     get ticks such as 11月30日 and 2026年11月, and the hover's date 2026年11月30日; a no-op in
     English. Returns ``fig``."""
-    if not fmt._ja():
+    if language() != "ja":
         return fig
     dated = fig.layout.xaxis.type == "date" or any(_dated(getattr(t, "x", None)) for t in fig.data)
     if dated:

@@ -11,7 +11,7 @@ from core import fmt
 from core.columns import DATE, TARGET
 from core.data.explore import group_name
 from core.i18n import N_, _
-from core.plotting import PALETTE, TICKS, base_layout, count_axis, japanese_dates
+from core.plotting import PALETTE, TICKS, base_layout, count_axis
 from core.text import chart_label, chart_labels
 
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -19,13 +19,6 @@ WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_
 
 MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
           N_("Oct"), N_("Nov"), N_("Dec"))
-
-
-# Date ticks as a Japanese reader writes them (Plotly's own are English month names); English
-# keeps Plotly's ticks as they were.
-def _date_axis(fig: go.Figure) -> go.Figure:
-    """In Japanese, the time axis and the hover's date read 2026年11月, 11月30日 (``core.plotting``)."""
-    return japanese_dates(fig)
 
 
 def _capital(text: str) -> str:
@@ -44,8 +37,9 @@ def totals_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.Fig
             line={"color": PALETTE[i % len(PALETTE)], "width": 1.6},
             hovertemplate="%{y:,.0f} " + chart_label(unit) + "<extra>" + name + "</extra>",
         ))
-    return _date_axis(base_layout(fig, _("{unit} per {grain} period").format(unit=_capital(unit), grain=grain_label),
-                                  _("Date"), _("{unit} per period").format(unit=unit)))
+    # base_layout gives the date axis Japanese ticks in Japanese (core.plotting.japanese_dates)
+    return base_layout(fig, _("{unit} per {grain} period").format(unit=_capital(unit), grain=grain_label),
+                       _("Date"), _("{unit} per period").format(unit=unit))
 
 
 def seasonal_profile(frame: pd.DataFrame, part: str, unit: str) -> go.Figure:
@@ -117,7 +111,7 @@ def practice_over_time(frame: pd.DataFrame, unit: str, grain_label: str) -> go.F
                       _("Date"), _("{unit} per period").format(unit=unit))
     fig.update_layout(yaxis2={"title": _("Stockouts (series-days)"), "overlaying": "y", "side": "right",
                               "showgrid": False, **count_axis(totals["stockouts"])})
-    return _date_axis(fig)
+    return fig
 
 
 def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None, stockout: str | None,
@@ -140,7 +134,7 @@ def series_detail(frame: pd.DataFrame, title: str, unit: str, orders: str | None
         out = frame[frame[stockout] > 0]
         fig.add_trace(go.Scatter(x=out[DATE], y=out[TARGET], name=_("Stockout (sales censored)"), mode="markers",
                                  marker={"color": PALETTE[3], "size": 6, "symbol": "x"}))
-    fig = _date_axis(base_layout(fig, title, _("Date"), _("{unit} per period").format(unit=unit), height=460))
+    fig = base_layout(fig, title, _("Date"), _("{unit} per period").format(unit=unit), height=460)
     # Four entries fit beside the title; below, they would collide with the range slider.
     fig.update_layout(barmode="overlay", legend={"yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
     if len(frame) > window:
