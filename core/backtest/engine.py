@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -228,47 +229,78 @@ class BacktestResult:
         }
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """The app version and, when run from a git checkout, its commit."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                                cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "no-git"
-    return f"{core.__version__}+{commit}"
+@dataclass(frozen=True)
+class FoldParts:
+    """What the models made over the folds, before scoring: ``scored`` (unique_id, ds,
+    cutoff, step, actual, scale_mase, scale_rmsse, segment-free; model, forecast; one row
+    per series, date, fold and model), the models' timings, the series each fold left out
+    and the series each model left to a rule (``core.backtest.accounting`` shapes)."""
+
+    scored: pd.DataFrame
+    timings: tuple[ModelTiming, ...]
+    excluded: pd.DataFrame
+    fallbacks: pd.DataFrame
+
+    @classmethod
+    def combine(cls, parts: list[FoldParts], folds: list[pd.Timestamp], models: tuple[str, ...]) -> FoldParts:
+        """The parts of disjoint sets of series (shards) as one: rows in the order one
+        ``forecast_folds`` over all the series gives (fold, model, series, date), and one
+        timing per model and fold (seconds and series summed over the shards)."""
+        if len(parts) == 1:
+            return parts[0]
+        scored = pd.concat([p.scored for p in parts], ignore_index=True)
+        order = {alias: i for i, alias in enumerate(models)}
+        scored = scored.assign(_model=scored[MODEL].map(order)).sort_values(
+            [CUTOFF, "_model", SERIES_ID, DATE], kind="stable").drop(columns="_model").reset_index(drop=True)
+        seconds: dict[tuple[str, pd.Timestamp], list[float]] = {}
+        for timing in (t for p in parts for t in p.timings):
+            total = seconds.setdefault((timing.model, timing.cutoff), [0.0, 0])
+            total[0] += timing.seconds
+            total[1] += timing.series
+        timings = tuple(ModelTiming(model, cutoff, *seconds[(model, cutoff)]) for cutoff in folds for model in models
+                        if (model, cutoff) in seconds)
+
+        def stacked(frames: list[pd.DataFrame], empty: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+            frames = [f for f in frames if not f.empty]
+            if not frames:
+                return empty
+            return pd.concat(frames, ignore_index=True).sort_values(by, kind="stable").reset_index(drop=True)
+
+        return cls(scored=scored, timings=timings,
+                   excluded=stacked([p.excluded for p in parts], accounting.empty_excluded(), [CUTOFF, SERIES_ID]),
+                   fallbacks=stacked([p.fallbacks for p in parts], accounting.empty_fallbacks(),
+                                     [CUTOFF, SERIES_ID]))
 
 
-def run_backtest(
+class FoldExecutor(Protocol):
+    """Runs ``forecast_folds`` somewhere else (``core.backtest.distributed``)."""
+
+    def forecast(self, data: BacktestData, config: BacktestConfig, folds: list[pd.Timestamp],
+                 on_progress: Callable[[Progress], None] | None,
+                 should_stop: Callable[[], bool] | None) -> FoldParts: ...
+
+
+def forecast_folds(
     data: BacktestData,
     config: BacktestConfig,
+    folds: list[pd.Timestamp],
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> BacktestResult:
-    """Backtest every model of ``config`` on ``data``; see the module docstring.
-
-    Raises ``MitoshiError`` for data or settings that cannot be backtested,
-    ``BacktestCancelled`` when ``should_stop`` says so, and ``ModelFailedError`` (naming
-    the model and the fold) when a model fails with an error that is not a
-    ``MitoshiError``. Nothing is written either way: the caller stores the result.
-    """
-    started = time.perf_counter()
+) -> FoldParts:
+    """Every model of ``config`` on every fold of ``data`` (all its series, or one shard of
+    them): the models' forecasts beside the actuals and the scales of the scaled errors,
+    before any scoring. A fold on whose cutoff none of these series has a value (possible
+    in a shard, never in the whole data: ``run_backtest`` checks) only accounts for its
+    series as left out. Raises as ``run_backtest`` does."""
     frame = data.frame
-    if frame.empty:
-        raise MitoshiError(M_("There are no series to backtest: widen the scope."))
-    folds = cutoffs(frame[DATE].max(), data.freq, config.split)
-    first_date = frame[DATE].min()
-    if folds[0] <= first_date:
-        raise MitoshiError(M_(
-            "The history is too short for {folds} folds of {horizon} periods: the first cutoff would be {cutoff}, "
-            "before the data starts. Use fewer folds, a shorter horizon or step.", folds=config.split.folds,
-            horizon=config.split.horizon, cutoff=Fmt("date", f"{folds[0]:%Y-%m-%d}")))
-    check_cutoffs(frame, folds)  # before any model runs, not half way through the run
     models = [spec.build() for spec in config.models]
     total = len(folds) * len(models)
     spans = accounting.series_spans(frame)
     scored_parts, timings, excluded, fallbacks = [], [], [], []
     for f, cutoff in enumerate(folds):
+        if not (frame[DATE] == cutoff).any():
+            excluded.append(accounting.left_out(spans, cutoff, np.array([], dtype=object), np.array([], dtype=object)))
+            continue
         task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
                                   exog_known=data.exog_known, orders=data.orders, seed=config.seed)
         mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
@@ -309,23 +341,78 @@ def run_backtest(
             part[MODEL] = model.alias
             part[FORECAST] = forecast[FORECAST].to_numpy()
             scored_parts.append(part)
+    fallbacks = [f for f in fallbacks if f is not None]
+    excluded = [e for e in excluded if not e.empty]
+    scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else pd.DataFrame(
+        columns=[SERIES_ID, DATE, ACTUAL, SCALE_MASE, SCALE_RMSSE, CUTOFF, STEP, MODEL, FORECAST])
+    return FoldParts(
+        scored=scored, timings=tuple(timings),
+        excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
+        fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
+    )
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The app version and, when run from a git checkout, its commit."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "no-git"
+    return f"{core.__version__}+{commit}"
+
+
+def run_backtest(
+    data: BacktestData,
+    config: BacktestConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    executor: FoldExecutor | None = None,
+) -> BacktestResult:
+    """Backtest every model of ``config`` on ``data``; see the module docstring.
+
+    Raises ``MitoshiError`` for data or settings that cannot be backtested,
+    ``BacktestCancelled`` when ``should_stop`` says so, and ``ModelFailedError`` (naming
+    the model and the fold) when a model fails with an error that is not a
+    ``MitoshiError``. Nothing is written either way: the caller stores the result.
+
+    ``executor``: where the models run; None runs them here, on every series at once
+    (``forecast_folds``); ``core.backtest.distributed.DaskExecutor`` shards the series
+    across a Dask cluster. The folds, the scoring and the result are the same.
+    """
+    started = time.perf_counter()
+    frame = data.frame
+    if frame.empty:
+        raise MitoshiError(M_("There are no series to backtest: widen the scope."))
+    folds = cutoffs(frame[DATE].max(), data.freq, config.split)
+    first_date = frame[DATE].min()
+    if folds[0] <= first_date:
+        raise MitoshiError(M_(
+            "The history is too short for {folds} folds of {horizon} periods: the first cutoff would be {cutoff}, "
+            "before the data starts. Use fewer folds, a shorter horizon or step.", folds=config.split.folds,
+            horizon=config.split.horizon, cutoff=Fmt("date", f"{folds[0]:%Y-%m-%d}")))
+    check_cutoffs(frame, folds)  # before any model runs, not half way through the run
+    if executor is None:
+        parts = forecast_folds(data, config, folds, on_progress, should_stop)
+    else:
+        parts = executor.forecast(data, config, folds, on_progress, should_stop)
+    total = len(folds) * len(config.models)
     if on_progress:
         on_progress(Progress(total, total, M_("scoring")))
-    scored = pd.concat(scored_parts, ignore_index=True)
+    scored = parts.scored
     scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
     if scored.empty:
         raise MitoshiError(M_("No series has an actual on any fold's forecast dates, so there is nothing to score: "
                               "use fewer folds or a shorter horizon."))
     metrics = score_forecasts(scored, data)
     forecasts = scored[[SERIES_ID, DATE, CUTOFF, STEP, ACTUAL, MODEL, FORECAST]].reset_index(drop=True)
-    fallbacks = [f for f in fallbacks if f is not None]
     return BacktestResult(
         config=config, data_name=data.name, dataset_id=data.dataset_id, fingerprint=data.fingerprint(),
         code_version=code_version(), freq=data.freq, n_series=int(frame[SERIES_ID].nunique()), forecasts=forecasts,
-        metrics=metrics, timings=tuple(timings), cutoffs=list(folds), wall_seconds=time.perf_counter() - started,
+        metrics=metrics, timings=parts.timings, cutoffs=list(folds), wall_seconds=time.perf_counter() - started,
         scope=data.scope,
-        excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
-        fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
+        excluded=parts.excluded, fallbacks=parts.fallbacks,
         data_end=pd.Timestamp(frame[DATE].max()).date(),
     )
 
