@@ -417,6 +417,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value DOUBLE NOT NULL
         )""",
     ),
+    # Long work runs as a job in a worker process (core.jobs): queued, running, then done,
+    # failed or cancelled; what it made is stored in one transaction when it is done.
+    (
+        """CREATE TABLE jobs (
+            job_id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            done DOUBLE NOT NULL DEFAULT 0,
+            message VARCHAR,
+            result VARCHAR,
+            owner VARCHAR
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
