@@ -339,5 +339,10 @@ def policy_name(alias: str | None) -> str:
     return gettext(PRACTICE) if alias == "practice" else model_name(alias or MISSING)
 
 
+def model_list(aliases: Iterable[str]) -> str:
+    """Models by name, as a reader lists them: ``Naive, Moving average`` / ``ナイーブ、移動平均``."""
+    return ("、" if _ja() else ", ").join(model_name(a) for a in aliases)
+
+
 def model_names(aliases: Iterable[str]) -> dict[str, str]:
     return {a: model_name(a) for a in aliases}

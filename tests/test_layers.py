@@ -17,7 +17,7 @@ CORE = ROOT / "core"
 
 # The journey, in order; shared ground is below every step.
 STEPS = ("data", "planning", "forecast", "backtest", "money", "handoff", "pilot", "decision")
-SHARED = ("warehouse", "columns", "errors", "fmt", "periods", "text", "plotting", "i18n")
+SHARED = ("warehouse", "columns", "errors", "fmt", "periods", "text", "plotting", "i18n", "jobs")
 # The one import allowed to run up: ``fmt.model_name`` looks a model's name up in the registry
 # (lazily, so importing ``fmt`` stays cheap); the names belong to the forecasters themselves.
 ALLOWED_UPWARD = {("core.fmt", "core.forecast.registry")}

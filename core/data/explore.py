@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -308,6 +309,17 @@ def dataset_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.Da
     """Every stored column of the series in scope, sorted by series then date."""
     where, params = _where(dataset, scope)
     return warehouse.query(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)
+
+
+def export_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope, path: Path) -> None:
+    """``dataset_frame`` written to the Parquet file ``path`` by DuckDB, without passing
+    through this process's memory: what a worker process reads (``core.jobs``), since only
+    one process may open the warehouse."""
+    where, params = _where(dataset, scope)
+    target = "'" + str(path).replace("'", "''") + "'"
+    with warehouse.cursor() as cur:
+        cur.execute(f"COPY (SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}) TO {target} "
+                    "(FORMAT parquet)", params)
 
 
 def target_total(warehouse: Warehouse, dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> float:
