@@ -272,3 +272,25 @@ def test_weekly_and_monthly_forecasts_follow_level_and_promotions(freq, periods,
     level = frame.groupby(SERIES_ID)[TARGET].mean()
     assert np.corrcoef(per_series, level.loc[per_series.index])[0, 1] > 0.9
     assert np.exp(model.coefficients(task)["exog_promo"]) == pytest.approx(2.0, rel=0.15)
+
+
+def test_a_design_past_its_row_limit_trains_on_a_seeded_sample_of_its_rows(chain):
+    """A national chain's fold holds millions of trainable rows: past ``max_rows`` the
+    global models learn from a uniform sample of them, the same rows for the same task,
+    each with the features it has in the full design; the future rows are all there."""
+    task = demo_task(chain)
+    lags = default_lags(Freq.DAILY, task.steps)
+    full = Design.build(task, lags, (7, 28, 364), 365, max_rows=None)
+    limit = len(full.train) // 3
+    sampled, again = (Design.build(task, lags, (7, 28, 364), 365, max_rows=limit) for _ in range(2))
+    assert len(sampled.train) == len(sampled.target) == limit
+    pd.testing.assert_frame_equal(sampled.train, again.train)
+    pd.testing.assert_frame_equal(sampled.future, full.future)
+    # each sampled row is a row of the full design, with its target, in the design's order
+    keys = ["lag_14", "mean_7", "day_of_year", "key_store_id", "key_item_id"]
+    lookup = full.train[keys].astype(str).agg("|".join, axis=1)
+    position = pd.Index(lookup).get_indexer(sampled.train[keys].astype(str).agg("|".join, axis=1))
+    assert (position >= 0).all() and (np.diff(position) > 0).all()
+    np.testing.assert_array_equal(sampled.target, full.target[position])
+    # the default limit leaves the demo chain's rows as they are
+    assert len(Design.build(task, lags, (7, 28, 364), 365).train) == len(full.train)

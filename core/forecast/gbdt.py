@@ -31,7 +31,7 @@ from core.forecast.base import (
     Rung,
     reason,
 )
-from core.forecast.features import Design, check_settings, default_lags, task_lags, task_train_periods, task_windows
+from core.forecast.features import TRAIN_ROWS, Design, check_settings, default_lags, task_lags, task_train_periods, task_windows
 from core.i18n import M_, N_
 
 Objective = Literal["l2", "poisson", "tweedie"]
@@ -79,6 +79,7 @@ class LightGBM(Forecaster):
     lags: tuple[int, ...] | None = None  # None: ``default_lags`` for the task
     rolling_windows: tuple[int, ...] | None = None  # None: per frequency, see ``FREQ_DEFAULTS``
     max_train_periods: int | None = None  # None: per frequency, see ``FREQ_DEFAULTS``
+    max_train_rows: int | None = TRAIN_ROWS  # a uniform sample of them past it; None: every row
     n_jobs: int | None = None  # None: every core this process may use
     seed: int | None = None  # None: the task's seed
 
@@ -91,11 +92,11 @@ class LightGBM(Forecaster):
             raise ForecastError("lgbm: use at least 1 tree of at least 2 leaves and a positive learning rate.")
         if not 1 <= self.tweedie_variance_power < 2 or not 0 < self.feature_fraction <= 1:
             raise ForecastError("lgbm: the Tweedie power must be in [1, 2) and the feature fraction in (0, 1].")
-        check_settings(self.alias, self.lags, self.rolling_windows, self.max_train_periods)
+        check_settings(self.alias, self.lags, self.rolling_windows, self.max_train_periods, self.max_train_rows)
 
     def _forecast(self, task: ForecastTask) -> Forecast:
         lags = self._lags(task)
-        design = Design.shared(task, lags, self._windows(task), self._train_periods(task))
+        design = Design.shared(task, lags, self._windows(task), self._train_periods(task), self.max_train_rows)
         if len(design.target) == 0:
             raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
         # Log-link objectives need counts: a negative value (a return) counts as no sale.

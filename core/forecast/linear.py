@@ -86,6 +86,7 @@ from core.forecast.features import (
     ROLLING_MEAN,
     ROLLING_STD,
     STATIC,
+    TRAIN_ROWS,
     Design,
     check_settings,
     task_lags,
@@ -140,6 +141,7 @@ class LinearModel(Forecaster):
     lags: tuple[int, ...] | None = None  # None: ``default_lags`` for the task
     rolling_windows: tuple[int, ...] | None = None  # None: per frequency, as LightGBM
     max_train_periods: int | None = None  # None: per frequency, as LightGBM
+    max_train_rows: int | None = TRAIN_ROWS  # a uniform sample of them past it, as LightGBM; None: every row
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -154,7 +156,7 @@ class LinearModel(Forecaster):
                                 f"got {self.max_levels}.")
         if self.max_iter < 1 or not self.tol > 0:
             raise ForecastError("glm: use at least 1 iteration and a positive tolerance.")
-        check_settings(self.alias, self.lags, self.rolling_windows, self.max_train_periods)
+        check_settings(self.alias, self.lags, self.rolling_windows, self.max_train_periods, self.max_train_rows)
 
     def reads_exog_known(self) -> bool:
         return True
@@ -196,7 +198,7 @@ class LinearModel(Forecaster):
         """The fit on the task's training rows, and the future rows' features."""
         lags = task_lags(self.alias, self.lags, task)
         periods = task_train_periods(self.max_train_periods, task)
-        design = Design.shared(task, lags, task_windows(self.rolling_windows, task), periods)
+        design = Design.shared(task, lags, task_windows(self.rolling_windows, task), periods, self.max_train_rows)
         if len(design.target) == 0:
             raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
         y = np.clip(design.target, 0, None)  # a return counts as no sale, as for LightGBM
