@@ -46,6 +46,16 @@ class _Groups:
             self.ids, self.index = grouped.ngroup().to_numpy(), grouped.size().index
         self.n = len(self.index)
 
+    def within(self, codes: np.ndarray) -> _Groups:
+        """The groups split by an integer code of the rows (each (group, code) pair a group
+        of its own, numbered in order of first appearance): a hash of two integers, not a
+        group-by of the columns again."""
+        span = int(codes.max()) + 1 if len(codes) else 1
+        ids, uniques = pd.factorize(self.ids.astype(np.int64) * span + codes.astype(np.int64))
+        other = object.__new__(_Groups)
+        other.ids, other.index, other.n = ids, pd.RangeIndex(len(uniques)), len(uniques)
+        return other
+
     def regroup(self, ids: np.ndarray) -> _Groups:
         """The same groups over other items, given each item's group id."""
         other = object.__new__(_Groups)
@@ -65,6 +75,16 @@ class _Groups:
         counts = np.bincount(self.ids, weights=present, minlength=self.n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return pd.Series(np.where(counts > 0, totals / np.maximum(counts, 1), np.nan), index=self.index)
+
+
+SERIES_FOLD = "_series_fold"
+
+
+def _series_folds(scored: pd.DataFrame) -> np.ndarray:
+    """An integer per (series, cutoff) of the rows: ``evaluate``'s column when the rows carry it."""
+    if SERIES_FOLD in scored.columns:
+        return scored[SERIES_FOLD].to_numpy()
+    return scored.groupby([SERIES_ID, CUTOFF], observed=True, sort=False).ngroup().to_numpy()
 
 
 def _errors(scored: pd.DataFrame) -> np.ndarray:
@@ -118,9 +138,9 @@ def mase(scored: pd.DataFrame, by: list[str]) -> pd.Series:
 def rmsse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
     """Root mean squared scaled error (the M5 competition's): per series, RMSE over the
     in-sample one-step naive RMSE on the fold's training data; averaged over series."""
-    inner = _Groups(scored, [*by, SERIES_ID, CUTOFF])
-    per_series = np.sqrt(inner.mean(_scaled(scored, SCALE_RMSSE, _errors(scored) ** 2)).to_numpy())
     outer = _Groups(scored, by)
+    inner = outer.within(_series_folds(scored))
+    per_series = np.sqrt(inner.mean(_scaled(scored, SCALE_RMSSE, _errors(scored) ** 2)).to_numpy())
     owner = np.empty(inner.n, dtype=np.intp)
     owner[inner.ids] = outer.ids  # all rows of one (series, fold) share their outer group
     return outer.regroup(owner).mean(per_series)
@@ -240,11 +260,46 @@ def evaluate(scored: pd.DataFrame, by: list[str], calibration: bool = False) -> 
     if not by:
         return pd.DataFrame({name: metric(scored, []) for name, metric in metrics.items()}).reset_index(drop=True)
     # Factorise the groups once; every metric then groups by one integer column.
-    grouped = scored.groupby(by, observed=True, sort=True)
-    numbered = scored.assign(**{GROUP: grouped.ngroup().to_numpy()})
+    ids, index = group_codes(scored, by)
+    numbered = scored.assign(**{GROUP: ids})
+    if SERIES_FOLD not in numbered.columns:
+        numbered[SERIES_FOLD] = _series_folds(scored)
     table = pd.DataFrame({name: metric(numbered, [GROUP]).to_numpy() for name, metric in metrics.items()},
-                         index=grouped.size().index)
+                         index=index)
     return table.reset_index()
+
+
+def group_codes(scored: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Index]:
+    """Each row's group of ``by`` numbered 0.. in sorted order of the groups, and the groups
+    (an index of their values): what ``groupby(by, observed=True, sort=True)`` gives by
+    ``ngroup`` and its index, from each column's codes (a categorical's own; other columns
+    factorized, sorted) combined into one integer, which is much faster on millions of rows."""
+    codes, levels = [], []
+    for column in by:
+        values = scored[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            code, level = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+        else:
+            code, level = pd.factorize(values, sort=True)
+            code = code.astype(np.int64)
+        if (code < 0).any() or np.prod([max(len(v), 1) for v in (*levels, level)], dtype=float) > 2.0**62:
+            # a missing key (pandas drops such rows), or too many combinations for one integer
+            grouped = scored.groupby(by, observed=True, sort=True)
+            return grouped.ngroup().to_numpy(), grouped.size().index
+        codes.append(code)
+        levels.append(level)
+    key = np.zeros(len(scored), dtype=np.int64)
+    for code, level in zip(codes, levels):
+        key = key * max(len(level), 1) + code
+    ids, uniques = pd.factorize(key, sort=True)
+    parts, rest = [], uniques
+    for level in reversed(levels):
+        size = max(len(level), 1)
+        parts.append(level.take(rest % size) if len(level) else level)
+        rest = rest // size
+    parts.reverse()
+    index = pd.MultiIndex.from_arrays(parts, names=by) if len(by) > 1 else pd.Index(parts[0], name=by[0])
+    return ids.astype(np.intp), index
 
 
 def scales(panel_values: np.ndarray, season_length: int) -> tuple[np.ndarray, np.ndarray]:
