@@ -103,6 +103,21 @@ def _info(row: pd.Series) -> RunInfo:
     )
 
 
+@dataclass(frozen=True)
+class RunView:
+    """What the Backtest page reads to show a stored run: the run, its metrics (every level)
+    and its models' timings."""
+
+    info: RunInfo
+    metrics: pd.DataFrame  # level, group, model, metric, value
+    timings: pd.DataFrame  # model, cutoff, seconds, series
+
+
+def run_view(warehouse: Warehouse, run_id: str) -> RunView:
+    """The stored run as the Backtest page shows it (``ui.backtest.render_run``)."""
+    return RunView(get_run(warehouse, run_id), run_metrics(warehouse, run_id), run_timings(warehouse, run_id))
+
+
 def backtested_until(warehouse: Warehouse, run: RunInfo) -> date | None:
     """The last date of the data ``run`` backtested: ``run.data_end``, or for a run stored
     before it was kept, the last date the run forecast (its last fold ends on the data's
