@@ -2,7 +2,8 @@
 
     python -m core.backtest --data FILE --series-cols a,b --date-col d --target-col y --freq D|W|M \\
         --horizon 28 --folds 3 [--step S] --models snaive,ets,theta,lgbm --json OUT.json --forecasts OUT.parquet \\
-        [--repair fill_gaps=zero ...] [--external NAME=FILE [--effort-weeks N] [--description TEXT]]
+        [--repair fill_gaps=zero ...] [--external NAME=FILE [--effort-weeks N] [--description TEXT]] \\
+        [--scheduler tcp://HOST:8786]
 
     python -m core.backtest --run RUN_ID --external NAME=FILE [--effort-weeks N] [--description TEXT] \\
         [--json OUT.json] [--data FILE --series-cols ... --date-col ... --target-col ... --freq ...]
@@ -16,6 +17,11 @@ that cannot be written fails at once. The run is summarised as JSON (run id and,
 model, every metric and its seconds) and the long forecasts go to Parquet with columns
 series, date, cutoff, actual, model, forecast; both are written even when storing the
 run fails. Bad arguments or a bad file: one line on stderr and exit code 2.
+
+``--scheduler tcp://HOST:PORT`` (default ``$MITOSHI_DASK_SCHEDULER``) runs the models on
+that Dask cluster, the series sharded across its workers (``core.backtest.distributed``);
+the folds, the scoring, the JSON, the Parquet and the stored run are as for a run here. A
+scheduler that cannot be reached fails at once, before the file is read.
 
 ``--external NAME=FILE`` (repeatable) adds forecasts made elsewhere — a file of series,
 date, cutoff, forecast and optional quantile columns (``core.backtest.external``) — to
@@ -42,6 +48,8 @@ from pathlib import Path
 from typing import get_args, get_type_hints
 
 from core.backtest import external
+from core.backtest.distributed import ENV as SCHEDULER_ENV
+from core.backtest.distributed import DaskExecutor, scheduler_address
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest
 from core.backtest.splits import SplitConfig
 from core.backtest.store import get_run, load_result, save_run
@@ -112,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--forecasts", type=Path, help="write the long forecasts here (Parquet)")
     p.add_argument("--warehouse", type=Path, default=None, help="warehouse file (default: $MITOSHI_WAREHOUSE)")
     p.add_argument("--name", default=None, help="name of the stored run")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help=f"run the models on this Dask cluster, the series sharded across its workers "
+                        f"(default: ${SCHEDULER_ENV}; unset: on this machine)")
+    p.add_argument("--shards", type=int, default=None,
+                   help="with --scheduler: sets of series to cut the data into (default: the cluster's threads)")
     p.add_argument("--run", default=None, metavar="RUN_ID",
                    help="a stored run to add forecasts made elsewhere to (no backtest is run)")
     p.add_argument("--external", type=_external, action="append", default=[], metavar="NAME=FILE",
@@ -135,7 +148,13 @@ def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error(f"the following arguments are required without --run: {', '.join(absent)}")
         if args.remove_external:
             p.error("--remove-external needs --run RUN_ID: the run to remove the forecasts from")
+        if args.shards is not None and not (args.scheduler or scheduler_address()):
+            p.error(f"--shards cuts the series for a Dask cluster: give --scheduler tcp://HOST:PORT "
+                    f"(or set {SCHEDULER_ENV})")
     else:
+        if args.scheduler:
+            p.error("--scheduler runs a backtest on a Dask cluster; --run adds forecasts to a stored run and runs "
+                    "none: drop one of them")
         if not args.external and not args.remove_external:
             p.error("--run adds forecasts made elsewhere to a stored run: give --external NAME=FILE "
                     "(or --remove-external NAME)")
@@ -203,6 +222,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MitoshiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    executor = None
+    address = None if args.run else (args.scheduler or scheduler_address())
+    if address:  # a cluster that cannot be reached fails before the file is read, too
+        try:
+            executor = DaskExecutor(address, shards=args.shards)
+        except MitoshiError as error:
+            warehouse.close()
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"models run on the Dask cluster at {address}: {len(executor.client.nthreads())} workers, "
+              f"{executor.threads()} threads", file=sys.stderr)
     made, removed, stage = None, [], "add"
     try:
         if args.run:
@@ -215,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stage = "add"
         else:
             data = _load(args)
-            run_id = made = _backtest(args, config, data, warehouse)
+            run_id = made = _backtest(args, config, data, warehouse, executor)
         _add_externals(args, warehouse, run_id, data)
         result = load_result(warehouse, run_id)
         summary = {"run_id": run_id, **result.summary(), "external": _external_summary(warehouse, run_id)}
@@ -229,22 +259,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         warehouse.close()
+        if executor is not None:
+            executor.close()
     _write_json(args, summary)
     board = result.leaderboard()
     print(board[["model", "rung", "wape", "mase", "rmsse", "bias", "seconds"]].to_string(index=False, float_format="%.3f"))
     return 0
 
 
-def _backtest(args: argparse.Namespace, config: BacktestConfig, data: BacktestData, warehouse: Warehouse) -> str:
-    """Run and store the backtest; the JSON and Parquet are written before storing, so a
-    failed store loses nothing computed (the JSON gets its run id once the run is stored)."""
+def _backtest(args: argparse.Namespace, config: BacktestConfig, data: BacktestData, warehouse: Warehouse,
+              executor: DaskExecutor | None = None) -> str:
+    """Run and store the backtest (its models here, or on ``executor``'s cluster); the JSON
+    and Parquet are written before storing, so a failed store loses nothing computed (the
+    JSON gets its run id once the run is stored)."""
     print(f"{data.name}: {data.frame[SERIES_ID].nunique():,} {data.freq.label} series, {len(data.frame):,} rows",
           file=sys.stderr)
 
     def report(progress: Progress) -> None:
         print(f"[{progress.done}/{progress.total}] {progress.message}", file=sys.stderr, flush=True)
 
-    result = run_backtest(data, config, on_progress=report)
+    result = run_backtest(data, config, on_progress=report, executor=executor)
     for sentence in result.accounting():
         print(f"accounted: {sentence}", file=sys.stderr)
     _write_json(args, {"run_id": None, **result.summary()})
