@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-
 import streamlit as st
 
 from core import fmt
 from core.backtest import accounting
 from core.backtest.compare import window_name
-from core.backtest.engine import BacktestConfig, ModelSpec, Progress, dataset_data, run_backtest
+from core.backtest.engine import BacktestConfig, ModelSpec, fold_cutoffs
+from core.backtest.job import BACKTEST, backtest_params, job_title
 from core.backtest.splits import SplitConfig
-from core.backtest.store import save_run
+from core.backtest.store import get_run, run_fallbacks
 from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.base import rung_name
 from core.forecast.registry import DEFAULT_LADDER, MODELS
+from core.jobs import Job
 from core.i18n import N_, _, gettext, ngettext
 from core.text import md
-from ui import queries
+from ui import jobs, queries
 from ui.backtest import ETS_AUTO_HELP, changed_params, ets_option, fallback_text, render_run
 from ui.external import external_section
 from ui.navigation import stay_in_app
-from ui.state import dataset_picker, get_warehouse, show_error
+from ui.state import dataset_picker, get_warehouse, show_error, table
 
 stay_in_app()
 
 RUN_KEY = "backtest_run_id"
-PENDING_KEY = "backtest_pending"
 DEFAULT_HORIZON = {Freq.DAILY: 28, Freq.WEEKLY: 8, Freq.MONTHLY: 6}
 HORIZON_LABELS = {Freq.DAILY: N_("Horizon (daily periods)"), Freq.WEEKLY: N_("Horizon (weekly periods)"),
                   Freq.MONTHLY: N_("Horizon (monthly periods)")}
@@ -116,11 +115,6 @@ def model_specs() -> tuple[ModelSpec, ...]:
     return tuple(ModelSpec.of(alias, **changed_params(alias, settings.get(alias, {}))) for alias in chosen_models)
 
 
-# Set while a run is under way and cleared the moment it is stored: a Cancel that reruns the
-# page after the run was stored must not say that nothing was.
-if st.session_state.get("cancel_backtest") and st.session_state.pop(PENDING_KEY, False):
-    st.warning(_("The backtest was cancelled; nothing was stored."), icon=":material/cancel:")
-
 if submitted:
     try:
         config = BacktestConfig(
@@ -128,41 +122,36 @@ if submitted:
                               window=window, train_periods=int(train_periods) if train_periods else None),
             models=model_specs(),
         )
-        st.session_state[PENDING_KEY] = True
-        with st.status(_("Running the backtest…"), expanded=True) as status:
-            cancel = st.empty()
-            cancel.button(_("Cancel"), key="cancel_backtest", help=_("Stops the run; nothing is stored."))
-            bar = st.progress(0.0, text=_("Loading the series…"))
-            data = dataset_data(warehouse, dataset, filters)
-
-            def report(progress: Progress) -> None:
-                bar.progress(progress.done / progress.total, text=progress.text)
-
-            result = run_backtest(data, config, on_progress=report)
-            cancel.empty()  # the save is one transaction: a Cancel could no longer stop it
-            bar.progress(1.0, text=_("Saving the run…"))
-            run_id = save_run(warehouse, result, name or None)
-            st.session_state[RUN_KEY] = run_id
-            st.session_state.pop(PENDING_KEY, None)
-            bar.empty()
-            fell_back = fallback_text(result.fallbacks.groupby("model")[SERIES_ID].nunique().to_dict())
-            done = ngettext("Done in {seconds} s: {models} models × {folds} fold, {scored}",
-                            "Done in {seconds} s: {models} models × {folds} folds, {scored}", config.split.folds
-                            ).format(seconds=f"{result.wall_seconds:,.1f}", models=len(config.models),
-                                     folds=config.split.folds,
-                                     scored=accounting.scored_phrase(result.n_scored, result.n_series))
-            if fell_back:
-                done = _("{done} · fell back to a simple rule: {models}").format(done=done, models=fell_back)
-            status.update(label=done, state="complete", expanded=False)
-    except MitoshiError as error:  # a model's own failure arrives here too, naming the model and the fold
-        st.session_state.pop(PENDING_KEY, None)
+        if dataset.start_date and dataset.end_date:  # settings the history cannot hold: said now, not after a queue
+            fold_cutoffs(dataset.start_date, dataset.end_date, dataset.freq, config.split)
+        job_id = jobs.get_runner().submit(BACKTEST.name, backtest_params(dataset.dataset_id, filters, config, name),
+                                          job_title(dataset.name, config))
+        jobs.watch(BACKTEST.name, job_id)
+    except MitoshiError as error:
         show_error(error)
-    except Exception as error:  # never a traceback: say what stopped and that nothing was stored
-        logging.getLogger(__name__).exception("The backtest stopped on an unexpected error")
-        st.session_state.pop(PENDING_KEY, None)
-        st.error(_("The backtest stopped on an unexpected error ({error}). Nothing was stored. Try again with fewer "
-                   "models to find the one that fails.").format(error=f"{type(error).__name__}: {md(error)}"),
-                 icon=":material/error:")
+
+
+def open_run(job: Job) -> None:
+    st.session_state[RUN_KEY] = job.result
+
+
+def done_text(job: Job) -> str:
+    """What a finished backtest made: its time, models, folds and series scored, and which models fell back."""
+    info = get_run(warehouse, job.result)
+    folds_run = info.config.split.folds
+    done = ngettext("Done in {seconds} s: {models} models × {folds} fold, {scored}",
+                    "Done in {seconds} s: {models} models × {folds} folds, {scored}", folds_run
+                    ).format(seconds=f"{info.wall_seconds:,.1f}", models=len(info.config.models), folds=folds_run,
+                             scored=accounting.scored_phrase(info.n_scored, info.n_series))
+    fell_back = fallback_text(run_fallbacks(warehouse, job.result).groupby("model")[SERIES_ID].nunique().to_dict())
+    if fell_back:
+        done = _("{done} · fell back to a simple rule: {models}").format(done=done, models=fell_back)
+    return done
+
+
+# The backtest runs as a job in a worker process: a reload or a closed tab finds it here, running or done.
+jobs.live_jobs(BACKTEST.name, on_done=open_run)
+jobs.outcome(BACKTEST.name, done_text)
 
 if st.session_state.get(RUN_KEY):
     st.divider()
@@ -172,3 +161,12 @@ else:
               "be compared on the **Experiments** page."))
 
 external_section(warehouse, dataset, RUN_KEY)  # forecasts made elsewhere join a stored run
+
+with st.expander(_("Backtest jobs of this warehouse")):
+    st.caption(_("Every backtest runs as a job in a process of its own: it goes on when the page is reloaded or "
+                 "closed, one job at a time; the others wait in the queue."))
+    history = jobs.jobs_table(BACKTEST.name)
+    if history.empty:
+        st.caption(_("No backtest has been started yet."))
+    else:
+        table(history)

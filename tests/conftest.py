@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -9,10 +10,18 @@ from streamlit.testing.v1 import AppTest
 
 from core.columns import Freq
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
+from core.jobs import JobRunner
 from core.warehouse import ENV_VAR, DatasetSpec, Warehouse
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def _no_job_outlives_its_test():
+    """A page test's jobs run in worker processes of the test's own warehouse: stopped with it."""
+    yield
+    JobRunner.close_all()
 
 
 @pytest.fixture
@@ -83,6 +92,23 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def active_jobs(at: AppTest) -> list[str]:
+    """The ids of the jobs the page shows as queued or running (each has its Cancel button)."""
+    return [b.key.removeprefix("job_cancel_") for b in at.button if (b.key or "").startswith("job_cancel_")]
+
+
+def finish_jobs(at: AppTest, timeout: float = 240) -> AppTest:
+    """Draw the page again until no job is queued or running: a backtest runs in a worker
+    process (``core.jobs``), and the page shows its run once the job is done."""
+    deadline = time.monotonic() + timeout
+    while active_jobs(at):
+        assert time.monotonic() < deadline, "the job did not finish in time"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, at.exception
     return at
 
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.warehouse import ENV_VAR
-from tests.conftest import APP, TIMEOUT, new_session, open_page
+from tests.conftest import APP, TIMEOUT, active_jobs, finish_jobs, new_session, open_page
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def run_small_backtest(at: AppTest, name: str, horizon: int = 7, folds: int = 2)
     at.button(key="bt_run").click()
     at.run()
     assert not at.exception, at.exception
-    return at
+    return finish_jobs(at)
 
 
 def test_backtest_page_runs_a_small_ladder_and_shows_results(app):
@@ -180,22 +180,36 @@ def test_empty_experiments_page_points_to_the_backtest(app):
     assert any("No run yet" in i.value for i in at.info)
 
 
-def test_a_stored_run_leaves_no_cancel_button_and_no_saving_bar(app):
+def test_a_stored_run_leaves_no_cancel_button_and_says_what_was_done(app):
     at = run_small_backtest(app, "stored")
-    assert not [b for b in at.button if b.label == "Cancel"]
-    status = next(s for s in at.status if s.label.startswith("Done in"))
-    assert not status.get("progress") and not status.get("button")
-    at.run()  # what a late Cancel would do: rerun the page
-    assert not [w for w in at.warning if "nothing was stored" in w.value]
-    assert at.subheader[0].value == "stored"
-
-
-def test_a_cancelled_run_says_nothing_was_stored(app):
-    at = open_page(app, "pages/backtest.py")
-    at.session_state["backtest_pending"] = True  # a run under way when Cancel was clicked
-    at.session_state["cancel_backtest"] = True
+    assert not [b for b in at.button if b.label == "Cancel"] and not at.get("progress")
+    assert [s.value for s in at.success] == ["Done in " + at.success[0].value.removeprefix("Done in ")]
+    assert ": 4 models × 2 folds, 480 of 500 series scored" in at.success[0].value
     at.run()
-    assert any("nothing was stored" in w.value for w in at.warning)
+    assert not [w for w in at.warning if "nothing" in w.value]
+    assert at.subheader[0].value == "stored"
+    # the job is listed, done, with what it made
+    history = next(d.value for d in at.dataframe if "Job" in d.value.columns)
+    assert history["State"].tolist() == ["✅ done"]
+    assert history["Job"].iloc[0].startswith("Backtest of AI Shop demo chain: Today's practice, Naive")
+
+
+def test_a_cancelled_backtest_says_nothing_was_stored(app, warehouse_env):
+    from core.warehouse import Warehouse
+
+    at = open_page(app, "pages/backtest.py")
+    at.button(key="bt_run").click().run()  # the default ladder on 500 series: a minute or more
+    [job_id] = active_jobs(at)
+    at.button(key=f"job_cancel_{job_id}").click().run()
+    finish_jobs(at, timeout=30)
+    assert [w.value for w in at.warning][0] == "The job was cancelled; nothing of it was stored."
+    assert "backtest_run_id" not in at.session_state
+    warehouse = Warehouse(warehouse_env)
+    try:
+        assert warehouse.query("SELECT count(*) AS n FROM runs")["n"].iloc[0] == 0
+        assert warehouse.query("SELECT state FROM jobs")["state"].tolist() == ["cancelled"]
+    finally:
+        warehouse.close()
 
 
 def test_the_leaderboard_is_as_tall_as_its_rows_and_shows_each_rung_in_full(app, monkeypatch):
@@ -227,28 +241,34 @@ def test_chart_axes_keep_their_ticks_distinct(app):
     assert formats[next(k for k in formats if "The ladder" in k[0])] == ",~r"
 
 
-def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(app, warehouse_env, monkeypatch):
+def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(app, warehouse_env, monkeypatch,
+                                                                             tmp_path):
     from core.backtest.store import list_runs
-    from core.forecast.gbdt import LightGBM
     from core.warehouse import Warehouse
 
-    def broken(self, task):
-        raise IndexError("index 227 is out of bounds for axis 1 with size 223")
-
-    monkeypatch.setattr(LightGBM, "_forecast", broken)
+    # The backtest runs in a worker process: the fault is planted there, by a sitecustomize
+    # module that Python imports when the worker starts.
+    plant = tmp_path / "plant"
+    plant.mkdir()
+    (plant / "sitecustomize.py").write_text(
+        "from core.forecast.gbdt import LightGBM\n"
+        "def broken(self, task):\n"
+        "    raise IndexError('index 227 is out of bounds for axis 1 with size 223')\n"
+        "LightGBM._forecast = broken\n")
+    monkeypatch.setenv("PYTHONPATH", str(plant))
     at = open_page(app, "pages/backtest.py")
     at.number_input[0].set_value(7)
     at.number_input[1].set_value(2)
     next(m for m in at.multiselect if m.label == "Models").set_value(["naive", "lgbm"])
     at.button(key="bt_run").click()
     at.run()
-    assert not at.exception
+    finish_jobs(at)
     errors = [e.value for e in at.error]
     assert len(errors) == 1
     assert "LightGBM failed on fold 1/2 (cutoff " in errors[0]
     assert "IndexError" in errors[0] and "Nothing was stored" in errors[0] and "without LightGBM" in errors[0]
     assert "Traceback" not in errors[0]
-    assert "backtest_run_id" not in at.session_state and "backtest_pending" not in at.session_state
+    assert "backtest_run_id" not in at.session_state
     warehouse = Warehouse(warehouse_env)
     try:
         assert list_runs(warehouse) == []  # nothing half-written
@@ -258,7 +278,8 @@ def test_backtest_page_names_the_model_and_fold_that_failed_and_stores_nothing(a
     next(m for m in at.multiselect if m.label == "Models").set_value(["naive"])
     at.button(key="bt_run").click()
     at.run()
-    assert not at.exception and not at.error
+    finish_jobs(at)
+    assert not at.error
     assert at.session_state["backtest_run_id"]
 
 
@@ -353,27 +374,28 @@ def test_append_tab_extends_the_demo_chain(app):
     assert history["From"].tolist() == [pd.Timestamp(first)] and history["To"].tolist() == [pd.Timestamp(last)]
 
 
-def test_the_pages_default_ladder_is_the_command_lines_and_ets_chooses_its_form(app, monkeypatch):
+def test_the_pages_default_ladder_is_the_command_lines_and_ets_chooses_its_form(app, warehouse_env):
     """Left on its defaults, the page asks for every model with its class defaults (ETS
     automatic by AICc), so no params are stored; a fixed ETS form stores only what differs."""
-    from core.backtest import engine
-    from core.errors import MitoshiError
+    from core.backtest.engine import BacktestConfig
     from core.forecast.registry import DEFAULT_LADDER
     from core.forecast.stats import ETS
+    from core.warehouse import Warehouse
 
-    asked = []
+    def asked() -> list[BacktestConfig]:  # what the page queued, oldest first
+        warehouse = Warehouse(warehouse_env)
+        try:
+            params = warehouse.query("SELECT params FROM jobs ORDER BY created_at")["params"]
+        finally:
+            warehouse.close()
+        return [BacktestConfig.from_dict(json.loads(p)["config"]) for p in params]
 
-    def capture(data, config, on_progress=None):
-        asked.append(config)
-        raise MitoshiError("captured")  # stops before any fitting: this test checks what was asked for
-
-    monkeypatch.setattr(engine, "run_backtest", capture)
     at = open_page(app, "pages/backtest.py")
     assert at.selectbox(key="bt_ets_trend").value == "auto"
     assert at.selectbox(key="bt_ets_seasonal").value == "auto"
     assert at.checkbox(key="bt_ets_damped").disabled
     at.button(key="bt_run").click().run()
-    specs = {m.alias: m for m in asked[0].models}
+    specs = {m.alias: m for m in asked()[0].models}
     assert [a for a in specs if a != "practice"] == list(DEFAULT_LADDER)
     assert all(spec.params == () for spec in specs.values())
     assert specs["ets"].build() == ETS() and ETS().trend == "auto" and ETS().seasonal == "auto"
@@ -381,8 +403,10 @@ def test_the_pages_default_ladder_is_the_command_lines_and_ets_chooses_its_form(
     assert not at.checkbox(key="bt_ets_damped").disabled
     at.checkbox(key="bt_ets_damped").check()
     at.button(key="bt_run").click().run()
-    assert dict(asked[1].models[[m.alias for m in asked[1].models].index("ets")].params) == {
+    second = asked()[1]
+    assert dict(second.models[[m.alias for m in second.models].index("ets")].params) == {
         "trend": "add", "damped": True}
+    assert len(active_jobs(at)) == 2  # the first runs, the second waits for it
 
 
 def test_leaderboard_percentages_have_one_decimal_each_rounded_not_cut(app):

@@ -15,7 +15,7 @@ from core.backtest.store import load_result, save_run
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.text import md
 from core.warehouse import Warehouse
-from tests.conftest import new_session, open_page, store_run
+from tests.conftest import finish_jobs, new_session, open_page, store_run
 
 # The demo chain: 20 of its 500 items were discontinued before the last weeks, and 50
 # were launched less than a year before its end.
@@ -42,7 +42,7 @@ def run_small_backtest(at: AppTest, name: str, models: list[str], item: str | No
     at.button(key="bt_run").click()
     at.run()
     assert not at.exception, at.exception
-    return at
+    return finish_jobs(at)
 
 
 def accounting_block(at: AppTest) -> str:

@@ -363,6 +363,19 @@ def code_version() -> str:
     return f"{core.__version__}+{commit}"
 
 
+def fold_cutoffs(first_date: object, last_date: object, freq: Freq, split: SplitConfig) -> list[pd.Timestamp]:
+    """The folds' cutoffs, oldest first, of data from ``first_date`` to ``last_date``;
+    ``MitoshiError`` when the first would fall on or before the data's start (the history is
+    too short for these settings). The Backtest page asks before it queues a run."""
+    folds = cutoffs(pd.Timestamp(last_date), freq, split)
+    if folds[0] <= pd.Timestamp(first_date):
+        raise MitoshiError(M_(
+            "The history is too short for {folds} folds of {horizon} periods: the first cutoff would be {cutoff}, "
+            "before the data starts. Use fewer folds, a shorter horizon or step.", folds=split.folds,
+            horizon=split.horizon, cutoff=Fmt("date", f"{folds[0]:%Y-%m-%d}")))
+    return folds
+
+
 def run_backtest(
     data: BacktestData,
     config: BacktestConfig,
@@ -385,13 +398,7 @@ def run_backtest(
     frame = data.frame
     if frame.empty:
         raise MitoshiError(M_("There are no series to backtest: widen the scope."))
-    folds = cutoffs(frame[DATE].max(), data.freq, config.split)
-    first_date = frame[DATE].min()
-    if folds[0] <= first_date:
-        raise MitoshiError(M_(
-            "The history is too short for {folds} folds of {horizon} periods: the first cutoff would be {cutoff}, "
-            "before the data starts. Use fewer folds, a shorter horizon or step.", folds=config.split.folds,
-            horizon=config.split.horizon, cutoff=Fmt("date", f"{folds[0]:%Y-%m-%d}")))
+    folds = fold_cutoffs(frame[DATE].min(), frame[DATE].max(), data.freq, config.split)
     check_cutoffs(frame, folds)  # before any model runs, not half way through the run
     if executor is None:
         parts = forecast_folds(data, config, folds, on_progress, should_stop)

@@ -10,6 +10,7 @@ is the app.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import logging
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -115,6 +117,9 @@ class Job:
                    message=read_text(row["message"]), result=None if pd.isna(row["result"]) else row["result"])
 
 
+_RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+atexit.register(lambda: JobRunner.close_all())
+
 STOPPED_WITH_APP = M_("Mitoshi stopped while this job ran, so it did not finish; nothing of it was stored. "
                       "Start it again.")
 
@@ -145,6 +150,13 @@ class JobRunner:
         self._clear_folders(keep={j.job_id for j in self.jobs() if j.state is JobState.QUEUED})
         self._thread = threading.Thread(target=self._loop, name="mitoshi-jobs", daemon=True)
         self._thread.start()
+        _RUNNERS.add(self)
+
+    @staticmethod
+    def close_all() -> None:
+        """Close every runner of this process (at exit: no worker outlives the app)."""
+        for runner in list(_RUNNERS):
+            runner.close()
 
     # ---- what the app calls ----
     def submit(self, kind: str, params: Mapping, title: str | Msg) -> str:
@@ -191,6 +203,9 @@ class JobRunner:
 
     def close(self) -> None:
         """Stop the runner; a running job is stopped and marked failed."""
+        _RUNNERS.discard(self)
+        if self._closed:
+            return
         self._closed = True
         self._wake.set()
         process = self._process
@@ -274,6 +289,9 @@ class JobRunner:
             seen = self._progress(job.job_id, folder, seen)
             self._wake.wait(self.poll)
             self._wake.clear()
+        if self._closed:
+            self._fail(job.job_id, STOPPED_WITH_APP)
+            return
         with self._lock:
             if job.job_id in self._cancel:
                 store.end_job(self.warehouse, job.job_id, store.CANCELLED, M_("Cancelled; nothing was stored."),
