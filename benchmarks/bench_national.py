@@ -10,8 +10,9 @@ apart), then runs each step in a fresh process of its own, so that one step's me
 - backtest: the series read from the warehouse as the Backtest page reads them, then
   ``run_backtest`` (wall and the process's peak RSS), then ``save_run`` (timed apart);
 - open: the reads the Backtest page makes to show the stored run (``ui.backtest.render_run``:
-  the run, its metrics, timings, cutoffs, left-out series and fallbacks, the series' labels,
-  the worst series' forecasts and history), through the core functions those call;
+  the run, its metrics but per series, the per-series values of the chosen metric (WAPE)
+  and of the spread's summary, timings, cutoffs, left-out series and fallbacks, the series'
+  labels, the worst series' forecasts and history), through the core functions those call;
 - money: ``core.money.run_impact.run_impact`` as the Money page computes it;
 - decision: ``core.decision.evaluation.decide`` on the example project, as the Report page does.
 
@@ -103,13 +104,14 @@ def open_run(path: str, run_id: str) -> dict:
     external.spread_note(warehouse, run_id)
     dataset = warehouse.get_dataset(info.dataset_id)
     labels = series_labels(explore.series_attributes(warehouse, dataset), explore.series_names(warehouse, dataset))
-    series = view.metrics[(view.metrics["level"] == "series") & (view.metrics["metric"] == "wape")]
+    series = runs.series_metrics(warehouse, run_id, ("wape",))  # the chosen metric's tabs
+    runs.series_metrics(warehouse, run_id, ("wape", "pinball"))  # the spread's summary
     worst = series.groupby("group")["value"].mean().sort_values(ascending=False).index[0]
     forecasts = runs.run_forecasts(warehouse, run_id, worst)
     history = explore.series_frame(warehouse, dataset, worst)
     wall = time.perf_counter() - tic
     warehouse.close()
-    return {"open_s": wall, "open_rss_gb": peak_rss_gb(), "open_metric_rows": len(view.metrics),
+    return {"open_s": wall, "open_rss_gb": peak_rss_gb(), "open_metric_rows": len(view.metrics) + len(series),
             "open_detail": f"{len(cutoffs)} folds, {len(excluded)} left out, {len(fallbacks)} fallbacks, "
                            f"{len(labels):,} labels, {len(forecasts)} forecasts and {len(history)} days of the "
                            f"worst series"}

@@ -11,7 +11,16 @@ import pytest
 from core.backtest.__main__ import main as cli
 from core.backtest.engine import BacktestCancelled, BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig, cutoffs, make_task
-from core.backtest.store import delete_run, list_runs, load_result, rename_run, run_forecasts, save_run
+from core.backtest.store import (
+    delete_run,
+    list_runs,
+    load_result,
+    rename_run,
+    run_forecasts,
+    run_view,
+    save_run,
+    series_metrics,
+)
 from core.columns import DATE, Freq
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.errors import MitoshiError
@@ -141,6 +150,28 @@ def test_run_round_trip_rename_delete(demo):
     assert list_runs(warehouse)[0].name == "renamed"
     delete_run(warehouse, run_id)
     assert list_runs(warehouse) == [] and run_forecasts(warehouse, run_id).empty
+
+
+def test_the_page_reads_a_run_without_its_per_series_metrics_then_one_metric_of_them(demo):
+    """What the Backtest page reads (``store.run_view``, ``store.series_metrics``) is the
+    stored metrics: every level but per series, then per series one metric at a time."""
+    warehouse, dataset = demo
+    result = run_backtest(dataset_data(warehouse, dataset),
+                          BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=LADDER))
+    run_id = save_run(warehouse, result)
+    view = run_view(warehouse, run_id)
+    order = ["level", "group", "model", "metric"]
+
+    def same(read: pd.DataFrame, expected: pd.DataFrame) -> None:
+        pd.testing.assert_frame_equal(read.sort_values(order).reset_index(drop=True),
+                                      expected.sort_values(order).reset_index(drop=True), check_dtype=False)
+
+    per_series = result.metrics["level"] == "series"
+    assert per_series.any() and view.info.run_id == run_id and len(view.timings) == len(result.timings)
+    same(view.metrics, result.metrics[~per_series])
+    chosen = result.metrics[per_series & result.metrics["metric"].isin(["wape", "pinball"])]
+    same(series_metrics(warehouse, run_id, ("wape", "pinball")), chosen)
+    assert series_metrics(warehouse, run_id, ()).empty
 
 
 def test_a_failed_save_leaves_nothing_half_written(demo):

@@ -103,12 +103,24 @@ def run_revision(run_id: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _metrics_at(run_id: str, revision: str) -> pd.DataFrame:
-    return runs.run_metrics(get_warehouse(), run_id)
+    return runs.run_view(get_warehouse(), run_id).metrics
 
 
 def _metrics(run_id: str) -> pd.DataFrame:
-    """The run's metrics as they are now (cached per revision of its models)."""
+    """The run's metrics as they are now (cached per revision of its models), every level
+    but per series (``_series_metrics``)."""
     return _metrics_at(run_id, run_revision(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _series_metrics_at(run_id: str, metrics: tuple[str, ...], revision: str) -> pd.DataFrame:
+    return runs.series_metrics(get_warehouse(), run_id, metrics)
+
+
+def _series_metrics(run_id: str, *metrics: str) -> pd.DataFrame:
+    """The run's per-series values of ``metrics`` (a national chain's run holds millions of
+    per-series values: they are read one metric at a time)."""
+    return _series_metrics_at(run_id, tuple(metrics), run_revision(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -320,7 +332,7 @@ def render_run(run_id: str, key: str = "run") -> None:
                                   format_func=fmt.metric_name) or "wape"
     metric_name = fmt.metric_name(metric)
     metrics = _metrics(run_id)
-    metrics = metrics[metrics["metric"] == metric]
+    metrics = pd.concat([metrics[metrics["metric"] == metric], _series_metrics(run_id, metric)], ignore_index=True)
     tab_step, tab_fold, tab_segment, tab_series, tab_spread = st.tabs(
         [_("By horizon step"), _("By fold"), _("By segment"), _("One series"), _("Per-series spread")])
     with tab_step:
@@ -517,7 +529,7 @@ def render_calibration(run_id: str, board: pd.DataFrame, key: str) -> None:
         return
     shown = rounded_percent(spread_table(board), [fmt.metric_name(m) for m in ("coverage_80", "coverage_95")])
     metrics = _metrics(run_id)
-    st.markdown(spread_summary(board, metrics[metrics["level"] == "series"]))
+    st.markdown(spread_summary(board, _series_metrics(run_id, "wape", "pinball")))
     few = few_folds_note(len(_cutoffs(run_id)))
     if few:
         st.warning(few, icon=":material/warning:")

@@ -103,19 +103,37 @@ def _info(row: pd.Series) -> RunInfo:
     )
 
 
+SERIES_LEVEL = "series"
+
+
 @dataclass(frozen=True)
 class RunView:
-    """What the Backtest page reads to show a stored run: the run, its metrics (every level)
-    and its models' timings."""
+    """What the Backtest page reads to show a stored run: the run, its metrics at every
+    level but per series (overall, fold, step, segments: a few thousand rows however many
+    series the run has) and its models' timings. Per-series metrics are read one metric
+    at a time (``series_metrics``): a national chain's run holds millions of them."""
 
     info: RunInfo
-    metrics: pd.DataFrame  # level, group, model, metric, value
+    metrics: pd.DataFrame  # level, group, model, metric, value; no "series" level
     timings: pd.DataFrame  # model, cutoff, seconds, series
 
 
 def run_view(warehouse: Warehouse, run_id: str) -> RunView:
     """The stored run as the Backtest page shows it (``ui.backtest.render_run``)."""
-    return RunView(get_run(warehouse, run_id), run_metrics(warehouse, run_id), run_timings(warehouse, run_id))
+    metrics = warehouse.query('SELECT level, "group", model, metric, value FROM run_metrics '
+                              "WHERE run_id = ? AND level <> ?", [run_id, SERIES_LEVEL])
+    return RunView(get_run(warehouse, run_id), metrics, run_timings(warehouse, run_id))
+
+
+def series_metrics(warehouse: Warehouse, run_id: str, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """The run's per-series values of ``metrics`` only: level, group (the series), model,
+    metric, value."""
+    if not metrics:
+        return pd.DataFrame(columns=["level", "group", "model", "metric", "value"])
+    marks = ", ".join("?" for _ in metrics)
+    return warehouse.query('SELECT level, "group", model, metric, value FROM run_metrics '
+                           f"WHERE run_id = ? AND level = ? AND metric IN ({marks})",
+                           [run_id, SERIES_LEVEL, *metrics])
 
 
 def backtested_until(warehouse: Warehouse, run: RunInfo) -> date | None:
