@@ -156,7 +156,7 @@ jobs.outcome(BACKTEST.name, done_text)
 if st.session_state.get(RUN_KEY):
     st.divider()
     render_run(st.session_state[RUN_KEY], key="bt")
-else:
+elif not jobs.any_active(BACKTEST.name):  # a run under way shows here once it is done
     st.info(_("Choose the scope, the time settings and the models, then **Run backtest**. Runs are stored and can "
               "be compared on the **Experiments** page."))
 

@@ -98,8 +98,12 @@ def live_jobs(kind: str, on_done: Callable[[Job], None]) -> None:
         for job in sorted((j for j in jobs.values() if j.active), key=lambda j: j.created_at):
             _live_job(runner, job)
 
-    active = any(j.active for j in runner.jobs(kind, limit=20))
-    st.fragment(draw, run_every=POLL_SECONDS if active else None)()
+    st.fragment(draw, run_every=POLL_SECONDS if any_active(kind) else None)()
+
+
+def any_active(kind: str) -> bool:
+    """Whether a job of ``kind`` is queued or running."""
+    return any(j.active for j in get_runner().jobs(kind, limit=20))
 
 
 def _in_fragment() -> bool:

@@ -68,6 +68,7 @@ class BacktestJob:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         out = Warehouse(folder / OUT)
         try:
+            report(0.0, M_("Loading the series…"))
             frame = out.query("SELECT * FROM read_parquet(?)", [str(folder / DATA)])
             frame[DATE] = pd.to_datetime(frame[DATE])
             data = BacktestData(

@@ -266,6 +266,7 @@ class JobRunner:
             self._fail(job.job_id, error.args[0] if len(error.args) == 1 else str(error))
             return
         (folder / "job.json").write_text(json.dumps({"target": kind.target, "params": job.params}), encoding="utf-8")
+        store.set_progress(self.warehouse, job.job_id, 0.0, M_("Starting the worker process…"))
         with open(folder / "worker.log", "wb") as output:
             self._process = process = subprocess.Popen(
                 [sys.executable, "-m", "core.jobs.worker", str(folder)], cwd=ROOT, stdout=output,

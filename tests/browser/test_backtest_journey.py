@@ -38,3 +38,29 @@ def test_run_read_and_compare(server, page):
     wait_idle(page)
     assert page.get_by_text("What differs between the configs").is_visible()
     screenshot(page, "11_experiments_compare")
+
+
+def test_a_backtest_goes_on_through_a_reload_and_then_shows_its_run(server, page):
+    """The backtest runs as a job in a worker process: a reload of the page finds it still
+    running, with its progress, and then finished, with its run."""
+    page.goto(f"{server}/backtest")
+    wait_idle(page)
+    page.get_by_label("Run name (optional)").fill("through a reload")
+    page.get_by_role("button", name="Run backtest").click()  # the default ladder: long enough to reload
+    page.wait_for_selector("text=running for", timeout=60_000)
+    page.reload()
+    wait_idle(page)
+    main = page.locator("[data-testid='stMain']")
+    assert "Backtest of AI Shop demo chain" in main.inner_text()
+    assert main.get_by_text("running for").is_visible()
+    assert page.get_by_role("button", name="Cancel").is_visible()
+    page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
+    screenshot(page, "12_backtest_job_after_reload")
+    page.wait_for_selector("text=Best model", timeout=300_000)
+    wait_idle(page)
+    assert main.get_by_role("heading", name="through a reload").is_visible()
+    assert main.get_by_text("Done in").is_visible()
+    assert not page.get_by_role("button", name="Cancel").count()
+    page.get_by_text("Backtest jobs of this warehouse").click()
+    page.wait_for_timeout(500)
+    screenshot(page, "13_backtest_job_done")
