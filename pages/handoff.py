@@ -9,16 +9,19 @@ import streamlit as st
 
 from core import fmt
 from core.backtest import store as runs
-from core.columns import DATE, Freq
+from core.columns import Freq
 from core.decision import store as decisions
 from core.errors import MitoshiError
 from core.handoff import charts as handoff_charts
 from core.handoff import store as handoff_store
-from core.handoff.batch import PublishOptions, for_csv, prepare_batch, unpublishable_reason
+from core.handoff.batch import PublishOptions, for_csv, unpublishable_reason
+from core.handoff.job import PUBLISH, publish_params
+from core.handoff.job import job_title as publish_title
 from core.i18n import M_, N_, _, pgettext, render
+from core.jobs import Job
 from core.money.impact import Economics, joined, rule_words
 from core.text import md
-from ui import queries
+from ui import jobs, queries
 from ui.backtest import config_summary, leaderboard
 from ui.handoff import batch_rule, current_rule, decision_note, ordering_rule_choice, orders_label
 from ui.money import handoff_economics
@@ -123,22 +126,33 @@ if st.button(_("Publish"), type="primary", icon=":material/publish:", disabled=a
                                           level / 100 if with_orders and not optimal else None,
                                           profit_optimal=with_orders and optimal,
                                           economics=economics or Economics(), ordering_rule=rule)
-        with st.status(_("Publishing {model}…").format(model=md(fmt.model_name(alias))), expanded=True) as status:
-            batch = prepare_batch(warehouse, run_id, options, on_progress=lambda message: st.write(md(message)))
-            st.write(_("Writing the new version in one transaction…"))
-            version = handoff_store.publish_batch(warehouse, batch, decision_id=decision.decision_id
-                                                  if decision is not None and decision.model == alias else None)
-            published = {"version": version, "dataset": md(batch.dataset_name), "n": batch.n_series,
-                         "horizon": options.horizon, "first": fmt.date(batch.frame[DATE].min())}
-            status.update(label=_("Published version {version} of {dataset}: {n:,} series × {horizon} periods from "
-                                  "{first}, ordering up to {rule}").format(
-                                      rule=md(rule_words(options.ordering_rule)), **published)
-                          if options.orders else
-                          _("Published version {version} of {dataset}: {n:,} series × {horizon} periods from "
-                            "{first}").format(**published), state="complete", expanded=False)
-        st.session_state[f"handoff_version_{batch.dataset_id}"] = version  # show what was just published
+        # The fitting runs as a job in a worker process: a reload or a closed tab does not stop it.
+        job_id = jobs.get_runner().submit(PUBLISH.name, publish_params(
+            run_id, options, decision.decision_id if decision is not None and decision.model == alias else None),
+            publish_title(info.dataset_name, options))
+        jobs.watch(PUBLISH.name, job_id)
     except MitoshiError as error:
         show_error(error)
+
+
+def show_version(job: Job) -> None:
+    dataset_id, version = job.result.rsplit("/", 1)
+    st.session_state[f"handoff_version_{dataset_id}"] = int(version)  # show what was just published
+
+
+def published_text(job: Job) -> str:
+    version = job.result.rsplit("/", 1)[1]
+    options = job.params["options"]
+    text = _("Published version {version} of {dataset}: {what}").format(
+        version=version, dataset=md(info.dataset_name), what=md(render(job.message)))
+    if options["service_level"] is not None or options["profit_optimal"]:
+        text = _("{published}, ordering up to {rule}").format(published=text,
+                                                              rule=md(rule_words(options["ordering_rule"])))
+    return text
+
+
+jobs.live_jobs(PUBLISH.name, on_done=show_version)
+jobs.outcome(PUBLISH.name, published_text)
 
 st.subheader(_("Published versions"))
 batches = handoff_store.list_batches(warehouse, info.dataset_id) if info.dataset_id else pd.DataFrame()

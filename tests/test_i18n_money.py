@@ -24,7 +24,7 @@ from core.money.impact import ERRORS, Economics, ImpactConfig, ImpactInputError,
 from core.warehouse import Warehouse
 from tests import test_pages_handoff, test_pages_money
 from tests.conftest import japanese as _japanese
-from tests.conftest import new_session
+from tests.conftest import finish_jobs, new_session
 from tests.i18n_check import english_left, english_words
 
 # The states the pages' own tests build (pytest fixtures, used here by name).
@@ -95,7 +95,7 @@ def test_the_handoff_page_publishes_in_japanese_with_no_english_left(warehouse_w
         assert english_left(at) == []
         assert any("公開の対象外：" in c.value for c in at.caption)
         at.toggle(key="handoff_orders").set_value(True).run()  # each item at its profit-optimal level
-        next(b for b in at.button if b.label == "公開").click().run()
+        finish_jobs(next(b for b in at.button if b.label == "公開").click().run())
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert english_left(at) == []
         versions = at.dataframe[0].value

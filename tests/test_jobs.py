@@ -16,7 +16,11 @@ import pytest
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.job import BACKTEST, backtest_params, job_title
 from core.backtest.splits import SplitConfig
-from core.backtest.store import get_run, run_metrics
+from core.backtest.store import get_run, run_metrics, save_run
+from core.handoff.batch import PublishOptions, prepare_batch
+from core.handoff.job import PUBLISH, publish_params
+from core.handoff.job import job_title as publish_title
+from core.handoff.store import batch_forecasts, publish_batch
 from core.errors import MitoshiError
 from core.i18n import M_, render
 from core.jobs import JobRunner, JobState
@@ -69,7 +73,7 @@ SLOW = SlowJob()
 
 @pytest.fixture
 def runner(warehouse):
-    runner = JobRunner(warehouse, [BACKTEST, SLOW], poll=0.05)
+    runner = JobRunner(warehouse, [BACKTEST, PUBLISH, SLOW], poll=0.05)
     yield runner
     runner.close()
 
@@ -188,3 +192,23 @@ def test_results_of_a_job_no_longer_running_are_not_stored(warehouse, tmp_path):
         jobs_store.store_outcome(warehouse, job_id, tmp_path / OUT, ("runs", "run_*"), "r", "done")
     assert run_ids(warehouse) == []
     assert json.loads(warehouse.query("SELECT params FROM jobs")["params"].iloc[0]) == {}
+
+
+def test_a_publish_job_stores_the_next_version_as_publishing_here_would(warehouse, small_spec, runner):
+    dataset = warehouse.create_dataset(small_spec, small_frame(stores=2, items=3, days=70))
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=2), models=(ModelSpec.of("naive"), ModelSpec.of("ma")))
+    run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config))
+    options = PublishOptions.from_run(get_run(warehouse, run_id), "ma", service_level=0.9)
+    here = publish_batch(warehouse, prepare_batch(warehouse, run_id, options))
+    job = runner.wait(runner.submit(PUBLISH.name, publish_params(run_id, options, None),
+                                    publish_title(dataset.name, options)))
+    assert job.state is JobState.DONE, render(job.message)
+    assert (here, job.result) == (1, f"{dataset.dataset_id}/2")
+    assert render(job.message) == "6 series × 7 periods from 2025-03-12"
+    first, second = (batch_forecasts(warehouse, dataset.dataset_id, v) for v in (1, 2))
+    columns = ["unique_id", "ds", "step", "forecast", "order_quantity", "model", "run_id"]
+    assert len(second) == 6 * 7
+    pd.testing.assert_frame_equal(first[columns], second[columns])
+    batches = warehouse.query("SELECT version, model, n_series, service_level FROM forecast_batches ORDER BY version")
+    assert batches.to_dict("records") == [{"version": v, "model": "ma", "n_series": 6, "service_level": 0.9}
+                                          for v in (1, 2)]

@@ -6,7 +6,7 @@ import pytest
 
 from core.decision import store as decisions
 from core.warehouse import Warehouse
-from tests.conftest import new_session, store_run
+from tests.conftest import finish_jobs, new_session, store_run
 
 MONEY, REPORT = "pages/money.py", "pages/report.py"
 
@@ -93,7 +93,7 @@ def test_handoff_publishes_the_decided_model_and_records_the_decision(warehouse_
     assert any("GO / NO-GO decision" in a.value for a in [*at.info, *at.warning])
     model = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Model (best WAPE first)"))
     assert model.value == "snaive"
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception and not at.error, [e.value for e in at.error]
     warehouse = Warehouse(warehouse_with_run)
     recorded = warehouse.query("SELECT decision_id FROM forecast_batches")

@@ -6,7 +6,7 @@ import pytest
 
 from core import fmt
 from core.warehouse import Warehouse
-from tests.conftest import new_session, open_page, store_run
+from tests.conftest import finish_jobs, new_session, open_page, store_run
 from tests.test_pages_money import turnover_with_run  # noqa: F401 (a fixture)
 
 PAGE = "pages/handoff.py"
@@ -38,7 +38,7 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
                for c in at.caption)
     assert any("Nothing has been published" in i.value for i in at.info)
 
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     versions = at.dataframe[0].value
@@ -50,7 +50,7 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     assert any("forecasts from 2026-11-01, which is in the past" in w.value for w in at.warning)
 
     at.toggle(key="handoff_orders").set_value(True).run()
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception, at.exception
     versions = at.dataframe[0].value
     assert versions["version"].tolist() == [2, 1]
@@ -77,14 +77,14 @@ def test_handoff_asks_for_prices_in_a_section_of_its_own_page(turnover_with_run)
     at.toggle(key="handoff_orders").set_value(True).run()
     section = "Prices, costs, shelf life and demand on stockout days"
     assert section in [e.label for e in at.expander]
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception, at.exception
     assert any(section in e.value for e in at.error)
     # Averages typed there are the project's, and the publish then succeeds.
     for label, value in (("Average unit price (¥)", 300.0), ("Average unit cost (¥)", 200.0),
                          ("Average shelf life (days)", 5)):
         next(n for n in at.number_input if n.label == label).set_value(value).run()
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.error, [e.value for e in at.error]
     assert at.dataframe[0].value["version"].tolist() == [1]
 
@@ -105,7 +105,7 @@ def test_a_batch_from_today_on_data_ending_yesterday_is_current(tmp_path, monkey
     warehouse.close()
     monkeypatch.setenv(ENV_VAR, str(path))
     at = new_session(PAGE)
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception, at.exception
     rows = at.dataframe[1].value
     assert str(rows["date"].min())[:10] == str(datetime.date.today())
@@ -145,7 +145,7 @@ def test_publishing_follows_the_decisions_ordering_rule_and_says_so(warehouse_wi
     at.toggle(key="handoff_orders").set_value(True).run()
     at.radio(key="handoff_level_mode").set_value("one level for all").run()  # the slider's 95 %
     assert any("follows the GO / NO-GO decision on this run" in c.value for c in at.caption)
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception and not at.error, [e.value for e in at.error]
     versions = at.dataframe[0].value
     assert versions["model"].tolist() == ["Moving average"]
@@ -203,7 +203,7 @@ def test_a_decision_on_a_model_mitoshi_cannot_publish_is_not_claimed_for_the_bat
     at.toggle(key="handoff_orders").set_value(True).run()
     at.radio(key=f"handoff_rule_{run.run_id}").set_value(NORMAL).run()
     assert at.toggle(key="handoff_orders").label == "Order quantities (forecast + safety stock)"
-    next(b for b in at.button if b.label == "Publish").click().run()
+    finish_jobs(next(b for b in at.button if b.label == "Publish").click().run())
     assert not at.exception and not at.error, [e.value for e in at.error]
     warehouse = Warehouse(warehouse_with_run)
     try:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from core import fmt
 from core.backtest.job import BACKTEST
+from core.handoff.job import PUBLISH
 from core.i18n import N_, _, gettext, render
 from core.jobs import Job, JobRunner, JobState
 from core.text import md
@@ -32,7 +33,7 @@ POLL_SECONDS = 1.0
 
 @st.cache_resource(show_spinner=False)
 def _runner(path: str) -> JobRunner:
-    return JobRunner(_open(path), [BACKTEST])
+    return JobRunner(_open(path), [BACKTEST, PUBLISH])
 
 
 def get_runner() -> JobRunner:

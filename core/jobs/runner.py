@@ -304,7 +304,7 @@ class JobRunner:
             store.set_progress(self.warehouse, job.job_id, 0.99, M_("Storing the results…"))
             try:
                 store.store_outcome(self.warehouse, job.job_id, folder / OUT, kind.tables, outcome["result"],
-                                    read_text(outcome["message"]))
+                                    read_text(outcome["message"]), getattr(kind, "store", None))
             except (duckdb.Error, MitoshiError) as error:
                 log.exception("Storing job %s failed", job.job_id)
                 self._fail(job.job_id, M_("The results could not be stored, and nothing of them was: {error}",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from core.errors import WarehouseError
@@ -73,25 +75,73 @@ def _literal(path: Path) -> str:
 
 
 def store_outcome(warehouse: Warehouse, job_id: str, out: Path, tables: tuple[str, ...], result: str,
-                  message: str | Msg) -> None:
+                  message: str | Msg, store: Callable[[duckdb.DuckDBPyConnection, str], str] | None = None) -> str:
     """Copy the tables of the worker's DuckDB file ``out`` whose names match ``tables``
     (names or ``fnmatch`` patterns, "run_*") into the warehouse (by column name)
     and mark the job done, in one transaction: all of it or, if the job is no longer running
-    or a copy fails, none of it (``WarehouseError``)."""
+    or a copy fails, none of it (``WarehouseError``). ``store(cursor, attached name)``, when
+    given, copies instead, in the same transaction, and returns the result (a version number
+    taken at that moment). Returns the result."""
     alias = check_identifier(f"job_{job_id}")
     with warehouse.cursor() as cur:
         cur.execute(f"ATTACH {_literal(out)} AS {alias} (READ_ONLY)")
     try:
         with warehouse.transaction() as cur:
-            present = set(cur.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
-                                      [alias]).df()["table_name"])
-            for table in sorted(t for t in present if any(fnmatch.fnmatchcase(t, p) for p in tables)):
-                name = quote(check_identifier(table))
-                cur.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {alias}.{name}")
+            if store is not None:
+                result = store(cur, alias)
+            else:
+                present = cur.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
+                                      [alias]).df()["table_name"]
+                for table in sorted(t for t in present if any(fnmatch.fnmatchcase(t, p) for p in tables)):
+                    name = quote(check_identifier(table))
+                    cur.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {alias}.{name}")
             if not cur.execute("UPDATE jobs SET state = ?, result = ?, message = ?, done = 1, finished_at = now() "
                                "WHERE job_id = ? AND state = ? RETURNING job_id",
                                [DONE, result, stored_text(message), job_id, RUNNING]).fetchall():
                 raise WarehouseError(M_("The job was stopped before its results were stored; nothing was stored."))
+    finally:
+        with warehouse.cursor() as cur:
+            cur.execute(f"DETACH {alias}")
+    return result
+
+
+def slice_of_warehouse(warehouse: Warehouse, path: Path, dataset_id: str, run_id: str | None = None) -> None:
+    """A warehouse file at ``path`` holding what work on one dataset (and one run of it) reads:
+    every table's rows of that dataset and run (tables with a ``dataset_id`` or ``run_id``
+    column are narrowed to them), the dataset's own tables (its rows and side tables), and the
+    small tables of no dataset (projects, settings) whole; no jobs. A worker process opens it
+    as its warehouse, since only one process may open the app's (``core.jobs``)."""
+    Warehouse(path).close()  # every table of the schema, empty
+    alias = check_identifier(f"slice_{uuid.uuid4().hex[:8]}")
+    with warehouse.cursor() as cur:
+        cur.execute(f"ATTACH {_literal(path)} AS {alias}")
+    try:
+        with warehouse.transaction() as cur:
+            columns = cur.execute(
+                "SELECT table_name, list(column_name) AS columns FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' AND table_name IN (SELECT table_name FROM "
+                "duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main') "
+                "GROUP BY table_name").df()
+            own = set(cur.execute("SELECT table_name FROM datasets WHERE dataset_id = ? UNION SELECT table_name FROM "
+                                  "dataset_tables WHERE dataset_id = ?", [dataset_id, dataset_id]).df()["table_name"])
+            schema = set(cur.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
+                                     [alias]).df()["table_name"])
+            for table, names in zip(columns["table_name"], columns["columns"], strict=True):
+                name = quote(check_identifier(table))
+                if table in own:
+                    cur.execute(f"CREATE TABLE {alias}.{name} AS SELECT * FROM {name}")
+                    continue
+                if table not in schema or table in ("jobs", "schema_version"):
+                    continue  # another dataset's rows, or the queue itself
+                where, params = [], []
+                if "dataset_id" in names:
+                    where.append("dataset_id = ?")
+                    params.append(dataset_id)
+                if "run_id" in names:
+                    where.append("run_id = ?" if run_id else "FALSE")
+                    params += [run_id] if run_id else []
+                clause = f" WHERE {' AND '.join(where)}" if where else ""
+                cur.execute(f"INSERT INTO {alias}.{name} BY NAME SELECT * FROM {name}{clause}", params)
     finally:
         with warehouse.cursor() as cur:
             cur.execute(f"DETACH {alias}")
