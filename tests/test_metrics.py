@@ -156,3 +156,40 @@ def test_the_calibration_summary_picks_the_best_among_models_with_a_pinball_loss
     scored.loc[scored["group"] == "b", "value"] = [0.2, 0.5]
     text = spread_summary(board, scored)
     assert "1 series have no interval (a)" in text
+
+
+def test_every_level_summed_from_series_and_fold_cells_equals_the_rows_grouped_directly():
+    """``evaluate_levels`` sums a level whose columns hold one value per (model, series,
+    fold) from those cells, and the horizon step from the rows: both give what grouping the
+    rows by the level gives (pandas, by hand), a missing segment value in no group."""
+    from core.backtest.metrics import evaluate_levels
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for model in ("a", "b"):
+        for s in range(6):
+            for cutoff in pd.to_datetime(["2025-01-01", "2025-02-01"]):
+                for step in (1, 2, 3):
+                    rows.append({"model": model, "unique_id": f"s{s}", "cutoff": cutoff, "step": step,
+                                 "segment": [None, "x", "y"][s % 3], "actual": float(rng.integers(0, 5)),
+                                 "forecast": float(rng.uniform(0, 5)), "scale_mase": [0.0, 1.5, 2.0][s % 3],
+                                 "scale_rmsse": [np.nan, 2.0, 3.0][(s + step) % 3]})
+    frame = pd.DataFrame(rows).astype({"model": "category", "unique_id": "category"})
+    tables = evaluate_levels(frame, {"overall": ["model"], "segment": ["model", "segment"],
+                                     "step": ["model", "step"], "fold": ["model", "cutoff"]})
+    frame["abs"] = (frame["forecast"] - frame["actual"]).abs()
+    frame["scaled_sq"] = np.where(frame["scale_rmsse"] > 0, (frame["forecast"] - frame["actual"]) ** 2
+                                  / frame["scale_rmsse"], np.nan)
+    for level, by in (("overall", ["model"]), ("segment", ["model", "segment"]), ("step", ["model", "step"]),
+                      ("fold", ["model", "cutoff"])):
+        grouped = frame.groupby(by, observed=True)
+        expected_mae = grouped["abs"].mean()
+        expected_wape = grouped["abs"].sum() / grouped["actual"].sum()
+        inner = frame.groupby([*by, "unique_id", "cutoff"] if "cutoff" not in by else [*by, "unique_id"],
+                              observed=True)["scaled_sq"].mean().pow(0.5)
+        expected_rmsse = inner.groupby(level=list(range(len(by)))).mean()
+        table = tables[level].set_index(by)
+        assert len(table) == len(expected_mae)  # the missing segment value is no group
+        np.testing.assert_allclose(table["mae"].to_numpy(), expected_mae.to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(table["wape"].to_numpy(), expected_wape.to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(table["rmsse"].to_numpy(), expected_rmsse.to_numpy(), rtol=1e-12)

@@ -35,7 +35,7 @@ from core.backtest.metrics import (
     SCALE_MASE,
     SCALE_RMSSE,
     STEP,
-    evaluate,
+    evaluate_levels,
     has_quantiles,
     scales,
     with_row_terms,
@@ -511,9 +511,11 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
         name = f"{pair[0]}{PAIR_SEP}{pair[1]}"
         scored[name] = (scored[pair[0]].astype(str) + PAIR_SEP + scored[pair[1]].astype(str)).astype("category")
         levels[f"pair:{name}"] = [name]
+    tables = evaluate_levels(scored, {level: [MODEL, *by] for level, by in levels.items()},
+                             calibration=[level for level in levels if level == "overall" or level.startswith("segment:")])
     parts = []
     for level, by in levels.items():
-        table = evaluate(scored, [MODEL, *by], calibration=level == "overall" or level.startswith("segment:"))
+        table = tables[level]
         group = table[by[0]].astype(str) if by else pd.Series("", index=table.index)
         if by == [CUTOFF]:
             group = pd.to_datetime(table[CUTOFF]).dt.strftime("%Y-%m-%d")

@@ -17,13 +17,16 @@ adds them when the quantile columns are there; a run with one fold has none
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.backtest.quantiles import INTERVALS, LEVELS, quantile_column
 from core.columns import SERIES_ID
+from core.errors import MitoshiError
+from core.i18n import M_
 
 ACTUAL, FORECAST, MODEL, CUTOFF, STEP = "actual", "forecast", "model", "cutoff", "step"
 SCALE_MASE, SCALE_RMSSE = "scale_mase", "scale_rmsse"
@@ -32,94 +35,17 @@ GROUP = "_group"
 Metric = Callable[[pd.DataFrame, list[str]], pd.Series]
 
 
-class _Groups:
-    """Integer group ids of the rows, with sums and means done by ``np.bincount``."""
-
-    def __init__(self, scored: pd.DataFrame, by: list[str]) -> None:
-        if not by:
-            self.ids, self.index = np.zeros(len(scored), dtype=np.intp), pd.RangeIndex(1)
-        elif by == [GROUP]:  # already numbered by evaluate()
-            self.ids = scored[GROUP].to_numpy()
-            self.index = pd.RangeIndex(int(self.ids.max()) + 1 if len(self.ids) else 0)
-        else:
-            grouped = scored.groupby(by, observed=True, sort=True)
-            self.ids, self.index = grouped.ngroup().to_numpy(), grouped.size().index
-        self.n = len(self.index)
-
-    def within(self, codes: np.ndarray) -> _Groups:
-        """The groups split by an integer code of the rows (each (group, code) pair a group
-        of its own, numbered in order of first appearance): a hash of two integers, not a
-        group-by of the columns again."""
-        span = int(codes.max()) + 1 if len(codes) else 1
-        ids, uniques = pd.factorize(self.ids.astype(np.int64) * span + codes.astype(np.int64))
-        other = object.__new__(_Groups)
-        other.ids, other.index, other.n = ids, pd.RangeIndex(len(uniques)), len(uniques)
-        return other
-
-    def regroup(self, ids: np.ndarray) -> _Groups:
-        """The same groups over other items, given each item's group id."""
-        other = object.__new__(_Groups)
-        other.ids, other.index, other.n = ids, self.index, self.n
-        return other
-
-    def sum(self, values: pd.Series | np.ndarray) -> pd.Series:
-        values = np.asarray(values, dtype=float)
-        return pd.Series(np.bincount(self.ids, weights=np.nan_to_num(values), minlength=self.n), index=self.index)
-
-    def mean(self, values: pd.Series | np.ndarray) -> pd.Series:
-        """Mean of the non-missing values of each group (NaN for a group with none)."""
-        values = np.asarray(values, dtype=float)
-        present = ~np.isnan(values)
-        # weights instead of boolean indexing: no copy of the ids, twice as fast on a run's rows
-        totals = np.bincount(self.ids, weights=np.where(present, values, 0.0), minlength=self.n)
-        counts = np.bincount(self.ids, weights=present, minlength=self.n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return pd.Series(np.where(counts > 0, totals / np.maximum(counts, 1), np.nan), index=self.index)
-
-
-SERIES_FOLD = "_series_fold"
-
-
-def _series_folds(scored: pd.DataFrame) -> np.ndarray:
-    """An integer per (series, cutoff) of the rows: ``evaluate``'s column when the rows carry it."""
-    if SERIES_FOLD in scored.columns:
-        return scored[SERIES_FOLD].to_numpy()
-    return scored.groupby([SERIES_ID, CUTOFF], observed=True, sort=False).ngroup().to_numpy()
-
+# --- what each metric sums per row ------------------------------------------------------
+#
+# Every metric is made from per-group sums of per-row terms: a mean is the sum of its term
+# over the rows where the term exists divided by their count; WAPE is a ratio of two sums;
+# RMSSE a mean over (series, fold) of the root of a mean. Sums add up, so ``evaluate_levels``
+# sums each term once per (model, series, fold) and every coarser level (overall, fold,
+# series, segment) from those cells, not from the rows again: on a national chain's run
+# (25 million rows) that is one pass over the rows instead of one per level.
 
 def _errors(scored: pd.DataFrame) -> np.ndarray:
     return scored[FORECAST].to_numpy(dtype=float) - scored[ACTUAL].to_numpy(dtype=float)
-
-
-def mae(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Mean absolute error, in units."""
-    return _Groups(scored, by).mean(np.abs(_errors(scored)))
-
-
-def rmse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Root mean squared error, in units: punishes large misses."""
-    return np.sqrt(_Groups(scored, by).mean(_errors(scored) ** 2))
-
-
-def bias(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Mean of forecast minus actual, in units: above 0 over-forecasts (waste), below 0
-    under-forecasts (stockouts)."""
-    return _Groups(scored, by).mean(_errors(scored))
-
-
-def wape(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Weighted absolute percentage error: total absolute error over total actual."""
-    groups = _Groups(scored, by)
-    volume = groups.sum(np.abs(scored[ACTUAL].to_numpy(dtype=float)))
-    return groups.sum(np.abs(_errors(scored))) / volume.replace(0, np.nan)
-
-
-def smape(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Symmetric MAPE, 0..2 (shown as %); a period where both are 0 counts as no error."""
-    denominator = np.abs(scored[ACTUAL].to_numpy(dtype=float)) + np.abs(scored[FORECAST].to_numpy(dtype=float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        terms = np.where(denominator > 0, 2 * np.abs(_errors(scored)) / denominator, 0.0)
-    return _Groups(scored, by).mean(terms)
 
 
 def _scaled(scored: pd.DataFrame, column: str, errors: np.ndarray) -> np.ndarray:
@@ -128,22 +54,11 @@ def _scaled(scored: pd.DataFrame, column: str, errors: np.ndarray) -> np.ndarray
         return np.where(scale > 0, errors / scale, np.nan)
 
 
-def mase(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of the
-    series on the fold's training data; below 1 beats that naive method. Series with
-    a zero scale (constant history) are left out."""
-    return _Groups(scored, by).mean(_scaled(scored, SCALE_MASE, np.abs(_errors(scored))))
-
-
-def rmsse(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Root mean squared scaled error (the M5 competition's): per series, RMSE over the
-    in-sample one-step naive RMSE on the fold's training data; averaged over series."""
-    outer = _Groups(scored, by)
-    inner = outer.within(_series_folds(scored))
-    per_series = np.sqrt(inner.mean(_scaled(scored, SCALE_RMSSE, _errors(scored) ** 2)).to_numpy())
-    owner = np.empty(inner.n, dtype=np.intp)
-    owner[inner.ids] = outer.ids  # all rows of one (series, fold) share their outer group
-    return outer.regroup(owner).mean(per_series)
+def _smape_rows(scored: pd.DataFrame) -> np.ndarray:
+    """sMAPE's term, 0..2; a period where both are 0 counts as no error."""
+    denominator = np.abs(scored[ACTUAL].to_numpy(dtype=float)) + np.abs(scored[FORECAST].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, 2 * np.abs(_errors(scored)) / denominator, 0.0)
 
 
 def _quantiles(scored: pd.DataFrame, level: float) -> np.ndarray:
@@ -170,52 +85,127 @@ def _below_rows(scored: pd.DataFrame, level: float) -> np.ndarray:
     return np.where(np.isnan(q), np.nan, scored[ACTUAL].to_numpy(dtype=float) <= q)
 
 
-def _terms(scored: pd.DataFrame, name: str) -> np.ndarray:
-    """The per-row terms a spread metric averages: from ``with_row_terms``'s column when the
-    rows carry it, else computed."""
+def below_name(level: float) -> str:
+    """The calibration metric of a level: 0.9 -> ``below_0.9``."""
+    return f"below_{level:g}"
+
+
+ROW_PREFIX = "_row_"
+# The spread's per-row terms, which ``with_row_terms`` can keep as columns.
+ROW_TERMS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
+    "pinball": _pinball_rows, "coverage_80": lambda scored: _inside_rows(scored, 80),
+    "coverage_95": lambda scored: _inside_rows(scored, 95),
+    "width_80": lambda scored: _quantiles(scored, INTERVALS[80][1]) - _quantiles(scored, INTERVALS[80][0]),
+} | {below_name(level): (lambda scored, level=level: _below_rows(scored, level)) for level in LEVELS}
+# Every per-row term a metric sums.
+TERMS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
+    "error": _errors,
+    "abs_error": lambda scored: np.abs(_errors(scored)),
+    "squared_error": lambda scored: _errors(scored) ** 2,
+    "abs_actual": lambda scored: np.abs(scored[ACTUAL].to_numpy(dtype=float)),
+    "smape": _smape_rows,
+    "mase": lambda scored: _scaled(scored, SCALE_MASE, np.abs(_errors(scored))),
+    "rmsse": lambda scored: _scaled(scored, SCALE_RMSSE, _errors(scored) ** 2),
+} | ROW_TERMS
+
+
+def _term(scored: pd.DataFrame, name: str) -> np.ndarray:
+    """A term's per-row values: from ``with_row_terms``'s column when the rows carry it."""
     column = ROW_PREFIX + name
-    return scored[column].to_numpy(dtype=float) if column in scored.columns else ROW_TERMS[name](scored)
+    return scored[column].to_numpy(dtype=float) if column in scored.columns else TERMS[name](scored)
 
 
-def pinball(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Scaled pinball (quantile) loss, averaged over the levels of ``LEVELS``: per row and
+@dataclass
+class _Sums:
+    """Per group of one level: each term's sum over the rows where it exists and their count,
+    and RMSSE's per-(series, fold) roots with the group each belongs to."""
+
+    total: dict[str, np.ndarray]
+    count: dict[str, np.ndarray]
+    roots: np.ndarray | None = None
+    root_owner: np.ndarray | None = None
+
+    def mean(self, term: str) -> np.ndarray:
+        count = self.count[term]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, self.total[term] / np.maximum(count, 1), np.nan)
+
+
+def _mean_of(term: str) -> Callable[[_Sums], np.ndarray]:
+    return lambda sums: sums.mean(term)
+
+
+def _wape(sums: _Sums) -> np.ndarray:
+    volume = sums.total["abs_actual"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(volume != 0, sums.total["abs_error"] / np.where(volume != 0, volume, 1), np.nan)
+
+
+def _rmsse(sums: _Sums) -> np.ndarray:
+    n = len(sums.total["rmsse"])
+    present = ~np.isnan(sums.roots)
+    totals = np.bincount(sums.root_owner, weights=np.where(present, sums.roots, 0.0), minlength=n)
+    counts = np.bincount(sums.root_owner, weights=present, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
+# metric -> (the terms it sums, how the sums make it)
+_FORMS: dict[str, tuple[tuple[str, ...], Callable[[_Sums], np.ndarray]]] = {
+    "mae": (("abs_error",), _mean_of("abs_error")),
+    "rmse": (("squared_error",), lambda sums: np.sqrt(sums.mean("squared_error"))),
+    "bias": (("error",), _mean_of("error")),
+    "wape": (("abs_error", "abs_actual"), _wape),
+    "smape": (("smape",), _mean_of("smape")),
+    "mase": (("mase",), _mean_of("mase")),
+    "rmsse": (("rmsse",), _rmsse),
+} | {name: ((name,), _mean_of(name)) for name in ROW_TERMS}
+
+
+def _metric(name: str) -> Metric:
+    def metric(scored: pd.DataFrame, by: list[str]) -> pd.Series:
+        table = evaluate_levels(scored, {"": by}, names=(name,))[""]
+        index = pd.MultiIndex.from_frame(table[by]) if len(by) > 1 else (
+            pd.Index(table[by[0]], name=by[0]) if by else pd.RangeIndex(len(table)))
+        return pd.Series(table[name].to_numpy(), index=index, name=name)
+
+    metric.__name__ = name
+    return metric
+
+
+mae = _metric("mae")
+mae.__doc__ = "Mean absolute error, in units."
+rmse = _metric("rmse")
+rmse.__doc__ = "Root mean squared error, in units: punishes large misses."
+bias = _metric("bias")
+bias.__doc__ = ("Mean of forecast minus actual, in units: above 0 over-forecasts (waste), below 0 under-forecasts "
+                "(stockouts).")
+wape = _metric("wape")
+wape.__doc__ = "Weighted absolute percentage error: total absolute error over total actual."
+smape = _metric("smape")
+smape.__doc__ = "Symmetric MAPE, 0..2 (shown as %); a period where both are 0 counts as no error."
+mase = _metric("mase")
+mase.__doc__ = """Mean absolute scaled error: MAE over the in-sample seasonal-naive MAE of the
+    series on the fold's training data; below 1 beats that naive method. Series with
+    a zero scale (constant history) are left out."""
+rmsse = _metric("rmsse")
+rmsse.__doc__ = """Root mean squared scaled error (the M5 competition's): per series, RMSE over the
+    in-sample one-step naive RMSE on the fold's training data; averaged over series."""
+pinball = _metric("pinball")
+pinball.__doc__ = """Scaled pinball (quantile) loss, averaged over the levels of ``LEVELS``: per row and
     level τ, max(τ·(y - q), (τ - 1)·(y - q)) for the actual y and the quantile q, divided
     like MASE by the series' in-sample seasonal-naive MAE on the fold's training data, so it
     compares across series (the M5 uncertainty competition's scaled pinball loss, Makridakis,
     Spiliotis & Assimakopoulos 2022, IJF 38, with MASE's scale). Lower is better; at the
     median alone it is half the MASE. Rows without quantiles are left out."""
-    return _Groups(scored, by).mean(_terms(scored, "pinball"))
-
-
-def coverage_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Share of actuals inside the 80 % interval (the 0.1 and 0.9 quantiles, ends included);
+coverage_80 = _metric("coverage_80")
+coverage_80.__doc__ = """Share of actuals inside the 80 % interval (the 0.1 and 0.9 quantiles, ends included);
     0.80 is calibrated, below it the interval is too narrow, above too wide."""
-    return _Groups(scored, by).mean(_terms(scored, "coverage_80"))
-
-
-def coverage_95(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Share of actuals inside the 95 % interval (the 0.025 and 0.975 quantiles, ends included)."""
-    return _Groups(scored, by).mean(_terms(scored, "coverage_95"))
-
-
-def width_80(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Mean width of the 80 % interval (0.9 quantile minus 0.1 quantile), in units: at equal
+coverage_95 = _metric("coverage_95")
+coverage_95.__doc__ = "Share of actuals inside the 95 % interval (the 0.025 and 0.975 quantiles, ends included)."
+width_80 = _metric("width_80")
+width_80.__doc__ = """Mean width of the 80 % interval (0.9 quantile minus 0.1 quantile), in units: at equal
     coverage, narrower is sharper (Gneiting, Balabdaoui & Raftery 2007, JRSS B 69)."""
-    return _Groups(scored, by).mean(_terms(scored, "width_80"))
-
-
-def _below(level: float) -> Metric:
-    def below(scored: pd.DataFrame, by: list[str]) -> pd.Series:
-        return _Groups(scored, by).mean(_terms(scored, below_name(level)))
-
-    below.__doc__ = (f"Share of actuals at or below the {level:g} quantile: {level:.1%} for a calibrated forecast "
-                     "(the calibration chart's points).")
-    return below
-
-
-def below_name(level: float) -> str:
-    """The calibration metric of a level: 0.9 -> ``below_0.9``."""
-    return f"below_{level:g}"
 
 
 METRICS: dict[str, Metric] = {
@@ -224,13 +214,7 @@ METRICS: dict[str, Metric] = {
 QUANTILE_METRICS: dict[str, Metric] = {
     "pinball": pinball, "coverage_80": coverage_80, "coverage_95": coverage_95, "width_80": width_80,
 }
-CALIBRATION_METRICS: dict[str, Metric] = {below_name(level): _below(level) for level in LEVELS}
-ROW_PREFIX = "_row_"
-ROW_TERMS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
-    "pinball": _pinball_rows, "coverage_80": lambda scored: _inside_rows(scored, 80),
-    "coverage_95": lambda scored: _inside_rows(scored, 95),
-    "width_80": lambda scored: _quantiles(scored, INTERVALS[80][1]) - _quantiles(scored, INTERVALS[80][0]),
-} | {below_name(level): (lambda scored, level=level: _below_rows(scored, level)) for level in LEVELS}
+CALIBRATION_METRICS: dict[str, Metric] = {below_name(level): _metric(below_name(level)) for level in LEVELS}
 
 
 def with_row_terms(scored: pd.DataFrame) -> pd.DataFrame:
@@ -242,7 +226,6 @@ def with_row_terms(scored: pd.DataFrame) -> pd.DataFrame:
     return scored.assign(**{ROW_PREFIX + name: terms(scored) for name, terms in ROW_TERMS.items()})
 
 
-# Metrics read as a share (shown as %) rather than in units or as a ratio to naive.
 PERCENT_METRICS = frozenset({"wape", "smape", "coverage_80", "coverage_95", *CALIBRATION_METRICS})
 
 
@@ -254,52 +237,147 @@ def has_quantiles(scored: pd.DataFrame) -> bool:
 def evaluate(scored: pd.DataFrame, by: list[str], calibration: bool = False) -> pd.DataFrame:
     """Every metric per group: one row per group, one column per metric; with the quantile
     metrics (and, if ``calibration``, the calibration shares) when the rows have quantiles."""
-    metrics = dict(METRICS)
-    if has_quantiles(scored):
-        metrics |= QUANTILE_METRICS | (CALIBRATION_METRICS if calibration else {})
+    return evaluate_levels(scored, {"": by}, calibration=("",) if calibration else ())[""]
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A column's integer codes in sorted order of its values (-1: missing) and the values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _combine(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+    for code, size in zip(codes, sizes):
+        key = key * max(size, 1) + code
+    return key
+
+
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """The first row of each id, for ids numbered in order of first appearance (``pd.factorize``)."""
+    if not len(ids):
+        return np.array([], dtype=np.intp)
+    running = np.maximum.accumulate(ids)
+    return np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+
+
+@dataclass
+class _Level:
+    """One level's groups over the units it is summed from (cells or rows)."""
+
+    by: list[str]
+    ids: np.ndarray  # group of each unit, -1 for a unit left out (a missing key)
+    index: pd.Index
+    on_cells: bool
+    inner: np.ndarray | None = None  # RMSSE's (group, series, fold) of each unit
+    inner_owner: np.ndarray | None = None
+
+
+def _level(frame: pd.DataFrame, by: list[str], on_cells: bool) -> _Level:
+    """The groups of ``by`` over ``frame``'s rows, numbered in sorted order of their values
+    (as ``groupby(by, observed=True, sort=True)``); a row with a missing key belongs to none."""
     if not by:
-        return pd.DataFrame({name: metric(scored, []) for name, metric in metrics.items()}).reset_index(drop=True)
-    # Factorise the groups once; every metric then groups by one integer column.
-    ids, index = group_codes(scored, by)
-    numbered = scored.assign(**{GROUP: ids})
-    if SERIES_FOLD not in numbered.columns:
-        numbered[SERIES_FOLD] = _series_folds(scored)
-    table = pd.DataFrame({name: metric(numbered, [GROUP]).to_numpy() for name, metric in metrics.items()},
-                         index=index)
-    return table.reset_index()
-
-
-def group_codes(scored: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Index]:
-    """Each row's group of ``by`` numbered 0.. in sorted order of the groups, and the groups
-    (an index of their values): what ``groupby(by, observed=True, sort=True)`` gives by
-    ``ngroup`` and its index, from each column's codes (a categorical's own; other columns
-    factorized, sorted) combined into one integer, which is much faster on millions of rows."""
-    codes, levels = [], []
-    for column in by:
-        values = scored[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            code, level = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
-        else:
-            code, level = pd.factorize(values, sort=True)
-            code = code.astype(np.int64)
-        if (code < 0).any() or np.prod([max(len(v), 1) for v in (*levels, level)], dtype=float) > 2.0**62:
-            # a missing key (pandas drops such rows), or too many combinations for one integer
-            grouped = scored.groupby(by, observed=True, sort=True)
-            return grouped.ngroup().to_numpy(), grouped.size().index
-        codes.append(code)
-        levels.append(level)
-    key = np.zeros(len(scored), dtype=np.int64)
-    for code, level in zip(codes, levels):
-        key = key * max(len(level), 1) + code
-    ids, uniques = pd.factorize(key, sort=True)
+        return _Level(by, np.zeros(len(frame), dtype=np.int64), pd.RangeIndex(1), on_cells)
+    coded = [_codes(frame[column]) for column in by]
+    missing = np.logical_or.reduce([c < 0 for c, _ in coded])
+    sizes = [max(len(levels), 1) for _, levels in coded]
+    if np.prod(sizes, dtype=float) > 2.0**62:
+        raise MitoshiError(M_("Too many groups to score at once: {by}.", by=", ".join(by)))
+    key = _combine([np.where(missing, 0, c) for c, _ in coded], sizes)
+    ids, uniques = pd.factorize(np.where(missing, -1, key), sort=True, use_na_sentinel=False)
+    if missing.any():  # the -1 key sorts first: take it out
+        ids, uniques = ids - 1, uniques[1:]
     parts, rest = [], uniques
-    for level in reversed(levels):
-        size = max(len(level), 1)
-        parts.append(level.take(rest % size) if len(level) else level)
+    for (_, levels), size in zip(reversed(coded), reversed(sizes)):
+        parts.append(levels.take(rest % size) if len(levels) else levels)
         rest = rest // size
     parts.reverse()
     index = pd.MultiIndex.from_arrays(parts, names=by) if len(by) > 1 else pd.Index(parts[0], name=by[0])
-    return ids.astype(np.intp), index
+    return _Level(by, ids.astype(np.int64), index, on_cells)
+
+
+def evaluate_levels(scored: pd.DataFrame, levels: Mapping[str, list[str]], calibration: Collection[str] = (),
+                    names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """``evaluate`` at several levels at once: {level name: one row per group of its ``by``
+    columns, one column per metric}; ``calibration``: the level names that also get the
+    calibration shares; ``names``: only these metrics.
+
+    Each term is computed once for all levels. Where the rows hold series and folds, every
+    level whose columns hold one value per (model, series, fold) — overall, fold, series,
+    segments — is summed from those cells' sums; the others (the horizon step) from the rows.
+    """
+    quantiles = has_quantiles(scored)
+    wanted = {level: list(names) if names is not None else [
+        *METRICS, *(QUANTILE_METRICS if quantiles else ()), *(CALIBRATION_METRICS if quantiles and level in
+                                                               calibration else ())] for level in levels}
+    terms = list(dict.fromkeys(t for metrics in wanted.values() for m in metrics for t in _FORMS[m][0]))
+    need_roots = any("rmsse" in metrics for metrics in wanted.values())
+    n = len(scored)
+    has_cells = SERIES_ID in scored.columns and CUTOFF in scored.columns
+    series_fold = cells = first = None
+    if has_cells or need_roots:
+        sf_codes = [_codes(scored[c]) for c in (SERIES_ID, CUTOFF)]
+        series_fold = pd.factorize(_combine([c for c, _ in sf_codes], [len(v) for _, v in sf_codes]))[0]
+    if has_cells and n:
+        cell_columns = [c for c in (MODEL, SERIES_ID, CUTOFF) if c in scored.columns]
+        coded = [_codes(scored[c]) for c in cell_columns]
+        cells = pd.factorize(_combine([c for c, _ in coded], [len(v) for _, v in coded]))[0]
+        first = _first_rows(cells)
+    plan: dict[str, _Level] = {}
+    for name, by in levels.items():
+        on_cells = cells is not None and all(_constant_in_cells(scored[c], cells, first) for c in by)
+        plan[name] = _level(scored.iloc[first] if on_cells else scored, by, on_cells)
+    # (series, fold) of each unit: RMSSE's inner groups are (group, series, fold)
+    unit_sf = {True: series_fold[first] if cells is not None else None, False: series_fold}
+    for level in plan.values():
+        if need_roots:
+            sf = unit_sf[level.on_cells]
+            span = int(sf.max()) + 1 if len(sf) else 1
+            inner, uniques = pd.factorize(np.where(level.ids < 0, -1, level.ids * span + sf))
+            level.inner, level.inner_owner = inner, np.where(uniques < 0, -1, uniques // span)
+
+    totals = {name: {} for name in plan}
+    counts = {name: {} for name in plan}
+    inner_sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    n_cells = len(first) if cells is not None else 0
+    for term in terms:
+        values = _term(scored, term)
+        present = ~np.isnan(values)
+        values = np.where(present, values, 0.0)
+        unit = {False: (values, present.astype(float))}
+        if cells is not None:
+            unit[True] = (np.bincount(cells, weights=values, minlength=n_cells),
+                          np.bincount(cells, weights=present, minlength=n_cells))
+        for name, level in plan.items():
+            total, count = unit[level.on_cells]
+            keep = level.ids >= 0
+            size = len(level.index)
+            totals[name][term] = np.bincount(level.ids[keep], weights=total[keep], minlength=size)
+            counts[name][term] = np.bincount(level.ids[keep], weights=count[keep], minlength=size)
+            if term == "rmsse" and need_roots:
+                inner_n = int(level.inner.max()) + 1 if len(level.inner) else 0
+                inner_sums[name] = (np.bincount(level.inner, weights=total, minlength=inner_n),
+                                    np.bincount(level.inner, weights=count, minlength=inner_n))
+    out = {}
+    for name, level in plan.items():
+        sums = _Sums(totals[name], counts[name])
+        if name in inner_sums:
+            total, count = inner_sums[name]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                roots = np.sqrt(np.where(count > 0, total / np.maximum(count, 1), np.nan))
+            keep = level.inner_owner >= 0
+            sums.roots, sums.root_owner = roots[keep], level.inner_owner[keep]
+        table = pd.DataFrame({m: _FORMS[m][1](sums) for m in wanted[name]}, index=level.index)
+        out[name] = table.reset_index(drop=not level.by)
+    return out
+
+
+def _constant_in_cells(values: pd.Series, cells: np.ndarray, first: np.ndarray) -> bool:
+    """Whether a column holds one value in each cell (its first row's)."""
+    codes, _ = _codes(values)
+    return bool((codes == codes[first][cells]).all())
 
 
 def scales(panel_values: np.ndarray, season_length: int) -> tuple[np.ndarray, np.ndarray]:
