@@ -77,6 +77,18 @@ def test_create_read_rename_delete_round_trip(warehouse, small_spec):
         warehouse.get_dataset(dataset.dataset_id)
 
 
+def test_a_large_read_through_arrow_gives_the_frame_query_gives(warehouse, small_spec):
+    """``query_rows`` (a dataset's series, millions of rows) reads through Arrow: the same
+    values and types as ``query``, dates as datetime64[us], user values bound."""
+    frame = small_frame()
+    dataset = warehouse.create_dataset(small_spec, frame)
+    sql = f"SELECT * FROM {dataset.table_name} WHERE store = ? ORDER BY unique_id, ds"
+    through_arrow = warehouse.query_rows(sql, ["S0"])
+    assert len(through_arrow) and (through_arrow["store"] == "S0").all()
+    assert through_arrow["ds"].dtype == "datetime64[us]"
+    pd.testing.assert_frame_equal(through_arrow, warehouse.query(sql, ["S0"]))
+
+
 def test_datasets_live_side_by_side(warehouse, small_spec):
     first = warehouse.create_dataset(small_spec, small_frame())
     second = warehouse.create_dataset(DatasetSpec(**{**small_spec.__dict__, "name": "other"}), small_frame(seed=3))

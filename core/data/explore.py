@@ -308,7 +308,7 @@ def _master_naming(warehouse: Warehouse, dataset: Dataset, key: str) -> tuple[st
 def dataset_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.DataFrame:
     """Every stored column of the series in scope, sorted by series then date."""
     where, params = _where(dataset, scope)
-    return warehouse.query(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)
+    return warehouse.query_rows(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)
 
 
 def export_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope, path: Path) -> None:
