@@ -132,7 +132,10 @@ if submitted:
 
 
 def open_run(job: Job) -> None:
-    st.session_state[RUN_KEY] = job.result
+    """A finished backtest opens: this session's own, or one found running after a reload when no run is shown
+    (another user's run does not replace the one being read)."""
+    if jobs.started_here(BACKTEST.name, job) or not st.session_state.get(RUN_KEY):
+        st.session_state[RUN_KEY] = job.result
 
 
 def done_text(job: Job) -> str:

@@ -136,8 +136,10 @@ if st.button(_("Publish"), type="primary", icon=":material/publish:", disabled=a
 
 
 def show_version(job: Job) -> None:
+    """Show what was just published (by this session, or found publishing after a reload)."""
     dataset_id, version = job.result.rsplit("/", 1)
-    st.session_state[f"handoff_version_{dataset_id}"] = int(version)  # show what was just published
+    if jobs.started_here(PUBLISH.name, job) or f"handoff_version_{dataset_id}" not in st.session_state:
+        st.session_state[f"handoff_version_{dataset_id}"] = int(version)
 
 
 def published_text(job: Job) -> str:

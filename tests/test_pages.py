@@ -426,3 +426,21 @@ def test_leaderboard_percentages_have_one_decimal_each_rounded_not_cut(app):
             "format": "percent", "step": PERCENT_STEP}, column
         values = board.value[column].dropna()
         assert (values.round(3) == values).all(), column  # rounded to the shown 0.1 %, so Streamlit's cut is exact
+
+
+def test_a_new_session_finds_the_running_backtest_and_then_its_run(app):
+    """What a reload or a second tab does: the job runs on in its worker process, the new
+    session shows it with its Cancel, and then opens its run."""
+    at = open_page(app, "pages/backtest.py")
+    at.number_input[0].set_value(7)
+    next(m for m in at.multiselect if m.label == "Models").set_value(["naive", "snaive", "ets"])
+    next(t for t in at.text_input if t.label == "Run name (optional)").set_value("found again")
+    at.button(key="bt_run").click().run()
+    [job_id] = active_jobs(at)
+    again = new_session("pages/backtest.py")
+    assert active_jobs(again) == [job_id]
+    assert any(m.value.startswith("▶️ **Backtest of AI Shop demo chain") and "Naive (last value), Seasonal naive, "
+               "ETS (exponential smoothing)** — running for 0:" in m.value for m in again.markdown)
+    finish_jobs(again)
+    assert again.subheader[0].value == "found again"
+    assert again.success[0].value.startswith("Done in ")

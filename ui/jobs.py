@@ -47,9 +47,16 @@ def _watched(kind: str) -> set[str]:
 
 
 def watch(kind: str, job_id: str) -> None:
-    """Follow ``job_id`` on this page until it ends."""
+    """Follow ``job_id``, started in this session, on this page until it ends."""
     _watched(kind).add(job_id)
+    st.session_state.setdefault(f"jobs_own_{kind}", set()).add(job_id)
     st.session_state.pop(f"jobs_outcome_{kind}", None)
+
+
+def started_here(kind: str, job: Job) -> bool:
+    """Whether this session started ``job`` (a job found running after a reload, or started
+    by another user, is followed too, but was not)."""
+    return job.job_id in st.session_state.get(f"jobs_own_{kind}", set())
 
 
 def _elapsed(job: Job) -> str:
