@@ -147,10 +147,93 @@ class Design:
         return task.shared(key, lambda: cls.build(task, lags, windows, train_periods, max_rows))
 
     @classmethod
+    def trainable(
+        cls, task: ForecastTask, lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The trainable rows of ``task`` per series, before any sample: (series ids, row
+        counts), the series in the history's order, only those with a trainable row. A
+        model fitted across shards of the series draws one sample over every shard's
+        rows (``train_sample``) and builds each shard's part with ``keep``."""
+        # kept in the task for the ``build`` of the same shard and fold that follows
+        prepared = task.shared(_Matrix.key(lags, windows, train_periods),
+                               lambda: _Matrix.of(task, lags, windows, train_periods))
+        ids = task.history[SERIES_ID].to_numpy()[prepared.rows]
+        codes, series = pd.factorize(ids, sort=False)
+        return np.asarray(series, dtype=object), np.bincount(codes, minlength=len(series))
+
+    @classmethod
     def build(
         cls, task: ForecastTask, lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int,
-        max_rows: int | None = TRAIN_ROWS,
+        max_rows: int | None = TRAIN_ROWS, keep: np.ndarray | None = None,
     ) -> Design:
+        """The design of ``task`` (see the class). ``keep``: ascending positions among the
+        task's trainable rows (history order) to train on instead of the seeded sample of
+        ``max_rows`` (``max_rows`` is then not read)."""
+        key = _Matrix.key(lags, windows, train_periods)
+        prepared = (task.shared(key, lambda: None) if task.has_shared(key)
+                    else _Matrix.of(task, lags, windows, train_periods))
+        history, hist_t, hist_series, fut_series = (prepared.history, prepared.hist_t, prepared.hist_series,
+                                                    prepared.fut_series)
+        n_series, fut_t, y, matrix, future = prepared.n_series, prepared.fut_t, prepared.y, prepared.matrix, task.future
+        rows = prepared.rows
+        if keep is not None:
+            rows = rows[np.asarray(keep, dtype=np.int64)]
+        elif (sample := train_sample(len(rows), max_rows, task.seed)) is not None:
+            rows = rows[sample]
+        series = np.concatenate([hist_series[rows], fut_series])
+        periods = np.concatenate([hist_t[rows], fut_t])
+        dates = np.concatenate([history[DATE].to_numpy(dtype="datetime64[ns]")[rows],
+                                future[DATE].to_numpy(dtype="datetime64[ns]")])
+
+        rolling = _rolling_features(matrix, series, periods, task.steps, windows)
+        groups: list[tuple[str, dict[str, object]]] = [
+            (LAG, _lag_features(matrix, series, periods, lags, task.freq)),
+            (ROLLING_MEAN, {n: v for n, v in rolling.items() if n.startswith("mean_")}),
+            (ROLLING_STD, {n: v for n, v in rolling.items() if n.startswith("std_")}),
+            (CALENDAR, calendar_features(task.freq, dates)),
+            (STATIC, _static_features(task, history, future, hist_series, fut_series, n_series, series)),
+            (EXOG, _exog_features(task, history, future, rows, hist_series, n_series, series)),
+        ]
+        # The trees' column order (lags, then each window's mean and std, calendar, ...).
+        columns: dict[str, object] = {**groups[0][1], **rolling, **{n: v for _, g in groups[3:] for n, v in g.items()}}
+        kinds = {name: kind for kind, group in groups for name in group}
+        frame = pd.DataFrame(columns)
+        return cls(
+            train=frame.iloc[:len(rows)], target=y[rows],
+            future=frame.iloc[len(rows):].reset_index(drop=True), kinds=kinds,
+        )
+
+
+def train_sample(rows: int, max_rows: int | None, seed: int) -> np.ndarray | None:
+    """Ascending positions of the ``max_rows`` of ``rows`` trainable rows a global model
+    trains on: a uniform sample without replacement seeded by ``seed`` (the task's), or
+    None (every row) when there are not more rows than ``max_rows`` or no cap."""
+    if max_rows is None or rows <= max_rows:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    """The target of ``task`` as a dense (series x period) matrix numbered from the cutoff,
+    and its trainable rows: the part of ``Design.build`` that comes before the sample."""
+
+    history: pd.DataFrame
+    hist_t: np.ndarray
+    hist_series: np.ndarray
+    fut_series: np.ndarray
+    n_series: int
+    fut_t: np.ndarray
+    y: np.ndarray
+    matrix: np.ndarray
+    rows: np.ndarray  # positions in ``history`` of the trainable rows
+
+    @staticmethod
+    def key(lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int) -> tuple:
+        return ("design matrix", tuple(lags), tuple(windows), train_periods)
+
+    @classmethod
+    def of(cls, task: ForecastTask, lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int) -> _Matrix:
         timeline = _Timeline(task.freq, task.cutoff)
         # Periods are numbered from the cutoff (0). The oldest one any feature reads:
         first = 1 - train_periods - max(max(lags), task.steps + max(windows) - 1)
@@ -175,31 +258,7 @@ class Design:
             (hist_t + first > -train_periods) & ~np.isnan(y)
             & ~np.isnan(_take(matrix, hist_series, shortest))
         )
-        rows = np.flatnonzero(trainable)
-        if max_rows is not None and len(rows) > max_rows:
-            rows = np.sort(np.random.default_rng(task.seed).choice(rows, max_rows, replace=False))
-        series = np.concatenate([hist_series[rows], fut_series])
-        periods = np.concatenate([hist_t[rows], fut_t])
-        dates = np.concatenate([history[DATE].to_numpy(dtype="datetime64[ns]")[rows],
-                                future[DATE].to_numpy(dtype="datetime64[ns]")])
-
-        rolling = _rolling_features(matrix, series, periods, task.steps, windows)
-        groups: list[tuple[str, dict[str, object]]] = [
-            (LAG, _lag_features(matrix, series, periods, lags, task.freq)),
-            (ROLLING_MEAN, {n: v for n, v in rolling.items() if n.startswith("mean_")}),
-            (ROLLING_STD, {n: v for n, v in rolling.items() if n.startswith("std_")}),
-            (CALENDAR, calendar_features(task.freq, dates)),
-            (STATIC, _static_features(task, history, future, hist_series, fut_series, n_series, series)),
-            (EXOG, _exog_features(task, history, future, rows, hist_series, n_series, series)),
-        ]
-        # The trees' column order (lags, then each window's mean and std, calendar, ...).
-        columns: dict[str, object] = {**groups[0][1], **rolling, **{n: v for _, g in groups[3:] for n, v in g.items()}}
-        kinds = {name: kind for kind, group in groups for name in group}
-        frame = pd.DataFrame(columns)
-        return cls(
-            train=frame.iloc[:len(rows)], target=y[rows],
-            future=frame.iloc[len(rows):].reset_index(drop=True), kinds=kinds,
-        )
+        return cls(history, hist_t, hist_series, fut_series, n_series, fut_t, y, matrix, np.flatnonzero(trainable))
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from core.forecast.base import (
     TOO_SHORT_FOR_LAGS,
     FitError,
     Forecast,
-    Forecaster,
     ForecastError,
     ForecastTask,
     Rung,
     reason,
 )
 from core.forecast.features import TRAIN_ROWS, Design, check_settings, default_lags, task_lags, task_train_periods, task_windows
+from core.forecast.global_model import GlobalForecaster
 from core.i18n import M_, N_
 
 Objective = Literal["l2", "poisson", "tweedie"]
@@ -43,7 +43,7 @@ MAX_BIN, BIN_SAMPLE_ROWS = 63, 50_000
 
 
 @dataclass(frozen=True)
-class LightGBM(Forecaster):
+class LightGBM(GlobalForecaster):
     """One LightGBM model for all series, trained on lags, rolling statistics, the
     calendar, the known-in-advance columns and the series' keys and attributes.
 
@@ -94,11 +94,9 @@ class LightGBM(Forecaster):
             raise ForecastError("lgbm: the Tweedie power must be in [1, 2) and the feature fraction in (0, 1].")
         check_settings(self.alias, self.lags, self.rolling_windows, self.max_train_periods, self.max_train_rows)
 
-    def _forecast(self, task: ForecastTask) -> Forecast:
-        lags = self._lags(task)
-        design = Design.shared(task, lags, self._windows(task), self._train_periods(task), self.max_train_rows)
+    def fit_predict(self, design: Design, task: ForecastTask) -> np.ndarray:
         if len(design.target) == 0:
-            raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
+            raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(self._lags(task))))
         # Log-link objectives need counts: a negative value (a return) counts as no sale.
         target = design.target if self.objective == "l2" else np.clip(design.target, 0, None)
         if self.objective != "l2" and not (target > 0).any():
@@ -108,7 +106,7 @@ class LightGBM(Forecaster):
         try:
             data = lgb.Dataset(design.train, label=target, params=params)
             booster = lgb.train(params, data, num_boost_round=self.n_estimators)
-            forecast = booster.predict(design.future, num_threads=params["num_threads"])
+            return booster.predict(design.future, num_threads=params["num_threads"])
         except lgb.basic.LightGBMError as error:
             # The data's conditions raise FitError above (a global model: then every series
             # of the fold falls back). What is left is a setting LightGBM refuses or its own
@@ -116,7 +114,9 @@ class LightGBM(Forecaster):
             raise ForecastError(M_("lgbm: LightGBM stopped on the fold with cutoff {cutoff}: {error}. Check the "
                                    "lgbm settings.", cutoff=f"{task.cutoff:%Y-%m-%d}",
                                    error=_lightgbm_message(error))) from error
-        return Forecast(np.clip(forecast, 0, None))
+
+    def finish(self, task: ForecastTask, values: np.ndarray) -> Forecast:
+        return Forecast(np.clip(values, 0, None))
 
     def reads_exog_known(self) -> bool:
         return True

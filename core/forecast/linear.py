@@ -73,7 +73,6 @@ from core.forecast.base import (
     Fallback,
     FitError,
     Forecast,
-    Forecaster,
     ForecastError,
     ForecastTask,
     Rung,
@@ -89,10 +88,9 @@ from core.forecast.features import (
     TRAIN_ROWS,
     Design,
     check_settings,
-    task_lags,
     task_train_periods,
-    task_windows,
 )
+from core.forecast.global_model import GlobalForecaster
 from core.forecast.stats import one_blas_thread
 from core.i18n import N_
 
@@ -107,7 +105,7 @@ CAP = 10.0  # the forecast is at most this many times the largest training targe
 
 
 @dataclass(frozen=True)
-class LinearModel(Forecaster):
+class LinearModel(GlobalForecaster):
     """One generalised linear model for all series on the features of the GBDT rung
     (see the module's docstring for the features and the fit).
 
@@ -161,10 +159,12 @@ class LinearModel(Forecaster):
     def reads_exog_known(self) -> bool:
         return True
 
-    def _forecast(self, task: ForecastTask) -> Forecast:
-        fit, x_future = self._fit(task)
+    def fit_predict(self, design: Design, task: ForecastTask) -> np.ndarray:
+        fit, x_future = self._fit_design(design, task)
         with one_blas_thread():
-            values = fit.predict(x_future)
+            return fit.predict(x_future)
+
+    def finish(self, task: ForecastTask, values: np.ndarray) -> Forecast:
         return self._constant_series(task, values)
 
     def _constant_series(self, task: ForecastTask, values: np.ndarray) -> Forecast:
@@ -196,9 +196,11 @@ class LinearModel(Forecaster):
 
     def _fit(self, task: ForecastTask) -> tuple[LinearFit, np.ndarray]:
         """The fit on the task's training rows, and the future rows' features."""
-        lags = task_lags(self.alias, self.lags, task)
-        periods = task_train_periods(self.max_train_periods, task)
-        design = Design.shared(task, lags, task_windows(self.rolling_windows, task), periods, self.max_train_rows)
+        return self._fit_design(self.design(task), task)
+
+    def _fit_design(self, design: Design, task: ForecastTask) -> tuple[LinearFit, np.ndarray]:
+        """The fit on the design's training rows, and its future rows' features."""
+        lags, _windows, periods, _rows = self.design_settings(task)
         if len(design.target) == 0:
             raise FitError(reason(TOO_SHORT_FOR_LAGS, periods=min(lags)))
         y = np.clip(design.target, 0, None)  # a return counts as no sale, as for LightGBM
