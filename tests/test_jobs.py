@@ -212,3 +212,16 @@ def test_a_publish_job_stores_the_next_version_as_publishing_here_would(warehous
     batches = warehouse.query("SELECT version, model, n_series, service_level FROM forecast_batches ORDER BY version")
     assert batches.to_dict("records") == [{"version": v, "model": "ma", "n_series": 6, "service_level": 0.9}
                                           for v in (1, 2)]
+
+
+def test_a_job_speaks_the_language_of_the_session_that_queued_it(warehouse, small_spec, runner):
+    from core.i18n import using
+
+    dataset = warehouse.create_dataset(small_spec, small_frame(stores=1, items=2, days=40))
+    config = BacktestConfig(split=SplitConfig(horizon=7, folds=1), models=(ModelSpec.of("naive"), ModelSpec.of("ma")))
+    with using("ja"):
+        job_id = runner.submit(BACKTEST.name, backtest_params(dataset.dataset_id, {}, config, None),
+                               job_title(dataset.name, config))
+    job = runner.wait(job_id)
+    assert job.language == "ja" and job.state is JobState.DONE
+    assert get_run(warehouse, job.result).name == "small · ナイーブ（直近の値）, 移動平均"  # its default name, as made there

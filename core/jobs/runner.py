@@ -34,7 +34,7 @@ import duckdb
 import pandas as pd
 
 from core.errors import MitoshiError, WarehouseError
-from core.i18n import M_, Msg
+from core.i18n import M_, Msg, language
 from core.jobs import store
 from core.warehouse import Warehouse, read_text
 
@@ -93,6 +93,7 @@ class Job:
     done: float  # share of the work done, 0..1
     message: str | Msg  # what it is doing; why it failed; what it made
     result: str | None  # e.g. the run id of a finished backtest
+    language: str = "en"  # the language of the session that queued it, which its worker speaks
 
     @property
     def active(self) -> bool:
@@ -114,7 +115,8 @@ class Job:
                    params=json.loads(row["params"]), state=JobState(row["state"]),
                    created_at=pd.Timestamp(row["created_at"]).to_pydatetime(), started_at=when(row["started_at"]),
                    finished_at=when(row["finished_at"]), done=float(row["done"]),
-                   message=read_text(row["message"]), result=None if pd.isna(row["result"]) else row["result"])
+                   message=read_text(row["message"]), result=None if pd.isna(row["result"]) else row["result"],
+                   language=row["language"])
 
 
 _RUNNERS: weakref.WeakSet[JobRunner] = weakref.WeakSet()
@@ -160,10 +162,11 @@ class JobRunner:
 
     # ---- what the app calls ----
     def submit(self, kind: str, params: Mapping, title: str | Msg) -> str:
-        """Queue a job; returns its id. It starts when the jobs before it are finished."""
+        """Queue a job; returns its id. It starts when the jobs before it are finished, and
+        speaks the language current now (what it names and notes, e.g. a run's default name)."""
         if kind not in self.kinds:
             raise MitoshiError(M_("Unknown kind of job '{kind}'.", kind=kind))
-        job_id = store.insert_job(self.warehouse, kind, title, dict(params))
+        job_id = store.insert_job(self.warehouse, kind, title, dict(params), language())
         self._wake.set()
         return job_id
 
@@ -265,7 +268,8 @@ class JobRunner:
         except MitoshiError as error:
             self._fail(job.job_id, error.args[0] if len(error.args) == 1 else str(error))
             return
-        (folder / "job.json").write_text(json.dumps({"target": kind.target, "params": job.params}), encoding="utf-8")
+        (folder / "job.json").write_text(json.dumps({"target": kind.target, "params": job.params,
+                                                     "language": job.language}), encoding="utf-8")
         store.set_progress(self.warehouse, job.job_id, 0.0, M_("Starting the worker process…"))
         with open(folder / "worker.log", "wb") as output:
             self._process = process = subprocess.Popen(

@@ -18,11 +18,14 @@ from core.warehouse import Warehouse, check_identifier, quote, stored_text
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 
 
-def insert_job(warehouse: Warehouse, kind: str, title: str | Msg, params: dict) -> str:
+def insert_job(warehouse: Warehouse, kind: str, title: str | Msg, params: dict, language: str = "en") -> str:
+    """Queue a job; ``language``: the one its worker speaks (a run's default name, its notes)."""
     job_id = uuid.uuid4().hex[:12]
     with warehouse.transaction() as cur:
-        cur.execute("INSERT INTO jobs (job_id, kind, title, params, state, created_at) VALUES (?, ?, ?, ?, ?, now())",
-                    [job_id, kind, stored_text(title), json.dumps(params, ensure_ascii=False, default=str), QUEUED])
+        cur.execute("INSERT INTO jobs (job_id, kind, title, params, state, created_at, language) "
+                    "VALUES (?, ?, ?, ?, ?, now(), ?)",
+                    [job_id, kind, stored_text(title), json.dumps(params, ensure_ascii=False, default=str), QUEUED,
+                     language])
     return job_id
 
 

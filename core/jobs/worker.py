@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from core.errors import MitoshiError
-from core.i18n import M_, Msg
+from core.i18n import M_, Msg, using
 from core.jobs.runner import load_kind
 from core.warehouse import stored_text
 
@@ -47,7 +47,8 @@ def main(folder: Path) -> int:
         return (folder / "cancel").exists() or os.getppid() != parent
 
     try:
-        result, message = load_kind(job["target"]).work(job["params"], folder, report, should_stop)
+        with using(job.get("language", "en")):
+            result, message = load_kind(job["target"]).work(job["params"], folder, report, should_stop)
     except MitoshiError as error:
         _write(folder / "error.json", {"message": stored_text(error.args[0] if len(error.args) == 1 else str(error))})
         return 2

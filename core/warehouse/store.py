@@ -432,7 +432,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             done DOUBLE NOT NULL DEFAULT 0,
             message VARCHAR,
             result VARCHAR,
-            owner VARCHAR
+            owner VARCHAR,
+            language VARCHAR NOT NULL DEFAULT 'en'
         )""",
     ),
 )
