@@ -69,7 +69,7 @@ class BacktestJob:
         out = Warehouse(folder / OUT)
         try:
             report(0.0, M_("Loading the series…"))
-            frame = out.query("SELECT * FROM read_parquet(?)", [str(folder / DATA)])
+            frame = out.query_rows("SELECT * FROM read_parquet(?)", [str(folder / DATA)])
             frame[DATE] = pd.to_datetime(frame[DATE])
             data = BacktestData(
                 frame=frame, freq=Freq(meta["freq"]), name=meta["name"], keys=tuple(meta["keys"]),
