@@ -10,11 +10,18 @@ return forecasts, they never open the warehouse.
 
 What is the same as a local run: the folds, the accounting of series left out (a shard
 that has no series on a cutoff accounts for them as left out, as the whole data would),
-the metrics, the stored run. The models that fit each series on its own (the rules, ETS,
-Theta, ARIMA) give the same forecasts; a model fitted across series (LightGBM, the linear
-model) is fitted once per shard, on that shard's series — see the README's section on Dask
-for how its accuracy compares with one model over all series. A model's ``seconds`` are
-its compute seconds summed over the shards, not wall time.
+the metrics, the stored run, the forecasts. The models that fit each series on its own
+(the rules, ETS, Theta, ARIMA) run per shard. A model fitted across series
+(``core.forecast.global_model``: LightGBM, the linear model) is fitted ONCE per fold over
+all the series, as locally: each shard builds its part of the fold's design on its worker
+(features read only the series' own history), the driver draws the training sample over
+every shard's trainable rows (the same draw as a local run's), one worker fits on the parts
+put together in the local order (series, then date; categoricals with the local
+categories) and forecasts every future row, and each shard finishes its own series from
+those values (fallbacks, never sold). One exception: a shard none of whose series has a
+value on a cutoff sends no training rows for that fold (locally, series that ended before
+the cutoff still train). A model's ``seconds`` are its compute seconds summed over the
+shards and the fitting worker, not wall time.
 
 The scheduler's address is ``--scheduler`` on the command line, or ``MITOSHI_DASK_SCHEDULER``
 (``scheduler_address``) for the app.
@@ -34,18 +41,27 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from core.backtest import accounting
 from core.backtest.engine import (
     BacktestCancelled,
     BacktestConfig,
     BacktestData,
     FoldParts,
+    ModelFailedError,
     ModelSpec,
+    ModelTiming,
     Progress,
     forecast_folds,
 )
-from core.columns import SERIES_ID
+from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, scales
+from core.backtest.splits import make_task
+from core.columns import DATE, SERIES_ID, TARGET
 from core.errors import MitoshiError
-from core.i18n import M_, Msg
+from core.forecast.base import ForecastTask
+from core.forecast.features import Design, train_sample
+from core.forecast.global_model import GlobalForecaster
+from core.forecast.registry import MODELS
+from core.i18n import M_, Fmt, Msg
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +125,16 @@ def _task_cores(threads: int) -> int:
 def _on_worker(config: BacktestConfig) -> BacktestConfig:
     """LightGBM uses every core of its machine by default; on a worker that runs several
     shards at once, each gets its share (a setting the user gave is kept)."""
+    return replace(config, models=tuple(_worker_spec(m) for m in config.models))
+
+
+def _worker_spec(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with LightGBM's threads set to this worker's share of its cores (see ``_on_worker``)."""
     from distributed import get_worker
 
-    cores = _task_cores(get_worker().state.nthreads)
-    models = tuple(ModelSpec.of(m.alias, **{"n_jobs": cores, **dict(m.params)}) if m.alias == "lgbm" else m
-                   for m in config.models)
-    return replace(config, models=models)
+    if spec.alias != "lgbm":
+        return spec
+    return ModelSpec.of(spec.alias, **{"n_jobs": _task_cores(get_worker().state.nthreads), **dict(spec.params)})
 
 
 def _forecast_shard(data: BacktestData, config: BacktestConfig, folds: list[pd.Timestamp],
@@ -129,6 +149,227 @@ def _forecast_shard(data: BacktestData, config: BacktestConfig, folds: list[pd.T
     except MitoshiError as error:
         return _Failure(type(error), error.args[0] if error.args else str(error), dict(error.__dict__),
                         traceback.format_exc())
+
+
+def is_global(alias: str) -> bool:
+    """Whether the model ``alias`` is fitted across series (one model per fold over all of them)."""
+    return issubclass(MODELS[alias], GlobalForecaster)
+
+
+def _model_failed(alias: str, fold: int, folds: int, cutoff: pd.Timestamp, error: Exception) -> ModelFailedError:
+    """The ``ModelFailedError`` a local run raises for a model's own fault (``forecast_folds``)."""
+    return ModelFailedError(M_(
+        "{model} failed on fold {fold}/{folds} (cutoff {cutoff}) with an internal error ({error}). "
+        "Nothing was stored. Run the backtest again without {model} (remove it under Models); the "
+        "other models are not affected.", model=Fmt("model_name", alias), fold=fold + 1,
+        folds=folds, cutoff=f"{cutoff:%Y-%m-%d}", error=f"{type(error).__name__}: {error}"),
+        alias, cutoff)
+
+
+def _failure(error: MitoshiError) -> _Failure:
+    return _Failure(type(error), error.args[0] if error.args else str(error), dict(error.__dict__),
+                    traceback.format_exc())
+
+
+DesignKey = tuple  # (lags, windows, training periods, training rows at most): ``GlobalForecaster.design_settings``
+
+
+@dataclass
+class _ShardFold:
+    """One shard's fold, kept on its worker between the steps of the global models:
+    its task (None: no series of the shard has a value on the cutoff), the rows to score
+    (as ``forecast_folds`` makes them), the series it left out, and per design its
+    trainable rows per series (``Design.trainable``) with the seconds they took."""
+
+    task: ForecastTask | None
+    base: pd.DataFrame | None
+    excluded: pd.DataFrame
+    keys: dict[str, DesignKey]  # model alias -> its design's settings
+    trainable: dict[DesignKey, tuple[np.ndarray, np.ndarray]]
+    seconds: dict[DesignKey, float]
+
+
+@dataclass(frozen=True)
+class _DesignPart:
+    """A shard's part of a fold's design, with the series of each training and future row."""
+
+    design: Design
+    train_ids: np.ndarray
+    future_ids: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """A global model's one fit of a fold: its forecast of each part's future rows (in the
+    part's order), or the fit error every series falls back on; its compute seconds."""
+
+    values: list[np.ndarray] | None
+    error: BaseException | None
+    seconds: float
+    design_seconds: float  # the parts' building, summed over the shards
+
+
+def _prepare_fold(data: BacktestData, config: BacktestConfig, cutoff: pd.Timestamp) -> _ShardFold | _Failure:
+    """Runs on a worker: the fold's task of one shard, and its trainable rows per design.
+    ``config`` holds the global models only."""
+    frame = data.frame
+    spans = accounting.series_spans(frame)
+    empty = np.array([], dtype=object)
+    if not (frame[DATE] == cutoff).any():
+        return _ShardFold(None, None, accounting.left_out(spans, cutoff, empty, empty), {}, {}, {})
+    try:
+        task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
+                                  exog_known=data.exog_known, orders=data.orders, seed=config.seed)
+        # as ``forecast_folds`` makes the rows to score
+        mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
+        fold_scales = pd.DataFrame({SERIES_ID: task.series_ids, SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale})
+        base = actuals.rename(columns={TARGET: ACTUAL}).merge(fold_scales, on=SERIES_ID)
+        base[CUTOFF] = cutoff
+        base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
+                             len(task.series_ids))
+        with_actual = base.loc[base[ACTUAL].notna(), SERIES_ID].unique()
+        fold = _ShardFold(task, base, accounting.left_out(spans, cutoff, task.series_ids, with_actual), {}, {}, {})
+        for spec in config.models:
+            key = fold.keys[spec.alias] = spec.build().design_settings(task)
+            if key not in fold.trainable:
+                tic = time.perf_counter()
+                fold.trainable[key] = Design.trainable(task, *key[:3])
+                fold.seconds[key] = time.perf_counter() - tic
+        return fold
+    except MitoshiError as error:
+        return _failure(error)
+
+
+def _trainable(fold: _ShardFold | _Failure) -> tuple | _Failure:
+    """Runs on a worker: what the driver needs of a shard's fold to draw the training sample
+    (designs' settings per model, trainable rows and their seconds per design, the task
+    without its rows, the series left out)."""
+    if isinstance(fold, _Failure):
+        return fold
+    context = None if fold.task is None else replace(fold.task, history=fold.task.history.iloc[:0],
+                                                     future=fold.task.future.iloc[:0], _cache={})
+    return fold.keys, fold.trainable, fold.seconds, context, fold.excluded
+
+
+def _design_part(fold: _ShardFold, key: DesignKey, keep: np.ndarray | None) -> _DesignPart | _Failure:
+    """Runs on a worker: the shard's part of the fold's design, its training rows ``keep``
+    (positions among its trainable rows; None: all)."""
+    tic = time.perf_counter()
+    try:
+        design = Design.build(fold.task, *key[:3], keep=keep if keep is not None else np.arange(
+            int(fold.trainable[key][1].sum())))
+    except MitoshiError as error:
+        return _failure(error)
+    ids, counts = fold.trainable[key]
+    train_ids = np.repeat(ids, counts)
+    if keep is not None:
+        train_ids = train_ids[keep]
+    return _DesignPart(design, train_ids, fold.task.future[SERIES_ID].to_numpy(), time.perf_counter() - tic)
+
+
+def _assemble(parts: list[_DesignPart], order: pd.Index) -> tuple[Design, list[np.ndarray]]:
+    """The parts as one design, rows in the local order (``order``: the series in the
+    data's order; a series' rows stay in date order) and each categorical column with the
+    categories a local design gives it (the sorted union); and, per part, the positions
+    of its future rows in the design's future."""
+    trains, futures = [p.design.train for p in parts], [p.design.future for p in parts]
+    for column in parts[0].design.train.columns:
+        if isinstance(trains[0][column].dtype, pd.CategoricalDtype):
+            known = np.concatenate([np.asarray(f[column].cat.categories, dtype=object) for f in (*trains, *futures)])
+            categories = pd.factorize(pd.Series(known), sort=True)[1]  # as ``Design.build`` sorts them
+            trains = [t.assign(**{column: t[column].cat.set_categories(categories)}) for t in trains]
+            futures = [f.assign(**{column: f[column].cat.set_categories(categories)}) for f in futures]
+
+    def in_order(frames: list[pd.DataFrame], ids: list[np.ndarray]) -> tuple[pd.DataFrame, np.ndarray]:
+        rows = np.argsort(order.get_indexer(np.concatenate(ids)), kind="stable")
+        return pd.concat(frames, ignore_index=True).iloc[rows].reset_index(drop=True), rows
+
+    train, train_rows = in_order(trains, [p.train_ids for p in parts])
+    future, future_rows = in_order(futures, [p.future_ids for p in parts])
+    target = np.concatenate([p.design.target for p in parts])[train_rows]
+    at = np.empty(len(future_rows), dtype=np.int64)
+    at[future_rows] = np.arange(len(future_rows))  # where each part's row went
+    bounds = np.cumsum([0, *(len(f) for f in futures)])
+    return (Design(train=train, target=target, future=future, kinds=parts[0].design.kinds),
+            [at[bounds[k]:bounds[k + 1]] for k in range(len(parts))])
+
+
+def _fit_global(spec: ModelSpec, context: ForecastTask, parts: list[_DesignPart | _Failure],
+                order: pd.Index) -> _Fitted | _Failure | Exception:
+    """Runs on one worker: the model of ``spec`` fitted once on the shards' design parts put
+    together, its forecast of every part's future rows. A fit error (every series falls
+    back) comes back in ``_Fitted``, a ``MitoshiError`` as a ``_Failure``, the model's own
+    fault as the exception."""
+    failed = [p for p in parts if isinstance(p, _Failure)]
+    if failed:
+        return failed[0]
+    model = _worker_spec(spec).build()
+    design_seconds = sum(p.seconds for p in parts)
+    tic = time.perf_counter()
+    design, positions = _assemble(parts, order)
+    try:
+        values = model.fit_predict(design, context)
+    except model.fit_errors as error:
+        return _Fitted(None, error, time.perf_counter() - tic, design_seconds)
+    except MitoshiError as error:
+        return _failure(error)
+    except Exception as error:  # noqa: BLE001 - the driver names the model and the fold
+        log.exception("%s failed on the fold with cutoff %s", spec.alias, context.cutoff)
+        return error
+    return _Fitted([values[at] for at in positions], None, time.perf_counter() - tic, design_seconds)
+
+
+def _finish_fold(fold: _ShardFold, config: BacktestConfig, fitted: list[_Fitted],
+                 part: int) -> FoldParts | _Failure | tuple[str, Exception]:
+    """Runs on a worker: the global models' forecasts of one shard's fold (which has series
+    on the cutoff) from their one fit each (``part``: the shard's place among the fit's
+    parts), as ``forecast_folds`` gives them; no series left out (see ``_trainable``)."""
+    scored_parts, timings, fallbacks = [], [], []
+    for spec, fit in zip(config.models, fitted, strict=True):
+        model = spec.build()
+        tic = time.perf_counter()
+        try:
+            forecast, fell_back = model.forecast_predicted(fold.task, fit.error if fit.error is not None
+                                                           else fit.values[part])
+        except MitoshiError as error:
+            return _failure(error)
+        except Exception as error:  # noqa: BLE001 - the driver names the model and the fold
+            log.exception("%s failed on the fold with cutoff %s", spec.alias, fold.task.cutoff)
+            return spec.alias, error
+        timings.append(ModelTiming(spec.alias, fold.task.cutoff, time.perf_counter() - tic,
+                                   len(fold.task.series_ids)))
+        rows = accounting.fallback_rows(spec.alias, fold.task.cutoff, fell_back)
+        if rows is not None:
+            fallbacks.append(rows)
+        scored = fold.base.copy()
+        scored[MODEL] = spec.alias
+        scored[FORECAST] = forecast[FORECAST].to_numpy()
+        scored_parts.append(scored)
+    return FoldParts(pd.concat(scored_parts, ignore_index=True), tuple(timings), accounting.empty_excluded(),
+                     pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks())
+
+
+def _global_keeps(trainable: list[tuple[np.ndarray, np.ndarray] | None], order: pd.Index, max_rows: int | None,
+                  seed: int) -> list[np.ndarray | None]:
+    """Per shard, the positions among its trainable rows that a local run's sample takes
+    (``train_sample`` over every shard's rows in the local order: series in the data's
+    order, then date); None for every shard when every row is kept."""
+    ids = [t[0] if t is not None else np.array([], dtype=object) for t in trainable]
+    counts = [t[1] if t is not None else np.array([], dtype=np.int64) for t in trainable]
+    total = int(sum(c.sum() for c in counts))
+    sample = train_sample(total, max_rows, seed)
+    if sample is None:
+        return [None] * len(trainable)
+    shard = np.repeat(np.arange(len(ids)), [len(i) for i in ids])
+    start_in_shard = np.concatenate([np.cumsum(c) - c for c in counts])  # first trainable row of each series
+    every = np.concatenate(counts)
+    series = np.argsort(order.get_indexer(np.concatenate(ids)), kind="stable")  # the local order
+    start = np.cumsum(every[series]) - every[series]  # ... and each series' first row in it
+    at = np.searchsorted(start, sample, side="right") - 1
+    which = series[at]
+    position = start_in_shard[which] + (sample - start[at])
+    return [np.sort(position[shard[which] == k]) for k in range(len(ids))]
 
 
 class DaskExecutor:
@@ -177,8 +418,10 @@ class DaskExecutor:
     def forecast(self, data: BacktestData, config: BacktestConfig, folds: list[pd.Timestamp],
                  on_progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> FoldParts:
-        """``forecast_folds`` of ``data`` on the cluster, as one local run would return it.
-        Progress is counted in shards done."""
+        """``forecast_folds`` of ``data`` on the cluster, as one local run would return it:
+        the models fitted per series run per shard, each global model is fitted once per
+        fold over all the shards (see the module). Progress is counted in shards done (the
+        per-series models) and global models' folds done."""
         from distributed import Event
 
         threads = self.threads()
@@ -188,52 +431,49 @@ class DaskExecutor:
                 "models (dask worker {address}), with the same code and requirements as this app.",
                 address=self.address))
         positions = shard_series(data.frame, self.shards or threads)
-        total = len(positions)
+        local_specs = tuple(m for m in config.models if not is_global(m.alias))
+        global_specs = tuple(m for m in config.models if is_global(m.alias))
+        total = (len(positions) if local_specs else 0) + len(folds) * len(global_specs)
         stop = Event(f"mitoshi-stop-{uuid.uuid4().hex}", client=self.client)
         if on_progress:
             on_progress(Progress(0, total, M_(
                 "{series} series sent in {shards} shards to the Dask cluster at {address}",
-                series=f"{data.frame[SERIES_ID].nunique():,}", shards=total, address=self.address)))
-        pending: set = set()
-        sent: list = []
-        futures: list = []
+                series=f"{data.frame[SERIES_ID].nunique():,}", shards=len(positions), address=self.address)))
+        run = _Run(self, should_stop, on_progress, total, len(positions))
         try:
             shards = [replace(data, frame=data.frame.iloc[rows].reset_index(drop=True)) for rows in positions]
             # One scattered shard per future: each task runs where its shard already is.
             sent = self.client.scatter(shards, hash=False)
+            run.futures.extend(sent)
             del shards
-            futures = [self.client.submit(_forecast_shard, shard, config, folds, stop.name, pure=False,
-                                          key=f"mitoshi-shard-{k}-{uuid.uuid4().hex}")
-                       for k, shard in enumerate(sent)]
-            index = {future.key: k for k, future in enumerate(futures)}
-            pending, parts, done = set(futures), {}, 0
-            while pending:
-                if should_stop is not None and should_stop():
-                    raise BacktestCancelled(M_("The backtest was stopped; nothing was stored."))
-                finished = {future for future in pending if future.done()}
-                if not finished:
-                    time.sleep(POLL_SECONDS)
-                    continue
-                pending -= finished
-                for future in finished:
-                    part = self._part(future)
-                    if isinstance(part, _Failure):
-                        log.error("A shard failed on the Dask cluster at %s:\n%s", self.address,
-                                  part.worker_traceback)
-                        raise part.error()
-                    parts[index[future.key]] = part
-                    done += 1
-                    if on_progress:
-                        on_progress(Progress(done, total, M_(
-                            "{done}/{shards} shards done on the Dask cluster", done=done, shards=total)))
+            local = []
+            if local_specs:
+                local = [run.submit(_forecast_shard, shard, replace(config, models=local_specs), folds, stop.name)
+                         for shard in sent]
+                run.count_shards(local)
+            parts, excluded = [], []
+            if global_specs:
+                order = pd.Index(pd.unique(data.frame[SERIES_ID]))  # the local order of the series
+                for f, cutoff in enumerate(folds):
+                    fold_parts, fold_excluded = run.global_fold(sent, replace(config, models=global_specs), order,
+                                                                folds, f)
+                    parts += fold_parts
+                    excluded += fold_excluded
+            parts = run.results(local) + parts
         except BaseException:
-            if pending:  # the event stays set: a running shard stops at its next model, a waiting one never starts
+            if run.running():  # the event stays set: a running shard stops at its next model, a waiting one never starts
                 stop.set()
             # every future of the run, done or not: the traceback holding them must not keep them on the cluster
-            self.client.cancel([*futures, *sent])
+            self.client.cancel(run.futures)
             raise
         stop.clear()  # nothing reads it any more: the scheduler forgets it
-        return FoldParts.combine([parts[k] for k in range(total)], folds, tuple(m.alias for m in config.models))
+        self.client.cancel(run.futures)
+        combined = FoldParts.combine(parts, folds, tuple(m.alias for m in config.models))
+        if local_specs:
+            return combined
+        frames = [e for e in excluded if not e.empty]  # no per-series model accounted for them
+        return replace(combined, excluded=pd.concat(frames, ignore_index=True).sort_values(
+            [CUTOFF, SERIES_ID], kind="stable").reset_index(drop=True) if frames else accounting.empty_excluded())
 
     def _part(self, future) -> FoldParts | _Failure:
         """A finished shard's parts; a lost worker or scheduler as a ``MitoshiError``."""
@@ -254,4 +494,96 @@ class DaskExecutor:
                 address=self.address, error=str(error))) from error
 
 
-__all__ = ["ENV", "DaskExecutor", "scheduler_address", "shard_series"]
+class _Run:
+    """One backtest's futures on the cluster, its progress and its stop."""
+
+    def __init__(self, executor: DaskExecutor, should_stop: Callable[[], bool] | None,
+                 on_progress: Callable[[Progress], None] | None, total: int, shards: int) -> None:
+        self.executor, self.should_stop, self.on_progress = executor, should_stop, on_progress
+        self.total, self.shards, self.done = total, shards, 0
+        self.futures: list = []  # every future of the run, to cancel
+        self._counted: set = set()  # the per-series models' shards, counted as they finish
+        self._shards_done = 0
+
+    def submit(self, function: Callable, *args: object):
+        future = self.executor.client.submit(function, *args, pure=False,
+                                             key=f"mitoshi-{function.__name__.strip('_')}-{uuid.uuid4().hex}")
+        self.futures.append(future)
+        return future
+
+    def running(self) -> bool:
+        return any(not future.done() for future in self.futures)
+
+    def count_shards(self, futures: list) -> None:
+        self._counted |= set(futures)
+
+    def _progress(self, message: Msg) -> None:
+        if self.on_progress:
+            self.on_progress(Progress(self.done, self.total, message))
+
+    def results(self, futures: list) -> list:
+        """The futures' results in their order, once all are done; a ``_Failure`` raised as
+        its error; ``BacktestCancelled`` when the run is to stop. Counts shards as they finish."""
+        while True:
+            if self.should_stop is not None and self.should_stop():
+                raise BacktestCancelled(M_("The backtest was stopped; nothing was stored."))
+            for future in [f for f in self._counted if f.done()]:
+                self._result(future)  # a failed shard stops the run at once
+                self._counted.discard(future)
+                self.done += 1
+                self._shards_done += 1
+                self._progress(M_("{done}/{shards} shards done on the Dask cluster", done=self._shards_done,
+                                  shards=self.shards))
+            if all(future.done() for future in futures):
+                return [self._result(future) for future in futures]
+            time.sleep(POLL_SECONDS)
+
+    def _result(self, future):
+        result = self.executor._part(future)
+        if isinstance(result, _Failure):
+            log.error("A shard failed on the Dask cluster at %s:\n%s", self.executor.address, result.worker_traceback)
+            raise result.error()
+        return result
+
+    def global_fold(self, sent: list, config: BacktestConfig, order: pd.Index, folds: list[pd.Timestamp],
+                    f: int) -> tuple[list[FoldParts], list[pd.DataFrame]]:
+        """The global models of ``config`` on fold ``f``: one fit each over every shard's
+        design part. Returns the shards' parts and the series each shard left out."""
+        cutoff = folds[f]
+        prepared = [self.submit(_prepare_fold, shard, config, cutoff) for shard in sent]
+        summaries = self.results([self.submit(_trainable, fold) for fold in prepared])
+        excluded = [summary[4] for summary in summaries]
+        active = [k for k, summary in enumerate(summaries) if summary[3] is not None]
+        if not active:  # never for the whole data: ``run_backtest`` checks the cutoffs
+            return [], excluded
+        keys, context = summaries[active[0]][0], summaries[active[0]][3]
+        designs, counting = {}, {}
+        for key in dict.fromkeys(keys.values()):
+            keeps = _global_keeps([summaries[k][1][key] for k in active], order, key[3], config.seed)
+            designs[key] = [self.submit(_design_part, prepared[k], key, keep) for k, keep in zip(active, keeps)]
+            counting[key] = sum(summaries[k][2][key] for k in active)
+        fits = [self.submit(_fit_global, spec, context, designs[keys[spec.alias]], order) for spec in config.models]
+        fitted = self.results(fits)
+        for spec, fit in zip(config.models, fitted, strict=True):
+            if isinstance(fit, BaseException):
+                raise _model_failed(spec.alias, f, len(folds), cutoff, fit)
+        finished = self.results([self.submit(_finish_fold, prepared[k], config, fits, i)
+                                 for i, k in enumerate(active)])
+        parts = []
+        for part in finished:
+            if isinstance(part, tuple):
+                raise _model_failed(part[0], f, len(folds), cutoff, part[1])
+            parts.append(part)
+        # the fit, its design and the counting of its rows: charged to the model, as a local run charges them
+        extra = {spec.alias: fit.seconds + fit.design_seconds + counting[keys[spec.alias]]
+                 for spec, fit in zip(config.models, fitted, strict=True)}
+        parts[0] = replace(parts[0], timings=tuple(replace(t, seconds=t.seconds + extra[t.model])
+                                                   for t in parts[0].timings))
+        self.executor.client.cancel([*prepared, *(d for ds in designs.values() for d in ds), *fits])
+        self.done += len(config.models)
+        self._progress(M_("fold {fold}/{folds}: {models} fitted once over all shards on the Dask cluster",
+                          fold=f + 1, folds=len(folds), models=", ".join(m.alias for m in config.models)))
+        return parts, excluded
+
+
+__all__ = ["ENV", "DaskExecutor", "is_global", "scheduler_address", "shard_series"]
