@@ -107,6 +107,49 @@ def test_three_uneven_shards_give_the_same_run(cluster):
         assert_same_run(run_backtest(data, config), run_backtest(data, config, executor=three))
 
 
+def test_global_models_are_fitted_once_over_all_shards_and_forecast_as_a_local_run(executor):
+    # two series start late: a fold where they are not yet active, series of unequal length
+    data = chain_data(late=2)
+    config = BacktestConfig(split=SPLIT, models=(ModelSpec.of("glm"), ModelSpec.of("lgbm")))
+    local = run_backtest(data, config)
+    remote = run_backtest(data, config, executor=executor)
+    for model in ("glm", "lgbm"):
+        here, there = (run.forecasts.loc[run.forecasts["model"] == model, "forecast"].to_numpy()
+                       for run in (local, remote))
+        np.testing.assert_allclose(there, here, rtol=0, atol=0)
+    assert_same_run(local, remote)  # the metrics and the series left out too
+    assert len(remote.excluded) == 4 and remote.n_scored == 10
+    assert all(t.seconds > 0 for t in remote.timings)
+
+
+def test_a_sampled_global_model_draws_the_local_sample_over_all_shards(cluster):
+    # 500 training rows of about 3,000 a fold: the sample is drawn over every shard's rows
+    # as a local run draws it, with uneven shards and a per-series model beside
+    data = chain_data()
+    config = BacktestConfig(split=SPLIT, seed=5, models=(
+        ModelSpec.of("naive"), ModelSpec.of("glm", max_train_rows=500),
+        ModelSpec.of("lgbm", max_train_rows=500, min_child_samples=20)))
+    local = run_backtest(data, config)
+    with DaskExecutor(cluster.scheduler_address, shards=3) as three:
+        remote = run_backtest(data, config, executor=three)
+    assert_same_run(local, remote)
+    forecasts = remote.forecasts["forecast"]
+    assert len(forecasts) == 10 * 3 * 14 * 3 and forecasts.notna().all()
+    wape = remote.leaderboard().set_index("model")["wape"]
+    assert wape["lgbm"] == local.leaderboard().set_index("model")["wape"]["lgbm"] < wape["naive"]
+
+
+def test_a_global_model_that_cannot_fit_falls_back_on_the_cluster_as_a_local_run(executor):
+    data = chain_data()  # a year of history: no row has a 400-day lag to learn from
+    config = BacktestConfig(split=SPLIT, models=(ModelSpec.of("lgbm", lags=(400,)),))
+    local = run_backtest(data, config)
+    remote = run_backtest(data, config, executor=executor)
+    assert_same_run(local, remote)
+    assert set(remote.fallbacks["reason"]) == {
+        "could not fit: too short for its lags: no series has 400 periods of history before the cutoff"}
+    assert remote.fallbacks[SERIES_ID].nunique() == 10
+
+
 def test_a_shard_with_no_series_on_a_cutoff_accounts_for_them_as_a_local_run(executor):
     data = chain_data(late=2)
     folds = cutoffs(data.frame[DATE].max(), Freq.DAILY, SPLIT)
