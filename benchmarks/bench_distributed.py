@@ -11,9 +11,11 @@ one thread each on this machine (started before the clock), reached through the 
 ``DaskExecutor`` as a real cluster: every shard is pickled to a worker and its forecasts
 back. Peak memory is sampled every 0.2 s as the resident memory of this process and all
 its children (the cluster's worker processes). A model's seconds are its compute seconds
-(on the cluster: summed over the shards). ``--seed-noise`` also runs the models locally
-with another seed: the WAPE difference between two seeds of one global model is the noise
-against which a model fitted per shard is judged.
+(on the cluster: summed over the shards and the worker that fits a global model once per
+fold). The accuracy columns check that the cluster's global models (glm, lgbm: one fit per
+fold over all shards) forecast as here: the WAPE difference should be 0. ``--seed-noise``
+also runs the models locally with another seed: the WAPE difference between two seeds, the
+noise any other difference would be judged against.
 """
 
 from __future__ import annotations
