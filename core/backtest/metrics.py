@@ -25,8 +25,6 @@ import pandas as pd
 
 from core.backtest.quantiles import INTERVALS, LEVELS, quantile_column
 from core.columns import SERIES_ID
-from core.errors import MitoshiError
-from core.i18n import M_
 
 ACTUAL, FORECAST, MODEL, CUTOFF, STEP = "actual", "forecast", "model", "cutoff", "step"
 SCALE_MASE, SCALE_RMSSE = "scale_mase", "scale_rmsse"
@@ -283,8 +281,9 @@ def _level(frame: pd.DataFrame, by: list[str], on_cells: bool) -> _Level:
     coded = [_codes(frame[column]) for column in by]
     missing = np.logical_or.reduce([c < 0 for c, _ in coded])
     sizes = [max(len(levels), 1) for _, levels in coded]
-    if np.prod(sizes, dtype=float) > 2.0**62:
-        raise MitoshiError(M_("Too many groups to score at once: {by}.", by=", ".join(by)))
+    if np.prod(sizes, dtype=float) > 2.0**62:  # too many combinations for one integer: pandas numbers them
+        grouped = frame.groupby(by, observed=True, sort=True)
+        return _Level(by, grouped.ngroup().fillna(-1).to_numpy().astype(np.int64), grouped.size().index, on_cells)
     key = _combine([np.where(missing, 0, c) for c, _ in coded], sizes)
     ids, uniques = pd.factorize(np.where(missing, -1, key), sort=True, use_na_sentinel=False)
     if missing.any():  # the -1 key sorts first: take it out
