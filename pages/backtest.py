@@ -22,7 +22,7 @@ from ui import jobs, queries
 from ui.backtest import ETS_AUTO_HELP, changed_params, ets_option, fallback_text, render_run
 from ui.external import external_section
 from ui.navigation import stay_in_app
-from ui.state import dataset_picker, get_warehouse, show_error, table
+from ui.state import dataset_picker, get_warehouse, show_error
 
 stay_in_app()
 
@@ -165,11 +165,4 @@ elif not jobs.any_active(BACKTEST.name):  # a run under way shows here once it i
 
 external_section(warehouse, dataset, RUN_KEY)  # forecasts made elsewhere join a stored run
 
-with st.expander(_("Backtest jobs of this warehouse")):
-    st.caption(_("Every backtest runs as a job in a process of its own: it goes on when the page is reloaded or "
-                 "closed, one job at a time; the others wait in the queue."))
-    history = jobs.jobs_table(BACKTEST.name)
-    if history.empty:
-        st.caption(_("No backtest has been started yet."))
-    else:
-        table(history)
+jobs.history(BACKTEST.name, _("Backtest jobs of this warehouse"), _("No backtest has been started yet."))

@@ -238,3 +238,5 @@ with st.expander(_("The batch forecast table: what each column means, and how to
     st.markdown(markdown_table((_("columns"), _("type"), _("meaning")), handoff_store.BATCHES_TABLE_DOC))
     st.markdown(_("What a downstream ordering system runs against the warehouse:"))
     st.code(handoff_store.EXAMPLE_QUERY, language="sql")
+
+jobs.history(PUBLISH.name, _("Publish jobs of this warehouse"), _("Nothing has been published as a job yet."))

@@ -22,7 +22,7 @@ from core.i18n import N_, _, gettext, render
 from core.jobs import Job, JobRunner, JobState
 from core.text import md
 from core.warehouse import warehouse_path
-from ui.state import _open, get_warehouse
+from ui.state import _open, get_warehouse, table
 
 STATE_NAMES = {JobState.QUEUED: N_("queued"), JobState.RUNNING: N_("running"), JobState.DONE: N_("done"),
                JobState.FAILED: N_("failed"), JobState.CANCELLED: N_("cancelled")}
@@ -147,3 +147,15 @@ def jobs_table(kind: str, limit: int = 20) -> pd.DataFrame:
         _("Ran for"): _elapsed(job), _("Outcome"): "" if job.active else render(job.message),
     } for job in get_runner().jobs(kind, limit=limit)]
     return pd.DataFrame(rows)
+
+
+def history(kind: str, title: str, empty: str) -> None:
+    """An expander listing the warehouse's jobs of ``kind``, running and finished."""
+    with st.expander(title):
+        st.caption(_("Each job runs in a process of its own: it goes on when the page is reloaded or closed, one "
+                     "job at a time; the others wait in the queue."))
+        rows = jobs_table(kind)
+        if rows.empty:
+            st.caption(empty)
+        else:
+            table(rows)
