@@ -125,7 +125,7 @@ if submitted:
         if dataset.start_date and dataset.end_date:  # settings the history cannot hold: said now, not after a queue
             fold_cutoffs(dataset.start_date, dataset.end_date, dataset.freq, config.split)
         job_id = jobs.get_runner().submit(BACKTEST.name, backtest_params(dataset.dataset_id, filters, config, name),
-                                          job_title(dataset.name, config))
+                                          job_title(dataset.name, config, filters))
         jobs.watch(BACKTEST.name, job_id)
     except MitoshiError as error:
         show_error(error)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -38,9 +40,25 @@ LOCAL_MODELS = tuple(ModelSpec.of(a) for a in ("naive", "snaive", "ma", "ets", "
 SPLIT = SplitConfig(horizon=14, folds=3)
 
 
+@contextmanager
+def main_not_rerun():
+    """The worker processes are spawned, and a spawned process runs the parent's ``__main__``
+    file again: under pytest, after a page test in the same process, that is an AppTest
+    script that only runs inside Streamlit ("name '__args' is not defined", "Nanny failed to
+    start"). Without a ``__file__`` the main module is not run again."""
+    main = sys.modules["__main__"]
+    path = main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    with main_not_rerun(), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                        dashboard_address=None) as local:
         yield local
 
 
@@ -242,6 +260,22 @@ def test_stopping_cancels_the_shards_and_stores_nothing(executor):
     # and the cluster runs the next backtest as before
     again = run_backtest(data, BacktestConfig(split=SPLIT, models=LOCAL_MODELS[:1]), executor=executor)
     assert again.forecasts["cutoff"].nunique() == 3
+
+
+def test_workers_that_cannot_import_mitoshi_say_how_to_start_them(executor, monkeypatch):
+    """What a worker started outside the checkout sends back (seen by a new user following
+    the README): ModuleNotFoundError from unpickling a shard's task."""
+    from core.backtest import distributed
+
+    def unpicklable(self, local):
+        raise ModuleNotFoundError("No module named 'core'")
+
+    monkeypatch.setattr(distributed._Run, "results", unpicklable)
+    with pytest.raises(MitoshiError) as raised:
+        run_backtest(chain_data(), BacktestConfig(split=SPLIT, models=LOCAL_MODELS[:1]), executor=executor)
+    assert str(raised.value).startswith(f"The Dask cluster at {executor.address} cannot import Mitoshi's code "
+                                        "(No module named 'core'); nothing was stored. Start the scheduler and the "
+                                        "workers from a checkout of the same version with PYTHONPATH set to it")
 
 
 def test_an_unreachable_scheduler_says_which_address_and_what_to_do(monkeypatch):

@@ -45,7 +45,7 @@ def test_handoff_page_publishes_versions(warehouse_with_run):
     # Two of S001's items were discontinued before the last date: not forecast, and said so.
     assert versions["version"].tolist() == [1] and versions["series"].tolist() == [48]
     published = next(d.value for d in at.dataframe if "Job" in d.value.columns)  # the publish ran as a job
-    assert published["State"].tolist() == ["✅ done"] and published["Job"].iloc[0].startswith(f"Publish {name} for ")
+    assert published["State"].tolist() == ["done"] and published["Job"].iloc[0].startswith(f"Publish {name} for ")
     assert versions["model"].tolist() == [name]
     assert any("2 series of the run's scope" in c.value for c in at.caption)
     # The demo here ends on 2026-10-31 (pinned): a batch from 2026-11-01 is in the past today.

@@ -26,8 +26,6 @@ from ui.state import _open, get_warehouse, table
 
 STATE_NAMES = {JobState.QUEUED: N_("queued"), JobState.RUNNING: N_("running"), JobState.DONE: N_("done"),
                JobState.FAILED: N_("failed"), JobState.CANCELLED: N_("cancelled")}
-STATE_ICONS = {JobState.QUEUED: "⏳", JobState.RUNNING: "▶️", JobState.DONE: "✅", JobState.FAILED: "❌",
-               JobState.CANCELLED: "⏹️"}
 POLL_SECONDS = 1.0
 
 
@@ -71,11 +69,12 @@ def _live_job(runner: JobRunner, job: Job) -> None:
     with st.container(border=True):
         head, button = st.columns([5, 1], vertical_alignment="center")
         if job.state is JobState.QUEUED:
-            head.markdown(_("⏳ **{title}** — queued: it starts when the job before it has finished.").format(
+            head.markdown(_(":material/schedule: **{title}** — queued: it starts when the job before it has finished."
+                            ).format(
                 title=md(render(job.title))))
         else:
-            head.markdown(_("▶️ **{title}** — running for {elapsed}").format(title=md(render(job.title)),
-                                                                           elapsed=_elapsed(job)))
+            head.markdown(_(":material/play_circle: **{title}** — running for {elapsed}").format(
+                title=md(render(job.title)), elapsed=_elapsed(job)))
             st.progress(min(max(job.done, 0.0), 1.0), text=md(render(job.message)) or _("Starting…"))
         if button.button(_("Cancel"), key=f"job_cancel_{job.job_id}", icon=":material/cancel:",
                          help=_("Stops the job; nothing of it is stored.")):
@@ -101,10 +100,17 @@ def live_jobs(kind: str, on_done: Callable[[Job], None]) -> None:
             st.session_state[f"jobs_outcome_{kind}"] = job.job_id
             if job.state is JobState.DONE:
                 on_done(job)
+        active = sorted((j for j in jobs.values() if j.active), key=lambda j: j.created_at)
+        # One slot, always drawn first: a job that ended leaves at once, not when the page has been drawn again.
+        slot = st.empty()
+        if not active:
+            slot.empty()
+        else:
+            with slot.container():
+                for job in active:
+                    _live_job(runner, job)
         if ended and _in_fragment():  # the page shows what the job made
             st.rerun(scope="app")
-        for job in sorted((j for j in jobs.values() if j.active), key=lambda j: j.created_at):
-            _live_job(runner, job)
 
     st.fragment(draw, run_every=POLL_SECONDS if any_active(kind) else None)()
 
@@ -142,7 +148,7 @@ def outcome(kind: str, done_text: Callable[[Job], str]) -> None:
 def jobs_table(kind: str, limit: int = 20) -> pd.DataFrame:
     """The warehouse's jobs of ``kind``, newest first, as people read them."""
     rows = [{
-        _("Job"): render(job.title), _("State"): f"{STATE_ICONS[job.state]} {gettext(STATE_NAMES[job.state])}",
+        _("Job"): render(job.title), _("State"): gettext(STATE_NAMES[job.state]),
         _("Queued at"): f"{fmt.date(job.created_at)} {job.created_at:%H:%M}",
         _("Ran for"): _elapsed(job), _("Outcome"): "" if job.active else render(job.message),
     } for job in get_runner().jobs(kind, limit=limit)]

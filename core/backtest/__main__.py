@@ -231,8 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             warehouse.close()
             print(f"error: {error}", file=sys.stderr)
             return 2
-        print(f"models run on the Dask cluster at {address}: {len(executor.client.nthreads())} workers, "
-              f"{executor.threads()} threads", file=sys.stderr)
+        workers, threads = len(executor.client.nthreads()), executor.threads()
+        print(f"models run on the Dask cluster at {address}: {workers} worker{'s' * (workers != 1)}, "
+              f"{threads} thread{'s' * (threads != 1)}", file=sys.stderr)
     made, removed, stage = None, [], "add"
     try:
         if args.run:

@@ -61,7 +61,7 @@ from core.forecast.base import ForecastTask
 from core.forecast.features import Design, train_sample
 from core.forecast.global_model import GlobalForecaster
 from core.forecast.registry import MODELS
-from core.i18n import M_, Fmt, Msg
+from core.i18n import M_, Fmt, Msg, nM_
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +436,9 @@ class DaskExecutor:
         total = (len(positions) if local_specs else 0) + len(folds) * len(global_specs)
         stop = Event(f"mitoshi-stop-{uuid.uuid4().hex}", client=self.client)
         if on_progress:
-            on_progress(Progress(0, total, M_(
-                "{series} series sent in {shards} shards to the Dask cluster at {address}",
+            on_progress(Progress(0, total, nM_(
+                "{series} series sent in {shards} shard to the Dask cluster at {address}",
+                "{series} series sent in {shards} shards to the Dask cluster at {address}", "shards",
                 series=f"{data.frame[SERIES_ID].nunique():,}", shards=len(positions), address=self.address)))
         run = _Run(self, should_stop, on_progress, total, len(positions))
         try:
@@ -460,11 +461,18 @@ class DaskExecutor:
                     parts += fold_parts
                     excluded += fold_excluded
             parts = run.results(local) + parts
+        except Exception as error:
+            self._stop_run(run, stop)
+            if isinstance(error, MitoshiError) or "No module named" not in str(error):
+                raise
+            # The workers (or the scheduler) were started where Mitoshi's code cannot be imported.
+            raise MitoshiError(M_(
+                "The Dask cluster at {address} cannot import Mitoshi's code ({error}); nothing was stored. Start the "
+                "scheduler and the workers from a checkout of the same version with PYTHONPATH set to it (see the "
+                "README, Beyond one machine: Dask).", address=self.address,
+                error=str(error).splitlines()[0][:200])) from error
         except BaseException:
-            if run.running():  # the event stays set: a running shard stops at its next model, a waiting one never starts
-                stop.set()
-            # every future of the run, done or not: the traceback holding them must not keep them on the cluster
-            self.client.cancel(run.futures)
+            self._stop_run(run, stop)
             raise
         stop.clear()  # nothing reads it any more: the scheduler forgets it
         self.client.cancel(run.futures)
@@ -474,6 +482,12 @@ class DaskExecutor:
         frames = [e for e in excluded if not e.empty]  # no per-series model accounted for them
         return replace(combined, excluded=pd.concat(frames, ignore_index=True).sort_values(
             [CUTOFF, SERIES_ID], kind="stable").reset_index(drop=True) if frames else accounting.empty_excluded())
+
+    def _stop_run(self, run: _Run, stop) -> None:
+        if run.running():  # the event stays set: a running shard stops at its next model, a waiting one never starts
+            stop.set()
+        # every future of the run, done or not: the traceback holding them must not keep them on the cluster
+        self.client.cancel(run.futures)
 
     def _part(self, future) -> FoldParts | _Failure:
         """A finished shard's parts; a lost worker or scheduler as a ``MitoshiError``."""

@@ -10,8 +10,8 @@ a scheduler's address (``core.backtest.distributed.scheduler_address``), else he
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +35,14 @@ def backtest_params(dataset_id: str, filters: Mapping[str, tuple[str, ...]], con
             "config": config.to_dict(), "name": name or None}
 
 
-def job_title(dataset_name: str, config: BacktestConfig) -> Msg:
-    """What the jobs list calls a backtest: its dataset and its models, read in the reader's language."""
-    return M_("Backtest of {dataset}: {models}", dataset=dataset_name,
-              models=Fmt("model_list", [m.alias for m in config.models]))
+def job_title(dataset_name: str, config: BacktestConfig, filters: Mapping[str, tuple[str, ...]] | None = None) -> Msg:
+    """What the jobs list calls a backtest: its dataset, the series in scope when not all
+    ("store_id: S005, S006"), and its models, read in the reader's language."""
+    models = Fmt("model_list", [m.alias for m in config.models])
+    scope = "; ".join(f"{column}: {', '.join(map(str, values))}" for column, values in (filters or {}).items() if values)
+    if scope:
+        return M_("Backtest of {dataset} ({scope}): {models}", dataset=dataset_name, scope=scope, models=models)
+    return M_("Backtest of {dataset}: {models}", dataset=dataset_name, models=models)
 
 
 @dataclass(frozen=True)
