@@ -51,11 +51,11 @@ from core.backtest.engine import (
     ModelSpec,
     ModelTiming,
     Progress,
+    fold_task,
     forecast_folds,
 )
-from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, SCALE_MASE, SCALE_RMSSE, STEP, scales
-from core.backtest.splits import make_task
-from core.columns import DATE, SERIES_ID, TARGET
+from core.backtest.metrics import CUTOFF, FORECAST, MODEL
+from core.columns import DATE, SERIES_ID
 from core.errors import MitoshiError
 from core.forecast.base import ForecastTask
 from core.forecast.features import Design, train_sample
@@ -219,17 +219,8 @@ def _prepare_fold(data: BacktestData, config: BacktestConfig, cutoff: pd.Timesta
     if not (frame[DATE] == cutoff).any():
         return _ShardFold(None, None, accounting.left_out(spans, cutoff, empty, empty), {}, {}, {})
     try:
-        task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
-                                  exog_known=data.exog_known, orders=data.orders, seed=config.seed)
-        # as ``forecast_folds`` makes the rows to score
-        mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
-        fold_scales = pd.DataFrame({SERIES_ID: task.series_ids, SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale})
-        base = actuals.rename(columns={TARGET: ACTUAL}).merge(fold_scales, on=SERIES_ID)
-        base[CUTOFF] = cutoff
-        base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
-                             len(task.series_ids))
-        with_actual = base.loc[base[ACTUAL].notna(), SERIES_ID].unique()
-        fold = _ShardFold(task, base, accounting.left_out(spans, cutoff, task.series_ids, with_actual), {}, {}, {})
+        task, base, left_out = fold_task(data, config, cutoff, spans)  # as ``forecast_folds`` makes it
+        fold = _ShardFold(task, base, left_out, {}, {}, {})
         for spec in config.models:
             key = fold.keys[spec.alias] = spec.build().design_settings(task)
             if key not in fold.trainable:

@@ -44,7 +44,7 @@ from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.data.explore import Scope, dataset_frame
 from core.errors import MitoshiError
-from core.forecast.base import Forecaster
+from core.forecast.base import Forecaster, ForecastTask
 from core.forecast.registry import MODELS, make_model, model_info
 from core.i18n import M_, Fmt, Msg, render
 from core.warehouse import Dataset, Warehouse
@@ -280,6 +280,25 @@ class FoldExecutor(Protocol):
                  should_stop: Callable[[], bool] | None) -> FoldParts: ...
 
 
+def fold_task(data: BacktestData, config: BacktestConfig, cutoff: pd.Timestamp,
+              spans: pd.DataFrame) -> tuple[ForecastTask, pd.DataFrame, pd.DataFrame]:
+    """One fold of ``data``: the models' task, the rows its forecasts are scored on (unique_id,
+    ds, actual, scale_mase, scale_rmsse, cutoff, step; one per series and forecast date), and
+    the series of ``spans`` (``accounting.series_spans``) the fold leaves out, with the reason.
+    ``data`` must have a value on ``cutoff`` (``make_task`` refuses a fold with none)."""
+    task, actuals = make_task(data.frame, cutoff, data.freq, config.split, keys=data.keys,
+                              attributes=data.attributes, exog_known=data.exog_known, orders=data.orders,
+                              seed=config.seed)
+    mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
+    fold_scales = pd.DataFrame({SERIES_ID: task.series_ids, SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale})
+    base = actuals.rename(columns={TARGET: ACTUAL}).merge(fold_scales, on=SERIES_ID)
+    base[CUTOFF] = cutoff
+    base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
+                         len(task.series_ids))
+    with_actual = base.loc[base[ACTUAL].notna(), SERIES_ID].unique()
+    return task, base, accounting.left_out(spans, cutoff, task.series_ids, with_actual)
+
+
 def forecast_folds(
     data: BacktestData,
     config: BacktestConfig,
@@ -301,16 +320,8 @@ def forecast_folds(
         if not (frame[DATE] == cutoff).any():
             excluded.append(accounting.left_out(spans, cutoff, np.array([], dtype=object), np.array([], dtype=object)))
             continue
-        task, actuals = make_task(frame, cutoff, data.freq, config.split, keys=data.keys, attributes=data.attributes,
-                                  exog_known=data.exog_known, orders=data.orders, seed=config.seed)
-        mase_scale, rmsse_scale = scales(task.panel.values, task.season_length)
-        fold_scales = pd.DataFrame({SERIES_ID: task.series_ids, SCALE_MASE: mase_scale, SCALE_RMSSE: rmsse_scale})
-        base = actuals.rename(columns={TARGET: ACTUAL}).merge(fold_scales, on=SERIES_ID)
-        base[CUTOFF] = cutoff
-        base[STEP] = np.tile(np.arange(config.split.gap + 1, config.split.gap + config.split.horizon + 1),
-                             len(task.series_ids))
-        with_actual = base.loc[base[ACTUAL].notna(), SERIES_ID].unique()
-        excluded.append(accounting.left_out(spans, cutoff, task.series_ids, with_actual))
+        task, base, left_out = fold_task(data, config, cutoff, spans)
+        excluded.append(left_out)
         for m, model in enumerate(models):
             if should_stop is not None and should_stop():
                 raise BacktestCancelled(M_("The backtest was stopped; nothing was stored."))
