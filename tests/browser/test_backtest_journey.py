@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, wait_idle
 
 
@@ -46,14 +48,16 @@ def test_a_backtest_goes_on_through_a_reload_and_then_shows_its_run(server, page
     page.goto(f"{server}/backtest")
     wait_idle(page)
     page.get_by_label("Run name (optional)").fill("through a reload")
-    page.get_by_role("button", name="Run backtest").click()  # the default ladder: long enough to reload
+    page.get_by_label("Folds").fill("8")  # the default ladder on 8 folds: long enough to reload on any machine
+    page.get_by_role("button", name="Run backtest").click()
     page.wait_for_selector("text=running for", timeout=60_000)
     page.reload()
     wait_idle(page)
     main = page.locator("[data-testid='stMain']")
-    assert "Backtest of AI Shop demo chain" in main.inner_text()
-    assert main.get_by_text("running for").is_visible()
-    assert page.get_by_role("button", name="Cancel").is_visible()
+    # the panel is redrawn every second: each is asked until seen
+    expect(main.get_by_text("Backtest of AI Shop demo chain").first).to_be_visible(timeout=30_000)
+    expect(main.get_by_text("running for")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible(timeout=30_000)
     page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
     screenshot(page, "12_backtest_job_after_reload")
     page.wait_for_selector("text=Best model", timeout=300_000)
