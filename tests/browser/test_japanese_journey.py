@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from core import fmt
 from core.backtest.compare import window_name
@@ -84,7 +85,7 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
     go(page, ja("Data"))
     assert english_lines(main(page).inner_text()) == []
     go(page, ja("Experiments"))
-    assert "需要予測の比較" in main(page).inner_text()
+    expect(main(page)).to_contain_text("需要予測の比較", timeout=60_000)
     assert english_lines(main(page).inner_text()) == []
 
     # 3. The money in 円 with 万.
@@ -185,9 +186,11 @@ def test_a_switch_of_language_keeps_the_choices_made_on_the_page(ja_server, page
 
     sidebar(page).get_by_text("日本語", exact=True).click()
     wait_idle(page)
-    assert all(name in picker.inner_text() for name in japanese), picker.inner_text()
+    for name in japanese:  # asked until the switch's rerun has drawn the page again
+        expect(picker).to_contain_text(name, timeout=30_000)
     assert main(page).get_by_role("combobox", name=ja("Training window")).input_value() == sliding
     sidebar(page).get_by_text("English", exact=True).click()
     wait_idle(page)
-    assert all(name in picker.inner_text() for name in english), picker.inner_text()
+    for name in english:
+        expect(picker).to_contain_text(name, timeout=30_000)
     assert window.input_value() == "sliding"
