@@ -30,6 +30,16 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def chain_data(stores: int, items: int, years: int) -> BacktestData:
+    """The demo chain generated in memory (not stored), as the Backtest page backtests it."""
+    sales = generate_chain(DemoConfig(stores=stores, items=items, years=years, end_date=REFERENCE_END_DATE)).sales
+    sales.insert(0, SERIES_ID, sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str))
+    sales = sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
+    return BacktestData(frame=sales, freq=Freq.DAILY, name="bench", keys=("store_id", "item_id"),
+                        attributes=("region", "category"), exog_known=("price", "promo", "holiday"),
+                        orders="ordered", stockout="stockout")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=10)
@@ -42,13 +52,8 @@ def main() -> int:
                         help="LightGBM's max_train_periods; 120 keeps a 50,000-series chain in memory")
     args = parser.parse_args()
 
-    sales = generate_chain(DemoConfig(stores=args.stores, items=args.items, years=args.years,
-                                      end_date=REFERENCE_END_DATE)).sales
-    sales.insert(0, SERIES_ID, sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str))
-    sales = sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
-    data = BacktestData(frame=sales, freq=Freq.DAILY, name="bench", keys=("store_id", "item_id"),
-                        attributes=("region", "category"), exog_known=("price", "promo", "holiday"),
-                        orders="ordered", stockout="stockout")
+    data = chain_data(args.stores, args.items, args.years)
+    sales = data.frame
     config = BacktestConfig(split=SplitConfig(horizon=args.horizon, folds=args.folds),
                             models=tuple(ModelSpec.of(a, **({"max_train_periods": args.lgbm_train_periods}
                                                             if a == "lgbm" and args.lgbm_train_periods else {}))

@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distributed import LocalCluster  # noqa: E402
 
+from benchmarks.bench_backtest import chain_data  # noqa: E402
 from core.backtest.distributed import DaskExecutor  # noqa: E402
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, run_backtest  # noqa: E402
 from core.backtest.splits import SplitConfig  # noqa: E402
-from core.columns import DATE, SERIES_ID, Freq  # noqa: E402
-from core.data.demo import REFERENCE_END_DATE, DemoConfig, generate_chain  # noqa: E402
+from core.columns import SERIES_ID  # noqa: E402
 from core.forecast.registry import DEFAULT_LADDER  # noqa: E402
 
 
@@ -90,13 +90,8 @@ def main() -> int:
     parser.add_argument("--seed-noise", action="store_true", help="also run locally with seed 1 (see above)")
     args = parser.parse_args()
 
-    sales = generate_chain(DemoConfig(stores=args.stores, items=args.items, years=args.years,
-                                      end_date=REFERENCE_END_DATE)).sales
-    sales.insert(0, SERIES_ID, sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str))
-    sales = sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
-    data = BacktestData(frame=sales, freq=Freq.DAILY, name="bench", keys=("store_id", "item_id"),
-                        attributes=("region", "category"), exog_known=("price", "promo", "holiday"),
-                        orders="ordered", stockout="stockout")
+    data = chain_data(args.stores, args.items, args.years)
+    sales = data.frame
     models = tuple(ModelSpec.of(a, **({"max_train_periods": args.lgbm_train_periods}
                                       if a == "lgbm" and args.lgbm_train_periods else {}))
                    for a in args.models.split(","))

@@ -90,7 +90,8 @@ def live_jobs(kind: str, on_done: Callable[[Job], None]) -> None:
     and ``on_done`` is called for one that is done; the whole page is then drawn again."""
     runner = get_runner()
     watched = _watched(kind)
-    watched |= {j.job_id for j in runner.jobs(kind, limit=20) if j.active}  # a reload finds its job again
+    active_now = {j.job_id for j in runner.jobs(kind, limit=20) if j.active}
+    watched |= active_now  # a reload finds its job again
 
     def draw() -> None:
         jobs = {j.job_id: j for j in runner.jobs(kind, limit=20)}
@@ -112,7 +113,7 @@ def live_jobs(kind: str, on_done: Callable[[Job], None]) -> None:
         if ended and _in_fragment():  # the page shows what the job made
             st.rerun(scope="app")
 
-    st.fragment(draw, run_every=POLL_SECONDS if any_active(kind) else None)()
+    st.fragment(draw, run_every=POLL_SECONDS if active_now else None)()
 
 
 def any_active(kind: str) -> bool:
