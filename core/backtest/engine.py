@@ -38,7 +38,6 @@ from core.backtest.metrics import (
     evaluate_levels,
     has_quantiles,
     scales,
-    with_row_terms,
 )
 from core.backtest.splits import SplitConfig, check_cutoffs, cutoffs, make_task
 from core.columns import DATE, SERIES_ID, TARGET, Freq
@@ -348,19 +347,30 @@ def forecast_folds(
             seconds = time.perf_counter() - tic + task.take_charged_seconds()
             timings.append(ModelTiming(model.alias, cutoff, seconds, len(task.series_ids)))
             fallbacks.append(accounting.fallback_rows(model.alias, cutoff, fell_back))
-            part = base.copy()
-            part[MODEL] = model.alias
-            part[FORECAST] = forecast[FORECAST].to_numpy()
-            scored_parts.append(part)
+            scored_parts.append((base, model.alias, forecast[FORECAST].to_numpy()))
+        del task, base  # before the next fold's task is made: two folds' histories at once would not fit a national chain
     fallbacks = [f for f in fallbacks if f is not None]
     excluded = [e for e in excluded if not e.empty]
-    scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else pd.DataFrame(
-        columns=[SERIES_ID, DATE, ACTUAL, SCALE_MASE, SCALE_RMSSE, CUTOFF, STEP, MODEL, FORECAST])
     return FoldParts(
-        scored=scored, timings=tuple(timings),
+        scored=_stacked(scored_parts), timings=tuple(timings),
         excluded=pd.concat(excluded, ignore_index=True) if excluded else accounting.empty_excluded(),
         fallbacks=pd.concat(fallbacks, ignore_index=True) if fallbacks else accounting.empty_fallbacks(),
     )
+
+
+def _stacked(parts: list[tuple[pd.DataFrame, str, np.ndarray]]) -> pd.DataFrame:
+    """The scored rows of every (fold, model): each fold's base rows (``fold_task``) with the
+    model's alias and forecasts, one under the other, in the order of ``parts``. Made column by
+    column, one allocation each, instead of a copy of the base per model and a concat of
+    them all (twice the memory of the result, gigabytes on a national chain)."""
+    if not parts:
+        return pd.DataFrame(columns=[SERIES_ID, DATE, ACTUAL, SCALE_MASE, SCALE_RMSSE, CUTOFF, STEP, MODEL, FORECAST])
+    columns = {column: pd.concat([base[column] for base, _, _ in parts], ignore_index=True)
+               for column in parts[0][0].columns}
+    columns[MODEL] = np.repeat(np.array([alias for _, alias, _ in parts], dtype=object),
+                               [len(base) for base, _, _ in parts])
+    columns[FORECAST] = np.concatenate([values for _, _, values in parts])
+    return pd.DataFrame(columns)
 
 
 @lru_cache(maxsize=1)
@@ -419,7 +429,8 @@ def run_backtest(
     if on_progress:
         on_progress(Progress(total, total, M_("scoring")))
     scored = parts.scored
-    scored = scored[scored[ACTUAL].notna()]  # a series that ended inside the horizon has nothing to score
+    if scored[ACTUAL].isna().any():  # a series that ended inside the horizon has nothing to score
+        scored = scored[scored[ACTUAL].notna()]
     if scored.empty:
         raise MitoshiError(M_("No series has an actual on any fold's forecast dates, so there is nothing to score: "
                               "use fewer folds or a shorter horizon."))
@@ -454,11 +465,38 @@ def score_forecasts(scored: pd.DataFrame, data: BacktestData, stated: pd.DataFra
 def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
     if not data.segments:
         return scored
-    lookup = data.frame.groupby(SERIES_ID, sort=False)[list(data.segments)].first()
-    return scored.join(lookup, on=SERIES_ID)
+    lookup = data.frame.groupby(SERIES_ID, sort=False, observed=True)[list(data.segments)].first()
+    # each row's series looked up by position: a join would copy every column of millions of rows
+    at = lookup.index.get_indexer(scored[SERIES_ID])
+    missing = at < 0
+    columns = {}
+    for column in data.segments:
+        values = lookup[column].iloc[np.where(missing, 0, at)].to_numpy()
+        if missing.any():
+            values = pd.Series(values).where(~missing).to_numpy()
+        columns[column] = values
+    return scored.assign(**columns)
 
 
 PAIR_SEP = " | "
+
+
+def _pair_column(first: pd.Series, second: pd.Series) -> pd.Categorical:
+    """Each row's pair of two segment values, "S001 | bento", as a categorical with its
+    categories sorted: the text made once per pair present, not once per row (tens of
+    millions on a national chain). A row missing either value has no pair (NaN)."""
+    a, b = first.astype("category"), second.astype("category")
+    names_a, names_b = a.cat.categories.astype(str), b.cat.categories.astype(str)
+    codes_a, codes_b = a.cat.codes.to_numpy(dtype=np.int64), b.cat.codes.to_numpy(dtype=np.int64)
+    key = np.where((codes_a >= 0) & (codes_b >= 0), codes_a * len(names_b) + codes_b, -1)
+    pairs, uniques = pd.factorize(key)
+    valid = np.flatnonzero(uniques >= 0)
+    labels = np.array([f"{names_a[u // len(names_b)]}{PAIR_SEP}{names_b[u % len(names_b)]}" for u in uniques[valid]],
+                      dtype=object)
+    order = np.argsort(labels, kind="stable")
+    mapping = np.full(len(uniques), -1, dtype=np.int64)
+    mapping[valid[order]] = np.arange(len(order))
+    return pd.Categorical.from_codes(mapping[pairs], categories=pd.Index(labels[order], dtype="str"))
 
 
 MIN_SEGMENT_SERIES = 5  # series a segment value needs to pool errors of its own (else: every series' pool)
@@ -515,12 +553,11 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
         of = pooling_map(scored, segments)
         scored = quantiles.with_quantiles(scored, quantiles.conformal_offsets(scored, quantiles.LEVELS, of),
                                           stated=stated)
-    scored = with_row_terms(scored)
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
     if pair:
         name = f"{pair[0]}{PAIR_SEP}{pair[1]}"
-        scored[name] = (scored[pair[0]].astype(str) + PAIR_SEP + scored[pair[1]].astype(str)).astype("category")
+        scored[name] = _pair_column(scored[pair[0]], scored[pair[1]])
         levels[f"pair:{name}"] = [name]
     tables = evaluate_levels(scored, {level: [MODEL, *by] for level, by in levels.items()},
                              calibration=[level for level in levels if level == "overall" or level.startswith("segment:")])

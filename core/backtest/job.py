@@ -20,7 +20,7 @@ import pandas as pd
 from core.backtest.engine import BacktestConfig, BacktestData, Progress, run_backtest
 from core.backtest.store import save_run
 from core.columns import DATE, Freq
-from core.data.explore import Scope, export_frame
+from core.data.explore import Scope, export_frame, in_series_order
 from core.i18n import M_, Fmt, Msg
 from core.warehouse import Warehouse
 
@@ -73,7 +73,8 @@ class BacktestJob:
         out = Warehouse(folder / OUT)
         try:
             report(0.0, M_("Loading the series…"))
-            frame = out.query_rows("SELECT * FROM read_parquet(?)", [str(folder / DATA)])
+            frame = in_series_order(out.query_rows("SELECT * FROM read_parquet(?)", [str(folder / DATA)],
+                                                    text_as_category=True))
             frame[DATE] = pd.to_datetime(frame[DATE])
             data = BacktestData(
                 frame=frame, freq=Freq(meta["freq"]), name=meta["name"], keys=tuple(meta["keys"]),

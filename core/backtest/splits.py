@@ -104,7 +104,9 @@ def make_task(
     future = future.merge(later, on=[SERIES_ID, DATE], how="left")
     static = [c for c in (*keys, *attributes) if c in frame.columns]
     if static:  # series descriptors hold on every future date, even past a series' end
-        last = history.loc[history[SERIES_ID].isin(ids)].groupby(SERIES_ID)[static].last()
+        # only the columns it reads: a copy of every column of the history would double a fold's memory
+        last = history.loc[history[SERIES_ID].isin(ids), [SERIES_ID, *static]].groupby(
+            SERIES_ID, observed=True)[static].last()
         future = future.drop(columns=static).join(last, on=SERIES_ID)
     actuals = future[[SERIES_ID, DATE, TARGET]].copy()
     future = future.drop(columns=[TARGET])

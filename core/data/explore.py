@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from core.columns import DATE, SERIES_ID, TARGET, Freq
@@ -306,20 +307,37 @@ def _master_naming(warehouse: Warehouse, dataset: Dataset, key: str) -> tuple[st
 
 
 def dataset_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope) -> pd.DataFrame:
-    """Every stored column of the series in scope, sorted by series then date."""
+    """Every stored column of the series in scope, sorted by series then date; text columns
+    (the series id, keys, attributes) as categoricals (``Warehouse.query_rows``)."""
     where, params = _where(dataset, scope)
-    return warehouse.query_rows(f"SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}", params)
+    # A dataset is stored in series order (``Warehouse.create_dataset``): read as stored and
+    # sorted here only if an append left rows out of order; DuckDB's sort of a national chain's
+    # 50 million rows would take 30 s and 13 GB.
+    return in_series_order(warehouse.query_rows(f"SELECT * FROM {dataset.table_name} {where}", params,
+                                                text_as_category=True))
+
+
+def in_series_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a dataset's rows: ``unique_id`` a categorical with sorted categories, as
+    ``Warehouse.query_rows(..., text_as_category=True)`` reads it) sorted by series then date,
+    with a fresh index; returned as it is when it already is, which a linear check of its
+    codes and dates tells without sorting."""
+    codes = frame[SERIES_ID].cat.codes.to_numpy()
+    days = frame[DATE].to_numpy()
+    if len(frame) < 2 or bool(np.all((codes[1:] > codes[:-1]) | ((codes[1:] == codes[:-1]) & (days[1:] > days[:-1])))):
+        return frame
+    return frame.sort_values([SERIES_ID, DATE], ignore_index=True, kind="stable")
 
 
 def export_frame(warehouse: Warehouse, dataset: Dataset, scope: Scope, path: Path) -> None:
-    """``dataset_frame`` written to the Parquet file ``path`` by DuckDB, without passing
+    """``dataset_frame``'s rows written to the Parquet file ``path`` by DuckDB, without passing
     through this process's memory: what a worker process reads (``core.jobs``), since only
     one process may open the warehouse."""
     where, params = _where(dataset, scope)
     target = "'" + str(path).replace("'", "''") + "'"
     with warehouse.cursor() as cur:
-        cur.execute(f"COPY (SELECT * FROM {dataset.table_name} {where} ORDER BY {SERIES_ID}, {DATE}) TO {target} "
-                    "(FORMAT parquet)", params)
+        # as stored (in series order but for appends: the reader calls ``in_series_order``)
+        cur.execute(f"COPY (SELECT * FROM {dataset.table_name} {where}) TO {target} (FORMAT parquet)", params)
 
 
 def target_total(warehouse: Warehouse, dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> float:

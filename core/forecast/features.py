@@ -157,7 +157,7 @@ class Design:
         # kept in the task for the ``build`` of the same shard and fold that follows
         prepared = task.shared(_Matrix.key(lags, windows, train_periods),
                                lambda: _Matrix.of(task, lags, windows, train_periods))
-        ids = task.history[SERIES_ID].to_numpy()[prepared.rows]
+        ids = task.history[SERIES_ID].to_numpy()[prepared.positions[prepared.rows]]
         codes, series = pd.factorize(ids, sort=False)
         return np.asarray(series, dtype=object), np.bincount(codes, minlength=len(series))
 
@@ -172,17 +172,17 @@ class Design:
         key = _Matrix.key(lags, windows, train_periods)
         prepared = (task.shared(key, lambda: None) if task.has_shared(key)
                     else _Matrix.of(task, lags, windows, train_periods))
-        history, hist_t, hist_series, fut_series = (prepared.history, prepared.hist_t, prepared.hist_series,
+        history, hist_t, hist_series, fut_series = (task.history, prepared.hist_t, prepared.hist_series,
                                                     prepared.fut_series)
         n_series, fut_t, y, matrix, future = prepared.n_series, prepared.fut_t, prepared.y, prepared.matrix, task.future
-        rows = prepared.rows
+        positions, rows = prepared.positions, prepared.rows
         if keep is not None:
             rows = rows[np.asarray(keep, dtype=np.int64)]
         elif (sample := train_sample(len(rows), max_rows, task.seed)) is not None:
             rows = rows[sample]
         series = np.concatenate([hist_series[rows], fut_series])
         periods = np.concatenate([hist_t[rows], fut_t])
-        dates = np.concatenate([history[DATE].to_numpy(dtype="datetime64[ns]")[rows],
+        dates = np.concatenate([history[DATE].to_numpy()[positions[rows]].astype("datetime64[ns]"),
                                 future[DATE].to_numpy(dtype="datetime64[ns]")])
 
         rolling = _rolling_features(matrix, series, periods, task.steps, windows)
@@ -191,8 +191,8 @@ class Design:
             (ROLLING_MEAN, {n: v for n, v in rolling.items() if n.startswith("mean_")}),
             (ROLLING_STD, {n: v for n, v in rolling.items() if n.startswith("std_")}),
             (CALENDAR, calendar_features(task.freq, dates)),
-            (STATIC, _static_features(task, history, future, hist_series, fut_series, n_series, series)),
-            (EXOG, _exog_features(task, history, future, rows, hist_series, n_series, series)),
+            (STATIC, _static_features(task, positions, future, hist_series, fut_series, n_series, series)),
+            (EXOG, _exog_features(task, positions, future, rows, hist_series, n_series, series)),
         ]
         # The trees' column order (lags, then each window's mean and std, calendar, ...).
         columns: dict[str, object] = {**groups[0][1], **rolling, **{n: v for _, g in groups[3:] for n, v in g.items()}}
@@ -216,9 +216,11 @@ def train_sample(rows: int, max_rows: int | None, seed: int) -> np.ndarray | Non
 @dataclass(frozen=True)
 class _Matrix:
     """The target of ``task`` as a dense (series x period) matrix numbered from the cutoff,
-    and its trainable rows: the part of ``Design.build`` that comes before the sample."""
+    and its trainable rows: the part of ``Design.build`` that comes before the sample. The
+    history rows a feature reads are kept as their positions in ``task.history`` (not as a
+    copy of those rows: a national chain's fold holds 35 million of them)."""
 
-    history: pd.DataFrame
+    positions: np.ndarray  # positions in ``task.history`` of the rows read (by series, then date)
     hist_t: np.ndarray
     hist_series: np.ndarray
     fut_series: np.ndarray
@@ -226,7 +228,7 @@ class _Matrix:
     fut_t: np.ndarray
     y: np.ndarray
     matrix: np.ndarray
-    rows: np.ndarray  # positions in ``history`` of the trainable rows
+    rows: np.ndarray  # positions in ``positions`` of the trainable rows
 
     @staticmethod
     def key(lags: tuple[int, ...], windows: tuple[int, ...], train_periods: int) -> tuple:
@@ -243,10 +245,11 @@ class _Matrix:
         # matrix reaches the last future period however the future's dates were laid out.
         hist_t = timeline.index(task.history[DATE]) - first  # column of the target matrix
         needed = (hist_t >= 0) & (task.history[DATE] <= task.cutoff).to_numpy()
-        history, hist_t = task.history.loc[needed], hist_t[needed]
-        hist_series, fut_series, n_series = _series_codes(history[SERIES_ID], future[SERIES_ID])
+        positions = np.flatnonzero(needed)
+        hist_t = hist_t[positions]
+        hist_series, fut_series, n_series = _series_codes(task.history[SERIES_ID].iloc[positions], future[SERIES_ID])
         fut_t = timeline.index(future[DATE]) - first
-        y = history[TARGET].to_numpy(dtype=float, na_value=np.nan)
+        y = task.history[TARGET].to_numpy(dtype=float, na_value=np.nan)[positions]
         width = max(task.steps - first, int(fut_t.max()) if len(fut_t) else 0) + 1
         matrix = np.full((n_series, width), np.nan)
         matrix[hist_series, hist_t] = y
@@ -258,7 +261,7 @@ class _Matrix:
             (hist_t + first > -train_periods) & ~np.isnan(y)
             & ~np.isnan(_take(matrix, hist_series, shortest))
         )
-        return cls(history, hist_t, hist_series, fut_series, n_series, fut_t, y, matrix, np.flatnonzero(trainable))
+        return cls(positions, hist_t, hist_series, fut_series, n_series, fut_t, y, matrix, np.flatnonzero(trainable))
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,9 @@ class _Timeline:
     cutoff: pd.Timestamp
 
     def index(self, dates: pd.Series) -> np.ndarray:
-        values = dates.to_numpy(dtype="datetime64[ns]")
+        values = dates.to_numpy()
+        if values.dtype.kind != "M":
+            values = values.astype("datetime64[ns]")
         if self.freq is Freq.MONTHLY:
             months = values.astype("datetime64[M]").astype(np.int64)
             return months - np.datetime64(self.cutoff, "M").astype(np.int64)
@@ -403,7 +408,7 @@ def japanese_days(days: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _static_features(
-    task: ForecastTask, history: pd.DataFrame, future: pd.DataFrame,
+    task: ForecastTask, positions: np.ndarray, future: pd.DataFrame,
     hist_series: np.ndarray, fut_series: np.ndarray, n_series: int, series: np.ndarray,
 ) -> dict[str, pd.Categorical]:
     """Keys and attributes as categoricals (``key_*``, ``attr_*``), coded in sorted order.
@@ -412,13 +417,15 @@ def _static_features(
     over the history's) and broadcast to the rows.
     """
     roles = {**{c: "attr" for c in task.attributes}, **{c: "key" for c in task.keys}}
-    hist_rows, fut_rows = _run_starts(hist_series), _run_starts(fut_series)
+    history = task.history
+    hist_rows, fut_rows = positions[_run_starts(hist_series)], _run_starts(fut_series)
+    hist_at = hist_series[_run_starts(hist_series)]
     features: dict[str, pd.Categorical] = {}
     for column, role in roles.items():
         if column not in history or column not in future:
             continue
         per_series = np.full(n_series, None, dtype=object)
-        per_series[hist_series[hist_rows]] = history[column].iloc[hist_rows].to_numpy(dtype=object)
+        per_series[hist_at] = history[column].iloc[hist_rows].to_numpy(dtype=object)
         per_series[fut_series[fut_rows]] = future[column].iloc[fut_rows].to_numpy(dtype=object)
         codes, categories = pd.factorize(pd.Series(per_series), sort=True)
         features[f"{role}_{column}"] = pd.Categorical.from_codes(codes[series], categories=categories)
@@ -431,7 +438,7 @@ def _run_starts(codes: np.ndarray) -> np.ndarray:
 
 
 def _exog_features(
-    task: ForecastTask, history: pd.DataFrame, future: pd.DataFrame, rows: np.ndarray,
+    task: ForecastTask, positions: np.ndarray, future: pd.DataFrame, rows: np.ndarray,
     hist_series: np.ndarray, n_series: int, series: np.ndarray,
 ) -> dict[str, object]:
     """Known-in-advance columns (``exog_*``): the history's values to train, the future's to forecast.
@@ -441,10 +448,11 @@ def _exog_features(
     ratio for a 100-yen drink and a 600-yen bento.
     """
     features: dict[str, object] = {}
+    history = task.history
     for column in dict.fromkeys(task.exog_known):
         if column not in history or column not in future:
             continue
-        past, ahead = history[column].iloc[rows], future[column]
+        past, ahead = history[column].iloc[positions[rows]], future[column]
         if not pd.api.types.is_numeric_dtype(past):  # text labels: a categorical
             codes, categories = pd.factorize(pd.concat([past, ahead], ignore_index=True), sort=True)
             features[f"exog_{column}"] = pd.Categorical.from_codes(codes, categories=categories)
@@ -454,7 +462,8 @@ def _exog_features(
         ])
         features[f"exog_{column}"] = values.astype(np.float32)
         if "price" in column.lower():
-            usual = history[column].astype(float).groupby(hist_series).median()
+            usual = pd.Series(history[column].to_numpy(dtype=float, na_value=np.nan)[positions]).groupby(
+                hist_series).median()
             typical = usual.reindex(range(n_series)).to_numpy(dtype=float, na_value=np.nan)[series]
             with np.errstate(invalid="ignore", divide="ignore"):
                 features[f"exog_{column}_relative"] = (values / typical).astype(np.float32)
