@@ -467,14 +467,13 @@ def _with_segments(scored: pd.DataFrame, data: BacktestData) -> pd.DataFrame:
         return scored
     lookup = data.frame.groupby(SERIES_ID, sort=False, observed=True)[list(data.segments)].first()
     # each row's series looked up by position: a join would copy every column of millions of rows
+    # and categoricals taken by code: a text value per row would make tens of millions of strings
     at = lookup.index.get_indexer(scored[SERIES_ID])
-    missing = at < 0
     columns = {}
     for column in data.segments:
-        values = lookup[column].iloc[np.where(missing, 0, at)].to_numpy()
-        if missing.any():
-            values = pd.Series(values).where(~missing).to_numpy()
-        columns[column] = values
+        values = lookup[column].astype("category")
+        codes = np.append(values.cat.codes.to_numpy(), -1)[at]  # -1: a series not in the data has none
+        columns[column] = pd.Categorical.from_codes(codes, categories=values.cat.categories)
     return scored.assign(**columns)
 
 
