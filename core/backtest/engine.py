@@ -29,9 +29,12 @@ import core
 from core.backtest import accounting, quantiles
 from core.backtest.metrics import (
     ACTUAL,
+    CALIBRATION_METRICS,
     CUTOFF,
     FORECAST,
+    METRICS,
     MODEL,
+    QUANTILE_METRICS,
     SCALE_MASE,
     SCALE_RMSSE,
     STEP,
@@ -548,21 +551,36 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
     (``metrics.CALIBRATION_METRICS``) are kept overall and per segment only."""
     # Categorical keys make the group-bys below faster.
     scored = scored.astype({column: "category" for column in (MODEL, SERIES_ID, *segments)})
-    if not has_quantiles(scored):
-        of = pooling_map(scored, segments)
-        scored = quantiles.with_quantiles(scored, quantiles.conformal_offsets(scored, quantiles.LEVELS, of),
-                                          stated=stated)
+    of = None if has_quantiles(scored) else pooling_map(scored, segments)
     levels = {"overall": [], "fold": [CUTOFF], "step": [STEP], "series": [SERIES_ID]}
     levels |= {f"segment:{column}": [column] for column in segments}
     if pair:
         name = f"{pair[0]}{PAIR_SEP}{pair[1]}"
         scored[name] = _pair_column(scored[pair[0]], scored[pair[1]])
         levels[f"pair:{name}"] = [name]
-    tables = evaluate_levels(scored, {level: [MODEL, *by] for level, by in levels.items()},
-                             calibration=[level for level in levels if level == "overall" or level.startswith("segment:")])
+    calibration = [level for level in levels if level == "overall" or level.startswith("segment:")]
+    # One model at a time: every group of every level is one model's, and so are its conformal
+    # quantiles, so the quantile columns are only ever made for one model's rows (a national
+    # chain's six models hold 24 million rows). Each level's table is the models' tables one
+    # under the other, in the order one scoring of all the rows gives (by model, then group).
+    tables: dict[str, list[pd.DataFrame]] = {level: [] for level in levels}
+    codes = scored[MODEL].cat.codes.to_numpy()
+    for code, model in enumerate(scored[MODEL].cat.categories):
+        rows = scored.iloc[np.flatnonzero(codes == code)]
+        if rows.empty:
+            continue
+        if of is not None:
+            own = None if stated is None else stated[stated[MODEL].astype(str) == str(model)]
+            rows = quantiles.with_quantiles(rows, quantiles.conformal_offsets(rows, quantiles.LEVELS, of), stated=own)
+        for level, table in evaluate_levels(rows, {level: [MODEL, *by] for level, by in levels.items()},
+                                            calibration=calibration).items():
+            tables[level].append(table)
+        del rows
+    order = [*METRICS, *QUANTILE_METRICS, *CALIBRATION_METRICS]
     parts = []
     for level, by in levels.items():
-        table = tables[level]
+        table = pd.concat(tables[level], ignore_index=True)
+        table = table[[*[MODEL, *by], *[m for m in order if m in table.columns]]]
         group = table[by[0]].astype(str) if by else pd.Series("", index=table.index)
         if by == [CUTOFF]:
             group = pd.to_datetime(table[CUTOFF]).dt.strftime("%Y-%m-%d")
