@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_distributed.py --stores 10 --items 500 --models naive,snaive,ma,ets,theta,lgbm
     .venv/bin/python benchmarks/bench_distributed.py --stores 10 --items 300 --models glm,lgbm --shards 2,4 --seed-noise
 
-Run anything over 10,000 series under ``flock /tmp/l16/bench.lock`` on a shared machine.
+Run anything over 10,000 series alone on the machine: other work distorts the timings.
 The chain is generated in memory (not timed); the backtest is 3 folds x 28 days, as the
 Backtest page runs it. The cluster is a LocalCluster of ``--workers`` worker processes of
 one thread each on this machine (started before the clock), reached through the same

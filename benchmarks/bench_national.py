@@ -1,7 +1,8 @@
 """Time a national chain end to end: backtest, store, open on the Backtest page, money, decision.
 
-    flock /tmp/l16/bench.lock .venv/bin/python benchmarks/bench_national.py      # 100 stores x 500 items
+    .venv/bin/python benchmarks/bench_national.py                                 # 100 stores x 500 items
     .venv/bin/python benchmarks/bench_national.py --stores 10 --items 50          # the default chain, quick
+    .venv/bin/python benchmarks/bench_national.py --keep /tmp/national            # keep the warehouse and its run
 
 Generates the demo chain into a fresh warehouse file in a temporary directory (timed
 apart), then runs each step in a fresh process of its own, so that one step's memory
@@ -23,6 +24,7 @@ Other work on the machine disturbs the timings: run big chains under ``flock``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -165,9 +167,13 @@ def main() -> int:
     parser.add_argument("--horizon", type=int, default=28)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--skip", default="", help="steps after the backtest to leave out: open,money,decision")
+    parser.add_argument("--keep", default=None, metavar="DIR",
+                        help="write the warehouse into DIR and keep it (to time the later steps again)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    with tempfile.TemporaryDirectory(prefix="national-") as tmp:
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="national-")) as tmp:
         path = str(Path(tmp) / "national.duckdb")
         figures = in_fresh_process("generate", path, args.stores, args.items)
         print(f"{figures['series']:,} series generated and stored in {figures['generate_s']:.1f} s", flush=True)

@@ -20,17 +20,17 @@ from core.money.impact import (
     _error_scale,
     _lifted_demand,
     _scored_in_one_fold,
-    _Shelf,
     choose_levels,
     money_impact,
 )
+from core.money.shelf import Shelf
 
 
-def shelf(life: int) -> _Shelf:
-    return _Shelf.empty(np.array([life]))
+def shelf(life: int) -> Shelf:
+    return Shelf.empty(np.array([life]))
 
 
-def day(s: _Shelf, order: float, demand: float) -> tuple[float, float]:
+def day(s: Shelf, order: float, demand: float) -> tuple[float, float]:
     sold, expired = s.day(np.array([float(order)]), np.array([float(demand)]))
     return float(sold[0]), float(expired[0])
 

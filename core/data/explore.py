@@ -270,9 +270,12 @@ def series_names(warehouse: Warehouse, dataset: Dataset) -> dict[str, str]:
     if not joins:
         return {}
     label = " || ' / ' || ".join(parts)
+    # the keys of each series first (one row per series), then the masters: joining and
+    # formatting every stored row took 5 s on a national chain's 49 million
+    keys = "".join(f", any_value({quote(key)}) AS {quote(key)}" for key in dataset.spec.keys)
     frame = warehouse.query(
-        f"SELECT DISTINCT o.{SERIES_ID} AS s, {label} AS label "
-        f"FROM {dataset.table_name} o {' '.join(joins)}"
+        f"SELECT o.{SERIES_ID} AS s, {label} AS label "
+        f"FROM (SELECT {SERIES_ID}{keys} FROM {dataset.table_name} GROUP BY {SERIES_ID}) o {' '.join(joins)}"
     )
     return dict(zip(frame["s"], frame["label"], strict=True))
 

@@ -75,6 +75,7 @@ from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
 from core.i18n import M_, N_, Fmt, Msg, _, nM_, render
+from core.money.shelf import ages_of, replay, replay_recorded
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
@@ -646,70 +647,13 @@ def _economics(data: BacktestData, series: pd.Index, items: pd.DataFrame | None,
     return _Items(cost=cost, shelf_periods=shelf, price_column=column, unit_price=unit_price, sources=sources)
 
 
-# ---------------------------------------------------------------------------------
-# The shelf simulator: vectors of columns (fold x series), a loop over days
-# ---------------------------------------------------------------------------------
-@dataclass
-class _Shelf:
-    """Stock by age: columns 0..A-1 are perishable units by nights on the shelf, the
-    last column durable units that never expire."""
-
-    stock: np.ndarray  # (columns, A + 1)
-    shelf: np.ndarray  # (columns,) periods of life, 0 = never expires
-
-    @classmethod
-    def empty(cls, shelf: np.ndarray) -> _Shelf:
-        ages = int(shelf.max()) if shelf.size and shelf.max() > 0 else 0
-        return cls(np.zeros((len(shelf), ages + 1)), shelf)
-
-    def copy(self) -> _Shelf:
-        return _Shelf(self.stock.copy(), self.shelf)
-
-    @property
-    def on_hand(self) -> np.ndarray:
-        return self.stock.sum(axis=1)
-
-    def day(self, order: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Receive ``order``, sell oldest first against ``demand``, age overnight.
-        Returns (sold, expired)."""
-        perishable = self.shelf > 0
-        ages = self.stock.shape[1] - 1
-        self.stock[:, 0] += np.where(perishable, order, 0)
-        self.stock[:, -1] += np.where(perishable, 0, order)
-        # Oldest first: durable units, then perishables by age, oldest first — the columns in reverse. Each
-        # column sells what demand leaves after the units ahead of it in that queue (one cumulative sum
-        # instead of a loop over ages).
-        queue = self.stock[:, ::-1]
-        ahead = np.cumsum(queue, axis=1)
-        sold = np.minimum(demand, ahead[:, -1])
-        ahead -= queue
-        take = np.clip(sold[:, None] - ahead, 0.0, queue)
-        self.stock -= take[:, ::-1]
-        expired = np.zeros(len(order))
-        if ages:
-            life = np.arange(1, ages + 1)[None, :]  # nights on the shelf after tonight
-            dies = perishable[:, None] & (life >= self.shelf[:, None])
-            expired = (self.stock[:, :ages] * dies).sum(axis=1)
-            aged = np.where(dies, 0.0, self.stock[:, :ages])
-            self.stock[:, 1:ages] = aged[:, :-1]
-            self.stock[:, 0] = 0.0
-            # Nothing perishable outlives ``ages`` nights: the last age column always dies.
-        return sold, expired
-
-
 def _replay_practice(orders: np.ndarray, sales: np.ndarray, shelf: np.ndarray, snapshots: dict[int, int]
                      ) -> dict[int, np.ndarray]:
     """Today's practice replayed from its recorded orders and sales (days x series):
-    the shelf's stock by age at the start of each requested day index."""
-    shelf_state = _Shelf.empty(shelf)
-    states: dict[int, np.ndarray] = {}
-    wanted = sorted(set(snapshots.values()))
-    last = max(wanted) if wanted else -1
-    for d in range(last + 1):
-        if d in wanted:
-            states[d] = shelf_state.stock.copy()
-        shelf_state.day(orders[d], sales[d])
-    return states
+    the shelf's dense stock by age (``core.money.shelf``) at the start of each requested
+    day index."""
+    wanted = set(snapshots.values())
+    return replay_recorded(orders, sales, shelf, max(wanted, default=0), wanted)[1]
 
 
 @dataclass(frozen=True)
@@ -743,7 +687,7 @@ def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Eco
                   correct_censoring: bool = True) -> RecordedDays:
     """The recorded history of every series of ``data`` priced as the money impact prices
     it (``_economics``: the item master, the dataset's price column, the averages of
-    ``economics``), its waste replayed from the recorded orders (``_Shelf``).
+    ``economics``), its waste replayed from the recorded orders (``core.money.shelf``).
 
     Raises ``ImpactInputError`` when the dataset records no orders, or prices, costs or
     shelf lives are missing and ``economics`` gives no averages."""
@@ -755,10 +699,7 @@ def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Eco
     items_economics = _economics(data, series, items, economics)
     history = _history(data.frame, data, items_economics, series, correct_censoring)
     orders, sales = history["orders"], history["sales"]
-    shelf = _Shelf.empty(items_economics.shelf_periods)
-    expired = np.zeros_like(sales)
-    for d in range(len(sales)):
-        expired[d] = shelf.day(orders[d], sales[d])[1]
+    expired = replay_recorded(orders, sales, items_economics.shelf_periods, len(sales))[0]
     return RecordedDays(
         days=history["days"], series=series, sales=sales, demand=history["demand"],
         price=np.asarray(history["price"], dtype=float), orders=orders, stockout=history["stockout"],
@@ -874,7 +815,7 @@ def money_impact(
 
     policies: dict[tuple[str, float | str | None, str], dict[str, np.ndarray]] = {}
     if has_orders:
-        policies[(PRACTICE, None, NORMAL)] = sim.simulate(lambda d, on_hand: folds.practice_orders[d])
+        policies[(PRACTICE, None, NORMAL)] = sim.order_as_recorded(folds.practice_orders)
     rule = config.ordering_rule
     chosen_level = OPTIMAL if config.service_level is None else config.service_level
     levels = sim.offset_levels
@@ -988,7 +929,7 @@ class _Simulation:
     economics: _Items
     history: dict
     series: pd.Index
-    initial: np.ndarray  # (columns, ages + 1): the stock each fold starts with
+    initial: np.ndarray  # (ages + 1, columns): the dense stock each fold starts with (core.money.shelf)
     wide: dict[str, np.ndarray]  # model -> (steps, columns) forecasts
     errors: dict[str, np.ndarray]  # model -> (columns,) RMSE in the other folds
     holding: float  # holding cost per period, share of the unit cost
@@ -1025,56 +966,19 @@ class _Simulation:
         """(levels, columns): True where the model has no quantile at the level (too few errors)."""
         return np.isnan(self.offsets[model])
 
-    def order_at(self, model: str, z: np.ndarray) -> dict[str, np.ndarray]:
-        """Order up to forecast + z x sigma each period (``z`` per column)."""
-        return self.order_up_to([self.target_normal(model, z)])[0]
-
     def order_up_to(self, targets: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         """Each policy of ``targets`` ((steps, columns) levels to top the shelf up to each
-        period) replayed, all in one pass: the columns of every policy side by side, so
-        the day loop runs once however many policies (the columns never interact)."""
-        target = np.concatenate(targets, axis=1) if len(targets) > 1 else targets[0]
-        totals = self.simulate(lambda d, on_hand: np.maximum(np.ceil(target[d] - on_hand - 1e-9), 0.0),
-                               copies=len(targets))
-        n = len(self.folds.columns)
-        return [{k: v[i * n:(i + 1) * n] for k, v in totals.items()} for i in range(len(targets))]
+        period) replayed: each column's totals (``core.money.shelf.replay``)."""
+        return [self._replay(target, up_to=True) for target in targets]
 
-    def simulate(self, orders_for: Callable[[int, np.ndarray], np.ndarray], copies: int = 1
-                 ) -> dict[str, np.ndarray]:
-        """Replay the folds, ordering ``orders_for(day, stock on hand)`` each day, on
-        ``copies`` copies of the (fold, series) columns side by side (the orders and
-        the totals have ``copies x columns`` entries)."""
-        folds = self.folds
+    def order_as_recorded(self, orders: np.ndarray) -> dict[str, np.ndarray]:
+        """The folds replayed ordering ``orders`` ((steps, columns), today's practice) as they are."""
+        return self._replay(orders, up_to=False)
 
-        def tiled(values: np.ndarray) -> np.ndarray:
-            return np.tile(values, (1,) * (values.ndim - 1) + (copies,)) if copies > 1 else values
-
-        cost = tiled(self.economics.cost[folds.series_of_column])
-        shelf = _Shelf(np.tile(self.initial, (copies, 1)),
-                       tiled(self.economics.shelf_periods[folds.series_of_column]))
-        on_sale, demands, prices = tiled(folds.on_sale), tiled(folds.demand), tiled(folds.price)
-        totals = {k: np.zeros(len(cost)) for k in
-                  ("ordered", "sold", "lost", "waste", "demand", "revenue", "margin", "lost_margin", "waste_cost",
-                   "holding_cost", "stockout_days", "days")}
-        for d in range(folds.demand.shape[0]):
-            order = np.where(on_sale[d], orders_for(d, shelf.on_hand), 0.0)
-            demand = demands[d]
-            sold, expired = shelf.day(order, demand)
-            lost = demand - sold
-            unit_margin = prices[d] - cost
-            totals["ordered"] += order
-            totals["sold"] += sold
-            totals["lost"] += lost
-            totals["waste"] += expired
-            totals["demand"] += demand
-            totals["revenue"] += sold * prices[d]
-            totals["margin"] += sold * unit_margin
-            totals["lost_margin"] += lost * np.maximum(unit_margin, 0)
-            totals["waste_cost"] += expired * cost
-            totals["holding_cost"] += shelf.on_hand * cost * self.holding
-            totals["stockout_days"] += on_sale[d] & (lost > 1e-9)
-            totals["days"] += on_sale[d]
-        return totals
+    def _replay(self, plan: np.ndarray, up_to: bool) -> dict[str, np.ndarray]:
+        folds, of = self.folds, self.folds.series_of_column
+        return replay(plan, up_to, self.initial, self.economics.shelf_periods[of], folds.demand, folds.on_sale,
+                      folds.price, self.economics.cost[of], self.holding)
 
 
 def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, items: pd.DataFrame | None,
@@ -1087,10 +991,12 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
     starts = {c: history["days"].get_loc(s) for c, s in folds.start.items()}
     if has_orders:
         states = _replay_practice(history["orders"], history["sales"], economics.shelf_periods, starts)
-        cutoffs = folds.columns.get_level_values(0)
-        initial = np.vstack([states[starts[c]][s] for c, s in zip(cutoffs, folds.series_of_column, strict=True)])
+        initial = np.zeros((ages_of(economics.shelf_periods) + 1, len(folds.columns)))
+        for fold, cutoff in enumerate(folds.columns.levels[0]):
+            mine = np.flatnonzero(folds.columns.codes[0] == fold)
+            initial[:, mine] = states[starts[cutoff]].take(folds.series_of_column[mine], axis=1)
     else:
-        initial = np.zeros((len(folds.columns), int(economics.shelf_periods.max(initial=0)) + 1))
+        initial = np.zeros((ages_of(economics.shelf_periods) + 1, len(folds.columns)))
     periods_per_year = PERIODS_PER_YEAR[data.freq]
     steps = folds.demand.shape[0]
     first_step = int(forecasts[STEP].min())
