@@ -743,6 +743,19 @@ def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.n
 
 # ---------------------------------------------------------------------------------
 # The impact of one run
+@dataclass(frozen=True)
+class RecordedOrders:
+    """Today's practice as the data records it, from the data's first day: units ordered and
+    sold (days x series, 0 where a series has no row), what the stock each fold starts with is
+    replayed from. ``money_impact`` takes it from the data it is given unless the caller read
+    it apart (``core.money.run_impact``: the data then holds only the days the folds price)."""
+
+    days: pd.DatetimeIndex  # every date of the series, from the first, up to at least each fold's first day
+    series: pd.Index
+    orders: np.ndarray
+    sales: np.ndarray
+
+
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Folds:
@@ -766,12 +779,16 @@ def money_impact(
     items: pd.DataFrame | None = None,
     dataset_sales: float | None = None,
     on_progress: Progress | None = None,
+    recorded: RecordedOrders | None = None,
 ) -> ImpactResult:
     """The money impact of every model in a run's long ``forecasts`` (unique_id, ds,
     cutoff, step, actual, model, forecast) on the series of ``data``.
 
     ``items`` is the dataset's item master, if any; ``dataset_sales`` the whole
     dataset's sales over the folds' dates (to scale the run's series to the chain).
+    ``recorded``: today's orders and sales from the data's first day, when ``data`` holds
+    only the days the folds price and the ``LOOKBACK_WEEKS`` seasons before them (every
+    day of ``data`` otherwise).
     ``config.money_model`` chooses the shelf simulation or the cost of forecast errors
     (see the module's docstring). Raises ``ImpactInputError`` when the run has nothing
     to compare, or the shelf simulation lacks prices, costs or shelf lives.
@@ -795,7 +812,7 @@ def money_impact(
         return _error_impact(forecasts, data, config, models, baseline, baseline_label, has_orders, dataset_sales)
 
     levels = tuple(sorted(set(config.sensitivity) | set(SERVICE_LEVELS) | ({config.service_level} - {None})))
-    sim = _simulation(forecasts, data, config, items, has_orders, levels)
+    sim = _simulation(forecasts, data, config, items, has_orders, levels, recorded=recorded)
     folds, economics = sim.folds, sim.economics
     if config.ordering_rule == QUANTILE and config.service_level is not None:
         at = sim.offset_levels.index(config.service_level)
@@ -982,21 +999,22 @@ class _Simulation:
 
 
 def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfig, items: pd.DataFrame | None,
-                has_orders: bool, levels: tuple[float, ...] = SERVICE_LEVELS, quantiles: bool = True) -> _Simulation:
+                has_orders: bool, levels: tuple[float, ...] = SERVICE_LEVELS, quantiles: bool = True,
+                recorded: RecordedOrders | None = None) -> _Simulation:
     series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
     frame = data.frame[data.frame[SERIES_ID].isin(series)]
     economics = _economics(data, series, items, config.economics)
     history = _history(frame, data, economics, series, config.correct_censoring)
     folds = _folds(forecasts, history, series)
-    starts = {c: history["days"].get_loc(s) for c, s in folds.start.items()}
-    if has_orders:
-        states = _replay_practice(history["orders"], history["sales"], economics.shelf_periods, starts)
-        initial = np.zeros((ages_of(economics.shelf_periods) + 1, len(folds.columns)))
+    initial = np.zeros((ages_of(economics.shelf_periods) + 1, len(folds.columns)))
+    if has_orders:  # each fold starts with the stock today's practice had that morning
+        if recorded is None:
+            recorded = RecordedOrders(history["days"], series, history["orders"], history["sales"])
+        starts = {c: recorded.days.get_loc(s) for c, s in folds.start.items()}
+        states = _replay_practice(*_aligned(recorded, series), economics.shelf_periods, starts)
         for fold, cutoff in enumerate(folds.columns.levels[0]):
             mine = np.flatnonzero(folds.columns.codes[0] == fold)
             initial[:, mine] = states[starts[cutoff]].take(folds.series_of_column[mine], axis=1)
-    else:
-        initial = np.zeros((ages_of(economics.shelf_periods) + 1, len(folds.columns)))
     periods_per_year = PERIODS_PER_YEAR[data.freq]
     steps = folds.demand.shape[0]
     first_step = int(forecasts[STEP].min())
@@ -1009,6 +1027,18 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
                        errors=_error_scale(forecasts, folds.columns), holding=config.economics.holding_rate /
                        periods_per_year, periods_per_year=periods_per_year, offset_levels=levels, offsets=offsets,
                        offset_notes=notes)
+
+
+def _aligned(recorded: RecordedOrders, series: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """``recorded``'s orders and sales with one column per series of ``series`` (0 for one it lacks)."""
+    if recorded.series.equals(series):
+        return recorded.orders, recorded.sales
+    at = recorded.series.get_indexer(series)
+
+    def take(matrix: np.ndarray) -> np.ndarray:
+        return np.where(at >= 0, matrix.take(np.maximum(at, 0), axis=1), 0.0)
+
+    return take(recorded.orders), take(recorded.sales)
 
 
 def segment_of(data: BacktestData) -> pd.Series | None:
