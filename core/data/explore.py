@@ -62,6 +62,14 @@ def _where(dataset: Dataset, scope: Scope) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def scope_condition(dataset: Dataset, scope: Scope) -> tuple[list[str], list]:
+    """The rows of ``scope``'s series as SQL conditions to AND (none for every series) and
+    their bound values: for the queries of the steps after this one that read a dataset's
+    rows their own way (``core.money.run_impact``)."""
+    where, params = _where(dataset, scope)
+    return ([where.removeprefix("WHERE ")] if where else []), params
+
+
 def _group_expr(dataset: Dataset, scope: Scope) -> str:
     return f"CAST({_segment(dataset, scope.by)} AS VARCHAR)" if scope.by else f"'{TOTAL}'"
 

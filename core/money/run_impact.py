@@ -1,28 +1,47 @@
 """The money impact of a stored backtest run: its forecasts and the dataset's sales, orders and
-prices read from the warehouse, and priced by ``core.money.impact`` (which is pure)."""
+prices read from the warehouse, and priced by ``core.money.impact`` (which is pure).
+
+A national chain's dataset holds some 50 million rows, of which the money needs few: the
+days the folds price, with the ``LOOKBACK_WEEKS`` seasons before them that demand on a
+stockout day is estimated from (``_recent_frame``), and — where the data records orders —
+two columns of every earlier day, the orders and sales today's practice is replayed from
+(``_recorded_orders``). They are read in SQL by date and column, so the impact of a run is
+the one ``money_impact`` gives on the whole dataset, at a fraction of its reading.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from core.backtest import store as runs
-from core.backtest.engine import BacktestData, dataset_data
+from core.backtest.engine import BacktestData
 from core.backtest.metrics import CUTOFF
-from core.columns import DATE
-from core.data.explore import target_total
+from core.columns import DATE, SERIES_ID, TARGET
+from core.data.explore import Scope, scope_condition, target_total
 from core.errors import DatasetNotFoundError
 from core.i18n import M_
-from core.money.impact import ImpactConfig, ImpactResult, Progress, money_impact
+from core.money.impact import (
+    ERRORS,
+    LOOKBACK_WEEKS,
+    PRICE_NAMES,
+    ImpactConfig,
+    ImpactResult,
+    Progress,
+    RecordedOrders,
+    money_impact,
+)
 from core.warehouse import Dataset, Warehouse
+from core.warehouse.store import quote
 
 
 @dataclass(frozen=True)
 class RunImpact:
     run: runs.RunInfo
     dataset: Dataset
-    data: BacktestData
+    data: BacktestData  # the run's series as the money read them: the days the folds price (``_recent_frame``)
     impact: ImpactResult
 
 
@@ -44,14 +63,135 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     the caller has already read them)."""
     run = runs.get_run(warehouse, run_id)
     dataset = _run_dataset(warehouse, run)
-    # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
-    data = dataset_data(warehouse, dataset, run.scope)
     if forecasts is None:
-        forecasts = runs.run_forecasts(warehouse, run_id)
+        forecasts = runs.run_forecast_rows(warehouse, run_id)
+    # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
+    data, recorded = _impact_data(warehouse, dataset, run.scope, forecasts, config)
     # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
     dates = pd.to_datetime(forecasts[DATE])
     total = sum(target_total(warehouse, dataset, days.min(), days.max())
-                for _, days in dates.groupby(forecasts[CUTOFF])) if not forecasts.empty else None
+                for _, days in dates.groupby(forecasts[CUTOFF], observed=True)) if not forecasts.empty else None
     impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
-                          dataset_sales=total, on_progress=on_progress)
+                          dataset_sales=total, on_progress=on_progress, recorded=recorded)
     return RunImpact(run=run, dataset=dataset, data=data, impact=impact)
+
+
+# ---------------------------------------------------------------------------------
+# What the money reads of a dataset
+# ---------------------------------------------------------------------------------
+def _impact_data(warehouse: Warehouse, dataset: Dataset, scope: dict, forecasts: pd.DataFrame,
+                 config: ImpactConfig) -> tuple[BacktestData, RecordedOrders | None]:
+    """The run's series as ``money_impact`` reads them (``_recent_frame``) and, where the data
+    records orders and the shelf is simulated, today's orders and sales from the first day
+    (``_recorded_orders``)."""
+    spec = dataset.spec
+    where = scope_condition(dataset, Scope(filters=dict(scope or {})))
+    series = pd.Index(sorted(forecasts[SERIES_ID].unique()), name=SERIES_ID)
+    dates = pd.to_datetime(forecasts[DATE])
+    days = _dates(warehouse, dataset, where, series)
+    frame = _recent_frame(warehouse, dataset, where, _first_needed(days, dates, dataset.freq.season_length),
+                          dates.max() if len(dates) else days.max())
+    data = BacktestData(frame=frame, freq=dataset.freq, name=dataset.name, keys=spec.keys,
+                        attributes=spec.attributes, exog_known=spec.exog_known, orders=spec.orders,
+                        stockout=spec.stockout, dataset_id=dataset.dataset_id,
+                        scope={k: tuple(v) for k, v in (scope or {}).items() if v})
+    if not spec.orders or config.money_model == ERRORS or forecasts.empty:
+        return data, None
+    last_start = dates.groupby(forecasts[CUTOFF], observed=True).min().max()  # the latest fold's first day
+    return data, _recorded_orders(warehouse, dataset, where, series, days[days <= last_start])
+
+
+def _among(series: pd.Index) -> tuple[str, list]:
+    """Rows of the series ``series`` only, as an SQL condition and its bound value."""
+    return f"{SERIES_ID} IN (SELECT unnest(?::VARCHAR[]))", [series.astype(str).tolist()]
+
+
+def _dates(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str], list], series: pd.Index
+           ) -> pd.DatetimeIndex:
+    """Every date the run's series have a row on, oldest first: the days of ``money_impact``'s
+    history, whose positions its estimate of demand on stockout days counts back in."""
+    conditions, params = where
+    among, value = _among(series)
+    frame = warehouse.query(f"SELECT DISTINCT {DATE} FROM {dataset.table_name} "
+                            f"WHERE {' AND '.join([*conditions, among])} ORDER BY {DATE}", [*params, *value])
+    return pd.DatetimeIndex(pd.to_datetime(frame[DATE]), name=DATE)
+
+
+def _first_needed(days: pd.DatetimeIndex, dates: pd.Series, season: int) -> pd.Timestamp:
+    """The first date ``money_impact`` reads: ``LOOKBACK_WEEKS`` seasons of the series' dates
+    before the folds' first forecast day (from the first date when there are fewer)."""
+    if days.empty:
+        return pd.Timestamp.min
+    start = days.searchsorted(dates.min()) if len(dates) else 0
+    return days[max(0, start - LOOKBACK_WEEKS * season)]
+
+
+def _sql(column: str) -> str:
+    """A column of a dataset's table in SQL: the canonical names as they are, the others quoted."""
+    return column if column in (SERIES_ID, DATE, TARGET) else quote(column)
+
+
+def _labels(dataset: Dataset) -> list[str]:
+    """The columns that name a series and its segments: the id, keys and attributes."""
+    return [SERIES_ID, *dataset.spec.keys, *dataset.spec.attributes]
+
+
+def _recent_frame(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str], list], first: pd.Timestamp,
+                  last: pd.Timestamp) -> pd.DataFrame:
+    """The rows of the series in scope from ``first`` to ``last``: the columns the money impact
+    reads (the series' keys and attributes, the date, the target, prices (``PRICE_NAMES``),
+    stockouts and orders, in the table's order), text as categoricals. A series in scope
+    without a row there keeps one (its keys and attributes, no date): the errors of a segment
+    are pooled by how many series it has in scope (``core.money.impact.segment_of``)."""
+    conditions, params = where
+    spec = dataset.spec
+    wanted = {*_labels(dataset), DATE, TARGET, spec.stockout, spec.orders}
+    columns = [SERIES_ID, *(c for c, _ in spec.roles() if c in wanted or c.lower() in PRICE_NAMES)]
+    span = [first.date(), last.date()]
+    frame = warehouse.query_rows(
+        f"SELECT {', '.join(map(_sql, columns))} FROM {dataset.table_name} "
+        f"WHERE {' AND '.join([*conditions, f'{DATE} BETWEEN ? AND ?'])}", [*params, *span], text_as_category=True)
+    labels = _labels(dataset)
+    gone = warehouse.query(
+        f"SELECT {', '.join(f'any_value({_sql(c)}) AS {_sql(c)}' if c != SERIES_ID else c for c in labels)} "
+        f"FROM {dataset.table_name} WHERE {' AND '.join([*conditions, f'{DATE} NOT BETWEEN ? AND ?'])} "
+        f"GROUP BY {SERIES_ID}", [*params, *span])
+    gone = gone[~gone[SERIES_ID].isin(frame[SERIES_ID].unique())]
+    if gone.empty:
+        return frame
+    text = {c: object for c in labels if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    gone = gone.reindex(columns=frame.columns).astype({DATE: frame[DATE].dtype})
+    whole = pd.concat([frame.astype(text), gone.astype(text)], ignore_index=True)
+    return whole.astype({c: "category" for c in text})
+
+
+def _recorded_orders(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str], list], series: pd.Index,
+                     days: pd.DatetimeIndex) -> RecordedOrders:
+    """The units ordered and sold per day of ``days`` (every date of the series up to the
+    latest fold's first day) and series of ``series``."""
+    conditions, params = where
+    among, value = _among(series)
+    orders = dataset.spec.orders
+    rows = warehouse.query_rows(
+        f"SELECT {SERIES_ID}, {DATE}, {TARGET}, {quote(orders)} FROM {dataset.table_name} "
+        f"WHERE {' AND '.join([*conditions, among, f'{DATE} <= ?'])}", [*params, *value, days.max().date()],
+        text_as_category=True)
+    codes = rows[SERIES_ID].cat.codes.to_numpy()
+    column = series.get_indexer(rows[SERIES_ID].cat.categories)[codes]
+    row = _positions(days, rows[DATE])
+
+    def pivot(values: pd.Series) -> np.ndarray:
+        out = np.zeros((len(days), len(series)))
+        out[row, column] = np.nan_to_num(values.to_numpy(dtype=float, na_value=np.nan))
+        return out
+
+    return RecordedOrders(days=days, series=series, orders=pivot(rows[orders]), sales=pivot(rows[TARGET]))
+
+
+def _positions(days: pd.DatetimeIndex, dates: pd.Series) -> np.ndarray:
+    """The position of each of ``dates`` (all among ``days``, which are sorted and unique) in
+    ``days``, by the day number: a hash lookup of 50 million dates takes seconds."""
+    number = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    at = np.full(int(number[-1] - number[0]) + 1, -1, dtype=np.int64)
+    at[number - number[0]] = np.arange(len(days))
+    return at[dates.to_numpy(dtype="datetime64[D]").astype(np.int64) - number[0]]
