@@ -319,3 +319,21 @@ def test_runs_before_and_after_an_append_read_as_grown_not_replaced():
     assert "data: sales grew between the runs (A: up to 2025-03-11, B: up to 2025-03-16)" in scope_differences(scopes)
     # The same end and another fingerprint is still a replacement.
     assert replaced_data({"A": base, "B": replace(base, fingerprint="280-cc")}) == [["A", "B"]]
+
+
+def test_a_backtest_reads_appended_rows_in_series_order(warehouse, dataset):
+    """Appended rows are stored after the old ones; a backtest's reader reads the table as it
+    is stored and must still give every series' rows together, oldest first, as a sorted
+    query gives them (``explore.in_series_order``), and the same frame after a re-import."""
+    from core.data.explore import Scope, dataset_frame
+
+    after = append_table(warehouse, dataset, csv(new_rows("2025-03-12", 5))).dataset
+    stored = warehouse.query(f"SELECT unique_id, ds FROM {after.table_name}")
+    assert not stored.equals(stored.sort_values(["unique_id", "ds"], ignore_index=True))  # out of order as stored
+    frame = dataset_frame(warehouse, after, Scope())
+    assert len(frame) == 300 and frame.index.equals(pd.RangeIndex(300))
+    expected = warehouse.query(f"SELECT * FROM {after.table_name} ORDER BY unique_id, ds")
+    assert frame["unique_id"].astype(str).tolist() == expected["unique_id"].tolist()
+    assert frame["ds"].tolist() == expected["ds"].tolist()
+    assert frame["y"].tolist() == expected["y"].tolist()
+    assert frame.loc[frame["unique_id"] == frame["unique_id"].iloc[0], "ds"].iloc[-1] == pd.Timestamp("2025-03-16")

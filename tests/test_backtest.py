@@ -232,3 +232,18 @@ def test_command_line_refuses_a_missing_file(tmp_path, capsys):
     code = cli(["--data", str(tmp_path / "none.csv"), "--series-cols", "a", "--date-col", "d", "--target-col", "y",
                 "--freq", "D", "--horizon", "7"])
     assert code == 2 and "no such file" in capsys.readouterr().err
+
+
+def test_a_pair_of_segments_is_named_and_ordered_as_its_text_would_be():
+    """The heatmap's pairs are made once per pair present, by code (a national chain's rows
+    are tens of millions): each row's "store | category" is the text joined, a row missing
+    either value has none, and the categories are sorted as the text's would be."""
+    from core.backtest.engine import PAIR_SEP, _pair_column
+
+    store = pd.Series(["S2", "S1", None, "S1", "S10", "S2"], dtype="category")
+    category = pd.Series(["bento", "dairy", "bento", None, "bento", "bento"])
+    pairs = _pair_column(store, category)
+    assert [None if pd.isna(v) else v for v in pairs] == [
+        "S2 | bento", "S1 | dairy", None, None, "S10 | bento", "S2 | bento"]
+    text = (store.astype(str) + PAIR_SEP + category.astype(str)).astype("category")
+    assert list(pairs.categories) == list(text.cat.categories) == ["S1 | dairy", "S10 | bento", "S2 | bento"]

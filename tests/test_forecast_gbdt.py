@@ -312,3 +312,25 @@ def test_weekly_series_dated_on_other_weekdays_and_a_future_past_the_horizon_are
     np.testing.assert_array_equal(
         LightGBM(min_child_samples=5).forecast(replace(task, history=leaked.reset_index(drop=True)))[FORECAST],
         out[FORECAST])
+
+
+def test_series_medians_are_the_same_taken_a_block_of_series_at_a_time(monkeypatch):
+    """The price's usual level per series (``features._series_medians``) is taken a block of
+    whole series at a time on a national chain: whatever the block, every series' median is
+    the one a single group-by gives, and a series without rows has none."""
+    import numpy as np
+    import pandas as pd
+
+    from core.forecast import features
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 40, 120)
+    series = np.repeat(np.arange(120), lengths)
+    column = pd.Series(np.where(rng.random(len(series)) < 0.1, np.nan, rng.gamma(2.0, 100.0, len(series))))
+    positions = np.arange(len(series))
+    expected = column.groupby(series).median().reindex(range(122)).to_numpy()
+    for block in (1, 17, 500, 10**6):
+        monkeypatch.setattr(features, "MEDIAN_BLOCK_ROWS", block)
+        got = features._series_medians(column, positions, series, 122)
+        np.testing.assert_allclose(got, expected, equal_nan=True)
+    assert np.isnan(got[120:]).all()

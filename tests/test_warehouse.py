@@ -168,3 +168,33 @@ def test_categorical_attributes_are_stored_as_text(warehouse, small_spec):
     )
     assert set(types["data_type"]) == {"VARCHAR"}, types
     assert dataset.n_series == 6
+
+
+def test_text_read_as_categories_in_batches_keeps_every_value(warehouse, small_spec, monkeypatch):
+    """``query_rows(..., text_as_category=True)`` (a backtest's read) reads in batches and
+    dictionary-encodes each batch's text: across batch boundaries the values, their order,
+    missing text and the fingerprint's digest are those of a plain read, and the categories
+    are sorted as a group-by on the text sorts them."""
+    import core.warehouse.store as store
+
+    frame = small_frame(stores=3, items=4, days=20)
+    frame.loc[frame.index % 7 == 0, "category"] = None
+    dataset = warehouse.create_dataset(small_spec, frame)
+    sql = f"SELECT * FROM {dataset.table_name} ORDER BY ds DESC, unique_id"  # categories not in first-seen order
+    plain = warehouse.query_rows(sql)
+    monkeypatch.setattr(store, "READ_BATCH_ROWS", 25)  # 240 rows: 10 batches
+    coded = warehouse.query_rows(sql, text_as_category=True)
+    for column in ("unique_id", "store", "item", "category"):
+        assert isinstance(coded[column].dtype, pd.CategoricalDtype)
+        assert list(coded[column].cat.categories) == sorted(plain[column].dropna().unique())
+        assert coded[column].astype(object).where(coded[column].notna(), None).tolist() == \
+            plain[column].astype(object).where(plain[column].notna(), None).tolist()
+    assert coded["category"].isna().sum() == frame["category"].isna().sum() > 0
+    pd.testing.assert_frame_equal(coded.drop(columns=["unique_id", "store", "item", "category"]),
+                                  plain.drop(columns=["unique_id", "store", "item", "category"]))
+    digest = lambda f: pd.util.hash_pandas_object(f[["unique_id", "ds", "y"]], index=False).sum()  # noqa: E731
+    assert digest(coded) == digest(plain)
+    empty = warehouse.query_rows(f"SELECT * FROM {dataset.table_name} WHERE store = ?", ["nowhere"],
+                                 text_as_category=True)
+    assert empty.empty and list(empty.columns) == list(plain.columns)
+    assert isinstance(empty["unique_id"].dtype, pd.CategoricalDtype) and empty["ds"].dtype == "datetime64[us]"

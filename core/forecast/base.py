@@ -164,15 +164,18 @@ class Panel:
     @classmethod
     def from_history(cls, history: pd.DataFrame, ids: np.ndarray, column: str = TARGET) -> Panel:
         """Build from long rows sorted by series then date, with no gaps inside a series."""
-        codes = pd.Index(ids).get_indexer(history[SERIES_ID])  # -1: a series not forecast (ended earlier)
-        lengths = np.bincount(codes[codes >= 0], minlength=len(ids))
+        codes = _positions(pd.Index(ids), history[SERIES_ID])  # -1: a series not forecast (ended earlier)
+        keep = codes >= 0
+        rows = codes[keep]
+        lengths = np.bincount(rows, minlength=len(ids))
         width = int(lengths.max()) if len(lengths) else 0
         values = np.full((len(ids), width), np.nan)
-        keep = codes >= 0
-        # position of each row inside its series, counted from the series' end
-        order = np.arange(keep.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        rows = codes[keep]
-        values[rows, width - lengths[rows] + order] = history.loc[keep, column].to_numpy(dtype=float)
+        # column of each row: its position inside its series, counted from the series' end
+        small = np.int32 if len(rows) < 2**31 else np.int64  # a national chain's fold: 35 million rows
+        at = np.arange(len(rows), dtype=small)
+        at -= np.repeat((np.cumsum(lengths) - lengths).astype(small), lengths)
+        at += (width - lengths).astype(small)[rows]
+        values[rows, at] = history[column].to_numpy(dtype=float)[keep]
         return cls(ids=ids, values=values, lengths=lengths)
 
     def rows(self, index: np.ndarray) -> Panel:
@@ -183,6 +186,15 @@ class Panel:
         """The last ``n`` columns (NaN where a series is shorter)."""
         return self.values[:, -n:] if n <= self.values.shape[1] else np.pad(
             self.values, ((0, 0), (n - self.values.shape[1], 0)), constant_values=np.nan)
+
+
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """``index.get_indexer(values)``, with 32-bit codes: a categorical's categories are looked
+    up once each, not once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        at = np.append(index.get_indexer(values.cat.categories), -1).astype(np.int32)
+        return at[values.cat.codes.to_numpy()]
+    return index.get_indexer(values)
 
 
 def naive_panel(panel: Panel, steps: int) -> np.ndarray:

@@ -710,6 +710,18 @@ def recorded_days(data: BacktestData, items: pd.DataFrame | None, economics: Eco
 # ---------------------------------------------------------------------------------
 # Demand
 # ---------------------------------------------------------------------------------
+def _normal_quantile(level: np.ndarray | float) -> np.ndarray:
+    """z of the standard normal at ``level`` (``scipy.stats.norm.ppf``, without importing
+    scipy.stats: a second of a fresh process)."""
+    from scipy.special import ndtri
+    return ndtri(level)
+
+
+def _normal_density(z: np.ndarray) -> np.ndarray:
+    """The standard normal's density (``scipy.stats.norm.pdf``, the same arithmetic)."""
+    return np.exp(-z**2 / 2.0) / np.sqrt(2 * np.pi)
+
+
 def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.ndarray:
     """Sales, lifted on stockout days to the expected demand given that it exceeded what
     was on the shelf (days x series).
@@ -720,7 +732,7 @@ def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.n
     the mean of that normal above ``a``: ``mu + sigma x pdf(z) / sf(z)``, z = (a - mu) / sigma.
     Averaging recent days alone would not do: days that did not sell out are the quieter ones.
     """
-    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
+    from scipy.special import ndtr  # not on opening a page
     total = np.zeros_like(sales)
     squares = np.zeros_like(sales)
     count = np.zeros_like(sales)
@@ -736,7 +748,7 @@ def _lifted_demand(sales: np.ndarray, stockout: np.ndarray, season: int) -> np.n
     variance = np.divide(squares, count, out=np.zeros_like(total), where=enough) - mean**2
     sigma = np.sqrt(np.maximum(variance, np.maximum(mean, 0.5)))
     z = np.clip((sales - mean) / sigma, -8, 8)
-    above = mean + sigma * stats.norm.pdf(z) / stats.norm.sf(z)
+    above = mean + sigma * _normal_density(z) / ndtr(-z)  # the normal's density over its survival at z
     lift = (stockout > 0) & enough
     return np.where(lift, np.maximum(sales, above), sales)
 
@@ -793,7 +805,6 @@ def money_impact(
     (see the module's docstring). Raises ``ImpactInputError`` when the run has nothing
     to compare, or the shelf simulation lacks prices, costs or shelf lives.
     """
-    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     report = on_progress or (lambda share, text: None)
     if forecasts.empty:
         raise ImpactInputError(M_("The run has no forecasts to turn into money."))
@@ -838,7 +849,7 @@ def money_impact(
     levels = sim.offset_levels
     leave_out = sim.n_folds > 1
     n_columns = len(folds.columns)
-    z = stats.norm.ppf(np.asarray(levels))
+    z = _normal_quantile(np.asarray(levels))
     for i, model in enumerate(models):
         report(0.15 + 0.8 * i / len(models),
                _("Ordering from the forecasts of {model}").format(model=fmt.model_name(model)))
@@ -1041,6 +1052,39 @@ def _aligned(recorded: RecordedOrders, series: pd.Index) -> tuple[np.ndarray, np
     return take(recorded.orders), take(recorded.sales)
 
 
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in ``index`` (-1 where it is not there), looked up once per
+    distinct value (a run's series or cutoffs repeat over millions of rows)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
+    at = index.get_indexer(pd.to_datetime(uniques) if isinstance(index, pd.DatetimeIndex) else pd.Index(uniques))
+    return np.where(codes >= 0, at[np.maximum(codes, 0)] if len(at) else -1, -1)
+
+
+def _column_of(cutoffs: pd.Series, series: pd.Series, columns: pd.MultiIndex) -> np.ndarray:
+    """Each row's position in ``columns`` ((cutoff, series)), -1 where the run has no such
+    column."""
+    fold, at = _positions(cutoffs, columns.levels[0]), _positions(series, columns.levels[1])
+    grid = np.full((len(columns.levels[0]), len(columns.levels[1])), -1, dtype=np.int64)
+    grid[columns.codes[0], columns.codes[1]] = np.arange(len(columns))
+    found = (fold >= 0) & (at >= 0)
+    return np.where(found, grid[np.maximum(fold, 0), np.maximum(at, 0)], -1)
+
+
+def _scored_columns(forecasts: pd.DataFrame, models: list[str], columns: pd.MultiIndex) -> np.ndarray:
+    """(models, columns): True where the model has an error (an actual and a forecast) in
+    the column's fold and series."""
+    scored = forecasts[forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()]
+    model = _positions(scored[MODEL], pd.Index(models))
+    col = _column_of(scored[CUTOFF], scored[SERIES_ID], columns)
+    kept = (model >= 0) & (col >= 0)
+    out = np.zeros((len(models), len(columns)), dtype=bool)
+    out[model[kept], col[kept]] = True
+    return out
+
+
 def segment_of(data: BacktestData) -> pd.Series | None:
     """Each series' segment for pooling the errors of series with too few of their own
     (``core.backtest.quantiles``): the backtest's own (``core.backtest.engine.segment_of``,
@@ -1065,7 +1109,7 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
     choice leaves it out (``choose_levels``), a fixed service level there is refused
     (``money_impact``) and the notes name it. Offsets never decrease in the level
     (``quantiles.non_crossing``)."""
-    from core.backtest.quantiles import conformal_offsets, non_crossing
+    from core.backtest.quantiles import conformal_offsets, future_offsets, non_crossing
     if forecasts.empty:
         return {}, ()
     segments = segment_of(data)
@@ -1075,24 +1119,32 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
     table = np.full((len(models), len(levels), len(columns)), np.nan)
     wanted = np.round(np.asarray(levels, dtype=float), 9)
 
-    def fill(rows: pd.DataFrame, only_empty: bool) -> None:
-        """Write the offsets of ``rows`` into ``table`` (only where it has none, ``only_empty``)."""
-        model = pd.Index(models).get_indexer(rows[MODEL].astype(str))
+    def located(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's model and level: positions in ``models`` and ``levels`` (-1: neither)."""
+        model = _positions(rows[MODEL], pd.Index(models))
         level = np.round(rows["level"].to_numpy(dtype=float), 9)
         row = np.minimum(np.searchsorted(wanted, level), len(wanted) - 1)
-        col = columns.get_indexer(pd.MultiIndex.from_arrays([pd.to_datetime(rows[CUTOFF]), rows[SERIES_ID]]))
-        kept = (model >= 0) & (col >= 0) & (wanted[row] == level)
-        model, row, col = model[kept], row[kept], col[kept]
-        values = rows["offset"].to_numpy(dtype=float)[kept]
-        if only_empty:
-            empty = np.isnan(table[model, row, col])
-            model, row, col, values = model[empty], row[empty], col[empty], values[empty]
-        table[model, row, col] = values
+        return model, np.where(wanted[row] == level, row, -1), rows["offset"].to_numpy(dtype=float)
 
-    fill(found, only_empty=False)
-    if np.isnan(table).any():  # a fold's own errors where no other fold has any
-        own = conformal_offsets(forecasts, levels, segments, out_of_fold=False)
-        fill(own[own["offset"].notna()], only_empty=True)
+    model, row, values = located(found)
+    col = _column_of(found[CUTOFF], found[SERIES_ID], columns)
+    kept = (model >= 0) & (col >= 0) & (row >= 0)
+    table[model[kept], row[kept], col[kept]] = values[kept]
+    if np.isnan(table).any():
+        # A fold's own errors where no other fold has any: the offsets from every fold's errors (in sample,
+        # the same for each fold: ``conformal_offsets(out_of_fold=False)`` without making them once a fold),
+        # for the folds where the model scored the series.
+        own = future_offsets(forecasts, levels, segments)
+        own = own[own["offset"].notna()]
+        series = columns.levels[1]
+        model, row, values = located(own)
+        at = _positions(own[SERIES_ID], series)
+        kept = (model >= 0) & (row >= 0) & (at >= 0)
+        spread = np.full((len(models), len(levels), len(series)), np.nan)
+        spread[model[kept], row[kept], at[kept]] = values[kept]
+        spread = np.where(_scored_columns(forecasts, models, columns)[:, None, :], spread[:, :, columns.codes[1]],
+                          np.nan)
+        table = np.where(np.isnan(table), spread, table)
     # The in-sample fill may cross the out-of-fold levels: widen again (core.backtest.quantiles.non_crossing).
     table = non_crossing(table, levels, axis=1)
     # NaN stays: "level not available" (too few errors even pooled over every series), never an offset of 0.
@@ -1232,7 +1284,6 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
 
     Raises ``ImpactInputError`` when prices, costs or shelf lives are missing and
     ``config.economics`` gives no averages."""
-    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
     if len(models) != 1:
         raise ImpactInputError(M_("Choosing service levels needs the forecasts of one model, not {n}.",
@@ -1245,7 +1296,7 @@ def profit_optimal_levels(forecasts: pd.DataFrame, data: BacktestData, items: pd
     if config.ordering_rule == QUANTILE:
         targets = [sim.target_quantile(models[0], np.full(n_columns, j)) for j in range(len(levels))]
     else:
-        targets = [sim.target_normal(models[0], np.full(n_columns, stats.norm.ppf(level))) for level in levels]
+        targets = [sim.target_normal(models[0], np.full(n_columns, _normal_quantile(level))) for level in levels]
     profits = np.vstack([_profit(totals) for totals in sim.order_up_to(targets)])
     choice = choose_levels(profits, sim.fold_of_column, sim.folds.series_of_column, leave_out=False)
     per_series = pd.Series(levels[choice], index=sim.series[sim.folds.series_of_column])

@@ -178,7 +178,7 @@ def _recorded_orders(warehouse: Warehouse, dataset: Dataset, where: tuple[list[s
         text_as_category=True)
     codes = rows[SERIES_ID].cat.codes.to_numpy()
     column = series.get_indexer(rows[SERIES_ID].cat.categories)[codes]
-    row = _positions(days, rows[DATE])
+    row = _day_positions(days, rows[DATE])
 
     def pivot(values: pd.Series) -> np.ndarray:
         out = np.zeros((len(days), len(series)))
@@ -188,7 +188,7 @@ def _recorded_orders(warehouse: Warehouse, dataset: Dataset, where: tuple[list[s
     return RecordedOrders(days=days, series=series, orders=pivot(rows[orders]), sales=pivot(rows[TARGET]))
 
 
-def _positions(days: pd.DatetimeIndex, dates: pd.Series) -> np.ndarray:
+def _day_positions(days: pd.DatetimeIndex, dates: pd.Series) -> np.ndarray:
     """The position of each of ``dates`` (all among ``days``, which are sorted and unique) in
     ``days``, by the day number: a hash lookup of 50 million dates takes seconds."""
     number = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
