@@ -14,6 +14,7 @@ import pandas as pd
 
 from core.backtest import external
 from core.backtest import store as runs
+from core.backtest.engine import BacktestResult, ModelTiming
 from core.decision import store as decisions
 from core.decision.verdict import (
     Decision,
@@ -69,6 +70,24 @@ def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> 
               "moved once its results were known?", before=earlier[-1].version, after=history[-1].version)
 
 
+def _stored_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
+    """The stored run as the decision reads it: ``runs.load_result`` but for the metrics per
+    series, which no part of the decision reads (a national chain's run holds millions:
+    ``runs.run_view`` leaves them out), its forecasts read once for the money and the
+    evidence (``runs.run_forecast_rows``)."""
+    view = runs.run_view(warehouse, run_id)
+    info = view.info
+    return BacktestResult(
+        config=info.config, data_name=info.dataset_name, dataset_id=info.dataset_id, fingerprint=info.fingerprint,
+        code_version=info.code_version, freq=info.freq, n_series=info.n_series,
+        forecasts=runs.run_forecast_rows(warehouse, run_id), metrics=view.metrics,
+        timings=tuple(ModelTiming(r.model, pd.Timestamp(r.cutoff), float(r.seconds), int(r.series))
+                      for r in view.timings.itertuples()),
+        cutoffs=runs.run_cutoffs(warehouse, run_id), wall_seconds=info.wall_seconds,
+        scope={k: tuple(v) for k, v in info.scope.items()}, excluded=runs.run_excluded(warehouse, run_id),
+        fallbacks=runs.run_fallbacks(warehouse, run_id), data_end=info.data_end)
+
+
 def _generated(source: object) -> bool:
     """Whether a dataset's source (text, or a message kept as facts) says it was generated
     (the demo chain's "generated: AI Shop demo …"), read in English as it was written."""
@@ -98,7 +117,7 @@ def decide(
         raise DecisionError(M_("Project '{name}' has no problem definition yet: write one, with its GO/NO-GO "
                                "criteria, on the Problem definition page before evaluating a run.", name=project.name))
     report(0.0, _("Reading the run"))
-    result = runs.load_result(warehouse, run_id)
+    result = _stored_result(warehouse, run_id)
     impact = run_impact(warehouse, run_id, config, forecasts=result.forecasts,
                         on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
     report(0.85, _("Testing significance and stability"))
