@@ -61,9 +61,10 @@ series to the whole dataset by their share of sales.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -74,8 +75,8 @@ from core.backtest.engine import segment_of as engine_segment_of
 from core.backtest.metrics import ACTUAL, CUTOFF, FORECAST, MODEL, STEP
 from core.columns import DATE, SERIES_ID, TARGET, Freq
 from core.errors import MitoshiError
-from core.i18n import M_, N_, Fmt, Msg, _, nM_, render
-from core.money.shelf import ages_of, replay, replay_recorded
+from core.i18n import M_, N_, Fmt, Msg, _, from_json, nM_, render, to_json
+from core.money.shelf import Plan, ages_of, replay, replay_recorded
 
 PERISHABLE_MAX_DAYS = 14  # longer shelf lives are treated as never expiring within a fold
 LOOKBACK_WEEKS = 8
@@ -417,6 +418,33 @@ class ImpactResult:
     ordering_rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ORDERING_RULE_COLUMNS)))
     quantile_notes: tuple[Text, ...] = ()  # how the quantiles were made (series on their own errors, pooled): facts
 
+    def to_json(self) -> str:
+        """The result as JSON that ``from_json`` reads back equal: its tables column by column
+        with their dtypes, texts as facts (``core.i18n.to_json``), floats as Python writes
+        them (exactly; NaN as ``NaN``)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["config"] = self.config.to_dict()
+        data["censoring"] = asdict(self.censoring)
+        for name in _TABLES:
+            data[name] = _table_json(data[name])
+        return json.dumps(to_json(data), ensure_ascii=False, default=_plain_number)
+
+    @classmethod
+    def from_json(cls, text: str) -> ImpactResult:
+        """A result written by ``to_json``, back as it was."""
+        data = json.loads(text)
+        tables = {name: _table_from_json(data.pop(name)) for name in _TABLES}
+        config, censoring = data.pop("config"), data.pop("censoring")
+        data = from_json(data)
+        return cls(**{
+            **data, **tables, "freq": Freq(data["freq"]), "quantile_notes": tuple(data["quantile_notes"]),
+            "censoring": Censoring(**{**censoring, "freq": Freq(censoring["freq"])}),
+            "config": ImpactConfig(
+                service_level=config["service_level"], economics=Economics(**config["economics"]),
+                correct_censoring=config["correct_censoring"], sensitivity=tuple(config["sensitivity"]),
+                money_model=config["money_model"], error_costs=ErrorCosts(**config["error_costs"]),
+                ordering_rule=config["ordering_rule"])})
+
     @property
     def yearly_total_yen(self) -> float:
         """The whole dataset's yearly total of the target at what one unit is worth
@@ -566,6 +594,29 @@ class ImpactResult:
             notes.append(M_("The run covers part of the dataset: chain figures scale the run's money by {scale}×, "
                             "the whole dataset's sales over the run's.", scale=f"{self.chain_scale:.2f}"))
         return notes
+
+
+_TABLES = ("summary", "sensitivity", "by_segment", "ordering_rules")  # ImpactResult's tables
+
+
+def _plain_number(value: object) -> object:
+    """A numpy number as the Python number it holds (for ``json.dumps``)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _table_json(frame: pd.DataFrame) -> dict:
+    """A table as JSON-ready data: its columns' names, dtypes and values (texts as facts)."""
+    return {"columns": [str(c) for c in frame.columns], "dtypes": [str(t) for t in frame.dtypes],
+            "values": [to_json(frame[c].tolist()) for c in frame.columns]}
+
+
+def _table_from_json(data: dict) -> pd.DataFrame:
+    """The inverse of ``_table_json``."""
+    return pd.DataFrame({c: pd.Series(from_json(v) if t == "object" else v, dtype=object if t == "object" else t)
+                         for c, t, v in zip(data["columns"], data["dtypes"], data["values"], strict=True)},
+                        columns=data["columns"])
 
 
 # ---------------------------------------------------------------------------------
@@ -978,34 +1029,36 @@ class _Simulation:
     def fold_days(self) -> int:
         return self.folds.demand.shape[0] * self.n_folds
 
-    def target_normal(self, model: str, z: np.ndarray) -> np.ndarray:
-        """(steps, columns): the level orders top the shelf up to under the normal rule,
-        forecast + z x sigma (``z`` per column)."""
-        return self.wide[model] + z[None, :] * self.errors[model][None, :]
+    def target_normal(self, model: str, z: np.ndarray) -> Plan:
+        """The level orders top the shelf up to under the normal rule, forecast + z x sigma
+        (``z`` per column), for the columns of a block (``core.money.shelf.Plan``)."""
+        wide, errors = self.wide[model], self.errors[model]
+        return lambda cols: wide.take(cols, axis=1) + z[cols][None, :] * errors[cols][None, :]
 
-    def target_quantile(self, model: str, level_index: np.ndarray) -> np.ndarray:
-        """(steps, columns): the model's own quantile at each column's level (an index
-        into ``offset_levels``), max(0, forecast + the conformal offset)."""
-        offsets = self.offsets[model][level_index, np.arange(len(level_index))]
+    def target_quantile(self, model: str, level_index: np.ndarray) -> Plan:
+        """The model's own quantile at each column's level (an index into ``offset_levels``),
+        max(0, forecast + the conformal offset), for the columns of a block."""
+        wide = self.wide[model]
         # A level not available (NaN) is simulated at the forecast; its profits are masked (``quantile_missing``).
-        return np.maximum(self.wide[model] + np.nan_to_num(offsets, nan=0.0)[None, :], 0.0)
+        offsets = np.nan_to_num(self.offsets[model][level_index, np.arange(len(level_index))], nan=0.0)
+        return lambda cols: np.maximum(wide.take(cols, axis=1) + offsets[cols][None, :], 0.0)
 
     def quantile_missing(self, model: str) -> np.ndarray:
         """(levels, columns): True where the model has no quantile at the level (too few errors)."""
         return np.isnan(self.offsets[model])
 
-    def order_up_to(self, targets: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        """Each policy of ``targets`` ((steps, columns) levels to top the shelf up to each
-        period) replayed: each column's totals (``core.money.shelf.replay``)."""
-        return [self._replay(target, up_to=True) for target in targets]
+    def order_up_to(self, targets: list[Plan]) -> list[dict[str, np.ndarray]]:
+        """Each policy of ``targets`` (levels to top the shelf up to each period) replayed:
+        each column's totals (``core.money.shelf.replay``)."""
+        return self._replay(targets, up_to=True)
 
     def order_as_recorded(self, orders: np.ndarray) -> dict[str, np.ndarray]:
         """The folds replayed ordering ``orders`` ((steps, columns), today's practice) as they are."""
-        return self._replay(orders, up_to=False)
+        return self._replay([lambda cols: orders.take(cols, axis=1)], up_to=False)[0]
 
-    def _replay(self, plan: np.ndarray, up_to: bool) -> dict[str, np.ndarray]:
+    def _replay(self, plans: list[Plan], up_to: bool) -> list[dict[str, np.ndarray]]:
         folds, of = self.folds, self.folds.series_of_column
-        return replay(plan, up_to, self.initial, self.economics.shelf_periods[of], folds.demand, folds.on_sale,
+        return replay(plans, up_to, self.initial, self.economics.shelf_periods[of], folds.demand, folds.on_sale,
                       folds.price, self.economics.cost[of], self.holding)
 
 

@@ -17,11 +17,14 @@ has at most 8 ages (shelf lives up to 7 periods).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 CHUNK = 8192  # columns replayed together: a day's vectors stay in the processor's cache
+THREADS = min(os.cpu_count() or 1, 4)  # blocks replayed at once
 TOTALS = ("ordered", "sold", "lost", "waste", "demand", "revenue", "margin", "lost_margin", "waste_cost",
           "holding_cost", "stockout_days", "days")
 
@@ -150,50 +153,72 @@ def replay_recorded(orders: np.ndarray, sales: np.ndarray, shelf: np.ndarray, pe
     return expired, states
 
 
-def replay(plan: np.ndarray, up_to: bool, initial: np.ndarray, shelf: np.ndarray, demand: np.ndarray,
-           on_sale: np.ndarray, price: np.ndarray, cost: np.ndarray, holding: float) -> dict[str, np.ndarray]:
-    """One policy replayed over (periods, columns): each period a column on sale orders
-    ``plan`` (``up_to``: tops the shelf up to ``plan``, ordering whole units; else orders
-    ``plan`` as it is), from the dense stock ``initial``; ``demand``, ``price`` per period and
-    column, ``cost`` per column, ``holding`` a period's holding cost as a share of the cost.
+Plan = Callable[[np.ndarray], np.ndarray]  # the columns of a block -> a policy's (periods, columns) of them
 
-    Returns each column's totals (``TOTALS``) over the periods: units ordered, sold, lost,
-    thrown away and wanted; revenue, margin, lost margin, waste and holding costs (yen);
-    periods out of stock and on sale."""
-    steps, n = demand.shape
-    totals = {key: np.zeros(n) for key in TOTALS}
+
+def replay(plans: Sequence[Plan], up_to: bool, initial: np.ndarray, shelf: np.ndarray, demand: np.ndarray,
+           on_sale: np.ndarray, price: np.ndarray, cost: np.ndarray, holding: float,
+           threads: int = THREADS) -> list[dict[str, np.ndarray]]:
+    """Policies replayed over (periods, columns): each period a column on sale orders its
+    plan (``up_to``: tops the shelf up to it, ordering whole units; else orders it as it
+    is), from the dense stock ``initial``; ``demand``, ``price`` per period and column,
+    ``cost`` per column, ``holding`` a period's holding cost as a share of the cost.
+    ``plans`` give each policy's plan for the columns of a block (``Plan``), so that no
+    policy's plan is ever made for every column at once.
+
+    Returns, per plan, each column's totals (``TOTALS``) over the periods: units ordered,
+    sold, lost, thrown away and wanted; revenue, margin, lost margin, waste and holding
+    costs (yen); periods out of stock and on sale. Blocks run on ``threads`` threads (numpy
+    lets go of the interpreter inside its loops)."""
+    n = demand.shape[1]
+    totals = [{key: np.zeros(n) for key in TOTALS} for _ in plans]
     ages = len(initial) - 1
-    for columns, rows, perishable in shelf_groups(shelf):
-        where = block_rows(rows, perishable, ages)
-        for start in range(0, len(columns), CHUNK):
-            cols = columns[start:start + CHUNK]
-            stock = initial[where].take(cols, axis=1)
-            plans, wanted, sale, prices = (values.take(cols, axis=1) for values in (plan, demand, on_sale, price))
-            unit_cost = cost[cols]
-            ordered, sold, expired, held = (np.empty((steps, len(cols))) for _ in range(4))
-            level = on_hand(stock)
-            for d in range(steps):
-                order = np.maximum(np.ceil(plans[d] - level - 1e-9), 0.0) if up_to else plans[d]
-                ordered[d] = np.where(sale[d], order, 0.0)
-                sold[d], expired[d] = sell_and_age(stock, perishable, ordered[d], wanted[d])
-                level = held[d] = on_hand(stock)
+    blocks = [(columns[start:start + CHUNK], rows, perishable) for columns, rows, perishable in shelf_groups(shelf)
+              for start in range(0, len(columns), CHUNK)]
+
+    def block(cols: np.ndarray, rows: int, perishable: bool) -> None:
+        wanted, sale, prices = (values.take(cols, axis=1) for values in (demand, on_sale, price))
+        unit_cost = cost[cols]
+        margin = prices - unit_cost
+        shared = {"demand": _over_periods(wanted), "days": _over_periods(sale)}
+        start = initial[block_rows(rows, perishable, ages)].take(cols, axis=1)
+        for plan, out in zip(plans, totals, strict=True):
+            ordered, sold, expired, held = _days(plan(cols), up_to, start.copy(), perishable, wanted, sale)
             lost = wanted - sold
-            margin = prices - unit_cost
             part = {
-                "ordered": ordered, "sold": sold, "lost": lost, "waste": expired, "demand": wanted,
-                "revenue": sold * prices, "margin": sold * margin, "lost_margin": lost * np.maximum(margin, 0),
+                "ordered": ordered, "sold": sold, "lost": lost, "waste": expired, "revenue": sold * prices,
+                "margin": sold * margin, "lost_margin": lost * np.maximum(margin, 0),
                 "waste_cost": expired * unit_cost, "holding_cost": held * unit_cost * holding,
-                "stockout_days": sale & (lost > 1e-9), "days": sale}
+                "stockout_days": sale & (lost > 1e-9)}
             for key, values in part.items():
-                totals[key][cols] = _over_periods(values)
+                out[key][cols] = _over_periods(values)
+            for key, values in shared.items():
+                out[key][cols] = values
+
+    if threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda args: block(*args), blocks))
+    else:
+        for args in blocks:
+            block(*args)
     return totals
 
 
+def _days(plan: np.ndarray, up_to: bool, stock: np.ndarray, perishable: bool, wanted: np.ndarray, sale: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One block's periods, one after the other: the units ordered, sold, thrown away and
+    on hand after each (periods, columns)."""
+    ordered, sold, expired, held = (np.empty(wanted.shape) for _ in range(4))
+    level = on_hand(stock)
+    for d in range(len(wanted)):
+        order = np.maximum(np.ceil(plan[d] - level - 1e-9), 0.0) if up_to else plan[d]
+        ordered[d] = np.where(sale[d], order, 0.0)
+        sold[d], expired[d] = sell_and_age(stock, perishable, ordered[d], wanted[d])
+        level = held[d] = on_hand(stock)
+    return ordered, sold, expired, held
+
+
 def _over_periods(values: np.ndarray) -> np.ndarray:
-    """Per column, the sum over the periods (rows), added period after period."""
-    if not len(values):
-        return np.zeros(values.shape[1])
-    total = values[0].astype(float)
-    for row in values[1:]:
-        total += row
-    return total
+    """Per column, the sum over the periods (rows), added period after period (numpy adds
+    the rows of a C-ordered array one after the other)."""
+    return np.add.reduce(np.ascontiguousarray(values), axis=0, dtype=float)
