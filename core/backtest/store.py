@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -185,14 +186,17 @@ def run_forecasts(warehouse: Warehouse, run_id: str, series_id: str | None = Non
         "WHERE run_id = ? AND unique_id = ? ORDER BY model, cutoff, ds", [run_id, series_id])
 
 
-def run_forecast_rows(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
-    """``run_forecasts`` of a whole run as a national chain's money impact reads them: the same
-    rows and columns, through Arrow, with the series and the models as categoricals
-    (``Warehouse.query_rows``; 0.9 s instead of 1.6 for 2.4 million rows), ordered by model
-    (within a model, as stored)."""
+def run_forecast_rows(warehouse: Warehouse, run_id: str, models: Sequence[str] | None = None) -> pd.DataFrame:
+    """``run_forecasts`` of a whole run (of ``models`` only, when given) as a national chain's
+    money and decision read them: the same rows and columns, through Arrow, with the series
+    and the models as categoricals (``Warehouse.query_rows``: 0.3 s instead of 1.6 for 2.4
+    million rows), ordered by model (within a model, as stored)."""
+    where, params = "run_id = ?", [run_id]
+    if models is not None:
+        where, params = where + " AND list_contains(?, model)", [*params, list(models)]
     return warehouse.query_rows(
-        "SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts WHERE run_id = ? "
-        "ORDER BY model", [run_id], text_as_category=True)
+        f"SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts WHERE {where} "
+        "ORDER BY model", params, text_as_category=True)
 
 
 def run_excluded(warehouse: Warehouse, run_id: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ what they need from the warehouse and writes the result back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
@@ -24,6 +25,7 @@ from core.decision.verdict import (
     evaluate_decision,
     ladder_pick,
     run_evidence,
+    tested_models,
 )
 from core.forecast.registry import MODELS, is_external, model_info
 from core.i18n import M_, SOURCE, Msg, _, render, using
@@ -71,16 +73,15 @@ def criteria_moved(warehouse: Warehouse, project_id: str, run: runs.RunInfo) -> 
 
 
 def _stored_result(warehouse: Warehouse, run_id: str) -> BacktestResult:
-    """The stored run as the decision reads it: ``runs.load_result`` but for the metrics per
-    series, which no part of the decision reads (a national chain's run holds millions:
-    ``runs.run_view`` leaves them out), its forecasts read once for the money and the
-    evidence (``runs.run_forecast_rows``)."""
+    """The stored run as the decision reads it: ``runs.load_result`` without its forecasts
+    (``decide`` reads those it needs) nor its metrics per series, which no part of the
+    decision reads (a national chain's run holds millions: ``runs.run_view`` leaves them out)."""
     view = runs.run_view(warehouse, run_id)
     info = view.info
     return BacktestResult(
         config=info.config, data_name=info.dataset_name, dataset_id=info.dataset_id, fingerprint=info.fingerprint,
-        code_version=info.code_version, freq=info.freq, n_series=info.n_series,
-        forecasts=runs.run_forecast_rows(warehouse, run_id), metrics=view.metrics,
+        code_version=info.code_version, freq=info.freq, n_series=info.n_series, forecasts=pd.DataFrame(),
+        metrics=view.metrics,
         timings=tuple(ModelTiming(r.model, pd.Timestamp(r.cutoff), float(r.seconds), int(r.series))
                       for r in view.timings.itertuples()),
         cutoffs=runs.run_cutoffs(warehouse, run_id), wall_seconds=info.wall_seconds,
@@ -117,16 +118,22 @@ def decide(
         raise DecisionError(M_("Project '{name}' has no problem definition yet: write one, with its GO/NO-GO "
                                "criteria, on the Problem definition page before evaluating a run.", name=project.name))
     report(0.0, _("Reading the run"))
-    result = _stored_result(warehouse, run_id)
-    impact = run_impact(warehouse, run_id, config, forecasts=result.forecasts,
-                        on_progress=lambda share, text: report(0.1 + 0.7 * share, text))
+    impact = run_impact(warehouse, run_id, config, on_progress=lambda share, text: report(0.05 + 0.75 * share, text))
     report(0.85, _("Testing significance and stability"))
     dataset = impact.dataset
-    evidence = run_evidence(impact.run, result, has_stockouts=impact.data.stockout is not None,
-                            generated=_generated(dataset.spec.source), exog_known=impact.data.exog_known)
+    evidence = run_evidence(impact.run, _stored_result(warehouse, run_id),
+                            has_stockouts=impact.data.stockout is not None, generated=_generated(dataset.spec.source),
+                            exog_known=impact.data.exog_known)
     stated = external.effort_weeks(warehouse, run_id)
     if stated:  # forecasts made elsewhere: the effort their maker stated is their cost on the decision's ladder
         evidence.leaderboard["effort_weeks"] = evidence.leaderboard["model"].map(stated)
+    # The significance tests read the forecasts of the model the verdict takes and of its baselines: those the money
+    # read, or only theirs when the money was kept with the run.
+    forecasts = impact.forecasts
+    if forecasts is None:
+        chosen = model or ladder_pick(impact.impact, evidence.leaderboard, latest.definition).model
+        forecasts = runs.run_forecast_rows(warehouse, run_id, tested_models(chosen))
+    evidence = replace(evidence, forecasts=forecasts)
     moved = criteria_moved(warehouse, project_id, impact.run)
     decision = evaluate_decision(DecisionInputs(
         project_id=project_id, project_name=project.name, definition_version=latest.version,

@@ -404,7 +404,7 @@ class RunEvidence:
     n_series: int
     leaderboard: pd.DataFrame  # one row per model: metrics, seconds, rung
     metrics: pd.DataFrame  # long: level, group, model, metric, value
-    forecasts: pd.DataFrame  # long: unique_id, ds, cutoff, step, actual, model, forecast
+    forecasts: pd.DataFrame  # long: unique_id, ds, cutoff, step, actual, model, forecast (``tested_models``' at least)
     has_stockouts: bool
     generated_data: bool
     exog_known: tuple[str, ...] = ()
@@ -1505,6 +1505,12 @@ def _source(metric: str, model: str, impact: ImpactResult) -> Msg:
     if metric == "stockout_rate":
         return M_("(From the money impact's shelf simulation.)")
     return M_("(From the backtest over every fold and series.)")
+
+
+def tested_models(model: str) -> tuple[str, ...]:
+    """The models whose forecasts the decision's significance tests read (``RunEvidence.forecasts``
+    needs no other): ``model`` and the baselines it is tested against."""
+    return (model, *(base for base in MODEL_BASELINES if base != model))
 
 
 def _significance(model: str, run: RunEvidence) -> list[dict]:

@@ -33,6 +33,7 @@ from core.money.impact import (
     RecordedOrders,
     money_impact,
 )
+from core.money.store import impact_key, impacts_stored, load_impact, save_impact
 from core.warehouse import Dataset, Warehouse
 from core.warehouse.store import quote
 
@@ -41,8 +42,9 @@ from core.warehouse.store import quote
 class RunImpact:
     run: runs.RunInfo
     dataset: Dataset
-    data: BacktestData  # the run's series as the money read them: the days the folds price (``_recent_frame``)
+    data: BacktestData  # the run's series as the money read them (``_recent_frame``; no rows when it was stored)
     impact: ImpactResult
+    forecasts: pd.DataFrame | None = None  # the run's forecasts as read here (None: the impact was stored)
 
 
 def _run_dataset(warehouse: Warehouse, run: runs.RunInfo) -> Dataset:
@@ -59,21 +61,33 @@ def _run_dataset(warehouse: Warehouse, run: runs.RunInfo) -> Dataset:
 
 def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactConfig(),
                on_progress: Progress | None = None, forecasts: pd.DataFrame | None = None) -> RunImpact:
-    """The money impact of every model of a stored run (``forecasts``: the run's, when
-    the caller has already read them)."""
+    """The money impact of every model of a stored run (``forecasts``: the run's, or some of
+    them, when the caller has already read them).
+
+    The impact of the whole run is kept with it (``core.money.store``) where the warehouse's
+    schema has the table for it, and read back as long as nothing it is made from changed."""
     run = runs.get_run(warehouse, run_id)
     dataset = _run_dataset(warehouse, run)
-    if forecasts is None:
-        forecasts = runs.run_forecast_rows(warehouse, run_id)
+    items = warehouse.side_table(dataset, "items")
+    key = impact_key(warehouse, run_id, dataset, config, items) if (
+        forecasts is None and impacts_stored(warehouse)) else None
+    if key is not None:
+        stored = load_impact(warehouse, run_id, key)
+        if stored is not None:
+            return RunImpact(run=run, dataset=dataset, data=_described(dataset, run.scope, _empty_frame(dataset)),
+                             impact=stored)
+    read = runs.run_forecast_rows(warehouse, run_id) if forecasts is None else forecasts
     # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
-    data, recorded = _impact_data(warehouse, dataset, run.scope, forecasts, config)
+    data, recorded = _impact_data(warehouse, dataset, run.scope, read, config)
     # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
-    dates = pd.to_datetime(forecasts[DATE])
+    dates = pd.to_datetime(read[DATE])
     total = sum(target_total(warehouse, dataset, days.min(), days.max())
-                for _, days in dates.groupby(forecasts[CUTOFF], observed=True)) if not forecasts.empty else None
-    impact = money_impact(forecasts, data, config, items=warehouse.side_table(dataset, "items"),
-                          dataset_sales=total, on_progress=on_progress, recorded=recorded)
-    return RunImpact(run=run, dataset=dataset, data=data, impact=impact)
+                for _, days in dates.groupby(read[CUTOFF], observed=True)) if not read.empty else None
+    impact = money_impact(read, data, config, items=items, dataset_sales=total, on_progress=on_progress,
+                          recorded=recorded)
+    if key is not None:
+        save_impact(warehouse, run_id, key, impact)
+    return RunImpact(run=run, dataset=dataset, data=data, impact=impact, forecasts=read)
 
 
 # ---------------------------------------------------------------------------------
@@ -91,14 +105,24 @@ def _impact_data(warehouse: Warehouse, dataset: Dataset, scope: dict, forecasts:
     days = _dates(warehouse, dataset, where, series)
     frame = _recent_frame(warehouse, dataset, where, _first_needed(days, dates, dataset.freq.season_length),
                           dates.max() if len(dates) else days.max())
-    data = BacktestData(frame=frame, freq=dataset.freq, name=dataset.name, keys=spec.keys,
-                        attributes=spec.attributes, exog_known=spec.exog_known, orders=spec.orders,
-                        stockout=spec.stockout, dataset_id=dataset.dataset_id,
-                        scope={k: tuple(v) for k, v in (scope or {}).items() if v})
+    data = _described(dataset, scope, frame)
     if not spec.orders or config.money_model == ERRORS or forecasts.empty:
         return data, None
     last_start = dates.groupby(forecasts[CUTOFF], observed=True).min().max()  # the latest fold's first day
     return data, _recorded_orders(warehouse, dataset, where, series, days[days <= last_start])
+
+
+def _described(dataset: Dataset, scope: dict, frame: pd.DataFrame) -> BacktestData:
+    """``frame`` (rows of the dataset's series in ``scope``) with the roles of its columns."""
+    spec = dataset.spec
+    return BacktestData(frame=frame, freq=dataset.freq, name=dataset.name, keys=spec.keys, attributes=spec.attributes,
+                        exog_known=spec.exog_known, orders=spec.orders, stockout=spec.stockout,
+                        dataset_id=dataset.dataset_id, scope={k: tuple(v) for k, v in (scope or {}).items() if v})
+
+
+def _empty_frame(dataset: Dataset) -> pd.DataFrame:
+    """No row of the dataset, with its columns."""
+    return pd.DataFrame(columns=[SERIES_ID, *(c for c, _ in dataset.spec.roles())])
 
 
 def _among(series: pd.Index) -> tuple[str, list]:
