@@ -235,7 +235,8 @@ class BacktestResult:
 class FoldParts:
     """What the models made over the folds, before scoring: ``scored`` (unique_id, ds,
     cutoff, step, actual, scale_mase, scale_rmsse, segment-free; model, forecast; one row
-    per series, date, fold and model), the models' timings, the series each fold left out
+    per series, date, fold and model; ``forecast_folds`` keeps only the rows with an actual,
+    the only ones scored), the models' timings, the series each fold left out
     and the series each model left to a rule (``core.backtest.accounting`` shapes)."""
 
     scored: pd.DataFrame
@@ -324,6 +325,11 @@ def forecast_folds(
             continue
         task, base, left_out = fold_task(data, config, cutoff, spans)
         excluded.append(left_out)
+        # Only rows with an actual are scored (a series that ended inside the horizon has none):
+        # dropped here, once per fold, not from the stacked rows of every model afterwards.
+        with_actual = base[ACTUAL].notna().to_numpy()
+        if not with_actual.all():
+            base = base.loc[with_actual].reset_index(drop=True)
         for m, model in enumerate(models):
             if should_stop is not None and should_stop():
                 raise BacktestCancelled(M_("The backtest was stopped; nothing was stored."))
@@ -350,7 +356,7 @@ def forecast_folds(
             seconds = time.perf_counter() - tic + task.take_charged_seconds()
             timings.append(ModelTiming(model.alias, cutoff, seconds, len(task.series_ids)))
             fallbacks.append(accounting.fallback_rows(model.alias, cutoff, fell_back))
-            scored_parts.append((base, model.alias, forecast[FORECAST].to_numpy()))
+            scored_parts.append((base, model.alias, forecast[FORECAST].to_numpy()[with_actual]))
         del task, base  # before the next fold's task is made: two folds' histories at once would not fit a national chain
     fallbacks = [f for f in fallbacks if f is not None]
     excluded = [e for e in excluded if not e.empty]
@@ -501,6 +507,21 @@ def _pair_column(first: pd.Series, second: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(mapping[pairs], categories=pd.Index(labels[order], dtype="str"))
 
 
+def _series_pairs(scored: pd.DataFrame, pair: tuple[str, str]) -> pd.Categorical:
+    """``_pair_column`` of each row of ``scored`` (``unique_id`` a categorical), made once per
+    series and taken by the rows' series codes: the segments are the series' own, and a
+    national chain has 50,000 series but 24 million scored rows."""
+    codes = scored[SERIES_ID].cat.codes.to_numpy()
+    at = np.full(len(scored[SERIES_ID].cat.categories) + 1, -1, dtype=np.int64)
+    at[codes] = np.arange(len(codes))  # a row of each series (any: its segments are the series')
+    present = np.flatnonzero(at[:-1] >= 0)
+    per_series = _pair_column(scored[pair[0]].iloc[at[present]].reset_index(drop=True),
+                              scored[pair[1]].iloc[at[present]].reset_index(drop=True))
+    of_code = np.full(len(at), -1, dtype=np.int64)
+    of_code[present] = per_series.codes
+    return pd.Categorical.from_codes(of_code[codes], categories=per_series.categories)
+
+
 MIN_SEGMENT_SERIES = 5  # series a segment value needs to pool errors of its own (else: every series' pool)
 
 
@@ -556,7 +577,7 @@ def _all_metrics(scored: pd.DataFrame, segments: tuple[str, ...], pair: tuple[st
     levels |= {f"segment:{column}": [column] for column in segments}
     if pair:
         name = f"{pair[0]}{PAIR_SEP}{pair[1]}"
-        scored[name] = _pair_column(scored[pair[0]], scored[pair[1]])
+        scored[name] = _series_pairs(scored, pair)
         levels[f"pair:{name}"] = [name]
     calibration = [level for level in levels if level == "overall" or level.startswith("segment:")]
     # One model at a time: every group of every level is one model's, and so are its conformal
