@@ -92,13 +92,19 @@ def left_align(panel: Panel, max_history: int | None) -> tuple[np.ndarray, np.nd
     width = panel.values.shape[1]
     lengths = np.minimum(panel.lengths, max_history or width).astype(int)
     t = np.arange(max(int(lengths.max(initial=0)), 1))
-    inside = t[None, :] < lengths[:, None]
+    outside = t[None, :] >= lengths[:, None]
     columns = np.clip(width - lengths[:, None] + t[None, :], 0, max(width - 1, 0))
-    rows = np.take_along_axis(panel.values, columns, axis=1) if width else np.full(inside.shape, np.nan)
-    rows = pd.DataFrame(np.where(inside, rows, np.nan).T).ffill().fillna(0.0).to_numpy()
-    # a series with no value at all (never given by make_task) is one zero
-    lengths = np.maximum(lengths, 1)
-    return np.where(t[:, None] < lengths[None, :], rows, np.nan), lengths
+    rows = np.take_along_axis(panel.values, columns, axis=1) if width else np.full(outside.shape, np.nan)
+    del columns
+    rows[outside] = np.nan
+    empty = lengths == 0  # a series with no value at all (never given by make_task) is one zero
+    if np.count_nonzero(np.isnan(rows)) > np.count_nonzero(outside):  # a missing value inside a series
+        rows = pd.DataFrame(rows.T).ffill().fillna(0.0).to_numpy(copy=True).T
+        rows[outside] = np.nan
+    rows[empty, 0] = 0.0
+    # without the missing values to carry (the usual case), no copy but the last: on a national
+    # chain each of these (series x two years) matrices is 150 MB per block of series
+    return np.ascontiguousarray(rows.T), np.maximum(lengths, 1)
 
 
 def once_per_task(model: LocalForecaster, panel: Panel, steps: int, task: ForecastTask,
