@@ -23,7 +23,8 @@ from core.money.impact import (
     choose_levels,
     money_impact,
 )
-from core.money.shelf import Shelf
+from core.money import shelf as shelf_module
+from core.money.shelf import TOTALS, Shelf, replay
 
 
 def shelf(life: int) -> Shelf:
@@ -56,6 +57,70 @@ def test_goods_that_keep_never_expire():
     for _ in range(30):
         day(s, 0, 0)
     assert s.on_hand[0] == 8
+
+
+def dense_day(stock: np.ndarray, life: np.ndarray, order: np.ndarray, demand: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The shelf as it was first written, for reference: every column carries every age
+    (columns x (ages + 1), the last column units that never expire), one period."""
+    perishable, ages = life > 0, stock.shape[1] - 1
+    stock[:, 0] += np.where(perishable, order, 0)
+    stock[:, -1] += np.where(perishable, 0, order)
+    queue = stock[:, ::-1]
+    ahead = np.cumsum(queue, axis=1)
+    sold = np.minimum(demand, ahead[:, -1])
+    ahead -= queue
+    stock -= np.clip(sold[:, None] - ahead, 0.0, queue)[:, ::-1]
+    expired = np.zeros(len(order))
+    if ages:
+        dies = perishable[:, None] & (np.arange(1, ages + 1)[None, :] >= life[:, None])
+        expired = (stock[:, :ages] * dies).sum(axis=1)
+        aged = np.where(dies, 0.0, stock[:, :ages])
+        stock[:, 1:ages] = aged[:, :-1]
+        stock[:, 0] = 0.0
+    return sold, expired
+
+
+def test_the_shelf_in_blocks_of_one_shelf_life_is_the_dense_shelf_to_the_last_bit(monkeypatch):
+    """Shelf lives mixed (up to 6 days and never expiring), fractional demand (stockout days
+    lifted), small blocks on two threads: every policy's totals, and the stock day by day,
+    equal the dense shelf's exactly."""
+    monkeypatch.setattr(shelf_module, "CHUNK", 64)
+    rng = np.random.default_rng(7)
+    n, steps = 700, 21
+    life = rng.integers(0, 7, n)
+    ages = int(life.max())
+    initial = np.where(np.arange(ages + 1)[:, None] < np.where(life > 0, life, 0)[None, :],
+                       rng.integers(0, 4, (ages + 1, n)), 0.0)
+    initial[-1] = np.where(life > 0, 0.0, rng.integers(0, 9, n))
+    demand = rng.integers(0, 15, (steps, n)) + rng.random((steps, n)) * (rng.random((steps, n)) < 0.2)
+    on_sale = rng.random((steps, n)) > 0.05
+    price, cost = rng.random((steps, n)) * 300 + 50, rng.random(n) * 100 + 20
+    targets = [rng.random((steps, n)) * scale for scale in (5, 15, 30)]
+    got = replay([lambda c, t=t: t.take(c, axis=1) for t in targets], True, initial, life, demand, on_sale, price,
+                 cost, 0.25 / 365, threads=2)
+    for target, totals in zip(targets, got, strict=True):
+        stock = initial.T.copy()
+        expected = {k: np.zeros(n) for k in TOTALS}
+        for d in range(steps):
+            order = np.where(on_sale[d], np.maximum(np.ceil(target[d] - stock.sum(axis=1) - 1e-9), 0.0), 0.0)
+            sold, expired = dense_day(stock, life, order, demand[d])
+            lost, margin = demand[d] - sold, price[d] - cost
+            for key, value in (("ordered", order), ("sold", sold), ("lost", lost), ("waste", expired),
+                               ("demand", demand[d]), ("revenue", sold * price[d]), ("margin", sold * margin),
+                               ("lost_margin", lost * np.maximum(margin, 0)), ("waste_cost", expired * cost),
+                               ("holding_cost", stock.sum(axis=1) * cost * (0.25 / 365)),
+                               ("stockout_days", on_sale[d] & (lost > 1e-9)), ("days", on_sale[d])):
+                expected[key] += value
+        for key in TOTALS:
+            assert np.array_equal(totals[key], expected[key]), key
+    # and day by day, from an empty shelf
+    dense, blocks = np.zeros((n, ages + 1)), Shelf.empty(life)
+    for d in range(steps):
+        order = rng.integers(0, 12, n).astype(float)
+        assert all(np.array_equal(a, b) for a, b in zip(dense_day(dense, life, order, demand[d]),
+                                                         blocks.day(order, demand[d]), strict=True))
+        assert np.array_equal(dense.T, blocks.stock) and np.array_equal(dense.sum(axis=1), blocks.on_hand)
 
 
 def test_stockout_days_are_lifted_above_what_sold_and_other_days_are_not():
