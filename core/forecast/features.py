@@ -331,16 +331,18 @@ def _rolling_features(
     Differences of cumulative sums (with a leading 0 column) give every window of every
     row at once; missing targets count neither in the sum nor in the count.
     """
-    known = ~np.isnan(target)
-    values = np.where(known, target, 0.0)
-    # Each running sum is written once into its place after a leading 0 column, and the sums'
-    # matrix is used again for the squares' once the means are taken: a national chain's target
-    # matrix is 300 MB, and padded copies of three running sums would triple the peak.
+    # Each running sum is made in place after a leading 0 column of one matrix, the target
+    # (missing values as 0) copied in first; the squares' sums reuse it once the means are
+    # taken. A national chain's target matrix is 300 MB: copies of the values, of their
+    # squares and padded copies of each running sum would triple the peak.
     sums = np.zeros((target.shape[0], target.shape[1] + 1))
+    inner = sums[:, 1:]
+    missing = np.isnan(target)
     counts = np.zeros(sums.shape, dtype=np.int32)
-    np.cumsum(values, axis=1, out=sums[:, 1:])
-    np.cumsum(known, axis=1, dtype=np.int32, out=counts[:, 1:])
-    del known
+    np.cumsum(~missing, axis=1, dtype=np.int32, out=counts[:, 1:])
+    np.copyto(inner, target)
+    inner[missing] = 0.0
+    np.cumsum(inner, axis=1, out=inner)
     # exclusive: the window ends at period - steps, and never past the matrix's last column
     end = np.clip(periods - steps + 1, 0, target.shape[1])
     starts = {w: np.clip(end - w, 0, None) for w in windows}
@@ -348,10 +350,12 @@ def _rolling_features(
     del counts
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = {w: (sums[series, end] - sums[series, starts[w]]) / n[w] for w in windows}
-    np.multiply(values, values, out=values)
+    np.copyto(inner, target)
+    inner[missing] = 0.0
+    del missing
+    np.multiply(inner, inner, out=inner)
+    np.cumsum(inner, axis=1, out=inner)
     squares = sums
-    np.cumsum(values, axis=1, out=squares[:, 1:])
-    del values
     features: dict[str, np.ndarray] = {}
     for w in windows:
         with np.errstate(invalid="ignore", divide="ignore"):
