@@ -12,6 +12,8 @@ left to a simple rule, with the rule and the reason.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import subprocess
 import time
@@ -358,6 +360,7 @@ def forecast_folds(
             fallbacks.append(accounting.fallback_rows(model.alias, cutoff, fell_back))
             scored_parts.append((base, model.alias, forecast[FORECAST].to_numpy()[with_actual]))
         del task, base  # before the next fold's task is made: two folds' histories at once would not fit a national chain
+        release_freed_memory()
     fallbacks = [f for f in fallbacks if f is not None]
     excluded = [e for e in excluded if not e.empty]
     return FoldParts(
@@ -380,6 +383,26 @@ def _stacked(parts: list[tuple[pd.DataFrame, str, np.ndarray]]) -> pd.DataFrame:
                                [len(base) for base, _, _ in parts])
     columns[FORECAST] = np.concatenate([values for _, _, values in parts])
     return pd.DataFrame(columns)
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give the memory a fold freed back to the operating system: glibc's allocator keeps
+    freed blocks of its heaps (one per thread that allocated) for reuse, so a national chain's
+    process grew by about 1 GB over three folds without using it. ``malloc_trim(0)`` (glibc;
+    Dask's documentation gives the same remedy for its workers) returns them; elsewhere
+    (another C library) nothing is done."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 @lru_cache(maxsize=1)
@@ -437,6 +460,7 @@ def run_backtest(
     total = len(folds) * len(config.models)
     if on_progress:
         on_progress(Progress(total, total, M_("scoring")))
+    release_freed_memory()
     scored = parts.scored
     if scored[ACTUAL].isna().any():  # a series that ended inside the horizon has nothing to score
         scored = scored[scored[ACTUAL].notna()]

@@ -176,6 +176,8 @@ def _recent_frame(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str]
         f"SELECT {', '.join(map(_sql, columns))} FROM {dataset.table_name} "
         f"WHERE {' AND '.join([*conditions, f'{DATE} BETWEEN ? AND ?'])}", [*params, *span], text_as_category=True)
     labels = _labels(dataset)
+    if not conditions and frame[SERIES_ID].nunique() == dataset.n_series:
+        return frame  # every series of the dataset has rows here
     gone = warehouse.query(
         f"SELECT {', '.join(f'any_value({_sql(c)}) AS {_sql(c)}' if c != SERIES_ID else c for c in labels)} "
         f"FROM {dataset.table_name} WHERE {' AND '.join([*conditions, f'{DATE} NOT BETWEEN ? AND ?'])} "
@@ -194,19 +196,18 @@ def _recorded_orders(warehouse: Warehouse, dataset: Dataset, where: tuple[list[s
     """The units ordered and sold per day of ``days`` (every date of the series up to the
     latest fold's first day) and series of ``series``."""
     conditions, params = where
-    among, value = _among(series)
     orders = dataset.spec.orders
+    # Every series in scope: those the run never scored (a few) are dropped here, cheaper than a join in SQL.
     rows = warehouse.query_rows(
         f"SELECT {SERIES_ID}, {DATE}, {TARGET}, {quote(orders)} FROM {dataset.table_name} "
-        f"WHERE {' AND '.join([*conditions, among, f'{DATE} <= ?'])}", [*params, *value, days.max().date()],
-        text_as_category=True)
-    codes = rows[SERIES_ID].cat.codes.to_numpy()
-    column = series.get_indexer(rows[SERIES_ID].cat.categories)[codes]
-    row = _day_positions(days, rows[DATE])
+        f"WHERE {' AND '.join([*conditions, f'{DATE} <= ?'])}", [*params, days.max().date()], text_as_category=True)
+    column = series.get_indexer(rows[SERIES_ID].cat.categories)[rows[SERIES_ID].cat.codes.to_numpy()]
+    kept = column >= 0
+    column, row = column[kept], _day_positions(days, rows.loc[kept, DATE])
 
     def pivot(values: pd.Series) -> np.ndarray:
         out = np.zeros((len(days), len(series)))
-        out[row, column] = np.nan_to_num(values.to_numpy(dtype=float, na_value=np.nan))
+        out[row, column] = np.nan_to_num(values.to_numpy(dtype=float, na_value=np.nan)[kept])
         return out
 
     return RecordedOrders(days=days, series=series, orders=pivot(rows[orders]), sales=pivot(rows[TARGET]))
