@@ -185,10 +185,13 @@ def _recent_frame(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str]
     gone = gone[~gone[SERIES_ID].isin(frame[SERIES_ID].unique())]
     if gone.empty:
         return frame
-    text = {c: object for c in labels if isinstance(frame[c].dtype, pd.CategoricalDtype)}
     gone = gone.reindex(columns=frame.columns).astype({DATE: frame[DATE].dtype})
-    whole = pd.concat([frame.astype(text), gone.astype(text)], ignore_index=True)
-    return whole.astype({c: "category" for c in text})
+    for column in labels:  # the text as categoricals of both parts' values, sorted, so that they stack as such
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            values = frame[column].cat.categories.union(pd.Index(gone[column].dropna().unique()))
+            frame[column] = frame[column].cat.set_categories(values)
+            gone[column] = pd.Categorical(gone[column], categories=values)
+    return pd.concat([frame, gone], ignore_index=True)
 
 
 def _recorded_orders(warehouse: Warehouse, dataset: Dataset, where: tuple[list[str], list], series: pd.Index,
