@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.backtest.engine import BacktestConfig, BacktestData, ModelSpec, Progress, run_backtest  # noqa: E402
@@ -35,6 +37,9 @@ def chain_data(stores: int, items: int, years: int) -> BacktestData:
     sales = generate_chain(DemoConfig(stores=stores, items=items, years=years, end_date=REFERENCE_END_DATE)).sales
     sales.insert(0, SERIES_ID, sales["store_id"].astype(str) + "/" + sales["item_id"].astype(str))
     sales = sales.sort_values([SERIES_ID, DATE]).reset_index(drop=True)
+    # text as the warehouse gives it to a backtest: categoricals with sorted categories
+    text = [c for c in sales.columns if pd.api.types.is_string_dtype(sales[c]) or isinstance(sales[c].dtype, pd.CategoricalDtype)]
+    sales = sales.astype({c: pd.CategoricalDtype(sorted(sales[c].dropna().unique())) for c in text})
     return BacktestData(frame=sales, freq=Freq.DAILY, name="bench", keys=("store_id", "item_id"),
                         attributes=("region", "category"), exog_known=("price", "promo", "holiday"),
                         orders="ordered", stockout="stockout")
@@ -49,7 +54,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--models", default=",".join(DEFAULT_LADDER))
     parser.add_argument("--lgbm-train-periods", type=int, default=None,
-                        help="LightGBM's max_train_periods; 120 keeps a 50,000-series chain in memory")
+                        help="LightGBM's max_train_periods (default: a year of daily history)")
     args = parser.parse_args()
 
     data = chain_data(args.stores, args.items, args.years)

@@ -86,7 +86,7 @@ def main() -> int:
     parser.add_argument("--shards", default=None,
                         help="shards, or several comma-separated (one cluster run each); default: the cluster's threads")
     parser.add_argument("--lgbm-train-periods", type=int, default=None,
-                        help="LightGBM's max_train_periods; 120 keeps a 50,000-series chain in memory")
+                        help="LightGBM's max_train_periods (default: a year of daily history)")
     parser.add_argument("--seed-noise", action="store_true", help="also run locally with seed 1 (see above)")
     args = parser.parse_args()
 
