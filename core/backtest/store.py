@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core import fmt
@@ -188,15 +189,22 @@ def run_forecasts(warehouse: Warehouse, run_id: str, series_id: str | None = Non
 
 def run_forecast_rows(warehouse: Warehouse, run_id: str, models: Sequence[str] | None = None) -> pd.DataFrame:
     """``run_forecasts`` of a whole run (of ``models`` only, when given) as a national chain's
-    money and decision read them: the same rows and columns, through Arrow, with the series
-    and the models as categoricals (``Warehouse.query_rows``: 0.3 s instead of 1.6 for 2.4
-    million rows), ordered by model (within a model, as stored)."""
-    where, params = "run_id = ?", [run_id]
-    if models is not None:
-        where, params = where + " AND list_contains(?, model)", [*params, list(models)]
-    return warehouse.query_rows(
-        f"SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts WHERE {where} "
-        "ORDER BY model", params, text_as_category=True)
+    money and decision read them: the same rows and columns, through Arrow with the series
+    and the models as categoricals (``Warehouse.query_rows``), model after model (sorted), a
+    model's rows in the order they were stored — no sort of millions of rows, the same order
+    at every read, and never more than one model's rows in flight."""
+    from pandas.api.types import union_categoricals
+    stored = warehouse.query("SELECT DISTINCT model FROM run_forecasts WHERE run_id = ? ORDER BY model",
+                             [run_id])["model"].tolist()
+    parts = [warehouse.query_rows("SELECT unique_id, ds, cutoff, step, actual, model, forecast FROM run_forecasts "
+                                  "WHERE run_id = ? AND model = ?", [run_id, model], text_as_category=True)
+             for model in stored if models is None or model in models]
+    if len(parts) < 2:
+        return parts[0] if parts else run_forecasts(warehouse, run_id).iloc[:0]
+    return pd.DataFrame({
+        column: union_categoricals([part[column] for part in parts], sort_categories=True)
+        if isinstance(parts[0][column].dtype, pd.CategoricalDtype) else
+        np.concatenate([part[column].to_numpy() for part in parts]) for column in parts[0].columns})
 
 
 def run_excluded(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
