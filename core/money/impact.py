@@ -1083,10 +1083,10 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
     steps = folds.demand.shape[0]
     first_step = int(forecasts[STEP].min())
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
-    wide = {m: _wide(forecasts[forecasts[MODEL] == m], folds.columns, steps, first_step) for m in models}
+    by_model = {m: forecasts[forecasts[MODEL] == m] for m in models}
+    wide = {m: _wide(rows, folds.columns, steps, first_step) for m, rows in by_model.items()}
     levels = tuple(sorted(levels))
-    offsets, notes = (_quantile_offsets(forecasts[forecasts[MODEL] != PRACTICE], data, folds.columns, levels)
-                      if quantiles else ({}, ()))
+    offsets, notes = _quantile_offsets(by_model, data, folds.columns, levels) if quantiles else ({}, ())
     return _Simulation(folds=folds, economics=economics, history=history, series=series, initial=initial, wide=wide,
                        errors=_error_scale(forecasts, folds.columns), holding=config.economics.holding_rate /
                        periods_per_year, periods_per_year=periods_per_year, offset_levels=levels, offsets=offsets,
@@ -1126,15 +1126,13 @@ def _column_of(cutoffs: pd.Series, series: pd.Series, columns: pd.MultiIndex) ->
     return np.where(found, grid[np.maximum(fold, 0), np.maximum(at, 0)], -1)
 
 
-def _scored_columns(forecasts: pd.DataFrame, models: list[str], columns: pd.MultiIndex) -> np.ndarray:
-    """(models, columns): True where the model has an error (an actual and a forecast) in
-    the column's fold and series."""
-    scored = forecasts[forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()]
-    model = _positions(scored[MODEL], pd.Index(models))
-    col = _column_of(scored[CUTOFF], scored[SERIES_ID], columns)
-    kept = (model >= 0) & (col >= 0)
-    out = np.zeros((len(models), len(columns)), dtype=bool)
-    out[model[kept], col[kept]] = True
+def _scored_columns(rows: pd.DataFrame, columns: pd.MultiIndex) -> np.ndarray:
+    """(columns,): True where ``rows`` (one model's forecasts) have an error (an actual and a
+    forecast) in the column's fold and series."""
+    scored = (rows[ACTUAL].notna() & rows[FORECAST].notna()).to_numpy()
+    col = _column_of(rows[CUTOFF], rows[SERIES_ID], columns)[scored]
+    out = np.zeros(len(columns), dtype=bool)
+    out[col[col >= 0]] = True
     return out
 
 
@@ -1148,12 +1146,12 @@ def segment_of(data: BacktestData) -> pd.Series | None:
     return None if segments is None else segments.where(segments.isna(), segments.astype(str))
 
 
-def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.MultiIndex,
+def _quantile_offsets(by_model: dict[str, pd.DataFrame], data: BacktestData, columns: pd.MultiIndex,
                       levels: tuple[float, ...]) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
-    """Per model, (levels, columns) offsets to add to the forecast for the model's own
-    quantile at each level, from its errors in the other folds (cross-conformal,
-    ``core.backtest.quantiles.conformal_offsets``; a series with too few errors of its
-    own borrows its segment's, ``segment_of``).
+    """Per model (``by_model``: each model's forecasts), (levels, columns) offsets to add to
+    the forecast for the model's own quantile at each level, from its errors in the other
+    folds (cross-conformal, ``core.backtest.quantiles.conformal_offsets``; a series with too
+    few errors of its own borrows its segment's, ``segment_of``).
 
     As the normal rule's RMSE does (``_error_scale``), a run of one fold, or a series
     scored in one fold only, falls back to the fold's own errors (in sample: an optimistic
@@ -1161,52 +1159,55 @@ def _quantile_offsets(forecasts: pd.DataFrame, data: BacktestData, columns: pd.M
     every series has no quantile: its offset stays NaN ("not available"), the per-item
     choice leaves it out (``choose_levels``), a fixed service level there is refused
     (``money_impact``) and the notes name it. Offsets never decrease in the level
-    (``quantiles.non_crossing``)."""
+    (``quantiles.non_crossing``). Made model by model: each model's errors are pooled on
+    their own anyway, and a national chain's 25 million rows are never grouped at once."""
     from core.backtest.quantiles import conformal_offsets, future_offsets, non_crossing
-    if forecasts.empty:
+    if not by_model:
         return {}, ()
     segments = segment_of(data)
-    found = conformal_offsets(forecasts, levels, segments, out_of_fold=True)
-    found = found[found["offset"].notna()]
-    models = sorted(set(forecasts[MODEL].unique()))
+    models = sorted(by_model)
     table = np.full((len(models), len(levels), len(columns)), np.nan)
     wanted = np.round(np.asarray(levels, dtype=float), 9)
 
-    def located(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each row's model and level: positions in ``models`` and ``levels`` (-1: neither)."""
-        model = _positions(rows[MODEL], pd.Index(models))
+    def located(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's level (a position in ``levels``, -1: none of them) and offset."""
         level = np.round(rows["level"].to_numpy(dtype=float), 9)
         row = np.minimum(np.searchsorted(wanted, level), len(wanted) - 1)
-        return model, np.where(wanted[row] == level, row, -1), rows["offset"].to_numpy(dtype=float)
+        return np.where(wanted[row] == level, row, -1), rows["offset"].to_numpy(dtype=float)
 
-    model, row, values = located(found)
-    col = _column_of(found[CUTOFF], found[SERIES_ID], columns)
-    kept = (model >= 0) & (col >= 0) & (row >= 0)
-    table[model[kept], row[kept], col[kept]] = values[kept]
-    if np.isnan(table).any():
-        # A fold's own errors where no other fold has any: the offsets from every fold's errors (in sample,
-        # the same for each fold: ``conformal_offsets(out_of_fold=False)`` without making them once a fold),
-        # for the folds where the model scored the series.
-        own = future_offsets(forecasts, levels, segments)
-        own = own[own["offset"].notna()]
-        series = columns.levels[1]
-        model, row, values = located(own)
-        at = _positions(own[SERIES_ID], series)
-        kept = (model >= 0) & (row >= 0) & (at >= 0)
-        spread = np.full((len(models), len(levels), len(series)), np.nan)
-        spread[model[kept], row[kept], at[kept]] = values[kept]
-        spread = np.where(_scored_columns(forecasts, models, columns)[:, None, :], spread[:, :, columns.codes[1]],
-                          np.nan)
-        table = np.where(np.isnan(table), spread, table)
+    found = []
+    for i, model in enumerate(models):
+        mine = conformal_offsets(by_model[model], levels, segments, out_of_fold=True)
+        mine = mine[mine["offset"].notna()]
+        found.append(mine)
+        row, values = located(mine)
+        col = _column_of(mine[CUTOFF], mine[SERIES_ID], columns)
+        kept = (col >= 0) & (row >= 0)
+        table[i, row[kept], col[kept]] = values[kept]
+        if np.isnan(table[i]).any():
+            # A fold's own errors where no other fold has any: the offsets from every fold's errors (in sample,
+            # the same for each fold: ``conformal_offsets(out_of_fold=False)`` without making them once a fold),
+            # for the folds where the model scored the series.
+            own = future_offsets(by_model[model], levels, segments)
+            own = own[own["offset"].notna()]
+            series = columns.levels[1]
+            row, values = located(own)
+            at = _positions(own[SERIES_ID], series)
+            kept = (row >= 0) & (at >= 0)
+            spread = np.full((len(levels), len(series)), np.nan)
+            spread[row[kept], at[kept]] = values[kept]
+            spread = np.where(_scored_columns(by_model[model], columns)[None, :], spread[:, columns.codes[1]], np.nan)
+            table[i] = np.where(np.isnan(table[i]), spread, table[i])
     # The in-sample fill may cross the out-of-fold levels: widen again (core.backtest.quantiles.non_crossing).
     table = non_crossing(table, levels, axis=1)
     # NaN stays: "level not available" (too few errors even pooled over every series), never an offset of 0.
+    found = pd.concat(found, ignore_index=True)
     return {m: table[i] for i, m in enumerate(models)}, _basis_notes(found) + _missing_notes(table, models, levels,
-                                                                                               forecasts)
+                                                                                               by_model)
 
 
-def _missing_notes(table: np.ndarray, models: list[str], levels: tuple[float, ...], forecasts: pd.DataFrame
-                   ) -> tuple[Msg, ...]:
+def _missing_notes(table: np.ndarray, models: list[str], levels: tuple[float, ...],
+                   by_model: dict[str, pd.DataFrame]) -> tuple[Msg, ...]:
     """Per model, the levels with no quantile for some (fold, series) (``table`` is (models,
     levels, columns) with NaN there), with the highest level its errors support (facts)."""
     notes = []
@@ -1216,7 +1217,7 @@ def _missing_notes(table: np.ndarray, models: list[str], levels: tuple[float, ..
             notes.append(M_("{model} has no {levels} quantile for some items: {supported}. Those levels are left "
                             "out of each item's choice of level under the quantile rule.",
                             model=Fmt("model_name", model), levels=", ".join(level_text(v) for v in missing),
-                            supported=supported_level_words(forecasts, model)))
+                            supported=supported_level_words(by_model[model], model)))
     return tuple(notes)
 
 
