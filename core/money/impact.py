@@ -988,8 +988,12 @@ def _baseline_label(freq: Freq, money_model: str, has_orders: bool) -> Msg:
 
 def _scored_in_one_fold(forecasts: pd.DataFrame) -> int:
     """Series whose forecasts have an actual in exactly one fold (cutoff)."""
-    scored = forecasts[forecasts[ACTUAL].notna() & (forecasts[MODEL] != PRACTICE)]
-    return int((scored.groupby(SERIES_ID, observed=True)[CUTOFF].nunique() == 1).sum())
+    scored = (forecasts[ACTUAL].notna() & (forecasts[MODEL] != PRACTICE)).to_numpy()
+    series, names = _codes(forecasts[SERIES_ID])
+    fold, cutoffs = _codes(forecasts[CUTOFF])
+    seen = np.zeros((len(names), len(cutoffs)), dtype=bool)
+    seen[series[scored], fold[scored]] = True
+    return int((seen.sum(axis=1) == 1).sum())
 
 
 # ImpactResult.ordering_rules: per model, yearly money at the chosen level under each rule (savings against the
@@ -1083,7 +1087,7 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
     steps = folds.demand.shape[0]
     first_step = int(forecasts[STEP].min())
     models = [m for m in forecasts[MODEL].unique() if m != PRACTICE]
-    by_model = {m: forecasts[forecasts[MODEL] == m] for m in models}
+    by_model = _by_model(forecasts, models)
     wide = {m: _wide(rows, folds.columns, steps, first_step) for m, rows in by_model.items()}
     levels = tuple(sorted(levels))
     offsets, notes = _quantile_offsets(by_model, data, folds.columns, levels) if quantiles else ({}, ())
@@ -1091,6 +1095,17 @@ def _simulation(forecasts: pd.DataFrame, data: BacktestData, config: ImpactConfi
                        errors=_error_scale(forecasts, folds.columns), holding=config.economics.holding_rate /
                        periods_per_year, periods_per_year=periods_per_year, offset_levels=levels, offsets=offsets,
                        offset_notes=notes)
+
+
+def _by_model(forecasts: pd.DataFrame, models: list[str]) -> dict[str, pd.DataFrame]:
+    """Each model's rows of ``forecasts``: slices where the rows come model by model
+    (``core.backtest.store.run_forecast_rows``), no copy of a national chain's millions."""
+    model, names = _codes(forecasts[MODEL])
+    if len(model) and isinstance(forecasts[MODEL].dtype, pd.CategoricalDtype) and bool(np.all(model[1:] >= model[:-1])):
+        edges = np.searchsorted(model, np.arange(len(names) + 1))
+        rows = {str(name): forecasts.iloc[edges[i]:edges[i + 1]] for i, name in enumerate(names)}
+        return {m: rows[m] for m in models}
+    return {m: forecasts[forecasts[MODEL] == m] for m in models}
 
 
 def _aligned(recorded: RecordedOrders, series: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -1596,17 +1611,38 @@ def _error_scale(forecasts: pd.DataFrame, columns: pd.MultiIndex) -> dict[str, n
     RMSE of the other series: series differ in scale by orders of magnitude (40 against
     240 units a day), so another series' errors would size its safety stock wrongly;
     the result's notes count such series (``ImpactResult.own_fold_series``)."""
-    scored = forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()
-    errors = forecasts[scored]
-    errors = errors.assign(sq=(errors[FORECAST] - errors[ACTUAL]) ** 2, n=1, **{CUTOFF: pd.to_datetime(errors[CUTOFF])})
-    per_fold = errors.groupby([MODEL, SERIES_ID, CUTOFF], observed=True)[["sq", "n"]].sum()
+    # Grouped by the codes of the model, the series and the fold (sorted by date, as the folds are summed in date
+    # order), on a frame of those columns alone: the sums of the categoricals' and dates' group-by, rows added in
+    # the same order, without a copy of every forecast.
+    scored = (forecasts[ACTUAL].notna() & forecasts[FORECAST].notna()).to_numpy()
+    model, models = _codes(forecasts[MODEL])
+    series, names = _codes(forecasts[SERIES_ID])
+    fold, cutoffs = _codes(pd.to_datetime(forecasts[CUTOFF]), sort=True)
+    squares = ((forecasts[FORECAST] - forecasts[ACTUAL]) ** 2).to_numpy()
+    errors = pd.DataFrame({MODEL: model[scored], SERIES_ID: series[scored], CUTOFF: fold[scored],
+                           "sq": squares[scored], "n": 1})
+    per_fold = errors.groupby([MODEL, SERIES_ID, CUTOFF])[["sq", "n"]].sum()
     per_series = per_fold.groupby(level=[0, 1]).transform("sum")
     others = per_series - per_fold
     # A single fold, or a series scored in one fold only: its own errors are all there is.
     others = others.where(others["n"] > 0, per_series)
     rmse = np.sqrt(others["sq"] / others["n"].where(others["n"] > 0)).fillna(0.0)
+    found = np.full((len(models), len(names), len(cutoffs)), np.nan)
+    found[tuple(rmse.index.get_level_values(i).to_numpy() for i in range(3))] = rmse.to_numpy()
+    at = names.get_indexer(columns.levels[1])[columns.codes[1]]
+    when = cutoffs.get_indexer(pd.to_datetime(columns.levels[0]))[columns.codes[0]]
+    known = (at >= 0) & (when >= 0)
     out = {}
-    for model, values in rmse.groupby(level=0):
-        values = values.droplevel(0).reorder_levels([CUTOFF, SERIES_ID])
-        out[model] = values.reindex(columns).fillna(0.0).to_numpy()
+    for i in np.unique(rmse.index.get_level_values(0).to_numpy()):
+        values = np.where(known, found[i, np.maximum(at, 0), np.maximum(when, 0)], np.nan)
+        out[models[i]] = np.nan_to_num(values, nan=0.0)
     return out
+
+
+def _codes(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Each value's code and the distinct values the codes number (a categorical's own;
+    ``sort``: in ascending order)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and not sort:
+        return values.cat.codes.to_numpy(), values.cat.categories
+    codes, uniques = pd.factorize(values, sort=sort)
+    return codes, pd.Index(uniques)
