@@ -357,3 +357,16 @@ def target_total(warehouse: Warehouse, dataset: Dataset, start: pd.Timestamp, en
     rows = warehouse.query(f"SELECT coalesce(sum({TARGET}), 0) AS total FROM {dataset.table_name} "
                            f"WHERE {DATE} BETWEEN ? AND ?", [start.date(), end.date()])
     return float(rows["total"].iloc[0])
+
+
+def target_totals(warehouse: Warehouse, dataset: Dataset, spans: list[tuple[pd.Timestamp, pd.Timestamp]]
+                  ) -> list[float]:
+    """``target_total`` over each of ``spans`` (start, end), in one pass over the rows (a
+    national chain's table is stored by series, so each span alone reads every row)."""
+    if not spans:
+        return []
+    sums = ", ".join(f"coalesce(sum({TARGET}) FILTER (WHERE {DATE} BETWEEN ? AND ?), 0) AS total_{i}"
+                     for i in range(len(spans)))
+    rows = warehouse.query(f"SELECT {sums} FROM {dataset.table_name}",
+                           [d for start, end in spans for d in (start.date(), end.date())])
+    return [float(v) for v in rows.iloc[0]]

@@ -20,7 +20,7 @@ from core.backtest import store as runs
 from core.backtest.engine import BacktestData
 from core.backtest.metrics import CUTOFF
 from core.columns import DATE, SERIES_ID, TARGET
-from core.data.explore import Scope, scope_condition, target_total
+from core.data.explore import Scope, scope_condition, target_totals
 from core.errors import DatasetNotFoundError
 from core.i18n import M_
 from core.money.impact import (
@@ -80,9 +80,10 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     # The run's series as they are in the warehouse now (the same rows, unless the dataset was replaced).
     data, recorded = _impact_data(warehouse, dataset, run.scope, read, config)
     # The whole dataset's sales over each fold's own days, summed as the run's are (fold by fold).
-    dates = pd.to_datetime(read[DATE])
-    total = sum(target_total(warehouse, dataset, days.min(), days.max())
-                for _, days in dates.groupby(read[CUTOFF], observed=True)) if not read.empty else None
+    spans = pd.DataFrame({CUTOFF: read[CUTOFF], DATE: pd.to_datetime(read[DATE])}).groupby(CUTOFF)[DATE].agg(
+        ["min", "max"])
+    total = sum(target_totals(warehouse, dataset, list(spans.itertuples(index=False, name=None)))
+                ) if not read.empty else None
     impact = money_impact(read, data, config, items=items, dataset_sales=total, on_progress=on_progress,
                           recorded=recorded)
     if key is not None:
