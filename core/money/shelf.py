@@ -141,11 +141,20 @@ def replay_recorded(orders: np.ndarray, sales: np.ndarray, shelf: np.ndarray, pe
         where = block_rows(rows, perishable, ages)
         stock = np.zeros((rows, len(columns)))
         placed, sold = orders[:periods].take(columns, axis=1), sales[:periods].take(columns, axis=1)
-        thrown = np.empty((periods, len(columns)))
+        thrown = np.zeros((periods, len(columns)))
+        work = np.empty(len(columns))
         for d in range(periods):
             if d in states:
                 states[d][where][:, columns] = stock
-            thrown[d] = sell_and_age(stock, perishable, placed[d], sold[d])[1]
+            if len(stock) == 1:  # one row: nothing ahead of it in the queue (``sell_and_age``, without copies)
+                units = stock[0]
+                units += placed[d]
+                units -= np.clip(np.minimum(sold[d], units, out=work), 0.0, units, out=work)
+                if perishable:
+                    thrown[d] = units
+                    units[:] = 0.0
+            else:
+                thrown[d] = sell_and_age(stock, perishable, placed[d], sold[d])[1]
         for d in wanted:
             if d >= periods:
                 states[d][where][:, columns] = stock
