@@ -167,3 +167,13 @@ def test_a_decision_on_a_kept_impact_is_the_decision_on_a_computed_one(keeping):
     with warehouse.transaction() as cur:
         cur.execute("DELETE FROM run_impacts")
     assert snapshot() == computed
+
+
+def test_the_datasets_sales_over_each_folds_days_are_summed_in_one_pass(runs):
+    from core.data.explore import target_total, target_totals
+    warehouse, made = runs
+    dataset = made["scoped, with orders"][0]
+    spans = [(pd.Timestamp(REFERENCE_END_DATE) - pd.Timedelta(days=d + 6), pd.Timestamp(REFERENCE_END_DATE) -
+              pd.Timedelta(days=d)) for d in (0, 7, 30, 3000)]
+    assert target_totals(warehouse, dataset, spans) == [target_total(warehouse, dataset, *span) for span in spans]
+    assert target_totals(warehouse, dataset, []) == []
