@@ -14,9 +14,9 @@ from core.i18n import N_, gettext, ngettext, pgettext
 def period_noun(freq: Freq, plural: bool = False) -> str:
     """``day``/``week``/``month`` (``days``… with ``plural``); 日/週/月 in Japanese."""
     freq = Freq(freq)
-    if freq is Freq.DAILY:
+    if freq == Freq.DAILY:
         return pgettext("period", "days") if plural else pgettext("period", "day")
-    if freq is Freq.WEEKLY:
+    if freq == Freq.WEEKLY:
         return pgettext("period", "weeks") if plural else pgettext("period", "week")
     return pgettext("period", "months") if plural else pgettext("period", "month")
 

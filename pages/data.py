@@ -106,7 +106,7 @@ with tab_time:
             st.caption(_("The largest groups are shown; the rest are summed into *Other*."))
 
 with tab_season:
-    parts = (["isodow"] if dataset.freq is Freq.DAILY else []) + (["month"] if dataset.freq is not Freq.WEEKLY else [])
+    parts = (["isodow"] if dataset.freq == Freq.DAILY else []) + (["month"] if dataset.freq != Freq.WEEKLY else [])
     if not parts:
         parts = ["month"]
     season_cols = st.columns(len(parts))
@@ -150,7 +150,7 @@ with tab_practice:
                            "perishables this is waste; other goods stay on the shelf (the Money impact page counts "
                            "what is really thrown away)."))
         m[3].metric(_("Stockout share"), fmt.pct(facts["stockout_share"]) if facts["has_stockouts"] else "–")
-        grain = Freq.WEEKLY if dataset.freq is Freq.DAILY else dataset.freq
+        grain = Freq.WEEKLY if dataset.freq == Freq.DAILY else dataset.freq
         practice = queries.totals_over_time(dataset.dataset_id, filters, None, grain)
         st.plotly_chart(data_charts.practice_over_time(practice, unit, grain.text), width="stretch")
         share = _("Stockout share")

@@ -337,3 +337,22 @@ def test_a_backtest_reads_appended_rows_in_series_order(warehouse, dataset):
     assert frame["ds"].tolist() == expected["ds"].tolist()
     assert frame["y"].tolist() == expected["y"].tolist()
     assert frame.loc[frame["unique_id"] == frame["unique_id"].iloc[0], "ds"].iloc[-1] == pd.Timestamp("2025-03-16")
+
+
+def test_a_dataset_read_before_the_code_was_reloaded_still_appends(warehouse, dataset):
+    """Streamlit reloads every module of the app when a source file changes, while the cached
+    warehouse keeps the datasets it read: their ``Freq`` is then a member of the class as it
+    was before the reload. A daily file for a daily dataset must still be ready to append
+    (frequencies compare by value, never by identity), as a fresh user saw it refused with
+    "the file's dates are daily, but the dataset is daily"."""
+    import importlib.util
+
+    import core.columns
+
+    spec = importlib.util.spec_from_file_location("columns_before_reload", core.columns.__file__)
+    before_reload = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(before_reload)  # the same source, another class: as after Streamlit's reload
+    old = replace(dataset, spec=replace(dataset.spec, freq=before_reload.Freq.DAILY))
+    assert old.freq is not Freq.DAILY and old.freq == Freq.DAILY
+    report = validate_append(warehouse, old, csv(new_rows("2025-03-12", 3)))
+    assert report.ok, report.problems

@@ -96,7 +96,7 @@ def make_task(
     history = frame.loc[in_history]
     active = history.loc[history[DATE] == cutoff, SERIES_ID].to_numpy()
     dates = pd.date_range(cutoff + period_offset(freq, config.gap + 1), periods=config.horizon,
-                          freq=freq.pandas_freq if freq is not Freq.WEEKLY else pd.DateOffset(weeks=1))
+                          freq=freq.pandas_freq if freq != Freq.WEEKLY else pd.DateOffset(weeks=1))
     ids = np.sort(active)
     future = pd.DataFrame({SERIES_ID: np.repeat(ids, len(dates)), DATE: np.tile(dates.to_numpy(), len(ids))})
     visible = [c for c in (*keys, *attributes, *exog_known, *([orders] if orders else [])) if c in frame.columns]

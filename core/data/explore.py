@@ -168,10 +168,10 @@ def _complete_periods(dataset: Dataset, grain: Freq) -> str:
     """Periods of ``grain`` that the data covers fully: a week or month cut by the
     first or last date would show as a false drop."""
     period = f"date_trunc('{_GRAIN_TRUNC[grain]}', {DATE})"
-    if grain is dataset.freq:
+    if grain == dataset.freq:
         expected = "1"
-    elif dataset.freq is Freq.DAILY:
-        expected = "7" if grain is Freq.WEEKLY else "day(last_day(period))"
+    elif dataset.freq == Freq.DAILY:
+        expected = "7" if grain == Freq.WEEKLY else "day(last_day(period))"
     else:  # weekly dates into months: a month holds four or five of them
         expected = "4"
     return (f"SELECT {period} AS period FROM {dataset.table_name} GROUP BY period "

@@ -579,10 +579,10 @@ def _require_rows(frame: pd.DataFrame, problems: list[Problem]) -> None:
 
 def _period_index(dates: pd.Series, freq: Freq) -> np.ndarray:
     """Integer period number of each date: days, weeks or months since the epoch."""
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
     days = (dates - pd.Timestamp("1970-01-05")).dt.days.to_numpy()  # 1970-01-05 is a Monday
-    return days // 7 if freq is Freq.WEEKLY else days
+    return days // 7 if freq == Freq.WEEKLY else days
 
 
 def _align(
@@ -590,12 +590,12 @@ def _align(
 ) -> tuple[pd.DataFrame, Problem | None]:
     """Dates must sit on the period grid: midnight; weeks on one weekday; months on the 1st."""
     dates = frame[date_col]
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         aligned = dates.dt.to_period("M").dt.to_timestamp()
         if (aligned != dates).any():
             notes.append(M_("Monthly dates were set to the first day of their month."))
         return frame.assign(**{date_col: aligned}), None
-    if freq is Freq.DAILY:
+    if freq == Freq.DAILY:
         off = dates != dates.dt.normalize()
         snapped = dates.dt.normalize()
     else:
@@ -603,16 +603,16 @@ def _align(
         off = weekday != weekday.groupby(series.to_numpy()).transform(lambda w: w.mode().iloc[0])
         snapped = _monday_of_week(dates)
     if not off.any():
-        return (_one_weekly_grid(frame, series, date_col, notes), None) if freq is Freq.WEEKLY else (frame, None)
+        return (_one_weekly_grid(frame, series, date_col, notes), None) if freq == Freq.WEEKLY else (frame, None)
     n = int(off.sum())
     if repairs.align_dates:
-        if freq is Freq.DAILY:
+        if freq == Freq.DAILY:
             notes.append(M_("Moved {n:,} date(s) that carry a time of day onto the daily grid (their day).", n=n))
         else:
             notes.append(M_("Moved {n:,} date(s) that fall on another weekday than the rest of their series onto "
                             "the weekly grid (Monday of their week).", n=n))
         return frame.assign(**{date_col: snapped}), None
-    if freq is Freq.DAILY:
+    if freq == Freq.DAILY:
         message = M_("{n:,} date(s) carry a time of day. For daily data each series needs one date per period: "
                      "correct the file, or move them onto the grid (then merge any duplicates this makes).", n=n)
     else:
@@ -714,12 +714,12 @@ def _fill_gaps(
     counts = period[ends] - period[starts] + 1
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     grid = frame.iloc[np.repeat(starts, counts)][keys].reset_index(drop=True)
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         months = np.repeat(period[starts], counts) + offsets
         grid[date_col] = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
     else:
         first = frame[date_col].to_numpy()[np.repeat(starts, counts)]
-        grid[date_col] = first + pd.to_timedelta(offsets * (7 if freq is Freq.WEEKLY else 1), unit="D").to_numpy()
+        grid[date_col] = first + pd.to_timedelta(offsets * (7 if freq == Freq.WEEKLY else 1), unit="D").to_numpy()
     filled = grid.merge(frame, on=[*keys, date_col], how="left")
     if repairs.fill_gaps == "zero":
         filled[target] = filled[target].fillna(0.0)
@@ -1020,7 +1020,7 @@ def _check_append_freq(frame: pd.DataFrame, mapping: ColumnMapping, dataset: Dat
     dates = parse_dates(frame[mapping.date], dataset.freq, series, mapping.date).values
     readable = dates.notna()
     inferred = infer_freq(dates[readable], series[readable]) if readable.any() else None
-    if inferred is not None and inferred is not dataset.freq:
+    if inferred is not None and inferred != dataset.freq:
         problems.append(Problem(
             "wrong_freq", M_("The file's dates are {found} (most series step by one {found} period), but '{name}' is "
                              "{freq}. Append a {freq} file, or import this one as a dataset of its own.",
@@ -1034,7 +1034,7 @@ def _on_dataset_grid(frame: pd.DataFrame, dataset: Dataset, repairs: Repairs,
                      problems: list[Problem], notes: list[Msg]) -> pd.DataFrame:
     """Weekly rows must fall on the weekday the dataset's weeks are dated by (the file's
     own grid was checked by ``_align``; daily and monthly grids are the same everywhere)."""
-    if dataset.freq is not Freq.WEEKLY:
+    if dataset.freq != Freq.WEEKLY:
         return frame
     grid_day = dataset.start_date.weekday()
     off = frame[DATE].dt.day_of_week != grid_day
@@ -1176,11 +1176,11 @@ def _gap_after_end(frame: pd.DataFrame, dataset: Dataset, stored: pd.DataFrame, 
     step = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1  # 1..k within a series
     fill = gaps.loc[gaps.index.repeat(counts)].reset_index(drop=True)
     last = fill["last_date"]
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         months = _period_index(last, freq) + step
         fill[DATE] = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1})
     else:
-        fill[DATE] = last + pd.to_timedelta(step * (7 if freq is Freq.WEEKLY else 1), unit="D")
+        fill[DATE] = last + pd.to_timedelta(step * (7 if freq == Freq.WEEKLY else 1), unit="D")
     facts = dict(n=total, freq=words.freq_word(freq), first=words.day(first_missing), last=words.day(last_missing),
                  series=len(gaps))
     if repairs.fill_gaps == "zero":

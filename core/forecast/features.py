@@ -279,13 +279,13 @@ class _Timeline:
         values = dates.to_numpy()
         if values.dtype.kind != "M":
             values = values.astype("datetime64[ns]")
-        if self.freq is Freq.MONTHLY:
+        if self.freq == Freq.MONTHLY:
             months = values.astype("datetime64[M]").astype(np.int64)
             return months - np.datetime64(self.cutoff, "M").astype(np.int64)
         days = values.astype("datetime64[D]").view(np.int64)  # one copy, then in place: 49 million dates a fold
         days -= np.datetime64(self.cutoff, "D").astype(np.int64)
         # Weeks keep the cutoff's weekday: a week labelled on another day rounds down.
-        return days // 7 if self.freq is Freq.WEEKLY else days
+        return days // 7 if self.freq == Freq.WEEKLY else days
 
 
 def _series_codes(history_ids: pd.Series, future_ids: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
@@ -381,22 +381,22 @@ def calendar_features(freq: Freq, dates: np.ndarray) -> dict[str, np.ndarray]:
     unique, inverse = np.unique(np.asarray(dates, dtype="datetime64[D]"), return_inverse=True)
     if not len(unique):
         return {}
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         begin = unique.astype("datetime64[M]").astype("datetime64[D]")
         end = (unique.astype("datetime64[M]") + 1).astype("datetime64[D]")
     else:
         begin = unique
-        end = unique + (7 if freq is Freq.WEEKLY else 1) * DAY
+        end = unique + (7 if freq == Freq.WEEKLY else 1) * DAY
     starts = pd.DatetimeIndex(begin)
     table: dict[str, np.ndarray] = {"month": starts.month.to_numpy()}
-    if freq is Freq.DAILY:
+    if freq == Freq.DAILY:
         table |= {
             "day_of_week": starts.day_of_week.to_numpy(),
             "day_of_month": starts.day.to_numpy(),
             "day_of_year": starts.day_of_year.to_numpy(),
             "week_of_year": starts.isocalendar().week.to_numpy(dtype=np.int64),
         }
-    elif freq is Freq.WEEKLY:
+    elif freq == Freq.WEEKLY:
         table["week_of_year"] = starts.isocalendar().week.to_numpy(dtype=np.int64)
     else:
         table["days_in_period"] = (end - begin).astype(np.int64)

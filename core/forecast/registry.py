@@ -46,7 +46,7 @@ class ModelInfo:
 
     @property
     def external(self) -> bool:
-        return self.rung is Rung.EXTERNAL
+        return self.rung == Rung.EXTERNAL
 
 
 def is_external(alias: str) -> bool:

@@ -85,7 +85,7 @@ def unpublishable_reason(alias: str) -> Msg | None:
     where it is shown), or None when it can."""
     if is_external(alias):
         return M_("{model}: {reason}.", model=Fmt("model_name", alias), reason=Msg(UNPUBLISHABLE))
-    if alias in MODELS and MODELS[alias].rung is Rung.PRACTICE:
+    if alias in MODELS and MODELS[alias].rung == Rung.PRACTICE:
         return M_("{model} is today's ordering practice: it reads the orders placed for each day, and no orders "
                   "exist yet for the days after the data ends. Publish a forecasting model instead.",
                   model=Fmt("model_name", alias))
@@ -303,10 +303,10 @@ def prepare_batch(warehouse: Warehouse, run_id: str, options: PublishOptions,
 
 def _newer_data_note(freq: Freq, backtested: date, trained_until: date) -> Msg:
     """Say that the batch was fitted on rows appended after the backtest, and how many periods (a fact)."""
-    if freq is Freq.MONTHLY:
+    if freq == Freq.MONTHLY:
         n = (trained_until.year - backtested.year) * 12 + trained_until.month - backtested.month
         more = nM_("{n:,} more month", "{n:,} more months", "n", n=n)
-    elif freq is Freq.WEEKLY:
+    elif freq == Freq.WEEKLY:
         more = nM_("{n:,} more week", "{n:,} more weeks", "n", n=(trained_until - backtested).days // 7)
     else:
         more = nM_("{n:,} more day", "{n:,} more days", "n", n=(trained_until - backtested).days)

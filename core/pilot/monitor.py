@@ -194,7 +194,7 @@ def period_starts(dates: pd.Series, freq: Freq) -> pd.Series:
     """The period each date falls in, as its first day: the Monday of its week for daily
     data (ISO weeks), the date itself for weekly and monthly data (one date a period)."""
     days = pd.to_datetime(dates)
-    if Freq(freq) is Freq.DAILY:
+    if Freq(freq) == Freq.DAILY:
         return (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.normalize()
     return days.dt.normalize()
 
@@ -238,7 +238,7 @@ def error_band(backtest: pd.DataFrame, freq: Freq, n_series: int, weekdays: froz
     rows = backtest.loc[backtest[ACTUAL].notna(), [SERIES_ID, DATE, "cutoff", ACTUAL, FORECAST]].copy()
     rows[DATE] = pd.to_datetime(rows[DATE])
     rows[PERIOD] = period_starts(rows[DATE], freq)
-    if Freq(freq) is Freq.DAILY and weekdays:
+    if Freq(freq) == Freq.DAILY and weekdays:
         rows = rows[rows[DATE].dt.day_of_week.isin(sorted(weekdays))]
         seen = rows.groupby(["cutoff", PERIOD])[DATE].agg(lambda d: frozenset(d.dt.day_of_week))
         whole = seen[seen.map(lambda days: days >= weekdays)].index
@@ -364,7 +364,7 @@ class BatchWatch:
         """``Week of 2026-11-02`` (daily and weekly data) or ``Month of 2026-11``
         (``2026年11月2日の週``, ``2026年11月`` in Japanese)."""
         start = pd.Timestamp(start)
-        if self.freq is Freq.MONTHLY:
+        if self.freq == Freq.MONTHLY:
             return gettext("Month of {year}-{month:02d}").format(year=start.year, month=start.month)
         return gettext("Week of {day}").format(day=fmt.date(start))
 
@@ -444,7 +444,7 @@ class BatchWatch:
                            "with.").format(run=self.run_id, model=model)
         values = {"level": fmt.pct(self.options.band.level, 0), "model": model, "run": self.run_name, "n": weeks,
                   "folds": gettext(", ").join(fmt.pct(v) for _, v in self.fold_wape)}
-        if self.freq is Freq.MONTHLY:
+        if self.freq == Freq.MONTHLY:
             return gettext("Band: the central {level} of the months of {model} in the backtest run '{run}' ({n:,} fold "
                            "months, each resampled to the monitored period's number of series); its folds scored a "
                            "WAPE of {folds}.").format(**values)
@@ -629,7 +629,7 @@ def money_so_far(warehouse: Warehouse, dataset: Dataset, run_id: str, model: str
 
     if not options.money:
         return Money()
-    if dataset.freq is not Freq.DAILY:
+    if dataset.freq != Freq.DAILY:
         return Money(notes=(M_("Money realised is counted for daily data only (the shelf is replayed day by day)."),))
     covered = rows[rows[ACTUAL].notna()]
     if covered.empty:
@@ -759,7 +759,7 @@ def watch_batch(warehouse: Warehouse, dataset_id: str, version: int | None = Non
     found = []
     for row in measured.itertuples():
         part = covered[covered[PERIOD] == row.period_start]
-        weekdays = frozenset(part[DATE].dt.day_of_week) if dataset.freq is Freq.DAILY else None
+        weekdays = frozenset(part[DATE].dt.day_of_week) if dataset.freq == Freq.DAILY else None
         key = (int(row.series), weekdays)
         if key not in bands:
             bands[key] = error_band(backtest, dataset.freq, int(row.series), weekdays, options.band)
