@@ -133,7 +133,8 @@ def decision(path: str, run_id: str) -> dict:
     from core.decision.evaluation import decide
     from core.planning import store as planning
     warehouse = _warehouse(path)
-    project = planning.ensure_example_project(warehouse)
+    # the example project: made on the warehouse's first visit, found on a kept warehouse's next
+    project = planning.ensure_example_project(warehouse) or planning.list_projects(warehouse)[0]
     tic = time.perf_counter()
     made = decide(warehouse, project.project_id, run_id)
     wall = time.perf_counter() - tic
