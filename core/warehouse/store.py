@@ -669,10 +669,9 @@ def _frame_in_batches(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
             categories = pd.Index(sorted({value for _, dictionary in pieces for value in dictionary}), dtype="str")
             codes = [np.append(categories.get_indexer(pd.Index(dictionary, dtype="str")), -1).astype(np.int32)[indices]
                      for indices, dictionary in pieces]  # -1 (a missing value) stays -1
-            columns[name] = pd.Categorical.from_codes(np.concatenate(codes) if codes else np.array([], dtype=np.int32),
-                                                      categories=categories)
+            columns[name] = pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
         else:
-            columns[name] = np.concatenate(pieces) if pieces else np.array([])
+            columns[name] = np.concatenate(pieces)
         del pieces
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps what the batches freed: hand it back
     return pd.DataFrame(columns, copy=False)
@@ -743,7 +742,7 @@ class Warehouse:
         (as a group-by on the text would order them). The rows are read in batches, and each
         batch's text is dictionary-encoded by Arrow as it arrives, so the text is never held
         whole: a series id repeated on a thousand days is kept once, with a code per row. A
-        national chain's frame takes 2.1 GB instead of 4.5, and reading it peaks at about 4 GB
+        national chain's frame takes 2.1 GB instead of 4.5, and reading it peaks at 5.3 GB
         instead of 13. Values, order and ``pd.util.hash_pandas_object`` digests are those of
         the text."""
         with self.cursor() as cur:
@@ -754,9 +753,9 @@ class Warehouse:
                 table = relation.to_arrow_table()
                 frame = table.to_pandas(date_as_object=False)
                 del table
-        for field in frame.columns:
-            if frame[field].dtype.kind == "M" and frame[field].dtype != "datetime64[us]":
-                frame[field] = frame[field].astype("datetime64[us]")
+        for column in frame.columns:
+            if frame[column].dtype.kind == "M" and frame[column].dtype != "datetime64[us]":
+                frame[column] = frame[column].astype("datetime64[us]")
         return frame
 
     def tables(self) -> list[str]:
