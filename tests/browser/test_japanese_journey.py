@@ -90,7 +90,9 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
 
     # 3. The money in 円 with 万.
     go(page, ja("Money impact"))
-    page.get_by_role("combobox", name=ja("Backtest run")).click()
+    runs = page.get_by_role("combobox", name=ja("Backtest run"))
+    expect(runs).to_be_visible(timeout=90_000)
+    runs.click()
     page.get_by_role("option", name=re.compile("^需要予測の比較")).click()
     wait_idle(page)
     page.wait_for_selector(f"text={ja('Money impact ready')}", timeout=120_000)
@@ -107,7 +109,9 @@ def test_a_japanese_pm_goes_from_the_overview_to_the_pdf(ja_server, browser, tmp
     if not body.get_by_role("button", name=ja("Evaluate and save the decision")).is_visible():
         body.get_by_text(ja("Evaluate a run")).click()
         wait_idle(page)
-    body.get_by_role("combobox", name=ja("Backtest run")).click()
+    runs = body.get_by_role("combobox", name=ja("Backtest run"))
+    expect(runs).to_be_visible(timeout=90_000)  # the Report page draws its picker late on a loaded machine
+    runs.click()
     page.get_by_role("option", name=re.compile("^需要予測の比較")).click()
     wait_idle(page)
     page.wait_for_selector(f"text={ja('Money impact ready')}", timeout=120_000)
