@@ -1,7 +1,7 @@
 """Time the road from a stored run to a GO/NO-GO decision (and its PDF).
 
     .venv/bin/python benchmarks/bench_decision.py [--models practice,naive,snaive,ma,ets,theta,lgbm]
-    .venv/bin/python benchmarks/bench_decision.py --warehouse FILE [--run ID] [--impacts-table]
+    .venv/bin/python benchmarks/bench_decision.py --warehouse FILE [--run ID]
 
 Without ``--warehouse``: generates the default chain into a temporary warehouse, runs the
 ladder (not timed as part of the decision), then times in this process what the pages do:
@@ -13,13 +13,10 @@ stored run (``--run``, default the newest) of a copy of FILE (FILE is never writ
 step in a fresh process as issue 16 asks, with its peak RSS:
 
 - money: ``core.money.run_impact.run_impact`` computed (nothing stored yet);
-- money again: read back (where the warehouse keeps impacts: ``core.money.store``);
+- money again: read back (the impact kept with the run: ``core.money.store``);
 - decision: ``core.decision.evaluation.decide`` on the example project, after the money
   (as the Report page, which shows the money first);
 - decision alone: ``decide`` on a fresh copy, the impact computed inside it.
-
-``--impacts-table`` adds the table of stored impacts to the copy, standing in for its
-migration until the warehouse's schema has it.
 """
 
 from __future__ import annotations
@@ -37,8 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-IMPACTS_DDL = ("CREATE TABLE IF NOT EXISTS run_impacts (run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, "
-               "created_at TIMESTAMP NOT NULL, impact VARCHAR NOT NULL, PRIMARY KEY (run_id, key))")
 
 
 def peak_rss_gb() -> float:
@@ -83,18 +78,14 @@ def in_fresh_process(step: str, path: str, run_id: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _copy(source: Path, folder: Path, name: str, impacts_table: bool) -> str:
-    import duckdb
+def _copy(source: Path, folder: Path, name: str) -> str:
+    """A copy of ``source`` in ``folder`` (opening it migrates it, as the app would)."""
     path = folder / name
     shutil.copy(source, path)
-    if impacts_table:
-        con = duckdb.connect(str(path))
-        con.execute(IMPACTS_DDL)
-        con.close()
     return str(path)
 
 
-def saved_warehouse(source: Path, run_id: str | None, impacts_table: bool) -> int:
+def saved_warehouse(source: Path, run_id: str | None) -> int:
     import duckdb
     con = duckdb.connect(str(source), read_only=True)
     row = con.execute("SELECT run_id, n_series FROM runs WHERE run_id = coalesce(?, run_id) "
@@ -106,14 +97,14 @@ def saved_warehouse(source: Path, run_id: str | None, impacts_table: bool) -> in
     run_id = row[0]
     print(f"run {run_id}: {row[1]:,} series, {rows:,} forecasts", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-decision-") as tmp:
-        first = _copy(source, Path(tmp), "a.duckdb", impacts_table)
+        first = _copy(source, Path(tmp), "a.duckdb")
         for label, step in (("money", "money"), ("money again", "money"), ("decision after the money", "decision")):
             got = in_fresh_process(step, first, run_id)
             print(f"{label:26s} {got['seconds']:7.2f} s  peak RSS {got['rss_gb']:.2f} GB"
                   + (" (stored impact read back)" if got.get("stored") else "")
                   + (f"  -> {got['verdict']}, {got['model']}" if step == "decision" else ""), flush=True)
         Path(first).unlink()
-        alone = _copy(source, Path(tmp), "b.duckdb", impacts_table)
+        alone = _copy(source, Path(tmp), "b.duckdb")
         got = in_fresh_process("decision", alone, run_id)
         print(f"{'decision alone':26s} {got['seconds']:7.2f} s  peak RSS {got['rss_gb']:.2f} GB  -> {got['verdict']}, "
               f"{got['model']}", flush=True)
@@ -168,11 +159,9 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--warehouse", type=Path, default=None, help="time a stored run of a copy of this file")
     parser.add_argument("--run", default=None, help="the run to time (default: the newest)")
-    parser.add_argument("--impacts-table", action="store_true",
-                        help="add the table of stored money impacts to the copy (until its migration is in)")
     args = parser.parse_args()
     if args.warehouse is not None:
-        return saved_warehouse(args.warehouse, args.run, args.impacts_table)
+        return saved_warehouse(args.warehouse, args.run)
     return demo_chain(args.models, args.horizon, args.folds)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.backtest.engine import BacktestConfig, ModelSpec, dataset_data, run_backtest
 from core.backtest.splits import SplitConfig
-from core.backtest.store import run_forecasts, save_run
+from core.backtest.store import delete_run, run_forecasts, save_run
 from core.columns import DATE, SERIES_ID
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.decision import evaluation
@@ -29,9 +29,6 @@ CONFIGS = {
     "uncorrected": ImpactConfig(service_level=0.8, correct_censoring=False),
     "cost of errors": ImpactConfig(money_model=ERRORS, error_costs=ErrorCosts(unit_value=300.0)),
 }
-# The migration that will keep the impacts (core.money.store): made here until the schema has it.
-IMPACTS_TABLE = ("CREATE TABLE run_impacts (run_id VARCHAR NOT NULL, key VARCHAR NOT NULL, created_at TIMESTAMP "
-                 "NOT NULL, impact VARCHAR NOT NULL, PRIMARY KEY (run_id, key))")
 
 
 def ragged(warehouse: Warehouse, demo, orders: bool):
@@ -115,8 +112,6 @@ def test_an_impact_round_trips_through_json(runs):
 def keeping(tmp_path):
     """A warehouse that keeps money impacts, with a run."""
     warehouse = Warehouse(tmp_path / "wh.duckdb")
-    with warehouse.transaction() as cur:
-        cur.execute(IMPACTS_TABLE)
     dataset = load_demo(warehouse, DemoConfig(stores=2, items=8, years=1, seed=5, end_date=REFERENCE_END_DATE))
     config = BacktestConfig(split=SplitConfig(horizon=14, folds=2),
                             models=tuple(ModelSpec.of(m) for m in ("practice", "snaive", "ma")))
@@ -131,7 +126,6 @@ def stored_rows(warehouse: Warehouse) -> int:
 
 def test_a_runs_impact_is_kept_and_read_back_until_what_it_is_made_of_changes(keeping):
     warehouse, dataset, run_id = keeping
-    assert money_store.impacts_stored(warehouse)
     first = run_impact(warehouse, run_id)
     assert first.forecasts is not None and stored_rows(warehouse) == 1
     again = run_impact(warehouse, run_id)
@@ -151,6 +145,9 @@ def test_a_runs_impact_is_kept_and_read_back_until_what_it_is_made_of_changes(ke
         **{DATE: frame[DATE].max() + pd.Timedelta(days=1)})
     warehouse.append_rows(dataset.dataset_id, tail)
     assert run_impact(warehouse, run_id).forecasts is not None and stored_rows(warehouse) == 3
+    # deleting the run deletes what was kept with it
+    delete_run(warehouse, run_id)
+    assert stored_rows(warehouse) == 0
 
 
 def test_a_decision_on_a_kept_impact_is_the_decision_on_a_computed_one(keeping):

@@ -263,5 +263,5 @@ def delete_run(warehouse: Warehouse, run_id: str) -> None:
     get_run(warehouse, run_id)
     with warehouse.transaction() as cur:
         for table in ("run_forecasts", "run_metrics", "run_timings", "run_excluded", "run_fallbacks",
-                      "run_external_models", "run_quantiles", "runs"):
+                      "run_external_models", "run_quantiles", "run_impacts", "runs"):
             cur.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])

@@ -33,7 +33,7 @@ from core.money.impact import (
     RecordedOrders,
     money_impact,
 )
-from core.money.store import impact_key, impacts_stored, load_impact, save_impact
+from core.money.store import impact_key, load_impact, save_impact
 from core.warehouse import Dataset, Warehouse
 from core.warehouse.store import quote
 
@@ -64,13 +64,12 @@ def run_impact(warehouse: Warehouse, run_id: str, config: ImpactConfig = ImpactC
     """The money impact of every model of a stored run (``forecasts``: the run's, or some of
     them, when the caller has already read them).
 
-    The impact of the whole run is kept with it (``core.money.store``) where the warehouse's
-    schema has the table for it, and read back as long as nothing it is made from changed."""
+    The impact of the whole run is kept with it (``core.money.store``) and read back as long
+    as nothing it is made from changed."""
     run = runs.get_run(warehouse, run_id)
     dataset = _run_dataset(warehouse, run)
     items = warehouse.side_table(dataset, "items")
-    key = impact_key(warehouse, run_id, dataset, config, items) if (
-        forecasts is None and impacts_stored(warehouse)) else None
+    key = impact_key(warehouse, run_id, dataset, config, items) if forecasts is None else None
     if key is not None:
         stored = load_impact(warehouse, run_id, key)
         if stored is not None:

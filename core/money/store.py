@@ -71,7 +71,7 @@ def load_impact_settings(warehouse: Warehouse, project_id: str | None,
 # ---------------------------------------------------------------------------------
 # Money impacts stored with their run
 # ---------------------------------------------------------------------------------
-IMPACTS_TABLE = "run_impacts"  # run_id, key, created_at, impact (ImpactResult.to_json)
+IMPACTS_TABLE = "run_impacts"  # migration 12 of core.warehouse.store: run_id, key, created_at, impact (JSON)
 
 
 def impact_key(warehouse: Warehouse, run_id: str, dataset: Dataset, config: ImpactConfig,
@@ -94,11 +94,6 @@ def impact_key(warehouse: Warehouse, run_id: str, dataset: Dataset, config: Impa
         "code": code_version(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def impacts_stored(warehouse: Warehouse) -> bool:
-    """Whether this warehouse keeps money impacts (its schema has ``IMPACTS_TABLE``)."""
-    return IMPACTS_TABLE in warehouse.tables()
 
 
 def load_impact(warehouse: Warehouse, run_id: str, key: str) -> ImpactResult | None:

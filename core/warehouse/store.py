@@ -439,6 +439,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             language VARCHAR NOT NULL DEFAULT 'en'
         )""",
     ),
+    # A run's money impact is kept with it (core.money.store), under a digest of what it
+    # is made from: the decision and the pilot read it back instead of simulating again.
+    (
+        """CREATE TABLE run_impacts (
+            run_id VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            impact VARCHAR NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
