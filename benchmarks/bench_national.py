@@ -15,7 +15,9 @@ apart), then runs each step in a fresh process of its own, so that one step's me
   and of the spread's summary, timings, cutoffs, left-out series and fallbacks, the series'
   labels, the worst series' forecasts and history), through the core functions those call;
 - money: ``core.money.run_impact.run_impact`` as the Money page computes it;
-- decision: ``core.decision.evaluation.decide`` on the example project, as the Report page does.
+- decision: ``core.decision.evaluation.decide`` on the example project, as the Report page does:
+  after the money, which that page shows first and which is kept with the run (a decision
+  with no money kept computes it first: ``bench_decision.py --warehouse`` times both).
 
 Prints each figure and, at the end, a table of figure against the issue's targets (#16).
 Other work on the machine disturbs the timings: run big chains under ``flock``.
