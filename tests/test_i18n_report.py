@@ -23,8 +23,10 @@ from core.backtest.splits import SplitConfig
 from core.backtest.store import save_run
 from core.data.demo import REFERENCE_END_DATE, DemoConfig, load_demo
 from core.decision import pdf_charts
+from core.paper import charts as paper_charts
 from core.decision.evaluation import decide
-from core.decision.pdf import FONT, _document, _wrap, atoms, decision_pdf, moment, verdict_text
+from core.decision.pdf import FONT, _document, _wrap, decision_pdf, moment, verdict_text
+from core.paper.pdf import atoms
 from core.decision.verdict import Decision
 from core.i18n import language, using
 from core.money.impact import ImpactConfig
@@ -250,10 +252,10 @@ def test_a_japanese_line_breaks_between_characters_but_never_inside_an_amount_or
 
 
 def test_chart_titles_in_japanese_wrap_to_their_width():
-    title = pdf_charts.fill("バックテストの見込みとパイロットの実測（年間削減額）と、運用コストの比較", 30)
+    title = paper_charts.fill("バックテストの見込みとパイロットの実測（年間削減額）と、運用コストの比較", 30)
     assert "\n" in title and all(sum(1.5 if ord(c) >= 0x2E80 else 1 for c in line) <= 30
                                  for line in title.split("\n"))
-    assert pdf_charts.fill("WAPE by model, with fit time (lower is better)", 30) == \
+    assert paper_charts.fill("WAPE by model, with fit time (lower is better)", 30) == \
         "WAPE by model, with fit time\n(lower is better)"  # English wraps at spaces, as before
     with using("ja"):
         assert [pdf_charts._short_yen(v) for v in (0, 5e6, 12.5e6, -5e6, 1.5e8, 5000)] == \

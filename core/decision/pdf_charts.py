@@ -15,22 +15,18 @@ amounts on an axis read ``¥20M`` in English, ``2,000万円`` in Japanese.
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
+from collections.abc import Sequence
 
 from core import fmt
 from core.forecast.base import Rung
 from core.i18n import _, language, ngettext, pgettext
+from core.paper.charts import GRID, INK
+from core.paper.charts import figure as _figure
+from core.paper.charts import png as _png
+from core.paper.charts import style as _style
+from core.paper.charts import title as _title
 
-DPI = 200
-INK = "#1a1a1a"
-MUTED = "#595959"
-GRID = "#d0d0d0"
 # Grey levels far enough apart to tell rungs apart in black and white; each rung has
 # its hatch too, and the darkest fill gets a light hatch so that it stays visible.
 RUNG_STYLE: dict[str, dict[str, str]] = {
@@ -46,92 +42,6 @@ RUNG_ORDER = tuple(Rung)
 CHOSEN = "#23456b"
 OTHER = "#b8cfe0"
 NEGATIVE = "#e6e6e6"
-
-
-def font_path() -> Path:
-    """IPAexGothic as installed by the pinned ``matplotlib-fontja`` package (not imported: it restyles matplotlib)."""
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("The Japanese font package is missing: install requirements.txt (matplotlib-fontja).")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
-
-
-def symbol_font_path() -> Path:
-    """DejaVu Sans, shipped with matplotlib: ≥, ≤ and ✗, which IPAexGothic lacks."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-
-
-@cache
-def _register_fonts() -> None:
-    from matplotlib import font_manager
-
-    font_manager.fontManager.addfont(str(font_path()))
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    import matplotlib
-
-    _register_fonts()
-    rc = {"font.family": ["IPAexGothic", "DejaVu Sans"], "font.size": 8.5, "axes.edgecolor": MUTED,
-          "axes.labelcolor": INK, "axes.titlesize": 9.5, "axes.titlelocation": "left",
-          "axes.spines.top": False, "axes.spines.right": False, "xtick.color": INK, "ytick.color": INK,
-          "text.color": INK, "hatch.linewidth": 0.6, "legend.frameon": False, "legend.fontsize": 7.5,
-          "axes.unicode_minus": False}
-    with matplotlib.rc_context(rc):
-        yield
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
-    return buffer.getvalue()
-
-
-def _figure(width_mm: float, height_mm: float, columns: int = 1, width_ratios: Sequence[float] | None = None):
-    # A bare Figure, not pyplot: no global figure registry and no GUI backend, safe in the app's threads.
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
-    axes = fig.subplots(1, columns, width_ratios=width_ratios, squeeze=False)[0]
-    return fig, list(axes)
-
-
-def _title(ax, text: str, width_mm: float) -> None:
-    """A title wrapped to the width of its axes (about 1.9 mm a character at 9.5 pt; a
-    Japanese character is a full em, counted as one and a half), so that the titles of
-    two charts side by side never run into each other."""
-    ax.set_title(fill(text, max(int(width_mm / 2.4), 18)))
-
-
-def _wide(char: str) -> bool:
-    return ord(char) >= 0x2E80  # Japanese characters and full-width forms: a full em
-
-
-def fill(text: str, width: int) -> str:
-    """``text`` in lines of at most ``width`` Latin characters' room: English is wrapped
-    at spaces (``textwrap``); Japanese, which has none, between characters where the
-    PDF's line breaking allows it (``core.decision.pdf.atoms``), counting each Japanese
-    character as one and a half."""
-    import textwrap
-
-    if not any(_wide(c) for c in text):
-        return textwrap.fill(text, width)
-    from core.decision.pdf import atoms
-
-    lines, line, used = [], "", 0.0
-    for atom in atoms(text):
-        size = sum(1.5 if _wide(c) else 1.0 for c in atom)
-        if line and used + size > width:
-            lines.append(line.rstrip())
-            line, used = "", 0.0
-        if not line and atom == " ":
-            continue
-        line, used = line + atom, used + size
-    lines.append(line.rstrip())
-    return "\n".join(lines)
 
 
 def _name(row: dict, key: str = "model") -> str:
