@@ -15,6 +15,7 @@ from core.i18n import gettext as _
 from ui import planning_form as section
 from ui.navigation import stay_in_app
 from ui.planning_editor import ProblemEditor
+from ui.reports import report_block
 from ui.state import get_warehouse, project_picker
 
 stay_in_app()
@@ -55,3 +56,11 @@ with status:
     section.status_block(editor, form)
 
 section.version_history(editor)
+
+st.divider()
+st.subheader(_("The one-page report for the kick-off"), anchor=False)
+st.caption(_("The latest saved version on one A4 page, in the manner of an ML canvas: the problem, the decision it "
+             "supports, the KPI, the value, the constraints, what we will not do, the data, the evaluation plan "
+             "and the GO/NO-GO criteria. A draft not yet saved is not in it."))
+report_block("problem", project.project_id, key="problem")
+

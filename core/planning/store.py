@@ -265,7 +265,7 @@ def delete_project(warehouse: Warehouse, project_id: str) -> None:
     with warehouse.transaction() as cur:
         _project(cur, project_id)
         for table in ("problem_versions", "problem_drafts", "initiatives", "plan_phases", "ladder_steps",
-                      "project_links", "project_settings", "projects"):
+                      "project_links", "project_settings", "reports", "projects"):
             cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
         cur.execute("DELETE FROM planning_settings WHERE key = ? AND value = ?", [LAST_PROJECT, project_id])
 
@@ -404,6 +404,13 @@ def latest_definition(warehouse: Warehouse, project_id: str) -> DefinitionVersio
     """The latest version, in the reader's language (None before the first)."""
     with warehouse.cursor() as cur:
         return _shown_version(_latest(cur, project_id))
+
+
+def stored_latest_definition(warehouse: Warehouse, project_id: str) -> DefinitionVersion | None:
+    """The latest version as stored (texts as originals and facts, in no language; None
+    before the first): what a report keeps, to be read later in either language."""
+    with warehouse.cursor() as cur:
+        return _latest(cur, project_id)
 
 
 def _latest(cur: duckdb.DuckDBPyConnection, project_id: str) -> DefinitionVersion | None:

@@ -450,6 +450,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, key)
         )""",
     ),
+    # Reports (core.reports): a snapshot of what a report shows, numbered per project and
+    # kind, with what it was made from; the page and the PDF render the same snapshot.
+    (
+        """CREATE TABLE reports (
+            report_id VARCHAR PRIMARY KEY,
+            project_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            made_from VARCHAR NOT NULL,
+            snapshot VARCHAR NOT NULL,
+            UNIQUE (project_id, kind, version)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
