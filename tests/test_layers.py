@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
 
 # The journey, in order; shared ground is below every step.
-STEPS = ("data", "planning", "forecast", "backtest", "money", "handoff", "pilot", "decision")
+STEPS = ("data", "planning", "forecast", "backtest", "money", "handoff", "pilot", "decision", "reports")
 SHARED = ("warehouse", "columns", "errors", "fmt", "periods", "text", "plotting", "i18n", "jobs", "paper")
 # The one import allowed to run up: ``fmt.model_name`` looks a model's name up in the registry
 # (lazily, so importing ``fmt`` stays cheap); the names belong to the forecasters themselves.

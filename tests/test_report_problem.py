@@ -21,7 +21,7 @@ from core.errors import MitoshiError
 from core.i18n import using
 from core.paper import report as paper
 from core.planning import store as planning
-from core.reports import store as reports
+from core.paper import store as reports
 from core.reports.__main__ import main as cli
 from core.reports.make import file_name, make_report, report_document, report_pdf
 from core.warehouse import Warehouse
@@ -156,3 +156,24 @@ def test_the_problem_page_makes_the_report_and_offers_it(warehouse_env):
     assert any(label.startswith("Download v1 of ") for label in downloads), downloads
     shown = " ".join(m.value for m in at.markdown)
     assert "GO / NO-GO criteria, fixed up front" in shown and "Problem statement" in shown
+
+
+def test_the_decision_names_the_reports_it_rests_on(example):
+    from core.decision import store as decisions
+    from core.decision.evaluation import decide
+    from core.decision.pdf import decision_pdf
+    from tests.conftest import store_run
+
+    warehouse, project = example
+    run_id = store_run(warehouse, ("S001",), ("practice", "snaive", "ma"), 14, "rests on")
+    before = decide(warehouse, project.project_id, run_id)
+    assert before.reports == []
+    assert "No report of the project was made before this decision" in text_of(decision_pdf(before, "en"))
+    make_report(warehouse, "problem", project.project_id)
+    newest = make_report(warehouse, "problem", project.project_id)
+    after = decide(warehouse, project.project_id, run_id)
+    assert after.reports == [{"kind": "problem", "version": 2, "report_id": newest.report_id,
+                              "created_at": newest.created_at.isoformat(timespec="seconds")}]
+    assert decisions.get_decision(warehouse, after.decision_id).reports == after.reports  # kept in the snapshot
+    printed = text_of(decision_pdf(after, "en"))
+    assert "The reports it rests on Problem definition version 2 of" in printed and newest.report_id in printed

@@ -35,6 +35,7 @@ from core.forecast.registry import MODELS, is_external, model_info
 from core.i18n import N_, _, ngettext, pgettext
 from core.money import charts as money_charts
 from core.money.impact import ERRORS
+from core.paper.store import TITLES
 from core.pilot.evidence import DESIGNED, NONE, PROFIT, READ, OnlineEvidence
 from core.text import md
 from ui.state import change_metric, table
@@ -144,6 +145,11 @@ def render_decision(decision: Decision, key: str) -> None:
                       "**Value claimed:** {amount} a year").format(
             problem=md(decision.problem or fmt.MISSING), supported=md(decision.decision_supported or fmt.MISSING),
             kpi=md(decision.kpi or fmt.MISSING), amount=fmt.yen(decision.value_yen_per_year)))
+        if decision.reports:
+            st.markdown(_("**The reports it rests on:** {reports}").format(reports="; ".join(
+                _("{kind} v{version} of {when} (report {report})").format(
+                    kind=_(TITLES.get(r.get("kind"), r.get("kind", ""))), version=r.get("version"),
+                    when=moment(r.get("created_at")), report=r.get("report_id")) for r in decision.reports)))
     if decision.notes:
         st.markdown(_("**Notes:** {notes}").format(notes=md(decision.notes)))
 

@@ -11,7 +11,7 @@ from core.errors import MitoshiError
 from core.i18n import _, language
 from core.paper import report as paper
 from core.paper.pdf import moment
-from core.reports import store as reports
+from core.paper import store as reports
 from core.reports.kinds import KINDS
 from core.reports.make import file_name, make_report, report_document, report_pdf
 from core.text import md

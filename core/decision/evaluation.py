@@ -31,6 +31,7 @@ from core.forecast.registry import MODELS, is_external, model_info
 from core.i18n import M_, SOURCE, Msg, _, render, using
 from core.money.impact import ImpactConfig, ImpactResult, Progress
 from core.money.run_impact import run_impact
+from core.paper import store as paper_store
 from core.pilot import store as pilots
 from core.pilot.evidence import OnlineEvidence
 from core.planning import store as planning
@@ -141,6 +142,9 @@ def decide(
         readiness=dict(readiness or {}), published_versions=decisions.published_versions(warehouse, dataset.dataset_id),
         notes=notes, risks=[*([moved] if moved else []), *risks],
         online=online if online is not None else pilots.online_evidence(warehouse, project_id)))
+    decision = replace(decision, reports=[
+        {"kind": r.kind, "version": r.version, "report_id": r.report_id,
+         "created_at": r.created_at.isoformat(timespec="seconds")} for r in paper_store.latest_reports(warehouse, project_id)])
     report(0.95, _("Saving the decision"))
     decisions.save_decision(warehouse, decision)
     return decision

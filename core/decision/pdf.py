@@ -62,6 +62,7 @@ from core.paper.pdf import paragraph as _paragraph
 from core.paper.pdf import table as _table
 from core.paper.pdf import wrap as _wrap
 from core.paper.pdf import write_lines as _text
+from core.paper.store import TITLES
 from core.pilot.evidence import NONE, PROFIT, READ
 
 PRODUCT = N_("Mitoshi 見通し — GO / NO-GO report")
@@ -655,6 +656,15 @@ def _context(pdf, d: Decision) -> None:
         (_("Running cost per year"), fmt.yen(d.running_cost_yen_per_year)),
         (_("Initial investment"), fmt.yen(d.investment_yen)),
     ])
+    _heading(pdf, _("The reports it rests on"), keep=12)
+    if not d.reports:
+        _paragraph(pdf, _("No report of the project was made before this decision: the Problem definition, Effort / "
+                          "impact, Experiments and Pilot pages make them."), color=MUTED)
+        return
+    _key_values(pdf, [(_(TITLES.get(r.get("kind"), r.get("kind", ""))), _(
+        "version {version} of {when}  ·  report {report}").format(
+            version=r.get("version"), when=moment(r.get("created_at")), report=r.get("report_id")))
+        for r in d.reports])
 
 
 def _money_assumptions(pdf, d: Decision) -> None:

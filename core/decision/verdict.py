@@ -283,6 +283,9 @@ class Decision:
     # How the simulated stores sized their orders (core.money.impact NORMAL: forecast + z x RMSE, or QUANTILE: the
     # model's own quantile), which the hand-off follows; a snapshot written before it was kept ordered "normal".
     ordering_rule: str = NORMAL
+    # The reports the decision rests on: the project's newest of each kind when it was taken
+    # (``core.paper.store``: kind, version, report_id, created_at); none in older snapshots.
+    reports: list[dict] = field(default_factory=list)
 
     @property
     def ordering_words(self) -> Text:

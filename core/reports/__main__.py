@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--warehouse", type=Path, default=None)
     args = parser.parse_args(argv)
     from core.reports.make import make_report, report_pdf
-    from core.reports.store import list_reports
+    from core.paper.store import list_reports
     try:
         warehouse = Warehouse(args.warehouse)
     except MitoshiError as error:

@@ -12,7 +12,7 @@ from core.i18n import M_, _, using
 from core.paper import report as paper_report
 from core.paper.pdf import moment
 from core.reports.kinds import KINDS, ReportKind
-from core.reports.store import StoredReport, save_report
+from core.paper.store import StoredReport, save_report
 from core.warehouse.store import Warehouse
 
 

@@ -1,5 +1,6 @@
 """Stored reports (table ``reports``, migration 13): a snapshot per report, numbered per
-project and kind (version 1, 2, …), with what it was made from and when.
+project and kind (version 1, 2, …), with what it was made from and when. Shared ground:
+the reports (``core.reports``) write them, and the decision names those it rests on.
 
 A stored report never changes: a report made again is a new version, so a PDF passed
 around at a meeting can always be traced to the snapshot it printed (its id and version
@@ -13,8 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import WarehouseError
-from core.i18n import M_
+from core.i18n import M_, N_
 from core.warehouse.store import Warehouse
+
+
+# The kinds of report, as people name them (``core.reports.kinds`` makes them).
+TITLES = {"problem": N_("Problem definition"), "effort-impact": N_("Effort / impact"),
+          "backtest": N_("Backtest comparison"), "pilot": N_("Pilot readout")}
 
 
 class ReportNotFoundError(WarehouseError):
@@ -75,3 +81,10 @@ def list_reports(warehouse: Warehouse, project_id: str) -> list[StoredReport]:
     rows = warehouse.query("SELECT * FROM reports WHERE project_id = ? ORDER BY created_at DESC, version DESC",
                            [project_id])
     return [_row(row) for _, row in rows.iterrows()]
+
+
+def latest_reports(warehouse: Warehouse, project_id: str) -> list[StoredReport]:
+    """The project's newest report of each kind, in ``TITLES``' order (kinds never made left out)."""
+    newest = {r.kind: r for r in reversed(list_reports(warehouse, project_id))}
+    return [newest[kind] for kind in [*TITLES, *sorted(set(newest) - set(TITLES))] if kind in newest]
+
