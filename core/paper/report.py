@@ -145,7 +145,8 @@ def _render(pdf, section: Section) -> None:
         if not section.rows:
             paper.paragraph(pdf, section.empty or _("None."), color=paper.MUTED)
             return
-        paper.table(pdf, section.headings, section.rows, [share * width for share in section.widths],
+        # a hair under the page's width: shares summing to 1 must not overflow it by a rounding error
+        paper.table(pdf, section.headings, section.rows, [share * (width - 0.05) for share in section.widths],
                     align=section.align)
     elif isinstance(section, Figure):
         paper.figure(pdf, section.png, width, section.height_mm, section.caption)
