@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.i18n import N_
+from core.reports import backtest as backtest_report
 from core.reports import problem
 
 
@@ -29,4 +30,6 @@ class ReportKind:
 
 KINDS: dict[str, ReportKind] = {kind.key: kind for kind in (
     ReportKind("problem", N_("Problem definition"), "problem", problem.snapshot, problem.sections),
+    ReportKind("backtest", N_("Backtest comparison"), "experiments", backtest_report.snapshot,
+               backtest_report.sections),
 )}
