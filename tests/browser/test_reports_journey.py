@@ -1,0 +1,55 @@
+"""A PoC team prints its documents in the browser (issue 17): each report is made on the
+page where its content lives, downloaded as the browser downloads it, and its text read
+back; the PDF says what it was made from, and a second one is the next version."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import ARTIFACTS, screenshot, wait_idle
+
+PROJECT = "AI Shop demand forecasting (AI商店 需要予測)"
+
+
+def main(page):
+    return page.locator("[data-testid='stMain']")
+
+
+def download(page, label: re.Pattern, into) -> str:
+    """Click the download button whose label matches ``label``; the PDF's text, flattened."""
+    button = main(page).get_by_role("button", name=label)
+    expect(button).to_be_visible(timeout=60_000)
+    with page.expect_download(timeout=60_000) as done:
+        button.click()
+    done.value.save_as(into)
+    assert into.read_bytes().startswith(b"%PDF")
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(into).pages))
+
+
+def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
+    page.goto(f"{server}/problem")
+    wait_idle(page)
+    project = page.get_by_role("combobox", name="Project")
+    if project.input_value() != PROJECT:
+        project.click()
+        page.get_by_role("option", name=PROJECT, exact=True).click()
+        wait_idle(page)
+    make = main(page).get_by_role("button", name="Make the Problem definition report")
+    make.scroll_into_view_if_needed()
+    make.click()
+    wait_idle(page)
+    first = download(page, re.compile(r"^Download v\d+ of "), tmp_path / "problem.pdf")
+    version = int(re.search(r"Problem definition v(\d+)", first).group(1))
+    for expected in ("Problem definition", PROJECT, "¥60,000,000", "What we will not do",
+                     "GO / NO-GO criteria, fixed up front", "WAPE at least 10% better (lower) than today's practice"):
+        assert expected in first, expected
+    screenshot(page, "40_problem_report")
+    # made again: the next version, offered in place of the first
+    make.click()
+    wait_idle(page)
+    second = download(page, re.compile(rf"^Download v{version + 1} of "), tmp_path / "problem-2.pdf")
+    assert f"Problem definition v{version + 1}" in second
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
