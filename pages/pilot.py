@@ -7,6 +7,7 @@ import streamlit as st
 from core.i18n import gettext as _
 from ui.navigation import stay_in_app
 from ui.pilot import design_section, readout_section, run_section
+from ui.reports import report_block
 from ui.state import get_warehouse, project_picker
 
 stay_in_app()
@@ -36,3 +37,10 @@ st.header(_("3 · Readout"), divider="gray", anchor=False)
 readout_section(warehouse, design, status)
 st.page_link("pages/report.py", label=_("Next: take the GO/NO-GO decision with the online evidence"),
              icon=":material/gavel:")
+
+st.divider()
+st.subheader(_("The pilot readout report"), anchor=False)
+st.caption(_("The latest readout of the saved design on A4, for the people who will not open the app: the design, "
+             "treated against control, each estimate with its interval, and the backtest's promise beside what the "
+             "stores measured."))
+report_block("pilot", project.project_id, key="pilot")
