@@ -28,7 +28,8 @@ from core.i18n import _, language, ngettext
 from core.text import md
 from ui.backtest import config_summary, fallback_text, leaderboard, render_run, run_forecasts
 from ui.navigation import stay_in_app
-from ui.state import csv_download, get_warehouse, show_error, table
+from ui.reports import report_block
+from ui.state import csv_download, current_project, get_warehouse, show_error, table
 
 stay_in_app()
 
@@ -281,3 +282,13 @@ with st.expander(_("Open '{run}'").format(run=md(names[chosen])), expanded=False
 st.caption(ngettext("{n:,} run stored · best WAPE overall {wape}", "{n:,} runs stored · best WAPE overall {wape}",
                     len(all_runs)).format(n=len(all_runs), wape=fmt.pct(pd.Series(
                         [r[COLUMN["best_wape"]] for r in rows], dtype=float).min())))
+
+st.divider()
+st.subheader(_("The backtest comparison report"), anchor=False)
+project = current_project(warehouse)
+st.caption(_("The runs ticked above to compare (or, with none ticked, the newest run) as a PDF for the people who "
+             "will not open the app: the leaderboard, the ladder, the error by horizon and segment, whether each "
+             "gain is real, and what was left out. Filed under the project {project}.").format(
+                 project=f"**{md(project.name)}**" if project else "–"))
+report_block("backtest", project.project_id if project else None, {"runs": selected} if selected else {},
+             key="experiments")
