@@ -28,6 +28,7 @@ from core.planning.initiatives import (
 from core.plotting import yen_tick
 from core.text import md
 from ui.navigation import stay_in_app
+from ui.reports import report_block
 from ui.state import get_warehouse, project_picker, saved_conflict, show_error, table
 
 stay_in_app()
@@ -210,3 +211,9 @@ if go:
 quadrant_names = texts.separator().join(
     _("*{name}* ({meaning})").format(name=q.label, meaning=q.meaning) for q in Quadrant)
 st.caption(_("Quadrants: {quadrants}.").format(quadrants=quadrant_names))
+
+st.divider()
+st.subheader(_("The report for choosing where to start"), anchor=False)
+st.caption(_("The map, the ranking with its RICE and ICE scores, and the initiative chosen to start with — the one "
+             "last made the problem definition above — on A4, dated and numbered, for the meeting that chooses."))
+report_block("effort-impact", pid, key="effort-impact")

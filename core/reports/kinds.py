@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from core.i18n import N_
 from core.reports import backtest as backtest_report
+from core.reports import effort as effort_report
 from core.reports import pilot as pilot_report
 from core.reports import problem
 
@@ -31,6 +32,8 @@ class ReportKind:
 
 KINDS: dict[str, ReportKind] = {kind.key: kind for kind in (
     ReportKind("problem", N_("Problem definition"), "problem", problem.snapshot, problem.sections),
+    ReportKind("effort-impact", N_("Effort / impact"), "effort-impact", effort_report.snapshot,
+               effort_report.sections),
     ReportKind("pilot", N_("Pilot readout"), "pilot", pilot_report.snapshot, pilot_report.sections),
     ReportKind("backtest", N_("Backtest comparison"), "experiments", backtest_report.snapshot,
                backtest_report.sections),
