@@ -135,8 +135,8 @@ def sections(shot: dict, made_from: dict) -> tuple[str, tuple[Section, ...]]:
         Bullets(advice),
         Heading(_("The ranking"), keep=30),
         Table((_("rank"), _("initiative"), _("quadrant"), _("person-weeks"), _("¥ per year"), _("confidence"),
-               _("reach"), _("RICE (¥/person-week)"), "ICE"), ranking,
-              share_widths(0.6, 2.75, 2.2, 1.05, 1.8, 1.35, 1.05, 1.9, 0.85),
+               _("reach"), _("RICE, ¥ per person-week"), "ICE"), ranking,
+              share_widths(0.75, 2.55, 2.05, 1.1, 1.8, 1.5, 1.05, 1.85, 0.8),
               align=("L", "L", "L", "R", "R", "R", "R", "R", "R")),
         Paragraph(sentences(  # the page's explanation, then what the columns mean
             _("Ranked by quadrant — aim here, then low-risk starting points, then wait, then are you sure — and by "
@@ -327,7 +327,7 @@ def _label_points(fig, ax, rows: list[dict], chosen_key: str | None, obstacles: 
     for r in sorted(rows, key=lambda r: r["rank"]):
         point = (r["effort_weeks"], max(r["impact_yen"], 1e5))
         radius = radii[r["key"]]
-        label = f"{r['rank']}  {charts.fill(r['name'], 30)}"
+        label = f"{r['rank']}  {_label(r['name'])}"
         weight = _bold(charts.INK) if r["key"] == chosen_key else None
         best = None
         for dx, dy, ha, va in _PLACES:
@@ -338,7 +338,7 @@ def _label_points(fig, ax, rows: list[dict], chosen_key: str | None, obstacles: 
             text.set_in_layout(False)
             box = text.get_window_extent(renderer).padded(1.5)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            crowd = (sum(_overlap(box, other) for other in taken) + 0.2 * sum(_overlap(box, line) for line in lines)
+            crowd = (sum(_overlap(box, other) for other in taken) + sum(_overlap(box, line) for line in lines)
                      + (0 if inside else 1e9))
             if best is None or crowd < best[0]:
                 if best is not None:
@@ -349,7 +349,7 @@ def _label_points(fig, ax, rows: list[dict], chosen_key: str | None, obstacles: 
             if crowd == 0:
                 break
         _crowd, text, box = best
-        _leader(ax, text.get_window_extent(renderer), ax.transData.transform(point), radius * scale, 4 * scale)
+        _leader(ax, text.get_window_extent(renderer), ax.transData.transform(point), radius * scale, 8 * scale)
         taken.append(box)
 
 
@@ -365,6 +365,16 @@ def _leader(ax, box, point, radius: float, gap: float) -> None:
     end = (px - (px - x) * (radius + 1) / length, py - (py - y) * (radius + 1) / length)
     (x0, y0), (x1, y1) = ax.transData.inverted().transform([(x, y), end])
     ax.plot([x0, x1], [y0, y1], color=charts.MUTED, linewidth=0.5, zorder=4.5)
+
+
+def _label(name: str, width: int = 30) -> str:
+    """A name in lines of about ``width`` Latin characters' room, broken at its spaces
+    first (so that "Delivery-delay prediction 配送遅延予測" keeps its Japanese whole), and
+    between characters only where one word is too long."""
+    import textwrap
+
+    lines = textwrap.wrap(name, width, break_long_words=False) or [name]
+    return "\n".join(charts.fill(line, width) for line in lines)
 
 
 def _overlap(a, b) -> float:
