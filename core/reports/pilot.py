@@ -196,8 +196,8 @@ def _design_sections(design: PilotDesign, readout: PilotReadout, evidence: Onlin
         forecasts = _("no published batch is recorded with this readout")
     design_promise = design.offline_yearly_savings
     pairs: list[tuple[str, str]] = [
-        (_("Treated stores"), _stores(design.treated) + "  ·  " + _("order from the model's forecasts")),
-        (_("Control stores"), _stores(design.control) + "  ·  " + _("keep today's practice")),
+        (_("Treated"), _stores(design.treated) + "  ·  " + _("order from the model's forecasts")),
+        (_("Control"), _stores(design.control) + "  ·  " + _("keep today's practice")),
         (_("Pilot"), _("{start} to {end}").format(start=fmt.date(design.start), end=fmt.date(design.end))
          + "  ·  " + _("{n} weeks").format(n=design.weeks)),
         (_("Compared with"), _("{start} to {end}").format(start=fmt.date(design.pre_start),
@@ -361,8 +361,8 @@ def outcome_png(weeks: list[dict], readout: PilotReadout, width_mm: float = 180,
                 height_mm: float = CHART_HEIGHT) -> bytes:
     """Profit per store-day, week by week: treated (solid, dots) against control (dashed,
     squares) with the pilot's weeks shaded; beside it the gap treated − control with its
-    mean before and during drawn and written. Legible in black and white: the groups differ
-    by dash and marker, the means carry their values."""
+    mean before and during drawn dashed, their values in its title (their difference is the
+    estimate). Legible in black and white: the groups differ by dash and marker."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     x = list(range(len(weeks)))
@@ -405,27 +405,21 @@ def outcome_png(weeks: list[dict], readout: PilotReadout, width_mm: float = 180,
         paper_charts.title(left, _("Profit per store-day: treated and control stores"), width_mm * 0.6)
         right.plot(x, gap, color=paper_charts.INK, linestyle="-", marker="D", markersize=4, linewidth=1.2, zorder=3)
         right.axhline(0, color=paper_charts.MUTED, linewidth=0.7)
-        levels, spans = [], []
+        levels = []
         for during, lo, hi in ((False, -0.5, first_during - 0.5), (True, first_during - 0.5, len(weeks) - 0.5)):
             mean = days_weighted(gap, during)
             if mean is None:
                 continue
             levels.append(mean)
-            spans.append((during, lo, hi))
             right.plot([lo, hi], [mean, mean], color=paper_charts.INK, linestyle=(0, (2, 1.5)), linewidth=1.0,
                        zorder=2)
         values = gap + levels + [0.0]
         low, high = min(values), max(values)
         span = (high - low) or abs(high) or 1.0
-        right.set_ylim(low - 0.12 * span, high + 0.5 * span)
-        for (during, lo, hi), mean in zip(spans, levels, strict=True):
-            word = _("during {amount}") if during else _("before {amount}")
-            right.annotate(word.format(amount=fmt.yen(mean, signed=True)), ((lo + hi) / 2, mean), xytext=(0, 3),
-                           textcoords="offset points", ha="center", va="bottom", fontsize=7,
-                           bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}, zorder=4)
+        right.set_ylim(low - 0.12 * span, high + 0.12 * span)
         if len(levels) == 2:
-            name = _("Treated less control: the gap moved by {change} a store-day").format(
-                change=fmt.yen(levels[1] - levels[0], signed=True))
+            name = _("Treated less control: mean gap {before} → {during}").format(
+                before=fmt.yen(levels[0], signed=True), during=fmt.yen(levels[1], signed=True))
         else:
             name = _("Treated less control")
         paper_charts.title(right, name, width_mm * 0.45)
