@@ -42,7 +42,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "money": ("core/money/", "core/handoff/", "pages/money.py", "pages/handoff.py", "ui/money.py",
               "ui/handoff.py"),
     "pilot": ("core/pilot/", "pages/pilot.py", "pages/monitoring.py", "ui/pilot.py"),
-    "report": ("core/decision/pdf", "core/decision/charts.py", "pages/report.py", "ui/decision.py"),
+    "report": ("core/decision/pdf", "core/decision/charts.py", "core/reports/", "core/paper/", "pages/report.py",
+               "ui/decision.py", "ui/reports.py"),
     "decision": ("core/decision/",),
     "shared": ("app.py", "pages/", "ui/", "core/"),
 }
