@@ -6,7 +6,7 @@ it and as the command line does.
 
 Without ``--warehouse``: generates the default AI Shop chain (10 stores x 50 items) into a
 temporary warehouse with its example project, stores a backtest of the default ladder
-and, where ``core.reports.pilot`` can set one up, a pilot with its readout (not timed).
+and a two-week pilot of the moving average with its readout (not timed).
 Then, for each kind of ``core.reports.kinds.KINDS``, in English and in Japanese:
 
 - make: ``make_report`` (the snapshot read from the warehouse and stored);
@@ -51,8 +51,35 @@ def demo_warehouse(folder: Path) -> tuple[Path, str, str]:
     tic = time.perf_counter()
     run_id = save_run(warehouse, run_backtest(dataset_data(warehouse, dataset), config), "bench reports")
     print(f"set-up: {dataset.n_series} series, default ladder backtest {time.perf_counter() - tic:.1f} s (not timed)")
+    tic = time.perf_counter()
+    pilot(warehouse, project.project_id, run_id)
+    print(f"set-up: a 2-week pilot of the moving average published, simulated and read out {time.perf_counter() - tic:.1f} s "
+          "(not timed)")
     warehouse.close()
     return path, project.project_id, run_id
+
+
+def pilot(warehouse: Warehouse, project_id: str, run_id: str) -> None:
+    """The moving average's forecasts published for 28 days, a pilot of two stores for two weeks designed on
+    them, simulated on the demo chain and read out (as the Pilot page does)."""
+    from dataclasses import replace
+
+    from core.backtest.store import get_run
+    from core.handoff import store as handoff_store
+    from core.handoff.batch import PublishOptions, prepare_batch
+    from core.money.impact import Economics
+    from core.pilot.design import DesignOptions, design_pilot, pilot_history
+    from core.pilot.run import read_out_design, simulate_design
+    from core.pilot.store import save_design
+    handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
+        get_run(warehouse, run_id), "ma", horizon=28, service_level=0.9)))
+    dataset = warehouse.list_datasets()[0]
+    history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+    design = design_pilot(history, DesignOptions(treated=2, weeks=2, pre_weeks=4, smallest_effect_yearly=5e6),
+                          project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+    design = replace(design, design_id=save_design(warehouse, design))
+    simulate_design(warehouse, design)
+    read_out_design(warehouse, design)
 
 
 def time_reports(path: Path, project: str, run_id: str | None) -> int:

@@ -201,7 +201,9 @@ def store_fits(changes: np.ndarray, treated: np.ndarray, level: float = 0.95) ->
     the order of the treated stores: its change less the control stores' mean change,
     the interval from the control stores' spread (s_C x sqrt(1 + 1/n_C), t with n_C - 1
     df). Needs two control stores."""
-    from scipy import stats  # scipy.stats takes a second to import: not on opening a page
+    # Student's t from scipy.special (what scipy.stats.t's ppf and sf call; the same values):
+    # scipy.stats takes most of a second to import, which a printed report would pay.
+    from scipy.special import stdtr, stdtrit
 
     changes = np.asarray(changes, dtype=float)
     treated = np.asarray(treated, dtype=bool)
@@ -210,10 +212,10 @@ def store_fits(changes: np.ndarray, treated: np.ndarray, level: float = 0.95) ->
         raise ReadoutInputError(M_("A treated store's own effect needs two control stores to measure the spread."))
     df = len(control) - 1
     se = float(control.std(ddof=1) * math.sqrt(1 + 1 / len(control)))
-    q = float(stats.t.ppf(0.5 + level / 2, df))
+    q = float(stdtrit(df, 0.5 + level / 2))
     fits = []
     for value in changes[treated] - control.mean():
-        p = float(2 * stats.t.sf(abs(value) / se, df)) if se > 0 else (1.0 if value == 0 else 0.0)
+        p = float(2 * stdtr(df, -abs(value) / se)) if se > 0 else (1.0 if value == 0 else 0.0)
         fits.append(DidFit(float(value), se, float(value - q * se), float(value + q * se), p, float(df)))
     return fits
 

@@ -11,30 +11,34 @@ A new kind is a module with those two functions and one line in ``KINDS``."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.i18n import N_
-from core.reports import backtest as backtest_report
-from core.reports import effort as effort_report
-from core.reports import pilot as pilot_report
-from core.reports import problem
+from core.paper.store import TITLES
 
 
 @dataclass(frozen=True)
 class ReportKind:
     key: str  # as on the command line and in the table ``reports``
-    title: str  # N_: the report's name, in the language of the moment with ``_``
+    title: str  # core.paper.store.TITLES: the report's name, in the language of the moment with ``_``
     page: str  # the page where its content lives
-    snapshot: Callable
-    sections: Callable
+    module: str  # the module under core.reports with its ``snapshot`` and ``sections``, imported when first used
+
+    @property
+    def snapshot(self) -> Callable:
+        return importlib.import_module(f"core.reports.{self.module}").snapshot
+
+    @property
+    def sections(self) -> Callable:
+        return importlib.import_module(f"core.reports.{self.module}").sections
 
 
+# Imported when used, so that printing one report does not import every step the others read
+# (the backtest engine and LightGBM for a problem definition): the command line starts faster.
 KINDS: dict[str, ReportKind] = {kind.key: kind for kind in (
-    ReportKind("problem", N_("Problem definition"), "problem", problem.snapshot, problem.sections),
-    ReportKind("effort-impact", N_("Effort / impact"), "effort-impact", effort_report.snapshot,
-               effort_report.sections),
-    ReportKind("pilot", N_("Pilot readout"), "pilot", pilot_report.snapshot, pilot_report.sections),
-    ReportKind("backtest", N_("Backtest comparison"), "experiments", backtest_report.snapshot,
-               backtest_report.sections),
+    ReportKind("problem", TITLES["problem"], "problem", "problem"),
+    ReportKind("effort-impact", TITLES["effort-impact"], "effort-impact", "effort"),
+    ReportKind("backtest", TITLES["backtest"], "experiments", "backtest"),
+    ReportKind("pilot", TITLES["pilot"], "pilot", "pilot"),
 )}
