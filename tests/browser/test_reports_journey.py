@@ -53,3 +53,21 @@ def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
     second = download(page, re.compile(rf"^Download v{version + 1} of "), tmp_path / "problem-2.pdf")
     assert f"Problem definition v{version + 1}" in second
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+
+def test_the_effort_impact_map_prints_from_its_page(server, page, tmp_path):
+    page.goto(f"{server}/effort-impact")
+    wait_idle(page)
+    project = page.get_by_role("combobox", name="Project")
+    if project.input_value() != PROJECT:
+        project.click()
+        page.get_by_role("option", name=PROJECT, exact=True).click()
+        wait_idle(page)
+    make = main(page).get_by_role("button", name="Make the Effort / impact report")
+    make.scroll_into_view_if_needed()
+    make.click()
+    wait_idle(page)
+    text = download(page, re.compile(r"^Download v\d+ of "), tmp_path / "effort.pdf")
+    for expected in ("Effort / impact", PROJECT, "RICE", "ICE", "Demand forecasting"):
+        assert expected in text, expected
+    screenshot(page, "41_effort_impact_report")
