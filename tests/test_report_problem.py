@@ -177,3 +177,13 @@ def test_the_decision_names_the_reports_it_rests_on(example):
     assert decisions.get_decision(warehouse, after.decision_id).reports == after.reports  # kept in the snapshot
     printed = text_of(decision_pdf(after, "en"))
     assert "The reports it rests on Problem definition version 2 of" in printed and newest.report_id in printed
+
+
+def test_a_report_made_in_japanese_prints_in_english_with_the_project_named_in_english(example):
+    warehouse, project = example
+    with using("ja"):
+        stored = make_report(warehouse, "problem", project.project_id)
+        assert report_document(stored).title == "AI商店 需要予測"
+    assert stored.made_from["project"] == "AI Shop demand forecasting (AI商店 需要予測)"  # as stored: in no language
+    assert report_document(stored).title == "AI Shop demand forecasting (AI商店 需要予測)"
+    assert "Problem definition, version 1 of" in text_of(report_pdf(stored, "en"))

@@ -11,8 +11,9 @@ from core.errors import MitoshiError
 from core.i18n import M_, _, using
 from core.paper import report as paper_report
 from core.paper.pdf import moment
-from core.reports.kinds import KINDS, ReportKind
 from core.paper.store import StoredReport, save_report
+from core.planning import texts
+from core.reports.kinds import KINDS, ReportKind
 from core.warehouse.store import Warehouse
 
 
@@ -35,7 +36,9 @@ def make_report(warehouse: Warehouse, kind: str, project_id: str, options: dict 
     transaction). Raises ``MitoshiError`` when what the report needs is missing."""
     spec = kind_of(kind)
     made_from, shot = spec.snapshot(warehouse, project_id, dict(options or {}))
-    made_from = {**made_from, "code_version": code_version()}
+    # the project's name as stored (the example's is a fixed text, shown in the reader's language)
+    made_from = {**made_from, "project": texts.stored(made_from.get("project", ""), texts.PROJECT),
+                 "code_version": code_version()}
     return save_report(warehouse, project_id, kind, made_from, shot)
 
 
@@ -72,7 +75,8 @@ def report_document(stored: StoredReport) -> paper_report.Report:
     spec = kind_of(stored.kind)
     subtitle, sections = spec.sections(stored.snapshot, stored.made_from)
     return paper_report.Report(
-        kind=_(spec.title), title=str(stored.made_from.get("project", "")), subtitle=subtitle,
+        kind=_(spec.title), title=str(texts.shown(stored.made_from.get("project", ""), texts.PROJECT)),
+        subtitle=subtitle,
         made_from=_made_from(stored), reference=_("{kind} v{version} · report {report}").format(
             kind=_(spec.title), version=stored.version, report=stored.report_id),
         created_at=stored.created_at.isoformat(timespec="seconds"), sections=tuple(sections))
