@@ -6,6 +6,8 @@ imports Streamlit.
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +17,7 @@ from core.errors import MitoshiError
 from core.i18n import N_, _, render
 from core.planning import store as planning
 from core.text import csv_bytes, md
-from core.warehouse import Dataset, Warehouse, warehouse_path
+from core.warehouse import SCHEMA_VERSION, Dataset, Warehouse, migrate, warehouse_path
 
 DATASET_KEY = "dataset_id"
 PROJECT_KEY = "project_id"
@@ -38,16 +40,29 @@ def _open(path: str) -> Warehouse:
 _opened: set[str] = set()  # paths _open has returned a warehouse for in this process
 
 
+_migrating = threading.Lock()
+
+
+def _up_to_date(warehouse: Warehouse) -> Warehouse:
+    """The warehouse with this code's schema: when the app's code is updated under a running
+    server, Streamlit reloads the modules but keeps the warehouse opened (and migrated) by the
+    code before, whose pages would then query tables it does not have yet."""
+    if warehouse.schema_version < SCHEMA_VERSION:
+        with _migrating, warehouse.cursor() as cur:
+            warehouse.schema_version = migrate(cur)
+    return warehouse
+
+
 def get_warehouse() -> Warehouse:
     """The process-wide warehouse; every session shares it through cursors. The first call for
     a path (which may generate the demo chain) shows a spinner; later ones draw nothing."""
     path = str(warehouse_path())
     if path in _opened:
-        return _open(path)
+        return _up_to_date(_open(path))
     with st.spinner(_("Opening the warehouse (on the first run this generates the AI Shop demo chain)…")):
         warehouse = _open(path)
     _opened.add(path)
-    return warehouse
+    return _up_to_date(warehouse)
 
 
 def current_dataset(warehouse: Warehouse) -> Dataset | None:
