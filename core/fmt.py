@@ -221,6 +221,15 @@ def pct_change(value: float | None, digits: int = 1) -> str:
     return pct(value, digits, signed=True)
 
 
+def pp_between(after: float | None, before: float | None, digits: int = 1) -> str:
+    """The difference of two shares as ``pct`` shows them (each rounded first), in percentage
+    points: beside "15.5% → 18.5%" it reads ``+3.0 pp``, never the ``+3.1 pp`` of the
+    unrounded shares, so the figures on screen add up."""
+    if missing(after) or missing(before):
+        return MISSING
+    return pp((round(float(after) * 100, digits) - round(float(before) * 100, digits)) / 100, digits)
+
+
 def pp(value: float | None, digits: int = 1) -> str:
     """A difference of two shares in percentage points (``0.023`` → ``+2.3 pp``), or
     "no change"."""

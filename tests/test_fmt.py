@@ -38,6 +38,10 @@ def test_differences_of_shares_are_percentage_points():
     assert fmt.pp(0.232 - 0.154) == "+7.8 pp"
     assert fmt.pp(-0.05) == f"{M}5.0 pp"
     assert fmt.pp(0.00001) == "no change"
+    # beside the shares as shown (15.5% and 18.5%), the change is theirs: +3.0, not the unrounded +3.1
+    assert (fmt.pct(0.15546), fmt.pct(0.18454)) == ("15.5%", "18.5%") and fmt.pp(0.18454 - 0.15546) == "+2.9 pp"
+    assert fmt.pp_between(0.18454, 0.15546) == "+3.0 pp"
+    assert fmt.pp_between(0.1549, 0.15546) == "no change" and fmt.pp_between(None, 0.1) == fmt.MISSING
 
 
 @pytest.mark.parametrize(("p", "text"), [(0.0, "< 0.001"), (0.0004, "< 0.001"), (0.0234, "0.023"), (None, "–")])

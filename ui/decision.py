@@ -126,7 +126,8 @@ def render_decision(decision: Decision, key: str) -> None:
                       help=_("{baseline}: {share}.").format(baseline=md(base),
                                                              share=fmt.pct_fine(value["loss_share_baseline"])))
         filled = value["fill_rate_model"] - value["fill_rate_baseline"]
-        change_metric(cols[2], _("Demand filled"), fmt.pct(value["fill_rate_model"]), filled, fmt.pp(filled),
+        change_metric(cols[2], _("Demand filled"), fmt.pct(value["fill_rate_model"]), filled,
+                      fmt.pp_between(value["fill_rate_model"], value["fill_rate_baseline"]),
                       help=_("{baseline}: {share}. Sold ÷ (estimated) demand.").format(
                           baseline=md(base), share=fmt.pct(value["fill_rate_baseline"])))
         if value.get("value_claimed"):

@@ -393,11 +393,11 @@ def render_impact(impact: ImpactResult, key: str) -> None:
         if errors:
             change = best["fill_rate"] - base["fill_rate"]
             change_metric(cols[3], _("Demand covered by the forecast"), fmt.pct(best["fill_rate"]), change,
-                          fmt.pp(change), better="up")
+                          fmt.pp_between(best["fill_rate"], base["fill_rate"]), better="up")
         else:
             change = best["stockout_rate"] - base["stockout_rate"]
             change_metric(cols[3], periods.out_of_stock(impact.freq), fmt.pct(best["stockout_rate"]), change,
-                          fmt.pp(change), better="down")
+                          fmt.pp_between(best["stockout_rate"], base["stockout_rate"]), better="down")
         st.markdown(_headline(impact, best, name))
         tradeoff = impact.stockout_tradeoff(best["policy"])
         if tradeoff:

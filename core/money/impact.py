@@ -535,7 +535,7 @@ class ImpactResult:
                  "{model}, {change}. The yen count a lost sale at its margin only, not a customer who does not come "
                  "back. Try a higher service level, or fix a GO/NO-GO criterion on stockouts.").format(
             noun=noun, base=fmt.pct(rates[1]), baseline=render(self.baseline_label), mine=fmt.pct(rates[0]),
-            model=fmt.model_name(policy), change=fmt.pp(rates[0] - rates[1]))
+            model=fmt.model_name(policy), change=fmt.pp_between(rates[0], rates[1]))
 
     @property
     def backtest_span(self) -> str:
