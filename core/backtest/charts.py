@@ -91,10 +91,11 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
                 "opacity": [0.0] + [1.0] * (len(best) - 1)}))
     log_x = np.log10(rows["x"].to_numpy(float))
     positions = _label_positions(log_x, (rows["wape"] * 100).to_numpy(float))
-    # At the right edge a label to the right or centred would be cut ("Combination (ETS, Thet"):
-    # the points within half a decade of the rightmost, and those made elsewhere, read to the left.
+    # A label stays over or under its own marker, never pushed left onto a neighbour (a fresh user read
+    # "LightGBM" as the name of the bubble left of it): the axis reaches far enough right for the
+    # rightmost labels instead. Only a label that would reach right of its marker there is turned left.
     right = log_x >= log_x.max(initial=0.0) - 0.5
-    positions = [_leftward(p) if r else p for p, r in zip(positions, right, strict=True)]
+    positions = [_leftward(p) if r and p.endswith("right") else p for p, r in zip(positions, right, strict=True)]
     rows = rows.assign(position=np.where(elsewhere, "top left", positions))
     for rung in RUNG_ORDER:
         part = rows[rows["rung"] == rung]
@@ -126,7 +127,7 @@ def ladder(board: pd.DataFrame, complexity: dict[str, int],
                            font={"size": 11, "color": "#777777"})
     fig.update_xaxes(type="log", dtick=1, tickformat="~g")  # one tick per decade
     if not elsewhere.any() and len(rows):  # room on both sides for the labels of the outermost points
-        fig.update_xaxes(range=[float(np.nanmin(log_x)) - 0.6, float(np.nanmax(log_x)) + 0.3])
+        fig.update_xaxes(range=[float(np.nanmin(log_x)) - 0.6, float(np.nanmax(log_x)) + 0.8])
     if elsewhere.any():  # seconds are ticked only where there are seconds, left of the dotted line
         low = np.floor(np.log10(float(rows["x"].min())))
         fig.update_xaxes(range=[low - 0.5, np.log10(edge) + 0.3],
