@@ -9,7 +9,6 @@ import io
 import itertools
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +60,8 @@ def squeezed(text: str) -> str:
 def made(chain):
     """Both runs' report, stored, and its PDF in each language with the chart figures drawn for it."""
     warehouse, project, full, one, _path = chain
-    started = time.perf_counter()
     stored = make_report(warehouse, "backtest", project.project_id, {"runs": [full, one]})
-    out = {"stored": stored, "make_seconds": time.perf_counter() - started}
+    out = {"stored": stored}
     patch = pytest.MonkeyPatch()
     for language in ("en", "ja"):
         figures = []
@@ -74,9 +72,7 @@ def made(chain):
 
         patch.setattr(pdf_charts, "_png", capture)
         patch.setattr(paper_charts, "png", capture)
-        started = time.perf_counter()
         out[language] = report_pdf(stored, language)
-        out[f"{language}_seconds"] = time.perf_counter() - started
         out[f"{language}_figures"] = figures
         patch.undo()
     return out
@@ -166,10 +162,6 @@ def test_chart_text_stays_inside_its_picture_and_clear_of_other_text(made, langu
             width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
             height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
             assert not (width > 1 and height > 1), f"chart {number}: '{a}' overlaps '{b}'"
-
-
-def test_it_is_made_and_printed_within_three_seconds(made):
-    assert made["make_seconds"] + made["en_seconds"] < 3.0, (made["make_seconds"], made["en_seconds"])
 
 
 def test_without_runs_it_reports_the_newest_and_says_so(chain):

@@ -12,7 +12,6 @@ import itertools
 import re
 import shutil
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,7 +87,6 @@ def piloted(piloted_file, tmp_path):
 def made(piloted):
     """The report made, with its PDF in both languages and every chart figure drawn for them."""
     warehouse, project, design, stored = piloted
-    started = time.perf_counter()
     report = make_report(warehouse, "pilot", project.project_id)
     pdfs, figures = {}, {}
     for language in ("en", "ja"):
@@ -101,8 +99,7 @@ def made(piloted):
         finally:
             paper_charts.png, pdf_charts._png = originals
         figures[language] = drawn
-    seconds = time.perf_counter() - started
-    return report, pdfs, figures, seconds
+    return report, pdfs, figures
 
 
 def text_of(pdf: bytes) -> str:
@@ -139,8 +136,7 @@ def test_the_snapshot_is_the_stored_readout_and_says_what_it_was_made_from(pilot
 
 def test_the_pdf_prints_the_readouts_figures_in_english(piloted, made):
     _warehouse, project, design, stored = piloted
-    report, pdfs, _figures, seconds = made
-    assert seconds < 3, f"making the report and printing it twice took {seconds:.1f} s"
+    report, pdfs, _figures = made
     text = text_of(pdfs["en"])
     profit = stored.readout.estimate("profit")
     evidence = stored.evidence

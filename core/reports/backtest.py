@@ -358,7 +358,8 @@ def _leaderboard_sections(run: dict, board: list[dict]) -> list[Section]:
     return out
 
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
+# shapes that stay apart at print size and in grey: no two that read as the same blob (a PM read "P" as "D")
+MARKERS = ("o", "s", "^", "D", "v", "x", "+", "*", "<", ">")
 DASHES = ("-", "--", ":", "-.")
 
 
@@ -377,7 +378,7 @@ def _horizon_png(by_step: dict[str, list], models: list[str], freq: Freq, width_
             steps, wapes = zip(*points, strict=True)
             values += wapes
             ax.plot(steps, wapes, marker=MARKERS[i % len(MARKERS)], linestyle=DASHES[i % len(DASHES)],
-                    color=paper_charts.INK if i % 2 == 0 else paper_charts.MUTED, linewidth=1.1, markersize=3.8,
+                    color=paper_charts.INK if i % 2 == 0 else paper_charts.MUTED, linewidth=1.1, markersize=4.4,
                     markerfacecolor="white" if i % 3 == 1 else None, label=fmt.model_name(model))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.pct(v, 0)))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
