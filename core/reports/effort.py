@@ -129,7 +129,7 @@ def sections(shot: dict, made_from: dict) -> tuple[str, tuple[Section, ...]]:
         Heading(_("The map"), keep=figure_room(MAP_HEIGHT)),
         Figure(map_png(rows, thresholds, chosen_key), MAP_HEIGHT, _(
             "Each point is an initiative, numbered by its rank; its marker says its quadrant and its size its reach. "
-            "Both axes are logarithmic: each step is ten times more. The dashed lines are the project's thresholds "
+            "Both axes are logarithmic: equal distances are equal ratios (10 to 20 as far apart as 50 to 100). The dashed lines are the project's thresholds "
             "({split}).").format(split=split)),
         Heading(_("Where to start"), keep=40),
         Bullets(advice),
