@@ -114,6 +114,14 @@ def test_the_problem_report_fits_its_pages_with_nothing_printed_over_anything(ex
         assert overlapping_characters(page) == 0, f"page {index + 1}"
 
 
+def test_a_report_made_again_with_nothing_changed_is_the_same_version(example):
+    warehouse, project = example
+    first = make_report(warehouse, "problem", project.project_id)
+    again = make_report(warehouse, "problem", project.project_id)
+    assert (again.report_id, again.version) == (first.report_id, 1)
+    assert [r.version for r in reports.list_reports(warehouse, project.project_id)] == [1]
+
+
 def test_a_project_without_a_definition_gets_a_reason_not_a_report(example):
     warehouse, _ = example
     empty = planning.create_project(warehouse, "Nothing written yet")
@@ -135,7 +143,18 @@ def test_the_command_line_prints_a_report_and_says_what_is_wrong(example, tmp_pa
     assert "problem report v1" in capsys.readouterr().out
     assert cli(["list", "--project", project.project_id, "--warehouse", str(path)]) == 0
     assert re.search(r"problem\s+v1\s", capsys.readouterr().out)
-    with pytest.raises(SystemExit, match="no project 'Nobody'"):
+    # the example by the start of its name, as the README writes it; every project's reports without --project
+    assert cli(["report", "problem", "--project", "AI Shop demand forecasting", "--out", str(out),
+                "--warehouse", str(path)]) == 0
+    assert "problem report v1" in capsys.readouterr().out  # nothing changed: the same version
+    assert cli(["list", "--warehouse", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(project.name + "\n")
+    # an --out that cannot be written is refused before anything is stored
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit, match="cannot write"):
+        cli(["report", "problem", "--project", project.name, "--out", str(blocker / "x.pdf"), "--warehouse", str(path)])
+    with pytest.raises(SystemExit, match="No project named 'Nobody'"):
         cli(["report", "problem", "--project", "Nobody", "--out", str(out), "--warehouse", str(path)])
     reopened = Warehouse(path)
     empty = planning.create_project(reopened, "Empty")
@@ -170,6 +189,9 @@ def test_the_decision_names_the_reports_it_rests_on(example):
     assert before.reports == []
     assert "No report of the project was made before this decision" in text_of(decision_pdf(before, "en"))
     make_report(warehouse, "problem", project.project_id)
+    latest = planning.latest_definition(warehouse, project.project_id)
+    planning.save_definition(warehouse, project.project_id, dataclasses.replace(
+        latest.definition, value_yen_per_year=61_000_000.0), latest.version)  # a change: a second version
     newest = make_report(warehouse, "problem", project.project_id)
     after = decide(warehouse, project.project_id, run_id)
     assert after.reports == [{"kind": "problem", "version": 2, "report_id": newest.report_id,

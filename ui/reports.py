@@ -36,11 +36,17 @@ def report_block(kind: str, project_id: str | None, options: dict | None = None,
                    help=help_text or _("Snapshots what it shows now, as the next numbered version; A4, "
                                        "readable in black and white.")):
         with st.spinner(_("Making the report…")):
+            before = reports.latest_report(warehouse, project_id, kind)
             try:
-                st.session_state[chosen] = make_report(warehouse, kind, project_id, options).report_id
+                made = make_report(warehouse, kind, project_id, options)
             except MitoshiError as error:
                 show_error(error)
                 return
+        st.session_state[chosen] = made.report_id
+        if before is not None and made.report_id == before.report_id:
+            st.info(_("Nothing it shows has changed since version {version} of {when}: that version is offered.")
+                    .format(version=made.version, when=moment(made.created_at.isoformat())),
+                    icon=":material/info:")
     stored = None
     if st.session_state.get(chosen):
         try:

@@ -138,8 +138,9 @@ def heading(pdf, text: str, keep: float = 35) -> None:
     pdf.ln(4)
     pdf.set_text_color(*INK)
     pdf.set_font(FONT, size=12.5)
-    with bold(pdf):
-        pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    with bold(pdf):  # a long title (a run's generated name) wraps instead of running off the page
+        pdf.multi_cell(0, 7, wrap(pdf, text, page_width(pdf) - 2 * pdf.c_margin), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
     pdf.set_draw_color(*INK)
     pdf.set_line_width(0.35)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())

@@ -38,6 +38,7 @@ from core.forecast.base import rung_name
 from core.forecast.registry import MODELS, is_external, model_info
 from core.i18n import M_, _, from_json, ngettext, render, to_json
 from core.paper import charts as paper_charts
+from core.paper.pdf import figure_room
 from core.paper.report import Figure, Heading, Paragraph, Section, Table, share_widths
 from core.planning import store as planning
 from core.warehouse.store import Warehouse
@@ -388,8 +389,14 @@ def _horizon_png(by_step: dict[str, list], models: list[str], freq: Freq, width_
             ax.set_ylim(0, max(values) * 1.12)
         paper_charts.title(ax, _("WAPE by periods ahead (lower is better)"), width_mm)
         ax.set_xlabel(_("Periods after the cutoff ({unit})").format(unit=periods.period_noun(freq, plural=True)))
-        fig.legend(loc="outside lower center", ncols=min(4, max(1, len(models))), handlelength=3.2)
+        fig.legend(loc="outside lower center", ncols=_legend_columns(models), handlelength=3.2)
         return paper_charts.png(fig)
+
+
+def _legend_columns(models: list[str]) -> int:
+    """Four names to a legend row, three when one is long ("Linear model (Poisson GLM)" was cut at the edge)."""
+    longest = max((len(fmt.model_name(m)) for m in models), default=0)
+    return max(1, min(4 if longest <= 20 else 3, len(models)))
 
 
 def _ladder_order(board: list[dict]) -> list[str]:
@@ -401,10 +408,12 @@ def _ladder_order(board: list[dict]) -> list[str]:
 def _horizon_sections(run: dict, freq: Freq) -> list[Section]:
     by_step = run["by_step"]
     models = [m for m in _ladder_order(run["leaderboard"]) if by_step.get(m)]
-    out: list[Section] = [Heading(_("Error by horizon"), keep=70)]
     if not models:
-        return [*out, Paragraph(_("The run stored no error by horizon step."), muted=True)]
-    height = 62 + 5 * math.ceil(len(models) / 4)
+        return [Heading(_("Error by horizon"), keep=20),
+                Paragraph(_("The run stored no error by horizon step."), muted=True)]
+    height = 62 + 5 * math.ceil(len(models) / _legend_columns(models))
+    # the heading goes to the next page with its chart, never alone at the foot of one
+    out: list[Section] = [Heading(_("Error by horizon"), keep=figure_room(height))]
     out.append(Figure(_horizon_png(by_step, models, freq, 180, height), height, _(
         "How the error grows with the periods ahead: each model has its own marker and dash.")))
     steps = sorted({s for m in models for s, _v in by_step[m]})

@@ -5,13 +5,14 @@ prints it."""
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 
 from core.errors import MitoshiError
 from core.i18n import M_, _, using
 from core.paper import report as paper_report
 from core.paper.pdf import moment
-from core.paper.store import StoredReport, save_report
+from core.paper.store import StoredReport, latest_report, save_report
 from core.planning import texts
 from core.reports.kinds import KINDS, ReportKind
 from core.warehouse.store import Warehouse
@@ -33,13 +34,23 @@ def code_version() -> str:
 
 def make_report(warehouse: Warehouse, kind: str, project_id: str, options: dict | None = None) -> StoredReport:
     """Snapshot the project's ``kind`` report now and store it as its next version (one
-    transaction). Raises ``MitoshiError`` when what the report needs is missing."""
+    transaction); when nothing it shows or is made from changed since the newest version,
+    that version is returned instead of a copy of it. Raises ``MitoshiError`` when what the
+    report needs is missing."""
     spec = kind_of(kind)
     made_from, shot = spec.snapshot(warehouse, project_id, dict(options or {}))
     # the project's name as stored (the example's is a fixed text, shown in the reader's language)
     made_from = {**made_from, "project": texts.stored(made_from.get("project", ""), texts.PROJECT),
                  "code_version": code_version()}
+    newest = latest_report(warehouse, project_id, kind)
+    if newest is not None and (newest.made_from, newest.snapshot) == _as_stored(made_from, shot):
+        return newest
     return save_report(warehouse, project_id, kind, made_from, shot)
+
+
+def _as_stored(made_from: dict, shot: dict) -> tuple[dict, dict]:
+    """What the table would give back for these (tuples as lists, keys as text)."""
+    return json.loads(json.dumps(made_from, ensure_ascii=False)), json.loads(json.dumps(shot, ensure_ascii=False))
 
 
 # What a report was made from, in the order people read it: the keys a kind may set (the project is

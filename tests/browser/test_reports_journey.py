@@ -47,11 +47,12 @@ def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
                      "GO / NO-GO criteria, fixed up front", "WAPE at least 10% better (lower) than today's practice"):
         assert expected in first, expected
     screenshot(page, "40_problem_report")
-    # made again: the next version, offered in place of the first
+    # made again with nothing changed: the same version, said so
     make.click()
     wait_idle(page)
-    second = download(page, re.compile(rf"^Download v{version + 1} of "), tmp_path / "problem-2.pdf")
-    assert f"Problem definition v{version + 1}" in second
+    expect(main(page).get_by_text(f"Nothing it shows has changed since version {version}")).to_be_visible()
+    second = download(page, re.compile(rf"^Download v{version} of "), tmp_path / "problem-2.pdf")
+    assert f"Problem definition v{version}" in second
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
