@@ -477,7 +477,7 @@ def test_the_pdf_prints_the_online_section_with_its_figures(offline_go):
 
 
 def test_the_online_chart_keeps_its_text_inside_and_apart(monkeypatch):
-    from tests.test_report_pdf_pages import _texts
+    from tests.pdf_checks import chart_texts as _texts
 
     figures = []
     original = pdf_charts._png

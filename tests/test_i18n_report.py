@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import itertools
 import re
 import tempfile
 from pathlib import Path
@@ -36,7 +35,7 @@ from tests.conftest import japanese as _japanese
 from tests.conftest import store_run
 from tests.i18n_check import english_left, english_words
 from tests.test_decision_online import LOWER, READOUT
-from tests.test_report_pdf_pages import _char_boxes, _texts
+from tests.pdf_checks import assert_text_clear, char_boxes, chart_texts
 
 REPORT = "pages/report.py"
 # The run's name as its maker typed it, the demo data's column the decision splits by (category), and Streamlit's
@@ -199,7 +198,7 @@ def test_every_japanese_page_renders_with_its_text_apart(japanese_pdf):
         image.save(RENDERED / f"p{index + 1}.png")
         assert (np.asarray(image.convert("L")) < 128).mean() > 0.001, f"page {index + 1} is blank"
         assert DATE.search(page.get_textpage().get_text_range()) or index > 0  # the first page's date extracts
-        boxes = _char_boxes(page)
+        boxes = char_boxes(page)
         left, bottom, right, top = (boxes[:, i:i + 1] for i in range(4))
         overlap = ((np.minimum(right, right.T) - np.maximum(left, left.T) > 0.6)
                    & (np.minimum(top, top.T) - np.maximum(bottom, bottom.T) > 0.6))
@@ -208,15 +207,9 @@ def test_every_japanese_page_renders_with_its_text_apart(japanese_pdf):
     # Every chart's Japanese text stays inside its picture and clear of the rest.
     assert figures
     for number, fig in enumerate(figures, 1):
-        texts, frame = _texts(fig)
+        texts, frame = chart_texts(fig)
         assert any(re.search(r"[ぁ-んァ-ン一-龥]", t) for t, _ in texts), f"chart {number} has no Japanese"
-        for text, box in texts:
-            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-                box.y1 <= frame.y1 + 1, f"chart {number}: '{text}' is clipped"
-        for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
-            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-            assert not (width > 1 and height > 1), f"chart {number}: '{a}' overlaps '{b}'"
+        assert_text_clear(texts, frame, f"chart {number}")
 
 
 def test_an_older_snapshot_prints_in_japanese_with_its_own_sentences():

@@ -6,7 +6,6 @@ picture, the command line, and the Experiments page's block."""
 from __future__ import annotations
 
 import io
-import itertools
 import re
 import tempfile
 from pathlib import Path
@@ -27,7 +26,7 @@ from core.reports.__main__ import main as cli
 from core.reports.make import make_report, report_pdf
 from core.warehouse import Warehouse
 from tests.conftest import new_session, store_run
-from tests.test_report_pdf_pages import _char_boxes, _texts
+from tests.pdf_checks import assert_text_clear, char_boxes, chart_texts
 
 RENDERED = Path(tempfile.gettempdir()) / "mitoshi-report-backtest"
 
@@ -136,7 +135,7 @@ def test_every_page_renders_with_nothing_over_anything(made, language):
         (RENDERED / f"{language}.pdf").write_bytes(made[language])
         image = np.asarray(page.render(scale=0.5).to_pil().convert("L"))
         assert (image < 128).mean() > 0.001, f"page {index + 1} is blank"
-        boxes = _char_boxes(page)
+        boxes = char_boxes(page)
         left, bottom, right, top = (boxes[:, i:i + 1] for i in range(4))
         overlap = ((np.minimum(right, right.T) - np.maximum(left, left.T) > 0.6)
                    & (np.minimum(top, top.T) - np.maximum(bottom, bottom.T) > 0.6))
@@ -154,14 +153,8 @@ def test_chart_text_stays_inside_its_picture_and_clear_of_other_text(made, langu
     figures = made[f"{language}_figures"]
     assert len(figures) == 4  # per run: the ladder and the error by horizon
     for number, fig in enumerate(figures, 1):
-        texts, frame = _texts(fig)
-        for text, box in texts:
-            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-                box.y1 <= frame.y1 + 1, f"chart {number}: '{text}' is clipped"
-        for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
-            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-            assert not (width > 1 and height > 1), f"chart {number}: '{a}' overlaps '{b}'"
+        texts, frame = chart_texts(fig)
+        assert_text_clear(texts, frame, f"chart {number}")
 
 
 def test_without_runs_it_reports_the_newest_and_says_so(chain):

@@ -7,7 +7,6 @@ from its page and from the command line."""
 from __future__ import annotations
 
 import io
-import itertools
 import re
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from core.reports.make import make_report, report_pdf
 from core.paper.store import get_report, latest_report
 from core.warehouse import Warehouse
 from tests.conftest import new_session
-from tests.test_report_pdf_pages import _char_boxes, _texts
+from tests.pdf_checks import assert_text_clear, char_boxes, chart_texts
 
 KIND = "effort-impact"
 CHOSEN = "Delivery-delay prediction 配送遅延予測"  # the example's second, not the ranking's first
@@ -164,7 +163,7 @@ def test_every_page_renders_with_its_text_apart(rendered, name):
         image = page.render(scale=1.4).to_pil()
         image.save(RENDERED / f"{name}-p{index + 1}.png")
         assert (np.asarray(image.convert("L")) < 128).mean() > 0.001, f"page {index + 1} is blank"
-        boxes = _char_boxes(page)
+        boxes = char_boxes(page)
         left, bottom, right, top = (boxes[:, i:i + 1] for i in range(4))
         overlap = ((np.minimum(right, right.T) - np.maximum(left, left.T) > 0.6)
                    & (np.minimum(top, top.T) - np.maximum(bottom, bottom.T) > 0.6))
@@ -179,17 +178,11 @@ def test_every_page_renders_with_its_text_apart(rendered, name):
 def test_the_map_names_every_initiative_inside_its_picture_and_clear_of_other_text(rendered, name):
     _pdf, figures = rendered[name]
     assert len(figures) == 1
-    texts_, frame = _texts(figures[0])
+    texts_, frame = chart_texts(figures[0])
     shown = " ".join(t for t, _box in texts_)
     for rank in range(1, 9):
         assert re.search(rf"(^|\s){rank}  \S", shown), rank  # every initiative, numbered by rank
-    for text, box in texts_:
-        assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-            box.y1 <= frame.y1 + 1, f"'{text}' is clipped"
-    for (a, box_a), (b, box_b) in itertools.combinations(texts_, 2):
-        width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-        height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-        assert not (width > 1 and height > 1), f"'{a}' overlaps '{b}'"
+    assert_text_clear(texts_, frame)
 
 
 def test_the_map_places_names_among_crowded_points():
@@ -208,14 +201,8 @@ def test_the_map_places_names_among_crowded_points():
         effort.map_png(rows, Thresholds(), chosen_key="k3")
     finally:
         charts.png = original
-    texts_, frame = _texts(figures[0])
-    for text, box in texts_:
-        assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-            box.y1 <= frame.y1 + 1, f"'{text}' is clipped"
-    for (a, box_a), (b, box_b) in itertools.combinations(texts_, 2):
-        width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-        height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-        assert not (width > 1 and height > 1), f"'{a}' overlaps '{b}'"
+    texts_, frame = chart_texts(figures[0])
+    assert_text_clear(texts_, frame)
 
 
 def test_the_command_line_writes_the_pdf(demo, tmp_path, capsys):

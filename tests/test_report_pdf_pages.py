@@ -34,6 +34,7 @@ from core.decision.verdict import CONDITIONAL_GO, GO, NO_GO
 from core.money.impact import ERRORS, ImpactConfig
 from core.planning import store as planning
 from core.warehouse import DatasetSpec, Warehouse
+from tests.pdf_checks import assert_text_clear, char_boxes, chart_texts
 
 # Where the pages are left as PNG for a person to look at (as the issue asks): a fixed, ignored place.
 RENDERED = Path(tempfile.gettempdir()) / "mitoshi-decision-pages"
@@ -137,22 +138,12 @@ def test_every_page_renders_with_ink(rendered, name):
         assert (image < 128).mean() > 0.001, f"page {index + 1} is blank"
 
 
-def _char_boxes(page) -> np.ndarray:
-    text = page.get_textpage()
-    boxes = []
-    for i in range(text.count_chars()):
-        char = text.get_text_range(i, 1)
-        if char.strip():
-            boxes.append(text.get_charbox(i, loose=False))
-    return np.array(boxes).reshape(-1, 4)  # left, bottom, right, top in points
-
-
 @pytest.mark.parametrize("name", ["demo", "no-go", "turnover"])
 def test_no_text_on_a_page_is_printed_over_other_text(rendered, name):
     _, pdf, _ = rendered[name]
     document = pypdfium2.PdfDocument(pdf)
     for index in range(len(document)):
-        boxes = _char_boxes(document[index])
+        boxes = char_boxes(document[index])
         shrink = 0.6  # glyphs of one word touch; printed over each other they overlap by more
         left, bottom, right, top = (boxes[:, i:i + 1] for i in range(4))
         overlap = ((np.minimum(right, right.T) - np.maximum(left, left.T) > shrink)
@@ -162,42 +153,13 @@ def test_no_text_on_a_page_is_printed_over_other_text(rendered, name):
         assert len(pairs) == 0, f"page {index + 1}: {len(pairs)} overlapping characters, e.g. at {boxes[pairs[0][0]]}"
 
 
-def _texts(fig):
-    """Every piece of text matplotlib draws in ``fig``, with its box in pixels."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.text import Text
-
-    canvas = FigureCanvasAgg(fig)  # a bare Figure has no renderer of its own
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    shown = []
-    for ax in fig.axes:
-        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-            low, high = sorted(limits)
-            for tick in axis.get_major_ticks():
-                if low - 1e-9 <= tick.get_loc() <= high + 1e-9 and tick.label1.get_text().strip():
-                    shown.append(tick.label1)
-    ticks = {id(t) for ax in fig.axes for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]}
-    for artist in fig.findobj(Text):
-        if id(artist) in ticks or not artist.get_visible() or not artist.get_text().strip():
-            continue
-        shown.append(artist)
-    return [(t.get_text(), t.get_window_extent(renderer)) for t in shown], fig.bbox
-
-
 @pytest.mark.parametrize("name", ["demo", "no-go", "turnover"])
 def test_chart_text_stays_inside_its_picture_and_clear_of_other_text(rendered, name):
     _, _, figures = rendered[name]
     assert figures
     for number, fig in enumerate(figures, 1):
-        texts, frame = _texts(fig)
-        for text, box in texts:
-            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-                box.y1 <= frame.y1 + 1, f"chart {number}: '{text}' is clipped"
-        for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
-            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-            assert not (width > 1 and height > 1), f"chart {number}: '{a}' overlaps '{b}'"
+        texts, frame = chart_texts(fig)
+        assert_text_clear(texts, frame, f"chart {number}")
 
 
 def test_a_run_without_practice_draws_no_empty_chart_and_says_what_it_compares_with(rendered):
@@ -240,7 +202,7 @@ def test_a_six_rung_ladder_keeps_its_legend_inside_and_shows_the_stated_effort(m
     original = pdf_charts._png
     monkeypatch.setattr(pdf_charts, "_png", lambda fig: figures.append(fig) or original(fig))
     pdf_charts.ladder_png(rows, "ext:SameWeekday4 mean")
-    texts, frame = _texts(figures[0])
+    texts, frame = chart_texts(figures[0])
     for text, box in texts:
         assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
             box.y1 <= frame.y1 + 1, f"'{text}' is clipped"

@@ -8,7 +8,6 @@ Pilot page's block."""
 from __future__ import annotations
 
 import io
-import itertools
 import re
 import shutil
 import tempfile
@@ -41,7 +40,7 @@ from core.reports.make import make_report, report_document, report_pdf
 from core.reports.pilot import snapshot
 from core.warehouse import ENV_VAR, Warehouse
 from tests.conftest import new_session, store_run
-from tests.test_report_pdf_pages import _char_boxes, _texts
+from tests.pdf_checks import assert_text_clear, char_boxes, chart_texts
 
 RENDERED = Path(tempfile.gettempdir()) / "mitoshi-report-pilot"
 PAGE = "pages/pilot.py"
@@ -182,7 +181,7 @@ def test_every_page_renders_with_nothing_printed_over_anything(made, language):
         page = document[index]
         page.render(scale=1.4).to_pil().save(RENDERED / f"pilot-{language}-p{index + 1}.png")
         assert page.get_size() == pytest.approx((595.28, 841.89), abs=0.5)  # A4
-        boxes = _char_boxes(page)
+        boxes = char_boxes(page)
         left, bottom, right, top = (boxes[:, i:i + 1] for i in range(4))
         overlap = ((np.minimum(right, right.T) - np.maximum(left, left.T) > 0.6)
                    & (np.minimum(top, top.T) - np.maximum(bottom, bottom.T) > 0.6))
@@ -199,14 +198,8 @@ def test_chart_text_stays_inside_its_picture_and_clear_of_other_text(made, langu
     figures = made[2][language]
     assert len(figures) == 2  # treated against control, and the promise against the measurement
     for number, fig in enumerate(figures, 1):
-        texts, frame = _texts(fig)
-        for text, box in texts:
-            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1 and \
-                box.y1 <= frame.y1 + 1, f"chart {number}: '{text}' is clipped"
-        for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
-            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-            assert not (width > 1 and height > 1), f"chart {number}: '{a}' overlaps '{b}'"
+        texts, frame = chart_texts(fig)
+        assert_text_clear(texts, frame, f"chart {number}")
         for ax in fig.axes:
             assert ax.lines, f"an empty chart: {ax.get_title(loc='left')!r}"
     # Groups told apart without colour: by dash and marker.

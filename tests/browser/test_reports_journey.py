@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import ARTIFACTS, screenshot, wait_idle
+from tests.browser.conftest import screenshot, wait_idle
 
 PROJECT = "AI Shop demand forecasting (AI商店 需要予測)"
 
@@ -29,18 +29,24 @@ def download(page, label: re.Pattern, into) -> str:
     return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(into).pages))
 
 
-def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
-    page.goto(f"{server}/problem")
+def make_on(page, url: str, report: str):
+    """Open ``url`` on the example project and click "Make the ``report`` report"; the button."""
+    page.goto(url)
     wait_idle(page)
     project = page.get_by_role("combobox", name="Project")
     if project.input_value() != PROJECT:
         project.click()
         page.get_by_role("option", name=PROJECT, exact=True).click()
         wait_idle(page)
-    make = main(page).get_by_role("button", name="Make the Problem definition report")
+    make = main(page).get_by_role("button", name=f"Make the {report} report")
     make.scroll_into_view_if_needed()
     make.click()
     wait_idle(page)
+    return make
+
+
+def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
+    make = make_on(page, f"{server}/problem", "Problem definition")
     first = download(page, re.compile(r"^Download v\d+ of "), tmp_path / "problem.pdf")
     version = int(re.search(r"Problem definition v(\d+)", first).group(1))
     for expected in ("Problem definition", PROJECT, "¥60,000,000", "What we will not do",
@@ -53,21 +59,10 @@ def test_the_problem_definition_prints_from_its_page(server, page, tmp_path):
     expect(main(page).get_by_text(f"Nothing it shows has changed since version {version}")).to_be_visible()
     second = download(page, re.compile(rf"^Download v{version} of "), tmp_path / "problem-2.pdf")
     assert f"Problem definition v{version}" in second
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 def test_the_effort_impact_map_prints_from_its_page(server, page, tmp_path):
-    page.goto(f"{server}/effort-impact")
-    wait_idle(page)
-    project = page.get_by_role("combobox", name="Project")
-    if project.input_value() != PROJECT:
-        project.click()
-        page.get_by_role("option", name=PROJECT, exact=True).click()
-        wait_idle(page)
-    make = main(page).get_by_role("button", name="Make the Effort / impact report")
-    make.scroll_into_view_if_needed()
-    make.click()
-    wait_idle(page)
+    make_on(page, f"{server}/effort-impact", "Effort / impact")
     text = download(page, re.compile(r"^Download v\d+ of "), tmp_path / "effort.pdf")
     for expected in ("Effort / impact", PROJECT, "RICE", "ICE", "Demand forecasting"):
         assert expected in text, expected
