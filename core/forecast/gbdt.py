@@ -14,11 +14,12 @@ from typing import ClassVar, Literal
 # LightGBM's OpenMP threads spin while they wait. When another process holds a core (a
 # second Streamlit session, a test run) two spinning threads ran 3-5x slower than one;
 # passive waiting keeps two threads at least as fast as one. Read when libgomp loads,
-# so it is set before lightgbm is imported, and only if the user has not chosen.
+# so it is set before lightgbm is imported, and only if the user has not chosen. lightgbm
+# itself is imported where a model is fitted: the pages and reports that only name the
+# forecasters (through the registry) do not pay for it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import lightgbm as lgb  # noqa: E402
-import numpy as np
+import numpy as np  # noqa: E402
 
 from core.forecast.base import (
     NO_SALE_IN_TRAINING,
@@ -103,6 +104,8 @@ class LightGBM(GlobalForecaster):
             # LightGBM would stop with "sum of labels is zero": there is nothing to learn.
             raise FitError(reason(NO_SALE_IN_TRAINING, periods=self._train_periods(task)))
         params = self._params(task)
+        import lightgbm as lgb
+
         try:
             data = lgb.Dataset(design.train, label=target, params=params)
             booster = lgb.train(params, data, num_boost_round=self.n_estimators)
