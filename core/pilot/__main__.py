@@ -75,7 +75,7 @@ from core.pilot.monitor import add_monitor
 from core.pilot.readout import effect_sentence, promise_sentence
 from core.pilot.run import offline_estimate, pilot_status, project_run, read_out_design, readout_table, simulate_design
 from core.pilot.store import EVIDENCE_KEY, json_ready, latest_design, latest_readout, save_design
-from core.planning.store import Project, ensure_example_project, list_projects
+from core.planning.store import Project, find_project
 from core.warehouse import Dataset, Warehouse, warehouse_path
 
 
@@ -140,22 +140,6 @@ def add_design(commands: argparse._SubParsersAction) -> None:
                    help="save even though the project's current pilot was read out (the decision then reads the "
                         "new design, not that readout)")
     d.set_defaults(handler=run_design)
-
-
-def find_project(warehouse: Warehouse, text: str) -> Project:
-    """The project with id ``text``, or named ``text`` (case-insensitive), or the one project
-    whose name starts with it. Raises ``MitoshiError`` naming the projects otherwise."""
-    ensure_example_project(warehouse)  # as the app does on a warehouse's first visit: the AI Shop example
-    projects = list_projects(warehouse)
-    wanted = text.strip().lower()
-    for project in projects:
-        if text.strip() == project.project_id or project.name.lower() == wanted:
-            return project
-    starting = [p for p in projects if p.name.lower().startswith(wanted)]
-    if len(starting) == 1:
-        return starting[0]
-    names = ", ".join(f"'{p.name}'" for p in projects) or "none yet"
-    raise MitoshiError(f"No project named '{text}' (projects: {names}). Give a project's name or id.")
 
 
 def _dataset(warehouse: Warehouse, project: Project, text: str | None, run_dataset: str | None) -> Dataset:

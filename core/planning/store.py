@@ -146,6 +146,24 @@ def list_projects(warehouse: Warehouse) -> list[Project]:
     return [get_project(warehouse, i) for i in ids]
 
 
+def find_project(warehouse: Warehouse, text: str) -> Project:
+    """The project with id ``text``, or named ``text`` (case-insensitive), or the one project
+    whose name starts with it, as the command lines take a project (``core.pilot``,
+    ``core.reports``). Raises ``ProjectNotFoundError`` naming the projects otherwise."""
+    ensure_example_project(warehouse)  # as the app does on a warehouse's first visit: the AI Shop example
+    projects = list_projects(warehouse)
+    wanted = text.strip().lower()
+    for project in projects:
+        if text.strip() == project.project_id or project.name.lower() == wanted:
+            return project
+    starting = [p for p in projects if p.name.lower().startswith(wanted)]
+    if len(starting) == 1:
+        return starting[0]
+    names = ", ".join(f"'{p.name}'" for p in projects) or "none yet"
+    raise ProjectNotFoundError(M_("No project named '{text}' (projects: {names}). Give a project's name or id.",
+                                  text=text, names=names))
+
+
 def get_project(warehouse: Warehouse, project_id: str) -> Project:
     """The project, its name and description in the reader's language."""
     with warehouse.cursor() as cur:

@@ -23,7 +23,7 @@ def _project_id(warehouse: Warehouse, name_or_id: str) -> str:
     """The project with id ``name_or_id``, or named so (case-insensitive), or the one project whose
     name starts with it ("AI Shop demand forecasting" for the example), as the pilot's command line
     finds it; ``SystemExit`` naming the projects otherwise."""
-    from core.pilot.__main__ import find_project
+    from core.planning.store import find_project
     try:
         return find_project(warehouse, name_or_id).project_id
     except MitoshiError as error:
