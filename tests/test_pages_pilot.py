@@ -228,3 +228,29 @@ def test_a_store_missing_days_can_be_left_out_of_the_readout(warehouse_env) -> N
         warehouse.close()
     assert evidence.treated == ("S001",) and "S002" not in evidence.control
     assert any(t.startswith(md("Left out of this readout: S002 (treated, paired with ")) for t in texts(at.warning))
+
+
+def test_a_batch_without_order_quantities_is_not_said_to_have_them(warehouse_env) -> None:
+    """Hand-off publishes bare forecasts unless asked for order quantities: the Pilot page warns, and its
+    caption says the treated stores order those forecasts, not "up to the batch's order quantities"."""
+    warehouse = Warehouse(warehouse_env)
+    try:
+        planning.ensure_example_project(warehouse)
+        project = planning.list_projects(warehouse)[0]
+        planning.remember_project(warehouse, project.project_id)
+        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
+        handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
+            get_run(warehouse, run_id), "ma", horizon=7)))  # no service level: no order quantities
+        dataset = warehouse.list_datasets()[0]
+        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=1, pre_weeks=4,
+                                                     smallest_effect_yearly=5e6),
+                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+        save_design(warehouse, design)
+    finally:
+        warehouse.close()
+    at = new_session(PAGE)
+    assert any(t.startswith("The published batch v1 has no order quantities") for t in texts(at.warning))
+    captions = " ".join(c.value for c in at.caption)
+    assert "S001, S002 order the bare forecasts of the published batch v1" in captions
+    assert "order quantities, every other store" not in captions

@@ -414,9 +414,14 @@ def run_section(warehouse: Warehouse, design: PilotDesign) -> PilotStatus | None
         st.warning(md(status.batch_warning()), icon=":material/inventory:")
         st.page_link("pages/handoff.py", icon=":material/publish:",
                      label=_("Publish again on Hand-off to production, with order quantities"))
-    st.caption(_("The demo chain simulates the pilot's days from the same demand as its history: {stores} order up to "
-                 "the published batch v{version}'s order quantities, every other store keeps today's practice, and "
-                 "the days are appended to the data as a week of real sales would be.").format(
+    # What the treated stores order, as the batch is: its order quantities, or its bare forecasts when it has none
+    # (the warning above says so; the caption must not promise quantities the batch does not hold).
+    st.caption((_("The demo chain simulates the pilot's days from the same demand as its history: {stores} order the "
+                  "bare forecasts of the published batch v{version}, every other store keeps today's practice, and "
+                  "the days are appended to the data as a week of real sales would be.") if status.batch_warning() else
+                _("The demo chain simulates the pilot's days from the same demand as its history: {stores} order up "
+                  "to the published batch v{version}'s order quantities, every other store keeps today's practice, "
+                  "and the days are appended to the data as a week of real sales would be.")).format(
         stores=", ".join(design.treated), version=status.batch_version))
     left, _right = st.columns([1, 2])
     days = left.number_input(_("Days to simulate"), min_value=1, max_value=status.days_remaining,
