@@ -250,3 +250,20 @@ def test_the_pilot_page_makes_the_report_and_offers_it(piloted_file, tmp_path, m
     assert any(label.startswith("Download v1 of ") for label in downloads), downloads
     shown = " ".join(m.value for m in at.markdown)
     assert "What the pilot measured" in shown and "The offline promise against the online measurement" in shown
+
+
+def test_the_groups_table_and_the_estimates_print_the_same_difference_in_differences(piloted, made):
+    """The groups' means give the estimate up to a rounding: the table prints the stored estimate, so the
+    two tables never read 8.38 and 8.37 for one number."""
+    from core.paper.report import Table
+
+    with using("en"):
+        tables = [s for s in report_document(made[0]).sections if isinstance(s, Table)]
+    groups = next(t for t in tables if t.headings[-1] == "Difference in differences")
+    estimates = next(t for t in tables if "Effect per treated store-day" in t.headings)
+    effect = estimates.headings.index("Effect per treated store-day")
+    by_measure = {row[0]: row[effect] for row in estimates.rows}
+    assert sum(row[0] in by_measure for row in groups.rows) >= 3  # profit, waste cost, stockout item-days…
+    for row in groups.rows:
+        if row[0] in by_measure:
+            assert re.sub(r"[^\d.,+−-]", "", row[-1]) == re.sub(r"[^\d.,+−-]", "", by_measure[row[0]]), row[0]

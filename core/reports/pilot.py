@@ -265,8 +265,12 @@ def _groups_sections(readout: PilotReadout, outcomes: dict | None) -> list[Secti
             "from before to during is the difference-in-differences estimate.")))
     rows = []
     for measure, v in (outcomes.get("periods") or {}).items():
-        did = (v.get("treated_during", 0) - v.get("treated_before", 0)) - (
-            v.get("control_during", 0) - v.get("control_before", 0))
+        # The stored estimate where the readout has it: the same number the estimates' table prints (the groups'
+        # means give it too, up to a rounding that could print 8.38 here and 8.37 there).
+        stored = readout.estimate(measure)
+        did = stored.per_store_day if stored is not None else (
+            (v.get("treated_during", 0) - v.get("treated_before", 0))
+            - (v.get("control_during", 0) - v.get("control_before", 0)))
         rows.append((measure_label(measure), _value(measure, v.get("treated_before")),
                      _value(measure, v.get("treated_during")), _value(measure, v.get("control_before")),
                      _value(measure, v.get("control_during")), _value(measure, did, signed=True)))
