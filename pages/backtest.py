@@ -10,7 +10,7 @@ from core.backtest.compare import window_name
 from core.backtest.engine import BacktestConfig, ModelSpec, fold_cutoffs
 from core.backtest.job import BACKTEST, backtest_params, job_title
 from core.backtest.splits import SplitConfig
-from core.backtest.store import get_run, run_fallbacks
+from core.backtest.store import get_run, list_runs, run_fallbacks
 from core.columns import SERIES_ID, Freq
 from core.errors import MitoshiError
 from core.forecast.base import rung_name
@@ -160,8 +160,17 @@ if st.session_state.get(RUN_KEY):
     st.divider()
     render_run(st.session_state[RUN_KEY], key="bt")
 elif not jobs.any_active(BACKTEST.name):  # a run under way shows here once it is done
-    st.info(_("Choose the scope, the time settings and the models, then **Run backtest**. Runs are stored and can "
-              "be compared on the **Experiments** page."))
+    # A new tab, or a return the next day: the dataset's newest run, rather than an empty page that hides it.
+    newest = next((r for r in list_runs(warehouse) if r.dataset_id == dataset.dataset_id), None)
+    if newest is None:
+        st.info(_("Choose the scope, the time settings and the models, then **Run backtest**. Runs are stored and "
+                  "can be compared on the **Experiments** page."))
+    else:
+        st.divider()
+        st.caption(_("The newest run of this dataset, stored {when}. **Run backtest** above makes another; the "
+                     "**Experiments** page compares them.").format(when=fmt.date(newest.created_at) + " "
+                                                                   + f"{newest.created_at:%H:%M}"))
+        render_run(newest.run_id, key="bt_newest")
 
 external_section(warehouse, dataset, RUN_KEY)  # forecasts made elsewhere join a stored run
 

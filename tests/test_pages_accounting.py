@@ -162,3 +162,24 @@ def test_a_best_model_that_fell_back_everywhere_says_so_beside_its_name(warehous
     headline = next(m.value for m in at.markdown if "Best model" in m.value)
     assert headline == ("Best model: **LightGBM** (GBDT), WAPE **0.0%** — but LightGBM fell back to a simple rule "
                         "for every series in fold 1: these are the rules' scores, not its own.")
+
+
+def test_a_new_tab_on_the_backtest_page_shows_the_datasets_newest_run(warehouse_env):
+    """A reload, a new tab or a return the next day finds the newest run of the dataset, not an empty page."""
+    from core.backtest.store import get_run
+    from core.warehouse import Warehouse
+    from tests.conftest import new_session, store_run
+
+    warehouse = Warehouse(warehouse_env)
+    try:
+        store_run(warehouse, ("S001",), ("snaive", "ma"), 7, "older run")
+        newest = store_run(warehouse, ("S002",), ("naive", "ma"), 7, "newest run")
+        stored = get_run(warehouse, newest).created_at
+    finally:
+        warehouse.close()
+    at = new_session("pages/backtest.py")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"The newest run of this dataset, stored {stored:%Y-%m-%d %H:%M}." in captions
+    shown = " ".join(m.value for m in at.markdown) + " ".join(s.value for s in at.subheader)
+    assert "newest run" in shown and "older run" not in shown
+    assert not any("then **Run backtest**" in i.value for i in at.info)
