@@ -175,7 +175,7 @@ def test_a_switch_of_language_keeps_the_choices_made_on_the_page(ja_server, page
     left) and to keep the old language's label in a select box."""
     page.goto(f"{ja_server}/backtest?lang=en")
     wait_idle(page)
-    picker = main(page).locator("[data-testid='stMultiSelect']").last  # the Models box, after the scope filters
+    picker = main(page).locator(".st-key-bt_models")  # the Models box (the newest run shown below has its own)
     window = main(page).get_by_role("combobox", name="Training window")
     window.click()
     page.get_by_role("option", name="sliding").click()

@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from core.data.demo import DemoConfig, load_demo
 from core.pilot.evidence import MEASURE_LABELS, PROFIT, STOCKOUT_DAYS, WASTE_COST
@@ -147,7 +148,7 @@ def test_backtest_publish_pilot_readout_decision_pdf_watch(pilot_server, page, t
     type_number(page, "Horizon (daily periods)", HORIZON)
     main(page).get_by_label("Run name (optional)").fill("pilot ladder")
     main(page).get_by_role("button", name="Run backtest").click()
-    page.wait_for_selector("text=Best model", timeout=120_000)
+    expect(main(page).get_by_role("heading", name="pilot ladder")).to_be_visible(timeout=120_000)  # this run, not the newest before it
     wait_idle(page)
     assert "3 models × 3 folds" in main(page).inner_text()
     shot(page, "60_pilot_journey_backtest")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, screenshot, start_app, wait_idle
 
@@ -30,7 +31,7 @@ def test_from_the_demo_chain_to_a_pdf(server, page, tmp_path):
     page.get_by_label("Horizon (daily periods)").fill("14")
     page.get_by_label("Run name (optional)").fill("decision run")
     page.get_by_role("button", name="Run backtest").click()
-    page.wait_for_selector("text=Best model", timeout=180_000)
+    expect(main(page).get_by_role("heading", name="decision run")).to_be_visible(timeout=180_000)  # this run's own
     wait_idle(page)
 
     # 2. The money: savings against today's practice, in yen.
