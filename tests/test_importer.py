@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -336,3 +337,60 @@ def test_import_under_an_existing_name_is_refused_and_changes_nothing(warehouse)
     with pytest.raises(Exception, match="already exists"):
         import_table(warehouse, raw, MAPPING, name="same")
     assert registry_state(warehouse) == before
+
+
+# ---- a hierarchy in one file: sums of other series ---------------------------------
+def hierarchy(days: int = 90) -> pd.DataFrame:
+    """Three stores of one state, two of another, and each state's total beside them (as M5's file is)."""
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2025-01-06", periods=days, freq="D")
+    stores = {"CA_1": "CA", "CA_2": "CA", "CA_3": "CA", "TX_1": "TX", "TX_2": "TX"}
+    rows = {s: rng.integers(0, 40, days) for s in stores}
+    frame = [pd.DataFrame({"series_id": s, "level": "store", "state_id": st, "date": dates, "sales": v})
+             for s, st, v in ((s, stores[s], rows[s]) for s in stores)]
+    for state in ("CA", "TX"):
+        total = sum(rows[s] for s in stores if stores[s] == state)
+        frame.append(pd.DataFrame({"series_id": state, "level": "state", "state_id": state, "date": dates,
+                                   "sales": total}))
+    return pd.concat(frame, ignore_index=True).assign(date=lambda f: f["date"].dt.strftime("%Y-%m-%d"))
+
+
+HIERARCHY = ColumnMapping(keys=("series_id",), date="date", target="sales", attributes=("level", "state_id"))
+
+
+def test_series_that_are_sums_of_others_block_the_import_until_left_out_or_kept():
+    report, found = problems_of(hierarchy(), HIERARCHY)
+    assert not report.ok and set(found) == {"aggregate_series"}
+    problem = found["aggregate_series"]
+    assert problem.count == 2 and problem.repair == "aggregates" and problem.options == ("drop", "keep")
+    assert problem.examples.to_dict("records") == [
+        {"series_id": "CA", "sum of": "the 3 other series with state_id 'CA'"},
+        {"series_id": "TX", "sum of": "the 2 other series with state_id 'TX'"}]
+    left_out, _ = problems_of(hierarchy(), HIERARCHY, Repairs(aggregates="drop"))
+    assert left_out.ok and sorted(left_out.frame["series_id"].unique()) == ["CA_1", "CA_2", "CA_3", "TX_1", "TX_2"]
+    assert left_out.notes[-1].startswith("Left out 2 series that are sums of other series")
+    kept, _ = problems_of(hierarchy(), HIERARCHY, Repairs(aggregates="keep"))
+    assert kept.ok and kept.frame["series_id"].nunique() == 7
+    assert any(n.startswith("Kept 2 series that are sums of other series") for n in kept.notes)
+
+
+def test_a_chain_total_and_an_all_items_row_are_found_without_an_attribute_naming_them():
+    # the chain's total beside its stores (no attribute groups them), and an "ALL" item in each store
+    frame = hierarchy().query("level == 'store'")
+    chain = frame.groupby("date", as_index=False)["sales"].sum().assign(series_id="chain", level="chain",
+                                                                          state_id="-")
+    _, found = problems_of(pd.concat([frame, chain], ignore_index=True), HIERARCHY)
+    assert found["aggregate_series"].examples.to_dict("records") == [{"series_id": "chain",
+                                                                      "sum of": "every other series"}]
+    items = sales(stores=("渋谷店", "梅田店"), items=("弁当", "牛乳", "パン"))
+    all_items = items.groupby(["店舗", "日付"], as_index=False)["販売数"].sum().assign(商品="ALL", カテゴリ="全体",
+                                                                                     特売=0)
+    _, found = problems_of(pd.concat([items, all_items], ignore_index=True))
+    assert sorted(found["aggregate_series"].examples["商品"]) == ["ALL", "ALL"]
+
+
+def test_series_that_only_look_alike_are_not_called_sums():
+    # the generated sales, and a file of slow movers mostly at zero: no series is half of its group's total
+    assert "aggregate_series" not in problems_of(sales(items=("弁当", "牛乳", "パン")))[1]
+    zeros = sales(items=("弁当", "牛乳", "パン")).assign(販売数=lambda f: (f.index % 17 == 0).astype(int))
+    assert "aggregate_series" not in problems_of(zeros)[1]

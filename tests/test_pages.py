@@ -445,3 +445,23 @@ def test_a_new_session_finds_the_running_backtest_and_then_its_run(app):
     finish_jobs(again)
     assert again.subheader[0].value == "found again"
     assert again.success[0].value.startswith("Done in ")
+
+
+def test_import_page_asks_what_to_do_with_series_that_are_sums_of_others(app):
+    """A file with states beside their stores (as M5's is): the import waits for a choice, and leaving
+    the states out imports the stores alone."""
+    from tests.test_importer import hierarchy
+
+    at = open_page(app, "pages/import.py")
+    at.file_uploader(key="upload").set_value(("m5_like.csv", hierarchy().to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("2 series are the sums of other series in the file" in m.value for m in at.markdown)
+    assert next(b for b in at.button if b.label == "Import").disabled
+    choice = next(r for r in at.radio if r.key.startswith("repair_aggregates"))
+    assert choice.label == "Series that are sums of others"
+    choice.set_value("drop").run()
+    assert any("Left out 2 series that are sums of other series" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert any("is in the warehouse: 5 series" in s.value for s in at.success)

@@ -52,10 +52,12 @@ REPAIR_LABELS = {
                    "last": N_("Keep the last row")},
     "fill_gaps": {"zero": N_("Fill missing periods with 0"), "interpolate": N_("Interpolate missing periods")},
     "drop_short_series": N_("Drop series too short to backtest"),
+    "aggregates": {"drop": N_("Leave out the series that are sums of others"),
+                   "keep": N_("Keep them (totals count their sales twice)")},
 }
 # The heading of a repair with several options.
 REPAIR_TITLES = {"bad_targets": N_("Bad targets"), "negatives": N_("Negatives"), "duplicates": N_("Duplicates"),
-                 "fill_gaps": N_("Fill gaps")}
+                 "fill_gaps": N_("Fill gaps"), "aggregates": N_("Series that are sums of others")}
 # File types the uploaders take (".csv.gz" is offered as "gz").
 UPLOAD_TYPES = [*(s.lstrip(".") for s in (*CSV_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES) if s.count(".") == 1),
                 "gz"]

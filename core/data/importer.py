@@ -170,6 +170,7 @@ class Repairs:
     fill_gaps: Literal["zero", "interpolate"] | None = None
     fill_missing_exog: bool = False
     drop_short_series: bool = False
+    aggregates: Literal["drop", "keep"] | None = None  # series that are sums of others (a hierarchy)
 
 
 @dataclass(frozen=True)
@@ -538,6 +539,8 @@ def _validate_rows(
         raise _Blocked
 
     frame = frame.sort_values([*keys, date_col]).reset_index(drop=True)
+    if check_length:  # an append continues series already checked
+        frame = _aggregates(frame, keys, list(mapping.attributes), date_col, target, repairs, problems, notes)
     frame = _fill_gaps(frame, keys, date_col, target, freq, mapping, repairs, problems, notes)
     if check_length:
         frame = _drop_short(frame, keys, date_col, freq, repairs, problems, notes)
@@ -734,6 +737,75 @@ def _fill_gaps(
         filled[column] = filled.groupby(keys, sort=False)[column].transform("first")
     notes.append(note)
     return filled
+
+
+# A series is a sum of others when, on nearly every date, it is half of its group's total (itself plus
+# the rest): within 0.1 %, on at least 98 % of the dates where the group sold, and 7 such dates or more.
+AGGREGATE_TOLERANCE, AGGREGATE_SHARE, AGGREGATE_MIN_DATES = 1e-3, 0.98, 7
+
+
+def _aggregates(
+    frame: pd.DataFrame, keys: list[str], attributes: list[str], date_col: str, target: str,
+    repairs: Repairs, problems: list[Problem], notes: list[Msg],
+) -> pd.DataFrame:
+    """Series that are the sum of the other series of their group — a file that holds two levels of
+    a hierarchy (M5's states beside their stores, a chain total beside its stores): every total over
+    the file would count their sales twice. The groups tried: every series together, each value of
+    each attribute and, with several keys, of each key (all the items of a store). A problem unless
+    the user chose to leave them out (``Repairs.aggregates == "drop"``) or keep them ("keep")."""
+    series = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    n_series = int(series.max()) + 1 if len(series) else 0
+    if n_series < 3:
+        return frame
+    y = frame[target].to_numpy(dtype=float, na_value=np.nan)
+    found: dict[int, tuple[str | None, object, int]] = {}  # series -> (column, value, members of the group)
+    groupings = [None, *(keys if len(keys) > 1 else []), *attributes]
+    for column in groupings:
+        by = [date_col] if column is None else [column, date_col]
+        total = frame.groupby(by, sort=False, dropna=False)[target].transform("sum").to_numpy(dtype=float,
+                                                                                             na_value=np.nan)
+        sold = np.isfinite(total) & (total != 0)
+        match = sold & np.isfinite(y) & (np.abs(2 * y - total) <= AGGREGATE_TOLERANCE * np.abs(total))
+        dates = np.bincount(series, weights=sold, minlength=n_series)
+        share = np.divide(np.bincount(series, weights=match, minlength=n_series), dates, out=np.zeros(n_series),
+                          where=dates > 0)
+        values = frame[column].to_numpy() if column is not None else None
+        first_row = np.unique(series, return_index=True)[1]
+        if column is None:
+            members = np.full(n_series, n_series)
+        else:
+            value_of = pd.Series(values[first_row])
+            members = value_of.map(value_of.value_counts(dropna=False)).to_numpy()
+        hit = (share >= AGGREGATE_SHARE) & (dates >= AGGREGATE_MIN_DATES) & (members >= 3)
+        for code in np.flatnonzero(hit):
+            found.setdefault(int(code), (column, None if column is None else values[first_row[code]],
+                                         int(members[code])))
+    if not found:
+        return frame
+    codes = np.array(sorted(found))
+    rows = np.isin(series, codes)
+    ids = frame.loc[rows, keys].drop_duplicates()
+    if repairs.aggregates == "drop":
+        notes.append(M_("Left out {n:,} series that are sums of other series in the file (a level above them in a "
+                        "hierarchy); the totals count each sale once.", n=len(codes)))
+        return frame.loc[~rows].reset_index(drop=True)
+    if repairs.aggregates == "keep":
+        notes.append(M_("Kept {n:,} series that are sums of other series in the file: totals over every series "
+                        "count their sales twice.", n=len(codes)))
+        return frame
+    first_row = np.unique(series, return_index=True)[1]
+    examples = frame.iloc[first_row[codes[:EXAMPLES]]][keys].reset_index(drop=True)
+    examples["sum of"] = [str(M_("every other series") if found[c][0] is None else
+                              M_("the {n} other series with {column} '{value}'", n=found[c][2] - 1,
+                                 column=found[c][0], value=str(found[c][1])))
+                          for c in codes[:EXAMPLES]]
+    problems.append(Problem(
+        "aggregate_series", M_("{n:,} series are the sums of other series in the file (two levels of a hierarchy, "
+                               "such as states beside their stores): every total would count their sales twice. "
+                               "Leave them out, or keep them if you mean to.", n=len(ids)),
+        len(ids), examples, "aggregates", ("drop", "keep"),
+    ))
+    return frame
 
 
 def _drop_short(
