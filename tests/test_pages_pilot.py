@@ -116,6 +116,23 @@ def test_simulate_then_read_out_shows_the_estimates_and_the_promise(warehouse_en
     assert any(b.label == "Read out again" for b in at.button)
 
 
+def _designed(warehouse: Warehouse, weeks: int, horizon: int, service_level: float | None):
+    """The example project's pilot of S001 and S002 for ``weeks`` weeks, designed on a moving-average run of
+    them published for ``horizon`` days (with order quantities at ``service_level``; none when None)."""
+    planning.ensure_example_project(warehouse)
+    project = planning.list_projects(warehouse)[0]
+    planning.remember_project(warehouse, project.project_id)
+    run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
+    handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
+        get_run(warehouse, run_id), "ma", horizon=horizon, service_level=service_level)))
+    dataset = warehouse.list_datasets()[0]
+    history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
+    design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=weeks, pre_weeks=4,
+                                                 smallest_effect_yearly=5e6),
+                          project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
+    return replace(design, design_id=save_design(warehouse, design))
+
+
 def _read_out_past_pilot(warehouse_env, read: bool = True) -> tuple[str, str]:
     """A two-week pilot of the example project on the demo chain, run for real: a moving-average run of S001
     and S002 published for 14 days, a design pinning them, its 14 days simulated (2026-11-01 to 2026-11-14),
@@ -124,22 +141,11 @@ def _read_out_past_pilot(warehouse_env, read: bool = True) -> tuple[str, str]:
 
     warehouse = Warehouse(warehouse_env)
     try:
-        planning.ensure_example_project(warehouse)
-        project = planning.list_projects(warehouse)[0]
-        planning.remember_project(warehouse, project.project_id)
-        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
-        handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
-            get_run(warehouse, run_id), "ma", horizon=14, service_level=0.9)))
-        dataset = warehouse.list_datasets()[0]
-        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
-        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=2, pre_weeks=4,
-                                                     smallest_effect_yearly=5e6),
-                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
-        design = replace(design, design_id=save_design(warehouse, design))
+        design = _designed(warehouse, weeks=2, horizon=14, service_level=0.9)
         simulate_design(warehouse, design)
         if read:
             read_out_design(warehouse, design)
-        return dataset.dataset_id, design.design_id
+        return design.dataset_id, design.design_id
     finally:
         warehouse.close()
 
@@ -235,18 +241,7 @@ def test_a_batch_without_order_quantities_is_not_said_to_have_them(warehouse_env
     caption says the treated stores order those forecasts, not "up to the batch's order quantities"."""
     warehouse = Warehouse(warehouse_env)
     try:
-        planning.ensure_example_project(warehouse)
-        project = planning.list_projects(warehouse)[0]
-        planning.remember_project(warehouse, project.project_id)
-        run_id = store_run(warehouse, ("S001", "S002"), ("practice", "ma"), horizon=7, name="ma two stores")
-        handoff_store.publish_batch(warehouse, prepare_batch(warehouse, run_id, PublishOptions.from_run(
-            get_run(warehouse, run_id), "ma", horizon=7)))  # no service level: no order quantities
-        dataset = warehouse.list_datasets()[0]
-        history = pilot_history(warehouse, dataset, "store_id", 28, Economics())
-        design = design_pilot(history, DesignOptions(treated=2, pinned=("S001", "S002"), weeks=1, pre_weeks=4,
-                                                     smallest_effect_yearly=5e6),
-                              project.project_id, dataset.dataset_id, "store_id", 6e6, "ma")
-        save_design(warehouse, design)
+        _designed(warehouse, weeks=1, horizon=7, service_level=None)  # no service level: no order quantities
     finally:
         warehouse.close()
     at = new_session(PAGE)
