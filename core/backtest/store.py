@@ -13,12 +13,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import fmt
 from core.backtest import accounting
 from core.backtest.engine import BacktestConfig, BacktestResult, ModelTiming
 from core.columns import Freq
 from core.errors import WarehouseError
-from core.i18n import M_
+from core.i18n import M_, Fmt, Msg, from_json, render, to_json
 from core.warehouse.store import Warehouse
 
 
@@ -44,9 +43,11 @@ class RunInfo:
 def save_run(warehouse: Warehouse, result: BacktestResult, name: str | None = None) -> str:
     """Store a finished backtest; all of it or, on any error, none of it."""
     run_id = uuid.uuid4().hex[:12]
-    # A run without a name is named for people: its dataset and its models' names (never their aliases).
-    label = (name or f"{result.data_name} · {', '.join(fmt.model_name(m.alias) for m in result.config.models)}"
-             ).strip()
+    # A run without a name is named for people: its dataset and its models' names (never their aliases), kept as
+    # facts so that it reads in the reader's language (``shown_run_name``), whatever the language it was made in.
+    label = name.strip() if name and name.strip() else json.dumps(to_json(M_(
+        "{data} · {models}", data=result.data_name, models=Fmt("model_list", [m.alias for m in result.config.models]))),
+        ensure_ascii=False)
     timings = pd.DataFrame([{"run_id": run_id, "model": t.model, "cutoff": t.cutoff, "seconds": t.seconds,
                              "series": t.series} for t in result.timings])
     forecasts = result.forecasts.assign(run_id=run_id)[
@@ -93,9 +94,23 @@ def get_run(warehouse: Warehouse, run_id: str) -> RunInfo:
     return _info(rows.iloc[0])
 
 
+def shown_run_name(stored: object) -> str:
+    """A run's name as stored, for people: a name the product gave (facts, ``save_run``) in the current
+    language; a name typed, or given before names were kept as facts, as it is."""
+    text = "" if stored is None or (isinstance(stored, float) and pd.isna(stored)) else str(stored)
+    if text.startswith("{"):
+        try:
+            message = from_json(json.loads(text))
+        except ValueError:
+            return text
+        if isinstance(message, Msg):
+            return render(message)
+    return text
+
+
 def _info(row: pd.Series) -> RunInfo:
     return RunInfo(
-        run_id=row["run_id"], name=row["name"], dataset_id=row["dataset_id"], dataset_name=row["dataset_name"],
+        run_id=row["run_id"], name=shown_run_name(row["name"]), dataset_id=row["dataset_id"], dataset_name=row["dataset_name"],
         fingerprint=row["fingerprint"], code_version=row["code_version"], freq=Freq(row["freq"]),
         config=BacktestConfig.from_dict(json.loads(row["config"])), scope=json.loads(row["scope"]),
         n_series=int(row["n_series"]), wall_seconds=float(row["wall_seconds"]),

@@ -11,6 +11,7 @@ import json
 
 import pandas as pd
 
+from core.backtest.store import shown_run_name
 from core.columns import DATE, SERIES_ID
 from core.errors import WarehouseError
 from core.forecast.base import FORECAST
@@ -129,6 +130,7 @@ def list_batches(warehouse: Warehouse, dataset_id: str | None = None) -> pd.Data
         params,
     )
     frame["notes"] = frame["notes"].map(lambda text: from_json(json.loads(text or "[]")))
+    frame["run_name"] = frame["run_name"].map(shown_run_name)  # a name the product gave reads in either language
     frame["model_params"] = frame["model_params"].map(json.loads)
     return frame
 
