@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import MitoshiError
-from core.i18n import _, language
+from core.i18n import _, language, using
 from core.paper import report as paper
 from core.paper.pdf import moment
 from core.paper import store as reports
@@ -65,7 +65,15 @@ def report_block(kind: str, project_id: str | None, options: dict | None = None,
         icon=":material/download:", key=f"{chosen}_pdf_{stored.report_id}", width="stretch")
     with st.expander(_("What the {report} report v{version} shows").format(report=_(spec.title),
                                                                           version=stored.version)):
-        render_report(report_document(stored))
+        render_report(_document(stored.report_id, shown_in))
+
+
+# A stored report never changes: its sections (charts drawn) are made once per language, not on every rerun of
+# the page that offers it.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _document(report_id: str, shown_in: str) -> paper.Report:
+    with using(shown_in):
+        return report_document(reports.get_report(get_warehouse(), report_id))
 
 
 def render_report(report: paper.Report) -> None:
