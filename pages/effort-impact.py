@@ -212,8 +212,7 @@ quadrant_names = texts.separator().join(
     _("*{name}* ({meaning})").format(name=q.label, meaning=q.meaning) for q in Quadrant)
 st.caption(_("Quadrants: {quadrants}.").format(quadrants=quadrant_names))
 
-st.divider()
-st.subheader(_("The report for choosing where to start"), anchor=False)
-st.caption(_("The map, the ranking with its RICE and ICE scores, and the initiative chosen to start with — the one "
-             "last made the problem definition above — on A4, dated and numbered, for the meeting that chooses."))
-report_block("effort-impact", pid, key="effort-impact")
+report_block("effort-impact", pid, key="effort-impact", title=_("The report for choosing where to start"),
+             caption=_("The map, the ranking with its RICE and ICE scores, and the initiative chosen to start with — "
+                       "the one last made the problem definition above — on A4, dated and numbered, for the meeting "
+                       "that chooses."))

@@ -283,12 +283,10 @@ st.caption(ngettext("{n:,} run stored · best WAPE overall {wape}", "{n:,} runs 
                     len(all_runs)).format(n=len(all_runs), wape=fmt.pct(pd.Series(
                         [r[COLUMN["best_wape"]] for r in rows], dtype=float).min())))
 
-st.divider()
-st.subheader(_("The backtest comparison report"), anchor=False)
 project = current_project(warehouse)
-st.caption(_("The runs ticked above to compare (or, with none ticked, the newest run) as a PDF for the people who "
-             "will not open the app: the leaderboard, the ladder, the error by horizon and segment, whether each "
-             "gain is real, and what was left out. Filed under the project {project}.").format(
-                 project=f"**{md(project.name)}**" if project else "–"))
 report_block("backtest", project.project_id if project else None, {"runs": selected} if selected else {},
-             key="experiments")
+             key="experiments", title=_("The backtest comparison report"),
+             caption=_("The runs ticked above to compare (or, with none ticked, the newest run) as a PDF for the "
+                       "people who will not open the app: the leaderboard, the ladder, the error by horizon and "
+                       "segment, whether each gain is real, and what was left out. Filed under the project "
+                       "{project}.").format(project=f"**{md(project.name)}**" if project else "–"))

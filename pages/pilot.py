@@ -38,9 +38,7 @@ readout_section(warehouse, design, status)
 st.page_link("pages/report.py", label=_("Next: take the GO/NO-GO decision with the online evidence"),
              icon=":material/gavel:")
 
-st.divider()
-st.subheader(_("The pilot readout report"), anchor=False)
-st.caption(_("The latest readout of the saved design on A4, for the people who will not open the app: the design, "
-             "treated against control, each estimate with its interval, and the backtest's promise beside what the "
-             "stores measured."))
-report_block("pilot", project.project_id, key="pilot")
+report_block("pilot", project.project_id, key="pilot", title=_("The pilot readout report"),
+             caption=_("The latest readout of the saved design on A4, for the people who will not open the app: the "
+                       "design, treated against control, each estimate with its interval, and the backtest's promise "
+                       "beside what the stores measured."))

@@ -57,10 +57,7 @@ with status:
 
 section.version_history(editor)
 
-st.divider()
-st.subheader(_("The one-page report for the kick-off"), anchor=False)
-st.caption(_("The latest saved version on one A4 page, in the manner of an ML canvas: the problem, the decision it "
-             "supports, the KPI, the value, the constraints, what we will not do, the data, the evaluation plan "
-             "and the GO/NO-GO criteria. A draft not yet saved is not in it."))
-report_block("problem", project.project_id, key="problem")
-
+report_block("problem", project.project_id, key="problem", title=_("The one-page report for the kick-off"),
+             caption=_("The latest saved version on one A4 page, in the manner of an ML canvas: the problem, the "
+                       "decision it supports, the KPI, the value, the constraints, what we will not do, the data, the "
+                       "evaluation plan and the GO/NO-GO criteria. A draft not yet saved is not in it."))

@@ -19,11 +19,15 @@ from ui.state import get_warehouse, show_error, table
 
 
 def report_block(kind: str, project_id: str | None, options: dict | None = None, key: str = "",
-                 help_text: str | None = None) -> None:
-    """The ``kind`` report of the project: a button that makes it now from what the
+                 help_text: str | None = None, *, title: str, caption: str) -> None:
+    """The ``kind`` report of the project at the foot of its page, under a divider, ``title``
+    and ``caption`` (in the reader's language): a button that makes it now from what the
     warehouse holds (``options``: the kind's own, e.g. ``{"runs": [...]}``), then a download
     of the PDF in the page's language and a preview of its sections. The newest stored
     version is offered until a new one is made."""
+    st.divider()
+    st.subheader(title, anchor=False)
+    st.caption(caption)
     spec = KINDS[kind]
     if not project_id:
         st.caption(_("Choose a project to make its {report} report.").format(report=_(spec.title)))
