@@ -29,8 +29,9 @@ def test_run_read_and_compare(server, page):
 
     run_ladder(page, server, "browser run B", "7")
     page.get_by_role("link", name="Experiments").first.click()
+    # asked until drawn: right after the click the Backtest page's own heading can still satisfy wait_idle
+    expect(page.get_by_role("heading", name="Experiments")).to_be_visible(timeout=30_000)
     wait_idle(page)
-    assert page.get_by_role("heading", name="Experiments").is_visible()
     compare = page.get_by_role("combobox", name="Runs to compare (two or more; the first is the reference)")
     for label in ("browser run A", "browser run B"):
         compare.click()
